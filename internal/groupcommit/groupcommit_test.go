@@ -1,0 +1,147 @@
+package groupcommit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// held builds a flush that blocks its first call until released, so that a
+// test can queue requests behind it, and records every batch it writes.
+type held struct {
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	batches [][]int
+	fail    func(items []int) error
+}
+
+func newHeld() *held {
+	return &held{entered: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (h *held) flush(ctx context.Context, items []int) error {
+	h.once.Do(func() { close(h.entered); <-h.release })
+	h.mu.Lock()
+	h.batches = append(h.batches, append([]int(nil), items...))
+	h.mu.Unlock()
+	if h.fail != nil {
+		return h.fail(items)
+	}
+	return nil
+}
+
+// run submits item 0, waits until its flush is held, submits 1..n-1 with
+// the given weight, waits until they are all queued, then releases.
+func run(t *testing.T, c *Committer[int], h *held, n, weight int) []error {
+	t.Helper()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); errs[0] = c.Submit(context.Background(), 0, weight) }()
+	<-h.entered
+	for i := 1; i < n; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = c.Submit(context.Background(), i, weight) }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(c.in) < n-1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d requests queued", len(c.in), n-1)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(h.release)
+	wg.Wait()
+	return errs
+}
+
+func TestBatchesConcurrentSubmits(t *testing.T) {
+	h := newHeld()
+	c := New(Config{}, h.flush)
+	for i, err := range run(t, c, h, 100, 1) {
+		if err != nil {
+			t.Errorf("item %d: %v", i, err)
+		}
+	}
+	if len(h.batches) != 2 || len(h.batches[0]) != 1 || len(h.batches[1]) != 99 {
+		t.Fatalf("batch sizes %v, want [1 99]", sizes(h.batches))
+	}
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Submit(context.Background(), 1, 1); !errors.Is(err, ErrStopped) {
+		t.Fatalf("Submit after Stop = %v, want ErrStopped", err)
+	}
+}
+
+func TestBadItemFailsAlone(t *testing.T) {
+	bad := errors.New("bad item")
+	h := newHeld()
+	h.fail = func(items []int) error {
+		for _, it := range items {
+			if it == 7 {
+				return bad
+			}
+		}
+		return nil
+	}
+	c := New(Config{}, h.flush)
+	defer c.Stop(context.Background())
+	for i, err := range run(t, c, h, 10, 1) {
+		if (i == 7) != errors.Is(err, bad) {
+			t.Errorf("item %d: err %v", i, err)
+		}
+	}
+}
+
+func TestWeightBound(t *testing.T) {
+	h := newHeld()
+	c := New(Config{MaxWeight: 10}, h.flush)
+	defer c.Stop(context.Background())
+	run(t, c, h, 50, 5)
+	for _, b := range h.batches {
+		if len(b) > 2 {
+			t.Fatalf("batch sizes %v: a batch over weight 10", sizes(h.batches))
+		}
+	}
+	if len(h.batches) != 26 {
+		t.Fatalf("batch sizes %v, want 1 then 25 batches of 2", sizes(h.batches))
+	}
+}
+
+func TestStopWritesQueued(t *testing.T) {
+	h := newHeld()
+	c := New(Config{}, h.flush)
+	errs := make(chan error, 5)
+	go func() { errs <- c.Submit(context.Background(), 0, 1) }()
+	<-h.entered
+	for i := 1; i < 5; i++ {
+		go func() { errs <- c.Submit(context.Background(), i, 1) }()
+	}
+	for len(c.in) < 4 {
+		time.Sleep(time.Millisecond)
+	}
+	stopped := make(chan error)
+	go func() { stopped <- c.Stop(context.Background()) }()
+	close(h.release)
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("queued item lost at stop: %v", err)
+		}
+	}
+}
+
+func sizes(bs [][]int) []int {
+	var out []int
+	for _, b := range bs {
+		out = append(out, len(b))
+	}
+	return out
+}

@@ -1,0 +1,86 @@
+// Package phone parses and normalises phone numbers (MSISDNs) with
+// libphonenumber's metadata, so that every stored number has one form —
+// international digits without "+" — and a known country.
+package phone
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+)
+
+// ErrInvalid means the text is not a valid phone number.
+var ErrInvalid = errors.New("invalid phone number")
+
+// Number is a normalised phone number.
+type Number struct {
+	MSISDN        string // international digits without "+", e.g. "31612345678"
+	Country       string // ISO 3166-1 alpha-2, e.g. "NL"
+	CountryPrefix int    // e.g. 31
+}
+
+// Parse normalises a number given in international form: digits with an
+// optional leading "+" or "00", tolerating spaces, dots, dashes and
+// parentheses as people write them. It rejects numbers that libphonenumber
+// does not consider valid for their country.
+func Parse(s string) (Number, error) {
+	digits, ok := clean(s)
+	if !ok || len(digits) < 7 || len(digits) > 15 {
+		return Number{}, ErrInvalid
+	}
+	n, err := phonenumbers.Parse("+"+digits, "ZZ")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return Number{}, ErrInvalid
+	}
+	region := phonenumbers.GetRegionCodeForNumber(n)
+	if region == "" || region == "ZZ" {
+		return Number{}, ErrInvalid
+	}
+	return Number{
+		MSISDN:        strings.TrimPrefix(phonenumbers.Format(n, phonenumbers.E164), "+"),
+		Country:       region,
+		CountryPrefix: int(n.GetCountryCode()),
+	}, nil
+}
+
+// clean strips formatting and the international prefix, leaving digits.
+func clean(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(s, "+"):
+		s = s[1:]
+	case strings.HasPrefix(s, "00"):
+		s = s[2:]
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return "", false
+		}
+	}
+	return b.String(), b.Len() > 0
+}
+
+// CountryName is the English name of an ISO 3166-1 alpha-2 code, as
+// MessageBird shows it in recipientCountry; the code itself if unknown.
+func CountryName(code string) string {
+	r, err := language.ParseRegion(code)
+	if err != nil {
+		return code
+	}
+	if name := regionNames.Name(r); name != "" {
+		return name
+	}
+	return code
+}
+
+var regionNames = display.English.Regions()

@@ -1,0 +1,67 @@
+// Package postgres opens omnigate's PostgreSQL store, the engine for
+// production and for several `omnigate serve` processes sharing one database:
+// workers lease jobs with FOR UPDATE SKIP LOCKED, and migrations take an
+// advisory lock so that processes starting together migrate one at a time.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/omnigate/omnigate/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLock is the advisory lock key held while migrating ("omnigate").
+const migrationLock = 0x6f6d6e6967617465
+
+// Config says which database to use.
+type Config struct {
+	// URL is a postgres:// connection URL. Runtime parameters such as
+	// search_path may be given as query parameters.
+	URL string
+	// MaxConns bounds the connection pool; default 16.
+	MaxConns int
+}
+
+// Open connects and migrates.
+func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 16
+	}
+	db, err := sql.Open("pgx", cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db.SetMaxOpenConns(cfg.MaxConns)
+	db.SetMaxIdleConns(cfg.MaxConns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connecting: %w", err)
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	s, err := sqlstore.Open(ctx, db, db, sqlstore.Dialect{
+		Name:                 "postgres",
+		NumberedPlaceholders: true,
+		LeaseLock:            "FOR UPDATE SKIP LOCKED",
+		Migrations:           sub,
+		MaxParams:            65000,
+		LockMigrations: func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock))
+			return err
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,107 @@
+// Package sqlite opens omnigate's embedded store: a SQLite database in WAL
+// mode, with one writer connection (SQLite allows one writer at a time, so a
+// single connection avoids lock contention; batching makes it fast) and a
+// pool of read-only connections that read while it writes.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/omnigate/omnigate/internal/store/sqlstore"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Synchronous levels: FULL syncs the WAL on every commit and survives power
+// loss; NORMAL survives a crash of the process (kill -9) but may lose the
+// last commits on power loss.
+const (
+	SyncFull   = "FULL"
+	SyncNormal = "NORMAL"
+)
+
+// Config says where the database lives.
+type Config struct {
+	// Path of the database file; its directory is created if missing.
+	Path string
+	// Synchronous is SyncFull (default) or SyncNormal.
+	Synchronous string
+	// Readers is the size of the read pool; default GOMAXPROCS*2, at least 4.
+	Readers int
+}
+
+// Open opens (creating if needed) and migrates the database.
+func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
+	if cfg.Path == "" {
+		return nil, fmt.Errorf("sqlite: Path is required")
+	}
+	switch cfg.Synchronous {
+	case "":
+		cfg.Synchronous = SyncFull
+	case SyncFull, SyncNormal:
+	default:
+		return nil, fmt.Errorf("sqlite: Synchronous must be %s or %s, not %q", SyncFull, SyncNormal, cfg.Synchronous)
+	}
+	if cfg.Readers <= 0 {
+		cfg.Readers = max(4, runtime.GOMAXPROCS(0)*2)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: creating data directory: %w", err)
+	}
+	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + cfg.Synchronous + ")", "foreign_keys(ON)"}
+	dsn := func(extra ...string) string {
+		q := url.Values{}
+		for _, p := range append(pragmas, extra...) {
+			q.Add("_pragma", p)
+		}
+		return "file:" + cfg.Path + "?" + q.Encode()
+	}
+	// _txlock=immediate takes the write lock at BEGIN, so a transaction
+	// never fails half-way when another process (the CLI) writes too.
+	writer, err := sql.Open("sqlite", dsn()+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening writer: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", cfg.Path, err)
+	}
+	if err := os.Chmod(cfg.Path, 0o600); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: restricting %s: %w", cfg.Path, err)
+	}
+	reader, err := sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: opening readers: %w", err)
+	}
+	reader.SetMaxOpenConns(cfg.Readers)
+	reader.SetMaxIdleConns(cfg.Readers)
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	s, err := sqlstore.Open(ctx, writer, reader, sqlstore.Dialect{
+		Name:       "sqlite",
+		Migrations: sub,
+		MaxParams:  32000,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return s, nil
+}

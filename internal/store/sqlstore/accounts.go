@@ -1,0 +1,97 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at`
+
+// CreateAccount stores a new account.
+func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("creating account: %w", err)
+	}
+	return nil
+}
+
+func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
+	var a store.Account
+	var created int64
+	if err := row.Scan(&a.ID, &a.Name, &a.Currency, &a.Balance, &a.ReportURL, &a.SigningKey, &created); err != nil {
+		return nil, err
+	}
+	a.CreatedAt = fromMicros(created)
+	return &a, nil
+}
+
+// GetAccount reads one account.
+func (s *Store) GetAccount(ctx context.Context, id string) (*store.Account, error) {
+	a, err := scanAccount(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading account: %w", err)
+	}
+	return a, nil
+}
+
+// ListAccounts lists every account, oldest first.
+func (s *Store) ListAccounts(ctx context.Context) ([]*store.Account, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// CreateAccessKey stores a key's hash. ErrNotFound if the account does not exist.
+func (s *Store) CreateAccessKey(ctx context.Context, k *store.AccessKey) error {
+	return s.inTx(ctx, "creating access key", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM accounts WHERE id = ?`), k.AccountID).Scan(&n); err != nil {
+			return fmt.Errorf("creating access key: %w", err)
+		}
+		if n == 0 {
+			return store.ErrNotFound
+		}
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO access_keys (id, account_id, hash, test, hint, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			k.ID, k.AccountID, k.Hash, k.Test, k.Hint, micros(k.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("creating access key: %w", err)
+		}
+		return nil
+	})
+}
+
+// AccessKeyByHash finds a key by its hash.
+func (s *Store) AccessKeyByHash(ctx context.Context, hash []byte) (*store.AccessKey, error) {
+	var k store.AccessKey
+	var created int64
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT id, account_id, hash, test, hint, created_at FROM access_keys WHERE hash = ?`), hash).
+		Scan(&k.ID, &k.AccountID, &k.Hash, &k.Test, &k.Hint, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading access key: %w", err)
+	}
+	k.CreatedAt = fromMicros(created)
+	return &k, nil
+}

@@ -1,0 +1,52 @@
+// Package sqlstore is the SQL implementation of store.Store shared by the
+// SQLite and PostgreSQL engines. It is written in the common subset of both;
+// what differs (placeholders, row locking, migrations, connection set-up) is
+// described by a Dialect that each engine package supplies.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"strconv"
+	"strings"
+)
+
+// Dialect describes what one database engine does differently.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Numbered placeholders ($1, $2…) instead of "?".
+	NumberedPlaceholders bool
+	// LeaseLock is appended to the sub-select that picks jobs to lease,
+	// e.g. "FOR UPDATE SKIP LOCKED" so several nodes never take one job.
+	LeaseLock string
+	// Migrations holds NNN_name.sql files applied in order, once each.
+	Migrations fs.FS
+	// LockMigrations, when set, runs first in the migration transaction so
+	// that several processes starting at once migrate one at a time.
+	LockMigrations func(ctx context.Context, tx *sql.Tx) error
+	// MaxParams bounds the placeholders in one statement.
+	MaxParams int
+}
+
+// rebind rewrites "?" placeholders for the dialect. Queries are written with
+// "?" and contain no literal question marks.
+func (d *Dialect) rebind(q string) string {
+	if !d.NumberedPlaceholders {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,65 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// bulkInsert writes rows with multi-row INSERT statements, as few as the
+// dialect's placeholder limit allows: on both engines one statement of many
+// rows is several times faster than a statement per row.
+type bulkInsert struct {
+	head string // "INSERT INTO t (a, b) VALUES "
+	cols int
+	mu   sync.Mutex
+	sql  map[int]string // rows → statement text
+}
+
+func newBulkInsert(table string, columns string) *bulkInsert {
+	return &bulkInsert{
+		head: "INSERT INTO " + table + " (" + columns + ") VALUES ",
+		cols: strings.Count(columns, ",") + 1,
+		sql:  make(map[int]string),
+	}
+}
+
+func (b *bulkInsert) statement(d *Dialect, rows int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if q, ok := b.sql[rows]; ok {
+		return q
+	}
+	var sb strings.Builder
+	sb.WriteString(b.head)
+	one := "(" + strings.Repeat("?, ", b.cols-1) + "?)"
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(one)
+	}
+	q := d.rebind(sb.String())
+	if len(b.sql) < 64 { // bound the cache; batch sizes repeat
+		b.sql[rows] = q
+	}
+	return q
+}
+
+// exec inserts len(args)/cols rows.
+func (b *bulkInsert) exec(ctx context.Context, tx *sql.Tx, d *Dialect, args []any) error {
+	if len(args)%b.cols != 0 {
+		return fmt.Errorf("bulk insert: %d arguments for %d columns", len(args), b.cols)
+	}
+	per := d.MaxParams / b.cols
+	for len(args) > 0 {
+		n := min(len(args)/b.cols, per)
+		if _, err := tx.ExecContext(ctx, b.statement(d, n), args[:n*b.cols]...); err != nil {
+			return err
+		}
+		args = args[n*b.cols:]
+	}
+	return nil
+}

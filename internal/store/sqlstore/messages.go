@@ -1,0 +1,229 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+const (
+	messageColumns = `id, account_id, channel, direction, type, originator, body, reference, report_url, validity, gateway, type_details, datacoding, mclass, scheduled_at, created_at`
+	recipientCols  = `message_id, seq, account_id, address, country, country_prefix, status, status_at, status_reason, status_error_code, part_count, length, price, price_currency, connector, created_at`
+	jobColumns     = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
+)
+
+var (
+	insertMessages   = newBulkInsert("messages", messageColumns)
+	insertRecipients = newBulkInsert("recipients", recipientCols)
+	insertJobs       = newBulkInsert("jobs", jobColumns)
+)
+
+// AcceptMessages stores messages, recipients and send jobs in one transaction.
+func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	margs := make([]any, 0, len(msgs)*16)
+	jargs := make([]any, 0, len(msgs)*8)
+	nrec := 0
+	for _, m := range msgs {
+		nrec += len(m.Recipients)
+	}
+	rargs := make([]any, 0, nrec*16)
+	for _, m := range msgs {
+		details := []byte("{}")
+		if len(m.TypeDetails) > 0 {
+			var err error
+			if details, err = json.Marshal(m.TypeDetails); err != nil {
+				return fmt.Errorf("accepting message: encoding typeDetails: %w", err)
+			}
+		}
+		created := micros(m.CreatedAt)
+		margs = append(margs, m.ID, m.AccountID, m.Channel, string(m.Direction), string(m.Type), m.Originator, m.Body,
+			m.Reference, m.ReportURL, m.Validity, m.Gateway, string(details), m.DataCoding, m.MClass, micros(m.ScheduledAt), created)
+		for _, r := range m.Recipients {
+			rargs = append(rargs, m.ID, r.Seq, m.AccountID, r.Address, r.Country, r.CountryPrefix, string(r.Status), micros(r.StatusAt),
+				r.StatusReason, r.StatusErrorCode, r.PartCount, r.Length, r.Price, r.PriceCurrency, r.Connector, created)
+		}
+		if m.Direction == message.MT {
+			jargs = append(jargs, store.JobSend, m.AccountID, m.ID, []byte(nil), 0, micros(m.SendAt()), "", created)
+		}
+	}
+	return s.inTx(ctx, "accepting messages", func(tx *sql.Tx) error {
+		if err := insertMessages.exec(ctx, tx, &s.d, margs); err != nil {
+			return fmt.Errorf("accepting messages: %w", err)
+		}
+		if err := insertRecipients.exec(ctx, tx, &s.d, rargs); err != nil {
+			return fmt.Errorf("accepting recipients: %w", err)
+		}
+		if err := insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
+			return fmt.Errorf("enqueueing send jobs: %w", err)
+		}
+		return nil
+	})
+}
+
+func scanMessage(row interface{ Scan(...any) error }) (*message.Message, error) {
+	var m message.Message
+	var dir, typ, details string
+	var sched, created int64
+	if err := row.Scan(&m.ID, &m.AccountID, &m.Channel, &dir, &typ, &m.Originator, &m.Body, &m.Reference, &m.ReportURL,
+		&m.Validity, &m.Gateway, &details, &m.DataCoding, &m.MClass, &sched, &created); err != nil {
+		return nil, err
+	}
+	m.Direction, m.Type = message.Direction(dir), message.Type(typ)
+	m.ScheduledAt, m.CreatedAt = fromMicros(sched), fromMicros(created)
+	if details != "" && details != "{}" {
+		if err := json.Unmarshal([]byte(details), &m.TypeDetails); err != nil {
+			return nil, fmt.Errorf("decoding typeDetails of %s: %w", m.ID, err)
+		}
+	}
+	return &m, nil
+}
+
+// GetMessage reads one message of an account with its recipients.
+func (s *Store) GetMessage(ctx context.Context, accountID, id string) (*message.Message, error) {
+	m, err := scanMessage(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+messageColumns+` FROM messages WHERE id = ? AND account_id = ?`), id, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading message: %w", err)
+	}
+	if err := s.loadRecipients(ctx, accountID, []*message.Message{m}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// loadRecipients fills in the recipients of msgs with one query.
+func (s *Store) loadRecipients(ctx context.Context, accountID string, msgs []*message.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	byID := make(map[string]*message.Message, len(msgs))
+	args := make([]any, 0, len(msgs)+1)
+	args = append(args, accountID)
+	for _, m := range msgs {
+		byID[m.ID] = m
+		args = append(args, m.ID)
+	}
+	q := `SELECT message_id, seq, address, country, country_prefix, status, status_at, status_reason, status_error_code,
+		part_count, length, price, price_currency, connector FROM recipients
+		WHERE account_id = ? AND message_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(msgs)), ", ") + `) ORDER BY message_id, seq`
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return fmt.Errorf("reading recipients: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r message.Recipient
+		var mid, status string
+		var at int64
+		if err := rows.Scan(&mid, &r.Seq, &r.Address, &r.Country, &r.CountryPrefix, &status, &at, &r.StatusReason,
+			&r.StatusErrorCode, &r.PartCount, &r.Length, &r.Price, &r.PriceCurrency, &r.Connector); err != nil {
+			return fmt.Errorf("reading recipients: %w", err)
+		}
+		r.Status, r.StatusAt = message.Status(status), fromMicros(at)
+		if m := byID[mid]; m != nil {
+			m.Recipients = append(m.Recipients, r)
+		}
+	}
+	return rows.Err()
+}
+
+// ListMessages lists an account's messages, newest first, with the total
+// number matching the filter.
+func (s *Store) ListMessages(ctx context.Context, accountID string, f store.MessageFilter) ([]*message.Message, int, error) {
+	where := []string{"m.account_id = ?"}
+	args := []any{accountID}
+	add := func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	}
+	if f.Originator != "" {
+		add("m.originator = ?", f.Originator)
+	}
+	if f.Direction != "" {
+		add("m.direction = ?", string(f.Direction))
+	}
+	if f.Type != "" {
+		add("m.type = ?", string(f.Type))
+	}
+	if f.Reference != "" {
+		add("m.reference = ?", f.Reference)
+	}
+	if !f.From.IsZero() {
+		add("m.created_at >= ?", micros(f.From))
+	}
+	if !f.Until.IsZero() {
+		add("m.created_at < ?", micros(f.Until))
+	}
+	if f.Status != "" {
+		add("EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.account_id = m.account_id AND r.status = ?)", string(f.Status))
+	}
+	if f.Recipient != "" {
+		add("EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.account_id = m.account_id AND r.address = ?)", f.Recipient)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM messages m WHERE `+cond), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("counting messages: %w", err)
+	}
+	cols := "m." + strings.ReplaceAll(messageColumns, ", ", ", m.")
+	q := `SELECT ` + cols + ` FROM messages m WHERE ` + cond + ` ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?`
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing messages: %w", err)
+	}
+	defer rows.Close()
+	var out []*message.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("listing messages: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("listing messages: %w", err)
+	}
+	if err := s.loadRecipients(ctx, accountID, out); err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// CancelScheduled deletes a message that has not started sending.
+func (s *Store) CancelScheduled(ctx context.Context, accountID, id string) error {
+	return s.inTx(ctx, "cancelling message", func(tx *sql.Tx) error {
+		var total, scheduled int
+		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0)
+			FROM recipients WHERE message_id = ? AND account_id = ?`), string(message.Scheduled), id, accountID).Scan(&total, &scheduled)
+		if err != nil {
+			return fmt.Errorf("cancelling message: %w", err)
+		}
+		if total == 0 {
+			return store.ErrNotFound
+		}
+		if scheduled != total {
+			return store.ErrConflict
+		}
+		for _, q := range []string{
+			`DELETE FROM jobs WHERE message_id = ? AND account_id = ?`,
+			`DELETE FROM recipients WHERE message_id = ? AND account_id = ?`,
+			`DELETE FROM messages WHERE id = ? AND account_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(q), id, accountID); err != nil {
+				return fmt.Errorf("cancelling message: %w", err)
+			}
+		}
+		return nil
+	})
+}

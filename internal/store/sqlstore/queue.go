@@ -1,0 +1,92 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// LeaseJobs takes up to n due jobs of a kind. Leasing moves run_at to the end
+// of the lease: a worker that finishes deletes or reschedules the job, and a
+// worker that dies leaves it to become due again when the lease runs out.
+func (s *Store) LeaseJobs(ctx context.Context, kind string, n int, leaseFor time.Duration) ([]*store.Job, error) {
+	now := time.Now().UTC()
+	q := `UPDATE jobs SET run_at = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM jobs WHERE kind = ? AND run_at <= ? ORDER BY run_at LIMIT ? ` + s.d.LeaseLock + `)
+		RETURNING id, kind, account_id, message_id, payload, attempts, run_at, created_at`
+	rows, err := s.w.QueryContext(ctx, s.d.rebind(q), micros(now.Add(leaseFor)), kind, micros(now), n)
+	if err != nil {
+		return nil, fmt.Errorf("leasing %s jobs: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []*store.Job
+	for rows.Next() {
+		var j store.Job
+		var runAt, created int64
+		if err := rows.Scan(&j.ID, &j.Kind, &j.AccountID, &j.MessageID, &j.Payload, &j.Attempts, &runAt, &created); err != nil {
+			return nil, fmt.Errorf("leasing %s jobs: %w", kind, err)
+		}
+		j.RunAt, j.CreatedAt = fromMicros(runAt), fromMicros(created)
+		out = append(out, &j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("leasing %s jobs: %w", kind, err)
+	}
+	return out, nil
+}
+
+// CompleteJob deletes a finished job.
+func (s *Store) CompleteJob(ctx context.Context, id int64) error {
+	if _, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM jobs WHERE id = ?`), id); err != nil {
+		return fmt.Errorf("completing job %d: %w", id, err)
+	}
+	return nil
+}
+
+// RetryJob makes a job due again at a later time.
+func (s *Store) RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error {
+	if _, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ?, last_error = ? WHERE id = ?`), micros(at), lastErr, id); err != nil {
+		return fmt.Errorf("rescheduling job %d: %w", id, err)
+	}
+	return nil
+}
+
+// EnqueueJob adds one job.
+func (s *Store) EnqueueJob(ctx context.Context, j *store.Job) error {
+	created := micros(j.CreatedAt)
+	if created == 0 {
+		created = micros(time.Now())
+	}
+	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		j.Kind, j.AccountID, j.MessageID, j.Payload, 0, micros(j.RunAt), "", created)
+	if err != nil {
+		return fmt.Errorf("enqueueing %s job: %w", j.Kind, err)
+	}
+	return nil
+}
+
+// QueueStats counts jobs and the age of the oldest due one per kind.
+func (s *Store) QueueStats(ctx context.Context) (*store.QueueStats, error) {
+	now := micros(time.Now())
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT kind, COUNT(*), MIN(CASE WHEN run_at <= ? THEN run_at END) FROM jobs GROUP BY kind`), now)
+	if err != nil {
+		return nil, fmt.Errorf("reading queue stats: %w", err)
+	}
+	defer rows.Close()
+	st := &store.QueueStats{Depth: map[string]int64{}, OldestDue: map[string]time.Duration{}}
+	for rows.Next() {
+		var kind string
+		var n int64
+		var oldest *int64
+		if err := rows.Scan(&kind, &n, &oldest); err != nil {
+			return nil, fmt.Errorf("reading queue stats: %w", err)
+		}
+		st.Depth[kind] = n
+		if oldest != nil {
+			st.OldestDue[kind] = time.Duration(now-*oldest) * time.Microsecond
+		}
+	}
+	return st, rows.Err()
+}

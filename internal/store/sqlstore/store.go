@@ -1,0 +1,79 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// Store implements store.Store over database/sql.
+type Store struct {
+	w      *sql.DB // writes (SQLite: the single writer connection)
+	r      *sql.DB // reads (SQLite: a pool of read-only connections)
+	d      Dialect
+	latest int // newest migration version
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open wraps the given handles and applies migrations. writer and reader may
+// be the same *sql.DB. The Store owns them and closes them in Close.
+func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error) {
+	if d.MaxParams == 0 {
+		d.MaxParams = 30000
+	}
+	s := &Store{w: writer, r: reader, d: d}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database handles.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// Writer exposes the write handle for engine-specific maintenance and tests.
+func (s *Store) Writer() *sql.DB { return s.w }
+
+// micros and fromMicros convert times to the integer microseconds stored in
+// every time column (UTC; 0 means unset), identical on both engines.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UTC().UnixMicro()
+}
+
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// inTx runs f in a write transaction.
+func (s *Store) inTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", what, err)
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", what, err)
+	}
+	return nil
+}
