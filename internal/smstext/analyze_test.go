@@ -90,6 +90,26 @@ func TestAnalyzePartsMatchSegments(t *testing.T) {
 	}
 }
 
+// TestAnalyzeAutoSwitchMidway covers bodies that start with GSM7 text and
+// switch to UCS2 later, so the part count carries over from the GSM7 scan.
+func TestAnalyzeAutoSwitchMidway(t *testing.T) {
+	for prefix := 0; prefix <= 210; prefix++ {
+		for _, tail := range []string{"ж", "😀", "😀ж", strings.Repeat("😀", 40), "ж" + strings.Repeat("😀ж", 30)} {
+			body := strings.Repeat("a", prefix) + tail
+			info := Analyze(body, ModeAuto)
+			if info.Coding != UCS2 {
+				t.Fatalf("prefix %d tail %q: coding %v", prefix, tail, info.Coding)
+			}
+			if n := len(Segments(body, UCS2, UDH8)); n != info.Parts {
+				t.Fatalf("prefix %d tail %q: Parts %d, len(Segments) %d", prefix, tail, info.Parts, n)
+			}
+			if want := Analyze(body, ModeUnicode); want != info {
+				t.Fatalf("prefix %d tail %q: auto %+v, unicode %+v", prefix, tail, info, want)
+			}
+		}
+	}
+}
+
 var sinkInfo Info
 
 func TestAnalyzeAllocs(t *testing.T) {

@@ -69,8 +69,16 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Fatalf("unicode Units %d != %d bytes / 2", n, len(ucs))
 		}
 
-		if (Analyze(s, ModeAuto).Coding == GSM7) != IsGSM7(s) {
+		auto := Analyze(s, ModeAuto)
+		if (auto.Coding == GSM7) != IsGSM7(s) {
 			t.Fatalf("auto coding disagrees with IsGSM7 for %q", s)
+		}
+		forced := Analyze(s, ModeUnicode)
+		if auto.Coding == GSM7 {
+			forced = Analyze(s, ModePlain)
+		}
+		if auto != forced {
+			t.Fatalf("auto %+v differs from forcing its coding %+v for %q", auto, forced, s)
 		}
 		for _, mode := range []Mode{ModeAuto, ModePlain, ModeUnicode} {
 			info := Analyze(s, mode)

@@ -177,7 +177,8 @@ func IsGSM7(body string) bool {
 // including invalid UTF-8 bytes and a literal U+001B, become '?' (0x3F).
 // The result has exactly Analyze(s, ModePlain).Units bytes.
 func EncodeGSM7(s string) []byte {
-	return AppendGSM7(make([]byte, 0, len(s)), s)
+	units, _, _, _ := scanGSM7(s, false)
+	return AppendGSM7(make([]byte, 0, units), s)
 }
 
 // AppendGSM7 appends the unpacked GSM7 septets for s to dst, as EncodeGSM7

@@ -75,26 +75,36 @@ type StatusUpdate struct {
 	MessageID string
 	Seq       int
 	Status    message.Status
-	Reason    string
+	Reason    string // empty: the status's default reason
 	ErrorCode int
 	At        time.Time
 	Connector string // set when a connector took the recipient
-	// Report, when set, is enqueued as a JobReport in the same transaction
-	// if (and only if) the status actually changed.
-	Report *Report
+	// Notify asks for a status report (a JobReport) when the status changes.
+	Notify bool
+	// Applied is set by the store: whether the status changed.
+	Applied bool
 }
 
-// Report is the payload of a status-report job.
+// Report is the payload of a JobReport: what changed, for the webhook
+// worker, which reads the rest (reference, address, URL) when it delivers.
 type Report struct {
-	URL             string    `json:"url"`
-	MessageID       string    `json:"id"`
-	Reference       string    `json:"reference,omitempty"`
-	Recipient       string    `json:"recipient"`
-	Status          string    `json:"status"`
-	StatusReason    string    `json:"statusReason,omitempty"`
-	StatusErrorCode int       `json:"statusErrorCode,omitempty"`
-	StatusAt        time.Time `json:"statusDatetime"`
-	MCCMNC          string    `json:"mccmnc,omitempty"`
+	Seq       int            `json:"seq"`
+	Status    message.Status `json:"status"`
+	Reason    string         `json:"reason,omitempty"`
+	ErrorCode int            `json:"errorCode,omitempty"`
+	At        time.Time      `json:"at"`
+}
+
+// Outcome is what became of a leased job and of the recipients it touched.
+type Outcome struct {
+	// JobID is the leased job; 0 when the updates come from elsewhere (a
+	// carrier's delivery receipt).
+	JobID int64
+	// RetryAt, when set, makes the job due again then; otherwise it is done
+	// and deleted.
+	RetryAt   time.Time
+	LastError string
+	Updates   []StatusUpdate
 }
 
 // MessageFilter selects messages for listing. Zero fields do not filter.
@@ -119,7 +129,9 @@ type QueueStats struct {
 
 // Accounts stores tenants and their keys.
 type Accounts interface {
-	CreateAccount(ctx context.Context, a *Account) error
+	// CreateAccount stores an account together with its first keys, all or
+	// nothing.
+	CreateAccount(ctx context.Context, a *Account, keys []*AccessKey) error
 	GetAccount(ctx context.Context, id string) (*Account, error)
 	ListAccounts(ctx context.Context) ([]*Account, error)
 	CreateAccessKey(ctx context.Context, k *AccessKey) error
@@ -138,13 +150,6 @@ type Messages interface {
 	// scheduled, with its job. ErrNotFound if there is no such message,
 	// ErrConflict if sending has started.
 	CancelScheduled(ctx context.Context, accountID, id string) error
-	// UpdateStatuses applies status changes in one transaction. A change
-	// applies only when it moves the recipient forward (see
-	// message.Predecessors); changed[i] reports whether update i did. An
-	// update to the status the recipient already has only records its
-	// Connector. Each applied update's Report is enqueued in the same
-	// transaction.
-	UpdateStatuses(ctx context.Context, us []StatusUpdate) (changed []bool, err error)
 }
 
 // Queue is the durable job queue.
@@ -153,10 +158,12 @@ type Queue interface {
 	// workers until leaseFor has passed. A job whose lease expires (its
 	// worker crashed) becomes due again.
 	LeaseJobs(ctx context.Context, kind string, n int, leaseFor time.Duration) ([]*Job, error)
-	// CompleteJob removes a finished job.
-	CompleteJob(ctx context.Context, id int64) error
-	// RetryJob makes a job due again at the given time, noting the error.
-	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
+	// Finish records outcomes in one transaction: each status update is
+	// applied only when it moves the recipient forward (see
+	// message.Predecessors) and marked Applied; an update to the status the
+	// recipient already has only records its Connector; each applied update
+	// with Notify enqueues a JobReport; each job is deleted or rescheduled.
+	Finish(ctx context.Context, outcomes []*Outcome) error
 	// EnqueueJob adds a job.
 	EnqueueJob(ctx context.Context, j *Job) error
 	QueueStats(ctx context.Context) (*QueueStats, error)

@@ -58,17 +58,18 @@ func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: creating data directory: %w", err)
 	}
-	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + cfg.Synchronous + ")", "foreign_keys(ON)"}
-	dsn := func(extra ...string) string {
+	dsn := func(pragmas ...string) string {
 		q := url.Values{}
-		for _, p := range append(pragmas, extra...) {
+		for _, p := range append([]string{"busy_timeout(10000)", "foreign_keys(ON)"}, pragmas...) {
 			q.Add("_pragma", p)
 		}
 		return "file:" + cfg.Path + "?" + q.Encode()
 	}
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction
 	// never fails half-way when another process (the CLI) writes too.
-	writer, err := sql.Open("sqlite", dsn()+"&_txlock=immediate")
+	// The journal mode is a property of the file, set by the writer; readers
+	// must not try to change it (that needs a write lock).
+	writer, err := sql.Open("sqlite", dsn("journal_mode(WAL)", "synchronous("+cfg.Synchronous+")")+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: opening writer: %w", err)
 	}

@@ -11,12 +11,28 @@ import (
 
 const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at`
 
-// CreateAccount stores a new account.
-func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
-	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt))
+// CreateAccount stores a new account and its first keys in one transaction.
+func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*store.AccessKey) error {
+	return s.inTx(ctx, "creating account", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("creating account: %w", err)
+		}
+		for _, k := range keys {
+			if err := s.insertKey(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) insertKey(ctx context.Context, tx *sql.Tx, k *store.AccessKey) error {
+	_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO access_keys (id, account_id, hash, test, hint, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+		k.ID, k.AccountID, k.Hash, k.Test, k.Hint, micros(k.CreatedAt))
 	if err != nil {
-		return fmt.Errorf("creating account: %w", err)
+		return fmt.Errorf("creating access key: %w", err)
 	}
 	return nil
 }
@@ -71,12 +87,7 @@ func (s *Store) CreateAccessKey(ctx context.Context, k *store.AccessKey) error {
 		if n == 0 {
 			return store.ErrNotFound
 		}
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO access_keys (id, account_id, hash, test, hint, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
-			k.ID, k.AccountID, k.Hash, k.Test, k.Hint, micros(k.CreatedAt))
-		if err != nil {
-			return fmt.Errorf("creating access key: %w", err)
-		}
-		return nil
+		return s.insertKey(ctx, tx, k)
 	})
 }
 

@@ -37,22 +37,6 @@ func (s *Store) LeaseJobs(ctx context.Context, kind string, n int, leaseFor time
 	return out, nil
 }
 
-// CompleteJob deletes a finished job.
-func (s *Store) CompleteJob(ctx context.Context, id int64) error {
-	if _, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM jobs WHERE id = ?`), id); err != nil {
-		return fmt.Errorf("completing job %d: %w", id, err)
-	}
-	return nil
-}
-
-// RetryJob makes a job due again at a later time.
-func (s *Store) RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error {
-	if _, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ?, last_error = ? WHERE id = ?`), micros(at), lastErr, id); err != nil {
-		return fmt.Errorf("rescheduling job %d: %w", id, err)
-	}
-	return nil
-}
-
 // EnqueueJob adds one job.
 func (s *Store) EnqueueJob(ctx context.Context, j *store.Job) error {
 	created := micros(j.CreatedAt)

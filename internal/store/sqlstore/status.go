@@ -11,30 +11,44 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// UpdateStatuses applies forward-only status changes in one transaction.
-func (s *Store) UpdateStatuses(ctx context.Context, us []store.StatusUpdate) ([]bool, error) {
-	changed := make([]bool, len(us))
-	if len(us) == 0 {
-		return changed, nil
+// Finish applies job outcomes and status updates in one transaction.
+func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
+	if len(outcomes) == 0 {
+		return nil
 	}
-	err := s.inTx(ctx, "updating statuses", func(tx *sql.Tx) error {
+	return s.inTx(ctx, "finishing jobs", func(tx *sql.Tx) error {
 		var jargs []any
-		for i, u := range us {
-			if !u.Status.Valid() {
-				return fmt.Errorf("updating statuses: invalid status %q", u.Status)
-			}
-			ok, err := s.applyStatus(ctx, tx, u)
-			if err != nil {
-				return err
-			}
-			changed[i] = ok
-			if ok && u.Report != nil {
-				payload, err := json.Marshal(u.Report)
-				if err != nil {
-					return fmt.Errorf("encoding report: %w", err)
+		for _, o := range outcomes {
+			for i := range o.Updates {
+				u := &o.Updates[i]
+				if !u.Status.Valid() {
+					return fmt.Errorf("finishing jobs: invalid status %q", u.Status)
 				}
-				at := micros(u.At)
-				jargs = append(jargs, store.JobReport, u.AccountID, u.MessageID, payload, 0, at, "", at)
+				ok, err := s.applyStatus(ctx, tx, u)
+				if err != nil {
+					return err
+				}
+				u.Applied = ok
+				if ok && u.Notify {
+					payload, err := json.Marshal(store.Report{Seq: u.Seq, Status: u.Status, Reason: u.Reason, ErrorCode: u.ErrorCode, At: u.At})
+					if err != nil {
+						return fmt.Errorf("encoding report: %w", err)
+					}
+					at := micros(u.At)
+					jargs = append(jargs, store.JobReport, u.AccountID, u.MessageID, payload, 0, at, "", at)
+				}
+			}
+			if o.JobID == 0 {
+				continue
+			}
+			var err error
+			if o.RetryAt.IsZero() {
+				_, err = tx.ExecContext(ctx, s.d.rebind(`DELETE FROM jobs WHERE id = ?`), o.JobID)
+			} else {
+				_, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ?, last_error = ? WHERE id = ?`), micros(o.RetryAt), o.LastError, o.JobID)
+			}
+			if err != nil {
+				return fmt.Errorf("finishing job %d: %w", o.JobID, err)
 			}
 		}
 		if len(jargs) > 0 {
@@ -44,13 +58,9 @@ func (s *Store) UpdateStatuses(ctx context.Context, us []store.StatusUpdate) ([]
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return changed, nil
 }
 
-func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u store.StatusUpdate) (bool, error) {
+func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (bool, error) {
 	from := message.Predecessors(u.Status)
 	reason := u.Reason
 	if reason == "" {

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/app"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// accountJSON is how the CLI shows an account.
+type accountJSON struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Currency   string `json:"currency"`
+	Balance    string `json:"balance"`
+	Key        string `json:"key,omitempty"`
+	TestKey    string `json:"test_key,omitempty"`
+	SigningKey string `json:"signing_key,omitempty"`
+	Created    string `json:"created"`
+}
+
+func showAccount(a *store.Account) accountJSON {
+	return accountJSON{ID: a.ID, Name: a.Name, Currency: a.Currency, Balance: message.FormatMicros(a.Balance),
+		Created: a.CreatedAt.Format(time.RFC3339)}
+}
+
+func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("account: say create or list")
+	}
+	var cfg app.Config
+	fs := flag.NewFlagSet("account "+args[0], flag.ContinueOnError)
+	storeFlags(fs, &cfg)
+	switch args[0] {
+	case "create":
+		name := fs.String("name", "", "account name (required)")
+		balance := fs.String("balance", "0", "starting balance, e.g. 100 or 12.50")
+		currency := fs.String("currency", "EUR", "ISO 4217 currency of the balance")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		if *name == "" {
+			return usagef("account create: --name is required")
+		}
+		amount, err := message.ParseMicros(*balance)
+		if err != nil {
+			return usagef("account create: --balance: %v", err)
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		c, err := accounts.Create(ctx, st, accounts.New{Name: *name, Currency: *currency, Balance: amount})
+		if err != nil {
+			return err
+		}
+		out := showAccount(c.Account)
+		out.Key, out.TestKey, out.SigningKey = c.LiveKey, c.TestKey, c.Account.SigningKey
+		return printJSON(stdout, out)
+	case "list":
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		list, err := st.ListAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		out := make([]accountJSON, len(list))
+		for i, a := range list {
+			out[i] = showAccount(a)
+		}
+		return printJSON(stdout, out)
+	}
+	return usagef("account: unknown subcommand %q (create, list)", args[0])
+}
+
+func keyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usagef("key: say create")
+	}
+	var cfg app.Config
+	fs := flag.NewFlagSet("key create", flag.ContinueOnError)
+	storeFlags(fs, &cfg)
+	account := fs.String("account", "", "account id (required)")
+	test := fs.Bool("test", false, "make a test key (validated, never sent or charged)")
+	if err := parse(fs, args[1:], stderr); err != nil {
+		return err
+	}
+	if *account == "" {
+		return usagef("key create: --account is required")
+	}
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key, err := accounts.CreateKey(ctx, st, *account, *test)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("key create: no account %q", *account)
+	}
+	if err != nil {
+		return err
+	}
+	return printJSON(stdout, struct {
+		Account string `json:"account"`
+		Key     string `json:"key"`
+		Test    bool   `json:"test"`
+	}{*account, key, *test})
+}

@@ -1,0 +1,85 @@
+// Command omnigate is the whole platform in one binary:
+//
+//	omnigate serve [--demo]                      run the API, dispatcher and webhooks
+//	omnigate account create --name N [--balance] create a tenant; prints its keys as JSON
+//	omnigate account list                        list tenants as JSON
+//	omnigate key create --account ID [--test]    add an access key; prints it as JSON
+//	omnigate version
+//
+// Every command takes --data and --database (or OMNIGATE_DATA and
+// OMNIGATE_DATABASE), so administrative commands work on the same database
+// as a running server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `omnigate — a self-hostable communications platform
+
+Usage:
+  omnigate serve [flags]                 run the platform (--demo for a ready-to-try setup)
+  omnigate account create --name NAME    create an account; prints id, key, test_key as JSON
+  omnigate account list                  list accounts as JSON
+  omnigate key create --account ID       add an access key (--test for a test key)
+  omnigate version                       print the version
+
+Run "omnigate COMMAND -h" for a command's flags.
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "account":
+		err = accountCmd(ctx, args[1:], stdout, stderr)
+	case "key":
+		err = keyCmd(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "omnigate", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "omnigate: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "omnigate: %v\n", err)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "omnigate: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// usageError is a mistake on the command line (exit status 2).
+type usageError struct{ error }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/app"
+	"github.com/omnigate/omnigate/internal/logging"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg app.Config
+	var logCfg logging.Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	storeFlags(fs, &cfg)
+	fs.StringVar(&cfg.HTTPAddr, "http", envOr("OMNIGATE_HTTP", app.DefaultHTTPAddr), "address the API listens on [OMNIGATE_HTTP]")
+	fs.StringVar(&cfg.PublicURL, "public-url", envOr("OMNIGATE_PUBLIC_URL", ""), "scheme and host clients reach the API at, for hrefs; default: the request's Host [OMNIGATE_PUBLIC_URL]")
+	demoDefault, _ := strconv.ParseBool(envOr("OMNIGATE_DEMO", "false"))
+	fs.BoolVar(&cfg.Demo, "demo", demoDefault, "create a demo account and deliver SMS through the built-in loopback connector [OMNIGATE_DEMO]")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", durationEnv("OMNIGATE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "how long a graceful stop may take [OMNIGATE_SHUTDOWN_TIMEOUT]")
+	fs.StringVar(&logCfg.Format, "log-format", envOr("OMNIGATE_LOG_FORMAT", "text"), "log format: text or json [OMNIGATE_LOG_FORMAT]")
+	fs.StringVar(&logCfg.Level, "log-level", envOr("OMNIGATE_LOG_LEVEL", "info"), "log level: debug, info, warn, error [OMNIGATE_LOG_LEVEL]")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	log, err := logging.New(os.Stderr, logCfg)
+	if err != nil {
+		return usageError{err}
+	}
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	a.PrintDemo(stdout)
+	return a.Run(ctx)
+}
+
+func durationEnv(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}

@@ -1,0 +1,70 @@
+// Package accounts creates tenants and their access keys — the operations
+// behind `omnigate account create`, `omnigate key create` and the demo.
+package accounts
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// New describes an account to create.
+type New struct {
+	Name     string
+	Currency string // ISO 4217; default "EUR"
+	Balance  int64  // micro-units
+}
+
+// Created is a new account with the keys that are shown only now.
+type Created struct {
+	Account *store.Account
+	LiveKey string
+	TestKey string
+}
+
+// Create stores an account with one live and one test key.
+func Create(ctx context.Context, st store.Accounts, n New) (*Created, error) {
+	n.Name = strings.TrimSpace(n.Name)
+	if n.Name == "" || len(n.Name) > 200 {
+		return nil, fmt.Errorf("account name must be 1 to 200 characters")
+	}
+	if n.Currency == "" {
+		n.Currency = "EUR"
+	}
+	n.Currency = strings.ToUpper(n.Currency)
+	if len(n.Currency) != 3 || strings.Trim(n.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return nil, fmt.Errorf("currency %q is not an ISO 4217 code such as EUR", n.Currency)
+	}
+	if n.Balance < 0 {
+		return nil, fmt.Errorf("a starting balance cannot be negative")
+	}
+	a := &store.Account{
+		ID:         ids.New(),
+		Name:       n.Name,
+		Currency:   n.Currency,
+		Balance:    n.Balance,
+		SigningKey: ids.Secret(40),
+		CreatedAt:  time.Now().UTC(),
+	}
+	live, liveKey := auth.NewKey(a.ID, false)
+	test, testKey := auth.NewKey(a.ID, true)
+	if err := st.CreateAccount(ctx, a, []*store.AccessKey{liveKey, testKey}); err != nil {
+		return nil, err
+	}
+	return &Created{Account: a, LiveKey: live, TestKey: test}, nil
+}
+
+// CreateKey adds a key to an account and returns its text, shown only now.
+// store.ErrNotFound if the account does not exist.
+func CreateKey(ctx context.Context, st store.Accounts, accountID string, test bool) (string, error) {
+	text, k := auth.NewKey(accountID, test)
+	if err := st.CreateAccessKey(ctx, k); err != nil {
+		return "", err
+	}
+	return text, nil
+}

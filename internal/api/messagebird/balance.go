@@ -1,0 +1,27 @@
+package messagebird
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/omnigate/omnigate/internal/message"
+)
+
+// getBalance answers GET /balance in MessageBird's shape.
+func (a *API) getBalance(w http.ResponseWriter, r *http.Request) error {
+	acct, err := a.store.GetAccount(r.Context(), principalFrom(r.Context()).AccountID)
+	if err != nil {
+		return err
+	}
+	kind := strings.ToLower(acct.Currency)
+	if acct.Currency == "EUR" {
+		kind = "euros"
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Payment string      `json:"payment"`
+		Type    string      `json:"type"`
+		Amount  json.Number `json:"amount"`
+	}{"prepaid", kind, json.Number(message.FormatMicros(acct.Balance))})
+	return nil
+}

@@ -1,0 +1,113 @@
+package messagebird
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// MessageBird error codes. The HTTP status that goes with each is in the
+// catalogue below; docs/api.md lists them for users.
+const (
+	CodeUnauthorized     = 2  // missing or wrong access key
+	CodeMissingParams    = 9  // a required parameter is missing / no correct recipients
+	CodeInvalidParams    = 10 // a parameter has a wrong value
+	CodeNotFound         = 20 // no such object (or not this account's)
+	CodeNotEnoughBalance = 25
+	CodeInternal         = 99 // the platform failed; retry later
+)
+
+// apiError is one entry of MessageBird's {"errors":[…]} body.
+type apiError struct {
+	Code        int     `json:"code"`
+	Description string  `json:"description"`
+	Parameter   *string `json:"parameter"`
+}
+
+// Problem is a client-visible error: the HTTP status and the entries.
+type Problem struct {
+	Status int
+	Errors []apiError
+}
+
+func (p *Problem) Error() string {
+	if len(p.Errors) == 0 {
+		return http.StatusText(p.Status)
+	}
+	return p.Errors[0].Description
+}
+
+func problem(status, code int, param, description string) *Problem {
+	e := apiError{Code: code, Description: description}
+	if param != "" {
+		e.Parameter = &param
+	}
+	return &Problem{Status: status, Errors: []apiError{e}}
+}
+
+// The catalogue of errors the REST door answers with.
+func errUnauthorized() *Problem {
+	return problem(http.StatusUnauthorized, CodeUnauthorized, "access_key", "Request not allowed (incorrect access_key)")
+}
+
+func errMissing(param string) *Problem {
+	return problem(http.StatusUnprocessableEntity, CodeMissingParams, param, "no ("+param+") given")
+}
+
+func errNoRecipients() *Problem {
+	return problem(http.StatusUnprocessableEntity, CodeMissingParams, "recipients", "no (correct) recipients found")
+}
+
+func errInvalid(param, description string) *Problem {
+	return problem(http.StatusUnprocessableEntity, CodeInvalidParams, param, description)
+}
+
+func errMalformed(description string) *Problem {
+	return problem(http.StatusBadRequest, CodeInvalidParams, "", description)
+}
+
+func errUnsupportedType(ct string) *Problem {
+	return problem(http.StatusUnsupportedMediaType, CodeInvalidParams, "",
+		"unsupported Content-Type "+quote(ct)+"; send application/json or application/x-www-form-urlencoded")
+}
+
+func errTooLarge(limit int64) *Problem {
+	return problem(http.StatusRequestEntityTooLarge, CodeInvalidParams, "", "request body is larger than "+itoa(limit)+" bytes")
+}
+
+func errNotFound() *Problem {
+	return problem(http.StatusNotFound, CodeNotFound, "", "message not found")
+}
+
+func errRouteNotFound() *Problem {
+	return problem(http.StatusNotFound, CodeNotFound, "", "no such endpoint")
+}
+
+func errInternal() *Problem {
+	return problem(http.StatusInternalServerError, CodeInternal, "", "internal error; the request was not carried out, try again later")
+}
+
+func errUnavailable() *Problem {
+	return problem(http.StatusServiceUnavailable, CodeInternal, "", "the server is shutting down; try again later")
+}
+
+// writeProblem answers with MessageBird's error body.
+func writeProblem(w http.ResponseWriter, p *Problem) {
+	errs := p.Errors
+	if errs == nil {
+		errs = []apiError{} // 405 answers {"errors":[]}
+	}
+	writeJSON(w, p.Status, struct {
+		Errors []apiError `json:"errors"`
+	}{errs})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"errors":[{"code":99,"description":"internal error","parameter":null}]}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}

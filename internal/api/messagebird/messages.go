@@ -1,0 +1,281 @@
+package messagebird
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/phone"
+	"github.com/omnigate/omnigate/internal/pipeline"
+	"github.com/omnigate/omnigate/internal/smstext"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// createMessage handles POST /messages.
+func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
+	req, p := decodeCreate(w, r, a.cfg.MaxBody)
+	if p != nil {
+		return p
+	}
+	pr := principalFrom(r.Context())
+	m, p := buildMessage(req, pr.AccountID)
+	if p != nil {
+		return p
+	}
+	if err := a.pipeline.Accept(r.Context(), m, pipeline.Options{Test: pr.Test}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, renderMessage(m, a.base(r)))
+	return nil
+}
+
+// buildMessage validates a request and turns it into the platform's model.
+func buildMessage(req *createRequest, accountID string) (*message.Message, *Problem) {
+	m := &message.Message{
+		AccountID:   accountID,
+		Channel:     message.ChannelSMS,
+		Direction:   message.MT,
+		Body:        req.Body,
+		Reference:   req.Reference,
+		ReportURL:   strings.TrimSpace(req.ReportURL),
+		TypeDetails: req.TypeDetails,
+	}
+	if req.Originator == "" {
+		return nil, errMissing("originator")
+	}
+	if p := validOriginator(req.Originator); p != nil {
+		return nil, p
+	}
+	m.Originator = strings.TrimSpace(req.Originator)
+	if req.Body == "" {
+		return nil, errMissing("body")
+	}
+	switch req.Type {
+	case "", "sms":
+		m.Type = message.TypeSMS
+	case "binary":
+		m.Type = message.TypeBinary
+	case "flash":
+		m.Type = message.TypeFlash
+	case "premium":
+		return nil, errInvalid("type", "premium SMS is not supported")
+	default:
+		return nil, errInvalid("type", "type must be sms, binary or flash")
+	}
+	if _, err := smstext.ParseMode(req.DataCoding); err != nil {
+		return nil, errInvalid("datacoding", "datacoding must be plain, unicode or auto")
+	}
+	m.DataCoding = req.DataCoding
+	switch {
+	case m.Type == message.TypeFlash:
+		m.MClass = 0
+	case req.MClass == nil:
+		m.MClass = 1
+	case *req.MClass < 0 || *req.MClass > 3:
+		return nil, errInvalid("mclass", "mclass must be 0, 1, 2 or 3")
+	default:
+		m.MClass = *req.MClass
+	}
+	if req.Validity != nil {
+		if *req.Validity < 0 {
+			return nil, errInvalid("validity", "validity must be a positive number of seconds")
+		}
+		m.Validity = *req.Validity
+	}
+	if req.Gateway != nil {
+		if *req.Gateway < 0 {
+			return nil, errInvalid("gateway", "gateway must be a positive integer")
+		}
+		m.Gateway = *req.Gateway
+	}
+	if len(m.Reference) > 512 {
+		return nil, errInvalid("reference", "reference is longer than 512 characters")
+	}
+	if m.ReportURL != "" {
+		u, err := url.Parse(m.ReportURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(m.ReportURL) > 2048 {
+			return nil, errInvalid("reportUrl", "reportUrl must be an absolute http or https URL")
+		}
+	}
+	if s := strings.TrimSpace(req.ScheduledDatetime); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, errInvalid("scheduledDatetime", "scheduledDatetime must be an RFC 3339 time such as 2026-11-25T14:00:00+00:00")
+		}
+		m.ScheduledAt = t.UTC()
+	}
+	if p := addRecipients(m, req); p != nil {
+		return nil, p
+	}
+	return m, nil
+}
+
+// validOriginator accepts a phone number or short code (up to 16 digits,
+// optionally with "+") or an alphanumeric sender of at most 11 characters.
+func validOriginator(s string) *Problem {
+	s = strings.TrimSpace(s)
+	digits := strings.TrimPrefix(s, "+")
+	if digits != "" && strings.Trim(digits, "0123456789") == "" {
+		if len(digits) > 16 {
+			return errInvalid("originator", "a numeric originator has at most 16 digits")
+		}
+		return nil
+	}
+	if len(s) > 11 {
+		return errInvalid("originator", "originator is invalid: an alphanumeric originator has at most 11 characters")
+	}
+	for _, c := range s {
+		ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune(" .-_&'", c)
+		if !ok {
+			return errInvalid("originator", "originator is invalid: use letters, digits, spaces and . - _ & ' only")
+		}
+	}
+	return nil
+}
+
+// addRecipients normalises, de-duplicates and checks the recipients.
+func addRecipients(m *message.Message, req *createRequest) *Problem {
+	if len(req.GroupIDs) > 0 {
+		return errInvalid("groupIds", "groups are not supported yet; list the recipients")
+	}
+	if len(req.Recipients) == 0 {
+		return errNoRecipients()
+	}
+	if len(req.Recipients) > maxRecipients {
+		return errInvalid("recipients", fmt.Sprintf("%d recipients given; at most %d per request", len(req.Recipients), maxRecipients))
+	}
+	seen := make(map[string]bool, len(req.Recipients))
+	for _, raw := range req.Recipients {
+		n, err := phone.Parse(raw)
+		if err != nil {
+			return errInvalid("recipients", "recipient "+quote(raw)+" is not a valid phone number in international format")
+		}
+		if seen[n.MSISDN] {
+			continue
+		}
+		seen[n.MSISDN] = true
+		m.Recipients = append(m.Recipients, message.Recipient{Address: n.MSISDN, Country: n.Country, CountryPrefix: n.CountryPrefix})
+	}
+	return nil
+}
+
+// getMessage handles GET /messages/{id}.
+func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
+	m, err := a.store.GetMessage(r.Context(), principalFrom(r.Context()).AccountID, r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound()
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, renderMessage(m, a.base(r)))
+	return nil
+}
+
+// deleteMessage handles DELETE /messages/{id}: only scheduled messages.
+func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
+	err := a.store.CancelScheduled(r.Context(), principalFrom(r.Context()).AccountID, r.PathValue("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errNotFound()
+	case errors.Is(err, store.ErrConflict):
+		return errInvalid("id", "only scheduled messages can be deleted; this one is already being sent")
+	case err != nil:
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// listMessages handles GET /messages.
+func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
+	f, p := parseListFilter(r.URL.Query())
+	if p != nil {
+		return p
+	}
+	msgs, total, err := a.store.ListMessages(r.Context(), principalFrom(r.Context()).AccountID, f)
+	if err != nil {
+		return err
+	}
+	base := a.base(r)
+	out := listJSON{
+		Offset: f.Offset, Limit: f.Limit, Count: len(msgs), TotalCount: total,
+		Links: pageLinks(base, "/messages/", f.Offset, f.Limit, total),
+		Items: make([]messageJSON, len(msgs)),
+	}
+	for i, m := range msgs {
+		out.Items[i] = renderMessage(m, base)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// List limits.
+const (
+	defaultLimit = 20
+	maxLimit     = 200
+)
+
+func parseListFilter(q url.Values) (store.MessageFilter, *Problem) {
+	f := store.MessageFilter{Limit: defaultLimit}
+	intParam := func(name string, lo, hi int, dst *int) *Problem {
+		s := q.Get(name)
+		if s == "" {
+			return nil
+		}
+		v, err := strconv.Atoi(s)
+		if err != nil || v < lo || v > hi {
+			return errInvalid(name, fmt.Sprintf("%s must be an integer from %d to %d", name, lo, hi))
+		}
+		*dst = v
+		return nil
+	}
+	if p := intParam("limit", 1, maxLimit, &f.Limit); p != nil {
+		return f, p
+	}
+	if p := intParam("offset", 0, 1<<31-1, &f.Offset); p != nil {
+		return f, p
+	}
+	f.Originator = q.Get("originator")
+	f.Reference = q.Get("reference")
+	switch d := q.Get("direction"); d {
+	case "", "mt", "mo":
+		f.Direction = message.Direction(d)
+	default:
+		return f, errInvalid("direction", "direction must be mt or mo")
+	}
+	switch t := q.Get("type"); t {
+	case "", "sms", "binary", "flash":
+		f.Type = message.Type(t)
+	default:
+		return f, errInvalid("type", "type must be sms, binary or flash")
+	}
+	if s := q.Get("status"); s != "" {
+		if !message.Status(s).Valid() {
+			return f, errInvalid("status", "status must be one of scheduled, sent, buffered, delivered, expired, delivery_failed")
+		}
+		f.Status = message.Status(s)
+	}
+	if s := q.Get("recipient"); s != "" {
+		n, err := phone.Parse(s)
+		if err != nil {
+			return f, errInvalid("recipient", "recipient must be a phone number in international format")
+		}
+		f.Recipient = n.MSISDN
+	}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "until": &f.Until} {
+		if s := q.Get(name); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				return f, errInvalid(name, name+" must be an RFC 3339 time")
+			}
+			*dst = t
+		}
+	}
+	return f, nil
+}

@@ -1,0 +1,168 @@
+package messagebird
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/phone"
+)
+
+// messageJSON is the message object exactly as MessageBird returns it.
+type messageJSON struct {
+	ID                string         `json:"id"`
+	Href              string         `json:"href"`
+	Direction         string         `json:"direction"`
+	Type              string         `json:"type"`
+	Originator        string         `json:"originator"`
+	Body              string         `json:"body"`
+	Reference         *string        `json:"reference"`
+	ReportURL         *string        `json:"reportUrl"`
+	Validity          *int           `json:"validity"`
+	Gateway           *int           `json:"gateway"`
+	TypeDetails       map[string]any `json:"typeDetails"`
+	DataCoding        string         `json:"datacoding"`
+	MClass            int            `json:"mclass"`
+	ScheduledDatetime *string        `json:"scheduledDatetime"`
+	CreatedDatetime   string         `json:"createdDatetime"`
+	Recipients        recipientsJSON `json:"recipients"`
+}
+
+type recipientsJSON struct {
+	TotalCount               int             `json:"totalCount"`
+	TotalSentCount           int             `json:"totalSentCount"`
+	TotalDeliveredCount      int             `json:"totalDeliveredCount"`
+	TotalDeliveryFailedCount int             `json:"totalDeliveryFailedCount"`
+	Items                    []recipientJSON `json:"items"`
+}
+
+type recipientJSON struct {
+	Recipient              json.Number `json:"recipient"`
+	Status                 string      `json:"status"`
+	StatusDatetime         *string     `json:"statusDatetime"`
+	RecipientCountry       string      `json:"recipientCountry"`
+	RecipientCountryPrefix int         `json:"recipientCountryPrefix"`
+	RecipientOperator      *string     `json:"recipientOperator"`
+	MessageLength          int         `json:"messageLength"`
+	StatusErrorCode        *int        `json:"statusErrorCode"`
+	StatusReason           string      `json:"statusReason"`
+	Price                  priceJSON   `json:"price"`
+	MCCMNC                 *string     `json:"mccmnc"`
+	MCC                    *string     `json:"mcc"`
+	MNC                    *string     `json:"mnc"`
+	MessagePartCount       int         `json:"messagePartCount"`
+}
+
+type priceJSON struct {
+	Amount   json.Number `json:"amount"`
+	Currency string      `json:"currency"`
+}
+
+func timeText(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(message.TimeLayout)
+	return &s
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optInt(v int) *int {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+// renderMessage builds the wire object; base is the scheme and host that
+// hrefs start with.
+func renderMessage(m *message.Message, base string) messageJSON {
+	counts := m.CountRecipients()
+	out := messageJSON{
+		ID:                m.ID,
+		Href:              base + "/messages/" + m.ID,
+		Direction:         string(m.Direction),
+		Type:              string(m.Type),
+		Originator:        m.Originator,
+		Body:              m.Body,
+		Reference:         optString(m.Reference),
+		ReportURL:         optString(m.ReportURL),
+		Validity:          optInt(m.Validity),
+		Gateway:           optInt(m.Gateway),
+		TypeDetails:       m.TypeDetails,
+		DataCoding:        m.DataCoding,
+		MClass:            m.MClass,
+		ScheduledDatetime: timeText(m.ScheduledAt),
+		CreatedDatetime:   m.CreatedAt.UTC().Format(message.TimeLayout),
+		Recipients: recipientsJSON{
+			TotalCount:               counts.Total,
+			TotalSentCount:           counts.Sent,
+			TotalDeliveredCount:      counts.Delivered,
+			TotalDeliveryFailedCount: counts.DeliveryFailed,
+			Items:                    make([]recipientJSON, len(m.Recipients)),
+		},
+	}
+	if out.TypeDetails == nil {
+		out.TypeDetails = map[string]any{}
+	}
+	for i, r := range m.Recipients {
+		reason := r.StatusReason
+		if reason == "" {
+			reason = r.Status.DefaultReason()
+		}
+		currency := r.PriceCurrency
+		if currency == "" {
+			currency = "EUR"
+		}
+		out.Recipients.Items[i] = recipientJSON{
+			Recipient:              json.Number(r.Address),
+			Status:                 string(r.Status),
+			StatusDatetime:         timeText(r.StatusAt),
+			RecipientCountry:       phone.CountryName(r.Country),
+			RecipientCountryPrefix: r.CountryPrefix,
+			MessageLength:          r.Length,
+			StatusErrorCode:        optInt(r.StatusErrorCode),
+			StatusReason:           reason,
+			Price:                  priceJSON{Amount: json.Number(message.FormatMicros(r.Price)), Currency: currency},
+			MessagePartCount:       r.PartCount,
+		}
+	}
+	return out
+}
+
+// listJSON is MessageBird's pagination envelope.
+type listJSON struct {
+	Offset     int                `json:"offset"`
+	Limit      int                `json:"limit"`
+	Count      int                `json:"count"`
+	TotalCount int                `json:"totalCount"`
+	Links      map[string]*string `json:"links"`
+	Items      []messageJSON      `json:"items"`
+}
+
+// pageLinks builds first/previous/next/last links for a list at path.
+func pageLinks(base, path string, offset, limit, total int) map[string]*string {
+	link := func(off int) *string {
+		s := base + path + "?offset=" + strconv.Itoa(off) + "&limit=" + strconv.Itoa(limit)
+		return &s
+	}
+	last := 0
+	if total > 0 {
+		last = (total - 1) / limit * limit
+	}
+	links := map[string]*string{"first": link(0), "previous": nil, "next": nil, "last": link(last)}
+	if offset > 0 {
+		links["previous"] = link(max(offset-limit, 0))
+	}
+	if offset+limit < total {
+		links["next"] = link(offset + limit)
+	}
+	return links
+}

@@ -1,0 +1,163 @@
+// Package app wires omnigate together — config → store → services →
+// servers — and runs it until it is told to stop, then stops it in order so
+// that nothing accepted is lost: the HTTP server stops taking requests and
+// finishes those in flight, the accept path commits what is queued, the
+// dispatcher and webhook sender finish their jobs, and the store closes.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/api"
+	"github.com/omnigate/omnigate/internal/api/messagebird"
+	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/channel/loopback"
+	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/metrics"
+	"github.com/omnigate/omnigate/internal/pipeline"
+	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/store/sqlstore"
+	"github.com/omnigate/omnigate/internal/webhook"
+	"github.com/omnigate/omnigate/internal/worker"
+)
+
+// App is a running omnigate.
+type App struct {
+	cfg        Config
+	log        *slog.Logger
+	store      *sqlstore.Store
+	metrics    *metrics.Metrics
+	pipeline   *pipeline.Pipeline
+	dispatcher *dispatch.Dispatcher
+	webhooks   *webhook.Sender
+	server     *http.Server
+	listener   net.Listener
+	// Demo is the demo account, when Config.Demo is set.
+	Demo *DemoAccount
+}
+
+// New opens the store, builds the services and binds the listener; Run
+// starts serving.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	a := &App{cfg: cfg, log: log, store: st, metrics: metrics.New()}
+	a.metrics.WatchQueue(st, log)
+	accounts := store.NewAccountCache(st, 0)
+
+	// Several nodes share PostgreSQL: let its pool take concurrent commits.
+	commit := groupcommit.Config{}
+	if cfg.IsPostgres() {
+		commit.Flushers = 4
+	}
+	routes := dispatch.ChannelRouter{}
+	if cfg.Demo {
+		routes[message.ChannelSMS] = loopback.New(loopback.Config{})
+	}
+	a.webhooks = webhook.New(webhook.Config{Pool: poolFor(commit)}, st, accounts, a.metrics, log)
+	a.dispatcher = dispatch.New(dispatch.Config{Pool: poolFor(commit)}, st, routes, accounts, a.metrics, a.webhooks.Notify, log)
+	a.pipeline = pipeline.New(pipeline.Config{Commit: commit}, st, a.metrics, a.dispatcher.Notify)
+
+	if cfg.Demo {
+		if a.Demo, err = EnsureDemo(ctx, st, cfg.DataDir); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("setting up the demo account: %w", err)
+		}
+	}
+	mb := messagebird.New(messagebird.Config{PublicURL: cfg.PublicURL}, st, a.pipeline, auth.NewAuthenticator(st, 0), a.metrics, log)
+	a.server = &http.Server{
+		Handler:           api.Handler(mb, st, a.metrics),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	a.listener, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
+	}
+	return a, nil
+}
+
+func poolFor(commit groupcommit.Config) (p worker.Config) {
+	p.Flushers = commit.Flushers
+	return p
+}
+
+// Addr is the address the API listens on (useful with port 0).
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Run serves until ctx ends, then stops gracefully within the shutdown
+// timeout. It returns nil after a clean stop.
+func (a *App) Run(ctx context.Context) error {
+	a.webhooks.Start()
+	a.dispatcher.Start()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.server.Serve(a.listener) }()
+	a.log.Info("omnigate serving", "addr", a.Addr(), "database", a.databaseName(), "demo", a.cfg.Demo)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("serving HTTP: %w", err)
+	}
+	a.log.Info("omnigate stopping")
+	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(err, a.stop(stopCtx))
+}
+
+// stop shuts down in dependency order: no new requests, then queued accepts
+// committed, then workers finished, then the database closed.
+func (a *App) stop(ctx context.Context) error {
+	var errs []error
+	if err := a.server.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
+	}
+	if err := a.pipeline.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping accept path: %w", err))
+	}
+	if err := a.dispatcher.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping dispatcher: %w", err))
+	}
+	if err := a.webhooks.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping webhooks: %w", err))
+	}
+	if err := a.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) databaseName() string {
+	if a.cfg.IsPostgres() {
+		return redactURL(a.cfg.DatabaseURL)
+	}
+	return a.cfg.SQLitePath()
+}
+
+// PrintDemo writes the demo banner: keys and a first curl.
+func (a *App) PrintDemo(w io.Writer) {
+	if a.Demo != nil {
+		a.Demo.Print(w, "http://"+a.Addr())
+	}
+}

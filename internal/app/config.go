@@ -1,0 +1,88 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything `omnigate serve` can be told. Every field has a safe
+// default; the command line and OMNIGATE_* environment variables fill it.
+type Config struct {
+	// HTTPAddr is where the API listens; default "127.0.0.1:8080".
+	HTTPAddr string
+	// DataDir holds the SQLite database and demo files; default "./data".
+	DataDir string
+	// DatabaseURL selects PostgreSQL ("postgres://…"); empty means the
+	// embedded SQLite database in DataDir.
+	DatabaseURL string
+	// SQLiteSync is FULL (default: durable across power loss) or NORMAL
+	// (durable across process crashes only; faster).
+	SQLiteSync string
+	// PublicURL is the scheme and host the API is reached at, for hrefs;
+	// default: each request's Host.
+	PublicURL string
+	// Demo creates a demo account and delivers SMS through the built-in
+	// loopback connector.
+	Demo bool
+	// ShutdownTimeout bounds a graceful stop; default 30 s.
+	ShutdownTimeout time.Duration
+}
+
+// Defaults for Config.
+const (
+	DefaultHTTPAddr        = "127.0.0.1:8080"
+	DefaultDataDir         = "./data"
+	DefaultShutdownTimeout = 30 * time.Second
+	sqliteFile             = "omnigate.db"
+)
+
+// WithDefaults fills unset fields.
+func (c Config) WithDefaults() Config {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	return c
+}
+
+// Validate names the first field that cannot work.
+func (c Config) Validate() error {
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("database: %q is not a postgres:// URL (leave it empty for the embedded SQLite database)", redactURL(c.DatabaseURL))
+	}
+	switch strings.ToUpper(c.SQLiteSync) {
+	case "", "FULL", "NORMAL":
+	default:
+		return fmt.Errorf("sqlite-sync: %q: use FULL or NORMAL", c.SQLiteSync)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public-url: %q is not an absolute http(s) URL", c.PublicURL)
+		}
+	}
+	return nil
+}
+
+// SQLitePath is where the embedded database lives.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, sqliteFile) }
+
+// redactURL hides the password in a database URL for messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

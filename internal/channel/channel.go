@@ -1,0 +1,97 @@
+// Package channel defines how the dispatcher hands a message to a transport.
+//
+// A Connector takes one recipient of one message at a time and answers what
+// became of the submission: taken (with the carrier's ids for each part),
+// "try again later", or refused for good. Carriers report final outcomes later
+// (SMPP delivery receipts, provider webhooks); a connector passes those to the
+// StatusSink it was given. Each channel and provider is a folder beside this
+// file (loopback/ today; smpp/, email/, whatsapp/ … later), so the dispatcher
+// never learns the details of a transport.
+package channel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
+)
+
+// Submission is one recipient of one message.
+type Submission struct {
+	Message   *message.Message
+	Recipient *message.Recipient
+}
+
+// Result is what a connector did with a submission.
+type Result struct {
+	// Status is the recipient's status after submission: message.Sent when
+	// the carrier took it and will report later, or a later status when the
+	// connector already knows more.
+	Status message.Status
+	// PartIDs are the carrier's ids for each part, in order.
+	PartIDs []string
+}
+
+// Connector sends submissions over one transport.
+type Connector interface {
+	// Name identifies the connector in statuses, logs and metrics.
+	Name() string
+	// Send submits one recipient. It returns a *TemporaryError when the
+	// submission should be retried later (throttled, queue full, link down),
+	// and a *PermanentError when it can never succeed.
+	Send(ctx context.Context, s Submission) (Result, error)
+}
+
+// StatusReport is a carrier's later word on a recipient.
+type StatusReport struct {
+	AccountID string
+	MessageID string
+	Seq       int
+	Status    message.Status
+	Reason    string
+	ErrorCode int
+	At        time.Time
+}
+
+// StatusSink receives reports that arrive after submission.
+type StatusSink interface {
+	ReportStatus(ctx context.Context, r StatusReport) error
+}
+
+// TemporaryError asks the dispatcher to retry later, no sooner than After
+// when it is set.
+type TemporaryError struct {
+	Reason string
+	After  time.Duration
+	Err    error
+}
+
+func (e *TemporaryError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("temporary failure: %s: %v", e.Reason, e.Err)
+	}
+	return "temporary failure: " + e.Reason
+}
+
+func (e *TemporaryError) Unwrap() error { return e.Err }
+
+// PermanentError ends the recipient in delivery_failed with Code as its
+// statusErrorCode.
+type PermanentError struct {
+	Code   int
+	Reason string
+}
+
+func (e *PermanentError) Error() string {
+	return fmt.Sprintf("permanent failure %d: %s", e.Code, e.Reason)
+}
+
+// IsTemporary reports whether err asks for a retry. Errors that are neither
+// temporary nor permanent (a bug, a timeout) are treated as temporary:
+// retrying is safer than dropping a paid message.
+func IsTemporary(err error) bool {
+	var p *PermanentError
+	return !errors.As(err, &p)
+}

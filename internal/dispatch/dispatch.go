@@ -1,0 +1,236 @@
+// Package dispatch moves accepted messages out of the queue and into
+// connectors. Workers lease due send jobs, submit each pending recipient to
+// the connector the Router picks, and record the outcome — statuses,
+// retries, status-report jobs — through one group-committed transaction per
+// batch. Scheduled messages become due at their time; messages whose validity
+// passes before they are sent end as expired; "try later" answers are retried
+// with exponential backoff and jitter.
+//
+// The Dispatcher is also the channel.StatusSink for carriers' delivery
+// receipts, so every status change goes through the same path.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/metrics"
+	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/worker"
+)
+
+// Config tunes a Dispatcher. Zero values mean the documented defaults.
+type Config struct {
+	// Pool tunes leasing (batch, lease, poll, concurrency); its Kind is set
+	// to store.JobSend.
+	Pool worker.Config
+	// Concurrency bounds connector calls in flight; default 64.
+	Concurrency int
+	// SendTimeout bounds one connector call; default 30 seconds.
+	SendTimeout time.Duration
+	// Retry spaces out retries; default 2 s doubling to 10 minutes.
+	Retry Backoff
+	// MaxAge is how long a message without validity is retried before it
+	// expires; default 48 hours.
+	MaxAge time.Duration
+}
+
+func (c *Config) setDefaults() {
+	c.Pool.Kind = store.JobSend
+	if c.Concurrency <= 0 {
+		c.Concurrency = 64
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = 30 * time.Second
+	}
+	if c.Retry.Min <= 0 {
+		c.Retry.Min = 2 * time.Second
+	}
+	if c.Retry.Max <= 0 {
+		c.Retry.Max = 10 * time.Minute
+	}
+	if c.MaxAge <= 0 {
+		c.MaxAge = 48 * time.Hour
+	}
+}
+
+// Dispatcher sends queued messages.
+type Dispatcher struct {
+	cfg       Config
+	store     store.Store
+	router    Router
+	accounts  *store.AccountCache
+	log       *slog.Logger
+	metrics   *metrics.Metrics
+	onReports func()
+	pool      *worker.Pool
+	sends     chan struct{} // semaphore over connector calls
+}
+
+var _ channel.StatusSink = (*Dispatcher)(nil)
+
+// New makes a Dispatcher; call Start to run it. onReports, when set, is
+// called after a commit that enqueued status reports, to wake their sender.
+func New(cfg Config, st store.Store, router Router, accounts *store.AccountCache, m *metrics.Metrics, onReports func(), log *slog.Logger) *Dispatcher {
+	cfg.setDefaults()
+	if onReports == nil {
+		onReports = func() {}
+	}
+	d := &Dispatcher{
+		cfg: cfg, store: st, router: router, accounts: accounts, log: log, metrics: m, onReports: onReports,
+		sends: make(chan struct{}, cfg.Concurrency),
+	}
+	d.pool = worker.New(cfg.Pool, st, d.process, d.committed, log)
+	return d
+}
+
+// Start runs the dispatcher until Stop.
+func (d *Dispatcher) Start() { d.pool.Start() }
+
+// Notify wakes the dispatcher: new messages are due.
+func (d *Dispatcher) Notify() { d.pool.Notify() }
+
+// Stop stops taking jobs, lets those in progress finish and commits their
+// outcomes, or gives up when ctx ends (their leases then expire and the jobs
+// run again after a restart).
+func (d *Dispatcher) Stop(ctx context.Context) error { return d.pool.Stop(ctx) }
+
+// ReportStatus records a carrier's later report on a recipient.
+func (d *Dispatcher) ReportStatus(ctx context.Context, r channel.StatusReport) error {
+	return d.pool.Commit(ctx, &store.Outcome{Updates: []store.StatusUpdate{{
+		AccountID: r.AccountID, MessageID: r.MessageID, Seq: r.Seq,
+		Status: r.Status, Reason: r.Reason, ErrorCode: r.ErrorCode, At: r.At, Notify: true,
+	}}})
+}
+
+// process sends a message's pending recipients and says what became of them.
+func (d *Dispatcher) process(ctx context.Context, j *store.Job) *store.Outcome {
+	out := &store.Outcome{}
+	m, err := d.store.GetMessage(ctx, j.AccountID, j.MessageID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Cancelled or erased: nothing left to send.
+	case err != nil:
+		d.log.Error("dispatch: reading message", "message", j.MessageID, "err", err)
+		out.RetryAt, out.LastError = time.Now().Add(d.cfg.Retry.Delay(j.Attempts)), err.Error()
+	default:
+		d.send(ctx, j, m, out)
+	}
+	return out
+}
+
+func (d *Dispatcher) send(ctx context.Context, j *store.Job, m *message.Message, out *store.Outcome) {
+	now := time.Now().UTC()
+	notify := m.ReportURL != ""
+	if !notify {
+		if a, err := d.accounts.Get(ctx, m.AccountID); err == nil {
+			notify = a.ReportURL != ""
+		}
+	}
+	expires := m.ExpiresAt()
+	if expires.IsZero() {
+		expires = m.SendAt().Add(d.cfg.MaxAge)
+	}
+	var pending []*message.Recipient
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		if (r.Status == message.Scheduled || r.Status == message.Sent) && r.Connector == "" {
+			pending = append(pending, r)
+		}
+	}
+	update := func(r *message.Recipient, st message.Status, code int, reason, connector string) store.StatusUpdate {
+		return store.StatusUpdate{AccountID: m.AccountID, MessageID: m.ID, Seq: r.Seq, Status: st, ErrorCode: code,
+			Reason: reason, At: time.Now().UTC(), Connector: connector, Notify: notify}
+	}
+	if !now.Before(expires) {
+		for _, r := range pending {
+			out.Updates = append(out.Updates, update(r, message.Expired, 0, "", ""))
+		}
+		return
+	}
+	results := make([]store.StatusUpdate, len(pending))
+	retry := make([]error, len(pending))
+	var wg sync.WaitGroup
+	for i, r := range pending {
+		d.sends <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-d.sends; wg.Done() }()
+			results[i], retry[i] = d.sendOne(ctx, m, r, update)
+		}()
+	}
+	wg.Wait()
+	var lastErr error
+	for i := range pending {
+		if retry[i] != nil {
+			lastErr = retry[i]
+			continue
+		}
+		out.Updates = append(out.Updates, results[i])
+	}
+	if lastErr != nil {
+		at := now.Add(d.cfg.Retry.Delay(j.Attempts))
+		var te *channel.TemporaryError
+		if errors.As(lastErr, &te) && te.After > 0 {
+			at = now.Add(max(te.After, time.Until(at)))
+		}
+		if at.After(expires) {
+			at = expires // come back to expire what is left
+		}
+		out.RetryAt, out.LastError = at, lastErr.Error()
+	}
+}
+
+// sendOne submits one recipient; a non-nil error means "retry later".
+func (d *Dispatcher) sendOne(ctx context.Context, m *message.Message, r *message.Recipient,
+	update func(*message.Recipient, message.Status, int, string, string) store.StatusUpdate) (store.StatusUpdate, error) {
+	conn, err := d.router.Route(m, r)
+	if err != nil {
+		return store.StatusUpdate{}, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	defer cancel()
+	res, err := conn.Send(sctx, channel.Submission{Message: m, Recipient: r})
+	if err != nil {
+		var pe *channel.PermanentError
+		if errors.As(err, &pe) {
+			d.metrics.SendErrors.WithLabelValues(conn.Name(), "permanent").Inc()
+			return update(r, message.DeliveryFailed, pe.Code, pe.Reason, conn.Name()), nil
+		}
+		d.metrics.SendErrors.WithLabelValues(conn.Name(), "temporary").Inc()
+		return store.StatusUpdate{}, err
+	}
+	st := res.Status
+	if !st.Valid() || st == message.Scheduled {
+		st = message.Sent
+	}
+	d.metrics.Statuses.WithLabelValues(m.Channel, conn.Name(), string(message.Sent)).Inc()
+	return update(r, st, 0, "", conn.Name()), nil
+}
+
+// committed counts the final statuses a commit applied and wakes the
+// report sender when it enqueued reports.
+func (d *Dispatcher) committed(outs []*store.Outcome) {
+	rows, reports := 0, false
+	for _, o := range outs {
+		rows += len(o.Updates) + 1
+		for _, u := range o.Updates {
+			if !u.Applied {
+				continue
+			}
+			reports = reports || u.Notify
+			if u.Status.Final() {
+				d.metrics.Statuses.WithLabelValues(message.ChannelSMS, u.Connector, string(u.Status)).Inc()
+			}
+		}
+	}
+	d.metrics.CommitBatch.WithLabelValues("outcomes").Observe(float64(rows))
+	if reports {
+		d.onReports()
+	}
+}

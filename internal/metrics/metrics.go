@@ -1,0 +1,107 @@
+// Package metrics holds omnigate's Prometheus collectors. One *Metrics is
+// made per process by the app wiring and handed to each component; nothing is
+// registered globally.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// Metrics are the platform's counters, gauges and histograms.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// Accepted counts recipients accepted, by channel.
+	Accepted *prometheus.CounterVec
+	// Statuses counts recipients reaching a status, by channel, connector
+	// and status (sent, delivered, delivery_failed, expired …).
+	Statuses *prometheus.CounterVec
+	// SendErrors counts submissions a connector refused, by connector and
+	// kind (temporary, permanent).
+	SendErrors *prometheus.CounterVec
+	// Webhooks counts status-report deliveries by result (ok, retry, dropped).
+	Webhooks *prometheus.CounterVec
+	// HTTPDuration observes API request latency by route, method and status.
+	HTTPDuration *prometheus.HistogramVec
+	// CommitBatch observes how many rows each group commit wrote.
+	CommitBatch *prometheus.HistogramVec
+}
+
+// New makes the collectors and registers them, with Go and process metrics.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_messages_accepted_total", Help: "Recipients accepted for sending.",
+		}, []string{"channel"}),
+		Statuses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_recipient_status_total", Help: "Recipients reaching a status.",
+		}, []string{"channel", "connector", "status"}),
+		SendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_send_errors_total", Help: "Submissions a connector refused.",
+		}, []string{"connector", "kind"}),
+		Webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_webhook_deliveries_total", Help: "Status-report deliveries by result.",
+		}, []string{"result"}),
+		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "omnigate_http_request_duration_seconds", Help: "API request latency.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method", "code"}),
+		CommitBatch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "omnigate_commit_batch_rows", Help: "Rows written per group commit.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+		}, []string{"what"}),
+	}
+	m.Registry.MustRegister(m.Accepted, m.Statuses, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// WatchQueue exports queue depth and the age of the oldest due job, read
+// from the store at each scrape.
+func (m *Metrics) WatchQueue(q store.Queue, log *slog.Logger) {
+	m.Registry.MustRegister(&queueCollector{q: q, log: log})
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+var (
+	depthDesc  = prometheus.NewDesc("omnigate_queue_jobs", "Jobs in the queue, by kind.", []string{"kind"}, nil)
+	oldestDesc = prometheus.NewDesc("omnigate_queue_oldest_due_seconds", "Age of the oldest due job, by kind.", []string{"kind"}, nil)
+)
+
+type queueCollector struct {
+	q   store.Queue
+	log *slog.Logger
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- depthDesc
+	ch <- oldestDesc
+}
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := c.q.QueueStats(ctx)
+	if err != nil {
+		c.log.Warn("metrics: reading queue stats", "err", err)
+		return
+	}
+	for _, kind := range []string{store.JobSend, store.JobReport} {
+		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(st.Depth[kind]), kind)
+		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, st.OldestDue[kind].Seconds(), kind)
+	}
+}

@@ -1,0 +1,194 @@
+// Package pipeline is the one way into omnigate for an outbound message,
+// whichever door it came through (MessageBird REST today; SMPP, Twilio and
+// Conversations later). A door parses its wire format into a
+// *message.Message; Accept completes it (ids, encoding, segments, initial
+// statuses), runs the stages every message passes — compliance and billing
+// plug in here — and makes it durable with its dispatch job in a
+// group-committed transaction. When Accept returns nil the message survives
+// a crash.
+package pipeline
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/metrics"
+	"github.com/omnigate/omnigate/internal/smstext"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// Config tunes the accept path. Zero values mean the documented defaults.
+type Config struct {
+	// Commit tunes group commit; its MaxWeight counts recipients.
+	Commit groupcommit.Config
+	// MaxParts bounds the segments of one SMS; default 16.
+	MaxParts int
+}
+
+// Pipeline accepts messages.
+type Pipeline struct {
+	cfg     Config
+	store   store.Messages
+	commits *groupcommit.Committer[*message.Message]
+	metrics *metrics.Metrics
+	// onAccepted wakes the dispatcher after a commit.
+	onAccepted func()
+}
+
+// New starts a pipeline writing to st; onAccepted is called after each
+// commit.
+func New(cfg Config, st store.Messages, m *metrics.Metrics, onAccepted func()) *Pipeline {
+	if cfg.MaxParts <= 0 {
+		cfg.MaxParts = 16
+	}
+	if onAccepted == nil {
+		onAccepted = func() {}
+	}
+	p := &Pipeline{cfg: cfg, store: st, metrics: m, onAccepted: onAccepted}
+	p.commits = groupcommit.New(cfg.Commit, p.flush)
+	return p
+}
+
+// Stop writes what is queued and refuses more.
+func (p *Pipeline) Stop(ctx context.Context) error { return p.commits.Stop(ctx) }
+
+// Invalid is a problem with one field of a message, for the door to report
+// in its own error format.
+type Invalid struct {
+	Field  string
+	Reason string
+}
+
+func (e *Invalid) Error() string { return e.Field + ": " + e.Reason }
+
+// Options says how to accept.
+type Options struct {
+	// Test accepts without storing, sending or charging: the message is
+	// prepared and validated exactly as a live one and then dropped.
+	Test bool
+}
+
+// Accept prepares m and, unless opts.Test, stores it durably. On return m
+// holds what was accepted (id, statuses, segments).
+func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options) error {
+	if err := p.prepare(m, time.Now().UTC()); err != nil {
+		return err
+	}
+	if opts.Test {
+		return nil
+	}
+	if err := p.commits.Submit(ctx, m, len(m.Recipients)+1); err != nil {
+		return fmt.Errorf("accepting message: %w", err)
+	}
+	p.metrics.Accepted.WithLabelValues(m.Channel).Add(float64(len(m.Recipients)))
+	return nil
+}
+
+func (p *Pipeline) flush(ctx context.Context, msgs []*message.Message) error {
+	if err := p.store.AcceptMessages(ctx, msgs); err != nil {
+		return err
+	}
+	rows := 0
+	for _, m := range msgs {
+		rows += len(m.Recipients) + 1
+	}
+	p.metrics.CommitBatch.WithLabelValues("accept").Observe(float64(rows))
+	p.onAccepted()
+	return nil
+}
+
+// prepare fills in everything that follows from the request: id, times,
+// the resolved data coding, segment counts and initial statuses.
+func (p *Pipeline) prepare(m *message.Message, now time.Time) error {
+	if len(m.Recipients) == 0 {
+		return errors.New("pipeline: message without recipients")
+	}
+	m.ID = ids.New()
+	m.CreatedAt = now
+	if m.Channel == "" {
+		m.Channel = message.ChannelSMS
+	}
+	if m.Direction == "" {
+		m.Direction = message.MT
+	}
+	if !m.ScheduledAt.IsZero() && !m.ScheduledAt.After(now) {
+		m.ScheduledAt = time.Time{} // a time in the past means now
+	}
+	parts, length, err := p.segments(m)
+	if err != nil {
+		return err
+	}
+	status, statusAt := message.Sent, now
+	if !m.ScheduledAt.IsZero() {
+		status, statusAt = message.Scheduled, time.Time{}
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		r.Seq = i
+		r.Status, r.StatusAt = status, statusAt
+		r.StatusReason = ""
+		r.PartCount, r.Length = parts, length
+	}
+	return nil
+}
+
+// segments resolves the data coding and counts parts and characters.
+func (p *Pipeline) segments(m *message.Message) (parts, length int, err error) {
+	if m.Type == message.TypeBinary {
+		return p.binarySegments(m)
+	}
+	mode, err := smstext.ParseMode(m.DataCoding)
+	if err != nil {
+		return 0, 0, &Invalid{Field: "datacoding", Reason: err.Error()}
+	}
+	if mode == smstext.ModePlain {
+		// "plain" is a preference, not a reason to damage the text: a body
+		// with characters outside GSM 03.38 goes as unicode, and the
+		// message's datacoding says so.
+		mode = smstext.ModeAuto
+	}
+	info := smstext.Analyze(m.Body, mode)
+	m.DataCoding = info.Coding.String()
+	if info.Parts > p.cfg.MaxParts {
+		return 0, 0, &Invalid{Field: "body", Reason: fmt.Sprintf("body needs %d SMS parts; at most %d are allowed", info.Parts, p.cfg.MaxParts)}
+	}
+	return info.Parts, info.Chars, nil
+}
+
+// binarySegments counts parts of a binary message: body and the optional
+// typeDetails.udh are hex; one SMS carries 140 octets including the UDH.
+func (p *Pipeline) binarySegments(m *message.Message) (int, int, error) {
+	body, err := hex.DecodeString(strings.TrimSpace(m.Body))
+	if err != nil {
+		return 0, 0, &Invalid{Field: "body", Reason: "a binary body must be hexadecimal"}
+	}
+	udhLen := 0
+	if v, ok := m.TypeDetails["udh"]; ok {
+		s, _ := v.(string)
+		udh, err := hex.DecodeString(s)
+		if err != nil {
+			return 0, 0, &Invalid{Field: "typeDetails", Reason: "udh must be hexadecimal"}
+		}
+		udhLen = len(udh)
+	}
+	m.DataCoding = smstext.GSM7.String()
+	if udhLen+len(body) <= 140 {
+		return 1, len(body), nil
+	}
+	per := 140 - udhLen - 6 // room left beside a concatenation header
+	if per <= 0 {
+		return 0, 0, &Invalid{Field: "typeDetails", Reason: "udh leaves no room for a body"}
+	}
+	parts := (len(body) + per - 1) / per
+	if parts > p.cfg.MaxParts {
+		return 0, 0, &Invalid{Field: "body", Reason: fmt.Sprintf("body needs %d SMS parts; at most %d are allowed", parts, p.cfg.MaxParts)}
+	}
+	return parts, len(body), nil
+}

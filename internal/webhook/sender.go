@@ -1,0 +1,203 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/metrics"
+	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/worker"
+)
+
+// Config tunes a Sender. Zero values mean the documented defaults.
+type Config struct {
+	// Pool tunes leasing; its Kind is set to store.JobReport.
+	Pool worker.Config
+	// Timeout bounds one delivery attempt; default 10 s.
+	Timeout time.Duration
+	// Retry spaces out attempts; default 10 s doubling to 1 hour.
+	Retry dispatch.Backoff
+	// MaxAttempts before a report is dropped (and logged); default 12,
+	// which with the default backoff spans about half a day.
+	MaxAttempts int
+	// Client makes the requests; default an http.Client with Timeout and
+	// no redirects followed.
+	Client *http.Client
+}
+
+// Sender delivers status reports.
+type Sender struct {
+	cfg      Config
+	store    store.Store
+	accounts *store.AccountCache
+	metrics  *metrics.Metrics
+	log      *slog.Logger
+	pool     *worker.Pool
+}
+
+// New makes a Sender; call Start to run it.
+func New(cfg Config, st store.Store, accounts *store.AccountCache, m *metrics.Metrics, log *slog.Logger) *Sender {
+	cfg.Pool.Kind = store.JobReport
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Retry.Min <= 0 {
+		cfg.Retry.Min = 10 * time.Second
+	}
+	if cfg.Retry.Max <= 0 {
+		cfg.Retry.Max = time.Hour
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 12
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{
+			Timeout:       cfg.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	s := &Sender{cfg: cfg, store: st, accounts: accounts, metrics: m, log: log}
+	s.pool = worker.New(cfg.Pool, st, s.deliver, nil, log)
+	return s
+}
+
+// Start runs the sender until Stop.
+func (s *Sender) Start() { s.pool.Start() }
+
+// Notify wakes the sender: reports are due.
+func (s *Sender) Notify() { s.pool.Notify() }
+
+// Stop finishes deliveries in progress, or gives up when ctx ends.
+func (s *Sender) Stop(ctx context.Context) error { return s.pool.Stop(ctx) }
+
+// deliver makes one attempt at one report.
+func (s *Sender) deliver(ctx context.Context, j *store.Job) *store.Outcome {
+	err := s.attempt(ctx, j)
+	var drop *dropError
+	switch {
+	case err == nil:
+		s.metrics.Webhooks.WithLabelValues("ok").Inc()
+		return &store.Outcome{}
+	case errors.As(err, &drop):
+		s.metrics.Webhooks.WithLabelValues("dropped").Inc()
+		if drop.log {
+			s.log.Warn("webhook: report dropped", "message", j.MessageID, "reason", drop.reason)
+		}
+		return &store.Outcome{}
+	case j.Attempts >= s.cfg.MaxAttempts:
+		s.metrics.Webhooks.WithLabelValues("dropped").Inc()
+		s.log.Warn("webhook: report dropped after retries", "message", j.MessageID, "attempts", j.Attempts, "err", err)
+		return &store.Outcome{}
+	default:
+		s.metrics.Webhooks.WithLabelValues("retry").Inc()
+		return &store.Outcome{RetryAt: time.Now().Add(s.cfg.Retry.Delay(j.Attempts)), LastError: err.Error()}
+	}
+}
+
+// dropError ends a report without retrying.
+type dropError struct {
+	reason string
+	log    bool
+}
+
+func (e *dropError) Error() string { return e.reason }
+
+func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
+	var rep store.Report
+	if err := json.Unmarshal(j.Payload, &rep); err != nil {
+		return &dropError{reason: "undecodable report payload: " + err.Error(), log: true}
+	}
+	acct, err := s.accounts.Get(ctx, j.AccountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return &dropError{reason: "account gone"}
+	} else if err != nil {
+		return err
+	}
+	m, err := s.store.GetMessage(ctx, j.AccountID, j.MessageID)
+	if errors.Is(err, store.ErrNotFound) {
+		return &dropError{reason: "message gone"}
+	} else if err != nil {
+		return err
+	}
+	target := m.ReportURL
+	if target == "" {
+		target = acct.ReportURL
+	}
+	if target == "" {
+		return &dropError{reason: "no report URL"}
+	}
+	if rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
+		return &dropError{reason: "recipient gone"}
+	}
+	full, query, err := reportURL(target, m, &m.Recipients[rep.Seq], rep)
+	if err != nil {
+		return &dropError{reason: err.Error(), log: true}
+	}
+	return s.get(ctx, acct.SigningKey, full, query)
+}
+
+// reportURL adds the report's fields to the customer's URL as MessageBird
+// does for SMS status reports (a GET with query parameters).
+func reportURL(target string, m *message.Message, r *message.Recipient, rep store.Report) (string, url.Values, error) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", nil, fmt.Errorf("report URL %q is not an absolute http(s) URL", target)
+	}
+	q := u.Query()
+	q.Set("id", m.ID)
+	q.Set("reference", m.Reference)
+	q.Set("recipient", r.Address)
+	q.Set("status", string(rep.Status))
+	q.Set("statusDatetime", rep.At.UTC().Format(message.TimeLayout))
+	reason := rep.Reason
+	if reason == "" {
+		reason = rep.Status.DefaultReason()
+	}
+	q.Set("statusReason", reason)
+	if rep.ErrorCode != 0 {
+		q.Set("statusErrorCode", strconv.Itoa(rep.ErrorCode))
+	}
+	q.Set("messagePartCount", strconv.Itoa(r.PartCount))
+	q.Set("ported", "0")
+	u.RawQuery = sortedQuery(q)
+	return u.String(), q, nil
+}
+
+func (s *Sender) get(ctx context.Context, key, full string, query url.Values) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, full, nil)
+	if err != nil {
+		return &dropError{reason: err.Error(), log: true}
+	}
+	now := time.Now()
+	token, err := SignJWT(key, full, nil, now)
+	if err != nil {
+		return fmt.Errorf("signing report: %w", err)
+	}
+	req.Header.Set(HeaderSignatureJWT, token)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(HeaderSignature, SignLegacy(key, now.Unix(), query, nil))
+	req.Header.Set("User-Agent", "omnigate-webhooks/1")
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("calling report URL: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("report URL answered %s", strings.TrimSpace(resp.Status))
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+// Package worker runs a pool that drains one kind of job from the durable
+// queue: it leases due jobs in batches, runs a handler on each (concurrently,
+// up to a bound), and commits the handlers' outcomes in shared transactions.
+// The dispatcher (send jobs) and the webhook sender (report jobs) are pools.
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// Config tunes a Pool. Zero values mean the documented defaults.
+type Config struct {
+	// Kind is the job kind to drain (store.JobSend, store.JobReport …).
+	Kind string
+	// Batch is how many jobs one lease takes; default 100.
+	Batch int
+	// Concurrency bounds jobs in progress; default 2×Batch.
+	Concurrency int
+	// Lease hides a leased job from other workers; a job whose worker died
+	// is due again after it. Default 2 minutes.
+	Lease time.Duration
+	// Poll is how often an idle pool looks for due jobs; Notify wakes it at
+	// once. Default 250 ms.
+	Poll time.Duration
+	// Flushers is the number of outcome commits that may run at once;
+	// default 1.
+	Flushers int
+}
+
+// Handler works on one job and says what became of it. It must not return
+// nil. It should finish well within the lease.
+type Handler func(ctx context.Context, j *store.Job) *store.Outcome
+
+// Pool drains one kind of job.
+type Pool struct {
+	cfg     Config
+	queue   store.Queue
+	handle  Handler
+	after   func([]*store.Outcome)
+	log     *slog.Logger
+	commits *groupcommit.Committer[*store.Outcome]
+
+	wake     chan struct{}
+	slots    chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
+	loopDone chan struct{}
+	inFlight sync.WaitGroup
+}
+
+// New makes a pool; after, when set, is called with each batch of outcomes
+// once it is committed (for metrics and for waking other pools).
+func New(cfg Config, q store.Queue, handle Handler, after func([]*store.Outcome), log *slog.Logger) *Pool {
+	if cfg.Batch <= 0 {
+		cfg.Batch = 100
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 2 * cfg.Batch
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 250 * time.Millisecond
+	}
+	if after == nil {
+		after = func([]*store.Outcome) {}
+	}
+	p := &Pool{
+		cfg: cfg, queue: q, handle: handle, after: after, log: log,
+		wake:     make(chan struct{}, 1),
+		slots:    make(chan struct{}, cfg.Concurrency),
+		stop:     make(chan struct{}),
+		loopDone: make(chan struct{}),
+	}
+	p.commits = groupcommit.New(groupcommit.Config{Flushers: cfg.Flushers}, func(ctx context.Context, outs []*store.Outcome) error {
+		if err := q.Finish(ctx, outs); err != nil {
+			return err
+		}
+		p.after(outs)
+		return nil
+	})
+	return p
+}
+
+// Start runs the lease loop until Stop.
+func (p *Pool) Start() { go p.loop() }
+
+// Notify wakes the pool: jobs are due.
+func (p *Pool) Notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Commit records an outcome that did not come from a leased job (a
+// carrier's receipt), batched with the pool's own.
+func (p *Pool) Commit(ctx context.Context, o *store.Outcome) error {
+	return p.commits.Submit(ctx, o, len(o.Updates)+1)
+}
+
+// Stop stops leasing, waits for jobs in progress and commits their outcomes,
+// or gives up when ctx ends (unfinished jobs run again when their lease
+// expires).
+func (p *Pool) Stop(ctx context.Context) error {
+	p.stopOnce.Do(func() { close(p.stop) })
+	done := make(chan struct{})
+	go func() {
+		<-p.loopDone
+		p.inFlight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return p.commits.Stop(ctx)
+}
+
+func (p *Pool) loop() {
+	defer close(p.loopDone)
+	timer := time.NewTimer(p.cfg.Poll)
+	defer timer.Stop()
+	for {
+		// Take one slot, waiting while the pool is full, then every free one
+		// up to a batch.
+		select {
+		case p.slots <- struct{}{}:
+		case <-p.stop:
+			return
+		}
+		n := 1
+	fill:
+		for n < p.cfg.Batch {
+			select {
+			case p.slots <- struct{}{}:
+				n++
+			default:
+				break fill
+			}
+		}
+		jobs, err := p.queue.LeaseJobs(context.Background(), p.cfg.Kind, n, p.cfg.Lease)
+		if err != nil {
+			p.log.Error("worker: leasing jobs", "kind", p.cfg.Kind, "err", err)
+		}
+		for range n - len(jobs) {
+			<-p.slots
+		}
+		for _, j := range jobs {
+			p.inFlight.Add(1)
+			go p.run(j)
+		}
+		if err == nil && len(jobs) == n {
+			continue // more may be due right now
+		}
+		timer.Reset(p.cfg.Poll)
+		select {
+		case <-p.stop:
+			return
+		case <-p.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+func (p *Pool) run(j *store.Job) {
+	defer func() { <-p.slots; p.inFlight.Done() }()
+	ctx := context.Background()
+	o := p.handle(ctx, j)
+	o.JobID = j.ID
+	if err := p.Commit(ctx, o); err != nil {
+		// The lease will expire and the job will run again.
+		p.log.Error("worker: recording outcome", "kind", p.cfg.Kind, "job", j.ID, "err", err)
+	}
+}
