@@ -1,0 +1,483 @@
+// Package storetest is the behaviour suite every store.Store implementation
+// must pass. Engines call Run from their own tests with a function that opens
+// a fresh, empty store for each test.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// Opener returns a fresh, empty, migrated store; it registers its own cleanup.
+type Opener func(t *testing.T) store.Store
+
+// Run runs the suite.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		f    func(*testing.T, store.Store)
+	}{
+		{"Accounts", testAccounts},
+		{"AcceptAndGet", testAcceptAndGet},
+		{"ScopedByAccount", testScopedByAccount},
+		{"List", testList},
+		{"CancelScheduled", testCancelScheduled},
+		{"LeaseAndFinish", testLeaseAndFinish},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"StatusForwardOnly", testStatusForwardOnly},
+		{"ConcurrentLeases", testConcurrentLeases},
+		{"QueueStats", testQueueStats},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.f(t, open(t))
+		})
+	}
+}
+
+var ctx = context.Background()
+
+// newAccount stores an account with one live key and returns it.
+func newAccount(t *testing.T, st store.Store) *store.Account {
+	t.Helper()
+	a := &store.Account{ID: ids.New(), Name: "acme", Currency: "EUR", Balance: 5_000_000, SigningKey: ids.Secret(40), CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	_, k := auth.NewKey(a.ID, false)
+	if err := st.CreateAccount(ctx, a, []*store.AccessKey{k}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// newMessage builds a message like the pipeline does.
+func newMessage(a *store.Account, recipients int, mutate ...func(*message.Message)) *message.Message {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	m := &message.Message{
+		ID: ids.New(), AccountID: a.ID, Channel: message.ChannelSMS, Direction: message.MT, Type: message.TypeSMS,
+		Originator: "omnigate", Body: "hello", Reference: "ref-1", ReportURL: "http://127.0.0.1:1/report", Validity: 3600,
+		Gateway: 10, TypeDetails: map[string]any{"udh": "050003"}, DataCoding: "plain", MClass: 1, CreatedAt: now,
+	}
+	for _, f := range mutate {
+		f(m)
+	}
+	status, at := message.Sent, now
+	if !m.ScheduledAt.IsZero() {
+		status, at = message.Scheduled, time.Time{}
+	}
+	for i := 0; i < recipients; i++ {
+		m.Recipients = append(m.Recipients, message.Recipient{
+			Seq: i, Address: fmt.Sprintf("3161234%04d", i), Country: "NL", CountryPrefix: 31,
+			Status: status, StatusAt: at, PartCount: 1, Length: 5, Price: 75_000, PriceCurrency: "EUR",
+		})
+	}
+	return m
+}
+
+func accept(t *testing.T, st store.Store, msgs ...*message.Message) {
+	t.Helper()
+	if err := st.AcceptMessages(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testAccounts(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	got, err := st.GetAccount(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got != *a {
+		t.Fatalf("GetAccount = %+v, want %+v", got, a)
+	}
+	if _, err := st.GetAccount(ctx, ids.New()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetAccount(unknown) = %v, want ErrNotFound", err)
+	}
+	text, k := auth.NewKey(a.ID, true)
+	if err := st.CreateAccessKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	found, err := st.AccessKeyByHash(ctx, auth.Hash(text))
+	if err != nil || found.AccountID != a.ID || !found.Test || found.ID != k.ID {
+		t.Fatalf("AccessKeyByHash = %+v, %v", found, err)
+	}
+	if _, err := st.AccessKeyByHash(ctx, auth.Hash("live_nope")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("AccessKeyByHash(unknown) = %v, want ErrNotFound", err)
+	}
+	_, orphan := auth.NewKey(ids.New(), false)
+	if err := st.CreateAccessKey(ctx, orphan); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("CreateAccessKey(unknown account) = %v, want ErrNotFound", err)
+	}
+	b := newAccount(t, st)
+	list, err := st.ListAccounts(ctx)
+	if err != nil || len(list) != 2 || list[0].ID != a.ID || list[1].ID != b.ID {
+		t.Fatalf("ListAccounts = %v, %v", list, err)
+	}
+	// A failing key insert leaves no account behind.
+	dup := &store.Account{ID: ids.New(), Name: "dup", Currency: "EUR", SigningKey: "x", CreatedAt: time.Now()}
+	_, k2 := auth.NewKey(dup.ID, false)
+	k2.Hash = k.Hash // collides with an existing key
+	if err := st.CreateAccount(ctx, dup, []*store.AccessKey{k2}); err == nil {
+		t.Fatal("CreateAccount with a duplicate key hash succeeded")
+	}
+	if _, err := st.GetAccount(ctx, dup.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("account of a failed CreateAccount exists: %v", err)
+	}
+}
+
+func testAcceptAndGet(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	m := newMessage(a, 3)
+	sched := newMessage(a, 1, func(m *message.Message) { m.ScheduledAt = m.CreatedAt.Add(time.Hour) })
+	accept(t, st, m, sched)
+	got, err := st.GetMessage(ctx, a.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareMessages(t, got, m)
+	got, err = st.GetMessage(ctx, a.ID, sched.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareMessages(t, got, sched)
+	// Accepting is all or nothing: a batch with a duplicate id stores nothing.
+	fresh := newMessage(a, 2)
+	if err := st.AcceptMessages(ctx, []*message.Message{fresh, m}); err == nil {
+		t.Fatal("accepting a duplicate id succeeded")
+	}
+	if _, err := st.GetMessage(ctx, a.ID, fresh.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("half of a failed batch was stored: %v", err)
+	}
+	// Large batches are split below the engine's placeholder limit.
+	var many []*message.Message
+	for i := 0; i < 300; i++ {
+		many = append(many, newMessage(a, 50))
+	}
+	accept(t, st, many...)
+	_, total, err := st.ListMessages(ctx, a.ID, store.MessageFilter{Limit: 1})
+	if err != nil || total != 302 {
+		t.Fatalf("after a 15000-recipient batch: total %d, %v; want 302", total, err)
+	}
+}
+
+func compareMessages(t *testing.T, got, want *message.Message) {
+	t.Helper()
+	g, w := *got, *want
+	g.Recipients, w.Recipients = nil, nil
+	if fmt.Sprint(g) != fmt.Sprint(w) {
+		t.Fatalf("message differs:\n got %+v\nwant %+v", g, w)
+	}
+	if len(got.Recipients) != len(want.Recipients) {
+		t.Fatalf("%d recipients, want %d", len(got.Recipients), len(want.Recipients))
+	}
+	for i := range got.Recipients {
+		if got.Recipients[i] != want.Recipients[i] {
+			t.Fatalf("recipient %d:\n got %+v\nwant %+v", i, got.Recipients[i], want.Recipients[i])
+		}
+	}
+}
+
+func testScopedByAccount(t *testing.T, st store.Store) {
+	a, b := newAccount(t, st), newAccount(t, st)
+	m := newMessage(a, 1, func(m *message.Message) { m.ScheduledAt = m.CreatedAt.Add(time.Hour) })
+	accept(t, st, m)
+	if _, err := st.GetMessage(ctx, b.ID, m.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("another account read the message: %v", err)
+	}
+	if list, total, err := st.ListMessages(ctx, b.ID, store.MessageFilter{Limit: 20}); err != nil || total != 0 || len(list) != 0 {
+		t.Fatalf("another account listed %d (%d) messages, %v", len(list), total, err)
+	}
+	if err := st.CancelScheduled(ctx, b.ID, m.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("another account cancelled the message: %v", err)
+	}
+	o := &store.Outcome{Updates: []store.StatusUpdate{{AccountID: b.ID, MessageID: m.ID, Seq: 0, Status: message.Delivered, At: time.Now()}}}
+	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil || o.Updates[0].Applied {
+		t.Fatalf("another account changed a status: applied=%v, %v", o.Updates[0].Applied, err)
+	}
+	if _, err := st.GetMessage(ctx, a.ID, m.ID); err != nil {
+		t.Fatalf("the owner lost the message: %v", err)
+	}
+}
+
+func testList(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	var all []*message.Message
+	base := time.Now().UTC().Truncate(time.Microsecond)
+	for i := 0; i < 25; i++ {
+		m := newMessage(a, 2, func(m *message.Message) {
+			m.CreatedAt = base.Add(time.Duration(i) * time.Second)
+			if i%5 == 0 {
+				m.Originator = "Other"
+				m.Type = message.TypeFlash
+				m.Reference = "special"
+			}
+		})
+		if i == 7 {
+			m.Recipients[1].Address = "447400123456"
+		}
+		all = append(all, m)
+	}
+	accept(t, st, all...)
+	page, total, err := st.ListMessages(ctx, a.ID, store.MessageFilter{Limit: 10, Offset: 10})
+	if err != nil || total != 25 || len(page) != 10 {
+		t.Fatalf("page: %d items, total %d, %v", len(page), total, err)
+	}
+	if page[0].ID != all[14].ID || page[9].ID != all[5].ID {
+		t.Fatalf("page not newest first: first %s want %s", page[0].ID, all[14].ID)
+	}
+	if len(page[0].Recipients) != 2 {
+		t.Fatalf("listed message has %d recipients, want 2", len(page[0].Recipients))
+	}
+	for _, tc := range []struct {
+		f    store.MessageFilter
+		want int
+	}{
+		{store.MessageFilter{Originator: "Other"}, 5},
+		{store.MessageFilter{Type: message.TypeFlash}, 5},
+		{store.MessageFilter{Reference: "special"}, 5},
+		{store.MessageFilter{Direction: message.MO}, 0},
+		{store.MessageFilter{Direction: message.MT}, 25},
+		{store.MessageFilter{Recipient: "447400123456"}, 1},
+		{store.MessageFilter{Status: message.Sent}, 25},
+		{store.MessageFilter{Status: message.Delivered}, 0},
+		{store.MessageFilter{From: base.Add(20 * time.Second)}, 5},
+		{store.MessageFilter{Until: base.Add(3 * time.Second)}, 3},
+	} {
+		tc.f.Limit = 100
+		list, total, err := st.ListMessages(ctx, a.ID, tc.f)
+		if err != nil || total != tc.want || len(list) != tc.want {
+			t.Errorf("filter %+v: %d listed, total %d, %v; want %d", tc.f, len(list), total, err, tc.want)
+		}
+	}
+}
+
+func testCancelScheduled(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	sched := newMessage(a, 2, func(m *message.Message) { m.ScheduledAt = m.CreatedAt.Add(time.Hour) })
+	now := newMessage(a, 1)
+	accept(t, st, sched, now)
+	if err := st.CancelScheduled(ctx, a.ID, now.ID); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("cancelling a sent message = %v, want ErrConflict", err)
+	}
+	if err := st.CancelScheduled(ctx, a.ID, sched.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetMessage(ctx, a.ID, sched.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("cancelled message still readable: %v", err)
+	}
+	if err := st.CancelScheduled(ctx, a.ID, sched.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("cancelling twice = %v, want ErrNotFound", err)
+	}
+	st2, _ := st.QueueStats(ctx)
+	if st2.Depth[store.JobSend] != 1 {
+		t.Fatalf("%d send jobs left, want 1 (the cancelled message's job must go)", st2.Depth[store.JobSend])
+	}
+}
+
+func testLeaseAndFinish(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	m1, m2 := newMessage(a, 2), newMessage(a, 1)
+	later := newMessage(a, 1, func(m *message.Message) { m.ScheduledAt = m.CreatedAt.Add(time.Hour) })
+	accept(t, st, m1, m2, later)
+	jobs, err := st.LeaseJobs(ctx, store.JobSend, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 {
+		t.Fatalf("leased %d jobs, want the 2 due ones", len(jobs))
+	}
+	if again, _ := st.LeaseJobs(ctx, store.JobSend, 10, time.Minute); len(again) != 0 {
+		t.Fatalf("leased %d jobs that are already leased", len(again))
+	}
+	byMsg := map[string]*store.Job{}
+	for _, j := range jobs {
+		if j.Attempts != 1 || j.AccountID != a.ID {
+			t.Fatalf("job %+v: want attempts 1 and the account", j)
+		}
+		byMsg[j.MessageID] = j
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	done := &store.Outcome{JobID: byMsg[m1.ID].ID, Updates: []store.StatusUpdate{
+		{AccountID: a.ID, MessageID: m1.ID, Seq: 0, Status: message.Delivered, At: now, Connector: "c1", Notify: true},
+		{AccountID: a.ID, MessageID: m1.ID, Seq: 1, Status: message.DeliveryFailed, ErrorCode: 11, Reason: "unknown subscriber", At: now, Connector: "c1", Notify: true},
+	}}
+	retry := &store.Outcome{JobID: byMsg[m2.ID].ID, RetryAt: now.Add(-time.Second), LastError: "throttled"}
+	if err := st.Finish(ctx, []*store.Outcome{done, retry}); err != nil {
+		t.Fatal(err)
+	}
+	if !done.Updates[0].Applied || !done.Updates[1].Applied {
+		t.Fatal("updates not applied")
+	}
+	got, _ := st.GetMessage(ctx, a.ID, m1.ID)
+	r0, r1 := got.Recipients[0], got.Recipients[1]
+	if r0.Status != message.Delivered || r0.Connector != "c1" || !r0.StatusAt.Equal(now) || r0.StatusReason != "successfully delivered" {
+		t.Fatalf("recipient 0 = %+v", r0)
+	}
+	if r1.Status != message.DeliveryFailed || r1.StatusErrorCode != 11 || r1.StatusReason != "unknown subscriber" {
+		t.Fatalf("recipient 1 = %+v", r1)
+	}
+	// The retried job is due again (its time is in the past); the done one is gone.
+	jobs, _ = st.LeaseJobs(ctx, store.JobSend, 10, time.Minute)
+	if len(jobs) != 1 || jobs[0].MessageID != m2.ID || jobs[0].Attempts != 2 {
+		t.Fatalf("after finish, leased %+v; want m2's job at attempt 2", jobs)
+	}
+	// Both applied updates asked for reports.
+	reports, _ := st.LeaseJobs(ctx, store.JobReport, 10, time.Minute)
+	if len(reports) != 2 {
+		t.Fatalf("%d report jobs, want 2", len(reports))
+	}
+	seqs := []int{}
+	for _, r := range reports {
+		var rep store.Report
+		if err := jsonUnmarshal(r.Payload, &rep); err != nil || r.MessageID != m1.ID {
+			t.Fatalf("report job %+v: %v", r, err)
+		}
+		seqs = append(seqs, rep.Seq)
+	}
+	sort.Ints(seqs)
+	if fmt.Sprint(seqs) != "[0 1]" {
+		t.Fatalf("reports for recipients %v, want [0 1]", seqs)
+	}
+	// EnqueueJob adds a due job.
+	if err := st.EnqueueJob(ctx, &store.Job{Kind: "custom", AccountID: a.ID, RunAt: now.Add(-time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if custom, _ := st.LeaseJobs(ctx, "custom", 5, time.Minute); len(custom) != 1 {
+		t.Fatalf("leased %d custom jobs, want 1", len(custom))
+	}
+}
+
+func testLeaseExpiry(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	accept(t, st, newMessage(a, 1))
+	jobs, _ := st.LeaseJobs(ctx, store.JobSend, 1, 50*time.Millisecond)
+	if len(jobs) != 1 {
+		t.Fatalf("leased %d, want 1", len(jobs))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		again, err := st.LeaseJobs(ctx, store.JobSend, 1, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again) == 1 {
+			if again[0].ID != jobs[0].ID || again[0].Attempts != 2 {
+				t.Fatalf("re-leased %+v, want job %d at attempt 2", again[0], jobs[0].ID)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an expired lease never became due again")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func testStatusForwardOnly(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	m := newMessage(a, 1)
+	accept(t, st, m)
+	apply := func(s message.Status, connector string) bool {
+		t.Helper()
+		o := &store.Outcome{Updates: []store.StatusUpdate{{AccountID: a.ID, MessageID: m.ID, Status: s, At: time.Now(), Connector: connector, Notify: true}}}
+		if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
+			t.Fatal(err)
+		}
+		return o.Updates[0].Applied
+	}
+	if apply(message.Sent, "smpp-1") {
+		t.Fatal("sent→sent counted as a change")
+	}
+	got, _ := st.GetMessage(ctx, a.ID, m.ID)
+	if got.Recipients[0].Connector != "smpp-1" {
+		t.Fatalf("connector %q, want smpp-1 recorded on sent→sent", got.Recipients[0].Connector)
+	}
+	if !apply(message.Buffered, "") || !apply(message.Delivered, "") {
+		t.Fatal("forward moves not applied")
+	}
+	if apply(message.Buffered, "") || apply(message.DeliveryFailed, "") || apply(message.Sent, "") {
+		t.Fatal("a final status changed")
+	}
+	got, _ = st.GetMessage(ctx, a.ID, m.ID)
+	if got.Recipients[0].Status != message.Delivered || got.Recipients[0].Connector != "smpp-1" {
+		t.Fatalf("recipient %+v, want delivered via smpp-1", got.Recipients[0])
+	}
+	reports, _ := st.LeaseJobs(ctx, store.JobReport, 10, time.Minute)
+	if len(reports) != 2 {
+		t.Fatalf("%d reports, want 2 (buffered, delivered)", len(reports))
+	}
+	bad := &store.Outcome{Updates: []store.StatusUpdate{{AccountID: a.ID, MessageID: m.ID, Status: "bogus", At: time.Now()}}}
+	if err := st.Finish(ctx, []*store.Outcome{bad}); err == nil {
+		t.Fatal("an invalid status was accepted")
+	}
+}
+
+func testConcurrentLeases(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	var msgs []*message.Message
+	for i := 0; i < 200; i++ {
+		msgs = append(msgs, newMessage(a, 1))
+	}
+	accept(t, st, msgs...)
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				jobs, err := st.LeaseJobs(ctx, store.JobSend, 7, time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(jobs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, j := range jobs {
+					seen[j.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != 200 {
+		t.Fatalf("leased %d distinct jobs, want 200", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("job %d leased %d times", id, n)
+		}
+	}
+}
+
+func testQueueStats(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	m := newMessage(a, 1, func(m *message.Message) { m.CreatedAt = m.CreatedAt.Add(-3 * time.Second) })
+	accept(t, st, m, newMessage(a, 1, func(m *message.Message) { m.ScheduledAt = m.CreatedAt.Add(time.Hour) }))
+	qs, err := st.QueueStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if qs.Depth[store.JobSend] != 2 {
+		t.Fatalf("depth %d, want 2", qs.Depth[store.JobSend])
+	}
+	if age := qs.OldestDue[store.JobSend]; age < 2*time.Second || age > time.Minute {
+		t.Fatalf("oldest due job is %v old, want about 3s", age)
+	}
+	if err := st.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+}
