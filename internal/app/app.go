@@ -27,7 +27,6 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/webhook"
-	"github.com/omnigate/omnigate/internal/worker"
 )
 
 // App is a running omnigate.
@@ -69,8 +68,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.Demo {
 		routes[message.ChannelSMS] = loopback.New(loopback.Config{})
 	}
-	a.webhooks = webhook.New(webhook.Config{Pool: poolFor(commit)}, st, accounts, a.metrics, log)
-	a.dispatcher = dispatch.New(dispatch.Config{Pool: poolFor(commit)}, st, routes, accounts, a.metrics, a.webhooks.Notify, log)
+	whCfg, dCfg := cfg.Webhook, cfg.Dispatch
+	if whCfg.Pool.Flushers == 0 {
+		whCfg.Pool.Flushers = commit.Flushers
+	}
+	if dCfg.Pool.Flushers == 0 {
+		dCfg.Pool.Flushers = commit.Flushers
+	}
+	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
+	a.dispatcher = dispatch.New(dCfg, st, routes, accounts, a.metrics, a.webhooks.Notify, log)
 	a.pipeline = pipeline.New(pipeline.Config{Commit: commit}, st, a.metrics, a.dispatcher.Notify)
 
 	if cfg.Demo {
@@ -95,11 +101,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
 	}
 	return a, nil
-}
-
-func poolFor(commit groupcommit.Config) (p worker.Config) {
-	p.Flushers = commit.Flushers
-	return p
 }
 
 // Addr is the address the API listens on (useful with port 0).

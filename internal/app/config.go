@@ -2,6 +2,9 @@ package app
 
 import (
 	"fmt"
+
+	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/webhook"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -29,6 +32,11 @@ type Config struct {
 	Demo bool
 	// ShutdownTimeout bounds a graceful stop; default 30 s.
 	ShutdownTimeout time.Duration
+
+	// Tuning of the workers; zero values mean each package's defaults.
+	// Not exposed as flags yet.
+	Dispatch dispatch.Config
+	Webhook  webhook.Config
 }
 
 // Defaults for Config.

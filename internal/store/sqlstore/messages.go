@@ -18,11 +18,6 @@ const (
 	jobColumns     = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
 )
 
-var (
-	insertMessages   = newBulkInsert("messages", messageColumns)
-	insertRecipients = newBulkInsert("recipients", recipientCols)
-	insertJobs       = newBulkInsert("jobs", jobColumns)
-)
 
 // AcceptMessages stores messages, recipients and send jobs in one transaction.
 func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) error {
@@ -56,13 +51,13 @@ func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) err
 		}
 	}
 	return s.inTx(ctx, "accepting messages", func(tx *sql.Tx) error {
-		if err := insertMessages.exec(ctx, tx, &s.d, margs); err != nil {
+		if err := s.insertMessages.exec(ctx, tx, &s.d, margs); err != nil {
 			return fmt.Errorf("accepting messages: %w", err)
 		}
-		if err := insertRecipients.exec(ctx, tx, &s.d, rargs); err != nil {
+		if err := s.insertRecipients.exec(ctx, tx, &s.d, rargs); err != nil {
 			return fmt.Errorf("accepting recipients: %w", err)
 		}
-		if err := insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
+		if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
 			return fmt.Errorf("enqueueing send jobs: %w", err)
 		}
 		return nil

@@ -52,7 +52,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 			}
 		}
 		if len(jargs) > 0 {
-			if err := insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
+			if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
 				return fmt.Errorf("enqueueing reports: %w", err)
 			}
 		}

@@ -16,6 +16,9 @@ type Store struct {
 	r      *sql.DB // reads (SQLite: a pool of read-only connections)
 	d      Dialect
 	latest int // newest migration version
+
+	// Multi-row insert statements, cached per row count for this dialect.
+	insertMessages, insertRecipients, insertJobs *bulkInsert
 }
 
 var _ store.Store = (*Store)(nil)
@@ -26,7 +29,11 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 	if d.MaxParams == 0 {
 		d.MaxParams = 30000
 	}
-	s := &Store{w: writer, r: reader, d: d}
+	s := &Store{w: writer, r: reader, d: d,
+		insertMessages:   newBulkInsert("messages", messageColumns),
+		insertRecipients: newBulkInsert("recipients", recipientCols),
+		insertJobs:       newBulkInsert("jobs", jobColumns),
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -1,0 +1,200 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/store/pgtest"
+)
+
+// engines runs f once per storage engine: SQLite always, PostgreSQL when
+// OMNIGATE_TEST_POSTGRES is set. The whole API suite is engine-agnostic.
+func engines(t *testing.T, f func(t *testing.T, engine string)) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			if engine == "postgres" && !pgtest.Available() {
+				t.Skip(pgtest.EnvVar + " is not set")
+			}
+			t.Parallel()
+			f(t, engine)
+		})
+	}
+}
+
+// server is a running omnigate on a loopback port with one account.
+type server struct {
+	t          *testing.T
+	app        *App
+	url        string
+	accountID  string
+	key        string
+	testKey    string
+	signingKey string
+}
+
+// start runs a real server: real listener, real database, real workers.
+func start(t *testing.T, engine string, tune ...func(*Config)) *server {
+	t.Helper()
+	cfg := Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, SQLiteSync: "NORMAL", ShutdownTimeout: 10 * time.Second}
+	if engine == "postgres" {
+		cfg.DatabaseURL = pgtest.URL(t)
+	}
+	cfg.Dispatch.Pool.Poll = 20 * time.Millisecond
+	cfg.Webhook.Pool.Poll = 20 * time.Millisecond
+	for _, f := range tune {
+		f(&cfg)
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := New(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	})
+	s := &server{t: t, app: a, url: "http://" + a.Addr()}
+	s.accountID, s.key, s.testKey, s.signingKey = s.newAccount("acme")
+	return s
+}
+
+// newAccount creates another account and returns its id and keys.
+func (s *server) newAccount(name string) (id, key, testKey, signingKey string) {
+	c, err := accounts.Create(context.Background(), s.app.store, accounts.New{Name: name, Balance: 50_000_000})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c.Account.ID, c.LiveKey, c.TestKey, c.Account.SigningKey
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// response is an HTTP answer with its decoded JSON.
+type response struct {
+	status int
+	header http.Header
+	raw    []byte
+	json   map[string]any
+}
+
+// do sends a request; key "" sends no Authorization header.
+func (s *server) do(method, path, key, contentType string, body []byte) response {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "AccessKey "+key)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &r.json); err != nil {
+			s.t.Fatalf("%s %s answered invalid JSON %q: %v", method, path, raw, err)
+		}
+	}
+	return r
+}
+
+func (s *server) postJSON(key string, v any) response {
+	s.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.do("POST", "/messages", key, "application/json", b)
+}
+
+func (s *server) get(path string) response {
+	s.t.Helper()
+	return s.do("GET", path, s.key, "", nil)
+}
+
+// send posts a message with the live key and requires 201.
+func (s *server) send(v any) map[string]any {
+	s.t.Helper()
+	r := s.postJSON(s.key, v)
+	if r.status != http.StatusCreated {
+		s.t.Fatalf("POST /messages = %d %s", r.status, r.raw)
+	}
+	return r.json
+}
+
+// items returns a message's recipient items.
+func items(m map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, it := range m["recipients"].(map[string]any)["items"].([]any) {
+		out = append(out, it.(map[string]any))
+	}
+	return out
+}
+
+// waitFor polls until cond holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitStatus polls a message until every recipient has the status.
+func (s *server) waitStatus(id, status string) map[string]any {
+	s.t.Helper()
+	var m map[string]any
+	waitFor(s.t, "message "+id+" to be "+status, 20*time.Second, func() bool {
+		r := s.get("/messages/" + id)
+		if r.status != 200 {
+			s.t.Fatalf("GET /messages/%s = %d %s", id, r.status, r.raw)
+		}
+		m = r.json
+		for _, it := range items(m) {
+			if it["status"] != status {
+				return false
+			}
+		}
+		return true
+	})
+	return m
+}
+
+// errorOf returns the first entry of a MessageBird error body.
+func errorOf(t *testing.T, r response) (code float64, param any, description string) {
+	t.Helper()
+	errs, ok := r.json["errors"].([]any)
+	if !ok || len(errs) == 0 {
+		t.Fatalf("answer %d has no errors: %s", r.status, r.raw)
+	}
+	e := errs[0].(map[string]any)
+	return e["code"].(float64), e["parameter"], e["description"].(string)
+}

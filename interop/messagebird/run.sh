@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Interop test: the official messagebird Node SDK (4.0.1) against omnigate.
+#
+# Builds omnigate, starts `omnigate serve --demo` on a free loopback port with
+# a fresh data directory and account, runs test.mjs with node's test runner,
+# then stops the server with SIGTERM and checks it exited 0.
+#
+# Usage: interop/messagebird/run.sh   (from anywhere; exits non-zero on failure)
+# Needs: go, node >= 18 and npm (node modules are installed when missing).
+set -Eeuo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+SDK_VERSION=4.0.1
+STARTED=$SECONDS
+
+log() { printf 'interop/messagebird: %s\n' "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+# Settings from the caller's environment must not reach the server (a
+# PostgreSQL URL, a public URL for hrefs …): everything is passed as flags.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^OMNIGATE_' || true)
+
+for tool in go node npm timeout; do
+  command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+(( node_major >= 18 )) || die "node >= 18 is needed (have $(node --version))"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/omnigate-interop-mb.XXXXXX")"
+SERVER_PID=""
+
+stop_server() {
+  # Stops the server with SIGTERM and sets SERVER_RC to its exit status.
+  # Bounded: 15 s, then SIGKILL (status 137). Not for a subshell: wait only
+  # knows this shell's children.
+  local pid="$1" i
+  SERVER_RC=0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 150; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "server $pid did not stop within 15 s of SIGTERM; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || SERVER_RC=$?
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    stop_server "$SERVER_PID"
+  fi
+  if (( rc != 0 )) && [[ -f "$WORK/serve.err" ]]; then
+    log "server log (last 40 lines):"
+    tail -n 40 "$WORK/serve.err" >&2 || true
+  fi
+  rm -rf "$WORK"
+  log "finished in $((SECONDS - STARTED)) s with status $rc"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# 1. Node modules: messagebird pinned to $SDK_VERSION by package-lock.json.
+installed="$(cd "$HERE" && node -p 'try { require("messagebird/package.json").version } catch { "" }' 2>/dev/null || true)"
+if [[ "$installed" != "$SDK_VERSION" ]]; then
+  log "installing node modules"
+  if [[ -f "$HERE/package-lock.json" ]]; then
+    (cd "$HERE" && timeout 300 npm ci --no-audit --no-fund) >&2 || die "npm ci failed"
+  else
+    (cd "$HERE" && timeout 300 npm install --no-audit --no-fund) >&2 || die "npm install failed"
+  fi
+  installed="$(cd "$HERE" && node -p 'require("messagebird/package.json").version')"
+  [[ "$installed" == "$SDK_VERSION" ]] || die "messagebird $installed installed, want $SDK_VERSION"
+fi
+
+# 2. The binary.
+log "building omnigate"
+(cd "$ROOT" && timeout 600 go build -o "$WORK/omnigate" ./cmd/omnigate) || die "go build failed"
+BIN="$WORK/omnigate"
+DATA="$WORK/data"
+mkdir -p "$DATA"
+
+# 3. An account, made with the CLI.
+timeout 60 "$BIN" account create --name interop-messagebird --balance 100 --data "$DATA" >"$WORK/account.json" \
+  || die "account create failed"
+field() { node -e '
+  const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const v = a[process.argv[2]];
+  if (typeof v !== "string" || v === "") { console.error("account JSON has no " + process.argv[2]); process.exit(1); }
+  console.log(v);' "$WORK/account.json" "$1"; }
+LIVE_KEY="$(field key)" || die "no live key in the account JSON"
+TEST_KEY="$(field test_key)" || die "no test key in the account JSON"
+SIGNING_KEY="$(field signing_key)" || die "no signing key in the account JSON"
+[[ "$(field balance)" == "100" ]] || die "account balance is not 100"
+
+# 4. The server, on a free loopback port (retried if another process takes
+# the port between picking and binding).
+free_port() { node -e '
+  const s = require("net").createServer();
+  s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
+healthy() { node -e '
+  fetch(process.argv[1], { signal: AbortSignal.timeout(1000) })
+    .then(async (r) => process.exit(r.ok && (await r.text()).trim() === "ok" ? 0 : 1), () => process.exit(1));' "$1"; }
+
+for attempt in 1 2 3; do
+  PORT="$(free_port)"
+  URL="http://127.0.0.1:$PORT"
+  log "starting omnigate serve --demo on $URL (attempt $attempt)"
+  "$BIN" serve --demo --http "127.0.0.1:$PORT" --data "$DATA" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+  SERVER_PID=$!
+  up=""
+  for ((i = 0; i < 200; i++)); do # 20 s
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+    if healthy "$URL/healthz"; then up=1; break; fi
+    sleep 0.1
+  done
+  [[ -n "$up" ]] && break
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    die "server did not answer GET /healthz within 20 s"
+  fi
+  rc=0; wait "$SERVER_PID" || rc=$?
+  SERVER_PID=""
+  log "server exited with status $rc before it was ready:"
+  tail -n 5 "$WORK/serve.err" >&2 || true
+done
+[[ -n "$up" ]] || die "server did not start"
+
+# 5. The test.
+log "running test.mjs"
+test_rc=0
+(cd "$HERE" && OMNIGATE_URL="$URL" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_TEST_KEY="$TEST_KEY" \
+  OMNIGATE_SIGNING_KEY="$SIGNING_KEY" OMNIGATE_BALANCE=100 \
+  timeout 300 node --test --test-reporter=spec test.mjs) || test_rc=$?
+
+# 6. A clean stop.
+stop_server "$SERVER_PID"
+server_rc=$SERVER_RC
+SERVER_PID=""
+if [[ "$server_rc" != 0 ]]; then
+  log "server exited with status $server_rc after SIGTERM, want 0"
+fi
+if (( test_rc != 0 )); then
+  die "node test failed (status $test_rc)"
+fi
+[[ "$server_rc" == 0 ]] || die "server did not stop cleanly"
+grep -q 'omnigate stopping' "$WORK/serve.err" || die "server log has no 'omnigate stopping' line"
+log "OK: SDK interop passed and the server stopped cleanly"
