@@ -55,6 +55,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
+	node, err := nodeID(cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if n, err := st.ReleaseLeases(ctx, node); err != nil {
+		st.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("resuming jobs held when this node last stopped", "jobs", n)
+	}
 	a := &App{cfg: cfg, log: log, store: st, metrics: metrics.New()}
 	a.metrics.WatchQueue(st, log)
 	accounts := store.NewAccountCache(st, 0)
@@ -69,6 +80,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		routes[message.ChannelSMS] = loopback.New(loopback.Config{})
 	}
 	whCfg, dCfg := cfg.Webhook, cfg.Dispatch
+	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
 	if whCfg.Pool.Flushers == 0 {
 		whCfg.Pool.Flushers = commit.Flushers
 	}

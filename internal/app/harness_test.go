@@ -198,3 +198,12 @@ func errorOf(t *testing.T, r response) (code float64, param any, description str
 	e := errs[0].(map[string]any)
 	return e["code"].(float64), e["parameter"], e["description"].(string)
 }
+
+func mustJSON(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("invalid JSON %q: %v", b, err)
+	}
+	return m
+}

@@ -57,6 +57,15 @@ const (
 	JobReport = "report" // deliver one status report to a webhook
 )
 
+// Lease asks for up to N due jobs of a kind for For, on behalf of Owner (a
+// node id that is stable across restarts of the same node).
+type Lease struct {
+	Kind  string
+	N     int
+	For   time.Duration
+	Owner string
+}
+
 // Job is a leased unit of work. Payload is kind-specific JSON.
 type Job struct {
 	ID        int64
@@ -154,10 +163,14 @@ type Messages interface {
 
 // Queue is the durable job queue.
 type Queue interface {
-	// LeaseJobs takes up to n due jobs of a kind, hiding them from other
-	// workers until leaseFor has passed. A job whose lease expires (its
-	// worker crashed) becomes due again.
-	LeaseJobs(ctx context.Context, kind string, n int, leaseFor time.Duration) ([]*Job, error)
+	// LeaseJobs takes due jobs, hiding them from other workers until the
+	// lease has passed. A job whose lease expires (its worker crashed)
+	// becomes due again.
+	LeaseJobs(ctx context.Context, l Lease) ([]*Job, error)
+	// ReleaseLeases makes every job leased by owner due now. A node calls
+	// it when it starts, so that jobs it held when it died do not wait for
+	// their leases to expire.
+	ReleaseLeases(ctx context.Context, owner string) (int, error)
 	// Finish records outcomes in one transaction: each status update is
 	// applied only when it moves the recipient forward (see
 	// message.Predecessors) and marked Applied; an update to the status the

@@ -31,6 +31,8 @@ type Config struct {
 	// Flushers is the number of outcome commits that may run at once;
 	// default 1.
 	Flushers int
+	// Owner identifies this node in leases (see store.Lease).
+	Owner string
 }
 
 // Handler works on one job and says what became of it. It must not return
@@ -147,7 +149,7 @@ func (p *Pool) loop() {
 				break fill
 			}
 		}
-		jobs, err := p.queue.LeaseJobs(context.Background(), p.cfg.Kind, n, p.cfg.Lease)
+		jobs, err := p.queue.LeaseJobs(context.Background(), store.Lease{Kind: p.cfg.Kind, N: n, For: p.cfg.Lease, Owner: p.cfg.Owner})
 		if err != nil {
 			p.log.Error("worker: leasing jobs", "kind", p.cfg.Kind, "err", err)
 		}

@@ -29,6 +29,7 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/omnigate-interop-mb.XXXXXX")"
 SERVER_PID=""
+TEST_PID=""
 
 stop_server() {
   # Stops the server with SIGTERM and sets SERVER_RC to its exit status.
@@ -51,6 +52,10 @@ stop_server() {
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
+    kill -TERM "$TEST_PID" 2>/dev/null || true
+    wait "$TEST_PID" 2>/dev/null || true
+  fi
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     stop_server "$SERVER_PID"
   fi
@@ -132,11 +137,18 @@ done
 [[ -n "$up" ]] || die "server did not start"
 
 # 5. The test.
+# node runs the file itself (no --test: that would put the tests in a
+# grandchild process that a signal to this script would not reach), in the
+# background so that a signal to this script is handled at once (bash runs
+# traps only between foreground commands) and cleanup can stop it.
 log "running test.mjs"
 test_rc=0
 (cd "$HERE" && OMNIGATE_URL="$URL" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_TEST_KEY="$TEST_KEY" \
   OMNIGATE_SIGNING_KEY="$SIGNING_KEY" OMNIGATE_BALANCE=100 \
-  timeout 300 node --test --test-reporter=spec test.mjs) || test_rc=$?
+  exec timeout --kill-after=10 300 node --test-reporter=spec test.mjs) &
+TEST_PID=$!
+wait "$TEST_PID" || test_rc=$?
+TEST_PID=""
 
 # 6. A clean stop.
 stop_server "$SERVER_PID"

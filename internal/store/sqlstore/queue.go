@@ -11,12 +11,13 @@ import (
 // LeaseJobs takes up to n due jobs of a kind. Leasing moves run_at to the end
 // of the lease: a worker that finishes deletes or reschedules the job, and a
 // worker that dies leaves it to become due again when the lease runs out.
-func (s *Store) LeaseJobs(ctx context.Context, kind string, n int, leaseFor time.Duration) ([]*store.Job, error) {
+func (s *Store) LeaseJobs(ctx context.Context, l store.Lease) ([]*store.Job, error) {
 	now := time.Now().UTC()
-	q := `UPDATE jobs SET run_at = ?, attempts = attempts + 1
+	kind := l.Kind
+	q := `UPDATE jobs SET run_at = ?, lease_owner = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM jobs WHERE kind = ? AND run_at <= ? ORDER BY run_at LIMIT ? ` + s.d.LeaseLock + `)
 		RETURNING id, kind, account_id, message_id, payload, attempts, run_at, created_at`
-	rows, err := s.w.QueryContext(ctx, s.d.rebind(q), micros(now.Add(leaseFor)), kind, micros(now), n)
+	rows, err := s.w.QueryContext(ctx, s.d.rebind(q), micros(now.Add(l.For)), l.Owner, kind, micros(now), l.N)
 	if err != nil {
 		return nil, fmt.Errorf("leasing %s jobs: %w", kind, err)
 	}
@@ -35,6 +36,17 @@ func (s *Store) LeaseJobs(ctx context.Context, kind string, n int, leaseFor time
 		return nil, fmt.Errorf("leasing %s jobs: %w", kind, err)
 	}
 	return out, nil
+}
+
+// ReleaseLeases makes the jobs an earlier life of this node held due now.
+// Only leased jobs carry an owner: finishing or rescheduling clears it.
+func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int, error) {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ?, lease_owner = '' WHERE lease_owner = ?`), micros(time.Now()), owner)
+	if err != nil {
+		return 0, fmt.Errorf("releasing leases: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // EnqueueJob adds one job.

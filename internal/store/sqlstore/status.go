@@ -45,7 +45,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 			if o.RetryAt.IsZero() {
 				_, err = tx.ExecContext(ctx, s.d.rebind(`DELETE FROM jobs WHERE id = ?`), o.JobID)
 			} else {
-				_, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ?, last_error = ? WHERE id = ?`), micros(o.RetryAt), o.LastError, o.JobID)
+				_, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ?, last_error = ?, lease_owner = '' WHERE id = ?`), micros(o.RetryAt), o.LastError, o.JobID)
 			}
 			if err != nil {
 				return fmt.Errorf("finishing job %d: %w", o.JobID, err)

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"CancelScheduled", testCancelScheduled},
 		{"LeaseAndFinish", testLeaseAndFinish},
 		{"LeaseExpiry", testLeaseExpiry},
+		{"ReleaseLeases", testReleaseLeases},
 		{"StatusForwardOnly", testStatusForwardOnly},
 		{"ConcurrentLeases", testConcurrentLeases},
 		{"QueueStats", testQueueStats},
@@ -288,14 +289,14 @@ func testLeaseAndFinish(t *testing.T, st store.Store) {
 	m1, m2 := newMessage(a, 2), newMessage(a, 1)
 	later := newMessage(a, 1, func(m *message.Message) { m.ScheduledAt = m.CreatedAt.Add(time.Hour) })
 	accept(t, st, m1, m2, later)
-	jobs, err := st.LeaseJobs(ctx, store.JobSend, 10, time.Minute)
+	jobs, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Minute, Owner: "node-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(jobs) != 2 {
 		t.Fatalf("leased %d jobs, want the 2 due ones", len(jobs))
 	}
-	if again, _ := st.LeaseJobs(ctx, store.JobSend, 10, time.Minute); len(again) != 0 {
+	if again, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Minute, Owner: "node-a"}); len(again) != 0 {
 		t.Fatalf("leased %d jobs that are already leased", len(again))
 	}
 	byMsg := map[string]*store.Job{}
@@ -326,12 +327,12 @@ func testLeaseAndFinish(t *testing.T, st store.Store) {
 		t.Fatalf("recipient 1 = %+v", r1)
 	}
 	// The retried job is due again (its time is in the past); the done one is gone.
-	jobs, _ = st.LeaseJobs(ctx, store.JobSend, 10, time.Minute)
+	jobs, _ = st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Minute, Owner: "node-a"})
 	if len(jobs) != 1 || jobs[0].MessageID != m2.ID || jobs[0].Attempts != 2 {
 		t.Fatalf("after finish, leased %+v; want m2's job at attempt 2", jobs)
 	}
 	// Both applied updates asked for reports.
-	reports, _ := st.LeaseJobs(ctx, store.JobReport, 10, time.Minute)
+	reports, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "node-a"})
 	if len(reports) != 2 {
 		t.Fatalf("%d report jobs, want 2", len(reports))
 	}
@@ -351,21 +352,47 @@ func testLeaseAndFinish(t *testing.T, st store.Store) {
 	if err := st.EnqueueJob(ctx, &store.Job{Kind: "custom", AccountID: a.ID, RunAt: now.Add(-time.Second)}); err != nil {
 		t.Fatal(err)
 	}
-	if custom, _ := st.LeaseJobs(ctx, "custom", 5, time.Minute); len(custom) != 1 {
+	if custom, _ := st.LeaseJobs(ctx, store.Lease{Kind: "custom", N: 5, For: time.Minute, Owner: "node-a"}); len(custom) != 1 {
 		t.Fatalf("leased %d custom jobs, want 1", len(custom))
+	}
+}
+
+func testReleaseLeases(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	accept(t, st, newMessage(a, 1), newMessage(a, 1))
+	mine, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 1, For: time.Hour, Owner: "node-a"})
+	theirs, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 1, For: time.Hour, Owner: "node-b"})
+	if len(mine) != 1 || len(theirs) != 1 {
+		t.Fatalf("leased %d and %d jobs", len(mine), len(theirs))
+	}
+	// node-a restarts: its own lease is released at once, node-b's stays.
+	n, err := st.ReleaseLeases(ctx, "node-a")
+	if err != nil || n != 1 {
+		t.Fatalf("ReleaseLeases = %d, %v; want 1", n, err)
+	}
+	again, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 5, For: time.Hour, Owner: "node-a"})
+	if len(again) != 1 || again[0].ID != mine[0].ID {
+		t.Fatalf("after release leased %+v, want only node-a's old job", again)
+	}
+	// Finishing clears the owner: a later release does not revive the job.
+	if err := st.Finish(ctx, []*store.Outcome{{JobID: again[0].ID, RetryAt: time.Now().Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.ReleaseLeases(ctx, "node-a"); n != 0 {
+		t.Fatalf("released %d rescheduled jobs", n)
 	}
 }
 
 func testLeaseExpiry(t *testing.T, st store.Store) {
 	a := newAccount(t, st)
 	accept(t, st, newMessage(a, 1))
-	jobs, _ := st.LeaseJobs(ctx, store.JobSend, 1, 50*time.Millisecond)
+	jobs, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 1, For: 50*time.Millisecond, Owner: "node-a"})
 	if len(jobs) != 1 {
 		t.Fatalf("leased %d, want 1", len(jobs))
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		again, err := st.LeaseJobs(ctx, store.JobSend, 1, time.Minute)
+		again, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 1, For: time.Minute, Owner: "node-a"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -411,7 +438,7 @@ func testStatusForwardOnly(t *testing.T, st store.Store) {
 	if got.Recipients[0].Status != message.Delivered || got.Recipients[0].Connector != "smpp-1" {
 		t.Fatalf("recipient %+v, want delivered via smpp-1", got.Recipients[0])
 	}
-	reports, _ := st.LeaseJobs(ctx, store.JobReport, 10, time.Minute)
+	reports, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "node-a"})
 	if len(reports) != 2 {
 		t.Fatalf("%d reports, want 2 (buffered, delivered)", len(reports))
 	}
@@ -436,7 +463,7 @@ func testConcurrentLeases(t *testing.T, st store.Store) {
 		go func() {
 			defer wg.Done()
 			for {
-				jobs, err := st.LeaseJobs(ctx, store.JobSend, 7, time.Minute)
+				jobs, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 7, For: time.Minute, Owner: "node-a"})
 				if err != nil {
 					t.Error(err)
 					return

@@ -66,7 +66,7 @@ CREATE TABLE recipients (
 CREATE INDEX recipients_account_address ON recipients (account_id, address);
 
 -- The durable work queue. run_at is when the job is next due; leasing a job
--- moves run_at to the end of the lease.
+-- moves run_at to the end of the lease and records the node that holds it.
 CREATE TABLE jobs (
 	id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	kind       TEXT NOT NULL,
@@ -76,7 +76,9 @@ CREATE TABLE jobs (
 	attempts   BIGINT NOT NULL DEFAULT 0,
 	run_at     BIGINT NOT NULL,
 	last_error TEXT NOT NULL DEFAULT '',
+	lease_owner TEXT NOT NULL DEFAULT '',
 	created_at BIGINT NOT NULL
 );
 CREATE INDEX jobs_due ON jobs (kind, run_at);
 CREATE INDEX jobs_message ON jobs (message_id);
+CREATE INDEX jobs_lease_owner ON jobs (lease_owner) WHERE lease_owner <> '';
