@@ -96,13 +96,13 @@ func TestEncodingAndSegments(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine)
 		for _, tc := range []struct {
-			body, coding string
+			body, coding  string
 			parts, length float64
 		}{
 			{strings.Repeat("a", 160), "plain", 1, 160},
 			{strings.Repeat("a", 161), "plain", 2, 161},
-			{strings.Repeat("€", 80), "plain", 1, 80},  // extension characters count double: 160 septets
-			{strings.Repeat("€", 81), "plain", 2, 81},  // 162 septets
+			{strings.Repeat("€", 80), "plain", 1, 80},   // extension characters count double: 160 septets
+			{strings.Repeat("€", 81), "plain", 2, 81},   // 162 septets
 			{"مرحبا بكم في أومنيجيت", "unicode", 1, 21}, // Arabic goes as UCS-2
 			{strings.Repeat("ب", 70), "unicode", 1, 70},
 			{strings.Repeat("ب", 71), "unicode", 2, 71},

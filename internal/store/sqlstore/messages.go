@@ -18,7 +18,6 @@ const (
 	jobColumns     = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
 )
 
-
 // AcceptMessages stores messages, recipients and send jobs in one transaction.
 func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) error {
 	if len(msgs) == 0 {

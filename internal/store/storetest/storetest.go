@@ -386,7 +386,7 @@ func testReleaseLeases(t *testing.T, st store.Store) {
 func testLeaseExpiry(t *testing.T, st store.Store) {
 	a := newAccount(t, st)
 	accept(t, st, newMessage(a, 1))
-	jobs, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 1, For: 50*time.Millisecond, Owner: "node-a"})
+	jobs, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 1, For: 50 * time.Millisecond, Owner: "node-a"})
 	if len(jobs) != 1 {
 		t.Fatalf("leased %d, want 1", len(jobs))
 	}
