@@ -21,6 +21,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr("OMNIGATE_PUBLIC_URL", ""), "scheme and host clients reach the API at, for hrefs; default: the request's Host [OMNIGATE_PUBLIC_URL]")
 	demoDefault, _ := strconv.ParseBool(envOr("OMNIGATE_DEMO", "false"))
 	fs.BoolVar(&cfg.Demo, "demo", demoDefault, "create a demo account and deliver SMS through the built-in loopback connector [OMNIGATE_DEMO]")
+	apiOnly, _ := strconv.ParseBool(envOr("OMNIGATE_API_ONLY", "false"))
+	fs.BoolVar(&cfg.APIOnly, "api-only", apiOnly, "accept messages but run no dispatcher or webhook workers (another node sharing the database does) [OMNIGATE_API_ONLY]")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", durationEnv("OMNIGATE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "how long a graceful stop may take [OMNIGATE_SHUTDOWN_TIMEOUT]")
 	fs.StringVar(&logCfg.Format, "log-format", envOr("OMNIGATE_LOG_FORMAT", "text"), "log format: text or json [OMNIGATE_LOG_FORMAT]")
 	fs.StringVar(&logCfg.Level, "log-level", envOr("OMNIGATE_LOG_LEVEL", "info"), "log level: debug, info, warn, error [OMNIGATE_LOG_LEVEL]")

@@ -121,8 +121,10 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // Run serves until ctx ends, then stops gracefully within the shutdown
 // timeout. It returns nil after a clean stop.
 func (a *App) Run(ctx context.Context) error {
-	a.webhooks.Start()
-	a.dispatcher.Start()
+	if !a.cfg.APIOnly {
+		a.webhooks.Start()
+		a.dispatcher.Start()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.listener) }()
 	a.log.Info("omnigate serving", "addr", a.Addr(), "database", a.databaseName(), "demo", a.cfg.Demo)

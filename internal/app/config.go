@@ -30,6 +30,9 @@ type Config struct {
 	// Demo creates a demo account and delivers SMS through the built-in
 	// loopback connector.
 	Demo bool
+	// APIOnly serves the API and accepts messages but runs no dispatcher or
+	// webhook workers: another node sharing the PostgreSQL database does.
+	APIOnly bool
 	// ShutdownTimeout bounds a graceful stop; default 30 s.
 	ShutdownTimeout time.Duration
 

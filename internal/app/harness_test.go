@@ -31,7 +31,7 @@ func engines(t *testing.T, f func(t *testing.T, engine string)) {
 
 // server is a running omnigate on a loopback port with one account.
 type server struct {
-	t          *testing.T
+	t          testing.TB
 	app        *App
 	url        string
 	accountID  string
@@ -41,7 +41,7 @@ type server struct {
 }
 
 // start runs a real server: real listener, real database, real workers.
-func start(t *testing.T, engine string, tune ...func(*Config)) *server {
+func start(t testing.TB, engine string, tune ...func(*Config)) *server {
 	t.Helper()
 	cfg := Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, SQLiteSync: "NORMAL", ShutdownTimeout: 10 * time.Second}
 	if engine == "postgres" {
@@ -80,7 +80,7 @@ func (s *server) newAccount(name string) (id, key, testKey, signingKey string) {
 	return c.Account.ID, c.LiveKey, c.TestKey, c.Account.SigningKey
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -157,7 +157,7 @@ func items(m map[string]any) []map[string]any {
 }
 
 // waitFor polls until cond holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -206,4 +206,13 @@ func mustJSON(t *testing.T, b []byte) map[string]any {
 		t.Fatalf("invalid JSON %q: %v", b, err)
 	}
 	return m
+}
+
+// startBench starts a server for a benchmark: durable as served
+// (synchronous=FULL), accepting only.
+func startBench(b *testing.B, engine string) *server {
+	if engine == "postgres" && !pgtest.Available() {
+		b.Skip(pgtest.EnvVar + " is not set")
+	}
+	return start(b, engine, func(c *Config) { c.SQLiteSync = "FULL"; c.APIOnly = true })
 }

@@ -52,6 +52,7 @@ type Pool struct {
 	slots    chan struct{}
 	stop     chan struct{}
 	stopOnce sync.Once
+	start    sync.Once
 	loopDone chan struct{}
 	inFlight sync.WaitGroup
 }
@@ -91,8 +92,8 @@ func New(cfg Config, q store.Queue, handle Handler, after func([]*store.Outcome)
 	return p
 }
 
-// Start runs the lease loop until Stop.
-func (p *Pool) Start() { go p.loop() }
+// Start runs the lease loop until Stop. Calling it again does nothing.
+func (p *Pool) Start() { p.start.Do(func() { go p.loop() }) }
 
 // Notify wakes the pool: jobs are due.
 func (p *Pool) Notify() {
@@ -113,6 +114,8 @@ func (p *Pool) Commit(ctx context.Context, o *store.Outcome) error {
 // expires).
 func (p *Pool) Stop(ctx context.Context) error {
 	p.stopOnce.Do(func() { close(p.stop) })
+	// A pool that never started has no loop to wait for.
+	p.start.Do(func() { close(p.loopDone) })
 	done := make(chan struct{})
 	go func() {
 		<-p.loopDone
