@@ -148,13 +148,19 @@ func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
 }
 
 // reportURL adds the report's fields to the customer's URL as MessageBird
-// does for SMS status reports (a GET with query parameters).
+// does for SMS status reports (a GET with query parameters). The URL's own
+// query is kept as written, with the report's parameters after it; the
+// returned values hold both, for the legacy signature.
 func reportURL(target string, m *message.Message, r *message.Recipient, rep store.Report) (string, url.Values, error) {
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", nil, fmt.Errorf("report URL %q is not an absolute http(s) URL", target)
 	}
-	q := u.Query()
+	own, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "", nil, fmt.Errorf("report URL %q has a malformed query", target)
+	}
+	q := url.Values{}
 	q.Set("id", m.ID)
 	q.Set("reference", m.Reference)
 	q.Set("recipient", r.Address)
@@ -170,7 +176,15 @@ func reportURL(target string, m *message.Message, r *message.Recipient, rep stor
 	}
 	q.Set("messagePartCount", strconv.Itoa(r.PartCount))
 	q.Set("ported", "0")
-	u.RawQuery = sortedQuery(q)
+	ours := sortedQuery(q)
+	if u.RawQuery != "" {
+		u.RawQuery += "&" + ours
+	} else {
+		u.RawQuery = ours
+	}
+	for k, vs := range own {
+		q[k] = append(vs, q[k]...)
+	}
 	return u.String(), q, nil
 }
 

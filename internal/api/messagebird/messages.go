@@ -184,7 +184,7 @@ func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, store.ErrNotFound):
 		return errNotFound()
 	case errors.Is(err, store.ErrConflict):
-		return errInvalid("id", "only scheduled messages can be deleted; this one is already being sent")
+		return errInvalid("id", "only scheduled messages can be deleted; this one has already been sent")
 	case err != nil:
 		return err
 	}

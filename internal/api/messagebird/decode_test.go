@@ -1,0 +1,112 @@
+package messagebird
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func decode(t testing.TB, contentType, body string) (*createRequest, *Problem) {
+	r := httptest.NewRequest("POST", "/messages", strings.NewReader(body))
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	return decodeCreate(httptest.NewRecorder(), r, 1<<20)
+}
+
+func TestDecodeVariants(t *testing.T) {
+	for _, tc := range []struct {
+		name, ct, body string
+		recipients     string
+	}{
+		{"json array of strings", "application/json", `{"recipients":["31612345678","31612345679"]}`, "31612345678|31612345679"},
+		{"json array of numbers", "application/json", `{"recipients":[31612345678,31612345679]}`, "31612345678|31612345679"},
+		{"json comma string", "application/json", `{"recipients":"31612345678, 31612345679"}`, "31612345678|31612345679"},
+		{"json single number", "application/json", `{"recipients":31612345678}`, "31612345678"},
+		{"json null", "application/json", `{"recipients":null}`, ""},
+		{"no content type, json", "", `{"recipients":["1"]}`, "1"},
+		{"no content type, form", "", `recipients=1,2`, "1|2"},
+		{"form brackets", "application/x-www-form-urlencoded", `recipients[]=1&recipients[]=2`, "1|2"},
+		{"form repeated", "application/x-www-form-urlencoded", `recipients=1&recipients=2,3`, "1|2|3"},
+	} {
+		req, p := decode(t, tc.ct, tc.body)
+		if p != nil {
+			t.Errorf("%s: %v", tc.name, p)
+			continue
+		}
+		if got := strings.Join(req.Recipients, "|"); got != tc.recipients {
+			t.Errorf("%s: recipients %q, want %q", tc.name, got, tc.recipients)
+		}
+	}
+	req, p := decode(t, "application/json", `{"validity":"60","gateway":2,"mclass":null,"typeDetails":[],"reference":12}`)
+	if p != nil || *req.Validity != 60 || *req.Gateway != 2 || req.MClass != nil || req.TypeDetails != nil || req.Reference != "12" {
+		t.Fatalf("lenient scalars: %+v %v", req, p)
+	}
+	form := url.Values{"typeDetails[udh]": {"0500"}, "validity": {"30"}}
+	req, p = decode(t, "application/x-www-form-urlencoded", form.Encode())
+	if p != nil || req.TypeDetails["udh"] != "0500" || *req.Validity != 30 {
+		t.Fatalf("form typeDetails: %+v %v", req, p)
+	}
+}
+
+func TestDecodeTooLarge(t *testing.T) {
+	r := httptest.NewRequest("POST", "/messages", strings.NewReader(strings.Repeat("a", 2048)))
+	r.Header.Set("Content-Type", "application/json")
+	_, p := decodeCreate(httptest.NewRecorder(), r, 1024)
+	if p == nil || p.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("got %v", p)
+	}
+}
+
+func TestValidOriginator(t *testing.T) {
+	for _, ok := range []string{"Acme", "Acme Shop", "31612345678", "+31612345678", "1234", "ABCDEFGHIJK", "A.B-C_D&E'F"} {
+		if p := validOriginator(ok); p != nil {
+			t.Errorf("%q rejected: %v", ok, p)
+		}
+	}
+	for _, bad := range []string{"ABCDEFGHIJKL", "12345678901234567", "Shop<script>", "Café", "a\nb"} {
+		if p := validOriginator(bad); p == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// FuzzCreateRequest feeds arbitrary bodies to the request decoder and the
+// validation behind it: any input gets a request or a problem, never a panic.
+func FuzzCreateRequest(f *testing.F) {
+	for _, seed := range []struct{ ct, body string }{
+		{"application/json", `{"originator":"Acme","recipients":["31612345678"],"body":"hi"}`},
+		{"application/json", `{"originator":123,"recipients":[31612345678,"x"],"body":"مرحبا","typeDetails":{"udh":"0500"},"validity":"9"}`},
+		{"application/json", `{"recipients":"1,2,,3","scheduledDatetime":"2026-01-01T00:00:00Z","type":"binary","body":"zz"}`},
+		{"application/json", `{"typeDetails":[],"groupIds":null,"direction":"mt","mclass":0}`},
+		{"application/x-www-form-urlencoded", `originator=A&recipients[]=1&typeDetails[udh]=05&body=%F0%9F%98%80`},
+		{"", `{`},
+		{"text/plain", `x`},
+	} {
+		f.Add(seed.ct, seed.body)
+	}
+	f.Fuzz(func(t *testing.T, ct, body string) {
+		req, p := decode(t, ct, body)
+		if (req == nil) == (p == nil) {
+			t.Fatalf("decoder returned request %v and problem %v", req, p)
+		}
+		if p != nil {
+			if p.Status < 400 || p.Status > 499 || len(p.Errors) != 1 {
+				t.Fatalf("problem %+v", p)
+			}
+			return
+		}
+		m, p := buildMessage(req, "acct")
+		if p != nil {
+			if p.Status != 422 {
+				t.Fatalf("validation problem with status %d", p.Status)
+			}
+			return
+		}
+		if len(m.Recipients) == 0 || len(m.Recipients) > maxRecipients || m.Originator == "" || m.Body == "" {
+			t.Fatalf("accepted an invalid message: %+v", m)
+		}
+	})
+}
