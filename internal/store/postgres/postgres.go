@@ -7,16 +7,11 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"fmt"
-	"io/fs"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // migrationLock is the advisory lock key held while migrating ("omnigate").
 const migrationLock = 0x6f6d6e6967617465
@@ -45,21 +40,12 @@ func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connecting: %w", err)
 	}
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
+	d := sqlstore.PostgreSQL()
+	d.LockMigrations = func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock))
+		return err
 	}
-	s, err := sqlstore.Open(ctx, db, db, sqlstore.Dialect{
-		Name:                 "postgres",
-		NumberedPlaceholders: true,
-		LeaseLock:            "FOR UPDATE SKIP LOCKED",
-		Migrations:           sub,
-		MaxParams:            65000,
-		LockMigrations: func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock))
-			return err
-		},
-	})
+	s, err := sqlstore.Open(ctx, db, db, d)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}

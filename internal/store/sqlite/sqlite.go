@@ -7,9 +7,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,9 +16,6 @@ import (
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // Synchronous levels: FULL syncs the WAL on every commit and survives power
 // loss; NORMAL survives a crash of the process (kill -9) but may lose the
@@ -92,15 +87,7 @@ func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 	}
 	reader.SetMaxOpenConns(cfg.Readers)
 	reader.SetMaxIdleConns(cfg.Readers)
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	s, err := sqlstore.Open(ctx, writer, reader, sqlstore.Dialect{
-		Name:       "sqlite",
-		Migrations: sub,
-		MaxParams:  32000,
-	})
+	s, err := sqlstore.Open(ctx, writer, reader, sqlstore.SQLite())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}

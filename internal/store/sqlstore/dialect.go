@@ -7,10 +7,37 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"io/fs"
 	"strconv"
 	"strings"
 )
+
+// SQLite is the embedded engine's dialect: 64-bit INTEGER everywhere,
+// clustered tables where it pays.
+func SQLite() Dialect {
+	return Dialect{
+		Name:      "sqlite",
+		MaxParams: 32000,
+		Types: map[string]string{
+			"{{INT}}": "INTEGER", "{{BOOL}}": "INTEGER", "{{BLOB}}": "BLOB",
+			"{{ID}}": "INTEGER PRIMARY KEY AUTOINCREMENT", "{{WITHOUT_ROWID}}": "WITHOUT ROWID",
+		},
+	}
+}
+
+// PostgreSQL is the production engine's dialect: numbered placeholders and
+// SKIP LOCKED leasing; the postgres package adds the migration lock.
+func PostgreSQL() Dialect {
+	return Dialect{
+		Name:                 "postgres",
+		NumberedPlaceholders: true,
+		LeaseLock:            "FOR UPDATE SKIP LOCKED",
+		MaxParams:            65000,
+		Types: map[string]string{
+			"{{INT}}": "BIGINT", "{{BOOL}}": "BOOLEAN", "{{BLOB}}": "BYTEA",
+			"{{ID}}": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{{WITHOUT_ROWID}}": "",
+		},
+	}
+}
 
 // Dialect describes what one database engine does differently.
 type Dialect struct {
@@ -21,8 +48,9 @@ type Dialect struct {
 	// LeaseLock is appended to the sub-select that picks jobs to lease,
 	// e.g. "FOR UPDATE SKIP LOCKED" so several nodes never take one job.
 	LeaseLock string
-	// Migrations holds NNN_name.sql files applied in order, once each.
-	Migrations fs.FS
+	// Types replaces the type tokens of the shared migrations ({{INT}},
+	// {{BOOL}}, {{BLOB}}, {{ID}}, {{WITHOUT_ROWID}}) with the engine's SQL.
+	Types map[string]string
 	// LockMigrations, when set, runs first in the migration transaction so
 	// that several processes starting at once migrate one at a time.
 	LockMigrations func(ctx context.Context, tx *sql.Tx) error

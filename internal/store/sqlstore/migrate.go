@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -11,6 +12,9 @@ import (
 	"time"
 )
 
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
 // migration is one embedded schema step.
 type migration struct {
 	version int
@@ -18,7 +22,18 @@ type migration struct {
 	sql     string
 }
 
-func loadMigrations(fsys fs.FS) ([]migration, error) {
+// loadMigrations reads the shared migrations and writes them in the
+// dialect's types.
+func loadMigrations(d *Dialect) ([]migration, error) {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	pairs := make([]string, 0, 2*len(d.Types))
+	for token, sqlType := range d.Types {
+		pairs = append(pairs, token, sqlType)
+	}
+	types := strings.NewReplacer(pairs...)
 	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
 		return nil, fmt.Errorf("listing migrations: %w", err)
@@ -34,7 +49,11 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading migration %q: %w", name, err)
 		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
+		text := types.Replace(string(body))
+		if i := strings.Index(text, "{{"); i >= 0 {
+			return nil, fmt.Errorf("migration %q: no %s type for token %.20q", name, d.Name, text[i:])
+		}
+		ms = append(ms, migration{version: v, name: name, sql: text})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i := 1; i < len(ms); i++ {
@@ -48,7 +67,7 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // migrate applies every migration not applied yet, each in its own
 // transaction together with its bookkeeping row.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations(s.d.Migrations)
+	ms, err := loadMigrations(&s.d)
 	if err != nil {
 		return err
 	}
