@@ -27,6 +27,7 @@ type accountJSON struct {
 	Name       string `json:"name"`
 	Currency   string `json:"currency"`
 	Balance    string `json:"balance"`
+	ReportURL  string `json:"report_url,omitempty"`
 	Key        string `json:"key,omitempty"`
 	TestKey    string `json:"test_key,omitempty"`
 	SigningKey string `json:"signing_key,omitempty"`
@@ -34,13 +35,13 @@ type accountJSON struct {
 }
 
 func showAccount(a *store.Account) accountJSON {
-	return accountJSON{ID: a.ID, Name: a.Name, Currency: a.Currency, Balance: message.FormatMicros(a.Balance),
+	return accountJSON{ID: a.ID, Name: a.Name, Currency: a.Currency, Balance: message.FormatMicros(a.Balance), ReportURL: a.ReportURL,
 		Created: a.CreatedAt.Format(time.RFC3339)}
 }
 
 func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("account: say create or list")
+		return usagef("account: say create, list or update")
 	}
 	var cfg app.Config
 	fs := flag.NewFlagSet("account "+args[0], flag.ContinueOnError)
@@ -50,6 +51,7 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		name := fs.String("name", "", "account name (required)")
 		balance := fs.String("balance", "0", "starting balance, e.g. 100 or 12.50")
 		currency := fs.String("currency", "EUR", "ISO 4217 currency of the balance")
+		reportURL := fs.String("report-url", "", "default URL for status reports of this account's messages")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
@@ -65,7 +67,7 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		defer st.Close()
-		c, err := accounts.Create(ctx, st, accounts.New{Name: *name, Currency: *currency, Balance: amount})
+		c, err := accounts.Create(ctx, st, accounts.New{Name: *name, Currency: *currency, Balance: amount, ReportURL: *reportURL})
 		if err != nil {
 			return err
 		}
@@ -90,8 +92,32 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			out[i] = showAccount(a)
 		}
 		return printJSON(stdout, out)
+	case "update":
+		id := fs.String("id", "", "account id (required)")
+		reportURL := fs.String("report-url", "", "default URL for status reports; \"\" removes it")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		if *id == "" {
+			return usagef("account update: --id is required")
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := accounts.SetReportURL(ctx, st, *id, *reportURL); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("account update: no account %q", *id)
+		} else if err != nil {
+			return err
+		}
+		a, err := st.GetAccount(ctx, *id)
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, showAccount(a))
 	}
-	return usagef("account: unknown subcommand %q (create, list)", args[0])
+	return usagef("account: unknown subcommand %q (create, list, update)", args[0])
 }
 
 func keyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -3,6 +3,7 @@
 //	omnigate serve [--demo]                      run the API, dispatcher and webhooks
 //	omnigate account create --name N [--balance] create a tenant; prints its keys as JSON
 //	omnigate account list                        list tenants as JSON
+//	omnigate account update --id ID --report-url set an account's default status-report URL
 //	omnigate key create --account ID [--test]    add an access key; prints it as JSON
 //	omnigate version
 //
@@ -35,6 +36,7 @@ Usage:
   omnigate serve [flags]                 run the platform (--demo for a ready-to-try setup)
   omnigate account create --name NAME    create an account; prints id, key, test_key as JSON
   omnigate account list                  list accounts as JSON
+  omnigate account update --id ID        change an account (--report-url for status reports)
   omnigate key create --account ID       add an access key (--test for a test key)
   omnigate version                       print the version
 

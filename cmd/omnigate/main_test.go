@@ -244,12 +244,19 @@ func TestCLI(t *testing.T) {
 		if len(list) != 1 || list[0]["id"] != acct.ID || list[0]["name"] != "Acme" || list[0]["key"] != nil {
 			t.Fatalf("account list printed %v (keys must not be listed)", list)
 		}
+		var updated map[string]any
+		e.run(&updated, "account", "update", "--id", acct.ID, "--report-url", "https://example.com/dlr")
+		if updated["report_url"] != "https://example.com/dlr" {
+			t.Fatalf("account update printed %v", updated)
+		}
 		// Mistakes: clear message, non-zero exit, nothing created.
 		for _, args := range [][]string{
 			{"account", "create"},
 			{"account", "create", "--name", "x", "--balance", "-5"},
 			{"account", "create", "--name", "x", "--balance", "abc"},
 			{"account", "create", "--name", "x", "--currency", "EURO"},
+			{"account", "update", "--id", acct.ID, "--report-url", "ftp://x"},
+			{"account", "update", "--id", "nope", "--report-url", "https://x"},
 			{"key", "create"},
 			{"key", "create", "--account", "nope"},
 			{"account", "frobnicate"},

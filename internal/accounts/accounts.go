@@ -5,6 +5,7 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ type New struct {
 	Name     string
 	Currency string // ISO 4217; default "EUR"
 	Balance  int64  // micro-units
+	// ReportURL is the default status-report URL; "" for none.
+	ReportURL string
 }
 
 // Created is a new account with the keys that are shown only now.
@@ -43,11 +46,15 @@ func Create(ctx context.Context, st store.Accounts, n New) (*Created, error) {
 	if n.Balance < 0 {
 		return nil, fmt.Errorf("a starting balance cannot be negative")
 	}
+	if err := CheckReportURL(n.ReportURL); err != nil {
+		return nil, err
+	}
 	a := &store.Account{
 		ID:         ids.New(),
 		Name:       n.Name,
 		Currency:   n.Currency,
 		Balance:    n.Balance,
+		ReportURL:  n.ReportURL,
 		SigningKey: ids.Secret(40),
 		CreatedAt:  time.Now().UTC(),
 	}
@@ -67,4 +74,24 @@ func CreateKey(ctx context.Context, st store.Accounts, accountID string, test bo
 		return "", err
 	}
 	return text, nil
+}
+
+// CheckReportURL accepts "" or an absolute http(s) URL.
+func CheckReportURL(u string) error {
+	if u == "" {
+		return nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || len(u) > 2048 {
+		return fmt.Errorf("report URL %q is not an absolute http or https URL", u)
+	}
+	return nil
+}
+
+// SetReportURL changes an account's default status-report URL.
+func SetReportURL(ctx context.Context, st store.Accounts, id, reportURL string) error {
+	if err := CheckReportURL(reportURL); err != nil {
+		return err
+	}
+	return st.SetReportURL(ctx, id, reportURL)
 }

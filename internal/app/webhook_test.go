@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/omnigate/omnigate/internal/accounts"
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/webhook"
 )
@@ -119,6 +121,24 @@ func mustSign(t *testing.T, key, u string) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// The account's default report URL is used when a message has none.
+func TestAccountDefaultReportURL(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		var key string
+		sink := newReportSink(t, &key, 0)
+		s := start(t, engine)
+		key = s.signingKey
+		if err := accounts.SetReportURL(context.Background(), s.app.store, s.accountID, sink.srv.URL+"/default"); err != nil {
+			t.Fatal(err)
+		}
+		m := s.send(map[string]any{"originator": "Shop", "recipients": "31612345678", "body": "x"})
+		waitFor(t, "a report at the account's URL", 10*time.Second, func() bool { return len(sink.reports()) == 1 })
+		if q := sink.reports()[0]; q.Get("id") != m["id"] || q.Get("status") != "delivered" {
+			t.Fatalf("report %v", q)
+		}
+	})
 }
 
 // Without a connector for its destination a message is retried until its

@@ -143,6 +143,9 @@ type Accounts interface {
 	CreateAccount(ctx context.Context, a *Account, keys []*AccessKey) error
 	GetAccount(ctx context.Context, id string) (*Account, error)
 	ListAccounts(ctx context.Context) ([]*Account, error)
+	// SetReportURL changes an account's default status-report URL ("" for
+	// none). ErrNotFound if there is no such account.
+	SetReportURL(ctx context.Context, id, reportURL string) error
 	CreateAccessKey(ctx context.Context, k *AccessKey) error
 	// AccessKeyByHash finds a key by the SHA-256 of its text.
 	AccessKeyByHash(ctx context.Context, hash []byte) (*AccessKey, error)

@@ -77,6 +77,20 @@ func (s *Store) ListAccounts(ctx context.Context) ([]*store.Account, error) {
 	return out, rows.Err()
 }
 
+// SetReportURL changes an account's default status-report URL.
+func (s *Store) SetReportURL(ctx context.Context, id, reportURL string) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET report_url = ? WHERE id = ?`), reportURL, id)
+	if err != nil {
+		return fmt.Errorf("setting report URL: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("setting report URL: %w", err)
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 // CreateAccessKey stores a key's hash. ErrNotFound if the account does not exist.
 func (s *Store) CreateAccessKey(ctx context.Context, k *store.AccessKey) error {
 	return s.inTx(ctx, "creating access key", func(tx *sql.Tx) error {

@@ -118,6 +118,15 @@ func testAccounts(t *testing.T, st store.Store) {
 	if err := st.CreateAccessKey(ctx, orphan); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("CreateAccessKey(unknown account) = %v, want ErrNotFound", err)
 	}
+	if err := st.SetReportURL(ctx, a.ID, "https://example.com/dlr"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.GetAccount(ctx, a.ID); got.ReportURL != "https://example.com/dlr" {
+		t.Fatalf("report URL %q after SetReportURL", got.ReportURL)
+	}
+	if err := st.SetReportURL(ctx, ids.New(), "https://x"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("SetReportURL(unknown) = %v, want ErrNotFound", err)
+	}
 	b := newAccount(t, st)
 	list, err := st.ListAccounts(ctx)
 	if err != nil || len(list) != 2 || list[0].ID != a.ID || list[1].ID != b.ID {
