@@ -66,3 +66,23 @@ func TestCountRecipients(t *testing.T) {
 		t.Fatalf("counts %+v", c)
 	}
 }
+
+func TestRollUp(t *testing.T) {
+	for _, tc := range []struct {
+		parts []Status
+		want  Status
+	}{
+		{nil, Sent},
+		{[]Status{Sent, Sent}, Sent},
+		{[]Status{Delivered, Sent}, Buffered},
+		{[]Status{Delivered, Buffered}, Buffered},
+		{[]Status{Delivered, Delivered}, Delivered},
+		{[]Status{Delivered, DeliveryFailed}, DeliveryFailed},
+		{[]Status{Expired, Delivered}, Expired},
+		{[]Status{Expired, DeliveryFailed}, DeliveryFailed},
+	} {
+		if got := RollUp(tc.parts); got != tc.want {
+			t.Errorf("RollUp(%v) = %s, want %s", tc.parts, got, tc.want)
+		}
+	}
+}

@@ -88,3 +88,37 @@ func Predecessors(to Status) []Status {
 	}
 	return out
 }
+
+// RollUp derives a recipient's status from the statuses of its parts (a
+// long SMS is several submissions, each with its own receipt): failed if
+// any part failed, expired if any expired, delivered when every part is,
+// buffered while some are on their way, sent before any receipt.
+func RollUp(parts []Status) Status {
+	if len(parts) == 0 {
+		return Sent
+	}
+	delivered, progressed := 0, false
+	expired := false
+	for _, p := range parts {
+		switch p {
+		case DeliveryFailed:
+			return DeliveryFailed
+		case Expired:
+			expired = true
+		case Delivered:
+			delivered++
+			progressed = true
+		case Buffered:
+			progressed = true
+		}
+	}
+	switch {
+	case expired:
+		return Expired
+	case delivered == len(parts):
+		return Delivered
+	case progressed:
+		return Buffered
+	}
+	return Sent
+}

@@ -34,6 +34,8 @@ type Account struct {
 	Currency  string // ISO 4217, e.g. "EUR"
 	Balance   int64  // micro-units of Currency (1 EUR = 1_000_000)
 	ReportURL string // default status-report URL; empty means none
+	// InboundURL receives the account's inbound messages; empty: none.
+	InboundURL string
 	// SigningKey signs status reports (MessageBird-Signature-JWT). It is a
 	// secret the customer needs in clear to verify, so it is stored as is;
 	// encryption at rest comes with the privacy work.
@@ -53,8 +55,9 @@ type AccessKey struct {
 
 // Job kinds: one queue table, several kinds of work.
 const (
-	JobSend   = "send"   // dispatch a message's pending recipients
-	JobReport = "report" // deliver one status report to a webhook
+	JobSend    = "send"    // dispatch a message's pending recipients
+	JobReport  = "report"  // deliver one status report to a webhook
+	JobInbound = "inbound" // forward one inbound message to the account's URL
 )
 
 // Lease asks for up to N due jobs of a kind for For, on behalf of Owner (a
@@ -88,6 +91,9 @@ type StatusUpdate struct {
 	ErrorCode int
 	At        time.Time
 	Connector string // set when a connector took the recipient
+	// Parts are the carrier's ids for the recipient's parts, in order, when
+	// a connector took it; receipts are matched against them.
+	Parts []string
 	// Notify asks for a status report (a JobReport) when the status changes.
 	Notify bool
 	// Applied is set by the store: whether the status changed.
@@ -185,11 +191,117 @@ type Queue interface {
 	QueueStats(ctx context.Context) (*QueueStats, error)
 }
 
+// Receipt is a carrier's delivery receipt for one part.
+type Receipt struct {
+	Connector string
+	// SMSCIDs are the forms the carrier's message id may take, the exact
+	// one first (see dlr.IDForms): receipts may write an id in decimal that
+	// the submit response gave in hex. Parts are matched by any of them.
+	SMSCIDs   []string
+	Status    message.Status
+	Reason    string
+	ErrorCode int
+	At        time.Time
+}
+
+// ReceiptOutcome says what a receipt did.
+type ReceiptOutcome struct {
+	Matched   bool // a part had this id; otherwise the receipt is pending
+	AccountID string
+	MessageID string
+	Seq       int
+	Changed   bool // the recipient's status changed (a report was enqueued)
+	Status    message.Status
+}
+
+// Receipts matches carriers' receipts to the parts they are about.
+type Receipts interface {
+	// ApplyReceipts records receipts in one transaction. A receipt whose
+	// part is known updates the part and rolls the recipient's parts up to
+	// its status (message.RollUp, forward only, with a status report); one
+	// whose part is not known yet is kept as pending and applied when the
+	// part is recorded (a receipt can beat the submit response).
+	ApplyReceipts(ctx context.Context, rs []Receipt) ([]ReceiptOutcome, error)
+	// PurgePendingReceipts drops pending receipts received before the
+	// time, returning how many: they matched nothing.
+	PurgePendingReceipts(ctx context.Context, before time.Time) (int, error)
+}
+
+// Number is an inbound number assigned to an account.
+type Number struct {
+	Number    string // MSISDN digits or a short code
+	AccountID string
+	CreatedAt time.Time
+}
+
+// InboundPart is one part of a concatenated inbound message.
+type InboundPart struct {
+	Connector, Source, Destination string
+	Ref, Total, Part               int // Part counts from 1
+	Body                           string
+	ReceivedAt                     time.Time
+}
+
+// Inbound stores what inbound traffic needs.
+type Inbound interface {
+	// AddNumber assigns a number; ErrConflict if another account has it.
+	AddNumber(ctx context.Context, n Number) error
+	// RemoveNumber releases a number; ErrNotFound if it is not assigned.
+	RemoveNumber(ctx context.Context, number string) error
+	// ListNumbers lists an account's numbers, or all with accountID "".
+	ListNumbers(ctx context.Context, accountID string) ([]Number, error)
+	// NumberOwner is the account a number belongs to; ErrNotFound if none.
+	NumberOwner(ctx context.Context, number string) (string, error)
+	// SetInboundURL sets where an account's inbound messages are forwarded.
+	SetInboundURL(ctx context.Context, accountID, url string) error
+	// AddInboundPart keeps a part of a concatenated message. When every
+	// part is there it returns the bodies in order and forgets them.
+	AddInboundPart(ctx context.Context, p InboundPart) (complete []string, err error)
+	// PurgeInboundParts drops parts received before the time (their
+	// siblings never came), returning how many.
+	PurgeInboundParts(ctx context.Context, before time.Time) (int, error)
+}
+
+// ConnectorConfig is a configured connector.
+type ConnectorConfig struct {
+	Name      string
+	Kind      string // "smpp"
+	Settings  []byte // JSON in the kind's shape
+	Enabled   bool
+	UpdatedAt time.Time
+}
+
+// Route sends destinations to connectors, in order of preference.
+type Route struct {
+	ID         int64
+	AccountID  string // "" for the default table
+	Prefix     string // number prefix, digits; "" for any
+	Country    string // ISO 3166-1 alpha-2; "" for any
+	Connectors []string
+	CreatedAt  time.Time
+}
+
+// Routing stores connectors and routes.
+type Routing interface {
+	// SaveConnector creates or replaces a connector by name.
+	SaveConnector(ctx context.Context, c ConnectorConfig) error
+	DeleteConnector(ctx context.Context, name string) error
+	ListConnectors(ctx context.Context) ([]ConnectorConfig, error)
+	// AddRoute adds a route; ErrConflict if one exists for the same
+	// account, prefix and country.
+	AddRoute(ctx context.Context, r *Route) error
+	DeleteRoute(ctx context.Context, id int64) error
+	ListRoutes(ctx context.Context) ([]Route, error)
+}
+
 // Store is everything the platform keeps.
 type Store interface {
 	Accounts
 	Messages
 	Queue
+	Receipts
+	Inbound
+	Routing
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	Close() error

@@ -9,13 +9,13 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at`
+const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at, inbound_url`
 
 // CreateAccount stores a new account and its first keys in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*store.AccessKey) error {
 	return s.inTx(ctx, "creating account", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt), a.InboundURL)
 		if err != nil {
 			return fmt.Errorf("creating account: %w", err)
 		}
@@ -40,7 +40,7 @@ func (s *Store) insertKey(ctx context.Context, tx *sql.Tx, k *store.AccessKey) e
 func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 	var a store.Account
 	var created int64
-	if err := row.Scan(&a.ID, &a.Name, &a.Currency, &a.Balance, &a.ReportURL, &a.SigningKey, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.Name, &a.Currency, &a.Balance, &a.ReportURL, &a.SigningKey, &created, &a.InboundURL); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = fromMicros(created)
@@ -79,12 +79,23 @@ func (s *Store) ListAccounts(ctx context.Context) ([]*store.Account, error) {
 
 // SetReportURL changes an account's default status-report URL.
 func (s *Store) SetReportURL(ctx context.Context, id, reportURL string) error {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET report_url = ? WHERE id = ?`), reportURL, id)
+	return s.setAccountColumn(ctx, "report_url", id, reportURL)
+}
+
+// SetInboundURL changes where an account's inbound messages go.
+func (s *Store) SetInboundURL(ctx context.Context, id, inboundURL string) error {
+	return s.setAccountColumn(ctx, "inbound_url", id, inboundURL)
+}
+
+// setAccountColumn updates one text column of an account; column is a
+// constant from this package, never user input.
+func (s *Store) setAccountColumn(ctx context.Context, column, id, value string) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET `+column+` = ? WHERE id = ?`), value, id)
 	if err != nil {
-		return fmt.Errorf("setting report URL: %w", err)
+		return fmt.Errorf("setting %s: %w", column, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("setting report URL: %w", err)
+		return fmt.Errorf("setting %s: %w", column, err)
 	} else if n == 0 {
 		return store.ErrNotFound
 	}

@@ -45,9 +45,11 @@ func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) err
 			rargs = append(rargs, m.ID, r.Seq, m.AccountID, r.Address, r.Country, r.CountryPrefix, string(r.Status), micros(r.StatusAt),
 				r.StatusReason, r.StatusErrorCode, r.PartCount, r.Length, r.Price, r.PriceCurrency, r.Connector, created)
 		}
-		if m.Direction == message.MT {
-			jargs = append(jargs, store.JobSend, m.AccountID, m.ID, []byte(nil), 0, micros(m.SendAt()), "", created)
+		kind := store.JobSend
+		if m.Direction == message.MO {
+			kind = store.JobInbound // forward it to the account's inbound URL
 		}
+		jargs = append(jargs, kind, m.AccountID, m.ID, []byte(nil), 0, micros(m.SendAt()), "", created)
 	}
 	return s.inTx(ctx, "accepting messages", func(tx *sql.Tx) error {
 		if err := s.insertMessages.exec(ctx, tx, &s.d, margs); err != nil {

@@ -30,12 +30,18 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 				}
 				u.Applied = ok
 				if ok && u.Notify {
-					payload, err := json.Marshal(store.Report{Seq: u.Seq, Status: u.Status, Reason: u.Reason, ErrorCode: u.ErrorCode, At: u.At})
+					report, err := reportArgs(u)
 					if err != nil {
-						return fmt.Errorf("encoding report: %w", err)
+						return err
 					}
-					at := micros(u.At)
-					jargs = append(jargs, store.JobReport, u.AccountID, u.MessageID, payload, 0, at, "", at)
+					jargs = append(jargs, report...)
+				}
+				if u.Connector != "" && len(u.Parts) > 0 {
+					early, err := s.recordParts(ctx, tx, u)
+					if err != nil {
+						return err
+					}
+					jargs = append(jargs, early...)
 				}
 			}
 			if o.JobID == 0 {
@@ -51,13 +57,29 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 				return fmt.Errorf("finishing job %d: %w", o.JobID, err)
 			}
 		}
-		if len(jargs) > 0 {
-			if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
-				return fmt.Errorf("enqueueing reports: %w", err)
-			}
-		}
-		return nil
+		return s.enqueueReports(ctx, tx, jargs)
 	})
+}
+
+// reportArgs are the job columns of a status report for an applied update.
+func reportArgs(u *store.StatusUpdate) ([]any, error) {
+	payload, err := json.Marshal(store.Report{Seq: u.Seq, Status: u.Status, Reason: u.Reason, ErrorCode: u.ErrorCode, At: u.At})
+	if err != nil {
+		return nil, fmt.Errorf("encoding report: %w", err)
+	}
+	at := micros(u.At)
+	return []any{store.JobReport, u.AccountID, u.MessageID, payload, 0, at, "", at}, nil
+}
+
+// enqueueReports inserts report jobs built by reportArgs.
+func (s *Store) enqueueReports(ctx context.Context, tx *sql.Tx, jargs []any) error {
+	if len(jargs) == 0 {
+		return nil
+	}
+	if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
+		return fmt.Errorf("enqueueing reports: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (bool, error) {

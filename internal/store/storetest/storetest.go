@@ -38,6 +38,12 @@ func Run(t *testing.T, open Opener) {
 		{"StatusForwardOnly", testStatusForwardOnly},
 		{"ConcurrentLeases", testConcurrentLeases},
 		{"QueueStats", testQueueStats},
+		{"ReceiptsRollUp", testReceiptsRollUp},
+		{"EarlyReceipt", testEarlyReceipt},
+		{"Numbers", testNumbers},
+		{"InboundParts", testInboundParts},
+		{"InboundMessageJob", testInboundMessageJob},
+		{"Routing", testRouting},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,145 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// AddNumber assigns an inbound number to an account.
+func (s *Store) AddNumber(ctx context.Context, n store.Number) error {
+	return s.inTx(ctx, "adding number", func(tx *sql.Tx) error {
+		var owner string
+		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT account_id FROM numbers WHERE number = ?`), n.Number).Scan(&owner)
+		switch {
+		case err == nil && owner == n.AccountID:
+			return nil
+		case err == nil:
+			return store.ErrConflict
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("adding number: %w", err)
+		}
+		var accounts int
+		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM accounts WHERE id = ?`), n.AccountID).Scan(&accounts); err != nil {
+			return fmt.Errorf("adding number: %w", err)
+		}
+		if accounts == 0 {
+			return store.ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO numbers (number, account_id, created_at) VALUES (?, ?, ?)`),
+			n.Number, n.AccountID, micros(n.CreatedAt)); err != nil {
+			return fmt.Errorf("adding number: %w", err)
+		}
+		return nil
+	})
+}
+
+// RemoveNumber releases a number.
+func (s *Store) RemoveNumber(ctx context.Context, number string) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM numbers WHERE number = ?`), number)
+	if err != nil {
+		return fmt.Errorf("removing number: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// ListNumbers lists numbers, of one account or of all.
+func (s *Store) ListNumbers(ctx context.Context, accountID string) ([]store.Number, error) {
+	q, args := `SELECT number, account_id, created_at FROM numbers ORDER BY number`, []any{}
+	if accountID != "" {
+		q, args = `SELECT number, account_id, created_at FROM numbers WHERE account_id = ? ORDER BY number`, []any{accountID}
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing numbers: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Number
+	for rows.Next() {
+		var n store.Number
+		var created int64
+		if err := rows.Scan(&n.Number, &n.AccountID, &created); err != nil {
+			return nil, fmt.Errorf("listing numbers: %w", err)
+		}
+		n.CreatedAt = fromMicros(created)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// NumberOwner is the account a number is assigned to.
+func (s *Store) NumberOwner(ctx context.Context, number string) (string, error) {
+	var owner string
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT account_id FROM numbers WHERE number = ?`), number).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading number: %w", err)
+	}
+	return owner, nil
+}
+
+// AddInboundPart keeps one part of a concatenated inbound message and,
+// once all are there, returns the bodies in order and deletes them.
+func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart) ([]string, error) {
+	if p.Total < 1 || p.Part < 1 || p.Part > p.Total || p.Total > 255 {
+		return nil, fmt.Errorf("inbound part %d of %d is out of range", p.Part, p.Total)
+	}
+	var complete []string
+	err := s.inTx(ctx, "adding inbound part", func(tx *sql.Tx) error {
+		key := []any{p.Connector, p.Source, p.Destination, p.Ref}
+		// A repeated part (the SMSC resent it) replaces the earlier copy.
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO inbound_parts
+			(connector, source, destination, ref, total, part, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (connector, source, destination, ref, part) DO UPDATE SET total = excluded.total, body = excluded.body,
+			received_at = excluded.received_at`), append(key, p.Total, p.Part, p.Body, micros(p.ReceivedAt))...); err != nil {
+			return fmt.Errorf("adding inbound part: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT part, body FROM inbound_parts
+			WHERE connector = ? AND source = ? AND destination = ? AND ref = ? AND total = ? ORDER BY part`), append(key, p.Total)...)
+		if err != nil {
+			return fmt.Errorf("reading inbound parts: %w", err)
+		}
+		bodies := make([]string, 0, p.Total)
+		for rows.Next() {
+			var n int
+			var body string
+			if err := rows.Scan(&n, &body); err != nil {
+				rows.Close()
+				return fmt.Errorf("reading inbound parts: %w", err)
+			}
+			bodies = append(bodies, body)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reading inbound parts: %w", err)
+		}
+		if len(bodies) < p.Total {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM inbound_parts WHERE connector = ? AND source = ? AND destination = ? AND ref = ?`), key...); err != nil {
+			return fmt.Errorf("clearing inbound parts: %w", err)
+		}
+		complete = bodies
+		return nil
+	})
+	return complete, err
+}
+
+// PurgeInboundParts drops parts whose siblings never came.
+func (s *Store) PurgeInboundParts(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM inbound_parts WHERE received_at < ?`), micros(before))
+	if err != nil {
+		return 0, fmt.Errorf("purging inbound parts: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

@@ -1,0 +1,107 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// SaveConnector creates or replaces a connector.
+func (s *Store) SaveConnector(ctx context.Context, c store.ConnectorConfig) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO connectors (name, kind, settings, enabled, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, settings = excluded.settings, enabled = excluded.enabled,
+		updated_at = excluded.updated_at`), c.Name, c.Kind, string(c.Settings), c.Enabled, micros(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("saving connector: %w", err)
+	}
+	return nil
+}
+
+// DeleteConnector removes a connector.
+func (s *Store) DeleteConnector(ctx context.Context, name string) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM connectors WHERE name = ?`), name)
+	if err != nil {
+		return fmt.Errorf("deleting connector: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// ListConnectors lists connectors by name.
+func (s *Store) ListConnectors(ctx context.Context) ([]store.ConnectorConfig, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name, kind, settings, enabled, updated_at FROM connectors ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("listing connectors: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ConnectorConfig
+	for rows.Next() {
+		var c store.ConnectorConfig
+		var settings string
+		var updated int64
+		if err := rows.Scan(&c.Name, &c.Kind, &settings, &c.Enabled, &updated); err != nil {
+			return nil, fmt.Errorf("listing connectors: %w", err)
+		}
+		c.Settings, c.UpdatedAt = []byte(settings), fromMicros(updated)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// AddRoute adds a route.
+func (s *Store) AddRoute(ctx context.Context, r *store.Route) error {
+	return s.inTx(ctx, "adding route", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM routes WHERE account_id = ? AND prefix = ? AND country = ?`),
+			r.AccountID, r.Prefix, r.Country).Scan(&n); err != nil {
+			return fmt.Errorf("adding route: %w", err)
+		}
+		if n > 0 {
+			return store.ErrConflict
+		}
+		err := tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO routes (account_id, prefix, country, connectors, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`),
+			r.AccountID, r.Prefix, r.Country, strings.Join(r.Connectors, ","), micros(r.CreatedAt)).Scan(&r.ID)
+		if err != nil {
+			return fmt.Errorf("adding route: %w", err)
+		}
+		return nil
+	})
+}
+
+// DeleteRoute removes a route.
+func (s *Store) DeleteRoute(ctx context.Context, id int64) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM routes WHERE id = ?`), id)
+	if err != nil {
+		return fmt.Errorf("deleting route: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// ListRoutes lists every route.
+func (s *Store) ListRoutes(ctx context.Context) ([]store.Route, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, account_id, prefix, country, connectors, created_at FROM routes ORDER BY account_id, prefix, country`)
+	if err != nil {
+		return nil, fmt.Errorf("listing routes: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Route
+	for rows.Next() {
+		var r store.Route
+		var conns string
+		var created int64
+		if err := rows.Scan(&r.ID, &r.AccountID, &r.Prefix, &r.Country, &conns, &created); err != nil {
+			return nil, fmt.Errorf("listing routes: %w", err)
+		}
+		r.Connectors, r.CreatedAt = strings.Split(conns, ","), fromMicros(created)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

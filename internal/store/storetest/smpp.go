@@ -1,0 +1,225 @@
+package storetest
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// submit records that a connector took recipient seq with the given part ids.
+func submit(t *testing.T, st store.Store, m *message.Message, seq int, connector string, parts ...string) {
+	t.Helper()
+	o := &store.Outcome{Updates: []store.StatusUpdate{{AccountID: m.AccountID, MessageID: m.ID, Seq: seq, Status: message.Sent,
+		At: time.Now(), Connector: connector, Parts: parts, Notify: true}}}
+	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func receipt(t *testing.T, st store.Store, connector string, status message.Status, code int, ids ...string) store.ReceiptOutcome {
+	t.Helper()
+	out, err := st.ApplyReceipts(ctx, []store.Receipt{{Connector: connector, SMSCIDs: ids, Status: status, ErrorCode: code, At: time.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[0]
+}
+
+func recipientStatus(t *testing.T, st store.Store, m *message.Message, seq int) message.Recipient {
+	t.Helper()
+	got, err := st.GetMessage(ctx, m.AccountID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Recipients[seq]
+}
+
+func testReceiptsRollUp(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	m := newMessage(a, 2)
+	accept(t, st, m)
+	submit(t, st, m, 0, "smsc-a", "a1", "a2")
+	submit(t, st, m, 1, "smsc-a", "b1")
+
+	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "a1"); !o.Matched || o.MessageID != m.ID || o.Seq != 0 || !o.Changed || o.Status != message.Buffered {
+		t.Fatalf("first part delivered: %+v (want buffered: one of two parts)", o)
+	}
+	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "a2"); o.Status != message.Delivered || !o.Changed {
+		t.Fatalf("second part delivered: %+v", o)
+	}
+	if r := recipientStatus(t, st, m, 0); r.Status != message.Delivered {
+		t.Fatalf("recipient 0: %+v", r)
+	}
+	// A failed part fails the recipient with the carrier's code.
+	if o := receipt(t, st, "smsc-a", message.DeliveryFailed, 34, "b1"); o.Status != message.DeliveryFailed {
+		t.Fatalf("failed part: %+v", o)
+	}
+	if r := recipientStatus(t, st, m, 1); r.Status != message.DeliveryFailed || r.StatusErrorCode != 34 {
+		t.Fatalf("recipient 1: %+v", r)
+	}
+	// Duplicates and late receipts change nothing.
+	if o := receipt(t, st, "smsc-a", message.Buffered, 0, "a1"); !o.Matched || o.Changed {
+		t.Fatalf("late receipt: %+v", o)
+	}
+	// Ids are per connector.
+	if o := receipt(t, st, "smsc-b", message.Delivered, 0, "b1"); o.Matched {
+		t.Fatalf("another connector's id matched: %+v", o)
+	}
+	// Every change asked for a status report: buffered, delivered, failed.
+	reports, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "n"})
+	if len(reports) != 3 {
+		t.Fatalf("%d reports, want 3", len(reports))
+	}
+}
+
+func testEarlyReceipt(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	m := newMessage(a, 1)
+	accept(t, st, m)
+	// The receipt arrives before the submit response is recorded, with its
+	// id in decimal where the submit response will say hex.
+	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "255", "ff"); o.Matched {
+		t.Fatalf("matched before the part exists: %+v", o)
+	}
+	submit(t, st, m, 0, "smsc-a", "ff")
+	if r := recipientStatus(t, st, m, 0); r.Status != message.Delivered || r.Connector != "smsc-a" {
+		t.Fatalf("early receipt not applied when the part was recorded: %+v", r)
+	}
+	if n, err := st.PurgePendingReceipts(ctx, time.Now().Add(time.Minute)); err != nil || n != 0 {
+		t.Fatalf("pending receipts left after matching: %d, %v", n, err)
+	}
+	// Receipts that never match are purged.
+	receipt(t, st, "smsc-a", message.Delivered, 0, "nothing")
+	if n, err := st.PurgePendingReceipts(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want 1", n, err)
+	}
+}
+
+func testNumbers(t *testing.T, st store.Store) {
+	a, b := newAccount(t, st), newAccount(t, st)
+	if err := st.AddNumber(ctx, store.Number{Number: "3197010000001", AccountID: a.ID, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddNumber(ctx, store.Number{Number: "3197010000001", AccountID: a.ID, CreatedAt: time.Now()}); err != nil {
+		t.Fatalf("re-adding to the same account: %v", err)
+	}
+	if err := st.AddNumber(ctx, store.Number{Number: "3197010000001", AccountID: b.ID, CreatedAt: time.Now()}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("taking another account's number = %v, want ErrConflict", err)
+	}
+	if err := st.AddNumber(ctx, store.Number{Number: "3197010000002", AccountID: "nobody", CreatedAt: time.Now()}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("number for an unknown account = %v, want ErrNotFound", err)
+	}
+	if owner, err := st.NumberOwner(ctx, "3197010000001"); err != nil || owner != a.ID {
+		t.Fatalf("owner %q, %v", owner, err)
+	}
+	if _, err := st.NumberOwner(ctx, "3197010000009"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("owner of an unknown number: %v", err)
+	}
+	if ns, _ := st.ListNumbers(ctx, b.ID); len(ns) != 0 {
+		t.Fatalf("b has %v", ns)
+	}
+	if ns, _ := st.ListNumbers(ctx, ""); len(ns) != 1 || ns[0].AccountID != a.ID {
+		t.Fatalf("all numbers: %v", ns)
+	}
+	if err := st.RemoveNumber(ctx, "3197010000001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RemoveNumber(ctx, "3197010000001"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("removing twice: %v", err)
+	}
+	if err := st.SetInboundURL(ctx, a.ID, "https://example.com/in"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.GetAccount(ctx, a.ID); got.InboundURL != "https://example.com/in" {
+		t.Fatalf("inbound URL %q", got.InboundURL)
+	}
+}
+
+func testInboundParts(t *testing.T, st store.Store) {
+	part := func(n int, body string) []string {
+		t.Helper()
+		got, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Source: "31612345678", Destination: "3197010000001",
+			Ref: 7, Total: 3, Part: n, Body: body, ReceivedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := part(3, "C"); got != nil {
+		t.Fatalf("complete after 1 of 3: %v", got)
+	}
+	if got := part(1, "A"); got != nil {
+		t.Fatalf("complete after 2 of 3: %v", got)
+	}
+	part(1, "A") // a resent part does not count twice
+	if got := part(2, "B"); !slices.Equal(got, []string{"A", "B", "C"}) {
+		t.Fatalf("assembled %v", got)
+	}
+	if got := part(1, "X"); got != nil { // a new message with the same ref starts afresh
+		t.Fatalf("old parts left: %v", got)
+	}
+	if n, err := st.PurgeInboundParts(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	if _, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Total: 2, Part: 3}); err == nil {
+		t.Fatal("part 3 of 2 accepted")
+	}
+}
+
+func testInboundMessageJob(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	mo := newMessage(a, 1, func(m *message.Message) { m.Direction = message.MO })
+	accept(t, st, mo)
+	jobs, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobInbound, N: 5, For: time.Minute, Owner: "n"})
+	if len(jobs) != 1 || jobs[0].MessageID != mo.ID {
+		t.Fatalf("inbound jobs %+v, want one for the MO message", jobs)
+	}
+	if send, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 5, For: time.Minute, Owner: "n"}); len(send) != 0 {
+		t.Fatalf("an inbound message got a send job")
+	}
+}
+
+func testRouting(t *testing.T, st store.Store) {
+	c := store.ConnectorConfig{Name: "smsc-a", Kind: "smpp", Settings: []byte(`{"host":"127.0.0.1"}`), Enabled: true, UpdatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	if err := st.SaveConnector(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Enabled, c.Settings = false, []byte(`{"host":"10.0.0.1"}`)
+	if err := st.SaveConnector(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	list, err := st.ListConnectors(ctx)
+	if err != nil || len(list) != 1 || list[0].Enabled || string(list[0].Settings) != `{"host":"10.0.0.1"}` {
+		t.Fatalf("connectors %+v, %v", list, err)
+	}
+	r := &store.Route{Prefix: "31", Connectors: []string{"smsc-a", "smsc-b"}, CreatedAt: time.Now()}
+	if err := st.AddRoute(ctx, r); err != nil || r.ID == 0 {
+		t.Fatalf("AddRoute: %v (id %d)", err, r.ID)
+	}
+	if err := st.AddRoute(ctx, &store.Route{Prefix: "31", Connectors: []string{"x"}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate route = %v", err)
+	}
+	if err := st.AddRoute(ctx, &store.Route{AccountID: "acct", Prefix: "31", Connectors: []string{"x"}}); err != nil {
+		t.Fatalf("account override: %v", err)
+	}
+	routes, _ := st.ListRoutes(ctx)
+	if len(routes) != 2 || !slices.Equal(routes[0].Connectors, []string{"smsc-a", "smsc-b"}) {
+		t.Fatalf("routes %+v", routes)
+	}
+	if err := st.DeleteRoute(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteRoute(ctx, r.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleting twice: %v", err)
+	}
+	if err := st.DeleteConnector(ctx, "smsc-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteConnector(ctx, "smsc-a"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleting twice: %v", err)
+	}
+}
