@@ -88,10 +88,35 @@ func (e *PermanentError) Error() string {
 	return fmt.Sprintf("permanent failure %d: %s", e.Code, e.Reason)
 }
 
+// ErrUnavailable means a connector cannot send now (not connected, not
+// bound): another connector on the route may. Connectors return it wrapped
+// in a *TemporaryError.
+var ErrUnavailable = errors.New("connector unavailable")
+
+// RouteError means this connector cannot reach the destination (the
+// carrier refused the route); another connector on the route may. When no
+// connector is left the recipient fails with Code.
+type RouteError struct {
+	Code   int
+	Reason string
+}
+
+func (e *RouteError) Error() string {
+	return fmt.Sprintf("no route %d: %s", e.Code, e.Reason)
+}
+
+// ShouldFailOver reports whether the next connector on the route should be
+// tried after err.
+func ShouldFailOver(err error) bool {
+	var re *RouteError
+	return errors.Is(err, ErrUnavailable) || errors.As(err, &re)
+}
+
 // IsTemporary reports whether err asks for a retry. Errors that are neither
 // temporary nor permanent (a bug, a timeout) are treated as temporary:
 // retrying is safer than dropping a paid message.
 func IsTemporary(err error) bool {
 	var p *PermanentError
-	return !errors.As(err, &p)
+	var r *RouteError
+	return !errors.As(err, &p) && !errors.As(err, &r)
 }

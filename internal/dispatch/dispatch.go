@@ -186,31 +186,56 @@ func (d *Dispatcher) send(ctx context.Context, j *store.Job, m *message.Message,
 	}
 }
 
-// sendOne submits one recipient; a non-nil error means "retry later".
+// sendOne submits one recipient, trying the route's connectors in order;
+// a non-nil error means "retry later".
 func (d *Dispatcher) sendOne(ctx context.Context, m *message.Message, r *message.Recipient,
 	update func(*message.Recipient, message.Status, int, string, string) store.StatusUpdate) (store.StatusUpdate, error) {
-	conn, err := d.router.Route(m, r)
+	conns, err := d.router.Route(m, r)
 	if err != nil {
 		return store.StatusUpdate{}, err
 	}
-	sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
-	defer cancel()
-	res, err := conn.Send(sctx, channel.Submission{Message: m, Recipient: r})
-	if err != nil {
+	var lastErr error
+	var routeErr *channel.RouteError
+	allRefused := true // every connector refused the route
+	for _, conn := range conns {
+		res, err := d.submit(ctx, conn, m, r)
+		if err == nil {
+			st := res.Status
+			if !st.Valid() || st == message.Scheduled {
+				st = message.Sent
+			}
+			d.metrics.Statuses.WithLabelValues(m.Channel, conn.Name(), string(message.Sent)).Inc()
+			u := update(r, st, 0, "", conn.Name())
+			u.Parts = res.PartIDs
+			return u, nil
+		}
 		var pe *channel.PermanentError
 		if errors.As(err, &pe) {
 			d.metrics.SendErrors.WithLabelValues(conn.Name(), "permanent").Inc()
 			return update(r, message.DeliveryFailed, pe.Code, pe.Reason, conn.Name()), nil
 		}
-		d.metrics.SendErrors.WithLabelValues(conn.Name(), "temporary").Inc()
-		return store.StatusUpdate{}, err
+		if errors.As(err, &routeErr) {
+			d.metrics.SendErrors.WithLabelValues(conn.Name(), "route").Inc()
+		} else {
+			allRefused = false
+			d.metrics.SendErrors.WithLabelValues(conn.Name(), "temporary").Inc()
+		}
+		lastErr = err
+		if !channel.ShouldFailOver(err) {
+			break
+		}
 	}
-	st := res.Status
-	if !st.Valid() || st == message.Scheduled {
-		st = message.Sent
+	if allRefused && routeErr != nil {
+		// No connector on the route can reach the destination.
+		return update(r, message.DeliveryFailed, routeErr.Code, routeErr.Reason, ""), nil
 	}
-	d.metrics.Statuses.WithLabelValues(m.Channel, conn.Name(), string(message.Sent)).Inc()
-	return update(r, st, 0, "", conn.Name()), nil
+	return store.StatusUpdate{}, lastErr
+}
+
+func (d *Dispatcher) submit(ctx context.Context, conn channel.Connector, m *message.Message, r *message.Recipient) (channel.Result, error) {
+	sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	defer cancel()
+	return conn.Send(sctx, channel.Submission{Message: m, Recipient: r})
 }
 
 // committed counts the final statuses a commit applied and wakes the

@@ -22,13 +22,16 @@ type Metrics struct {
 
 	// Accepted counts recipients accepted, by channel.
 	Accepted *prometheus.CounterVec
+	// Inbound counts messages received from handsets, by channel.
+	Inbound *prometheus.CounterVec
 	// Statuses counts recipients reaching a status, by channel, connector
 	// and status (sent, delivered, delivery_failed, expired …).
 	Statuses *prometheus.CounterVec
 	// SendErrors counts submissions a connector refused, by connector and
 	// kind (temporary, permanent).
 	SendErrors *prometheus.CounterVec
-	// Webhooks counts status-report deliveries by result (ok, retry, dropped).
+	// Webhooks counts webhook calls by kind (report, inbound) and result
+	// (ok, retry, dropped).
 	Webhooks *prometheus.CounterVec
 	// HTTPDuration observes API request latency by route, method and status.
 	HTTPDuration *prometheus.HistogramVec
@@ -43,6 +46,9 @@ func New() *Metrics {
 		Accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omnigate_messages_accepted_total", Help: "Recipients accepted for sending.",
 		}, []string{"channel"}),
+		Inbound: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_messages_inbound_total", Help: "Messages received from handsets.",
+		}, []string{"channel"}),
 		Statuses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omnigate_recipient_status_total", Help: "Recipients reaching a status.",
 		}, []string{"channel", "connector", "status"}),
@@ -50,8 +56,8 @@ func New() *Metrics {
 			Name: "omnigate_send_errors_total", Help: "Submissions a connector refused.",
 		}, []string{"connector", "kind"}),
 		Webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "omnigate_webhook_deliveries_total", Help: "Status-report deliveries by result.",
-		}, []string{"result"}),
+			Name: "omnigate_webhook_deliveries_total", Help: "Webhook calls (status reports, inbound messages) by result.",
+		}, []string{"kind", "result"}),
 		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "omnigate_http_request_duration_seconds", Help: "API request latency.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
@@ -61,7 +67,7 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 		}, []string{"what"}),
 	}
-	m.Registry.MustRegister(m.Accepted, m.Statuses, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
+	m.Registry.MustRegister(m.Accepted, m.Inbound, m.Statuses, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -100,7 +106,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		c.log.Warn("metrics: reading queue stats", "err", err)
 		return
 	}
-	for _, kind := range []string{store.JobSend, store.JobReport} {
+	for _, kind := range []string{store.JobSend, store.JobReport, store.JobInbound} {
 		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(st.Depth[kind]), kind)
 		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, st.OldestDue[kind].Seconds(), kind)
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/groupcommit"
@@ -40,6 +41,69 @@ type Pipeline struct {
 	metrics *metrics.Metrics
 	// onAccepted wakes the dispatcher after a commit.
 	onAccepted func()
+	// OnInbound, when set, wakes the inbound forwarder after an inbound
+	// message is stored.
+	OnInbound func()
+
+	mu    sync.RWMutex
+	hooks []InboundHook
+}
+
+// InboundHook sees every inbound message once it is stored — the place
+// where keyword handling (STOP, START, HELP) plugs in. An error is the
+// hook's own affair: the message stays stored and forwarded.
+type InboundHook func(ctx context.Context, m *message.Message) error
+
+// AddInboundHook adds a hook; hooks run in the order added.
+func (p *Pipeline) AddInboundHook(h InboundHook) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hooks = append(p.hooks, h)
+}
+
+// AcceptInbound stores a message received from a handset (direction mo),
+// queues it for the account's inbound URL and runs the inbound hooks. m
+// needs AccountID, Originator (the sender), Body and one recipient (the
+// number it was sent to); the rest is filled in. Hook errors are returned
+// joined, after the message is stored.
+func (p *Pipeline) AcceptInbound(ctx context.Context, m *message.Message) error {
+	now := time.Now().UTC()
+	m.ID, m.CreatedAt, m.Direction = ids.New(), now, message.MO
+	if m.Channel == "" {
+		m.Channel = message.ChannelSMS
+	}
+	if m.Type == "" {
+		m.Type = message.TypeSMS
+	}
+	info := smstext.Analyze(m.Body, smstext.ModeAuto)
+	if m.DataCoding == "" {
+		m.DataCoding = info.Coding.String()
+	}
+	if m.MClass == 0 {
+		m.MClass = 1
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		r.Seq, r.Status, r.StatusAt = i, message.Delivered, now
+		r.PartCount, r.Length = info.Parts, info.Chars
+	}
+	if err := p.commits.Submit(ctx, m, len(m.Recipients)+1); err != nil {
+		return fmt.Errorf("accepting inbound message: %w", err)
+	}
+	p.metrics.Inbound.WithLabelValues(m.Channel).Inc()
+	if p.OnInbound != nil {
+		p.OnInbound()
+	}
+	p.mu.RLock()
+	hooks := p.hooks
+	p.mu.RUnlock()
+	var errs []error
+	for _, h := range hooks {
+		if err := h(ctx, m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // New starts a pipeline writing to st; onAccepted is called after each

@@ -36,19 +36,20 @@ type Config struct {
 	Client *http.Client
 }
 
-// Sender delivers status reports.
+// Sender delivers status reports and forwards inbound messages, each from
+// its own queue of jobs.
 type Sender struct {
 	cfg      Config
 	store    store.Store
 	accounts *store.AccountCache
 	metrics  *metrics.Metrics
 	log      *slog.Logger
-	pool     *worker.Pool
+	reports  *worker.Pool
+	inbound  *worker.Pool
 }
 
 // New makes a Sender; call Start to run it.
 func New(cfg Config, st store.Store, accounts *store.AccountCache, m *metrics.Metrics, log *slog.Logger) *Sender {
-	cfg.Pool.Kind = store.JobReport
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
@@ -68,39 +69,50 @@ func New(cfg Config, st store.Store, accounts *store.AccountCache, m *metrics.Me
 		}
 	}
 	s := &Sender{cfg: cfg, store: st, accounts: accounts, metrics: m, log: log}
-	s.pool = worker.New(cfg.Pool, st, s.deliver, nil, log)
+	reports, inbound := cfg.Pool, cfg.Pool
+	reports.Kind, inbound.Kind = store.JobReport, store.JobInbound
+	s.reports = worker.New(reports, st, s.deliver, nil, log)
+	s.inbound = worker.New(inbound, st, s.deliver, nil, log)
 	return s
 }
 
 // Start runs the sender until Stop.
-func (s *Sender) Start() { s.pool.Start() }
+func (s *Sender) Start() {
+	s.reports.Start()
+	s.inbound.Start()
+}
 
 // Notify wakes the sender: reports are due.
-func (s *Sender) Notify() { s.pool.Notify() }
+func (s *Sender) Notify() { s.reports.Notify() }
+
+// NotifyInbound wakes the sender: inbound messages are waiting.
+func (s *Sender) NotifyInbound() { s.inbound.Notify() }
 
 // Stop finishes deliveries in progress, or gives up when ctx ends.
-func (s *Sender) Stop(ctx context.Context) error { return s.pool.Stop(ctx) }
+func (s *Sender) Stop(ctx context.Context) error {
+	return errors.Join(s.reports.Stop(ctx), s.inbound.Stop(ctx))
+}
 
-// deliver makes one attempt at one report.
+// deliver makes one attempt at one job.
 func (s *Sender) deliver(ctx context.Context, j *store.Job) *store.Outcome {
 	err := s.attempt(ctx, j)
 	var drop *dropError
 	switch {
 	case err == nil:
-		s.metrics.Webhooks.WithLabelValues("ok").Inc()
+		s.metrics.Webhooks.WithLabelValues(j.Kind, "ok").Inc()
 		return &store.Outcome{}
 	case errors.As(err, &drop):
-		s.metrics.Webhooks.WithLabelValues("dropped").Inc()
+		s.metrics.Webhooks.WithLabelValues(j.Kind, "dropped").Inc()
 		if drop.log {
-			s.log.Warn("webhook: report dropped", "message", j.MessageID, "reason", drop.reason)
+			s.log.Warn("webhook: dropped", "kind", j.Kind, "message", j.MessageID, "reason", drop.reason)
 		}
 		return &store.Outcome{}
 	case j.Attempts >= s.cfg.MaxAttempts:
-		s.metrics.Webhooks.WithLabelValues("dropped").Inc()
-		s.log.Warn("webhook: report dropped after retries", "message", j.MessageID, "attempts", j.Attempts, "err", err)
+		s.metrics.Webhooks.WithLabelValues(j.Kind, "dropped").Inc()
+		s.log.Warn("webhook: dropped after retries", "kind", j.Kind, "message", j.MessageID, "attempts", j.Attempts, "err", err)
 		return &store.Outcome{}
 	default:
-		s.metrics.Webhooks.WithLabelValues("retry").Inc()
+		s.metrics.Webhooks.WithLabelValues(j.Kind, "retry").Inc()
 		return &store.Outcome{RetryAt: time.Now().Add(s.cfg.Retry.Delay(j.Attempts)), LastError: err.Error()}
 	}
 }
@@ -114,10 +126,6 @@ type dropError struct {
 func (e *dropError) Error() string { return e.reason }
 
 func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
-	var rep store.Report
-	if err := json.Unmarshal(j.Payload, &rep); err != nil {
-		return &dropError{reason: "undecodable report payload: " + err.Error(), log: true}
-	}
 	acct, err := s.accounts.Get(ctx, j.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
 		return &dropError{reason: "account gone"}
@@ -130,36 +138,59 @@ func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
 	} else if err != nil {
 		return err
 	}
+	var full string
+	var query url.Values
+	if j.Kind == store.JobInbound {
+		full, query, err = inboundTarget(acct, m)
+	} else {
+		full, query, err = reportTarget(j, acct, m)
+	}
+	if err != nil {
+		return err
+	}
+	return s.get(ctx, acct.SigningKey, full, query)
+}
+
+// reportTarget is the URL a status report goes to.
+func reportTarget(j *store.Job, acct *store.Account, m *message.Message) (string, url.Values, error) {
+	var rep store.Report
+	if err := json.Unmarshal(j.Payload, &rep); err != nil {
+		return "", nil, &dropError{reason: "undecodable report payload: " + err.Error(), log: true}
+	}
 	target := m.ReportURL
 	if target == "" {
 		target = acct.ReportURL
 	}
 	if target == "" {
-		return &dropError{reason: "no report URL"}
+		return "", nil, &dropError{reason: "no report URL"}
 	}
 	if rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
-		return &dropError{reason: "recipient gone"}
+		return "", nil, &dropError{reason: "recipient gone"}
 	}
-	full, query, err := reportURL(target, m, &m.Recipients[rep.Seq], rep)
-	if err != nil {
-		return &dropError{reason: err.Error(), log: true}
-	}
-	return s.get(ctx, acct.SigningKey, full, query)
+	return withQuery(target, reportQuery(m, &m.Recipients[rep.Seq], rep))
 }
 
-// reportURL adds the report's fields to the customer's URL as MessageBird
-// does for SMS status reports (a GET with query parameters). The URL's own
-// query is kept as written, with the report's parameters after it; the
-// returned values hold both, for the legacy signature.
-func reportURL(target string, m *message.Message, r *message.Recipient, rep store.Report) (string, url.Values, error) {
-	u, err := url.Parse(target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", nil, fmt.Errorf("report URL %q is not an absolute http(s) URL", target)
+// inboundTarget is the URL an inbound message is forwarded to, with the
+// parameters MessageBird forwards: id, recipient, originator, body and
+// createdDatetime.
+func inboundTarget(acct *store.Account, m *message.Message) (string, url.Values, error) {
+	if acct.InboundURL == "" {
+		return "", nil, &dropError{reason: "no inbound URL"}
 	}
-	own, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return "", nil, fmt.Errorf("report URL %q has a malformed query", target)
+	q := url.Values{}
+	q.Set("id", m.ID)
+	if len(m.Recipients) > 0 {
+		q.Set("recipient", m.Recipients[0].Address)
 	}
+	q.Set("originator", m.Originator)
+	q.Set("body", m.Body)
+	q.Set("createdDatetime", m.CreatedAt.UTC().Format(message.TimeLayout))
+	return withQuery(acct.InboundURL, q)
+}
+
+// reportQuery holds the fields of an SMS status report as MessageBird
+// sends them (a GET with query parameters).
+func reportQuery(m *message.Message, r *message.Recipient, rep store.Report) url.Values {
 	q := url.Values{}
 	q.Set("id", m.ID)
 	q.Set("reference", m.Reference)
@@ -176,6 +207,21 @@ func reportURL(target string, m *message.Message, r *message.Recipient, rep stor
 	}
 	q.Set("messagePartCount", strconv.Itoa(r.PartCount))
 	q.Set("ported", "0")
+	return q
+}
+
+// withQuery adds fields to the customer's URL. The URL's own query is kept
+// as written, with ours after it; the returned values hold both, for the
+// legacy signature.
+func withQuery(target string, q url.Values) (string, url.Values, error) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", nil, &dropError{reason: fmt.Sprintf("URL %q is not an absolute http(s) URL", target), log: true}
+	}
+	own, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "", nil, &dropError{reason: fmt.Sprintf("URL %q has a malformed query", target), log: true}
+	}
 	ours := sortedQuery(q)
 	if u.RawQuery != "" {
 		u.RawQuery += "&" + ours

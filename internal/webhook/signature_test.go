@@ -36,7 +36,7 @@ func TestReportURLKeepsCustomerQuery(t *testing.T) {
 	m := &message.Message{ID: "m1", Reference: "r 1"}
 	r := &message.Recipient{Address: "31612345678", PartCount: 2}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	full, q, err := reportURL("https://example.com/dlr?tenant=acme&note=a+b", m, r, store.Report{Status: message.Delivered, At: at})
+	full, q, err := withQuery("https://example.com/dlr?tenant=acme&note=a+b", reportQuery(m, r, store.Report{Status: message.Delivered, At: at}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +50,8 @@ func TestReportURLKeepsCustomerQuery(t *testing.T) {
 		t.Fatalf("values %v", q)
 	}
 	for _, bad := range []string{"ftp://x/y", "/relative", "http://", "http://x/%zz?a=%zz"} {
-		if _, _, err := reportURL(bad, m, r, store.Report{Status: message.Delivered, At: at}); err == nil {
-			t.Errorf("reportURL(%q) accepted", bad)
+		if _, _, err := withQuery(bad, reportQuery(m, r, store.Report{Status: message.Delivered, At: at})); err == nil {
+			t.Errorf("withQuery(%q) accepted", bad)
 		}
 	}
 }
