@@ -255,8 +255,11 @@ type Inbound interface {
 	// SetInboundURL sets where an account's inbound messages are forwarded.
 	SetInboundURL(ctx context.Context, accountID, url string) error
 	// AddInboundPart keeps a part of a concatenated message. When every
-	// part is there it returns the bodies in order and forgets them.
-	AddInboundPart(ctx context.Context, p InboundPart) (complete []string, err error)
+	// part is there it calls assemble with the bodies in order and, in the
+	// same transaction, forgets the parts and stores the message assemble
+	// returns (as AcceptMessages would), which it then returns; until then
+	// it returns nil.
+	AddInboundPart(ctx context.Context, p InboundPart, assemble func(bodies []string) *message.Message) (*message.Message, error)
 	// PurgeInboundParts drops parts received before the time (their
 	// siblings never came), returning how many.
 	PurgeInboundParts(ctx context.Context, before time.Time) (int, error)

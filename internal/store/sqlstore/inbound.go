@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -89,11 +90,11 @@ func (s *Store) NumberOwner(ctx context.Context, number string) (string, error) 
 
 // AddInboundPart keeps one part of a concatenated inbound message and,
 // once all are there, returns the bodies in order and deletes them.
-func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart) ([]string, error) {
+func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assemble func([]string) *message.Message) (*message.Message, error) {
 	if p.Total < 1 || p.Part < 1 || p.Part > p.Total || p.Total > 255 {
 		return nil, fmt.Errorf("inbound part %d of %d is out of range", p.Part, p.Total)
 	}
-	var complete []string
+	var complete *message.Message
 	err := s.inTx(ctx, "adding inbound part", func(tx *sql.Tx) error {
 		key := []any{p.Connector, p.Source, p.Destination, p.Ref}
 		// A repeated part (the SMSC resent it) replaces the earlier copy.
@@ -128,7 +129,11 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart) ([]stri
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM inbound_parts WHERE connector = ? AND source = ? AND destination = ? AND ref = ?`), key...); err != nil {
 			return fmt.Errorf("clearing inbound parts: %w", err)
 		}
-		complete = bodies
+		m := assemble(bodies)
+		if err := s.writeMessages(ctx, tx, []*message.Message{m}); err != nil {
+			return err
+		}
+		complete = m
 		return nil
 	})
 	return complete, err

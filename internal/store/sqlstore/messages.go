@@ -18,11 +18,19 @@ const (
 	jobColumns     = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
 )
 
-// AcceptMessages stores messages, recipients and send jobs in one transaction.
+// AcceptMessages stores messages, recipients and their jobs in one transaction.
 func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	return s.inTx(ctx, "accepting messages", func(tx *sql.Tx) error {
+		return s.writeMessages(ctx, tx, msgs)
+	})
+}
+
+// writeMessages writes messages, their recipients and one job each (send
+// for outbound, inbound forwarding for inbound) in tx.
+func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.Message) error {
 	margs := make([]any, 0, len(msgs)*16)
 	jargs := make([]any, 0, len(msgs)*8)
 	nrec := 0
@@ -51,18 +59,16 @@ func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) err
 		}
 		jargs = append(jargs, kind, m.AccountID, m.ID, []byte(nil), 0, micros(m.SendAt()), "", created)
 	}
-	return s.inTx(ctx, "accepting messages", func(tx *sql.Tx) error {
-		if err := s.insertMessages.exec(ctx, tx, &s.d, margs); err != nil {
-			return fmt.Errorf("accepting messages: %w", err)
-		}
-		if err := s.insertRecipients.exec(ctx, tx, &s.d, rargs); err != nil {
-			return fmt.Errorf("accepting recipients: %w", err)
-		}
-		if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
-			return fmt.Errorf("enqueueing send jobs: %w", err)
-		}
-		return nil
-	})
+	if err := s.insertMessages.exec(ctx, tx, &s.d, margs); err != nil {
+		return fmt.Errorf("accepting messages: %w", err)
+	}
+	if err := s.insertRecipients.exec(ctx, tx, &s.d, rargs); err != nil {
+		return fmt.Errorf("accepting recipients: %w", err)
+	}
+	if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
+		return fmt.Errorf("enqueueing jobs: %w", err)
+	}
+	return nil
 }
 
 func scanMessage(row interface{ Scan(...any) error }) (*message.Message, error) {

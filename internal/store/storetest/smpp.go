@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,10 +141,17 @@ func testNumbers(t *testing.T, st store.Store) {
 }
 
 func testInboundParts(t *testing.T, st store.Store) {
-	part := func(n int, body string) []string {
+	a := newAccount(t, st)
+	var assembled []string
+	part := func(n int, body string) *message.Message {
 		t.Helper()
 		got, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Source: "31612345678", Destination: "3197010000001",
-			Ref: 7, Total: 3, Part: n, Body: body, ReceivedAt: time.Now()})
+			Ref: 7, Total: 3, Part: n, Body: body, ReceivedAt: time.Now()}, func(bodies []string) *message.Message {
+			assembled = bodies
+			return newMessage(a, 1, func(m *message.Message) {
+				m.Direction, m.Body = message.MO, strings.Join(bodies, "")
+			})
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,8 +164,16 @@ func testInboundParts(t *testing.T, st store.Store) {
 		t.Fatalf("complete after 2 of 3: %v", got)
 	}
 	part(1, "A") // a resent part does not count twice
-	if got := part(2, "B"); !slices.Equal(got, []string{"A", "B", "C"}) {
-		t.Fatalf("assembled %v", got)
+	m := part(2, "B")
+	if m == nil || !slices.Equal(assembled, []string{"A", "B", "C"}) {
+		t.Fatalf("assembled %v", assembled)
+	}
+	// The message was stored with the parts' removal, with its inbound job.
+	if got, err := st.GetMessage(ctx, a.ID, m.ID); err != nil || got.Body != "ABC" || got.Direction != message.MO {
+		t.Fatalf("assembled message %+v, %v", got, err)
+	}
+	if jobs, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobInbound, N: 5, For: time.Minute, Owner: "n"}); len(jobs) != 1 {
+		t.Fatalf("%d inbound jobs", len(jobs))
 	}
 	if got := part(1, "X"); got != nil { // a new message with the same ref starts afresh
 		t.Fatalf("old parts left: %v", got)
@@ -165,7 +181,7 @@ func testInboundParts(t *testing.T, st store.Store) {
 	if n, err := st.PurgeInboundParts(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
 		t.Fatalf("purged %d, %v", n, err)
 	}
-	if _, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Total: 2, Part: 3}); err == nil {
+	if _, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Total: 2, Part: 3}, nil); err == nil {
 		t.Fatal("part 3 of 2 accepted")
 	}
 }
