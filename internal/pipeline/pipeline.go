@@ -64,9 +64,20 @@ func (p *Pipeline) AddInboundHook(h InboundHook) {
 // AcceptInbound stores a message received from a handset (direction mo),
 // queues it for the account's inbound URL and runs the inbound hooks. m
 // needs AccountID, Originator (the sender), Body and one recipient (the
-// number it was sent to); the rest is filled in. Hook errors are returned
-// joined, after the message is stored.
+// number it was sent to); PrepareInbound fills in the rest. Hook errors are
+// returned joined, after the message is stored.
 func (p *Pipeline) AcceptInbound(ctx context.Context, m *message.Message) error {
+	p.PrepareInbound(m)
+	if err := p.commits.Submit(ctx, m, len(m.Recipients)+1); err != nil {
+		return fmt.Errorf("accepting inbound message: %w", err)
+	}
+	return p.Inbound(ctx, m)
+}
+
+// PrepareInbound fills in an inbound message: id, times, coding, segments,
+// statuses. Callers that store it themselves (reassembled parts) call
+// Inbound once it is stored.
+func (p *Pipeline) PrepareInbound(m *message.Message) {
 	now := time.Now().UTC()
 	m.ID, m.CreatedAt, m.Direction = ids.New(), now, message.MO
 	if m.Channel == "" {
@@ -87,9 +98,11 @@ func (p *Pipeline) AcceptInbound(ctx context.Context, m *message.Message) error 
 		r.Seq, r.Status, r.StatusAt = i, message.Delivered, now
 		r.PartCount, r.Length = info.Parts, info.Chars
 	}
-	if err := p.commits.Submit(ctx, m, len(m.Recipients)+1); err != nil {
-		return fmt.Errorf("accepting inbound message: %w", err)
-	}
+}
+
+// Inbound runs what follows a stored inbound message: metrics, waking the
+// forwarder, the hooks.
+func (p *Pipeline) Inbound(ctx context.Context, m *message.Message) error {
 	p.metrics.Inbound.WithLabelValues(m.Channel).Inc()
 	if p.OnInbound != nil {
 		p.OnInbound()
