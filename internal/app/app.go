@@ -18,12 +18,13 @@ import (
 	"github.com/omnigate/omnigate/internal/api"
 	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/auth"
-	"github.com/omnigate/omnigate/internal/channel/loopback"
+	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/groupcommit"
-	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/inbound"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/pipeline"
+	"github.com/omnigate/omnigate/internal/smsc"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/webhook"
@@ -38,6 +39,9 @@ type App struct {
 	pipeline   *pipeline.Pipeline
 	dispatcher *dispatch.Dispatcher
 	webhooks   *webhook.Sender
+	connectors *connectors.Manager
+	receiver   *inbound.Receiver
+	demoSMSC   *smsc.Server
 	server     *http.Server
 	listener   net.Listener
 	// Demo is the demo account, when Config.Demo is set.
@@ -75,10 +79,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.IsPostgres() {
 		commit.Flushers = 4
 	}
-	routes := dispatch.ChannelRouter{}
-	if cfg.Demo {
-		routes[message.ChannelSMS] = loopback.New(loopback.Config{})
-	}
 	whCfg, dCfg := cfg.Webhook, cfg.Dispatch
 	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
 	if whCfg.Pool.Flushers == 0 {
@@ -88,8 +88,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		dCfg.Pool.Flushers = commit.Flushers
 	}
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
-	a.dispatcher = dispatch.New(dCfg, st, routes, accounts, a.metrics, a.webhooks.Notify, log)
+	a.connectors = connectors.New(st, log)
+	router := dispatch.NewTableRouter(a.connectors, nil)
+	a.connectors.SetRouter(router)
+	a.dispatcher = dispatch.New(dCfg, st, router, accounts, a.metrics, a.webhooks.Notify, log)
 	a.pipeline = pipeline.New(pipeline.Config{Commit: commit}, st, a.metrics, a.dispatcher.Notify)
+	a.pipeline.OnInbound = a.webhooks.NotifyInbound
+	a.receiver = inbound.New(st, a.pipeline, a.metrics, commit, a.webhooks.Notify, log)
+	a.connectors.SetReceiver(a.receiver)
+	if cfg.Demo {
+		demo, err := a.startDemoSMSC()
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		router.SetFallback(demo)
+	}
 
 	if cfg.Demo {
 		if a.Demo, err = EnsureDemo(ctx, st, cfg.DataDir); err != nil {
@@ -122,9 +136,14 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // timeout. It returns nil after a clean stop.
 func (a *App) Run(ctx context.Context) error {
 	if !a.cfg.APIOnly {
+		if err := a.connectors.Start(ctx, 5*time.Second); err != nil {
+			a.stop(context.Background())
+			return fmt.Errorf("starting connectors: %w", err)
+		}
 		a.webhooks.Start()
 		a.dispatcher.Start()
 	}
+	maintenance := a.startMaintenance()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.listener) }()
 	a.log.Info("omnigate serving", "addr", a.Addr(), "database", a.databaseName(), "demo", a.cfg.Demo)
@@ -136,6 +155,7 @@ func (a *App) Run(ctx context.Context) error {
 		err = fmt.Errorf("serving HTTP: %w", err)
 	}
 	a.log.Info("omnigate stopping")
+	close(maintenance)
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(err, a.stop(stopCtx))
@@ -153,6 +173,17 @@ func (a *App) stop(ctx context.Context) error {
 	}
 	if err := a.dispatcher.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping dispatcher: %w", err))
+	}
+	if err := a.connectors.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping connectors: %w", err))
+	}
+	if err := a.receiver.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping receipts: %w", err))
+	}
+	if a.demoSMSC != nil {
+		if err := a.demoSMSC.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the demo SMSC: %w", err))
+		}
 	}
 	if err := a.webhooks.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping webhooks: %w", err))

@@ -27,9 +27,12 @@ type Config struct {
 	// PublicURL is the scheme and host the API is reached at, for hrefs;
 	// default: each request's Host.
 	PublicURL string
-	// Demo creates a demo account and delivers SMS through the built-in
-	// loopback connector.
+	// Demo creates a demo account and runs the SMSC simulator in the
+	// process, with a connector every SMS falls back to.
 	Demo bool
+	// DemoReceiptDelay is how long the demo SMSC waits before a receipt;
+	// default 100 ms.
+	DemoReceiptDelay time.Duration
 	// APIOnly serves the API and accepts messages but runs no dispatcher or
 	// webhook workers: another node sharing the PostgreSQL database does.
 	APIOnly bool

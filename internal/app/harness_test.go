@@ -49,6 +49,7 @@ func start(t testing.TB, engine string, tune ...func(*Config)) *server {
 	}
 	cfg.Dispatch.Pool.Poll = 20 * time.Millisecond
 	cfg.Webhook.Pool.Poll = 20 * time.Millisecond
+	cfg.DemoReceiptDelay = 20 * time.Millisecond
 	for _, f := range tune {
 		f(&cfg)
 	}

@@ -20,7 +20,7 @@ func TestHealthReadinessMetrics(t *testing.T) {
 		text := string(r.raw)
 		for _, want := range []string{
 			`omnigate_messages_accepted_total{channel="sms"} 1`,
-			`omnigate_recipient_status_total{channel="sms",connector="loopback",status="delivered"} 1`,
+			`omnigate_recipient_status_total{channel="sms",connector="demo-smsc",status="delivered"} 1`,
 			`omnigate_queue_jobs{kind="send"}`,
 			`omnigate_queue_oldest_due_seconds{kind="send"}`,
 			`omnigate_http_request_duration_seconds_bucket{code="201",method="POST",route="POST /messages"`,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // Submission is one recipient of one message.
@@ -53,6 +54,28 @@ type StatusReport struct {
 	Reason    string
 	ErrorCode int
 	At        time.Time
+}
+
+// Inbound is a message a handset sent, as a carrier delivered it: one part
+// of a concatenated message when Total > 1 (the platform reassembles).
+type Inbound struct {
+	Connector   string
+	Source      string // the sender's number
+	Destination string // the number it was sent to
+	Text        string
+	Ref         int // concatenation reference; 0 when not concatenated
+	Total, Part int // 1, 1 when not concatenated
+}
+
+// Receiver takes what carriers send on their own: delivery receipts and
+// inbound messages. Both methods return only once the item is durable, so
+// that a connector can acknowledge it to the carrier (which redelivers
+// what was not acknowledged).
+type Receiver interface {
+	Receipt(ctx context.Context, r store.Receipt) error
+	// Inbound stores an inbound message. store.ErrNotFound means no account
+	// has the destination number.
+	Inbound(ctx context.Context, in Inbound) error
 }
 
 // StatusSink receives reports that arrive after submission.

@@ -54,6 +54,13 @@ func NewTableRouter(connectors Connectors, fallback channel.Connector) *TableRou
 	return &TableRouter{connectors: connectors, fallback: fallback}
 }
 
+// SetFallback sets the connector tried last for every destination.
+func (t *TableRouter) SetFallback(c channel.Connector) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.fallback = c
+}
+
 // SetRoutes replaces the route table (the app reloads it periodically).
 func (t *TableRouter) SetRoutes(routes []store.Route) {
 	t.mu.Lock()
@@ -68,6 +75,7 @@ func (t *TableRouter) Route(m *message.Message, r *message.Recipient) ([]channel
 	if best == nil {
 		best = bestRoute(t.routes, "", r)
 	}
+	fallback := t.fallback
 	t.mu.RUnlock()
 	var out []channel.Connector
 	if best != nil {
@@ -77,8 +85,8 @@ func (t *TableRouter) Route(m *message.Message, r *message.Recipient) ([]channel
 			}
 		}
 	}
-	if t.fallback != nil {
-		out = append(out, t.fallback)
+	if fallback != nil {
+		out = append(out, fallback)
 	}
 	if len(out) == 0 {
 		return nil, ErrNoRoute

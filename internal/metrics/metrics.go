@@ -30,6 +30,9 @@ type Metrics struct {
 	// SendErrors counts submissions a connector refused, by connector and
 	// kind (temporary, permanent).
 	SendErrors *prometheus.CounterVec
+	// Receipts counts carriers' delivery receipts by connector and result
+	// (matched a part, or kept pending).
+	Receipts *prometheus.CounterVec
 	// Webhooks counts webhook calls by kind (report, inbound) and result
 	// (ok, retry, dropped).
 	Webhooks *prometheus.CounterVec
@@ -55,6 +58,9 @@ func New() *Metrics {
 		SendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omnigate_send_errors_total", Help: "Submissions a connector refused.",
 		}, []string{"connector", "kind"}),
+		Receipts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_receipts_total", Help: "Delivery receipts received, by connector and result (matched, pending).",
+		}, []string{"connector", "result"}),
 		Webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omnigate_webhook_deliveries_total", Help: "Webhook calls (status reports, inbound messages) by result.",
 		}, []string{"kind", "result"}),
@@ -67,7 +73,7 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 		}, []string{"what"}),
 	}
-	m.Registry.MustRegister(m.Accepted, m.Inbound, m.Statuses, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
+	m.Registry.MustRegister(m.Accepted, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -116,8 +116,19 @@ func (p *Pipeline) Inbound(ctx context.Context, m *message.Message) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return &HookError{Err: errors.Join(errs...)}
+	}
+	return nil
 }
+
+// HookError reports inbound hooks that failed after the message was stored:
+// the message is safe, only the hooks' work is missing.
+type HookError struct{ Err error }
+
+func (e *HookError) Error() string { return "inbound hook: " + e.Err.Error() }
+
+func (e *HookError) Unwrap() error { return e.Err }
 
 // New starts a pipeline writing to st; onAccepted is called after each
 // commit.

@@ -1,0 +1,223 @@
+// Package connectors runs the carrier connectors configured in the
+// database and keeps the route table current: it starts each enabled
+// connector, restarts one whose settings changed, stops one removed or
+// disabled, and reloads routes — at start and then every few seconds, so
+// that `omnigate connector add` and `omnigate route add` take effect on
+// every node without a restart.
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/channel"
+	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
+	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// KindSMPP is the connector kind for SMPP carriers.
+const KindSMPP = "smpp"
+
+// Manager owns the running connectors.
+type Manager struct {
+	store    store.Routing
+	receiver channel.Receiver
+	router   *dispatch.TableRouter
+	log      *slog.Logger
+
+	mu      sync.RWMutex
+	running map[string]*running
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	started  atomic.Bool
+	done     chan struct{}
+}
+
+type running struct {
+	conn    *smppconn.Connector
+	updated time.Time
+	builtIn bool
+}
+
+var _ dispatch.Connectors = (*Manager)(nil)
+
+// New makes a manager; Start loads and runs the connectors. The router is
+// given the route table whenever it is reloaded.
+func New(st store.Routing, log *slog.Logger) *Manager {
+	m := &Manager{store: st, log: log, running: map[string]*running{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	return m
+}
+
+// SetReceiver sets where connectors deliver receipts and inbound messages
+// (before Start).
+func (m *Manager) SetReceiver(r channel.Receiver) { m.receiver = r }
+
+// SetRouter sets the router whose table the manager keeps current.
+func (m *Manager) SetRouter(r *dispatch.TableRouter) { m.router = r }
+
+// Connector implements dispatch.Connectors.
+func (m *Manager) Connector(name string) (channel.Connector, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	r, ok := m.running[name]
+	if !ok {
+		return nil, false
+	}
+	return r.conn, true
+}
+
+// AddBuiltIn adds a connector that is not in the database (the demo's);
+// Start starts it with the others.
+func (m *Manager) AddBuiltIn(c *smppconn.Connector) {
+	m.mu.Lock()
+	m.running[c.Name()] = &running{conn: c, builtIn: true}
+	m.mu.Unlock()
+}
+
+// Start loads the configuration and reloads it every interval until Stop.
+func (m *Manager) Start(ctx context.Context, interval time.Duration) error {
+	m.mu.RLock()
+	for _, r := range m.running {
+		if r.builtIn {
+			r.conn.Start()
+		}
+	}
+	m.mu.RUnlock()
+	if err := m.Reload(ctx); err != nil {
+		return err
+	}
+	m.started.Store(true)
+	go func() {
+		defer close(m.done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-m.stop:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), interval)
+			if err := m.Reload(ctx); err != nil {
+				m.log.Warn("connectors: reloading configuration", "err", err)
+			}
+			cancel()
+		}
+	}()
+	return nil
+}
+
+// Reload brings the running connectors and routes in line with the
+// database.
+func (m *Manager) Reload(ctx context.Context) error {
+	configs, err := m.store.ListConnectors(ctx)
+	if err != nil {
+		return err
+	}
+	routes, err := m.store.ListRoutes(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[string]store.ConnectorConfig{}
+	for _, c := range configs {
+		if c.Enabled {
+			want[c.Name] = c
+		}
+	}
+	var stop []*smppconn.Connector
+	m.mu.Lock()
+	for name, r := range m.running {
+		c, ok := want[name]
+		if r.builtIn {
+			continue
+		}
+		if !ok || !c.UpdatedAt.Equal(r.updated) {
+			stop = append(stop, r.conn)
+			delete(m.running, name)
+		}
+	}
+	var start []*smppconn.Connector
+	for name, c := range want {
+		if _, ok := m.running[name]; ok {
+			continue
+		}
+		conn, err := m.build(c)
+		if err != nil {
+			m.log.Error("connectors: not starting a connector with bad settings", "connector", name, "err", err)
+			continue
+		}
+		m.running[name] = &running{conn: conn, updated: c.UpdatedAt}
+		start = append(start, conn)
+	}
+	m.mu.Unlock()
+	for _, c := range stop {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c.Stop(ctx)
+		cancel()
+		m.log.Info("connectors: stopped", "connector", c.Name())
+	}
+	for _, c := range start {
+		c.Start()
+		m.log.Info("connectors: started", "connector", c.Name())
+	}
+	if m.router != nil {
+		m.router.SetRoutes(routes)
+	}
+	return nil
+}
+
+func (m *Manager) build(c store.ConnectorConfig) (*smppconn.Connector, error) {
+	if c.Kind != KindSMPP {
+		return nil, fmt.Errorf("unknown connector kind %q", c.Kind)
+	}
+	s, err := smppconn.ParseSettings(c.Settings)
+	if err != nil {
+		return nil, err
+	}
+	return smppconn.New(c.Name, s, m.receiver, m.log)
+}
+
+// Running lists the running connectors by name, with how many binds each
+// has up.
+func (m *Manager) Running() map[string]int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]int, len(m.running))
+	for name, r := range m.running {
+		out[name] = r.conn.Bound()
+	}
+	return out
+}
+
+// Stop stops reloading and unbinds every connector.
+func (m *Manager) Stop(ctx context.Context) error {
+	m.stopOnce.Do(func() { close(m.stop) })
+	finished := true
+	if m.started.Load() {
+		select {
+		case <-m.done:
+		case <-ctx.Done():
+			finished = false
+		}
+	}
+	m.mu.Lock()
+	all := m.running
+	m.running = map[string]*running{}
+	m.mu.Unlock()
+	var errs []error
+	for _, r := range all {
+		errs = append(errs, r.conn.Stop(ctx))
+	}
+	if !finished {
+		errs = append(errs, ctx.Err())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,134 @@
+// Package inbound receives what carriers send on their own — delivery
+// receipts and messages from handsets — and makes it durable: receipts are
+// group-committed against the parts they are about; inbound messages are
+// routed to the account owning the destination number, reassembled when
+// concatenated, stored and handed to the pipeline's inbound hooks.
+package inbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/metrics"
+	"github.com/omnigate/omnigate/internal/phone"
+	"github.com/omnigate/omnigate/internal/pipeline"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// Receiver implements channel.Receiver.
+type Receiver struct {
+	store     store.Store
+	pipeline  *pipeline.Pipeline
+	metrics   *metrics.Metrics
+	onReports func()
+	log       *slog.Logger
+	receipts  *groupcommit.Committer[store.Receipt]
+}
+
+var _ channel.Receiver = (*Receiver)(nil)
+
+// New makes a Receiver; onReports is called after receipts changed
+// statuses (status reports are queued).
+func New(st store.Store, p *pipeline.Pipeline, m *metrics.Metrics, commit groupcommit.Config, onReports func(), log *slog.Logger) *Receiver {
+	if onReports == nil {
+		onReports = func() {}
+	}
+	r := &Receiver{store: st, pipeline: p, metrics: m, onReports: onReports, log: log}
+	r.receipts = groupcommit.New(commit, r.flushReceipts)
+	return r
+}
+
+// Stop commits queued receipts and refuses more.
+func (r *Receiver) Stop(ctx context.Context) error { return r.receipts.Stop(ctx) }
+
+// Receipt records one delivery receipt, batched with concurrent ones.
+func (r *Receiver) Receipt(ctx context.Context, rc store.Receipt) error {
+	return r.receipts.Submit(ctx, rc, 1)
+}
+
+func (r *Receiver) flushReceipts(ctx context.Context, rs []store.Receipt) error {
+	outs, err := r.store.ApplyReceipts(ctx, rs)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for i, o := range outs {
+		result := "matched"
+		if !o.Matched {
+			result = "pending"
+		}
+		r.metrics.Receipts.WithLabelValues(rs[i].Connector, result).Inc()
+		if o.Changed {
+			changed = true
+			if o.Status.Final() {
+				r.metrics.Statuses.WithLabelValues(message.ChannelSMS, rs[i].Connector, string(o.Status)).Inc()
+			}
+		}
+	}
+	r.metrics.CommitBatch.WithLabelValues("receipts").Observe(float64(len(rs)))
+	if changed {
+		r.onReports()
+	}
+	return nil
+}
+
+// Inbound stores a message from a handset for the account owning the
+// destination number.
+func (r *Receiver) Inbound(ctx context.Context, in channel.Inbound) error {
+	dest := digits(in.Destination)
+	owner, err := r.store.NumberOwner(ctx, dest)
+	if err != nil {
+		return err // store.ErrNotFound: nobody has the number
+	}
+	m := &message.Message{AccountID: owner, Channel: message.ChannelSMS, Originator: digits(in.Source)}
+	rcpt := message.Recipient{Address: dest}
+	if n, err := phone.Parse(dest); err == nil {
+		rcpt.Country, rcpt.CountryPrefix = n.Country, n.CountryPrefix
+	}
+	m.Recipients = []message.Recipient{rcpt}
+	if in.Total <= 1 {
+		m.Body = in.Text
+		err := r.pipeline.AcceptInbound(ctx, m)
+		var hookErr *pipeline.HookError
+		if errors.As(err, &hookErr) {
+			r.log.Warn("inbound: hook failed", "message", m.ID, "err", err)
+			return nil // stored: the carrier must not resend it
+		}
+		return err
+	}
+	stored, err := r.store.AddInboundPart(ctx, store.InboundPart{
+		Connector: in.Connector, Source: m.Originator, Destination: dest,
+		Ref: in.Ref, Total: in.Total, Part: in.Part, Body: in.Text, ReceivedAt: time.Now().UTC(),
+	}, func(bodies []string) *message.Message {
+		m.Body = strings.Join(bodies, "")
+		r.pipeline.PrepareInbound(m)
+		return m
+	})
+	if err != nil {
+		return fmt.Errorf("storing inbound part: %w", err)
+	}
+	if stored != nil {
+		if err := r.pipeline.Inbound(ctx, stored); err != nil {
+			r.log.Warn("inbound: hook failed", "message", stored.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// digits strips "+" and formatting from an address.
+func digits(s string) string {
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "+"))
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,114 @@
+package smsc
+
+import (
+	"container/heap"
+	"sync"
+	"time"
+
+	codec "github.com/omnigate/omnigate/internal/smpp"
+)
+
+// queued is a deliver_sm waiting to go to a system_id's receiver.
+type queued struct {
+	due      time.Time
+	systemID string
+	pdu      *codec.DeliverSM
+}
+
+// outbox holds receipts and inbound messages until they are due and a
+// receiver is bound, and sends them with bounded concurrency.
+type outbox struct {
+	max     int
+	deliver func(*queued) bool
+
+	mu    sync.Mutex
+	items queueHeap
+	wakeC chan struct{}
+	slots chan struct{}
+}
+
+// retryAfter is how long an undeliverable item waits before another try.
+const retryAfter = 250 * time.Millisecond
+
+func newOutbox(max int, deliver func(*queued) bool) *outbox {
+	return &outbox{max: max, deliver: deliver, wakeC: make(chan struct{}, 1), slots: make(chan struct{}, 64)}
+}
+
+func (o *outbox) add(q *queued) {
+	o.mu.Lock()
+	if len(o.items) >= o.max {
+		heap.Pop(&o.items) // drop the oldest rather than grow without bound
+	}
+	heap.Push(&o.items, q)
+	o.mu.Unlock()
+	o.wake()
+}
+
+func (o *outbox) wake() {
+	select {
+	case o.wakeC <- struct{}{}:
+	default:
+	}
+}
+
+// len is how many items wait.
+func (o *outbox) len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.items)
+}
+
+func (o *outbox) run(stop <-chan struct{}) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		o.mu.Lock()
+		now := time.Now()
+		var due []*queued
+		for len(o.items) > 0 && !o.items[0].due.After(now) && len(due) < 1024 {
+			due = append(due, heap.Pop(&o.items).(*queued))
+		}
+		next := time.Hour
+		if len(o.items) > 0 {
+			next = time.Until(o.items[0].due)
+		}
+		o.mu.Unlock()
+		for _, q := range due {
+			select {
+			case o.slots <- struct{}{}:
+			case <-stop:
+				return
+			}
+			go func() {
+				defer func() { <-o.slots }()
+				if !o.deliver(q) {
+					q.due = time.Now().Add(retryAfter)
+					o.add(q)
+				}
+			}()
+		}
+		if len(due) > 0 {
+			continue
+		}
+		timer.Reset(max(next, time.Millisecond))
+		select {
+		case <-stop:
+			return
+		case <-o.wakeC:
+		case <-timer.C:
+		}
+	}
+}
+
+type queueHeap []*queued
+
+func (h queueHeap) Len() int           { return len(h) }
+func (h queueHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h queueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *queueHeap) Push(x any)        { *h = append(*h, x.(*queued)) }
+func (h *queueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
