@@ -28,6 +28,7 @@ type accountJSON struct {
 	Currency   string `json:"currency"`
 	Balance    string `json:"balance"`
 	ReportURL  string `json:"report_url,omitempty"`
+	InboundURL string `json:"inbound_url,omitempty"`
 	Key        string `json:"key,omitempty"`
 	TestKey    string `json:"test_key,omitempty"`
 	SigningKey string `json:"signing_key,omitempty"`
@@ -35,7 +36,7 @@ type accountJSON struct {
 }
 
 func showAccount(a *store.Account) accountJSON {
-	return accountJSON{ID: a.ID, Name: a.Name, Currency: a.Currency, Balance: message.FormatMicros(a.Balance), ReportURL: a.ReportURL,
+	return accountJSON{ID: a.ID, Name: a.Name, Currency: a.Currency, Balance: message.FormatMicros(a.Balance), ReportURL: a.ReportURL, InboundURL: a.InboundURL,
 		Created: a.CreatedAt.Format(time.RFC3339)}
 }
 
@@ -95,6 +96,7 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case "update":
 		id := fs.String("id", "", "account id (required)")
 		reportURL := fs.String("report-url", "", "default URL for status reports; \"\" removes it")
+		inboundURL := fs.String("inbound-url", "", "URL that receives the account's inbound messages; \"\" removes it")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
@@ -106,10 +108,22 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		defer st.Close()
-		if err := accounts.SetReportURL(ctx, st, *id, *reportURL); errors.Is(err, store.ErrNotFound) {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["report-url"] && !set["inbound-url"] {
+			return usagef("account update: say --report-url or --inbound-url")
+		}
+		var err2 error
+		if set["report-url"] {
+			err2 = accounts.SetReportURL(ctx, st, *id, *reportURL)
+		}
+		if err2 == nil && set["inbound-url"] {
+			err2 = accounts.SetInboundURL(ctx, st, *id, *inboundURL)
+		}
+		if errors.Is(err2, store.ErrNotFound) {
 			return fmt.Errorf("account update: no account %q", *id)
-		} else if err != nil {
-			return err
+		} else if err2 != nil {
+			return err2
 		}
 		a, err := st.GetAccount(ctx, *id)
 		if err != nil {

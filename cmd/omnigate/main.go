@@ -5,6 +5,10 @@
 //	omnigate account list                        list tenants as JSON
 //	omnigate account update --id ID --report-url set an account's default status-report URL
 //	omnigate key create --account ID [--test]    add an access key; prints it as JSON
+//	omnigate connector add|list|remove           SMPP carrier connectors
+//	omnigate route add|list|remove               the route table
+//	omnigate number add|list|remove              inbound numbers
+//	omnigate smsc                                the SMSC simulator
 //	omnigate version
 //
 // Every command takes --data and --database (or OMNIGATE_DATA and
@@ -38,6 +42,10 @@ Usage:
   omnigate account list                  list accounts as JSON
   omnigate account update --id ID        change an account (--report-url for status reports)
   omnigate key create --account ID       add an access key (--test for a test key)
+  omnigate connector add|list|remove     SMPP carrier connectors (add --name N --host H --system-id S …)
+  omnigate route add|list|remove         routes: destination prefix or country → connectors
+  omnigate number add|list|remove        inbound numbers and the accounts that receive them
+  omnigate smsc                          run the SMSC simulator (SMPP 3.4 server for testing)
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -58,6 +66,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = accountCmd(ctx, args[1:], stdout, stderr)
 	case "key":
 		err = keyCmd(ctx, args[1:], stdout, stderr)
+	case "connector":
+		err = connectorCmd(ctx, args[1:], stdout, stderr)
+	case "route":
+		err = routeCmd(ctx, args[1:], stdout, stderr)
+	case "number":
+		err = numberCmd(ctx, args[1:], stdout, stderr)
+	case "smsc":
+		err = smscCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

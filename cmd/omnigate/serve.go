@@ -20,7 +20,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.HTTPAddr, "http", envOr("OMNIGATE_HTTP", app.DefaultHTTPAddr), "address the API listens on [OMNIGATE_HTTP]")
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr("OMNIGATE_PUBLIC_URL", ""), "scheme and host clients reach the API at, for hrefs; default: the request's Host [OMNIGATE_PUBLIC_URL]")
 	demoDefault, _ := strconv.ParseBool(envOr("OMNIGATE_DEMO", "false"))
-	fs.BoolVar(&cfg.Demo, "demo", demoDefault, "create a demo account and deliver SMS through the built-in loopback connector [OMNIGATE_DEMO]")
+	fs.BoolVar(&cfg.Demo, "demo", demoDefault, "create a demo account and run the SMSC simulator in the process; SMS without a route go to it [OMNIGATE_DEMO]")
 	apiOnly, _ := strconv.ParseBool(envOr("OMNIGATE_API_ONLY", "false"))
 	fs.BoolVar(&cfg.APIOnly, "api-only", apiOnly, "accept messages but run no dispatcher or webhook workers (another node sharing the database does) [OMNIGATE_API_ONLY]")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", durationEnv("OMNIGATE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "how long a graceful stop may take [OMNIGATE_SHUTDOWN_TIMEOUT]")

@@ -76,6 +76,14 @@ func CreateKey(ctx context.Context, st store.Accounts, accountID string, test bo
 	return text, nil
 }
 
+// SetInboundURL changes where an account's inbound messages are forwarded.
+func SetInboundURL(ctx context.Context, st store.Inbound, id, inboundURL string) error {
+	if err := CheckReportURL(inboundURL); err != nil {
+		return err
+	}
+	return st.SetInboundURL(ctx, id, inboundURL)
+}
+
 // CheckReportURL accepts "" or an absolute http(s) URL.
 func CheckReportURL(u string) error {
 	if u == "" {

@@ -71,7 +71,7 @@ func EnsureDemo(ctx context.Context, st store.Accounts, dataDir string) (*DemoAc
 func (d *DemoAccount) Print(w io.Writer, base string) {
 	fmt.Fprintf(w, `
 omnigate demo is running on %[1]s
-SMS is delivered by the built-in loopback connector: nothing leaves this machine.
+SMS is delivered over SMPP to the built-in SMSC simulator: nothing leaves this machine.
 
   account      %[2]s
   live key     %[3]s

@@ -5,7 +5,7 @@
 // "try again later", or refused for good. Carriers report final outcomes later
 // (SMPP delivery receipts, provider webhooks); a connector passes those to the
 // StatusSink it was given. Each channel and provider is a folder beside this
-// file (loopback/ today; smpp/, email/, whatsapp/ … later), so the dispatcher
+// file (smpp/ today; email/, whatsapp/ … later), so the dispatcher
 // never learns the details of a transport.
 package channel
 

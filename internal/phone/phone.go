@@ -84,3 +84,8 @@ func CountryName(code string) string {
 }
 
 var regionNames = display.English.Regions()
+
+// KnownCountry reports whether code is a region libphonenumber knows.
+func KnownCountry(code string) bool {
+	return phonenumbers.GetSupportedRegions()[code]
+}

@@ -77,8 +77,9 @@ const (
 	DataCodingDefault = 0x00
 	// DataCodingIA5 is IA5 (CCITT T.50) / ASCII.
 	DataCodingIA5 = 0x01
-	// DataCodingBinaryAlias is octet unspecified (8-bit binary).
-	DataCodingBinaryAlias = 0x02
+	// DataCodingOctetUnspecified is octet unspecified (8-bit binary), the
+	// older of the two binary values.
+	DataCodingOctetUnspecified = 0x02
 	// DataCodingLatin1 is ISO-8859-1.
 	DataCodingLatin1 = 0x03
 	// DataCodingBinary is octet unspecified (8-bit binary), the usual

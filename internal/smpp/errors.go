@@ -45,9 +45,14 @@ func (e *DecodeError) Error() string {
 // that has a response and the frame was intact (Fatal is false), and a
 // generic_nack with Status and Seq otherwise (unknown command, bad
 // command_length, or a malformed response, outbind or alert_notification).
+// It returns nil for a malformed generic_nack, which is never answered, so
+// that two peers cannot trade generic_nacks forever.
 func (e *DecodeError) Response() PDU {
 	if e.Fatal {
 		return &GenericNack{Header{Status: e.Status, Seq: e.Seq}}
+	}
+	if e.CommandID == CmdGenericNack {
+		return nil
 	}
 	return NewErrorResponse(e.CommandID, e.Seq, e.Status)
 }
@@ -78,6 +83,7 @@ type fieldError struct {
 	reason string
 }
 
+// Error returns the reason.
 func (e *fieldError) Error() string { return e.reason }
 
 // errNilPDU is returned when a nil PDU is encoded.

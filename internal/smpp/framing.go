@@ -6,9 +6,13 @@ import (
 	"sync"
 )
 
-// ReadPDU reads exactly one PDU from r and decodes it. See [Reader] for the
-// errors and for a version that reuses its buffer; ReadPDU allocates a new
-// frame buffer on every call.
+// ReadPDU reads exactly one PDU from r and decodes it, rejecting a
+// command_length above maxLen (≤ 0 means [DefaultMaxLen]) before reading
+// the body. The errors are those of [Reader.ReadFrame] and
+// [Reader.ReadPDU], except that a read error in the middle of a PDU loses
+// the part already read. A session should use a [Reader], which resumes
+// after such errors and reuses its buffer; ReadPDU allocates a frame
+// buffer on every call.
 func ReadPDU(r io.Reader, maxLen int) (PDU, error) {
 	var hdr [HeaderLen]byte
 	h, err := readHeader(r, hdr[:], maxLen)

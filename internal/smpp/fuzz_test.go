@@ -44,7 +44,14 @@ func FuzzDecode(f *testing.F) {
 			if de.Status == ESME_ROK {
 				t.Fatalf("error with status ESME_ROK: %v", de)
 			}
-			if _, err := AppendPDU(nil, de.Response()); err != nil {
+			resp := de.Response()
+			if resp == nil {
+				if de.CommandID != CmdGenericNack || de.Fatal {
+					t.Fatalf("no Response() for %v", de)
+				}
+				return
+			}
+			if _, err := AppendPDU(nil, resp); err != nil {
 				t.Fatalf("Response() of %v does not encode: %v", de, err)
 			}
 			return

@@ -46,8 +46,9 @@ type SubmitSM struct {
 	// SMDefaultMsgID selects a predefined message, usually 0.
 	SMDefaultMsgID byte
 	// ShortMessage is the message, user data header included, at most 254
-	// octets; empty when TLVs carry a message_payload. sm_length is
-	// computed from it.
+	// octets; empty when TLVs carry a message_payload (the spec forbids
+	// both at once; the codec leaves that rule to the caller). sm_length
+	// is computed from it.
 	ShortMessage []byte
 	// TLVs are the optional parameters.
 	TLVs TLVs

@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"bytes"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -66,7 +67,7 @@ func TestDecodeStrictness(t *testing.T) {
 		{"command id 0", mkFrame(0, 0, 9), ESME_RINVCMDID, 9, false, CmdGenericNack},
 		{"enquire_link with a body", mkFrame(CmdEnquireLink, 0, 4, []byte{0}), ESME_RINVCMDLEN, 4, false, CmdEnquireLinkResp},
 		{"unbind with a body", mkFrame(CmdUnbind, 0, 4, []byte{1, 2, 3}), ESME_RINVCMDLEN, 4, false, CmdUnbindResp},
-		{"generic_nack with a body", mkFrame(CmdGenericNack, 3, 4, []byte{1}), ESME_RINVCMDLEN, 4, false, CmdGenericNack},
+		{"generic_nack with a body", mkFrame(CmdGenericNack, 3, 4, []byte{1}), ESME_RINVCMDLEN, 4, false, 0}, // never answered
 		{"cancel_sm_resp with a body", mkFrame(CmdCancelSMResp, 0, 4, cs("")), ESME_RINVCMDLEN, 4, false, CmdGenericNack},
 
 		// Bind fields.
@@ -145,6 +146,12 @@ func TestDecodeStrictness(t *testing.T) {
 					de.Status, de.Seq, de.Fatal, de, tc.status, tc.seq, tc.fatal)
 			}
 			resp := de.Response()
+			if tc.resp == 0 {
+				if resp != nil {
+					t.Fatalf("Response() = %#v, want nil", resp)
+				}
+				return
+			}
 			if resp.CommandID() != tc.resp {
 				t.Fatalf("Response() is %v, want %v", resp.CommandID(), tc.resp)
 			}
@@ -249,5 +256,70 @@ func TestEncodeValidation(t *testing.T) {
 	}
 	if _, err := AppendPDU(nil, nil); err == nil {
 		t.Fatal("nil PDU encoded")
+	}
+}
+
+// TestTruncatedAndMutatedFrames cuts every sample PDU's body at every
+// position (with a matching command_length) and flips every byte of it.
+// Each result must either fail with a non-fatal DecodeError carrying the
+// PDU's seq and an answer that encodes, or decode to a PDU that encodes
+// back to exactly the same bytes.
+func TestTruncatedAndMutatedFrames(t *testing.T) {
+	check := func(t *testing.T, frame []byte, seq uint32, fatalOK bool) {
+		t.Helper()
+		p, err := Decode(frame)
+		if err != nil {
+			de := asDecodeError(t, err)
+			if de.Status == ESME_ROK || (de.Fatal && !fatalOK) || (!de.Fatal && de.Seq != seq) {
+				t.Fatalf("% x: %+v", frame, de)
+			}
+			if r := de.Response(); r != nil || de.CommandID != CmdGenericNack {
+				mustEncode(t, r)
+			}
+			return
+		}
+		if b := mustEncode(t, p); len(frame) > HeaderLen && !bytes.Equal(b, frame) {
+			t.Fatalf("% x decoded but re-encodes as % x", frame, b)
+		}
+	}
+	for _, p := range samplePDUs() {
+		frame := mustEncode(t, p)
+		seq := p.Hdr().Seq
+		for cut := HeaderLen; cut < len(frame); cut++ {
+			f := mkFrame(p.CommandID(), p.Hdr().Status, seq, frame[HeaderLen:cut])
+			check(t, f, seq, false)
+		}
+		for i := range frame {
+			f := bytes.Clone(frame)
+			f[i] ^= 0xFF
+			// Flipping the length or the seq changes what is expected.
+			check(t, f, parseHeader(f).seq, i < 4)
+		}
+	}
+}
+
+// TestHeaderOnlyPDUsRejectBodies checks every PDU that is only a header.
+func TestHeaderOnlyPDUsRejectBodies(t *testing.T) {
+	for _, id := range []CommandID{CmdGenericNack, CmdUnbind, CmdUnbindResp, CmdEnquireLink,
+		CmdEnquireLinkResp, CmdCancelSMResp, CmdReplaceSMResp} {
+		if _, err := Decode(mkFrame(id, 0, 1)); err != nil {
+			t.Errorf("%v: %v", id, err)
+		}
+		_, err := Decode(mkFrame(id, 0, 1, []byte{0}))
+		if de := asDecodeError(t, err); de.Status != ESME_RINVCMDLEN {
+			t.Errorf("%v with a body: %v", id, de)
+		}
+	}
+}
+
+// TestDecoderStringFallback covers strings that lie past the shared string
+// copy's bound.
+func TestDecoderStringFallback(t *testing.T) {
+	d := newDecoder([]byte("ab\x00cd\x00"), 2)
+	if a, c := d.cstring(9, 0, "a"), d.cstring(9, 0, "c"); a != "ab" || c != "cd" || d.result() != nil {
+		t.Fatalf("%q %q %v", a, c, d.err)
+	}
+	if fe := asFieldError(io.ErrShortWrite); fe.status != ESME_RSYSERR || fe.Error() == "" {
+		t.Fatal("asFieldError")
 	}
 }

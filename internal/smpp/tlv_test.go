@@ -126,6 +126,15 @@ func TestTLVGettersRejectWrongLengths(t *testing.T) {
 	if _, ok := ts.SAR(); ok {
 		t.Error("SAR without its TLVs")
 	}
+	ts.SetSarMsgRefNum(1)
+	ts.SetSarTotalSegments(2)
+	if _, ok := ts.SAR(); ok {
+		t.Error("SAR without sar_segment_seqnum")
+	}
+	ts.SetSarSegmentSeqnum(2)
+	if s, ok := ts.SAR(); !ok || s != (SAR{1, 2, 2}) {
+		t.Errorf("SAR %+v %v", s, ok)
+	}
 	if _, ok := ts.CString(TagReceiptedMessageID); ok {
 		t.Error("missing C string")
 	}

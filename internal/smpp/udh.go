@@ -83,7 +83,10 @@ func badUDH(reason string) error {
 
 type udhError struct{ reason string }
 
+// Error returns the ErrBadUDH text and the reason.
 func (e *udhError) Error() string { return ErrBadUDH.Error() + ": " + e.reason }
+
+// Unwrap returns ErrBadUDH, for errors.Is.
 func (e *udhError) Unwrap() error { return ErrBadUDH }
 
 // SplitUDH splits a short_message whose esm_class has ESMClassUDHI set into

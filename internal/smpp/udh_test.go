@@ -80,7 +80,7 @@ func TestParseUDH(t *testing.T) {
 	if err != nil || len(udh) != 12 || string(content) != "hi" {
 		t.Fatalf("SplitUDH %v %q %v", udh, content, err)
 	}
-	if _, _, err := ParseUDH([]byte{2, 0}); !errors.Is(err, ErrBadUDH) {
+	if _, _, err := ParseUDH([]byte{2, 0}); !errors.Is(err, ErrBadUDH) || err.Error() == ErrBadUDH.Error() {
 		t.Fatalf("truncated: %v", err)
 	}
 }

@@ -125,7 +125,7 @@ func alphabet(dc byte) int {
 		return alphaASCII
 	case codec.DataCodingLatin1:
 		return alphaLatin1
-	case codec.DataCodingBinary, codec.DataCodingBinaryAlias:
+	case codec.DataCodingBinary, codec.DataCodingOctetUnspecified:
 		return alphaBinary
 	case codec.DataCodingUCS2:
 		return alphaUCS2

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/app"
+	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
+	"github.com/omnigate/omnigate/internal/connectors"
+	"github.com/omnigate/omnigate/internal/phone"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// connectorCmd manages carrier connectors: add (or replace), list, remove.
+func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("connector: say add, list or remove")
+	}
+	var cfg app.Config
+	fs := flag.NewFlagSet("connector "+args[0], flag.ContinueOnError)
+	storeFlags(fs, &cfg)
+	switch args[0] {
+	case "add":
+		name := fs.String("name", "", "connector name (required)")
+		var s smppconn.Settings
+		fs.StringVar(&s.Host, "host", "", "SMSC host (required)")
+		fs.IntVar(&s.Port, "port", 2775, "SMSC port")
+		fs.StringVar(&s.SystemID, "system-id", "", "system_id (required)")
+		fs.StringVar(&s.Password, "password", "", "password")
+		fs.StringVar(&s.SystemType, "system-type", "", "system_type")
+		fs.StringVar(&s.BindMode, "bind-mode", smppconn.BindTransceiver, "transceiver, tx+rx or transmitter")
+		fs.IntVar(&s.Binds, "binds", 1, "number of binds")
+		fs.IntVar(&s.Window, "window", 10, "submits awaiting a response, per bind")
+		fs.Float64Var(&s.Throughput, "throughput", 0, "submits per second per bind (0: no cap)")
+		fs.StringVar(&s.LongMessages, "long-messages", smppconn.LongUDH8, "udh8, udh16, sar or payload")
+		fs.BoolVar(&s.GSMPacked, "gsm-packed", false, "pack GSM 7-bit text (8 characters in 7 octets)")
+		settings := fs.String("settings", "", "all settings as JSON instead of the flags above (see docs/smpp.md)")
+		disabled := fs.Bool("disabled", false, "store it without running it")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		if *name == "" {
+			return usagef("connector add: --name is required")
+		}
+		if *settings != "" {
+			var err error
+			if s, err = smppconn.ParseSettings([]byte(*settings)); err != nil {
+				return usagef("connector add: --settings: %v", err)
+			}
+		} else if err := s.Validate(); err != nil {
+			return usagef("connector add: %v", err)
+		}
+		raw, _ := json.Marshal(s)
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		c := store.ConnectorConfig{Name: *name, Kind: connectors.KindSMPP, Settings: raw, Enabled: !*disabled, UpdatedAt: time.Now().UTC()}
+		if err := st.SaveConnector(ctx, c); err != nil {
+			return err
+		}
+		return printJSON(stdout, showConnector(c))
+	case "list":
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		list, err := st.ListConnectors(ctx)
+		if err != nil {
+			return err
+		}
+		out := make([]connectorJSON, len(list))
+		for i, c := range list {
+			out[i] = showConnector(c)
+		}
+		return printJSON(stdout, out)
+	case "remove":
+		name := fs.String("name", "", "connector name (required)")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.DeleteConnector(ctx, *name); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("connector remove: no connector %q", *name)
+		} else if err != nil {
+			return err
+		}
+		return printJSON(stdout, map[string]string{"removed": *name})
+	}
+	return usagef("connector: unknown subcommand %q (add, list, remove)", args[0])
+}
+
+type connectorJSON struct {
+	Name     string          `json:"name"`
+	Kind     string          `json:"kind"`
+	Enabled  bool            `json:"enabled"`
+	Settings json.RawMessage `json:"settings"`
+	Updated  string          `json:"updated"`
+}
+
+// showConnector shows a connector with its password hidden.
+func showConnector(c store.ConnectorConfig) connectorJSON {
+	var m map[string]any
+	if json.Unmarshal(c.Settings, &m) == nil {
+		if _, ok := m["password"]; ok {
+			m["password"] = "********"
+		}
+	}
+	raw, _ := json.Marshal(m)
+	return connectorJSON{Name: c.Name, Kind: c.Kind, Enabled: c.Enabled, Settings: raw, Updated: c.UpdatedAt.Format(time.RFC3339)}
+}
+
+// routeCmd manages the route table: add, list, remove.
+func routeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("route: say add, list or remove")
+	}
+	var cfg app.Config
+	fs := flag.NewFlagSet("route "+args[0], flag.ContinueOnError)
+	storeFlags(fs, &cfg)
+	switch args[0] {
+	case "add":
+		r := store.Route{CreatedAt: time.Now().UTC()}
+		fs.StringVar(&r.AccountID, "account", "", "make it an override for this account (default: the default table)")
+		fs.StringVar(&r.Prefix, "prefix", "", "number prefix, digits, e.g. 316 (default: any)")
+		fs.StringVar(&r.Country, "country", "", "ISO 3166 country code, e.g. NL (default: any)")
+		conns := fs.String("connectors", "", "connector names in order of preference, comma separated (required)")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		r.Prefix = strings.TrimPrefix(r.Prefix, "+")
+		if strings.Trim(r.Prefix, "0123456789") != "" || len(r.Prefix) > 15 {
+			return usagef("route add: --prefix must be digits")
+		}
+		r.Country = strings.ToUpper(r.Country)
+		if r.Country != "" && !phone.KnownCountry(r.Country) {
+			return usagef("route add: --country %q is not a country code such as NL", r.Country)
+		}
+		for _, c := range strings.Split(*conns, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				r.Connectors = append(r.Connectors, c)
+			}
+		}
+		if len(r.Connectors) == 0 {
+			return usagef("route add: --connectors is required")
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.AddRoute(ctx, &r); errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("route add: a route for this account, prefix and country exists; remove it first")
+		} else if err != nil {
+			return err
+		}
+		return printJSON(stdout, showRoute(r))
+	case "list":
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		list, err := st.ListRoutes(ctx)
+		if err != nil {
+			return err
+		}
+		out := make([]routeJSON, len(list))
+		for i, r := range list {
+			out[i] = showRoute(r)
+		}
+		return printJSON(stdout, out)
+	case "remove":
+		id := fs.String("id", "", "route id (required)")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		n, err := strconv.ParseInt(*id, 10, 64)
+		if err != nil {
+			return usagef("route remove: --id must be a route id from route list")
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.DeleteRoute(ctx, n); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("route remove: no route %d", n)
+		} else if err != nil {
+			return err
+		}
+		return printJSON(stdout, map[string]int64{"removed": n})
+	}
+	return usagef("route: unknown subcommand %q (add, list, remove)", args[0])
+}
+
+type routeJSON struct {
+	ID         int64    `json:"id"`
+	Account    string   `json:"account,omitempty"`
+	Prefix     string   `json:"prefix,omitempty"`
+	Country    string   `json:"country,omitempty"`
+	Connectors []string `json:"connectors"`
+}
+
+func showRoute(r store.Route) routeJSON {
+	return routeJSON{ID: r.ID, Account: r.AccountID, Prefix: r.Prefix, Country: r.Country, Connectors: r.Connectors}
+}
+
+// numberCmd manages inbound numbers: add, list, remove.
+func numberCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("number: say add, list or remove")
+	}
+	var cfg app.Config
+	fs := flag.NewFlagSet("number "+args[0], flag.ContinueOnError)
+	storeFlags(fs, &cfg)
+	account := fs.String("account", "", "account id")
+	number := fs.String("number", "", "the number (international digits, or a short code)")
+	if err := parse(fs, args[1:], stderr); err != nil {
+		return err
+	}
+	num := strings.TrimPrefix(strings.TrimSpace(*number), "+")
+	if args[0] != "list" && (num == "" || strings.Trim(num, "0123456789") != "" || len(num) > 15) {
+		return usagef("number %s: --number must be digits", args[0])
+	}
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch args[0] {
+	case "add":
+		if *account == "" {
+			return usagef("number add: --account is required")
+		}
+		err := st.AddNumber(ctx, store.Number{Number: num, AccountID: *account, CreatedAt: time.Now().UTC()})
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return fmt.Errorf("number add: %s belongs to another account", num)
+		case errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("number add: no account %q", *account)
+		case err != nil:
+			return err
+		}
+		return printJSON(stdout, map[string]string{"number": num, "account": *account})
+	case "list":
+		list, err := st.ListNumbers(ctx, *account)
+		if err != nil {
+			return err
+		}
+		out := make([]map[string]string, len(list))
+		for i, n := range list {
+			out[i] = map[string]string{"number": n.Number, "account": n.AccountID}
+		}
+		return printJSON(stdout, out)
+	case "remove":
+		if err := st.RemoveNumber(ctx, num); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("number remove: %s is not assigned", num)
+		} else if err != nil {
+			return err
+		}
+		return printJSON(stdout, map[string]string{"removed": num})
+	}
+	return usagef("number: unknown subcommand %q (add, list, remove)", args[0])
+}
