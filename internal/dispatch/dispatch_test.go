@@ -49,6 +49,11 @@ func (c *carrier) Send(ctx context.Context, s channel.Submission) (channel.Resul
 
 func setup(t *testing.T, c channel.Connector) (store.Store, *dispatch.Dispatcher, *store.Account) {
 	t.Helper()
+	return setupWith(t, dispatch.ChannelRouter{message.ChannelSMS: c})
+}
+
+func setupWith(t *testing.T, router dispatch.Router) (store.Store, *dispatch.Dispatcher, *store.Account) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "d.db"), Synchronous: sqlite.SyncNormal})
 	if err != nil {
@@ -63,7 +68,7 @@ func setup(t *testing.T, c channel.Connector) (store.Store, *dispatch.Dispatcher
 	d := dispatch.New(dispatch.Config{
 		Pool:  worker.Config{Poll: 10 * time.Millisecond},
 		Retry: dispatch.Backoff{Min: 40 * time.Millisecond, Max: 200 * time.Millisecond},
-	}, st, dispatch.ChannelRouter{message.ChannelSMS: c}, store.NewAccountCache(st, 0), metrics.New(), nil, log)
+	}, st, router, store.NewAccountCache(st, 0), metrics.New(), nil, log)
 	d.Start()
 	t.Cleanup(func() { d.Stop(context.Background()) })
 	return st, d, a
