@@ -191,6 +191,7 @@ type client struct {
 	srv      *Server
 	systemID string // set at bind, before any other request is handled
 	submits  atomic.Int64
+	dropping atomic.Bool
 }
 
 func (c *client) auth(sess *session.Session, b *codec.Bind) codec.Status {
@@ -284,13 +285,13 @@ func (c *client) submit(sess *session.Session, p *codec.SubmitSM) codec.PDU {
 	}
 	resp := codec.NewResponse(p).(*codec.SubmitSMResp)
 	resp.MessageID = id
-	if n := c.submits.Add(1); s.cfg.DropEvery > 0 && n%int64(s.cfg.DropEvery) == 0 {
+	if n := c.submits.Add(1); s.cfg.DropEvery > 0 && n%int64(s.cfg.DropEvery) == 0 && c.dropping.CompareAndSwap(false, true) {
 		// Answer, then cut the line after a moment: the response may or may
 		// not get out first, exactly the window a real drop leaves.
 		s.stats.Drops.Add(1)
 		go func() {
 			time.Sleep(time.Millisecond)
-			sess.Close(context.Background())
+			sess.Abort()
 		}()
 	}
 	return resp

@@ -210,7 +210,7 @@ type ReceiptOutcome struct {
 	AccountID string
 	MessageID string
 	Seq       int
-	Changed   bool // the recipient's status changed (a report was enqueued)
+	Changed   bool // the recipient's status changed
 	Status    message.Status
 }
 
@@ -218,7 +218,8 @@ type ReceiptOutcome struct {
 type Receipts interface {
 	// ApplyReceipts records receipts in one transaction. A receipt whose
 	// part is known updates the part and rolls the recipient's parts up to
-	// its status (message.RollUp, forward only, with a status report); one
+	// its status (message.RollUp, forward only, with a status report when
+	// the message or its account has a report URL); one
 	// whose part is not known yet is kept as pending and applied when the
 	// part is recorded (a receipt can beat the submit response).
 	ApplyReceipts(ctx context.Context, rs []Receipt) ([]ReceiptOutcome, error)

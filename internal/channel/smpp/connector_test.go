@@ -204,9 +204,11 @@ func TestReconnectsAndThrottles(t *testing.T) {
 	if sent < 30 {
 		t.Fatalf("only %d sent across drops", sent)
 	}
-	if srv.Stats().Drops.Load() < 3 || c.Stats().Reconnects.Load() < 2 {
-		t.Fatalf("drops %d, reconnects %d", srv.Stats().Drops.Load(), c.Stats().Reconnects.Load())
+	if srv.Stats().Drops.Load() < 3 {
+		t.Fatalf("only %d drops", srv.Stats().Drops.Load())
 	}
+	// Every drop is followed by a reconnect (the last may still be under way).
+	waitFor(t, fmt.Sprintf("reconnects (drops %d, reconnects %d)", srv.Stats().Drops.Load(), c.Stats().Reconnects.Load()), func() bool { return c.Stats().Reconnects.Load() >= srv.Stats().Drops.Load()-1 })
 }
 
 func TestReceiptMapping(t *testing.T) {

@@ -264,9 +264,9 @@ func (s *Session) closedErr() error {
 
 // readLoop reads PDUs until the connection ends.
 func (s *Session) readLoop() {
-	r := bufio.NewReaderSize(s.conn, 32<<10)
+	r := smpp.NewReader(bufio.NewReaderSize(s.conn, 32<<10), s.cfg.MaxPDU)
 	for {
-		p, err := smpp.ReadPDU(r, s.cfg.MaxPDU)
+		p, err := r.ReadPDU()
 		if err != nil {
 			var de *smpp.DecodeError
 			if errors.As(err, &de) {
@@ -385,6 +385,10 @@ func (s *Session) fail(err error) {
 		s.conn.Close()
 	})
 }
+
+// Abort drops the connection at once, without unbinding, as a failing
+// network would.
+func (s *Session) Abort() { s.fail(errors.New("aborted")) }
 
 // Close unbinds politely (waiting up to ctx for unbind_resp when bound) and
 // closes the connection. Requests in flight end with ErrClosed.

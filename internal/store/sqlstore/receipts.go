@@ -41,9 +41,14 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt) (store.ReceiptOutcome, []any, error) {
 	var o store.ReceiptOutcome
 	var part int
-	q := `SELECT message_id, seq, part, account_id FROM recipient_parts WHERE connector = ? AND smsc_id IN (` + placeholders(len(r.SMSCIDs)) + `)`
+	var messageURL, accountURL string
+	// Reports go out only where someone listens: the message's or the
+	// account's report URL.
+	q := `SELECT p.message_id, p.seq, p.part, p.account_id, m.report_url, a.report_url FROM recipient_parts p
+		JOIN messages m ON m.id = p.message_id JOIN accounts a ON a.id = p.account_id
+		WHERE p.connector = ? AND p.smsc_id IN (` + placeholders(len(r.SMSCIDs)) + `)`
 	args := append([]any{r.Connector}, strings2any(r.SMSCIDs)...)
-	err := tx.QueryRowContext(ctx, s.d.rebind(q), args...).Scan(&o.MessageID, &o.Seq, &part, &o.AccountID)
+	err := tx.QueryRowContext(ctx, s.d.rebind(q), args...).Scan(&o.MessageID, &o.Seq, &part, &o.AccountID, &messageURL, &accountURL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, nil, s.keepPending(ctx, tx, r)
 	}
@@ -71,13 +76,13 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt) (
 		reason = r.Reason
 	}
 	u := &store.StatusUpdate{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq, Status: status, Reason: reason,
-		ErrorCode: code, At: r.At, Notify: true}
+		ErrorCode: code, At: r.At, Notify: messageURL != "" || accountURL != ""}
 	changed, err := s.applyStatus(ctx, tx, u)
 	if err != nil {
 		return o, nil, err
 	}
 	o.Changed = changed
-	if !changed {
+	if !changed || !u.Notify {
 		return o, nil, nil
 	}
 	report, err := reportArgs(u)

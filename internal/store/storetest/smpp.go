@@ -70,10 +70,21 @@ func testReceiptsRollUp(t *testing.T, st store.Store) {
 	if o := receipt(t, st, "smsc-b", message.Delivered, 0, "b1"); o.Matched {
 		t.Fatalf("another connector's id matched: %+v", o)
 	}
-	// Every change asked for a status report: buffered, delivered, failed.
+	// Every change asked for a status report (the message has a report
+	// URL): buffered, delivered, failed.
 	reports, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "n"})
 	if len(reports) != 3 {
 		t.Fatalf("%d reports, want 3", len(reports))
+	}
+	// Without a report URL anywhere, receipts enqueue no reports.
+	quiet := newMessage(a, 1, func(m *message.Message) { m.ReportURL = "" })
+	accept(t, st, quiet)
+	submit(t, st, quiet, 0, "smsc-a", "q1")
+	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "q1"); !o.Changed {
+		t.Fatalf("receipt for a quiet message: %+v", o)
+	}
+	if more, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "n"}); len(more) != 0 {
+		t.Fatalf("%d reports for a message without a report URL", len(more))
 	}
 }
 
