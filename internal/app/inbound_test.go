@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
 	"github.com/omnigate/omnigate/internal/accounts"
+	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/smsc"
 	"github.com/omnigate/omnigate/internal/store"
