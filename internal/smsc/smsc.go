@@ -257,14 +257,14 @@ func (c *client) handle(ctx context.Context, sess *session.Session, req codec.PD
 		resp.MessageID, resp.MessageState = p.MessageID, codec.StateDelivered
 		return resp
 	case *codec.CancelSM, *codec.ReplaceSM:
-		return codec.NewErrorResponse(req.CommandID().Response(), req.Hdr().Seq, codec.ESME_RCANCELFAIL)
+		return codec.NewErrorResponse(req.CommandID(), req.Hdr().Seq, codec.ESME_RCANCELFAIL)
 	case *codec.DataSM:
 		resp := codec.NewResponse(p).(*codec.DataSMResp)
 		resp.MessageID = c.srv.newID()
 		return resp
 	}
 	if req.CommandID().HasResponse() {
-		return codec.NewErrorResponse(req.CommandID().Response(), req.Hdr().Seq, codec.ESME_RINVCMDID)
+		return codec.NewErrorResponse(req.CommandID(), req.Hdr().Seq, codec.ESME_RINVCMDID)
 	}
 	return nil
 }
@@ -272,11 +272,11 @@ func (c *client) handle(ctx context.Context, sess *session.Session, req codec.PD
 func (c *client) submit(sess *session.Session, p *codec.SubmitSM) codec.PDU {
 	s := c.srv
 	if p.DestAddr == "" {
-		return codec.NewErrorResponse(codec.CmdSubmitSMResp, p.Seq, codec.ESME_RINVDSTADR)
+		return codec.NewErrorResponse(codec.CmdSubmitSM, p.Seq, codec.ESME_RINVDSTADR)
 	}
 	if !s.rate.allow() {
 		s.stats.Throttled.Add(1)
-		return codec.NewErrorResponse(codec.CmdSubmitSMResp, p.Seq, codec.ESME_RTHROTTLED)
+		return codec.NewErrorResponse(codec.CmdSubmitSM, p.Seq, codec.ESME_RTHROTTLED)
 	}
 	id := s.newID()
 	s.stats.Submits.Add(1)

@@ -118,7 +118,12 @@ func (c *Connector) keepBound(kind codec.BindKind) {
 			}
 			c.stats.Reconnects.Add(1)
 			wait := delay/2 + rand.N(delay/2+1)
-			c.log.Warn("smpp: bind lost; reconnecting", "bind", kind.String(), "in", wait.Round(time.Millisecond), "err", err)
+			var refused *session.BindError
+			if errors.As(err, &refused) {
+				c.log.Error("smpp: the SMSC refused the bind; check the connector's credentials", "bind", kind.String(), "status", refused.Status.String(), "retry_in", wait.Round(time.Millisecond))
+			} else {
+				c.log.Warn("smpp: bind lost; reconnecting", "bind", kind.String(), "in", wait.Round(time.Millisecond), "err", err)
+			}
 			select {
 			case <-c.stop:
 				return
@@ -236,10 +241,10 @@ func (c *Connector) handle(ctx context.Context, s *session.Session, req codec.PD
 		d = deliverFields{p.SourceAddr, p.DestAddr, p.ESMClass, p.DataCoding, nil, p.TLVs}
 	default:
 		if req.CommandID().HasResponse() {
-			return codec.NewErrorResponse(req.CommandID().Response(), req.Hdr().Seq, codec.ESME_RINVCMDID)
+			return codec.NewErrorResponse(req.CommandID(), req.Hdr().Seq, codec.ESME_RINVCMDID)
 		}
 		return nil
 	}
 	st := c.receive(ctx, d)
-	return codec.NewErrorResponse(req.CommandID().Response(), req.Hdr().Seq, st)
+	return codec.NewErrorResponse(req.CommandID(), req.Hdr().Seq, st)
 }

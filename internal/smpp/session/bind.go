@@ -60,12 +60,12 @@ func (g *bindGuard) Handle(ctx context.Context, s *Session, req smpp.PDU) smpp.P
 	_, bound := s.Bound()
 	if b, ok := req.(*smpp.Bind); ok {
 		if bound {
-			return smpp.NewErrorResponse(b.CommandID().Response(), b.Seq, smpp.ESME_RALYBND)
+			return smpp.NewErrorResponse(b.CommandID(), b.Seq, smpp.ESME_RALYBND)
 		}
 		st := g.auth(s, b)
 		if st != smpp.ESME_ROK {
 			s.log.Warn("smpp: bind refused", "system_id", b.SystemID, "status", st.String())
-			return smpp.NewErrorResponse(b.CommandID().Response(), b.Seq, st)
+			return smpp.NewErrorResponse(b.CommandID(), b.Seq, st)
 		}
 		s.SetBound(b.Kind)
 		resp := smpp.NewResponse(b).(*smpp.BindResp)
@@ -74,12 +74,12 @@ func (g *bindGuard) Handle(ctx context.Context, s *Session, req smpp.PDU) smpp.P
 	}
 	if !bound {
 		if req.CommandID().HasResponse() {
-			return smpp.NewErrorResponse(req.CommandID().Response(), req.Hdr().Seq, smpp.ESME_RINVBNDSTS)
+			return smpp.NewErrorResponse(req.CommandID(), req.Hdr().Seq, smpp.ESME_RINVBNDSTS)
 		}
 		return nil
 	}
 	if g.next == nil {
-		return smpp.NewErrorResponse(req.CommandID().Response(), req.Hdr().Seq, smpp.ESME_RINVCMDID)
+		return smpp.NewErrorResponse(req.CommandID(), req.Hdr().Seq, smpp.ESME_RINVCMDID)
 	}
 	return g.next.Handle(ctx, s, req)
 }

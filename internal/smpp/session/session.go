@@ -317,7 +317,7 @@ func (s *Session) readLoop() {
 			if s.handler != nil {
 				resp = s.handler.Handle(s.ctx, s, p)
 			} else if id.HasResponse() {
-				resp = smpp.NewErrorResponse(id.Response(), p.Hdr().Seq, smpp.ESME_RINVCMDID)
+				resp = smpp.NewErrorResponse(id, p.Hdr().Seq, smpp.ESME_RINVCMDID)
 			}
 			if resp != nil {
 				resp.Hdr().Seq = p.Hdr().Seq

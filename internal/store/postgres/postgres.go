@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
@@ -44,6 +45,19 @@ func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 	d.LockMigrations = func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock))
 		return err
+	}
+	// A receipt and the submit response it may overtake are written by
+	// concurrent transactions: both lock the carrier id first, so the later
+	// one sees what the earlier one wrote.
+	d.LockKeys = func(ctx context.Context, tx *sql.Tx, keys []string) error {
+		keys = slices.Clone(keys)
+		slices.Sort(keys) // one order everywhere: no deadlocks
+		for _, k := range slices.Compact(keys) {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	s, err := sqlstore.Open(ctx, db, db, d)
 	if err != nil {

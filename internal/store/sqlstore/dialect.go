@@ -56,6 +56,10 @@ type Dialect struct {
 	LockMigrations func(ctx context.Context, tx *sql.Tx) error
 	// MaxParams bounds the placeholders in one statement.
 	MaxParams int
+	// LockKeys, when set, serialises transactions that touch the same keys
+	// until they end (PostgreSQL advisory locks). Engines with a single
+	// writer (SQLite) need nothing.
+	LockKeys func(ctx context.Context, tx *sql.Tx, keys []string) error
 }
 
 // rebind rewrites "?" placeholders for the dialect. Queries are written with

@@ -40,6 +40,9 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 // recipient's status changed.
 func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt) (store.ReceiptOutcome, []any, error) {
 	var o store.ReceiptOutcome
+	if err := s.lockIDs(ctx, tx, r.Connector, r.SMSCIDs); err != nil {
+		return o, nil, err
+	}
 	var part int
 	var messageURL, accountURL string
 	// Reports go out only where someone listens: the message's or the
@@ -135,6 +138,9 @@ func (s *Store) keepPending(ctx context.Context, tx *sql.Tx, r store.Receipt) er
 // recordParts stores the carrier ids of a recipient's parts and applies any
 // receipt that arrived for them first. It returns report-job arguments.
 func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) ([]any, error) {
+	if err := s.lockIDs(ctx, tx, u.Connector, u.Parts); err != nil {
+		return nil, err
+	}
 	at := micros(u.At)
 	for i, id := range u.Parts {
 		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO recipient_parts
@@ -180,6 +186,21 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		reports = append(reports, report...)
 	}
 	return reports, nil
+}
+
+// lockIDs serialises work on carrier ids where the engine needs it.
+func (s *Store) lockIDs(ctx context.Context, tx *sql.Tx, connector string, ids []string) error {
+	if s.d.LockKeys == nil {
+		return nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = connector + " " + id
+	}
+	if err := s.d.LockKeys(ctx, tx, keys); err != nil {
+		return fmt.Errorf("locking carrier ids: %w", err)
+	}
+	return nil
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
