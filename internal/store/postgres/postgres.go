@@ -8,7 +8,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
@@ -50,14 +49,10 @@ func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 	// concurrent transactions: both lock the carrier id first, so the later
 	// one sees what the earlier one wrote.
 	d.LockKeys = func(ctx context.Context, tx *sql.Tx, keys []string) error {
-		keys = slices.Clone(keys)
-		slices.Sort(keys) // one order everywhere: no deadlocks
-		for _, k := range slices.Compact(keys) {
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k); err != nil {
-				return err
-			}
-		}
-		return nil
+		// One round trip; one order everywhere, so no deadlocks.
+		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+			FROM (SELECT DISTINCT unnest($1::text[]) AS k) keys ORDER BY k`, keys)
+		return err
 	}
 	s, err := sqlstore.Open(ctx, db, db, d)
 	if err != nil {

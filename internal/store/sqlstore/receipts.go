@@ -16,6 +16,13 @@ import (
 func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.ReceiptOutcome, error) {
 	out := make([]store.ReceiptOutcome, len(rs))
 	err := s.inTx(ctx, "applying receipts", func(tx *sql.Tx) error {
+		var keys []string
+		for _, r := range rs {
+			keys = appendIDKeys(keys, r.Connector, r.SMSCIDs)
+		}
+		if err := s.lockIDs(ctx, tx, keys); err != nil {
+			return err
+		}
 		var reports []any
 		for i, r := range rs {
 			if len(r.SMSCIDs) == 0 || !r.Status.Valid() {
@@ -40,9 +47,6 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 // recipient's status changed.
 func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt) (store.ReceiptOutcome, []any, error) {
 	var o store.ReceiptOutcome
-	if err := s.lockIDs(ctx, tx, r.Connector, r.SMSCIDs); err != nil {
-		return o, nil, err
-	}
 	var part int
 	var messageURL, accountURL string
 	// Reports go out only where someone listens: the message's or the
@@ -138,9 +142,6 @@ func (s *Store) keepPending(ctx context.Context, tx *sql.Tx, r store.Receipt) er
 // recordParts stores the carrier ids of a recipient's parts and applies any
 // receipt that arrived for them first. It returns report-job arguments.
 func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) ([]any, error) {
-	if err := s.lockIDs(ctx, tx, u.Connector, u.Parts); err != nil {
-		return nil, err
-	}
 	at := micros(u.At)
 	for i, id := range u.Parts {
 		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO recipient_parts
@@ -188,14 +189,20 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 	return reports, nil
 }
 
-// lockIDs serialises work on carrier ids where the engine needs it.
-func (s *Store) lockIDs(ctx context.Context, tx *sql.Tx, connector string, ids []string) error {
-	if s.d.LockKeys == nil {
-		return nil
+// appendIDKeys adds the lock keys of carrier ids.
+func appendIDKeys(keys []string, connector string, ids []string) []string {
+	for _, id := range ids {
+		keys = append(keys, connector+" "+id)
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = connector + " " + id
+	return keys
+}
+
+// lockIDs serialises transactions on carrier ids where the engine needs it.
+// A transaction takes all its locks at once, first, so that two never wait
+// for each other.
+func (s *Store) lockIDs(ctx context.Context, tx *sql.Tx, keys []string) error {
+	if s.d.LockKeys == nil || len(keys) == 0 {
+		return nil
 	}
 	if err := s.d.LockKeys(ctx, tx, keys); err != nil {
 		return fmt.Errorf("locking carrier ids: %w", err)

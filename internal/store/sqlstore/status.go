@@ -17,6 +17,17 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		return nil
 	}
 	return s.inTx(ctx, "finishing jobs", func(tx *sql.Tx) error {
+		var keys []string
+		for _, o := range outcomes {
+			for _, u := range o.Updates {
+				if u.Connector != "" {
+					keys = appendIDKeys(keys, u.Connector, u.Parts)
+				}
+			}
+		}
+		if err := s.lockIDs(ctx, tx, keys); err != nil {
+			return err
+		}
 		var jargs []any
 		for _, o := range outcomes {
 			for i := range o.Updates {
