@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,11 +17,7 @@ import (
 func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.ReceiptOutcome, error) {
 	out := make([]store.ReceiptOutcome, len(rs))
 	err := s.inTx(ctx, "applying receipts", func(tx *sql.Tx) error {
-		var keys []string
-		for _, r := range rs {
-			keys = appendIDKeys(keys, r.Connector, r.SMSCIDs)
-		}
-		if err := s.lockIDs(ctx, tx, keys); err != nil {
+		if err := s.lockReceipts(ctx, tx, rs); err != nil {
 			return err
 		}
 		var reports []any
@@ -189,12 +186,60 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 	return reports, nil
 }
 
+// Lock keys. Every transaction takes carrier-id keys ("1|…") before
+// recipient keys ("2|…"), each set in sorted order, so no two wait for each
+// other in a cycle.
+
 // appendIDKeys adds the lock keys of carrier ids.
 func appendIDKeys(keys []string, connector string, ids []string) []string {
 	for _, id := range ids {
-		keys = append(keys, connector+" "+id)
+		keys = append(keys, "1|"+connector+" "+id)
 	}
 	return keys
+}
+
+// recipientKey is the lock key of a recipient: receipts for its parts roll
+// up into its status one transaction at a time.
+func recipientKey(messageID string, seq int) string {
+	return "2|" + messageID + "/" + strconv.Itoa(seq)
+}
+
+// lockReceipts takes the locks applying receipts needs: their carrier ids
+// (against a concurrent submit response recording the part), then the
+// recipients they roll up into.
+func (s *Store) lockReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receipt) error {
+	if s.d.LockKeys == nil {
+		return nil
+	}
+	var keys []string
+	for _, r := range rs {
+		keys = appendIDKeys(keys, r.Connector, r.SMSCIDs)
+	}
+	if err := s.lockIDs(ctx, tx, keys); err != nil {
+		return err
+	}
+	keys = keys[:0]
+	for _, r := range rs {
+		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT message_id, seq FROM recipient_parts WHERE connector = ? AND smsc_id IN (`+
+			placeholders(len(r.SMSCIDs))+`)`), append([]any{r.Connector}, strings2any(r.SMSCIDs)...)...)
+		if err != nil {
+			return fmt.Errorf("finding receipts' recipients: %w", err)
+		}
+		for rows.Next() {
+			var mid string
+			var seq int
+			if err := rows.Scan(&mid, &seq); err != nil {
+				rows.Close()
+				return fmt.Errorf("finding receipts' recipients: %w", err)
+			}
+			keys = append(keys, recipientKey(mid, seq))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("finding receipts' recipients: %w", err)
+		}
+	}
+	return s.lockIDs(ctx, tx, keys)
 }
 
 // lockIDs serialises transactions on carrier ids where the engine needs it.

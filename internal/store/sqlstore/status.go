@@ -20,8 +20,9 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		var keys []string
 		for _, o := range outcomes {
 			for _, u := range o.Updates {
-				if u.Connector != "" {
+				if u.Connector != "" && len(u.Parts) > 0 {
 					keys = appendIDKeys(keys, u.Connector, u.Parts)
+					keys = append(keys, recipientKey(u.MessageID, u.Seq))
 				}
 			}
 		}

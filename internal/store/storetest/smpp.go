@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -248,5 +250,39 @@ func testRouting(t *testing.T, st store.Store) {
 	}
 	if err := st.DeleteConnector(ctx, "smsc-a"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleting twice: %v", err)
+	}
+}
+
+// Receipts for the parts of one recipient applied at the same moment, in
+// separate transactions, still roll up to delivered (no lost update).
+func testConcurrentReceipts(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	var msgs []*message.Message
+	for i := 0; i < 20; i++ {
+		m := newMessage(a, 1)
+		msgs = append(msgs, m)
+	}
+	accept(t, st, msgs...)
+	for i, m := range msgs {
+		submit(t, st, m, 0, "smsc-a", fmt.Sprintf("m%d-1", i), fmt.Sprintf("m%d-2", i))
+	}
+	var wg sync.WaitGroup
+	for i := range msgs {
+		for _, part := range []string{"1", "2"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := st.ApplyReceipts(ctx, []store.Receipt{{Connector: "smsc-a", SMSCIDs: []string{fmt.Sprintf("m%d-%s", i, part)},
+					Status: message.Delivered, At: time.Now()}}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, m := range msgs {
+		if r := recipientStatus(t, st, m, 0); r.Status != message.Delivered {
+			t.Fatalf("both parts delivered concurrently, recipient %s", r.Status)
+		}
 	}
 }

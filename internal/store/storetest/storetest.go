@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"QueueStats", testQueueStats},
 		{"ReceiptsRollUp", testReceiptsRollUp},
 		{"EarlyReceipt", testEarlyReceipt},
+		{"ConcurrentReceipts", testConcurrentReceipts},
 		{"Numbers", testNumbers},
 		{"InboundParts", testInboundParts},
 		{"InboundMessageJob", testInboundMessageJob},
