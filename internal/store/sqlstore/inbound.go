@@ -96,6 +96,11 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 	}
 	var complete *message.Message
 	err := s.inTx(ctx, "adding inbound part", func(tx *sql.Tx) error {
+		// Parts of one message arriving at once must see each other: the
+		// last to commit assembles the message.
+		if err := s.lockIDs(ctx, tx, []string{fmt.Sprintf("3|%s %s %s %d", p.Connector, p.Source, p.Destination, p.Ref)}); err != nil {
+			return err
+		}
 		key := []any{p.Connector, p.Source, p.Destination, p.Ref}
 		// A repeated part (the SMSC resent it) replaces the earlier copy.
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO inbound_parts

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -283,6 +284,40 @@ func testConcurrentReceipts(t *testing.T, st store.Store) {
 	for _, m := range msgs {
 		if r := recipientStatus(t, st, m, 0); r.Status != message.Delivered {
 			t.Fatalf("both parts delivered concurrently, recipient %s", r.Status)
+		}
+	}
+}
+
+// The parts of a concatenated inbound message arriving at the same moment,
+// in separate transactions, still assemble into exactly one message.
+func testConcurrentInboundParts(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	for ref := 1; ref <= 10; ref++ {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var done []*message.Message
+		for part := 1; part <= 3; part++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Source: "31612345678", Destination: "3197010000001",
+					Ref: ref, Total: 3, Part: part, Body: strconv.Itoa(part), ReceivedAt: time.Now()}, func(bodies []string) *message.Message {
+					return newMessage(a, 1, func(m *message.Message) { m.Direction, m.Body = message.MO, strings.Join(bodies, "") })
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if m != nil {
+					mu.Lock()
+					done = append(done, m)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(done) != 1 || done[0].Body != "123" {
+			t.Fatalf("ref %d: %d messages assembled (want exactly one, body 123)", ref, len(done))
 		}
 	}
 }

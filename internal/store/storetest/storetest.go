@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentReceipts", testConcurrentReceipts},
 		{"Numbers", testNumbers},
 		{"InboundParts", testInboundParts},
+		{"ConcurrentInboundParts", testConcurrentInboundParts},
 		{"InboundMessageJob", testInboundMessageJob},
 		{"Routing", testRouting},
 	}
