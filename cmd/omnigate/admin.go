@@ -13,7 +13,27 @@ import (
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
+
+// printList opens the store, lists with list, and prints each item as show
+// makes it: the shape of every "… list" command.
+func printList[T, V any](ctx context.Context, cfg app.Config, w io.Writer, list func(*sqlstore.Store) ([]T, error), show func(T) V) error {
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	items, err := list(st)
+	if err != nil {
+		return err
+	}
+	out := make([]V, len(items))
+	for i, it := range items {
+		out[i] = show(it)
+	}
+	return printJSON(w, out)
+}
 
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -79,20 +99,7 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
-		st, err := app.OpenStore(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		list, err := st.ListAccounts(ctx)
-		if err != nil {
-			return err
-		}
-		out := make([]accountJSON, len(list))
-		for i, a := range list {
-			out[i] = showAccount(a)
-		}
-		return printJSON(stdout, out)
+		return printList(ctx, cfg, stdout, func(st *sqlstore.Store) ([]*store.Account, error) { return st.ListAccounts(ctx) }, showAccount)
 	case "update":
 		id := fs.String("id", "", "account id (required)")
 		reportURL := fs.String("report-url", "", "default URL for status reports; \"\" removes it")

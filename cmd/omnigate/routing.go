@@ -16,6 +16,7 @@ import (
 	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/phone"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
 // connectorCmd manages carrier connectors: add (or replace), list, remove.
@@ -72,20 +73,7 @@ func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
-		st, err := app.OpenStore(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		list, err := st.ListConnectors(ctx)
-		if err != nil {
-			return err
-		}
-		out := make([]connectorJSON, len(list))
-		for i, c := range list {
-			out[i] = showConnector(c)
-		}
-		return printJSON(stdout, out)
+		return printList(ctx, cfg, stdout, func(st *sqlstore.Store) ([]store.ConnectorConfig, error) { return st.ListConnectors(ctx) }, showConnector)
 	case "remove":
 		name := fs.String("name", "", "connector name (required)")
 		if err := parse(fs, args[1:], stderr); err != nil {
@@ -175,20 +163,7 @@ func routeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
-		st, err := app.OpenStore(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		list, err := st.ListRoutes(ctx)
-		if err != nil {
-			return err
-		}
-		out := make([]routeJSON, len(list))
-		for i, r := range list {
-			out[i] = showRoute(r)
-		}
-		return printJSON(stdout, out)
+		return printList(ctx, cfg, stdout, func(st *sqlstore.Store) ([]store.Route, error) { return st.ListRoutes(ctx) }, showRoute)
 	case "remove":
 		id := fs.String("id", "", "route id (required)")
 		if err := parse(fs, args[1:], stderr); err != nil {
