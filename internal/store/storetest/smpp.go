@@ -14,6 +14,18 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
+// smppBehaviours cover carrier parts, receipts, inbound messages and routing.
+var smppBehaviours = []behaviour{
+	{"ReceiptsRollUp", testReceiptsRollUp},
+	{"EarlyReceipt", testEarlyReceipt},
+	{"ConcurrentReceipts", testConcurrentReceipts},
+	{"Numbers", testNumbers},
+	{"InboundParts", testInboundParts},
+	{"ConcurrentInboundParts", testConcurrentInboundParts},
+	{"InboundMessageJob", testInboundMessageJob},
+	{"Routing", testRouting},
+}
+
 // submit records that a connector took recipient seq with the given part ids.
 func submit(t *testing.T, st store.Store, m *message.Message, seq int, connector string, parts ...string) {
 	t.Helper()

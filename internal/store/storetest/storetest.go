@@ -21,38 +21,37 @@ import (
 // Opener returns a fresh, empty, migrated store; it registers its own cleanup.
 type Opener func(t *testing.T) store.Store
 
-// Run runs the suite.
+// Run runs the suite: every table of behaviours, each test on a fresh store.
 func Run(t *testing.T, open Opener) {
-	tests := []struct {
-		name string
-		f    func(*testing.T, store.Store)
-	}{
-		{"Accounts", testAccounts},
-		{"AcceptAndGet", testAcceptAndGet},
-		{"ScopedByAccount", testScopedByAccount},
-		{"List", testList},
-		{"CancelScheduled", testCancelScheduled},
-		{"LeaseAndFinish", testLeaseAndFinish},
-		{"LeaseExpiry", testLeaseExpiry},
-		{"ReleaseLeases", testReleaseLeases},
-		{"StatusForwardOnly", testStatusForwardOnly},
-		{"ConcurrentLeases", testConcurrentLeases},
-		{"QueueStats", testQueueStats},
-		{"ReceiptsRollUp", testReceiptsRollUp},
-		{"EarlyReceipt", testEarlyReceipt},
-		{"ConcurrentReceipts", testConcurrentReceipts},
-		{"Numbers", testNumbers},
-		{"InboundParts", testInboundParts},
-		{"ConcurrentInboundParts", testConcurrentInboundParts},
-		{"InboundMessageJob", testInboundMessageJob},
-		{"Routing", testRouting},
+	for _, suite := range [][]behaviour{coreBehaviours, smppBehaviours, realtimeBehaviours, billingBehaviours} {
+		for _, tc := range suite {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				tc.f(t, open(t))
+			})
+		}
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.f(t, open(t))
-		})
-	}
+}
+
+// behaviour is one named test of the suite.
+type behaviour struct {
+	name string
+	f    func(*testing.T, store.Store)
+}
+
+// coreBehaviours cover accounts, messages and the queue.
+var coreBehaviours = []behaviour{
+	{"Accounts", testAccounts},
+	{"AcceptAndGet", testAcceptAndGet},
+	{"ScopedByAccount", testScopedByAccount},
+	{"List", testList},
+	{"CancelScheduled", testCancelScheduled},
+	{"LeaseAndFinish", testLeaseAndFinish},
+	{"LeaseExpiry", testLeaseExpiry},
+	{"ReleaseLeases", testReleaseLeases},
+	{"StatusForwardOnly", testStatusForwardOnly},
+	{"ConcurrentLeases", testConcurrentLeases},
+	{"QueueStats", testQueueStats},
 }
 
 var ctx = context.Background()

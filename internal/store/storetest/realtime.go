@@ -1,0 +1,4 @@
+package storetest
+
+// realtimeBehaviours cover the realtime (Pusher) apps and error log.
+var realtimeBehaviours = []behaviour{}
