@@ -36,6 +36,16 @@ type Account struct {
 	ReportURL string // default status-report URL; empty means none
 	// InboundURL receives the account's inbound messages; empty: none.
 	InboundURL string
+
+	// Billing settings.
+	Payment        string   // "prepaid" (default) or "postpaid"
+	CreditLimit    int64    // postpaid: how far below zero the balance may go
+	AlertURL       string   // usage alerts are POSTed here
+	AlertEmails    []string // and mailed here
+	TopUpEnabled   bool     // automatic top-up is on
+	TopUpThreshold int64    // below this balance a top-up is requested
+	TopUpAmount    int64    // of this amount
+	TopUpConsent   string   // who switched automatic top-up on, and when
 	// SigningKey signs status reports (MessageBird-Signature-JWT). It is a
 	// secret the customer needs in clear to verify, so it is stored as is;
 	// encryption at rest comes with the privacy work.
@@ -58,6 +68,8 @@ const (
 	JobSend    = "send"    // dispatch a message's pending recipients
 	JobReport  = "report"  // deliver one status report to a webhook
 	JobInbound = "inbound" // forward one inbound message to the account's URL
+	JobAlert   = "alert"   // tell an account it reached 80 % or 100 % of a limit
+	JobTopUp   = "topup"   // ask the payment provider for an automatic top-up
 )
 
 // Lease asks for up to N due jobs of a kind for For, on behalf of Owner (a
@@ -306,6 +318,7 @@ type Store interface {
 	Receipts
 	Inbound
 	Routing
+	Billing
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	Close() error

@@ -5,19 +5,31 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at, inbound_url`
+const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at, inbound_url, payment, credit_limit, alert_url, alert_emails, topup_enabled, topup_threshold, topup_amount, topup_consent`
 
 // CreateAccount stores a new account and its first keys in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*store.AccessKey) error {
 	return s.inTx(ctx, "creating account", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt), a.InboundURL)
+		if a.Payment == "" {
+			a.Payment = "prepaid"
+		}
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt), a.InboundURL,
+			a.Payment, a.CreditLimit, a.AlertURL, strings.Join(a.AlertEmails, ","), a.TopUpEnabled, a.TopUpThreshold, a.TopUpAmount, a.TopUpConsent)
 		if err != nil {
 			return fmt.Errorf("creating account: %w", err)
+		}
+		if a.Balance != 0 {
+			// The starting balance is the ledger's first entry.
+			if err := s.insertLedger(ctx, tx, &store.LedgerEntry{AccountID: a.ID, Kind: store.LedgerAdjustment, Amount: a.Balance,
+				Currency: a.Currency, BalanceAfter: a.Balance, Reason: "opening balance", Actor: "account create", CreatedAt: a.CreatedAt}); err != nil {
+				return err
+			}
 		}
 		for _, k := range keys {
 			if err := s.insertKey(ctx, tx, k); err != nil {
@@ -40,10 +52,15 @@ func (s *Store) insertKey(ctx context.Context, tx *sql.Tx, k *store.AccessKey) e
 func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 	var a store.Account
 	var created int64
-	if err := row.Scan(&a.ID, &a.Name, &a.Currency, &a.Balance, &a.ReportURL, &a.SigningKey, &created, &a.InboundURL); err != nil {
+	var emails string
+	if err := row.Scan(&a.ID, &a.Name, &a.Currency, &a.Balance, &a.ReportURL, &a.SigningKey, &created, &a.InboundURL,
+		&a.Payment, &a.CreditLimit, &a.AlertURL, &emails, &a.TopUpEnabled, &a.TopUpThreshold, &a.TopUpAmount, &a.TopUpConsent); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = fromMicros(created)
+	if emails != "" {
+		a.AlertEmails = strings.Split(emails, ",")
+	}
 	return &a, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -104,7 +105,7 @@ func testAccounts(t *testing.T, st store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *got != *a {
+	if !reflect.DeepEqual(got, a) {
 		t.Fatalf("GetAccount = %+v, want %+v", got, a)
 	}
 	if _, err := st.GetAccount(ctx, ids.New()); !errors.Is(err, store.ErrNotFound) {
