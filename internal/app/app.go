@@ -18,6 +18,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api"
 	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/groupcommit"
@@ -41,6 +42,8 @@ type App struct {
 	webhooks   *webhook.Sender
 	connectors *connectors.Manager
 	receiver   *inbound.Receiver
+	billing    *billing.Service
+	notifier   *billing.Notifier
 	demoSMSC   *smsc.Server
 	server     *http.Server
 	listener   net.Listener
@@ -92,8 +95,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	router := dispatch.NewTableRouter(a.connectors, nil)
 	a.connectors.SetRouter(router)
 	a.dispatcher = dispatch.New(dCfg, st, router, accounts, a.metrics, a.webhooks.Notify, log)
-	a.pipeline = pipeline.New(pipeline.Config{Commit: commit}, st, a.metrics, a.dispatcher.Notify)
+	a.billing = billing.New(cfg.Billing, st, accounts, nil, log)
+	nCfg := cfg.Notifier
+	nCfg.Pool.Owner, nCfg.SMTPAddr, nCfg.SMTPFrom = node, cfg.SMTPAddr, cfg.SMTPFrom
+	a.notifier = billing.NewNotifier(nCfg, st, nil, log)
+	a.pipeline = pipeline.New(pipeline.Config{Commit: commit, Charger: a.billing}, st, a.metrics, a.dispatcher.Notify)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
+	a.pipeline.OnBilling = a.notifier.Notify
 	a.receiver = inbound.New(st, a.pipeline, a.metrics, commit, a.webhooks.Notify, log)
 	a.connectors.SetReceiver(a.receiver)
 	if cfg.Demo {
@@ -142,6 +150,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		a.webhooks.Start()
 		a.dispatcher.Start()
+		a.notifier.Start()
 	}
 	maintenance := a.startMaintenance()
 	serveErr := make(chan error, 1)
@@ -187,6 +196,9 @@ func (a *App) stop(ctx context.Context) error {
 	}
 	if err := a.webhooks.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping webhooks: %w", err))
+	}
+	if err := a.notifier.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping billing notifier: %w", err))
 	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))

@@ -121,7 +121,7 @@ func TestBadInput(t *testing.T) {
 		if r := s.get("/messages"); r.json["totalCount"] != 0.0 {
 			t.Fatalf("bad requests stored messages: %s", r.raw)
 		}
-		if r := s.get("/balance"); r.json["amount"] != 50.0 {
+		if r := s.get("/balance"); r.json["amount"] != 1000.0 {
 			t.Fatalf("bad requests changed the balance: %s", r.raw)
 		}
 		s.send(map[string]any{"originator": "Shop", "recipients": "31612345678", "body": "still fine"})

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 
+	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"net/url"
@@ -39,10 +40,17 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful stop; default 30 s.
 	ShutdownTimeout time.Duration
 
+	// Billing tunes charging; Billing.Disabled makes messages free.
+	Billing billing.Config
+	// SMTPAddr (host:port) and SMTPFrom are where usage-alert emails go
+	// out; empty SMTPAddr: no emails (alert webhooks still go).
+	SMTPAddr, SMTPFrom string
+
 	// Tuning of the workers; zero values mean each package's defaults.
 	// Not exposed as flags yet.
 	Dispatch dispatch.Config
 	Webhook  webhook.Config
+	Notifier billing.NotifierConfig
 }
 
 // Defaults for Config.

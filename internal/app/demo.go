@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
 	"github.com/omnigate/omnigate/internal/message"
@@ -34,7 +35,7 @@ const demoFile = "demo-account.json"
 const demoBalance = 100 * message.MicrosPerUnit
 
 // EnsureDemo returns the demo account, creating it on first use.
-func EnsureDemo(ctx context.Context, st store.Accounts, dataDir string) (*DemoAccount, error) {
+func EnsureDemo(ctx context.Context, st store.Store, dataDir string) (*DemoAccount, error) {
 	path := filepath.Join(dataDir, demoFile)
 	b, err := os.ReadFile(path)
 	if err == nil {
@@ -56,6 +57,9 @@ func EnsureDemo(ctx context.Context, st store.Accounts, dataDir string) (*DemoAc
 	if err != nil {
 		return nil, err
 	}
+	if err := seedDemoPrices(ctx, st); err != nil {
+		return nil, err
+	}
 	d := &DemoAccount{ID: c.Account.ID, Key: c.LiveKey, TestKey: c.TestKey, SigningKey: c.Account.SigningKey}
 	b, _ = json.MarshalIndent(d, "", "  ")
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
@@ -65,6 +69,19 @@ func EnsureDemo(ctx context.Context, st store.Accounts, dataDir string) (*DemoAc
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return d, nil
+}
+
+// demoPrice is what a demo SMS segment costs when no price list exists yet.
+const demoPrice = 50_000 // 0.05 EUR
+
+// seedDemoPrices gives a fresh installation a catch-all SMS price so that
+// the demo shows charging; an existing price list is left alone.
+func seedDemoPrices(ctx context.Context, st store.Billing) error {
+	prices, err := st.Prices(ctx)
+	if err != nil || len(prices) > 0 {
+		return err
+	}
+	return st.UpsertPrices(ctx, []store.Price{{Channel: message.ChannelSMS, Currency: "EUR", Price: demoPrice, UpdatedAt: time.Now().UTC()}})
 }
 
 // Print writes the demo banner with a ready-to-paste curl.

@@ -74,7 +74,7 @@ func start(t testing.TB, engine string, tune ...func(*Config)) *server {
 
 // newAccount creates another account and returns its id and keys.
 func (s *server) newAccount(name string) (id, key, testKey, signingKey string) {
-	c, err := accounts.Create(context.Background(), s.app.store, accounts.New{Name: name, Balance: 50_000_000})
+	c, err := accounts.Create(context.Background(), s.app.store, accounts.New{Name: name, Balance: 1_000_000_000})
 	if err != nil {
 		s.t.Fatal(err)
 	}

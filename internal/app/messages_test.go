@@ -240,7 +240,7 @@ func TestBalance(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine)
 		r := s.get("/balance")
-		if r.status != 200 || r.json["payment"] != "prepaid" || r.json["type"] != "euros" || r.json["amount"] != 50.0 {
+		if r.status != 200 || r.json["payment"] != "prepaid" || r.json["type"] != "euros" || r.json["amount"] != 1000.0 {
 			t.Fatalf("balance: %d %s", r.status, r.raw)
 		}
 	})

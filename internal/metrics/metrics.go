@@ -22,6 +22,9 @@ type Metrics struct {
 
 	// Accepted counts recipients accepted, by channel.
 	Accepted *prometheus.CounterVec
+	// Refused counts messages billing refused, by channel and reason
+	// (balance, usage_limit).
+	Refused *prometheus.CounterVec
 	// Inbound counts messages received from handsets, by channel.
 	Inbound *prometheus.CounterVec
 	// Statuses counts recipients reaching a status, by channel, connector
@@ -49,6 +52,9 @@ func New() *Metrics {
 		Accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omnigate_messages_accepted_total", Help: "Recipients accepted for sending.",
 		}, []string{"channel"}),
+		Refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_messages_refused_total", Help: "Messages refused by billing (not enough balance, usage limit).",
+		}, []string{"channel", "reason"}),
 		Inbound: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omnigate_messages_inbound_total", Help: "Messages received from handsets.",
 		}, []string{"channel"}),
@@ -73,7 +79,7 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 		}, []string{"what"}),
 	}
-	m.Registry.MustRegister(m.Accepted, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
+	m.Registry.MustRegister(m.Accepted, m.Refused, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

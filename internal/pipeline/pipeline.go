@@ -29,6 +29,8 @@ import (
 type Config struct {
 	// Commit tunes group commit; its MaxWeight counts recipients.
 	Commit groupcommit.Config
+	// Charger prices and charges messages; nil: messages are free.
+	Charger Charger
 	// MaxParts bounds the segments of one SMS; default 16.
 	MaxParts int
 }
@@ -36,14 +38,17 @@ type Config struct {
 // Pipeline accepts messages.
 type Pipeline struct {
 	cfg     Config
-	store   store.Messages
-	commits *groupcommit.Committer[*message.Message]
+	store   store.Billing
+	commits *groupcommit.Committer[*store.Accept]
 	metrics *metrics.Metrics
 	// onAccepted wakes the dispatcher after a commit.
 	onAccepted func()
 	// OnInbound, when set, wakes the inbound forwarder after an inbound
 	// message is stored.
 	OnInbound func()
+	// OnBilling, when set, wakes the billing notifier after a commit that
+	// queued usage alerts or automatic top-ups.
+	OnBilling func()
 
 	mu    sync.RWMutex
 	hooks []InboundHook
@@ -68,7 +73,7 @@ func (p *Pipeline) AddInboundHook(h InboundHook) {
 // returned joined, after the message is stored.
 func (p *Pipeline) AcceptInbound(ctx context.Context, m *message.Message) error {
 	p.PrepareInbound(m)
-	if err := p.commits.Submit(ctx, m, len(m.Recipients)+1); err != nil {
+	if err := p.commits.Submit(ctx, &store.Accept{Message: m}, len(m.Recipients)+1); err != nil {
 		return fmt.Errorf("accepting inbound message: %w", err)
 	}
 	return p.Inbound(ctx, m)
@@ -132,7 +137,7 @@ func (e *HookError) Unwrap() error { return e.Err }
 
 // New starts a pipeline writing to st; onAccepted is called after each
 // commit.
-func New(cfg Config, st store.Messages, m *metrics.Metrics, onAccepted func()) *Pipeline {
+func New(cfg Config, st store.Billing, m *metrics.Metrics, onAccepted func()) *Pipeline {
 	if cfg.MaxParts <= 0 {
 		cfg.MaxParts = 16
 	}
@@ -165,30 +170,63 @@ type Options struct {
 
 // Accept prepares m and, unless opts.Test, stores it durably. On return m
 // holds what was accepted (id, statuses, segments).
+//
+// A message the account cannot pay for (store.ErrInsufficientBalance), that
+// a blocking usage limit stops (*store.LimitError) or that has no price
+// (*billing.NoPriceError) is refused with that error and nothing is stored.
 func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options) error {
 	if err := p.prepare(m, time.Now().UTC()); err != nil {
 		return err
 	}
-	if opts.Test {
-		return nil
+	it := &store.Accept{Message: m}
+	if p.cfg.Charger != nil {
+		var err error
+		if it, err = p.cfg.Charger.Charge(ctx, m); err != nil {
+			return err
+		}
 	}
-	if err := p.commits.Submit(ctx, m, len(m.Recipients)+1); err != nil {
+	if opts.Test {
+		return nil // priced like a live message, never stored or charged
+	}
+	if err := p.commits.Submit(ctx, it, len(m.Recipients)+1); err != nil {
 		return fmt.Errorf("accepting message: %w", err)
+	}
+	if it.Err != nil {
+		p.metrics.Refused.WithLabelValues(m.Channel, refusal(it.Err)).Inc()
+		return it.Err
 	}
 	p.metrics.Accepted.WithLabelValues(m.Channel).Add(float64(len(m.Recipients)))
 	return nil
 }
 
-func (p *Pipeline) flush(ctx context.Context, msgs []*message.Message) error {
-	if err := p.store.AcceptMessages(ctx, msgs); err != nil {
+// refusal names why billing refused a message, for metrics.
+func refusal(err error) string {
+	var le *store.LimitError
+	if errors.As(err, &le) {
+		return "usage_limit"
+	}
+	return "balance"
+}
+
+// Charger prices messages and returns them ready to be charged.
+type Charger interface {
+	Charge(ctx context.Context, m *message.Message) (*store.Accept, error)
+}
+
+func (p *Pipeline) flush(ctx context.Context, items []*store.Accept) error {
+	if err := p.store.AcceptCharged(ctx, items); err != nil {
 		return err
 	}
-	rows := 0
-	for _, m := range msgs {
-		rows += len(m.Recipients) + 1
+	rows, billing := 0, false
+	for _, it := range items {
+		rows += len(it.Message.Recipients) + 1
+		billing = billing || len(it.Alerts) > 0 || it.TopUp != nil
 	}
 	p.metrics.CommitBatch.WithLabelValues("accept").Observe(float64(rows))
 	p.onAccepted()
+	if billing && p.OnBilling != nil {
+		p.OnBilling()
+	}
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/pipeline"
@@ -110,11 +111,19 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	var inv *pipeline.Invalid
+	var limit *store.LimitError
+	var noPrice *billing.NoPriceError
 	switch {
 	case errors.As(err, &p):
 		writeProblem(w, p)
 	case errors.As(err, &inv):
 		writeProblem(w, errInvalid(inv.Field, inv.Reason))
+	case errors.Is(err, store.ErrInsufficientBalance):
+		writeProblem(w, errNoBalance())
+	case errors.As(err, &limit):
+		writeProblem(w, errUsageLimit(limit))
+	case errors.As(err, &noPrice):
+		writeProblem(w, errInvalid("recipients", noPrice.Error()))
 	case errors.Is(err, groupcommit.ErrStopped):
 		writeProblem(w, errUnavailable())
 	default:

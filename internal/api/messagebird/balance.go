@@ -18,10 +18,14 @@ func (a *API) getBalance(w http.ResponseWriter, r *http.Request) error {
 	if acct.Currency == "EUR" {
 		kind = "euros"
 	}
+	payment := acct.Payment
+	if payment == "" {
+		payment = "prepaid"
+	}
 	writeJSON(w, http.StatusOK, struct {
 		Payment string      `json:"payment"`
 		Type    string      `json:"type"`
 		Amount  json.Number `json:"amount"`
-	}{"prepaid", kind, json.Number(message.FormatMicros(acct.Balance))})
+	}{payment, kind, json.Number(message.FormatMicros(acct.Balance))})
 	return nil
 }

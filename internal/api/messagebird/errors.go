@@ -2,7 +2,10 @@ package messagebird
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // MessageBird error codes. The HTTP status that goes with each is in the
@@ -13,6 +16,7 @@ const (
 	CodeInvalidParams    = 10 // a parameter has a wrong value
 	CodeNotFound         = 20 // no such object (or not this account's)
 	CodeNotEnoughBalance = 25
+	CodeUsageLimit       = 26 // omnigate's own: a blocking usage limit is reached
 	CodeInternal         = 99 // the platform failed; retry later
 )
 
@@ -72,6 +76,19 @@ func errUnsupportedType(ct string) *Problem {
 
 func errTooLarge(limit int64) *Problem {
 	return problem(http.StatusRequestEntityTooLarge, CodeInvalidParams, "", "request body is larger than "+itoa(limit)+" bytes")
+}
+
+func errNoBalance() *Problem {
+	return problem(http.StatusPaymentRequired, CodeNotEnoughBalance, "", "not enough balance: top up the account to send this message")
+}
+
+func errUsageLimit(l *store.LimitError) *Problem {
+	what := l.Limit.Channel + " messages"
+	if l.Limit.Metric == store.MetricSpend {
+		what = "spend"
+	}
+	return problem(http.StatusTooManyRequests, CodeUsageLimit, "",
+		fmt.Sprintf("usage limit reached: %d %s per %s; sending is blocked until the period ends or the limit is raised", l.Limit.Limit, what, l.Limit.Period))
 }
 
 func errNotFound() *Problem {

@@ -149,7 +149,7 @@ func (s *Store) charge(ctx context.Context, tx *sql.Tx, it *store.Accept) error 
 	}
 	if topUp && amount > 0 && balance < threshold {
 		t := &store.TopUp{ID: ids.New(), AccountID: m.AccountID, Amount: amount, Currency: currency, Status: store.TopUpPending,
-			Provider: "", Automatic: true, RequestedBy: "auto-topup", CreatedAt: m.CreatedAt}
+			Provider: "auto", Automatic: true, RequestedBy: "auto-topup", CreatedAt: m.CreatedAt}
 		res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO topups (id, account_id, amount, currency, status, provider, automatic, idempotency_key, requested_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 			t.ID, t.AccountID, t.Amount, t.Currency, t.Status, t.Provider, t.Automatic, "", t.RequestedBy, micros(t.CreatedAt))

@@ -1,0 +1,256 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// Config tunes billing. Zero values mean the documented defaults.
+type Config struct {
+	// Disabled turns charging off: messages cost nothing and limits are
+	// not counted (benchmarks, free internal deployments).
+	Disabled bool
+	// CacheTTL is how long prices and limits are cached; default 10 s.
+	CacheTTL time.Duration
+}
+
+// Service is billing's operations.
+type Service struct {
+	cfg      Config
+	store    store.Store
+	pricer   *Pricer
+	accounts *store.AccountCache
+	provider PaymentProvider
+	log      *slog.Logger
+
+	mu     sync.Mutex
+	limits map[string]cachedLimits
+}
+
+type cachedLimits struct {
+	limits  []store.UsageLimit
+	expires time.Time
+}
+
+// New makes the billing service; provider settles top-ups (nil: invoice).
+func New(cfg Config, st store.Store, accounts *store.AccountCache, provider PaymentProvider, log *slog.Logger) *Service {
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 10 * time.Second
+	}
+	if provider == nil {
+		provider = InvoiceProvider{}
+	}
+	return &Service{cfg: cfg, store: st, pricer: NewPricer(st, cfg.CacheTTL), accounts: accounts, provider: provider, log: log,
+		limits: map[string]cachedLimits{}}
+}
+
+// Pricer is the service's price lookup.
+func (s *Service) Pricer() *Pricer { return s.pricer }
+
+// NoPriceError names a destination without a price.
+type NoPriceError struct {
+	Recipient, Country string
+}
+
+func (e *NoPriceError) Error() string {
+	return fmt.Sprintf("no price for %s (country %s) on this account's price list", e.Recipient, e.Country)
+}
+
+func (e *NoPriceError) Unwrap() error { return ErrNoPrice }
+
+// Charge prices a prepared message — each recipient's price is its
+// per-segment price times its parts — and returns it ready for
+// store.Billing.AcceptCharged with the account's usage limits.
+func (s *Service) Charge(ctx context.Context, m *message.Message) (*store.Accept, error) {
+	it := &store.Accept{Message: m}
+	for _, r := range m.Recipients {
+		it.Units += int64(max(r.PartCount, 1))
+	}
+	if s.cfg.Disabled {
+		return it, nil
+	}
+	acct, err := s.accounts.Get(ctx, m.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("pricing: %w", err)
+	}
+	it.Currency = acct.Currency
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		q, err := s.pricer.Lookup(ctx, m.AccountID, m.Channel, acct.Currency, r.Country, r.Address)
+		if errors.Is(err, ErrNoPrice) {
+			return nil, &NoPriceError{Recipient: r.Address, Country: r.Country}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pricing: %w", err)
+		}
+		r.Price, r.PriceCurrency = q.Price*int64(max(r.PartCount, 1)), acct.Currency
+		it.Charge += r.Price
+	}
+	if it.Limits, err = s.usageLimits(ctx, m.AccountID); err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+func (s *Service) usageLimits(ctx context.Context, accountID string) ([]store.UsageLimit, error) {
+	now := time.Now()
+	s.mu.Lock()
+	c, ok := s.limits[accountID]
+	s.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.limits, nil
+	}
+	limits, err := s.store.UsageLimits(ctx, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("reading usage limits: %w", err)
+	}
+	s.mu.Lock()
+	if len(s.limits) > 10000 {
+		clear(s.limits)
+	}
+	s.limits[accountID] = cachedLimits{limits: limits, expires: now.Add(s.cfg.CacheTTL)}
+	s.mu.Unlock()
+	return limits, nil
+}
+
+// InvalidateLimits drops an account's cached limits after a change.
+func (s *Service) InvalidateLimits(accountID string) {
+	s.mu.Lock()
+	delete(s.limits, accountID)
+	s.mu.Unlock()
+}
+
+// Movement is an operator's top-up, refund or adjustment.
+type Movement struct {
+	AccountID      string
+	Kind           string // store.LedgerTopUp, LedgerRefund or LedgerAdjustment
+	Amount         int64  // micro-units; positive for top-ups and refunds, signed for adjustments
+	Reason         string
+	Actor          string
+	IdempotencyKey string
+}
+
+// Move records a movement in the ledger.
+func (s *Service) Move(ctx context.Context, mv Movement) (*store.LedgerEntry, error) {
+	switch mv.Kind {
+	case store.LedgerTopUp, store.LedgerRefund:
+		if mv.Amount <= 0 {
+			return nil, fmt.Errorf("a %s needs a positive amount", mv.Kind)
+		}
+	case store.LedgerAdjustment:
+		if mv.Amount == 0 {
+			return nil, errors.New("an adjustment needs a non-zero amount")
+		}
+	default:
+		return nil, fmt.Errorf("kind %q: use topup, refund or adjustment", mv.Kind)
+	}
+	if strings.TrimSpace(mv.Reason) == "" {
+		return nil, errors.New("say why: a reason is required")
+	}
+	if len(mv.IdempotencyKey) > 200 {
+		return nil, errors.New("the idempotency key is longer than 200 characters")
+	}
+	e := &store.LedgerEntry{AccountID: mv.AccountID, Kind: mv.Kind, Amount: mv.Amount, Reason: mv.Reason, Actor: mv.Actor,
+		IdempotencyKey: mv.IdempotencyKey, CreatedAt: time.Now().UTC()}
+	if err := s.store.AddLedgerEntry(ctx, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// AutoTopUp are an account's automatic top-up settings.
+type AutoTopUp struct {
+	Enabled   bool
+	Threshold int64 // request a top-up when the balance falls below this
+	Amount    int64 // of this much
+}
+
+// SetAutoTopUp switches automatic top-up on or off (at any time) and
+// records who consented.
+func (s *Service) SetAutoTopUp(ctx context.Context, accountID string, t AutoTopUp, actor string) (*store.Account, error) {
+	if t.Enabled && (t.Amount <= 0 || t.Threshold < 0) {
+		return nil, errors.New("automatic top-up needs a positive amount and a threshold of zero or more")
+	}
+	a, err := s.store.GetAccount(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	a.TopUpEnabled, a.TopUpThreshold, a.TopUpAmount = t.Enabled, t.Threshold, t.Amount
+	state := "off"
+	if t.Enabled {
+		state = "on"
+	}
+	a.TopUpConsent = fmt.Sprintf("switched %s by %s at %s", state, actor, time.Now().UTC().Format(time.RFC3339))
+	if err := s.store.SetBilling(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// RequestTopUp asks the payment provider for a top-up of an account. A
+// repeated idempotency key answers store.ErrConflict.
+func (s *Service) RequestTopUp(ctx context.Context, accountID string, amount int64, key, actor string) (*store.TopUp, error) {
+	if amount <= 0 {
+		return nil, errors.New("a top-up needs a positive amount")
+	}
+	a, err := s.store.GetAccount(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	t := &store.TopUp{ID: ids.New(), AccountID: accountID, Amount: amount, Currency: a.Currency, Status: store.TopUpPending,
+		Provider: s.provider.Name(), IdempotencyKey: key, RequestedBy: actor, CreatedAt: time.Now().UTC()}
+	if err := s.store.CreateTopUp(ctx, t); err != nil {
+		return nil, err
+	}
+	if err := s.provider.RequestTopUp(ctx, t); err != nil {
+		return t, fmt.Errorf("asking %s for the top-up: %w", s.provider.Name(), err)
+	}
+	return t, nil
+}
+
+// Statement is an account's usage for a month.
+type Statement struct {
+	AccountID string
+	Month     string // YYYY-MM
+	Currency  string
+	Lines     []store.StatementLine
+	Totals    StatementTotals
+}
+
+// StatementTotals sums a statement.
+type StatementTotals struct {
+	Messages, Recipients, Segments, Amount int64
+}
+
+// MonthlyStatement builds an account's statement for "YYYY-MM".
+func (s *Service) MonthlyStatement(ctx context.Context, accountID, month string) (*Statement, error) {
+	start, err := time.Parse("2006-01", month)
+	if err != nil {
+		return nil, fmt.Errorf("month %q: write it as YYYY-MM", month)
+	}
+	a, err := s.store.GetAccount(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := s.store.Statement(ctx, accountID, start, start.AddDate(0, 1, 0))
+	if err != nil {
+		return nil, err
+	}
+	st := &Statement{AccountID: accountID, Month: month, Currency: a.Currency, Lines: lines}
+	for _, l := range lines {
+		st.Totals.Messages += l.Messages
+		st.Totals.Recipients += l.Recipients
+		st.Totals.Segments += l.Segments
+		st.Totals.Amount += l.Amount
+	}
+	return st, nil
+}

@@ -1,0 +1,264 @@
+package billing
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/smtp"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/webhook"
+	"github.com/omnigate/omnigate/internal/worker"
+)
+
+// NotifierConfig says how accounts are told about usage and top-ups.
+type NotifierConfig struct {
+	// Pool tunes leasing of alert and top-up jobs.
+	Pool worker.Config
+	// SMTPAddr is the mail server (host:port) alert emails go through; empty:
+	// no email is sent (webhooks still are).
+	SMTPAddr string
+	// SMTPFrom is the sender address of alert emails; default
+	// "omnigate@localhost".
+	SMTPFrom string
+	// Timeout bounds one webhook or SMTP exchange; default 10 s.
+	Timeout time.Duration
+	// Retry spaces attempts; default 10 s doubling to 1 hour.
+	Retry dispatch.Backoff
+	// MaxAttempts before a notification is dropped; default 12.
+	MaxAttempts int
+}
+
+// Notifier delivers usage alerts (webhook to the account's alert URL and
+// email to its alert addresses) and passes automatic top-ups to the
+// payment provider. Both come from jobs written in the transaction that
+// charged the message, so none is lost.
+type Notifier struct {
+	cfg      NotifierConfig
+	store    store.Store
+	provider PaymentProvider
+	client   *http.Client
+	log      *slog.Logger
+	alerts   *worker.Pool
+	topups   *worker.Pool
+}
+
+// NewNotifier makes a notifier; Start runs it.
+func NewNotifier(cfg NotifierConfig, st store.Store, provider PaymentProvider, log *slog.Logger) *Notifier {
+	if cfg.SMTPFrom == "" {
+		cfg.SMTPFrom = "omnigate@localhost"
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Retry.Min <= 0 {
+		cfg.Retry.Min = 10 * time.Second
+	}
+	if cfg.Retry.Max <= 0 {
+		cfg.Retry.Max = time.Hour
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 12
+	}
+	if provider == nil {
+		provider = InvoiceProvider{}
+	}
+	n := &Notifier{cfg: cfg, store: st, provider: provider, log: log,
+		client: &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	alerts, topups := cfg.Pool, cfg.Pool
+	alerts.Kind, topups.Kind = store.JobAlert, store.JobTopUp
+	n.alerts = worker.New(alerts, st, n.handle, nil, log)
+	n.topups = worker.New(topups, st, n.handle, nil, log)
+	return n
+}
+
+// Start runs the notifier until Stop.
+func (n *Notifier) Start() {
+	n.alerts.Start()
+	n.topups.Start()
+}
+
+// Notify wakes the notifier after a commit that queued alerts or top-ups.
+func (n *Notifier) Notify() {
+	n.alerts.Notify()
+	n.topups.Notify()
+}
+
+// Stop finishes what is in progress.
+func (n *Notifier) Stop(ctx context.Context) error {
+	return errors.Join(n.alerts.Stop(ctx), n.topups.Stop(ctx))
+}
+
+// AlertPayload is what an alert job carries and what the alert webhook
+// posts (plus the account id and the time).
+type AlertPayload struct {
+	Metric      string `json:"metric"`
+	Channel     string `json:"channel"`
+	Period      string `json:"period"`
+	PeriodStart string `json:"periodStart"`
+	Threshold   int    `json:"threshold"`
+	Used        int64  `json:"used"`
+	Limit       int64  `json:"limit"`
+	Policy      string `json:"policy"`
+}
+
+func (n *Notifier) handle(ctx context.Context, j *store.Job) *store.Outcome {
+	var err error
+	if j.Kind == store.JobTopUp {
+		err = n.topUp(ctx, j)
+	} else {
+		err = n.alert(ctx, j)
+	}
+	if err == nil {
+		return &store.Outcome{}
+	}
+	if j.Attempts >= n.cfg.MaxAttempts {
+		n.log.Error("billing: notification dropped after retries", "kind", j.Kind, "account", j.AccountID, "err", err)
+		return &store.Outcome{}
+	}
+	return &store.Outcome{RetryAt: time.Now().Add(n.cfg.Retry.Delay(j.Attempts)), LastError: err.Error()}
+}
+
+func (n *Notifier) topUp(ctx context.Context, j *store.Job) error {
+	var p struct {
+		TopUp string `json:"topup"`
+	}
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		n.log.Error("billing: undecodable top-up job dropped", "err", err)
+		return nil
+	}
+	list, err := n.store.TopUps(ctx, j.AccountID)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		if list[i].ID == p.TopUp && list[i].Status == store.TopUpPending {
+			return n.provider.RequestTopUp(ctx, &list[i])
+		}
+	}
+	return nil // settled or gone already
+}
+
+func (n *Notifier) alert(ctx context.Context, j *store.Job) error {
+	var p AlertPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		n.log.Error("billing: undecodable alert job dropped", "err", err)
+		return nil
+	}
+	a, err := n.store.GetAccount(ctx, j.AccountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var errs []error
+	if a.AlertURL != "" {
+		errs = append(errs, n.post(ctx, a, p))
+	}
+	if len(a.AlertEmails) > 0 && n.cfg.SMTPAddr != "" {
+		errs = append(errs, n.mail(a, p))
+	}
+	return errors.Join(errs...)
+}
+
+// post sends the alert as JSON, signed like status reports.
+func (n *Notifier) post(ctx context.Context, a *store.Account, p AlertPayload) error {
+	body, _ := json.Marshal(struct {
+		Type      string `json:"type"`
+		AccountID string `json:"accountId"`
+		AlertPayload
+		Time string `json:"createdDatetime"`
+	}{"usage_alert", a.ID, p, time.Now().UTC().Format(time.RFC3339)})
+	token, err := webhook.SignJWT(a.SigningKey, a.AlertURL, body, time.Now())
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.AlertURL, bytes.NewReader(body))
+	if err != nil {
+		n.log.Warn("billing: alert URL is unusable", "account", a.ID, "err", err)
+		return nil
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhook.HeaderSignatureJWT, token)
+	resp, err := n.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("posting alert: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("alert URL answered %s", resp.Status)
+	}
+	return nil
+}
+
+// mail sends the alert to the account's addresses.
+func (n *Notifier) mail(a *store.Account, p AlertPayload) error {
+	what := fmt.Sprintf("%s %s", p.Channel, p.Metric)
+	if p.Metric == store.MetricSpend {
+		what = "spend"
+	}
+	subject := fmt.Sprintf("Usage alert: %d%% of your %s limit for this %s", p.Threshold, what, p.Period)
+	after := "Sending continues (overage is allowed on this limit)."
+	if p.Policy == store.PolicyBlock && p.Threshold >= 100 {
+		after = "Further sending is blocked until the period ends or the limit is raised."
+	}
+	body := fmt.Sprintf("Account %s (%s) has used %d of its %s limit of %d for the %s starting %s.\r\n%s\r\n",
+		a.Name, a.ID, p.Used, what, p.Limit, p.Period, p.PeriodStart, after)
+	msg := "From: " + n.cfg.SMTPFrom + "\r\nTo: " + strings.Join(a.AlertEmails, ", ") + "\r\nSubject: " + subject +
+		"\r\nDate: " + time.Now().UTC().Format(time.RFC1123Z) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
+	if err := n.sendMail(a.AlertEmails, []byte(msg)); err != nil {
+		return fmt.Errorf("mailing alert: %w", err)
+	}
+	return nil
+}
+
+// sendMail is smtp.SendMail with a deadline on the whole exchange.
+func (n *Notifier) sendMail(to []string, msg []byte) error {
+	conn, err := net.DialTimeout("tcp", n.cfg.SMTPAddr, n.cfg.Timeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(n.cfg.Timeout))
+	host, _, _ := net.SplitHostPort(n.cfg.SMTPAddr)
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
+			return err
+		}
+	}
+	if err := c.Mail(n.cfg.SMTPFrom); err != nil {
+		return err
+	}
+	for _, rcpt := range to {
+		if err := c.Rcpt(rcpt); err != nil {
+			return err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
+}

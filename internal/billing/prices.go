@@ -1,0 +1,241 @@
+// Package billing prices and charges messages and keeps accounts' money
+// straight: price lists (a default list and per-account overrides, per
+// channel, country and number prefix, per segment), the operator's
+// top-ups, refunds and adjustments, usage limits, alerts at 80 % and 100 %,
+// automatic top-ups through a payment provider, and monthly statements.
+//
+// Money is integer micro-units of the account's currency throughout; the
+// balance is the running sum of the account's ledger, changed only in the
+// same transaction as a ledger entry. Messages are charged in the
+// transaction that accepts them (store.Billing.AcceptCharged).
+package billing
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/text/currency"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/phone"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// ErrNoPrice means a price list exists for the account's currency and
+// channel but has no price for the destination: the message cannot be
+// charged, so it is refused.
+var ErrNoPrice = errors.New("no price for this destination")
+
+// ValidCurrency reports whether code is an ISO 4217 currency.
+func ValidCurrency(code string) bool {
+	_, err := currency.ParseISO(code)
+	return err == nil && len(code) == 3 && strings.ToUpper(code) == code
+}
+
+// Pricer finds prices, from a copy of the price table kept in memory and
+// reloaded periodically (and at once after an import on this node).
+type Pricer struct {
+	store store.Billing
+	ttl   time.Duration
+
+	mu     sync.RWMutex
+	prices []store.Price
+	loaded time.Time
+}
+
+// NewPricer reads prices from st; ttl 0 means 30 seconds.
+func NewPricer(st store.Billing, ttl time.Duration) *Pricer {
+	if ttl <= 0 {
+		ttl = 30 * time.Second
+	}
+	return &Pricer{store: st, ttl: ttl}
+}
+
+// Invalidate makes the next lookup reload the price table.
+func (p *Pricer) Invalidate() {
+	p.mu.Lock()
+	p.loaded = time.Time{}
+	p.mu.Unlock()
+}
+
+func (p *Pricer) table(ctx context.Context) ([]store.Price, error) {
+	p.mu.RLock()
+	fresh := time.Since(p.loaded) < p.ttl
+	prices := p.prices
+	p.mu.RUnlock()
+	if fresh {
+		return prices, nil
+	}
+	prices, err := p.store.Prices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.prices, p.loaded = prices, time.Now()
+	p.mu.Unlock()
+	return prices, nil
+}
+
+// Quote is the price of one segment to one destination.
+type Quote struct {
+	Price    int64 // micro-units per segment
+	Currency string
+	Found    bool // a price list entry matched; false: no list for this currency and channel (free)
+	Entry    store.Price
+}
+
+// Lookup prices one segment on a channel to a number, in a currency: the
+// account's own list first, then the default list; within a list the
+// longest matching prefix, then the country, then the catch-all. With no
+// list at all for the currency and channel the price is 0 (billing not
+// configured); with a list but no matching entry it is ErrNoPrice.
+func (p *Pricer) Lookup(ctx context.Context, accountID, channel, currency, country, address string) (Quote, error) {
+	prices, err := p.table(ctx)
+	if err != nil {
+		return Quote{}, err
+	}
+	q := Quote{Currency: currency}
+	anyList := false
+	for _, list := range []string{accountID, ""} {
+		best, score := -1, -1
+		for i, pr := range prices {
+			if pr.AccountID != list || pr.Channel != channel || pr.Currency != currency {
+				continue
+			}
+			anyList = true
+			if pr.Prefix != "" && !strings.HasPrefix(address, pr.Prefix) || pr.Country != "" && pr.Country != country {
+				continue
+			}
+			sc := 0
+			switch {
+			case pr.Prefix != "":
+				sc = 100 + len(pr.Prefix)
+			case pr.Country != "":
+				sc = 50
+			}
+			if sc > score {
+				best, score = i, sc
+			}
+		}
+		if best >= 0 {
+			q.Price, q.Found, q.Entry = prices[best].Price, true, prices[best]
+			return q, nil
+		}
+	}
+	if anyList {
+		return q, ErrNoPrice
+	}
+	return q, nil
+}
+
+// ImportError lists the bad rows of a price file.
+type ImportError struct{ Rows []string }
+
+func (e *ImportError) Error() string {
+	return "price file has errors, nothing imported:\n" + strings.Join(e.Rows, "\n")
+}
+
+// ParsePricesCSV reads a price file: a header row naming the columns
+// channel, country, prefix, currency and price (in any order; country and
+// prefix may be empty for catch-all rows; price is a decimal amount per
+// segment, e.g. 0.075), then one row per price. Every bad row is reported
+// with its line number; no price is returned unless every row is good.
+func ParsePricesCSV(r io.Reader, accountID string, now time.Time) ([]store.Price, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("reading the header row: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	for _, need := range []string{"channel", "country", "prefix", "currency", "price"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("the header row has no %q column (want channel,country,prefix,currency,price)", need)
+		}
+	}
+	var out []store.Price
+	var bad []string
+	seen := map[string]int{}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
+			continue
+		}
+		get := func(name string) string {
+			if i := col[name]; i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		p, err := parsePriceRow(get, accountID, now)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
+			continue
+		}
+		key := p.Channel + "/" + p.Country + "/" + p.Prefix + "/" + p.Currency
+		if first, dup := seen[key]; dup {
+			bad = append(bad, fmt.Sprintf("line %d: the same destination as line %d", line, first))
+			continue
+		}
+		seen[key] = line
+		out = append(out, p)
+	}
+	if len(bad) > 0 {
+		return nil, &ImportError{Rows: bad}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the price file has no rows")
+	}
+	return out, nil
+}
+
+func parsePriceRow(get func(string) string, accountID string, now time.Time) (store.Price, error) {
+	p := store.Price{AccountID: accountID, Channel: strings.ToLower(get("channel")), Country: strings.ToUpper(get("country")),
+		Prefix: strings.TrimPrefix(get("prefix"), "+"), Currency: strings.ToUpper(get("currency")), UpdatedAt: now}
+	if p.Channel != message.ChannelSMS {
+		return p, fmt.Errorf("channel %q: only sms is priced so far", p.Channel)
+	}
+	if p.Country != "" && !phone.KnownCountry(p.Country) {
+		return p, fmt.Errorf("country %q is not an ISO 3166 code such as NL", p.Country)
+	}
+	if p.Prefix != "" && (strings.Trim(p.Prefix, "0123456789") != "" || len(p.Prefix) > 15) {
+		return p, fmt.Errorf("prefix %q must be digits", p.Prefix)
+	}
+	if !ValidCurrency(p.Currency) {
+		return p, fmt.Errorf("currency %q is not an ISO 4217 code such as EUR", p.Currency)
+	}
+	v, err := message.ParseMicros(get("price"))
+	if err != nil {
+		return p, fmt.Errorf("price: %v", err)
+	}
+	if v < 0 {
+		return p, fmt.Errorf("price %q is negative", get("price"))
+	}
+	p.Price = v
+	return p, nil
+}
+
+// FormatPrices writes prices as a file ParsePricesCSV reads.
+func FormatPrices(w io.Writer, ps []store.Price) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"channel", "country", "prefix", "currency", "price"})
+	for _, p := range ps {
+		cw.Write([]string{p.Channel, p.Country, p.Prefix, p.Currency, message.FormatMicros(p.Price)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
