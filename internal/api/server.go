@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/api/messagebird"
+	"github.com/omnigate/omnigate/internal/api/admin"
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/metrics"
 )
 
@@ -18,8 +19,8 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Handler builds the HTTP handler.
-func Handler(mb *messagebird.API, ready Pinger, m *metrics.Metrics) http.Handler {
+// Handler builds the HTTP handler; admin may be nil (no admin API).
+func Handler(mb *rest.API, admin *admin.API, ready Pinger, m *metrics.Metrics) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -38,6 +39,9 @@ func Handler(mb *messagebird.API, ready Pinger, m *metrics.Metrics) http.Handler
 	})
 	mux.Handle("GET /metrics", m.Handler())
 	mb.Register(mux)
-	mux.HandleFunc("/", messagebird.NotFound)
+	if admin != nil {
+		admin.Register(mux)
+	}
+	mux.HandleFunc("/", rest.NotFound)
 	return mux
 }

@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api"
-	"github.com/omnigate/omnigate/internal/api/messagebird"
+	"github.com/omnigate/omnigate/internal/api/admin"
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/connectors"
@@ -119,9 +120,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("setting up the demo account: %w", err)
 		}
 	}
-	mb := messagebird.New(messagebird.Config{PublicURL: cfg.PublicURL}, st, a.pipeline, auth.NewAuthenticator(st, 0), a.metrics, log)
+	mb := rest.New(rest.Config{PublicURL: cfg.PublicURL}, st, a.pipeline, a.billing, auth.NewAuthenticator(st, 0), a.metrics, log)
+	var adminAPI *admin.API
+	if cfg.AdminToken != "" {
+		adminAPI = admin.New(cfg.AdminToken, st, a.billing, log)
+	}
 	a.server = &http.Server{
-		Handler:           api.Handler(mb, st, a.metrics),
+		Handler:           api.Handler(mb, adminAPI, st, a.metrics),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

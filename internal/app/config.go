@@ -40,6 +40,9 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful stop; default 30 s.
 	ShutdownTimeout time.Duration
 
+	// AdminToken enables the operator API under /admin/ for requests that
+	// carry it as a bearer token; empty: no admin API.
+	AdminToken string
 	// Billing tunes charging; Billing.Disabled makes messages free.
 	Billing billing.Config
 	// SMTPAddr (host:port) and SMTPFrom are where usage-alert emails go
@@ -84,6 +87,9 @@ func (c Config) Validate() error {
 	case "", "FULL", "NORMAL":
 	default:
 		return fmt.Errorf("sqlite-sync: %q: use FULL or NORMAL", c.SQLiteSync)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		return fmt.Errorf("admin-token: use at least 16 characters")
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)

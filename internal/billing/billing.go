@@ -2,9 +2,12 @@ package billing
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -253,4 +256,19 @@ func (s *Service) MonthlyStatement(ctx context.Context, accountID, month string)
 		st.Totals.Amount += l.Amount
 	}
 	return st, nil
+}
+
+// WriteStatementCSV writes a statement as CSV: one row per day, channel and
+// country, then a total row.
+func WriteStatementCSV(w io.Writer, st *Statement) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"day", "channel", "country", "messages", "recipients", "segments", "amount", "currency"})
+	for _, l := range st.Lines {
+		cw.Write([]string{l.Day.Format("2006-01-02"), l.Channel, l.Country, strconv.FormatInt(l.Messages, 10),
+			strconv.FormatInt(l.Recipients, 10), strconv.FormatInt(l.Segments, 10), message.FormatMicros(l.Amount), st.Currency})
+	}
+	cw.Write([]string{"total", "", "", strconv.FormatInt(st.Totals.Messages, 10), strconv.FormatInt(st.Totals.Recipients, 10),
+		strconv.FormatInt(st.Totals.Segments, 10), message.FormatMicros(st.Totals.Amount), st.Currency})
+	cw.Flush()
+	return cw.Error()
 }

@@ -1,4 +1,4 @@
-package messagebird
+package rest
 
 import (
 	"encoding/json"

@@ -1,9 +1,11 @@
-// Package messagebird is the MessageBird-compatible REST door: the SMS
-// endpoints (/messages) and /balance, wire-compatible with what the official
-// MessageBird SDKs send and parse, with MessageBird's error format and codes.
-// It turns requests into the platform's message model and hands them to the
-// pipeline; it never talks to connectors.
-package messagebird
+// Package rest is omnigate's REST door: the MessageBird-compatible SMS
+// endpoints (/messages, /balance) — wire-compatible with what the official
+// MessageBird SDKs send and parse — and omnigate's own account endpoints
+// (prices, usage, ledger, statements, top-ups) in the same style: AccessKey
+// authentication and MessageBird's error format and codes. It turns requests
+// into the platform's model and hands them to the pipeline and billing; it
+// never talks to connectors.
+package rest
 
 import (
 	"context"
@@ -36,17 +38,18 @@ type API struct {
 	cfg      Config
 	store    store.Store
 	pipeline *pipeline.Pipeline
+	billing  *billing.Service
 	auth     *auth.Authenticator
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 }
 
 // New makes the door.
-func New(cfg Config, st store.Store, p *pipeline.Pipeline, a *auth.Authenticator, m *metrics.Metrics, log *slog.Logger) *API {
+func New(cfg Config, st store.Store, p *pipeline.Pipeline, b *billing.Service, a *auth.Authenticator, m *metrics.Metrics, log *slog.Logger) *API {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
-	return &API{cfg: cfg, store: st, pipeline: p, auth: a, metrics: m, log: log}
+	return &API{cfg: cfg, store: st, pipeline: p, billing: b, auth: a, metrics: m, log: log}
 }
 
 // Register adds the door's routes to mux.
@@ -57,8 +60,16 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET /messages/{id}", a.getMessage)
 	a.handle(mux, "DELETE /messages/{id}", a.deleteMessage)
 	a.handle(mux, "GET /balance", a.getBalance)
+	a.handle(mux, "GET /prices/sms", a.getSMSPrice)
+	a.handle(mux, "GET /usage", a.getUsage)
+	a.handle(mux, "GET /ledger", a.getLedger)
+	a.handle(mux, "GET /billing/autotopup", a.getAutoTopUp)
+	a.handle(mux, "PUT /billing/autotopup", a.putAutoTopUp)
+	a.handle(mux, "GET /topups", a.listTopUps)
+	a.handle(mux, "POST /topups", a.requestTopUp)
+	a.handle(mux, "GET /statements/{month}", a.getStatement)
 	// Known paths with another method answer 405 as MessageBird does.
-	for _, p := range []string{"/messages", "/messages/{id}", "/balance"} {
+	for _, p := range []string{"/messages", "/messages/{id}", "/balance", "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}"} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, &Problem{Status: http.StatusMethodNotAllowed})
 		})

@@ -1,0 +1,373 @@
+// Package admin is the operator's HTTP API: money movements (top-ups,
+// refunds, adjustments), settling pending top-ups, usage limits, an
+// account's billing settings and price-list imports. It is served only when
+// an admin token is configured and every request must carry it as
+// "Authorization: Bearer <token>". Errors use the same JSON format as the
+// rest of the API.
+package admin
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// API serves /admin/….
+type API struct {
+	tokenHash [32]byte
+	store     store.Store
+	billing   *billing.Service
+	log       *slog.Logger
+}
+
+// New makes the admin API for token (required).
+func New(token string, st store.Store, b *billing.Service, log *slog.Logger) *API {
+	return &API{tokenHash: sha256.Sum256([]byte(token)), store: st, billing: b, log: log}
+}
+
+// Register adds the routes.
+func (a *API) Register(mux *http.ServeMux) {
+	a.handle(mux, "POST /admin/accounts/{id}/ledger", a.addMovement)
+	a.handle(mux, "GET /admin/accounts/{id}/topups", a.listTopUps)
+	a.handle(mux, "POST /admin/topups/{id}/{action}", a.settleTopUp)
+	a.handle(mux, "PUT /admin/accounts/{id}/limits", a.setLimit)
+	a.handle(mux, "DELETE /admin/accounts/{id}/limits", a.deleteLimit)
+	a.handle(mux, "PUT /admin/accounts/{id}/billing", a.setBilling)
+	a.handle(mux, "POST /admin/prices", a.importPrices)
+}
+
+type apiError struct {
+	Code        int     `json:"code"`
+	Description string  `json:"description"`
+	Parameter   *string `json:"parameter"`
+}
+
+// problem is an error answer.
+type problem struct {
+	status int
+	code   int
+	param  string
+	desc   string
+}
+
+func (p *problem) Error() string { return p.desc }
+
+func invalid(param, desc string) *problem {
+	return &problem{http.StatusUnprocessableEntity, 10, param, desc}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func writeProblem(w http.ResponseWriter, p *problem) {
+	e := apiError{Code: p.code, Description: p.desc}
+	if p.param != "" {
+		e.Parameter = &p.param
+	}
+	writeJSON(w, p.status, struct {
+		Errors []apiError `json:"errors"`
+	}{[]apiError{e}})
+}
+
+func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		if !ok || subtle.ConstantTimeCompare(sum[:], a.tokenHash[:]) != 1 {
+			writeProblem(w, &problem{http.StatusUnauthorized, 2, "token", "request not allowed (missing or wrong admin token)"})
+			return
+		}
+		err := h(w, r)
+		var p *problem
+		switch {
+		case err == nil:
+		case errors.As(err, &p):
+			writeProblem(w, p)
+		case errors.Is(err, store.ErrNotFound):
+			writeProblem(w, &problem{http.StatusNotFound, 20, "", "not found"})
+		default:
+			a.log.Error("admin: request failed", "path", r.URL.Path, "err", err)
+			writeProblem(w, &problem{http.StatusInternalServerError, 99, "", "internal error; nothing was changed, try again later"})
+		}
+	})
+}
+
+func decode(r *http.Request, v any) error {
+	body := http.MaxBytesReader(nil, r.Body, 1<<20)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return &problem{http.StatusBadRequest, 10, "", "malformed JSON: " + err.Error()}
+	}
+	return nil
+}
+
+// amount reads a decimal amount given as a JSON number or string.
+func amount(name string, v json.Number) (int64, error) {
+	n, err := message.ParseMicros(strings.Trim(string(v), `"`))
+	if err != nil {
+		return 0, invalid(name, name+" must be an amount with at most 6 decimals, e.g. 25.50")
+	}
+	return n, nil
+}
+
+// actor names the operator for the ledger: the X-Operator header, if given.
+func actor(r *http.Request) string {
+	if op := strings.TrimSpace(r.Header.Get("X-Operator")); op != "" && len(op) < 100 {
+		return "operator:" + op
+	}
+	return "operator"
+}
+
+type entryJSON struct {
+	ID           int64       `json:"id"`
+	AccountID    string      `json:"accountId"`
+	Kind         string      `json:"kind"`
+	Amount       json.Number `json:"amount"`
+	Currency     string      `json:"currency"`
+	BalanceAfter json.Number `json:"balanceAfter"`
+	Reason       string      `json:"reason"`
+	Actor        string      `json:"actor"`
+}
+
+// addMovement: POST /admin/accounts/{id}/ledger {kind, amount, reason, idempotencyKey}.
+func (a *API) addMovement(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Kind           string      `json:"kind"`
+		Amount         json.Number `json:"amount"`
+		Reason         string      `json:"reason"`
+		IdempotencyKey string      `json:"idempotencyKey"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	n, err := amount("amount", req.Amount)
+	if err != nil {
+		return err
+	}
+	e, err := a.billing.Move(r.Context(), billing.Movement{AccountID: r.PathValue("id"), Kind: req.Kind, Amount: n,
+		Reason: req.Reason, Actor: actor(r), IdempotencyKey: req.IdempotencyKey})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return &problem{http.StatusConflict, 10, "idempotencyKey", "a movement with this idempotencyKey exists already; nothing changed"}
+	case errors.Is(err, store.ErrInsufficientBalance):
+		return &problem{http.StatusUnprocessableEntity, 25, "amount", "the balance cannot go that low"}
+	case errors.Is(err, store.ErrNotFound):
+		return err
+	case err != nil:
+		return invalid("", err.Error())
+	}
+	writeJSON(w, http.StatusCreated, entryJSON{e.ID, e.AccountID, e.Kind, json.Number(message.FormatMicros(e.Amount)), e.Currency,
+		json.Number(message.FormatMicros(e.BalanceAfter)), e.Reason, e.Actor})
+	return nil
+}
+
+func (a *API) listTopUps(w http.ResponseWriter, r *http.Request) error {
+	list, err := a.store.TopUps(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Items []store.TopUp `json:"items"`
+	}{list})
+	return nil
+}
+
+// settleTopUp: POST /admin/topups/{id}/confirm or …/cancel.
+func (a *API) settleTopUp(w http.ResponseWriter, r *http.Request) error {
+	status := map[string]string{"confirm": store.TopUpConfirmed, "cancel": store.TopUpCancelled}[r.PathValue("action")]
+	if status == "" {
+		return &problem{http.StatusNotFound, 20, "", "use …/confirm or …/cancel"}
+	}
+	t, err := a.store.SettleTopUp(r.Context(), r.PathValue("id"), status, actor(r))
+	if errors.Is(err, store.ErrConflict) {
+		return &problem{http.StatusConflict, 10, "id", "this top-up is not pending"}
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+type limitJSON struct {
+	Metric  string      `json:"metric"`
+	Channel string      `json:"channel"`
+	Period  string      `json:"period"`
+	Limit   json.Number `json:"limit"`
+	Policy  string      `json:"policy"`
+}
+
+// ParseLimit validates a usage limit; the CLI uses it too.
+func ParseLimit(accountID, metric, channel, period, limit, policy string) (store.UsageLimit, error) {
+	l := store.UsageLimit{AccountID: accountID, Metric: metric, Channel: channel, Period: period, Policy: policy}
+	switch metric {
+	case store.MetricMessages:
+		if l.Channel == "" {
+			l.Channel = message.ChannelSMS
+		}
+		n, err := message.ParseMicros(limit)
+		if err != nil || n%message.MicrosPerUnit != 0 || n <= 0 {
+			return l, invalid("limit", "a messages limit is a positive whole number")
+		}
+		l.Limit = n / message.MicrosPerUnit
+	case store.MetricSpend:
+		l.Channel = ""
+		n, err := message.ParseMicros(limit)
+		if err != nil || n <= 0 {
+			return l, invalid("limit", "a spend limit is a positive amount, e.g. 250.00")
+		}
+		l.Limit = n
+	default:
+		return l, invalid("metric", "metric must be messages or spend")
+	}
+	if period != store.PeriodDay && period != store.PeriodMonth {
+		return l, invalid("period", "period must be day or month")
+	}
+	if policy == "" {
+		l.Policy = store.PolicyBlock
+	} else if policy != store.PolicyBlock && policy != store.PolicyAllow {
+		return l, invalid("policy", "policy must be block or allow")
+	}
+	return l, nil
+}
+
+func (a *API) setLimit(w http.ResponseWriter, r *http.Request) error {
+	var req limitJSON
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if _, err := a.store.GetAccount(r.Context(), id); err != nil {
+		return err
+	}
+	l, err := ParseLimit(id, req.Metric, req.Channel, req.Period, strings.Trim(string(req.Limit), `"`), req.Policy)
+	if err != nil {
+		return err
+	}
+	if err := a.store.SetUsageLimit(r.Context(), l); err != nil {
+		return err
+	}
+	a.billing.InvalidateLimits(id)
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (a *API) deleteLimit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	l := store.UsageLimit{AccountID: r.PathValue("id"), Metric: q.Get("metric"), Channel: q.Get("channel"), Period: q.Get("period")}
+	if l.Metric == store.MetricMessages && l.Channel == "" {
+		l.Channel = message.ChannelSMS
+	}
+	if err := a.store.DeleteUsageLimit(r.Context(), l); err != nil {
+		return err
+	}
+	a.billing.InvalidateLimits(l.AccountID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// setBilling: PUT /admin/accounts/{id}/billing {payment, creditLimit, alertUrl, alertEmails}.
+func (a *API) setBilling(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Payment     *string      `json:"payment"`
+		CreditLimit *json.Number `json:"creditLimit"`
+		AlertURL    *string      `json:"alertUrl"`
+		AlertEmails *[]string    `json:"alertEmails"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	acct, err := a.store.GetAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if req.Payment != nil {
+		acct.Payment = *req.Payment
+	}
+	if req.CreditLimit != nil {
+		if acct.CreditLimit, err = amount("creditLimit", *req.CreditLimit); err != nil {
+			return err
+		}
+	}
+	if req.AlertURL != nil {
+		acct.AlertURL = *req.AlertURL
+	}
+	if req.AlertEmails != nil {
+		acct.AlertEmails = *req.AlertEmails
+	}
+	if err := CheckBilling(acct); err != nil {
+		return err
+	}
+	if err := a.store.SetBilling(r.Context(), acct); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Payment     string      `json:"payment"`
+		CreditLimit json.Number `json:"creditLimit"`
+		AlertURL    string      `json:"alertUrl"`
+		AlertEmails []string    `json:"alertEmails"`
+	}{acct.Payment, json.Number(message.FormatMicros(acct.CreditLimit)), acct.AlertURL, acct.AlertEmails})
+	return nil
+}
+
+// CheckBilling validates an account's billing settings; the CLI uses it too.
+func CheckBilling(a *store.Account) error {
+	if a.Payment != "prepaid" && a.Payment != "postpaid" {
+		return invalid("payment", "payment must be prepaid or postpaid")
+	}
+	if a.CreditLimit < 0 || (a.Payment == "prepaid" && a.CreditLimit != 0) {
+		return invalid("creditLimit", "a credit limit is a positive amount, for postpaid accounts only")
+	}
+	if err := accounts.CheckReportURL(a.AlertURL); err != nil {
+		return invalid("alertUrl", "alertUrl must be an absolute http or https URL")
+	}
+	for _, e := range a.AlertEmails {
+		if at := strings.IndexByte(e, '@'); at < 1 || at == len(e)-1 || strings.ContainsAny(e, " ,<>\r\n") {
+			return invalid("alertEmails", "alert email "+e+" is not an address")
+		}
+	}
+	return nil
+}
+
+// importPrices: POST /admin/prices[?account=ID] with a CSV body.
+func (a *API) importPrices(w http.ResponseWriter, r *http.Request) error {
+	accountID := r.URL.Query().Get("account")
+	if accountID != "" {
+		if _, err := a.store.GetAccount(r.Context(), accountID); err != nil {
+			return err
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 16<<20)); err != nil {
+		return &problem{http.StatusRequestEntityTooLarge, 10, "", "the price file is larger than 16 MiB"}
+	}
+	ps, err := billing.ParsePricesCSV(&buf, accountID, time.Now().UTC())
+	if err != nil {
+		return invalid("", err.Error())
+	}
+	if err := a.store.UpsertPrices(r.Context(), ps); err != nil {
+		return err
+	}
+	a.billing.Pricer().Invalidate()
+	writeJSON(w, http.StatusOK, struct {
+		Imported int `json:"imported"`
+	}{len(ps)})
+	return nil
+}
