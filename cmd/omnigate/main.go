@@ -9,6 +9,7 @@
 //	omnigate route add|list|remove               the route table
 //	omnigate number add|list|remove              inbound numbers
 //	omnigate smsc                                the SMSC simulator
+//	omnigate balance|topup|prices|limit|billing|statement  billing (docs/billing.md)
 //	omnigate version
 //
 // Every command takes --data and --database (or OMNIGATE_DATA and
@@ -46,6 +47,12 @@ Usage:
   omnigate route add|list|remove         routes: destination prefix or country → connectors
   omnigate number add|list|remove        inbound numbers and the accounts that receive them
   omnigate smsc                          run the SMSC simulator (SMPP 3.4 server for testing)
+  omnigate balance show|topup|refund|adjust  an account's money (the ledger)
+  omnigate topup list|confirm|cancel     top-up requests (automatic or invoiced)
+  omnigate prices import FILE|list       price lists (CSV: channel,country,prefix,currency,price)
+  omnigate limit set|list|remove         usage limits with 80 %/100 % alerts
+  omnigate billing set --account ID      payment, credit limit, alert addresses, automatic top-up
+  omnigate statement --account ID        monthly usage (--month YYYY-MM, --csv)
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -74,6 +81,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = numberCmd(ctx, args[1:], stdout, stderr)
 	case "smsc":
 		err = smscCmd(ctx, args[1:], stdout, stderr)
+	case "balance":
+		err = balanceCmd(ctx, args[1:], stdout, stderr)
+	case "topup":
+		err = topupCmd(ctx, args[1:], stdout, stderr)
+	case "prices":
+		err = pricesCmd(ctx, args[1:], stdout, stderr)
+	case "limit":
+		err = limitCmd(ctx, args[1:], stdout, stderr)
+	case "billing":
+		err = billingCmd(ctx, args[1:], stdout, stderr)
+	case "statement":
+		err = statementCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

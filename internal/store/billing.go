@@ -70,12 +70,12 @@ const (
 
 // UsageLimit caps a metric per period for an account.
 type UsageLimit struct {
-	AccountID string
-	Metric    string
-	Channel   string // for MetricMessages; "" for spend
-	Period    string
-	Limit     int64
-	Policy    string
+	AccountID string `json:"account"`
+	Metric    string `json:"metric"`
+	Channel   string `json:"channel,omitempty"` // for MetricMessages; "" for spend
+	Period    string `json:"period"`
+	Limit     int64  `json:"limit"` // messages, or micro-units for spend
+	Policy    string `json:"policy"`
 }
 
 // PeriodStart is when the period holding t began, in UTC.
@@ -90,8 +90,8 @@ func (l UsageLimit) PeriodStart(t time.Time) time.Time {
 // Usage is a limit with what was used in the current period.
 type Usage struct {
 	UsageLimit
-	PeriodStart time.Time
-	Used        int64
+	PeriodStart time.Time `json:"periodStart"`
+	Used        int64     `json:"used"`
 }
 
 // Alert is a usage threshold (80 or 100 %) crossed for the first time in a
@@ -113,17 +113,17 @@ const (
 // TopUp is a request to add money to an account, settled by a payment
 // provider or an operator.
 type TopUp struct {
-	ID             string
-	AccountID      string
-	Amount         int64
-	Currency       string
-	Status         string
-	Provider       string
-	Automatic      bool
-	IdempotencyKey string
-	RequestedBy    string
-	CreatedAt      time.Time
-	SettledAt      time.Time
+	ID             string    `json:"id"`
+	AccountID      string    `json:"account"`
+	Amount         int64     `json:"amountMicros"`
+	Currency       string    `json:"currency"`
+	Status         string    `json:"status"`
+	Provider       string    `json:"provider"`
+	Automatic      bool      `json:"automatic"`
+	IdempotencyKey string    `json:"idempotencyKey,omitempty"`
+	RequestedBy    string    `json:"requestedBy"`
+	CreatedAt      time.Time `json:"created"`
+	SettledAt      time.Time `json:"settled"`
 }
 
 // Accept is a message to accept and charge in one transaction.
