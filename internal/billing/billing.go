@@ -244,13 +244,13 @@ func (s *Service) MonthlyStatement(ctx context.Context, accountID, month string)
 	if err != nil {
 		return nil, err
 	}
-	lines, err := s.store.Statement(ctx, accountID, start, start.AddDate(0, 1, 0))
+	lines, messages, err := s.store.Statement(ctx, accountID, start, start.AddDate(0, 1, 0))
 	if err != nil {
 		return nil, err
 	}
 	st := &Statement{AccountID: accountID, Month: month, Currency: a.Currency, Lines: lines}
+	st.Totals.Messages = messages
 	for _, l := range lines {
-		st.Totals.Messages += l.Messages
 		st.Totals.Recipients += l.Recipients
 		st.Totals.Segments += l.Segments
 		st.Totals.Amount += l.Amount

@@ -200,6 +200,7 @@ type Billing interface {
 	TopUps(ctx context.Context, accountID string) ([]TopUp, error)
 
 	// Statement sums an account's sent messages by day, channel and
-	// country between two times.
-	Statement(ctx context.Context, accountID string, from, until time.Time) ([]StatementLine, error)
+	// country between two times, and counts the distinct messages (one
+	// message to two countries is on two lines but is one message).
+	Statement(ctx context.Context, accountID string, from, until time.Time) ([]StatementLine, int64, error)
 }

@@ -85,6 +85,8 @@ func NewNATS(cfg NATSConfig) (*NATS, error) {
 
 var token = base64.RawURLEncoding
 
+var errNotStarted = errors.New("fanout: broker not started")
+
 func (n *NATS) eventSubject(appID, channel string) string {
 	return n.cfg.Prefix + ".e." + token.EncodeToString([]byte(appID)) + "." + token.EncodeToString([]byte(channel))
 }
@@ -109,7 +111,7 @@ func (n *NATS) Start(ctx context.Context, h Handler) error {
 		return fmt.Errorf("subscribing to NATS state subject: %w", err)
 	}
 	// The subscription is in place on the server before Start returns.
-	if err := nc.FlushWithContext(ctx); err != nil {
+	if err := flush(ctx, nc); err != nil {
 		nc.Close()
 		return fmt.Errorf("flushing NATS subscription: %w", err)
 	}
@@ -183,6 +185,9 @@ func (n *NATS) Unsubscribe(appID, channel string) error {
 
 // PublishEvent publishes on the channel's subject.
 func (n *NATS) PublishEvent(appID, channel string, payload []byte) error {
+	if n.nc == nil {
+		return errNotStarted
+	}
 	if err := n.nc.Publish(n.eventSubject(appID, channel), payload); err != nil {
 		return fmt.Errorf("publishing an event on NATS: %w", err)
 	}
@@ -191,6 +196,9 @@ func (n *NATS) PublishEvent(appID, channel string, payload []byte) error {
 
 // PublishState publishes on the state subject.
 func (n *NATS) PublishState(payload []byte) error {
+	if n.nc == nil {
+		return errNotStarted
+	}
 	if err := n.nc.Publish(n.stateSubject(), payload); err != nil {
 		return fmt.Errorf("publishing state on NATS: %w", err)
 	}
@@ -199,10 +207,20 @@ func (n *NATS) PublishState(payload []byte) error {
 
 // Flush waits until the server has every message published so far.
 func (n *NATS) Flush(ctx context.Context) error {
-	if err := n.nc.FlushWithContext(ctx); err != nil {
+	if err := flush(ctx, n.nc); err != nil {
 		return fmt.Errorf("flushing NATS: %w", err)
 	}
 	return nil
+}
+
+// flush is FlushWithContext with a 5 s bound when ctx has no deadline.
+func flush(ctx context.Context, nc *nats.Conn) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
+	return nc.FlushWithContext(ctx)
 }
 
 // Stop stops the handler goroutines, flushes what was published and
@@ -221,7 +239,7 @@ func (n *NATS) Stop(ctx context.Context) error {
 		if n.nc != nil {
 			// Last state messages (a node saying goodbye) go out first.
 			fctx, cancel := context.WithTimeout(ctx, time.Second)
-			n.nc.FlushWithContext(fctx)
+			flush(fctx, n.nc)
 			cancel()
 			n.nc.Close()
 		}

@@ -308,8 +308,8 @@ func testPricesAndStatement(t *testing.T, st store.Store) {
 			t.Fatal(err, it.Err)
 		}
 	}
-	lines, err := st.Statement(ctx, a.ID, now.Add(-time.Hour), now.Add(time.Hour))
-	if err != nil || len(lines) != 1 {
+	lines, messages, err := st.Statement(ctx, a.ID, now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil || len(lines) != 1 || messages != 3 {
 		t.Fatalf("statement %+v, %v", lines, err)
 	}
 	l := lines[0]
