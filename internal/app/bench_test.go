@@ -2,12 +2,15 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // BenchmarkAccept measures the durable accept path end to end: HTTP, auth,
@@ -17,18 +20,35 @@ import (
 // only accepting is measured. SQLite runs with synchronous=FULL, as served.
 //
 //	go test -run '^$' -bench BenchmarkAccept -benchtime 5s ./internal/app/
+//
+// charging=on prices every recipient (the demo's catch-all price) and
+// charges the balance, the ledger and usage limits in the accept
+// transaction; charging=off is the same path with billing disabled.
 func BenchmarkAccept(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		for _, n := range []int{1, 50} {
-			b.Run(fmt.Sprintf("%s/recipients=%d", engine, n), func(b *testing.B) {
-				benchAccept(b, engine, n)
-			})
+			for _, charging := range []bool{true, false} {
+				b.Run(fmt.Sprintf("%s/recipients=%d/charging=%v", engine, n, charging), func(b *testing.B) {
+					benchAccept(b, engine, n, charging)
+				})
+			}
 		}
 	}
 }
 
-func benchAccept(b *testing.B, engine string, recipients int) {
-	s := startBench(b, engine)
+func benchAccept(b *testing.B, engine string, recipients int, charging bool) {
+	s := startBench(b, engine, func(c *Config) { c.Billing.Disabled = !charging })
+	if charging {
+		// Enough money for any run, and a usage limit, as a billed account has.
+		if err := s.app.store.AddLedgerEntry(context.Background(), &store.LedgerEntry{AccountID: s.accountID, Kind: store.LedgerTopUp,
+			Amount: 1 << 50, Reason: "benchmark"}); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.app.store.SetUsageLimit(context.Background(), store.UsageLimit{AccountID: s.accountID, Metric: store.MetricSpend,
+			Period: store.PeriodMonth, Limit: 1 << 60, Policy: store.PolicyBlock}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	nums := make([]string, recipients)
 	for i := range nums {
 		nums[i] = fmt.Sprintf(`"3161234%04d"`, i)

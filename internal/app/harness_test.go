@@ -211,9 +211,9 @@ func mustJSON(t *testing.T, b []byte) map[string]any {
 
 // startBench starts a server for a benchmark: durable as served
 // (synchronous=FULL), accepting only.
-func startBench(b *testing.B, engine string) *server {
+func startBench(b *testing.B, engine string, tune ...func(*Config)) *server {
 	if engine == "postgres" && !pgtest.Available() {
 		b.Skip(pgtest.EnvVar + " is not set")
 	}
-	return start(b, engine, func(c *Config) { c.SQLiteSync = "FULL"; c.APIOnly = true })
+	return start(b, engine, append([]func(*Config){func(c *Config) { c.SQLiteSync = "FULL"; c.APIOnly = true }}, tune...)...)
 }

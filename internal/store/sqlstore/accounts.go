@@ -26,7 +26,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*sto
 		}
 		if a.Balance != 0 {
 			// The starting balance is the ledger's first entry.
-			if err := s.insertLedger(ctx, tx, &store.LedgerEntry{AccountID: a.ID, Kind: store.LedgerAdjustment, Amount: a.Balance,
+			if err := s.writeLedger(ctx, tx, &store.LedgerEntry{AccountID: a.ID, Kind: store.LedgerAdjustment, Amount: a.Balance,
 				Currency: a.Currency, BalanceAfter: a.Balance, Reason: "opening balance", Actor: "account create", CreatedAt: a.CreatedAt}); err != nil {
 				return err
 			}

@@ -19,12 +19,31 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 		return nil
 	}
 	return s.inTx(ctx, "accepting messages", func(tx *sql.Tx) error {
+		// Charge each account's messages of the batch together: one balance
+		// update and one counter update per limit, where they all fit. When
+		// they do not, charge them one by one to find which do.
+		var ledger []any
+		for _, group := range byAccount(items) {
+			rows, handled, err := s.chargeGroup(ctx, tx, group)
+			if err != nil {
+				return err
+			}
+			if handled {
+				ledger = append(ledger, rows...)
+				continue
+			}
+			for _, it := range group {
+				if err := s.charge(ctx, tx, it); err != nil {
+					return err
+				}
+			}
+		}
+		if err := s.insertLedger.exec(ctx, tx, &s.d, ledger); err != nil {
+			return fmt.Errorf("writing ledger: %w", err)
+		}
 		ok := make([]*message.Message, 0, len(items))
 		var jobs []any
 		for _, it := range items {
-			if err := s.charge(ctx, tx, it); err != nil {
-				return err
-			}
 			if it.Err != nil {
 				continue
 			}
@@ -43,6 +62,174 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 	})
 }
 
+// byAccount groups items by account, keeping their order.
+func byAccount(items []*store.Accept) [][]*store.Accept {
+	index := map[string]int{}
+	var groups [][]*store.Accept
+	for _, it := range items {
+		it.Err, it.Alerts, it.TopUp = nil, nil, nil
+		i, ok := index[it.Message.AccountID]
+		if !ok {
+			i = len(groups)
+			index[it.Message.AccountID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], it)
+	}
+	return groups
+}
+
+// sameLimits reports whether every item carries the same usage limits.
+func sameLimits(group []*store.Accept) bool {
+	for _, it := range group[1:] {
+		if len(it.Limits) != len(group[0].Limits) {
+			return false
+		}
+		for i := range it.Limits {
+			if it.Limits[i] != group[0].Limits[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// usageOf is what an item counts against a limit.
+func usageOf(l store.UsageLimit, it *store.Accept) int64 {
+	switch {
+	case l.Metric == store.MetricSpend:
+		return it.Charge
+	case l.Channel != "" && l.Channel != it.Message.Channel:
+		return 0
+	}
+	return it.Units
+}
+
+// chargeGroup charges one account's items together and returns their
+// ledger rows. handled is false, with nothing changed, when the total does
+// not fit the balance or a blocking limit (then each item is charged alone).
+func (s *Store) chargeGroup(ctx context.Context, tx *sql.Tx, group []*store.Accept) (rows []any, handled bool, err error) {
+	if !sameLimits(group) {
+		return nil, false, nil
+	}
+	accountID, now := group[0].Message.AccountID, group[0].Message.CreatedAt
+	var total int64
+	for _, it := range group {
+		total += it.Charge
+	}
+	var balance, threshold, amount int64
+	var currency string
+	var topUp bool
+	if total > 0 {
+		err := tx.QueryRowContext(ctx, s.d.rebind(`UPDATE accounts SET balance = balance - ?
+			WHERE id = ? AND balance - ? >= `+balanceFloor+`
+			RETURNING balance, currency, topup_enabled, topup_threshold, topup_amount`), total, accountID, total).
+			Scan(&balance, &currency, &topUp, &threshold, &amount)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("charging: %w", err)
+		}
+	}
+	type counted struct {
+		l    store.UsageLimit
+		n    int64
+		used int64
+	}
+	var done []counted
+	for _, l := range group[0].Limits {
+		var n int64
+		for _, it := range group {
+			n += usageOf(l, it)
+		}
+		if n == 0 {
+			continue
+		}
+		used, ok, err := s.countUsage(ctx, tx, accountID, l, now, n)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			// Undo and let the items be charged one by one.
+			for _, c := range done {
+				if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE usage_counters SET used = used - ?
+					WHERE account_id = ? AND metric = ? AND channel = ? AND period = ? AND period_start = ?`),
+					c.n, accountID, c.l.Metric, c.l.Channel, c.l.Period, micros(c.l.PeriodStart(now))); err != nil {
+					return nil, false, fmt.Errorf("undoing usage: %w", err)
+				}
+			}
+			if total > 0 {
+				if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET balance = balance + ? WHERE id = ?`), total, accountID); err != nil {
+					return nil, false, fmt.Errorf("undoing charge: %w", err)
+				}
+			}
+			return nil, false, nil
+		}
+		done = append(done, counted{l, n, used})
+	}
+	// Alerts go to the item that crossed each threshold.
+	for _, c := range done {
+		running := c.used - c.n
+		for _, it := range group {
+			before := running
+			running += usageOf(c.l, it)
+			for _, pct := range []int{80, 100} {
+				if before*100 < int64(pct)*c.l.Limit && running*100 >= int64(pct)*c.l.Limit {
+					res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO usage_alerts (account_id, metric, channel, period, period_start, threshold, created_at)
+						VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+						accountID, c.l.Metric, c.l.Channel, c.l.Period, micros(c.l.PeriodStart(now)), pct, micros(it.Message.CreatedAt))
+					if err != nil {
+						return nil, false, fmt.Errorf("recording alert: %w", err)
+					}
+					if n, _ := res.RowsAffected(); n > 0 {
+						it.Alerts = append(it.Alerts, store.Alert{Limit: c.l, PeriodStart: c.l.PeriodStart(now), Threshold: pct, Used: running})
+					}
+				}
+			}
+		}
+	}
+	if total == 0 {
+		return nil, true, nil
+	}
+	// Each charge's balance after it: the final balance plus what later
+	// items of the batch took.
+	after := balance + total
+	for _, it := range group {
+		if it.Charge == 0 {
+			continue
+		}
+		after -= it.Charge
+		rows = append(rows, it.Message.AccountID, store.LedgerCharge, -it.Charge, currency, after, it.Message.ID, "message", "api", "", micros(it.Message.CreatedAt))
+	}
+	if topUp && amount > 0 && balance < threshold {
+		last := group[len(group)-1]
+		t, err := s.requestAutoTopUp(ctx, tx, accountID, amount, currency, last.Message.CreatedAt)
+		if err != nil {
+			return nil, false, err
+		}
+		last.TopUp = t
+	}
+	return rows, true, nil
+}
+
+// requestAutoTopUp records an automatic top-up unless one is pending
+// already (then it returns nil).
+func (s *Store) requestAutoTopUp(ctx context.Context, tx *sql.Tx, accountID string, amount int64, currency string, at time.Time) (*store.TopUp, error) {
+	t := &store.TopUp{ID: ids.New(), AccountID: accountID, Amount: amount, Currency: currency, Status: store.TopUpPending,
+		Provider: "auto", Automatic: true, RequestedBy: "auto-topup", CreatedAt: at}
+	res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO topups (id, account_id, amount, currency, status, provider, automatic, idempotency_key, requested_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+		t.ID, t.AccountID, t.Amount, t.Currency, t.Status, t.Provider, t.Automatic, "", t.RequestedBy, micros(t.CreatedAt))
+	if err != nil {
+		return nil, fmt.Errorf("requesting top-up: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, nil // one is pending already
+	}
+	return t, nil
+}
+
 // billingJobs are the alert and top-up jobs an accepted item asks for.
 func billingJobs(it *store.Accept) []any {
 	var out []any
@@ -58,6 +245,9 @@ func billingJobs(it *store.Accept) []any {
 	return out
 }
 
+// ledgerColumns are written by bulk inserts of charges.
+const ledgerColumns = `account_id, kind, amount, currency, balance_after, reference, reason, actor, idempotency_key, created_at`
+
 // balanceFloor is the SQL for the lowest balance an account may reach.
 const balanceFloor = `(CASE WHEN payment = 'postpaid' THEN -credit_limit ELSE 0 END)`
 
@@ -65,7 +255,6 @@ const balanceFloor = `(CASE WHEN payment = 'postpaid' THEN -credit_limit ELSE 0 
 // limits and notes alerts and automatic top-ups. A refusal is the item's
 // Err (nothing of it stays written); a returned error aborts the batch.
 func (s *Store) charge(ctx context.Context, tx *sql.Tx, it *store.Accept) error {
-	it.Err, it.Alerts, it.TopUp = nil, nil, nil
 	m := it.Message
 	var balance int64
 	var currency string
@@ -107,13 +296,7 @@ func (s *Store) charge(ctx context.Context, tx *sql.Tx, it *store.Accept) error 
 		return nil
 	}
 	for _, l := range it.Limits {
-		n := it.Units
-		switch {
-		case l.Metric == store.MetricSpend:
-			n = it.Charge
-		case l.Channel != "" && l.Channel != m.Channel:
-			n = 0
-		}
+		n := usageOf(l, it)
 		if n == 0 {
 			continue
 		}
@@ -143,22 +326,17 @@ func (s *Store) charge(ctx context.Context, tx *sql.Tx, it *store.Accept) error 
 	if it.Charge == 0 {
 		return nil
 	}
-	if err := s.insertLedger(ctx, tx, &store.LedgerEntry{AccountID: m.AccountID, Kind: store.LedgerCharge, Amount: -it.Charge,
+	if err := s.writeLedger(ctx, tx, &store.LedgerEntry{AccountID: m.AccountID, Kind: store.LedgerCharge, Amount: -it.Charge,
 		Currency: currency, BalanceAfter: balance, Reference: m.ID, Reason: "message", Actor: "api", CreatedAt: m.CreatedAt}); err != nil {
 		return err
 	}
 	if topUp && amount > 0 && balance < threshold {
-		t := &store.TopUp{ID: ids.New(), AccountID: m.AccountID, Amount: amount, Currency: currency, Status: store.TopUpPending,
-			Provider: "auto", Automatic: true, RequestedBy: "auto-topup", CreatedAt: m.CreatedAt}
-		res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO topups (id, account_id, amount, currency, status, provider, automatic, idempotency_key, requested_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-			t.ID, t.AccountID, t.Amount, t.Currency, t.Status, t.Provider, t.Automatic, "", t.RequestedBy, micros(t.CreatedAt))
+		// The first charge below the threshold asks; later ones find it pending.
+		t, err := s.requestAutoTopUp(ctx, tx, m.AccountID, amount, currency, m.CreatedAt)
 		if err != nil {
-			return fmt.Errorf("requesting top-up: %w", err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			it.TopUp = t // the first charge below the threshold asks; others wait for it
-		}
+		it.TopUp = t
 	}
 	return nil
 }
@@ -187,7 +365,7 @@ func (s *Store) countUsage(ctx context.Context, tx *sql.Tx, accountID string, l 
 	return used, true, nil
 }
 
-func (s *Store) insertLedger(ctx context.Context, tx *sql.Tx, e *store.LedgerEntry) error {
+func (s *Store) writeLedger(ctx context.Context, tx *sql.Tx, e *store.LedgerEntry) error {
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = time.Now().UTC()
 	}
@@ -236,7 +414,7 @@ func (s *Store) addLedger(ctx context.Context, tx *sql.Tx, e *store.LedgerEntry)
 	if err != nil {
 		return fmt.Errorf("moving balance: %w", err)
 	}
-	return s.insertLedger(ctx, tx, e)
+	return s.writeLedger(ctx, tx, e)
 }
 
 // Ledger lists an account's movements, newest first.

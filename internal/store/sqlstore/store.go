@@ -18,7 +18,7 @@ type Store struct {
 	latest int // newest migration version
 
 	// Multi-row insert statements, cached per row count for this dialect.
-	insertMessages, insertRecipients, insertJobs *bulkInsert
+	insertMessages, insertRecipients, insertJobs, insertLedger *bulkInsert
 }
 
 var _ store.Store = (*Store)(nil)
@@ -33,6 +33,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertMessages:   newBulkInsert("messages", messageColumns),
 		insertRecipients: newBulkInsert("recipients", recipientCols),
 		insertJobs:       newBulkInsert("jobs", jobColumns),
+		insertLedger:     newBulkInsert("ledger", ledgerColumns),
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()

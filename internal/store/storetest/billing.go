@@ -19,6 +19,7 @@ var billingBehaviours = []behaviour{
 	{"UsageLimits", testUsageLimits},
 	{"AutoTopUp", testAutoTopUp},
 	{"Postpaid", testPostpaid},
+	{"BatchOfOneAccount", testBatchOfOneAccount},
 	{"PricesAndStatement", testPricesAndStatement},
 }
 
@@ -318,5 +319,57 @@ func testPricesAndStatement(t *testing.T, st store.Store) {
 	}
 	if !l.Day.Equal(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("day %v", l.Day)
+	}
+}
+
+// A batch of one account's messages is charged together: each ledger entry
+// still shows the balance after it, and an alert goes with the message
+// that crossed its threshold.
+func testBatchOfOneAccount(t *testing.T, st store.Store) {
+	a := newAccount(t, st) // 5 EUR
+	l := store.UsageLimit{AccountID: a.ID, Metric: store.MetricMessages, Channel: message.ChannelSMS, Period: store.PeriodDay, Limit: 10, Policy: store.PolicyBlock}
+	if err := st.SetUsageLimit(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	var batch []*store.Accept
+	for i := 0; i < 5; i++ {
+		batch = append(batch, charged(newMessage(a, 2), 100_000, l)) // 2 units, 0.20 each
+	}
+	if err := st.AcceptCharged(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range batch {
+		if it.Err != nil {
+			t.Fatalf("item %d: %v", i, it.Err)
+		}
+		want := 0
+		if i == 3 || i == 4 { // 8 of 10, then 10 of 10
+			want = 1
+		}
+		if len(it.Alerts) != want {
+			t.Fatalf("item %d has %d alerts, want %d", i, len(it.Alerts), want)
+		}
+	}
+	if batch[3].Alerts[0].Threshold != 80 || batch[4].Alerts[0].Threshold != 100 {
+		t.Fatalf("alerts %+v %+v", batch[3].Alerts, batch[4].Alerts)
+	}
+	entries, _ := st.Ledger(ctx, a.ID, 10, 0)
+	for i, want := range []int64{4_000_000, 4_200_000, 4_400_000, 4_600_000, 4_800_000} {
+		if entries[i].BalanceAfter != want || entries[i].Amount != -200_000 {
+			t.Fatalf("entry %d: %+v, want balance after %d", i, entries[i], want)
+		}
+	}
+	checkLedger(t, st, a.ID)
+	// The limit is used up: a batch that does not fit is charged item by
+	// item, and each is refused without moving money.
+	one, two := charged(newMessage(a, 1), 100_000, l), charged(newMessage(a, 1), 100_000, l)
+	if err := st.AcceptCharged(ctx, []*store.Accept{one, two}); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.As(one.Err, new(*store.LimitError)) || !errors.As(two.Err, new(*store.LimitError)) {
+		t.Fatalf("over the limit: %v, %v", one.Err, two.Err)
+	}
+	if b := checkLedger(t, st, a.ID); b != 4_000_000 {
+		t.Fatalf("balance %d, want 4 EUR (5 minus five charges of 0.20)", b)
 	}
 }
