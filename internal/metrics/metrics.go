@@ -118,7 +118,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		c.log.Warn("metrics: reading queue stats", "err", err)
 		return
 	}
-	for _, kind := range []string{store.JobSend, store.JobReport, store.JobInbound} {
+	for _, kind := range []string{store.JobSend, store.JobReport, store.JobInbound, store.JobAlert, store.JobTopUp} {
 		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(st.Depth[kind]), kind)
 		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, st.OldestDue[kind].Seconds(), kind)
 	}

@@ -75,8 +75,8 @@ type appCache struct {
 	ttl time.Duration
 
 	mu    sync.Mutex
-	byKey map[string]cachedApp
-	byIDs map[string]cachedApp
+	keys map[string]cachedApp
+	ids  map[string]cachedApp
 }
 
 type cachedApp struct {
@@ -89,15 +89,15 @@ type cachedApp struct {
 const maxCachedApps = 10000
 
 func newAppCache(st store.RealtimeApps, ttl time.Duration) *appCache {
-	return &appCache{st: st, ttl: ttl, byKey: map[string]cachedApp{}, byIDs: map[string]cachedApp{}}
+	return &appCache{st: st, ttl: ttl, keys: map[string]cachedApp{}, ids: map[string]cachedApp{}}
 }
 
 func (c *appCache) byKey(ctx context.Context, key string) (*store.RealtimeApp, error) {
-	return c.get(ctx, c.byKey, key, c.st.RealtimeAppByKey)
+	return c.get(ctx, c.keys, key, c.st.RealtimeAppByKey)
 }
 
 func (c *appCache) byID(ctx context.Context, id string) (*store.RealtimeApp, error) {
-	return c.get(ctx, c.byIDs, id, c.st.RealtimeAppByID)
+	return c.get(ctx, c.ids, id, c.st.RealtimeAppByID)
 }
 
 func (c *appCache) get(ctx context.Context, m map[string]cachedApp, k string, load func(context.Context, string) (*store.RealtimeApp, error)) (*store.RealtimeApp, error) {
