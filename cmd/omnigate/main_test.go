@@ -255,6 +255,7 @@ func TestCLI(t *testing.T) {
 			{"account", "create", "--name", "x", "--balance", "-5"},
 			{"account", "create", "--name", "x", "--balance", "abc"},
 			{"account", "create", "--name", "x", "--currency", "EURO"},
+			{"account", "create", "--name", "x", "--currency", "ABC"},
 			{"account", "update", "--id", acct.ID, "--report-url", "ftp://x"},
 			{"account", "update", "--id", "nope", "--report-url", "https://x"},
 			{"key", "create"},

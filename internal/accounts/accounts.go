@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -40,7 +41,7 @@ func Create(ctx context.Context, st store.Accounts, n New) (*Created, error) {
 		n.Currency = "EUR"
 	}
 	n.Currency = strings.ToUpper(n.Currency)
-	if len(n.Currency) != 3 || strings.Trim(n.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+	if !billing.ValidCurrency(n.Currency) {
 		return nil, fmt.Errorf("currency %q is not an ISO 4217 code such as EUR", n.Currency)
 	}
 	if n.Balance < 0 {
