@@ -46,6 +46,12 @@ type Message struct {
 	TypeDetails map[string]any
 	DataCoding  string // "plain" or "unicode", as resolved at accept time
 	MClass      int
+	// Purpose is "transactional" or "marketing"; Categories are restricted
+	// topics (alcohol, gambling, tobacco, firearms, adult). Compliance is the
+	// decision the compliance engine took for the message.
+	Purpose    string
+	Categories []string
+	Compliance string
 	// ScheduledAt is when sending should start; zero means immediately.
 	ScheduledAt time.Time
 	CreatedAt   time.Time

@@ -139,6 +139,10 @@ type Accept struct {
 	// Limits are the account's usage limits, checked and counted.
 	Limits []UsageLimit
 
+	// Hold, when set, stores the message without sending it: it waits in
+	// the review queue for an operator.
+	Hold *Review
+
 	// Set by the store:
 	Err    error   // ErrInsufficientBalance or *LimitError: the message was not stored
 	Alerts []Alert // thresholds this message crossed

@@ -319,6 +319,7 @@ type Store interface {
 	Inbound
 	Routing
 	Billing
+	Compliance
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	Close() error

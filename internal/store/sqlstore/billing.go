@@ -43,14 +43,21 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 		}
 		ok := make([]*message.Message, 0, len(items))
 		var jobs []any
+		var held []*store.Accept
 		for _, it := range items {
 			if it.Err != nil {
 				continue
 			}
 			ok = append(ok, it.Message)
 			jobs = append(jobs, billingJobs(it)...)
+			if it.Hold != nil {
+				held = append(held, it)
+			}
 		}
 		if err := s.writeMessages(ctx, tx, ok); err != nil {
+			return err
+		}
+		if err := s.holdMessages(ctx, tx, held); err != nil {
 			return err
 		}
 		if len(jobs) > 0 {

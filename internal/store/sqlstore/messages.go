@@ -13,7 +13,7 @@ import (
 )
 
 const (
-	messageColumns = `id, account_id, channel, direction, type, originator, body, reference, report_url, validity, gateway, type_details, datacoding, mclass, scheduled_at, created_at`
+	messageColumns = `id, account_id, channel, direction, type, originator, body, reference, report_url, validity, gateway, type_details, datacoding, mclass, scheduled_at, created_at, purpose, categories, compliance`
 	recipientCols  = `message_id, seq, account_id, address, country, country_prefix, status, status_at, status_reason, status_error_code, part_count, length, price, price_currency, connector, created_at`
 	jobColumns     = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
 )
@@ -31,7 +31,7 @@ func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) err
 // writeMessages writes messages, their recipients and one job each (send
 // for outbound, inbound forwarding for inbound) in tx.
 func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.Message) error {
-	margs := make([]any, 0, len(msgs)*16)
+	margs := make([]any, 0, len(msgs)*19)
 	jargs := make([]any, 0, len(msgs)*8)
 	nrec := 0
 	for _, m := range msgs {
@@ -47,8 +47,13 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 			}
 		}
 		created := micros(m.CreatedAt)
+		purpose := m.Purpose
+		if purpose == "" {
+			purpose = "transactional"
+		}
 		margs = append(margs, m.ID, m.AccountID, m.Channel, string(m.Direction), string(m.Type), m.Originator, m.Body,
-			m.Reference, m.ReportURL, m.Validity, m.Gateway, string(details), m.DataCoding, m.MClass, micros(m.ScheduledAt), created)
+			m.Reference, m.ReportURL, m.Validity, m.Gateway, string(details), m.DataCoding, m.MClass, micros(m.ScheduledAt), created,
+			purpose, strings.Join(m.Categories, ","), m.Compliance)
 		for _, r := range m.Recipients {
 			rargs = append(rargs, m.ID, r.Seq, m.AccountID, r.Address, r.Country, r.CountryPrefix, string(r.Status), micros(r.StatusAt),
 				r.StatusReason, r.StatusErrorCode, r.PartCount, r.Length, r.Price, r.PriceCurrency, r.Connector, created)
@@ -73,11 +78,14 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 
 func scanMessage(row interface{ Scan(...any) error }) (*message.Message, error) {
 	var m message.Message
-	var dir, typ, details string
+	var dir, typ, details, categories string
 	var sched, created int64
 	if err := row.Scan(&m.ID, &m.AccountID, &m.Channel, &dir, &typ, &m.Originator, &m.Body, &m.Reference, &m.ReportURL,
-		&m.Validity, &m.Gateway, &details, &m.DataCoding, &m.MClass, &sched, &created); err != nil {
+		&m.Validity, &m.Gateway, &details, &m.DataCoding, &m.MClass, &sched, &created, &m.Purpose, &categories, &m.Compliance); err != nil {
 		return nil, err
+	}
+	if categories != "" {
+		m.Categories = strings.Split(categories, ",")
 	}
 	m.Direction, m.Type = message.Direction(dir), message.Type(typ)
 	m.ScheduledAt, m.CreatedAt = fromMicros(sched), fromMicros(created)

@@ -24,7 +24,7 @@ type Opener func(t *testing.T) store.Store
 
 // Run runs the suite: every table of behaviours, each test on a fresh store.
 func Run(t *testing.T, open Opener) {
-	for _, suite := range [][]behaviour{coreBehaviours, smppBehaviours, realtimeBehaviours, billingBehaviours} {
+	for _, suite := range [][]behaviour{coreBehaviours, smppBehaviours, realtimeBehaviours, billingBehaviours, complianceBehaviours} {
 		for _, tc := range suite {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
@@ -74,7 +74,7 @@ func newMessage(a *store.Account, recipients int, mutate ...func(*message.Messag
 	m := &message.Message{
 		ID: ids.New(), AccountID: a.ID, Channel: message.ChannelSMS, Direction: message.MT, Type: message.TypeSMS,
 		Originator: "omnigate", Body: "hello", Reference: "ref-1", ReportURL: "http://127.0.0.1:1/report", Validity: 3600,
-		Gateway: 10, TypeDetails: map[string]any{"udh": "050003"}, DataCoding: "plain", MClass: 1, CreatedAt: now,
+		Gateway: 10, TypeDetails: map[string]any{"udh": "050003"}, DataCoding: "plain", MClass: 1, CreatedAt: now, Purpose: "transactional",
 	}
 	for _, f := range mutate {
 		f(m)

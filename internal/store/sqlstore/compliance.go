@@ -1,0 +1,531 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// heldRunAt is the run_at of a held message's send job: never due until an
+// operator releases it.
+const heldRunAt = int64(1) << 62
+
+// AddConsents appends to the consent ledger and keeps suppressions in step.
+func (s *Store) AddConsents(ctx context.Context, cs []*store.Consent) error {
+	return s.inTx(ctx, "recording consent", func(tx *sql.Tx) error {
+		for _, c := range cs {
+			if c.CreatedAt.IsZero() {
+				c.CreatedAt = time.Now().UTC()
+			}
+			evidence, err := json.Marshal(c.Evidence)
+			if err != nil {
+				return fmt.Errorf("recording consent: %w", err)
+			}
+			if err := tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO consents (account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.AccountID, c.Recipient, c.Purpose, c.Action, c.LegalAge,
+				strings.Join(c.Categories, ","), c.Source, string(evidence), c.Actor, micros(c.CreatedAt)).Scan(&c.ID); err != nil {
+				return fmt.Errorf("recording consent: %w", err)
+			}
+			switch c.Action {
+			case store.OptOut:
+				if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO suppressions (account_id, recipient, reason, created_at) VALUES (?, ?, ?, ?)
+					ON CONFLICT (account_id, recipient) DO NOTHING`), c.AccountID, c.Recipient, store.OptOut, micros(c.CreatedAt)); err != nil {
+					return fmt.Errorf("suppressing: %w", err)
+				}
+			case store.OptIn:
+				if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM suppressions WHERE account_id = ? AND recipient = ? AND reason = ?`),
+					c.AccountID, c.Recipient, store.OptOut); err != nil {
+					return fmt.Errorf("lifting suppression: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+const consentColumns = `id, account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at`
+
+func scanConsent(row interface{ Scan(...any) error }) (store.Consent, error) {
+	var c store.Consent
+	var categories, evidence string
+	var created int64
+	if err := row.Scan(&c.ID, &c.AccountID, &c.Recipient, &c.Purpose, &c.Action, &c.LegalAge, &categories, &c.Source, &evidence, &c.Actor, &created); err != nil {
+		return c, err
+	}
+	if categories != "" {
+		c.Categories = strings.Split(categories, ",")
+	}
+	json.Unmarshal([]byte(evidence), &c.Evidence)
+	c.CreatedAt = fromMicros(created)
+	return c, nil
+}
+
+// Consents is a recipient's history, oldest first.
+func (s *Store) Consents(ctx context.Context, accountID, recipient string) ([]store.Consent, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+consentColumns+` FROM consents WHERE account_id = ? AND recipient = ? ORDER BY id`), accountID, recipient)
+	if err != nil {
+		return nil, fmt.Errorf("reading consents: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Consent
+	for rows.Next() {
+		c, err := scanConsent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading consents: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// LatestConsents is the newest entry per recipient for a purpose.
+func (s *Store) LatestConsents(ctx context.Context, accountID, purpose string, recipients []string) (map[string]store.Consent, error) {
+	out := map[string]store.Consent{}
+	if len(recipients) == 0 {
+		return out, nil
+	}
+	args := append([]any{accountID, purpose}, strings2any(recipients)...)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+consentColumns+` FROM consents WHERE account_id = ? AND purpose = ? AND recipient IN (`+
+		placeholders(len(recipients))+`) ORDER BY id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading consents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanConsent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading consents: %w", err)
+		}
+		out[c.Recipient] = c // ordered by id: the last one wins
+	}
+	return out, rows.Err()
+}
+
+// AddSuppression adds (or keeps) a suppression.
+func (s *Store) AddSuppression(ctx context.Context, accountID string, sp store.Suppression) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO suppressions (account_id, recipient, reason, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, recipient) DO UPDATE SET reason = excluded.reason`), accountID, sp.Recipient, sp.Reason, micros(sp.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("adding suppression: %w", err)
+	}
+	return nil
+}
+
+// RemoveSuppression lifts a suppression.
+func (s *Store) RemoveSuppression(ctx context.Context, accountID, recipient string) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM suppressions WHERE account_id = ? AND recipient = ?`), accountID, recipient)
+	if err != nil {
+		return fmt.Errorf("removing suppression: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// Suppressions lists an account's suppressions.
+func (s *Store) Suppressions(ctx context.Context, accountID string, limit, offset int) ([]store.Suppression, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT recipient, reason, created_at FROM suppressions WHERE account_id = ?
+		ORDER BY created_at DESC, recipient LIMIT ? OFFSET ?`), accountID, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("listing suppressions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Suppression
+	for rows.Next() {
+		var sp store.Suppression
+		var created int64
+		if err := rows.Scan(&sp.Recipient, &sp.Reason, &created); err != nil {
+			return nil, fmt.Errorf("listing suppressions: %w", err)
+		}
+		sp.CreatedAt = fromMicros(created)
+		out = append(out, sp)
+	}
+	return out, rows.Err()
+}
+
+// Suppressed reports which recipients are suppressed.
+func (s *Store) Suppressed(ctx context.Context, accountID string, recipients []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(recipients) == 0 {
+		return out, nil
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT recipient, reason FROM suppressions WHERE account_id = ? AND recipient IN (`+
+		placeholders(len(recipients))+`)`), append([]any{accountID}, strings2any(recipients)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading suppressions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r, why string
+		if err := rows.Scan(&r, &why); err != nil {
+			return nil, fmt.Errorf("reading suppressions: %w", err)
+		}
+		out[r] = why
+	}
+	return out, rows.Err()
+}
+
+// ImportDND stores registry entries, all or none.
+func (s *Store) ImportDND(ctx context.Context, entries []store.DNDEntry) error {
+	return s.inTx(ctx, "importing do-not-disturb entries", func(tx *sql.Tx) error {
+		for _, e := range entries {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO dnd (registry, prefix, listed_at, imported_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (registry, prefix) DO UPDATE SET listed_at = excluded.listed_at, imported_at = excluded.imported_at`),
+				e.Registry, e.Prefix, micros(e.ListedAt), micros(e.ImportedAt)); err != nil {
+				return fmt.Errorf("importing do-not-disturb entries: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// DNDListed finds numbers listed on a registry, whole or by a prefix.
+func (s *Store) DNDListed(ctx context.Context, numbers []string) (map[string]string, error) {
+	out := map[string]string{}
+	var prefixes []string
+	seen := map[string]bool{}
+	for _, n := range numbers {
+		for i := 1; i <= len(n); i++ {
+			if p := n[:i]; !seen[p] {
+				seen[p] = true
+				prefixes = append(prefixes, p)
+			}
+		}
+	}
+	if len(prefixes) == 0 {
+		return out, nil
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT prefix, registry FROM dnd WHERE prefix IN (`+placeholders(len(prefixes))+`)`), strings2any(prefixes)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading do-not-disturb registries: %w", err)
+	}
+	defer rows.Close()
+	listed := map[string]string{}
+	for rows.Next() {
+		var p, reg string
+		if err := rows.Scan(&p, &reg); err != nil {
+			return nil, fmt.Errorf("reading do-not-disturb registries: %w", err)
+		}
+		listed[p] = reg
+	}
+	for _, n := range numbers {
+		for i := 1; i <= len(n); i++ {
+			if reg, ok := listed[n[:i]]; ok {
+				out[n] = reg
+				break
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// SaveSender creates or updates a sender identity.
+func (s *Store) SaveSender(ctx context.Context, sd *store.Sender) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO senders (account_id, originator, status, requested_by, decided_by, note, created_at, decided_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, originator) DO UPDATE SET status = excluded.status,
+		decided_by = excluded.decided_by, note = excluded.note, decided_at = excluded.decided_at`),
+		sd.AccountID, sd.Originator, sd.Status, sd.RequestedBy, sd.DecidedBy, sd.Note, micros(sd.CreatedAt), micros(sd.DecidedAt))
+	if err != nil {
+		return fmt.Errorf("saving sender: %w", err)
+	}
+	return nil
+}
+
+// Senders lists an account's sender identities.
+func (s *Store) Senders(ctx context.Context, accountID string) ([]store.Sender, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT account_id, originator, status, requested_by, decided_by, note, created_at, decided_at
+		FROM senders WHERE account_id = ? ORDER BY originator`), accountID)
+	if err != nil {
+		return nil, fmt.Errorf("listing senders: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Sender
+	for rows.Next() {
+		var sd store.Sender
+		var created, decided int64
+		if err := rows.Scan(&sd.AccountID, &sd.Originator, &sd.Status, &sd.RequestedBy, &sd.DecidedBy, &sd.Note, &created, &decided); err != nil {
+			return nil, fmt.Errorf("listing senders: %w", err)
+		}
+		sd.CreatedAt, sd.DecidedAt = fromMicros(created), fromMicros(decided)
+		out = append(out, sd)
+	}
+	return out, rows.Err()
+}
+
+// GetPolicy reads an account's compliance settings.
+func (s *Store) GetPolicy(ctx context.Context, accountID string) (*store.Policy, error) {
+	var p store.Policy
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT default_purpose, transactional_to_opted_out, help_text, optout_instruction,
+		window_start, window_end, sender_relaxed, suspended FROM accounts WHERE id = ?`), accountID).
+		Scan(&p.DefaultPurpose, &p.TransactionalToOptedOut, &p.HelpText, &p.OptOutInstruction, &p.WindowStart, &p.WindowEnd, &p.SenderRelaxed, &p.Suspended)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	return &p, nil
+}
+
+// SetPolicy changes an account's compliance settings.
+func (s *Store) SetPolicy(ctx context.Context, accountID string, p *store.Policy) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET default_purpose = ?, transactional_to_opted_out = ?, help_text = ?,
+		optout_instruction = ?, window_start = ?, window_end = ?, sender_relaxed = ?, suspended = ? WHERE id = ?`),
+		p.DefaultPurpose, p.TransactionalToOptedOut, p.HelpText, p.OptOutInstruction, p.WindowStart, p.WindowEnd, p.SenderRelaxed, p.Suspended, accountID)
+	if err != nil {
+		return fmt.Errorf("setting policy: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// RecordDecisions stores decisions.
+func (s *Store) RecordDecisions(ctx context.Context, ds []store.Decision) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, "recording decisions", func(tx *sql.Tx) error {
+		for _, d := range ds {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO compliance_decisions (account_id, message_id, recipient, rule, outcome, reason, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`), d.AccountID, d.MessageID, d.Recipient, d.Rule, d.Outcome, d.Reason, micros(d.CreatedAt)); err != nil {
+				return fmt.Errorf("recording decisions: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Decisions lists an account's recent decisions, newest first.
+func (s *Store) Decisions(ctx context.Context, accountID string, limit int) ([]store.Decision, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT account_id, message_id, recipient, rule, outcome, reason, created_at FROM compliance_decisions
+		WHERE account_id = ? ORDER BY id DESC LIMIT ?`), accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading decisions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Decision
+	for rows.Next() {
+		var d store.Decision
+		var created int64
+		if err := rows.Scan(&d.AccountID, &d.MessageID, &d.Recipient, &d.Rule, &d.Outcome, &d.Reason, &created); err != nil {
+			return nil, fmt.Errorf("reading decisions: %w", err)
+		}
+		d.CreatedAt = fromMicros(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// holdMessages parks accepted messages in the review queue: their send jobs
+// are never due until released.
+func (s *Store) holdMessages(ctx context.Context, tx *sql.Tx, held []*store.Accept) error {
+	for _, it := range held {
+		r := it.Hold
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO reviews (message_id, account_id, rule, reason, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			it.Message.ID, it.Message.AccountID, r.Rule, r.Reason, store.ReviewPending, micros(it.Message.CreatedAt)); err != nil {
+			return fmt.Errorf("holding message: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ? WHERE message_id = ? AND kind = ?`), heldRunAt, it.Message.ID, store.JobSend); err != nil {
+			return fmt.Errorf("holding message: %w", err)
+		}
+	}
+	return nil
+}
+
+const reviewColumns = `message_id, account_id, rule, reason, status, decided_by, created_at, decided_at`
+
+func scanReview(row interface{ Scan(...any) error }) (*store.Review, error) {
+	var r store.Review
+	var created, decided int64
+	if err := row.Scan(&r.MessageID, &r.AccountID, &r.Rule, &r.Reason, &r.Status, &r.DecidedBy, &created, &decided); err != nil {
+		return nil, err
+	}
+	r.CreatedAt, r.DecidedAt = fromMicros(created), fromMicros(decided)
+	return &r, nil
+}
+
+// Reviews lists held messages.
+func (s *Store) Reviews(ctx context.Context, status string, limit int) ([]store.Review, error) {
+	q, args := `SELECT `+reviewColumns+` FROM reviews ORDER BY created_at LIMIT ?`, []any{limit}
+	if status != "" {
+		q, args = `SELECT `+reviewColumns+` FROM reviews WHERE status = ? ORDER BY created_at LIMIT ?`, []any{status, limit}
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing reviews: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Review
+	for rows.Next() {
+		r, err := scanReview(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing reviews: %w", err)
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}
+
+// DecideReview releases or rejects a held message.
+func (s *Store) DecideReview(ctx context.Context, messageID, status, actor string) (*store.Review, error) {
+	if status != store.ReviewReleased && status != store.ReviewRejected {
+		return nil, fmt.Errorf("deciding review: status %q", status)
+	}
+	var r *store.Review
+	err := s.inTx(ctx, "deciding review", func(tx *sql.Tx) error {
+		now := time.Now().UTC()
+		var err error
+		r, err = scanReview(tx.QueryRowContext(ctx, s.d.rebind(`UPDATE reviews SET status = ?, decided_by = ?, decided_at = ?
+			WHERE message_id = ? AND status = ? RETURNING `+reviewColumns), status, actor, micros(now), messageID, store.ReviewPending))
+		if errors.Is(err, sql.ErrNoRows) {
+			var n int
+			tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM reviews WHERE message_id = ?`), messageID).Scan(&n)
+			if n == 0 {
+				return store.ErrNotFound
+			}
+			return store.ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("deciding review: %w", err)
+		}
+		if status == store.ReviewReleased {
+			_, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ? WHERE message_id = ? AND kind = ?`), micros(now), messageID, store.JobSend)
+			return err
+		}
+		// Rejected: nothing will be sent; the charge goes back.
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM jobs WHERE message_id = ? AND kind = ?`), messageID, store.JobSend); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE recipients SET status = ?, status_at = ?, status_reason = ? WHERE message_id = ? AND status IN (?, ?)`),
+			string(message.DeliveryFailed), micros(now), "rejected in compliance review: "+r.Reason, messageID, string(message.Sent), string(message.Scheduled)); err != nil {
+			return err
+		}
+		var charged int64
+		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COALESCE(SUM(price), 0) FROM recipients WHERE message_id = ?`), messageID).Scan(&charged); err != nil {
+			return err
+		}
+		if charged > 0 {
+			return s.addLedger(ctx, tx, &store.LedgerEntry{AccountID: r.AccountID, Kind: store.LedgerRefund, Amount: charged, Reference: messageID,
+				Reason: "message rejected in compliance review", Actor: actor, IdempotencyKey: "review:" + messageID})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+const caseColumns = `id, account_id, recipient, reason, opened_by, status, due_at, proof, created_at, answered_at`
+
+func scanCase(row interface{ Scan(...any) error }) (*store.ProofCase, error) {
+	var c store.ProofCase
+	var due, created, answered int64
+	if err := row.Scan(&c.ID, &c.AccountID, &c.Recipient, &c.Reason, &c.OpenedBy, &c.Status, &due, &c.Proof, &created, &answered); err != nil {
+		return nil, err
+	}
+	c.DueAt, c.CreatedAt, c.AnsweredAt = fromMicros(due), fromMicros(created), fromMicros(answered)
+	return &c, nil
+}
+
+// OpenProofCase opens a case.
+func (s *Store) OpenProofCase(ctx context.Context, c *store.ProofCase) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO proof_cases (`+caseColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		c.ID, c.AccountID, c.Recipient, c.Reason, c.OpenedBy, c.Status, micros(c.DueAt), c.Proof, micros(c.CreatedAt), micros(c.AnsweredAt))
+	if err != nil {
+		return fmt.Errorf("opening proof case: %w", err)
+	}
+	return nil
+}
+
+// AnswerProofCase records the account's proof on an open case.
+func (s *Store) AnswerProofCase(ctx context.Context, accountID, id, proof string) (*store.ProofCase, error) {
+	c, err := scanCase(s.w.QueryRowContext(ctx, s.d.rebind(`UPDATE proof_cases SET status = ?, proof = ?, answered_at = ?
+		WHERE id = ? AND account_id = ? AND status = ? RETURNING `+caseColumns), store.CaseAnswered, proof, micros(time.Now()), id, accountID, store.CaseOpen))
+	if errors.Is(err, sql.ErrNoRows) {
+		var n int
+		s.r.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM proof_cases WHERE id = ? AND account_id = ?`), id, accountID).Scan(&n)
+		if n == 0 {
+			return nil, store.ErrNotFound
+		}
+		return nil, store.ErrConflict
+	}
+	if err != nil {
+		return nil, fmt.Errorf("answering proof case: %w", err)
+	}
+	return c, nil
+}
+
+// ProofCases lists an account's cases, newest first ("" for all accounts).
+func (s *Store) ProofCases(ctx context.Context, accountID string) ([]store.ProofCase, error) {
+	q, args := `SELECT `+caseColumns+` FROM proof_cases ORDER BY created_at DESC`, []any{}
+	if accountID != "" {
+		q, args = `SELECT `+caseColumns+` FROM proof_cases WHERE account_id = ? ORDER BY created_at DESC`, []any{accountID}
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing proof cases: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ProofCase
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing proof cases: %w", err)
+		}
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
+
+// ExpireProofCases suspends accounts that did not answer in time.
+func (s *Store) ExpireProofCases(ctx context.Context, now time.Time) ([]store.ProofCase, error) {
+	var out []store.ProofCase
+	err := s.inTx(ctx, "expiring proof cases", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.d.rebind(`UPDATE proof_cases SET status = ? WHERE status = ? AND due_at <= ? RETURNING `+caseColumns),
+			store.CaseExpired, store.CaseOpen, micros(now))
+		if err != nil {
+			return fmt.Errorf("expiring proof cases: %w", err)
+		}
+		for rows.Next() {
+			c, err := scanCase(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("expiring proof cases: %w", err)
+			}
+			out = append(out, *c)
+		}
+		rows.Close()
+		for _, c := range out {
+			why := fmt.Sprintf("no proof of consent within 24 hours for case %s (%s)", c.ID, c.Reason)
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET suspended = ? WHERE id = ? AND suspended = ''`), why, c.AccountID); err != nil {
+				return fmt.Errorf("suspending account: %w", err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AddComplaint records a complaint and counts recent ones.
+func (s *Store) AddComplaint(ctx context.Context, accountID, recipient, source, note string, since time.Time) (int, error) {
+	var n int
+	err := s.inTx(ctx, "recording complaint", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO complaints (account_id, recipient, source, note, created_at) VALUES (?, ?, ?, ?, ?)`),
+			accountID, recipient, source, note, micros(time.Now())); err != nil {
+			return fmt.Errorf("recording complaint: %w", err)
+		}
+		return tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM complaints WHERE account_id = ? AND created_at >= ?`), accountID, micros(since)).Scan(&n)
+	})
+	return n, err
+}
