@@ -25,6 +25,8 @@ type Metrics struct {
 	// Refused counts messages billing refused, by channel and reason
 	// (balance, usage_limit).
 	Refused *prometheus.CounterVec
+	// Compliance counts compliance decisions by rule and outcome.
+	Compliance *prometheus.CounterVec
 	// Inbound counts messages received from handsets, by channel.
 	Inbound *prometheus.CounterVec
 	// Statuses counts recipients reaching a status, by channel, connector
@@ -55,6 +57,9 @@ func New() *Metrics {
 		Refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omnigate_messages_refused_total", Help: "Messages refused by billing (not enough balance, usage limit).",
 		}, []string{"channel", "reason"}),
+		Compliance: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_compliance_decisions_total", Help: "Compliance decisions by rule and outcome.",
+		}, []string{"rule", "outcome"}),
 		Inbound: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "omnigate_messages_inbound_total", Help: "Messages received from handsets.",
 		}, []string{"channel"}),
@@ -79,7 +84,7 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 		}, []string{"what"}),
 	}
-	m.Registry.MustRegister(m.Accepted, m.Refused, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
+	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -1,0 +1,346 @@
+// Package compliance is the policy engine every outbound message passes
+// before it is charged: it decides to allow, defer until a time, reject with
+// a named rule, or hold for an operator's review — from the account's
+// standing (suspended?), the sender's identity, the text, the message's
+// purpose and restricted categories against the consent ledger, the
+// account's suppression list, national do-not-disturb registries and the
+// recipient's local daytime. Every channel calls the same engine.
+//
+// Every decision is counted per rule; those that stop or change a message
+// are recorded with the rule and the reason.
+package compliance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/metrics"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// Outcome is what the engine decided.
+type Outcome string
+
+// Outcomes.
+const (
+	Allow  Outcome = "allow"
+	Defer  Outcome = "defer"
+	Reject Outcome = "reject"
+	Hold   Outcome = "hold"
+)
+
+// Purposes.
+const (
+	Transactional = "transactional"
+	Marketing     = "marketing"
+)
+
+// Categories are restricted topics: they need an opt-in from a recipient
+// of legal age and respect the recipient's daytime.
+var Categories = []string{"alcohol", "gambling", "tobacco", "firearms", "adult"}
+
+// ValidCategory reports whether c is a restricted category.
+func ValidCategory(c string) bool {
+	for _, k := range Categories {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Recipient is one destination of a request.
+type Recipient struct {
+	Address string // international digits (or an email address, a channel id …)
+	Country string // ISO 3166-1 alpha-2, "" if unknown
+}
+
+// Request is a message to decide on.
+type Request struct {
+	AccountID  string
+	Channel    string
+	Sender     string // the originator
+	Recipients []Recipient
+	Purpose    string   // "" for the account's default
+	Categories []string // restricted categories
+	Content    string
+	Time       time.Time
+	// Urgent lets a message through quiet hours.
+	Urgent bool
+	// Reply marks the platform's own answers to a recipient's keyword (an
+	// opt-out confirmation, a help text): they reach the recipient even
+	// though they just opted out, at any hour.
+	Reply bool
+}
+
+// Decision is the engine's answer.
+type Decision struct {
+	Outcome   Outcome
+	Rule      string    // the rule that decided (for allow: "")
+	Reason    string    // in words
+	Recipient string    // the recipient the rule was about, if one
+	Until     time.Time // Defer: when the message may go
+	Purpose   string    // the purpose the request was judged with
+}
+
+// Describe says what decided and why, in words.
+func (d Decision) Describe() string {
+	if d.Recipient != "" {
+		return fmt.Sprintf("%s: %s (recipient %s)", d.Rule, d.Reason, d.Recipient)
+	}
+	return d.Rule + ": " + d.Reason
+}
+
+// Rejection is a rejected message as an error.
+type Rejection struct{ Decision Decision }
+
+func (r *Rejection) Error() string { return "refused by compliance rule " + r.Decision.Describe() }
+
+// Config tunes the engine.
+type Config struct {
+	// CacheTTL is how long account policies and sender lists are cached;
+	// default 10 s.
+	CacheTTL time.Duration
+	// Content are the text checks; default DefaultContentRules().
+	Content []ContentRule
+}
+
+// Engine decides.
+type Engine struct {
+	cfg     Config
+	store   store.Store
+	metrics *metrics.Metrics
+	zones   zones
+
+	mu    sync.Mutex
+	cache map[string]cachedAccount
+}
+
+type cachedAccount struct {
+	policy  *store.Policy
+	senders map[string]string // originator → status
+	numbers map[string]bool   // numbers the account owns
+	expires time.Time
+}
+
+// New makes an engine over st.
+func New(cfg Config, st store.Store, m *metrics.Metrics) *Engine {
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 10 * time.Second
+	}
+	if cfg.Content == nil {
+		cfg.Content = DefaultContentRules()
+	}
+	return &Engine{cfg: cfg, store: st, metrics: m, cache: map[string]cachedAccount{}}
+}
+
+// Invalidate drops an account's cached policy and senders after a change.
+func (e *Engine) Invalidate(accountID string) {
+	e.mu.Lock()
+	delete(e.cache, accountID)
+	e.mu.Unlock()
+}
+
+func (e *Engine) account(ctx context.Context, accountID string) (cachedAccount, error) {
+	now := time.Now()
+	e.mu.Lock()
+	c, ok := e.cache[accountID]
+	e.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c, nil
+	}
+	p, err := e.store.GetPolicy(ctx, accountID)
+	if err != nil {
+		return c, fmt.Errorf("reading policy: %w", err)
+	}
+	senders, err := e.store.Senders(ctx, accountID)
+	if err != nil {
+		return c, err
+	}
+	numbers, err := e.store.ListNumbers(ctx, accountID)
+	if err != nil {
+		return c, err
+	}
+	c = cachedAccount{policy: p, senders: map[string]string{}, numbers: map[string]bool{}, expires: now.Add(e.cfg.CacheTTL)}
+	for _, s := range senders {
+		c.senders[s.Originator] = s.Status
+	}
+	for _, n := range numbers {
+		c.numbers[n.Number] = true
+	}
+	e.mu.Lock()
+	if len(e.cache) > 10000 {
+		clear(e.cache)
+	}
+	e.cache[accountID] = c
+	e.mu.Unlock()
+	return c, nil
+}
+
+// Policy is an account's policy (cached).
+func (e *Engine) Policy(ctx context.Context, accountID string) (*store.Policy, error) {
+	c, err := e.account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return c.policy, nil
+}
+
+// Check decides on a request.
+func (e *Engine) Check(ctx context.Context, req Request) (Decision, error) {
+	d, err := e.check(ctx, req)
+	if err != nil {
+		return d, err
+	}
+	rule := d.Rule
+	if rule == "" {
+		rule = "none"
+	}
+	e.metrics.Compliance.WithLabelValues(rule, string(d.Outcome)).Inc()
+	return d, nil
+}
+
+func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
+	acct, err := e.account(ctx, req.AccountID)
+	if err != nil {
+		return Decision{}, err
+	}
+	p := acct.policy
+	purpose := req.Purpose
+	if purpose == "" {
+		purpose = p.DefaultPurpose
+	}
+	if purpose == "" {
+		purpose = Transactional
+	}
+	decide := func(o Outcome, rule, reason, recipient string) (Decision, error) {
+		return Decision{Outcome: o, Rule: rule, Reason: reason, Recipient: recipient, Purpose: purpose}, nil
+	}
+	if p.Suspended != "" {
+		return decide(Reject, "account.suspended", "the account is suspended: "+p.Suspended, "")
+	}
+	if purpose != Transactional && purpose != Marketing {
+		return decide(Reject, "purpose", fmt.Sprintf("purpose %q: use transactional or marketing", purpose), "")
+	}
+	for _, c := range req.Categories {
+		if !ValidCategory(c) {
+			return decide(Reject, "category", fmt.Sprintf("category %q: use %s", c, strings.Join(Categories, ", ")), "")
+		}
+	}
+	if !req.Reply {
+		if d, ok := e.checkSender(acct, req); !ok {
+			d.Purpose = purpose
+			return d, nil
+		}
+	}
+	for _, r := range e.cfg.Content {
+		if r.Match(req.Content) {
+			return decide(r.Outcome, r.Name, r.Reason, "")
+		}
+	}
+	addresses := make([]string, len(req.Recipients))
+	for i, r := range req.Recipients {
+		addresses[i] = r.Address
+	}
+	restricted := len(req.Categories) > 0
+	if !req.Reply && (purpose == Marketing || restricted) {
+		latest, err := e.store.LatestConsents(ctx, req.AccountID, Marketing, addresses)
+		if err != nil {
+			return Decision{}, err
+		}
+		for _, a := range addresses {
+			c, ok := latest[a]
+			if !ok || c.Action != store.OptIn {
+				return decide(Reject, "consent.opt_in", "marketing needs the recipient's opt-in, and there is none on record", a)
+			}
+			if restricted && !c.LegalAge {
+				return decide(Reject, "consent.legal_age", "restricted categories need an opt-in that records the recipient is of legal age", a)
+			}
+		}
+	}
+	if !req.Reply {
+		suppressed, err := e.store.Suppressed(ctx, req.AccountID, addresses)
+		if err != nil {
+			return Decision{}, err
+		}
+		for _, a := range addresses {
+			if why, ok := suppressed[a]; ok && (purpose == Marketing || !p.TransactionalToOptedOut) {
+				return decide(Reject, "suppression", "the recipient is on the account's suppression list ("+why+")", a)
+			}
+		}
+	}
+	if !req.Reply && purpose == Marketing {
+		listed, err := e.store.DNDListed(ctx, addresses)
+		if err != nil {
+			return Decision{}, err
+		}
+		for _, a := range addresses {
+			if reg, ok := listed[a]; ok {
+				return decide(Reject, "dnd", "the number is on the do-not-disturb registry "+reg, a)
+			}
+		}
+	}
+	if !req.Reply && !req.Urgent && (purpose == Marketing || restricted) {
+		w := Window{Start: p.WindowStart, End: p.WindowEnd}
+		at := req.Time
+		if at.IsZero() {
+			at = time.Now()
+		}
+		until := at
+		var who string
+		for _, r := range req.Recipients {
+			locs := e.zones.of(r.Address)
+			if inWindow(at, w, locs) {
+				continue
+			}
+			next := nextAllowed(at, w, locs)
+			if next.IsZero() {
+				return decide(Reject, "quiet_hours", "no time of day is inside the allowed window in every zone of the number", r.Address)
+			}
+			if next.After(until) {
+				until, who = next, r.Address
+			}
+		}
+		if until.After(at) {
+			d, _ := decide(Defer, "quiet_hours", fmt.Sprintf("outside %02d:%02d-%02d:%02d in the recipient's local time", w.Start/60, w.Start%60, w.End/60, w.End%60), who)
+			d.Until = until
+			return d, nil
+		}
+	}
+	return Decision{Outcome: Allow, Purpose: purpose}, nil
+}
+
+// checkSender enforces sender identity: an alphanumeric originator must be
+// an approved sender of the account; a number must be one the account owns
+// or has had approved (verified). An operator may relax this per account.
+func (e *Engine) checkSender(acct cachedAccount, req Request) (Decision, bool) {
+	if acct.policy.SenderRelaxed != "" {
+		return Decision{}, true
+	}
+	s := strings.TrimPrefix(strings.TrimSpace(req.Sender), "+")
+	numeric := s != "" && strings.Trim(s, "0123456789") == ""
+	if acct.senders[s] == store.SenderApproved || (numeric && acct.numbers[s]) {
+		if !numeric {
+			for _, r := range req.Recipients {
+				if noAlphanumeric[r.Country] {
+					return Decision{Outcome: Reject, Rule: "sender.country", Recipient: r.Address,
+						Reason: "alphanumeric senders are not allowed in " + r.Country + "; send from a number the account owns"}, false
+				}
+			}
+		}
+		return Decision{}, true
+	}
+	kind := "alphanumeric sender"
+	if numeric {
+		kind = "number"
+	}
+	return Decision{Outcome: Reject, Rule: "sender.identity",
+		Reason: fmt.Sprintf("%s %q is not registered and approved for this account (register it, then an operator approves it)", kind, req.Sender)}, false
+}
+
+// noAlphanumeric are countries whose networks do not carry alphanumeric
+// sender ids.
+var noAlphanumeric = map[string]bool{"US": true, "CA": true, "PR": true, "CN": true}

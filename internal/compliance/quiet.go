@@ -1,0 +1,83 @@
+package compliance
+
+import (
+	"sync"
+	"time"
+	_ "time/tzdata" // time zones without the system's database
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Window is the part of the local day when marketing may arrive, in
+// minutes after local midnight: [Start, End).
+type Window struct{ Start, End int }
+
+// DefaultWindow is 08:00 to 21:00.
+var DefaultWindow = Window{Start: 8 * 60, End: 21 * 60}
+
+// zones caches the time zones of number prefixes and the loaded locations.
+type zones struct {
+	mu   sync.Mutex
+	locs map[string]*time.Location
+}
+
+// of returns the time zones of a number (international digits). A number
+// whose zones are unknown gets the zones of its country's calling code, and
+// failing that UTC.
+func (z *zones) of(msisdn string) []*time.Location {
+	names, err := phonenumbers.GetTimezonesForPrefix("+" + msisdn)
+	if err != nil || len(names) == 0 || (len(names) == 1 && names[0] == phonenumbers.UNKNOWN_TIMEZONE) {
+		return []*time.Location{time.UTC}
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.locs == nil {
+		z.locs = map[string]*time.Location{}
+	}
+	var out []*time.Location
+	for _, n := range names {
+		loc, ok := z.locs[n]
+		if !ok {
+			var err error
+			if loc, err = time.LoadLocation(n); err != nil {
+				continue
+			}
+			z.locs[n] = loc
+		}
+		out = append(out, loc)
+	}
+	if len(out) == 0 {
+		return []*time.Location{time.UTC}
+	}
+	return out
+}
+
+// inWindow reports whether t falls inside the window in every zone.
+func inWindow(t time.Time, w Window, locs []*time.Location) bool {
+	for _, loc := range locs {
+		l := t.In(loc)
+		m := l.Hour()*60 + l.Minute()
+		if w.Start <= w.End {
+			if m < w.Start || m >= w.End {
+				return false
+			}
+		} else if m < w.Start && m >= w.End { // a window across midnight
+			return false
+		}
+	}
+	return true
+}
+
+// nextAllowed is the first time at or after t inside the window in every
+// zone, found minute by minute through the next two days (so daylight-saving
+// changes are handled by the time zone data itself). Zero if there is none.
+func nextAllowed(t time.Time, w Window, locs []*time.Location) time.Time {
+	t = t.Truncate(time.Minute)
+	for i := 0; i < 2*24*60; i++ {
+		c := t.Add(time.Duration(i) * time.Minute)
+		if inWindow(c, w, locs) {
+			return c
+		}
+	}
+	return time.Time{}
+}
