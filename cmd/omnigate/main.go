@@ -10,6 +10,7 @@
 //	omnigate number add|list|remove              inbound numbers
 //	omnigate smsc                                the SMSC simulator
 //	omnigate balance|topup|prices|limit|billing|statement  billing (docs/billing.md)
+//	omnigate sender|compliance|consent|dnd|review          compliance (docs/compliance.md)
 //	omnigate version
 //
 // Every command takes --data and --database (or OMNIGATE_DATA and
@@ -53,6 +54,11 @@ Usage:
   omnigate limit set|list|remove         usage limits with 80 %/100 % alerts
   omnigate billing set --account ID      payment, credit limit, alert addresses, automatic top-up
   omnigate statement --account ID        monthly usage (--month YYYY-MM, --csv)
+  omnigate sender register|approve|reject|list   sender identities (--account ID --originator NAME)
+  omnigate compliance policy|request-proof|cases|suspend|lift   an account's compliance
+  omnigate consent import FILE|list|proof   the consent ledger (--account ID)
+  omnigate dnd import FILE --registry NAME   a national do-not-disturb registry
+  omnigate review list|release|reject   messages held for review
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -93,6 +99,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = billingCmd(ctx, args[1:], stdout, stderr)
 	case "statement":
 		err = statementCmd(ctx, args[1:], stdout, stderr)
+	case "sender":
+		err = senderCmd(ctx, args[1:], stdout, stderr)
+	case "compliance":
+		err = complianceCmd(ctx, args[1:], stdout, stderr)
+	case "dnd":
+		err = dndCmd(ctx, args[1:], stdout, stderr)
+	case "review":
+		err = reviewCmd(ctx, args[1:], stdout, stderr)
+	case "consent":
+		err = consentCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

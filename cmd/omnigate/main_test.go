@@ -236,8 +236,25 @@ func TestCLI(t *testing.T) {
 			Test bool   `json:"test"`
 		}
 		e.run(&key, "key", "create", "--account", acct.ID)
-		if code, _, err := post(p.url, key.Key, `{"originator":"Acme","recipients":"31612345678","body":"x"}`); err != nil || code != 201 {
-			t.Fatalf("new key: %d %v", code, err)
+		// An alphanumeric sender is refused until an operator approves it.
+		if code, _, err := post(p.url, key.Key, `{"originator":"Acme","recipients":"31612345678","body":"x"}`); err != nil || code != 403 {
+			t.Fatalf("unapproved sender: %d %v, want 403", code, err)
+		}
+		var sender map[string]any
+		e.run(&sender, "sender", "approve", "--account", acct.ID, "--originator", "Acme", "--note", "trade register checked")
+		if sender["status"] != "approved" {
+			t.Fatalf("sender approve printed %v", sender)
+		}
+		// The running server sees the CLI's change once its policy cache
+		// (5 s) expires.
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+			code, _, err := post(p.url, key.Key, `{"originator":"Acme","recipients":"31612345678","body":"x"}`)
+			if err == nil && code == 201 {
+				break
+			}
+			if err != nil || code != 403 || time.Now().After(deadline) {
+				t.Fatalf("approved sender: %d %v", code, err)
+			}
 		}
 		var list []map[string]any
 		e.run(&list, "account", "list")
@@ -344,6 +361,8 @@ func TestKillDuringLoad(t *testing.T) {
 		e.carrier(port)
 		var acct created
 		e.run(&acct, "account", "create", "--name", "load", "--balance", "100")
+		var sender map[string]any
+		e.run(&sender, "sender", "approve", "--account", acct.ID, "--originator", "Load")
 		addr := freePort(t)
 		p := e.serve(addr)
 		var mu sync.Mutex

@@ -20,6 +20,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/groupcommit"
@@ -44,6 +45,7 @@ type App struct {
 	connectors *connectors.Manager
 	receiver   *inbound.Receiver
 	billing    *billing.Service
+	compliance *compliance.Engine
 	notifier   *billing.Notifier
 	demoSMSC   *smsc.Server
 	server     *http.Server
@@ -100,7 +102,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	nCfg := cfg.Notifier
 	nCfg.Pool.Owner, nCfg.SMTPAddr, nCfg.SMTPFrom = node, cfg.SMTPAddr, cfg.SMTPFrom
 	a.notifier = billing.NewNotifier(nCfg, st, nil, log)
-	a.pipeline = pipeline.New(pipeline.Config{Commit: commit, Charger: a.billing}, st, a.metrics, a.dispatcher.Notify)
+	a.compliance = compliance.New(compliance.Config{}, st, a.metrics)
+	a.pipeline = pipeline.New(pipeline.Config{Commit: commit, Charger: a.billing, Compliance: a.compliance, Log: log}, st, a.metrics, a.dispatcher.Notify)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
 	a.pipeline.OnBilling = a.notifier.Notify
 	a.receiver = inbound.New(st, a.pipeline, a.metrics, commit, a.webhooks.Notify, log)

@@ -44,6 +44,7 @@ func (s *server) accountWith(balance int64) (id, key string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	s.approveSenders(c.Account.ID)
 	return c.Account.ID, c.LiveKey
 }
 

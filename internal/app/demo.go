@@ -60,6 +60,11 @@ func EnsureDemo(ctx context.Context, st store.Store, dataDir string) (*DemoAccou
 	if err := seedDemoPrices(ctx, st); err != nil {
 		return nil, err
 	}
+	// The demo's curl sends as "omnigate": approve it, as an operator would.
+	if err := st.SaveSender(ctx, &store.Sender{AccountID: c.Account.ID, Originator: demoSender, Status: store.SenderApproved,
+		RequestedBy: "demo", DecidedBy: "demo", Note: "the demo account's sender", CreatedAt: time.Now().UTC(), DecidedAt: time.Now().UTC()}); err != nil {
+		return nil, err
+	}
 	d := &DemoAccount{ID: c.Account.ID, Key: c.LiveKey, TestKey: c.TestKey, SigningKey: c.Account.SigningKey}
 	b, _ = json.MarshalIndent(d, "", "  ")
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
@@ -70,6 +75,9 @@ func EnsureDemo(ctx context.Context, st store.Store, dataDir string) (*DemoAccou
 	}
 	return d, nil
 }
+
+// demoSender is the originator the demo's curl uses.
+const demoSender = "omnigate"
 
 // demoPrice is what a demo SMS segment costs when no price list exists yet.
 const demoPrice = 50_000 // 0.05 EUR
@@ -99,11 +107,11 @@ Send your first SMS:
 
 curl -X POST %[1]s/messages \
   -H "Authorization: AccessKey %[3]s" \
-  -d originator=omnigate -d recipients=31612345678 -d body="Hello from omnigate"
+  -d originator=%[6]s -d recipients=31612345678 -d body="Hello from omnigate"
 
 Then read it back (use the id from the answer):
 
   curl -H "Authorization: AccessKey %[3]s" %[1]s/messages/ID
 
-`, base, d.ID, d.Key, d.TestKey, d.SigningKey)
+`, base, d.ID, d.Key, d.TestKey, d.SigningKey, demoSender)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
 )
 
@@ -78,7 +79,22 @@ func (s *server) newAccount(name string) (id, key, testKey, signingKey string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	s.approveSenders(c.Account.ID)
 	return c.Account.ID, c.LiveKey, c.TestKey, c.Account.SigningKey
+}
+
+// testSenders are the originators the tests send from, approved for every
+// test account as an operator would approve them.
+var testSenders = []string{"Shop", "Other", "omnigate", "Acme", "Bench", "Load"}
+
+func (s *server) approveSenders(accountID string) {
+	s.t.Helper()
+	for _, o := range testSenders {
+		if err := s.app.store.SaveSender(context.Background(), &store.Sender{AccountID: accountID, Originator: o, Status: store.SenderApproved,
+			CreatedAt: time.Now(), DecidedAt: time.Now()}); err != nil {
+			s.t.Fatal(err)
+		}
+	}
 }
 
 type testWriter struct{ t testing.TB }

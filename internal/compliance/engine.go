@@ -102,7 +102,8 @@ func (r *Rejection) Error() string { return "refused by compliance rule " + r.De
 // Config tunes the engine.
 type Config struct {
 	// CacheTTL is how long account policies and sender lists are cached;
-	// default 10 s.
+	// default 5 s. Changes made through the CLI by another process take
+	// effect within that time; the APIs invalidate at once.
 	CacheTTL time.Duration
 	// Content are the text checks; default DefaultContentRules().
 	Content []ContentRule
@@ -129,7 +130,7 @@ type cachedAccount struct {
 // New makes an engine over st.
 func New(cfg Config, st store.Store, m *metrics.Metrics) *Engine {
 	if cfg.CacheTTL <= 0 {
-		cfg.CacheTTL = 10 * time.Second
+		cfg.CacheTTL = 5 * time.Second
 	}
 	if cfg.Content == nil {
 		cfg.Content = DefaultContentRules()

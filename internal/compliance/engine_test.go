@@ -184,8 +184,8 @@ func TestContentRules(t *testing.T) {
 		"Pay to NL91ABNA0417164300 today":                        "content.iban",
 		"Your SSN 123-45-6789 is on file":                        "content.government_id",
 		"Fr\u200bee mon\u200bey":                                 "content.hidden_characters",
-		"Log in to Pаypal now": /* Cyrillic а */ "content.lookalike",
-		"Привет, hello":        "", // two words, two scripts: fine
+		"Log in to Pаypal now":/* Cyrillic а */ "content.lookalike",
+		"Привет, hello": "", // two words, two scripts: fine
 	} {
 		d, err := e.Check(ctx, req(a, func(r *compliance.Request) { r.Content = text }))
 		if err != nil {

@@ -13,10 +13,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/message"
@@ -31,6 +33,14 @@ type Config struct {
 	Commit groupcommit.Config
 	// Charger prices and charges messages; nil: messages are free.
 	Charger Charger
+	// Compliance decides on every outbound message before it is charged;
+	// nil: no checks.
+	Compliance Checker
+	// Instruction is the opt-out instruction for a recipient country,
+	// appended to marketing messages of accounts that ask for it.
+	Instruction func(country string) string
+	// Log receives the pipeline's warnings.
+	Log *slog.Logger
 	// MaxParts bounds the segments of one SMS; default 16.
 	MaxParts int
 }
@@ -38,7 +48,8 @@ type Config struct {
 // Pipeline accepts messages.
 type Pipeline struct {
 	cfg     Config
-	store   store.Billing
+	log     *slog.Logger
+	store   store.Store
 	commits *groupcommit.Committer[*store.Accept]
 	metrics *metrics.Metrics
 	// onAccepted wakes the dispatcher after a commit.
@@ -137,14 +148,17 @@ func (e *HookError) Unwrap() error { return e.Err }
 
 // New starts a pipeline writing to st; onAccepted is called after each
 // commit.
-func New(cfg Config, st store.Billing, m *metrics.Metrics, onAccepted func()) *Pipeline {
+func New(cfg Config, st store.Store, m *metrics.Metrics, onAccepted func()) *Pipeline {
 	if cfg.MaxParts <= 0 {
 		cfg.MaxParts = 16
 	}
 	if onAccepted == nil {
 		onAccepted = func() {}
 	}
-	p := &Pipeline{cfg: cfg, store: st, metrics: m, onAccepted: onAccepted}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	p := &Pipeline{cfg: cfg, log: cfg.Log, store: st, metrics: m, onAccepted: onAccepted}
 	p.commits = groupcommit.New(cfg.Commit, p.flush)
 	return p
 }
@@ -166,6 +180,10 @@ type Options struct {
 	// Test accepts without storing, sending or charging: the message is
 	// prepared and validated exactly as a live one and then dropped.
 	Test bool
+	// Urgent lets a message through quiet hours.
+	Urgent bool
+	// Reply marks the platform's own answer to a recipient's keyword.
+	Reply bool
 }
 
 // Accept prepares m and, unless opts.Test, stores it durably. On return m
@@ -175,8 +193,16 @@ type Options struct {
 // a blocking usage limit stops (*store.LimitError) or that has no price
 // (*billing.NoPriceError) is refused with that error and nothing is stored.
 func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options) error {
-	if err := p.prepare(m, time.Now().UTC()); err != nil {
+	now := time.Now().UTC()
+	if err := p.prepare(m, now); err != nil {
 		return err
+	}
+	var hold *store.Review
+	if p.cfg.Compliance != nil {
+		var err error
+		if hold, err = p.comply(ctx, m, opts, now); err != nil {
+			return err
+		}
 	}
 	it := &store.Accept{Message: m}
 	if p.cfg.Charger != nil {
@@ -188,6 +214,7 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 	if opts.Test {
 		return nil // priced like a live message, never stored or charged
 	}
+	it.Hold = hold
 	if err := p.commits.Submit(ctx, it, len(m.Recipients)+1); err != nil {
 		return fmt.Errorf("accepting message: %w", err)
 	}
@@ -206,6 +233,65 @@ func refusal(err error) string {
 		return "usage_limit"
 	}
 	return "balance"
+}
+
+// comply runs the compliance engine: a rejection is returned (and
+// recorded); a deferral schedules the message; a hold is returned for the
+// review queue; marketing may get the opt-out instruction appended.
+func (p *Pipeline) comply(ctx context.Context, m *message.Message, opts Options, now time.Time) (*store.Review, error) {
+	req := compliance.Request{AccountID: m.AccountID, Channel: m.Channel, Sender: m.Originator, Purpose: m.Purpose,
+		Categories: m.Categories, Content: m.Body, Time: m.SendAt(), Urgent: opts.Urgent, Reply: opts.Reply}
+	for _, r := range m.Recipients {
+		req.Recipients = append(req.Recipients, compliance.Recipient{Address: r.Address, Country: r.Country})
+	}
+	d, err := p.cfg.Compliance.Check(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("compliance: %w", err)
+	}
+	m.Purpose = d.Purpose
+	record := func() {
+		if opts.Test {
+			return
+		}
+		if err := p.store.RecordDecisions(ctx, []store.Decision{{AccountID: m.AccountID, MessageID: m.ID, Recipient: d.Recipient,
+			Rule: d.Rule, Outcome: string(d.Outcome), Reason: d.Reason, CreatedAt: now}}); err != nil {
+			p.log.Warn("compliance: recording a decision", "rule", d.Rule, "err", err)
+		}
+	}
+	switch d.Outcome {
+	case compliance.Reject:
+		record()
+		return nil, &compliance.Rejection{Decision: d}
+	case compliance.Defer:
+		record()
+		m.ScheduledAt = d.Until
+		m.Compliance = "deferred by " + d.Rule + " until " + d.Until.Format(time.RFC3339)
+	case compliance.Hold:
+		record()
+		m.Compliance = "held for review by " + d.Rule
+	default:
+		m.Compliance = "allowed as " + d.Purpose
+	}
+	if d.Purpose == compliance.Marketing && p.cfg.Instruction != nil && len(m.Recipients) > 0 {
+		if pol, err := p.cfg.Compliance.Policy(ctx, m.AccountID); err == nil && pol.OptOutInstruction {
+			if text := p.cfg.Instruction(m.Recipients[0].Country); text != "" && !strings.Contains(m.Body, text) {
+				m.Body += "\n" + text // counted in the segments and the price
+			}
+		}
+	}
+	if err := p.segment(m, now); err != nil {
+		return nil, err
+	}
+	if d.Outcome == compliance.Hold {
+		return &store.Review{Rule: d.Rule, Reason: d.Reason}, nil
+	}
+	return nil, nil
+}
+
+// Checker is the compliance engine as the pipeline uses it.
+type Checker interface {
+	Check(ctx context.Context, r compliance.Request) (compliance.Decision, error)
+	Policy(ctx context.Context, accountID string) (*store.Policy, error)
 }
 
 // Charger prices messages and returns them ready to be charged.
@@ -247,6 +333,12 @@ func (p *Pipeline) prepare(m *message.Message, now time.Time) error {
 	if !m.ScheduledAt.IsZero() && !m.ScheduledAt.After(now) {
 		m.ScheduledAt = time.Time{} // a time in the past means now
 	}
+	return p.segment(m, now)
+}
+
+// segment counts parts and sets the initial statuses; it runs again when
+// compliance appends to the body or defers the message.
+func (p *Pipeline) segment(m *message.Message, now time.Time) error {
 	parts, length, err := p.segments(m)
 	if err != nil {
 		return err

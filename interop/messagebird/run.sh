@@ -99,10 +99,15 @@ field() { node -e '
   const v = a[process.argv[2]];
   if (typeof v !== "string" || v === "") { console.error("account JSON has no " + process.argv[2]); process.exit(1); }
   console.log(v);' "$WORK/account.json" "$1"; }
+ACCOUNT_ID="$(field id)" || die "no id in the account JSON"
 LIVE_KEY="$(field key)" || die "no live key in the account JSON"
 TEST_KEY="$(field test_key)" || die "no test key in the account JSON"
 SIGNING_KEY="$(field signing_key)" || die "no signing key in the account JSON"
 [[ "$(field balance)" == "100" ]] || die "account balance is not 100"
+# The tests send as "Omnigate": an alphanumeric sender needs an operator's
+# approval first (sender identity, docs/compliance.md).
+timeout 60 "$BIN" sender approve --account "$ACCOUNT_ID" --originator Omnigate --note interop --data "$DATA" >/dev/null \
+  || die "sender approve failed"
 
 # 4. The server, on a free loopback port (retried if another process takes
 # the port between picking and binding).

@@ -172,6 +172,8 @@ ACCOUNT_ID="$(field id)" || die "no id in the account JSON"
 LIVE_KEY="$(field key)" || die "no live key in the account JSON"
 SIGNING_KEY="$(field signing_key)" || die "no signing key in the account JSON"
 timeout 60 "$BIN" number add --account "$ACCOUNT_ID" --number "$NUMBER" --data "$DATA" >/dev/null || die "number add failed"
+timeout 60 "$BIN" sender approve --account "$ACCOUNT_ID" --originator Omnigate --note interop --data "$DATA" >/dev/null \
+  || die "sender approve failed"
 
 # The test listens first and says where (READY_FILE); then the connectors
 # are configured and the server started, so their first bind finds the SMSC.

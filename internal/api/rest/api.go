@@ -17,6 +17,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/pipeline"
@@ -124,6 +125,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *pipeline.Invalid
 	var limit *store.LimitError
 	var noPrice *billing.NoPriceError
+	var refused *compliance.Rejection
 	switch {
 	case errors.As(err, &p):
 		writeProblem(w, p)
@@ -135,6 +137,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, errUsageLimit(limit))
 	case errors.As(err, &noPrice):
 		writeProblem(w, errInvalid("recipients", noPrice.Error()))
+	case errors.As(err, &refused):
+		writeProblem(w, errCompliance(refused.Decision))
 	case errors.Is(err, groupcommit.ErrStopped):
 		writeProblem(w, errUnavailable())
 	default:

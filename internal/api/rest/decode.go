@@ -30,6 +30,9 @@ type createRequest struct {
 	MClass            *int
 	ScheduledDatetime string
 	TypeDetails       map[string]any
+	Purpose           string
+	Categories        []string
+	Urgent            bool
 }
 
 // knownFields are the names POST /messages accepts. Besides the documented
@@ -40,6 +43,8 @@ var knownFields = map[string]bool{
 	"reportUrl": true, "datacoding": true, "validity": true, "gateway": true, "mclass": true,
 	"scheduledDatetime": true, "typeDetails": true, "shortenUrls": true,
 	"direction": true, "id": true, "href": true, "createdDatetime": true,
+	// omnigate's own: compliance
+	"purpose": true, "categories": true, "urgent": true,
 }
 
 // readBody reads at most limit bytes of the request body.
@@ -156,6 +161,12 @@ func decodeCreateJSON(body []byte) (*createRequest, *Problem) {
 			req.GroupIDs, p = jsonList(name, raw, false)
 		case "typeDetails":
 			req.TypeDetails, p = jsonObject(name, raw)
+		case "purpose":
+			req.Purpose, p = jsonText(name, raw)
+		case "categories":
+			req.Categories, p = jsonList(name, raw, true)
+		case "urgent":
+			req.Urgent, p = jsonBool(name, raw)
 		}
 		if p != nil {
 			return nil, p
@@ -223,6 +234,24 @@ func jsonList(name string, raw json.RawMessage, commaText bool) ([]string, *Prob
 	return splitList(s), nil
 }
 
+// jsonBool accepts true, false, "true", "false" or null.
+func jsonBool(name string, raw json.RawMessage) (bool, *Problem) {
+	s, p := jsonText(name, raw)
+	if p == nil {
+		var b bool
+		if err := json.Unmarshal(raw, &b); err == nil {
+			return b, nil
+		}
+		switch s {
+		case "", "false":
+			return false, nil
+		case "true":
+			return true, nil
+		}
+	}
+	return false, errInvalid(name, name+" must be true or false")
+}
+
 // jsonObject accepts an object, an empty array (PHP's empty array) or null.
 func jsonObject(name string, raw json.RawMessage) (map[string]any, *Problem) {
 	trimmed := bytes.TrimSpace(raw)
@@ -252,6 +281,10 @@ func decodeCreateForm(form url.Values) (*createRequest, *Problem) {
 		case "groupIds":
 			for _, v := range vals {
 				req.GroupIDs = append(req.GroupIDs, splitList(v)...)
+			}
+		case "categories":
+			for _, v := range vals {
+				req.Categories = append(req.Categories, splitList(v)...)
 			}
 		case "typeDetails":
 			sub = strings.TrimSuffix(sub, "]")
@@ -301,6 +334,16 @@ func (req *createRequest) setFormField(name, v string) *Problem {
 	case "direction":
 		if v != "" && v != "mt" {
 			return errInvalid(name, "only mt (outbound) messages can be created")
+		}
+	case "purpose":
+		req.Purpose = v
+	case "urgent":
+		switch v {
+		case "", "false", "0":
+		case "true", "1":
+			req.Urgent = true
+		default:
+			return errInvalid(name, name+" must be true or false")
 		}
 	case "validity":
 		return intField(&req.Validity)

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
+	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -17,6 +19,7 @@ const (
 	CodeNotFound         = 20 // no such object (or not this account's)
 	CodeNotEnoughBalance = 25
 	CodeUsageLimit       = 26 // omnigate's own: a blocking usage limit is reached
+	CodeCompliance       = 27 // omnigate's own: a compliance rule refused the message
 	CodeInternal         = 99 // the platform failed; retry later
 )
 
@@ -89,6 +92,25 @@ func errUsageLimit(l *store.LimitError) *Problem {
 	}
 	return problem(http.StatusTooManyRequests, CodeUsageLimit, "",
 		fmt.Sprintf("usage limit reached: %d %s per %s; sending is blocked until the period ends or the limit is raised", l.Limit.Limit, what, l.Limit.Period))
+}
+
+// errCompliance reports a compliance rejection, naming the parameter the
+// rule is about.
+func errCompliance(d compliance.Decision) *Problem {
+	param := ""
+	switch {
+	case strings.HasPrefix(d.Rule, "sender."):
+		param = "originator"
+	case strings.HasPrefix(d.Rule, "content."):
+		param = "body"
+	case d.Rule == "purpose":
+		param = "purpose"
+	case d.Rule == "category":
+		param = "categories"
+	case d.Recipient != "":
+		param = "recipients"
+	}
+	return problem(http.StatusForbidden, CodeCompliance, param, "refused by compliance rule "+d.Describe())
 }
 
 func errNotFound() *Problem {

@@ -27,7 +27,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
-	if err := a.pipeline.Accept(r.Context(), m, pipeline.Options{Test: pr.Test}); err != nil {
+	if err := a.pipeline.Accept(r.Context(), m, pipeline.Options{Test: pr.Test, Urgent: req.Urgent}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, renderMessage(m, a.base(r)))
@@ -44,6 +44,8 @@ func buildMessage(req *createRequest, accountID string) (*message.Message, *Prob
 		Reference:   req.Reference,
 		ReportURL:   strings.TrimSpace(req.ReportURL),
 		TypeDetails: req.TypeDetails,
+		Purpose:     strings.TrimSpace(req.Purpose),
+		Categories:  req.Categories,
 	}
 	if req.Originator == "" {
 		return nil, errMissing("originator")

@@ -27,6 +27,11 @@ type messageJSON struct {
 	ScheduledDatetime *string        `json:"scheduledDatetime"`
 	CreatedDatetime   string         `json:"createdDatetime"`
 	Recipients        recipientsJSON `json:"recipients"`
+	// omnigate's own: the purpose and restricted categories the message was
+	// judged with, and the compliance decision.
+	Purpose    string   `json:"purpose,omitempty"`
+	Categories []string `json:"categories,omitempty"`
+	Compliance string   `json:"compliance,omitempty"`
 }
 
 type recipientsJSON struct {
@@ -101,6 +106,9 @@ func renderMessage(m *message.Message, base string) messageJSON {
 		MClass:            m.MClass,
 		ScheduledDatetime: timeText(m.ScheduledAt),
 		CreatedDatetime:   m.CreatedAt.UTC().Format(message.TimeLayout),
+		Purpose:           m.Purpose,
+		Categories:        m.Categories,
+		Compliance:        m.Compliance,
 		Recipients: recipientsJSON{
 			TotalCount:               counts.Total,
 			TotalSentCount:           counts.Sent,

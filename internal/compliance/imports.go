@@ -1,0 +1,192 @@
+package compliance
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/phone"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// ParseWindow reads "HH:MM-HH:MM".
+func ParseWindow(s string) (Window, error) {
+	from, to, ok := strings.Cut(strings.TrimSpace(s), "-")
+	start, err1 := time.Parse("15:04", strings.TrimSpace(from))
+	end, err2 := time.Parse("15:04", strings.TrimSpace(to))
+	if !ok || err1 != nil || err2 != nil || start.Equal(end) {
+		return Window{}, fmt.Errorf("window %q: write it as 08:00-21:00", s)
+	}
+	return Window{Start: start.Hour()*60 + start.Minute(), End: end.Hour()*60 + end.Minute()}, nil
+}
+
+// ImportError lists the bad rows of an import; nothing was imported.
+type ImportError struct{ Rows []string }
+
+func (e *ImportError) Error() string {
+	return "the file has errors, nothing imported:\n" + strings.Join(e.Rows, "\n")
+}
+
+// ParseDNDCSV reads a registry file: one number or prefix per row, in
+// international digits, optionally with the date it was listed
+// (YYYY-MM-DD); a header row is allowed. Bad rows are reported with their
+// line numbers and nothing is returned.
+func ParseDNDCSV(r io.Reader, registry string, now time.Time) ([]store.DNDEntry, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	var out []store.DNDEntry
+	var bad []string
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
+			continue
+		}
+		if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		num := strings.TrimPrefix(strings.TrimSpace(rec[0]), "+")
+		if line == 1 && strings.Trim(num, "0123456789") != "" {
+			continue // a header row
+		}
+		if num == "" || strings.Trim(num, "0123456789") != "" || len(num) > 15 || len(num) < 2 {
+			bad = append(bad, fmt.Sprintf("line %d: %q is not a number or prefix in international digits", line, rec[0]))
+			continue
+		}
+		e := store.DNDEntry{Registry: registry, Prefix: num, ListedAt: now, ImportedAt: now}
+		if len(rec) > 1 && strings.TrimSpace(rec[1]) != "" {
+			d, err := time.Parse("2006-01-02", strings.TrimSpace(rec[1]))
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("line %d: date %q: write it as YYYY-MM-DD", line, rec[1]))
+				continue
+			}
+			e.ListedAt = d
+		}
+		out = append(out, e)
+	}
+	if len(bad) > 0 {
+		return nil, &ImportError{Rows: bad}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the file has no numbers")
+	}
+	return out, nil
+}
+
+// ParseConsentsCSV reads a consent import: a header row naming the columns
+// recipient, purpose, action (opt_in or opt_out) and optionally legal_age
+// (true/false), categories (separated by ";"), date (RFC 3339) and
+// evidence (free text); then one row per consent. Every bad row is reported
+// with its line number and nothing is returned.
+func ParseConsentsCSV(r io.Reader, accountID, actor string, now time.Time) ([]*store.Consent, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("reading the header row: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	for _, need := range []string{"recipient", "purpose", "action"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("the header row has no %q column (want recipient,purpose,action[,legal_age,categories,date,evidence])", need)
+		}
+	}
+	var out []*store.Consent
+	var bad []string
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
+			continue
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		c, err := ParseConsent(get("recipient"), get("purpose"), get("action"), get("legal_age"), strings.Split(get("categories"), ";"), get("date"), now)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
+			continue
+		}
+		c.AccountID, c.Source, c.Actor = accountID, store.SourceImport, actor
+		if ev := get("evidence"); ev != "" {
+			c.Evidence = map[string]string{"text": ev}
+		}
+		out = append(out, c)
+	}
+	if len(bad) > 0 {
+		return nil, &ImportError{Rows: bad}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the file has no consents")
+	}
+	return out, nil
+}
+
+// ParseConsent validates one consent's fields: a phone number (normalised)
+// or an email address, a purpose, an action, restricted categories.
+func ParseConsent(recipient, purpose, action, legalAge string, categories []string, date string, now time.Time) (*store.Consent, error) {
+	c := &store.Consent{Purpose: purpose, Action: action, CreatedAt: now}
+	switch {
+	case strings.Contains(recipient, "@"):
+		if at := strings.IndexByte(recipient, '@'); at < 1 || at == len(recipient)-1 || strings.ContainsAny(recipient, " ,<>") {
+			return nil, fmt.Errorf("recipient %q is not an email address", recipient)
+		}
+		c.Recipient = strings.ToLower(recipient)
+	default:
+		n, err := phone.Parse(recipient)
+		if err != nil {
+			return nil, fmt.Errorf("recipient %q is not a valid phone number in international format", recipient)
+		}
+		c.Recipient = n.MSISDN
+	}
+	if purpose != Marketing && purpose != Transactional {
+		return nil, fmt.Errorf("purpose %q: use marketing or transactional", purpose)
+	}
+	if action != store.OptIn && action != store.OptOut {
+		return nil, fmt.Errorf("action %q: use opt_in or opt_out", action)
+	}
+	switch strings.ToLower(legalAge) {
+	case "", "false", "no", "0":
+	case "true", "yes", "1":
+		c.LegalAge = true
+	default:
+		return nil, fmt.Errorf("legal_age %q: use true or false", legalAge)
+	}
+	for _, cat := range categories {
+		if cat = strings.TrimSpace(cat); cat == "" {
+			continue
+		}
+		if !ValidCategory(cat) {
+			return nil, fmt.Errorf("category %q: use %s", cat, strings.Join(Categories, ", "))
+		}
+		c.Categories = append(c.Categories, cat)
+	}
+	if date != "" {
+		t, err := time.Parse(time.RFC3339, date)
+		if err != nil {
+			return nil, fmt.Errorf("date %q: write it as RFC 3339, e.g. 2026-11-25T10:00:00Z", date)
+		}
+		if t.After(now) {
+			return nil, fmt.Errorf("date %q is in the future", date)
+		}
+		c.CreatedAt = t.UTC()
+	}
+	return c, nil
+}
