@@ -13,7 +13,6 @@ import (
 
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/compliance"
-	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
@@ -26,6 +25,26 @@ func withStore(ctx context.Context, cfg app.Config, f func(st *sqlstore.Store) e
 	}
 	defer st.Close()
 	return f(st)
+}
+
+// withDesk opens the store for one command and hands over the compliance
+// desk (a running server sees the change within its policy cache time, 5 s).
+func withDesk(ctx context.Context, cfg app.Config, account string, f func(st *sqlstore.Store, d *compliance.Desk) error) error {
+	return withStore(ctx, cfg, func(st *sqlstore.Store) error {
+		if _, err := st.GetAccount(ctx, account); err != nil {
+			return accountErr(err, account)
+		}
+		return deskErr(f(st, compliance.NewDesk(compliance.DeskConfig{}, st, nil)))
+	})
+}
+
+// deskErr turns the desk's refusals into usage errors.
+func deskErr(err error) error {
+	var in *compliance.InputError
+	if errors.As(err, &in) {
+		return usageError{in}
+	}
+	return err
 }
 
 // senderCmd: sender register | approve | reject | list.
@@ -43,44 +62,36 @@ func senderCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args[1:], stderr); err != nil {
 		return err
 	}
-	return withStore(ctx, cfg, func(st *sqlstore.Store) error {
-		if _, err := st.GetAccount(ctx, *account); err != nil {
-			return accountErr(err, *account)
-		}
-		if args[0] == "list" {
+	return withDesk(ctx, cfg, *account, func(st *sqlstore.Store, d *compliance.Desk) error {
+		var s *store.Sender
+		var err error
+		switch args[0] {
+		case "list":
 			list, err := st.Senders(ctx, *account)
 			if err != nil {
 				return err
 			}
 			return printJSON(stdout, list)
-		}
-		o := strings.TrimPrefix(strings.TrimSpace(*originator), "+")
-		if o == "" || len(o) > 16 {
-			return usagef("sender %s: --originator is required (at most 11 characters, or a number)", args[0])
-		}
-		now := time.Now().UTC()
-		s := &store.Sender{AccountID: *account, Originator: o, CreatedAt: now}
-		switch args[0] {
 		case "register":
-			s.Status, s.RequestedBy = store.SenderPending, operatorName(*operator)
+			s, _, err = d.RegisterSender(ctx, *account, *originator, operatorName(*operator))
 		case "approve":
-			s.Status, s.DecidedBy, s.DecidedAt, s.Note = store.SenderApproved, operatorName(*operator), now, *note
+			s, err = d.DecideSender(ctx, *account, *originator, store.SenderApproved, operatorName(*operator), *note)
 		case "reject":
-			s.Status, s.DecidedBy, s.DecidedAt, s.Note = store.SenderRejected, operatorName(*operator), now, *note
+			s, err = d.DecideSender(ctx, *account, *originator, store.SenderRejected, operatorName(*operator), *note)
 		default:
 			return usagef("sender: unknown subcommand %q (register, approve, reject, list)", args[0])
 		}
-		if err := st.SaveSender(ctx, s); err != nil {
+		if err != nil {
 			return err
 		}
 		return printJSON(stdout, s)
 	})
 }
 
-// complianceCmd: compliance policy | request-proof | cases | suspend | lift.
+// complianceCmd: compliance policy | request-proof | cases | suspend | lift | complaint.
 func complianceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("compliance: say policy, request-proof, cases, suspend or lift")
+		return usagef("compliance: say policy, request-proof, cases, suspend, lift or complaint")
 	}
 	var cfg app.Config
 	fs := flag.NewFlagSet("compliance "+args[0], flag.ContinueOnError)
@@ -97,55 +108,55 @@ func complianceCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		window := fs.String("window", "", "when marketing may arrive, recipient local time, e.g. 08:00-21:00")
 		relax := fs.String("relax-senders", "", "let the account send from any originator; give the reason (recorded)")
 		strict := fs.Bool("strict-senders", false, "undo --relax-senders")
+		countryWindows := fs.String("country-windows", "", "windows that differ by country, e.g. FR=08:00-20:00;IN=09:00-21:00")
+		fallback := fs.String("sender-fallback", "", "a number of the account that replaces alphanumeric senders where they are not carried (\"\": reject instead)")
+		rules := fs.String("content-rules", "", "content rule overrides, e.g. content.iban=reject;content.link_shortener=off")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
-		return withStore(ctx, cfg, func(st *sqlstore.Store) error {
-			p, err := st.GetPolicy(ctx, *account)
+		var ch compliance.PolicyChange
+		var err error
+		relaxSet := false
+		fs.Visit(func(f *flag.Flag) {
+			var b bool
+			switch f.Name {
+			case "relax-senders":
+				relaxSet = true
+			case "purpose":
+				ch.DefaultPurpose = purpose
+			case "help-text":
+				ch.HelpText = help
+			case "window":
+				ch.Window = window
+			case "country-windows":
+				ch.CountryWindows = countryWindows
+			case "sender-fallback":
+				ch.SenderFallback = fallback
+			case "content-rules":
+				ch.ContentRules = rules
+			case "transactional-to-opted-out":
+				b, err = strconv.ParseBool(*toOptedOut)
+				ch.TransactionalToOptedOut = &b
+			case "optout-instruction":
+				b, err = strconv.ParseBool(*instruction)
+				ch.OptOutInstruction = &b
+			}
+		})
+		if err != nil {
+			return usagef("compliance policy: --transactional-to-opted-out and --optout-instruction take true or false")
+		}
+		if relaxSet && strings.TrimSpace(*relax) == "" {
+			return usagef("compliance policy: --relax-senders needs a reason")
+		}
+		return withDesk(ctx, cfg, *account, func(st *sqlstore.Store, d *compliance.Desk) error {
+			p, err := d.ChangePolicy(ctx, *account, ch)
+			if err == nil && (*relax != "" || *strict) {
+				p, err = d.RelaxSenders(ctx, *account, *relax, operatorName(*operator))
+			}
 			if err != nil {
-				return accountErr(err, *account)
-			}
-			set := map[string]bool{}
-			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-			if set["purpose"] {
-				if *purpose != compliance.Transactional && *purpose != compliance.Marketing {
-					return usagef("compliance policy: --purpose transactional or marketing")
-				}
-				p.DefaultPurpose = *purpose
-			}
-			if set["transactional-to-opted-out"] {
-				if p.TransactionalToOptedOut, err = strconv.ParseBool(*toOptedOut); err != nil {
-					return usagef("compliance policy: --transactional-to-opted-out true or false")
-				}
-			}
-			if set["help-text"] {
-				p.HelpText = *help
-			}
-			if set["optout-instruction"] {
-				if p.OptOutInstruction, err = strconv.ParseBool(*instruction); err != nil {
-					return usagef("compliance policy: --optout-instruction true or false")
-				}
-			}
-			if set["window"] {
-				w, err := compliance.ParseWindow(*window)
-				if err != nil {
-					return usageError{err}
-				}
-				p.WindowStart, p.WindowEnd = w.Start, w.End
-			}
-			if set["relax-senders"] {
-				if strings.TrimSpace(*relax) == "" {
-					return usagef("compliance policy: --relax-senders needs a reason")
-				}
-				p.SenderRelaxed = fmt.Sprintf("%s at %s: %s", operatorName(*operator), time.Now().UTC().Format(time.RFC3339), *relax)
-			}
-			if *strict {
-				p.SenderRelaxed = ""
-			}
-			if err := st.SetPolicy(ctx, *account, p); err != nil {
 				return err
 			}
-			return printJSON(stdout, p)
+			return printJSON(stdout, compliance.View(p))
 		})
 	case "request-proof":
 		recipient := fs.String("recipient", "", "the recipient the proof is about (optional)")
@@ -153,21 +164,9 @@ func complianceCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
-		if strings.TrimSpace(*reason) == "" {
-			return usagef("compliance request-proof: --reason is required")
-		}
-		return withStore(ctx, cfg, func(st *sqlstore.Store) error {
-			if _, err := st.GetAccount(ctx, *account); err != nil {
-				return accountErr(err, *account)
-			}
-			now := time.Now().UTC()
-			c := &store.ProofCase{ID: ids.New(), AccountID: *account, Recipient: *recipient, Reason: *reason, OpenedBy: operatorName(*operator),
-				Status: store.CaseOpen, DueAt: now.Add(*due), CreatedAt: now}
-			if err := st.OpenProofCase(ctx, c); err != nil {
-				return err
-			}
-			if err := st.EnqueueJob(ctx, &store.Job{Kind: store.JobAlert, AccountID: *account, RunAt: now, CreatedAt: now,
-				Payload: []byte(fmt.Sprintf(`{"type":"proof_request","case":%q,"reason":%q,"due":%q}`, c.ID, c.Reason, c.DueAt.Format(time.RFC3339)))}); err != nil {
+		return withDesk(ctx, cfg, *account, func(st *sqlstore.Store, d *compliance.Desk) error {
+			c, err := d.RequestProof(ctx, *account, *recipient, *reason, operatorName(*operator), *due)
+			if err != nil {
 				return err
 			}
 			return printJSON(stdout, c)
@@ -182,26 +181,34 @@ func complianceCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
-		return withStore(ctx, cfg, func(st *sqlstore.Store) error {
-			p, err := st.GetPolicy(ctx, *account)
-			if err != nil {
-				return accountErr(err, *account)
-			}
+		return withDesk(ctx, cfg, *account, func(st *sqlstore.Store, d *compliance.Desk) error {
+			var p *store.Policy
+			var err error
 			if args[0] == "suspend" {
-				if strings.TrimSpace(*reason) == "" {
-					return usagef("compliance suspend: --reason is required")
-				}
-				p.Suspended = fmt.Sprintf("%s (%s, %s)", *reason, operatorName(*operator), time.Now().UTC().Format(time.RFC3339))
+				p, err = d.Suspend(ctx, *account, *reason, operatorName(*operator))
 			} else {
-				p.Suspended = ""
+				p, err = d.Lift(ctx, *account, operatorName(*operator))
 			}
-			if err := st.SetPolicy(ctx, *account, p); err != nil {
+			if err != nil {
 				return err
 			}
 			return printJSON(stdout, map[string]string{"account": *account, "suspended": p.Suspended})
 		})
+	case "complaint":
+		recipient := fs.String("recipient", "", "who complained")
+		source := fs.String("source", "operator", "where the complaint came from (carrier, recipient, operator)")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		return withDesk(ctx, cfg, *account, func(st *sqlstore.Store, d *compliance.Desk) error {
+			n, c, err := d.Complaint(ctx, *account, *recipient, *source, *reason)
+			if err != nil {
+				return err
+			}
+			return printJSON(stdout, map[string]any{"account": *account, "complaints": n, "case": c})
+		})
 	}
-	return usagef("compliance: unknown subcommand %q (policy, request-proof, cases, suspend, lift)", args[0])
+	return usagef("compliance: unknown subcommand %q (policy, request-proof, cases, suspend, lift, complaint)", args[0])
 }
 
 // dndCmd: dnd import FILE --registry NAME.

@@ -21,11 +21,13 @@ import (
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/compliance/keywords"
 	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/inbound"
 	"github.com/omnigate/omnigate/internal/metrics"
+	"github.com/omnigate/omnigate/internal/optout"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/smsc"
 	"github.com/omnigate/omnigate/internal/store"
@@ -46,6 +48,7 @@ type App struct {
 	receiver   *inbound.Receiver
 	billing    *billing.Service
 	compliance *compliance.Engine
+	desk       *compliance.Desk
 	notifier   *billing.Notifier
 	demoSMSC   *smsc.Server
 	server     *http.Server
@@ -103,7 +106,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	nCfg.Pool.Owner, nCfg.SMTPAddr, nCfg.SMTPFrom = node, cfg.SMTPAddr, cfg.SMTPFrom
 	a.notifier = billing.NewNotifier(nCfg, st, nil, log)
 	a.compliance = compliance.New(compliance.Config{}, st, a.metrics)
-	a.pipeline = pipeline.New(pipeline.Config{Commit: commit, Charger: a.billing, Compliance: a.compliance, Log: log}, st, a.metrics, a.dispatcher.Notify)
+	a.desk = compliance.NewDesk(cfg.Compliance, st, a.compliance)
+	a.desk.OnNotice(a.notifier.Notify)
+	a.pipeline = pipeline.New(pipeline.Config{Commit: commit, Charger: a.billing, Compliance: a.compliance, Log: log,
+		Instruction: func(country string) string { text, _ := keywords.OptOutInstruction(country); return text }},
+		st, a.metrics, a.dispatcher.Notify)
+	a.pipeline.AddInboundHook(optout.New(st, a.pipeline, log).Hook)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
 	a.pipeline.OnBilling = a.notifier.Notify
 	a.receiver = inbound.New(st, a.pipeline, a.metrics, commit, a.webhooks.Notify, log)
@@ -123,10 +131,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("setting up the demo account: %w", err)
 		}
 	}
-	mb := rest.New(rest.Config{PublicURL: cfg.PublicURL}, st, a.pipeline, a.billing, auth.NewAuthenticator(st, 0), a.metrics, log)
+	mb := rest.New(rest.Config{PublicURL: cfg.PublicURL}, st, a.pipeline, a.billing, a.desk, auth.NewAuthenticator(st, 0), a.metrics, log)
 	var adminAPI *admin.API
 	if cfg.AdminToken != "" {
-		adminAPI = admin.New(cfg.AdminToken, st, a.billing, log)
+		adminAPI = admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
+		adminAPI.OnRelease(a.dispatcher.Notify)
 	}
 	a.server = &http.Server{
 		Handler:           api.Handler(mb, adminAPI, st, a.metrics),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"net/url"
@@ -54,6 +55,8 @@ type Config struct {
 	Dispatch dispatch.Config
 	Webhook  webhook.Config
 	Notifier billing.NotifierConfig
+	// Compliance tunes proof-of-consent cases and the complaint threshold.
+	Compliance compliance.DeskConfig
 }
 
 // Defaults for Config.

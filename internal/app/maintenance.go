@@ -12,8 +12,9 @@ const (
 	maintenanceEvery  = time.Minute
 )
 
-// startMaintenance purges what can no longer be matched, every minute until
-// the returned channel is closed.
+// startMaintenance purges what can no longer be matched and suspends
+// accounts whose proof-of-consent cases expired, every minute until the
+// returned channel is closed.
 func (a *App) startMaintenance() chan struct{} {
 	stop := make(chan struct{})
 	go func() {
@@ -25,13 +26,13 @@ func (a *App) startMaintenance() chan struct{} {
 				return
 			case <-t.C:
 			}
-			a.purge()
+			a.maintain()
 		}
 	}()
 	return stop
 }
 
-func (a *App) purge() {
+func (a *App) maintain() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := time.Now()
@@ -44,5 +45,15 @@ func (a *App) purge() {
 		a.log.Warn("maintenance: purging inbound parts", "err", err)
 	} else if n > 0 {
 		a.log.Info("maintenance: dropped parts of inbound messages that never completed", "parts", n)
+	}
+	if cases, err := a.desk.ExpireCases(ctx, now); err != nil {
+		a.log.Warn("maintenance: expiring proof cases", "err", err)
+	} else {
+		for _, c := range cases {
+			a.log.Warn("compliance: account suspended, no proof of consent in time", "account", c.AccountID, "case", c.ID)
+		}
+		if len(cases) > 0 {
+			a.notifier.Notify()
+		}
 	}
 }

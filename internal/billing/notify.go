@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/smtp"
@@ -149,9 +150,36 @@ func (n *Notifier) topUp(ctx context.Context, j *store.Job) error {
 	return nil // settled or gone already
 }
 
+// Notice is any other word to an account — a compliance case opened, an
+// account suspended — delivered the way usage alerts are: posted to the
+// account's alert URL and mailed to its alert addresses.
+type Notice struct {
+	Type    string         `json:"type"` // e.g. "compliance.proof_requested"
+	Subject string         `json:"subject"`
+	Text    string         `json:"text"`
+	Data    map[string]any `json:"data,omitempty"`
+}
+
+// NoticeJob is the job that delivers a notice; enqueue it with the change
+// it reports.
+func NoticeJob(accountID string, nt Notice, now time.Time) *store.Job {
+	payload, _ := json.Marshal(nt)
+	return &store.Job{Kind: store.JobAlert, AccountID: accountID, Payload: payload, RunAt: now, CreatedAt: now}
+}
+
 func (n *Notifier) alert(ctx context.Context, j *store.Job) error {
+	var kind struct {
+		Type string `json:"type"`
+	}
 	var p AlertPayload
-	if err := json.Unmarshal(j.Payload, &p); err != nil {
+	var nt Notice
+	err := json.Unmarshal(j.Payload, &kind)
+	if err == nil && kind.Type != "" {
+		err = json.Unmarshal(j.Payload, &nt)
+	} else if err == nil {
+		err = json.Unmarshal(j.Payload, &p)
+	}
+	if err != nil {
 		n.log.Error("billing: undecodable alert job dropped", "err", err)
 		return nil
 	}
@@ -161,24 +189,38 @@ func (n *Notifier) alert(ctx context.Context, j *store.Job) error {
 	} else if err != nil {
 		return err
 	}
+	if nt.Type == "" {
+		nt = usageNotice(a, p)
+	}
 	var errs []error
 	if a.AlertURL != "" {
-		errs = append(errs, n.post(ctx, a, p))
+		errs = append(errs, n.post(ctx, a, nt, p))
 	}
 	if len(a.AlertEmails) > 0 && n.cfg.SMTPAddr != "" {
-		errs = append(errs, n.mail(a, p))
+		errs = append(errs, n.mail(a, nt))
 	}
 	return errors.Join(errs...)
 }
 
-// post sends the alert as JSON, signed like status reports.
-func (n *Notifier) post(ctx context.Context, a *store.Account, p AlertPayload) error {
-	body, _ := json.Marshal(struct {
-		Type      string `json:"type"`
-		AccountID string `json:"accountId"`
-		AlertPayload
-		Time string `json:"createdDatetime"`
-	}{"usage_alert", a.ID, p, time.Now().UTC().Format(time.RFC3339)})
+// post sends the alert or notice as JSON, signed like status reports. A
+// usage alert carries its figures at the top level, as it always has.
+func (n *Notifier) post(ctx context.Context, a *store.Account, nt Notice, p AlertPayload) error {
+	now := time.Now().UTC().Format(time.RFC3339)
+	var body []byte
+	if nt.Type == "usage_alert" {
+		body, _ = json.Marshal(struct {
+			Type      string `json:"type"`
+			AccountID string `json:"accountId"`
+			AlertPayload
+			Time string `json:"createdDatetime"`
+		}{nt.Type, a.ID, p, now})
+	} else {
+		body, _ = json.Marshal(struct {
+			AccountID string `json:"accountId"`
+			Notice
+			Time string `json:"createdDatetime"`
+		}{a.ID, nt, now})
+	}
 	token, err := webhook.SignJWT(a.SigningKey, a.AlertURL, body, time.Now())
 	if err != nil {
 		return err
@@ -202,19 +244,26 @@ func (n *Notifier) post(ctx context.Context, a *store.Account, p AlertPayload) e
 	return nil
 }
 
-// mail sends the alert to the account's addresses.
-func (n *Notifier) mail(a *store.Account, p AlertPayload) error {
+// usageNotice words a usage alert.
+func usageNotice(a *store.Account, p AlertPayload) Notice {
 	what := fmt.Sprintf("%s %s", p.Channel, p.Metric)
 	if p.Metric == store.MetricSpend {
 		what = "spend"
 	}
-	subject := fmt.Sprintf("Usage alert: %d%% of your %s limit for this %s", p.Threshold, what, p.Period)
 	after := "Sending continues (overage is allowed on this limit)."
 	if p.Policy == store.PolicyBlock && p.Threshold >= 100 {
 		after = "Further sending is blocked until the period ends or the limit is raised."
 	}
-	body := fmt.Sprintf("Account %s (%s) has used %d of its %s limit of %d for the %s starting %s.\r\n%s\r\n",
-		a.Name, a.ID, p.Used, what, p.Limit, p.Period, p.PeriodStart, after)
+	return Notice{Type: "usage_alert",
+		Subject: fmt.Sprintf("Usage alert: %d%% of your %s limit for this %s", p.Threshold, what, p.Period),
+		Text: fmt.Sprintf("Account %s (%s) has used %d of its %s limit of %d for the %s starting %s.\n%s",
+			a.Name, a.ID, p.Used, what, p.Limit, p.Period, p.PeriodStart, after)}
+}
+
+// mail sends the notice to the account's addresses.
+func (n *Notifier) mail(a *store.Account, nt Notice) error {
+	subject := mime.QEncoding.Encode("utf-8", strings.NewReplacer("\r", " ", "\n", " ").Replace(nt.Subject))
+	body := strings.ReplaceAll(strings.ReplaceAll(nt.Text, "\r\n", "\n"), "\n", "\r\n") + "\r\n"
 	msg := "From: " + n.cfg.SMTPFrom + "\r\nTo: " + strings.Join(a.AlertEmails, ", ") + "\r\nSubject: " + subject +
 		"\r\nDate: " + time.Now().UTC().Format(time.RFC1123Z) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
 	if err := n.sendMail(a.AlertEmails, []byte(msg)); err != nil {

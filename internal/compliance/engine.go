@@ -84,6 +84,9 @@ type Decision struct {
 	Recipient string    // the recipient the rule was about, if one
 	Until     time.Time // Defer: when the message may go
 	Purpose   string    // the purpose the request was judged with
+	// Sender replaces the originator where a recipient's country does not
+	// carry alphanumeric senders and the account chose a fallback number.
+	Sender string
 }
 
 // Describe says what decided and why, in words.
@@ -124,6 +127,8 @@ type cachedAccount struct {
 	policy  *store.Policy
 	senders map[string]string // originator → status
 	numbers map[string]bool   // numbers the account owns
+	windows map[string]Window // quiet-hours windows that differ by country
+	content []ContentRule     // the engine's rules with the account's overrides
 	expires time.Time
 }
 
@@ -165,7 +170,17 @@ func (e *Engine) account(ctx context.Context, accountID string) (cachedAccount, 
 	if err != nil {
 		return c, err
 	}
-	c = cachedAccount{policy: p, senders: map[string]string{}, numbers: map[string]bool{}, expires: now.Add(e.cfg.CacheTTL)}
+	c = cachedAccount{policy: p, senders: map[string]string{}, numbers: map[string]bool{}, expires: now.Add(e.cfg.CacheTTL), content: e.cfg.Content}
+	// Settings are validated when written; one that no longer parses (a
+	// rule renamed since) falls back to the defaults.
+	if c.windows, err = ParseCountryWindows(p.CountryWindows); err != nil {
+		c.windows = nil
+	}
+	if p.ContentRules != "" {
+		if rules, err := ApplyContentRules(e.cfg.Content, p.ContentRules); err == nil {
+			c.content = rules
+		}
+	}
 	for _, s := range senders {
 		c.senders[s.Originator] = s.Status
 	}
@@ -231,13 +246,20 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 			return decide(Reject, "category", fmt.Sprintf("category %q: use %s", c, strings.Join(Categories, ", ")), "")
 		}
 	}
+	var sender string // a replacement originator, if one is needed
 	if !req.Reply {
-		if d, ok := e.checkSender(acct, req); !ok {
+		d, ok := e.checkSender(acct, req)
+		if !ok {
 			d.Purpose = purpose
 			return d, nil
 		}
+		sender = d.Sender
 	}
-	for _, r := range e.cfg.Content {
+	allow := Decision{Outcome: Allow, Purpose: purpose, Sender: sender}
+	decide = func(o Outcome, rule, reason, recipient string) (Decision, error) {
+		return Decision{Outcome: o, Rule: rule, Reason: reason, Recipient: recipient, Purpose: purpose, Sender: sender}, nil
+	}
+	for _, r := range acct.content {
 		if r.Match(req.Content) {
 			return decide(r.Outcome, r.Name, r.Reason, "")
 		}
@@ -268,7 +290,9 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 			return Decision{}, err
 		}
 		for _, a := range addresses {
-			if why, ok := suppressed[a]; ok && (purpose == Marketing || !p.TransactionalToOptedOut) {
+			// The account may let transactional messages reach recipients who
+			// opted out; a manual or complaint entry stops everything.
+			if why, ok := suppressed[a]; ok && (purpose == Marketing || why != store.OptOut || !p.TransactionalToOptedOut) {
 				return decide(Reject, "suppression", "the recipient is on the account's suppression list ("+why+")", a)
 			}
 		}
@@ -285,14 +309,18 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		}
 	}
 	if !req.Reply && !req.Urgent && (purpose == Marketing || restricted) {
-		w := Window{Start: p.WindowStart, End: p.WindowEnd}
 		at := req.Time
 		if at.IsZero() {
 			at = time.Now()
 		}
 		until := at
 		var who string
+		var whoWindow Window
 		for _, r := range req.Recipients {
+			w, ok := acct.windows[r.Country]
+			if !ok {
+				w = Window{Start: p.WindowStart, End: p.WindowEnd}
+			}
 			locs := e.zones.of(r.Address)
 			if inWindow(at, w, locs) {
 				continue
@@ -302,16 +330,16 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 				return decide(Reject, "quiet_hours", "no time of day is inside the allowed window in every zone of the number", r.Address)
 			}
 			if next.After(until) {
-				until, who = next, r.Address
+				until, who, whoWindow = next, r.Address, w
 			}
 		}
 		if until.After(at) {
-			d, _ := decide(Defer, "quiet_hours", fmt.Sprintf("outside %02d:%02d-%02d:%02d in the recipient's local time", w.Start/60, w.Start%60, w.End/60, w.End%60), who)
+			d, _ := decide(Defer, "quiet_hours", "outside "+whoWindow.String()+" in the recipient's local time", who)
 			d.Until = until
 			return d, nil
 		}
 	}
-	return Decision{Outcome: Allow, Purpose: purpose}, nil
+	return allow, nil
 }
 
 // checkSender enforces sender identity: an alphanumeric originator must be
@@ -326,10 +354,14 @@ func (e *Engine) checkSender(acct cachedAccount, req Request) (Decision, bool) {
 	if acct.senders[s] == store.SenderApproved || (numeric && acct.numbers[s]) {
 		if !numeric {
 			for _, r := range req.Recipients {
-				if noAlphanumeric[r.Country] {
-					return Decision{Outcome: Reject, Rule: "sender.country", Recipient: r.Address,
-						Reason: "alphanumeric senders are not allowed in " + r.Country + "; send from a number the account owns"}, false
+				if !noAlphanumeric[r.Country] {
+					continue
 				}
+				if fb := acct.policy.SenderFallback; fb != "" && acct.numbers[fb] {
+					return Decision{Sender: fb}, true
+				}
+				return Decision{Outcome: Reject, Rule: "sender.country", Recipient: r.Address,
+					Reason: "alphanumeric senders are not allowed in " + r.Country + "; send from a number the account owns, or set a fallback number"}, false
 			}
 		}
 		return Decision{}, true

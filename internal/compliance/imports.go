@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -189,4 +191,74 @@ func ParseConsent(recipient, purpose, action, legalAge string, categories []stri
 		c.CreatedAt = t.UTC()
 	}
 	return c, nil
+}
+
+// ParseCountryWindows reads windows that differ by country:
+// "FR=08:00-20:00;IN=09:00-21:00" (ISO 3166-1 alpha-2 codes).
+func ParseCountryWindows(s string) (map[string]Window, error) {
+	out := map[string]Window{}
+	for _, item := range strings.Split(s, ";") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		cc, w, ok := strings.Cut(item, "=")
+		cc = strings.ToUpper(strings.TrimSpace(cc))
+		if !ok || !phone.KnownCountry(cc) {
+			return nil, fmt.Errorf("%q: write each country as CC=08:00-21:00 with an ISO country code", item)
+		}
+		win, err := ParseWindow(w)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cc, err)
+		}
+		out[cc] = win
+	}
+	return out, nil
+}
+
+// FormatCountryWindows writes windows as ParseCountryWindows reads them.
+func FormatCountryWindows(m map[string]Window) string {
+	ccs := make([]string, 0, len(m))
+	for cc := range m {
+		ccs = append(ccs, cc)
+	}
+	sort.Strings(ccs)
+	for i, cc := range ccs {
+		ccs[i] = cc + "=" + m[cc].String()
+	}
+	return strings.Join(ccs, ";")
+}
+
+// ContentRuleActions are what an account may make a content rule do.
+var ContentRuleActions = []string{"reject", "hold", "off"}
+
+// ApplyContentRules applies an account's overrides —
+// "content.iban=reject;content.link_shortener=off" — to rules.
+func ApplyContentRules(rules []ContentRule, overrides string) ([]ContentRule, error) {
+	out := append([]ContentRule(nil), rules...)
+	for _, item := range strings.Split(overrides, ";") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		name, action, _ := strings.Cut(item, "=")
+		name, action = strings.TrimSpace(name), strings.TrimSpace(action)
+		i := slices.IndexFunc(out, func(r ContentRule) bool { return r.Name == name })
+		if i < 0 {
+			names := make([]string, len(rules))
+			for j, r := range rules {
+				names[j] = r.Name
+			}
+			return nil, fmt.Errorf("no content rule %q (there are %s)", name, strings.Join(names, ", "))
+		}
+		switch action {
+		case "reject":
+			out[i].Outcome = Reject
+		case "hold":
+			out[i].Outcome = Hold
+		case "off":
+			out = slices.Delete(out, i, i+1)
+		default:
+			return nil, fmt.Errorf("%s=%q: the action is reject, hold or off", name, action)
+		}
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package compliance
 
 import (
+	"fmt"
 	"sync"
 	"time"
 	_ "time/tzdata" // time zones without the system's database
@@ -11,6 +12,11 @@ import (
 // Window is the part of the local day when marketing may arrive, in
 // minutes after local midnight: [Start, End).
 type Window struct{ Start, End int }
+
+// String writes the window as ParseWindow reads it: "08:00-21:00".
+func (w Window) String() string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", w.Start/60, w.Start%60, w.End/60, w.End%60)
+}
 
 // DefaultWindow is 08:00 to 21:00.
 var DefaultWindow = Window{Start: 8 * 60, End: 21 * 60}

@@ -249,15 +249,19 @@ func (p *Pipeline) comply(ctx context.Context, m *message.Message, opts Options,
 		return nil, fmt.Errorf("compliance: %w", err)
 	}
 	m.Purpose = d.Purpose
+	var decisions []store.Decision
 	record := func() {
-		if opts.Test {
+		decisions = append(decisions, store.Decision{AccountID: m.AccountID, MessageID: m.ID, Recipient: d.Recipient,
+			Rule: d.Rule, Outcome: string(d.Outcome), Reason: d.Reason, CreatedAt: now})
+	}
+	defer func() {
+		if len(decisions) == 0 || opts.Test {
 			return
 		}
-		if err := p.store.RecordDecisions(ctx, []store.Decision{{AccountID: m.AccountID, MessageID: m.ID, Recipient: d.Recipient,
-			Rule: d.Rule, Outcome: string(d.Outcome), Reason: d.Reason, CreatedAt: now}}); err != nil {
-			p.log.Warn("compliance: recording a decision", "rule", d.Rule, "err", err)
+		if err := p.store.RecordDecisions(ctx, decisions); err != nil {
+			p.log.Warn("compliance: recording a decision", "rule", decisions[0].Rule, "err", err)
 		}
-	}
+	}()
 	switch d.Outcome {
 	case compliance.Reject:
 		record()
@@ -272,6 +276,12 @@ func (p *Pipeline) comply(ctx context.Context, m *message.Message, opts Options,
 	default:
 		m.Compliance = "allowed as " + d.Purpose
 	}
+	if d.Sender != "" {
+		decisions = append(decisions, store.Decision{AccountID: m.AccountID, MessageID: m.ID, Rule: "sender.country", Outcome: "replace",
+			Reason: "sender " + m.Originator + " replaced by " + d.Sender + ": alphanumeric senders are not carried in a recipient's country", CreatedAt: now})
+		m.Compliance += "; sender " + m.Originator + " replaced by " + d.Sender + " (" + d.Rule + ")"
+		m.Originator = d.Sender
+	}
 	if d.Purpose == compliance.Marketing && p.cfg.Instruction != nil && len(m.Recipients) > 0 {
 		if pol, err := p.cfg.Compliance.Policy(ctx, m.AccountID); err == nil && pol.OptOutInstruction {
 			if text := p.cfg.Instruction(m.Recipients[0].Country); text != "" && !strings.Contains(m.Body, text) {
@@ -283,6 +293,10 @@ func (p *Pipeline) comply(ctx context.Context, m *message.Message, opts Options,
 		return nil, err
 	}
 	if d.Outcome == compliance.Hold {
+		// Waiting for an operator, like a scheduled message waits for its time.
+		for i := range m.Recipients {
+			m.Recipients[i].Status, m.Recipients[i].StatusAt = message.Scheduled, time.Time{}
+		}
 		return &store.Review{Rule: d.Rule, Reason: d.Reason}, nil
 	}
 	return nil, nil

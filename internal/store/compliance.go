@@ -87,9 +87,13 @@ type Review struct {
 
 // Decision is a compliance decision that stopped or changed a message.
 type Decision struct {
-	AccountID, MessageID, Recipient string
-	Rule, Outcome, Reason           string
-	CreatedAt                       time.Time
+	AccountID string    `json:"-"`
+	MessageID string    `json:"messageId"`
+	Recipient string    `json:"recipient,omitempty"`
+	Rule      string    `json:"rule"`
+	Outcome   string    `json:"outcome"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"createdDatetime"`
 }
 
 // Proof case statuses.
@@ -123,6 +127,9 @@ type Policy struct {
 	WindowStart, WindowEnd  int    // minutes after local midnight when marketing may arrive
 	SenderRelaxed           string // who relaxed the sender rules, when and why; "" for strict
 	Suspended               string // why the account is suspended; "" if it is not
+	CountryWindows          string // windows that differ by country: "FR=08:00-20:00;IN=09:00-21:00"
+	SenderFallback          string // a number of the account replacing alphanumeric senders where they are not carried
+	ContentRules            string // content rule overrides: "content.iban=reject;content.link_shortener=off"
 }
 
 // Compliance stores what the compliance engine needs and records.

@@ -1,6 +1,8 @@
 // Package admin is the operator's HTTP API: money movements (top-ups,
 // refunds, adjustments), settling pending top-ups, usage limits, an
-// account's billing settings and price-list imports. It is served only when
+// account's billing settings and price-list imports; and compliance —
+// sender approval, suspension, proof cases, complaints, do-not-disturb
+// imports and the review queue of held messages. It is served only when
 // an admin token is configured and every request must carry it as
 // "Authorization: Bearer <token>". Errors use the same JSON format as the
 // rest of the API.
@@ -19,6 +21,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/accounts"
 	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -28,12 +31,17 @@ type API struct {
 	tokenHash [32]byte
 	store     store.Store
 	billing   *billing.Service
+	desk      *compliance.Desk
+	released  func() // wakes the dispatcher after a held message is released
 	log       *slog.Logger
 }
 
+// OnRelease sets what wakes the dispatcher once a held message is released.
+func (a *API) OnRelease(f func()) { a.released = f }
+
 // New makes the admin API for token (required).
-func New(token string, st store.Store, b *billing.Service, log *slog.Logger) *API {
-	return &API{tokenHash: sha256.Sum256([]byte(token)), store: st, billing: b, log: log}
+func New(token string, st store.Store, b *billing.Service, desk *compliance.Desk, log *slog.Logger) *API {
+	return &API{tokenHash: sha256.Sum256([]byte(token)), store: st, billing: b, desk: desk, log: log}
 }
 
 // Register adds the routes.
@@ -45,6 +53,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "DELETE /admin/accounts/{id}/limits", a.deleteLimit)
 	a.handle(mux, "PUT /admin/accounts/{id}/billing", a.setBilling)
 	a.handle(mux, "POST /admin/prices", a.importPrices)
+	a.registerCompliance(mux)
 }
 
 type apiError struct {
@@ -59,12 +68,13 @@ type problem struct {
 	code   int
 	param  string
 	desc   string
+	rows   []string // more descriptions, one error each (bad rows of an import)
 }
 
 func (p *problem) Error() string { return p.desc }
 
 func invalid(param, desc string) *problem {
-	return &problem{http.StatusUnprocessableEntity, 10, param, desc}
+	return &problem{http.StatusUnprocessableEntity, 10, param, desc, nil}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -75,13 +85,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeProblem(w http.ResponseWriter, p *problem) {
-	e := apiError{Code: p.code, Description: p.desc}
-	if p.param != "" {
-		e.Parameter = &p.param
+	var errs []apiError
+	for _, d := range append([]string{p.desc}, p.rows...) {
+		e := apiError{Code: p.code, Description: d}
+		if p.param != "" {
+			e.Parameter = &p.param
+		}
+		errs = append(errs, e)
 	}
 	writeJSON(w, p.status, struct {
 		Errors []apiError `json:"errors"`
-	}{[]apiError{e}})
+	}{errs})
 }
 
 func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
@@ -89,20 +103,26 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
 		if !ok || subtle.ConstantTimeCompare(sum[:], a.tokenHash[:]) != 1 {
-			writeProblem(w, &problem{http.StatusUnauthorized, 2, "token", "request not allowed (missing or wrong admin token)"})
+			writeProblem(w, &problem{http.StatusUnauthorized, 2, "token", "request not allowed (missing or wrong admin token)", nil})
 			return
 		}
 		err := h(w, r)
 		var p *problem
+		var in *compliance.InputError
+		var imp *compliance.ImportError
 		switch {
 		case err == nil:
 		case errors.As(err, &p):
 			writeProblem(w, p)
+		case errors.As(err, &in):
+			writeProblem(w, invalid(in.Field, in.Reason))
+		case errors.As(err, &imp):
+			writeProblem(w, &problem{http.StatusUnprocessableEntity, 10, "file", imp.Rows[0], imp.Rows[1:]})
 		case errors.Is(err, store.ErrNotFound):
-			writeProblem(w, &problem{http.StatusNotFound, 20, "", "not found"})
+			writeProblem(w, &problem{http.StatusNotFound, 20, "", "not found", nil})
 		default:
 			a.log.Error("admin: request failed", "path", r.URL.Path, "err", err)
-			writeProblem(w, &problem{http.StatusInternalServerError, 99, "", "internal error; nothing was changed, try again later"})
+			writeProblem(w, &problem{http.StatusInternalServerError, 99, "", "internal error; nothing was changed, try again later", nil})
 		}
 	})
 }
@@ -113,7 +133,7 @@ func decode(r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return &problem{http.StatusBadRequest, 10, "", "malformed JSON: " + err.Error()}
+		return &problem{http.StatusBadRequest, 10, "", "malformed JSON: " + err.Error(), nil}
 	}
 	return nil
 }
@@ -165,9 +185,9 @@ func (a *API) addMovement(w http.ResponseWriter, r *http.Request) error {
 		Reason: req.Reason, Actor: actor(r), IdempotencyKey: req.IdempotencyKey})
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return &problem{http.StatusConflict, 10, "idempotencyKey", "a movement with this idempotencyKey exists already; nothing changed"}
+		return &problem{http.StatusConflict, 10, "idempotencyKey", "a movement with this idempotencyKey exists already; nothing changed", nil}
 	case errors.Is(err, store.ErrInsufficientBalance):
-		return &problem{http.StatusUnprocessableEntity, 25, "amount", "the balance cannot go that low"}
+		return &problem{http.StatusUnprocessableEntity, 25, "amount", "the balance cannot go that low", nil}
 	case errors.Is(err, store.ErrNotFound):
 		return err
 	case err != nil:
@@ -193,11 +213,11 @@ func (a *API) listTopUps(w http.ResponseWriter, r *http.Request) error {
 func (a *API) settleTopUp(w http.ResponseWriter, r *http.Request) error {
 	status := map[string]string{"confirm": store.TopUpConfirmed, "cancel": store.TopUpCancelled}[r.PathValue("action")]
 	if status == "" {
-		return &problem{http.StatusNotFound, 20, "", "use …/confirm or …/cancel"}
+		return &problem{http.StatusNotFound, 20, "", "use …/confirm or …/cancel", nil}
 	}
 	t, err := a.store.SettleTopUp(r.Context(), r.PathValue("id"), status, actor(r))
 	if errors.Is(err, store.ErrConflict) {
-		return &problem{http.StatusConflict, 10, "id", "this top-up is not pending"}
+		return &problem{http.StatusConflict, 10, "id", "this top-up is not pending", nil}
 	}
 	if err != nil {
 		return err
@@ -356,7 +376,7 @@ func (a *API) importPrices(w http.ResponseWriter, r *http.Request) error {
 	}
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 16<<20)); err != nil {
-		return &problem{http.StatusRequestEntityTooLarge, 10, "", "the price file is larger than 16 MiB"}
+		return &problem{http.StatusRequestEntityTooLarge, 10, "", "the price file is larger than 16 MiB", nil}
 	}
 	ps, err := billing.ParsePricesCSV(&buf, accountID, time.Now().UTC())
 	if err != nil {

@@ -1,7 +1,8 @@
 // Package rest is omnigate's REST door: the MessageBird-compatible SMS
 // endpoints (/messages, /balance) — wire-compatible with what the official
 // MessageBird SDKs send and parse — and omnigate's own account endpoints
-// (prices, usage, ledger, statements, top-ups) in the same style: AccessKey
+// (prices, usage, ledger, statements, top-ups; consents, suppressions,
+// senders, compliance policy and cases) in the same style: AccessKey
 // authentication and MessageBird's error format and codes. It turns requests
 // into the platform's model and hands them to the pipeline and billing; it
 // never talks to connectors.
@@ -40,17 +41,18 @@ type API struct {
 	store    store.Store
 	pipeline *pipeline.Pipeline
 	billing  *billing.Service
+	desk     *compliance.Desk
 	auth     *auth.Authenticator
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 }
 
 // New makes the door.
-func New(cfg Config, st store.Store, p *pipeline.Pipeline, b *billing.Service, a *auth.Authenticator, m *metrics.Metrics, log *slog.Logger) *API {
+func New(cfg Config, st store.Store, p *pipeline.Pipeline, b *billing.Service, d *compliance.Desk, a *auth.Authenticator, m *metrics.Metrics, log *slog.Logger) *API {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
-	return &API{cfg: cfg, store: st, pipeline: p, billing: b, auth: a, metrics: m, log: log}
+	return &API{cfg: cfg, store: st, pipeline: p, billing: b, desk: d, auth: a, metrics: m, log: log}
 }
 
 // Register adds the door's routes to mux.
@@ -69,8 +71,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET /topups", a.listTopUps)
 	a.handle(mux, "POST /topups", a.requestTopUp)
 	a.handle(mux, "GET /statements/{month}", a.getStatement)
+	paths := a.registerCompliance(mux)
 	// Known paths with another method answer 405 as MessageBird does.
-	for _, p := range []string{"/messages", "/messages/{id}", "/balance", "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}"} {
+	for _, p := range append(paths, "/messages", "/messages/{id}", "/balance", "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}") {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, &Problem{Status: http.StatusMethodNotAllowed})
 		})

@@ -236,12 +236,12 @@ func jsonList(name string, raw json.RawMessage, commaText bool) ([]string, *Prob
 
 // jsonBool accepts true, false, "true", "false" or null.
 func jsonBool(name string, raw json.RawMessage) (bool, *Problem) {
+	var b bool
+	if err := json.Unmarshal(raw, &b); err == nil {
+		return b, nil
+	}
 	s, p := jsonText(name, raw)
 	if p == nil {
-		var b bool
-		if err := json.Unmarshal(raw, &b); err == nil {
-			return b, nil
-		}
 		switch s {
 		case "", "false":
 			return false, nil

@@ -44,6 +44,18 @@ func TestDecodeVariants(t *testing.T) {
 	if p != nil || *req.Validity != 60 || *req.Gateway != 2 || req.MClass != nil || req.TypeDetails != nil || req.Reference != "12" {
 		t.Fatalf("lenient scalars: %+v %v", req, p)
 	}
+	for body, want := range map[string]bool{`{"urgent":true}`: true, `{"urgent":"true"}`: true, `{"urgent":false}`: false, `{"urgent":null}`: false} {
+		if req, p := decode(t, "application/json", body); p != nil || req.Urgent != want {
+			t.Fatalf("%s: urgent %v, %v", body, req, p)
+		}
+	}
+	if _, p := decode(t, "application/json", `{"urgent":"soon"}`); p == nil {
+		t.Fatal(`urgent "soon" was accepted`)
+	}
+	req, p = decode(t, "application/json", `{"purpose":"marketing","categories":["alcohol","adult"]}`)
+	if p != nil || req.Purpose != "marketing" || strings.Join(req.Categories, ",") != "alcohol,adult" {
+		t.Fatalf("purpose and categories: %+v %v", req, p)
+	}
 	form := url.Values{"typeDetails[udh]": {"0500"}, "validity": {"30"}}
 	req, p = decode(t, "application/x-www-form-urlencoded", form.Encode())
 	if p != nil || req.TypeDetails["udh"] != "0500" || *req.Validity != 30 {

@@ -264,8 +264,9 @@ func (s *Store) Senders(ctx context.Context, accountID string) ([]store.Sender, 
 func (s *Store) GetPolicy(ctx context.Context, accountID string) (*store.Policy, error) {
 	var p store.Policy
 	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT default_purpose, transactional_to_opted_out, help_text, optout_instruction,
-		window_start, window_end, sender_relaxed, suspended FROM accounts WHERE id = ?`), accountID).
-		Scan(&p.DefaultPurpose, &p.TransactionalToOptedOut, &p.HelpText, &p.OptOutInstruction, &p.WindowStart, &p.WindowEnd, &p.SenderRelaxed, &p.Suspended)
+		window_start, window_end, sender_relaxed, suspended, country_windows, sender_fallback, content_rules FROM accounts WHERE id = ?`), accountID).
+		Scan(&p.DefaultPurpose, &p.TransactionalToOptedOut, &p.HelpText, &p.OptOutInstruction, &p.WindowStart, &p.WindowEnd, &p.SenderRelaxed, &p.Suspended,
+			&p.CountryWindows, &p.SenderFallback, &p.ContentRules)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -278,8 +279,10 @@ func (s *Store) GetPolicy(ctx context.Context, accountID string) (*store.Policy,
 // SetPolicy changes an account's compliance settings.
 func (s *Store) SetPolicy(ctx context.Context, accountID string, p *store.Policy) error {
 	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET default_purpose = ?, transactional_to_opted_out = ?, help_text = ?,
-		optout_instruction = ?, window_start = ?, window_end = ?, sender_relaxed = ?, suspended = ? WHERE id = ?`),
-		p.DefaultPurpose, p.TransactionalToOptedOut, p.HelpText, p.OptOutInstruction, p.WindowStart, p.WindowEnd, p.SenderRelaxed, p.Suspended, accountID)
+		optout_instruction = ?, window_start = ?, window_end = ?, sender_relaxed = ?, suspended = ?, country_windows = ?, sender_fallback = ?,
+		content_rules = ? WHERE id = ?`),
+		p.DefaultPurpose, p.TransactionalToOptedOut, p.HelpText, p.OptOutInstruction, p.WindowStart, p.WindowEnd, p.SenderRelaxed, p.Suspended,
+		p.CountryWindows, p.SenderFallback, p.ContentRules, accountID)
 	if err != nil {
 		return fmt.Errorf("setting policy: %w", err)
 	}
@@ -507,7 +510,7 @@ func (s *Store) ExpireProofCases(ctx context.Context, now time.Time) ([]store.Pr
 		}
 		rows.Close()
 		for _, c := range out {
-			why := fmt.Sprintf("no proof of consent within 24 hours for case %s (%s)", c.ID, c.Reason)
+			why := fmt.Sprintf("no proof of consent by %s for case %s (%s)", c.DueAt.UTC().Format(time.RFC3339), c.ID, c.Reason)
 			if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET suspended = ? WHERE id = ? AND suspended = ''`), why, c.AccountID); err != nil {
 				return fmt.Errorf("suspending account: %w", err)
 			}

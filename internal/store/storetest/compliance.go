@@ -106,6 +106,7 @@ func testSendersAndPolicy(t *testing.T, st store.Store) {
 		t.Fatalf("default policy %+v, %v", p, err)
 	}
 	p.DefaultPurpose, p.HelpText, p.Suspended = "marketing", "Acme: help at acme.example", "fraud"
+	p.CountryWindows, p.SenderFallback, p.ContentRules = "FR=08:00-20:00", "15551234567", "content.iban=off"
 	if err := st.SetPolicy(ctx, a.ID, p); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,470 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// The compliance endpoints: the consent ledger, suppressions, sender
+// registration, the account's policy, proof-of-consent cases and the
+// decisions taken on its messages.
+func (a *API) registerCompliance(mux *http.ServeMux) []string {
+	a.handle(mux, "POST /consents", a.addConsent)
+	a.handle(mux, "GET /consents", a.listConsents)
+	a.handle(mux, "GET /consents/proof", a.consentProof)
+	a.handle(mux, "POST /consents/import", a.importConsents)
+	a.handle(mux, "GET /suppressions", a.listSuppressions)
+	a.handle(mux, "POST /suppressions", a.addSuppression)
+	a.handle(mux, "DELETE /suppressions/{recipient}", a.removeSuppression)
+	a.handle(mux, "GET /senders", a.listSenders)
+	a.handle(mux, "POST /senders", a.registerSender)
+	a.handle(mux, "GET /compliance/policy", a.getPolicy)
+	a.handle(mux, "PATCH /compliance/policy", a.changePolicy)
+	a.handle(mux, "GET /compliance/cases", a.listCases)
+	a.handle(mux, "POST /compliance/cases/{id}/proof", a.answerCase)
+	a.handle(mux, "GET /compliance/decisions", a.listDecisions)
+	return []string{"/consents", "/consents/proof", "/consents/import", "/suppressions", "/suppressions/{recipient}", "/senders",
+		"/compliance/policy", "/compliance/cases", "/compliance/cases/{id}/proof", "/compliance/decisions"}
+}
+
+// complianceProblem turns the desk's and the importer's refusals into the
+// API's errors; other errors pass.
+func complianceProblem(err error) error {
+	var in *compliance.InputError
+	var imp *compliance.ImportError
+	switch {
+	case errors.As(err, &in):
+		return errInvalid(in.Field, in.Reason)
+	case errors.As(err, &imp):
+		p, param := &Problem{Status: http.StatusUnprocessableEntity}, "file"
+		for _, row := range imp.Rows {
+			p.Errors = append(p.Errors, apiError{Code: CodeInvalidParams, Description: row, Parameter: &param})
+		}
+		return p
+	case errors.Is(err, store.ErrNotFound):
+		return problem(http.StatusNotFound, CodeNotFound, "", "not found")
+	}
+	return err
+}
+
+// evidenceKeys are what a consent's evidence may hold.
+var evidenceKeys = map[string]int{"text": 4000, "ip": 45, "userAgent": 1000, "formUrl": 2000, "file": 2000, "reference": 200}
+
+func checkEvidence(ev map[string]string) *Problem {
+	for k, v := range ev {
+		max, ok := evidenceKeys[k]
+		switch {
+		case !ok:
+			return errInvalid("evidence", "evidence."+k+" is unknown; use text, ip, userAgent, formUrl, file or reference")
+		case len(v) > max:
+			return errInvalid("evidence", fmt.Sprintf("evidence.%s has at most %d bytes", k, max))
+		case k == "ip" && net.ParseIP(v) == nil:
+			return errInvalid("evidence", "evidence.ip is not an IP address")
+		case k == "formUrl":
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errInvalid("evidence", "evidence.formUrl must be an absolute http or https URL")
+			}
+		}
+	}
+	return nil
+}
+
+// addConsent answers POST /consents {recipient, purpose, action, legalAge,
+// categories, source, evidence, actor, consentDatetime}: one entry of the
+// append-only ledger.
+func (a *API) addConsent(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Recipient       json.RawMessage   `json:"recipient"`
+		Purpose         string            `json:"purpose"`
+		Action          string            `json:"action"`
+		LegalAge        bool              `json:"legalAge"`
+		Categories      []string          `json:"categories"`
+		Source          string            `json:"source"`
+		Evidence        map[string]string `json:"evidence"`
+		Actor           string            `json:"actor"`
+		ConsentDatetime string            `json:"consentDatetime"`
+	}
+	if p := a.decodeJSON(w, r, &req); p != nil {
+		return p
+	}
+	recipient, p := jsonText("recipient", req.Recipient)
+	switch {
+	case p != nil:
+		return p
+	case recipient == "":
+		return errMissing("recipient")
+	case req.Purpose == "":
+		return errMissing("purpose")
+	case req.Action == "":
+		return errMissing("action")
+	}
+	legalAge := ""
+	if req.LegalAge {
+		legalAge = "true"
+	}
+	c, err := compliance.ParseConsent(recipient, req.Purpose, req.Action, legalAge, req.Categories, req.ConsentDatetime, time.Now().UTC())
+	if err != nil {
+		return errInvalid(consentField(err.Error()), err.Error())
+	}
+	switch req.Source {
+	case "":
+		req.Source = store.SourceAPI
+	case store.SourceAPI, store.SourceWebForm, store.SourceImport:
+	default:
+		return errInvalid("source", "source must be api, web_form or import")
+	}
+	if p := checkEvidence(req.Evidence); p != nil {
+		return p
+	}
+	if len(req.Actor) > 200 {
+		return errInvalid("actor", "actor has at most 200 bytes")
+	}
+	pr := principalFrom(r.Context())
+	c.AccountID, c.Source, c.Evidence, c.Actor = pr.AccountID, req.Source, req.Evidence, "api key "+pr.KeyID
+	if req.Actor != "" {
+		c.Actor += " for " + req.Actor
+	}
+	if err := a.store.AddConsents(r.Context(), []*store.Consent{c}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+// consentField names the parameter a ParseConsent error is about.
+func consentField(msg string) string {
+	for _, f := range [][2]string{{"recipient", "recipient"}, {"purpose", "purpose"}, {"action", "action"},
+		{"legal_age", "legalAge"}, {"category", "categories"}, {"date", "consentDatetime"}} {
+		if strings.HasPrefix(msg, f[0]) {
+			return f[1]
+		}
+	}
+	return ""
+}
+
+// recipientParam reads ?recipient= as the ledger keys it.
+func recipientParam(r *http.Request) (string, *Problem) {
+	v := r.URL.Query().Get("recipient")
+	if v == "" {
+		return "", errMissing("recipient")
+	}
+	c, err := compliance.ParseConsent(v, compliance.Marketing, store.OptIn, "", nil, "", time.Now())
+	if err != nil {
+		return "", errInvalid("recipient", err.Error())
+	}
+	return c.Recipient, nil
+}
+
+// listConsents answers GET /consents?recipient=…: the recipient's history,
+// oldest first.
+func (a *API) listConsents(w http.ResponseWriter, r *http.Request) error {
+	recipient, p := recipientParam(r)
+	if p != nil {
+		return p
+	}
+	history, err := a.store.Consents(r.Context(), principalFrom(r.Context()).AccountID, recipient)
+	if err != nil {
+		return err
+	}
+	if history == nil {
+		history = []store.Consent{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Count int             `json:"count"`
+		Items []store.Consent `json:"items"`
+	}{len(history), history})
+	return nil
+}
+
+// consentProof answers GET /consents/proof?recipient=…[&format=csv]: the
+// document that proves the recipient's consent, as JSON or CSV.
+func (a *API) consentProof(w http.ResponseWriter, r *http.Request) error {
+	recipient, p := recipientParam(r)
+	if p != nil {
+		return p
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" && strings.Contains(r.Header.Get("Accept"), "text/csv") {
+		format = "csv"
+	}
+	if format != "" && format != "csv" && format != "json" {
+		return errInvalid("format", "format must be json or csv")
+	}
+	accountID := principalFrom(r.Context()).AccountID
+	history, err := a.store.Consents(r.Context(), accountID, recipient)
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		var buf bytes.Buffer
+		if err := compliance.WriteProofCSV(&buf, history); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="consent-`+recipient+`.csv"`)
+		w.Write(buf.Bytes())
+		return nil
+	}
+	writeJSON(w, http.StatusOK, compliance.Proof(accountID, recipient, history, time.Now().UTC()))
+	return nil
+}
+
+// maxImport bounds a consent import.
+const maxImport = 64 << 20
+
+// importConsents answers POST /consents/import with a CSV body (header
+// recipient,purpose,action[,legal_age,categories,date,evidence]): every row
+// or none; each bad row is one error naming its line.
+func (a *API) importConsents(w http.ResponseWriter, r *http.Request) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "text/csv" && mt != "text/plain" && mt != "application/csv") {
+			return problem(http.StatusUnsupportedMediaType, CodeInvalidParams, "", "send the consents as text/csv")
+		}
+	}
+	body, p := readBody(w, r, maxImport)
+	if p != nil {
+		return p
+	}
+	pr := principalFrom(r.Context())
+	cs, err := compliance.ParseConsentsCSV(bytes.NewReader(body), pr.AccountID, "api key "+pr.KeyID, time.Now().UTC())
+	var imp *compliance.ImportError
+	if err != nil && !errors.As(err, &imp) {
+		return errInvalid("file", err.Error())
+	}
+	if err != nil {
+		return complianceProblem(err)
+	}
+	if err := a.store.AddConsents(r.Context(), cs); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Imported int `json:"imported"`
+	}{len(cs)})
+	return nil
+}
+
+// listSuppressions answers GET /suppressions?limit&offset.
+func (a *API) listSuppressions(w http.ResponseWriter, r *http.Request) error {
+	f, p := parseListFilter(r.URL.Query())
+	if p != nil {
+		return p
+	}
+	list, err := a.store.Suppressions(r.Context(), principalFrom(r.Context()).AccountID, f.Limit, f.Offset)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.Suppression{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Offset int                 `json:"offset"`
+		Limit  int                 `json:"limit"`
+		Count  int                 `json:"count"`
+		Items  []store.Suppression `json:"items"`
+	}{f.Offset, f.Limit, len(list), list})
+	return nil
+}
+
+// addSuppression answers POST /suppressions {recipient}: a manual entry.
+func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Recipient json.RawMessage `json:"recipient"`
+	}
+	if p := a.decodeJSON(w, r, &req); p != nil {
+		return p
+	}
+	v, p := jsonText("recipient", req.Recipient)
+	if p != nil {
+		return p
+	}
+	if v == "" {
+		return errMissing("recipient")
+	}
+	c, err := compliance.ParseConsent(v, compliance.Marketing, store.OptIn, "", nil, "", time.Now())
+	if err != nil {
+		return errInvalid("recipient", err.Error())
+	}
+	s := store.Suppression{Recipient: c.Recipient, Reason: "manual", CreatedAt: time.Now().UTC()}
+	if err := a.store.AddSuppression(r.Context(), principalFrom(r.Context()).AccountID, s); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s)
+	return nil
+}
+
+// removeSuppression answers DELETE /suppressions/{recipient}. A recipient
+// who opted out stays suppressed until they opt in again: only manual
+// entries can be removed.
+func (a *API) removeSuppression(w http.ResponseWriter, r *http.Request) error {
+	c, err := compliance.ParseConsent(r.PathValue("recipient"), compliance.Marketing, store.OptIn, "", nil, "", time.Now())
+	if err != nil {
+		return errInvalid("recipient", err.Error())
+	}
+	accountID := principalFrom(r.Context()).AccountID
+	why, err := a.store.Suppressed(r.Context(), accountID, []string{c.Recipient})
+	if err != nil {
+		return err
+	}
+	switch reason, ok := why[c.Recipient]; {
+	case !ok:
+		return problem(http.StatusNotFound, CodeNotFound, "recipient", "the recipient is not suppressed")
+	case reason != "manual":
+		return problem(http.StatusConflict, CodeInvalidParams, "recipient",
+			"the recipient is suppressed because of "+reason+"; only a new opt-in (POST /consents) lifts it")
+	}
+	if err := a.store.RemoveSuppression(r.Context(), accountID, c.Recipient); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// listSenders answers GET /senders.
+func (a *API) listSenders(w http.ResponseWriter, r *http.Request) error {
+	list, err := a.store.Senders(r.Context(), principalFrom(r.Context()).AccountID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.Sender{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Items []store.Sender `json:"items"`
+	}{list})
+	return nil
+}
+
+// registerSender answers POST /senders {originator}: the sender waits for
+// an operator's approval (201); one already known is answered as it is
+// (200).
+func (a *API) registerSender(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Originator json.RawMessage `json:"originator"`
+	}
+	if p := a.decodeJSON(w, r, &req); p != nil {
+		return p
+	}
+	originator, p := jsonText("originator", req.Originator)
+	if p != nil {
+		return p
+	}
+	pr := principalFrom(r.Context())
+	s, created, err := a.desk.RegisterSender(r.Context(), pr.AccountID, originator, "api key "+pr.KeyID)
+	if err != nil {
+		return complianceProblem(err)
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, s)
+	return nil
+}
+
+// getPolicy answers GET /compliance/policy.
+func (a *API) getPolicy(w http.ResponseWriter, r *http.Request) error {
+	p, err := a.store.GetPolicy(r.Context(), principalFrom(r.Context()).AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, compliance.View(p))
+	return nil
+}
+
+// changePolicy answers PATCH /compliance/policy with the fields to change.
+// Content rules, relaxed senders and suspension are the operator's.
+func (a *API) changePolicy(w http.ResponseWriter, r *http.Request) error {
+	var req compliance.PolicyChangeJSON
+	if p := a.decodeJSON(w, r, &req); p != nil {
+		return p
+	}
+	p, err := a.desk.CustomerChange(r.Context(), principalFrom(r.Context()).AccountID, req)
+	if err != nil {
+		return complianceProblem(err)
+	}
+	writeJSON(w, http.StatusOK, compliance.View(p))
+	return nil
+}
+
+// listCases answers GET /compliance/cases: proof requests to the account.
+func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
+	list, err := a.store.ProofCases(r.Context(), principalFrom(r.Context()).AccountID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.ProofCase{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Items []store.ProofCase `json:"items"`
+	}{list})
+	return nil
+}
+
+// answerCase answers POST /compliance/cases/{id}/proof with the proof: a
+// JSON {"proof": "..."} or the document itself (text/csv, text/plain,
+// e.g. the export of GET /consents/proof).
+func (a *API) answerCase(w http.ResponseWriter, r *http.Request) error {
+	body, p := readBody(w, r, a.cfg.MaxBody)
+	if p != nil {
+		return p
+	}
+	proof := string(body)
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case mt == "application/json" || (mt == "" && bytes.HasPrefix(bytes.TrimSpace(body), []byte("{"))):
+		var req struct {
+			Proof string `json:"proof"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			return errMalformed("malformed JSON: " + err.Error())
+		}
+		proof = req.Proof
+	case mt == "" || strings.HasPrefix(mt, "text/"):
+	default:
+		return problem(http.StatusUnsupportedMediaType, CodeInvalidParams, "", "send the proof as JSON {\"proof\": …} or as text/csv or text/plain")
+	}
+	c, err := a.desk.AnswerProof(r.Context(), principalFrom(r.Context()).AccountID, r.PathValue("id"), proof)
+	if errors.Is(err, store.ErrConflict) {
+		return problem(http.StatusConflict, CodeInvalidParams, "id", "the case is not open (answered, expired or closed already)")
+	}
+	if err != nil {
+		return complianceProblem(err)
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// listDecisions answers GET /compliance/decisions[?limit=N]: why messages
+// were refused, deferred, held or changed, newest first.
+func (a *API) listDecisions(w http.ResponseWriter, r *http.Request) error {
+	f, p := parseListFilter(r.URL.Query())
+	if p != nil {
+		return p
+	}
+	list, err := a.store.Decisions(r.Context(), principalFrom(r.Context()).AccountID, f.Limit)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.Decision{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Count int              `json:"count"`
+		Items []store.Decision `json:"items"`
+	}{len(list), list})
+	return nil
+}
