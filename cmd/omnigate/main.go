@@ -55,7 +55,7 @@ Usage:
   omnigate billing set --account ID      payment, credit limit, alert addresses, automatic top-up
   omnigate statement --account ID        monthly usage (--month YYYY-MM, --csv)
   omnigate sender register|approve|reject|list   sender identities (--account ID --originator NAME)
-  omnigate compliance policy|request-proof|cases|suspend|lift   an account's compliance
+  omnigate compliance policy|request-proof|cases|suspend|lift|complaint   an account's compliance
   omnigate consent import FILE|list|proof   the consent ledger (--account ID)
   omnigate dnd import FILE --registry NAME   a national do-not-disturb registry
   omnigate review list|release|reject   messages held for review

@@ -23,20 +23,27 @@ import (
 //
 // charging=on prices every recipient (the demo's catch-all price) and
 // charges the balance, the ledger and usage limits in the accept
-// transaction; charging=off is the same path with billing disabled.
+// transaction; charging=off is the same path with billing disabled. Every
+// message passes the compliance engine: purpose=transactional checks the
+// sender, the text and the suppression list; purpose=marketing also reads
+// the consent ledger (every recipient opted in) and the do-not-disturb
+// registries.
 func BenchmarkAccept(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		for _, n := range []int{1, 50} {
-			for _, charging := range []bool{true, false} {
-				b.Run(fmt.Sprintf("%s/recipients=%d/charging=%v", engine, n, charging), func(b *testing.B) {
-					benchAccept(b, engine, n, charging)
+			for _, mode := range []struct {
+				charging bool
+				purpose  string
+			}{{true, "transactional"}, {false, "transactional"}, {true, "marketing"}} {
+				b.Run(fmt.Sprintf("%s/recipients=%d/charging=%v/purpose=%s", engine, n, mode.charging, mode.purpose), func(b *testing.B) {
+					benchAccept(b, engine, n, mode.charging, mode.purpose)
 				})
 			}
 		}
 	}
 }
 
-func benchAccept(b *testing.B, engine string, recipients int, charging bool) {
+func benchAccept(b *testing.B, engine string, recipients int, charging bool, purpose string) {
 	s := startBench(b, engine, func(c *Config) { c.Billing.Disabled = !charging })
 	if charging {
 		// Enough money for any run, and a usage limit, as a billed account has.
@@ -54,6 +61,17 @@ func benchAccept(b *testing.B, engine string, recipients int, charging bool) {
 		nums[i] = fmt.Sprintf(`"3161234%04d"`, i)
 	}
 	body := []byte(`{"originator":"Bench","body":"Your code is 123456","recipients":[` + strings.Join(nums, ",") + `]}`)
+	if purpose == "marketing" {
+		var cs []*store.Consent
+		for _, n := range nums {
+			cs = append(cs, &store.Consent{AccountID: s.accountID, Recipient: strings.Trim(n, `"`), Purpose: "marketing", Action: store.OptIn,
+				Source: store.SourceImport, CreatedAt: time.Now()})
+		}
+		if err := s.app.store.AddConsents(context.Background(), cs); err != nil {
+			b.Fatal(err)
+		}
+		body = []byte(`{"originator":"Bench","body":"20% off this weekend","purpose":"marketing","urgent":true,"recipients":[` + strings.Join(nums, ",") + `]}`)
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 	b.SetParallelism(32)
 	b.ResetTimer()

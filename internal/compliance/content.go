@@ -60,7 +60,22 @@ func hasMixedScriptWord(s string) bool {
 
 var cardPattern = regexp.MustCompile(`\b(?:\d[ -]?){12,18}\d\b`)
 
+// digits counts ASCII digits: the number rules need some before their
+// patterns are worth running.
+func digits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
 func hasCardNumber(s string) bool {
+	if digits(s) < 13 {
+		return false
+	}
 	for _, m := range cardPattern.FindAllString(s, -1) {
 		digits := strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' {
@@ -100,8 +115,24 @@ var (
 // asksForCredentials finds requests for secrets ("reply with your PIN"),
 // not warnings ("never share your PIN").
 func asksForCredentials(s string) bool {
+	lower := strings.ToLower(s)
+	if !containsAny(lower, secrets) {
+		return false
+	}
 	for _, loc := range credentialAsk.FindAllStringIndex(s, -1) {
 		if !credentialNot.MatchString(s[max(0, loc[0]-30):loc[0]]) {
+			return true
+		}
+	}
+	return false
+}
+
+// secrets are the words credentialAsk needs one of.
+var secrets = []string{"pin", "password", "passcode", "cvv", "cvc", "card number", "login details", "security code", "bank details"}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
 			return true
 		}
 	}
@@ -114,6 +145,9 @@ var shorteners = []string{"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "i
 var linkHost = regexp.MustCompile(`(?i)(?:https?://)?(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?:/\S*)?`)
 
 func hasShortener(s string) bool {
+	if !containsAny(strings.ToLower(s), shorteners) {
+		return false
+	}
 	for _, m := range linkHost.FindAllStringSubmatch(s, -1) {
 		host := strings.ToLower(m[1])
 		for _, sh := range shorteners {
@@ -128,6 +162,9 @@ func hasShortener(s string) bool {
 var ibanPattern = regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`)
 
 func hasIBAN(s string) bool {
+	if digits(s) < 2 { // the check digits
+		return false
+	}
 	for _, m := range ibanPattern.FindAllString(strings.ToUpper(s), -1) {
 		if ibanValid(strings.ReplaceAll(m, " ", "")) {
 			return true
@@ -160,4 +197,4 @@ func ibanValid(iban string) bool {
 // insurance numbers.
 var governmentID = regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b|\b[A-CEGHJ-PR-TW-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b`)
 
-func hasGovernmentID(s string) bool { return governmentID.MatchString(s) }
+func hasGovernmentID(s string) bool { return digits(s) >= 6 && governmentID.MatchString(s) }

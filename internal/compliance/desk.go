@@ -211,7 +211,9 @@ func View(p *store.Policy) PolicyView {
 // CustomerChange applies a change an account makes itself: content rules
 // are the operator's, and quiet hours may only narrow the default daytime
 // window (08:00-21:00), never widen it.
-func (d *Desk) CustomerChange(ctx context.Context, accountID string, j PolicyChangeJSON) (*store.Policy, error) {
+// dryRun validates and answers the would-be policy without storing it (a
+// test key).
+func (d *Desk) CustomerChange(ctx context.Context, accountID string, j PolicyChangeJSON, dryRun bool) (*store.Policy, error) {
 	if j.ContentRules != nil {
 		return nil, invalid("contentRules", "content rules are set by the platform's operator")
 	}
@@ -233,10 +235,13 @@ func (d *Desk) CustomerChange(ctx context.Context, accountID string, j PolicyCha
 	}
 	if j.CountryQuietHours != nil {
 		for cc, w := range *j.CountryQuietHours {
-			if err := inside("countryQuietHours", w); err != nil {
-				return nil, fmt.Errorf("%s: %w", cc, err)
+			if err := inside("countryQuietHours."+cc, w); err != nil {
+				return nil, err
 			}
 		}
+	}
+	if dryRun {
+		return d.applyPolicy(ctx, accountID, ch, false)
 	}
 	return d.ChangePolicy(ctx, accountID, ch)
 }
@@ -246,7 +251,15 @@ const maxHelpText = 480
 
 // ChangePolicy applies a customer's or operator's change.
 func (d *Desk) ChangePolicy(ctx context.Context, accountID string, ch PolicyChange) (*store.Policy, error) {
-	return d.updatePolicy(ctx, accountID, func(p *store.Policy) error {
+	return d.applyPolicy(ctx, accountID, ch, true)
+}
+
+func (d *Desk) applyPolicy(ctx context.Context, accountID string, ch PolicyChange, save bool) (*store.Policy, error) {
+	update := d.updatePolicy
+	if !save {
+		update = d.previewPolicy
+	}
+	return update(ctx, accountID, func(p *store.Policy) error {
 		if ch.DefaultPurpose != nil {
 			if *ch.DefaultPurpose != Transactional && *ch.DefaultPurpose != Marketing {
 				return invalid("defaultPurpose", "default purpose %q: transactional or marketing", *ch.DefaultPurpose)
@@ -300,6 +313,15 @@ func (d *Desk) ChangePolicy(ctx context.Context, accountID string, ch PolicyChan
 		}
 		return nil
 	})
+}
+
+// previewPolicy is the policy as change would leave it, not stored.
+func (d *Desk) previewPolicy(ctx context.Context, accountID string, change func(*store.Policy) error) (*store.Policy, error) {
+	p, err := d.store.GetPolicy(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return p, change(p)
 }
 
 func (d *Desk) updatePolicy(ctx context.Context, accountID string, change func(*store.Policy) error) (*store.Policy, error) {

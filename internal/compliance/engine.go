@@ -235,7 +235,9 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 	decide := func(o Outcome, rule, reason, recipient string) (Decision, error) {
 		return Decision{Outcome: o, Rule: rule, Reason: reason, Recipient: recipient, Purpose: purpose}, nil
 	}
-	if p.Suspended != "" {
+	// The platform's own answers to a keyword (a STOP confirmation) go even
+	// from a suspended account: the recipient is owed them.
+	if p.Suspended != "" && !req.Reply {
 		return decide(Reject, "account.suspended", "the account is suspended: "+p.Suspended, "")
 	}
 	if purpose != Transactional && purpose != Marketing {
@@ -260,6 +262,9 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		return Decision{Outcome: o, Rule: rule, Reason: reason, Recipient: recipient, Purpose: purpose, Sender: sender}, nil
 	}
 	for _, r := range acct.content {
+		if req.Reply {
+			break // the platform's own text
+		}
 		if r.Match(req.Content) {
 			return decide(r.Outcome, r.Name, r.Reason, "")
 		}
@@ -269,42 +274,34 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		addresses[i] = r.Address
 	}
 	restricted := len(req.Categories) > 0
-	if !req.Reply && (purpose == Marketing || restricted) {
-		latest, err := e.store.LatestConsents(ctx, req.AccountID, Marketing, addresses)
-		if err != nil {
-			return Decision{}, err
-		}
-		for _, a := range addresses {
-			c, ok := latest[a]
-			if !ok || c.Action != store.OptIn {
-				return decide(Reject, "consent.opt_in", "marketing needs the recipient's opt-in, and there is none on record", a)
-			}
-			if restricted && !c.LegalAge {
-				return decide(Reject, "consent.legal_age", "restricted categories need an opt-in that records the recipient is of legal age", a)
-			}
-		}
-	}
 	if !req.Reply {
-		suppressed, err := e.store.Suppressed(ctx, req.AccountID, addresses)
+		sc, err := e.store.Screen(ctx, req.AccountID, addresses, purpose == Marketing || restricted)
 		if err != nil {
 			return Decision{}, err
+		}
+		if purpose == Marketing || restricted {
+			for _, a := range addresses {
+				c, ok := sc.Latest[a]
+				if !ok || c.Action != store.OptIn {
+					return decide(Reject, "consent.opt_in", "marketing needs the recipient's opt-in, and there is none on record", a)
+				}
+				if restricted && !c.LegalAge {
+					return decide(Reject, "consent.legal_age", "restricted categories need an opt-in that records the recipient is of legal age", a)
+				}
+			}
 		}
 		for _, a := range addresses {
 			// The account may let transactional messages reach recipients who
 			// opted out; a manual or complaint entry stops everything.
-			if why, ok := suppressed[a]; ok && (purpose == Marketing || why != store.OptOut || !p.TransactionalToOptedOut) {
+			if why, ok := sc.Suppressed[a]; ok && (purpose == Marketing || why != store.OptOut || !p.TransactionalToOptedOut) {
 				return decide(Reject, "suppression", "the recipient is on the account's suppression list ("+why+")", a)
 			}
 		}
-	}
-	if !req.Reply && purpose == Marketing {
-		listed, err := e.store.DNDListed(ctx, addresses)
-		if err != nil {
-			return Decision{}, err
-		}
-		for _, a := range addresses {
-			if reg, ok := listed[a]; ok {
-				return decide(Reject, "dnd", "the number is on the do-not-disturb registry "+reg, a)
+		if purpose == Marketing {
+			for _, a := range addresses {
+				if reg, ok := sc.Listed[a]; ok {
+					return decide(Reject, "dnd", "the number is on the do-not-disturb registry "+reg, a)
+				}
 			}
 		}
 	}
@@ -313,7 +310,9 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		if at.IsZero() {
 			at = time.Now()
 		}
-		until := at
+		// Recipients with the same window and zones are judged once.
+		var groups []windowGroup
+		seen := map[string]bool{}
 		var who string
 		var whoWindow Window
 		for _, r := range req.Recipients {
@@ -322,18 +321,28 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 				w = Window{Start: p.WindowStart, End: p.WindowEnd}
 			}
 			locs := e.zones.of(r.Address)
-			if inWindow(at, w, locs) {
+			key := w.String()
+			for _, l := range locs {
+				key += "|" + l.String()
+			}
+			if seen[key] {
 				continue
 			}
-			next := nextAllowed(at, w, locs)
-			if next.IsZero() {
-				return decide(Reject, "quiet_hours", "no time of day is inside the allowed window in every zone of the number", r.Address)
-			}
-			if next.After(until) {
-				until, who, whoWindow = next, r.Address, w
+			seen[key] = true
+			groups = append(groups, windowGroup{w, locs})
+			if who == "" && !inWindow(at, w, locs) {
+				who, whoWindow = r.Address, w
 			}
 		}
-		if until.After(at) {
+		if who != "" {
+			until := nextAllowedAll(at, groups)
+			if until.IsZero() {
+				reason := "no time of day is inside the allowed window in every zone of the number"
+				if len(groups) > 1 {
+					reason = "no time of day is inside the allowed window of every recipient; send to them separately"
+				}
+				return decide(Reject, "quiet_hours", reason, who)
+			}
 			d, _ := decide(Defer, "quiet_hours", "outside "+whoWindow.String()+" in the recipient's local time", who)
 			d.Until = until
 			return d, nil

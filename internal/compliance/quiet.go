@@ -74,14 +74,28 @@ func inWindow(t time.Time, w Window, locs []*time.Location) bool {
 	return true
 }
 
-// nextAllowed is the first time at or after t inside the window in every
-// zone, found minute by minute through the next two days (so daylight-saving
-// changes are handled by the time zone data itself). Zero if there is none.
-func nextAllowed(t time.Time, w Window, locs []*time.Location) time.Time {
+// windowGroup is recipients sharing a window and time zones.
+type windowGroup struct {
+	w    Window
+	locs []*time.Location
+}
+
+// nextAllowedAll is the first time at or after t inside every group's
+// window in all its zones, found minute by minute through the next two days
+// (so daylight-saving changes are handled by the time zone data itself).
+// Zero if there is none.
+func nextAllowedAll(t time.Time, groups []windowGroup) time.Time {
 	t = t.Truncate(time.Minute)
 	for i := 0; i < 2*24*60; i++ {
 		c := t.Add(time.Duration(i) * time.Minute)
-		if inWindow(c, w, locs) {
+		ok := true
+		for _, g := range groups {
+			if !inWindow(c, g.w, g.locs) {
+				ok = false
+				break
+			}
+		}
+		if ok {
 			return c
 		}
 	}

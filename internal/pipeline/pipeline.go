@@ -279,7 +279,7 @@ func (p *Pipeline) comply(ctx context.Context, m *message.Message, opts Options,
 	if d.Sender != "" {
 		decisions = append(decisions, store.Decision{AccountID: m.AccountID, MessageID: m.ID, Rule: "sender.country", Outcome: "replace",
 			Reason: "sender " + m.Originator + " replaced by " + d.Sender + ": alphanumeric senders are not carried in a recipient's country", CreatedAt: now})
-		m.Compliance += "; sender " + m.Originator + " replaced by " + d.Sender + " (" + d.Rule + ")"
+		m.Compliance += "; sender " + m.Originator + " replaced by " + d.Sender + " (sender.country)"
 		m.Originator = d.Sender
 	}
 	if d.Purpose == compliance.Marketing && p.cfg.Instruction != nil && len(m.Recipients) > 0 {

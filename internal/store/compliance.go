@@ -34,8 +34,15 @@ type Consent struct {
 // Suppression keeps a recipient from an account's messages.
 type Suppression struct {
 	Recipient string    `json:"recipient"`
-	Reason    string    `json:"reason"` // "opt_out", "manual", "complaint"
-	CreatedAt time.Time `json:"createdDatetime"`
+	Reason    string    `json:"reason"` // "opt_out", "manual"
+	CreatedAt time.Time `json:"createdDatetime,omitzero"`
+}
+
+// Screening is what the store knows about a message's recipients.
+type Screening struct {
+	Latest     map[string]Consent // the newest marketing consent (action and legal age only)
+	Suppressed map[string]string  // recipient → reason
+	Listed     map[string]string  // recipient → the do-not-disturb registry listing it
 }
 
 // DNDEntry is a number or prefix on a national do-not-disturb registry.
@@ -63,7 +70,7 @@ type Sender struct {
 	DecidedBy   string    `json:"decidedBy,omitempty"`
 	Note        string    `json:"note,omitempty"`
 	CreatedAt   time.Time `json:"createdDatetime"`
-	DecidedAt   time.Time `json:"decidedDatetime"`
+	DecidedAt   time.Time `json:"decidedDatetime,omitzero"`
 }
 
 // Review statuses.
@@ -82,7 +89,7 @@ type Review struct {
 	Status    string    `json:"status"`
 	DecidedBy string    `json:"decidedBy,omitempty"`
 	CreatedAt time.Time `json:"createdDatetime"`
-	DecidedAt time.Time `json:"decidedDatetime"`
+	DecidedAt time.Time `json:"decidedDatetime,omitzero"`
 }
 
 // Decision is a compliance decision that stopped or changed a message.
@@ -115,7 +122,7 @@ type ProofCase struct {
 	DueAt      time.Time `json:"dueDatetime"`
 	Proof      string    `json:"proof,omitempty"`
 	CreatedAt  time.Time `json:"createdDatetime"`
-	AnsweredAt time.Time `json:"answeredDatetime"`
+	AnsweredAt time.Time `json:"answeredDatetime,omitzero"`
 }
 
 // Policy is an account's compliance settings.
@@ -143,12 +150,17 @@ type Compliance interface {
 	// LatestConsents is the newest entry per recipient for a purpose.
 	LatestConsents(ctx context.Context, accountID, purpose string, recipients []string) (map[string]Consent, error)
 
+	// AddSuppression adds a suppression; an existing one keeps its reason.
 	AddSuppression(ctx context.Context, accountID string, s Suppression) error
 	RemoveSuppression(ctx context.Context, accountID, recipient string) error
 	Suppressions(ctx context.Context, accountID string, limit, offset int) ([]Suppression, error)
 	// Suppressed reports which of the recipients are suppressed, and why.
 	Suppressed(ctx context.Context, accountID string, recipients []string) (map[string]string, error)
 
+	// Screen reads in one round trip what the compliance engine needs to
+	// know about a message's recipients: their suppressions and, for
+	// marketing, their latest marketing consent and registry listings.
+	Screen(ctx context.Context, accountID string, recipients []string, marketing bool) (*Screening, error)
 	// ImportDND stores registry entries in one transaction.
 	ImportDND(ctx context.Context, entries []DNDEntry) error
 	// DNDListed reports which numbers a registry lists (by number or

@@ -157,7 +157,7 @@ func (a *API) requestProof(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.DueHours < 0 || req.DueHours > 24*90 {
-		return invalid("dueHours", "dueHours is between 1 and 2160 (default 24)")
+		return invalid("dueHours", "dueHours is 1 to 2160; leave it out for 24")
 	}
 	id, err := a.account(r)
 	if err != nil {

@@ -135,6 +135,10 @@ func (a *API) addConsent(w http.ResponseWriter, r *http.Request) error {
 	if req.Actor != "" {
 		c.Actor += " for " + req.Actor
 	}
+	if pr.Test {
+		writeJSON(w, http.StatusCreated, c) // a test key validates, never stores
+		return nil
+	}
 	if err := a.store.AddConsents(r.Context(), []*store.Consent{c}); err != nil {
 		return err
 	}
@@ -245,6 +249,12 @@ func (a *API) importConsents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return complianceProblem(err)
 	}
+	if pr.Test {
+		writeJSON(w, http.StatusOK, struct {
+			Imported int `json:"imported"`
+		}{0})
+		return nil
+	}
 	if err := a.store.AddConsents(r.Context(), cs); err != nil {
 		return err
 	}
@@ -295,8 +305,22 @@ func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errInvalid("recipient", err.Error())
 	}
+	accountID := principalFrom(r.Context()).AccountID
+	was, err := a.store.Suppressed(r.Context(), accountID, []string{c.Recipient})
+	if err != nil {
+		return err
+	}
+	if why, ok := was[c.Recipient]; ok {
+		// Already suppressed: it stays as it is (an opt-out stays an opt-out).
+		writeJSON(w, http.StatusOK, store.Suppression{Recipient: c.Recipient, Reason: why})
+		return nil
+	}
 	s := store.Suppression{Recipient: c.Recipient, Reason: "manual", CreatedAt: time.Now().UTC()}
-	if err := a.store.AddSuppression(r.Context(), principalFrom(r.Context()).AccountID, s); err != nil {
+	if principalFrom(r.Context()).Test {
+		writeJSON(w, http.StatusCreated, s)
+		return nil
+	}
+	if err := a.store.AddSuppression(r.Context(), accountID, s); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, s)
@@ -322,6 +346,10 @@ func (a *API) removeSuppression(w http.ResponseWriter, r *http.Request) error {
 	case reason != "manual":
 		return problem(http.StatusConflict, CodeInvalidParams, "recipient",
 			"the recipient is suppressed because of "+reason+"; only a new opt-in (POST /consents) lifts it")
+	}
+	if principalFrom(r.Context()).Test {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 	if err := a.store.RemoveSuppression(r.Context(), accountID, c.Recipient); err != nil {
 		return err
@@ -360,6 +388,14 @@ func (a *API) registerSender(w http.ResponseWriter, r *http.Request) error {
 		return p
 	}
 	pr := principalFrom(r.Context())
+	if pr.Test {
+		o, err := compliance.NormalizeSender(originator)
+		if err != nil {
+			return complianceProblem(err)
+		}
+		writeJSON(w, http.StatusCreated, store.Sender{Originator: o, Status: store.SenderPending, RequestedBy: "api key " + pr.KeyID, CreatedAt: time.Now().UTC()})
+		return nil
+	}
 	s, created, err := a.desk.RegisterSender(r.Context(), pr.AccountID, originator, "api key "+pr.KeyID)
 	if err != nil {
 		return complianceProblem(err)
@@ -389,7 +425,8 @@ func (a *API) changePolicy(w http.ResponseWriter, r *http.Request) error {
 	if p := a.decodeJSON(w, r, &req); p != nil {
 		return p
 	}
-	p, err := a.desk.CustomerChange(r.Context(), principalFrom(r.Context()).AccountID, req)
+	pr := principalFrom(r.Context())
+	p, err := a.desk.CustomerChange(r.Context(), pr.AccountID, req, pr.Test)
 	if err != nil {
 		return complianceProblem(err)
 	}
@@ -436,6 +473,9 @@ func (a *API) answerCase(w http.ResponseWriter, r *http.Request) error {
 	case mt == "" || strings.HasPrefix(mt, "text/"):
 	default:
 		return problem(http.StatusUnsupportedMediaType, CodeInvalidParams, "", "send the proof as JSON {\"proof\": …} or as text/csv or text/plain")
+	}
+	if principalFrom(r.Context()).Test {
+		return problem(http.StatusForbidden, CodeUnauthorized, "access_key", "a test key cannot answer a proof request; use a live key")
 	}
 	c, err := a.desk.AnswerProof(r.Context(), principalFrom(r.Context()).AccountID, r.PathValue("id"), proof)
 	if errors.Is(err, store.ErrConflict) {

@@ -74,7 +74,7 @@ func (s *Store) Consents(ctx context.Context, accountID, recipient string) ([]st
 		return nil, fmt.Errorf("reading consents: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Consent
+	out := []store.Consent{}
 	for rows.Next() {
 		c, err := scanConsent(rows)
 		if err != nil {
@@ -108,10 +108,11 @@ func (s *Store) LatestConsents(ctx context.Context, accountID, purpose string, r
 	return out, rows.Err()
 }
 
-// AddSuppression adds (or keeps) a suppression.
+// AddSuppression adds a suppression; one that exists keeps its reason (a
+// manual entry must not turn an opt-out into something removable).
 func (s *Store) AddSuppression(ctx context.Context, accountID string, sp store.Suppression) error {
 	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO suppressions (account_id, recipient, reason, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id, recipient) DO UPDATE SET reason = excluded.reason`), accountID, sp.Recipient, sp.Reason, micros(sp.CreatedAt))
+		ON CONFLICT (account_id, recipient) DO NOTHING`), accountID, sp.Recipient, sp.Reason, micros(sp.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("adding suppression: %w", err)
 	}
@@ -173,6 +174,75 @@ func (s *Store) Suppressed(ctx context.Context, accountID string, recipients []s
 	return out, rows.Err()
 }
 
+// Screen answers the engine's three questions with one statement.
+func (s *Store) Screen(ctx context.Context, accountID string, recipients []string, marketing bool) (*store.Screening, error) {
+	out := &store.Screening{Latest: map[string]store.Consent{}, Suppressed: map[string]string{}, Listed: map[string]string{}}
+	if len(recipients) == 0 {
+		return out, nil
+	}
+	q := `SELECT 1, recipient, reason, FALSE, 0 FROM suppressions WHERE account_id = ? AND recipient IN (` + placeholders(len(recipients)) + `)`
+	args := append([]any{accountID}, strings2any(recipients)...)
+	var prefixes []string
+	if marketing {
+		q += ` UNION ALL SELECT 0, recipient, action, legal_age, id FROM consents WHERE account_id = ? AND purpose = 'marketing' AND recipient IN (` +
+			placeholders(len(recipients)) + `)`
+		args = append(append(args, accountID), strings2any(recipients)...)
+		prefixes = allPrefixes(recipients)
+		q += ` UNION ALL SELECT 2, prefix, registry, FALSE, 0 FROM dnd WHERE prefix IN (` + placeholders(len(prefixes)) + `)`
+		args = append(args, strings2any(prefixes)...)
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q+` ORDER BY 1, 5`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("screening recipients: %w", err)
+	}
+	defer rows.Close()
+	listed := map[string]string{}
+	for rows.Next() {
+		var kind int
+		var key, text string
+		var legalAge bool
+		var id int64
+		if err := rows.Scan(&kind, &key, &text, &legalAge, &id); err != nil {
+			return nil, fmt.Errorf("screening recipients: %w", err)
+		}
+		switch kind {
+		case 0:
+			out.Latest[key] = store.Consent{ID: id, Recipient: key, Purpose: "marketing", Action: text, LegalAge: legalAge} // by id: the last wins
+		case 1:
+			out.Suppressed[key] = text
+		case 2:
+			listed[key] = text
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("screening recipients: %w", err)
+	}
+	for _, n := range recipients {
+		for i := 1; i <= len(n); i++ {
+			if reg, ok := listed[n[:i]]; ok {
+				out.Listed[n] = reg
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// allPrefixes are every prefix of every number, once.
+func allPrefixes(numbers []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range numbers {
+		for i := 1; i <= len(n); i++ {
+			if p := n[:i]; !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // ImportDND stores registry entries, all or none.
 func (s *Store) ImportDND(ctx context.Context, entries []store.DNDEntry) error {
 	return s.inTx(ctx, "importing do-not-disturb entries", func(tx *sql.Tx) error {
@@ -190,16 +260,7 @@ func (s *Store) ImportDND(ctx context.Context, entries []store.DNDEntry) error {
 // DNDListed finds numbers listed on a registry, whole or by a prefix.
 func (s *Store) DNDListed(ctx context.Context, numbers []string) (map[string]string, error) {
 	out := map[string]string{}
-	var prefixes []string
-	seen := map[string]bool{}
-	for _, n := range numbers {
-		for i := 1; i <= len(n); i++ {
-			if p := n[:i]; !seen[p] {
-				seen[p] = true
-				prefixes = append(prefixes, p)
-			}
-		}
-	}
+	prefixes := allPrefixes(numbers)
 	if len(prefixes) == 0 {
 		return out, nil
 	}
@@ -247,7 +308,7 @@ func (s *Store) Senders(ctx context.Context, accountID string) ([]store.Sender, 
 		return nil, fmt.Errorf("listing senders: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Sender
+	out := []store.Sender{}
 	for rows.Next() {
 		var sd store.Sender
 		var created, decided int64
@@ -316,7 +377,7 @@ func (s *Store) Decisions(ctx context.Context, accountID string, limit int) ([]s
 		return nil, fmt.Errorf("reading decisions: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Decision
+	out := []store.Decision{}
 	for rows.Next() {
 		var d store.Decision
 		var created int64
@@ -368,7 +429,7 @@ func (s *Store) Reviews(ctx context.Context, status string, limit int) ([]store.
 		return nil, fmt.Errorf("listing reviews: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Review
+	out := []store.Review{}
 	for rows.Next() {
 		r, err := scanReview(rows)
 		if err != nil {
@@ -409,8 +470,29 @@ func (s *Store) DecideReview(ctx context.Context, messageID, status, actor strin
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM jobs WHERE message_id = ? AND kind = ?`), messageID, store.JobSend); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE recipients SET status = ?, status_at = ?, status_reason = ? WHERE message_id = ? AND status IN (?, ?)`),
-			string(message.DeliveryFailed), micros(now), "rejected in compliance review: "+r.Reason, messageID, string(message.Sent), string(message.Scheduled)); err != nil {
+		why := "rejected in compliance review: " + r.Reason
+		rows, err := tx.QueryContext(ctx, s.d.rebind(`UPDATE recipients SET status = ?, status_at = ?, status_reason = ? WHERE message_id = ? AND status IN (?, ?)
+			RETURNING seq`), string(message.DeliveryFailed), micros(now), why, messageID, string(message.Sent), string(message.Scheduled))
+		if err != nil {
+			return err
+		}
+		var reports []any
+		for rows.Next() {
+			u := store.StatusUpdate{AccountID: r.AccountID, MessageID: messageID, Status: message.DeliveryFailed, Reason: why, At: now}
+			if err := rows.Scan(&u.Seq); err != nil {
+				rows.Close()
+				return err
+			}
+			args, err := reportArgs(&u)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			reports = append(reports, args...)
+		}
+		rows.Close()
+		// The account hears of the failure as of any other (status report).
+		if err := s.enqueueReports(ctx, tx, reports); err != nil {
 			return err
 		}
 		var charged int64
@@ -480,7 +562,7 @@ func (s *Store) ProofCases(ctx context.Context, accountID string) ([]store.Proof
 		return nil, fmt.Errorf("listing proof cases: %w", err)
 	}
 	defer rows.Close()
-	var out []store.ProofCase
+	out := []store.ProofCase{}
 	for rows.Next() {
 		c, err := scanCase(rows)
 		if err != nil {
@@ -493,7 +575,7 @@ func (s *Store) ProofCases(ctx context.Context, accountID string) ([]store.Proof
 
 // ExpireProofCases suspends accounts that did not answer in time.
 func (s *Store) ExpireProofCases(ctx context.Context, now time.Time) ([]store.ProofCase, error) {
-	var out []store.ProofCase
+	out := []store.ProofCase{}
 	err := s.inTx(ctx, "expiring proof cases", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`UPDATE proof_cases SET status = ? WHERE status = ? AND due_at <= ? RETURNING `+caseColumns),
 			store.CaseExpired, store.CaseOpen, micros(now))

@@ -39,6 +39,11 @@ func testConsentLedger(t *testing.T, st store.Store) {
 	if sup, _ := st.Suppressed(ctx, a.ID, []string{r}); sup[r] != store.OptOut {
 		t.Fatalf("an opt-out did not suppress: %v", sup)
 	}
+	// A manual entry on top keeps the opt-out.
+	st.AddSuppression(ctx, a.ID, store.Suppression{Recipient: r, Reason: "manual", CreatedAt: time.Now()})
+	if sup, _ := st.Suppressed(ctx, a.ID, []string{r}); sup[r] != store.OptOut {
+		t.Fatalf("a manual entry replaced an opt-out: %v", sup)
+	}
 	if latest, _ := st.LatestConsents(ctx, a.ID, "marketing", []string{r}); latest[r].Action != store.OptOut {
 		t.Fatalf("latest after opt-out %+v", latest[r])
 	}
@@ -84,6 +89,35 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 	got, err := st.DNDListed(ctx, []string{"919812345678", "919812345679", "31201234567", "31612345678"})
 	if err != nil || len(got) != 2 || got["919812345678"] != "IN-NCPR" || got["31201234567"] != "NL-Bel-me-niet" {
 		t.Fatalf("listed %v, %v", got, err)
+	}
+
+	// Screen answers the same questions as LatestConsents, Suppressed and
+	// DNDListed, in one statement.
+	a := newAccount(t, st)
+	recipients := []string{"919812345678", "31201234567", "31612345678", "31612345679"}
+	st.AddConsents(ctx, []*store.Consent{
+		{AccountID: a.ID, Recipient: "31612345678", Purpose: "marketing", Action: store.OptIn, LegalAge: true, Source: store.SourceAPI},
+		{AccountID: a.ID, Recipient: "31612345679", Purpose: "marketing", Action: store.OptIn, Source: store.SourceAPI},
+		{AccountID: a.ID, Recipient: "31612345679", Purpose: "marketing", Action: store.OptOut, Source: store.SourceKeyword},
+		{AccountID: a.ID, Recipient: "31201234567", Purpose: "transactional", Action: store.OptIn, Source: store.SourceAPI},
+	})
+	st.AddSuppression(ctx, a.ID, store.Suppression{Recipient: "919812345678", Reason: "manual", CreatedAt: now})
+	sc, err := st.Screen(ctx, a.ID, recipients, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Latest) != 2 || sc.Latest["31612345678"].Action != store.OptIn || !sc.Latest["31612345678"].LegalAge ||
+		sc.Latest["31612345679"].Action != store.OptOut || sc.Latest["31612345679"].LegalAge {
+		t.Fatalf("screened consents %+v", sc.Latest)
+	}
+	if len(sc.Suppressed) != 2 || sc.Suppressed["919812345678"] != "manual" || sc.Suppressed["31612345679"] != store.OptOut {
+		t.Fatalf("screened suppressions %v", sc.Suppressed)
+	}
+	if len(sc.Listed) != 2 || sc.Listed["919812345678"] != "IN-NCPR" || sc.Listed["31201234567"] != "NL-Bel-me-niet" {
+		t.Fatalf("screened listings %v", sc.Listed)
+	}
+	if sc, err := st.Screen(ctx, a.ID, recipients, false); err != nil || len(sc.Latest) != 0 || len(sc.Listed) != 0 || len(sc.Suppressed) != 2 {
+		t.Fatalf("transactional screening %+v, %v", sc, err)
 	}
 }
 
@@ -156,6 +190,11 @@ func testReviewQueue(t *testing.T, st store.Store) {
 	}
 	if after := checkLedger(t, st, a.ID); after != before+500_000 {
 		t.Fatalf("rejection refunded %d, want 0.5", after-before)
+	}
+	// The account hears of the rejection as of any other failure.
+	reports, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "n"})
+	if len(reports) != 1 || reports[0].MessageID != other.Message.ID {
+		t.Fatalf("report jobs after the rejection: %+v", reports)
 	}
 	if _, err := st.DecideReview(ctx, "nothing", store.ReviewReleased, "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown review: %v", err)
