@@ -160,6 +160,27 @@ func TestConsentGatesMarketing(t *testing.T) {
 			t.Fatalf("unknown category: %d %s", r.status, r.raw)
 		}
 
+		// With the instruction on, marketing carries the opt-out instruction
+		// in the language of the recipient's country (Dutch here), once.
+		if r := s.call("PATCH", "/compliance/policy", map[string]any{"optOutInstruction": true}); r.status != 200 {
+			t.Fatalf("policy: %d %s", r.status, r.raw)
+		}
+		instruction, lang := keywords.OptOutInstruction("NL")
+		if lang != "nl" || instruction == "" {
+			t.Fatalf("Dutch instruction %q (%s)", instruction, lang)
+		}
+		m = s.send(marketing(to, "Weekend sale"))
+		if body := m["body"].(string); !strings.HasPrefix(body, "Weekend sale") || strings.Count(body, instruction) != 1 {
+			t.Fatalf("marketing body with the instruction: %q", body)
+		}
+		if got := s.get("/messages/" + m["id"].(string)); !strings.Contains(got.json["body"].(string), instruction) {
+			t.Fatalf("stored body: %s", got.raw)
+		}
+		m = s.send(marketing(to, "Weekend sale. "+instruction))
+		if body := m["body"].(string); strings.Count(body, instruction) != 1 {
+			t.Fatalf("instruction added twice: %q", body)
+		}
+
 		s.call("POST", "/consents", map[string]any{"recipient": to, "purpose": "marketing", "action": "opt_out"})
 		refused(t, s.postJSON(s.key, marketing(to, "still there?")), "consent.opt_in")
 		receipt := map[string]any{"originator": "Shop", "recipients": []string{to}, "body": "Your order shipped"}
@@ -401,6 +422,7 @@ func TestProofCasesAndSuspension(t *testing.T) {
 		if r.status != 201 {
 			t.Fatalf("second case: %d %s", r.status, r.raw)
 		}
+		balance := s.get("/balance").json["amount"]
 		// The maintenance loop runs this every minute; here, 25 hours on.
 		expired, err := s.app.desk.ExpireCases(context.Background(), time.Now().Add(25*time.Hour))
 		if err != nil || len(expired) != 1 || expired[0].ID != r.json["id"] {
@@ -412,6 +434,10 @@ func TestProofCasesAndSuspension(t *testing.T) {
 			t.Fatalf("suspension does not say why: %s", desc)
 		}
 		waitFor(t, "the suspension notice", 10*time.Second, func() bool { return noticed("compliance.suspended") })
+		// Suspension stops sending; it neither refunds nor charges.
+		if after := s.get("/balance").json["amount"]; after != balance {
+			t.Fatalf("balance %v after the suspension, %v before", after, balance)
+		}
 		if r := s.admin("DELETE", "/admin/accounts/"+s.accountID+"/suspension", "", ""); r.status != 200 || r.json["suspended"] != "" {
 			t.Fatalf("lift: %d %s", r.status, r.raw)
 		}
