@@ -220,11 +220,17 @@ func dndCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("dnd import", flag.ContinueOnError)
 	storeFlags(fs, &cfg)
 	registry := fs.String("registry", "", "the registry's name, e.g. IN-NCPR (required)")
+	scopeFlag := fs.String("scope", "all", "what the registry stops: all (every message) or marketing")
+	replace := fs.Bool("replace", false, "the file is the registry's full edition: drop entries not in it")
 	if err := parse(fs, args[2:], stderr); err != nil {
 		return err
 	}
 	if *registry == "" {
 		return usagef("dnd import: --registry is required")
+	}
+	scope, err := compliance.DNDScope(*scopeFlag)
+	if err != nil {
+		return usagef("dnd import: %v", err)
 	}
 	f, err := os.Open(args[1])
 	if err != nil {
@@ -236,10 +242,10 @@ func dndCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dnd import %s: %w", args[1], err)
 	}
 	return withStore(ctx, cfg, func(st *sqlstore.Store) error {
-		if err := st.ImportDND(ctx, entries); err != nil {
+		if err := st.ImportDND(ctx, store.DNDImport{Registry: *registry, Scope: scope, Replace: *replace, Entries: entries}); err != nil {
 			return err
 		}
-		return printJSON(stdout, map[string]any{"registry": *registry, "imported": len(entries)})
+		return printJSON(stdout, map[string]any{"registry": *registry, "scope": scope, "replaced": *replace, "imported": len(entries)})
 	})
 }
 

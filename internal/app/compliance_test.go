@@ -456,7 +456,8 @@ func TestProofCasesAndSuspension(t *testing.T) {
 }
 
 // National do-not-disturb registries: imported as CSV (all rows or none),
-// they stop marketing to listed numbers and prefixes.
+// they stop every message to listed numbers and prefixes, or only
+// marketing when imported with scope=marketing; a new edition replaces one.
 func TestDoNotDisturbRegistry(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := complianceServer(t, engine)
@@ -469,14 +470,24 @@ func TestDoNotDisturbRegistry(t *testing.T) {
 			t.Fatalf("bad registry file: %d %s", r.status, r.raw)
 		}
 		s.send(marketing("919812345678", "Diwali offers")) // nothing of the bad file was stored
-		r = s.admin("POST", "/admin/dnd/IN-NCPR", "text/csv", "number,listed\n9198,2026-01-01\n")
-		if r.status != 200 || r.json["imported"] != 1.0 {
+		if r := s.admin("POST", "/admin/dnd/IN-NCPR?scope=promotional", "text/csv", "9198\n"); r.status != 422 {
+			t.Fatalf("unknown scope: %d %s", r.status, r.raw)
+		}
+		r = s.admin("POST", "/admin/dnd/IN-NCPR?scope=marketing", "text/csv", "number,listed\n9198,2026-01-01\n")
+		if r.status != 200 || r.json["imported"] != 1.0 || r.json["scope"] != "marketing" {
 			t.Fatalf("registry import: %d %s", r.status, r.raw)
 		}
 		refused(t, s.postJSON(s.key, marketing("919812345678", "Diwali offers")), "dnd")
 		s.send(marketing("919912345678", "Diwali offers"))
-		// Transactional messages are not marketing: the registry does not apply.
-		s.send(map[string]any{"originator": "Shop", "recipients": []string{"919812345678"}, "body": "Your OTP is 123456"})
+		otp := map[string]any{"originator": "Shop", "recipients": []string{"919812345678"}, "body": "Your OTP is 123456"}
+		s.send(otp) // a marketing-only registry
+		// A new full edition for every message: 9198 is off it, 9199 on it.
+		r = s.admin("POST", "/admin/dnd/IN-NCPR?replace=true", "text/csv", "9199\n")
+		if r.status != 200 || r.json["scope"] != "all" || r.json["replaced"] != true {
+			t.Fatalf("new edition: %d %s", r.status, r.raw)
+		}
+		s.send(otp)
+		refused(t, s.postJSON(s.key, map[string]any{"originator": "Shop", "recipients": []string{"919912345678"}, "body": "Your OTP is 123456"}), "dnd")
 	})
 }
 

@@ -13,6 +13,7 @@ package compliance
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,14 @@ import (
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
 )
+
+// now is the request's time, or the clock's.
+func (r *Request) now() time.Time {
+	if r.Time.IsZero() {
+		return time.Now()
+	}
+	return r.Time
+}
 
 // Outcome is what the engine decided.
 type Outcome string
@@ -40,6 +49,15 @@ const (
 
 // Categories are restricted topics: they need an opt-in from a recipient
 // of legal age and respect the recipient's daytime.
+// Rotating senders (SMS-6): marketing to a recipient who has had
+// marketing from MaxMarketingSenders of the account's originators within
+// RotationWindow is refused from any further one. An operator's sender
+// relaxation lifts the check.
+const (
+	MaxMarketingSenders = 3
+	RotationWindow      = 24 * time.Hour
+)
+
 var Categories = []string{"alcohol", "gambling", "tobacco", "firearms", "adult"}
 
 // ValidCategory reports whether c is a restricted category.
@@ -275,7 +293,11 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 	}
 	restricted := len(req.Categories) > 0
 	if !req.Reply {
-		sc, err := e.store.Screen(ctx, req.AccountID, addresses, purpose == Marketing || restricted)
+		var since time.Time
+		if purpose == Marketing && acct.policy.SenderRelaxed == "" {
+			since = req.now().Add(-RotationWindow)
+		}
+		sc, err := e.store.Screen(ctx, req.AccountID, addresses, purpose == Marketing || restricted, since)
 		if err != nil {
 			return Decision{}, err
 		}
@@ -297,19 +319,28 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 				return decide(Reject, "suppression", "the recipient is on the account's suppression list ("+why+")", a)
 			}
 		}
+		// Screen lists only the registries that stop this kind of message.
+		for _, a := range addresses {
+			if reg, ok := sc.Listed[a]; ok {
+				return decide(Reject, "dnd", "the number is on the do-not-disturb registry "+reg, a)
+			}
+		}
 		if purpose == Marketing {
+			from := req.Sender
+			if sender != "" {
+				from = sender
+			}
 			for _, a := range addresses {
-				if reg, ok := sc.Listed[a]; ok {
-					return decide(Reject, "dnd", "the number is on the do-not-disturb registry "+reg, a)
+				if used := sc.Originators[a]; len(used) >= MaxMarketingSenders && !slices.Contains(used, from) {
+					return decide(Reject, "sender.rotation", fmt.Sprintf(
+						"the recipient had marketing from %d of the account's senders in the last %s; a new sender looks like rotating senders to evade filters",
+						len(used), RotationWindow), a)
 				}
 			}
 		}
 	}
 	if !req.Reply && !req.Urgent && (purpose == Marketing || restricted) {
-		at := req.Time
-		if at.IsZero() {
-			at = time.Now()
-		}
+		at := req.now()
 		// Recipients with the same window and zones are judged once.
 		var groups []windowGroup
 		seen := map[string]bool{}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
@@ -85,6 +86,38 @@ func TestSenderIdentity(t *testing.T) {
 	check(t, e, req(a, func(r *compliance.Request) { r.Sender = "PayPal" }), compliance.Allow, "")
 }
 
+// Rotating senders (SMS-6): a fourth originator's marketing to a recipient
+// within a day is refused; the three already used, and transactional
+// messages, are not; an operator's relaxation lifts the check.
+func TestRotatingSenders(t *testing.T) {
+	st, e, a := setup(t)
+	const to = "31612345678"
+	st.AddConsents(ctx, []*store.Consent{{AccountID: a, Recipient: to, Purpose: compliance.Marketing, Action: store.OptIn, Source: store.SourceAPI}})
+	for _, name := range []string{"Shop", "Sale", "Deals", "Promo"} {
+		st.SaveSender(ctx, &store.Sender{AccountID: a, Originator: name, Status: store.SenderApproved, CreatedAt: time.Now()})
+	}
+	from := func(sender, purpose string) func(*compliance.Request) {
+		return func(r *compliance.Request) { r.Sender, r.Purpose, r.Time = sender, purpose, time.Time{} }
+	}
+	urgent := func(r *compliance.Request) { r.Urgent = true } // not about quiet hours
+	for _, sender := range []string{"Shop", "Sale", "Deals"} {
+		check(t, e, req(a, from(sender, compliance.Marketing), urgent), compliance.Allow, "")
+		m := &message.Message{ID: ids.New(), AccountID: a, Channel: message.ChannelSMS, Direction: message.MT, Type: message.TypeSMS,
+			Originator: sender, Body: "20% off", DataCoding: "plain", MClass: 1, CreatedAt: time.Now(), Purpose: "marketing",
+			Recipients: []message.Recipient{{Address: to, Country: "NL", CountryPrefix: 31, Status: message.Sent, StatusAt: time.Now(), PartCount: 1, Length: 7}}}
+		if err := st.AcceptMessages(ctx, []*message.Message{m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(t, e, req(a, from("Promo", compliance.Marketing), urgent), compliance.Reject, "sender.rotation")
+	check(t, e, req(a, from("Shop", compliance.Marketing), urgent), compliance.Allow, "")
+	check(t, e, req(a, from("Promo", compliance.Transactional)), compliance.Allow, "")
+	p, _ := st.GetPolicy(ctx, a)
+	p.SenderRelaxed = "operator:ann 2026-11-25: one brand per store"
+	st.SetPolicy(ctx, a, p)
+	check(t, e, req(a, from("Promo", compliance.Marketing), urgent), compliance.Allow, "")
+}
+
 func TestMarketingNeedsConsent(t *testing.T) {
 	st, e, a := setup(t)
 	mk := func(r *compliance.Request) { r.Purpose = compliance.Marketing }
@@ -113,9 +146,15 @@ func TestMarketingNeedsConsent(t *testing.T) {
 func TestDoNotDisturb(t *testing.T) {
 	st, e, a := setup(t)
 	st.AddConsents(ctx, []*store.Consent{{AccountID: a, Recipient: "31612345678", Purpose: compliance.Marketing, Action: store.OptIn, Source: store.SourceAPI}})
-	st.ImportDND(ctx, []store.DNDEntry{{Registry: "NL-test", Prefix: "316123", ListedAt: noon, ImportedAt: noon}})
-	check(t, e, req(a, func(r *compliance.Request) { r.Purpose = compliance.Marketing }), compliance.Reject, "dnd")
-	check(t, e, req(a), compliance.Allow, "") // transactional is not marketing
+	mk := func(r *compliance.Request) { r.Purpose = compliance.Marketing }
+	st.ImportDND(ctx, store.DNDImport{Registry: "NL-test", Scope: store.DNDMarketing,
+		Entries: []store.DNDEntry{{Registry: "NL-test", Prefix: "316123", ListedAt: noon, ImportedAt: noon}}})
+	check(t, e, req(a, mk), compliance.Reject, "dnd")
+	check(t, e, req(a), compliance.Allow, "") // a marketing-only registry
+	st.ImportDND(ctx, store.DNDImport{Registry: "NL-test", Scope: store.DNDAll})
+	check(t, e, req(a), compliance.Reject, "dnd") // now every message
+	check(t, e, req(a, mk), compliance.Reject, "dnd")
+	check(t, e, req(a, func(r *compliance.Request) { r.Reply = true }), compliance.Allow, "") // the answer to a STOP
 }
 
 func TestQuietHours(t *testing.T) {

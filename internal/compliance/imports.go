@@ -32,6 +32,18 @@ func (e *ImportError) Error() string {
 	return "the file has errors, nothing imported:\n" + strings.Join(e.Rows, "\n")
 }
 
+// DNDScope checks a registry's scope: "all" (the default: every message)
+// or "marketing" (marketing and restricted categories only).
+func DNDScope(s string) (string, error) {
+	switch s {
+	case "", store.DNDAll:
+		return store.DNDAll, nil
+	case store.DNDMarketing:
+		return store.DNDMarketing, nil
+	}
+	return "", fmt.Errorf("scope %q: use all (every message) or marketing", s)
+}
+
 // ParseDNDCSV reads a registry file: one number or prefix per row, in
 // international digits, optionally with the date it was listed
 // (YYYY-MM-DD); a header row is allowed. Bad rows are reported with their

@@ -42,7 +42,26 @@ type Suppression struct {
 type Screening struct {
 	Latest     map[string]Consent // the newest marketing consent (action and legal age only)
 	Suppressed map[string]string  // recipient → reason
-	Listed     map[string]string  // recipient → the do-not-disturb registry listing it
+	Listed     map[string]string  // recipient → a do-not-disturb registry that stops this message
+	// Originators are the senders of the account's marketing messages to
+	// each recipient since the time Screen was given (rotation check).
+	Originators map[string][]string
+}
+
+// Do-not-disturb registry scopes: what a registry stops.
+const (
+	DNDAll       = "all"       // every message
+	DNDMarketing = "marketing" // marketing and messages with restricted categories
+)
+
+// DNDImport is one import of a registry's file.
+type DNDImport struct {
+	Registry string
+	Scope    string // DNDAll or DNDMarketing; it applies to the whole registry
+	// Replace drops the registry's entries that are not in this import
+	// (a registry's new full edition: numbers taken off it are removed).
+	Replace bool
+	Entries []DNDEntry
 }
 
 // DNDEntry is a number or prefix on a national do-not-disturb registry.
@@ -160,9 +179,10 @@ type Compliance interface {
 	// Screen reads in one round trip what the compliance engine needs to
 	// know about a message's recipients: their suppressions and, for
 	// marketing, their latest marketing consent and registry listings.
-	Screen(ctx context.Context, accountID string, recipients []string, marketing bool) (*Screening, error)
-	// ImportDND stores registry entries in one transaction.
-	ImportDND(ctx context.Context, entries []DNDEntry) error
+	// With marketing, since bounds the originators it reports (zero: none).
+	Screen(ctx context.Context, accountID string, recipients []string, marketing bool, since time.Time) (*Screening, error)
+	// ImportDND stores a registry's entries in one transaction.
+	ImportDND(ctx context.Context, imp DNDImport) error
 	// DNDListed reports which numbers a registry lists (by number or
 	// prefix), and which registry.
 	DNDListed(ctx context.Context, numbers []string) (map[string]string, error)

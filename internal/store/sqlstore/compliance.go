@@ -175,21 +175,30 @@ func (s *Store) Suppressed(ctx context.Context, accountID string, recipients []s
 }
 
 // Screen answers the engine's three questions with one statement.
-func (s *Store) Screen(ctx context.Context, accountID string, recipients []string, marketing bool) (*store.Screening, error) {
-	out := &store.Screening{Latest: map[string]store.Consent{}, Suppressed: map[string]string{}, Listed: map[string]string{}}
+func (s *Store) Screen(ctx context.Context, accountID string, recipients []string, marketing bool, since time.Time) (*store.Screening, error) {
+	out := &store.Screening{Latest: map[string]store.Consent{}, Suppressed: map[string]string{}, Listed: map[string]string{},
+		Originators: map[string][]string{}}
 	if len(recipients) == 0 {
 		return out, nil
 	}
 	q := `SELECT 1, recipient, reason, FALSE, 0 FROM suppressions WHERE account_id = ? AND recipient IN (` + placeholders(len(recipients)) + `)`
 	args := append([]any{accountID}, strings2any(recipients)...)
-	var prefixes []string
+	prefixes := allPrefixes(recipients)
+	q += ` UNION ALL SELECT 2, prefix, registry, FALSE, 0 FROM dnd WHERE prefix IN (` + placeholders(len(prefixes)) + `)`
+	args = append(args, strings2any(prefixes)...)
+	if !marketing {
+		q += ` AND scope = 'all'`
+	}
 	if marketing {
 		q += ` UNION ALL SELECT 0, recipient, action, legal_age, id FROM consents WHERE account_id = ? AND purpose = 'marketing' AND recipient IN (` +
 			placeholders(len(recipients)) + `)`
 		args = append(append(args, accountID), strings2any(recipients)...)
-		prefixes = allPrefixes(recipients)
-		q += ` UNION ALL SELECT 2, prefix, registry, FALSE, 0 FROM dnd WHERE prefix IN (` + placeholders(len(prefixes)) + `)`
-		args = append(args, strings2any(prefixes)...)
+		if !since.IsZero() {
+			q += ` UNION ALL SELECT DISTINCT 3, r.address, m.originator, FALSE, 0 FROM recipients r JOIN messages m ON m.id = r.message_id
+				WHERE r.account_id = ? AND r.address IN (` + placeholders(len(recipients)) + `) AND r.created_at >= ?
+				AND m.purpose = 'marketing' AND m.direction = 'mt'`
+			args = append(append(append(args, accountID), strings2any(recipients)...), micros(since))
+		}
 	}
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(q+` ORDER BY 1, 5`), args...)
 	if err != nil {
@@ -212,6 +221,8 @@ func (s *Store) Screen(ctx context.Context, accountID string, recipients []strin
 			out.Suppressed[key] = text
 		case 2:
 			listed[key] = text
+		case 3:
+			out.Originators[key] = append(out.Originators[key], text)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -243,13 +254,21 @@ func allPrefixes(numbers []string) []string {
 	return out
 }
 
-// ImportDND stores registry entries, all or none.
-func (s *Store) ImportDND(ctx context.Context, entries []store.DNDEntry) error {
+// ImportDND stores a registry's entries, all or none; the scope is set
+// for the whole registry.
+func (s *Store) ImportDND(ctx context.Context, imp store.DNDImport) error {
 	return s.inTx(ctx, "importing do-not-disturb entries", func(tx *sql.Tx) error {
-		for _, e := range entries {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO dnd (registry, prefix, listed_at, imported_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (registry, prefix) DO UPDATE SET listed_at = excluded.listed_at, imported_at = excluded.imported_at`),
-				e.Registry, e.Prefix, micros(e.ListedAt), micros(e.ImportedAt)); err != nil {
+		if imp.Replace {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM dnd WHERE registry = ?`), imp.Registry); err != nil {
+				return fmt.Errorf("replacing do-not-disturb entries: %w", err)
+			}
+		} else if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE dnd SET scope = ? WHERE registry = ?`), imp.Scope, imp.Registry); err != nil {
+			return fmt.Errorf("importing do-not-disturb entries: %w", err)
+		}
+		for _, e := range imp.Entries {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO dnd (registry, prefix, listed_at, imported_at, scope) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (registry, prefix) DO UPDATE SET listed_at = excluded.listed_at, imported_at = excluded.imported_at, scope = excluded.scope`),
+				imp.Registry, e.Prefix, micros(e.ListedAt), micros(e.ImportedAt), imp.Scope); err != nil {
 				return fmt.Errorf("importing do-not-disturb entries: %w", err)
 			}
 		}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -80,10 +81,15 @@ func testConsentLedger(t *testing.T, st store.Store) {
 
 func testDoNotDisturb(t *testing.T, st store.Store) {
 	now := time.Now().UTC()
-	if err := st.ImportDND(ctx, []store.DNDEntry{
+	// India's registry stops marketing only; the Dutch one every message.
+	if err := st.ImportDND(ctx, store.DNDImport{Registry: "IN-NCPR", Scope: store.DNDMarketing, Entries: []store.DNDEntry{
 		{Registry: "IN-NCPR", Prefix: "919812345678", ListedAt: now, ImportedAt: now},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ImportDND(ctx, store.DNDImport{Registry: "NL-Bel-me-niet", Scope: store.DNDAll, Entries: []store.DNDEntry{
 		{Registry: "NL-Bel-me-niet", Prefix: "3120", ListedAt: now, ImportedAt: now},
-	}); err != nil {
+	}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.DNDListed(ctx, []string{"919812345678", "919812345679", "31201234567", "31612345678"})
@@ -102,7 +108,7 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 		{AccountID: a.ID, Recipient: "31201234567", Purpose: "transactional", Action: store.OptIn, Source: store.SourceAPI},
 	})
 	st.AddSuppression(ctx, a.ID, store.Suppression{Recipient: "919812345678", Reason: "manual", CreatedAt: now})
-	sc, err := st.Screen(ctx, a.ID, recipients, true)
+	sc, err := st.Screen(ctx, a.ID, recipients, true, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +122,60 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 	if len(sc.Listed) != 2 || sc.Listed["919812345678"] != "IN-NCPR" || sc.Listed["31201234567"] != "NL-Bel-me-niet" {
 		t.Fatalf("screened listings %v", sc.Listed)
 	}
-	if sc, err := st.Screen(ctx, a.ID, recipients, false); err != nil || len(sc.Latest) != 0 || len(sc.Listed) != 0 || len(sc.Suppressed) != 2 {
+	if sc, err := st.Screen(ctx, a.ID, recipients, false, now.Add(-time.Hour)); err != nil || len(sc.Latest) != 0 ||
+		len(sc.Listed) != 1 || sc.Listed["31201234567"] != "NL-Bel-me-niet" || len(sc.Suppressed) != 2 {
 		t.Fatalf("transactional screening %+v, %v", sc, err)
+	}
+	if len(sc.Originators) != 0 {
+		t.Fatalf("originators without a time: %v", sc.Originators)
+	}
+
+	// The senders of the account's marketing to a recipient since a time
+	// (rotating senders): not transactional, not older, not another account's.
+	b := newAccount(t, st)
+	to := "31612340000"
+	sent := func(acct *store.Account, from, purpose string, age time.Duration) {
+		accept(t, st, newMessage(acct, 1, func(m *message.Message) {
+			m.Originator, m.Purpose, m.CreatedAt = from, purpose, m.CreatedAt.Add(-age)
+		}))
+	}
+	sent(a, "Shop", "marketing", time.Hour)
+	sent(a, "Shop", "marketing", time.Minute)
+	sent(a, "Sale", "marketing", 2*time.Hour)
+	sent(a, "Bank", "transactional", time.Minute)
+	sent(a, "Old", "marketing", 48*time.Hour)
+	sent(b, "Other", "marketing", time.Minute)
+	sc, err = st.Screen(ctx, a.ID, []string{to, "31699999999"}, true, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	senders := sc.Originators[to]
+	slices.Sort(senders)
+	if len(sc.Originators) != 1 || !slices.Equal(senders, []string{"Sale", "Shop"}) {
+		t.Fatalf("marketing originators %v", sc.Originators)
+	}
+
+	// A new full edition replaces the registry: numbers taken off it are
+	// gone, and a scope given again applies to every entry.
+	if err := st.ImportDND(ctx, store.DNDImport{Registry: "IN-NCPR", Scope: store.DNDAll, Replace: true, Entries: []store.DNDEntry{
+		{Registry: "IN-NCPR", Prefix: "919800000000", ListedAt: now, ImportedAt: now},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.DNDListed(ctx, []string{"919812345678", "919800000000"}); len(got) != 1 || got["919800000000"] != "IN-NCPR" {
+		t.Fatalf("after the new edition: %v", got)
+	}
+	if sc, _ := st.Screen(ctx, a.ID, []string{"919800000000"}, false, time.Time{}); sc.Listed["919800000000"] != "IN-NCPR" {
+		t.Fatalf("scope all after the new edition: %v", sc.Listed)
+	}
+	// Adding to a registry with another scope changes it for the old entries too.
+	if err := st.ImportDND(ctx, store.DNDImport{Registry: "NL-Bel-me-niet", Scope: store.DNDMarketing, Entries: []store.DNDEntry{
+		{Registry: "NL-Bel-me-niet", Prefix: "3130", ListedAt: now, ImportedAt: now},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if sc, _ := st.Screen(ctx, a.ID, []string{"31201234567"}, false, time.Time{}); len(sc.Listed) != 0 {
+		t.Fatalf("marketing-only registry stopped a transactional message: %v", sc.Listed)
 	}
 }
 
