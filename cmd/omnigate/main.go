@@ -59,6 +59,7 @@ Usage:
   omnigate consent import FILE|list|proof   the consent ledger (--account ID)
   omnigate dnd import FILE --registry NAME   a national do-not-disturb registry
   omnigate review list|release|reject   messages held for review
+  omnigate app create|list|update|rotate|errors|delete   realtime (Pusher) apps (create --account ID)
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -109,6 +110,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = reviewCmd(ctx, args[1:], stdout, stderr)
 	case "consent":
 		err = consentCmd(ctx, args[1:], stdout, stderr)
+	case "app":
+		err = appCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

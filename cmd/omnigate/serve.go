@@ -29,6 +29,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noCharging, _ := strconv.ParseBool(envOr("OMNIGATE_BILLING_DISABLED", "false"))
 	fs.BoolVar(&cfg.Billing.Disabled, "billing-disabled", noCharging, "send without charging: messages cost nothing, usage limits are not counted [OMNIGATE_BILLING_DISABLED]")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", durationEnv("OMNIGATE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "how long a graceful stop may take [OMNIGATE_SHUTDOWN_TIMEOUT]")
+	fs.StringVar(&cfg.NATSURL, "nats", envOr("OMNIGATE_NATS", ""), "NATS server(s) joining this node's realtime server to others (nats://host:4222); empty: one node [OMNIGATE_NATS]")
+	fs.StringVar(&cfg.NATSPrefix, "nats-prefix", envOr("OMNIGATE_NATS_PREFIX", ""), "subject prefix shared by the nodes of one cluster; default omnigate.realtime [OMNIGATE_NATS_PREFIX]")
 	fs.StringVar(&logCfg.Format, "log-format", envOr("OMNIGATE_LOG_FORMAT", "text"), "log format: text or json [OMNIGATE_LOG_FORMAT]")
 	fs.StringVar(&logCfg.Level, "log-level", envOr("OMNIGATE_LOG_LEVEL", "info"), "log level: debug, info, warn, error [OMNIGATE_LOG_LEVEL]")
 	if err := parse(fs, args, stderr); err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/optout"
 	"github.com/omnigate/omnigate/internal/pipeline"
+	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/smsc"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
@@ -51,6 +52,7 @@ type App struct {
 	desk       *compliance.Desk
 	notifier   *billing.Notifier
 	demoSMSC   *smsc.Server
+	realtime   *realtime.Server
 	server     *http.Server
 	listener   net.Listener
 	// Demo is the demo account, when Config.Demo is set.
@@ -137,8 +139,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		adminAPI = admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
 	}
+	if a.realtime, err = a.newRealtime(cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.server = &http.Server{
-		Handler:           api.Handler(mb, adminAPI, st, a.metrics),
+		Handler:           a.withRealtime(api.Handler(mb, adminAPI, st, a.metrics), mb),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -160,6 +166,10 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // Run serves until ctx ends, then stops gracefully within the shutdown
 // timeout. It returns nil after a clean stop.
 func (a *App) Run(ctx context.Context) error {
+	if err := a.startRealtime(ctx); err != nil {
+		a.stop(context.Background())
+		return fmt.Errorf("starting realtime: %w", err)
+	}
 	if !a.cfg.APIOnly {
 		if err := a.connectors.Start(ctx, 5*time.Second); err != nil {
 			a.stop(context.Background())
@@ -193,6 +203,9 @@ func (a *App) stop(ctx context.Context) error {
 	var errs []error
 	if err := a.server.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
+	}
+	if err := a.stopRealtime(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := a.pipeline.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping accept path: %w", err))

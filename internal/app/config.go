@@ -6,6 +6,7 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"net/url"
 	"path/filepath"
@@ -57,6 +58,15 @@ type Config struct {
 	Notifier billing.NotifierConfig
 	// Compliance tunes proof-of-consent cases and the complaint threshold.
 	Compliance compliance.DeskConfig
+
+	// NATSURL joins the realtime server to the other nodes' through NATS
+	// (nats://host:4222, comma-separated for several); empty: one node,
+	// fan-out in memory. NATSPrefix starts its subjects; nodes of one
+	// cluster share it (default omnigate.realtime). See realtime.go.
+	NATSURL, NATSPrefix string
+	// Realtime tunes the Pusher-compatible server; zero values mean its
+	// defaults.
+	Realtime realtime.Config
 }
 
 // Defaults for Config.
@@ -93,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return fmt.Errorf("admin-token: use at least 16 characters")
+	}
+	if err := c.validateRealtime(); err != nil {
+		return err
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)

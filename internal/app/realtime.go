@@ -1,0 +1,139 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/realtime"
+	"github.com/omnigate/omnigate/internal/realtime/fanout"
+)
+
+// The realtime server (Pusher Channels protocol 7 and HTTP API,
+// docs/realtime.md) runs in every `omnigate serve`, on the API's address:
+// WebSocket clients at /app/{key}, the Pusher HTTP API under /apps/{id}/,
+// and the account's app management under /realtime/apps. Nodes find each
+// other through NATS when Config.NATSURL is set; alone, fan-out is in
+// memory. Usage alerts go out through billing's notifier, as notices to the
+// account's alert URL and addresses.
+
+// RealtimeNoticeType is the notice type of a realtime usage alert.
+const RealtimeNoticeType = "realtime.usage_alert"
+
+// newRealtime builds the realtime server; Run starts it.
+func (a *App) newRealtime(cfg Config) (*realtime.Server, error) {
+	var broker fanout.Broker
+	if cfg.NATSURL != "" {
+		b, err := cfg.natsBroker()
+		if err != nil {
+			return nil, err
+		}
+		broker = b
+	}
+	rc := cfg.Realtime
+	if rc.NodeID == "" {
+		if host, err := os.Hostname(); err == nil && host != "" {
+			rc.NodeID = host
+		}
+	}
+	srv, err := realtime.New(rc, realtime.Deps{Store: a.store, Broker: broker, Notifier: realtime.NotifierFunc(a.realtimeAlert), Logger: a.log})
+	if err != nil {
+		return nil, fmt.Errorf("realtime: %w", err)
+	}
+	return srv, nil
+}
+
+// natsBroker makes the NATS broker the config names (not yet connected).
+func (c Config) natsBroker() (*fanout.NATS, error) {
+	return fanout.NewNATS(fanout.NATSConfig{URL: c.NATSURL, Prefix: c.NATSPrefix})
+}
+
+// validateRealtime checks the NATS settings.
+func (c Config) validateRealtime() error {
+	if c.NATSURL == "" {
+		return nil
+	}
+	for _, s := range strings.Split(c.NATSURL, ",") {
+		u, err := url.Parse(strings.TrimSpace(s))
+		if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss") {
+			return fmt.Errorf("nats: %q is not a nats://host:port URL", redactURL(strings.TrimSpace(s)))
+		}
+	}
+	if _, err := c.natsBroker(); err != nil {
+		return fmt.Errorf("nats-prefix: %w", err)
+	}
+	return nil
+}
+
+// withRealtime serves the realtime endpoints beside h (the REST API,
+// probes and metrics, whose catch-all answers unknown paths).
+func (a *App) withRealtime(h http.Handler, mb *rest.API) http.Handler {
+	mux := http.NewServeMux()
+	a.realtime.Register(mux)
+	mb.RegisterRealtime(mux, a.store)
+	mux.Handle("/", h)
+	return mux
+}
+
+// startRealtime connects the realtime server to the cluster (NATS, when
+// set) and starts its background work.
+func (a *App) startRealtime(ctx context.Context) error {
+	if err := a.realtime.Start(ctx); err != nil {
+		return err
+	}
+	mode := "single node"
+	if a.cfg.NATSURL != "" {
+		mode = "nats " + redactURL(a.cfg.NATSURL)
+	}
+	a.log.Info("realtime server running", "node", a.realtime.NodeID(), "fanout", mode)
+	return nil
+}
+
+// stopRealtime closes the WebSocket connections (4200: clients reconnect,
+// to another node if there is one), leaves the cluster and flushes
+// webhooks, usage and the error log. It runs after the HTTP server has
+// stopped taking requests, and before the store closes.
+func (a *App) stopRealtime(ctx context.Context) error {
+	if err := a.realtime.Stop(ctx); err != nil {
+		return fmt.Errorf("stopping realtime: %w", err)
+	}
+	return nil
+}
+
+// realtimeAlert sends a realtime usage alert as a billing notice: a job in
+// the database, delivered (and retried) by the notifier.
+func (a *App) realtimeAlert(ctx context.Context, al realtime.Alert) error {
+	what := "concurrent connections"
+	if al.Limit == "messages" {
+		what = "messages today (UTC)"
+	}
+	after := "Nothing is refused yet."
+	if al.Threshold >= 100 {
+		after = "New connections are refused with 4004 until others close."
+		if al.Limit == "messages" {
+			after = "Events are refused (HTTP 413) until the UTC day ends or the limit is raised."
+		}
+	}
+	name := al.AppName
+	if name == "" {
+		name = "app " + al.AppID
+	}
+	nt := billing.Notice{
+		Type:    RealtimeNoticeType,
+		Subject: fmt.Sprintf("Realtime usage alert: %s reached %d%% of its %s limit", name, al.Threshold, al.Limit),
+		Text: fmt.Sprintf("Realtime app %s (%s) has %d %s of its limit of %d.\n%s",
+			name, al.AppID, al.Used, what, al.Max, after),
+		Data: map[string]any{"appId": al.AppID, "limit": al.Limit, "threshold": al.Threshold, "used": al.Used, "max": al.Max},
+	}
+	if err := a.store.EnqueueJob(ctx, billing.NoticeJob(al.AccountID, nt, time.Now().UTC())); err != nil {
+		return err
+	}
+	a.notifier.Notify()
+	return nil
+}

@@ -1,0 +1,232 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// conn is one client connection. Its reader is the HTTP handler's
+// goroutine, which also cleans up; its writer is a goroutine of its own
+// that drains the outbox. Nothing else writes to the socket.
+type conn struct {
+	srv       *Server
+	ws        *websocket.Conn
+	appID     string
+	accountID string
+	socketID  string
+	ip        string
+	ctx       context.Context
+	cancel    context.CancelFunc
+
+	// The outbox: frames waiting for the writer, bounded in count and
+	// bytes. A client that falls further behind is cut off (4100) so that
+	// delivery never waits for it.
+	mu        sync.Mutex
+	queue     [][]byte
+	queued    int
+	closing   bool
+	closeCode Code
+	closeMsg  string
+	wake      chan struct{}
+
+	lastRead atomic.Int64 // unix nanoseconds of the last frame read
+	pingSent atomic.Int64 // when the server pinged; 0 when answered
+
+	// Used by the reader goroutine only (userID is also read by hub
+	// methods it calls).
+	subs   map[string]*subscription
+	userID string
+	bucket tokenBucket
+}
+
+// subscription is a channel a connection subscribed to.
+type subscription struct {
+	kind   channelKind
+	userID string // presence: the member this connection is
+}
+
+// newSocketID makes a Pusher socket id: two random decimal numbers.
+func newSocketID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	a := binary.BigEndian.Uint32(b[:4]) % 1_000_000_000
+	c := binary.BigEndian.Uint32(b[4:]) % 1_000_000_000
+	return strconv.FormatUint(uint64(a), 10) + "." + strconv.FormatUint(uint64(c), 10)
+}
+
+// send queues a frame. It never blocks; it returns false when the
+// connection is closing, or has just been cut off for falling behind.
+func (c *conn) send(frame []byte) bool {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return false
+	}
+	if len(c.queue) >= c.srv.cfg.SendQueueFrames || c.queued+len(frame) > c.srv.cfg.SendQueueBytes {
+		c.closing, c.closeCode, c.closeMsg = true, CodeOverCapacity, "Client too slow: send queue full"
+		c.queue, c.queued = nil, 0
+		c.mu.Unlock()
+		c.srv.logError(c, CodeOverCapacity, c.closeMsg)
+		// The writer may be stuck on the socket: cancelling aborts its
+		// write and the reader's read, and the reader cleans up.
+		c.cancel()
+		return false
+	}
+	c.queue = append(c.queue, frame)
+	c.queued += len(frame)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// closeWith sends what is queued, then closes the connection with code.
+func (c *conn) closeWith(code Code, message string) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.closing, c.closeCode, c.closeMsg = true, code, message
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// fail sends pusher:error with code and closes with it.
+func (c *conn) fail(code Code, message string) {
+	if message == "" {
+		message = code.info().Message
+	}
+	c.srv.logError(c, code, message)
+	c.send(errorFrame(code, message))
+	c.closeWith(code, message)
+}
+
+func (c *conn) isClosing() (bool, Code, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing, c.closeCode, c.closeMsg
+}
+
+// writeLoop drains the outbox until the connection ends.
+func (c *conn) writeLoop(done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-c.wake:
+		case <-c.ctx.Done():
+			return
+		}
+		c.mu.Lock()
+		frames, closing, code, msg := c.queue, c.closing, c.closeCode, c.closeMsg
+		c.queue, c.queued = nil, 0
+		c.mu.Unlock()
+		if len(frames) > 0 {
+			ctx, cancel := context.WithTimeout(c.ctx, c.srv.cfg.WriteTimeout)
+			for _, f := range frames {
+				if err := c.ws.Write(ctx, websocket.MessageText, f); err != nil {
+					cancel()
+					c.cancel()
+					return
+				}
+			}
+			cancel()
+		}
+		if closing {
+			// Close waits (up to 5 s) for the client's close frame, which
+			// the reader receives.
+			c.ws.Close(websocket.StatusCode(code), truncateReason(msg))
+			c.cancel()
+			return
+		}
+	}
+}
+
+// truncateReason fits a close reason in a control frame (123 bytes).
+func truncateReason(s string) string {
+	if len(s) > 120 {
+		return s[:120]
+	}
+	return s
+}
+
+// readLoop reads frames until the connection ends.
+func (c *conn) readLoop() {
+	for {
+		typ, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			if errors.Is(err, websocket.ErrMessageTooBig) {
+				c.srv.logError(c, CodeMessageTooBig, CodeMessageTooBig.info().Message)
+			}
+			return
+		}
+		now := time.Now().UnixNano()
+		c.lastRead.Store(now)
+		c.pingSent.Store(0)
+		if closing, _, _ := c.isClosing(); closing {
+			continue // read on until the close handshake ends
+		}
+		if typ != websocket.MessageText {
+			c.fail(CodeUnsupportedData, "")
+			continue
+		}
+		c.handle(data)
+	}
+}
+
+// handle acts on one text frame.
+func (c *conn) handle(data []byte) {
+	f, err := ParseFrame(data)
+	if err != nil {
+		c.send(errorFrame(0, "Invalid message: "+err.Error()))
+		return
+	}
+	switch f.Event {
+	case "pusher:ping":
+		c.send(pongFrame)
+	case "pusher:pong":
+	case "pusher:subscribe":
+		c.subscribe(f)
+	case "pusher:unsubscribe":
+		c.unsubscribe(f)
+	case "pusher:signin":
+		c.signin(f)
+	default:
+		if len(f.Event) > len("client-") && f.Event[:len("client-")] == "client-" {
+			c.clientEvent(f)
+			return
+		}
+		c.send(errorFrame(0, "Unsupported event: "+truncateReason(f.Event)))
+	}
+}
+
+var pongFrame = encodeFrame("pusher:pong", "", jsonString("{}"), "")
+var pingFrame = encodeFrame("pusher:ping", "", jsonString("{}"), "")
+
+// keepAlive is called periodically: it pings a silent client and closes
+// one that did not answer.
+func (c *conn) keepAlive(now time.Time) {
+	if sent := c.pingSent.Load(); sent != 0 {
+		if now.Sub(time.Unix(0, sent)) > c.srv.cfg.PongTimeout {
+			c.fail(CodePongNotReceived, "")
+		}
+		return
+	}
+	if now.Sub(time.Unix(0, c.lastRead.Load())) > c.srv.cfg.ActivityTimeout {
+		c.pingSent.Store(now.UnixNano())
+		c.send(pingFrame)
+	}
+}

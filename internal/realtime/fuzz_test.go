@@ -1,0 +1,91 @@
+package realtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"testing"
+)
+
+// Frames as pusher-js, Laravel Echo and other clients send them.
+var seedFrames = []string{
+	`{"event":"pusher:ping","data":{}}`,
+	`{"event":"pusher:ping","data":"{}"}`,
+	`{"event":"pusher:pong","data":{}}`,
+	`{"event":"pusher:subscribe","data":{"auth":"","channel":"news"}}`,
+	`{"event":"pusher:subscribe","data":{"auth":"278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4","channel":"private-foo"}}`,
+	`{"event":"pusher:subscribe","data":{"auth":"k:s","channel_data":"{\"user_id\":\"10\",\"user_info\":{\"name\":\"Mr. Channels\"}}","channel":"presence-foo"}}`,
+	`{"event":"pusher:subscribe","data":"{\"channel\":\"news\"}"}`,
+	`{"event":"pusher:unsubscribe","data":{"channel":"news"}}`,
+	`{"event":"pusher:signin","data":{"auth":"k:s","user_data":"{\"id\":\"42\"}"}}`,
+	`{"event":"client-typing","channel":"private-chat","data":{"user":"a","typing":true}}`,
+	`{"event":"client-x","channel":"presence-p","data":"plain string"}`,
+	`{"event":"client-x","channel":"presence-p","data":[1,2,{"a":null}]}`,
+	`{"event":"pusher:subscribe","channel":null,"data":null}`,
+	` {"event":"e"} `,
+	`{"event":"\u00e9v\u00e9nement","data":"\ud83d\ude00"}`,
+}
+
+func FuzzParseFrame(f *testing.F) {
+	for _, s := range seedFrames {
+		f.Add([]byte(s))
+		// Also each frame cut in two, as a client that sends a partial
+		// message would.
+		f.Add([]byte(s[:len(s)/2]))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := ParseFrame(b)
+		if err != nil {
+			return
+		}
+		if fr.Event == "" {
+			t.Fatalf("accepted %q without an event", b)
+		}
+		// What was accepted survives a round trip through the encoder.
+		out := encodeFrame(fr.Event, fr.Channel, fr.Data, "")
+		again, err := ParseFrame(out)
+		if err != nil {
+			t.Fatalf("re-encoded %q does not parse: %v", out, err)
+		}
+		if again.Event != fr.Event || again.Channel != fr.Channel {
+			t.Fatalf("round trip changed %q/%q to %q/%q", fr.Event, fr.Channel, again.Event, again.Channel)
+		}
+		var c1, c2 bytes.Buffer
+		if len(fr.Data) > 0 {
+			if json.Compact(&c1, fr.Data) != nil || json.Compact(&c2, again.Data) != nil || !bytes.Equal(c1.Bytes(), c2.Bytes()) {
+				t.Fatalf("round trip changed data %s to %s", fr.Data, again.Data)
+			}
+		}
+		// The handlers' decoders never panic on what the parser lets by.
+		var sd subscribeData
+		if DecodeData(fr.Data, &sd) == nil {
+			validChannel(sd.Channel)
+			kindOf(sd.Channel)
+			if user, info, msg := parseChannelData(sd.ChannelData, DefaultMaxUserInfoBytes); msg == "" {
+				if user == "" || len(info) > DefaultMaxUserInfoBytes {
+					t.Fatalf("accepted channel_data %q as user %q", sd.ChannelData, user)
+				}
+			}
+		}
+		var si signinData
+		DecodeData(fr.Data, &si)
+	})
+}
+
+func FuzzCanonicalQuery(f *testing.F) {
+	f.Add("auth_key=278d425bdf160c739803&auth_timestamp=1353088179&auth_version=1.0&body_md5=ec365a775a4cd0599faeb73354201b6f&auth_signature=da454824c97ba181a32ccc17a72625ba02771f50b50e1e7430e47a1f3f457e6c")
+	f.Add("filter_by_prefix=presence-&info=user_count&AUTH_KEY=x")
+	f.Add("a=1&a=2&b=%20c")
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		s := canonicalQuery(q)
+		// Signing is deterministic and ignores auth_signature.
+		q.Set("auth_signature", "anything")
+		if canonicalQuery(q) != s {
+			t.Fatalf("auth_signature changed the signed query of %q", raw)
+		}
+	})
+}

@@ -1,0 +1,188 @@
+package realtime
+
+import "sync"
+
+// hub holds this node's connections by app, channel and signed-in user,
+// and delivers frames to them. Delivery takes the read lock only and never
+// blocks: a frame is queued on each connection (see outbox).
+//
+// Lock order: cluster.mu, then hub.mu.
+type hub struct {
+	mu   sync.RWMutex
+	apps map[string]*appConns
+}
+
+type appConns struct {
+	conns    map[*conn]struct{}
+	channels map[string]map[*conn]struct{}
+	users    map[string]map[*conn]struct{}
+}
+
+func newHub() *hub { return &hub{apps: map[string]*appConns{}} }
+
+func (h *hub) app(id string) *appConns {
+	a := h.apps[id]
+	if a == nil {
+		a = &appConns{conns: map[*conn]struct{}{}, channels: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{}}
+		h.apps[id] = a
+	}
+	return a
+}
+
+// add registers a connection and returns how many its app now has here.
+func (h *hub) add(c *conn) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a := h.app(c.appID)
+	a.conns[c] = struct{}{}
+	return len(a.conns)
+}
+
+// remove forgets a connection (its channels must be left first).
+func (h *hub) remove(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a := h.apps[c.appID]
+	if a == nil {
+		return
+	}
+	delete(a.conns, c)
+	if c.userID != "" {
+		removeFrom(a.users, c.userID, c)
+	}
+	if len(a.conns) == 0 {
+		delete(h.apps, c.appID)
+	}
+}
+
+func removeFrom(m map[string]map[*conn]struct{}, key string, c *conn) {
+	if set := m[key]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(m, key)
+		}
+	}
+}
+
+// join adds c to a channel and queues first (the subscription's success)
+// to it before any event of the channel can reach it.
+func (h *hub) join(c *conn, channel string, first []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a := h.app(c.appID)
+	set := a.channels[channel]
+	if set == nil {
+		set = map[*conn]struct{}{}
+		a.channels[channel] = set
+	}
+	set[c] = struct{}{}
+	c.send(first)
+}
+
+// leave removes c from a channel.
+func (h *hub) leave(c *conn, channel string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a := h.apps[c.appID]; a != nil {
+		removeFrom(a.channels, channel, c)
+	}
+}
+
+// signIn records c as user's connection.
+func (h *hub) signIn(c *conn, user string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a := h.app(c.appID)
+	if c.userID != "" {
+		removeFrom(a.users, c.userID, c)
+	}
+	c.userID = user
+	set := a.users[user]
+	if set == nil {
+		set = map[*conn]struct{}{}
+		a.users[user] = set
+	}
+	set[c] = struct{}{}
+}
+
+// deliver queues frame to the channel's connections here, except the one
+// with socket id exclude, and returns how many it reached.
+func (h *hub) deliver(app, channel string, frame []byte, exclude string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	a := h.apps[app]
+	if a == nil {
+		return 0
+	}
+	n := 0
+	for c := range a.channels[channel] {
+		if c.socketID != exclude && c.send(frame) {
+			n++
+		}
+	}
+	return n
+}
+
+// appConns lists an app's connections here.
+func (h *hub) appConnList(app string) []*conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	a := h.apps[app]
+	if a == nil {
+		return nil
+	}
+	out := make([]*conn, 0, len(a.conns))
+	for c := range a.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// userConns lists a signed-in user's connections here.
+func (h *hub) userConns(app, user string) []*conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	a := h.apps[app]
+	if a == nil {
+		return nil
+	}
+	out := []*conn{}
+	for c := range a.users[user] {
+		out = append(out, c)
+	}
+	return out
+}
+
+// appIDs lists the apps with connections here.
+func (h *hub) appIDs() []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]string, 0, len(h.apps))
+	for id := range h.apps {
+		out = append(out, id)
+	}
+	return out
+}
+
+// each calls f for every connection here, with the read lock held: f must
+// not block.
+func (h *hub) each(f func(*conn)) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, a := range h.apps {
+		for c := range a.conns {
+			f(c)
+		}
+	}
+}
+
+// count is the number of connections here.
+func (h *hub) count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, a := range h.apps {
+		n += len(a.conns)
+	}
+	return n
+}

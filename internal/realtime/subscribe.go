@@ -1,0 +1,295 @@
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// subscribeData is the data of pusher:subscribe.
+type subscribeData struct {
+	Channel     string `json:"channel"`
+	Auth        string `json:"auth"`
+	ChannelData string `json:"channel_data"`
+}
+
+// channelData is a presence subscription's channel_data.
+type channelData struct {
+	UserID   json.RawMessage `json:"user_id"`
+	UserInfo json.RawMessage `json:"user_info"`
+}
+
+// presenceData is the data of a presence channel's subscription_succeeded.
+type presenceData struct {
+	Presence presenceHash `json:"presence"`
+}
+
+type presenceHash struct {
+	IDs   []string                   `json:"ids"`
+	Hash  map[string]json.RawMessage `json:"hash"`
+	Count int                        `json:"count"`
+}
+
+// memberData is the data of member_added and member_removed.
+type memberData struct {
+	UserID   string          `json:"user_id"`
+	UserInfo json.RawMessage `json:"user_info,omitempty"`
+}
+
+// app reads the connection's app (cached) for signatures and settings.
+func (c *conn) app() (*store.RealtimeApp, bool) {
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	a, err := c.srv.apps.byID(ctx, c.appID)
+	if err != nil {
+		return nil, false
+	}
+	return a, true
+}
+
+func (c *conn) subscribe(f Frame) {
+	var d subscribeData
+	if err := DecodeData(f.Data, &d); err != nil || !validChannel(d.Channel) {
+		c.send(errorFrame(0, "Invalid subscription: a valid channel name is required"))
+		return
+	}
+	if _, ok := c.subs[d.Channel]; ok {
+		return // already subscribed; the first success stands
+	}
+	if len(c.subs) >= c.srv.cfg.MaxSubscriptions {
+		c.send(subscriptionError(d.Channel, "LimitReached", "Too many subscriptions on this connection", 400))
+		return
+	}
+	kind := kindOf(d.Channel)
+	app, ok := c.app()
+	if !ok {
+		c.send(subscriptionError(d.Channel, "ServerError", "The app could not be read; try again", 500))
+		return
+	}
+	now := time.Now()
+	var user string
+	var info json.RawMessage
+	switch kind {
+	case userChannel:
+		if c.userID == "" || d.Channel != prefixUser+c.userID {
+			c.send(subscriptionError(d.Channel, "AuthError", "Only the signed-in user may subscribe to its own channel", 403))
+			return
+		}
+	case privateChannel, encryptedChannel:
+		if !verifyAuth(app, now, d.Auth, c.socketID+":"+d.Channel) {
+			c.authFailed(d.Channel)
+			return
+		}
+	case presenceChannel:
+		if !verifyAuth(app, now, d.Auth, c.socketID+":"+d.Channel+":"+d.ChannelData) {
+			c.authFailed(d.Channel)
+			return
+		}
+		var err string
+		user, info, err = parseChannelData(d.ChannelData, c.srv.cfg.MaxUserInfoBytes)
+		if err != "" {
+			c.send(subscriptionError(d.Channel, "InvalidChannelData", err, 400))
+			return
+		}
+	}
+	k := chanKey{c.appID, d.Channel}
+	cl := c.srv.cluster
+	cl.mu.Lock()
+	var first []byte
+	if kind == presenceChannel {
+		if !cl.hasMemberLocked(k, user) && cl.memberCountLocked(k) >= c.srv.cfg.MaxPresenceMembers {
+			cl.mu.Unlock()
+			c.send(subscriptionError(d.Channel, "LimitReached", "The presence channel is full", 400))
+			return
+		}
+		cl.joinLocked(k, user, info)
+		ids, hash := cl.membersLocked(k)
+		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel,
+			stringData(presenceData{presenceHash{IDs: ids, Hash: hash, Count: len(ids)}}), "")
+	} else {
+		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel, jsonString("{}"), "")
+	}
+	c.srv.hub.join(c, d.Channel, first)
+	cl.subscribeLocked(k)
+	cl.mu.Unlock()
+	c.subs[d.Channel] = &subscription{kind: kind, userID: user}
+}
+
+// authFailed answers a subscription whose signature does not verify.
+func (c *conn) authFailed(channel string) {
+	msg := "Invalid signature for channel " + channel + ": expected HMAC SHA256 hex digest of socket_id:channel[:channel_data] with the app's secret"
+	c.srv.logError(c, CodeUnauthorized, "Subscription to "+channel+" refused: invalid signature")
+	c.send(subscriptionError(channel, "AuthError", msg, 401))
+}
+
+// parseChannelData reads a presence member: user_id (a string, or a number
+// written as one) and user_info (any JSON, bounded).
+func parseChannelData(s string, maxInfo int) (string, json.RawMessage, string) {
+	var cd channelData
+	if err := json.Unmarshal([]byte(s), &cd); err != nil {
+		return "", nil, "channel_data must be a JSON object with user_id"
+	}
+	var user string
+	switch {
+	case len(cd.UserID) > 0 && cd.UserID[0] == '"':
+		json.Unmarshal(cd.UserID, &user)
+	case len(cd.UserID) > 0 && (cd.UserID[0] == '-' || '0' <= cd.UserID[0] && cd.UserID[0] <= '9'):
+		user = string(cd.UserID)
+	}
+	if user == "" || len(user) > 200 {
+		return "", nil, "channel_data must have a user_id (a non-empty string of at most 200 bytes)"
+	}
+	if len(cd.UserInfo) > maxInfo {
+		return "", nil, "user_info is too large"
+	}
+	info := cd.UserInfo
+	if len(info) == 0 || bytes.Equal(info, []byte("null")) {
+		info = nil
+	}
+	return user, info, ""
+}
+
+func (c *conn) unsubscribe(f Frame) {
+	var d subscribeData
+	if err := DecodeData(f.Data, &d); err != nil {
+		c.send(errorFrame(0, "Invalid unsubscribe: a channel name is required"))
+		return
+	}
+	sub := c.subs[d.Channel]
+	if sub == nil {
+		return
+	}
+	delete(c.subs, d.Channel)
+	cl := c.srv.cluster
+	cl.mu.Lock()
+	c.leaveLocked(d.Channel, sub)
+	cl.mu.Unlock()
+}
+
+// leaveLocked takes c out of a channel; the caller holds cluster.mu.
+func (c *conn) leaveLocked(channel string, sub *subscription) {
+	k := chanKey{c.appID, channel}
+	c.srv.hub.leave(c, channel)
+	if sub.kind == presenceChannel {
+		c.srv.cluster.leaveLocked(k, sub.userID)
+	}
+	c.srv.cluster.unsubscribeLocked(k)
+}
+
+// leaveAll takes c out of every channel, under one lock.
+func (c *conn) leaveAll() {
+	if len(c.subs) == 0 {
+		return
+	}
+	cl := c.srv.cluster
+	cl.mu.Lock()
+	for ch, sub := range c.subs {
+		c.leaveLocked(ch, sub)
+	}
+	cl.mu.Unlock()
+	clear(c.subs)
+}
+
+// signinData is the data of pusher:signin.
+type signinData struct {
+	Auth     string `json:"auth"`
+	UserData string `json:"user_data"`
+}
+
+func (c *conn) signin(f Frame) {
+	var d signinData
+	if err := DecodeData(f.Data, &d); err != nil {
+		c.fail(CodeUnauthorized, "Invalid sign-in: auth and user_data are required")
+		return
+	}
+	app, ok := c.app()
+	if !ok {
+		c.send(errorFrame(0, "The app could not be read; try again"))
+		return
+	}
+	if !verifyAuth(app, time.Now(), d.Auth, c.socketID+"::user::"+d.UserData) {
+		c.fail(CodeUnauthorized, "Invalid sign-in signature")
+		return
+	}
+	var u struct {
+		ID json.RawMessage `json:"id"`
+	}
+	var id string
+	if json.Unmarshal([]byte(d.UserData), &u) != nil || json.Unmarshal(u.ID, &id) != nil || id == "" || len(id) > 200 {
+		c.fail(CodeUnauthorized, "Invalid sign-in: user_data must be a JSON object with a non-empty string id")
+		return
+	}
+	c.srv.hub.signIn(c, id)
+	c.send(encodeFrame("pusher:signin_success", "", stringData(map[string]string{"user_data": d.UserData}), ""))
+}
+
+// tokenBucket limits a connection's client events.
+type tokenBucket struct {
+	tokens float64
+	last   time.Time
+	logged time.Time // last rejection written to the error log
+}
+
+func (b *tokenBucket) allow(rate int, now time.Time) bool {
+	if b.last.IsZero() {
+		b.tokens = float64(rate)
+	} else {
+		b.tokens = min(float64(rate), b.tokens+now.Sub(b.last).Seconds()*float64(rate))
+	}
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true
+	}
+	return false
+}
+
+func (c *conn) clientEvent(f Frame) {
+	sub := c.subs[f.Channel]
+	switch {
+	case sub == nil:
+		c.send(errorFrame(0, "Client event rejected: not subscribed to channel "+truncateReason(f.Channel)))
+		return
+	case sub.kind != privateChannel && sub.kind != presenceChannel:
+		c.send(errorFrame(0, "Client event rejected: client events are only allowed on private and presence channels"))
+		return
+	case !validEventName(f.Event):
+		c.send(errorFrame(0, "Client event rejected: event name too long"))
+		return
+	case len(f.Data) > c.srv.cfg.MaxEventBytes:
+		c.send(errorFrame(0, "Client event rejected: data is over the size limit"))
+		return
+	}
+	app, ok := c.app()
+	if !ok {
+		return
+	}
+	rate := app.ClientEventRate
+	if rate <= 0 {
+		rate = c.srv.cfg.ClientEventRate
+	}
+	now := time.Now()
+	if !c.bucket.allow(rate, now) {
+		c.send(errorFrame(CodeClientEventRejected, CodeClientEventRejected.info().Message))
+		if now.Sub(c.bucket.logged) >= time.Second {
+			c.bucket.logged = now
+			c.srv.logError(c, CodeClientEventRejected, "")
+		}
+		return
+	}
+	if c.srv.usage.overQuota(app) {
+		c.send(errorFrame(0, "Client event rejected: the app's message quota for today is used up"))
+		return
+	}
+	data := f.Data
+	if data == nil {
+		data = json.RawMessage("{}")
+	}
+	frame := encodeFrame(f.Event, f.Channel, data, sub.userID)
+	c.srv.publish(c.appID, f.Channel, frame, c.socketID, 1)
+	c.srv.webhooks.add(c.appID, webhookEvent{Name: "client_event", Channel: f.Channel, Event: f.Event,
+		Data: string(data), SocketID: c.socketID, UserID: sub.userID})
+}

@@ -1,0 +1,267 @@
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Webhook headers, as Pusher sends them.
+const (
+	HeaderWebhookKey       = "X-Pusher-Key"
+	HeaderWebhookSignature = "X-Pusher-Signature"
+)
+
+// webhookEvent is one event of a webhook body.
+type webhookEvent struct {
+	Name     string `json:"name"`
+	Channel  string `json:"channel"`
+	UserID   string `json:"user_id,omitempty"`
+	Event    string `json:"event,omitempty"`
+	Data     string `json:"data,omitempty"`
+	SocketID string `json:"socket_id,omitempty"`
+}
+
+// webhookBody is what is POSTed to an app's webhook URL.
+type webhookBody struct {
+	TimeMS int64          `json:"time_ms"`
+	Events []webhookEvent `json:"events"`
+}
+
+type queuedEvent struct {
+	app string
+	ev  webhookEvent
+}
+
+// webhookBatch is a signed body ready to send.
+type webhookBatch struct {
+	app, url, key, signature string
+	body                     []byte
+	events                   int
+}
+
+// webhooks batches events per app (BatchSize events or BatchWait after the
+// first), signs each batch as Pusher does (X-Pusher-Key, X-Pusher-Signature:
+// hex HMAC-SHA256 of the body with the app's secret), and POSTs it with
+// retries. Both queues are bounded; events that do not fit are dropped and
+// counted, never waited for.
+type webhooks struct {
+	cfg     WebhookConfig
+	apps    *appCache
+	log     *slog.Logger
+	in      chan queuedEvent
+	out     chan webhookBatch
+	dropped atomic.Int64
+
+	ctx    context.Context // cancelled when Stop's deadline passes
+	cancel context.CancelFunc
+
+	startOnce, stopOnce sync.Once
+	quit                chan struct{}
+	batcherDone         chan struct{}
+	senders             sync.WaitGroup
+}
+
+func newWebhooks(cfg WebhookConfig, apps *appCache, log *slog.Logger) *webhooks {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &webhooks{cfg: cfg, apps: apps, log: log, in: make(chan queuedEvent, cfg.Queue),
+		out: make(chan webhookBatch, 2*cfg.Workers), ctx: ctx, cancel: cancel,
+		quit: make(chan struct{}), batcherDone: make(chan struct{})}
+}
+
+// add queues an event for the app's webhook. It never blocks.
+func (w *webhooks) add(app string, ev webhookEvent) {
+	select {
+	case w.in <- queuedEvent{app, ev}:
+	default:
+		w.dropped.Add(1)
+	}
+}
+
+func (w *webhooks) start() {
+	w.startOnce.Do(func() {
+		go w.batch()
+		for range w.cfg.Workers {
+			w.senders.Add(1)
+			go w.send()
+		}
+	})
+}
+
+type pendingBatch struct {
+	events []webhookEvent
+	first  time.Time
+}
+
+// batch gathers events per app and hands full or old batches to senders.
+func (w *webhooks) batch() {
+	defer close(w.batcherDone)
+	defer close(w.out)
+	pending := map[string]*pendingBatch{}
+	tick := time.NewTicker(max(w.cfg.BatchWait/10, 5*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case q := <-w.in:
+			b := pending[q.app]
+			if b == nil {
+				b = &pendingBatch{first: time.Now()}
+				pending[q.app] = b
+			}
+			b.events = append(b.events, q.ev)
+			if len(b.events) >= w.cfg.BatchSize {
+				delete(pending, q.app)
+				w.dispatch(q.app, b.events)
+			}
+		case now := <-tick.C:
+			for app, b := range pending {
+				if now.Sub(b.first) >= w.cfg.BatchWait {
+					delete(pending, app)
+					w.dispatch(app, b.events)
+				}
+			}
+		case <-w.quit:
+			for {
+				select {
+				case q := <-w.in:
+					b := pending[q.app]
+					if b == nil {
+						b = &pendingBatch{}
+						pending[q.app] = b
+					}
+					b.events = append(b.events, q.ev)
+					continue
+				default:
+				}
+				break
+			}
+			for app, b := range pending {
+				for len(b.events) > 0 {
+					n := min(len(b.events), w.cfg.BatchSize)
+					w.dispatch(app, b.events[:n])
+					b.events = b.events[n:]
+				}
+			}
+			return
+		}
+	}
+}
+
+// dispatch filters a batch by the app's settings, signs it and queues it.
+func (w *webhooks) dispatch(appID string, events []webhookEvent) {
+	ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
+	app, err := w.apps.byID(ctx, appID)
+	cancel()
+	if err != nil || app.WebhookURL == "" {
+		return
+	}
+	if len(app.WebhookEvents) > 0 {
+		events = slices.DeleteFunc(slices.Clone(events), func(e webhookEvent) bool { return !slices.Contains(app.WebhookEvents, e.Name) })
+	}
+	if len(events) == 0 {
+		return
+	}
+	body, err := json.Marshal(webhookBody{TimeMS: time.Now().UnixMilli(), Events: events})
+	if err != nil {
+		w.log.Error("realtime: encoding a webhook", "err", err)
+		return
+	}
+	b := webhookBatch{app: appID, url: app.WebhookURL, key: app.Key, signature: Sign(app.Secret, string(body)), body: body, events: len(events)}
+	select {
+	case w.out <- b:
+	case <-time.After(w.cfg.BatchWait):
+		// Senders are behind: bounded, so this batch goes.
+		w.dropped.Add(int64(len(events)))
+		w.log.Warn("realtime: webhook queue full; batch dropped", "app", appID, "events", len(events))
+	case <-w.ctx.Done():
+		w.dropped.Add(int64(len(events)))
+	}
+}
+
+// send delivers batches until the batcher closes the queue.
+func (w *webhooks) send() {
+	defer w.senders.Done()
+	for b := range w.out {
+		if err := w.deliver(b); err != nil {
+			w.dropped.Add(int64(b.events))
+			w.log.Warn("realtime: webhook dropped", "app", b.app, "events", b.events, "err", err)
+		}
+	}
+}
+
+// deliver POSTs a batch, retrying with backoff and jitter.
+func (w *webhooks) deliver(b webhookBatch) error {
+	u, err := url.Parse(b.url)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("webhook URL is not an absolute http(s) URL")
+	}
+	var last error
+	delay := w.cfg.RetryMin
+	for attempt := 1; attempt <= w.cfg.Attempts; attempt++ {
+		if last = w.post(b); last == nil {
+			return nil
+		}
+		if attempt == w.cfg.Attempts {
+			break
+		}
+		// Full jitter in [delay/2, delay].
+		d := delay/2 + time.Duration(rand.Int64N(int64(delay/2)+1))
+		select {
+		case <-time.After(d):
+		case <-w.ctx.Done():
+			return w.ctx.Err()
+		}
+		delay = min(2*delay, w.cfg.RetryMax)
+	}
+	return fmt.Errorf("after %d attempts: %w", w.cfg.Attempts, last)
+}
+
+func (w *webhooks) post(b webhookBatch) error {
+	ctx, cancel := context.WithTimeout(w.ctx, w.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url, bytes.NewReader(b.body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderWebhookKey, b.key)
+	req.Header.Set(HeaderWebhookSignature, b.signature)
+	req.Header.Set("User-Agent", "omnigate-realtime-webhooks/1")
+	resp, err := w.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("calling the webhook URL: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("webhook URL answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// stop sends what is queued, or gives up (dropping the rest) when ctx ends.
+func (w *webhooks) stop(ctx context.Context) error {
+	w.stopOnce.Do(func() { close(w.quit) })
+	w.startOnce.Do(func() { close(w.batcherDone); close(w.out) })
+	done := make(chan struct{})
+	go func() { <-w.batcherDone; w.senders.Wait(); close(done) }()
+	select {
+	case <-done:
+		w.cancel()
+		return nil
+	case <-ctx.Done():
+		w.cancel()
+		<-done
+		return fmt.Errorf("stopping webhooks: %w", ctx.Err())
+	}
+}

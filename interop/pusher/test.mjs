@@ -1,0 +1,424 @@
+// Interop test: pusher-js 8 (the browser/Node client), the `pusher` server
+// SDK 5 and a raw `ws` client against omnigate's Pusher Channels-compatible
+// server, all unmodified, all on loopback.
+//
+// run.sh starts the server and sets:
+//   OMNIGATE_RT_PORT     port of the realtime server (WebSocket and HTTP API)
+//   OMNIGATE_RT_APP_ID   the app's id
+//   OMNIGATE_RT_KEY      the app's key
+//   OMNIGATE_RT_SECRET   the app's secret
+//   OMNIGATE_RT_AUX_PORT port this test listens on for the auth endpoints
+//                        and the webhook (the app's webhook URL points here)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import dns from 'node:dns';
+import net from 'node:net';
+import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
+import { setTimeout as delay } from 'node:timers/promises';
+
+const require = createRequire(import.meta.url);
+
+// Nothing may leave loopback: a lookup of anything but localhost or a
+// loopback address fails (pusher-js defaults point at pusher.com).
+const realLookup = dns.lookup;
+const loopback = (h) => h === 'localhost' || (net.isIPv4(h) && h.startsWith('127.')) || h === '::1';
+dns.lookup = function guardedLookup(hostname, ...rest) {
+  if (!loopback(hostname)) {
+    throw new Error(`interop harness: refusing to resolve ${hostname}; only loopback is allowed`);
+  }
+  return realLookup.call(dns, hostname, ...rest);
+};
+
+function env(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set; run interop/pusher/run.sh`);
+  return v;
+}
+
+const HOST = '127.0.0.1';
+const PORT = Number(env('OMNIGATE_RT_PORT'));
+const APP_ID = env('OMNIGATE_RT_APP_ID');
+const KEY = env('OMNIGATE_RT_KEY');
+const SECRET = env('OMNIGATE_RT_SECRET');
+const AUX_PORT = Number(env('OMNIGATE_RT_AUX_PORT'));
+const AUX = `http://${HOST}:${AUX_PORT}`;
+
+const PusherJS = require('pusher-js');
+const Client = PusherJS.default ?? PusherJS;
+const Pusher = require('pusher');
+const WebSocket = require('ws');
+
+const versions = {
+  'pusher-js': require('pusher-js/package.json').version,
+  pusher: require('pusher/package.json').version,
+  ws: require('ws/package.json').version,
+};
+assert.match(versions['pusher-js'], /^8\./);
+assert.match(versions.pusher, /^5\./);
+
+const encryptionMasterKeyBase64 = crypto.randomBytes(32).toString('base64');
+const api = new Pusher({ appId: APP_ID, key: KEY, secret: SECRET, host: HOST, port: PORT, useTLS: false, timeout: 10000, encryptionMasterKeyBase64 });
+const wrongSecret = new Pusher({ appId: APP_ID, key: KEY, secret: 'not-the-secret', host: HOST, port: PORT, useTLS: false });
+
+// ---------------------------------------------------------------------------
+// The customer's side: auth endpoints signed with the SDK, and a webhook
+// receiver that validates with the SDK.
+
+const webhooks = []; // { valid, validWithWrongSecret, events }
+const refusedChannels = new Set(['private-forbidden']);
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const aux = http.createServer(async (req, res) => {
+  const body = await readBody(req);
+  const url = new URL(req.url, AUX);
+  if (req.method === 'POST' && url.pathname === '/pusher/auth') {
+    const form = new URLSearchParams(body);
+    const channel = form.get('channel_name');
+    if (refusedChannels.has(channel)) {
+      res.writeHead(403).end('forbidden');
+      return;
+    }
+    const userId = form.get('user_id');
+    const auth = channel.startsWith('presence-')
+      ? api.authorizeChannel(form.get('socket_id'), channel, { user_id: userId, user_info: { name: `User ${userId}` } })
+      : api.authorizeChannel(form.get('socket_id'), channel);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth));
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/pusher/user-auth') {
+    const form = new URLSearchParams(body);
+    const auth = api.authenticateUser(form.get('socket_id'), { id: form.get('user_id'), name: 'signed in' });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth));
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/pusher/webhook') {
+    const hook = api.webhook({ headers: req.headers, rawBody: body });
+    const wrong = wrongSecret.webhook({ headers: req.headers, rawBody: body });
+    const valid = hook.isValid();
+    webhooks.push({ valid, validWithWrongSecret: wrong.isValid(), events: valid ? hook.getEvents() : [], time: valid ? hook.getTime() : null });
+    res.writeHead(200).end('ok');
+    return;
+  }
+  res.writeHead(404).end();
+});
+
+before(async () => {
+  await new Promise((resolve, reject) => {
+    aux.once('error', reject);
+    aux.listen(AUX_PORT, HOST, resolve);
+  });
+});
+
+const clients = [];
+after(async () => {
+  for (const c of clients) c.disconnect();
+  const closed = new Promise((resolve) => aux.close(resolve));
+  aux.closeAllConnections?.(); // keep-alive connections of the SDKs' agents
+  await closed;
+});
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+async function waitFor(what, cond, ms = 10000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(20);
+  }
+}
+
+// once resolves with the next emission of an event on a pusher-js object.
+function once(target, event, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      target.unbind(event, handler);
+      reject(new Error(`timed out waiting for ${event}`));
+    }, ms);
+    function handler(data) {
+      clearTimeout(timer);
+      target.unbind(event, handler);
+      resolve(data);
+    }
+    target.bind(event, handler);
+  });
+}
+
+// connect makes a pusher-js client for a user and waits until connected.
+async function connect(userId) {
+  const client = new Client(KEY, {
+    cluster: 'local', // required by pusher-js; wsHost overrides it
+    wsHost: HOST,
+    wsPort: PORT,
+    forceTLS: false,
+    enabledTransports: ['ws'],
+    enableStats: false,
+    statsHost: HOST,
+    channelAuthorization: { endpoint: `${AUX}/pusher/auth`, transport: 'ajax', params: { user_id: userId } },
+    userAuthentication: { endpoint: `${AUX}/pusher/user-auth`, transport: 'ajax', params: { user_id: userId } },
+  });
+  clients.push(client);
+  if (client.connection.state !== 'connected') {
+    await once(client.connection, 'connected');
+  }
+  assert.match(client.connection.socket_id, /^\d+\.\d+$/);
+  return client;
+}
+
+async function subscribed(client, name) {
+  const channel = client.subscribe(name);
+  const data = await once(channel, 'pusher:subscription_succeeded');
+  return { channel, data };
+}
+
+async function getJSON(path, params) {
+  const res = await api.get({ path, params });
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+function hookEvents() {
+  return webhooks.flatMap((w) => w.events);
+}
+
+// ---------------------------------------------------------------------------
+// Tests.
+
+test(`versions: pusher-js ${versions['pusher-js']}, pusher ${versions.pusher}, ws ${versions.ws}`, () => {});
+
+test('public channel: an event triggered with the server SDK reaches pusher-js', async () => {
+  const c = await connect('pub');
+  const { channel } = await subscribed(c, 'news');
+  const got = once(channel, 'update');
+  const res = await api.trigger('news', 'update', { n: 1, text: 'héllo <b>&</b>' });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await got, { n: 1, text: 'héllo <b>&</b>' });
+  // Several channels at once, and the info parameter.
+  const second = await subscribed(c, 'sport');
+  const both = Promise.all([once(channel, 'multi'), once(second.channel, 'multi')]);
+  const multi = await api.trigger(['news', 'sport'], 'multi', 'plain', { info: 'subscription_count' });
+  assert.deepEqual(await multi.json(), { channels: { news: { subscription_count: 1 }, sport: { subscription_count: 1 } } });
+  assert.deepEqual(await both, ['plain', 'plain']);
+  // triggerBatch.
+  const batch = Promise.all([once(channel, 'b1'), once(second.channel, 'b2')]);
+  await api.triggerBatch([{ channel: 'news', name: 'b1', data: { x: 1 } }, { channel: 'sport', name: 'b2', data: 'y' }]);
+  assert.deepEqual(await batch, [{ x: 1 }, 'y']);
+});
+
+test('private channel: authorized through an endpoint signed with authorizeChannel', async () => {
+  const c = await connect('priv');
+  const { channel } = await subscribed(c, 'private-room');
+  const got = once(channel, 'secret');
+  await api.trigger('private-room', 'secret', { ok: true });
+  assert.deepEqual(await got, { ok: true });
+  // The auth endpoint refuses: pusher-js reports a subscription error.
+  const refused = c.subscribe('private-forbidden');
+  const err = await once(refused, 'pusher:subscription_error');
+  assert.equal(err.status, 403);
+});
+
+test('private channel: a forged auth is refused by the server', async () => {
+  const ws = await rawConnect();
+  ws.sendJSON({ event: 'pusher:subscribe', data: { channel: 'private-x', auth: `${KEY}:${'0'.repeat(64)}` } });
+  const f = await ws.next();
+  assert.equal(f.event, 'pusher:subscription_error');
+  assert.equal(f.channel, 'private-x');
+  ws.close();
+});
+
+test('encrypted channel: the server relays what the SDK encrypted, pusher-js decrypts', async () => {
+  const c = await connect('enc');
+  const { channel } = await subscribed(c, 'private-encrypted-vault');
+  const got = once(channel, 'sealed');
+  await api.trigger('private-encrypted-vault', 'sealed', { gold: 42 });
+  assert.deepEqual(await got, { gold: 42 });
+});
+
+test('presence: members, member_added, member_removed, users API, client events', async () => {
+  const alice = await connect('alice');
+  const a = await subscribed(alice, 'presence-room');
+  assert.equal(a.data.count, 1);
+  assert.equal(a.data.me.id, 'alice');
+  assert.deepEqual(a.data.me.info, { name: 'User alice' });
+
+  const added = once(a.channel, 'pusher:member_added');
+  const bob = await connect('bob');
+  const b = await subscribed(bob, 'presence-room');
+  assert.equal(b.data.count, 2);
+  const ids = [];
+  b.data.each((m) => ids.push(m.id));
+  assert.deepEqual(ids.sort(), ['alice', 'bob']);
+  const member = await added;
+  assert.equal(member.id, 'bob');
+  assert.deepEqual(member.info, { name: 'User bob' });
+
+  // The HTTP API through the SDK's get().
+  const channels = await getJSON('/channels', { filter_by_prefix: 'presence-', info: 'user_count' });
+  assert.deepEqual(channels, { channels: { 'presence-room': { user_count: 2 } } });
+  const users = await getJSON('/channels/presence-room/users');
+  assert.deepEqual(users.users.map((u) => u.id).sort(), ['alice', 'bob']);
+  const info = await getJSON('/channels/presence-room', { info: 'user_count,subscription_count' });
+  assert.deepEqual(info, { occupied: true, user_count: 2, subscription_count: 2 });
+
+  // Client events: delivered to bob with alice's user_id, not echoed.
+  let echoed = false;
+  a.channel.bind('client-typing', () => { echoed = true; });
+  const typing = new Promise((resolve) => b.channel.bind('client-typing', (data, meta) => resolve({ data, meta })));
+  assert.ok(a.channel.trigger('client-typing', { typing: true }));
+  const t = await typing;
+  assert.deepEqual(t.data, { typing: true });
+  assert.equal(t.meta?.user_id, 'alice');
+  // socket_id exclusion through the SDK: alice's own socket does not get it.
+  const excluded = once(b.channel, 'server-note');
+  await api.trigger('presence-room', 'server-note', 'hi', { socket_id: alice.connection.socket_id });
+  assert.equal(await excluded, 'hi');
+  await delay(100);
+  assert.equal(echoed, false, 'client event echoed to its sender');
+
+  const removed = once(a.channel, 'pusher:member_removed');
+  bob.disconnect();
+  assert.equal((await removed).id, 'bob');
+  await waitFor('one user left', async () => (await getJSON('/channels/presence-room/users')).users.length === 1);
+});
+
+test('client events: rate limited per connection (pusher:error 4301)', async () => {
+  const c = await connect('burst');
+  const { channel } = await subscribed(c, 'private-burst');
+  const errors = [];
+  c.connection.bind('error', (e) => errors.push(e));
+  for (let i = 0; i < 30; i++) channel.trigger('client-burst', { i });
+  await waitFor('4301 errors', () => errors.some((e) => e?.data?.code === 4301));
+  assert.equal(c.connection.state, 'connected');
+});
+
+test('user sign-in and sendToUser; terminateUserConnections', async () => {
+  const c = await connect('42');
+  const hello = new Promise((resolve) => c.user.bind('hello', resolve));
+  c.signin();
+  await c.user.signinDonePromise;
+  await waitFor('the user channel', () => c.user.serverToUserChannel?.subscribed);
+  await api.sendToUser('42', 'hello', { to: 'you' });
+  assert.deepEqual(await hello, { to: 'you' });
+  const gone = once(c.connection, 'disconnected', 10000).catch(() => null);
+  const failed = once(c.connection, 'failed', 10000).catch(() => null);
+  const res = await api.terminateUserConnections('42');
+  assert.equal(res.status, 200);
+  await Promise.race([gone, failed]);
+  assert.notEqual(c.connection.state, 'connected');
+});
+
+test('HTTP API errors reach the SDK as Pusher answers them', async () => {
+  await assert.rejects(wrongSecret.trigger('news', 'e', 'x'), (err) => {
+    assert.equal(err.name, 'PusherRequestError');
+    assert.equal(err.status, 401);
+    assert.match(err.body, /signature/i);
+    return true;
+  });
+  await assert.rejects(api.trigger('news', 'e', 'x'.repeat(10 * 1024 + 1)), (err) => {
+    assert.equal(err.status, 413);
+    return true;
+  });
+  await assert.rejects(api.get({ path: '/channels', params: { info: 'user_count' } }), (err) => {
+    assert.equal(err.status, 400);
+    return true;
+  });
+  await assert.rejects(api.get({ path: '/channels/news/users' }), (err) => err.status === 400);
+});
+
+test('webhooks: batched, signed as Pusher signs, valid with webhook().isValid()', async () => {
+  const c = await connect('hooked');
+  await subscribed(c, 'hooked-channel');
+  c.unsubscribe('hooked-channel');
+  await waitFor('occupied and vacated webhooks', () => {
+    const names = hookEvents().filter((e) => e.channel === 'hooked-channel').map((e) => e.name);
+    return names.includes('channel_occupied') && names.includes('channel_vacated');
+  });
+  assert.ok(webhooks.length > 0);
+  for (const w of webhooks) {
+    assert.equal(w.valid, true, 'webhook invalid with the app secret');
+    assert.equal(w.validWithWrongSecret, false, 'webhook valid with a wrong secret');
+    assert.ok(w.time instanceof Date && !Number.isNaN(w.time.getTime()));
+  }
+  const events = hookEvents();
+  const has = (pred) => events.some(pred);
+  assert.ok(has((e) => e.name === 'member_added' && e.channel === 'presence-room' && e.user_id === 'alice'));
+  assert.ok(has((e) => e.name === 'member_removed' && e.channel === 'presence-room' && e.user_id === 'bob'));
+  assert.ok(has((e) => e.name === 'client_event' && e.event === 'client-typing' && e.user_id === 'alice' && JSON.parse(e.data).typing === true));
+  assert.ok(has((e) => e.name === 'channel_occupied' && e.channel === 'news'));
+});
+
+// ---------------------------------------------------------------------------
+// Raw protocol with `ws`: bad input.
+
+function rawConnect(path = `/app/${KEY}?protocol=7&client=node-ws&version=${versions.ws}`, { established = true } = {}) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${HOST}:${PORT}${path}`);
+    const queue = [];
+    const waiters = [];
+    ws.closed = new Promise((res) => ws.on('close', (code, reason) => res({ code, reason: reason.toString() })));
+    ws.on('message', (data, isBinary) => {
+      const f = JSON.parse(data.toString());
+      if (waiters.length) waiters.shift()(f);
+      else queue.push(f);
+    });
+    ws.next = (ms = 5000) => new Promise((res, rej) => {
+      if (queue.length) return res(queue.shift());
+      const timer = setTimeout(() => rej(new Error('no frame')), ms);
+      waiters.push((f) => { clearTimeout(timer); res(f); });
+    });
+    ws.sendJSON = (v) => ws.send(JSON.stringify(v));
+    ws.on('error', reject);
+    ws.on('open', async () => {
+      if (!established) return resolve(ws);
+      const f = await ws.next();
+      if (f.event !== 'pusher:connection_established') return reject(new Error(`handshake ${JSON.stringify(f)}`));
+      ws.socketId = JSON.parse(f.data).socket_id;
+      resolve(ws);
+    });
+  });
+}
+
+test('raw: unknown app key gets pusher:error 4001 and close 4001', async () => {
+  const ws = await rawConnect('/app/nope?protocol=7', { established: false });
+  const f = await ws.next();
+  assert.equal(f.event, 'pusher:error');
+  assert.equal(f.data.code, 4001);
+  assert.equal((await ws.closed).code, 4001);
+});
+
+test('raw: malformed JSON and unknown events get pusher:error; the connection stays', async () => {
+  const ws = await rawConnect();
+  ws.send('{not json');
+  assert.equal((await ws.next()).event, 'pusher:error');
+  ws.sendJSON({ event: 'pusher:teleport', data: {} });
+  assert.equal((await ws.next()).event, 'pusher:error');
+  ws.sendJSON({ event: 'pusher:ping', data: {} });
+  assert.equal((await ws.next()).event, 'pusher:pong');
+  ws.close();
+});
+
+test('raw: a binary frame gets pusher:error and close 1003', async () => {
+  const ws = await rawConnect();
+  ws.send(Buffer.from([1, 2, 3]), { binary: true });
+  assert.equal((await ws.next()).event, 'pusher:error');
+  assert.equal((await ws.closed).code, 1003);
+});
+
+test('raw: an oversized frame closes with 1009', async () => {
+  const ws = await rawConnect();
+  ws.send(JSON.stringify({ event: 'pusher:ping', data: 'x'.repeat(128 * 1024) }));
+  assert.equal((await ws.closed).code, 1009);
+});
