@@ -1,0 +1,204 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// DefaultMaxTracked bounds the recipients a run tracks; a run that would
+// track more stops sending (and says so) rather than grow without bound.
+const DefaultMaxTracked = 2_000_000
+
+// errTrackerFull stops a run that has as many recipients in flight as it
+// may track.
+var errTrackerFull = errors.New("too many recipients tracked (raise --max-tracked or shorten the run)")
+
+type trackKey struct {
+	rid       uint64
+	recipient string
+}
+
+// entry is one recipient of one request.
+type entry struct {
+	sent     time.Time // the intended send time
+	ref      string    // the system's message id, once accepted
+	accepted bool
+	outcome  Outcome // Delivered or Failed once a final report came; else Intermediate
+}
+
+// tracker matches status reports to the recipients that were sent, and
+// counts what became of them. It is safe for concurrent use.
+type tracker struct {
+	mu         sync.Mutex
+	start      time.Time
+	max        int
+	entries    map[trackKey]*entry
+	e2e        *Histogram
+	perSecond  []int // delivered, by second of the report since start
+	accepted   int
+	delivered  int
+	failed     int
+	duplicates int // final reports for a recipient that already had one
+	unmatched  int // reports for nothing this run sent
+	interim    int // intermediate reports
+	last       time.Time
+}
+
+func newTracker(start time.Time, maxTracked, seconds int) *tracker {
+	if maxTracked <= 0 {
+		maxTracked = DefaultMaxTracked
+	}
+	return &tracker{start: start, max: maxTracked, entries: map[trackKey]*entry{},
+		e2e: NewHistogram(0), perSecond: make([]int, seconds)}
+}
+
+// add registers the recipients of request rid before it is sent, so that
+// a report overtaking the answer still finds them.
+func (t *tracker) add(rid uint64, recipients []string, sent time.Time) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.entries)+len(recipients) > t.max {
+		return errTrackerFull
+	}
+	for _, r := range recipients {
+		t.entries[trackKey{rid, r}] = &entry{sent: sent}
+	}
+	return nil
+}
+
+// answered records the answer to request rid.
+func (t *tracker) answered(rid uint64, recipients []string, a Answer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range recipients {
+		k := trackKey{rid, r}
+		e := t.entries[k]
+		if e == nil {
+			continue
+		}
+		if !a.Accepted {
+			// Not accepted: whatever was reported does not count.
+			switch e.outcome {
+			case Delivered:
+				t.delivered--
+			case Failed:
+				t.failed--
+			}
+			delete(t.entries, k)
+			continue
+		}
+		e.accepted, e.ref = true, a.Ref
+		t.accepted++
+	}
+}
+
+// report records a status report received at now.
+func (t *tracker) report(r Report, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entries[trackKey{r.RID, r.Recipient}]
+	switch {
+	case e == nil:
+		t.unmatched++
+		return
+	case r.Outcome == Intermediate:
+		t.interim++
+		return
+	case e.outcome != Intermediate:
+		t.duplicates++
+		return
+	}
+	e.outcome = r.Outcome
+	if r.Outcome == Failed {
+		t.failed++
+		return
+	}
+	t.delivered++
+	t.e2e.Record(now.Sub(e.sent))
+	t.last = now
+	if s := int(now.Sub(t.start) / time.Second); s >= 0 && s < len(t.perSecond) {
+		t.perSecond[s]++
+	}
+}
+
+// outstanding counts accepted recipients without a final report.
+func (t *tracker) outstanding() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.accepted - t.delivered - t.failed
+}
+
+// missing lists, by message reference, the accepted recipients without a
+// final report (at most limit messages).
+func (t *tracker) missing(limit int) (byRef map[string][]string, total int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	byRef = map[string][]string{}
+	for k, e := range t.entries {
+		if !e.accepted || e.outcome != Intermediate {
+			continue
+		}
+		total++
+		if _, ok := byRef[e.ref]; ok || len(byRef) < limit {
+			byRef[e.ref] = append(byRef[e.ref], k.recipient)
+		}
+	}
+	return byRef, total
+}
+
+// receiver is the HTTP server status reports are sent to.
+type receiver struct {
+	srv *http.Server
+	url string
+	err chan error
+}
+
+// startReceiver serves status reports on addr (a loopback address;
+// port 0 picks one) until stop.
+func startReceiver(addr string, target Target, t *tracker) (*receiver, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("report address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("report address %q: must be a loopback address", addr)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for status reports: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/report", func(w http.ResponseWriter, req *http.Request) {
+		r, ok := target.ParseReport(req.URL.Query())
+		if !ok {
+			http.Error(w, "not a status report of this run", http.StatusBadRequest)
+			return
+		}
+		t.report(r, time.Now())
+		w.Write([]byte("ok"))
+	})
+	rc := &receiver{
+		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second},
+		url: "http://" + l.Addr().String() + "/report",
+		err: make(chan error, 1),
+	}
+	go func() { rc.err <- rc.srv.Serve(l) }()
+	return rc, nil
+}
+
+// stop closes the server and waits for its goroutine.
+func (rc *receiver) stop(ctx context.Context) error {
+	err := rc.srv.Shutdown(ctx)
+	if err != nil {
+		rc.srv.Close()
+	}
+	if serr := <-rc.err; !errors.Is(serr, http.ErrServerClosed) {
+		return errors.Join(err, serr)
+	}
+	return err
+}
