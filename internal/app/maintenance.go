@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"time"
+
+	"github.com/omnigate/omnigate/internal/compliance"
 )
 
 // How long unmatched things are kept.
@@ -45,6 +47,9 @@ func (a *App) maintain() {
 		a.log.Warn("maintenance: purging inbound parts", "err", err)
 	} else if n > 0 {
 		a.log.Info("maintenance: dropped parts of inbound messages that never completed", "parts", n)
+	}
+	if _, err := a.store.PurgeMarketingSenders(ctx, now.Add(-compliance.RotationWindow)); err != nil {
+		a.log.Warn("maintenance: purging marketing senders", "err", err)
 	}
 	if cases, err := a.desk.ExpireCases(ctx, now); err != nil {
 		a.log.Warn("maintenance: expiring proof cases", "err", err)

@@ -181,6 +181,9 @@ type Compliance interface {
 	// marketing, their latest marketing consent and registry listings.
 	// With marketing, since bounds the originators it reports (zero: none).
 	Screen(ctx context.Context, accountID string, recipients []string, marketing bool, since time.Time) (*Screening, error)
+	// PurgeMarketingSenders drops the rotation check's records of senders
+	// last used before the time.
+	PurgeMarketingSenders(ctx context.Context, before time.Time) (int, error)
 	// ImportDND stores a registry's entries in one transaction.
 	ImportDND(ctx context.Context, imp DNDImport) error
 	// DNDListed reports which numbers a registry lists (by number or

@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,9 +196,8 @@ func (s *Store) Screen(ctx context.Context, accountID string, recipients []strin
 			placeholders(len(recipients)) + `)`
 		args = append(append(args, accountID), strings2any(recipients)...)
 		if !since.IsZero() {
-			q += ` UNION ALL SELECT DISTINCT 3, r.address, m.originator, FALSE, 0 FROM recipients r JOIN messages m ON m.id = r.message_id
-				WHERE r.account_id = ? AND r.address IN (` + placeholders(len(recipients)) + `) AND r.created_at >= ?
-				AND m.purpose = 'marketing' AND m.direction = 'mt'`
+			q += ` UNION ALL SELECT 3, recipient, originator, FALSE, 0 FROM marketing_senders
+				WHERE account_id = ? AND recipient IN (` + placeholders(len(recipients)) + `) AND last_at >= ?`
 			args = append(append(append(args, accountID), strings2any(recipients)...), micros(since))
 		}
 	}
@@ -632,4 +633,63 @@ func (s *Store) AddComplaint(ctx context.Context, accountID, recipient, source, 
 		return tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM complaints WHERE account_id = ? AND created_at >= ?`), accountID, micros(since)).Scan(&n)
 	})
 	return n, err
+}
+
+// noteMarketingSenders records, in the accept transaction, which
+// originators sent marketing to which recipients (the rotation check).
+// Rows go in key order, once each, so concurrent transactions lock them in
+// the same order.
+func (s *Store) noteMarketingSenders(ctx context.Context, tx *sql.Tx, msgs []*message.Message) error {
+	type key struct{ account, recipient, originator string }
+	last := map[key]int64{}
+	for _, m := range msgs {
+		if m.Purpose != "marketing" || m.Direction != message.MT {
+			continue
+		}
+		at := micros(m.CreatedAt)
+		for _, r := range m.Recipients {
+			k := key{m.AccountID, r.Address, m.Originator}
+			if at > last[k] {
+				last[k] = at
+			}
+		}
+	}
+	if len(last) == 0 {
+		return nil
+	}
+	keys := make([]key, 0, len(last))
+	for k := range last {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.recipient, b.recipient), cmp.Compare(a.originator, b.originator))
+	})
+	const chunk = 500
+	for len(keys) > 0 {
+		n := min(len(keys), chunk)
+		args := make([]any, 0, 4*n)
+		for _, k := range keys[:n] {
+			args = append(args, k.account, k.recipient, k.originator, last[k])
+		}
+		q := `INSERT INTO marketing_senders (account_id, recipient, originator, last_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ") +
+			` ON CONFLICT (account_id, recipient, originator) DO UPDATE SET last_at = excluded.last_at
+			WHERE marketing_senders.last_at < excluded.last_at`
+		if _, err := tx.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
+			return fmt.Errorf("recording marketing senders: %w", err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// PurgeMarketingSenders drops the rotation check's rows last used before
+// the time.
+func (s *Store) PurgeMarketingSenders(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM marketing_senders WHERE last_at < ?`), micros(before))
+	if err != nil {
+		return 0, fmt.Errorf("purging marketing senders: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

@@ -73,7 +73,7 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 	if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
 		return fmt.Errorf("enqueueing jobs: %w", err)
 	}
-	return nil
+	return s.noteMarketingSenders(ctx, tx, msgs)
 }
 
 func scanMessage(row interface{ Scan(...any) error }) (*message.Message, error) {

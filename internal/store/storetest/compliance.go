@@ -154,6 +154,13 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 	if len(sc.Originators) != 1 || !slices.Equal(senders, []string{"Sale", "Shop"}) {
 		t.Fatalf("marketing originators %v", sc.Originators)
 	}
+	// Maintenance drops what the check no longer reads ("Old", at least).
+	if n, err := st.PurgeMarketingSenders(ctx, time.Now().Add(-24*time.Hour)); err != nil || n < 1 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	if sc, _ := st.Screen(ctx, a.ID, []string{to}, true, time.Now().Add(-72*time.Hour)); len(sc.Originators[to]) != 2 {
+		t.Fatalf("after the purge: %v", sc.Originators)
+	}
 
 	// A new full edition replaces the registry: numbers taken off it are
 	// gone, and a scope given again applies to every entry.
