@@ -47,7 +47,8 @@ type Config struct {
 	// MaxPDU bounds a PDU read from the peer; default smpp.DefaultMaxLen.
 	MaxPDU int
 	// HandlerConcurrency bounds peer requests handled at once; default 64.
-	// Beyond it the session stops reading, which pushes back on the peer.
+	// Beyond it requests are answered ESME_RTHROTTLED; reading goes on, so
+	// responses and enquire_links still flow.
 	HandlerConcurrency int
 	// Log receives one line per problem with the peer.
 	Log *slog.Logger
@@ -303,12 +304,19 @@ func (s *Session) readLoop() {
 			s.fail(ErrClosed)
 			return
 		}
-		// A request for the handler: bounded concurrency; waiting here stops
-		// reading, which is the back-pressure a busy side can give.
+		// A request for the handler, with bounded concurrency. When every
+		// handler is busy the request is answered ESME_RTHROTTLED (the peer
+		// sends it again later) instead of waiting: a reader that stopped
+		// would also stop the responses to our own requests and the peer's
+		// enquire_links, and both sides would time the session out.
 		select {
 		case s.handled <- struct{}{}:
-		case <-s.done:
-			return
+		default:
+			if id.HasResponse() {
+				s.write(smpp.NewErrorResponse(id, p.Hdr().Seq, smpp.ESME_RTHROTTLED))
+			}
+			s.log.Debug("smpp: every handler busy; request throttled", "command", id.String(), "seq", p.Hdr().Seq)
+			continue
 		}
 		s.handlers.Add(1)
 		go func() {

@@ -197,3 +197,43 @@ func TestWindowAndTimeout(t *testing.T) {
 		t.Fatalf("four requests timed out after %v: the window of 2 was not respected", d)
 	}
 }
+
+// A peer whose handlers are all busy answers further requests
+// ESME_RTHROTTLED at once, and still answers enquire_link: a full handler
+// pool never stops the session reading.
+func TestBusyHandlersThrottle(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	release := make(chan struct{})
+	defer close(release)
+	busy := make(chan struct{}, 10)
+	h := session.HandlerFunc(func(ctx context.Context, s *session.Session, req smpp.PDU) smpp.PDU {
+		busy <- struct{}{}
+		<-release
+		return smpp.NewResponse(req)
+	})
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		session.Accept(c, session.Config{HandlerConcurrency: 2}, "smsc", func(*session.Session, *smpp.Bind) smpp.Status { return smpp.ESME_ROK }, h)
+	}()
+	r := dialRaw(t, l.Addr().String())
+	expect(t, r.call(&smpp.Bind{Kind: smpp.BindTransceiver, SystemID: "esme", InterfaceVersion: smpp.InterfaceVersion34}), smpp.CmdBindTransceiverResp, smpp.ESME_ROK)
+	// Two submits occupy both handlers (their answers wait for release).
+	for i := 0; i < 2; i++ {
+		r.seq++
+		p := &smpp.SubmitSM{DestAddr: "1"}
+		p.Hdr().Seq = r.seq
+		if err := smpp.WritePDU(r.conn, p); err != nil {
+			t.Fatal(err)
+		}
+		<-busy
+	}
+	expect(t, r.call(&smpp.SubmitSM{DestAddr: "1"}), smpp.CmdSubmitSMResp, smpp.ESME_RTHROTTLED)
+	expect(t, r.call(&smpp.EnquireLink{}), smpp.CmdEnquireLinkResp, smpp.ESME_ROK)
+}
