@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHealthReadinessMetrics(t *testing.T) {
@@ -16,8 +17,12 @@ func TestHealthReadinessMetrics(t *testing.T) {
 		}
 		m := s.send(map[string]any{"originator": "Shop", "recipients": "31612345678", "body": "x"})
 		s.waitStatus(m["id"].(string), "delivered")
-		r := s.do("GET", "/metrics", "", "", nil)
-		text := string(r.raw)
+		// Counters move just after the commit that the API already shows.
+		var text string
+		waitFor(t, "the delivered count", 10*time.Second, func() bool {
+			text = string(s.do("GET", "/metrics", "", "", nil).raw)
+			return strings.Contains(text, `status="delivered"} 1`)
+		})
 		for _, want := range []string{
 			`omnigate_messages_accepted_total{channel="sms"} 1`,
 			`omnigate_recipient_status_total{channel="sms",connector="demo-smsc",status="delivered"} 1`,

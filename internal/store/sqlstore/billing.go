@@ -128,9 +128,9 @@ func (s *Store) chargeGroup(ctx context.Context, tx *sql.Tx, group []*store.Acce
 	var currency string
 	var topUp bool
 	if total > 0 {
-		err := tx.QueryRowContext(ctx, s.d.rebind(`UPDATE accounts SET balance = balance - ?
+		err := s.txQueryRow(ctx, tx, `UPDATE accounts SET balance = balance - ?
 			WHERE id = ? AND balance - ? >= `+balanceFloor+`
-			RETURNING balance, currency, topup_enabled, topup_threshold, topup_amount`), total, accountID, total).
+			RETURNING balance, currency, topup_enabled, topup_threshold, topup_amount`, total, accountID, total).
 			Scan(&balance, &currency, &topUp, &threshold, &amount)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, false, nil
@@ -160,14 +160,14 @@ func (s *Store) chargeGroup(ctx context.Context, tx *sql.Tx, group []*store.Acce
 		if !ok {
 			// Undo and let the items be charged one by one.
 			for _, c := range done {
-				if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE usage_counters SET used = used - ?
-					WHERE account_id = ? AND metric = ? AND channel = ? AND period = ? AND period_start = ?`),
+				if _, err := s.txExec(ctx, tx, `UPDATE usage_counters SET used = used - ?
+					WHERE account_id = ? AND metric = ? AND channel = ? AND period = ? AND period_start = ?`,
 					c.n, accountID, c.l.Metric, c.l.Channel, c.l.Period, micros(c.l.PeriodStart(now))); err != nil {
 					return nil, false, fmt.Errorf("undoing usage: %w", err)
 				}
 			}
 			if total > 0 {
-				if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET balance = balance + ? WHERE id = ?`), total, accountID); err != nil {
+				if _, err := s.txExec(ctx, tx, `UPDATE accounts SET balance = balance + ? WHERE id = ?`, total, accountID); err != nil {
 					return nil, false, fmt.Errorf("undoing charge: %w", err)
 				}
 			}
@@ -183,8 +183,8 @@ func (s *Store) chargeGroup(ctx context.Context, tx *sql.Tx, group []*store.Acce
 			running += usageOf(c.l, it)
 			for _, pct := range []int{80, 100} {
 				if before*100 < int64(pct)*c.l.Limit && running*100 >= int64(pct)*c.l.Limit {
-					res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO usage_alerts (account_id, metric, channel, period, period_start, threshold, created_at)
-						VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+					res, err := s.txExec(ctx, tx, `INSERT INTO usage_alerts (account_id, metric, channel, period, period_start, threshold, created_at)
+						VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 						accountID, c.l.Metric, c.l.Channel, c.l.Period, micros(c.l.PeriodStart(now)), pct, micros(it.Message.CreatedAt))
 					if err != nil {
 						return nil, false, fmt.Errorf("recording alert: %w", err)
@@ -225,8 +225,8 @@ func (s *Store) chargeGroup(ctx context.Context, tx *sql.Tx, group []*store.Acce
 func (s *Store) requestAutoTopUp(ctx context.Context, tx *sql.Tx, accountID string, amount int64, currency string, at time.Time) (*store.TopUp, error) {
 	t := &store.TopUp{ID: ids.New(), AccountID: accountID, Amount: amount, Currency: currency, Status: store.TopUpPending,
 		Provider: "auto", Automatic: true, RequestedBy: "auto-topup", CreatedAt: at}
-	res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO topups (id, account_id, amount, currency, status, provider, automatic, idempotency_key, requested_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+	res, err := s.txExec(ctx, tx, `INSERT INTO topups (id, account_id, amount, currency, status, provider, automatic, idempotency_key, requested_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		t.ID, t.AccountID, t.Amount, t.Currency, t.Status, t.Provider, t.Automatic, "", t.RequestedBy, micros(t.CreatedAt))
 	if err != nil {
 		return nil, fmt.Errorf("requesting top-up: %w", err)
@@ -268,9 +268,9 @@ func (s *Store) charge(ctx context.Context, tx *sql.Tx, it *store.Accept) error 
 	var topUp bool
 	var threshold, amount int64
 	if it.Charge > 0 {
-		err := tx.QueryRowContext(ctx, s.d.rebind(`UPDATE accounts SET balance = balance - ?
+		err := s.txQueryRow(ctx, tx, `UPDATE accounts SET balance = balance - ?
 			WHERE id = ? AND balance - ? >= `+balanceFloor+`
-			RETURNING balance, currency, topup_enabled, topup_threshold, topup_amount`), it.Charge, m.AccountID, it.Charge).
+			RETURNING balance, currency, topup_enabled, topup_threshold, topup_amount`, it.Charge, m.AccountID, it.Charge).
 			Scan(&balance, &currency, &topUp, &threshold, &amount)
 		if errors.Is(err, sql.ErrNoRows) {
 			it.Err = store.ErrInsufficientBalance
@@ -289,14 +289,14 @@ func (s *Store) charge(ctx context.Context, tx *sql.Tx, it *store.Accept) error 
 	var done []counted
 	undo := func() error {
 		for _, c := range done {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE usage_counters SET used = used - ?
-				WHERE account_id = ? AND metric = ? AND channel = ? AND period = ? AND period_start = ?`),
+			if _, err := s.txExec(ctx, tx, `UPDATE usage_counters SET used = used - ?
+				WHERE account_id = ? AND metric = ? AND channel = ? AND period = ? AND period_start = ?`,
 				c.n, m.AccountID, c.l.Metric, c.l.Channel, c.l.Period, micros(c.l.PeriodStart(m.CreatedAt))); err != nil {
 				return fmt.Errorf("undoing usage: %w", err)
 			}
 		}
 		if it.Charge > 0 {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET balance = balance + ? WHERE id = ?`), it.Charge, m.AccountID); err != nil {
+			if _, err := s.txExec(ctx, tx, `UPDATE accounts SET balance = balance + ? WHERE id = ?`, it.Charge, m.AccountID); err != nil {
 				return fmt.Errorf("undoing charge: %w", err)
 			}
 		}
@@ -318,8 +318,8 @@ func (s *Store) charge(ctx context.Context, tx *sql.Tx, it *store.Accept) error 
 		done = append(done, counted{l, n})
 		for _, pct := range []int{80, 100} {
 			if (used-n)*100 < int64(pct)*l.Limit && used*100 >= int64(pct)*l.Limit {
-				res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO usage_alerts (account_id, metric, channel, period, period_start, threshold, created_at)
-					VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+				res, err := s.txExec(ctx, tx, `INSERT INTO usage_alerts (account_id, metric, channel, period, period_start, threshold, created_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 					m.AccountID, l.Metric, l.Channel, l.Period, micros(l.PeriodStart(m.CreatedAt)), pct, micros(m.CreatedAt))
 				if err != nil {
 					return fmt.Errorf("recording alert: %w", err)
@@ -362,7 +362,7 @@ func (s *Store) countUsage(ctx context.Context, tx *sql.Tx, accountID string, l 
 		q += ` WHERE usage_counters.used + excluded.used <= ?`
 		args = append(args, l.Limit)
 	}
-	err = tx.QueryRowContext(ctx, s.d.rebind(q+` RETURNING used`), args...).Scan(&used)
+	err = s.txQueryRow(ctx, tx, q+` RETURNING used`, args...).Scan(&used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

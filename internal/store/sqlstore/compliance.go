@@ -185,7 +185,12 @@ func (s *Store) Screen(ctx context.Context, accountID string, recipients []strin
 	}
 	q := `SELECT 1, recipient, reason, FALSE, 0 FROM suppressions WHERE account_id = ? AND recipient IN (` + placeholders(len(recipients)) + `)`
 	args := append([]any{accountID}, strings2any(recipients)...)
+	// Padded to a multiple of 16 (repeating one), so that the statement's
+	// text, and its prepared form, is shared by numbers of any length.
 	prefixes := allPrefixes(recipients)
+	for len(prefixes)%16 != 0 {
+		prefixes = append(prefixes, prefixes[0])
+	}
 	q += ` UNION ALL SELECT 2, prefix, registry, FALSE, 0 FROM dnd WHERE prefix IN (` + placeholders(len(prefixes)) + `)`
 	args = append(args, strings2any(prefixes)...)
 	if !marketing {

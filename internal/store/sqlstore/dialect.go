@@ -15,8 +15,9 @@ import (
 // clustered tables where it pays.
 func SQLite() Dialect {
 	return Dialect{
-		Name:      "sqlite",
-		MaxParams: 32000,
+		Name:              "sqlite",
+		MaxParams:         32000,
+		PrepareStatements: true,
 		Types: map[string]string{
 			"{{INT}}": "INTEGER", "{{BOOL}}": "INTEGER", "{{BLOB}}": "BLOB",
 			"{{ID}}": "INTEGER PRIMARY KEY AUTOINCREMENT", "{{WITHOUT_ROWID}}": "WITHOUT ROWID",
@@ -56,6 +57,11 @@ type Dialect struct {
 	LockMigrations func(ctx context.Context, tx *sql.Tx) error
 	// MaxParams bounds the placeholders in one statement.
 	MaxParams int
+	// PrepareStatements keeps the hot paths' statements prepared (see
+	// stmtCache). SQLite compiles every statement run from text; pgx already
+	// prepares and caches statements per connection itself, and preparing
+	// them again through database/sql only adds work.
+	PrepareStatements bool
 	// LockKeys, when set, serialises transactions that touch the same keys
 	// until they end (PostgreSQL advisory locks). Engines with a single
 	// writer (SQLite) need nothing.

@@ -16,7 +16,17 @@ type bulkInsert struct {
 	cols int
 	mu   sync.Mutex
 	sql  map[int]string // rows → statement text
+
+	stmts *stmtCache // prepares statements of up to maxBulkStmtRows rows
 }
+
+// maxBulkStmtRows bounds the row count of the multi-row inserts that are
+// prepared and kept: batches of a few rows are the common case (a request,
+// a group commit of a few requests) and compiling costs most relative to
+// running there; larger ones run as plain text. (Splitting large batches
+// into prepared statements of a fixed size measured slower on SQLite than
+// compiling one statement: per-statement overhead outweighs compiling.)
+const maxBulkStmtRows = 16
 
 func newBulkInsert(table string, columns string) *bulkInsert {
 	return &bulkInsert{
@@ -56,7 +66,13 @@ func (b *bulkInsert) exec(ctx context.Context, tx *sql.Tx, d *Dialect, args []an
 	per := d.MaxParams / b.cols
 	for len(args) > 0 {
 		n := min(len(args)/b.cols, per)
-		if _, err := tx.ExecContext(ctx, b.statement(d, n), args[:n*b.cols]...); err != nil {
+		var err error
+		if q := b.statement(d, n); n <= maxBulkStmtRows && b.stmts != nil {
+			_, err = b.stmts.exec(ctx, tx, q, args[:n*b.cols]...) // q is rebound already; rebinding it again changes nothing
+		} else {
+			_, err = tx.ExecContext(ctx, q, args[:n*b.cols]...)
+		}
+		if err != nil {
 			return err
 		}
 		args = args[n*b.cols:]

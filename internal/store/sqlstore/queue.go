@@ -17,7 +17,7 @@ func (s *Store) LeaseJobs(ctx context.Context, l store.Lease) ([]*store.Job, err
 	q := `UPDATE jobs SET run_at = ?, lease_owner = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM jobs WHERE kind = ? AND run_at <= ? ORDER BY run_at LIMIT ? ` + s.d.LeaseLock + `)
 		RETURNING id, kind, account_id, message_id, payload, attempts, run_at, created_at`
-	rows, err := s.w.QueryContext(ctx, s.d.rebind(q), micros(now.Add(l.For)), l.Owner, kind, micros(now), l.N)
+	rows, err := s.wQuery(ctx, q, micros(now.Add(l.For)), l.Owner, kind, micros(now), l.N)
 	if err != nil {
 		return nil, fmt.Errorf("leasing %s jobs: %w", kind, err)
 	}

@@ -3,8 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +17,8 @@ import (
 func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.ReceiptOutcome, error) {
 	out := make([]store.ReceiptOutcome, len(rs))
 	err := s.inTx(ctx, "applying receipts", func(tx *sql.Tx) error {
-		if err := s.lockReceipts(ctx, tx, rs); err != nil {
+		matches, parts, err := s.lockReceipts(ctx, tx, rs)
+		if err != nil {
 			return err
 		}
 		var reports []any
@@ -25,7 +26,7 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 			if len(r.SMSCIDs) == 0 || !r.Status.Valid() {
 				return fmt.Errorf("applying receipts: receipt without id or with status %q", r.Status)
 			}
-			o, report, err := s.applyReceipt(ctx, tx, r)
+			o, report, err := s.applyReceipt(ctx, tx, r, matches, parts)
 			if err != nil {
 				return err
 			}
@@ -40,39 +41,225 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 	return out, nil
 }
 
-// applyReceipt matches one receipt, returning report-job arguments when the
-// recipient's status changed.
-func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt) (store.ReceiptOutcome, []any, error) {
+// partMatch is a part a receipt's carrier id matched, with what applying
+// the receipt needs to know about its message.
+type partMatch struct {
+	messageID, accountID   string
+	seq, part              int
+	messageURL, accountURL string
+}
+
+// receiptMatches holds, per connector and carrier id, the parts carrying that
+// id, ordered by (message_id, seq, part).
+type receiptMatches map[[2]string][]partMatch
+
+// find returns the part a receipt matches: of the parts carrying any of its
+// id forms, the first in (smsc_id, message_id, seq, part) order.
+func (m receiptMatches) find(r store.Receipt) (partMatch, bool) {
+	var best partMatch
+	bestID, found := "", false
+	for _, id := range r.SMSCIDs {
+		if ps := m[[2]string{r.Connector, id}]; len(ps) > 0 && (!found || id < bestID) {
+			best, bestID, found = ps[0], id, true
+		}
+	}
+	return best, found
+}
+
+// matchChunk bounds the carrier ids in one matching query. The id list is
+// padded to a power of two (repeating an id changes nothing in an IN list)
+// so that few query texts exist and each is prepared once.
+const matchChunk = 256
+
+// matchReceipts reads the parts the receipts' carrier ids match, and all
+// the parts of the recipients those belong to: one query per connector (and
+// per matchChunk ids) for the whole batch. Applying a receipt changes no
+// column read here but the parts' statuses, which applyReceipt keeps up to
+// date in the recipientParts, so the matches hold for the whole transaction
+// once the locks are taken.
+func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receipt) (receiptMatches, recipientParts, error) {
+	var ids [][2]string
+	for _, r := range rs {
+		for _, id := range r.SMSCIDs {
+			ids = append(ids, [2]string{r.Connector, id})
+		}
+	}
+	out, parts := receiptMatches{}, recipientParts{}
+	err := idChunks(ids, func(c string, n int, args []any) error {
+		// Reports go out only where someone listens: the message's or
+		// the account's report URL. Each matching part p comes with
+		// every part q of its recipient, in part order.
+		rows, err := s.txQuery(ctx, tx, `SELECT p.smsc_id, p.message_id, p.seq, p.part, p.account_id, m.report_url, a.report_url,
+			q.part, q.status, q.status_error_code
+			FROM recipient_parts p JOIN messages m ON m.id = p.message_id JOIN accounts a ON a.id = p.account_id
+			JOIN recipient_parts q ON q.message_id = p.message_id AND q.seq = p.seq
+			WHERE p.connector = ? AND p.smsc_id IN (`+placeholders(n)+`) ORDER BY p.smsc_id, p.message_id, p.seq, p.part, q.part`, args...)
+		if err != nil {
+			return fmt.Errorf("matching receipts: %w", err)
+		}
+		var last struct {
+			id   string
+			pm   partMatch
+			fill bool
+		}
+		first := true
+		for rows.Next() {
+			var id, st string
+			var pm partMatch
+			var q partState
+			if err := rows.Scan(&id, &pm.messageID, &pm.seq, &pm.part, &pm.accountID, &pm.messageURL, &pm.accountURL,
+				&q.part, &st, &q.code); err != nil {
+				rows.Close()
+				return fmt.Errorf("matching receipts: %w", err)
+			}
+			q.status = message.Status(st)
+			ref := recipientRef{pm.messageID, pm.seq}
+			if first || id != last.id || pm != last.pm {
+				// A new matching part; its recipient's parts follow,
+				// kept the first time the recipient comes up.
+				first = false
+				k := [2]string{c, id}
+				out[k] = append(out[k], pm)
+				_, known := parts[ref]
+				last.id, last.pm, last.fill = id, pm, !known
+				if !known {
+					parts[ref] = nil
+				}
+			}
+			if last.fill {
+				parts[ref] = append(parts[ref], q)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("matching receipts: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, parts, nil
+}
+
+// idChunks calls f with the distinct carrier ids of each connector, at most
+// matchChunk at a time, as the arguments (connector first) of a query
+// "connector = ? AND smsc_id IN (n placeholders)". n is the number of ids
+// padded to a power of two by repeating the last one, which changes
+// nothing in an IN list and keeps the query texts few.
+func idChunks(pairs [][2]string, f func(connector string, n int, args []any) error) error {
+	var connectors []string
+	ids := map[string][]string{}
+	seen := make(map[[2]string]bool, len(pairs))
+	for _, k := range pairs {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := ids[k[0]]; !ok {
+			connectors = append(connectors, k[0])
+		}
+		ids[k[0]] = append(ids[k[0]], k[1])
+	}
+	for _, c := range connectors {
+		all := ids[c]
+		for len(all) > 0 {
+			chunk := all[:min(len(all), matchChunk)]
+			all = all[len(chunk):]
+			n := 1
+			for n < len(chunk) {
+				n *= 2
+			}
+			args := make([]any, 0, n+1)
+			args = append(args, c)
+			for i := 0; i < n; i++ {
+				args = append(args, chunk[min(i, len(chunk)-1)])
+			}
+			if err := f(c, n, args); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recipientRef names a recipient.
+type recipientRef struct {
+	messageID string
+	seq       int
+}
+
+// partState is a part's status as the transaction sees it.
+type partState struct {
+	part   int
+	status message.Status
+	code   int
+}
+
+// recipientParts holds the parts of recipients in part order, kept up to
+// date by applyReceipt as it changes them, so that rolling a receipt up
+// into its recipient needs no query. Only valid where nothing else can
+// change those parts during the transaction: read under the recipient locks
+// (PostgreSQL) or by the single writer (SQLite).
+type recipientParts map[recipientRef][]partState
+
+// update mirrors applyReceipt's part update: the part moves to status when
+// its status is one of from.
+func (rp recipientParts) update(ref recipientRef, part int, from []message.Status, status message.Status, code int) {
+	ps := rp[ref]
+	for i := range ps {
+		if ps[i].part == part && slices.Contains(from, ps[i].status) {
+			ps[i].status, ps[i].code = status, code
+		}
+	}
+}
+
+// rollUp is Store.rollUp over the parts held.
+func (rp recipientParts) rollUp(ref recipientRef) (message.Status, int) {
+	ps := rp[ref]
+	parts := make([]message.Status, len(ps))
+	code := 0
+	for i, p := range ps {
+		parts[i] = p.status
+		if code == 0 && (p.status == message.DeliveryFailed || p.status == message.Expired) {
+			code = p.code
+		}
+	}
+	return message.RollUp(parts), code
+}
+
+// applyReceipt applies one receipt to the part it matched, returning
+// report-job arguments when the recipient's status changed. parts, when
+// not nil, holds the parts of the matched recipients (see recipientParts);
+// otherwise they are read.
+func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, matches receiptMatches, parts recipientParts) (store.ReceiptOutcome, []any, error) {
 	var o store.ReceiptOutcome
-	var part int
-	var messageURL, accountURL string
-	// Reports go out only where someone listens: the message's or the
-	// account's report URL.
-	q := `SELECT p.message_id, p.seq, p.part, p.account_id, m.report_url, a.report_url FROM recipient_parts p
-		JOIN messages m ON m.id = p.message_id JOIN accounts a ON a.id = p.account_id
-		WHERE p.connector = ? AND p.smsc_id IN (` + placeholders(len(r.SMSCIDs)) + `)`
-	args := append([]any{r.Connector}, strings2any(r.SMSCIDs)...)
-	err := tx.QueryRowContext(ctx, s.d.rebind(q), args...).Scan(&o.MessageID, &o.Seq, &part, &o.AccountID, &messageURL, &accountURL)
-	if errors.Is(err, sql.ErrNoRows) {
+	pm, ok := matches.find(r)
+	if !ok {
 		return o, nil, s.keepPending(ctx, tx, r)
 	}
-	if err != nil {
-		return o, nil, fmt.Errorf("matching receipt: %w", err)
-	}
+	o.MessageID, o.Seq, o.AccountID = pm.messageID, pm.seq, pm.accountID
 	o.Matched = true
 	// Parts move forward only, like recipients.
 	from := message.Predecessors(r.Status)
 	if len(from) > 0 {
-		uargs := []any{string(r.Status), r.ErrorCode, micros(r.At), o.MessageID, o.Seq, part}
+		uargs := []any{string(r.Status), r.ErrorCode, micros(r.At), o.MessageID, o.Seq, pm.part}
 		uargs = append(uargs, statuses2any(from)...)
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE recipient_parts SET status = ?, status_error_code = ?, status_at = ?
-			WHERE message_id = ? AND seq = ? AND part = ? AND status IN (`+placeholders(len(from))+`)`), uargs...); err != nil {
+		if _, err := s.txExec(ctx, tx, `UPDATE recipient_parts SET status = ?, status_error_code = ?, status_at = ?
+			WHERE message_id = ? AND seq = ? AND part = ? AND status IN (`+placeholders(len(from))+`)`, uargs...); err != nil {
 			return o, nil, fmt.Errorf("updating part: %w", err)
 		}
 	}
-	status, code, err := s.rollUp(ctx, tx, o.MessageID, o.Seq)
-	if err != nil {
-		return o, nil, err
+	var status message.Status
+	var code int
+	if ref := (recipientRef{o.MessageID, o.Seq}); parts != nil {
+		parts.update(ref, pm.part, from, r.Status, r.ErrorCode)
+		status, code = parts.rollUp(ref)
+	} else {
+		var err error
+		if status, code, err = s.rollUp(ctx, tx, o.MessageID, o.Seq); err != nil {
+			return o, nil, err
+		}
 	}
 	o.Status = status
 	reason := ""
@@ -80,7 +267,7 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt) (
 		reason = r.Reason
 	}
 	u := &store.StatusUpdate{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq, Status: status, Reason: reason,
-		ErrorCode: code, At: r.At, Notify: messageURL != "" || accountURL != ""}
+		ErrorCode: code, At: r.At, Notify: pm.messageURL != "" || pm.accountURL != ""}
 	changed, err := s.applyStatus(ctx, tx, u)
 	if err != nil {
 		return o, nil, err
@@ -96,7 +283,7 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt) (
 // rollUp derives a recipient's status from its parts; the error code is
 // that of a failed part.
 func (s *Store) rollUp(ctx context.Context, tx *sql.Tx, messageID string, seq int) (message.Status, int, error) {
-	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT status, status_error_code FROM recipient_parts WHERE message_id = ? AND seq = ?`), messageID, seq)
+	rows, err := s.txQuery(ctx, tx, `SELECT status, status_error_code FROM recipient_parts WHERE message_id = ? AND seq = ?`, messageID, seq)
 	if err != nil {
 		return "", 0, fmt.Errorf("reading parts: %w", err)
 	}
@@ -124,10 +311,10 @@ func (s *Store) rollUp(ctx context.Context, tx *sql.Tx, messageID string, seq in
 func (s *Store) keepPending(ctx context.Context, tx *sql.Tx, r store.Receipt) error {
 	now := micros(time.Now())
 	for _, id := range r.SMSCIDs {
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO pending_receipts
+		_, err := s.txExec(ctx, tx, `INSERT INTO pending_receipts
 			(connector, smsc_id, receipt_key, status, reason, error_code, status_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (connector, smsc_id) DO UPDATE SET receipt_key = excluded.receipt_key, status = excluded.status,
-			reason = excluded.reason, error_code = excluded.error_code, status_at = excluded.status_at, received_at = excluded.received_at`),
+			reason = excluded.reason, error_code = excluded.error_code, status_at = excluded.status_at, received_at = excluded.received_at`,
 			r.Connector, id, r.SMSCIDs[0], string(r.Status), r.Reason, r.ErrorCode, micros(r.At), now)
 		if err != nil {
 			return fmt.Errorf("keeping pending receipt: %w", err)
@@ -136,25 +323,139 @@ func (s *Store) keepPending(ctx context.Context, tx *sql.Tx, r store.Receipt) er
 	return nil
 }
 
+// pendingReceipts holds the receipts kept (by keepPending) for the carrier
+// ids a Finish records, read in one query for all its updates under the
+// carrier-id locks, which keep other transactions from adding any.
+type pendingReceipts struct {
+	rows    map[[2]string]pendingReceipt // (connector, smsc_id) → receipt
+	cleared map[[2]string]bool           // (connector, receipt_key) deleted since
+	// stale is set when this transaction kept a receipt again (one matched
+	// no part): the rows no longer say what the table holds, and
+	// recordParts reads the table instead.
+	stale bool
+}
+
+type pendingReceipt struct {
+	key string
+	r   store.Receipt
+}
+
+// readPending reads the receipts kept for the carrier ids of updates.
+func (s *Store) readPending(ctx context.Context, tx *sql.Tx, updates []*store.StatusUpdate) (*pendingReceipts, error) {
+	var ids [][2]string
+	for _, u := range updates {
+		for _, id := range u.Parts {
+			ids = append(ids, [2]string{u.Connector, id})
+		}
+	}
+	p := &pendingReceipts{rows: map[[2]string]pendingReceipt{}, cleared: map[[2]string]bool{}}
+	err := idChunks(ids, func(c string, n int, args []any) error {
+		rows, err := s.txQuery(ctx, tx, `SELECT smsc_id, receipt_key, status, reason, error_code, status_at FROM pending_receipts
+			WHERE connector = ? AND smsc_id IN (`+placeholders(n)+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("looking for early receipts: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, key, st string
+			var r store.Receipt
+			var at int64
+			if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at); err != nil {
+				return fmt.Errorf("reading early receipts: %w", err)
+			}
+			r.Connector, r.Status, r.At, r.SMSCIDs = c, message.Status(st), fromMicros(at), []string{id}
+			p.rows[[2]string{c, id}] = pendingReceipt{key, r}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reading early receipts: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// early returns what the per-update query of recordParts would: the kept
+// receipts for u's carrier ids not deleted since, by receipt key.
+func (p *pendingReceipts) early(u *store.StatusUpdate) map[string]store.Receipt {
+	early := map[string]store.Receipt{}
+	for _, id := range u.Parts {
+		if pr, ok := p.rows[[2]string{u.Connector, id}]; ok && !p.cleared[[2]string{u.Connector, pr.key}] {
+			early[pr.key] = pr.r
+		}
+	}
+	return early
+}
+
 // recordParts stores the carrier ids of a recipient's parts and applies any
 // receipt that arrived for them first. It returns report-job arguments.
-func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) ([]any, error) {
+// pending, when not nil, holds the kept receipts (see readPending).
+func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate, pending *pendingReceipts) ([]any, error) {
 	at := micros(u.At)
 	for i, id := range u.Parts {
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO recipient_parts
+		_, err := s.txExec(ctx, tx, `INSERT INTO recipient_parts
 			(message_id, seq, part, account_id, connector, smsc_id, status, status_error_code, status_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
 			ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector, smsc_id = excluded.smsc_id,
-			status = excluded.status, status_error_code = 0, status_at = excluded.status_at`),
+			status = excluded.status, status_error_code = 0, status_at = excluded.status_at`,
 			u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), at)
 		if err != nil {
 			return nil, fmt.Errorf("recording parts: %w", err)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT smsc_id, receipt_key, status, reason, error_code, status_at FROM pending_receipts
-		WHERE connector = ? AND smsc_id IN (`+placeholders(len(u.Parts))+`)`), append([]any{u.Connector}, strings2any(u.Parts)...)...)
+	var early map[string]store.Receipt
+	if pending != nil && !pending.stale {
+		early = pending.early(u)
+	} else {
+		var err error
+		if early, err = s.queryEarly(ctx, tx, u); err != nil {
+			return nil, err
+		}
+	}
+	if len(early) == 0 {
+		return nil, nil
+	}
+	// The parts were recorded above; clearing and applying early receipts
+	// changes no column matching reads.
+	rs := make([]store.Receipt, 0, len(early))
+	for _, r := range early {
+		rs = append(rs, r)
+	}
+	// Rolled up by query (not from the parts read here): the recipient of
+	// a part matched by carrier id alone is not necessarily locked.
+	matches, _, err := s.matchReceipts(ctx, tx, rs)
+	if err != nil {
+		return nil, err
+	}
+	var reports []any
+	for key, r := range early {
+		if _, err := s.txExec(ctx, tx, `DELETE FROM pending_receipts WHERE connector = ? AND receipt_key = ?`, u.Connector, key); err != nil {
+			return nil, fmt.Errorf("clearing early receipt: %w", err)
+		}
+		if pending != nil {
+			pending.cleared[[2]string{u.Connector, key}] = true
+			if _, ok := matches.find(r); !ok {
+				pending.stale = true // applyReceipt keeps it again
+			}
+		}
+		_, report, err := s.applyReceipt(ctx, tx, r, matches, nil)
+		if err != nil {
+			return nil, err
+		}
+		reports = append(reports, report...)
+	}
+	return reports, nil
+}
+
+// queryEarly reads the kept receipts for u's carrier ids, by receipt key.
+func (s *Store) queryEarly(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (map[string]store.Receipt, error) {
+	rows, err := s.txQuery(ctx, tx, `SELECT smsc_id, receipt_key, status, reason, error_code, status_at FROM pending_receipts
+		WHERE connector = ? AND smsc_id IN (`+placeholders(len(u.Parts))+`)`, append([]any{u.Connector}, strings2any(u.Parts)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("looking for early receipts: %w", err)
 	}
+	defer rows.Close()
 	// Each early receipt is applied once, to the part whose id it matched.
 	early := map[string]store.Receipt{}
 	for rows.Next() {
@@ -162,28 +463,15 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		var r store.Receipt
 		var at int64
 		if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at); err != nil {
-			rows.Close()
 			return nil, fmt.Errorf("reading early receipts: %w", err)
 		}
 		r.Connector, r.Status, r.At, r.SMSCIDs = u.Connector, message.Status(st), fromMicros(at), []string{id}
 		early[key] = r
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading early receipts: %w", err)
 	}
-	var reports []any
-	for key, r := range early {
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM pending_receipts WHERE connector = ? AND receipt_key = ?`), u.Connector, key); err != nil {
-			return nil, fmt.Errorf("clearing early receipt: %w", err)
-		}
-		_, report, err := s.applyReceipt(ctx, tx, r)
-		if err != nil {
-			return nil, err
-		}
-		reports = append(reports, report...)
-	}
-	return reports, nil
+	return early, nil
 }
 
 // Lock keys. Every transaction takes carrier-id keys ("1|…") before
@@ -206,40 +494,37 @@ func recipientKey(messageID string, seq int) string {
 
 // lockReceipts takes the locks applying receipts needs: their carrier ids
 // (against a concurrent submit response recording the part), then the
-// recipients they roll up into.
-func (s *Store) lockReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receipt) error {
+// recipients they roll up into. It returns the parts the receipts match
+// and their recipients' parts, read once all the locks are held.
+func (s *Store) lockReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receipt) (receiptMatches, recipientParts, error) {
 	if s.d.LockKeys == nil {
-		return nil
+		return s.matchReceipts(ctx, tx, rs)
 	}
 	var keys []string
 	for _, r := range rs {
 		keys = appendIDKeys(keys, r.Connector, r.SMSCIDs)
 	}
 	if err := s.lockIDs(ctx, tx, keys); err != nil {
-		return err
+		return nil, nil, err
+	}
+	// The recipients the carrier ids belong to now. A part can move to
+	// another carrier id (a resubmission holds that id's lock and the
+	// recipient's, not ours), and parts change under the recipient's lock,
+	// so what matters is read again below, under the recipient locks.
+	found, _, err := s.matchReceipts(ctx, tx, rs)
+	if err != nil {
+		return nil, nil, err
 	}
 	keys = keys[:0]
-	for _, r := range rs {
-		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT message_id, seq FROM recipient_parts WHERE connector = ? AND smsc_id IN (`+
-			placeholders(len(r.SMSCIDs))+`)`), append([]any{r.Connector}, strings2any(r.SMSCIDs)...)...)
-		if err != nil {
-			return fmt.Errorf("finding receipts' recipients: %w", err)
-		}
-		for rows.Next() {
-			var mid string
-			var seq int
-			if err := rows.Scan(&mid, &seq); err != nil {
-				rows.Close()
-				return fmt.Errorf("finding receipts' recipients: %w", err)
-			}
-			keys = append(keys, recipientKey(mid, seq))
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("finding receipts' recipients: %w", err)
+	for _, ps := range found {
+		for _, p := range ps {
+			keys = append(keys, recipientKey(p.messageID, p.seq))
 		}
 	}
-	return s.lockIDs(ctx, tx, keys)
+	if err := s.lockIDs(ctx, tx, keys); err != nil {
+		return nil, nil, err
+	}
+	return s.matchReceipts(ctx, tx, rs)
 }
 
 // lockIDs serialises transactions on carrier ids where the engine needs it.

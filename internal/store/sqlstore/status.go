@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
@@ -29,6 +28,23 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		if err := s.lockIDs(ctx, tx, keys); err != nil {
 			return err
 		}
+		// The receipts kept for the carrier ids recorded below, read at
+		// once (under their locks) rather than per recipient.
+		var recorded []*store.StatusUpdate
+		for _, o := range outcomes {
+			for i := range o.Updates {
+				if u := &o.Updates[i]; u.Connector != "" && len(u.Parts) > 0 {
+					recorded = append(recorded, u)
+				}
+			}
+		}
+		var pending *pendingReceipts
+		if len(recorded) > 0 {
+			var err error
+			if pending, err = s.readPending(ctx, tx, recorded); err != nil {
+				return err
+			}
+		}
 		var jargs []any
 		for _, o := range outcomes {
 			for i := range o.Updates {
@@ -49,7 +65,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 					jargs = append(jargs, report...)
 				}
 				if u.Connector != "" && len(u.Parts) > 0 {
-					early, err := s.recordParts(ctx, tx, u)
+					early, err := s.recordParts(ctx, tx, u, pending)
 					if err != nil {
 						return err
 					}
@@ -61,9 +77,9 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 			}
 			var err error
 			if o.RetryAt.IsZero() {
-				_, err = tx.ExecContext(ctx, s.d.rebind(`DELETE FROM jobs WHERE id = ?`), o.JobID)
+				_, err = s.txExec(ctx, tx, `DELETE FROM jobs WHERE id = ?`, o.JobID)
 			} else {
-				_, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ?, last_error = ?, lease_owner = '' WHERE id = ?`), micros(o.RetryAt), o.LastError, o.JobID)
+				_, err = s.txExec(ctx, tx, `UPDATE jobs SET run_at = ?, last_error = ?, lease_owner = '' WHERE id = ?`, micros(o.RetryAt), o.LastError, o.JobID)
 			}
 			if err != nil {
 				return fmt.Errorf("finishing job %d: %w", o.JobID, err)
@@ -107,8 +123,8 @@ func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		}
 		q := `UPDATE recipients SET status = ?, status_at = ?, status_reason = ?, status_error_code = ?,
 			connector = CASE WHEN ? <> '' THEN ? ELSE connector END
-			WHERE message_id = ? AND seq = ? AND account_id = ? AND status IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(from)), ", ") + `)`
-		res, err := tx.ExecContext(ctx, s.d.rebind(q), args...)
+			WHERE message_id = ? AND seq = ? AND account_id = ? AND status IN (` + placeholders(len(from)) + `)`
+		res, err := s.txExec(ctx, tx, q, args...)
 		if err != nil {
 			return false, fmt.Errorf("updating status: %w", err)
 		}
@@ -121,8 +137,8 @@ func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 	if u.Connector != "" && !u.Status.Final() {
 		// Same status again: a submit confirming a recipient already shown as
 		// sent. Record who took it; this is not a change worth reporting.
-		_, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE recipients SET connector = ?
-			WHERE message_id = ? AND seq = ? AND account_id = ? AND status = ?`),
+		_, err := s.txExec(ctx, tx, `UPDATE recipients SET connector = ?
+			WHERE message_id = ? AND seq = ? AND account_id = ? AND status = ?`,
 			u.Connector, u.MessageID, u.Seq, u.AccountID, string(u.Status))
 		if err != nil {
 			return false, fmt.Errorf("recording connector: %w", err)

@@ -19,6 +19,8 @@ type Store struct {
 
 	// Multi-row insert statements, cached per row count for this dialect.
 	insertMessages, insertRecipients, insertJobs, insertLedger *bulkInsert
+
+	stmts *stmtCache // prepared statements of the writer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -35,6 +37,10 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertJobs:       newBulkInsert("jobs", jobColumns),
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
 	}
+	s.stmts = newStmtCache(writer, &s.d)
+	for _, b := range []*bulkInsert{s.insertMessages, s.insertRecipients, s.insertJobs, s.insertLedger} {
+		b.stmts = s.stmts
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -44,6 +50,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	s.stmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -70,8 +77,17 @@ func fromMicros(v int64) time.Time {
 	return time.UnixMicro(v).UTC()
 }
 
-// inTx runs f in a write transaction.
+// inTx runs f in a write transaction. Once the transaction has ended (and
+// its connection is free), it prepares the statements f ran as plain text.
 func (s *Store) inTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+	err := s.runTx(ctx, what, f)
+	if s.stmts.pending() {
+		s.stmts.prepare(ctx)
+	}
+	return err
+}
+
+func (s *Store) runTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", what, err)
