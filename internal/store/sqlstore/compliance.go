@@ -206,7 +206,7 @@ func (s *Store) Screen(ctx context.Context, accountID string, recipients []strin
 			args = append(append(append(args, accountID), strings2any(recipients)...), micros(since))
 		}
 	}
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(q+` ORDER BY 1, 5`), args...)
+	rows, err := s.rQuery(ctx, q+` ORDER BY 1, 5`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("screening recipients: %w", err)
 	}

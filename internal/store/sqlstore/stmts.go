@@ -155,3 +155,17 @@ func (s *Store) wQuery(ctx context.Context, q string, args ...any) (*sql.Rows, e
 	}
 	return s.w.QueryContext(ctx, s.d.rebind(q), args...)
 }
+
+// rQuery runs q (written with "?") on the reader pool, prepared once. No
+// transaction holds a reader connection here, so a miss is prepared at once.
+func (s *Store) rQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st := s.rstmts.get(q)
+	if st == nil && s.rstmts.pending() {
+		s.rstmts.prepare(ctx)
+		st = s.rstmts.get(q)
+	}
+	if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.r.QueryContext(ctx, s.d.rebind(q), args...)
+}

@@ -20,7 +20,8 @@ type Store struct {
 	// Multi-row insert statements, cached per row count for this dialect.
 	insertMessages, insertRecipients, insertJobs, insertLedger *bulkInsert
 
-	stmts *stmtCache // prepared statements of the writer
+	stmts  *stmtCache // prepared statements of the writer
+	rstmts *stmtCache // prepared statements of the reader pool (hot reads)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -38,6 +39,8 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
 	}
 	s.stmts = newStmtCache(writer, &s.d)
+	s.rstmts = newStmtCache(reader, &s.d)
+	s.rstmts.off = s.rstmts.off || reader == writer // one cache per handle
 	for _, b := range []*bulkInsert{s.insertMessages, s.insertRecipients, s.insertJobs, s.insertLedger} {
 		b.stmts = s.stmts
 	}
@@ -51,6 +54,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 // Close closes the database handles.
 func (s *Store) Close() error {
 	s.stmts.close()
+	s.rstmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
