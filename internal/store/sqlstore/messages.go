@@ -99,7 +99,8 @@ func scanMessage(row interface{ Scan(...any) error }) (*message.Message, error) 
 
 // GetMessage reads one message of an account with its recipients.
 func (s *Store) GetMessage(ctx context.Context, accountID, id string) (*message.Message, error) {
-	m, err := scanMessage(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+messageColumns+` FROM messages WHERE id = ? AND account_id = ?`), id, accountID))
+	// Every send and every status report reads its message: prepared once.
+	m, err := scanMessage(s.rQueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ? AND account_id = ?`, id, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -127,7 +128,7 @@ func (s *Store) loadRecipients(ctx context.Context, accountID string, msgs []*me
 	q := `SELECT message_id, seq, address, country, country_prefix, status, status_at, status_reason, status_error_code,
 		part_count, length, price, price_currency, connector FROM recipients
 		WHERE account_id = ? AND message_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(msgs)), ", ") + `) ORDER BY message_id, seq`
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	rows, err := s.rQuery(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("reading recipients: %w", err)
 	}

@@ -169,3 +169,16 @@ func (s *Store) rQuery(ctx context.Context, q string, args ...any) (*sql.Rows, e
 	}
 	return s.r.QueryContext(ctx, s.d.rebind(q), args...)
 }
+
+// rQueryRow is rQuery for one row.
+func (s *Store) rQueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st := s.rstmts.get(q)
+	if st == nil && s.rstmts.pending() {
+		s.rstmts.prepare(ctx)
+		st = s.rstmts.get(q)
+	}
+	if st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.r.QueryRowContext(ctx, s.d.rebind(q), args...)
+}
