@@ -70,7 +70,6 @@ func appCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 	}
-	open := func() (*sqlstore.Store, error) { return app.OpenStore(ctx, cfg) }
 	// byID finds an app for the commands that take --id.
 	byID := func(st *sqlstore.Store, id string) (*store.RealtimeApp, error) {
 		a, err := st.RealtimeAppByID(ctx, id)
@@ -78,6 +77,16 @@ func appCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return nil, usagef("app %s: no realtime app with id %q", args[0], id)
 		}
 		return a, err
+	}
+	// withApp opens the store and finds the app for one command.
+	withApp := func(id string, f func(st *sqlstore.Store, a *store.RealtimeApp) error) error {
+		return withStore(ctx, cfg, func(st *sqlstore.Store) error {
+			a, err := byID(st, id)
+			if err != nil {
+				return err
+			}
+			return f(st, a)
+		})
 	}
 	inputErr := func(err error) error {
 		var in *realtime.InputError
@@ -101,19 +110,16 @@ func appCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if *account == "" {
 			return usagef("app create: --account is required")
 		}
-		st, err := open()
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		a, err := realtime.CreateApp(ctx, st, *account, "", apply)
-		if errors.Is(err, store.ErrNotFound) {
-			return usagef("app create: no account %q", *account)
-		}
-		if err != nil {
-			return inputErr(err)
-		}
-		return printJSON(stdout, showRealtimeApp(a, true))
+		return withStore(ctx, cfg, func(st *sqlstore.Store) error {
+			a, err := realtime.CreateApp(ctx, st, *account, "", apply)
+			if errors.Is(err, store.ErrNotFound) {
+				return usagef("app create: no account %q", *account)
+			}
+			if err != nil {
+				return inputErr(err)
+			}
+			return printJSON(stdout, showRealtimeApp(a, true))
+		})
 	case "list":
 		account := fs.String("account", "", "list this account's apps; empty: every account's")
 		if err := parse(fs, args[1:], stderr); err != nil {
@@ -131,26 +137,20 @@ func appCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if *id == "" {
 			return usagef("app update: --id is required")
 		}
-		st, err := open()
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		a, err := byID(st, *id)
-		if err != nil {
-			return err
-		}
-		apply(a)
-		if err := realtime.ValidateApp(a); err != nil {
-			return inputErr(err)
-		}
-		if err := st.UpdateRealtimeApp(ctx, a); err != nil {
-			return err
-		}
-		if a, err = st.GetRealtimeApp(ctx, a.AccountID, a.ID); err != nil {
-			return err
-		}
-		return printJSON(stdout, showRealtimeApp(a, false))
+		return withApp(*id, func(st *sqlstore.Store, a *store.RealtimeApp) error {
+			apply(a)
+			if err := realtime.ValidateApp(a); err != nil {
+				return inputErr(err)
+			}
+			if err := st.UpdateRealtimeApp(ctx, a); err != nil {
+				return err
+			}
+			a, err := st.GetRealtimeApp(ctx, a.AccountID, a.ID)
+			if err != nil {
+				return err
+			}
+			return printJSON(stdout, showRealtimeApp(a, false))
+		})
 	case "rotate":
 		id := fs.String("id", "", "app id (required)")
 		grace := fs.Duration("grace", realtime.DefaultSecretGrace, "how long the current secret stays valid beside the new one")
@@ -163,19 +163,13 @@ func appCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if *grace < time.Second || *grace > 30*24*time.Hour {
 			return usagef("app rotate: --grace %v: use 1s to 720h", *grace)
 		}
-		st, err := open()
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		a, err := byID(st, *id)
-		if err != nil {
-			return err
-		}
-		if a, err = realtime.RotateSecret(ctx, st, a.AccountID, a.ID, *grace); err != nil {
-			return err
-		}
-		return printJSON(stdout, showRealtimeApp(a, true))
+		return withApp(*id, func(st *sqlstore.Store, a *store.RealtimeApp) error {
+			a, err := realtime.RotateSecret(ctx, st, a.AccountID, a.ID, *grace)
+			if err != nil {
+				return err
+			}
+			return printJSON(stdout, showRealtimeApp(a, true))
+		})
 	case "errors":
 		id := fs.String("id", "", "app id (required)")
 		if err := parse(fs, args[1:], stderr); err != nil {
@@ -199,19 +193,12 @@ func appCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if *id == "" {
 			return usagef("app delete: --id is required")
 		}
-		st, err := open()
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		a, err := byID(st, *id)
-		if err != nil {
-			return err
-		}
-		if err := st.DeleteRealtimeApp(ctx, a.AccountID, a.ID); err != nil {
-			return err
-		}
-		return printJSON(stdout, map[string]any{"app_id": a.ID, "deleted": true})
+		return withApp(*id, func(st *sqlstore.Store, a *store.RealtimeApp) error {
+			if err := st.DeleteRealtimeApp(ctx, a.AccountID, a.ID); err != nil {
+				return err
+			}
+			return printJSON(stdout, map[string]any{"app_id": a.ID, "deleted": true})
+		})
 	default:
 		return usagef("app: unknown subcommand %q (create, list, update, rotate, errors, delete)", args[0])
 	}
