@@ -691,10 +691,5 @@ func (s *Store) noteMarketingSenders(ctx context.Context, tx *sql.Tx, msgs []*me
 // PurgeMarketingSenders drops the rotation check's rows last used before
 // the time.
 func (s *Store) PurgeMarketingSenders(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM marketing_senders WHERE last_at < ?`), micros(before))
-	if err != nil {
-		return 0, fmt.Errorf("purging marketing senders: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return s.purge(ctx, "marketing senders", `DELETE FROM marketing_senders WHERE last_at < ?`, before)
 }

@@ -146,10 +146,5 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 
 // PurgeInboundParts drops parts whose siblings never came.
 func (s *Store) PurgeInboundParts(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM inbound_parts WHERE received_at < ?`), micros(before))
-	if err != nil {
-		return 0, fmt.Errorf("purging inbound parts: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return s.purge(ctx, "inbound parts", `DELETE FROM inbound_parts WHERE received_at < ?`, before)
 }

@@ -283,13 +283,5 @@ func (s *Store) ListRealtimeErrors(ctx context.Context, accountID, appID string)
 
 // PurgeRealtimeErrors deletes errors from before the time.
 func (s *Store) PurgeRealtimeErrors(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM realtime_errors WHERE at < ?`), micros(before))
-	if err != nil {
-		return 0, fmt.Errorf("purging realtime errors: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("purging realtime errors: %w", err)
-	}
-	return int(n), nil
+	return s.purge(ctx, "realtime errors", `DELETE FROM realtime_errors WHERE at < ?`, before)
 }

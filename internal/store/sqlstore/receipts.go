@@ -560,10 +560,5 @@ func statuses2any(ss []message.Status) []any {
 
 // PurgePendingReceipts drops receipts that matched nothing for too long.
 func (s *Store) PurgePendingReceipts(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM pending_receipts WHERE received_at < ?`), micros(before))
-	if err != nil {
-		return 0, fmt.Errorf("purging pending receipts: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return s.purge(ctx, "pending receipts", `DELETE FROM pending_receipts WHERE received_at < ?`, before)
 }

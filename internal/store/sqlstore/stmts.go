@@ -156,15 +156,20 @@ func (s *Store) wQuery(ctx context.Context, q string, args ...any) (*sql.Rows, e
 	return s.w.QueryContext(ctx, s.d.rebind(q), args...)
 }
 
-// rQuery runs q (written with "?") on the reader pool, prepared once. No
+// readStmt is q's prepared statement on the reader pool, or nil. No
 // transaction holds a reader connection here, so a miss is prepared at once.
-func (s *Store) rQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (s *Store) readStmt(ctx context.Context, q string) *sql.Stmt {
 	st := s.rstmts.get(q)
 	if st == nil && s.rstmts.pending() {
 		s.rstmts.prepare(ctx)
 		st = s.rstmts.get(q)
 	}
-	if st != nil {
+	return st
+}
+
+// rQuery runs q (written with "?") on the reader pool, prepared once.
+func (s *Store) rQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := s.readStmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return s.r.QueryContext(ctx, s.d.rebind(q), args...)
@@ -172,12 +177,7 @@ func (s *Store) rQuery(ctx context.Context, q string, args ...any) (*sql.Rows, e
 
 // rQueryRow is rQuery for one row.
 func (s *Store) rQueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	st := s.rstmts.get(q)
-	if st == nil && s.rstmts.pending() {
-		s.rstmts.prepare(ctx)
-		st = s.rstmts.get(q)
-	}
-	if st != nil {
+	if st := s.readStmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return s.r.QueryRowContext(ctx, s.d.rebind(q), args...)

@@ -91,6 +91,20 @@ func (s *Store) inTx(ctx context.Context, what string, f func(tx *sql.Tx) error)
 	return err
 }
 
+// purge runs a DELETE of rows older than before (q has one "?", the time
+// in microseconds) on the writer and says how many went.
+func (s *Store) purge(ctx context.Context, what, q string, before time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(q), micros(before))
+	if err != nil {
+		return 0, fmt.Errorf("purging %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purging %s: %w", what, err)
+	}
+	return int(n), nil
+}
+
 func (s *Store) runTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
