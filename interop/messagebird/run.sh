@@ -14,40 +14,11 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 SDK_VERSION=4.0.1
 STARTED=$SECONDS
 
-log() { printf 'interop/messagebird: %s\n' "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
-
-# Settings from the caller's environment must not reach the server (a
-# PostgreSQL URL, a public URL for hrefs …): everything is passed as flags.
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^OMNIGATE_' || true)
-
-for tool in go node npm timeout; do
-  command -v "$tool" >/dev/null || die "$tool is not installed"
-done
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-(( node_major >= 18 )) || die "node >= 18 is needed (have $(node --version))"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/omnigate-interop-mb.XXXXXX")"
+INTEROP_NAME=messagebird
+# shellcheck source=../common.sh
+source "$HERE/../common.sh"
 SERVER_PID=""
 TEST_PID=""
-
-stop_server() {
-  # Stops the server with SIGTERM and sets SERVER_RC to its exit status.
-  # Bounded: 15 s, then SIGKILL (status 137). Not for a subshell: wait only
-  # knows this shell's children.
-  local pid="$1" i
-  SERVER_RC=0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 150; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "server $pid did not stop within 15 s of SIGTERM; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || SERVER_RC=$?
-}
 
 cleanup() {
   local rc=$?
@@ -57,7 +28,7 @@ cleanup() {
     wait "$TEST_PID" 2>/dev/null || true
   fi
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    stop_server "$SERVER_PID"
+    stop_proc "$SERVER_PID" "omnigate serve"
   fi
   if (( rc != 0 )) && [[ -f "$WORK/serve.err" ]]; then
     log "server log (last 40 lines):"
@@ -156,8 +127,8 @@ wait "$TEST_PID" || test_rc=$?
 TEST_PID=""
 
 # 6. A clean stop.
-stop_server "$SERVER_PID"
-server_rc=$SERVER_RC
+stop_proc "$SERVER_PID" "omnigate serve"
+server_rc=$STOP_RC
 SERVER_PID=""
 if [[ "$server_rc" != 0 ]]; then
   log "server exited with status $server_rc after SIGTERM, want 0"

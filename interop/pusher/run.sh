@@ -17,36 +17,11 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 STARTED=$SECONDS
 
-log() { printf 'interop/pusher: %s\n' "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
-
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^OMNIGATE_' || true)
-
-for tool in go node npm timeout; do
-  command -v "$tool" >/dev/null || die "$tool is not installed"
-done
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-(( node_major >= 18 )) || die "node >= 18 is needed (have $(node --version))"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/omnigate-interop-pusher.XXXXXX")"
+INTEROP_NAME=pusher
+# shellcheck source=../common.sh
+source "$HERE/../common.sh"
 SERVER_PID=""
 TEST_PID=""
-
-stop_server() {
-  # SIGTERM, then up to 15 s, then SIGKILL; sets SERVER_RC.
-  local pid="$1" i
-  SERVER_RC=0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 150; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "server $pid did not stop within 15 s of SIGTERM; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || SERVER_RC=$?
-}
 
 cleanup() {
   local rc=$?
@@ -56,7 +31,7 @@ cleanup() {
     wait "$TEST_PID" 2>/dev/null || true
   fi
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    stop_server "$SERVER_PID"
+    stop_proc "$SERVER_PID" "omnigate serve"
   fi
   if (( rc != 0 )) && [[ -f "$WORK/server.err" ]]; then
     log "server log (last 40 lines):"
@@ -153,8 +128,8 @@ wait "$TEST_PID" || test_rc=$?
 TEST_PID=""
 
 # 6. A clean stop.
-stop_server "$SERVER_PID"
-server_rc=$SERVER_RC
+stop_proc "$SERVER_PID" "omnigate serve"
+server_rc=$STOP_RC
 SERVER_PID=""
 (( test_rc == 0 )) || die "node test failed (status $test_rc)"
 [[ "$server_rc" == 0 ]] || die "server exited with status $server_rc after SIGTERM, want 0"
