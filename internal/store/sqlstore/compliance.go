@@ -195,8 +195,7 @@ func (s *Store) Screen(ctx context.Context, accountID string, recipients []strin
 	args = append(args, strings2any(prefixes)...)
 	if !marketing {
 		q += ` AND scope = 'all'`
-	}
-	if marketing {
+	} else {
 		q += ` UNION ALL SELECT 0, recipient, action, legal_age, id FROM consents WHERE account_id = ? AND purpose = 'marketing' AND recipient IN (` +
 			placeholders(len(recipients)) + `)`
 		args = append(append(args, accountID), strings2any(recipients)...)
@@ -234,14 +233,7 @@ func (s *Store) Screen(ctx context.Context, accountID string, recipients []strin
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("screening recipients: %w", err)
 	}
-	for _, n := range recipients {
-		for i := 1; i <= len(n); i++ {
-			if reg, ok := listed[n[:i]]; ok {
-				out.Listed[n] = reg
-				break
-			}
-		}
-	}
+	matchPrefixes(recipients, listed, out.Listed)
 	return out, nil
 }
 
@@ -302,6 +294,13 @@ func (s *Store) DNDListed(ctx context.Context, numbers []string) (map[string]str
 		}
 		listed[p] = reg
 	}
+	matchPrefixes(numbers, listed, out)
+	return out, rows.Err()
+}
+
+// matchPrefixes sets out[n] to the registry of the shortest listed prefix
+// of each number n that has one.
+func matchPrefixes(numbers []string, listed, out map[string]string) {
 	for _, n := range numbers {
 		for i := 1; i <= len(n); i++ {
 			if reg, ok := listed[n[:i]]; ok {
@@ -310,7 +309,6 @@ func (s *Store) DNDListed(ctx context.Context, numbers []string) (map[string]str
 			}
 		}
 	}
-	return out, rows.Err()
 }
 
 // SaveSender creates or updates a sender identity.
@@ -676,11 +674,10 @@ func (s *Store) noteMarketingSenders(ctx context.Context, tx *sql.Tx, msgs []*me
 		for _, k := range keys[:n] {
 			args = append(args, k.account, k.recipient, k.originator, last[k])
 		}
-		q := `INSERT INTO marketing_senders (account_id, recipient, originator, last_at) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ") +
+		q := s.insertMarketingSenders.statement(&s.d, n) +
 			` ON CONFLICT (account_id, recipient, originator) DO UPDATE SET last_at = excluded.last_at
 			WHERE marketing_senders.last_at < excluded.last_at`
-		if _, err := tx.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("recording marketing senders: %w", err)
 		}
 		keys = keys[n:]

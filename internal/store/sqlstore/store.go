@@ -19,6 +19,7 @@ type Store struct {
 
 	// Multi-row insert statements, cached per row count for this dialect.
 	insertMessages, insertRecipients, insertJobs, insertLedger *bulkInsert
+	insertMarketingSenders                                     *bulkInsert // with an upsert clause
 
 	stmts  *stmtCache // prepared statements of the writer
 	rstmts *stmtCache // prepared statements of the reader pool (hot reads)
@@ -37,6 +38,8 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertRecipients: newBulkInsert("recipients", recipientCols),
 		insertJobs:       newBulkInsert("jobs", jobColumns),
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
+
+		insertMarketingSenders: newBulkInsert("marketing_senders", "account_id, recipient, originator, last_at"),
 	}
 	s.stmts = newStmtCache(writer, &s.d)
 	s.rstmts = newStmtCache(reader, &s.d)
