@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/text/currency"
 
+	"github.com/omnigate/omnigate/internal/csvrows"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/phone"
 	"github.com/omnigate/omnigate/internal/store"
@@ -147,21 +148,9 @@ func (e *ImportError) Error() string {
 // segment, e.g. 0.075), then one row per price. Every bad row is reported
 // with its line number; no price is returned unless every row is good.
 func ParsePricesCSV(r io.Reader, accountID string, now time.Time) ([]store.Price, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	cr, col, err := csvrows.Headed(r, "channel,country,prefix,currency,price", "channel", "country", "prefix", "currency", "price")
 	if err != nil {
-		return nil, fmt.Errorf("reading the header row: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	for _, need := range []string{"channel", "country", "prefix", "currency", "price"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("the header row has no %q column (want channel,country,prefix,currency,price)", need)
-		}
+		return nil, err
 	}
 	var out []store.Price
 	var bad []string

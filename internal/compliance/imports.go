@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/csvrows"
 	"github.com/omnigate/omnigate/internal/phone"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -100,21 +101,9 @@ func ParseDNDCSV(r io.Reader, registry string, now time.Time) ([]store.DNDEntry,
 // evidence (free text); then one row per consent. Every bad row is reported
 // with its line number and nothing is returned.
 func ParseConsentsCSV(r io.Reader, accountID, actor string, now time.Time) ([]*store.Consent, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	cr, col, err := csvrows.Headed(r, "recipient,purpose,action[,legal_age,categories,date,evidence]", "recipient", "purpose", "action")
 	if err != nil {
-		return nil, fmt.Errorf("reading the header row: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	for _, need := range []string{"recipient", "purpose", "action"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("the header row has no %q column (want recipient,purpose,action[,legal_age,categories,date,evidence])", need)
-		}
+		return nil, err
 	}
 	var out []*store.Consent
 	var bad []string
