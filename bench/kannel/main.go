@@ -63,6 +63,7 @@ type options struct {
 	window       int
 	grace        time.Duration
 	sqliteSync   string
+	debugAddr    string
 	billing      bool
 	kannelSpool  bool
 	postgres     string
@@ -99,6 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.window, "window", 10, "SMPP window of both gateways")
 	fs.DurationVar(&o.grace, "grace", 120*time.Second, "how long to wait for delivery reports after sending")
 	fs.StringVar(&o.sqliteSync, "sqlite-sync", "FULL", "omnigate's --sqlite-sync (FULL survives power loss; NORMAL, like Kannel's spool, survives crashes only)")
+	fs.StringVar(&o.debugAddr, "omnigate-debug-addr", "", "pass --debug-addr to omnigate serve, to take profiles during a run (go tool pprof http://ADDR/debug/pprof/profile)")
 	fs.BoolVar(&o.billing, "omnigate-billing", true, "run omnigate with billing on, every message priced and charged, as in production (--omnigate-billing=false: --billing-disabled; Kannel charges nothing)")
 	fs.StringVar(&kannelStore, "kannel-store", "spool", "Kannel's durability: spool (message store and DLRs in spool directories) or none (memory)")
 	fs.StringVar(&o.postgres, "postgres", os.Getenv("OMNIGATE_BENCH_POSTGRES"), "also run omnigate on this PostgreSQL server (a fresh schema per run; needs psql) [OMNIGATE_BENCH_POSTGRES]")
@@ -291,9 +293,9 @@ func (o *options) newSystem(name string) system {
 	case "kannel":
 		return &kannel{bearerbox: o.bearerbox, smsbox: o.smsbox, window: o.window, spool: o.kannelSpool}
 	case "omnigate-postgres":
-		return &omnigate{name: name, bin: o.omnigateBin, postgres: o.postgres, billing: o.billing, window: o.window}
+		return &omnigate{name: name, bin: o.omnigateBin, postgres: o.postgres, billing: o.billing, window: o.window, debugAddr: o.debugAddr}
 	default:
-		return &omnigate{name: name, bin: o.omnigateBin, sqliteSync: o.sqliteSync, billing: o.billing, window: o.window}
+		return &omnigate{name: name, bin: o.omnigateBin, sqliteSync: o.sqliteSync, billing: o.billing, window: o.window, debugAddr: o.debugAddr}
 	}
 }
 

@@ -114,6 +114,7 @@ type omnigate struct {
 	sqliteSync string
 	billing    bool
 	window     int
+	debugAddr  string // --debug-addr of serve; empty: none
 
 	serve    *proc
 	key      string
@@ -194,6 +195,9 @@ func (o *omnigate) start(ctx context.Context, dir string, smscPort int, sim *sim
 	args := []string{"serve", "--http", fmt.Sprintf("127.0.0.1:%d", o.port), "--log-level", "warn"}
 	if !o.billing {
 		args = append(args, "--billing-disabled")
+	}
+	if o.debugAddr != "" {
+		args = append(args, "--debug-addr", o.debugAddr)
 	}
 	o.cmds = append(o.cmds, strings.Join(append(append([]string{"omnigate"}, args...), shown...), " "))
 	if o.serve, err = startProc(dir, "omnigate", append([]string{o.bin}, append(args, store...)...)...); err != nil {

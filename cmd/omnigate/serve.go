@@ -24,6 +24,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	apiOnly, _ := strconv.ParseBool(envOr("OMNIGATE_API_ONLY", "false"))
 	fs.BoolVar(&cfg.APIOnly, "api-only", apiOnly, "accept messages but run no dispatcher or webhook workers (another node sharing the database does) [OMNIGATE_API_ONLY]")
 	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("OMNIGATE_ADMIN_TOKEN", ""), "enable the operator API under /admin/ with this bearer token (16+ characters) [OMNIGATE_ADMIN_TOKEN]")
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", envOr("OMNIGATE_DEBUG_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; empty: off [OMNIGATE_DEBUG_ADDR]")
 	fs.StringVar(&cfg.SMTPAddr, "smtp", envOr("OMNIGATE_SMTP", ""), "mail server (host:port) for usage-alert emails; empty: no emails [OMNIGATE_SMTP]")
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", envOr("OMNIGATE_SMTP_FROM", "omnigate@localhost"), "sender address of usage-alert emails [OMNIGATE_SMTP_FROM]")
 	noCharging, _ := strconv.ParseBool(envOr("OMNIGATE_BILLING_DISABLED", "false"))

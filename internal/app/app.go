@@ -179,12 +179,17 @@ func (a *App) Run(ctx context.Context) error {
 		a.dispatcher.Start()
 		a.notifier.Start()
 	}
+	stopDebug, err := a.startDebug()
+	if err != nil {
+		a.stop(context.Background())
+		return fmt.Errorf("starting the profiler listener on %s: %w", a.cfg.DebugAddr, err)
+	}
+	defer stopDebug(context.Background())
 	maintenance := a.startMaintenance()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.listener) }()
 	a.log.Info("omnigate serving", "addr", a.Addr(), "database", a.databaseName(), "demo", a.cfg.Demo)
 
-	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:

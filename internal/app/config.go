@@ -45,6 +45,9 @@ type Config struct {
 	// AdminToken enables the operator API under /admin/ for requests that
 	// carry it as a bearer token; empty: no admin API.
 	AdminToken string
+	// DebugAddr, when set, serves Go's profiler (/debug/pprof/) on this
+	// separate address; keep it on loopback.
+	DebugAddr string
 	// Billing tunes charging; Billing.Disabled makes messages free.
 	Billing billing.Config
 	// SMTPAddr (host:port) and SMTPFrom are where usage-alert emails go
