@@ -85,6 +85,9 @@ func New(cfg Config, st store.Store, router Router, accounts *store.AccountCache
 		cfg: cfg, store: st, router: router, accounts: accounts, log: log, metrics: m, onReports: onReports,
 		sends: make(chan struct{}, cfg.Concurrency),
 	}
+	if cfg.Pool.Preload == nil {
+		cfg.Pool.Preload = worker.PreloadMessages(st, log)
+	}
 	d.pool = worker.New(cfg.Pool, st, d.process, d.committed, log)
 	return d
 }
@@ -111,7 +114,10 @@ func (d *Dispatcher) ReportStatus(ctx context.Context, r channel.StatusReport) e
 // process sends a message's pending recipients and says what became of them.
 func (d *Dispatcher) process(ctx context.Context, j *store.Job) *store.Outcome {
 	out := &store.Outcome{}
-	m, err := d.store.GetMessage(ctx, j.AccountID, j.MessageID)
+	m, err := j.Message, error(nil)
+	if m == nil {
+		m, err = d.store.GetMessage(ctx, j.AccountID, j.MessageID)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Cancelled or erased: nothing left to send.

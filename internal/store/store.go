@@ -91,6 +91,9 @@ type Job struct {
 	Attempts  int // including the current one
 	RunAt     time.Time
 	CreatedAt time.Time
+	// Message is the job's message when the worker pool read it for the
+	// whole leased batch (worker.Config.Preload); nil: read it yourself.
+	Message *message.Message
 }
 
 // StatusUpdate moves one recipient to a new status.
@@ -169,12 +172,20 @@ type Accounts interface {
 	AccessKeyByHash(ctx context.Context, hash []byte) (*AccessKey, error)
 }
 
+// MessageKey names one message of one account.
+type MessageKey struct{ AccountID, ID string }
+
 // Messages stores messages and recipients.
 type Messages interface {
 	// AcceptMessages stores the messages, their recipients and one JobSend
 	// per message in a single transaction: all of them or none.
 	AcceptMessages(ctx context.Context, msgs []*message.Message) error
 	GetMessage(ctx context.Context, accountID, id string) (*message.Message, error)
+	// GetMessages reads the messages of a batch of jobs, with their
+	// recipients, in a few queries rather than one pair per message. The
+	// map is keyed by message id; a message that is gone, or is not of the
+	// key's account, is absent.
+	GetMessages(ctx context.Context, keys []MessageKey) (map[string]*message.Message, error)
 	ListMessages(ctx context.Context, accountID string, f MessageFilter) ([]*message.Message, int, error)
 	// CancelScheduled deletes a message whose recipients are all still
 	// scheduled, with its job. ErrNotFound if there is no such message,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -33,6 +34,37 @@ type Config struct {
 	Flushers int
 	// Owner identifies this node in leases (see store.Lease).
 	Owner string
+	// Preload, when set, runs on each leased batch before its handlers
+	// start, to read what they all need at once (see PreloadMessages).
+	Preload func(ctx context.Context, jobs []*store.Job)
+}
+
+// PreloadMessages is a Preload that reads the messages of a batch of jobs
+// in a few queries and hands each job its own (store.Job.Message). Jobs
+// whose message it could not read are left for their handler to read (and
+// to handle the error as it would have).
+func PreloadMessages(st interface {
+	GetMessages(context.Context, []store.MessageKey) (map[string]*message.Message, error)
+}, log *slog.Logger) func(context.Context, []*store.Job) {
+	return func(ctx context.Context, jobs []*store.Job) {
+		keys := make([]store.MessageKey, 0, len(jobs))
+		for _, j := range jobs {
+			if j.MessageID != "" {
+				keys = append(keys, store.MessageKey{AccountID: j.AccountID, ID: j.MessageID})
+			}
+		}
+		if len(keys) == 0 {
+			return
+		}
+		msgs, err := st.GetMessages(ctx, keys)
+		if err != nil {
+			log.Warn("worker: reading the messages of a batch; each job reads its own", "err", err)
+			return
+		}
+		for _, j := range jobs {
+			j.Message = msgs[j.MessageID]
+		}
+	}
 }
 
 // Handler works on one job and says what became of it. It must not return
@@ -158,6 +190,9 @@ func (p *Pool) loop() {
 		}
 		for range n - len(jobs) {
 			<-p.slots
+		}
+		if p.cfg.Preload != nil && len(jobs) > 0 {
+			p.cfg.Preload(context.Background(), jobs)
 		}
 		for _, j := range jobs {
 			p.inFlight.Add(1)

@@ -107,27 +107,97 @@ func (s *Store) GetMessage(ctx context.Context, accountID, id string) (*message.
 	if err != nil {
 		return nil, fmt.Errorf("reading message: %w", err)
 	}
-	if err := s.loadRecipients(ctx, accountID, []*message.Message{m}); err != nil {
+	if err := s.loadRecipients(ctx, []*message.Message{m}); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// loadRecipients fills in the recipients of msgs with one query.
-func (s *Store) loadRecipients(ctx context.Context, accountID string, msgs []*message.Message) error {
-	if len(msgs) == 0 {
-		return nil
+// GetMessages reads many messages with their recipients: two queries per
+// chunk of ids, instead of two per message.
+func (s *Store) GetMessages(ctx context.Context, keys []store.MessageKey) (map[string]*message.Message, error) {
+	out := make(map[string]*message.Message, len(keys))
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), maxInList)]
+		keys = keys[len(chunk):]
+		ids := make([]string, len(chunk))
+		account := make(map[string]string, len(chunk))
+		for i, k := range chunk {
+			ids[i], account[k.ID] = k.ID, k.AccountID
+		}
+		in, args := inList(ids)
+		rows, err := s.rQuery(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading messages: %w", err)
+		}
+		var msgs []*message.Message
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading messages: %w", err)
+			}
+			if account[m.ID] == m.AccountID && out[m.ID] == nil {
+				out[m.ID] = m
+				msgs = append(msgs, m)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading messages: %w", err)
+		}
+		if err := s.loadRecipients(ctx, msgs); err != nil {
+			return nil, err
+		}
 	}
+	return out, nil
+}
+
+// maxInList is the longest IN (…) list one statement gets.
+const maxInList = 128
+
+// inList is the placeholders and arguments of an IN (…) list of ids. The
+// list is padded (repeating the last id, which changes no result) to a
+// power of two, so that a handful of statement texts serve every length
+// and the prepared-statement caches stay small.
+func inList(ids []string) (string, []any) {
+	n := 1
+	for n < len(ids) {
+		n *= 2
+	}
+	args := make([]any, n)
+	for i := range args {
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", "), args
+}
+
+// loadRecipients fills in the recipients of msgs, in chunks of ids.
+func (s *Store) loadRecipients(ctx context.Context, msgs []*message.Message) error {
 	byID := make(map[string]*message.Message, len(msgs))
-	args := make([]any, 0, len(msgs)+1)
-	args = append(args, accountID)
+	ids := make([]string, 0, len(msgs))
 	for _, m := range msgs {
+		if byID[m.ID] == nil {
+			ids = append(ids, m.ID)
+		}
 		byID[m.ID] = m
-		args = append(args, m.ID)
 	}
-	q := `SELECT message_id, seq, address, country, country_prefix, status, status_at, status_reason, status_error_code,
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), maxInList)]
+		ids = ids[len(chunk):]
+		in, args := inList(chunk)
+		q := `SELECT message_id, seq, address, country, country_prefix, status, status_at, status_reason, status_error_code,
 		part_count, length, price, price_currency, connector FROM recipients
-		WHERE account_id = ? AND message_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(msgs)), ", ") + `) ORDER BY message_id, seq`
+		WHERE message_id IN (` + in + `) ORDER BY message_id, seq`
+		if err := s.scanRecipients(ctx, q, args, byID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) scanRecipients(ctx context.Context, q string, args []any, byID map[string]*message.Message) error {
 	rows, err := s.rQuery(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("reading recipients: %w", err)
@@ -205,7 +275,7 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("listing messages: %w", err)
 	}
-	if err := s.loadRecipients(ctx, accountID, out); err != nil {
+	if err := s.loadRecipients(ctx, out); err != nil {
 		return nil, 0, err
 	}
 	return out, total, nil

@@ -44,6 +44,7 @@ type behaviour struct {
 var coreBehaviours = []behaviour{
 	{"Accounts", testAccounts},
 	{"AcceptAndGet", testAcceptAndGet},
+	{"GetMessages", testGetMessages},
 	{"ScopedByAccount", testScopedByAccount},
 	{"List", testList},
 	{"CancelScheduled", testCancelScheduled},
@@ -149,6 +150,43 @@ func testAccounts(t *testing.T, st store.Store) {
 	}
 	if _, err := st.GetAccount(ctx, dup.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("account of a failed CreateAccount exists: %v", err)
+	}
+}
+
+// testGetMessages reads a batch larger than one IN list, with keys that
+// name nothing, another account's message and the same message twice.
+func testGetMessages(t *testing.T, st store.Store) {
+	a, b := newAccount(t, st), newAccount(t, st)
+	var want []*message.Message
+	var keys []store.MessageKey
+	for i := range 150 {
+		m := newMessage(a, 1+i%3)
+		want = append(want, m)
+		keys = append(keys, store.MessageKey{AccountID: a.ID, ID: m.ID})
+	}
+	accept(t, st, want...)
+	other := newMessage(b, 2)
+	accept(t, st, other)
+	keys = append(keys,
+		store.MessageKey{AccountID: a.ID, ID: other.ID}, // b's message asked as a's
+		store.MessageKey{AccountID: a.ID, ID: "nosuchmessage"},
+		keys[7])
+	got, err := st.GetMessages(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("GetMessages returned %d messages, want %d", len(got), len(want))
+	}
+	for _, m := range want {
+		g := got[m.ID]
+		if g == nil {
+			t.Fatalf("message %s missing", m.ID)
+		}
+		compareMessages(t, g, m)
+	}
+	if got, err := st.GetMessages(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("GetMessages(nil) = %v, %v", got, err)
 	}
 }
 
