@@ -104,7 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.billing, "omnigate-billing", true, "run omnigate with billing on, every message priced and charged, as in production (--omnigate-billing=false: --billing-disabled; Kannel charges nothing)")
 	fs.StringVar(&kannelStore, "kannel-store", "spool", "Kannel's durability: spool (message store and DLRs in spool directories) or none (memory)")
 	fs.StringVar(&o.postgres, "postgres", os.Getenv("OMNIGATE_BENCH_POSTGRES"), "also run omnigate on this PostgreSQL server (a fresh schema per run; needs psql) [OMNIGATE_BENCH_POSTGRES]")
-	fs.StringVar(&systems, "systems", "omnigate,kannel", "systems to run (omnigate-postgres is added when --postgres is set)")
+	fs.StringVar(&systems, "systems", "omnigate,kannel", "systems to run: omnigate, omnigate-postgres, kannel (omnigate-postgres is added to omnigate when --postgres is set)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "bound on the whole comparison")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (configurations and logs)")
 	fs.StringVar(&o.note, "note", "", "a remark written into the results (e.g. what else ran on the machine)")
@@ -134,12 +134,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.phases, o.quietWait = []string{"smoke"}, 0
 	}
 	for s := range strings.SplitSeq(systems, ",") {
-		if s = strings.TrimSpace(s); s != "omnigate" && s != "kannel" {
-			return nil, fmt.Errorf("--systems: unknown system %q (omnigate, kannel)", s)
+		s = strings.TrimSpace(s)
+		switch {
+		case s == "omnigate-postgres" && o.postgres == "":
+			return nil, fmt.Errorf("--systems: omnigate-postgres needs --postgres")
+		case s != "omnigate" && s != "kannel" && s != "omnigate-postgres":
+			return nil, fmt.Errorf("--systems: unknown system %q (omnigate, omnigate-postgres, kannel)", s)
 		}
-		o.systems = append(o.systems, strings.TrimSpace(s))
+		o.systems = append(o.systems, s)
 	}
-	if o.postgres != "" && slices.Contains(o.systems, "omnigate") {
+	if o.postgres != "" && slices.Contains(o.systems, "omnigate") && !slices.Contains(o.systems, "omnigate-postgres") {
 		i := slices.Index(o.systems, "omnigate")
 		o.systems = slices.Insert(o.systems, i+1, "omnigate-postgres")
 	}

@@ -18,6 +18,7 @@ func SQLite() Dialect {
 		Name:              "sqlite",
 		MaxParams:         32000,
 		PrepareStatements: true,
+		SingleWriter:      true,
 		Types: map[string]string{
 			"{{INT}}": "INTEGER", "{{BOOL}}": "INTEGER", "{{BLOB}}": "BLOB",
 			"{{ID}}": "INTEGER PRIMARY KEY AUTOINCREMENT", "{{WITHOUT_ROWID}}": "WITHOUT ROWID",
@@ -66,6 +67,9 @@ type Dialect struct {
 	// until they end (PostgreSQL advisory locks). Engines with a single
 	// writer (SQLite) need nothing.
 	LockKeys func(ctx context.Context, tx *sql.Tx, keys []string) error
+	// SingleWriter is set for engines where every write takes turns on one
+	// connection (SQLite): the store then orders them (see writePriority).
+	SingleWriter bool
 }
 
 // rebind rewrites "?" placeholders for the dialect. Queries are written with

@@ -21,6 +21,9 @@ type Store struct {
 	insertMessages, insertRecipients, insertJobs, insertLedger *bulkInsert
 	insertMarketingSenders                                     *bulkInsert // with an upsert clause
 
+	// priority orders the single writer's transactions (SQLite only).
+	priority *writePriority
+
 	stmts  *stmtCache // prepared statements of the writer
 	rstmts *stmtCache // prepared statements of the reader pool (hot reads)
 }
@@ -40,6 +43,9 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
 
 		insertMarketingSenders: newBulkInsert("marketing_senders", "account_id, recipient, originator, last_at"),
+	}
+	if d.SingleWriter {
+		s.priority = &writePriority{}
 	}
 	s.stmts = newStmtCache(writer, &s.d)
 	s.rstmts = newStmtCache(reader, &s.d)
@@ -106,6 +112,23 @@ func (s *Store) purge(ctx context.Context, what, q string, before time.Time) (in
 		return 0, fmt.Errorf("purging %s: %w", what, err)
 	}
 	return int(n), nil
+}
+
+// urgentTx is inTx for writes that go before accept batches on a single
+// writer (see writePriority).
+func (s *Store) urgentTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+	if s.priority != nil {
+		defer s.priority.urgentWrite()()
+	}
+	return s.inTx(ctx, what, f)
+}
+
+// acceptTx is inTx for accept batches: they yield to urgent writes first.
+func (s *Store) acceptTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+	if s.priority != nil {
+		s.priority.yield(ctx)
+	}
+	return s.inTx(ctx, what, f)
 }
 
 func (s *Store) runTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
