@@ -161,7 +161,7 @@ const maxInList = 128
 // list is padded (repeating the last id, which changes no result) to a
 // power of two, so that a handful of statement texts serve every length
 // and the prepared-statement caches stay small.
-func inList(ids []string) (string, []any) {
+func inList[T any](ids []T) (string, []any) {
 	n := 1
 	for n < len(ids) {
 		n *= 2

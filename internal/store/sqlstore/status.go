@@ -46,6 +46,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 			}
 		}
 		var jargs []any
+		var done []int64 // jobs to delete
 		for _, o := range outcomes {
 			for i := range o.Updates {
 				u := &o.Updates[i]
@@ -75,14 +76,22 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 			if o.JobID == 0 {
 				continue
 			}
-			var err error
 			if o.RetryAt.IsZero() {
-				_, err = s.txExec(ctx, tx, `DELETE FROM jobs WHERE id = ?`, o.JobID)
-			} else {
-				_, err = s.txExec(ctx, tx, `UPDATE jobs SET run_at = ?, last_error = ?, lease_owner = '' WHERE id = ?`, micros(o.RetryAt), o.LastError, o.JobID)
+				done = append(done, o.JobID)
+				continue
 			}
-			if err != nil {
+			if _, err := s.txExec(ctx, tx, `UPDATE jobs SET run_at = ?, last_error = ?, lease_owner = '' WHERE id = ?`, micros(o.RetryAt), o.LastError, o.JobID); err != nil {
 				return fmt.Errorf("finishing job %d: %w", o.JobID, err)
+			}
+		}
+		// The finished jobs go in a few statements, not one per job (on
+		// PostgreSQL each statement is a round trip inside the transaction).
+		for len(done) > 0 {
+			chunk := done[:min(len(done), maxInList)]
+			done = done[len(chunk):]
+			in, args := inList(chunk)
+			if _, err := s.txExec(ctx, tx, `DELETE FROM jobs WHERE id IN (`+in+`)`, args...); err != nil {
+				return fmt.Errorf("finishing jobs: %w", err)
 			}
 		}
 		return s.enqueueReports(ctx, tx, jargs)
