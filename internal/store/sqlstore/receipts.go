@@ -21,17 +21,39 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 		if err != nil {
 			return err
 		}
-		var reports []any
+		// The recipients' new statuses are applied together, after every
+		// part is updated (see applyStatuses).
+		updates := make([]*store.StatusUpdate, len(rs))
+		var all []*store.StatusUpdate
 		for i, r := range rs {
 			if len(r.SMSCIDs) == 0 || !r.Status.Valid() {
 				return fmt.Errorf("applying receipts: receipt without id or with status %q", r.Status)
 			}
-			o, report, err := s.applyReceipt(ctx, tx, r, matches, parts)
+			o, u, err := s.applyReceipt(ctx, tx, r, matches, parts)
 			if err != nil {
 				return err
 			}
-			out[i] = o
-			reports = append(reports, report...)
+			out[i], updates[i] = o, u
+			if u != nil {
+				all = append(all, u)
+			}
+		}
+		if err := s.applyStatuses(ctx, tx, all); err != nil {
+			return err
+		}
+		var reports []any
+		for i, u := range updates {
+			if u == nil {
+				continue
+			}
+			out[i].Changed = u.Applied
+			if u.Applied && u.Notify {
+				report, err := reportArgs(u)
+				if err != nil {
+					return err
+				}
+				reports = append(reports, report...)
+			}
 		}
 		return s.enqueueReports(ctx, tx, reports)
 	})
@@ -228,11 +250,11 @@ func (rp recipientParts) rollUp(ref recipientRef) (message.Status, int) {
 	return message.RollUp(parts), code
 }
 
-// applyReceipt applies one receipt to the part it matched, returning
-// report-job arguments when the recipient's status changed. parts, when
-// not nil, holds the parts of the matched recipients (see recipientParts);
-// otherwise they are read.
-func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, matches receiptMatches, parts recipientParts) (store.ReceiptOutcome, []any, error) {
+// applyReceipt applies one receipt to the part it matched and returns the
+// recipient's rolled-up status as an update for the caller to apply (nil
+// when the receipt matched nothing). parts, when not nil, holds the parts
+// of the matched recipients (see recipientParts); otherwise they are read.
+func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, matches receiptMatches, parts recipientParts) (store.ReceiptOutcome, *store.StatusUpdate, error) {
 	var o store.ReceiptOutcome
 	pm, ok := matches.find(r)
 	if !ok {
@@ -268,16 +290,7 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, m
 	}
 	u := &store.StatusUpdate{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq, Status: status, Reason: reason,
 		ErrorCode: code, At: r.At, Notify: pm.messageURL != "" || pm.accountURL != ""}
-	changed, err := s.applyStatus(ctx, tx, u)
-	if err != nil {
-		return o, nil, err
-	}
-	o.Changed = changed
-	if !changed || !u.Notify {
-		return o, nil, nil
-	}
-	report, err := reportArgs(u)
-	return o, report, err
+	return o, u, nil
 }
 
 // rollUp derives a recipient's status from its parts; the error code is
@@ -439,11 +452,24 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 				pending.stale = true // applyReceipt keeps it again
 			}
 		}
-		_, report, err := s.applyReceipt(ctx, tx, r, matches, nil)
+		_, ru, err := s.applyReceipt(ctx, tx, r, matches, nil)
 		if err != nil {
 			return nil, err
 		}
-		reports = append(reports, report...)
+		if ru == nil {
+			continue
+		}
+		// Early receipts are rare: each applied on its own, in turn.
+		if ru.Applied, err = s.applyStatus(ctx, tx, ru); err != nil {
+			return nil, err
+		}
+		if ru.Applied && ru.Notify {
+			report, err := reportArgs(ru)
+			if err != nil {
+				return nil, err
+			}
+			reports = append(reports, report...)
+		}
 	}
 	return reports, nil
 }

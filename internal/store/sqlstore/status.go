@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
@@ -45,20 +46,25 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 				return err
 			}
 		}
-		var jargs []any
-		var done []int64 // jobs to delete
+		var all []*store.StatusUpdate
 		for _, o := range outcomes {
 			for i := range o.Updates {
 				u := &o.Updates[i]
 				if !u.Status.Valid() {
 					return fmt.Errorf("finishing jobs: invalid status %q", u.Status)
 				}
-				ok, err := s.applyStatus(ctx, tx, u)
-				if err != nil {
-					return err
-				}
-				u.Applied = ok
-				if ok && u.Notify {
+				all = append(all, u)
+			}
+		}
+		if err := s.applyStatuses(ctx, tx, all); err != nil {
+			return err
+		}
+		var jargs []any
+		var done []int64 // jobs to delete
+		for _, o := range outcomes {
+			for i := range o.Updates {
+				u := &o.Updates[i]
+				if u.Applied && u.Notify {
 					report, err := reportArgs(u)
 					if err != nil {
 						return err
@@ -119,6 +125,119 @@ func (s *Store) enqueueReports(ctx context.Context, tx *sql.Tx, jargs []any) err
 	return nil
 }
 
+// applyStatuses applies updates with the effect of applyStatus on each in
+// turn, setting each one's Applied, but in one statement per group of
+// updates to the same status, reason, error code and connector (a batch of
+// sends is mostly "sent" by one connector; a batch of receipts mostly
+// "delivered"). A group's rows take the group's latest time, which the
+// updates then carry into their reports. A recipient named more than once
+// in the batch is updated one update at a time, in order, as the outcome
+// of the first may decide the second.
+func (s *Store) applyStatuses(ctx context.Context, tx *sql.Tx, us []*store.StatusUpdate) error {
+	seen := make(map[recipientRef]int, len(us))
+	for _, u := range us {
+		seen[recipientRef{u.MessageID, u.Seq}]++
+	}
+	type groupKey struct {
+		status    message.Status
+		reason    string
+		code      int
+		connector string
+	}
+	groups := map[groupKey][]*store.StatusUpdate{}
+	var order []groupKey
+	for _, u := range us {
+		if seen[recipientRef{u.MessageID, u.Seq}] > 1 || len(message.Predecessors(u.Status)) == 0 {
+			ok, err := s.applyStatus(ctx, tx, u)
+			if err != nil {
+				return err
+			}
+			u.Applied = ok
+			continue
+		}
+		k := groupKey{u.Status, u.Reason, u.ErrorCode, u.Connector}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], u)
+	}
+	for _, k := range order {
+		g := groups[k]
+		for len(g) > 0 {
+			chunk := g[:min(len(g), maxStatusRows)]
+			g = g[len(chunk):]
+			if err := s.applyGroup(ctx, tx, chunk); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// maxStatusRows bounds the recipients one grouped UPDATE names.
+const maxStatusRows = 128
+
+// applyGroup moves recipients to one status in one statement and marks the
+// updates it applied; those it did not are handled as applyStatus would.
+func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpdate) error {
+	u0 := g[0]
+	at := u0.At
+	for _, u := range g {
+		if u.At.After(at) {
+			at = u.At
+		}
+	}
+	reason := u0.Reason
+	if reason == "" {
+		reason = u0.Status.DefaultReason()
+	}
+	from := message.Predecessors(u0.Status)
+	args := []any{string(u0.Status), micros(at), reason, u0.ErrorCode, u0.Connector, u0.Connector}
+	for _, st := range from {
+		args = append(args, string(st))
+	}
+	// The first row's CAST types the VALUES column for PostgreSQL.
+	rows := make([]string, len(g))
+	for i, u := range g {
+		u.At = at
+		rows[i] = "(?, ?, ?)"
+		args = append(args, u.MessageID, u.Seq, u.AccountID)
+	}
+	rows[0] = "(?, CAST(? AS BIGINT), ?)"
+	// The list's length varies: not worth a prepared statement per length.
+	q := `UPDATE recipients SET status = ?, status_at = ?, status_reason = ?, status_error_code = ?,
+		connector = CASE WHEN ? <> '' THEN ? ELSE connector END
+		WHERE status IN (` + placeholders(len(from)) + `) AND (message_id, seq, account_id) IN (VALUES ` + strings.Join(rows, ", ") + `)
+		RETURNING message_id, seq`
+	res, err := tx.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return fmt.Errorf("updating statuses: %w", err)
+	}
+	applied := make(map[recipientRef]bool, len(g))
+	for res.Next() {
+		var ref recipientRef
+		if err := res.Scan(&ref.messageID, &ref.seq); err != nil {
+			res.Close()
+			return fmt.Errorf("updating statuses: %w", err)
+		}
+		applied[ref] = true
+	}
+	err = res.Err()
+	res.Close()
+	if err != nil {
+		return fmt.Errorf("updating statuses: %w", err)
+	}
+	for _, u := range g {
+		u.Applied = applied[recipientRef{u.MessageID, u.Seq}]
+		if !u.Applied {
+			if err := s.recordConnector(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (bool, error) {
 	from := message.Predecessors(u.Status)
 	reason := u.Reason
@@ -143,15 +262,21 @@ func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 			return true, nil
 		}
 	}
-	if u.Connector != "" && !u.Status.Final() {
-		// Same status again: a submit confirming a recipient already shown as
-		// sent. Record who took it; this is not a change worth reporting.
-		_, err := s.txExec(ctx, tx, `UPDATE recipients SET connector = ?
-			WHERE message_id = ? AND seq = ? AND account_id = ? AND status = ?`,
-			u.Connector, u.MessageID, u.Seq, u.AccountID, string(u.Status))
-		if err != nil {
-			return false, fmt.Errorf("recording connector: %w", err)
-		}
+	return false, s.recordConnector(ctx, tx, u)
+}
+
+// recordConnector handles an update that changed no status: when it is a
+// submit confirming a recipient already shown as sent, it records who took
+// it (not a change worth reporting).
+func (s *Store) recordConnector(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) error {
+	if u.Connector == "" || u.Status.Final() {
+		return nil
 	}
-	return false, nil
+	_, err := s.txExec(ctx, tx, `UPDATE recipients SET connector = ?
+		WHERE message_id = ? AND seq = ? AND account_id = ? AND status = ?`,
+		u.Connector, u.MessageID, u.Seq, u.AccountID, string(u.Status))
+	if err != nil {
+		return fmt.Errorf("recording connector: %w", err)
+	}
+	return nil
 }

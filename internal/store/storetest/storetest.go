@@ -52,6 +52,7 @@ var coreBehaviours = []behaviour{
 	{"LeaseExpiry", testLeaseExpiry},
 	{"ReleaseLeases", testReleaseLeases},
 	{"StatusForwardOnly", testStatusForwardOnly},
+	{"StatusBatch", testStatusBatch},
 	{"ConcurrentLeases", testConcurrentLeases},
 	{"QueueStats", testQueueStats},
 }
@@ -500,6 +501,82 @@ func testStatusForwardOnly(t *testing.T, st store.Store) {
 	bad := &store.Outcome{Updates: []store.StatusUpdate{{AccountID: a.ID, MessageID: m.ID, Status: "bogus", At: time.Now()}}}
 	if err := st.Finish(ctx, []*store.Outcome{bad}); err == nil {
 		t.Fatal("an invalid status was accepted")
+	}
+}
+
+// testStatusBatch finishes one batch whose updates are applied in groups:
+// more recipients than one statement takes, two statuses, a recipient
+// named twice (applied in order) and one a final status protects.
+func testStatusBatch(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	var many []*message.Message
+	for range 140 {
+		many = append(many, newMessage(a, 1))
+	}
+	twice, final, failing := newMessage(a, 2), newMessage(a, 1), newMessage(a, 1)
+	accept(t, st, append(many, twice, final, failing)...)
+	done := &store.Outcome{Updates: []store.StatusUpdate{{AccountID: a.ID, MessageID: final.ID, Status: message.Delivered, At: time.Now()}}}
+	if err := st.Finish(ctx, []*store.Outcome{done}); err != nil || !done.Updates[0].Applied {
+		t.Fatalf("delivering the final one: %v, applied %v", err, done.Updates[0].Applied)
+	}
+	start := time.Now().Add(-time.Second).Truncate(time.Millisecond)
+	var o store.Outcome
+	for i, m := range many {
+		o.Updates = append(o.Updates, store.StatusUpdate{AccountID: a.ID, MessageID: m.ID, Status: message.Buffered,
+			At: start.Add(time.Duration(i) * time.Millisecond), Connector: "c1", Notify: true})
+	}
+	o.Updates = append(o.Updates,
+		store.StatusUpdate{AccountID: a.ID, MessageID: twice.ID, Seq: 1, Status: message.Buffered, At: start, Notify: true},
+		store.StatusUpdate{AccountID: a.ID, MessageID: final.ID, Status: message.Buffered, At: start, Connector: "c1", Notify: true},
+		store.StatusUpdate{AccountID: a.ID, MessageID: twice.ID, Seq: 1, Status: message.Delivered, At: start, Notify: true},
+		store.StatusUpdate{AccountID: a.ID, MessageID: failing.ID, Status: message.DeliveryFailed, ErrorCode: 5, At: start, Notify: true},
+		// Another account's recipient is not touched.
+		store.StatusUpdate{AccountID: "someone-else", MessageID: failing.ID, Status: message.Delivered, At: start, Notify: true})
+	if err := st.Finish(ctx, []*store.Outcome{&o}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(many)
+	wantApplied := func(i int, want bool) {
+		t.Helper()
+		if u := o.Updates[i]; u.Applied != want {
+			t.Fatalf("update %d (%s of %s/%d): applied %v, want %v", i, u.Status, u.MessageID, u.Seq, u.Applied, want)
+		}
+	}
+	for i := range many {
+		wantApplied(i, true)
+	}
+	wantApplied(n, true)
+	wantApplied(n+1, false)
+	wantApplied(n+2, true)
+	wantApplied(n+3, true)
+	wantApplied(n+4, false)
+	for i, m := range many {
+		got, err := st.GetMessage(ctx, a.ID, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := got.Recipients[0]
+		if r.Status != message.Buffered || r.Connector != "c1" || !r.StatusAt.Equal(o.Updates[i].At) {
+			t.Fatalf("recipient %d: %s via %q at %v; the update says %v", i, r.Status, r.Connector, r.StatusAt, o.Updates[i].At)
+		}
+	}
+	check := func(m *message.Message, seq int, want message.Status, code int) {
+		t.Helper()
+		got, err := st.GetMessage(ctx, a.ID, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := got.Recipients[seq]; r.Status != want || r.StatusErrorCode != code {
+			t.Fatalf("recipient %s/%d: %s (%d), want %s (%d)", m.ID, seq, r.Status, r.StatusErrorCode, want, code)
+		}
+	}
+	check(twice, 0, message.Sent, 0)
+	check(twice, 1, message.Delivered, 0)
+	check(final, 0, message.Delivered, 0)
+	check(failing, 0, message.DeliveryFailed, 5)
+	reports, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 1000, For: time.Minute, Owner: "node-a"})
+	if err != nil || len(reports) != n+3 {
+		t.Fatalf("%d reports (%v), want %d", len(reports), err, n+3)
 	}
 }
 
