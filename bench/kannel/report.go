@@ -317,7 +317,7 @@ func (r *report) markdown(charts map[*runRecord]string) []byte {
 	}
 	fmt.Fprintf(&b, "- Versions: %s; omnigate %s; Kannel %s\n", r.Versions.Go, r.Versions.Omnigate, r.Versions.Kannel)
 	fmt.Fprintf(&b, "- Everything on this one machine over loopback: the load generator, one fresh SMSC simulator per run (`omnigate smsc`, receipt delay %s) and the gateway share the cores.\n", s.ReceiptDelay)
-	fmt.Fprintf(&b, "- Load: %d recipient(s) per request, mix %s (gsm: one GSM part; arabic: one UCS-2 part; long: two GSM parts), status reports for every recipient to the load generator (omnigate `reportUrl`: `sent` and the final status; Kannel `dlr-url` with `dlr-mask=11`: accepted by the SMSC and the final status). Grace for reports: %s.\n",
+	fmt.Fprintf(&b, "- Load: %d recipient(s) per request, mix %s (gsm: one GSM part; arabic: one UCS-2 part; long: two GSM parts), status reports for every recipient to the load generator (omnigate `reportUrl`, Kannel `dlr-url` with `dlr-mask=3`). Grace for reports: %s.\n",
 		s.RecipientsPerReq, s.Mix, s.Grace)
 	fmt.Fprintf(&b, "- Throughput: *accepted/s* is recipients accepted per second of sending; *delivered/s* is recipients whose delivered report came, per second from the start to the last report (end to end). Latency is measured from each request's due time (open loop) or send time (closed loop); *e2e* is request to delivered report. *lost* = accepted recipients not delivered within the grace. *CPU ms/msg* = the gateway's CPU time (all its processes) per delivered recipient.\n\n")
 	for _, rec := range r.Runs {

@@ -72,8 +72,8 @@ func (f *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		recipients = strings.Fields(q.Get("to"))
 		dlr := q.Get("dlr-url")
-		if q.Get("dlr-mask") != "11" || q.Get("username") != "u" {
-			f.t.Errorf("kannel request without dlr-mask 11 or user: %s", r.URL.RawQuery)
+		if q.Get("dlr-mask") != "3" || q.Get("username") != "u" {
+			f.t.Errorf("kannel request without dlr-mask 3 or user: %s", r.URL.RawQuery)
 		}
 		report = func(rcpt string) string {
 			return strings.NewReplacer("%p", url.QueryEscape(rcpt), "%d", "1").Replace(dlr)

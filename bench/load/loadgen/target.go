@@ -138,7 +138,7 @@ func (o *Omnigate) ParseReport(q url.Values) (Report, bool) {
 
 // Kannel drives Kannel's smsbox send-SMS interface:
 // GET {BaseURL}/cgi-bin/sendsms?username=…&password=…&to=…&text=…
-// Delivery reports (dlr-mask 1|2|8) are asked for at the report URL.
+// Final delivery reports (dlr-mask 1|2) are asked for at the report URL.
 type Kannel struct {
 	BaseURL    string // e.g. http://127.0.0.1:13013
 	Username   string
@@ -154,11 +154,9 @@ func (k *Kannel) Name() string { return "kannel" }
 // URL implements Target.
 func (k *Kannel) URL() string { return k.BaseURL }
 
-// dlrMask is the Kannel dlr-mask the load asks for: 1 delivered to the
-// phone, 2 not delivered, and 8 accepted by the SMSC — the counterpart of
-// the "sent" report omnigate (as MessageBird) sends for every recipient,
-// so that both gateways send the same number of reports.
-const dlrMask = "11"
+// dlrFinal is Kannel's dlr-mask for final reports only: 1 delivered to
+// the phone, 2 not delivered.
+const dlrFinal = "3"
 
 // NewRequest implements Target. Recipients are space-separated in "to";
 // Arabic goes as UCS-2 (coding 2) from UTF-8 text. The dlr-url asks
@@ -175,7 +173,7 @@ func (k *Kannel) NewRequest(ctx context.Context, m Message, rid uint64, reportUR
 		q.Set("coding", "2")
 	}
 	if reportURL != "" {
-		q.Set("dlr-mask", dlrMask)
+		q.Set("dlr-mask", dlrFinal)
 		q.Set("dlr-url", reportURL+"?rid="+strconv.FormatUint(rid, 10)+"&to=%p&type=%d")
 	}
 	return http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(k.BaseURL, "/")+"/cgi-bin/sendsms?"+q.Encode(), nil)
