@@ -402,14 +402,39 @@ func (p *pendingReceipts) early(u *store.StatusUpdate) map[string]store.Receipt 
 	return early
 }
 
+// partColumns are the columns of recipient_parts, in insertParts' order.
+const partColumns = `message_id, seq, part, account_id, connector, smsc_id, status, status_error_code, status_at`
+
+// upsertParts stores the carrier ids of the updates' parts, as recordParts
+// does, for updates no kept receipt waits for.
+func (s *Store) upsertParts(ctx context.Context, tx *sql.Tx, us []*store.StatusUpdate) error {
+	var args []any
+	for _, u := range us {
+		for i, id := range u.Parts {
+			args = append(args, u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), 0, micros(u.At))
+		}
+	}
+	const cols = 9
+	per := min(500, s.d.MaxParams/cols)
+	for len(args) > 0 {
+		n := min(len(args)/cols, per)
+		q := s.insertParts.statement(&s.d, n) + ` ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector,
+			smsc_id = excluded.smsc_id, status = excluded.status, status_error_code = 0, status_at = excluded.status_at`
+		if _, err := tx.ExecContext(ctx, q, args[:n*cols]...); err != nil {
+			return fmt.Errorf("recording parts: %w", err)
+		}
+		args = args[n*cols:]
+	}
+	return nil
+}
+
 // recordParts stores the carrier ids of a recipient's parts and applies any
 // receipt that arrived for them first. It returns report-job arguments.
 // pending, when not nil, holds the kept receipts (see readPending).
 func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate, pending *pendingReceipts) ([]any, error) {
 	at := micros(u.At)
 	for i, id := range u.Parts {
-		_, err := s.txExec(ctx, tx, `INSERT INTO recipient_parts
-			(message_id, seq, part, account_id, connector, smsc_id, status, status_error_code, status_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+		_, err := s.txExec(ctx, tx, `INSERT INTO recipient_parts (`+partColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
 			ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector, smsc_id = excluded.smsc_id,
 			status = excluded.status, status_error_code = 0, status_at = excluded.status_at`,
 			u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), at)

@@ -59,6 +59,17 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		if err := s.applyStatuses(ctx, tx, all); err != nil {
 			return err
 		}
+		// Without kept receipts for any of the batch's carrier ids (the
+		// usual case: receipts come after the submit response), every part
+		// is recorded in one statement rather than one per part.
+		// (A recipient recorded twice in one batch goes one by one too: one
+		// statement cannot upsert a row twice on PostgreSQL.)
+		together := pending != nil && len(pending.rows) == 0 && distinctRecipients(recorded)
+		if together {
+			if err := s.upsertParts(ctx, tx, recorded); err != nil {
+				return err
+			}
+		}
 		var jargs []any
 		var done []int64 // jobs to delete
 		for _, o := range outcomes {
@@ -71,7 +82,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 					}
 					jargs = append(jargs, report...)
 				}
-				if u.Connector != "" && len(u.Parts) > 0 {
+				if u.Connector != "" && len(u.Parts) > 0 && !together {
 					early, err := s.recordParts(ctx, tx, u, pending)
 					if err != nil {
 						return err
@@ -178,7 +189,8 @@ func (s *Store) applyStatuses(ctx context.Context, tx *sql.Tx, us []*store.Statu
 const maxStatusRows = 128
 
 // applyGroup moves recipients to one status in one statement and marks the
-// updates it applied; those it did not are handled as applyStatus would.
+// updates it applied; of those it did not, the ones that confirm a status
+// record their connector (as applyStatus does), in one more statement.
 func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpdate) error {
 	u0 := g[0]
 	at := u0.At
@@ -187,55 +199,81 @@ func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpd
 			at = u.At
 		}
 	}
+	for _, u := range g {
+		u.At = at
+	}
 	reason := u0.Reason
 	if reason == "" {
 		reason = u0.Status.DefaultReason()
 	}
-	from := message.Predecessors(u0.Status)
-	args := []any{string(u0.Status), micros(at), reason, u0.ErrorCode, u0.Connector, u0.Connector}
-	for _, st := range from {
-		args = append(args, string(st))
-	}
-	// The first row's CAST types the VALUES column for PostgreSQL.
-	rows := make([]string, len(g))
-	for i, u := range g {
-		u.At = at
-		rows[i] = "(?, ?, ?)"
-		args = append(args, u.MessageID, u.Seq, u.AccountID)
-	}
-	rows[0] = "(?, CAST(? AS BIGINT), ?)"
-	// The list's length varies: not worth a prepared statement per length.
-	q := `UPDATE recipients SET status = ?, status_at = ?, status_reason = ?, status_error_code = ?,
-		connector = CASE WHEN ? <> '' THEN ? ELSE connector END
-		WHERE status IN (` + placeholders(len(from)) + `) AND (message_id, seq, account_id) IN (VALUES ` + strings.Join(rows, ", ") + `)
-		RETURNING message_id, seq`
-	res, err := tx.QueryContext(ctx, s.d.rebind(q), args...)
-	if err != nil {
-		return fmt.Errorf("updating statuses: %w", err)
-	}
 	applied := make(map[recipientRef]bool, len(g))
-	for res.Next() {
-		var ref recipientRef
-		if err := res.Scan(&ref.messageID, &ref.seq); err != nil {
-			res.Close()
+	if from := message.Predecessors(u0.Status); len(from) > 0 {
+		args := []any{string(u0.Status), micros(at), reason, u0.ErrorCode, u0.Connector, u0.Connector}
+		args = append(args, statuses2any(from)...)
+		in, rargs := recipientList(g)
+		rows, err := s.txQuery(ctx, tx, `UPDATE recipients SET status = ?, status_at = ?, status_reason = ?, status_error_code = ?,
+			connector = CASE WHEN ? <> '' THEN ? ELSE connector END
+			WHERE status IN (`+placeholders(len(from))+`) AND (message_id, seq, account_id) IN (`+in+`)
+			RETURNING message_id, seq`, append(args, rargs...)...)
+		if err != nil {
 			return fmt.Errorf("updating statuses: %w", err)
 		}
-		applied[ref] = true
-	}
-	err = res.Err()
-	res.Close()
-	if err != nil {
-		return fmt.Errorf("updating statuses: %w", err)
-	}
-	for _, u := range g {
-		u.Applied = applied[recipientRef{u.MessageID, u.Seq}]
-		if !u.Applied {
-			if err := s.recordConnector(ctx, tx, u); err != nil {
-				return err
+		for rows.Next() {
+			var ref recipientRef
+			if err := rows.Scan(&ref.messageID, &ref.seq); err != nil {
+				rows.Close()
+				return fmt.Errorf("updating statuses: %w", err)
 			}
+			applied[ref] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("updating statuses: %w", err)
 		}
 	}
+	var confirm []*store.StatusUpdate
+	for _, u := range g {
+		u.Applied = applied[recipientRef{u.MessageID, u.Seq}]
+		if !u.Applied && u.Connector != "" && !u.Status.Final() {
+			confirm = append(confirm, u)
+		}
+	}
+	if len(confirm) == 0 {
+		return nil
+	}
+	// Same status again: a submit confirming recipients already shown as
+	// sent. Record who took them; this is not a change worth reporting.
+	in, rargs := recipientList(confirm)
+	if _, err := s.txExec(ctx, tx, `UPDATE recipients SET connector = ?
+		WHERE status = ? AND (message_id, seq, account_id) IN (`+in+`)`,
+		append([]any{u0.Connector, string(u0.Status)}, rargs...)...); err != nil {
+		return fmt.Errorf("recording connector: %w", err)
+	}
 	return nil
+}
+
+// recipientList is a VALUES list naming the updates' recipients, for
+// "(message_id, seq, account_id) IN (…)", and its arguments. The first
+// row's CAST types the column for PostgreSQL. The list is padded to a
+// power of two (repeating the last row, which changes no result) so that
+// a few statement texts serve every length and stay prepared.
+func recipientList(us []*store.StatusUpdate) (string, []any) {
+	n := 1
+	for n < len(us) {
+		n *= 2
+	}
+	var b strings.Builder
+	b.WriteString("VALUES (?, CAST(? AS BIGINT), ?)")
+	args := make([]any, 0, 3*n)
+	for i := range n {
+		u := us[min(i, len(us)-1)]
+		if i > 0 {
+			b.WriteString(", (?, ?, ?)")
+		}
+		args = append(args, u.MessageID, u.Seq, u.AccountID)
+	}
+	return b.String(), args
 }
 
 func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (bool, error) {
@@ -279,4 +317,17 @@ func (s *Store) recordConnector(ctx context.Context, tx *sql.Tx, u *store.Status
 		return fmt.Errorf("recording connector: %w", err)
 	}
 	return nil
+}
+
+// distinctRecipients says whether no recipient is named twice in us.
+func distinctRecipients(us []*store.StatusUpdate) bool {
+	seen := make(map[recipientRef]bool, len(us))
+	for _, u := range us {
+		ref := recipientRef{u.MessageID, u.Seq}
+		if seen[ref] {
+			return false
+		}
+		seen[ref] = true
+	}
+	return true
 }

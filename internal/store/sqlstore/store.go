@@ -19,7 +19,7 @@ type Store struct {
 
 	// Multi-row insert statements, cached per row count for this dialect.
 	insertMessages, insertRecipients, insertJobs, insertLedger *bulkInsert
-	insertMarketingSenders                                     *bulkInsert // with an upsert clause
+	insertMarketingSenders, insertParts                        *bulkInsert // with an upsert clause
 
 	// priority orders the single writer's transactions (SQLite only).
 	priority *writePriority
@@ -43,6 +43,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
 
 		insertMarketingSenders: newBulkInsert("marketing_senders", "account_id, recipient, originator, last_at"),
+		insertParts:            newBulkInsert("recipient_parts", partColumns),
 	}
 	if d.SingleWriter {
 		s.priority = &writePriority{}
