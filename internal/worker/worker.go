@@ -166,6 +166,7 @@ func (p *Pool) loop() {
 	defer close(p.loopDone)
 	timer := time.NewTimer(p.cfg.Poll)
 	defer timer.Stop()
+	busy := false // the last lease filled every slot it asked for
 	for {
 		// Take one slot, waiting while the pool is full, then every free one
 		// up to a batch.
@@ -174,15 +175,13 @@ func (p *Pool) loop() {
 		case <-p.stop:
 			return
 		}
-		n := 1
-	fill:
-		for n < p.cfg.Batch {
-			select {
-			case p.slots <- struct{}{}:
-				n++
-			default:
-				break fill
-			}
+		n := 1 + p.fill(p.cfg.Batch-1)
+		if busy && n < p.cfg.Batch/4 {
+			// The pool is draining a backlog and few slots are free: wait a
+			// moment for more, so that leases (each a write transaction)
+			// come in batches rather than one job at a time.
+			n += p.gather(p.cfg.Batch/4-n, gatherWait)
+			n += p.fill(p.cfg.Batch - n)
 		}
 		jobs, err := p.queue.LeaseJobs(context.Background(), store.Lease{Kind: p.cfg.Kind, N: n, For: p.cfg.Lease, Owner: p.cfg.Owner})
 		if err != nil {
@@ -198,7 +197,8 @@ func (p *Pool) loop() {
 			p.inFlight.Add(1)
 			go p.run(j)
 		}
-		if err == nil && len(jobs) == n {
+		busy = err == nil && len(jobs) == n
+		if busy {
 			continue // more may be due right now
 		}
 		timer.Reset(p.cfg.Poll)
@@ -209,6 +209,42 @@ func (p *Pool) loop() {
 		case <-timer.C:
 		}
 	}
+}
+
+// gatherWait bounds how long a busy pool waits to lease a bigger batch.
+const gatherWait = 5 * time.Millisecond
+
+// fill takes up to max free slots without waiting and says how many.
+func (p *Pool) fill(max int) int {
+	n := 0
+	for n < max {
+		select {
+		case p.slots <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// gather takes up to max slots, waiting at most d for them to free up, and
+// says how many it took.
+func (p *Pool) gather(max int, d time.Duration) int {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	n := 0
+	for n < max {
+		select {
+		case p.slots <- struct{}{}:
+			n++
+		case <-t.C:
+			return n
+		case <-p.stop:
+			return n
+		}
+	}
+	return n
 }
 
 func (p *Pool) run(j *store.Job) {
