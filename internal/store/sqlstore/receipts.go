@@ -25,11 +25,12 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 		// part is updated (see applyStatuses).
 		updates := make([]*store.StatusUpdate, len(rs))
 		var all []*store.StatusUpdate
+		var partChanges []partChange // the parts' new statuses, likewise
 		for i, r := range rs {
 			if len(r.SMSCIDs) == 0 || !r.Status.Valid() {
 				return fmt.Errorf("applying receipts: receipt without id or with status %q", r.Status)
 			}
-			o, u, err := s.applyReceipt(ctx, tx, r, matches, parts)
+			o, u, err := s.applyReceipt(ctx, tx, r, matches, parts, &partChanges)
 			if err != nil {
 				return err
 			}
@@ -37,6 +38,9 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 			if u != nil {
 				all = append(all, u)
 			}
+		}
+		if err := s.applyPartChanges(ctx, tx, partChanges); err != nil {
+			return err
 		}
 		if err := s.applyStatuses(ctx, tx, all); err != nil {
 			return err
@@ -254,7 +258,10 @@ func (rp recipientParts) rollUp(ref recipientRef) (message.Status, int) {
 // recipient's rolled-up status as an update for the caller to apply (nil
 // when the receipt matched nothing). parts, when not nil, holds the parts
 // of the matched recipients (see recipientParts); otherwise they are read.
-func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, matches receiptMatches, parts recipientParts) (store.ReceiptOutcome, *store.StatusUpdate, error) {
+//
+// When later is not nil and parts are held, the part's new status is
+// appended to later for applyPartChanges instead of written at once.
+func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, matches receiptMatches, parts recipientParts, later *[]partChange) (store.ReceiptOutcome, *store.StatusUpdate, error) {
 	var o store.ReceiptOutcome
 	pm, ok := matches.find(r)
 	if !ok {
@@ -265,11 +272,11 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, m
 	// Parts move forward only, like recipients.
 	from := message.Predecessors(r.Status)
 	if len(from) > 0 {
-		uargs := []any{string(r.Status), r.ErrorCode, micros(r.At), o.MessageID, o.Seq, pm.part}
-		uargs = append(uargs, statuses2any(from)...)
-		if _, err := s.txExec(ctx, tx, `UPDATE recipient_parts SET status = ?, status_error_code = ?, status_at = ?
-			WHERE message_id = ? AND seq = ? AND part = ? AND status IN (`+placeholders(len(from))+`)`, uargs...); err != nil {
-			return o, nil, fmt.Errorf("updating part: %w", err)
+		c := partChange{o.MessageID, o.Seq, pm.part, r.Status, r.ErrorCode, r.At}
+		if later != nil && parts != nil {
+			*later = append(*later, c)
+		} else if err := s.applyPartChange(ctx, tx, c); err != nil {
+			return o, nil, err
 		}
 	}
 	var status message.Status
@@ -402,6 +409,93 @@ func (p *pendingReceipts) early(u *store.StatusUpdate) map[string]store.Receipt 
 	return early
 }
 
+// partChange moves one part forward to a receipt's status.
+type partChange struct {
+	messageID string
+	seq, part int
+	status    message.Status
+	code      int
+	at        time.Time
+}
+
+// applyPartChange writes one part's new status, if it moves forward.
+func (s *Store) applyPartChange(ctx context.Context, tx *sql.Tx, c partChange) error {
+	from := message.Predecessors(c.status)
+	args := append([]any{string(c.status), c.code, micros(c.at), c.messageID, c.seq, c.part}, statuses2any(from)...)
+	if _, err := s.txExec(ctx, tx, `UPDATE recipient_parts SET status = ?, status_error_code = ?, status_at = ?
+		WHERE message_id = ? AND seq = ? AND part = ? AND status IN (`+placeholders(len(from))+`)`, args...); err != nil {
+		return fmt.Errorf("updating part: %w", err)
+	}
+	return nil
+}
+
+// applyPartChanges writes the parts' new statuses of a batch of receipts
+// with the effect of applyPartChange on each in turn, in one statement per
+// status and error code (a group's parts take its latest time). A part
+// named twice goes one change at a time, in order.
+func (s *Store) applyPartChanges(ctx context.Context, tx *sql.Tx, cs []partChange) error {
+	type partRef struct {
+		messageID string
+		seq, part int
+	}
+	seen := make(map[partRef]int, len(cs))
+	for _, c := range cs {
+		seen[partRef{c.messageID, c.seq, c.part}]++
+	}
+	type groupKey struct {
+		status message.Status
+		code   int
+	}
+	groups := map[groupKey][]partChange{}
+	var order []groupKey
+	for _, c := range cs {
+		if seen[partRef{c.messageID, c.seq, c.part}] > 1 {
+			if err := s.applyPartChange(ctx, tx, c); err != nil {
+				return err
+			}
+			continue
+		}
+		k := groupKey{c.status, c.code}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], c)
+	}
+	for _, k := range order {
+		g := groups[k]
+		for len(g) > 0 {
+			chunk := g[:min(len(g), maxStatusRows)]
+			g = g[len(chunk):]
+			at := chunk[0].at
+			for _, c := range chunk {
+				if c.at.After(at) {
+					at = c.at
+				}
+			}
+			from := message.Predecessors(k.status)
+			args := append([]any{string(k.status), k.code, micros(at)}, statuses2any(from)...)
+			n := 1
+			for n < len(chunk) {
+				n *= 2
+			}
+			var b strings.Builder
+			b.WriteString("VALUES (?, CAST(? AS BIGINT), CAST(? AS BIGINT))")
+			for i := range n {
+				c := chunk[min(i, len(chunk)-1)] // padded as inList is
+				if i > 0 {
+					b.WriteString(", (?, ?, ?)")
+				}
+				args = append(args, c.messageID, c.seq, c.part)
+			}
+			if _, err := s.txExec(ctx, tx, `UPDATE recipient_parts SET status = ?, status_error_code = ?, status_at = ?
+				WHERE status IN (`+placeholders(len(from))+`) AND (message_id, seq, part) IN (`+b.String()+`)`, args...); err != nil {
+				return fmt.Errorf("updating parts: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
 // partColumns are the columns of recipient_parts, in insertParts' order.
 const partColumns = `message_id, seq, part, account_id, connector, smsc_id, status, status_error_code, status_at`
 
@@ -477,7 +571,7 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 				pending.stale = true // applyReceipt keeps it again
 			}
 		}
-		_, ru, err := s.applyReceipt(ctx, tx, r, matches, nil)
+		_, ru, err := s.applyReceipt(ctx, tx, r, matches, nil, nil)
 		if err != nil {
 			return nil, err
 		}

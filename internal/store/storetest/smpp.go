@@ -17,6 +17,7 @@ import (
 // smppBehaviours cover carrier parts, receipts, inbound messages and routing.
 var smppBehaviours = []behaviour{
 	{"ReceiptsRollUp", testReceiptsRollUp},
+	{"ReceiptBatch", testReceiptBatch},
 	{"EarlyReceipt", testEarlyReceipt},
 	{"ConcurrentReceipts", testConcurrentReceipts},
 	{"Numbers", testNumbers},
@@ -100,6 +101,64 @@ func testReceiptsRollUp(t *testing.T, st store.Store) {
 	}
 	if more, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "n"}); len(more) != 0 {
 		t.Fatalf("%d reports for a message without a report URL", len(more))
+	}
+}
+
+// testReceiptBatch applies receipts in one batch — first parts of two-part
+// recipients, a part named twice, a failure — and checks, with later
+// receipts that roll up from the stored parts, that every part was written.
+func testReceiptBatch(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	var two []*message.Message
+	for i := range 6 {
+		m := newMessage(a, 1)
+		accept(t, st, m)
+		submit(t, st, m, 0, "smsc-a", fmt.Sprintf("x%d-1", i), fmt.Sprintf("x%d-2", i))
+		two = append(two, m)
+	}
+	m := newMessage(a, 2)
+	accept(t, st, m)
+	submit(t, st, m, 0, "smsc-a", "b1")
+	submit(t, st, m, 1, "smsc-a", "c1")
+	now := time.Now()
+	batch := []store.Receipt{
+		{Connector: "smsc-a", SMSCIDs: []string{"b1"}, Status: message.Buffered, At: now},
+		{Connector: "smsc-a", SMSCIDs: []string{"c1"}, Status: message.DeliveryFailed, ErrorCode: 34, At: now},
+		{Connector: "smsc-a", SMSCIDs: []string{"b1"}, Status: message.Delivered, At: now},
+	}
+	for i := range two {
+		batch = append(batch, store.Receipt{Connector: "smsc-a", SMSCIDs: []string{fmt.Sprintf("x%d-1", i)}, Status: message.Delivered, At: now})
+	}
+	out, err := st.ApplyReceipts(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range out {
+		if !o.Matched || !o.Changed {
+			t.Fatalf("receipt %d (%v %s): %+v", i, batch[i].SMSCIDs, batch[i].Status, o)
+		}
+	}
+	if out[0].Status != message.Buffered || out[2].Status != message.Delivered || out[1].Status != message.DeliveryFailed || out[3].Status != message.Buffered {
+		t.Fatalf("outcomes %+v", out)
+	}
+	if r := recipientStatus(t, st, m, 0); r.Status != message.Delivered {
+		t.Fatalf("recipient named twice: %+v", r)
+	}
+	if r := recipientStatus(t, st, m, 1); r.Status != message.DeliveryFailed || r.StatusErrorCode != 34 {
+		t.Fatalf("failed recipient: %+v", r)
+	}
+	for i, tm := range two {
+		if r := recipientStatus(t, st, tm, 0); r.Status != message.Buffered {
+			t.Fatalf("two-part recipient %d after its first part: %+v", i, r)
+		}
+		// Delivered only if the batch stored the first part as delivered.
+		if o := receipt(t, st, "smsc-a", message.Delivered, 0, fmt.Sprintf("x%d-2", i)); o.Status != message.Delivered || !o.Changed {
+			t.Fatalf("two-part recipient %d after its second part: %+v", i, o)
+		}
+	}
+	// The failed part stays failed: a late delivered receipt changes nothing.
+	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "c1"); o.Changed || o.Status != message.DeliveryFailed {
+		t.Fatalf("late receipt for a failed part: %+v", o)
 	}
 }
 
