@@ -26,7 +26,8 @@ type Config struct {
 	// when the batch is still small; default 0: take only what is queued.
 	Linger time.Duration
 	// Flushers is how many batches may be written at once; default 1 (right
-	// for SQLite's single writer; use more for PostgreSQL).
+	// for SQLite's single writer, and measured best on PostgreSQL too: see
+	// internal/app).
 	Flushers int
 	// QueueSize bounds waiting requests; Submit blocks when it is full
 	// (back-pressure); default 4096.
