@@ -667,20 +667,12 @@ func (s *Store) noteMarketingSenders(ctx context.Context, tx *sql.Tx, msgs []*me
 	slices.SortFunc(keys, func(a, b key) int {
 		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.recipient, b.recipient), cmp.Compare(a.originator, b.originator))
 	})
-	const chunk = 500
-	for len(keys) > 0 {
-		n := min(len(keys), chunk)
-		args := make([]any, 0, 4*n)
-		for _, k := range keys[:n] {
-			args = append(args, k.account, k.recipient, k.originator, last[k])
-		}
-		q := s.insertMarketingSenders.statement(&s.d, n) +
-			` ON CONFLICT (account_id, recipient, originator) DO UPDATE SET last_at = excluded.last_at
-			WHERE marketing_senders.last_at < excluded.last_at`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("recording marketing senders: %w", err)
-		}
-		keys = keys[n:]
+	args := make([]any, 0, 4*len(keys))
+	for _, k := range keys {
+		args = append(args, k.account, k.recipient, k.originator, last[k])
+	}
+	if err := s.insertMarketingSenders.exec(ctx, tx, &s.d, args); err != nil {
+		return fmt.Errorf("recording marketing senders: %w", err)
 	}
 	return nil
 }

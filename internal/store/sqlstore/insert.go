@@ -18,6 +18,11 @@ type bulkInsert struct {
 	sql  map[int]string // rows → statement text
 
 	stmts *stmtCache // prepares statements of up to maxBulkStmtRows rows
+
+	// For upserts: the ON CONFLICT clause after the rows, and the most rows
+	// one statement takes (0: as many as the dialect's placeholders allow).
+	onConflict string
+	maxRows    int
 }
 
 // maxBulkStmtRows bounds the row count of the multi-row inserts that are
@@ -36,6 +41,14 @@ func newBulkInsert(table string, columns string) *bulkInsert {
 	}
 }
 
+// newBulkUpsert is newBulkInsert with an ON CONFLICT clause, at most
+// maxRows rows per statement.
+func newBulkUpsert(table, columns, onConflict string, maxRows int) *bulkInsert {
+	b := newBulkInsert(table, columns)
+	b.onConflict, b.maxRows = " "+onConflict, maxRows
+	return b
+}
+
 func (b *bulkInsert) statement(d *Dialect, rows int) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -51,6 +64,7 @@ func (b *bulkInsert) statement(d *Dialect, rows int) string {
 		}
 		sb.WriteString(one)
 	}
+	sb.WriteString(b.onConflict)
 	q := d.rebind(sb.String())
 	if len(b.sql) < 64 { // bound the cache; batch sizes repeat
 		b.sql[rows] = q
@@ -64,6 +78,9 @@ func (b *bulkInsert) exec(ctx context.Context, tx *sql.Tx, d *Dialect, args []an
 		return fmt.Errorf("bulk insert: %d arguments for %d columns", len(args), b.cols)
 	}
 	per := d.MaxParams / b.cols
+	if b.maxRows > 0 {
+		per = min(per, b.maxRows)
+	}
 	for len(args) > 0 {
 		n := min(len(args)/b.cols, per)
 		var err error

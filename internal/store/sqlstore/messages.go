@@ -117,9 +117,7 @@ func (s *Store) GetMessage(ctx context.Context, accountID, id string) (*message.
 // chunk of ids, instead of two per message.
 func (s *Store) GetMessages(ctx context.Context, keys []store.MessageKey) (map[string]*message.Message, error) {
 	out := make(map[string]*message.Message, len(keys))
-	for len(keys) > 0 {
-		chunk := keys[:min(len(keys), maxInList)]
-		keys = keys[len(chunk):]
+	err := inChunks(keys, maxInList, func(chunk []store.MessageKey) error {
 		ids := make([]string, len(chunk))
 		account := make(map[string]string, len(chunk))
 		for i, k := range chunk {
@@ -128,14 +126,14 @@ func (s *Store) GetMessages(ctx context.Context, keys []store.MessageKey) (map[s
 		in, args := inList(ids)
 		rows, err := s.rQuery(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+in+`)`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("reading messages: %w", err)
+			return fmt.Errorf("reading messages: %w", err)
 		}
 		var msgs []*message.Message
 		for rows.Next() {
 			m, err := scanMessage(rows)
 			if err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("reading messages: %w", err)
+				return fmt.Errorf("reading messages: %w", err)
 			}
 			if account[m.ID] == m.AccountID && out[m.ID] == nil {
 				out[m.ID] = m
@@ -145,33 +143,18 @@ func (s *Store) GetMessages(ctx context.Context, keys []store.MessageKey) (map[s
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("reading messages: %w", err)
+			return fmt.Errorf("reading messages: %w", err)
 		}
-		if err := s.loadRecipients(ctx, msgs); err != nil {
-			return nil, err
-		}
+		return s.loadRecipients(ctx, msgs)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 // maxInList is the longest IN (…) list one statement gets.
 const maxInList = 128
-
-// inList is the placeholders and arguments of an IN (…) list of ids. The
-// list is padded (repeating the last id, which changes no result) to a
-// power of two, so that a handful of statement texts serve every length
-// and the prepared-statement caches stay small.
-func inList[T any](ids []T) (string, []any) {
-	n := 1
-	for n < len(ids) {
-		n *= 2
-	}
-	args := make([]any, n)
-	for i := range args {
-		args[i] = ids[min(i, len(ids)-1)]
-	}
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", "), args
-}
 
 // loadRecipients fills in the recipients of msgs, in chunks of ids.
 func (s *Store) loadRecipients(ctx context.Context, msgs []*message.Message) error {
@@ -183,18 +166,13 @@ func (s *Store) loadRecipients(ctx context.Context, msgs []*message.Message) err
 		}
 		byID[m.ID] = m
 	}
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), maxInList)]
-		ids = ids[len(chunk):]
+	return inChunks(ids, maxInList, func(chunk []string) error {
 		in, args := inList(chunk)
 		q := `SELECT message_id, seq, address, country, country_prefix, status, status_at, status_reason, status_error_code,
 		part_count, length, price, price_currency, connector FROM recipients
 		WHERE message_id IN (` + in + `) ORDER BY message_id, seq`
-		if err := s.scanRecipients(ctx, q, args, byID); err != nil {
-			return err
-		}
-	}
-	return nil
+		return s.scanRecipients(ctx, q, args, byID)
+	})
 }
 
 func (s *Store) scanRecipients(ctx context.Context, q string, args []any, byID map[string]*message.Message) error {

@@ -51,12 +51,9 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 				continue
 			}
 			out[i].Changed = u.Applied
-			if u.Applied && u.Notify {
-				report, err := reportArgs(u)
-				if err != nil {
-					return err
-				}
-				reports = append(reports, report...)
+			var err error
+			if reports, err = appendReport(reports, u); err != nil {
+				return err
 			}
 		}
 		return s.enqueueReports(ctx, tx, reports)
@@ -174,39 +171,22 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 // padded to a power of two by repeating the last one, which changes
 // nothing in an IN list and keeps the query texts few.
 func idChunks(pairs [][2]string, f func(connector string, n int, args []any) error) error {
-	var connectors []string
-	ids := map[string][]string{}
+	var distinct [][2]string
 	seen := make(map[[2]string]bool, len(pairs))
 	for _, k := range pairs {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		if _, ok := ids[k[0]]; !ok {
-			connectors = append(connectors, k[0])
-		}
-		ids[k[0]] = append(ids[k[0]], k[1])
-	}
-	for _, c := range connectors {
-		all := ids[c]
-		for len(all) > 0 {
-			chunk := all[:min(len(all), matchChunk)]
-			all = all[len(chunk):]
-			n := 1
-			for n < len(chunk) {
-				n *= 2
-			}
-			args := make([]any, 0, n+1)
-			args = append(args, c)
-			for i := 0; i < n; i++ {
-				args = append(args, chunk[min(i, len(chunk)-1)])
-			}
-			if err := f(c, n, args); err != nil {
-				return err
-			}
+		if !seen[k] {
+			seen[k] = true
+			distinct = append(distinct, k)
 		}
 	}
-	return nil
+	return inGroups(distinct, func(k [2]string) string { return k[0] }, matchChunk, func(c string, chunk [][2]string) error {
+		ids := make([]string, len(chunk))
+		for i, k := range chunk {
+			ids[i] = k[1]
+		}
+		_, args := inList(ids)
+		return f(c, len(args), append([]any{c}, args...))
+	})
 }
 
 // recipientRef names a recipient.
@@ -438,62 +418,36 @@ func (s *Store) applyPartChanges(ctx context.Context, tx *sql.Tx, cs []partChang
 		messageID string
 		seq, part int
 	}
-	seen := make(map[partRef]int, len(cs))
+	ref := func(c partChange) partRef { return partRef{c.messageID, c.seq, c.part} }
+	seen := counts(cs, ref)
+	var grouped []partChange
 	for _, c := range cs {
-		seen[partRef{c.messageID, c.seq, c.part}]++
-	}
-	type groupKey struct {
-		status message.Status
-		code   int
-	}
-	groups := map[groupKey][]partChange{}
-	var order []groupKey
-	for _, c := range cs {
-		if seen[partRef{c.messageID, c.seq, c.part}] > 1 {
+		if seen[ref(c)] > 1 {
 			if err := s.applyPartChange(ctx, tx, c); err != nil {
 				return err
 			}
 			continue
 		}
-		k := groupKey{c.status, c.code}
-		if groups[k] == nil {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], c)
+		grouped = append(grouped, c)
 	}
-	for _, k := range order {
-		g := groups[k]
-		for len(g) > 0 {
-			chunk := g[:min(len(g), maxStatusRows)]
-			g = g[len(chunk):]
-			at := chunk[0].at
-			for _, c := range chunk {
-				if c.at.After(at) {
-					at = c.at
-				}
-			}
+	type groupKey struct {
+		status message.Status
+		code   int
+	}
+	return inGroups(grouped, func(c partChange) groupKey { return groupKey{c.status, c.code} }, maxStatusRows,
+		func(k groupKey, g []partChange) error {
 			from := message.Predecessors(k.status)
-			args := append([]any{string(k.status), k.code, micros(at)}, statuses2any(from)...)
-			n := 1
-			for n < len(chunk) {
-				n *= 2
-			}
-			var b strings.Builder
-			b.WriteString("VALUES (?, CAST(? AS BIGINT), CAST(? AS BIGINT))")
-			for i := range n {
-				c := chunk[min(i, len(chunk)-1)] // padded as inList is
-				if i > 0 {
-					b.WriteString(", (?, ?, ?)")
-				}
-				args = append(args, c.messageID, c.seq, c.part)
-			}
+			at := latest(g, func(c partChange) time.Time { return c.at })
+			in, rargs := valuesList(len(g), "(?, CAST(? AS BIGINT), CAST(? AS BIGINT))", func(i int) []any {
+				return []any{g[i].messageID, g[i].seq, g[i].part}
+			})
+			args := append(append([]any{string(k.status), k.code, micros(at)}, statuses2any(from)...), rargs...)
 			if _, err := s.txExec(ctx, tx, `UPDATE recipient_parts SET status = ?, status_error_code = ?, status_at = ?
-				WHERE status IN (`+placeholders(len(from))+`) AND (message_id, seq, part) IN (`+b.String()+`)`, args...); err != nil {
+				WHERE status IN (`+placeholders(len(from))+`) AND (message_id, seq, part) IN (`+in+`)`, args...); err != nil {
 				return fmt.Errorf("updating parts: %w", err)
 			}
-		}
-	}
-	return nil
+			return nil
+		})
 }
 
 // partColumns are the columns of recipient_parts, in insertParts' order.
@@ -508,16 +462,8 @@ func (s *Store) upsertParts(ctx context.Context, tx *sql.Tx, us []*store.StatusU
 			args = append(args, u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), 0, micros(u.At))
 		}
 	}
-	const cols = 9
-	per := min(500, s.d.MaxParams/cols)
-	for len(args) > 0 {
-		n := min(len(args)/cols, per)
-		q := s.insertParts.statement(&s.d, n) + ` ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector,
-			smsc_id = excluded.smsc_id, status = excluded.status, status_error_code = 0, status_at = excluded.status_at`
-		if _, err := tx.ExecContext(ctx, q, args[:n*cols]...); err != nil {
-			return fmt.Errorf("recording parts: %w", err)
-		}
-		args = args[n*cols:]
+	if err := s.insertParts.exec(ctx, tx, &s.d, args); err != nil {
+		return fmt.Errorf("recording parts: %w", err)
 	}
 	return nil
 }
@@ -582,12 +528,8 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		if ru.Applied, err = s.applyStatus(ctx, tx, ru); err != nil {
 			return nil, err
 		}
-		if ru.Applied && ru.Notify {
-			report, err := reportArgs(ru)
-			if err != nil {
-				return nil, err
-			}
-			reports = append(reports, report...)
+		if reports, err = appendReport(reports, ru); err != nil {
+			return nil, err
 		}
 	}
 	return reports, nil

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
@@ -17,10 +17,20 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		return nil
 	}
 	return s.inTx(ctx, "finishing jobs", func(tx *sql.Tx) error {
+		// Every update, and those that record carrier ids (whose ids and
+		// recipients are locked, and whose kept receipts are read at once
+		// under those locks rather than per recipient).
+		var all, recorded []*store.StatusUpdate
 		var keys []string
 		for _, o := range outcomes {
-			for _, u := range o.Updates {
+			for i := range o.Updates {
+				u := &o.Updates[i]
+				if !u.Status.Valid() {
+					return fmt.Errorf("finishing jobs: invalid status %q", u.Status)
+				}
+				all = append(all, u)
 				if u.Connector != "" && len(u.Parts) > 0 {
+					recorded = append(recorded, u)
 					keys = appendIDKeys(keys, u.Connector, u.Parts)
 					keys = append(keys, recipientKey(u.MessageID, u.Seq))
 				}
@@ -29,31 +39,11 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		if err := s.lockIDs(ctx, tx, keys); err != nil {
 			return err
 		}
-		// The receipts kept for the carrier ids recorded below, read at
-		// once (under their locks) rather than per recipient.
-		var recorded []*store.StatusUpdate
-		for _, o := range outcomes {
-			for i := range o.Updates {
-				if u := &o.Updates[i]; u.Connector != "" && len(u.Parts) > 0 {
-					recorded = append(recorded, u)
-				}
-			}
-		}
 		var pending *pendingReceipts
 		if len(recorded) > 0 {
 			var err error
 			if pending, err = s.readPending(ctx, tx, recorded); err != nil {
 				return err
-			}
-		}
-		var all []*store.StatusUpdate
-		for _, o := range outcomes {
-			for i := range o.Updates {
-				u := &o.Updates[i]
-				if !u.Status.Valid() {
-					return fmt.Errorf("finishing jobs: invalid status %q", u.Status)
-				}
-				all = append(all, u)
 			}
 		}
 		if err := s.applyStatuses(ctx, tx, all); err != nil {
@@ -64,7 +54,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		// is recorded in one statement rather than one per part.
 		// (A recipient recorded twice in one batch goes one by one too: one
 		// statement cannot upsert a row twice on PostgreSQL.)
-		together := pending != nil && len(pending.rows) == 0 && distinctRecipients(recorded)
+		together := pending != nil && len(pending.rows) == 0 && len(counts(recorded, updateRef)) == len(recorded)
 		if together {
 			if err := s.upsertParts(ctx, tx, recorded); err != nil {
 				return err
@@ -75,12 +65,9 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		for _, o := range outcomes {
 			for i := range o.Updates {
 				u := &o.Updates[i]
-				if u.Applied && u.Notify {
-					report, err := reportArgs(u)
-					if err != nil {
-						return err
-					}
-					jargs = append(jargs, report...)
+				var err error
+				if jargs, err = appendReport(jargs, u); err != nil {
+					return err
 				}
 				if u.Connector != "" && len(u.Parts) > 0 && !together {
 					early, err := s.recordParts(ctx, tx, u, pending)
@@ -103,16 +90,28 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		}
 		// The finished jobs go in a few statements, not one per job (on
 		// PostgreSQL each statement is a round trip inside the transaction).
-		for len(done) > 0 {
-			chunk := done[:min(len(done), maxInList)]
-			done = done[len(chunk):]
+		err := inChunks(done, maxInList, func(chunk []int64) error {
 			in, args := inList(chunk)
 			if _, err := s.txExec(ctx, tx, `DELETE FROM jobs WHERE id IN (`+in+`)`, args...); err != nil {
 				return fmt.Errorf("finishing jobs: %w", err)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return s.enqueueReports(ctx, tx, jargs)
 	})
+}
+
+// appendReport appends the job columns of u's status report to args when u
+// was applied and asks for a report.
+func appendReport(args []any, u *store.StatusUpdate) ([]any, error) {
+	if !u.Applied || !u.Notify {
+		return args, nil
+	}
+	report, err := reportArgs(u)
+	return append(args, report...), err
 }
 
 // reportArgs are the job columns of a status report for an applied update.
@@ -145,20 +144,10 @@ func (s *Store) enqueueReports(ctx context.Context, tx *sql.Tx, jargs []any) err
 // in the batch is updated one update at a time, in order, as the outcome
 // of the first may decide the second.
 func (s *Store) applyStatuses(ctx context.Context, tx *sql.Tx, us []*store.StatusUpdate) error {
-	seen := make(map[recipientRef]int, len(us))
+	seen := counts(us, updateRef)
+	var grouped []*store.StatusUpdate
 	for _, u := range us {
-		seen[recipientRef{u.MessageID, u.Seq}]++
-	}
-	type groupKey struct {
-		status    message.Status
-		reason    string
-		code      int
-		connector string
-	}
-	groups := map[groupKey][]*store.StatusUpdate{}
-	var order []groupKey
-	for _, u := range us {
-		if seen[recipientRef{u.MessageID, u.Seq}] > 1 || len(message.Predecessors(u.Status)) == 0 {
+		if seen[updateRef(u)] > 1 || len(message.Predecessors(u.Status)) == 0 {
 			ok, err := s.applyStatus(ctx, tx, u)
 			if err != nil {
 				return err
@@ -166,23 +155,16 @@ func (s *Store) applyStatuses(ctx context.Context, tx *sql.Tx, us []*store.Statu
 			u.Applied = ok
 			continue
 		}
-		k := groupKey{u.Status, u.Reason, u.ErrorCode, u.Connector}
-		if groups[k] == nil {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], u)
+		grouped = append(grouped, u)
 	}
-	for _, k := range order {
-		g := groups[k]
-		for len(g) > 0 {
-			chunk := g[:min(len(g), maxStatusRows)]
-			g = g[len(chunk):]
-			if err := s.applyGroup(ctx, tx, chunk); err != nil {
-				return err
-			}
-		}
+	type groupKey struct {
+		status    message.Status
+		reason    string
+		code      int
+		connector string
 	}
-	return nil
+	return inGroups(grouped, func(u *store.StatusUpdate) groupKey { return groupKey{u.Status, u.Reason, u.ErrorCode, u.Connector} },
+		maxStatusRows, func(_ groupKey, g []*store.StatusUpdate) error { return s.applyGroup(ctx, tx, g) })
 }
 
 // maxStatusRows bounds the recipients one grouped UPDATE names.
@@ -193,12 +175,7 @@ const maxStatusRows = 128
 // record their connector (as applyStatus does), in one more statement.
 func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpdate) error {
 	u0 := g[0]
-	at := u0.At
-	for _, u := range g {
-		if u.At.After(at) {
-			at = u.At
-		}
-	}
+	at := latest(g, func(u *store.StatusUpdate) time.Time { return u.At })
 	for _, u := range g {
 		u.At = at
 	}
@@ -254,26 +231,11 @@ func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpd
 }
 
 // recipientList is a VALUES list naming the updates' recipients, for
-// "(message_id, seq, account_id) IN (…)", and its arguments. The first
-// row's CAST types the column for PostgreSQL. The list is padded to a
-// power of two (repeating the last row, which changes no result) so that
-// a few statement texts serve every length and stay prepared.
+// "(message_id, seq, account_id) IN (…)", and its arguments.
 func recipientList(us []*store.StatusUpdate) (string, []any) {
-	n := 1
-	for n < len(us) {
-		n *= 2
-	}
-	var b strings.Builder
-	b.WriteString("VALUES (?, CAST(? AS BIGINT), ?)")
-	args := make([]any, 0, 3*n)
-	for i := range n {
-		u := us[min(i, len(us)-1)]
-		if i > 0 {
-			b.WriteString(", (?, ?, ?)")
-		}
-		args = append(args, u.MessageID, u.Seq, u.AccountID)
-	}
-	return b.String(), args
+	return valuesList(len(us), "(?, CAST(? AS BIGINT), ?)", func(i int) []any {
+		return []any{us[i].MessageID, us[i].Seq, us[i].AccountID}
+	})
 }
 
 func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (bool, error) {
@@ -319,15 +281,5 @@ func (s *Store) recordConnector(ctx context.Context, tx *sql.Tx, u *store.Status
 	return nil
 }
 
-// distinctRecipients says whether no recipient is named twice in us.
-func distinctRecipients(us []*store.StatusUpdate) bool {
-	seen := make(map[recipientRef]bool, len(us))
-	for _, u := range us {
-		ref := recipientRef{u.MessageID, u.Seq}
-		if seen[ref] {
-			return false
-		}
-		seen[ref] = true
-	}
-	return true
-}
+// updateRef is the recipient an update names.
+func updateRef(u *store.StatusUpdate) recipientRef { return recipientRef{u.MessageID, u.Seq} }

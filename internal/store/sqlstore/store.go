@@ -42,8 +42,12 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertJobs:       newBulkInsert("jobs", jobColumns),
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
 
-		insertMarketingSenders: newBulkInsert("marketing_senders", "account_id, recipient, originator, last_at"),
-		insertParts:            newBulkInsert("recipient_parts", partColumns),
+		insertMarketingSenders: newBulkUpsert("marketing_senders", "account_id, recipient, originator, last_at",
+			`ON CONFLICT (account_id, recipient, originator) DO UPDATE SET last_at = excluded.last_at
+			WHERE marketing_senders.last_at < excluded.last_at`, 500),
+		insertParts: newBulkUpsert("recipient_parts", partColumns,
+			`ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector,
+			smsc_id = excluded.smsc_id, status = excluded.status, status_error_code = 0, status_at = excluded.status_at`, 500),
 	}
 	if d.SingleWriter {
 		s.priority = &writePriority{}
