@@ -114,10 +114,7 @@ func (d *Dispatcher) ReportStatus(ctx context.Context, r channel.StatusReport) e
 // process sends a message's pending recipients and says what became of them.
 func (d *Dispatcher) process(ctx context.Context, j *store.Job) *store.Outcome {
 	out := &store.Outcome{}
-	m, err := j.Message, error(nil)
-	if m == nil {
-		m, err = d.store.GetMessage(ctx, j.AccountID, j.MessageID)
-	}
+	m, err := worker.JobMessage(ctx, d.store, j)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Cancelled or erased: nothing left to send.

@@ -146,10 +146,7 @@ func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
 	} else if err != nil {
 		return err
 	}
-	m, err := j.Message, error(nil)
-	if m == nil {
-		m, err = s.store.GetMessage(ctx, j.AccountID, j.MessageID)
-	}
+	m, err := worker.JobMessage(ctx, s.store, j)
 	if errors.Is(err, store.ErrNotFound) {
 		return &dropError{reason: "message gone"}
 	} else if err != nil {

@@ -247,6 +247,17 @@ func (p *Pool) gather(max int, d time.Duration) int {
 	return n
 }
 
+// JobMessage is the job's message: the one PreloadMessages handed it, or
+// else read now.
+func JobMessage(ctx context.Context, st interface {
+	GetMessage(ctx context.Context, accountID, id string) (*message.Message, error)
+}, j *store.Job) (*message.Message, error) {
+	if j.Message != nil {
+		return j.Message, nil
+	}
+	return st.GetMessage(ctx, j.AccountID, j.MessageID)
+}
+
 func (p *Pool) run(j *store.Job) {
 	defer func() { <-p.slots; p.inFlight.Done() }()
 	ctx := context.Background()
