@@ -85,20 +85,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.metrics.WatchQueue(st, log)
 	accounts := store.NewAccountCache(st, 0)
 
-	// One commit at a time per committer on both engines. On PostgreSQL
-	// concurrent flushers made more, smaller transactions that queued on
-	// the server's WAL flush: capacity runs (bench/compare-kannel.sh, 2
-	// cores) delivered 727/s with 4, 823/s with 2, 928–948/s with 1.
-	// Several nodes still commit concurrently, one flusher each.
-	commit := groupcommit.Config{Flushers: 1}
+	// Every committer (accepts, receipts, the pools' outcomes) keeps
+	// groupcommit's default of one commit at a time, on both engines. On
+	// PostgreSQL concurrent flushers made more, smaller transactions that
+	// queued on the server's WAL flush: capacity runs
+	// (bench/compare-kannel.sh, 2 cores) delivered 727/s with 4, 823/s
+	// with 2, 928–948/s with 1. Several nodes still commit concurrently,
+	// one flusher each.
+	commit := groupcommit.Config{}
 	whCfg, dCfg := cfg.Webhook, cfg.Dispatch
 	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
-	if whCfg.Pool.Flushers == 0 {
-		whCfg.Pool.Flushers = commit.Flushers
-	}
-	if dCfg.Pool.Flushers == 0 {
-		dCfg.Pool.Flushers = commit.Flushers
-	}
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
 	a.connectors = connectors.New(st, log)
 	router := dispatch.NewTableRouter(a.connectors, nil)
