@@ -23,7 +23,7 @@ func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) err
 	if len(msgs) == 0 {
 		return nil
 	}
-	return s.acceptTx(ctx, "accepting messages", func(tx *sql.Tx) error {
+	return s.acceptTx(ctx, "accepting messages", func(ctx context.Context, tx *sql.Tx) error {
 		return s.writeMessages(ctx, tx, msgs)
 	})
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -17,9 +18,32 @@ func (s *Store) LeaseJobs(ctx context.Context, l store.Lease) ([]*store.Job, err
 	q := `UPDATE jobs SET run_at = ?, lease_owner = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM jobs WHERE kind = ? AND run_at <= ? ORDER BY run_at LIMIT ? ` + s.d.LeaseLock + `)
 		RETURNING id, kind, account_id, message_id, payload, attempts, run_at, created_at`
-	rows, err := s.wQuery(ctx, q, micros(now.Add(l.For)), l.Owner, kind, micros(now), l.N)
+	args := []any{micros(now.Add(l.For)), l.Owner, kind, micros(now), l.N}
+	what := "leasing " + kind + " jobs"
+	if s.share == nil {
+		out, err := scanJobs(s.wQuery(ctx, q, args...))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		return out, nil
+	}
+	// One writer: the lease shares its commit with the writes queued
+	// beside it.
+	var out []*store.Job
+	err := s.sharedTx(ctx, what, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		if out, err = scanJobs(s.txQuery(ctx, tx, q, args...)); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// scanJobs reads the leased jobs of LeaseJobs's query.
+func scanJobs(rows *sql.Rows, err error) ([]*store.Job, error) {
 	if err != nil {
-		return nil, fmt.Errorf("leasing %s jobs: %w", kind, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []*store.Job
@@ -27,15 +51,12 @@ func (s *Store) LeaseJobs(ctx context.Context, l store.Lease) ([]*store.Job, err
 		var j store.Job
 		var runAt, created int64
 		if err := rows.Scan(&j.ID, &j.Kind, &j.AccountID, &j.MessageID, &j.Payload, &j.Attempts, &runAt, &created); err != nil {
-			return nil, fmt.Errorf("leasing %s jobs: %w", kind, err)
+			return nil, err
 		}
 		j.RunAt, j.CreatedAt = fromMicros(runAt), fromMicros(created)
 		out = append(out, &j)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("leasing %s jobs: %w", kind, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // ReleaseLeases makes the jobs an earlier life of this node held due now.

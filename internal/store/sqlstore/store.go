@@ -23,6 +23,9 @@ type Store struct {
 
 	// priority orders the single writer's transactions (SQLite only).
 	priority *writePriority
+	// share runs the hot writes of a single writer in shared transactions
+	// (SQLite only; see sharedTx).
+	share *sharer
 
 	stmts  *stmtCache // prepared statements of the writer
 	rstmts *stmtCache // prepared statements of the reader pool (hot reads)
@@ -62,11 +65,17 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		s.Close()
 		return nil, err
 	}
+	if d.SingleWriter {
+		s.share = newSharer(s)
+	}
 	return s, nil
 }
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	if s.share != nil {
+		s.share.stop()
+	}
 	s.stmts.close()
 	s.rstmts.close()
 	err := s.w.Close()
@@ -121,19 +130,19 @@ func (s *Store) purge(ctx context.Context, what, q string, before time.Time) (in
 
 // urgentTx is inTx for writes that go before accept batches on a single
 // writer (see writePriority).
-func (s *Store) urgentTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+func (s *Store) urgentTx(ctx context.Context, what string, f txFunc) error {
 	if s.priority != nil {
 		defer s.priority.urgentWrite()()
 	}
-	return s.inTx(ctx, what, f)
+	return s.sharedTx(ctx, what, f)
 }
 
 // acceptTx is inTx for accept batches: they yield to urgent writes first.
-func (s *Store) acceptTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+func (s *Store) acceptTx(ctx context.Context, what string, f txFunc) error {
 	if s.priority != nil {
 		s.priority.yield(ctx)
 	}
-	return s.inTx(ctx, what, f)
+	return s.sharedTx(ctx, what, f)
 }
 
 func (s *Store) runTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
