@@ -37,15 +37,10 @@ func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 	}
 	// The driver prepares every statement once per connection, and after
 	// five runs PostgreSQL may switch a prepared statement to a generic
-	// plan, costed with the statistics of that moment. For a fresh
-	// database those say "tiny tables": the receipt matching and leasing
-	// statements kept sequential-scan plans as the tables grew, and the
-	// server burned 1.7 cores on them (~60 deliveries/s). Custom plans are
-	// made with each run's values and the current statistics; planning
-	// costs far less than a wrong plan. A URL can still set its own.
-	if _, set := pc.RuntimeParams["plan_cache_mode"]; !set {
-		pc.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	}
+	// plan, costed with the statistics of that moment. keepStatistics
+	// keeps those statistics current as the tables grow (see there); a URL
+	// may still set plan_cache_mode, e.g. force_custom_plan to plan every
+	// run anew.
 	db := stdlib.OpenDB(*pc)
 	db.SetMaxOpenConns(cfg.MaxConns)
 	db.SetMaxIdleConns(cfg.MaxConns)
@@ -54,6 +49,7 @@ func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 		return nil, fmt.Errorf("postgres: connecting: %w", err)
 	}
 	d := sqlstore.PostgreSQL()
+	d.Background = func(ctx context.Context, db *sql.DB) { keepStatistics(ctx, db, statisticsEvery) }
 	d.LockMigrations = func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock))
 		return err

@@ -70,6 +70,9 @@ type Dialect struct {
 	// SingleWriter is set for engines where every write takes turns on one
 	// connection (SQLite): the store then orders them (see writePriority).
 	SingleWriter bool
+	// Background, when set, runs while the store is open, on the write
+	// handle, until ctx ends (PostgreSQL: keeping planner statistics fresh).
+	Background func(ctx context.Context, db *sql.DB)
 }
 
 // rebind rewrites "?" placeholders for the dialect. Queries are written with

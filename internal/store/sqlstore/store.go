@@ -26,6 +26,8 @@ type Store struct {
 	// share runs the hot writes of a single writer in shared transactions
 	// (SQLite only; see sharedTx).
 	share *sharer
+	// stopBackground ends the dialect's background work and waits for it.
+	stopBackground func()
 
 	stmts  *stmtCache // prepared statements of the writer
 	rstmts *stmtCache // prepared statements of the reader pool (hot reads)
@@ -68,11 +70,20 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 	if d.SingleWriter {
 		s.share = newSharer(s)
 	}
+	if d.Background != nil {
+		bctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); d.Background(bctx, writer) }()
+		s.stopBackground = func() { cancel(); <-done }
+	}
 	return s, nil
 }
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	if s.stopBackground != nil {
+		s.stopBackground()
+	}
 	if s.share != nil {
 		s.share.stop()
 	}

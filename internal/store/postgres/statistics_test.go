@@ -1,0 +1,59 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/store/pgtest"
+)
+
+// TestKeepStatistics: while the store is open, a table that changed enough
+// is analyzed, once; a table that changed a little is left alone.
+func TestKeepStatistics(t *testing.T) {
+	defer func(d time.Duration) { statisticsEvery = d }(statisticsEvery)
+	statisticsEvery = 50 * time.Millisecond
+	ctx := context.Background()
+	st, err := Open(ctx, Config{URL: pgtest.URL(t), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	db := st.Writer()
+	rows := analyzeRows + 100
+	if _, err := db.ExecContext(ctx, `INSERT INTO pending_receipts (connector, smsc_id, receipt_key, status, status_at, received_at)
+		SELECT 'c', g::text, '', 'delivered', 1, 1 FROM generate_series(1, $1::int) g`, rows); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO dnd (registry, prefix, listed_at, imported_at) VALUES ('r', '31', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	// The server counts changes with a delay of up to a second or so.
+	var n float64
+	for deadline := time.Now().Add(20 * time.Second); int(n) != rows; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pending_receipts not analyzed: the statistics say %v rows, want %d", n, rows)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'pending_receipts'::regclass`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(table string) (analyzed, changed int64) {
+		t.Helper()
+		err := db.QueryRowContext(ctx, `SELECT analyze_count, n_mod_since_analyze FROM pg_stat_user_tables
+			WHERE schemaname = current_schema() AND relname = $1`, table).Scan(&analyzed, &changed)
+		if err != nil && err != sql.ErrNoRows {
+			t.Fatal(err)
+		}
+		return analyzed, changed
+	}
+	before, _ := count("pending_receipts")
+	time.Sleep(20 * statisticsEvery)
+	if after, _ := count("pending_receipts"); after != before {
+		t.Errorf("pending_receipts analyzed %d more times with nothing changed", after-before)
+	}
+	if analyzed, changed := count("dnd"); changed != 1 {
+		t.Errorf("dnd: %d changes since analyzed (analyzed %d times), want the one insert", changed, analyzed)
+	}
+}
