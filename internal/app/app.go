@@ -113,6 +113,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.pipeline.AddInboundHook(optout.New(st, a.pipeline, log).Hook)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
 	a.pipeline.OnBilling = a.notifier.Notify
+	if !cfg.APIOnly {
+		a.pipeline.Handoff = a.dispatcher
+	}
 	a.receiver = inbound.New(st, a.pipeline, a.metrics, commit, a.webhooks.Notify, log)
 	a.connectors.SetReceiver(a.receiver)
 	if cfg.Demo {

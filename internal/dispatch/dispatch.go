@@ -98,6 +98,17 @@ func (d *Dispatcher) Start() { d.pool.Start() }
 // Notify wakes the dispatcher: new messages are due.
 func (d *Dispatcher) Notify() { d.pool.Notify() }
 
+// Reserve, Unreserve and Run take send jobs stored leased to this node's
+// dispatcher and handed over in memory (pipeline.Handoff; see
+// worker.Pool.Reserve).
+func (d *Dispatcher) Reserve(n int) (int, string, time.Duration) { return d.pool.Reserve(n) }
+
+// Unreserve gives back slots taken by Reserve and not used.
+func (d *Dispatcher) Unreserve(n int) { d.pool.Unreserve(n) }
+
+// Run runs jobs handed over in memory.
+func (d *Dispatcher) Run(jobs []*store.Job) { d.pool.Run(jobs) }
+
 // Stop stops taking jobs, lets those in progress finish and commits their
 // outcomes, or gives up when ctx ends (their leases then expire and the jobs
 // run again after a restart).

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +61,11 @@ type Pipeline struct {
 	// OnBilling, when set, wakes the billing notifier after a commit that
 	// queued usage alerts or automatic top-ups.
 	OnBilling func()
+	// Handoff, when set, runs the send jobs of messages due at once from
+	// memory: they are stored leased to it and handed over once committed,
+	// with no lease transaction and no read (see worker.Pool.Reserve). Set
+	// it before the first Accept.
+	Handoff Handoff
 
 	mu    sync.RWMutex
 	hooks []InboundHook
@@ -313,8 +319,18 @@ type Charger interface {
 	Charge(ctx context.Context, m *message.Message) (*store.Accept, error)
 }
 
+// Handoff takes send jobs in memory: a dispatcher's worker pool.
+type Handoff interface {
+	Reserve(n int) (taken int, owner string, lease time.Duration)
+	Unreserve(n int)
+	Run(jobs []*store.Job)
+}
+
 func (p *Pipeline) flush(ctx context.Context, items []*store.Accept) error {
-	if err := p.store.AcceptCharged(ctx, items); err != nil {
+	reserved := p.reserve(items)
+	err := p.store.AcceptCharged(ctx, items)
+	left := p.handOver(items, reserved, err == nil)
+	if err != nil {
 		return err
 	}
 	rows, billing := 0, false
@@ -323,11 +339,68 @@ func (p *Pipeline) flush(ctx context.Context, items []*store.Accept) error {
 		billing = billing || len(it.Alerts) > 0 || it.TopUp != nil
 	}
 	p.metrics.CommitBatch.WithLabelValues("accept").Observe(float64(rows))
-	p.onAccepted()
+	if left {
+		p.onAccepted()
+	}
 	if billing && p.OnBilling != nil {
 		p.OnBilling()
 	}
 	return nil
+}
+
+// reserve takes handoff slots for the items due at once (not held, not
+// scheduled or deferred) and marks as many of them to be stored leased.
+func (p *Pipeline) reserve(items []*store.Accept) int {
+	for _, it := range items {
+		it.Lease, it.Job = nil, nil
+	}
+	if p.Handoff == nil {
+		return 0
+	}
+	now := time.Now()
+	due := make([]*store.Accept, 0, len(items))
+	for _, it := range items {
+		if it.Hold == nil && !it.Message.SendAt().After(now) {
+			due = append(due, it)
+		}
+	}
+	if len(due) == 0 {
+		return 0
+	}
+	n, owner, lease := p.Handoff.Reserve(len(due))
+	l := &store.Lease{Kind: store.JobSend, Owner: owner, For: lease}
+	for _, it := range due[:n] {
+		it.Lease = l
+	}
+	return n
+}
+
+// handOver runs the jobs stored leased, once committed, and gives back the
+// slots left unused; it says whether any stored message was left for the
+// dispatcher to find.
+func (p *Pipeline) handOver(items []*store.Accept, reserved int, committed bool) (left bool) {
+	var jobs []*store.Job
+	for _, it := range items {
+		switch {
+		case !committed || it.Err != nil:
+		case it.Job == nil:
+			left = true
+		default:
+			// The dispatcher gets its own copy: the caller of Accept still
+			// reads the message.
+			j, m := *it.Job, *it.Message
+			m.Recipients = slices.Clone(m.Recipients)
+			j.Message = &m
+			jobs = append(jobs, &j)
+		}
+	}
+	if reserved > len(jobs) {
+		p.Handoff.Unreserve(reserved - len(jobs))
+	}
+	if len(jobs) > 0 {
+		p.Handoff.Run(jobs)
+	}
+	return left
 }
 
 // prepare fills in everything that follows from the request: id, times,

@@ -142,12 +142,19 @@ type Accept struct {
 	// Hold, when set, stores the message without sending it: it waits in
 	// the review queue for an operator.
 	Hold *Review
+	// Lease, when set (and Hold is not), stores the message's send job
+	// already leased to Lease.Owner for Lease.For, for a dispatcher on this
+	// node to run from memory (see worker.Pool.Reserve); Job is then the
+	// stored job.
+	Lease *Lease
 
 	// Set by the store:
 	Err    error   // ErrInsufficientBalance or *LimitError: the message was not stored
 	Alerts []Alert // thresholds this message crossed
 	// TopUp is the automatic top-up this charge triggered, if any.
 	TopUp *TopUp
+	// Job is the send job stored leased (Lease), with Message set.
+	Job *Job
 }
 
 // StatementLine sums an account's sent messages for a day, channel and

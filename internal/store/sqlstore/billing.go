@@ -44,6 +44,7 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 		ok := make([]*message.Message, 0, len(items))
 		var jobs []any
 		var held []*store.Accept
+		var leased map[string]*store.Accept
 		for _, it := range items {
 			if it.Err != nil {
 				continue
@@ -52,9 +53,17 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 			jobs = append(jobs, billingJobs(it)...)
 			if it.Hold != nil {
 				held = append(held, it)
+			} else if it.Lease != nil && it.Message.Direction != message.MO {
+				if leased == nil {
+					leased = map[string]*store.Accept{}
+				}
+				leased[it.Message.ID] = it
 			}
 		}
-		if err := s.writeMessages(ctx, tx, ok); err != nil {
+		if err := s.writeMessages(ctx, tx, ok, leased); err != nil {
+			return err
+		}
+		if err := s.insertLeasedJobs(ctx, tx, leased); err != nil {
 			return err
 		}
 		if err := s.holdMessages(ctx, tx, held); err != nil {

@@ -135,7 +135,7 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 			return fmt.Errorf("clearing inbound parts: %w", err)
 		}
 		m := assemble(bodies)
-		if err := s.writeMessages(ctx, tx, []*message.Message{m}); err != nil {
+		if err := s.writeMessages(ctx, tx, []*message.Message{m}, nil); err != nil {
 			return err
 		}
 		complete = m

@@ -24,13 +24,14 @@ func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) err
 		return nil
 	}
 	return s.acceptTx(ctx, "accepting messages", func(ctx context.Context, tx *sql.Tx) error {
-		return s.writeMessages(ctx, tx, msgs)
+		return s.writeMessages(ctx, tx, msgs, nil)
 	})
 }
 
 // writeMessages writes messages, their recipients and one job each (send
-// for outbound, inbound forwarding for inbound) in tx.
-func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.Message) error {
+// for outbound, inbound forwarding for inbound) in tx; the messages whose
+// ids are in leased get no job here (see insertLeasedJobs).
+func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.Message, leased map[string]*store.Accept) error {
 	margs := make([]any, 0, len(msgs)*19)
 	jargs := make([]any, 0, len(msgs)*8)
 	nrec := 0
@@ -62,7 +63,9 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 		if m.Direction == message.MO {
 			kind = store.JobInbound // forward it to the account's inbound URL
 		}
-		jargs = append(jargs, kind, m.AccountID, m.ID, []byte(nil), 0, micros(m.SendAt()), "", created)
+		if leased[m.ID] == nil {
+			jargs = append(jargs, kind, m.AccountID, m.ID, []byte(nil), 0, micros(m.SendAt()), "", created)
+		}
 	}
 	if err := s.insertMessages.exec(ctx, tx, &s.d, margs); err != nil {
 		return fmt.Errorf("accepting messages: %w", err)

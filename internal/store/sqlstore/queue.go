@@ -59,6 +59,61 @@ func scanJobs(rows *sql.Rows, err error) ([]*store.Job, error) {
 	return out, rows.Err()
 }
 
+// insertLeasedJobs stores the send jobs of accepted messages already leased
+// (store.Accept.Lease) and sets each item's Job, with its id.
+func (s *Store) insertLeasedJobs(ctx context.Context, tx *sql.Tx, items map[string]*store.Accept) error {
+	if len(items) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	args := make([]any, 0, len(items)*9)
+	for _, it := range items {
+		m := it.Message
+		args = append(args, store.JobSend, m.AccountID, m.ID, []byte(nil), 1, micros(now.Add(it.Lease.For)), "", micros(m.CreatedAt), it.Lease.Owner)
+	}
+	b := s.insertLeased
+	per := s.d.MaxParams / b.cols
+	for len(args) > 0 {
+		n := min(len(args)/b.cols, per)
+		q := b.statement(&s.d, n) + " RETURNING id, message_id"
+		var rows *sql.Rows
+		var err error
+		if n <= maxBulkStmtRows {
+			rows, err = s.txQuery(ctx, tx, q, args[:n*b.cols]...)
+		} else {
+			rows, err = tx.QueryContext(ctx, q, args[:n*b.cols]...)
+		}
+		if err != nil {
+			return fmt.Errorf("enqueueing leased jobs: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var mid string
+			if err := rows.Scan(&id, &mid); err != nil {
+				rows.Close()
+				return fmt.Errorf("enqueueing leased jobs: %w", err)
+			}
+			if it := items[mid]; it != nil {
+				m := it.Message
+				it.Job = &store.Job{ID: id, Kind: store.JobSend, AccountID: m.AccountID, MessageID: m.ID, Attempts: 1,
+					RunAt: fromMicros(micros(now.Add(it.Lease.For))), CreatedAt: m.CreatedAt, Message: m}
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("enqueueing leased jobs: %w", err)
+		}
+		args = args[n*b.cols:]
+	}
+	for _, it := range items {
+		if it.Job == nil {
+			return fmt.Errorf("enqueueing leased jobs: no id came back for message %s", it.Message.ID)
+		}
+	}
+	return nil
+}
+
 // ReleaseLeases makes the jobs an earlier life of this node held due now.
 // Only leased jobs carry an owner: finishing or rescheduling clears it.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int, error) {

@@ -20,6 +20,7 @@ type Store struct {
 	// Multi-row insert statements, cached per row count for this dialect.
 	insertMessages, insertRecipients, insertJobs, insertLedger *bulkInsert
 	insertMarketingSenders, insertParts                        *bulkInsert // with an upsert clause
+	insertLeased                                               *bulkInsert // jobs stored leased, with RETURNING
 
 	// priority orders the single writer's transactions (SQLite only).
 	priority *writePriority
@@ -46,6 +47,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertRecipients: newBulkInsert("recipients", recipientCols),
 		insertJobs:       newBulkInsert("jobs", jobColumns),
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
+		insertLeased:     newBulkInsert("jobs", jobColumns+", lease_owner"),
 
 		insertMarketingSenders: newBulkUpsert("marketing_senders", "account_id, recipient, originator, last_at",
 			`ON CONFLICT (account_id, recipient, originator) DO UPDATE SET last_at = excluded.last_at

@@ -51,6 +51,7 @@ var coreBehaviours = []behaviour{
 	{"LeaseAndFinish", testLeaseAndFinish},
 	{"LeaseExpiry", testLeaseExpiry},
 	{"ReleaseLeases", testReleaseLeases},
+	{"AcceptLeased", testAcceptLeased},
 	{"StatusForwardOnly", testStatusForwardOnly},
 	{"StatusBatch", testStatusBatch},
 	{"ConcurrentLeases", testConcurrentLeases},
@@ -436,6 +437,65 @@ func testReleaseLeases(t *testing.T, st store.Store) {
 	}
 	if n, _ := st.ReleaseLeases(ctx, "node-a"); n != 0 {
 		t.Fatalf("released %d rescheduled jobs", n)
+	}
+}
+
+// testAcceptLeased: messages accepted with a lease get their send job
+// stored leased to that owner (ids returned), held and refused ones get
+// none, and the leased jobs behave like any lease: hidden from other
+// leases, released when their node starts again, finished by id.
+func testAcceptLeased(t *testing.T, st store.Store) {
+	a := newAccount(t, st) // 5 EUR
+	lease := &store.Lease{Kind: store.JobSend, Owner: "node-a", For: time.Hour}
+	items := []*store.Accept{
+		charged(newMessage(a, 2), 1_000_000), charged(newMessage(a, 1), 1_000_000),
+		charged(newMessage(a, 9), 1_000_000),                                       // more than the balance: refused
+		charged(newMessage(a, 1), 1_000_000), charged(newMessage(a, 1), 1_000_000), // held; not leased
+	}
+	for _, it := range items[:4] {
+		it.Lease = lease
+	}
+	items[4].Hold = &store.Review{Rule: "test", Reason: "held"}
+	items[4].Lease = lease
+	start := time.Now()
+	if err := st.AcceptCharged(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	if items[2].Err == nil || items[2].Job != nil || items[4].Job != nil {
+		t.Fatalf("refused %v job %+v; held job %+v", items[2].Err, items[2].Job, items[4].Job)
+	}
+	ids := map[int64]bool{}
+	for _, it := range []*store.Accept{items[0], items[1], items[3]} {
+		j := it.Job
+		if it.Err != nil || j == nil || j.ID == 0 || j.Kind != store.JobSend || j.MessageID != it.Message.ID ||
+			j.AccountID != a.ID || j.Attempts != 1 || j.Message != it.Message || j.RunAt.Before(start.Add(59*time.Minute)) || ids[j.ID] {
+			t.Fatalf("accepted %v with job %+v", it.Err, j)
+		}
+		ids[j.ID] = true
+	}
+	// Leased: no one else takes them; the held message's job is not due.
+	if got, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Hour, Owner: "node-b"}); len(got) != 0 {
+		t.Fatalf("node-b leased %d jobs", len(got))
+	}
+	// node-a starts again: its jobs are due at once.
+	if n, err := st.ReleaseLeases(ctx, "node-a"); err != nil || n != 3 {
+		t.Fatalf("ReleaseLeases = %d, %v; want 3", n, err)
+	}
+	again, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Hour, Owner: "node-b"})
+	if len(again) != 3 {
+		t.Fatalf("after release leased %d jobs, want 3", len(again))
+	}
+	for _, j := range again {
+		if !ids[j.ID] {
+			t.Fatalf("leased job %d, not one of %v", j.ID, ids)
+		}
+	}
+	// Finished by the id the accept returned.
+	if err := st.Finish(ctx, []*store.Outcome{{JobID: items[0].Job.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.ReleaseLeases(ctx, "node-b"); n != 2 {
+		t.Fatalf("released %d jobs after finishing one of 3", n)
 	}
 }
 

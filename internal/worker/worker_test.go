@@ -1,0 +1,82 @@
+package worker_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/worker"
+)
+
+// TestHandOver: jobs handed over run at once, one reserved slot each, and
+// their outcomes are committed; reservations are bounded by the free
+// slots; after Stop nothing is reserved or run.
+func TestHandOver(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mu sync.Mutex
+	ran := map[int64]bool{}
+	release := make(chan struct{})
+	handle := func(ctx context.Context, j *store.Job) *store.Outcome {
+		<-release
+		mu.Lock()
+		ran[j.ID] = true
+		mu.Unlock()
+		return &store.Outcome{}
+	}
+	committed := make(chan int, 10)
+	after := func(outs []*store.Outcome) { committed <- len(outs) }
+	p := worker.New(worker.Config{Kind: "custom", Batch: 2, Concurrency: 3, Owner: "node-a", Lease: time.Minute},
+		st, handle, after, slog.New(slog.DiscardHandler))
+
+	n, owner, lease := p.Reserve(5)
+	if n != 3 || owner != "node-a" || lease != time.Minute {
+		t.Fatalf("Reserve(5) = %d, %q, %v; want the 3 free slots, node-a, 1m", n, owner, lease)
+	}
+	if n, _, _ := p.Reserve(1); n != 0 {
+		t.Fatalf("reserved %d slots of a full pool", n)
+	}
+	p.Unreserve(1)
+	p.Run([]*store.Job{{ID: 1, Kind: "custom"}, {ID: 2, Kind: "custom"}})
+	close(release)
+	for got := 0; got < 2; {
+		select {
+		case n := <-committed:
+			got += n
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of 2 handed jobs committed", got)
+		}
+	}
+	mu.Lock()
+	if !ran[1] || !ran[2] {
+		t.Errorf("ran %v, want jobs 1 and 2", ran)
+	}
+	mu.Unlock()
+
+	// A slot reserved before Stop, its job handed over after: not run.
+	if n, _, _ := p.Reserve(1); n != 1 {
+		t.Fatalf("reserved %d slots of an idle pool", n)
+	}
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := p.Reserve(1); n != 0 {
+		t.Errorf("reserved %d slots after Stop", n)
+	}
+	p.Run([]*store.Job{{ID: 3, Kind: "custom"}})
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if ran[3] {
+		t.Error("a job handed over after Stop ran")
+	}
+}
