@@ -68,7 +68,9 @@ type Dialect struct {
 	// writer (SQLite) need nothing.
 	LockKeys func(ctx context.Context, tx *sql.Tx, keys []string) error
 	// SingleWriter is set for engines where every write takes turns on one
-	// connection (SQLite): the store then orders them (see writePriority).
+	// connection (SQLite): the store then lets the hot writes queued at one
+	// moment share a commit (see sharedTx) and puts receipts before new
+	// messages (see writePriority).
 	SingleWriter bool
 	// Background, when set, runs while the store is open, on the write
 	// handle, until ctx ends (PostgreSQL: keeping planner statistics fresh).
