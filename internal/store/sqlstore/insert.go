@@ -19,10 +19,11 @@ type bulkInsert struct {
 
 	stmts *stmtCache // prepares statements of up to maxBulkStmtRows rows
 
-	// For upserts: the ON CONFLICT clause after the rows, and the most rows
-	// one statement takes (0: as many as the dialect's placeholders allow).
-	onConflict string
-	maxRows    int
+	// What follows the rows (an upsert's ON CONFLICT clause, a RETURNING
+	// clause), and the most rows one statement takes (0: as many as the
+	// dialect's placeholders allow).
+	tail    string
+	maxRows int
 }
 
 // maxBulkStmtRows bounds the row count of the multi-row inserts that are
@@ -45,7 +46,15 @@ func newBulkInsert(table string, columns string) *bulkInsert {
 // maxRows rows per statement.
 func newBulkUpsert(table, columns, onConflict string, maxRows int) *bulkInsert {
 	b := newBulkInsert(table, columns)
-	b.onConflict, b.maxRows = " "+onConflict, maxRows
+	b.tail, b.maxRows = " "+onConflict, maxRows
+	return b
+}
+
+// newBulkInsertReturning is newBulkInsert whose statements return the given
+// columns of the rows they insert (see query).
+func newBulkInsertReturning(table, columns, returning string) *bulkInsert {
+	b := newBulkInsert(table, columns)
+	b.tail = " RETURNING " + returning
 	return b
 }
 
@@ -64,7 +73,7 @@ func (b *bulkInsert) statement(d *Dialect, rows int) string {
 		}
 		sb.WriteString(one)
 	}
-	sb.WriteString(b.onConflict)
+	sb.WriteString(b.tail)
 	q := d.rebind(sb.String())
 	if len(b.sql) < 64 { // bound the cache; batch sizes repeat
 		b.sql[rows] = q
@@ -74,6 +83,32 @@ func (b *bulkInsert) statement(d *Dialect, rows int) string {
 
 // exec inserts len(args)/cols rows.
 func (b *bulkInsert) exec(ctx context.Context, tx *sql.Tx, d *Dialect, args []any) error {
+	return b.chunks(d, args, func(q string, args []any, prepared bool) error {
+		var err error
+		if prepared {
+			_, err = b.stmts.exec(ctx, tx, q, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, q, args...)
+		}
+		return err
+	})
+}
+
+// query inserts len(args)/cols rows with a RETURNING statement
+// (newBulkInsertReturning) and passes what each statement returns to scan.
+func (b *bulkInsert) query(ctx context.Context, tx *sql.Tx, d *Dialect, args []any, scan func(*sql.Rows, error) error) error {
+	return b.chunks(d, args, func(q string, args []any, prepared bool) error {
+		if prepared {
+			return scan(b.stmts.query(ctx, tx, q, args...))
+		}
+		return scan(tx.QueryContext(ctx, q, args...))
+	})
+}
+
+// chunks splits args into as few statements as the bounds allow and runs
+// each with run; prepared says whether the statement is small enough to
+// run prepared through b.stmts.
+func (b *bulkInsert) chunks(d *Dialect, args []any, run func(q string, args []any, prepared bool) error) error {
 	if len(args)%b.cols != 0 {
 		return fmt.Errorf("bulk insert: %d arguments for %d columns", len(args), b.cols)
 	}
@@ -83,13 +118,8 @@ func (b *bulkInsert) exec(ctx context.Context, tx *sql.Tx, d *Dialect, args []an
 	}
 	for len(args) > 0 {
 		n := min(len(args)/b.cols, per)
-		var err error
-		if q := b.statement(d, n); n <= maxBulkStmtRows && b.stmts != nil {
-			_, err = b.stmts.exec(ctx, tx, q, args[:n*b.cols]...) // q is rebound already; rebinding it again changes nothing
-		} else {
-			_, err = tx.ExecContext(ctx, q, args[:n*b.cols]...)
-		}
-		if err != nil {
+		// q is rebound already; rebinding it again (stmtCache) changes nothing.
+		if err := run(b.statement(d, n), args[:n*b.cols], n <= maxBulkStmtRows && b.stmts != nil); err != nil {
 			return err
 		}
 		args = args[n*b.cols:]

@@ -17,7 +17,7 @@ func (s *Store) LeaseJobs(ctx context.Context, l store.Lease) ([]*store.Job, err
 	kind := l.Kind
 	q := `UPDATE jobs SET run_at = ?, lease_owner = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM jobs WHERE kind = ? AND run_at <= ? ORDER BY run_at LIMIT ? ` + s.d.LeaseLock + `)
-		RETURNING id, kind, account_id, message_id, payload, attempts, run_at, created_at`
+		RETURNING ` + jobReturning
 	args := []any{micros(now.Add(l.For)), l.Owner, kind, micros(now), l.N}
 	what := "leasing " + kind + " jobs"
 	if s.share == nil {
@@ -40,7 +40,10 @@ func (s *Store) LeaseJobs(ctx context.Context, l store.Lease) ([]*store.Job, err
 	return out, err
 }
 
-// scanJobs reads the leased jobs of LeaseJobs's query.
+// jobReturning are the columns of a job that scanJobs reads.
+const jobReturning = `id, kind, account_id, message_id, payload, attempts, run_at, created_at`
+
+// scanJobs reads jobs returned as jobReturning.
 func scanJobs(rows *sql.Rows, err error) ([]*store.Job, error) {
 	if err != nil {
 		return nil, err
@@ -66,45 +69,22 @@ func (s *Store) insertLeasedJobs(ctx context.Context, tx *sql.Tx, items map[stri
 		return nil
 	}
 	now := time.Now().UTC()
-	args := make([]any, 0, len(items)*9)
+	args := make([]any, 0, len(items)*s.insertLeased.cols)
 	for _, it := range items {
 		m := it.Message
 		args = append(args, store.JobSend, m.AccountID, m.ID, []byte(nil), 1, micros(now.Add(it.Lease.For)), "", micros(m.CreatedAt), it.Lease.Owner)
 	}
-	b := s.insertLeased
-	per := s.d.MaxParams / b.cols
-	for len(args) > 0 {
-		n := min(len(args)/b.cols, per)
-		q := b.statement(&s.d, n) + " RETURNING id, message_id"
-		var rows *sql.Rows
-		var err error
-		if n <= maxBulkStmtRows {
-			rows, err = s.txQuery(ctx, tx, q, args[:n*b.cols]...)
-		} else {
-			rows, err = tx.QueryContext(ctx, q, args[:n*b.cols]...)
-		}
-		if err != nil {
-			return fmt.Errorf("enqueueing leased jobs: %w", err)
-		}
-		for rows.Next() {
-			var id int64
-			var mid string
-			if err := rows.Scan(&id, &mid); err != nil {
-				rows.Close()
-				return fmt.Errorf("enqueueing leased jobs: %w", err)
-			}
-			if it := items[mid]; it != nil {
-				m := it.Message
-				it.Job = &store.Job{ID: id, Kind: store.JobSend, AccountID: m.AccountID, MessageID: m.ID, Attempts: 1,
-					RunAt: fromMicros(micros(now.Add(it.Lease.For))), CreatedAt: m.CreatedAt, Message: m}
+	err := s.insertLeased.query(ctx, tx, &s.d, args, func(rows *sql.Rows, err error) error {
+		jobs, err := scanJobs(rows, err)
+		for _, j := range jobs {
+			if it := items[j.MessageID]; it != nil {
+				j.Message, it.Job = it.Message, j
 			}
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("enqueueing leased jobs: %w", err)
-		}
-		args = args[n*b.cols:]
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("enqueueing leased jobs: %w", err)
 	}
 	for _, it := range items {
 		if it.Job == nil {

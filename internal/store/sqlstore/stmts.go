@@ -125,6 +125,14 @@ func (c *stmtCache) exec(ctx context.Context, tx *sql.Tx, q string, args ...any)
 	return tx.ExecContext(ctx, c.d.rebind(q), args...)
 }
 
+// query runs q (written with "?") in tx, prepared when it can be.
+func (c *stmtCache) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if st := c.get(q); st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, c.d.rebind(q), args...)
+}
+
 // txExec runs q (written with "?") in tx, prepared when it can be.
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
 	return s.stmts.exec(ctx, tx, q, args...)
@@ -132,10 +140,7 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (
 
 // txQuery runs q (written with "?") in tx, prepared when it can be.
 func (s *Store) txQuery(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
-	if st := s.stmts.get(q); st != nil {
-		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	}
-	return tx.QueryContext(ctx, s.d.rebind(q), args...)
+	return s.stmts.query(ctx, tx, q, args...)
 }
 
 // txQueryRow runs q (written with "?") in tx, prepared when it can be.

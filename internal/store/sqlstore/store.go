@@ -47,7 +47,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertRecipients: newBulkInsert("recipients", recipientCols),
 		insertJobs:       newBulkInsert("jobs", jobColumns),
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
-		insertLeased:     newBulkInsert("jobs", jobColumns+", lease_owner"),
+		insertLeased:     newBulkInsertReturning("jobs", jobColumns+", lease_owner", jobReturning),
 
 		insertMarketingSenders: newBulkUpsert("marketing_senders", "account_id, recipient, originator, last_at",
 			`ON CONFLICT (account_id, recipient, originator) DO UPDATE SET last_at = excluded.last_at
@@ -62,7 +62,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 	s.stmts = newStmtCache(writer, &s.d)
 	s.rstmts = newStmtCache(reader, &s.d)
 	s.rstmts.off = s.rstmts.off || reader == writer // one cache per handle
-	for _, b := range []*bulkInsert{s.insertMessages, s.insertRecipients, s.insertJobs, s.insertLedger} {
+	for _, b := range []*bulkInsert{s.insertMessages, s.insertRecipients, s.insertJobs, s.insertLedger, s.insertLeased} {
 		b.stmts = s.stmts
 	}
 	if err := s.migrate(ctx); err != nil {
