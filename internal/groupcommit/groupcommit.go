@@ -101,6 +101,9 @@ func (c *Committer[T]) Submit(ctx context.Context, item T, weight int) error {
 	return <-r.result
 }
 
+// Queued says how many items wait for a flusher.
+func (c *Committer[T]) Queued() int { return len(c.in) }
+
 // Stop refuses new items, writes those already queued, and waits for the
 // flushers to finish or ctx to end.
 func (c *Committer[T]) Stop(ctx context.Context) error {

@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+
+	"github.com/omnigate/omnigate/internal/groupcommit"
 )
 
 // Shared commits.
@@ -28,35 +29,24 @@ const maxShared = 64
 // sharedTimeout bounds one shared transaction.
 const sharedTimeout = 60 * time.Second
 
-// errShareStopped answers writes queued after Close.
-var errShareStopped = errors.New("store closed")
-
 // txFunc is a write that may share its transaction. It gets a context to
 // use for its statements: the caller's values without its cancellation, so
 // that a caller that goes away cannot abort the transaction of others.
 type txFunc func(ctx context.Context, tx *sql.Tx) error
 
+// shareRequest is one write queued for a shared transaction.
 type shareRequest struct {
-	ctx    context.Context
-	what   string
-	f      txFunc
-	result chan error
+	ctx  context.Context
+	what string
+	f    txFunc
+	err  error // f's own outcome, set by writeShared
 }
 
-// sharer runs the shared transactions of a single-writer store.
-type sharer struct {
-	s    *Store
-	in   chan *shareRequest
-	mu   sync.RWMutex
-	done bool
-	wg   sync.WaitGroup
-}
-
-func newSharer(s *Store) *sharer {
-	sh := &sharer{s: s, in: make(chan *shareRequest, 1024)}
-	sh.wg.Add(1)
-	go sh.run()
-	return sh
+// newSharer queues the writes of a single-writer store and runs those
+// queued at one moment in one transaction (groupcommit does the queueing,
+// batching and stopping).
+func newSharer(s *Store) *groupcommit.Committer[*shareRequest] {
+	return groupcommit.New(groupcommit.Config{MaxWeight: maxShared, Timeout: sharedTimeout}, s.writeShared)
 }
 
 // sharedTx runs f in a write transaction, shared with other writes queued at
@@ -67,99 +57,49 @@ func (s *Store) sharedTx(ctx context.Context, what string, f txFunc) error {
 	if s.share == nil {
 		return s.inTx(ctx, what, func(tx *sql.Tx) error { return f(ctx, tx) })
 	}
-	return s.share.submit(ctx, what, f)
-}
-
-func (sh *sharer) submit(ctx context.Context, what string, f txFunc) error {
-	r := &shareRequest{ctx: context.WithoutCancel(ctx), what: what, f: f, result: make(chan error, 1)}
-	sh.mu.RLock()
-	if sh.done {
-		sh.mu.RUnlock()
-		return fmt.Errorf("%s: %w", what, errShareStopped)
-	}
-	select {
-	case sh.in <- r:
-		sh.mu.RUnlock()
-	case <-ctx.Done():
-		sh.mu.RUnlock()
-		return ctx.Err()
-	}
-	// Once queued the write may run at any moment: wait for its outcome
-	// even if ctx ends, so that a committed write is never reported failed.
-	return <-r.result
-}
-
-// stop refuses new writes, runs those queued, and waits for them.
-func (sh *sharer) stop() {
-	sh.mu.Lock()
-	if !sh.done {
-		sh.done = true
-		close(sh.in)
-	}
-	sh.mu.Unlock()
-	sh.wg.Wait()
-}
-
-func (sh *sharer) run() {
-	defer sh.wg.Done()
-	batch := make([]*shareRequest, 0, maxShared)
-	for first := range sh.in {
-		batch = append(batch[:0], first)
-	gather:
-		for len(batch) < maxShared {
-			select {
-			case r, ok := <-sh.in:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, r)
-			default:
-				break gather
-			}
+	r := &shareRequest{ctx: context.WithoutCancel(ctx), what: what, f: f}
+	if err := s.share.Submit(ctx, r, 1); err != nil {
+		if errors.Is(err, groupcommit.ErrStopped) {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		sh.write(batch)
-		if sh.s.stmts.pending() {
-			sh.s.stmts.prepare(context.Background())
-		}
+		return err
 	}
+	return r.err
 }
 
-// write runs a batch of writes in one transaction and answers each.
-func (sh *sharer) write(batch []*shareRequest) {
-	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
-	defer cancel()
+// writeShared runs a batch of writes in one transaction, each in a
+// savepoint: a write that fails is undone alone and keeps its error in its
+// request. The error returned is the transaction's (groupcommit then runs
+// each write of the batch again on its own).
+func (s *Store) writeShared(ctx context.Context, batch []*shareRequest) error {
+	defer func() {
+		if s.stmts.pending() {
+			s.stmts.prepare(context.Background())
+		}
+	}()
+	for _, r := range batch {
+		r.err = nil
+	}
 	if len(batch) == 1 {
 		r := batch[0]
-		r.result <- sh.s.runTx(ctx, r.what, func(tx *sql.Tx) error { return r.f(r.ctx, tx) })
-		return
+		return s.runTx(ctx, r.what, func(tx *sql.Tx) error { return r.f(r.ctx, tx) })
 	}
-	errs := make([]error, len(batch))
-	err := sh.s.runTx(ctx, "shared write", func(tx *sql.Tx) error {
-		for i, r := range batch {
-			if _, err := sh.s.txExec(ctx, tx, "SAVEPOINT shared"); err != nil {
+	return s.runTx(ctx, "shared write", func(tx *sql.Tx) error {
+		for _, r := range batch {
+			if _, err := s.txExec(ctx, tx, "SAVEPOINT shared"); err != nil {
 				return err
 			}
-			if errs[i] = r.f(r.ctx, tx); errs[i] != nil {
+			if r.err = r.f(r.ctx, tx); r.err != nil {
 				// Undo this write alone. If even that fails the transaction
 				// is gone, and with it the writes before this one.
-				if _, err := sh.s.txExec(ctx, tx, "ROLLBACK TO shared"); err != nil {
-					return fmt.Errorf("undoing a failed write (%v): %w", errs[i], err)
+				if _, err := s.txExec(ctx, tx, "ROLLBACK TO shared"); err != nil {
+					return fmt.Errorf("undoing a failed write (%v): %w", r.err, err)
 				}
 			}
-			if _, err := sh.s.txExec(ctx, tx, "RELEASE shared"); err != nil {
+			if _, err := s.txExec(ctx, tx, "RELEASE shared"); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	for i, r := range batch {
-		switch {
-		case errs[i] != nil:
-			r.result <- errs[i]
-		case err != nil:
-			r.result <- fmt.Errorf("%s: %w", r.what, err)
-		default:
-			r.result <- nil
-		}
-	}
 }

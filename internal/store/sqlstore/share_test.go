@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/groupcommit"
 	_ "modernc.org/sqlite"
 )
 
@@ -104,7 +105,7 @@ func TestSharedWritesFailAlone(t *testing.T) {
 		f := writes[k]
 		go func() { result <- s.sharedTx(c, k, f) }()
 		// Wait until it is queued, so the order is known.
-		for deadline := time.Now().Add(5 * time.Second); len(s.share.in) < len(results); {
+		for deadline := time.Now().Add(5 * time.Second); s.share.Queued() < len(results); {
 			if time.Now().After(deadline) {
 				t.Fatalf("write %s was not queued", k)
 			}
@@ -139,8 +140,8 @@ func TestSharedAfterClose(t *testing.T) {
 	if err := s.sharedTx(context.Background(), "before", insert("a")); err != nil {
 		t.Fatal(err)
 	}
-	s.share.stop()
-	if err := s.sharedTx(context.Background(), "after", insert("b")); !errors.Is(err, errShareStopped) {
+	s.share.Stop(context.Background())
+	if err := s.sharedTx(context.Background(), "after", insert("b")); !errors.Is(err, groupcommit.ErrStopped) {
 		t.Fatalf("after close: %v", err)
 	}
 	if got := values(t, s); !slices.Equal(got, []string{"a"}) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -26,7 +27,7 @@ type Store struct {
 	priority *writePriority
 	// share runs the hot writes of a single writer in shared transactions
 	// (SQLite only; see sharedTx).
-	share *sharer
+	share *groupcommit.Committer[*shareRequest]
 	// stopBackground ends the dialect's background work and waits for it.
 	stopBackground func()
 
@@ -87,7 +88,7 @@ func (s *Store) Close() error {
 		s.stopBackground()
 	}
 	if s.share != nil {
-		s.share.stop()
+		s.share.Stop(context.Background()) // writes what is queued
 	}
 	s.stmts.close()
 	s.rstmts.close()
