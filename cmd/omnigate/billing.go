@@ -180,7 +180,7 @@ func pricesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		defer f.Close()
-		ps, err := billing.ParsePricesCSV(f, *account, time.Now().UTC())
+		ps, err := billing.ParsePricesCSV(f, *account, time.Now().UTC(), app.Channels().Channels())
 		if err != nil {
 			return fmt.Errorf("prices import %s: %w", file, err)
 		}

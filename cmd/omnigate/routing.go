@@ -13,7 +13,6 @@ import (
 
 	"github.com/omnigate/omnigate/internal/app"
 	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
-	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/phone"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
@@ -30,6 +29,8 @@ func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	switch args[0] {
 	case "add":
 		name := fs.String("name", "", "connector name (required)")
+		reg := app.Channels()
+		kind := fs.String("kind", smppconn.KindName, "connector kind: "+strings.Join(reg.Kinds(), ", "))
 		var s smppconn.Settings
 		fs.StringVar(&s.Host, "host", "", "SMSC host (required)")
 		fs.IntVar(&s.Port, "port", 2775, "SMSC port")
@@ -42,7 +43,7 @@ func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Float64Var(&s.Throughput, "throughput", 0, "submits per second per bind (0: no cap)")
 		fs.StringVar(&s.LongMessages, "long-messages", smppconn.LongUDH8, "udh8, udh16, sar or payload")
 		fs.BoolVar(&s.GSMPacked, "gsm-packed", false, "pack GSM 7-bit text (8 characters in 7 octets)")
-		settings := fs.String("settings", "", "all settings as JSON instead of the flags above (see docs/smpp.md)")
+		settings := fs.String("settings", "", "all settings as JSON in the kind's shape, instead of the SMPP flags above (see docs/smpp.md)")
 		disabled := fs.Bool("disabled", false, "store it without running it")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
@@ -50,21 +51,31 @@ func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if *name == "" {
 			return usagef("connector add: --name is required")
 		}
-		if *settings != "" {
-			var err error
-			if s, err = smppconn.ParseSettings([]byte(*settings)); err != nil {
+		k, ok := reg.Kind(*kind)
+		if !ok {
+			return usagef("connector add: unknown --kind %q; known kinds: %s", *kind, strings.Join(reg.Kinds(), ", "))
+		}
+		var raw []byte
+		switch {
+		case *settings != "":
+			if err := k.Check([]byte(*settings)); err != nil {
 				return usagef("connector add: --settings: %v", err)
 			}
-		} else if err := s.Validate(); err != nil {
-			return usagef("connector add: %v", err)
+			raw = []byte(*settings)
+		case k.Name != smppconn.KindName:
+			return usagef("connector add: a %s connector takes its settings as JSON in --settings", k.Name)
+		default:
+			if err := s.Validate(); err != nil {
+				return usagef("connector add: %v", err)
+			}
+			raw, _ = json.Marshal(s)
 		}
-		raw, _ := json.Marshal(s)
 		st, err := app.OpenStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		c := store.ConnectorConfig{Name: *name, Kind: connectors.KindSMPP, Settings: raw, Enabled: !*disabled, UpdatedAt: time.Now().UTC()}
+		c := store.ConnectorConfig{Name: *name, Kind: k.Name, Settings: raw, Enabled: !*disabled, UpdatedAt: time.Now().UTC()}
 		if err := st.SaveConnector(ctx, c); err != nil {
 			return err
 		}
@@ -126,11 +137,22 @@ func routeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "add":
 		r := store.Route{CreatedAt: time.Now().UTC()}
 		fs.StringVar(&r.AccountID, "account", "", "make it an override for this account (default: the default table)")
+		reg := app.Channels()
+		fs.StringVar(&r.Channel, "channel", "sms", "the channel it routes: "+strings.Join(reg.Channels(), ", "))
+		fs.StringVar(&r.Sender, "sender", "", "only messages from this originator (an SMS sender, a chat app's channel id; default: any)")
 		fs.StringVar(&r.Prefix, "prefix", "", "number prefix, digits, e.g. 316 (default: any)")
 		fs.StringVar(&r.Country, "country", "", "ISO 3166 country code, e.g. NL (default: any)")
+		fs.StringVar(&r.Domain, "domain", "", "email domain, e.g. example.com; matches its subdomains too (default: any)")
 		conns := fs.String("connectors", "", "connector names in order of preference, comma separated (required)")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
+		}
+		if _, ok := reg.Channel(r.Channel); !ok {
+			return usagef("route add: unknown --channel %q; known channels: %s", r.Channel, strings.Join(reg.Channels(), ", "))
+		}
+		r.Domain = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(r.Domain), "@"))
+		if r.Domain != "" && (strings.ContainsAny(r.Domain, " @/") || !strings.Contains(r.Domain, ".")) {
+			return usagef("route add: --domain %q is not a domain such as example.com", r.Domain)
 		}
 		r.Prefix = strings.TrimPrefix(r.Prefix, "+")
 		if strings.Trim(r.Prefix, "0123456789") != "" || len(r.Prefix) > 15 {
@@ -154,7 +176,7 @@ func routeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer st.Close()
 		if err := st.AddRoute(ctx, &r); errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("route add: a route for this account, prefix and country exists; remove it first")
+			return fmt.Errorf("route add: a route for this account, channel, sender and destination exists; remove it first")
 		} else if err != nil {
 			return err
 		}
@@ -191,13 +213,17 @@ func routeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 type routeJSON struct {
 	ID         int64    `json:"id"`
 	Account    string   `json:"account,omitempty"`
+	Channel    string   `json:"channel"`
+	Sender     string   `json:"sender,omitempty"`
 	Prefix     string   `json:"prefix,omitempty"`
 	Country    string   `json:"country,omitempty"`
+	Domain     string   `json:"domain,omitempty"`
 	Connectors []string `json:"connectors"`
 }
 
 func showRoute(r store.Route) routeJSON {
-	return routeJSON{ID: r.ID, Account: r.AccountID, Prefix: r.Prefix, Country: r.Country, Connectors: r.Connectors}
+	return routeJSON{ID: r.ID, Account: r.AccountID, Channel: r.Channel, Sender: r.Sender, Prefix: r.Prefix, Country: r.Country,
+		Domain: r.Domain, Connectors: r.Connectors}
 }
 
 // numberCmd manages inbound numbers: add, list, remove.

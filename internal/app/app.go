@@ -20,6 +20,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/compliance/keywords"
 	"github.com/omnigate/omnigate/internal/connectors"
@@ -45,6 +46,7 @@ type App struct {
 	pipeline   *pipeline.Pipeline
 	dispatcher *dispatch.Dispatcher
 	webhooks   *webhook.Sender
+	channels   *channel.Registry
 	connectors *connectors.Manager
 	receiver   *inbound.Receiver
 	billing    *billing.Service
@@ -96,18 +98,21 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	whCfg, dCfg := cfg.Webhook, cfg.Dispatch
 	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
-	a.connectors = connectors.New(st, log)
-	router := dispatch.NewTableRouter(a.connectors, nil)
+	a.channels = Channels()
+	a.connectors = connectors.New(st, a.channels, log)
+	router := dispatch.NewTableRouter(a.connectors)
 	a.connectors.SetRouter(router)
 	a.dispatcher = dispatch.New(dCfg, st, router, accounts, a.metrics, a.webhooks.Notify, log)
-	a.billing = billing.New(cfg.Billing, st, accounts, nil, log)
+	bCfg := cfg.Billing
+	bCfg.Channels = a.channels.Units()
+	a.billing = billing.New(bCfg, st, accounts, nil, log)
 	nCfg := cfg.Notifier
 	nCfg.Pool.Owner, nCfg.SMTPAddr, nCfg.SMTPFrom = node, cfg.SMTPAddr, cfg.SMTPFrom
 	a.notifier = billing.NewNotifier(nCfg, st, nil, log)
 	a.compliance = compliance.New(compliance.Config{}, st, a.metrics)
 	a.desk = compliance.NewDesk(cfg.Compliance, st, a.compliance)
 	a.desk.OnNotice(a.notifier.Notify)
-	a.pipeline = pipeline.New(pipeline.Config{Commit: commit, Charger: a.billing, Compliance: a.compliance, Log: log,
+	a.pipeline = pipeline.New(pipeline.Config{Prepare: a.channels.Prepare, Commit: commit, Charger: a.billing, Compliance: a.compliance, Log: log,
 		Instruction: func(country string) string { text, _ := keywords.OptOutInstruction(country); return text }},
 		st, a.metrics, a.dispatcher.Notify)
 	a.pipeline.AddInboundHook(optout.New(st, a.pipeline, log).Hook)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
-	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/smsc"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -33,10 +32,10 @@ func (s *server) useSMSC(cfg smsc.Config, settings smppconn.Settings) *smsc.Serv
 	settings.ReconnectMax = smppconn.Duration(500 * time.Millisecond)
 	raw, _ := json.Marshal(settings)
 	ctx := context.Background()
-	if err := s.app.store.SaveConnector(ctx, store.ConnectorConfig{Name: "carrier", Kind: connectors.KindSMPP, Settings: raw, Enabled: true, UpdatedAt: time.Now()}); err != nil {
+	if err := s.app.store.SaveConnector(ctx, store.ConnectorConfig{Name: "carrier", Kind: smppconn.KindName, Settings: raw, Enabled: true, UpdatedAt: time.Now()}); err != nil {
 		s.t.Fatal(err)
 	}
-	if err := s.app.store.AddRoute(ctx, &store.Route{Connectors: []string{"carrier"}, CreatedAt: time.Now()}); err != nil {
+	if err := s.app.store.AddRoute(ctx, &store.Route{Channel: "sms", Connectors: []string{"carrier"}, CreatedAt: time.Now()}); err != nil {
 		s.t.Fatal(err)
 	}
 	if err := s.app.connectors.Reload(ctx); err != nil {

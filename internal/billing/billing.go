@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,9 @@ type Config struct {
 	Disabled bool
 	// CacheTTL is how long prices and limits are cached; default 10 s.
 	CacheTTL time.Duration
+	// Channels are the channels that can be priced, each with the unit one
+	// price is for (the channel registry's); default: sms per segment.
+	Channels map[string]string
 }
 
 // Service is billing's operations.
@@ -49,6 +53,9 @@ func New(cfg Config, st store.Store, accounts *store.AccountCache, provider Paym
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = 10 * time.Second
 	}
+	if len(cfg.Channels) == 0 {
+		cfg.Channels = map[string]string{message.ChannelSMS: "segment"}
+	}
 	if provider == nil {
 		provider = InvoiceProvider{}
 	}
@@ -58,6 +65,19 @@ func New(cfg Config, st store.Store, accounts *store.AccountCache, provider Paym
 
 // Pricer is the service's price lookup.
 func (s *Service) Pricer() *Pricer { return s.pricer }
+
+// Channels lists the channels that can be priced, sorted.
+func (s *Service) Channels() []string {
+	out := make([]string, 0, len(s.cfg.Channels))
+	for c := range s.cfg.Channels {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Unit is what one price of a channel is for ("segment", "email" …).
+func (s *Service) Unit(channel string) string { return s.cfg.Channels[channel] }
 
 // NoPriceError names a destination without a price.
 type NoPriceError struct {
@@ -70,13 +90,17 @@ func (e *NoPriceError) Error() string {
 
 func (e *NoPriceError) Unwrap() error { return ErrNoPrice }
 
-// Charge prices a prepared message — each recipient's price is its
-// per-segment price times its parts — and returns it ready for
-// store.Billing.AcceptCharged with the account's usage limits.
+// Charge prices a prepared message — each recipient's price is the price
+// of one unit of its channel (an SMS segment, an email …) to its address,
+// times its units (PartCount) — and returns it ready for
+// store.Billing.AcceptCharged with the account's usage limits. Recipients
+// already final (refused by compliance) are neither priced nor counted.
 func (s *Service) Charge(ctx context.Context, m *message.Message) (*store.Accept, error) {
 	it := &store.Accept{Message: m}
 	for _, r := range m.Recipients {
-		it.Units += int64(max(r.PartCount, 1))
+		if !r.Status.Final() {
+			it.Units += int64(max(r.PartCount, 1))
+		}
 	}
 	if s.cfg.Disabled {
 		return it, nil
@@ -88,6 +112,9 @@ func (s *Service) Charge(ctx context.Context, m *message.Message) (*store.Accept
 	it.Currency = acct.Currency
 	for i := range m.Recipients {
 		r := &m.Recipients[i]
+		if r.Status.Final() {
+			continue
+		}
 		q, err := s.pricer.Lookup(ctx, m.AccountID, m.Channel, acct.Currency, r.Country, r.Address)
 		if errors.Is(err, ErrNoPrice) {
 			return nil, &NoPriceError{Recipient: r.Address, Country: r.Country}

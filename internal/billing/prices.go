@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"golang.org/x/text/currency"
 
 	"github.com/omnigate/omnigate/internal/csvrows"
+	"github.com/omnigate/omnigate/internal/destination"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/phone"
 	"github.com/omnigate/omnigate/internal/store"
@@ -83,47 +85,34 @@ func (p *Pricer) table(ctx context.Context) ([]store.Price, error) {
 	return prices, nil
 }
 
-// Quote is the price of one segment to one destination.
+// Quote is the price of one unit to one destination.
 type Quote struct {
-	Price    int64 // micro-units per segment
+	Price    int64 // micro-units per unit (SMS segment, email, chat message)
 	Currency string
 	Found    bool // a price list entry matched; false: no list for this currency and channel (free)
 	Entry    store.Price
 }
 
-// Lookup prices one segment on a channel to a number, in a currency: the
-// account's own list first, then the default list; within a list the
-// longest matching prefix, then the country, then the catch-all. With no
-// list at all for the currency and channel the price is 0 (billing not
-// configured); with a list but no matching entry it is ErrNoPrice.
+// Lookup prices one unit on a channel to an address, in a currency: the
+// account's own list first, then the default list; within a list the most
+// specific destination (destination.Best: the longest prefix, then the
+// country, then the catch-all). With no list at all for the currency and
+// channel the price is 0 (billing not configured); with a list but no
+// matching entry it is ErrNoPrice.
 func (p *Pricer) Lookup(ctx context.Context, accountID, channel, currency, country, address string) (Quote, error) {
 	prices, err := p.table(ctx)
 	if err != nil {
 		return Quote{}, err
 	}
 	q := Quote{Currency: currency}
+	to := destination.Address{Address: address, Country: country}
 	anyList := false
 	for _, list := range []string{accountID, ""} {
-		best, score := -1, -1
-		for i, pr := range prices {
-			if pr.AccountID != list || pr.Channel != channel || pr.Currency != currency {
-				continue
-			}
-			anyList = true
-			if pr.Prefix != "" && !strings.HasPrefix(address, pr.Prefix) || pr.Country != "" && pr.Country != country {
-				continue
-			}
-			sc := 0
-			switch {
-			case pr.Prefix != "":
-				sc = 100 + len(pr.Prefix)
-			case pr.Country != "":
-				sc = 50
-			}
-			if sc > score {
-				best, score = i, sc
-			}
-		}
+		best := destination.Best(prices, pricePattern, func(pr *store.Price) bool {
+			ok := pr.AccountID == list && pr.Channel == channel && pr.Currency == currency
+			anyList = anyList || ok
+			return ok
+		}, to)
 		if best >= 0 {
 			q.Price, q.Found, q.Entry = prices[best].Price, true, prices[best]
 			return q, nil
@@ -133,6 +122,11 @@ func (p *Pricer) Lookup(ctx context.Context, accountID, channel, currency, count
 		return q, ErrNoPrice
 	}
 	return q, nil
+}
+
+// pricePattern is the destination a price is for.
+func pricePattern(pr *store.Price) destination.Pattern {
+	return destination.Pattern{Prefix: pr.Prefix, Country: pr.Country}
 }
 
 // ImportError lists the bad rows of a price file.
@@ -145,9 +139,11 @@ func (e *ImportError) Error() string {
 // ParsePricesCSV reads a price file: a header row naming the columns
 // channel, country, prefix, currency and price (in any order; country and
 // prefix may be empty for catch-all rows; price is a decimal amount per
-// segment, e.g. 0.075), then one row per price. Every bad row is reported
-// with its line number; no price is returned unless every row is good.
-func ParsePricesCSV(r io.Reader, accountID string, now time.Time) ([]store.Price, error) {
+// unit of the channel, e.g. 0.075 per SMS segment), then one row per price.
+// channels are the channels that may be priced (the registry's). Every bad
+// row is reported with its line number; no price is returned unless every
+// row is good.
+func ParsePricesCSV(r io.Reader, accountID string, now time.Time, channels []string) ([]store.Price, error) {
 	cr, col, err := csvrows.Headed(r, "channel,country,prefix,currency,price", "channel", "country", "prefix", "currency", "price")
 	if err != nil {
 		return nil, err
@@ -170,7 +166,7 @@ func ParsePricesCSV(r io.Reader, accountID string, now time.Time) ([]store.Price
 			}
 			return ""
 		}
-		p, err := parsePriceRow(get, accountID, now)
+		p, err := parsePriceRow(get, accountID, now, channels)
 		if err != nil {
 			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
 			continue
@@ -192,11 +188,11 @@ func ParsePricesCSV(r io.Reader, accountID string, now time.Time) ([]store.Price
 	return out, nil
 }
 
-func parsePriceRow(get func(string) string, accountID string, now time.Time) (store.Price, error) {
+func parsePriceRow(get func(string) string, accountID string, now time.Time, channels []string) (store.Price, error) {
 	p := store.Price{AccountID: accountID, Channel: strings.ToLower(get("channel")), Country: strings.ToUpper(get("country")),
 		Prefix: strings.TrimPrefix(get("prefix"), "+"), Currency: strings.ToUpper(get("currency")), UpdatedAt: now}
-	if p.Channel != message.ChannelSMS {
-		return p, fmt.Errorf("channel %q: only sms is priced so far", p.Channel)
+	if !slices.Contains(channels, p.Channel) {
+		return p, fmt.Errorf("channel %q: use one of %s", p.Channel, strings.Join(channels, ", "))
 	}
 	if p.Country != "" && !phone.KnownCountry(p.Country) {
 		return p, fmt.Errorf("country %q is not an ISO 3166 code such as NL", p.Country)

@@ -1,12 +1,21 @@
-// Package channel defines how the dispatcher hands a message to a transport.
+// Package channel is how omnigate plugs in channels and the connectors that
+// carry them. A channel (sms, email, whatsapp …) is a Spec: what its
+// addresses are, what it is priced in, how its messages are prepared (SMS
+// segmentation and encoding, email MIME …). A connector kind (smpp, smtp,
+// a chat app's API …) is a Kind: which channel it carries and how a
+// connector is built from its stored settings. The Registry holds both; the
+// app fills it explicitly at start, and everything else asks it: the
+// pipeline to prepare a message, the connector manager and the CLI which
+// kinds exist, the dispatcher's router which connectors carry a channel.
 //
 // A Connector takes one recipient of one message at a time and answers what
-// became of the submission: taken (with the carrier's ids for each part),
-// "try again later", or refused for good. Carriers report final outcomes later
-// (SMPP delivery receipts, provider webhooks); a connector passes those to the
-// StatusSink it was given. Each channel and provider is a folder beside this
-// file (smpp/ today; email/, whatsapp/ … later), so the dispatcher
-// never learns the details of a transport.
+// became of the submission: taken (with the provider's id for each part),
+// "try again later", or refused for good. Providers report later (SMPP
+// delivery receipts, bounces, chat apps' status callbacks) and send
+// inbound messages; a connector hands both to the Receiver it was built
+// with, the one way back for every channel. Each channel and connector kind
+// is a folder beside this file (sms/ and smpp/ today; email/, whatsapp/ …
+// later), so the dispatcher never learns the details of a transport.
 package channel
 
 import (
@@ -28,59 +37,58 @@ type Submission struct {
 // Result is what a connector did with a submission.
 type Result struct {
 	// Status is the recipient's status after submission: message.Sent when
-	// the carrier took it and will report later, or a later status when the
+	// the provider took it and will report later, or a later status when the
 	// connector already knows more.
 	Status message.Status
-	// PartIDs are the carrier's ids for each part, in order.
+	// PartIDs are the provider's ids for each part, in order; receipts are
+	// matched against them.
 	PartIDs []string
 }
 
-// Connector sends submissions over one transport.
+// Connector sends submissions over one provider connection (a carrier
+// bind, a mail relay, a chat app's account).
 type Connector interface {
-	// Name identifies the connector in statuses, logs and metrics.
+	// Name identifies the connector in routes, statuses, logs and metrics.
 	Name() string
+	// Channel is the channel it carries (its kind's).
+	Channel() string
 	// Send submits one recipient. It returns a *TemporaryError when the
 	// submission should be retried later (throttled, queue full, link down),
-	// and a *PermanentError when it can never succeed.
+	// a *RouteError when this connector cannot reach the destination but
+	// another may, and a *PermanentError when it can never succeed.
 	Send(ctx context.Context, s Submission) (Result, error)
+	// Start connects; the connector keeps itself connected until Stop.
+	Start()
+	// Stop disconnects, waiting for work in flight until ctx ends.
+	Stop(ctx context.Context) error
+	// Up says how many connections can send now (binds, sessions); 0
+	// means the connector cannot send at the moment.
+	Up() int
 }
 
-// StatusReport is a carrier's later word on a recipient.
-type StatusReport struct {
-	AccountID string
-	MessageID string
-	Seq       int
-	Status    message.Status
-	Reason    string
-	ErrorCode int
-	At        time.Time
-}
-
-// Inbound is a message a handset sent, as a carrier delivered it: one part
-// of a concatenated message when Total > 1 (the platform reassembles).
+// Inbound is a message someone sent to an address an account has, as a
+// provider delivered it: for SMS, one part of a concatenated message when
+// Total > 1 (the platform reassembles).
 type Inbound struct {
 	Connector   string
-	Source      string // the sender's number
-	Destination string // the number it was sent to
+	Channel     string
+	Source      string // the sender's address (a number, an email address, a chat id)
+	Destination string // the address it was sent to
 	Text        string
 	Ref         int // concatenation reference; 0 when not concatenated
 	Total, Part int // 1, 1 when not concatenated
 }
 
-// Receiver takes what carriers send on their own: delivery receipts and
-// inbound messages. Both methods return only once the item is durable, so
-// that a connector can acknowledge it to the carrier (which redelivers
-// what was not acknowledged).
+// Receiver takes what providers send on their own: receipts (every
+// channel's delivery reports, bounces and status callbacks, matched to parts
+// by the provider's id) and inbound messages. Both methods return only once
+// the item is durable, so that a connector can acknowledge it to the
+// provider (which redelivers what was not acknowledged).
 type Receiver interface {
 	Receipt(ctx context.Context, r store.Receipt) error
 	// Inbound stores an inbound message. store.ErrNotFound means no account
-	// has the destination number.
+	// has the destination address.
 	Inbound(ctx context.Context, in Inbound) error
-}
-
-// StatusSink receives reports that arrive after submission.
-type StatusSink interface {
-	ReportStatus(ctx context.Context, r StatusReport) error
 }
 
 // TemporaryError asks the dispatcher to retry later, no sooner than After

@@ -103,7 +103,7 @@ func TestRotatingSenders(t *testing.T) {
 	for _, sender := range []string{"Shop", "Sale", "Deals"} {
 		check(t, e, req(a, from(sender, compliance.Marketing), urgent), compliance.Allow, "")
 		m := &message.Message{ID: ids.New(), AccountID: a, Channel: message.ChannelSMS, Direction: message.MT, Type: message.TypeSMS,
-			Originator: sender, Body: "20% off", DataCoding: "plain", MClass: 1, CreatedAt: time.Now(), Purpose: "marketing",
+			Originator: sender, Body: "20% off", Details: message.Details{SMS: &message.SMS{DataCoding: "plain", MClass: 1}}, CreatedAt: time.Now(), Purpose: "marketing",
 			Recipients: []message.Recipient{{Address: to, Country: "NL", CountryPrefix: 31, Status: message.Sent, StatusAt: time.Now(), PartCount: 1, Length: 7}}}
 		if err := st.AcceptMessages(ctx, []*message.Message{m}); err != nil {
 			t.Fatal(err)

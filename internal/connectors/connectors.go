@@ -1,32 +1,28 @@
-// Package connectors runs the carrier connectors configured in the
-// database and keeps the route table current: it starts each enabled
-// connector, restarts one whose settings changed, stops one removed or
-// disabled, and reloads routes — at start and then every few seconds, so
-// that `omnigate connector add` and `omnigate route add` take effect on
-// every node without a restart.
+// Package connectors runs the connectors configured in the database, of
+// every kind the channel registry knows, and keeps the route table
+// current: it starts each enabled connector, restarts one whose settings
+// changed, stops one removed or disabled, and reloads routes — at start and
+// then every few seconds, so that `omnigate connector add` and `omnigate
+// route add` take effect on every node without a restart.
 package connectors
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/channel"
-	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// KindSMPP is the connector kind for SMPP carriers.
-const KindSMPP = "smpp"
-
 // Manager owns the running connectors.
 type Manager struct {
 	store    store.Routing
+	registry *channel.Registry
 	receiver channel.Receiver
 	router   *dispatch.TableRouter
 	log      *slog.Logger
@@ -41,17 +37,18 @@ type Manager struct {
 }
 
 type running struct {
-	conn    *smppconn.Connector
+	conn    channel.Connector
 	updated time.Time
 	builtIn bool
 }
 
 var _ dispatch.Connectors = (*Manager)(nil)
 
-// New makes a manager; Start loads and runs the connectors. The router is
-// given the route table whenever it is reloaded.
-func New(st store.Routing, log *slog.Logger) *Manager {
-	m := &Manager{store: st, log: log, running: map[string]*running{},
+// New makes a manager of the connector kinds in reg; Start loads and runs
+// the connectors. The router is given the route table whenever it is
+// reloaded.
+func New(st store.Routing, reg *channel.Registry, log *slog.Logger) *Manager {
+	m := &Manager{store: st, registry: reg, log: log, running: map[string]*running{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	return m
 }
@@ -76,7 +73,7 @@ func (m *Manager) Connector(name string) (channel.Connector, bool) {
 
 // AddBuiltIn adds a connector that is not in the database (the demo's);
 // Start starts it with the others.
-func (m *Manager) AddBuiltIn(c *smppconn.Connector) {
+func (m *Manager) AddBuiltIn(c channel.Connector) {
 	m.mu.Lock()
 	m.running[c.Name()] = &running{conn: c, builtIn: true}
 	m.mu.Unlock()
@@ -132,7 +129,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 			want[c.Name] = c
 		}
 	}
-	var stop []*smppconn.Connector
+	var stop []channel.Connector
 	m.mu.Lock()
 	for name, r := range m.running {
 		c, ok := want[name]
@@ -144,12 +141,12 @@ func (m *Manager) Reload(ctx context.Context) error {
 			delete(m.running, name)
 		}
 	}
-	var start []*smppconn.Connector
+	var start []channel.Connector
 	for name, c := range want {
 		if _, ok := m.running[name]; ok {
 			continue
 		}
-		conn, err := m.build(c)
+		conn, err := m.registry.Build(c.Name, c.Kind, c.Settings, m.receiver, m.log)
 		if err != nil {
 			m.log.Error("connectors: not starting a connector with bad settings", "connector", name, "err", err)
 			continue
@@ -174,25 +171,14 @@ func (m *Manager) Reload(ctx context.Context) error {
 	return nil
 }
 
-func (m *Manager) build(c store.ConnectorConfig) (*smppconn.Connector, error) {
-	if c.Kind != KindSMPP {
-		return nil, fmt.Errorf("unknown connector kind %q", c.Kind)
-	}
-	s, err := smppconn.ParseSettings(c.Settings)
-	if err != nil {
-		return nil, err
-	}
-	return smppconn.New(c.Name, s, m.receiver, m.log)
-}
-
-// Running lists the running connectors by name, with how many binds each
-// has up.
+// Running lists the running connectors by name, with how many
+// connections (binds, sessions) each has up.
 func (m *Manager) Running() map[string]int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := make(map[string]int, len(m.running))
 	for name, r := range m.running {
-		out[name] = r.conn.Bound()
+		out[name] = r.conn.Up()
 	}
 	return out
 }

@@ -4,10 +4,8 @@
 // retries, status-report jobs — through one group-committed transaction per
 // batch. Scheduled messages become due at their time; messages whose validity
 // passes before they are sent end as expired; "try later" answers are retried
-// with exponential backoff and jitter.
-//
-// The Dispatcher is also the channel.StatusSink for carriers' delivery
-// receipts, so every status change goes through the same path.
+// with exponential backoff and jitter. Providers' later reports (receipts)
+// come back through channel.Receiver, not through here.
 package dispatch
 
 import (
@@ -72,8 +70,6 @@ type Dispatcher struct {
 	sends     chan struct{} // semaphore over connector calls
 }
 
-var _ channel.StatusSink = (*Dispatcher)(nil)
-
 // New makes a Dispatcher; call Start to run it. onReports, when set, is
 // called after a commit that enqueued status reports, to wake their sender.
 func New(cfg Config, st store.Store, router Router, accounts *store.AccountCache, m *metrics.Metrics, onReports func(), log *slog.Logger) *Dispatcher {
@@ -114,14 +110,6 @@ func (d *Dispatcher) Run(jobs []*store.Job) { d.pool.Run(jobs) }
 // run again after a restart).
 func (d *Dispatcher) Stop(ctx context.Context) error { return d.pool.Stop(ctx) }
 
-// ReportStatus records a carrier's later report on a recipient.
-func (d *Dispatcher) ReportStatus(ctx context.Context, r channel.StatusReport) error {
-	return d.pool.Commit(ctx, &store.Outcome{Updates: []store.StatusUpdate{{
-		AccountID: r.AccountID, MessageID: r.MessageID, Seq: r.Seq,
-		Status: r.Status, Reason: r.Reason, ErrorCode: r.ErrorCode, At: r.At, Notify: true,
-	}}})
-}
-
 // process sends a message's pending recipients and says what became of them.
 func (d *Dispatcher) process(ctx context.Context, j *store.Job) *store.Outcome {
 	out := &store.Outcome{}
@@ -159,7 +147,7 @@ func (d *Dispatcher) send(ctx context.Context, j *store.Job, m *message.Message,
 	}
 	update := func(r *message.Recipient, st message.Status, code int, reason, connector string) store.StatusUpdate {
 		return store.StatusUpdate{AccountID: m.AccountID, MessageID: m.ID, Seq: r.Seq, Status: st, ErrorCode: code,
-			Reason: reason, At: time.Now().UTC(), Connector: connector, Notify: notify}
+			Reason: reason, At: time.Now().UTC(), Connector: connector, Channel: m.Channel, Notify: notify}
 	}
 	if !now.Before(expires) {
 		for _, r := range pending {
@@ -264,7 +252,7 @@ func (d *Dispatcher) committed(outs []*store.Outcome) {
 			}
 			reports = reports || u.Notify
 			if u.Status.Final() {
-				d.metrics.Statuses.WithLabelValues(message.ChannelSMS, u.Connector, string(u.Status)).Inc()
+				d.metrics.Statuses.WithLabelValues(u.Channel, u.Connector, string(u.Status)).Inc()
 			}
 		}
 	}

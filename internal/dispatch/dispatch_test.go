@@ -29,7 +29,11 @@ type carrier struct {
 	callTimes map[string][]time.Time
 }
 
-func (c *carrier) Name() string { return "test-carrier" }
+func (c *carrier) Name() string                   { return "test-carrier" }
+func (c *carrier) Channel() string                { return message.ChannelSMS }
+func (c *carrier) Start()                         {}
+func (c *carrier) Stop(ctx context.Context) error { return nil }
+func (c *carrier) Up() int                        { return 1 }
 
 func (c *carrier) Send(ctx context.Context, s channel.Submission) (channel.Result, error) {
 	c.mu.Lock()
@@ -77,7 +81,7 @@ func setupWith(t *testing.T, router dispatch.Router) (store.Store, *dispatch.Dis
 func msg(a *store.Account, addrs ...string) *message.Message {
 	now := time.Now().UTC()
 	m := &message.Message{ID: ids.New(), AccountID: a.ID, Channel: message.ChannelSMS, Direction: message.MT, Type: message.TypeSMS,
-		Originator: "x", Body: "x", DataCoding: "plain", MClass: 1, CreatedAt: now}
+		Originator: "x", Body: "x", Details: message.Details{SMS: &message.SMS{DataCoding: "plain", MClass: 1}}, CreatedAt: now}
 	for i, addr := range addrs {
 		m.Recipients = append(m.Recipients, message.Recipient{Seq: i, Address: addr, Country: "NL", CountryPrefix: 31,
 			Status: message.Sent, StatusAt: now, PartCount: 1, Length: 1})
@@ -147,25 +151,5 @@ func TestBackoff(t *testing.T) {
 				t.Fatalf("Delay(%d) = %v, want within [%v, %v]", attempt, d, want/2, want)
 			}
 		}
-	}
-}
-
-func TestCarrierReportsApplyForwardOnly(t *testing.T) {
-	c := &carrier{calls: map[string]int{}, callTimes: map[string][]time.Time{}}
-	st, d, a := setup(t, c)
-	m := msg(a, "1")
-	if err := st.AcceptMessages(context.Background(), []*message.Message{m}); err != nil {
-		t.Fatal(err)
-	}
-	d.Notify()
-	report := func(s message.Status) {
-		if err := d.ReportStatus(context.Background(), channel.StatusReport{AccountID: a.ID, MessageID: m.ID, Seq: 0, Status: s, At: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	report(message.Delivered)
-	report(message.Buffered) // late, out of order: ignored
-	if r := statuses(t, st, a, m.ID)["1"]; r.Status != message.Delivered {
-		t.Fatalf("status %s, want delivered", r.Status)
 	}
 }

@@ -2,10 +2,10 @@ package dispatch
 
 import (
 	"errors"
-	"strings"
 	"sync"
 
 	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/destination"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -36,29 +36,32 @@ type Connectors interface {
 	Connector(name string) (channel.Connector, bool)
 }
 
-// TableRouter routes SMS by the route table: an account's own routes first,
-// then the default ones. Within a table the longest matching number prefix
-// wins, then a matching country, then the catch-all route. Connectors that
-// are not running are skipped. Fallback, when set, is tried last (the demo's
-// simulator).
+// TableRouter routes by the route table: a message's channel first, then an
+// account's own routes before the default ones; within a table a route for
+// the message's sender before one for any sender, and then the most
+// specific destination (destination.Best: the longest number prefix or
+// domain, then a country, then the catch-all). Connectors that are not
+// running or carry another channel are skipped. A channel's fallback, when
+// set, is tried last (the demo's simulator).
 type TableRouter struct {
 	connectors Connectors
-	fallback   channel.Connector
 
-	mu     sync.RWMutex
-	routes []store.Route
+	mu       sync.RWMutex
+	routes   []store.Route
+	fallback map[string]channel.Connector
 }
 
 // NewTableRouter makes a router over the running connectors.
-func NewTableRouter(connectors Connectors, fallback channel.Connector) *TableRouter {
-	return &TableRouter{connectors: connectors, fallback: fallback}
+func NewTableRouter(connectors Connectors) *TableRouter {
+	return &TableRouter{connectors: connectors, fallback: map[string]channel.Connector{}}
 }
 
-// SetFallback sets the connector tried last for every destination.
+// SetFallback sets the connector tried last for every destination of its
+// channel.
 func (t *TableRouter) SetFallback(c channel.Connector) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.fallback = c
+	t.fallback[c.Channel()] = c
 }
 
 // SetRoutes replaces the route table (the app reloads it periodically).
@@ -70,17 +73,29 @@ func (t *TableRouter) SetRoutes(routes []store.Route) {
 
 // Route implements Router.
 func (t *TableRouter) Route(m *message.Message, r *message.Recipient) ([]channel.Connector, error) {
+	to := destination.Address{Address: r.Address, Country: r.Country}
 	t.mu.RLock()
-	best := bestRoute(t.routes, m.AccountID, r)
-	if best == nil {
-		best = bestRoute(t.routes, "", r)
+	var best *store.Route
+	// An account's routes before the default table; in each, routes for
+	// this sender before routes for any.
+	for _, table := range [...]struct{ account, sender string }{
+		{m.AccountID, m.Originator}, {m.AccountID, ""}, {"", m.Originator}, {"", ""},
+	} {
+		i := destination.Best(t.routes, func(rt *store.Route) destination.Pattern { return rt.Pattern },
+			func(rt *store.Route) bool {
+				return rt.AccountID == table.account && rt.Channel == m.Channel && rt.Sender == table.sender
+			}, to)
+		if i >= 0 {
+			best = &t.routes[i]
+			break
+		}
 	}
-	fallback := t.fallback
+	fallback := t.fallback[m.Channel]
 	t.mu.RUnlock()
 	var out []channel.Connector
 	if best != nil {
 		for _, name := range best.Connectors {
-			if c, ok := t.connectors.Connector(name); ok {
+			if c, ok := t.connectors.Connector(name); ok && c.Channel() == m.Channel {
 				out = append(out, c)
 			}
 		}
@@ -92,33 +107,4 @@ func (t *TableRouter) Route(m *message.Message, r *message.Recipient) ([]channel
 		return nil, ErrNoRoute
 	}
 	return out, nil
-}
-
-// bestRoute picks the most specific route of one table for a recipient.
-func bestRoute(routes []store.Route, accountID string, r *message.Recipient) *store.Route {
-	var best *store.Route
-	bestScore := -1
-	for i := range routes {
-		rt := &routes[i]
-		if rt.AccountID != accountID {
-			continue
-		}
-		if rt.Prefix != "" && !strings.HasPrefix(r.Address, rt.Prefix) {
-			continue
-		}
-		if rt.Country != "" && !strings.EqualFold(rt.Country, r.Country) {
-			continue
-		}
-		score := 0
-		switch {
-		case rt.Prefix != "":
-			score = 100 + len(rt.Prefix)
-		case rt.Country != "":
-			score = 50
-		}
-		if score > bestScore {
-			best, bestScore = rt, score
-		}
-	}
-	return best
 }

@@ -68,7 +68,7 @@ func (r *Receiver) flushReceipts(ctx context.Context, rs []store.Receipt) error 
 		if o.Changed {
 			changed = true
 			if o.Status.Final() {
-				r.metrics.Statuses.WithLabelValues(message.ChannelSMS, rs[i].Connector, string(o.Status)).Inc()
+				r.metrics.Statuses.WithLabelValues(rs[i].Channel, rs[i].Connector, string(o.Status)).Inc()
 			}
 		}
 	}
@@ -87,7 +87,7 @@ func (r *Receiver) Inbound(ctx context.Context, in channel.Inbound) error {
 	if err != nil {
 		return err // store.ErrNotFound: nobody has the number
 	}
-	m := &message.Message{AccountID: owner, Channel: message.ChannelSMS, Originator: digits(in.Source)}
+	m := &message.Message{AccountID: owner, Channel: in.Channel, Originator: digits(in.Source)}
 	rcpt := message.Recipient{Address: dest}
 	if n, err := phone.Parse(dest); err == nil {
 		rcpt.Country, rcpt.CountryPrefix = n.Country, n.CountryPrefix
@@ -106,10 +106,9 @@ func (r *Receiver) Inbound(ctx context.Context, in channel.Inbound) error {
 	stored, err := r.store.AddInboundPart(ctx, store.InboundPart{
 		Connector: in.Connector, Source: m.Originator, Destination: dest,
 		Ref: in.Ref, Total: in.Total, Part: in.Part, Body: in.Text, ReceivedAt: time.Now().UTC(),
-	}, func(bodies []string) *message.Message {
+	}, func(bodies []string) (*message.Message, error) {
 		m.Body = strings.Join(bodies, "")
-		r.pipeline.PrepareInbound(m)
-		return m
+		return m, r.pipeline.PrepareInbound(m)
 	})
 	if err != nil {
 		return fmt.Errorf("storing inbound part: %w", err)

@@ -1,9 +1,12 @@
-// Package message holds the platform's accepted-message model: a message, its
-// recipients, their statuses and the rules by which a status may change.
+// Package message holds the platform's channel-neutral message model: a
+// message, its recipients, their statuses and the rules by which a status
+// may change.
 //
 // Every door into omnigate (the MessageBird REST API today; SMPP, Twilio and
 // Conversations later) turns a request into a *Message; the pipeline stores,
-// dispatches and reports on that one model. Wire formats live with their door.
+// dispatches and reports on that one model, whatever the channel. What only
+// one channel has (an SMS's data coding, an email's subject) sits in that
+// channel's part of Details or in Content; wire formats live with their door.
 package message
 
 import "time"
@@ -17,35 +20,50 @@ const (
 	MO Direction = "mo" // mobile originated: received from a handset
 )
 
-// Type is the kind of SMS.
+// Type is the kind of content as the message's channel names it: for SMS
+// "sms", "binary" or "flash"; chat channels will name theirs (text, image,
+// hsm …). Doors filter and render it; the channel's preparation reads it.
 type Type string
 
-// Types accepted on POST /messages.
+// SMS types, as POST /messages takes them.
 const (
 	TypeSMS    Type = "sms"
 	TypeBinary Type = "binary"
 	TypeFlash  Type = "flash"
 )
 
-// Channel names the transport a message travels on; connectors are chosen by it.
+// ChannelSMS is the SMS channel's name. A message's Channel names the
+// channel it travels on; the channel registry (internal/channel) knows how
+// each one prepares content, which connectors carry it and how its receipts
+// come back.
 const ChannelSMS = "sms"
 
 // Message is one accepted message with its recipients.
 type Message struct {
-	ID          string
-	AccountID   string
-	Channel     string
-	Direction   Direction
-	Type        Type
-	Originator  string
-	Body        string
-	Reference   string // empty means none
-	ReportURL   string // empty means the account's default
-	Validity    int    // seconds after the send time; 0 means none
-	Gateway     int
-	TypeDetails map[string]any
-	DataCoding  string // "plain" or "unicode", as resolved at accept time
-	MClass      int
+	ID        string
+	AccountID string
+	Channel   string
+	Direction Direction
+	Type      Type
+	// Originator is who the message is from, an address of the channel's
+	// kind: a number or an alphanumeric sender (SMS), an email address, a
+	// chat app's channel id.
+	Originator string
+	// Body is the message's text: an SMS's body, a chat message's text, an
+	// email's plain-text part. It is personal data (erasure overwrites it).
+	Body string
+	// Content is what is not plain text: media, a location, a template with
+	// parameters, email parts. nil for a text message.
+	Content *Content
+	// Details are the parts only some channels have; each is nil on
+	// messages of other channels.
+	Details
+	Reference string // empty means none
+	ReportURL string // empty means the account's default
+	// Validity is how long after its send time an unsent message is still
+	// worth sending, in seconds, on any channel; 0 means none (the
+	// dispatcher's maximum age applies).
+	Validity int
 	// Purpose is "transactional" or "marketing"; Categories are restricted
 	// topics (alcohol, gambling, tobacco, firearms, adult). Compliance is the
 	// decision the compliance engine took for the message.
@@ -56,6 +74,82 @@ type Message struct {
 	ScheduledAt time.Time
 	CreatedAt   time.Time
 	Recipients  []Recipient
+}
+
+// Details holds each channel's own part of a message. A channel that needs
+// fields of its own adds its part here (and its preparation fills it); the
+// store keeps Details as one JSON document beside the neutral columns.
+type Details struct {
+	SMS *SMS `json:"sms,omitempty"`
+}
+
+// SMS is what only an SMS has.
+type SMS struct {
+	// DataCoding is "plain" (GSM 03.38) or "unicode" (UCS-2) once the
+	// message is prepared; before that, what the sender asked for ("auto"
+	// or "" for either).
+	DataCoding string `json:"datacoding"`
+	// MClass is the message class: 0 is flash, 1 the default.
+	MClass int `json:"mclass"`
+	// Gateway is MessageBird's gateway number, kept and shown as given.
+	Gateway int `json:"gateway,omitempty"`
+	// TypeDetails are MessageBird's typeDetails (udh for binary messages).
+	TypeDetails map[string]any `json:"typeDetails,omitempty"`
+}
+
+// Content is a message's content beyond plain text; which parts a channel
+// accepts is the channel's to say when it prepares the message.
+type Content struct {
+	// Media are images, videos, audio or files, by URL.
+	Media []Media `json:"media,omitempty"`
+	// Location is a point on a map.
+	Location *Location `json:"location,omitempty"`
+	// Template is a provider-approved template with its parameters (a
+	// WhatsApp HSM, a stored email template).
+	Template *Template `json:"template,omitempty"`
+	// Email are an email's parts besides its text (Body).
+	Email *Email `json:"email,omitempty"`
+}
+
+// Media is one image, video, audio or file.
+type Media struct {
+	Kind    string `json:"kind"` // image, video, audio, file
+	URL     string `json:"url"`
+	Caption string `json:"caption,omitempty"`
+}
+
+// Location is a point on a map.
+type Location struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+}
+
+// Template names a template and carries its parameters.
+type Template struct {
+	Namespace string            `json:"namespace,omitempty"`
+	Name      string            `json:"name"`
+	Language  string            `json:"language,omitempty"`
+	Params    []string          `json:"params,omitempty"`
+	Variables map[string]string `json:"variables,omitempty"`
+}
+
+// Email are an email's parts besides its plain text.
+type Email struct {
+	Subject     string            `json:"subject,omitempty"`
+	HTML        string            `json:"html,omitempty"`
+	FromName    string            `json:"fromName,omitempty"`
+	ReplyTo     string            `json:"replyTo,omitempty"`
+	Headers     map[string]string `json:"headers,omitempty"`
+	Attachments []Attachment      `json:"attachments,omitempty"`
+}
+
+// Attachment is a file sent with an email, by URL or inline content.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"contentType,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Data        []byte `json:"data,omitempty"`
+	Inline      bool   `json:"inline,omitempty"` // an inline image, referenced by its name as content id
 }
 
 // SendAt is when the message becomes due: its scheduled time or its creation.
@@ -76,20 +170,31 @@ func (m *Message) ExpiresAt() time.Time {
 
 // Recipient is one destination of a message and the state of its delivery.
 type Recipient struct {
-	Seq           int    // position within the message, from 0
-	Address       string // MSISDN digits in international form, no "+"
-	Country       string // ISO 3166-1 alpha-2, e.g. "NL"
-	CountryPrefix int    // e.g. 31
-	Status        Status
-	StatusAt      time.Time // zero while scheduled
-	StatusReason  string
-	// StatusErrorCode is the carrier or platform error; 0 means none.
-	StatusErrorCode int
-	PartCount       int
-	Length          int   // characters in the body
-	Price           int64 // micro-units of PriceCurrency charged for this recipient
-	PriceCurrency   string
-	Connector       string // the connector that took it, once submitted
+	Seq int // position within the message, from 0
+	// Address is the destination, of the channel's kind: international
+	// digits without "+" for phone channels, an email address, a chat id.
+	Address string
+	Country string // ISO 3166-1 alpha-2, e.g. "NL"; "" where unknown
+	// CountryPrefix is the calling code of a phone number (e.g. 31); 0 for
+	// addresses that are not numbers.
+	CountryPrefix int
+	// TimeZone is the recipient's IANA time zone where it is known (from a
+	// contact record); quiet hours then use it instead of guessing from the
+	// number or country. Not stored.
+	TimeZone        string
+	Status          Status
+	StatusAt        time.Time // zero while scheduled
+	StatusReason    string
+	StatusErrorCode int // the carrier's, provider's or platform's error; 0 means none
+	// PartCount is how many parts the channel sends this recipient's
+	// message as (SMS segments; 1 for most channels): each part is
+	// submitted and tracked on its own, and it is the number of units
+	// charged.
+	PartCount     int
+	Length        int   // characters in the body
+	Price         int64 // micro-units of PriceCurrency charged for this recipient
+	PriceCurrency string
+	Connector     string // the connector that took it, once submitted
 }
 
 // Counts summarises recipient statuses the way MessageBird reports them.
@@ -117,3 +222,12 @@ func (m *Message) CountRecipients() Counts {
 	}
 	return c
 }
+
+// Invalid is a problem with one field of a message, found while preparing
+// it; each door reports it in its own error format.
+type Invalid struct {
+	Field  string
+	Reason string
+}
+
+func (e *Invalid) Error() string { return e.Field + ": " + e.Reason }

@@ -1,16 +1,16 @@
-// Package pipeline is the one way into omnigate for an outbound message,
-// whichever door it came through (MessageBird REST today; SMPP, Twilio and
-// Conversations later). A door parses its wire format into a
-// *message.Message; Accept completes it (ids, encoding, segments, initial
-// statuses), runs the stages every message passes — compliance and billing
-// plug in here — and makes it durable with its dispatch job in a
-// group-committed transaction. When Accept returns nil the message survives
-// a crash.
+// Package pipeline is the one way into omnigate for a message, whichever
+// door it came through (MessageBird REST today; SMPP, Twilio and
+// Conversations later) and whichever channel it travels on. A door parses
+// its wire format into a channel-neutral *message.Message; Accept completes
+// it (ids, initial statuses; the channel's own preparation — SMS encoding
+// and segments, email MIME … — through Config.Prepare), runs the stages
+// every message passes — compliance and billing plug in here — and makes it
+// durable with its dispatch job in a group-committed transaction. When
+// Accept returns nil the message survives a crash.
 package pipeline
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,12 +24,16 @@ import (
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
-	"github.com/omnigate/omnigate/internal/smstext"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
 // Config tunes the accept path. Zero values mean the documented defaults.
 type Config struct {
+	// Prepare is the channel's preparation of a message (the channel
+	// registry's): it checks the content fits the channel and sets each
+	// recipient's PartCount and Length, or returns a *message.Invalid.
+	// Required.
+	Prepare func(m *message.Message) error
 	// Commit tunes group commit; its MaxWeight counts recipients.
 	Commit groupcommit.Config
 	// Charger prices and charges messages; nil: messages are free.
@@ -42,8 +46,6 @@ type Config struct {
 	Instruction func(country string) string
 	// Log receives the pipeline's warnings.
 	Log *slog.Logger
-	// MaxParts bounds the segments of one SMS; default 16.
-	MaxParts int
 }
 
 // Pipeline accepts messages.
@@ -83,43 +85,36 @@ func (p *Pipeline) AddInboundHook(h InboundHook) {
 	p.hooks = append(p.hooks, h)
 }
 
-// AcceptInbound stores a message received from a handset (direction mo),
-// queues it for the account's inbound URL and runs the inbound hooks. m
-// needs AccountID, Originator (the sender), Body and one recipient (the
-// number it was sent to); PrepareInbound fills in the rest. Hook errors are
-// returned joined, after the message is stored.
+// AcceptInbound stores a message received from a handset, mailbox or
+// chat user (direction mo), queues it for the account's inbound URL and
+// runs the inbound hooks. m needs AccountID, Channel, Originator (the
+// sender), Body and one recipient (the address it was sent to);
+// PrepareInbound fills in the rest. Hook errors are returned joined, after
+// the message is stored.
 func (p *Pipeline) AcceptInbound(ctx context.Context, m *message.Message) error {
-	p.PrepareInbound(m)
+	if err := p.PrepareInbound(m); err != nil {
+		return err
+	}
 	if err := p.commits.Submit(ctx, &store.Accept{Message: m}, len(m.Recipients)+1); err != nil {
 		return fmt.Errorf("accepting inbound message: %w", err)
 	}
 	return p.Inbound(ctx, m)
 }
 
-// PrepareInbound fills in an inbound message: id, times, coding, segments,
-// statuses. Callers that store it themselves (reassembled parts) call
-// Inbound once it is stored.
-func (p *Pipeline) PrepareInbound(m *message.Message) {
+// PrepareInbound fills in an inbound message: id, times, the channel's
+// preparation (coding, parts), statuses. Callers that store it themselves
+// (reassembled parts) call Inbound once it is stored.
+func (p *Pipeline) PrepareInbound(m *message.Message) error {
 	now := time.Now().UTC()
 	m.ID, m.CreatedAt, m.Direction = ids.New(), now, message.MO
-	if m.Channel == "" {
-		m.Channel = message.ChannelSMS
-	}
-	if m.Type == "" {
-		m.Type = message.TypeSMS
-	}
-	info := smstext.Analyze(m.Body, smstext.ModeAuto)
-	if m.DataCoding == "" {
-		m.DataCoding = info.Coding.String()
-	}
-	if m.MClass == 0 {
-		m.MClass = 1
+	if err := p.cfg.Prepare(m); err != nil {
+		return fmt.Errorf("preparing inbound message: %w", err)
 	}
 	for i := range m.Recipients {
 		r := &m.Recipients[i]
 		r.Seq, r.Status, r.StatusAt = i, message.Delivered, now
-		r.PartCount, r.Length = info.Parts, info.Chars
 	}
+	return nil
 }
 
 // Inbound runs what follows a stored inbound message: metrics, waking the
@@ -155,8 +150,8 @@ func (e *HookError) Unwrap() error { return e.Err }
 // New starts a pipeline writing to st; onAccepted is called after each
 // commit.
 func New(cfg Config, st store.Store, m *metrics.Metrics, onAccepted func()) *Pipeline {
-	if cfg.MaxParts <= 0 {
-		cfg.MaxParts = 16
+	if cfg.Prepare == nil {
+		panic("pipeline: Config.Prepare is required")
 	}
 	if onAccepted == nil {
 		onAccepted = func() {}
@@ -171,15 +166,6 @@ func New(cfg Config, st store.Store, m *metrics.Metrics, onAccepted func()) *Pip
 
 // Stop writes what is queued and refuses more.
 func (p *Pipeline) Stop(ctx context.Context) error { return p.commits.Stop(ctx) }
-
-// Invalid is a problem with one field of a message, for the door to report
-// in its own error format.
-type Invalid struct {
-	Field  string
-	Reason string
-}
-
-func (e *Invalid) Error() string { return e.Field + ": " + e.Reason }
 
 // Options says how to accept.
 type Options struct {
@@ -404,16 +390,13 @@ func (p *Pipeline) handOver(items []*store.Accept, reserved int, committed bool)
 }
 
 // prepare fills in everything that follows from the request: id, times,
-// the resolved data coding, segment counts and initial statuses.
+// the channel's preparation and initial statuses.
 func (p *Pipeline) prepare(m *message.Message, now time.Time) error {
 	if len(m.Recipients) == 0 {
 		return errors.New("pipeline: message without recipients")
 	}
 	m.ID = ids.New()
 	m.CreatedAt = now
-	if m.Channel == "" {
-		m.Channel = message.ChannelSMS
-	}
 	if m.Direction == "" {
 		m.Direction = message.MT
 	}
@@ -423,11 +406,10 @@ func (p *Pipeline) prepare(m *message.Message, now time.Time) error {
 	return p.segment(m, now)
 }
 
-// segment counts parts and sets the initial statuses; it runs again when
-// compliance appends to the body or defers the message.
+// segment runs the channel's preparation and sets the initial statuses; it
+// runs again when compliance appends to the body or defers the message.
 func (p *Pipeline) segment(m *message.Message, now time.Time) error {
-	parts, length, err := p.segments(m)
-	if err != nil {
+	if err := p.cfg.Prepare(m); err != nil {
 		return err
 	}
 	status, statusAt := message.Sent, now
@@ -439,61 +421,6 @@ func (p *Pipeline) segment(m *message.Message, now time.Time) error {
 		r.Seq = i
 		r.Status, r.StatusAt = status, statusAt
 		r.StatusReason = ""
-		r.PartCount, r.Length = parts, length
 	}
 	return nil
-}
-
-// segments resolves the data coding and counts parts and characters.
-func (p *Pipeline) segments(m *message.Message) (parts, length int, err error) {
-	if m.Type == message.TypeBinary {
-		return p.binarySegments(m)
-	}
-	mode, err := smstext.ParseMode(m.DataCoding)
-	if err != nil {
-		return 0, 0, &Invalid{Field: "datacoding", Reason: err.Error()}
-	}
-	if mode == smstext.ModePlain {
-		// "plain" is a preference, not a reason to damage the text: a body
-		// with characters outside GSM 03.38 goes as unicode, and the
-		// message's datacoding says so.
-		mode = smstext.ModeAuto
-	}
-	info := smstext.Analyze(m.Body, mode)
-	m.DataCoding = info.Coding.String()
-	if info.Parts > p.cfg.MaxParts {
-		return 0, 0, &Invalid{Field: "body", Reason: fmt.Sprintf("body needs %d SMS parts; at most %d are allowed", info.Parts, p.cfg.MaxParts)}
-	}
-	return info.Parts, info.Chars, nil
-}
-
-// binarySegments counts parts of a binary message: body and the optional
-// typeDetails.udh are hex; one SMS carries 140 octets including the UDH.
-func (p *Pipeline) binarySegments(m *message.Message) (int, int, error) {
-	body, err := hex.DecodeString(strings.TrimSpace(m.Body))
-	if err != nil {
-		return 0, 0, &Invalid{Field: "body", Reason: "a binary body must be hexadecimal"}
-	}
-	udhLen := 0
-	if v, ok := m.TypeDetails["udh"]; ok {
-		s, _ := v.(string)
-		udh, err := hex.DecodeString(s)
-		if err != nil {
-			return 0, 0, &Invalid{Field: "typeDetails", Reason: "udh must be hexadecimal"}
-		}
-		udhLen = len(udh)
-	}
-	m.DataCoding = smstext.GSM7.String()
-	if udhLen+len(body) <= 140 {
-		return 1, len(body), nil
-	}
-	per := 140 - udhLen - 6 // room left beside a concatenation header
-	if per <= 0 {
-		return 0, 0, &Invalid{Field: "typeDetails", Reason: "udh leaves no room for a body"}
-	}
-	parts := (len(body) + per - 1) / per
-	if parts > p.cfg.MaxParts {
-		return 0, 0, &Invalid{Field: "body", Reason: fmt.Sprintf("body needs %d SMS parts; at most %d are allowed", parts, p.cfg.MaxParts)}
-	}
-	return parts, len(body), nil
 }

@@ -46,7 +46,8 @@ type LedgerEntry struct {
 	CreatedAt      time.Time
 }
 
-// Price is the price of one segment on a channel to a destination.
+// Price is the price of one unit of a channel (an SMS segment, an email, a
+// chat message: the channel says which) to a destination.
 // AccountID "" is the default list; Country and Prefix "" match anything.
 type Price struct {
 	AccountID string
@@ -54,7 +55,7 @@ type Price struct {
 	Country   string // ISO 3166-1 alpha-2
 	Prefix    string // number prefix, digits
 	Currency  string
-	Price     int64 // micro-units per segment
+	Price     int64 // micro-units per unit
 	UpdatedAt time.Time
 }
 

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/destination"
 	"github.com/omnigate/omnigate/internal/message"
 )
 
@@ -106,6 +107,7 @@ type StatusUpdate struct {
 	ErrorCode int
 	At        time.Time
 	Connector string // set when a connector took the recipient
+	Channel   string // the message's channel (for metrics); not stored
 	// Parts are the carrier's ids for the recipient's parts, in order, when
 	// a connector took it; receipts are matched against them.
 	Parts []string
@@ -214,13 +216,18 @@ type Queue interface {
 	QueueStats(ctx context.Context) (*QueueStats, error)
 }
 
-// Receipt is a carrier's delivery receipt for one part.
+// Receipt is a provider's later word on one part it took: an SMSC's
+// delivery receipt, an email bounce or delivery notice, a chat app's status
+// callback. Every channel's receipts come back this one way.
 type Receipt struct {
 	Connector string
-	// SMSCIDs are the forms the carrier's message id may take, the exact
-	// one first (see dlr.IDForms): receipts may write an id in decimal that
-	// the submit response gave in hex. Parts are matched by any of them.
-	SMSCIDs   []string
+	// Channel is the connector's channel (for metrics).
+	Channel string
+	// ProviderIDs are the forms the provider's id for the part may take,
+	// the exact one first (see dlr.IDForms): an SMSC's receipt may write an
+	// id in decimal that its submit response gave in hex. Parts are matched
+	// by any of them.
+	ProviderIDs []string
 	Status    message.Status
 	Reason    string
 	ErrorCode int
@@ -282,8 +289,8 @@ type Inbound interface {
 	// part is there it calls assemble with the bodies in order and, in the
 	// same transaction, forgets the parts and stores the message assemble
 	// returns (as AcceptMessages would), which it then returns; until then
-	// it returns nil.
-	AddInboundPart(ctx context.Context, p InboundPart, assemble func(bodies []string) *message.Message) (*message.Message, error)
+	// it returns nil. An error from assemble changes nothing.
+	AddInboundPart(ctx context.Context, p InboundPart, assemble func(bodies []string) (*message.Message, error)) (*message.Message, error)
 	// PurgeInboundParts drops parts received before the time (their
 	// siblings never came), returning how many.
 	PurgeInboundParts(ctx context.Context, before time.Time) (int, error)
@@ -292,18 +299,22 @@ type Inbound interface {
 // ConnectorConfig is a configured connector.
 type ConnectorConfig struct {
 	Name      string
-	Kind      string // "smpp"
+	Kind      string // a connector kind the channel registry knows, e.g. "smpp"
 	Settings  []byte // JSON in the kind's shape
 	Enabled   bool
 	UpdatedAt time.Time
 }
 
-// Route sends destinations to connectors, in order of preference.
+// Route sends a channel's messages to connectors, in order of preference,
+// by destination (a number prefix or country for phone channels, a domain
+// for email) and, when Sender is set, only those from that originator (a
+// chat app's channel id, an SMS sender).
 type Route struct {
-	ID         int64
-	AccountID  string // "" for the default table
-	Prefix     string // number prefix, digits; "" for any
-	Country    string // ISO 3166-1 alpha-2; "" for any
+	ID        int64
+	AccountID string // "" for the default table
+	Channel   string
+	Sender    string // "" for any
+	destination.Pattern
 	Connectors []string
 	CreatedAt  time.Time
 }
@@ -315,7 +326,7 @@ type Routing interface {
 	DeleteConnector(ctx context.Context, name string) error
 	ListConnectors(ctx context.Context) ([]ConnectorConfig, error)
 	// AddRoute adds a route; ErrConflict if one exists for the same
-	// account, prefix and country.
+	// account, channel, sender and destination.
 	AddRoute(ctx context.Context, r *Route) error
 	DeleteRoute(ctx context.Context, id int64) error
 	ListRoutes(ctx context.Context) ([]Route, error)

@@ -378,7 +378,7 @@ func (a *API) importPrices(w http.ResponseWriter, r *http.Request) error {
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 16<<20)); err != nil {
 		return &problem{http.StatusRequestEntityTooLarge, 10, "", "the price file is larger than 16 MiB", nil}
 	}
-	ps, err := billing.ParsePricesCSV(&buf, accountID, time.Now().UTC())
+	ps, err := billing.ParsePricesCSV(&buf, accountID, time.Now().UTC(), a.billing.Channels())
 	if err != nil {
 		return invalid("", err.Error())
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
@@ -125,7 +126,7 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 // whose details go to the log only.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
-	var inv *pipeline.Invalid
+	var inv *message.Invalid
 	var limit *store.LimitError
 	var noPrice *billing.NoPriceError
 	var refused *compliance.Rejection

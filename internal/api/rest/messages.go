@@ -43,10 +43,11 @@ func buildMessage(req *createRequest, accountID string) (*message.Message, *Prob
 		Body:        req.Body,
 		Reference:   req.Reference,
 		ReportURL:   strings.TrimSpace(req.ReportURL),
-		TypeDetails: req.TypeDetails,
 		Purpose:     strings.TrimSpace(req.Purpose),
 		Categories:  req.Categories,
 	}
+	sms := &message.SMS{TypeDetails: req.TypeDetails}
+	m.SMS = sms
 	if req.Originator == "" {
 		return nil, errMissing("originator")
 	}
@@ -72,16 +73,16 @@ func buildMessage(req *createRequest, accountID string) (*message.Message, *Prob
 	if _, err := smstext.ParseMode(req.DataCoding); err != nil {
 		return nil, errInvalid("datacoding", "datacoding must be plain, unicode or auto")
 	}
-	m.DataCoding = req.DataCoding
+	sms.DataCoding = req.DataCoding
 	switch {
 	case m.Type == message.TypeFlash:
-		m.MClass = 0
+		sms.MClass = 0
 	case req.MClass == nil:
-		m.MClass = 1
+		sms.MClass = 1
 	case *req.MClass < 0 || *req.MClass > 3:
 		return nil, errInvalid("mclass", "mclass must be 0, 1, 2 or 3")
 	default:
-		m.MClass = *req.MClass
+		sms.MClass = *req.MClass
 	}
 	if req.Validity != nil {
 		if *req.Validity < 0 {
@@ -93,7 +94,7 @@ func buildMessage(req *createRequest, accountID string) (*message.Message, *Prob
 		if *req.Gateway < 0 {
 			return nil, errInvalid("gateway", "gateway must be a positive integer")
 		}
-		m.Gateway = *req.Gateway
+		sms.Gateway = *req.Gateway
 	}
 	if len(m.Reference) > 512 {
 		return nil, errInvalid("reference", "reference is longer than 512 characters")

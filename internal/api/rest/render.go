@@ -90,6 +90,10 @@ func optInt(v int) *int {
 // hrefs start with.
 func renderMessage(m *message.Message, base string) messageJSON {
 	counts := m.CountRecipients()
+	sms := m.SMS
+	if sms == nil {
+		sms = &message.SMS{}
+	}
 	out := messageJSON{
 		ID:                m.ID,
 		Href:              base + "/messages/" + m.ID,
@@ -100,10 +104,10 @@ func renderMessage(m *message.Message, base string) messageJSON {
 		Reference:         optString(m.Reference),
 		ReportURL:         optString(m.ReportURL),
 		Validity:          optInt(m.Validity),
-		Gateway:           optInt(m.Gateway),
-		TypeDetails:       m.TypeDetails,
-		DataCoding:        m.DataCoding,
-		MClass:            m.MClass,
+		Gateway:           optInt(sms.Gateway),
+		TypeDetails:       sms.TypeDetails,
+		DataCoding:        sms.DataCoding,
+		MClass:            sms.MClass,
 		ScheduledDatetime: timeText(m.ScheduledAt),
 		CreatedDatetime:   m.CreatedAt.UTC().Format(message.TimeLayout),
 		Purpose:           m.Purpose,

@@ -56,8 +56,31 @@ func New(name string, s Settings, sink channel.Receiver, log *slog.Logger) (*Con
 	return &Connector{name: name, s: s, sink: sink, log: log.With("connector", name), enc: encoder{s: s}, stop: make(chan struct{})}, nil
 }
 
+// Kind is the SMPP connector kind for the channel registry: it carries
+// SMS.
+func Kind() channel.Kind {
+	return channel.Kind{Name: KindName, Channel: message.ChannelSMS,
+		Check: func(settings []byte) error { _, err := ParseSettings(settings); return err },
+		New: func(name string, settings []byte, rx channel.Receiver, log *slog.Logger) (channel.Connector, error) {
+			s, err := ParseSettings(settings)
+			if err != nil {
+				return nil, err
+			}
+			return New(name, s, rx, log)
+		}}
+}
+
+// KindName is the SMPP connector kind's name.
+const KindName = "smpp"
+
 // Name implements channel.Connector.
 func (c *Connector) Name() string { return c.name }
+
+// Channel implements channel.Connector: SMPP carries SMS.
+func (c *Connector) Channel() string { return message.ChannelSMS }
+
+// Up implements channel.Connector: the binds that can submit now.
+func (c *Connector) Up() int { return c.Bound() }
 
 // Settings are the connector's settings with defaults filled in.
 func (c *Connector) Settings() Settings { return c.s }

@@ -96,7 +96,7 @@ func setup(t *testing.T, cfg smsc.Config, settings smppconn.Settings) (*smsc.Ser
 
 func submission(body, coding string) channel.Submission {
 	m := &message.Message{ID: "m1", AccountID: "a1", Channel: message.ChannelSMS, Type: message.TypeSMS,
-		Originator: "Acme", Body: body, DataCoding: coding, MClass: 1, CreatedAt: time.Now()}
+		Originator: "Acme", Body: body, Details: message.Details{SMS: &message.SMS{DataCoding: coding, MClass: 1}}, CreatedAt: time.Now()}
 	r := &message.Recipient{Seq: 0, Address: "31612345678"}
 	return channel.Submission{Message: m, Recipient: r}
 }
@@ -141,11 +141,11 @@ func TestSubmitAndReceipts(t *testing.T) {
 					// Receipts write decimal ids for hex submit ids: one of
 					// the receipt's id forms must be a submitted part id.
 					found := false
-					for _, f := range r.SMSCIDs {
+					for _, f := range r.ProviderIDs {
 						found = found || slices.Contains(ids, f)
 					}
 					if !found {
-						t.Fatalf("receipt ids %v match none of %v", r.SMSCIDs, ids)
+						t.Fatalf("receipt ids %v match none of %v", r.ProviderIDs, ids)
 					}
 				}
 			})

@@ -49,19 +49,23 @@ func (e *encoder) parts(sub channel.Submission) ([]*codec.SubmitSM, error) {
 	if exp := m.ExpiresAt(); !exp.IsZero() {
 		base.ValidityPeriod = codec.FormatAbsoluteTime(exp)
 	}
+	sms := m.SMS
+	if sms == nil {
+		sms = &message.SMS{MClass: 1}
+	}
 	if m.Type == message.TypeBinary {
-		return e.binary(base, m)
+		return e.binary(base, m, sms)
 	}
 	coding := smstext.GSM7
-	if m.DataCoding == smstext.UCS2.String() {
+	if sms.DataCoding == smstext.UCS2.String() {
 		coding = smstext.UCS2
 	}
 	switch {
-	case coding == smstext.UCS2 && m.MClass == 0:
+	case coding == smstext.UCS2 && sms.MClass == 0:
 		base.DataCoding = dataCodingFlashUCS2
 	case coding == smstext.UCS2:
 		base.DataCoding = codec.DataCodingUCS2
-	case m.MClass == 0:
+	case sms.MClass == 0:
 		base.DataCoding = dataCodingFlashGSM
 	default:
 		base.DataCoding = e.s.GSMDataCoding
@@ -126,14 +130,14 @@ func (e *encoder) text(s string, c smstext.Coding, udhLen int) []byte {
 }
 
 // binary builds a binary message: hex body, optional UDH from typeDetails.
-func (e *encoder) binary(base codec.SubmitSM, m *message.Message) ([]*codec.SubmitSM, error) {
+func (e *encoder) binary(base codec.SubmitSM, m *message.Message, sms *message.SMS) ([]*codec.SubmitSM, error) {
 	body, err := hex.DecodeString(strings.TrimSpace(m.Body))
 	if err != nil {
 		return nil, &channel.PermanentError{Code: int(codec.ESME_RINVMSGLEN), Reason: "binary body is not hexadecimal"}
 	}
 	base.DataCoding = codec.DataCodingBinary
 	var udh []byte
-	if s, ok := m.TypeDetails["udh"].(string); ok && s != "" {
+	if s, ok := sms.TypeDetails["udh"].(string); ok && s != "" {
 		if udh, err = hex.DecodeString(s); err != nil {
 			return nil, &channel.PermanentError{Code: int(codec.ESME_RINVMSGLEN), Reason: "udh is not hexadecimal"}
 		}

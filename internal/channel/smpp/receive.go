@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/message"
 	codec "github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smpp/dlr"
 	"github.com/omnigate/omnigate/internal/smstext"
@@ -58,7 +59,7 @@ func (c *Connector) receipt(ctx context.Context, d deliverFields) codec.Status {
 	}
 	c.stats.Receipts.Add(1)
 	if err := c.sink.Receipt(ctx, store.Receipt{
-		Connector: c.name, SMSCIDs: dlr.IDForms(r.ID), Status: status, Reason: reason, ErrorCode: r.Err, At: at,
+		Connector: c.name, Channel: message.ChannelSMS, ProviderIDs: dlr.IDForms(r.ID), Status: status, Reason: reason, ErrorCode: r.Err, At: at,
 	}); err != nil {
 		c.log.Error("smpp: storing receipt; the SMSC will resend it", "err", err)
 		return codec.ESME_RSYSERR
@@ -68,7 +69,7 @@ func (c *Connector) receipt(ctx context.Context, d deliverFields) codec.Status {
 
 // inbound reads a message from a handset, with its concatenation info.
 func (c *Connector) inbound(ctx context.Context, d deliverFields) codec.Status {
-	in := channel.Inbound{Connector: c.name, Source: d.source, Destination: d.dest, Total: 1, Part: 1}
+	in := channel.Inbound{Connector: c.name, Channel: message.ChannelSMS, Source: d.source, Destination: d.dest, Total: 1, Part: 1}
 	content := d.short
 	if payload, ok := d.tlvs.MessagePayload(); ok && len(payload) > 0 {
 		content = payload

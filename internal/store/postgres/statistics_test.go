@@ -22,7 +22,7 @@ func TestKeepStatistics(t *testing.T) {
 	defer st.Close()
 	db := st.Writer()
 	rows := analyzeRows + 100
-	if _, err := db.ExecContext(ctx, `INSERT INTO pending_receipts (connector, smsc_id, receipt_key, status, status_at, received_at)
+	if _, err := db.ExecContext(ctx, `INSERT INTO pending_receipts (connector, provider_id, receipt_key, status, status_at, received_at)
 		SELECT 'c', g::text, '', 'delivered', 1, 1 FROM generate_series(1, $1::int) g`, rows); err != nil {
 		t.Fatal(err)
 	}

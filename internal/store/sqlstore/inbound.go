@@ -90,7 +90,7 @@ func (s *Store) NumberOwner(ctx context.Context, number string) (string, error) 
 
 // AddInboundPart keeps one part of a concatenated inbound message and,
 // once all are there, returns the bodies in order and deletes them.
-func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assemble func([]string) *message.Message) (*message.Message, error) {
+func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assemble func([]string) (*message.Message, error)) (*message.Message, error) {
 	if p.Total < 1 || p.Part < 1 || p.Part > p.Total || p.Total > 255 {
 		return nil, fmt.Errorf("inbound part %d of %d is out of range", p.Part, p.Total)
 	}
@@ -134,7 +134,10 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM inbound_parts WHERE connector = ? AND source = ? AND destination = ? AND ref = ?`), key...); err != nil {
 			return fmt.Errorf("clearing inbound parts: %w", err)
 		}
-		m := assemble(bodies)
+		m, err := assemble(bodies)
+		if err != nil {
+			return err
+		}
 		if err := s.writeMessages(ctx, tx, []*message.Message{m}, nil); err != nil {
 			return err
 		}

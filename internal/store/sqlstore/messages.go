@@ -13,7 +13,7 @@ import (
 )
 
 const (
-	messageColumns = `id, account_id, channel, direction, type, originator, body, reference, report_url, validity, gateway, type_details, datacoding, mclass, scheduled_at, created_at, purpose, categories, compliance`
+	messageColumns = `id, account_id, channel, direction, type, originator, body, content, details, reference, report_url, validity, scheduled_at, created_at, purpose, categories, compliance`
 	recipientCols  = `message_id, seq, account_id, address, country, country_prefix, status, status_at, status_reason, status_error_code, part_count, length, price, price_currency, connector, created_at`
 	jobColumns     = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
 )
@@ -32,7 +32,7 @@ func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) err
 // for outbound, inbound forwarding for inbound) in tx; the messages whose
 // ids are in leased get no job here (see insertLeasedJobs).
 func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.Message, leased map[string]*store.Accept) error {
-	margs := make([]any, 0, len(msgs)*19)
+	margs := make([]any, 0, len(msgs)*17)
 	jargs := make([]any, 0, len(msgs)*8)
 	nrec := 0
 	for _, m := range msgs {
@@ -40,12 +40,9 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 	}
 	rargs := make([]any, 0, nrec*16)
 	for _, m := range msgs {
-		details := []byte("{}")
-		if len(m.TypeDetails) > 0 {
-			var err error
-			if details, err = json.Marshal(m.TypeDetails); err != nil {
-				return fmt.Errorf("accepting message: encoding typeDetails: %w", err)
-			}
+		content, details, err := encodeParts(m)
+		if err != nil {
+			return fmt.Errorf("accepting message: %w", err)
 		}
 		created := micros(m.CreatedAt)
 		purpose := m.Purpose
@@ -53,7 +50,7 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 			purpose = "transactional"
 		}
 		margs = append(margs, m.ID, m.AccountID, m.Channel, string(m.Direction), string(m.Type), m.Originator, m.Body,
-			m.Reference, m.ReportURL, m.Validity, m.Gateway, string(details), m.DataCoding, m.MClass, micros(m.ScheduledAt), created,
+			content, details, m.Reference, m.ReportURL, m.Validity, micros(m.ScheduledAt), created,
 			purpose, strings.Join(m.Categories, ","), m.Compliance)
 		for _, r := range m.Recipients {
 			rargs = append(rargs, m.ID, r.Seq, m.AccountID, r.Address, r.Country, r.CountryPrefix, string(r.Status), micros(r.StatusAt),
@@ -79,12 +76,32 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 	return s.noteMarketingSenders(ctx, tx, msgs)
 }
 
+// encodeParts writes a message's content and channel details as the JSON
+// the content and details columns hold ("" when there are none).
+func encodeParts(m *message.Message) (content, details string, err error) {
+	if m.Content != nil {
+		b, err := json.Marshal(m.Content)
+		if err != nil {
+			return "", "", fmt.Errorf("encoding content: %w", err)
+		}
+		content = string(b)
+	}
+	if m.Details != (message.Details{}) {
+		b, err := json.Marshal(&m.Details)
+		if err != nil {
+			return "", "", fmt.Errorf("encoding details: %w", err)
+		}
+		details = string(b)
+	}
+	return content, details, nil
+}
+
 func scanMessage(row interface{ Scan(...any) error }) (*message.Message, error) {
 	var m message.Message
-	var dir, typ, details, categories string
+	var dir, typ, content, details, categories string
 	var sched, created int64
-	if err := row.Scan(&m.ID, &m.AccountID, &m.Channel, &dir, &typ, &m.Originator, &m.Body, &m.Reference, &m.ReportURL,
-		&m.Validity, &m.Gateway, &details, &m.DataCoding, &m.MClass, &sched, &created, &m.Purpose, &categories, &m.Compliance); err != nil {
+	if err := row.Scan(&m.ID, &m.AccountID, &m.Channel, &dir, &typ, &m.Originator, &m.Body, &content, &details, &m.Reference, &m.ReportURL,
+		&m.Validity, &sched, &created, &m.Purpose, &categories, &m.Compliance); err != nil {
 		return nil, err
 	}
 	if categories != "" {
@@ -92,9 +109,15 @@ func scanMessage(row interface{ Scan(...any) error }) (*message.Message, error) 
 	}
 	m.Direction, m.Type = message.Direction(dir), message.Type(typ)
 	m.ScheduledAt, m.CreatedAt = fromMicros(sched), fromMicros(created)
-	if details != "" && details != "{}" {
-		if err := json.Unmarshal([]byte(details), &m.TypeDetails); err != nil {
-			return nil, fmt.Errorf("decoding typeDetails of %s: %w", m.ID, err)
+	if content != "" {
+		m.Content = new(message.Content)
+		if err := json.Unmarshal([]byte(content), m.Content); err != nil {
+			return nil, fmt.Errorf("decoding the content of %s: %w", m.ID, err)
+		}
+	}
+	if details != "" {
+		if err := json.Unmarshal([]byte(details), &m.Details); err != nil {
+			return nil, fmt.Errorf("decoding the details of %s: %w", m.ID, err)
 		}
 	}
 	return &m, nil

@@ -27,7 +27,7 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 		var all []*store.StatusUpdate
 		var partChanges []partChange // the parts' new statuses, likewise
 		for i, r := range rs {
-			if len(r.SMSCIDs) == 0 || !r.Status.Valid() {
+			if len(r.ProviderIDs) == 0 || !r.Status.Valid() {
 				return fmt.Errorf("applying receipts: receipt without id or with status %q", r.Status)
 			}
 			o, u, err := s.applyReceipt(ctx, tx, r, matches, parts, &partChanges)
@@ -77,11 +77,11 @@ type partMatch struct {
 type receiptMatches map[[2]string][]partMatch
 
 // find returns the part a receipt matches: of the parts carrying any of its
-// id forms, the first in (smsc_id, message_id, seq, part) order.
+// id forms, the first in (provider_id, message_id, seq, part) order.
 func (m receiptMatches) find(r store.Receipt) (partMatch, bool) {
 	var best partMatch
 	bestID, found := "", false
-	for _, id := range r.SMSCIDs {
+	for _, id := range r.ProviderIDs {
 		if ps := m[[2]string{r.Connector, id}]; len(ps) > 0 && (!found || id < bestID) {
 			best, bestID, found = ps[0], id, true
 		}
@@ -103,7 +103,7 @@ const matchChunk = 256
 func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receipt) (receiptMatches, recipientParts, error) {
 	var ids [][2]string
 	for _, r := range rs {
-		for _, id := range r.SMSCIDs {
+		for _, id := range r.ProviderIDs {
 			ids = append(ids, [2]string{r.Connector, id})
 		}
 	}
@@ -112,11 +112,11 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 		// Reports go out only where someone listens: the message's or
 		// the account's report URL. Each matching part p comes with
 		// every part q of its recipient, in part order.
-		rows, err := s.txQuery(ctx, tx, `SELECT p.smsc_id, p.message_id, p.seq, p.part, p.account_id, m.report_url, a.report_url,
+		rows, err := s.txQuery(ctx, tx, `SELECT p.provider_id, p.message_id, p.seq, p.part, p.account_id, m.report_url, a.report_url,
 			q.part, q.status, q.status_error_code
 			FROM recipient_parts p JOIN messages m ON m.id = p.message_id JOIN accounts a ON a.id = p.account_id
 			JOIN recipient_parts q ON q.message_id = p.message_id AND q.seq = p.seq
-			WHERE p.connector = ? AND p.smsc_id IN (`+placeholders(n)+`) ORDER BY p.smsc_id, p.message_id, p.seq, p.part, q.part`, args...)
+			WHERE p.connector = ? AND p.provider_id IN (`+placeholders(n)+`) ORDER BY p.provider_id, p.message_id, p.seq, p.part, q.part`, args...)
 		if err != nil {
 			return fmt.Errorf("matching receipts: %w", err)
 		}
@@ -167,7 +167,7 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 
 // idChunks calls f with the distinct carrier ids of each connector, at most
 // matchChunk at a time, as the arguments (connector first) of a query
-// "connector = ? AND smsc_id IN (n placeholders)". n is the number of ids
+// "connector = ? AND provider_id IN (n placeholders)". n is the number of ids
 // padded to a power of two by repeating the last one, which changes
 // nothing in an IN list and keeps the query texts few.
 func idChunks(pairs [][2]string, f func(connector string, n int, args []any) error) error {
@@ -310,12 +310,12 @@ func (s *Store) rollUp(ctx context.Context, tx *sql.Tx, messageID string, seq in
 // keepPending stores a receipt that matched no part, under each id form.
 func (s *Store) keepPending(ctx context.Context, tx *sql.Tx, r store.Receipt) error {
 	now := micros(time.Now())
-	for _, id := range r.SMSCIDs {
+	for _, id := range r.ProviderIDs {
 		_, err := s.txExec(ctx, tx, `INSERT INTO pending_receipts
-			(connector, smsc_id, receipt_key, status, reason, error_code, status_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (connector, smsc_id) DO UPDATE SET receipt_key = excluded.receipt_key, status = excluded.status,
+			(connector, provider_id, receipt_key, status, reason, error_code, status_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (connector, provider_id) DO UPDATE SET receipt_key = excluded.receipt_key, status = excluded.status,
 			reason = excluded.reason, error_code = excluded.error_code, status_at = excluded.status_at, received_at = excluded.received_at`,
-			r.Connector, id, r.SMSCIDs[0], string(r.Status), r.Reason, r.ErrorCode, micros(r.At), now)
+			r.Connector, id, r.ProviderIDs[0], string(r.Status), r.Reason, r.ErrorCode, micros(r.At), now)
 		if err != nil {
 			return fmt.Errorf("keeping pending receipt: %w", err)
 		}
@@ -327,7 +327,7 @@ func (s *Store) keepPending(ctx context.Context, tx *sql.Tx, r store.Receipt) er
 // ids a Finish records, read in one query for all its updates under the
 // carrier-id locks, which keep other transactions from adding any.
 type pendingReceipts struct {
-	rows    map[[2]string]pendingReceipt // (connector, smsc_id) → receipt
+	rows    map[[2]string]pendingReceipt // (connector, provider_id) → receipt
 	cleared map[[2]string]bool           // (connector, receipt_key) deleted since
 	// stale is set when this transaction kept a receipt again (one matched
 	// no part): the rows no longer say what the table holds, and
@@ -350,8 +350,8 @@ func (s *Store) readPending(ctx context.Context, tx *sql.Tx, updates []*store.St
 	}
 	p := &pendingReceipts{rows: map[[2]string]pendingReceipt{}, cleared: map[[2]string]bool{}}
 	err := idChunks(ids, func(c string, n int, args []any) error {
-		rows, err := s.txQuery(ctx, tx, `SELECT smsc_id, receipt_key, status, reason, error_code, status_at FROM pending_receipts
-			WHERE connector = ? AND smsc_id IN (`+placeholders(n)+`)`, args...)
+		rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at FROM pending_receipts
+			WHERE connector = ? AND provider_id IN (`+placeholders(n)+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("looking for early receipts: %w", err)
 		}
@@ -363,7 +363,7 @@ func (s *Store) readPending(ctx context.Context, tx *sql.Tx, updates []*store.St
 			if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at); err != nil {
 				return fmt.Errorf("reading early receipts: %w", err)
 			}
-			r.Connector, r.Status, r.At, r.SMSCIDs = c, message.Status(st), fromMicros(at), []string{id}
+			r.Connector, r.Status, r.At, r.ProviderIDs = c, message.Status(st), fromMicros(at), []string{id}
 			p.rows[[2]string{c, id}] = pendingReceipt{key, r}
 		}
 		if err := rows.Err(); err != nil {
@@ -451,7 +451,7 @@ func (s *Store) applyPartChanges(ctx context.Context, tx *sql.Tx, cs []partChang
 }
 
 // partColumns are the columns of recipient_parts, in insertParts' order.
-const partColumns = `message_id, seq, part, account_id, connector, smsc_id, status, status_error_code, status_at`
+const partColumns = `message_id, seq, part, account_id, connector, provider_id, status, status_error_code, status_at`
 
 // upsertParts stores the carrier ids of the updates' parts, as recordParts
 // does, for updates no kept receipt waits for.
@@ -475,7 +475,7 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 	at := micros(u.At)
 	for i, id := range u.Parts {
 		_, err := s.txExec(ctx, tx, `INSERT INTO recipient_parts (`+partColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
-			ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector, smsc_id = excluded.smsc_id,
+			ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector, provider_id = excluded.provider_id,
 			status = excluded.status, status_error_code = 0, status_at = excluded.status_at`,
 			u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), at)
 		if err != nil {
@@ -537,8 +537,8 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 
 // queryEarly reads the kept receipts for u's carrier ids, by receipt key.
 func (s *Store) queryEarly(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (map[string]store.Receipt, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT smsc_id, receipt_key, status, reason, error_code, status_at FROM pending_receipts
-		WHERE connector = ? AND smsc_id IN (`+placeholders(len(u.Parts))+`)`, append([]any{u.Connector}, strings2any(u.Parts)...)...)
+	rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at FROM pending_receipts
+		WHERE connector = ? AND provider_id IN (`+placeholders(len(u.Parts))+`)`, append([]any{u.Connector}, strings2any(u.Parts)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("looking for early receipts: %w", err)
 	}
@@ -552,7 +552,7 @@ func (s *Store) queryEarly(ctx context.Context, tx *sql.Tx, u *store.StatusUpdat
 		if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at); err != nil {
 			return nil, fmt.Errorf("reading early receipts: %w", err)
 		}
-		r.Connector, r.Status, r.At, r.SMSCIDs = u.Connector, message.Status(st), fromMicros(at), []string{id}
+		r.Connector, r.Status, r.At, r.ProviderIDs = u.Connector, message.Status(st), fromMicros(at), []string{id}
 		early[key] = r
 	}
 	if err := rows.Err(); err != nil {
@@ -589,7 +589,7 @@ func (s *Store) lockReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receipt
 	}
 	var keys []string
 	for _, r := range rs {
-		keys = appendIDKeys(keys, r.Connector, r.SMSCIDs)
+		keys = appendIDKeys(keys, r.Connector, r.ProviderIDs)
 	}
 	if err := s.lockIDs(ctx, tx, keys); err != nil {
 		return nil, nil, err

@@ -57,15 +57,17 @@ func (s *Store) ListConnectors(ctx context.Context) ([]store.ConnectorConfig, er
 func (s *Store) AddRoute(ctx context.Context, r *store.Route) error {
 	return s.inTx(ctx, "adding route", func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM routes WHERE account_id = ? AND prefix = ? AND country = ?`),
-			r.AccountID, r.Prefix, r.Country).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM routes
+			WHERE account_id = ? AND channel = ? AND sender = ? AND prefix = ? AND country = ? AND domain = ?`),
+			r.AccountID, r.Channel, r.Sender, r.Prefix, r.Country, r.Domain).Scan(&n); err != nil {
 			return fmt.Errorf("adding route: %w", err)
 		}
 		if n > 0 {
 			return store.ErrConflict
 		}
-		err := tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO routes (account_id, prefix, country, connectors, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`),
-			r.AccountID, r.Prefix, r.Country, strings.Join(r.Connectors, ","), micros(r.CreatedAt)).Scan(&r.ID)
+		err := tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO routes (account_id, channel, sender, prefix, country, domain, connectors, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			r.AccountID, r.Channel, r.Sender, r.Prefix, r.Country, r.Domain, strings.Join(r.Connectors, ","), micros(r.CreatedAt)).Scan(&r.ID)
 		if err != nil {
 			return fmt.Errorf("adding route: %w", err)
 		}
@@ -87,7 +89,8 @@ func (s *Store) DeleteRoute(ctx context.Context, id int64) error {
 
 // ListRoutes lists every route.
 func (s *Store) ListRoutes(ctx context.Context) ([]store.Route, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, account_id, prefix, country, connectors, created_at FROM routes ORDER BY account_id, prefix, country`)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, account_id, channel, sender, prefix, country, domain, connectors, created_at FROM routes
+		ORDER BY account_id, channel, sender, prefix, country, domain`)
 	if err != nil {
 		return nil, fmt.Errorf("listing routes: %w", err)
 	}
@@ -97,7 +100,7 @@ func (s *Store) ListRoutes(ctx context.Context) ([]store.Route, error) {
 		var r store.Route
 		var conns string
 		var created int64
-		if err := rows.Scan(&r.ID, &r.AccountID, &r.Prefix, &r.Country, &conns, &created); err != nil {
+		if err := rows.Scan(&r.ID, &r.AccountID, &r.Channel, &r.Sender, &r.Prefix, &r.Country, &r.Domain, &conns, &created); err != nil {
 			return nil, fmt.Errorf("listing routes: %w", err)
 		}
 		r.Connectors, r.CreatedAt = strings.Split(conns, ","), fromMicros(created)

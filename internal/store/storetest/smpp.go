@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/destination"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -39,7 +40,7 @@ func submit(t *testing.T, st store.Store, m *message.Message, seq int, connector
 
 func receipt(t *testing.T, st store.Store, connector string, status message.Status, code int, ids ...string) store.ReceiptOutcome {
 	t.Helper()
-	out, err := st.ApplyReceipts(ctx, []store.Receipt{{Connector: connector, SMSCIDs: ids, Status: status, ErrorCode: code, At: time.Now()}})
+	out, err := st.ApplyReceipts(ctx, []store.Receipt{{Connector: connector, ProviderIDs: ids, Status: status, ErrorCode: code, At: time.Now()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,12 +123,12 @@ func testReceiptBatch(t *testing.T, st store.Store) {
 	submit(t, st, m, 1, "smsc-a", "c1")
 	now := time.Now()
 	batch := []store.Receipt{
-		{Connector: "smsc-a", SMSCIDs: []string{"b1"}, Status: message.Buffered, At: now},
-		{Connector: "smsc-a", SMSCIDs: []string{"c1"}, Status: message.DeliveryFailed, ErrorCode: 34, At: now},
-		{Connector: "smsc-a", SMSCIDs: []string{"b1"}, Status: message.Delivered, At: now},
+		{Connector: "smsc-a", ProviderIDs: []string{"b1"}, Status: message.Buffered, At: now},
+		{Connector: "smsc-a", ProviderIDs: []string{"c1"}, Status: message.DeliveryFailed, ErrorCode: 34, At: now},
+		{Connector: "smsc-a", ProviderIDs: []string{"b1"}, Status: message.Delivered, At: now},
 	}
 	for i := range two {
-		batch = append(batch, store.Receipt{Connector: "smsc-a", SMSCIDs: []string{fmt.Sprintf("x%d-1", i)}, Status: message.Delivered, At: now})
+		batch = append(batch, store.Receipt{Connector: "smsc-a", ProviderIDs: []string{fmt.Sprintf("x%d-1", i)}, Status: message.Delivered, At: now})
 	}
 	out, err := st.ApplyReceipts(ctx, batch)
 	if err != nil {
@@ -135,7 +136,7 @@ func testReceiptBatch(t *testing.T, st store.Store) {
 	}
 	for i, o := range out {
 		if !o.Matched || !o.Changed {
-			t.Fatalf("receipt %d (%v %s): %+v", i, batch[i].SMSCIDs, batch[i].Status, o)
+			t.Fatalf("receipt %d (%v %s): %+v", i, batch[i].ProviderIDs, batch[i].Status, o)
 		}
 	}
 	if out[0].Status != message.Buffered || out[2].Status != message.Delivered || out[1].Status != message.DeliveryFailed || out[3].Status != message.Buffered {
@@ -231,11 +232,11 @@ func testInboundParts(t *testing.T, st store.Store) {
 	part := func(n int, body string) *message.Message {
 		t.Helper()
 		got, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Source: "31612345678", Destination: "3197010000001",
-			Ref: 7, Total: 3, Part: n, Body: body, ReceivedAt: time.Now()}, func(bodies []string) *message.Message {
+			Ref: 7, Total: 3, Part: n, Body: body, ReceivedAt: time.Now()}, func(bodies []string) (*message.Message, error) {
 			assembled = bodies
 			return newMessage(a, 1, func(m *message.Message) {
 				m.Direction, m.Body = message.MO, strings.Join(bodies, "")
-			})
+			}), nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -297,18 +298,28 @@ func testRouting(t *testing.T, st store.Store) {
 	if err != nil || len(list) != 1 || list[0].Enabled || string(list[0].Settings) != `{"host":"10.0.0.1"}` {
 		t.Fatalf("connectors %+v, %v", list, err)
 	}
-	r := &store.Route{Prefix: "31", Connectors: []string{"smsc-a", "smsc-b"}, CreatedAt: time.Now()}
+	nl := destination.Pattern{Prefix: "31"}
+	r := &store.Route{Channel: "sms", Pattern: nl, Connectors: []string{"smsc-a", "smsc-b"}, CreatedAt: time.Now()}
 	if err := st.AddRoute(ctx, r); err != nil || r.ID == 0 {
 		t.Fatalf("AddRoute: %v (id %d)", err, r.ID)
 	}
-	if err := st.AddRoute(ctx, &store.Route{Prefix: "31", Connectors: []string{"x"}}); !errors.Is(err, store.ErrConflict) {
+	if err := st.AddRoute(ctx, &store.Route{Channel: "sms", Pattern: nl, Connectors: []string{"x"}}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("duplicate route = %v", err)
 	}
-	if err := st.AddRoute(ctx, &store.Route{AccountID: "acct", Prefix: "31", Connectors: []string{"x"}}); err != nil {
+	if err := st.AddRoute(ctx, &store.Route{AccountID: "acct", Channel: "sms", Pattern: nl, Connectors: []string{"x"}}); err != nil {
 		t.Fatalf("account override: %v", err)
 	}
+	// The same destination on another channel, or for one sender, is
+	// another route.
+	if err := st.AddRoute(ctx, &store.Route{Channel: "email", Pattern: destination.Pattern{Domain: "example.com"}, Connectors: []string{"mx"}}); err != nil {
+		t.Fatalf("email route: %v", err)
+	}
+	if err := st.AddRoute(ctx, &store.Route{Channel: "sms", Sender: "Acme", Pattern: nl, Connectors: []string{"y"}}); err != nil {
+		t.Fatalf("sender route: %v", err)
+	}
 	routes, _ := st.ListRoutes(ctx)
-	if len(routes) != 2 || !slices.Equal(routes[0].Connectors, []string{"smsc-a", "smsc-b"}) {
+	if len(routes) != 4 || !slices.Equal(routes[0].Connectors, []string{"mx"}) || routes[0].Domain != "example.com" ||
+		!slices.Equal(routes[1].Connectors, []string{"smsc-a", "smsc-b"}) || routes[2].Sender != "Acme" {
 		t.Fatalf("routes %+v", routes)
 	}
 	if err := st.DeleteRoute(ctx, r.ID); err != nil {
@@ -344,7 +355,7 @@ func testConcurrentReceipts(t *testing.T, st store.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := st.ApplyReceipts(ctx, []store.Receipt{{Connector: "smsc-a", SMSCIDs: []string{fmt.Sprintf("m%d-%s", i, part)},
+				if _, err := st.ApplyReceipts(ctx, []store.Receipt{{Connector: "smsc-a", ProviderIDs: []string{fmt.Sprintf("m%d-%s", i, part)},
 					Status: message.Delivered, At: time.Now()}}); err != nil {
 					t.Error(err)
 				}
@@ -372,8 +383,8 @@ func testConcurrentInboundParts(t *testing.T, st store.Store) {
 			go func() {
 				defer wg.Done()
 				m, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Source: "31612345678", Destination: "3197010000001",
-					Ref: ref, Total: 3, Part: part, Body: strconv.Itoa(part), ReceivedAt: time.Now()}, func(bodies []string) *message.Message {
-					return newMessage(a, 1, func(m *message.Message) { m.Direction, m.Body = message.MO, strings.Join(bodies, "") })
+					Ref: ref, Total: 3, Part: part, Body: strconv.Itoa(part), ReceivedAt: time.Now()}, func(bodies []string) (*message.Message, error) {
+					return newMessage(a, 1, func(m *message.Message) { m.Direction, m.Body = message.MO, strings.Join(bodies, "") }), nil
 				})
 				if err != nil {
 					t.Error(err)
