@@ -2,8 +2,8 @@ package app
 
 import (
 	"github.com/omnigate/omnigate/internal/channel"
-	"github.com/omnigate/omnigate/internal/channel/sms"
 	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
+	"github.com/omnigate/omnigate/internal/channel/sms"
 )
 
 // Channels is the registry of the channels and connector kinds omnigate

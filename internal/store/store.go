@@ -228,10 +228,10 @@ type Receipt struct {
 	// id in decimal that its submit response gave in hex. Parts are matched
 	// by any of them.
 	ProviderIDs []string
-	Status    message.Status
-	Reason    string
-	ErrorCode int
-	At        time.Time
+	Status      message.Status
+	Reason      string
+	ErrorCode   int
+	At          time.Time
 }
 
 // ReceiptOutcome says what a receipt did.

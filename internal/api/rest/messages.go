@@ -37,14 +37,14 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 // buildMessage validates a request and turns it into the platform's model.
 func buildMessage(req *createRequest, accountID string) (*message.Message, *Problem) {
 	m := &message.Message{
-		AccountID:   accountID,
-		Channel:     message.ChannelSMS,
-		Direction:   message.MT,
-		Body:        req.Body,
-		Reference:   req.Reference,
-		ReportURL:   strings.TrimSpace(req.ReportURL),
-		Purpose:     strings.TrimSpace(req.Purpose),
-		Categories:  req.Categories,
+		AccountID:  accountID,
+		Channel:    message.ChannelSMS,
+		Direction:  message.MT,
+		Body:       req.Body,
+		Reference:  req.Reference,
+		ReportURL:  strings.TrimSpace(req.ReportURL),
+		Purpose:    strings.TrimSpace(req.Purpose),
+		Categories: req.Categories,
 	}
 	sms := &message.SMS{TypeDetails: req.TypeDetails}
 	m.SMS = sms
