@@ -22,7 +22,6 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/compliance"
-	"github.com/omnigate/omnigate/internal/compliance/keywords"
 	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/groupcommit"
@@ -109,11 +108,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	nCfg := cfg.Notifier
 	nCfg.Pool.Owner, nCfg.SMTPAddr, nCfg.SMTPFrom = node, cfg.SMTPAddr, cfg.SMTPFrom
 	a.notifier = billing.NewNotifier(nCfg, st, nil, log)
-	a.compliance = compliance.New(compliance.Config{}, st, a.metrics)
+	a.compliance = compliance.New(compliance.Config{Channels: complianceRules()}, st, a.metrics)
 	a.desk = compliance.NewDesk(cfg.Compliance, st, a.compliance)
 	a.desk.OnNotice(a.notifier.Notify)
 	a.pipeline = pipeline.New(pipeline.Config{Prepare: a.channels.Prepare, Commit: commit, Charger: a.billing, Compliance: a.compliance, Log: log,
-		Instruction: func(country string) string { text, _ := keywords.OptOutInstruction(country); return text }},
+		Instruction: smsInstruction},
 		st, a.metrics, a.dispatcher.Notify)
 	a.pipeline.AddInboundHook(optout.New(st, a.pipeline, log).Hook)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound

@@ -2,6 +2,9 @@ package app
 
 import (
 	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/compliance/keywords"
+	"github.com/omnigate/omnigate/internal/message"
 	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
 	"github.com/omnigate/omnigate/internal/channel/sms"
 )
@@ -14,4 +17,20 @@ func Channels() *channel.Registry {
 	reg.AddChannel(sms.Spec(sms.Config{}))
 	reg.AddKind(smppconn.Kind())
 	return reg
+}
+
+// complianceRules are each channel's compliance rules: SMS gets every rule
+// of a phone channel.
+func complianceRules() map[string]compliance.ChannelRules {
+	return map[string]compliance.ChannelRules{message.ChannelSMS: compliance.PhoneRules}
+}
+
+// smsInstruction is the opt-out instruction appended to marketing: SMS
+// recipients are told how to stop (in their country's language).
+func smsInstruction(channel, country string) string {
+	if channel != message.ChannelSMS {
+		return ""
+	}
+	text, _ := keywords.OptOutInstruction(country)
+	return text
 }

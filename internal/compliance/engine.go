@@ -74,6 +74,10 @@ func ValidCategory(c string) bool {
 type Recipient struct {
 	Address string // international digits (or an email address, a channel id …)
 	Country string // ISO 3166-1 alpha-2, "" if unknown
+	// TimeZone is the recipient's IANA time zone where it is known (a
+	// contact's); quiet hours then use it rather than the number's or the
+	// country's zones.
+	TimeZone string
 }
 
 // Request is a message to decide on.
@@ -94,7 +98,12 @@ type Request struct {
 	Reply bool
 }
 
-// Decision is the engine's answer.
+// Decision is the engine's answer. A request is decided per recipient:
+// rules about one recipient (consent, suppression, registries, rotating
+// senders, a channel's own) refuse that recipient alone, listed in Refused,
+// and the others go; rules about the message (account, purpose, sender,
+// content) decide for all. Only when every recipient is refused is the
+// Outcome Reject, with the first refusal's rule.
 type Decision struct {
 	Outcome   Outcome
 	Rule      string    // the rule that decided (for allow: "")
@@ -105,6 +114,69 @@ type Decision struct {
 	// Sender replaces the originator where a recipient's country does not
 	// carry alphanumeric senders and the account chose a fallback number.
 	Sender string
+	// Refused are the recipients refused while the rest go (Outcome is not
+	// Reject), in request order.
+	Refused []Refusal
+}
+
+// Refusal is one recipient refused by a rule.
+type Refusal struct {
+	Index     int    // position in Request.Recipients
+	Recipient string // its address
+	Rule      string
+	Reason    string
+	// Code is the platform's error code for the rule (see RuleCode), the
+	// recipient's statusErrorCode.
+	Code int
+}
+
+// Describe says what refused the recipient and why, in words.
+func (r Refusal) Describe() string { return r.Rule + ": " + r.Reason }
+
+// ChannelRules say which of the engine's rules apply to a channel, and add
+// the channel's own. Channels without rules of their own get every common
+// rule (StrictRules).
+type ChannelRules struct {
+	// Numbers: recipients are phone numbers, so national do-not-disturb
+	// registries apply and local time can be read from the number.
+	Numbers bool
+	// SenderIdentity: an originator must be an approved sender or a number
+	// the account owns.
+	SenderIdentity bool
+	// QuietHours: marketing and restricted categories wait for the
+	// recipient's daytime.
+	QuietHours bool
+	// Check is the channel's own rule (an email's unsubscribe link, a chat
+	// app's session window), run on the recipients the common rules let
+	// through. It may reject or hold the message, or refuse recipients
+	// (Decision.Refused, indexes into req.Recipients); nil: none.
+	Check func(ctx context.Context, req Request) (Decision, error)
+}
+
+// PhoneRules are the rules of a channel whose recipients are phone numbers
+// (SMS, voice): every common rule.
+var PhoneRules = ChannelRules{Numbers: true, SenderIdentity: true, QuietHours: true}
+
+// StrictRules apply to a channel the engine was given no rules for.
+var StrictRules = PhoneRules
+
+// Error codes of recipients refused by a rule, shown as their
+// statusErrorCode (docs/compliance.md lists them).
+var ruleCodes = map[string]int{
+	"consent.opt_in":    4101,
+	"consent.legal_age": 4102,
+	"suppression":       4103,
+	"dnd":               4104,
+	"sender.rotation":   4105,
+}
+
+// RuleCode is the error code of a recipient refused by rule: 4100 plus the
+// rule's number, 4199 for a channel's own rules.
+func RuleCode(rule string) int {
+	if c, ok := ruleCodes[rule]; ok {
+		return c
+	}
+	return 4199
 }
 
 // Describe says what decided and why, in words.
@@ -128,6 +200,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// Content are the text checks; default DefaultContentRules().
 	Content []ContentRule
+	// Channels are each channel's rules; a channel not listed gets
+	// StrictRules.
+	Channels map[string]ChannelRules
 }
 
 // Engine decides.
@@ -267,7 +342,7 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		}
 	}
 	var sender string // a replacement originator, if one is needed
-	if !req.Reply {
+	if rules, ok := e.cfg.Channels[req.Channel]; !req.Reply && (!ok || rules.SenderIdentity) {
 		d, ok := e.checkSender(acct, req)
 		if !ok {
 			d.Purpose = purpose
@@ -287,6 +362,20 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 			return decide(r.Outcome, r.Name, r.Reason, "")
 		}
 	}
+	rules, ok := e.cfg.Channels[req.Channel]
+	if !ok {
+		rules = StrictRules
+	}
+	// Recipients are decided one by one; refused ones drop out of the
+	// checks that follow.
+	var refused []Refusal
+	out := make(map[int]bool, len(req.Recipients))
+	refuse := func(i int, rule, reason string) {
+		if !out[i] {
+			out[i] = true
+			refused = append(refused, Refusal{Index: i, Recipient: req.Recipients[i].Address, Rule: rule, Reason: reason, Code: RuleCode(rule)})
+		}
+	}
 	addresses := make([]string, len(req.Recipients))
 	for i, r := range req.Recipients {
 		addresses[i] = r.Address
@@ -301,57 +390,89 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		if err != nil {
 			return Decision{}, err
 		}
-		if purpose == Marketing || restricted {
-			for _, a := range addresses {
+		from := req.Sender
+		if sender != "" {
+			from = sender
+		}
+		for i, a := range addresses {
+			if purpose == Marketing || restricted {
 				c, ok := sc.Latest[a]
 				if !ok || c.Action != store.OptIn {
-					return decide(Reject, "consent.opt_in", "marketing needs the recipient's opt-in, and there is none on record", a)
+					refuse(i, "consent.opt_in", "marketing needs the recipient's opt-in, and there is none on record")
+					continue
 				}
 				if restricted && !c.LegalAge {
-					return decide(Reject, "consent.legal_age", "restricted categories need an opt-in that records the recipient is of legal age", a)
+					refuse(i, "consent.legal_age", "restricted categories need an opt-in that records the recipient is of legal age")
+					continue
 				}
 			}
-		}
-		for _, a := range addresses {
 			// The account may let transactional messages reach recipients who
 			// opted out; a manual or complaint entry stops everything.
 			if why, ok := sc.Suppressed[a]; ok && (purpose == Marketing || why != store.OptOut || !p.TransactionalToOptedOut) {
-				return decide(Reject, "suppression", "the recipient is on the account's suppression list ("+why+")", a)
+				refuse(i, "suppression", "the recipient is on the account's suppression list ("+why+")")
+				continue
 			}
-		}
-		// Screen lists only the registries that stop this kind of message.
-		for _, a := range addresses {
-			if reg, ok := sc.Listed[a]; ok {
-				return decide(Reject, "dnd", "the number is on the do-not-disturb registry "+reg, a)
+			// Screen lists only the registries that stop this kind of message.
+			if reg, ok := sc.Listed[a]; ok && rules.Numbers {
+				refuse(i, "dnd", "the number is on the do-not-disturb registry "+reg)
+				continue
 			}
-		}
-		if purpose == Marketing {
-			from := req.Sender
-			if sender != "" {
-				from = sender
-			}
-			for _, a := range addresses {
-				if used := sc.Originators[a]; len(used) >= MaxMarketingSenders && !slices.Contains(used, from) {
-					return decide(Reject, "sender.rotation", fmt.Sprintf(
-						"the recipient had marketing from %d of the account's senders in the last %s; a new sender looks like rotating senders to evade filters",
-						len(used), RotationWindow), a)
-				}
+			if used := sc.Originators[a]; purpose == Marketing && len(used) >= MaxMarketingSenders && !slices.Contains(used, from) {
+				refuse(i, "sender.rotation", fmt.Sprintf(
+					"the recipient had marketing from %d of the account's senders in the last %s; a new sender looks like rotating senders to evade filters",
+					len(used), RotationWindow))
 			}
 		}
 	}
-	if !req.Reply && !req.Urgent && (purpose == Marketing || restricted) {
+	if rules.Check != nil && len(refused) < len(req.Recipients) {
+		sub := req
+		sub.Recipients = nil
+		var index []int
+		for i, r := range req.Recipients {
+			if !out[i] {
+				sub.Recipients = append(sub.Recipients, r)
+				index = append(index, i)
+			}
+		}
+		d, err := rules.Check(ctx, sub)
+		if err != nil {
+			return Decision{}, err
+		}
+		switch d.Outcome {
+		case Reject, Hold, Defer:
+			return decide(d.Outcome, d.Rule, d.Reason, d.Recipient)
+		}
+		for _, r := range d.Refused {
+			if r.Index >= 0 && r.Index < len(index) {
+				refuse(index[r.Index], r.Rule, r.Reason)
+			}
+		}
+	}
+	// Refusals in request order, so that the first one is the first
+	// recipient's.
+	slices.SortFunc(refused, func(a, b Refusal) int { return a.Index - b.Index })
+	if len(refused) == len(req.Recipients) && len(refused) > 0 {
+		return decide(Reject, refused[0].Rule, refused[0].Reason, refused[0].Recipient)
+	}
+	allow.Refused, decide = refused, func(o Outcome, rule, reason, recipient string) (Decision, error) {
+		return Decision{Outcome: o, Rule: rule, Reason: reason, Recipient: recipient, Purpose: purpose, Sender: sender, Refused: refused}, nil
+	}
+	if rules.QuietHours && !req.Reply && !req.Urgent && (purpose == Marketing || restricted) {
 		at := req.now()
 		// Recipients with the same window and zones are judged once.
 		var groups []windowGroup
 		seen := map[string]bool{}
 		var who string
 		var whoWindow Window
-		for _, r := range req.Recipients {
+		for i, r := range req.Recipients {
+			if out[i] {
+				continue
+			}
 			w, ok := acct.windows[r.Country]
 			if !ok {
 				w = Window{Start: p.WindowStart, End: p.WindowEnd}
 			}
-			locs := e.zones.of(r.Address)
+			locs := e.zones.forRecipient(r, rules.Numbers)
 			key := w.String()
 			for _, l := range locs {
 				key += "|" + l.String()

@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 	_ "time/tzdata" // time zones without the system's database
@@ -27,6 +28,24 @@ type zones struct {
 	locs map[string]*time.Location
 }
 
+// forRecipient returns the time zones a recipient's local time is judged
+// in: its own zone where known (a contact's); for a phone number, the
+// number's zones; otherwise its country's; failing all, UTC.
+func (z *zones) forRecipient(r Recipient, number bool) []*time.Location {
+	if r.TimeZone != "" {
+		if loc := z.load([]string{r.TimeZone}); len(loc) > 0 {
+			return loc
+		}
+	}
+	if number {
+		return z.of(r.Address)
+	}
+	if code := phonenumbers.GetCountryCodeForRegion(r.Country); r.Country != "" && code != 0 {
+		return z.of(strconv.Itoa(code))
+	}
+	return []*time.Location{time.UTC}
+}
+
 // of returns the time zones of a number (international digits). A number
 // whose zones are unknown gets the zones of its country's calling code, and
 // failing that UTC.
@@ -35,6 +54,15 @@ func (z *zones) of(msisdn string) []*time.Location {
 	if err != nil || len(names) == 0 || (len(names) == 1 && names[0] == phonenumbers.UNKNOWN_TIMEZONE) {
 		return []*time.Location{time.UTC}
 	}
+	if out := z.load(names); len(out) > 0 {
+		return out
+	}
+	return []*time.Location{time.UTC}
+}
+
+// load returns the locations of zone names, loaded once each; names that
+// do not load are left out.
+func (z *zones) load(names []string) []*time.Location {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	if z.locs == nil {
@@ -51,9 +79,6 @@ func (z *zones) of(msisdn string) []*time.Location {
 			z.locs[n] = loc
 		}
 		out = append(out, loc)
-	}
-	if len(out) == 0 {
-		return []*time.Location{time.UTC}
 	}
 	return out
 }

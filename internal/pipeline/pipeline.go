@@ -41,9 +41,10 @@ type Config struct {
 	// Compliance decides on every outbound message before it is charged;
 	// nil: no checks.
 	Compliance Checker
-	// Instruction is the opt-out instruction for a recipient country,
-	// appended to marketing messages of accounts that ask for it.
-	Instruction func(country string) string
+	// Instruction is the opt-out instruction of a channel for a recipient
+	// country ("" for none), appended to marketing messages of accounts that
+	// ask for it.
+	Instruction func(channel, country string) string
 	// Log receives the pipeline's warnings.
 	Log *slog.Logger
 }
@@ -227,14 +228,16 @@ func refusal(err error) string {
 	return "balance"
 }
 
-// comply runs the compliance engine: a rejection is returned (and
-// recorded); a deferral schedules the message; a hold is returned for the
-// review queue; marketing may get the opt-out instruction appended.
+// comply runs the compliance engine: a rejection of the whole message is
+// returned (and recorded); recipients refused alone end at once, failed
+// with the rule as their reason and code, uncharged; a deferral schedules
+// the message; a hold is returned for the review queue; marketing may get
+// the opt-out instruction appended.
 func (p *Pipeline) comply(ctx context.Context, m *message.Message, opts Options, now time.Time) (*store.Review, error) {
 	req := compliance.Request{AccountID: m.AccountID, Channel: m.Channel, Sender: m.Originator, Purpose: m.Purpose,
 		Categories: m.Categories, Content: m.Body, Time: m.SendAt(), Urgent: opts.Urgent, Reply: opts.Reply}
 	for _, r := range m.Recipients {
-		req.Recipients = append(req.Recipients, compliance.Recipient{Address: r.Address, Country: r.Country})
+		req.Recipients = append(req.Recipients, compliance.Recipient{Address: r.Address, Country: r.Country, TimeZone: r.TimeZone})
 	}
 	d, err := p.cfg.Compliance.Check(ctx, req)
 	if err != nil {
@@ -268,6 +271,13 @@ func (p *Pipeline) comply(ctx context.Context, m *message.Message, opts Options,
 	default:
 		m.Compliance = "allowed as " + d.Purpose
 	}
+	for _, r := range d.Refused {
+		decisions = append(decisions, store.Decision{AccountID: m.AccountID, MessageID: m.ID, Recipient: r.Recipient,
+			Rule: r.Rule, Outcome: string(compliance.Reject), Reason: r.Reason, CreatedAt: now})
+	}
+	if len(d.Refused) > 0 {
+		m.Compliance += fmt.Sprintf("; %d of %d recipients refused", len(d.Refused), len(m.Recipients))
+	}
 	if d.Sender != "" {
 		decisions = append(decisions, store.Decision{AccountID: m.AccountID, MessageID: m.ID, Rule: "sender.country", Outcome: "replace",
 			Reason: "sender " + m.Originator + " replaced by " + d.Sender + ": alphanumeric senders are not carried in a recipient's country", CreatedAt: now})
@@ -276,22 +286,28 @@ func (p *Pipeline) comply(ctx context.Context, m *message.Message, opts Options,
 	}
 	if d.Purpose == compliance.Marketing && p.cfg.Instruction != nil && len(m.Recipients) > 0 {
 		if pol, err := p.cfg.Compliance.Policy(ctx, m.AccountID); err == nil && pol.OptOutInstruction {
-			if text := p.cfg.Instruction(m.Recipients[0].Country); text != "" && !strings.Contains(m.Body, text) {
-				m.Body += "\n" + text // counted in the segments and the price
+			if text := p.cfg.Instruction(m.Channel, m.Recipients[0].Country); text != "" && !strings.Contains(m.Body, text) {
+				m.Body += "\n" + text // counted in the parts and the price
 			}
 		}
 	}
 	if err := p.segment(m, now); err != nil {
 		return nil, err
 	}
+	var review *store.Review
 	if d.Outcome == compliance.Hold {
 		// Waiting for an operator, like a scheduled message waits for its time.
 		for i := range m.Recipients {
 			m.Recipients[i].Status, m.Recipients[i].StatusAt = message.Scheduled, time.Time{}
 		}
-		return &store.Review{Rule: d.Rule, Reason: d.Reason}, nil
+		review = &store.Review{Rule: d.Rule, Reason: d.Reason}
 	}
-	return nil, nil
+	for _, r := range d.Refused {
+		rc := &m.Recipients[r.Index]
+		rc.Status, rc.StatusAt = message.DeliveryFailed, now
+		rc.StatusReason, rc.StatusErrorCode = "refused by compliance rule "+r.Describe(), r.Code
+	}
+	return review, nil
 }
 
 // Checker is the compliance engine as the pipeline uses it.

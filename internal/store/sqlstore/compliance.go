@@ -522,11 +522,7 @@ func (s *Store) DecideReview(ctx context.Context, messageID, status, actor strin
 		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COALESCE(SUM(price), 0) FROM recipients WHERE message_id = ?`), messageID).Scan(&charged); err != nil {
 			return err
 		}
-		if charged > 0 {
-			return s.addLedger(ctx, tx, &store.LedgerEntry{AccountID: r.AccountID, Kind: store.LedgerRefund, Amount: charged, Reference: messageID,
-				Reason: "message rejected in compliance review", Actor: actor, IdempotencyKey: "review:" + messageID})
-		}
-		return nil
+		return s.refund(ctx, tx, r.AccountID, messageID, charged, "message rejected in compliance review", actor, "review:"+messageID)
 	})
 	if err != nil {
 		return nil, err

@@ -59,6 +59,20 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 		kind := store.JobSend
 		if m.Direction == message.MO {
 			kind = store.JobInbound // forward it to the account's inbound URL
+		} else {
+			// A recipient refused at accept (compliance) is final already:
+			// the account hears of it as of any failure, by status report.
+			for _, r := range m.Recipients {
+				if !r.Status.Final() {
+					continue
+				}
+				report, err := reportArgs(&store.StatusUpdate{AccountID: m.AccountID, MessageID: m.ID, Seq: r.Seq, Status: r.Status,
+					Reason: r.StatusReason, ErrorCode: r.StatusErrorCode, At: r.StatusAt})
+				if err != nil {
+					return err
+				}
+				jargs = append(jargs, report...)
+			}
 		}
 		if leased[m.ID] == nil {
 			jargs = append(jargs, kind, m.AccountID, m.ID, []byte(nil), 0, micros(m.SendAt()), "", created)
@@ -285,19 +299,28 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 	return out, total, nil
 }
 
-// CancelScheduled deletes a message that has not started sending.
+// CancelScheduled deletes a message that has not started sending, with its
+// job, and gives back what it was charged.
 func (s *Store) CancelScheduled(ctx context.Context, accountID, id string) error {
 	return s.inTx(ctx, "cancelling message", func(tx *sql.Tx) error {
-		var total, scheduled int
-		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0)
-			FROM recipients WHERE message_id = ? AND account_id = ?`), string(message.Scheduled), id, accountID).Scan(&total, &scheduled)
+		// Every recipient must still wait for its time, but for those
+		// refused when the message was accepted (failed, by no connector, at
+		// the message's creation).
+		var total, scheduled, waiting int
+		var charged int64
+		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*),
+			COALESCE(SUM(CASE WHEN r.status = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN r.status = ? OR (r.status = ? AND r.connector = '' AND r.status_at = m.created_at) THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(r.price), 0)
+			FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.message_id = ? AND r.account_id = ?`),
+			string(message.Scheduled), string(message.Scheduled), string(message.DeliveryFailed), id, accountID).Scan(&total, &scheduled, &waiting, &charged)
 		if err != nil {
 			return fmt.Errorf("cancelling message: %w", err)
 		}
 		if total == 0 {
 			return store.ErrNotFound
 		}
-		if scheduled != total {
+		if scheduled == 0 || waiting != total {
 			return store.ErrConflict
 		}
 		for _, q := range []string{
@@ -309,6 +332,16 @@ func (s *Store) CancelScheduled(ctx context.Context, accountID, id string) error
 				return fmt.Errorf("cancelling message: %w", err)
 			}
 		}
-		return nil
+		return s.refund(ctx, tx, accountID, id, charged, "scheduled message cancelled", "api", "cancel:"+id)
 	})
+}
+
+// refund gives an account back what a message was charged, as a ledger
+// entry referring to the message (nothing when it was free).
+func (s *Store) refund(ctx context.Context, tx *sql.Tx, accountID, messageID string, amount int64, reason, actor, key string) error {
+	if amount <= 0 {
+		return nil
+	}
+	return s.addLedger(ctx, tx, &store.LedgerEntry{AccountID: accountID, Kind: store.LedgerRefund, Amount: amount, Reference: messageID,
+		Reason: reason, Actor: actor, IdempotencyKey: key})
 }
