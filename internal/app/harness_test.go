@@ -54,6 +54,14 @@ func start(t testing.TB, engine string, tune ...func(*Config)) *server {
 	for _, f := range tune {
 		f(&cfg)
 	}
+	s := serve(t, cfg)
+	s.accountID, s.key, s.testKey, s.signingKey = s.newAccount("acme")
+	return s
+}
+
+// serve runs a real server with cfg until the test ends.
+func serve(t testing.TB, cfg Config) *server {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := New(context.Background(), cfg, log)
 	if err != nil {
@@ -68,9 +76,7 @@ func start(t testing.TB, engine string, tune ...func(*Config)) *server {
 			t.Errorf("server stopped with %v", err)
 		}
 	})
-	s := &server{t: t, app: a, url: "http://" + a.Addr()}
-	s.accountID, s.key, s.testKey, s.signingKey = s.newAccount("acme")
-	return s
+	return &server{t: t, app: a, url: "http://" + a.Addr()}
 }
 
 // newAccount creates another account and returns its id and keys.
