@@ -440,7 +440,9 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		}
 		switch d.Outcome {
 		case Reject, Hold, Defer:
-			return decide(d.Outcome, d.Rule, d.Reason, d.Recipient)
+			out, _ := decide(d.Outcome, d.Rule, d.Reason, d.Recipient)
+			out.Until = d.Until
+			return out, nil
 		}
 		for _, r := range d.Refused {
 			if r.Index >= 0 && r.Index < len(index) {

@@ -352,3 +352,102 @@ func BenchmarkContentRules(b *testing.B) {
 		}
 	}
 }
+
+// A request is decided per recipient: those a rule about them refuses are
+// listed with the rule and its code, the others go; only a request whose
+// every recipient is refused is rejected, by the first refusal's rule.
+func TestPerRecipientRefusals(t *testing.T) {
+	st, e, a := setup(t)
+	const optedIn, noConsent, suppressed = "31612345671", "31612345672", "31612345673"
+	st.AddConsents(ctx, []*store.Consent{{AccountID: a, Recipient: optedIn, Purpose: compliance.Marketing, Action: store.OptIn, Source: store.SourceAPI}})
+	st.AddSuppression(ctx, a, store.Suppression{Recipient: suppressed, Reason: "manual", CreatedAt: time.Now()})
+	three := func(r *compliance.Request) {
+		r.Purpose, r.Urgent = compliance.Marketing, true
+		r.Recipients = []compliance.Recipient{{Address: noConsent, Country: "NL"}, {Address: optedIn, Country: "NL"}, {Address: suppressed, Country: "NL"}}
+	}
+	d := check(t, e, req(a, three), compliance.Allow, "")
+	if len(d.Refused) != 2 || d.Refused[0].Index != 0 || d.Refused[0].Rule != "consent.opt_in" || d.Refused[0].Code != 4101 ||
+		d.Refused[1].Index != 2 || d.Refused[1].Rule != "consent.opt_in" || d.Refused[1].Recipient != suppressed {
+		t.Fatalf("refused %+v", d.Refused)
+	}
+	// Transactional: only the suppressed one is refused, by suppression.
+	d = check(t, e, req(a, three, func(r *compliance.Request) { r.Purpose = compliance.Transactional }), compliance.Allow, "")
+	if len(d.Refused) != 1 || d.Refused[0].Index != 2 || d.Refused[0].Rule != "suppression" || d.Refused[0].Code != 4103 {
+		t.Fatalf("refused %+v", d.Refused)
+	}
+	// Everyone refused: the request is.
+	d = check(t, e, req(a, three, func(r *compliance.Request) { r.Recipients = append(r.Recipients[:1:1], r.Recipients[2]) }), compliance.Reject, "consent.opt_in")
+	if d.Recipient != noConsent || len(d.Refused) != 0 {
+		t.Fatalf("decision %+v", d)
+	}
+}
+
+// Rules differ by channel: a channel whose recipients are not phone numbers
+// skips the registries and sender identity it was not given, keeps the
+// consent rules every channel has, and adds its own.
+func TestChannelRules(t *testing.T) {
+	st, _, a := setup(t)
+	var asked []string
+	e := compliance.New(compliance.Config{CacheTTL: time.Nanosecond, Channels: map[string]compliance.ChannelRules{
+		"sms": compliance.PhoneRules,
+		"chat": {Check: func(ctx context.Context, r compliance.Request) (compliance.Decision, error) {
+			asked = asked[:0]
+			var d compliance.Decision
+			for i, rc := range r.Recipients {
+				asked = append(asked, rc.Address)
+				if rc.Address == "closed-session" {
+					d.Refused = append(d.Refused, compliance.Refusal{Index: i, Rule: "chat.session", Reason: "no open session"})
+				}
+			}
+			return d, nil
+		}},
+	}}, st, metrics.New())
+	st.ImportDND(ctx, store.DNDImport{Registry: "NL-test", Scope: store.DNDAll,
+		Entries: []store.DNDEntry{{Registry: "NL-test", Prefix: "316123", ListedAt: noon, ImportedAt: noon}}})
+	st.AddSuppression(ctx, a, store.Suppression{Recipient: "suppressed-user", Reason: "manual", CreatedAt: time.Now()})
+	check(t, e, req(a), compliance.Reject, "dnd")
+	chat := func(r *compliance.Request) {
+		r.Channel, r.Sender = "chat", "unregistered-channel-id"
+		r.Recipients = []compliance.Recipient{{Address: "31612345678"}, {Address: "closed-session"}, {Address: "suppressed-user"}, {Address: "ok"}}
+	}
+	d := check(t, e, req(a, chat), compliance.Allow, "")
+	if len(d.Refused) != 2 || d.Refused[0].Index != 1 || d.Refused[0].Rule != "chat.session" || d.Refused[0].Code != 4199 ||
+		d.Refused[1].Index != 2 || d.Refused[1].Rule != "suppression" {
+		t.Fatalf("refused %+v", d.Refused)
+	}
+	// The channel's rule sees only the recipients the common rules let through.
+	if fmt.Sprint(asked) != "[31612345678 closed-session ok]" {
+		t.Fatalf("the channel rule saw %v", asked)
+	}
+	// A channel nobody gave rules to gets them all.
+	check(t, e, req(a, func(r *compliance.Request) { r.Channel = "fax" }), compliance.Reject, "dnd")
+}
+
+// Quiet hours use the recipient's own time zone where it is known, else
+// the number's, else the country's.
+func TestQuietHoursTimeZone(t *testing.T) {
+	st, e, a := setup(t)
+	st.AddConsents(ctx, []*store.Consent{{AccountID: a, Recipient: "31612345678", Purpose: compliance.Marketing, Action: store.OptIn, Source: store.SourceAPI}})
+	// 12:00 UTC is 14:00 in Amsterdam but 21:00 in Tokyo.
+	mk := func(tz string) func(*compliance.Request) {
+		return func(r *compliance.Request) {
+			r.Purpose, r.Time = compliance.Marketing, time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+			r.Recipients[0].TimeZone = tz
+		}
+	}
+	check(t, e, req(a, mk("")), compliance.Allow, "")
+	d := check(t, e, req(a, mk("Asia/Tokyo")), compliance.Defer, "quiet_hours")
+	if want := time.Date(2026, 6, 15, 23, 0, 0, 0, time.UTC); !d.Until.Equal(want) { // 08:00 in Tokyo
+		t.Fatalf("until %v, want %v", d.Until, want)
+	}
+	check(t, e, req(a, mk("Not/AZone")), compliance.Allow, "") // unknown: the number's zones
+	// A channel whose recipients are not numbers: the country's zones.
+	e2 := compliance.New(compliance.Config{CacheTTL: time.Nanosecond, Channels: map[string]compliance.ChannelRules{"email": {QuietHours: true}}}, st, metrics.New())
+	st.AddConsents(ctx, []*store.Consent{{AccountID: a, Recipient: "ann@example.jp", Purpose: compliance.Marketing, Action: store.OptIn, Source: store.SourceAPI}})
+	email := func(r *compliance.Request) {
+		r.Channel, r.Purpose, r.Time = "email", compliance.Marketing, time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+		r.Recipients = []compliance.Recipient{{Address: "ann@example.jp", Country: "JP"}}
+	}
+	check(t, e2, req(a, email), compliance.Defer, "quiet_hours")
+	check(t, e2, req(a, email, func(r *compliance.Request) { r.Recipients[0].Country = "NL" }), compliance.Allow, "")
+}
