@@ -2,11 +2,11 @@ package app
 
 import (
 	"github.com/omnigate/omnigate/internal/channel"
+	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
+	"github.com/omnigate/omnigate/internal/channel/sms"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/compliance/keywords"
 	"github.com/omnigate/omnigate/internal/message"
-	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
-	"github.com/omnigate/omnigate/internal/channel/sms"
 )
 
 // Channels is the registry of the channels and connector kinds omnigate
