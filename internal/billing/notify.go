@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"github.com/omnigate/omnigate/internal/worker"
@@ -35,7 +34,7 @@ type NotifierConfig struct {
 	// Timeout bounds one webhook or SMTP exchange; default 10 s.
 	Timeout time.Duration
 	// Retry spaces attempts; default 10 s doubling to 1 hour.
-	Retry dispatch.Backoff
+	Retry worker.Backoff
 	// MaxAttempts before a notification is dropped; default 12.
 	MaxAttempts int
 }

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
@@ -27,7 +26,7 @@ type Config struct {
 	// Timeout bounds one delivery attempt; default 10 s.
 	Timeout time.Duration
 	// Retry spaces out attempts; default 10 s doubling to 1 hour.
-	Retry dispatch.Backoff
+	Retry worker.Backoff
 	// MaxAttempts before a report is dropped (and logged); default 12,
 	// which with the default backoff spans about half a day.
 	MaxAttempts int

@@ -2,6 +2,7 @@
 // queue: it leases due jobs in batches, runs a handler on each (concurrently,
 // up to a bound), and commits the handlers' outcomes in shared transactions.
 // The dispatcher (send jobs) and the webhook sender (report jobs) are pools.
+// A job that failed is retried later, spaced by a Backoff.
 package worker
 
 import (

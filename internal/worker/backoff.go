@@ -1,4 +1,4 @@
-package dispatch
+package worker
 
 import (
 	"math/rand/v2"
