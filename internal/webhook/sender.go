@@ -56,15 +56,7 @@ func New(cfg Config, st store.Store, accounts *store.AccountCache, m *metrics.Me
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	if cfg.Retry.Min <= 0 {
-		cfg.Retry.Min = 10 * time.Second
-	}
-	if cfg.Retry.Max <= 0 {
-		cfg.Retry.Max = time.Hour
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 12
-	}
+	cfg.Retry, cfg.MaxAttempts = worker.RetryDefaults(cfg.Retry, cfg.MaxAttempts)
 	if cfg.Client == nil {
 		// Reports to one customer come in bursts from many workers: keep
 		// that many connections open to a host (the default transport keeps
