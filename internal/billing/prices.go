@@ -1,8 +1,9 @@
 // Package billing prices and charges messages and keeps accounts' money
 // straight: price lists (a default list and per-account overrides, per
 // channel, country and number prefix, per segment), the operator's
-// top-ups, refunds and adjustments, usage limits, alerts at 80 % and 100 %,
-// automatic top-ups through a payment provider, and monthly statements.
+// top-ups, refunds and adjustments, usage limits, alerts at 80 % and 100 %
+// (delivered by package notice), automatic top-ups through a payment
+// provider, and monthly statements.
 //
 // Money is integer micro-units of the account's currency throughout; the
 // balance is the running sum of the account's ledger, changed only in the

@@ -26,7 +26,8 @@ type Alert struct {
 // AlertThresholds are the shares of a limit, in percent, that alert.
 var AlertThresholds = []int{80, 100}
 
-// Notifier delivers usage alerts (billing's notifier: e-mail, webhook).
+// Notifier delivers usage alerts (omnigate serve's account notices: e-mail,
+// webhook).
 // Notify is called from one goroutine, with a timeout; an error is logged
 // and the alert is not retried.
 type Notifier interface {
