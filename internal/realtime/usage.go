@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -226,10 +227,5 @@ func (a *alerter) deliver(al Alert) {
 func (a *alerter) stop(ctx context.Context) error {
 	a.stopOnce.Do(func() { close(a.quit) })
 	a.startOnce.Do(func() { close(a.done) })
-	select {
-	case <-a.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.WaitDone(ctx, a.done)
 }
