@@ -149,40 +149,24 @@ func (e *ImportError) Error() string {
 // segment, e.g. 0.075), then one row per price. Every bad row is reported
 // with its line number; no price is returned unless every row is good.
 func ParsePricesCSV(r io.Reader, accountID string, now time.Time) ([]store.Price, error) {
-	cr, col, err := csvrows.Headed(r, "channel,country,prefix,currency,price", "channel", "country", "prefix", "currency", "price")
+	var out []store.Price
+	seen := map[string]int{}
+	bad, err := csvrows.Each(r, "channel,country,prefix,currency,price", []string{"channel", "country", "prefix", "currency", "price"},
+		func(line int, get func(string) string) error {
+			p, err := parsePriceRow(get, accountID, now)
+			if err != nil {
+				return err
+			}
+			key := p.Channel + "/" + p.Country + "/" + p.Prefix + "/" + p.Currency
+			if first, dup := seen[key]; dup {
+				return fmt.Errorf("the same destination as line %d", first)
+			}
+			seen[key] = line
+			out = append(out, p)
+			return nil
+		})
 	if err != nil {
 		return nil, err
-	}
-	var out []store.Price
-	var bad []string
-	seen := map[string]int{}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
-			continue
-		}
-		get := func(name string) string {
-			if i := col[name]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		p, err := parsePriceRow(get, accountID, now)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
-			continue
-		}
-		key := p.Channel + "/" + p.Country + "/" + p.Prefix + "/" + p.Currency
-		if first, dup := seen[key]; dup {
-			bad = append(bad, fmt.Sprintf("line %d: the same destination as line %d", line, first))
-			continue
-		}
-		seen[key] = line
-		out = append(out, p)
 	}
 	if len(bad) > 0 {
 		return nil, &ImportError{Rows: bad}
