@@ -27,6 +27,7 @@ import (
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/inbound"
 	"github.com/omnigate/omnigate/internal/metrics"
+	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/optout"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/realtime"
@@ -34,6 +35,7 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/webhook"
+	"github.com/omnigate/omnigate/internal/worker"
 )
 
 // App is a running omnigate.
@@ -51,7 +53,8 @@ type App struct {
 	billing    *billing.Service
 	compliance *compliance.Engine
 	desk       *compliance.Desk
-	notifier   *billing.Notifier
+	notifier   *notice.Notifier
+	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
 	realtime   *realtime.Server
 	server     *http.Server
@@ -105,9 +108,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	bCfg := cfg.Billing
 	bCfg.Channels = a.channels.Units()
 	a.billing = billing.New(bCfg, st, accounts, nil, log)
-	nCfg := cfg.Notifier
+	nCfg, tCfg := cfg.Notifier, cfg.TopUps
 	nCfg.Pool.Owner, nCfg.SMTPAddr, nCfg.SMTPFrom = node, cfg.SMTPAddr, cfg.SMTPFrom
-	a.notifier = billing.NewNotifier(nCfg, st, nil, log)
+	tCfg.Pool.Owner = node
+	a.notifier = notice.New(nCfg, st, log)
+	a.topups = billing.NewTopUps(tCfg, st, nil, log)
 	a.compliance = compliance.New(compliance.Config{Channels: complianceRules()}, st, a.metrics)
 	a.desk = compliance.NewDesk(cfg.Compliance, st, a.compliance)
 	a.desk.OnNotice(a.notifier.Notify)
@@ -116,7 +121,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st, a.metrics, a.dispatcher.Notify)
 	a.pipeline.AddInboundHook(optout.New(st, a.pipeline, log).Hook)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
-	a.pipeline.OnBilling = a.notifier.Notify
+	a.pipeline.OnBilling = func() { a.notifier.Notify(); a.topups.Notify() }
 	if !cfg.APIOnly {
 		a.pipeline.Handoff = a.dispatcher
 	}
@@ -182,6 +187,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.webhooks.Start()
 		a.dispatcher.Start()
 		a.notifier.Start()
+		a.topups.Start()
 	}
 	stopDebug, err := a.startDebug()
 	if err != nil {
@@ -237,7 +243,10 @@ func (a *App) stop(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("stopping webhooks: %w", err))
 	}
 	if err := a.notifier.Stop(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("stopping billing notifier: %w", err))
+		errs = append(errs, fmt.Errorf("stopping notifier: %w", err))
+	}
+	if err := a.topups.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping top-ups: %w", err))
 	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
-	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/worker"
 )
 
 const adminToken = "test-admin-token-0123456789"
@@ -61,7 +61,7 @@ func billingServer(t *testing.T, engine string, tune ...func(*Config)) *server {
 	return start(t, engine, append([]func(*Config){func(c *Config) {
 		c.AdminToken = adminToken
 		c.Notifier.Pool.Poll = 20 * time.Millisecond
-		c.Notifier.Retry = dispatch.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
+		c.Notifier.Retry = worker.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 	}}, tune...)...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"net/url"
@@ -58,7 +59,8 @@ type Config struct {
 	// Not exposed as flags yet.
 	Dispatch dispatch.Config
 	Webhook  webhook.Config
-	Notifier billing.NotifierConfig
+	Notifier notice.Config
+	TopUps   billing.TopUpConfig
 	// Compliance tunes proof-of-consent cases and the complaint threshold.
 	Compliance compliance.DeskConfig
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
-	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/realtime/fanout"
 )
@@ -20,8 +20,8 @@ import (
 // WebSocket clients at /app/{key}, the Pusher HTTP API under /apps/{id}/,
 // and the account's app management under /realtime/apps. Nodes find each
 // other through NATS when Config.NATSURL is set; alone, fan-out is in
-// memory. Usage alerts go out through billing's notifier, as notices to the
-// account's alert URL and addresses.
+// memory. Usage alerts go out through the notifier (internal/notice), as
+// notices to the account's alert URL and addresses.
 
 // RealtimeNoticeType is the notice type of a realtime usage alert.
 const RealtimeNoticeType = "realtime.usage_alert"
@@ -106,7 +106,7 @@ func (a *App) stopRealtime(ctx context.Context) error {
 	return nil
 }
 
-// realtimeAlert sends a realtime usage alert as a billing notice: a job in
+// realtimeAlert sends a realtime usage alert as a notice: a job in
 // the database, delivered (and retried) by the notifier.
 func (a *App) realtimeAlert(ctx context.Context, al realtime.Alert) error {
 	what := "concurrent connections"
@@ -124,14 +124,14 @@ func (a *App) realtimeAlert(ctx context.Context, al realtime.Alert) error {
 	if name == "" {
 		name = "app " + al.AppID
 	}
-	nt := billing.Notice{
+	nt := notice.Notice{
 		Type:    RealtimeNoticeType,
 		Subject: fmt.Sprintf("Realtime usage alert: %s reached %d%% of its %s limit", name, al.Threshold, al.Limit),
 		Text: fmt.Sprintf("Realtime app %s (%s) has %d %s of its limit of %d.\n%s",
 			name, al.AppID, al.Used, what, al.Max, after),
 		Data: map[string]any{"appId": al.AppID, "limit": al.Limit, "threshold": al.Threshold, "used": al.Used, "max": al.Max},
 	}
-	if err := a.store.EnqueueJob(ctx, billing.NoticeJob(al.AccountID, nt, time.Now().UTC())); err != nil {
+	if err := a.store.EnqueueJob(ctx, notice.Job(al.AccountID, nt, time.Now().UTC())); err != nil {
 		return err
 	}
 	a.notifier.Notify()

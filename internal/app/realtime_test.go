@@ -88,7 +88,7 @@ func pusherAPI(t *testing.T, s *server, appID, key, secret, method, path string,
 
 // Accounts manage realtime apps through the REST API; the apps work on the
 // same address (WebSocket and Pusher HTTP API), with limits, usage alerts
-// through billing's notifier, rotation, the error log, disabling and
+// through the account notifier, rotation, the error log, disabling and
 // deletion.
 func TestRealtimeApps(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {

@@ -14,8 +14,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/omnigate/omnigate/internal/accounts"
-	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/webhook"
+	"github.com/omnigate/omnigate/internal/worker"
 )
 
 // reportSink is a customer's status-report endpoint.
@@ -85,7 +85,7 @@ func TestStatusReports(t *testing.T) {
 		var key string
 		sink := newReportSink(t, &key, 1)
 		s := start(t, engine, func(c *Config) {
-			c.Webhook.Retry = dispatch.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
+			c.Webhook.Retry = worker.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 		})
 		key = s.signingKey
 		m := s.send(map[string]any{"originator": "Shop", "recipients": "31612345678,31612345679", "body": "x",

@@ -12,11 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/ttlcache"
 )
 
 // ErrUnauthorized means the request carries no valid key.
@@ -56,15 +56,7 @@ func Hash(key string) []byte {
 // hot path does not read the database for every request.
 type Authenticator struct {
 	keys  store.Accounts
-	ttl   time.Duration
-	mu    sync.Mutex
-	cache map[string]cached
-}
-
-type cached struct {
-	p       Principal
-	hash    []byte
-	expires time.Time
+	cache *ttlcache.Cache[string, Principal] // by the key's hash
 }
 
 const maxCached = 10000
@@ -74,7 +66,9 @@ func NewAuthenticator(keys store.Accounts, ttl time.Duration) *Authenticator {
 	if ttl <= 0 {
 		ttl = 30 * time.Second
 	}
-	return &Authenticator{keys: keys, ttl: ttl, cache: make(map[string]cached)}
+	a := &Authenticator{keys: keys}
+	a.cache = ttlcache.New(ttl, maxCached, a.lookup)
+	return a
 }
 
 // FromHeader extracts the key from an "Authorization: AccessKey <key>" value.
@@ -92,30 +86,21 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (Principal
 	if key == "" || len(key) > 200 {
 		return Principal{}, ErrUnauthorized
 	}
-	h := Hash(key)
-	now := time.Now()
-	a.mu.Lock()
-	c, ok := a.cache[string(h)]
-	a.mu.Unlock()
-	if ok && now.Before(c.expires) && subtle.ConstantTimeCompare(c.hash, h) == 1 {
-		return c.p, nil
-	}
-	k, err := a.keys.AccessKeyByHash(ctx, h)
+	return a.cache.Get(ctx, string(Hash(key)))
+}
+
+// lookup reads the key with the hash h from the store; an unknown key is
+// ErrUnauthorized (and not cached).
+func (a *Authenticator) lookup(ctx context.Context, h string) (Principal, error) {
+	k, err := a.keys.AccessKeyByHash(ctx, []byte(h))
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, ErrUnauthorized
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticating: %w", err)
 	}
-	if subtle.ConstantTimeCompare(k.Hash, h) != 1 {
+	if subtle.ConstantTimeCompare(k.Hash, []byte(h)) != 1 {
 		return Principal{}, ErrUnauthorized
 	}
-	p := Principal{AccountID: k.AccountID, KeyID: k.ID, Test: k.Test}
-	a.mu.Lock()
-	if len(a.cache) >= maxCached {
-		clear(a.cache)
-	}
-	a.cache[string(h)] = cached{p: p, hash: h, expires: now.Add(a.ttl)}
-	a.mu.Unlock()
-	return p, nil
+	return Principal{AccountID: k.AccountID, KeyID: k.ID, Test: k.Test}, nil
 }

@@ -10,12 +10,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/ttlcache"
 )
 
 // Config tunes billing. Zero values mean the documented defaults.
@@ -38,14 +38,7 @@ type Service struct {
 	accounts *store.AccountCache
 	provider PaymentProvider
 	log      *slog.Logger
-
-	mu     sync.Mutex
-	limits map[string]cachedLimits
-}
-
-type cachedLimits struct {
-	limits  []store.UsageLimit
-	expires time.Time
+	limits   *ttlcache.Cache[string, []store.UsageLimit] // by account
 }
 
 // New makes the billing service; provider settles top-ups (nil: invoice).
@@ -59,8 +52,9 @@ func New(cfg Config, st store.Store, accounts *store.AccountCache, provider Paym
 	if provider == nil {
 		provider = InvoiceProvider{}
 	}
-	return &Service{cfg: cfg, store: st, pricer: NewPricer(st, cfg.CacheTTL), accounts: accounts, provider: provider, log: log,
-		limits: map[string]cachedLimits{}}
+	s := &Service{cfg: cfg, store: st, pricer: NewPricer(st, cfg.CacheTTL), accounts: accounts, provider: provider, log: log}
+	s.limits = ttlcache.New(cfg.CacheTTL, 10000, s.readLimits)
+	return s
 }
 
 // Pricer is the service's price lookup.
@@ -125,39 +119,22 @@ func (s *Service) Charge(ctx context.Context, m *message.Message) (*store.Accept
 		r.Price, r.PriceCurrency = q.Price*int64(max(r.PartCount, 1)), acct.Currency
 		it.Charge += r.Price
 	}
-	if it.Limits, err = s.usageLimits(ctx, m.AccountID); err != nil {
+	if it.Limits, err = s.limits.Get(ctx, m.AccountID); err != nil {
 		return nil, err
 	}
 	return it, nil
 }
 
-func (s *Service) usageLimits(ctx context.Context, accountID string) ([]store.UsageLimit, error) {
-	now := time.Now()
-	s.mu.Lock()
-	c, ok := s.limits[accountID]
-	s.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.limits, nil
-	}
+func (s *Service) readLimits(ctx context.Context, accountID string) ([]store.UsageLimit, error) {
 	limits, err := s.store.UsageLimits(ctx, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("reading usage limits: %w", err)
 	}
-	s.mu.Lock()
-	if len(s.limits) > 10000 {
-		clear(s.limits)
-	}
-	s.limits[accountID] = cachedLimits{limits: limits, expires: now.Add(s.cfg.CacheTTL)}
-	s.mu.Unlock()
 	return limits, nil
 }
 
 // InvalidateLimits drops an account's cached limits after a change.
-func (s *Service) InvalidateLimits(accountID string) {
-	s.mu.Lock()
-	delete(s.limits, accountID)
-	s.mu.Unlock()
-}
+func (s *Service) InvalidateLimits(accountID string) { s.limits.Delete(accountID) }
 
 // Movement is an operator's top-up, refund or adjustment.
 type Movement struct {

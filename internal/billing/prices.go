@@ -1,8 +1,9 @@
 // Package billing prices and charges messages and keeps accounts' money
 // straight: price lists (a default list and per-account overrides, per
 // channel, country and number prefix, per segment), the operator's
-// top-ups, refunds and adjustments, usage limits, alerts at 80 % and 100 %,
-// automatic top-ups through a payment provider, and monthly statements.
+// top-ups, refunds and adjustments, usage limits, alerts at 80 % and 100 %
+// (delivered by package notice), automatic top-ups through a payment
+// provider, and monthly statements.
 //
 // Money is integer micro-units of the account's currency throughout; the
 // balance is the running sum of the account's ledger, changed only in the
@@ -144,40 +145,24 @@ func (e *ImportError) Error() string {
 // row is reported with its line number; no price is returned unless every
 // row is good.
 func ParsePricesCSV(r io.Reader, accountID string, now time.Time, channels []string) ([]store.Price, error) {
-	cr, col, err := csvrows.Headed(r, "channel,country,prefix,currency,price", "channel", "country", "prefix", "currency", "price")
+	var out []store.Price
+	seen := map[string]int{}
+	bad, err := csvrows.Each(r, "channel,country,prefix,currency,price", []string{"channel", "country", "prefix", "currency", "price"},
+		func(line int, get func(string) string) error {
+			p, err := parsePriceRow(get, accountID, now, channels)
+			if err != nil {
+				return err
+			}
+			key := p.Channel + "/" + p.Country + "/" + p.Prefix + "/" + p.Currency
+			if first, dup := seen[key]; dup {
+				return fmt.Errorf("the same destination as line %d", first)
+			}
+			seen[key] = line
+			out = append(out, p)
+			return nil
+		})
 	if err != nil {
 		return nil, err
-	}
-	var out []store.Price
-	var bad []string
-	seen := map[string]int{}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
-			continue
-		}
-		get := func(name string) string {
-			if i := col[name]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		p, err := parsePriceRow(get, accountID, now, channels)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
-			continue
-		}
-		key := p.Channel + "/" + p.Country + "/" + p.Prefix + "/" + p.Currency
-		if first, dup := seen[key]; dup {
-			bad = append(bad, fmt.Sprintf("line %d: the same destination as line %d", line, first))
-			continue
-		}
-		seen[key] = line
-		out = append(out, p)
 	}
 	if len(bad) > 0 {
 		return nil, &ImportError{Rows: bad}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -368,7 +368,7 @@ func (d *Desk) Suspend(ctx context.Context, accountID, reason, actor string) (*s
 	if err != nil {
 		return nil, err
 	}
-	return p, d.notify(ctx, accountID, billing.Notice{Type: "compliance.suspended",
+	return p, d.notify(ctx, accountID, notice.Notice{Type: "compliance.suspended",
 		Subject: "Your account is suspended",
 		Text:    "Sending is blocked: " + p.Suspended + "\nAn operator lifts the suspension once the matter is resolved.",
 		Data:    map[string]any{"reason": p.Suspended}})
@@ -383,13 +383,13 @@ func (d *Desk) Lift(ctx context.Context, accountID, actor string) (*store.Policy
 	if err != nil {
 		return nil, err
 	}
-	return p, d.notify(ctx, accountID, billing.Notice{Type: "compliance.reinstated",
+	return p, d.notify(ctx, accountID, notice.Notice{Type: "compliance.reinstated",
 		Subject: "Your account may send again",
 		Text:    "The suspension was lifted by " + actor + "."})
 }
 
-func (d *Desk) notify(ctx context.Context, accountID string, nt billing.Notice) error {
-	if err := d.store.EnqueueJob(ctx, billing.NoticeJob(accountID, nt, time.Now().UTC())); err != nil {
+func (d *Desk) notify(ctx context.Context, accountID string, nt notice.Notice) error {
+	if err := d.store.EnqueueJob(ctx, notice.Job(accountID, nt, time.Now().UTC())); err != nil {
 		return fmt.Errorf("queueing the notice to the account: %w", err)
 	}
 	if d.notice != nil {
@@ -428,7 +428,7 @@ func (d *Desk) RequestProof(ctx context.Context, accountID, recipient, reason, a
 	if recipient != "" {
 		about = "the consent of " + recipient
 	}
-	return c, d.notify(ctx, accountID, billing.Notice{Type: "compliance.proof_requested",
+	return c, d.notify(ctx, accountID, notice.Notice{Type: "compliance.proof_requested",
 		Subject: "Proof of consent requested (case " + c.ID + ")",
 		Text: fmt.Sprintf("An operator asks for proof of %s: %s\nAnswer with POST /compliance/cases/%s/proof before %s, or sending will be suspended.",
 			about, reason, c.ID, c.DueAt.Format(time.RFC3339)),
@@ -457,7 +457,7 @@ func (d *Desk) ExpireCases(ctx context.Context, now time.Time) ([]store.ProofCas
 	var errs []error
 	for _, c := range cases {
 		d.changed(c.AccountID)
-		errs = append(errs, d.notify(ctx, c.AccountID, billing.Notice{Type: "compliance.suspended",
+		errs = append(errs, d.notify(ctx, c.AccountID, notice.Notice{Type: "compliance.suspended",
 			Subject: "Your account is suspended: no proof of consent (case " + c.ID + ")",
 			Text:    fmt.Sprintf("No proof of consent arrived by %s for case %s (%s). Sending is blocked until an operator lifts the suspension.", c.DueAt.Format(time.RFC3339), c.ID, c.Reason),
 			Data:    map[string]any{"case": c}}))

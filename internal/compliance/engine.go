@@ -15,11 +15,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/ttlcache"
 )
 
 // now is the request's time, or the clock's.
@@ -211,9 +211,7 @@ type Engine struct {
 	store   store.Store
 	metrics *metrics.Metrics
 	zones   zones
-
-	mu    sync.Mutex
-	cache map[string]cachedAccount
+	cache   *ttlcache.Cache[string, cachedAccount] // by account
 }
 
 type cachedAccount struct {
@@ -222,7 +220,6 @@ type cachedAccount struct {
 	numbers map[string]bool   // numbers the account owns
 	windows map[string]Window // quiet-hours windows that differ by country
 	content []ContentRule     // the engine's rules with the account's overrides
-	expires time.Time
 }
 
 // New makes an engine over st.
@@ -233,37 +230,33 @@ func New(cfg Config, st store.Store, m *metrics.Metrics) *Engine {
 	if cfg.Content == nil {
 		cfg.Content = DefaultContentRules()
 	}
-	return &Engine{cfg: cfg, store: st, metrics: m, cache: map[string]cachedAccount{}}
+	e := &Engine{cfg: cfg, store: st, metrics: m}
+	e.cache = ttlcache.New(cfg.CacheTTL, 10000, e.readAccount)
+	return e
 }
 
 // Invalidate drops an account's cached policy and senders after a change.
-func (e *Engine) Invalidate(accountID string) {
-	e.mu.Lock()
-	delete(e.cache, accountID)
-	e.mu.Unlock()
+func (e *Engine) Invalidate(accountID string) { e.cache.Delete(accountID) }
+
+// account is what the engine knows of an account (cached).
+func (e *Engine) account(ctx context.Context, accountID string) (cachedAccount, error) {
+	return e.cache.Get(ctx, accountID)
 }
 
-func (e *Engine) account(ctx context.Context, accountID string) (cachedAccount, error) {
-	now := time.Now()
-	e.mu.Lock()
-	c, ok := e.cache[accountID]
-	e.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c, nil
-	}
+func (e *Engine) readAccount(ctx context.Context, accountID string) (cachedAccount, error) {
 	p, err := e.store.GetPolicy(ctx, accountID)
 	if err != nil {
-		return c, fmt.Errorf("reading policy: %w", err)
+		return cachedAccount{}, fmt.Errorf("reading policy: %w", err)
 	}
 	senders, err := e.store.Senders(ctx, accountID)
 	if err != nil {
-		return c, err
+		return cachedAccount{}, err
 	}
 	numbers, err := e.store.ListNumbers(ctx, accountID)
 	if err != nil {
-		return c, err
+		return cachedAccount{}, err
 	}
-	c = cachedAccount{policy: p, senders: map[string]string{}, numbers: map[string]bool{}, expires: now.Add(e.cfg.CacheTTL), content: e.cfg.Content}
+	c := cachedAccount{policy: p, senders: map[string]string{}, numbers: map[string]bool{}, content: e.cfg.Content}
 	// Settings are validated when written; one that no longer parses (a
 	// rule renamed since) falls back to the defaults.
 	if c.windows, err = ParseCountryWindows(p.CountryWindows); err != nil {
@@ -280,12 +273,6 @@ func (e *Engine) account(ctx context.Context, accountID string) (cachedAccount, 
 	for _, n := range numbers {
 		c.numbers[n.Number] = true
 	}
-	e.mu.Lock()
-	if len(e.cache) > 10000 {
-		clear(e.cache)
-	}
-	e.cache[accountID] = c
-	e.mu.Unlock()
 	return c, nil
 }
 

@@ -1,7 +1,6 @@
 package compliance
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -50,42 +49,29 @@ func DNDScope(s string) (string, error) {
 // (YYYY-MM-DD); a header row is allowed. Bad rows are reported with their
 // line numbers and nothing is returned.
 func ParseDNDCSV(r io.Reader, registry string, now time.Time) ([]store.DNDEntry, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
 	var out []store.DNDEntry
-	var bad []string
-	for line := 1; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
-			continue
-		}
+	bad := csvrows.Rows(r, func(line int, rec []string) error {
 		if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" {
-			continue
+			return nil
 		}
 		num := strings.TrimPrefix(strings.TrimSpace(rec[0]), "+")
 		if line == 1 && strings.Trim(num, "0123456789") != "" {
-			continue // a header row
+			return nil // a header row
 		}
 		if num == "" || strings.Trim(num, "0123456789") != "" || len(num) > 15 || len(num) < 2 {
-			bad = append(bad, fmt.Sprintf("line %d: %q is not a number or prefix in international digits", line, rec[0]))
-			continue
+			return fmt.Errorf("%q is not a number or prefix in international digits", rec[0])
 		}
 		e := store.DNDEntry{Registry: registry, Prefix: num, ListedAt: now, ImportedAt: now}
 		if len(rec) > 1 && strings.TrimSpace(rec[1]) != "" {
 			d, err := time.Parse("2006-01-02", strings.TrimSpace(rec[1]))
 			if err != nil {
-				bad = append(bad, fmt.Sprintf("line %d: date %q: write it as YYYY-MM-DD", line, rec[1]))
-				continue
+				return fmt.Errorf("date %q: write it as YYYY-MM-DD", rec[1])
 			}
 			e.ListedAt = d
 		}
 		out = append(out, e)
-	}
+		return nil
+	})
 	if len(bad) > 0 {
 		return nil, &ImportError{Rows: bad}
 	}
@@ -101,37 +87,22 @@ func ParseDNDCSV(r io.Reader, registry string, now time.Time) ([]store.DNDEntry,
 // evidence (free text); then one row per consent. Every bad row is reported
 // with its line number and nothing is returned.
 func ParseConsentsCSV(r io.Reader, accountID, actor string, now time.Time) ([]*store.Consent, error) {
-	cr, col, err := csvrows.Headed(r, "recipient,purpose,action[,legal_age,categories,date,evidence]", "recipient", "purpose", "action")
+	var out []*store.Consent
+	bad, err := csvrows.Each(r, "recipient,purpose,action[,legal_age,categories,date,evidence]", []string{"recipient", "purpose", "action"},
+		func(_ int, get func(string) string) error {
+			c, err := ParseConsent(get("recipient"), get("purpose"), get("action"), get("legal_age"), strings.Split(get("categories"), ";"), get("date"), now)
+			if err != nil {
+				return err
+			}
+			c.AccountID, c.Source, c.Actor = accountID, store.SourceImport, actor
+			if ev := get("evidence"); ev != "" {
+				c.Evidence = map[string]string{"text": ev}
+			}
+			out = append(out, c)
+			return nil
+		})
 	if err != nil {
 		return nil, err
-	}
-	var out []*store.Consent
-	var bad []string
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
-			continue
-		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		c, err := ParseConsent(get("recipient"), get("purpose"), get("action"), get("legal_age"), strings.Split(get("categories"), ";"), get("date"), now)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
-			continue
-		}
-		c.AccountID, c.Source, c.Actor = accountID, store.SourceImport, actor
-		if ev := get("evidence"); ev != "" {
-			c.Evidence = map[string]string{"text": ev}
-		}
-		out = append(out, c)
 	}
 	if len(bad) > 0 {
 		return nil, &ImportError{Rows: bad}

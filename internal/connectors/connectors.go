@@ -16,6 +16,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -186,14 +187,7 @@ func (m *Manager) Running() map[string]int {
 // Stop stops reloading and unbinds every connector.
 func (m *Manager) Stop(ctx context.Context) error {
 	m.stopOnce.Do(func() { close(m.stop) })
-	finished := true
-	if m.started.Load() {
-		select {
-		case <-m.done:
-		case <-ctx.Done():
-			finished = false
-		}
-	}
+	finished := !m.started.Load() || lifecycle.WaitDone(ctx, m.done) == nil
 	m.mu.Lock()
 	all := m.running
 	m.running = map[string]*running{}

@@ -1,23 +1,30 @@
 // Package csvrows reads the CSV files operators and customers import
-// (price lists, consents): a header row naming the columns in any order,
-// then one record per row, reported by line number when bad.
+// (price lists, consents, do-not-disturb registries): one record per row,
+// each bad row reported by its line number, every bad row at once.
 package csvrows
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 )
 
-// Headed reads the header row of r and returns the reader, positioned at
-// the first record (line 2), and each column's index by lower-case name.
-// A required column that is missing is an error naming it and want (the
-// columns the file should have, for the reader of the message).
-func Headed(r io.Reader, want string, required ...string) (*csv.Reader, map[string]int, error) {
+// newReader reads records of any length, leading spaces trimmed.
+func newReader(r io.Reader) *csv.Reader {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
+	return cr
+}
+
+// headed reads the header row of r and returns the reader, positioned at
+// the first record (line 2), and each column's index by lower-case name.
+// A required column that is missing is an error naming it and want (the
+// columns the file should have, for the reader of the message).
+func headed(r io.Reader, want string, required ...string) (*csv.Reader, map[string]int, error) {
+	cr := newReader(r)
 	header, err := cr.Read()
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the header row: %w", err)
@@ -32,4 +39,47 @@ func Headed(r io.Reader, want string, required ...string) (*csv.Reader, map[stri
 		}
 	}
 	return cr, col, nil
+}
+
+// Each reads a file with a header row (see headed) and calls row for each
+// record after it, with its line number and its fields by column name
+// (trimmed; "" for a column the file or the record lacks). It returns the
+// bad rows — unreadable, or refused by row — as "line N: why", none if
+// every row was good; err is for a file without a usable header row.
+func Each(r io.Reader, want string, required []string, row func(line int, get func(column string) string) error) (bad []string, err error) {
+	cr, col, err := headed(r, want, required...)
+	if err != nil {
+		return nil, err
+	}
+	return rows(cr, 2, func(line int, rec []string) error {
+		return row(line, func(column string) string {
+			if i, ok := col[column]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		})
+	}), nil
+}
+
+// Rows reads a file without a required header row and calls row with each
+// record and its line number, from 1. It returns the bad rows as Each
+// does.
+func Rows(r io.Reader, row func(line int, rec []string) error) (bad []string) {
+	return rows(newReader(r), 1, row)
+}
+
+// rows reads what is left of cr, the next record being on line first.
+func rows(cr *csv.Reader, first int, row func(line int, rec []string) error) (bad []string) {
+	for line := first; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return bad
+		}
+		if err == nil {
+			err = row(line, rec)
+		}
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
+		}
+	}
 }

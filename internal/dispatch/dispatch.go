@@ -32,7 +32,7 @@ type Config struct {
 	// SendTimeout bounds one connector call; default 30 seconds.
 	SendTimeout time.Duration
 	// Retry spaces out retries; default 2 s doubling to 10 minutes.
-	Retry Backoff
+	Retry worker.Backoff
 	// MaxAge is how long a message without validity is retried before it
 	// expires; default 48 hours.
 	MaxAge time.Duration

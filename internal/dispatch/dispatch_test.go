@@ -71,7 +71,7 @@ func setupWith(t *testing.T, router dispatch.Router) (store.Store, *dispatch.Dis
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d := dispatch.New(dispatch.Config{
 		Pool:  worker.Config{Poll: 10 * time.Millisecond},
-		Retry: dispatch.Backoff{Min: 40 * time.Millisecond, Max: 200 * time.Millisecond},
+		Retry: worker.Backoff{Min: 40 * time.Millisecond, Max: 200 * time.Millisecond},
 	}, st, router, store.NewAccountCache(st, 0), metrics.New(), nil, log)
 	d.Start()
 	t.Cleanup(func() { d.Stop(context.Background()) })
@@ -138,18 +138,6 @@ func TestRetriesTemporaryFailsPermanent(t *testing.T) {
 	for i := 1; i < len(times); i++ {
 		if gap := times[i].Sub(times[i-1]); gap < 20*time.Millisecond {
 			t.Fatalf("retry %d came after %v", i, gap)
-		}
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	b := dispatch.Backoff{Min: time.Second, Max: 8 * time.Second}
-	for attempt, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 10: 8 * time.Second} {
-		for i := 0; i < 50; i++ {
-			d := b.Delay(attempt)
-			if d < want/2 || d > want {
-				t.Fatalf("Delay(%d) = %v, want within [%v, %v]", attempt, d, want/2, want)
-			}
 		}
 	}
 }

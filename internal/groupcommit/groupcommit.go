@@ -13,6 +13,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/omnigate/omnigate/internal/lifecycle"
 )
 
 // ErrStopped is returned by Submit after Stop.
@@ -113,14 +115,7 @@ func (c *Committer[T]) Stop(ctx context.Context) error {
 		close(c.in)
 		c.mu.Unlock()
 	})
-	finished := make(chan struct{})
-	go func() { c.wg.Wait(); close(finished) }()
-	select {
-	case <-finished:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.Wait(ctx, &c.wg)
 }
 
 func (c *Committer[T]) run() {

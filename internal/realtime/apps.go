@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/ttlcache"
 )
 
 // NewApp makes an enabled app for an account with fresh credentials: a
@@ -137,61 +137,49 @@ func RotateSecret(ctx context.Context, st store.RealtimeApps, accountID, appID s
 // including "not found" (so unknown keys do not reach the database each
 // time).
 type appCache struct {
-	st  store.RealtimeApps
-	ttl time.Duration
-
-	mu   sync.Mutex
-	keys map[string]cachedApp
-	ids  map[string]cachedApp
+	keys, ids *ttlcache.Cache[string, cachedApp]
 }
 
+// cachedApp is an app, or the store's "not found".
 type cachedApp struct {
-	app     *store.RealtimeApp
-	err     error
-	expires time.Time
+	app *store.RealtimeApp
+	err error
 }
 
-// maxCachedApps bounds each map; past it, expired entries are dropped.
+// maxCachedApps bounds each cache; past it, expired entries are dropped.
 const maxCachedApps = 10000
 
 func newAppCache(st store.RealtimeApps, ttl time.Duration) *appCache {
-	return &appCache{st: st, ttl: ttl, keys: map[string]cachedApp{}, ids: map[string]cachedApp{}}
+	return &appCache{keys: ttlcache.New(ttl, maxCachedApps, appLoader(st.RealtimeAppByKey)),
+		ids: ttlcache.New(ttl, maxCachedApps, appLoader(st.RealtimeAppByID))}
+}
+
+// appLoader reads apps with load, keeping "not found" as a result; other
+// errors are not cached: the next call tries again.
+func appLoader(load func(context.Context, string) (*store.RealtimeApp, error)) func(context.Context, string) (cachedApp, error) {
+	return func(ctx context.Context, k string) (cachedApp, error) {
+		app, err := load(ctx, k)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return cachedApp{}, err
+		}
+		return cachedApp{app: app, err: err}, nil
+	}
 }
 
 func (c *appCache) byKey(ctx context.Context, key string) (*store.RealtimeApp, error) {
-	return c.get(ctx, c.keys, key, c.st.RealtimeAppByKey)
+	return c.get(ctx, c.keys, key)
 }
 
 func (c *appCache) byID(ctx context.Context, id string) (*store.RealtimeApp, error) {
-	return c.get(ctx, c.ids, id, c.st.RealtimeAppByID)
+	return c.get(ctx, c.ids, id)
 }
 
-func (c *appCache) get(ctx context.Context, m map[string]cachedApp, k string, load func(context.Context, string) (*store.RealtimeApp, error)) (*store.RealtimeApp, error) {
-	now := time.Now()
-	c.mu.Lock()
-	e, ok := m[k]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.app, e.err
+func (c *appCache) get(ctx context.Context, cache *ttlcache.Cache[string, cachedApp], k string) (*store.RealtimeApp, error) {
+	e, err := cache.Get(ctx, k)
+	if err != nil {
+		return nil, err
 	}
-	app, err := load(ctx, k)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err // not cached: the next call tries again
-	}
-	c.mu.Lock()
-	if len(m) >= maxCachedApps {
-		for key, old := range m {
-			if !now.Before(old.expires) {
-				delete(m, key)
-			}
-		}
-		if len(m) >= maxCachedApps {
-			clear(m)
-		}
-	}
-	m[k] = cachedApp{app: app, err: err, expires: now.Add(c.ttl)}
-	c.mu.Unlock()
-	return app, err
+	return e.app, e.err
 }
 
 // AppJSON is how the CLI and the REST API show an app. The credentials

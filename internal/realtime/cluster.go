@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/realtime/fanout"
 )
 
@@ -715,10 +716,5 @@ func (c *cluster) sendSnapshot() {
 // stopLoop says goodbye and ends the loop, or gives up at ctx's end.
 func (c *cluster) stopLoop(ctx context.Context) error {
 	c.stopOnce.Do(func() { close(c.stop) })
-	select {
-	case <-c.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.WaitDone(ctx, c.done)
 }

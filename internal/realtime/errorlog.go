@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -87,10 +88,5 @@ func (l *errorLog) write(batch []store.RealtimeError) {
 func (l *errorLog) stop(ctx context.Context) error {
 	l.stopOnce.Do(func() { close(l.quit) })
 	l.startOnce.Do(func() { close(l.done) })
-	select {
-	case <-l.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.WaitDone(ctx, l.done)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/realtime/fanout"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -184,16 +185,16 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	s.hub.each(func(c *conn) { c.closeWith(CodeReconnect, CodeReconnect.info().Message) })
 	var errs []error
-	if err := wait(ctx, &s.handlers); err != nil {
+	if err := lifecycle.Wait(ctx, &s.handlers); err != nil {
 		// Cut what did not close in time; handlers end at once then.
 		s.hub.each(func(c *conn) { c.cancel() })
 		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		wait(hard, &s.handlers)
+		lifecycle.Wait(hard, &s.handlers)
 		cancel()
 		errs = append(errs, fmt.Errorf("closing connections: %w", err))
 	}
 	close(s.quit)
-	if err := wait(ctx, &s.bg); err != nil {
+	if err := lifecycle.Wait(ctx, &s.bg); err != nil {
 		errs = append(errs, fmt.Errorf("stopping background loops: %w", err))
 	}
 	if err := s.cluster.stopLoop(ctx); err != nil {
@@ -205,18 +206,6 @@ func (s *Server) stop(ctx context.Context) error {
 	s.usage.flush(ctx, time.Now())
 	errs = append(errs, s.webhooks.stop(ctx), s.alerts.stop(ctx), s.errs.stop(ctx))
 	return errors.Join(errs...)
-}
-
-// wait waits for wg or ctx.
-func wait(ctx context.Context, wg *sync.WaitGroup) error {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // enter admits a handler unless the server is stopping; the handler calls

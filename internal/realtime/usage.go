@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -26,7 +27,8 @@ type Alert struct {
 // AlertThresholds are the shares of a limit, in percent, that alert.
 var AlertThresholds = []int{80, 100}
 
-// Notifier delivers usage alerts (billing's notifier: e-mail, webhook).
+// Notifier delivers usage alerts (omnigate serve's account notices: e-mail,
+// webhook).
 // Notify is called from one goroutine, with a timeout; an error is logged
 // and the alert is not retried.
 type Notifier interface {
@@ -225,10 +227,5 @@ func (a *alerter) deliver(al Alert) {
 func (a *alerter) stop(ctx context.Context) error {
 	a.stopOnce.Do(func() { close(a.quit) })
 	a.startOnce.Do(func() { close(a.done) })
-	select {
-	case <-a.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.WaitDone(ctx, a.done)
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/omnigate/omnigate/internal/lifecycle"
 )
 
 // Webhook headers, as Pusher sends them.
@@ -255,13 +257,11 @@ func (w *webhooks) stop(ctx context.Context) error {
 	w.startOnce.Do(func() { close(w.batcherDone); close(w.out) })
 	done := make(chan struct{})
 	go func() { <-w.batcherDone; w.senders.Wait(); close(done) }()
-	select {
-	case <-done:
-		w.cancel()
-		return nil
-	case <-ctx.Done():
-		w.cancel()
-		<-done
-		return fmt.Errorf("stopping webhooks: %w", ctx.Err())
+	err := lifecycle.WaitDone(ctx, done)
+	w.cancel()
+	if err != nil {
+		<-done // cancelled, the senders give up at once
+		return fmt.Errorf("stopping webhooks: %w", err)
 	}
+	return nil
 }

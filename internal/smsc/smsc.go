@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	codec "github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smpp/session"
 )
@@ -146,14 +147,7 @@ func (s *Server) Stop(ctx context.Context) error {
 			sess.Close(ctx)
 		}
 	})
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.Wait(ctx, &s.wg)
 }
 
 func (s *Server) acceptLoop() {

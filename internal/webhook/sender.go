@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
@@ -27,7 +26,7 @@ type Config struct {
 	// Timeout bounds one delivery attempt; default 10 s.
 	Timeout time.Duration
 	// Retry spaces out attempts; default 10 s doubling to 1 hour.
-	Retry dispatch.Backoff
+	Retry worker.Backoff
 	// MaxAttempts before a report is dropped (and logged); default 12,
 	// which with the default backoff spans about half a day.
 	MaxAttempts int
@@ -57,15 +56,7 @@ func New(cfg Config, st store.Store, accounts *store.AccountCache, m *metrics.Me
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	if cfg.Retry.Min <= 0 {
-		cfg.Retry.Min = 10 * time.Second
-	}
-	if cfg.Retry.Max <= 0 {
-		cfg.Retry.Max = time.Hour
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 12
-	}
+	cfg.Retry, cfg.MaxAttempts = worker.RetryDefaults(cfg.Retry, cfg.MaxAttempts)
 	if cfg.Client == nil {
 		// Reports to one customer come in bursts from many workers: keep
 		// that many connections open to a host (the default transport keeps

@@ -2,6 +2,7 @@
 // queue: it leases due jobs in batches, runs a handler on each (concurrently,
 // up to a bound), and commits the handlers' outcomes in shared transactions.
 // The dispatcher (send jobs) and the webhook sender (report jobs) are pools.
+// A job that failed is retried later, spaced by a Backoff.
 package worker
 
 import (
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -200,16 +202,13 @@ func (p *Pool) Stop(ctx context.Context) error {
 	})
 	// A pool that never started has no loop to wait for.
 	p.start.Do(func() { close(p.loopDone) })
-	done := make(chan struct{})
-	go func() {
-		<-p.loopDone
-		p.inFlight.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	// Once the loop has ended no job starts, so the wait for those in
+	// progress follows it.
+	if err := lifecycle.WaitDone(ctx, p.loopDone); err != nil {
+		return err
+	}
+	if err := lifecycle.Wait(ctx, &p.inFlight); err != nil {
+		return err
 	}
 	return p.commits.Stop(ctx)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/message"
 	codec "github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smpp/dlr"
@@ -113,14 +114,7 @@ func (c *Connector) Bound() int {
 // Stop unbinds every session and stops reconnecting.
 func (c *Connector) Stop(ctx context.Context) error {
 	c.stopOnce.Do(func() { close(c.stop) })
-	done := make(chan struct{})
-	go func() { c.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.Wait(ctx, &c.wg)
 }
 
 func (c *Connector) keepBound(kind codec.BindKind) {

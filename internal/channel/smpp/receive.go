@@ -52,7 +52,7 @@ func (c *Connector) receipt(ctx context.Context, d deliverFields) codec.Status {
 		c.log.Warn("smpp: unreadable delivery receipt dropped", "err", err)
 		return codec.ESME_ROK
 	}
-	status, reason := r.State.Status()
+	status, reason := receiptStatus(r.State), r.State.Reason()
 	at := r.Done
 	if at.IsZero() {
 		at = time.Now().UTC()
@@ -65,6 +65,19 @@ func (c *Connector) receipt(ctx context.Context, d deliverFields) codec.Status {
 		return codec.ESME_RSYSERR
 	}
 	return codec.ESME_ROK
+}
+
+// receiptStatus is the recipient status a receipt's state stands for.
+func receiptStatus(s dlr.State) message.Status {
+	switch s {
+	case dlr.Delivered:
+		return message.Delivered
+	case dlr.Expired:
+		return message.Expired
+	case dlr.Deleted, dlr.Undeliverable, dlr.Rejected, dlr.Unknown:
+		return message.DeliveryFailed
+	}
+	return message.Buffered // enroute, accepted: pending
 }
 
 // inbound reads a message from a handset, with its concatenation info.

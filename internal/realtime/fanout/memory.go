@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/omnigate/omnigate/internal/lifecycle"
 )
 
 // DefaultMemoryQueue is how many messages a Memory broker holds for its
@@ -156,10 +158,5 @@ func (m *Memory) Stop(ctx context.Context) error {
 	if !m.started.Load() {
 		return nil
 	}
-	select {
-	case <-m.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return lifecycle.WaitDone(ctx, m.done)
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/omnigate/omnigate/internal/lifecycle"
 )
 
 // NATS defaults.
@@ -229,13 +231,7 @@ func (n *NATS) Stop(ctx context.Context) error {
 	var err error
 	n.stopOnce.Do(func() {
 		close(n.stop)
-		done := make(chan struct{})
-		go func() { n.wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
+		err = lifecycle.Wait(ctx, &n.wg)
 		if n.nc != nil {
 			// Last state messages (a node saying goodbye) go out first.
 			fctx, cancel := context.WithTimeout(ctx, time.Second)

@@ -1,7 +1,7 @@
 // Package dlr reads SMPP delivery receipts — the text an SMSC puts in a
 // deliver_sm's short_message ("id:… sub:… dlvrd:… submit date:… done
 // date:… stat:DELIVRD err:… text:…") and the receipted_message_id /
-// message_state TLVs — and maps their states to omnigate's statuses.
+// message_state TLVs — and words their states.
 //
 // Carriers deviate from the SMPP appendix: field order, case, separators,
 // missing fields, ids in hex where the submit_sm_resp gave decimal. Parse is
@@ -15,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/omnigate/omnigate/internal/message"
 )
 
 // State is a receipt's message state, named as in SMPP 3.4 §5.2.28.
@@ -74,26 +72,24 @@ func (s State) Final() bool {
 	return false
 }
 
-// Status maps a state to a recipient status and the statusReason shown
-// with it.
-func (s State) Status() (message.Status, string) {
+// Reason words a state for the recipient's status report ("successfully
+// delivered", "undeliverable" …).
+func (s State) Reason() string {
 	switch s {
-	case Enroute, Accepted:
-		return message.Buffered, "pending DLR"
 	case Delivered:
-		return message.Delivered, "successfully delivered"
+		return "successfully delivered"
 	case Expired:
-		return message.Expired, "expired"
+		return "expired"
 	case Deleted:
-		return message.DeliveryFailed, "deleted by the carrier"
+		return "deleted by the carrier"
 	case Undeliverable:
-		return message.DeliveryFailed, "undeliverable"
+		return "undeliverable"
 	case Rejected:
-		return message.DeliveryFailed, "rejected by the carrier"
+		return "rejected by the carrier"
 	case Unknown:
-		return message.DeliveryFailed, "unknown delivery outcome"
+		return "unknown delivery outcome"
 	}
-	return message.Buffered, "pending DLR"
+	return "pending DLR"
 }
 
 // Receipt is what one delivery receipt says.

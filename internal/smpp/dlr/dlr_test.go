@@ -4,8 +4,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/omnigate/omnigate/internal/message"
 )
 
 func TestParse(t *testing.T) {
@@ -45,17 +43,14 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestStatus(t *testing.T) {
-	for st, want := range map[State]message.Status{
-		Delivered: message.Delivered, Expired: message.Expired, Undeliverable: message.DeliveryFailed,
-		Rejected: message.DeliveryFailed, Deleted: message.DeliveryFailed, Unknown: message.DeliveryFailed,
-		Enroute: message.Buffered, Accepted: message.Buffered,
+func TestReason(t *testing.T) {
+	for st, want := range map[State]string{
+		Delivered: "successfully delivered", Expired: "expired", Undeliverable: "undeliverable",
+		Rejected: "rejected by the carrier", Deleted: "deleted by the carrier", Unknown: "unknown delivery outcome",
+		Enroute: "pending DLR", Accepted: "pending DLR", StateUnknownValue: "pending DLR",
 	} {
-		if got, reason := st.Status(); got != want || reason == "" {
-			t.Errorf("%s → %s %q, want %s", st, got, reason, want)
-		}
-		if st.Final() != want.Final() {
-			t.Errorf("%s: Final %v but status %s", st, st.Final(), want)
+		if got := st.Reason(); got != want {
+			t.Errorf("%s: reason %q, want %q", st, got, want)
 		}
 	}
 }

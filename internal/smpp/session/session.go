@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/smpp"
 )
 
@@ -407,12 +408,5 @@ func (s *Session) Close(ctx context.Context) error {
 		cancel()
 	}
 	s.fail(ErrClosed)
-	waited := make(chan struct{})
-	go func() { s.handlers.Wait(); close(waited) }()
-	select {
-	case <-waited:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return nil
+	return lifecycle.Wait(ctx, &s.handlers)
 }

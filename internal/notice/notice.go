@@ -1,4 +1,10 @@
-package billing
+// Package notice tells account owners what concerns their account — usage
+// alerts, compliance notices (a suspension, a proof request, a
+// reinstatement), realtime usage — by a signed webhook to the account's
+// alert URL and by email (SMTP) to its alert addresses. Each notice is a
+// job of kind store.JobAlert, written in the transaction of the change it
+// reports (Job), so none is lost; the Notifier delivers and retries them.
+package notice
 
 import (
 	"bytes"
@@ -16,93 +22,32 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"github.com/omnigate/omnigate/internal/worker"
 )
 
-// NotifierConfig says how accounts are told about usage and top-ups.
-type NotifierConfig struct {
-	// Pool tunes leasing of alert and top-up jobs.
-	Pool worker.Config
-	// SMTPAddr is the mail server (host:port) alert emails go through; empty:
-	// no email is sent (webhooks still are).
-	SMTPAddr string
-	// SMTPFrom is the sender address of alert emails; default
-	// "omnigate@localhost".
-	SMTPFrom string
-	// Timeout bounds one webhook or SMTP exchange; default 10 s.
-	Timeout time.Duration
-	// Retry spaces attempts; default 10 s doubling to 1 hour.
-	Retry dispatch.Backoff
-	// MaxAttempts before a notification is dropped; default 12.
-	MaxAttempts int
+// Notice is a word to an account — a compliance case opened, an account
+// suspended — posted to the account's alert URL and mailed to its alert
+// addresses.
+type Notice struct {
+	Type    string         `json:"type"` // e.g. "compliance.proof_requested"
+	Subject string         `json:"subject"`
+	Text    string         `json:"text"`
+	Data    map[string]any `json:"data,omitempty"`
 }
 
-// Notifier delivers usage alerts (webhook to the account's alert URL and
-// email to its alert addresses) and passes automatic top-ups to the
-// payment provider. Both come from jobs written in the transaction that
-// charged the message, so none is lost.
-type Notifier struct {
-	cfg      NotifierConfig
-	store    store.Store
-	provider PaymentProvider
-	client   *http.Client
-	log      *slog.Logger
-	alerts   *worker.Pool
-	topups   *worker.Pool
+// Job is the job that delivers a notice; enqueue it with the change it
+// reports.
+func Job(accountID string, nt Notice, now time.Time) *store.Job {
+	payload, _ := json.Marshal(nt)
+	return &store.Job{Kind: store.JobAlert, AccountID: accountID, Payload: payload, RunAt: now, CreatedAt: now}
 }
 
-// NewNotifier makes a notifier; Start runs it.
-func NewNotifier(cfg NotifierConfig, st store.Store, provider PaymentProvider, log *slog.Logger) *Notifier {
-	if cfg.SMTPFrom == "" {
-		cfg.SMTPFrom = "omnigate@localhost"
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	if cfg.Retry.Min <= 0 {
-		cfg.Retry.Min = 10 * time.Second
-	}
-	if cfg.Retry.Max <= 0 {
-		cfg.Retry.Max = time.Hour
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 12
-	}
-	if provider == nil {
-		provider = InvoiceProvider{}
-	}
-	n := &Notifier{cfg: cfg, store: st, provider: provider, log: log,
-		client: &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	alerts, topups := cfg.Pool, cfg.Pool
-	alerts.Kind, topups.Kind = store.JobAlert, store.JobTopUp
-	n.alerts = worker.New(alerts, st, n.handle, nil, log)
-	n.topups = worker.New(topups, st, n.handle, nil, log)
-	return n
-}
-
-// Start runs the notifier until Stop.
-func (n *Notifier) Start() {
-	n.alerts.Start()
-	n.topups.Start()
-}
-
-// Notify wakes the notifier after a commit that queued alerts or top-ups.
-func (n *Notifier) Notify() {
-	n.alerts.Notify()
-	n.topups.Notify()
-}
-
-// Stop finishes what is in progress.
-func (n *Notifier) Stop(ctx context.Context) error {
-	return errors.Join(n.alerts.Stop(ctx), n.topups.Stop(ctx))
-}
-
-// AlertPayload is what an alert job carries and what the alert webhook
+// UsageAlert is what a usage-alert job carries (the store writes it when a
+// charge crosses 80 % or 100 % of a limit) and what the alert webhook
 // posts (plus the account id and the time).
-type AlertPayload struct {
+type UsageAlert struct {
 	Metric      string `json:"metric"`
 	Channel     string `json:"channel"`
 	Period      string `json:"period"`
@@ -113,65 +58,65 @@ type AlertPayload struct {
 	Policy      string `json:"policy"`
 }
 
-func (n *Notifier) handle(ctx context.Context, j *store.Job) *store.Outcome {
-	var err error
-	if j.Kind == store.JobTopUp {
-		err = n.topUp(ctx, j)
-	} else {
-		err = n.alert(ctx, j)
-	}
-	if err == nil {
-		return &store.Outcome{}
-	}
-	if j.Attempts >= n.cfg.MaxAttempts {
-		n.log.Error("billing: notification dropped after retries", "kind", j.Kind, "account", j.AccountID, "err", err)
-		return &store.Outcome{}
-	}
-	return &store.Outcome{RetryAt: time.Now().Add(n.cfg.Retry.Delay(j.Attempts)), LastError: err.Error()}
+// Config says how accounts are told.
+type Config struct {
+	// Pool tunes leasing of notice jobs; its Kind is set to store.JobAlert.
+	Pool worker.Config
+	// SMTPAddr is the mail server (host:port) notice emails go through;
+	// empty: no email is sent (webhooks still are).
+	SMTPAddr string
+	// SMTPFrom is the sender address of notice emails; default
+	// "omnigate@localhost".
+	SMTPFrom string
+	// Timeout bounds one webhook or SMTP exchange; default 10 s.
+	Timeout time.Duration
+	// Retry spaces attempts; default 10 s doubling to 1 hour.
+	Retry worker.Backoff
+	// MaxAttempts before a notice is dropped; default 12.
+	MaxAttempts int
 }
 
-func (n *Notifier) topUp(ctx context.Context, j *store.Job) error {
-	var p struct {
-		TopUp string `json:"topup"`
-	}
-	if err := json.Unmarshal(j.Payload, &p); err != nil {
-		n.log.Error("billing: undecodable top-up job dropped", "err", err)
-		return nil
-	}
-	list, err := n.store.TopUps(ctx, j.AccountID)
-	if err != nil {
-		return err
-	}
-	for i := range list {
-		if list[i].ID == p.TopUp && list[i].Status == store.TopUpPending {
-			return n.provider.RequestTopUp(ctx, &list[i])
-		}
-	}
-	return nil // settled or gone already
+// Notifier delivers notices and usage alerts from their jobs.
+type Notifier struct {
+	cfg    Config
+	store  store.Store
+	client *http.Client
+	log    *slog.Logger
+	pool   *worker.Pool
 }
 
-// Notice is any other word to an account — a compliance case opened, an
-// account suspended — delivered the way usage alerts are: posted to the
-// account's alert URL and mailed to its alert addresses.
-type Notice struct {
-	Type    string         `json:"type"` // e.g. "compliance.proof_requested"
-	Subject string         `json:"subject"`
-	Text    string         `json:"text"`
-	Data    map[string]any `json:"data,omitempty"`
+// New makes a notifier; Start runs it.
+func New(cfg Config, st store.Store, log *slog.Logger) *Notifier {
+	if cfg.SMTPFrom == "" {
+		cfg.SMTPFrom = "omnigate@localhost"
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	cfg.Retry, cfg.MaxAttempts = worker.RetryDefaults(cfg.Retry, cfg.MaxAttempts)
+	n := &Notifier{cfg: cfg, store: st, log: log,
+		client: &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	cfg.Pool.Kind = store.JobAlert
+	handle := worker.Retrying(n.deliver, cfg.Retry, cfg.MaxAttempts, log, "notice: dropped after retries")
+	n.pool = worker.New(cfg.Pool, st, handle, nil, log)
+	return n
 }
 
-// NoticeJob is the job that delivers a notice; enqueue it with the change
-// it reports.
-func NoticeJob(accountID string, nt Notice, now time.Time) *store.Job {
-	payload, _ := json.Marshal(nt)
-	return &store.Job{Kind: store.JobAlert, AccountID: accountID, Payload: payload, RunAt: now, CreatedAt: now}
-}
+// Start runs the notifier until Stop.
+func (n *Notifier) Start() { n.pool.Start() }
 
-func (n *Notifier) alert(ctx context.Context, j *store.Job) error {
+// Notify wakes the notifier after a commit that queued notices or alerts.
+func (n *Notifier) Notify() { n.pool.Notify() }
+
+// Stop finishes what is in progress.
+func (n *Notifier) Stop(ctx context.Context) error { return n.pool.Stop(ctx) }
+
+// deliver makes one attempt at a notice or usage alert.
+func (n *Notifier) deliver(ctx context.Context, j *store.Job) error {
 	var kind struct {
 		Type string `json:"type"`
 	}
-	var p AlertPayload
+	var p UsageAlert
 	var nt Notice
 	err := json.Unmarshal(j.Payload, &kind)
 	if err == nil && kind.Type != "" {
@@ -180,7 +125,7 @@ func (n *Notifier) alert(ctx context.Context, j *store.Job) error {
 		err = json.Unmarshal(j.Payload, &p)
 	}
 	if err != nil {
-		n.log.Error("billing: undecodable alert job dropped", "err", err)
+		n.log.Error("notice: undecodable alert job dropped", "err", err)
 		return nil
 	}
 	a, err := n.store.GetAccount(ctx, j.AccountID)
@@ -204,14 +149,14 @@ func (n *Notifier) alert(ctx context.Context, j *store.Job) error {
 
 // post sends the alert or notice as JSON, signed like status reports. A
 // usage alert carries its figures at the top level, as it always has.
-func (n *Notifier) post(ctx context.Context, a *store.Account, nt Notice, p AlertPayload) error {
+func (n *Notifier) post(ctx context.Context, a *store.Account, nt Notice, p UsageAlert) error {
 	now := time.Now().UTC().Format(time.RFC3339)
 	var body []byte
 	if nt.Type == "usage_alert" {
 		body, _ = json.Marshal(struct {
 			Type      string `json:"type"`
 			AccountID string `json:"accountId"`
-			AlertPayload
+			UsageAlert
 			Time string `json:"createdDatetime"`
 		}{nt.Type, a.ID, p, now})
 	} else {
@@ -227,7 +172,7 @@ func (n *Notifier) post(ctx context.Context, a *store.Account, nt Notice, p Aler
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.AlertURL, bytes.NewReader(body))
 	if err != nil {
-		n.log.Warn("billing: alert URL is unusable", "account", a.ID, "err", err)
+		n.log.Warn("notice: alert URL is unusable", "account", a.ID, "err", err)
 		return nil
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -245,7 +190,7 @@ func (n *Notifier) post(ctx context.Context, a *store.Account, nt Notice, p Aler
 }
 
 // usageNotice words a usage alert.
-func usageNotice(a *store.Account, p AlertPayload) Notice {
+func usageNotice(a *store.Account, p UsageAlert) Notice {
 	what := fmt.Sprintf("%s %s", p.Channel, p.Metric)
 	if p.Metric == store.MetricSpend {
 		what = "spend"
