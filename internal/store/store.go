@@ -224,7 +224,13 @@ type Receipt struct {
 	Status    message.Status
 	Reason    string
 	ErrorCode int
-	At        time.Time
+	// At is the carrier's own time for the status (an SMPP receipt's done
+	// date), zero when it gave none. Carriers' clocks, time zones and
+	// precision are their own, so the store uses it only when it is
+	// plausible (see StatusTime).
+	At time.Time
+	// ReceivedAt is when the receipt arrived; zero means now.
+	ReceivedAt time.Time
 }
 
 // ReceiptOutcome says what a receipt did.
