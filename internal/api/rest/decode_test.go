@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func decode(t testing.TB, contentType, body string) (*createRequest, *Problem) {
@@ -120,5 +121,46 @@ func FuzzCreateRequest(f *testing.F) {
 		if len(m.Recipients) == 0 || len(m.Recipients) > maxRecipients || m.Originator == "" || m.Body == "" {
 			t.Fatalf("accepted an invalid message: %+v", m)
 		}
+		if !utf8.ValidString(m.Body) || !utf8.ValidString(m.Originator) || !utf8.ValidString(m.Reference) {
+			t.Fatalf("accepted text that is not UTF-8: %+v", m)
+		}
 	})
+}
+
+func TestDecodeRefusesInvalidUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		name, ct, body, param string
+	}{
+		{"JSON body with a Latin-1 byte", "application/json", "{\"recipients\":[\"31612345678\"],\"body\":\"caf\xe9\"}", "body"},
+		{"JSON body with a truncated sequence", "application/json", "{\"body\":\"\xe2\x82\"}", "body"},
+		{"JSON body with a lone high surrogate", "application/json", `{"body":"a\ud83d b"}`, "body"},
+		{"JSON body with a lone low surrogate", "application/json", `{"body":"\ude00"}`, "body"},
+		{"JSON body with a surrogate at the end", "application/json", `{"body":"\ud83d"}`, "body"},
+		{"JSON originator", "application/json", "{\"originator\":\"Caf\xe9\"}", "originator"},
+		{"JSON reference", "application/json", "{\"reference\":\"r\xff\"}", "reference"},
+		{"JSON recipients", "application/json", "{\"recipients\":[\"3161234567\xff\"]}", "recipients"},
+		{"form body", "application/x-www-form-urlencoded", "recipients=31612345678&body=caf%E9", "body"},
+		{"form originator", "application/x-www-form-urlencoded", "originator=%C3", "originator"},
+		{"form reference, raw byte", "application/x-www-form-urlencoded", "reference=r\xff", "reference"},
+		{"form body, sniffed", "", "body=%FF%FE", "body"},
+	} {
+		_, p := decode(t, tc.ct, tc.body)
+		if p == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		if p.Status != 422 || p.Errors[0].Code != CodeInvalidParams || p.Errors[0].Parameter == nil || *p.Errors[0].Parameter != tc.param {
+			t.Errorf("%s: %d %+v, want 422 code 10 parameter %s", tc.name, p.Status, p.Errors[0], tc.param)
+		}
+	}
+	// Valid text in every form still passes: escapes, pairs, raw UTF-8.
+	for _, body := range []string{`{"body":"\ud83d\ude00 \u00e9 \\ud800 \"q\""}`, `{"body":"😀 é € مرحبا"}`, `{"body":"\u20ac"}`} {
+		req, p := decode(t, "application/json", body)
+		if p != nil || !utf8.ValidString(req.Body) || strings.ContainsRune(req.Body, utf8.RuneError) {
+			t.Errorf("%s: %+v %v", body, req, p)
+		}
+	}
+	if req, p := decode(t, "application/x-www-form-urlencoded", "body=%F0%9F%98%80"); p != nil || req.Body != "😀" {
+		t.Errorf("form emoji: %+v %v", req, p)
+	}
 }

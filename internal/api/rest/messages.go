@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/phone"
@@ -242,6 +243,11 @@ func parseListFilter(q url.Values) (store.MessageFilter, *Problem) {
 	}
 	if p := intParam("offset", 0, 1<<31-1, &f.Offset); p != nil {
 		return f, p
+	}
+	for _, name := range []string{"originator", "reference", "recipient"} {
+		if !utf8.ValidString(q.Get(name)) {
+			return f, errNotUTF8(name)
+		}
 	}
 	f.Originator = q.Get("originator")
 	f.Reference = q.Get("reference")
