@@ -53,11 +53,13 @@ type accountJSON struct {
 	TestKey    string `json:"test_key,omitempty"`
 	SigningKey string `json:"signing_key,omitempty"`
 	Created    string `json:"created"`
+	// Settings.
+	StrictNumbers bool `json:"strict_numbers"`
 }
 
 func showAccount(a *store.Account) accountJSON {
 	return accountJSON{ID: a.ID, Name: a.Name, Currency: a.Currency, Balance: message.FormatMicros(a.Balance), ReportURL: a.ReportURL, InboundURL: a.InboundURL,
-		Created: a.CreatedAt.Format(time.RFC3339)}
+		Created: a.CreatedAt.Format(time.RFC3339), StrictNumbers: a.StrictNumbers}
 }
 
 func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -104,6 +106,7 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		id := fs.String("id", "", "account id (required)")
 		reportURL := fs.String("report-url", "", "default URL for status reports; \"\" removes it")
 		inboundURL := fs.String("inbound-url", "", "URL that receives the account's inbound messages; \"\" removes it")
+		strict := fs.Bool("strict-numbers", false, "accept only recipients libphonenumber knows as valid (default: every possible number)")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
@@ -117,8 +120,8 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		defer st.Close()
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if !set["report-url"] && !set["inbound-url"] {
-			return usagef("account update: say --report-url or --inbound-url")
+		if !set["report-url"] && !set["inbound-url"] && !set["strict-numbers"] {
+			return usagef("account update: say --report-url, --inbound-url or --strict-numbers")
 		}
 		var err2 error
 		if set["report-url"] {
@@ -126,6 +129,13 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if err2 == nil && set["inbound-url"] {
 			err2 = accounts.SetInboundURL(ctx, st, *id, *inboundURL)
+		}
+		if err2 == nil && set["strict-numbers"] {
+			var a *store.Account
+			if a, err2 = st.GetAccount(ctx, *id); err2 == nil {
+				a.StrictNumbers = *strict
+				err2 = st.SetAccountSettings(ctx, a)
+			}
 		}
 		if errors.Is(err2, store.ErrNotFound) {
 			return fmt.Errorf("account update: no account %q", *id)

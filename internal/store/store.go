@@ -46,6 +46,9 @@ type Account struct {
 	TopUpThreshold int64    // below this balance a top-up is requested
 	TopUpAmount    int64    // of this amount
 	TopUpConsent   string   // who switched automatic top-up on, and when
+	// StrictNumbers refuses recipients libphonenumber does not know as
+	// valid; by default every possible number is accepted (phone.Parse).
+	StrictNumbers bool
 	// SigningKey signs status reports (MessageBird-Signature-JWT). It is a
 	// secret the customer needs in clear to verify, so it is stored as is;
 	// encryption at rest comes with the privacy work.
@@ -167,6 +170,9 @@ type Accounts interface {
 	// SetReportURL changes an account's default status-report URL ("" for
 	// none). ErrNotFound if there is no such account.
 	SetReportURL(ctx context.Context, id, reportURL string) error
+	// SetAccountSettings changes an account's switches (StrictNumbers) to
+	// a's. ErrNotFound if there is no such account.
+	SetAccountSettings(ctx context.Context, a *Account) error
 	CreateAccessKey(ctx context.Context, k *AccessKey) error
 	// AccessKeyByHash finds a key by the SHA-256 of its text.
 	AccessKeyByHash(ctx context.Context, hash []byte) (*AccessKey, error)

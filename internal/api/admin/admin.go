@@ -52,6 +52,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "PUT /admin/accounts/{id}/limits", a.setLimit)
 	a.handle(mux, "DELETE /admin/accounts/{id}/limits", a.deleteLimit)
 	a.handle(mux, "PUT /admin/accounts/{id}/billing", a.setBilling)
+	a.handle(mux, "GET /admin/accounts/{id}/settings", a.getSettings)
+	a.handle(mux, "PUT /admin/accounts/{id}/settings", a.setSettings)
 	a.handle(mux, "POST /admin/prices", a.importPrices)
 	a.registerCompliance(mux)
 }
@@ -344,6 +346,48 @@ func (a *API) setBilling(w http.ResponseWriter, r *http.Request) error {
 		AlertURL    string      `json:"alertUrl"`
 		AlertEmails []string    `json:"alertEmails"`
 	}{acct.Payment, json.Number(message.FormatMicros(acct.CreditLimit)), acct.AlertURL, acct.AlertEmails})
+	return nil
+}
+
+// settingsJSON is an account's switches as the admin API shows them.
+type settingsJSON struct {
+	StrictNumbers bool `json:"strictNumbers"`
+}
+
+func showSettings(a *store.Account) settingsJSON {
+	return settingsJSON{StrictNumbers: a.StrictNumbers}
+}
+
+// getSettings: GET /admin/accounts/{id}/settings.
+func (a *API) getSettings(w http.ResponseWriter, r *http.Request) error {
+	acct, err := a.store.GetAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, showSettings(acct))
+	return nil
+}
+
+// setSettings: PUT /admin/accounts/{id}/settings {strictNumbers}; fields
+// left out stay as they are.
+func (a *API) setSettings(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		StrictNumbers *bool `json:"strictNumbers"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	acct, err := a.store.GetAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if req.StrictNumbers != nil {
+		acct.StrictNumbers = *req.StrictNumbers
+	}
+	if err := a.store.SetAccountSettings(r.Context(), acct); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, showSettings(acct))
 	return nil
 }
 

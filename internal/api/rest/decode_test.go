@@ -111,7 +111,7 @@ func FuzzCreateRequest(f *testing.F) {
 			}
 			return
 		}
-		m, p := buildMessage(req, "acct")
+		m, p := buildMessage(req, "acct", false)
 		if p != nil {
 			if p.Status != 422 {
 				t.Fatalf("validation problem with status %d", p.Status)

@@ -24,7 +24,11 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 		return p
 	}
 	pr := principalFrom(r.Context())
-	m, p := buildMessage(req, pr.AccountID)
+	acct, err := a.accounts.Get(r.Context(), pr.AccountID)
+	if err != nil {
+		return err
+	}
+	m, p := buildMessage(req, pr.AccountID, acct.StrictNumbers)
 	if p != nil {
 		return p
 	}
@@ -36,7 +40,9 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // buildMessage validates a request and turns it into the platform's model.
-func buildMessage(req *createRequest, accountID string) (*message.Message, *Problem) {
+// strictNumbers accepts only recipients libphonenumber knows as valid, not
+// every possible number (the account's setting).
+func buildMessage(req *createRequest, accountID string, strictNumbers bool) (*message.Message, *Problem) {
 	m := &message.Message{
 		AccountID:   accountID,
 		Channel:     message.ChannelSMS,
@@ -112,7 +118,7 @@ func buildMessage(req *createRequest, accountID string) (*message.Message, *Prob
 		}
 		m.ScheduledAt = t.UTC()
 	}
-	if p := addRecipients(m, req); p != nil {
+	if p := addRecipients(m, req, strictNumbers); p != nil {
 		return nil, p
 	}
 	return m, nil
@@ -141,8 +147,10 @@ func validOriginator(s string) *Problem {
 	return nil
 }
 
-// addRecipients normalises, de-duplicates and checks the recipients.
-func addRecipients(m *message.Message, req *createRequest) *Problem {
+// addRecipients normalises, de-duplicates and checks the recipients: every
+// possible number passes (the carrier decides), or with strict only those
+// libphonenumber knows as valid.
+func addRecipients(m *message.Message, req *createRequest, strict bool) *Problem {
 	if len(req.GroupIDs) > 0 {
 		return errInvalid("groupIds", "groups are not supported yet; list the recipients")
 	}
@@ -157,6 +165,9 @@ func addRecipients(m *message.Message, req *createRequest) *Problem {
 		n, err := phone.Parse(raw)
 		if err != nil {
 			return errInvalid("recipients", "recipient "+quote(raw)+" is not a valid phone number in international format")
+		}
+		if strict && !n.Valid {
+			return errInvalid("recipients", "recipient "+quote(raw)+" is not in a range known to be in use; this account accepts only valid numbers (strict numbers)")
 		}
 		if seen[n.MSISDN] {
 			continue

@@ -10,7 +10,7 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at, inbound_url, payment, credit_limit, alert_url, alert_emails, topup_enabled, topup_threshold, topup_amount, topup_consent`
+const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at, inbound_url, payment, credit_limit, alert_url, alert_emails, topup_enabled, topup_threshold, topup_amount, topup_consent, strict_numbers`
 
 // CreateAccount stores a new account and its first keys in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*store.AccessKey) error {
@@ -18,9 +18,10 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*sto
 		if a.Payment == "" {
 			a.Payment = "prepaid"
 		}
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt), a.InboundURL,
-			a.Payment, a.CreditLimit, a.AlertURL, strings.Join(a.AlertEmails, ","), a.TopUpEnabled, a.TopUpThreshold, a.TopUpAmount, a.TopUpConsent)
+			a.Payment, a.CreditLimit, a.AlertURL, strings.Join(a.AlertEmails, ","), a.TopUpEnabled, a.TopUpThreshold, a.TopUpAmount, a.TopUpConsent,
+			a.StrictNumbers)
 		if err != nil {
 			return fmt.Errorf("creating account: %w", err)
 		}
@@ -54,7 +55,8 @@ func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 	var created int64
 	var emails string
 	if err := row.Scan(&a.ID, &a.Name, &a.Currency, &a.Balance, &a.ReportURL, &a.SigningKey, &created, &a.InboundURL,
-		&a.Payment, &a.CreditLimit, &a.AlertURL, &emails, &a.TopUpEnabled, &a.TopUpThreshold, &a.TopUpAmount, &a.TopUpConsent); err != nil {
+		&a.Payment, &a.CreditLimit, &a.AlertURL, &emails, &a.TopUpEnabled, &a.TopUpThreshold, &a.TopUpAmount, &a.TopUpConsent,
+		&a.StrictNumbers); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = fromMicros(created)
@@ -102,6 +104,20 @@ func (s *Store) SetReportURL(ctx context.Context, id, reportURL string) error {
 // SetInboundURL changes where an account's inbound messages go.
 func (s *Store) SetInboundURL(ctx context.Context, id, inboundURL string) error {
 	return s.setAccountColumn(ctx, "inbound_url", id, inboundURL)
+}
+
+// SetAccountSettings changes an account's switches.
+func (s *Store) SetAccountSettings(ctx context.Context, a *store.Account) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET strict_numbers = ? WHERE id = ?`), a.StrictNumbers, a.ID)
+	if err != nil {
+		return fmt.Errorf("setting account settings: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("setting account settings: %w", err)
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
 }
 
 // setAccountColumn updates one text column of an account; column is a
