@@ -13,21 +13,26 @@ func TestAccountSettingsCLI(t *testing.T) {
 		e.run(&acct, "account", "create", "--name", "Acme")
 		var list []map[string]any
 		e.run(&list, "account", "list")
-		if len(list) != 1 || list[0]["strict_numbers"] != false {
-			t.Fatalf("account list printed %v, want strict_numbers false", list)
+		if len(list) != 1 || list[0]["strict_numbers"] != false || list[0]["legacy_signature"] != "node" {
+			t.Fatalf("account list printed %v, want strict_numbers false, legacy_signature node", list)
 		}
 		var updated map[string]any
 		e.run(&updated, "account", "update", "--id", acct.ID, "--strict-numbers=true")
-		if updated["strict_numbers"] != true {
+		if updated["strict_numbers"] != true || updated["legacy_signature"] != "node" {
+			t.Fatalf("account update printed %v", updated)
+		}
+		e.run(&updated, "account", "update", "--id", acct.ID, "--legacy-signature", "php")
+		if updated["strict_numbers"] != true || updated["legacy_signature"] != "php" {
 			t.Fatalf("account update printed %v", updated)
 		}
 		e.run(&list, "account", "list")
-		if list[0]["strict_numbers"] != true {
-			t.Fatalf("account list printed %v after the update", list)
+		if list[0]["strict_numbers"] != true || list[0]["legacy_signature"] != "php" {
+			t.Fatalf("account list printed %v after the updates", list)
 		}
 		for _, args := range [][]string{
 			{"account", "update", "--id", acct.ID, "--strict-numbers=maybe"},
 			{"account", "update", "--id", "nope", "--strict-numbers=true"},
+			{"account", "update", "--id", acct.ID, "--legacy-signature", "java"},
 		} {
 			var stderr bytes.Buffer
 			c := e.cmd(args...)

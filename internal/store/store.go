@@ -49,6 +49,11 @@ type Account struct {
 	// StrictNumbers refuses recipients libphonenumber does not know as
 	// valid; by default every possible number is accepted (phone.Parse).
 	StrictNumbers bool
+	// LegacySignature is how the account's receiver canonicalises the query
+	// when it checks the legacy MessageBird-Signature of a status report:
+	// "node" (the default), "go", "php" or "ruby", after the SDK whose verifier it
+	// uses (see webhook.SignLegacy).
+	LegacySignature string
 	// SigningKey signs status reports (MessageBird-Signature-JWT). It is a
 	// secret the customer needs in clear to verify, so it is stored as is;
 	// encryption at rest comes with the privacy work.
@@ -170,7 +175,8 @@ type Accounts interface {
 	// SetReportURL changes an account's default status-report URL ("" for
 	// none). ErrNotFound if there is no such account.
 	SetReportURL(ctx context.Context, id, reportURL string) error
-	// SetAccountSettings changes an account's switches (StrictNumbers) to
+	// SetAccountSettings changes an account's switches (StrictNumbers,
+	// LegacySignature) to
 	// a's. ErrNotFound if there is no such account.
 	SetAccountSettings(ctx context.Context, a *Account) error
 	CreateAccessKey(ctx context.Context, k *AccessKey) error

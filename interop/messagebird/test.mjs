@@ -349,6 +349,22 @@ test('GSM bodies: 160 characters is 1 part, 200 characters is 2 parts', async ()
   sent.gsm200 = { id: m.id, reference: 'interop-gsm200', recipients: [31612345678, 31612345679], parts: 2 };
 });
 
+// Characters the SDKs' legacy verifiers encode differently (space as %20 or
+// +; * ~ ' ( ) ! kept or escaped) and non-ASCII text, in the reference and
+// in the report URL's own query (written with + for a space and escapes the
+// SDK would not use): the Node verifier must still accept the reports.
+const trickyReference = "it's *~(ok)! a+b, r\u00e9f \u20ac 1/2";
+const trickyReportUrl = () => `${reportUrl()}&plus=a+b&x=%2A%7E%27%28%29%21&name=J%C3%BCrgen%20%C3%96`;
+
+test('a reference and a report URL query with spaces, + * ~ \' ( ) ! and non-ASCII', async () => {
+  const m = await call(live.messages.create, {
+    originator: 'Omnigate', recipients: ['31612345678'], body: 'tricky', reference: trickyReference, reportUrl: trickyReportUrl(),
+  });
+  assert.equal(m.reference, trickyReference);
+  assert.equal(m.reportUrl, trickyReportUrl());
+  sent.tricky = { id: m.id, reference: trickyReference, recipients: [31612345678], parts: 1 };
+});
+
 // rfc3339 formats a time at whole seconds with a fixed UTC offset in minutes.
 function rfc3339(ms, offsetMinutes) {
   const local = new Date(ms + offsetMinutes * 60000).toISOString().slice(0, 19);
@@ -517,7 +533,7 @@ async function mustFail(report) {
 }
 
 test('status reports arrive and pass the SDK verifiers; altered ones fail', async () => {
-  const expected = [sent.main, sent.arabic, sent.gsm200, sent.sentinel];
+  const expected = [sent.main, sent.arabic, sent.gsm200, sent.sentinel, sent.tricky];
   assert.ok(expected.every(Boolean), 'the message tests ran');
 
   // One "delivered" report per recipient of each message.
@@ -544,6 +560,17 @@ test('status reports arrive and pass the SDK verifiers; altered ones fail', asyn
 
   await mustFail(deliveredFor(sent.main)[0]);
   await mustFail(deliveredFor(sent.arabic)[0]);
+  await mustFail(deliveredFor(sent.tricky)[0]);
+
+  // The tricky report's own query arrived as written, and its values
+  // decode to what was sent.
+  const tricky = deliveredFor(sent.tricky)[0];
+  assert.ok(tricky.url.includes('&plus=a+b&x=%2A%7E%27%28%29%21&name=J%C3%BCrgen%20%C3%96&'), tricky.url);
+  assert.equal(tricky.query.plus, 'a b');
+  assert.equal(tricky.query.x, "*~'()!");
+  assert.equal(tricky.query.name, 'J\u00fcrgen \u00d6');
+  assert.equal(tricky.query.reference, trickyReference);
+  assert.equal(tricky.query.statusReason, 'successfully delivered');
 });
 
 test('no report for the test-key message or the cancelled scheduled message', () => {

@@ -10,7 +10,7 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at, inbound_url, payment, credit_limit, alert_url, alert_emails, topup_enabled, topup_threshold, topup_amount, topup_consent, strict_numbers`
+const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at, inbound_url, payment, credit_limit, alert_url, alert_emails, topup_enabled, topup_threshold, topup_amount, topup_consent, strict_numbers, legacy_signature`
 
 // CreateAccount stores a new account and its first keys in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*store.AccessKey) error {
@@ -18,10 +18,11 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*sto
 		if a.Payment == "" {
 			a.Payment = "prepaid"
 		}
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		a.LegacySignature = legacySignature(a)
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt), a.InboundURL,
 			a.Payment, a.CreditLimit, a.AlertURL, strings.Join(a.AlertEmails, ","), a.TopUpEnabled, a.TopUpThreshold, a.TopUpAmount, a.TopUpConsent,
-			a.StrictNumbers)
+			a.StrictNumbers, a.LegacySignature)
 		if err != nil {
 			return fmt.Errorf("creating account: %w", err)
 		}
@@ -56,7 +57,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 	var emails string
 	if err := row.Scan(&a.ID, &a.Name, &a.Currency, &a.Balance, &a.ReportURL, &a.SigningKey, &created, &a.InboundURL,
 		&a.Payment, &a.CreditLimit, &a.AlertURL, &emails, &a.TopUpEnabled, &a.TopUpThreshold, &a.TopUpAmount, &a.TopUpConsent,
-		&a.StrictNumbers); err != nil {
+		&a.StrictNumbers, &a.LegacySignature); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = fromMicros(created)
@@ -108,7 +109,8 @@ func (s *Store) SetInboundURL(ctx context.Context, id, inboundURL string) error 
 
 // SetAccountSettings changes an account's switches.
 func (s *Store) SetAccountSettings(ctx context.Context, a *store.Account) error {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET strict_numbers = ? WHERE id = ?`), a.StrictNumbers, a.ID)
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET strict_numbers = ?, legacy_signature = ? WHERE id = ?`),
+		a.StrictNumbers, legacySignature(a), a.ID)
 	if err != nil {
 		return fmt.Errorf("setting account settings: %w", err)
 	}
@@ -118,6 +120,14 @@ func (s *Store) SetAccountSettings(ctx context.Context, a *store.Account) error 
 		return store.ErrNotFound
 	}
 	return nil
+}
+
+// legacySignature is the account's legacy signature style, "node" when unset.
+func legacySignature(a *store.Account) string {
+	if a.LegacySignature == "" {
+		return "node"
+	}
+	return a.LegacySignature
 }
 
 // setAccountColumn updates one text column of an account; column is a

@@ -13,17 +13,17 @@ import (
 func testAccountSettings(t *testing.T, st store.Store) {
 	a, b := newAccount(t, st), newAccount(t, st)
 	got, err := st.GetAccount(ctx, a.ID)
-	if err != nil || got.StrictNumbers {
-		t.Fatalf("new account: %+v, %v; want strict numbers off", got, err)
+	if err != nil || got.StrictNumbers || got.LegacySignature != "node" {
+		t.Fatalf("new account: %+v, %v; want strict numbers off, legacy signature node", got, err)
 	}
-	got.StrictNumbers = true
+	got.StrictNumbers, got.LegacySignature = true, "php"
 	if err := st.SetAccountSettings(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := st.GetAccount(ctx, a.ID); !got.StrictNumbers {
+	if got, _ := st.GetAccount(ctx, a.ID); !got.StrictNumbers || got.LegacySignature != "php" {
 		t.Fatalf("after SetAccountSettings: %+v", got)
 	}
-	if other, _ := st.GetAccount(ctx, b.ID); other.StrictNumbers {
+	if other, _ := st.GetAccount(ctx, b.ID); other.StrictNumbers || other.LegacySignature != "node" {
 		t.Fatalf("another account changed: %+v", other)
 	}
 	list, err := st.ListAccounts(ctx)
