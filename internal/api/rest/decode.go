@@ -35,11 +35,17 @@ type createRequest struct {
 	Purpose           string
 	Categories        []string
 	Urgent            bool
+	// Unknown names the parameters given that the door does not know;
+	// they are ignored, as MessageBird does, and counted.
+	Unknown []string
 }
 
-// knownFields are the names POST /messages accepts. Besides the documented
+// knownFields are the names POST /messages reads. Besides the documented
 // parameters they include those the PHP SDK sends back from a whole message
-// object (direction, id, href, createdDatetime …), which are ignored.
+// object (direction, id, href, createdDatetime …), which are ignored. Other
+// names are ignored too (SDKs and older integrations send fields omnigate
+// does not know, and MessageBird ignores them), but counted; a known
+// parameter with a malformed value is an error.
 var knownFields = map[string]bool{
 	"originator": true, "body": true, "recipients": true, "groupIds": true, "type": true, "reference": true,
 	"reportUrl": true, "datacoding": true, "validity": true, "gateway": true, "mclass": true,
@@ -128,7 +134,8 @@ func decodeCreateJSON(body []byte) (*createRequest, *Problem) {
 	var req createRequest
 	for name, raw := range fields {
 		if !knownFields[name] {
-			return nil, errInvalid(name, "unknown parameter "+quote(name))
+			req.Unknown = append(req.Unknown, name)
+			continue
 		}
 		if !jsonTextValid(raw) {
 			return nil, errNotUTF8(name)
@@ -322,7 +329,8 @@ func decodeCreateForm(form url.Values) (*createRequest, *Problem) {
 	for key, vals := range form {
 		name, sub, hasSub := strings.Cut(key, "[")
 		if !knownFields[name] {
-			return nil, errInvalid(name, "unknown parameter "+quote(name))
+			req.Unknown = append(req.Unknown, name)
+			continue
 		}
 		for _, v := range vals {
 			if !utf8.ValidString(v) || !utf8.ValidString(key) {

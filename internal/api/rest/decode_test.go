@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -163,4 +164,38 @@ func TestDecodeRefusesInvalidUTF8(t *testing.T) {
 	if req, p := decode(t, "application/x-www-form-urlencoded", "body=%F0%9F%98%80"); p != nil || req.Body != "😀" {
 		t.Errorf("form emoji: %+v %v", req, p)
 	}
+}
+
+func TestDecodeIgnoresUnknownParameters(t *testing.T) {
+	req, p := decode(t, "application/json", `{"originator":"Acme","recipients":["31612345678"],"body":"hi","colour":"red","options":{"a":[1,2]},"legacyFlag":null}`)
+	if p != nil || req.Body != "hi" {
+		t.Fatalf("unknown JSON fields: %+v %v", req, p)
+	}
+	if got := strings.Join(sorted(req.Unknown), ","); got != "colour,legacyFlag,options" {
+		t.Fatalf("unknown %q", got)
+	}
+	req, p = decode(t, "application/x-www-form-urlencoded", "originator=Acme&recipients=31612345678&body=hi&colour=red&extra[a]=1&extra[b]=2")
+	if p != nil || req.Body != "hi" {
+		t.Fatalf("unknown form fields: %+v %v", req, p)
+	}
+	if got := strings.Join(sorted(req.Unknown), ","); got != "colour,extra,extra" {
+		t.Fatalf("unknown %q", got)
+	}
+	// Known parameters with malformed values are still refused.
+	for _, tc := range []struct{ ct, body, param string }{
+		{"application/json", `{"colour":"red","validity":"soon"}`, "validity"},
+		{"application/json", `{"colour":"red","recipients":{"a":1}}`, "recipients"},
+		{"application/x-www-form-urlencoded", "colour=red&mclass=high", "mclass"},
+		{"application/x-www-form-urlencoded", "colour=red&typeDetails=x", "typeDetails"},
+	} {
+		if _, p := decode(t, tc.ct, tc.body); p == nil || p.Status != 422 || *p.Errors[0].Parameter != tc.param {
+			t.Errorf("%s: %+v, want 422 naming %s", tc.body, p, tc.param)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	slices.Sort(out)
+	return out
 }

@@ -23,6 +23,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
+	a.countUnknown(req.Unknown)
 	pr := principalFrom(r.Context())
 	acct, err := a.accounts.Get(r.Context(), pr.AccountID)
 	if err != nil {
@@ -208,9 +209,15 @@ func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
 
 // listMessages handles GET /messages.
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
-	f, p := parseListFilter(r.URL.Query())
+	q := r.URL.Query()
+	f, p := parseListFilter(q)
 	if p != nil {
 		return p
+	}
+	for name := range q {
+		if !listParams[name] {
+			a.countUnknown([]string{name})
+		}
 	}
 	msgs, total, err := a.store.ListMessages(r.Context(), principalFrom(r.Context()).AccountID, f)
 	if err != nil {
@@ -227,6 +234,19 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// listParams are the query parameters GET /messages reads; others are
+// ignored and counted, as on POST /messages.
+var listParams = map[string]bool{"limit": true, "offset": true, "originator": true, "reference": true, "direction": true,
+	"type": true, "status": true, "recipient": true, "from": true, "until": true}
+
+// countUnknown counts parameters of the MessageBird endpoints that were
+// ignored because the door does not know them.
+func (a *API) countUnknown(names []string) {
+	for _, n := range names {
+		a.metrics.UnknownParam("messagebird", n)
+	}
 }
 
 // List limits.
