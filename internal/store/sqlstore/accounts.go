@@ -109,17 +109,7 @@ func (s *Store) SetInboundURL(ctx context.Context, id, inboundURL string) error 
 
 // SetAccountSettings changes an account's switches.
 func (s *Store) SetAccountSettings(ctx context.Context, a *store.Account) error {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET strict_numbers = ?, legacy_signature = ? WHERE id = ?`),
-		a.StrictNumbers, legacySignature(a), a.ID)
-	if err != nil {
-		return fmt.Errorf("setting account settings: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("setting account settings: %w", err)
-	} else if n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.updateAccount(ctx, "account settings", "strict_numbers = ?, legacy_signature = ?", a.ID, a.StrictNumbers, legacySignature(a))
 }
 
 // legacySignature is the account's legacy signature style, "node" when unset.
@@ -133,12 +123,19 @@ func legacySignature(a *store.Account) string {
 // setAccountColumn updates one text column of an account; column is a
 // constant from this package, never user input.
 func (s *Store) setAccountColumn(ctx context.Context, column, id, value string) error {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET `+column+` = ? WHERE id = ?`), value, id)
+	return s.updateAccount(ctx, column, column+" = ?", id, value)
+}
+
+// updateAccount runs UPDATE accounts SET set WHERE id = id, with args for
+// set's placeholders; set is a constant from this package, never user
+// input. ErrNotFound if there is no such account.
+func (s *Store) updateAccount(ctx context.Context, what, set, id string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET `+set+` WHERE id = ?`), append(args, id)...)
 	if err != nil {
-		return fmt.Errorf("setting %s: %w", column, err)
+		return fmt.Errorf("setting %s: %w", what, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("setting %s: %w", column, err)
+		return fmt.Errorf("setting %s: %w", what, err)
 	} else if n == 0 {
 		return store.ErrNotFound
 	}
