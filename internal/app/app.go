@@ -56,6 +56,9 @@ type App struct {
 	realtime   *realtime.Server
 	server     *http.Server
 	listener   net.Listener
+	// tls is set when the API is served over HTTPS (server.TLSConfig is
+	// not the sign: net/http fills it in for HTTP/2 once serving).
+	tls bool
 	// Demo is the demo account, when Config.Demo is set.
 	Demo *DemoAccount
 }
@@ -160,6 +163,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("tls-cert, tls-key: %w", err)
 		}
 		a.server.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		a.tls = true
 	}
 	a.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -175,7 +179,7 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // URL is the scheme and address the API is served at: https with
 // TLSCert and TLSKey, http otherwise.
 func (a *App) URL() string {
-	if a.server.TLSConfig != nil {
+	if a.tls {
 		return "https://" + a.Addr()
 	}
 	return "http://" + a.Addr()
@@ -206,13 +210,13 @@ func (a *App) Run(ctx context.Context) error {
 	maintenance := a.startMaintenance()
 	serveErr := make(chan error, 1)
 	go func() {
-		if a.server.TLSConfig != nil {
+		if a.tls {
 			serveErr <- a.server.ServeTLS(a.listener, "", "") // the certificate is in TLSConfig
 			return
 		}
 		serveErr <- a.server.Serve(a.listener)
 	}()
-	a.log.Info("omnigate serving", "addr", a.Addr(), "tls", a.server.TLSConfig != nil, "database", a.databaseName(), "demo", a.cfg.Demo)
+	a.log.Info("omnigate serving", "addr", a.Addr(), "tls", a.tls, "database", a.databaseName(), "demo", a.cfg.Demo)
 
 	select {
 	case <-ctx.Done():

@@ -68,6 +68,9 @@ func TestServeTLS(t *testing.T) {
 	if got := s.app.URL(); got != "https://"+s.app.Addr() {
 		t.Fatalf("URL %s", got)
 	}
+	if plain := start(t, "sqlite"); plain.app.URL() != "http://"+plain.app.Addr() {
+		t.Fatalf("URL of a server without TLS, serving: %s", plain.app.URL())
+	}
 	base := s.app.URL()
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	t.Cleanup(client.CloseIdleConnections)
