@@ -7,13 +7,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/api/admin"
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
+	"github.com/omnigate/omnigate/internal/webhook"
 )
 
 // printList opens the store, lists with list, and prints each item as show
@@ -53,11 +56,14 @@ type accountJSON struct {
 	TestKey    string `json:"test_key,omitempty"`
 	SigningKey string `json:"signing_key,omitempty"`
 	Created    string `json:"created"`
+	// Settings.
+	StrictNumbers   bool   `json:"strict_numbers"`
+	LegacySignature string `json:"legacy_signature"`
 }
 
 func showAccount(a *store.Account) accountJSON {
 	return accountJSON{ID: a.ID, Name: a.Name, Currency: a.Currency, Balance: message.FormatMicros(a.Balance), ReportURL: a.ReportURL, InboundURL: a.InboundURL,
-		Created: a.CreatedAt.Format(time.RFC3339)}
+		Created: a.CreatedAt.Format(time.RFC3339), StrictNumbers: a.StrictNumbers, LegacySignature: a.LegacySignature}
 }
 
 func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -104,6 +110,8 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		id := fs.String("id", "", "account id (required)")
 		reportURL := fs.String("report-url", "", "default URL for status reports; \"\" removes it")
 		inboundURL := fs.String("inbound-url", "", "URL that receives the account's inbound messages; \"\" removes it")
+		strict := fs.Bool("strict-numbers", false, "accept only recipients libphonenumber knows as valid (default: every possible number)")
+		legacy := fs.String("legacy-signature", "", "how the account's report receiver checks the legacy MessageBird-Signature: "+strings.Join(webhook.LegacyStyles, ", ")+" (after the SDK whose verifier it uses)")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
@@ -117,8 +125,8 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		defer st.Close()
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if !set["report-url"] && !set["inbound-url"] {
-			return usagef("account update: say --report-url or --inbound-url")
+		if !set["report-url"] && !set["inbound-url"] && !set["strict-numbers"] && !set["legacy-signature"] {
+			return usagef("account update: say --report-url, --inbound-url, --strict-numbers or --legacy-signature")
 		}
 		var err2 error
 		if set["report-url"] {
@@ -126,6 +134,21 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if err2 == nil && set["inbound-url"] {
 			err2 = accounts.SetInboundURL(ctx, st, *id, *inboundURL)
+		}
+		if err2 == nil && (set["strict-numbers"] || set["legacy-signature"]) {
+			var a *store.Account
+			if a, err2 = st.GetAccount(ctx, *id); err2 == nil {
+				if set["strict-numbers"] {
+					a.StrictNumbers = *strict
+				}
+				if set["legacy-signature"] {
+					a.LegacySignature = *legacy
+				}
+				if err := admin.CheckSettings(a); err != nil {
+					return usageError{err}
+				}
+				err2 = st.SetAccountSettings(ctx, a)
+			}
 		}
 		if errors.Is(err2, store.ErrNotFound) {
 			return fmt.Errorf("account update: no account %q", *id)

@@ -18,6 +18,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	storeFlags(fs, &cfg)
 	fs.StringVar(&cfg.HTTPAddr, "http", envOr("OMNIGATE_HTTP", app.DefaultHTTPAddr), "address the API listens on [OMNIGATE_HTTP]")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", envOr("OMNIGATE_TLS_CERT", ""), "PEM certificate (chain after it) to serve the API over HTTPS; with --tls-key [OMNIGATE_TLS_CERT]")
+	fs.StringVar(&cfg.TLSKey, "tls-key", envOr("OMNIGATE_TLS_KEY", ""), "PEM private key of --tls-cert [OMNIGATE_TLS_KEY]")
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr("OMNIGATE_PUBLIC_URL", ""), "scheme and host clients reach the API at, for hrefs; default: the request's Host [OMNIGATE_PUBLIC_URL]")
 	demoDefault, _ := strconv.ParseBool(envOr("OMNIGATE_DEMO", "false"))
 	fs.BoolVar(&cfg.Demo, "demo", demoDefault, "create a demo account and run the SMSC simulator in the process; SMS without a route go to it [OMNIGATE_DEMO]")

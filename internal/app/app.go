@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +60,9 @@ type App struct {
 	realtime   *realtime.Server
 	server     *http.Server
 	listener   net.Listener
+	// tls is set when the API is served over HTTPS (server.TLSConfig is
+	// not the sign: net/http fills it in for HTTP/2 once serving).
+	tls bool
 	// Demo is the demo account, when Config.Demo is set.
 	Demo *DemoAccount
 }
@@ -161,6 +165,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("tls-cert, tls-key: %w", err)
+		}
+		a.server.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		a.tls = true
+	}
 	a.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		st.Close()
@@ -171,6 +184,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 
 // Addr is the address the API listens on (useful with port 0).
 func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// URL is the scheme and address the API is served at: https with
+// TLSCert and TLSKey, http otherwise.
+func (a *App) URL() string {
+	if a.tls {
+		return "https://" + a.Addr()
+	}
+	return "http://" + a.Addr()
+}
 
 // Run serves until ctx ends, then stops gracefully within the shutdown
 // timeout. It returns nil after a clean stop.
@@ -197,8 +219,14 @@ func (a *App) Run(ctx context.Context) error {
 	defer stopDebug(context.Background())
 	maintenance := a.startMaintenance()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- a.server.Serve(a.listener) }()
-	a.log.Info("omnigate serving", "addr", a.Addr(), "database", a.databaseName(), "demo", a.cfg.Demo)
+	go func() {
+		if a.tls {
+			serveErr <- a.server.ServeTLS(a.listener, "", "") // the certificate is in TLSConfig
+			return
+		}
+		serveErr <- a.server.Serve(a.listener)
+	}()
+	a.log.Info("omnigate serving", "addr", a.Addr(), "tls", a.tls, "database", a.databaseName(), "demo", a.cfg.Demo)
 
 	select {
 	case <-ctx.Done():
@@ -264,6 +292,6 @@ func (a *App) databaseName() string {
 // PrintDemo writes the demo banner: keys and a first curl.
 func (a *App) PrintDemo(w io.Writer) {
 	if a.Demo != nil {
-		a.Demo.Print(w, "http://"+a.Addr())
+		a.Demo.Print(w, a.URL())
 	}
 }

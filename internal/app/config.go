@@ -20,6 +20,10 @@ import (
 type Config struct {
 	// HTTPAddr is where the API listens; default "127.0.0.1:8080".
 	HTTPAddr string
+	// TLSCert and TLSKey, both set, are PEM files of a certificate (its
+	// chain after it) and its private key: the API is then served over
+	// HTTPS (TLS 1.2 or later) instead of HTTP. Read once, at start.
+	TLSCert, TLSKey string
 	// DataDir holds the SQLite database and demo files; default "./data".
 	DataDir string
 	// DatabaseURL selects PostgreSQL ("postgres://…"); empty means the
@@ -105,6 +109,9 @@ func (c Config) Validate() error {
 	case "", "FULL", "NORMAL":
 	default:
 		return fmt.Errorf("sqlite-sync: %q: use FULL or NORMAL", c.SQLiteSync)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("tls-cert and tls-key: give both (HTTPS) or neither (HTTP)")
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return fmt.Errorf("admin-token: use at least 16 characters")

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,58 @@ type Metrics struct {
 	HTTPDuration *prometheus.HistogramVec
 	// CommitBatch observes how many rows each group commit wrote.
 	CommitBatch *prometheus.HistogramVec
+	// UnknownParams counts request parameters a door ignored because it
+	// does not know them, by door and parameter name; count them with
+	// UnknownParam, which bounds the names.
+	UnknownParams *prometheus.CounterVec
+
+	unknownMu    sync.Mutex
+	unknownNames map[string]bool // parameter names with a series of their own
+}
+
+// Parameter names are chosen by clients, so the label set is bounded: the
+// first MaxUnknownParamNames distinct names a process sees (of at most 64
+// letters, digits and . _ -) get a series of their own; any other name is
+// counted as OtherParam.
+const (
+	MaxUnknownParamNames = 50
+	OtherParam           = "_other"
+)
+
+// UnknownParam counts one unknown parameter a door ignored.
+func (m *Metrics) UnknownParam(door, name string) {
+	m.UnknownParams.WithLabelValues(door, m.unknownLabel(name)).Inc()
+}
+
+func (m *Metrics) unknownLabel(name string) string {
+	if !plainName(name) {
+		return OtherParam
+	}
+	m.unknownMu.Lock()
+	defer m.unknownMu.Unlock()
+	if m.unknownNames[name] {
+		return name
+	}
+	if len(m.unknownNames) >= MaxUnknownParamNames {
+		return OtherParam
+	}
+	m.unknownNames[name] = true
+	return name
+}
+
+// plainName reports whether a parameter name is short and made of letters,
+// digits and . _ - only.
+func plainName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // New makes the collectors and registers them, with Go and process metrics.
@@ -83,8 +136,13 @@ func New() *Metrics {
 			Name: "omnigate_commit_batch_rows", Help: "Rows written per group commit.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 		}, []string{"what"}),
+		UnknownParams: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_api_unknown_parameters_total",
+			Help: "Request parameters a door ignored because it does not know them (the first 50 names get their own series, the rest _other).",
+		}, []string{"door", "parameter"}),
+		unknownNames: map[string]bool{},
 	}
-	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch,
+	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch, m.UnknownParams,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -12,30 +12,43 @@ import (
 	"golang.org/x/text/language/display"
 )
 
-// ErrInvalid means the text is not a valid phone number.
+// ErrInvalid means the text is not a possible phone number.
 var ErrInvalid = errors.New("invalid phone number")
 
 // Number is a normalised phone number.
 type Number struct {
 	MSISDN        string // international digits without "+", e.g. "31612345678"
-	Country       string // ISO 3166-1 alpha-2, e.g. "NL"
+	Country       string // ISO 3166-1 alpha-2, e.g. "NL"; "001" for non-geographic numbers
 	CountryPrefix int    // e.g. 31
+	// Valid says libphonenumber's metadata knows the number's range. A
+	// number that is only possible (the right length for its country)
+	// may be in a range the metadata has not caught up with, or a
+	// fictional one (UK 07700 900xxx, +1 555 01xx): a carrier decides.
+	Valid bool
 }
 
 // Parse normalises a number given in international form: digits with an
 // optional leading "+" or "00", tolerating spaces, dots, dashes and
-// parentheses as people write them. It rejects numbers that libphonenumber
-// does not consider valid for their country.
+// parentheses as people write them. It accepts every number libphonenumber
+// finds possible for its country calling code — the right length — and
+// says in Number.Valid whether the metadata also knows its range.
+//
+// Country is the number's country when libphonenumber can place it; for a
+// number outside every known range of a calling code several countries
+// share, it is the code's main country (US for +1, GB for +44, RU for +7).
 func Parse(s string) (Number, error) {
 	digits, ok := clean(s)
 	if !ok || len(digits) < 7 || len(digits) > 15 {
 		return Number{}, ErrInvalid
 	}
 	n, err := phonenumbers.Parse("+"+digits, "ZZ")
-	if err != nil || !phonenumbers.IsValidNumber(n) {
+	if err != nil || phonenumbers.IsPossibleNumberWithReason(n) != phonenumbers.IS_POSSIBLE {
 		return Number{}, ErrInvalid
 	}
 	region := phonenumbers.GetRegionCodeForNumber(n)
+	if region == "" || region == "ZZ" {
+		region = phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode()))
+	}
 	if region == "" || region == "ZZ" {
 		return Number{}, ErrInvalid
 	}
@@ -43,6 +56,7 @@ func Parse(s string) (Number, error) {
 		MSISDN:        strings.TrimPrefix(phonenumbers.Format(n, phonenumbers.E164), "+"),
 		Country:       region,
 		CountryPrefix: int(n.GetCountryCode()),
+		Valid:         phonenumbers.IsValidNumber(n),
 	}, nil
 }
 

@@ -47,6 +47,14 @@ type Account struct {
 	TopUpThreshold int64    // below this balance a top-up is requested
 	TopUpAmount    int64    // of this amount
 	TopUpConsent   string   // who switched automatic top-up on, and when
+	// StrictNumbers refuses recipients libphonenumber does not know as
+	// valid; by default every possible number is accepted (phone.Parse).
+	StrictNumbers bool
+	// LegacySignature is how the account's receiver canonicalises the query
+	// when it checks the legacy MessageBird-Signature of a status report:
+	// "node" (the default), "go", "php" or "ruby", after the SDK whose verifier it
+	// uses (see webhook.SignLegacy).
+	LegacySignature string
 	// SigningKey signs status reports (MessageBird-Signature-JWT). It is a
 	// secret the customer needs in clear to verify, so it is stored as is;
 	// encryption at rest comes with the privacy work.
@@ -169,6 +177,10 @@ type Accounts interface {
 	// SetReportURL changes an account's default status-report URL ("" for
 	// none). ErrNotFound if there is no such account.
 	SetReportURL(ctx context.Context, id, reportURL string) error
+	// SetAccountSettings changes an account's switches (StrictNumbers,
+	// LegacySignature) to
+	// a's. ErrNotFound if there is no such account.
+	SetAccountSettings(ctx context.Context, a *Account) error
 	CreateAccessKey(ctx context.Context, k *AccessKey) error
 	// AccessKeyByHash finds a key by the SHA-256 of its text.
 	AccessKeyByHash(ctx context.Context, hash []byte) (*AccessKey, error)
@@ -231,7 +243,13 @@ type Receipt struct {
 	Status      message.Status
 	Reason      string
 	ErrorCode   int
-	At          time.Time
+	// At is the provider's own time for the status (an SMPP receipt's done
+	// date), zero when it gave none. Providers' clocks, time zones and
+	// precision are their own, so the store uses it only when it is
+	// plausible (see StatusTime).
+	At time.Time
+	// ReceivedAt is when the receipt arrived; zero means now.
+	ReceivedAt time.Time
 }
 
 // ReceiptOutcome says what a receipt did.

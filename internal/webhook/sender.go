@@ -153,7 +153,7 @@ func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
 	if err != nil {
 		return err
 	}
-	return s.get(ctx, acct.SigningKey, full, query)
+	return s.get(ctx, acct, full, query)
 }
 
 // reportTarget is the URL a status report goes to.
@@ -239,7 +239,7 @@ func withQuery(target string, q url.Values) (string, url.Values, error) {
 	return u.String(), q, nil
 }
 
-func (s *Sender) get(ctx context.Context, key, full string, query url.Values) error {
+func (s *Sender) get(ctx context.Context, acct *store.Account, full string, query url.Values) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, full, nil)
@@ -247,13 +247,13 @@ func (s *Sender) get(ctx context.Context, key, full string, query url.Values) er
 		return &dropError{reason: err.Error(), log: true}
 	}
 	now := time.Now()
-	token, err := SignJWT(key, full, nil, now)
+	token, err := SignJWT(acct.SigningKey, full, nil, now)
 	if err != nil {
 		return fmt.Errorf("signing report: %w", err)
 	}
 	req.Header.Set(HeaderSignatureJWT, token)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(HeaderSignature, SignLegacy(key, now.Unix(), query, nil))
+	req.Header.Set(HeaderSignature, SignLegacy(acct.SigningKey, acct.LegacySignature, now.Unix(), query, nil))
 	req.Header.Set("User-Agent", "omnigate-webhooks/1")
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {

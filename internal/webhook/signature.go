@@ -49,20 +49,80 @@ func SignJWT(key, rawURL string, body []byte, now time.Time) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(key))
 }
 
+// Legacy signature styles: how the receiver's verifier canonicalises the
+// query before it checks a MessageBird-Signature. Every official SDK
+// decodes the query and encodes it again its own way, and they differ on a
+// space (%20 or +) and on ! ' ( ) * ~, so one signature can match only one
+// of them when a value holds such a character — and statusReason
+// ("successfully delivered") always holds a space. An account chooses its
+// receiver's style (store.Account.LegacySignature).
+const (
+	// LegacyNode is the Node SDK's lib/signature.js (querystring.stringify
+	// of the sorted keys: space as %20, A-Z a-z 0-9 - _ . ! ~ * ' ( ) kept;
+	// every value of a repeated key). The default.
+	LegacyNode = "node"
+	// LegacyGo is the Go SDK's signature package (url.Values.Encode: sorted
+	// keys, space as +, A-Z a-z 0-9 - _ . ~ kept, every value).
+	LegacyGo = "go"
+	// LegacyPHP is the PHP SDK's RequestValidator::verify (ksort and
+	// http_build_query: space as +, A-Z a-z 0-9 - _ . kept, the last value
+	// of a repeated key, as in $_GET).
+	LegacyPHP = "php"
+	// LegacyRuby is the Ruby SDK's SignedRequest#verify
+	// (URI.encode_www_form of the sorted parameters: space as +, A-Z a-z
+	// 0-9 * - . _ kept, the last value of a repeated key, as in Rack).
+	LegacyRuby = "ruby"
+)
+
+// LegacyStyles are the styles an account can choose, the default first.
+var LegacyStyles = []string{LegacyNode, LegacyGo, LegacyPHP, LegacyRuby}
+
 // SignLegacy makes MessageBird's older MessageBird-Signature value:
-// base64(HMAC-SHA256(key, timestamp + "\n" + sorted query + "\n" + sha256(body))).
-func SignLegacy(key string, timestamp int64, query url.Values, body []byte) string {
+// base64(HMAC-SHA256(key, timestamp + "\n" + canonical query + "\n" +
+// sha256(body))), the query canonicalised as the style's verifier does
+// ("" is LegacyNode).
+func SignLegacy(key, style string, timestamp int64, query url.Values, body []byte) string {
 	bodyHash := sha256.Sum256(body)
 	mac := hmac.New(sha256.New, []byte(key))
-	mac.Write([]byte(strconv.FormatInt(timestamp, 10) + "\n" + sortedQuery(query) + "\n"))
+	mac.Write([]byte(strconv.FormatInt(timestamp, 10) + "\n" + canonicalQuery(style, query) + "\n"))
 	mac.Write(bodyHash[:])
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// sortedQuery encodes a query with keys in order, escaping as the
-// receivers' verifiers do (JavaScript's encodeURIComponent set: everything
-// but A-Z a-z 0-9 - _ . ! ~ * ' ( ) is percent-encoded, space as %20).
-func sortedQuery(q url.Values) string {
+// canonicalQuery encodes a query as the style's verifier re-encodes it.
+func canonicalQuery(style string, q url.Values) string {
+	switch style {
+	case LegacyGo:
+		return q.Encode()
+	case LegacyPHP:
+		return encodeSorted(lastValues(q), "-_.", "+")
+	case LegacyRuby:
+		return encodeSorted(lastValues(q), "*-._", "+")
+	}
+	return sortedQuery(q)
+}
+
+// lastValues keeps the last value of each key, as PHP's $_GET and Rack's
+// params do.
+func lastValues(q url.Values) url.Values {
+	last := make(url.Values, len(q))
+	for k, vs := range q {
+		if len(vs) > 0 {
+			last[k] = vs[len(vs)-1:]
+		}
+	}
+	return last
+}
+
+// sortedQuery encodes a query with keys in order, escaping as
+// encodeURIComponent does (everything but A-Z a-z 0-9 - _ . ! ~ * ' ( ) is
+// percent-encoded, space as %20): the form of the query omnigate appends to
+// a report URL, and what the Node SDK's verifier signs.
+func sortedQuery(q url.Values) string { return encodeSorted(q, "-_.!~*'()", "%20") }
+
+// encodeSorted encodes q with sorted keys, each value in order, keeping
+// letters, digits and the characters in keep and writing space as space.
+func encodeSorted(q url.Values, keep, space string) string {
 	keys := make([]string, 0, len(q))
 	for k := range q {
 		keys = append(keys, k)
@@ -74,26 +134,27 @@ func sortedQuery(q url.Values) string {
 			if b.Len() > 0 {
 				b.WriteByte('&')
 			}
-			b.WriteString(escape(k))
+			escape(&b, k, keep, space)
 			b.WriteByte('=')
-			b.WriteString(escape(v))
+			escape(&b, v, keep, space)
 		}
 	}
 	return b.String()
 }
 
-func escape(s string) string {
+func escape(b *strings.Builder, s, keep, space string) {
 	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0 {
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(keep, c) >= 0:
 			b.WriteByte(c)
-			continue
+		case c == ' ':
+			b.WriteString(space)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
 		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
 	}
-	return b.String()
 }

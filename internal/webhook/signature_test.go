@@ -27,8 +27,51 @@ func TestSignLegacy(t *testing.T) {
 	mac := hmac.New(sha256.New, []byte("key"))
 	mac.Write([]byte("1700000000\nid=abc&status=delivered\n"))
 	mac.Write(h[:])
-	if got, want := SignLegacy("key", 1700000000, q, body), base64.StdEncoding.EncodeToString(mac.Sum(nil)); got != want {
-		t.Fatalf("SignLegacy = %s, want %s", got, want)
+	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	// Without characters the styles encode differently, every style signs
+	// the same string.
+	for _, style := range append([]string{""}, LegacyStyles...) {
+		if got := SignLegacy("key", style, 1700000000, q, body); got != want {
+			t.Fatalf("SignLegacy(%q) = %s, want %s", style, got, want)
+		}
+	}
+	// The reference vector of the PHP SDK's RequestValidatorTest::testVerify
+	// (all styles agree on it).
+	ref := url.Values{"recipient": {"31612345678"}, "reference": {"FOO"}, "statusDatetime": {"2019-01-11T09:17:11+00:00"},
+		"id": {"eef0ab57a9e049be946f3821568c2b2e"}, "status": {"delivered"}, "mccmnc": {"20408"}, "ported": {"1"}}
+	for _, style := range LegacyStyles {
+		if got := SignLegacy("PlLrKaqvZNRR5zAjm42ZT6q1SQxgbbGd", style, 1547198231, ref, nil); got != "KVBdcVdz2lYMwcBLZCRITgxUfA/WkwSi+T3Wxl2HL6w=" {
+			t.Fatalf("%s: reference vector signed as %s", style, got)
+		}
+	}
+}
+
+// TestLegacyStylesCanonicalQuery is the wire contract of each style: the
+// query string the style's verifier rebuilds from the decoded query before
+// checking the HMAC — Node's querystring.stringify of the sorted keys, Go's
+// url.Values.Encode, PHP's http_build_query after ksort (of $_GET, which
+// keeps a repeated key's last value), Ruby's URI.encode_www_form of the
+// sorted parameters (Rack's, likewise the last value).
+func TestLegacyStylesCanonicalQuery(t *testing.T) {
+	q := url.Values{
+		"statusReason": {"successfully delivered"},
+		"reference":    {"it's *~(ok)! a+b"},
+		"note":         {"é €"},
+		"tag":          {"1", "2"},
+		"path":         {"a/b:c?d=e&f"},
+	}
+	for style, want := range map[string]string{
+		LegacyNode: "note=%C3%A9%20%E2%82%AC&path=a%2Fb%3Ac%3Fd%3De%26f&reference=it's%20*~(ok)!%20a%2Bb&statusReason=successfully%20delivered&tag=1&tag=2",
+		LegacyGo:   "note=%C3%A9+%E2%82%AC&path=a%2Fb%3Ac%3Fd%3De%26f&reference=it%27s+%2A~%28ok%29%21+a%2Bb&statusReason=successfully+delivered&tag=1&tag=2",
+		LegacyPHP:  "note=%C3%A9+%E2%82%AC&path=a%2Fb%3Ac%3Fd%3De%26f&reference=it%27s+%2A%7E%28ok%29%21+a%2Bb&statusReason=successfully+delivered&tag=2",
+		LegacyRuby: "note=%C3%A9+%E2%82%AC&path=a%2Fb%3Ac%3Fd%3De%26f&reference=it%27s+*%7E%28ok%29%21+a%2Bb&statusReason=successfully+delivered&tag=2",
+	} {
+		if got := canonicalQuery(style, q); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", style, got, want)
+		}
+	}
+	if got, want := canonicalQuery("", q), canonicalQuery(LegacyNode, q); got != want {
+		t.Errorf("the default style is not node: %s", got)
 	}
 }
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Interop test: the official messagebird Node SDK (4.0.1) against omnigate.
 #
-# Builds omnigate, starts `omnigate serve --demo` on a free loopback port with
-# a fresh data directory and account, runs test.mjs with node's test runner,
-# then stops the server with SIGTERM and checks it exited 0.
+# Builds omnigate, makes a self-signed certificate for rest.messagebird.com
+# and 127.0.0.1, starts `omnigate serve --demo --tls-cert … --tls-key …` on a
+# free loopback port with a fresh data directory and account, runs test.mjs
+# with node's test runner (the SDK reaches omnigate over TLS as it would
+# through a hosts-file entry), then stops the server with SIGTERM and checks
+# it exited 0.
 #
 # Usage: interop/messagebird/run.sh   (from anywhere; exits non-zero on failure)
-# Needs: go, node >= 18 and npm (node modules are installed when missing).
+# Needs: go, node >= 18, npm (node modules are installed when missing) and openssl.
 set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -62,6 +65,12 @@ BIN="$WORK/omnigate"
 DATA="$WORK/data"
 mkdir -p "$DATA"
 
+# A certificate for the name the SDK calls, and for 127.0.0.1.
+command -v openssl >/dev/null || die "openssl is not installed"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj "/CN=rest.messagebird.com" -addext "subjectAltName=DNS:rest.messagebird.com,IP:127.0.0.1" \
+  -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null || die "openssl could not make a certificate"
+
 # 3. An account, made with the CLI.
 timeout 60 "$BIN" account create --name interop-messagebird --balance 100 --data "$DATA" >"$WORK/account.json" \
   || die "account create failed"
@@ -86,14 +95,20 @@ free_port() { node -e '
   const s = require("net").createServer();
   s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
 healthy() { node -e '
-  fetch(process.argv[1], { signal: AbortSignal.timeout(1000) })
-    .then(async (r) => process.exit(r.ok && (await r.text()).trim() === "ok" ? 0 : 1), () => process.exit(1));' "$1"; }
+  const req = require("https").get(process.argv[1], { ca: require("fs").readFileSync(process.argv[2]), timeout: 1000 }, (r) => {
+    let body = "";
+    r.on("data", (c) => (body += c));
+    r.on("end", () => process.exit(r.statusCode === 200 && body.trim() === "ok" ? 0 : 1));
+  });
+  req.on("error", () => process.exit(1));
+  req.on("timeout", () => req.destroy());' "$1" "$WORK/tls.crt"; }
 
 for attempt in 1 2 3; do
   PORT="$(free_port)"
-  URL="http://127.0.0.1:$PORT"
+  URL="https://127.0.0.1:$PORT"
   log "starting omnigate serve --demo on $URL (attempt $attempt)"
-  "$BIN" serve --demo --http "127.0.0.1:$PORT" --data "$DATA" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+  "$BIN" serve --demo --http "127.0.0.1:$PORT" --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" --data "$DATA" \
+    >"$WORK/serve.out" 2>"$WORK/serve.err" &
   SERVER_PID=$!
   up=""
   for ((i = 0; i < 200; i++)); do # 20 s
@@ -119,7 +134,7 @@ done
 # traps only between foreground commands) and cleanup can stop it.
 log "running test.mjs"
 test_rc=0
-(cd "$HERE" && OMNIGATE_URL="$URL" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_TEST_KEY="$TEST_KEY" \
+(cd "$HERE" && OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_TEST_KEY="$TEST_KEY" \
   OMNIGATE_SIGNING_KEY="$SIGNING_KEY" OMNIGATE_BALANCE=100 \
   exec timeout --kill-after=10 300 node --test-reporter=spec test.mjs) &
 TEST_PID=$!

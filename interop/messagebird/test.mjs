@@ -2,17 +2,22 @@
 // omnigate's MessageBird-compatible REST API, plus omnigate's signed status
 // reports checked with the SDK's own verifiers.
 //
-// run.sh starts the server and sets:
-//   OMNIGATE_URL          http://127.0.0.1:PORT of `omnigate serve --demo`
+// run.sh starts the server over TLS, with a certificate it made for
+// rest.messagebird.com and 127.0.0.1, and sets:
+//   OMNIGATE_URL          https://127.0.0.1:PORT of `omnigate serve --demo --tls-cert … --tls-key …`
+//   OMNIGATE_CA           that certificate (PEM), to trust
 //   OMNIGATE_KEY          the account's live key
 //   OMNIGATE_TEST_KEY     the account's test key
 //   OMNIGATE_SIGNING_KEY  the account's signing key
 //   OMNIGATE_BALANCE      the balance the account was created with
 //
-// The SDK always calls https.request({hostname: 'rest.messagebird.com', ...}).
-// The harness below swaps https.request for one that sends the same method,
-// path, headers and body to OMNIGATE_URL over plain HTTP, and refuses any
-// other host, so nothing leaves loopback.
+// The SDK always calls https.request({hostname: 'rest.messagebird.com', ...})
+// on port 443, with https.globalAgent. The harness does what a hosts-file
+// entry does (docs/sdks.md): https.globalAgent resolves rest.messagebird.com
+// to 127.0.0.1 and connects to OMNIGATE_URL's port; the request itself —
+// TLS, the certificate checked against rest.messagebird.com, method, path,
+// headers, body — is the SDK's, unchanged. Any other host is refused, so
+// nothing leaves loopback.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +25,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import { createSecretKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const require = createRequire(import.meta.url);
@@ -35,27 +41,46 @@ const LIVE_KEY = env('OMNIGATE_KEY');
 const TEST_KEY = env('OMNIGATE_TEST_KEY');
 const SIGNING_KEY = env('OMNIGATE_SIGNING_KEY');
 const START_BALANCE = Number(process.env.OMNIGATE_BALANCE ?? '100');
-assert.equal(API.protocol, 'http:', 'OMNIGATE_URL must be http://');
-assert.ok(['127.0.0.1', 'localhost', '[::1]'].includes(API.hostname), 'OMNIGATE_URL must be on loopback');
+const CA = readFileSync(env('OMNIGATE_CA'));
+assert.equal(API.protocol, 'https:', 'OMNIGATE_URL must be https://');
+assert.equal(API.hostname, '127.0.0.1', 'OMNIGATE_URL must be on loopback (127.0.0.1)');
 
 // ---------------------------------------------------------------------------
-// Harness: redirect the SDK's HTTPS requests to the loopback HTTP server.
+// Harness: what a hosts file pointing rest.messagebird.com at omnigate does.
 
 const SDK_HOST = 'rest.messagebird.com';
+const SDK_ORIGIN = `https://${SDK_HOST}`; // what hrefs say: the Host the SDK sent
 const sdkRequests = []; // "METHOD /path" of every request the SDK made
 
-https.request = function redirectedRequest(options, callback) {
+const omnigateAgent = new https.Agent({
+  keepAlive: true,
+  ca: CA, // trusted as NODE_EXTRA_CA_CERTS would make it
+  lookup(hostname, options, callback) { // the hosts-file entry
+    if (hostname !== SDK_HOST) {
+      callback(new Error(`interop harness: refusing to resolve ${hostname}; only ${SDK_HOST} goes to omnigate`));
+    } else if (options && options.all) {
+      callback(null, [{ address: API.hostname, family: 4 }]);
+    } else {
+      callback(null, API.hostname, 4);
+    }
+  },
+});
+// The SDK names no port, so the agent's default applies: omnigate's instead
+// of 443 (https.Agent sets 443 after reading its options).
+omnigateAgent.defaultPort = Number(API.port);
+https.globalAgent = omnigateAgent;
+
+// Record what the SDK asks for; change nothing.
+const sdkHttpsRequest = https.request;
+https.request = function recordedRequest(options, callback) {
   if (options === null || typeof options !== 'object' || options instanceof URL) {
     throw new Error(`interop harness: unexpected https.request(${typeof options}) call`);
   }
-  if (options.hostname !== SDK_HOST) {
-    throw new Error(`interop harness: refusing a request to ${options.hostname || options.host}; only ${SDK_HOST} is redirected`);
+  if (options.hostname !== SDK_HOST || options.agent !== undefined || options.port !== undefined) {
+    throw new Error(`interop harness: unexpected request to ${options.hostname || options.host}:${options.port} (agent ${options.agent})`);
   }
-  // Keep method, path, headers (and anything else the SDK sets); change only
-  // where the request goes and how.
-  const { hostname, host, port, protocol, agent, servername, ...kept } = options;
   sdkRequests.push(`${options.method} ${options.path}`);
-  return http.request({ ...kept, protocol: 'http:', hostname: API.hostname, port: API.port }, callback);
+  return sdkHttpsRequest.call(https, options, callback);
 };
 
 const sdkPackage = require('messagebird/package.json');
@@ -142,6 +167,7 @@ after(async () => {
     await new Promise((resolve) => receiver.close(resolve));
   }
   http.globalAgent.destroy();
+  https.globalAgent.destroy();
 });
 
 // The report URL carries a query of its own: omnigate must keep it and the
@@ -175,7 +201,7 @@ test('messages.create with several recipients, a reference and a reportUrl', asy
   assert.deepEqual(sdkRequests.slice(before), ['POST /messages'], 'the SDK request went through the harness');
 
   assert.match(m.id, HEX32);
-  assert.equal(m.href, `${API.origin}/messages/${m.id}`);
+  assert.equal(m.href, `${SDK_ORIGIN}/messages/${m.id}`);
   assert.equal(m.direction, 'mt');
   assert.equal(m.type, 'sms');
   assert.equal(m.originator, 'Omnigate');
@@ -349,6 +375,22 @@ test('GSM bodies: 160 characters is 1 part, 200 characters is 2 parts', async ()
   sent.gsm200 = { id: m.id, reference: 'interop-gsm200', recipients: [31612345678, 31612345679], parts: 2 };
 });
 
+// Characters the SDKs' legacy verifiers encode differently (space as %20 or
+// +; * ~ ' ( ) ! kept or escaped) and non-ASCII text, in the reference and
+// in the report URL's own query (written with + for a space and escapes the
+// SDK would not use): the Node verifier must still accept the reports.
+const trickyReference = "it's *~(ok)! a+b, r\u00e9f \u20ac 1/2";
+const trickyReportUrl = () => `${reportUrl()}&plus=a+b&x=%2A%7E%27%28%29%21&name=J%C3%BCrgen%20%C3%96`;
+
+test('a reference and a report URL query with spaces, + * ~ \' ( ) ! and non-ASCII', async () => {
+  const m = await call(live.messages.create, {
+    originator: 'Omnigate', recipients: ['31612345678'], body: 'tricky', reference: trickyReference, reportUrl: trickyReportUrl(),
+  });
+  assert.equal(m.reference, trickyReference);
+  assert.equal(m.reportUrl, trickyReportUrl());
+  sent.tricky = { id: m.id, reference: trickyReference, recipients: [31612345678], parts: 1 };
+});
+
 // rfc3339 formats a time at whole seconds with a fixed UTC offset in minutes.
 function rfc3339(ms, offsetMinutes) {
   const local = new Date(ms + offsetMinutes * 60000).toISOString().slice(0, 19);
@@ -401,7 +443,7 @@ test('a test key answers with a realistic message and stores nothing', async () 
     reportUrl: `${receiverBase}/mb/test-status`,
   });
   assert.match(m.id, HEX32);
-  assert.equal(m.href, `${API.origin}/messages/${m.id}`);
+  assert.equal(m.href, `${SDK_ORIGIN}/messages/${m.id}`);
   assert.equal(m.originator, 'Omnigate');
   assert.equal(m.body, 'test mode');
   assert.equal(m.reference, 'interop-testkey');
@@ -517,7 +559,7 @@ async function mustFail(report) {
 }
 
 test('status reports arrive and pass the SDK verifiers; altered ones fail', async () => {
-  const expected = [sent.main, sent.arabic, sent.gsm200, sent.sentinel];
+  const expected = [sent.main, sent.arabic, sent.gsm200, sent.sentinel, sent.tricky];
   assert.ok(expected.every(Boolean), 'the message tests ran');
 
   // One "delivered" report per recipient of each message.
@@ -544,6 +586,17 @@ test('status reports arrive and pass the SDK verifiers; altered ones fail', asyn
 
   await mustFail(deliveredFor(sent.main)[0]);
   await mustFail(deliveredFor(sent.arabic)[0]);
+  await mustFail(deliveredFor(sent.tricky)[0]);
+
+  // The tricky report's own query arrived as written, and its values
+  // decode to what was sent.
+  const tricky = deliveredFor(sent.tricky)[0];
+  assert.ok(tricky.url.includes('&plus=a+b&x=%2A%7E%27%28%29%21&name=J%C3%BCrgen%20%C3%96&'), tricky.url);
+  assert.equal(tricky.query.plus, 'a b');
+  assert.equal(tricky.query.x, "*~'()!");
+  assert.equal(tricky.query.name, 'J\u00fcrgen \u00d6');
+  assert.equal(tricky.query.reference, trickyReference);
+  assert.equal(tricky.query.statusReason, 'successfully delivered');
 });
 
 test('no report for the test-key message or the cancelled scheduled message', () => {

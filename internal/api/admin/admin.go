@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/webhook"
 )
 
 // API serves /admin/….
@@ -52,6 +54,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "PUT /admin/accounts/{id}/limits", a.setLimit)
 	a.handle(mux, "DELETE /admin/accounts/{id}/limits", a.deleteLimit)
 	a.handle(mux, "PUT /admin/accounts/{id}/billing", a.setBilling)
+	a.handle(mux, "GET /admin/accounts/{id}/settings", a.getSettings)
+	a.handle(mux, "PUT /admin/accounts/{id}/settings", a.setSettings)
 	a.handle(mux, "POST /admin/prices", a.importPrices)
 	a.registerCompliance(mux)
 }
@@ -344,6 +348,64 @@ func (a *API) setBilling(w http.ResponseWriter, r *http.Request) error {
 		AlertURL    string      `json:"alertUrl"`
 		AlertEmails []string    `json:"alertEmails"`
 	}{acct.Payment, json.Number(message.FormatMicros(acct.CreditLimit)), acct.AlertURL, acct.AlertEmails})
+	return nil
+}
+
+// settingsJSON is an account's switches as the admin API shows them.
+type settingsJSON struct {
+	StrictNumbers   bool   `json:"strictNumbers"`
+	LegacySignature string `json:"legacySignature"`
+}
+
+func showSettings(a *store.Account) settingsJSON {
+	return settingsJSON{StrictNumbers: a.StrictNumbers, LegacySignature: a.LegacySignature}
+}
+
+// getSettings: GET /admin/accounts/{id}/settings.
+func (a *API) getSettings(w http.ResponseWriter, r *http.Request) error {
+	acct, err := a.store.GetAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, showSettings(acct))
+	return nil
+}
+
+// setSettings: PUT /admin/accounts/{id}/settings {strictNumbers,
+// legacySignature}; fields left out stay as they are.
+func (a *API) setSettings(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		StrictNumbers   *bool   `json:"strictNumbers"`
+		LegacySignature *string `json:"legacySignature"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	acct, err := a.store.GetAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if req.StrictNumbers != nil {
+		acct.StrictNumbers = *req.StrictNumbers
+	}
+	if req.LegacySignature != nil {
+		acct.LegacySignature = *req.LegacySignature
+	}
+	if err := CheckSettings(acct); err != nil {
+		return err
+	}
+	if err := a.store.SetAccountSettings(r.Context(), acct); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, showSettings(acct))
+	return nil
+}
+
+// CheckSettings validates an account's switches; the CLI uses it too.
+func CheckSettings(a *store.Account) error {
+	if !slices.Contains(webhook.LegacyStyles, a.LegacySignature) {
+		return invalid("legacySignature", "legacySignature must be one of "+strings.Join(webhook.LegacyStyles, ", "))
+	}
 	return nil
 }
 

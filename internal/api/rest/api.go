@@ -44,6 +44,7 @@ type API struct {
 	billing  *billing.Service
 	desk     *compliance.Desk
 	auth     *auth.Authenticator
+	accounts *store.AccountCache // settings that shape validation (strict numbers)
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 }
@@ -53,7 +54,7 @@ func New(cfg Config, st store.Store, p *pipeline.Pipeline, b *billing.Service, d
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
-	return &API{cfg: cfg, store: st, pipeline: p, billing: b, desk: d, auth: a, metrics: m, log: log}
+	return &API{cfg: cfg, store: st, pipeline: p, billing: b, desk: d, auth: a, accounts: store.NewAccountCache(st, 0), metrics: m, log: log}
 }
 
 // Register adds the door's routes to mux.

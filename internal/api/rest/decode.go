@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // maxRecipients is MessageBird's limit per request.
@@ -33,11 +35,17 @@ type createRequest struct {
 	Purpose           string
 	Categories        []string
 	Urgent            bool
+	// Unknown names the parameters given that the door does not know;
+	// they are ignored, as MessageBird does, and counted.
+	Unknown []string
 }
 
-// knownFields are the names POST /messages accepts. Besides the documented
+// knownFields are the names POST /messages reads. Besides the documented
 // parameters they include those the PHP SDK sends back from a whole message
-// object (direction, id, href, createdDatetime …), which are ignored.
+// object (direction, id, href, createdDatetime …), which are ignored. Other
+// names are ignored too (SDKs and older integrations send fields omnigate
+// does not know, and MessageBird ignores them), but counted; a known
+// parameter with a malformed value is an error.
 var knownFields = map[string]bool{
 	"originator": true, "body": true, "recipients": true, "groupIds": true, "type": true, "reference": true,
 	"reportUrl": true, "datacoding": true, "validity": true, "gateway": true, "mclass": true,
@@ -126,7 +134,11 @@ func decodeCreateJSON(body []byte) (*createRequest, *Problem) {
 	var req createRequest
 	for name, raw := range fields {
 		if !knownFields[name] {
-			return nil, errInvalid(name, "unknown parameter "+quote(name))
+			req.Unknown = append(req.Unknown, name)
+			continue
+		}
+		if !jsonTextValid(raw) {
+			return nil, errNotUTF8(name)
 		}
 		var p *Problem
 		switch name {
@@ -173,6 +185,53 @@ func decodeCreateJSON(body []byte) (*createRequest, *Problem) {
 		}
 	}
 	return &req, nil
+}
+
+// jsonTextValid reports whether a raw JSON value holds only valid text:
+// UTF-8 throughout, and no \u escape of half a surrogate pair.
+// encoding/json turns either into U+FFFD without a word, so a body that is
+// not text would be stored mangled (and billed as UCS-2).
+func jsonTextValid(raw []byte) bool {
+	if !utf8.Valid(raw) {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character; "\\" skips the second backslash
+		if i >= len(raw) || raw[i] != 'u' {
+			continue
+		}
+		r, ok := hex4(raw[i+1:])
+		if !ok {
+			return false
+		}
+		i += 4
+		switch {
+		case r >= 0xD800 && r < 0xDC00: // a high surrogate needs a low one next
+			if i+6 >= len(raw) || raw[i+1] != '\\' || raw[i+2] != 'u' {
+				return false
+			}
+			lo, ok := hex4(raw[i+3:])
+			if !ok || utf16.DecodeRune(r, lo) == utf8.RuneError {
+				return false
+			}
+			i += 6
+		case r >= 0xDC00 && r < 0xE000:
+			return false
+		}
+	}
+	return true
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[:4]), 16, 16)
+	return rune(v), err == nil
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
@@ -270,7 +329,13 @@ func decodeCreateForm(form url.Values) (*createRequest, *Problem) {
 	for key, vals := range form {
 		name, sub, hasSub := strings.Cut(key, "[")
 		if !knownFields[name] {
-			return nil, errInvalid(name, "unknown parameter "+quote(name))
+			req.Unknown = append(req.Unknown, name)
+			continue
+		}
+		for _, v := range vals {
+			if !utf8.ValidString(v) || !utf8.ValidString(key) {
+				return nil, errNotUTF8(name)
+			}
 		}
 		last := vals[len(vals)-1]
 		switch name {

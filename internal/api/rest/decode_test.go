@@ -4,8 +4,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func decode(t testing.TB, contentType, body string) (*createRequest, *Problem) {
@@ -110,7 +112,7 @@ func FuzzCreateRequest(f *testing.F) {
 			}
 			return
 		}
-		m, p := buildMessage(req, "acct")
+		m, p := buildMessage(req, "acct", false)
 		if p != nil {
 			if p.Status != 422 {
 				t.Fatalf("validation problem with status %d", p.Status)
@@ -120,5 +122,80 @@ func FuzzCreateRequest(f *testing.F) {
 		if len(m.Recipients) == 0 || len(m.Recipients) > maxRecipients || m.Originator == "" || m.Body == "" {
 			t.Fatalf("accepted an invalid message: %+v", m)
 		}
+		if !utf8.ValidString(m.Body) || !utf8.ValidString(m.Originator) || !utf8.ValidString(m.Reference) {
+			t.Fatalf("accepted text that is not UTF-8: %+v", m)
+		}
 	})
+}
+
+func TestDecodeRefusesInvalidUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		name, ct, body, param string
+	}{
+		{"JSON body with a Latin-1 byte", "application/json", "{\"recipients\":[\"31612345678\"],\"body\":\"caf\xe9\"}", "body"},
+		{"JSON body with a truncated sequence", "application/json", "{\"body\":\"\xe2\x82\"}", "body"},
+		{"JSON body with a lone high surrogate", "application/json", `{"body":"a\ud83d b"}`, "body"},
+		{"JSON body with a lone low surrogate", "application/json", `{"body":"\ude00"}`, "body"},
+		{"JSON body with a surrogate at the end", "application/json", `{"body":"\ud83d"}`, "body"},
+		{"JSON originator", "application/json", "{\"originator\":\"Caf\xe9\"}", "originator"},
+		{"JSON reference", "application/json", "{\"reference\":\"r\xff\"}", "reference"},
+		{"JSON recipients", "application/json", "{\"recipients\":[\"3161234567\xff\"]}", "recipients"},
+		{"form body", "application/x-www-form-urlencoded", "recipients=31612345678&body=caf%E9", "body"},
+		{"form originator", "application/x-www-form-urlencoded", "originator=%C3", "originator"},
+		{"form reference, raw byte", "application/x-www-form-urlencoded", "reference=r\xff", "reference"},
+		{"form body, sniffed", "", "body=%FF%FE", "body"},
+	} {
+		_, p := decode(t, tc.ct, tc.body)
+		if p == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		if p.Status != 422 || p.Errors[0].Code != CodeInvalidParams || p.Errors[0].Parameter == nil || *p.Errors[0].Parameter != tc.param {
+			t.Errorf("%s: %d %+v, want 422 code 10 parameter %s", tc.name, p.Status, p.Errors[0], tc.param)
+		}
+	}
+	// Valid text in every form still passes: escapes, pairs, raw UTF-8.
+	for _, body := range []string{`{"body":"\ud83d\ude00 \u00e9 \\ud800 \"q\""}`, `{"body":"😀 é € مرحبا"}`, `{"body":"\u20ac"}`} {
+		req, p := decode(t, "application/json", body)
+		if p != nil || !utf8.ValidString(req.Body) || strings.ContainsRune(req.Body, utf8.RuneError) {
+			t.Errorf("%s: %+v %v", body, req, p)
+		}
+	}
+	if req, p := decode(t, "application/x-www-form-urlencoded", "body=%F0%9F%98%80"); p != nil || req.Body != "😀" {
+		t.Errorf("form emoji: %+v %v", req, p)
+	}
+}
+
+func TestDecodeIgnoresUnknownParameters(t *testing.T) {
+	req, p := decode(t, "application/json", `{"originator":"Acme","recipients":["31612345678"],"body":"hi","colour":"red","options":{"a":[1,2]},"legacyFlag":null}`)
+	if p != nil || req.Body != "hi" {
+		t.Fatalf("unknown JSON fields: %+v %v", req, p)
+	}
+	if got := strings.Join(sorted(req.Unknown), ","); got != "colour,legacyFlag,options" {
+		t.Fatalf("unknown %q", got)
+	}
+	req, p = decode(t, "application/x-www-form-urlencoded", "originator=Acme&recipients=31612345678&body=hi&colour=red&extra[a]=1&extra[b]=2")
+	if p != nil || req.Body != "hi" {
+		t.Fatalf("unknown form fields: %+v %v", req, p)
+	}
+	if got := strings.Join(sorted(req.Unknown), ","); got != "colour,extra,extra" {
+		t.Fatalf("unknown %q", got)
+	}
+	// Known parameters with malformed values are still refused.
+	for _, tc := range []struct{ ct, body, param string }{
+		{"application/json", `{"colour":"red","validity":"soon"}`, "validity"},
+		{"application/json", `{"colour":"red","recipients":{"a":1}}`, "recipients"},
+		{"application/x-www-form-urlencoded", "colour=red&mclass=high", "mclass"},
+		{"application/x-www-form-urlencoded", "colour=red&typeDetails=x", "typeDetails"},
+	} {
+		if _, p := decode(t, tc.ct, tc.body); p == nil || p.Status != 422 || *p.Errors[0].Parameter != tc.param {
+			t.Errorf("%s: %+v, want 422 naming %s", tc.body, p, tc.param)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	slices.Sort(out)
+	return out
 }

@@ -68,6 +68,12 @@ func errInvalid(param, description string) *Problem {
 	return problem(http.StatusUnprocessableEntity, CodeInvalidParams, param, description)
 }
 
+// errNotUTF8 refuses a text parameter that is not valid UTF-8 (JSON strings
+// must be; form values must be once percent-decoded).
+func errNotUTF8(param string) *Problem {
+	return errInvalid(param, param+" is not valid UTF-8 text; send text encoded as UTF-8")
+}
+
 func errMalformed(description string) *Problem {
 	return problem(http.StatusBadRequest, CodeInvalidParams, "", description)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/phone"
@@ -22,8 +23,13 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
+	a.countUnknown(req.Unknown)
 	pr := principalFrom(r.Context())
-	m, p := buildMessage(req, pr.AccountID)
+	acct, err := a.accounts.Get(r.Context(), pr.AccountID)
+	if err != nil {
+		return err
+	}
+	m, p := buildMessage(req, pr.AccountID, acct.StrictNumbers)
 	if p != nil {
 		return p
 	}
@@ -35,7 +41,9 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // buildMessage validates a request and turns it into the platform's model.
-func buildMessage(req *createRequest, accountID string) (*message.Message, *Problem) {
+// strictNumbers accepts only recipients libphonenumber knows as valid, not
+// every possible number (the account's setting).
+func buildMessage(req *createRequest, accountID string, strictNumbers bool) (*message.Message, *Problem) {
 	m := &message.Message{
 		AccountID:  accountID,
 		Channel:    message.ChannelSMS,
@@ -112,7 +120,7 @@ func buildMessage(req *createRequest, accountID string) (*message.Message, *Prob
 		}
 		m.ScheduledAt = t.UTC()
 	}
-	if p := addRecipients(m, req); p != nil {
+	if p := addRecipients(m, req, strictNumbers); p != nil {
 		return nil, p
 	}
 	return m, nil
@@ -141,8 +149,10 @@ func validOriginator(s string) *Problem {
 	return nil
 }
 
-// addRecipients normalises, de-duplicates and checks the recipients.
-func addRecipients(m *message.Message, req *createRequest) *Problem {
+// addRecipients normalises, de-duplicates and checks the recipients: every
+// possible number passes (the carrier decides), or with strict only those
+// libphonenumber knows as valid.
+func addRecipients(m *message.Message, req *createRequest, strict bool) *Problem {
 	if len(req.GroupIDs) > 0 {
 		return errInvalid("groupIds", "groups are not supported yet; list the recipients")
 	}
@@ -157,6 +167,9 @@ func addRecipients(m *message.Message, req *createRequest) *Problem {
 		n, err := phone.Parse(raw)
 		if err != nil {
 			return errInvalid("recipients", "recipient "+quote(raw)+" is not a valid phone number in international format")
+		}
+		if strict && !n.Valid {
+			return errInvalid("recipients", "recipient "+quote(raw)+" is not in a range known to be in use; this account accepts only valid numbers (strict numbers)")
 		}
 		if seen[n.MSISDN] {
 			continue
@@ -197,9 +210,15 @@ func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
 
 // listMessages handles GET /messages.
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
-	f, p := parseListFilter(r.URL.Query())
+	q := r.URL.Query()
+	f, p := parseListFilter(q)
 	if p != nil {
 		return p
+	}
+	for name := range q {
+		if !listParams[name] {
+			a.countUnknown([]string{name})
+		}
 	}
 	msgs, total, err := a.store.ListMessages(r.Context(), principalFrom(r.Context()).AccountID, f)
 	if err != nil {
@@ -216,6 +235,19 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// listParams are the query parameters GET /messages reads; others are
+// ignored and counted, as on POST /messages.
+var listParams = map[string]bool{"limit": true, "offset": true, "originator": true, "reference": true, "direction": true,
+	"type": true, "status": true, "recipient": true, "from": true, "until": true}
+
+// countUnknown counts parameters of the MessageBird endpoints that were
+// ignored because the door does not know them.
+func (a *API) countUnknown(names []string) {
+	for _, n := range names {
+		a.metrics.UnknownParam("messagebird", n)
+	}
 }
 
 // List limits.
@@ -243,6 +275,11 @@ func parseListFilter(q url.Values) (store.MessageFilter, *Problem) {
 	}
 	if p := intParam("offset", 0, 1<<31-1, &f.Offset); p != nil {
 		return f, p
+	}
+	for _, name := range []string{"originator", "reference", "recipient"} {
+		if !utf8.ValidString(q.Get(name)) {
+			return f, errNotUTF8(name)
+		}
 	}
 	f.Originator = q.Get("originator")
 	f.Reference = q.Get("reference")

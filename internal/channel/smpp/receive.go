@@ -53,13 +53,12 @@ func (c *Connector) receipt(ctx context.Context, d deliverFields) codec.Status {
 		return codec.ESME_ROK
 	}
 	status, reason := receiptStatus(r.State), r.State.Reason()
-	at := r.Done
-	if at.IsZero() {
-		at = time.Now().UTC()
-	}
 	c.stats.Receipts.Add(1)
+	// The done date is the SMSC's, to the minute and in its own time zone:
+	// the store believes it only when plausible, else the arrival time.
 	if err := c.sink.Receipt(ctx, store.Receipt{
-		Connector: c.name, Channel: message.ChannelSMS, ProviderIDs: dlr.IDForms(r.ID), Status: status, Reason: reason, ErrorCode: r.Err, At: at,
+		Connector: c.name, Channel: message.ChannelSMS, ProviderIDs: dlr.IDForms(r.ID), Status: status, Reason: reason, ErrorCode: r.Err,
+		At: r.Done, ReceivedAt: time.Now().UTC(),
 	}); err != nil {
 		c.log.Error("smpp: storing receipt; the SMSC will resend it", "err", err)
 		return codec.ESME_RSYSERR

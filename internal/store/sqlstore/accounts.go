@@ -10,7 +10,7 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at, inbound_url, payment, credit_limit, alert_url, alert_emails, topup_enabled, topup_threshold, topup_amount, topup_consent`
+const accountColumns = `id, name, currency, balance, report_url, signing_key, created_at, inbound_url, payment, credit_limit, alert_url, alert_emails, topup_enabled, topup_threshold, topup_amount, topup_consent, strict_numbers, legacy_signature`
 
 // CreateAccount stores a new account and its first keys in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*store.AccessKey) error {
@@ -18,9 +18,11 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*sto
 		if a.Payment == "" {
 			a.Payment = "prepaid"
 		}
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		a.LegacySignature = legacySignature(a)
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt), a.InboundURL,
-			a.Payment, a.CreditLimit, a.AlertURL, strings.Join(a.AlertEmails, ","), a.TopUpEnabled, a.TopUpThreshold, a.TopUpAmount, a.TopUpConsent)
+			a.Payment, a.CreditLimit, a.AlertURL, strings.Join(a.AlertEmails, ","), a.TopUpEnabled, a.TopUpThreshold, a.TopUpAmount, a.TopUpConsent,
+			a.StrictNumbers, a.LegacySignature)
 		if err != nil {
 			return fmt.Errorf("creating account: %w", err)
 		}
@@ -54,7 +56,8 @@ func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 	var created int64
 	var emails string
 	if err := row.Scan(&a.ID, &a.Name, &a.Currency, &a.Balance, &a.ReportURL, &a.SigningKey, &created, &a.InboundURL,
-		&a.Payment, &a.CreditLimit, &a.AlertURL, &emails, &a.TopUpEnabled, &a.TopUpThreshold, &a.TopUpAmount, &a.TopUpConsent); err != nil {
+		&a.Payment, &a.CreditLimit, &a.AlertURL, &emails, &a.TopUpEnabled, &a.TopUpThreshold, &a.TopUpAmount, &a.TopUpConsent,
+		&a.StrictNumbers, &a.LegacySignature); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = fromMicros(created)
@@ -104,15 +107,35 @@ func (s *Store) SetInboundURL(ctx context.Context, id, inboundURL string) error 
 	return s.setAccountColumn(ctx, "inbound_url", id, inboundURL)
 }
 
+// SetAccountSettings changes an account's switches.
+func (s *Store) SetAccountSettings(ctx context.Context, a *store.Account) error {
+	return s.updateAccount(ctx, "account settings", "strict_numbers = ?, legacy_signature = ?", a.ID, a.StrictNumbers, legacySignature(a))
+}
+
+// legacySignature is the account's legacy signature style, "node" when unset.
+func legacySignature(a *store.Account) string {
+	if a.LegacySignature == "" {
+		return "node"
+	}
+	return a.LegacySignature
+}
+
 // setAccountColumn updates one text column of an account; column is a
 // constant from this package, never user input.
 func (s *Store) setAccountColumn(ctx context.Context, column, id, value string) error {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET `+column+` = ? WHERE id = ?`), value, id)
+	return s.updateAccount(ctx, column, column+" = ?", id, value)
+}
+
+// updateAccount runs UPDATE accounts SET set WHERE id = id, with args for
+// set's placeholders; set is a constant from this package, never user
+// input. ErrNotFound if there is no such account.
+func (s *Store) updateAccount(ctx context.Context, what, set, id string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET `+set+` WHERE id = ?`), append(args, id)...)
 	if err != nil {
-		return fmt.Errorf("setting %s: %w", column, err)
+		return fmt.Errorf("setting %s: %w", what, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("setting %s: %w", column, err)
+		return fmt.Errorf("setting %s: %w", what, err)
 	} else if n == 0 {
 		return store.ErrNotFound
 	}

@@ -70,6 +70,9 @@ type partMatch struct {
 	messageID, accountID   string
 	seq, part              int
 	messageURL, accountURL string
+	// prevAt is the recipient's status time (or its creation, if later)
+	// when the match was read.
+	prevAt int64
 }
 
 // receiptMatches holds, per connector and carrier id, the parts carrying that
@@ -113,8 +116,9 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 		// the account's report URL. Each matching part p comes with
 		// every part q of its recipient, in part order.
 		rows, err := s.txQuery(ctx, tx, `SELECT p.provider_id, p.message_id, p.seq, p.part, p.account_id, m.report_url, a.report_url,
-			q.part, q.status, q.status_error_code
+			r.status_at, r.created_at, q.part, q.status, q.status_error_code
 			FROM recipient_parts p JOIN messages m ON m.id = p.message_id JOIN accounts a ON a.id = p.account_id
+			JOIN recipients r ON r.message_id = p.message_id AND r.seq = p.seq
 			JOIN recipient_parts q ON q.message_id = p.message_id AND q.seq = p.seq
 			WHERE p.connector = ? AND p.provider_id IN (`+placeholders(n)+`) ORDER BY p.provider_id, p.message_id, p.seq, p.part, q.part`, args...)
 		if err != nil {
@@ -130,11 +134,13 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 			var id, st string
 			var pm partMatch
 			var q partState
+			var created int64
 			if err := rows.Scan(&id, &pm.messageID, &pm.seq, &pm.part, &pm.accountID, &pm.messageURL, &pm.accountURL,
-				&q.part, &st, &q.code); err != nil {
+				&pm.prevAt, &created, &q.part, &st, &q.code); err != nil {
 				rows.Close()
 				return fmt.Errorf("matching receipts: %w", err)
 			}
+			pm.prevAt = max(pm.prevAt, created)
 			q.status = message.Status(st)
 			ref := recipientRef{pm.messageID, pm.seq}
 			if first || id != last.id || pm != last.pm {
@@ -249,10 +255,11 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, m
 	}
 	o.MessageID, o.Seq, o.AccountID = pm.messageID, pm.seq, pm.accountID
 	o.Matched = true
+	at := r.StatusTime(fromMicros(pm.prevAt))
 	// Parts move forward only, like recipients.
 	from := message.Predecessors(r.Status)
 	if len(from) > 0 {
-		c := partChange{o.MessageID, o.Seq, pm.part, r.Status, r.ErrorCode, r.At}
+		c := partChange{o.MessageID, o.Seq, pm.part, r.Status, r.ErrorCode, at}
 		if later != nil && parts != nil {
 			*later = append(*later, c)
 		} else if err := s.applyPartChange(ctx, tx, c); err != nil {
@@ -276,7 +283,7 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, m
 		reason = r.Reason
 	}
 	u := &store.StatusUpdate{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq, Status: status, Reason: reason,
-		ErrorCode: code, At: r.At, Notify: pm.messageURL != "" || pm.accountURL != ""}
+		ErrorCode: code, At: at, Notify: pm.messageURL != "" || pm.accountURL != ""}
 	return o, u, nil
 }
 
@@ -310,6 +317,9 @@ func (s *Store) rollUp(ctx context.Context, tx *sql.Tx, messageID string, seq in
 // keepPending stores a receipt that matched no part, under each id form.
 func (s *Store) keepPending(ctx context.Context, tx *sql.Tx, r store.Receipt) error {
 	now := micros(time.Now())
+	if !r.ReceivedAt.IsZero() {
+		now = micros(r.ReceivedAt)
+	}
 	for _, id := range r.ProviderIDs {
 		_, err := s.txExec(ctx, tx, `INSERT INTO pending_receipts
 			(connector, provider_id, receipt_key, status, reason, error_code, status_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -350,7 +360,7 @@ func (s *Store) readPending(ctx context.Context, tx *sql.Tx, updates []*store.St
 	}
 	p := &pendingReceipts{rows: map[[2]string]pendingReceipt{}, cleared: map[[2]string]bool{}}
 	err := idChunks(ids, func(c string, n int, args []any) error {
-		rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at FROM pending_receipts
+		rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at, received_at FROM pending_receipts
 			WHERE connector = ? AND provider_id IN (`+placeholders(n)+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("looking for early receipts: %w", err)
@@ -359,11 +369,11 @@ func (s *Store) readPending(ctx context.Context, tx *sql.Tx, updates []*store.St
 		for rows.Next() {
 			var id, key, st string
 			var r store.Receipt
-			var at int64
-			if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at); err != nil {
+			var at, received int64
+			if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at, &received); err != nil {
 				return fmt.Errorf("reading early receipts: %w", err)
 			}
-			r.Connector, r.Status, r.At, r.ProviderIDs = c, message.Status(st), fromMicros(at), []string{id}
+			r.Connector, r.Status, r.At, r.ReceivedAt, r.ProviderIDs = c, message.Status(st), fromMicros(at), fromMicros(received), []string{id}
 			p.rows[[2]string{c, id}] = pendingReceipt{key, r}
 		}
 		if err := rows.Err(); err != nil {
@@ -537,7 +547,7 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 
 // queryEarly reads the kept receipts for u's carrier ids, by receipt key.
 func (s *Store) queryEarly(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (map[string]store.Receipt, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at FROM pending_receipts
+	rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at, received_at FROM pending_receipts
 		WHERE connector = ? AND provider_id IN (`+placeholders(len(u.Parts))+`)`, append([]any{u.Connector}, strings2any(u.Parts)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("looking for early receipts: %w", err)
@@ -548,11 +558,11 @@ func (s *Store) queryEarly(ctx context.Context, tx *sql.Tx, u *store.StatusUpdat
 	for rows.Next() {
 		var id, key, st string
 		var r store.Receipt
-		var at int64
-		if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at); err != nil {
+		var at, received int64
+		if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at, &received); err != nil {
 			return nil, fmt.Errorf("reading early receipts: %w", err)
 		}
-		r.Connector, r.Status, r.At, r.ProviderIDs = u.Connector, message.Status(st), fromMicros(at), []string{id}
+		r.Connector, r.Status, r.At, r.ReceivedAt, r.ProviderIDs = u.Connector, message.Status(st), fromMicros(at), fromMicros(received), []string{id}
 		early[key] = r
 	}
 	if err := rows.Err(); err != nil {

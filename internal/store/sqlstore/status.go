@@ -170,6 +170,14 @@ func (s *Store) applyStatuses(ctx context.Context, tx *sql.Tx, us []*store.Statu
 // maxStatusRows bounds the recipients one grouped UPDATE names.
 const maxStatusRows = 128
 
+// clampedStatusAt is the status time an UPDATE of recipients sets: its one
+// argument (three times), but never a time before the recipient's previous
+// status time or its creation, so that no report says a status came before
+// the one it follows. (Carriers' times are only as good as their clocks;
+// see store.Receipt.StatusTime.)
+const clampedStatusAt = `CASE WHEN status_at >= created_at AND status_at > CAST(? AS BIGINT) THEN status_at
+	WHEN created_at > CAST(? AS BIGINT) THEN created_at ELSE CAST(? AS BIGINT) END`
+
 // applyGroup moves recipients to one status in one statement and marks the
 // updates it applied; of those it did not, the ones that confirm a status
 // record their connector (as applyStatus does), in one more statement.
@@ -183,25 +191,26 @@ func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpd
 	if reason == "" {
 		reason = u0.Status.DefaultReason()
 	}
-	applied := make(map[recipientRef]bool, len(g))
+	applied := make(map[recipientRef]time.Time, len(g)) // and the time each got
 	if from := message.Predecessors(u0.Status); len(from) > 0 {
-		args := []any{string(u0.Status), micros(at), reason, u0.ErrorCode, u0.Connector, u0.Connector}
+		args := []any{string(u0.Status), micros(at), micros(at), micros(at), reason, u0.ErrorCode, u0.Connector, u0.Connector}
 		args = append(args, statuses2any(from)...)
 		in, rargs := recipientList(g)
-		rows, err := s.txQuery(ctx, tx, `UPDATE recipients SET status = ?, status_at = ?, status_reason = ?, status_error_code = ?,
+		rows, err := s.txQuery(ctx, tx, `UPDATE recipients SET status = ?, status_at = `+clampedStatusAt+`, status_reason = ?, status_error_code = ?,
 			connector = CASE WHEN ? <> '' THEN ? ELSE connector END
 			WHERE status IN (`+placeholders(len(from))+`) AND (message_id, seq, account_id) IN (`+in+`)
-			RETURNING message_id, seq`, append(args, rargs...)...)
+			RETURNING message_id, seq, status_at`, append(args, rargs...)...)
 		if err != nil {
 			return fmt.Errorf("updating statuses: %w", err)
 		}
 		for rows.Next() {
 			var ref recipientRef
-			if err := rows.Scan(&ref.messageID, &ref.seq); err != nil {
+			var got int64
+			if err := rows.Scan(&ref.messageID, &ref.seq, &got); err != nil {
 				rows.Close()
 				return fmt.Errorf("updating statuses: %w", err)
 			}
-			applied[ref] = true
+			applied[ref] = fromMicros(got)
 		}
 		err = rows.Err()
 		rows.Close()
@@ -211,7 +220,10 @@ func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpd
 	}
 	var confirm []*store.StatusUpdate
 	for _, u := range g {
-		u.Applied = applied[recipientRef{u.MessageID, u.Seq}]
+		var got time.Time
+		if got, u.Applied = applied[recipientRef{u.MessageID, u.Seq}]; u.Applied {
+			u.At = got
+		}
 		if !u.Applied && u.Connector != "" && !u.Status.Final() {
 			confirm = append(confirm, u)
 		}
@@ -245,20 +257,34 @@ func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		reason = u.Status.DefaultReason()
 	}
 	if len(from) > 0 {
-		args := []any{string(u.Status), micros(u.At), reason, u.ErrorCode, u.Connector, u.Connector, u.MessageID, u.Seq, u.AccountID}
+		at := micros(u.At)
+		args := []any{string(u.Status), at, at, at, reason, u.ErrorCode, u.Connector, u.Connector, u.MessageID, u.Seq, u.AccountID}
 		for _, st := range from {
 			args = append(args, string(st))
 		}
-		q := `UPDATE recipients SET status = ?, status_at = ?, status_reason = ?, status_error_code = ?,
+		q := `UPDATE recipients SET status = ?, status_at = ` + clampedStatusAt + `, status_reason = ?, status_error_code = ?,
 			connector = CASE WHEN ? <> '' THEN ? ELSE connector END
-			WHERE message_id = ? AND seq = ? AND account_id = ? AND status IN (` + placeholders(len(from)) + `)`
-		res, err := s.txExec(ctx, tx, q, args...)
+			WHERE message_id = ? AND seq = ? AND account_id = ? AND status IN (` + placeholders(len(from)) + `)
+			RETURNING status_at`
+		rows, err := s.txQuery(ctx, tx, q, args...)
 		if err != nil {
 			return false, fmt.Errorf("updating status: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		applied := rows.Next()
+		if applied {
+			var got int64
+			if err := rows.Scan(&got); err != nil {
+				rows.Close()
+				return false, fmt.Errorf("updating status: %w", err)
+			}
+			u.At = fromMicros(got)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
 			return false, fmt.Errorf("updating status: %w", err)
-		} else if n > 0 {
+		}
+		if applied {
 			return true, nil
 		}
 	}

@@ -20,6 +20,8 @@ var smppBehaviours = []behaviour{
 	{"ReceiptsRollUp", testReceiptsRollUp},
 	{"ReceiptBatch", testReceiptBatch},
 	{"EarlyReceipt", testEarlyReceipt},
+	{"ReceiptTimes", testReceiptTimes},
+	{"StatusTimeNeverBackwards", testStatusTimeNeverBackwards},
 	{"ConcurrentReceipts", testConcurrentReceipts},
 	{"Numbers", testNumbers},
 	{"InboundParts", testInboundParts},

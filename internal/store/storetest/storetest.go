@@ -44,6 +44,7 @@ type behaviour struct {
 // coreBehaviours cover accounts, messages and the queue.
 var coreBehaviours = []behaviour{
 	{"Accounts", testAccounts},
+	{"AccountSettings", testAccountSettings},
 	{"AcceptAndGet", testAcceptAndGet},
 	{"GetMessages", testGetMessages},
 	{"ScopedByAccount", testScopedByAccount},
