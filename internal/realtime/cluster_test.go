@@ -274,9 +274,17 @@ func testClusterConnectionQuota(t *testing.T, overNATS bool) {
 		c.c.CloseNow()
 		return f.Event == "pusher:error" && strings.Contains(string(f.Data), "4004")
 	})
-	c := dial(t, b.ws+"/app/"+b.app.Key+"?protocol=7")
-	c.expect("pusher:error")
-	if got := c.closed(); got != websocket.StatusCode(realtime.CodeOverConnectionQuota) {
-		t.Fatalf("closed with %d", got)
-	}
+	// B counts A's connection once A's heartbeat has reached it.
+	eventually(t, "B to refuse a third connection", func() bool {
+		c := dial(t, b.ws+"/app/"+b.app.Key+"?protocol=7")
+		f := c.next()
+		if f.Event != "pusher:error" {
+			c.c.CloseNow()
+			return false
+		}
+		if got := c.closed(); got != websocket.StatusCode(realtime.CodeOverConnectionQuota) {
+			t.Fatalf("closed with %d", got)
+		}
+		return true
+	})
 }
