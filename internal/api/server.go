@@ -1,6 +1,7 @@
-// Package api assembles omnigate's HTTP surface: the protocol doors
-// (MessageBird REST today), health and readiness probes, and Prometheus
-// metrics, on one address.
+// Package api assembles omnigate's HTTP surface on one address: health and
+// readiness probes, Prometheus metrics, and the doors it is given (the
+// MessageBird REST door, omnigate's account API, the admin API …), with
+// unknown paths answered in MessageBird's format.
 package api
 
 import (
@@ -8,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/api/admin"
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/metrics"
 )
@@ -19,8 +19,14 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Handler builds the HTTP handler; admin may be nil (no admin API).
-func Handler(mb *rest.API, admin *admin.API, ready Pinger, m *metrics.Metrics) http.Handler {
+// Door is a public contract served over HTTP: it adds its routes to mux.
+type Door interface {
+	Register(mux *http.ServeMux)
+}
+
+// Handler builds the HTTP handler: the probes and metrics, then each door,
+// then the 404 for any other path.
+func Handler(ready Pinger, m *metrics.Metrics, doors ...Door) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -38,9 +44,8 @@ func Handler(mb *rest.API, admin *admin.API, ready Pinger, m *metrics.Metrics) h
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", m.Handler())
-	mb.Register(mux)
-	if admin != nil {
-		admin.Register(mux)
+	for _, d := range doors {
+		d.Register(mux)
 	}
 	mux.HandleFunc("/", rest.NotFound)
 	return mux

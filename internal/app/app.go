@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api"
+	"github.com/omnigate/omnigate/internal/api/account"
 	"github.com/omnigate/omnigate/internal/api/admin"
+	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/billing"
@@ -146,18 +148,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("setting up the demo account: %w", err)
 		}
 	}
-	mb := rest.New(rest.Config{PublicURL: cfg.PublicURL}, st, a.pipeline, a.billing, a.desk, auth.NewAuthenticator(st, 0), a.metrics, log)
-	var adminAPI *admin.API
+	style := rest.New(rest.Config{PublicURL: cfg.PublicURL}, auth.NewAuthenticator(st, 0), a.metrics, log)
+	acct := account.New(style, st, a.billing, a.desk)
+	doors := []api.Door{messagebird.New(style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st)}
 	if cfg.AdminToken != "" {
-		adminAPI = admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
+		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
+		doors = append(doors, adminAPI)
 	}
 	if a.realtime, err = a.newRealtime(cfg); err != nil {
 		st.Close()
 		return nil, err
 	}
 	a.server = &http.Server{
-		Handler:           a.withRealtime(api.Handler(mb, adminAPI, st, a.metrics), mb),
+		Handler:           a.withRealtime(api.Handler(st, a.metrics, doors...)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

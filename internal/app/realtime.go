@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/realtime/fanout"
@@ -71,12 +70,12 @@ func (c Config) validateRealtime() error {
 	return nil
 }
 
-// withRealtime serves the realtime endpoints beside h (the REST API,
-// probes and metrics, whose catch-all answers unknown paths).
-func (a *App) withRealtime(h http.Handler, mb *rest.API) http.Handler {
+// withRealtime serves the realtime endpoints beside h (the doors, among
+// them the account's realtime apps, probes and metrics, whose catch-all
+// answers unknown paths).
+func (a *App) withRealtime(h http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	a.realtime.Register(mux)
-	mb.RegisterRealtime(mux, a.store)
 	mux.Handle("/", h)
 	return mux
 }

@@ -1,11 +1,12 @@
-// Package rest is omnigate's REST door: the MessageBird-compatible SMS
-// endpoints (/messages, /balance) — wire-compatible with what the official
-// MessageBird SDKs send and parse — and omnigate's own account endpoints
-// (prices, usage, ledger, statements, top-ups; consents, suppressions,
-// senders, compliance policy and cases) in the same style: AccessKey
-// authentication and MessageBird's error format and codes. It turns requests
-// into the platform's model and hands them to the pipeline and billing; it
-// never talks to connectors.
+// Package rest is the REST style omnigate's HTTP doors share, not a door
+// itself: the MessageBird door (internal/api/messagebird) and omnigate's own
+// account API (internal/api/account) are written in it. It holds AccessKey
+// authentication and instrumentation (Style.Handle), the mapping of the
+// platform's errors (invalid messages, balance, usage limits, prices,
+// compliance, shutdown) to MessageBird's error format and codes, JSON
+// writing, request bodies and the lenient JSON and form values MessageBird
+// accepts, list parameters and pagination links, the authenticated
+// principal, and the public base URL of hrefs.
 package rest
 
 import (
@@ -22,11 +23,10 @@ import (
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
-	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// Config tunes the door. Zero values mean the documented defaults.
+// Config tunes the style. Zero values mean the documented defaults.
 type Config struct {
 	// MaxBody bounds a request body; default 1 MiB.
 	MaxBody int64
@@ -36,46 +36,30 @@ type Config struct {
 	PublicURL string
 }
 
-// API serves the MessageBird REST endpoints.
-type API struct {
-	cfg      Config
-	store    store.Store
-	pipeline *pipeline.Pipeline
-	billing  *billing.Service
-	desk     *compliance.Desk
-	auth     *auth.Authenticator
-	accounts *store.AccountCache // settings that shape validation (strict numbers)
-	metrics  *metrics.Metrics
-	log      *slog.Logger
+// Style is what the doors written in this style share: the configuration,
+// the authenticator of access keys, metrics and the log.
+type Style struct {
+	cfg     Config
+	auth    *auth.Authenticator
+	metrics *metrics.Metrics
+	log     *slog.Logger
 }
 
-// New makes the door.
-func New(cfg Config, st store.Store, p *pipeline.Pipeline, b *billing.Service, d *compliance.Desk, a *auth.Authenticator, m *metrics.Metrics, log *slog.Logger) *API {
+// New makes the style the doors are built on.
+func New(cfg Config, a *auth.Authenticator, m *metrics.Metrics, log *slog.Logger) *Style {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
-	return &API{cfg: cfg, store: st, pipeline: p, billing: b, desk: d, auth: a, accounts: store.NewAccountCache(st, 0), metrics: m, log: log}
+	return &Style{cfg: cfg, auth: a, metrics: m, log: log}
 }
 
-// Register adds the door's routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
-	a.handle(mux, "POST /messages", a.createMessage)
-	a.handle(mux, "GET /messages", a.listMessages)
-	a.handle(mux, "GET /messages/{$}", a.listMessages)
-	a.handle(mux, "GET /messages/{id}", a.getMessage)
-	a.handle(mux, "DELETE /messages/{id}", a.deleteMessage)
-	a.handle(mux, "GET /balance", a.getBalance)
-	a.handle(mux, "GET /prices/sms", a.getSMSPrice)
-	a.handle(mux, "GET /usage", a.getUsage)
-	a.handle(mux, "GET /ledger", a.getLedger)
-	a.handle(mux, "GET /billing/autotopup", a.getAutoTopUp)
-	a.handle(mux, "PUT /billing/autotopup", a.putAutoTopUp)
-	a.handle(mux, "GET /topups", a.listTopUps)
-	a.handle(mux, "POST /topups", a.requestTopUp)
-	a.handle(mux, "GET /statements/{month}", a.getStatement)
-	paths := a.registerCompliance(mux)
-	// Known paths with another method answer 405 as MessageBird does.
-	for _, p := range append(paths, "/messages", "/messages/{id}", "/balance", "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}") {
+// MaxBody is the bound of a request body.
+func (a *Style) MaxBody() int64 { return a.cfg.MaxBody }
+
+// MethodNotAllowed answers 405 as MessageBird does, with {"errors":[]}, on
+// known paths called with another method than their routes'.
+func MethodNotAllowed(mux *http.ServeMux, paths ...string) {
+	for _, p := range paths {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, &Problem{Status: http.StatusMethodNotAllowed})
 		})
@@ -87,14 +71,17 @@ func NotFound(w http.ResponseWriter, r *http.Request) { writeProblem(w, errRoute
 
 type principalKey struct{}
 
-func principalFrom(ctx context.Context) auth.Principal {
+// Principal is who the request's access key authenticated, in the context
+// of a handler registered with Style.Handle.
+func Principal(ctx context.Context) auth.Principal {
 	p, _ := ctx.Value(principalKey{}).(auth.Principal)
 	return p
 }
 
-// handle registers an authenticated, instrumented handler that reports
-// problems in MessageBird's format.
-func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
+// Handle registers an authenticated, instrumented handler that reports
+// problems in MessageBird's format. h's error is answered as the platform
+// error it is (see fail); a *Problem as it is.
+func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -125,7 +112,7 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 
 // fail answers an error: problems as they are, anything else as a 500
 // whose details go to the log only.
-func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (a *Style) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	var inv *message.Invalid
 	var limit *store.LimitError
@@ -135,13 +122,13 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &p):
 		writeProblem(w, p)
 	case errors.As(err, &inv):
-		writeProblem(w, errInvalid(inv.Field, inv.Reason))
+		writeProblem(w, Invalid(inv.Field, inv.Reason))
 	case errors.Is(err, store.ErrInsufficientBalance):
 		writeProblem(w, errNoBalance())
 	case errors.As(err, &limit):
 		writeProblem(w, errUsageLimit(limit))
 	case errors.As(err, &noPrice):
-		writeProblem(w, errInvalid("recipients", noPrice.Error()))
+		writeProblem(w, Invalid("recipients", noPrice.Error()))
 	case errors.As(err, &refused):
 		writeProblem(w, errCompliance(refused.Decision))
 	case errors.Is(err, groupcommit.ErrStopped):
@@ -152,8 +139,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// base is the scheme and host for hrefs.
-func (a *API) base(r *http.Request) string {
+// BaseURL is the scheme and host for hrefs: the configured public URL, or
+// the request's own.
+func (a *Style) BaseURL(r *http.Request) string {
 	if a.cfg.PublicURL != "" {
 		return a.cfg.PublicURL
 	}

@@ -23,17 +23,18 @@ const (
 	CodeInternal         = 99 // the platform failed; retry later
 )
 
-// apiError is one entry of MessageBird's {"errors":[…]} body.
-type apiError struct {
+// Error is one entry of MessageBird's {"errors":[…]} body.
+type Error struct {
 	Code        int     `json:"code"`
 	Description string  `json:"description"`
 	Parameter   *string `json:"parameter"`
 }
 
-// Problem is a client-visible error: the HTTP status and the entries.
+// Problem is a client-visible error: the HTTP status and the entries. A
+// handler registered with Style.Handle returns it to answer with it.
 type Problem struct {
 	Status int
-	Errors []apiError
+	Errors []Error
 }
 
 func (p *Problem) Error() string {
@@ -43,52 +44,54 @@ func (p *Problem) Error() string {
 	return p.Errors[0].Description
 }
 
-func problem(status, code int, param, description string) *Problem {
-	e := apiError{Code: code, Description: description}
+// NewProblem is a problem of one entry; param may be "" (null).
+func NewProblem(status, code int, param, description string) *Problem {
+	e := Error{Code: code, Description: description}
 	if param != "" {
 		e.Parameter = &param
 	}
-	return &Problem{Status: status, Errors: []apiError{e}}
+	return &Problem{Status: status, Errors: []Error{e}}
 }
 
-// The catalogue of errors the REST door answers with.
+// The catalogue of errors the doors in this style answer with; errors
+// only one door answers with are that door's.
+
 func errUnauthorized() *Problem {
-	return problem(http.StatusUnauthorized, CodeUnauthorized, "access_key", "Request not allowed (incorrect access_key)")
+	return NewProblem(http.StatusUnauthorized, CodeUnauthorized, "access_key", "Request not allowed (incorrect access_key)")
 }
 
-func errMissing(param string) *Problem {
-	return problem(http.StatusUnprocessableEntity, CodeMissingParams, param, "no ("+param+") given")
+// Missing says a required parameter is not given.
+func Missing(param string) *Problem {
+	return NewProblem(http.StatusUnprocessableEntity, CodeMissingParams, param, "no ("+param+") given")
 }
 
-func errNoRecipients() *Problem {
-	return problem(http.StatusUnprocessableEntity, CodeMissingParams, "recipients", "no (correct) recipients found")
+// Invalid says a parameter has a wrong value.
+func Invalid(param, description string) *Problem {
+	return NewProblem(http.StatusUnprocessableEntity, CodeInvalidParams, param, description)
 }
 
-func errInvalid(param, description string) *Problem {
-	return problem(http.StatusUnprocessableEntity, CodeInvalidParams, param, description)
-}
-
-// errNotUTF8 refuses a text parameter that is not valid UTF-8 (JSON strings
+// NotUTF8 refuses a text parameter that is not valid UTF-8 (JSON strings
 // must be; form values must be once percent-decoded).
-func errNotUTF8(param string) *Problem {
-	return errInvalid(param, param+" is not valid UTF-8 text; send text encoded as UTF-8")
+func NotUTF8(param string) *Problem {
+	return Invalid(param, param+" is not valid UTF-8 text; send text encoded as UTF-8")
 }
 
-func errMalformed(description string) *Problem {
-	return problem(http.StatusBadRequest, CodeInvalidParams, "", description)
+// Malformed says the body cannot be read as its encoding.
+func Malformed(description string) *Problem {
+	return NewProblem(http.StatusBadRequest, CodeInvalidParams, "", description)
 }
 
 func errUnsupportedType(ct string) *Problem {
-	return problem(http.StatusUnsupportedMediaType, CodeInvalidParams, "",
-		"unsupported Content-Type "+quote(ct)+"; send application/json or application/x-www-form-urlencoded")
+	return NewProblem(http.StatusUnsupportedMediaType, CodeInvalidParams, "",
+		"unsupported Content-Type "+Quote(ct)+"; send application/json or application/x-www-form-urlencoded")
 }
 
 func errTooLarge(limit int64) *Problem {
-	return problem(http.StatusRequestEntityTooLarge, CodeInvalidParams, "", "request body is larger than "+itoa(limit)+" bytes")
+	return NewProblem(http.StatusRequestEntityTooLarge, CodeInvalidParams, "", "request body is larger than "+itoa(limit)+" bytes")
 }
 
 func errNoBalance() *Problem {
-	return problem(http.StatusPaymentRequired, CodeNotEnoughBalance, "", "not enough balance: top up the account to send this message")
+	return NewProblem(http.StatusPaymentRequired, CodeNotEnoughBalance, "", "not enough balance: top up the account to send this message")
 }
 
 func errUsageLimit(l *store.LimitError) *Problem {
@@ -96,7 +99,7 @@ func errUsageLimit(l *store.LimitError) *Problem {
 	if l.Limit.Metric == store.MetricSpend {
 		what = "spend"
 	}
-	return problem(http.StatusTooManyRequests, CodeUsageLimit, "",
+	return NewProblem(http.StatusTooManyRequests, CodeUsageLimit, "",
 		fmt.Sprintf("usage limit reached: %d %s per %s; sending is blocked until the period ends or the limit is raised", l.Limit.Limit, what, l.Limit.Period))
 }
 
@@ -116,37 +119,34 @@ func errCompliance(d compliance.Decision) *Problem {
 	case d.Recipient != "":
 		param = "recipients"
 	}
-	return problem(http.StatusForbidden, CodeCompliance, param, "refused by compliance rule "+d.Describe())
-}
-
-func errNotFound() *Problem {
-	return problem(http.StatusNotFound, CodeNotFound, "", "message not found")
+	return NewProblem(http.StatusForbidden, CodeCompliance, param, "refused by compliance rule "+d.Describe())
 }
 
 func errRouteNotFound() *Problem {
-	return problem(http.StatusNotFound, CodeNotFound, "", "no such endpoint")
+	return NewProblem(http.StatusNotFound, CodeNotFound, "", "no such endpoint")
 }
 
 func errInternal() *Problem {
-	return problem(http.StatusInternalServerError, CodeInternal, "", "internal error; the request was not carried out, try again later")
+	return NewProblem(http.StatusInternalServerError, CodeInternal, "", "internal error; the request was not carried out, try again later")
 }
 
 func errUnavailable() *Problem {
-	return problem(http.StatusServiceUnavailable, CodeInternal, "", "the server is shutting down; try again later")
+	return NewProblem(http.StatusServiceUnavailable, CodeInternal, "", "the server is shutting down; try again later")
 }
 
 // writeProblem answers with MessageBird's error body.
 func writeProblem(w http.ResponseWriter, p *Problem) {
 	errs := p.Errors
 	if errs == nil {
-		errs = []apiError{} // 405 answers {"errors":[]}
+		errs = []Error{} // 405 answers {"errors":[]}
 	}
-	writeJSON(w, p.Status, struct {
-		Errors []apiError `json:"errors"`
+	WriteJSON(w, p.Status, struct {
+		Errors []Error `json:"errors"`
 	}{errs})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with v as JSON and the status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError

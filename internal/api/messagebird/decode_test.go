@@ -1,4 +1,4 @@
-package rest
+package messagebird
 
 import (
 	"net/http"
@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/omnigate/omnigate/internal/api/rest"
 )
 
-func decode(t testing.TB, contentType, body string) (*createRequest, *Problem) {
+func decode(t testing.TB, contentType, body string) (*createRequest, *rest.Problem) {
 	r := httptest.NewRequest("POST", "/messages", strings.NewReader(body))
 	if contentType != "" {
 		r.Header.Set("Content-Type", contentType)
@@ -150,7 +152,7 @@ func TestDecodeRefusesInvalidUTF8(t *testing.T) {
 			t.Errorf("%s: accepted", tc.name)
 			continue
 		}
-		if p.Status != 422 || p.Errors[0].Code != CodeInvalidParams || p.Errors[0].Parameter == nil || *p.Errors[0].Parameter != tc.param {
+		if p.Status != 422 || p.Errors[0].Code != rest.CodeInvalidParams || p.Errors[0].Parameter == nil || *p.Errors[0].Parameter != tc.param {
 			t.Errorf("%s: %d %+v, want 422 code 10 parameter %s", tc.name, p.Status, p.Errors[0], tc.param)
 		}
 	}

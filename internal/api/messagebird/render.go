@@ -1,10 +1,9 @@
-package rest
+package messagebird
 
 import (
 	"encoding/json"
-	"strconv"
-	"time"
 
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/phone"
 )
@@ -64,14 +63,6 @@ type priceJSON struct {
 	Currency string      `json:"currency"`
 }
 
-func timeText(t time.Time) *string {
-	if t.IsZero() {
-		return nil
-	}
-	s := t.UTC().Format(message.TimeLayout)
-	return &s
-}
-
 func optString(s string) *string {
 	if s == "" {
 		return nil
@@ -108,7 +99,7 @@ func renderMessage(m *message.Message, base string) messageJSON {
 		TypeDetails:       sms.TypeDetails,
 		DataCoding:        sms.DataCoding,
 		MClass:            sms.MClass,
-		ScheduledDatetime: timeText(m.ScheduledAt),
+		ScheduledDatetime: rest.TimeText(m.ScheduledAt),
 		CreatedDatetime:   m.CreatedAt.UTC().Format(message.TimeLayout),
 		Purpose:           m.Purpose,
 		Categories:        m.Categories,
@@ -136,7 +127,7 @@ func renderMessage(m *message.Message, base string) messageJSON {
 		out.Recipients.Items[i] = recipientJSON{
 			Recipient:              json.Number(r.Address),
 			Status:                 string(r.Status),
-			StatusDatetime:         timeText(r.StatusAt),
+			StatusDatetime:         rest.TimeText(r.StatusAt),
 			RecipientCountry:       phone.CountryName(r.Country),
 			RecipientCountryPrefix: r.CountryPrefix,
 			MessageLength:          r.Length,
@@ -157,24 +148,4 @@ type listJSON struct {
 	TotalCount int                `json:"totalCount"`
 	Links      map[string]*string `json:"links"`
 	Items      []messageJSON      `json:"items"`
-}
-
-// pageLinks builds first/previous/next/last links for a list at path.
-func pageLinks(base, path string, offset, limit, total int) map[string]*string {
-	link := func(off int) *string {
-		s := base + path + "?offset=" + strconv.Itoa(off) + "&limit=" + strconv.Itoa(limit)
-		return &s
-	}
-	last := 0
-	if total > 0 {
-		last = (total - 1) / limit * limit
-	}
-	links := map[string]*string{"first": link(0), "previous": nil, "next": nil, "last": link(last)}
-	if offset > 0 {
-		links["previous"] = link(max(offset-limit, 0))
-	}
-	if offset+limit < total {
-		links["next"] = link(offset + limit)
-	}
-	return links
 }

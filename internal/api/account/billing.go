@@ -1,4 +1,4 @@
-package rest
+package account
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/phone"
@@ -31,15 +32,15 @@ func (a *API) getSMSPrice(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	n, err := phone.Parse(q.Get("recipient"))
 	if err != nil {
-		return errInvalid("recipient", "recipient must be a phone number in international format")
+		return rest.Invalid("recipient", "recipient must be a phone number in international format")
 	}
-	acct, err := a.store.GetAccount(r.Context(), principalFrom(r.Context()).AccountID)
+	acct, err := a.store.GetAccount(r.Context(), rest.Principal(r.Context()).AccountID)
 	if err != nil {
 		return err
 	}
 	quote, err := a.billing.Pricer().Lookup(r.Context(), acct.ID, message.ChannelSMS, acct.Currency, n.Country, n.MSISDN)
 	if errors.Is(err, billing.ErrNoPrice) {
-		return errInvalid("recipient", "no price for this destination on the account's price list")
+		return rest.Invalid("recipient", "no price for this destination on the account's price list")
 	}
 	if err != nil {
 		return err
@@ -57,7 +58,7 @@ func (a *API) getSMSPrice(w http.ResponseWriter, r *http.Request) error {
 	if body := q.Get("body"); body != "" {
 		mode, err := smstext.ParseMode(q.Get("datacoding"))
 		if err != nil {
-			return errInvalid("datacoding", "datacoding must be plain, unicode or auto")
+			return rest.Invalid("datacoding", "datacoding must be plain, unicode or auto")
 		}
 		if mode == smstext.ModePlain {
 			mode = smstext.ModeAuto
@@ -66,13 +67,13 @@ func (a *API) getSMSPrice(w http.ResponseWriter, r *http.Request) error {
 		out.MessagePartCount, out.Datacoding = &info.Parts, info.Coding.String()
 		out.Price = &priceJSONOut{money(quote.Price * int64(info.Parts)), acct.Currency}
 	}
-	writeJSON(w, http.StatusOK, out)
+	rest.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // getUsage answers GET /usage: each limit with what is used this period.
 func (a *API) getUsage(w http.ResponseWriter, r *http.Request) error {
-	usage, err := a.store.Usage(r.Context(), principalFrom(r.Context()).AccountID, time.Now())
+	usage, err := a.store.Usage(r.Context(), rest.Principal(r.Context()).AccountID, time.Now())
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func (a *API) getUsage(w http.ResponseWriter, r *http.Request) error {
 		}
 		items[i] = it
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Items any `json:"items"`
 	}{items})
 	return nil
@@ -106,11 +107,11 @@ func (a *API) getUsage(w http.ResponseWriter, r *http.Request) error {
 
 // getLedger answers GET /ledger?limit&offset: money movements, newest first.
 func (a *API) getLedger(w http.ResponseWriter, r *http.Request) error {
-	f, p := parseListFilter(r.URL.Query())
+	f, p := rest.ListFilter(r.URL.Query())
 	if p != nil {
 		return p
 	}
-	entries, err := a.store.Ledger(r.Context(), principalFrom(r.Context()).AccountID, f.Limit, f.Offset)
+	entries, err := a.store.Ledger(r.Context(), rest.Principal(r.Context()).AccountID, f.Limit, f.Offset)
 	if err != nil {
 		return err
 	}
@@ -128,7 +129,7 @@ func (a *API) getLedger(w http.ResponseWriter, r *http.Request) error {
 	for i, e := range entries {
 		items[i] = item{e.ID, e.Kind, money(e.Amount), e.Currency, money(e.BalanceAfter), e.Reference, e.Reason, e.CreatedAt.Format(message.TimeLayout)}
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Offset int `json:"offset"`
 		Limit  int `json:"limit"`
 		Count  int `json:"count"`
@@ -151,11 +152,11 @@ func showAutoTopUp(a *store.Account) autoTopUpJSON {
 
 // getAutoTopUp answers GET /billing/autotopup.
 func (a *API) getAutoTopUp(w http.ResponseWriter, r *http.Request) error {
-	acct, err := a.store.GetAccount(r.Context(), principalFrom(r.Context()).AccountID)
+	acct, err := a.store.GetAccount(r.Context(), rest.Principal(r.Context()).AccountID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, showAutoTopUp(acct))
+	rest.WriteJSON(w, http.StatusOK, showAutoTopUp(acct))
 	return nil
 }
 
@@ -172,45 +173,45 @@ func (a *API) putAutoTopUp(w http.ResponseWriter, r *http.Request) error {
 		return p
 	}
 	if req.Enabled == nil {
-		return errMissing("enabled")
+		return rest.Missing("enabled")
 	}
 	t := billing.AutoTopUp{Enabled: *req.Enabled}
-	var p *Problem
+	var p *rest.Problem
 	if t.Threshold, p = amountParam("threshold", req.Threshold, *req.Enabled); p != nil {
 		return p
 	}
 	if t.Amount, p = amountParam("amount", req.Amount, *req.Enabled); p != nil {
 		return p
 	}
-	pr := principalFrom(r.Context())
+	pr := rest.Principal(r.Context())
 	acct, err := a.billing.SetAutoTopUp(r.Context(), pr.AccountID, t, "api key "+pr.KeyID)
 	if err != nil {
-		return errInvalid("amount", err.Error())
+		return rest.Invalid("amount", err.Error())
 	}
-	writeJSON(w, http.StatusOK, showAutoTopUp(acct))
+	rest.WriteJSON(w, http.StatusOK, showAutoTopUp(acct))
 	return nil
 }
 
 // amountParam reads a non-negative decimal amount given as a JSON number
 // or string; required says whether it must be there.
-func amountParam(name string, v json.Number, required bool) (int64, *Problem) {
+func amountParam(name string, v json.Number, required bool) (int64, *rest.Problem) {
 	s := strings.Trim(string(v), `"`)
 	if s == "" {
 		if required {
-			return 0, errMissing(name)
+			return 0, rest.Missing(name)
 		}
 		return 0, nil
 	}
 	n, err := message.ParseMicros(s)
 	if err != nil || n < 0 {
-		return 0, errInvalid(name, name+" must be a positive amount with at most 6 decimals")
+		return 0, rest.Invalid(name, name+" must be a positive amount with at most 6 decimals")
 	}
 	return n, nil
 }
 
 // decodeJSON reads a JSON object body strictly: unknown fields are errors.
-func (a *API) decodeJSON(w http.ResponseWriter, r *http.Request, v any) *Problem {
-	body, p := readBody(w, r, a.cfg.MaxBody)
+func (a *API) decodeJSON(w http.ResponseWriter, r *http.Request, v any) *rest.Problem {
+	body, p := rest.ReadBody(w, r, a.rest.MaxBody())
 	if p != nil {
 		return p
 	}
@@ -218,7 +219,7 @@ func (a *API) decodeJSON(w http.ResponseWriter, r *http.Request, v any) *Problem
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return errMalformed("malformed JSON: " + err.Error())
+		return rest.Malformed("malformed JSON: " + err.Error())
 	}
 	return nil
 }
@@ -235,12 +236,12 @@ type topUpJSON struct {
 }
 
 func showTopUp(t store.TopUp) topUpJSON {
-	return topUpJSON{t.ID, money(t.Amount), t.Currency, t.Status, t.Provider, t.Automatic, t.CreatedAt.Format(message.TimeLayout), timeText(t.SettledAt)}
+	return topUpJSON{t.ID, money(t.Amount), t.Currency, t.Status, t.Provider, t.Automatic, t.CreatedAt.Format(message.TimeLayout), rest.TimeText(t.SettledAt)}
 }
 
 // listTopUps answers GET /topups.
 func (a *API) listTopUps(w http.ResponseWriter, r *http.Request) error {
-	list, err := a.store.TopUps(r.Context(), principalFrom(r.Context()).AccountID)
+	list, err := a.store.TopUps(r.Context(), rest.Principal(r.Context()).AccountID)
 	if err != nil {
 		return err
 	}
@@ -248,7 +249,7 @@ func (a *API) listTopUps(w http.ResponseWriter, r *http.Request) error {
 	for i, t := range list {
 		items[i] = showTopUp(t)
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Items any `json:"items"`
 	}{items})
 	return nil
@@ -270,23 +271,23 @@ func (a *API) requestTopUp(w http.ResponseWriter, r *http.Request) error {
 		return p
 	}
 	if amount == 0 {
-		return errInvalid("amount", "amount must be more than zero")
+		return rest.Invalid("amount", "amount must be more than zero")
 	}
 	if len(req.IdempotencyKey) > 200 {
-		return errInvalid("idempotencyKey", "idempotencyKey is longer than 200 characters")
+		return rest.Invalid("idempotencyKey", "idempotencyKey is longer than 200 characters")
 	}
-	pr := principalFrom(r.Context())
+	pr := rest.Principal(r.Context())
 	if pr.Test {
-		return errInvalid("access_key", "top-ups need a live key")
+		return rest.Invalid("access_key", "top-ups need a live key")
 	}
 	t, err := a.billing.RequestTopUp(r.Context(), pr.AccountID, amount, req.IdempotencyKey, "api key "+pr.KeyID)
 	if errors.Is(err, store.ErrConflict) {
-		return problem(http.StatusConflict, CodeInvalidParams, "idempotencyKey", "a top-up with this idempotencyKey exists already")
+		return rest.NewProblem(http.StatusConflict, rest.CodeInvalidParams, "idempotencyKey", "a top-up with this idempotencyKey exists already")
 	}
 	if err != nil && t == nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, showTopUp(*t))
+	rest.WriteJSON(w, http.StatusCreated, showTopUp(*t))
 	return nil
 }
 
@@ -294,12 +295,12 @@ func (a *API) requestTopUp(w http.ResponseWriter, r *http.Request) error {
 // {YYYY-MM}.csv.
 func (a *API) getStatement(w http.ResponseWriter, r *http.Request) error {
 	month, asCSV := strings.CutSuffix(r.PathValue("month"), ".csv")
-	st, err := a.billing.MonthlyStatement(r.Context(), principalFrom(r.Context()).AccountID, month)
+	st, err := a.billing.MonthlyStatement(r.Context(), rest.Principal(r.Context()).AccountID, month)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return errInvalid("month", "month must be written YYYY-MM, e.g. 2026-11")
+		return rest.Invalid("month", "month must be written YYYY-MM, e.g. 2026-11")
 	}
 	if asCSV {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -319,7 +320,7 @@ func (a *API) getStatement(w http.ResponseWriter, r *http.Request) error {
 	for i, l := range st.Lines {
 		lines[i] = line{l.Day.Format("2006-01-02"), l.Channel, l.Country, l.Messages, l.Recipients, l.Segments, money(l.Amount)}
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Month    string `json:"month"`
 		Currency string `json:"currency"`
 		Lines    any    `json:"lines"`

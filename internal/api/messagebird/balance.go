@@ -1,16 +1,17 @@
-package rest
+package messagebird
 
 import (
 	"encoding/json"
 	"net/http"
 	"strings"
 
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/message"
 )
 
 // getBalance answers GET /balance in MessageBird's shape.
 func (a *API) getBalance(w http.ResponseWriter, r *http.Request) error {
-	acct, err := a.store.GetAccount(r.Context(), principalFrom(r.Context()).AccountID)
+	acct, err := a.store.GetAccount(r.Context(), rest.Principal(r.Context()).AccountID)
 	if err != nil {
 		return err
 	}
@@ -22,7 +23,7 @@ func (a *API) getBalance(w http.ResponseWriter, r *http.Request) error {
 	if payment == "" {
 		payment = "prepaid"
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Payment string      `json:"payment"`
 		Type    string      `json:"type"`
 		Amount  json.Number `json:"amount"`

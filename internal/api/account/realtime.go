@@ -1,4 +1,4 @@
-package rest
+package account
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -24,26 +25,27 @@ import (
 //	DELETE /realtime/apps/{id}          delete it with its usage and error log
 //	GET    /realtime/apps/{id}/errors   the error log: refused and closed connections, newest first
 
-// RegisterRealtime adds the realtime app endpoints to mux, working on st.
-func (a *API) RegisterRealtime(mux *http.ServeMux, st store.Realtime) {
-	h := &realtimeApps{api: a, st: st}
-	a.handle(mux, "GET /realtime/apps", h.list)
-	a.handle(mux, "POST /realtime/apps", h.create)
-	a.handle(mux, "GET /realtime/apps/{id}", h.get)
-	a.handle(mux, "PATCH /realtime/apps/{id}", h.update)
-	a.handle(mux, "DELETE /realtime/apps/{id}", h.delete)
-	a.handle(mux, "POST /realtime/apps/{id}/rotate", h.rotate)
-	a.handle(mux, "GET /realtime/apps/{id}/errors", h.errorLog)
-	for _, p := range []string{"/realtime/apps", "/realtime/apps/{id}", "/realtime/apps/{id}/rotate", "/realtime/apps/{id}/errors"} {
-		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
-			writeProblem(w, &Problem{Status: http.StatusMethodNotAllowed})
-		})
-	}
+// RealtimeApps is the door to the account's realtime apps, kept in st.
+func (a *API) RealtimeApps(st store.Realtime) *RealtimeApps {
+	return &RealtimeApps{api: a, st: st}
 }
 
-type realtimeApps struct {
+// RealtimeApps serves the realtime app endpoints.
+type RealtimeApps struct {
 	api *API
 	st  store.Realtime
+}
+
+// Register adds the realtime app endpoints to mux.
+func (h *RealtimeApps) Register(mux *http.ServeMux) {
+	h.api.rest.Handle(mux, "GET /realtime/apps", h.list)
+	h.api.rest.Handle(mux, "POST /realtime/apps", h.create)
+	h.api.rest.Handle(mux, "GET /realtime/apps/{id}", h.get)
+	h.api.rest.Handle(mux, "PATCH /realtime/apps/{id}", h.update)
+	h.api.rest.Handle(mux, "DELETE /realtime/apps/{id}", h.delete)
+	h.api.rest.Handle(mux, "POST /realtime/apps/{id}/rotate", h.rotate)
+	h.api.rest.Handle(mux, "GET /realtime/apps/{id}/errors", h.errorLog)
+	rest.MethodNotAllowed(mux, "/realtime/apps", "/realtime/apps/{id}", "/realtime/apps/{id}/rotate", "/realtime/apps/{id}/errors")
 }
 
 // appRequest is the body of POST and PATCH; absent fields are left as
@@ -59,16 +61,16 @@ type appRequest struct {
 }
 
 // apply sets the fields the request has on app.
-func (req *appRequest) apply(app *store.RealtimeApp) *Problem {
+func (req *appRequest) apply(app *store.RealtimeApp) *rest.Problem {
 	if req.Name != nil {
-		s, p := jsonText("name", req.Name)
+		s, p := rest.JSONText("name", req.Name)
 		if p != nil {
 			return p
 		}
 		app.Name = s
 	}
 	if req.Enabled != nil {
-		b, p := jsonBool("enabled", req.Enabled)
+		b, p := rest.JSONBool("enabled", req.Enabled)
 		if p != nil {
 			return p
 		}
@@ -87,7 +89,7 @@ func (req *appRequest) apply(app *store.RealtimeApp) *Problem {
 		if f.raw == nil {
 			continue
 		}
-		v, p := jsonInt(f.name, f.raw)
+		v, p := rest.JSONInt(f.name, f.raw)
 		if p != nil {
 			return p
 		}
@@ -98,14 +100,14 @@ func (req *appRequest) apply(app *store.RealtimeApp) *Problem {
 		}
 	}
 	if req.WebhookURL != nil {
-		s, p := jsonText("webhook_url", req.WebhookURL)
+		s, p := rest.JSONText("webhook_url", req.WebhookURL)
 		if p != nil {
 			return p
 		}
 		app.WebhookURL = s
 	}
 	if req.WebhookEvents != nil {
-		list, p := jsonList("webhook_events", req.WebhookEvents, true)
+		list, p := rest.JSONList("webhook_events", req.WebhookEvents, true)
 		if p != nil {
 			return p
 		}
@@ -120,20 +122,20 @@ func realtimeProblem(err error) error {
 	var in *realtime.InputError
 	switch {
 	case errors.As(err, &in):
-		return errInvalid(in.Field, in.Field+" "+in.Reason)
+		return rest.Invalid(in.Field, in.Field+" "+in.Reason)
 	case errors.Is(err, store.ErrNotFound):
-		return problem(http.StatusNotFound, CodeNotFound, "", "realtime app not found")
+		return rest.NewProblem(http.StatusNotFound, rest.CodeNotFound, "", "realtime app not found")
 	}
 	return err
 }
 
-func errTestKeyReadOnly() *Problem {
-	return problem(http.StatusForbidden, CodeUnauthorized, "access_key", "test keys cannot change realtime apps; use a live key")
+func errTestKeyReadOnly() *rest.Problem {
+	return rest.NewProblem(http.StatusForbidden, rest.CodeUnauthorized, "access_key", "test keys cannot change realtime apps; use a live key")
 }
 
 // list answers GET /realtime/apps.
-func (h *realtimeApps) list(w http.ResponseWriter, r *http.Request) error {
-	apps, err := h.st.ListRealtimeApps(r.Context(), principalFrom(r.Context()).AccountID)
+func (h *RealtimeApps) list(w http.ResponseWriter, r *http.Request) error {
+	apps, err := h.st.ListRealtimeApps(r.Context(), rest.Principal(r.Context()).AccountID)
 	if err != nil {
 		return err
 	}
@@ -142,15 +144,15 @@ func (h *realtimeApps) list(w http.ResponseWriter, r *http.Request) error {
 	for i, app := range apps {
 		items[i] = realtime.ShowApp(app, false, now)
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Items []realtime.AppJSON `json:"items"`
 	}{items})
 	return nil
 }
 
 // create answers POST /realtime/apps with the new app and its secret (201).
-func (h *realtimeApps) create(w http.ResponseWriter, r *http.Request) error {
-	pr := principalFrom(r.Context())
+func (h *RealtimeApps) create(w http.ResponseWriter, r *http.Request) error {
+	pr := rest.Principal(r.Context())
 	if pr.Test {
 		return errTestKeyReadOnly()
 	}
@@ -169,24 +171,24 @@ func (h *realtimeApps) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return realtimeProblem(err)
 	}
-	writeJSON(w, http.StatusCreated, realtime.ShowApp(app, true, time.Now()))
+	rest.WriteJSON(w, http.StatusCreated, realtime.ShowApp(app, true, time.Now()))
 	return nil
 }
 
 // get answers GET /realtime/apps/{id}, with the secret.
-func (h *realtimeApps) get(w http.ResponseWriter, r *http.Request) error {
-	app, err := h.st.GetRealtimeApp(r.Context(), principalFrom(r.Context()).AccountID, r.PathValue("id"))
+func (h *RealtimeApps) get(w http.ResponseWriter, r *http.Request) error {
+	app, err := h.st.GetRealtimeApp(r.Context(), rest.Principal(r.Context()).AccountID, r.PathValue("id"))
 	if err != nil {
 		return realtimeProblem(err)
 	}
-	writeJSON(w, http.StatusOK, realtime.ShowApp(app, true, time.Now()))
+	rest.WriteJSON(w, http.StatusOK, realtime.ShowApp(app, true, time.Now()))
 	return nil
 }
 
 // update answers PATCH /realtime/apps/{id}. The running servers see the
 // change within their app cache's TTL (5 s).
-func (h *realtimeApps) update(w http.ResponseWriter, r *http.Request) error {
-	pr := principalFrom(r.Context())
+func (h *RealtimeApps) update(w http.ResponseWriter, r *http.Request) error {
+	pr := rest.Principal(r.Context())
 	if pr.Test {
 		return errTestKeyReadOnly()
 	}
@@ -211,15 +213,15 @@ func (h *realtimeApps) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return realtimeProblem(err)
 	}
-	writeJSON(w, http.StatusOK, realtime.ShowApp(app, true, time.Now()))
+	rest.WriteJSON(w, http.StatusOK, realtime.ShowApp(app, true, time.Now()))
 	return nil
 }
 
 // rotate answers POST /realtime/apps/{id}/rotate with the app and its new
 // secret. An optional body {"grace_seconds": N} says how long the old
 // secret stays valid (default 24 hours; at most 30 days).
-func (h *realtimeApps) rotate(w http.ResponseWriter, r *http.Request) error {
-	pr := principalFrom(r.Context())
+func (h *RealtimeApps) rotate(w http.ResponseWriter, r *http.Request) error {
+	pr := rest.Principal(r.Context())
 	if pr.Test {
 		return errTestKeyReadOnly()
 	}
@@ -231,13 +233,13 @@ func (h *realtimeApps) rotate(w http.ResponseWriter, r *http.Request) error {
 	}
 	grace := realtime.DefaultSecretGrace
 	if req.Grace != nil {
-		v, p := jsonInt("grace_seconds", req.Grace)
+		v, p := rest.JSONInt("grace_seconds", req.Grace)
 		if p != nil {
 			return p
 		}
 		if v != nil {
 			if *v < 1 || *v > MaxSecretGraceSeconds {
-				return errInvalid("grace_seconds", "grace_seconds must be from 1 to 2592000 (30 days)")
+				return rest.Invalid("grace_seconds", "grace_seconds must be from 1 to 2592000 (30 days)")
 			}
 			grace = time.Duration(*v) * time.Second
 		}
@@ -246,7 +248,7 @@ func (h *realtimeApps) rotate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return realtimeProblem(err)
 	}
-	writeJSON(w, http.StatusOK, realtime.ShowApp(app, true, time.Now()))
+	rest.WriteJSON(w, http.StatusOK, realtime.ShowApp(app, true, time.Now()))
 	return nil
 }
 
@@ -255,8 +257,8 @@ const MaxSecretGraceSeconds = 30 * 24 * 3600
 
 // delete answers DELETE /realtime/apps/{id} (204). Its connections are
 // closed with 4001 within the app cache's TTL.
-func (h *realtimeApps) delete(w http.ResponseWriter, r *http.Request) error {
-	pr := principalFrom(r.Context())
+func (h *RealtimeApps) delete(w http.ResponseWriter, r *http.Request) error {
+	pr := rest.Principal(r.Context())
 	if pr.Test {
 		return errTestKeyReadOnly()
 	}
@@ -269,8 +271,8 @@ func (h *realtimeApps) delete(w http.ResponseWriter, r *http.Request) error {
 
 // errorLog answers GET /realtime/apps/{id}/errors: at most the newest 100
 // entries of the last 14 days, with the clients' IP addresses.
-func (h *realtimeApps) errorLog(w http.ResponseWriter, r *http.Request) error {
-	pr := principalFrom(r.Context())
+func (h *RealtimeApps) errorLog(w http.ResponseWriter, r *http.Request) error {
+	pr := rest.Principal(r.Context())
 	if _, err := h.st.GetRealtimeApp(r.Context(), pr.AccountID, r.PathValue("id")); err != nil {
 		return realtimeProblem(err)
 	}
@@ -282,15 +284,15 @@ func (h *realtimeApps) errorLog(w http.ResponseWriter, r *http.Request) error {
 	for i, e := range list {
 		items[i] = realtime.ShowError(e)
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Items []realtime.ErrorJSON `json:"items"`
 	}{items})
 	return nil
 }
 
 // decodeOptionalJSON is decodeJSON for a body that may be empty.
-func (a *API) decodeOptionalJSON(w http.ResponseWriter, r *http.Request, v any) *Problem {
-	body, p := readBody(w, r, a.cfg.MaxBody)
+func (a *API) decodeOptionalJSON(w http.ResponseWriter, r *http.Request, v any) *rest.Problem {
+	body, p := rest.ReadBody(w, r, a.rest.MaxBody())
 	if p != nil {
 		return p
 	}
@@ -301,7 +303,7 @@ func (a *API) decodeOptionalJSON(w http.ResponseWriter, r *http.Request, v any) 
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return errMalformed("malformed JSON: " + err.Error())
+		return rest.Malformed("malformed JSON: " + err.Error())
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package rest
+package account
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -20,20 +21,20 @@ import (
 // registration, the account's policy, proof-of-consent cases and the
 // decisions taken on its messages.
 func (a *API) registerCompliance(mux *http.ServeMux) []string {
-	a.handle(mux, "POST /consents", a.addConsent)
-	a.handle(mux, "GET /consents", a.listConsents)
-	a.handle(mux, "GET /consents/proof", a.consentProof)
-	a.handle(mux, "POST /consents/import", a.importConsents)
-	a.handle(mux, "GET /suppressions", a.listSuppressions)
-	a.handle(mux, "POST /suppressions", a.addSuppression)
-	a.handle(mux, "DELETE /suppressions/{recipient}", a.removeSuppression)
-	a.handle(mux, "GET /senders", a.listSenders)
-	a.handle(mux, "POST /senders", a.registerSender)
-	a.handle(mux, "GET /compliance/policy", a.getPolicy)
-	a.handle(mux, "PATCH /compliance/policy", a.changePolicy)
-	a.handle(mux, "GET /compliance/cases", a.listCases)
-	a.handle(mux, "POST /compliance/cases/{id}/proof", a.answerCase)
-	a.handle(mux, "GET /compliance/decisions", a.listDecisions)
+	a.rest.Handle(mux, "POST /consents", a.addConsent)
+	a.rest.Handle(mux, "GET /consents", a.listConsents)
+	a.rest.Handle(mux, "GET /consents/proof", a.consentProof)
+	a.rest.Handle(mux, "POST /consents/import", a.importConsents)
+	a.rest.Handle(mux, "GET /suppressions", a.listSuppressions)
+	a.rest.Handle(mux, "POST /suppressions", a.addSuppression)
+	a.rest.Handle(mux, "DELETE /suppressions/{recipient}", a.removeSuppression)
+	a.rest.Handle(mux, "GET /senders", a.listSenders)
+	a.rest.Handle(mux, "POST /senders", a.registerSender)
+	a.rest.Handle(mux, "GET /compliance/policy", a.getPolicy)
+	a.rest.Handle(mux, "PATCH /compliance/policy", a.changePolicy)
+	a.rest.Handle(mux, "GET /compliance/cases", a.listCases)
+	a.rest.Handle(mux, "POST /compliance/cases/{id}/proof", a.answerCase)
+	a.rest.Handle(mux, "GET /compliance/decisions", a.listDecisions)
 	return []string{"/consents", "/consents/proof", "/consents/import", "/suppressions", "/suppressions/{recipient}", "/senders",
 		"/compliance/policy", "/compliance/cases", "/compliance/cases/{id}/proof", "/compliance/decisions"}
 }
@@ -45,15 +46,15 @@ func complianceProblem(err error) error {
 	var imp *compliance.ImportError
 	switch {
 	case errors.As(err, &in):
-		return errInvalid(in.Field, in.Reason)
+		return rest.Invalid(in.Field, in.Reason)
 	case errors.As(err, &imp):
-		p, param := &Problem{Status: http.StatusUnprocessableEntity}, "file"
+		p, param := &rest.Problem{Status: http.StatusUnprocessableEntity}, "file"
 		for _, row := range imp.Rows {
-			p.Errors = append(p.Errors, apiError{Code: CodeInvalidParams, Description: row, Parameter: &param})
+			p.Errors = append(p.Errors, rest.Error{Code: rest.CodeInvalidParams, Description: row, Parameter: &param})
 		}
 		return p
 	case errors.Is(err, store.ErrNotFound):
-		return problem(http.StatusNotFound, CodeNotFound, "", "not found")
+		return rest.NewProblem(http.StatusNotFound, rest.CodeNotFound, "", "not found")
 	}
 	return err
 }
@@ -61,19 +62,19 @@ func complianceProblem(err error) error {
 // evidenceKeys are what a consent's evidence may hold.
 var evidenceKeys = map[string]int{"text": 4000, "ip": 45, "userAgent": 1000, "formUrl": 2000, "file": 2000, "reference": 200}
 
-func checkEvidence(ev map[string]string) *Problem {
+func checkEvidence(ev map[string]string) *rest.Problem {
 	for k, v := range ev {
 		max, ok := evidenceKeys[k]
 		switch {
 		case !ok:
-			return errInvalid("evidence", "evidence."+k+" is unknown; use text, ip, userAgent, formUrl, file or reference")
+			return rest.Invalid("evidence", "evidence."+k+" is unknown; use text, ip, userAgent, formUrl, file or reference")
 		case len(v) > max:
-			return errInvalid("evidence", fmt.Sprintf("evidence.%s has at most %d bytes", k, max))
+			return rest.Invalid("evidence", fmt.Sprintf("evidence.%s has at most %d bytes", k, max))
 		case k == "ip" && net.ParseIP(v) == nil:
-			return errInvalid("evidence", "evidence.ip is not an IP address")
+			return rest.Invalid("evidence", "evidence.ip is not an IP address")
 		case k == "formUrl":
 			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return errInvalid("evidence", "evidence.formUrl must be an absolute http or https URL")
+				return rest.Invalid("evidence", "evidence.formUrl must be an absolute http or https URL")
 			}
 		}
 	}
@@ -98,16 +99,16 @@ func (a *API) addConsent(w http.ResponseWriter, r *http.Request) error {
 	if p := a.decodeJSON(w, r, &req); p != nil {
 		return p
 	}
-	recipient, p := jsonText("recipient", req.Recipient)
+	recipient, p := rest.JSONText("recipient", req.Recipient)
 	switch {
 	case p != nil:
 		return p
 	case recipient == "":
-		return errMissing("recipient")
+		return rest.Missing("recipient")
 	case req.Purpose == "":
-		return errMissing("purpose")
+		return rest.Missing("purpose")
 	case req.Action == "":
-		return errMissing("action")
+		return rest.Missing("action")
 	}
 	legalAge := ""
 	if req.LegalAge {
@@ -115,34 +116,34 @@ func (a *API) addConsent(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := compliance.ParseConsent(recipient, req.Purpose, req.Action, legalAge, req.Categories, req.ConsentDatetime, time.Now().UTC())
 	if err != nil {
-		return errInvalid(consentField(err.Error()), err.Error())
+		return rest.Invalid(consentField(err.Error()), err.Error())
 	}
 	switch req.Source {
 	case "":
 		req.Source = store.SourceAPI
 	case store.SourceAPI, store.SourceWebForm, store.SourceImport:
 	default:
-		return errInvalid("source", "source must be api, web_form or import")
+		return rest.Invalid("source", "source must be api, web_form or import")
 	}
 	if p := checkEvidence(req.Evidence); p != nil {
 		return p
 	}
 	if len(req.Actor) > 200 {
-		return errInvalid("actor", "actor has at most 200 bytes")
+		return rest.Invalid("actor", "actor has at most 200 bytes")
 	}
-	pr := principalFrom(r.Context())
+	pr := rest.Principal(r.Context())
 	c.AccountID, c.Source, c.Evidence, c.Actor = pr.AccountID, req.Source, req.Evidence, "api key "+pr.KeyID
 	if req.Actor != "" {
 		c.Actor += " for " + req.Actor
 	}
 	if pr.Test {
-		writeJSON(w, http.StatusCreated, c) // a test key validates, never stores
+		rest.WriteJSON(w, http.StatusCreated, c) // a test key validates, never stores
 		return nil
 	}
 	if err := a.store.AddConsents(r.Context(), []*store.Consent{c}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, c)
+	rest.WriteJSON(w, http.StatusCreated, c)
 	return nil
 }
 
@@ -158,14 +159,14 @@ func consentField(msg string) string {
 }
 
 // recipientParam reads ?recipient= as the ledger keys it.
-func recipientParam(r *http.Request) (string, *Problem) {
+func recipientParam(r *http.Request) (string, *rest.Problem) {
 	v := r.URL.Query().Get("recipient")
 	if v == "" {
-		return "", errMissing("recipient")
+		return "", rest.Missing("recipient")
 	}
 	c, err := compliance.ParseConsent(v, compliance.Marketing, store.OptIn, "", nil, "", time.Now())
 	if err != nil {
-		return "", errInvalid("recipient", err.Error())
+		return "", rest.Invalid("recipient", err.Error())
 	}
 	return c.Recipient, nil
 }
@@ -177,14 +178,14 @@ func (a *API) listConsents(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
-	history, err := a.store.Consents(r.Context(), principalFrom(r.Context()).AccountID, recipient)
+	history, err := a.store.Consents(r.Context(), rest.Principal(r.Context()).AccountID, recipient)
 	if err != nil {
 		return err
 	}
 	if history == nil {
 		history = []store.Consent{}
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Count int             `json:"count"`
 		Items []store.Consent `json:"items"`
 	}{len(history), history})
@@ -203,9 +204,9 @@ func (a *API) consentProof(w http.ResponseWriter, r *http.Request) error {
 		format = "csv"
 	}
 	if format != "" && format != "csv" && format != "json" {
-		return errInvalid("format", "format must be json or csv")
+		return rest.Invalid("format", "format must be json or csv")
 	}
-	accountID := principalFrom(r.Context()).AccountID
+	accountID := rest.Principal(r.Context()).AccountID
 	history, err := a.store.Consents(r.Context(), accountID, recipient)
 	if err != nil {
 		return err
@@ -220,7 +221,7 @@ func (a *API) consentProof(w http.ResponseWriter, r *http.Request) error {
 		w.Write(buf.Bytes())
 		return nil
 	}
-	writeJSON(w, http.StatusOK, compliance.Proof(accountID, recipient, history, time.Now().UTC()))
+	rest.WriteJSON(w, http.StatusOK, compliance.Proof(accountID, recipient, history, time.Now().UTC()))
 	return nil
 }
 
@@ -233,24 +234,24 @@ const maxImport = 64 << 20
 func (a *API) importConsents(w http.ResponseWriter, r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "text/csv" && mt != "text/plain" && mt != "application/csv") {
-			return problem(http.StatusUnsupportedMediaType, CodeInvalidParams, "", "send the consents as text/csv")
+			return rest.NewProblem(http.StatusUnsupportedMediaType, rest.CodeInvalidParams, "", "send the consents as text/csv")
 		}
 	}
-	body, p := readBody(w, r, maxImport)
+	body, p := rest.ReadBody(w, r, maxImport)
 	if p != nil {
 		return p
 	}
-	pr := principalFrom(r.Context())
+	pr := rest.Principal(r.Context())
 	cs, err := compliance.ParseConsentsCSV(bytes.NewReader(body), pr.AccountID, "api key "+pr.KeyID, time.Now().UTC())
 	var imp *compliance.ImportError
 	if err != nil && !errors.As(err, &imp) {
-		return errInvalid("file", err.Error())
+		return rest.Invalid("file", err.Error())
 	}
 	if err != nil {
 		return complianceProblem(err)
 	}
 	if pr.Test {
-		writeJSON(w, http.StatusOK, struct {
+		rest.WriteJSON(w, http.StatusOK, struct {
 			Imported int `json:"imported"`
 		}{0})
 		return nil
@@ -258,7 +259,7 @@ func (a *API) importConsents(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.AddConsents(r.Context(), cs); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Imported int `json:"imported"`
 	}{len(cs)})
 	return nil
@@ -266,18 +267,18 @@ func (a *API) importConsents(w http.ResponseWriter, r *http.Request) error {
 
 // listSuppressions answers GET /suppressions?limit&offset.
 func (a *API) listSuppressions(w http.ResponseWriter, r *http.Request) error {
-	f, p := parseListFilter(r.URL.Query())
+	f, p := rest.ListFilter(r.URL.Query())
 	if p != nil {
 		return p
 	}
-	list, err := a.store.Suppressions(r.Context(), principalFrom(r.Context()).AccountID, f.Limit, f.Offset)
+	list, err := a.store.Suppressions(r.Context(), rest.Principal(r.Context()).AccountID, f.Limit, f.Offset)
 	if err != nil {
 		return err
 	}
 	if list == nil {
 		list = []store.Suppression{}
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Offset int                 `json:"offset"`
 		Limit  int                 `json:"limit"`
 		Count  int                 `json:"count"`
@@ -294,36 +295,36 @@ func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
 	if p := a.decodeJSON(w, r, &req); p != nil {
 		return p
 	}
-	v, p := jsonText("recipient", req.Recipient)
+	v, p := rest.JSONText("recipient", req.Recipient)
 	if p != nil {
 		return p
 	}
 	if v == "" {
-		return errMissing("recipient")
+		return rest.Missing("recipient")
 	}
 	c, err := compliance.ParseConsent(v, compliance.Marketing, store.OptIn, "", nil, "", time.Now())
 	if err != nil {
-		return errInvalid("recipient", err.Error())
+		return rest.Invalid("recipient", err.Error())
 	}
-	accountID := principalFrom(r.Context()).AccountID
+	accountID := rest.Principal(r.Context()).AccountID
 	was, err := a.store.Suppressed(r.Context(), accountID, []string{c.Recipient})
 	if err != nil {
 		return err
 	}
 	if why, ok := was[c.Recipient]; ok {
 		// Already suppressed: it stays as it is (an opt-out stays an opt-out).
-		writeJSON(w, http.StatusOK, store.Suppression{Recipient: c.Recipient, Reason: why})
+		rest.WriteJSON(w, http.StatusOK, store.Suppression{Recipient: c.Recipient, Reason: why})
 		return nil
 	}
 	s := store.Suppression{Recipient: c.Recipient, Reason: "manual", CreatedAt: time.Now().UTC()}
-	if principalFrom(r.Context()).Test {
-		writeJSON(w, http.StatusCreated, s)
+	if rest.Principal(r.Context()).Test {
+		rest.WriteJSON(w, http.StatusCreated, s)
 		return nil
 	}
 	if err := a.store.AddSuppression(r.Context(), accountID, s); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, s)
+	rest.WriteJSON(w, http.StatusCreated, s)
 	return nil
 }
 
@@ -333,21 +334,21 @@ func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
 func (a *API) removeSuppression(w http.ResponseWriter, r *http.Request) error {
 	c, err := compliance.ParseConsent(r.PathValue("recipient"), compliance.Marketing, store.OptIn, "", nil, "", time.Now())
 	if err != nil {
-		return errInvalid("recipient", err.Error())
+		return rest.Invalid("recipient", err.Error())
 	}
-	accountID := principalFrom(r.Context()).AccountID
+	accountID := rest.Principal(r.Context()).AccountID
 	why, err := a.store.Suppressed(r.Context(), accountID, []string{c.Recipient})
 	if err != nil {
 		return err
 	}
 	switch reason, ok := why[c.Recipient]; {
 	case !ok:
-		return problem(http.StatusNotFound, CodeNotFound, "recipient", "the recipient is not suppressed")
+		return rest.NewProblem(http.StatusNotFound, rest.CodeNotFound, "recipient", "the recipient is not suppressed")
 	case reason != "manual":
-		return problem(http.StatusConflict, CodeInvalidParams, "recipient",
+		return rest.NewProblem(http.StatusConflict, rest.CodeInvalidParams, "recipient",
 			"the recipient is suppressed because of "+reason+"; only a new opt-in (POST /consents) lifts it")
 	}
-	if principalFrom(r.Context()).Test {
+	if rest.Principal(r.Context()).Test {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -360,14 +361,14 @@ func (a *API) removeSuppression(w http.ResponseWriter, r *http.Request) error {
 
 // listSenders answers GET /senders.
 func (a *API) listSenders(w http.ResponseWriter, r *http.Request) error {
-	list, err := a.store.Senders(r.Context(), principalFrom(r.Context()).AccountID)
+	list, err := a.store.Senders(r.Context(), rest.Principal(r.Context()).AccountID)
 	if err != nil {
 		return err
 	}
 	if list == nil {
 		list = []store.Sender{}
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Items []store.Sender `json:"items"`
 	}{list})
 	return nil
@@ -383,17 +384,17 @@ func (a *API) registerSender(w http.ResponseWriter, r *http.Request) error {
 	if p := a.decodeJSON(w, r, &req); p != nil {
 		return p
 	}
-	originator, p := jsonText("originator", req.Originator)
+	originator, p := rest.JSONText("originator", req.Originator)
 	if p != nil {
 		return p
 	}
-	pr := principalFrom(r.Context())
+	pr := rest.Principal(r.Context())
 	if pr.Test {
 		o, err := compliance.NormalizeSender(originator)
 		if err != nil {
 			return complianceProblem(err)
 		}
-		writeJSON(w, http.StatusCreated, store.Sender{Originator: o, Status: store.SenderPending, RequestedBy: "api key " + pr.KeyID, CreatedAt: time.Now().UTC()})
+		rest.WriteJSON(w, http.StatusCreated, store.Sender{Originator: o, Status: store.SenderPending, RequestedBy: "api key " + pr.KeyID, CreatedAt: time.Now().UTC()})
 		return nil
 	}
 	s, created, err := a.desk.RegisterSender(r.Context(), pr.AccountID, originator, "api key "+pr.KeyID)
@@ -404,17 +405,17 @@ func (a *API) registerSender(w http.ResponseWriter, r *http.Request) error {
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, s)
+	rest.WriteJSON(w, status, s)
 	return nil
 }
 
 // getPolicy answers GET /compliance/policy.
 func (a *API) getPolicy(w http.ResponseWriter, r *http.Request) error {
-	p, err := a.store.GetPolicy(r.Context(), principalFrom(r.Context()).AccountID)
+	p, err := a.store.GetPolicy(r.Context(), rest.Principal(r.Context()).AccountID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, compliance.View(p))
+	rest.WriteJSON(w, http.StatusOK, compliance.View(p))
 	return nil
 }
 
@@ -425,25 +426,25 @@ func (a *API) changePolicy(w http.ResponseWriter, r *http.Request) error {
 	if p := a.decodeJSON(w, r, &req); p != nil {
 		return p
 	}
-	pr := principalFrom(r.Context())
+	pr := rest.Principal(r.Context())
 	p, err := a.desk.CustomerChange(r.Context(), pr.AccountID, req, pr.Test)
 	if err != nil {
 		return complianceProblem(err)
 	}
-	writeJSON(w, http.StatusOK, compliance.View(p))
+	rest.WriteJSON(w, http.StatusOK, compliance.View(p))
 	return nil
 }
 
 // listCases answers GET /compliance/cases: proof requests to the account.
 func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
-	list, err := a.store.ProofCases(r.Context(), principalFrom(r.Context()).AccountID)
+	list, err := a.store.ProofCases(r.Context(), rest.Principal(r.Context()).AccountID)
 	if err != nil {
 		return err
 	}
 	if list == nil {
 		list = []store.ProofCase{}
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Items []store.ProofCase `json:"items"`
 	}{list})
 	return nil
@@ -453,7 +454,7 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
 // JSON {"proof": "..."} or the document itself (text/csv, text/plain,
 // e.g. the export of GET /consents/proof).
 func (a *API) answerCase(w http.ResponseWriter, r *http.Request) error {
-	body, p := readBody(w, r, a.cfg.MaxBody)
+	body, p := rest.ReadBody(w, r, a.rest.MaxBody())
 	if p != nil {
 		return p
 	}
@@ -467,42 +468,42 @@ func (a *API) answerCase(w http.ResponseWriter, r *http.Request) error {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			return errMalformed("malformed JSON: " + err.Error())
+			return rest.Malformed("malformed JSON: " + err.Error())
 		}
 		proof = req.Proof
 	case mt == "" || strings.HasPrefix(mt, "text/"):
 	default:
-		return problem(http.StatusUnsupportedMediaType, CodeInvalidParams, "", "send the proof as JSON {\"proof\": …} or as text/csv or text/plain")
+		return rest.NewProblem(http.StatusUnsupportedMediaType, rest.CodeInvalidParams, "", "send the proof as JSON {\"proof\": …} or as text/csv or text/plain")
 	}
-	if principalFrom(r.Context()).Test {
-		return problem(http.StatusForbidden, CodeUnauthorized, "access_key", "a test key cannot answer a proof request; use a live key")
+	if rest.Principal(r.Context()).Test {
+		return rest.NewProblem(http.StatusForbidden, rest.CodeUnauthorized, "access_key", "a test key cannot answer a proof request; use a live key")
 	}
-	c, err := a.desk.AnswerProof(r.Context(), principalFrom(r.Context()).AccountID, r.PathValue("id"), proof)
+	c, err := a.desk.AnswerProof(r.Context(), rest.Principal(r.Context()).AccountID, r.PathValue("id"), proof)
 	if errors.Is(err, store.ErrConflict) {
-		return problem(http.StatusConflict, CodeInvalidParams, "id", "the case is not open (answered, expired or closed already)")
+		return rest.NewProblem(http.StatusConflict, rest.CodeInvalidParams, "id", "the case is not open (answered, expired or closed already)")
 	}
 	if err != nil {
 		return complianceProblem(err)
 	}
-	writeJSON(w, http.StatusOK, c)
+	rest.WriteJSON(w, http.StatusOK, c)
 	return nil
 }
 
 // listDecisions answers GET /compliance/decisions[?limit=N]: why messages
 // were refused, deferred, held or changed, newest first.
 func (a *API) listDecisions(w http.ResponseWriter, r *http.Request) error {
-	f, p := parseListFilter(r.URL.Query())
+	f, p := rest.ListFilter(r.URL.Query())
 	if p != nil {
 		return p
 	}
-	list, err := a.store.Decisions(r.Context(), principalFrom(r.Context()).AccountID, f.Limit)
+	list, err := a.store.Decisions(r.Context(), rest.Principal(r.Context()).AccountID, f.Limit)
 	if err != nil {
 		return err
 	}
 	if list == nil {
 		list = []store.Decision{}
 	}
-	writeJSON(w, http.StatusOK, struct {
+	rest.WriteJSON(w, http.StatusOK, struct {
 		Count int              `json:"count"`
 		Items []store.Decision `json:"items"`
 	}{len(list), list})
