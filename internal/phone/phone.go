@@ -52,12 +52,21 @@ func Parse(s string) (Number, error) {
 	if region == "" || region == "ZZ" {
 		return Number{}, ErrInvalid
 	}
-	return Number{
+	out := Number{
 		MSISDN:        strings.TrimPrefix(phonenumbers.Format(n, phonenumbers.E164), "+"),
 		Country:       region,
 		CountryPrefix: int(n.GetCountryCode()),
 		Valid:         phonenumbers.IsValidNumber(n),
-	}, nil
+	}
+	// libphonenumber may rewrite what it parses (drop a trunk "0" written
+	// after the country code). For a number it knows, that is a
+	// correction; for one that is only possible it is a guess that need
+	// not even agree with itself when parsed again, so such a number must
+	// be written as it is meant.
+	if !out.Valid && out.MSISDN != digits {
+		return Number{}, ErrInvalid
+	}
+	return out, nil
 }
 
 // clean strips formatting and the international prefix, leaving digits.
