@@ -329,7 +329,8 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		}
 	}
 	var sender string // a replacement originator, if one is needed
-	if rules, ok := e.cfg.Channels[req.Channel]; !req.Reply && (!ok || rules.SenderIdentity) {
+	rules := e.rules(req.Channel)
+	if !req.Reply && rules.SenderIdentity {
 		d, ok := e.checkSender(acct, req)
 		if !ok {
 			d.Purpose = purpose
@@ -348,10 +349,6 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		if r.Match(req.Content) {
 			return decide(r.Outcome, r.Name, r.Reason, "")
 		}
-	}
-	rules, ok := e.cfg.Channels[req.Channel]
-	if !ok {
-		rules = StrictRules
 	}
 	// Recipients are decided one by one; refused ones drop out of the
 	// checks that follow.
@@ -490,6 +487,14 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		}
 	}
 	return allow, nil
+}
+
+// rules are a channel's rules: its own, or StrictRules.
+func (e *Engine) rules(channel string) ChannelRules {
+	if r, ok := e.cfg.Channels[channel]; ok {
+		return r
+	}
+	return StrictRules
 }
 
 // checkSender enforces sender identity: an alphanumeric originator must be
