@@ -41,7 +41,12 @@ func (a *App) newRealtime(cfg Config) (*realtime.Server, error) {
 			rc.NodeID = host
 		}
 	}
-	srv, err := realtime.New(rc, realtime.Deps{Store: a.store, Broker: broker, Notifier: realtime.NotifierFunc(a.realtimeAlert), Logger: a.log})
+	if err := planConnections(cfg, &rc, a.log); err != nil {
+		return nil, err
+	}
+	onRefused := func(reason string) { a.metrics.ConnectionsRefused.WithLabelValues("api", reason).Inc() }
+	srv, err := realtime.New(rc, realtime.Deps{Store: a.store, Broker: broker, Notifier: realtime.NotifierFunc(a.realtimeAlert), Logger: a.log,
+		OnRefused: onRefused})
 	if err != nil {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}
