@@ -163,6 +163,7 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 // Limits that cannot work stop `serve` with a message naming them.
 func TestServeLimitFlags(t *testing.T) {
 	e := newEnv(t, "sqlite")
+	addr := freePort(t)
 	for _, tc := range []struct {
 		env  string
 		args []string
@@ -172,9 +173,10 @@ func TestServeLimitFlags(t *testing.T) {
 		{"OMNIGATE_HTTP_CONNS_PER_IP=lots", nil, "OMNIGATE_HTTP_CONNS_PER_IP"},
 		{"", []string{"--conn-limit-exempt", "10.0.0.0/40"}, "conn-limit-exempt"},
 		{"", []string{"--fd-reserve", "100000000"}, "fd-reserve"},
+		{"", []string{"--realtime-http", addr}, "realtime-http"},
 	} {
 		var stderr strings.Builder
-		c := e.cmd(append([]string{"serve", "--http", "127.0.0.1:0"}, tc.args...)...)
+		c := e.cmd(append([]string{"serve", "--http", addr}, tc.args...)...)
 		if tc.env != "" {
 			c.Env = append(c.Env, tc.env)
 		}

@@ -58,8 +58,9 @@ type App struct {
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
 	realtime   *realtime.Server
-	// api is the API's listener and server.
-	api *endpoint
+	// api is the API's listener and server; rt realtime's, when
+	// Config.RealtimeHTTPAddr gives it a listener of its own (else nil).
+	api, rt *endpoint
 	// tls is set when the API is served over HTTPS.
 	tls bool
 	// Demo is the demo account, when Config.Demo is set.
@@ -167,15 +168,35 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		a.tls = true
 	}
-	if a.api, err = a.listen("api", cfg.HTTPAddr, a.withRealtime(api.Handler(st, a.metrics, doors...)), tlsCfg); err != nil {
+	apiHandler := api.Handler(st, a.metrics, doors...)
+	if cfg.RealtimeHTTPAddr == "" {
+		apiHandler = a.withRealtime(apiHandler)
+	}
+	if a.api, err = a.listen("api", cfg.HTTPAddr, apiHandler, tlsCfg); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
+	}
+	if cfg.RealtimeHTTPAddr != "" {
+		if a.rt, err = a.listen("realtime", cfg.RealtimeHTTPAddr, a.realtimeHandler(), tlsCfg); err != nil {
+			a.api.close()
+			st.Close()
+			return nil, fmt.Errorf("realtime-http: listening on %s: %w", cfg.RealtimeHTTPAddr, err)
+		}
 	}
 	return a, nil
 }
 
 // Addr is the address the API listens on (useful with port 0).
 func (a *App) Addr() string { return a.api.Addr() }
+
+// RealtimeAddr is the address realtime clients connect to: the API's,
+// or Config.RealtimeHTTPAddr's listener when it has one.
+func (a *App) RealtimeAddr() string {
+	if a.rt != nil {
+		return a.rt.Addr()
+	}
+	return a.Addr()
+}
 
 // URL is the scheme and address the API is served at: https with
 // TLSCert and TLSKey, http otherwise.
@@ -210,8 +231,12 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	defer stopDebug(context.Background())
 	maintenance := a.startMaintenance()
-	serveErr := make(chan error, 2) // two servers per endpoint
+	serveErr := make(chan error, 4) // two servers per endpoint
 	a.api.serve(serveErr)
+	if a.rt != nil {
+		a.rt.serve(serveErr)
+		a.log.Info("realtime serving on its own listener", "addr", a.rt.Addr())
+	}
 	a.log.Info("omnigate serving", "addr", a.Addr(), "tls", a.tls, "database", a.databaseName(), "demo", a.cfg.Demo)
 
 	select {
@@ -229,8 +254,12 @@ func (a *App) Run(ctx context.Context) error {
 // committed, then workers finished, then the database closed.
 func (a *App) stop(ctx context.Context) error {
 	var errs []error
-	if err := a.api.shutdown(ctx); err != nil {
-		errs = append(errs, err)
+	for _, e := range []*endpoint{a.api, a.rt} {
+		if e != nil {
+			if err := e.shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	if err := a.stopRealtime(ctx); err != nil {
 		errs = append(errs, err)

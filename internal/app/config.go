@@ -77,6 +77,11 @@ type Config struct {
 	// Realtime tunes the Pusher-compatible server; zero values mean its
 	// defaults.
 	Realtime realtime.Config
+	// RealtimeHTTPAddr, when set, is a listener of its own for realtime
+	// clients: the WebSocket endpoint (/app/{key}) and the Pusher HTTP API
+	// (/apps/{id}/…) are served there, with /healthz, and no longer on
+	// HTTPAddr. Empty: they are served on HTTPAddr. See realtime.go.
+	RealtimeHTTPAddr string
 
 	// Limits on connections (docs/operations.md, "Connection limits").
 	// For each: 0 means the default, a negative value no limit.
@@ -151,6 +156,9 @@ func (c Config) Validate() error {
 	}
 	if c.FDReserve < 0 {
 		return fmt.Errorf("fd-reserve: %d: want 0 (the default) or more", c.FDReserve)
+	}
+	if c.RealtimeHTTPAddr != "" && c.RealtimeHTTPAddr == c.HTTPAddr && !strings.HasSuffix(c.HTTPAddr, ":0") {
+		return fmt.Errorf("realtime-http: %q is the API's address: give another, or leave it empty to serve realtime on the API's address", c.RealtimeHTTPAddr)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return fmt.Errorf("admin-token: use at least 16 characters")

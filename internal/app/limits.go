@@ -73,8 +73,9 @@ func planConnections(cfg Config, rc *realtime.Config, log *slog.Logger) error {
 	return nil
 }
 
-// endpoint is one listener of the app with the server behind it and the
-// one that answers the connections over the per-address limit.
+// endpoint is one listener of the app — the API's, or realtime's with
+// RealtimeHTTPAddr — with the server behind it and the one that answers
+// the connections over the per-address limit.
 type endpoint struct {
 	name   string
 	tls    bool // served over HTTPS
@@ -155,6 +156,9 @@ func (e *endpoint) shutdown(ctx context.Context) error {
 	}
 	return nil
 }
+
+// close closes the listener of an endpoint that never served.
+func (e *endpoint) close() { e.ln.Close() }
 
 // Addr is where the endpoint listens.
 func (e *endpoint) Addr() string { return e.ln.Addr().String() }
