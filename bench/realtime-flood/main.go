@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/omnigate/omnigate/internal/connlimit"
 )
 
 func main() {
@@ -94,7 +96,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	raiseOpenFiles()
+	connlimit.RaiseFileLimit() // the soft open files limit to the hard one
 	switch o.role {
 	case "attacker":
 		return attack(ctx, o, in, out)
@@ -105,15 +107,6 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 		return bench(ctx, o, out)
 	}
 	return fmt.Errorf("unknown --role %q", o.role)
-}
-
-// raiseOpenFiles lifts this process's soft open files limit to the hard one.
-func raiseOpenFiles() {
-	var l syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
-		l.Cur = l.Max
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
-	}
 }
 
 // tally is what became of the attacking connections.
