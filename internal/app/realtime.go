@@ -18,9 +18,9 @@ import (
 // docs/realtime.md) runs in every `omnigate serve`, on the API's address
 // or, with Config.RealtimeHTTPAddr, on a listener of its own: WebSocket
 // clients at /app/{key}, the Pusher HTTP API under /apps/{id}/; the
-// account's app management is under /realtime/apps on the API's address. Nodes find each
-// other through NATS when Config.NATSURL is set; alone, fan-out is in
-// memory. Usage alerts go out through the notifier (internal/notice), as
+// account's app management is under /realtime/apps on the API's address.
+// Nodes find each other through NATS when Config.NATSURL is set; alone,
+// fan-out is in memory. Usage alerts go out through the notifier (internal/notice), as
 // notices to the account's alert URL and addresses.
 
 // RealtimeNoticeType is the notice type of a realtime usage alert.
