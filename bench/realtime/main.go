@@ -39,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/connlimit"
 	"github.com/omnigate/omnigate/internal/realtime"
 )
 
@@ -89,7 +90,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	if o.manyRates, err = ints(many); err != nil {
 		return err
 	}
-	raiseOpenFiles()
+	connlimit.RaiseFileLimit() // the soft open files limit to the hard one
 	switch o.role {
 	case "server":
 		return runServer(ctx, in, out)
@@ -115,15 +116,6 @@ func ints(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-// raiseOpenFiles lifts the soft open-files limit to the hard one.
-func raiseOpenFiles() {
-	var l syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
-		l.Cur = l.Max
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
-	}
 }
 
 // child is a process of this program in another role, talked to over its

@@ -126,7 +126,13 @@ func freePort(t *testing.T) string {
 
 func (e *env) serve(addr string, args ...string) *proc {
 	e.t.Helper()
-	c := e.cmd(append([]string{"serve", "--http", addr}, args...)...)
+	return e.start(e.cmd(append([]string{"serve", "--http", addr}, args...)...), addr)
+}
+
+// start runs c, a `serve` listening on addr, until the test ends, and
+// waits until it is ready.
+func (e *env) start(c *exec.Cmd, addr string) *proc {
+	e.t.Helper()
 	p := &proc{cmd: c, url: "http://" + addr, stdout: &lockedBuffer{}}
 	c.Stdout = p.stdout
 	stderr, _ := c.StderrPipe()

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/app"
+	"github.com/omnigate/omnigate/internal/connlimit"
 	"github.com/omnigate/omnigate/internal/logging"
 )
 
@@ -34,10 +36,35 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", durationEnv("OMNIGATE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "how long a graceful stop may take [OMNIGATE_SHUTDOWN_TIMEOUT]")
 	fs.StringVar(&cfg.NATSURL, "nats", envOr("OMNIGATE_NATS", ""), "NATS server(s) joining this node's realtime server to others (nats://host:4222); empty: one node [OMNIGATE_NATS]")
 	fs.StringVar(&cfg.NATSPrefix, "nats-prefix", envOr("OMNIGATE_NATS_PREFIX", ""), "subject prefix shared by the nodes of one cluster; default omnigate.realtime [OMNIGATE_NATS_PREFIX]")
+	fs.StringVar(&cfg.RealtimeHTTPAddr, "realtime-http", envOr("OMNIGATE_REALTIME_HTTP", ""), "serve realtime clients (/app/{key}, /apps/{id}/…) on this address of their own instead of --http's; empty: on --http's [OMNIGATE_REALTIME_HTTP]")
+	limits := envInts{}
+	httpPerIP := limits.flag(fs, "http-conns-per-ip", "OMNIGATE_HTTP_CONNS_PER_IP", app.DefaultHTTPConnsPerIP, "TCP connections one client address may hold on each listener, WebSockets included (429 beyond); 0: no limit")
+	wsPerIP := limits.flag(fs, "ws-conns-per-ip", "OMNIGATE_WS_CONNS_PER_IP", app.DefaultWSConnsPerIP, "WebSocket connections one client address may hold (429 before the upgrade beyond); 0: no limit")
+	appMax := limits.flag(fs, "app-max-connections", "OMNIGATE_APP_MAX_CONNECTIONS", app.DefaultAppMaxConnections, "connections of a realtime app that sets no max_connections (4004 beyond); 0: unlimited")
+	fdReserve := limits.flag(fs, "fd-reserve", "OMNIGATE_FD_RESERVE", 0, "file descriptors WebSockets may never take, kept for the API and the database; 0: a quarter of the open files limit, at most 1024")
+	exempt := fs.String("conn-limit-exempt", envOr("OMNIGATE_CONN_LIMIT_EXEMPT", ""), "addresses and CIDR prefixes the per-address limits do not count, comma-separated (your reverse proxy) [OMNIGATE_CONN_LIMIT_EXEMPT]")
 	fs.StringVar(&logCfg.Format, "log-format", envOr("OMNIGATE_LOG_FORMAT", "text"), "log format: text or json [OMNIGATE_LOG_FORMAT]")
 	fs.StringVar(&logCfg.Level, "log-level", envOr("OMNIGATE_LOG_LEVEL", "info"), "log level: debug, info, warn, error [OMNIGATE_LOG_LEVEL]")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
+	}
+	if err := limits.err(fs); err != nil {
+		return usageError{err}
+	}
+	// In Config, 0 means the default and a negative value no limit.
+	for _, l := range []struct {
+		dst *int
+		v   int
+	}{{&cfg.HTTPConnsPerIP, *httpPerIP}, {&cfg.WSConnsPerIP, *wsPerIP}, {&cfg.AppMaxConnections, *appMax}} {
+		*l.dst = l.v
+		if l.v == 0 {
+			*l.dst = -1
+		}
+	}
+	cfg.FDReserve = *fdReserve
+	var err error
+	if cfg.ConnLimitExempt, err = connlimit.ParsePrefixes(*exempt); err != nil {
+		return usagef("conn-limit-exempt: %v", err)
 	}
 	log, err := logging.New(os.Stderr, logCfg)
 	if err != nil {
@@ -49,6 +76,48 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	a.PrintDemo(stdout)
 	return a.Run(ctx)
+}
+
+// envInts are integer flags whose defaults come from the environment; a
+// value that is not a whole number 0 or more, on the command line or in
+// the environment (unless the command line gives the flag), is a usage
+// error.
+type envInts struct {
+	flags []*envInt
+}
+
+type envInt struct {
+	name, env string
+	v         int
+	envErr    error
+}
+
+func (e *envInts) flag(fs *flag.FlagSet, name, env string, def int, usage string) *int {
+	f := &envInt{name: name, env: env, v: def}
+	if s, ok := os.LookupEnv(env); ok {
+		if n, err := strconv.Atoi(s); err != nil || n < 0 {
+			f.envErr = fmt.Errorf("%s: %q is not a whole number 0 or more", env, s)
+		} else {
+			f.v = n
+		}
+	}
+	fs.IntVar(&f.v, name, f.v, fmt.Sprintf("%s [%s]", usage, env))
+	e.flags = append(e.flags, f)
+	return &f.v
+}
+
+func (e *envInts) err(fs *flag.FlagSet) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, f := range e.flags {
+		if f.envErr != nil && !given[f.name] {
+			return f.envErr
+		}
+		if f.v < 0 {
+			return fmt.Errorf("%s: %d: want 0 or more", f.name, f.v)
+		}
+	}
+	return nil
 }
 
 func durationEnv(name string, def time.Duration) time.Duration {

@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api"
@@ -60,10 +58,10 @@ type App struct {
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
 	realtime   *realtime.Server
-	server     *http.Server
-	listener   net.Listener
-	// tls is set when the API is served over HTTPS (server.TLSConfig is
-	// not the sign: net/http fills it in for HTTP/2 once serving).
+	// api is the API's listener and server; rt realtime's, when
+	// Config.RealtimeHTTPAddr gives it a listener of its own (else nil).
+	api, rt *endpoint
+	// tls is set when the API is served over HTTPS.
 	tls bool
 	// Demo is the demo account, when Config.Demo is set.
 	Demo *DemoAccount
@@ -160,34 +158,45 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
-	a.server = &http.Server{
-		Handler:           a.withRealtime(api.Handler(st, a.metrics, doors...)),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	var tlsCfg *tls.Config
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
 			st.Close()
 			return nil, fmt.Errorf("tls-cert, tls-key: %w", err)
 		}
-		a.server.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		a.tls = true
 	}
-	a.listener, err = net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
+	apiHandler := api.Handler(st, a.metrics, doors...)
+	if cfg.RealtimeHTTPAddr == "" {
+		apiHandler = a.withRealtime(apiHandler)
+	}
+	if a.api, err = a.listen("api", cfg.HTTPAddr, apiHandler, tlsCfg); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
+	}
+	if cfg.RealtimeHTTPAddr != "" {
+		if a.rt, err = a.listen("realtime", cfg.RealtimeHTTPAddr, a.realtimeHandler(), tlsCfg); err != nil {
+			a.api.close()
+			st.Close()
+			return nil, fmt.Errorf("realtime-http: listening on %s: %w", cfg.RealtimeHTTPAddr, err)
+		}
 	}
 	return a, nil
 }
 
 // Addr is the address the API listens on (useful with port 0).
-func (a *App) Addr() string { return a.listener.Addr().String() }
+func (a *App) Addr() string { return a.api.Addr() }
+
+// RealtimeAddr is the address realtime clients connect to: the API's,
+// or Config.RealtimeHTTPAddr's listener when it has one.
+func (a *App) RealtimeAddr() string {
+	if a.rt != nil {
+		return a.rt.Addr()
+	}
+	return a.Addr()
+}
 
 // URL is the scheme and address the API is served at: https with
 // TLSCert and TLSKey, http otherwise.
@@ -222,20 +231,17 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	defer stopDebug(context.Background())
 	maintenance := a.startMaintenance()
-	serveErr := make(chan error, 1)
-	go func() {
-		if a.tls {
-			serveErr <- a.server.ServeTLS(a.listener, "", "") // the certificate is in TLSConfig
-			return
-		}
-		serveErr <- a.server.Serve(a.listener)
-	}()
+	serveErr := make(chan error, 4) // two servers per endpoint
+	a.api.serve(serveErr)
+	if a.rt != nil {
+		a.rt.serve(serveErr)
+		a.log.Info("realtime serving on its own listener", "addr", a.rt.Addr())
+	}
 	a.log.Info("omnigate serving", "addr", a.Addr(), "tls", a.tls, "database", a.databaseName(), "demo", a.cfg.Demo)
 
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
-		err = fmt.Errorf("serving HTTP: %w", err)
 	}
 	a.log.Info("omnigate stopping")
 	close(maintenance)
@@ -248,8 +254,12 @@ func (a *App) Run(ctx context.Context) error {
 // committed, then workers finished, then the database closed.
 func (a *App) stop(ctx context.Context) error {
 	var errs []error
-	if err := a.server.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
+	for _, e := range []*endpoint{a.api, a.rt} {
+		if e != nil {
+			if err := e.shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	if err := a.stopRealtime(ctx); err != nil {
 		errs = append(errs, err)

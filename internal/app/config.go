@@ -9,6 +9,7 @@ import (
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/webhook"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,34 @@ type Config struct {
 	// Realtime tunes the Pusher-compatible server; zero values mean its
 	// defaults.
 	Realtime realtime.Config
+	// RealtimeHTTPAddr, when set, is a listener of its own for realtime
+	// clients: the WebSocket endpoint (/app/{key}) and the Pusher HTTP API
+	// (/apps/{id}/…) are served there, with /healthz, and no longer on
+	// HTTPAddr. Empty: they are served on HTTPAddr. See realtime.go.
+	RealtimeHTTPAddr string
+
+	// Limits on connections (docs/operations.md, "Connection limits").
+	// For each: 0 means the default, a negative value no limit.
+	//
+	// HTTPConnsPerIP bounds the TCP connections one client address holds
+	// on each listener, WebSockets included; more are answered 429 and
+	// closed. Default 2000.
+	HTTPConnsPerIP int
+	// WSConnsPerIP bounds the WebSocket connections of one client
+	// address; more are refused with HTTP 429 before the upgrade. Default
+	// 1000.
+	WSConnsPerIP int
+	// ConnLimitExempt are addresses and prefixes (a reverse proxy of
+	// yours) the per-address limits do not count.
+	ConnLimitExempt []netip.Prefix
+	// FDReserve is how many of the process's file descriptors WebSockets
+	// may never take: they stay for the API, the database, carriers and
+	// webhooks. Default a quarter of the limit, at most 1024. (No
+	// negative form: there is always a reserve.)
+	FDReserve int
+	// AppMaxConnections is the connection limit of realtime apps that set
+	// none (max_connections 0). Default 10000.
+	AppMaxConnections int
 }
 
 // Defaults for Config.
@@ -84,6 +113,10 @@ const (
 	DefaultDataDir         = "./data"
 	DefaultShutdownTimeout = 30 * time.Second
 	sqliteFile             = "omnigate.db"
+
+	DefaultHTTPConnsPerIP    = 2000
+	DefaultWSConnsPerIP      = 1000
+	DefaultAppMaxConnections = 10000
 )
 
 // WithDefaults fills unset fields.
@@ -97,6 +130,14 @@ func (c Config) WithDefaults() Config {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	orDefault := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	orDefault(&c.HTTPConnsPerIP, DefaultHTTPConnsPerIP)
+	orDefault(&c.WSConnsPerIP, DefaultWSConnsPerIP)
+	orDefault(&c.AppMaxConnections, DefaultAppMaxConnections)
 	return c
 }
 
@@ -112,6 +153,12 @@ func (c Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("tls-cert and tls-key: give both (HTTPS) or neither (HTTP)")
+	}
+	if c.FDReserve < 0 {
+		return fmt.Errorf("fd-reserve: %d: want 0 (the default) or more", c.FDReserve)
+	}
+	if c.RealtimeHTTPAddr != "" && c.RealtimeHTTPAddr == c.HTTPAddr && !strings.HasSuffix(c.HTTPAddr, ":0") {
+		return fmt.Errorf("realtime-http: %q is the API's address: give another, or leave it empty to serve realtime on the API's address", c.RealtimeHTTPAddr)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return fmt.Errorf("admin-token: use at least 16 characters")

@@ -15,11 +15,12 @@ import (
 )
 
 // The realtime server (Pusher Channels protocol 7 and HTTP API,
-// docs/realtime.md) runs in every `omnigate serve`, on the API's address:
-// WebSocket clients at /app/{key}, the Pusher HTTP API under /apps/{id}/,
-// and the account's app management under /realtime/apps. Nodes find each
-// other through NATS when Config.NATSURL is set; alone, fan-out is in
-// memory. Usage alerts go out through the notifier (internal/notice), as
+// docs/realtime.md) runs in every `omnigate serve`, on the API's address
+// or, with Config.RealtimeHTTPAddr, on a listener of its own: WebSocket
+// clients at /app/{key}, the Pusher HTTP API under /apps/{id}/; the
+// account's app management is under /realtime/apps on the API's address.
+// Nodes find each other through NATS when Config.NATSURL is set; alone,
+// fan-out is in memory. Usage alerts go out through the notifier (internal/notice), as
 // notices to the account's alert URL and addresses.
 
 // RealtimeNoticeType is the notice type of a realtime usage alert.
@@ -41,7 +42,16 @@ func (a *App) newRealtime(cfg Config) (*realtime.Server, error) {
 			rc.NodeID = host
 		}
 	}
-	srv, err := realtime.New(rc, realtime.Deps{Store: a.store, Broker: broker, Notifier: realtime.NotifierFunc(a.realtimeAlert), Logger: a.log})
+	if err := planConnections(cfg, &rc, a.log); err != nil {
+		return nil, err
+	}
+	listener := "api"
+	if cfg.RealtimeHTTPAddr != "" {
+		listener = "realtime"
+	}
+	onRefused := func(reason string) { a.metrics.ConnectionsRefused.WithLabelValues(listener, reason).Inc() }
+	srv, err := realtime.New(rc, realtime.Deps{Store: a.store, Broker: broker, Notifier: realtime.NotifierFunc(a.realtimeAlert), Logger: a.log,
+		OnRefused: onRefused})
 	if err != nil {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}
@@ -77,6 +87,25 @@ func (a *App) withRealtime(h http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	a.realtime.Register(mux)
 	mux.Handle("/", h)
+	return mux
+}
+
+// realtimeHandler is what the realtime listener serves
+// (Config.RealtimeHTTPAddr): the WebSocket endpoint and the Pusher HTTP
+// API, and /healthz for a load balancer; any other path is 404 in plain
+// text, as the Pusher HTTP API answers errors. The account's management
+// of apps (/realtime/apps) is part of the REST API and stays on the
+// API's listener, as do /readyz and /metrics.
+func (a *App) realtimeHandler() http.Handler {
+	mux := http.NewServeMux()
+	a.realtime.Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Not found: this listener serves realtime clients only (/app/{key}, /apps/{app_id}/…)", http.StatusNotFound)
+	})
 	return mux
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -247,5 +249,51 @@ func TestRealtimeUnknownApp(t *testing.T) {
 	}
 	if r := s.get("/no/such/path"); r.status != 404 || r.json["errors"] == nil {
 		t.Fatalf("unknown path: %d %s", r.status, r.raw)
+	}
+}
+
+// With RealtimeHTTPAddr, realtime clients have a listener of their own:
+// the WebSocket endpoint and the Pusher HTTP API are served there (with
+// /healthz) and not on the API's, where the account still manages its
+// apps.
+func TestRealtimeListener(t *testing.T) {
+	s := start(t, "sqlite", func(c *Config) { c.RealtimeHTTPAddr = "127.0.0.1:0" })
+	rt := *s
+	rt.url = "http://" + s.app.RealtimeAddr()
+	if rt.url == s.url {
+		t.Fatalf("realtime on the API's address %s", s.url)
+	}
+	r := s.do("POST", "/realtime/apps", s.key, "application/json", []byte(`{"name":"chat"}`))
+	if r.status != 201 {
+		t.Fatalf("create on the API's address: %d %s", r.status, r.raw)
+	}
+	appID, key, secret := r.json["app_id"].(string), r.json["key"].(string), r.json["secret"].(string)
+
+	c := wsDial(t, &rt, key)
+	wsExpect(t, c, "pusher:connection_established")
+	c.Write(context.Background(), websocket.MessageText, []byte(`{"event":"pusher:subscribe","data":{"channel":"news"}}`))
+	wsExpect(t, c, "pusher_internal:subscription_succeeded")
+	if r := pusherAPI(t, &rt, appID, key, secret, "POST", "/events", []byte(`{"name":"hi","channel":"news","data":"x"}`)); r.status != 200 {
+		t.Fatalf("trigger on the realtime listener: %d %s", r.status, r.raw)
+	}
+	wsExpect(t, c, "hi")
+	if r := rt.do("GET", "/healthz", "", "", nil); r.status != 200 {
+		t.Fatalf("/healthz on the realtime listener: %d", r.status)
+	}
+	if r := rt.get("/balance"); r.status != 404 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/balance on the realtime listener: %d %s, want a plain-text 404", r.status, r.raw)
+	}
+
+	// Not on the API's address: unknown paths there, in its format.
+	if r := s.do("GET", "/app/"+key+"?protocol=7", "", "", nil); r.status != 404 || r.json["errors"] == nil {
+		t.Fatalf("/app/{key} on the API's address: %d %s", r.status, r.raw)
+	}
+	if r := pusherAPI(t, s, appID, key, secret, "GET", "/channels", nil); r.status != 404 {
+		t.Fatalf("the Pusher HTTP API on the API's address: %d %s", r.status, r.raw)
+	}
+
+	cfg := Config{HTTPAddr: "127.0.0.1:7777", RealtimeHTTPAddr: "127.0.0.1:7777", DataDir: t.TempDir()}
+	if _, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "realtime-http") {
+		t.Fatalf("the API's own address as realtime's: %v", err)
 	}
 }

@@ -50,6 +50,11 @@ type Metrics struct {
 	// does not know them, by door and parameter name; count them with
 	// UnknownParam, which bounds the names.
 	UnknownParams *prometheus.CounterVec
+	// ConnectionsRefused counts connections refused by a limit, by
+	// listener (api, realtime) and reason (http_per_ip: the address holds
+	// its TCP connections; ws_per_ip: its WebSockets; ws_full: WebSockets
+	// hold all the descriptors they may).
+	ConnectionsRefused *prometheus.CounterVec
 
 	unknownMu    sync.Mutex
 	unknownNames map[string]bool // parameter names with a series of their own
@@ -140,9 +145,13 @@ func New() *Metrics {
 			Name: "omnigate_api_unknown_parameters_total",
 			Help: "Request parameters a door ignored because it does not know them (the first 50 names get their own series, the rest _other).",
 		}, []string{"door", "parameter"}),
+		ConnectionsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_connections_refused_total",
+			Help: "Connections refused by a connection limit, by listener and reason (http_per_ip, ws_per_ip, ws_full).",
+		}, []string{"listener", "reason"}),
 		unknownNames: map[string]bool{},
 	}
-	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch, m.UnknownParams,
+	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch, m.UnknownParams, m.ConnectionsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

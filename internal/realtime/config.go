@@ -3,6 +3,7 @@ package realtime
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -84,6 +85,23 @@ type Config struct {
 	// MaxConnections bounds this node's connections (all apps); more are
 	// refused with 4100 (over capacity). 0 means no bound.
 	MaxConnections int
+	// MaxSockets bounds the WebSocket sockets this node holds in any
+	// state — handshaking, open, closing, refused — so that they never
+	// take the file descriptors the rest of the process needs (omnigate
+	// serve sets it to the descriptor limit minus a reserve). One more is
+	// refused before the WebSocket upgrade with HTTP 503. 0 means no bound.
+	MaxSockets int
+	// MaxConnectionsPerIP bounds the WebSocket sockets one client address
+	// holds (IPv6: one /64; the address TrustForwardedFor names); one more
+	// is refused before the upgrade with HTTP 429. ConnLimitExempt lists
+	// addresses not counted. 0 means no bound.
+	MaxConnectionsPerIP int
+	ConnLimitExempt     []netip.Prefix
+	// DefaultAppMaxConnections is the connection limit of apps whose own
+	// MaxConnections is 0: their connections across the cluster, 4004
+	// beyond, with usage alerts as for a limit of their own. 0 leaves such
+	// apps unlimited.
+	DefaultAppMaxConnections int
 	// ClientEventRate is the client events per second a connection may
 	// send when its app sets none. Default 10.
 	ClientEventRate int

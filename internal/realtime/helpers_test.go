@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -159,11 +160,19 @@ type client struct {
 // dial connects without waiting for anything.
 func dial(t *testing.T, rawURL string) *client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, rawURL, nil)
+	return dialFrom(t, rawURL, "")
+}
+
+// dialFrom connects from a local address of its own ("": any).
+func dialFrom(t *testing.T, rawURL, from string) *client {
+	t.Helper()
+	c, resp, err := wsDial(rawURL, from)
 	if err != nil {
-		t.Fatalf("dial %s: %v", rawURL, err)
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: HTTP %d, %v", rawURL, status, err)
 	}
 	c.SetReadLimit(1 << 20)
 	cl := &client{t: t, c: c, frames: make(chan frame, 10000), done: make(chan struct{})}
@@ -187,6 +196,18 @@ func dial(t *testing.T, rawURL string) *client {
 	}()
 	t.Cleanup(func() { c.CloseNow(); <-cl.done })
 	return cl
+}
+
+// wsDial opens a WebSocket from a local address of its own ("": any).
+func wsDial(rawURL, from string) (*websocket.Conn, *http.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var opts *websocket.DialOptions
+	if from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		opts = &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}}
+	}
+	return websocket.Dial(ctx, rawURL, opts)
 }
 
 // connect dials the app and waits for connection_established.

@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/omnigate/omnigate/internal/connlimit"
 	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/realtime/fanout"
 	"github.com/omnigate/omnigate/internal/store"
@@ -30,7 +33,16 @@ type Deps struct {
 	Notifier Notifier
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// OnRefused, when set, is called for each WebSocket refused before
+	// the upgrade, with the reason: RefusedPerIP or RefusedFull.
+	OnRefused func(reason string)
 }
+
+// Reasons a WebSocket is refused before the upgrade (Deps.OnRefused).
+const (
+	RefusedPerIP = "ws_per_ip" // its address holds MaxConnectionsPerIP
+	RefusedFull  = "ws_full"   // the node holds MaxSockets
+)
 
 // Server is a Pusher Channels-compatible realtime server: the WebSocket
 // endpoint, the HTTP API, webhooks, limits and the cluster view. Create it
@@ -52,6 +64,13 @@ type Server struct {
 	alerts   *alerter
 	errs     *errorLog
 	accept   *websocket.AcceptOptions
+
+	// sockets counts the WebSocket handlers running (every socket held);
+	// perIP counts them per client address.
+	sockets   *connlimit.Gate
+	perIP     *connlimit.Limiter
+	onRefused func(string)
+	refused   refusals
 
 	mu       sync.Mutex
 	started  bool
@@ -89,7 +108,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, st: deps.Store, broker: deps.Broker, notifier: deps.Notifier, log: deps.Logger,
-		hub: newHub(), quit: make(chan struct{})}
+		hub: newHub(), quit: make(chan struct{}), onRefused: deps.OnRefused,
+		sockets: connlimit.NewGate(cfg.MaxSockets), perIP: connlimit.NewLimiter(cfg.MaxConnectionsPerIP, cfg.ConnLimitExempt)}
 	s.nodeID = newNodeID(cfg.NodeID, time.Now())
 	s.apps = newAppCache(deps.Store, cfg.AppCacheTTL)
 	s.cluster = newCluster(s.nodeID, cfg.Cluster, deps.Broker, s, deps.Logger)
@@ -256,20 +276,37 @@ func (s *Server) clientIP(r *http.Request) string {
 	return host
 }
 
-// serveWS runs one client connection from handshake to cleanup.
+// serveWS runs one client connection from handshake to cleanup. Before
+// the upgrade, and before any other work, it takes one of the node's
+// sockets and one of the client address's: a client over either limit is
+// answered with an HTTP status and the connection closed, which costs a
+// flood of connections next to nothing and keeps it from the descriptors
+// the rest of the process needs.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !s.enter() {
 		http.Error(w, "realtime server is not running", http.StatusServiceUnavailable)
 		return
 	}
 	defer s.handlers.Done()
+	if !s.sockets.Acquire() {
+		s.refuse(w, http.StatusServiceUnavailable, RefusedFull, "Over capacity: this server holds all the connections it may; try again later")
+		return
+	}
+	defer s.sockets.Release()
+	ip := s.clientIP(r)
+	addr, _ := netip.ParseAddr(ip)
+	if !s.perIP.Acquire(addr) {
+		s.refuse(w, http.StatusTooManyRequests, RefusedPerIP, "Too many connections from your address; try again later")
+		return
+	}
+	defer s.perIP.Release(addr)
 	ws, err := websocket.Accept(w, r, s.accept)
 	if err != nil {
 		return // Accept answered the request
 	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{srv: s, ws: ws, socketID: newSocketID(), ip: s.clientIP(r), ctx: ctx, cancel: cancel,
+	c := &conn{srv: s, ws: ws, socketID: newSocketID(), ip: ip, ctx: ctx, cancel: cancel,
 		wake: make(chan struct{}, 1), subs: map[string]*subscription{}}
 	c.lastRead.Store(time.Now().UnixNano())
 	writerDone := make(chan struct{})
@@ -303,6 +340,7 @@ func (s *Server) admit(c *conn, r *http.Request) bool {
 		return false
 	}
 	c.appID, c.accountID = app.ID, app.AccountID
+	quota := s.connectionQuota(app)
 	proto := r.URL.Query().Get("protocol")
 	switch {
 	case !app.Enabled:
@@ -313,20 +351,80 @@ func (s *Server) admit(c *conn, r *http.Request) bool {
 		c.fail(CodeUnsupportedProtocol, "Unsupported protocol version "+truncateReason(proto)+": 7 is supported")
 	case s.cfg.MaxConnections > 0 && s.hub.count() >= s.cfg.MaxConnections:
 		c.fail(CodeOverCapacity, "Over capacity: this node is full")
-	case app.MaxConnections > 0 && s.cluster.connections(app.ID) >= app.MaxConnections:
+	case quota > 0 && s.cluster.connections(app.ID) >= quota:
 		c.fail(CodeOverConnectionQuota, "")
-		s.alerts.check(app, store.RealtimeLimitConnections, int64(app.MaxConnections), int64(app.MaxConnections))
+		s.alerts.check(app, store.RealtimeLimitConnections, int64(quota), int64(quota))
 	default:
 		s.hub.add(c)
 		s.cluster.connDelta(app.ID, 1)
-		if app.MaxConnections > 0 {
-			s.alerts.check(app, store.RealtimeLimitConnections, int64(s.cluster.connections(app.ID)), int64(app.MaxConnections))
+		if quota > 0 {
+			s.alerts.check(app, store.RealtimeLimitConnections, int64(s.cluster.connections(app.ID)), int64(quota))
 		}
 		c.send(encodeFrame("pusher:connection_established", "", stringData(map[string]any{
 			"socket_id": c.socketID, "activity_timeout": int(s.cfg.ActivityTimeout / time.Second)}), ""))
 		return true
 	}
 	return false
+}
+
+// connectionQuota is an app's connection limit: its own, or the server's
+// default for apps that set none (0: unlimited).
+func (s *Server) connectionQuota(app *store.RealtimeApp) int {
+	if app.MaxConnections > 0 {
+		return app.MaxConnections
+	}
+	return s.cfg.DefaultAppMaxConnections
+}
+
+// refuse answers a WebSocket request before its upgrade: the status, a
+// plain-text reason (as the Pusher HTTP API answers errors), and the
+// connection closed after it.
+func (s *Server) refuse(w http.ResponseWriter, status int, reason, message string) {
+	w.Header().Set("Connection", "close")
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, message, status)
+	s.refused.add(reason)
+	if s.onRefused != nil {
+		s.onRefused(reason)
+	}
+	if perIP, full, ok := s.refused.report(time.Now()); ok {
+		s.log.Warn("realtime: refusing WebSocket connections", "over_per_ip_limit", perIP, "server_full", full,
+			"sockets", s.sockets.Held(), "max_sockets", s.cfg.MaxSockets, "max_per_ip", s.cfg.MaxConnectionsPerIP)
+	}
+}
+
+// refusals counts WebSockets refused before the upgrade, and spaces the
+// warnings about them (a flood would otherwise flood the log too).
+type refusals struct {
+	perIP, full atomic.Int64 // since the start
+	mu          sync.Mutex
+	lastLog     time.Time
+	loggedPerIP int64
+	loggedFull  int64
+}
+
+// refusalLogInterval spaces the warnings about refused connections.
+const refusalLogInterval = 10 * time.Second
+
+func (r *refusals) add(reason string) {
+	if reason == RefusedPerIP {
+		r.perIP.Add(1)
+	} else {
+		r.full.Add(1)
+	}
+}
+
+// report says whether to warn now, with the counts since the last warning.
+func (r *refusals) report(now time.Time) (perIP, full int64, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now.Sub(r.lastLog) < refusalLogInterval {
+		return 0, 0, false
+	}
+	p, f := r.perIP.Load(), r.full.Load()
+	perIP, full = p-r.loggedPerIP, f-r.loggedFull
+	r.lastLog, r.loggedPerIP, r.loggedFull = now, p, f
+	return perIP, full, true
 }
 
 // logError records a connection's error in its app's error log.
@@ -462,9 +560,13 @@ type Stats struct {
 	Connections     int   // open here
 	WebhooksDropped int64 // webhook events dropped (queue full or out of attempts)
 	ErrorsDropped   int64 // error log entries dropped (queue full)
+	Sockets         int   // WebSocket sockets held in any state (MaxSockets bounds them)
+	RefusedPerIP    int64 // WebSockets refused with 429: over MaxConnectionsPerIP
+	RefusedFull     int64 // WebSockets refused with 503: MaxSockets held
 }
 
 // Stats reads this node's counters.
 func (s *Server) Stats() Stats {
-	return Stats{Connections: s.hub.count(), WebhooksDropped: s.webhooks.dropped.Load(), ErrorsDropped: s.errs.dropped.Load()}
+	return Stats{Connections: s.hub.count(), WebhooksDropped: s.webhooks.dropped.Load(), ErrorsDropped: s.errs.dropped.Load(),
+		Sockets: s.sockets.Held(), RefusedPerIP: s.refused.perIP.Load(), RefusedFull: s.refused.full.Load()}
 }

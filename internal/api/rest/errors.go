@@ -134,6 +134,13 @@ func errUnavailable() *Problem {
 	return NewProblem(http.StatusServiceUnavailable, CodeInternal, "", "the server is shutting down; try again later")
 }
 
+// TooManyConnections answers a client over the number of connections
+// one address may hold (429).
+func TooManyConnections(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, NewProblem(http.StatusTooManyRequests, CodeUsageLimit, "",
+		"too many connections from your address; close some, or try again later"))
+}
+
 // writeProblem answers with MessageBird's error body.
 func writeProblem(w http.ResponseWriter, p *Problem) {
 	errs := p.Errors
