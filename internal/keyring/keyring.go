@@ -108,11 +108,15 @@ const refreshEvery = time.Minute
 
 // Open loads the data keys master unwraps. On a database with no data key
 // yet it makes the first one. A database whose keys master did not wrap
-// gives a *WrongMasterError; a key master wrapped but cannot unwrap (a
-// corrupted row) an error naming it.
+// gives a *WrongMasterError, one with a data key that master does not wrap
+// (what that key encrypted could not be read) an error naming it, and a
+// key master wrapped but cannot unwrap (a damaged row) an error naming it.
 func Open(ctx context.Context, st KeyStore, master Wrapper) (*Keyring, error) {
 	k := &Keyring{store: st, master: master}
 	if err := k.load(ctx); err != nil {
+		return nil, err
+	}
+	if err := k.unwrapsAll(ctx); err != nil {
 		return nil, err
 	}
 	if k.current == "" {
@@ -121,6 +125,24 @@ func Open(ctx context.Context, st KeyStore, master Wrapper) (*Keyring, error) {
 		}
 	}
 	return k, nil
+}
+
+// unwrapsAll checks that the keyring holds every platform data key.
+func (k *Keyring) unwrapsAll(ctx context.Context) error {
+	stored, err := k.store.DataKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("reading data keys: %w", err)
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	for _, sk := range stored {
+		if sk.Scope == "" && k.keys[sk.ID] == nil {
+			return fmt.Errorf("data key %s is wrapped by master key %s and not by the master key given (%s), so what it encrypted "+
+				"could not be read: start with master key %s, or with it run `omnigate keys rotate --new-master-key-file` naming this one",
+				sk.ID, sk.MasterID, k.master.ID(), sk.MasterID)
+		}
+	}
+	return nil
 }
 
 // MasterID is the id of the master key the keyring was opened with.

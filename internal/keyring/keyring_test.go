@@ -166,6 +166,9 @@ func TestMasters(t *testing.T) {
 		if _, err := k2.RetireMaster(ctx, m1.ID()); err == nil || !strings.Contains(err.Error(), "wrapped only by master key") {
 			t.Errorf("retiring the only master key of a data key: %v", err)
 		}
+		if _, err := keyring.Open(ctx, st, m2); err == nil || !strings.Contains(err.Error(), "not by the master key given") {
+			t.Errorf("opening with a master key that does not wrap every data key: %v", err)
+		}
 		if _, err := k1.AddMaster(ctx, m2); err != nil {
 			t.Fatal(err)
 		}
