@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -102,29 +101,11 @@ func TestSecretsAtRest(t *testing.T) {
 	})
 }
 
-// runApp starts a server on cfg and returns it with a function that stops
-// it (also called when the test ends), for tests that restart.
+// runApp starts a server on cfg, waits until it is ready, and returns it
+// with a function that stops it, for tests that restart.
 func runApp(t *testing.T, cfg Config) (*server, func()) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := New(context.Background(), cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("server stopped with %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	s := &server{t: t, app: a, url: "http://" + a.Addr()}
+	s, stop := serveUntil(t, cfg)
 	waitFor(t, "the server to be ready", 10*time.Second, func() bool { return s.do("GET", "/readyz", "", "", nil).status == 200 })
 	return s, stop
 }
@@ -349,7 +330,6 @@ func TestKeyRotation(t *testing.T) {
 func TestUpgradeEncryptsSecrets(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		cfg := secretsConfig(t, engine)
-		cfg.Demo = true
 		var db *sql.DB
 		var err error
 		switch engine {
