@@ -16,8 +16,12 @@ func envOr(name, def string) string {
 	return def
 }
 
-// storeFlags adds --data and --database, shared by every command.
+// storeFlags adds --data, --database and --master-key-file, shared by
+// every command. The master key itself may come from OMNIGATE_MASTER_KEY
+// (never a flag: every local user sees a process's arguments).
 func storeFlags(fs *flag.FlagSet, cfg *app.Config) {
+	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", envOr("OMNIGATE_MASTER_KEY_FILE", ""), "file holding the master key that encrypts secrets in the database; default: master.key in the data directory, made on first start [OMNIGATE_MASTER_KEY_FILE]")
+	cfg.MasterKey = os.Getenv("OMNIGATE_MASTER_KEY")
 	fs.StringVar(&cfg.DataDir, "data", envOr("OMNIGATE_DATA", app.DefaultDataDir), "data directory (SQLite database, demo files) [OMNIGATE_DATA]")
 	fs.StringVar(&cfg.DatabaseURL, "database", envOr("OMNIGATE_DATABASE", ""), "PostgreSQL URL (postgres://…); empty: SQLite in the data directory [OMNIGATE_DATABASE]")
 	fs.StringVar(&cfg.SQLiteSync, "sqlite-sync", envOr("OMNIGATE_SQLITE_SYNC", "FULL"), "SQLite durability: FULL (survives power loss) or NORMAL (survives crashes) [OMNIGATE_SQLITE_SYNC]")

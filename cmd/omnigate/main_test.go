@@ -45,9 +45,10 @@ func TestMain(m *testing.M) {
 
 // env is the environment of one omnigate installation: data dir and database.
 type env struct {
-	t    *testing.T
-	data string
-	db   string
+	t     *testing.T
+	data  string
+	db    string
+	extra []string // more environment variables, NAME=value
 }
 
 func newEnv(t *testing.T, engine string) *env {
@@ -71,7 +72,7 @@ func engines(t *testing.T, f func(t *testing.T, e *env)) {
 
 func (e *env) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(binary, args...)
-	c.Env = append(os.Environ(), "OMNIGATE_DATA="+e.data, "OMNIGATE_DATABASE="+e.db, "OMNIGATE_SQLITE_SYNC=FULL")
+	c.Env = append(append(os.Environ(), "OMNIGATE_DATA="+e.data, "OMNIGATE_DATABASE="+e.db, "OMNIGATE_SQLITE_SYNC=FULL"), e.extra...)
 	return c
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	omnigate "github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/realtime/natstest"
@@ -49,7 +52,9 @@ func TestRealtimeTwoNodes(t *testing.T) {
 		flags := []string{"--nats", natsURL, "--nats-prefix", prefix}
 		e2, flags2 := e, append(slices.Clone(flags), "--api-only")
 		if e.db != "" {
+			// Another node: its own data directory, the same master key.
 			e2, flags2 = &env{t: t, data: t.TempDir(), db: e.db}, flags
+			copyFile(t, filepath.Join(e.data, omnigate.MasterKeyFileName), filepath.Join(e2.data, omnigate.MasterKeyFileName))
 		}
 		n1 := &rtNode{t: t, app: app, url: e.serve(freePort(t), flags...).url}
 		n2 := &rtNode{t: t, app: app, url: e2.serve(freePort(t), flags2...).url}
@@ -391,5 +396,17 @@ func TestAppCLI(t *testing.T) {
 	e.run(&list, "app", "list")
 	if deleted["deleted"] != true || len(list) != 0 {
 		t.Fatalf("app delete: %v, then %v", deleted, list)
+	}
+}
+
+// copyFile copies a file (a master key, to another node) owner-only.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

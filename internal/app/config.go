@@ -30,6 +30,10 @@ type Config struct {
 	// DatabaseURL selects PostgreSQL ("postgres://…"); empty means the
 	// embedded SQLite database in DataDir.
 	DatabaseURL string
+	// MasterKeyFile holds the master key that encrypts the secrets stored
+	// in the database (see keys.go); empty: DataDir's master.key, made on
+	// first start. MasterKey is the key itself, in base64, instead.
+	MasterKeyFile, MasterKey string
 	// SQLiteSync is FULL (default: durable across power loss) or NORMAL
 	// (durable across process crashes only; faster).
 	SQLiteSync string
@@ -150,6 +154,9 @@ func (c Config) Validate() error {
 	case "", "FULL", "NORMAL":
 	default:
 		return fmt.Errorf("sqlite-sync: %q: use FULL or NORMAL", c.SQLiteSync)
+	}
+	if c.MasterKeyFile != "" && c.MasterKey != "" {
+		return fmt.Errorf("master-key-file and OMNIGATE_MASTER_KEY: give one master key, not both")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("tls-cert and tls-key: give both (HTTPS) or neither (HTTP)")

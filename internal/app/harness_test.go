@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,6 +63,14 @@ func start(t testing.TB, engine string, tune ...func(*Config)) *server {
 // serve runs a real server with cfg until the test ends.
 func serve(t testing.TB, cfg Config) *server {
 	t.Helper()
+	s, _ := serveUntil(t, cfg)
+	return s
+}
+
+// serveUntil is serve, with a function that stops the server sooner (the
+// test's end calls it too).
+func serveUntil(t testing.TB, cfg Config) (*server, func()) {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := New(context.Background(), cfg, log)
 	if err != nil {
@@ -70,13 +79,17 @@ func serve(t testing.TB, cfg Config) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	})
-	return &server{t: t, app: a, url: "http://" + a.Addr()}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("server stopped with %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &server{t: t, app: a, url: "http://" + a.Addr()}, stop
 }
 
 // newAccount creates another account and returns its id and keys.

@@ -14,8 +14,8 @@ type RealtimeApp struct {
 	Name      string
 	Key       string // public: WebSocket clients connect to /app/{key}
 	// Secret signs channel authorizations, API requests and webhooks. The
-	// customer needs it in clear, so it is stored as is (like
-	// Account.SigningKey); encryption at rest comes with the privacy work.
+	// customer needs it in clear, so it is encrypted at rest, not hashed
+	// (like Account.SigningKey, and PreviousSecret).
 	Secret string
 	// PreviousSecret is the secret before the last rotation; it stays
 	// valid until PreviousSecretExpiresAt, so that a rotation can be

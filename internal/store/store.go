@@ -56,8 +56,9 @@ type Account struct {
 	// uses (see webhook.SignLegacy).
 	LegacySignature string
 	// SigningKey signs status reports (MessageBird-Signature-JWT). It is a
-	// secret the customer needs in clear to verify, so it is stored as is;
-	// encryption at rest comes with the privacy work.
+	// secret the customer needs in clear to verify, so it cannot be hashed:
+	// the store encrypts it at rest (docs/operations.md, "Secrets at
+	// rest") and gives it here in clear.
 	SigningKey string
 	CreatedAt  time.Time
 }
@@ -318,7 +319,7 @@ type Inbound interface {
 type ConnectorConfig struct {
 	Name      string
 	Kind      string // a connector kind the channel registry knows, e.g. "smpp"
-	Settings  []byte // JSON in the kind's shape
+	Settings  []byte // JSON in the kind's shape; encrypted at rest, whole (it may hold a password)
 	Enabled   bool
 	UpdatedAt time.Time
 }

@@ -14,13 +14,17 @@ const accountColumns = `id, name, currency, balance, report_url, signing_key, cr
 
 // CreateAccount stores a new account and its first keys in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, a *store.Account, keys []*store.AccessKey) error {
+	signingKey, err := s.seal(ctx, signingKeyColumn, a.ID, a.SigningKey)
+	if err != nil {
+		return err
+	}
 	return s.inTx(ctx, "creating account", func(tx *sql.Tx) error {
 		if a.Payment == "" {
 			a.Payment = "prepaid"
 		}
 		a.LegacySignature = legacySignature(a)
 		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, a.SigningKey, micros(a.CreatedAt), a.InboundURL,
+			a.ID, a.Name, a.Currency, a.Balance, a.ReportURL, signingKey, micros(a.CreatedAt), a.InboundURL,
 			a.Payment, a.CreditLimit, a.AlertURL, strings.Join(a.AlertEmails, ","), a.TopUpEnabled, a.TopUpThreshold, a.TopUpAmount, a.TopUpConsent,
 			a.StrictNumbers, a.LegacySignature)
 		if err != nil {
@@ -76,6 +80,9 @@ func (s *Store) GetAccount(ctx context.Context, id string) (*store.Account, erro
 	if err != nil {
 		return nil, fmt.Errorf("reading account: %w", err)
 	}
+	if err := s.open(ctx, signingKeyColumn, a.ID, &a.SigningKey); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -94,7 +101,16 @@ func (s *Store) ListAccounts(ctx context.Context) ([]*store.Account, error) {
 		}
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing accounts: %w", err)
+	}
+	rows.Close() // before opening secrets, which may read data keys
+	for _, a := range out {
+		if err := s.open(ctx, signingKeyColumn, a.ID, &a.SigningKey); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // SetReportURL changes an account's default status-report URL.

@@ -18,6 +18,14 @@ const realtimeAppColumns = `id, account_id, name, app_key, secret, previous_secr
 
 // CreateRealtimeApp stores a new realtime app.
 func (s *Store) CreateRealtimeApp(ctx context.Context, a *store.RealtimeApp) error {
+	secret, err := s.seal(ctx, realtimeSecretColumn, a.ID, a.Secret)
+	if err != nil {
+		return err
+	}
+	previous, err := s.seal(ctx, realtimePrevColumn, a.ID, a.PreviousSecret)
+	if err != nil {
+		return err
+	}
 	return s.inTx(ctx, "creating realtime app", func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM accounts WHERE id = ?`), a.AccountID).Scan(&n); err != nil {
@@ -34,7 +42,7 @@ func (s *Store) CreateRealtimeApp(ctx context.Context, a *store.RealtimeApp) err
 		}
 		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO realtime_apps (`+realtimeAppColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			a.ID, a.AccountID, a.Name, a.Key, a.Secret, a.PreviousSecret, micros(a.PreviousSecretExpiresAt), a.Enabled,
+			a.ID, a.AccountID, a.Name, a.Key, secret, previous, micros(a.PreviousSecretExpiresAt), a.Enabled,
 			a.MaxConnections, a.MaxMessagesPerDay, a.WebhookURL, strings.Join(a.WebhookEvents, ","), a.ClientEventRate,
 			micros(a.CreatedAt), micros(a.UpdatedAt))
 		if err != nil {
@@ -59,6 +67,15 @@ func scanRealtimeApp(row interface{ Scan(...any) error }) (*store.RealtimeApp, e
 	return &a, nil
 }
 
+// openRealtimeApp decrypts an app's secrets (outside the query that read
+// it: opening may read data keys).
+func (s *Store) openRealtimeApp(ctx context.Context, a *store.RealtimeApp) error {
+	if err := s.open(ctx, realtimeSecretColumn, a.ID, &a.Secret); err != nil {
+		return err
+	}
+	return s.open(ctx, realtimePrevColumn, a.ID, &a.PreviousSecret)
+}
+
 // realtimeApp reads one app by a condition on constant column names.
 func (s *Store) realtimeApp(ctx context.Context, where string, args ...any) (*store.RealtimeApp, error) {
 	a, err := scanRealtimeApp(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+realtimeAppColumns+` FROM realtime_apps WHERE `+where), args...))
@@ -67,6 +84,9 @@ func (s *Store) realtimeApp(ctx context.Context, where string, args ...any) (*st
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading realtime app: %w", err)
+	}
+	if err := s.openRealtimeApp(ctx, a); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -108,6 +128,12 @@ func (s *Store) ListRealtimeApps(ctx context.Context, accountID string) ([]*stor
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("listing realtime apps: %w", err)
 	}
+	rows.Close()
+	for _, a := range out {
+		if err := s.openRealtimeApp(ctx, a); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
@@ -133,8 +159,14 @@ func (s *Store) UpdateRealtimeApp(ctx context.Context, a *store.RealtimeApp) err
 // RotateRealtimeSecret replaces an app's secret, keeping the old one valid
 // until previousUntil.
 func (s *Store) RotateRealtimeSecret(ctx context.Context, accountID, id, secret string, previousUntil time.Time) (*store.RealtimeApp, error) {
+	// secret and previous_secret share their associated data, so the
+	// current secret moves to previous_secret as it is stored.
+	secret, err := s.seal(ctx, realtimeSecretColumn, id, secret)
+	if err != nil {
+		return nil, err
+	}
 	var out *store.RealtimeApp
-	err := s.inTx(ctx, "rotating realtime secret", func(tx *sql.Tx) error {
+	err = s.inTx(ctx, "rotating realtime secret", func(tx *sql.Tx) error {
 		now := time.Now().UTC()
 		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE realtime_apps SET previous_secret = secret, previous_expires_at = ?,
 			secret = ?, updated_at = ? WHERE account_id = ? AND id = ?`),
@@ -154,6 +186,9 @@ func (s *Store) RotateRealtimeSecret(ctx context.Context, accountID, id, secret 
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.openRealtimeApp(ctx, out); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -11,9 +11,13 @@ import (
 
 // SaveConnector creates or replaces a connector.
 func (s *Store) SaveConnector(ctx context.Context, c store.ConnectorConfig) error {
-	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO connectors (name, kind, settings, enabled, updated_at) VALUES (?, ?, ?, ?, ?)
+	settings, err := s.seal(ctx, connectorColumn, c.Name, string(c.Settings))
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO connectors (name, kind, settings, enabled, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, settings = excluded.settings, enabled = excluded.enabled,
-		updated_at = excluded.updated_at`), c.Name, c.Kind, string(c.Settings), c.Enabled, micros(c.UpdatedAt))
+		updated_at = excluded.updated_at`), c.Name, c.Kind, settings, c.Enabled, micros(c.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("saving connector: %w", err)
 	}
@@ -50,7 +54,18 @@ func (s *Store) ListConnectors(ctx context.Context) ([]store.ConnectorConfig, er
 		c.Settings, c.UpdatedAt = []byte(settings), fromMicros(updated)
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing connectors: %w", err)
+	}
+	rows.Close() // before opening secrets, which may read data keys
+	for i := range out {
+		settings := string(out[i].Settings)
+		if err := s.open(ctx, connectorColumn, out[i].Name, &settings); err != nil {
+			return nil, err
+		}
+		out[i].Settings = []byte(settings)
+	}
+	return out, nil
 }
 
 // AddRoute adds a route.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/keyring"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -33,6 +34,9 @@ type Store struct {
 
 	stmts  *stmtCache // prepared statements of the writer
 	rstmts *stmtCache // prepared statements of the reader pool (hot reads)
+
+	// keys seals and opens the secrets of secretColumns (see secrets.go).
+	keys *keyring.Keyring
 }
 
 var _ store.Store = (*Store)(nil)
