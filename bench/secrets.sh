@@ -7,7 +7,7 @@
 #    clear (no keyring, as before) and sealed, on SQLite and PostgreSQL;
 # 3. encrypting N accounts' signing keys stored in clear, as the first start
 #    after an upgrade does, and re-encrypting them under a new data key, as
-#    `omnigate keys rotate` does (N = OMNIGATE_BENCH_ACCOUNTS, default 2000).
+#    `omnigate secrets rotate` does (N = OMNIGATE_BENCH_ACCOUNTS, default 2000).
 #
 # PostgreSQL runs when OMNIGATE_TEST_POSTGRES holds a server URL (each
 # benchmark gets a fresh schema, dropped after); otherwise only SQLite.

@@ -11,7 +11,7 @@
 //	omnigate smsc                                the SMSC simulator
 //	omnigate balance|topup|prices|limit|billing|statement  billing (docs/billing.md)
 //	omnigate sender|compliance|consent|dnd|review          compliance (docs/compliance.md)
-//	omnigate keys status|rotate|retire-master|generate     secrets at rest (docs/operations.md)
+//	omnigate secrets status|rotate|retire-master|generate     secrets at rest (docs/operations.md)
 //	omnigate version
 //
 // Every command takes --data, --database and --master-key-file (or
@@ -62,7 +62,7 @@ Usage:
   omnigate dnd import FILE --registry NAME   a national do-not-disturb registry
   omnigate review list|release|reject   messages held for review
   omnigate app create|list|update|rotate|errors|delete   realtime (Pusher) apps (create --account ID)
-  omnigate keys status|rotate|retire-master|generate   the keys that encrypt secrets at rest
+  omnigate secrets status|rotate|retire-master|generate   the keys that encrypt secrets at rest
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -115,8 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = consentCmd(ctx, args[1:], stdout, stderr)
 	case "app":
 		err = appCmd(ctx, args[1:], stdout, stderr)
-	case "keys":
-		err = keysCmd(ctx, args[1:], stdout, stderr)
+	case "secrets":
+		err = secretsCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

@@ -170,7 +170,7 @@ func RetireMaster(ctx context.Context, st *sqlstore.Store, oldID string) (int, e
 	return st.Keyring().RetireMaster(ctx, oldID)
 }
 
-// KeyStatus is the state of the key hierarchy, for `omnigate keys status`.
+// KeyStatus is the state of the key hierarchy, for `omnigate secrets status`.
 type KeyStatus struct {
 	MasterKeyID string                 `json:"master_key_id"`
 	DataKeys    []DataKeyStatus        `json:"data_keys"`

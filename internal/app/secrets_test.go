@@ -215,7 +215,7 @@ func TestMasterKeyRefused(t *testing.T) {
 	})
 }
 
-// Rotation, online: `omnigate keys rotate` re-encrypts every secret under a
+// Rotation, online: `omnigate secrets rotate` re-encrypts every secret under a
 // new data key while a server runs, which goes on reading them; with a new
 // master key the old one keeps working until it is retired, and then no
 // longer opens the database.
@@ -274,11 +274,11 @@ func TestKeyRotation(t *testing.T) {
 		reads(s, "after a data key rotation")
 		status, err := Keys(ctx, cli)
 		if err != nil || len(status.DataKeys) != 2 || !status.DataKeys[1].Current || status.DataKeys[1].ID != rot.DataKeyID {
-			t.Errorf("keys status: %+v (%v)", status, err)
+			t.Errorf("secrets status: %+v (%v)", status, err)
 		}
 		for _, c := range status.Secrets {
 			if c.Clear != 0 || len(c.ByKey) > 1 || (len(c.ByKey) == 1 && c.ByKey[rot.DataKeyID] == 0) {
-				t.Errorf("keys status, %s: %+v", c.Column, c)
+				t.Errorf("secrets status, %s: %+v", c.Column, c)
 			}
 		}
 

@@ -94,7 +94,7 @@ func BenchmarkGetAccount(b *testing.B) {
 // BenchmarkReseal times, once, encrypting the signing keys of
 // OMNIGATE_BENCH_ACCOUNTS accounts (default 2000) stored in clear, as the
 // first start after an upgrade does, then re-encrypting them under a new
-// data key, as `omnigate keys rotate` does; it reports microseconds per
+// data key, as `omnigate secrets rotate` does; it reports microseconds per
 // secret. Run it with -benchtime=1x.
 func BenchmarkReseal(b *testing.B) {
 	n := 2000

@@ -138,7 +138,7 @@ func (k *Keyring) unwrapsAll(ctx context.Context) error {
 	for _, sk := range stored {
 		if sk.Scope == "" && k.keys[sk.ID] == nil {
 			return fmt.Errorf("data key %s is wrapped by master key %s and not by the master key given (%s), so what it encrypted "+
-				"could not be read: start with master key %s, or with it run `omnigate keys rotate --new-master-key-file` naming this one",
+				"could not be read: start with master key %s, or with it run `omnigate secrets rotate --new-master-key-file` naming this one",
 				sk.ID, sk.MasterID, k.master.ID(), sk.MasterID)
 		}
 	}

@@ -34,12 +34,12 @@ func NewMaster(key []byte) (*Master, error) {
 }
 
 // ParseMaster reads a master key written as base64 (what GenerateMasterFile
-// writes and `omnigate keys generate` prints), around which white space is
+// writes and `omnigate secrets generate` prints), around which white space is
 // ignored.
 func ParseMaster(text string) (*Master, error) {
 	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
 	if err != nil || len(key) != KeySize {
-		return nil, fmt.Errorf("a master key is %d bytes in base64 (44 characters; `omnigate keys generate` makes one)", KeySize)
+		return nil, fmt.Errorf("a master key is %d bytes in base64 (44 characters; `omnigate secrets generate` makes one)", KeySize)
 	}
 	return NewMaster(key)
 }

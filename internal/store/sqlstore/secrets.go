@@ -161,7 +161,7 @@ type SecretCount struct {
 }
 
 // SecretCounts says, per secret column, how many values are in clear and
-// how many each data key sealed, for `omnigate keys status`.
+// how many each data key sealed, for `omnigate secrets status`.
 func (s *Store) SecretCounts(ctx context.Context) ([]SecretCount, error) {
 	var out []SecretCount
 	for _, c := range secretColumns {

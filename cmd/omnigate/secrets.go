@@ -11,19 +11,19 @@ import (
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
-// keysCmd manages the keys that encrypt secrets at rest (docs/operations.md,
+// secretsCmd manages the keys that encrypt secrets at rest (docs/operations.md,
 // "Secrets at rest"):
 //
-//	omnigate keys status
-//	omnigate keys rotate [--new-master-key-file FILE]
-//	omnigate keys retire-master --id MASTER_KEY_ID
-//	omnigate keys generate --out FILE
-func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+//	omnigate secrets status
+//	omnigate secrets rotate [--new-master-key-file FILE]
+//	omnigate secrets retire-master --id MASTER_KEY_ID
+//	omnigate secrets generate --out FILE
+func secretsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("keys: say status, rotate, retire-master or generate")
+		return usagef("secrets: say status, rotate, retire-master or generate")
 	}
 	var cfg app.Config
-	fs := flag.NewFlagSet("keys "+args[0], flag.ContinueOnError)
+	fs := flag.NewFlagSet("secrets "+args[0], flag.ContinueOnError)
 	storeFlags(fs, &cfg)
 	switch args[0] {
 	case "status":
@@ -38,7 +38,7 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return printJSON(stdout, status)
 		})
 	case "rotate":
-		newFile := fs.String("new-master-key-file", "", "also move to this master key (made with `omnigate keys generate`); the current one keeps working until retired")
+		newFile := fs.String("new-master-key-file", "", "also move to this master key (made with `omnigate secrets generate`); the current one keeps working until retired")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
@@ -46,7 +46,7 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if *newFile != "" {
 			m, loose, err := keyring.LoadMasterFile(*newFile)
 			if err != nil {
-				return usagef("keys rotate: --new-master-key-file: %v", err)
+				return usagef("secrets rotate: --new-master-key-file: %v", err)
 			}
 			if loose {
 				fmt.Fprintf(stderr, "omnigate: warning: %s can be read by other users: chmod 600 it\n", *newFile)
@@ -60,17 +60,17 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			if rot.OldMasterID != "" {
 				fmt.Fprintf(stderr, "omnigate: now restart every node with --master-key-file %s, then run\n"+
-					"  omnigate keys retire-master --id %s --master-key-file %s\n", *newFile, rot.OldMasterID, *newFile)
+					"  omnigate secrets retire-master --id %s --master-key-file %s\n", *newFile, rot.OldMasterID, *newFile)
 			}
 			return printJSON(stdout, rot)
 		})
 	case "retire-master":
-		id := fs.String("id", "", "the old master key's id (keys rotate printed it as old_master_key_id) (required)")
+		id := fs.String("id", "", "the old master key's id (secrets rotate printed it as old_master_key_id) (required)")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
 		if *id == "" {
-			return usagef("keys retire-master: --id is required")
+			return usagef("secrets retire-master: --id is required")
 		}
 		return withStore(ctx, cfg, func(st *sqlstore.Store) error {
 			n, err := app.RetireMaster(ctx, st, *id)
@@ -85,13 +85,13 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		if *out == "" {
-			return usagef("keys generate: --out is required")
+			return usagef("secrets generate: --out is required")
 		}
 		m, err := keyring.GenerateMasterFile(*out)
 		if err != nil {
-			return fmt.Errorf("keys generate: %w", err)
+			return fmt.Errorf("secrets generate: %w", err)
 		}
 		return printJSON(stdout, map[string]string{"file": *out, "master_key_id": m.ID()})
 	}
-	return usagef("keys: unknown subcommand %q (status, rotate, retire-master, generate)", args[0])
+	return usagef("secrets: unknown subcommand %q (status, rotate, retire-master, generate)", args[0])
 }

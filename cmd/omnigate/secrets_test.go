@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// keysRun runs a command with extra environment variables; it returns its
+// secretsRun runs a command with extra environment variables; it returns its
 // output decoded into v (when the command succeeds) and its stderr.
-func (e *env) keysRun(extraEnv []string, v any, args ...string) (stderr string, err error) {
+func (e *env) secretsRun(extraEnv []string, v any, args ...string) (stderr string, err error) {
 	e.t.Helper()
 	var errBuf bytes.Buffer
 	with := *e
@@ -58,19 +58,19 @@ func TestKeysCLI(t *testing.T) {
 				ByKey  map[string]int `json:"by_data_key"`
 			} `json:"secrets"`
 		}
-		e.run(&status, "keys", "status")
+		e.run(&status, "secrets", "status")
 		if len(status.MasterKeyID) != 16 || len(status.DataKeys) != 1 || !status.DataKeys[0].Current || status.DataKeys[0].WrappedBy[0] != status.MasterKeyID {
-			t.Fatalf("keys status printed %+v", status)
+			t.Fatalf("secrets status printed %+v", status)
 		}
 		sealed := map[string]int{}
 		for _, c := range status.Secrets {
 			sealed[c.Column] = c.ByKey[status.DataKeys[0].ID]
 			if c.Clear != 0 {
-				t.Errorf("keys status: %d values of %s in clear", c.Clear, c.Column)
+				t.Errorf("secrets status: %d values of %s in clear", c.Clear, c.Column)
 			}
 		}
 		if sealed["accounts.signing_key"] != 1 || sealed["connectors.settings"] != 1 {
-			t.Errorf("keys status counts %v", sealed)
+			t.Errorf("secrets status counts %v", sealed)
 		}
 
 		newFile := filepath.Join(t.TempDir(), "new.key")
@@ -78,16 +78,16 @@ func TestKeysCLI(t *testing.T) {
 			File        string `json:"file"`
 			MasterKeyID string `json:"master_key_id"`
 		}
-		e.run(&gen, "keys", "generate", "--out", newFile)
+		e.run(&gen, "secrets", "generate", "--out", newFile)
 		if fi, err := os.Stat(newFile); err != nil || fi.Mode().Perm() != 0o600 || len(gen.MasterKeyID) != 16 {
-			t.Fatalf("keys generate printed %+v; file %v, %v", gen, fi, err)
+			t.Fatalf("secrets generate printed %+v; file %v, %v", gen, fi, err)
 		}
 		before, _ := os.ReadFile(newFile)
-		if _, err := e.keysRun(nil, nil, "keys", "generate", "--out", newFile); err == nil {
-			t.Error("keys generate replaced an existing file")
+		if _, err := e.secretsRun(nil, nil, "secrets", "generate", "--out", newFile); err == nil {
+			t.Error("secrets generate replaced an existing file")
 		}
 		if after, _ := os.ReadFile(newFile); !bytes.Equal(before, after) {
-			t.Error("keys generate changed an existing file")
+			t.Error("secrets generate changed an existing file")
 		}
 
 		var rot struct {
@@ -96,10 +96,10 @@ func TestKeysCLI(t *testing.T) {
 			DataKeyID   string         `json:"data_key_id"`
 			Resealed    map[string]int `json:"resealed"`
 		}
-		stderr, err := e.keysRun(nil, &rot, "keys", "rotate", "--new-master-key-file", newFile)
+		stderr, err := e.secretsRun(nil, &rot, "secrets", "rotate", "--new-master-key-file", newFile)
 		if err != nil || rot.MasterKeyID != gen.MasterKeyID || rot.OldMasterID != status.MasterKeyID ||
 			rot.Resealed["accounts.signing_key"] != 1 || rot.Resealed["connectors.settings"] != 1 || !strings.Contains(stderr, "retire-master --id "+status.MasterKeyID) {
-			t.Fatalf("keys rotate: %+v, %v, %s", rot, err, stderr)
+			t.Fatalf("secrets rotate: %+v, %v, %s", rot, err, stderr)
 		}
 
 		// The new key, from a file or the environment, opens everything;
@@ -107,18 +107,18 @@ func TestKeysCLI(t *testing.T) {
 		newEnv := []string{"OMNIGATE_MASTER_KEY_FILE=" + newFile}
 		for _, env := range [][]string{newEnv, {"OMNIGATE_MASTER_KEY=" + strings.TrimSpace(string(before))}, nil} {
 			conns = nil
-			if stderr, err := e.keysRun(env, &conns, "connector", "list"); err != nil || len(conns) != 1 {
+			if stderr, err := e.secretsRun(env, &conns, "connector", "list"); err != nil || len(conns) != 1 {
 				t.Errorf("connector list with %v: %v %s", env, err, stderr)
 			}
 		}
 		var retired map[string]any
-		if stderr, err := e.keysRun(newEnv, &retired, "keys", "retire-master", "--id", status.MasterKeyID); err != nil || retired["wrappings_deleted"] != 2.0 {
-			t.Fatalf("keys retire-master: %v, %v %s", retired, err, stderr)
+		if stderr, err := e.secretsRun(newEnv, &retired, "secrets", "retire-master", "--id", status.MasterKeyID); err != nil || retired["wrappings_deleted"] != 2.0 {
+			t.Fatalf("secrets retire-master: %v, %v %s", retired, err, stderr)
 		}
-		if stderr, err := e.keysRun(nil, nil, "account", "list"); err == nil || !strings.Contains(stderr, "not under the master key given") {
+		if stderr, err := e.secretsRun(nil, nil, "account", "list"); err == nil || !strings.Contains(stderr, "not under the master key given") {
 			t.Errorf("the retired master key (the data directory's): %v, %q", err, stderr)
 		}
-		if stderr, err := e.keysRun(append(newEnv, "OMNIGATE_MASTER_KEY=x"), nil, "account", "list"); err == nil || !strings.Contains(stderr, "not both") {
+		if stderr, err := e.secretsRun(append(newEnv, "OMNIGATE_MASTER_KEY=x"), nil, "account", "list"); err == nil || !strings.Contains(stderr, "not both") {
 			t.Errorf("two master keys: %v, %q", err, stderr)
 		}
 		withNew := *e
