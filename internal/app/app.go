@@ -60,6 +60,7 @@ type App struct {
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
 	realtime   *realtime.Server
+	style      *rest.Style // the REST doors' style: authentication, and the routes registered
 	server     *http.Server
 	listener   net.Listener
 	// tls is set when the API is served over HTTPS (server.TLSConfig is
@@ -148,9 +149,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("setting up the demo account: %w", err)
 		}
 	}
-	style := rest.New(rest.Config{PublicURL: cfg.PublicURL}, auth.NewAuthenticator(st, 0), a.metrics, log)
-	acct := account.New(style, st, a.billing, a.desk)
-	doors := []api.Door{messagebird.New(style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st)}
+	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, auth.NewAuthenticator(st, 0), a.metrics, log)
+	acct := account.New(a.style, st, a.billing, a.desk)
+	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st)}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)

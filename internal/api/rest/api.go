@@ -43,6 +43,8 @@ type Style struct {
 	auth    *auth.Authenticator
 	metrics *metrics.Metrics
 	log     *slog.Logger
+
+	patterns []string // what Handle registered, in order
 }
 
 // New makes the style the doors are built on.
@@ -82,6 +84,7 @@ func Principal(ctx context.Context) auth.Principal {
 // problems in MessageBird's format. h's error is answered as the platform
 // error it is (see fail); a *Problem as it is.
 func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	a.patterns = append(a.patterns, pattern)
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -109,6 +112,10 @@ func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseW
 		}
 	})
 }
+
+// Patterns are the routes registered with Handle, in order: every
+// authenticated endpoint of the doors written in this style.
+func (a *Style) Patterns() []string { return append([]string(nil), a.patterns...) }
 
 // fail answers an error: problems as they are, anything else as a 500
 // whose details go to the log only.

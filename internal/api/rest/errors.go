@@ -122,6 +122,12 @@ func errCompliance(d compliance.Decision) *Problem {
 	return NewProblem(http.StatusForbidden, CodeCompliance, param, "refused by compliance rule "+d.Describe())
 }
 
+// TestKeyRefused refuses a test key a change to live state: what says
+// what it may not do ("change realtime apps").
+func TestKeyRefused(what string) *Problem {
+	return NewProblem(http.StatusForbidden, CodeUnauthorized, "access_key", "test keys cannot "+what+"; use a live key")
+}
+
 func errRouteNotFound() *Problem {
 	return NewProblem(http.StatusNotFound, CodeNotFound, "", "no such endpoint")
 }
