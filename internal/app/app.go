@@ -60,6 +60,7 @@ type App struct {
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
 	realtime   *realtime.Server
+	auth       *auth.Authenticator
 	style      *rest.Style // the REST doors' style: authentication, and the routes registered
 	server     *http.Server
 	listener   net.Listener
@@ -149,7 +150,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("setting up the demo account: %w", err)
 		}
 	}
-	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, auth.NewAuthenticator(st, 0), a.metrics, log)
+	authCfg := cfg.Auth
+	authCfg.Log = log
+	a.auth = auth.NewAuthenticator(st, authCfg)
+	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, a.auth, a.metrics, log)
 	acct := account.New(a.style, st, a.billing, a.desk)
 	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st)}
 	if cfg.AdminToken != "" {
@@ -280,6 +284,9 @@ func (a *App) stop(ctx context.Context) error {
 	}
 	if err := a.topups.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping top-ups: %w", err))
+	}
+	if err := a.auth.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping authentication: %w", err))
 	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 
+	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/dispatch"
@@ -67,6 +68,9 @@ type Config struct {
 	TopUps   billing.TopUpConfig
 	// Compliance tunes proof-of-consent cases and the complaint threshold.
 	Compliance compliance.DeskConfig
+	// Auth tunes the authentication of access keys: how long a node keeps
+	// a key in memory and how often it checks for revocations.
+	Auth auth.Config
 
 	// NATSURL joins the realtime server to the other nodes' through NATS
 	// (nats://host:4222, comma-separated for several); empty: one node,
