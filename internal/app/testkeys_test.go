@@ -189,6 +189,14 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 				contentType: "application/json", body: `{"proof":"made up"}`, status: 403, echoes: []string{live.caseID}},
 			{pattern: "GET /compliance/decisions", method: "GET", path: "/compliance/decisions", status: 200, check: emptyItems("items")},
 
+			{pattern: "GET /keys", method: "GET", path: "/keys", status: 200, check: func(t *testing.T, r response) {
+				items, _ := r.json["items"].([]any)
+				if len(items) != 1 || items[0].(map[string]any)["test"] != true {
+					t.Errorf("a test key lists live keys: %s", r.raw)
+				}
+			}},
+			{pattern: "DELETE /keys/{id}", method: "DELETE", path: "/keys/" + s.keyID(s.key), status: 404},
+
 			{pattern: "GET /realtime/apps", method: "GET", path: "/realtime/apps", status: 200},
 			{pattern: "POST /realtime/apps", method: "POST", path: "/realtime/apps", contentType: "application/json", body: `{"name":"x"}`, status: 403},
 			{pattern: "GET /realtime/apps/{id}", method: "GET", path: "/realtime/apps/" + live.appID, status: 200, check: func(t *testing.T, r response) {

@@ -113,6 +113,12 @@ func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseW
 	})
 }
 
+// KeyRevoked tells the authenticator that a key of the request's account
+// was revoked, so that this node refuses it from the next request on.
+func (a *Style) KeyRevoked(r *http.Request, k *store.AccessKey) {
+	a.auth.Revoked()
+}
+
 // Patterns are the routes registered with Handle, in order: every
 // authenticated endpoint of the doors written in this style.
 func (a *Style) Patterns() []string { return append([]string(nil), a.patterns...) }
