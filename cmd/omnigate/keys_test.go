@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -82,4 +84,33 @@ func TestKeyCLI(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAdminTokenCLI: serve refuses an admin token shorter than 32
+// characters with a message, takes one from a file, and warns when one is
+// on the command line.
+func TestAdminTokenCLI(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	var stderr bytes.Buffer
+	c := e.cmd("serve", "--http", freePort(t), "--admin-token", "0123456789abcdef")
+	c.Stderr = &stderr
+	if err := c.Run(); err == nil || !strings.Contains(stderr.String(), "use at least 32") {
+		t.Fatalf("serve with a 16-character token: %v, %q", err, stderr.String())
+	}
+	token := "0123456789abcdef0123456789abcdef"
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := e.serve(freePort(t), "--admin-token-file", file)
+	req, _ := http.NewRequest("GET", p.url+"/admin/accounts/nope/settings", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("admin API with the token from a file: %d", resp.StatusCode)
+	}
 }

@@ -75,6 +75,10 @@ type App struct {
 // starts serving.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	cfg = cfg.WithDefaults()
+	cfg, err := cfg.readAdminToken()
+	if err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/omnigate/omnigate/internal/worker"
 )
 
-const adminToken = "test-admin-token-0123456789"
+const adminToken = "test-admin-token-0123456789abcdef0123"
 
 // admin calls the operator API.
 func (s *server) admin(method, path, contentType, body string) response {

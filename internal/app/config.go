@@ -11,6 +11,7 @@ import (
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -49,8 +50,14 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// AdminToken enables the operator API under /admin/ for requests that
-	// carry it as a bearer token; empty: no admin API.
+	// carry it as a bearer token; empty: no admin API. At least
+	// MinAdminToken characters.
 	AdminToken string
+	// AdminTokenFile names a file holding the admin token (its first line;
+	// surrounding spaces and the newline are dropped), so that the token
+	// need not be on the command line, where every local user sees it.
+	// Give AdminToken or AdminTokenFile, not both.
+	AdminTokenFile string
 	// DebugAddr, when set, serves Go's profiler (/debug/pprof/) on this
 	// separate address; keep it on loopback.
 	DebugAddr string
@@ -117,8 +124,12 @@ func (c Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("tls-cert and tls-key: give both (HTTPS) or neither (HTTP)")
 	}
-	if c.AdminToken != "" && len(c.AdminToken) < 16 {
-		return fmt.Errorf("admin-token: use at least 16 characters")
+	if c.AdminToken != "" && c.AdminTokenFile != "" {
+		return fmt.Errorf("admin-token and admin-token-file: give one of them")
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < MinAdminToken {
+		return fmt.Errorf("admin-token: the admin token has %d characters; use at least %d (e.g. the output of: openssl rand -hex 32)",
+			len(c.AdminToken), MinAdminToken)
 	}
 	if err := c.validateRealtime(); err != nil {
 		return err
@@ -130,6 +141,32 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// MinAdminToken is the shortest admin token accepted.
+const MinAdminToken = 32
+
+// readAdminToken reads AdminTokenFile into AdminToken, checking it like a
+// token given directly.
+func (c Config) readAdminToken() (Config, error) {
+	if c.AdminTokenFile == "" {
+		return c, nil
+	}
+	if c.AdminToken != "" {
+		return c, fmt.Errorf("admin-token and admin-token-file: give one of them")
+	}
+	b, err := os.ReadFile(c.AdminTokenFile)
+	if err != nil {
+		return c, fmt.Errorf("admin-token-file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	token := strings.TrimSpace(line)
+	if len(token) < MinAdminToken {
+		return c, fmt.Errorf("admin-token-file: %s holds a token of %d characters; use at least %d (e.g. the output of: openssl rand -hex 32)",
+			c.AdminTokenFile, len(token), MinAdminToken)
+	}
+	c.AdminToken, c.AdminTokenFile = token, ""
+	return c, nil
 }
 
 // SQLitePath is where the embedded database lives.
