@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/app"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/logging"
 )
 
@@ -27,6 +28,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.APIOnly, "api-only", apiOnly, "accept messages but run no dispatcher or webhook workers (another node sharing the database does) [OMNIGATE_API_ONLY]")
 	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("OMNIGATE_ADMIN_TOKEN", ""), "enable the operator API under /admin/ with this bearer token (32+ characters); prefer the environment variable or --admin-token-file: every local user sees the command line [OMNIGATE_ADMIN_TOKEN]")
 	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", envOr("OMNIGATE_ADMIN_TOKEN_FILE", ""), "read the admin token from this file's first line instead [OMNIGATE_ADMIN_TOKEN_FILE]")
+	fs.IntVar(&cfg.AuthLimits.PerAddress, "auth-failures-per-address", intEnv("OMNIGATE_AUTH_FAILURES_PER_ADDRESS", authguard.DefaultPerAddress),
+		"failed authentications one client address may make per minute before it must wait (429); 0: no limit [OMNIGATE_AUTH_FAILURES_PER_ADDRESS]")
+	fs.IntVar(&cfg.AuthLimits.PerPrefix, "auth-failures-per-prefix", intEnv("OMNIGATE_AUTH_FAILURES_PER_PREFIX", authguard.DefaultPerPrefix),
+		"failed authentications with one key or token prefix (Pusher: one app) per minute, all addresses together; 0: no limit [OMNIGATE_AUTH_FAILURES_PER_PREFIX]")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", envOr("OMNIGATE_DEBUG_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; empty: off [OMNIGATE_DEBUG_ADDR]")
 	fs.StringVar(&cfg.SMTPAddr, "smtp", envOr("OMNIGATE_SMTP", ""), "mail server (host:port) for usage-alert emails; empty: no emails [OMNIGATE_SMTP]")
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", envOr("OMNIGATE_SMTP_FROM", "omnigate@localhost"), "sender address of usage-alert emails [OMNIGATE_SMTP_FROM]")
@@ -39,6 +44,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&logCfg.Level, "log-level", envOr("OMNIGATE_LOG_LEVEL", "info"), "log level: debug, info, warn, error [OMNIGATE_LOG_LEVEL]")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
+	}
+	for _, limit := range []*int{&cfg.AuthLimits.PerAddress, &cfg.AuthLimits.PerPrefix} {
+		if *limit < 0 {
+			return usagef("serve: auth-failures-per-address and -per-prefix are 0 (no limit) or more")
+		}
+		if *limit == 0 {
+			*limit = -1 // authguard: negative is no limit, zero the default
+		}
 	}
 	log, err := logging.New(os.Stderr, logCfg)
 	if err != nil {
@@ -56,6 +69,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	a.PrintDemo(stdout)
 	return a.Run(ctx)
+}
+
+func intEnv(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
 }
 
 func durationEnv(name string, def time.Duration) time.Duration {

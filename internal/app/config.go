@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/dispatch"
@@ -78,6 +79,9 @@ type Config struct {
 	// Auth tunes the authentication of access keys: how long a node keeps
 	// a key in memory and how often it checks for revocations.
 	Auth auth.Config
+	// AuthLimits limits failed authentication (access keys, the admin
+	// token, Pusher signatures) per source address and credential prefix.
+	AuthLimits authguard.Config
 
 	// NATSURL joins the realtime server to the other nodes' through NATS
 	// (nats://host:4222, comma-separated for several); empty: one node,

@@ -41,7 +41,7 @@ func (a *App) newRealtime(cfg Config) (*realtime.Server, error) {
 			rc.NodeID = host
 		}
 	}
-	srv, err := realtime.New(rc, realtime.Deps{Store: a.store, Broker: broker, Notifier: realtime.NotifierFunc(a.realtimeAlert), Logger: a.log})
+	srv, err := realtime.New(rc, realtime.Deps{Store: a.store, Broker: broker, Notifier: realtime.NotifierFunc(a.realtimeAlert), Logger: a.log, Guard: a.guard})
 	if err != nil {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}

@@ -50,6 +50,8 @@ type Metrics struct {
 	// does not know them, by door and parameter name; count them with
 	// UnknownParam, which bounds the names.
 	UnknownParams *prometheus.CounterVec
+	// Auth counts failed authentications and the attempts refused for them.
+	Auth AuthMetrics
 
 	unknownMu    sync.Mutex
 	unknownNames map[string]bool // parameter names with a series of their own
@@ -144,6 +146,7 @@ func New() *Metrics {
 	}
 	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch, m.UnknownParams,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Auth = newAuthMetrics(m.Registry)
 	return m
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/realtime/fanout"
 	"github.com/omnigate/omnigate/internal/store"
@@ -30,6 +31,9 @@ type Deps struct {
 	Notifier Notifier
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Guard limits failed HTTP API signatures and writes them to the
+	// audit trail; nil means no limit.
+	Guard *authguard.Guard
 }
 
 // Server is a Pusher Channels-compatible realtime server: the WebSocket
@@ -42,6 +46,7 @@ type Server struct {
 	broker   fanout.Broker
 	notifier Notifier
 	log      *slog.Logger
+	guard    *authguard.Guard
 	nodeID   string
 
 	apps     *appCache
@@ -88,7 +93,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, st: deps.Store, broker: deps.Broker, notifier: deps.Notifier, log: deps.Logger,
+	s := &Server{cfg: cfg, st: deps.Store, broker: deps.Broker, notifier: deps.Notifier, log: deps.Logger, guard: deps.Guard,
 		hub: newHub(), quit: make(chan struct{})}
 	s.nodeID = newNodeID(cfg.NodeID, time.Now())
 	s.apps = newAppCache(deps.Store, cfg.AppCacheTTL)

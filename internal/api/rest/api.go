@@ -17,7 +17,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/groupcommit"
@@ -41,6 +43,8 @@ type Config struct {
 type Style struct {
 	cfg     Config
 	auth    *auth.Authenticator
+	guard   *authguard.Guard // limits failed authentication; nil: no limit
+	trail   *audit.Trail     // the audit trail; nil: none
 	metrics *metrics.Metrics
 	log     *slog.Logger
 
@@ -54,6 +58,10 @@ func New(cfg Config, a *auth.Authenticator, m *metrics.Metrics, log *slog.Logger
 	}
 	return &Style{cfg: cfg, auth: a, metrics: m, log: log}
 }
+
+// Protect limits failed authentication with g and writes the audit trail
+// (authentications, revoked keys) to t. Call it before Handle.
+func (a *Style) Protect(g *authguard.Guard, t *audit.Trail) { a.guard, a.trail = g, t }
 
 // MaxBody is the bound of a request body.
 func (a *Style) MaxBody() int64 { return a.cfg.MaxBody }
@@ -93,19 +101,32 @@ func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseW
 		}()
 		key, ok := auth.FromHeader(r.Header.Get("Authorization"))
 		if !ok {
-			writeProblem(rec, errUnauthorized())
+			writeProblem(rec, errUnauthorized()) // tries no key: not a failure to count
+			return
+		}
+		at := authguard.Attempt{Door: authguard.API, Source: authguard.Source(r), Prefix: authguard.Prefix(key)}
+		if wait, ok := a.guard.Allow(at); !ok {
+			rec.Header().Set("Retry-After", authguard.RetryAfter(wait))
+			writeProblem(rec, errTooManyFailures(wait))
 			return
 		}
 		p, err := a.auth.Authenticate(r.Context(), key)
+		at.KeyID, at.AccountID, at.Test = p.KeyID, p.AccountID, p.Test
 		if err != nil {
 			if !errors.Is(err, auth.ErrUnauthorized) {
 				a.log.Error("api: authenticating", "err", err)
 				writeProblem(rec, errInternal())
 				return
 			}
+			reason := "unknown_key"
+			if errors.Is(err, auth.ErrRevoked) {
+				reason = "revoked_key"
+			}
+			a.guard.Failed(at, reason)
 			writeProblem(rec, errUnauthorized())
 			return
 		}
+		a.guard.Succeeded(at)
 		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		if err := h(rec, r); err != nil {
 			a.fail(rec, r, err)
