@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/logging"
 	"github.com/omnigate/omnigate/internal/realtime"
@@ -206,6 +209,99 @@ func TestFailedAuthenticationLimited(t *testing.T) {
 		} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("metrics lack %s", want)
+			}
+		}
+	})
+}
+
+// The audit trail: successful authentications (once per key, source and
+// minute, with a count), every failure with its reason and the revoked
+// key's id, revocations, and every admin request — in the server's log,
+// with ids and fingerprints, never a key, token or secret.
+func TestAuditTrail(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, logs := loggedServer(t, engine)
+		liveID := s.keyID(s.key)
+		for i := 0; i < 3; i++ {
+			if r := s.get("/balance"); r.status != 200 {
+				t.Fatalf("balance: %d %s", r.status, r.raw)
+			}
+		}
+		wrong := []string{wrongKey("live_"), wrongKey("test_")}
+		for _, k := range wrong {
+			if r := s.do("GET", "/balance", k, "", nil); r.status != 401 {
+				t.Fatalf("wrong key: %d", r.status)
+			}
+		}
+		second, err := accounts.CreateKey(context.Background(), s.app.store, s.accountID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secondID := s.keyID(second)
+		if r := s.do("DELETE", "/keys/"+secondID, s.key, "", nil); r.status != 204 {
+			t.Fatalf("revoke: %d %s", r.status, r.raw)
+		}
+		if r := s.do("GET", "/balance", second, "", nil); r.status != 401 {
+			t.Fatalf("revoked key: %d", r.status)
+		}
+		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/settings", "application/json", `{"strictNumbers":true}`); r.status != 200 {
+			t.Fatalf("admin: %d %s", r.status, r.raw)
+		}
+		if r := s.callFrom(http.DefaultClient, "GET", "/admin/accounts/"+s.accountID+"/settings", "Bearer "+wrongKey("nope"), "", nil); r.status != 401 {
+			t.Fatalf("wrong admin token: %d", r.status)
+		}
+		app := s.call("POST", "/realtime/apps", map[string]any{"name": "audited"})
+		appID, appKey, secret := app.json["app_id"].(string), app.json["key"].(string), app.json["secret"].(string)
+		if r := s.pusherFrom(http.DefaultClient, appID, appKey, "not-the-secret"); r.status != 401 {
+			t.Fatalf("bad signature: %d", r.status)
+		}
+
+		find := func(match func(map[string]any) bool) []map[string]any {
+			var out []map[string]any
+			for _, l := range logs.audit() {
+				if match(l) {
+					out = append(out, l)
+				}
+			}
+			return out
+		}
+		var pusherFailed []map[string]any
+		waitFor(t, "the audit trail", 5*time.Second, func() bool {
+			pusherFailed = find(func(l map[string]any) bool { return l["event"] == "auth.failed" && l["door"] == "pusher" })
+			return len(pusherFailed) == 1
+		})
+		if l := pusherFailed[0]; l["app_id"] != appID || l["reason"] != "bad_signature" || l["source"] != "127.0.0.1" || l["level"] != "WARN" {
+			t.Errorf("pusher failure: %v", l)
+		}
+		ok := find(func(l map[string]any) bool { return l["event"] == "auth.ok" && l["key_id"] == liveID })
+		if len(ok) != 1 || ok[0]["account"] != s.accountID || ok[0]["source"] != "127.0.0.1" || ok[0]["door"] != "api" || ok[0]["test"] != false {
+			t.Errorf("successes of the live key: %v (want one line a minute)", ok)
+		}
+		unknown := find(func(l map[string]any) bool { return l["event"] == "auth.failed" && l["reason"] == "unknown_key" })
+		if len(unknown) != 2 || unknown[0]["credential"] == unknown[1]["credential"] || len(unknown[0]["credential"].(string)) != 8 {
+			t.Errorf("unknown keys: %v", unknown)
+		}
+		if revoked := find(func(l map[string]any) bool { return l["event"] == "auth.failed" && l["reason"] == "revoked_key" }); len(revoked) != 1 ||
+			revoked[0]["key_id"] != secondID || revoked[0]["account"] != s.accountID {
+			t.Errorf("revoked key used: %v", revoked)
+		}
+		if rv := find(func(l map[string]any) bool { return l["event"] == "key.revoked" }); len(rv) != 1 || rv[0]["key_id"] != secondID ||
+			rv[0]["by_key_id"] != liveID || rv[0]["account"] != s.accountID {
+			t.Errorf("revocation: %v", rv)
+		}
+		admin := find(func(l map[string]any) bool { return l["event"] == "admin.action" })
+		if len(admin) != 1 || admin[0]["route"] != "PUT /admin/accounts/{id}/settings" || admin[0]["status"] != 200.0 ||
+			admin[0]["operator"] != "operator:ann" || admin[0]["path"] != "/admin/accounts/"+s.accountID+"/settings" {
+			t.Errorf("admin actions: %v", admin)
+		}
+		if bad := find(func(l map[string]any) bool { return l["event"] == "auth.failed" && l["door"] == "admin" }); len(bad) != 1 ||
+			bad[0]["reason"] != "bad_token" {
+			t.Errorf("wrong admin token: %v", bad)
+		}
+		all := logs.String()
+		for _, leak := range append(wrong, s.key, s.testKey, second, adminToken, secret, s.key[:authguard.PrefixLen]) {
+			if strings.Contains(all, leak) {
+				t.Errorf("the log shows a secret %q", leak)
 			}
 		}
 	})

@@ -135,6 +135,13 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 			return
 		}
 		a.guard.Succeeded(at)
+		start, rec := time.Now(), &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		w = rec
+		defer func() {
+			a.trail.Record(slog.LevelInfo, "admin.action", slog.String("route", pattern), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.String("operator", actor(r)), slog.String("source", at.Source),
+				slog.Duration("took", time.Since(start)))
+		}()
 		err := h(w, r)
 		var p *problem
 		var in *compliance.InputError
@@ -154,6 +161,17 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 			writeProblem(w, &problem{http.StatusInternalServerError, 99, "", "internal error; nothing was changed, try again later", nil})
 		}
 	})
+}
+
+// statusWriter notes the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 func decode(r *http.Request, v any) error {

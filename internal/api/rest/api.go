@@ -138,6 +138,9 @@ func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseW
 // was revoked, so that this node refuses it from the next request on.
 func (a *Style) KeyRevoked(r *http.Request, k *store.AccessKey) {
 	a.auth.Revoked()
+	by := Principal(r.Context())
+	a.trail.Record(slog.LevelInfo, "key.revoked", slog.String("account", k.AccountID), slog.String("key_id", k.ID),
+		slog.Bool("test", k.Test), slog.String("by_key_id", by.KeyID), slog.String("source", authguard.Source(r)))
 }
 
 // Patterns are the routes registered with Handle, in order: every
