@@ -271,6 +271,10 @@ func (g *Guard) Failed(at Attempt, reason string) {
 }
 
 // take takes a token from the bucket of key, making it full first if new.
+// Attempts checked at once may all have been allowed on the bucket's last
+// token: the bucket then goes below zero, down to minus its size, and the
+// next attempts wait that much longer — over time every failure costs a
+// token, however many come concurrently.
 func (g *Guard) take(key string, perMinute int, now time.Time) {
 	b := g.buckets[key]
 	if b == nil {
@@ -281,7 +285,7 @@ func (g *Guard) take(key string, perMinute int, now time.Time) {
 		g.buckets[key] = b
 	}
 	refill(b, perMinute, now)
-	b.tokens = math.Max(0, b.tokens-1)
+	b.tokens = math.Max(-float64(perMinute), b.tokens-1)
 	g.nBuckets.Store(int64(len(g.buckets)))
 }
 
