@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
@@ -135,11 +136,11 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 			return
 		}
 		a.guard.Succeeded(at)
-		start, rec := time.Now(), &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		start, rec := time.Now(), rest.NewStatusRecorder(w)
 		w = rec
 		defer func() {
 			a.trail.Record(slog.LevelInfo, "admin.action", slog.String("route", pattern), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status), slog.String("operator", actor(r)), slog.String("source", at.Source),
+				slog.Int("status", rec.Status), slog.String("operator", actor(r)), slog.String("source", at.Source),
 				slog.Duration("took", time.Since(start)))
 		}()
 		err := h(w, r)
@@ -161,17 +162,6 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 			writeProblem(w, &problem{http.StatusInternalServerError, 99, "", "internal error; nothing was changed, try again later", nil})
 		}
 	})
-}
-
-// statusWriter notes the status a handler answered with.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
 }
 
 func decode(r *http.Request, v any) error {

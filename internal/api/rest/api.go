@@ -95,9 +95,9 @@ func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseW
 	a.patterns = append(a.patterns, pattern)
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := NewStatusRecorder(w)
 		defer func() {
-			a.metrics.HTTPDuration.WithLabelValues(pattern, r.Method, strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
+			a.metrics.HTTPDuration.WithLabelValues(pattern, r.Method, strconv.Itoa(rec.Status)).Observe(time.Since(start).Seconds())
 		}()
 		key, ok := auth.FromHeader(r.Header.Get("Authorization"))
 		if !ok {
@@ -189,12 +189,19 @@ func (a *Style) BaseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-type statusRecorder struct {
+// StatusRecorder is a ResponseWriter that notes the status answered
+// (200 until WriteHeader), for metrics and the audit trail.
+type StatusRecorder struct {
 	http.ResponseWriter
-	status int
+	Status int
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+// NewStatusRecorder wraps w.
+func NewStatusRecorder(w http.ResponseWriter) *StatusRecorder {
+	return &StatusRecorder{ResponseWriter: w, Status: http.StatusOK}
+}
+
+func (s *StatusRecorder) WriteHeader(code int) {
+	s.Status = code
 	s.ResponseWriter.WriteHeader(code)
 }
