@@ -53,6 +53,7 @@ type config struct {
 	concurrency, addresses int
 	legitRate              int
 	doors                  string
+	pause                  time.Duration // between attacks
 	label                  string
 	jsonOut                string
 }
@@ -90,28 +91,38 @@ func main() {
 	flag.IntVar(&c.addresses, "addresses", 64, "source addresses of the one-prefix attack")
 	flag.IntVar(&c.legitRate, "legit-rate", 20, "requests per second of the legitimate client")
 	flag.StringVar(&c.doors, "doors", "api,admin,pusher", "doors to attack")
+	flag.DurationVar(&c.pause, "pause", 2*time.Second, "pause between attacks")
 	flag.StringVar(&c.label, "label", "", "a name for this run in the output (e.g. before, after)")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.Parse()
-	if err := run(c); err != nil {
+	results, err := run(c)
+	if err == nil {
+		printTable(os.Stdout, results)
+		if c.jsonOut != "" {
+			b, _ := json.MarshalIndent(results, "", "  ")
+			err = os.WriteFile(c.jsonOut, b, 0o644)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bruteforce:", err)
 		os.Exit(1)
 	}
 }
 
-func run(c config) error {
+// run attacks every door of c, one attack after the other.
+func run(c config) ([]result, error) {
 	u, err := url.Parse(c.url)
 	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
-		return fmt.Errorf("-url %q: only a server on 127.0.0.1 is attacked", c.url)
+		return nil, fmt.Errorf("-url %q: only a server on 127.0.0.1 is attacked", c.url)
 	}
 	if c.key == "" {
-		return fmt.Errorf("-key is required")
+		return nil, fmt.Errorf("-key is required")
 	}
 	var results []result
 	for i, door := range strings.Split(c.doors, ",") {
 		d, err := newDoor(c, strings.TrimSpace(door))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if d == nil {
 			continue
@@ -119,19 +130,13 @@ func run(c config) error {
 		for _, attack := range []string{"one address", "one prefix"} {
 			r, err := attackDoor(c, d, attack, 2+i)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			results = append(results, r)
-			// Let the buckets refill so that the next attack starts afresh.
-			time.Sleep(2 * time.Second)
+			time.Sleep(c.pause)
 		}
 	}
-	printTable(os.Stdout, results)
-	if c.jsonOut != "" {
-		b, _ := json.MarshalIndent(results, "", "  ")
-		return os.WriteFile(c.jsonOut, b, 0o644)
-	}
-	return nil
+	return results, nil
 }
 
 // door is what an attack on one way in needs: a wrong request (a guess),
