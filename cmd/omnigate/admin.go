@@ -7,12 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/api/account"
 	"github.com/omnigate/omnigate/internal/api/admin"
 	"github.com/omnigate/omnigate/internal/app"
+	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
@@ -165,35 +168,104 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func keyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usagef("key: say create")
+	if len(args) == 0 {
+		return usagef("key: say create, list or revoke")
 	}
 	var cfg app.Config
-	fs := flag.NewFlagSet("key create", flag.ContinueOnError)
+	fs := flag.NewFlagSet("key "+args[0], flag.ContinueOnError)
 	storeFlags(fs, &cfg)
-	account := fs.String("account", "", "account id (required)")
-	test := fs.Bool("test", false, "make a test key (validated, never sent or charged)")
-	if err := parse(fs, args[1:], stderr); err != nil {
-		return err
+	switch args[0] {
+	case "create":
+		account := fs.String("account", "", "account id (required)")
+		test := fs.Bool("test", false, "make a test key (validated, never sent or charged; sees no live data)")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		if *account == "" {
+			return usagef("key create: --account is required")
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		key, err := accounts.CreateKey(ctx, st, *account, *test)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("key create: no account %q", *account)
+		}
+		if err != nil {
+			return err
+		}
+		k, err := st.AccessKeyByHash(ctx, auth.Hash(key))
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, struct {
+			Account string `json:"account"`
+			ID      string `json:"id"`
+			Key     string `json:"key"`
+			Test    bool   `json:"test"`
+		}{*account, k.ID, key, *test})
+	case "list":
+		acct := fs.String("account", "", "account id (required)")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		if *acct == "" {
+			return usagef("key list: --account is required")
+		}
+		return printList(ctx, cfg, stdout, func(st *sqlstore.Store) ([]*store.AccessKey, error) {
+			if _, err := st.GetAccount(ctx, *acct); errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("key list: no account %q", *acct)
+			}
+			return st.AccessKeys(ctx, *acct)
+		}, account.ShowKey)
+	case "revoke":
+		acct := fs.String("account", "", "account id (with --id)")
+		id := fs.String("id", "", "the key's id (omnigate key list)")
+		text := fs.String("key", "", "the key itself, e.g. one found leaked; \"-\" reads it from standard input")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		if (*id == "") == (*text == "") || (*id != "" && *acct == "") {
+			return usagef("key revoke: say --account and --id, or --key")
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if *text != "" {
+			k, err := keyByText(ctx, st, *text)
+			if err != nil {
+				return err
+			}
+			*acct, *id = k.AccountID, k.ID
+		}
+		k, err := st.RevokeAccessKey(ctx, *acct, *id, "cli", time.Now().UTC())
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("key revoke: account %q has no key %q", *acct, *id)
+		}
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, account.ShowKey(k))
 	}
-	if *account == "" {
-		return usagef("key create: --account is required")
+	return usagef("key: unknown subcommand %q (create, list, revoke)", args[0])
+}
+
+// keyByText finds a key by its text ("-": read from standard input).
+func keyByText(ctx context.Context, st *sqlstore.Store, text string) (*store.AccessKey, error) {
+	if text == "-" {
+		b, err := io.ReadAll(io.LimitReader(os.Stdin, 1024))
+		if err != nil {
+			return nil, fmt.Errorf("key revoke: reading the key: %w", err)
+		}
+		text = strings.TrimSpace(string(b))
 	}
-	st, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	key, err := accounts.CreateKey(ctx, st, *account, *test)
+	k, err := st.AccessKeyByHash(ctx, auth.Hash(strings.TrimSpace(text)))
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("key create: no account %q", *account)
+		return nil, fmt.Errorf("key revoke: no such key")
 	}
-	if err != nil {
-		return err
-	}
-	return printJSON(stdout, struct {
-		Account string `json:"account"`
-		Key     string `json:"key"`
-		Test    bool   `json:"test"`
-	}{*account, key, *test})
+	return k, err
 }

@@ -5,6 +5,8 @@
 //	omnigate account list                        list tenants as JSON
 //	omnigate account update --id ID --report-url set an account's default status-report URL
 //	omnigate key create --account ID [--test]    add an access key; prints it as JSON
+//	omnigate key list --account ID               an account's keys (never the keys themselves)
+//	omnigate key revoke --account ID --id KEYID  revoke a key (or --key KEY); every node refuses it within 250 ms
 //	omnigate connector add|list|remove           SMPP carrier connectors
 //	omnigate route add|list|remove               the route table
 //	omnigate number add|list|remove              inbound numbers
@@ -46,6 +48,8 @@ Usage:
   omnigate account list                  list accounts as JSON
   omnigate account update --id ID        change an account (--report-url for status reports)
   omnigate key create --account ID       add an access key (--test for a test key)
+  omnigate key list --account ID         an account's keys: id, test, hint, created, last used, revoked
+  omnigate key revoke --account ID --id KEYID   revoke a key (or --key KEY, "-" from stdin)
   omnigate connector add|list|remove     SMPP carrier connectors (add --name N --host H --system-id S …)
   omnigate route add|list|remove         routes: destination prefix or country → connectors
   omnigate number add|list|remove        inbound numbers and the accounts that receive them

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/app"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/connlimit"
 	"github.com/omnigate/omnigate/internal/logging"
 )
@@ -27,7 +28,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Demo, "demo", demoDefault, "create a demo account and run the SMSC simulator in the process; SMS without a route go to it [OMNIGATE_DEMO]")
 	apiOnly, _ := strconv.ParseBool(envOr("OMNIGATE_API_ONLY", "false"))
 	fs.BoolVar(&cfg.APIOnly, "api-only", apiOnly, "accept messages but run no dispatcher or webhook workers (another node sharing the database does) [OMNIGATE_API_ONLY]")
-	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("OMNIGATE_ADMIN_TOKEN", ""), "enable the operator API under /admin/ with this bearer token (16+ characters) [OMNIGATE_ADMIN_TOKEN]")
+	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("OMNIGATE_ADMIN_TOKEN", ""), "enable the operator API under /admin/ with this bearer token (32+ characters); prefer the environment variable or --admin-token-file: every local user sees the command line [OMNIGATE_ADMIN_TOKEN]")
+	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", envOr("OMNIGATE_ADMIN_TOKEN_FILE", ""), "read the admin token from this file's first line instead [OMNIGATE_ADMIN_TOKEN_FILE]")
+	fs.IntVar(&cfg.AuthLimits.PerAddress, "auth-failures-per-address", intEnv("OMNIGATE_AUTH_FAILURES_PER_ADDRESS", authguard.DefaultPerAddress),
+		"failed authentications one client address may make per minute before it must wait (429); 0: no limit [OMNIGATE_AUTH_FAILURES_PER_ADDRESS]")
+	fs.IntVar(&cfg.AuthLimits.PerPrefix, "auth-failures-per-prefix", intEnv("OMNIGATE_AUTH_FAILURES_PER_PREFIX", authguard.DefaultPerPrefix),
+		"failed authentications with one key or token prefix (Pusher: one app) per minute, all addresses together; 0: no limit [OMNIGATE_AUTH_FAILURES_PER_PREFIX]")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", envOr("OMNIGATE_DEBUG_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; empty: off [OMNIGATE_DEBUG_ADDR]")
 	fs.StringVar(&cfg.SMTPAddr, "smtp", envOr("OMNIGATE_SMTP", ""), "mail server (host:port) for usage-alert emails; empty: no emails [OMNIGATE_SMTP]")
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", envOr("OMNIGATE_SMTP_FROM", "omnigate@localhost"), "sender address of usage-alert emails [OMNIGATE_SMTP_FROM]")
@@ -66,10 +72,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.ConnLimitExempt, err = connlimit.ParsePrefixes(*exempt); err != nil {
 		return usagef("conn-limit-exempt: %v", err)
 	}
+	for _, limit := range []*int{&cfg.AuthLimits.PerAddress, &cfg.AuthLimits.PerPrefix} {
+		if *limit < 0 {
+			return usagef("serve: auth-failures-per-address and -per-prefix are 0 (no limit) or more")
+		}
+		if *limit == 0 {
+			*limit = -1 // authguard: negative is no limit, zero the default
+		}
+	}
 	log, err := logging.New(os.Stderr, logCfg)
 	if err != nil {
 		return usageError{err}
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "admin-token" {
+			log.Warn("the admin token is on the command line, where every local user can read it (ps); " +
+				"give it in OMNIGATE_ADMIN_TOKEN or a file (--admin-token-file) instead")
+		}
+	})
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -118,6 +138,13 @@ func (e *envInts) err(fs *flag.FlagSet) error {
 		}
 	}
 	return nil
+}
+
+func intEnv(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
 }
 
 func durationEnv(name string, def time.Duration) time.Duration {

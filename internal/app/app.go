@@ -19,7 +19,9 @@ import (
 	"github.com/omnigate/omnigate/internal/api/admin"
 	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/compliance"
@@ -58,6 +60,10 @@ type App struct {
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
 	realtime   *realtime.Server
+	auth       *auth.Authenticator
+	guard      *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
+	trail      *audit.Trail     // the audit trail: authentications, admin actions
+	style      *rest.Style      // the REST doors' style: authentication, and the routes registered
 	// api is the API's listener and server; rt realtime's, when
 	// Config.RealtimeHTTPAddr gives it a listener of its own (else nil).
 	api, rt *endpoint
@@ -71,6 +77,10 @@ type App struct {
 // starts serving.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	cfg = cfg.WithDefaults()
+	cfg, err := cfg.readAdminToken()
+	if err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -146,12 +156,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("setting up the demo account: %w", err)
 		}
 	}
-	style := rest.New(rest.Config{PublicURL: cfg.PublicURL}, auth.NewAuthenticator(st, 0), a.metrics, log)
-	acct := account.New(style, st, a.billing, a.desk)
-	doors := []api.Door{messagebird.New(style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st)}
+	authCfg := cfg.Auth
+	authCfg.Log = log
+	a.auth = auth.NewAuthenticator(st, authCfg)
+	a.trail = audit.New(audit.Config{}, log.Handler())
+	a.metrics.WatchAuditTrail(a.trail.Dropped)
+	a.guard = authguard.New(cfg.AuthLimits, a.trail, a.metrics)
+	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, a.auth, a.metrics, log)
+	a.style.Protect(a.guard, a.trail)
+	acct := account.New(a.style, st, a.billing, a.desk)
+	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st)}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
+		adminAPI.Protect(a.guard, a.trail)
 		doors = append(doors, adminAPI)
 	}
 	if a.realtime, err = a.newRealtime(cfg); err != nil {
@@ -210,6 +228,7 @@ func (a *App) URL() string {
 // Run serves until ctx ends, then stops gracefully within the shutdown
 // timeout. It returns nil after a clean stop.
 func (a *App) Run(ctx context.Context) error {
+	a.trail.Start()
 	if err := a.startRealtime(ctx); err != nil {
 		a.stop(context.Background())
 		return fmt.Errorf("starting realtime: %w", err)
@@ -289,6 +308,12 @@ func (a *App) stop(ctx context.Context) error {
 	}
 	if err := a.topups.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping top-ups: %w", err))
+	}
+	if err := a.trail.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping the audit trail: %w", err))
+	}
+	if err := a.auth.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping authentication: %w", err))
 	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))

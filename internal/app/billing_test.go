@@ -15,7 +15,7 @@ import (
 	"github.com/omnigate/omnigate/internal/worker"
 )
 
-const adminToken = "test-admin-token-0123456789"
+const adminToken = "test-admin-token-0123456789abcdef0123"
 
 // admin calls the operator API.
 func (s *server) admin(method, path, contentType, body string) response {
@@ -314,7 +314,7 @@ func TestBillingBadInput(t *testing.T) {
 				t.Errorf("autotopup %s: %d %s, want %d", body, r.status, r.raw, want)
 			}
 		}
-		if r := s.do("POST", "/topups", s.testKey, "application/json", []byte(`{"amount":"5"}`)); r.status != 422 {
+		if r := s.do("POST", "/topups", s.testKey, "application/json", []byte(`{"amount":"5"}`)); r.status != 403 {
 			t.Errorf("test-key top-up: %d %s", r.status, r.raw)
 		}
 		for i, want := range []int{201, 409} {

@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 
+	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/dispatch"
@@ -11,6 +13,7 @@ import (
 	"github.com/omnigate/omnigate/internal/webhook"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -53,8 +56,14 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// AdminToken enables the operator API under /admin/ for requests that
-	// carry it as a bearer token; empty: no admin API.
+	// carry it as a bearer token; empty: no admin API. At least
+	// MinAdminToken characters.
 	AdminToken string
+	// AdminTokenFile names a file holding the admin token (its first line;
+	// surrounding spaces and the newline are dropped), so that the token
+	// need not be on the command line, where every local user sees it.
+	// Give AdminToken or AdminTokenFile, not both.
+	AdminTokenFile string
 	// DebugAddr, when set, serves Go's profiler (/debug/pprof/) on this
 	// separate address; keep it on loopback.
 	DebugAddr string
@@ -72,6 +81,12 @@ type Config struct {
 	TopUps   billing.TopUpConfig
 	// Compliance tunes proof-of-consent cases and the complaint threshold.
 	Compliance compliance.DeskConfig
+	// Auth tunes the authentication of access keys: how long a node keeps
+	// a key in memory and how often it checks for revocations.
+	Auth auth.Config
+	// AuthLimits limits failed authentication (access keys, the admin
+	// token, Pusher signatures) per source address and credential prefix.
+	AuthLimits authguard.Config
 
 	// NATSURL joins the realtime server to the other nodes' through NATS
 	// (nats://host:4222, comma-separated for several); empty: one node,
@@ -167,8 +182,12 @@ func (c Config) Validate() error {
 	if c.RealtimeHTTPAddr != "" && c.RealtimeHTTPAddr == c.HTTPAddr && !strings.HasSuffix(c.HTTPAddr, ":0") {
 		return fmt.Errorf("realtime-http: %q is the API's address: give another, or leave it empty to serve realtime on the API's address", c.RealtimeHTTPAddr)
 	}
-	if c.AdminToken != "" && len(c.AdminToken) < 16 {
-		return fmt.Errorf("admin-token: use at least 16 characters")
+	if c.AdminToken != "" && c.AdminTokenFile != "" {
+		return fmt.Errorf("admin-token and admin-token-file: give one of them")
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < MinAdminToken {
+		return fmt.Errorf("admin-token: the admin token has %d characters; use at least %d (e.g. the output of: openssl rand -hex 32)",
+			len(c.AdminToken), MinAdminToken)
 	}
 	if err := c.validateRealtime(); err != nil {
 		return err
@@ -180,6 +199,32 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// MinAdminToken is the shortest admin token accepted.
+const MinAdminToken = 32
+
+// readAdminToken reads AdminTokenFile into AdminToken, checking it like a
+// token given directly.
+func (c Config) readAdminToken() (Config, error) {
+	if c.AdminTokenFile == "" {
+		return c, nil
+	}
+	if c.AdminToken != "" {
+		return c, fmt.Errorf("admin-token and admin-token-file: give one of them")
+	}
+	b, err := os.ReadFile(c.AdminTokenFile)
+	if err != nil {
+		return c, fmt.Errorf("admin-token-file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	token := strings.TrimSpace(line)
+	if len(token) < MinAdminToken {
+		return c, fmt.Errorf("admin-token-file: %s holds a token of %d characters; use at least %d (e.g. the output of: openssl rand -hex 32)",
+			c.AdminTokenFile, len(token), MinAdminToken)
+	}
+	c.AdminToken, c.AdminTokenFile = token, ""
+	return c, nil
 }
 
 // SQLitePath is where the embedded database lives.

@@ -45,6 +45,13 @@ type server struct {
 // start runs a real server: real listener, real database, real workers.
 func start(t testing.TB, engine string, tune ...func(*Config)) *server {
 	t.Helper()
+	return startLogging(t, engine, nil, tune...)
+}
+
+// startLogging is start with the server's log going to h (nil: the test's
+// log, warnings and errors only).
+func startLogging(t testing.TB, engine string, h slog.Handler, tune ...func(*Config)) *server {
+	t.Helper()
 	cfg := Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, SQLiteSync: "NORMAL", ShutdownTimeout: 10 * time.Second}
 	if engine == "postgres" {
 		cfg.DatabaseURL = pgtest.URL(t)
@@ -55,7 +62,7 @@ func start(t testing.TB, engine string, tune ...func(*Config)) *server {
 	for _, f := range tune {
 		f(&cfg)
 	}
-	s := serve(t, cfg)
+	s := serveLogging(t, cfg, h)
 	s.accountID, s.key, s.testKey, s.signingKey = s.newAccount("acme")
 	return s
 }
@@ -63,16 +70,26 @@ func start(t testing.TB, engine string, tune ...func(*Config)) *server {
 // serve runs a real server with cfg until the test ends.
 func serve(t testing.TB, cfg Config) *server {
 	t.Helper()
-	s, _ := serveUntil(t, cfg)
+	s, _ := serveUntil(t, cfg, nil)
 	return s
 }
 
-// serveUntil is serve, with a function that stops the server sooner (the
-// test's end calls it too).
-func serveUntil(t testing.TB, cfg Config) (*server, func()) {
+// serveLogging is serve with the server's log going to h (nil: the test's
+// log, warnings and errors only).
+func serveLogging(t testing.TB, cfg Config, h slog.Handler) *server {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := New(context.Background(), cfg, log)
+	s, _ := serveUntil(t, cfg, h)
+	return s
+}
+
+// serveUntil is serveLogging, with a function that stops the server sooner
+// (the test's end calls it too).
+func serveUntil(t testing.TB, cfg Config, h slog.Handler) (*server, func()) {
+	t.Helper()
+	if h == nil {
+		h = slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})
+	}
+	a, err := New(context.Background(), cfg, slog.New(h))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func (a *App) newRealtime(cfg Config) (*realtime.Server, error) {
 	}
 	onRefused := func(reason string) { a.metrics.ConnectionsRefused.WithLabelValues(listener, reason).Inc() }
 	srv, err := realtime.New(rc, realtime.Deps{Store: a.store, Broker: broker, Notifier: realtime.NotifierFunc(a.realtimeAlert), Logger: a.log,
-		OnRefused: onRefused})
+		OnRefused: onRefused, Guard: a.guard})
 	if err != nil {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}

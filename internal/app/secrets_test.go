@@ -105,7 +105,7 @@ func TestSecretsAtRest(t *testing.T) {
 // with a function that stops it, for tests that restart.
 func runApp(t *testing.T, cfg Config) (*server, func()) {
 	t.Helper()
-	s, stop := serveUntil(t, cfg)
+	s, stop := serveUntil(t, cfg, nil)
 	waitFor(t, "the server to be ready", 10*time.Second, func() bool { return s.do("GET", "/readyz", "", "", nil).status == 200 })
 	return s, stop
 }

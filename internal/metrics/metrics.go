@@ -55,6 +55,8 @@ type Metrics struct {
 	// its TCP connections; ws_per_ip: its WebSockets; ws_full: WebSockets
 	// hold all the descriptors they may).
 	ConnectionsRefused *prometheus.CounterVec
+	// Auth counts failed authentications and the attempts refused for them.
+	Auth AuthMetrics
 
 	unknownMu    sync.Mutex
 	unknownNames map[string]bool // parameter names with a series of their own
@@ -153,6 +155,7 @@ func New() *Metrics {
 	}
 	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch, m.UnknownParams, m.ConnectionsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Auth = newAuthMetrics(m.Registry)
 	return m
 }
 

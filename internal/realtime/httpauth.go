@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -23,12 +24,21 @@ import (
 type apiError struct {
 	status  int
 	message string
+	reason  string // for a failed authentication: why, for the audit trail
 }
 
 func (e *apiError) Error() string { return e.message }
 
 func errorf(status int, format string, args ...any) *apiError {
 	return &apiError{status: status, message: fmt.Sprintf(format, args...)}
+}
+
+// authFailed is a failed authentication: an error that counts against the
+// source and the app (internal/authguard), with its reason.
+func authFailed(reason string, status int, format string, args ...any) *apiError {
+	e := errorf(status, format, args...)
+	e.reason = reason
+	return e
 }
 
 // apiHandler handles an authenticated API request.
@@ -52,9 +62,21 @@ func (s *Server) api(h apiHandler) http.HandlerFunc {
 			writeAPIError(w, errorf(http.StatusBadRequest, "Could not read the request body"))
 			return
 		}
+		appID := r.PathValue("app_id")
+		at := authguard.Attempt{Door: authguard.Pusher, Source: s.clientIP(r), Prefix: appID[:min(len(appID), 64)]}
+		if wait, ok := s.guard.Allow(at); !ok {
+			w.Header().Set("Retry-After", authguard.RetryAfter(wait))
+			writeAPIError(w, errorf(http.StatusTooManyRequests, "Too many failed authentications from this address or for this app: try again in %s s",
+				authguard.RetryAfter(wait)))
+			return
+		}
 		app, aerr := s.authenticate(r.Context(), r, body, time.Now())
-		if aerr == nil {
+		switch {
+		case aerr == nil:
+			s.guard.Succeeded(at)
 			aerr = h(w, r, app, body)
+		case aerr.reason != "":
+			s.guard.Failed(at, aerr.reason)
 		}
 		if aerr != nil {
 			writeAPIError(w, aerr)
@@ -76,7 +98,7 @@ func writeAPIError(w http.ResponseWriter, e *apiError) {
 func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte, now time.Time) (*store.RealtimeApp, *apiError) {
 	app, err := s.apps.byID(ctx, r.PathValue("app_id"))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(http.StatusNotFound, "Unknown app %q", r.PathValue("app_id"))
+		return nil, authFailed("unknown_app", http.StatusNotFound, "Unknown app %q", r.PathValue("app_id"))
 	}
 	if err != nil {
 		s.log.Error("realtime: reading app", "err", err)
@@ -87,28 +109,28 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request, body []byte,
 		return nil, errorf(http.StatusBadRequest, "Malformed query string")
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("auth_key")), []byte(app.Key)) != 1 {
-		return nil, errorf(http.StatusUnauthorized, "Invalid auth_key: not this app's key")
+		return nil, authFailed("bad_key", http.StatusUnauthorized, "Invalid auth_key: not this app's key")
 	}
 	ts, err := strconv.ParseInt(q.Get("auth_timestamp"), 10, 64)
 	if err != nil {
-		return nil, errorf(http.StatusUnauthorized, "Missing or malformed auth_timestamp")
+		return nil, authFailed("bad_timestamp", http.StatusUnauthorized, "Missing or malformed auth_timestamp")
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > s.cfg.TimestampWindow || d < -s.cfg.TimestampWindow {
-		return nil, errorf(http.StatusUnauthorized, "Timestamp expired: given timestamp %d not within %d s of server time %d",
+		return nil, authFailed("bad_timestamp", http.StatusUnauthorized, "Timestamp expired: given timestamp %d not within %d s of server time %d",
 			ts, int(s.cfg.TimestampWindow/time.Second), now.Unix())
 	}
 	if v := q.Get("auth_version"); v != "1.0" {
-		return nil, errorf(http.StatusUnauthorized, "Unsupported auth_version %q: 1.0 is supported", v)
+		return nil, authFailed("bad_version", http.StatusUnauthorized, "Unsupported auth_version %q: 1.0 is supported", v)
 	}
 	if len(body) > 0 || q.Has("body_md5") {
 		sum := md5.Sum(body)
 		if subtle.ConstantTimeCompare([]byte(strings.ToLower(q.Get("body_md5"))), []byte(hex.EncodeToString(sum[:]))) != 1 {
-			return nil, errorf(http.StatusUnauthorized, "Invalid body_md5: it must be the hex MD5 of the request body")
+			return nil, authFailed("bad_body_md5", http.StatusUnauthorized, "Invalid body_md5: it must be the hex MD5 of the request body")
 		}
 	}
 	toSign := r.Method + "\n" + r.URL.Path + "\n" + canonicalQuery(q)
 	if !verifySignature(app, now, toSign, q.Get("auth_signature")) {
-		return nil, errorf(http.StatusUnauthorized, "Invalid signature: you should have sent HmacSHA256Hex(%q, your_secret)", toSign)
+		return nil, authFailed("bad_signature", http.StatusUnauthorized, "Invalid signature: you should have sent HmacSHA256Hex(%q, your_secret)", toSign)
 	}
 	if !app.Enabled {
 		return nil, errorf(http.StatusForbidden, "Application is disabled")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/connlimit"
 	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/realtime/fanout"
@@ -36,6 +37,9 @@ type Deps struct {
 	// OnRefused, when set, is called for each WebSocket refused before
 	// the upgrade, with the reason: RefusedPerIP or RefusedFull.
 	OnRefused func(reason string)
+	// Guard limits failed HTTP API signatures and writes them to the
+	// audit trail; nil means no limit.
+	Guard *authguard.Guard
 }
 
 // Reasons a WebSocket is refused before the upgrade (Deps.OnRefused).
@@ -54,6 +58,7 @@ type Server struct {
 	broker   fanout.Broker
 	notifier Notifier
 	log      *slog.Logger
+	guard    *authguard.Guard
 	nodeID   string
 
 	apps     *appCache
@@ -107,7 +112,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, st: deps.Store, broker: deps.Broker, notifier: deps.Notifier, log: deps.Logger,
+	s := &Server{cfg: cfg, st: deps.Store, broker: deps.Broker, notifier: deps.Notifier, log: deps.Logger, guard: deps.Guard,
 		hub: newHub(), quit: make(chan struct{}), onRefused: deps.OnRefused,
 		sockets: connlimit.NewGate(cfg.MaxSockets), perIP: connlimit.NewLimiter(cfg.MaxConnectionsPerIP, cfg.ConnLimitExempt)}
 	s.nodeID = newNodeID(cfg.NodeID, time.Now())

@@ -71,7 +71,17 @@ type AccessKey struct {
 	Test      bool
 	Hint      string // last characters, so a person can tell keys apart
 	CreatedAt time.Time
+	// RevokedAt is when the key was revoked (zero: it is valid), by whom
+	// ("api key KEYID", "cli").
+	RevokedAt time.Time
+	RevokedBy string
+	// LastUsedAt is about when the key last authenticated a request (zero:
+	// unknown); nodes record it every few minutes, not per request.
+	LastUsedAt time.Time
 }
+
+// Revoked says whether the key is revoked.
+func (k *AccessKey) Revoked() bool { return !k.RevokedAt.IsZero() }
 
 // Job kinds: one queue table, several kinds of work.
 const (
@@ -183,8 +193,23 @@ type Accounts interface {
 	// a's. ErrNotFound if there is no such account.
 	SetAccountSettings(ctx context.Context, a *Account) error
 	CreateAccessKey(ctx context.Context, k *AccessKey) error
-	// AccessKeyByHash finds a key by the SHA-256 of its text.
+	// AccessKeyByHash finds a key by the SHA-256 of its text, revoked or
+	// not.
 	AccessKeyByHash(ctx context.Context, hash []byte) (*AccessKey, error)
+	// AccessKeys lists an account's keys, oldest first, revoked ones
+	// included.
+	AccessKeys(ctx context.Context, accountID string) ([]*AccessKey, error)
+	// RevokeAccessKey revokes one of an account's keys and, in the same
+	// transaction, increments the revocation generation, then returns the
+	// key. A key revoked already is returned as it is, unchanged.
+	// ErrNotFound if the account has no such key.
+	RevokeAccessKey(ctx context.Context, accountID, id, by string, at time.Time) (*AccessKey, error)
+	// KeyRevocations is the revocation generation: it changes whenever a
+	// key is revoked, by any node or the CLI. Reading it is one indexed row.
+	KeyRevocations(ctx context.Context) (int64, error)
+	// TouchAccessKeys records that the keys were used at about at (never
+	// moving LastUsedAt back).
+	TouchAccessKeys(ctx context.Context, ids []string, at time.Time) error
 }
 
 // MessageKey names one message of one account.

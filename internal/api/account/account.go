@@ -1,7 +1,7 @@
 // Package account is omnigate's own account API: prices, usage, the
 // ledger, statements and top-ups; the consent ledger, suppressions,
-// senders, the compliance policy, proof cases and decisions; and the
-// account's realtime apps. It is written in the same REST style as the
+// senders, the compliance policy, proof cases and decisions; the account's
+// access keys (listed and revoked); and the account's realtime apps. It is written in the same REST style as the
 // MessageBird door (internal/api/rest: AccessKey authentication,
 // MessageBird's error format and codes), so one SDK client or key serves
 // both.
@@ -40,7 +40,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /topups", a.listTopUps)
 	a.rest.Handle(mux, "POST /topups", a.requestTopUp)
 	a.rest.Handle(mux, "GET /statements/{month}", a.getStatement)
-	paths := a.registerCompliance(mux)
+	paths := append(a.registerCompliance(mux), a.registerKeys(mux)...)
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, append(paths, "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}")...)
 }

@@ -71,9 +71,11 @@ func (a *API) getSMSPrice(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// getUsage answers GET /usage: each limit with what is used this period.
+// getUsage answers GET /usage: each limit with what is used this period
+// (for a test key, nothing: usage is live traffic).
 func (a *API) getUsage(w http.ResponseWriter, r *http.Request) error {
-	usage, err := a.store.Usage(r.Context(), rest.Principal(r.Context()).AccountID, time.Now())
+	pr := rest.Principal(r.Context())
+	usage, err := a.store.Usage(r.Context(), pr.AccountID, time.Now())
 	if err != nil {
 		return err
 	}
@@ -89,6 +91,9 @@ func (a *API) getUsage(w http.ResponseWriter, r *http.Request) error {
 	}
 	items := make([]item, len(usage))
 	for i, u := range usage {
+		if pr.Test {
+			u.Used = 0
+		}
 		it := item{Metric: u.Metric, Channel: u.Channel, Period: u.Period, PeriodStart: u.PeriodStart.Format(message.TimeLayout),
 			Limit: u.Limit, Used: u.Used, Policy: u.Policy}
 		if u.Metric == store.MetricSpend {
@@ -105,15 +110,19 @@ func (a *API) getUsage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// getLedger answers GET /ledger?limit&offset: money movements, newest first.
+// getLedger answers GET /ledger?limit&offset: money movements, newest
+// first; none for a test key.
 func (a *API) getLedger(w http.ResponseWriter, r *http.Request) error {
 	f, p := rest.ListFilter(r.URL.Query())
 	if p != nil {
 		return p
 	}
-	entries, err := a.store.Ledger(r.Context(), rest.Principal(r.Context()).AccountID, f.Limit, f.Offset)
-	if err != nil {
-		return err
+	var entries []store.LedgerEntry
+	if pr := rest.Principal(r.Context()); !pr.Test {
+		var err error
+		if entries, err = a.store.Ledger(r.Context(), pr.AccountID, f.Limit, f.Offset); err != nil {
+			return err
+		}
 	}
 	type item struct {
 		ID              int64       `json:"id"`
@@ -162,8 +171,11 @@ func (a *API) getAutoTopUp(w http.ResponseWriter, r *http.Request) error {
 
 // putAutoTopUp answers PUT /billing/autotopup {enabled, threshold, amount}:
 // switching automatic top-up on records the caller's consent; off
-// withdraws it.
+// withdraws it. Test keys may not.
 func (a *API) putAutoTopUp(w http.ResponseWriter, r *http.Request) error {
+	if rest.Principal(r.Context()).Test {
+		return rest.TestKeyRefused("change automatic top-up")
+	}
 	var req struct {
 		Enabled   *bool       `json:"enabled"`
 		Threshold json.Number `json:"threshold"`
@@ -239,11 +251,14 @@ func showTopUp(t store.TopUp) topUpJSON {
 	return topUpJSON{t.ID, money(t.Amount), t.Currency, t.Status, t.Provider, t.Automatic, t.CreatedAt.Format(message.TimeLayout), rest.TimeText(t.SettledAt)}
 }
 
-// listTopUps answers GET /topups.
+// listTopUps answers GET /topups; none for a test key.
 func (a *API) listTopUps(w http.ResponseWriter, r *http.Request) error {
-	list, err := a.store.TopUps(r.Context(), rest.Principal(r.Context()).AccountID)
-	if err != nil {
-		return err
+	var list []store.TopUp
+	if pr := rest.Principal(r.Context()); !pr.Test {
+		var err error
+		if list, err = a.store.TopUps(r.Context(), pr.AccountID); err != nil {
+			return err
+		}
 	}
 	items := make([]topUpJSON, len(list))
 	for i, t := range list {
@@ -258,7 +273,12 @@ func (a *API) listTopUps(w http.ResponseWriter, r *http.Request) error {
 // requestTopUp answers POST /topups {amount, idempotencyKey}: a top-up
 // asked of the payment provider (with the invoice provider it waits for an
 // operator). A repeated idempotency key answers 409 and creates nothing.
+// Test keys may not.
 func (a *API) requestTopUp(w http.ResponseWriter, r *http.Request) error {
+	pr := rest.Principal(r.Context())
+	if pr.Test {
+		return rest.TestKeyRefused("request top-ups")
+	}
 	var req struct {
 		Amount         json.Number `json:"amount"`
 		IdempotencyKey string      `json:"idempotencyKey"`
@@ -276,10 +296,6 @@ func (a *API) requestTopUp(w http.ResponseWriter, r *http.Request) error {
 	if len(req.IdempotencyKey) > 200 {
 		return rest.Invalid("idempotencyKey", "idempotencyKey is longer than 200 characters")
 	}
-	pr := rest.Principal(r.Context())
-	if pr.Test {
-		return rest.Invalid("access_key", "top-ups need a live key")
-	}
 	t, err := a.billing.RequestTopUp(r.Context(), pr.AccountID, amount, req.IdempotencyKey, "api key "+pr.KeyID)
 	if errors.Is(err, store.ErrConflict) {
 		return rest.NewProblem(http.StatusConflict, rest.CodeInvalidParams, "idempotencyKey", "a top-up with this idempotencyKey exists already")
@@ -292,15 +308,19 @@ func (a *API) requestTopUp(w http.ResponseWriter, r *http.Request) error {
 }
 
 // getStatement answers GET /statements/{YYYY-MM} as JSON, or CSV for
-// {YYYY-MM}.csv.
+// {YYYY-MM}.csv; for a test key, a statement without usage.
 func (a *API) getStatement(w http.ResponseWriter, r *http.Request) error {
 	month, asCSV := strings.CutSuffix(r.PathValue("month"), ".csv")
-	st, err := a.billing.MonthlyStatement(r.Context(), rest.Principal(r.Context()).AccountID, month)
+	pr := rest.Principal(r.Context())
+	st, err := a.billing.MonthlyStatement(r.Context(), pr.AccountID, month)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		return rest.Invalid("month", "month must be written YYYY-MM, e.g. 2026-11")
+	}
+	if pr.Test {
+		st.Lines, st.Totals = nil, billing.StatementTotals{}
 	}
 	if asCSV {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")

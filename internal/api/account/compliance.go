@@ -178,7 +178,7 @@ func (a *API) listConsents(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
-	history, err := a.store.Consents(r.Context(), rest.Principal(r.Context()).AccountID, recipient)
+	history, err := a.consents(r, recipient)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (a *API) consentProof(w http.ResponseWriter, r *http.Request) error {
 		return rest.Invalid("format", "format must be json or csv")
 	}
 	accountID := rest.Principal(r.Context()).AccountID
-	history, err := a.store.Consents(r.Context(), accountID, recipient)
+	history, err := a.consents(r, recipient)
 	if err != nil {
 		return err
 	}
@@ -223,6 +223,16 @@ func (a *API) consentProof(w http.ResponseWriter, r *http.Request) error {
 	}
 	rest.WriteJSON(w, http.StatusOK, compliance.Proof(accountID, recipient, history, time.Now().UTC()))
 	return nil
+}
+
+// consents reads a recipient's history in the ledger: none for a test key,
+// whose consents are never stored and which sees no live ones.
+func (a *API) consents(r *http.Request, recipient string) ([]store.Consent, error) {
+	pr := rest.Principal(r.Context())
+	if pr.Test {
+		return nil, nil
+	}
+	return a.store.Consents(r.Context(), pr.AccountID, recipient)
 }
 
 // maxImport bounds a consent import.
@@ -265,15 +275,19 @@ func (a *API) importConsents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listSuppressions answers GET /suppressions?limit&offset.
+// listSuppressions answers GET /suppressions?limit&offset; none for a test
+// key.
 func (a *API) listSuppressions(w http.ResponseWriter, r *http.Request) error {
 	f, p := rest.ListFilter(r.URL.Query())
 	if p != nil {
 		return p
 	}
-	list, err := a.store.Suppressions(r.Context(), rest.Principal(r.Context()).AccountID, f.Limit, f.Offset)
-	if err != nil {
-		return err
+	var list []store.Suppression
+	if pr := rest.Principal(r.Context()); !pr.Test {
+		var err error
+		if list, err = a.store.Suppressions(r.Context(), pr.AccountID, f.Limit, f.Offset); err != nil {
+			return err
+		}
 	}
 	if list == nil {
 		list = []store.Suppression{}
@@ -288,6 +302,8 @@ func (a *API) listSuppressions(w http.ResponseWriter, r *http.Request) error {
 }
 
 // addSuppression answers POST /suppressions {recipient}: a manual entry.
+// A test key gets the entry it would make, never stored, whatever the live
+// list holds.
 func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Recipient json.RawMessage `json:"recipient"`
@@ -306,7 +322,13 @@ func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return rest.Invalid("recipient", err.Error())
 	}
-	accountID := rest.Principal(r.Context()).AccountID
+	pr := rest.Principal(r.Context())
+	accountID := pr.AccountID
+	s := store.Suppression{Recipient: c.Recipient, Reason: "manual", CreatedAt: time.Now().UTC()}
+	if pr.Test {
+		rest.WriteJSON(w, http.StatusCreated, s)
+		return nil
+	}
 	was, err := a.store.Suppressed(r.Context(), accountID, []string{c.Recipient})
 	if err != nil {
 		return err
@@ -314,11 +336,6 @@ func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
 	if why, ok := was[c.Recipient]; ok {
 		// Already suppressed: it stays as it is (an opt-out stays an opt-out).
 		rest.WriteJSON(w, http.StatusOK, store.Suppression{Recipient: c.Recipient, Reason: why})
-		return nil
-	}
-	s := store.Suppression{Recipient: c.Recipient, Reason: "manual", CreatedAt: time.Now().UTC()}
-	if rest.Principal(r.Context()).Test {
-		rest.WriteJSON(w, http.StatusCreated, s)
 		return nil
 	}
 	if err := a.store.AddSuppression(r.Context(), accountID, s); err != nil {
@@ -330,27 +347,28 @@ func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
 
 // removeSuppression answers DELETE /suppressions/{recipient}. A recipient
 // who opted out stays suppressed until they opt in again: only manual
-// entries can be removed.
+// entries can be removed. A test key sees no suppression to remove.
 func (a *API) removeSuppression(w http.ResponseWriter, r *http.Request) error {
 	c, err := compliance.ParseConsent(r.PathValue("recipient"), compliance.Marketing, store.OptIn, "", nil, "", time.Now())
 	if err != nil {
 		return rest.Invalid("recipient", err.Error())
 	}
-	accountID := rest.Principal(r.Context()).AccountID
+	pr := rest.Principal(r.Context())
+	notSuppressed := rest.NewProblem(http.StatusNotFound, rest.CodeNotFound, "recipient", "the recipient is not suppressed")
+	if pr.Test {
+		return notSuppressed
+	}
+	accountID := pr.AccountID
 	why, err := a.store.Suppressed(r.Context(), accountID, []string{c.Recipient})
 	if err != nil {
 		return err
 	}
 	switch reason, ok := why[c.Recipient]; {
 	case !ok:
-		return rest.NewProblem(http.StatusNotFound, rest.CodeNotFound, "recipient", "the recipient is not suppressed")
+		return notSuppressed
 	case reason != "manual":
 		return rest.NewProblem(http.StatusConflict, rest.CodeInvalidParams, "recipient",
 			"the recipient is suppressed because of "+reason+"; only a new opt-in (POST /consents) lifts it")
-	}
-	if rest.Principal(r.Context()).Test {
-		w.WriteHeader(http.StatusNoContent)
-		return nil
 	}
 	if err := a.store.RemoveSuppression(r.Context(), accountID, c.Recipient); err != nil {
 		return err
@@ -435,11 +453,15 @@ func (a *API) changePolicy(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listCases answers GET /compliance/cases: proof requests to the account.
+// listCases answers GET /compliance/cases: proof requests to the account
+// (none for a test key).
 func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
-	list, err := a.store.ProofCases(r.Context(), rest.Principal(r.Context()).AccountID)
-	if err != nil {
-		return err
+	var list []store.ProofCase
+	if pr := rest.Principal(r.Context()); !pr.Test {
+		var err error
+		if list, err = a.store.ProofCases(r.Context(), pr.AccountID); err != nil {
+			return err
+		}
 	}
 	if list == nil {
 		list = []store.ProofCase{}
@@ -476,7 +498,7 @@ func (a *API) answerCase(w http.ResponseWriter, r *http.Request) error {
 		return rest.NewProblem(http.StatusUnsupportedMediaType, rest.CodeInvalidParams, "", "send the proof as JSON {\"proof\": …} or as text/csv or text/plain")
 	}
 	if rest.Principal(r.Context()).Test {
-		return rest.NewProblem(http.StatusForbidden, rest.CodeUnauthorized, "access_key", "a test key cannot answer a proof request; use a live key")
+		return rest.TestKeyRefused("answer proof requests")
 	}
 	c, err := a.desk.AnswerProof(r.Context(), rest.Principal(r.Context()).AccountID, r.PathValue("id"), proof)
 	if errors.Is(err, store.ErrConflict) {
@@ -490,15 +512,19 @@ func (a *API) answerCase(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listDecisions answers GET /compliance/decisions[?limit=N]: why messages
-// were refused, deferred, held or changed, newest first.
+// were refused, deferred, held or changed, newest first. A test key's
+// messages are decided but not logged, so it sees none.
 func (a *API) listDecisions(w http.ResponseWriter, r *http.Request) error {
 	f, p := rest.ListFilter(r.URL.Query())
 	if p != nil {
 		return p
 	}
-	list, err := a.store.Decisions(r.Context(), rest.Principal(r.Context()).AccountID, f.Limit)
-	if err != nil {
-		return err
+	var list []store.Decision
+	if pr := rest.Principal(r.Context()); !pr.Test {
+		var err error
+		if list, err = a.store.Decisions(r.Context(), pr.AccountID, f.Limit); err != nil {
+			return err
+		}
 	}
 	if list == nil {
 		list = []store.Decision{}

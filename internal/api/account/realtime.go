@@ -15,7 +15,9 @@ import (
 // The account's realtime apps (docs/realtime.md): the credentials that
 // pusher-js and the Pusher server SDKs use with omnigate's Pusher
 // Channels-compatible server. Authenticated with the account's access key
-// like every endpoint here; test keys may read but not change apps.
+// like every endpoint here; test keys may read apps without their secrets
+// (a live credential) and their error log (clients' addresses), and may not
+// change them.
 //
 //	GET    /realtime/apps               the account's apps (without secrets)
 //	POST   /realtime/apps               a new app; answers its secret
@@ -129,9 +131,7 @@ func realtimeProblem(err error) error {
 	return err
 }
 
-func errTestKeyReadOnly() *rest.Problem {
-	return rest.NewProblem(http.StatusForbidden, rest.CodeUnauthorized, "access_key", "test keys cannot change realtime apps; use a live key")
-}
+func errTestKeyReadOnly() *rest.Problem { return rest.TestKeyRefused("change realtime apps") }
 
 // list answers GET /realtime/apps.
 func (h *RealtimeApps) list(w http.ResponseWriter, r *http.Request) error {
@@ -175,13 +175,14 @@ func (h *RealtimeApps) create(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// get answers GET /realtime/apps/{id}, with the secret.
+// get answers GET /realtime/apps/{id}, with the secret for a live key.
 func (h *RealtimeApps) get(w http.ResponseWriter, r *http.Request) error {
-	app, err := h.st.GetRealtimeApp(r.Context(), rest.Principal(r.Context()).AccountID, r.PathValue("id"))
+	pr := rest.Principal(r.Context())
+	app, err := h.st.GetRealtimeApp(r.Context(), pr.AccountID, r.PathValue("id"))
 	if err != nil {
 		return realtimeProblem(err)
 	}
-	rest.WriteJSON(w, http.StatusOK, realtime.ShowApp(app, true, time.Now()))
+	rest.WriteJSON(w, http.StatusOK, realtime.ShowApp(app, !pr.Test, time.Now()))
 	return nil
 }
 
@@ -270,15 +271,19 @@ func (h *RealtimeApps) delete(w http.ResponseWriter, r *http.Request) error {
 }
 
 // errorLog answers GET /realtime/apps/{id}/errors: at most the newest 100
-// entries of the last 14 days, with the clients' IP addresses.
+// entries of the last 14 days, with the clients' IP addresses (none for a
+// test key).
 func (h *RealtimeApps) errorLog(w http.ResponseWriter, r *http.Request) error {
 	pr := rest.Principal(r.Context())
 	if _, err := h.st.GetRealtimeApp(r.Context(), pr.AccountID, r.PathValue("id")); err != nil {
 		return realtimeProblem(err)
 	}
-	list, err := h.st.ListRealtimeErrors(r.Context(), pr.AccountID, r.PathValue("id"))
-	if err != nil {
-		return err
+	var list []store.RealtimeError
+	if !pr.Test {
+		var err error
+		if list, err = h.st.ListRealtimeErrors(r.Context(), pr.AccountID, r.PathValue("id")); err != nil {
+			return err
+		}
 	}
 	items := make([]realtime.ErrorJSON, len(list))
 	for i, e := range list {

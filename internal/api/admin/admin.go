@@ -4,8 +4,10 @@
 // sender approval, suspension, proof cases, complaints, do-not-disturb
 // imports and the review queue of held messages. It is served only when
 // an admin token is configured and every request must carry it as
-// "Authorization: Bearer <token>". Errors use the same JSON format as the
-// rest of the API.
+// "Authorization: Bearer <token>". Failed tokens are limited like access
+// keys (internal/authguard), and every request is written to the audit
+// trail (event admin.action). Errors use the same JSON format as the rest
+// of the API.
 package admin
 
 import (
@@ -21,6 +23,9 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/audit"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/message"
@@ -35,8 +40,14 @@ type API struct {
 	billing   *billing.Service
 	desk      *compliance.Desk
 	released  func() // wakes the dispatcher after a held message is released
+	guard     *authguard.Guard
+	trail     *audit.Trail
 	log       *slog.Logger
 }
+
+// Protect limits failed tokens with g and writes every request to the
+// audit trail t. Call it before Register.
+func (a *API) Protect(g *authguard.Guard, t *audit.Trail) { a.guard, a.trail = g, t }
 
 // OnRelease sets what wakes the dispatcher once a held message is released.
 func (a *API) OnRelease(f func()) { a.released = f }
@@ -105,11 +116,33 @@ func writeProblem(w http.ResponseWriter, p *problem) {
 func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		if !ok || subtle.ConstantTimeCompare(sum[:], a.tokenHash[:]) != 1 {
-			writeProblem(w, &problem{http.StatusUnauthorized, 2, "token", "request not allowed (missing or wrong admin token)", nil})
+		token = strings.TrimSpace(token)
+		unauthorized := &problem{http.StatusUnauthorized, 2, "token", "request not allowed (missing or wrong admin token)", nil}
+		if !ok || token == "" {
+			writeProblem(w, unauthorized) // tries no token: not a failure to count
 			return
 		}
+		at := authguard.Attempt{Door: authguard.Admin, Source: authguard.Source(r), Prefix: authguard.Prefix(token)}
+		if wait, ok := a.guard.Allow(at); !ok {
+			w.Header().Set("Retry-After", authguard.RetryAfter(wait))
+			writeProblem(w, &problem{http.StatusTooManyRequests, 28, "token",
+				"too many failed authentications from this address or with this token; try again in " + authguard.RetryAfter(wait) + " s", nil})
+			return
+		}
+		sum := sha256.Sum256([]byte(token))
+		if subtle.ConstantTimeCompare(sum[:], a.tokenHash[:]) != 1 {
+			a.guard.Failed(at, "bad_token")
+			writeProblem(w, unauthorized)
+			return
+		}
+		a.guard.Succeeded(at)
+		start, rec := time.Now(), rest.NewStatusRecorder(w)
+		w = rec
+		defer func() {
+			a.trail.Record(slog.LevelInfo, "admin.action", slog.String("route", pattern), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.Status), slog.String("operator", actor(r)), slog.String("source", at.Source),
+				slog.Duration("took", time.Since(start)))
+		}()
 		err := h(w, r)
 		var p *problem
 		var in *compliance.InputError

@@ -9,15 +9,20 @@ import (
 	"github.com/omnigate/omnigate/internal/message"
 )
 
-// getBalance answers GET /balance in MessageBird's shape.
+// getBalance answers GET /balance in MessageBird's shape. A test key sees
+// the payment and currency and an amount of 0: the balance is live money.
 func (a *API) getBalance(w http.ResponseWriter, r *http.Request) error {
-	acct, err := a.store.GetAccount(r.Context(), rest.Principal(r.Context()).AccountID)
+	pr := rest.Principal(r.Context())
+	acct, err := a.store.GetAccount(r.Context(), pr.AccountID)
 	if err != nil {
 		return err
 	}
 	kind := strings.ToLower(acct.Currency)
 	if acct.Currency == "EUR" {
 		kind = "euros"
+	}
+	if pr.Test {
+		acct.Balance = 0
 	}
 	payment := acct.Payment
 	if payment == "" {

@@ -179,8 +179,12 @@ func addRecipients(m *message.Message, req *createRequest, strict bool) *rest.Pr
 	return nil
 }
 
-// getMessage handles GET /messages/{id}.
+// getMessage handles GET /messages/{id}. Test keys see no message: their
+// own are never stored, and live ones are not theirs to read.
 func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
+	if rest.Principal(r.Context()).Test {
+		return errNotFound()
+	}
 	m, err := a.store.GetMessage(r.Context(), rest.Principal(r.Context()).AccountID, r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound()
@@ -193,7 +197,11 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // deleteMessage handles DELETE /messages/{id}: only scheduled messages.
+// A test key sees no message to delete.
 func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
+	if rest.Principal(r.Context()).Test {
+		return errNotFound()
+	}
 	err := a.store.CancelScheduled(r.Context(), rest.Principal(r.Context()).AccountID, r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -207,7 +215,7 @@ func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listMessages handles GET /messages.
+// listMessages handles GET /messages; a test key's list is empty.
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f, p := rest.ListFilter(q)
@@ -219,9 +227,13 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 			a.countUnknown([]string{name})
 		}
 	}
-	msgs, total, err := a.store.ListMessages(r.Context(), rest.Principal(r.Context()).AccountID, f)
-	if err != nil {
-		return err
+	var msgs []*message.Message
+	var total int
+	if pr := rest.Principal(r.Context()); !pr.Test {
+		var err error
+		if msgs, total, err = a.store.ListMessages(r.Context(), pr.AccountID, f); err != nil {
+			return err
+		}
 	}
 	base := a.rest.BaseURL(r)
 	out := listJSON{

@@ -17,7 +17,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/groupcommit"
@@ -41,8 +43,12 @@ type Config struct {
 type Style struct {
 	cfg     Config
 	auth    *auth.Authenticator
+	guard   *authguard.Guard // limits failed authentication; nil: no limit
+	trail   *audit.Trail     // the audit trail; nil: none
 	metrics *metrics.Metrics
 	log     *slog.Logger
+
+	patterns []string // what Handle registered, in order
 }
 
 // New makes the style the doors are built on.
@@ -52,6 +58,10 @@ func New(cfg Config, a *auth.Authenticator, m *metrics.Metrics, log *slog.Logger
 	}
 	return &Style{cfg: cfg, auth: a, metrics: m, log: log}
 }
+
+// Protect limits failed authentication with g and writes the audit trail
+// (authentications, revoked keys) to t. Call it before Handle.
+func (a *Style) Protect(g *authguard.Guard, t *audit.Trail) { a.guard, a.trail = g, t }
 
 // MaxBody is the bound of a request body.
 func (a *Style) MaxBody() int64 { return a.cfg.MaxBody }
@@ -82,33 +92,60 @@ func Principal(ctx context.Context) auth.Principal {
 // problems in MessageBird's format. h's error is answered as the platform
 // error it is (see fail); a *Problem as it is.
 func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	a.patterns = append(a.patterns, pattern)
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := NewStatusRecorder(w)
 		defer func() {
-			a.metrics.HTTPDuration.WithLabelValues(pattern, r.Method, strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
+			a.metrics.HTTPDuration.WithLabelValues(pattern, r.Method, strconv.Itoa(rec.Status)).Observe(time.Since(start).Seconds())
 		}()
 		key, ok := auth.FromHeader(r.Header.Get("Authorization"))
 		if !ok {
-			writeProblem(rec, errUnauthorized())
+			writeProblem(rec, errUnauthorized()) // tries no key: not a failure to count
+			return
+		}
+		at := authguard.Attempt{Door: authguard.API, Source: authguard.Source(r), Prefix: authguard.Prefix(key)}
+		if wait, ok := a.guard.Allow(at); !ok {
+			rec.Header().Set("Retry-After", authguard.RetryAfter(wait))
+			writeProblem(rec, errTooManyFailures(wait))
 			return
 		}
 		p, err := a.auth.Authenticate(r.Context(), key)
+		at.KeyID, at.AccountID, at.Test = p.KeyID, p.AccountID, p.Test
 		if err != nil {
 			if !errors.Is(err, auth.ErrUnauthorized) {
 				a.log.Error("api: authenticating", "err", err)
 				writeProblem(rec, errInternal())
 				return
 			}
+			reason := "unknown_key"
+			if errors.Is(err, auth.ErrRevoked) {
+				reason = "revoked_key"
+			}
+			a.guard.Failed(at, reason)
 			writeProblem(rec, errUnauthorized())
 			return
 		}
+		a.guard.Succeeded(at)
 		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		if err := h(rec, r); err != nil {
 			a.fail(rec, r, err)
 		}
 	})
 }
+
+// KeyRevoked tells the authenticator that a key of the request's account
+// was revoked, so that this node refuses it from the next request on.
+func (a *Style) KeyRevoked(r *http.Request, k *store.AccessKey) {
+	a.auth.Revoked()
+	by := Principal(r.Context())
+	a.trail.Record(slog.LevelInfo, "key.revoked", slog.String("account", k.AccountID), slog.String("key_id", k.ID),
+		slog.Bool("test", k.Test), slog.String("by_key_id", by.KeyID), slog.String("source", authguard.Source(r)))
+}
+
+// Patterns are the routes registered with Handle, in order: every
+// authenticated endpoint of the doors written in this style.
+func (a *Style) Patterns() []string { return append([]string(nil), a.patterns...) }
 
 // fail answers an error: problems as they are, anything else as a 500
 // whose details go to the log only.
@@ -152,12 +189,19 @@ func (a *Style) BaseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-type statusRecorder struct {
+// StatusRecorder is a ResponseWriter that notes the status answered
+// (200 until WriteHeader), for metrics and the audit trail.
+type StatusRecorder struct {
 	http.ResponseWriter
-	status int
+	Status int
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+// NewStatusRecorder wraps w.
+func NewStatusRecorder(w http.ResponseWriter) *StatusRecorder {
+	return &StatusRecorder{ResponseWriter: w, Status: http.StatusOK}
+}
+
+func (s *StatusRecorder) WriteHeader(code int) {
+	s.Status = code
 	s.ResponseWriter.WriteHeader(code)
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -20,6 +22,7 @@ const (
 	CodeNotEnoughBalance = 25
 	CodeUsageLimit       = 26 // omnigate's own: a blocking usage limit is reached
 	CodeCompliance       = 27 // omnigate's own: a compliance rule refused the message
+	CodeTooManyFailures  = 28 // omnigate's own: too many failed authentications; retry later
 	CodeInternal         = 99 // the platform failed; retry later
 )
 
@@ -120,6 +123,17 @@ func errCompliance(d compliance.Decision) *Problem {
 		param = "recipients"
 	}
 	return NewProblem(http.StatusForbidden, CodeCompliance, param, "refused by compliance rule "+d.Describe())
+}
+
+// TestKeyRefused refuses a test key a change to live state: what says
+// what it may not do ("change realtime apps").
+func TestKeyRefused(what string) *Problem {
+	return NewProblem(http.StatusForbidden, CodeUnauthorized, "access_key", "test keys cannot "+what+"; use a live key")
+}
+
+func errTooManyFailures(wait time.Duration) *Problem {
+	return NewProblem(http.StatusTooManyRequests, CodeTooManyFailures, "access_key",
+		"too many failed authentications from this address or with this key; try again in "+authguard.RetryAfter(wait)+" s")
 }
 
 func errRouteNotFound() *Problem {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -172,18 +173,101 @@ func (s *Store) CreateAccessKey(ctx context.Context, k *store.AccessKey) error {
 	})
 }
 
+const keyColumns = `id, account_id, hash, test, hint, created_at, revoked_at, revoked_by, last_used_at`
+
+func scanKey(row interface{ Scan(...any) error }) (*store.AccessKey, error) {
+	var k store.AccessKey
+	var created, revoked, used int64
+	if err := row.Scan(&k.ID, &k.AccountID, &k.Hash, &k.Test, &k.Hint, &created, &revoked, &k.RevokedBy, &used); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.RevokedAt, k.LastUsedAt = fromMicros(created), fromMicros(revoked), fromMicros(used)
+	return &k, nil
+}
+
 // AccessKeyByHash finds a key by its hash.
 func (s *Store) AccessKeyByHash(ctx context.Context, hash []byte) (*store.AccessKey, error) {
-	var k store.AccessKey
-	var created int64
-	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT id, account_id, hash, test, hint, created_at FROM access_keys WHERE hash = ?`), hash).
-		Scan(&k.ID, &k.AccountID, &k.Hash, &k.Test, &k.Hint, &created)
+	k, err := scanKey(s.rQueryRow(ctx, `SELECT `+keyColumns+` FROM access_keys WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading access key: %w", err)
 	}
-	k.CreatedAt = fromMicros(created)
-	return &k, nil
+	return k, nil
+}
+
+// AccessKeys lists an account's keys, oldest first.
+func (s *Store) AccessKeys(ctx context.Context, accountID string) ([]*store.AccessKey, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+keyColumns+` FROM access_keys WHERE account_id = ? ORDER BY created_at, id`), accountID)
+	if err != nil {
+		return nil, fmt.Errorf("listing access keys: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.AccessKey
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing access keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAccessKey revokes a key and increments the revocation generation in
+// one transaction.
+func (s *Store) RevokeAccessKey(ctx context.Context, accountID, id, by string, at time.Time) (*store.AccessKey, error) {
+	var k *store.AccessKey
+	err := s.inTx(ctx, "revoking access key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE access_keys SET revoked_at = ?, revoked_by = ? WHERE account_id = ? AND id = ? AND revoked_at = 0`),
+			max(micros(at), 1), by, accountID, id)
+		if err != nil {
+			return fmt.Errorf("revoking access key: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("revoking access key: %w", err)
+		} else if n == 1 {
+			if _, err := tx.ExecContext(ctx, `UPDATE key_revocations SET generation = generation + 1 WHERE id = 1`); err != nil {
+				return fmt.Errorf("revoking access key: %w", err)
+			}
+		}
+		k, err = scanKey(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+keyColumns+` FROM access_keys WHERE account_id = ? AND id = ?`), accountID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("revoking access key: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// KeyRevocations reads the revocation generation.
+func (s *Store) KeyRevocations(ctx context.Context) (int64, error) {
+	var g int64
+	if err := s.rQueryRow(ctx, `SELECT generation FROM key_revocations WHERE id = 1`).Scan(&g); err != nil {
+		return 0, fmt.Errorf("reading the key revocation generation: %w", err)
+	}
+	return g, nil
+}
+
+// TouchAccessKeys records when keys were last used.
+func (s *Store) TouchAccessKeys(ctx context.Context, ids []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{micros(at), micros(at)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q := `UPDATE access_keys SET last_used_at = ? WHERE last_used_at < ? AND id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + `)`
+	if _, err := s.w.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
+		return fmt.Errorf("recording when keys were used: %w", err)
+	}
+	return nil
 }

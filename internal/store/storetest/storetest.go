@@ -45,6 +45,7 @@ type behaviour struct {
 var coreBehaviours = []behaviour{
 	{"Accounts", testAccounts},
 	{"AccountSettings", testAccountSettings},
+	{"AccessKeys", testAccessKeys},
 	{"AcceptAndGet", testAcceptAndGet},
 	{"GetMessages", testGetMessages},
 	{"ScopedByAccount", testScopedByAccount},
@@ -102,6 +103,76 @@ func accept(t *testing.T, st store.Store, msgs ...*message.Message) {
 	t.Helper()
 	if err := st.AcceptMessages(ctx, msgs); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Keys are listed per account, revoked once (a second revocation changes
+// nothing), and every revocation moves the generation nodes watch.
+func testAccessKeys(t *testing.T, st store.Store) {
+	a, b := newAccount(t, st), newAccount(t, st)
+	keys, err := st.AccessKeys(ctx, a.ID) // the one newAccount made
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("AccessKeys = %v, %v", keys, err)
+	}
+	for _, test := range []bool{true, false} {
+		_, k := auth.NewKey(a.ID, test)
+		if err := st.CreateAccessKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	list, err := st.AccessKeys(ctx, a.ID)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("AccessKeys = %v, %v", list, err)
+	}
+	for i, k := range list {
+		if k.ID != keys[i].ID || k.Test != keys[i].Test || k.Hint != keys[i].Hint || k.Revoked() || !k.LastUsedAt.IsZero() {
+			t.Fatalf("key %d = %+v, want %+v", i, k, keys[i])
+		}
+	}
+	if other, err := st.AccessKeys(ctx, b.ID); err != nil || len(other) != 1 || other[0].AccountID != b.ID {
+		t.Fatalf("another account's keys = %v, %v", other, err)
+	}
+	gen, err := st.KeyRevocations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RevokeAccessKey(ctx, b.ID, keys[0].ID, "cli", time.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoking another account's key = %v, want ErrNotFound", err)
+	}
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	k, err := st.RevokeAccessKey(ctx, a.ID, keys[1].ID, "api key x", at)
+	if err != nil || !k.RevokedAt.Equal(at) || k.RevokedBy != "api key x" {
+		t.Fatalf("RevokeAccessKey = %+v, %v", k, err)
+	}
+	if g, _ := st.KeyRevocations(ctx); g == gen {
+		t.Fatalf("revocation generation still %d after a revocation", g)
+	} else {
+		gen = g
+	}
+	again, err := st.RevokeAccessKey(ctx, a.ID, keys[1].ID, "cli", at.Add(time.Hour))
+	if err != nil || !again.RevokedAt.Equal(at) || again.RevokedBy != "api key x" {
+		t.Fatalf("revoking twice = %+v, %v; want the first revocation kept", again, err)
+	}
+	if g, _ := st.KeyRevocations(ctx); g != gen {
+		t.Fatalf("revocation generation moved on revoking a revoked key")
+	}
+	if found, err := st.AccessKeyByHash(ctx, keys[1].Hash); err != nil || !found.Revoked() {
+		t.Fatalf("revoked key by hash = %+v, %v", found, err)
+	}
+	if found, err := st.AccessKeyByHash(ctx, keys[0].Hash); err != nil || found.Revoked() {
+		t.Fatalf("other key by hash = %+v, %v", found, err)
+	}
+	used := at.Add(time.Minute)
+	if err := st.TouchAccessKeys(ctx, []string{keys[0].ID, keys[2].ID}, used); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.TouchAccessKeys(ctx, []string{keys[0].ID}, at); err != nil { // older: ignored
+		t.Fatal(err)
+	}
+	list, _ = st.AccessKeys(ctx, a.ID)
+	if !list[0].LastUsedAt.Equal(used) || !list[1].LastUsedAt.IsZero() || !list[2].LastUsedAt.Equal(used) {
+		t.Fatalf("last used: %v %v %v", list[0].LastUsedAt, list[1].LastUsedAt, list[2].LastUsedAt)
 	}
 }
 

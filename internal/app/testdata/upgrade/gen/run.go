@@ -23,7 +23,7 @@ import (
 
 // adminToken is the operator token the fixture's servers run with; it is
 // fixture data like the account's key.
-const adminToken = "fixture-admin-token-0123456789"
+const adminToken = "fixture-admin-token-0123456789abcdef"
 
 // baseConfig is how the generator (and the upgrade test) run omnigate: a
 // real server on a loopback port with the demo SMSC in the process (SMS

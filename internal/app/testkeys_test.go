@@ -1,0 +1,266 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// liveData is what an account's live keys made: the test key must never
+// see any of it, nor change it.
+type liveData struct {
+	scheduled, sent string // message ids
+	caseID          string // an open proof case
+	appID, secret   string // a realtime app
+	month           string // the statement month with live usage
+	// secrets and personal data a test key's answer must never contain
+	forbidden []string
+}
+
+// The live recipients, one per kind of live data.
+const (
+	liveSent       = "31611110001"
+	liveScheduled  = "31611110002"
+	liveConsent    = "31611110003"
+	liveSuppressed = "31611110004"
+	liveCase       = "31611110005"
+	liveRefused    = "31611110006"
+	liveErrorIP    = "198.51.100.77"
+)
+
+// makeLiveData gives s's account live data of every kind.
+func makeLiveData(t *testing.T, s *server) liveData {
+	t.Helper()
+	var d liveData
+	ok := func(r response, what string, status int) response {
+		t.Helper()
+		if r.status != status {
+			t.Fatalf("%s: %d %s", what, r.status, r.raw)
+		}
+		return r
+	}
+	m := s.send(map[string]any{"originator": "Shop", "recipients": liveSent, "body": "live body"})
+	d.sent = m["id"].(string)
+	s.waitStatus(d.sent, "delivered")
+	m = s.send(map[string]any{"originator": "Shop", "recipients": liveScheduled, "body": "later",
+		"scheduledDatetime": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	d.scheduled = m["id"].(string)
+	ok(s.call("POST", "/consents", map[string]any{"recipient": liveConsent, "purpose": "marketing", "action": "opt_in"}), "consent", 201)
+	ok(s.call("POST", "/suppressions", map[string]any{"recipient": liveSuppressed}), "suppression", 201)
+	ok(s.admin("PUT", "/admin/accounts/"+s.accountID+"/limits", "application/json", `{"metric":"messages","period":"month","limit":1000}`), "limit", 200)
+	r := ok(s.admin("POST", "/admin/accounts/"+s.accountID+"/cases", "application/json", `{"reason":"complaint","recipient":"`+liveCase+`"}`), "case", 201)
+	d.caseID = r.json["id"].(string)
+	refused(t, s.postJSON(s.key, marketing(liveRefused, "offer")), "consent.opt_in")
+	ok(s.call("PUT", "/billing/autotopup", map[string]any{"enabled": true, "threshold": "1", "amount": "20"}), "autotopup", 200)
+	ok(s.call("POST", "/topups", map[string]any{"amount": "5"}), "topup", 201)
+	r = ok(s.call("POST", "/realtime/apps", map[string]any{"name": "live app"}), "realtime app", 201)
+	d.appID, d.secret = r.json["app_id"].(string), r.json["secret"].(string)
+	if err := s.app.store.AddRealtimeErrors(context.Background(), []store.RealtimeError{{AccountID: s.accountID, AppID: d.appID,
+		Code: 4004, Message: "over quota", IP: liveErrorIP, At: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	d.month = time.Now().UTC().Format("2006-01")
+	d.forbidden = []string{d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
+		liveCase, liveRefused, liveErrorIP, "live body"}
+	return d
+}
+
+// testKeyCall is one request with the test key and what must come of it.
+type testKeyCall struct {
+	pattern     string // the route, as registered
+	method      string
+	path        string
+	contentType string
+	body        string
+	status      int
+	// check looks at the answer; nil checks only the status.
+	check func(t *testing.T, r response)
+	// echoes are forbidden strings the request itself sends, which its
+	// answer may repeat.
+	echoes []string
+}
+
+func emptyItems(field string) func(t *testing.T, r response) {
+	return func(t *testing.T, r response) {
+		t.Helper()
+		if list, _ := r.json[field].([]any); len(list) != 0 {
+			t.Errorf("%s is not empty: %s", field, short(r.raw))
+		}
+	}
+}
+
+// short is an answer cut for a failure message.
+func short(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
+
+// Test keys see and change only test data: every endpoint of every door
+// called with the account's test key, on an account full of live data,
+// answers as if the account had no live data (empty lists, 404), refuses
+// changes to live state with 403, validates without storing where a test
+// request has a meaning of its own — and afterwards the live data is all
+// there, unchanged. A route registered without a row here fails the test.
+func TestTestKeysSeeNoLiveData(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := complianceServer(t, engine)
+		live := makeLiveData(t, s)
+		before := liveState(t, s, live)
+
+		calls := []testKeyCall{
+			{pattern: "POST /messages", method: "POST", path: "/messages", contentType: "application/json",
+				body: `{"originator":"Shop","recipients":"31699990001","body":"test"}`, status: 201,
+				check: func(t *testing.T, r response) {
+					if id, _ := r.json["id"].(string); id == "" || s.get("/messages/"+id).status != 404 {
+						t.Errorf("a test message was stored: %s", r.raw)
+					}
+				}},
+			{pattern: "GET /messages", method: "GET", path: "/messages", status: 200, check: func(t *testing.T, r response) {
+				if r.json["totalCount"] != 0.0 || r.json["count"] != 0.0 {
+					t.Errorf("live messages listed: %s", r.raw)
+				}
+			}},
+			{pattern: "GET /messages/{$}", method: "GET", path: "/messages/", status: 200, check: emptyItems("items")},
+			{pattern: "GET /messages/{id}", method: "GET", path: "/messages/" + live.sent, status: 404},
+			{pattern: "DELETE /messages/{id}", method: "DELETE", path: "/messages/" + live.scheduled, status: 404},
+			{pattern: "GET /balance", method: "GET", path: "/balance", status: 200, check: func(t *testing.T, r response) {
+				if r.json["amount"] != 0.0 {
+					t.Errorf("the live balance shows: %s", r.raw)
+				}
+			}},
+
+			{pattern: "GET /prices/sms", method: "GET", path: "/prices/sms?recipient=31699990001", status: 200},
+			{pattern: "GET /usage", method: "GET", path: "/usage", status: 200, check: func(t *testing.T, r response) {
+				items, _ := r.json["items"].([]any)
+				if len(items) == 0 {
+					t.Errorf("the account's limits are hidden: %s", r.raw)
+				}
+				for _, it := range items {
+					if u := it.(map[string]any)["used"]; u != 0.0 {
+						t.Errorf("live usage shows: %s", r.raw)
+					}
+				}
+			}},
+			{pattern: "GET /ledger", method: "GET", path: "/ledger", status: 200, check: emptyItems("items")},
+			{pattern: "GET /billing/autotopup", method: "GET", path: "/billing/autotopup", status: 200},
+			{pattern: "PUT /billing/autotopup", method: "PUT", path: "/billing/autotopup", contentType: "application/json",
+				body: `{"enabled":false}`, status: 403},
+			{pattern: "GET /topups", method: "GET", path: "/topups", status: 200, check: emptyItems("items")},
+			{pattern: "POST /topups", method: "POST", path: "/topups", contentType: "application/json", body: `{"amount":"5"}`, status: 403},
+			{pattern: "GET /statements/{month}", method: "GET", path: "/statements/" + live.month, status: 200, check: func(t *testing.T, r response) {
+				totals, _ := r.json["totals"].(map[string]any)
+				if lines, _ := r.json["lines"].([]any); len(lines) != 0 || totals["messages"] != 0.0 || totals["amount"] != 0.0 {
+					t.Errorf("the live statement shows: %s", r.raw)
+				}
+			}},
+
+			{pattern: "POST /consents", method: "POST", path: "/consents", contentType: "application/json",
+				body: `{"recipient":"31699990002","purpose":"marketing","action":"opt_in"}`, status: 201},
+			{pattern: "GET /consents", method: "GET", path: "/consents?recipient=" + liveConsent, status: 200, check: emptyItems("items"),
+				echoes: []string{liveConsent}},
+			{pattern: "GET /consents/proof", method: "GET", path: "/consents/proof?recipient=" + liveConsent, status: 200,
+				check: func(t *testing.T, r response) {
+					if r.json["marketing"] != "no record" {
+						t.Errorf("live consent proven: %s", r.raw)
+					}
+					emptyItems("entries")(t, r)
+				}, echoes: []string{liveConsent}},
+			{pattern: "POST /consents/import", method: "POST", path: "/consents/import", contentType: "text/csv",
+				body: "recipient,purpose,action\n31699990003,marketing,opt_in\n", status: 200},
+			{pattern: "GET /suppressions", method: "GET", path: "/suppressions", status: 200, check: emptyItems("items")},
+			{pattern: "POST /suppressions", method: "POST", path: "/suppressions", contentType: "application/json",
+				body: `{"recipient":"` + liveSuppressed + `"}`, status: 201, echoes: []string{liveSuppressed}},
+			{pattern: "DELETE /suppressions/{recipient}", method: "DELETE", path: "/suppressions/" + liveSuppressed, status: 404,
+				echoes: []string{liveSuppressed}},
+			{pattern: "GET /senders", method: "GET", path: "/senders", status: 200},
+			{pattern: "POST /senders", method: "POST", path: "/senders", contentType: "application/json", body: `{"originator":"TestOnly"}`, status: 201},
+			{pattern: "GET /compliance/policy", method: "GET", path: "/compliance/policy", status: 200},
+			{pattern: "PATCH /compliance/policy", method: "PATCH", path: "/compliance/policy", contentType: "application/json",
+				body: `{"helpText":"changed by a test key"}`, status: 200},
+			{pattern: "GET /compliance/cases", method: "GET", path: "/compliance/cases", status: 200, check: emptyItems("items")},
+			{pattern: "POST /compliance/cases/{id}/proof", method: "POST", path: "/compliance/cases/" + live.caseID + "/proof",
+				contentType: "application/json", body: `{"proof":"made up"}`, status: 403, echoes: []string{live.caseID}},
+			{pattern: "GET /compliance/decisions", method: "GET", path: "/compliance/decisions", status: 200, check: emptyItems("items")},
+
+			{pattern: "GET /keys", method: "GET", path: "/keys", status: 200, check: func(t *testing.T, r response) {
+				items, _ := r.json["items"].([]any)
+				if len(items) != 1 || items[0].(map[string]any)["test"] != true {
+					t.Errorf("a test key lists live keys: %s", r.raw)
+				}
+			}},
+			{pattern: "DELETE /keys/{id}", method: "DELETE", path: "/keys/" + s.keyID(s.key), status: 404},
+
+			{pattern: "GET /realtime/apps", method: "GET", path: "/realtime/apps", status: 200},
+			{pattern: "POST /realtime/apps", method: "POST", path: "/realtime/apps", contentType: "application/json", body: `{"name":"x"}`, status: 403},
+			{pattern: "GET /realtime/apps/{id}", method: "GET", path: "/realtime/apps/" + live.appID, status: 200, check: func(t *testing.T, r response) {
+				if _, ok := r.json["secret"]; ok {
+					t.Errorf("the app's secret shows: %s", r.raw)
+				}
+			}},
+			{pattern: "PATCH /realtime/apps/{id}", method: "PATCH", path: "/realtime/apps/" + live.appID, contentType: "application/json",
+				body: `{"enabled":false}`, status: 403},
+			{pattern: "DELETE /realtime/apps/{id}", method: "DELETE", path: "/realtime/apps/" + live.appID, status: 403},
+			{pattern: "POST /realtime/apps/{id}/rotate", method: "POST", path: "/realtime/apps/" + live.appID + "/rotate", status: 403},
+			{pattern: "GET /realtime/apps/{id}/errors", method: "GET", path: "/realtime/apps/" + live.appID + "/errors", status: 200,
+				check: emptyItems("items")},
+		}
+
+		covered := map[string]bool{}
+		for _, c := range calls {
+			covered[c.pattern] = true
+			t.Run(c.method+" "+c.path, func(t *testing.T) {
+				r := s.do(c.method, c.path, s.testKey, c.contentType, []byte(c.body))
+				if r.status != c.status {
+					t.Fatalf("%s %s with a test key = %d %s, want %d", c.method, c.path, r.status, r.raw, c.status)
+				}
+				if r.status >= 400 {
+					if code, _, _ := errorOf(t, r); c.status == 403 && code != 2 {
+						t.Errorf("403 with code %v, want 2 (the key may not do this): %s", code, r.raw)
+					}
+				}
+				for _, f := range live.forbidden {
+					if strings.Contains(string(r.raw), f) && !slices.Contains(c.echoes, f) {
+						t.Errorf("the answer shows live data %q: %s", f, short(r.raw))
+					}
+				}
+				if c.check != nil {
+					c.check(t, r)
+				}
+			})
+		}
+		for _, p := range s.app.style.Patterns() {
+			if !covered[p] {
+				t.Errorf("route %q has no test-key row: decide what a test key may do there, and test it", p)
+			}
+		}
+		if after := liveState(t, s, live); after != before {
+			t.Errorf("the test key changed live data:\nbefore %s\nafter  %s", before, after)
+		}
+	})
+}
+
+// liveState reads, with the live key, everything the test key must leave
+// as it is, as one string to compare.
+func liveState(t *testing.T, s *server, live liveData) string {
+	t.Helper()
+	var b strings.Builder
+	for _, path := range []string{
+		"/messages/" + live.scheduled, "/balance", "/billing/autotopup", "/topups", "/suppressions", "/senders",
+		"/compliance/policy", "/compliance/cases", "/consents?recipient=" + liveConsent, "/consents?recipient=31699990002",
+		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger",
+	} {
+		r := s.get(path)
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s with the live key = %d %s", path, r.status, r.raw)
+		}
+		b.WriteString(path + " " + string(r.raw) + "\n")
+	}
+	return b.String()
+}
