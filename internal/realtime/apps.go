@@ -175,6 +175,9 @@ func (c *appCache) byID(ctx context.Context, id string) (*store.RealtimeApp, err
 }
 
 func (c *appCache) get(ctx context.Context, cache *ttlcache.Cache[string, cachedApp], k string) (*store.RealtimeApp, error) {
+	if !lookupKey(k) {
+		return nil, store.ErrNotFound
+	}
 	e, err := cache.Get(ctx, k)
 	if err != nil {
 		return nil, err
@@ -230,4 +233,20 @@ type ErrorJSON struct {
 // ShowError renders an error log entry.
 func ShowError(e store.RealtimeError) ErrorJSON {
 	return ErrorJSON{Code: e.Code, Message: e.Message, IP: e.IP, Time: e.At.UTC().Format(time.RFC3339)}
+}
+
+// lookupKey reports whether k can name an app: app ids are digits and keys
+// hex, so anything outside printable ASCII (NUL, control characters, bytes
+// that are not UTF-8, which PostgreSQL refuses in a query) is no app and
+// never reaches the store.
+func lookupKey(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -215,6 +215,15 @@ func (a *API) decodeJSON(w http.ResponseWriter, r *http.Request, v any) *rest.Pr
 	if p != nil {
 		return p
 	}
+	return decodeStrict(body, v)
+}
+
+// decodeStrict decodes a JSON object body whose texts follow the text
+// rules; unknown fields are errors.
+func decodeStrict(body []byte, v any) *rest.Problem {
+	if p := rest.CheckJSON(body); p != nil {
+		return p
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()

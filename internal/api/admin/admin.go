@@ -14,6 +14,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/message"
@@ -110,14 +112,20 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 			writeProblem(w, &problem{http.StatusUnauthorized, 2, "token", "request not allowed (missing or wrong admin token)", nil})
 			return
 		}
-		err := h(w, r)
+		err := checkText(r)
+		if err == nil {
+			err = h(w, r)
+		}
 		var p *problem
+		var rp *rest.Problem
 		var in *compliance.InputError
 		var imp *compliance.ImportError
 		switch {
 		case err == nil:
 		case errors.As(err, &p):
 			writeProblem(w, p)
+		case errors.As(err, &rp):
+			writeProblem(w, fromRest(rp))
 		case errors.As(err, &in):
 			writeProblem(w, invalid(in.Field, in.Reason))
 		case errors.As(err, &imp):
@@ -131,9 +139,42 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 	})
 }
 
+// checkText applies the doors' text rules (internal/api/rest) to the
+// path, the query and the operator's name.
+func checkText(r *http.Request) error {
+	if p := rest.CheckRequest(r); p != nil {
+		return p
+	}
+	for _, op := range r.Header.Values("X-Operator") {
+		if p := rest.CheckText("X-Operator", op, false); p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+// fromRest is a problem of the REST style in the admin API's answer.
+func fromRest(rp *rest.Problem) *problem {
+	p := &problem{status: rp.Status, code: rest.CodeInvalidParams}
+	if len(rp.Errors) > 0 {
+		e := rp.Errors[0]
+		p.code, p.desc = e.Code, e.Description
+		if e.Parameter != nil {
+			p.param = *e.Parameter
+		}
+	}
+	return p
+}
+
 func decode(r *http.Request, v any) error {
-	body := http.MaxBytesReader(nil, r.Body, 1<<20)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
+	if err != nil {
+		return &problem{http.StatusBadRequest, 10, "", "could not read the request body (at most 1 MiB)", nil}
+	}
+	if p := rest.CheckJSON(body); p != nil {
+		return p
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
@@ -439,6 +480,9 @@ func (a *API) importPrices(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 16<<20)); err != nil {
 		return &problem{http.StatusRequestEntityTooLarge, 10, "", "the price file is larger than 16 MiB", nil}
+	}
+	if p := rest.CheckFile("file", buf.Bytes()); p != nil {
+		return p
 	}
 	ps, err := billing.ParsePricesCSV(&buf, accountID, time.Now().UTC(), a.billing.Channels())
 	if err != nil {

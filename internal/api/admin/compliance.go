@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -241,6 +242,9 @@ func (a *API) importDND(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 256<<20)); err != nil {
 		return &problem{http.StatusRequestEntityTooLarge, 10, "", "the registry file is larger than 256 MiB", nil}
+	}
+	if p := rest.CheckFile("file", buf.Bytes()); p != nil {
+		return p
 	}
 	registry := r.PathValue("registry")
 	if registry == "" || len(registry) > 64 {
