@@ -151,7 +151,7 @@ func textSlots(s *server, fx fixtures) []textSlot {
 		{door: "admin", method: "PUT", path: acct + "/billing", ct: js, body: `{"alertEmails":["ops@example.com` + bad + `"]}`, param: "alertEmails"},
 		{door: "admin", method: "PUT", path: acct + "/settings", ct: js, body: `{"legacySignature":"` + bad + `"}`, param: "legacySignature"},
 		{door: "admin", method: "POST", path: "/admin/prices?account=" + bad, ct: "text/csv", body: "channel,country,prefix,currency,price\n", param: "account"},
-		{door: "admin", method: "POST", path: "/admin/prices", ct: "text/csv", body: "country,prefix,currency,price\nNL,,EUR,0.05" + bad + "\n", param: "file", multiline: true},
+		{door: "admin", method: "POST", path: "/admin/prices", ct: "text/csv", body: "channel,country,prefix,currency,price\nsms,NL,,EUR,0.05" + bad + "\n", param: "file", multiline: true},
 		{door: "admin", method: "PUT", path: acct + "/senders/" + bad, ct: js, body: `{"status":"approved"}`, param: "originator"},
 		{door: "admin", method: "PUT", path: acct + "/senders/Acme", ct: js, body: `{"status":"approved","note":"ok` + bad + `"}`, param: "note", multiline: true},
 		{door: "admin", method: "PATCH", path: acct + "/compliance", ct: js, body: `{"sendersRelaxed":"agreed` + bad + `"}`, param: "sendersRelaxed"},

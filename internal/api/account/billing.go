@@ -204,7 +204,7 @@ func amountParam(name string, v json.Number, required bool) (int64, *rest.Proble
 	}
 	n, err := message.ParseMicros(s)
 	if err != nil || n < 0 {
-		return 0, rest.Invalid(name, name+" must be a positive amount with at most 6 decimals")
+		return 0, rest.Invalid(name, name+" must be a positive amount with at most 6 decimals, of at most "+message.MaxAmountText)
 	}
 	return n, nil
 }

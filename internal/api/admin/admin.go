@@ -187,7 +187,7 @@ func decode(r *http.Request, v any) error {
 func amount(name string, v json.Number) (int64, error) {
 	n, err := message.ParseMicros(strings.Trim(string(v), `"`))
 	if err != nil {
-		return 0, invalid(name, name+" must be an amount with at most 6 decimals, e.g. 25.50")
+		return 0, invalid(name, name+" must be an amount with at most 6 decimals, e.g. 25.50, and at most "+message.MaxAmountText)
 	}
 	return n, nil
 }
@@ -289,14 +289,14 @@ func ParseLimit(accountID, metric, channel, period, limit, policy string) (store
 		}
 		n, err := message.ParseMicros(limit)
 		if err != nil || n%message.MicrosPerUnit != 0 || n <= 0 {
-			return l, invalid("limit", "a messages limit is a positive whole number")
+			return l, invalid("limit", "a messages limit is a whole number from 1 to 999999999")
 		}
 		l.Limit = n / message.MicrosPerUnit
 	case store.MetricSpend:
 		l.Channel = ""
 		n, err := message.ParseMicros(limit)
 		if err != nil || n <= 0 {
-			return l, invalid("limit", "a spend limit is a positive amount, e.g. 250.00")
+			return l, invalid("limit", "a spend limit is a positive amount, e.g. 250.00, of at most "+message.MaxAmountText)
 		}
 		l.Limit = n
 	default:
@@ -486,7 +486,7 @@ func (a *API) importPrices(w http.ResponseWriter, r *http.Request) error {
 	}
 	ps, err := billing.ParsePricesCSV(&buf, accountID, time.Now().UTC(), a.billing.Channels())
 	if err != nil {
-		return invalid("", err.Error())
+		return invalid("file", err.Error())
 	}
 	if err := a.store.UpsertPrices(r.Context(), ps); err != nil {
 		return err

@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -157,8 +158,8 @@ func (a *API) requestProof(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if req.DueHours < 0 || req.DueHours > 24*90 {
-		return invalid("dueHours", "dueHours is 1 to 2160; leave it out for 24")
+	if maxHours := int(compliance.MaxProofDue / time.Hour); req.DueHours < 0 || req.DueHours > maxHours {
+		return invalid("dueHours", fmt.Sprintf("dueHours is 1 to %d; leave it out for 24", maxHours))
 	}
 	id, err := a.account(r)
 	if err != nil {
