@@ -60,6 +60,7 @@ type App struct {
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
 	realtime   *realtime.Server
+	ready      *readiness
 	server     *http.Server
 	listener   net.Listener
 	// tls is set when the API is served over HTTPS (server.TLSConfig is
@@ -92,6 +93,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		log.Info("resuming jobs held when this node last stopped", "jobs", n)
 	}
 	a := &App{cfg: cfg, log: log, store: st, metrics: metrics.New()}
+	a.ready = newReadiness(st, node, cfg.HeartbeatEvery, log)
 	a.metrics.WatchQueue(st, log)
 	accounts := store.NewAccountCache(st, 0)
 
@@ -161,7 +163,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.server = &http.Server{
-		Handler:           a.withRealtime(api.Handler(st, a.metrics, doors...)),
+		Handler:           a.withRealtime(api.Handler(a.ready, a.metrics, doors...)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -221,6 +223,9 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("starting the profiler listener on %s: %w", a.cfg.DebugAddr, err)
 	}
 	defer stopDebug(context.Background())
+	a.ready.beat(ctx)
+	heartbeat := make(chan struct{})
+	go a.ready.run(heartbeat)
 	maintenance := a.startMaintenance()
 	serveErr := make(chan error, 1)
 	go func() {
@@ -239,6 +244,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info("omnigate stopping")
 	close(maintenance)
+	close(heartbeat)
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(err, a.stop(stopCtx))

@@ -169,6 +169,20 @@ const MaxValidity = 30 * 24 * 3600
 // MaxGateway bounds SMS.Gateway (a 32-bit signed number, as MessageBird's).
 const MaxGateway = 1<<31 - 1
 
+// DefaultValidity is how long a message without a validity is worth
+// sending, and waits for its receipts, from its send time.
+const DefaultValidity = 48 * time.Hour
+
+// Deadline is when the message stops being worth sending and a recipient
+// handed to a carrier stops waiting for its receipt (plus a grace): its
+// ExpiresAt, or DefaultValidity after its send time.
+func (m *Message) Deadline() time.Time {
+	if exp := m.ExpiresAt(); !exp.IsZero() {
+		return exp
+	}
+	return m.SendAt().Add(DefaultValidity)
+}
+
 // ExpiresAt is when an unsent message stops being worth sending (zero:
 // never); a validity above MaxValidity counts as MaxValidity.
 func (m *Message) ExpiresAt() time.Time {
