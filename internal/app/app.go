@@ -77,6 +77,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkDataDir(cfg.DataDir); err != nil { // node id, demo keys (and SQLite: checked again by OpenStore)
+		return nil, err
+	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("opening store: %w", err)

@@ -20,6 +20,9 @@ func OpenStore(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 	if cfg.DatabaseURL != "" {
 		return postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
 	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	return sqlite.Open(ctx, sqlite.Config{Path: cfg.SQLitePath(), Synchronous: strings.ToUpper(cfg.SQLiteSync)})
 }
 
