@@ -46,22 +46,33 @@ func TextFault(s string, multiline bool) string {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			return "is not valid UTF-8 text; send text encoded as UTF-8"
-		case r == 0:
-			return "contains a NUL character (U+0000), which text cannot hold"
-		case r == '\t' || r == '\n' || r == '\r':
-			if !multiline {
-				return fmt.Sprintf("contains the control character %U; it is one line of text, without tabs or line breaks", r)
-			}
-		case r < 0x20 || r >= 0x7f && r < 0xa0:
-			if multiline {
-				return fmt.Sprintf("contains the control character %U; text may hold tabs and line breaks but no other control character", r)
-			}
-			return fmt.Sprintf("contains the control character %U; it is one line of text, without control characters", r)
+		if r == utf8.RuneError && size <= 1 {
+			return notUTF8
+		}
+		if why := runeFault(r, multiline); why != "" {
+			return why
 		}
 		i += size
+	}
+	return ""
+}
+
+const notUTF8 = "is not valid UTF-8 text; send text encoded as UTF-8"
+
+// runeFault says why r cannot be in text ("" when it can).
+func runeFault(r rune, multiline bool) string {
+	switch {
+	case r == 0:
+		return "contains a NUL character (U+0000), which text cannot hold"
+	case r == '\t' || r == '\n' || r == '\r':
+		if !multiline {
+			return fmt.Sprintf("contains the control character %U; it is one line of text, without tabs or line breaks", r)
+		}
+	case r < 0x20 || r >= 0x7f && r < 0xa0:
+		if multiline {
+			return fmt.Sprintf("contains the control character %U; text may hold tabs and line breaks but no other control character", r)
+		}
+		return fmt.Sprintf("contains the control character %U; it is one line of text, without control characters", r)
 	}
 	return ""
 }
@@ -155,19 +166,22 @@ func TextName(name string) string {
 // CheckJSON applies the text rules to every name and string of a JSON
 // body: the problem names the parameter, nested ones with dots
 // (evidence.text); strings in arrays are named by the array. A body that
-// is not JSON passes: its decoder reports it as malformed.
+// is not a JSON object passes: its decoder reports it as malformed.
 func CheckJSON(raw []byte) *Problem {
 	raw = bytes.TrimSpace(raw)
 	if plainJSON(raw) || len(raw) == 0 || raw[0] != '{' {
-		return nil // a body that is not an object is the decoder's to refuse
+		return nil
 	}
-	return checkJSONValue("", "", raw)
+	s := jsonScan{raw: raw}
+	s.path = s.depth[:0]
+	_, p, _ := s.value(0)
+	return p
 }
 
-// plainJSON is the quick check that lets almost every body pass without
-// decoding it twice: valid UTF-8 with no DEL or C1 control character and
-// no escape other than \" \\ \/ and \u of a character that is neither a
-// control character nor a surrogate.
+// plainJSON is the quick check that lets almost every body pass: valid
+// UTF-8 with no DEL or C1 control character and no escape other than \"
+// \\ \/ and \u of a character that is neither a control character nor a
+// surrogate.
 func plainJSON(raw []byte) bool {
 	if !utf8.Valid(raw) {
 		return false
@@ -199,64 +213,202 @@ func plainJSON(raw []byte) bool {
 	return true
 }
 
-// checkJSONValue checks one value at path (leaf is the name deciding
-// whether it may hold several lines).
-func checkJSONValue(path, leaf string, raw []byte) *Problem {
-	if len(raw) == 0 {
-		return nil
-	}
-	switch raw[0] {
-	case '"':
-		if !ValidJSONText(raw) {
-			return NotUTF8(path)
-		}
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return nil
-		}
-		return CheckText(path, s, Multiline(leaf))
-	case '[':
-		var items []json.RawMessage
-		if json.Unmarshal(raw, &items) != nil {
-			return nil
-		}
-		for _, it := range items {
-			if p := checkJSONValue(path, leaf, bytes.TrimSpace(it)); p != nil {
-				return p
-			}
-		}
-	case '{':
-		var fields map[string]json.RawMessage
-		if json.Unmarshal(raw, &fields) != nil {
-			return nil
-		}
-		for key, v := range fields {
-			if why := TextFault(key, false); why != "" {
-				return Invalid(TextName(path), "a parameter name "+why)
-			}
-			sub := key
-			if path != "" {
-				sub = path + "." + key
-			}
-			if p := checkJSONValue(sub, key, bytes.TrimSpace(v)); p != nil {
-				return p
-			}
-		}
-		// A name that is not UTF-8 reaches the map as U+FFFD.
-		if !ValidJSONText(raw) && !anyInvalid(fields) {
-			return Invalid(TextName(path), "a parameter name is not valid UTF-8 text; send text encoded as UTF-8")
-		}
-	}
-	return nil
+// jsonScan walks a JSON body once, without decoding it, and checks each
+// name and string where it stands: it knows the parameter (the path of
+// names) each string belongs to, so a line break is refused in a
+// reference and accepted in a body. Malformed JSON ends the walk without
+// a problem: the body's decoder reports it.
+type jsonScan struct {
+	raw []byte
+	// path holds the names from the top to the value being read, as
+	// written (escapes and all).
+	path  [][]byte
+	depth [8][]byte // path's first backing array
 }
 
-func anyInvalid(fields map[string]json.RawMessage) bool {
-	for _, v := range fields {
-		if !ValidJSONText(v) {
-			return true
+// param is the parameter the path names: its names joined with dots.
+func (s *jsonScan) param() string {
+	var b strings.Builder
+	for i, n := range s.path {
+		name := string(n)
+		if bytes.IndexByte(n, '\\') >= 0 {
+			json.Unmarshal(append(append([]byte{'"'}, n...), '"'), &name)
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(name)
+	}
+	return b.String()
+}
+
+// multiline reports whether the path's last name holds several lines.
+func (s *jsonScan) multiline() bool {
+	return len(s.path) > 0 && multilineParams[string(s.path[len(s.path)-1])]
+}
+
+func (s *jsonScan) ws(i int) int {
+	for i < len(s.raw) && (s.raw[i] == ' ' || s.raw[i] == '\t' || s.raw[i] == '\n' || s.raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// value checks the value at i, at the path; it returns where the value
+// ends, a problem, and false when the JSON is malformed.
+func (s *jsonScan) value(i int) (int, *Problem, bool) {
+	i = s.ws(i)
+	if i >= len(s.raw) {
+		return i, nil, false
+	}
+	switch s.raw[i] {
+	case '{':
+		i = s.ws(i + 1)
+		if i < len(s.raw) && s.raw[i] == '}' {
+			return i + 1, nil, true
+		}
+		for {
+			i = s.ws(i)
+			if i >= len(s.raw) || s.raw[i] != '"' {
+				return i, nil, false
+			}
+			end, why, ok := s.str(i, false)
+			if !ok {
+				return end, nil, false
+			}
+			if why != "" {
+				return end, Invalid(TextName(s.param()), "a parameter name "+why), true
+			}
+			name := s.raw[i+1 : end-1]
+			if i = s.ws(end); i >= len(s.raw) || s.raw[i] != ':' {
+				return i, nil, false
+			}
+			s.path = append(s.path, name)
+			var p *Problem
+			if i, p, ok = s.value(i + 1); !ok || p != nil {
+				return i, p, ok
+			}
+			s.path = s.path[:len(s.path)-1]
+			switch i = s.ws(i); {
+			case i < len(s.raw) && s.raw[i] == ',':
+				i++
+			case i < len(s.raw) && s.raw[i] == '}':
+				return i + 1, nil, true
+			default:
+				return i, nil, false
+			}
+		}
+	case '[':
+		i = s.ws(i + 1)
+		if i < len(s.raw) && s.raw[i] == ']' {
+			return i + 1, nil, true
+		}
+		for {
+			var p *Problem
+			var ok bool
+			if i, p, ok = s.value(i); !ok || p != nil {
+				return i, p, ok
+			}
+			switch i = s.ws(i); {
+			case i < len(s.raw) && s.raw[i] == ',':
+				i++
+			case i < len(s.raw) && s.raw[i] == ']':
+				return i + 1, nil, true
+			default:
+				return i, nil, false
+			}
+		}
+	case '"':
+		end, why, ok := s.str(i, s.multiline())
+		if ok && why != "" {
+			name := s.param()
+			return end, Invalid(name, name+" "+why), true
+		}
+		return end, nil, ok
+	default: // a number, true, false or null: its decoder judges it
+		j := i
+		for j < len(s.raw) && strings.IndexByte(",]} \t\r\n", s.raw[j]) < 0 {
+			j++
+		}
+		return j, nil, j > i
+	}
+}
+
+// str checks the string whose opening quote is at i: it returns the index
+// after its closing quote, what breaks the text rules ("" if nothing), and
+// false when the string is malformed.
+func (s *jsonScan) str(i int, multiline bool) (int, string, bool) {
+	raw := s.raw
+	for j := i + 1; j < len(raw); {
+		c := raw[j]
+		switch {
+		case c == '"':
+			return j + 1, "", true
+		case c < 0x20: // raw control characters are not JSON
+			return j, "", false
+		case c == '\\':
+			if j+1 >= len(raw) {
+				return j, "", false
+			}
+			var r rune
+			switch e := raw[j+1]; e {
+			case '"', '\\', '/':
+				j += 2
+				continue
+			case 'b':
+				r, j = '\b', j+2
+			case 'f':
+				r, j = '\f', j+2
+			case 'n':
+				r, j = '\n', j+2
+			case 'r':
+				r, j = '\r', j+2
+			case 't':
+				r, j = '\t', j+2
+			case 'u':
+				v, ok := hex4(raw[j+2:])
+				if !ok {
+					return j, "", false
+				}
+				r = v
+				j += 6
+				switch {
+				case r >= 0xd800 && r < 0xdc00: // a high surrogate needs a low one next
+					lo, ok := rune(0), j+6 <= len(raw) && raw[j] == '\\' && raw[j+1] == 'u'
+					if ok {
+						lo, ok = hex4(raw[j+2:])
+					}
+					if !ok || lo < 0xdc00 || lo >= 0xe000 {
+						return j, notUTF8, true
+					}
+					j += 6
+					continue
+				case r >= 0xdc00 && r < 0xe000:
+					return j, notUTF8, true
+				}
+			default:
+				return j, "", false
+			}
+			if why := runeFault(r, multiline); why != "" {
+				return j, why, true
+			}
+		case c < utf8.RuneSelf:
+			if c == 0x7f {
+				return j, runeFault(0x7f, multiline), true
+			}
+			j++
+		default:
+			r, size := utf8.DecodeRune(raw[j:])
+			if r == utf8.RuneError && size <= 1 {
+				return j, notUTF8, true
+			}
+			if why := runeFault(r, multiline); why != "" {
+				return j, why, true
+			}
+			j += size
 		}
 	}
-	return false
+	return len(raw), "", false
 }
 
 // CheckFile applies the text rules to a file of lines (a CSV file, a

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -111,14 +112,26 @@ func TestCheckFileNamesTheLine(t *testing.T) {
 // every string would refuse, and an accepted body decodes to strings that
 // are valid text.
 func FuzzCheckJSON(f *testing.F) {
-	for _, s := range []string{`{"body":"hi"}`, `{"reference":"a\u0000"}`, `{"a":{"b":["\n"]}}`, "{\"x\":\"\xc2\x85\"}", `{"k\u0001":1}`,
+	for _, s := range []string{`{"body":"hi"}`, `{"a\u0000":1}`, `{"b\ud83d\ude00":"x"}`, `{"x":"\ud83d\u0041"}`, `{"body":"a\nb","reference":"c"}`,
+		`{"reference":"a\n","reference":"b"}`, `{"x":[[{"note":"\t"}],{"y":"\u0085"}]}`, `{"reference":"a\u0000"}`, `{"a":{"b":["\n"]}}`, "{\"x\":\"\xc2\x85\"}", `{"k\u0001":1}`,
 		`{"body":"\ud83d\ude00"}`, `{"body":"\ud800"}`, `{"x":"\/\\\""}`, "{\"x\":\"\x7f\"}"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		p := CheckJSON([]byte(body))
-		if trimmed := []byte(strings.TrimSpace(body)); plainJSON(trimmed) && checkJSONValue("", "", trimmed) != nil {
+		trimmed := bytes.TrimSpace([]byte(body))
+		if plainJSON(trimmed) && checkJSONValue("", "", trimmed) != nil {
 			t.Fatalf("the quick pass accepts %q, the full check does not", body)
+		}
+		if json.Valid(trimmed) && len(trimmed) > 0 && trimmed[0] == '{' {
+			sc := jsonScan{raw: trimmed}
+			_, scanned, ok := sc.value(0)
+			ref := checkJSONValue("", "", trimmed)
+			// The scanner checks every name of an object, the reference
+			// (a map) only the last of names given twice.
+			if !ok || scanned == nil && ref != nil || scanned != nil && ref == nil && !duplicateNames(trimmed) {
+				t.Fatalf("%q: the scanner says %v (ok %v), the reference %v", body, scanned, ok, ref)
+			}
 		}
 		if p != nil {
 			return
@@ -151,4 +164,139 @@ func FuzzCheckJSON(f *testing.F) {
 			walk("", m)
 		}
 	})
+}
+
+// BenchmarkCheckJSON: the cost of the text rules on a typical POST
+// /messages body — one line (the quick pass only) and with line breaks in
+// the body (every string is decoded and checked).
+func BenchmarkCheckJSON(b *testing.B) {
+	for name, body := range map[string]string{
+		"one-line": `{"originator":"Shop","recipients":["31612345678","31612345679"],"body":"Your code is 123456. Valid for 5 minutes.","reference":"otp-8812","reportUrl":"https://example.com/dlr"}`,
+		"lines":    `{"originator":"Shop","recipients":["31612345678","31612345679"],"body":"Your code is 123456.\nValid for 5 minutes.","reference":"otp-8812","reportUrl":"https://example.com/dlr"}`,
+	} {
+		b.Run(name, func(b *testing.B) {
+			raw := []byte(body)
+			b.ReportAllocs()
+			for b.Loop() {
+				if p := CheckJSON(raw); p != nil {
+					b.Fatal(p)
+				}
+			}
+		})
+	}
+}
+
+// checkJSONValue is the reference the scanner is fuzzed against: it
+// decodes every object and array and checks each string at path (leaf is
+// the name deciding whether it may hold several lines).
+func checkJSONValue(path, leaf string, raw []byte) *Problem {
+	if len(raw) == 0 {
+		return nil
+	}
+	switch raw[0] {
+	case '"':
+		if !ValidJSONText(raw) {
+			return NotUTF8(path)
+		}
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil
+		}
+		return CheckText(path, s, Multiline(leaf))
+	case '[':
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil
+		}
+		for _, it := range items {
+			if p := checkJSONValue(path, leaf, bytes.TrimSpace(it)); p != nil {
+				return p
+			}
+		}
+	case '{':
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil {
+			return nil
+		}
+		for key, v := range fields {
+			if why := TextFault(key, false); why != "" {
+				return Invalid(TextName(path), "a parameter name "+why)
+			}
+			sub := key
+			if path != "" {
+				sub = path + "." + key
+			}
+			if p := checkJSONValue(sub, key, bytes.TrimSpace(v)); p != nil {
+				return p
+			}
+		}
+		// A name that is not UTF-8 reaches the map as U+FFFD.
+		if !ValidJSONText(raw) && !anyInvalid(fields) {
+			return Invalid(TextName(path), "a parameter name is not valid UTF-8 text; send text encoded as UTF-8")
+		}
+	}
+	return nil
+}
+
+func anyInvalid(fields map[string]json.RawMessage) bool {
+	for _, v := range fields {
+		if !ValidJSONText(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// duplicateNames reports whether an object of the JSON gives a name twice.
+func duplicateNames(raw []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	type frame struct {
+		object bool
+		names  map[string]bool
+		key    bool // the next string token is a name
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				if top != nil && top.object {
+					top.key = true
+				}
+				stack = append(stack, &frame{object: true, names: map[string]bool{}, key: true})
+			case '[':
+				if top != nil && top.object {
+					top.key = true
+				}
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.object && top.key {
+				if top.names[v] {
+					return true
+				}
+				top.names[v] = true
+				top.key = false
+				continue
+			}
+			if top != nil && top.object {
+				top.key = true
+			}
+		default:
+			if top != nil && top.object {
+				top.key = true
+			}
+		}
+	}
 }
