@@ -31,10 +31,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for --database postgres://…
 	_ "modernc.org/sqlite"             // the "sqlite" driver, for --database FILE
+
+	"github.com/omnigate/omnigate/internal/api/rest"
 )
 
 func main() {
@@ -501,7 +502,7 @@ func scanDatabase(dsn string) (bad []string, byColumn map[string]int, scanned in
 				return nil, nil, 0, err
 			}
 			scanned++
-			if why := fault(v); why != "" {
+			if why := rest.TextFault(string(v), true); why != "" {
 				if len(v) > 60 {
 					v = append(v[:60:60], "…"...)
 				}
@@ -512,20 +513,4 @@ func scanDatabase(dsn string) (bad []string, byColumn map[string]int, scanned in
 		rows.Close()
 	}
 	return bad, byColumn, scanned, nil
-}
-
-// fault says why a stored value is not text a door should accept.
-func fault(v []byte) string {
-	if !utf8.Valid(v) {
-		return "not UTF-8"
-	}
-	for _, r := range string(v) {
-		if r == '\t' || r == '\n' || r == '\r' {
-			continue
-		}
-		if r < 0x20 || r >= 0x7f && r < 0xa0 {
-			return fmt.Sprintf("control character %U", r)
-		}
-	}
-	return ""
 }

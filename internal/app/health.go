@@ -78,7 +78,12 @@ func (r *readiness) beat(ctx context.Context) {
 
 // run beats every period until stop is closed.
 func (r *readiness) run(stop <-chan struct{}) {
-	t := time.NewTicker(r.every)
+	every(r.every, stop, func() { r.beat(context.Background()) })
+}
+
+// every calls f each period until stop is closed.
+func every(period time.Duration, stop <-chan struct{}, f func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
@@ -86,6 +91,6 @@ func (r *readiness) run(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		r.beat(context.Background())
+		f()
 	}
 }

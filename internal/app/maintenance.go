@@ -22,18 +22,7 @@ const (
 // until the returned channel is closed.
 func (a *App) startMaintenance() chan struct{} {
 	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(a.cfg.MaintenanceEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-			a.maintain()
-		}
-	}()
+	go every(a.cfg.MaintenanceEvery, stop, a.maintain)
 	return stop
 }
 

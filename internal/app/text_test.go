@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
 )
 
@@ -343,7 +343,7 @@ func checkStoredText(t testing.TB, s *server) {
 			if err := rows.Scan(&v); err != nil {
 				t.Fatal(err)
 			}
-			if why := storedTextFault(string(v), multilineColumns[c[0]+"."+c[1]]); why != "" {
+			if why := rest.TextFault(string(v), multilineColumns[c[0]+"."+c[1]]); why != "" {
 				t.Errorf("%s.%s holds %q: %s", c[0], c[1], v, why)
 			}
 		}
@@ -351,48 +351,21 @@ func checkStoredText(t testing.TB, s *server) {
 	}
 }
 
-func storedTextFault(v string, multiline bool) string {
-	if !utf8.ValidString(v) {
-		return "not UTF-8"
-	}
-	for _, r := range v {
-		if r == '\t' || r == '\n' || r == '\r' {
-			if !multiline {
-				return "a line break or tab in a one-line column"
-			}
-			continue
-		}
-		if r < 0x20 || r >= 0x7f && r < 0xa0 {
-			return fmt.Sprintf("control character %U", r)
-		}
-	}
-	return ""
-}
-
 // textColumns lists (table, column) of every text column.
 func textColumns(t testing.TB, db *sql.DB, postgres bool) [][2]string {
 	t.Helper()
-	var out [][2]string
+	q := `SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND upper(p.type) IN ('TEXT', '')`
 	if postgres {
-		rows, err := db.Query(`SELECT table_name, column_name FROM information_schema.columns
-			WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying', 'json', 'jsonb')`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var c [2]string
-			rows.Scan(&c[0], &c[1])
-			out = append(out, c)
-		}
-		return out
+		q = `SELECT table_name, column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying', 'json', 'jsonb')`
 	}
-	rows, err := db.Query(`SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-		WHERE m.type = 'table' AND upper(p.type) IN ('TEXT', '')`)
+	rows, err := db.Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	var out [][2]string
 	for rows.Next() {
 		var c [2]string
 		rows.Scan(&c[0], &c[1])

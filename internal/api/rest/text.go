@@ -254,6 +254,18 @@ func (s *jsonScan) ws(i int) int {
 	return i
 }
 
+// after reads what follows an item of an object or array at i: a comma
+// (more items follow) or its closing bracket; ok is false for anything else.
+func (s *jsonScan) after(i int, closing byte) (next int, more, ok bool) {
+	switch i = s.ws(i); {
+	case i < len(s.raw) && s.raw[i] == ',':
+		return i + 1, true, true
+	case i < len(s.raw) && s.raw[i] == closing:
+		return i + 1, false, true
+	}
+	return i, false, false
+}
+
 // value checks the value at i, at the path; it returns where the value
 // ends, a problem, and false when the JSON is malformed.
 func (s *jsonScan) value(i int) (int, *Problem, bool) {
@@ -289,13 +301,9 @@ func (s *jsonScan) value(i int) (int, *Problem, bool) {
 				return i, p, ok
 			}
 			s.path = s.path[:len(s.path)-1]
-			switch i = s.ws(i); {
-			case i < len(s.raw) && s.raw[i] == ',':
-				i++
-			case i < len(s.raw) && s.raw[i] == '}':
-				return i + 1, nil, true
-			default:
-				return i, nil, false
+			var more bool
+			if i, more, ok = s.after(i, '}'); !ok || !more {
+				return i, nil, ok
 			}
 		}
 	case '[':
@@ -305,17 +313,12 @@ func (s *jsonScan) value(i int) (int, *Problem, bool) {
 		}
 		for {
 			var p *Problem
-			var ok bool
+			var ok, more bool
 			if i, p, ok = s.value(i); !ok || p != nil {
 				return i, p, ok
 			}
-			switch i = s.ws(i); {
-			case i < len(s.raw) && s.raw[i] == ',':
-				i++
-			case i < len(s.raw) && s.raw[i] == ']':
-				return i + 1, nil, true
-			default:
-				return i, nil, false
+			if i, more, ok = s.after(i, ']'); !ok || !more {
+				return i, nil, ok
 			}
 		}
 	case '"':
