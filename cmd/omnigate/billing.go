@@ -52,9 +52,12 @@ func balanceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	account := fs.String("account", "", "account id (required)")
 	switch args[0] {
 	case "show":
-		limit := fs.Int("entries", 20, "how many ledger entries to show")
+		limit := fs.Int("entries", 20, "how many ledger entries to show (1 to 1000)")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
+		}
+		if *limit < 1 || *limit > 1000 {
+			return usagef("balance show: --entries %d: use 1 to 1000", *limit)
 		}
 		return withBilling(ctx, cfg, func(st *sqlstore.Store, _ *billing.Service) error {
 			a, err := st.GetAccount(ctx, *account)

@@ -14,7 +14,7 @@ import (
 )
 
 // Pinger reports whether the platform can serve: database reachable,
-// migrations applied.
+// migrations applied, writes succeeding.
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
@@ -38,7 +38,7 @@ func Handler(ready Pinger, m *metrics.Metrics, doors ...Door) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if err := ready.Ping(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("not ready: database unavailable or not migrated\n"))
+			w.Write([]byte("not ready: database unavailable, not migrated or not taking writes\n"))
 			return
 		}
 		w.Write([]byte("ready\n"))

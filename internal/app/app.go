@@ -68,7 +68,8 @@ type App struct {
 	// Config.RealtimeHTTPAddr gives it a listener of its own (else nil).
 	api, rt *endpoint
 	// tls is set when the API is served over HTTPS.
-	tls bool
+	ready *readiness
+	tls   bool
 	// Demo is the demo account, when Config.Demo is set.
 	Demo *DemoAccount
 }
@@ -82,6 +83,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkDataDir(cfg.DataDir); err != nil { // node id, demo keys (and SQLite: checked again by openStore)
 		return nil, err
 	}
 	st, err := openStore(ctx, cfg, log)
@@ -100,6 +104,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		log.Info("resuming jobs held when this node last stopped", "jobs", n)
 	}
 	a := &App{cfg: cfg, log: log, store: st, metrics: metrics.New()}
+	a.ready = newReadiness(st, node, cfg.HeartbeatEvery, log)
 	a.metrics.WatchQueue(st, log)
 	accounts := store.NewAccountCache(st, 0)
 
@@ -186,7 +191,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		a.tls = true
 	}
-	apiHandler := api.Handler(st, a.metrics, doors...)
+	apiHandler := api.Handler(a.ready, a.metrics, doors...)
 	if cfg.RealtimeHTTPAddr == "" {
 		apiHandler = a.withRealtime(apiHandler)
 	}
@@ -249,6 +254,9 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("starting the profiler listener on %s: %w", a.cfg.DebugAddr, err)
 	}
 	defer stopDebug(context.Background())
+	a.ready.beat(ctx)
+	heartbeat := make(chan struct{})
+	go a.ready.run(heartbeat)
 	maintenance := a.startMaintenance()
 	serveErr := make(chan error, 4) // two servers per endpoint
 	a.api.serve(serveErr)
@@ -264,6 +272,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info("omnigate stopping")
 	close(maintenance)
+	close(heartbeat)
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(err, a.stop(stopCtx))

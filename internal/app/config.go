@@ -54,6 +54,16 @@ type Config struct {
 	APIOnly bool
 	// ShutdownTimeout bounds a graceful stop; default 30 s.
 	ShutdownTimeout time.Duration
+	// ReceiptGrace is how long past its deadline (validity, or 48 hours
+	// without one) a recipient handed to a carrier waits for its receipt
+	// before it becomes expired ("DLR not received"); default 1 hour.
+	ReceiptGrace time.Duration
+	// HeartbeatEvery is how often the node writes its heartbeat, which
+	// /readyz needs to have succeeded within three periods; default 5 s.
+	HeartbeatEvery time.Duration
+	// MaintenanceEvery is how often the housekeeping loop runs (purges,
+	// proof cases, receipts that never came); default 1 minute.
+	MaintenanceEvery time.Duration
 
 	// AdminToken enables the operator API under /admin/ for requests that
 	// carry it as a bearer token; empty: no admin API. At least
@@ -131,6 +141,7 @@ const (
 	DefaultHTTPAddr        = "127.0.0.1:8080"
 	DefaultDataDir         = "./data"
 	DefaultShutdownTimeout = 30 * time.Second
+	DefaultReceiptGrace    = time.Hour
 	sqliteFile             = "omnigate.db"
 
 	DefaultHTTPConnsPerIP    = 2000
@@ -157,6 +168,15 @@ func (c Config) WithDefaults() Config {
 	orDefault(&c.HTTPConnsPerIP, DefaultHTTPConnsPerIP)
 	orDefault(&c.WSConnsPerIP, DefaultWSConnsPerIP)
 	orDefault(&c.AppMaxConnections, DefaultAppMaxConnections)
+	if c.ReceiptGrace <= 0 {
+		c.ReceiptGrace = DefaultReceiptGrace
+	}
+	if c.HeartbeatEvery <= 0 {
+		c.HeartbeatEvery = DefaultHeartbeatEvery
+	}
+	if c.MaintenanceEvery <= 0 {
+		c.MaintenanceEvery = maintenanceEvery
+	}
 	return c
 }
 
@@ -175,6 +195,9 @@ func (c Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("tls-cert and tls-key: give both (HTTPS) or neither (HTTP)")
+	}
+	if c.ReceiptGrace > 30*24*time.Hour {
+		return fmt.Errorf("receipt-grace: %v: use at most 720h (30 days)", c.ReceiptGrace)
 	}
 	if c.FDReserve < 0 {
 		return fmt.Errorf("fd-reserve: %d: want 0 (the default) or more", c.FDReserve)

@@ -252,7 +252,7 @@ func errorOf(t *testing.T, r response) (code float64, param any, description str
 	return e["code"].(float64), e["parameter"], e["description"].(string)
 }
 
-func mustJSON(t *testing.T, b []byte) map[string]any {
+func mustJSON(t testing.TB, b []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {

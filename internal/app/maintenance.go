@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // How long unmatched things are kept.
@@ -14,23 +16,13 @@ const (
 	maintenanceEvery  = time.Minute
 )
 
-// startMaintenance purges what can no longer be matched and suspends
-// accounts whose proof-of-consent cases expired, every minute until the
-// returned channel is closed.
+// startMaintenance purges what can no longer be matched, suspends
+// accounts whose proof-of-consent cases expired and ends the wait of
+// recipients whose receipt never came, every MaintenanceEvery (a minute)
+// until the returned channel is closed.
 func (a *App) startMaintenance() chan struct{} {
 	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(maintenanceEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-			a.maintain()
-		}
-	}()
+	go every(a.cfg.MaintenanceEvery, stop, a.maintain)
 	return stop
 }
 
@@ -48,6 +40,9 @@ func (a *App) maintain() {
 	} else if n > 0 {
 		a.log.Info("maintenance: dropped parts of inbound messages that never completed", "parts", n)
 	}
+	if !a.cfg.APIOnly {
+		a.expireAwaiting(ctx, now)
+	}
 	if _, err := a.store.PurgeMarketingSenders(ctx, now.Add(-compliance.RotationWindow)); err != nil {
 		a.log.Warn("maintenance: purging marketing senders", "err", err)
 	}
@@ -60,5 +55,57 @@ func (a *App) maintain() {
 		if len(cases) > 0 {
 			a.notifier.Notify()
 		}
+	}
+}
+
+// ReasonNoReceipt is the statusReason of a recipient that a carrier took
+// but whose receipt never came: after its deadline (its validity, or 48
+// hours without one) and Config.ReceiptGrace it is expired with it.
+const ReasonNoReceipt = "DLR not received"
+
+// Bounds of one pass over recipients awaiting receipts.
+const (
+	awaitingBatch  = 500
+	awaitingPasses = 20
+)
+
+// expireAwaiting makes recipients still sent or buffered past their
+// deadline and the grace expired, with ReasonNoReceipt and a status report
+// where the message or account has a report URL. A receipt that comes
+// later does not change them (statuses only move forward). Several nodes
+// may do it at once: each recipient changes, and is reported, once.
+func (a *App) expireAwaiting(ctx context.Context, now time.Time) {
+	expired := 0
+	for pass := 0; pass < awaitingPasses; pass++ {
+		list, err := a.store.AwaitingReceipt(ctx, now.Add(-a.cfg.ReceiptGrace), awaitingBatch)
+		if err != nil {
+			a.log.Warn("maintenance: listing recipients awaiting receipts", "err", err)
+			return
+		}
+		if len(list) == 0 {
+			break
+		}
+		out := &store.Outcome{Updates: make([]store.StatusUpdate, len(list))}
+		for i, w := range list {
+			out.Updates[i] = store.StatusUpdate{AccountID: w.AccountID, MessageID: w.MessageID, Seq: w.Seq, Status: message.Expired,
+				Reason: ReasonNoReceipt, At: now.UTC(), Channel: w.Channel, Notify: w.Notify}
+		}
+		if err := a.store.Finish(ctx, []*store.Outcome{out}); err != nil {
+			a.log.Warn("maintenance: expiring recipients whose receipt never came", "err", err)
+			return
+		}
+		for i, u := range out.Updates {
+			if u.Applied {
+				expired++
+				a.metrics.Statuses.WithLabelValues(u.Channel, list[i].Connector, string(message.Expired)).Inc()
+			}
+		}
+		if len(list) < awaitingBatch {
+			break
+		}
+	}
+	if expired > 0 {
+		a.log.Info("maintenance: expired recipients whose receipt never came", "recipients", expired, "grace", a.cfg.ReceiptGrace)
+		a.webhooks.Notify()
 	}
 }

@@ -28,6 +28,9 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*sqlstore.Sto
 	if cfg.DatabaseURL != "" {
 		st, err = postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
 	} else {
+		if err := checkDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
 		st, err = sqlite.Open(ctx, sqlite.Config{Path: cfg.SQLitePath(), Synchronous: strings.ToUpper(cfg.SQLiteSync)})
 	}
 	if err != nil {

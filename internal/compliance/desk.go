@@ -398,6 +398,10 @@ func (d *Desk) notify(ctx context.Context, accountID string, nt notice.Notice) e
 	return nil
 }
 
+// MaxProofDue bounds how long an account may be given to answer a proof
+// request.
+const MaxProofDue = 90 * 24 * time.Hour
+
 // RequestProof opens a case asking an account for proof of consent
 // (about one recipient, or in general) and tells the account; without an
 // answer by the due time the account is suspended (ExpireCases).
@@ -414,6 +418,9 @@ func (d *Desk) RequestProof(ctx context.Context, accountID, recipient, reason, a
 	}
 	if due <= 0 {
 		due = d.cfg.ProofDue
+	}
+	if due > MaxProofDue {
+		return nil, invalid("due", "an account has at most %d days to answer a proof request", int(MaxProofDue.Hours()/24))
 	}
 	if _, err := d.store.GetAccount(ctx, accountID); err != nil {
 		return nil, err

@@ -34,7 +34,8 @@ type Config struct {
 	// Retry spaces out retries; default 2 s doubling to 10 minutes.
 	Retry worker.Backoff
 	// MaxAge is how long a message without validity is retried before it
-	// expires; default 48 hours.
+	// expires; default message.DefaultValidity (48 hours), which is also
+	// how long a recipient handed to a carrier waits for its receipt.
 	MaxAge time.Duration
 }
 
@@ -53,7 +54,7 @@ func (c *Config) setDefaults() {
 		c.Retry.Max = 10 * time.Minute
 	}
 	if c.MaxAge <= 0 {
-		c.MaxAge = 48 * time.Hour
+		c.MaxAge = message.DefaultValidity
 	}
 }
 

@@ -31,15 +31,25 @@ func FormatMicros(v int64) string {
 	return s
 }
 
+// MaxAmountText is the largest amount ParseMicros reads: every amount a
+// client or operator gives (prices, top-ups, movements, credit and usage
+// limits, balances) is below a thousand million, so that sums of them stay
+// far from int64's limit.
+const MaxAmountText = "999999999.999999"
+
 // ParseMicros reads a decimal amount ("12", "0.075", "-1.5") into
-// micro-units, exactly: no floating point, at most six decimals.
+// micro-units, exactly: no floating point, at most six decimals, at most
+// MaxAmountText either way.
 func ParseMicros(s string) (int64, error) {
 	s = strings.TrimSpace(s)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
 	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" && frac == "" || len(frac) > 6 || strings.Trim(whole+frac, "0123456789") != "" || len(whole) > 12 {
+	if whole == "" && frac == "" || len(frac) > 6 || strings.Trim(whole+frac, "0123456789") != "" {
 		return 0, fmt.Errorf("%q is not an amount with at most 6 decimals", s)
+	}
+	if whole = strings.TrimLeft(whole, "0"); len(whole) > 9 {
+		return 0, fmt.Errorf("%q is more than %s", s, MaxAmountText)
 	}
 	var v int64
 	for _, c := range whole {

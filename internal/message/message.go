@@ -61,8 +61,8 @@ type Message struct {
 	Reference string // empty means none
 	ReportURL string // empty means the account's default
 	// Validity is how long after its send time an unsent message is still
-	// worth sending, in seconds, on any channel; 0 means none (the
-	// dispatcher's maximum age applies).
+	// worth sending, in seconds, on any channel, at most MaxValidity; 0
+	// means none (the dispatcher's maximum age applies).
 	Validity int
 	// Purpose is "transactional" or "marketing"; Categories are restricted
 	// topics (alcohol, gambling, tobacco, firearms, adult). Compliance is the
@@ -91,7 +91,8 @@ type SMS struct {
 	DataCoding string `json:"datacoding"`
 	// MClass is the message class: 0 is flash, 1 the default.
 	MClass int `json:"mclass"`
-	// Gateway is MessageBird's gateway number, kept and shown as given.
+	// Gateway is MessageBird's gateway number, kept and shown as given
+	// (0 to MaxGateway).
 	Gateway int `json:"gateway,omitempty"`
 	// TypeDetails are MessageBird's typeDetails (udh for binary messages).
 	TypeDetails map[string]any `json:"typeDetails,omitempty"`
@@ -160,12 +161,35 @@ func (m *Message) SendAt() time.Time {
 	return m.CreatedAt
 }
 
-// ExpiresAt is when an unsent message stops being worth sending (zero: never).
+// MaxValidity bounds Validity: 30 days, in seconds. Carriers keep an
+// undelivered message for less (often one to seven days); seconds past
+// about 292 years would overflow a time.Duration.
+const MaxValidity = 30 * 24 * 3600
+
+// MaxGateway bounds SMS.Gateway (a 32-bit signed number, as MessageBird's).
+const MaxGateway = 1<<31 - 1
+
+// DefaultValidity is how long a message without a validity is worth
+// sending, and waits for its receipts, from its send time.
+const DefaultValidity = 48 * time.Hour
+
+// Deadline is when the message stops being worth sending and a recipient
+// handed to a carrier stops waiting for its receipt (plus a grace): its
+// ExpiresAt, or DefaultValidity after its send time.
+func (m *Message) Deadline() time.Time {
+	if exp := m.ExpiresAt(); !exp.IsZero() {
+		return exp
+	}
+	return m.SendAt().Add(DefaultValidity)
+}
+
+// ExpiresAt is when an unsent message stops being worth sending (zero:
+// never); a validity above MaxValidity counts as MaxValidity.
 func (m *Message) ExpiresAt() time.Time {
 	if m.Validity <= 0 {
 		return time.Time{}
 	}
-	return m.SendAt().Add(time.Duration(m.Validity) * time.Second)
+	return m.SendAt().Add(time.Duration(min(m.Validity, MaxValidity)) * time.Second)
 }
 
 // Recipient is one destination of a message and the state of its delivery.

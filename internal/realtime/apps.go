@@ -49,6 +49,10 @@ const (
 	MaxAppNameLength    = 200
 	MaxWebhookURLLength = 2000
 	MaxAppClientRate    = 1000
+	// MaxAppLimit bounds max_connections and max_messages_per_day (a
+	// thousand million), so that the usage alerts' arithmetic cannot
+	// overflow.
+	MaxAppLimit = 1_000_000_000
 )
 
 // InputError names an app setting that cannot work.
@@ -69,10 +73,10 @@ func ValidateApp(a *store.RealtimeApp) error {
 		return bad("name", fmt.Sprintf("at most %d bytes of UTF-8", MaxAppNameLength))
 	case strings.ContainsFunc(a.Name, func(r rune) bool { return r < ' ' || r == 0x7f }):
 		return bad("name", "control characters are not allowed")
-	case a.MaxConnections < 0:
-		return bad("max_connections", "must be 0 (unlimited) or more")
-	case a.MaxMessagesPerDay < 0:
-		return bad("max_messages_per_day", "must be 0 (unlimited) or more")
+	case a.MaxConnections < 0 || a.MaxConnections > MaxAppLimit:
+		return bad("max_connections", fmt.Sprintf("must be 0 (unlimited) to %d", MaxAppLimit))
+	case a.MaxMessagesPerDay < 0 || a.MaxMessagesPerDay > MaxAppLimit:
+		return bad("max_messages_per_day", fmt.Sprintf("must be 0 (unlimited) to %d", MaxAppLimit))
 	case a.ClientEventRate < 0 || a.ClientEventRate > MaxAppClientRate:
 		return bad("client_event_rate", fmt.Sprintf("must be 0 (the server's default) to %d", MaxAppClientRate))
 	}
@@ -175,6 +179,9 @@ func (c *appCache) byID(ctx context.Context, id string) (*store.RealtimeApp, err
 }
 
 func (c *appCache) get(ctx context.Context, cache *ttlcache.Cache[string, cachedApp], k string) (*store.RealtimeApp, error) {
+	if !lookupKey(k) {
+		return nil, store.ErrNotFound
+	}
 	e, err := cache.Get(ctx, k)
 	if err != nil {
 		return nil, err
@@ -230,4 +237,20 @@ type ErrorJSON struct {
 // ShowError renders an error log entry.
 func ShowError(e store.RealtimeError) ErrorJSON {
 	return ErrorJSON{Code: e.Code, Message: e.Message, IP: e.IP, Time: e.At.UTC().Format(time.RFC3339)}
+}
+
+// lookupKey reports whether k can name an app: app ids are digits and keys
+// hex, so anything outside printable ASCII (NUL, control characters, bytes
+// that are not UTF-8, which PostgreSQL refuses in a query) is no app and
+// never reaches the store.
+func lookupKey(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -300,6 +300,20 @@ type Receipts interface {
 	// PurgePendingReceipts drops pending receipts received before the
 	// time, returning how many: they matched nothing.
 	PurgePendingReceipts(ctx context.Context, before time.Time) (int, error)
+	// AwaitingReceipt lists at most limit recipients that a connector took
+	// and that are still sent or buffered although their deadline
+	// (message.Message.Deadline) is before the time, earliest first.
+	AwaitingReceipt(ctx context.Context, before time.Time, limit int) ([]Awaiting, error)
+}
+
+// Awaiting is a recipient whose receipt has not come.
+type Awaiting struct {
+	AccountID, MessageID string
+	Seq                  int
+	Channel, Connector   string
+	Deadline             time.Time
+	// Notify: the message or its account has a report URL.
+	Notify bool
 }
 
 // Number is an inbound number assigned to an account.
@@ -388,5 +402,8 @@ type Store interface {
 	Compliance
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
+	// Heartbeat records that node could write at the time: one small
+	// committed write, which readiness checks succeed.
+	Heartbeat(ctx context.Context, node string, at time.Time) error
 	Close() error
 }

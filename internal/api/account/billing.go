@@ -216,7 +216,7 @@ func amountParam(name string, v json.Number, required bool) (int64, *rest.Proble
 	}
 	n, err := message.ParseMicros(s)
 	if err != nil || n < 0 {
-		return 0, rest.Invalid(name, name+" must be a positive amount with at most 6 decimals")
+		return 0, rest.Invalid(name, name+" must be a positive amount with at most 6 decimals, of at most "+message.MaxAmountText)
 	}
 	return n, nil
 }
@@ -225,6 +225,15 @@ func amountParam(name string, v json.Number, required bool) (int64, *rest.Proble
 func (a *API) decodeJSON(w http.ResponseWriter, r *http.Request, v any) *rest.Problem {
 	body, p := rest.ReadBody(w, r, a.rest.MaxBody())
 	if p != nil {
+		return p
+	}
+	return decodeStrict(body, v)
+}
+
+// decodeStrict decodes a JSON object body whose texts follow the text
+// rules; unknown fields are errors.
+func decodeStrict(body []byte, v any) *rest.Problem {
+	if p := rest.CheckJSON(body); p != nil {
 		return p
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

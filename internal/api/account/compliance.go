@@ -251,6 +251,9 @@ func (a *API) importConsents(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
+	if p := rest.CheckFile("file", body); p != nil {
+		return p
+	}
 	pr := rest.Principal(r.Context())
 	cs, err := compliance.ParseConsentsCSV(bytes.NewReader(body), pr.AccountID, "api key "+pr.KeyID, time.Now().UTC())
 	var imp *compliance.ImportError
@@ -487,13 +490,14 @@ func (a *API) answerCase(w http.ResponseWriter, r *http.Request) error {
 		var req struct {
 			Proof string `json:"proof"`
 		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			return rest.Malformed("malformed JSON: " + err.Error())
+		if p := decodeStrict(body, &req); p != nil {
+			return p
 		}
 		proof = req.Proof
 	case mt == "" || strings.HasPrefix(mt, "text/"):
+		if p := rest.CheckFile("proof", body); p != nil {
+			return p
+		}
 	default:
 		return rest.NewProblem(http.StatusUnsupportedMediaType, rest.CodeInvalidParams, "", "send the proof as JSON {\"proof\": …} or as text/csv or text/plain")
 	}

@@ -304,11 +304,5 @@ func (a *API) decodeOptionalJSON(w http.ResponseWriter, r *http.Request, v any) 
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return rest.Malformed("malformed JSON: " + err.Error())
-	}
-	return nil
+	return decodeStrict(body, v)
 }

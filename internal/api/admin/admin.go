@@ -16,6 +16,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -143,14 +144,20 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 				slog.Int("status", rec.Status), slog.String("operator", actor(r)), slog.String("source", at.Source),
 				slog.Duration("took", time.Since(start)))
 		}()
-		err := h(w, r)
+		err := checkText(r)
+		if err == nil {
+			err = h(w, r)
+		}
 		var p *problem
+		var rp *rest.Problem
 		var in *compliance.InputError
 		var imp *compliance.ImportError
 		switch {
 		case err == nil:
 		case errors.As(err, &p):
 			writeProblem(w, p)
+		case errors.As(err, &rp):
+			writeProblem(w, fromRest(rp))
 		case errors.As(err, &in):
 			writeProblem(w, invalid(in.Field, in.Reason))
 		case errors.As(err, &imp):
@@ -164,9 +171,42 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 	})
 }
 
+// checkText applies the doors' text rules (internal/api/rest) to the
+// path, the query and the operator's name.
+func checkText(r *http.Request) error {
+	if p := rest.CheckRequest(r); p != nil {
+		return p
+	}
+	for _, op := range r.Header.Values("X-Operator") {
+		if p := rest.CheckText("X-Operator", op, false); p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+// fromRest is a problem of the REST style in the admin API's answer.
+func fromRest(rp *rest.Problem) *problem {
+	p := &problem{status: rp.Status, code: rest.CodeInvalidParams}
+	if len(rp.Errors) > 0 {
+		e := rp.Errors[0]
+		p.code, p.desc = e.Code, e.Description
+		if e.Parameter != nil {
+			p.param = *e.Parameter
+		}
+	}
+	return p
+}
+
 func decode(r *http.Request, v any) error {
-	body := http.MaxBytesReader(nil, r.Body, 1<<20)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
+	if err != nil {
+		return &problem{http.StatusBadRequest, 10, "", "could not read the request body (at most 1 MiB)", nil}
+	}
+	if p := rest.CheckJSON(body); p != nil {
+		return p
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
@@ -179,7 +219,7 @@ func decode(r *http.Request, v any) error {
 func amount(name string, v json.Number) (int64, error) {
 	n, err := message.ParseMicros(strings.Trim(string(v), `"`))
 	if err != nil {
-		return 0, invalid(name, name+" must be an amount with at most 6 decimals, e.g. 25.50")
+		return 0, invalid(name, name+" must be an amount with at most 6 decimals, e.g. 25.50, and at most "+message.MaxAmountText)
 	}
 	return n, nil
 }
@@ -281,14 +321,14 @@ func ParseLimit(accountID, metric, channel, period, limit, policy string) (store
 		}
 		n, err := message.ParseMicros(limit)
 		if err != nil || n%message.MicrosPerUnit != 0 || n <= 0 {
-			return l, invalid("limit", "a messages limit is a positive whole number")
+			return l, invalid("limit", "a messages limit is a whole number from 1 to 999999999")
 		}
 		l.Limit = n / message.MicrosPerUnit
 	case store.MetricSpend:
 		l.Channel = ""
 		n, err := message.ParseMicros(limit)
 		if err != nil || n <= 0 {
-			return l, invalid("limit", "a spend limit is a positive amount, e.g. 250.00")
+			return l, invalid("limit", "a spend limit is a positive amount, e.g. 250.00, of at most "+message.MaxAmountText)
 		}
 		l.Limit = n
 	default:
@@ -473,9 +513,12 @@ func (a *API) importPrices(w http.ResponseWriter, r *http.Request) error {
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 16<<20)); err != nil {
 		return &problem{http.StatusRequestEntityTooLarge, 10, "", "the price file is larger than 16 MiB", nil}
 	}
+	if p := rest.CheckFile("file", buf.Bytes()); p != nil {
+		return p
+	}
 	ps, err := billing.ParsePricesCSV(&buf, accountID, time.Now().UTC(), a.billing.Channels())
 	if err != nil {
-		return invalid("", err.Error())
+		return invalid("file", err.Error())
 	}
 	if err := a.store.UpsertPrices(r.Context(), ps); err != nil {
 		return err

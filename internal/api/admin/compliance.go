@@ -3,10 +3,12 @@ package admin
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -156,8 +158,8 @@ func (a *API) requestProof(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if req.DueHours < 0 || req.DueHours > 24*90 {
-		return invalid("dueHours", "dueHours is 1 to 2160; leave it out for 24")
+	if maxHours := int(compliance.MaxProofDue / time.Hour); req.DueHours < 0 || req.DueHours > maxHours {
+		return invalid("dueHours", fmt.Sprintf("dueHours is 1 to %d; leave it out for 24", maxHours))
 	}
 	id, err := a.account(r)
 	if err != nil {
@@ -241,6 +243,9 @@ func (a *API) importDND(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 256<<20)); err != nil {
 		return &problem{http.StatusRequestEntityTooLarge, 10, "", "the registry file is larger than 256 MiB", nil}
+	}
+	if p := rest.CheckFile("file", buf.Bytes()); p != nil {
+		return p
 	}
 	registry := r.PathValue("registry")
 	if registry == "" || len(registry) > 64 {

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
 )
@@ -77,6 +76,9 @@ func decodeCreate(w http.ResponseWriter, r *http.Request, limit int64) (*createR
 }
 
 func decodeCreateJSON(body []byte) (*createRequest, *rest.Problem) {
+	if p := rest.CheckJSON(body); p != nil {
+		return nil, p
+	}
 	var fields map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -91,9 +93,6 @@ func decodeCreateJSON(body []byte) (*createRequest, *rest.Problem) {
 		if !knownFields[name] {
 			req.Unknown = append(req.Unknown, name)
 			continue
-		}
-		if !rest.ValidJSONText(raw) {
-			return nil, rest.NotUTF8(name)
 		}
 		var p *rest.Problem
 		switch name {
@@ -143,17 +142,15 @@ func decodeCreateJSON(body []byte) (*createRequest, *rest.Problem) {
 }
 
 func decodeCreateForm(form url.Values) (*createRequest, *rest.Problem) {
+	if p := rest.CheckForm(form); p != nil {
+		return nil, p
+	}
 	var req createRequest
 	for key, vals := range form {
 		name, sub, hasSub := strings.Cut(key, "[")
 		if !knownFields[name] {
 			req.Unknown = append(req.Unknown, name)
 			continue
-		}
-		for _, v := range vals {
-			if !utf8.ValidString(v) || !utf8.ValidString(key) {
-				return nil, rest.NotUTF8(name)
-			}
 		}
 		last := vals[len(vals)-1]
 		switch name {

@@ -124,8 +124,14 @@ func FuzzCreateRequest(f *testing.F) {
 		if len(m.Recipients) == 0 || len(m.Recipients) > maxRecipients || m.Originator == "" || m.Body == "" {
 			t.Fatalf("accepted an invalid message: %+v", m)
 		}
-		if !utf8.ValidString(m.Body) || !utf8.ValidString(m.Originator) || !utf8.ValidString(m.Reference) {
-			t.Fatalf("accepted text that is not UTF-8: %+v", m)
+		if rest.TextFault(m.Body, true) != "" || rest.TextFault(m.Originator, false) != "" || rest.TextFault(m.Reference, false) != "" ||
+			rest.TextFault(m.ReportURL, false) != "" || rest.TextFault(m.Purpose, false) != "" {
+			t.Fatalf("accepted text that is not valid text: %+v", m)
+		}
+		for _, c := range m.Categories {
+			if rest.TextFault(c, false) != "" {
+				t.Fatalf("accepted a category that is not valid text: %q", c)
+			}
 		}
 	})
 }

@@ -92,14 +92,14 @@ func buildMessage(req *createRequest, accountID string, strictNumbers bool) (*me
 		sms.MClass = *req.MClass
 	}
 	if req.Validity != nil {
-		if *req.Validity < 0 {
-			return nil, rest.Invalid("validity", "validity must be a positive number of seconds")
+		if *req.Validity < 0 || *req.Validity > message.MaxValidity {
+			return nil, rest.Invalid("validity", fmt.Sprintf("validity must be a number of seconds from 0 to %d (30 days)", message.MaxValidity))
 		}
 		m.Validity = *req.Validity
 	}
 	if req.Gateway != nil {
-		if *req.Gateway < 0 {
-			return nil, rest.Invalid("gateway", "gateway must be a positive integer")
+		if *req.Gateway < 0 || *req.Gateway > message.MaxGateway {
+			return nil, rest.Invalid("gateway", fmt.Sprintf("gateway must be an integer from 0 to %d", message.MaxGateway))
 		}
 		sms.Gateway = *req.Gateway
 	}

@@ -127,6 +127,10 @@ func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseW
 			return
 		}
 		a.guard.Succeeded(at)
+		if prob := CheckRequest(r); prob != nil {
+			writeProblem(rec, prob)
+			return
+		}
 		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		if err := h(rec, r); err != nil {
 			a.fail(rec, r, err)

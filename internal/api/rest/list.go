@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/phone"
@@ -19,7 +18,8 @@ const (
 )
 
 // ListFilter reads the list parameters: limit and offset, and the filters
-// of MessageBird's GET /messages, which every list checks.
+// of MessageBird's GET /messages, which every list checks. Their text has
+// passed CheckRequest (Style.Handle) already.
 func ListFilter(q url.Values) (store.MessageFilter, *Problem) {
 	f := store.MessageFilter{Limit: defaultLimit}
 	intParam := func(name string, lo, hi int, dst *int) *Problem {
@@ -39,11 +39,6 @@ func ListFilter(q url.Values) (store.MessageFilter, *Problem) {
 	}
 	if p := intParam("offset", 0, 1<<31-1, &f.Offset); p != nil {
 		return f, p
-	}
-	for _, name := range []string{"originator", "reference", "recipient"} {
-		if !utf8.ValidString(q.Get(name)) {
-			return f, NotUTF8(name)
-		}
 	}
 	f.Originator = q.Get("originator")
 	f.Reference = q.Get("reference")

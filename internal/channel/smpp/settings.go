@@ -11,6 +11,7 @@ package smpp
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -192,6 +193,39 @@ func (s Settings) Validate() error {
 	case "", "gsm", "latin1", "ascii":
 	default:
 		return fmt.Errorf("smpp settings: inbound_default_coding %q: use gsm, latin1 or ascii", s.InboundDefaultCoding)
+	}
+	return s.validateBounds()
+}
+
+// Bounds of the numeric settings (0 is each one's default).
+const (
+	maxThroughput      = 100_000
+	maxRespTimeout     = 10 * time.Minute
+	maxEnquireInterval = time.Hour
+	maxReconnect       = time.Hour
+)
+
+// validateBounds names the first number or duration out of its bounds.
+func (s Settings) validateBounds() error {
+	for _, d := range []struct {
+		name    string
+		v       Duration
+		maximum time.Duration
+	}{
+		{"resp_timeout", s.RespTimeout, maxRespTimeout},
+		{"enquire_interval", s.EnquireInterval, maxEnquireInterval},
+		{"reconnect_min", s.ReconnectMin, maxReconnect},
+		{"reconnect_max", s.ReconnectMax, maxReconnect},
+	} {
+		if d.v < 0 || time.Duration(d.v) > d.maximum {
+			return fmt.Errorf("smpp settings: %s must be from 0 (the default) to %v", d.name, d.maximum)
+		}
+	}
+	if s.ReconnectMin > 0 && s.ReconnectMax > 0 && s.ReconnectMin > s.ReconnectMax {
+		return fmt.Errorf("smpp settings: reconnect_min is more than reconnect_max")
+	}
+	if math.IsNaN(s.Throughput) || s.Throughput > maxThroughput {
+		return fmt.Errorf("smpp settings: throughput must be from 0 (no cap) to %d submits per second", maxThroughput)
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 
 const (
 	messageColumns = `id, account_id, channel, direction, type, originator, body, content, details, reference, report_url, validity, scheduled_at, created_at, purpose, categories, compliance`
-	recipientCols  = `message_id, seq, account_id, address, country, country_prefix, status, status_at, status_reason, status_error_code, part_count, length, price, price_currency, connector, created_at`
+	recipientCols  = `message_id, seq, account_id, address, country, country_prefix, status, status_at, status_reason, status_error_code, part_count, length, price, price_currency, connector, created_at, expires_at`
 	jobColumns     = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
 )
 
@@ -38,13 +38,13 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 	for _, m := range msgs {
 		nrec += len(m.Recipients)
 	}
-	rargs := make([]any, 0, nrec*16)
+	rargs := make([]any, 0, nrec*17)
 	for _, m := range msgs {
 		content, details, err := encodeParts(m)
 		if err != nil {
 			return fmt.Errorf("accepting message: %w", err)
 		}
-		created := micros(m.CreatedAt)
+		created, deadline := micros(m.CreatedAt), micros(m.Deadline())
 		purpose := m.Purpose
 		if purpose == "" {
 			purpose = "transactional"
@@ -54,7 +54,7 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 			purpose, strings.Join(m.Categories, ","), m.Compliance)
 		for _, r := range m.Recipients {
 			rargs = append(rargs, m.ID, r.Seq, m.AccountID, r.Address, r.Country, r.CountryPrefix, string(r.Status), micros(r.StatusAt),
-				r.StatusReason, r.StatusErrorCode, r.PartCount, r.Length, r.Price, r.PriceCurrency, r.Connector, created)
+				r.StatusReason, r.StatusErrorCode, r.PartCount, r.Length, r.Price, r.PriceCurrency, r.Connector, created, deadline)
 		}
 		kind := store.JobSend
 		if m.Direction == message.MO {

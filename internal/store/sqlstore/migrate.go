@@ -115,6 +115,15 @@ func (s *Store) applyMigration(ctx context.Context, m migration) error {
 	return nil
 }
 
+// Heartbeat writes node's row of node_heartbeats: one committed write.
+func (s *Store) Heartbeat(ctx context.Context, node string, at time.Time) error {
+	if _, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO node_heartbeats (node, written_at) VALUES (?, ?)
+		ON CONFLICT (node) DO UPDATE SET written_at = excluded.written_at`), node, micros(at)); err != nil {
+		return fmt.Errorf("writing heartbeat: %w", err)
+	}
+	return nil
+}
+
 // Ping checks that the database answers and that every migration is applied.
 func (s *Store) Ping(ctx context.Context) error {
 	var v sql.NullInt64

@@ -655,6 +655,36 @@ func statuses2any(ss []message.Status) []any {
 	return out
 }
 
+// AwaitingReceipt lists recipients past their deadline whose receipt has
+// not come, through the partial index recipients_awaiting_receipt (its
+// predicate is written out as in the index, so that SQLite uses it).
+func (s *Store) AwaitingReceipt(ctx context.Context, before time.Time, limit int) ([]store.Awaiting, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT r.account_id, r.message_id, r.seq, m.channel, r.connector, r.expires_at,
+			CASE WHEN m.report_url <> '' OR a.report_url <> '' THEN 1 ELSE 0 END
+		FROM recipients r JOIN messages m ON m.id = r.message_id JOIN accounts a ON a.id = r.account_id
+		WHERE r.status IN ('sent', 'buffered') AND r.connector <> '' AND r.expires_at < ?
+		ORDER BY r.expires_at LIMIT ?`), micros(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing recipients awaiting receipts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Awaiting
+	for rows.Next() {
+		var a store.Awaiting
+		var deadline int64
+		var notify int
+		if err := rows.Scan(&a.AccountID, &a.MessageID, &a.Seq, &a.Channel, &a.Connector, &deadline, &notify); err != nil {
+			return nil, fmt.Errorf("listing recipients awaiting receipts: %w", err)
+		}
+		a.Deadline, a.Notify = fromMicros(deadline), notify == 1
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing recipients awaiting receipts: %w", err)
+	}
+	return out, nil
+}
+
 // PurgePendingReceipts drops receipts that matched nothing for too long.
 func (s *Store) PurgePendingReceipts(ctx context.Context, before time.Time) (int, error) {
 	return s.purge(ctx, "pending receipts", `DELETE FROM pending_receipts WHERE received_at < ?`, before)

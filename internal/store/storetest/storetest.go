@@ -59,6 +59,8 @@ var coreBehaviours = []behaviour{
 	{"StatusBatch", testStatusBatch},
 	{"ConcurrentLeases", testConcurrentLeases},
 	{"QueueStats", testQueueStats},
+	{"AwaitingReceipt", testAwaitingReceipt},
+	{"Heartbeat", testHeartbeat},
 }
 
 var ctx = context.Background()
@@ -796,5 +798,56 @@ func testQueueStats(t *testing.T, st store.Store) {
 	}
 	if err := st.Ping(ctx); err != nil {
 		t.Fatalf("Ping: %v", err)
+	}
+}
+
+// testAwaitingReceipt: only recipients a connector took, still sent or
+// buffered, past their deadline (validity, or 48 hours without one, from
+// the send time) are listed, earliest first; final or unsent ones are not.
+func testAwaitingReceipt(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	hourAgo := time.Now().UTC().Add(-time.Hour).Truncate(time.Microsecond)
+	past := newMessage(a, 2, func(m *message.Message) { m.Validity, m.CreatedAt = 60, hourAgo })
+	noValidity := newMessage(a, 1, func(m *message.Message) { m.Validity, m.CreatedAt, m.ReportURL = 0, hourAgo, "" })
+	unsent := newMessage(a, 1, func(m *message.Message) { m.Validity, m.CreatedAt = 60, hourAgo })
+	done := newMessage(a, 1, func(m *message.Message) { m.Validity, m.CreatedAt = 60, hourAgo.Add(-time.Minute) })
+	accept(t, st, past, noValidity, unsent, done)
+	var ups []store.StatusUpdate
+	for _, m := range []*message.Message{past, noValidity, done} {
+		for _, r := range m.Recipients {
+			ups = append(ups, store.StatusUpdate{AccountID: a.ID, MessageID: m.ID, Seq: r.Seq, Status: message.Sent, At: time.Now(), Connector: "smpp-1"})
+		}
+	}
+	ups = append(ups, store.StatusUpdate{AccountID: a.ID, MessageID: past.ID, Seq: 1, Status: message.Buffered, At: time.Now()},
+		store.StatusUpdate{AccountID: a.ID, MessageID: done.ID, Seq: 0, Status: message.Delivered, At: time.Now()})
+	if err := st.Finish(ctx, []*store.Outcome{{Updates: ups}}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := st.AwaitingReceipt(ctx, time.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].MessageID != past.ID || list[1].MessageID != past.ID || list[0].Connector != "smpp-1" ||
+		!list[0].Notify || list[0].Channel != message.ChannelSMS || !list[0].Deadline.Equal(hourAgo.Add(time.Minute)) {
+		t.Fatalf("awaiting %+v, want both recipients of %s", list, past.ID)
+	}
+	if list, _ := st.AwaitingReceipt(ctx, time.Now(), 1); len(list) != 1 {
+		t.Fatalf("limit 1 listed %d", len(list))
+	}
+	list, _ = st.AwaitingReceipt(ctx, time.Now().Add(48*time.Hour), 10)
+	if len(list) != 3 || list[2].MessageID != noValidity.ID || list[2].Notify {
+		t.Fatalf("two days on: %+v, want the message without validity last, without reports", list)
+	}
+}
+
+// testHeartbeat: a node's heartbeat is one row, written again and again.
+func testHeartbeat(t *testing.T, st store.Store) {
+	for range 3 {
+		if err := st.Heartbeat(ctx, "node-a", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Heartbeat(ctx, "node-b", time.Now()); err != nil {
+		t.Fatal(err)
 	}
 }
