@@ -4,8 +4,10 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -243,7 +245,13 @@ func (s *server) sendSlot(sl textSlot, t badText) (r response, ok bool) {
 // textServer is a server with the admin API, a realtime app and an open
 // proof case, and the fixtures the slots address.
 func textServer(t testing.TB, engine string) (*server, fixtures) {
-	s := start(t, engine, func(c *Config) { c.AdminToken = adminToken })
+	var h slog.Handler
+	if _, fuzzing := t.(*testing.F); fuzzing {
+		// Once the fuzz target runs, F.Log may not be called: the
+		// server's errors go to stderr instead of the test's log.
+		h = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})
+	}
+	s := startLogging(t, engine, h, func(c *Config) { c.AdminToken = adminToken })
 	r := s.do("POST", "/realtime/apps", s.key, "application/json", []byte(`{"name":"chat"}`))
 	if r.status != 201 {
 		t.Fatalf("creating a realtime app: %d %s", r.status, r.raw)
