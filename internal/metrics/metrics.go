@@ -50,6 +50,12 @@ type Metrics struct {
 	// does not know them, by door and parameter name; count them with
 	// UnknownParam, which bounds the names.
 	UnknownParams *prometheus.CounterVec
+	// OutcomeCommitRetries counts what became of jobs' outcomes whose
+	// commit failed, by job kind and result: retry (an attempt failed and
+	// another follows), extended (the job's lease was extended meanwhile),
+	// recovered (recorded after failing), abandoned (given up; the job
+	// runs again when its lease ends).
+	OutcomeCommitRetries *prometheus.CounterVec
 
 	unknownMu    sync.Mutex
 	unknownNames map[string]bool // parameter names with a series of their own
@@ -140,9 +146,14 @@ func New() *Metrics {
 			Name: "omnigate_api_unknown_parameters_total",
 			Help: "Request parameters a door ignored because it does not know them (the first 50 names get their own series, the rest _other).",
 		}, []string{"door", "parameter"}),
+		OutcomeCommitRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_outcome_commit_retries_total",
+			Help: "Jobs' outcomes whose commit failed, by kind and result (retry, extended, recovered, abandoned: the job runs again).",
+		}, []string{"kind", "result"}),
 		unknownNames: map[string]bool{},
 	}
 	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch, m.UnknownParams,
+		m.OutcomeCommitRetries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
