@@ -51,8 +51,9 @@ type Config struct {
 	// no worker runs the job again; afterwards the attempts stop when the
 	// lease ends, and the job runs again. Default 10 minutes.
 	CommitRetryFor time.Duration
-	// Metrics, when set, counts outcome commits retried, recovered and
-	// abandoned (omnigate_outcome_commit_retries_total).
+	// Metrics, when set, counts outcome commits retried, leases extended,
+	// outcomes recovered and abandoned
+	// (omnigate_outcome_commit_retries_total).
 	Metrics *metrics.Metrics
 }
 
