@@ -20,8 +20,9 @@
 #   --runs N       runs per build (1)
 #   --out DIR      keep each run's JSON result and logs there
 # Prints one table row per run: accepted, delivered, lost (not delivered
-# within --grace), drops, submits
-# beyond the parts accepted (sent twice), end-to-end p50/p90/p99/p99.9/max.
+# within --grace), drops, submits beyond the parts accepted (sent twice;
+# negative when parts were still waiting to be sent), end-to-end
+# p50/p90/p99/p99.9/max.
 set -Eeuo pipefail
 
 NAME=bench/link-drops
