@@ -14,34 +14,17 @@
 # Usage: bench/smoke.sh   (from anywhere; exits non-zero when the machinery breaks)
 set -Eeuo pipefail
 
+NAME=bench/smoke
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 STARTED=$SECONDS
-
-log() { printf 'bench/smoke: %s\n' "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
-
-# Settings from the caller's environment must not reach the server.
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^OMNIGATE_' || true)
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 
 command -v go >/dev/null || die "go is not installed"
 command -v curl >/dev/null || die "curl is not installed"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/omnigate-bench-smoke.XXXXXX")"
-PIDS=()
-
-stop_all() {
-  # SIGTERM every process started here, newest first; bounded: 15 s, then SIGKILL.
-  local pid i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    pid=${PIDS[i]}
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  PIDS=()
-}
 
 cleanup() {
   local rc=$?
@@ -57,18 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# address_in FILE PATTERN: waits up to 10 s for PATTERN's first match (an
-# address printed by a starting process) in FILE.
-address_in() {
-  local file=$1 pattern=$2 addr=""
-  for _ in $(seq 100); do
-    addr=$(grep -oE "$pattern" "$file" 2>/dev/null | head -n 1 || true)
-    [[ -n "$addr" ]] && { printf '%s' "$addr"; return 0; }
-    sleep 0.1
-  done
-  die "no address matching $pattern in $file"
-}
 
 cd "$ROOT"
 log "building omnigate and the load tool"

@@ -85,6 +85,9 @@ func New(cfg Config, st store.Store, router Router, accounts *store.AccountCache
 	if cfg.Pool.Preload == nil {
 		cfg.Pool.Preload = worker.PreloadMessages(st, log)
 	}
+	if cfg.Pool.Metrics == nil {
+		cfg.Pool.Metrics = m
+	}
 	d.pool = worker.New(cfg.Pool, st, d.process, d.committed, log)
 	return d
 }

@@ -57,6 +57,12 @@ type Metrics struct {
 	ConnectionsRefused *prometheus.CounterVec
 	// Auth counts failed authentications and the attempts refused for them.
 	Auth AuthMetrics
+	// OutcomeCommitRetries counts what became of jobs' outcomes whose
+	// commit failed, by job kind and result: retry (an attempt failed and
+	// another follows), extended (the job's lease was extended meanwhile),
+	// recovered (recorded after failing), abandoned (given up; the job
+	// runs again when its lease ends).
+	OutcomeCommitRetries *prometheus.CounterVec
 
 	unknownMu    sync.Mutex
 	unknownNames map[string]bool // parameter names with a series of their own
@@ -151,9 +157,13 @@ func New() *Metrics {
 			Name: "omnigate_connections_refused_total",
 			Help: "Connections refused by a connection limit, by listener and reason (http_per_ip, ws_per_ip, ws_full).",
 		}, []string{"listener", "reason"}),
+		OutcomeCommitRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "omnigate_outcome_commit_retries_total",
+			Help: "Jobs' outcomes whose commit failed, by kind and result (retry, extended, recovered, abandoned: the job runs again).",
+		}, []string{"kind", "result"}),
 		unknownNames: map[string]bool{},
 	}
-	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch, m.UnknownParams, m.ConnectionsRefused,
+	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch, m.UnknownParams, m.ConnectionsRefused, m.OutcomeCommitRetries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Auth = newAuthMetrics(m.Registry)
 	return m

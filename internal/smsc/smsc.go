@@ -56,7 +56,11 @@ type Config struct {
 	// MaxQueued bounds receipts and messages waiting for a receiver;
 	// default 1,000,000 (beyond it the oldest are dropped).
 	MaxQueued int
-	Log       *slog.Logger
+	// OnSubmit, when set, runs on each submit_sm the simulator takes,
+	// before it answers: the moment a carrier has a message and its sender
+	// has not heard back (tests act there).
+	OnSubmit func()
+	Log      *slog.Logger
 }
 
 // Outcomes are relative weights of receipt states.
@@ -274,6 +278,9 @@ func (c *client) submit(sess *session.Session, p *codec.SubmitSM) codec.PDU {
 	}
 	id := s.newID()
 	s.stats.Submits.Add(1)
+	if s.cfg.OnSubmit != nil {
+		s.cfg.OnSubmit()
+	}
 	if p.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask != 0 {
 		s.queue.add(s.receiptFor(c.systemID, id, p))
 	}

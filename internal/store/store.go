@@ -243,6 +243,12 @@ type Queue interface {
 	// it when it starts, so that jobs it held when it died do not wait for
 	// their leases to expire.
 	ReleaseLeases(ctx context.Context, owner string) (int, error)
+	// ExtendLeases moves the end of the leases owner holds on jobs to until,
+	// and says which jobs it extended: those still leased by owner as they
+	// were when leased (same Attempts) and whose lease has not ended. A
+	// worker whose outcome cannot be recorded yet keeps its jobs this way,
+	// so that no other worker runs them again meanwhile.
+	ExtendLeases(ctx context.Context, owner string, jobs []*Job, until time.Time) ([]int64, error)
 	// Finish records outcomes in one transaction: each status update is
 	// applied only when it moves the recipient forward (see
 	// message.Predecessors) and marked Applied; an update to the status the

@@ -74,6 +74,9 @@ func New(cfg Config, st store.Store, accounts *store.AccountCache, m *metrics.Me
 	if cfg.Pool.Preload == nil {
 		cfg.Pool.Preload = worker.PreloadMessages(st, log)
 	}
+	if cfg.Pool.Metrics == nil {
+		cfg.Pool.Metrics = m
+	}
 	reports, inbound := cfg.Pool, cfg.Pool
 	reports.Kind, inbound.Kind = store.JobReport, store.JobInbound
 	s.reports = worker.New(reports, st, s.deliver, nil, log)

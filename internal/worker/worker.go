@@ -7,6 +7,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -39,6 +41,20 @@ type Config struct {
 	// Preload, when set, runs on each leased batch before its handlers
 	// start, to read what they all need at once (see PreloadMessages).
 	Preload func(ctx context.Context, jobs []*store.Job)
+	// CommitRetry spaces out attempts to record a job's outcome when its
+	// commit fails (the database is stopped, locked or unreachable): the
+	// job has been done (a message sent), so running it again would do it
+	// twice. Default 250 ms doubling to 5 s, at most a quarter of Lease.
+	CommitRetry Backoff
+	// CommitRetryFor bounds how long those attempts go on. Meanwhile the
+	// job's lease is extended (once the database answers again) so that
+	// no worker runs the job again; afterwards the attempts stop when the
+	// lease ends, and the job runs again. Default 10 minutes.
+	CommitRetryFor time.Duration
+	// Metrics, when set, counts outcome commits retried, leases extended,
+	// outcomes recovered and abandoned
+	// (omnigate_outcome_commit_retries_total).
+	Metrics *metrics.Metrics
 }
 
 // PreloadMessages is a Preload that reads the messages of a batch of jobs
@@ -90,6 +106,10 @@ type Pool struct {
 	start    sync.Once
 	loopDone chan struct{}
 	inFlight sync.WaitGroup
+	// abandon is closed when Stop gives up waiting for jobs in progress:
+	// outcomes still being retried are left to their leases.
+	abandon     chan struct{}
+	abandonOnce sync.Once
 }
 
 // New makes a pool; after, when set, is called with each batch of outcomes
@@ -107,6 +127,18 @@ func New(cfg Config, q store.Queue, handle Handler, after func([]*store.Outcome)
 	if cfg.Poll <= 0 {
 		cfg.Poll = 250 * time.Millisecond
 	}
+	if cfg.CommitRetry.Min <= 0 {
+		cfg.CommitRetry.Min = 250 * time.Millisecond
+	}
+	if cfg.CommitRetry.Max <= 0 {
+		cfg.CommitRetry.Max = 5 * time.Second
+	}
+	// Attempts come often enough to extend the lease before it ends.
+	cfg.CommitRetry.Max = min(cfg.CommitRetry.Max, cfg.Lease/4)
+	cfg.CommitRetry.Min = min(cfg.CommitRetry.Min, cfg.CommitRetry.Max)
+	if cfg.CommitRetryFor <= 0 {
+		cfg.CommitRetryFor = 10 * time.Minute
+	}
 	if after == nil {
 		after = func([]*store.Outcome) {}
 	}
@@ -116,6 +148,7 @@ func New(cfg Config, q store.Queue, handle Handler, after func([]*store.Outcome)
 		slots:    make(chan struct{}, cfg.Concurrency),
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
+		abandon:  make(chan struct{}),
 	}
 	p.commits = groupcommit.New(groupcommit.Config{Flushers: cfg.Flushers}, func(ctx context.Context, outs []*store.Outcome) error {
 		if err := q.Finish(ctx, outs); err != nil {
@@ -205,9 +238,11 @@ func (p *Pool) Stop(ctx context.Context) error {
 	// Once the loop has ended no job starts, so the wait for those in
 	// progress follows it.
 	if err := lifecycle.WaitDone(ctx, p.loopDone); err != nil {
+		p.abandonOnce.Do(func() { close(p.abandon) })
 		return err
 	}
 	if err := lifecycle.Wait(ctx, &p.inFlight); err != nil {
+		p.abandonOnce.Do(func() { close(p.abandon) })
 		return err
 	}
 	return p.commits.Stop(ctx)
@@ -311,11 +346,74 @@ func JobMessage(ctx context.Context, st interface {
 
 func (p *Pool) run(j *store.Job) {
 	defer func() { <-p.slots; p.inFlight.Done() }()
-	ctx := context.Background()
-	o := p.handle(ctx, j)
+	o := p.handle(context.Background(), j)
 	o.JobID = j.ID
-	if err := p.Commit(ctx, o); err != nil {
-		// The lease will expire and the job will run again.
-		p.log.Error("worker: recording outcome", "kind", p.cfg.Kind, "job", j.ID, "err", err)
+	p.record(j, o)
+}
+
+// record commits a job's outcome. A commit that fails is tried again,
+// spaced by CommitRetry, for as long as the job's lease holds: the job has
+// been done, and if its lease ended it would run again (a message sent
+// twice). While it waits the lease is extended, for up to CommitRetryFor.
+// It gives up, and logs it, only when the lease would end before the next
+// attempt, or when Stop gives up waiting.
+func (p *Pool) record(j *store.Job, o *store.Outcome) {
+	ctx := context.Background()
+	held := j.RunAt // when the lease ends: LeaseJobs and hand-overs set it
+	var first time.Time
+	for attempt := 1; ; attempt++ {
+		err := p.Commit(ctx, o)
+		if err == nil {
+			if attempt > 1 {
+				p.count("recovered")
+				p.log.Info("worker: outcome recorded after the database failed", "kind", p.cfg.Kind, "job", j.ID, "attempts", attempt, "after", time.Since(first).Round(time.Millisecond))
+			}
+			return
+		}
+		now := time.Now()
+		if attempt == 1 {
+			first = now
+		}
+		if errors.Is(err, groupcommit.ErrStopped) {
+			p.abandoned(j, err, "the pool has stopped")
+			return
+		}
+		if held.Sub(now) < p.cfg.Lease/2 && now.Sub(first) < p.cfg.CommitRetryFor {
+			if ids, xerr := p.queue.ExtendLeases(ctx, p.cfg.Owner, []*store.Job{j}, now.Add(p.cfg.Lease)); xerr == nil && len(ids) == 1 {
+				held = now.Add(p.cfg.Lease)
+				p.count("extended")
+			}
+		}
+		wait := p.cfg.CommitRetry.Delay(attempt)
+		if !now.Add(wait).Before(held) {
+			p.abandoned(j, err, "its lease ends before the next attempt")
+			return
+		}
+		p.count("retry")
+		if attempt == 1 {
+			p.log.Warn("worker: recording an outcome failed; retrying while the job's lease holds", "kind", p.cfg.Kind, "job", j.ID,
+				"lease_ends", held.UTC().Format(time.RFC3339), "err", err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-p.abandon:
+			t.Stop()
+			p.abandoned(j, err, "the pool was stopped before the database came back")
+			return
+		}
+	}
+}
+
+// abandoned logs an outcome given up: its job runs again when its lease
+// ends.
+func (p *Pool) abandoned(j *store.Job, err error, why string) {
+	p.count("abandoned")
+	p.log.Error("worker: outcome not recorded; the job runs again when its lease ends", "kind", p.cfg.Kind, "job", j.ID, "why", why, "err", err)
+}
+
+func (p *Pool) count(result string) {
+	if p.cfg.Metrics != nil {
+		p.cfg.Metrics.OutcomeCommitRetries.WithLabelValues(p.cfg.Kind, result).Inc()
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	codec "github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smpp/dlr"
 	"github.com/omnigate/omnigate/internal/smpp/session"
+	"github.com/omnigate/omnigate/internal/worker"
 )
 
 // Connector is one SMPP carrier connection (one or more binds).
@@ -30,7 +30,7 @@ type Connector struct {
 	enc  encoder
 
 	mu       sync.Mutex
-	senders  []*session.Session // bound sessions that can submit
+	senders  []*bind // bound sessions that can submit
 	next     atomic.Uint32
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -121,20 +121,19 @@ func (c *Connector) keepBound(kind codec.BindKind) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		delay := time.Duration(c.s.ReconnectMin)
+		waits := redial{b: worker.Backoff{Min: time.Duration(c.s.ReconnectMin), Max: time.Duration(c.s.ReconnectMax)}}
 		for {
 			start := time.Now()
-			err := c.runBind(kind)
+			worked, err := c.runBind(kind)
 			select {
 			case <-c.stop:
 				return
 			default:
 			}
-			if time.Since(start) > time.Duration(c.s.ReconnectMax) {
-				delay = time.Duration(c.s.ReconnectMin) // it was up for a while: start over
-			}
+			// A bind that was up a while, even idle, worked too.
+			worked = worked || time.Since(start) > time.Duration(c.s.ReconnectMax)
 			c.stats.Reconnects.Add(1)
-			wait := delay/2 + rand.N(delay/2+1)
+			wait := waits.next(worked)
 			var refused *session.BindError
 			if errors.As(err, &refused) {
 				c.log.Error("smpp: the SMSC refused the bind; check the connector's credentials", "bind", kind.String(), "status", refused.Status.String(), "retry_in", wait.Round(time.Millisecond))
@@ -146,52 +145,90 @@ func (c *Connector) keepBound(kind codec.BindKind) {
 				return
 			case <-time.After(wait):
 			}
-			delay = min(2*delay, time.Duration(c.s.ReconnectMax))
 		}
 	}()
 }
 
-// runBind connects, binds, serves until the session ends, and returns why.
-func (c *Connector) runBind(kind codec.BindKind) error {
+// redial spaces out the reconnects of one bind: the wait doubles from
+// ReconnectMin to ReconnectMax, jittered (worker.Backoff), with each bind in
+// a row that did not work, and starts over from ReconnectMin once a bind has
+// worked. A link that drops every few seconds under load thus comes back
+// within ReconnectMin each time, while an SMSC that is down or refuses the
+// bind is not hammered.
+type redial struct {
+	b     worker.Backoff
+	fails int // binds in a row that did not work, counting the last one
+}
+
+// next is the wait before reconnecting after a bind that ended; worked says
+// whether it carried traffic (see bind.worked).
+func (r *redial) next(worked bool) time.Duration {
+	if worked {
+		r.fails = 0
+	}
+	r.fails++
+	return r.b.Delay(r.fails)
+}
+
+// bind is one bound session and whether it has worked: the SMSC accepted a
+// submit on it, or it delivered a receipt or a message that was taken.
+type bind struct {
+	sess   *session.Session
+	worked atomic.Bool
+}
+
+// runBind connects, binds, serves until the session ends, and returns
+// whether the bind worked and why it ended.
+func (c *Connector) runBind(kind codec.BindKind) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(c.s.RespTimeout))
 	defer cancel()
 	addr := net.JoinHostPort(c.s.Host, strconv.Itoa(c.s.Port))
+	b := &bind{}
+	handle := func(ctx context.Context, s *session.Session, req codec.PDU) codec.PDU {
+		resp := c.handle(ctx, s, req)
+		if resp != nil && resp.Hdr().Status == codec.ESME_ROK {
+			b.worked.Store(true)
+		}
+		return resp
+	}
 	sess, err := session.Dial(ctx, addr, &codec.Bind{
 		Kind: kind, SystemID: c.s.SystemID, Password: c.s.Password, SystemType: c.s.SystemType,
 		InterfaceVersion: codec.InterfaceVersion34,
 	}, session.Config{
 		Window: c.s.Window, RespTimeout: time.Duration(c.s.RespTimeout), EnquireInterval: time.Duration(c.s.EnquireInterval),
 		MaxRate: c.s.Throughput, Log: c.log,
-	}, session.HandlerFunc(c.handle))
+	}, session.HandlerFunc(handle))
 	if err != nil {
-		return err
+		return false, err
 	}
+	b.sess = sess
 	c.log.Info("smpp: bound", "bind", kind.String(), "addr", addr)
 	if kind != codec.BindReceiver {
 		c.mu.Lock()
-		c.senders = append(c.senders, sess)
+		c.senders = append(c.senders, b)
 		c.mu.Unlock()
 	}
-	defer func() {
-		c.mu.Lock()
-		c.senders = slices.DeleteFunc(c.senders, func(s *session.Session) bool { return s == sess })
-		c.mu.Unlock()
-	}()
+	defer c.forget(b)
 	select {
 	case <-sess.Done():
-		return sess.Err()
+		return b.worked.Load(), sess.Err()
 	case <-c.stop:
-		c.mu.Lock()
-		c.senders = slices.DeleteFunc(c.senders, func(s *session.Session) bool { return s == sess })
-		c.mu.Unlock()
+		c.forget(b)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return sess.Close(ctx)
+		return b.worked.Load(), sess.Close(ctx)
 	}
 }
 
+// forget stops submitting on b.
+func (c *Connector) forget(b *bind) {
+	c.mu.Lock()
+	c.senders = slices.DeleteFunc(c.senders, func(s *bind) bool { return s == b })
+	c.mu.Unlock()
+}
+
 // sender picks a bound session round-robin.
-func (c *Connector) sender() *session.Session {
+func (c *Connector) sender() *bind {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.senders) == 0 {
@@ -209,11 +246,11 @@ func (c *Connector) Send(ctx context.Context, sub channel.Submission) (channel.R
 	}
 	ids := make([]string, len(pdus))
 	for i, p := range pdus {
-		sess := c.sender()
-		if sess == nil {
+		b := c.sender()
+		if b == nil {
 			return channel.Result{}, &channel.TemporaryError{Reason: "not bound", Err: channel.ErrUnavailable}
 		}
-		resp, err := sess.Send(ctx, p)
+		resp, err := b.sess.Send(ctx, p)
 		if err != nil {
 			if errors.Is(err, session.ErrClosed) {
 				return channel.Result{}, &channel.TemporaryError{Reason: "bind dropped", Err: channel.ErrUnavailable}
@@ -223,6 +260,7 @@ func (c *Connector) Send(ctx context.Context, sub channel.Submission) (channel.R
 		if err := c.checkStatus(resp.Hdr().Status); err != nil {
 			return channel.Result{}, err
 		}
+		b.worked.Store(true)
 		r, ok := resp.(*codec.SubmitSMResp)
 		if !ok || r.MessageID == "" {
 			return channel.Result{}, &channel.TemporaryError{Reason: fmt.Sprintf("submit_sm answered with %s and no message id", resp.CommandID())}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -252,5 +253,75 @@ func TestBadCredentials(t *testing.T) {
 	}
 	if _, err := c.Send(context.Background(), submission("x", "plain")); !errors.Is(err, channel.ErrUnavailable) {
 		t.Fatalf("send while unbound: %v", err)
+	}
+}
+
+// waits records the waits the connector chose before each reconnect, from
+// its log.
+type waits struct {
+	mu  sync.Mutex
+	all []time.Duration
+}
+
+func (w *waits) Enabled(context.Context, slog.Level) bool { return true }
+func (w *waits) WithAttrs([]slog.Attr) slog.Handler       { return w }
+func (w *waits) WithGroup(string) slog.Handler            { return w }
+func (w *waits) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "smpp: bind lost; reconnecting" {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "in" {
+			w.mu.Lock()
+			w.all = append(w.all, a.Value.Duration())
+			w.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+func (w *waits) list() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.all)
+}
+
+// TestReconnectAfterWorkingBind: the SMSC drops the link after every few
+// submits, each bind having carried traffic; every reconnect then waits
+// within the minimum, instead of the wait doubling towards the maximum as
+// if the SMSC were down.
+func TestReconnectAfterWorkingBind(t *testing.T) {
+	const dropEvery, drops = 3, 6
+	srv, err := smsc.Start(smsc.Config{Listen: "127.0.0.1:0", DropEvery: dropEvery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	host, port, _ := net.SplitHostPort(srv.Addr())
+	p, _ := strconv.Atoi(port)
+	min := 20 * time.Millisecond
+	w := &waits{}
+	c, err := smppconn.New("dropping", smppconn.Settings{Host: host, Port: p, SystemID: "omnigate",
+		ReconnectMin: smppconn.Duration(min), ReconnectMax: smppconn.Duration(time.Minute)}, &sink{}, slog.New(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Start()
+	defer c.Stop(context.Background())
+	for srv.Stats().Drops.Load() < drops {
+		_, err := c.Send(context.Background(), submission("x", "plain"))
+		if err != nil && !channel.IsTemporary(err) {
+			t.Fatalf("a drop gave a permanent error: %v", err)
+		}
+		if err != nil {
+			time.Sleep(5 * time.Millisecond) // not bound yet
+		}
+	}
+	waitFor(t, "a reconnect after each drop", func() bool { return len(w.list()) >= drops })
+	for i, d := range w.list() {
+		if d < min/2 || d > min {
+			t.Fatalf("reconnect %d of %v waited %v after a bind that carried traffic; want within [%v, %v]", i+1, w.list(), d, min/2, min)
+		}
 	}
 }

@@ -105,6 +105,37 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int, error) {
 	return int(n), err
 }
 
+// ExtendLeases moves the end of owner's unexpired leases on jobs to until,
+// one statement per job (a job's attempts tell its lease from a later one),
+// in one transaction.
+func (s *Store) ExtendLeases(ctx context.Context, owner string, jobs []*store.Job, until time.Time) ([]int64, error) {
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	now := micros(time.Now())
+	var extended []int64
+	err := s.sharedTx(ctx, "extending leases", func(ctx context.Context, tx *sql.Tx) error {
+		extended = extended[:0]
+		for _, j := range jobs {
+			res, err := s.txExec(ctx, tx, `UPDATE jobs SET run_at = ? WHERE id = ? AND lease_owner = ? AND attempts = ? AND run_at > ?`,
+				micros(until), j.ID, owner, j.Attempts, now)
+			if err != nil {
+				return fmt.Errorf("extending leases: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("extending leases: %w", err)
+			} else if n > 0 {
+				extended = append(extended, j.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return extended, nil
+}
+
 // EnqueueJob adds one job.
 func (s *Store) EnqueueJob(ctx context.Context, j *store.Job) error {
 	created := micros(j.CreatedAt)

@@ -54,6 +54,7 @@ var coreBehaviours = []behaviour{
 	{"LeaseAndFinish", testLeaseAndFinish},
 	{"LeaseExpiry", testLeaseExpiry},
 	{"ReleaseLeases", testReleaseLeases},
+	{"ExtendLeases", testExtendLeases},
 	{"AcceptLeased", testAcceptLeased},
 	{"StatusForwardOnly", testStatusForwardOnly},
 	{"StatusBatch", testStatusBatch},
@@ -540,6 +541,39 @@ func testReleaseLeases(t *testing.T, st store.Store) {
 	}
 }
 
+// testExtendLeases: a worker extends only the leases it still holds, its
+// own and not another node's; an extended job stays hidden past the end of
+// its first lease.
+func testExtendLeases(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	until := time.Now().Add(time.Hour)
+	// node-a's own lease is extended, node-b's is not (an expired lease,
+	// and one taken again since, are in testLeaseExpiry).
+	accept(t, st, newMessage(a, 1), newMessage(a, 1))
+	lease := time.Second
+	mine, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 1, For: lease, Owner: "node-a"})
+	theirs, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 1, For: lease, Owner: "node-b"})
+	if len(mine) != 1 || len(theirs) != 1 {
+		t.Fatalf("leased %d and %d jobs", len(mine), len(theirs))
+	}
+	got, err := st.ExtendLeases(ctx, "node-a", []*store.Job{mine[0], theirs[0]}, until)
+	if time.Now().After(mine[0].RunAt) {
+		t.Skip("the machine is too slow to extend a lease within a second")
+	}
+	if err != nil || len(got) != 1 || got[0] != mine[0].ID {
+		t.Fatalf("ExtendLeases = %v, %v; want only node-a's own lease, job %d", got, err, mine[0].ID)
+	}
+	if got, err := st.ExtendLeases(ctx, "node-a", nil, until); err != nil || len(got) != 0 {
+		t.Fatalf("ExtendLeases of no jobs = %v, %v", got, err)
+	}
+	// Past the first lease's end only node-b's job is due again.
+	time.Sleep(time.Until(theirs[0].RunAt.Add(10 * time.Millisecond)))
+	due, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Hour, Owner: "node-c"})
+	if len(due) != 1 || due[0].ID != theirs[0].ID {
+		t.Fatalf("after the first lease ended, leased %+v; want only node-b's job %d", due, theirs[0].ID)
+	}
+}
+
 // testAcceptLeased: messages accepted with a lease get their send job
 // stored leased to that owner (ids returned), held and refused ones get
 // none, and the leased jobs behave like any lease: hidden from other
@@ -606,6 +640,11 @@ func testLeaseExpiry(t *testing.T, st store.Store) {
 	if len(jobs) != 1 {
 		t.Fatalf("leased %d, want 1", len(jobs))
 	}
+	// An expired lease is not extended (store.Queue.ExtendLeases) …
+	time.Sleep(60 * time.Millisecond)
+	if got, err := st.ExtendLeases(ctx, "node-a", jobs, time.Now().Add(time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("extended an expired lease: %v, %v", got, err)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		again, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 1, For: time.Minute, Owner: "node-a"})
@@ -615,6 +654,10 @@ func testLeaseExpiry(t *testing.T, st store.Store) {
 		if len(again) == 1 {
 			if again[0].ID != jobs[0].ID || again[0].Attempts != 2 {
 				t.Fatalf("re-leased %+v, want job %d at attempt 2", again[0], jobs[0].ID)
+			}
+			// … nor one taken again since (it has fewer attempts).
+			if got, err := st.ExtendLeases(ctx, "node-a", jobs, time.Now().Add(time.Hour)); err != nil || len(got) != 0 {
+				t.Fatalf("extended a lease taken again since: %v, %v", got, err)
 			}
 			return
 		}
