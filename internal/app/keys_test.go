@@ -116,6 +116,9 @@ func TestKeysListAndRevoke(t *testing.T) {
 		var node2 *server
 		if engine == "postgres" {
 			cfg := s.app.cfg
+			// The second node shares the database, so it needs the
+			// master key that encrypts the database's secrets.
+			cfg.MasterKeyFile = cfg.masterKeyPath()
 			cfg.DataDir, cfg.HTTPAddr, cfg.Demo = t.TempDir(), "127.0.0.1:0", false
 			node2 = serve(t, cfg)
 			if r := node2.do("GET", "/balance", second, "", nil); r.status != http.StatusOK {
