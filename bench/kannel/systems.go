@@ -166,7 +166,7 @@ func (o *omnigate) start(ctx context.Context, dir string, smscPort int, sim *sim
 		}
 		return out, nil
 	}
-	out, err := admin("account", "create", "--name", "bench", "--balance", "1000000000")
+	out, err := admin("account", "create", "--name", "bench", "--balance", "999999999")
 	if err != nil {
 		return err
 	}
