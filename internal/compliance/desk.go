@@ -195,8 +195,9 @@ type PolicyView struct {
 	ContentRules            map[string]string `json:"contentRules"` // rule → reject or hold (off: absent)
 	SendersRelaxed          string            `json:"sendersRelaxed"`
 	Suspended               string            `json:"suspended"`
-	PostalAddress           string            `json:"postalAddress"`
-	RoleAddresses           []string          `json:"roleAddresses"` // role addresses marketing email may go to
+	// Absent when unset, so that policies without them read as before.
+	PostalAddress string   `json:"postalAddress,omitempty"`
+	RoleAddresses []string `json:"roleAddresses,omitempty"` // role addresses marketing email may go to
 }
 
 // View shows p.
@@ -204,7 +205,7 @@ func View(p *store.Policy) PolicyView {
 	v := PolicyView{DefaultPurpose: p.DefaultPurpose, TransactionalToOptedOut: p.TransactionalToOptedOut, HelpText: p.HelpText,
 		OptOutInstruction: p.OptOutInstruction, QuietHours: Window{p.WindowStart, p.WindowEnd}.String(),
 		CountryQuietHours: map[string]string{}, SenderFallback: p.SenderFallback, ContentRules: map[string]string{},
-		SendersRelaxed: p.SenderRelaxed, Suspended: p.Suspended, PostalAddress: p.PostalAddress, RoleAddresses: []string{}}
+		SendersRelaxed: p.SenderRelaxed, Suspended: p.Suspended, PostalAddress: p.PostalAddress}
 	if p.RoleAddresses != "" {
 		v.RoleAddresses = strings.Split(p.RoleAddresses, ",")
 	}
