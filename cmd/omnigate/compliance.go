@@ -111,6 +111,8 @@ func complianceCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		countryWindows := fs.String("country-windows", "", "windows that differ by country, e.g. FR=08:00-20:00;IN=09:00-21:00")
 		fallback := fs.String("sender-fallback", "", "a number of the account that replaces alphanumeric senders where they are not carried (\"\": reject instead)")
 		rules := fs.String("content-rules", "", "content rule overrides, e.g. content.iban=reject;content.link_shortener=off")
+		postal := fs.String("postal-address", "", "the sender's postal address, printed in marketing email (required for it)")
+		roles := fs.String("role-addresses", "", "role addresses marketing email may go to, e.g. info,sales (\"\": none)")
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
@@ -134,6 +136,10 @@ func complianceCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 				ch.SenderFallback = fallback
 			case "content-rules":
 				ch.ContentRules = rules
+			case "postal-address":
+				ch.PostalAddress = postal
+			case "role-addresses":
+				ch.RoleAddresses = roles
 			case "transactional-to-opted-out":
 				b, err = strconv.ParseBool(*toOptedOut)
 				ch.TransactionalToOptedOut = &b

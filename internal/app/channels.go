@@ -20,9 +20,14 @@ func Channels() *channel.Registry {
 }
 
 // complianceRules are each channel's compliance rules: SMS gets every rule
-// of a phone channel.
+// of a phone channel; email gets consent, suppressions, rotating senders and
+// content, and its own rules (postal address, role addresses; the sending
+// domain once it is wired: EmailConfig.SenderDomain).
 func complianceRules() map[string]compliance.ChannelRules {
-	return map[string]compliance.ChannelRules{message.ChannelSMS: compliance.PhoneRules}
+	return map[string]compliance.ChannelRules{
+		message.ChannelSMS:   compliance.PhoneRules,
+		message.ChannelEmail: {Check: compliance.EmailCheck(compliance.EmailConfig{})},
+	}
 }
 
 // smsInstruction is the opt-out instruction appended to marketing: SMS

@@ -125,9 +125,34 @@ func (p *Pricer) Lookup(ctx context.Context, accountID, channel, currency, count
 	return q, nil
 }
 
-// pricePattern is the destination a price is for.
+// pricePattern is the destination a price is for: its prefix column holds
+// a number prefix, or an email domain for channels whose addresses are
+// email addresses.
 func pricePattern(pr *store.Price) destination.Pattern {
+	if isDomain(pr.Prefix) {
+		return destination.Pattern{Domain: pr.Prefix, Country: pr.Country}
+	}
 	return destination.Pattern{Prefix: pr.Prefix, Country: pr.Country}
+}
+
+// isDomain tells an email domain from a number prefix in a price's prefix
+// column.
+func isDomain(prefix string) bool { return prefix != "" && strings.Trim(prefix, "0123456789") != "" }
+
+// parseDomain checks an email domain in a price row: "example.com" or
+// "@example.com", letters, digits and hyphens in dot-separated labels.
+func parseDomain(s string) (string, bool) {
+	d := strings.ToLower(strings.TrimPrefix(s, "@"))
+	if len(d) > 253 || !strings.Contains(d, ".") {
+		return "", false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' ||
+			strings.Trim(label, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return "", false
+		}
+	}
+	return d, true
 }
 
 // ImportError lists the bad rows of a price file.
@@ -139,8 +164,10 @@ func (e *ImportError) Error() string {
 
 // ParsePricesCSV reads a price file: a header row naming the columns
 // channel, country, prefix, currency and price (in any order; country and
-// prefix may be empty for catch-all rows; price is a decimal amount per
-// unit of the channel, e.g. 0.075 per SMS segment), then one row per price.
+// prefix may be empty for catch-all rows; prefix is a number prefix, or an
+// email domain (matching it and its subdomains) for email; price is a
+// decimal amount per unit of the channel, e.g. 0.075 per SMS segment or per
+// email), then one row per price.
 // channels are the channels that may be priced (the registry's). Every bad
 // row is reported with its line number; no price is returned unless every
 // row is good.
@@ -182,7 +209,13 @@ func parsePriceRow(get func(string) string, accountID string, now time.Time, cha
 	if p.Country != "" && !phone.KnownCountry(p.Country) {
 		return p, fmt.Errorf("country %q is not an ISO 3166 code such as NL", p.Country)
 	}
-	if p.Prefix != "" && (strings.Trim(p.Prefix, "0123456789") != "" || len(p.Prefix) > 15) {
+	if isDomain(p.Prefix) {
+		d, ok := parseDomain(p.Prefix)
+		if !ok {
+			return p, fmt.Errorf("prefix %q must be digits (a number prefix) or an email domain such as example.com", p.Prefix)
+		}
+		p.Prefix = d
+	} else if len(p.Prefix) > 15 {
 		return p, fmt.Errorf("prefix %q must be digits", p.Prefix)
 	}
 	if !ValidCurrency(p.Currency) {

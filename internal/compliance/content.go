@@ -25,6 +25,8 @@ func DefaultContentRules() []ContentRule {
 		{"content.link_shortener", Hold, "a link shortener hides where the link goes", hasShortener},
 		{"content.iban", Hold, "a bank account number (IBAN)", hasIBAN},
 		{"content.government_id", Hold, "a government id number pattern", hasGovernmentID},
+		{"content.password", Hold, "a password or passcode given in the message", hasPassword},
+		{"content.bulk_category", Hold, "a category of unsolicited bulk mail the platform does not carry (affiliate offers, lead generation, penny stocks, credit repair, online casinos, multi-level marketing, payday loans, chain letters)", isBulkCategory},
 	}
 }
 
@@ -198,3 +200,38 @@ func ibanValid(iban string) bool {
 var governmentID = regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b|\b[A-CEGHJ-PR-TW-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b`)
 
 func hasGovernmentID(s string) bool { return digits(s) >= 6 && governmentID.MatchString(s) }
+
+// passwordGiven is a password in the text: "password: hunter22", "your
+// passcode is 4f!x9q" — a value with a digit or symbol, so that "your
+// password is changed" passes.
+var passwordGiven = regexp.MustCompile(`(?i)\b(?:password|passcode|passwd|pwd)\b\s*(?:is\s*:?|:|=)\s*["'“]?([^\s"'”<>]{6,})`)
+
+func hasPassword(s string) bool {
+	if !containsAny(strings.ToLower(s), []string{"pass", "pwd"}) {
+		return false
+	}
+	for _, m := range passwordGiven.FindAllStringSubmatch(s, -1) {
+		if strings.ContainsFunc(m[1], func(r rune) bool { return !unicode.IsLetter(r) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// bulkWords are the words bulkCategory needs one of, so that most texts
+// skip the pattern.
+var bulkWords = []string{"payday", "penny stock", "credit repair", "your credit", "multi-level", "multilevel", "mlm",
+	"network marketing", "chain letter", "forward this", "send this", "affiliate", "lead generation", "leads", "casino",
+	"get rich", "work from home", "earn"}
+
+// bulkCategory are the unsolicited bulk categories email platforms do not
+// carry (EMAIL-7).
+var bulkCategory = regexp.MustCompile(`(?i)\bpayday\s+(?:loans?|lenders?|advances?)\b|\bpenny\s+stocks?\b|\bcredit\s+repair\b|\b(?:fix|repair|erase)\s+your\s+(?:bad\s+)?credit\b|` +
+	`\bmulti-?level\s+marketing\b|\bmlm\b|\bnetwork\s+marketing\s+(?:opportunity|business)\b|\bchain\s+letter\b|` +
+	`\b(?:forward|send)\s+this\s+(?:message|email|e-mail|letter|mail)\s+to\s+(?:\d+|ten|five|seven|all\s+your)\b|` +
+	`\baffiliate\s+(?:offers?|links?|commissions?|programs?|programmes?)\b|\b(?:buy|fresh|verified)\s+leads\b|\blead\s+generation\s+(?:offers?|lists?)\b|` +
+	`\b(?:online|offshore)\s+casinos?\b|\bno[\s-]+deposit\s+bonus\b|\bget\s+rich\s+quick\b|\bwork\s+from\s+home\s+and\s+earn\b|\bearn\s+\$?\d[\d,]*\s+(?:a|per)\s+(?:day|week)\s+from\s+home\b`)
+
+func isBulkCategory(s string) bool {
+	return containsAny(strings.ToLower(s), bulkWords) && bulkCategory.MatchString(s)
+}

@@ -136,6 +136,8 @@ type PolicyChange struct {
 	CountryWindows          *string // "FR=08:00-20:00;IN=09:00-21:00"
 	SenderFallback          *string // a number the account owns; "" to reject instead
 	ContentRules            *string // "content.iban=reject;content.link_shortener=off"
+	PostalAddress           *string // printed in marketing email (EMAIL-3)
+	RoleAddresses           *string // "info,sales": role addresses marketing email may go to (EMAIL-5)
 }
 
 // PolicyChangeJSON is a policy change as the operator and customer APIs
@@ -149,11 +151,18 @@ type PolicyChangeJSON struct {
 	CountryQuietHours       *map[string]string `json:"countryQuietHours"`
 	SenderFallback          *string            `json:"senderFallback"`
 	ContentRules            *map[string]string `json:"contentRules"`
+	PostalAddress           *string            `json:"postalAddress"`
+	RoleAddresses           *[]string          `json:"roleAddresses"`
 }
 
 func (j PolicyChangeJSON) Change() PolicyChange {
 	ch := PolicyChange{DefaultPurpose: j.DefaultPurpose, TransactionalToOptedOut: j.TransactionalToOptedOut,
-		HelpText: j.HelpText, OptOutInstruction: j.OptOutInstruction, Window: j.QuietHours, SenderFallback: j.SenderFallback}
+		HelpText: j.HelpText, OptOutInstruction: j.OptOutInstruction, Window: j.QuietHours, SenderFallback: j.SenderFallback,
+		PostalAddress: j.PostalAddress}
+	if j.RoleAddresses != nil {
+		s := strings.Join(*j.RoleAddresses, ",")
+		ch.RoleAddresses = &s
+	}
 	if j.CountryQuietHours != nil {
 		s := joinPairs(*j.CountryQuietHours)
 		ch.CountryWindows = &s
@@ -186,6 +195,9 @@ type PolicyView struct {
 	ContentRules            map[string]string `json:"contentRules"` // rule → reject or hold (off: absent)
 	SendersRelaxed          string            `json:"sendersRelaxed"`
 	Suspended               string            `json:"suspended"`
+	// Absent when unset, so that policies without them read as before.
+	PostalAddress string   `json:"postalAddress,omitempty"`
+	RoleAddresses []string `json:"roleAddresses,omitempty"` // role addresses marketing email may go to
 }
 
 // View shows p.
@@ -193,7 +205,10 @@ func View(p *store.Policy) PolicyView {
 	v := PolicyView{DefaultPurpose: p.DefaultPurpose, TransactionalToOptedOut: p.TransactionalToOptedOut, HelpText: p.HelpText,
 		OptOutInstruction: p.OptOutInstruction, QuietHours: Window{p.WindowStart, p.WindowEnd}.String(),
 		CountryQuietHours: map[string]string{}, SenderFallback: p.SenderFallback, ContentRules: map[string]string{},
-		SendersRelaxed: p.SenderRelaxed, Suspended: p.Suspended}
+		SendersRelaxed: p.SenderRelaxed, Suspended: p.Suspended, PostalAddress: p.PostalAddress}
+	if p.RoleAddresses != "" {
+		v.RoleAddresses = strings.Split(p.RoleAddresses, ",")
+	}
 	windows, _ := ParseCountryWindows(p.CountryWindows)
 	for cc, w := range windows {
 		v.CountryQuietHours[cc] = w.String()
@@ -216,6 +231,9 @@ func View(p *store.Policy) PolicyView {
 func (d *Desk) CustomerChange(ctx context.Context, accountID string, j PolicyChangeJSON, dryRun bool) (*store.Policy, error) {
 	if j.ContentRules != nil {
 		return nil, invalid("contentRules", "content rules are set by the platform's operator")
+	}
+	if j.RoleAddresses != nil {
+		return nil, invalid("roleAddresses", "role addresses are allowed by the platform's operator")
 	}
 	ch := j.Change()
 	inside := func(field, s string) error {
@@ -297,6 +315,20 @@ func (d *Desk) applyPolicy(ctx context.Context, accountID string, ch PolicyChang
 				return invalid("contentRules", "%v", err)
 			}
 			p.ContentRules = *ch.ContentRules
+		}
+		if ch.PostalAddress != nil {
+			a, err := NormalizePostalAddress(*ch.PostalAddress)
+			if err != nil {
+				return err
+			}
+			p.PostalAddress = a
+		}
+		if ch.RoleAddresses != nil {
+			list, err := ParseRoleAddresses(*ch.RoleAddresses)
+			if err != nil {
+				return err
+			}
+			p.RoleAddresses = strings.Join(list, ",")
 		}
 		if ch.SenderFallback != nil {
 			n := strings.TrimPrefix(strings.TrimSpace(*ch.SenderFallback), "+")

@@ -88,8 +88,10 @@ type Request struct {
 	Recipients []Recipient
 	Purpose    string   // "" for the account's default
 	Categories []string // restricted categories
-	Content    string
-	Time       time.Time
+	// Content is the text the content rules read: MessageText (an email's
+	// subject and HTML text besides its body).
+	Content string
+	Time    time.Time
 	// Urgent lets a message through quiet hours.
 	Urgent bool
 	// Reply marks the platform's own answers to a recipient's keyword (an
@@ -168,6 +170,7 @@ var ruleCodes = map[string]int{
 	"suppression":       4103,
 	"dnd":               4104,
 	"sender.rotation":   4105,
+	RuleEmailRole:       4106,
 }
 
 // RuleCode is the error code of a recipient refused by rule: 4100 plus the
@@ -363,6 +366,10 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 	addresses := make([]string, len(req.Recipients))
 	for i, r := range req.Recipients {
 		addresses[i] = r.Address
+		if strings.Contains(r.Address, "@") {
+			// Email addresses are recorded lowercased (ParseConsent).
+			addresses[i] = strings.ToLower(r.Address)
+		}
 	}
 	restricted := len(req.Categories) > 0
 	if !req.Reply {
@@ -418,7 +425,10 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 				index = append(index, i)
 			}
 		}
-		d, err := rules.Check(ctx, sub)
+		// The channel's rule judges with the purpose decided here, and reads
+		// the account's policy as the engine has it (cached).
+		sub.Purpose = purpose
+		d, err := rules.Check(context.WithValue(ctx, accountKey{}, &acct), sub)
 		if err != nil {
 			return Decision{}, err
 		}

@@ -84,7 +84,8 @@ func ParseDNDCSV(r io.Reader, registry string, now time.Time) ([]store.DNDEntry,
 // ParseConsentsCSV reads a consent import: a header row naming the columns
 // recipient, purpose, action (opt_in or opt_out) and optionally legal_age
 // (true/false), categories (separated by ";"), date (RFC 3339) and
-// evidence (free text); then one row per consent. Every bad row is reported
+// evidence (free text); then one row per consent. An email opt-in needs
+// its evidence (CheckEvidence). Every bad row is reported
 // with its line number and nothing is returned.
 func ParseConsentsCSV(r io.Reader, accountID, actor string, now time.Time) ([]*store.Consent, error) {
 	var out []*store.Consent
@@ -97,6 +98,9 @@ func ParseConsentsCSV(r io.Reader, accountID, actor string, now time.Time) ([]*s
 			c.AccountID, c.Source, c.Actor = accountID, store.SourceImport, actor
 			if ev := get("evidence"); ev != "" {
 				c.Evidence = map[string]string{"text": ev}
+			}
+			if err := CheckEvidence(c); err != nil {
+				return err
 			}
 			out = append(out, c)
 			return nil
@@ -233,4 +237,19 @@ func ApplyContentRules(rules []ContentRule, overrides string) ([]ContentRule, er
 		}
 	}
 	return out, nil
+}
+
+// CheckEvidence refuses an email opt-in recorded without evidence of where
+// and how the address opted in: bought, rented or harvested lists have none
+// (EMAIL-1, EMAIL-5). Phone numbers' opt-ins keep evidence optional.
+func CheckEvidence(c *store.Consent) error {
+	if c.Action != store.OptIn || !strings.Contains(c.Recipient, "@") {
+		return nil
+	}
+	for _, v := range c.Evidence {
+		if strings.TrimSpace(v) != "" {
+			return nil
+		}
+	}
+	return invalid("evidence", "an email opt-in needs evidence of how %s opted in (a form, an IP, a reference): lists bought, rented or imported without it are not accepted", c.Recipient)
 }

@@ -156,6 +156,12 @@ type Policy struct {
 	CountryWindows          string // windows that differ by country: "FR=08:00-20:00;IN=09:00-21:00"
 	SenderFallback          string // a number of the account replacing alphanumeric senders where they are not carried
 	ContentRules            string // content rule overrides: "content.iban=reject;content.link_shortener=off"
+	// PostalAddress is the sender's postal address, which marketing email
+	// must carry (EMAIL-3): without one it is refused.
+	PostalAddress string
+	// RoleAddresses are role local parts ("info,sales") an operator lets
+	// the account send marketing email to (EMAIL-5); "" for none.
+	RoleAddresses string
 }
 
 // Compliance stores what the compliance engine needs and records.

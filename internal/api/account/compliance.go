@@ -131,6 +131,10 @@ func (a *API) addConsent(w http.ResponseWriter, r *http.Request) error {
 	if len(req.Actor) > 200 {
 		return rest.Invalid("actor", "actor has at most 200 bytes")
 	}
+	c.Evidence = req.Evidence
+	if err := compliance.CheckEvidence(c); err != nil {
+		return rest.Invalid("evidence", err.Error())
+	}
 	pr := rest.Principal(r.Context())
 	c.AccountID, c.Source, c.Evidence, c.Actor = pr.AccountID, req.Source, req.Evidence, "api key "+pr.KeyID
 	if req.Actor != "" {

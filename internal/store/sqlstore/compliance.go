@@ -348,9 +348,10 @@ func (s *Store) Senders(ctx context.Context, accountID string) ([]store.Sender, 
 func (s *Store) GetPolicy(ctx context.Context, accountID string) (*store.Policy, error) {
 	var p store.Policy
 	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT default_purpose, transactional_to_opted_out, help_text, optout_instruction,
-		window_start, window_end, sender_relaxed, suspended, country_windows, sender_fallback, content_rules FROM accounts WHERE id = ?`), accountID).
+		window_start, window_end, sender_relaxed, suspended, country_windows, sender_fallback, content_rules, postal_address, role_addresses
+		FROM accounts WHERE id = ?`), accountID).
 		Scan(&p.DefaultPurpose, &p.TransactionalToOptedOut, &p.HelpText, &p.OptOutInstruction, &p.WindowStart, &p.WindowEnd, &p.SenderRelaxed, &p.Suspended,
-			&p.CountryWindows, &p.SenderFallback, &p.ContentRules)
+			&p.CountryWindows, &p.SenderFallback, &p.ContentRules, &p.PostalAddress, &p.RoleAddresses)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -364,9 +365,9 @@ func (s *Store) GetPolicy(ctx context.Context, accountID string) (*store.Policy,
 func (s *Store) SetPolicy(ctx context.Context, accountID string, p *store.Policy) error {
 	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET default_purpose = ?, transactional_to_opted_out = ?, help_text = ?,
 		optout_instruction = ?, window_start = ?, window_end = ?, sender_relaxed = ?, suspended = ?, country_windows = ?, sender_fallback = ?,
-		content_rules = ? WHERE id = ?`),
+		content_rules = ?, postal_address = ?, role_addresses = ? WHERE id = ?`),
 		p.DefaultPurpose, p.TransactionalToOptedOut, p.HelpText, p.OptOutInstruction, p.WindowStart, p.WindowEnd, p.SenderRelaxed, p.Suspended,
-		p.CountryWindows, p.SenderFallback, p.ContentRules, accountID)
+		p.CountryWindows, p.SenderFallback, p.ContentRules, p.PostalAddress, p.RoleAddresses, accountID)
 	if err != nil {
 		return fmt.Errorf("setting policy: %w", err)
 	}

@@ -206,6 +206,7 @@ func testSendersAndPolicy(t *testing.T, st store.Store) {
 	}
 	p.DefaultPurpose, p.HelpText, p.Suspended = "marketing", "Acme: help at acme.example", "fraud"
 	p.CountryWindows, p.SenderFallback, p.ContentRules = "FR=08:00-20:00", "15551234567", "content.iban=off"
+	p.PostalAddress, p.RoleAddresses = "Acme BV, Keizersgracht 1, 1015 CJ Amsterdam, NL", "info,sales"
 	if err := st.SetPolicy(ctx, a.ID, p); err != nil {
 		t.Fatal(err)
 	}
