@@ -64,6 +64,14 @@ func New(secret []byte, publicURL string) *Signer {
 	return &Signer{key: append([]byte(nil), secret...), base: strings.TrimRight(publicURL, "/")}
 }
 
+// WithBase is the signer with another public URL (the app knows its
+// listener's address only once it listens).
+func (s *Signer) WithBase(publicURL string) *Signer {
+	c := *s
+	c.base = strings.TrimRight(publicURL, "/")
+	return &c
+}
+
 // UnsubscribeURL is the https (or http) one-click unsubscribe link of a
 // recipient, for List-Unsubscribe and the message's footer.
 func (s *Signer) UnsubscribeURL(accountID, messageID string, seq int) string {

@@ -9,12 +9,12 @@ import (
 func TestSubstitute(t *testing.T) {
 	vars := map[string]string{"name": "Ann", "code": "{{name}}"}
 	for in, want := range map[string]string{
-		"Hi {{name}}!":          "Hi Ann!",
-		"Hi {{ name }}":         "Hi Ann",
-		"{{code}} {{unknown}}":  "{{name}} {{unknown}}", // values are not substituted again
-		"open {{name":           "open {{name",
-		"":                      "",
-		"{{name}}{{name}}":      "AnnAnn",
+		"Hi {{name}}!":         "Hi Ann!",
+		"Hi {{ name }}":        "Hi Ann",
+		"{{code}} {{unknown}}": "{{name}} {{unknown}}", // values are not substituted again
+		"open {{name":          "open {{name",
+		"":                     "",
+		"{{name}}{{name}}":     "AnnAnn",
 	} {
 		if got := Substitute(in, vars); got != want {
 			t.Errorf("Substitute(%q) = %q, want %q", in, got, want)
