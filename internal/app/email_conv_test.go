@@ -2,9 +2,9 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image/gif"
@@ -206,7 +206,7 @@ func TestEmailSendReadAndReports(t *testing.T) {
 			{"email": "bob@example.org", "variables": map[string]any{"name": "Bob", "order": "B2"}},
 			{"email": "ANN@example.com"}, // the same address: sent once
 		}, map[string]any{"performSubstitutions": true, "reportUrl": sink.srv.URL + "/reports?x=1",
-			"tracking": map[string]any{"open": true, "click": true},
+			"tracking":    map[string]any{"open": true, "click": true},
 			"attachments": []map[string]any{{"name": "invoice.pdf", "type": "application/pdf", "content": "JVBERi0xLjQK"}},
 			"headers":     map[string]any{"X-Campaign": "spring"}})
 		r := s.sendEmail(s.key, req)

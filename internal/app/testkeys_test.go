@@ -132,7 +132,7 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "GET /messages/{id}", method: "GET", path: "/messages/" + live.sent, status: 404},
 			{pattern: "DELETE /messages/{id}", method: "DELETE", path: "/messages/" + live.scheduled, status: 404},
 			{pattern: "POST /v1/send", method: "POST", path: "/v1/send", contentType: "application/json",
-				body: `{"type":"email","content":{"email":{"to":[{"email":"t@example.com"}],"from":{"email":"orders@shop.example"},"subject":"test","content":{"text":"test"}}}}`,
+				body:   `{"type":"email","content":{"email":{"to":[{"email":"t@example.com"}],"from":{"email":"orders@shop.example"},"subject":"test","content":{"text":"test"}}}}`,
 				status: 202, check: func(t *testing.T, r response) {
 					if id, _ := r.json["id"].(string); id == "" || s.get("/v1/messages/"+id).status != 404 {
 						t.Errorf("a test email was stored: %s", r.raw)

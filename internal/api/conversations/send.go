@@ -171,6 +171,8 @@ func wireField(f string) string {
 		return "content.email." + f
 	case "recipients":
 		return "content.email.to"
+	case "channel":
+		return "type" // the email channel is not available on this node
 	case "originator":
 		return "content.email.from"
 	}

@@ -26,7 +26,7 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 		updates := make([]*store.StatusUpdate, len(rs))
 		var all []*store.StatusUpdate
 		var partChanges []partChange // the parts' new statuses, likewise
-		var events []store.Event // recorded once the statuses are applied
+		var events []store.Event     // recorded once the statuses are applied
 		for i, r := range rs {
 			if len(r.ProviderIDs) == 0 || !(r.Status.Valid() || r.Status == "" && r.Event != "") {
 				return fmt.Errorf("applying receipts: receipt without id or with status %q", r.Status)
