@@ -17,6 +17,8 @@ import (
 	"github.com/omnigate/omnigate/internal/api"
 	"github.com/omnigate/omnigate/internal/api/account"
 	"github.com/omnigate/omnigate/internal/api/admin"
+	"github.com/omnigate/omnigate/internal/api/conversations"
+	"github.com/omnigate/omnigate/internal/api/emaillinks"
 	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/audit"
@@ -27,8 +29,10 @@ import (
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/email/links"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/inbound"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/optout"
@@ -70,9 +74,17 @@ type App struct {
 	// tls is set when the API is served over HTTPS.
 	ready *readiness
 	tls   bool
+	// emailLinks signs the links emails carry (unsubscribe, open, click)
+	// under the public URL; see EmailLinks.
+	emailLinks *links.Signer
 	// Demo is the demo account, when Config.Demo is set.
 	Demo *DemoAccount
 }
+
+// EmailLinks makes the signed one-click unsubscribe, open-pixel and click
+// URLs of email recipients, for compose.Options; the public endpoints
+// (internal/api/emaillinks) verify them on any node sharing the master key.
+func (a *App) EmailLinks() *links.Signer { return a.emailLinks }
 
 // New opens the store, builds the services and binds the listener; Run
 // starts serving.
@@ -104,6 +116,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		log.Info("resuming jobs held when this node last stopped", "jobs", n)
 	}
 	a := &App{cfg: cfg, log: log, store: st, metrics: metrics.New()}
+	// The links in emails are signed with a key derived from the master
+	// key (openStore made one if there was none).
+	master, _, err := cfg.loadMasterKey(log)
+	if err == nil && master == nil {
+		err = errors.New("there is none")
+	}
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("master key for email links: %w", err)
+	}
+	a.emailLinks = links.New(master.Derive(links.KeyPurpose), cfg.PublicURL)
 	a.ready = newReadiness(st, node, cfg.HeartbeatEvery, log)
 	a.metrics.WatchQueue(st, log)
 	accounts := store.NewAccountCache(st, 0)
@@ -118,6 +141,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	commit := groupcommit.Config{}
 	whCfg, dCfg := cfg.Webhook, cfg.Dispatch
 	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
+	whCfg.Formats = map[string]webhook.Format{message.ReportConversations: conversations.ReportBody}
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
 	a.channels = Channels()
 	a.connectors = connectors.New(st, a.channels, log)
@@ -170,7 +194,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, a.auth, a.metrics, log)
 	a.style.Protect(a.guard, a.trail)
 	acct := account.New(a.style, st, a.billing, a.desk)
-	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st)}
+	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st),
+		conversations.New(a.style, st, a.pipeline, a.metrics, nil), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log)}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
@@ -198,6 +223,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if a.api, err = a.listen("api", cfg.HTTPAddr, apiHandler, tlsCfg); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
+	}
+	if cfg.PublicURL == "" {
+		a.emailLinks = a.emailLinks.WithBase(a.URL())
 	}
 	if cfg.RealtimeHTTPAddr != "" {
 		if a.rt, err = a.listen("realtime", cfg.RealtimeHTTPAddr, a.realtimeHandler(), tlsCfg); err != nil {

@@ -111,6 +111,7 @@ func short(b []byte) string {
 func TestTestKeysSeeNoLiveData(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := complianceServer(t, engine)
+		addMailRelay(t, s)
 		live := makeLiveData(t, s)
 		before := liveState(t, s, live)
 
@@ -130,6 +131,15 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "GET /messages/{$}", method: "GET", path: "/messages/", status: 200, check: emptyItems("items")},
 			{pattern: "GET /messages/{id}", method: "GET", path: "/messages/" + live.sent, status: 404},
 			{pattern: "DELETE /messages/{id}", method: "DELETE", path: "/messages/" + live.scheduled, status: 404},
+			{pattern: "POST /v1/send", method: "POST", path: "/v1/send", contentType: "application/json",
+				body:   `{"type":"email","content":{"email":{"to":[{"email":"t@example.com"}],"from":{"email":"orders@shop.example"},"subject":"test","content":{"text":"test"}}}}`,
+				status: 202, check: func(t *testing.T, r response) {
+					if id, _ := r.json["id"].(string); id == "" || s.get("/v1/messages/"+id).status != 404 {
+						t.Errorf("a test email was stored: %s", r.raw)
+					}
+				}},
+			{pattern: "GET /v1/messages", method: "GET", path: "/v1/messages", status: 200, check: emptyItems("items")},
+			{pattern: "GET /v1/messages/{id}", method: "GET", path: "/v1/messages/" + live.sent, status: 404},
 			{pattern: "GET /balance", method: "GET", path: "/balance", status: 200, check: func(t *testing.T, r response) {
 				if r.json["amount"] != 0.0 {
 					t.Errorf("the live balance shows: %s", r.raw)

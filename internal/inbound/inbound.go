@@ -65,6 +65,9 @@ func (r *Receiver) flushReceipts(ctx context.Context, rs []store.Receipt) error 
 			result = "pending"
 		}
 		r.metrics.Receipts.WithLabelValues(rs[i].Connector, result).Inc()
+		if o.Matched && rs[i].Event != "" {
+			changed = true // an event is reported without a status change
+		}
 		if o.Changed {
 			changed = true
 			if o.Status.Final() {

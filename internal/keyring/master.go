@@ -18,6 +18,7 @@ import (
 type Master struct {
 	id   string
 	aead cipher.AEAD
+	key  []byte // for Derive
 }
 
 var _ Wrapper = (*Master)(nil)
@@ -30,7 +31,7 @@ func NewMaster(key []byte) (*Master, error) {
 	}
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte("omnigate master key id"))
-	return &Master{id: hex.EncodeToString(mac.Sum(nil)[:8]), aead: aead}, nil
+	return &Master{id: hex.EncodeToString(mac.Sum(nil)[:8]), aead: aead, key: append([]byte(nil), key...)}, nil
 }
 
 // ParseMaster reads a master key written as base64 (what GenerateMasterFile
@@ -47,6 +48,15 @@ func ParseMaster(text string) (*Master, error) {
 // ID names the key: the first 8 bytes of an HMAC of a constant under it,
 // in hex. It tells keys apart and reveals nothing of them.
 func (m *Master) ID() string { return m.id }
+
+// Derive is a key for one purpose ("email links"), derived from the master
+// key with HMAC-SHA256: every node with the master key derives the same,
+// and it reveals nothing of the master key or of other purposes' keys.
+func (m *Master) Derive(purpose string) []byte {
+	mac := hmac.New(sha256.New, m.key)
+	mac.Write([]byte("omnigate derived key: " + purpose))
+	return mac.Sum(nil)
+}
 
 // Wrap encrypts a data key, bound to its id.
 func (m *Master) Wrap(dataKey []byte, id string) ([]byte, error) {

@@ -84,7 +84,16 @@ type Message struct {
 // store keeps Details as one JSON document beside the neutral columns.
 type Details struct {
 	SMS *SMS `json:"sms,omitempty"`
+	// Report is the format of the message's status reports, the door's
+	// that accepted it: "" for MessageBird REST (GET with query
+	// parameters), ReportConversations for the Conversations door's POSTed
+	// JSON. The webhook sender renders reports by it.
+	Report string `json:"report,omitempty"`
 }
+
+// ReportConversations is Details.Report of messages sent through the
+// Conversations door (POST /v1/send).
+const ReportConversations = "conversations"
 
 // SMS is what only an SMS has.
 type SMS struct {
@@ -145,6 +154,23 @@ type Email struct {
 	ReplyTo     string            `json:"replyTo,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	Attachments []Attachment      `json:"attachments,omitempty"`
+	// Recipients are per-recipient parts by recipient Seq (display name,
+	// substitution variables); empty when no recipient has any. Compose
+	// applies them per recipient (internal/email/personal).
+	Recipients []EmailRecipient `json:"recipients,omitempty"`
+	// Substitute replaces {{name}} in the subject, text and HTML with the
+	// recipient's Variables (performSubstitutions).
+	Substitute bool `json:"substitute,omitempty"`
+	// TrackOpens and TrackClicks ask compose for an open pixel and
+	// rewritten links (internal/email/links).
+	TrackOpens  bool `json:"trackOpens,omitempty"`
+	TrackClicks bool `json:"trackClicks,omitempty"`
+}
+
+// EmailRecipient is what one recipient of an email has of its own.
+type EmailRecipient struct {
+	Name      string            `json:"name,omitempty"`
+	Variables map[string]string `json:"variables,omitempty"`
 }
 
 // Attachment is a file sent with an email, by URL or inline content.
@@ -154,6 +180,9 @@ type Attachment struct {
 	URL         string `json:"url,omitempty"`
 	Data        []byte `json:"data,omitempty"`
 	Inline      bool   `json:"inline,omitempty"` // an inline image, referenced by its name as content id
+	// ContentID is an inline image's Content-ID (without <>), which the
+	// HTML references as cid:…; empty: Name.
+	ContentID string `json:"contentId,omitempty"`
 }
 
 // SendAt is when the message becomes due: its scheduled time or its creation.

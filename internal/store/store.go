@@ -144,6 +144,10 @@ type Report struct {
 	Reason    string         `json:"reason,omitempty"`
 	ErrorCode int            `json:"errorCode,omitempty"`
 	At        time.Time      `json:"at"`
+	// Event, when set, is what the report is about (an email event; see
+	// Events); Status is then the recipient's status at the time.
+	Event  string            `json:"event,omitempty"`
+	Detail map[string]string `json:"detail,omitempty"`
 }
 
 // Outcome is what became of a leased job and of the recipients it touched.
@@ -282,6 +286,13 @@ type Receipt struct {
 	At time.Time
 	// ReceivedAt is when the receipt arrived; zero means now.
 	ReceivedAt time.Time
+	// Event, when set, is an event of the part's recipient ("bounced",
+	// "complained", "unsubscribed", "opened", "clicked"; see Events),
+	// recorded with Detail and reported, besides any status change the
+	// receipt also carries. Status may then be empty: no status change.
+	// An event whose part is not known is dropped (events follow sending).
+	Event  string
+	Detail map[string]string
 }
 
 // ReceiptOutcome says what a receipt did.
@@ -402,6 +413,7 @@ type Store interface {
 	Messages
 	Queue
 	Receipts
+	Events
 	Inbound
 	Routing
 	Billing

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,7 +34,14 @@ type Config struct {
 	// Client makes the requests; default an http.Client with Timeout and
 	// no redirects followed.
 	Client *http.Client
+	// Formats render the status reports of doors with a format of their
+	// own, by message.Details.Report: the body is POSTed as JSON, signed
+	// like every report. Messages without one get MessageBird's GET.
+	Formats map[string]Format
 }
+
+// Format renders a status report of m as the JSON body to POST.
+type Format func(m *message.Message, rep store.Report) ([]byte, error)
 
 // maxConnsPerHost bounds the connections the default client opens to one
 // report or inbound URL host, and keeps that many open between bursts.
@@ -148,6 +156,9 @@ func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
 	}
 	var full string
 	var query url.Values
+	if j.Kind == store.JobReport && m.Details.Report != "" {
+		return s.post(ctx, j, acct, m)
+	}
 	if j.Kind == store.JobInbound {
 		full, query, err = inboundTarget(acct, m)
 	} else {
@@ -242,21 +253,60 @@ func withQuery(target string, q url.Values) (string, url.Values, error) {
 	return u.String(), q, nil
 }
 
+// post delivers a report in its door's format: a JSON POST, signed over
+// the URL and the body.
+func (s *Sender) post(ctx context.Context, j *store.Job, acct *store.Account, m *message.Message) error {
+	format := s.cfg.Formats[m.Details.Report]
+	if format == nil {
+		return &dropError{reason: fmt.Sprintf("no report format %q", m.Details.Report), log: true}
+	}
+	var rep store.Report
+	if err := json.Unmarshal(j.Payload, &rep); err != nil {
+		return &dropError{reason: "undecodable report payload: " + err.Error(), log: true}
+	}
+	target := m.ReportURL
+	if target == "" {
+		target = acct.ReportURL
+	}
+	if target == "" {
+		return &dropError{reason: "no report URL"}
+	}
+	if rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
+		return &dropError{reason: "recipient gone"}
+	}
+	if u, err := url.Parse(target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &dropError{reason: fmt.Sprintf("URL %q is not an absolute http(s) URL", target), log: true}
+	}
+	body, err := format(m, rep)
+	if err != nil {
+		return &dropError{reason: "rendering report: " + err.Error(), log: true}
+	}
+	return s.call(ctx, acct, http.MethodPost, target, nil, body)
+}
+
 func (s *Sender) get(ctx context.Context, acct *store.Account, full string, query url.Values) error {
+	return s.call(ctx, acct, http.MethodGet, full, query, nil)
+}
+
+// call makes one signed request.
+func (s *Sender) call(ctx context.Context, acct *store.Account, method, full string, query url.Values, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, full, nil)
+	req, err := http.NewRequestWithContext(ctx, method, full, bytes.NewReader(body))
 	if err != nil {
 		return &dropError{reason: err.Error(), log: true}
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	now := time.Now()
-	token, err := SignJWT(acct.SigningKey, full, nil, now)
+	token, err := SignJWT(acct.SigningKey, full, body, now)
 	if err != nil {
 		return fmt.Errorf("signing report: %w", err)
 	}
 	req.Header.Set(HeaderSignatureJWT, token)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(HeaderSignature, SignLegacy(acct.SigningKey, acct.LegacySignature, now.Unix(), query, nil))
+	req.Header.Set(HeaderSignature, SignLegacy(acct.SigningKey, acct.LegacySignature, now.Unix(), query, body))
 	req.Header.Set("User-Agent", "omnigate-webhooks/1")
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {

@@ -26,9 +26,13 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 		updates := make([]*store.StatusUpdate, len(rs))
 		var all []*store.StatusUpdate
 		var partChanges []partChange // the parts' new statuses, likewise
+		var events []store.Event     // recorded once the statuses are applied
 		for i, r := range rs {
-			if len(r.ProviderIDs) == 0 || !r.Status.Valid() {
+			if len(r.ProviderIDs) == 0 || !(r.Status.Valid() || r.Status == "" && r.Event != "") {
 				return fmt.Errorf("applying receipts: receipt without id or with status %q", r.Status)
+			}
+			if r.Event != "" && !store.ValidEvent(r.Event) {
+				return fmt.Errorf("applying receipts: unknown event %q", r.Event)
 			}
 			o, u, err := s.applyReceipt(ctx, tx, r, matches, parts, &partChanges)
 			if err != nil {
@@ -37,6 +41,14 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 			out[i], updates[i] = o, u
 			if u != nil {
 				all = append(all, u)
+			}
+			if r.Event != "" && o.Matched {
+				at := r.ReceivedAt
+				if at.IsZero() {
+					at = time.Now()
+				}
+				events = append(events, store.Event{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq,
+					Event: r.Event, Detail: r.Detail, At: at.UTC()})
 			}
 		}
 		if err := s.applyPartChanges(ctx, tx, partChanges); err != nil {
@@ -55,6 +67,13 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 			if reports, err = appendReport(reports, u); err != nil {
 				return err
 			}
+		}
+		for _, e := range events {
+			_, rep, err := s.recordEvent(ctx, tx, e)
+			if err != nil {
+				return err
+			}
+			reports = append(reports, rep...)
 		}
 		return s.enqueueReports(ctx, tx, reports)
 	})
@@ -251,10 +270,16 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, m
 	var o store.ReceiptOutcome
 	pm, ok := matches.find(r)
 	if !ok {
+		if r.Status == "" {
+			return o, nil, nil // an event alone of an unknown part: dropped
+		}
 		return o, nil, s.keepPending(ctx, tx, r)
 	}
 	o.MessageID, o.Seq, o.AccountID = pm.messageID, pm.seq, pm.accountID
 	o.Matched = true
+	if r.Status == "" {
+		return o, nil, nil // an event alone: no status change
+	}
 	at := r.StatusTime(fromMicros(pm.prevAt))
 	// Parts move forward only, like recipients.
 	from := message.Predecessors(r.Status)

@@ -1,0 +1,199 @@
+package conversations
+
+import (
+	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// MessageJSON is a message in the Conversations shape, with omnigate's
+// per-recipient statuses and email events.
+type MessageJSON struct {
+	ID              string         `json:"id"`
+	ConversationID  string         `json:"conversationId"`
+	ChannelID       string         `json:"channelId"`
+	Platform        string         `json:"platform"`
+	To              string         `json:"to"`
+	From            string         `json:"from"`
+	Direction       string         `json:"direction"`
+	Status          string         `json:"status"`
+	Type            string         `json:"type"`
+	Content         contentOut     `json:"content"`
+	Reference       string         `json:"reference,omitempty"`
+	ReportURL       string         `json:"reportUrl,omitempty"`
+	Purpose         string         `json:"purpose,omitempty"`
+	CreatedDatetime string         `json:"createdDatetime"`
+	UpdatedDatetime string         `json:"updatedDatetime"`
+	Recipients      []recipientOut `json:"recipients"`
+}
+
+type contentOut struct {
+	Email emailOut `json:"email"`
+}
+
+type emailOut struct {
+	ID                   string            `json:"id"`
+	To                   []toJSON          `json:"to"`
+	From                 addressJSON       `json:"from"`
+	Subject              string            `json:"subject"`
+	Content              bodyJSON          `json:"content"`
+	ReplyTo              string            `json:"replyTo,omitempty"`
+	Headers              map[string]string `json:"headers,omitempty"`
+	Attachments          []fileOut         `json:"attachments,omitempty"`
+	InlineImages         []fileOut         `json:"inlineImages,omitempty"`
+	Tracking             trackingJSON      `json:"tracking"`
+	ReportURL            string            `json:"reportUrl,omitempty"`
+	PerformSubstitutions bool              `json:"performSubstitutions"`
+}
+
+// fileOut describes an attachment without its content.
+type fileOut struct {
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Length    int    `json:"length"`
+	ContentID string `json:"contentId,omitempty"`
+}
+
+// recipientOut is one recipient's delivery: its status in the
+// Conversations names, the platform's own, and its events.
+type recipientOut struct {
+	Email           string     `json:"email"`
+	Status          string     `json:"status"`
+	DeliveryStatus  string     `json:"deliveryStatus"`
+	StatusReason    string     `json:"statusReason"`
+	StatusErrorCode *int       `json:"statusErrorCode"`
+	StatusDatetime  *string    `json:"statusDatetime"`
+	Events          []eventOut `json:"events"`
+}
+
+type eventOut struct {
+	Event    string            `json:"event"`
+	Datetime string            `json:"datetime"`
+	Detail   map[string]string `json:"detail,omitempty"`
+}
+
+// timeText is a Conversations time: RFC 3339 in UTC with Z.
+func timeText(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Status is a recipient's status in the Conversations names: accepted
+// (taken, not handed to a server yet), pending (scheduled), sent (the
+// receiving server answered 250), delivered, failed, or rejected (refused
+// by compliance before sending).
+func Status(r *message.Recipient) string {
+	switch r.Status {
+	case message.Scheduled:
+		return "pending"
+	case message.Sent, message.Buffered:
+		if r.Connector == "" {
+			return "accepted"
+		}
+		return "sent"
+	case message.Delivered:
+		return "delivered"
+	case message.DeliveryFailed, message.Expired:
+		if r.Connector == "" && r.StatusErrorCode >= 4100 && r.StatusErrorCode < 4200 {
+			return "rejected"
+		}
+		return "failed"
+	}
+	return string(r.Status)
+}
+
+// messageStatus rolls the recipients up: the least advanced while some are
+// on their way; once all are final, delivered if any was.
+func messageStatus(m *message.Message) string {
+	rank := map[string]int{"pending": 0, "accepted": 1, "sent": 2}
+	best, final := "", map[string]bool{}
+	for i := range m.Recipients {
+		s := Status(&m.Recipients[i])
+		if r, ok := rank[s]; ok {
+			if best == "" || r < rank[best] {
+				best = s
+			}
+			continue
+		}
+		final[s] = true
+	}
+	switch {
+	case best != "":
+		return best
+	case final["delivered"]:
+		return "delivered"
+	case final["failed"]:
+		return "failed"
+	case final["rejected"]:
+		return "rejected"
+	}
+	return "accepted"
+}
+
+// RenderMessage builds the wire object of an email message and its events.
+func RenderMessage(m *message.Message, events []store.Event) MessageJSON {
+	e := &message.Email{}
+	if m.Content != nil && m.Content.Email != nil {
+		e = m.Content.Email
+	}
+	updated := m.CreatedAt
+	out := MessageJSON{
+		ID: m.ID, Platform: "email", From: m.Originator, Direction: "sent", Status: messageStatus(m), Type: "email",
+		Reference: m.Reference, ReportURL: m.ReportURL, Purpose: m.Purpose, CreatedDatetime: timeText(m.CreatedAt),
+		Recipients: make([]recipientOut, len(m.Recipients)),
+	}
+	if m.Direction == message.MO {
+		out.Direction = "received"
+	}
+	if len(m.Recipients) > 0 {
+		out.To = m.Recipients[0].Address
+	}
+	em := emailOut{ID: m.ID, From: addressJSON{Email: m.Originator, Name: e.FromName}, Subject: e.Subject,
+		Content: bodyJSON{HTML: e.HTML, Text: m.Body}, ReplyTo: e.ReplyTo, Headers: e.Headers,
+		Tracking: trackingJSON{Open: e.TrackOpens, Click: e.TrackClicks}, ReportURL: m.ReportURL, PerformSubstitutions: e.Substitute}
+	for _, a := range e.Attachments {
+		f := fileOut{Name: a.Name, Type: a.ContentType, Length: len(a.Data), ContentID: a.ContentID}
+		if a.Inline {
+			em.InlineImages = append(em.InlineImages, f)
+		} else {
+			em.Attachments = append(em.Attachments, f)
+		}
+	}
+	bySeq := map[int][]eventOut{}
+	for _, ev := range events {
+		bySeq[ev.Seq] = append(bySeq[ev.Seq], eventOut{Event: ev.Event, Datetime: timeText(ev.At), Detail: ev.Detail})
+		if ev.At.After(updated) {
+			updated = ev.At
+		}
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		t := toJSON{Email: r.Address}
+		if r.Seq < len(e.Recipients) {
+			t.Name, t.Variables = e.Recipients[r.Seq].Name, e.Recipients[r.Seq].Variables
+		}
+		em.To = append(em.To, t)
+		reason := r.StatusReason
+		if reason == "" {
+			reason = r.Status.DefaultReason()
+		}
+		ro := recipientOut{Email: r.Address, Status: Status(r), DeliveryStatus: string(r.Status), StatusReason: reason,
+			Events: bySeq[r.Seq]}
+		if r.StatusErrorCode != 0 {
+			code := r.StatusErrorCode
+			ro.StatusErrorCode = &code
+		}
+		if !r.StatusAt.IsZero() {
+			s := timeText(r.StatusAt)
+			ro.StatusDatetime = &s
+			if r.StatusAt.After(updated) {
+				updated = r.StatusAt
+			}
+		}
+		if ro.Events == nil {
+			ro.Events = []eventOut{}
+		}
+		out.Recipients[i] = ro
+	}
+	out.Content = contentOut{Email: em}
+	out.UpdatedDatetime = timeText(updated)
+	return out
+}
