@@ -35,13 +35,20 @@ type Server struct {
 // Close.
 func Start() (*Server, error) {
 	s := &Server{mx: map[string][]MX{}, a: map[string][]net.IP{}, txt: map[string][]string{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
+	// One port for both: a free UDP port may be taken in TCP; try again.
+	var pc net.PacketConn
+	var l net.Listener
+	var err error
+	for try := 0; try < 50; try++ {
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return nil, err
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
 		pc.Close()
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.addr = pc.LocalAddr().String()
