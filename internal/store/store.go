@@ -310,6 +310,11 @@ type Receipts interface {
 	// and that are still sent or buffered although their deadline
 	// (message.Message.Deadline) is before the time, earliest first.
 	AwaitingReceipt(ctx context.Context, before time.Time, limit int) ([]Awaiting, error)
+	// Silent lists at most limit recipients of the channel that a
+	// connector took and that are still sent, unchanged since before
+	// (their sent time), earliest first; Awaiting.Deadline is that time.
+	// It serves channels whose silence means something (channel.Silence).
+	Silent(ctx context.Context, channel string, before time.Time, limit int) ([]Awaiting, error)
 }
 
 // Awaiting is a recipient whose receipt has not come.
