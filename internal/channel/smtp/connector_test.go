@@ -416,3 +416,39 @@ func TestSinkReports(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSendToSink: compose and deliver over loopback SMTP (reused
+// connections, up to 5 per destination) into the sink's maildir.
+func BenchmarkSendToSink(b *testing.B) {
+	d, err := dnstest.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	sink, err := mailsink.Start(mailsink.Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Stop()
+	d.SetMX("a.test", dnstest.MX{Pref: 10, Host: "mx1.test"})
+	d.SetA("mx1.test", loopback)
+	raw, _ := json.Marshal(map[string]any{"port": sink.Port(), "resolver": d.Addr(), "heloName": "omnigate.test", "messagesPerConnection": 1000})
+	c, err := smtpconn.New("mta", raw, composer, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.Start()
+	defer c.Stop(context.Background())
+	m := email("ann@a.test")
+	m.Body = strings.Repeat("A line of a typical transactional email, about seventy characters.\n", 70) // ~5 KiB
+	b.ReportAllocs()
+	b.SetParallelism(2)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := send(c, m, 0); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
