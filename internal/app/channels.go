@@ -6,12 +6,12 @@ import (
 
 	"github.com/omnigate/omnigate/internal/channel"
 	emailchan "github.com/omnigate/omnigate/internal/channel/email"
-	smtpconn "github.com/omnigate/omnigate/internal/channel/smtp"
-	"github.com/omnigate/omnigate/internal/email/compose"
 	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
 	"github.com/omnigate/omnigate/internal/channel/sms"
+	smtpconn "github.com/omnigate/omnigate/internal/channel/smtp"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/compliance/keywords"
+	"github.com/omnigate/omnigate/internal/email/compose"
 	"github.com/omnigate/omnigate/internal/message"
 )
 

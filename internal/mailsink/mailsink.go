@@ -490,5 +490,7 @@ func arf(host, to, sender, rcpt string, original []byte) []byte {
 
 type slogLogger struct{ l *slog.Logger }
 
-func (l slogLogger) Printf(format string, v ...any) { l.l.Debug("mailsink: " + fmt.Sprintf(format, v...)) }
-func (l slogLogger) Println(v ...any)               { l.l.Debug("mailsink: " + fmt.Sprint(v...)) }
+func (l slogLogger) Printf(format string, v ...any) {
+	l.l.Debug("mailsink: " + fmt.Sprintf(format, v...))
+}
+func (l slogLogger) Println(v ...any) { l.l.Debug("mailsink: " + fmt.Sprint(v...)) }
