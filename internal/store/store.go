@@ -311,8 +311,8 @@ type Receipts interface {
 	// (message.Message.Deadline) is before the time, earliest first.
 	AwaitingReceipt(ctx context.Context, before time.Time, limit int) ([]Awaiting, error)
 	// Silent lists at most limit recipients of the channel that a
-	// connector took and that are still sent, unchanged since before
-	// (their sent time), earliest first; Awaiting.Deadline is that time.
+	// connector took before the time (their first part's submit time) and
+	// that are still sent; Awaiting.Deadline is that submit time.
 	// It serves channels whose silence means something (channel.Silence).
 	Silent(ctx context.Context, channel string, before time.Time, limit int) ([]Awaiting, error)
 }
