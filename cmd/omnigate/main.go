@@ -11,6 +11,7 @@
 //	omnigate route add|list|remove               the route table
 //	omnigate number add|list|remove              inbound numbers
 //	omnigate smsc                                the SMSC simulator
+//	omnigate mailsink                            the receiving mail server simulator
 //	omnigate balance|topup|prices|limit|billing|statement  billing (docs/billing.md)
 //	omnigate sender|compliance|consent|dnd|review          compliance (docs/compliance.md)
 //	omnigate secrets status|rotate|retire-master|generate     secrets at rest (docs/operations.md)
@@ -54,6 +55,7 @@ Usage:
   omnigate route add|list|remove         routes: destination prefix or country → connectors
   omnigate number add|list|remove        inbound numbers and the accounts that receive them
   omnigate smsc                          run the SMSC simulator (SMPP 3.4 server for testing)
+  omnigate mailsink                      run the mail sink (SMTP server into maildirs, for testing)
   omnigate balance show|topup|refund|adjust  an account's money (the ledger)
   omnigate topup list|confirm|cancel     top-up requests (automatic or invoiced)
   omnigate prices import FILE|list       price lists (CSV: channel,country,prefix,currency,price)
@@ -95,6 +97,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = numberCmd(ctx, args[1:], stdout, stderr)
 	case "smsc":
 		err = smscCmd(ctx, args[1:], stdout, stderr)
+	case "mailsink":
+		err = mailsinkCmd(ctx, args[1:], stdout, stderr)
 	case "balance":
 		err = balanceCmd(ctx, args[1:], stdout, stderr)
 	case "topup":

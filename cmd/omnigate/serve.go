@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	emailchan "github.com/omnigate/omnigate/internal/channel/email"
 	"io"
 	"os"
 	"strconv"
@@ -41,6 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Billing.Disabled, "billing-disabled", noCharging, "send without charging: messages cost nothing, usage limits are not counted [OMNIGATE_BILLING_DISABLED]")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", durationEnv("OMNIGATE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "how long a graceful stop may take [OMNIGATE_SHUTDOWN_TIMEOUT]")
 	fs.DurationVar(&cfg.ReceiptGrace, "receipt-grace", durationEnv("OMNIGATE_RECEIPT_GRACE", app.DefaultReceiptGrace), "how long past its validity (48h without one) a sent recipient waits for its receipt before it is expired, \"DLR not received\" [OMNIGATE_RECEIPT_GRACE]")
+	fs.DurationVar(&cfg.EmailSettle, "email-settle", durationEnv("OMNIGATE_EMAIL_SETTLE", emailchan.SettleAfter), "how long after the receiving server's 250 an email recipient without a bounce becomes delivered [OMNIGATE_EMAIL_SETTLE]")
 	fs.StringVar(&cfg.NATSURL, "nats", envOr("OMNIGATE_NATS", ""), "NATS server(s) joining this node's realtime server to others (nats://host:4222); empty: one node [OMNIGATE_NATS]")
 	fs.StringVar(&cfg.NATSPrefix, "nats-prefix", envOr("OMNIGATE_NATS_PREFIX", ""), "subject prefix shared by the nodes of one cluster; default omnigate.realtime [OMNIGATE_NATS_PREFIX]")
 	fs.StringVar(&cfg.RealtimeHTTPAddr, "realtime-http", envOr("OMNIGATE_REALTIME_HTTP", ""), "serve realtime clients (/app/{key}, /apps/{id}/…) on this address of their own instead of --http's; empty: on --http's [OMNIGATE_REALTIME_HTTP]")

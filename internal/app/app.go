@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
 	whCfg.Formats = map[string]webhook.Format{message.ReportConversations: conversations.ReportBody}
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
-	a.channels = Channels()
+	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle})
 	a.connectors = connectors.New(st, a.channels, log)
 	router := dispatch.NewTableRouter(a.connectors)
 	a.connectors.SetRouter(router)

@@ -1,28 +1,63 @@
 package app
 
 import (
+	"context"
+	"time"
+
 	"github.com/omnigate/omnigate/internal/channel"
+	emailchan "github.com/omnigate/omnigate/internal/channel/email"
 	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
 	"github.com/omnigate/omnigate/internal/channel/sms"
+	smtpconn "github.com/omnigate/omnigate/internal/channel/smtp"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/compliance/keywords"
+	"github.com/omnigate/omnigate/internal/email/compose"
 	"github.com/omnigate/omnigate/internal/message"
 )
 
 // Channels is the registry of the channels and connector kinds omnigate
-// runs, filled here and nowhere else: a new channel or connector kind is
-// one line in this function (see docs/architecture.md).
-func Channels() *channel.Registry {
+// runs with the default dependencies (what the CLI needs: names, kinds,
+// settings checks).
+func Channels() *channel.Registry { return ChannelsWith(ChannelDeps{}) }
+
+// ChannelDeps are what channels and connector kinds take from the app.
+// Zero values mean the defaults.
+type ChannelDeps struct {
+	// ComposeEmail builds an email for a recipient with its envelope;
+	// default composeEmail (MIME, envelope sender = originator).
+	ComposeEmail smtpconn.Composer
+	// EmailSettle is how long after a 250 an email recipient without a
+	// bounce becomes delivered; default emailchan.SettleAfter.
+	EmailSettle time.Duration
+}
+
+// ChannelsWith is the registry of the channels and connector kinds
+// omnigate runs, filled here and nowhere else: a new channel or connector
+// kind is one line in this function (see docs/architecture.md).
+func ChannelsWith(d ChannelDeps) *channel.Registry {
+	if d.ComposeEmail == nil {
+		d.ComposeEmail = composeEmail
+	}
 	reg := channel.NewRegistry()
 	reg.AddChannel(sms.Spec(sms.Config{}))
 	reg.AddKind(smppconn.Kind())
+	reg.AddChannel(emailchan.Spec(emailchan.Config{SettleAfter: d.EmailSettle}))
+	reg.AddKind(smtpconn.Kind(d.ComposeEmail))
 	return reg
 }
 
+// composeEmail is the email composer until DKIM signing and VERP return
+// paths are wired: the MIME message, sent from the originator.
+func composeEmail(_ context.Context, m *message.Message, r *message.Recipient) (smtpconn.Envelope, []byte, error) {
+	b, err := compose.Build(m, r, compose.Options{ProviderID: emailchan.ProviderID(m.ID, r.Seq)})
+	return smtpconn.Envelope{From: m.Originator}, b, err
+}
+
 // complianceRules are each channel's compliance rules: SMS gets every rule
-// of a phone channel; email gets consent, suppressions, rotating senders and
-// content, and its own rules (postal address, role addresses; the sending
-// domain once it is wired: EmailConfig.SenderDomain).
+// of a phone channel; email none of the phone rules (no number registries,
+// no sender approval — sending domains are verified instead — no quiet
+// hours) and its own: postal address, role addresses and the sending domain
+// (EmailConfig.SenderDomain).
 func complianceRules() map[string]compliance.ChannelRules {
 	return map[string]compliance.ChannelRules{
 		message.ChannelSMS:   compliance.PhoneRules,

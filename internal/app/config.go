@@ -58,6 +58,9 @@ type Config struct {
 	// without one) a recipient handed to a carrier waits for its receipt
 	// before it becomes expired ("DLR not received"); default 1 hour.
 	ReceiptGrace time.Duration
+	// EmailSettle is how long after the receiving server's 250 an email
+	// recipient without a bounce becomes delivered; default 10 minutes.
+	EmailSettle time.Duration
 	// HeartbeatEvery is how often the node writes its heartbeat, which
 	// /readyz needs to have succeeded within three periods; default 5 s.
 	HeartbeatEvery time.Duration

@@ -41,6 +41,7 @@ func (a *App) maintain() {
 		a.log.Info("maintenance: dropped parts of inbound messages that never completed", "parts", n)
 	}
 	if !a.cfg.APIOnly {
+		a.settleSilent(ctx, now)
 		a.expireAwaiting(ctx, now)
 	}
 	if _, err := a.store.PurgeMarketingSenders(ctx, now.Add(-compliance.RotationWindow)); err != nil {
@@ -87,8 +88,13 @@ func (a *App) expireAwaiting(ctx context.Context, now time.Time) {
 		}
 		out := &store.Outcome{Updates: make([]store.StatusUpdate, len(list))}
 		for i, w := range list {
-			out.Updates[i] = store.StatusUpdate{AccountID: w.AccountID, MessageID: w.MessageID, Seq: w.Seq, Status: message.Expired,
-				Reason: ReasonNoReceipt, At: now.UTC(), Channel: w.Channel, Notify: w.Notify}
+			st, reason := message.Expired, ReasonNoReceipt
+			if sp, ok := a.channels.Channel(w.Channel); ok && sp.Silence != nil {
+				// A channel whose silence means something says what.
+				st, reason = sp.Silence.Status, sp.Silence.Reason
+			}
+			out.Updates[i] = store.StatusUpdate{AccountID: w.AccountID, MessageID: w.MessageID, Seq: w.Seq, Status: st,
+				Reason: reason, At: now.UTC(), Channel: w.Channel, Notify: w.Notify}
 		}
 		if err := a.store.Finish(ctx, []*store.Outcome{out}); err != nil {
 			a.log.Warn("maintenance: expiring recipients whose receipt never came", "err", err)
@@ -97,7 +103,7 @@ func (a *App) expireAwaiting(ctx context.Context, now time.Time) {
 		for i, u := range out.Updates {
 			if u.Applied {
 				expired++
-				a.metrics.Statuses.WithLabelValues(u.Channel, list[i].Connector, string(message.Expired)).Inc()
+				a.metrics.Statuses.WithLabelValues(u.Channel, list[i].Connector, string(u.Status)).Inc()
 			}
 		}
 		if len(list) < awaitingBatch {
@@ -107,5 +113,52 @@ func (a *App) expireAwaiting(ctx context.Context, now time.Time) {
 	if expired > 0 {
 		a.log.Info("maintenance: expired recipients whose receipt never came", "recipients", expired, "grace", a.cfg.ReceiptGrace)
 		a.webhooks.Notify()
+	}
+}
+
+// settleSilent gives recipients of channels with a Silence rule (email:
+// delivered when no bounce came within the settle window) that status
+// once they have been sent for the rule's After. A bounce that comes
+// later is still recorded as an event; the status only moves forward.
+func (a *App) settleSilent(ctx context.Context, now time.Time) {
+	for _, name := range a.channels.Channels() {
+		sp, _ := a.channels.Channel(name)
+		if sp.Silence == nil {
+			continue
+		}
+		settled := 0
+		for pass := 0; pass < awaitingPasses; pass++ {
+			list, err := a.store.Silent(ctx, name, now.Add(-sp.Silence.After), awaitingBatch)
+			if err != nil {
+				a.log.Warn("maintenance: listing silent recipients", "channel", name, "err", err)
+				return
+			}
+			if len(list) == 0 {
+				break
+			}
+			out := &store.Outcome{Updates: make([]store.StatusUpdate, len(list))}
+			for i, w := range list {
+				out.Updates[i] = store.StatusUpdate{AccountID: w.AccountID, MessageID: w.MessageID, Seq: w.Seq, Status: sp.Silence.Status,
+					Reason: sp.Silence.Reason, At: now.UTC(), Channel: w.Channel, Notify: w.Notify}
+			}
+			if err := a.store.Finish(ctx, []*store.Outcome{out}); err != nil {
+				a.log.Warn("maintenance: settling silent recipients", "channel", name, "err", err)
+				return
+			}
+			for i, u := range out.Updates {
+				if u.Applied {
+					settled++
+					a.metrics.Statuses.WithLabelValues(u.Channel, list[i].Connector, string(u.Status)).Inc()
+				}
+			}
+			if len(list) < awaitingBatch {
+				break
+			}
+		}
+		if settled > 0 {
+			a.log.Info("maintenance: recipients settled after silence", "channel", name, "recipients", settled,
+				"status", sp.Silence.Status, "after", sp.Silence.After)
+			a.webhooks.Notify()
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
 )
@@ -39,6 +40,19 @@ type Spec struct {
 	// messages (direction mo), where it must not refuse what a provider
 	// already delivered.
 	Prepare func(m *message.Message) error
+	// Silence is what a recipient the provider took becomes when nothing
+	// more is heard of it. nil is the receipt channels' rule (SMS): it
+	// expires, "DLR not received", once its deadline and the receipt grace
+	// have passed. Email says delivered once no bounce came for a while.
+	Silence *Silence
+}
+
+// Silence turns a sent recipient that heard nothing for After (counted
+// from its sent time) into Status with Reason.
+type Silence struct {
+	After  time.Duration
+	Status message.Status
+	Reason string
 }
 
 // Kind is a kind of connector: the protocol of a provider, carrying one

@@ -38,7 +38,7 @@ const (
 // come back.
 const ChannelSMS = "sms"
 
-// ChannelEmail is the email channel's name.
+// ChannelEmail is the email channel's name (internal/channel/email).
 const ChannelEmail = "email"
 
 // Message is one accepted message with its recipients.
@@ -237,7 +237,11 @@ type Recipient struct {
 	// TimeZone is the recipient's IANA time zone where it is known (from a
 	// contact record); quiet hours then use it instead of guessing from the
 	// number or country. Not stored.
-	TimeZone        string
+	TimeZone string
+	// Name is the recipient's display name where the door has one (an
+	// email's To: "Ann <ann@example.com>"). Not stored yet: a door that
+	// sets it and a store that keeps it come with the email door.
+	Name            string
 	Status          Status
 	StatusAt        time.Time // zero while scheduled
 	StatusReason    string

@@ -321,6 +321,11 @@ type Receipts interface {
 	// and that are still sent or buffered although their deadline
 	// (message.Message.Deadline) is before the time, earliest first.
 	AwaitingReceipt(ctx context.Context, before time.Time, limit int) ([]Awaiting, error)
+	// Silent lists at most limit recipients of the channel that a
+	// connector took before the time (their first part's submit time) and
+	// that are still sent; Awaiting.Deadline is that submit time.
+	// It serves channels whose silence means something (channel.Silence).
+	Silent(ctx context.Context, channel string, before time.Time, limit int) ([]Awaiting, error)
 }
 
 // Awaiting is a recipient whose receipt has not come.

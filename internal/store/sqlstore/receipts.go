@@ -710,6 +710,38 @@ func (s *Store) AwaitingReceipt(ctx context.Context, before time.Time, limit int
 	return out, nil
 }
 
+// Silent lists sent recipients of a channel whose first part was taken
+// (submitted) before the time: the recipient's own status time is its
+// acceptance, which bounds the scan through the partial index
+// recipients_sent_at.
+func (s *Store) Silent(ctx context.Context, channel string, before time.Time, limit int) ([]store.Awaiting, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT r.account_id, r.message_id, r.seq, m.channel, r.connector, p.status_at,
+			CASE WHEN m.report_url <> '' OR a.report_url <> '' THEN 1 ELSE 0 END
+		FROM recipients r JOIN messages m ON m.id = r.message_id JOIN accounts a ON a.id = r.account_id
+			JOIN recipient_parts p ON p.message_id = r.message_id AND p.seq = r.seq AND p.part = 1
+		WHERE r.status = 'sent' AND r.connector <> '' AND r.status_at < ? AND m.channel = ? AND p.status_at < ?
+		ORDER BY r.status_at LIMIT ?`), micros(before), channel, micros(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing silent recipients: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Awaiting
+	for rows.Next() {
+		var a store.Awaiting
+		var at int64
+		var notify int
+		if err := rows.Scan(&a.AccountID, &a.MessageID, &a.Seq, &a.Channel, &a.Connector, &at, &notify); err != nil {
+			return nil, fmt.Errorf("listing silent recipients: %w", err)
+		}
+		a.Deadline, a.Notify = fromMicros(at), notify == 1
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing silent recipients: %w", err)
+	}
+	return out, nil
+}
+
 // PurgePendingReceipts drops receipts that matched nothing for too long.
 func (s *Store) PurgePendingReceipts(ctx context.Context, before time.Time) (int, error) {
 	return s.purge(ctx, "pending receipts", `DELETE FROM pending_receipts WHERE received_at < ?`, before)

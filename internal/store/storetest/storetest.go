@@ -61,6 +61,7 @@ var coreBehaviours = []behaviour{
 	{"ConcurrentLeases", testConcurrentLeases},
 	{"QueueStats", testQueueStats},
 	{"AwaitingReceipt", testAwaitingReceipt},
+	{"Silent", testSilent},
 	{"Heartbeat", testHeartbeat},
 }
 
@@ -880,6 +881,44 @@ func testAwaitingReceipt(t *testing.T, st store.Store) {
 	list, _ = st.AwaitingReceipt(ctx, time.Now().Add(48*time.Hour), 10)
 	if len(list) != 3 || list[2].MessageID != noValidity.ID || list[2].Notify {
 		t.Fatalf("two days on: %+v, want the message without validity last, without reports", list)
+	}
+}
+
+// testSilent: recipients of the channel a connector took, still sent and
+// unchanged since the time, are listed by their sent time; other channels,
+// final and unsent recipients are not.
+func testSilent(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	mail := newMessage(a, 3, func(m *message.Message) { m.Channel = message.ChannelEmail })
+	sms := newMessage(a, 1)
+	accept(t, st, mail, sms)
+	sentAt := time.Now().UTC().Add(time.Millisecond).Truncate(time.Microsecond)
+	ups := []store.StatusUpdate{
+		{AccountID: a.ID, MessageID: mail.ID, Seq: 0, Status: message.Sent, At: sentAt, Connector: "mta", Parts: []string{mail.ID + ".0"}},
+		{AccountID: a.ID, MessageID: mail.ID, Seq: 1, Status: message.Sent, At: sentAt, Connector: "mta", Parts: []string{mail.ID + ".1"}},
+		{AccountID: a.ID, MessageID: sms.ID, Seq: 0, Status: message.Sent, At: sentAt, Connector: "smpp-1", Parts: []string{"s1"}},
+	}
+	if err := st.Finish(ctx, []*store.Outcome{{Updates: ups}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Finish(ctx, []*store.Outcome{{Updates: []store.StatusUpdate{
+		{AccountID: a.ID, MessageID: mail.ID, Seq: 1, Status: message.DeliveryFailed, At: sentAt.Add(time.Second), Connector: "mta"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	later := sentAt.Add(time.Minute)
+	list, err := st.Silent(ctx, message.ChannelEmail, later, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].MessageID != mail.ID || list[0].Seq != 0 || list[0].Connector != "mta" ||
+		list[0].Channel != message.ChannelEmail || !list[0].Deadline.Equal(sentAt) {
+		t.Fatalf("silent %+v, want recipient 0 of %s sent at %v", list, mail.ID, sentAt)
+	}
+	if list, _ := st.Silent(ctx, message.ChannelEmail, sentAt, 10); len(list) != 0 {
+		t.Fatalf("silent before they were sent: %+v", list)
+	}
+	if list, _ := st.Silent(ctx, message.ChannelSMS, later, 10); len(list) != 1 || list[0].MessageID != sms.ID {
+		t.Fatalf("silent SMS: %+v", list)
 	}
 }
 

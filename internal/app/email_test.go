@@ -1,0 +1,90 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/mail"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/destination"
+	"github.com/omnigate/omnigate/internal/mailsink"
+	"github.com/omnigate/omnigate/internal/mailsink/dnstest"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/pipeline"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// An email goes through the pipeline like an SMS: an smtp connector and a
+// route for the email channel carry it, via the MX the test DNS server
+// names, to the mail sink's maildir. The recipient is sent when the sink
+// answers 250 and delivered once no bounce came within the settle window;
+// a recipient the sink refuses with 550 fails with 5550 and the answer.
+func TestEmailThroughThePipeline(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		dns, err := dnstest.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dns.Close()
+		sink, err := mailsink.Start(mailsink.Config{Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sink.Stop()
+		dns.SetMX("example.test", dnstest.MX{Pref: 10, Host: "mx.example.test"})
+		dns.SetA("mx.example.test", net.ParseIP("127.0.0.1"))
+
+		s := start(t, engine, func(c *Config) {
+			c.EmailSettle = time.Second
+			c.MaintenanceEvery = 20 * time.Millisecond
+		})
+		ctx := context.Background()
+		settings, _ := json.Marshal(map[string]any{"port": sink.Port(), "resolver": dns.Addr(), "heloName": "omnigate.test"})
+		if err := s.app.store.SaveConnector(ctx, store.ConnectorConfig{Name: "mta", Kind: "smtp", Settings: settings,
+			Enabled: true, UpdatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.app.store.AddRoute(ctx, &store.Route{Channel: message.ChannelEmail, Pattern: destination.Pattern{Domain: "example.test"},
+			Connectors: []string{"mta"}, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.app.connectors.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m := &message.Message{AccountID: s.accountID, Channel: message.ChannelEmail, Originator: "news@omnigate.test",
+			Body: "Your order has shipped.", Content: &message.Content{Email: &message.Email{Subject: "Commande expédiée",
+				FromName: "Shop", HTML: "<p>Your order has <b>shipped</b>.</p>"}},
+			Recipients: []message.Recipient{{Address: "ann@example.test"}, {Address: "bounce@example.test"}}}
+		if err := s.app.pipeline.Accept(ctx, m, pipeline.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		status := func(seq int) message.Recipient {
+			got, err := s.app.store.GetMessage(ctx, s.accountID, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Recipients[seq]
+		}
+		waitFor(t, "ann sent", 10*time.Second, func() bool { return status(0).Status == message.Sent && status(0).Connector == "mta" })
+		waitFor(t, "ann delivered after the settle window", 10*time.Second, func() bool { return status(0).Status == message.Delivered })
+		waitFor(t, "bounce failed", 10*time.Second, func() bool { return status(1).Status == message.DeliveryFailed })
+		if r := status(1); r.StatusErrorCode != 5550 || !bytes.Contains([]byte(r.StatusReason), []byte("550 5.1.1")) {
+			t.Fatalf("refused recipient %+v", r)
+		}
+		raws, err := sink.Mailbox("ann@example.test")
+		if err != nil || len(raws) != 1 {
+			t.Fatalf("maildir: %d messages, %v", len(raws), err)
+		}
+		got, err := mail.ReadMessage(bytes.NewReader(raws[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Header.Get("Message-Id") != fmt.Sprintf("<%s.0@omnigate.test>", m.ID) || got.Header.Get("Return-Path") != "<news@omnigate.test>" {
+			t.Fatalf("headers %v", got.Header)
+		}
+	})
+}

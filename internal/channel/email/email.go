@@ -1,0 +1,303 @@
+// Package email is the email channel: recipients and senders are email
+// addresses, a message is a subject with a text and/or HTML body, custom
+// headers from an allowlist, inline images and attachments, and it is
+// priced per email. Its connector is SMTP (internal/channel/smtp), which
+// composes the MIME message per recipient (internal/email/compose).
+//
+// Prepare refuses what cannot be sent safely: invalid addresses, CR/LF in
+// anything that becomes a header, headers the platform sets itself, and
+// messages over MaxSize once composed.
+package email
+
+import (
+	"fmt"
+	"mime"
+	"net/mail"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+
+	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/email/compose"
+	"github.com/omnigate/omnigate/internal/message"
+)
+
+// Limits of one email (docs/email.md, "Message format and limits").
+const (
+	// MaxSize bounds the composed message (headers, bodies and
+	// attachments as encoded, before DKIM signing): 10 MiB.
+	MaxSize = 10 << 20
+	// MaxSubject bounds the subject, in characters.
+	MaxSubject = 998
+	// MaxName bounds a display name (FromName, a recipient's name).
+	MaxName = 200
+	// MaxHeaders bounds custom headers; MaxHeaderValue each value's octets.
+	MaxHeaders     = 50
+	MaxHeaderValue = 900
+	// MaxAttachments bounds attachments and inline images together.
+	MaxAttachments = 100
+)
+
+// SettleAfter is how long after a 250 an email recipient waits for a
+// bounce before it counts as delivered (see Spec's Silence).
+const SettleAfter = 10 * time.Minute
+
+// ReasonSettled is the statusReason of a recipient delivered by silence.
+const ReasonSettled = "accepted by the receiving server, no bounce"
+
+// Config tunes the channel; zero values mean the defaults.
+type Config struct {
+	// SettleAfter overrides SettleAfter (tests make it short).
+	SettleAfter time.Duration
+}
+
+// Spec is the email channel for the registry.
+func Spec(cfg Config) channel.Spec {
+	if cfg.SettleAfter <= 0 {
+		cfg.SettleAfter = SettleAfter
+	}
+	return channel.Spec{Name: message.ChannelEmail, Address: channel.Email, Unit: "email", Prepare: Prepare,
+		Silence: &channel.Silence{After: cfg.SettleAfter, Status: message.Delivered, Reason: ReasonSettled}}
+}
+
+// ProviderID is the provider id of an email recipient: what the SMTP
+// connector returns as its one part id, the left side of its Message-ID,
+// and what bounces and complaints are matched by.
+func ProviderID(messageID string, seq int) string {
+	return messageID + "." + strconv.Itoa(seq)
+}
+
+// allowedHeaders are the custom headers a sender may set besides X-*;
+// everything else is the platform's to write (From, To, Subject, Date,
+// Message-ID, MIME and transport headers, DKIM, List-Unsubscribe …).
+var allowedHeaders = map[string]bool{
+	"List-Id": true, "In-Reply-To": true, "References": true, "Keywords": true, "Comments": true,
+	"Auto-Submitted": true, "Precedence": true, "Organization": true, "Thread-Topic": true, "Thread-Index": true,
+	"Feedback-Id": true,
+}
+
+// AllowedHeader reports whether a sender may set the header (canonical or
+// not): X-* and the names in the documented allowlist.
+func AllowedHeader(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] < 33 || name[i] > 126 || name[i] == ':' {
+			return false
+		}
+	}
+	c := canonical(name)
+	if strings.HasPrefix(c, "X-") && len(c) > 2 {
+		return true
+	}
+	return allowedHeaders[c]
+}
+
+func canonical(name string) string {
+	parts := strings.Split(strings.ToLower(name), "-")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "-")
+}
+
+// Prepare checks an email and sets each recipient's PartCount (1) and
+// Length (the composed size in octets). Addresses are normalised: the
+// domain lower case and in ASCII (IDNA).
+func Prepare(m *message.Message) error {
+	if m.Type == "" {
+		m.Type = "email"
+	}
+	if m.Direction == message.MO {
+		for i := range m.Recipients {
+			m.Recipients[i].PartCount, m.Recipients[i].Length = 1, len(m.Body)
+		}
+		return nil
+	}
+	from, err := Address(m.Originator)
+	if err != nil {
+		return &message.Invalid{Field: "originator", Reason: err.Error()}
+	}
+	m.Originator = from
+	if len(m.Recipients) == 0 {
+		return &message.Invalid{Field: "recipients", Reason: "an email needs at least one recipient"}
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		a, err := Address(r.Address)
+		if err != nil {
+			return &message.Invalid{Field: "recipients", Reason: fmt.Sprintf("%q: %v", r.Address, err)}
+		}
+		r.Address = a
+		if err := text("recipients.name", r.Name, MaxName); err != nil {
+			return err
+		}
+	}
+	if m.Content == nil || m.Content.Email == nil {
+		return &message.Invalid{Field: "subject", Reason: "an email needs a subject"}
+	}
+	c := m.Content
+	if len(c.Media) > 0 || c.Location != nil {
+		return &message.Invalid{Field: "content", Reason: "an email carries text, HTML and attachments; not media by URL nor locations"}
+	}
+	e := c.Email
+	if strings.TrimSpace(e.Subject) == "" {
+		return &message.Invalid{Field: "subject", Reason: "an email needs a subject"}
+	}
+	if err := text("subject", e.Subject, MaxSubject); err != nil {
+		return err
+	}
+	if err := text("from.name", e.FromName, MaxName); err != nil {
+		return err
+	}
+	if m.Body == "" && e.HTML == "" {
+		return &message.Invalid{Field: "content", Reason: "an email needs a text or an HTML body"}
+	}
+	if !utf8.ValidString(m.Body) || !utf8.ValidString(e.HTML) {
+		return &message.Invalid{Field: "content", Reason: "the bodies must be UTF-8"}
+	}
+	if e.ReplyTo != "" {
+		a, err := Address(e.ReplyTo)
+		if err != nil {
+			return &message.Invalid{Field: "replyTo", Reason: err.Error()}
+		}
+		e.ReplyTo = a
+	}
+	if len(e.Headers) > MaxHeaders {
+		return &message.Invalid{Field: "headers", Reason: fmt.Sprintf("at most %d custom headers", MaxHeaders)}
+	}
+	for k, v := range e.Headers {
+		if !AllowedHeader(k) {
+			return &message.Invalid{Field: "headers", Reason: fmt.Sprintf("header %q may not be set: only X-* and %s", k, allowedList())}
+		}
+		if err := text("headers."+k, v, MaxHeaderValue); err != nil {
+			return err
+		}
+		if len(v) > MaxHeaderValue {
+			return &message.Invalid{Field: "headers." + k, Reason: fmt.Sprintf("at most %d octets", MaxHeaderValue)}
+		}
+	}
+	if len(e.Attachments) > MaxAttachments {
+		return &message.Invalid{Field: "attachments", Reason: fmt.Sprintf("at most %d attachments and inline images", MaxAttachments)}
+	}
+	for i, a := range e.Attachments {
+		field := fmt.Sprintf("attachments[%d]", i)
+		if a.Inline {
+			field = fmt.Sprintf("inlineImages[%d]", i)
+		}
+		if strings.TrimSpace(a.Name) == "" {
+			return &message.Invalid{Field: field + ".name", Reason: "an attachment needs a file name"}
+		}
+		if err := text(field+".name", a.Name, 255); err != nil {
+			return err
+		}
+		if a.Inline && strings.ContainsAny(a.Name, " <>\"\\") {
+			return &message.Invalid{Field: field + ".name", Reason: "an inline image's name is its Content-ID: no spaces, <, >, \" or \\"}
+		}
+		if len(a.Data) == 0 {
+			return &message.Invalid{Field: field, Reason: "an attachment needs its content (attachments by URL are not fetched by the channel)"}
+		}
+		if a.ContentType != "" {
+			mt, _, err := mime.ParseMediaType(a.ContentType)
+			if err != nil || strings.HasPrefix(mt, "multipart/") || strings.ContainsAny(a.ContentType, "\r\n") {
+				return &message.Invalid{Field: field + ".contentType", Reason: "not a valid media type"}
+			}
+		}
+	}
+	// The size is the composed message's, for the first recipient; the
+	// others differ only by their To header.
+	raw, err := compose.Build(m, &m.Recipients[0], compose.Options{Boundary: "size", Date: time.Unix(0, 0)})
+	if err != nil {
+		return &message.Invalid{Field: "content", Reason: err.Error()}
+	}
+	base := len(raw) - len(m.Recipients[0].Address) - len(m.Recipients[0].Name)
+	if base > MaxSize {
+		return &message.Invalid{Field: "content", Reason: fmt.Sprintf("the message is %d octets once encoded; at most %d (10 MiB) are allowed", base, MaxSize)}
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		r.PartCount, r.Length = 1, base+len(r.Address)+len(r.Name)
+	}
+	return nil
+}
+
+func allowedList() string {
+	names := make([]string, 0, len(allowedHeaders))
+	for k := range allowedHeaders {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// text refuses control characters (CR and LF above all: a header
+// injection), invalid UTF-8 and values over max characters.
+func text(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return &message.Invalid{Field: field, Reason: "must be UTF-8"}
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			return &message.Invalid{Field: field, Reason: "must be one line without control characters (no CR or LF)"}
+		}
+	}
+	if utf8.RuneCountInString(s) > max {
+		return &message.Invalid{Field: field, Reason: fmt.Sprintf("at most %d characters", max)}
+	}
+	return nil
+}
+
+// Address checks a bare email address (local@domain, no display name, no
+// angle brackets, no comments) and returns it with its domain in lower-case
+// ASCII (an internationalised domain as its A-labels). The local part must
+// be ASCII: sending to a UTF-8 local part needs SMTPUTF8, which the
+// connector does not speak.
+func Address(s string) (string, error) {
+	if s == "" {
+		return "", fmt.Errorf("an email address is required")
+	}
+	if len(s) > 320 || strings.ContainsAny(s, "\r\n\x00<>,; \t") {
+		return "", fmt.Errorf("not a bare email address (local@domain)")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return "", fmt.Errorf("not an email address: it needs local@domain")
+	}
+	local, domain := s[:at], s[at+1:]
+	for i := 0; i < len(local); i++ {
+		if local[i] < 0x21 || local[i] > 0x7e {
+			return "", fmt.Errorf("the local part must be ASCII")
+		}
+	}
+	if len(local) > 64 {
+		return "", fmt.Errorf("the local part has more than 64 characters")
+	}
+	ascii, err := idna.Lookup.ToASCII(strings.ToLower(strings.TrimSuffix(domain, ".")))
+	if err != nil || !strings.Contains(ascii, ".") || len(ascii) > 253 {
+		return "", fmt.Errorf("%q is not a valid mail domain", domain)
+	}
+	for _, label := range strings.Split(ascii, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return "", fmt.Errorf("%q is not a valid mail domain", domain)
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return "", fmt.Errorf("%q is not a valid mail domain", domain)
+			}
+		}
+	}
+	addr := local + "@" + ascii
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Name != "" || a.Address != addr {
+		return "", fmt.Errorf("not a valid email address")
+	}
+	return addr, nil
+}
