@@ -9,28 +9,16 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/billing"
-	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// emailServer is a server with the email channel: the real one once it is
-// registered in Channels(), until then a stand-in Spec with the contract's
-// name, address kind and unit (one email per recipient). Nothing is routed:
+// emailServer is a server with the email channel and email prices. Nothing is routed:
 // these tests are about acceptance (compliance and billing).
 func emailServer(t *testing.T, engine string) *server {
 	s := billingServer(t, engine)
-	if _, ok := s.app.channels.Channel(message.ChannelEmail); !ok {
-		s.app.channels.AddChannel(channel.Spec{Name: message.ChannelEmail, Address: channel.Email, Unit: "email",
-			Prepare: func(m *message.Message) error {
-				for i := range m.Recipients {
-					m.Recipients[i].PartCount, m.Recipients[i].Length = 1, len(m.Body)
-				}
-				return nil
-			}})
-	}
 	// The default price list for email: 0.002 EUR an email, 0.001 to
 	// big.example and its subdomains (the prefix column holds a domain).
 	ps, err := billing.ParsePricesCSV(strings.NewReader("channel,country,prefix,currency,price\nemail,,,EUR,0.002\nemail,,@Big.Example,EUR,0.001\n"),
