@@ -45,6 +45,15 @@ type Options struct {
 	// OneClick adds List-Unsubscribe-Post: List-Unsubscribe=One-Click
 	// (RFC 8058); it needs an https URI in ListUnsubscribe.
 	OneClick bool
+	// Footer is text added at the end of the text and HTML parts: the
+	// sender's postal address in marketing mail (EMAIL-3).
+	Footer string
+	// OpenPixel is the URL of an image added at the end of the HTML part,
+	// whose loading records an open; empty: none.
+	OpenPixel string
+	// ClickURL, when set, rewrites the target of each http(s) link in the
+	// HTML part (href="…") to a URL that records the click and redirects.
+	ClickURL func(target string) string
 }
 
 // Build composes the message m as sent to recipient r.
@@ -109,7 +118,12 @@ func Build(m *message.Message, r *message.Recipient, o Options) ([]byte, error) 
 		}
 		header(h, textproto.CanonicalMIMEHeaderKey(name), encodeText(e.Headers[k]))
 	}
-	if err := b.body(&buf, m.Body, e); err != nil {
+	text := m.Body
+	e.HTML = decorateHTML(e.HTML, o)
+	if o.Footer != "" && text != "" {
+		text = strings.TrimRight(text, "\r\n") + "\r\n\r\n--\r\n" + o.Footer + "\r\n"
+	}
+	if err := b.body(&buf, text, e); err != nil {
 		return nil, err
 	}
 	if !bytes.HasSuffix(buf.Bytes(), []byte("\r\n")) {
@@ -253,7 +267,11 @@ func filePart(a message.Attachment, inline bool) part {
 	disp := "attachment"
 	if inline {
 		disp = "inline"
-		h.Set("Content-ID", "<"+strings.Map(contentIDRune, a.Name)+">")
+		id := a.ContentID
+		if id == "" {
+			id = a.Name
+		}
+		h.Set("Content-ID", "<"+strings.Map(contentIDRune, id)+">")
 	}
 	if d := mime.FormatMediaType(disp, map[string]string{"filename": name}); d != "" {
 		h.Set("Content-Disposition", d)

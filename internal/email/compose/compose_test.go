@@ -237,3 +237,23 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// Tracking rewrites http(s) links and adds the pixel and the footer before
+// </body>; other links and a text-only email are left alone.
+func TestDecorateHTML(t *testing.T) {
+	o := Options{Footer: "Shop & Co\n1 Main St", OpenPixel: "https://t.example/o/1",
+		ClickURL: func(u string) string { return "https://t.example/c?u=" + u }}
+	got := decorateHTML(`<html><body><a href="https://shop.example/a?x=1&amp;y=2">a</a> <a href='mailto:x@y'>m</a></body></html>`, o)
+	for _, want := range []string{
+		`href="https://t.example/c?u=https://shop.example/a?x=1&amp;y=2"`,
+		`href='mailto:x@y'`,
+		`Shop &amp; Co<br>1 Main St</p><img src="https://t.example/o/1" width="1" height="1" alt="" style="display:none"></body></html>`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %s in %s", want, got)
+		}
+	}
+	if decorateHTML("", o) != "" {
+		t.Error("text-only email decorated")
+	}
+}
