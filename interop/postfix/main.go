@@ -42,7 +42,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -139,7 +138,7 @@ func run() error {
 		Maps: map[string]string{
 			"vmailbox":         mailboxes,
 			"recipient_access": accessDeferring,
-			"virtual_alias": "async@" + inboxDomain + " gone@gone." + inboxDomain + "\n",
+			"virtual_alias":    "async@" + inboxDomain + " gone@gone." + inboxDomain + "\n",
 			"transport": fmt.Sprintf("gone.%s error:5.1.1 mailbox no longer exists\n%s smtp:[%s]:%s\n%s smtp:[%s]:%s\n",
 				inboxDomain, selfBounce, hostOf(e.sinkAddr), portOf(e.sinkAddr), bounceDomain, hostOf(e.inbound), portOf(e.inbound)),
 		},
@@ -351,7 +350,7 @@ func missing(ctx context.Context) []string {
 			out = append(out, "serve --"+f)
 		}
 	}
-	if h := help(ctx, "email", "domain", "add"); !strings.Contains(h, "-account") {
+	if h := help(ctx, "email", "domain", "add"); strings.Contains(h, "unknown command") || !strings.Contains(h, "-account") {
 		out = append(out, "the CLI `omnigate email domain add`")
 	}
 	if h := help(ctx, "connector", "add"); !strings.Contains(h, "smtp") {
@@ -391,28 +390,12 @@ func (e *env) omnigate() error {
 	if err != nil {
 		return err
 	}
-	recs := records(out)
+	recs := e.dns.Publish(out)
 	if len(recs) == 0 {
 		return fmt.Errorf("email domain add printed no DNS records: %s", out)
 	}
 	for _, r := range recs {
-		e.dns.Add(r.name, r.typ, r.value)
-		logf("published %s %s %.60s", r.name, r.typ, r.value)
-	}
-	// Any host a record points at (the return path's MX) is loopback.
-	for name, rs := range e.dns.All() {
-		_ = name
-		for _, r := range rs {
-			if r.Type == "MX" || r.Type == "CNAME" {
-				host := r.Value
-				if f := strings.Fields(host); len(f) == 2 {
-					host = f[1]
-				}
-				if _, ok := e.dns.All()[strings.ToLower(strings.TrimSuffix(host, "."))+"."]; !ok {
-					e.dns.Add(host, "A", "127.0.0.1")
-				}
-			}
-		}
+		logf("published %s %s %.60s", r.Name, r.Type, r.Value)
 	}
 
 	settings, _ := json.Marshal(map[string]any{"resolver": e.dns.Addr, "port": atoi(portOf(e.pfAddr))})
@@ -521,69 +504,6 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
-}
-
-type record struct{ name, typ, value string }
-
-// records reads the DNS records that `email domain add` printed: JSON
-// objects with a name (or host), a type and a value (or content, data),
-// wherever they sit in its output; or, failing JSON, zone-file lines
-// "name [TTL] [IN] TYPE value".
-func records(out []byte) []record {
-	var v any
-	var recs []record
-	if json.Unmarshal(out, &v) == nil {
-		var walk func(any)
-		walk = func(x any) {
-			switch t := x.(type) {
-			case map[string]any:
-				name := firstString(t, "name", "host", "fqdn")
-				typ := strings.ToUpper(firstString(t, "type", "rrtype"))
-				val := firstString(t, "value", "content", "data", "text", "target")
-				if name != "" && val != "" && (typ == "TXT" || typ == "MX" || typ == "CNAME" || typ == "A") {
-					recs = append(recs, record{name, typ, strings.Trim(val, `"`)})
-				}
-				keys := make([]string, 0, len(t))
-				for k := range t {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				for _, k := range keys {
-					walk(t[k])
-				}
-			case []any:
-				for _, y := range t {
-					walk(y)
-				}
-			}
-		}
-		walk(v)
-		return recs
-	}
-	line := regexp.MustCompile(`(?m)^\s*(\S+)\s+(?:\d+\s+)?(?:IN\s+)?(TXT|MX|CNAME|A)\s+(.+?)\s*$`)
-	for _, m := range line.FindAllStringSubmatch(string(out), -1) {
-		val := m[3]
-		if m[2] == "TXT" {
-			// "part" "part" → the joined text.
-			val = strings.Join(regexp.MustCompile(`"([^"]*)"`).FindAllString(val, -1), "")
-			val = strings.ReplaceAll(val, `"`, "")
-		}
-		recs = append(recs, record{m[1], m[2], val})
-	}
-	return recs
-}
-
-func firstString(m map[string]any, keys ...string) string {
-	for _, k := range keys {
-		for mk, v := range m {
-			if strings.EqualFold(mk, k) {
-				if s, ok := v.(string); ok && s != "" {
-					return s
-				}
-			}
-		}
-	}
-	return ""
 }
 
 // start runs omnigate serve with the inbound listener and the test's

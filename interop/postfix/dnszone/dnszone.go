@@ -6,7 +6,10 @@
 package dnszone
 
 import (
+	"encoding/json"
 	"net"
+	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
@@ -140,4 +143,97 @@ func split255(s string) []string {
 		s = s[255:]
 	}
 	return append(out, s)
+}
+
+// Named is a record with its name, as a program printed it.
+type Named struct{ Name, Type, Value string }
+
+// ParseRecords reads the DNS records a program printed (omnigate's
+// `email domain add`): JSON objects with a name (or host), a type and a
+// value (or content, data), wherever they sit in the output; or, when the
+// output is not JSON, zone-file lines "name [TTL] [IN] TYPE value".
+func ParseRecords(out []byte) []Named {
+	var v any
+	var recs []Named
+	if json.Unmarshal(out, &v) == nil {
+		var walk func(any)
+		walk = func(x any) {
+			switch t := x.(type) {
+			case map[string]any:
+				name := firstString(t, "name", "host", "fqdn")
+				typ := strings.ToUpper(firstString(t, "type", "rrtype"))
+				val := firstString(t, "value", "content", "data", "text", "target")
+				if name != "" && val != "" && (typ == "TXT" || typ == "MX" || typ == "CNAME" || typ == "A") {
+					recs = append(recs, Named{name, typ, strings.Trim(val, `"`)})
+				}
+				keys := make([]string, 0, len(t))
+				for k := range t {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					walk(t[k])
+				}
+			case []any:
+				for _, y := range t {
+					walk(y)
+				}
+			}
+		}
+		walk(v)
+		return recs
+	}
+	for _, m := range zoneLine.FindAllStringSubmatch(string(out), -1) {
+		val := m[3]
+		if m[2] == "TXT" {
+			// "part" "part" → the joined text.
+			val = strings.ReplaceAll(strings.Join(quoted.FindAllString(val, -1), ""), `"`, "")
+		}
+		recs = append(recs, Named{m[1], m[2], val})
+	}
+	return recs
+}
+
+var (
+	zoneLine = regexp.MustCompile(`(?m)^\s*(\S+)\s+(?:\d+\s+)?(?:IN\s+)?(TXT|MX|CNAME|A)\s+(.+?)\s*$`)
+	quoted   = regexp.MustCompile(`"([^"]*)"`)
+)
+
+func firstString(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		for mk, v := range m {
+			if strings.EqualFold(mk, k) {
+				if s, ok := v.(string); ok && s != "" {
+					return s
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// Publish adds the records a program printed, and an A record 127.0.0.1
+// for every host an MX or CNAME record names that has no record yet
+// (the return path's MX is omnigate's listener on loopback).
+func (s *Server) Publish(out []byte) []Named {
+	recs := ParseRecords(out)
+	for _, r := range recs {
+		s.Add(r.Name, r.Type, r.Value)
+	}
+	for _, r := range recs {
+		if r.Type != "MX" && r.Type != "CNAME" {
+			continue
+		}
+		host := r.Value
+		if f := strings.Fields(host); len(f) == 2 {
+			host = f[1]
+		}
+		s.mu.Lock()
+		_, known := s.recs[dns.CanonicalName(host)]
+		s.mu.Unlock()
+		if !known {
+			s.Add(host, "A", "127.0.0.1")
+		}
+	}
+	return recs
 }
