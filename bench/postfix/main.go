@@ -123,8 +123,12 @@ type result struct {
 	E2EP90          float64 `json:"e2e_p90_ms"`
 	E2EP99          float64 `json:"e2e_p99_ms"`
 	E2EMax          float64 `json:"e2e_max_ms"`
-	Skipped         string  `json:"skipped,omitempty"`
-	FirstError      string  `json:"first_error,omitempty"`
+	// Delays is where a Postfix message's time went (p50 / p99 seconds
+	// of the log's delays=a/b/c/d: before the queue manager, waiting in
+	// it, connection setup, transmission).
+	Delays     string `json:"postfix_delays,omitempty"`
+	Skipped    string `json:"skipped,omitempty"`
+	FirstError string `json:"first_error,omitempty"`
 }
 
 func run(o *options) error {
@@ -431,7 +435,30 @@ func runPostfix(ctx context.Context, o *options, dir, sys string) (result, error
 		return r, err
 	}
 	finish(&r, t0, end, cpu1-cpu0, acc, sk)
+	r.Delays = delays(pf.Log())
 	return r, nil
+}
+
+var delaysRe = regexp.MustCompile(`relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*delays=([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+)`)
+
+// delays summarises Postfix's delays=a/b/c/d of the deliveries to the sink.
+func delays(log string) string {
+	var parts [4][]float64
+	for _, m := range delaysRe.FindAllStringSubmatch(log, -1) {
+		for k := 0; k < 4; k++ {
+			v, _ := strconv.ParseFloat(m[k+1], 64)
+			parts[k] = append(parts[k], v)
+		}
+	}
+	if len(parts[0]) == 0 {
+		return ""
+	}
+	names := []string{"before the queue manager", "in the queue manager", "connection setup", "transmission"}
+	var out []string
+	for k, n := range names {
+		out = append(out, fmt.Sprintf("%s %.2f / %.2f s", n, pct(parts[k], 50), pct(parts[k], 99)))
+	}
+	return strings.Join(out, "; ")
 }
 
 // finish fills in the rates, CPU and percentiles.
@@ -683,6 +710,11 @@ func markdown(o *options, rs []result, started time.Time) string {
 		fmt.Fprintf(&b, "| **%s / postfix** | | | **%s** | **%s** | %s | %s | %s / %s / %s / | |\n", r.System,
 			ratio(r.AcceptedPerSec, pf.AcceptedPerSec), ratio(r.DeliveredPerSec, pf.DeliveredPerSec), ratio(r.CPUMsPerMessage, pf.CPUMsPerMessage),
 			ratio(r.AcceptP50, pf.AcceptP50), ratio(r.E2EP50, pf.E2EP50), ratio(r.E2EP90, pf.E2EP90), ratio(r.E2EP99, pf.E2EP99))
+	}
+	for _, r := range rs {
+		if r.Delays != "" {
+			fmt.Fprintf(&b, "\nWhere %s's time goes (Postfix's log, delays= of the deliveries to the sink, p50 / p99): %s.\n", r.System, r.Delays)
+		}
 	}
 	b.WriteString("\naccepted/s: messages over the time to the last 250 (SMTP) or 202 (HTTP). delivered/s: messages at the sink over the time from the start to the last arrival. CPU: utime+stime of the gateway's processes (Postfix: the master, its reaped and its running daemons; omnigate: serve) over the run, per delivered message. e2e: the X-Bench-Sent header's time to the sink's file time (smtp-source sends no timestamp).\n")
 	return b.String()
