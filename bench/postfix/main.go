@@ -496,25 +496,27 @@ func pct(v []float64, p float64) float64 {
 // missing lists what omnigate must have for its half to run: the email
 // channel's merge (issue 14) brings each of them.
 func missing(bin, sys string) []string {
-	help := func(args ...string) string {
-		out, _ := exec.Command(bin, append(args, "-h")...).CombinedOutput()
-		return string(out)
-	}
 	var m []string
-	serve := help("serve")
+	serve := help(bin, "serve")
 	if !strings.Contains(serve, "-dns-resolver") {
 		m = append(m, "serve --dns-resolver (domain verification through the bench's DNS zone)")
 	}
 	if sys == "omnigate/submission" && !strings.Contains(serve, "-smtp-submission") {
 		m = append(m, "serve --smtp-submission (the SMTP submission door)")
 	}
-	if h := help("email", "domain", "add"); strings.Contains(h, "unknown command") || !strings.Contains(h, "-account") {
+	if h := help(bin, "email", "domain", "add"); strings.Contains(h, "unknown command") || !strings.Contains(h, "-account") {
 		m = append(m, "`omnigate email domain add` (DKIM domains)")
 	}
-	if !strings.Contains(help("connector", "add"), "smtp") {
+	if !strings.Contains(help(bin, "connector", "add"), "smtp") {
 		m = append(m, "connector kind smtp")
 	}
 	return m
+}
+
+// help is a command's -h text (the flag package prints it on stderr).
+func help(bin string, args ...string) string {
+	out, _ := exec.Command(bin, append(args, "-h")...).CombinedOutput()
+	return string(out)
 }
 
 func runOmnigate(ctx context.Context, o *options, dir, sys string) (result, error) {
@@ -558,7 +560,13 @@ func runOmnigate(ctx context.Context, o *options, dir, sys string) (result, erro
 	if json.Unmarshal(out, &acct) != nil || acct.Key == "" {
 		return r, fmt.Errorf("account create: no id and key in %s", out)
 	}
-	if out, err = cli("email", "domain", "add", "sender.test", "--account", acct.ID, "--data", data); err != nil {
+	// The return path's MX (mx.omnigate.test, 127.0.0.1 in the zone) is
+	// published and checked when omnigate is told its name.
+	mx := []string{}
+	if strings.Contains(help(bin, "email", "domain", "add"), "-email-mx-host") {
+		mx = []string{"--email-mx-host", "mx.omnigate.test"}
+	}
+	if out, err = cli(append([]string{"email", "domain", "add", "sender.test", "--account", acct.ID, "--data", data}, mx...)...); err != nil {
 		return r, err
 	}
 	if len(zone.Publish(out)) == 0 {
@@ -572,7 +580,7 @@ func runOmnigate(ctx context.Context, o *options, dir, sys string) (result, erro
 		return r, err
 	}
 	httpAddr, subAddr := freeAddr(), freeAddr()
-	args := []string{"serve", "--http", httpAddr, "--data", data, "--sqlite-sync", "FULL", "--dns-resolver", zone.Addr}
+	args := append([]string{"serve", "--http", httpAddr, "--data", data, "--sqlite-sync", "FULL", "--dns-resolver", zone.Addr}, mx...)
 	if sys == "omnigate/submission" {
 		args = append(args, "--smtp-submission", subAddr)
 	}
@@ -630,11 +638,11 @@ func runOmnigate(ctx context.Context, o *options, dir, sys string) (result, erro
 	var send func(i int) error
 	if sys == "omnigate/http" {
 		send = func(i int) error {
-			b, _ := json.Marshal(map[string]any{
-				"type": "email", "from": map[string]string{"email": from}, "to": []map[string]string{{"email": to}},
+			b, _ := json.Marshal(map[string]any{"type": "email", "content": map[string]any{"email": map[string]any{
+				"from": map[string]string{"email": from}, "to": []map[string]string{{"email": to}},
 				"subject": fmt.Sprintf("compare-postfix %d", i), "content": map[string]string{"text": text},
 				"headers": map[string]string{"X-Bench-Sent": strconv.FormatInt(time.Now().UnixNano(), 10)},
-			})
+			}}})
 			c, ans, err := call("POST", "/v1/send", b)
 			if err != nil {
 				return err

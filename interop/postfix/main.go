@@ -359,6 +359,16 @@ func missing(ctx context.Context) []string {
 	return out
 }
 
+// mxHost names omnigate's inbound MX for the return-path record
+// (bounces.sender.test MX mx.omnigate.test, 127.0.0.1 in the zone), to a
+// command that takes --email-mx-host.
+func mxHost(ctx context.Context, cmd ...string) []string {
+	if strings.Contains(help(ctx, cmd...), "-email-mx-host") {
+		return []string{"--email-mx-host", "mx.omnigate.test"}
+	}
+	return nil
+}
+
 type omni struct {
 	*env
 	api, key, account string
@@ -386,7 +396,7 @@ func (e *env) omnigate() error {
 
 	// The sending domain: its DKIM key and the records to publish, which
 	// go into the test's zone as an operator would publish them.
-	out, err = cli(ctx, "email", "domain", "add", senderDomain, "--account", o.account, "--data", data)
+	out, err = cli(ctx, append([]string{"email", "domain", "add", senderDomain, "--account", o.account, "--data", data}, mxHost(ctx, "email", "domain", "add")...)...)
 	if err != nil {
 		return err
 	}
@@ -511,9 +521,7 @@ func contains(l []string, s string) bool {
 func (o *omni) start(data string) error {
 	httpAddr := freeAddr()
 	args := []string{"serve", "--http", httpAddr, "--data", data, "--smtp-inbound", o.inbound, "--dns-resolver", o.dns.Addr}
-	if strings.Contains(help(o.ctx, "serve"), "-email-mx-host") {
-		args = append(args, "--email-mx-host", "mx.omnigate.test")
-	}
+	args = append(args, mxHost(o.ctx, "serve")...)
 	o.serveLog = filepath.Join(*work, "serve.log")
 	f, err := os.Create(o.serveLog)
 	if err != nil {
@@ -605,14 +613,14 @@ func (o *omni) verifyDomain(data string) error {
 
 func (o *omni) sendEmail(to string) (string, error) {
 	local := strings.SplitN(to, "@", 2)[0]
-	body := map[string]any{
-		"type":      "email",
+	// The Conversations envelope: the email in content.email.
+	body := map[string]any{"type": "email", "content": map[string]any{"email": map[string]any{
 		"from":      map[string]string{"email": "news@" + senderDomain, "name": "Omnigate interop"},
 		"to":        []map[string]string{{"email": to, "name": "Postfix " + local}},
 		"subject":   "omnigate → Postfix interop (" + local + ")",
 		"content":   map[string]string{"text": "Hello " + local + ",\n\nthis went through omnigate and Postfix.\n", "html": "<p>Hello " + local + ",</p><p>this went through omnigate and Postfix.</p>"},
 		"reportUrl": o.reports.url,
-	}
+	}}}
 	code, b, err := o.call("POST", "/v1/send", body)
 	if err != nil {
 		return "", err
