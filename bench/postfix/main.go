@@ -111,6 +111,7 @@ type result struct {
 	Accepted        int     `json:"accepted"`
 	Errors          int     `json:"errors"`
 	Delivered       int     `json:"delivered"`
+	Signed          int     `json:"dkim_signed"` // messages at the sink with a DKIM-Signature
 	AcceptSeconds   float64 `json:"accept_seconds"`
 	DeliverSeconds  float64 `json:"deliver_seconds"`
 	AcceptedPerSec  float64 `json:"accepted_per_second"`
@@ -265,11 +266,14 @@ func (s *sink) waitFor(ctx context.Context, n int, grace time.Duration) int {
 	return s.count()
 }
 
-var sentHeader = regexp.MustCompile(`(?mi)^X-Bench-Sent: *(\d+)`)
+var (
+	sentHeader = regexp.MustCompile(`(?mi)^X-Bench-Sent: *(\d+)`)
+	dkimHeader = regexp.MustCompile(`(?mi)^DKIM-Signature:`)
+)
 
 // arrivals reads the dumped messages: the last arrival, and each
 // message's end-to-end latency where it carries X-Bench-Sent.
-func (s *sink) arrivals() (last time.Time, lat []float64) {
+func (s *sink) arrivals() (last time.Time, lat []float64, signed int) {
 	ents, _ := os.ReadDir(s.dir)
 	for _, e := range ents {
 		info, err := e.Info()
@@ -286,12 +290,15 @@ func (s *sink) arrivals() (last time.Time, lat []float64) {
 		head := make([]byte, 4096)
 		n, _ := io.ReadFull(f, head)
 		f.Close()
+		if dkimHeader.Match(head[:n]) {
+			signed++
+		}
 		if m := sentHeader.FindSubmatch(head[:n]); m != nil {
 			sent, _ := strconv.ParseInt(string(m[1]), 10, 64)
 			lat = append(lat, float64(info.ModTime().UnixNano()-sent)/1e6)
 		}
 	}
-	return last, lat
+	return last, lat, signed
 }
 
 // ---- load ----
@@ -463,7 +470,8 @@ func delays(log string) string {
 
 // finish fills in the rates, CPU and percentiles.
 func finish(r *result, t0, end time.Time, cpu time.Duration, acc []float64, sk *sink) {
-	last, lat := sk.arrivals()
+	last, lat, signed := sk.arrivals()
+	r.Signed = signed
 	if !end.IsZero() {
 		r.AcceptSeconds = end.Sub(t0).Seconds()
 		r.AcceptedPerSec = float64(r.Accepted) / r.AcceptSeconds
@@ -690,19 +698,19 @@ func markdown(o *options, rs []result, started time.Time) string {
 	if o.note != "" {
 		fmt.Fprintf(&b, "\n%s\n", o.note)
 	}
-	b.WriteString("\n| system | accepted | delivered | accepted/s | delivered/s | CPU ms/msg | accept p50 / p99 ms | e2e p50 / p90 / p99 / max ms | errors |\n|---|---:|---:|---:|---:|---:|---|---|---:|\n")
+	b.WriteString("\n| system | accepted | delivered | DKIM-signed | accepted/s | delivered/s | CPU ms/msg | accept p50 / p99 ms | e2e p50 / p90 / p99 / max ms | errors |\n|---|---:|---:|---:|---:|---:|---:|---|---|---:|\n")
 	var pf *result
 	for i := range rs {
 		r := &rs[i]
 		if r.Skipped != "" {
-			fmt.Fprintf(&b, "| %s | — | — | — | — | — | — | — | %s |\n", r.System, r.Skipped)
+			fmt.Fprintf(&b, "| %s | — | — | — | — | — | — | — | — | %s |\n", r.System, r.Skipped)
 			continue
 		}
 		if r.System == "postfix" {
 			pf = r
 		}
-		fmt.Fprintf(&b, "| %s | %d/%d | %d | %.0f | %.0f | %.2f | %s / %s | %s / %s / %s / %s | %d |\n", r.System, r.Accepted, r.Messages,
-			r.Delivered, r.AcceptedPerSec, r.DeliveredPerSec, r.CPUMsPerMessage, ms(r.AcceptP50), ms(r.AcceptP99),
+		fmt.Fprintf(&b, "| %s | %d/%d | %d | %d | %.0f | %.0f | %.2f | %s / %s | %s / %s / %s / %s | %d |\n", r.System, r.Accepted, r.Messages,
+			r.Delivered, r.Signed, r.AcceptedPerSec, r.DeliveredPerSec, r.CPUMsPerMessage, ms(r.AcceptP50), ms(r.AcceptP99),
 			ms(r.E2EP50), ms(r.E2EP90), ms(r.E2EP99), ms(r.E2EMax), r.Errors)
 	}
 	for _, r := range rs {
@@ -715,7 +723,7 @@ func markdown(o *options, rs []result, started time.Time) string {
 			}
 			return fmt.Sprintf("%.2f×", a/b)
 		}
-		fmt.Fprintf(&b, "| **%s / postfix** | | | **%s** | **%s** | %s | %s | %s / %s / %s / | |\n", r.System,
+		fmt.Fprintf(&b, "| **%s / postfix** | | | | **%s** | **%s** | %s | %s | %s / %s / %s | |\n", r.System,
 			ratio(r.AcceptedPerSec, pf.AcceptedPerSec), ratio(r.DeliveredPerSec, pf.DeliveredPerSec), ratio(r.CPUMsPerMessage, pf.CPUMsPerMessage),
 			ratio(r.AcceptP50, pf.AcceptP50), ratio(r.E2EP50, pf.E2EP50), ratio(r.E2EP90, pf.E2EP90), ratio(r.E2EP99, pf.E2EP99))
 	}
@@ -724,6 +732,7 @@ func markdown(o *options, rs []result, started time.Time) string {
 			fmt.Fprintf(&b, "\nWhere %s's time goes (Postfix's log, delays= of the deliveries to the sink, p50 / p99): %s.\n", r.System, r.Delays)
 		}
 	}
+	b.WriteString("\nRatio rows: omnigate's figure over the `postfix` row's (the same generator); latency ratios are p50 of accept, and p50 / p90 / p99 end to end.\n")
 	b.WriteString("\naccepted/s: messages over the time to the last 250 (SMTP) or 202 (HTTP). delivered/s: messages at the sink over the time from the start to the last arrival. CPU: utime+stime of the gateway's processes (Postfix: the master, its reaped and its running daemons; omnigate: serve) over the run, per delivered message. e2e: the X-Bench-Sent header's time to the sink's file time (smtp-source sends no timestamp).\n")
 	return b.String()
 }
