@@ -401,6 +401,7 @@ func runPostfix(ctx context.Context, o *options, dir, sys string) (result, error
 	}
 	defer sk.stop()
 	pfAddr := freeAddr()
+	defer pfinstance.StopDir(filepath.Join(dir, "postfix")) // also when Start is cut short
 	pf, err := pfinstance.Start(ctx, pfinstance.Config{
 		Dir: filepath.Join(dir, "postfix"), Listen: pfAddr, Hostname: "relay.postfix.test",
 		Main: map[string]string{
@@ -413,7 +414,6 @@ func runPostfix(ctx context.Context, o *options, dir, sys string) (result, error
 	if err != nil {
 		return r, err
 	}
-	defer pf.Stop()
 	from, to := "bench@sender.test", "rcpt@sink.test"
 	cpu0, err := pf.CPU()
 	if err != nil {

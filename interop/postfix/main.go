@@ -40,10 +40,12 @@ import (
 	"net/textproto"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/omnigate/omnigate/interop/postfix/dnszone"
@@ -70,14 +72,46 @@ func logf(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "interop/postfix: "+format+"\n", a...)
 }
 
+// cleanups stop what the test started (newest first), on the way out or
+// on SIGTERM/SIGINT: Postfix's master is a daemon and would outlive us.
+var (
+	cleanupMu sync.Mutex
+	cleanups  []func()
+)
+
+func atExit(f func()) {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	cleanups = append(cleanups, f)
+}
+
+func runCleanups() {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	cleanups = nil
+}
+
 func main() {
 	flag.Parse()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		s := <-sig
+		logf("%v: stopping", s)
+		runCleanups()
+		os.Exit(143)
+	}()
+	defer runCleanups()
 	if *work == "" || (!*postfixOnly && *bin == "") {
 		flag.Usage()
 		os.Exit(2)
 	}
 	if err := run(); err != nil {
 		logf("FAIL: %v", err)
+		runCleanups()
 		os.Exit(1)
 	}
 }
@@ -101,7 +135,7 @@ func run() error {
 	if e.dns, err = dnszone.Start(); err != nil {
 		return fmt.Errorf("dns: %w", err)
 	}
-	defer e.dns.Close()
+	atExit(e.dns.Close)
 	e.dns.Add(inboxDomain, "MX", "10 mx."+inboxDomain)
 
 	e.pfAddr, e.sinkAddr, e.inbound = freeAddr(), freeAddr(), freeAddr()
@@ -112,14 +146,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer stopSink()
+	atExit(stopSink)
 
 	nobodyUID, nobodyGID, err := pfinstance.UserIDs("nobody")
 	if err != nil {
 		return err
 	}
+	pfDir := filepath.Join(*work, "postfix")
+	// A signal during Start waits for it, then stops what it started.
+	var starting sync.WaitGroup
+	starting.Add(1)
+	atExit(func() { starting.Wait(); pfinstance.StopDir(pfDir) })
 	e.pf, err = pfinstance.Start(ctx, pfinstance.Config{
-		Dir:      filepath.Join(*work, "postfix"),
+		Dir:      pfDir,
 		Listen:   e.pfAddr,
 		Hostname: "mx." + inboxDomain,
 		Main: map[string]string{
@@ -143,14 +182,10 @@ func run() error {
 				inboxDomain, selfBounce, hostOf(e.sinkAddr), portOf(e.sinkAddr), bounceDomain, hostOf(e.inbound), portOf(e.inbound)),
 		},
 	})
+	starting.Done()
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := e.pf.Stop(); err != nil {
-			logf("%v", err)
-		}
-	}()
 	if err := os.Chown(e.pf.Mail, nobodyUID, nobodyGID); err != nil {
 		return err
 	}
@@ -420,11 +455,11 @@ func (e *env) omnigate() error {
 	if err != nil {
 		return err
 	}
-	defer o.reports.close()
+	atExit(o.reports.close)
+	atExit(o.stop)
 	if err := o.start(data); err != nil {
 		return err
 	}
-	defer o.stop()
 	if err := o.verifyDomain(data); err != nil {
 		return err
 	}

@@ -32,6 +32,10 @@ cleanup() {
     # The program stops Postfix and omnigate on SIGTERM's way out.
     stop_proc "$TEST_PID" "the test program"
   fi
+  # A safety net: the private instance's master is a daemon.
+  if [[ -f "$WORK/postfix/queue/pid/master.pid" ]]; then
+    /usr/sbin/postfix -c "$WORK/postfix/conf" stop >/dev/null 2>&1 || true
+  fi
   if (( rc != 0 )) && [[ -f "$WORK/serve.log" ]]; then
     log "omnigate log (last 30 lines):"
     tail -n 30 "$WORK/serve.log" >&2 || true

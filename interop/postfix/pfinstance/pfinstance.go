@@ -175,7 +175,9 @@ func Start(ctx context.Context, c Config) (*Instance, error) {
 			return nil, err
 		}
 	}
-	if out, err := in.postfix(ctx, "start"); err != nil {
+	// Not cut short by ctx: a start killed half-way may still leave a
+	// master running; callers stop it with StopDir once Start returned.
+	if out, err := in.postfix(context.WithoutCancel(ctx), "start"); err != nil {
 		return nil, fmt.Errorf("postfix -c %s start: %v\n%s%s", in.Conf, err, out, in.LogTail(20))
 	}
 	// The master answers on its port once it is up.
@@ -369,4 +371,13 @@ func UserIDs(name string) (int, int, error) {
 		}
 	}
 	return 0, 0, fmt.Errorf("no user %q in /etc/passwd", name)
+}
+
+// StopDir stops an instance under dir (Config.Dir) whose master is
+// running, for clean-ups that may run before Start returned.
+func StopDir(dir string) {
+	in := &Instance{Config: Config{Dir: dir}, Conf: filepath.Join(dir, "conf"), Queue: filepath.Join(dir, "queue")}
+	if _, err := in.MasterPID(); err == nil {
+		in.Stop()
+	}
 }
