@@ -70,6 +70,7 @@ type options struct {
 	systems     []string
 	smoke       bool
 	note        string
+	profileDir  string
 }
 
 func main() {
@@ -86,6 +87,7 @@ func main() {
 	systems := fs.String("systems", "postfix/smtp-source,postfix,omnigate/http,omnigate/submission", "systems to run, in order")
 	fs.BoolVar(&o.smoke, "smoke", false, "tiny counts for CI: every system that runs must deliver everything; no results written")
 	fs.StringVar(&o.note, "note", "", "a note for the results file (the machine's state, …)")
+	fs.StringVar(&o.profileDir, "cpuprofile", "", "write a CPU profile of omnigate serve during each omnigate system's load to DIR/<system>.pprof (serve --debug-addr)")
 	fs.Parse(os.Args[1:])
 	o.systems = strings.Split(*systems, ",")
 	if o.smoke {
@@ -592,6 +594,11 @@ func runOmnigate(ctx context.Context, o *options, dir, sys string) (result, erro
 	}
 	httpAddr, subAddr := freeAddr(), freeAddr()
 	args := append([]string{"serve", "--http", httpAddr, "--data", data, "--sqlite-sync", "FULL", "--dns-resolver", zone.Addr}, mx...)
+	debugAddr := ""
+	if o.profileDir != "" {
+		debugAddr = freeAddr()
+		args = append(args, "--debug-addr", debugAddr)
+	}
 	if sys == "omnigate/submission" {
 		args = append(args, "--smtp-submission", subAddr)
 	}
@@ -673,6 +680,20 @@ func runOmnigate(ctx context.Context, o *options, dir, sys string) (result, erro
 		return r, err
 	}
 	t0 := time.Now()
+	profiled := make(chan struct{})
+	if debugAddr != "" {
+		// A profile of the accepting part of the load (estimated from the
+		// messages and a first guess of 150/s, at least 5 s).
+		secs := max(5, o.messages/150)
+		go func() {
+			defer close(profiled)
+			if err := profile(ctx, debugAddr, secs, filepath.Join(o.profileDir, strings.ReplaceAll(sys, "/", "-")+".pprof")); err != nil {
+				logf("%s: profile: %v", sys, err)
+			}
+		}()
+	} else {
+		close(profiled)
+	}
 	acc, errs, first, end := load(ctx, o.messages, o.sessions, send)
 	r.Accepted, r.Errors, r.FirstError = len(acc), errs, first
 	r.Delivered = sk.waitFor(ctx, r.Accepted, o.grace)
@@ -681,7 +702,31 @@ func runOmnigate(ctx context.Context, o *options, dir, sys string) (result, erro
 		return r, err
 	}
 	finish(&r, t0, end, cpu1-cpu0, acc, sk)
+	<-profiled
 	return r, nil
+}
+
+// profile fetches a CPU profile of secs seconds from serve's profiler.
+func profile(ctx context.Context, addr string, secs int, file string) error {
+	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s", resp.Status)
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 // ---- report ----
