@@ -143,6 +143,20 @@ func Start(ctx context.Context, c Config) (*Instance, error) {
 			return nil, err
 		}
 	}
+	// The daemons run as the postfix user (and virtual(8) as the mailbox
+	// owner): every directory above Dir must let others through.
+	abs, err := filepath.Abs(c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		if st, err := os.Stat(p); err == nil && st.Mode().Perm()&0o001 == 0 {
+			return nil, fmt.Errorf("%s is not searchable by others (chmod o+x): Postfix's daemons run as the postfix user", p)
+		}
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
 	if err := os.Chown(data, uid("postfix"), -1); err != nil {
 		return nil, err
 	}
