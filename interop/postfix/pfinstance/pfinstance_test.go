@@ -108,7 +108,7 @@ func TestInstanceRelays(t *testing.T) {
 	if n := in.CountLog("status=sent"); n != 1 {
 		t.Errorf("%d status=sent lines in the log:\n%s", n, in.LogTail(10))
 	}
-	if cpu, err := in.CPU(); err != nil || cpu <= 0 {
+	if cpu, err := in.CPU(); err != nil || cpu < 0 { // one message may take less than a tick
 		t.Errorf("CPU = %v, %v", cpu, err)
 	}
 }
