@@ -10,6 +10,11 @@
 #    --smoke: a few hundred messages through omnigate and through Kannel,
 #    both must report numbers and lose nothing). Kannel is installed when
 #    missing; without apt-get this fails, it does not skip.
+# 3. The Postfix comparison in its tiny mode (bench/compare-postfix.sh
+#    --smoke: 200 emails through a private Postfix instance, from
+#    smtp-source and from the SMTP generator, and through omnigate once
+#    the email channel is there, to smtp-sink; every system that runs
+#    must deliver everything). Postfix is installed when missing.
 #
 # Usage: bench/smoke.sh   (from anywhere; exits non-zero when the machinery breaks)
 set -Eeuo pipefail
@@ -47,7 +52,7 @@ go build -o "$WORK/omnigate" ./cmd/omnigate
 go build -o "$WORK/load" ./bench/load
 OG="$WORK/omnigate"
 
-log "1/2 load tool against omnigate (smsc + serve)"
+log "1/3 load tool against omnigate (smsc + serve)"
 "$OG" smsc --listen 127.0.0.1:0 --control 127.0.0.1:0 --receipt-delay 50ms \
   --system-id smoke --password smoke-pw >"$WORK/smsc.log" 2>&1 &
 PIDS+=($!)
@@ -79,7 +84,10 @@ grep -q '"lost": 0,' "$WORK/result.json" || die "the JSON result does not say ze
 head -c 200 "$WORK/result.svg" | grep -q '<svg' || die "the chart is not an SVG"
 stop_all
 
-log "2/2 omnigate vs Kannel, tiny mode"
+log "2/3 omnigate vs Kannel, tiny mode"
 "$HERE/compare-kannel.sh" --smoke || die "bench/compare-kannel.sh --smoke failed"
+
+log "3/3 omnigate vs Postfix, tiny mode"
+"$HERE/compare-postfix.sh" --smoke || die "bench/compare-postfix.sh --smoke failed"
 
 log "ok ($((SECONDS - STARTED)) s)"
