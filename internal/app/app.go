@@ -29,6 +29,7 @@ import (
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/inbound"
+	"github.com/omnigate/omnigate/internal/mailin"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/optout"
@@ -59,6 +60,7 @@ type App struct {
 	notifier   *notice.Notifier
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
+	mailIn     *mailin.Server // the inbound SMTP listener, when configured
 	realtime   *realtime.Server
 	auth       *auth.Authenticator
 	guard      *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
@@ -181,6 +183,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := a.startMailIn(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	var tlsCfg *tls.Config
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -264,6 +270,10 @@ func (a *App) Run(ctx context.Context) error {
 		a.rt.serve(serveErr)
 		a.log.Info("realtime serving on its own listener", "addr", a.rt.Addr())
 	}
+	if a.mailIn != nil {
+		a.mailIn.Start()
+		a.log.Info("inbound SMTP (bounces, complaints, unsubscribes) listening", "addr", a.mailIn.Addr())
+	}
 	a.log.Info("omnigate serving", "addr", a.Addr(), "tls", a.tls, "database", a.databaseName(), "demo", a.cfg.Demo)
 
 	select {
@@ -287,6 +297,11 @@ func (a *App) stop(ctx context.Context) error {
 			if err := e.shutdown(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+	}
+	if a.mailIn != nil {
+		if err := a.mailIn.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping inbound SMTP: %w", err))
 		}
 	}
 	if err := a.stopRealtime(ctx); err != nil {

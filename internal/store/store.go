@@ -227,6 +227,10 @@ type Messages interface {
 	// key's account, is absent.
 	GetMessages(ctx context.Context, keys []MessageKey) (map[string]*message.Message, error)
 	ListMessages(ctx context.Context, accountID string, f MessageFilter) ([]*message.Message, int, error)
+	// MessageAccount is the account a message belongs to, ErrNotFound if
+	// none: mail coming back names a message (its return path) but not
+	// its account.
+	MessageAccount(ctx context.Context, id string) (string, error)
 	// CancelScheduled deletes a message whose recipients are all still
 	// scheduled, with its job. ErrNotFound if there is no such message,
 	// ErrConflict if sending has started.
@@ -282,6 +286,12 @@ type Receipt struct {
 	At time.Time
 	// ReceivedAt is when the receipt arrived; zero means now.
 	ReceivedAt time.Time
+	// Event is something that happened to the recipient besides (or
+	// instead of, when Status is empty) a status change: "bounced",
+	// "complained", "unsubscribed", "opened", "clicked" (issue 14's
+	// contract; the event store lands with the Conversations work).
+	Event  string
+	Detail map[string]string
 }
 
 // ReceiptOutcome says what a receipt did.

@@ -27,6 +27,12 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 		var all []*store.StatusUpdate
 		var partChanges []partChange // the parts' new statuses, likewise
 		for i, r := range rs {
+			if r.Status == "" && r.Event != "" {
+				// An event without a status change: recorded by the
+				// event store (message_events) once it is merged;
+				// nothing to apply to the parts here.
+				continue
+			}
 			if len(r.ProviderIDs) == 0 || !r.Status.Valid() {
 				return fmt.Errorf("applying receipts: receipt without id or with status %q", r.Status)
 			}
