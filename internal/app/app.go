@@ -19,6 +19,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/admin"
 	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/api/smtpsubmit"
 	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/authguard"
@@ -60,7 +61,8 @@ type App struct {
 	notifier   *notice.Notifier
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
-	mailIn     *mailin.Server // the inbound SMTP listener, when configured
+	mailIn     *mailin.Server     // the inbound SMTP listener, when configured
+	submission *smtpsubmit.Server // the SMTP submission door, when configured
 	realtime   *realtime.Server
 	auth       *auth.Authenticator
 	guard      *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
@@ -197,6 +199,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		a.tls = true
 	}
+	if err := a.startSubmission(tlsCfg); err != nil {
+		st.Close()
+		return nil, err
+	}
 	apiHandler := api.Handler(a.ready, a.metrics, doors...)
 	if cfg.RealtimeHTTPAddr == "" {
 		apiHandler = a.withRealtime(apiHandler)
@@ -270,6 +276,10 @@ func (a *App) Run(ctx context.Context) error {
 		a.rt.serve(serveErr)
 		a.log.Info("realtime serving on its own listener", "addr", a.rt.Addr())
 	}
+	if a.submission != nil {
+		a.submission.Start()
+		a.log.Info("SMTP submission listening", "addr", a.submission.Addr(), "starttls", a.tls)
+	}
 	if a.mailIn != nil {
 		a.mailIn.Start()
 		a.log.Info("inbound SMTP (bounces, complaints, unsubscribes) listening", "addr", a.mailIn.Addr())
@@ -297,6 +307,11 @@ func (a *App) stop(ctx context.Context) error {
 			if err := e.shutdown(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+	}
+	if a.submission != nil {
+		if err := a.submission.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping SMTP submission: %w", err))
 		}
 	}
 	if a.mailIn != nil {

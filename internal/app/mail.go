@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
 
+	"github.com/omnigate/omnigate/internal/api/smtpsubmit"
 	"github.com/omnigate/omnigate/internal/mailin"
 )
 
@@ -52,4 +54,28 @@ func (a *App) SMTPInboundAddr() string {
 		return ""
 	}
 	return a.mailIn.Addr()
+}
+
+// startSubmission binds the SMTP submission door when it is configured;
+// it offers STARTTLS with the API's certificate when there is one.
+func (a *App) startSubmission(tlsCfg *tls.Config) error {
+	if a.cfg.SMTPSubmission == "" {
+		return nil
+	}
+	host, _ := os.Hostname()
+	srv, err := smtpsubmit.New(smtpsubmit.Config{Addr: a.cfg.SMTPSubmission, Domain: host, TLS: tlsCfg, InsecureAuth: a.cfg.SMTPSubmissionInsecureAuth},
+		a.auth, a.guard, a.pipeline, a.metrics, a.log)
+	if err != nil {
+		return fmt.Errorf("smtp-submission: listening on %s: %w", a.cfg.SMTPSubmission, err)
+	}
+	a.submission = srv
+	return nil
+}
+
+// SMTPSubmissionAddr is the submission door's address, "" when off.
+func (a *App) SMTPSubmissionAddr() string {
+	if a.submission == nil {
+		return ""
+	}
+	return a.submission.Addr()
 }
