@@ -342,8 +342,8 @@ func oneLine(s string) string {
 // loginServer is the server side of AUTH LOGIN (draft-murchison-sasl-login):
 // "Username:", then "Password:".
 type loginServer struct {
-	check    func(password string) error
-	step     int
+	check func(password string) error
+	step  int
 }
 
 func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
