@@ -21,6 +21,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/emaillinks"
 	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/api/smtpsubmit"
 	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/authguard"
@@ -33,6 +34,7 @@ import (
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/inbound"
 	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/mailin"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/optout"
@@ -63,6 +65,8 @@ type App struct {
 	notifier   *notice.Notifier
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
+	mailIn     *mailin.Server     // the inbound SMTP listener, when configured
+	submission *smtpsubmit.Server // the SMTP submission door, when configured
 	realtime   *realtime.Server
 	auth       *auth.Authenticator
 	guard      *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
@@ -206,6 +210,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := a.startMailIn(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	var tlsCfg *tls.Config
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -215,6 +223,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		a.tls = true
+	}
+	if err := a.startSubmission(tlsCfg); err != nil {
+		st.Close()
+		return nil, err
 	}
 	apiHandler := api.Handler(a.ready, a.metrics, doors...)
 	if cfg.RealtimeHTTPAddr == "" {
@@ -292,6 +304,14 @@ func (a *App) Run(ctx context.Context) error {
 		a.rt.serve(serveErr)
 		a.log.Info("realtime serving on its own listener", "addr", a.rt.Addr())
 	}
+	if a.submission != nil {
+		a.submission.Start()
+		a.log.Info("SMTP submission listening", "addr", a.submission.Addr(), "starttls", a.tls)
+	}
+	if a.mailIn != nil {
+		a.mailIn.Start()
+		a.log.Info("inbound SMTP (bounces, complaints, unsubscribes) listening", "addr", a.mailIn.Addr())
+	}
 	a.log.Info("omnigate serving", "addr", a.Addr(), "tls", a.tls, "database", a.databaseName(), "demo", a.cfg.Demo)
 
 	select {
@@ -315,6 +335,16 @@ func (a *App) stop(ctx context.Context) error {
 			if err := e.shutdown(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+	}
+	if a.submission != nil {
+		if err := a.submission.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping SMTP submission: %w", err))
+		}
+	}
+	if a.mailIn != nil {
+		if err := a.mailIn.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping inbound SMTP: %w", err))
 		}
 	}
 	if err := a.stopRealtime(ctx); err != nil {

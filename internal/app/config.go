@@ -137,6 +137,16 @@ type Config struct {
 	// AppMaxConnections is the connection limit of realtime apps that set
 	// none (max_connections 0). Default 10000.
 	AppMaxConnections int
+
+	// SMTPInbound is where the inbound SMTP listener (bounces, feedback
+	// reports, mailto unsubscribes; internal/mailin) listens; "" is off,
+	// except with Demo (127.0.0.1, a free port).
+	SMTPInbound string
+	// SMTPSubmission is where the SMTP submission door listens; "" is off.
+	SMTPSubmission string
+	// SMTPSubmissionInsecureAuth lets the submission door take AUTH
+	// without STARTTLS from addresses other than loopback.
+	SMTPSubmissionInsecureAuth bool
 }
 
 // Defaults for Config.

@@ -19,7 +19,9 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -95,6 +97,7 @@ type Keyring struct {
 	mu      sync.RWMutex
 	keys    map[string]cipher.AEAD // data key id → its cipher
 	current string                 // the newest data key: it seals
+	oldest  []byte                 // the oldest data key, raw: Derive's root
 	loaded  time.Time              // when the keys were last read
 
 	reload sync.Mutex           // one reload at a time; guards missed
@@ -162,7 +165,8 @@ func (k *Keyring) load(ctx context.Context) error {
 		return fmt.Errorf("reading data keys: %w", err)
 	}
 	keys := map[string]cipher.AEAD{}
-	var current StoredKey
+	var current, oldest StoredKey
+	var oldestRaw []byte
 	others := map[string]bool{}
 	for _, sk := range stored {
 		if sk.MasterID != k.master.ID() {
@@ -181,6 +185,9 @@ func (k *Keyring) load(ctx context.Context) error {
 			return fmt.Errorf("data key %s: %w", sk.ID, err)
 		}
 		keys[sk.ID] = aead
+		if oldest.ID == "" || sk.CreatedAt.Before(oldest.CreatedAt) || (sk.CreatedAt.Equal(oldest.CreatedAt) && sk.ID < oldest.ID) {
+			oldest, oldestRaw = sk, raw
+		}
 		if current.ID == "" || sk.CreatedAt.After(current.CreatedAt) || (sk.CreatedAt.Equal(current.CreatedAt) && sk.ID > current.ID) {
 			current = sk
 		}
@@ -194,7 +201,7 @@ func (k *Keyring) load(ctx context.Context) error {
 		return e
 	}
 	k.mu.Lock()
-	k.keys, k.current, k.loaded = keys, current.ID, time.Now()
+	k.keys, k.current, k.oldest, k.loaded = keys, current.ID, oldestRaw, time.Now()
 	k.mu.Unlock()
 	return nil
 }
@@ -295,6 +302,24 @@ func (k *Keyring) RetireMaster(ctx context.Context, masterID string) (int, error
 		return 0, fmt.Errorf("no data key is wrapped by master key %s", masterID)
 	}
 	return k.store.DeleteDataKeys(ctx, masterID)
+}
+
+// Derive returns a 32-byte key for one purpose ("verp" …), an HMAC-SHA256
+// of the purpose under the platform's oldest data key: every node derives
+// the same key, it survives master key rotations (which rewrap, not
+// replace, data keys) and data key rotations (old keys are kept to open
+// what they sealed), and a key derived for one purpose says nothing about
+// another's. nil before the keyring has a data key.
+func (k *Keyring) Derive(purpose string) []byte {
+	k.mu.RLock()
+	root := k.oldest
+	k.mu.RUnlock()
+	if root == nil {
+		return nil
+	}
+	mac := hmac.New(sha256.New, root)
+	mac.Write([]byte("omnigate derived key\x00" + purpose))
+	return mac.Sum(nil)
 }
 
 // Seal encrypts plain with the current data key; aad names where the value

@@ -1,6 +1,7 @@
 package keyring_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -213,4 +214,37 @@ func TestMasterFiles(t *testing.T) {
 			t.Errorf("file %q: %v", bad, err)
 		}
 	}
+}
+
+// Derived keys are the same on every node and across data key and master
+// key rotations, and differ by purpose.
+func TestDerive(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		m1, m2 := newMaster(t), newMaster(t)
+		k1, err := keyring.Open(ctx, st, m1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		verp := k1.Derive("verp")
+		if len(verp) != 32 || bytes.Equal(verp, k1.Derive("other")) {
+			t.Fatalf("derived %x", verp)
+		}
+		if _, err := k1.Rotate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(k1.Derive("verp"), verp) {
+			t.Error("a data key rotation changed the derived key")
+		}
+		if _, err := k1.AddMaster(ctx, m2); err != nil {
+			t.Fatal(err)
+		}
+		k2, err := keyring.Open(ctx, st, m2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(k2.Derive("verp"), verp) {
+			t.Error("another master key derives another key")
+		}
+	})
 }

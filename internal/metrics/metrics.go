@@ -57,6 +57,8 @@ type Metrics struct {
 	ConnectionsRefused *prometheus.CounterVec
 	// Auth counts failed authentications and the attempts refused for them.
 	Auth AuthMetrics
+	// Mail counts the SMTP listeners' work (inbound, submission).
+	Mail MailMetrics
 	// OutcomeCommitRetries counts what became of jobs' outcomes whose
 	// commit failed, by job kind and result: retry (an attempt failed and
 	// another follows), extended (the job's lease was extended meanwhile),
@@ -166,6 +168,7 @@ func New() *Metrics {
 	m.Registry.MustRegister(m.Accepted, m.Refused, m.Compliance, m.Inbound, m.Statuses, m.Receipts, m.SendErrors, m.Webhooks, m.HTTPDuration, m.CommitBatch, m.UnknownParams, m.ConnectionsRefused, m.OutcomeCommitRetries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Auth = newAuthMetrics(m.Registry)
+	m.Mail = newMailMetrics(m.Registry)
 	return m
 }
 

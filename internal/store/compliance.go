@@ -34,7 +34,8 @@ type Consent struct {
 // Suppression keeps a recipient from an account's messages.
 type Suppression struct {
 	Recipient string    `json:"recipient"`
-	Reason    string    `json:"reason"` // "opt_out", "manual"
+	Channel   string    `json:"channel,omitempty"` // "sms", "email" … (issue 14's contract; keyed by it once suppressions are per channel)
+	Reason    string    `json:"reason"`            // "opt_out", "manual", "bounce", "complaint"
 	CreatedAt time.Time `json:"createdDatetime,omitzero"`
 }
 

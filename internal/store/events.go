@@ -15,12 +15,15 @@ const (
 	EventUnsubscribed = "unsubscribed"
 	EventOpened       = "opened"
 	EventClicked      = "clicked"
+	// EventDelayed is a DSN's "delayed" action: the receiving side is
+	// still trying; no status change.
+	EventDelayed = "delayed"
 )
 
 // ValidEvent reports whether e is an event the store records.
 func ValidEvent(e string) bool {
 	switch e {
-	case EventBounced, EventComplained, EventUnsubscribed, EventOpened, EventClicked:
+	case EventBounced, EventComplained, EventUnsubscribed, EventOpened, EventClicked, EventDelayed:
 		return true
 	}
 	return false

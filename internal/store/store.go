@@ -231,6 +231,10 @@ type Messages interface {
 	// key's account, is absent.
 	GetMessages(ctx context.Context, keys []MessageKey) (map[string]*message.Message, error)
 	ListMessages(ctx context.Context, accountID string, f MessageFilter) ([]*message.Message, int, error)
+	// MessageAccount is the account a message belongs to, ErrNotFound if
+	// none: mail coming back names a message (its return path) but not
+	// its account.
+	MessageAccount(ctx context.Context, id string) (string, error)
 	// CancelScheduled deletes a message whose recipients are all still
 	// scheduled, with its job. ErrNotFound if there is no such message,
 	// ErrConflict if sending has started.

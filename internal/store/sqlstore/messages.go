@@ -153,6 +153,19 @@ func (s *Store) GetMessage(ctx context.Context, accountID, id string) (*message.
 	return m, nil
 }
 
+// MessageAccount reads the account of a message by its id alone.
+func (s *Store) MessageAccount(ctx context.Context, id string) (string, error) {
+	var account string
+	err := s.rQueryRow(ctx, `SELECT account_id FROM messages WHERE id = ?`, id).Scan(&account)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading message: %w", err)
+	}
+	return account, nil
+}
+
 // GetMessages reads many messages with their recipients: two queries per
 // chunk of ids, instead of two per message.
 func (s *Store) GetMessages(ctx context.Context, keys []store.MessageKey) (map[string]*message.Message, error) {
