@@ -38,6 +38,9 @@ const (
 // come back.
 const ChannelSMS = "sms"
 
+// ChannelEmail is the email channel's name.
+const ChannelEmail = "email"
+
 // Message is one accepted message with its recipients.
 type Message struct {
 	ID        string
