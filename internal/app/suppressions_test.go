@@ -62,7 +62,7 @@ func TestSuppressionsAPI(t *testing.T) {
 			"q=SMITH":                     "email:ann.smith@example.com:bounce",
 			"prefix=3161234500&limit=1":   "sms:31612345004:opt_out",
 			"prefix=3161234500&offset=1":  "sms:31612345003:complaint",
-			"since=2100-01-01T00:00:00Z":   "",
+			"since=2100-01-01T00:00:00Z":  "",
 			"q=" + url.QueryEscape("%"):   "",
 			"channel=email&q=example.com": "email:ann.smith@example.com:bounce",
 		} {
