@@ -97,13 +97,13 @@ func ParseSuppressionAddress(channel, recipient string) (string, error) {
 
 // ValidEmailAddress reports whether s is a bare address local@domain (no
 // display name, no angle brackets, no spaces or controls), at most 254
-// bytes.
+// bytes, its local part at most 64 (RFC 5321).
 func ValidEmailAddress(s string) bool {
 	if len(s) > maxEmailAddress || !utf8.ValidString(s) || strings.ContainsAny(s, " \t\r\n<>,;") {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')
-	if at < 1 || at == len(s)-1 || strings.ContainsAny(s[at+1:], "\"()[]\\") {
+	if at < 1 || at > 64 || at == len(s)-1 || strings.ContainsAny(s[at+1:], "\"()[]\\") {
 		return false
 	}
 	a, err := mail.ParseAddress(s)
