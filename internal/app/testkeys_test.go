@@ -34,6 +34,8 @@ const (
 
 	liveSuppressedEmail = "live-suppressed@example.com"
 	liveRemovedEmail    = "live-removed@example.com"
+	liveTemplate        = "live-template"
+	liveTemplateText    = "live template text"
 )
 
 // makeLiveData gives s's account live data of every kind.
@@ -56,6 +58,8 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	ok(s.call("POST", "/consents", map[string]any{"recipient": liveConsent, "purpose": "marketing", "action": "opt_in"}), "consent", 201)
 	ok(s.call("POST", "/suppressions", map[string]any{"recipient": liveSuppressed}), "suppression", 201)
 	ok(s.call("POST", "/suppressions", map[string]any{"recipient": liveSuppressedEmail}), "email suppression", 201)
+	ok(s.call("POST", "/templates", map[string]any{"name": liveTemplate, "defaultLanguage": "en",
+		"variants": []map[string]any{{"language": "en", "subject": liveTemplateText, "text": liveTemplateText}}}), "template", 201)
 	ok(s.call("POST", "/suppressions", map[string]any{"recipient": liveRemovedEmail}), "email suppression", 201)
 	ok(s.do("DELETE", "/suppressions/email/"+liveRemovedEmail+"?reason=live+removal", s.key, "", nil), "suppression removal", 200)
 	ok(s.admin("PUT", "/admin/accounts/"+s.accountID+"/limits", "application/json", `{"metric":"messages","period":"month","limit":1000}`), "limit", 200)
@@ -72,7 +76,8 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	}
 	d.month = time.Now().UTC().Format("2006-01")
 	d.forbidden = []string{d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
-		liveCase, liveRefused, liveErrorIP, "live body", liveSuppressedEmail, liveRemovedEmail, "live removal"}
+		liveCase, liveRefused, liveErrorIP, "live body", liveSuppressedEmail, liveRemovedEmail, "live removal",
+		liveTemplate, liveTemplateText}
 	return d
 }
 
@@ -201,6 +206,16 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 						t.Errorf("test import: %s", r.raw)
 					}
 				}},
+			{pattern: "GET /templates", method: "GET", path: "/templates", status: 200, check: emptyItems("items")},
+			{pattern: "POST /templates", method: "POST", path: "/templates", contentType: "application/json",
+				body: `{"name":"` + liveTemplate + `","defaultLanguage":"en","variants":[{"language":"en","text":"test only"}]}`, status: 201,
+				echoes: []string{liveTemplate}},
+			{pattern: "GET /templates/{name}", method: "GET", path: "/templates/" + liveTemplate, status: 404, echoes: []string{liveTemplate}},
+			{pattern: "PUT /templates/{name}", method: "PUT", path: "/templates/" + liveTemplate, contentType: "application/json",
+				body: `{"defaultLanguage":"en","variants":[{"language":"en","text":"test only"}]}`, status: 201, echoes: []string{liveTemplate}},
+			{pattern: "DELETE /templates/{name}", method: "DELETE", path: "/templates/" + liveTemplate, status: 404, echoes: []string{liveTemplate}},
+			{pattern: "POST /templates/{name}/preview", method: "POST", path: "/templates/" + liveTemplate + "/preview", contentType: "application/json",
+				body: `{"language":"en"}`, status: 404, echoes: []string{liveTemplate}},
 			{pattern: "GET /senders", method: "GET", path: "/senders", status: 200},
 			{pattern: "POST /senders", method: "POST", path: "/senders", contentType: "application/json", body: `{"originator":"TestOnly"}`, status: 201},
 			{pattern: "GET /compliance/policy", method: "GET", path: "/compliance/policy", status: 200},
@@ -274,7 +289,7 @@ func liveState(t *testing.T, s *server, live liveData) string {
 	t.Helper()
 	var b strings.Builder
 	for _, path := range []string{
-		"/messages/" + live.scheduled, "/balance", "/billing/autotopup", "/topups", "/suppressions", "/suppressions/removals", "/senders",
+		"/messages/" + live.scheduled, "/balance", "/billing/autotopup", "/topups", "/suppressions", "/suppressions/removals", "/templates", "/templates/" + liveTemplate, "/senders",
 		"/compliance/policy", "/compliance/cases", "/consents?recipient=" + liveConsent, "/consents?recipient=31699990002",
 		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger",
 	} {

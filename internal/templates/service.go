@@ -96,6 +96,10 @@ func (s *Service) Delete(ctx context.Context, accountID, name string) error {
 	return err
 }
 
+// NotFound is the error for a template that does not exist (or that the
+// caller may not see).
+func NotFound(name string) error { return unknown(name) }
+
 func unknown(name string) *Error {
 	return &Error{Field: "template", Reason: fmt.Sprintf("no template named %q", clip(name)), notFound: true}
 }
