@@ -66,3 +66,40 @@ func TestSuppressionCLI(t *testing.T) {
 		}
 	})
 }
+
+// The template CLI: put from a JSON file, show, preview with fallback,
+// errors that name the variable, delete.
+func TestTemplateCLI(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		var acct created
+		e.run(&acct, "account", "create", "--name", "Acme")
+		file := filepath.Join(t.TempDir(), "welcome.json")
+		os.WriteFile(file, []byte(`{"name":"welcome","defaultLanguage":"en","variables":{"first_name":"there"},
+			"variants":[{"language":"en","subject":"Hi {{first_name}}","text":"Hello {{first_name}}"},
+			{"language":"ar","text":"أهلا {{first_name}}","html":"<p dir=\"rtl\">أهلا {{first_name}}</p>"}]}`), 0o600)
+		var put map[string]any
+		e.run(&put, "template", "put", file, "--account", acct.ID)
+		if put["created"] != true {
+			t.Fatalf("put printed %v", put)
+		}
+		var r map[string]any
+		e.run(&r, "template", "preview", "--account", acct.ID, "--name", "welcome", "--language", "ar-SA", "--vars", `{"first_name":"<Sara>"}`)
+		if r["language"] != "ar" || r["html"] != `<p dir="rtl">أهلا &lt;Sara&gt;</p>` || r["text"] != "أهلا <Sara>" {
+			t.Fatalf("preview printed %v", r)
+		}
+		if out, err := e.cmd("template", "preview", "--account", acct.ID, "--name", "welcome", "--vars", `{"frist_name":"x"}`).CombinedOutput(); err == nil ||
+			!strings.Contains(string(out), "no variable frist_name") {
+			t.Fatalf("an unknown variable: %v %s", err, out)
+		}
+		var list []map[string]any
+		e.run(&list, "template", "list", "--account", acct.ID)
+		if len(list) != 1 || list[0]["name"] != "welcome" {
+			t.Fatalf("list printed %v", list)
+		}
+		e.run(&r, "template", "delete", "--account", acct.ID, "--name", "welcome")
+		if out, err := e.cmd("template", "show", "--account", acct.ID, "--name", "welcome").CombinedOutput(); err == nil ||
+			!strings.Contains(string(out), `no template named "welcome"`) {
+			t.Fatalf("show after delete: %v %s", err, out)
+		}
+	})
+}
