@@ -14,6 +14,8 @@
 //	omnigate mailsink                            the receiving mail server simulator
 //	omnigate balance|topup|prices|limit|billing|statement  billing (docs/billing.md)
 //	omnigate sender|compliance|consent|dnd|review          compliance (docs/compliance.md)
+//	omnigate suppression list|add|remove|removals|import|export  the suppression list, every channel
+//	omnigate template list|show|put|delete|preview          message templates (docs/templates.md)
 //	omnigate secrets status|rotate|retire-master|generate     secrets at rest (docs/operations.md)
 //	omnigate version
 //
@@ -65,6 +67,8 @@ Usage:
   omnigate sender register|approve|reject|list   sender identities (--account ID --originator NAME)
   omnigate compliance policy|request-proof|cases|suspend|lift|complaint   an account's compliance
   omnigate consent import FILE|list|proof   the consent ledger (--account ID)
+  omnigate suppression list|add|remove|removals|import|export   the suppression list (--account ID; sms and email)
+  omnigate template list|show|put FILE|delete|preview   message templates (--account ID)
   omnigate dnd import FILE --registry NAME   a national do-not-disturb registry
   omnigate review list|release|reject   messages held for review
   omnigate app create|list|update|rotate|errors|delete   realtime (Pusher) apps (create --account ID)
@@ -121,6 +125,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = reviewCmd(ctx, args[1:], stdout, stderr)
 	case "consent":
 		err = consentCmd(ctx, args[1:], stdout, stderr)
+	case "suppression":
+		err = suppressionCmd(ctx, args[1:], stdout, stderr)
+	case "template":
+		err = templateCmd(ctx, args[1:], stdout, stderr)
 	case "app":
 		err = appCmd(ctx, args[1:], stdout, stderr)
 	case "secrets":

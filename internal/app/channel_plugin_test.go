@@ -119,7 +119,7 @@ func TestAChannelPlugsIn(t *testing.T) {
 		}
 		// A suppressed recipient is refused alone; the others are routed by
 		// domain, sent, and delivered by the connector's receipts.
-		if err := s.app.store.AddSuppression(ctx, s.accountID, store.Suppression{Recipient: "gone@example.com", Reason: "manual", CreatedAt: time.Now()}); err != nil {
+		if err := s.app.store.AddSuppression(ctx, s.accountID, store.Suppression{Channel: "notes", Recipient: "gone@example.com", Reason: "manual", CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		m := note("ann@example.com", "gone@example.com", "bob@mail.example.com")

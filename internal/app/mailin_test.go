@@ -257,7 +257,7 @@ func TestMailInbound(t *testing.T) {
 				t.Errorf("recipient %d changed status: %+v", i, got.Recipients[i])
 			}
 		}
-		sup, err := s.app.store.Suppressed(ctx, s.accountID, rcpts)
+		sup, err := s.app.store.Suppressed(ctx, s.accountID, message.ChannelEmail, rcpts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,6 +31,11 @@ const (
 	liveCase       = "31611110005"
 	liveRefused    = "31611110006"
 	liveErrorIP    = "198.51.100.77"
+
+	liveSuppressedEmail = "live-suppressed@example.com"
+	liveRemovedEmail    = "live-removed@example.com"
+	liveTemplate        = "live-template"
+	liveTemplateText    = "live template text"
 )
 
 // makeLiveData gives s's account live data of every kind.
@@ -52,6 +57,11 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	d.scheduled = m["id"].(string)
 	ok(s.call("POST", "/consents", map[string]any{"recipient": liveConsent, "purpose": "marketing", "action": "opt_in"}), "consent", 201)
 	ok(s.call("POST", "/suppressions", map[string]any{"recipient": liveSuppressed}), "suppression", 201)
+	ok(s.call("POST", "/suppressions", map[string]any{"recipient": liveSuppressedEmail}), "email suppression", 201)
+	ok(s.call("POST", "/templates", map[string]any{"name": liveTemplate, "defaultLanguage": "en",
+		"variants": []map[string]any{{"language": "en", "subject": liveTemplateText, "text": liveTemplateText}}}), "template", 201)
+	ok(s.call("POST", "/suppressions", map[string]any{"recipient": liveRemovedEmail}), "email suppression", 201)
+	ok(s.do("DELETE", "/suppressions/email/"+liveRemovedEmail+"?reason=live+removal", s.key, "", nil), "suppression removal", 200)
 	ok(s.admin("PUT", "/admin/accounts/"+s.accountID+"/limits", "application/json", `{"metric":"messages","period":"month","limit":1000}`), "limit", 200)
 	r := ok(s.admin("POST", "/admin/accounts/"+s.accountID+"/cases", "application/json", `{"reason":"complaint","recipient":"`+liveCase+`"}`), "case", 201)
 	d.caseID = r.json["id"].(string)
@@ -66,7 +76,8 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	}
 	d.month = time.Now().UTC().Format("2006-01")
 	d.forbidden = []string{d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
-		liveCase, liveRefused, liveErrorIP, "live body"}
+		liveCase, liveRefused, liveErrorIP, "live body", liveSuppressedEmail, liveRemovedEmail, "live removal",
+		liveTemplate, liveTemplateText}
 	return d
 }
 
@@ -189,6 +200,32 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 				body: `{"recipient":"` + liveSuppressed + `"}`, status: 201, echoes: []string{liveSuppressed}},
 			{pattern: "DELETE /suppressions/{recipient}", method: "DELETE", path: "/suppressions/" + liveSuppressed, status: 404,
 				echoes: []string{liveSuppressed}},
+			{pattern: "DELETE /suppressions/{channel}/{recipient}", method: "DELETE", path: "/suppressions/email/" + liveSuppressedEmail + "?reason=test",
+				status: 404, echoes: []string{liveSuppressedEmail}},
+			{pattern: "GET /suppressions/removals", method: "GET", path: "/suppressions/removals", status: 200, check: emptyItems("items")},
+			{pattern: "GET /suppressions/export", method: "GET", path: "/suppressions/export", status: 200,
+				check: func(t *testing.T, r response) {
+					if string(r.raw) != "channel,recipient,reason,actor,created\n" {
+						t.Errorf("test export: %s", short(r.raw))
+					}
+				}},
+			{pattern: "POST /suppressions/import", method: "POST", path: "/suppressions/import", contentType: "text/csv",
+				body: "channel,recipient\nemail," + liveSuppressedEmail + "\nemail,test-only@example.com\n", status: 200,
+				echoes: []string{liveSuppressedEmail}, check: func(t *testing.T, r response) {
+					if r.json["added"] != 0.0 || r.json["rows"] != 2.0 {
+						t.Errorf("test import: %s", r.raw)
+					}
+				}},
+			{pattern: "GET /templates", method: "GET", path: "/templates", status: 200, check: emptyItems("items")},
+			{pattern: "POST /templates", method: "POST", path: "/templates", contentType: "application/json",
+				body: `{"name":"` + liveTemplate + `","defaultLanguage":"en","variants":[{"language":"en","text":"test only"}]}`, status: 201,
+				echoes: []string{liveTemplate}},
+			{pattern: "GET /templates/{name}", method: "GET", path: "/templates/" + liveTemplate, status: 404, echoes: []string{liveTemplate}},
+			{pattern: "PUT /templates/{name}", method: "PUT", path: "/templates/" + liveTemplate, contentType: "application/json",
+				body: `{"defaultLanguage":"en","variants":[{"language":"en","text":"test only"}]}`, status: 201, echoes: []string{liveTemplate}},
+			{pattern: "DELETE /templates/{name}", method: "DELETE", path: "/templates/" + liveTemplate, status: 404, echoes: []string{liveTemplate}},
+			{pattern: "POST /templates/{name}/preview", method: "POST", path: "/templates/" + liveTemplate + "/preview", contentType: "application/json",
+				body: `{"language":"en"}`, status: 404, echoes: []string{liveTemplate}},
 			{pattern: "GET /senders", method: "GET", path: "/senders", status: 200},
 			{pattern: "POST /senders", method: "POST", path: "/senders", contentType: "application/json", body: `{"originator":"TestOnly"}`, status: 201},
 			{pattern: "GET /compliance/policy", method: "GET", path: "/compliance/policy", status: 200},
@@ -262,7 +299,7 @@ func liveState(t *testing.T, s *server, live liveData) string {
 	t.Helper()
 	var b strings.Builder
 	for _, path := range []string{
-		"/messages/" + live.scheduled, "/balance", "/billing/autotopup", "/topups", "/suppressions", "/senders",
+		"/messages/" + live.scheduled, "/balance", "/billing/autotopup", "/topups", "/suppressions", "/suppressions/removals", "/templates", "/templates/" + liveTemplate, "/senders",
 		"/compliance/policy", "/compliance/cases", "/consents?recipient=" + liveConsent, "/consents?recipient=31699990002",
 		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger",
 	} {

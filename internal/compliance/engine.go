@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/ttlcache"
@@ -377,7 +378,12 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		if purpose == Marketing && acct.policy.SenderRelaxed == "" {
 			since = req.now().Add(-RotationWindow)
 		}
-		sc, err := e.store.Screen(ctx, req.AccountID, addresses, purpose == Marketing || restricted, since)
+		// Suppressions are per channel: an SMS opt-out does not stop email.
+		channel := req.Channel
+		if channel == "" {
+			channel = message.ChannelSMS
+		}
+		sc, err := e.store.Screen(ctx, req.AccountID, channel, addresses, purpose == Marketing || restricted, since)
 		if err != nil {
 			return Decision{}, err
 		}

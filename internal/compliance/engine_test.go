@@ -360,7 +360,7 @@ func TestPerRecipientRefusals(t *testing.T) {
 	st, e, a := setup(t)
 	const optedIn, noConsent, suppressed = "31612345671", "31612345672", "31612345673"
 	st.AddConsents(ctx, []*store.Consent{{AccountID: a, Recipient: optedIn, Purpose: compliance.Marketing, Action: store.OptIn, Source: store.SourceAPI}})
-	st.AddSuppression(ctx, a, store.Suppression{Recipient: suppressed, Reason: "manual", CreatedAt: time.Now()})
+	st.AddSuppression(ctx, a, store.Suppression{Channel: "sms", Recipient: suppressed, Reason: "manual", CreatedAt: time.Now()})
 	three := func(r *compliance.Request) {
 		r.Purpose, r.Urgent = compliance.Marketing, true
 		r.Recipients = []compliance.Recipient{{Address: noConsent, Country: "NL"}, {Address: optedIn, Country: "NL"}, {Address: suppressed, Country: "NL"}}
@@ -404,7 +404,7 @@ func TestChannelRules(t *testing.T) {
 	}}, st, metrics.New())
 	st.ImportDND(ctx, store.DNDImport{Registry: "NL-test", Scope: store.DNDAll,
 		Entries: []store.DNDEntry{{Registry: "NL-test", Prefix: "316123", ListedAt: noon, ImportedAt: noon}}})
-	st.AddSuppression(ctx, a, store.Suppression{Recipient: "suppressed-user", Reason: "manual", CreatedAt: time.Now()})
+	st.AddSuppression(ctx, a, store.Suppression{Channel: "chat", Recipient: "suppressed-user", Reason: "manual", CreatedAt: time.Now()})
 	check(t, e, req(a), compliance.Reject, "dnd")
 	chat := func(r *compliance.Request) {
 		r.Channel, r.Sender = "chat", "unregistered-channel-id"
@@ -450,4 +450,33 @@ func TestQuietHoursTimeZone(t *testing.T) {
 	}
 	check(t, e2, req(a, email), compliance.Defer, "quiet_hours")
 	check(t, e2, req(a, email, func(r *compliance.Request) { r.Recipients[0].Country = "NL" }), compliance.Allow, "")
+}
+
+// Suppressions are per channel: an address suppressed on email is refused
+// on email alone (matched whatever its case), a number suppressed on SMS
+// on SMS alone, and an SMS opt-out (STOP) suppresses SMS.
+func TestSuppressionByChannel(t *testing.T) {
+	st, _, a := setup(t)
+	e := compliance.New(compliance.Config{CacheTTL: time.Nanosecond, Channels: map[string]compliance.ChannelRules{
+		"sms": compliance.PhoneRules, "email": {}, "whatsapp": {}}}, st, metrics.New())
+	st.AddSuppression(ctx, a, store.Suppression{Channel: "email", Recipient: "Ann@Example.com", Reason: store.SuppressBounce})
+	st.AddConsents(ctx, []*store.Consent{{AccountID: a, Recipient: "31612345678", Purpose: compliance.Marketing, Action: store.OptOut,
+		Source: store.SourceKeyword, Evidence: map[string]string{"text": "STOP"}}})
+	email := func(to ...string) func(r *compliance.Request) {
+		return func(r *compliance.Request) {
+			r.Channel, r.Sender, r.Recipients = "email", "shop@example.com", nil
+			for _, a := range to {
+				r.Recipients = append(r.Recipients, compliance.Recipient{Address: a})
+			}
+		}
+	}
+	d := check(t, e, req(a, email("ANN@example.COM")), compliance.Reject, "suppression")
+	if d.Reason != "the recipient is on the account's suppression list (bounce)" {
+		t.Fatalf("reason %q", d.Reason)
+	}
+	if d := check(t, e, req(a, email("bob@example.com", "ann@example.com")), compliance.Allow, ""); len(d.Refused) != 1 || d.Refused[0].Index != 1 {
+		t.Fatalf("refused %+v", d.Refused)
+	}
+	check(t, e, req(a), compliance.Reject, "suppression") // SMS: the STOP
+	check(t, e, req(a, func(r *compliance.Request) { r.Channel = "whatsapp" }), compliance.Allow, "")
 }

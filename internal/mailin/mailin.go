@@ -367,7 +367,7 @@ func (s *Server) bounce(ctx context.Context, m *message.Message, rcpt *message.R
 		// Suppress first: a retry after a failed receipt suppresses
 		// again (a no-op) and records the receipt.
 		if err := s.deps.Store.AddSuppression(ctx, m.AccountID, store.Suppression{Recipient: rcpt.Address, Channel: ChannelEmail,
-			Reason: "bounce", CreatedAt: time.Now().UTC()}); err != nil {
+			Reason: store.SuppressBounce, Actor: "bounce", CreatedAt: time.Now().UTC()}); err != nil {
 			return err
 		}
 	}
@@ -387,7 +387,7 @@ func (s *Server) complaint(ctx context.Context, m *message.Message, rcpt *messag
 		return nil
 	}
 	if err := s.deps.Store.AddSuppression(ctx, m.AccountID, store.Suppression{Recipient: rcpt.Address, Channel: ChannelEmail,
-		Reason: "complaint", CreatedAt: time.Now().UTC()}); err != nil {
+		Reason: store.SuppressComplaint, Actor: "feedback loop", CreatedAt: time.Now().UTC()}); err != nil {
 		return err
 	}
 	detail := map[string]string{"feedbackType": clean(a.FeedbackType, 50)}

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
 )
 
 // Consent actions and sources.
@@ -31,12 +34,69 @@ type Consent struct {
 	CreatedAt  time.Time         `json:"createdDatetime"`
 }
 
-// Suppression keeps a recipient from an account's messages.
+// Suppression keeps an address from an account's messages on one channel.
+// SMS opt-outs and email bounces are one list, keyed by (account, channel,
+// address); see SuppressionAddress for how addresses are matched.
 type Suppression struct {
+	Channel   string    `json:"channel"`
 	Recipient string    `json:"recipient"`
-	Channel   string    `json:"channel,omitempty"` // "sms", "email" … (issue 14's contract; keyed by it once suppressions are per channel)
-	Reason    string    `json:"reason"`            // "opt_out", "manual", "bounce", "complaint"
+	Reason    string    `json:"reason"`          // one of the Suppress* reasons
+	Actor     string    `json:"actor,omitempty"` // who added it: "api key …", an operator, "bounce" …
 	CreatedAt time.Time `json:"createdDatetime,omitzero"`
+}
+
+// Suppression reasons. An opt-out comes from the consent ledger and only
+// a new opt-in lifts it; the others may be removed with a reason.
+const (
+	SuppressOptOut      = OptOut // the recipient opted out (consent ledger)
+	SuppressManual      = "manual"
+	SuppressBounce      = "bounce"      // a hard bounce
+	SuppressComplaint   = "complaint"   // a spam complaint (feedback loop)
+	SuppressUnsubscribe = "unsubscribe" // a list unsubscribe
+)
+
+// SuppressionReasons are every reason, for validation and documentation.
+var SuppressionReasons = []string{SuppressOptOut, SuppressManual, SuppressBounce, SuppressComplaint, SuppressUnsubscribe}
+
+// SuppressionAddress is the form an address is stored and matched in:
+// email addresses are lowercased whole (local part too, as every ESP
+// does: mailboxes that differ only by case are one person); other
+// channels' addresses (phone numbers, chat ids) are kept as given.
+func SuppressionAddress(channel, address string) string {
+	if channel == message.ChannelEmail {
+		return strings.ToLower(address)
+	}
+	return address
+}
+
+// AddressChannel is the channel an address of the consent ledger belongs
+// to, for the suppression an opt-out makes: an email address's is
+// "email", every other (a phone number) "sms".
+func AddressChannel(address string) string {
+	if strings.Contains(address, "@") {
+		return message.ChannelEmail
+	}
+	return message.ChannelSMS
+}
+
+// SuppressionFilter selects suppressions to list; zero fields match all.
+type SuppressionFilter struct {
+	Channel  string
+	Reason   string
+	Prefix   string    // the address starts with it
+	Contains string    // the address contains it (case-insensitive)
+	Since    time.Time // added at or after
+	Limit    int       // 0: no limit
+	Offset   int
+}
+
+// SuppressionRemoval is a removed suppression, kept with who removed it,
+// when and why.
+type SuppressionRemoval struct {
+	Suppression
+	RemovedBy     string    `json:"removedBy"`
+	RemovalReason string    `json:"removalReason"`
+	RemovedAt     time.Time `json:"removedDatetime"`
 }
 
 // Screening is what the store knows about a message's recipients.
@@ -176,18 +236,32 @@ type Compliance interface {
 	// LatestConsents is the newest entry per recipient for a purpose.
 	LatestConsents(ctx context.Context, accountID, purpose string, recipients []string) (map[string]Consent, error)
 
-	// AddSuppression adds a suppression; an existing one keeps its reason.
+	// AddSuppression adds a suppression (the address in the form
+	// SuppressionAddress gives); an existing one keeps its reason.
 	AddSuppression(ctx context.Context, accountID string, s Suppression) error
-	RemoveSuppression(ctx context.Context, accountID, recipient string) error
-	Suppressions(ctx context.Context, accountID string, limit, offset int) ([]Suppression, error)
-	// Suppressed reports which of the recipients are suppressed, and why.
-	Suppressed(ctx context.Context, accountID string, recipients []string) (map[string]string, error)
+	// AddSuppressions adds many in one transaction, all or nothing (an
+	// import); existing ones keep their reason. It returns how many were new.
+	AddSuppressions(ctx context.Context, accountID string, ss []Suppression) (int, error)
+	// RemoveSuppression removes one and records the removal (r's Channel,
+	// Recipient, RemovedBy, RemovalReason, RemovedAt); it returns the
+	// removal with the suppression's reason. ErrNotFound if there is none.
+	RemoveSuppression(ctx context.Context, accountID string, r SuppressionRemoval) (*SuppressionRemoval, error)
+	// Suppressions lists an account's suppressions, newest first.
+	Suppressions(ctx context.Context, accountID string, f SuppressionFilter) ([]Suppression, error)
+	// SuppressionRemovals is the removal history of an address on a
+	// channel ("" address: every address of the channel; "" channel:
+	// every channel), newest first.
+	SuppressionRemovals(ctx context.Context, accountID, channel, recipient string, limit int) ([]SuppressionRemoval, error)
+	// Suppressed reports which of the recipients are suppressed on the
+	// channel, and why (keyed by the recipients as given).
+	Suppressed(ctx context.Context, accountID, channel string, recipients []string) (map[string]string, error)
 
 	// Screen reads in one round trip what the compliance engine needs to
 	// know about a message's recipients: their suppressions and, for
 	// marketing, their latest marketing consent and registry listings.
 	// With marketing, since bounds the originators it reports (zero: none).
-	Screen(ctx context.Context, accountID string, recipients []string, marketing bool, since time.Time) (*Screening, error)
+	// Suppressions are those of the message's channel.
+	Screen(ctx context.Context, accountID, channel string, recipients []string, marketing bool, since time.Time) (*Screening, error)
 	// PurgeMarketingSenders drops the rotation check's records of senders
 	// last used before the time.
 	PurgeMarketingSenders(ctx context.Context, before time.Time) (int, error)

@@ -427,6 +427,7 @@ type Store interface {
 	Routing
 	Billing
 	Compliance
+	Templates
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

@@ -1,6 +1,6 @@
 // Package account is omnigate's own account API: prices, usage, the
 // ledger, statements and top-ups; the consent ledger, suppressions,
-// senders, the compliance policy, proof cases and decisions; the account's
+// senders, the compliance policy, proof cases and decisions; templates; the account's
 // access keys (listed and revoked); and the account's realtime apps. It is written in the same REST style as the
 // MessageBird door (internal/api/rest: AccessKey authentication,
 // MessageBird's error format and codes), so one SDK client or key serves
@@ -14,6 +14,7 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/templates"
 )
 
 // API serves the account endpoints.
@@ -22,11 +23,12 @@ type API struct {
 	store   store.Store
 	billing *billing.Service
 	desk    *compliance.Desk
+	tpl     *templates.Service
 }
 
 // New makes the account API.
 func New(s *rest.Style, st store.Store, b *billing.Service, d *compliance.Desk) *API {
-	return &API{rest: s, store: st, billing: b, desk: d}
+	return &API{rest: s, store: st, billing: b, desk: d, tpl: templates.New(st)}
 }
 
 // Register adds the billing and compliance routes to mux; the realtime
@@ -40,7 +42,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /topups", a.listTopUps)
 	a.rest.Handle(mux, "POST /topups", a.requestTopUp)
 	a.rest.Handle(mux, "GET /statements/{month}", a.getStatement)
-	paths := append(a.registerCompliance(mux), a.registerKeys(mux)...)
+	paths := append(append(a.registerCompliance(mux), a.registerKeys(mux)...), a.registerTemplates(mux)...)
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, append(paths, "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}")...)
 }

@@ -25,9 +25,6 @@ func (a *API) registerCompliance(mux *http.ServeMux) []string {
 	a.rest.Handle(mux, "GET /consents", a.listConsents)
 	a.rest.Handle(mux, "GET /consents/proof", a.consentProof)
 	a.rest.Handle(mux, "POST /consents/import", a.importConsents)
-	a.rest.Handle(mux, "GET /suppressions", a.listSuppressions)
-	a.rest.Handle(mux, "POST /suppressions", a.addSuppression)
-	a.rest.Handle(mux, "DELETE /suppressions/{recipient}", a.removeSuppression)
 	a.rest.Handle(mux, "GET /senders", a.listSenders)
 	a.rest.Handle(mux, "POST /senders", a.registerSender)
 	a.rest.Handle(mux, "GET /compliance/policy", a.getPolicy)
@@ -35,8 +32,8 @@ func (a *API) registerCompliance(mux *http.ServeMux) []string {
 	a.rest.Handle(mux, "GET /compliance/cases", a.listCases)
 	a.rest.Handle(mux, "POST /compliance/cases/{id}/proof", a.answerCase)
 	a.rest.Handle(mux, "GET /compliance/decisions", a.listDecisions)
-	return []string{"/consents", "/consents/proof", "/consents/import", "/suppressions", "/suppressions/{recipient}", "/senders",
-		"/compliance/policy", "/compliance/cases", "/compliance/cases/{id}/proof", "/compliance/decisions"}
+	return append(a.registerSuppressions(mux), "/consents", "/consents/proof", "/consents/import", "/senders",
+		"/compliance/policy", "/compliance/cases", "/compliance/cases/{id}/proof", "/compliance/decisions")
 }
 
 // complianceProblem turns the desk's and the importer's refusals into the
@@ -279,108 +276,6 @@ func (a *API) importConsents(w http.ResponseWriter, r *http.Request) error {
 	rest.WriteJSON(w, http.StatusOK, struct {
 		Imported int `json:"imported"`
 	}{len(cs)})
-	return nil
-}
-
-// listSuppressions answers GET /suppressions?limit&offset; none for a test
-// key.
-func (a *API) listSuppressions(w http.ResponseWriter, r *http.Request) error {
-	f, p := rest.ListFilter(r.URL.Query())
-	if p != nil {
-		return p
-	}
-	var list []store.Suppression
-	if pr := rest.Principal(r.Context()); !pr.Test {
-		var err error
-		if list, err = a.store.Suppressions(r.Context(), pr.AccountID, f.Limit, f.Offset); err != nil {
-			return err
-		}
-	}
-	if list == nil {
-		list = []store.Suppression{}
-	}
-	rest.WriteJSON(w, http.StatusOK, struct {
-		Offset int                 `json:"offset"`
-		Limit  int                 `json:"limit"`
-		Count  int                 `json:"count"`
-		Items  []store.Suppression `json:"items"`
-	}{f.Offset, f.Limit, len(list), list})
-	return nil
-}
-
-// addSuppression answers POST /suppressions {recipient}: a manual entry.
-// A test key gets the entry it would make, never stored, whatever the live
-// list holds.
-func (a *API) addSuppression(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Recipient json.RawMessage `json:"recipient"`
-	}
-	if p := a.decodeJSON(w, r, &req); p != nil {
-		return p
-	}
-	v, p := rest.JSONText("recipient", req.Recipient)
-	if p != nil {
-		return p
-	}
-	if v == "" {
-		return rest.Missing("recipient")
-	}
-	c, err := compliance.ParseConsent(v, compliance.Marketing, store.OptIn, "", nil, "", time.Now())
-	if err != nil {
-		return rest.Invalid("recipient", err.Error())
-	}
-	pr := rest.Principal(r.Context())
-	accountID := pr.AccountID
-	s := store.Suppression{Recipient: c.Recipient, Reason: "manual", CreatedAt: time.Now().UTC()}
-	if pr.Test {
-		rest.WriteJSON(w, http.StatusCreated, s)
-		return nil
-	}
-	was, err := a.store.Suppressed(r.Context(), accountID, []string{c.Recipient})
-	if err != nil {
-		return err
-	}
-	if why, ok := was[c.Recipient]; ok {
-		// Already suppressed: it stays as it is (an opt-out stays an opt-out).
-		rest.WriteJSON(w, http.StatusOK, store.Suppression{Recipient: c.Recipient, Reason: why})
-		return nil
-	}
-	if err := a.store.AddSuppression(r.Context(), accountID, s); err != nil {
-		return err
-	}
-	rest.WriteJSON(w, http.StatusCreated, s)
-	return nil
-}
-
-// removeSuppression answers DELETE /suppressions/{recipient}. A recipient
-// who opted out stays suppressed until they opt in again: only manual
-// entries can be removed. A test key sees no suppression to remove.
-func (a *API) removeSuppression(w http.ResponseWriter, r *http.Request) error {
-	c, err := compliance.ParseConsent(r.PathValue("recipient"), compliance.Marketing, store.OptIn, "", nil, "", time.Now())
-	if err != nil {
-		return rest.Invalid("recipient", err.Error())
-	}
-	pr := rest.Principal(r.Context())
-	notSuppressed := rest.NewProblem(http.StatusNotFound, rest.CodeNotFound, "recipient", "the recipient is not suppressed")
-	if pr.Test {
-		return notSuppressed
-	}
-	accountID := pr.AccountID
-	why, err := a.store.Suppressed(r.Context(), accountID, []string{c.Recipient})
-	if err != nil {
-		return err
-	}
-	switch reason, ok := why[c.Recipient]; {
-	case !ok:
-		return notSuppressed
-	case reason != "manual":
-		return rest.NewProblem(http.StatusConflict, rest.CodeInvalidParams, "recipient",
-			"the recipient is suppressed because of "+reason+"; only a new opt-in (POST /consents) lifts it")
-	}
-	if err := a.store.RemoveSuppression(r.Context(), accountID, c.Recipient); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

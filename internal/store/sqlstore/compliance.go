@@ -36,20 +36,32 @@ func (s *Store) AddConsents(ctx context.Context, cs []*store.Consent) error {
 				return fmt.Errorf("recording consent: %w", err)
 			}
 			switch c.Action {
+			// The suppression is on the address's channel: a phone number's
+			// opt-out (STOP) suppresses SMS, an email address's email.
 			case store.OptOut:
-				if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO suppressions (account_id, recipient, reason, created_at) VALUES (?, ?, ?, ?)
-					ON CONFLICT (account_id, recipient) DO NOTHING`), c.AccountID, c.Recipient, store.OptOut, micros(c.CreatedAt)); err != nil {
+				ch := store.AddressChannel(c.Recipient)
+				if _, err := s.addSuppression(ctx, tx, c.AccountID, store.Suppression{Channel: ch, Recipient: c.Recipient,
+					Reason: store.SuppressOptOut, Actor: consentActor(c), CreatedAt: c.CreatedAt}); err != nil {
 					return fmt.Errorf("suppressing: %w", err)
 				}
 			case store.OptIn:
-				if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM suppressions WHERE account_id = ? AND recipient = ? AND reason = ?`),
-					c.AccountID, c.Recipient, store.OptOut); err != nil {
+				ch := store.AddressChannel(c.Recipient)
+				if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM suppressions WHERE account_id = ? AND channel = ? AND recipient = ? AND reason = ?`),
+					c.AccountID, ch, store.SuppressionAddress(ch, c.Recipient), store.OptOut); err != nil {
 					return fmt.Errorf("lifting suppression: %w", err)
 				}
 			}
 		}
 		return nil
 	})
+}
+
+// consentActor says who an opt-out's suppression came from.
+func consentActor(c *store.Consent) string {
+	if c.Actor != "" {
+		return c.Actor
+	}
+	return "consent:" + c.Source
 }
 
 const consentColumns = `id, account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at`
@@ -113,39 +125,131 @@ func (s *Store) LatestConsents(ctx context.Context, accountID, purpose string, r
 // AddSuppression adds a suppression; one that exists keeps its reason (a
 // manual entry must not turn an opt-out into something removable).
 func (s *Store) AddSuppression(ctx context.Context, accountID string, sp store.Suppression) error {
-	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO suppressions (account_id, recipient, reason, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id, recipient) DO NOTHING`), accountID, sp.Recipient, sp.Reason, micros(sp.CreatedAt))
-	if err != nil {
+	if _, err := s.addSuppression(ctx, s.w, accountID, sp); err != nil {
 		return fmt.Errorf("adding suppression: %w", err)
 	}
 	return nil
 }
 
-// RemoveSuppression lifts a suppression.
-func (s *Store) RemoveSuppression(ctx context.Context, accountID, recipient string) error {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM suppressions WHERE account_id = ? AND recipient = ?`), accountID, recipient)
-	if err != nil {
-		return fmt.Errorf("removing suppression: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+// execer is a database or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 }
 
-// Suppressions lists an account's suppressions.
-func (s *Store) Suppressions(ctx context.Context, accountID string, limit, offset int) ([]store.Suppression, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT recipient, reason, created_at FROM suppressions WHERE account_id = ?
-		ORDER BY created_at DESC, recipient LIMIT ? OFFSET ?`), accountID, limit, offset)
+// addSuppression inserts one suppression unless the address has one on the
+// channel; it reports whether it was new.
+func (s *Store) addSuppression(ctx context.Context, db execer, accountID string, sp store.Suppression) (bool, error) {
+	if sp.CreatedAt.IsZero() {
+		sp.CreatedAt = time.Now().UTC()
+	}
+	res, err := db.ExecContext(ctx, s.d.rebind(`INSERT INTO suppressions (account_id, channel, recipient, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, channel, recipient) DO NOTHING`), accountID, sp.Channel, store.SuppressionAddress(sp.Channel, sp.Recipient),
+		sp.Reason, sp.Actor, micros(sp.CreatedAt))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// AddSuppressions adds many in one transaction.
+func (s *Store) AddSuppressions(ctx context.Context, accountID string, ss []store.Suppression) (int, error) {
+	added := 0
+	err := s.inTx(ctx, "importing suppressions", func(tx *sql.Tx) error {
+		added = 0
+		for _, sp := range ss {
+			ok, err := s.addSuppression(ctx, tx, accountID, sp)
+			if err != nil {
+				return fmt.Errorf("importing suppressions: %w", err)
+			}
+			if ok {
+				added++
+			}
+		}
+		return nil
+	})
+	return added, err
+}
+
+// RemoveSuppression deletes a suppression and records its removal in the
+// same transaction.
+func (s *Store) RemoveSuppression(ctx context.Context, accountID string, rm store.SuppressionRemoval) (*store.SuppressionRemoval, error) {
+	if rm.RemovedAt.IsZero() {
+		rm.RemovedAt = time.Now().UTC()
+	}
+	rm.Recipient = store.SuppressionAddress(rm.Channel, rm.Recipient)
+	err := s.inTx(ctx, "removing suppression", func(tx *sql.Tx) error {
+		var created int64
+		err := tx.QueryRowContext(ctx, s.d.rebind(`DELETE FROM suppressions WHERE account_id = ? AND channel = ? AND recipient = ?
+			RETURNING reason, actor, created_at`), accountID, rm.Channel, rm.Recipient).Scan(&rm.Reason, &rm.Actor, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("removing suppression: %w", err)
+		}
+		rm.CreatedAt = fromMicros(created)
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO suppression_removals (account_id, channel, recipient, reason, actor, created_at,
+			removed_by, removal_reason, removed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), accountID, rm.Channel, rm.Recipient, rm.Reason, rm.Actor,
+			created, rm.RemovedBy, rm.RemovalReason, micros(rm.RemovedAt)); err != nil {
+			return fmt.Errorf("recording the removal: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &rm, nil
+}
+
+// likePattern escapes s for LIKE … ESCAPE '\'.
+func likePattern(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Suppressions lists an account's suppressions with filters.
+func (s *Store) Suppressions(ctx context.Context, accountID string, f store.SuppressionFilter) ([]store.Suppression, error) {
+	q := `SELECT channel, recipient, reason, actor, created_at FROM suppressions WHERE account_id = ?`
+	args := []any{accountID}
+	if f.Channel != "" {
+		q += ` AND channel = ?`
+		args = append(args, f.Channel)
+	}
+	if f.Reason != "" {
+		q += ` AND reason = ?`
+		args = append(args, f.Reason)
+	}
+	if f.Prefix != "" {
+		q += ` AND recipient LIKE ? ESCAPE '\'`
+		args = append(args, likePattern(f.Prefix)+"%")
+	}
+	if f.Contains != "" {
+		q += ` AND LOWER(recipient) LIKE ? ESCAPE '\'`
+		args = append(args, "%"+likePattern(strings.ToLower(f.Contains))+"%")
+	}
+	if !f.Since.IsZero() {
+		q += ` AND created_at >= ?`
+		args = append(args, micros(f.Since))
+	}
+	q += ` ORDER BY created_at DESC, channel, recipient`
+	if f.Limit > 0 || f.Offset > 0 {
+		limit := int64(f.Limit)
+		if limit <= 0 {
+			limit = 1 << 62
+		}
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, limit, f.Offset)
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing suppressions: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Suppression
+	out := []store.Suppression{}
 	for rows.Next() {
 		var sp store.Suppression
 		var created int64
-		if err := rows.Scan(&sp.Recipient, &sp.Reason, &created); err != nil {
+		if err := rows.Scan(&sp.Channel, &sp.Recipient, &sp.Reason, &sp.Actor, &created); err != nil {
 			return nil, fmt.Errorf("listing suppressions: %w", err)
 		}
 		sp.CreatedAt = fromMicros(created)
@@ -154,14 +258,63 @@ func (s *Store) Suppressions(ctx context.Context, accountID string, limit, offse
 	return out, rows.Err()
 }
 
-// Suppressed reports which recipients are suppressed.
-func (s *Store) Suppressed(ctx context.Context, accountID string, recipients []string) (map[string]string, error) {
+// SuppressionRemovals is the removal history, newest first.
+func (s *Store) SuppressionRemovals(ctx context.Context, accountID, channel, recipient string, limit int) ([]store.SuppressionRemoval, error) {
+	q := `SELECT channel, recipient, reason, actor, created_at, removed_by, removal_reason, removed_at FROM suppression_removals WHERE account_id = ?`
+	args := []any{accountID}
+	if channel != "" {
+		q += ` AND channel = ?`
+		args = append(args, channel)
+	}
+	if recipient != "" {
+		q += ` AND recipient = ?`
+		args = append(args, store.SuppressionAddress(channel, recipient))
+	}
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q+` ORDER BY id DESC LIMIT ?`), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading suppression removals: %w", err)
+	}
+	defer rows.Close()
+	out := []store.SuppressionRemoval{}
+	for rows.Next() {
+		var r store.SuppressionRemoval
+		var created, removed int64
+		if err := rows.Scan(&r.Channel, &r.Recipient, &r.Reason, &r.Actor, &created, &r.RemovedBy, &r.RemovalReason, &removed); err != nil {
+			return nil, fmt.Errorf("reading suppression removals: %w", err)
+		}
+		r.CreatedAt, r.RemovedAt = fromMicros(created), fromMicros(removed)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// matchKeys are the stored forms of recipients on a channel, and the
+// recipients each one stands for.
+func matchKeys(channel string, recipients []string) ([]string, map[string][]string) {
+	keys := make([]string, 0, len(recipients))
+	back := make(map[string][]string, len(recipients))
+	for _, r := range recipients {
+		k := store.SuppressionAddress(channel, r)
+		if _, ok := back[k]; !ok {
+			keys = append(keys, k)
+		}
+		back[k] = append(back[k], r)
+	}
+	return keys, back
+}
+
+// Suppressed reports which recipients are suppressed on a channel.
+func (s *Store) Suppressed(ctx context.Context, accountID, channel string, recipients []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(recipients) == 0 {
 		return out, nil
 	}
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT recipient, reason FROM suppressions WHERE account_id = ? AND recipient IN (`+
-		placeholders(len(recipients))+`)`), append([]any{accountID}, strings2any(recipients)...)...)
+	keys, back := matchKeys(channel, recipients)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT recipient, reason FROM suppressions WHERE account_id = ? AND channel = ? AND recipient IN (`+
+		placeholders(len(keys))+`)`), append([]any{accountID, channel}, strings2any(keys)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading suppressions: %w", err)
 	}
@@ -171,20 +324,23 @@ func (s *Store) Suppressed(ctx context.Context, accountID string, recipients []s
 		if err := rows.Scan(&r, &why); err != nil {
 			return nil, fmt.Errorf("reading suppressions: %w", err)
 		}
-		out[r] = why
+		for _, orig := range back[r] {
+			out[orig] = why
+		}
 	}
 	return out, rows.Err()
 }
 
 // Screen answers the engine's three questions with one statement.
-func (s *Store) Screen(ctx context.Context, accountID string, recipients []string, marketing bool, since time.Time) (*store.Screening, error) {
+func (s *Store) Screen(ctx context.Context, accountID, channel string, recipients []string, marketing bool, since time.Time) (*store.Screening, error) {
 	out := &store.Screening{Latest: map[string]store.Consent{}, Suppressed: map[string]string{}, Listed: map[string]string{},
 		Originators: map[string][]string{}}
 	if len(recipients) == 0 {
 		return out, nil
 	}
-	q := `SELECT 1, recipient, reason, FALSE, 0 FROM suppressions WHERE account_id = ? AND recipient IN (` + placeholders(len(recipients)) + `)`
-	args := append([]any{accountID}, strings2any(recipients)...)
+	keys, back := matchKeys(channel, recipients)
+	q := `SELECT 1, recipient, reason, FALSE, 0 FROM suppressions WHERE account_id = ? AND channel = ? AND recipient IN (` + placeholders(len(keys)) + `)`
+	args := append([]any{accountID, channel}, strings2any(keys)...)
 	// Padded to a multiple of 16 (repeating one), so that the statement's
 	// text, and its prepared form, is shared by numbers of any length.
 	prefixes := allPrefixes(recipients)
@@ -223,7 +379,9 @@ func (s *Store) Screen(ctx context.Context, accountID string, recipients []strin
 		case 0:
 			out.Latest[key] = store.Consent{ID: id, Recipient: key, Purpose: "marketing", Action: text, LegalAge: legalAge} // by id: the last wins
 		case 1:
-			out.Suppressed[key] = text
+			for _, r := range back[key] {
+				out.Suppressed[r] = text
+			}
 		case 2:
 			listed[key] = text
 		case 3:

@@ -37,12 +37,12 @@ func testConsentLedger(t *testing.T, st store.Store) {
 	if err := st.AddConsents(ctx, []*store.Consent{out}); err != nil {
 		t.Fatal(err)
 	}
-	if sup, _ := st.Suppressed(ctx, a.ID, []string{r}); sup[r] != store.OptOut {
+	if sup, _ := st.Suppressed(ctx, a.ID, "sms", []string{r}); sup[r] != store.OptOut {
 		t.Fatalf("an opt-out did not suppress: %v", sup)
 	}
 	// A manual entry on top keeps the opt-out.
-	st.AddSuppression(ctx, a.ID, store.Suppression{Recipient: r, Reason: "manual", CreatedAt: time.Now()})
-	if sup, _ := st.Suppressed(ctx, a.ID, []string{r}); sup[r] != store.OptOut {
+	st.AddSuppression(ctx, a.ID, store.Suppression{Channel: "sms", Recipient: r, Reason: "manual", CreatedAt: time.Now()})
+	if sup, _ := st.Suppressed(ctx, a.ID, "sms", []string{r}); sup[r] != store.OptOut {
 		t.Fatalf("a manual entry replaced an opt-out: %v", sup)
 	}
 	if latest, _ := st.LatestConsents(ctx, a.ID, "marketing", []string{r}); latest[r].Action != store.OptOut {
@@ -51,25 +51,27 @@ func testConsentLedger(t *testing.T, st store.Store) {
 	// Opting in again lifts an opt-out suppression, but not a manual one.
 	again := &store.Consent{AccountID: a.ID, Recipient: r, Purpose: "marketing", Action: store.OptIn, Source: store.SourceKeyword}
 	st.AddConsents(ctx, []*store.Consent{again})
-	if sup, _ := st.Suppressed(ctx, a.ID, []string{r}); len(sup) != 0 {
+	if sup, _ := st.Suppressed(ctx, a.ID, "sms", []string{r}); len(sup) != 0 {
 		t.Fatalf("opt-in kept the suppression: %v", sup)
 	}
-	st.AddSuppression(ctx, a.ID, store.Suppression{Recipient: r, Reason: "manual", CreatedAt: time.Now()})
+	st.AddSuppression(ctx, a.ID, store.Suppression{Channel: "sms", Recipient: r, Reason: "manual", CreatedAt: time.Now()})
 	st.AddConsents(ctx, []*store.Consent{{AccountID: a.ID, Recipient: r, Purpose: "marketing", Action: store.OptIn, Source: store.SourceAPI}})
-	if sup, _ := st.Suppressed(ctx, a.ID, []string{r}); sup[r] != "manual" {
+	if sup, _ := st.Suppressed(ctx, a.ID, "sms", []string{r}); sup[r] != "manual" {
 		t.Fatalf("an opt-in lifted a manual suppression: %v", sup)
 	}
 	history, _ := st.Consents(ctx, a.ID, r)
 	if len(history) != 4 || history[0].ID != in.ID || history[3].Action != store.OptIn {
 		t.Fatalf("history %+v", history)
 	}
-	if list, _ := st.Suppressions(ctx, a.ID, 10, 0); len(list) != 1 {
+	if list, _ := st.Suppressions(ctx, a.ID, store.SuppressionFilter{Limit: 10}); len(list) != 1 {
 		t.Fatalf("suppressions %+v", list)
 	}
-	if err := st.RemoveSuppression(ctx, a.ID, r); err != nil {
+	if _, err := st.RemoveSuppression(ctx, a.ID, store.SuppressionRemoval{Suppression: store.Suppression{Channel: "sms", Recipient: r},
+		RemovedBy: "test", RemovalReason: "asked to"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RemoveSuppression(ctx, a.ID, r); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.RemoveSuppression(ctx, a.ID, store.SuppressionRemoval{Suppression: store.Suppression{Channel: "sms", Recipient: r},
+		RemovedBy: "test", RemovalReason: "again"}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("removing twice: %v", err)
 	}
 	// Another account knows nothing of it.
@@ -107,8 +109,8 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 		{AccountID: a.ID, Recipient: "31612345679", Purpose: "marketing", Action: store.OptOut, Source: store.SourceKeyword},
 		{AccountID: a.ID, Recipient: "31201234567", Purpose: "transactional", Action: store.OptIn, Source: store.SourceAPI},
 	})
-	st.AddSuppression(ctx, a.ID, store.Suppression{Recipient: "919812345678", Reason: "manual", CreatedAt: now})
-	sc, err := st.Screen(ctx, a.ID, recipients, true, time.Time{})
+	st.AddSuppression(ctx, a.ID, store.Suppression{Channel: "sms", Recipient: "919812345678", Reason: "manual", CreatedAt: now})
+	sc, err := st.Screen(ctx, a.ID, "sms", recipients, true, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 	if len(sc.Listed) != 2 || sc.Listed["919812345678"] != "IN-NCPR" || sc.Listed["31201234567"] != "NL-Bel-me-niet" {
 		t.Fatalf("screened listings %v", sc.Listed)
 	}
-	if sc, err := st.Screen(ctx, a.ID, recipients, false, now.Add(-time.Hour)); err != nil || len(sc.Latest) != 0 ||
+	if sc, err := st.Screen(ctx, a.ID, "sms", recipients, false, now.Add(-time.Hour)); err != nil || len(sc.Latest) != 0 ||
 		len(sc.Listed) != 1 || sc.Listed["31201234567"] != "NL-Bel-me-niet" || len(sc.Suppressed) != 2 {
 		t.Fatalf("transactional screening %+v, %v", sc, err)
 	}
@@ -145,7 +147,7 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 	sent(a, "Bank", "transactional", time.Minute)
 	sent(a, "Old", "marketing", 48*time.Hour)
 	sent(b, "Other", "marketing", time.Minute)
-	sc, err = st.Screen(ctx, a.ID, []string{to, "31699999999"}, true, time.Now().Add(-24*time.Hour))
+	sc, err = st.Screen(ctx, a.ID, "sms", []string{to, "31699999999"}, true, time.Now().Add(-24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +160,7 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 	if n, err := st.PurgeMarketingSenders(ctx, time.Now().Add(-24*time.Hour)); err != nil || n < 1 {
 		t.Fatalf("purged %d, %v", n, err)
 	}
-	if sc, _ := st.Screen(ctx, a.ID, []string{to}, true, time.Now().Add(-72*time.Hour)); len(sc.Originators[to]) != 2 {
+	if sc, _ := st.Screen(ctx, a.ID, "sms", []string{to}, true, time.Now().Add(-72*time.Hour)); len(sc.Originators[to]) != 2 {
 		t.Fatalf("after the purge: %v", sc.Originators)
 	}
 
@@ -172,7 +174,7 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 	if got, _ := st.DNDListed(ctx, []string{"919812345678", "919800000000"}); len(got) != 1 || got["919800000000"] != "IN-NCPR" {
 		t.Fatalf("after the new edition: %v", got)
 	}
-	if sc, _ := st.Screen(ctx, a.ID, []string{"919800000000"}, false, time.Time{}); sc.Listed["919800000000"] != "IN-NCPR" {
+	if sc, _ := st.Screen(ctx, a.ID, "sms", []string{"919800000000"}, false, time.Time{}); sc.Listed["919800000000"] != "IN-NCPR" {
 		t.Fatalf("scope all after the new edition: %v", sc.Listed)
 	}
 	// Adding to a registry with another scope changes it for the old entries too.
@@ -181,7 +183,7 @@ func testDoNotDisturb(t *testing.T, st store.Store) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	if sc, _ := st.Screen(ctx, a.ID, []string{"31201234567"}, false, time.Time{}); len(sc.Listed) != 0 {
+	if sc, _ := st.Screen(ctx, a.ID, "sms", []string{"31201234567"}, false, time.Time{}); len(sc.Listed) != 0 {
 		t.Fatalf("marketing-only registry stopped a transactional message: %v", sc.Listed)
 	}
 }
