@@ -406,6 +406,7 @@ type Store interface {
 	Routing
 	Billing
 	Compliance
+	EmailDomains
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small
