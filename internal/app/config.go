@@ -58,6 +58,15 @@ type Config struct {
 	// without one) a recipient handed to a carrier waits for its receipt
 	// before it becomes expired ("DLR not received"); default 1 hour.
 	ReceiptGrace time.Duration
+	// DNSResolver is the DNS server ("host:port") sending-domain checks ask;
+	// empty: the system's resolver.
+	DNSResolver string
+	// EmailMXHost is omnigate's inbound MX host, which each sending domain's
+	// return path (bounces.<domain>) points at; EmailSPFInclude the domain
+	// customers' SPF records include; EmailDMARCReport where suggested DMARC
+	// records send reports (empty: postmaster@ the domain). See
+	// docs/email.md, "Sending domains and DKIM".
+	EmailMXHost, EmailSPFInclude, EmailDMARCReport string
 	// HeartbeatEvery is how often the node writes its heartbeat, which
 	// /readyz needs to have succeeded within three periods; default 5 s.
 	HeartbeatEvery time.Duration

@@ -81,7 +81,7 @@ type Record struct {
 // and shown.
 type Check struct {
 	Verified  bool      `json:"verified"`
-	CheckedAt time.Time `json:"checked_at"`
+	CheckedAt time.Time `json:"checkedDatetime"`
 	Records   []Record  `json:"records"`
 }
 
