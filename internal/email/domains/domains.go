@@ -113,7 +113,7 @@ func Verify(ctx context.Context, d *store.EmailDomain, cfg Config, at time.Time)
 	if r == nil {
 		r = net.DefaultResolver
 	}
-	c := &Check{Verified: true, CheckedAt: at.UTC()}
+	c := &Check{Verified: true, CheckedAt: at.UTC().Truncate(time.Microsecond)}
 	for _, rec := range Records(d, cfg) {
 		var ok bool
 		var err error
