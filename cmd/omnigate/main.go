@@ -17,6 +17,7 @@
 //	omnigate suppression list|add|remove|removals|import|export  the suppression list, every channel
 //	omnigate template list|show|put|delete|preview          message templates (docs/templates.md)
 //	omnigate secrets status|rotate|retire-master|generate     secrets at rest (docs/operations.md)
+//	omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM (docs/email.md)
 //	omnigate version
 //
 // Every command takes --data, --database and --master-key-file (or
@@ -73,6 +74,7 @@ Usage:
   omnigate review list|release|reject   messages held for review
   omnigate app create|list|update|rotate|errors|delete   realtime (Pusher) apps (create --account ID)
   omnigate secrets status|rotate|retire-master|generate   the keys that encrypt secrets at rest
+  omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM keys
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -133,6 +135,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = appCmd(ctx, args[1:], stdout, stderr)
 	case "secrets":
 		err = secretsCmd(ctx, args[1:], stdout, stderr)
+	case "email":
+		err = emailCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

@@ -50,6 +50,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.NATSURL, "nats", envOr("OMNIGATE_NATS", ""), "NATS server(s) joining this node's realtime server to others (nats://host:4222); empty: one node [OMNIGATE_NATS]")
 	fs.StringVar(&cfg.NATSPrefix, "nats-prefix", envOr("OMNIGATE_NATS_PREFIX", ""), "subject prefix shared by the nodes of one cluster; default omnigate.realtime [OMNIGATE_NATS_PREFIX]")
 	fs.StringVar(&cfg.RealtimeHTTPAddr, "realtime-http", envOr("OMNIGATE_REALTIME_HTTP", ""), "serve realtime clients (/app/{key}, /apps/{id}/…) on this address of their own instead of --http's; empty: on --http's [OMNIGATE_REALTIME_HTTP]")
+	emailFlags(fs, &cfg)
 	limits := envInts{}
 	httpPerIP := limits.flag(fs, "http-conns-per-ip", "OMNIGATE_HTTP_CONNS_PER_IP", app.DefaultHTTPConnsPerIP, "TCP connections one client address may hold on each listener, WebSockets included (429 beyond); 0: no limit")
 	wsPerIP := limits.flag(fs, "ws-conns-per-ip", "OMNIGATE_WS_CONNS_PER_IP", app.DefaultWSConnsPerIP, "WebSocket connections one client address may hold (429 before the upgrade beyond); 0: no limit")

@@ -198,11 +198,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, a.auth, a.metrics, log)
 	a.style.Protect(a.guard, a.trail)
 	acct := account.New(a.style, st, a.billing, a.desk)
+	emailDomains, err := cfg.EmailDomains()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	acct.UseEmailDomains(emailDomains)
 	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st),
 		conversations.New(a.style, st, a.pipeline, a.metrics, nil), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log)}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
+		adminAPI.UseEmailDomains(emailDomains)
 		adminAPI.Protect(a.guard, a.trail)
 		doors = append(doors, adminAPI)
 	}

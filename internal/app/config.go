@@ -61,6 +61,15 @@ type Config struct {
 	// EmailSettle is how long after the receiving server's 250 an email
 	// recipient without a bounce becomes delivered; default 10 minutes.
 	EmailSettle time.Duration
+	// DNSResolver is the DNS server ("host:port") sending-domain checks ask;
+	// empty: the system's resolver.
+	DNSResolver string
+	// EmailMXHost is omnigate's inbound MX host, which each sending domain's
+	// return path (bounces.<domain>) points at; EmailSPFInclude the domain
+	// customers' SPF records include; EmailDMARCReport where suggested DMARC
+	// records send reports (empty: postmaster@ the domain). See
+	// docs/email.md, "Sending domains and DKIM".
+	EmailMXHost, EmailSPFInclude, EmailDMARCReport string
 	// HeartbeatEvery is how often the node writes its heartbeat, which
 	// /readyz needs to have succeeded within three periods; default 5 s.
 	HeartbeatEvery time.Duration

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/email/dkim"
 	"github.com/omnigate/omnigate/internal/keyring"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
@@ -63,6 +64,17 @@ func TestSecretsAtRest(t *testing.T) {
 			UpdatedAt: time.Now().UTC()}); err != nil {
 			t.Fatal(err)
 		}
+		dkimKey, err := dkim.GenerateKey(dkim.Ed25519)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.app.store.AddEmailDomain(ctx, &store.EmailDomain{AccountID: s.accountID, Domain: "example.com", Selector: "og1",
+			Algorithm: dkim.Ed25519, Key: dkimKey, CreatedAt: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := s.app.store.EmailDomain(ctx, s.accountID, "example.com"); err != nil || dkim.DNSRecord(d.Key) != dkim.DNSRecord(dkimKey) {
+			t.Fatalf("the DKIM key reads back wrong: %v", err)
+		}
 
 		// The database holds none of them in clear.
 		db := s.app.store.Writer()
@@ -72,6 +84,7 @@ func TestSecretsAtRest(t *testing.T) {
 			"previous secret":       {rawColumn(t, db, engine, `SELECT previous_secret FROM realtime_apps WHERE id = ?`, appID), oldSecret},
 			"connector's settings":  {rawColumn(t, db, engine, `SELECT settings FROM connectors WHERE name = ?`, "carrier"), password},
 			"connector's system_id": {rawColumn(t, db, engine, `SELECT settings FROM connectors WHERE name = ?`, "carrier"), `"omni"`},
+			"DKIM key":              {rawColumn(t, db, engine, `SELECT private_key FROM email_domains WHERE account_id = ?`, s.accountID), "PRIVATE KEY"},
 		} {
 			if stored, clear := leak[0], leak[1]; strings.Contains(stored, clear) || !strings.HasPrefix(stored, "enc:v1:") {
 				t.Errorf("%s stored as %q: not encrypted", what, stored)

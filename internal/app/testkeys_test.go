@@ -18,6 +18,7 @@ type liveData struct {
 	caseID          string // an open proof case
 	appID, secret   string // a realtime app
 	month           string // the statement month with live usage
+	dkimSelector    string // of the live email domain
 	// secrets and personal data a test key's answer must never contain
 	forbidden []string
 }
@@ -36,6 +37,8 @@ const (
 	liveRemovedEmail    = "live-removed@example.com"
 	liveTemplate        = "live-template"
 	liveTemplateText    = "live template text"
+	// liveEmailDomain is a sending domain of the account.
+	liveEmailDomain = "live-mail.example"
 )
 
 // makeLiveData gives s's account live data of every kind.
@@ -75,9 +78,11 @@ func makeLiveData(t *testing.T, s *server) liveData {
 		t.Fatal(err)
 	}
 	d.month = time.Now().UTC().Format("2006-01")
+	r = ok(s.call("POST", "/email/domains", map[string]any{"domain": liveEmailDomain}), "email domain", 201)
+	d.dkimSelector = r.json["selector"].(string)
 	d.forbidden = []string{d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
 		liveCase, liveRefused, liveErrorIP, "live body", liveSuppressedEmail, liveRemovedEmail, "live removal",
-		liveTemplate, liveTemplateText}
+		liveTemplate, liveTemplateText, d.dkimSelector}
 	return d
 }
 
@@ -257,6 +262,17 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "POST /realtime/apps/{id}/rotate", method: "POST", path: "/realtime/apps/" + live.appID + "/rotate", status: 403},
 			{pattern: "GET /realtime/apps/{id}/errors", method: "GET", path: "/realtime/apps/" + live.appID + "/errors", status: 200,
 				check: emptyItems("items")},
+
+			{pattern: "GET /email/domains", method: "GET", path: "/email/domains", status: 200, check: emptyItems("items")},
+			{pattern: "POST /email/domains", method: "POST", path: "/email/domains", contentType: "application/json",
+				body: `{"domain":"test-only.example","algorithm":"ed25519"}`, status: 201, check: func(t *testing.T, r response) {
+					if r.json["domain"] != "test-only.example" || s.get("/email/domains/test-only.example").status != 404 {
+						t.Errorf("a test key's domain was stored: %s", r.raw)
+					}
+				}},
+			{pattern: "GET /email/domains/{domain}", method: "GET", path: "/email/domains/" + liveEmailDomain, status: 404, echoes: []string{liveEmailDomain}},
+			{pattern: "DELETE /email/domains/{domain}", method: "DELETE", path: "/email/domains/" + liveEmailDomain, status: 404},
+			{pattern: "POST /email/domains/{domain}/verify", method: "POST", path: "/email/domains/" + liveEmailDomain + "/verify", status: 404},
 		}
 
 		covered := map[string]bool{}
@@ -301,7 +317,7 @@ func liveState(t *testing.T, s *server, live liveData) string {
 	for _, path := range []string{
 		"/messages/" + live.scheduled, "/balance", "/billing/autotopup", "/topups", "/suppressions", "/suppressions/removals", "/templates", "/templates/" + liveTemplate, "/senders",
 		"/compliance/policy", "/compliance/cases", "/consents?recipient=" + liveConsent, "/consents?recipient=31699990002",
-		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger",
+		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger", "/email/domains",
 	} {
 		r := s.get(path)
 		if r.status != http.StatusOK {

@@ -428,6 +428,7 @@ type Store interface {
 	Billing
 	Compliance
 	Templates
+	EmailDomains
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

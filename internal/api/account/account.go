@@ -13,6 +13,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/email/domains"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/templates"
 )
@@ -24,6 +25,7 @@ type API struct {
 	billing *billing.Service
 	desk    *compliance.Desk
 	tpl     *templates.Service
+	domains domains.Config // sending domains' records and checks
 }
 
 // New makes the account API.
@@ -43,6 +45,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "POST /topups", a.requestTopUp)
 	a.rest.Handle(mux, "GET /statements/{month}", a.getStatement)
 	paths := append(append(a.registerCompliance(mux), a.registerKeys(mux)...), a.registerTemplates(mux)...)
+	paths = append(paths, a.registerEmailDomains(mux)...)
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, append(paths, "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}")...)
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/email/domains"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/webhook"
@@ -44,6 +45,7 @@ type API struct {
 	guard     *authguard.Guard
 	trail     *audit.Trail
 	log       *slog.Logger
+	domains   domains.Config // sending domains' records, for answers
 }
 
 // Protect limits failed tokens with g and writes every request to the
@@ -70,6 +72,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "PUT /admin/accounts/{id}/settings", a.setSettings)
 	a.handle(mux, "POST /admin/prices", a.importPrices)
 	a.registerCompliance(mux)
+	a.registerEmailDomains(mux)
 }
 
 type apiError struct {

@@ -111,7 +111,7 @@ func errUsageLimit(l *store.LimitError) *Problem {
 func errCompliance(d compliance.Decision) *Problem {
 	param := ""
 	switch {
-	case strings.HasPrefix(d.Rule, "sender."):
+	case strings.HasPrefix(d.Rule, "sender."), strings.HasPrefix(d.Rule, "email.domain"):
 		param = "originator"
 	case strings.HasPrefix(d.Rule, "content."):
 		param = "body"

@@ -31,10 +31,11 @@ var (
 	realtimeSecretColumn = secretColumn{"realtime_apps", "id", "secret", "realtime_apps.secret"}
 	realtimePrevColumn   = secretColumn{"realtime_apps", "id", "previous_secret", "realtime_apps.secret"}
 	connectorColumn      = secretColumn{"connectors", "name", "settings", "connectors.settings"}
+	emailDomainKeyColumn = secretColumn{"email_domains", "id", "private_key", "email_domains.private_key"}
 )
 
 // secretColumns are every column holding a secret.
-var secretColumns = []secretColumn{signingKeyColumn, realtimeSecretColumn, realtimePrevColumn, connectorColumn}
+var secretColumns = []secretColumn{signingKeyColumn, realtimeSecretColumn, realtimePrevColumn, connectorColumn, emailDomainKeyColumn}
 
 func (c secretColumn) String() string { return c.table + "." + c.column }
 
