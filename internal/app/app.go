@@ -33,8 +33,8 @@ import (
 	"github.com/omnigate/omnigate/internal/email/links"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/inbound"
-	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/mailin"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/optout"
@@ -43,6 +43,7 @@ import (
 	"github.com/omnigate/omnigate/internal/smsc"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
+	"github.com/omnigate/omnigate/internal/templates"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"github.com/omnigate/omnigate/internal/worker"
 )
@@ -147,7 +148,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
 	whCfg.Formats = map[string]webhook.Format{message.ReportConversations: conversations.ReportBody}
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
-	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle})
+	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle, ComposeEmail: newEmailComposer(a).compose, EmailBounced: a.emailBounced})
 	a.connectors = connectors.New(st, a.channels, log)
 	router := dispatch.NewTableRouter(a.connectors)
 	a.connectors.SetRouter(router)
@@ -160,7 +161,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	tCfg.Pool.Owner = node
 	a.notifier = notice.New(nCfg, st, log)
 	a.topups = billing.NewTopUps(tCfg, st, nil, log)
-	a.compliance = compliance.New(compliance.Config{Channels: complianceRules()}, st, a.metrics)
+	a.compliance = compliance.New(compliance.Config{Channels: complianceRules(st)}, st, a.metrics)
 	a.desk = compliance.NewDesk(cfg.Compliance, st, a.compliance)
 	a.desk.OnNotice(a.notifier.Notify)
 	a.pipeline = pipeline.New(pipeline.Config{Prepare: a.channels.Prepare, Commit: commit, Charger: a.billing, Compliance: a.compliance, Log: log,
@@ -205,7 +206,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	acct.UseEmailDomains(emailDomains)
 	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st),
-		conversations.New(a.style, st, a.pipeline, a.metrics, nil), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log)}
+		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log)}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)

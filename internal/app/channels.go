@@ -13,6 +13,7 @@ import (
 	"github.com/omnigate/omnigate/internal/compliance/keywords"
 	"github.com/omnigate/omnigate/internal/email/compose"
 	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // Channels is the registry of the channels and connector kinds omnigate
@@ -26,6 +27,8 @@ type ChannelDeps struct {
 	// ComposeEmail builds an email for a recipient with its envelope;
 	// default composeEmail (MIME, envelope sender = originator).
 	ComposeEmail smtpconn.Composer
+	// EmailBounced hears of synchronous bounces (nil: none).
+	EmailBounced smtpconn.BounceHook
 	// EmailSettle is how long after a 250 an email recipient without a
 	// bounce becomes delivered; default emailchan.SettleAfter.
 	EmailSettle time.Duration
@@ -42,12 +45,13 @@ func ChannelsWith(d ChannelDeps) *channel.Registry {
 	reg.AddChannel(sms.Spec(sms.Config{}))
 	reg.AddKind(smppconn.Kind())
 	reg.AddChannel(emailchan.Spec(emailchan.Config{SettleAfter: d.EmailSettle}))
-	reg.AddKind(smtpconn.Kind(d.ComposeEmail))
+	reg.AddKind(smtpconn.Kind(d.ComposeEmail, d.EmailBounced))
 	return reg
 }
 
-// composeEmail is the email composer until DKIM signing and VERP return
-// paths are wired: the MIME message, sent from the originator.
+// composeEmail is the composer of a registry without the app (the CLI's,
+// which sends nothing): the MIME message, sent from the originator. The
+// app's is emailComposer (DKIM, VERP, unsubscribe, tracking).
 func composeEmail(_ context.Context, m *message.Message, r *message.Recipient) (smtpconn.Envelope, []byte, error) {
 	b, err := compose.Build(m, r, compose.Options{ProviderID: emailchan.ProviderID(m.ID, r.Seq)})
 	return smtpconn.Envelope{From: m.Originator}, b, err
@@ -58,10 +62,11 @@ func composeEmail(_ context.Context, m *message.Message, r *message.Recipient) (
 // no sender approval — sending domains are verified instead — no quiet
 // hours) and its own: postal address, role addresses and the sending domain
 // (EmailConfig.SenderDomain).
-func complianceRules() map[string]compliance.ChannelRules {
+func complianceRules(st store.Store) map[string]compliance.ChannelRules {
 	return map[string]compliance.ChannelRules{
-		message.ChannelSMS:   compliance.PhoneRules,
-		message.ChannelEmail: {Check: compliance.EmailCheck(compliance.EmailConfig{})},
+		message.ChannelSMS: compliance.PhoneRules,
+		message.ChannelEmail: {Check: compliance.EmailCheck(compliance.EmailConfig{
+			SenderDomain: compliance.NewEmailDomains(st, 0).Check})},
 	}
 }
 

@@ -30,6 +30,7 @@ func emailServer(t *testing.T, engine string) *server {
 		t.Fatal(err)
 	}
 	s.app.billing.Pricer().Invalidate()
+	verifiedEmailDomain(t, s.app.store, s.accountID, "shop.example")
 	return s
 }
 
@@ -52,6 +53,7 @@ func TestEmailBilling(t *testing.T) {
 		s := emailServer(t, engine)
 		ctx := context.Background()
 		id, key := s.accountWith(5000) // 0.005 EUR
+		verifiedEmailDomain(t, s.app.store, id, "shop.example")
 		m := email(id, "transactional", "ann@mail.big.example", "bob@other.example")
 		if err := s.app.pipeline.Accept(ctx, m, pipeline.Options{}); err != nil {
 			t.Fatal(err)
@@ -86,6 +88,7 @@ func TestEmailBilling(t *testing.T) {
 
 		// Usage limits count emails.
 		id2, key2 := s.accountWith(1_000_000)
+		verifiedEmailDomain(t, s.app.store, id2, "shop.example")
 		if r := s.admin("PUT", "/admin/accounts/"+id2+"/limits", "application/json",
 			`{"metric":"messages","channel":"email","period":"day","limit":2,"policy":"block"}`); r.status != 200 {
 			t.Fatalf("limit: %d %s", r.status, r.raw)
@@ -113,6 +116,7 @@ func TestEmailComplianceRules(t *testing.T) {
 		s := emailServer(t, engine)
 		ctx := context.Background()
 		id, key := s.accountWith(1_000_000)
+		verifiedEmailDomain(t, s.app.store, id, "shop.example")
 		call := func(method, path string, body string) response {
 			return s.do(method, path, key, "application/json", []byte(body))
 		}

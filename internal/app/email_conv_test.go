@@ -95,6 +95,7 @@ func addMailRelay(t *testing.T, s *server) *mailRelay {
 	if err := s.app.connectors.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
+	verifiedEmailDomain(t, s.app.store, s.accountID, "shop.example")
 	for _, from := range []string{"news@shop.example", "orders@shop.example"} {
 		if err := s.app.store.SaveSender(ctx, &store.Sender{AccountID: s.accountID, Originator: from, Status: store.SenderApproved,
 			CreatedAt: time.Now(), DecidedAt: time.Now()}); err != nil {
@@ -419,7 +420,7 @@ func TestEmailSendBadInput(t *testing.T) {
 		{"attachment by URL", emailSend(to, map[string]any{"attachments": []map[string]any{{"name": "a.pdf", "URL": "http://10.0.0.1/a.pdf"}}}), "content.email.attachments[0].url"},
 		{"attachment not base64", emailSend(to, map[string]any{"attachments": []map[string]any{{"name": "a.pdf", "content": "!!"}}}), "content.email.attachments[0].content"},
 		{"inline image without id", emailSend(to, map[string]any{"inlineImages": []map[string]any{{"name": "a.png", "content": "iVBO"}}}), "content.email.inlineImages[0].contentId"},
-		{"template unavailable", emailSend(to, map[string]any{"subject": "", "content": nil, "template": map[string]any{"name": "welcome"}}), "content.email.template"},
+		{"unknown template", emailSend(to, map[string]any{"subject": "", "content": nil, "template": map[string]any{"name": "welcome"}}), "content.email.template.name"},
 		{"wrong JSON type", emailSend(to, map[string]any{"subject": 5}), "content.email.subject"},
 		{"bad variable name", emailSend([]map[string]any{{"email": "ann@example.com", "variables": map[string]any{"a b": "x"}}}, nil), "content.email.to[0].variables"},
 		{"bad report URL", emailSend(to, map[string]any{"reportUrl": "ftp://x"}), "reportUrl"},

@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	msgauth "github.com/emersion/go-msgauth/dkim"
+	"github.com/omnigate/omnigate/internal/email/dkim"
+	"github.com/omnigate/omnigate/internal/email/verp"
 	"net"
 	"net/mail"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +59,7 @@ func TestEmailThroughThePipeline(t *testing.T) {
 		if err := s.app.connectors.Reload(ctx); err != nil {
 			t.Fatal(err)
 		}
+		dom := verifiedEmailDomain(t, s.app.store, s.accountID, "omnigate.test")
 		m := &message.Message{AccountID: s.accountID, Channel: message.ChannelEmail, Originator: "news@omnigate.test",
 			Body: "Your order has shipped.", Content: &message.Content{Email: &message.Email{Subject: "Commande expédiée",
 				FromName: "Shop", HTML: "<p>Your order has <b>shipped</b>.</p>"}},
@@ -83,8 +88,33 @@ func TestEmailThroughThePipeline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Header.Get("Message-Id") != fmt.Sprintf("<%s.0@omnigate.test>", m.ID) || got.Header.Get("Return-Path") != "<news@omnigate.test>" {
+		// The return path names the message and recipient (VERP) at the
+		// domain's bounces host.
+		rp := got.Header.Get("Return-Path")
+		local, host, _ := strings.Cut(strings.Trim(rp, "<>"), "@")
+		if id, seq, ok := verp.Decode(s.app.VERPSecret(), local); !ok || id != m.ID || seq != 0 || host != "bounces.omnigate.test" {
+			t.Fatalf("return path %q", rp)
+		}
+		if got.Header.Get("Message-Id") != fmt.Sprintf("<%s.0@omnigate.test>", m.ID) {
 			t.Fatalf("headers %v", got.Header)
+		}
+		// Signed with the domain's key, checked by go-msgauth's verifier.
+		record := dkim.DNSRecord(dom.Key.Public())
+		vs, err := msgauth.VerifyWithOptions(bytes.NewReader(raws[0]), &msgauth.VerifyOptions{
+			LookupTXT: func(name string) ([]string, error) {
+				if name != dom.Selector+"._domainkey.omnigate.test" {
+					return nil, fmt.Errorf("no record at %s", name)
+				}
+				return []string{record}, nil
+			}})
+		if err != nil || len(vs) != 1 || vs[0].Err != nil || vs[0].Domain != "omnigate.test" {
+			t.Fatalf("DKIM: %v %+v", err, vs)
+		}
+		// A synchronous 550 5.1.1 is a hard bounce: the address is
+		// suppressed on the email channel.
+		sup, err := s.app.store.Suppressed(ctx, s.accountID, message.ChannelEmail, []string{"bounce@example.test"})
+		if err != nil || sup["bounce@example.test"] != store.SuppressBounce {
+			t.Fatalf("suppressed %v %v", sup, err)
 		}
 	})
 }

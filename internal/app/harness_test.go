@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/email/domains"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
 )
@@ -268,4 +269,23 @@ func startBench(b *testing.B, engine string, tune ...func(*Config)) *server {
 		b.Skip(pgtest.EnvVar + " is not set")
 	}
 	return start(b, engine, append([]func(*Config){func(c *Config) { c.SQLiteSync = "FULL"; c.APIOnly = true }}, tune...)...)
+}
+
+// verifiedEmailDomain gives accountID the sending domain with a new DKIM
+// key, marked verified as if its DNS records had been checked; it returns
+// the domain with its key (to verify signatures).
+func verifiedEmailDomain(t *testing.T, st store.Store, accountID, domain string) *store.EmailDomain {
+	t.Helper()
+	ctx := context.Background()
+	d, err := domains.New(accountID, domain, "ed25519", "", time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddEmailDomain(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordEmailDomainCheck(ctx, accountID, domain, json.RawMessage(`{"test":true}`), true, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -181,8 +181,9 @@ func TestMailInbound(t *testing.T) {
 			t.Fatal("the demo runs no inbound SMTP listener")
 		}
 		withTestEmail(t, s, "receiver.test")
+		verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
 		ctx := context.Background()
-		m := &message.Message{AccountID: s.accountID, Channel: "email", Type: "email", Originator: "omnigate", Body: "Hello",
+		m := &message.Message{AccountID: s.accountID, Channel: "email", Type: "email", Originator: "news@shop.test", Body: "Hello",
 			Content: &message.Content{Email: &message.Email{Subject: "News"}}}
 		rcpts := []string{"gone@receiver.test", "slow@receiver.test", "reader@receiver.test", "ann@receiver.test", "full@receiver.test"}
 		for _, a := range rcpts {

@@ -121,9 +121,7 @@ func TestSMTPSubmission(t *testing.T) {
 		ctx := context.Background()
 		// The compliance engine checks the sender (the DOMAINS work
 		// checks the domain); the operator approved this one.
-		if err := s.app.store.SaveSender(ctx, &store.Sender{AccountID: s.accountID, Originator: "news@shop.test", Status: store.SenderApproved}); err != nil {
-			t.Fatal(err)
-		}
+		verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
 
 		text, err := submit(t, addr, roots, sasl.NewPlainClient("", "app", s.key), "news@shop.test", []string{"ann@receiver.test", "bob@receiver.test"}, submitted)
 		if err != nil {

@@ -65,33 +65,46 @@ func EmailCheck(cfg EmailConfig) func(ctx context.Context, req Request) (Decisio
 		if !ok {
 			return Decision{}, errors.New("compliance: the email rules run inside the engine")
 		}
-		if cfg.SenderDomain != nil && !req.Reply {
-			d, err := cfg.SenderDomain(ctx, req)
+		d := Decision{Outcome: Allow}
+		if !req.Reply && (req.Purpose == Marketing || len(req.Categories) > 0) {
+			if strings.TrimSpace(acct.policy.PostalAddress) == "" {
+				return Decision{Outcome: Reject, Rule: RuleEmailPostal,
+					Reason: "marketing email must carry the sender's postal address, and the account has none: set postalAddress in the compliance policy"}, nil
+			}
+			allowed := strings.Split(acct.policy.RoleAddresses, ",")
+			for i, r := range req.Recipients {
+				if role := RoleAddress(r.Address); role != "" && !slices.Contains(allowed, role) {
+					d.Refused = append(d.Refused, Refusal{Index: i, Recipient: r.Address, Rule: RuleEmailRole,
+						Reason: role + "@ is a role address, not a person who opted in; marketing email does not go to role addresses"})
+				}
+			}
+		}
+		// The sending domain last: within a daily cap it takes quota for
+		// the recipients that go (not the ones refused above).
+		if cfg.SenderDomain != nil && !req.Reply && len(d.Refused) < len(req.Recipients) {
+			sub := req
+			if len(d.Refused) > 0 {
+				refused := map[int]bool{}
+				for _, f := range d.Refused {
+					refused[f.Index] = true
+				}
+				sub.Recipients = nil
+				for i, r := range req.Recipients {
+					if !refused[i] {
+						sub.Recipients = append(sub.Recipients, r)
+					}
+				}
+			}
+			sd, err := cfg.SenderDomain(ctx, sub)
 			if err != nil {
 				return Decision{}, err
 			}
-			switch d.Outcome {
+			switch sd.Outcome {
 			case Reject, Hold, Defer:
-				if d.Rule == "" {
-					d.Rule = RuleEmailSenderDomain
+				if sd.Rule == "" {
+					sd.Rule = RuleEmailSenderDomain
 				}
-				return d, nil
-			}
-		}
-		if req.Reply || (req.Purpose != Marketing && len(req.Categories) == 0) {
-			return Decision{Outcome: Allow}, nil
-		}
-		if strings.TrimSpace(acct.policy.PostalAddress) == "" {
-			return Decision{Outcome: Reject, Rule: RuleEmailPostal,
-				Reason: "marketing email must carry the sender's postal address, and the account has none: set postalAddress in the compliance policy"}, nil
-		}
-		allowed := strings.Split(acct.policy.RoleAddresses, ",")
-		var d Decision
-		d.Outcome = Allow
-		for i, r := range req.Recipients {
-			if role := RoleAddress(r.Address); role != "" && !slices.Contains(allowed, role) {
-				d.Refused = append(d.Refused, Refusal{Index: i, Recipient: r.Address, Rule: RuleEmailRole,
-					Reason: role + "@ is a role address, not a person who opted in; marketing email does not go to role addresses"})
+				return sd, nil
 			}
 		}
 		return d, nil

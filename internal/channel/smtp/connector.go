@@ -21,6 +21,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/omnigate/omnigate/internal/email/bounce"
 	"log/slog"
 	"net"
 	"net/textproto"
@@ -51,11 +52,21 @@ type Envelope struct {
 // A *message.Invalid error fails the recipient; any other is retried.
 type Composer func(ctx context.Context, m *message.Message, r *message.Recipient) (Envelope, []byte, error)
 
-// Kind is the smtp connector kind, composing messages with compose.
-func Kind(compose Composer) channel.Kind {
+// BounceHook hears of each recipient a receiving server refused for good
+// (a synchronous bounce), with the failure's category: the app suppresses
+// addresses that bounce hard.
+type BounceHook func(ctx context.Context, m *message.Message, r *message.Recipient, category bounce.Category, answer string)
+
+// Kind is the smtp connector kind, composing messages with compose;
+// bounced (nil: none) hears of synchronous bounces.
+func Kind(compose Composer, bounced BounceHook) channel.Kind {
 	return channel.Kind{Name: KindName, Channel: message.ChannelEmail, Check: Check,
 		New: func(name string, settings []byte, rx channel.Receiver, log *slog.Logger) (channel.Connector, error) {
-			return New(name, settings, compose, log)
+			c, err := New(name, settings, compose, log)
+			if err == nil {
+				c.bounced = bounced
+			}
+			return c, err
 		}}
 }
 
@@ -71,6 +82,10 @@ const (
 	CodeTooLarge   = codeBase + 552 // larger than the server's SIZE
 	CodeBadMessage = codeBase + 554 // the message could not be composed
 	CodeNoHost     = codeBase + 421 // no MX host could be reached within RetryFor
+	// CodeNoSendingDomain: the From domain stopped being a sending domain
+	// of the account between acceptance and sending (nothing is sent
+	// unsigned).
+	CodeNoSendingDomain = codeBase + 553
 )
 
 // Connector delivers email over SMTP.
@@ -78,6 +93,7 @@ type Connector struct {
 	name     string
 	set      Settings
 	compose  Composer
+	bounced  BounceHook
 	log      *slog.Logger
 	resolver *net.Resolver
 	helo     string
@@ -249,6 +265,10 @@ func (c *Connector) Send(ctx context.Context, s channel.Submission) (channel.Res
 		if errors.As(err, &inv) {
 			return channel.Result{}, &channel.PermanentError{Code: CodeBadMessage, Reason: "the message cannot be composed: " + err.Error()}
 		}
+		var pe *channel.PermanentError
+		if errors.As(err, &pe) {
+			return channel.Result{}, err
+		}
 		return channel.Result{}, c.temporary(m, CodeBadMessage, "composing the message", err)
 	}
 	at := strings.LastIndexByte(r.Address, '@')
@@ -271,7 +291,11 @@ func (c *Connector) Send(ctx context.Context, s channel.Submission) (channel.Res
 		var ans *answer
 		if errors.As(err, &ans) {
 			if ans.Code >= 500 {
-				return channel.Result{}, &channel.PermanentError{Code: codeBase + ans.Code, Reason: ans.String()}
+				cat := bounce.Classify(ans.Code, enhancedCode(ans.Msg), ans.Msg)
+				if c.bounced != nil {
+					c.bounced(ctx, m, r, cat, ans.String())
+				}
+				return channel.Result{}, &channel.PermanentError{Code: codeBase + ans.Code, Reason: "bounced: " + string(cat) + ": " + ans.String()}
 			}
 			return channel.Result{}, c.temporary(m, codeBase+ans.Code, ans.String(), nil)
 		}
@@ -399,7 +423,26 @@ type answer struct {
 	Msg  string
 }
 
-func (a *answer) Error() string  { return a.String() }
+func (a *answer) Error() string { return a.String() }
+
+// enhancedCode is the RFC 3463 enhanced status code a reply's text starts
+// with ("5.1.1 user unknown" → "5.1.1"), or "".
+func enhancedCode(msg string) string {
+	f := strings.Fields(msg)
+	if len(f) == 0 {
+		return ""
+	}
+	p := strings.Split(f[0], ".")
+	if len(p) != 3 || len(p[0]) != 1 || (p[0] != "2" && p[0] != "4" && p[0] != "5") {
+		return ""
+	}
+	for _, x := range p[1:] {
+		if x == "" || len(x) > 3 || strings.Trim(x, "0123456789") != "" {
+			return ""
+		}
+	}
+	return f[0]
+}
 func (a *answer) String() string { return fmt.Sprintf("%d %s", a.Code, oneLine(a.Msg)) }
 
 func oneLine(s string) string {
