@@ -92,12 +92,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	settleSet := os.Getenv("OMNIGATE_EMAIL_SETTLE") != ""
 	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "email-settle" {
+			settleSet = true
+		}
 		if f.Name == "admin-token" {
 			log.Warn("the admin token is on the command line, where every local user can read it (ps); " +
 				"give it in OMNIGATE_ADMIN_TOKEN or a file (--admin-token-file) instead")
 		}
 	})
+	if cfg.Demo && !settleSet {
+		// The demo shows an email become delivered while one watches.
+		cfg.EmailSettle = app.DemoEmailSettle
+		if cfg.MaintenanceEvery == 0 {
+			cfg.MaintenanceEvery = app.DemoEmailSettle // the settle sweep runs with housekeeping
+		}
+	}
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err

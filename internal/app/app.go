@@ -34,6 +34,7 @@ import (
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/inbound"
 	"github.com/omnigate/omnigate/internal/mailin"
+	"github.com/omnigate/omnigate/internal/mailsink"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/notice"
@@ -66,6 +67,7 @@ type App struct {
 	notifier   *notice.Notifier
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
+	demoMail   *mailsink.Sink     // the demo's receiving mail server
 	mailIn     *mailin.Server     // the inbound SMTP listener, when configured
 	submission *smtpsubmit.Server // the SMTP submission door, when configured
 	realtime   *realtime.Server
@@ -222,6 +224,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	if cfg.Demo {
+		if err := ensureDemoEmail(ctx, st, a.Demo.ID); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("setting up the demo's email: %w", err)
+		}
+		mail, err := a.startDemoMail()
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		router.SetFallback(mail)
+	}
 	var tlsCfg *tls.Config
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -370,6 +384,11 @@ func (a *App) stop(ctx context.Context) error {
 	if err := a.receiver.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping receipts: %w", err))
 	}
+	if a.demoMail != nil {
+		if err := a.demoMail.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the demo mail server: %w", err))
+		}
+	}
 	if a.demoSMSC != nil {
 		if err := a.demoSMSC.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the demo SMSC: %w", err))
@@ -407,5 +426,6 @@ func (a *App) databaseName() string {
 func (a *App) PrintDemo(w io.Writer) {
 	if a.Demo != nil {
 		a.Demo.Print(w, a.URL())
+		a.printDemoEmail(w)
 	}
 }

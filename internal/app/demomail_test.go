@@ -1,0 +1,60 @@
+package app
+
+import (
+	"bytes"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The demo sends email as a new user would: the printed /v1/send from the
+// demo domain reaches the built-in mail server DKIM-signed with a VERP
+// return path, and the recipient becomes delivered once the settle window
+// passes; bounce@ fails at once; the banner shows the command.
+func TestDemoEmail(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) {
+			c.EmailSettle, c.MaintenanceEvery = 200*time.Millisecond, 50*time.Millisecond
+		})
+		var banner bytes.Buffer
+		s.app.PrintDemo(&banner)
+		if !strings.Contains(banner.String(), "/v1/send") || !strings.Contains(banner.String(), s.app.DemoMailDir()) {
+			t.Fatalf("banner: %s", banner.String())
+		}
+		send := func(to string) string {
+			r := s.sendEmail(s.app.Demo.Key, map[string]any{"type": "email", "content": map[string]any{"email": map[string]any{
+				"from": map[string]any{"email": demoEmailFrom, "name": "omnigate demo"}, "to": []map[string]any{{"email": to}},
+				"subject": "Hello", "content": map[string]any{"text": "Hello from omnigate"}}}})
+			if r.status != 202 {
+				t.Fatalf("send to %s: %d %s", to, r.status, r.raw)
+			}
+			return r.json["id"].(string)
+		}
+		status := func(id string) string {
+			r := s.do("GET", "/v1/messages/"+id, s.app.Demo.Key, "", nil)
+			return r.json["recipients"].([]any)[0].(map[string]any)["status"].(string)
+		}
+		ann, bounce := send("ann@inbox.test"), send("bounce@inbox.test")
+		waitFor(t, "ann delivered", 10*time.Second, func() bool { return status(ann) == "delivered" })
+		waitFor(t, "bounce failed", 10*time.Second, func() bool { return status(bounce) == "failed" })
+		files, _ := filepath.Glob(filepath.Join(s.app.DemoMailDir(), "ann@inbox.test", "new", "*"))
+		if len(files) != 1 {
+			t.Fatalf("maildir: %v", files)
+		}
+		raw, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Header.Get("Dkim-Signature"), "d="+DemoEmailDomain) ||
+			!strings.HasSuffix(m.Header.Get("Return-Path"), "@bounces."+DemoEmailDomain+">") {
+			t.Fatalf("headers: %v", m.Header)
+		}
+	})
+}
