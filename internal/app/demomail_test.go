@@ -40,6 +40,14 @@ func TestDemoEmail(t *testing.T) {
 		ann, bounce := send("ann@inbox.test"), send("bounce@inbox.test")
 		waitFor(t, "ann delivered", 10*time.Second, func() bool { return status(ann) == "delivered" })
 		waitFor(t, "bounce failed", 10*time.Second, func() bool { return status(bounce) == "failed" })
+		// The MessageBird door renders SMS only: an email is not found
+		// there and not listed.
+		if r := s.do("GET", "/messages/"+ann, s.app.Demo.Key, "", nil); r.status != 404 {
+			t.Fatalf("GET /messages/{email}: %d %s", r.status, r.raw)
+		}
+		if r := s.do("GET", "/messages", s.app.Demo.Key, "", nil); r.status != 200 || strings.Contains(string(r.raw), ann) {
+			t.Fatalf("GET /messages lists an email: %d %s", r.status, r.raw)
+		}
 		files, _ := filepath.Glob(filepath.Join(s.app.DemoMailDir(), "ann@inbox.test", "new", "*"))
 		if len(files) != 1 {
 			t.Fatalf("maildir: %v", files)

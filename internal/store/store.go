@@ -164,6 +164,9 @@ type Outcome struct {
 
 // MessageFilter selects messages for listing. Zero fields do not filter.
 type MessageFilter struct {
+	// Channel keeps one channel's messages (a door lists what it can
+	// render: the MessageBird door SMS); "" is every channel.
+	Channel    string
 	Originator string
 	Direction  message.Direction
 	Type       message.Type

@@ -54,7 +54,7 @@ test("a message with an attachment is accepted and can be read back", async () =
   const m = /^250 2\.0\.0 OK id=([0-9a-f]{32})/.exec(info.response);
   assert.ok(m, `reply ${info.response}`);
   assert.deepEqual(info.accepted.sort(), ["ann@demo.example", "bob@demo.example"]);
-  const r = await get(`/messages/${m[1]}`);
+  const r = await get(`/v1/messages/${m[1]}`);
   assert.equal(r.status, 200, r.body);
   assert.match(r.body, new RegExp(m[1]));
 });
@@ -70,6 +70,6 @@ test("a test key is validated and not stored", async () => {
   const info = await transport(env("OMNIGATE_TEST_KEY")).sendMail(mail);
   const m = /OK id=([0-9a-f]{32}) \(test key/.exec(info.response);
   assert.ok(m, `reply ${info.response}`);
-  const r = await get(`/messages/${m[1]}`);
+  const r = await get(`/v1/messages/${m[1]}`);
   assert.equal(r.status, 404, r.body);
 });

@@ -26,7 +26,7 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound()
 	}
 	m, err := a.store.GetMessage(r.Context(), pr.AccountID, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || err == nil && m.Details.Report != message.ReportConversations {
+	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != message.ChannelEmail {
 		return errNotFound() // the REST door's messages are read there
 	}
 	if err != nil {
@@ -62,7 +62,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/messages takes limit, offset, ids, recipient and status")
 		}
 	}
-	f := store.MessageFilter{Limit: defaultLimit, Type: "email", Direction: message.MT}
+	f := store.MessageFilter{Limit: defaultLimit, Channel: message.ChannelEmail, Type: "email", Direction: message.MT}
 	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
 		if s := q.Get(name); s != "" {
 			lo, hi := 0, 1<<31-1
@@ -109,7 +109,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			if m.Details.Report == message.ReportConversations {
+			if m.Channel == message.ChannelEmail {
 				msgs = append(msgs, m)
 			}
 		}

@@ -186,7 +186,9 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound()
 	}
 	m, err := a.store.GetMessage(r.Context(), rest.Principal(r.Context()).AccountID, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != message.ChannelSMS {
+		// Other channels' messages are read through their own door
+		// (email: GET /v1/messages/{id}).
 		return errNotFound()
 	}
 	if err != nil {
@@ -222,6 +224,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
+	f.Channel = message.ChannelSMS
 	for name := range q {
 		if !listParams[name] {
 			a.countUnknown([]string{name})

@@ -283,6 +283,9 @@ func (ss *session) Data(r io.Reader) error {
 		Originator: ss.from,
 		Body:       parsed.Body,
 		Content:    &message.Content{Email: &parsed.Email},
+		// Email's status reports and read-back are the Conversations
+		// door's (POST JSON reports; GET /v1/messages/{id}).
+		Details: message.Details{Report: message.ReportConversations},
 	}
 	for _, a := range ss.to {
 		m.Recipients = append(m.Recipients, message.Recipient{Address: a})

@@ -259,6 +259,9 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 		where = append(where, cond)
 		args = append(args, v)
 	}
+	if f.Channel != "" {
+		add("m.channel = ?", f.Channel)
+	}
 	if f.Originator != "" {
 		add("m.originator = ?", f.Originator)
 	}
