@@ -246,10 +246,9 @@ func TestEmailSendReadAndReports(t *testing.T) {
 		}
 		oneClick(t, l.UnsubscribeURL(s.accountID, id, 0), http.StatusOK)
 
-		// (Being taken by the connector — accepted → sent — shows in GET
-		// but is not reported yet: the store reports status changes, and
-		// sent → sent with a connector is none. See docs/email.md.)
-		want := []string{"ann@example.com delivered", "bob@example.org failed",
+		// Being taken by the connector (accepted → sent) is reported once
+		// per recipient, then each status and event.
+		want := []string{"ann@example.com sent", "bob@example.org sent", "ann@example.com delivered", "bob@example.org failed",
 			"bob@example.org failed bounced", "ann@example.com delivered complained", "ann@example.com delivered opened",
 			"ann@example.com delivered clicked", "ann@example.com delivered unsubscribed"}
 		defer func() {

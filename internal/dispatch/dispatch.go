@@ -151,7 +151,8 @@ func (d *Dispatcher) send(ctx context.Context, j *store.Job, m *message.Message,
 	}
 	update := func(r *message.Recipient, st message.Status, code int, reason, connector string) store.StatusUpdate {
 		return store.StatusUpdate{AccountID: m.AccountID, MessageID: m.ID, Seq: r.Seq, Status: st, ErrorCode: code,
-			Reason: reason, At: time.Now().UTC(), Connector: connector, Channel: m.Channel, Notify: notify}
+			Reason: reason, At: time.Now().UTC(), Connector: connector, Channel: m.Channel, Notify: notify,
+			ReportHandoff: m.Details.Report == message.ReportConversations}
 	}
 	if !now.Before(expires) {
 		for _, r := range pending {

@@ -134,6 +134,11 @@ type StatusUpdate struct {
 	Notify bool
 	// Applied is set by the store: whether the status changed.
 	Applied bool
+	// ReportHandoff asks for a report (with Notify) also when a connector
+	// takes a recipient already shown as sent: doors whose status names
+	// tell accepted from sent (the Conversations door) report the hand-off.
+	// HandedOff is set by the store when such a report was queued.
+	ReportHandoff, HandedOff bool
 }
 
 // Report is the payload of a JobReport: what changed, for the webhook

@@ -107,7 +107,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 // appendReport appends the job columns of u's status report to args when u
 // was applied and asks for a report.
 func appendReport(args []any, u *store.StatusUpdate) ([]any, error) {
-	if !u.Applied || !u.Notify {
+	if !(u.Applied || u.HandedOff) || !u.Notify {
 		return args, nil
 	}
 	report, err := reportArgs(u)
@@ -228,6 +228,24 @@ func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpd
 			confirm = append(confirm, u)
 		}
 	}
+	// A hand-off a door reports: recorded one at a time, so that only the
+	// first (connector not yet recorded) queues a report.
+	plain := confirm[:0]
+	for _, u := range confirm {
+		if !u.ReportHandoff || !u.Notify {
+			plain = append(plain, u)
+			continue
+		}
+		res, err := s.txExec(ctx, tx, `UPDATE recipients SET connector = ? WHERE message_id = ? AND seq = ? AND account_id = ? AND status = ? AND connector = ''`,
+			u.Connector, u.MessageID, u.Seq, u.AccountID, string(u.Status))
+		if err != nil {
+			return fmt.Errorf("recording connector: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			u.HandedOff = true
+		}
+	}
+	confirm = plain
 	if len(confirm) == 0 {
 		return nil
 	}
