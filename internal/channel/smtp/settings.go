@@ -60,7 +60,8 @@ type Settings struct {
 	// AUTH; default 30s.
 	ConnectTimeout Duration `json:"connectTimeout,omitempty"`
 	// MaxConnections bounds open connections per destination (a set of MX
-	// hosts shared by any number of domains); default 5.
+	// hosts shared by any number of domains); default 20, as Postfix's
+	// default_destination_concurrency_limit.
 	MaxConnections int `json:"maxConnections,omitempty"`
 	// RatePerSecond bounds messages per second per destination; 0 means
 	// no limit.
@@ -133,7 +134,7 @@ func ParseSettings(raw []byte) (Settings, error) {
 		return s, fmt.Errorf("smtp settings: maxConnections is between 1 and 1000")
 	}
 	if s.MaxConnections == 0 {
-		s.MaxConnections = 5
+		s.MaxConnections = 20
 	}
 	if s.RatePerSecond < 0 || s.RatePerSecond > 1e6 {
 		return s, fmt.Errorf("smtp settings: ratePerSecond is between 0 (no limit) and 1000000")
