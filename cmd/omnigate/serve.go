@@ -102,11 +102,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				"give it in OMNIGATE_ADMIN_TOKEN or a file (--admin-token-file) instead")
 		}
 	})
-	if cfg.Demo && !settleSet {
+	if cfg.Demo {
 		// The demo shows an email become delivered while one watches.
-		cfg.EmailSettle = app.DemoEmailSettle
-		if cfg.MaintenanceEvery == 0 {
-			cfg.MaintenanceEvery = app.DemoEmailSettle // the settle sweep runs with housekeeping
+		if !settleSet {
+			cfg.EmailSettle = app.DemoEmailSettle
+		}
+		if cfg.MaintenanceEvery == 0 { // the settle sweep runs with housekeeping
+			cfg.MaintenanceEvery = max(min(cfg.EmailSettle, app.DemoEmailSettle), 100*time.Millisecond)
 		}
 	}
 	a, err := app.New(ctx, cfg, log)
