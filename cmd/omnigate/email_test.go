@@ -4,8 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnigate/omnigate/internal/email/dkim"
-	"github.com/omnigate/omnigate/internal/email/dnstest"
+	"github.com/omnigate/omnigate/internal/mailsink/dnstest"
 )
 
 // TestEmailDomainCLI: `email domain add` prints the records to publish;
@@ -15,8 +14,12 @@ import (
 // work with the domain alone when one account has it.
 func TestEmailDomainCLI(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
-		dns := dnstest.Start(t)
-		e.extra = append(e.extra, "OMNIGATE_DNS_RESOLVER="+dns.Addr, "OMNIGATE_EMAIL_MX_HOST=mx.omnigate.test",
+		dns, err := dnstest.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(dns.Close)
+		e.extra = append(e.extra, "OMNIGATE_DNS_RESOLVER="+dns.Addr(), "OMNIGATE_EMAIL_MX_HOST=mx.omnigate.test",
 			"OMNIGATE_EMAIL_SPF_INCLUDE=spf.omnigate.test")
 		var acct created
 		e.run(&acct, "account", "create", "--name", "Acme")
@@ -42,7 +45,7 @@ func TestEmailDomainCLI(t *testing.T) {
 		}
 
 		// Only DKIM published: not verified; the rest are named.
-		dns.SetTXT(shown.Records[0].Name, dkim.SplitTXT(shown.Records[0].Value)...)
+		dns.SetTXT(shown.Records[0].Name, shown.Records[0].Value)
 		out, _ = e.cmd("email", "domain", "verify", "example.com").Output()
 		for _, want := range []string{"ok      ; dkim", "MISSING ; spf", "problem: no SPF record", "MISSING ; return_path", "missing ; dmarc", "is not verified"} {
 			if !strings.Contains(string(out), want) {
@@ -50,7 +53,7 @@ func TestEmailDomainCLI(t *testing.T) {
 			}
 		}
 		dns.SetTXT("example.com", "v=spf1 include:spf.omnigate.test ~all")
-		dns.SetMX("bounces.example.com", "mx.omnigate.test", 10)
+		dns.SetMX("bounces.example.com", dnstest.MX{Pref: 10, Host: "mx.omnigate.test"})
 		out, _ = e.cmd("email", "domain", "verify", "example.com").Output()
 		if !strings.Contains(string(out), "example.com is verified") || !strings.Contains(string(out), "status    verified") {
 			t.Fatalf("verify with the records:\n%s", out)

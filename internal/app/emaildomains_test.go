@@ -4,8 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnigate/omnigate/internal/email/dkim"
-	"github.com/omnigate/omnigate/internal/email/dnstest"
+	"github.com/omnigate/omnigate/internal/mailsink/dnstest"
 )
 
 // TestEmailDomainsAPI: a customer adds a sending domain, gets the records
@@ -14,9 +13,13 @@ import (
 // caps it through /admin/. Bad input gets the API's errors.
 func TestEmailDomainsAPI(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		dns := dnstest.Start(t)
+		dns, err := dnstest.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(dns.Close)
 		s := billingServer(t, engine, func(c *Config) {
-			c.DNSResolver, c.EmailMXHost, c.EmailSPFInclude = dns.Addr, "mx.omnigate.test", "spf.omnigate.test"
+			c.DNSResolver, c.EmailMXHost, c.EmailSPFInclude = dns.Addr(), "mx.omnigate.test", "spf.omnigate.test"
 		})
 		r := s.call("POST", "/email/domains", map[string]any{"domain": "Example.com", "algorithm": "ed25519"})
 		if r.status != 201 || r.json["domain"] != "example.com" || r.json["status"] != "pending" || r.json["lastCheck"] != nil {
@@ -38,9 +41,9 @@ func TestEmailDomainsAPI(t *testing.T) {
 		if r.status != 200 || r.json["status"] != "pending" || r.json["lastCheck"].(map[string]any)["verified"] != false {
 			t.Fatalf("verify without records: %d %s", r.status, r.raw)
 		}
-		dns.SetTXT(dkimRec["name"].(string), dkim.SplitTXT(dkimRec["value"].(string))...)
+		dns.SetTXT(dkimRec["name"].(string), dkimRec["value"].(string))
 		dns.SetTXT("example.com", "v=spf1 include:spf.omnigate.test -all")
-		dns.SetMX("bounces.example.com", "mx.omnigate.test", 10)
+		dns.SetMX("bounces.example.com", dnstest.MX{Pref: 10, Host: "mx.omnigate.test"})
 		r = s.call("POST", "/email/domains/example.com/verify", nil)
 		if r.status != 200 || r.json["status"] != "verified" || r.json["verifiedDatetime"] == nil {
 			t.Fatalf("verify with records: %d %s", r.status, r.raw)

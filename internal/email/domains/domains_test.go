@@ -7,14 +7,25 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/email/dkim"
-	"github.com/omnigate/omnigate/internal/email/dnstest"
 	"github.com/omnigate/omnigate/internal/email/domains"
+	"github.com/omnigate/omnigate/internal/mailsink/dnstest"
 )
+
+// startDNS starts a loopback DNS server that stops when t ends.
+func startDNS(t *testing.T) *dnstest.Server {
+	t.Helper()
+	dns, err := dnstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dns.Close)
+	return dns
+}
 
 func setup(t *testing.T, alg string) (*dnstest.Server, domains.Config, []domains.Record, *domains.Check) {
 	t.Helper()
-	dns := dnstest.Start(t)
-	r, err := domains.Resolver(dns.Addr)
+	dns := startDNS(t)
+	r, err := domains.Resolver(dns.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +76,8 @@ func TestRecords(t *testing.T) {
 func TestVerify(t *testing.T) {
 	for _, alg := range []string{dkim.RSA, dkim.Ed25519} {
 		t.Run(alg, func(t *testing.T) {
-			dns := dnstest.Start(t)
-			r, _ := domains.Resolver(dns.Addr)
+			dns := startDNS(t)
+			r, _ := domains.Resolver(dns.Addr())
 			cfg := domains.Config{MXHost: "mx.omnigate.test", SPFInclude: "spf.omnigate.test", Resolver: r}
 			d, _ := domains.New("acct", "example.com", alg, "s1", time.Now())
 			verify := func() *domains.Check {
@@ -86,10 +97,9 @@ func TestVerify(t *testing.T) {
 				}
 				return strings.Join(s, ",")
 			}
-			dns.SetTXT("s1._domainkey.example.com", dkim.SplitTXT(dkim.DNSRecord(d.Key.Public()))...)
-			dns.SetTXT("example.com", "v=spf1 include:other.test ~all")
-			dns.SetTXT("example.com", "google-site-verification=abc")
-			dns.SetMX("bounces.example.com", "mx.elsewhere.test", 10)
+			dns.SetTXT("s1._domainkey.example.com", dkim.DNSRecord(d.Key.Public())) // RSA's is over 255 bytes: two strings
+			dns.SetTXT("example.com", "v=spf1 include:other.test ~all", "google-site-verification=abc")
+			dns.SetMX("bounces.example.com", dnstest.MX{Pref: 10, Host: "mx.elsewhere.test"})
 			c := verify()
 			if c.Verified || status(c) != "dkim" {
 				t.Fatalf("verified %v, matched %s", c.Verified, status(c))
@@ -97,29 +107,27 @@ func TestVerify(t *testing.T) {
 			if !strings.Contains(c.Records[1].Problem, "does not include spf.omnigate.test") || !strings.Contains(c.Records[2].Problem, "does not point at mx.omnigate.test") {
 				t.Errorf("problems: %q %q", c.Records[1].Problem, c.Records[2].Problem)
 			}
-			dns.Remove("example.com")
 			dns.SetTXT("example.com", "v=spf1 ip4:192.0.2.1 include:SPF.omnigate.test. -all")
 			dns.Remove("bounces.example.com")
 			dns.SetCNAME("bounces.example.com", "mx.omnigate.test")
-			dns.SetMX("mx.omnigate.test", "mx.omnigate.test", 10)
+			dns.SetMX("mx.omnigate.test", dnstest.MX{Pref: 10, Host: "mx.omnigate.test"})
 			if c = verify(); !c.Verified || status(c) != "dkim,spf,return_path" {
 				t.Fatalf("verified %v, matched %s: %+v", c.Verified, status(c), c.Records)
 			}
 			dns.Remove("bounces.example.com")
-			dns.SetMX("bounces.example.com", "MX.omnigate.test", 10)
+			dns.SetMX("bounces.example.com", dnstest.MX{Pref: 10, Host: "MX.omnigate.test"})
 			dns.SetTXT("_dmarc.example.com", "v=DMARC1; p=quarantine")
 			if c = verify(); !c.Verified || status(c) != "dkim,spf,return_path,dmarc" {
 				t.Fatalf("verified %v, matched %s", c.Verified, status(c))
 			}
 			// Two SPF records are an error for receivers.
-			dns.SetTXT("example.com", "v=spf1 include:spf.omnigate.test ~all")
+			dns.SetTXT("example.com", "v=spf1 ip4:192.0.2.1 include:SPF.omnigate.test. -all", "v=spf1 include:spf.omnigate.test ~all")
 			if c = verify(); c.Verified || !strings.Contains(c.Records[1].Problem, "several SPF records") {
 				t.Fatalf("two SPF records: %+v", c.Records[1])
 			}
 			// Another key at the selector.
 			other, _ := dkim.GenerateKey(alg)
-			dns.Remove("s1._domainkey.example.com")
-			dns.SetTXT("s1._domainkey.example.com", dkim.SplitTXT(dkim.DNSRecord(other.Public()))...)
+			dns.SetTXT("s1._domainkey.example.com", dkim.DNSRecord(other.Public()))
 			if c = verify(); c.Verified || *c.Records[0].OK {
 				t.Fatal("verified with another key's record")
 			}
@@ -129,8 +137,11 @@ func TestVerify(t *testing.T) {
 
 // A resolver that does not answer is an error, not a failed check.
 func TestVerifyResolverDown(t *testing.T) {
-	dns := dnstest.Start(t)
-	addr := dns.Addr
+	dns, err := dnstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := dns.Addr()
 	dns.Close()
 	r, _ := domains.Resolver(addr)
 	d, _ := domains.New("acct", "example.com", dkim.Ed25519, "", time.Now())

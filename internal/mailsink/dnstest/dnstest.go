@@ -1,8 +1,13 @@
-// Package dnstest is a tiny authoritative DNS server for tests and the
-// demo: it answers MX, A, AAAA and TXT questions from maps, on a loopback
-// UDP and TCP port, so that mail code resolves names without ever asking
-// the outside world. Names not in the maps get NXDOMAIN; a name that has
-// some records but not the type asked gets an empty answer (NODATA).
+// Package dnstest is a tiny authoritative DNS server for tests: it answers
+// MX, A, AAAA, TXT and CNAME questions from records set on it, on one
+// loopback port over UDP and TCP, so that mail code (the smtp connector's
+// MX lookups, sending-domain checks) resolves names without ever asking
+// the outside world.
+//
+// Names are matched case-insensitively. A name without records gets
+// NXDOMAIN; a name that has some records but not the type asked gets an
+// empty answer (NODATA); a CNAME at the name is followed within the
+// server's records, as a recursive resolver would.
 package dnstest
 
 import (
@@ -19,22 +24,19 @@ type MX struct {
 	Host string
 }
 
-// Server answers from its records; the maps may be changed while it runs
-// through the setters.
+// Server answers from its records; they may be changed while it runs.
 type Server struct {
-	mu   sync.RWMutex
-	mx   map[string][]MX
-	a    map[string][]net.IP
-	txt  map[string][]string
-	udp  *dns.Server
-	tcp  *dns.Server
-	addr string
+	mu      sync.RWMutex
+	records map[string][]dns.RR // by lower-case FQDN
+	udp     *dns.Server
+	tcp     *dns.Server
+	addr    string
 }
 
 // Start listens on 127.0.0.1 (one port, UDP and TCP) and serves until
 // Close.
 func Start() (*Server, error) {
-	s := &Server{mx: map[string][]MX{}, a: map[string][]net.IP{}, txt: map[string][]string{}}
+	s := &Server{records: map[string][]dns.RR{}}
 	// One port for both: a free UDP port may be taken in TCP; try again.
 	var pc net.PacketConn
 	var l net.Listener
@@ -68,33 +70,94 @@ func Start() (*Server, error) {
 // Addr is the server's "127.0.0.1:port", for a resolver setting.
 func (s *Server) Addr() string { return s.addr }
 
-// Close stops the server.
+// Close stops the server; a stopped server's Addr answers nothing.
 func (s *Server) Close() {
 	s.udp.Shutdown()
 	s.tcp.Shutdown()
 }
 
-// SetMX sets a domain's mail exchangers.
-func (s *Server) SetMX(domain string, mx ...MX) {
+func key(name string) string { return dns.Fqdn(strings.ToLower(name)) }
+
+func hdr(name string, t uint16) dns.RR_Header {
+	return dns.RR_Header{Name: key(name), Rrtype: t, Class: dns.ClassINET, Ttl: 60}
+}
+
+// set replaces the records of the given types at name with rrs.
+func (s *Server) set(name string, rrs []dns.RR, types ...uint16) {
+	k := key(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mx[dns.Fqdn(strings.ToLower(domain))] = mx
+	var keep []dns.RR
+	for _, rr := range s.records[k] {
+		t := rr.Header().Rrtype
+		drop := false
+		for _, d := range types {
+			drop = drop || t == d
+		}
+		if !drop {
+			keep = append(keep, rr)
+		}
+	}
+	if keep = append(keep, rrs...); len(keep) > 0 {
+		s.records[k] = keep
+	} else {
+		delete(s.records, k)
+	}
+}
+
+// SetMX sets a domain's mail exchangers (none: the domain has no MX).
+// Hosts are answered as given, not lower-cased.
+func (s *Server) SetMX(domain string, mx ...MX) {
+	var rrs []dns.RR
+	for _, m := range mx {
+		rrs = append(rrs, &dns.MX{Hdr: hdr(domain, dns.TypeMX), Preference: m.Pref, Mx: dns.Fqdn(m.Host)})
+	}
+	s.set(domain, rrs, dns.TypeMX)
 }
 
 // SetA sets a name's addresses (IPv4 as A, IPv6 as AAAA).
 func (s *Server) SetA(name string, ips ...net.IP) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.a[dns.Fqdn(strings.ToLower(name))] = ips
+	var rrs []dns.RR
+	for _, ip := range ips {
+		if v4 := ip.To4(); v4 != nil {
+			rrs = append(rrs, &dns.A{Hdr: hdr(name, dns.TypeA), A: v4})
+		} else if ip.To16() != nil {
+			rrs = append(rrs, &dns.AAAA{Hdr: hdr(name, dns.TypeAAAA), AAAA: ip})
+		}
+	}
+	s.set(name, rrs, dns.TypeA, dns.TypeAAAA)
 }
 
-// SetTXT sets a name's TXT records.
+// SetTXT sets a name's TXT records, one per string; a string longer than
+// 255 bytes is answered as several character-strings of one record, which
+// resolvers join.
 func (s *Server) SetTXT(name string, txt ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.txt[dns.Fqdn(strings.ToLower(name))] = txt
+	var rrs []dns.RR
+	for _, t := range txt {
+		var parts []string
+		for len(t) > 255 {
+			parts, t = append(parts, t[:255]), t[255:]
+		}
+		rrs = append(rrs, &dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: append(parts, t)})
+	}
+	s.set(name, rrs, dns.TypeTXT)
 }
 
+// SetCNAME makes name an alias of target (answered as given), replacing
+// any CNAME there; other records at name stay until Remove.
+func (s *Server) SetCNAME(name, target string) {
+	s.set(name, []dns.RR{&dns.CNAME{Hdr: hdr(name, dns.TypeCNAME), Target: dns.Fqdn(target)}}, dns.TypeCNAME)
+}
+
+// Remove drops every record at name: it gets NXDOMAIN again.
+func (s *Server) Remove(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.records, key(name))
+}
+
+// serve answers from the records: those of the asked type at the name, or
+// the CNAME there followed within the records (at most 8 hops).
 func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	resp := new(dns.Msg)
 	resp.SetReply(req)
@@ -105,45 +168,38 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 	q := req.Question[0]
-	name := strings.ToLower(q.Name)
-	hdr := func(t uint16) dns.RR_Header {
-		return dns.RR_Header{Name: q.Name, Rrtype: t, Class: dns.ClassINET, Ttl: 60}
-	}
+	owner := q.Name // the asker's spelling for the first owner name
 	s.mu.RLock()
-	mxs, hasMX := s.mx[name]
-	ips, hasA := s.a[name]
-	txts, hasTXT := s.txt[name]
+	for hops := 0; hops < 8; hops++ {
+		rrs, ok := s.records[key(owner)]
+		if !ok {
+			if hops == 0 {
+				resp.Rcode = dns.RcodeNameError
+				resp.Ns = []dns.RR{&dns.SOA{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60},
+					Ns: "ns.test.", Mbox: "hostmaster.test.", Serial: 1, Refresh: 60, Retry: 60, Expire: 60, Minttl: 60}}
+			}
+			break
+		}
+		var cname *dns.CNAME
+		for _, rr := range rrs {
+			if rr.Header().Rrtype == q.Qtype {
+				c := dns.Copy(rr)
+				c.Header().Name = owner
+				resp.Answer = append(resp.Answer, c)
+			}
+			if c, ok := rr.(*dns.CNAME); ok {
+				cname = c
+			}
+		}
+		if len(resp.Answer) > 0 || cname == nil || q.Qtype == dns.TypeCNAME {
+			break
+		}
+		c := dns.Copy(cname)
+		c.Header().Name = owner
+		resp.Answer = append(resp.Answer, c)
+		owner = cname.Target
+	}
 	s.mu.RUnlock()
-	switch q.Qtype {
-	case dns.TypeMX:
-		for _, m := range mxs {
-			resp.Answer = append(resp.Answer, &dns.MX{Hdr: hdr(dns.TypeMX), Preference: m.Pref, Mx: dns.Fqdn(m.Host)})
-		}
-	case dns.TypeA:
-		for _, ip := range ips {
-			if v4 := ip.To4(); v4 != nil {
-				resp.Answer = append(resp.Answer, &dns.A{Hdr: hdr(dns.TypeA), A: v4})
-			}
-		}
-	case dns.TypeAAAA:
-		for _, ip := range ips {
-			if ip.To4() == nil && ip.To16() != nil {
-				resp.Answer = append(resp.Answer, &dns.AAAA{Hdr: hdr(dns.TypeAAAA), AAAA: ip})
-			}
-		}
-	case dns.TypeTXT:
-		for _, t := range txts {
-			var parts []string
-			for len(t) > 255 {
-				parts, t = append(parts, t[:255]), t[255:]
-			}
-			resp.Answer = append(resp.Answer, &dns.TXT{Hdr: hdr(dns.TypeTXT), Txt: append(parts, t)})
-		}
-	}
-	if !hasMX && !hasA && !hasTXT {
-		resp.Rcode = dns.RcodeNameError
-		resp.Ns = []dns.RR{&dns.SOA{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60},
-			Ns: "ns.test.", Mbox: "hostmaster.test.", Serial: 1, Refresh: 60, Retry: 60, Expire: 60, Minttl: 60}}
-	}
+	resp.Compress = true
 	w.WriteMsg(resp)
 }
