@@ -55,6 +55,10 @@ type Config struct {
 	SettleAfter time.Duration
 }
 
+// DefaultValidity is how long an email without a validity is worth
+// sending: the smtp connector's default retryFor.
+const DefaultValidity = 5 * 24 * time.Hour
+
 // Spec is the email channel for the registry.
 func Spec(cfg Config) channel.Spec {
 	if cfg.SettleAfter <= 0 {
@@ -126,6 +130,13 @@ func Prepare(m *message.Message) error {
 		return &message.Invalid{Field: "originator", Reason: err.Error()}
 	}
 	m.Originator = from
+	if m.Validity == 0 {
+		// Mail servers keep retrying for days (RFC 5321 §4.5.4.1 suggests
+		// four to five): an email without a validity is worth sending for
+		// as long as the smtp connector's default retryFor, not the
+		// dispatcher's 48-hour maximum age.
+		m.Validity = int(DefaultValidity / time.Second)
+	}
 	if len(m.Recipients) == 0 {
 		return &message.Invalid{Field: "recipients", Reason: "an email needs at least one recipient"}
 	}
