@@ -101,6 +101,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = routeCmd(ctx, args[1:], stdout, stderr)
 	case "number":
 		err = numberCmd(ctx, args[1:], stdout, stderr)
+	case "smpp":
+		err = smppCmd(ctx, args[1:], stdout, stderr)
 	case "smsc":
 		err = smscCmd(ctx, args[1:], stdout, stderr)
 	case "mailsink":

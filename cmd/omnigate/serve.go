@@ -42,6 +42,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.SMTPSubmission, "smtp-submission", envOr("OMNIGATE_SMTP_SUBMISSION", ""), "SMTP submission door (host:port, e.g. :587): applications send email with an access key as the AUTH password; empty: off [OMNIGATE_SMTP_SUBMISSION]")
 	insecureAuth, _ := strconv.ParseBool(envOr("OMNIGATE_SMTP_SUBMISSION_INSECURE_AUTH", "false"))
 	fs.BoolVar(&cfg.SMTPSubmissionInsecureAuth, "smtp-submission-insecure-auth", insecureAuth, "let the submission door take AUTH without STARTTLS from non-loopback clients (behind a TLS-terminating proxy only) [OMNIGATE_SMTP_SUBMISSION_INSECURE_AUTH]")
+	fs.StringVar(&cfg.SMPPListen, "smpp-listen", envOr("OMNIGATE_SMPP_LISTEN", ""), "SMPP server for customers (host:port, e.g. :2775): gateways bind with the credentials of omnigate smpp credentials; empty: off [OMNIGATE_SMPP_LISTEN]")
+	fs.BoolVar(&cfg.SMPPTLS, "smpp-tls", envOr("OMNIGATE_SMPP_TLS", "") == "true", "the SMPP server speaks SMPP over TLS with tls-cert and tls-key [OMNIGATE_SMPP_TLS]")
 	noCharging, _ := strconv.ParseBool(envOr("OMNIGATE_BILLING_DISABLED", "false"))
 	fs.BoolVar(&cfg.Billing.Disabled, "billing-disabled", noCharging, "send without charging: messages cost nothing, usage limits are not counted [OMNIGATE_BILLING_DISABLED]")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", durationEnv("OMNIGATE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "how long a graceful stop may take [OMNIGATE_SHUTDOWN_TIMEOUT]")

@@ -21,6 +21,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/emaillinks"
 	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/api/smppserver"
 	"github.com/omnigate/omnigate/internal/api/smtpsubmit"
 	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"
@@ -70,6 +71,7 @@ type App struct {
 	demoMail   *mailsink.Sink     // the demo's receiving mail server
 	mailIn     *mailin.Server     // the inbound SMTP listener, when configured
 	submission *smtpsubmit.Server // the SMTP submission door, when configured
+	smppDoor   *smppserver.Server // the SMPP server for customers, when configured
 	realtime   *realtime.Server
 	auth       *auth.Authenticator
 	guard      *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
@@ -250,6 +252,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := a.startSMPPServer(tlsCfg); err != nil {
+		st.Close()
+		return nil, err
+	}
 	apiHandler := api.Handler(a.ready, a.metrics, doors...)
 	if cfg.RealtimeHTTPAddr == "" {
 		apiHandler = a.withRealtime(apiHandler)
@@ -326,6 +332,10 @@ func (a *App) Run(ctx context.Context) error {
 		a.rt.serve(serveErr)
 		a.log.Info("realtime serving on its own listener", "addr", a.rt.Addr())
 	}
+	if a.smppDoor != nil {
+		a.smppDoor.Start()
+		a.log.Info("SMPP server listening", "addr", a.smppDoor.Addr(), "tls", a.cfg.SMPPTLS)
+	}
 	if a.submission != nil {
 		a.submission.Start()
 		a.log.Info("SMTP submission listening", "addr", a.submission.Addr(), "starttls", a.tls)
@@ -357,6 +367,11 @@ func (a *App) stop(ctx context.Context) error {
 			if err := e.shutdown(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+	}
+	if a.smppDoor != nil {
+		if err := a.smppDoor.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping SMPP server: %w", err))
 		}
 	}
 	if a.submission != nil {

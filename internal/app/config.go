@@ -156,6 +156,10 @@ type Config struct {
 	// SMTPSubmissionInsecureAuth lets the submission door take AUTH
 	// without STARTTLS from addresses other than loopback.
 	SMTPSubmissionInsecureAuth bool
+	// SMPPListen is where the SMPP server for customers listens; "" is
+	// off. SMPPTLS makes it speak SMPP over TLS with the API's certificate.
+	SMPPListen string
+	SMPPTLS    bool
 }
 
 // Defaults for Config.
