@@ -18,6 +18,7 @@
 //	omnigate template list|show|put|delete|preview          message templates (docs/templates.md)
 //	omnigate secrets status|rotate|retire-master|generate     secrets at rest (docs/operations.md)
 //	omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM (docs/email.md)
+//	omnigate smpp credentials --account ID                 SMPP server credentials (docs/smpp-server.md)
 //	omnigate version
 //
 // Every command takes --data, --database and --master-key-file (or
@@ -75,6 +76,7 @@ Usage:
   omnigate app create|list|update|rotate|errors|delete   realtime (Pusher) apps (create --account ID)
   omnigate secrets status|rotate|retire-master|generate   the keys that encrypt secrets at rest
   omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM keys
+  omnigate smpp credentials --account ID   credentials for the SMPP server (--smpp-listen)
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.

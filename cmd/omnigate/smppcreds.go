@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/omnigate/omnigate/internal/api/smppserver"
+	"github.com/omnigate/omnigate/internal/smppserver"
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )

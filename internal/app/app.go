@@ -21,7 +21,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/emaillinks"
 	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/api/rest"
-	"github.com/omnigate/omnigate/internal/api/smppserver"
+	"github.com/omnigate/omnigate/internal/smppserver"
 	"github.com/omnigate/omnigate/internal/api/smtpsubmit"
 	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"

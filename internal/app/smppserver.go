@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/omnigate/omnigate/internal/api/smppserver"
+	"github.com/omnigate/omnigate/internal/smppserver"
 )
 
 // startSMPPServer binds the SMPP server for customers when configured;

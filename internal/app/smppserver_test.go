@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/omnigate/omnigate/internal/api/smppserver"
+	"github.com/omnigate/omnigate/internal/smppserver"
 	"github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smpp/session"
 )
