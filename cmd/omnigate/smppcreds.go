@@ -7,8 +7,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/omnigate/omnigate/internal/smppserver"
 	"github.com/omnigate/omnigate/internal/app"
+	"github.com/omnigate/omnigate/internal/smppserver"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/omnigate/omnigate/internal/smppserver"
 	"github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smpp/session"
+	"github.com/omnigate/omnigate/internal/smppserver"
 )
 
 // The SMPP server for customers: a bind with the issued credentials
