@@ -307,7 +307,7 @@ func tagName(tag string) string {
 
 // attr is the value of a tag's attribute, "" when it has none.
 func attr(tag, name string) string {
-	lower := strings.ToLower(tag)
+	lower := asciiLower(tag) // byte for byte: indexes into it are indexes into tag
 	i := strings.Index(lower, " "+name+"=")
 	if i < 0 {
 		return ""
@@ -326,6 +326,18 @@ func attr(tag, name string) string {
 		return v[:end]
 	}
 	return v
+}
+
+// asciiLower lowers A–Z only, keeping every other byte (strings.ToLower
+// would turn an invalid byte into a three-byte U+FFFD and shift indexes).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // EmailComplaint records a recipient's complaint about an account's email
