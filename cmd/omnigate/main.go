@@ -18,6 +18,7 @@
 //	omnigate template list|show|put|delete|preview          message templates (docs/templates.md)
 //	omnigate secrets status|rotate|retire-master|generate     secrets at rest (docs/operations.md)
 //	omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM (docs/email.md)
+//	omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's credentials (docs/twilio.md)
 //	omnigate version
 //
 // Every command takes --data, --database and --master-key-file (or
@@ -75,6 +76,7 @@ Usage:
   omnigate app create|list|update|rotate|errors|delete   realtime (Pusher) apps (create --account ID)
   omnigate secrets status|rotate|retire-master|generate   the keys that encrypt secrets at rest
   omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM keys
+  omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's account SID, auth token, API keys
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -137,6 +139,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = secretsCmd(ctx, args[1:], stdout, stderr)
 	case "email":
 		err = emailCmd(ctx, args[1:], stdout, stderr)
+	case "twilio":
+		err = twilioCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":
