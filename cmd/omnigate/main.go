@@ -19,6 +19,7 @@
 //	omnigate secrets status|rotate|retire-master|generate     secrets at rest (docs/operations.md)
 //	omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM (docs/email.md)
 //	omnigate smpp credentials --account ID                 SMPP server credentials (docs/smpp-server.md)
+//	omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's credentials (docs/twilio.md)
 //	omnigate version
 //
 // Every command takes --data, --database and --master-key-file (or
@@ -77,6 +78,7 @@ Usage:
   omnigate secrets status|rotate|retire-master|generate   the keys that encrypt secrets at rest
   omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM keys
   omnigate smpp credentials --account ID   credentials for the SMPP server (--smpp-listen)
+  omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's account SID, auth token, API keys
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -141,6 +143,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = secretsCmd(ctx, args[1:], stdout, stderr)
 	case "email":
 		err = emailCmd(ctx, args[1:], stdout, stderr)
+	case "twilio":
+		err = twilioCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

@@ -22,6 +22,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/api/smtpsubmit"
+	"github.com/omnigate/omnigate/internal/api/twilio"
 	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/authguard"
@@ -151,6 +152,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	whCfg, dCfg := cfg.Webhook, cfg.Dispatch
 	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
 	whCfg.Formats = map[string]webhook.Format{message.ReportConversations: conversations.ReportBody}
+	whCfg.Forms = map[string]webhook.FormFormat{twilio.Report: {Header: twilio.HeaderSignature, Render: twilio.Callbacks{Store: st}.Render}}
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
 	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle, ComposeEmail: newEmailComposer(a).compose, EmailBounced: a.emailBounced})
 	a.connectors = connectors.New(st, a.channels, log)
@@ -210,7 +212,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	acct.UseEmailDomains(emailDomains)
 	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st),
-		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log)}
+		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
+		twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)

@@ -438,6 +438,7 @@ type Store interface {
 	Templates
 	EmailDomains
 	SMPPCredentials
+	Twilio
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

@@ -38,6 +38,17 @@ type Config struct {
 	// own, by message.Details.Report: the body is POSTed as JSON, signed
 	// like every report. Messages without one get MessageBird's GET.
 	Formats map[string]Format
+	// Forms render the status reports of doors whose reports are form
+	// POSTs signed their own way (Twilio's status callbacks), by
+	// message.Details.Report; they take precedence over Formats.
+	Forms map[string]FormFormat
+}
+
+// FormFormat renders a status report of m to target as form parameters
+// and the value of the signature header it names.
+type FormFormat struct {
+	Header string
+	Render func(ctx context.Context, m *message.Message, rep store.Report, target string) (url.Values, string, error)
 }
 
 // Format renders a status report of m as the JSON body to POST.
@@ -256,8 +267,9 @@ func withQuery(target string, q url.Values) (string, url.Values, error) {
 // post delivers a report in its door's format: a JSON POST, signed over
 // the URL and the body.
 func (s *Sender) post(ctx context.Context, j *store.Job, acct *store.Account, m *message.Message) error {
+	form, isForm := s.cfg.Forms[m.Details.Report]
 	format := s.cfg.Formats[m.Details.Report]
-	if format == nil {
+	if format == nil && !isForm {
 		return &dropError{reason: fmt.Sprintf("no report format %q", m.Details.Report), log: true}
 	}
 	var rep store.Report
@@ -277,11 +289,41 @@ func (s *Sender) post(ctx context.Context, j *store.Job, acct *store.Account, m 
 	if u, err := url.Parse(target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &dropError{reason: fmt.Sprintf("URL %q is not an absolute http(s) URL", target), log: true}
 	}
+	if isForm {
+		params, sig, err := form.Render(ctx, m, rep, target)
+		if err != nil {
+			return &dropError{reason: "rendering report: " + err.Error(), log: true}
+		}
+		return s.postForm(ctx, target, params, form.Header, sig)
+	}
 	body, err := format(m, rep)
 	if err != nil {
 		return &dropError{reason: "rendering report: " + err.Error(), log: true}
 	}
 	return s.call(ctx, acct, http.MethodPost, target, nil, body)
+}
+
+// postForm POSTs a form-encoded report with its door's signature header.
+func (s *Sender) postForm(ctx context.Context, target string, params url.Values, header, sig string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(params.Encode()))
+	if err != nil {
+		return &dropError{reason: err.Error(), log: true}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(header, sig)
+	req.Header.Set("User-Agent", "omnigate-webhooks/1")
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("calling report URL: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("report URL answered %s", strings.TrimSpace(resp.Status))
+	}
+	return nil
 }
 
 func (s *Sender) get(ctx context.Context, acct *store.Account, full string, query url.Values) error {

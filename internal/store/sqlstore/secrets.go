@@ -32,10 +32,11 @@ var (
 	realtimePrevColumn   = secretColumn{"realtime_apps", "id", "previous_secret", "realtime_apps.secret"}
 	connectorColumn      = secretColumn{"connectors", "name", "settings", "connectors.settings"}
 	emailDomainKeyColumn = secretColumn{"email_domains", "id", "private_key", "email_domains.private_key"}
+	twilioTokenColumn    = secretColumn{"twilio_accounts", "account_id", "auth_token", "twilio_accounts.auth_token"}
 )
 
 // secretColumns are every column holding a secret.
-var secretColumns = []secretColumn{signingKeyColumn, realtimeSecretColumn, realtimePrevColumn, connectorColumn, emailDomainKeyColumn}
+var secretColumns = []secretColumn{signingKeyColumn, realtimeSecretColumn, realtimePrevColumn, connectorColumn, emailDomainKeyColumn, twilioTokenColumn}
 
 func (c secretColumn) String() string { return c.table + "." + c.column }
 
