@@ -437,6 +437,7 @@ type Store interface {
 	Compliance
 	Templates
 	EmailDomains
+	Contacts
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small
