@@ -19,6 +19,7 @@ type liveData struct {
 	appID, secret   string // a realtime app
 	month           string // the statement month with live usage
 	dkimSelector    string // of the live email domain
+	contact, group  string // an address-book contact and a group it is in
 	// secrets and personal data a test key's answer must never contain
 	forbidden []string
 }
@@ -39,6 +40,10 @@ const (
 	liveTemplateText    = "live template text"
 	// liveEmailDomain is a sending domain of the account.
 	liveEmailDomain = "live-mail.example"
+	// The live address book: a contact and a group.
+	liveContact     = "31611110007"
+	liveContactName = "Livia Contact"
+	liveGroupName   = "live group"
 )
 
 // makeLiveData gives s's account live data of every kind.
@@ -80,7 +85,10 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	d.month = time.Now().UTC().Format("2006-01")
 	r = ok(s.call("POST", "/email/domains", map[string]any{"domain": liveEmailDomain}), "email domain", 201)
 	d.dkimSelector = r.json["selector"].(string)
-	d.forbidden = []string{d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
+	d.contact = ok(s.call("POST", "/contacts", map[string]any{"msisdn": liveContact, "firstName": liveContactName}), "contact", 201).json["id"].(string)
+	d.group = ok(s.call("POST", "/groups", map[string]any{"name": liveGroupName}), "group", 201).json["id"].(string)
+	ok(s.call("PUT", "/groups/"+d.group+"/contacts", map[string]any{"ids": []string{d.contact}}), "group member", 204)
+	d.forbidden = []string{d.contact, d.group, liveContact, liveContactName, liveGroupName, d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
 		liveCase, liveRefused, liveErrorIP, "live body", liveSuppressedEmail, liveRemovedEmail, "live removal",
 		liveTemplate, liveTemplateText, d.dkimSelector}
 	return d
@@ -156,6 +164,40 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 				}},
 			{pattern: "GET /v1/messages", method: "GET", path: "/v1/messages", status: 200, check: emptyItems("items")},
 			{pattern: "GET /v1/messages/{id}", method: "GET", path: "/v1/messages/" + live.sent, status: 404},
+			// The address book: a test key sees no contact or group; the
+			// ones it creates are checked and answered, never stored.
+			{pattern: "POST /contacts", method: "POST", path: "/contacts", contentType: "application/json",
+				body: `{"msisdn":"31699990005","firstName":"Test"}`, status: 201, check: func(t *testing.T, r response) {
+					if id, _ := r.json["id"].(string); id == "" || s.get("/contacts/"+id).status != 404 {
+						t.Errorf("a test contact was stored: %s", r.raw)
+					}
+				}},
+			{pattern: "GET /contacts", method: "GET", path: "/contacts?msisdn=" + liveContact, status: 200, check: emptyItems("items"),
+				echoes: []string{liveContact}},
+			{pattern: "GET /contacts/{id}", method: "GET", path: "/contacts/" + live.contact, status: 404, echoes: []string{live.contact}},
+			{pattern: "PATCH /contacts/{id}", method: "PATCH", path: "/contacts/" + live.contact, contentType: "application/json",
+				body: `{"firstName":"changed"}`, status: 404, echoes: []string{live.contact}},
+			{pattern: "DELETE /contacts/{id}", method: "DELETE", path: "/contacts/" + live.contact, status: 404, echoes: []string{live.contact}},
+			{pattern: "GET /contacts/{id}/groups", method: "GET", path: "/contacts/" + live.contact + "/groups", status: 404, echoes: []string{live.contact}},
+			{pattern: "GET /contacts/{id}/messages", method: "GET", path: "/contacts/" + live.contact + "/messages", status: 404, echoes: []string{live.contact}},
+			{pattern: "POST /groups", method: "POST", path: "/groups", contentType: "application/json", body: `{"name":"test group"}`, status: 201,
+				check: func(t *testing.T, r response) {
+					if id, _ := r.json["id"].(string); id == "" || s.get("/groups/"+id).status != 404 {
+						t.Errorf("a test group was stored: %s", r.raw)
+					}
+				}},
+			{pattern: "GET /groups", method: "GET", path: "/groups", status: 200, check: emptyItems("items")},
+			{pattern: "GET /groups/{id}", method: "GET", path: "/groups/" + live.group, status: 404, echoes: []string{live.group}},
+			{pattern: "PATCH /groups/{id}", method: "PATCH", path: "/groups/" + live.group, contentType: "application/json",
+				body: `{"name":"changed"}`, status: 404, echoes: []string{live.group}},
+			{pattern: "PUT /groups/{id}", method: "PUT", path: "/groups/" + live.group + "?ids[]=" + live.contact, contentType: "application/json",
+				body: `{}`, status: 404, echoes: []string{live.group, live.contact}},
+			{pattern: "DELETE /groups/{id}", method: "DELETE", path: "/groups/" + live.group, status: 404, echoes: []string{live.group}},
+			{pattern: "GET /groups/{id}/contacts", method: "GET", path: "/groups/" + live.group + "/contacts", status: 404, echoes: []string{live.group}},
+			{pattern: "PUT /groups/{id}/contacts", method: "PUT", path: "/groups/" + live.group + "/contacts", contentType: "application/json",
+				body: `{"ids":["` + live.contact + `"]}`, status: 404, echoes: []string{live.group, live.contact}},
+			{pattern: "DELETE /groups/{id}/contacts/{contactId}", method: "DELETE", path: "/groups/" + live.group + "/contacts/" + live.contact,
+				status: 404, echoes: []string{live.group, live.contact}},
 			{pattern: "GET /balance", method: "GET", path: "/balance", status: 200, check: func(t *testing.T, r response) {
 				if r.json["amount"] != 0.0 {
 					t.Errorf("the live balance shows: %s", r.raw)
@@ -318,6 +360,7 @@ func liveState(t *testing.T, s *server, live liveData) string {
 		"/messages/" + live.scheduled, "/balance", "/billing/autotopup", "/topups", "/suppressions", "/suppressions/removals", "/templates", "/templates/" + liveTemplate, "/senders",
 		"/compliance/policy", "/compliance/cases", "/consents?recipient=" + liveConsent, "/consents?recipient=31699990002",
 		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger", "/email/domains",
+		"/contacts", "/contacts/" + live.contact, "/groups", "/groups/" + live.group + "/contacts",
 	} {
 		r := s.get(path)
 		if r.status != http.StatusOK {

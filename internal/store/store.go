@@ -439,6 +439,7 @@ type Store interface {
 	EmailDomains
 	SMPPCredentials
 	Twilio
+	Contacts
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

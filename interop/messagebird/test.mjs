@@ -609,3 +609,73 @@ test('no report for the test-key message or the cancelled scheduled message', ()
   assert.equal(reports.filter((r) => r.query.id === sent.scheduled.id).length, 0);
   assert.ok(reports.every((r) => r.path === '/mb/status'), 'every report went to the reportUrl');
 });
+
+// ---------------------------------------------------------------------------
+// The address book: contacts and groups through the SDK, and a message to a
+// group by groupIds.
+
+test('contacts and groups: create, list, update, add to a group, send to groupIds', async () => {
+  const ann = await call(live.contacts.create, '31612340001', { firstName: 'Ann', custom1: 'gold' });
+  assert.match(ann.id, HEX32);
+  assert.equal(ann.msisdn, 31612340001);
+  assert.equal(ann.firstName, 'Ann');
+  assert.equal(ann.customDetails.custom1, 'gold');
+  assert.equal(ann.href, `${SDK_ORIGIN}/contacts/${ann.id}`);
+  assert.deepEqual(ann.groups, { totalCount: 0, href: `${SDK_ORIGIN}/contacts/${ann.id}/groups` });
+  assert.match(ann.createdDatetime, DATETIME);
+  const bob = await call(live.contacts.create, '+31612340002', { firstName: 'Bob' });
+
+  const list = await call(live.contacts.list, 10, 0);
+  assert.equal(list.offset, 0);
+  assert.equal(list.limit, 10);
+  assert.ok(list.totalCount >= 2);
+  assert.ok(list.items.some((c) => c.id === ann.id) && list.items.some((c) => c.id === bob.id));
+
+  const updated = await call(live.contacts.update, ann.id, { lastName: 'Smith', custom4: 'vip' });
+  assert.equal(updated.lastName, 'Smith');
+  assert.equal(updated.firstName, 'Ann');
+  assert.equal(updated.customDetails.custom4, 'vip');
+  assert.equal((await call(live.contacts.read, ann.id)).lastName, 'Smith');
+
+  const group = await call(live.groups.create, 'interop friends', {});
+  assert.match(group.id, HEX32);
+  assert.equal(group.contacts.totalCount, 0);
+  const renamed = await call(live.groups.update, group.id, 'interop best friends', {});
+  assert.equal(renamed.name, 'interop best friends');
+  // The Node SDK adds contacts with PUT /groups/{id}/contacts and JSON {ids}.
+  await call(live.groups.addContacts, group.id, [ann.id, bob.id]);
+  const members = await call(live.groups.listContacts, group.id, 10, 0);
+  assert.equal(members.totalCount, 2);
+  assert.deepEqual(members.items.map((c) => c.id).sort(), [ann.id, bob.id].sort());
+  const annGroups = await call(live.contacts.listGroups, ann.id, 10, 0);
+  assert.deepEqual(annGroups.items.map((g) => g.id), [group.id]);
+  assert.equal((await call(live.groups.read, group.id)).contacts.totalCount, 2);
+
+  // A message to the group goes to both members, once each, with a number
+  // listed too.
+  const m = await call(live.messages.create, {
+    originator: 'Omnigate', body: 'to the group', groupIds: [group.id], recipients: ['31612340001', '31612340003'],
+  });
+  assert.deepEqual(m.recipients.items.map((r) => r.recipient).sort(), [31612340001, 31612340002, 31612340003]);
+  const annMessages = await call(live.contacts.listMessages, ann.id, 10, 0);
+  assert.ok(annMessages.items.some((x) => x.id === m.id));
+
+  await call(live.groups.removeContact, group.id, bob.id);
+  assert.equal((await call(live.groups.listContacts, group.id, 10, 0)).totalCount, 1);
+  await rejectsWithApiError(call(live.groups.addContacts, group.id, ['0123456789abcdef0123456789abcdef']),
+    { status: 422, code: 10, parameter: 'ids' });
+  await rejectsWithApiError(call(live.contacts.create, 'not a number', {}), { status: 422, code: 10, parameter: 'msisdn' });
+  await rejectsWithApiError(call(live.messages.create, {
+    originator: 'Omnigate', body: 'x', groupIds: ['0123456789abcdef0123456789abcdef'],
+  }), { status: 422, code: 10, parameter: 'groupIds' });
+
+  await call(live.groups.delete, group.id);
+  await rejectsWithApiError(call(live.groups.read, group.id), { status: 404, code: 20 });
+  await call(live.contacts.delete, bob.id);
+  await rejectsWithApiError(call(live.contacts.read, bob.id), { status: 404, code: 20 });
+
+  // A test key's contact is answered, not stored.
+  const t = await call(testMode.contacts.create, '31612340009', {});
+  assert.match(t.id, HEX32);
+  await rejectsWithApiError(call(live.contacts.read, t.id), { status: 404, code: 20 });
+});

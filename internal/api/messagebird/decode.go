@@ -16,10 +16,12 @@ const maxRecipients = 50
 
 // createRequest is POST /messages after decoding, whatever the encoding.
 type createRequest struct {
-	Originator        string
-	Body              string
-	Recipients        []string
-	GroupIDs          []string
+	Originator string
+	Body       string
+	Recipients []string
+	GroupIDs   []string
+	// GroupNumbers are the groups' numbers, resolved at acceptance.
+	GroupNumbers      []string
 	Type              string
 	Reference         string
 	ReportURL         string

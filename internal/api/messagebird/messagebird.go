@@ -1,5 +1,5 @@
 // Package messagebird is the MessageBird REST door: the SMS endpoints
-// (/messages, /balance), wire-compatible with what the official MessageBird
+// (/messages, /balance) and the address book (/contacts, /groups), wire-compatible with what the official MessageBird
 // SDKs send and parse, written in the shared REST style (internal/api/rest:
 // AccessKey authentication, MessageBird's error format and codes). It turns
 // requests into the platform's model and hands them to the pipeline; it
@@ -37,8 +37,28 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /messages/{id}", a.getMessage)
 	a.rest.Handle(mux, "DELETE /messages/{id}", a.deleteMessage)
 	a.rest.Handle(mux, "GET /balance", a.getBalance)
+
+	a.rest.Handle(mux, "POST /contacts", a.createContact)
+	a.rest.Handle(mux, "GET /contacts", a.listContacts)
+	a.rest.Handle(mux, "GET /contacts/{id}", a.getContact)
+	a.rest.Handle(mux, "PATCH /contacts/{id}", a.updateContact)
+	a.rest.Handle(mux, "DELETE /contacts/{id}", a.deleteContact)
+	a.rest.Handle(mux, "GET /contacts/{id}/groups", a.contactGroups)
+	a.rest.Handle(mux, "GET /contacts/{id}/messages", a.contactMessages)
+
+	a.rest.Handle(mux, "POST /groups", a.createGroup)
+	a.rest.Handle(mux, "GET /groups", a.listGroups)
+	a.rest.Handle(mux, "GET /groups/{id}", a.getGroup)
+	a.rest.Handle(mux, "PATCH /groups/{id}", a.updateGroup)
+	a.rest.Handle(mux, "PUT /groups/{id}", a.addGroupContacts) // Python: ?ids[]=… with the body {}
+	a.rest.Handle(mux, "DELETE /groups/{id}", a.deleteGroup)
+	a.rest.Handle(mux, "GET /groups/{id}/contacts", a.groupContacts)
+	a.rest.Handle(mux, "PUT /groups/{id}/contacts", a.addGroupContacts)
+	a.rest.Handle(mux, "DELETE /groups/{id}/contacts/{contactId}", a.removeGroupContact)
+
 	// Known paths with another method answer 405 as MessageBird does.
-	rest.MethodNotAllowed(mux, "/messages", "/messages/{id}", "/balance")
+	rest.MethodNotAllowed(mux, "/messages", "/messages/{id}", "/balance", "/contacts", "/contacts/{id}", "/contacts/{id}/groups",
+		"/contacts/{id}/messages", "/groups", "/groups/{id}", "/groups/{id}/contacts", "/groups/{id}/contacts/{contactId}")
 }
 
 // The door's own errors.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/phone"
 	"github.com/omnigate/omnigate/internal/pipeline"
@@ -26,6 +27,9 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	pr := rest.Principal(r.Context())
 	acct, err := a.accounts.Get(r.Context(), pr.AccountID)
 	if err != nil {
+		return err
+	}
+	if err := a.expandGroups(r, req, pr); err != nil {
 		return err
 	}
 	m, p := buildMessage(req, pr.AccountID, acct.StrictNumbers)
@@ -152,10 +156,7 @@ func validOriginator(s string) *rest.Problem {
 // possible number passes (the carrier decides), or with strict only those
 // libphonenumber knows as valid.
 func addRecipients(m *message.Message, req *createRequest, strict bool) *rest.Problem {
-	if len(req.GroupIDs) > 0 {
-		return rest.Invalid("groupIds", "groups are not supported yet; list the recipients")
-	}
-	if len(req.Recipients) == 0 {
+	if len(req.Recipients) == 0 && len(req.GroupNumbers) == 0 {
 		return errNoRecipients()
 	}
 	if len(req.Recipients) > maxRecipients {
@@ -176,7 +177,82 @@ func addRecipients(m *message.Message, req *createRequest, strict bool) *rest.Pr
 		seen[n.MSISDN] = true
 		m.Recipients = append(m.Recipients, message.Recipient{Address: n.MSISDN, Country: n.Country, CountryPrefix: n.CountryPrefix})
 	}
+	// The groups' members, after the recipients listed.
+	for _, raw := range req.GroupNumbers {
+		n, err := phone.Parse(raw)
+		if err != nil || strict && !n.Valid {
+			return rest.Invalid("groupIds", "a contact of the groups has the number "+rest.Quote(raw)+", which this account cannot send to")
+		}
+		if seen[n.MSISDN] {
+			continue
+		}
+		seen[n.MSISDN] = true
+		m.Recipients = append(m.Recipients, message.Recipient{Address: n.MSISDN, Country: n.Country, CountryPrefix: n.CountryPrefix})
+	}
+	if len(m.Recipients) == 0 {
+		return errNoRecipients()
+	}
 	return nil
+}
+
+// maxGroupRecipients bounds a message sent to groups: the recipients
+// listed and the groups' distinct numbers together.
+const maxGroupRecipients = 1000
+
+// expandGroups resolves the groups of a request, from groupIds and from
+// group ids among the recipients (MessageBird accepts both), to their
+// contacts' numbers, at acceptance. A test key sees no group.
+func (a *API) expandGroups(r *http.Request, req *createRequest, pr auth.Principal) error {
+	groups := req.GroupIDs
+	recipients := req.Recipients[:0:0]
+	for _, v := range req.Recipients {
+		if isID(v) {
+			groups = append(groups, v)
+		} else {
+			recipients = append(recipients, v)
+		}
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	req.Recipients = recipients
+	if len(groups) > maxRecipients {
+		return rest.Invalid("groupIds", fmt.Sprintf("%d groups given; at most %d per request", len(groups), maxRecipients))
+	}
+	if pr.Test {
+		return errUnknownGroups()
+	}
+	nums, err := a.store.GroupNumbers(r.Context(), pr.AccountID, groups, maxGroupRecipients)
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnknownGroups()
+	}
+	if err != nil {
+		return err
+	}
+	if len(nums)+len(recipients) > maxGroupRecipients {
+		return rest.Invalid("groupIds", fmt.Sprintf("the groups and recipients hold more than %d numbers; send in smaller parts", maxGroupRecipients))
+	}
+	req.GroupNumbers = nums
+	return nil
+}
+
+func errUnknownGroups() *rest.Problem {
+	return rest.Invalid("groupIds", "groupIds names a group this account does not have")
+}
+
+// isID says whether s is an omnigate id (32 lower-case hex characters),
+// which no phone number is.
+func isID(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // getMessage handles GET /messages/{id}. Test keys see no message: their
