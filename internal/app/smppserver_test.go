@@ -3,9 +3,16 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/smpp"
+	"github.com/omnigate/omnigate/internal/smpp/dlr"
+	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/smpp/session"
 	"github.com/omnigate/omnigate/internal/smppserver"
 )
@@ -96,5 +103,103 @@ func TestSMPPServer(t *testing.T) {
 		if err != nil || r.Hdr().Status != smpp.ESME_RINVBNDSTS {
 			t.Fatalf("receiver submit: %v %v", r, err)
 		}
+	})
+}
+
+// Receipts come back as deliver_sm: a receipt waits while no receiver of
+// the account is bound and arrives when one binds; with a transceiver bound
+// the demo SMSC's receipt comes straight back over it.
+func TestSMPPServerReceipts(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
+		ctx := context.Background()
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := s.app.SMPPAddr()
+		tx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransmitter, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Close(ctx)
+		submit := func(sess *session.Session, text string, rd byte) string {
+			t.Helper()
+			r, err := sess.Send(ctx, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", RegisteredDelivery: rd, ShortMessage: []byte(text)})
+			if err != nil || r.Hdr().Status != smpp.ESME_ROK {
+				t.Fatalf("submit: %v %v", r, err)
+			}
+			return r.(*smpp.SubmitSMResp).MessageID
+		}
+		first := submit(tx, "Waits for a receiver", 1)
+		quiet := submit(tx, "No receipt wanted", 0)
+		for _, id := range []string{first, quiet} {
+			waitMessageStatus(t, s, id, message.Delivered)
+		}
+		// The receipt waits (the report job is kept, not dropped); the other
+		// message asked for none.
+		waitFor(t, "the receipt to wait for a receiver", 20*time.Second, func() bool {
+			return testutil.ToFloat64(s.app.metrics.Webhooks.WithLabelValues(store.JobReport, "wait")) >= 1
+		})
+
+		got := make(chan *smpp.DeliverSM, 10)
+		h := session.HandlerFunc(func(ctx context.Context, _ *session.Session, req smpp.PDU) smpp.PDU {
+			if d, ok := req.(*smpp.DeliverSM); ok {
+				got <- d
+			}
+			return smpp.NewResponse(req)
+		})
+		trx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer trx.Close(ctx)
+		checkReceipt(t, <-receive(t, got), first, "Waits for a receiver")
+
+		second := submit(trx, "Straight back", 1)
+		checkReceipt(t, <-receive(t, got), second, "Straight back")
+		select {
+		case d := <-got:
+			t.Fatalf("an unasked receipt: %q", d.ShortMessage)
+		default:
+		}
+	})
+}
+
+// receive is got, failing the test when nothing comes in 30 s.
+func receive(t *testing.T, got chan *smpp.DeliverSM) chan *smpp.DeliverSM {
+	t.Helper()
+	select {
+	case d := <-got:
+		out := make(chan *smpp.DeliverSM, 1)
+		out <- d
+		return out
+	case <-time.After(30 * time.Second):
+		t.Fatal("no deliver_sm came")
+	}
+	return nil
+}
+
+func checkReceipt(t *testing.T, d *smpp.DeliverSM, id, text string) {
+	t.Helper()
+	rid, _ := d.TLVs.ReceiptedMessageID()
+	state, _ := d.TLVs.MessageState()
+	body := string(d.ShortMessage)
+	if !d.IsReceipt() || rid != id || state != smpp.StateDelivered || d.SourceAddr != "31612345678" || d.DestAddr != "Shop" ||
+		!strings.HasPrefix(body, "id:"+id+" sub:001 dlvrd:001 submit date:") || !strings.Contains(body, " stat:DELIVRD err:000 text:"+text) {
+		t.Fatalf("receipt %+v %q", d, body)
+	}
+	r, err := dlr.Parse(body)
+	if err != nil || r.State != dlr.Delivered || r.ID != id {
+		t.Fatalf("receipt text %q: %+v %v", body, r, err)
+	}
+}
+
+// waitStatus waits until the message's first recipient has the status.
+func waitMessageStatus(t *testing.T, s *server, id string, want message.Status) {
+	t.Helper()
+	waitFor(t, "message "+id+" "+string(want), 20*time.Second, func() bool {
+		m, err := s.app.store.GetMessage(context.Background(), s.accountID, id)
+		return err == nil && len(m.Recipients) > 0 && m.Recipients[0].Status == want
 	})
 }

@@ -55,7 +55,11 @@ type Config struct {
 	MaxRate int
 	// PartsWait bounds the wait for the rest of a long message.
 	PartsWait time.Duration
-	Log       *slog.Logger
+	// ReceiverBound, when set, is called (in its own goroutine) after a
+	// receiver or transceiver of an account binds: the app makes the
+	// receipts and inbound messages waiting for one due now.
+	ReceiverBound func(accountID string)
+	Log           *slog.Logger
 }
 
 // Store is what the door reads.
@@ -83,6 +87,7 @@ type Server struct {
 	sessions map[*session.Session]*conn
 	rates    map[string]*rate
 	concats  map[concatKey]*partial
+	turn     int // spreads receipts over an account's receivers
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -231,8 +236,24 @@ func (c *conn) bind(sess *session.Session, b *smpp.Bind) smpp.Status {
 		return smpp.ESME_RBINDFAIL
 	}
 	s.guard.Succeeded(at)
+	s.mu.Lock() // the receipt deliverer reads accountID
 	c.accountID, c.systemID = cred.AccountID, cred.SystemID
 	c.window = cred.Window
+	s.mu.Unlock()
+	if b.Kind == smpp.BindReceiver || b.Kind == smpp.BindTransceiver {
+		// After the bind_resp is on its way; Shutdown waits for it.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			t := time.NewTimer(100 * time.Millisecond)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				s.receiverBound(cred.AccountID)
+			case <-s.stop:
+			}
+		}()
+	}
 	limit := cred.MaxRate
 	if limit <= 0 {
 		limit = s.cfg.MaxRate
