@@ -55,6 +55,16 @@ func (a *App) smppReceipt(ctx context.Context, m *message.Message, rep store.Rep
 	return smppOutcome(a.smppDoor.DeliverReport(ctx, m, rep))
 }
 
+// smppInbound is the webhook sender's forwarder of inbound messages of
+// accounts without an inbound URL: deliver_sm to the account's receivers
+// when it has SMPP credentials.
+func (a *App) smppInbound(ctx context.Context, m *message.Message) error {
+	if a.smppDoor == nil {
+		return webhook.Drop("no inbound URL")
+	}
+	return smppOutcome(a.smppDoor.DeliverInbound(ctx, m))
+}
+
 // smppOutcome maps the SMPP server's answers to the webhook sender's.
 func smppOutcome(err error) error {
 	switch {

@@ -9,12 +9,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smpp/dlr"
-	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/smpp/session"
 	"github.com/omnigate/omnigate/internal/smppserver"
+	"github.com/omnigate/omnigate/internal/smsc"
+	"github.com/omnigate/omnigate/internal/smstext"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // The SMPP server for customers: a bind with the issued credentials
@@ -201,5 +204,65 @@ func waitMessageStatus(t *testing.T, s *server, id string, want message.Status) 
 	waitFor(t, "message "+id+" "+string(want), 20*time.Second, func() bool {
 		m, err := s.app.store.GetMessage(context.Background(), s.accountID, id)
 		return err == nil && len(m.Recipients) > 0 && m.Recipients[0].Status == want
+	})
+}
+
+// MO messages to the account's numbers come as deliver_sm to its bound
+// receivers (the account has no inbound URL); they wait until one binds.
+func TestSMPPServerInbound(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) { c.Demo = false; c.SMPPListen = "127.0.0.1:0" })
+		ctx := context.Background()
+		if err := s.app.store.AddNumber(ctx, store.Number{Number: "3197010000001", AccountID: s.accountID, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := s.useSMSC(smsc.Config{SystemID: "omnigate"}, smppconn.Settings{})
+		waitFor(t, "the connector to bind", 10*time.Second, func() bool { return s.app.connectors.Running()["carrier"] > 0 })
+		long := strings.Repeat("Bonjour, ", 30)
+		for _, text := range []string{"Hello", long, "مرحبا"} {
+			if err := srv.Inject("", "+31612345678", "3197010000001", text); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, "inbound messages to wait for a receiver", 20*time.Second, func() bool {
+			return testutil.ToFloat64(s.app.metrics.Webhooks.WithLabelValues(store.JobInbound, "wait")) >= 3
+		})
+		got := make(chan *smpp.DeliverSM, 10)
+		h := session.HandlerFunc(func(ctx context.Context, _ *session.Session, req smpp.PDU) smpp.PDU {
+			if d, ok := req.(*smpp.DeliverSM); ok {
+				got <- d
+			}
+			return smpp.NewResponse(req)
+		})
+		rx, err := session.Dial(ctx, s.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindReceiver, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rx.Close(ctx)
+		bodies := map[string]bool{}
+		for range 3 {
+			d := <-receive(t, got)
+			if d.IsReceipt() || d.SourceAddr != "31612345678" || d.DestAddr != "3197010000001" {
+				t.Fatalf("MO %+v", d)
+			}
+			content := d.ShortMessage
+			if p, ok := d.TLVs.MessagePayload(); ok {
+				content = p
+			}
+			switch d.DataCoding {
+			case smpp.DataCodingDefault:
+				bodies[smstext.DecodeGSM7(content)] = true
+			case smpp.DataCodingUCS2:
+				s, _ := smstext.DecodeUCS2(content)
+				bodies[s] = true
+			}
+		}
+		if !bodies["Hello"] || !bodies[long] || !bodies["مرحبا"] {
+			t.Fatalf("MO bodies %v", bodies)
+		}
 	})
 }

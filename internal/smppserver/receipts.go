@@ -9,6 +9,7 @@ import (
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smpp/session"
+	"github.com/omnigate/omnigate/internal/smstext"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -188,3 +189,39 @@ func (s *Server) receiverBound(accountID string) {
 		s.cfg.ReceiverBound(accountID)
 	}
 }
+
+// DeliverInbound sends an inbound SMS to one of the account's numbers as a
+// deliver_sm to one of the account's bound receivers: GSM 03.38 when the
+// text fits it, UCS-2 otherwise, in message_payload when it is longer than
+// short_message takes. ErrNoCredentials when the account does not use
+// the SMPP server.
+func (s *Server) DeliverInbound(ctx context.Context, m *message.Message) error {
+	if m.Channel != message.ChannelSMS || len(m.Recipients) == 0 {
+		return ErrNotWanted
+	}
+	if _, err := s.store.SMPPCredential(ctx, m.AccountID); errors.Is(err, store.ErrNotFound) {
+		return ErrNoCredentials
+	} else if err != nil {
+		return err
+	}
+	dest := m.Recipients[0].Address
+	p := &smpp.DeliverSM{
+		SourceTON: tonOf(m.Originator), SourceNPI: npiOf(m.Originator), SourceAddr: m.Originator,
+		DestTON: tonOf(dest), DestNPI: npiOf(dest), DestAddr: dest,
+	}
+	var content []byte
+	if smstext.IsGSM7(m.Body) {
+		content, p.DataCoding = smstext.EncodeGSM7(m.Body), smpp.DataCodingDefault
+	} else {
+		content, p.DataCoding = smstext.EncodeUCS2(m.Body), smpp.DataCodingUCS2
+	}
+	if len(content) <= maxShortMessage {
+		p.ShortMessage = content
+	} else {
+		p.TLVs.SetMessagePayload(content)
+	}
+	return s.deliver(ctx, m.AccountID, p)
+}
+
+// maxShortMessage is short_message's limit in octets.
+const maxShortMessage = 254

@@ -65,6 +65,7 @@ type Config struct {
 // Store is what the door reads.
 type Store interface {
 	SMPPCredentialBySystemID(ctx context.Context, systemID string) (*store.SMPPCredential, error)
+	SMPPCredential(ctx context.Context, accountID string) (*store.SMPPCredential, error)
 	GetMessage(ctx context.Context, accountID, id string) (*message.Message, error)
 	CancelScheduled(ctx context.Context, accountID, id string) error
 }
