@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -263,6 +264,149 @@ func TestSMPPServerInbound(t *testing.T) {
 		}
 		if !bodies["Hello"] || !bodies[long] || !bodies["مرحبا"] {
 			t.Fatalf("MO bodies %v", bodies)
+		}
+	})
+}
+
+// Bad input over SMPP: repeated wrong passwords lock the system_id out;
+// submits above the account's rate are throttled; long messages by SAR and
+// by message_payload become one message; broken PDUs written in pieces get
+// the protocol's error and the session goes on.
+func TestSMPPServerBadInput(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) {
+			c.SMPPListen = "127.0.0.1:0"
+			c.AuthLimits.PerAddress, c.AuthLimits.PerPrefix = 3, 3
+		})
+		ctx := context.Background()
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{MaxRate: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := s.app.SMPPAddr()
+		bind := func(password string) (*session.Session, smpp.Status) {
+			sess, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: password}, session.Config{}, nil)
+			var be *session.BindError
+			if errors.As(err, &be) {
+				return nil, be.Status
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			return sess, smpp.ESME_ROK
+		}
+		for range 3 {
+			if _, st := bind("wrong"); st != smpp.ESME_RINVPASWD {
+				t.Fatalf("wrong password: %v", st)
+			}
+		}
+		if _, st := bind(cred.Password); st != smpp.ESME_RBINDFAIL {
+			t.Fatalf("locked out, the right password: %v", st)
+		}
+
+		// The rest on a second server: this one's guard has locked the
+		// loopback address out.
+		s2 := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
+		cred2, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{MaxRate: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := session.Dial(ctx, s2.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password}, session.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close(ctx)
+		// SAR parts and message_payload: one message each.
+		var sarID string
+		done := make(chan string, 2)
+		for i, part := range []string{"SAR one, ", "SAR two."} {
+			p := &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ShortMessage: []byte(part)}
+			p.TLVs.SetSAR(smpp.SAR{Ref: 42, Total: 2, Seq: uint8(i + 1)})
+			go func() {
+				r, err := sess.Send(ctx, p)
+				if err != nil || r.Hdr().Status != smpp.ESME_ROK {
+					t.Errorf("SAR part: %v %v", r, err)
+					done <- ""
+					return
+				}
+				done <- r.(*smpp.SubmitSMResp).MessageID
+			}()
+		}
+		if sarID = <-done; sarID == "" || sarID != <-done {
+			t.Fatal("SAR parts answered differently")
+		}
+		if m, err := s2.app.store.GetMessage(ctx, s2.accountID, sarID); err != nil || m.Body != "SAR one, SAR two." {
+			t.Fatalf("SAR message %+v %v", m, err)
+		}
+		long := strings.Repeat("payload ", 50)
+		p := &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678"}
+		p.TLVs.SetMessagePayload([]byte(long))
+		r, err := sess.Send(ctx, p)
+		if err != nil || r.Hdr().Status != smpp.ESME_ROK {
+			t.Fatalf("message_payload: %v %v", r, err)
+		}
+		if m, err := s2.app.store.GetMessage(ctx, s2.accountID, r.(*smpp.SubmitSMResp).MessageID); err != nil || m.Body != long {
+			t.Fatalf("message_payload message %+v %v", m, err)
+		}
+		// Beyond 3 submits a second: throttled (the bucket holds 3; a burst
+		// of 10 cannot all fit).
+		throttled := 0
+		for range 10 {
+			r, err := sess.Send(ctx, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ShortMessage: []byte("burst")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Hdr().Status == smpp.ESME_RTHROTTLED {
+				throttled++
+			}
+		}
+		if throttled == 0 {
+			t.Fatal("no submit was throttled")
+		}
+
+		// Raw bytes, each PDU written in pieces.
+		nc, err := net.Dial("tcp", s2.app.SMPPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		write := func(b []byte) {
+			for len(b) > 0 {
+				n := min(len(b), 5)
+				if _, err := nc.Write(b[:n]); err != nil {
+					t.Fatal(err)
+				}
+				b = b[n:]
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		read := func() smpp.PDU {
+			nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+			p, err := smpp.ReadPDU(nc, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		b, _ := smpp.Marshal(&smpp.Bind{Header: smpp.Header{Seq: 1}, Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password})
+		write(b)
+		if r := read(); r.Hdr().Status != smpp.ESME_ROK {
+			t.Fatalf("raw bind: %v", r)
+		}
+		// An unknown command: generic_nack.
+		write([]byte{0, 0, 0, 16, 0, 0, 0, 0x99, 0, 0, 0, 0, 0, 0, 0, 2})
+		if r := read(); r.CommandID() != smpp.CmdGenericNack || r.Hdr().Status != smpp.ESME_RINVCMDID {
+			t.Fatalf("unknown command: %v %v", r.CommandID(), r.Hdr().Status)
+		}
+		// A submit_sm whose body ends inside its first field.
+		write([]byte{0, 0, 0, 19, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 3, 'a', 'b', 'c'})
+		if r := read(); r.Hdr().Status == smpp.ESME_ROK {
+			t.Fatalf("broken submit_sm: %v %v", r.CommandID(), r.Hdr().Status)
+		}
+		// The session goes on.
+		b, _ = smpp.Marshal(&smpp.EnquireLink{Header: smpp.Header{Seq: 4}})
+		write(b)
+		if r := read(); r.CommandID() != smpp.CmdEnquireLinkResp || r.Hdr().Seq != 4 {
+			t.Fatalf("enquire_link after bad input: %v", r)
 		}
 	})
 }
