@@ -362,6 +362,22 @@ func TestSMPPServerBadInput(t *testing.T) {
 		if throttled == 0 {
 			t.Fatal("no submit was throttled")
 		}
+		// A window of 1: a UDH part waiting for the rest holds it, so the
+		// next request is throttled.
+		if _, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000}); err != nil {
+			t.Fatal(err)
+		}
+		narrow, err := session.Dial(ctx, s2.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password}, session.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer narrow.Close(ctx)
+		udh, _ := smpp.AppendConcatUDH(nil, smpp.Concat{Ref: 9, Total: 2, Seq: 1})
+		go narrow.Send(ctx, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ESMClass: smpp.ESMClassUDHI, ShortMessage: append(udh, "part one"...)})
+		waitFor(t, "a throttled request beyond the window", 20*time.Second, func() bool {
+			r, err := narrow.Send(ctx, &smpp.QuerySM{MessageID: sarID, SourceAddr: "Shop"})
+			return err == nil && r.Hdr().Status == smpp.ESME_RTHROTTLED
+		})
 
 		// Raw bytes, each PDU written in pieces.
 		nc, err := net.Dial("tcp", s2.app.SMPPAddr())

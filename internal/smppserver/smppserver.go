@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/authguard"
@@ -204,6 +205,7 @@ type conn struct {
 	systemID  string
 	window    int
 	rate      *rate
+	inflight  atomic.Int32
 }
 
 // bind checks a bind's system_id and password, guarded against guessing:
@@ -267,6 +269,15 @@ var dummyHash, _ = HashPassword("omnigate")
 
 func (c *conn) handle(ctx context.Context, sess *session.Session, req smpp.PDU) smpp.PDU {
 	kind, _ := sess.Bound()
+	// The account's window, when smaller than the server's (which the
+	// session itself enforces).
+	if c.window > 0 && c.window < c.srv.cfg.Window && req.CommandID().HasResponse() {
+		if c.inflight.Add(1) > int32(c.window) {
+			c.inflight.Add(-1)
+			return smpp.NewErrorResponse(req.CommandID(), req.Hdr().Seq, smpp.ESME_RTHROTTLED)
+		}
+		defer c.inflight.Add(-1)
+	}
 	switch p := req.(type) {
 	case *smpp.SubmitSM:
 		if kind == smpp.BindReceiver {
