@@ -153,6 +153,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
 	whCfg.Formats = map[string]webhook.Format{message.ReportConversations: conversations.ReportBody}
 	whCfg.Forms = map[string]webhook.FormFormat{twilio.Report: {Header: twilio.HeaderSignature, Render: twilio.Callbacks{Store: st}.Render}}
+	whCfg.Deliverers = map[string]webhook.Deliverer{smppserver.ReportSMPP: a.smppReceipt}
+	whCfg.Inbound = a.smppInbound
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
 	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle, ComposeEmail: newEmailComposer(a).compose, EmailBounced: a.emailBounced})
 	a.connectors = connectors.New(st, a.channels, log)

@@ -3,11 +3,22 @@ package app
 import (
 	"context"
 	"errors"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/smpp"
+	"github.com/omnigate/omnigate/internal/smpp/dlr"
 	"github.com/omnigate/omnigate/internal/smpp/session"
 	"github.com/omnigate/omnigate/internal/smppserver"
+	"github.com/omnigate/omnigate/internal/smsc"
+	"github.com/omnigate/omnigate/internal/smstext"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // The SMPP server for customers: a bind with the issued credentials
@@ -95,6 +106,323 @@ func TestSMPPServer(t *testing.T) {
 		r, err := rx.Send(ctx, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ShortMessage: []byte("x")})
 		if err != nil || r.Hdr().Status != smpp.ESME_RINVBNDSTS {
 			t.Fatalf("receiver submit: %v %v", r, err)
+		}
+	})
+}
+
+// Receipts come back as deliver_sm: a receipt waits while no receiver of
+// the account is bound and arrives when one binds; with a transceiver bound
+// the demo SMSC's receipt comes straight back over it.
+func TestSMPPServerReceipts(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
+		ctx := context.Background()
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := s.app.SMPPAddr()
+		tx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransmitter, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Close(ctx)
+		submit := func(sess *session.Session, text string, rd byte) string {
+			t.Helper()
+			r, err := sess.Send(ctx, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", RegisteredDelivery: rd, ShortMessage: []byte(text)})
+			if err != nil || r.Hdr().Status != smpp.ESME_ROK {
+				t.Fatalf("submit: %v %v", r, err)
+			}
+			return r.(*smpp.SubmitSMResp).MessageID
+		}
+		first := submit(tx, "Waits for a receiver", 1)
+		quiet := submit(tx, "No receipt wanted", 0)
+		for _, id := range []string{first, quiet} {
+			waitMessageStatus(t, s, id, message.Delivered)
+		}
+		// The receipt waits (the report job is kept, not dropped); the other
+		// message asked for none.
+		waitFor(t, "the receipt to wait for a receiver", 20*time.Second, func() bool {
+			return testutil.ToFloat64(s.app.metrics.Webhooks.WithLabelValues(store.JobReport, "wait")) >= 1
+		})
+
+		got := make(chan *smpp.DeliverSM, 10)
+		h := session.HandlerFunc(func(ctx context.Context, _ *session.Session, req smpp.PDU) smpp.PDU {
+			if d, ok := req.(*smpp.DeliverSM); ok {
+				got <- d
+			}
+			return smpp.NewResponse(req)
+		})
+		trx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer trx.Close(ctx)
+		checkReceipt(t, <-receive(t, got), first, "Waits for a receiver")
+
+		second := submit(trx, "Straight back", 1)
+		checkReceipt(t, <-receive(t, got), second, "Straight back")
+		select {
+		case d := <-got:
+			t.Fatalf("an unasked receipt: %q", d.ShortMessage)
+		default:
+		}
+	})
+}
+
+// receive is got, failing the test when nothing comes in 30 s.
+func receive(t *testing.T, got chan *smpp.DeliverSM) chan *smpp.DeliverSM {
+	t.Helper()
+	select {
+	case d := <-got:
+		out := make(chan *smpp.DeliverSM, 1)
+		out <- d
+		return out
+	case <-time.After(30 * time.Second):
+		t.Fatal("no deliver_sm came")
+	}
+	return nil
+}
+
+func checkReceipt(t *testing.T, d *smpp.DeliverSM, id, text string) {
+	t.Helper()
+	rid, _ := d.TLVs.ReceiptedMessageID()
+	state, _ := d.TLVs.MessageState()
+	body := string(d.ShortMessage)
+	if !d.IsReceipt() || rid != id || state != smpp.StateDelivered || d.SourceAddr != "31612345678" || d.DestAddr != "Shop" ||
+		!strings.HasPrefix(body, "id:"+id+" sub:001 dlvrd:001 submit date:") || !strings.Contains(body, " stat:DELIVRD err:000 text:"+text) {
+		t.Fatalf("receipt %+v %q", d, body)
+	}
+	r, err := dlr.Parse(body)
+	if err != nil || r.State != dlr.Delivered || r.ID != id {
+		t.Fatalf("receipt text %q: %+v %v", body, r, err)
+	}
+}
+
+// waitStatus waits until the message's first recipient has the status.
+func waitMessageStatus(t *testing.T, s *server, id string, want message.Status) {
+	t.Helper()
+	waitFor(t, "message "+id+" "+string(want), 20*time.Second, func() bool {
+		m, err := s.app.store.GetMessage(context.Background(), s.accountID, id)
+		return err == nil && len(m.Recipients) > 0 && m.Recipients[0].Status == want
+	})
+}
+
+// MO messages to the account's numbers come as deliver_sm to its bound
+// receivers (the account has no inbound URL); they wait until one binds.
+func TestSMPPServerInbound(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) { c.Demo = false; c.SMPPListen = "127.0.0.1:0" })
+		ctx := context.Background()
+		if err := s.app.store.AddNumber(ctx, store.Number{Number: "3197010000001", AccountID: s.accountID, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := s.useSMSC(smsc.Config{SystemID: "omnigate"}, smppconn.Settings{})
+		waitFor(t, "the connector to bind", 10*time.Second, func() bool { return s.app.connectors.Running()["carrier"] > 0 })
+		long := strings.Repeat("Bonjour, ", 30)
+		for _, text := range []string{"Hello", long, "مرحبا"} {
+			if err := srv.Inject("", "+31612345678", "3197010000001", text); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, "inbound messages to wait for a receiver", 20*time.Second, func() bool {
+			return testutil.ToFloat64(s.app.metrics.Webhooks.WithLabelValues(store.JobInbound, "wait")) >= 3
+		})
+		got := make(chan *smpp.DeliverSM, 10)
+		h := session.HandlerFunc(func(ctx context.Context, _ *session.Session, req smpp.PDU) smpp.PDU {
+			if d, ok := req.(*smpp.DeliverSM); ok {
+				got <- d
+			}
+			return smpp.NewResponse(req)
+		})
+		rx, err := session.Dial(ctx, s.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindReceiver, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rx.Close(ctx)
+		bodies := map[string]bool{}
+		for range 3 {
+			d := <-receive(t, got)
+			if d.IsReceipt() || d.SourceAddr != "31612345678" || d.DestAddr != "3197010000001" {
+				t.Fatalf("MO %+v", d)
+			}
+			content := d.ShortMessage
+			if p, ok := d.TLVs.MessagePayload(); ok {
+				content = p
+			}
+			switch d.DataCoding {
+			case smpp.DataCodingDefault:
+				bodies[smstext.DecodeGSM7(content)] = true
+			case smpp.DataCodingUCS2:
+				s, _ := smstext.DecodeUCS2(content)
+				bodies[s] = true
+			}
+		}
+		if !bodies["Hello"] || !bodies[long] || !bodies["مرحبا"] {
+			t.Fatalf("MO bodies %v", bodies)
+		}
+	})
+}
+
+// Bad input over SMPP: repeated wrong passwords lock the system_id out;
+// submits above the account's rate are throttled; long messages by SAR and
+// by message_payload become one message; broken PDUs written in pieces get
+// the protocol's error and the session goes on.
+func TestSMPPServerBadInput(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) {
+			c.SMPPListen = "127.0.0.1:0"
+			c.AuthLimits.PerAddress, c.AuthLimits.PerPrefix = 3, 3
+		})
+		ctx := context.Background()
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{MaxRate: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := s.app.SMPPAddr()
+		bind := func(password string) (*session.Session, smpp.Status) {
+			sess, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: password}, session.Config{}, nil)
+			var be *session.BindError
+			if errors.As(err, &be) {
+				return nil, be.Status
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			return sess, smpp.ESME_ROK
+		}
+		for range 3 {
+			if _, st := bind("wrong"); st != smpp.ESME_RINVPASWD {
+				t.Fatalf("wrong password: %v", st)
+			}
+		}
+		if _, st := bind(cred.Password); st != smpp.ESME_RBINDFAIL {
+			t.Fatalf("locked out, the right password: %v", st)
+		}
+
+		// The rest on a second server: this one's guard has locked the
+		// loopback address out.
+		s2 := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
+		cred2, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{MaxRate: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := session.Dial(ctx, s2.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password}, session.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close(ctx)
+		// SAR parts and message_payload: one message each.
+		var sarID string
+		done := make(chan string, 2)
+		for i, part := range []string{"SAR one, ", "SAR two."} {
+			p := &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ShortMessage: []byte(part)}
+			p.TLVs.SetSAR(smpp.SAR{Ref: 42, Total: 2, Seq: uint8(i + 1)})
+			go func() {
+				r, err := sess.Send(ctx, p)
+				if err != nil || r.Hdr().Status != smpp.ESME_ROK {
+					t.Errorf("SAR part: %v %v", r, err)
+					done <- ""
+					return
+				}
+				done <- r.(*smpp.SubmitSMResp).MessageID
+			}()
+		}
+		if sarID = <-done; sarID == "" || sarID != <-done {
+			t.Fatal("SAR parts answered differently")
+		}
+		if m, err := s2.app.store.GetMessage(ctx, s2.accountID, sarID); err != nil || m.Body != "SAR one, SAR two." {
+			t.Fatalf("SAR message %+v %v", m, err)
+		}
+		long := strings.Repeat("payload ", 50)
+		p := &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678"}
+		p.TLVs.SetMessagePayload([]byte(long))
+		r, err := sess.Send(ctx, p)
+		if err != nil || r.Hdr().Status != smpp.ESME_ROK {
+			t.Fatalf("message_payload: %v %v", r, err)
+		}
+		if m, err := s2.app.store.GetMessage(ctx, s2.accountID, r.(*smpp.SubmitSMResp).MessageID); err != nil || m.Body != long {
+			t.Fatalf("message_payload message %+v %v", m, err)
+		}
+		// Beyond 3 submits a second: throttled (the bucket holds 3; a burst
+		// of 10 cannot all fit).
+		throttled := 0
+		for range 10 {
+			r, err := sess.Send(ctx, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ShortMessage: []byte("burst")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Hdr().Status == smpp.ESME_RTHROTTLED {
+				throttled++
+			}
+		}
+		if throttled == 0 {
+			t.Fatal("no submit was throttled")
+		}
+		// A window of 1: a UDH part waiting for the rest holds it, so the
+		// next request is throttled.
+		if _, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000}); err != nil {
+			t.Fatal(err)
+		}
+		narrow, err := session.Dial(ctx, s2.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password}, session.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer narrow.Close(ctx)
+		udh, _ := smpp.AppendConcatUDH(nil, smpp.Concat{Ref: 9, Total: 2, Seq: 1})
+		go narrow.Send(ctx, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ESMClass: smpp.ESMClassUDHI, ShortMessage: append(udh, "part one"...)})
+		waitFor(t, "a throttled request beyond the window", 20*time.Second, func() bool {
+			r, err := narrow.Send(ctx, &smpp.QuerySM{MessageID: sarID, SourceAddr: "Shop"})
+			return err == nil && r.Hdr().Status == smpp.ESME_RTHROTTLED
+		})
+
+		// Raw bytes, each PDU written in pieces.
+		nc, err := net.Dial("tcp", s2.app.SMPPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		write := func(b []byte) {
+			for len(b) > 0 {
+				n := min(len(b), 5)
+				if _, err := nc.Write(b[:n]); err != nil {
+					t.Fatal(err)
+				}
+				b = b[n:]
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		read := func() smpp.PDU {
+			nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+			p, err := smpp.ReadPDU(nc, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		b, _ := smpp.Marshal(&smpp.Bind{Header: smpp.Header{Seq: 1}, Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password})
+		write(b)
+		if r := read(); r.Hdr().Status != smpp.ESME_ROK {
+			t.Fatalf("raw bind: %v", r)
+		}
+		// An unknown command: generic_nack.
+		write([]byte{0, 0, 0, 16, 0, 0, 0, 0x99, 0, 0, 0, 0, 0, 0, 0, 2})
+		if r := read(); r.CommandID() != smpp.CmdGenericNack || r.Hdr().Status != smpp.ESME_RINVCMDID {
+			t.Fatalf("unknown command: %v %v", r.CommandID(), r.Hdr().Status)
+		}
+		// A submit_sm whose body ends inside its first field.
+		write([]byte{0, 0, 0, 19, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 3, 'a', 'b', 'c'})
+		if r := read(); r.Hdr().Status == smpp.ESME_ROK {
+			t.Fatalf("broken submit_sm: %v %v", r.CommandID(), r.Hdr().Status)
+		}
+		// The session goes on.
+		b, _ = smpp.Marshal(&smpp.EnquireLink{Header: smpp.Header{Seq: 4}})
+		write(b)
+		if r := read(); r.CommandID() != smpp.CmdEnquireLinkResp || r.Hdr().Seq != 4 {
+			t.Fatalf("enquire_link after bad input: %v", r)
 		}
 	})
 }

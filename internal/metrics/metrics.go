@@ -40,7 +40,7 @@ type Metrics struct {
 	// (matched a part, or kept pending).
 	Receipts *prometheus.CounterVec
 	// Webhooks counts webhook calls by kind (report, inbound) and result
-	// (ok, retry, dropped).
+	// (ok, retry, wait, dropped).
 	Webhooks *prometheus.CounterVec
 	// HTTPDuration observes API request latency by route, method and status.
 	HTTPDuration *prometheus.HistogramVec

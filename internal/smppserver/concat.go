@@ -22,7 +22,7 @@ type partial struct {
 	parts    []string
 	have     int
 	unicode  bool
-	receipts bool
+	receipts byte
 	done     chan struct{}
 	once     sync.Once
 	// The completing part's result, read by the others after done.
@@ -62,7 +62,9 @@ func (s *Server) join(account string, in parsed) (*parsed, *partial) {
 	}
 	p.parts[in.seq-1] = in.text
 	p.unicode = p.unicode || in.unicode
-	p.receipts = p.receipts || in.receipts
+	if p.receipts != smpp.RegisteredDeliveryReceipt && in.receipts != 0 {
+		p.receipts = in.receipts // the part asking for most: all receipts, then failures
+	}
 	if p.have < in.total {
 		return nil, p
 	}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/authguard"
@@ -55,12 +56,17 @@ type Config struct {
 	MaxRate int
 	// PartsWait bounds the wait for the rest of a long message.
 	PartsWait time.Duration
-	Log       *slog.Logger
+	// ReceiverBound, when set, is called (in its own goroutine) after a
+	// receiver or transceiver of an account binds: the app makes the
+	// receipts and inbound messages waiting for one due now.
+	ReceiverBound func(accountID string)
+	Log           *slog.Logger
 }
 
 // Store is what the door reads.
 type Store interface {
 	SMPPCredentialBySystemID(ctx context.Context, systemID string) (*store.SMPPCredential, error)
+	SMPPCredential(ctx context.Context, accountID string) (*store.SMPPCredential, error)
 	GetMessage(ctx context.Context, accountID, id string) (*message.Message, error)
 	CancelScheduled(ctx context.Context, accountID, id string) error
 }
@@ -83,6 +89,7 @@ type Server struct {
 	sessions map[*session.Session]*conn
 	rates    map[string]*rate
 	concats  map[concatKey]*partial
+	turn     int // spreads receipts over an account's receivers
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -198,6 +205,7 @@ type conn struct {
 	systemID  string
 	window    int
 	rate      *rate
+	inflight  atomic.Int32
 }
 
 // bind checks a bind's system_id and password, guarded against guessing:
@@ -231,8 +239,24 @@ func (c *conn) bind(sess *session.Session, b *smpp.Bind) smpp.Status {
 		return smpp.ESME_RBINDFAIL
 	}
 	s.guard.Succeeded(at)
+	s.mu.Lock() // the receipt deliverer reads accountID
 	c.accountID, c.systemID = cred.AccountID, cred.SystemID
 	c.window = cred.Window
+	s.mu.Unlock()
+	if b.Kind == smpp.BindReceiver || b.Kind == smpp.BindTransceiver {
+		// After the bind_resp is on its way; Shutdown waits for it.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			t := time.NewTimer(100 * time.Millisecond)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				s.receiverBound(cred.AccountID)
+			case <-s.stop:
+			}
+		}()
+	}
 	limit := cred.MaxRate
 	if limit <= 0 {
 		limit = s.cfg.MaxRate
@@ -245,6 +269,15 @@ var dummyHash, _ = HashPassword("omnigate")
 
 func (c *conn) handle(ctx context.Context, sess *session.Session, req smpp.PDU) smpp.PDU {
 	kind, _ := sess.Bound()
+	// The account's window, when smaller than the server's (which the
+	// session itself enforces).
+	if c.window > 0 && c.window < c.srv.cfg.Window && req.CommandID().HasResponse() {
+		if c.inflight.Add(1) > int32(c.window) {
+			c.inflight.Add(-1)
+			return smpp.NewErrorResponse(req.CommandID(), req.Hdr().Seq, smpp.ESME_RTHROTTLED)
+		}
+		defer c.inflight.Add(-1)
+	}
 	switch p := req.(type) {
 	case *smpp.SubmitSM:
 		if kind == smpp.BindReceiver {

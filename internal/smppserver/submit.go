@@ -22,7 +22,7 @@ type parsed struct {
 	text            string
 	unicode         bool
 	ref, total, seq int
-	receipts        bool
+	receipts        byte // registered_delivery's SMSC receipt bits
 	scheduled       time.Time
 	validity        int
 	source, dest    string
@@ -72,7 +72,7 @@ func parse(p *smpp.SubmitSM, now time.Time) (parsed, smpp.Status) {
 		// Binary and other alphabets: not taken yet (docs/smpp-server.md).
 		return out, smpp.ESME_RINVPARLEN
 	}
-	out.receipts = p.RegisteredDelivery&smpp.RegisteredDeliveryReceiptMask != 0
+	out.receipts = p.RegisteredDelivery & smpp.RegisteredDeliveryReceiptMask
 	if p.ScheduleDeliveryTime != "" {
 		t, err := smpp.ParseTime(p.ScheduleDeliveryTime, now)
 		if err != nil {
@@ -181,6 +181,12 @@ func (c *conn) accept(ctx context.Context, in parsed) (string, smpp.Status) {
 		Details:     message.Details{SMS: &message.SMS{DataCoding: coding, MClass: 1}, Report: ReportSMPP},
 		Validity:    in.validity,
 		ScheduledAt: in.scheduled,
+	}
+	switch in.receipts {
+	case smpp.RegisteredDeliveryReceipt:
+		m.ReportURL = ReceiptsAll
+	case smpp.RegisteredDeliveryFailure:
+		m.ReportURL = ReceiptsFailures
 	}
 	for _, d := range in.destinations {
 		m.Recipients = append(m.Recipients, message.Recipient{Address: strings.TrimPrefix(d, "+")})

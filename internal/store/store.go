@@ -259,6 +259,10 @@ type Queue interface {
 	// it when it starts, so that jobs it held when it died do not wait for
 	// their leases to expire.
 	ReleaseLeases(ctx context.Context, owner string) (int, error)
+	// WakeJobs makes the account's unleased jobs of a kind that wait with
+	// lastError as their last error due now, and says how many: reports
+	// waiting for a customer's SMPP receiver, when one binds.
+	WakeJobs(ctx context.Context, kind, accountID, lastError string) (int, error)
 	// ExtendLeases moves the end of the leases owner holds on jobs to until,
 	// and says which jobs it extended: those still leased by owner as they
 	// were when leased (same Attempts) and whose lease has not ended. A

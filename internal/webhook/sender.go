@@ -38,6 +38,19 @@ type Config struct {
 	// own, by message.Details.Report: the body is POSTed as JSON, signed
 	// like every report. Messages without one get MessageBird's GET.
 	Formats map[string]Format
+	// Deliverers carry the status reports of doors that deliver them
+	// themselves, by message.Details.Report, instead of an HTTP call: the
+	// SMPP server's deliver_sm receipts. An error retries the report like a
+	// failed call; Drop ends it; a *WaitError waits for the customer (no
+	// receiver bound) however many attempts it took, up to MaxWait.
+	Deliverers map[string]Deliverer
+	// Inbound, when set, forwards the inbound messages of accounts without
+	// an inbound URL (the SMPP server's deliver_sm); its errors mean what
+	// a Deliverer's do.
+	Inbound InboundDeliverer
+	// MaxWait bounds how long a report or inbound message waits for its
+	// customer to come (WaitError); default 72 hours.
+	MaxWait time.Duration
 	// Forms render the status reports of doors whose reports are form
 	// POSTs signed their own way (Twilio's status callbacks), by
 	// message.Details.Report; they take precedence over Formats.
@@ -50,6 +63,27 @@ type FormFormat struct {
 	Header string
 	Render func(ctx context.Context, m *message.Message, rep store.Report, target string) (url.Values, string, error)
 }
+
+// Deliverer delivers one status report of m by other means than HTTP.
+type Deliverer func(ctx context.Context, m *message.Message, rep store.Report) error
+
+// InboundDeliverer forwards one inbound message by other means than HTTP.
+type InboundDeliverer func(ctx context.Context, m *message.Message) error
+
+// Drop is a Deliverer's answer for a report that is not to be delivered:
+// it ends without retrying.
+func Drop(reason string) error { return &dropError{reason: reason} }
+
+// WaitError is a Deliverer's answer when the customer cannot take the
+// report yet (no SMPP receiver bound): it is tried again After, without
+// counting towards MaxAttempts, until it is MaxWait old. Reason is kept
+// as the job's last error (store.WakeJobs finds waiting jobs by it).
+type WaitError struct {
+	Reason string
+	After  time.Duration
+}
+
+func (e *WaitError) Error() string { return e.Reason }
 
 // Format renders a status report of m as the JSON body to POST.
 type Format func(m *message.Message, rep store.Report) ([]byte, error)
@@ -76,6 +110,9 @@ func New(cfg Config, st store.Store, accounts *store.AccountCache, m *metrics.Me
 		cfg.Timeout = 10 * time.Second
 	}
 	cfg.Retry, cfg.MaxAttempts = worker.RetryDefaults(cfg.Retry, cfg.MaxAttempts)
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 72 * time.Hour
+	}
 	if cfg.Client == nil {
 		// Reports to one customer come in bursts from many workers: keep
 		// that many connections open to a host (the default transport keeps
@@ -124,10 +161,14 @@ func (s *Sender) Stop(ctx context.Context) error {
 func (s *Sender) deliver(ctx context.Context, j *store.Job) *store.Outcome {
 	err := s.attempt(ctx, j)
 	var drop *dropError
+	var wait *WaitError
 	switch {
 	case err == nil:
 		s.metrics.Webhooks.WithLabelValues(j.Kind, "ok").Inc()
 		return &store.Outcome{}
+	case errors.As(err, &wait) && time.Since(j.CreatedAt) < s.cfg.MaxWait:
+		s.metrics.Webhooks.WithLabelValues(j.Kind, "wait").Inc()
+		return &store.Outcome{RetryAt: time.Now().Add(wait.After), LastError: wait.Reason}
 	case errors.As(err, &drop):
 		s.metrics.Webhooks.WithLabelValues(j.Kind, "dropped").Inc()
 		if drop.log {
@@ -168,7 +209,20 @@ func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
 	var full string
 	var query url.Values
 	if j.Kind == store.JobReport && m.Details.Report != "" {
+		if d := s.cfg.Deliverers[m.Details.Report]; d != nil {
+			var rep store.Report
+			if err := json.Unmarshal(j.Payload, &rep); err != nil {
+				return &dropError{reason: "undecodable report payload: " + err.Error(), log: true}
+			}
+			if rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
+				return &dropError{reason: "recipient gone"}
+			}
+			return d(ctx, m, rep)
+		}
 		return s.post(ctx, j, acct, m)
+	}
+	if j.Kind == store.JobInbound && acct.InboundURL == "" && s.cfg.Inbound != nil {
+		return s.cfg.Inbound(ctx, m)
 	}
 	if j.Kind == store.JobInbound {
 		full, query, err = inboundTarget(acct, m)

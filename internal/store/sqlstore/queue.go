@@ -105,6 +105,19 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int, error) {
 	return int(n), err
 }
 
+// WakeJobs makes the account's waiting jobs of a kind with lastError due
+// now.
+func (s *Store) WakeJobs(ctx context.Context, kind, accountID, lastError string) (int, error) {
+	now := micros(time.Now())
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_at = ? WHERE kind = ? AND account_id = ? AND last_error = ? AND lease_owner = '' AND run_at > ?`),
+		now, kind, accountID, lastError, now)
+	if err != nil {
+		return 0, fmt.Errorf("waking jobs: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // ExtendLeases moves the end of owner's unexpired leases on jobs to until,
 // one statement per job (a job's attempts tell its lease from a later one),
 // in one transaction.
