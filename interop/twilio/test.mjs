@@ -226,3 +226,13 @@ test('errors are RestExceptions with Twilio codes', async () => {
   const other = twilio('AC' + '1'.repeat(32), TOKEN, { httpClient });
   await rejects(other.messages.list({ limit: 1 }), 401, 20003);
 });
+
+test('a delivered message is redacted with update({body: ""}) and deleted with remove()', async () => {
+  assert.ok(delivered, 'the first test delivered a message');
+  const r = await client.messages(delivered.sid).update({ body: '' });
+  assert.equal(r.sid, delivered.sid);
+  assert.equal(r.body, '');
+  assert.equal((await client.messages(delivered.sid).fetch()).body, '');
+  assert.equal(await client.messages(delivered.sid).remove(), true);
+  await rejects(client.messages(delivered.sid).fetch(), 404, 20404);
+});
