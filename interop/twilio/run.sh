@@ -9,7 +9,8 @@
 # with a fresh data directory, issues the demo account's Twilio credentials
 # with `omnigate twilio credentials --account ID --api-key`, runs test.mjs
 # (create, fetch, list/each/page with paging, cancel of a scheduled
-# message, RestExceptions with Twilio's codes, validateRequest on the status
+# message, redaction and deletion of a delivered one, RestExceptions with
+# Twilio's codes, validateRequest on the status
 # callbacks a local receiver gets) and the twilio-go test (create, fetch,
 # list with paging, cancel), then stops the server with SIGTERM and checks
 # it exited 0.
