@@ -147,6 +147,23 @@ func TestTwilioDoor(t *testing.T) {
 			t.Fatalf("cancel of a sent message: %d %v", code, m)
 		}
 
+		// Redaction and deletion of a final (delivered) message.
+		if code, m = c.call("POST", "/Messages/"+sid+".json", url.Values{"Body": {""}}); code != 200 || m["body"] != "" || m["status"] != "delivered" {
+			t.Fatalf("redact: %d %v", code, m)
+		}
+		if code, m = c.call("GET", "/Messages/"+sid+".json", nil); code != 200 || m["body"] != "" {
+			t.Fatalf("fetch after redaction: %d %v", code, m)
+		}
+		if code, m = c.call("DELETE", "/Messages/"+sid+".json", nil); code != 204 {
+			t.Fatalf("delete: %d %v", code, m)
+		}
+		if code, m = c.call("GET", "/Messages/"+sid+".json", nil); code != 404 || m["code"].(float64) != 20404 {
+			t.Fatalf("fetch after delete: %d %v", code, m)
+		}
+		if code, m = c.call("DELETE", "/Messages/"+sid+".json", nil); code != 404 {
+			t.Fatalf("second delete: %d %v", code, m)
+		}
+
 		// Errors in Twilio's format with its codes; nothing stored.
 		for _, tc := range []struct {
 			form url.Values
@@ -165,8 +182,8 @@ func TestTwilioDoor(t *testing.T) {
 				t.Errorf("%v: %d %v, want code %v", tc.form, code, m, tc.code)
 			}
 		}
-		if _, page = c.call("GET", "/Messages.json", nil); len(page["messages"].([]any)) != 4 {
-			t.Errorf("after refusals %d messages, want 4", len(page["messages"].([]any)))
+		if _, page = c.call("GET", "/Messages.json", nil); len(page["messages"].([]any)) != 3 {
+			t.Errorf("after refusals %d messages, want 3 (4 sent, 1 deleted)", len(page["messages"].([]any)))
 		}
 		bad := *c
 		bad.pass = strings.Repeat("0", 32)

@@ -247,6 +247,14 @@ type Messages interface {
 	// scheduled, with its job. ErrNotFound if there is no such message,
 	// ErrConflict if sending has started.
 	CancelScheduled(ctx context.Context, accountID, id string) error
+	// RedactMessage replaces the body (and content) of a message whose
+	// recipients are all final with "". DeleteMessage removes such a
+	// message's record: the message, its recipients, their parts and
+	// events (ledger entries and compliance decisions stay). Both answer
+	// ErrNotFound if there is no such message, ErrConflict if a recipient
+	// is not final yet.
+	RedactMessage(ctx context.Context, accountID, id string) error
+	DeleteMessage(ctx context.Context, accountID, id string) error
 }
 
 // Queue is the durable job queue.

@@ -35,6 +35,7 @@ const (
 	CodeMediaURL        = 21620 // MediaUrl: MMS is not available here
 	CodeNoService       = 21701 // the Messaging Service does not exist
 	CodeNotCancelable   = 30409 // cancel of a message that is not scheduled
+	CodeInProgress      = 20009 // delete or redact of a message that is not final yet
 	CodeFiltered        = 30007 // refused by content or policy rules
 	CodeNoBalance       = 30044 // omnigate's choice: the account's balance is too low
 	CodeScheduleType    = 35111 // SendAt needs ScheduleType=fixed

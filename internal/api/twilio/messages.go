@@ -211,7 +211,7 @@ func (a *API) lookup(r *http.Request) (*message.Message, error) {
 }
 
 // updateMessage handles POST Messages/{Sid}.json: Status=canceled cancels
-// a scheduled message.
+// a scheduled message; Body="" redacts a final one's body.
 func (a *API) updateMessage(w http.ResponseWriter, r *http.Request) error {
 	form, e := a.readForm(w, r)
 	if e != nil {
@@ -230,7 +230,10 @@ func (a *API) updateMessage(w http.ResponseWriter, r *http.Request) error {
 	case form.Has("Status"):
 		return bad(CodeInvalidParam, "Status can only be set to canceled")
 	case redact && form.Get("Body") == "":
-		return bad(CodeInvalidParam, "Redacting a message body is not available on this server yet")
+		if err := a.finalOnly(r, a.store.RedactMessage(r.Context(), m.AccountID, m.ID)); err != nil {
+			return err
+		}
+		m.Body = ""
 	case redact:
 		return bad(CodeInvalidParam, "Body can only be set to the empty string (to redact it)")
 	default:
@@ -257,22 +260,37 @@ func (a *API) cancel(r *http.Request, m *message.Message) error {
 	return nil
 }
 
-// deleteMessage handles DELETE Messages/{Sid}.json. Deleting a message's
-// record is not available yet; a scheduled message is canceled (and with
-// it gone).
+// deleteMessage handles DELETE Messages/{Sid}.json: a scheduled message
+// is canceled; a final one's record is deleted; others are still on their
+// way (20009).
 func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
 	m, err := a.lookup(r)
 	if err != nil {
 		return err
 	}
-	if len(m.Recipients) == 0 || m.Recipients[0].Status != message.Scheduled {
-		return &Error{Status: http.StatusConflict, Code: CodeNotCancelable, Message: "Only scheduled messages can be deleted on this server yet"}
+	if len(m.Recipients) > 0 && m.Recipients[0].Status == message.Scheduled {
+		err = a.cancel(r, m)
+	} else {
+		err = a.finalOnly(r, a.store.DeleteMessage(r.Context(), m.AccountID, m.ID))
 	}
-	if err := a.cancel(r, m); err != nil {
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// finalOnly turns the answer of a store change allowed only on final
+// messages into the door's.
+func (a *API) finalOnly(r *http.Request, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errNotFound(r.URL.Path)
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: CodeInProgress,
+			Message: "Cannot change message " + r.PathValue("Sid") + ": it is not in a final state (delivered, undelivered, failed) yet"}
+	}
+	return err
 }
 
 // listJSON is Twilio's page of messages.

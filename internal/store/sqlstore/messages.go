@@ -352,6 +352,59 @@ func (s *Store) CancelScheduled(ctx context.Context, accountID, id string) error
 	})
 }
 
+// finalOnly checks, in tx, that the message exists and that every
+// recipient is final.
+func (s *Store) finalOnly(ctx context.Context, tx *sql.Tx, what, accountID, id string) error {
+	var total, final int
+	err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*),
+		COALESCE(SUM(CASE WHEN status IN (?, ?, ?) THEN 1 ELSE 0 END), 0)
+		FROM recipients WHERE message_id = ? AND account_id = ?`),
+		string(message.Delivered), string(message.Expired), string(message.DeliveryFailed), id, accountID).Scan(&total, &final)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if total == 0 {
+		return store.ErrNotFound
+	}
+	if final != total {
+		return store.ErrConflict
+	}
+	return nil
+}
+
+// RedactMessage implements store.Store.
+func (s *Store) RedactMessage(ctx context.Context, accountID, id string) error {
+	return s.inTx(ctx, "redacting message", func(tx *sql.Tx) error {
+		if err := s.finalOnly(ctx, tx, "redacting message", accountID, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE messages SET body = '', content = '' WHERE id = ? AND account_id = ?`), id, accountID); err != nil {
+			return fmt.Errorf("redacting message: %w", err)
+		}
+		return nil
+	})
+}
+
+// DeleteMessage implements store.Store.
+func (s *Store) DeleteMessage(ctx context.Context, accountID, id string) error {
+	return s.inTx(ctx, "deleting message", func(tx *sql.Tx) error {
+		if err := s.finalOnly(ctx, tx, "deleting message", accountID, id); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM recipient_parts WHERE message_id = ? AND account_id = ?`,
+			`DELETE FROM message_events WHERE message_id = ? AND account_id = ?`,
+			`DELETE FROM recipients WHERE message_id = ? AND account_id = ?`,
+			`DELETE FROM messages WHERE id = ? AND account_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(q), id, accountID); err != nil {
+				return fmt.Errorf("deleting message: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 // refund gives an account back what a message was charged, as a ledger
 // entry referring to the message (nothing when it was free).
 func (s *Store) refund(ctx context.Context, tx *sql.Tx, accountID, messageID string, amount int64, reason, actor, key string) error {
