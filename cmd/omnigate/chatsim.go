@@ -65,4 +65,3 @@ func chatsimCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	<-ctx.Done()
 	return sim.Stop()
 }
-
