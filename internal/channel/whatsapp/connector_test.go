@@ -195,7 +195,10 @@ func TestConnectorErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "131026", func() bool { r := rx.find(id, "delivery_failed", ""); return r != nil && r.ErrorCode == CodeUndeliverable })
+	waitFor(t, "131026", func() bool {
+		r := rx.find(id, "delivery_failed", "")
+		return r != nil && r.ErrorCode == CodeUndeliverable
+	})
 
 	hsm := func(name string) *message.Message {
 		return &message.Message{Content: &message.Content{Template: &message.Template{Name: name, Language: "en"}},
