@@ -84,3 +84,31 @@ func TestWhatsAppThroughThePipeline(t *testing.T) {
 		}
 	})
 }
+
+// With --demo a WhatsApp message needs no connector: the built-in one
+// carries it to the in-process simulator, and it reaches read.
+func TestWhatsAppDemo(t *testing.T) {
+	s := start(t, "sqlite")
+	ctx := context.Background()
+	m := &message.Message{AccountID: s.accountID, Channel: message.ChannelWhatsApp, Originator: "100000000000001",
+		Body: "Hello from the demo", Purpose: "transactional", Recipients: []message.Recipient{{Address: "31612345678"}}}
+	if err := s.app.pipeline.Accept(ctx, m, pipeline.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "read", 10*time.Second, func() bool {
+		evs, err := s.app.store.MessageEvents(ctx, s.accountID, []string{m.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs[m.ID] {
+			if e.Event == store.EventRead {
+				return true
+			}
+		}
+		return false
+	})
+	got, _ := s.app.store.GetMessage(ctx, s.accountID, m.ID)
+	if r := got.Recipients[0]; r.Status != message.Delivered || r.Connector != DemoWhatsAppConnector {
+		t.Errorf("recipient %+v", r)
+	}
+}

@@ -60,6 +60,12 @@ type Config struct {
 	WebhookURL string
 	// Window enforces the 24-hour customer-service window (131047).
 	Window bool
+	// AutoRead makes every handset read what it was delivered, ReadAfter
+	// (default 1s) later (the demo). A read status of a message whose id
+	// the platform has not stored yet would be dropped, as the Cloud API's
+	// would be by any receiver: handsets read later than they receive.
+	AutoRead  bool
+	ReadAfter time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -129,6 +135,9 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ReadAfter <= 0 {
+		cfg.ReadAfter = time.Second
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -176,6 +185,13 @@ func (s *Server) SetWebhook(url string) {
 	s.mu.Lock()
 	s.cfg.WebhookURL = url
 	s.mu.Unlock()
+}
+
+// WebhookURL is where webhooks go.
+func (s *Server) WebhookURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.WebhookURL
 }
 
 // Stop shuts the simulator down.
@@ -382,6 +398,9 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.status(pnid, m, "sent", nil)
 		s.status(pnid, m, "delivered", nil)
+		if s.cfg.AutoRead {
+			time.AfterFunc(s.cfg.ReadAfter, func() { s.status(pnid, m, "read", nil) })
+		}
 	}
 }
 
