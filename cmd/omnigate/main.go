@@ -12,6 +12,7 @@
 //	omnigate number add|list|remove              inbound numbers
 //	omnigate smsc                                the SMSC simulator
 //	omnigate mailsink                            the receiving mail server simulator
+//	omnigate chatsim                             the WhatsApp Cloud API simulator
 //	omnigate balance|topup|prices|limit|billing|statement  billing (docs/billing.md)
 //	omnigate sender|compliance|consent|dnd|review          compliance (docs/compliance.md)
 //	omnigate suppression list|add|remove|removals|import|export  the suppression list, every channel
@@ -61,6 +62,7 @@ Usage:
   omnigate number add|list|remove        inbound numbers and the accounts that receive them
   omnigate smsc                          run the SMSC simulator (SMPP 3.4 server for testing)
   omnigate mailsink                      run the mail sink (SMTP server into maildirs, for testing)
+  omnigate chatsim                       run the WhatsApp Cloud API simulator (HTTP, for testing)
   omnigate balance show|topup|refund|adjust  an account's money (the ledger)
   omnigate topup list|confirm|cancel     top-up requests (automatic or invoiced)
   omnigate prices import FILE|list       price lists (CSV: channel,country,prefix,currency,price)
@@ -111,6 +113,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = smscCmd(ctx, args[1:], stdout, stderr)
 	case "mailsink":
 		err = mailsinkCmd(ctx, args[1:], stdout, stderr)
+	case "chatsim":
+		err = chatsimCmd(ctx, args[1:], stdout, stderr)
 	case "balance":
 		err = balanceCmd(ctx, args[1:], stdout, stderr)
 	case "topup":

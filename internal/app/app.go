@@ -28,6 +28,7 @@ import (
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/chatsim"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/dispatch"
@@ -70,6 +71,7 @@ type App struct {
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
 	demoMail   *mailsink.Sink     // the demo's receiving mail server
+	demoChat   *chatsim.Server    // the demo's WhatsApp Cloud API simulator
 	mailIn     *mailin.Server     // the inbound SMTP listener, when configured
 	submission *smtpsubmit.Server // the SMTP submission door, when configured
 	smppDoor   *smppserver.Server // the SMPP server for customers, when configured
@@ -215,7 +217,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	acct.UseEmailDomains(emailDomains)
 	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st),
 		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
-		twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)}
+		twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL), providerHooks{a.connectors}}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
@@ -242,6 +244,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 		router.SetFallback(mail)
+		chat, err := a.startDemoWhatsApp()
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		router.SetFallback(chat)
 	}
 	var tlsCfg *tls.Config
 	if cfg.TLSCert != "" {
@@ -271,6 +279,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	if cfg.PublicURL == "" {
 		a.emailLinks = a.emailLinks.WithBase(a.URL())
+	}
+	if a.demoChat != nil {
+		a.demoChat.SetWebhook(a.URL() + "/webhooks/whatsapp/" + DemoWhatsAppConnector)
 	}
 	if cfg.RealtimeHTTPAddr != "" {
 		if a.rt, err = a.listen("realtime", cfg.RealtimeHTTPAddr, a.realtimeHandler(), tlsCfg); err != nil {
@@ -403,6 +414,11 @@ func (a *App) stop(ctx context.Context) error {
 	}
 	if err := a.receiver.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping receipts: %w", err))
+	}
+	if a.demoChat != nil {
+		if err := a.demoChat.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the demo WhatsApp simulator: %w", err))
+		}
 	}
 	if a.demoMail != nil {
 		if err := a.demoMail.Stop(); err != nil {

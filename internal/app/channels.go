@@ -9,6 +9,7 @@ import (
 	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
 	"github.com/omnigate/omnigate/internal/channel/sms"
 	smtpconn "github.com/omnigate/omnigate/internal/channel/smtp"
+	"github.com/omnigate/omnigate/internal/channel/whatsapp"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/compliance/keywords"
 	"github.com/omnigate/omnigate/internal/email/compose"
@@ -46,6 +47,8 @@ func ChannelsWith(d ChannelDeps) *channel.Registry {
 	reg.AddKind(smppconn.Kind())
 	reg.AddChannel(emailchan.Spec(emailchan.Config{SettleAfter: d.EmailSettle}))
 	reg.AddKind(smtpconn.Kind(d.ComposeEmail, d.EmailBounced))
+	reg.AddChannel(whatsapp.Spec())
+	reg.AddKind(whatsapp.Kind())
 	return reg
 }
 
@@ -65,6 +68,12 @@ func composeEmail(_ context.Context, m *message.Message, r *message.Recipient) (
 func complianceRules(st store.Store) map[string]compliance.ChannelRules {
 	return map[string]compliance.ChannelRules{
 		message.ChannelSMS: compliance.PhoneRules,
+		// WhatsApp recipients are phone numbers: consent, suppressions,
+		// do-not-disturb registries and quiet hours as for SMS; no sender
+		// approval (the business number is verified by Meta). The 24-hour
+		// window and opt-in are not enforced by the platform yet (issue 15,
+		// item 4): outside the window the provider fails the message (131047).
+		message.ChannelWhatsApp: {Numbers: true, QuietHours: true},
 		message.ChannelEmail: {Check: compliance.EmailCheck(compliance.EmailConfig{
 			SenderDomain: compliance.NewEmailDomains(st, 0).Check})},
 	}

@@ -41,6 +41,9 @@ const ChannelSMS = "sms"
 // ChannelEmail is the email channel's name (internal/channel/email).
 const ChannelEmail = "email"
 
+// ChannelWhatsApp is the WhatsApp channel's name (internal/channel/whatsapp).
+const ChannelWhatsApp = "whatsapp"
+
 // Message is one accepted message with its recipients.
 type Message struct {
 	ID        string

@@ -18,12 +18,16 @@ const (
 	// EventDelayed is a DSN's "delayed" action: the receiving side is
 	// still trying; no status change.
 	EventDelayed = "delayed"
+	// EventRead is a chat channel's read receipt (WhatsApp's "read"
+	// status): the recipient opened the conversation. It follows
+	// delivered and changes no status (message.Status has no read).
+	EventRead = "read"
 )
 
 // ValidEvent reports whether e is an event the store records.
 func ValidEvent(e string) bool {
 	switch e {
-	case EventBounced, EventComplained, EventUnsubscribed, EventOpened, EventClicked, EventDelayed:
+	case EventBounced, EventComplained, EventUnsubscribed, EventOpened, EventClicked, EventDelayed, EventRead:
 		return true
 	}
 	return false
@@ -34,7 +38,7 @@ func ValidEvent(e string) bool {
 // again. Opens and clicks are recorded every time; only the first open and
 // the first click of a recipient are reported.
 func OnceEvent(e string) bool {
-	return e == EventBounced || e == EventComplained || e == EventUnsubscribed
+	return e == EventBounced || e == EventComplained || e == EventUnsubscribed || e == EventRead
 }
 
 // Event is one event of one recipient.

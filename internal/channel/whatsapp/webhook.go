@@ -1,0 +1,306 @@
+package whatsapp
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// MaxWebhook bounds a webhook body.
+const MaxWebhook = 3 << 20
+
+// Status is one entry of a webhook's statuses[].
+type Status struct {
+	ID          string `json:"id"`
+	Status      string `json:"status"`
+	Timestamp   string `json:"timestamp"`
+	RecipientID string `json:"recipient_id"`
+	Errors      []struct {
+		Code      int    `json:"code"`
+		Title     string `json:"title"`
+		Message   string `json:"message"`
+		ErrorData struct {
+			Details string `json:"details"`
+		} `json:"error_data"`
+	} `json:"errors"`
+}
+
+// Inbound is one entry of a webhook's messages[] (the parts the connector
+// reads).
+type Inbound struct {
+	From      string `json:"from"`
+	ID        string `json:"id"`
+	Timestamp string `json:"timestamp"`
+	Type      string `json:"type"`
+	Text      *struct {
+		Body string `json:"body"`
+	} `json:"text"`
+	Image    *InboundMedia `json:"image"`
+	Video    *InboundMedia `json:"video"`
+	Audio    *InboundMedia `json:"audio"`
+	Document *InboundMedia `json:"document"`
+	Location *struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+		Name      string  `json:"name"`
+		Address   string  `json:"address"`
+	} `json:"location"`
+	Button *struct {
+		Text    string `json:"text"`
+		Payload string `json:"payload"`
+	} `json:"button"`
+	Interactive *struct {
+		Type        string `json:"type"`
+		ButtonReply *struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		} `json:"button_reply"`
+		ListReply *struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		} `json:"list_reply"`
+	} `json:"interactive"`
+}
+
+// InboundMedia is an inbound media object: an id to download, a caption.
+type InboundMedia struct {
+	ID       string `json:"id"`
+	Caption  string `json:"caption"`
+	MimeType string `json:"mime_type"`
+}
+
+// Change is one change value of a webhook.
+type Change struct {
+	MessagingProduct string `json:"messaging_product"`
+	Metadata         struct {
+		DisplayPhoneNumber string `json:"display_phone_number"`
+		PhoneNumberID      string `json:"phone_number_id"`
+	} `json:"metadata"`
+	Statuses []Status  `json:"statuses"`
+	Messages []Inbound `json:"messages"`
+}
+
+// Parse reads a webhook body: the changes of field "messages" of a
+// whatsapp_business_account object. Anything else is an error.
+func Parse(body []byte) ([]Change, error) {
+	var env struct {
+		Object string `json:"object"`
+		Entry  []struct {
+			ID      string `json:"id"`
+			Changes []struct {
+				Field string `json:"field"`
+				Value Change `json:"value"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("not a webhook: %w", err)
+	}
+	if env.Object != "whatsapp_business_account" {
+		return nil, fmt.Errorf("object %q is not whatsapp_business_account", env.Object)
+	}
+	var out []Change
+	for _, e := range env.Entry {
+		for _, c := range e.Changes {
+			if c.Field == "messages" {
+				out = append(out, c.Value)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Receipt turns a status into a receipt: sent, delivered and failed
+// change the recipient's status; read is the "read" event, with delivered
+// (a message read was delivered, whichever webhook came first). An
+// unknown status gives ok false.
+func (s Status) Receipt(connector string) (store.Receipt, bool) {
+	r := store.Receipt{Connector: connector, Channel: message.ChannelWhatsApp, ProviderIDs: []string{s.ID}}
+	if sec, err := strconv.ParseInt(s.Timestamp, 10, 64); err == nil && sec > 0 && sec < 1<<40 {
+		r.At = time.Unix(sec, 0).UTC()
+	}
+	switch s.Status {
+	case "sent":
+		r.Status = message.Sent
+	case "delivered":
+		r.Status = message.Delivered
+	case "read":
+		r.Status, r.Event = message.Delivered, store.EventRead
+	case "failed":
+		r.Status = message.DeliveryFailed
+		r.Reason = "failed"
+		if len(s.Errors) > 0 {
+			e := s.Errors[0]
+			r.ErrorCode = e.Code
+			r.Reason = strings.TrimSpace(e.Title)
+			if d := e.ErrorData.Details; d != "" {
+				r.Reason += ": " + d
+			}
+			r.Reason = fmt.Sprintf("%s (WhatsApp %d)", r.Reason, e.Code)
+			if e.Code == CodeReengagement {
+				r.Reason = ReasonWindow
+			}
+		}
+	default:
+		return r, false
+	}
+	if s.ID == "" {
+		return r, false
+	}
+	return r, true
+}
+
+// AsText is what an inbound message's text becomes (channel.Inbound carries
+// text only): the text, a button's title, a media's caption and id, a
+// location's coordinates.
+func (m Inbound) AsText() string {
+	media := func(kind string, md *InboundMedia) string {
+		s := "[" + kind + " " + md.ID + "]"
+		if md.Caption != "" {
+			s = md.Caption + " " + s
+		}
+		return s
+	}
+	switch {
+	case m.Text != nil:
+		return m.Text.Body
+	case m.Interactive != nil && m.Interactive.ButtonReply != nil:
+		return m.Interactive.ButtonReply.Title
+	case m.Interactive != nil && m.Interactive.ListReply != nil:
+		return m.Interactive.ListReply.Title
+	case m.Button != nil:
+		return m.Button.Text
+	case m.Image != nil:
+		return media("image", m.Image)
+	case m.Video != nil:
+		return media("video", m.Video)
+	case m.Audio != nil:
+		return media("audio", m.Audio)
+	case m.Document != nil:
+		return media("file", m.Document)
+	case m.Location != nil:
+		return fmt.Sprintf("[location %g,%g]", m.Location.Latitude, m.Location.Longitude)
+	}
+	return "[" + m.Type + "]"
+}
+
+// ValidSignature checks X-Hub-Signature-256 ("sha256=<hex HMAC-SHA256 of
+// the body with the app secret>") in constant time.
+func ValidSignature(secret string, body []byte, header string) bool {
+	h, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(h)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// ServeHTTP takes the Cloud API's webhooks: GET is the verification
+// handshake (hub.mode=subscribe, hub.verify_token = the settings'
+// verifyToken → hub.challenge echoed; 403 otherwise); POST is a signed
+// notification: 401 for a missing or wrong signature, 400 for a body that
+// is not one, 500 when the platform could not store it (the provider
+// retries), 200 once its receipts and inbound messages are durable.
+func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		if q.Get("hub.mode") != "subscribe" || c.set.VerifyToken == "" ||
+			!hmac.Equal([]byte(q.Get("hub.verify_token")), []byte(c.set.VerifyToken)) {
+			http.Error(w, "verification failed", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, q.Get("hub.challenge"))
+	case http.MethodPost:
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhook))
+		if err != nil {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if !ValidSignature(c.set.AppSecret, body, r.Header.Get("X-Hub-Signature-256")) {
+			c.log.Warn("whatsapp webhook with a missing or wrong signature refused")
+			http.Error(w, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+		changes, err := Parse(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := c.take(r.Context(), changes); err != nil {
+			c.log.Error("whatsapp webhook not stored; the provider will retry", "err", err)
+			http.Error(w, "not stored", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (c *Connector) take(ctx context.Context, changes []Change) error {
+	if c.rx == nil {
+		return errors.New("no receiver")
+	}
+	for _, ch := range changes {
+		if ch.Metadata.PhoneNumberID != "" && ch.Metadata.PhoneNumberID != c.set.PhoneNumberID {
+			continue // another number of the same app
+		}
+		for _, s := range ch.Statuses {
+			rc, ok := s.Receipt(c.name)
+			if !ok {
+				continue
+			}
+			if err := c.rx.Receipt(ctx, rc); err != nil {
+				return err
+			}
+		}
+		dest := digitsOnly(ch.Metadata.DisplayPhoneNumber)
+		for _, m := range ch.Messages {
+			from := digitsOnly(m.From)
+			if from == "" {
+				continue
+			}
+			err := c.rx.Inbound(ctx, channel.Inbound{Connector: c.name, Channel: message.ChannelWhatsApp,
+				Source: from, Destination: dest, Text: m.AsText(), Total: 1, Part: 1})
+			if errors.Is(err, store.ErrNotFound) {
+				c.log.Warn("whatsapp inbound message to a number no account has; dropped", "to", dest)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func digitsOnly(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
