@@ -21,6 +21,7 @@
 //	omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM (docs/email.md)
 //	omnigate smpp credentials --account ID                 SMPP server credentials (docs/smpp-server.md)
 //	omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's credentials (docs/twilio.md)
+//	omnigate channel add|list --account ID --kind sms|whatsapp|email --sender S   Conversations channels (docs/conversations.md)
 //	omnigate version
 //
 // Every command takes --data, --database and --master-key-file (or
@@ -81,6 +82,7 @@ Usage:
   omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM keys
   omnigate smpp credentials --account ID   credentials for the SMPP server (--smpp-listen)
   omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's account SID, auth token, API keys
+  omnigate channel add|list              Conversations channels (add --account ID --kind sms|whatsapp|email --sender S [--name N])
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -149,6 +151,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = emailCmd(ctx, args[1:], stdout, stderr)
 	case "twilio":
 		err = twilioCmd(ctx, args[1:], stdout, stderr)
+	case "channel":
+		err = channelCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

@@ -406,7 +406,8 @@ func TestEmailSendBadInput(t *testing.T) {
 		param string
 	}{
 		{"no type", map[string]any{"content": map[string]any{"email": map[string]any{}}}, "type"},
-		{"other type", map[string]any{"type": "text", "content": map[string]any{"text": "hi"}}, "type"},
+		{"text without a channel", map[string]any{"type": "text", "content": map[string]any{"text": "hi"}}, "from"},
+		{"unknown type", map[string]any{"type": "sticker", "content": map[string]any{"text": "hi"}}, "type"},
 		{"bad address", emailSend([]map[string]any{{"email": "not an address"}}, nil), "content.email.to[0].email"},
 		{"display name in address", emailSend([]map[string]any{{"email": "Ann <ann@example.com>"}}, nil), "content.email.to[0].email"},
 		{"no dot in domain", emailSend([]map[string]any{{"email": "ann@localhost"}}, nil), "content.email.to[0].email"},

@@ -164,6 +164,10 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 				}},
 			{pattern: "GET /v1/messages", method: "GET", path: "/v1/messages", status: 200, check: emptyItems("items")},
 			{pattern: "GET /v1/messages/{id}", method: "GET", path: "/v1/messages/" + live.sent, status: 404},
+			// Channels are the account's configuration, not its data: a
+			// test key lists them, since a test send names one as from.
+			{pattern: "GET /v1/channels", method: "GET", path: "/v1/channels", status: 200},
+			{pattern: "GET /v1/channels/{id}", method: "GET", path: "/v1/channels/" + strings.Repeat("0", 32), status: 404},
 			// The address book: a test key sees no contact or group; the
 			// ones it creates are checked and answered, never stored.
 			{pattern: "POST /contacts", method: "POST", path: "/contacts", contentType: "application/json",

@@ -92,6 +92,9 @@ type Details struct {
 	// parameters), ReportConversations for the Conversations door's POSTed
 	// JSON. The webhook sender renders reports by it.
 	Report string `json:"report,omitempty"`
+	// ChannelID is the Conversations channel the message was sent from
+	// (the id POST /v1/send takes as "from"), when it was.
+	ChannelID string `json:"channelId,omitempty"`
 }
 
 // ReportConversations is Details.Report of messages sent through the

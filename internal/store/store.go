@@ -452,6 +452,7 @@ type Store interface {
 	SMPPCredentials
 	Twilio
 	Contacts
+	ConvChannels
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

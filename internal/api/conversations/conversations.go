@@ -55,7 +55,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "POST /v1/send", a.send)
 	a.rest.Handle(mux, "GET /v1/messages", a.listMessages)
 	a.rest.Handle(mux, "GET /v1/messages/{id}", a.getMessage)
-	rest.MethodNotAllowed(mux, "/v1/send", "/v1/messages", "/v1/messages/{id}")
+	a.rest.Handle(mux, "GET /v1/channels", a.listChannels)
+	a.rest.Handle(mux, "GET /v1/channels/{id}", a.getChannel)
+	rest.MethodNotAllowed(mux, "/v1/send", "/v1/messages", "/v1/messages/{id}", "/v1/channels", "/v1/channels/{id}")
 }
 
 func errNotFound() *rest.Problem {

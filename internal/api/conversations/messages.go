@@ -26,7 +26,7 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound()
 	}
 	m, err := a.store.GetMessage(r.Context(), pr.AccountID, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != message.ChannelEmail {
+	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != message.ChannelEmail && m.Details.Report != message.ReportConversations {
 		return errNotFound() // the REST door's messages are read there
 	}
 	if err != nil {

@@ -29,7 +29,14 @@ type MessageJSON struct {
 }
 
 type contentOut struct {
-	Email emailOut `json:"email"`
+	Email    *emailOut     `json:"email,omitempty"`
+	Text     string        `json:"text,omitempty"`
+	Image    *mediaJSON    `json:"image,omitempty"`
+	Video    *mediaJSON    `json:"video,omitempty"`
+	Audio    *mediaJSON    `json:"audio,omitempty"`
+	File     *mediaJSON    `json:"file,omitempty"`
+	Location *locationJSON `json:"location,omitempty"`
+	HSM      *hsmJSON      `json:"hsm,omitempty"`
 }
 
 type emailOut struct {
@@ -58,7 +65,8 @@ type fileOut struct {
 // recipientOut is one recipient's delivery: its status in the
 // Conversations names, the platform's own, and its events.
 type recipientOut struct {
-	Email           string     `json:"email"`
+	Email           string     `json:"email,omitempty"`
+	Recipient       string     `json:"recipient,omitempty"` // a number or chat id, on channels other than email
 	Status          string     `json:"status"`
 	DeliveryStatus  string     `json:"deliveryStatus"`
 	StatusReason    string     `json:"statusReason"`
@@ -128,8 +136,11 @@ func messageStatus(m *message.Message) string {
 	return "accepted"
 }
 
-// RenderMessage builds the wire object of an email message and its events.
+// RenderMessage builds the wire object of a message and its events.
 func RenderMessage(m *message.Message, events []store.Event) MessageJSON {
+	if m.Channel != message.ChannelEmail {
+		return renderChat(m, events)
+	}
 	e := &message.Email{}
 	if m.Content != nil && m.Content.Email != nil {
 		e = m.Content.Email
@@ -193,7 +204,84 @@ func RenderMessage(m *message.Message, events []store.Event) MessageJSON {
 		}
 		out.Recipients[i] = ro
 	}
-	out.Content = contentOut{Email: em}
+	out.Content = contentOut{Email: &em}
+	out.ChannelID = m.Details.ChannelID
+	out.UpdatedDatetime = timeText(updated)
+	return out
+}
+
+// renderChat builds the wire object of a message on a channel other than
+// email: its content in the shape of its type.
+func renderChat(m *message.Message, events []store.Event) MessageJSON {
+	updated := m.CreatedAt
+	out := MessageJSON{
+		ID: m.ID, ChannelID: m.Details.ChannelID, Platform: m.Channel, From: m.Originator, Direction: "sent", Status: messageStatus(m),
+		Reference: m.Reference, ReportURL: m.ReportURL, Purpose: m.Purpose, CreatedDatetime: timeText(m.CreatedAt),
+		Recipients: make([]recipientOut, len(m.Recipients)),
+	}
+	if m.Direction == message.MO {
+		out.Direction = "received"
+	}
+	if len(m.Recipients) > 0 {
+		out.To = m.Recipients[0].Address
+	}
+	out.Type, out.Content = "text", contentOut{Text: m.Body}
+	if c := m.Content; c != nil {
+		switch {
+		case len(c.Media) > 0:
+			md := &mediaJSON{URL: c.Media[0].URL, Caption: c.Media[0].Caption}
+			out.Type, out.Content = c.Media[0].Kind, contentOut{}
+			switch c.Media[0].Kind {
+			case "image":
+				out.Content.Image = md
+			case "video":
+				out.Content.Video = md
+			case "audio":
+				out.Content.Audio = md
+			default:
+				out.Type, out.Content.File = "file", md
+			}
+		case c.Location != nil:
+			lat, lon := c.Location.Latitude, c.Location.Longitude
+			out.Type, out.Content = "location", contentOut{Location: &locationJSON{Latitude: &lat, Longitude: &lon}}
+		case c.Template != nil:
+			h := &hsmJSON{Namespace: c.Template.Namespace, TemplateName: c.Template.Name, Language: &hsmLangJSON{Policy: "deterministic", Code: c.Template.Language}}
+			for _, p := range c.Template.Params {
+				h.Params = append(h.Params, hsmParamJSON{Default: p})
+			}
+			out.Type, out.Content = "hsm", contentOut{HSM: h}
+		}
+	}
+	bySeq := map[int][]eventOut{}
+	for _, ev := range events {
+		bySeq[ev.Seq] = append(bySeq[ev.Seq], eventOut{Event: ev.Event, Datetime: timeText(ev.At), Detail: ev.Detail})
+		if ev.At.After(updated) {
+			updated = ev.At
+		}
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		reason := r.StatusReason
+		if reason == "" {
+			reason = r.Status.DefaultReason()
+		}
+		ro := recipientOut{Recipient: r.Address, Status: Status(r), DeliveryStatus: string(r.Status), StatusReason: reason, Events: bySeq[r.Seq]}
+		if r.StatusErrorCode != 0 {
+			code := r.StatusErrorCode
+			ro.StatusErrorCode = &code
+		}
+		if !r.StatusAt.IsZero() {
+			s := timeText(r.StatusAt)
+			ro.StatusDatetime = &s
+			if r.StatusAt.After(updated) {
+				updated = r.StatusAt
+			}
+		}
+		if ro.Events == nil {
+			ro.Events = []eventOut{}
+		}
+		out.Recipients[i] = ro
+	}
 	out.UpdatedDatetime = timeText(updated)
 	return out
 }

@@ -44,8 +44,14 @@ type sendRequest struct {
 }
 
 type contentJSON struct {
-	Email *emailJSON `json:"email"`
-	Text  *string    `json:"text"` // another type's content: refused clearly
+	Email    *emailJSON    `json:"email"`
+	Text     *string       `json:"text"`
+	Image    *mediaJSON    `json:"image"`
+	Video    *mediaJSON    `json:"video"`
+	Audio    *mediaJSON    `json:"audio"`
+	File     *mediaJSON    `json:"file"`
+	Location *locationJSON `json:"location"`
+	HSM      *hsmJSON      `json:"hsm"`
 }
 
 // emailJSON is MessageBird's email content object.
@@ -117,9 +123,27 @@ func (a *API) send(w http.ResponseWriter, r *http.Request) error {
 		return p
 	}
 	pr := rest.Principal(r.Context())
+	ch, p := a.fromChannel(r, req)
+	if p != nil {
+		return p
+	}
+	if req.Type != "email" && req.Type != "" {
+		return a.sendChat(w, r, req, ch)
+	}
+	if ch != nil {
+		if ch.Kind != message.ChannelEmail {
+			return rest.Invalid("type", "channel "+ch.ID+" is a "+ch.Kind+" channel; type email is sent from an email channel")
+		}
+		if req.Content != nil && req.Content.Email != nil && req.Content.Email.From == nil {
+			req.Content.Email.From = &addressJSON{Email: ch.Sender}
+		}
+	}
 	m, p := buildEmail(req, pr.AccountID)
 	if p != nil {
 		return p
+	}
+	if ch != nil {
+		m.Details.ChannelID = ch.ID
 	}
 	if t := req.Content.Email.Template; t != nil {
 		if p := a.render(r, m, t); p != nil {
@@ -257,8 +281,8 @@ func buildEmail(req *sendRequest, accountID string) (*message.Message, *rest.Pro
 	if req.Content == nil || req.Content.Email == nil {
 		return nil, rest.Missing("content.email")
 	}
-	if req.Content.Text != nil {
-		return nil, rest.Invalid("content.text", "a message of type email has content.email only")
+	if other := req.Content.others("email"); other != "" {
+		return nil, rest.Invalid("content."+other, "a message of type email has content.email only")
 	}
 	in := req.Content.Email
 	e := &message.Email{Subject: in.Subject, ReplyTo: strings.TrimSpace(in.ReplyTo), Substitute: in.PerformSubstitutions}
