@@ -116,6 +116,9 @@ func run() error {
 	if sysID == nil || pw == nil {
 		return fmt.Errorf("cannot read the credentials: %s", credOut)
 	}
+	if out, err := exec.Command(*bin, "balance", "topup", "--account", acct.ID, "--amount", "100000", "--reason", "bench/smppserver", "--data", dir).CombinedOutput(); err != nil {
+		return fmt.Errorf("balance topup: %v: %s", err, out)
+	}
 	pid := cmd.Process.Pid
 	fmt.Fprintf(os.Stderr, "serve pid %d, HTTP %s, SMPP %s, %d messages per door, %d CPUs\n", pid, httpAddr, smppAddr, *n, runtime.NumCPU())
 
