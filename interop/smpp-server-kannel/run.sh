@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# Interop test: Kannel (the Debian package, bearerbox + smsbox) as a
+# customer's SMS gateway with omnigate's SMPP server as its SMSC.
+#
+# Builds omnigate, starts `omnigate serve --demo --smpp-listen …` on free
+# loopback ports with a fresh data directory, issues the demo account's
+# SMPP credentials (`omnigate smpp credentials --account ID`), writes a
+# kannel.conf whose smsc group (smsc = smpp, transceiver) binds to omnigate
+# with them, starts bearerbox and smsbox, and runs dlr.mjs: one SMS through
+# Kannel's sendsms HTTP interface with dlr-mask=3 and a dlr-url to a local
+# receiver; omnigate's receipt (deliver_sm) must come back through Kannel to
+# that URL as a delivered report. Everything is stopped with SIGTERM;
+# omnigate must exit 0.
+#
+# Usage: interop/smpp-server-kannel/run.sh   (from anywhere; exits non-zero on failure)
+# Needs: go, node >= 18, and Kannel (bearerbox, smsbox: apt-get install kannel,
+# or bench/smoke.sh installs it). Without Kannel the test is skipped (exit 0)
+# unless OMNIGATE_INTEROP_REQUIRE_KANNEL=1.
+set -Eeuo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+STARTED=$SECONDS
+REQUIRE_KANNEL="${OMNIGATE_INTEROP_REQUIRE_KANNEL:-}"
+
+INTEROP_NAME=smpp-server-kannel
+# shellcheck source=../common.sh
+source "$HERE/../common.sh"
+SERVER_PID=""
+BEARER_PID=""
+SMSBOX_PID=""
+TEST_PID=""
+
+find_kannel() {
+  local b
+  for b in "$1" "/usr/sbin/$1" "/usr/local/sbin/$1"; do
+    if command -v "$b" >/dev/null 2>&1; then command -v "$b"; return 0; fi
+  done
+  return 1
+}
+if ! BEARERBOX="$(find_kannel bearerbox)" || ! SMSBOX="$(find_kannel smsbox)"; then
+  [[ -n "$REQUIRE_KANNEL" ]] && die "Kannel (bearerbox, smsbox) is not installed"
+  log "SKIP: Kannel (bearerbox, smsbox) is not installed (apt-get install kannel)"
+  rm -rf "$WORK"
+  exit 0
+fi
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
+    kill -TERM "$TEST_PID" 2>/dev/null || true
+    wait "$TEST_PID" 2>/dev/null || true
+  fi
+  [[ -n "$SMSBOX_PID" ]] && stop_proc "$SMSBOX_PID" smsbox
+  [[ -n "$BEARER_PID" ]] && stop_proc "$BEARER_PID" bearerbox
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    stop_proc "$SERVER_PID" "omnigate serve"
+  fi
+  if (( rc != 0 )); then
+    for f in serve.err kannel/bearerbox.log kannel/smsc.log kannel/smsbox.log; do
+      if [[ -s "$WORK/$f" ]]; then
+        log "$f (last 30 lines):"
+        tail -n 30 "$WORK/$f" >&2 || true
+      fi
+    done
+  fi
+  rm -rf "$WORK"
+  log "finished in $((SECONDS - STARTED)) s with status $rc"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# 1. The binary.
+log "building omnigate"
+(cd "$ROOT" && timeout 600 go build -o "$WORK/omnigate" ./cmd/omnigate) || die "go build failed"
+BIN="$WORK/omnigate"
+DATA="$WORK/data"
+mkdir -p "$DATA" "$WORK/kannel"
+
+field() { node -e '
+  const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const v = a[process.argv[2]];
+  if (typeof v !== "string" || v === "") { console.error("account JSON has no " + process.argv[2]); process.exit(1); }
+  console.log(v);' "$DATA/demo-account.json" "$1"; }
+free_port() { node -e '
+  const s = require("net").createServer();
+  s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
+healthy() { node -e '
+  fetch(process.argv[1], { signal: AbortSignal.timeout(1000) })
+    .then(async (r) => process.exit(r.ok && (await r.text()).trim() === "ok" ? 0 : 1), () => process.exit(1));' "$1"; }
+
+# 2. omnigate, on free loopback ports.
+for attempt in 1 2 3; do
+  PORT="$(free_port)"
+  SMPP_PORT="$(free_port)"
+  URL="http://127.0.0.1:$PORT"
+  log "starting omnigate serve --demo on $URL, SMPP on 127.0.0.1:$SMPP_PORT (attempt $attempt)"
+  "$BIN" serve --demo --http "127.0.0.1:$PORT" --smpp-listen "127.0.0.1:$SMPP_PORT" --data "$DATA" \
+    >"$WORK/serve.out" 2>"$WORK/serve.err" &
+  SERVER_PID=$!
+  up=""
+  for ((i = 0; i < 200; i++)); do # 20 s
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+    if healthy "$URL/healthz"; then up=1; break; fi
+    sleep 0.1
+  done
+  [[ -n "$up" ]] && break
+  kill -0 "$SERVER_PID" 2>/dev/null && die "server did not answer GET /healthz within 20 s"
+  rc=0; wait "$SERVER_PID" || rc=$?
+  SERVER_PID=""
+  log "server exited with status $rc before it was ready:"
+  tail -n 5 "$WORK/serve.err" >&2 || true
+done
+[[ -n "$up" ]] || die "server did not start"
+ACCOUNT_ID="$(field id)" || die "no id in the demo account"
+LIVE_KEY="$(field key)" || die "no live key in the demo account"
+
+timeout 120 "$BIN" smpp credentials --account "$ACCOUNT_ID" --data "$DATA" >"$WORK/creds.txt" \
+  || die "omnigate smpp credentials failed"
+SYSTEM_ID="$(sed -n 's/^system_id: *\([^ ]*\).*/\1/p' "$WORK/creds.txt")"
+PASSWORD="$(sed -n 's/^password: *\([^ ]*\).*/\1/p' "$WORK/creds.txt")"
+[[ -n "$SYSTEM_ID" && -n "$PASSWORD" ]] || die "cannot read the credentials from: $(cat "$WORK/creds.txt")"
+
+# 3. Kannel: one SMPP transceiver bind to omnigate, sendsms on loopback.
+ADMIN_PORT="$(free_port)"
+BOX_PORT="$(free_port)"
+SEND_PORT="$(free_port)"
+KPASS="interop$RANDOM"
+K="$WORK/kannel"
+cat >"$K/kannel.conf" <<CONF
+group = core
+admin-port = $ADMIN_PORT
+admin-interface = 127.0.0.1
+admin-password = "$KPASS"
+status-password = "$KPASS"
+admin-allow-ip = "127.0.0.1"
+smsbox-port = $BOX_PORT
+box-allow-ip = "127.0.0.1"
+log-file = "$K/bearerbox.log"
+log-level = 1
+dlr-storage = internal
+
+group = smsc
+smsc = smpp
+smsc-id = omnigate
+host = 127.0.0.1
+port = $SMPP_PORT
+transceiver-mode = true
+smsc-username = "$SYSTEM_ID"
+smsc-password = "$PASSWORD"
+system-type = "kannel"
+source-addr-ton = 5
+source-addr-npi = 0
+max-pending-submits = 10
+log-file = "$K/smsc.log"
+log-level = 1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = $BOX_PORT
+sendsms-port = $SEND_PORT
+sendsms-interface = 127.0.0.1
+log-file = "$K/smsbox.log"
+log-level = 1
+
+group = sendsms-user
+username = "interop"
+password = "$KPASS"
+
+group = sms-service
+keyword = default
+text = "ok"
+catch-all = true
+CONF
+log "starting bearerbox and smsbox (smsc: omnigate on 127.0.0.1:$SMPP_PORT as $SYSTEM_ID)"
+(cd "$K" && exec "$BEARERBOX" "$K/kannel.conf") >"$K/bearerbox.out" 2>&1 &
+BEARER_PID=$!
+(cd "$K" && exec "$SMSBOX" "$K/kannel.conf") >"$K/smsbox.out" 2>&1 &
+SMSBOX_PID=$!
+
+# Kannel's status page says "online" once the SMPP bind to omnigate is up.
+status() { node -e '
+  fetch(process.argv[1], { signal: AbortSignal.timeout(1000) }).then((r) => r.text()).then((t) => console.log(t), () => {});' \
+  "http://127.0.0.1:$ADMIN_PORT/status.txt?password=$KPASS"; }
+bound=""
+for ((i = 0; i < 300; i++)); do # 30 s
+  kill -0 "$BEARER_PID" 2>/dev/null || die "bearerbox exited"
+  kill -0 "$SMSBOX_PID" 2>/dev/null || die "smsbox exited"
+  if status | grep -q 'omnigate\[.*online'; then bound=1; break; fi
+  sleep 0.1
+done
+[[ -n "$bound" ]] || { status >&2; die "Kannel's SMSC did not come online within 30 s"; }
+log "Kannel is bound to omnigate"
+
+# 4. The test.
+test_rc=0
+(cd "$HERE" && SENDSMS_URL="http://127.0.0.1:$SEND_PORT/cgi-bin/sendsms" SENDSMS_USER=interop SENDSMS_PASSWORD="$KPASS" \
+  OMNIGATE_URL="$URL" OMNIGATE_KEY="$LIVE_KEY" FROM=omnigate \
+  exec timeout --kill-after=10 120 node dlr.mjs) &
+TEST_PID=$!
+wait "$TEST_PID" || test_rc=$?
+TEST_PID=""
+(( test_rc == 0 )) || die "dlr.mjs failed (status $test_rc)"
+
+# 5. Stop Kannel, then omnigate.
+stop_proc "$SMSBOX_PID" smsbox; SMSBOX_PID=""
+stop_proc "$BEARER_PID" bearerbox; BEARER_PID=""
+stop_proc "$SERVER_PID" "omnigate serve"
+server_rc=$STOP_RC
+SERVER_PID=""
+[[ "$server_rc" == 0 ]] || die "omnigate serve exited with status $server_rc after SIGTERM, want 0"
+grep -q 'omnigate stopping' "$WORK/serve.err" || die "server log has no 'omnigate stopping' line"
+log "OK: Kannel sent through omnigate's SMPP server and got the DLR back; everything stopped cleanly"
