@@ -70,16 +70,19 @@ type App struct {
 	notifier   *notice.Notifier
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
-	demoMail   *mailsink.Sink     // the demo's receiving mail server
-	demoChat   *chatsim.Server    // the demo's WhatsApp Cloud API simulator
-	mailIn     *mailin.Server     // the inbound SMTP listener, when configured
-	submission *smtpsubmit.Server // the SMTP submission door, when configured
-	smppDoor   *smppserver.Server // the SMPP server for customers, when configured
-	realtime   *realtime.Server
-	auth       *auth.Authenticator
-	guard      *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
-	trail      *audit.Trail     // the audit trail: authentications, admin actions
-	style      *rest.Style      // the REST doors' style: authentication, and the routes registered
+	demoMail   *mailsink.Sink  // the demo's receiving mail server
+	demoChat   *chatsim.Server // the demo's WhatsApp Cloud API simulator
+	// demoWhatsAppChannel is the demo account's Conversations channel on
+	// the simulator's number.
+	demoWhatsAppChannel string
+	mailIn              *mailin.Server     // the inbound SMTP listener, when configured
+	submission          *smtpsubmit.Server // the SMTP submission door, when configured
+	smppDoor            *smppserver.Server // the SMPP server for customers, when configured
+	realtime            *realtime.Server
+	auth                *auth.Authenticator
+	guard               *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
+	trail               *audit.Trail     // the audit trail: authentications, admin actions
+	style               *rest.Style      // the REST doors' style: authentication, and the routes registered
 	// api is the API's listener and server; rt realtime's, when
 	// Config.RealtimeHTTPAddr gives it a listener of its own (else nil).
 	api, rt *endpoint
@@ -250,6 +253,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 		router.SetFallback(chat)
+		if a.demoWhatsAppChannel, err = ensureDemoWhatsAppChannel(ctx, st, a.Demo.ID); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("setting up the demo's WhatsApp channel: %w", err)
+		}
 	}
 	var tlsCfg *tls.Config
 	if cfg.TLSCert != "" {
@@ -463,5 +470,6 @@ func (a *App) PrintDemo(w io.Writer) {
 	if a.Demo != nil {
 		a.Demo.Print(w, a.URL())
 		a.printDemoEmail(w)
+		a.printDemoWhatsApp(w)
 	}
 }

@@ -1,8 +1,14 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+
+	"github.com/omnigate/omnigate/internal/api/conversations"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
 
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/channel/whatsapp"
@@ -42,3 +48,40 @@ func (a *App) startDemoWhatsApp() (channel.Connector, error) {
 
 // DemoWhatsApp is the demo's WhatsApp simulator (nil without --demo).
 func (a *App) DemoWhatsApp() *chatsim.Server { return a.demoChat }
+
+// ensureDemoWhatsAppChannel gives the demo account a Conversations channel
+// on the demo's WhatsApp number (once), which POST /v1/send takes as its
+// "from"; it returns the channel's id.
+func ensureDemoWhatsAppChannel(ctx context.Context, st store.Store, accountID string) (string, error) {
+	list, _, err := st.ListConvChannels(ctx, accountID, 1000, 0)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range list {
+		if c.Kind == message.ChannelWhatsApp && c.Sender == demoWhatsAppNumberID {
+			return c.ID, nil
+		}
+	}
+	c, err := conversations.AddChannel(ctx, st, accountID, message.ChannelWhatsApp, demoWhatsAppNumberID, "demo WhatsApp")
+	if err != nil {
+		return "", err
+	}
+	return c.ID, nil
+}
+
+// printDemoWhatsApp writes the demo banner's WhatsApp part.
+func (a *App) printDemoWhatsApp(w io.Writer) {
+	if a.demoChat == nil || a.demoWhatsAppChannel == "" {
+		return
+	}
+	fmt.Fprintf(w, `Send your first WhatsApp message (to the built-in WhatsApp Cloud API simulator; the handset reads it):
+
+curl -X POST %[1]s/v1/send \
+  -H "Authorization: AccessKey %[2]s" -H "Content-Type: application/json" \
+  -d '{"to":"+31612345678","from":"%[3]s","type":"text","content":{"text":"Hello from omnigate"}}'
+
+Read it back with curl -H "Authorization: AccessKey %[2]s" %[1]s/v1/messages/ID
+(sent, delivered, then the "read" event).
+
+`, a.URL(), a.Demo.Key, a.demoWhatsAppChannel)
+}

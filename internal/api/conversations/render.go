@@ -266,6 +266,9 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 			reason = r.Status.DefaultReason()
 		}
 		ro := recipientOut{Recipient: r.Address, Status: Status(r), DeliveryStatus: string(r.Status), StatusReason: reason, Events: bySeq[r.Seq]}
+		if ro.Status == "delivered" && hasEvent(ro.Events, store.EventRead) {
+			ro.Status = "read" // a chat app's read receipt: the Conversations status after delivered
+		}
 		if r.StatusErrorCode != 0 {
 			code := r.StatusErrorCode
 			ro.StatusErrorCode = &code
@@ -282,6 +285,25 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 		}
 		out.Recipients[i] = ro
 	}
+	if out.Status == "delivered" {
+		read := true
+		for _, ro := range out.Recipients {
+			read = read && (ro.Status == "read" || ro.Status == "failed" || ro.Status == "rejected")
+		}
+		if read {
+			out.Status = "read"
+		}
+	}
 	out.UpdatedDatetime = timeText(updated)
 	return out
+}
+
+// hasEvent reports whether events hold one named name.
+func hasEvent(events []eventOut, name string) bool {
+	for _, e := range events {
+		if e.Event == name {
+			return true
+		}
+	}
+	return false
 }
