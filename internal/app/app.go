@@ -351,6 +351,9 @@ func (a *App) Run(ctx context.Context) error {
 	maintenance := a.startMaintenance()
 	serveErr := make(chan error, 4) // two servers per endpoint
 	a.api.serve(serveErr)
+	if a.demoChat != nil {
+		go a.demoHandsetWrites(ctx)
+	}
 	if a.rt != nil {
 		a.rt.serve(serveErr)
 		a.log.Info("realtime serving on its own listener", "addr", a.rt.Addr())

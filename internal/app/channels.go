@@ -70,10 +70,10 @@ func complianceRules(st store.Store) map[string]compliance.ChannelRules {
 		message.ChannelSMS: compliance.PhoneRules,
 		// WhatsApp recipients are phone numbers: consent, suppressions,
 		// do-not-disturb registries and quiet hours as for SMS; no sender
-		// approval (the business number is verified by Meta). The 24-hour
-		// window and opt-in are not enforced by the platform yet (issue 15,
-		// item 4): outside the window the provider fails the message (131047).
-		message.ChannelWhatsApp: {Numbers: true, QuietHours: true},
+		// approval (the business number is verified by Meta); and its own:
+		// the 24-hour customer-service window for free-form messages, the
+		// recipient's opt-in for templates (compliance.WhatsAppCheck).
+		message.ChannelWhatsApp: {Numbers: true, QuietHours: true, Check: compliance.WhatsAppCheck(st)},
 		message.ChannelEmail: {Check: compliance.EmailCheck(compliance.EmailConfig{
 			SenderDomain: compliance.NewEmailDomains(st, 0).Check})},
 	}

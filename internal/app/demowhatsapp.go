@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"errors"
 	"io"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/api/conversations"
 	"github.com/omnigate/omnigate/internal/message"
@@ -53,6 +55,11 @@ func (a *App) DemoWhatsApp() *chatsim.Server { return a.demoChat }
 // on the demo's WhatsApp number (once), which POST /v1/send takes as its
 // "from"; it returns the channel's id.
 func ensureDemoWhatsAppChannel(ctx context.Context, st store.Store, accountID string) (string, error) {
+	// The account owns the business number, so that what the demo's
+	// handsets write reaches it (and opens their 24-hour window).
+	if err := st.AddNumber(ctx, store.Number{Number: demoWhatsAppNumberID, AccountID: accountID, CreatedAt: time.Now().UTC()}); err != nil && !errors.Is(err, store.ErrConflict) {
+		return "", err
+	}
 	list, _, err := st.ListConvChannels(ctx, accountID, 1000, 0)
 	if err != nil {
 		return "", err
@@ -84,4 +91,39 @@ Read it back with curl -H "Authorization: AccessKey %[2]s" %[1]s/v1/messages/ID
 (sent, delivered, then the "read" event).
 
 `, a.URL(), a.Demo.Key, a.demoWhatsAppChannel)
+}
+
+// DemoHandset is the demo's handset number, the one the banner's WhatsApp
+// send goes to.
+const DemoHandset = "31612345678"
+
+// demoHandsetWrites has the demo's handset write to the demo's WhatsApp
+// number through the simulator (as POST /_control/reply would), and waits
+// (a few seconds at most) until the message is stored: the handset is then
+// inside its 24-hour customer-service window, so the banner's free-form
+// send goes (whatsapp.session_window refuses free-form messages to anyone
+// who has not written in 24 hours).
+func (a *App) demoHandsetWrites(ctx context.Context) {
+	if a.demoChat == nil || a.Demo == nil {
+		return
+	}
+	since := time.Now().Add(-time.Second)
+	if _, err := a.demoChat.HandsetReply(chatsim.Reply{From: DemoHandset, PhoneNumberID: demoWhatsAppNumberID,
+		Name: "Demo handset", Text: "Hi! Please keep me posted here."}); err != nil {
+		a.log.Warn("demo: the WhatsApp handset could not write", "err", err)
+		return
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		last, err := a.store.LastInbound(ctx, a.Demo.ID, message.ChannelWhatsApp, []string{DemoHandset})
+		if err == nil && last[DemoHandset].After(since) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	a.log.Warn("demo: the WhatsApp handset's message did not arrive; free-form sends to it are outside the 24-hour window")
 }

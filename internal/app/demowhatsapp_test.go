@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,12 @@ func TestDemoWhatsApp(t *testing.T) {
 		if !strings.Contains(banner.String(), `"from":"`+s.app.demoWhatsAppChannel+`"`) {
 			t.Fatalf("banner: %s", banner.String())
 		}
+		// The demo's handset writes in as the server starts (through the
+		// simulator): its 24-hour window is open once that is stored.
+		waitFor(t, "the demo handset's message", 15*time.Second, func() bool {
+			last, err := s.app.store.LastInbound(context.Background(), s.app.Demo.ID, "whatsapp", []string{DemoHandset})
+			return err == nil && !last[DemoHandset].IsZero()
+		})
 		r := s.sendEmail(s.app.Demo.Key, map[string]any{"to": "+31612345678", "from": s.app.demoWhatsAppChannel, "type": "text",
 			"content": map[string]any{"text": "Hello from omnigate"}})
 		if r.status != 202 {

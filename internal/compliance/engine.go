@@ -99,6 +99,9 @@ type Request struct {
 	// opt-out confirmation, a help text): they reach the recipient even
 	// though they just opted out, at any hour.
 	Reply bool
+	// Type is the message's type as its channel names it (a WhatsApp
+	// template is "hsm"); the channel's own rules read it.
+	Type string
 }
 
 // Decision is the engine's answer. A request is decided per recipient:
@@ -172,6 +175,8 @@ var ruleCodes = map[string]int{
 	"dnd":               4104,
 	"sender.rotation":   4105,
 	RuleEmailRole:       4106,
+	RuleWhatsAppWindow:  4107,
+	RuleWhatsAppOptIn:   4108,
 }
 
 // RuleCode is the error code of a recipient refused by rule: 4100 plus the

@@ -235,7 +235,7 @@ func refusal(err error) string {
 // the opt-out instruction appended.
 func (p *Pipeline) comply(ctx context.Context, m *message.Message, opts Options, now time.Time) (*store.Review, error) {
 	req := compliance.Request{AccountID: m.AccountID, Channel: m.Channel, Sender: m.Originator, Purpose: m.Purpose,
-		Categories: m.Categories, Content: compliance.MessageText(m), Time: m.SendAt(), Urgent: opts.Urgent, Reply: opts.Reply}
+		Categories: m.Categories, Content: compliance.MessageText(m), Time: m.SendAt(), Urgent: opts.Urgent, Reply: opts.Reply, Type: string(m.Type)}
 	for _, r := range m.Recipients {
 		req.Recipients = append(req.Recipients, compliance.Recipient{Address: r.Address, Country: r.Country, TimeZone: r.TimeZone})
 	}

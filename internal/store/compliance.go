@@ -235,6 +235,10 @@ type Compliance interface {
 	Consents(ctx context.Context, accountID, recipient string) ([]Consent, error)
 	// LatestConsents is the newest entry per recipient for a purpose.
 	LatestConsents(ctx context.Context, accountID, purpose string, recipients []string) (map[string]Consent, error)
+	// LastInbound is when each address last wrote to the account on the
+	// channel (its newest inbound message, by originator); addresses that
+	// never wrote are absent.
+	LastInbound(ctx context.Context, accountID, channel string, addresses []string) (map[string]time.Time, error)
 
 	// AddSuppression adds a suppression (the address in the form
 	// SuppressionAddress gives); an existing one keeps its reason.

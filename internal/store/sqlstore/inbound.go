@@ -151,3 +151,29 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 func (s *Store) PurgeInboundParts(ctx context.Context, before time.Time) (int, error) {
 	return s.purge(ctx, "inbound parts", `DELETE FROM inbound_parts WHERE received_at < ?`, before)
 }
+
+// LastInbound is when each address last wrote to the account on the
+// channel: the newest inbound message by originator.
+func (s *Store) LastInbound(ctx context.Context, accountID, channel string, addresses []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	if len(addresses) == 0 {
+		return out, nil
+	}
+	args := append([]any{accountID, channel, string(message.MO)}, strings2any(addresses)...)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT originator, MAX(created_at) FROM messages
+		WHERE account_id = ? AND channel = ? AND direction = ? AND originator IN (`+placeholders(len(addresses))+`)
+		GROUP BY originator`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading inbound messages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a string
+		var at int64
+		if err := rows.Scan(&a, &at); err != nil {
+			return nil, fmt.Errorf("reading inbound messages: %w", err)
+		}
+		out[a] = fromMicros(at)
+	}
+	return out, rows.Err()
+}
