@@ -43,6 +43,7 @@ func TestWhatsAppThroughThePipeline(t *testing.T) {
 		if err := sim.Verify(ctx); err != nil {
 			t.Fatalf("the hub.challenge handshake through the API server: %v", err)
 		}
+		handsetWrote(t, s, s.accountID, "966501234567")
 		m := &message.Message{AccountID: s.accountID, Channel: message.ChannelWhatsApp, Originator: "966110000000",
 			Body: "Your order A-17 has shipped.", Purpose: "transactional",
 			Recipients: []message.Recipient{{Address: "+966501234567"}}}
@@ -90,6 +91,7 @@ func TestWhatsAppThroughThePipeline(t *testing.T) {
 func TestWhatsAppDemo(t *testing.T) {
 	s := start(t, "sqlite")
 	ctx := context.Background()
+	handsetWrote(t, s, s.accountID, "31612345678")
 	m := &message.Message{AccountID: s.accountID, Channel: message.ChannelWhatsApp, Originator: "100000000000001",
 		Body: "Hello from the demo", Purpose: "transactional", Recipients: []message.Recipient{{Address: "31612345678"}}}
 	if err := s.app.pipeline.Accept(ctx, m, pipeline.Options{}); err != nil {
