@@ -85,8 +85,8 @@ func Build(m *message.Message, r *message.Recipient, o Options) ([]byte, error) 
 	var buf bytes.Buffer
 	buf.Grow(2048 + len(m.Body) + len(e.HTML)*11/10 + attachmentsSize(e.Attachments))
 	h := &buf
-	header(h, "From", (&mail.Address{Name: clean(e.FromName), Address: from.Address}).String())
-	header(h, "To", (&mail.Address{Name: clean(r.Name), Address: r.Address}).String())
+	header(h, "From", addressHeader(clean(e.FromName), from.Address))
+	header(h, "To", addressHeader(clean(r.Name), r.Address))
 	if e.ReplyTo != "" {
 		if a, err := mail.ParseAddress(e.ReplyTo); err == nil {
 			header(h, "Reply-To", a.String())
@@ -417,4 +417,43 @@ func contentIDRune(r rune) rune {
 		return -1
 	}
 	return r
+}
+
+// addressHeader is a From or To value: net/mail's form for a short ASCII
+// name (quoted and escaped as needed), and RFC 2047 "B" encoded words for
+// any other: they hold no character that ends a word (net/mail's own "Q"
+// encoding leaves a backslash in, which readers then refuse) and split
+// themselves into words short enough to fold (a quoted name is one word,
+// however long).
+func addressHeader(name, addr string) string {
+	encode := false
+	for _, w := range strings.Fields(name) {
+		encode = encode || len(w) > 60
+	}
+	for _, c := range name {
+		encode = encode || c >= 0x80
+	}
+	if encode {
+		return bWords(name) + " <" + addr + ">"
+	}
+	return (&mail.Address{Name: name, Address: addr}).String()
+}
+
+// bWords encodes s as RFC 2047 "B" encoded words of at most 45 bytes of
+// text each (60 of base64), split between runes, even when s is ASCII
+// (mime.BEncoding leaves ASCII as it is, however long its words).
+func bWords(s string) string {
+	var words []string
+	for len(s) > 0 {
+		n := min(len(s), 45)
+		for n < len(s) && n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		if n == 0 {
+			n = min(len(s), 45)
+		}
+		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
 }
