@@ -372,6 +372,10 @@ func TestSMPPServerBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer narrow.Close(ctx)
+		// The burst above emptied the account's rate bucket (3 a second):
+		// the part below must not be refused for the rate, or it would not
+		// hold the window. Its answer comes only with the part it waits for.
+		time.Sleep(1500 * time.Millisecond)
 		udh, _ := smpp.AppendConcatUDH(nil, smpp.Concat{Ref: 9, Total: 2, Seq: 1})
 		go narrow.Send(ctx, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ESMClass: smpp.ESMClassUDHI, ShortMessage: append(udh, "part one"...)})
 		waitFor(t, "a throttled request beyond the window", 20*time.Second, func() bool {
