@@ -188,6 +188,14 @@ CONF
 log "starting bearerbox and smsbox (smsc: omnigate on 127.0.0.1:$SMPP_PORT as $SYSTEM_ID)"
 (cd "$K" && exec "$BEARERBOX" "$K/kannel.conf") >"$K/bearerbox.out" 2>&1 &
 BEARER_PID=$!
+# smsbox gives up at once when bearerbox's box port is not open yet: wait
+# for it (bearerbox opens it after its SMSC threads start).
+for ((i = 0; i < 100; i++)); do # 10 s
+  kill -0 "$BEARER_PID" 2>/dev/null || die "bearerbox exited"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$BOX_PORT") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$BOX_PORT") 2>/dev/null || die "bearerbox did not open its box port $BOX_PORT within 10 s"
 (cd "$K" && exec "$SMSBOX" "$K/kannel.conf") >"$K/smsbox.out" 2>&1 &
 SMSBOX_PID=$!
 
