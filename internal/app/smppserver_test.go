@@ -372,13 +372,27 @@ func TestSMPPServerBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer narrow.Close(ctx)
-		// The burst above emptied the account's rate bucket (3 a second):
-		// the part below must not be refused for the rate, or it would not
-		// hold the window. Its answer comes only with the part it waits for.
-		time.Sleep(1500 * time.Millisecond)
+		// The part below holds the window only once the server took it: its
+		// answer comes with the part it waits for. Refused instead (the
+		// account's rate bucket, emptied by the burst above, or the window
+		// itself when a query got there first), it is sent again.
 		udh, _ := smpp.AppendConcatUDH(nil, smpp.Concat{Ref: 9, Total: 2, Seq: 1})
-		go narrow.Send(ctx, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ESMClass: smpp.ESMClassUDHI, ShortMessage: append(udh, "part one"...)})
-		waitFor(t, "a throttled request beyond the window", 20*time.Second, func() bool {
+		part := &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ESMClass: smpp.ESMClassUDHI, ShortMessage: append(udh, "part one"...)}
+		partDone := make(chan struct{}, 1)
+		sendPart := func() {
+			go func() {
+				narrow.Send(ctx, part)
+				partDone <- struct{}{}
+			}()
+		}
+		sendPart()
+		waitFor(t, "a throttled request beyond the window", 30*time.Second, func() bool {
+			select {
+			case <-partDone:
+				sendPart()
+			default:
+			}
+			time.Sleep(100 * time.Millisecond) // the part first
 			r, err := narrow.Send(ctx, &smpp.QuerySM{MessageID: sarID, SourceAddr: "Shop"})
 			return err == nil && r.Hdr().Status == smpp.ESME_RTHROTTLED
 		})
