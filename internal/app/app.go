@@ -70,8 +70,11 @@ type App struct {
 	notifier   *notice.Notifier
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
-	demoMail   *mailsink.Sink  // the demo's receiving mail server
-	demoChat   *chatsim.Server // the demo's WhatsApp Cloud API simulator
+	demoMail   *mailsink.Sink // the demo's receiving mail server
+	// composer builds every email the node sends (one cache of sending
+	// domains' parsed keys for every smtp connector).
+	composer *emailComposer
+	demoChat *chatsim.Server // the demo's WhatsApp Cloud API simulator
 	// demoWhatsAppChannel is the demo account's Conversations channel on
 	// the simulator's number.
 	demoWhatsAppChannel string
@@ -161,7 +164,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	whCfg.Deliverers = map[string]webhook.Deliverer{smppserver.ReportSMPP: a.smppReceipt}
 	whCfg.Inbound = a.smppInbound
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
-	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle, ComposeEmail: newEmailComposer(a).compose, EmailBounced: a.emailBounced})
+	a.composer = newEmailComposer(a)
+	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle, ComposeEmail: a.composer.compose, EmailBounced: a.emailBounced})
 	a.connectors = connectors.New(st, a.channels, log)
 	router := dispatch.NewTableRouter(a.connectors)
 	a.connectors.SetRouter(router)

@@ -50,7 +50,7 @@ func (a *App) startDemoMail() (channel.Connector, error) {
 	}
 	a.demoMail = sink
 	settings, _ := json.Marshal(map[string]any{"relay": sink.Addr(), "tls": "off", "heloName": DemoEmailDomain})
-	conn, err := smtpconn.New(demoMailConnector, settings, newEmailComposer(a).compose, a.log)
+	conn, err := smtpconn.New(demoMailConnector, settings, a.composer.compose, a.log)
 	if err != nil {
 		sink.Stop()
 		return nil, err
