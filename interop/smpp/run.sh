@@ -16,40 +16,19 @@ set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-SMPP_VERSION=0.5.1
-STARTED=$SECONDS
 
 INTEROP_NAME=smpp
 # shellcheck source=../common.sh
 source "$HERE/../common.sh"
 SMSC_PID=""
-SERVER_PID=""
-TEST_PID=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
-    kill -TERM "$TEST_PID" 2>/dev/null || true
-    wait "$TEST_PID" 2>/dev/null || true
-  fi
-  [[ -n "$SERVER_PID" ]] && stop_proc "$SERVER_PID" "omnigate serve"
+cleanup_more() {
   [[ -n "$SMSC_PID" ]] && stop_proc "$SMSC_PID" "omnigate smsc"
-  if (( rc != 0 )); then
-    for f in smsc.err serve.err; do
-      if [[ -s "$WORK/$f" ]]; then
-        log "$f (last 40 lines):"
-        tail -n 40 "$WORK/$f" >&2 || true
-      fi
-    done
+  if (( $1 != 0 )) && [[ -s "$WORK/smsc.err" ]]; then
+    log "smsc.err (last 40 lines):"
+    tail -n 40 "$WORK/smsc.err" >&2 || true
   fi
-  rm -rf "$WORK"
-  log "finished in $((SECONDS - STARTED)) s with status $rc"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+interop_traps
 
 # wait_for_line FILE REGEX PID WHAT: waits up to 15 s for a line matching
 # REGEX (extended) in FILE while PID lives; prints the line.
@@ -67,19 +46,11 @@ wait_for_line() {
   return 1
 }
 
-# 1. Node modules: smpp pinned to $SMPP_VERSION by package-lock.json.
-installed="$(cd "$HERE" && node -p 'try { require("smpp/package.json").version } catch { "" }' 2>/dev/null || true)"
-if [[ "$installed" != "$SMPP_VERSION" ]]; then
-  log "installing node modules"
-  (cd "$HERE" && timeout 300 npm ci --no-audit --no-fund) >&2 || die "npm ci failed"
-  installed="$(cd "$HERE" && node -p 'require("smpp/package.json").version')"
-  [[ "$installed" == "$SMPP_VERSION" ]] || die "smpp $installed installed, want $SMPP_VERSION"
-fi
+# 1. Node modules: smpp as package-lock.json pins it (0.5.1).
+ensure_node_modules smpp
 
 # 2. The binary.
-log "building omnigate"
-(cd "$ROOT" && timeout 600 go build -o "$WORK/omnigate" ./cmd/omnigate) || die "go build failed"
-BIN="$WORK/omnigate"
+build_omnigate
 
 # node runs each test file itself (no --test: that would put the tests in a
 # grandchild process that a signal to this script would not reach), in the
