@@ -17,32 +17,36 @@ import (
 // Twilio's error codes this door answers with (docs/twilio.md has the
 // table; https://www.twilio.com/docs/errors/CODE describes each).
 const (
-	CodeInvalidParam    = 20001 // a parameter has a wrong value
-	CodeAuthenticate    = 20003 // authentication failed
-	CodeNotFound        = 20404 // no such resource
-	CodeTooManyRequests = 20429 // too many requests (failed authentications, usage limits)
-	CodeInternal        = 20500 // the platform failed
-	CodeUnavailable     = 20503 // the platform is stopping or overloaded
-	CodeRegion          = 21408 // permission to send to the region not enabled (no price)
-	CodeInvalidTo       = 21211 // invalid To number
-	CodeInvalidFrom     = 21212 // invalid From number
-	CodeBodyRequired    = 21602 // Body is required
-	CodeFromRequired    = 21603 // From or MessagingServiceSid is required
-	CodeToRequired      = 21604 // To is required
-	CodeNotFromAccount  = 21606 // From is not a sender this account may use
-	CodeUnsubscribed    = 21610 // the recipient unsubscribed (opt-out, suppression, do-not-disturb, no consent)
-	CodeBodyTooLong     = 21617 // Body exceeds 1600 characters
-	CodeMediaURL        = 21620 // MediaUrl: MMS is not available here
-	CodeNoService       = 21701 // the Messaging Service does not exist
-	CodeNotCancelable   = 30409 // cancel of a message that is not scheduled
-	CodeInProgress      = 20009 // delete or redact of a message that is not final yet
-	CodeFiltered        = 30007 // refused by content or policy rules
-	CodeNoBalance       = 30044 // omnigate's choice: the account's balance is too low
-	CodeScheduleType    = 35111 // SendAt needs ScheduleType=fixed
-	CodeSendAt          = 35114 // SendAt is not a time that can be scheduled
-	CodeUnreachable     = 30003 // the carrier could not deliver
-	CodeExpired         = 30001 // the validity period passed before delivery
-	CodeUnknownDelivery = 30008 // unknown delivery error
+	CodeInvalidParam      = 20001 // a parameter has a wrong value
+	CodeAuthenticate      = 20003 // authentication failed
+	CodeNotFound          = 20404 // no such resource
+	CodeTooManyRequests   = 20429 // too many requests (failed authentications, usage limits)
+	CodeInternal          = 20500 // the platform failed
+	CodeUnavailable       = 20503 // the platform is stopping or overloaded
+	CodeRegion            = 21408 // permission to send to the region not enabled (no price)
+	CodeInvalidTo         = 21211 // invalid To number
+	CodeInvalidFrom       = 21212 // invalid From number
+	CodeBodyRequired      = 21602 // Body is required
+	CodeFromRequired      = 21603 // From or MessagingServiceSid is required
+	CodeToRequired        = 21604 // To is required
+	CodeNotFromAccount    = 21606 // From is not a sender this account may use
+	CodeUnsubscribed      = 21610 // the recipient unsubscribed (opt-out, suppression, do-not-disturb, no consent)
+	CodeBodyTooLong       = 21617 // Body exceeds 1600 characters
+	CodeMediaURL          = 21620 // MediaUrl: MMS is not available here
+	CodeNoService         = 21701 // the Messaging Service does not exist
+	CodeNoSuitable        = 21703 // the Messaging Service has no sender for this recipient
+	CodeNoSenders         = 21704 // the Messaging Service has no senders
+	CodeInService         = 21710 // the sender is in the Messaging Service already
+	CodeNumberUnavailable = 21422 // the phone number is not available (buying numbers)
+	CodeNotCancelable     = 30409 // cancel of a message that is not scheduled
+	CodeInProgress        = 20009 // delete or redact of a message that is not final yet
+	CodeFiltered          = 30007 // refused by content or policy rules
+	CodeNoBalance         = 30044 // omnigate's choice: the account's balance is too low
+	CodeScheduleType      = 35111 // SendAt needs ScheduleType=fixed
+	CodeSendAt            = 35114 // SendAt is not a time that can be scheduled
+	CodeUnreachable       = 30003 // the carrier could not deliver
+	CodeExpired           = 30001 // the validity period passed before delivery
+	CodeUnknownDelivery   = 30008 // unknown delivery error
 )
 
 // Error is Twilio's error resource.

@@ -79,6 +79,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET "+prefix+"/Messages/{Sid}", a.fetchMessage)
 	a.handle(mux, "POST "+prefix+"/Messages/{Sid}", a.updateMessage)
 	a.handle(mux, "DELETE "+prefix+"/Messages/{Sid}", a.deleteMessage)
+	a.handle(mux, "GET "+prefix+"/IncomingPhoneNumbers.json", a.listNumbers)
+	a.handle(mux, "POST "+prefix+"/IncomingPhoneNumbers.json", a.createNumber)
+	a.handle(mux, "GET "+prefix+"/IncomingPhoneNumbers/{Sid}", a.fetchNumber)
+	a.handle(mux, "POST "+prefix+"/IncomingPhoneNumbers/{Sid}", a.updateNumber)
 	mux.HandleFunc("/"+APIVersion+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "The requested resource " + r.URL.Path + " was not found"})
 	})
