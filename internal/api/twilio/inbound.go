@@ -44,14 +44,25 @@ func (in Inbound) Call(ctx context.Context, m *message.Message) (*InboundCall, e
 		return nil, nil
 	}
 	number := m.Recipients[0].Address
+	target, method := "", http.MethodPost
 	n, err := in.Store.TwilioNumber(ctx, number)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	} else if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	case n.AccountID == m.AccountID && n.SID == numberSID(m.AccountID, number) && n.SMSURL != "":
+		// (settings of another account, or of an earlier assignment, are not this number's)
+		target, method = n.SMSURL, n.SMSMethod
+	}
+	svc, err := in.serviceOf(ctx, m.AccountID, number)
+	if err != nil {
 		return nil, err
 	}
-	if n.AccountID != m.AccountID || n.SID != numberSID(m.AccountID, number) || n.SMSURL == "" {
-		return nil, nil // another account's, or an earlier assignment's, settings
+	if svc != nil && svc.InboundURL != "" {
+		target, method = svc.InboundURL, svc.InboundMethod
+	}
+	if target == "" {
+		return nil, nil
 	}
 	acct, err := in.Store.TwilioAccount(ctx, m.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -82,14 +93,14 @@ func (in Inbound) Call(ctx context.Context, m *message.Message) (*InboundCall, e
 	if c := country(to); c != "" {
 		p.Set("ToCountry", c)
 	}
-	if m.Details.ServiceSID != "" {
-		p.Set("MessagingServiceSid", m.Details.ServiceSID)
+	if svc != nil {
+		p.Set("MessagingServiceSid", svc.SID)
 	}
-	call := &InboundCall{Method: n.SMSMethod, URL: n.SMSURL, Params: p}
+	call := &InboundCall{Method: method, URL: target, Params: p}
 	if call.Method == http.MethodGet {
-		u, err := url.Parse(n.SMSURL)
+		u, err := url.Parse(target)
 		if err != nil {
-			return nil, fmt.Errorf("SmsUrl %q: %w", n.SMSURL, err)
+			return nil, fmt.Errorf("inbound URL %q: %w", target, err)
 		}
 		q := u.Query()
 		for k, vs := range p {
@@ -106,6 +117,27 @@ func (in Inbound) Call(ctx context.Context, m *message.Message) (*InboundCall, e
 		return in.reply(ctx, m, number, body)
 	}
 	return call, nil
+}
+
+// serviceOf is the Messaging Service whose pool has the account's
+// number; nil if none.
+func (in Inbound) serviceOf(ctx context.Context, accountID, number string) (*store.TwilioService, error) {
+	vs, err := in.Store.ListTwilioServices(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range vs {
+		ss, err := in.Store.ListTwilioSenders(ctx, accountID, vs[i].SID, store.SenderNumber)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range ss {
+			if s.Sender == number {
+				return &vs[i], nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 func country(number string) string {

@@ -127,6 +127,10 @@ func render(m *message.Message, accountSID string) messageJSON {
 	if m.Direction == message.MO {
 		out.Direction = "inbound"
 	}
+	if m.Details.ServiceSID != "" {
+		svc := m.Details.ServiceSID
+		out.MessagingServiceSID = &svc
+	}
 	if len(m.Recipients) == 0 {
 		return out
 	}
