@@ -41,6 +41,8 @@ const (
 	CodeNotCancelable     = 30409 // cancel of a message that is not scheduled
 	CodeInProgress        = 20009 // delete or redact of a message that is not final yet
 	CodeFiltered          = 30007 // refused by content or policy rules
+	CodeSuspended         = 30002 // the account is suspended
+	CodeNotReachable      = 21612 // the To number cannot be reached from the From (alphanumeric sender there)
 	CodeNoBalance         = 30044 // omnigate's choice: the account's balance is too low
 	CodeScheduleType      = 35111 // SendAt needs ScheduleType=fixed
 	CodeSendAt            = 35114 // SendAt is not a time that can be scheduled
@@ -149,13 +151,41 @@ func refusal(d compliance.Decision) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: code, Message: "Refused by compliance rule " + d.Describe()}
 }
 
-// ruleCode is the Twilio code of a compliance rule's refusal.
+// ruleCodes are the Twilio codes of compliance rules' refusals, by rule
+// (internal/compliance; docs/twilio.md has the table). A rule not listed
+// answers 30007 (message filtered).
+var ruleCodes = map[string]int{
+	"account.suspended":       CodeSuspended,
+	"purpose":                 CodeInvalidParam,
+	"category":                CodeInvalidParam,
+	"consent.opt_in":          CodeUnsubscribed,
+	"consent.legal_age":       CodeFiltered,
+	"suppression":             CodeUnsubscribed,
+	"dnd":                     CodeUnsubscribed,
+	"sender.rotation":         CodeFiltered,
+	"sender.identity":         CodeNotFromAccount,
+	"sender.country":          CodeNotReachable,
+	"quiet_hours":             CodeFiltered,
+	"chat.session":            CodeFiltered,
+	"whatsapp.opt_in":         CodeUnsubscribed,
+	"whatsapp.session_window": CodeFiltered,
+}
+
+// ruleCode is the Twilio code of a compliance rule's refusal: content.*
+// rules and others not listed are 30007.
 func ruleCode(rule string) int {
-	switch {
-	case rule == "suppression", rule == "dnd", strings.HasPrefix(rule, "consent"), strings.HasPrefix(rule, "optout"), strings.HasPrefix(rule, "opt_out"):
-		return CodeUnsubscribed
-	case strings.HasPrefix(rule, "sender."):
-		return CodeNotFromAccount
+	if c, ok := ruleCodes[rule]; ok {
+		return c
 	}
-	return CodeFiltered // content, quiet hours, purpose, category …
+	return CodeFiltered
+}
+
+// recipientCodes are the Twilio codes of recipients refused alone, by
+// their statusErrorCode (compliance.RuleCode).
+var recipientCodes = map[int]int{
+	4101: CodeUnsubscribed, // consent.opt_in
+	4102: CodeFiltered,     // consent.legal_age
+	4103: CodeUnsubscribed, // suppression
+	4104: CodeUnsubscribed, // dnd
+	4105: CodeFiltered,     // sender.rotation
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -407,10 +408,6 @@ func (a *API) removeSender(w http.ResponseWriter, r *http.Request, kind string) 
 	return nil
 }
 
-// noAlpha are the countries where alphanumeric senders cannot be used, so
-// a service sends from one of its numbers there.
-var noAlpha = map[string]bool{"US": true, "CA": true, "PR": true}
-
 // useService sends m through the account's Messaging Service sid: its
 // status callback unless the message has one, and, when the create gave no
 // From, a sender from its pool: an alphanumeric sender where the
@@ -447,7 +444,7 @@ func (a *API) useService(r *http.Request, m *message.Message, sid string) *Error
 	rcpt := &m.Recipients[0]
 	var numbers []string
 	for _, s := range ss {
-		if s.Kind == store.SenderAlpha && !noAlpha[rcpt.Country] && m.Originator == "" {
+		if s.Kind == store.SenderAlpha && compliance.AlphanumericAllowed(rcpt.Country) && m.Originator == "" {
 			m.Originator = s.Sender
 		}
 		if s.Kind == store.SenderNumber {
