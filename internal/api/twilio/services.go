@@ -458,9 +458,9 @@ func (a *API) useService(r *http.Request, m *message.Message, sid string) *Error
 	case v.StickySender:
 		h := fnv.New32a()
 		h.Write([]byte(rcpt.Address))
-		m.Originator = numbers[h.Sum32()%uint32(len(numbers))]
+		m.Originator = phoneText(numbers[h.Sum32()%uint32(len(numbers))])
 	default:
-		m.Originator = numbers[a.turn.Add(1)%uint64(len(numbers))]
+		m.Originator = phoneText(numbers[a.turn.Add(1)%uint64(len(numbers))])
 	}
 	return nil
 }
