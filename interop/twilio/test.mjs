@@ -307,7 +307,7 @@ test('an inbound SMS is posted to the number\'s SmsUrl, validateRequest verifies
     assert.equal(updated.smsMethod, 'POST');
     assert.equal((await client.incomingPhoneNumbers(num.sid).fetch()).smsUrl, updated.smsUrl);
 
-    const handset = '+31612345670';
+    const handset = '+31612345672'; // a number no other test sends to
     const r = await fetch(`${SMSC_CONTROL}/inject`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
