@@ -14,6 +14,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/twilio"
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/worker"
 )
 
 // twimlSink is a customer's SMS webhook: it checks X-Twilio-Signature as
@@ -25,6 +26,7 @@ type twimlSink struct {
 	got    []url.Values
 	method []string
 	answer func(url.Values) string
+	fail   int // answer 500 to this many requests first
 }
 
 func newTwiMLSink(t *testing.T, token *string) *twimlSink {
@@ -41,7 +43,13 @@ func newTwiMLSink(t *testing.T, token *string) *twimlSink {
 		k.got = append(k.got, r.Form)
 		k.method = append(k.method, r.Method)
 		answer := k.answer
+		fail := k.fail > 0
+		k.fail--
 		k.mu.Unlock()
+		if fail {
+			http.Error(w, "down for a moment", http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "text/xml")
 		io.WriteString(w, answer(r.Form))
 	}))
@@ -72,7 +80,9 @@ func findMessage(page map[string]any, body string) map[string]any {
 // account sees none of it.
 func TestTwilioInboundTwiML(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		s := start(t, engine)
+		s := start(t, engine, func(c *Config) {
+			c.Webhook.Retry = worker.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}
+		})
 		creds, c := s.twilioCredentials(false)
 		ctx := context.Background()
 		const number = "3197010000001"
@@ -157,14 +167,35 @@ func TestTwilioInboundTwiML(t *testing.T) {
 			t.Fatalf("%d messages (want 3 inbound, 2 replies): %v", len(msgs), page)
 		}
 
+		// An answer that is not 2xx is retried (with the webhook backoff);
+		// the reply is sent once, from the answer that came.
+		sink.mu.Lock()
+		sink.fail = 2
+		sink.mu.Unlock()
+		inject("again")
+		waitFor(t, "the retried inbound POSTs", 10*time.Second, func() bool { return len(sink.calls()) == 6 })
+		waitFor(t, "the reply after retries", 10*time.Second, func() bool {
+			_, page := c.call("GET", "/Messages.json", nil)
+			m := findMessage(page, `Thanks for "again"`)
+			return m != nil && m["status"] == "delivered"
+		})
+		time.Sleep(300 * time.Millisecond)
+		_, page = c.call("GET", "/Messages.json", nil)
+		if n, calls := len(page["messages"].([]any)), sink.calls(); n != 8 || len(calls) != 6 || calls[3].Get("MessageSid") != calls[5].Get("MessageSid") {
+			t.Fatalf("after retries: %d messages (want 4 inbound, 4 replies), %d POSTs (want 6)", n, len(calls))
+		}
+
 		// SmsMethod GET: the parameters go in the query, signed with it.
 		if code, pn = c.call("POST", "/IncomingPhoneNumbers/"+pnSID+".json", url.Values{"SmsMethod": {"GET"}}); code != 200 || pn["sms_method"] != "GET" {
 			t.Fatalf("SmsMethod GET: %d %v", code, pn)
 		}
 		inject("quiet")
-		waitFor(t, "the inbound GET", 10*time.Second, func() bool { return len(sink.calls()) == 4 })
-		if sink.method[3] != "GET" || sink.calls()[3].Get("Body") != "quiet" {
-			t.Fatalf("inbound by GET: %s %v", sink.method[3], sink.calls()[3])
+		waitFor(t, "the inbound GET", 10*time.Second, func() bool { return len(sink.calls()) == 7 })
+		sink.mu.Lock()
+		method := sink.method[6]
+		sink.mu.Unlock()
+		if method != "GET" || sink.calls()[6].Get("Body") != "quiet" {
+			t.Fatalf("inbound by GET: %s %v", method, sink.calls()[6])
 		}
 
 		// Bad input: Twilio's errors, nothing changed.
