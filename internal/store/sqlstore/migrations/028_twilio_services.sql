@@ -3,8 +3,8 @@
 --
 -- twilio_numbers: the Twilio settings of an inbound number (numbers), as
 -- IncomingPhoneNumbers sets them. sid is "PN" and 32 hex, derived from the
--- number's assignment: a row whose sid no longer matches it (the number
--- was released and assigned again) is stale and ignored.
+-- account and the number: a row of another account than the number's
+-- (it was released and assigned to another) is stale and ignored.
 CREATE TABLE twilio_numbers (
 	number          TEXT PRIMARY KEY,
 	account_id      TEXT NOT NULL,
