@@ -163,6 +163,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	whCfg.Forms = map[string]webhook.FormFormat{twilio.Report: {Header: twilio.HeaderSignature, Render: twilio.Callbacks{Store: st}.Render}}
 	whCfg.Deliverers = map[string]webhook.Deliverer{smppserver.ReportSMPP: a.smppReceipt}
 	whCfg.Inbound = a.smppInbound
+	whCfg.InboundForm = a.twilioInbound
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
 	a.composer = newEmailComposer(a)
 	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle, ComposeEmail: a.composer.compose, EmailBounced: a.emailBounced})

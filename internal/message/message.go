@@ -95,6 +95,9 @@ type Details struct {
 	// ChannelID is the Conversations channel the message was sent from
 	// (the id POST /v1/send takes as "from"), when it was.
 	ChannelID string `json:"channelId,omitempty"`
+	// ServiceSID is the Twilio Messaging Service ("MG…") the sender was
+	// picked from, when it was.
+	ServiceSID string `json:"serviceSid,omitempty"`
 }
 
 // ReportConversations is Details.Report of messages sent through the

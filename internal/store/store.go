@@ -451,6 +451,7 @@ type Store interface {
 	EmailDomains
 	SMPPCredentials
 	Twilio
+	TwilioServices
 	Contacts
 	ConvChannels
 	// Ping checks that the database answers and migrations are applied.

@@ -6,14 +6,21 @@
 #
 # Builds omnigate, makes a self-signed certificate for 127.0.0.1, starts
 # `omnigate serve --demo --tls-cert … --tls-key …` on a free loopback port
-# with a fresh data directory, issues the demo account's Twilio credentials
-# with `omnigate twilio credentials --account ID --api-key`, runs test.mjs
+# with a fresh data directory — its SMS routed to an `omnigate smsc`
+# simulator (connector "carrier"), whose control API injects messages from
+# handsets — assigns the demo account a number (`omnigate number add`),
+# issues its Twilio credentials with `omnigate twilio credentials
+# --account ID --api-key`, runs test.mjs
 # (create, fetch, list/each/page with paging, cancel of a scheduled
 # message, redaction and deletion of a delivered one, RestExceptions with
 # Twilio's codes, validateRequest on the status
-# callbacks a local receiver gets) and the twilio-go test (create, fetch,
-# list with paging, cancel), then stops the server with SIGTERM and checks
-# it exited 0.
+# callbacks a local receiver gets; a Messaging Service created, given the
+# number and used to send; an inbound SMS injected at the simulator, posted
+# to the number's SmsUrl — a local webhook that checks validateRequest and
+# answers TwiML — whose reply is delivered) and the twilio-go test (create,
+# fetch, list with paging, cancel, a Messaging Service and its number,
+# IncomingPhoneNumbers), then stops the server and the simulator with
+# SIGTERM and checks they exited 0.
 #
 # Usage: interop/twilio/run.sh   (from anywhere; exits non-zero on failure)
 # Needs: go, node >= 18, npm (node modules are installed when missing),
@@ -29,6 +36,7 @@ INTEROP_NAME=twilio
 # shellcheck source=../common.sh
 source "$HERE/../common.sh"
 SERVER_PID=""
+SMSC_PID=""
 TEST_PID=""
 
 cleanup() {
@@ -40,6 +48,9 @@ cleanup() {
   fi
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     stop_proc "$SERVER_PID" "omnigate serve"
+  fi
+  if [[ -n "$SMSC_PID" ]] && kill -0 "$SMSC_PID" 2>/dev/null; then
+    stop_proc "$SMSC_PID" "omnigate smsc"
   fi
   if (( rc != 0 )) && [[ -f "$WORK/serve.err" ]]; then
     log "server log (last 40 lines):"
@@ -78,6 +89,38 @@ command -v openssl >/dev/null || die "openssl is not installed"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj "/CN=127.0.0.1" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
   -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null || die "openssl could not make a certificate"
+
+# The carrier: `omnigate smsc` on free loopback ports, with its control API
+# (POST /inject: a message from a handset); every SMS is routed to it.
+SMSC_SYSTEM_ID=omnigate
+SMSC_PASSWORD=smscpw1
+NUMBER=3197010000001
+log "starting omnigate smsc"
+"$BIN" smsc --listen 127.0.0.1:0 --control 127.0.0.1:0 --system-id "$SMSC_SYSTEM_ID" --password "$SMSC_PASSWORD" \
+  --receipt-delay 50ms >"$WORK/smsc.out" 2>"$WORK/smsc.err" &
+SMSC_PID=$!
+wait_line() {
+  local file="$1" re="$2" pid="$3" what="$4" i line
+  for ((i = 0; i < 300; i++)); do
+    if line="$(grep -E -m1 "$re" "$file" 2>/dev/null)"; then
+      printf '%s\n' "$line"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || { log "$what exited before it was ready"; return 1; }
+    sleep 0.05
+  done
+  log "$what was not ready within 15 s"
+  return 1
+}
+line="$(wait_line "$WORK/smsc.out" 'listening on .*control on http://' "$SMSC_PID" "omnigate smsc")" \
+  || die "omnigate smsc did not start"
+[[ "$line" =~ listening\ on\ ([0-9.]+):([0-9]+)\ .*control\ on\ (http://[0-9.]+:[0-9]+) ]] \
+  || die "cannot read the simulator's addresses from: $line"
+SMSC_PORT="${BASH_REMATCH[2]}"
+SMSC_CONTROL="${BASH_REMATCH[3]}"
+cli() { timeout 60 "$BIN" "$@" --data "$DATA" >/dev/null || die "omnigate $* failed"; }
+cli connector add --name carrier --host 127.0.0.1 --port "$SMSC_PORT" --system-id "$SMSC_SYSTEM_ID" --password "$SMSC_PASSWORD"
+cli route add --connectors carrier
 
 # 3. The account: the demo's (it sends as its approved sender "omnigate");
 # its id is read from the data directory once the server has started.
@@ -125,6 +168,7 @@ for attempt in 1 2 3; do
 done
 [[ -n "$up" ]] || die "server did not start"
 ACCOUNT_ID="$(field id)" || die "no id in the demo account"
+cli number add --account "$ACCOUNT_ID" --number "$NUMBER"
 timeout 60 "$BIN" twilio credentials --account "$ACCOUNT_ID" --api-key --data "$DATA" >"$WORK/twilio.json" \
   || die "omnigate twilio credentials failed"
 cred() { node -e '
@@ -137,6 +181,7 @@ TWILIO_TOKEN="$(cred auth_token)" || die "no auth_token"
 TWILIO_KEY_SID="$(cred api_key_sid)" || die "no api_key_sid"
 TWILIO_KEY_SECRET="$(cred api_key_secret)" || die "no api_key_secret"
 export OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" TWILIO_SID TWILIO_TOKEN TWILIO_KEY_SID TWILIO_KEY_SECRET
+export SMSC_CONTROL SMSC_SYSTEM_ID TWILIO_NUMBER="+$NUMBER"
 
 # 5. The test.
 # node runs the file itself (no --test: that would put the tests in a
@@ -164,6 +209,10 @@ fi
 stop_proc "$SERVER_PID" "omnigate serve"
 server_rc=$STOP_RC
 SERVER_PID=""
+stop_proc "$SMSC_PID" "omnigate smsc"
+smsc_rc=$STOP_RC
+SMSC_PID=""
+[[ "$smsc_rc" == 0 ]] || log "omnigate smsc exited with status $smsc_rc after SIGTERM, want 0"
 if [[ "$server_rc" != 0 ]]; then
   log "server exited with status $server_rc after SIGTERM, want 0"
 fi
@@ -172,5 +221,6 @@ if (( test_rc != 0 )); then
 fi
 (( go_rc == 0 )) || die "twilio-go test failed (status $go_rc)"
 [[ "$server_rc" == 0 ]] || die "server did not stop cleanly"
+[[ "$smsc_rc" == 0 ]] || die "omnigate smsc did not stop cleanly"
 grep -q 'omnigate stopping' "$WORK/serve.err" || die "server log has no 'omnigate stopping' line"
 log "OK: twilio (npm) and twilio-go interop passed and the server stopped cleanly"
