@@ -365,7 +365,7 @@ func TestFallbackBadInput(t *testing.T) {
 		}
 		// An email send has no fallback.
 		r := s.sendEmail(s.key, map[string]any{"to": "a@example.com", "from": mail.ID, "type": "email",
-			"content": map[string]any{"email": map[string]any{"subject": "Hi", "content": map[string]any{"text": "Hi"}}},
+			"content":  map[string]any{"email": map[string]any{"subject": "Hi", "content": map[string]any{"text": "Hi"}}},
 			"fallback": map[string]any{"from": sms.ID}})
 		if _, param, _ := errorOf(t, r); r.status != 422 || param != "fallback" {
 			t.Errorf("email with a fallback: %d %s", r.status, r.raw)
