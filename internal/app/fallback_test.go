@@ -385,3 +385,54 @@ func TestFallbackBadInput(t *testing.T) {
 		}
 	})
 }
+
+// A fallback the fallback channel's billing refuses (the account cannot
+// pay for the SMS) is not sent; the first message says why, and its report
+// (event "fallback", status refused) tells the customer.
+func TestFallbackRefusedIsReported(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, fallbackTune)
+		wa, sms := fallbackChannels(t, s, s.accountID)
+		const handset = "31611110006"
+		handsetWrote(t, s, s.accountID, handset)
+		s.app.DemoWhatsApp().Silence(handset, true)
+		// Nothing left to pay with: the free-form WhatsApp reply is free,
+		// the SMS is not.
+		if err := s.app.store.AddLedgerEntry(context.Background(), &store.LedgerEntry{AccountID: s.accountID, Kind: store.LedgerAdjustment,
+			Amount: -1_000_000_000, Reason: "test", Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		sink := newJSONSink(t, s.signingKey)
+		r := s.sendEmail(s.key, map[string]any{"to": handset, "from": wa.ID, "type": "text", "reportUrl": sink.srv.URL + "/r",
+			"content": map[string]any{"text": "Your order A-22 has shipped."}, "fallback": map[string]any{"from": sms.ID, "after": "1s"}})
+		if r.status != http.StatusAccepted {
+			t.Fatalf("POST /v1/send = %d %s", r.status, r.raw)
+		}
+		id, fid := r.json["id"].(string), r.json["fallback"].(map[string]any)["id"].(string)
+		var f map[string]any
+		waitFor(t, "the fallback refused", 20*time.Second, func() bool {
+			g := s.get("/v1/messages/" + id)
+			f, _ = g.json["fallback"].(map[string]any)
+			return f != nil && f["status"] == "refused"
+		})
+		if !strings.Contains(f["reason"].(string), "balance") {
+			t.Fatalf("fallback %v", f)
+		}
+		waitFor(t, "the refusal reported", 10*time.Second, func() bool { return sink.has(handset + " sent fallback") })
+		sink.mu.Lock()
+		for _, m := range sink.got {
+			if rep := m["report"].(map[string]any); rep["event"] == "fallback" {
+				if d := rep["detail"].(map[string]any); d["status"] != "refused" || !strings.Contains(d["reason"].(string), "balance") {
+					t.Errorf("report %s", mustMarshal(m))
+				}
+			}
+		}
+		sink.mu.Unlock()
+		if g := s.get("/v1/messages/" + fid); g.status != http.StatusNotFound {
+			t.Fatalf("GET the refused fallback = %d %s", g.status, g.raw)
+		}
+		if l := ledgerOf(t, s, s.accountID); l["charge "+fid] != 0 {
+			t.Fatalf("ledger %v", l)
+		}
+	})
+}
