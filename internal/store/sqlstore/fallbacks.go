@@ -88,6 +88,10 @@ func (s *Store) settleFallbackItems(ctx context.Context, tx *sql.Tx, items []*st
 			}
 			continue
 		}
+		// The message is stored now: its copy here (personal data) goes.
+		if _, err := s.txExec(ctx, tx, `UPDATE message_fallbacks SET spec = '' WHERE account_id = ? AND message_id = ?`, c.AccountID, c.MessageID); err != nil {
+			return fmt.Errorf("recording a fallback sent: %w", err)
+		}
 		rep, err := s.markFallback(ctx, tx, c.AccountID, c.MessageID, store.FallbackSent, "", it.Message.CreatedAt)
 		if err != nil {
 			return err
@@ -204,7 +208,7 @@ func (s *Store) SettleFallback(ctx context.Context, accountID, messageID, owner,
 		return fmt.Errorf("settling a fallback: state %q", state)
 	}
 	return s.sharedTx(ctx, "settling a fallback", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, `UPDATE message_fallbacks SET state = ?, reason = ?, claimed_until = 0, updated_at = ?
+		res, err := s.txExec(ctx, tx, `UPDATE message_fallbacks SET state = ?, reason = ?, spec = '', claimed_until = 0, updated_at = ?
 			WHERE account_id = ? AND message_id = ? AND state = ? AND claimed_by = ?`,
 			state, reason, micros(at), accountID, messageID, store.FallbackClaimed, owner)
 		if err != nil {
@@ -228,16 +232,21 @@ func (s *Store) CancelForFallback(ctx context.Context, accountID, messageID, rea
 	cancelled := 0
 	err := s.sharedTx(ctx, "cancelling a message for its fallback", func(ctx context.Context, tx *sql.Tx) error {
 		cancelled = 0
-		now := micros(time.Now())
-		// A send job that runs now (leased, lease not over) may be handing
-		// the message to its platform: then it cannot be cancelled.
+		// The send job goes unless it runs now (leased, lease not over): then
+		// it may be handing the message to its platform, and nothing is
+		// cancelled. The delete is conditional, so a job leased meanwhile
+		// (by another node) stays and is seen below.
+		if _, err := s.txExec(ctx, tx, `DELETE FROM jobs WHERE message_id = ? AND account_id = ? AND kind = ? AND (lease_owner = '' OR run_at <= ?)`,
+			messageID, accountID, store.JobSend, micros(time.Now())); err != nil {
+			return fmt.Errorf("cancelling a message: %w", err)
+		}
 		var running int
-		if err := s.txQueryRow(ctx, tx, `SELECT COUNT(*) FROM jobs WHERE message_id = ? AND account_id = ? AND kind = ? AND lease_owner <> '' AND run_at > ?`,
-			messageID, accountID, store.JobSend, now).Scan(&running); err != nil {
+		if err := s.txQueryRow(ctx, tx, `SELECT COUNT(*) FROM jobs WHERE message_id = ? AND account_id = ? AND kind = ?`,
+			messageID, accountID, store.JobSend).Scan(&running); err != nil {
 			return fmt.Errorf("cancelling a message: %w", err)
 		}
 		if running > 0 {
-			return nil
+			return errSending
 		}
 		rows, err := s.txQuery(ctx, tx, `SELECT r.seq, r.price, m.report_url, a.report_url FROM recipients r
 			JOIN messages m ON m.id = r.message_id JOIN accounts a ON a.id = r.account_id
@@ -269,10 +278,7 @@ func (s *Store) CancelForFallback(ctx context.Context, accountID, messageID, rea
 			return fmt.Errorf("cancelling a message: %w", err)
 		}
 		if len(list) == 0 {
-			return nil
-		}
-		if _, err := s.txExec(ctx, tx, `DELETE FROM jobs WHERE message_id = ? AND account_id = ? AND kind = ?`, messageID, accountID, store.JobSend); err != nil {
-			return fmt.Errorf("cancelling a message: %w", err)
+			return errSending // all of it left already: keep what the delete took (nothing to do)
 		}
 		updates := make([]*store.StatusUpdate, len(list))
 		for i, l := range list {
@@ -303,8 +309,15 @@ func (s *Store) CancelForFallback(ctx context.Context, accountID, messageID, rea
 		}
 		return s.refund(ctx, tx, accountID, messageID, refund, "message cancelled: sent on its fallback channel", "fallback", "fallback:"+messageID)
 	})
+	if errors.Is(err, errSending) {
+		return 0, nil // rolled back: the message has left, or is leaving
+	}
 	return cancelled, err
 }
+
+// errSending rolls back a cancellation of a message that has left (or is
+// leaving) for its platform.
+var errSending = errors.New("the message is being sent")
 
 // setCancelled notes in a message's details that it was cancelled for its
 // fallback.
