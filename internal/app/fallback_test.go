@@ -89,12 +89,14 @@ func TestFallbackSendsSMSWhenWhatsAppIsNotDelivered(t *testing.T) {
 			t.Fatalf("no fallback id in %s", r.raw)
 		}
 		fid := fb["id"].(string)
+		accepted := time.Now()
 		var sent map[string]any
 		waitFor(t, "the SMS fallback delivered", 20*time.Second, func() bool {
 			g := s.get("/v1/messages/" + fid)
 			sent = g.json
 			return g.status == 200 && g.json["status"] == "delivered"
 		})
+		t.Logf("fallback after 1s: the SMS delivered %v after the WhatsApp message was accepted", time.Since(accepted).Round(time.Millisecond))
 		if sent["platform"] != "sms" || sent["channelId"] != sms.ID || sent["fallbackOf"] != id || sent["to"] != handset ||
 			sent["content"].(map[string]any)["text"] != "Your order A-17 has shipped." {
 			t.Fatalf("fallback message %s", mustMarshal(sent))
