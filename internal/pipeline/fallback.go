@@ -142,6 +142,10 @@ func (p *Pipeline) fire(ctx context.Context, owner string, f store.Fallback, now
 	if delivered(first) {
 		return settle(store.FallbackSkipped, "delivered in time")
 	}
+	if first.Body == "" && first.Content == nil {
+		// Redacted (RedactMessage): its copy is not sent on either.
+		return settle(store.FallbackSkipped, "the message was redacted")
+	}
 	var fm message.Message
 	if err := json.Unmarshal(c.Spec, &fm); err != nil {
 		return settle(store.FallbackRefused, "the stored fallback is unreadable")
