@@ -110,7 +110,7 @@ func (a *API) sendChat(w http.ResponseWriter, r *http.Request, req *sendRequest,
 	if p != nil {
 		return p
 	}
-	fb, p := a.fallback(r, req, ch, m) // fallback.go
+	fb, p := a.sendFallback(r, req, ch, m) // fallback.go
 	if p != nil {
 		return p
 	}

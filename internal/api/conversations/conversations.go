@@ -10,7 +10,6 @@ package conversations
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/metrics"
@@ -36,12 +35,12 @@ type TemplateRenderer func(ctx context.Context, accountID, name, language string
 
 // API serves the Conversations endpoints.
 type API struct {
-	rest        *rest.Style
-	store       store.Store
-	pipeline    *pipeline.Pipeline
-	metrics     *metrics.Metrics
-	templates   TemplateRenderer // nil: sends with a template are refused
-	fallbackMin time.Duration    // least fallback.after; 0: MinFallbackAfter (SetFallbackMinAfter)
+	rest      *rest.Style
+	store     store.Store
+	pipeline  *pipeline.Pipeline
+	metrics   *metrics.Metrics
+	templates TemplateRenderer // nil: sends with a template are refused
+	fallback  fallbackConfig   // fallback.go
 }
 
 // New makes the door; templates may be nil until a template service is

@@ -32,17 +32,22 @@ const (
 	MaxFallbackAfter     = 48 * time.Hour
 )
 
+// fallbackConfig tunes the door's fallbacks.
+type fallbackConfig struct {
+	minAfter time.Duration // least fallback.after; 0: MinFallbackAfter
+}
+
 // SetFallbackMinAfter lowers the least fallback.after the door accepts
 // (MinFallbackAfter when d ≤ 0). Tests only: a fallback minutes away makes
 // a slow test.
 func (a *API) SetFallbackMinAfter(d time.Duration) *API {
-	a.fallbackMin = d
+	a.fallback.minAfter = d
 	return a
 }
 
 func (a *API) minFallbackAfter() time.Duration {
-	if a.fallbackMin > 0 {
-		return a.fallbackMin
+	if a.fallback.minAfter > 0 {
+		return a.fallback.minAfter
 	}
 	return MinFallbackAfter
 }
@@ -81,10 +86,10 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-// fallback checks a send's fallback and builds what it sends; nil when the
+// sendFallback checks a send's fallback and builds what it sends; nil when the
 // request has none. It notes the fallback in m's details (shown by GET
 // /v1/messages/{id} and in reports).
-func (a *API) fallback(r *http.Request, req *sendRequest, ch *store.ConvChannel, m *message.Message) (*pipeline.Fallback, *rest.Problem) {
+func (a *API) sendFallback(r *http.Request, req *sendRequest, ch *store.ConvChannel, m *message.Message) (*pipeline.Fallback, *rest.Problem) {
 	fb := req.Fallback
 	if fb == nil {
 		return nil, nil
