@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -437,4 +439,57 @@ func TestFallbackRefusedIsReported(t *testing.T) {
 			t.Fatalf("ledger %v", l)
 		}
 	})
+}
+
+// Two nodes on one PostgreSQL database, both looking for due fallbacks
+// every few milliseconds: each fallback is sent once, and charged once.
+func TestFallbackTwoNodes(t *testing.T) {
+	if !pgtest.Available() {
+		t.Skip(pgtest.EnvVar + " is not set")
+	}
+	race := func(c *Config) {
+		c.FallbackMinAfter = time.Second
+		c.FallbackEvery = 5 * time.Millisecond
+	}
+	a := start(t, "postgres", race)
+	cfg := a.app.cfg
+	cfg.DataDir, cfg.MasterKeyFile = t.TempDir(), filepath.Join(a.app.cfg.DataDir, "master.key")
+	cfg.HTTPAddr = "127.0.0.1:0"
+	b := serve(t, cfg)
+	wa, sms := fallbackChannels(t, a, a.accountID)
+	const n = 10
+	var fids []string
+	for i := range n {
+		handset := fmt.Sprintf("3161111%04d", 100+i)
+		handsetWrote(t, a, a.accountID, handset)
+		a.app.DemoWhatsApp().Silence(handset, true)
+		b.app.DemoWhatsApp().Silence(handset, true)
+		r := a.sendEmail(a.key, map[string]any{"to": handset, "from": wa.ID, "type": "text",
+			"content": map[string]any{"text": "Your order has shipped."}, "fallback": map[string]any{"from": sms.ID, "after": "1s"}})
+		if r.status != http.StatusAccepted {
+			t.Fatalf("POST /v1/send = %d %s", r.status, r.raw)
+		}
+		fids = append(fids, r.json["fallback"].(map[string]any)["id"].(string))
+	}
+	for _, fid := range fids {
+		waitFor(t, "the SMS fallback delivered", 30*time.Second, func() bool {
+			g := a.get("/v1/messages/" + fid)
+			return g.status == 200 && g.json["status"] == "delivered"
+		})
+	}
+	es, err := a.app.store.Ledger(context.Background(), a.accountID, 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charges := map[string]int{}
+	for _, e := range es {
+		if e.Kind == store.LedgerCharge {
+			charges[e.Reference]++
+		}
+	}
+	for _, fid := range fids {
+		if charges[fid] != 1 {
+			t.Fatalf("fallback %s charged %d times", fid, charges[fid])
+		}
+	}
 }
