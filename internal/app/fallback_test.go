@@ -98,7 +98,7 @@ func TestFallbackSendsSMSWhenWhatsAppIsNotDelivered(t *testing.T) {
 			sent = g.json
 			return g.status == 200 && g.json["status"] == "delivered"
 		})
-		t.Logf("fallback after 1s: the SMS delivered %v after the WhatsApp message was accepted", time.Since(accepted).Round(time.Millisecond))
+		t.Logf("fallback after 1s: the SMS delivered %v after POST /v1/send answered", time.Since(accepted).Round(time.Millisecond))
 		if sent["platform"] != "sms" || sent["channelId"] != sms.ID || sent["fallbackOf"] != id || sent["to"] != handset ||
 			sent["content"].(map[string]any)["text"] != "Your order A-17 has shipped." {
 			t.Fatalf("fallback message %s", mustMarshal(sent))
@@ -158,7 +158,7 @@ func TestFallbackSkippedWhenDelivered(t *testing.T) {
 		const handset = "31611110002"
 		handsetWrote(t, s, s.accountID, handset)
 		r := s.sendEmail(s.key, map[string]any{"to": handset, "from": wa.ID, "type": "text",
-			"content": map[string]any{"text": "Your order A-18 has shipped."}, "fallback": map[string]any{"from": sms.ID, "after": "2s"}})
+			"content": map[string]any{"text": "Your order A-18 has shipped."}, "fallback": map[string]any{"from": sms.ID, "after": "3s"}})
 		if r.status != http.StatusAccepted {
 			t.Fatalf("POST /v1/send = %d %s", r.status, r.raw)
 		}
