@@ -237,6 +237,9 @@ func refusal(err error) string {
 	if errors.As(err, &le) {
 		return "usage_limit"
 	}
+	if errors.Is(err, store.ErrConflict) {
+		return "fallback_claim" // another runner sent the fallback (fallback.go)
+	}
 	return "balance"
 }
 
