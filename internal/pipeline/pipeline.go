@@ -177,6 +177,11 @@ type Options struct {
 	Urgent bool
 	// Reply marks the platform's own answer to a recipient's keyword.
 	Reply bool
+	// Fallback, when set, is stored with the message: sent on another
+	// channel if the message is not delivered in time (see fallback.go).
+	Fallback *Fallback
+	// fallbackOf makes the message the fallback of another (FireFallbacks).
+	fallbackOf *store.FallbackClaim
 }
 
 // Accept prepares m and, unless opts.Test, stores it durably. On return m
@@ -189,6 +194,9 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 	now := time.Now().UTC()
 	if err := p.prepare(m, now); err != nil {
 		return err
+	}
+	if opts.fallbackOf != nil {
+		m.ID = opts.fallbackOf.ID // answered when the first message was accepted
 	}
 	var hold *store.Review
 	if p.cfg.Compliance != nil {
@@ -208,6 +216,10 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 		return nil // priced like a live message, never stored or charged
 	}
 	it.Hold = hold
+	var err error
+	if it.Fallback, it.FallbackOf, err = p.fallbackItems(m, opts); err != nil {
+		return err
+	}
 	if err := p.commits.Submit(ctx, it, len(m.Recipients)+1); err != nil {
 		return fmt.Errorf("accepting message: %w", err)
 	}
@@ -224,6 +236,9 @@ func refusal(err error) string {
 	var le *store.LimitError
 	if errors.As(err, &le) {
 		return "usage_limit"
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return "fallback_claim" // another runner sent the fallback (fallback.go)
 	}
 	return "balance"
 }

@@ -25,7 +25,22 @@ type Opener func(t *testing.T) store.Store
 
 // Run runs the suite: every table of behaviours, each test on a fresh store.
 func Run(t *testing.T, open Opener) {
-	for _, suite := range [][]behaviour{coreBehaviours, smppBehaviours, realtimeBehaviours, billingBehaviours, complianceBehaviours, suppressionBehaviours, templateBehaviours, emailDomainBehaviours, contactBehaviours, convChannelBehaviours, twilioServiceBehaviours} {
+	// One suite a line: features add theirs at the end.
+	suites := [][]behaviour{
+		coreBehaviours,
+		smppBehaviours,
+		realtimeBehaviours,
+		billingBehaviours,
+		complianceBehaviours,
+		suppressionBehaviours,
+		templateBehaviours,
+		emailDomainBehaviours,
+		contactBehaviours,
+		convChannelBehaviours,
+		twilioServiceBehaviours,
+		fallbackBehaviours,
+	}
+	for _, suite := range suites {
 		for _, tc := range suite {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
