@@ -55,6 +55,10 @@ stop_proc() {
 #                            the port is taken; the script's serve_args fills
 #                            the array SERVE_ARGS from $PORT; sets PORT, URL
 #                            and SERVER_PID once /healthz answers "ok"
+#   start_smsc ID PASSWORD   `omnigate smsc` with its control API on free
+#                            ports; sets SMSC_PID, SMSC_ADDR, SMSC_PORT and
+#                            SMSC_CONTROL (stopped by the cleanup)
+#   wait_for_line F RE PID W a line matching RE in file F while PID lives
 #   run_test CMD…            CMD in $HERE in the background (so signals
 #                            reach cleanup at once); sets TEST_RC
 #   stop_omnigate            SIGTERM, then checks a clean exit and the
@@ -63,6 +67,7 @@ stop_proc() {
 STARTED=${STARTED:-$SECONDS}
 SERVER_PID=""
 TEST_PID=""
+SMSC_PID=""
 SERVER_LOG="$WORK/serve.err"
 
 interop_cleanup() {
@@ -76,9 +81,16 @@ interop_cleanup() {
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     stop_proc "$SERVER_PID" "omnigate serve"
   fi
+  if [[ -n "$SMSC_PID" ]] && kill -0 "$SMSC_PID" 2>/dev/null; then
+    stop_proc "$SMSC_PID" "omnigate smsc"
+  fi
   if (( rc != 0 )) && [[ -f "$SERVER_LOG" ]]; then
     log "server log (last 40 lines):"
     tail -n 40 "$SERVER_LOG" >&2 || true
+  fi
+  if (( rc != 0 )) && [[ -s "$WORK/smsc.err" ]]; then
+    log "smsc log (last 40 lines):"
+    tail -n 40 "$WORK/smsc.err" >&2 || true
   fi
   rm -rf "$WORK"
   log "finished in $((SECONDS - STARTED)) s with status $rc"
@@ -166,6 +178,44 @@ start_omnigate() {
     tail -n 5 "$SERVER_LOG" >&2 || true
   done
   die "server did not start"
+}
+
+# wait_for_line FILE REGEX PID WHAT: waits up to 15 s for a line matching
+# REGEX (extended) in FILE while PID lives; prints the line.
+wait_for_line() {
+  local file="$1" re="$2" pid="$3" what="$4" i line
+  for ((i = 0; i < 300; i++)); do
+    if line="$(grep -E -m1 "$re" "$file" 2>/dev/null)"; then
+      printf '%s\n' "$line"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || { log "$what exited before it was ready"; return 1; }
+    sleep 0.05
+  done
+  log "$what was not ready within 15 s"
+  return 1
+}
+
+start_smsc() {
+  local line
+  log "starting omnigate smsc"
+  "$BIN" smsc --listen 127.0.0.1:0 --control 127.0.0.1:0 --system-id "$1" --password "$2" \
+    --receipt-delay 50ms >"$WORK/smsc.out" 2>"$WORK/smsc.err" &
+  SMSC_PID=$!
+  line="$(wait_for_line "$WORK/smsc.out" 'listening on .*control on http://' "$SMSC_PID" "omnigate smsc")" \
+    || die "omnigate smsc did not start"
+  [[ "$line" =~ listening\ on\ ([0-9.]+):([0-9]+)\ .*control\ on\ (http://[0-9.]+:[0-9]+) ]] \
+    || die "cannot read the simulator's addresses from: $line"
+  SMSC_ADDR="${BASH_REMATCH[1]}:${BASH_REMATCH[2]}"
+  SMSC_PORT="${BASH_REMATCH[2]}"
+  SMSC_CONTROL="${BASH_REMATCH[3]}"
+}
+
+# stop_smsc stops the simulator and checks it exited 0.
+stop_smsc() {
+  stop_proc "$SMSC_PID" "omnigate smsc"
+  SMSC_PID=""
+  [[ "$STOP_RC" == 0 ]] || die "omnigate smsc exited with status $STOP_RC after SIGTERM, want 0"
 }
 
 # node runs test files itself (no --test: that would put the tests in a

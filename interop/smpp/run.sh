@@ -20,31 +20,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 INTEROP_NAME=smpp
 # shellcheck source=../common.sh
 source "$HERE/../common.sh"
-SMSC_PID=""
-cleanup_more() {
-  [[ -n "$SMSC_PID" ]] && stop_proc "$SMSC_PID" "omnigate smsc"
-  if (( $1 != 0 )) && [[ -s "$WORK/smsc.err" ]]; then
-    log "smsc.err (last 40 lines):"
-    tail -n 40 "$WORK/smsc.err" >&2 || true
-  fi
-}
 interop_traps
-
-# wait_for_line FILE REGEX PID WHAT: waits up to 15 s for a line matching
-# REGEX (extended) in FILE while PID lives; prints the line.
-wait_for_line() {
-  local file="$1" re="$2" pid="$3" what="$4" i line
-  for ((i = 0; i < 300; i++)); do
-    if line="$(grep -E -m1 "$re" "$file" 2>/dev/null)"; then
-      printf '%s\n' "$line"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || { log "$what exited before it was ready"; return 1; }
-    sleep 0.05
-  done
-  log "$what was not ready within 15 s"
-  return 1
-}
 
 # 1. Node modules: smpp as package-lock.json pins it (0.5.1).
 ensure_node_modules smpp
@@ -69,16 +45,7 @@ run_node_test() { # FILE, with the environment set by the caller
 
 SMSC_SYSTEM_ID=interop
 SMSC_PASSWORD=smscpw1
-log "B: starting omnigate smsc"
-"$BIN" smsc --listen 127.0.0.1:0 --control 127.0.0.1:0 --system-id "$SMSC_SYSTEM_ID" --password "$SMSC_PASSWORD" \
-  --receipt-delay 50ms >"$WORK/smsc.out" 2>"$WORK/smsc.err" &
-SMSC_PID=$!
-line="$(wait_for_line "$WORK/smsc.out" 'listening on .*control on http://' "$SMSC_PID" "omnigate smsc")" \
-  || die "omnigate smsc did not start"
-[[ "$line" =~ listening\ on\ ([0-9.]+:[0-9]+)\ .*control\ on\ (http://[0-9.]+:[0-9]+) ]] \
-  || die "cannot read the addresses from: $line"
-SMSC_ADDR="${BASH_REMATCH[1]}"
-SMSC_CONTROL="${BASH_REMATCH[2]}"
+start_smsc "$SMSC_SYSTEM_ID" "$SMSC_PASSWORD"
 log "B: SMPP on $SMSC_ADDR, control on $SMSC_CONTROL; running simulator.test.mjs"
 
 b_rc=0
@@ -87,11 +54,8 @@ SMSC_ADDR="$SMSC_ADDR" SMSC_CONTROL="$SMSC_CONTROL" SMSC_SYSTEM_ID="$SMSC_SYSTEM
 wait "$TEST_PID" || b_rc=$?
 TEST_PID=""
 
-stop_proc "$SMSC_PID" "omnigate smsc"
-smsc_rc=$STOP_RC
-SMSC_PID=""
 (( b_rc == 0 )) || die "simulator.test.mjs failed (status $b_rc)"
-[[ "$smsc_rc" == 0 ]] || die "omnigate smsc exited with status $smsc_rc after SIGTERM, want 0"
+stop_smsc
 log "B: OK, and omnigate smsc stopped cleanly"
 
 # ---------------------------------------------------------------------------
@@ -106,11 +70,7 @@ WRONG_PASSWORD=wrong123
 
 timeout 60 "$BIN" account create --name interop-smpp --balance 100 --data "$DATA" >"$WORK/account.json" \
   || die "account create failed"
-field() { node -e '
-  const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const v = a[process.argv[2]];
-  if (typeof v !== "string" || v === "") { console.error("account JSON has no " + process.argv[2]); process.exit(1); }
-  console.log(v);' "$WORK/account.json" "$1"; }
+field() { json_field "$WORK/account.json" "$1"; }
 ACCOUNT_ID="$(field id)" || die "no id in the account JSON"
 LIVE_KEY="$(field key)" || die "no live key in the account JSON"
 SIGNING_KEY="$(field signing_key)" || die "no signing key in the account JSON"
