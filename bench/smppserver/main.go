@@ -234,7 +234,15 @@ func profileSMPP(bin, debugAddr, file, addr, sysID, pw string, n, binds, window,
 	if err := os.WriteFile(file, g.b, 0o644); err != nil {
 		return nil, err
 	}
-	return exec.Command("go", "tool", "pprof", "-top", "-nodecount=30", bin, file).Output()
+	flat, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=15", bin, file).Output()
+	if err != nil {
+		return nil, fmt.Errorf("go tool pprof: %w", err)
+	}
+	cum, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=40", bin, file).Output()
+	if err != nil {
+		return nil, fmt.Errorf("go tool pprof: %w", err)
+	}
+	return append(append(flat, "\n-cum:\n"...), cum...), nil
 }
 
 func smppPhase(addr, sysID, pw string, n, binds, window, pid int, timeout time.Duration, bound func()) (result, error) {
