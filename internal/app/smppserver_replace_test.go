@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smpp/session"
 	"github.com/omnigate/omnigate/internal/smppserver"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // replace_sm changes a scheduled message's text, schedule and receipts
@@ -87,10 +89,23 @@ func TestSMPPServerReplace(t *testing.T) {
 		if m2, _ := s.app.store.GetMessage(ctx, s.accountID, id); m2.Body != long {
 			t.Fatalf("a refused replace changed the body to %q", m2.Body)
 		}
+		// A text compliance holds: replaced, and then held for review (no
+		// more replacing until an operator decided).
+		held := submit(sess, &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ScheduleDeliveryTime: "000001000000000R", ShortMessage: []byte("Plain")})
+		replace(sess, &smpp.ReplaceSM{MessageID: held, SourceAddr: "Shop", ShortMessage: []byte("Read https://bit.ly/abc123 now")}, smpp.ESME_ROK)
+		reviews, err := s.app.store.Reviews(ctx, store.ReviewPending, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(reviews, func(r store.Review) bool { return r.MessageID == held }) {
+			t.Fatalf("the replaced text with a shortened link is not held: %+v", reviews)
+		}
+		replace(sess, &smpp.ReplaceSM{MessageID: held, SourceAddr: "Shop", ShortMessage: []byte("Again")}, smpp.ESME_RREPLACEFAIL)
+
 		// Back to one part: the difference is given back.
 		replace(sess, &smpp.ReplaceSM{MessageID: id, SourceAddr: "Shop", ShortMessage: []byte("Short again")}, smpp.ESME_ROK)
-		if got := balance(); got != b1 {
-			t.Fatalf("balance after the shorter text %d, want %d", got, b1)
+		if got := balance(); got != b1-price { // the held message's one part aside
+			t.Fatalf("balance after the shorter text %d, want %d", got, b1-price)
 		}
 		// A wrong source address, an unknown id.
 		replace(sess, &smpp.ReplaceSM{MessageID: id, SourceAddr: "Other", ShortMessage: []byte("x")}, smpp.ESME_RREPLACEFAIL)

@@ -80,6 +80,12 @@ func (s *Store) ReplaceScheduled(ctx context.Context, it *store.Accept) error {
 			return err
 		}
 		if it.Hold != nil {
+			// The new text waits for an operator; a decision on the old
+			// text (approved while it waited for its time) no longer
+			// applies (the compliance decisions keep the history).
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM reviews WHERE message_id = ? AND account_id = ?`), m.ID, m.AccountID); err != nil {
+				return fmt.Errorf("replacing message: %w", err)
+			}
 			return s.holdMessages(ctx, tx, []*store.Accept{it})
 		}
 		return nil
