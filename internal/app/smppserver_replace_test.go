@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/smpp"
@@ -30,7 +31,7 @@ func TestSMPPServerReplace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sess, err := session.Dial(ctx, s.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, nil)
+			sess, err := session.Dial(ctx, s.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: cred.Password}, slowBind, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,3 +140,9 @@ func TestSMPPServerReplace(t *testing.T) {
 }
 
 func smstextGSM(s string) []byte { return []byte(s) } // ASCII letters, digits and punctuation are GSM 03.38 as they are
+
+// slowBind is the SMPP client sessions' configuration in these tests: a
+// bind's password check is deliberately slow (PBKDF2, 600,000 iterations),
+// and under the race detector on a busy machine it can take longer than
+// the session's default 10 s response timeout.
+var slowBind = session.Config{RespTimeout: time.Minute}
