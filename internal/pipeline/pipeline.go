@@ -248,6 +248,14 @@ func (p *Pipeline) Replace(ctx context.Context, m *message.Message, opts Options
 			return err
 		}
 	}
+	// Recipients compliance refused end at the message's creation, as at
+	// accept: that is how the store tells them from recipients that were
+	// sent and failed (see store.Messages.CancelScheduled).
+	for i := range m.Recipients {
+		if r := &m.Recipients[i]; r.Status.Final() {
+			r.StatusAt = m.CreatedAt
+		}
+	}
 	it := &store.Accept{Message: m}
 	if p.cfg.Charger != nil {
 		var err error

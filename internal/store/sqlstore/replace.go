@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -42,6 +43,31 @@ func (s *Store) ReplaceScheduled(ctx context.Context, it *store.Accept) error {
 		if reviews > 0 {
 			return store.ErrConflict
 		}
+		// Recipients refused when the message was accepted were reported
+		// then; if compliance refuses them again, they are not reported
+		// twice (below).
+		refused := map[int]bool{}
+		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT seq FROM recipients WHERE message_id = ? AND account_id = ? AND status = ?`),
+			m.ID, m.AccountID, string(message.DeliveryFailed))
+		if err != nil {
+			return fmt.Errorf("replacing message: %w", err)
+		}
+		for rows.Next() {
+			var seq int
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return fmt.Errorf("replacing message: %w", err)
+			}
+			refused[seq] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("replacing message: %w", err)
+		}
+		var lastJob int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM jobs`).Scan(&lastJob); err != nil {
+			return fmt.Errorf("replacing message: %w", err)
+		}
 		// The difference: charged (and counted) now, as of now.
 		now := time.Now().UTC()
 		at := *m
@@ -79,6 +105,11 @@ func (s *Store) ReplaceScheduled(ctx context.Context, it *store.Accept) error {
 		if err := s.writeMessages(ctx, tx, []*message.Message{m}, nil); err != nil {
 			return err
 		}
+		if len(refused) > 0 {
+			if err := s.dropRepeatedReports(ctx, tx, m, lastJob, refused); err != nil {
+				return err
+			}
+		}
 		if it.Hold != nil {
 			// The new text waits for an operator; a decision on the old
 			// text (approved while it waited for its time) no longer
@@ -90,4 +121,37 @@ func (s *Store) ReplaceScheduled(ctx context.Context, it *store.Accept) error {
 		}
 		return nil
 	})
+}
+
+// dropRepeatedReports deletes the report jobs writeMessages just queued
+// (ids above lastJob) for recipients that were refused already.
+func (s *Store) dropRepeatedReports(ctx context.Context, tx *sql.Tx, m *message.Message, lastJob int64, refused map[int]bool) error {
+	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT id, payload FROM jobs WHERE message_id = ? AND account_id = ? AND kind = ? AND id > ?`),
+		m.ID, m.AccountID, store.JobReport, lastJob)
+	if err != nil {
+		return fmt.Errorf("replacing message: %w", err)
+	}
+	var drop []int64
+	for rows.Next() {
+		var id int64
+		var payload []byte
+		if err := rows.Scan(&id, &payload); err != nil {
+			rows.Close()
+			return fmt.Errorf("replacing message: %w", err)
+		}
+		var rep store.Report
+		if json.Unmarshal(payload, &rep) == nil && refused[rep.Seq] {
+			drop = append(drop, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("replacing message: %w", err)
+	}
+	for _, id := range drop {
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM jobs WHERE id = ?`), id); err != nil {
+			return fmt.Errorf("replacing message: %w", err)
+		}
+	}
+	return nil
 }

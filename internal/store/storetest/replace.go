@@ -77,6 +77,44 @@ func testReplaceScheduled(t *testing.T, st store.Store) {
 		t.Fatalf("%d send jobs, want 2 (one per message)", stats.Depth[store.JobSend])
 	}
 
+	// A recipient refused at accept stays refused: reported once, and the
+	// message can be replaced again (and cancelled).
+	mixed := newMessage(a, 2, func(m *message.Message) { m.ScheduledAt = m.CreatedAt.Add(time.Hour) })
+	mixed.Recipients[1].Status, mixed.Recipients[1].StatusAt, mixed.Recipients[1].Price = message.DeliveryFailed, mixed.CreatedAt, 0
+	accept(t, st, mixed)
+	reports := func() int {
+		t.Helper()
+		jobs, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 100, For: time.Millisecond, Owner: "count"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, j := range jobs {
+			if j.MessageID == mixed.ID {
+				n++
+			}
+		}
+		time.Sleep(5 * time.Millisecond) // the leases end
+		return n
+	}
+	if n := reports(); n != 1 {
+		t.Fatalf("%d report jobs for the refused recipient, want 1", n)
+	}
+	for _, body := range []string{"first", "second"} {
+		m := *mixed
+		m.Body = body
+		m.Recipients = append([]message.Recipient(nil), mixed.Recipients...)
+		if err := st.ReplaceScheduled(ctx, &store.Accept{Message: &m, Charge: 75_000, Units: 1}); err != nil {
+			t.Fatalf("replacing with %q: %v", body, err)
+		}
+	}
+	if n := reports(); n != 1 {
+		t.Fatalf("%d report jobs for the refused recipient after replacing, want 1", n)
+	}
+	if err := st.CancelScheduled(ctx, a.ID, mixed.ID); err != nil {
+		t.Fatalf("cancelling the replaced message: %v", err)
+	}
+
 	other := *sent
 	if err := st.ReplaceScheduled(ctx, &store.Accept{Message: &other}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("replacing a sent message = %v, want ErrConflict", err)
