@@ -231,6 +231,61 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 	return nil
 }
 
+// Replace puts m, a stored message changed by its door (body, schedule,
+// validity, report URL), in the place of the stored one with its id
+// (SMPP's replace_sm): it is prepared, checked by compliance and priced as
+// a new message would be, and store.ReplaceScheduled charges the
+// difference. m keeps its ID and CreatedAt. The store's ErrNotFound and
+// ErrConflict (sending has started, or it is held for review) and the
+// refusals of Accept are returned; nothing changes then.
+func (p *Pipeline) Replace(ctx context.Context, m *message.Message, opts Options) error {
+	now := time.Now().UTC()
+	if len(m.Recipients) == 0 || m.ID == "" {
+		return errors.New("pipeline: replacing a message without id or recipients")
+	}
+	if !m.ScheduledAt.IsZero() && !m.ScheduledAt.After(now) {
+		m.ScheduledAt = time.Time{}
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		r.Price, r.PriceCurrency, r.StatusErrorCode, r.Connector = 0, "", 0, ""
+	}
+	if err := p.segment(m, now); err != nil {
+		return err
+	}
+	var hold *store.Review
+	if p.cfg.Compliance != nil {
+		var err error
+		if hold, err = p.comply(ctx, m, opts, now); err != nil {
+			return err
+		}
+	}
+	// Recipients compliance refused end at the message's creation, as at
+	// accept: that is how the store tells them from recipients that were
+	// sent and failed (see store.Messages.CancelScheduled).
+	for i := range m.Recipients {
+		if r := &m.Recipients[i]; r.Status.Final() {
+			r.StatusAt = m.CreatedAt
+		}
+	}
+	it := &store.Accept{Message: m}
+	if p.cfg.Charger != nil {
+		var err error
+		if it, err = p.cfg.Charger.Charge(ctx, m); err != nil {
+			return err
+		}
+	}
+	it.Hold = hold
+	if err := p.store.ReplaceScheduled(ctx, it); err != nil {
+		return err
+	}
+	p.onAccepted()
+	if (len(it.Alerts) > 0 || it.TopUp != nil) && p.OnBilling != nil {
+		p.OnBilling()
+	}
+	return nil
+}
+
 // refusal names why billing refused a message, for metrics.
 func refusal(err error) string {
 	var le *store.LimitError

@@ -450,6 +450,7 @@ type Store interface {
 	Templates
 	EmailDomains
 	SMPPCredentials
+	Replacing
 	Twilio
 	TwilioServices
 	Contacts

@@ -2,13 +2,17 @@
 # Interop test: the npm `smpp` package (0.5.1) as a customer's ESME bound to
 # omnigate's SMPP server.
 #
-# Builds omnigate, starts `omnigate serve --demo --smpp-listen …` on free
+# Builds omnigate, starts the SMSC simulator (`omnigate smsc`, with its
+# control port for injecting MO messages) and `omnigate serve --demo
+# --smpp-listen …` routed to it (`connector add`, `route add`) on free
 # loopback ports with a fresh data directory, reads the demo account from
 # DATA/demo-account.json, issues its SMPP credentials with
-# `omnigate smpp credentials --account ID`, runs test.mjs (binds, a wrong
-# password, submit_sm with a deliver_sm receipt back from the demo SMSC,
-# query_sm, a scheduled submit cancelled with cancel_sm, message_payload,
-# unbind), then stops the server with SIGTERM and checks it exited 0.
+# `omnigate smpp credentials --account ID`, gives it a number
+# (`omnigate number add`), runs test.mjs (binds, a wrong password, submit_sm
+# with a deliver_sm receipt back from the SMSC, query_sm, a scheduled submit
+# cancelled with cancel_sm, replace_sm, message_payload, an MO message
+# injected at the SMSC arriving as deliver_sm on a receiver bind, unbind),
+# then stops the server with SIGTERM and checks it exited 0.
 #
 # Usage: interop/smpp-server/run.sh   (from anywhere; exits non-zero on failure)
 # Needs: go, node >= 18 and npm (node modules are installed when missing).
@@ -23,7 +27,9 @@ INTEROP_NAME=smpp-server
 # shellcheck source=../common.sh
 source "$HERE/../common.sh"
 SERVER_PID=""
+SMSC_PID=""
 TEST_PID=""
+MO_NUMBER=3197010000001
 
 cleanup() {
   local rc=$?
@@ -34,6 +40,9 @@ cleanup() {
   fi
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     stop_proc "$SERVER_PID" "omnigate serve"
+  fi
+  if [[ -n "$SMSC_PID" ]] && kill -0 "$SMSC_PID" 2>/dev/null; then
+    stop_proc "$SMSC_PID" "omnigate smsc"
   fi
   if (( rc != 0 )) && [[ -f "$WORK/serve.err" ]]; then
     log "server log (last 40 lines):"
@@ -71,11 +80,30 @@ field() { node -e '
 free_port() { node -e '
   const s = require("net").createServer();
   s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
+healthy_any() { node -e '
+  fetch(process.argv[1], { signal: AbortSignal.timeout(1000) })
+    .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));' "$1"; }
 healthy() { node -e '
   fetch(process.argv[1], { signal: AbortSignal.timeout(1000) })
     .then(async (r) => process.exit(r.ok && (await r.text()).trim() === "ok" ? 0 : 1), () => process.exit(1));' "$1"; }
 
-# 3. The server, on free loopback ports (retried if another process takes
+# 3. The SMSC simulator, with its control port (POST /inject for MO), and
+# the connector and route that send the server's SMS to it.
+SMSC_PORT="$(free_port)"
+CONTROL_PORT="$(free_port)"
+"$BIN" smsc --listen "127.0.0.1:$SMSC_PORT" --control "127.0.0.1:$CONTROL_PORT" --system-id omnigate --password smsc-pw \
+  --log-level warn >"$WORK/smsc.out" 2>"$WORK/smsc.err" &
+SMSC_PID=$!
+for ((i = 0; i < 100; i++)); do
+  healthy_any "http://127.0.0.1:$CONTROL_PORT/stats" && break
+  kill -0 "$SMSC_PID" 2>/dev/null || die "the SMSC simulator exited: $(tail -n 5 "$WORK/smsc.err")"
+  sleep 0.1
+done
+timeout 120 "$BIN" connector add --name carrier --host 127.0.0.1 --port "$SMSC_PORT" --system-id omnigate --password smsc-pw \
+  --data "$DATA" >/dev/null || die "omnigate connector add failed"
+timeout 120 "$BIN" route add --connectors carrier --data "$DATA" >/dev/null || die "omnigate route add failed"
+
+# 4. The server, on free loopback ports (retried if another process takes
 # a port between picking and binding).
 for attempt in 1 2 3; do
   PORT="$(free_port)"
@@ -104,7 +132,7 @@ done
 ACCOUNT_ID="$(field id)" || die "no id in the demo account"
 LIVE_KEY="$(field key)" || die "no live key in the demo account"
 
-# 4. The account's SMPP credentials (issued while the server runs: binds
+# 5. The account's SMPP credentials (issued while the server runs: binds
 # read them from the store).
 timeout 120 "$BIN" smpp credentials --account "$ACCOUNT_ID" --data "$DATA" >"$WORK/creds.txt" \
   || die "omnigate smpp credentials failed"
@@ -112,19 +140,24 @@ SYSTEM_ID="$(sed -n 's/^system_id: *\([^ ]*\).*/\1/p' "$WORK/creds.txt")"
 PASSWORD="$(sed -n 's/^password: *\([^ ]*\).*/\1/p' "$WORK/creds.txt")"
 [[ -n "$SYSTEM_ID" && -n "$PASSWORD" ]] || die "cannot read the credentials from: $(cat "$WORK/creds.txt")"
 log "bound as system_id $SYSTEM_ID"
+# A number of the account, for MO: the account has SMPP credentials and no
+# inbound URL, so MO messages to it go to its SMPP receivers.
+timeout 120 "$BIN" number add --account "$ACCOUNT_ID" --number "$MO_NUMBER" --data "$DATA" >/dev/null \
+  || die "omnigate number add failed"
 
-# 5. The test, in the background so that a signal to this script is handled
+# 6. The test, in the background so that a signal to this script is handled
 # at once and cleanup can stop it.
 log "running test.mjs"
 test_rc=0
 (cd "$HERE" && SMPP_ADDR="127.0.0.1:$SMPP_PORT" SMPP_SYSTEM_ID="$SYSTEM_ID" SMPP_PASSWORD="$PASSWORD" \
   OMNIGATE_URL="$URL" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_FROM=omnigate \
+  SMSC_CONTROL="http://127.0.0.1:$CONTROL_PORT" MO_NUMBER="$MO_NUMBER" \
   exec timeout --kill-after=10 180 node --test-reporter=spec test.mjs) &
 TEST_PID=$!
 wait "$TEST_PID" || test_rc=$?
 TEST_PID=""
 
-# 6. A clean stop.
+# 7. A clean stop.
 stop_proc "$SERVER_PID" "omnigate serve"
 server_rc=$STOP_RC
 SERVER_PID=""

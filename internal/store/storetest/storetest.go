@@ -66,6 +66,7 @@ var coreBehaviours = []behaviour{
 	{"ScopedByAccount", testScopedByAccount},
 	{"List", testList},
 	{"CancelScheduled", testCancelScheduled},
+	{"ReplaceScheduled", testReplaceScheduled},
 	{"LeaseAndFinish", testLeaseAndFinish},
 	{"LeaseExpiry", testLeaseExpiry},
 	{"ReleaseLeases", testReleaseLeases},
