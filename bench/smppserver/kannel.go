@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -202,50 +201,12 @@ func kannelLoad(sendURL string, n, conc int, cpu func() float64, timeout time.Du
 
 	r := result{Door: "Kannel smsbox HTTP", Setup: fmt.Sprintf("%d requests in flight", conc)}
 	cpu0, t0 := cpu(), time.Now()
-	var next, accepted, refused atomic.Int64
-	var mu sync.Mutex
-	refusals := map[string]int{}
-	var wg sync.WaitGroup
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(n) {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-				resp, err := client.Do(req)
-				what := fmt.Sprint(err)
-				if err == nil {
-					b, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode == http.StatusAccepted {
-						accepted.Add(1)
-						continue
-					}
-					what = fmt.Sprintf("HTTP %d %.60s", resp.StatusCode, b)
-				}
-				refused.Add(1)
-				mu.Lock()
-				refusals[what]++
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	r.AcceptSecs = time.Since(t0).Seconds()
-	r.Accepted, r.Refused = accepted.Load(), refused.Load()
-	for delivered.Load() < r.Accepted {
-		if ctx.Err() != nil {
-			return r, fmt.Errorf("%d of %d delivery reports within %s", delivered.Load(), r.Accepted, timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	r.Secs = time.Since(t0).Seconds()
+	err = loadHTTP(ctx, &r, client, n, conc, http.StatusAccepted, &delivered, t0, func() *http.Request {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		return req
+	})
 	r.CPUSecs = cpu() - cpu0
-	r.Delivered = delivered.Load()
-	if len(refusals) > 0 {
-		r.RefusedWhat = fmt.Sprint(refusals)
-	}
-	return r, nil
+	return r, err
 }
 
 // get reports whether url answers (any status) with want in its body.

@@ -344,8 +344,23 @@ func httpPhase(base, key string, n, conc, pid int, timeout time.Duration) (resul
 
 	r := result{Door: "MessageBird HTTP", Setup: fmt.Sprintf("%d requests in flight", conc)}
 	cpu0, t0 := procCPU(pid), time.Now()
+	err = loadHTTP(ctx, &r, client, n, conc, http.StatusCreated, &delivered, t0, func() *http.Request {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/messages", bytes.NewReader(body))
+		req.Header.Set("Authorization", "AccessKey "+key)
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	})
+	r.CPUSecs = procCPU(pid) - cpu0
+	return r, err
+}
+
+// loadHTTP sends n requests made by newReq from conc workers, counts those
+// answered with status ok as accepted and the others as refused (by what
+// went wrong), then waits until delivered reaches the accepted count; it
+// fills r's counts and times from t0.
+func loadHTTP(ctx context.Context, r *result, client *http.Client, n, conc, ok int, delivered *atomic.Int64, t0 time.Time, newReq func() *http.Request) error {
 	var next, accepted, refused atomic.Int64
-	var refusedMu sync.Mutex
+	var mu sync.Mutex
 	refusals := map[string]int{}
 	var wg sync.WaitGroup
 	for w := 0; w < conc; w++ {
@@ -353,43 +368,40 @@ func httpPhase(base, key string, n, conc, pid int, timeout time.Duration) (resul
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/messages", bytes.NewReader(body))
-				req.Header.Set("Authorization", "AccessKey "+key)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
+				resp, err := client.Do(newReq())
 				what := fmt.Sprint(err)
 				if err == nil {
 					b, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
-					if resp.StatusCode == http.StatusCreated {
+					if resp.StatusCode == ok {
 						accepted.Add(1)
 						continue
 					}
 					what = fmt.Sprintf("HTTP %d %.80s", resp.StatusCode, b)
 				}
 				refused.Add(1)
-				refusedMu.Lock()
+				mu.Lock()
 				refusals[what]++
-				refusedMu.Unlock()
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
 	r.AcceptSecs = time.Since(t0).Seconds()
 	r.Accepted, r.Refused = accepted.Load(), refused.Load()
+	if len(refusals) > 0 {
+		r.RefusedWhat = fmt.Sprint(refusals)
+	}
 	for delivered.Load() < r.Accepted {
 		if ctx.Err() != nil {
-			return r, fmt.Errorf("%d of %d reports within %s", delivered.Load(), r.Accepted, timeout)
+			r.Delivered = delivered.Load()
+			return fmt.Errorf("%d of %d reports within the timeout", r.Delivered, r.Accepted)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	r.Secs = time.Since(t0).Seconds()
-	r.CPUSecs = procCPU(pid) - cpu0
 	r.Delivered = delivered.Load()
-	if len(refusals) > 0 {
-		r.RefusedWhat = fmt.Sprint(refusals)
-	}
-	return r, nil
+	return nil
 }
 
 // procCPU is a process's user+system CPU seconds (clock ticks of 1/100 s,
