@@ -7,7 +7,7 @@ import (
 
 func TestLookup(t *testing.T) {
 	for _, c := range []struct {
-		in, region                             string
+		in, region                           string
 		msisdn, country, typ, intl, nat, rfc string
 	}{
 		{"31612345678", "", "31612345678", "NL", "mobile", "+31 6 12345678", "06 12345678", "tel:+31-6-12345678"},
