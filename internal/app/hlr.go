@@ -1,0 +1,68 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/hlr"
+	"github.com/omnigate/omnigate/internal/hlrsim"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/pipeline"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// HLRChannel is the price lists' channel of HLR queries: one price per
+// query ("query"), by country and number prefix like SMS prices.
+const HLRChannel = "hlr"
+
+// withHLRUnit adds HLR queries to the channels billing prices.
+func withHLRUnit(units map[string]string) map[string]string {
+	units[HLRChannel] = "query"
+	return units
+}
+
+// newHLR builds the HLR service: Config.HLR's provider, or the simulator
+// with HLRSimulator or Demo; priced from the price lists' "hlr" channel
+// unless billing is off.
+func (a *App) newHLR(node string, accounts *store.AccountCache) *hlr.Service {
+	cfg := a.cfg.HLR
+	cfg.Pool.Owner = node
+	if cfg.Provider == nil && (a.cfg.HLRSimulator || a.cfg.Demo) {
+		cfg.Provider = hlrsim.New(hlrsim.Config{Delay: a.cfg.HLRSimDelay})
+	}
+	if cfg.Price == nil && !a.cfg.Billing.Disabled {
+		pricer := a.billing.Pricer()
+		cfg.Price = func(ctx context.Context, accountID, country, msisdn string) (int64, error) {
+			acct, err := accounts.Get(ctx, accountID)
+			if err != nil {
+				return 0, fmt.Errorf("pricing an HLR query: %w", err)
+			}
+			q, err := pricer.Lookup(ctx, accountID, HLRChannel, acct.Currency, country, msisdn)
+			if errors.Is(err, billing.ErrNoPrice) {
+				return 0, &billing.NoPriceError{Recipient: msisdn, Country: country}
+			}
+			if err != nil {
+				return 0, fmt.Errorf("pricing an HLR query: %w", err)
+			}
+			return q.Price, nil
+		}
+	}
+	return hlr.New(cfg, a.store, a.log)
+}
+
+// reachOf is the pipeline's check before sending, by s.
+func reachOf(s *hlr.Service) pipeline.Reach {
+	return func(ctx context.Context, m *message.Message) (map[int]pipeline.Unreachable, error) {
+		refused, err := s.Unreachable(ctx, m)
+		if err != nil || len(refused) == 0 {
+			return nil, err
+		}
+		out := make(map[int]pipeline.Unreachable, len(refused))
+		for i, r := range refused {
+			out[i] = pipeline.Unreachable{Code: r.Code, Reason: r.Reason}
+		}
+		return out, nil
+	}
+}
