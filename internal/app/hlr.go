@@ -66,3 +66,7 @@ func reachOf(s *hlr.Service) pipeline.Reach {
 		return out, nil
 	}
 }
+
+// demoHLRPrice is what a demo HLR query costs when no price list exists
+// yet: 0.01 EUR.
+const demoHLRPrice = 10_000

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
+	"net/url"
 	"strings"
 	"time"
 
@@ -262,6 +262,40 @@ type hlrSettingsJSON struct {
 	MaxAge int64 `json:"maxAge"`
 }
 
+// settingsFields reads a settings body, JSON or form, as JSON values.
+func settingsFields(w http.ResponseWriter, r *http.Request, limit int64) (map[string]json.RawMessage, *rest.Problem) {
+	body, prob := rest.ReadBody(w, r, limit)
+	if prob != nil {
+		return nil, prob
+	}
+	kind, prob := rest.BodyKind(r, body)
+	if prob != nil {
+		return nil, prob
+	}
+	fields := map[string]json.RawMessage{}
+	switch kind {
+	case "json":
+		if prob := rest.CheckJSON(body); prob != nil {
+			return nil, prob
+		}
+		if err := json.Unmarshal(body, &fields); err != nil {
+			return nil, rest.Malformed("malformed JSON: " + err.Error())
+		}
+	case "form":
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, rest.Malformed("malformed form body: " + err.Error())
+		}
+		if prob := rest.CheckForm(form); prob != nil {
+			return nil, prob
+		}
+		for name := range form {
+			fields[name], _ = json.Marshal(form.Get(name))
+		}
+	}
+	return fields, nil
+}
+
 // maxHLRAge bounds hlrSettingsJSON.MaxAge: a week.
 const maxHLRAge = 7 * 24 * 3600
 
@@ -287,7 +321,7 @@ func (a *API) putHLRSettings(w http.ResponseWriter, r *http.Request) error {
 	if pr.Test {
 		return rest.TestKeyRefused("change settings")
 	}
-	p, prob := readParams(w, r, a.rest.MaxBody())
+	fields, prob := settingsFields(w, r, a.rest.MaxBody())
 	if prob != nil {
 		return prob
 	}
@@ -295,19 +329,25 @@ func (a *API) putHLRSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p.has("checkBeforeSend") {
-		v, err := strconv.ParseBool(strings.TrimSpace(p.text("checkBeforeSend")))
-		if err != nil {
-			return rest.Invalid("checkBeforeSend", "checkBeforeSend must be true or false")
+	for name, raw := range fields {
+		switch name {
+		case "checkBeforeSend":
+			v, prob := rest.JSONBool(name, raw)
+			if prob != nil {
+				return prob
+			}
+			set.CheckBeforeSend = v
+		case "maxAge":
+			v, prob := rest.JSONInt(name, raw)
+			if prob != nil || v != nil && (*v < 0 || *v > maxHLRAge) {
+				return rest.Invalid("maxAge", fmt.Sprintf("maxAge must be a number of seconds from 0 (the server's default) to %d (a week)", maxHLRAge))
+			}
+			if v != nil {
+				set.MaxAge = time.Duration(*v) * time.Second
+			}
+		default:
+			a.countUnknown([]string{name})
 		}
-		set.CheckBeforeSend = v
-	}
-	if p.has("maxAge") {
-		v, err := strconv.ParseInt(strings.TrimSpace(p.text("maxAge")), 10, 64)
-		if err != nil || v < 0 || v > maxHLRAge {
-			return rest.Invalid("maxAge", fmt.Sprintf("maxAge must be a number of seconds from 0 (the server's default) to %d (a week)", maxHLRAge))
-		}
-		set.MaxAge = time.Duration(v) * time.Second
 	}
 	if set.CheckBeforeSend && !a.hlr.Available() {
 		return errHLRUnavailable()
