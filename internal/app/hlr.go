@@ -61,7 +61,7 @@ func reachOf(s *hlr.Service) pipeline.Reach {
 		}
 		out := make(map[int]pipeline.Unreachable, len(refused))
 		for i, r := range refused {
-			out[i] = pipeline.Unreachable{Code: r.Code, Reason: r.Reason}
+			out[i] = pipeline.Unreachable{Rule: "hlr." + r.Status, Code: r.Code, Reason: r.Reason}
 		}
 		return out, nil
 	}

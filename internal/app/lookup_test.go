@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -297,6 +298,11 @@ func TestHLRCheckBeforeSend(t *testing.T) {
 				t.Fatalf("unreachable recipient %v: %v", n, it)
 			}
 		}
+		// Each refusal is in the decision log under its rule.
+		d := s.get("/compliance/decisions")
+		if !strings.Contains(string(d.raw), `"rule":"hlr.absent"`) || !strings.Contains(string(d.raw), `"rule":"hlr.unknown"`) {
+			t.Fatalf("decisions: %s", d.raw)
+		}
 		// One SMS and three HLR queries.
 		if b := balanceOf(t, s, s.key); !near(b, 1000-0.05-0.03) {
 			t.Fatalf("balance %v, want %v", b, 1000-0.05-0.03)
@@ -332,6 +338,47 @@ func TestHLRCheckBeforeSend(t *testing.T) {
 		}
 		if b := balanceOf(t, s, plain); !near(b, 1000-0.15) {
 			t.Fatalf("unchecked balance %v, want %v", b, 1000-0.15)
+		}
+	})
+}
+
+// An HLR provider too slow to answer: the check before sending lets the
+// recipient through (charged as without the check) and records the query
+// failed and refunded; a queued query is retried, then failed and refunded.
+func TestHLRProviderTooSlow(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) {
+			c.HLRSimDelay = 2 * time.Second // answers in 1–3 s
+			c.HLR.CheckTimeout = 50 * time.Millisecond
+			c.HLR.QueryTimeout = 50 * time.Millisecond
+			c.HLR.MaxAttempts = 2
+			c.HLR.Retry.Min, c.HLR.Retry.Max = 10*time.Millisecond, 20*time.Millisecond
+			c.HLR.Pool.Poll = 20 * time.Millisecond
+		})
+		if r := s.do("PUT", "/settings/hlr", s.key, "application/json", []byte(`{"checkBeforeSend":true}`)); r.status != 200 {
+			t.Fatalf("PUT /settings/hlr = %d %s", r.status, r.raw)
+		}
+		m := s.send(map[string]any{"originator": "Shop", "recipients": "31612345670", "body": "hello"})
+		if it := items(m)[0]; it["status"] != "sent" {
+			t.Fatalf("a recipient the check could not settle: %v", it)
+		}
+		if b := balanceOf(t, s, s.key); !near(b, 1000-0.05) {
+			t.Fatalf("balance %v, want %v (the SMS; the HLR query refunded)", b, 1000-0.05)
+		}
+		q, err := s.app.store.LatestHLR(context.Background(), s.accountID, "31612345670", time.Time{}, false)
+		if err != nil || q.Status != store.HLRFailed || q.Origin != store.HLROriginPreSend {
+			t.Fatalf("the check's query: %+v %v", q, err)
+		}
+
+		r := s.postHLR(s.key, "/hlr", map[string]any{"msisdn": "31612345678"})
+		if r.status != 201 {
+			t.Fatalf("POST /hlr = %d %s", r.status, r.raw)
+		}
+		if q := s.waitHLR(s.key, r.json["id"].(string)); q["status"] != "failed" || q["network"] != 0.0 {
+			t.Fatalf("a query the provider never answered: %v", q)
+		}
+		if b := balanceOf(t, s, s.key); !near(b, 1000-0.05) {
+			t.Fatalf("balance %v after a failed query, want it refunded", b)
 		}
 	})
 }

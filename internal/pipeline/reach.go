@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // Reach is the check before sending (package hlr's, wired in internal/app):
@@ -15,13 +16,15 @@ type Reach func(ctx context.Context, m *message.Message) (map[int]Unreachable, e
 
 // Unreachable is why a recipient is not sent to.
 type Unreachable struct {
-	Code   int // the recipient's status error code
+	Rule   string // the decision log's rule: "hlr.absent", "hlr.unknown"
+	Code   int    // the recipient's status error code
 	Reason string
 }
 
 // reach runs the check before sending on a live message, after compliance
 // and before billing: unreachable recipients end at once, failed with the
-// reason and code, and so are not charged. When no recipient is left the
+// reason and code, and so are not charged; each is recorded in the
+// decision log under its rule. When no recipient is left the
 // message is refused (nothing stored, no SMS charged), as a message whose
 // every recipient compliance refused is.
 func (p *Pipeline) reach(ctx context.Context, m *message.Message, now time.Time) error {
@@ -38,14 +41,18 @@ func (p *Pipeline) reach(ctx context.Context, m *message.Message, now time.Time)
 			left++
 		}
 	}
-	if len(out) >= left {
-		first := ""
-		for i := range m.Recipients {
-			if u, ok := out[i]; ok {
-				first = m.Recipients[i].Address + ": " + u.Reason
-				break
-			}
+	decisions := make([]store.Decision, 0, len(out))
+	for i := range m.Recipients {
+		if u, ok := out[i]; ok {
+			decisions = append(decisions, store.Decision{AccountID: m.AccountID, MessageID: m.ID, Recipient: m.Recipients[i].Address,
+				Rule: u.Rule, Outcome: "reject", Reason: u.Reason, CreatedAt: now})
 		}
+	}
+	if err := p.store.RecordDecisions(ctx, decisions); err != nil {
+		p.log.Warn("hlr check: recording a decision", "rule", decisions[0].Rule, "err", err)
+	}
+	if len(out) >= left {
+		first := decisions[0].Recipient + ": " + decisions[0].Reason
 		return &message.Invalid{Field: "recipients", Reason: fmt.Sprintf("no recipient can be reached (HLR check before sending); %s", first)}
 	}
 	for i, u := range out {
