@@ -487,5 +487,6 @@ func (a *App) PrintDemo(w io.Writer) {
 		a.Demo.Print(w, a.URL())
 		a.printDemoEmail(w)
 		a.printDemoWhatsApp(w)
+		a.printDemoHLR(w)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/hlr"
@@ -70,3 +71,15 @@ func reachOf(s *hlr.Service) pipeline.Reach {
 // demoHLRPrice is what a demo HLR query costs when no price list exists
 // yet: 0.01 EUR.
 const demoHLRPrice = 10_000
+
+// printDemoHLR adds Lookup and HLR to the demo banner.
+func (a *App) printDemoHLR(w io.Writer) {
+	fmt.Fprintf(w, `Look a number up, and ask the HLR simulator about it (the last digit decides:
+0 absent, 1 unknown, 2 ported, 3 roaming, 4 failed, others active; docs/lookup.md):
+
+  curl -H "Authorization: AccessKey %[2]s" %[1]s/lookup/31612345678
+  curl -X POST -H "Authorization: AccessKey %[2]s" %[1]s/hlr -d msisdn=31612345672
+  curl -H "Authorization: AccessKey %[2]s" %[1]s/hlr/ID
+
+`, a.URL(), a.Demo.Key)
+}

@@ -382,3 +382,33 @@ func TestHLRProviderTooSlow(t *testing.T) {
 		}
 	})
 }
+
+// Without an HLR provider (no demo, no simulator) Lookup works and the HLR
+// endpoints say HLR is not available; the demo banner shows both.
+func TestHLRUnavailable(t *testing.T) {
+	s := serve(t, Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), SQLiteSync: "NORMAL", ShutdownTimeout: 10 * time.Second})
+	_, key, _, _ := s.newAccount("plain")
+	if r := s.do("GET", "/lookup/31612345678", key, "", nil); r.status != 200 || r.json["type"] != "mobile" {
+		t.Fatalf("lookup: %d %s", r.status, r.raw)
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/hlr", `{"msisdn":"31612345678"}`},
+		{"POST", "/lookup/31612345678/hlr", `{}`},
+		{"PUT", "/settings/hlr", `{"checkBeforeSend":true}`},
+	} {
+		r := s.do(c.method, c.path, key, "application/json", []byte(c.body))
+		if code, _, desc := errorOf(t, r); r.status != 403 || code != 2 || !strings.Contains(desc, "not available") {
+			t.Fatalf("%s %s = %d %s", c.method, c.path, r.status, r.raw)
+		}
+	}
+	if r := s.do("GET", "/settings/hlr", key, "", nil); r.status != 200 || r.json["checkBeforeSend"] != false {
+		t.Fatalf("GET /settings/hlr = %d %s", r.status, r.raw)
+	}
+
+	demo := start(t, "sqlite")
+	var banner strings.Builder
+	demo.app.PrintDemo(&banner)
+	if !strings.Contains(banner.String(), "/lookup/31612345678") || !strings.Contains(banner.String(), "/hlr -d msisdn=") {
+		t.Fatalf("the demo banner shows no lookup or HLR:\n%s", banner.String())
+	}
+}
