@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/hlr"
 	"github.com/omnigate/omnigate/internal/hlrsim"
@@ -48,6 +50,17 @@ func (a *App) newHLR(node string, accounts *store.AccountCache) *hlr.Service {
 				return 0, fmt.Errorf("pricing an HLR query: %w", err)
 			}
 			return q.Price, nil
+		}
+	}
+	answers := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "omnigate_hlr_queries_total", Help: "HLR queries answered, by origin (api, presend) and status (active, absent, unknown, failed).",
+	}, []string{"origin", "status"})
+	a.metrics.Registry.MustRegister(answers)
+	onAnswer := cfg.OnAnswer
+	cfg.OnAnswer = func(q *store.HLRQuery) {
+		answers.WithLabelValues(q.Origin, q.Status).Inc()
+		if onAnswer != nil {
+			onAnswer(q)
 		}
 	}
 	return hlr.New(cfg, a.store, a.log)

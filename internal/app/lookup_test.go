@@ -189,6 +189,13 @@ func TestHLR(t *testing.T) {
 			t.Fatalf("no query of the number: %d %s", r.status, r.raw)
 		}
 
+		metrics := string(s.get("/metrics").raw)
+		for _, want := range []string{`omnigate_hlr_queries_total{origin="api",status="active"} 3`, `omnigate_hlr_queries_total{origin="api",status="failed"} 1`} {
+			if !strings.Contains(metrics, want) {
+				t.Fatalf("/metrics has no %s", want)
+			}
+		}
+
 		// Test keys: answered, never stored or charged; no query to read.
 		before = balanceOf(t, s, s.key)
 		r = s.postHLR(s.testKey, "/hlr", map[string]any{"msisdn": "31612345678"})
