@@ -5,11 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/webhook"
 )
 
 // hlrServer runs a server whose HLR simulator answers within a few
@@ -418,4 +424,66 @@ func TestHLRUnavailable(t *testing.T) {
 	if !strings.Contains(banner.String(), "/lookup/31612345678") || !strings.Contains(banner.String(), "/hlr -d msisdn=") {
 		t.Fatalf("the demo banner shows no lookup or HLR:\n%s", banner.String())
 	}
+}
+
+// The answers of an account's HLR queries go to its HLR report URL as
+// signed GETs, retried when the receiver fails; the check before sending
+// reports nothing.
+func TestHLRReports(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		type call struct {
+			query  url.Values
+			header http.Header
+		}
+		calls := make(chan call, 16)
+		var failed atomic.Bool
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !failed.Swap(true) {
+				http.Error(w, "not now", http.StatusServiceUnavailable) // the first call fails
+				return
+			}
+			calls <- call{r.URL.Query(), r.Header.Clone()}
+		}))
+		defer recv.Close()
+		s := start(t, engine, func(c *Config) {
+			c.HLRSimDelay = 10 * time.Millisecond
+			c.HLR.Pool.Poll = 20 * time.Millisecond
+			c.HLR.Reports.Pool.Poll = 20 * time.Millisecond
+			c.HLR.Reports.Retry.Min, c.HLR.Reports.Retry.Max = 10*time.Millisecond, 20*time.Millisecond
+		})
+		body := `{"checkBeforeSend":true,"reportUrl":"` + recv.URL + `/hlr?tenant=acme"}`
+		if r := s.do("PUT", "/settings/hlr", s.key, "application/json", []byte(body)); r.status != 200 || r.json["reportUrl"] != recv.URL+"/hlr?tenant=acme" {
+			t.Fatalf("PUT /settings/hlr = %d %s", r.status, r.raw)
+		}
+		if r := s.do("PUT", "/settings/hlr", s.key, "application/json", []byte(`{"reportUrl":"ftp://example.com/"}`)); r.status != 422 {
+			t.Fatalf("an ftp report URL: %d %s", r.status, r.raw)
+		}
+		// The check's query is not reported.
+		s.send(map[string]any{"originator": "Shop", "recipients": "31612345678,31612345670", "body": "hi"})
+		r := s.postHLR(s.key, "/hlr", map[string]any{"msisdn": "31612345673", "reference": "r1"})
+		id := r.json["id"].(string)
+		var c call
+		select {
+		case c = <-calls:
+		case <-time.After(15 * time.Second):
+			t.Fatal("no HLR report")
+		}
+		q := c.query
+		if q.Get("id") != id || q.Get("reference") != "r1" || q.Get("msisdn") != "31612345673" || q.Get("status") != "active" ||
+			q.Get("network") != "20408" || q.Get("tenant") != "acme" || q.Get("statusDatetime") == "" || q.Get("createdDatetime") == "" {
+			t.Fatalf("report %v", q)
+		}
+		ts, _ := strconv.ParseInt(c.header.Get(webhook.HeaderTimestamp), 10, 64)
+		if want := webhook.SignLegacy(s.signingKey, "node", ts, q, nil); c.header.Get(webhook.HeaderSignature) != want || c.header.Get(webhook.HeaderSignatureJWT) == "" {
+			t.Fatalf("signature %q, want %q", c.header.Get(webhook.HeaderSignature), want)
+		}
+		if !failed.Load() {
+			t.Fatal("the failed first call was not retried")
+		}
+		select {
+		case c := <-calls:
+			t.Fatalf("another report: %v", c.query)
+		default:
+		}
+	})
 }

@@ -108,6 +108,9 @@ type Config struct {
 	Checks int
 	// OnAnswer, when set, is called after each answer is recorded.
 	OnAnswer func(q *store.HLRQuery)
+	// Reports tunes the delivery of answers to accounts' HLR report URLs
+	// (report.go).
+	Reports ReportConfig
 }
 
 // Service runs HLR queries.
@@ -116,6 +119,7 @@ type Service struct {
 	store    store.Store
 	log      *slog.Logger
 	pool     *worker.Pool
+	reports  *worker.Pool // answers to report URLs
 	settings *ttlcache.Cache[string, store.HLRSettings]
 }
 
@@ -155,18 +159,30 @@ func New(cfg Config, st store.Store, log *slog.Logger) *Service {
 		cfg.Pool.Lease = 2*cfg.QueryTimeout + 30*time.Second
 	}
 	s.pool = worker.New(cfg.Pool, st, s.handle, nil, log)
+	rep := newReporter(cfg.Reports, st)
+	rcfg := rep.cfg.Pool
+	rcfg.Kind = store.JobHLRReport
+	if rcfg.Owner == "" {
+		rcfg.Owner = cfg.Pool.Owner
+	}
+	s.reports = worker.New(rcfg, st, worker.Retrying(rep.report, rep.cfg.Retry, rep.cfg.MaxAttempts, log, "hlr: report dropped after retries"), nil, log)
 	return s
 }
 
 // Available says whether a provider answers queries.
 func (s *Service) Available() bool { return s.cfg.Provider != nil }
 
-// Start runs the worker pool that asks the provider.
-func (s *Service) Start() { s.pool.Start() }
+// Start runs the worker pools that ask the provider and deliver reports.
+func (s *Service) Start() {
+	s.pool.Start()
+	s.reports.Start()
+}
 
-// Stop stops the pool; queries in progress are finished or left to their
+// Stop stops the pools; work in progress is finished or left to its
 // leases.
-func (s *Service) Stop(ctx context.Context) error { return s.pool.Stop(ctx) }
+func (s *Service) Stop(ctx context.Context) error {
+	return errors.Join(s.pool.Stop(ctx), s.reports.Stop(ctx))
+}
 
 // Create prices and stores a query of an account's (status sent), charged
 // in the same transaction, and queues it for the provider. Errors:
@@ -265,6 +281,9 @@ func (s *Service) finish(ctx context.Context, q *store.HLRQuery, res Result) err
 	q.Status, q.Network, q.Details, q.StatusAt = res.Status, res.Network, details, time.Now().UTC().Truncate(time.Microsecond)
 	if err := s.store.FinishHLR(ctx, q); err != nil {
 		return err
+	}
+	if q.Origin == store.HLROriginAPI {
+		s.reports.Notify()
 	}
 	if s.cfg.OnAnswer != nil {
 		s.cfg.OnAnswer(q)

@@ -20,8 +20,11 @@ const (
 	HLROriginPreSend = "presend" // the pipeline's check before an SMS
 )
 
-// JobHLR asks the HLR provider about one query (payload {"hlr": id}).
-const JobHLR = "hlr"
+// Job kinds of HLR queries (payload {"hlr": id}).
+const (
+	JobHLR       = "hlr"        // ask the HLR provider about one query
+	JobHLRReport = "hlr_report" // report a query's answer to the account's HLR report URL
+)
 
 // HLRQuery is one HLR query of an account.
 type HLRQuery struct {
@@ -48,6 +51,9 @@ type HLRSettings struct {
 	CheckBeforeSend bool
 	// MaxAge is how old a result may be to be reused; 0: the default.
 	MaxAge time.Duration
+	// ReportURL receives the answer of each query the account asked for
+	// (not those of the check before sending); "" for none.
+	ReportURL string
 }
 
 // HLR stores HLR queries and settings. Every method is scoped by account.
@@ -63,7 +69,9 @@ type HLR interface {
 	LatestHLR(ctx context.Context, accountID, msisdn string, since time.Time, answered bool) (*HLRQuery, error)
 	// FinishHLR records the answer (Status, Network, Details, StatusAt) of
 	// a query still sent, refunding its price when the status is
-	// HLRFailed; ErrConflict if it was answered already.
+	// HLRFailed, and queuing a JobHLRReport for a query of HLROriginAPI
+	// when the account has a report URL, in one transaction; ErrConflict if
+	// it was answered already.
 	FinishHLR(ctx context.Context, q *HLRQuery) error
 	// GetHLRSettings reads an account's settings (the defaults if never set).
 	GetHLRSettings(ctx context.Context, accountID string) (HLRSettings, error)

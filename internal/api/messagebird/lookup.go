@@ -260,6 +260,13 @@ type hlrSettingsJSON struct {
 	// MaxAge is how old an HLR answer (seconds) the check reuses; 0: the
 	// server's default.
 	MaxAge int64 `json:"maxAge"`
+	// ReportURL receives the answers of the account's HLR queries
+	// (MessageBird's HLR callback URL); null: none.
+	ReportURL *string `json:"reportUrl"`
+}
+
+func renderHLRSettings(set store.HLRSettings) hlrSettingsJSON {
+	return hlrSettingsJSON{CheckBeforeSend: set.CheckBeforeSend, MaxAge: int64(set.MaxAge / time.Second), ReportURL: optString(set.ReportURL)}
 }
 
 // settingsFields reads a settings body, JSON or form, as JSON values.
@@ -307,11 +314,11 @@ func (a *API) getHLRSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rest.WriteJSON(w, http.StatusOK, hlrSettingsJSON{CheckBeforeSend: set.CheckBeforeSend, MaxAge: int64(set.MaxAge / time.Second)})
+	rest.WriteJSON(w, http.StatusOK, renderHLRSettings(set))
 	return nil
 }
 
-// putHLRSettings handles PUT /settings/hlr {checkBeforeSend, maxAge}:
+// putHLRSettings handles PUT /settings/hlr {checkBeforeSend, maxAge, reportUrl}:
 // parameters not given keep their value.
 func (a *API) putHLRSettings(w http.ResponseWriter, r *http.Request) error {
 	if a.hlr == nil {
@@ -345,6 +352,19 @@ func (a *API) putHLRSettings(w http.ResponseWriter, r *http.Request) error {
 			if v != nil {
 				set.MaxAge = time.Duration(*v) * time.Second
 			}
+		case "reportUrl":
+			v, prob := rest.JSONText(name, raw)
+			if prob != nil {
+				return prob
+			}
+			v = strings.TrimSpace(v)
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(v) > 2048 {
+					return rest.Invalid("reportUrl", "reportUrl must be an absolute http or https URL")
+				}
+			}
+			set.ReportURL = v
 		default:
 			a.countUnknown([]string{name})
 		}
@@ -356,6 +376,6 @@ func (a *API) putHLRSettings(w http.ResponseWriter, r *http.Request) error {
 	if err := a.hlr.SetSettings(r.Context(), set); err != nil {
 		return err
 	}
-	rest.WriteJSON(w, http.StatusOK, hlrSettingsJSON{CheckBeforeSend: set.CheckBeforeSend, MaxAge: int64(set.MaxAge / time.Second)})
+	rest.WriteJSON(w, http.StatusOK, renderHLRSettings(set))
 	return nil
 }

@@ -54,15 +54,20 @@ func (s *Store) CreateHLR(ctx context.Context, q *store.HLRQuery, enqueue bool) 
 		if !enqueue {
 			return nil
 		}
-		payload, _ := json.Marshal(struct {
-			HLR string `json:"hlr"`
-		}{q.ID})
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			store.JobHLR, q.AccountID, "", payload, 0, micros(q.CreatedAt), "", micros(q.CreatedAt)); err != nil {
-			return fmt.Errorf("enqueueing HLR job: %w", err)
-		}
-		return nil
+		return s.enqueueHLRJob(ctx, tx, store.JobHLR, q.AccountID, q.ID, q.CreatedAt)
 	})
+}
+
+// enqueueHLRJob queues a job of an HLR query, due at once.
+func (s *Store) enqueueHLRJob(ctx context.Context, tx *sql.Tx, kind, accountID, id string, now time.Time) error {
+	payload, _ := json.Marshal(struct {
+		HLR string `json:"hlr"`
+	}{id})
+	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		kind, accountID, "", payload, 0, micros(now), "", micros(now)); err != nil {
+		return fmt.Errorf("enqueueing %s job: %w", kind, err)
+	}
+	return nil
 }
 
 // GetHLR implements store.HLR.
@@ -117,12 +122,19 @@ func (s *Store) FinishHLR(ctx context.Context, q *store.HLRQuery) error {
 			}
 			return store.ErrConflict
 		}
+		var price int64
+		var origin, reportURL string
+		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT q.price, q.origin, COALESCE(h.report_url, '') FROM hlr_queries q
+			LEFT JOIN hlr_settings h ON h.account_id = q.account_id WHERE q.account_id = ? AND q.id = ?`), q.AccountID, q.ID).Scan(&price, &origin, &reportURL); err != nil {
+			return fmt.Errorf("reading HLR query: %w", err)
+		}
+		if origin == store.HLROriginAPI && reportURL != "" {
+			if err := s.enqueueHLRJob(ctx, tx, store.JobHLRReport, q.AccountID, q.ID, q.StatusAt); err != nil {
+				return err
+			}
+		}
 		if q.Status != store.HLRFailed {
 			return nil
-		}
-		var price int64
-		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT price FROM hlr_queries WHERE account_id = ? AND id = ?`), q.AccountID, q.ID).Scan(&price); err != nil {
-			return fmt.Errorf("reading HLR price: %w", err)
 		}
 		return s.refund(ctx, tx, q.AccountID, q.ID, price, "HLR query failed", "hlr", "")
 	})
@@ -132,8 +144,8 @@ func (s *Store) FinishHLR(ctx context.Context, q *store.HLRQuery) error {
 func (s *Store) GetHLRSettings(ctx context.Context, accountID string) (store.HLRSettings, error) {
 	out := store.HLRSettings{AccountID: accountID}
 	var maxAge int64
-	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT check_before_send, max_age FROM hlr_settings WHERE account_id = ?`), accountID).
-		Scan(&out.CheckBeforeSend, &maxAge)
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT check_before_send, max_age, report_url FROM hlr_settings WHERE account_id = ?`), accountID).
+		Scan(&out.CheckBeforeSend, &maxAge, &out.ReportURL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, nil
 	}
@@ -147,9 +159,10 @@ func (s *Store) GetHLRSettings(ctx context.Context, accountID string) (store.HLR
 // SetHLRSettings implements store.HLR.
 func (s *Store) SetHLRSettings(ctx context.Context, set store.HLRSettings) error {
 	return s.inTx(ctx, "saving HLR settings", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO hlr_settings (account_id, check_before_send, max_age) VALUES (?, ?, ?)
-			ON CONFLICT (account_id) DO UPDATE SET check_before_send = excluded.check_before_send, max_age = excluded.max_age`),
-			set.AccountID, set.CheckBeforeSend, int64(set.MaxAge/time.Second))
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO hlr_settings (account_id, check_before_send, max_age, report_url) VALUES (?, ?, ?, ?)
+			ON CONFLICT (account_id) DO UPDATE SET check_before_send = excluded.check_before_send, max_age = excluded.max_age,
+			report_url = excluded.report_url`),
+			set.AccountID, set.CheckBeforeSend, int64(set.MaxAge/time.Second), set.ReportURL)
 		if err != nil {
 			return fmt.Errorf("saving HLR settings: %w", err)
 		}

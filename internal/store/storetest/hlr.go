@@ -49,9 +49,16 @@ func testHLRQueries(t *testing.T, st store.Store) {
 	if l, err := st.LatestHLR(ctx, a.ID, q.MSISDN, time.Time{}, false); err != nil || l.ID != q.ID {
 		t.Fatalf("LatestHLR = %+v, %v", l, err)
 	}
+	if err := st.SetHLRSettings(ctx, store.HLRSettings{AccountID: a.ID, ReportURL: "http://127.0.0.1:1/hlr"}); err != nil {
+		t.Fatal(err)
+	}
 	q.Status, q.Network, q.Details = store.HLRActive, 20408, []byte(`{"imsi":"204080000000001"}`)
 	if err := st.FinishHLR(ctx, q); err != nil {
 		t.Fatal(err)
+	}
+	reports, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobHLRReport, N: 10, For: time.Minute, Owner: "n1"})
+	if err != nil || len(reports) != 1 || string(reports[0].Payload) != `{"hlr":"`+q.ID+`"}` {
+		t.Fatalf("report jobs %+v %v", reports, err)
 	}
 	if err := st.FinishHLR(ctx, q); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("answered twice: %v", err)
@@ -84,6 +91,9 @@ func testHLRQueries(t *testing.T, st store.Store) {
 	if acct, _ := st.GetAccount(ctx, a.ID); acct.Balance != 5_000_000-10_000 {
 		t.Fatalf("balance %d after a refunded query", acct.Balance)
 	}
+	if jobs, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobHLRReport, N: 10, For: time.Minute, Owner: "n1"}); len(jobs) != 0 {
+		t.Fatalf("the check's query was reported: %+v", jobs)
+	}
 	if sum, _ := st.LedgerSum(ctx, a.ID); sum != 5_000_000-10_000 {
 		t.Fatalf("ledger sum %d, want the balance", sum)
 	}
@@ -107,7 +117,7 @@ func testHLRSettings(t *testing.T, st store.Store) {
 	if s, err := st.GetHLRSettings(ctx, a.ID); err != nil || s.CheckBeforeSend || s.MaxAge != 0 {
 		t.Fatalf("defaults %+v %v", s, err)
 	}
-	for _, want := range []store.HLRSettings{{AccountID: a.ID, CheckBeforeSend: true, MaxAge: time.Hour}, {AccountID: a.ID, MaxAge: 0}} {
+	for _, want := range []store.HLRSettings{{AccountID: a.ID, CheckBeforeSend: true, MaxAge: time.Hour, ReportURL: "https://example.com/hlr"}, {AccountID: a.ID, MaxAge: 0}} {
 		if err := st.SetHLRSettings(ctx, want); err != nil {
 			t.Fatal(err)
 		}

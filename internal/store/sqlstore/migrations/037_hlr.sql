@@ -21,11 +21,13 @@ CREATE TABLE hlr_queries (
 -- The latest query of a number (GET /lookup/{n}/hlr, the pre-send cache).
 CREATE INDEX hlr_queries_account_msisdn ON hlr_queries (account_id, msisdn, created_at);
 
--- Per-account HLR switches: check_before_send makes the pipeline ask the
+-- Per-account HLR settings: check_before_send makes the pipeline ask the
 -- HLR about each SMS recipient (reusing a result up to max_age seconds
--- old) and fail absent and unknown numbers uncharged.
+-- old) and fail absent and unknown numbers uncharged; report_url receives
+-- the answers of the account's queries (MessageBird's HLR callback URL).
 CREATE TABLE hlr_settings (
 	account_id        TEXT NOT NULL PRIMARY KEY,
 	check_before_send {{BOOL}} NOT NULL DEFAULT FALSE,
-	max_age           {{INT}} NOT NULL DEFAULT 0
+	max_age           {{INT}} NOT NULL DEFAULT 0,
+	report_url        TEXT NOT NULL DEFAULT ''
 );
