@@ -96,3 +96,7 @@ func (a *App) printDemoHLR(w io.Writer) {
 
 `, a.URL(), a.Demo.Key)
 }
+
+// PricedChannels are the channels price lists may name: the channel
+// registry's, and HLR queries.
+func PricedChannels() []string { return append(Channels().Channels(), HLRChannel) }

@@ -487,3 +487,27 @@ func TestHLRReports(t *testing.T) {
 		}
 	})
 }
+
+// HLR prices come from the price lists' hlr channel: an account's own
+// price overrides the default list's.
+func TestHLRPrices(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := billingServer(t, engine, func(c *Config) { c.HLRSimDelay = 10 * time.Millisecond })
+		r := s.admin("POST", "/admin/prices?account="+s.accountID, "text/csv", "channel,country,prefix,currency,price\nhlr,NL,,EUR,0.02\nhlr,,3161234,EUR,0.005\n")
+		if r.status != 200 {
+			t.Fatalf("importing HLR prices: %d %s", r.status, r.raw)
+		}
+		for _, c := range []struct {
+			msisdn string
+			price  float64
+		}{{"31612345678", 0.005}, {"31687654321", 0.02}, {"4915112345678", 0.01}} {
+			before := balanceOf(t, s, s.key)
+			if r := s.postHLR(s.key, "/hlr", map[string]any{"msisdn": c.msisdn}); r.status != 201 {
+				t.Fatalf("POST /hlr %s = %d %s", c.msisdn, r.status, r.raw)
+			}
+			if b := balanceOf(t, s, s.key); !near(before-b, c.price) {
+				t.Fatalf("%s cost %v, want %v", c.msisdn, before-b, c.price)
+			}
+		}
+	})
+}

@@ -136,7 +136,7 @@ func (s *Store) FinishHLR(ctx context.Context, q *store.HLRQuery) error {
 		if q.Status != store.HLRFailed {
 			return nil
 		}
-		return s.refund(ctx, tx, q.AccountID, q.ID, price, "HLR query failed", "hlr", "")
+		return s.refund(ctx, tx, q.AccountID, q.ID, price, "HLR query failed", "hlr", "hlr-failed:"+q.ID)
 	})
 }
 
