@@ -768,3 +768,53 @@ test('lookup.hlr.create with a country code, lookup.hlr.read by number: a ported
   await rejectsWithApiError(call(testMode.lookup.hlr.read, '31612345672'), { status: 404, code: 20 });
   await rejectsWithApiError(call(live.lookup.hlr.read, '31699999999'), { status: 404, code: 20 });
 });
+
+// omnigateRequest makes a request the SDK has no method for (omnigate's own
+// endpoints), over the same TLS connection to rest.messagebird.com.
+function omnigateRequest(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? '' : JSON.stringify(body);
+    const req = sdkHttpsRequest.call(https, {
+      hostname: SDK_HOST, method, path,
+      headers: { Authorization: `AccessKey ${LIVE_KEY}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+test('HLR reports reach the HLR report URL and pass the SDK verifiers; altered ones fail', async () => {
+  const hlrReportUrl = `${receiverBase}/mb/hlr?tenant=acme`;
+  const set = await omnigateRequest('PUT', '/settings/hlr', { reportUrl: hlrReportUrl });
+  assert.equal(set.status, 200, JSON.stringify(set.body));
+  assert.equal(set.body.reportUrl, hlrReportUrl);
+  try {
+    const h = await call(live.hlr.create, 31612345679, 'hlr report');
+    const report = await waitFor('the HLR report', () => reports.find((r) => r.path === '/mb/hlr' && r.query.id === h.id));
+    const q = report.query;
+    assert.equal(report.method, 'GET');
+    assert.equal(q.msisdn, '31612345679');
+    assert.equal(q.reference, 'hlr report');
+    assert.equal(q.status, 'active');
+    assert.equal(q.network, '20408');
+    assert.equal(q.tenant, 'acme', "the report URL's own query is kept");
+    assert.match(q.createdDatetime, DATETIME);
+    assert.equal(q.statusDatetime, (await call(live.hlr.read, h.id)).statusDatetime, 'the report and the API agree');
+
+    const jwt = report.headers['messagebird-signature-jwt'];
+    assert.equal(await verifyJWT(report.url, report.body, jwt, goodKey()), true);
+    assert.equal(legacySignature.validate(legacyRequest(report), SIGNING_KEY), true);
+    const tampered = report.url.replace('status=active', 'status=absent');
+    assert.notEqual(tampered, report.url);
+    await assert.rejects(verifyJWT(tampered, report.body, jwt, goodKey()), /url_hash/, 'a changed status fails');
+    assert.throws(() => legacySignature.validate(legacyRequest(report, { query: { status: 'absent' } }), SIGNING_KEY), /Signatures not match/);
+  } finally {
+    const off = await omnigateRequest('PUT', '/settings/hlr', { reportUrl: '' });
+    assert.equal(off.status, 200);
+    assert.equal(off.body.reportUrl, null);
+  }
+});
