@@ -511,3 +511,39 @@ func TestHLRPrices(t *testing.T) {
 		}
 	})
 }
+
+// Messages sent at once to the same unchecked number share one HLR query.
+func TestHLRCheckShared(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) { c.HLRSimDelay = 300 * time.Millisecond })
+		if r := s.do("PUT", "/settings/hlr", s.key, "application/json", []byte(`{"checkBeforeSend":true}`)); r.status != 200 {
+			t.Fatalf("PUT /settings/hlr = %d %s", r.status, r.raw)
+		}
+		const n = 5
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				b, _ := json.Marshal(map[string]any{"originator": "Shop", "recipients": "31612345679", "body": "hi"})
+				req, _ := http.NewRequest("POST", s.url+"/messages", strings.NewReader(string(b)))
+				req.Header.Set("Authorization", "AccessKey "+s.key)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != 201 {
+						err = errors.New(resp.Status)
+					}
+				}
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if b := balanceOf(t, s, s.key); !near(b, 1000-n*0.05-0.01) {
+			t.Fatalf("balance %v, want %v (%d SMS, one HLR query)", b, 1000-n*0.05-0.01, n)
+		}
+	})
+}

@@ -121,6 +121,20 @@ type Service struct {
 	pool     *worker.Pool
 	reports  *worker.Pool // answers to report URLs
 	settings *ttlcache.Cache[string, store.HLRSettings]
+
+	// checks are the checks before sending in progress on this node, by
+	// account and number: a second message to the same number waits for
+	// the first one's answer instead of paying for its own query.
+	mu     sync.Mutex
+	checks map[string]*check
+}
+
+// check is one number's check in progress; done closes when status and
+// err are set.
+type check struct {
+	done   chan struct{}
+	status string
+	err    error
 }
 
 // ErrUnavailable means no HLR provider is configured.
@@ -152,7 +166,7 @@ func New(cfg Config, st store.Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, store: st, log: log}
+	s := &Service{cfg: cfg, store: st, log: log, checks: map[string]*check{}}
 	s.settings = ttlcache.New(10*time.Second, 10000, st.GetHLRSettings)
 	cfg.Pool.Kind = store.JobHLR
 	if cfg.Pool.Lease <= 0 {
@@ -379,9 +393,34 @@ type Refusal struct {
 }
 
 // status is a recipient's HLR status for the check: a recent answer, or a
-// new query asked at once. A query the provider does not settle is
-// recorded failed (refunded) and answers "" (unknown to the check).
+// new query asked at once — or the answer of the same check in progress
+// for another message. A query the provider does not settle is recorded
+// failed (refunded) and answers "" (unknown to the check).
 func (s *Service) status(ctx context.Context, accountID, msisdn, country string, since time.Time) (string, error) {
+	key := accountID + "/" + msisdn
+	s.mu.Lock()
+	if c, ok := s.checks[key]; ok {
+		s.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.status, c.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	c := &check{done: make(chan struct{})}
+	s.checks[key] = c
+	s.mu.Unlock()
+	c.status, c.err = s.lookUp(ctx, accountID, msisdn, country, since)
+	s.mu.Lock()
+	delete(s.checks, key)
+	s.mu.Unlock()
+	close(c.done)
+	return c.status, c.err
+}
+
+// lookUp is status without the sharing.
+func (s *Service) lookUp(ctx context.Context, accountID, msisdn, country string, since time.Time) (string, error) {
 	prev, err := s.store.LatestHLR(ctx, accountID, msisdn, since, true)
 	if err == nil && prev.Status != store.HLRFailed {
 		return prev.Status, nil
