@@ -316,6 +316,9 @@ func TestHLRCheckBeforeSend(t *testing.T) {
 		if !strings.Contains(string(d.raw), `"rule":"hlr.absent"`) || !strings.Contains(string(d.raw), `"rule":"hlr.unknown"`) {
 			t.Fatalf("decisions: %s", d.raw)
 		}
+		if m := string(s.get("/metrics").raw); !strings.Contains(m, `omnigate_compliance_decisions_total{outcome="reject",rule="hlr.absent"} 1`) {
+			t.Fatalf("/metrics counts no hlr.absent decision")
+		}
 		// One SMS and three HLR queries.
 		if b := balanceOf(t, s, s.key); !near(b, 1000-0.05-0.03) {
 			t.Fatalf("balance %v, want %v", b, 1000-0.05-0.03)

@@ -24,7 +24,7 @@ type Unreachable struct {
 // reach runs the check before sending on a live message, after compliance
 // and before billing: unreachable recipients end at once, failed with the
 // reason and code, and so are not charged; each is recorded in the
-// decision log under its rule. When no recipient is left the
+// decision log under its rule and counted with the compliance decisions. When no recipient is left the
 // message is refused (nothing stored, no SMS charged), as a message whose
 // every recipient compliance refused is.
 func (p *Pipeline) reach(ctx context.Context, m *message.Message, now time.Time) error {
@@ -46,6 +46,7 @@ func (p *Pipeline) reach(ctx context.Context, m *message.Message, now time.Time)
 		if u, ok := out[i]; ok {
 			decisions = append(decisions, store.Decision{AccountID: m.AccountID, MessageID: m.ID, Recipient: m.Recipients[i].Address,
 				Rule: u.Rule, Outcome: "reject", Reason: u.Reason, CreatedAt: now})
+			p.metrics.Compliance.WithLabelValues(u.Rule, "reject").Inc()
 		}
 	}
 	if err := p.store.RecordDecisions(ctx, decisions); err != nil {
