@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		convChannelBehaviours,
 		twilioServiceBehaviours,
 		fallbackBehaviours,
+		hlrBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
