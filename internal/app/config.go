@@ -10,6 +10,7 @@ import (
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/realtime"
+	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"net/netip"
 	"net/url"
@@ -103,6 +104,8 @@ type Config struct {
 	TopUps   billing.TopUpConfig
 	// Compliance tunes proof-of-consent cases and the complaint threshold.
 	Compliance compliance.DeskConfig
+	// Verify tunes one-time-code verifications and their fraud protection.
+	Verify verify.Config
 	// Auth tunes the authentication of access keys: how long a node keeps
 	// a key in memory and how often it checks for revocations.
 	Auth auth.Config
