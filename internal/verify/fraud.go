@@ -210,7 +210,9 @@ func (s *Service) block(ctx context.Context, v *store.Verification, now time.Tim
 		Text: "omnigate's fraud protection blocked verifications to " + kind + " " + value + ": " + reason +
 			".\nNew verifications there are refused until an operator lifts the block. If this traffic is yours, contact your operator.",
 		Data: map[string]any{"kind": kind, "value": value, "rule": rule, "sent": sent, "verified": verified}}
-	err := s.store.AddVerifyBlock(ctx, b, notice.Job(v.AccountID, nt, now))
+	// The notice is a queue job: due by the wall clock, whatever the
+	// service's clock says.
+	err := s.store.AddVerifyBlock(ctx, b, notice.Job(v.AccountID, nt, time.Now().UTC()))
 	if errors.Is(err, store.ErrConflict) {
 		return // blocked already by a concurrent verification
 	}
