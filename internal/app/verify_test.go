@@ -1,10 +1,15 @@
 package app
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"regexp"
 	"strings"
 	"sync"
@@ -12,9 +17,14 @@ import (
 	"time"
 
 	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
+	"github.com/omnigate/omnigate/internal/destination"
+	"github.com/omnigate/omnigate/internal/mailsink"
+	"github.com/omnigate/omnigate/internal/mailsink/dnstest"
+	"github.com/omnigate/omnigate/internal/message"
 	codec "github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smsc"
 	"github.com/omnigate/omnigate/internal/smstext"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // testClock is a clock a test moves; the verify service reads it.
@@ -445,4 +455,71 @@ func pump(t testing.TB, s *server, h *handsets, clk *testClock, n int) pumpResul
 		clk.Add(5 * time.Second)
 	}
 	return res
+}
+
+// Type email: the code goes out through the email channel (a verified
+// sending domain, an smtp connector) to the mailbox, which verifies it;
+// GET /verify/messages/email/{id} shows the email.
+func TestVerifyEmail(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		dns, err := dnstest.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dns.Close()
+		sink, err := mailsink.Start(mailsink.Config{Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sink.Stop()
+		dns.SetMX("example.test", dnstest.MX{Pref: 10, Host: "mx.example.test"})
+		dns.SetA("mx.example.test", net.ParseIP("127.0.0.1"))
+		s := billingServer(t, engine)
+		ctx := context.Background()
+		settings, _ := json.Marshal(map[string]any{"port": sink.Port(), "resolver": dns.Addr(), "heloName": "omnigate.test"})
+		if err := s.app.store.SaveConnector(ctx, store.ConnectorConfig{Name: "mta", Kind: "smtp", Settings: settings, Enabled: true, UpdatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.app.store.AddRoute(ctx, &store.Route{Channel: message.ChannelEmail, Pattern: destination.Pattern{Domain: "example.test"},
+			Connectors: []string{"mta"}, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.app.connectors.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		verifiedEmailDomain(t, s.app.store, s.accountID, "omnigate.test")
+		r := s.createVerify(map[string]any{"recipient": "Ann@Example.test", "originator": "codes@omnigate.test", "type": "email",
+			"subject": "Your Shop code", "template": "Your Shop code is %token."})
+		if r.status != 201 || r.json["recipient"] != "ann@example.test" {
+			t.Fatalf("POST /verify (email) = %d %s", r.status, r.raw)
+		}
+		id := r.json["id"].(string)
+		href := r.json["messages"].(map[string]any)["href"].(string)
+		if !strings.HasPrefix(href, s.url+"/verify/messages/email/") {
+			t.Fatalf("messages href %q", href)
+		}
+		var raws [][]byte
+		waitFor(t, "the email", 10*time.Second, func() bool {
+			raws, _ = sink.Mailbox("ann@example.test")
+			return len(raws) == 1
+		})
+		got, err := mail.ReadMessage(bytes.NewReader(raws[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(got.Body)
+		code := codeRE.FindString(string(body))
+		if got.Header.Get("Subject") != "Your Shop code" || code == "" {
+			t.Fatalf("email %v %q", got.Header, body)
+		}
+		if r := s.get(strings.TrimPrefix(href, s.url)); r.status != 200 || r.json["status"] == nil || r.json["id"] == nil {
+			t.Fatalf("GET %s = %d %s", href, r.status, r.raw)
+		}
+		if r := s.get("/verify/" + id + "?token=" + code); r.status != 200 || r.json["status"] != "verified" {
+			t.Fatalf("check: %d %s", r.status, r.raw)
+		}
+		if r := s.get("/verify/messages/email/nope"); r.status != 404 {
+			t.Fatalf("unknown email message: %d %s", r.status, r.raw)
+		}
+	})
 }
