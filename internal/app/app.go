@@ -421,6 +421,9 @@ func (a *App) stop(ctx context.Context) error {
 	if err := a.stopRealtime(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	if err := a.verify.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping verifications: %w", err))
+	}
 	if err := a.pipeline.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping accept path: %w", err))
 	}

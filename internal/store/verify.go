@@ -41,6 +41,16 @@ type Verification struct {
 	VerifiedAt time.Time // zero until verified
 }
 
+// VerifyWrite is one verification to write: a new one (Insert), or a
+// checked one's Status, Attempts and VerifiedAt.
+type VerifyWrite struct {
+	V            *Verification
+	Insert       bool
+	FromStatus   string
+	FromAttempts int
+	Err          error // set by the store for an update that did not apply
+}
+
 // VerifyCounts are verifications created since a time, by what velocity
 // limits count: to the number, to its prefix, from the caller's IP, by the
 // account.
@@ -92,19 +102,20 @@ type VerifyBlock struct {
 // Verifications stores one-time-code verifications and their fraud
 // protection state.
 type Verifications interface {
-	// CreateVerification stores a new verification.
-	CreateVerification(ctx context.Context, v *Verification) error
+	// WriteVerifications writes new verifications and checked ones in
+	// one transaction (the verify service group-commits them). An update
+	// applies only if the stored verification still has FromStatus and
+	// FromAttempts; one that does not gets Err ErrConflict (ErrNotFound if
+	// there is none) and the others are written.
+	WriteVerifications(ctx context.Context, ws []*VerifyWrite) error
 	// GetVerification reads one of an account's verifications;
 	// ErrNotFound if it has none by that id.
 	GetVerification(ctx context.Context, accountID, id string) (*Verification, error)
-	// UpdateVerification writes v's Status, Attempts and VerifiedAt if
-	// the stored verification still has status and attempts as given
-	// (what the caller read); ErrConflict if another check changed it
-	// first, ErrNotFound if there is none.
-	UpdateVerification(ctx context.Context, v *Verification, status string, attempts int) error
 	// CountVerifications counts an account's verifications created since
-	// the time, by the keys v gives (Recipient, Prefix, IP; "" counts 0).
-	CountVerifications(ctx context.Context, accountID string, v *Verification, since time.Time) (VerifyCounts, error)
+	// the time, by the keys v gives: to v.Recipient, to v.Prefix, from
+	// v.IP and in all. Each count stops at its cap (a cap of 0, or an
+	// empty key, counts nothing), so that it reads at most that many rows.
+	CountVerifications(ctx context.Context, accountID string, v *Verification, since time.Time, caps VerifyCounts) (VerifyCounts, error)
 	// VerifyConversion is the conversion of an account's verifications
 	// to a prefix and a country created since the time, counting only the
 	// settled ones: verified, failed, or past their validity at now.

@@ -114,7 +114,7 @@ func limit(account, def int) int {
 
 // screen runs the checks before a code is sent. A refusal is recorded as a
 // compliance decision and counted.
-func (s *Service) screen(ctx context.Context, v *store.Verification, now time.Time, test bool) error {
+func (s *Service) screen(ctx context.Context, v *store.Verification, now time.Time, test bool) (*store.VerifySettings, error) {
 	refuse := func(rule, reason string, velocity bool) error {
 		s.metrics.Compliance.WithLabelValues(rule, "reject").Inc()
 		if !test {
@@ -125,64 +125,63 @@ func (s *Service) screen(ctx context.Context, v *store.Verification, now time.Ti
 		}
 		return &Refusal{Rule: rule, Reason: reason, Velocity: velocity}
 	}
-	if v.Type != TypeEmail {
-		if kind, ok := phone.Costly(v.Recipient); ok {
-			return refuse(RulePremium, "the number is a "+strings.ReplaceAll(kind, "_", "-")+" number; codes are not sent to numbers that cost more than a mobile", false)
-		}
-	}
 	set, err := s.store.GetVerifySettings(ctx, v.AccountID)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if v.Type != TypeEmail {
+		if kind, ok := phone.Costly(v.Recipient); ok {
+			return nil, refuse(RulePremium, "the number is a "+strings.ReplaceAll(kind, "_", "-")+" number; codes are not sent to numbers that cost more than a mobile", false)
+		}
 	}
 	if set.Disabled {
-		return nil
+		return set, nil
 	}
 	if v.Type != TypeEmail {
 		if len(set.Countries) > 0 && !slices.Contains(set.Countries, v.Country) {
-			return refuse(RuleGeo, "the account may not verify numbers in "+v.Country+" (geo permissions: "+strings.Join(set.Countries, ", ")+")", false)
+			return nil, refuse(RuleGeo, "the account may not verify numbers in "+v.Country+" (geo permissions: "+strings.Join(set.Countries, ", ")+")", false)
 		}
 		blocks, err := s.store.VerifyBlocks(ctx, v.AccountID, false)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, b := range blocks {
 			if b.Kind == "prefix" && strings.HasPrefix(v.Recipient, b.Value) || b.Kind == "country" && b.Value == v.Country {
-				return refuse(RuleBlocked, fmt.Sprintf("the %s %s is blocked (%s) until an operator lifts it", b.Kind, b.Value, b.Rule), false)
+				return nil, refuse(RuleBlocked, fmt.Sprintf("the %s %s is blocked (%s) until an operator lifts it", b.Kind, b.Value, b.Rule), false)
 			}
 		}
 	}
 	f := s.cfg.Fraud
-	c, err := s.store.CountVerifications(ctx, v.AccountID, v, now.Add(-f.Window))
+	perNumber, perPrefix := limit(set.PerNumber, f.PerNumber), limit(set.PerPrefix, f.PerPrefix)
+	perIP, perAccount := limit(set.PerIP, f.PerIP), limit(set.PerAccount, f.PerAccount)
+	c, err := s.store.CountVerifications(ctx, v.AccountID, v, now.Add(-f.Window),
+		store.VerifyCounts{Number: perNumber, Prefix: perPrefix, IP: perIP, Account: perAccount})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	checks := []struct {
 		rule, what string
 		n, max     int
 	}{
-		{RuleVelocityNumber, "to this recipient", c.Number, limit(set.PerNumber, f.PerNumber)},
-		{RuleVelocityPrefix, "to numbers starting " + v.Prefix, c.Prefix, limit(set.PerPrefix, f.PerPrefix)},
-		{RuleVelocityIP, "from the end user's IP address", c.IP, limit(set.PerIP, f.PerIP)},
-		{RuleVelocityAccount, "by the account", c.Account, limit(set.PerAccount, f.PerAccount)},
+		{RuleVelocityNumber, "to this recipient", c.Number, perNumber},
+		{RuleVelocityPrefix, "to numbers starting " + v.Prefix, c.Prefix, perPrefix},
+		{RuleVelocityIP, "from the end user's IP address", c.IP, perIP},
+		{RuleVelocityAccount, "by the account", c.Account, perAccount},
 	}
 	for _, k := range checks {
 		if k.max > 0 && k.n >= k.max && !(k.rule == RuleVelocityIP && v.IP == "") && !(k.rule == RuleVelocityPrefix && v.Prefix == "") {
-			return refuse(k.rule, fmt.Sprintf("%d verifications %s in the last %s (limit %d); try again later", k.n, k.what, f.Window, k.max), true)
+			return nil, refuse(k.rule, fmt.Sprintf("%d verifications %s in the last %s (limit %d); try again later", k.n, k.what, f.Window, k.max), true)
 		}
 	}
-	return nil
+	return set, nil
 }
 
 // watch is the conversion watch, run after each verification is created:
 // when the settled verifications to its prefix (or country) reach the
 // sample and too few were verified, the prefix (or country) is blocked,
 // the decision recorded and the account told.
-func (s *Service) watch(ctx context.Context, v *store.Verification, now time.Time) {
-	if v.Type == TypeEmail {
-		return
-	}
-	set, err := s.store.GetVerifySettings(ctx, v.AccountID)
-	if err != nil || set.Disabled || set.ConversionWatch < 0 {
+func (s *Service) watch(ctx context.Context, v *store.Verification, set *store.VerifySettings, now time.Time) {
+	if v.Type == TypeEmail || set.Disabled || set.ConversionWatch < 0 {
 		return
 	}
 	f := s.cfg.Fraud

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
@@ -73,7 +74,9 @@ type Config struct {
 	Now func() time.Time
 	// OnNotice wakes the notifier after a block queued a notice.
 	OnNotice func()
-	Log      *slog.Logger
+	// Commit tunes the group commit of new and checked verifications.
+	Commit groupcommit.Config
+	Log    *slog.Logger
 }
 
 // Service creates and checks verifications.
@@ -83,6 +86,7 @@ type Service struct {
 	pipeline *pipeline.Pipeline
 	metrics  *metrics.Metrics
 	log      *slog.Logger
+	writes   *groupcommit.Committer[*store.VerifyWrite]
 }
 
 // New makes the service.
@@ -100,7 +104,22 @@ func New(cfg Config, st store.Store, p *pipeline.Pipeline, m *metrics.Metrics) *
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Fraud = cfg.Fraud.withDefaults()
-	return &Service{cfg: cfg, store: st, pipeline: p, metrics: m, log: cfg.Log}
+	s := &Service{cfg: cfg, store: st, pipeline: p, metrics: m, log: cfg.Log}
+	s.writes = groupcommit.New(cfg.Commit, func(ctx context.Context, ws []*store.VerifyWrite) error {
+		return st.WriteVerifications(ctx, ws)
+	})
+	return s
+}
+
+// Stop writes what is queued and refuses more.
+func (s *Service) Stop(ctx context.Context) error { return s.writes.Stop(ctx) }
+
+// write group-commits one verification write and returns its own error.
+func (s *Service) write(ctx context.Context, w *store.VerifyWrite) error {
+	if err := s.writes.Submit(ctx, w, 1); err != nil {
+		return fmt.Errorf("writing verification: %w", err)
+	}
+	return w.Err
 }
 
 // MaxAttempts is how many wrong codes fail a verification.
@@ -167,7 +186,8 @@ func (s *Service) Create(ctx context.Context, r Request) (*Result, error) {
 		return nil, err
 	}
 	v.ValidUntil = now.Add(r.Timeout)
-	if err := s.screen(ctx, v, now, r.Test); err != nil {
+	set, err := s.screen(ctx, v, now, r.Test)
+	if err != nil {
 		return nil, err
 	}
 	code, err := newCode(r.TokenLength)
@@ -187,10 +207,10 @@ func (s *Service) Create(ctx context.Context, r Request) (*Result, error) {
 	if r.Test {
 		return &Result{Verification: v, Message: m}, nil
 	}
-	if err := s.store.CreateVerification(ctx, v); err != nil {
+	if err := s.write(ctx, &store.VerifyWrite{V: v, Insert: true}); err != nil {
 		return nil, err
 	}
-	s.watch(ctx, v, now)
+	s.watch(ctx, v, set, now)
 	return &Result{Verification: v, Message: m}, nil
 }
 
@@ -381,7 +401,7 @@ func (s *Service) Check(ctx context.Context, accountID, id, token string) (*stor
 				v.Status = store.VerifyFailed
 			}
 		}
-		err = s.store.UpdateVerification(ctx, v, status, attempts)
+		err = s.write(ctx, &store.VerifyWrite{V: v, FromStatus: status, FromAttempts: attempts})
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -408,7 +428,7 @@ func (s *Service) Delete(ctx context.Context, accountID, id string) error {
 		}
 		status := v.Status
 		v.Status = store.VerifyDeleted
-		err = s.store.UpdateVerification(ctx, v, status, v.Attempts)
+		err = s.write(ctx, &store.VerifyWrite{V: v, FromStatus: status, FromAttempts: v.Attempts})
 		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}

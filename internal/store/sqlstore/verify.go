@@ -14,15 +14,41 @@ import (
 
 const verifyColumns = `id, account_id, recipient, type, reference, message_id, status, code_hash, salt, attempts, prefix, country, ip, created_at, valid_until, verified_at`
 
-// CreateVerification stores a new verification.
-func (s *Store) CreateVerification(ctx context.Context, v *store.Verification) error {
-	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO verifications (`+verifyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		v.ID, v.AccountID, v.Recipient, v.Type, v.Reference, v.MessageID, v.Status, v.CodeHash, v.Salt, v.Attempts,
-		v.Prefix, v.Country, v.IP, micros(v.CreatedAt), micros(v.ValidUntil), micros(v.VerifiedAt))
-	if err != nil {
-		return fmt.Errorf("storing verification: %w", err)
-	}
-	return nil
+// WriteVerifications inserts and updates verifications in one
+// transaction.
+func (s *Store) WriteVerifications(ctx context.Context, ws []*store.VerifyWrite) error {
+	return s.inTx(ctx, "writing verifications", func(tx *sql.Tx) error {
+		for _, w := range ws {
+			v := w.V
+			w.Err = nil
+			if w.Insert {
+				if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO verifications (`+verifyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+					v.ID, v.AccountID, v.Recipient, v.Type, v.Reference, v.MessageID, v.Status, v.CodeHash, v.Salt, v.Attempts,
+					v.Prefix, v.Country, v.IP, micros(v.CreatedAt), micros(v.ValidUntil), micros(v.VerifiedAt)); err != nil {
+					return err
+				}
+				continue
+			}
+			res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE verifications SET status = ?, attempts = ?, verified_at = ?
+				WHERE account_id = ? AND id = ? AND status = ? AND attempts = ?`),
+				v.Status, v.Attempts, micros(v.VerifiedAt), v.AccountID, v.ID, w.FromStatus, w.FromAttempts)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				continue
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM verifications WHERE account_id = ? AND id = ?`), v.AccountID, v.ID).Scan(&n); err != nil {
+				return err
+			}
+			w.Err = store.ErrConflict
+			if n == 0 {
+				w.Err = store.ErrNotFound
+			}
+		}
+		return nil
+	})
 }
 
 // GetVerification reads one of an account's verifications.
@@ -42,33 +68,25 @@ func (s *Store) GetVerification(ctx context.Context, accountID, id string) (*sto
 	return &v, nil
 }
 
-// UpdateVerification writes a checked verification's state, if no other
-// check changed it since it was read.
-func (s *Store) UpdateVerification(ctx context.Context, v *store.Verification, status string, attempts int) error {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE verifications SET status = ?, attempts = ?, verified_at = ?
-		WHERE account_id = ? AND id = ? AND status = ? AND attempts = ?`),
-		v.Status, v.Attempts, micros(v.VerifiedAt), v.AccountID, v.ID, status, attempts)
-	if err != nil {
-		return fmt.Errorf("updating verification: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return nil
-	}
-	if _, err := s.GetVerification(ctx, v.AccountID, v.ID); err != nil {
-		return err
-	}
-	return store.ErrConflict
-}
-
-// CountVerifications counts what velocity limits count, in one query.
-func (s *Store) CountVerifications(ctx context.Context, accountID string, v *store.Verification, since time.Time) (store.VerifyCounts, error) {
+// CountVerifications counts what velocity limits count, each on its
+// index and up to its cap, in one round trip.
+func (s *Store) CountVerifications(ctx context.Context, accountID string, v *store.Verification, since time.Time, caps store.VerifyCounts) (store.VerifyCounts, error) {
 	var c store.VerifyCounts
-	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*),
-		COALESCE(SUM(CASE WHEN recipient = ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN prefix = ? AND prefix <> '' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN ip = ? AND ip <> '' THEN 1 ELSE 0 END), 0)
-		FROM verifications WHERE account_id = ? AND created_at >= ?`),
-		v.Recipient, v.Prefix, v.IP, accountID, micros(since)).Scan(&c.Account, &c.Number, &c.Prefix, &c.IP)
+	cnt := func(col string) string {
+		return `(SELECT COUNT(*) FROM (SELECT 1 FROM verifications WHERE account_id = ? AND ` + col + ` = ? AND created_at >= ? LIMIT ?) x)`
+	}
+	capOf := func(n int, key string) int {
+		if key == "" {
+			return 0
+		}
+		return n
+	}
+	since64 := micros(since)
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+cnt("recipient")+`, `+cnt("prefix")+`, `+cnt("ip")+`, `+cnt("account_id")),
+		accountID, v.Recipient, since64, capOf(caps.Number, v.Recipient),
+		accountID, v.Prefix, since64, capOf(caps.Prefix, v.Prefix),
+		accountID, v.IP, since64, capOf(caps.IP, v.IP),
+		accountID, accountID, since64, caps.Account).Scan(&c.Number, &c.Prefix, &c.IP, &c.Account)
 	if err != nil {
 		return c, fmt.Errorf("counting verifications: %w", err)
 	}
