@@ -230,16 +230,25 @@ func (s *Service) block(ctx context.Context, v *store.Verification, now time.Tim
 
 // Lift lifts a block (an operator's act) and records it.
 func (s *Service) Lift(ctx context.Context, id, by string) (*store.VerifyBlock, error) {
-	now := s.cfg.Now().UTC()
-	b, err := s.store.LiftVerifyBlock(ctx, id, by, now)
+	b, err := LiftBlock(ctx, s.store, id, by, s.cfg.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.Compliance.WithLabelValues(b.Rule, "lift").Inc()
+	return b, nil
+}
+
+// LiftBlock lifts a block and records the decision; the CLI calls it on
+// the store.
+func LiftBlock(ctx context.Context, st store.Store, id, by string, now time.Time) (*store.VerifyBlock, error) {
+	b, err := st.LiftVerifyBlock(ctx, id, by, now)
 	if err != nil {
 		return nil, err
 	}
 	d := store.Decision{AccountID: b.AccountID, Rule: b.Rule, Outcome: "lift", Reason: b.Kind + " " + b.Value + " unblocked by " + by, CreatedAt: now}
-	if err := s.store.RecordDecisions(ctx, []store.Decision{d}); err != nil {
-		s.log.Warn("verify: recording a decision", "rule", b.Rule, "err", err)
+	if err := st.RecordDecisions(ctx, []store.Decision{d}); err != nil {
+		return b, fmt.Errorf("recording the lift: %w", err)
 	}
-	s.metrics.Compliance.WithLabelValues(b.Rule, "lift").Inc()
 	return b, nil
 }
 

@@ -118,7 +118,7 @@ func (s *Store) GetVerifySettings(ctx context.Context, accountID string) (*store
 	var raw string
 	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT settings FROM verify_settings WHERE account_id = ?`), accountID).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		return &store.VerifySettings{}, nil
+		return &store.VerifySettings{Countries: []string{}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading verify settings: %w", err)
@@ -126,6 +126,9 @@ func (s *Store) GetVerifySettings(ctx context.Context, accountID string) (*store
 	var vs store.VerifySettings
 	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
 		return nil, fmt.Errorf("reading verify settings: %w", err)
+	}
+	if vs.Countries == nil {
+		vs.Countries = []string{}
 	}
 	return &vs, nil
 }
