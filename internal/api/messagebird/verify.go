@@ -194,6 +194,9 @@ func (a *API) getVerify(w http.ResponseWriter, r *http.Request) error {
 	pr := rest.Principal(r.Context())
 	id := r.PathValue("id")
 	q := r.URL.Query()
+	if pr.Test {
+		return errVerifyNotFound() // test keys see no live verification; theirs are not stored
+	}
 	var v *store.Verification
 	var err error
 	if _, ok := q["token"]; ok {
@@ -203,9 +206,6 @@ func (a *API) getVerify(w http.ResponseWriter, r *http.Request) error {
 		}
 		if len(token) > verify.MaxTokenLength || strings.Trim(token, "0123456789") != "" {
 			return rest.Invalid("token", "token must be the code's digits")
-		}
-		if pr.Test {
-			return errVerifyNotFound() // test-mode verifications are not stored
 		}
 		v, err = a.verify.Check(r.Context(), pr.AccountID, id, token)
 	} else {
@@ -234,7 +234,11 @@ func (a *API) deleteVerify(w http.ResponseWriter, r *http.Request) error {
 // getVerifyEmail handles GET /verify/messages/email/{id}: the email that
 // carried a code, {id, status}.
 func (a *API) getVerifyEmail(w http.ResponseWriter, r *http.Request) error {
-	m, err := a.store.GetMessage(r.Context(), rest.Principal(r.Context()).AccountID, r.PathValue("id"))
+	pr := rest.Principal(r.Context())
+	if pr.Test {
+		return errVerifyNotFound()
+	}
+	m, err := a.store.GetMessage(r.Context(), pr.AccountID, r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) || err == nil && (m.Channel != message.ChannelEmail || len(m.Recipients) == 0) {
 		return rest.NewProblem(http.StatusNotFound, rest.CodeNotFound, "", "verify email message not found")
 	}
