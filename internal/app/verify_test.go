@@ -549,3 +549,58 @@ func TestVerifyEmail(t *testing.T) {
 		}
 	})
 }
+
+// Guesses sent at once count one by one: of 20 concurrent wrong codes
+// exactly 5 are checked (the last fails the verification) and the rest
+// are refused as checks of a failed verification; none errs.
+func TestVerifyConcurrentGuesses(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, h, _ := verifyServer(t, engine)
+		r := s.createVerify(map[string]any{"recipient": "31612345673", "originator": "Shop"})
+		id := r.json["id"].(string)
+		code := h.code(t, "31612345673", 1)
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		var mu sync.Mutex
+		descs := map[string]int{}
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := s.get("/verify/" + id + "?token=" + wrong)
+				var e struct {
+					Errors []struct{ Description string } `json:"errors"`
+				}
+				json.Unmarshal(r.raw, &e)
+				mu.Lock()
+				defer mu.Unlock()
+				if r.status != 422 || len(e.Errors) != 1 {
+					descs[fmt.Sprintf("status %d %s", r.status, r.raw)]++
+					return
+				}
+				d := e.Errors[0].Description
+				switch {
+				case strings.Contains(d, "attempts left"):
+					descs["wrong"]++
+				case strings.Contains(d, "Too many wrong tokens"):
+					descs["failed now"]++
+				case strings.Contains(d, "is failed"):
+					descs["failed before"]++
+				default:
+					descs[d]++
+				}
+			}()
+		}
+		wg.Wait()
+		if len(descs) != 3 || descs["wrong"] != 4 || descs["failed now"] != 1 || descs["failed before"] != 15 {
+			t.Fatalf("answers %v", descs)
+		}
+		v, err := s.app.store.GetVerification(t.Context(), s.accountID, id)
+		if err != nil || v.Attempts != 5 || v.Status != "failed" {
+			t.Fatalf("stored %+v %v", v, err)
+		}
+	})
+}

@@ -22,10 +22,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/big"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/groupcommit"
@@ -87,6 +89,19 @@ type Service struct {
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 	writes   *groupcommit.Committer[*store.VerifyWrite]
+	// locks serialise the checks of one verification on this node (by a
+	// hash of its id), so that concurrent guesses queue rather than race;
+	// across nodes the conditional update decides.
+	locks [64]sync.Mutex
+}
+
+// lock takes the lock of verification id's stripe.
+func (s *Service) lock(id string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	m.Lock()
+	return m.Unlock
 }
 
 // New makes the service.
@@ -383,6 +398,7 @@ func (s *Service) Get(ctx context.Context, accountID, id string) (*store.Verific
 // code counts, and the MaxAttempts-th fails it. Checks of a verification
 // that is not pending (*ErrNotPending) count nothing.
 func (s *Service) Check(ctx context.Context, accountID, id, token string) (*store.Verification, error) {
+	defer s.lock(id)()
 	for range 10 { // concurrent checks of one verification: read again
 		v, err := s.store.GetVerification(ctx, accountID, id)
 		if err != nil {
@@ -418,6 +434,7 @@ func (s *Service) Check(ctx context.Context, accountID, id, token string) (*stor
 
 // Delete cancels a verification; ErrNotFound if it is deleted already.
 func (s *Service) Delete(ctx context.Context, accountID, id string) error {
+	defer s.lock(id)()
 	for range 10 {
 		v, err := s.store.GetVerification(ctx, accountID, id)
 		if err != nil {
