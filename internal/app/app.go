@@ -227,7 +227,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	acct.UseEmailDomains(emailDomains)
 	doors := []api.Door{a.messageBird(st), acct, acct.RealtimeApps(st),
 		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
-		twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL), providerHooks{a.connectors}}
+		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/omnigate/omnigate/internal/api/messagebird"
+	"github.com/omnigate/omnigate/internal/api/twilio"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/verify"
 )
@@ -25,4 +26,10 @@ func (a *App) messageBird(st store.Store) *messagebird.API {
 	mb := messagebird.New(a.style, st, a.pipeline, a.metrics)
 	mb.SetVerify(a.verify)
 	return mb
+}
+
+// withVerify gives the Twilio door Verify v2.
+func (a *App) withVerify(t *twilio.API) *twilio.API {
+	t.SetVerify(a.verify)
+	return t
 }

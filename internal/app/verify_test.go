@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/api/twilio"
 	smppconn "github.com/omnigate/omnigate/internal/channel/smpp"
 	"github.com/omnigate/omnigate/internal/destination"
 	"github.com/omnigate/omnigate/internal/mailsink"
@@ -601,6 +603,90 @@ func TestVerifyConcurrentGuesses(t *testing.T) {
 		v, err := s.app.store.GetVerification(t.Context(), s.accountID, id)
 		if err != nil || v.Attempts != 5 || v.Status != "failed" {
 			t.Fatalf("stored %+v %v", v, err)
+		}
+	})
+}
+
+// Twilio Verify v2 over the same machinery: a service, a verification by
+// SMS, a wrong code (200, pending), the right one (approved), a check with
+// nothing pending (404), cancel, and fraud protection in Twilio's codes.
+func TestTwilioVerify(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, h, _ := verifyServer(t, engine)
+		creds, c := s.twilioCredentials(false)
+		c.base = s.url + "/v2"
+		st, svc := c.call("POST", "/Services", url.Values{"FriendlyName": {"Shop"}, "CodeLength": {"8"}})
+		if st != 201 || !strings.HasPrefix(svc["sid"].(string), "VA") || svc["account_sid"] != creds.AccountSID || svc["code_length"] != 8.0 {
+			t.Fatalf("create service: %d %v", st, svc)
+		}
+		sid := svc["sid"].(string)
+		if st, got := c.call("GET", "/Services/"+sid, nil); st != 200 || got["friendly_name"] != "Shop" {
+			t.Fatalf("fetch service: %d %v", st, got)
+		}
+		// The code goes from the default originator, which must be approved.
+		if err := s.app.store.SaveSender(t.Context(), &store.Sender{AccountID: s.accountID, Originator: "Code", Status: store.SenderApproved,
+			CreatedAt: time.Now(), DecidedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		st, v := c.call("POST", "/Services/"+sid+"/Verifications", url.Values{"To": {"+31612345674"}, "Channel": {"sms"}})
+		if st != 201 || v["status"] != "pending" || v["to"] != "+31612345674" || v["channel"] != "sms" || v["valid"] != false {
+			t.Fatalf("create verification: %d %v", st, v)
+		}
+		code := h.code(t, "31612345674", 1)
+		if len(code) != 8 {
+			t.Fatalf("code %q, want 8 digits", code)
+		}
+		wrong := "00000000"
+		if code == wrong {
+			wrong = "11111111"
+		}
+		st, chk := c.call("POST", "/Services/"+sid+"/VerificationCheck", url.Values{"To": {"+31612345674"}, "Code": {wrong}})
+		if st != 200 || chk["status"] != "pending" || chk["valid"] != false {
+			t.Fatalf("wrong code: %d %v", st, chk)
+		}
+		st, chk = c.call("POST", "/Services/"+sid+"/VerificationCheck", url.Values{"To": {"+31612345674"}, "Code": {code}})
+		if st != 200 || chk["status"] != "approved" || chk["valid"] != true || chk["sid"] != v["sid"] {
+			t.Fatalf("right code: %d %v", st, chk)
+		}
+		if st, got := c.call("POST", "/Services/"+sid+"/VerificationCheck", url.Values{"To": {"+31612345674"}, "Code": {code}}); st != 404 || got["code"] != 20404.0 {
+			t.Fatalf("nothing pending: %d %v", st, got)
+		}
+		if st, got := c.call("GET", "/Services/"+sid+"/Verifications/"+v["sid"].(string), nil); st != 200 || got["status"] != "approved" {
+			t.Fatalf("fetch: %d %v", st, got)
+		}
+		// Cancel.
+		_, v = c.call("POST", "/Services/"+sid+"/Verifications", url.Values{"To": {"+31612345675"}, "Channel": {"sms"}})
+		if st, got := c.call("POST", "/Services/"+sid+"/Verifications/"+v["sid"].(string), url.Values{"Status": {"canceled"}}); st != 200 || got["status"] != "canceled" {
+			t.Fatalf("cancel: %d %v", st, got)
+		}
+		// Bad input and fraud protection.
+		for _, bad := range []struct {
+			path   string
+			form   url.Values
+			status int
+			code   float64
+		}{
+			{"/Services/" + sid + "/Verifications", url.Values{"To": {"+319001234567"}, "Channel": {"sms"}}, 403, 21408},
+			{"/Services/" + sid + "/Verifications", url.Values{"To": {"+31612345676"}, "Channel": {"call"}}, 400, 60200},
+			{"/Services/" + sid + "/Verifications", url.Values{"To": {"nope"}, "Channel": {"sms"}}, 400, 60200},
+			{"/Services/" + sid + "/Verifications", url.Values{"Channel": {"sms"}}, 400, 20001},
+			{"/Services/VA0123456789abcdef0123456789abcdef/Verifications", url.Values{"To": {"+31612345676"}, "Channel": {"sms"}}, 404, 20404},
+			{"/Services/" + sid + "/VerificationCheck", url.Values{"To": {"+31612345676"}, "Code": {"12ab"}}, 400, 20001},
+			{"/Services", url.Values{"FriendlyName": {"x"}, "CodeLength": {"3"}}, 400, 60200},
+		} {
+			if st, got := c.call("POST", bad.path, bad.form); st != bad.status || got["code"] != bad.code {
+				t.Errorf("POST %s %v: %d %v, want %d code %v", bad.path, bad.form, st, got, bad.status, bad.code)
+			}
+		}
+		// Another account's credentials see nothing of this service.
+		id2, _, _, _ := s.newAccount("other")
+		c2creds, err := twilio.IssueCredentials(t.Context(), s.app.store, id2, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2 := &twilioClient{t: t, base: s.url + "/v2", user: c2creds.AccountSID, pass: c2creds.AuthToken, sid: c2creds.AccountSID}
+		if st, _ := c2.call("GET", "/Services/"+sid, nil); st != 404 {
+			t.Fatalf("another account's service: %d", st)
 		}
 	})
 }

@@ -39,6 +39,20 @@ type Verification struct {
 	CreatedAt  time.Time
 	ValidUntil time.Time
 	VerifiedAt time.Time // zero until verified
+	// Service is the Twilio Verify service it belongs to ("" for
+	// MessageBird's).
+	Service string
+}
+
+// VerifyService is a Twilio Verify v2 service: a name and a code length
+// its verifications share.
+type VerifyService struct {
+	ID           string
+	AccountID    string
+	FriendlyName string
+	CodeLength   int
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // VerifyWrite is one verification to write: a new one (Insert), or a
@@ -111,6 +125,14 @@ type Verifications interface {
 	// GetVerification reads one of an account's verifications;
 	// ErrNotFound if it has none by that id.
 	GetVerification(ctx context.Context, accountID, id string) (*Verification, error)
+	// PendingVerification is the newest verification of an account's
+	// service to the recipient that is still sent and valid at now;
+	// ErrNotFound if there is none.
+	PendingVerification(ctx context.Context, accountID, service, recipient string, now time.Time) (*Verification, error)
+	// CreateVerifyService stores a service; GetVerifyService reads one of
+	// an account's (ErrNotFound if it has none by that id).
+	CreateVerifyService(ctx context.Context, s *VerifyService) error
+	GetVerifyService(ctx context.Context, accountID, id string) (*VerifyService, error)
 	// CountVerifications counts an account's verifications created since
 	// the time, by the keys v gives: to v.Recipient, to v.Prefix, from
 	// v.IP and in all. Each count stops at its cap (a cap of 0, or an

@@ -161,6 +161,8 @@ type Request struct {
 	// Test validates and prices the message as a live one and stores
 	// nothing (a test key).
 	Test bool
+	// Service is the Twilio Verify service the verification belongs to.
+	Service string
 }
 
 // Invalid is a request the service refuses: the parameter and why.
@@ -196,7 +198,7 @@ type Result struct {
 func (s *Service) Create(ctx context.Context, r Request) (*Result, error) {
 	now := s.cfg.Now().UTC()
 	v := &store.Verification{ID: ids.New(), AccountID: r.AccountID, Reference: r.Reference, Status: store.VerifySent,
-		IP: strings.TrimSpace(r.IP), CreatedAt: now}
+		IP: strings.TrimSpace(r.IP), CreatedAt: now, Service: r.Service}
 	if err := s.validate(&r, v); err != nil {
 		return nil, err
 	}
@@ -382,6 +384,12 @@ func (s *Service) Status(v *store.Verification) string {
 		return store.VerifyExpired
 	}
 	return v.Status
+}
+
+// Pending is the newest verification of a Twilio Verify service to a
+// recipient that still waits for its code.
+func (s *Service) Pending(ctx context.Context, accountID, service, recipient string) (*store.Verification, error) {
+	return s.store.PendingVerification(ctx, accountID, service, recipient, s.cfg.Now().UTC())
 }
 
 // Get reads a verification with its shown status.

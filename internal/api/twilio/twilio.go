@@ -27,6 +27,7 @@ import (
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/ttlcache"
+	"github.com/omnigate/omnigate/internal/verify"
 )
 
 // Report is message.Details.Report of this door's messages: their status
@@ -55,6 +56,8 @@ type API struct {
 	maxBody  int64
 	public   string // public base URL; "" takes the request's host
 
+	verify *verify.Service // Verify v2 (/v2/Services); nil: not served
+
 	bySID *ttlcache.Cache[string, *store.TwilioAccount]
 	keys  *ttlcache.Cache[string, *store.TwilioAPIKey]
 }
@@ -79,6 +82,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET "+prefix+"/Messages/{Sid}", a.fetchMessage)
 	a.handle(mux, "POST "+prefix+"/Messages/{Sid}", a.updateMessage)
 	a.handle(mux, "DELETE "+prefix+"/Messages/{Sid}", a.deleteMessage)
+	a.registerVerify(mux)
 	mux.HandleFunc("/"+APIVersion+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "The requested resource " + r.URL.Path + " was not found"})
 	})
@@ -116,7 +120,7 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 			writeError(rec, e)
 			return
 		}
-		if sid := r.PathValue("AccountSid"); sid != p.SID {
+		if sid := r.PathValue("AccountSid"); sid != p.SID && strings.Contains(pattern, "{AccountSid}") {
 			// Subaccounts do not exist here: another account's path is
 			// not this principal's to see.
 			writeError(rec, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "The requested resource " + r.URL.Path + " was not found"})

@@ -12,7 +12,7 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-const verifyColumns = `id, account_id, recipient, type, reference, message_id, status, code_hash, salt, attempts, prefix, country, ip, created_at, valid_until, verified_at`
+const verifyColumns = `id, account_id, recipient, type, reference, message_id, status, code_hash, salt, attempts, prefix, country, ip, created_at, valid_until, verified_at, service`
 
 // WriteVerifications inserts and updates verifications in one
 // transaction.
@@ -22,9 +22,9 @@ func (s *Store) WriteVerifications(ctx context.Context, ws []*store.VerifyWrite)
 			v := w.V
 			w.Err = nil
 			if w.Insert {
-				if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO verifications (`+verifyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO verifications (`+verifyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 					v.ID, v.AccountID, v.Recipient, v.Type, v.Reference, v.MessageID, v.Status, v.CodeHash, v.Salt, v.Attempts,
-					v.Prefix, v.Country, v.IP, micros(v.CreatedAt), micros(v.ValidUntil), micros(v.VerifiedAt)); err != nil {
+					v.Prefix, v.Country, v.IP, micros(v.CreatedAt), micros(v.ValidUntil), micros(v.VerifiedAt), v.Service); err != nil {
 					return err
 				}
 				continue
@@ -53,11 +53,22 @@ func (s *Store) WriteVerifications(ctx context.Context, ws []*store.VerifyWrite)
 
 // GetVerification reads one of an account's verifications.
 func (s *Store) GetVerification(ctx context.Context, accountID, id string) (*store.Verification, error) {
+	return s.scanVerification(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+verifyColumns+` FROM verifications WHERE account_id = ? AND id = ?`), accountID, id))
+}
+
+// PendingVerification finds the newest pending verification of a service
+// to a recipient.
+func (s *Store) PendingVerification(ctx context.Context, accountID, service, recipient string, now time.Time) (*store.Verification, error) {
+	return s.scanVerification(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+verifyColumns+` FROM verifications
+		WHERE account_id = ? AND service = ? AND recipient = ? AND status = 'sent' AND valid_until > ? ORDER BY created_at DESC LIMIT 1`),
+		accountID, service, recipient, micros(now)))
+}
+
+func (s *Store) scanVerification(row *sql.Row) (*store.Verification, error) {
 	var v store.Verification
 	var created, until, verified int64
-	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+verifyColumns+` FROM verifications WHERE account_id = ? AND id = ?`), accountID, id).Scan(
-		&v.ID, &v.AccountID, &v.Recipient, &v.Type, &v.Reference, &v.MessageID, &v.Status, &v.CodeHash, &v.Salt, &v.Attempts,
-		&v.Prefix, &v.Country, &v.IP, &created, &until, &verified)
+	err := row.Scan(&v.ID, &v.AccountID, &v.Recipient, &v.Type, &v.Reference, &v.MessageID, &v.Status, &v.CodeHash, &v.Salt, &v.Attempts,
+		&v.Prefix, &v.Country, &v.IP, &created, &until, &verified, &v.Service)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -66,6 +77,32 @@ func (s *Store) GetVerification(ctx context.Context, accountID, id string) (*sto
 	}
 	v.CreatedAt, v.ValidUntil, v.VerifiedAt = fromMicros(created), fromMicros(until), fromMicros(verified)
 	return &v, nil
+}
+
+// CreateVerifyService stores a Twilio Verify service.
+func (s *Store) CreateVerifyService(ctx context.Context, vs *store.VerifyService) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO verify_services (id, account_id, friendly_name, code_length, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`),
+		vs.ID, vs.AccountID, vs.FriendlyName, vs.CodeLength, micros(vs.CreatedAt), micros(vs.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("storing verify service: %w", err)
+	}
+	return nil
+}
+
+// GetVerifyService reads one of an account's Twilio Verify services.
+func (s *Store) GetVerifyService(ctx context.Context, accountID, id string) (*store.VerifyService, error) {
+	vs := store.VerifyService{}
+	var created, updated int64
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT id, account_id, friendly_name, code_length, created_at, updated_at FROM verify_services WHERE account_id = ? AND id = ?`),
+		accountID, id).Scan(&vs.ID, &vs.AccountID, &vs.FriendlyName, &vs.CodeLength, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading verify service: %w", err)
+	}
+	vs.CreatedAt, vs.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &vs, nil
 }
 
 // CountVerifications counts what velocity limits count, each on its

@@ -19,10 +19,24 @@ CREATE TABLE verifications (
 	ip          TEXT NOT NULL DEFAULT '',
 	created_at  {{INT}} NOT NULL,
 	valid_until {{INT}} NOT NULL,
-	verified_at {{INT}} NOT NULL DEFAULT 0
+	verified_at {{INT}} NOT NULL DEFAULT 0,
+	-- the Twilio Verify service it belongs to ('' for MessageBird's)
+	service     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX verifications_account_created ON verifications (account_id, created_at);
 CREATE INDEX verifications_recipient ON verifications (account_id, recipient, created_at);
 CREATE INDEX verifications_prefix ON verifications (account_id, prefix, created_at);
 CREATE INDEX verifications_country ON verifications (account_id, country, created_at);
 CREATE INDEX verifications_ip ON verifications (account_id, ip, created_at);
+CREATE INDEX verifications_service ON verifications (account_id, service, recipient, created_at);
+
+-- Twilio Verify v2 services (the Twilio door's /v2/Services).
+CREATE TABLE verify_services (
+	id            TEXT NOT NULL PRIMARY KEY,
+	account_id    TEXT NOT NULL,
+	friendly_name TEXT NOT NULL,
+	code_length   {{INT}} NOT NULL,
+	created_at    {{INT}} NOT NULL,
+	updated_at    {{INT}} NOT NULL
+);
+CREATE INDEX verify_services_account ON verify_services (account_id, created_at);
