@@ -125,6 +125,10 @@ for attempt in 1 2 3; do
 done
 [[ -n "$up" ]] || die "server did not start"
 ACCOUNT_ID="$(field id)" || die "no id in the demo account"
+# Verify v2 sends codes from "Code" (docs/verify.md): approve it for the
+# account, as an operator would.
+timeout 60 "$BIN" sender approve --account "$ACCOUNT_ID" --originator Code --note interop --data "$DATA" >/dev/null \
+  || die "sender approve failed"
 timeout 60 "$BIN" twilio credentials --account "$ACCOUNT_ID" --api-key --data "$DATA" >"$WORK/twilio.json" \
   || die "omnigate twilio credentials failed"
 cred() { node -e '
