@@ -690,3 +690,32 @@ func TestTwilioVerify(t *testing.T) {
 		}
 	})
 }
+
+// A fast attack is held at the prefix's velocity limit; the requests it
+// keeps sending run the conversion watch, which blocks the prefix once
+// its codes have expired unverified.
+func TestVerifyFastPumpingBlocked(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, _, clk := verifyServer(t, engine)
+		refused := map[string]int{}
+		for i := 0; i < 60; i++ {
+			r := s.do("POST", "/verify", s.key, "application/json", fmt.Appendf(nil, `{"recipient":"31699999%03d","originator":"Shop"}`, i))
+			switch {
+			case r.status == 201:
+			case strings.Contains(string(r.raw), "verify.velocity.prefix"):
+				refused["velocity"]++
+			case strings.Contains(string(r.raw), "verify.blocked"):
+				refused["blocked"]++
+			default:
+				t.Fatalf("attack %d: %d %s", i, r.status, r.raw)
+			}
+			clk.Add(time.Second)
+		}
+		if refused["velocity"] == 0 || refused["blocked"] == 0 {
+			t.Fatalf("refusals %v: want the velocity limit, then the block", refused)
+		}
+		if r := s.admin("GET", "/admin/verify/blocks?account="+s.accountID, "", ""); len(r.json["items"].([]any)) != 1 {
+			t.Fatalf("blocks %s", r.raw)
+		}
+	})
+}

@@ -131,7 +131,7 @@ func (s *Service) screen(ctx context.Context, v *store.Verification, now time.Ti
 	}
 	if v.Type != TypeEmail {
 		if kind, ok := phone.Costly(v.Recipient); ok {
-			return nil, refuse(RulePremium, "the number is a "+strings.ReplaceAll(kind, "_", "-")+" number; codes are not sent to numbers that cost more than a mobile", false)
+			return set, refuse(RulePremium, "the number is a "+strings.ReplaceAll(kind, "_", "-")+" number; codes are not sent to numbers that cost more than a mobile", false)
 		}
 	}
 	if set.Disabled {
@@ -139,7 +139,7 @@ func (s *Service) screen(ctx context.Context, v *store.Verification, now time.Ti
 	}
 	if v.Type != TypeEmail {
 		if len(set.Countries) > 0 && !slices.Contains(set.Countries, v.Country) {
-			return nil, refuse(RuleGeo, "the account may not verify numbers in "+v.Country+" (geo permissions: "+strings.Join(set.Countries, ", ")+")", false)
+			return set, refuse(RuleGeo, "the account may not verify numbers in "+v.Country+" (geo permissions: "+strings.Join(set.Countries, ", ")+")", false)
 		}
 		blocks, err := s.store.VerifyBlocks(ctx, v.AccountID, false)
 		if err != nil {
@@ -147,7 +147,7 @@ func (s *Service) screen(ctx context.Context, v *store.Verification, now time.Ti
 		}
 		for _, b := range blocks {
 			if b.Kind == "prefix" && strings.HasPrefix(v.Recipient, b.Value) || b.Kind == "country" && b.Value == v.Country {
-				return nil, refuse(RuleBlocked, fmt.Sprintf("the %s %s is blocked (%s) until an operator lifts it", b.Kind, b.Value, b.Rule), false)
+				return set, refuse(RuleBlocked, fmt.Sprintf("the %s %s is blocked (%s) until an operator lifts it", b.Kind, b.Value, b.Rule), false)
 			}
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Service) screen(ctx context.Context, v *store.Verification, now time.Ti
 	}
 	for _, k := range checks {
 		if k.max > 0 && k.n >= k.max && !(k.rule == RuleVelocityIP && v.IP == "") && !(k.rule == RuleVelocityPrefix && v.Prefix == "") {
-			return nil, refuse(k.rule, fmt.Sprintf("%d verifications %s in the last %s (limit %d); try again later", k.n, k.what, f.Window, k.max), true)
+			return set, refuse(k.rule, fmt.Sprintf("%d verifications %s in the last %s (limit %d); try again later", k.n, k.what, f.Window, k.max), true)
 		}
 	}
 	return set, nil

@@ -205,6 +205,12 @@ func (s *Service) Create(ctx context.Context, r Request) (*Result, error) {
 	v.ValidUntil = now.Add(r.Timeout)
 	set, err := s.screen(ctx, v, now, r.Test)
 	if err != nil {
+		// An attack held at the prefix's velocity limit is still judged:
+		// its codes expire unverified, and the watch blocks the prefix.
+		var rf *Refusal
+		if errors.As(err, &rf) && rf.Rule == RuleVelocityPrefix && set != nil && !r.Test {
+			s.watch(ctx, v, set, now)
+		}
 		return nil, err
 	}
 	code, err := newCode(r.TokenLength)
