@@ -450,9 +450,12 @@ type Store interface {
 	Templates
 	EmailDomains
 	SMPPCredentials
+	Replacing
 	Twilio
+	TwilioServices
 	Contacts
 	ConvChannels
+	Fallbacks
 	Verifications
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error

@@ -51,12 +51,12 @@ func (a *API) registerVerify(mux *http.ServeMux) {
 	})
 }
 
-func notFound(r *http.Request) *Error {
+func verifyNotFound(r *http.Request) *Error {
 	return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "The requested resource " + r.URL.Path + " was not found"}
 }
 
 // sidID is the id in a SID with the prefix, or "".
-func sidID(sid, prefix string) string {
+func verifySID(sid, prefix string) string {
 	id, ok := strings.CutPrefix(sid, prefix)
 	if !ok || len(id) != 32 {
 		return ""
@@ -64,7 +64,7 @@ func sidID(sid, prefix string) string {
 	return id
 }
 
-type serviceJSON struct {
+type verifyServiceJSON struct {
 	SID          string            `json:"sid"`
 	AccountSID   string            `json:"account_sid"`
 	FriendlyName string            `json:"friendly_name"`
@@ -75,9 +75,9 @@ type serviceJSON struct {
 	Links        map[string]string `json:"links"`
 }
 
-func (a *API) renderService(r *http.Request, s *store.VerifyService, accountSID string) serviceJSON {
+func (a *API) renderVerifyService(r *http.Request, s *store.VerifyService, accountSID string) verifyServiceJSON {
 	u := a.base(r) + "/v2/Services/VA" + s.ID
-	return serviceJSON{SID: "VA" + s.ID, AccountSID: accountSID, FriendlyName: s.FriendlyName, CodeLength: s.CodeLength,
+	return verifyServiceJSON{SID: "VA" + s.ID, AccountSID: accountSID, FriendlyName: s.FriendlyName, CodeLength: s.CodeLength,
 		DateCreated: s.CreatedAt.UTC().Format(time.RFC3339), DateUpdated: s.UpdatedAt.UTC().Format(time.RFC3339), URL: u,
 		Links: map[string]string{"verifications": u + "/Verifications", "verification_checks": u + "/VerificationCheck"}}
 }
@@ -105,29 +105,29 @@ func (a *API) createVerifyService(w http.ResponseWriter, r *http.Request) error 
 	if err := a.store.CreateVerifyService(r.Context(), s); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, a.renderService(r, s, p.SID))
+	writeJSON(w, http.StatusCreated, a.renderVerifyService(r, s, p.SID))
 	return nil
 }
 
 // service reads the path's service.
-func (a *API) service(r *http.Request) (*store.VerifyService, error) {
-	id := sidID(r.PathValue("ServiceSid"), "VA")
+func (a *API) verifyService(r *http.Request) (*store.VerifyService, error) {
+	id := verifySID(r.PathValue("ServiceSid"), "VA")
 	if id == "" {
-		return nil, notFound(r)
+		return nil, verifyNotFound(r)
 	}
 	s, err := a.store.GetVerifyService(r.Context(), principalOf(r.Context()).AccountID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound(r)
+		return nil, verifyNotFound(r)
 	}
 	return s, err
 }
 
 func (a *API) fetchVerifyService(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.service(r)
+	s, err := a.verifyService(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.renderService(r, s, principalOf(r.Context()).SID))
+	writeJSON(w, http.StatusOK, a.renderVerifyService(r, s, principalOf(r.Context()).SID))
 	return nil
 }
 
@@ -192,7 +192,7 @@ func (a *API) createVerification(w http.ResponseWriter, r *http.Request) error {
 	if e != nil {
 		return e
 	}
-	s, err := a.service(r)
+	s, err := a.verifyService(r)
 	if err != nil {
 		return err
 	}
@@ -222,17 +222,17 @@ func (a *API) createVerification(w http.ResponseWriter, r *http.Request) error {
 
 // verification reads the path's verification of the path's service.
 func (a *API) verification(r *http.Request) (*store.Verification, error) {
-	s, err := a.service(r)
+	s, err := a.verifyService(r)
 	if err != nil {
 		return nil, err
 	}
-	id := sidID(r.PathValue("Sid"), "VE")
+	id := verifySID(r.PathValue("Sid"), "VE")
 	if id == "" {
-		return nil, notFound(r)
+		return nil, verifyNotFound(r)
 	}
 	v, err := a.verify.Get(r.Context(), s.AccountID, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && v.Service != s.ID {
-		return nil, notFound(r)
+		return nil, verifyNotFound(r)
 	}
 	return v, err
 }
@@ -260,7 +260,7 @@ func (a *API) updateVerification(w http.ResponseWriter, r *http.Request) error {
 		return bad(CodeInvalidParam, "Status must be canceled")
 	}
 	if a.verify.Status(v) != store.VerifySent {
-		return notFound(r) // Twilio: only a pending verification can be updated
+		return verifyNotFound(r) // Twilio: only a pending verification can be updated
 	}
 	if err := a.verify.Delete(r.Context(), v.AccountID, v.ID); err != nil {
 		return verifyError(err)
@@ -277,7 +277,7 @@ func (a *API) checkVerification(w http.ResponseWriter, r *http.Request) error {
 	if e != nil {
 		return e
 	}
-	s, err := a.service(r)
+	s, err := a.verifyService(r)
 	if err != nil {
 		return err
 	}
@@ -289,12 +289,12 @@ func (a *API) checkVerification(w http.ResponseWriter, r *http.Request) error {
 	var v *store.Verification
 	switch {
 	case form.Get("VerificationSid") != "":
-		id := sidID(form.Get("VerificationSid"), "VE")
+		id := verifySID(form.Get("VerificationSid"), "VE")
 		if id != "" {
 			v, err = a.verify.Get(r.Context(), p.AccountID, id)
 		}
 		if id == "" || errors.Is(err, store.ErrNotFound) || err == nil && (v.Service != s.ID || v.Status != store.VerifySent) {
-			return notFound(r)
+			return verifyNotFound(r)
 		}
 	case form.Get("To") != "":
 		to := strings.TrimSpace(form.Get("To"))
@@ -305,7 +305,7 @@ func (a *API) checkVerification(w http.ResponseWriter, r *http.Request) error {
 		}
 		v, err = a.verify.Pending(r.Context(), p.AccountID, s.ID, to)
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound(r)
+			return verifyNotFound(r)
 		}
 	default:
 		return bad(CodeInvalidParam, "Either a 'To' number or 'VerificationSid' must be specified")
