@@ -57,8 +57,9 @@ type API struct {
 	maxBody  int64
 	public   string // public base URL; "" takes the request's host
 
-	verify *verify.Service // Verify v2 (/v2/Services); nil: not served
 	turn atomic.Uint64 // round-robin of non-sticky Messaging Services
+
+	verify *verify.Service // Verify v2 (/v2/Services); nil: not served
 
 	bySID *ttlcache.Cache[string, *store.TwilioAccount]
 	keys  *ttlcache.Cache[string, *store.TwilioAPIKey]
