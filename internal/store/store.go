@@ -457,6 +457,7 @@ type Store interface {
 	ConvChannels
 	Fallbacks
 	HLR
+	Verifications
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

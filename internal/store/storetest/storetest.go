@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		twilioServiceBehaviours,
 		fallbackBehaviours,
 		hlrBehaviours,
+		verifyBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
