@@ -35,20 +35,13 @@ func (s *Store) AddNumber(ctx context.Context, n store.Number) error {
 			n.Number, n.AccountID, micros(n.CreatedAt)); err != nil {
 			return fmt.Errorf("adding number: %w", err)
 		}
-		return nil
+		return s.addNumberEvent(ctx, tx, store.NumberEvent{Number: n.Number, AccountID: n.AccountID, Event: store.NumberAssigned, Actor: "operator", CreatedAt: n.CreatedAt})
 	})
 }
 
-// RemoveNumber releases a number.
+// RemoveNumber releases a number (ReleaseNumber by an operator).
 func (s *Store) RemoveNumber(ctx context.Context, number string) error {
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM numbers WHERE number = ?`), number)
-	if err != nil {
-		return fmt.Errorf("removing number: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.ReleaseNumber(ctx, "", number, store.NumberEvent{Event: store.NumberReleased, Actor: "operator"}, time.Time{})
 }
 
 // ListNumbers lists numbers, of one account or of all.
