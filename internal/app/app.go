@@ -40,6 +40,7 @@ import (
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/notice"
+	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/optout"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/realtime"
@@ -101,6 +102,8 @@ type App struct {
 	Demo *DemoAccount
 	// verify creates and checks one-time codes (/verify).
 	verify *verify.Service
+	// numbers sells and reclaims numbers (/v1/phone-numbers).
+	numbers *numbers.Service
 }
 
 // EmailLinks makes the signed one-click unsubscribe, open-pixel and click
@@ -194,6 +197,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
 	a.pipeline.OnBilling = func() { a.notifier.Notify(); a.topups.Notify() }
 	a.verify = a.newVerify(cfg.Verify, log)
+	a.numbers = a.newNumbers(cfg.Numbers, log)
 	if !cfg.APIOnly {
 		a.pipeline.Handoff = a.dispatcher
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/hlr"
 	"github.com/omnigate/omnigate/internal/notice"
+	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
@@ -117,6 +118,9 @@ type Config struct {
 	Compliance compliance.DeskConfig
 	// Verify tunes one-time-code verifications and their fraud protection.
 	Verify verify.Config
+	// Numbers tunes renewals and reclamation (internal/numbers); its Now is
+	// the clock tests move.
+	Numbers numbers.Config
 	// Auth tunes the authentication of access keys: how long a node keeps
 	// a key in memory and how often it checks for revocations.
 	Auth auth.Config

@@ -47,6 +47,7 @@ func (a *App) maintain() {
 	if _, err := a.store.PurgeMarketingSenders(ctx, now.Add(-compliance.RotationWindow)); err != nil {
 		a.log.Warn("maintenance: purging marketing senders", "err", err)
 	}
+	a.maintainNumbers(ctx)
 	if cases, err := a.desk.ExpireCases(ctx, now); err != nil {
 		a.log.Warn("maintenance: expiring proof cases", "err", err)
 	} else {

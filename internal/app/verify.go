@@ -26,6 +26,7 @@ func (a *App) messageBird(st store.Store) *messagebird.API {
 	mb := messagebird.New(a.style, st, a.pipeline, a.metrics)
 	mb.SetVerify(a.verify)
 	mb.UseHLR(a.hlr)
+	mb.SetNumbers(a.numbers)
 	return mb
 }
 

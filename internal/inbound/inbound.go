@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/channel"
@@ -30,6 +31,7 @@ type Receiver struct {
 	onReports func()
 	log       *slog.Logger
 	receipts  *groupcommit.Committer[store.Receipt]
+	touched   sync.Map // number → time.Time of the last traffic recorded
 }
 
 var _ channel.Receiver = (*Receiver)(nil)
@@ -90,6 +92,9 @@ func (r *Receiver) Inbound(ctx context.Context, in channel.Inbound) error {
 	if err != nil {
 		return err // store.ErrNotFound: nobody has the number
 	}
+	if refused, err := r.refused(ctx, dest, owner, in.Channel); refused || err != nil {
+		return err
+	}
 	m := &message.Message{AccountID: owner, Channel: in.Channel, Originator: digits(in.Source)}
 	rcpt := message.Recipient{Address: dest}
 	if n, err := phone.Parse(dest); err == nil {
@@ -122,6 +127,31 @@ func (r *Receiver) Inbound(ctx context.Context, in channel.Inbound) error {
 		}
 	}
 	return nil
+}
+
+// refused drops inbound to a number of a suspended account (NUM-3) with a
+// line in the number's history, and otherwise records traffic on the
+// number (for reclamation, NUM-4) at most once an hour per node.
+func (r *Receiver) refused(ctx context.Context, number, owner, ch string) (bool, error) {
+	p, err := r.store.GetPolicy(ctx, owner)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	now := time.Now().UTC()
+	if p != nil && p.Suspended != "" {
+		r.log.Info("inbound: dropped, the number's account is suspended", "number", number, "account", owner, "channel", ch)
+		return true, r.store.AddNumberEvent(ctx, store.NumberEvent{Number: number, AccountID: owner, Event: store.NumberInboundRefused,
+			Detail: ch + " message dropped: account suspended: " + p.Suspended, Actor: "inbound", CreatedAt: now})
+	}
+	if last, ok := r.touched.Load(number); ok && now.Sub(last.(time.Time)) < time.Hour {
+		return false, nil
+	}
+	if err := r.store.TouchNumber(ctx, number, now); err != nil {
+		r.log.Warn("inbound: recording traffic on a number", "number", number, "err", err)
+		return false, nil
+	}
+	r.touched.Store(number, now)
+	return false, nil
 }
 
 // digits strips "+" and formatting from an address.

@@ -12,6 +12,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/hlr"
 	"github.com/omnigate/omnigate/internal/metrics"
+	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/verify"
@@ -24,8 +25,9 @@ type API struct {
 	pipeline *pipeline.Pipeline
 	accounts *store.AccountCache // settings that shape validation (strict numbers)
 	metrics  *metrics.Metrics
-	hlr      *hlr.Service    // Lookup and HLR (lookup.go); nil: HLR unavailable
-	verify   *verify.Service // /verify; nil: not served
+	hlr      *hlr.Service     // Lookup and HLR (lookup.go); nil: HLR unavailable
+	verify   *verify.Service  // /verify; nil: not served
+	numbers  *numbers.Service // /v1/phone-numbers; nil: not served
 }
 
 // New makes the door.
@@ -61,6 +63,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "DELETE /groups/{id}/contacts/{contactId}", a.removeGroupContact)
 	a.registerLookup(mux)
 	a.registerVerify(mux)
+	a.registerNumbers(mux)
 
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, "/messages", "/messages/{id}", "/balance", "/contacts", "/contacts/{id}", "/contacts/{id}/groups",
