@@ -226,17 +226,19 @@ func (a *API) purchaseNumber(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
-	number, p := rest.JSONText("number", f["number"])
+	number, p := textField(f, "number")
 	if p != nil {
 		return p
 	}
-	country, p := rest.JSONText("countryCode", f["countryCode"])
+	country, p := textField(f, "countryCode")
 	if p != nil {
 		return p
 	}
-	months, p := rest.JSONInt("billingIntervalMonths", f["billingIntervalMonths"])
-	if p != nil {
-		return p
+	var months *int
+	if raw, ok := f["billingIntervalMonths"]; ok {
+		if months, p = rest.JSONInt("billingIntervalMonths", raw); p != nil {
+			return p
+		}
 	}
 	if strings.TrimSpace(number) == "" {
 		return rest.Missing("number")
@@ -261,6 +263,15 @@ func (a *API) purchaseNumber(w http.ResponseWriter, r *http.Request) error {
 	}
 	rest.WriteJSON(w, http.StatusCreated, renderOwned(o))
 	return nil
+}
+
+// textField is a text field of the body, "" when absent.
+func textField(f map[string]json.RawMessage, name string) (string, *rest.Problem) {
+	raw, ok := f[name]
+	if !ok {
+		return "", nil
+	}
+	return rest.JSONText(name, raw)
 }
 
 // listNumbers handles GET /v1/phone-numbers: the account's numbers, with
