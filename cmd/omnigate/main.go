@@ -10,6 +10,7 @@
 //	omnigate connector add|list|remove           SMPP carrier connectors
 //	omnigate route add|list|remove               the route table
 //	omnigate number add|list|remove              inbound numbers
+//	omnigate numbers import|list|assign|release  the numbers inventory
 //	omnigate smsc                                the SMSC simulator
 //	omnigate mailsink                            the receiving mail server simulator
 //	omnigate chatsim                             the WhatsApp Cloud API simulator
@@ -61,6 +62,7 @@ Usage:
   omnigate connector add|list|remove     SMPP carrier connectors (add --name N --host H --system-id S …)
   omnigate route add|list|remove         routes: destination prefix or country → connectors
   omnigate number add|list|remove        inbound numbers and the accounts that receive them
+  omnigate numbers import|list|assign|release|history  the numbers inventory (docs/numbers.md)
   omnigate smsc                          run the SMSC simulator (SMPP 3.4 server for testing)
   omnigate mailsink                      run the mail sink (SMTP server into maildirs, for testing)
   omnigate chatsim                       run the WhatsApp Cloud API simulator (HTTP, for testing)
@@ -110,6 +112,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = routeCmd(ctx, args[1:], stdout, stderr)
 	case "number":
 		err = numberCmd(ctx, args[1:], stdout, stderr)
+	case "numbers":
+		err = numbersCmd(ctx, args[1:], stdout, stderr)
 	case "smpp":
 		err = smppCmd(ctx, args[1:], stdout, stderr)
 	case "smsc":

@@ -101,13 +101,13 @@ func TestNumbersAPI(t *testing.T) {
 			}
 		}
 		for path, param := range map[string]string{
-			"/v1/available-phone-numbers/XX":                          "countryCode",
-			"/v1/available-phone-numbers/NLD":                         "countryCode",
-			"/v1/available-phone-numbers/NL?features=fax":             "features",
-			"/v1/available-phone-numbers/NL?type=satellite":           "type",
-			"/v1/available-phone-numbers/NL?number=abc":               "number",
+			"/v1/available-phone-numbers/XX":                           "countryCode",
+			"/v1/available-phone-numbers/NLD":                          "countryCode",
+			"/v1/available-phone-numbers/NL?features=fax":              "features",
+			"/v1/available-phone-numbers/NL?type=satellite":            "type",
+			"/v1/available-phone-numbers/NL?number=abc":                "number",
 			"/v1/available-phone-numbers/NL?number=1&search_pattern=x": "search_pattern",
-			"/v1/available-phone-numbers/NL?limit=1000":               "limit",
+			"/v1/available-phone-numbers/NL?limit=1000":                "limit",
 		} {
 			r := s.do("GET", path, s.key, "", nil)
 			if code, p, _ := errorOf(t, r); r.status != 422 || code != 10 || p != param {
