@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/accounts"
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
@@ -374,11 +375,21 @@ func TestNumbersReclamation(t *testing.T) {
 // outbound is refused — and closing the account releases them.
 func TestNumbersSuspension(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
+		var key string
+		accountSink, numberSink := newReportSink(t, &key, 0), newReportSink(t, &key, 0)
 		s := start(t, engine, func(c *Config) { c.Demo = false })
+		key = s.signingKey
 		ctx := context.Background()
 		const num = "3197010000001"
 		if err := s.app.numbers.Assign(ctx, s.accountID, num); err != nil {
 			t.Fatal(err)
+		}
+		// The number's own inbound URL goes before the account's.
+		if err := accounts.SetInboundURL(ctx, s.app.store, s.accountID, accountSink.srv.URL+"/in"); err != nil {
+			t.Fatal(err)
+		}
+		if r := s.numbersJSON("PATCH", "/v1/phone-numbers/"+num, s.key, map[string]any{"inboundUrl": numberSink.srv.URL + "/number"}); r.status != 200 {
+			t.Fatalf("PATCH: %d %s", r.status, r.raw)
 		}
 		stored := make(chan string, 10)
 		s.app.pipeline.AddInboundHook(func(ctx context.Context, m *message.Message) error {
@@ -399,6 +410,13 @@ func TestNumbersSuspension(t *testing.T) {
 			if got := <-stored; got != want {
 				t.Fatalf("inbound stored for %q, want %q", got, want)
 			}
+		}
+		waitFor(t, "the SMS forwarded to the number's URL", 10*time.Second, func() bool { return len(numberSink.reports()) >= 1 })
+		if q := numberSink.reports()[0]; q.Get("recipient") != num || q.Get("body") != "hi" {
+			t.Fatalf("forwarded %v", q)
+		}
+		if n := len(accountSink.reports()); n != 0 {
+			t.Fatalf("%d forwarded to the account's URL", n)
 		}
 		if _, err := s.app.desk.Suspend(ctx, s.accountID, "test of NUM-3", "operator"); err != nil {
 			t.Fatal(err)

@@ -252,6 +252,17 @@ func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
 			return s.formCall(ctx, call)
 		}
 	}
+	if j.Kind == store.JobInbound && len(m.Recipients) > 0 {
+		// A number's own inbound URL (PATCH /v1/phone-numbers) goes before
+		// the account's.
+		if n, err := s.store.OwnedNumber(ctx, m.AccountID, m.Recipients[0].Address); err == nil && n.InboundURL != "" {
+			own := *acct
+			own.InboundURL = n.InboundURL
+			acct = &own
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
 	if j.Kind == store.JobInbound && acct.InboundURL == "" && s.cfg.Inbound != nil {
 		return s.cfg.Inbound(ctx, m)
 	}
