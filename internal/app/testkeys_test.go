@@ -46,6 +46,8 @@ const (
 	liveContact     = "31611110007"
 	liveContactName = "Livia Contact"
 	liveGroupName   = "live group"
+	// liveNumber is a number the account bought from the inventory.
+	liveNumber = "31612345671"
 )
 
 // makeLiveData gives s's account live data of every kind.
@@ -59,6 +61,10 @@ func makeLiveData(t *testing.T, s *server) liveData {
 		}
 		return r
 	}
+	if _, _, err := s.app.numbers.Import(context.Background(), strings.NewReader(numbersCSV)); err != nil {
+		t.Fatal(err)
+	}
+	ok(s.call("POST", "/v1/phone-numbers", map[string]any{"number": liveNumber, "countryCode": "NL"}), "number purchase", 201)
 	m := s.send(map[string]any{"originator": "Shop", "recipients": liveSent, "body": "live body"})
 	d.sent = m["id"].(string)
 	s.waitStatus(d.sent, "delivered")
@@ -336,6 +342,17 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "DELETE /verify/{id}", method: "DELETE", path: "/verify/" + live.verification, status: 404, echoes: []string{live.verification}},
 			{pattern: "GET /verify/messages/email/{id}", method: "GET", path: "/verify/messages/email/" + live.sent, status: 404, echoes: []string{live.sent}},
 
+			// Numbers: a test key searches the inventory, buys nothing and
+			// sees none of the account's numbers.
+			{pattern: "GET /v1/available-phone-numbers/{countryCode}", method: "GET", path: "/v1/available-phone-numbers/NL", status: 200},
+			{pattern: "POST /v1/phone-numbers", method: "POST", path: "/v1/phone-numbers", contentType: "application/json",
+				body: `{"number":"31612345672","countryCode":"NL"}`, status: 403},
+			{pattern: "GET /v1/phone-numbers", method: "GET", path: "/v1/phone-numbers", status: 200, check: emptyItems("items")},
+			{pattern: "GET /v1/phone-numbers/{number}", method: "GET", path: "/v1/phone-numbers/" + liveNumber, status: 404, echoes: []string{liveNumber}},
+			{pattern: "PATCH /v1/phone-numbers/{number}", method: "PATCH", path: "/v1/phone-numbers/" + liveNumber, contentType: "application/json",
+				body: `{"tags":["test"]}`, status: 404, echoes: []string{liveNumber}},
+			{pattern: "DELETE /v1/phone-numbers/{number}", method: "DELETE", path: "/v1/phone-numbers/" + liveNumber, status: 404, echoes: []string{liveNumber}},
+
 			{pattern: "GET /email/domains", method: "GET", path: "/email/domains", status: 200, check: emptyItems("items")},
 			{pattern: "POST /email/domains", method: "POST", path: "/email/domains", contentType: "application/json",
 				body: `{"domain":"test-only.example","algorithm":"ed25519"}`, status: 201, check: func(t *testing.T, r response) {
@@ -392,7 +409,7 @@ func liveState(t *testing.T, s *server, live liveData) string {
 		"/compliance/policy", "/compliance/cases", "/consents?recipient=" + liveConsent, "/consents?recipient=31699990002",
 		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger", "/email/domains",
 		"/verify/" + live.verification, "/contacts", "/contacts/" + live.contact, "/groups", "/groups/" + live.group + "/contacts",
-		"/hlr/" + live.hlr, "/settings/hlr",
+		"/hlr/" + live.hlr, "/settings/hlr", "/v1/phone-numbers", "/v1/available-phone-numbers/NL",
 	} {
 		r := s.get(path)
 		if r.status != http.StatusOK {
