@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,6 +242,36 @@ func TestNumbersAPI(t *testing.T) {
 		}
 		if h := historyEvents(t, s.app.store, "31612345671"); strings.Join(h, ",") != "purchased,renewed" {
 			t.Fatalf("history of the renewed number: %v", h)
+		}
+
+		// Two accounts buy the same number at once: one gets it, the other
+		// is told it is not available and is not charged.
+		var wg sync.WaitGroup
+		ids, statuses := make([]string, 4), make([]int, 4)
+		keys := make([]string, 4)
+		for i := range keys {
+			ids[i], keys[i] = s.accountWith(10_000_000)
+		}
+		for i := range keys {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				statuses[i] = s.numbersJSON("POST", "/v1/phone-numbers", keys[i], map[string]any{"number": "31612345672", "countryCode": "NL"}).status
+			}(i)
+		}
+		wg.Wait()
+		won := 0
+		for i, st := range statuses {
+			switch b := microBalance(t, s.app.store, ids[i]); {
+			case st == 201 && b == 8_500_000:
+				won++
+			case st == 422 && b == 10_000_000:
+			default:
+				t.Fatalf("concurrent purchase %d: %d, balance %d", i, st, b)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d accounts bought the same number", won)
 		}
 	})
 }

@@ -192,9 +192,15 @@ func (s *Store) PurchaseNumber(ctx context.Context, p store.NumberPurchase) erro
 			}
 			return store.ErrNotFound
 		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO numbers (number, account_id, created_at, interval_months, renewal_at, last_traffic_at) VALUES (?, ?, ?, ?, ?, ?)`),
-			p.Number, p.AccountID, micros(p.At), p.IntervalMonths, micros(p.RenewalAt), micros(p.At)); err != nil {
+		// A purchase of the same number at the same time: one inserts,
+		// the other finds the conflict (and its charge rolls back).
+		res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO numbers (number, account_id, created_at, interval_months, renewal_at, last_traffic_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING`),
+			p.Number, p.AccountID, micros(p.At), p.IntervalMonths, micros(p.RenewalAt), micros(p.At))
+		if err != nil {
 			return fmt.Errorf("purchasing number: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return store.ErrConflict
 		}
 		return s.addNumberEvent(ctx, tx, store.NumberEvent{Number: p.Number, AccountID: p.AccountID, Event: store.NumberPurchased,
 			Detail: fmt.Sprintf("price %d, renewal %s", p.Price, p.RenewalAt.UTC().Format(time.RFC3339)), Actor: "api", CreatedAt: p.At})
