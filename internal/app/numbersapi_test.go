@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -324,8 +325,32 @@ func TestNumbersReclamation(t *testing.T) {
 		// The numbers are bought 89 days before the real now, so that
 		// traffic now (messages carry the real time) is recent to the clock.
 		clock := &testClock{t: time.Now().UTC().Add(-89 * 24 * time.Hour)}
-		s := start(t, engine, func(c *Config) { c.Numbers.Now = clock.Now; c.Demo = false })
+		s := start(t, engine, func(c *Config) { c.Numbers.Now = clock.Now; c.Demo = false; c.AdminToken = adminToken })
 		ctx := context.Background()
+		// The notices reach the account's alert webhook.
+		var mu sync.Mutex
+		var notices []map[string]any
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var n map[string]any
+			json.NewDecoder(r.Body).Decode(&n)
+			mu.Lock()
+			notices = append(notices, n)
+			mu.Unlock()
+		}))
+		t.Cleanup(hook.Close)
+		noticed := func(kind, number string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, n := range notices {
+				if d, _ := n["data"].(map[string]any); n["type"] == kind && d["number"] == number {
+					return true
+				}
+			}
+			return false
+		}
+		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/billing", "application/json", `{"alertUrl":"`+hook.URL+`"}`); r.status != 200 {
+			t.Fatalf("alert URL: %d %s", r.status, r.raw)
+		}
 		if _, _, err := s.app.numbers.Import(ctx, strings.NewReader(numbersCSV)); err != nil {
 			t.Fatal(err)
 		}
@@ -369,6 +394,10 @@ func TestNumbersReclamation(t *testing.T) {
 				t.Fatalf("%s idle 91 days: history %v", n, h)
 			}
 		}
+		waitFor(t, "the idle notice", 10*time.Second, func() bool { return noticed("number.idle", "31612345671") })
+		if noticed("number.idle", "31612345672") || noticed("number.idle", "31612345673") {
+			t.Fatal("a number with traffic got an idle notice")
+		}
 		// Six days after the notice: still assigned. Eight: reclaimed.
 		clock.Add(6 * 24 * time.Hour)
 		step()
@@ -389,6 +418,7 @@ func TestNumbersReclamation(t *testing.T) {
 				t.Fatalf("%s history %v", num, h)
 			}
 		}
+		waitFor(t, "the reclamation notice", 10*time.Second, func() bool { return noticed("number.reclaimed", "3197010000009") })
 		if r := s.do("GET", "/v1/available-phone-numbers/NL?number=71&search_pattern=end", s.key, "", nil); r.json["count"] != 1.0 {
 			t.Fatalf("a reclaimed number is available again: %s", r.raw)
 		}

@@ -458,7 +458,7 @@ func (s *Service) renew(ctx context.Context, o *store.OwnedNumber, now time.Time
 			Text: fmt.Sprintf("The renewal of %s (%s) could not be charged: the balance is too low. Top up before %s or the number is released.",
 				o.Number.Number, message.FormatMicros(price), now.Add(s.cfg.UnpaidGrace).Format(time.RFC3339)),
 			Data: map[string]any{"number": o.Number.Number, "price": message.FormatMicros(price), "releaseAt": now.Add(s.cfg.UnpaidGrace).Format(time.RFC3339)}}
-		err := s.store.MarkNumberUnpaid(ctx, o, now, notice.Job(o.AccountID, nt, now))
+		err := s.store.MarkNumberUnpaid(ctx, o, now, notice.Job(o.AccountID, nt, time.Now().UTC()))
 		if errors.Is(err, store.ErrConflict) {
 			return 0, false, nil
 		}
@@ -478,7 +478,7 @@ func (s *Service) renew(ctx context.Context, o *store.OwnedNumber, now time.Time
 	s.log.Warn("numbers: released, renewal unpaid", "number", o.Number.Number, "account", o.AccountID)
 	return 1, s.tell(ctx, o.AccountID, notice.Notice{Type: "number.released", Subject: "Your number " + o.Number.Number + " was released",
 		Text: "The renewal of " + o.Number.Number + " stayed unpaid, so the number went back to the inventory.",
-		Data: map[string]any{"number": o.Number.Number, "reason": "renewal unpaid"}}, now), nil
+		Data: map[string]any{"number": o.Number.Number, "reason": "renewal unpaid"}}), nil
 }
 
 // lastTraffic is the latest of the assignment, inbound seen and outbound
@@ -519,7 +519,7 @@ func (s *Service) reclaim(ctx context.Context, o *store.OwnedNumber, now time.Ti
 			Text: fmt.Sprintf("%s has carried no traffic since %s. Unless it is used before %s, it returns to the inventory.",
 				o.Number.Number, last.Format(time.RFC3339), at.Format(time.RFC3339)),
 			Data: map[string]any{"number": o.Number.Number, "lastTraffic": last.Format(time.RFC3339), "reclaimAt": at.Format(time.RFC3339)}}
-		err = s.store.MarkNumberIdle(ctx, o, now, notice.Job(o.AccountID, nt, now))
+		err = s.store.MarkNumberIdle(ctx, o, now, notice.Job(o.AccountID, nt, time.Now().UTC()))
 		if errors.Is(err, store.ErrConflict) {
 			return 0, false, nil
 		}
@@ -546,11 +546,12 @@ func (s *Service) reclaim(ctx context.Context, o *store.OwnedNumber, now time.Ti
 	s.log.Info("numbers: reclaimed", "number", o.Number.Number, "account", o.AccountID)
 	return 1, s.tell(ctx, o.AccountID, notice.Notice{Type: "number.reclaimed", Subject: "Your number " + o.Number.Number + " was reclaimed",
 		Text: o.Number.Number + " carried no traffic for three months and after the notice, so it went back to the inventory.",
-		Data: map[string]any{"number": o.Number.Number, "reason": "idle"}}, now), nil
+		Data: map[string]any{"number": o.Number.Number, "reason": "idle"}}), nil
 }
 
-func (s *Service) tell(ctx context.Context, accountID string, nt notice.Notice, now time.Time) bool {
-	if err := s.store.EnqueueJob(ctx, notice.Job(accountID, nt, now)); err != nil {
+// tell queues a notice; jobs run on the wall clock, not the service's.
+func (s *Service) tell(ctx context.Context, accountID string, nt notice.Notice) bool {
+	if err := s.store.EnqueueJob(ctx, notice.Job(accountID, nt, time.Now().UTC())); err != nil {
 		s.log.Warn("numbers: queueing a notice", "account", accountID, "err", err)
 		return false
 	}

@@ -350,7 +350,7 @@ func (s *Store) markNumber(ctx context.Context, column string, n *store.OwnedNum
 		}
 		if job != nil {
 			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-				job.Kind, job.AccountID, job.MessageID, job.Payload, 0, micros(job.RunAt), "", micros(at)); err != nil {
+				job.Kind, job.AccountID, job.MessageID, job.Payload, 0, micros(job.RunAt), "", micros(job.CreatedAt)); err != nil {
 				return fmt.Errorf("enqueueing %s job: %w", job.Kind, err)
 			}
 		}
