@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		fallbackBehaviours,
 		hlrBehaviours,
 		verifyBehaviours,
+		numberBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
