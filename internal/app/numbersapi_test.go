@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/store/pgtest"
 )
 
 const numbersCSV = `number,country,type,features,monthly_price,region,locality
@@ -516,4 +518,39 @@ func toStrings(v any) []string {
 		out = append(out, x.(string))
 	}
 	return out
+}
+
+// BenchmarkNumbersMaintain: one maintenance pass over many assigned
+// numbers that are neither due nor idle (the common case, every minute).
+func BenchmarkNumbersMaintain(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			if engine == "postgres" && !pgtest.Available() {
+				b.Skip(pgtest.EnvVar + " is not set")
+			}
+			s := start(b, engine, func(c *Config) { c.Demo = false })
+			ctx := context.Background()
+			const n = 5000
+			var csv strings.Builder
+			csv.WriteString("number,country,type,features,monthly_price\n")
+			for i := 0; i < n; i++ {
+				fmt.Fprintf(&csv, "3161%07d,NL,mobile,sms,1\n", i)
+			}
+			if _, _, err := s.app.numbers.Import(ctx, strings.NewReader(csv.String())); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < n; i++ {
+				if err := s.app.numbers.Assign(ctx, s.accountID, fmt.Sprintf("3161%07d", i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.app.numbers.Maintain(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n), "numbers/pass")
+		})
+	}
 }
