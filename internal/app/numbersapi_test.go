@@ -95,6 +95,7 @@ func TestNumbersAPI(t *testing.T) {
 			"/v1/available-phone-numbers/NL?features=sms&features=voice":           2,
 			"/v1/available-phone-numbers/NL?number=73&search_pattern=end":          1,
 			"/v1/available-phone-numbers/NL?number=612&search_pattern=start":       3,
+			"/v1/available-phone-numbers/NL?number=16&search_pattern=start":        0,
 			"/v1/available-phone-numbers/NL?number=201&search_pattern=anywhere":    1,
 			"/v1/available-phone-numbers/NL?limit=2":                               2,
 			"/v1/available-phone-numbers/GB":                                       1,

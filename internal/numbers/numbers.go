@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,6 +155,11 @@ func (s *Service) Search(ctx context.Context, f store.StockFilter) ([]store.Stoc
 	case "", "start", "end", "anywhere":
 	default:
 		return nil, invalid("search_pattern", "search_pattern must be start, end or anywhere")
+	}
+	if f.Match == "start" && f.Pattern != "" {
+		// MessageBird's start is the national number's: after the
+		// country's calling code.
+		f.Pattern = strconv.Itoa(phone.CallingCode(f.Country)) + f.Pattern
 	}
 	if f.Limit == 0 {
 		f.Limit = DefaultLimit

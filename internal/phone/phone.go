@@ -112,3 +112,8 @@ var regionNames = display.English.Regions()
 func KnownCountry(code string) bool {
 	return phonenumbers.GetSupportedRegions()[code]
 }
+
+// CallingCode is a country's calling code (NL: 31), 0 if unknown.
+func CallingCode(region string) int {
+	return phonenumbers.GetCountryCodeForRegion(region)
+}

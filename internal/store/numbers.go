@@ -24,7 +24,7 @@ type StockFilter struct {
 	Country  string
 	Type     string
 	Features []string // all of them
-	// Pattern is digits the number must contain: at its start (after the
+	// Pattern is digits the number must contain: at its start (with the
 	// country code), its end, or anywhere (Match "start", "end", "anywhere").
 	Pattern, Match string
 	// Available: only unassigned numbers.

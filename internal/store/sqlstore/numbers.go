@@ -77,8 +77,7 @@ func (s *Store) SearchStock(ctx context.Context, f store.StockFilter) ([]store.S
 		args = append(args, "%,"+likeEscape(ft)+",%")
 	}
 	if f.Pattern != "" {
-		// The pattern's position is checked below (start is after the
-		// country code, which SQL does not know); SQL narrows to "anywhere".
+		// SQL narrows to "anywhere"; the position is checked below.
 		q += ` AND i.number LIKE ? ESCAPE '\'`
 		args = append(args, "%"+likeEscape(f.Pattern)+"%")
 	}
@@ -108,18 +107,13 @@ func (s *Store) SearchStock(ctx context.Context, f store.StockFilter) ([]store.S
 	return out, rows.Err()
 }
 
-// matchPattern places the pattern: "start" right after the country code
-// (the national number's start), "end" at the end, else anywhere.
+// matchPattern places the pattern: "start" at the number's start, "end"
+// at its end, else anywhere.
 func matchPattern(n store.StockNumber, pattern, match string) bool {
 	switch match {
 	case "end":
 		return strings.HasSuffix(n.Number, pattern)
 	case "start":
-		for cc := 1; cc <= 3 && cc < len(n.Number); cc++ {
-			if strings.HasPrefix(n.Number[cc:], pattern) {
-				return true
-			}
-		}
 		return strings.HasPrefix(n.Number, pattern)
 	}
 	return strings.Contains(n.Number, pattern)
