@@ -219,6 +219,36 @@ func (a *API) numberBody(w http.ResponseWriter, r *http.Request, limit int64, kn
 	return out, nil
 }
 
+// purchaseParams reads a purchase: number and countryCode are required,
+// billingIntervalMonths is 0 when absent (the service's default).
+func purchaseParams(f map[string]json.RawMessage) (number, country string, m int, p *rest.Problem) {
+	if number, p = textField(f, "number"); p != nil {
+		return "", "", 0, p
+	}
+	if country, p = textField(f, "countryCode"); p != nil {
+		return "", "", 0, p
+	}
+	var months *int
+	if raw, ok := f["billingIntervalMonths"]; ok {
+		if months, p = rest.JSONInt("billingIntervalMonths", raw); p != nil {
+			return "", "", 0, p
+		}
+	}
+	if strings.TrimSpace(number) == "" {
+		return "", "", 0, rest.Missing("number")
+	}
+	if strings.TrimSpace(country) == "" {
+		return "", "", 0, rest.Missing("countryCode")
+	}
+	if months != nil {
+		m = *months
+		if m == 0 {
+			return "", "", 0, rest.Invalid("billingIntervalMonths", "billingIntervalMonths must be 1 or 12")
+		}
+	}
+	return number, country, m, nil
+}
+
 // purchaseNumber handles POST /v1/phone-numbers: {number, countryCode,
 // billingIntervalMonths}; the first interval is charged at once.
 func (a *API) purchaseNumber(w http.ResponseWriter, r *http.Request) error {
@@ -226,32 +256,9 @@ func (a *API) purchaseNumber(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
-	number, p := textField(f, "number")
+	number, country, m, p := purchaseParams(f)
 	if p != nil {
 		return p
-	}
-	country, p := textField(f, "countryCode")
-	if p != nil {
-		return p
-	}
-	var months *int
-	if raw, ok := f["billingIntervalMonths"]; ok {
-		if months, p = rest.JSONInt("billingIntervalMonths", raw); p != nil {
-			return p
-		}
-	}
-	if strings.TrimSpace(number) == "" {
-		return rest.Missing("number")
-	}
-	if strings.TrimSpace(country) == "" {
-		return rest.Missing("countryCode")
-	}
-	m := 0
-	if months != nil {
-		m = *months
-		if m == 0 {
-			return rest.Invalid("billingIntervalMonths", "billingIntervalMonths must be 1 or 12")
-		}
 	}
 	pr := rest.Principal(r.Context())
 	if pr.Test {
@@ -350,18 +357,13 @@ func (a *API) getNumber(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// updateNumber handles PATCH /v1/phone-numbers/{number}: {tags} and
-// omnigate's inboundUrl ("" forwards to the account's inbound URL again).
-func (a *API) updateNumber(w http.ResponseWriter, r *http.Request) error {
-	f, p := a.numberBody(w, r, a.rest.MaxBody(), map[string]bool{"tags": true, "inboundUrl": true})
-	if p != nil {
-		return p
-	}
+// updateParams reads a PATCH: tags and inboundUrl, nil when absent.
+func updateParams(f map[string]json.RawMessage) (store.NumberUpdate, *rest.Problem) {
 	var u store.NumberUpdate
 	if raw, ok := f["tags"]; ok {
 		tags, p := rest.JSONList("tags", raw, true)
 		if p != nil {
-			return p
+			return u, p
 		}
 		tags = nonNil(tags)
 		u.Tags = &tags
@@ -369,10 +371,24 @@ func (a *API) updateNumber(w http.ResponseWriter, r *http.Request) error {
 	if raw, ok := f["inboundUrl"]; ok {
 		s, p := rest.JSONText("inboundUrl", raw)
 		if p != nil {
-			return p
+			return u, p
 		}
 		s = strings.TrimSpace(s)
 		u.InboundURL = &s
+	}
+	return u, nil
+}
+
+// updateNumber handles PATCH /v1/phone-numbers/{number}: {tags} and
+// omnigate's inboundUrl ("" forwards to the account's inbound URL again).
+func (a *API) updateNumber(w http.ResponseWriter, r *http.Request) error {
+	f, p := a.numberBody(w, r, a.rest.MaxBody(), map[string]bool{"tags": true, "inboundUrl": true})
+	if p != nil {
+		return p
+	}
+	u, p := updateParams(f)
+	if p != nil {
+		return p
 	}
 	pr := rest.Principal(r.Context())
 	if pr.Test {
