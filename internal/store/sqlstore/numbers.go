@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -197,7 +198,7 @@ func (s *Store) PurchaseNumber(ctx context.Context, p store.NumberPurchase) erro
 			return store.ErrConflict
 		}
 		return s.addNumberEvent(ctx, tx, store.NumberEvent{Number: p.Number, AccountID: p.AccountID, Event: store.NumberPurchased,
-			Detail: fmt.Sprintf("price %d, renewal %s", p.Price, p.RenewalAt.UTC().Format(time.RFC3339)), Actor: "api", CreatedAt: p.At})
+			Detail: fmt.Sprintf("price %s, renewal %s", message.FormatMicros(p.Price), p.RenewalAt.UTC().Format(time.RFC3339)), Actor: "api", CreatedAt: p.At})
 	})
 }
 
@@ -327,7 +328,7 @@ func (s *Store) RenewNumber(ctx context.Context, n *store.OwnedNumber, price int
 			return store.ErrConflict // renewed or released meanwhile: the charge rolls back
 		}
 		return s.addNumberEvent(ctx, tx, store.NumberEvent{Number: n.Number.Number, AccountID: n.AccountID, Event: store.NumberRenewed,
-			Detail: fmt.Sprintf("price %d, renewal %s", price, next.UTC().Format(time.RFC3339)), Actor: "renewal", CreatedAt: at})
+			Detail: fmt.Sprintf("price %s, renewal %s", message.FormatMicros(price), next.UTC().Format(time.RFC3339)), Actor: "renewal", CreatedAt: at})
 	})
 }
 
