@@ -75,6 +75,13 @@ type Inbound struct {
 	Source      string // the sender's address (a number, an email address, a chat id)
 	Destination string // the address it was sent to
 	Text        string
+	// Type and Content are a chat message's structured content (media by
+	// provider id, a location, a button or list reply, a reaction) and its
+	// type as the channel names it; Text is then its text form (the
+	// caption, the reply's title …) for SMS-style forwarding. Both are
+	// empty for SMS.
+	Type        message.Type
+	Content     *message.Content
 	Ref         int // concatenation reference; 0 when not concatenated
 	Total, Part int // 1, 1 when not concatenated
 }
@@ -89,6 +96,27 @@ type Receiver interface {
 	// Inbound stores an inbound message. store.ErrNotFound means no account
 	// has the destination address.
 	Inbound(ctx context.Context, in Inbound) error
+}
+
+// TemplateStatus is a provider's word on a message template it reviews (a
+// WhatsApp template approved, rejected, paused …), by the provider's
+// template id and the business account that owns it.
+type TemplateStatus struct {
+	Connector  string
+	Channel    string
+	Account    string // the provider's account of the template (a WABA id)
+	ProviderID string
+	Name       string
+	Language   string
+	Status     string // the provider's, upper case: APPROVED, REJECTED, PAUSED …
+	Reason     string
+}
+
+// TemplateReceiver is implemented by Receivers that keep a template
+// registry; a connector hands it the provider's template reviews, and
+// acknowledges them once it returned.
+type TemplateReceiver interface {
+	TemplateStatus(ctx context.Context, t TemplateStatus) error
 }
 
 // TemporaryError asks the dispatcher to retry later, no sooner than After

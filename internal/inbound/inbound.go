@@ -90,7 +90,7 @@ func (r *Receiver) Inbound(ctx context.Context, in channel.Inbound) error {
 	if err != nil {
 		return err // store.ErrNotFound: nobody has the number
 	}
-	m := &message.Message{AccountID: owner, Channel: in.Channel, Originator: digits(in.Source)}
+	m := &message.Message{AccountID: owner, Channel: in.Channel, Originator: digits(in.Source), Type: in.Type, Content: in.Content}
 	rcpt := message.Recipient{Address: dest}
 	if n, err := phone.Parse(dest); err == nil {
 		rcpt.Country, rcpt.CountryPrefix = n.Country, n.CountryPrefix
