@@ -78,6 +78,7 @@ type App struct {
 	// demoWhatsAppChannel is the demo account's Conversations channel on
 	// the simulator's number.
 	demoWhatsAppChannel string
+	demoTemplateID      string // the simulator's id of the demo's approved template
 	mailIn              *mailin.Server     // the inbound SMTP listener, when configured
 	submission          *smtpsubmit.Server // the SMTP submission door, when configured
 	smppDoor            *smppserver.Server // the SMPP server for customers, when configured
@@ -223,7 +224,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	acct.UseEmailDomains(emailDomains)
 	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st),
-		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
+		withWATemplates(conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))), a.connectors), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
 		twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL), providerHooks{a.connectors}}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
@@ -257,7 +258,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 		router.SetFallback(chat)
-		if a.demoWhatsAppChannel, err = ensureDemoWhatsAppChannel(ctx, st, a.Demo.ID); err != nil {
+		if a.demoWhatsAppChannel, err = ensureDemoWhatsAppChannel(ctx, st, a.Demo.ID, a.demoTemplateID); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("setting up the demo's WhatsApp channel: %w", err)
 		}

@@ -759,13 +759,15 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"data": data, "paging": map[string]any{"cursors": map[string]string{"before": "", "after": ""}}})
 }
 
-// AddTemplate registers a template with a status (tests, the demo).
-func (s *Server) AddTemplate(waba, name, language, category, status, components string) {
+// AddTemplate registers a template with a status (tests, the demo) and
+// returns its id.
+func (s *Server) AddTemplate(waba, name, language, category, status, components string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := digits(strconv.FormatInt(int64(len(s.templates))+5000000000, 10))
 	s.templates[id] = &Template{ID: id, Name: name, Language: language, Category: category, Status: status,
 		Components: json.RawMessage(components), waba: waba}
+	return id
 }
 
 // control API

@@ -134,3 +134,29 @@ func digits(s string) string {
 		return r
 	}, s)
 }
+
+var _ channel.TemplateReceiver = (*Receiver)(nil)
+
+// TemplateStatus records a provider's review of a template in the
+// registry (store.WATemplates); a review of a template the registry does
+// not have is acknowledged and dropped.
+func (r *Receiver) TemplateStatus(ctx context.Context, t channel.TemplateStatus) error {
+	status := t.Status
+	switch status {
+	case "FLAGGED":
+		return nil // a warning: the template is still approved until paused
+	case "REINSTATED":
+		status = store.TemplateApproved
+	case "PENDING_DELETION", "DELETED":
+		status = store.TemplateDisabled
+	}
+	n, err := r.store.ReviewWATemplates(ctx, store.TemplateReview{WABAID: t.Account, ProviderID: t.ProviderID,
+		Name: t.Name, Language: t.Language, Status: status, Reason: t.Reason})
+	if err != nil {
+		return fmt.Errorf("recording template review: %w", err)
+	}
+	if n == 0 {
+		r.log.Info("template review of a template the registry does not have; dropped", "connector", t.Connector, "template", t.Name)
+	}
+	return nil
+}

@@ -453,6 +453,7 @@ type Store interface {
 	Twilio
 	Contacts
 	ConvChannels
+	WATemplates
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

@@ -40,6 +40,7 @@ type API struct {
 	pipeline  *pipeline.Pipeline
 	metrics   *metrics.Metrics
 	templates TemplateRenderer // nil: sends with a template are refused
+	submit    TemplateSubmitter // nil: WhatsApp templates cannot be submitted
 }
 
 // New makes the door; templates may be nil until a template service is
@@ -57,6 +58,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /v1/messages/{id}", a.getMessage)
 	a.rest.Handle(mux, "GET /v1/channels", a.listChannels)
 	a.rest.Handle(mux, "GET /v1/channels/{id}", a.getChannel)
+	a.registerTemplates(mux)
 	rest.MethodNotAllowed(mux, "/v1/send", "/v1/messages", "/v1/messages/{id}", "/v1/channels", "/v1/channels/{id}")
 }
 
