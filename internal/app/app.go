@@ -78,7 +78,7 @@ type App struct {
 	// demoWhatsAppChannel is the demo account's Conversations channel on
 	// the simulator's number.
 	demoWhatsAppChannel string
-	demoTemplateID      string // the simulator's id of the demo's approved template
+	demoTemplateID      string             // the simulator's id of the demo's approved template
 	mailIn              *mailin.Server     // the inbound SMTP listener, when configured
 	submission          *smtpsubmit.Server // the SMTP submission door, when configured
 	smppDoor            *smppserver.Server // the SMPP server for customers, when configured

@@ -39,7 +39,7 @@ type API struct {
 	store     store.Store
 	pipeline  *pipeline.Pipeline
 	metrics   *metrics.Metrics
-	templates TemplateRenderer // nil: sends with a template are refused
+	templates TemplateRenderer  // nil: sends with a template are refused
 	submit    TemplateSubmitter // nil: WhatsApp templates cannot be submitted
 }
 
