@@ -306,15 +306,12 @@ type outbound struct {
 		} `json:"language"`
 		Components []struct {
 			Type       string            `json:"type"`
+			SubType    string            `json:"sub_type"`
 			Parameters []json.RawMessage `json:"parameters"`
 		} `json:"components"`
 	} `json:"template"`
-	Interactive *struct {
-		Type   string                 `json:"type"`
-		Body   *struct{ Text string } `json:"body"`
-		Action json.RawMessage        `json:"action"`
-	} `json:"interactive"`
-	Reaction *struct {
+	Interactive *interactive `json:"interactive"`
+	Reaction    *struct {
 		MessageID string `json:"message_id"`
 		Emoji     string `json:"emoji"`
 	} `json:"reaction"`
@@ -481,6 +478,9 @@ func (s *Server) checkContent(o *outbound) (graphErr, bool) {
 		want := strings.Count(string(found.Components), "{{")
 		got := 0
 		for _, c := range t.Components {
+			if c.Type == "button" && c.SubType == "quick_reply" {
+				continue // a quick reply's payload fills no placeholder
+			}
 			got += len(c.Parameters)
 		}
 		if want != got {
@@ -488,21 +488,150 @@ func (s *Server) checkContent(o *outbound) (graphErr, bool) {
 				Details: fmt.Sprintf("body: number of localizable_params (%d) does not match the expected number of params (%d)", got, want)}, false
 		}
 	case "interactive":
-		if o.Interactive == nil || o.Interactive.Type == "" {
-			return missing("interactive.type")
-		}
-		if o.Interactive.Body == nil || o.Interactive.Body.Text == "" {
-			return missing("interactive.body")
-		}
-		if len(o.Interactive.Action) == 0 {
-			return missing("interactive.action")
-		}
+		return checkInteractive(o.Interactive)
 	case "reaction":
 		if o.Reaction == nil || o.Reaction.MessageID == "" {
 			return missing("reaction.message_id")
 		}
+		if !strings.HasPrefix(o.Reaction.MessageID, "wamid.") {
+			return notValid("reaction.message_id is not a WhatsApp message id"), false
+		}
+		if len([]rune(o.Reaction.Emoji)) > 10 {
+			return notValid("reaction.emoji must be one emoji"), false
+		}
 	default:
 		return invalid("Param type must be one of {AUDIO, CONTACTS, DOCUMENT, IMAGE, INTERACTIVE, LOCATION, REACTION, STICKER, TEMPLATE, TEXT, VIDEO} - got %q.", o.Type), false
+	}
+	return graphErr{}, true
+}
+
+// interactive is an interactive message object as the simulator checks it.
+type interactive struct {
+	Type   string `json:"type"`
+	Header *struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	} `json:"header"`
+	Body *struct {
+		Text string `json:"text"`
+	} `json:"body"`
+	Footer *struct {
+		Text string `json:"text"`
+	} `json:"footer"`
+	Action *struct {
+		Button  string `json:"button"`
+		Buttons []struct {
+			Type  string `json:"type"`
+			Reply *struct {
+				ID    string `json:"id"`
+				Title string `json:"title"`
+			} `json:"reply"`
+		} `json:"buttons"`
+		Sections []struct {
+			Title string `json:"title"`
+			Rows  []struct {
+				ID          string `json:"id"`
+				Title       string `json:"title"`
+				Description string `json:"description"`
+			} `json:"rows"`
+		} `json:"sections"`
+	} `json:"action"`
+}
+
+func notValid(details string) graphErr {
+	return graphErr{status: 400, Code: 131009, Type: "OAuthException", Message: "(#131009) Parameter value is not valid", Details: details}
+}
+
+// checkInteractive applies the Cloud API's bounds: a body of at most 1024
+// characters; a text header and a footer of at most 60; 1 to 3 reply
+// buttons, titles at most 20 characters, ids at most 256 and unique; a
+// list's button at most 20 characters, 1 to 10 sections, at most 10 rows
+// in all, row titles at most 24 characters, descriptions at most 72, ids
+// at most 200 and unique, section titles (required with several) at most 24.
+func checkInteractive(in *interactive) (graphErr, bool) {
+	missing := func(p string) (graphErr, bool) {
+		return graphErr{status: 400, Code: 131008, Type: "OAuthException", Message: "(#131008) Required parameter is missing",
+			Details: "Parameter '" + p + "' is required."}, false
+	}
+	n := func(s string) int { return len([]rune(s)) }
+	if in == nil || in.Type == "" {
+		return missing("interactive.type")
+	}
+	if in.Body == nil || in.Body.Text == "" {
+		return missing("interactive.body")
+	}
+	if n(in.Body.Text) > 1024 {
+		return notValid("interactive.body.text must be at most 1024 characters"), false
+	}
+	if in.Header != nil && (in.Header.Type != "text" || n(in.Header.Text) > 60) {
+		return notValid("interactive.header must be a text header of at most 60 characters"), false
+	}
+	if in.Footer != nil && n(in.Footer.Text) > 60 {
+		return notValid("interactive.footer.text must be at most 60 characters"), false
+	}
+	if in.Action == nil {
+		return missing("interactive.action")
+	}
+	ids := map[string]bool{}
+	switch in.Type {
+	case "button":
+		b := in.Action.Buttons
+		if len(b) == 0 {
+			return missing("interactive.action.buttons")
+		}
+		if len(b) > 3 {
+			return notValid("buttons: at most 3 reply buttons are allowed"), false
+		}
+		for i, x := range b {
+			if x.Type != "reply" || x.Reply == nil || x.Reply.ID == "" || x.Reply.Title == "" {
+				return notValid(fmt.Sprintf("buttons[%d] must be of type reply with an id and a title", i)), false
+			}
+			if n(x.Reply.Title) > 20 {
+				return notValid(fmt.Sprintf("buttons[%d].reply.title must be at most 20 characters", i)), false
+			}
+			if n(x.Reply.ID) > 256 || ids[x.Reply.ID] {
+				return notValid(fmt.Sprintf("buttons[%d].reply.id must be unique and at most 256 characters", i)), false
+			}
+			ids[x.Reply.ID] = true
+		}
+	case "list":
+		if in.Action.Button == "" {
+			return missing("interactive.action.button")
+		}
+		if n(in.Action.Button) > 20 {
+			return notValid("action.button must be at most 20 characters"), false
+		}
+		secs := in.Action.Sections
+		if len(secs) == 0 {
+			return missing("interactive.action.sections")
+		}
+		if len(secs) > 10 {
+			return notValid("sections: at most 10 sections are allowed"), false
+		}
+		rows := 0
+		for i, sec := range secs {
+			if len(secs) > 1 && sec.Title == "" || n(sec.Title) > 24 {
+				return notValid(fmt.Sprintf("sections[%d].title is required with several sections and at most 24 characters", i)), false
+			}
+			if len(sec.Rows) == 0 {
+				return missing(fmt.Sprintf("interactive.action.sections[%d].rows", i))
+			}
+			for j, r := range sec.Rows {
+				if r.ID == "" || r.Title == "" {
+					return missing(fmt.Sprintf("interactive.action.sections[%d].rows[%d].id and title", i, j))
+				}
+				if n(r.Title) > 24 || n(r.Description) > 72 || n(r.ID) > 200 || ids[r.ID] {
+					return notValid(fmt.Sprintf("sections[%d].rows[%d]: title at most 24 characters, description at most 72, a unique id of at most 200", i, j)), false
+				}
+				ids[r.ID] = true
+			}
+			rows += len(sec.Rows)
+		}
+		if rows > 10 {
+			return notValid(fmt.Sprintf("sections: at most 10 rows are allowed, got %d", rows)), false
+		}
+	default:
+		return notValid(fmt.Sprintf("interactive.type %q is not supported; button or list", in.Type)), false
 	}
 	return graphErr{}, true
 }
@@ -788,10 +917,15 @@ type Reply struct {
 	Text          string `json:"text,omitempty"`
 	// Image is a caption; set ImageData to send an image (uploaded to the
 	// simulator's media store).
-	Image     string   `json:"image,omitempty"`
-	ImageData []byte   `json:"imageData,omitempty"`
-	Button    string   `json:"button,omitempty"` // a reply button's title; ButtonID its id
-	ButtonID  string   `json:"buttonId,omitempty"`
+	Image     string `json:"image,omitempty"`
+	ImageData []byte `json:"imageData,omitempty"`
+	Button    string `json:"button,omitempty"` // a reply button's title; ButtonID its id
+	ButtonID  string `json:"buttonId,omitempty"`
+	List      string `json:"list,omitempty"` // a list row's title; ListID its id
+	ListID    string `json:"listId,omitempty"`
+	// Reaction is an emoji on the message ReactTo (a wamid).
+	Reaction  string   `json:"reaction,omitempty"`
+	ReactTo   string   `json:"reactTo,omitempty"`
 	Latitude  *float64 `json:"latitude,omitempty"`
 	Longitude *float64 `json:"longitude,omitempty"`
 	Context   string   `json:"context,omitempty"` // the wamid replied to
@@ -821,10 +955,15 @@ func (s *Server) HandsetReply(rp Reply) (string, error) {
 	case rp.Button != "":
 		m["type"], m["interactive"] = "interactive", map[string]any{"type": "button_reply",
 			"button_reply": map[string]string{"id": rp.ButtonID, "title": rp.Button}}
+	case rp.List != "":
+		m["type"], m["interactive"] = "interactive", map[string]any{"type": "list_reply",
+			"list_reply": map[string]string{"id": rp.ListID, "title": rp.List}}
+	case rp.Reaction != "" && rp.ReactTo != "":
+		m["type"], m["reaction"] = "reaction", map[string]string{"message_id": rp.ReactTo, "emoji": rp.Reaction}
 	case rp.Latitude != nil && rp.Longitude != nil:
 		m["type"], m["location"] = "location", map[string]float64{"latitude": *rp.Latitude, "longitude": *rp.Longitude}
 	default:
-		return "", errors.New("a reply needs text, image, button or latitude and longitude")
+		return "", errors.New("a reply needs text, image, button, list, reaction and reactTo, or latitude and longitude")
 	}
 	if rp.Context != "" {
 		m["context"] = map[string]string{"from": rp.PhoneNumberID, "id": rp.Context}
@@ -917,14 +1056,40 @@ func (s *Server) Review(id, name, language, status, reason string) error {
 		return fmt.Errorf("status is APPROVED, REJECTED, PAUSED, PENDING or DISABLED")
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var found *Template
 	for _, t := range s.templates {
 		if t.ID == id || id == "" && t.Name == name && t.Language == language {
 			t.Status, t.Reason = status, reason
-			return nil
+			cp := *t
+			found = &cp
+			break
 		}
 	}
-	return fmt.Errorf("no such template")
+	s.mu.Unlock()
+	if found == nil {
+		return fmt.Errorf("no such template")
+	}
+	s.templateUpdate(found)
+	return nil
+}
+
+// templateUpdate sends the message_template_status_update webhook of a
+// template's new status to the business account's subscriber.
+func (s *Server) templateUpdate(t *Template) {
+	reason := t.Reason
+	if reason == "" {
+		reason = "NONE"
+	}
+	tid, _ := strconv.ParseInt(t.ID, 10, 64)
+	body, _ := json.Marshal(map[string]any{"object": "whatsapp_business_account",
+		"entry": []any{map[string]any{"id": t.waba, "time": s.cfg.Now().Unix(), "changes": []any{map[string]any{
+			"field": "message_template_status_update",
+			"value": map[string]any{"event": t.Status, "message_template_id": tid, "message_template_name": t.Name,
+				"message_template_language": t.Language, "reason": reason}}}}}})
+	select {
+	case s.hook <- body:
+	case <-s.done:
+	}
 }
 
 func (s *Server) controlTemplate(w http.ResponseWriter, r *http.Request) {
