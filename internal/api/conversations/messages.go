@@ -26,7 +26,8 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound()
 	}
 	m, err := a.store.GetMessage(r.Context(), pr.AccountID, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != message.ChannelEmail && m.Details.Report != message.ReportConversations {
+	inboundChat := err == nil && m.Direction == message.MO && m.Channel == whatsApp
+	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != message.ChannelEmail && m.Details.Report != message.ReportConversations && !inboundChat {
 		return errNotFound() // the REST door's messages are read there
 	}
 	if err != nil {
