@@ -65,7 +65,9 @@ func TestWhatsAppTemplateRegistry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var listed struct{ Data []struct{ Name, Language, Status string } }
+		var listed struct {
+			Data []struct{ Name, Language, Status string }
+		}
 		json.NewDecoder(resp.Body).Decode(&listed)
 		resp.Body.Close()
 		if len(listed.Data) != 1 || listed.Data[0].Status != "PENDING" || listed.Data[0].Language != "en_US" {
@@ -112,7 +114,7 @@ func TestWhatsAppTemplateRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, "the approval webhook", 10*time.Second, func() bool {
-			return s.get(base+"/order_shipped/en_US").json["status"] == "APPROVED"
+			return s.get(base + "/order_shipped/en_US").json["status"] == "APPROVED"
 		})
 		vreq, _ := http.NewRequest("GET", s.url+base+"/order_shipped", nil)
 		vreq.Header.Set("Authorization", "AccessKey "+s.key)
@@ -166,7 +168,7 @@ func TestWhatsAppTemplateRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, "the pause webhook", 10*time.Second, func() bool {
-			return s.get(base+"/order_shipped/en_US").json["status"] == "PAUSED"
+			return s.get(base + "/order_shipped/en_US").json["status"] == "PAUSED"
 		})
 		wantParam(t, s.sendJSON("POST", "/v1/send", hsm("order_shipped", "en_US", "A-17", "A-17", "Monday")), http.StatusUnprocessableEntity, "content.hsm.templateName")
 		if r := s.do("DELETE", base+"/order_shipped/en_US", s.key, "", nil); r.status != http.StatusNoContent {
