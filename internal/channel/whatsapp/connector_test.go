@@ -317,6 +317,7 @@ func FuzzParse(f *testing.F) {
 			}
 			for _, m := range c.Messages {
 				m.AsText()
+				m.Content()
 			}
 		}
 	})
