@@ -31,6 +31,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -66,6 +67,9 @@ type Config struct {
 	// would be by any receiver: handsets read later than they receive.
 	AutoRead  bool
 	ReadAfter time.Duration
+	// TLSCert and TLSKey, when both set, serve HTTPS (clients that speak
+	// only https, as Meta's Node SDK does).
+	TLSCert, TLSKey string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -102,6 +106,7 @@ type Template struct {
 type Server struct {
 	cfg  Config
 	ln   net.Listener
+	tls  bool
 	srv  *http.Server
 	hook chan []byte
 	done chan struct{}
@@ -168,7 +173,16 @@ func Start(cfg Config) (*Server, error) {
 	})
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.srv.Serve(ln) }()
+	if cfg.TLSCert != "" && cfg.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("chatsim: tls: %w", err)
+		}
+		s.tls = true
+		s.ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	go func() { defer s.wg.Done(); s.srv.Serve(s.ln) }()
 	go func() { defer s.wg.Done(); s.deliverHooks() }()
 	return s, nil
 }
@@ -177,8 +191,13 @@ func Start(cfg Config) (*Server, error) {
 // baseUrl is, with a version: URL()+"/v21.0").
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// URL is http://addr.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+// URL is http://addr (https:// with TLS).
+func (s *Server) URL() string {
+	if s.tls {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // SetWebhook points webhooks at url.
 func (s *Server) SetWebhook(url string) {
