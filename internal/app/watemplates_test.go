@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,6 +214,12 @@ func TestWhatsAppInteractiveAndInbound(t *testing.T) {
 		}
 		wantParam(t, send("interactive", inter(map[string]any{"button": "Pick", "sections": []any{map[string]any{"title": "Slots", "rows": rows}}}, "list")), 422, "content.interactive.action.sections")
 		wantParam(t, send("interactive", inter(map[string]any{"buttons": []any{map[string]any{"id": "x", "type": "reply", "title": "A title far longer than twenty"}}}, "button")), 422, "content.interactive.action.buttons[0].title")
+		// Free-form: a number that never wrote is outside the window.
+		outside := s.sendJSON("POST", "/v1/send", map[string]any{"to": "+966500000001", "from": ch, "type": "interactive",
+			"content": inter(map[string]any{"buttons": buttons(2)}, "button")})
+		if code, _, desc := errorOf(t, outside); outside.status != http.StatusForbidden || code != 27 || !strings.Contains(desc, "24 hours") {
+			t.Errorf("interactive outside the window: %d %s", outside.status, outside.raw)
+		}
 		before := len(sim.Sent())
 		// MessageBird's flat buttons and the Cloud API's nested ones.
 		if r := send("interactive", inter(map[string]any{"buttons": []any{map[string]any{"id": "am", "type": "reply", "title": "Morning"}, buttons(1)[0]}}, "button")); r.status != 202 {
