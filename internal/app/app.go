@@ -79,6 +79,7 @@ type App struct {
 	// the simulator's number.
 	demoWhatsAppChannel string
 	demoTemplateID      string             // the simulator's id of the demo's approved template
+	templateSync        templateSyncState  // the last WhatsApp template sync
 	mailIn              *mailin.Server     // the inbound SMTP listener, when configured
 	submission          *smtpsubmit.Server // the SMTP submission door, when configured
 	smppDoor            *smppserver.Server // the SMPP server for customers, when configured

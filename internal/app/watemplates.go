@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/api/conversations"
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/channel/whatsapp"
 	"github.com/omnigate/omnigate/internal/connectors"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // withWATemplates lets the Conversations door submit WhatsApp templates
@@ -54,4 +58,58 @@ func whatsAppConnector(m *connectors.Manager, phoneNumberID string) *whatsapp.Co
 		}
 	}
 	return nil
+}
+
+// templateSyncEvery is how often maintenance compares the registry with
+// the providers' lists of templates, catching up on reviews whose webhook
+// was missed.
+const templateSyncEvery = 15 * time.Minute
+
+// templateSyncState is when syncWATemplates last ran.
+type templateSyncState struct {
+	sync.Mutex
+	last time.Time
+}
+
+// syncWATemplates applies each running whatsapp connector's business
+// account's template statuses to the registry, at most every
+// templateSyncEvery unless force.
+func (a *App) syncWATemplates(ctx context.Context, force bool) {
+	a.templateSync.Lock()
+	if !force && time.Since(a.templateSync.last) < templateSyncEvery {
+		a.templateSync.Unlock()
+		return
+	}
+	a.templateSync.last = time.Now()
+	a.templateSync.Unlock()
+	seen := map[string]bool{}
+	for name := range a.connectors.Running() {
+		c, ok := a.connectors.Connector(name)
+		wc, isWA := c.(*whatsapp.Connector)
+		if !ok || !isWA || wc.WABAID() == "" || seen[wc.WABAID()] {
+			continue
+		}
+		seen[wc.WABAID()] = true
+		list, err := wc.ListTemplates(ctx)
+		if err != nil {
+			a.log.Warn("whatsapp templates: listing the provider's templates", "connector", name, "err", err)
+			continue
+		}
+		changed := 0
+		for _, t := range list {
+			if t.ID == "" || t.Status == "" {
+				continue
+			}
+			n, err := a.store.ReviewWATemplates(ctx, store.TemplateReview{WABAID: wc.WABAID(), ProviderID: t.ID,
+				Status: strings.ToUpper(t.Status), Reason: strings.TrimSuffix(t.Reason, "NONE")})
+			if err != nil {
+				a.log.Warn("whatsapp templates: recording a status", "connector", name, "err", err)
+				break
+			}
+			changed += n
+		}
+		if changed > 0 {
+			a.log.Info("whatsapp templates: statuses caught up from the provider", "connector", name, "templates", changed)
+		}
+	}
 }

@@ -172,6 +172,22 @@ func TestWhatsAppTemplateRegistry(t *testing.T) {
 			return s.get(base + "/order_shipped/en_US").json["status"] == "PAUSED"
 		})
 		wantParam(t, s.sendJSON("POST", "/v1/send", hsm("order_shipped", "en_US", "A-17", "A-17", "Monday")), http.StatusUnprocessableEntity, "content.hsm.templateName")
+		// A review whose webhook was lost is caught up by the sync with the
+		// provider's list (maintenance runs it every 15 minutes).
+		hookURL, n := sim.WebhookURL(), len(sim.Delivered())
+		sim.SetWebhook("")
+		if err := sim.Review("", "order_shipped", "en_US", "APPROVED", ""); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the lost webhook", 10*time.Second, func() bool { return len(sim.Delivered()) > n })
+		sim.SetWebhook(hookURL)
+		if got := s.get(base + "/order_shipped/en_US").json["status"]; got != "PAUSED" {
+			t.Fatalf("before the sync: %v", got)
+		}
+		s.app.syncWATemplates(ctx, true)
+		if got := s.get(base + "/order_shipped/en_US").json; got["status"] != "APPROVED" || got["rejectedReason"] != nil {
+			t.Errorf("after the sync: %v", got)
+		}
 		if r := s.do("DELETE", base+"/order_shipped/en_US", s.key, "", nil); r.status != http.StatusNoContent {
 			t.Errorf("delete: %d %s", r.status, r.raw)
 		}

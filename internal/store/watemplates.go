@@ -59,7 +59,7 @@ type WATemplates interface {
 	// channelID and name filter when not empty.
 	ListWATemplates(ctx context.Context, accountID, channelID, name string, limit, offset int) ([]*WATemplate, int, error)
 	// ReviewWATemplates applies a review to the matching variants and
-	// says how many changed.
+	// says how many changed (a review that changes nothing counts 0).
 	ReviewWATemplates(ctx context.Context, r TemplateReview) (int, error)
 	// DeleteWATemplates deletes a template's variants (one when language
 	// is given) and says how many; ErrNotFound when none.

@@ -494,3 +494,44 @@ func (c *Connector) PhoneNumberID() string { return c.set.PhoneNumberID }
 
 // WABAID is the business account the connector's number belongs to.
 func (c *Connector) WABAID() string { return c.set.WABAID }
+
+// ProviderTemplate is a template as the provider lists it.
+type ProviderTemplate struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Language string `json:"language"`
+	Status   string `json:"status"`
+	Category string `json:"category"`
+	Reason   string `json:"rejected_reason"`
+}
+
+// maxTemplatePages bounds ListTemplates' paging.
+const maxTemplatePages = 50
+
+// ListTemplates lists the business account's templates (GET
+// /{waba-id}/message_templates), following the answer's paging.next while
+// it stays on the connector's base URL.
+func (c *Connector) ListTemplates(ctx context.Context) ([]ProviderTemplate, error) {
+	if c.set.WABAID == "" {
+		return nil, nil
+	}
+	var out []ProviderTemplate
+	next := c.set.BaseURL + "/" + c.set.WABAID + "/message_templates?fields=id,name,language,status,category,rejected_reason&limit=100"
+	for page := 0; next != "" && page < maxTemplatePages; page++ {
+		var resp struct {
+			Data   []ProviderTemplate `json:"data"`
+			Paging struct {
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		if err := c.call(ctx, "GET", next, nil, &resp); err != nil {
+			return out, err
+		}
+		out = append(out, resp.Data...)
+		next = resp.Paging.Next
+		if !strings.HasPrefix(next, c.set.BaseURL+"/") {
+			next = ""
+		}
+	}
+	return out, nil
+}

@@ -133,6 +133,10 @@ func TestTemplateSubmitAndReview(t *testing.T) {
 		got.Name != "order_shipped" || got.Language != "en_US" || got.Connector != "wa" {
 		t.Errorf("review %+v", got)
 	}
+	list, err := c.ListTemplates(context.Background())
+	if err != nil || len(list) != 1 || list[0].ID != out.ID || list[0].Status != "REJECTED" || list[0].Reason != "INVALID_FORMAT" {
+		t.Errorf("provider's list: %+v %v", list, err)
+	}
 	// Sending a rejected template fails at the provider.
 	m := &message.Message{Type: TypeHSM, Content: &message.Content{Template: &message.Template{Name: "order_shipped", Language: "en_US", Params: []string{"A-1"}}},
 		Recipients: []message.Recipient{{Address: "966501234567"}}}

@@ -91,8 +91,8 @@ func (s *Store) ListWATemplates(ctx context.Context, accountID, channelID, name 
 }
 
 // ReviewWATemplates applies the provider's review to the variants it is
-// about: by provider id, else by name and language, of the business
-// account.
+// about (by provider id, else by name and language, of the business
+// account) whose status or reason it changes.
 func (s *Store) ReviewWATemplates(ctx context.Context, r store.TemplateReview) (int, error) {
 	if r.WABAID == "" || (r.ProviderID == "" && (r.Name == "" || r.Language == "")) {
 		return 0, nil
@@ -104,7 +104,7 @@ func (s *Store) ReviewWATemplates(ctx context.Context, r store.TemplateReview) (
 			q, args = `name = ? AND language = ?`, []any{r.Name, r.Language}
 		}
 		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE whatsapp_templates SET status = ?, rejected_reason = ?, updated_at = ?
-			WHERE waba_id = ? AND `+q), append([]any{r.Status, r.Reason, micros(time.Now()), r.WABAID}, args...)...)
+			WHERE waba_id = ? AND (status <> ? OR rejected_reason <> ?) AND `+q), append([]any{r.Status, r.Reason, micros(time.Now()), r.WABAID, r.Status, r.Reason}, args...)...)
 		if err != nil {
 			return fmt.Errorf("reviewing whatsapp template: %w", err)
 		}

@@ -49,6 +49,9 @@ func testWATemplates(t *testing.T, st store.Store) {
 	if got, _ := st.GetWATemplate(ctx, a.ID, "ch1", "hello", "en_US"); got.Status != store.TemplateApproved {
 		t.Fatalf("after review: %+v", got)
 	}
+	if n, _ := st.ReviewWATemplates(ctx, store.TemplateReview{WABAID: "waba1", ProviderID: "501", Status: store.TemplateApproved}); n != 0 {
+		t.Fatalf("the same review again changed %d", n)
+	}
 	if n, _ := st.ReviewWATemplates(ctx, store.TemplateReview{WABAID: "waba2", ProviderID: "502", Status: store.TemplateApproved}); n != 0 {
 		t.Fatalf("another business account's review changed %d", n)
 	}
