@@ -292,7 +292,7 @@ func TestWhatsAppInteractiveAndInbound(t *testing.T) {
 		if r := send("reaction", map[string]any{"reaction": map[string]any{"messageId": in.ID, "emoji": "👍"}}); r.status != 202 {
 			t.Fatalf("reaction: %d %s", r.status, r.raw)
 		}
-		wantParam(t, send("reaction", map[string]any{"reaction": map[string]any{"messageId": listID, "emoji": "👍"}}), 422, "content.reaction.messageId")
+		wantParam(t, send("reaction", map[string]any{"reaction": map[string]any{"messageId": "0123456789abcdef0123456789abcdef", "emoji": "👍"}}), 422, "content.reaction.messageId")
 		waitFor(t, "the reaction at the simulator", 10*time.Second, func() bool { return len(sim.Sent()) > before })
 		var sent struct {
 			Reaction struct {
@@ -303,6 +303,26 @@ func TestWhatsAppInteractiveAndInbound(t *testing.T) {
 		json.Unmarshal(sim.Sent()[before].Body, &sent)
 		if sent.Reaction.MessageID != wamid || sent.Reaction.Emoji != "👍" {
 			t.Errorf("reaction sent: %s", sim.Sent()[before].Body)
+		}
+		// React to a message the platform sent, by its id: its wamid.
+		var listWamid string
+		for _, m := range sim.Sent() {
+			if m.Type == "interactive" && strings.Contains(string(m.Body), `"list"`) {
+				listWamid = m.ID
+			}
+		}
+		waitFor(t, "the list sent", 10*time.Second, func() bool {
+			st := s.get("/v1/messages/" + listID).json["status"]
+			return st != "accepted" && st != "pending"
+		})
+		before = len(sim.Sent())
+		if r := send("reaction", map[string]any{"reaction": map[string]any{"messageId": listID, "emoji": "✅"}}); r.status != 202 {
+			t.Fatalf("reaction to a sent message: %d %s", r.status, r.raw)
+		}
+		waitFor(t, "the second reaction at the simulator", 10*time.Second, func() bool { return len(sim.Sent()) > before })
+		json.Unmarshal(sim.Sent()[before].Body, &sent)
+		if sent.Reaction.MessageID != listWamid || listWamid == "" {
+			t.Errorf("reaction to the sent list: %s (its wamid %q)", sim.Sent()[before].Body, listWamid)
 		}
 		photo, err := sim.HandsetReply(chatsimPhoto(demoWhatsAppNumberID))
 		if err != nil {

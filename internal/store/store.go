@@ -454,6 +454,7 @@ type Store interface {
 	Contacts
 	ConvChannels
 	WATemplates
+	ChatRefs
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

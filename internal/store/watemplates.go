@@ -65,3 +65,11 @@ type WATemplates interface {
 	// is given) and says how many; ErrNotFound when none.
 	DeleteWATemplates(ctx context.Context, accountID, channelID, name, language string) (int, error)
 }
+
+// ChatRefs finds the provider's ids of a message, which chat apps'
+// reactions and replies refer to.
+type ChatRefs interface {
+	// PartProviderIDs returns the provider's ids of a message's parts
+	// (recipient, then part order) once it was handed over; empty before.
+	PartProviderIDs(ctx context.Context, accountID, messageID string) ([]string, error)
+}

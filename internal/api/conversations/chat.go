@@ -532,19 +532,35 @@ func buildInteractive(in *interactiveJSON) (*message.Interactive, *rest.Problem)
 }
 
 // reactionTarget resolves a reaction's messageId to the provider's id: a
-// wamid is taken as it is; the id of an inbound WhatsApp message of the
-// account becomes its wamid.
+// wamid is taken as it is; the id of a WhatsApp message of the account
+// becomes its wamid (an inbound one's, or an outbound one's once sent).
 func (a *API) reactionTarget(r *http.Request, ch *store.ConvChannel, rc *message.Reaction) *rest.Problem {
 	if strings.HasPrefix(rc.MessageID, "wamid.") {
 		return nil
 	}
+	bad := rest.Invalid("content.reaction.messageId", "messageId must be a WhatsApp message id (wamid.…) or the id of a WhatsApp message of yours")
+	internal := rest.NewProblem(http.StatusInternalServerError, rest.CodeInternal, "", "could not read the message; try again later")
 	m, err := a.store.GetMessage(r.Context(), ch.AccountID, rc.MessageID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (m.Channel != whatsApp || m.Direction != message.MO || m.Content == nil || m.Content.ProviderID == "") {
-		return rest.Invalid("content.reaction.messageId", "messageId must be a WhatsApp message id (wamid.…) or the id of an inbound WhatsApp message")
+	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != whatsApp {
+		return bad
 	}
 	if err != nil {
-		return rest.NewProblem(http.StatusInternalServerError, rest.CodeInternal, "", "could not read the message; try again later")
+		return internal
 	}
-	rc.MessageID = m.Content.ProviderID
+	if m.Direction == message.MO {
+		if m.Content == nil || m.Content.ProviderID == "" {
+			return bad
+		}
+		rc.MessageID = m.Content.ProviderID
+		return nil
+	}
+	ids, err := a.store.PartProviderIDs(r.Context(), ch.AccountID, m.ID)
+	if err != nil {
+		return internal
+	}
+	if len(ids) == 0 {
+		return rest.Invalid("content.reaction.messageId", "message "+m.ID+" has not reached WhatsApp yet; react once it is sent")
+	}
+	rc.MessageID = ids[0]
 	return nil
 }

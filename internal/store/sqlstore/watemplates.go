@@ -137,3 +137,22 @@ func (s *Store) DeleteWATemplates(ctx context.Context, accountID, channelID, nam
 	}
 	return int(n), err
 }
+
+// PartProviderIDs reads a message's parts' provider ids.
+func (s *Store) PartProviderIDs(ctx context.Context, accountID, messageID string) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT provider_id FROM recipient_parts WHERE message_id = ? AND account_id = ? AND provider_id <> ''
+		ORDER BY seq, part`), messageID, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("reading provider ids: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("reading provider ids: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

@@ -73,4 +73,7 @@ func testWATemplates(t *testing.T, st store.Store) {
 	if _, total, _ := st.ListWATemplates(ctx, b.ID, "", "", 10, 0); total != 1 {
 		t.Fatalf("the other account's left: %d", total)
 	}
+	if ids, err := st.PartProviderIDs(ctx, a.ID, "no-such-message"); err != nil || len(ids) != 0 {
+		t.Fatalf("provider ids of nothing: %v %v", ids, err)
+	}
 }
