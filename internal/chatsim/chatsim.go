@@ -13,9 +13,12 @@
 //     are PENDING until the control API approves, rejects or pauses them;
 //     a template message needs an APPROVED template of its name and language.
 //   - Webhooks to Config.WebhookURL, signed X-Hub-Signature-256 with the app
-//     secret: statuses (sent, delivered, read, failed with errors[]) and
-//     inbound messages (text, image, button reply, location). Verify runs
-//     the GET hub.challenge handshake.
+//     secret: statuses (sent, delivered, read, failed with errors[]),
+//     inbound messages (text, image, button and list replies, reactions,
+//     location) and template reviews (message_template_status_update).
+//     Verify runs the GET hub.challenge handshake.
+//   - Interactive messages within the Cloud API's bounds (3 reply buttons,
+//     10 list rows, title lengths; else 131009).
 //   - A control API under /_control/: reply (a handset sends), read, fail,
 //     template (review), error (the next sends answer a Graph error).
 //

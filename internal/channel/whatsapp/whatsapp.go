@@ -4,13 +4,17 @@
 //
 // The channel: recipients are WhatsApp ids, the phone number in
 // international digits; a message is text (Body) or Content — media by
-// URL (image, video, audio, file), a location, or a template ("hsm"). One
-// message is one part. It is priced per message today: billing per
+// URL (image, video, audio, file), a location, a template ("hsm", body
+// params or components), an interactive message (reply buttons or a
+// list, within the Cloud API's bounds) or a reaction. One message is one
+// part. Inbound messages keep their structure (media by provider id,
+// replies, reactions) in Content. It is priced per message today: billing per
 // 24-hour conversation and category (issue 15, item 4) is not done yet.
 //
 // The connector kind "whatsapp" sends each recipient as one Cloud API
-// request and takes the provider's webhooks (statuses and inbound
-// messages) through its ServeHTTP, mounted by the app at
+// request, submits and lists message templates, and takes the provider's
+// webhooks (statuses, inbound messages and template reviews) through its
+// ServeHTTP, mounted by the app at
 // /webhooks/whatsapp/{connector}. See docs/whatsapp.md.
 package whatsapp
 
