@@ -4,7 +4,7 @@
 // their account (omnigate smpp credentials), and submit messages that go
 // through the pipeline like any door's: submit_sm and submit_multi, long
 // messages by UDH, SAR TLVs or message_payload (reassembled into one
-// message), query_sm and cancel_sm. Refusals become command_status values
+// message), query_sm, cancel_sm and replace_sm. Refusals become command_status values
 // (docs/smpp-server.md). It reuses internal/smpp's codec and sessions.
 package smppserver
 
@@ -74,6 +74,7 @@ type Store interface {
 // Acceptor takes messages (pipeline.Pipeline).
 type Acceptor interface {
 	Accept(ctx context.Context, m *message.Message, opts pipeline.Options) error
+	Replace(ctx context.Context, m *message.Message, opts pipeline.Options) error
 }
 
 // Server is the running door.
@@ -294,9 +295,10 @@ func (c *conn) handle(ctx context.Context, sess *session.Session, req smpp.PDU) 
 	case *smpp.CancelSM:
 		return c.cancel(ctx, p)
 	case *smpp.ReplaceSM:
-		// A stored message is not changed in place; cancel_sm and a new
-		// submit_sm do it (docs/smpp-server.md).
-		return smpp.NewErrorResponse(p.CommandID(), p.Seq, smpp.ESME_RREPLACEFAIL)
+		if kind == smpp.BindReceiver {
+			return smpp.NewErrorResponse(p.CommandID(), p.Seq, smpp.ESME_RINVBNDSTS)
+		}
+		return c.replace(ctx, p)
 	}
 	if req.CommandID().HasResponse() {
 		return smpp.NewErrorResponse(req.CommandID(), req.Hdr().Seq, smpp.ESME_RINVCMDID)

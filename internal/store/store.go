@@ -450,11 +450,14 @@ type Store interface {
 	Templates
 	EmailDomains
 	SMPPCredentials
+	Replacing
 	Twilio
+	TwilioServices
 	Contacts
 	ConvChannels
 	WATemplates
 	ChatRefs
+	Fallbacks
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

@@ -40,6 +40,7 @@ type API struct {
 	pipeline  *pipeline.Pipeline
 	metrics   *metrics.Metrics
 	templates TemplateRenderer  // nil: sends with a template are refused
+	fallback  fallbackConfig    // fallback.go
 	submit    TemplateSubmitter // nil: WhatsApp templates cannot be submitted
 }
 
