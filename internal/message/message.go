@@ -234,14 +234,17 @@ type Location struct {
 // body's text parameters in order, Components (a WhatsApp template's)
 // the header, body and button parameters by component.
 type Template struct {
-	Namespace  string              `json:"namespace,omitempty"`
-	Name       string              `json:"name"`
-	Language   string              `json:"language,omitempty"`
-	Params     []string            `json:"params,omitempty"`
+	// Components are a WhatsApp template's parameters by component
+	// (header, body, buttons), the Cloud API's way, beside Params.
 	Components []TemplateComponent `json:"components,omitempty"`
-	Variables  map[string]string   `json:"variables,omitempty"`
-	// Category is the template's category (MARKETING, UTILITY,
-	// AUTHENTICATION) as the registry has it when the message is accepted.
+
+	Namespace string            `json:"namespace,omitempty"`
+	Name      string            `json:"name"`
+	Language  string            `json:"language,omitempty"`
+	Params    []string          `json:"params,omitempty"`
+	Variables map[string]string `json:"variables,omitempty"`
+	// Category is the template's WhatsApp category (MARKETING, UTILITY,
+	// AUTHENTICATION): it prices the conversation the message opens.
 	Category string `json:"category,omitempty"`
 }
 

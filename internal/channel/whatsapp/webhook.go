@@ -392,29 +392,6 @@ func (c *Connector) take(ctx context.Context, changes []Change) error {
 	return nil
 }
 
-// templateUpdate hands a template review to the receiver's registry; one
-// without a registry drops it.
-func (c *Connector) templateUpdate(ctx context.Context, t TemplateUpdate) error {
-	tr, ok := c.rx.(channel.TemplateReceiver)
-	if !ok {
-		return nil
-	}
-	waba := t.WABAID
-	if waba == "" {
-		waba = c.set.WABAID
-	}
-	id := ""
-	if t.ID != 0 {
-		id = strconv.FormatInt(t.ID, 10)
-	}
-	reason := t.Reason
-	if reason == "NONE" {
-		reason = ""
-	}
-	return tr.TemplateStatus(ctx, channel.TemplateStatus{Connector: c.name, Channel: message.ChannelWhatsApp, Account: waba,
-		ProviderID: id, Name: t.Name, Language: t.Language, Status: strings.ToUpper(t.Event), Reason: reason})
-}
-
 func digitsOnly(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
