@@ -210,6 +210,40 @@ type Reply struct {
 	Title string `json:"title"`
 }
 
+// TemplateComponent is the parameters of one component of a template:
+// Type header, body or button (SubType quick_reply or url, Index the
+// button's position).
+type TemplateComponent struct {
+	Type       string          `json:"type"`
+	SubType    string          `json:"subType,omitempty"`
+	Index      int             `json:"index,omitempty"`
+	Parameters []TemplateParam `json:"parameters,omitempty"`
+}
+
+// TemplateParam is one parameter: Type text (Text), payload (Payload, a
+// quick reply's), currency (Text the fallback, Currency and Amount1000),
+// date_time (Text the fallback, DateTime), image, video or document
+// (URL, a link or "media:<id>").
+type TemplateParam struct {
+	Type       string `json:"type"`
+	Text       string `json:"text,omitempty"`
+	Payload    string `json:"payload,omitempty"`
+	Currency   string `json:"currency,omitempty"`
+	Amount1000 int64  `json:"amount1000,omitempty"`
+	DateTime   string `json:"dateTime,omitempty"`
+	URL        string `json:"url,omitempty"`
+}
+
+// ParamCount is how many parameters the template carries, in Params and
+// Components together.
+func (t *Template) ParamCount() int {
+	n := len(t.Params)
+	for _, c := range t.Components {
+		n += len(c.Parameters)
+	}
+	return n
+}
+
 // Media is one image, video, audio or file.
 type Media struct {
 	Kind    string `json:"kind"` // image, video, audio, file, sticker
@@ -246,40 +280,6 @@ type Template struct {
 	// Category is the template's WhatsApp category (MARKETING, UTILITY,
 	// AUTHENTICATION): it prices the conversation the message opens.
 	Category string `json:"category,omitempty"`
-}
-
-// TemplateComponent is the parameters of one component of a template:
-// Type header, body or button (SubType quick_reply or url, Index the
-// button's position).
-type TemplateComponent struct {
-	Type       string          `json:"type"`
-	SubType    string          `json:"subType,omitempty"`
-	Index      int             `json:"index,omitempty"`
-	Parameters []TemplateParam `json:"parameters,omitempty"`
-}
-
-// TemplateParam is one parameter: Type text (Text), payload (Payload, a
-// quick reply's), currency (Text the fallback, Currency and Amount1000),
-// date_time (Text the fallback, DateTime), image, video or document
-// (URL, a link or "media:<id>").
-type TemplateParam struct {
-	Type       string `json:"type"`
-	Text       string `json:"text,omitempty"`
-	Payload    string `json:"payload,omitempty"`
-	Currency   string `json:"currency,omitempty"`
-	Amount1000 int64  `json:"amount1000,omitempty"`
-	DateTime   string `json:"dateTime,omitempty"`
-	URL        string `json:"url,omitempty"`
-}
-
-// ParamCount is how many parameters the template carries, in Params and
-// Components together.
-func (t *Template) ParamCount() int {
-	n := len(t.Params)
-	for _, c := range t.Components {
-		n += len(c.Parameters)
-	}
-	return n
 }
 
 // Email are an email's parts besides its plain text.
