@@ -183,7 +183,7 @@ func pricesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		defer f.Close()
-		ps, err := billing.ParsePricesCSV(f, *account, time.Now().UTC(), app.Channels().Channels())
+		ps, err := billing.ParsePricesCSV(f, *account, time.Now().UTC(), app.PricedChannels())
 		if err != nil {
 			return fmt.Errorf("prices import %s: %w", file, err)
 		}

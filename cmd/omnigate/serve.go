@@ -27,6 +27,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr("OMNIGATE_PUBLIC_URL", ""), "scheme and host clients reach the API at, for hrefs; default: the request's Host [OMNIGATE_PUBLIC_URL]")
 	demoDefault, _ := strconv.ParseBool(envOr("OMNIGATE_DEMO", "false"))
 	fs.BoolVar(&cfg.Demo, "demo", demoDefault, "create a demo account and run the SMSC simulator in the process; SMS without a route go to it [OMNIGATE_DEMO]")
+	hlrSim, _ := strconv.ParseBool(envOr("OMNIGATE_HLR_SIMULATOR", "false"))
+	fs.BoolVar(&cfg.HLRSimulator, "hlr-simulator", hlrSim, "answer HLR queries (POST /hlr, the check before sending) with the built-in simulator, by the number's last digit (docs/lookup.md); on with --demo [OMNIGATE_HLR_SIMULATOR]")
 	apiOnly, _ := strconv.ParseBool(envOr("OMNIGATE_API_ONLY", "false"))
 	fs.BoolVar(&cfg.APIOnly, "api-only", apiOnly, "accept messages but run no dispatcher or webhook workers (another node sharing the database does) [OMNIGATE_API_ONLY]")
 	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("OMNIGATE_ADMIN_TOKEN", ""), "enable the operator API under /admin/ with this bearer token (32+ characters); prefer the environment variable or --admin-token-file: every local user sees the command line [OMNIGATE_ADMIN_TOKEN]")

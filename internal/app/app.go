@@ -34,6 +34,7 @@ import (
 	"github.com/omnigate/omnigate/internal/dispatch"
 	"github.com/omnigate/omnigate/internal/email/links"
 	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/hlr"
 	"github.com/omnigate/omnigate/internal/inbound"
 	"github.com/omnigate/omnigate/internal/mailin"
 	"github.com/omnigate/omnigate/internal/mailsink"
@@ -65,6 +66,7 @@ type App struct {
 	connectors *connectors.Manager
 	receiver   *inbound.Receiver
 	billing    *billing.Service
+	hlr        *hlr.Service // Lookup's HLR queries and the check before sending (hlr.go)
 	compliance *compliance.Engine
 	desk       *compliance.Desk
 	notifier   *notice.Notifier
@@ -174,8 +176,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.connectors.SetRouter(router)
 	a.dispatcher = dispatch.New(dCfg, st, router, accounts, a.metrics, a.webhooks.Notify, log)
 	bCfg := cfg.Billing
-	bCfg.Channels = a.channels.Units()
+	bCfg.Channels = withHLRUnit(a.channels.Units())
 	a.billing = billing.New(bCfg, st, accounts, nil, log)
+	a.hlr = a.newHLR(node, accounts)
 	nCfg, tCfg := cfg.Notifier, cfg.TopUps
 	nCfg.Pool.Owner, nCfg.SMTPAddr, nCfg.SMTPFrom = node, cfg.SMTPAddr, cfg.SMTPFrom
 	tCfg.Pool.Owner = node
@@ -185,7 +188,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.desk = compliance.NewDesk(cfg.Compliance, st, a.compliance)
 	a.desk.OnNotice(a.notifier.Notify)
 	a.pipeline = pipeline.New(pipeline.Config{Prepare: a.channels.Prepare, Commit: commit, Charger: a.billing, Compliance: a.compliance, Log: log,
-		Instruction: smsInstruction},
+		Instruction: smsInstruction, Reach: reachOf(a.hlr)},
 		st, a.metrics, a.dispatcher.Notify)
 	a.pipeline.AddInboundHook(optout.New(st, a.pipeline, log).Hook)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
@@ -225,7 +228,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	acct.UseEmailDomains(emailDomains)
-	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st),
+	mb := messagebird.New(a.style, st, a.pipeline, a.metrics)
+	mb.UseHLR(a.hlr)
+	doors := []api.Door{mb, acct, acct.RealtimeApps(st),
 		withWATemplates(conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), a.connectors), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
 		twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL), providerHooks{a.connectors}}
 	if cfg.AdminToken != "" {
@@ -345,6 +350,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.dispatcher.Start()
 		a.notifier.Start()
 		a.topups.Start()
+		a.hlr.Start()
 	}
 	stopDebug, err := a.startDebug()
 	if err != nil {
@@ -458,6 +464,9 @@ func (a *App) stop(ctx context.Context) error {
 	if err := a.topups.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping top-ups: %w", err))
 	}
+	if err := a.hlr.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping HLR queries: %w", err))
+	}
 	if err := a.trail.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping the audit trail: %w", err))
 	}
@@ -483,5 +492,6 @@ func (a *App) PrintDemo(w io.Writer) {
 		a.Demo.Print(w, a.URL())
 		a.printDemoEmail(w)
 		a.printDemoWhatsApp(w)
+		a.printDemoHLR(w)
 	}
 }

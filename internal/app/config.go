@@ -8,6 +8,7 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/dispatch"
+	"github.com/omnigate/omnigate/internal/hlr"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/webhook"
@@ -96,6 +97,11 @@ type Config struct {
 	DebugAddr string
 	// Billing tunes charging; Billing.Disabled makes messages free.
 	Billing billing.Config
+	// HLR tunes HLR queries (hlr.go); HLRSimulator answers them with the
+	// built-in simulator (on with Demo), in about HLRSimDelay each.
+	HLR          hlr.Config
+	HLRSimulator bool
+	HLRSimDelay  time.Duration
 	// SMTPAddr (host:port) and SMTPFrom are where usage-alert emails go
 	// out; empty SMTPAddr: no emails (alert webhooks still go).
 	SMTPAddr, SMTPFrom string

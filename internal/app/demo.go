@@ -89,7 +89,8 @@ func seedDemoPrices(ctx context.Context, st store.Billing) error {
 	if err != nil || len(prices) > 0 {
 		return err
 	}
-	return st.UpsertPrices(ctx, []store.Price{{Channel: message.ChannelSMS, Currency: "EUR", Price: demoPrice, UpdatedAt: time.Now().UTC()}})
+	return st.UpsertPrices(ctx, []store.Price{{Channel: message.ChannelSMS, Currency: "EUR", Price: demoPrice, UpdatedAt: time.Now().UTC()},
+		{Channel: HLRChannel, Currency: "EUR", Price: demoHLRPrice, UpdatedAt: time.Now().UTC()}})
 }
 
 // Print writes the demo banner with a ready-to-paste curl.

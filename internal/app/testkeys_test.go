@@ -20,6 +20,7 @@ type liveData struct {
 	month           string // the statement month with live usage
 	dkimSelector    string // of the live email domain
 	contact, group  string // an address-book contact and a group it is in
+	hlr             string // an HLR query of liveSent
 	// secrets and personal data a test key's answer must never contain
 	forbidden []string
 }
@@ -60,6 +61,8 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	m := s.send(map[string]any{"originator": "Shop", "recipients": liveSent, "body": "live body"})
 	d.sent = m["id"].(string)
 	s.waitStatus(d.sent, "delivered")
+	d.hlr = ok(s.call("POST", "/hlr", map[string]any{"msisdn": liveSent}), "HLR query", 201).json["id"].(string)
+	s.waitHLR(s.key, d.hlr)
 	m = s.send(map[string]any{"originator": "Shop", "recipients": liveScheduled, "body": "later",
 		"scheduledDatetime": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	d.scheduled = m["id"].(string)
@@ -207,6 +210,18 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 					t.Errorf("the live balance shows: %s", r.raw)
 				}
 			}},
+			{pattern: "GET /lookup/{phoneNumber}", method: "GET", path: "/lookup/" + liveSent, status: 200, echoes: []string{liveSent},
+				check: func(t *testing.T, r response) {
+					if r.json["hlr"] != nil {
+						t.Errorf("the live HLR query shows: %s", r.raw)
+					}
+				}},
+			{pattern: "GET /lookup/{phoneNumber}/hlr", method: "GET", path: "/lookup/" + liveSent + "/hlr", status: 404},
+			{pattern: "POST /lookup/{phoneNumber}/hlr", method: "POST", path: "/lookup/31699990004/hlr", status: 201},
+			{pattern: "POST /hlr", method: "POST", path: "/hlr", contentType: "application/json", body: `{"msisdn":"31699990005"}`, status: 201},
+			{pattern: "GET /hlr/{id}", method: "GET", path: "/hlr/" + live.hlr, status: 404, echoes: []string{live.hlr}},
+			{pattern: "GET /settings/hlr", method: "GET", path: "/settings/hlr", status: 200},
+			{pattern: "PUT /settings/hlr", method: "PUT", path: "/settings/hlr", contentType: "application/json", body: `{"checkBeforeSend":true}`, status: 403},
 
 			{pattern: "GET /prices/sms", method: "GET", path: "/prices/sms?recipient=31699990001", status: 200},
 			{pattern: "GET /usage", method: "GET", path: "/usage", status: 200, check: func(t *testing.T, r response) {
@@ -365,6 +380,7 @@ func liveState(t *testing.T, s *server, live liveData) string {
 		"/compliance/policy", "/compliance/cases", "/consents?recipient=" + liveConsent, "/consents?recipient=31699990002",
 		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger", "/email/domains",
 		"/contacts", "/contacts/" + live.contact, "/groups", "/groups/" + live.group + "/contacts",
+		"/hlr/" + live.hlr, "/settings/hlr",
 	} {
 		r := s.get(path)
 		if r.status != http.StatusOK {

@@ -109,6 +109,10 @@ func textSlots(s *server, fx fixtures) []textSlot {
 		{door: "key", method: "GET", path: "/messages?recipient=" + bad, param: "recipient"},
 		{door: "key", method: "GET", path: "/messages?colour=" + bad, param: "colour"},
 		{door: "key", method: "GET", path: "/messages/" + bad, param: "id"},
+		{door: "key", method: "POST", path: "/hlr", ct: js, body: `{"msisdn":"31612345678","reference":"r` + bad + `"}`, param: "reference"},
+		{door: "key", method: "POST", path: "/hlr", ct: js, body: `{"msisdn":"3161` + bad + `"}`, param: "msisdn"},
+		{door: "key", method: "POST", path: "/lookup/31612345678/hlr", ct: form, body: "reference=r" + bad, param: "reference"},
+		{door: "key", method: "GET", path: "/lookup/31612345678?countryCode=N" + bad, param: "countryCode"},
 		{door: "key", method: "DELETE", path: "/messages/" + bad, param: "id"},
 		// The account API.
 		{door: "key", method: "GET", path: "/prices/sms?recipient=31612345678&body=hi" + bad, param: "body", multiline: true},

@@ -47,6 +47,8 @@ type Config struct {
 	Instruction func(channel, country string) string
 	// Log receives the pipeline's warnings.
 	Log *slog.Logger
+	// Reach, when set, is the check before sending (reach.go).
+	Reach Reach
 }
 
 // Pipeline accepts messages.
@@ -202,6 +204,11 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 	if p.cfg.Compliance != nil {
 		var err error
 		if hold, err = p.comply(ctx, m, opts, now); err != nil {
+			return err
+		}
+	}
+	if p.cfg.Reach != nil && !opts.Test {
+		if err := p.reach(ctx, m, now); err != nil {
 			return err
 		}
 	}

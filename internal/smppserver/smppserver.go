@@ -37,6 +37,7 @@ const Door = "smpp"
 // Defaults.
 const (
 	DefaultWindow     = 10
+	DefaultMaxWindow  = 100
 	DefaultMaxRate    = 200 // submits per second per account
 	DefaultPartsWait  = time.Minute
 	serverSystemID    = "omnigate"
@@ -52,6 +53,9 @@ type Config struct {
 	// Window is the default bound of requests in flight per bind; beyond
 	// it requests are answered ESME_RTHROTTLED.
 	Window int
+	// MaxWindow bounds an account's own window (its credentials'
+	// --window); default 100.
+	MaxWindow int
 	// MaxRate is the default submits per second per account.
 	MaxRate int
 	// PartsWait bounds the wait for the rest of a long message.
@@ -101,6 +105,12 @@ type Server struct {
 func New(cfg Config, st Store, guard *authguard.Guard, p Acceptor) (*Server, error) {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
+	}
+	if cfg.MaxWindow <= 0 {
+		cfg.MaxWindow = DefaultMaxWindow
+	}
+	if cfg.MaxWindow < cfg.Window {
+		cfg.MaxWindow = cfg.Window
 	}
 	if cfg.MaxRate <= 0 {
 		cfg.MaxRate = DefaultMaxRate
@@ -177,9 +187,10 @@ func (s *Server) serve(nc net.Conn) {
 		source = host
 	}
 	c := &conn{srv: s, source: source}
-	// The session's handler concurrency is the bind's window: requests
-	// beyond it are answered ESME_RTHROTTLED by the session itself.
-	sess := session.Accept(nc, session.Config{Window: s.cfg.Window, HandlerConcurrency: s.cfg.Window, Log: s.log},
+	// The session handles up to the largest window an account may have;
+	// handle holds each bind to its account's window (ESME_RTHROTTLED
+	// beyond it).
+	sess := session.Accept(nc, session.Config{Window: s.cfg.Window, HandlerConcurrency: s.cfg.MaxWindow, Log: s.log},
 		serverSystemID, c.bind, session.HandlerFunc(c.handle))
 	s.mu.Lock()
 	s.sessions[sess] = c
@@ -270,10 +281,14 @@ var dummyHash, _ = HashPassword("omnigate")
 
 func (c *conn) handle(ctx context.Context, sess *session.Session, req smpp.PDU) smpp.PDU {
 	kind, _ := sess.Bound()
-	// The account's window, when smaller than the server's (which the
-	// session itself enforces).
-	if c.window > 0 && c.window < c.srv.cfg.Window && req.CommandID().HasResponse() {
-		if c.inflight.Add(1) > int32(c.window) {
+	// The bind's window: the account's, or the server's default.
+	window := c.window
+	if window <= 0 {
+		window = c.srv.cfg.Window
+	}
+	window = min(window, c.srv.cfg.MaxWindow)
+	if req.CommandID().HasResponse() {
+		if c.inflight.Add(1) > int32(window) {
 			c.inflight.Add(-1)
 			return smpp.NewErrorResponse(req.CommandID(), req.Hdr().Seq, smpp.ESME_RTHROTTLED)
 		}

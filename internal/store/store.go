@@ -458,6 +458,7 @@ type Store interface {
 	WATemplates
 	ChatRefs
 	Fallbacks
+	HLR
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

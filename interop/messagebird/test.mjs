@@ -679,3 +679,142 @@ test('contacts and groups: create, list, update, add to a group, send to groupId
   assert.match(t.id, HEX32);
   await rejectsWithApiError(call(live.contacts.read, t.id), { status: 404, code: 20 });
 });
+
+// ---------------------------------------------------------------------------
+// Lookup and HLR. The demo runs the HLR simulator, which answers by the
+// number's last digit (docs/lookup.md): 0 absent, 1 unknown, 2 ported,
+// 3 roaming, 4 failed, others active on the home network.
+
+test('lookup.read: country, type and formats; a national number with its country code; a bad number', async () => {
+  const l = await call(live.lookup.read, '31612345678');
+  assert.equal(l.href, `${SDK_ORIGIN}/lookup/31612345678`);
+  assert.equal(l.countryCode, 'NL');
+  assert.equal(l.countryPrefix, 31);
+  assert.equal(l.phoneNumber, 31612345678);
+  assert.equal(l.type, 'mobile');
+  assert.deepEqual(l.formats, {
+    e164: '+31612345678', international: '+31 6 12345678', national: '06 12345678', rfc3966: 'tel:+31-6-12345678',
+  });
+  const fixed = await call(live.lookup.read, '0201234567', 'NL');
+  assert.equal(fixed.phoneNumber, 31201234567);
+  assert.equal(fixed.type, 'fixed line');
+  assert.equal(fixed.formats.national, '020 123 4567');
+  assert.equal((await call(testMode.lookup.read, '448001234567')).type, 'toll free');
+  await rejectsWithApiError(call(live.lookup.read, 'not-a-number'), { status: 400, code: 21, parameter: 'phoneNumber' });
+  await rejectsWithApiError(call(live.lookup.read, '0612345678'), { status: 400, code: 21 });
+  await rejectsWithApiError(call(live.lookup.read, '0612345678', 'XX'), { status: 422, code: 10, parameter: 'countryCode' });
+});
+
+test('hlr.create is charged and answers sent; hlr.read has the simulator\'s answer', async () => {
+  const before = (await call(live.balance.read)).amount;
+  const h = await call(live.hlr.create, 31612345678, 'interop hlr');
+  assert.match(h.id, HEX32);
+  assert.equal(h.href, `${SDK_ORIGIN}/hlr/${h.id}`);
+  assert.equal(h.msisdn, 31612345678);
+  assert.equal(h.reference, 'interop hlr');
+  assert.equal(h.status, 'sent');
+  assert.equal(h.network, null);
+  assert.equal(h.details, null);
+  assert.match(h.createdDatetime, DATETIME);
+  const after = (await call(live.balance.read)).amount;
+  assert.ok(Math.abs(before - after - 0.01) < 1e-9, `balance ${before} → ${after}: one HLR query at 0.01`);
+
+  const done = await waitFor('the HLR answer', async () => {
+    const r = await call(live.hlr.read, h.id);
+    return r.status !== 'sent' && r;
+  });
+  assert.equal(done.id, h.id);
+  assert.equal(done.status, 'active');
+  assert.equal(done.network, 20408);
+  assert.equal(done.details.country_iso, 'NL');
+  assert.equal(done.details.ported, 0);
+  assert.equal(done.details.roaming, 0);
+  assert.match(done.statusDatetime, DATETIME);
+
+  const absent = await call(live.hlr.create, '31612345670');
+  const absentDone = await waitFor('the absent answer', async () => {
+    const r = await call(live.hlr.read, absent.id);
+    return r.status !== 'sent' && r;
+  });
+  assert.equal(absentDone.status, 'absent');
+  assert.equal(absentDone.reference, null);
+
+  await rejectsWithApiError(call(live.hlr.read, '0123456789abcdef0123456789abcdef'), { status: 404, code: 20 });
+  await rejectsWithApiError(call(live.hlr.create, 'hello'), { status: 422, code: 10, parameter: 'msisdn' });
+  // A test key's query is answered, not stored; it reads none.
+  const t = await call(testMode.hlr.create, 31612345678, 'test');
+  assert.equal(t.status, 'sent');
+  await rejectsWithApiError(call(testMode.hlr.read, h.id), { status: 404, code: 20 });
+  await rejectsWithApiError(call(live.hlr.read, t.id), { status: 404, code: 20 });
+});
+
+test('lookup.hlr.create with a country code, lookup.hlr.read by number: a ported number', async () => {
+  const h = await call(live.lookup.hlr.create, '0612345672', { countryCode: 'NL', reference: 'ported' });
+  assert.equal(h.status, 'sent');
+  assert.equal(h.network, null);
+  assert.equal(h.details, null);
+  assert.equal(h.msisdn, 31612345672);
+  const done = await waitFor('the ported answer', async () => {
+    const r = await call(live.lookup.hlr.read, '31612345672');
+    return r.status !== 'sent' && r;
+  });
+  assert.equal(done.id, h.id);
+  assert.equal(done.status, 'active');
+  assert.equal(typeof done.network, 'number');
+  assert.equal(done.network, 20416);
+  assert.equal(done.details.ported, 1);
+  assert.equal((await call(live.lookup.hlr.read, '0612345672', 'NL')).id, h.id);
+  assert.equal((await call(live.lookup.read, '31612345672')).hlr.id, h.id);
+  await rejectsWithApiError(call(testMode.lookup.hlr.read, '31612345672'), { status: 404, code: 20 });
+  await rejectsWithApiError(call(live.lookup.hlr.read, '31699999999'), { status: 404, code: 20 });
+});
+
+// omnigateRequest makes a request the SDK has no method for (omnigate's own
+// endpoints), over the same TLS connection to rest.messagebird.com.
+function omnigateRequest(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? '' : JSON.stringify(body);
+    const req = sdkHttpsRequest.call(https, {
+      hostname: SDK_HOST, method, path,
+      headers: { Authorization: `AccessKey ${LIVE_KEY}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+test('HLR reports reach the HLR report URL and pass the SDK verifiers; altered ones fail', async () => {
+  const hlrReportUrl = `${receiverBase}/mb/hlr?tenant=acme`;
+  const set = await omnigateRequest('PUT', '/settings/hlr', { reportUrl: hlrReportUrl });
+  assert.equal(set.status, 200, JSON.stringify(set.body));
+  assert.equal(set.body.reportUrl, hlrReportUrl);
+  try {
+    const h = await call(live.hlr.create, 31612345679, 'hlr report');
+    const report = await waitFor('the HLR report', () => reports.find((r) => r.path === '/mb/hlr' && r.query.id === h.id));
+    const q = report.query;
+    assert.equal(report.method, 'GET');
+    assert.equal(q.msisdn, '31612345679');
+    assert.equal(q.reference, 'hlr report');
+    assert.equal(q.status, 'active');
+    assert.equal(q.network, '20408');
+    assert.equal(q.tenant, 'acme', "the report URL's own query is kept");
+    assert.match(q.createdDatetime, DATETIME);
+    assert.equal(q.statusDatetime, (await call(live.hlr.read, h.id)).statusDatetime, 'the report and the API agree');
+
+    const jwt = report.headers['messagebird-signature-jwt'];
+    assert.equal(await verifyJWT(report.url, report.body, jwt, goodKey()), true);
+    assert.equal(legacySignature.validate(legacyRequest(report), SIGNING_KEY), true);
+    const tampered = report.url.replace('status=active', 'status=absent');
+    assert.notEqual(tampered, report.url);
+    await assert.rejects(verifyJWT(tampered, report.body, jwt, goodKey()), /url_hash/, 'a changed status fails');
+    assert.throws(() => legacySignature.validate(legacyRequest(report, { query: { status: 'absent' } }), SIGNING_KEY), /Signatures not match/);
+  } finally {
+    const off = await omnigateRequest('PUT', '/settings/hlr', { reportUrl: '' });
+    assert.equal(off.status, 200);
+    assert.equal(off.body.reportUrl, null);
+  }
+});

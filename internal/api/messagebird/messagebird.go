@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/hlr"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
@@ -22,6 +23,7 @@ type API struct {
 	pipeline *pipeline.Pipeline
 	accounts *store.AccountCache // settings that shape validation (strict numbers)
 	metrics  *metrics.Metrics
+	hlr      *hlr.Service // Lookup and HLR (lookup.go); nil: HLR unavailable
 }
 
 // New makes the door.
@@ -55,6 +57,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /groups/{id}/contacts", a.groupContacts)
 	a.rest.Handle(mux, "PUT /groups/{id}/contacts", a.addGroupContacts)
 	a.rest.Handle(mux, "DELETE /groups/{id}/contacts/{contactId}", a.removeGroupContact)
+	a.registerLookup(mux)
 
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, "/messages", "/messages/{id}", "/balance", "/contacts", "/contacts/{id}", "/contacts/{id}/groups",

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		convChannelBehaviours,
 		twilioServiceBehaviours,
 		fallbackBehaviours,
+		hlrBehaviours,
 		waTemplateBehaviours,
 	}
 	for _, suite := range suites {
