@@ -83,6 +83,7 @@ Usage:
   omnigate smpp credentials --account ID   credentials for the SMPP server (--smpp-listen)
   omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's account SID, auth token, API keys
   omnigate channel add|list              Conversations channels (add --account ID --kind sms|whatsapp|email --sender S [--name N])
+  omnigate verify settings|set|blocks|unblock   fraud protection of one-time codes (--account ID)
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -151,6 +152,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = emailCmd(ctx, args[1:], stdout, stderr)
 	case "twilio":
 		err = twilioCmd(ctx, args[1:], stdout, stderr)
+	case "verify":
+		err = verifyCmd(ctx, args[1:], stdout, stderr)
 	case "channel":
 		err = channelCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -19,7 +19,6 @@ import (
 	"github.com/omnigate/omnigate/internal/api/admin"
 	"github.com/omnigate/omnigate/internal/api/conversations"
 	"github.com/omnigate/omnigate/internal/api/emaillinks"
-	"github.com/omnigate/omnigate/internal/api/messagebird"
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/api/smtpsubmit"
 	"github.com/omnigate/omnigate/internal/api/twilio"
@@ -49,6 +48,7 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/templates"
+	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"github.com/omnigate/omnigate/internal/worker"
 )
@@ -101,6 +101,8 @@ type App struct {
 	emailLinks *links.Signer
 	// Demo is the demo account, when Config.Demo is set.
 	Demo *DemoAccount
+	// verify creates and checks one-time codes (/verify).
+	verify *verify.Service
 }
 
 // EmailLinks makes the signed one-click unsubscribe, open-pixel and click
@@ -193,6 +195,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.pipeline.AddInboundHook(optout.New(st, a.pipeline, log).Hook)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
 	a.pipeline.OnBilling = func() { a.notifier.Notify(); a.topups.Notify() }
+	a.verify = a.newVerify(cfg.Verify, log)
 	if !cfg.APIOnly {
 		a.pipeline.Handoff = a.dispatcher
 	}
@@ -228,15 +231,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	acct.UseEmailDomains(emailDomains)
-	mb := messagebird.New(a.style, st, a.pipeline, a.metrics)
-	mb.UseHLR(a.hlr)
-	doors := []api.Door{mb, acct, acct.RealtimeApps(st),
-		withWATemplates(conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), a.connectors), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
-		twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL), providerHooks{a.connectors}}
+	doors := []api.Door{a.messageBird(st), acct, acct.RealtimeApps(st),
+		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
+		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}}
+	useWATemplates(doors, a.connectors) // WhatsApp template submission for the Conversations door
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
 		adminAPI.UseEmailDomains(emailDomains)
+		adminAPI.UseVerify(a.verify)
 		adminAPI.Protect(a.guard, a.trail)
 		doors = append(doors, adminAPI)
 	}
@@ -427,6 +430,9 @@ func (a *App) stop(ctx context.Context) error {
 	}
 	if err := a.stopRealtime(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	if err := a.verify.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping verifications: %w", err))
 	}
 	if err := a.pipeline.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping accept path: %w", err))

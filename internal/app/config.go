@@ -11,6 +11,7 @@ import (
 	"github.com/omnigate/omnigate/internal/hlr"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/realtime"
+	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"net/netip"
 	"net/url"
@@ -114,6 +115,8 @@ type Config struct {
 	TopUps   billing.TopUpConfig
 	// Compliance tunes proof-of-consent cases and the complaint threshold.
 	Compliance compliance.DeskConfig
+	// Verify tunes one-time-code verifications and their fraud protection.
+	Verify verify.Config
 	// Auth tunes the authentication of access keys: how long a node keeps
 	// a key in memory and how often it checks for revocations.
 	Auth auth.Config

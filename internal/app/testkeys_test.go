@@ -21,6 +21,7 @@ type liveData struct {
 	dkimSelector    string // of the live email domain
 	contact, group  string // an address-book contact and a group it is in
 	hlr             string // an HLR query of liveSent
+	verification    string // a live verification (/verify)
 	// secrets and personal data a test key's answer must never contain
 	forbidden []string
 }
@@ -91,7 +92,8 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	d.contact = ok(s.call("POST", "/contacts", map[string]any{"msisdn": liveContact, "firstName": liveContactName}), "contact", 201).json["id"].(string)
 	d.group = ok(s.call("POST", "/groups", map[string]any{"name": liveGroupName}), "group", 201).json["id"].(string)
 	ok(s.call("PUT", "/groups/"+d.group+"/contacts", map[string]any{"ids": []string{d.contact}}), "group member", 204)
-	d.forbidden = []string{d.contact, d.group, liveContact, liveContactName, liveGroupName, d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
+	d.verification = ok(s.call("POST", "/verify", map[string]any{"recipient": "31611110009", "originator": "Shop"}), "verification", 201).json["id"].(string)
+	d.forbidden = []string{d.verification, "31611110009", d.contact, d.group, liveContact, liveContactName, liveGroupName, d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
 		liveCase, liveRefused, liveErrorIP, "live body", liveSuppressedEmail, liveRemovedEmail, "live removal",
 		liveTemplate, liveTemplateText, d.dkimSelector}
 	return d
@@ -324,6 +326,16 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "GET /realtime/apps/{id}/errors", method: "GET", path: "/realtime/apps/" + live.appID + "/errors", status: 200,
 				check: emptyItems("items")},
 
+			{pattern: "POST /verify", method: "POST", path: "/verify", contentType: "application/json",
+				body: `{"recipient":"31611119999","originator":"Shop"}`, status: 201, check: func(t *testing.T, r response) {
+					if r.json["status"] != "sent" || s.get("/verify/"+r.json["id"].(string)).status != 404 {
+						t.Errorf("a test key's verification was stored: %s", r.raw)
+					}
+				}},
+			{pattern: "GET /verify/{id}", method: "GET", path: "/verify/" + live.verification, status: 404, echoes: []string{live.verification}},
+			{pattern: "DELETE /verify/{id}", method: "DELETE", path: "/verify/" + live.verification, status: 404, echoes: []string{live.verification}},
+			{pattern: "GET /verify/messages/email/{id}", method: "GET", path: "/verify/messages/email/" + live.sent, status: 404, echoes: []string{live.sent}},
+
 			{pattern: "GET /email/domains", method: "GET", path: "/email/domains", status: 200, check: emptyItems("items")},
 			{pattern: "POST /email/domains", method: "POST", path: "/email/domains", contentType: "application/json",
 				body: `{"domain":"test-only.example","algorithm":"ed25519"}`, status: 201, check: func(t *testing.T, r response) {
@@ -379,7 +391,7 @@ func liveState(t *testing.T, s *server, live liveData) string {
 		"/messages/" + live.scheduled, "/balance", "/billing/autotopup", "/topups", "/suppressions", "/suppressions/removals", "/templates", "/templates/" + liveTemplate, "/senders",
 		"/compliance/policy", "/compliance/cases", "/consents?recipient=" + liveConsent, "/consents?recipient=31699990002",
 		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger", "/email/domains",
-		"/contacts", "/contacts/" + live.contact, "/groups", "/groups/" + live.group + "/contacts",
+		"/verify/" + live.verification, "/contacts", "/contacts/" + live.contact, "/groups", "/groups/" + live.group + "/contacts",
 		"/hlr/" + live.hlr, "/settings/hlr",
 	} {
 		r := s.get(path)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/api"
 	"github.com/omnigate/omnigate/internal/api/conversations"
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/channel/whatsapp"
@@ -41,6 +42,16 @@ func withWATemplates(api *conversations.API, m *connectors.Manager) *conversatio
 		return conversations.SubmitResult{Connector: conn.Name(), WABAID: conn.WABAID(), ProviderID: out.ID, Status: out.Status, Category: out.Category}, nil
 	})
 	return api
+}
+
+// useWATemplates wires template submission into the Conversations door
+// among doors.
+func useWATemplates(doors []api.Door, m *connectors.Manager) {
+	for _, d := range doors {
+		if c, ok := d.(*conversations.API); ok {
+			withWATemplates(c, m)
+		}
+	}
 }
 
 // whatsAppConnector is the running whatsapp connector (first by name)

@@ -60,7 +60,10 @@ type Config struct {
 	// before it answers: the moment a carrier has a message and its sender
 	// has not heard back (tests act there).
 	OnSubmit func()
-	Log      *slog.Logger
+	// OnMessage, when set, sees each submit_sm the simulator takes (tests
+	// read what a handset would receive: a one-time code).
+	OnMessage func(p *codec.SubmitSM)
+	Log       *slog.Logger
 }
 
 // Outcomes are relative weights of receipt states.
@@ -280,6 +283,9 @@ func (c *client) submit(sess *session.Session, p *codec.SubmitSM) codec.PDU {
 	s.stats.Submits.Add(1)
 	if s.cfg.OnSubmit != nil {
 		s.cfg.OnSubmit()
+	}
+	if s.cfg.OnMessage != nil {
+		s.cfg.OnMessage(p)
 	}
 	if p.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask != 0 {
 		s.queue.add(s.receiptFor(c.systemID, id, p))

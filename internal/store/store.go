@@ -459,6 +459,7 @@ type Store interface {
 	ChatRefs
 	Fallbacks
 	HLR
+	Verifications
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

@@ -818,3 +818,48 @@ test('HLR reports reach the HLR report URL and pass the SDK verifiers; altered o
     assert.equal(off.body.reportUrl, null);
   }
 });
+
+test('verify: create, a wrong token, the right token, read, delete', async () => {
+  const v = await call(live.verify.create, '+31612345670', { originator: 'Omnigate', template: 'Interop code: %token', timeout: 120 });
+  assert.match(v.id, HEX32);
+  assert.equal(v.href, `${SDK_ORIGIN}/verify/${v.id}`);
+  assert.equal(v.recipient, 31612345670);
+  assert.equal(v.status, 'sent');
+  assert.equal(v.reference, null);
+  assert.match(v.createdDatetime, DATETIME);
+  assert.equal(Date.parse(v.validUntilDatetime) - Date.parse(v.createdDatetime), 120000);
+  // The code is in the message the verification sent (what the handset gets).
+  const messageId = v.messages.href.split('/').pop();
+  const m = await call(live.messages.read, messageId);
+  const code = m.body.match(/\d{6}/)[0];
+  assert.equal(m.body, `Interop code: ${code}`);
+
+  const wrong = code === '000000' ? '111111' : '000000';
+  await rejectsWithApiError(call(live.verify.verify, v.id, wrong), { status: 422, code: 10, parameter: 'token' });
+  assert.equal((await call(live.verify.read, v.id)).status, 'sent');
+  const ok = await call(live.verify.verify, v.id, code);
+  assert.equal(ok.id, v.id);
+  assert.equal(ok.status, 'verified');
+  await rejectsWithApiError(call(live.verify.verify, v.id, code), { status: 422, code: 10, parameter: 'token' });
+
+  // Five wrong tokens fail a verification.
+  const f = await call(live.verify.create, '31612345671', { originator: 'Omnigate' });
+  const fCode = (await call(live.messages.read, f.messages.href.split('/').pop())).body.match(/\d{6}/)[0];
+  const fWrong = fCode === '000000' ? '111111' : '000000';
+  for (let i = 0; i < 5; i++) {
+    await rejectsWithApiError(call(live.verify.verify, f.id, fWrong), { status: 422, code: 10, parameter: 'token' });
+  }
+  assert.equal((await call(live.verify.read, f.id)).status, 'failed');
+
+  // delete answers 204 (the SDK passes an empty result), then the status is deleted.
+  const d = await call(live.verify.create, '31612345672', { originator: 'Omnigate' });
+  await call(live.verify.delete, d.id);
+  assert.equal((await call(live.verify.read, d.id)).status, 'deleted');
+  await rejectsWithApiError(call(live.verify.delete, d.id), { status: 404, code: 20 });
+  await rejectsWithApiError(call(live.verify.read, '0123456789abcdef0123456789abcdef'), { status: 404, code: 20 });
+
+  // Bad input and fraud protection answer in MessageBird's format.
+  await rejectsWithApiError(call(live.verify.create, 'not a number', { originator: 'Omnigate' }), { status: 422, code: 10, parameter: 'recipient' });
+  await rejectsWithApiError(call(live.verify.create, '31612345678', { originator: 'Omnigate', type: 'tts' }), { status: 422, code: 10, parameter: 'type' });
+  await rejectsWithApiError(call(live.verify.create, '319001234567', { originator: 'Omnigate' }), { status: 403, code: 27, parameter: 'recipient' });
+});

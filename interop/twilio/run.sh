@@ -63,6 +63,9 @@ serve_args() { SERVE_ARGS=(--demo --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tl
 start_omnigate https
 ACCOUNT_ID="$(field id)" || die "no id in the demo account"
 cli number add --account "$ACCOUNT_ID" --number "$NUMBER"
+# Verify v2 sends codes from "Code" (docs/verify.md): approve it for the
+# account, as an operator would.
+cli sender approve --account "$ACCOUNT_ID" --originator Code --note interop
 timeout 60 "$BIN" twilio credentials --account "$ACCOUNT_ID" --api-key --data "$DATA" >"$WORK/twilio.json" \
   || die "omnigate twilio credentials failed"
 cred() { json_field "$WORK/twilio.json" "$1"; }

@@ -32,6 +32,7 @@ import (
 	"github.com/omnigate/omnigate/internal/email/domains"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
 )
 
@@ -46,6 +47,7 @@ type API struct {
 	trail     *audit.Trail
 	log       *slog.Logger
 	domains   domains.Config // sending domains' records, for answers
+	verify    *verify.Service
 }
 
 // Protect limits failed tokens with g and writes every request to the
@@ -63,6 +65,7 @@ func New(token string, st store.Store, b *billing.Service, desk *compliance.Desk
 // Register adds the routes.
 func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "POST /admin/accounts/{id}/ledger", a.addMovement)
+	a.registerVerify(mux)
 	a.handle(mux, "GET /admin/accounts/{id}/topups", a.listTopUps)
 	a.handle(mux, "POST /admin/topups/{id}/{action}", a.settleTopUp)
 	a.handle(mux, "PUT /admin/accounts/{id}/limits", a.setLimit)

@@ -14,6 +14,7 @@ import (
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/verify"
 )
 
 // API serves the MessageBird REST endpoints.
@@ -23,7 +24,8 @@ type API struct {
 	pipeline *pipeline.Pipeline
 	accounts *store.AccountCache // settings that shape validation (strict numbers)
 	metrics  *metrics.Metrics
-	hlr      *hlr.Service // Lookup and HLR (lookup.go); nil: HLR unavailable
+	hlr      *hlr.Service    // Lookup and HLR (lookup.go); nil: HLR unavailable
+	verify   *verify.Service // /verify; nil: not served
 }
 
 // New makes the door.
@@ -58,6 +60,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "PUT /groups/{id}/contacts", a.addGroupContacts)
 	a.rest.Handle(mux, "DELETE /groups/{id}/contacts/{contactId}", a.removeGroupContact)
 	a.registerLookup(mux)
+	a.registerVerify(mux)
 
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, "/messages", "/messages/{id}", "/balance", "/contacts", "/contacts/{id}", "/contacts/{id}/groups",

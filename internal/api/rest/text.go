@@ -24,7 +24,7 @@ import (
 // parameters whose text may hold tab, line feed and carriage return: a
 // message body, consent evidence text, a HELP reply, a proof, a reason, a
 // note.
-var multilineParams = map[string]bool{"body": true, "text": true, "html": true, "helpText": true, "proof": true, "reason": true, "note": true}
+var multilineParams = map[string]bool{"body": true, "text": true, "html": true, "helpText": true, "proof": true, "reason": true, "note": true, "template": true}
 
 // Multiline reports whether the parameter named name (or ending in .name)
 // is text of several lines.

@@ -28,6 +28,7 @@ import (
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/ttlcache"
+	"github.com/omnigate/omnigate/internal/verify"
 )
 
 // Report is message.Details.Report of this door's messages: their status
@@ -58,6 +59,8 @@ type API struct {
 
 	turn atomic.Uint64 // round-robin of non-sticky Messaging Services
 
+	verify *verify.Service // Verify v2 (/v2/Services); nil: not served
+
 	bySID *ttlcache.Cache[string, *store.TwilioAccount]
 	keys  *ttlcache.Cache[string, *store.TwilioAPIKey]
 }
@@ -87,6 +90,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET "+prefix+"/IncomingPhoneNumbers/{Sid}", a.fetchNumber)
 	a.handle(mux, "POST "+prefix+"/IncomingPhoneNumbers/{Sid}", a.updateNumber)
 	a.registerServices(mux)
+	a.registerVerify(mux)
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "The requested resource " + r.URL.Path + " was not found"})
 	}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		twilioServiceBehaviours,
 		fallbackBehaviours,
 		hlrBehaviours,
+		verifyBehaviours,
 		waTemplateBehaviours,
 	}
 	for _, suite := range suites {

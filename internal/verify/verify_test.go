@@ -1,0 +1,66 @@
+package verify
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// Codes have the length asked for, digits only, with leading zeros kept,
+// and every digit appears in every position.
+func TestNewCode(t *testing.T) {
+	for n := MinTokenLength; n <= MaxTokenLength; n++ {
+		seen := make([]map[byte]bool, n)
+		for i := range seen {
+			seen[i] = map[byte]bool{}
+		}
+		for range 2000 {
+			c, err := newCode(n)
+			if err != nil || len(c) != n || strings.Trim(c, "0123456789") != "" {
+				t.Fatalf("newCode(%d) = %q, %v", n, c, err)
+			}
+			for i := range c {
+				seen[i][c[i]] = true
+			}
+		}
+		for i, s := range seen {
+			if len(s) != 10 {
+				t.Fatalf("length %d, position %d saw only %d digits", n, i, len(s))
+			}
+		}
+	}
+}
+
+// The stored hash depends on the salt, the id and the code.
+func TestHash(t *testing.T) {
+	h := hash([]byte("salt"), "id", "123456")
+	for _, other := range [][]byte{hash([]byte("salt2"), "id", "123456"), hash([]byte("salt"), "id2", "123456"),
+		hash([]byte("salt"), "id", "123457"), hash([]byte("salt"), "id1", "23456")} {
+		if bytes.Equal(h, other) {
+			t.Fatal("hash collision")
+		}
+	}
+}
+
+func TestLanguage(t *testing.T) {
+	for tag, want := range map[string]string{"": "en", "nl-nl": "nl", "de_DE": "de", "en-gb": "en", "pt-br": "en", "FR": "fr"} {
+		if got, ok := language(tag); !ok || got != want {
+			t.Errorf("language(%q) = %q, %v; want %q", tag, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"english", "e", "n1", "nl-" + strings.Repeat("x", 9)} {
+		if _, ok := language(bad); ok {
+			t.Errorf("language(%q) accepted", bad)
+		}
+	}
+}
+
+func TestPrefix(t *testing.T) {
+	s := New(Config{}, nil, nil, nil)
+	if p := s.prefix("31612345678"); p != "31612345" {
+		t.Fatalf("prefix %q", p)
+	}
+	if p := s.prefix("3161234"); p != "3161234" {
+		t.Fatalf("short number's prefix %q", p)
+	}
+}
