@@ -52,6 +52,10 @@ type LedgerEntry struct {
 type Price struct {
 	AccountID string
 	Channel   string
+	// Unit is what the price is for when the channel prices more than one
+	// kind of unit: WhatsApp's conversation categories (marketing, utility,
+	// authentication, service). "" is the channel's one unit.
+	Unit      string
 	Country   string // ISO 3166-1 alpha-2
 	Prefix    string // number prefix, digits
 	Currency  string
@@ -156,6 +160,38 @@ type Accept struct {
 	TopUp *TopUp
 	// Job is the send job stored leased (Lease), with Message set.
 	Job *Job
+
+	// Conversations are the billed conversations the message's recipients
+	// open or continue (WhatsApp, per category): the store opens each that
+	// is not open and adds its Price to Charge and to the recipient's
+	// price; one already open costs nothing.
+	Conversations []*ConversationCharge
+	// ConversationCharge is what the store added to Charge for the
+	// conversations this message opened.
+	ConversationCharge int64
+}
+
+// ConversationCharge is a recipient's billed conversation (see
+// Accept.Conversations): the first message in Window of a (account,
+// channel, sender, recipient, category) opens it and pays its price.
+type ConversationCharge struct {
+	Recipient                                   int // index into Message.Recipients
+	Channel, Sender, Address, Category, Country string
+	Price                                       int64 // of opening it
+	OpenedAt                                    time.Time
+	Window                                      time.Duration
+
+	// Set by the store:
+	ID      string // the conversation's id (opened now or before)
+	Opened  bool   // this message opened it and pays Price
+	Charged int64  // what was added to the recipient's price
+}
+
+// BilledConversation is a row of the billed conversations.
+type BilledConversation struct {
+	ID, AccountID, Channel, Sender, Recipient, Category, Country, MessageID, Currency string
+	Price                                                                             int64
+	OpenedAt, ExpiresAt                                                               time.Time
 }
 
 // StatementLine sums an account's sent messages for a day, channel and
@@ -192,6 +228,9 @@ type Billing interface {
 	UpsertPrices(ctx context.Context, ps []Price) error
 	// Prices lists every price (all lists), for the price cache.
 	Prices(ctx context.Context) ([]Price, error)
+	// BilledConversations lists an account's billed conversations with a
+	// recipient, newest first.
+	BilledConversations(ctx context.Context, accountID, recipient string) ([]BilledConversation, error)
 
 	SetUsageLimit(ctx context.Context, l UsageLimit) error
 	DeleteUsageLimit(ctx context.Context, l UsageLimit) error

@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -36,9 +38,34 @@ func (s *Store) DeleteConnector(ctx context.Context, name string) error {
 	return nil
 }
 
+// SuspendConnector suspends a connector (reason "" reactivates it).
+func (s *Store) SuspendConnector(ctx context.Context, name, reason string, code int, at time.Time) (bool, error) {
+	var at64 int64
+	if reason != "" {
+		at64 = micros(at)
+	}
+	// Only an active connector becomes suspended, so that one suspension
+	// is reported once however many sends hit the provider's error.
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE connectors SET suspended = ?, suspended_code = ?, suspended_at = ?
+		WHERE name = ? AND (suspended = '') <> (? = '')`), reason, code, at64, name, reason)
+	if err != nil {
+		return false, fmt.Errorf("suspending connector: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return reason != "", nil
+	}
+	var one int
+	if err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT 1 FROM connectors WHERE name = ?`), name).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		return false, store.ErrNotFound
+	} else if err != nil {
+		return false, fmt.Errorf("suspending connector: %w", err)
+	}
+	return false, nil
+}
+
 // ListConnectors lists connectors by name.
 func (s *Store) ListConnectors(ctx context.Context) ([]store.ConnectorConfig, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name, kind, settings, enabled, updated_at FROM connectors ORDER BY name`)
+	rows, err := s.r.QueryContext(ctx, `SELECT name, kind, settings, enabled, updated_at, suspended, suspended_code, suspended_at FROM connectors ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("listing connectors: %w", err)
 	}
@@ -47,11 +74,14 @@ func (s *Store) ListConnectors(ctx context.Context) ([]store.ConnectorConfig, er
 	for rows.Next() {
 		var c store.ConnectorConfig
 		var settings string
-		var updated int64
-		if err := rows.Scan(&c.Name, &c.Kind, &settings, &c.Enabled, &updated); err != nil {
+		var updated, suspendedAt int64
+		if err := rows.Scan(&c.Name, &c.Kind, &settings, &c.Enabled, &updated, &c.Suspended, &c.SuspendedCode, &suspendedAt); err != nil {
 			return nil, fmt.Errorf("listing connectors: %w", err)
 		}
 		c.Settings, c.UpdatedAt = []byte(settings), fromMicros(updated)
+		if suspendedAt != 0 {
+			c.SuspendedAt = fromMicros(suspendedAt)
+		}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
