@@ -436,9 +436,10 @@ type Routing interface {
 	DeleteConnector(ctx context.Context, name string) error
 	ListConnectors(ctx context.Context) ([]ConnectorConfig, error)
 	// SuspendConnector marks a connector suspended with the reason (reason
-	// "" reactivates it); ErrNotFound for an unknown name. suspended is
-	// true when this call changed an active connector to suspended.
-	SuspendConnector(ctx context.Context, name, reason string, code int, at time.Time) (suspended bool, err error)
+	// "" reactivates it); ErrNotFound for an unknown name. changed is true
+	// when the call changed the connector's state; only then are the
+	// notice jobs enqueued, in the same transaction.
+	SuspendConnector(ctx context.Context, name, reason string, code int, at time.Time, notices []*Job) (changed bool, err error)
 	// AddRoute adds a route; ErrConflict if one exists for the same
 	// account, channel, sender and destination.
 	AddRoute(ctx context.Context, r *Route) error

@@ -221,9 +221,12 @@ func TestConnectorErrors(t *testing.T) {
 	if _, err := send(t, c, hsm("hello")); err == nil || !channel.IsTemporary(err) {
 		t.Errorf("server error: %v", err)
 	}
-	sim.FailNext(1, 131031, "")
-	if _, err := send(t, c, hsm("hello")); !errors.As(err, &route) || route.Code != 131031 {
-		t.Errorf("locked account: %v", err)
+	var gone *channel.SuspendError
+	for _, code := range []int{CodeAccountLocked, CodeNotRegistered} {
+		sim.FailNext(1, code, "")
+		if _, err := send(t, c, hsm("hello")); !errors.As(err, &gone) || gone.Code != code || channel.IsTemporary(err) || !channel.ShouldFailOver(err) {
+			t.Errorf("account gone (%d): %v", code, err)
+		}
 	}
 	sim.FailNext(1, CodeReengagement, "(#131047) Re-engagement message")
 	if _, err := send(t, c, hsm("hello")); !errors.As(err, &perm) || perm.Reason != ReasonWindow {

@@ -38,29 +38,41 @@ func (s *Store) DeleteConnector(ctx context.Context, name string) error {
 	return nil
 }
 
-// SuspendConnector suspends a connector (reason "" reactivates it).
-func (s *Store) SuspendConnector(ctx context.Context, name, reason string, code int, at time.Time) (bool, error) {
+// SuspendConnector suspends a connector (reason "" reactivates it) and
+// enqueues the notices of the change with it.
+func (s *Store) SuspendConnector(ctx context.Context, name, reason string, code int, at time.Time, notices []*store.Job) (bool, error) {
 	var at64 int64
 	if reason != "" {
 		at64 = micros(at)
 	}
-	// Only an active connector becomes suspended, so that one suspension
-	// is reported once however many sends hit the provider's error.
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE connectors SET suspended = ?, suspended_code = ?, suspended_at = ?
-		WHERE name = ? AND (suspended = '') <> (? = '')`), reason, code, at64, name, reason)
-	if err != nil {
-		return false, fmt.Errorf("suspending connector: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n > 0 {
-		return reason != "", nil
-	}
-	var one int
-	if err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT 1 FROM connectors WHERE name = ?`), name).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-		return false, store.ErrNotFound
-	} else if err != nil {
-		return false, fmt.Errorf("suspending connector: %w", err)
-	}
-	return false, nil
+	changed := false
+	err := s.inTx(ctx, "suspending connector", func(tx *sql.Tx) error {
+		// Only a change of state counts, so that one suspension is
+		// reported once however many sends hit the provider's error.
+		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE connectors SET suspended = ?, suspended_code = ?, suspended_at = ?
+			WHERE name = ? AND (suspended = '') <> (? = '')`), reason, code, at64, name, reason)
+		if err != nil {
+			return fmt.Errorf("suspending connector: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var one int
+			if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT 1 FROM connectors WHERE name = ?`), name).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			} else if err != nil {
+				return fmt.Errorf("suspending connector: %w", err)
+			}
+			return nil
+		}
+		changed = true
+		for _, j := range notices {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+				j.Kind, j.AccountID, j.MessageID, j.Payload, 0, micros(j.RunAt), "", micros(j.CreatedAt)); err != nil {
+				return fmt.Errorf("enqueueing notice: %w", err)
+			}
+		}
+		return nil
+	})
+	return changed, err
 }
 
 // ListConnectors lists connectors by name.
