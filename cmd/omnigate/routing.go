@@ -141,12 +141,16 @@ type connectorJSON struct {
 	SuspendedAt   string `json:"suspendedAt,omitempty"`
 }
 
-// showConnector shows a connector with its password hidden.
+// showConnector shows a connector with its password (and other secrets)
+// hidden.
 func showConnector(c store.ConnectorConfig) connectorJSON {
 	var m map[string]any
 	if json.Unmarshal(c.Settings, &m) == nil {
-		if _, ok := m["password"]; ok {
-			m["password"] = "********"
+		// SMPP's password; a WhatsApp connector's token and secrets.
+		for _, secret := range []string{"password", "accessToken", "appSecret", "verifyToken"} {
+			if _, ok := m[secret]; ok {
+				m[secret] = "********"
+			}
 		}
 	}
 	raw, _ := json.Marshal(m)
