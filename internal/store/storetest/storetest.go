@@ -25,7 +25,7 @@ type Opener func(t *testing.T) store.Store
 
 // Run runs the suite: every table of behaviours, each test on a fresh store.
 func Run(t *testing.T, open Opener) {
-	for _, suite := range [][]behaviour{coreBehaviours, smppBehaviours, realtimeBehaviours, billingBehaviours, complianceBehaviours, suppressionBehaviours, templateBehaviours, emailDomainBehaviours, contactBehaviours, convChannelBehaviours} {
+	for _, suite := range [][]behaviour{coreBehaviours, smppBehaviours, realtimeBehaviours, billingBehaviours, complianceBehaviours, suppressionBehaviours, templateBehaviours, emailDomainBehaviours, contactBehaviours, convChannelBehaviours, billedConversationBehaviours} {
 		for _, tc := range suite {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
