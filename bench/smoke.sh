@@ -15,6 +15,9 @@
 #    smtp-source and from the SMTP generator, and through omnigate once
 #    the email channel is there, to smtp-sink; every system that runs
 #    must deliver everything). Postfix is installed when missing.
+# 4. bench/smppserver on 100 messages per column: the SMPP server door,
+#    the MessageBird door and Kannel's smsbox (installed by step 2), each
+#    until every delivered receipt is back.
 #
 # Usage: bench/smoke.sh   (from anywhere; exits non-zero when the machinery breaks)
 set -Eeuo pipefail
@@ -52,7 +55,7 @@ go build -o "$WORK/omnigate" ./cmd/omnigate
 go build -o "$WORK/load" ./bench/load
 OG="$WORK/omnigate"
 
-log "1/3 load tool against omnigate (smsc + serve)"
+log "1/4 load tool against omnigate (smsc + serve)"
 "$OG" smsc --listen 127.0.0.1:0 --control 127.0.0.1:0 --receipt-delay 50ms \
   --system-id smoke --password smoke-pw >"$WORK/smsc.log" 2>&1 &
 PIDS+=($!)
@@ -84,10 +87,18 @@ grep -q '"lost": 0,' "$WORK/result.json" || die "the JSON result does not say ze
 head -c 200 "$WORK/result.svg" | grep -q '<svg' || die "the chart is not an SVG"
 stop_all
 
-log "2/3 omnigate vs Kannel, tiny mode"
+log "2/4 omnigate vs Kannel, tiny mode"
 "$HERE/compare-kannel.sh" --smoke || die "bench/compare-kannel.sh --smoke failed"
 
-log "3/3 omnigate vs Postfix, tiny mode"
+log "3/4 omnigate vs Postfix, tiny mode"
 "$HERE/compare-postfix.sh" --smoke || die "bench/compare-postfix.sh --smoke failed"
+
+# Kannel is installed by step 2, so the SMPP server comparison runs its
+# three columns (SMPP door, MessageBird door, Kannel's smsbox) on 100
+# messages each; every message must come back delivered.
+log "4/4 SMPP server door vs MessageBird door vs Kannel, 100 messages each"
+go run ./bench/smppserver --bin "$WORK/omnigate" --n 100 --kannel on --timeout 2m >"$WORK/smppserver.md" ||
+  die "bench/smppserver failed"
+grep -q '^| Kannel smsbox HTTP ' "$WORK/smppserver.md" || die "bench/smppserver has no Kannel row"
 
 log "ok ($((SECONDS - STARTED)) s)"

@@ -28,7 +28,7 @@ func smppCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&opts.Rotate, "rotate", false, "make a new password (the old one stops working)")
 	fs.StringVar(&allow, "allow-ip", "", "comma-separated addresses or CIDR prefixes binds may come from (\"any\": every address)")
 	fs.IntVar(&opts.MaxRate, "max-rate", 0, "submits per second across the account's binds (0: keep; default 200)")
-	fs.IntVar(&opts.Window, "window", 0, "requests in flight per bind (0: keep; default 10)")
+	fs.IntVar(&opts.Window, "window", 0, "requests in flight per bind, at most 100 (0: keep; default 10)")
 	if err := parse(fs, args[1:], stderr); err != nil {
 		return err
 	}

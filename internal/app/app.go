@@ -163,6 +163,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	whCfg.Forms = map[string]webhook.FormFormat{twilio.Report: {Header: twilio.HeaderSignature, Render: twilio.Callbacks{Store: st}.Render}}
 	whCfg.Deliverers = map[string]webhook.Deliverer{smppserver.ReportSMPP: a.smppReceipt}
 	whCfg.Inbound = a.smppInbound
+	whCfg.InboundForm = a.twilioInbound
 	a.webhooks = webhook.New(whCfg, st, accounts, a.metrics, log)
 	a.composer = newEmailComposer(a)
 	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle, ComposeEmail: a.composer.compose, EmailBounced: a.emailBounced})
@@ -224,7 +225,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	acct.UseEmailDomains(emailDomains)
 	doors := []api.Door{messagebird.New(a.style, st, a.pipeline, a.metrics), acct, acct.RealtimeApps(st),
-		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
+		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
 		twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL), providerHooks{a.connectors}}
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
@@ -354,6 +355,7 @@ func (a *App) Run(ctx context.Context) error {
 	heartbeat := make(chan struct{})
 	go a.ready.run(heartbeat)
 	maintenance := a.startMaintenance()
+	fallbacks := a.startFallbacks() // fallback.go
 	serveErr := make(chan error, 4) // two servers per endpoint
 	a.api.serve(serveErr)
 	if a.demoChat != nil {
@@ -383,6 +385,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info("omnigate stopping")
 	close(maintenance)
+	close(fallbacks)
 	close(heartbeat)
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()

@@ -76,6 +76,11 @@ type Config struct {
 	// MaintenanceEvery is how often the housekeeping loop runs (purges,
 	// proof cases, receipts that never came); default 1 minute.
 	MaintenanceEvery time.Duration
+	// FallbackEvery is how often due fallbacks of Conversations sends are
+	// looked for (docs/conversations.md, "Fallback"); default 1 s.
+	// FallbackMinAfter lowers the least fallback.after POST /v1/send
+	// accepts (default, and in production: 1 minute). Test-only.
+	FallbackEvery, FallbackMinAfter time.Duration
 
 	// AdminToken enables the operator API under /admin/ for requests that
 	// carry it as a bearer token; empty: no admin API. At least
@@ -202,6 +207,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaintenanceEvery <= 0 {
 		c.MaintenanceEvery = maintenanceEvery
+	}
+	if c.FallbackEvery <= 0 {
+		c.FallbackEvery = fallbackEvery
 	}
 	return c
 }

@@ -36,13 +36,13 @@ func TestSMPPServer(t *testing.T) {
 		}
 		addr := s.app.SMPPAddr()
 
-		_, err = session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: "wrong"}, session.Config{}, nil)
+		_, err = session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: "wrong"}, slowBind, nil)
 		var be *session.BindError
 		if !errors.As(err, &be) || be.Status != smpp.ESME_RINVPASWD {
 			t.Fatalf("wrong password: %v", err)
 		}
 
-		sess, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, nil)
+		sess, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: cred.Password}, slowBind, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestSMPPServer(t *testing.T) {
 			t.Fatalf("cancel: %v %v", c, err)
 		}
 
-		rx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindReceiver, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, nil)
+		rx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindReceiver, SystemID: cred.SystemID, Password: cred.Password}, slowBind, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestSMPPServerReceipts(t *testing.T) {
 			t.Fatal(err)
 		}
 		addr := s.app.SMPPAddr()
-		tx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransmitter, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, nil)
+		tx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransmitter, SystemID: cred.SystemID, Password: cred.Password}, slowBind, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestSMPPServerReceipts(t *testing.T) {
 			}
 			return smpp.NewResponse(req)
 		})
-		trx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, h)
+		trx, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: cred.Password}, slowBind, h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +239,7 @@ func TestSMPPServerInbound(t *testing.T) {
 			}
 			return smpp.NewResponse(req)
 		})
-		rx, err := session.Dial(ctx, s.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindReceiver, SystemID: cred.SystemID, Password: cred.Password}, session.Config{}, h)
+		rx, err := session.Dial(ctx, s.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindReceiver, SystemID: cred.SystemID, Password: cred.Password}, slowBind, h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +285,7 @@ func TestSMPPServerBadInput(t *testing.T) {
 		}
 		addr := s.app.SMPPAddr()
 		bind := func(password string) (*session.Session, smpp.Status) {
-			sess, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: password}, session.Config{}, nil)
+			sess, err := session.Dial(ctx, addr, &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred.SystemID, Password: password}, slowBind, nil)
 			var be *session.BindError
 			if errors.As(err, &be) {
 				return nil, be.Status
@@ -310,7 +310,7 @@ func TestSMPPServerBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sess, err := session.Dial(ctx, s2.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password}, session.Config{}, nil)
+		sess, err := session.Dial(ctx, s2.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password}, slowBind, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,7 +367,7 @@ func TestSMPPServerBadInput(t *testing.T) {
 		if _, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000}); err != nil {
 			t.Fatal(err)
 		}
-		narrow, err := session.Dial(ctx, s2.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password}, session.Config{}, nil)
+		narrow, err := session.Dial(ctx, s2.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password}, slowBind, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

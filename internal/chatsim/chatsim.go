@@ -17,7 +17,8 @@
 //     inbound messages (text, image, button reply, location). Verify runs
 //     the GET hub.challenge handshake.
 //   - A control API under /_control/: reply (a handset sends), read, fail,
-//     template (review), error (the next sends answer a Graph error).
+//     template (review), error (the next sends answer a Graph error),
+//     silence (a handset is off: its messages stay sent, never delivered).
 //
 // Handsets: a number starting 999 is undeliverable (failed, 131026); a
 // free-form message to a number that has not written within 24 hours fails
@@ -116,6 +117,7 @@ type Server struct {
 	errs      []graphErr // answered to the next sends
 	delivered []json.RawMessage
 	hookFails int
+	silent    map[string]bool // handsets that never confirm delivery (Silence)
 }
 
 // Start listens and serves until Stop.
@@ -158,6 +160,7 @@ func Start(cfg Config) (*Server, error) {
 	mux.HandleFunc("POST /_control/reply", s.controlReply)
 	mux.HandleFunc("POST /_control/read", s.controlRead)
 	mux.HandleFunc("POST /_control/fail", s.controlFail)
+	mux.HandleFunc("POST /_control/silence", s.controlSilence)
 	mux.HandleFunc("POST /_control/template", s.controlTemplate)
 	mux.HandleFunc("POST /_control/error", s.controlError)
 	mux.HandleFunc("POST /_control/verify", s.controlVerify)
@@ -389,6 +392,8 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 
 	free := o.Type != "template"
 	switch {
+	case s.isSilent(to):
+		s.status(pnid, m, "sent", nil) // the handset is off: no delivered, ever
 	case strings.HasPrefix(to, "999"):
 		s.status(pnid, m, "failed", &hookError{Code: 131026, Title: "Message Undeliverable",
 			Details: "Message failed to send because the recipient's phone number is not a WhatsApp phone number or cannot receive messages."})
@@ -1032,4 +1037,42 @@ func (s *Server) controlVerify(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) controlSent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, s.Sent())
+}
+
+// Silence switches a handset off (on with off false): messages to it are
+// sent and never delivered, as to a phone that is off or gone.
+func (s *Server) Silence(number string, off bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.silent == nil {
+		s.silent = map[string]bool{}
+	}
+	if off {
+		s.silent[digits(number)] = true
+	} else {
+		delete(s.silent, digits(number))
+	}
+}
+
+func (s *Server) isSilent(to string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.silent[to]
+}
+
+// controlSilence is POST /_control/silence {"to": "…", "off": true}.
+func (s *Server) controlSilence(w http.ResponseWriter, r *http.Request) {
+	var v struct {
+		To  string
+		Off *bool
+	}
+	if !decode(w, r, &v) {
+		return
+	}
+	if digits(v.To) == "" {
+		http.Error(w, "to: a handset number", 400)
+		return
+	}
+	s.Silence(v.To, v.Off == nil || *v.Off)
+	writeJSON(w, map[string]bool{"ok": true})
 }

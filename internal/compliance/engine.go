@@ -553,3 +553,7 @@ func (e *Engine) checkSender(acct cachedAccount, req Request) (Decision, bool) {
 // noAlphanumeric are countries whose networks do not carry alphanumeric
 // sender ids.
 var noAlphanumeric = map[string]bool{"US": true, "CA": true, "PR": true, "CN": true}
+
+// AlphanumericAllowed says whether an alphanumeric sender may send to a
+// recipient in country (ISO 3166-1 alpha-2).
+func AlphanumericAllowed(country string) bool { return !noAlphanumeric[country] }

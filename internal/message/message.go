@@ -95,6 +95,31 @@ type Details struct {
 	// ChannelID is the Conversations channel the message was sent from
 	// (the id POST /v1/send takes as "from"), when it was.
 	ChannelID string `json:"channelId,omitempty"`
+	// ServiceSID is the Twilio Messaging Service ("MG…") the sender was
+	// picked from, when it was.
+	ServiceSID string `json:"serviceSid,omitempty"`
+	// Fallback is the fallback a Conversations send asked for (POST
+	// /v1/send fallback{from, after}) and what became of it; FallbackOf is,
+	// on a fallback message, the id of the message it stands in for.
+	Fallback   *Fallback `json:"fallback,omitempty"`
+	FallbackOf string    `json:"fallbackOf,omitempty"`
+}
+
+// Fallback is a message's fallback to another channel: sent as message ID
+// from channel From when the message is not delivered After its creation.
+type Fallback struct {
+	From  string `json:"from"`  // the fallback channel's id
+	After string `json:"after"` // as the request gave it (default "1m")
+	ID    string `json:"id"`    // the fallback message's id, fixed when accepted
+	// Platform is the fallback channel's kind (sms, whatsapp …).
+	Platform string `json:"platform,omitempty"`
+	// Status is waiting, sent, skipped (delivered in time) or refused (the
+	// fallback channel's compliance or billing refused it: Reason).
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	// Cancelled: the message had not left for its platform when the
+	// fallback was sent, and was cancelled (and refunded).
+	Cancelled bool `json:"cancelled,omitempty"`
 }
 
 // ReportConversations is Details.Report of messages sent through the

@@ -177,6 +177,11 @@ type Options struct {
 	Urgent bool
 	// Reply marks the platform's own answer to a recipient's keyword.
 	Reply bool
+	// Fallback, when set, is stored with the message: sent on another
+	// channel if the message is not delivered in time (see fallback.go).
+	Fallback *Fallback
+	// fallbackOf makes the message the fallback of another (FireFallbacks).
+	fallbackOf *store.FallbackClaim
 }
 
 // Accept prepares m and, unless opts.Test, stores it durably. On return m
@@ -189,6 +194,9 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 	now := time.Now().UTC()
 	if err := p.prepare(m, now); err != nil {
 		return err
+	}
+	if opts.fallbackOf != nil {
+		m.ID = opts.fallbackOf.ID // answered when the first message was accepted
 	}
 	var hold *store.Review
 	if p.cfg.Compliance != nil {
@@ -208,6 +216,10 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 		return nil // priced like a live message, never stored or charged
 	}
 	it.Hold = hold
+	var err error
+	if it.Fallback, it.FallbackOf, err = p.fallbackItems(m, opts); err != nil {
+		return err
+	}
 	if err := p.commits.Submit(ctx, it, len(m.Recipients)+1); err != nil {
 		return fmt.Errorf("accepting message: %w", err)
 	}
@@ -219,11 +231,69 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 	return nil
 }
 
+// Replace puts m, a stored message changed by its door (body, schedule,
+// validity, report URL), in the place of the stored one with its id
+// (SMPP's replace_sm): it is prepared, checked by compliance and priced as
+// a new message would be, and store.ReplaceScheduled charges the
+// difference. m keeps its ID and CreatedAt. The store's ErrNotFound and
+// ErrConflict (sending has started, or it is held for review) and the
+// refusals of Accept are returned; nothing changes then.
+func (p *Pipeline) Replace(ctx context.Context, m *message.Message, opts Options) error {
+	now := time.Now().UTC()
+	if len(m.Recipients) == 0 || m.ID == "" {
+		return errors.New("pipeline: replacing a message without id or recipients")
+	}
+	if !m.ScheduledAt.IsZero() && !m.ScheduledAt.After(now) {
+		m.ScheduledAt = time.Time{}
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		r.Price, r.PriceCurrency, r.StatusErrorCode, r.Connector = 0, "", 0, ""
+	}
+	if err := p.segment(m, now); err != nil {
+		return err
+	}
+	var hold *store.Review
+	if p.cfg.Compliance != nil {
+		var err error
+		if hold, err = p.comply(ctx, m, opts, now); err != nil {
+			return err
+		}
+	}
+	// Recipients compliance refused end at the message's creation, as at
+	// accept: that is how the store tells them from recipients that were
+	// sent and failed (see store.Messages.CancelScheduled).
+	for i := range m.Recipients {
+		if r := &m.Recipients[i]; r.Status.Final() {
+			r.StatusAt = m.CreatedAt
+		}
+	}
+	it := &store.Accept{Message: m}
+	if p.cfg.Charger != nil {
+		var err error
+		if it, err = p.cfg.Charger.Charge(ctx, m); err != nil {
+			return err
+		}
+	}
+	it.Hold = hold
+	if err := p.store.ReplaceScheduled(ctx, it); err != nil {
+		return err
+	}
+	p.onAccepted()
+	if (len(it.Alerts) > 0 || it.TopUp != nil) && p.OnBilling != nil {
+		p.OnBilling()
+	}
+	return nil
+}
+
 // refusal names why billing refused a message, for metrics.
 func refusal(err error) string {
 	var le *store.LimitError
 	if errors.As(err, &le) {
 		return "usage_limit"
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return "fallback_claim" // another runner sent the fallback (fallback.go)
 	}
 	return "balance"
 }

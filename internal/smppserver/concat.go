@@ -22,6 +22,7 @@ type partial struct {
 	parts    []string
 	have     int
 	unicode  bool
+	binary   bool
 	receipts byte
 	done     chan struct{}
 	once     sync.Once
@@ -62,6 +63,7 @@ func (s *Server) join(account string, in parsed) (*parsed, *partial) {
 	}
 	p.parts[in.seq-1] = in.text
 	p.unicode = p.unicode || in.unicode
+	p.binary = p.binary || in.binary
 	if p.receipts != smpp.RegisteredDeliveryReceipt && in.receipts != 0 {
 		p.receipts = in.receipts // the part asking for most: all receipts, then failures
 	}
@@ -71,7 +73,7 @@ func (s *Server) join(account string, in parsed) (*parsed, *partial) {
 	delete(s.concats, k)
 	whole := in
 	whole.text = strings.Join(p.parts, "")
-	whole.unicode, whole.receipts = p.unicode, p.receipts
+	whole.unicode, whole.binary, whole.receipts = p.unicode, p.binary, p.receipts
 	whole.total, whole.seq = 1, 1
 	return &whole, p
 }

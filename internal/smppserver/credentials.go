@@ -96,6 +96,9 @@ type IssueOptions struct {
 // Issue creates an account's SMPP credentials, or returns those it has
 // (with a new password when opts.Rotate).
 func Issue(ctx context.Context, st store.SMPPCredentials, accountID string, opts IssueOptions) (*Issued, error) {
+	if opts.Window > DefaultMaxWindow {
+		return nil, fmt.Errorf("window %d: at most %d requests in flight per bind", opts.Window, DefaultMaxWindow)
+	}
 	for _, a := range opts.AllowIPs {
 		if !validIPRule(a) {
 			return nil, fmt.Errorf("allowed address %q: not an IP address or CIDR prefix", a)

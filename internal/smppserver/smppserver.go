@@ -4,7 +4,7 @@
 // their account (omnigate smpp credentials), and submit messages that go
 // through the pipeline like any door's: submit_sm and submit_multi, long
 // messages by UDH, SAR TLVs or message_payload (reassembled into one
-// message), query_sm and cancel_sm. Refusals become command_status values
+// message), query_sm, cancel_sm and replace_sm. Refusals become command_status values
 // (docs/smpp-server.md). It reuses internal/smpp's codec and sessions.
 package smppserver
 
@@ -37,6 +37,7 @@ const Door = "smpp"
 // Defaults.
 const (
 	DefaultWindow     = 10
+	DefaultMaxWindow  = 100
 	DefaultMaxRate    = 200 // submits per second per account
 	DefaultPartsWait  = time.Minute
 	serverSystemID    = "omnigate"
@@ -52,6 +53,9 @@ type Config struct {
 	// Window is the default bound of requests in flight per bind; beyond
 	// it requests are answered ESME_RTHROTTLED.
 	Window int
+	// MaxWindow bounds an account's own window (its credentials'
+	// --window); default 100.
+	MaxWindow int
 	// MaxRate is the default submits per second per account.
 	MaxRate int
 	// PartsWait bounds the wait for the rest of a long message.
@@ -74,6 +78,7 @@ type Store interface {
 // Acceptor takes messages (pipeline.Pipeline).
 type Acceptor interface {
 	Accept(ctx context.Context, m *message.Message, opts pipeline.Options) error
+	Replace(ctx context.Context, m *message.Message, opts pipeline.Options) error
 }
 
 // Server is the running door.
@@ -100,6 +105,12 @@ type Server struct {
 func New(cfg Config, st Store, guard *authguard.Guard, p Acceptor) (*Server, error) {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
+	}
+	if cfg.MaxWindow <= 0 {
+		cfg.MaxWindow = DefaultMaxWindow
+	}
+	if cfg.MaxWindow < cfg.Window {
+		cfg.MaxWindow = cfg.Window
 	}
 	if cfg.MaxRate <= 0 {
 		cfg.MaxRate = DefaultMaxRate
@@ -176,9 +187,10 @@ func (s *Server) serve(nc net.Conn) {
 		source = host
 	}
 	c := &conn{srv: s, source: source}
-	// The session's handler concurrency is the bind's window: requests
-	// beyond it are answered ESME_RTHROTTLED by the session itself.
-	sess := session.Accept(nc, session.Config{Window: s.cfg.Window, HandlerConcurrency: s.cfg.Window, Log: s.log},
+	// The session handles up to the largest window an account may have;
+	// handle holds each bind to its account's window (ESME_RTHROTTLED
+	// beyond it).
+	sess := session.Accept(nc, session.Config{Window: s.cfg.Window, HandlerConcurrency: s.cfg.MaxWindow, Log: s.log},
 		serverSystemID, c.bind, session.HandlerFunc(c.handle))
 	s.mu.Lock()
 	s.sessions[sess] = c
@@ -269,10 +281,14 @@ var dummyHash, _ = HashPassword("omnigate")
 
 func (c *conn) handle(ctx context.Context, sess *session.Session, req smpp.PDU) smpp.PDU {
 	kind, _ := sess.Bound()
-	// The account's window, when smaller than the server's (which the
-	// session itself enforces).
-	if c.window > 0 && c.window < c.srv.cfg.Window && req.CommandID().HasResponse() {
-		if c.inflight.Add(1) > int32(c.window) {
+	// The bind's window: the account's, or the server's default.
+	window := c.window
+	if window <= 0 {
+		window = c.srv.cfg.Window
+	}
+	window = min(window, c.srv.cfg.MaxWindow)
+	if req.CommandID().HasResponse() {
+		if c.inflight.Add(1) > int32(window) {
 			c.inflight.Add(-1)
 			return smpp.NewErrorResponse(req.CommandID(), req.Hdr().Seq, smpp.ESME_RTHROTTLED)
 		}
@@ -294,9 +310,10 @@ func (c *conn) handle(ctx context.Context, sess *session.Session, req smpp.PDU) 
 	case *smpp.CancelSM:
 		return c.cancel(ctx, p)
 	case *smpp.ReplaceSM:
-		// A stored message is not changed in place; cancel_sm and a new
-		// submit_sm do it (docs/smpp-server.md).
-		return smpp.NewErrorResponse(p.CommandID(), p.Seq, smpp.ESME_RREPLACEFAIL)
+		if kind == smpp.BindReceiver {
+			return smpp.NewErrorResponse(p.CommandID(), p.Seq, smpp.ESME_RINVBNDSTS)
+		}
+		return c.replace(ctx, p)
 	}
 	if req.CommandID().HasResponse() {
 		return smpp.NewErrorResponse(req.CommandID(), req.Hdr().Seq, smpp.ESME_RINVCMDID)

@@ -2,6 +2,7 @@ package smppserver
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -21,12 +22,38 @@ const ReportSMPP = "smpp"
 type parsed struct {
 	text            string
 	unicode         bool
+	binary          bool   // text is the octets in hex (message.TypeBinary)
+	udh             string // a binary message's header but concatenation, hex, UDHL included
 	ref, total, seq int
 	receipts        byte // registered_delivery's SMSC receipt bits
 	scheduled       time.Time
 	validity        int
 	source, dest    string
 	destinations    []string
+}
+
+// isBinary reports whether a data_coding is 8-bit data: 0x02 and 0x04
+// (octets unspecified), or the 0xF0 group with its 8-bit bit (0xF4–0xF7).
+func isBinary(dc byte) bool {
+	return dc == smpp.DataCodingOctetUnspecified || dc == smpp.DataCodingBinary || dc&0xF4 == 0xF4
+}
+
+// otherIEs writes a header of the elements but concatenation (which the
+// connector writes again when it splits), hex with its UDHL octet; "" when
+// none is left.
+func otherIEs(ies []smpp.IE) string {
+	var b []byte
+	for _, ie := range ies {
+		if ie.ID == smpp.IEConcat8 || ie.ID == smpp.IEConcat16 {
+			continue
+		}
+		b = append(b, ie.ID, byte(len(ie.Data)))
+		b = append(b, ie.Data...)
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	return hex.EncodeToString(append([]byte{byte(len(b))}, b...))
 }
 
 // parse reads submit_sm's fields into text; a status when they are bad.
@@ -39,14 +66,18 @@ func parse(p *smpp.SubmitSM, now time.Time) (parsed, smpp.Status) {
 		}
 		content = payload
 	}
+	binary := isBinary(p.DataCoding)
 	if p.ESMClass&smpp.ESMClassUDHI != 0 {
 		concat, found, err := smpp.ParseConcat(content)
-		_, rest, serr := smpp.SplitUDH(content)
+		ies, rest, serr := smpp.ParseUDH(content)
 		if err != nil || serr != nil {
 			return out, smpp.ESME_RINVESMCLASS
 		}
 		if found {
 			out.ref, out.total, out.seq = int(concat.Ref), int(concat.Total), int(concat.Seq)
+		}
+		if binary {
+			out.udh = otherIEs(ies)
 		}
 		content = rest
 	} else if sar, ok := p.TLVs.SAR(); ok {
@@ -56,20 +87,23 @@ func parse(p *smpp.SubmitSM, now time.Time) (parsed, smpp.Status) {
 		return out, smpp.ESME_RINVMSGLEN
 	}
 	switch dc := p.DataCoding; {
+	case binary:
+		out.text, out.binary = hex.EncodeToString(content), true
 	case dc == smpp.DataCodingUCS2 || dc&0xF0 == 0x00 && dc&0x0C == 0x08 && dc > 0x0F:
 		s, err := smstext.DecodeUCS2(content)
 		if err != nil {
 			return out, smpp.ESME_RINVMSGLEN
 		}
 		out.text, out.unicode = s, true
-	case dc == smpp.DataCodingDefault:
+	case dc == smpp.DataCodingDefault || dc&0xFC == 0xF0: // 0xF0–0xF3: GSM 03.38 with a message class
 		out.text = smstext.DecodeGSM7(content)
 	case dc == smpp.DataCodingIA5:
 		out.text = strings.ToValidUTF8(string(content), "?")
 	case dc == smpp.DataCodingLatin1:
 		out.text = smstext.DecodeLatin1(content)
 	default:
-		// Binary and other alphabets: not taken yet (docs/smpp-server.md).
+		// Other alphabets (JIS, Cyrillic, Hebrew …): not taken
+		// (docs/smpp-server.md).
 		return out, smpp.ESME_RINVPARLEN
 	}
 	out.receipts = p.RegisteredDelivery & smpp.RegisteredDeliveryReceiptMask
@@ -167,18 +201,25 @@ func (c *conn) submitMulti(ctx context.Context, p *smpp.SubmitMulti) smpp.PDU {
 
 // accept turns a whole submit into a message and accepts it.
 func (c *conn) accept(ctx context.Context, in parsed) (string, smpp.Status) {
-	coding := "plain"
+	coding, typ := "plain", message.TypeSMS
 	if in.unicode {
 		coding = "unicode"
+	}
+	sms := &message.SMS{DataCoding: coding, MClass: 1}
+	if in.binary {
+		typ, sms.DataCoding = message.TypeBinary, ""
+		if in.udh != "" {
+			sms.TypeDetails = map[string]any{"udh": in.udh}
+		}
 	}
 	m := &message.Message{
 		AccountID:   c.accountID,
 		Channel:     message.ChannelSMS,
 		Direction:   message.MT,
-		Type:        message.TypeSMS,
+		Type:        typ,
 		Originator:  in.source,
 		Body:        in.text,
-		Details:     message.Details{SMS: &message.SMS{DataCoding: coding, MClass: 1}, Report: ReportSMPP},
+		Details:     message.Details{SMS: sms, Report: ReportSMPP},
 		Validity:    in.validity,
 		ScheduledAt: in.scheduled,
 	}

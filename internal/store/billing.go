@@ -152,6 +152,11 @@ type Accept struct {
 	// node to run from memory (see worker.Pool.Reserve); Job is then the
 	// stored job.
 	Lease *Lease
+	// Fallback, when set, is stored with the message (its fallback to
+	// another channel); FallbackOf, when set, makes the message a
+	// fallback, written only while the claim holds (see FallbackClaim).
+	Fallback   *Fallback
+	FallbackOf *FallbackClaim
 
 	// Set by the store:
 	Err    error   // ErrInsufficientBalance or *LimitError: the message was not stored

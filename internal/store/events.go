@@ -22,12 +22,15 @@ const (
 	// status): the recipient opened the conversation. It follows
 	// delivered and changes no status (message.Status has no read).
 	EventRead = "read"
+	// EventFallback is a message's fallback to another channel, sent or
+	// refused (POST /v1/send fallback); Detail says which.
+	EventFallback = "fallback"
 )
 
 // ValidEvent reports whether e is an event the store records.
 func ValidEvent(e string) bool {
 	switch e {
-	case EventBounced, EventComplained, EventUnsubscribed, EventOpened, EventClicked, EventDelayed, EventRead:
+	case EventBounced, EventComplained, EventUnsubscribed, EventOpened, EventClicked, EventDelayed, EventRead, EventFallback:
 		return true
 	}
 	return false
@@ -38,7 +41,7 @@ func ValidEvent(e string) bool {
 // again. Opens and clicks are recorded every time; only the first open and
 // the first click of a recipient are reported.
 func OnceEvent(e string) bool {
-	return e == EventBounced || e == EventComplained || e == EventUnsubscribed || e == EventRead
+	return e == EventBounced || e == EventComplained || e == EventUnsubscribed || e == EventRead || e == EventFallback
 }
 
 // Event is one event of one recipient.

@@ -35,3 +35,21 @@ type SMPPCredentials interface {
 	// SMPPCredential reads an account's credentials; ErrNotFound.
 	SMPPCredential(ctx context.Context, accountID string) (*SMPPCredential, error)
 }
+
+// Replacing changes a message that has not started sending (SMPP's
+// replace_sm).
+type Replacing interface {
+	// ReplaceScheduled puts it.Message in the place of the stored message
+	// with its id and account, in one transaction, when every recipient of
+	// the stored one still waits for its time (those refused at accept
+	// aside) and it is not held for review: the message row, its recipients
+	// and its send job are written again from it.Message (keep its
+	// CreatedAt). The account is charged the difference between it.Charge
+	// and what the stored message was charged (a negative difference is
+	// refunded), and the usage limits count the parts it adds (parts it
+	// drops are not given back to the counters). ErrNotFound if there is no
+	// such message, ErrConflict if sending has started or it is held;
+	// ErrInsufficientBalance or a *LimitError when the difference does not
+	// fit, with nothing changed.
+	ReplaceScheduled(ctx context.Context, it *Accept) error
+}

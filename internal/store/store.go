@@ -461,9 +461,12 @@ type Store interface {
 	Templates
 	EmailDomains
 	SMPPCredentials
+	Replacing
 	Twilio
+	TwilioServices
 	Contacts
 	ConvChannels
+	Fallbacks
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

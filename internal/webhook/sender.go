@@ -55,6 +55,28 @@ type Config struct {
 	// POSTs signed their own way (Twilio's status callbacks), by
 	// message.Details.Report; they take precedence over Formats.
 	Forms map[string]FormFormat
+	// InboundForm, when set, is asked first for each inbound message: a
+	// door that forwards it its own way (Twilio's SmsUrl of the number)
+	// returns the request to make; nil leaves it to the account's inbound
+	// URL or Inbound.
+	InboundForm func(ctx context.Context, m *message.Message) (*FormCall, error)
+}
+
+// FormCall is a signed form request a door forwards an inbound message
+// with, and what to do with a 2xx answer.
+type FormCall struct {
+	Method    string // POST (Params in the body) or GET (in URL already)
+	URL       string
+	Params    url.Values
+	Header    string // the signature header
+	Signature string
+	// Answer, when set, gets the body of a 2xx answer (at most MaxAnswer
+	// bytes); an error drops the job, logged, without retrying: the
+	// customer answered.
+	Answer func(ctx context.Context, body []byte) error
+	// MaxAnswer bounds the answer read; a longer one is an error for
+	// Answer. Default 64 KiB.
+	MaxAnswer int
 }
 
 // FormFormat renders a status report of m to target as form parameters
@@ -220,6 +242,15 @@ func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
 			return d(ctx, m, rep)
 		}
 		return s.post(ctx, j, acct, m)
+	}
+	if j.Kind == store.JobInbound && s.cfg.InboundForm != nil {
+		call, err := s.cfg.InboundForm(ctx, m)
+		if err != nil {
+			return err
+		}
+		if call != nil {
+			return s.formCall(ctx, call)
+		}
 	}
 	if j.Kind == store.JobInbound && acct.InboundURL == "" && s.cfg.Inbound != nil {
 		return s.cfg.Inbound(ctx, m)
@@ -412,6 +443,55 @@ func (s *Sender) call(ctx context.Context, acct *store.Account, method, full str
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("report URL answered %s", strings.TrimSpace(resp.Status))
+	}
+	return nil
+}
+
+// formCall makes a door's signed form request for an inbound message and
+// hands a 2xx answer to its Answer.
+func (s *Sender) formCall(ctx context.Context, c *FormCall) error {
+	if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &dropError{reason: fmt.Sprintf("URL %q is not an absolute http(s) URL", c.URL), log: true}
+	}
+	max := c.MaxAnswer
+	if max <= 0 {
+		max = 64 << 10
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	var body io.Reader
+	if c.Method != http.MethodGet {
+		body = strings.NewReader(c.Params.Encode())
+	}
+	req, err := http.NewRequestWithContext(cctx, c.Method, c.URL, body)
+	if err != nil {
+		return &dropError{reason: err.Error(), log: true}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set(c.Header, c.Signature)
+	req.Header.Set("User-Agent", "omnigate-webhooks/1")
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("calling inbound URL: %w", err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, int64(max)+1))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("inbound URL answered %s", strings.TrimSpace(resp.Status))
+	}
+	if err != nil {
+		return fmt.Errorf("reading inbound URL's answer: %w", err)
+	}
+	if c.Answer == nil {
+		return nil
+	}
+	if len(answer) > max {
+		return &dropError{reason: fmt.Sprintf("inbound URL %s answered over %d bytes", c.URL, max), log: true}
+	}
+	if err := c.Answer(ctx, answer); err != nil {
+		return &dropError{reason: fmt.Sprintf("inbound URL %s answered: %v", c.URL, err), log: true}
 	}
 	return nil
 }

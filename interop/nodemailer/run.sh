@@ -18,140 +18,45 @@ set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-SDK_VERSION=10.6.1
-STARTED=$SECONDS
 
 INTEROP_NAME=nodemailer
 # shellcheck source=../common.sh
 source "$HERE/../common.sh"
-SERVER_PID=""
-TEST_PID=""
+interop_traps
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
-    kill -TERM "$TEST_PID" 2>/dev/null || true
-    wait "$TEST_PID" 2>/dev/null || true
-  fi
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    stop_proc "$SERVER_PID" "omnigate serve"
-  fi
-  if (( rc != 0 )) && [[ -f "$WORK/serve.err" ]]; then
-    log "server log (last 40 lines):"
-    tail -n 40 "$WORK/serve.err" >&2 || true
-  fi
-  rm -rf "$WORK"
-  log "finished in $((SECONDS - STARTED)) s with status $rc"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# 1. Node modules: nodemailer as package-lock.json pins it (10.6.1).
+ensure_node_modules nodemailer
 
-# 1. Node modules: nodemailer pinned to $SDK_VERSION by package-lock.json.
-installed="$(cd "$HERE" && node -p 'try { require("nodemailer/package.json").version } catch { "" }' 2>/dev/null || true)"
-if [[ "$installed" != "$SDK_VERSION" ]]; then
-  log "installing node modules"
-  if [[ -f "$HERE/package-lock.json" ]]; then
-    (cd "$HERE" && timeout 300 npm ci --no-audit --no-fund) >&2 || die "npm ci failed"
-  else
-    (cd "$HERE" && timeout 300 npm install --no-audit --no-fund) >&2 || die "npm install failed"
-  fi
-  installed="$(cd "$HERE" && node -p 'require("nodemailer/package.json").version')"
-  [[ "$installed" == "$SDK_VERSION" ]] || die "nodemailer $installed installed, want $SDK_VERSION"
-fi
-
-# 2. The binary.
-log "building omnigate"
-(cd "$ROOT" && timeout 600 go build -o "$WORK/omnigate" ./cmd/omnigate) || die "go build failed"
-BIN="$WORK/omnigate"
+# 2. The binary, and a certificate for 127.0.0.1 (the API and STARTTLS
+# share it).
+build_omnigate
 DATA="$WORK/data"
 mkdir -p "$DATA"
-
-# A certificate for 127.0.0.1 (the API and STARTTLS share it).
-command -v openssl >/dev/null || die "openssl is not installed"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-  -subj "/CN=127.0.0.1" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-  -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null || die "openssl could not make a certificate"
+make_cert localhost
 
 # 3. The account: the demo's, whose sending domain (demo.omnigate.test)
 # the demo sets up verified (a loopback test has no DNS to publish in;
 # interop/postfix verifies a domain through DNS). Its keys are read from
 # the data directory once the server has started.
 FROM="news@demo.omnigate.test"
-field() { node -e '
-  const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const v = a[process.argv[2]];
-  if (typeof v !== "string" || v === "") { console.error("account JSON has no " + process.argv[2]); process.exit(1); }
-  console.log(v);' "$DATA/demo-account.json" "$1"; }
+field() { json_field "$DATA/demo-account.json" "$1"; }
 
-# 4. The server, on a free loopback port (retried if another process takes
-# the port between picking and binding).
-free_port() { node -e '
-  const s = require("net").createServer();
-  s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
-healthy() { node -e '
-  const req = require("https").get(process.argv[1], { ca: require("fs").readFileSync(process.argv[2]), timeout: 1000 }, (r) => {
-    let body = "";
-    r.on("data", (c) => (body += c));
-    r.on("end", () => process.exit(r.statusCode === 200 && body.trim() === "ok" ? 0 : 1));
-  });
-  req.on("error", () => process.exit(1));
-  req.on("timeout", () => req.destroy());' "$1" "$WORK/tls.crt"; }
-
-for attempt in 1 2 3; do
-  PORT="$(free_port)"
+# 4. The server, on free loopback ports.
+serve_args() {
   SMTP_PORT="$(free_port)"
-  URL="https://127.0.0.1:$PORT"
-  log "starting omnigate serve --demo on $URL, submission on 127.0.0.1:$SMTP_PORT (attempt $attempt)"
-  "$BIN" serve --demo --http "127.0.0.1:$PORT" --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" --data "$DATA" \
-    --smtp-submission "127.0.0.1:$SMTP_PORT" \
-    >"$WORK/serve.out" 2>"$WORK/serve.err" &
-  SERVER_PID=$!
-  up=""
-  for ((i = 0; i < 200; i++)); do # 20 s
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
-    if healthy "$URL/healthz"; then up=1; break; fi
-    sleep 0.1
-  done
-  [[ -n "$up" ]] && break
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    die "server did not answer GET /healthz within 20 s"
-  fi
-  rc=0; wait "$SERVER_PID" || rc=$?
-  SERVER_PID=""
-  log "server exited with status $rc before it was ready:"
-  tail -n 5 "$WORK/serve.err" >&2 || true
-done
-[[ -n "$up" ]] || die "server did not start"
+  SERVE_ARGS=(--demo --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" --data "$DATA"
+    --smtp-submission "127.0.0.1:$SMTP_PORT")
+}
+start_omnigate https
 LIVE_KEY="$(field key)" || die "no live key in the demo account"
 TEST_KEY="$(field test_key)" || die "no test key in the demo account"
 
 # 5. The test.
-# node runs the file itself (no --test: that would put the tests in a
-# grandchild process that a signal to this script would not reach), in the
-# background so that a signal to this script is handled at once (bash runs
-# traps only between foreground commands) and cleanup can stop it.
-log "running test.mjs"
-test_rc=0
-(cd "$HERE" && OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_TEST_KEY="$TEST_KEY" \
+run_test env OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_TEST_KEY="$TEST_KEY" \
   OMNIGATE_SMTP_PORT="$SMTP_PORT" OMNIGATE_FROM="$FROM" \
-  exec timeout --kill-after=10 300 node --test-reporter=spec test.mjs) &
-TEST_PID=$!
-wait "$TEST_PID" || test_rc=$?
-TEST_PID=""
+  timeout --kill-after=10 300 node --test-reporter=spec test.mjs
+(( TEST_RC == 0 )) || die "node test failed (status $TEST_RC)"
 
 # 6. A clean stop.
-stop_proc "$SERVER_PID" "omnigate serve"
-server_rc=$STOP_RC
-SERVER_PID=""
-if [[ "$server_rc" != 0 ]]; then
-  log "server exited with status $server_rc after SIGTERM, want 0"
-fi
-if (( test_rc != 0 )); then
-  die "node test failed (status $test_rc)"
-fi
-[[ "$server_rc" == 0 ]] || die "server did not stop cleanly"
-grep -q 'omnigate stopping' "$WORK/serve.err" || die "server log has no 'omnigate stopping' line"
+stop_omnigate
 log "OK: nodemailer interop passed and the server stopped cleanly"

@@ -19,15 +19,12 @@ set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-STARTED=$SECONDS
 
 INTEROP_NAME=smpp-server-kannel
 # shellcheck source=../common.sh
 source "$HERE/../common.sh"
-SERVER_PID=""
 BEARER_PID=""
 SMSBOX_PID=""
-TEST_PID=""
 
 find_kannel() {
   local b
@@ -55,76 +52,32 @@ fi
 BEARERBOX="$(find_kannel bearerbox)" || die "bearerbox not found after installing kannel"
 SMSBOX="$(find_kannel smsbox)" || die "smsbox not found after installing kannel"
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
-    kill -TERM "$TEST_PID" 2>/dev/null || true
-    wait "$TEST_PID" 2>/dev/null || true
-  fi
+cleanup_more() {
   [[ -n "$SMSBOX_PID" ]] && stop_proc "$SMSBOX_PID" smsbox
   [[ -n "$BEARER_PID" ]] && stop_proc "$BEARER_PID" bearerbox
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    stop_proc "$SERVER_PID" "omnigate serve"
-  fi
-  if (( rc != 0 )); then
-    for f in serve.err kannel/bearerbox.log kannel/smsc.log kannel/smsbox.log; do
+  if (( $1 != 0 )); then
+    for f in kannel/bearerbox.log kannel/smsc.log kannel/smsbox.log; do
       if [[ -s "$WORK/$f" ]]; then
         log "$f (last 30 lines):"
         tail -n 30 "$WORK/$f" >&2 || true
       fi
     done
   fi
-  rm -rf "$WORK"
-  log "finished in $((SECONDS - STARTED)) s with status $rc"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+interop_traps
 
 # 1. The binary.
-log "building omnigate"
-(cd "$ROOT" && timeout 600 go build -o "$WORK/omnigate" ./cmd/omnigate) || die "go build failed"
-BIN="$WORK/omnigate"
+build_omnigate
 DATA="$WORK/data"
 mkdir -p "$DATA" "$WORK/kannel"
-
-field() { node -e '
-  const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const v = a[process.argv[2]];
-  if (typeof v !== "string" || v === "") { console.error("account JSON has no " + process.argv[2]); process.exit(1); }
-  console.log(v);' "$DATA/demo-account.json" "$1"; }
-free_port() { node -e '
-  const s = require("net").createServer();
-  s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
-healthy() { node -e '
-  fetch(process.argv[1], { signal: AbortSignal.timeout(1000) })
-    .then(async (r) => process.exit(r.ok && (await r.text()).trim() === "ok" ? 0 : 1), () => process.exit(1));' "$1"; }
+field() { json_field "$DATA/demo-account.json" "$1"; }
 
 # 2. omnigate, on free loopback ports.
-for attempt in 1 2 3; do
-  PORT="$(free_port)"
+serve_args() {
   SMPP_PORT="$(free_port)"
-  URL="http://127.0.0.1:$PORT"
-  log "starting omnigate serve --demo on $URL, SMPP on 127.0.0.1:$SMPP_PORT (attempt $attempt)"
-  "$BIN" serve --demo --http "127.0.0.1:$PORT" --smpp-listen "127.0.0.1:$SMPP_PORT" --data "$DATA" \
-    >"$WORK/serve.out" 2>"$WORK/serve.err" &
-  SERVER_PID=$!
-  up=""
-  for ((i = 0; i < 200; i++)); do # 20 s
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
-    if healthy "$URL/healthz"; then up=1; break; fi
-    sleep 0.1
-  done
-  [[ -n "$up" ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null && die "server did not answer GET /healthz within 20 s"
-  rc=0; wait "$SERVER_PID" || rc=$?
-  SERVER_PID=""
-  log "server exited with status $rc before it was ready:"
-  tail -n 5 "$WORK/serve.err" >&2 || true
-done
-[[ -n "$up" ]] || die "server did not start"
+  SERVE_ARGS=(--demo --smpp-listen "127.0.0.1:$SMPP_PORT" --data "$DATA")
+}
+start_omnigate http
 ACCOUNT_ID="$(field id)" || die "no id in the demo account"
 LIVE_KEY="$(field key)" || die "no live key in the demo account"
 
@@ -214,21 +167,13 @@ done
 log "Kannel is bound to omnigate"
 
 # 4. The test.
-test_rc=0
-(cd "$HERE" && SENDSMS_URL="http://127.0.0.1:$SEND_PORT/cgi-bin/sendsms" SENDSMS_USER=interop SENDSMS_PASSWORD="$KPASS" \
+run_test env SENDSMS_URL="http://127.0.0.1:$SEND_PORT/cgi-bin/sendsms" SENDSMS_USER=interop SENDSMS_PASSWORD="$KPASS" \
   OMNIGATE_URL="$URL" OMNIGATE_KEY="$LIVE_KEY" FROM=omnigate \
-  exec timeout --kill-after=10 120 node dlr.mjs) &
-TEST_PID=$!
-wait "$TEST_PID" || test_rc=$?
-TEST_PID=""
-(( test_rc == 0 )) || die "dlr.mjs failed (status $test_rc)"
+  timeout --kill-after=10 120 node dlr.mjs
+(( TEST_RC == 0 )) || die "dlr.mjs failed (status $TEST_RC)"
 
 # 5. Stop Kannel, then omnigate.
 stop_proc "$SMSBOX_PID" smsbox; SMSBOX_PID=""
 stop_proc "$BEARER_PID" bearerbox; BEARER_PID=""
-stop_proc "$SERVER_PID" "omnigate serve"
-server_rc=$STOP_RC
-SERVER_PID=""
-[[ "$server_rc" == 0 ]] || die "omnigate serve exited with status $server_rc after SIGTERM, want 0"
-grep -q 'omnigate stopping' "$WORK/serve.err" || die "server log has no 'omnigate stopping' line"
+stop_omnigate
 log "OK: Kannel sent through omnigate's SMPP server and got the DLR back; everything stopped cleanly"

@@ -8,6 +8,8 @@
 //   SMPP_PASSWORD    its password
 //   OMNIGATE_URL     the API's base URL, OMNIGATE_KEY the account's live key
 //   OMNIGATE_FROM    an originator the demo account may send from
+//   SMSC_CONTROL     the SMSC simulator's control URL (POST /inject: an MO)
+//   MO_NUMBER        a number of the demo account
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,6 +37,8 @@ const API = env('OMNIGATE_URL');
 const KEY = env('OMNIGATE_KEY');
 const FROM = env('OMNIGATE_FROM');
 const HANDSET = '31612345678';
+const SMSC_CONTROL = env('SMSC_CONTROL');
+const MO_NUMBER = env('MO_NUMBER');
 
 const E = smpp.errors;
 function errorName(status) {
@@ -182,6 +186,33 @@ test('a transceiver submits, queries, cancels, gets receipts and unbinds', async
     expectStatus('cancel delivered', 'cancel_sm', done, E.ESME_RCANCELFAIL);
   });
 
+  await t.test('replace_sm changes a scheduled message; unknown and sent ones are refused', async () => {
+    const at = new Date(Date.now() + 3600 * 1000);
+    const resp = await request(s, 'submit_sm', {
+      source_addr: FROM, source_addr_ton: 5, source_addr_npi: 0,
+      destination_addr: HANDSET, dest_addr_ton: 1, dest_addr_npi: 1,
+      schedule_delivery_time: at, short_message: 'Meeting at ten',
+    });
+    expectStatus('scheduled submit', 'submit_sm', resp, E.ESME_ROK);
+    const sid = resp.message_id;
+    const r = await request(s, 'replace_sm', {
+      message_id: sid, source_addr: FROM, source_addr_ton: 5, source_addr_npi: 0,
+      registered_delivery: 1, short_message: Buffer.from('Meeting at eleven', 'ascii'),
+    });
+    expectStatus('replace', 'replace_sm', r, E.ESME_ROK);
+    const m = await api(`/messages/${sid}`);
+    assert.equal(m.status, 200);
+    assert.equal(m.json.body, 'Meeting at eleven');
+    assert.equal(m.json.recipients.items[0].status, 'scheduled');
+
+    const unknown = await request(s, 'replace_sm', { message_id: 'nosuchmessage', source_addr: FROM, short_message: Buffer.from('x') });
+    expectStatus('replace unknown', 'replace_sm', unknown, E.ESME_RINVMSGID);
+    const sent = await request(s, 'replace_sm', { message_id: id, source_addr: FROM, short_message: Buffer.from('too late') });
+    expectStatus('replace delivered', 'replace_sm', sent, E.ESME_RREPLACEFAIL);
+    const c = await request(s, 'cancel_sm', { message_id: sid, source_addr: FROM, destination_addr: HANDSET });
+    expectStatus('cancel the replaced message', 'cancel_sm', c, E.ESME_ROK);
+  });
+
   await t.test('a long message in message_payload becomes one message', async () => {
     const body = 'This text is longer than one short_message can carry. '.repeat(6).trim();
     assert.ok(body.length > 254);
@@ -210,4 +241,41 @@ test('a transceiver submits, queries, cancels, gets receipts and unbinds', async
     s.close();
     await closed(s);
   });
+});
+
+test('an MO message injected at the SMSC arrives as deliver_sm on a receiver bind', async () => {
+  const s = await connect();
+  const deliveries = [];
+  s.on('deliver_sm', (pdu) => {
+    deliveries.push(pdu);
+    s.send(pdu.response()); // deliver_sm_resp ESME_ROK: omnigate's job is done
+  });
+  s.on('enquire_link', (pdu) => s.send(pdu.response()));
+  const resp = await request(s, 'bind_receiver', bindParams());
+  expectStatus('bind', 'bind_receiver', resp, E.ESME_ROK);
+
+  const text = `Hello from a handset ${Date.now()}`;
+  const inj = await fetch(new URL('/inject', SMSC_CONTROL), {
+    method: 'POST', body: JSON.stringify({ from: HANDSET, to: MO_NUMBER, text }),
+    signal: AbortSignal.timeout(10000),
+  });
+  assert.ok(inj.ok, `POST /inject answered ${inj.status}: ${await inj.text()}`);
+
+  const body = (p) => {
+    const sm = p.message_payload ?? p.short_message;
+    return typeof sm === 'object' && !Buffer.isBuffer(sm) ? String(sm.message) : String(sm);
+  };
+  const mo = await waitFor('the MO deliver_sm', () => deliveries.find((p) => body(p) === text));
+  assert.equal(mo.esm_class & 0x3c, 0, 'esm_class: a plain message, not a receipt');
+  assert.equal(mo.source_addr, HANDSET);
+  assert.equal(mo.destination_addr, MO_NUMBER);
+  assert.equal(mo.data_coding, 0, 'GSM 03.38');
+  // Answered: it is not sent again.
+  await delay(1500);
+  assert.equal(deliveries.filter((p) => body(p) === text).length, 1, 'the MO was delivered more than once');
+
+  const u = await request(s, 'unbind');
+  expectStatus('unbind', 'unbind', u, E.ESME_ROK);
+  s.close();
+  await closed(s);
 });

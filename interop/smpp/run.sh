@@ -16,70 +16,17 @@ set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-SMPP_VERSION=0.5.1
-STARTED=$SECONDS
 
 INTEROP_NAME=smpp
 # shellcheck source=../common.sh
 source "$HERE/../common.sh"
-SMSC_PID=""
-SERVER_PID=""
-TEST_PID=""
+interop_traps
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
-    kill -TERM "$TEST_PID" 2>/dev/null || true
-    wait "$TEST_PID" 2>/dev/null || true
-  fi
-  [[ -n "$SERVER_PID" ]] && stop_proc "$SERVER_PID" "omnigate serve"
-  [[ -n "$SMSC_PID" ]] && stop_proc "$SMSC_PID" "omnigate smsc"
-  if (( rc != 0 )); then
-    for f in smsc.err serve.err; do
-      if [[ -s "$WORK/$f" ]]; then
-        log "$f (last 40 lines):"
-        tail -n 40 "$WORK/$f" >&2 || true
-      fi
-    done
-  fi
-  rm -rf "$WORK"
-  log "finished in $((SECONDS - STARTED)) s with status $rc"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# wait_for_line FILE REGEX PID WHAT: waits up to 15 s for a line matching
-# REGEX (extended) in FILE while PID lives; prints the line.
-wait_for_line() {
-  local file="$1" re="$2" pid="$3" what="$4" i line
-  for ((i = 0; i < 300; i++)); do
-    if line="$(grep -E -m1 "$re" "$file" 2>/dev/null)"; then
-      printf '%s\n' "$line"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || { log "$what exited before it was ready"; return 1; }
-    sleep 0.05
-  done
-  log "$what was not ready within 15 s"
-  return 1
-}
-
-# 1. Node modules: smpp pinned to $SMPP_VERSION by package-lock.json.
-installed="$(cd "$HERE" && node -p 'try { require("smpp/package.json").version } catch { "" }' 2>/dev/null || true)"
-if [[ "$installed" != "$SMPP_VERSION" ]]; then
-  log "installing node modules"
-  (cd "$HERE" && timeout 300 npm ci --no-audit --no-fund) >&2 || die "npm ci failed"
-  installed="$(cd "$HERE" && node -p 'require("smpp/package.json").version')"
-  [[ "$installed" == "$SMPP_VERSION" ]] || die "smpp $installed installed, want $SMPP_VERSION"
-fi
+# 1. Node modules: smpp as package-lock.json pins it (0.5.1).
+ensure_node_modules smpp
 
 # 2. The binary.
-log "building omnigate"
-(cd "$ROOT" && timeout 600 go build -o "$WORK/omnigate" ./cmd/omnigate) || die "go build failed"
-BIN="$WORK/omnigate"
+build_omnigate
 
 # node runs each test file itself (no --test: that would put the tests in a
 # grandchild process that a signal to this script would not reach), in the
@@ -98,16 +45,7 @@ run_node_test() { # FILE, with the environment set by the caller
 
 SMSC_SYSTEM_ID=interop
 SMSC_PASSWORD=smscpw1
-log "B: starting omnigate smsc"
-"$BIN" smsc --listen 127.0.0.1:0 --control 127.0.0.1:0 --system-id "$SMSC_SYSTEM_ID" --password "$SMSC_PASSWORD" \
-  --receipt-delay 50ms >"$WORK/smsc.out" 2>"$WORK/smsc.err" &
-SMSC_PID=$!
-line="$(wait_for_line "$WORK/smsc.out" 'listening on .*control on http://' "$SMSC_PID" "omnigate smsc")" \
-  || die "omnigate smsc did not start"
-[[ "$line" =~ listening\ on\ ([0-9.]+:[0-9]+)\ .*control\ on\ (http://[0-9.]+:[0-9]+) ]] \
-  || die "cannot read the addresses from: $line"
-SMSC_ADDR="${BASH_REMATCH[1]}"
-SMSC_CONTROL="${BASH_REMATCH[2]}"
+start_smsc "$SMSC_SYSTEM_ID" "$SMSC_PASSWORD"
 log "B: SMPP on $SMSC_ADDR, control on $SMSC_CONTROL; running simulator.test.mjs"
 
 b_rc=0
@@ -116,11 +54,8 @@ SMSC_ADDR="$SMSC_ADDR" SMSC_CONTROL="$SMSC_CONTROL" SMSC_SYSTEM_ID="$SMSC_SYSTEM
 wait "$TEST_PID" || b_rc=$?
 TEST_PID=""
 
-stop_proc "$SMSC_PID" "omnigate smsc"
-smsc_rc=$STOP_RC
-SMSC_PID=""
 (( b_rc == 0 )) || die "simulator.test.mjs failed (status $b_rc)"
-[[ "$smsc_rc" == 0 ]] || die "omnigate smsc exited with status $smsc_rc after SIGTERM, want 0"
+stop_smsc
 log "B: OK, and omnigate smsc stopped cleanly"
 
 # ---------------------------------------------------------------------------
@@ -135,11 +70,7 @@ WRONG_PASSWORD=wrong123
 
 timeout 60 "$BIN" account create --name interop-smpp --balance 100 --data "$DATA" >"$WORK/account.json" \
   || die "account create failed"
-field() { node -e '
-  const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const v = a[process.argv[2]];
-  if (typeof v !== "string" || v === "") { console.error("account JSON has no " + process.argv[2]); process.exit(1); }
-  console.log(v);' "$WORK/account.json" "$1"; }
+field() { json_field "$WORK/account.json" "$1"; }
 ACCOUNT_ID="$(field id)" || die "no id in the account JSON"
 LIVE_KEY="$(field key)" || die "no live key in the account JSON"
 SIGNING_KEY="$(field signing_key)" || die "no signing key in the account JSON"

@@ -9,13 +9,17 @@
 //   TWILIO_TOKEN        its auth token
 //   TWILIO_KEY_SID      an API key SID (SK…)
 //   TWILIO_KEY_SECRET   its secret
+//   TWILIO_NUMBER       the account's inbound number (+E.164)
+//   SMSC_CONTROL        the carrier simulator's control API (POST /inject)
+//   SMSC_SYSTEM_ID      the system_id omnigate binds to the simulator with
 //
 // How the base URL is changed: the library builds every URL on
 // https://api.twilio.com (edge and region only change the host's middle
 // parts, to api.<edge>.<region>.twilio.com), and hands each request to its
 // HTTP client. The library's documented `httpClient` option takes a custom
 // client: OmnigateClient is the library's own RequestClient with the origin
-// of each URL replaced by OMNIGATE_URL. Everything else — auth, headers,
+// of each URL replaced by OMNIGATE_URL — api.twilio.com's and, for
+// Messaging Services, messaging.twilio.com's. Everything else — auth, headers,
 // the form body, paging, errors — is the library's, unchanged.
 
 import { test, before, after } from 'node:test';
@@ -41,6 +45,9 @@ const SID = env('TWILIO_SID');
 const TOKEN = env('TWILIO_TOKEN');
 const KEY_SID = env('TWILIO_KEY_SID');
 const KEY_SECRET = env('TWILIO_KEY_SECRET');
+const NUMBER = env('TWILIO_NUMBER');
+const SMSC_CONTROL = env('SMSC_CONTROL');
+const SMSC_SYSTEM_ID = env('SMSC_SYSTEM_ID');
 assert.equal(API.hostname, '127.0.0.1', 'OMNIGATE_URL must be on loopback');
 
 const requests = []; // "METHOD path" of every request the library made
@@ -51,8 +58,8 @@ class OmnigateClient extends RequestClient {
   }
   request(opts) {
     const u = new URL(opts.uri);
-    if (u.hostname !== 'api.twilio.com') {
-      throw new Error(`interop harness: refusing a request to ${u.hostname}; only api.twilio.com goes to omnigate`);
+    if (u.hostname !== 'api.twilio.com' && u.hostname !== 'messaging.twilio.com') {
+      throw new Error(`interop harness: refusing a request to ${u.hostname}; only api.twilio.com and messaging.twilio.com go to omnigate`);
     }
     u.protocol = API.protocol;
     u.host = API.host;
@@ -235,4 +242,105 @@ test('a delivered message is redacted with update({body: ""}) and deleted with r
   assert.equal((await client.messages(delivered.sid).fetch()).body, '');
   assert.equal(await client.messages(delivered.sid).remove(), true);
   await rejects(client.messages(delivered.sid).fetch(), 404, 20404);
+});
+
+test('a Messaging Service is created, given the number, and sends from it', async () => {
+  const svc = await client.messaging.v1.services.create({ friendlyName: 'Interop', stickySender: true });
+  assert.match(svc.sid, /^MG[0-9a-f]{32}$/);
+  assert.equal(svc.accountSid, SID);
+  assert.equal(svc.friendlyName, 'Interop');
+  assert.equal(svc.stickySender, true);
+  assert.ok(svc.dateCreated instanceof Date && !isNaN(svc.dateCreated));
+  const listed = await client.messaging.v1.services.list({ limit: 20 });
+  assert.ok(listed.some((s) => s.sid === svc.sid));
+
+  // No sender yet: Twilio's 21704.
+  await rejects(client.messages.create({ to: '+31612345678', messagingServiceSid: svc.sid, body: 'x' }), 400, 21704);
+
+  const nums = await client.incomingPhoneNumbers.list({ phoneNumber: NUMBER });
+  assert.equal(nums.length, 1);
+  assert.equal(nums[0].phoneNumber, NUMBER);
+  assert.match(nums[0].sid, /^PN[0-9a-f]{32}$/);
+  assert.equal(nums[0].capabilities.sms, true);
+  const pn = await client.messaging.v1.services(svc.sid).phoneNumbers.create({ phoneNumberSid: nums[0].sid });
+  assert.equal(pn.sid, nums[0].sid);
+  assert.equal(pn.phoneNumber, NUMBER);
+  assert.equal(pn.serviceSid, svc.sid);
+
+  const m = await client.messages.create({ to: '+31612345678', messagingServiceSid: svc.sid, body: 'via a Messaging Service' });
+  assert.equal(m.messagingServiceSid, svc.sid);
+  assert.equal(m.from, NUMBER);
+  await waitFor('delivered through the service', async () => (await client.messages(m.sid).fetch()).status === 'delivered');
+  await rejects(client.messages.create({ to: '+31612345678', messagingServiceSid: 'MG' + '0'.repeat(32), body: 'x' }), 404, 21701);
+  await rejects(client.messaging.v1.services('MG' + '0'.repeat(32)).fetch(), 404, 20404);
+
+  assert.equal(await client.messaging.v1.services(svc.sid).remove(), true);
+  await rejects(client.messaging.v1.services(svc.sid).fetch(), 404, 20404);
+});
+
+test('an inbound SMS is posted to the number\'s SmsUrl, validateRequest verifies it, and the TwiML reply is delivered', async () => {
+  const posts = [];
+  const hook = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const params = Object.fromEntries(new URLSearchParams(body));
+      const url = hookBase + req.url;
+      const valid = twilio.validateRequest(TOKEN, req.headers['x-twilio-signature'], url, params);
+      posts.push({ params, valid, method: req.method, type: req.headers['content-type'] });
+      if (!valid) {
+        res.writeHead(403).end();
+        return;
+      }
+      const twiml = new twilio.twiml.MessagingResponse();
+      twiml.message(`Got: ${params.Body}`);
+      res.writeHead(200, { 'Content-Type': 'text/xml' }).end(twiml.toString());
+    });
+  });
+  await new Promise((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  const hookBase = `http://127.0.0.1:${hook.address().port}`;
+  try {
+    const [num] = await client.incomingPhoneNumbers.list({ phoneNumber: NUMBER });
+    const updated = await client.incomingPhoneNumbers(num.sid).update({ smsUrl: `${hookBase}/sms?tenant=acme`, smsMethod: 'POST' });
+    assert.equal(updated.smsUrl, `${hookBase}/sms?tenant=acme`);
+    assert.equal(updated.smsMethod, 'POST');
+    assert.equal((await client.incomingPhoneNumbers(num.sid).fetch()).smsUrl, updated.smsUrl);
+
+    const handset = '+31612345672'; // a number no other test sends to
+    const r = await fetch(`${SMSC_CONTROL}/inject`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ system_id: SMSC_SYSTEM_ID, from: handset.slice(1), to: NUMBER.slice(1), text: 'hello omnigate' }),
+    });
+    assert.equal(r.status, 202, await r.text());
+
+    const post = await waitFor('the inbound POST', async () => posts[0]);
+    assert.equal(post.method, 'POST');
+    assert.match(post.type, /^application\/x-www-form-urlencoded/);
+    assert.ok(post.valid, 'X-Twilio-Signature verifies with twilio.validateRequest');
+    assert.equal(post.params.From, handset);
+    assert.equal(post.params.To, NUMBER);
+    assert.equal(post.params.Body, 'hello omnigate');
+    assert.equal(post.params.AccountSid, SID);
+    assert.equal(post.params.NumMedia, '0');
+    assert.equal(post.params.ApiVersion, '2010-04-01');
+    assert.match(post.params.MessageSid, /^SM[0-9a-f]{32}$/);
+
+    const inbound = await client.messages(post.params.MessageSid).fetch();
+    assert.equal(inbound.direction, 'inbound');
+    assert.equal(inbound.body, 'hello omnigate');
+    assert.equal(inbound.from, handset);
+
+    const reply = await waitFor('the TwiML reply delivered', async () => {
+      const list = await client.messages.list({ to: handset, limit: 20 });
+      return list.find((m) => m.body === 'Got: hello omnigate' && m.status === 'delivered');
+    });
+    assert.equal(reply.from, NUMBER);
+    assert.equal(reply.direction, 'outbound-api');
+    assert.equal(posts.length, 1, 'the inbound message was posted once');
+  } finally {
+    hook.close();
+    hook.closeAllConnections?.();
+  }
 });

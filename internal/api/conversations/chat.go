@@ -110,7 +110,11 @@ func (a *API) sendChat(w http.ResponseWriter, r *http.Request, req *sendRequest,
 	if p != nil {
 		return p
 	}
-	err := a.pipeline.Accept(r.Context(), m, pipeline.Options{Test: pr.Test})
+	fb, p := a.sendFallback(r, req, ch, m) // fallback.go
+	if p != nil {
+		return p
+	}
+	err := a.pipeline.Accept(r.Context(), m, pipeline.Options{Test: pr.Test, Fallback: fb})
 	var inv *message.Invalid
 	if errors.As(err, &inv) {
 		return rest.Invalid(chatField(inv.Field, req.Type), inv.Reason)
@@ -118,7 +122,7 @@ func (a *API) sendChat(w http.ResponseWriter, r *http.Request, req *sendRequest,
 	if err != nil {
 		return err
 	}
-	rest.WriteJSON(w, http.StatusAccepted, acceptedJSON{ID: m.ID, Status: "accepted"})
+	rest.WriteJSON(w, http.StatusAccepted, accepted(m, fb))
 	return nil
 }
 

@@ -40,6 +40,7 @@ type API struct {
 	pipeline  *pipeline.Pipeline
 	metrics   *metrics.Metrics
 	templates TemplateRenderer // nil: sends with a template are refused
+	fallback  fallbackConfig   // fallback.go
 }
 
 // New makes the door; templates may be nil until a template service is

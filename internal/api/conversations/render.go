@@ -26,6 +26,8 @@ type MessageJSON struct {
 	CreatedDatetime string         `json:"createdDatetime"`
 	UpdatedDatetime string         `json:"updatedDatetime"`
 	Recipients      []recipientOut `json:"recipients"`
+	Fallback        *fallbackOut   `json:"fallback,omitempty"`   // fallback.go
+	FallbackOf      string         `json:"fallbackOf,omitempty"` // on a fallback message: the message it stands in for
 }
 
 type contentOut struct {
@@ -295,6 +297,7 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 		}
 	}
 	out.UpdatedDatetime = timeText(updated)
+	out.Fallback, out.FallbackOf = renderFallback(m)
 	return out
 }
 

@@ -41,6 +41,7 @@ type sendRequest struct {
 	Reference  string          `json:"reference"`
 	Purpose    string          `json:"purpose"`
 	Categories []string        `json:"categories"`
+	Fallback   *fallbackJSON   `json:"fallback"` // chat types only: fallback.go
 }
 
 type contentJSON struct {
@@ -129,6 +130,9 @@ func (a *API) send(w http.ResponseWriter, r *http.Request) error {
 	}
 	if req.Type != "email" && req.Type != "" {
 		return a.sendChat(w, r, req, ch)
+	}
+	if req.Fallback != nil {
+		return rest.Invalid("fallback", "an email has no fallback; fallback is for the chat types (text, image, video, audio, file, location, hsm)")
 	}
 	if ch != nil {
 		if ch.Kind != message.ChannelEmail {

@@ -17,32 +17,38 @@ import (
 // Twilio's error codes this door answers with (docs/twilio.md has the
 // table; https://www.twilio.com/docs/errors/CODE describes each).
 const (
-	CodeInvalidParam    = 20001 // a parameter has a wrong value
-	CodeAuthenticate    = 20003 // authentication failed
-	CodeNotFound        = 20404 // no such resource
-	CodeTooManyRequests = 20429 // too many requests (failed authentications, usage limits)
-	CodeInternal        = 20500 // the platform failed
-	CodeUnavailable     = 20503 // the platform is stopping or overloaded
-	CodeRegion          = 21408 // permission to send to the region not enabled (no price)
-	CodeInvalidTo       = 21211 // invalid To number
-	CodeInvalidFrom     = 21212 // invalid From number
-	CodeBodyRequired    = 21602 // Body is required
-	CodeFromRequired    = 21603 // From or MessagingServiceSid is required
-	CodeToRequired      = 21604 // To is required
-	CodeNotFromAccount  = 21606 // From is not a sender this account may use
-	CodeUnsubscribed    = 21610 // the recipient unsubscribed (opt-out, suppression, do-not-disturb, no consent)
-	CodeBodyTooLong     = 21617 // Body exceeds 1600 characters
-	CodeMediaURL        = 21620 // MediaUrl: MMS is not available here
-	CodeNoService       = 21701 // the Messaging Service does not exist
-	CodeNotCancelable   = 30409 // cancel of a message that is not scheduled
-	CodeInProgress      = 20009 // delete or redact of a message that is not final yet
-	CodeFiltered        = 30007 // refused by content or policy rules
-	CodeNoBalance       = 30044 // omnigate's choice: the account's balance is too low
-	CodeScheduleType    = 35111 // SendAt needs ScheduleType=fixed
-	CodeSendAt          = 35114 // SendAt is not a time that can be scheduled
-	CodeUnreachable     = 30003 // the carrier could not deliver
-	CodeExpired         = 30001 // the validity period passed before delivery
-	CodeUnknownDelivery = 30008 // unknown delivery error
+	CodeInvalidParam      = 20001 // a parameter has a wrong value
+	CodeAuthenticate      = 20003 // authentication failed
+	CodeNotFound          = 20404 // no such resource
+	CodeTooManyRequests   = 20429 // too many requests (failed authentications, usage limits)
+	CodeInternal          = 20500 // the platform failed
+	CodeUnavailable       = 20503 // the platform is stopping or overloaded
+	CodeRegion            = 21408 // permission to send to the region not enabled (no price)
+	CodeInvalidTo         = 21211 // invalid To number
+	CodeInvalidFrom       = 21212 // invalid From number
+	CodeBodyRequired      = 21602 // Body is required
+	CodeFromRequired      = 21603 // From or MessagingServiceSid is required
+	CodeToRequired        = 21604 // To is required
+	CodeNotFromAccount    = 21606 // From is not a sender this account may use
+	CodeUnsubscribed      = 21610 // the recipient unsubscribed (opt-out, suppression, do-not-disturb, no consent)
+	CodeBodyTooLong       = 21617 // Body exceeds 1600 characters
+	CodeMediaURL          = 21620 // MediaUrl: MMS is not available here
+	CodeNoService         = 21701 // the Messaging Service does not exist
+	CodeNoSuitable        = 21703 // the Messaging Service has no sender for this recipient
+	CodeNoSenders         = 21704 // the Messaging Service has no senders
+	CodeInService         = 21710 // the sender is in the Messaging Service already
+	CodeNumberUnavailable = 21422 // the phone number is not available (buying numbers)
+	CodeNotCancelable     = 30409 // cancel of a message that is not scheduled
+	CodeInProgress        = 20009 // delete or redact of a message that is not final yet
+	CodeFiltered          = 30007 // refused by content or policy rules
+	CodeSuspended         = 30002 // the account is suspended
+	CodeNotReachable      = 21612 // the To number cannot be reached from the From (alphanumeric sender there)
+	CodeNoBalance         = 30044 // omnigate's choice: the account's balance is too low
+	CodeScheduleType      = 35111 // SendAt needs ScheduleType=fixed
+	CodeSendAt            = 35114 // SendAt is not a time that can be scheduled
+	CodeUnreachable       = 30003 // the carrier could not deliver
+	CodeExpired           = 30001 // the validity period passed before delivery
+	CodeUnknownDelivery   = 30008 // unknown delivery error
 )
 
 // Error is Twilio's error resource.
@@ -145,13 +151,41 @@ func refusal(d compliance.Decision) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: code, Message: "Refused by compliance rule " + d.Describe()}
 }
 
-// ruleCode is the Twilio code of a compliance rule's refusal.
+// ruleCodes are the Twilio codes of compliance rules' refusals, by rule
+// (internal/compliance; docs/twilio.md has the table). A rule not listed
+// answers 30007 (message filtered).
+var ruleCodes = map[string]int{
+	"account.suspended":       CodeSuspended,
+	"purpose":                 CodeInvalidParam,
+	"category":                CodeInvalidParam,
+	"consent.opt_in":          CodeUnsubscribed,
+	"consent.legal_age":       CodeFiltered,
+	"suppression":             CodeUnsubscribed,
+	"dnd":                     CodeUnsubscribed,
+	"sender.rotation":         CodeFiltered,
+	"sender.identity":         CodeNotFromAccount,
+	"sender.country":          CodeNotReachable,
+	"quiet_hours":             CodeFiltered,
+	"chat.session":            CodeFiltered,
+	"whatsapp.opt_in":         CodeUnsubscribed,
+	"whatsapp.session_window": CodeFiltered,
+}
+
+// ruleCode is the Twilio code of a compliance rule's refusal: content.*
+// rules and others not listed are 30007.
 func ruleCode(rule string) int {
-	switch {
-	case rule == "suppression", rule == "dnd", strings.HasPrefix(rule, "consent"), strings.HasPrefix(rule, "optout"), strings.HasPrefix(rule, "opt_out"):
-		return CodeUnsubscribed
-	case strings.HasPrefix(rule, "sender."):
-		return CodeNotFromAccount
+	if c, ok := ruleCodes[rule]; ok {
+		return c
 	}
-	return CodeFiltered // content, quiet hours, purpose, category …
+	return CodeFiltered
+}
+
+// recipientCodes are the Twilio codes of recipients refused alone, by
+// their statusErrorCode (compliance.RuleCode).
+var recipientCodes = map[int]int{
+	4101: CodeUnsubscribed, // consent.opt_in
+	4102: CodeFiltered,     // consent.legal_age
+	4103: CodeUnsubscribed, // suppression
+	4104: CodeUnsubscribed, // dnd
+	4105: CodeFiltered,     // sender.rotation
 }

@@ -60,6 +60,11 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if e != nil {
 		return e
 	}
+	if sid := strings.TrimSpace(form.Get("MessagingServiceSid")); sid != "" {
+		if e := a.useService(r, m, sid); e != nil {
+			return e
+		}
+	}
 	if err := a.pipeline.Accept(r.Context(), m, pipeline.Options{}); err != nil {
 		return err
 	}
@@ -88,16 +93,17 @@ func build(form url.Values, accountID string, now time.Time) (*message.Message, 
 	}
 	m.Recipients = []message.Recipient{{Address: n.MSISDN, Country: n.Country, CountryPrefix: n.CountryPrefix}}
 	from := strings.TrimSpace(form.Get("From"))
-	if svc := form.Get("MessagingServiceSid"); svc != "" && from == "" {
-		return nil, &Error{Status: http.StatusNotFound, Code: CodeNoService, Message: "The Messaging Service Sid " + svc + " is invalid: Messaging Services are not available on this server yet; send with From"}
-	}
-	if from == "" {
+	switch {
+	case from != "":
+		if e := validFrom(from); e != nil {
+			return nil, e
+		}
+		m.Originator = from
+	case form.Get("MessagingServiceSid") == "":
 		return nil, bad(CodeFromRequired, "A 'From' phone number is required.")
 	}
-	if e := validFrom(from); e != nil {
-		return nil, e
-	}
-	m.Originator = from
+	// With a MessagingServiceSid and no From, the caller picks the sender
+	// from the service's pool (API.useService).
 	body := form.Get("Body")
 	if sm := form.Get("SmartEncoded"); sm != "" {
 		on, err := strconv.ParseBool(sm)

@@ -93,6 +93,9 @@ func errorCode(r *message.Recipient) int {
 	case message.DeliveryFailed:
 		switch {
 		case r.StatusErrorCode >= 4100 && r.StatusErrorCode < 4200:
+			if c, ok := recipientCodes[r.StatusErrorCode]; ok {
+				return c
+			}
 			return CodeFiltered
 		case r.Connector != "":
 			return CodeUnreachable
@@ -126,6 +129,11 @@ func render(m *message.Message, accountSID string) messageJSON {
 	}
 	if m.Direction == message.MO {
 		out.Direction = "inbound"
+		out.From = phoneText(m.Originator)
+	}
+	if m.Details.ServiceSID != "" {
+		svc := m.Details.ServiceSID
+		out.MessagingServiceSID = &svc
 	}
 	if len(m.Recipients) == 0 {
 		return out

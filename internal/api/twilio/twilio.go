@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
@@ -55,6 +56,8 @@ type API struct {
 	maxBody  int64
 	public   string // public base URL; "" takes the request's host
 
+	turn atomic.Uint64 // round-robin of non-sticky Messaging Services
+
 	bySID *ttlcache.Cache[string, *store.TwilioAccount]
 	keys  *ttlcache.Cache[string, *store.TwilioAPIKey]
 }
@@ -79,9 +82,16 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET "+prefix+"/Messages/{Sid}", a.fetchMessage)
 	a.handle(mux, "POST "+prefix+"/Messages/{Sid}", a.updateMessage)
 	a.handle(mux, "DELETE "+prefix+"/Messages/{Sid}", a.deleteMessage)
-	mux.HandleFunc("/"+APIVersion+"/", func(w http.ResponseWriter, r *http.Request) {
+	a.handle(mux, "GET "+prefix+"/IncomingPhoneNumbers.json", a.listNumbers)
+	a.handle(mux, "POST "+prefix+"/IncomingPhoneNumbers.json", a.createNumber)
+	a.handle(mux, "GET "+prefix+"/IncomingPhoneNumbers/{Sid}", a.fetchNumber)
+	a.handle(mux, "POST "+prefix+"/IncomingPhoneNumbers/{Sid}", a.updateNumber)
+	a.registerServices(mux)
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "The requested resource " + r.URL.Path + " was not found"})
-	})
+	}
+	mux.HandleFunc("/"+APIVersion+"/", notFound)
+	mux.HandleFunc("/v1/Services/", notFound)
 }
 
 type principalKey struct{}
@@ -116,7 +126,7 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 			writeError(rec, e)
 			return
 		}
-		if sid := r.PathValue("AccountSid"); sid != p.SID {
+		if sid := r.PathValue("AccountSid"); strings.Contains(pattern, "{AccountSid}") && sid != p.SID {
 			// Subaccounts do not exist here: another account's path is
 			// not this principal's to see.
 			writeError(rec, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "The requested resource " + r.URL.Path + " was not found"})

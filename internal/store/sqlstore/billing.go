@@ -23,7 +23,14 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 		// update and one counter update per limit, where they all fit. When
 		// they do not, charge them one by one to find which do.
 		var ledger []any
-		for _, group := range byAccount(items) {
+		groups := byAccount(items)
+		if err := s.claimFallbackItems(ctx, tx, items); err != nil { // fallbacks whose claim is lost get Err
+			return err
+		}
+		for _, group := range groups {
+			if group = unrefused(group); len(group) == 0 {
+				continue
+			}
 			if err := s.openConversations(ctx, tx, group); err != nil {
 				return err
 			}
@@ -87,6 +94,12 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 			return err
 		}
 		if err := s.holdMessages(ctx, tx, held); err != nil {
+			return err
+		}
+		if err := s.insertFallbacks(ctx, tx, items); err != nil {
+			return err
+		}
+		if err := s.settleFallbackItems(ctx, tx, items); err != nil {
 			return err
 		}
 		if len(jobs) > 0 {

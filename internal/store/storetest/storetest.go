@@ -25,7 +25,23 @@ type Opener func(t *testing.T) store.Store
 
 // Run runs the suite: every table of behaviours, each test on a fresh store.
 func Run(t *testing.T, open Opener) {
-	for _, suite := range [][]behaviour{coreBehaviours, smppBehaviours, realtimeBehaviours, billingBehaviours, complianceBehaviours, suppressionBehaviours, templateBehaviours, emailDomainBehaviours, contactBehaviours, convChannelBehaviours, billedConversationBehaviours} {
+	// One suite a line: features add theirs at the end.
+	suites := [][]behaviour{
+		coreBehaviours,
+		smppBehaviours,
+		realtimeBehaviours,
+		billingBehaviours,
+		complianceBehaviours,
+		suppressionBehaviours,
+		templateBehaviours,
+		emailDomainBehaviours,
+		contactBehaviours,
+		convChannelBehaviours,
+		twilioServiceBehaviours,
+		fallbackBehaviours,
+		billedConversationBehaviours,
+	}
+	for _, suite := range suites {
 		for _, tc := range suite {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
@@ -51,6 +67,7 @@ var coreBehaviours = []behaviour{
 	{"ScopedByAccount", testScopedByAccount},
 	{"List", testList},
 	{"CancelScheduled", testCancelScheduled},
+	{"ReplaceScheduled", testReplaceScheduled},
 	{"LeaseAndFinish", testLeaseAndFinish},
 	{"LeaseExpiry", testLeaseExpiry},
 	{"ReleaseLeases", testReleaseLeases},

@@ -8,7 +8,8 @@
 // parts) and hands it to its client.BaseClient. twilio.ClientParams.Client
 // takes any BaseClient: baseURL below is the library's own client.Client
 // (credentials, form encoding, errors) with the scheme and host of each URL
-// replaced by omnigate's.
+// replaced by omnigate's — api.twilio.com's and, for Messaging Services,
+// messaging.twilio.com's.
 package gotest
 
 import (
@@ -26,6 +27,7 @@ import (
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
+	messaging "github.com/twilio/twilio-go/rest/messaging/v1"
 )
 
 // baseURL sends the library's requests to omnigate instead of api.twilio.com.
@@ -39,8 +41,8 @@ func (b baseURL) SendRequest(method, rawURL string, data url.Values, headers map
 	if err != nil {
 		return nil, err
 	}
-	if u.Host != "api.twilio.com" {
-		return nil, fmt.Errorf("interop harness: refusing a request to %s; only api.twilio.com goes to omnigate", u.Host)
+	if u.Host != "api.twilio.com" && u.Host != "messaging.twilio.com" {
+		return nil, fmt.Errorf("interop harness: refusing a request to %s; only api.twilio.com and messaging.twilio.com go to omnigate", u.Host)
 	}
 	u.Scheme, u.Host = b.base.Scheme, b.base.Host
 	return b.Client.SendRequest(method, u.String(), data, headers, body...)
@@ -215,4 +217,79 @@ func TestTwilioGo(t *testing.T) {
 	wrong := newClient(t, sid, fmt.Sprintf("%032d", 0), sid)
 	_, err = wrong.Api.FetchMessage(*m.Sid, nil)
 	restError(t, err, 401, 20003)
+}
+
+// A Messaging Service with the account's number (IncomingPhoneNumbers)
+// sends from it.
+func TestMessagingServiceGo(t *testing.T) {
+	sid, token, number := env(t, "TWILIO_SID"), env(t, "TWILIO_TOKEN"), env(t, "TWILIO_NUMBER")
+	c := newClient(t, sid, token, sid)
+
+	np := &api.ListIncomingPhoneNumberParams{}
+	np.SetPhoneNumber(number)
+	nums, err := c.Api.ListIncomingPhoneNumber(np)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nums) != 1 || *nums[0].PhoneNumber != number || !regexp.MustCompile(`^PN[0-9a-f]{32}$`).MatchString(*nums[0].Sid) {
+		t.Fatalf("incoming phone numbers: %+v", nums)
+	}
+	up := &api.UpdateIncomingPhoneNumberParams{}
+	up.SetFriendlyName("Interop Go")
+	n, err := c.Api.UpdateIncomingPhoneNumber(*nums[0].Sid, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *n.FriendlyName != "Interop Go" || *n.Sid != *nums[0].Sid {
+		t.Fatalf("updated number: %+v", n)
+	}
+
+	sp := &messaging.CreateServiceParams{}
+	sp.SetFriendlyName("Interop Go").SetStickySender(true)
+	svc, err := c.MessagingV1.CreateService(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^MG[0-9a-f]{32}$`).MatchString(*svc.Sid) || *svc.AccountSid != sid || svc.DateCreated == nil || !*svc.StickySender {
+		t.Fatalf("service: %+v", svc)
+	}
+	defer func() {
+		if err := c.MessagingV1.DeleteService(*svc.Sid); err != nil {
+			t.Errorf("delete service: %v", err)
+		}
+	}()
+	pp := &messaging.CreatePhoneNumberParams{}
+	pp.SetPhoneNumberSid(*nums[0].Sid)
+	pn, err := c.MessagingV1.CreatePhoneNumber(*svc.Sid, pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *pn.Sid != *nums[0].Sid || *pn.PhoneNumber != number || *pn.ServiceSid != *svc.Sid {
+		t.Fatalf("service phone number: %+v", pn)
+	}
+	list, err := c.MessagingV1.ListService(&messaging.ListServiceParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range list {
+		found = found || *s.Sid == *svc.Sid
+	}
+	if !found {
+		t.Fatalf("service %s not listed in %d", *svc.Sid, len(list))
+	}
+
+	mp := &api.CreateMessageParams{}
+	mp.SetTo("+31612345671").SetMessagingServiceSid(*svc.Sid).SetBody("via a Messaging Service, from twilio-go")
+	m, err := c.Api.CreateMessage(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MessagingServiceSid == nil || *m.MessagingServiceSid != *svc.Sid || *m.From != number {
+		t.Fatalf("sent through the service: %+v", m)
+	}
+	bad := &api.CreateMessageParams{}
+	bad.SetTo("+31612345671").SetMessagingServiceSid("MG" + fmt.Sprintf("%032d", 0)).SetBody("x")
+	_, err = c.Api.CreateMessage(bad)
+	restError(t, err, 404, 21701)
 }
