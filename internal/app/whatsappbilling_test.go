@@ -81,6 +81,15 @@ func TestWhatsAppConversationBilling(t *testing.T) {
 			}
 			return got.Recipients[0].Price
 		}
+		// A test key's message shows the conversation's price and costs nothing.
+		before := balance()
+		test := waTemplate(s.accountID, to, "UTILITY", "transactional")
+		if err := s.app.pipeline.Accept(ctx, test, pipeline.Options{Test: true}); err != nil {
+			t.Fatal(err)
+		}
+		if test.Recipients[0].Price != 10000 || balance() != before {
+			t.Fatalf("test message priced %d, balance moved %d", test.Recipients[0].Price, before-balance())
+		}
 		// A utility template to Saudi Arabia opens a utility conversation (0.01).
 		first := waTemplate(s.accountID, to, "UTILITY", "transactional")
 		if p := accept(first); p != 10000 {
@@ -141,7 +150,7 @@ func TestWhatsAppConversationBilling(t *testing.T) {
 		if p := accept(later); p != 10000 {
 			t.Fatalf("a new window cost %d, want 10000", p)
 		}
-		before := balance()
+		before = balance()
 		if err := s.app.store.CancelScheduled(ctx, s.accountID, later.ID); err != nil {
 			t.Fatal(err)
 		}

@@ -118,7 +118,9 @@ func (s *Service) Charge(ctx context.Context, m *message.Message) (*store.Accept
 			if err != nil {
 				return nil, err
 			}
-			r.Price, r.PriceCurrency = 0, acct.Currency // the store adds the price if the message opens it
+			// The conversation's price; the store charges it if the message
+			// opens the conversation, and makes it 0 if it is open already.
+			r.Price, r.PriceCurrency = c.Price, acct.Currency
 			it.Conversations = append(it.Conversations, c)
 			continue
 		}

@@ -167,9 +167,11 @@ type Accept struct {
 	Job *Job
 
 	// Conversations are the billed conversations the message's recipients
-	// open or continue (WhatsApp, per category): the store opens each that
-	// is not open and adds its Price to Charge and to the recipient's
-	// price; one already open costs nothing.
+	// open or continue (WhatsApp, per category). Each recipient's price is
+	// its conversation's Price and Charge does not include it: the store
+	// opens each conversation that is not open and adds its Price to
+	// Charge; for one already open it takes the Price off the recipient
+	// (a message in an open conversation costs nothing).
 	Conversations []*ConversationCharge
 	// ConversationCharge is what the store added to Charge for the
 	// conversations this message opened.
@@ -187,9 +189,9 @@ type ConversationCharge struct {
 	Window                                      time.Duration
 
 	// Set by the store:
-	ID      string // the conversation's id (opened now or before)
-	Opened  bool   // this message opened it and pays Price
-	Charged int64  // what was added to the recipient's price
+	ID     string // the conversation's id (opened now or before)
+	Opened bool   // this message opened it and pays Price
+	Waived int64  // what was taken off the recipient's price (it was open)
 }
 
 // BilledConversation is a row of the billed conversations.

@@ -24,9 +24,10 @@ const openConversation = `INSERT INTO billing_conversations (id, account_id, cha
 	RETURNING id`
 
 // openConversations opens (or finds open) each item's billed
-// conversations and adds the price of those it opened to its charge and
-// to the recipients' prices. Running it again (a retried transaction)
-// starts from the item's own prices.
+// conversations: the price of those it opened is added to its charge, the
+// price of those open already is taken off their recipients' prices.
+// Running it again (a retried transaction) starts from the item's own
+// prices.
 func (s *Store) openConversations(ctx context.Context, tx *sql.Tx, items []*store.Accept) error {
 	for _, it := range items {
 		resetConversations(it)
@@ -40,13 +41,13 @@ func (s *Store) openConversations(ctx context.Context, tx *sql.Tx, items []*stor
 				m.ID, c.Price, it.Currency, micros(c.OpenedAt), micros(c.OpenedAt.Add(c.Window))).Scan(&id)
 			switch {
 			case err == nil:
-				r := &m.Recipients[c.Recipient]
-				c.ID, c.Opened, c.Charged = id, true, c.Price
-				r.Price += c.Price
+				c.ID, c.Opened = id, true
 				it.Charge += c.Price
 				it.ConversationCharge += c.Price
 			case errors.Is(err, sql.ErrNoRows):
 				// Open already: this message continues it, free.
+				m.Recipients[c.Recipient].Price -= c.Price
+				c.Waived = c.Price
 				if err := s.txQueryRow(ctx, tx, `SELECT id FROM billing_conversations
 					WHERE account_id = ? AND channel = ? AND sender = ? AND recipient = ? AND category = ?`,
 					m.AccountID, c.Channel, c.Sender, c.Address, c.Category).Scan(&c.ID); err != nil {
@@ -65,15 +66,15 @@ func resetConversations(it *store.Accept) {
 	it.Charge -= it.ConversationCharge
 	it.ConversationCharge = 0
 	for _, c := range it.Conversations {
-		if c.Charged != 0 && c.Recipient >= 0 && c.Recipient < len(it.Message.Recipients) {
-			it.Message.Recipients[c.Recipient].Price -= c.Charged
+		if c.Waived != 0 && c.Recipient >= 0 && c.Recipient < len(it.Message.Recipients) {
+			it.Message.Recipients[c.Recipient].Price += c.Waived
 		}
-		c.ID, c.Opened, c.Charged = "", false, 0
+		c.ID, c.Opened, c.Waived = "", false, 0
 	}
 }
 
 // dropConversations closes the conversations an item opened (it was not
-// charged after all) and takes their price back off the item.
+// charged after all) and puts the item back as it came.
 func (s *Store) dropConversations(ctx context.Context, tx *sql.Tx, it *store.Accept) error {
 	for _, c := range it.Conversations {
 		if !c.Opened {

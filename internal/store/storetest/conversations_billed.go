@@ -22,7 +22,7 @@ var billedConversationBehaviours = []behaviour{
 // utility conversation with to, priced price.
 func inConversation(a *store.Account, to string, price int64, at time.Time) *store.Accept {
 	m := newMessage(a, 1, func(m *message.Message) { m.Channel = message.ChannelWhatsApp })
-	m.Recipients[0].Address, m.Recipients[0].Price = to, 0
+	m.Recipients[0].Address, m.Recipients[0].Price, m.Recipients[0].PriceCurrency = to, price, "EUR"
 	return &store.Accept{Message: m, Currency: "EUR", Units: 1, Conversations: []*store.ConversationCharge{{
 		Recipient: 0, Channel: message.ChannelWhatsApp, Sender: "1055", Address: to, Category: "utility", Country: "SA",
 		Price: price, OpenedAt: at, Window: 24 * time.Hour}}}
