@@ -174,6 +174,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.connectors = connectors.New(st, a.channels, log)
 	router := dispatch.NewTableRouter(a.connectors)
 	a.connectors.SetRouter(router)
+	dCfg.Suspended, dCfg.Suspend = a.connectors.Suspended, a.suspendConnector
 	a.dispatcher = dispatch.New(dCfg, st, router, accounts, a.metrics, a.webhooks.Notify, log)
 	bCfg := cfg.Billing
 	bCfg.Channels = withHLRUnit(a.channels.Units())

@@ -175,6 +175,9 @@ type Template struct {
 	Language  string            `json:"language,omitempty"`
 	Params    []string          `json:"params,omitempty"`
 	Variables map[string]string `json:"variables,omitempty"`
+	// Category is the template's WhatsApp category (MARKETING, UTILITY,
+	// AUTHENTICATION): it prices the conversation the message opens.
+	Category string `json:"category,omitempty"`
 }
 
 // Email are an email's parts besides its plain text.

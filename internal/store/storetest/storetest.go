@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		fallbackBehaviours,
 		hlrBehaviours,
 		verifyBehaviours,
+		billedConversationBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
