@@ -176,6 +176,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.connectors = connectors.New(st, a.channels, log)
 	router := dispatch.NewTableRouter(a.connectors)
 	a.connectors.SetRouter(router)
+	dCfg.Suspended, dCfg.Suspend = a.connectors.Suspended, a.suspendConnector
 	a.dispatcher = dispatch.New(dCfg, st, router, accounts, a.metrics, a.webhooks.Notify, log)
 	bCfg := cfg.Billing
 	bCfg.Channels = withHLRUnit(a.channels.Units())
@@ -340,14 +341,20 @@ func (a *App) URL() string {
 // timeout. It returns nil after a clean stop.
 func (a *App) Run(ctx context.Context) error {
 	a.trail.Start()
+	// Asked to stop while starting (ctx ended): a clean stop, not an error.
+	startFailed := func(what string, err error) error {
+		stopErr := a.stop(context.Background())
+		if ctx.Err() != nil {
+			return stopErr
+		}
+		return fmt.Errorf("starting %s: %w", what, err)
+	}
 	if err := a.startRealtime(ctx); err != nil {
-		a.stop(context.Background())
-		return fmt.Errorf("starting realtime: %w", err)
+		return startFailed("realtime", err)
 	}
 	if !a.cfg.APIOnly {
 		if err := a.connectors.Start(ctx, 5*time.Second); err != nil {
-			a.stop(context.Background())
-			return fmt.Errorf("starting connectors: %w", err)
+			return startFailed("connectors", err)
 		}
 		a.webhooks.Start()
 		a.dispatcher.Start()

@@ -195,8 +195,9 @@ func TestFallbackCancelsWhatWaits(t *testing.T) {
 		wa, sms := fallbackChannels(t, s, s.accountID)
 		const handset = "31611110003"
 		optedIn(t, s, s.accountID, handset)
-		// WhatsApp messages cost 0.03 EUR here, so that the refund shows.
-		if err := s.app.store.UpsertPrices(context.Background(), []store.Price{{Channel: "whatsapp", Currency: "EUR", Price: 30_000,
+		// A utility conversation (this template's) costs 0.03 EUR here, so
+		// that the refund shows.
+		if err := s.app.store.UpsertPrices(context.Background(), []store.Price{{Channel: "whatsapp", Unit: "utility", Currency: "EUR", Price: 30_000,
 			UpdatedAt: time.Now().UTC()}}); err != nil {
 			t.Fatal(err)
 		}

@@ -164,11 +164,26 @@ func (e *RouteError) Error() string {
 	return fmt.Sprintf("no route %d: %s", e.Code, e.Reason)
 }
 
+// SuspendError means the provider says the connector's own account is
+// gone (a WhatsApp business account locked, its number no longer
+// registered): nothing can go through the connector until an operator
+// reactivates it. The dispatcher suspends the connector, tries the next one
+// on the route, and fails the recipient with Code when none is left.
+type SuspendError struct {
+	Code   int
+	Reason string
+}
+
+func (e *SuspendError) Error() string {
+	return fmt.Sprintf("account gone %d: %s", e.Code, e.Reason)
+}
+
 // ShouldFailOver reports whether the next connector on the route should be
 // tried after err.
 func ShouldFailOver(err error) bool {
 	var re *RouteError
-	return errors.Is(err, ErrUnavailable) || errors.As(err, &re)
+	var se *SuspendError
+	return errors.Is(err, ErrUnavailable) || errors.As(err, &re) || errors.As(err, &se)
 }
 
 // IsTemporary reports whether err asks for a retry. Errors that are neither
@@ -177,5 +192,6 @@ func ShouldFailOver(err error) bool {
 func IsTemporary(err error) bool {
 	var p *PermanentError
 	var r *RouteError
-	return !errors.As(err, &p) && !errors.As(err, &r)
+	var se *SuspendError
+	return !errors.As(err, &p) && !errors.As(err, &r) && !errors.As(err, &se)
 }

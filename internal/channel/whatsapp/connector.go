@@ -373,6 +373,12 @@ const CodeBadContent = 100
 const (
 	CodeReengagement  = 131047
 	CodeUndeliverable = 131026
+	// CodeAccountLocked: the WhatsApp Business Account is locked
+	// (restricted or disabled for a policy violation).
+	CodeAccountLocked = 131031
+	// CodeNotRegistered: the business phone number is not registered on
+	// the Cloud API (deregistered, or moved away).
+	CodeNotRegistered = 133010
 )
 
 // ReasonWindow is the reason of a recipient failed by 131047.
@@ -398,11 +404,14 @@ func MapError(status int, e GraphError) error {
 		return &channel.TemporaryError{Reason: "throttled: " + reason, After: time.Minute}
 	case 1, 2, 131000, 131016, 133004:
 		return &channel.TemporaryError{Reason: reason, After: 10 * time.Second}
-	case 190, 102, 10, 200, 368, 131031, 131042, 133010, 133005:
-		// the connector cannot send at all (token, permission, blocked,
-		// locked account, payment, unregistered number): another on the
-		// route may. A business account that is gone should suspend the
-		// channel (issue 15, item 4): not done yet.
+	case CodeAccountLocked, CodeNotRegistered:
+		// the business account is locked or the number is no longer
+		// registered: nothing will go until someone fixes the account,
+		// so the connector is suspended rather than retried.
+		return &channel.SuspendError{Code: e.Code, Reason: reason}
+	case 190, 102, 10, 200, 368, 131042, 133005:
+		// the connector cannot send now (token, permission, a temporary
+		// block, payment, two-step PIN): another on the route may.
 		return &channel.RouteError{Code: e.Code, Reason: reason}
 	}
 	if e.Code == 0 {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/channel"
@@ -352,6 +353,9 @@ func (c *Connector) take(ctx context.Context, changes []Change) error {
 	if c.rx == nil {
 		return errors.New("no receiver")
 	}
+	if err := c.takeStatuses(ctx, changes); err != nil {
+		return err
+	}
 	for _, ch := range changes {
 		if ch.Template != nil {
 			if err := c.templateUpdate(ctx, *ch.Template); err != nil {
@@ -361,15 +365,6 @@ func (c *Connector) take(ctx context.Context, changes []Change) error {
 		}
 		if ch.Metadata.PhoneNumberID != "" && ch.Metadata.PhoneNumberID != c.set.PhoneNumberID {
 			continue // another number of the same app
-		}
-		for _, s := range ch.Statuses {
-			rc, ok := s.Receipt(c.name)
-			if !ok {
-				continue
-			}
-			if err := c.rx.Receipt(ctx, rc); err != nil {
-				return err
-			}
 		}
 		dest := digitsOnly(ch.Metadata.DisplayPhoneNumber)
 		for _, m := range ch.Messages {
@@ -390,6 +385,62 @@ func (c *Connector) take(ctx context.Context, changes []Change) error {
 		}
 	}
 	return nil
+}
+
+// takeStatuses hands the statuses of a notification to the receiver and
+// returns once all are durable. Statuses of different messages go
+// concurrently, so that a batched notification is stored in one commit
+// rather than one commit per status; those of one message keep their
+// order.
+func (c *Connector) takeStatuses(ctx context.Context, changes []Change) error {
+	var order []string
+	byID := map[string][]store.Receipt{}
+	for _, ch := range changes {
+		if ch.Metadata.PhoneNumberID != "" && ch.Metadata.PhoneNumberID != c.set.PhoneNumberID {
+			continue
+		}
+		for _, s := range ch.Statuses {
+			// "sent" tells nothing the send's answer did not: the
+			// recipient became sent when the Cloud API answered with its
+			// wamid. Acknowledged without a write (a third of them).
+			if s.Status == "sent" {
+				continue
+			}
+			rc, ok := s.Receipt(c.name)
+			if !ok {
+				continue
+			}
+			if _, seen := byID[s.ID]; !seen {
+				order = append(order, s.ID)
+			}
+			byID[s.ID] = append(byID[s.ID], rc)
+		}
+	}
+	if len(order) <= 1 {
+		for _, id := range order {
+			for _, rc := range byID[id] {
+				if err := c.rx.Receipt(ctx, rc); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, id := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, rc := range byID[id] {
+				if errs[i] = c.rx.Receipt(ctx, rc); errs[i] != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func digitsOnly(s string) string {

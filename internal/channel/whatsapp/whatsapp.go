@@ -27,6 +27,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/phone"
 )
 
 // Content types (message.Type) of the channel.
@@ -66,8 +67,9 @@ const (
 	MaxCaption = 1024
 )
 
-// Unit is what a WhatsApp message is priced in today.
-const Unit = "message"
+// Unit is what WhatsApp is priced in: a 24-hour conversation per
+// category (billing.UnitConversation; docs/billing.md).
+const Unit = "conversation"
 
 // Spec is the WhatsApp channel for the registry.
 func Spec() channel.Spec {
@@ -115,6 +117,10 @@ func Prepare(m *message.Message) error {
 			return &message.Invalid{Field: "recipients", Reason: err.Error()}
 		}
 		m.Recipients[i].Address = id
+		// The country prices the conversation and finds local time.
+		if n, err := phone.Parse(id); err == nil && m.Recipients[i].Country == "" {
+			m.Recipients[i].Country, m.Recipients[i].CountryPrefix = n.Country, n.CountryPrefix
+		}
 	}
 	if err := checkContent(m); err != nil {
 		return err

@@ -408,6 +408,11 @@ func (s *Store) DeleteMessage(ctx context.Context, accountID, id string) error {
 // refund gives an account back what a message was charged, as a ledger
 // entry referring to the message (nothing when it was free).
 func (s *Store) refund(ctx context.Context, tx *sql.Tx, accountID, messageID string, amount int64, reason, actor, key string) error {
+	// A conversation the message opened was never had: the next message
+	// opens (and pays for) it.
+	if err := s.releaseConversations(ctx, tx, accountID, messageID); err != nil {
+		return err
+	}
 	if amount <= 0 {
 		return nil
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		fallbackBehaviours,
 		hlrBehaviours,
 		verifyBehaviours,
+		billedConversationBehaviours,
 		waTemplateBehaviours,
 	}
 	for _, suite := range suites {
