@@ -95,6 +95,9 @@ type Details struct {
 	// ChannelID is the Conversations channel the message was sent from
 	// (the id POST /v1/send takes as "from"), when it was.
 	ChannelID string `json:"channelId,omitempty"`
+	// ConversationID is the Conversations conversation the message is
+	// part of, when it is (the store keeps it in a column too).
+	ConversationID string `json:"conversationId,omitempty"`
 }
 
 // ReportConversations is Details.Report of messages sent through the

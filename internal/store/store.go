@@ -182,6 +182,8 @@ type MessageFilter struct {
 	Until      time.Time // created before
 	Limit      int
 	Offset     int
+	// ConversationID keeps one Conversations conversation's messages.
+	ConversationID string
 }
 
 // QueueStats describes the job queue for metrics.
@@ -453,6 +455,7 @@ type Store interface {
 	Twilio
 	Contacts
 	ConvChannels
+	Conversations
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

@@ -132,7 +132,7 @@ func (s *Store) enqueueReports(ctx context.Context, tx *sql.Tx, jargs []any) err
 	if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
 		return fmt.Errorf("enqueueing reports: %w", err)
 	}
-	return nil
+	return s.noteConversationReports(ctx, tx, jargs)
 }
 
 // applyStatuses applies updates with the effect of applyStatus on each in
