@@ -65,7 +65,7 @@ type OpenConversation struct {
 	// conversation when that is archived; an outbound message then starts
 	// a new one.
 	Inbound bool
-	At time.Time
+	At      time.Time
 }
 
 // WebhookDelivery is one event on its way to one webhook.

@@ -182,8 +182,10 @@ type MessageFilter struct {
 	Until      time.Time // created before
 	Limit      int
 	Offset     int
-	// ConversationID keeps one Conversations conversation's messages.
-	ConversationID string
+	// ConversationID keeps one Conversations conversation's messages;
+	// ExcludeChannels leaves those channels' messages out.
+	ConversationID  string
+	ExcludeChannels []string
 }
 
 // QueueStats describes the job queue for metrics.

@@ -219,9 +219,7 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 		Reference: m.Reference, ReportURL: m.ReportURL, Purpose: m.Purpose, CreatedDatetime: timeText(m.CreatedAt),
 		Recipients: make([]recipientOut, len(m.Recipients)),
 	}
-	if m.Direction == message.MO {
-		out.Direction = "received"
-	}
+	out.ConversationID = m.Details.ConversationID
 	if len(m.Recipients) > 0 {
 		out.To = m.Recipients[0].Address
 	}
@@ -293,6 +291,9 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 		if read {
 			out.Status = "read"
 		}
+	}
+	if m.Direction == message.MO {
+		out.Direction, out.Status = "received", "received" // the Conversations status of what a contact sent
 	}
 	out.UpdatedDatetime = timeText(updated)
 	return out

@@ -289,6 +289,9 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 	if f.ConversationID != "" {
 		add("m.conversation_id = ?", f.ConversationID)
 	}
+	for _, ch := range f.ExcludeChannels {
+		add("m.channel <> ?", ch)
+	}
 	if f.Recipient != "" {
 		add("EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.account_id = m.account_id AND r.address = ?)", f.Recipient)
 	}
