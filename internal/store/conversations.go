@@ -100,8 +100,9 @@ type Conversations interface {
 	ListConversations(ctx context.Context, accountID string, ids []string, status string, limit, offset int) ([]*Conversation, int, error)
 	// SetConversationStatus archives or reactivates a conversation.
 	SetConversationStatus(ctx context.Context, accountID, id, status string) (*Conversation, error)
-	// LinkInbound joins a stored inbound message to a conversation.
-	LinkInbound(ctx context.Context, accountID, conversationID, messageID string) error
+	// LinkInbound joins a stored inbound message to a conversation, as
+	// received on the channel.
+	LinkInbound(ctx context.Context, accountID, conversationID, channelID, messageID string) error
 
 	CreateConvWebhook(ctx context.Context, w *ConvWebhook) error
 	GetConvWebhook(ctx context.Context, accountID, id string) (*ConvWebhook, error)

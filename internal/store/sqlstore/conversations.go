@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/ids"
@@ -272,7 +273,7 @@ func (s *Store) setStatus(ctx context.Context, tx *sql.Tx, accountID, id, status
 }
 
 // LinkInbound joins a stored inbound message to a conversation.
-func (s *Store) LinkInbound(ctx context.Context, accountID, conversationID, messageID string) error {
+func (s *Store) LinkInbound(ctx context.Context, accountID, conversationID, channelID, messageID string) error {
 	return s.inTx(ctx, "linking inbound message", func(tx *sql.Tx) error {
 		var details string
 		var created int64
@@ -293,7 +294,7 @@ func (s *Store) LinkInbound(ctx context.Context, accountID, conversationID, mess
 		if d.ConversationID == conversationID {
 			return nil // linked already (the hook ran again)
 		}
-		d.ConversationID = conversationID
+		d.ConversationID, d.ChannelID = conversationID, channelID
 		b, err := json.Marshal(&d)
 		if err != nil {
 			return fmt.Errorf("encoding details: %w", err)
@@ -353,24 +354,19 @@ func (s *Store) joinConversations(ctx context.Context, tx *sql.Tx, msgs []*messa
 }
 
 // noteConversationReports writes the message.updated deliveries of status
-// reports being enqueued (jargs as reportArgs builds them), in the same
-// transaction. It costs one read of the (small) webhooks table when no
-// account has a webhook.
+// reports being enqueued (jargs as reportArgs builds them, with
+// jobConvReport for those no report URL wants), in the same transaction.
 func (s *Store) noteConversationReports(ctx context.Context, tx *sql.Tx, jargs []any) error {
 	const width = 8 // jobColumns
 	if len(jargs) == 0 {
 		return nil
 	}
-	var n int
-	if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM conversation_webhooks WHERE status = ?`), store.WebhookEnabled).Scan(&n); err != nil {
-		return fmt.Errorf("reading webhooks: %w", err)
-	}
-	if n == 0 {
+	if !s.convWebhooksOn(ctx) {
 		return nil
 	}
 	var msgIDs []any
 	for i := 0; i+width <= len(jargs); i += width {
-		if jargs[i] == store.JobReport {
+		if jargs[i] == store.JobReport || jargs[i] == jobConvReport {
 			msgIDs = append(msgIDs, jargs[i+2])
 		}
 	}
@@ -408,7 +404,7 @@ func (s *Store) noteConversationReports(ctx context.Context, tx *sql.Tx, jargs [
 	for i := 0; i+width <= len(jargs); i += width {
 		id, _ := jargs[i+2].(string)
 		c, ok := conv[id]
-		if !ok || jargs[i] != store.JobReport {
+		if !ok || (jargs[i] != store.JobReport && jargs[i] != jobConvReport) {
 			continue
 		}
 		payload, _ := jargs[i+3].([]byte)
@@ -461,6 +457,7 @@ func (s *Store) CreateConvWebhook(ctx context.Context, w *store.ConvWebhook) err
 		w.ID, w.AccountID, w.ChannelID, w.URL, strings.Join(w.Events, ","), w.Settings, w.Status, micros(w.CreatedAt), micros(w.UpdatedAt)); err != nil {
 		return fmt.Errorf("creating webhook: %w", err)
 	}
+	s.convHooks.on.Store(true)
 	return nil
 }
 
@@ -510,6 +507,9 @@ func (s *Store) UpdateConvWebhook(ctx context.Context, w *store.ConvWebhook) err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return store.ErrNotFound
+	}
+	if w.Status == store.WebhookEnabled {
+		s.convHooks.on.Store(true)
 	}
 	return nil
 }
@@ -592,4 +592,68 @@ func (s *Store) RetryDelivery(ctx context.Context, id int64, next time.Time, las
 		return fmt.Errorf("retrying webhook delivery: %w", err)
 	}
 	return nil
+}
+
+// jobConvReport is the kind of a status report no report URL wants, made
+// for Conversations webhooks only: enqueueReports turns it into
+// message.updated deliveries and stores no job for it.
+const jobConvReport = "conv-report"
+
+// convHookCache remembers whether any enabled Conversations webhook
+// exists, read again at most once a second (a webhook made on another
+// node is seen within a second; on this node at once).
+type convHookCache struct {
+	checked atomic.Int64 // unix nanoseconds of the last read
+	on      atomic.Bool
+}
+
+const convHookRecheck = time.Second
+
+// convWebhooksOn says whether status changes may have to be reported to a
+// Conversations webhook.
+func (s *Store) convWebhooksOn(ctx context.Context) bool {
+	now := time.Now().UnixNano()
+	c := &s.convHooks
+	if last := c.checked.Load(); now-last < int64(convHookRecheck) || !c.checked.CompareAndSwap(last, now) {
+		return c.on.Load()
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM conversation_webhooks WHERE status = ?`), store.WebhookEnabled).Scan(&n); err != nil {
+		return true // unsure: look at the messages
+	}
+	c.on.Store(n > 0)
+	return n > 0
+}
+
+// appendConvReport appends a report of u that only Conversations webhooks
+// take, when there may be such webhooks.
+func (s *Store) appendConvReport(ctx context.Context, args []any, u *store.StatusUpdate) ([]any, error) {
+	if !s.convWebhooksOn(ctx) {
+		return args, nil
+	}
+	report, err := reportArgs(u)
+	if err != nil {
+		return args, err
+	}
+	report[0] = jobConvReport
+	return append(args, report...), nil
+}
+
+// jobsOnly drops the jobConvReport tuples of report job arguments.
+func jobsOnly(jargs []any) []any {
+	const width = 8 // jobColumns
+	keep := true
+	for i := 0; i+width <= len(jargs); i += width {
+		keep = keep && jargs[i] != jobConvReport
+	}
+	if keep {
+		return jargs
+	}
+	out := make([]any, 0, len(jargs))
+	for i := 0; i+width <= len(jargs); i += width {
+		if jargs[i] != jobConvReport {
+			out = append(out, jargs[i:i+width]...)
+		}
+	}
+	return out
 }
