@@ -77,7 +77,9 @@ type WebhookDelivery struct {
 	MessageID      string
 	Event          string
 	// Payload is what the event carries beside the objects it names: a
-	// status report (JSON of Report) for message.updated.
+	// status report (JSON of Report) for message.updated, the
+	// conversation's state (JSON of ConversationState) for conversation
+	// events.
 	Payload   string
 	Attempts  int
 	CreatedAt time.Time
@@ -117,4 +119,10 @@ type Conversations interface {
 	// counts an attempt and makes it due again at next.
 	FinishDelivery(ctx context.Context, id int64, lastError string) error
 	RetryDelivery(ctx context.Context, id int64, next time.Time, lastError string) error
+}
+
+// ConversationState is what a conversation event says of the
+// conversation as it was when the event happened.
+type ConversationState struct {
+	Status string `json:"status"`
 }

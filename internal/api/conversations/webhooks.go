@@ -304,6 +304,10 @@ func EventBody(ctx context.Context, st store.Store, base string, d *store.Webhoo
 	if err != nil {
 		return "", nil, false, err
 	}
+	var state store.ConversationState
+	if d.MessageID == "" && json.Unmarshal([]byte(d.Payload), &state) == nil && state.Status != "" {
+		conv.Status = state.Status // as of the event, not a later change
+	}
 	ev := EventJSON{Type: d.Event, Contact: conv.Contact, Conversation: &conv}
 	channel := c.LastChannelID
 	if d.MessageID != "" {

@@ -123,9 +123,9 @@ func (s *Store) OpenConversation(ctx context.Context, o store.OpenConversation) 
 		}
 		switch {
 		case created:
-			err = s.enqueueConvEvent(ctx, tx, c.AccountID, c.ID, "", store.EventConversationCreated, "", at)
+			err = s.enqueueConvEvent(ctx, tx, c.AccountID, c.ID, "", store.EventConversationCreated, convState(c.Status), at)
 		case reopened:
-			err = s.enqueueConvEvent(ctx, tx, c.AccountID, c.ID, "", store.EventConversationUpdated, "", at)
+			err = s.enqueueConvEvent(ctx, tx, c.AccountID, c.ID, "", store.EventConversationUpdated, convState(c.Status), at)
 		}
 		if err != nil {
 			return err
@@ -269,7 +269,14 @@ func (s *Store) setStatus(ctx context.Context, tx *sql.Tx, accountID, id, status
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE conversations SET status = ?, updated_at = ? WHERE id = ?`), status, at, id); err != nil {
 		return fmt.Errorf("updating conversation: %w", err)
 	}
-	return s.enqueueConvEvent(ctx, tx, accountID, id, "", store.EventConversationUpdated, "", at)
+	return s.enqueueConvEvent(ctx, tx, accountID, id, "", store.EventConversationUpdated, convState(status), at)
+}
+
+// convState is the payload of a conversation event: the status it is
+// about (the conversation may have changed again by its delivery).
+func convState(status string) string {
+	b, _ := json.Marshal(store.ConversationState{Status: status})
+	return string(b)
 }
 
 // LinkInbound joins a stored inbound message to a conversation.
