@@ -406,3 +406,124 @@ func listItems(m map[string]any) []map[string]any {
 	}
 	return out
 }
+
+// Webhook deliveries under a receiver that fails every third request: a
+// conversation's later event never overtakes an earlier one that failed
+// (it is retried first), while other conversations go on; every event
+// arrives once the receiver takes them, each message's statuses in order.
+func TestConversationWebhooksOrderedUnderFailures(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) {
+			c.Webhook.Retry = worker.Backoff{Min: 30 * time.Millisecond, Max: 120 * time.Millisecond}
+		})
+		ctx := context.Background()
+		sms, err := conversations.AddChannel(ctx, s.app.store, s.accountID, "sms", "Shop", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		n := 0
+		pending := map[string]string{} // conversation → the event that failed last
+		got := map[string][]string{}   // conversation → events taken, in order
+		overtaken := 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			if err := verifyJWTBody(r, s.signingKey, body); err != nil {
+				t.Errorf("webhook signature: %v", err)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			var ev map[string]any
+			if err := json.Unmarshal(body, &ev); err != nil {
+				t.Errorf("webhook body %q", body)
+				return
+			}
+			conv := ev["conversation"].(map[string]any)["id"].(string)
+			line := eventLine(ev)
+			mu.Lock()
+			defer mu.Unlock()
+			n++
+			if p := pending[conv]; p != "" && p != line {
+				overtaken++
+				t.Errorf("conversation %s: %q delivered while %q had failed and was not retried yet", conv, line, p)
+			}
+			if n%3 == 0 {
+				pending[conv] = line
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			delete(pending, conv)
+			got[conv] = append(got[conv], line)
+		}))
+		t.Cleanup(srv.Close)
+		if r := s.convDo("POST", "/v1/webhooks", s.key, map[string]any{"url": srv.URL + "/events",
+			"events": []string{"conversation.created", "message.created", "message.updated"}}); r.status != http.StatusCreated {
+			t.Fatalf("POST /v1/webhooks = %d %s", r.status, r.raw)
+		}
+		const convs, replies = 4, 3
+		var ids []string
+		for i := 0; i < convs; i++ {
+			r := s.convDo("POST", "/v1/conversations/start", s.key, map[string]any{"to": fmt.Sprintf("+3161234560%d", i), "channelId": sms.ID,
+				"type": "text", "content": map[string]any{"text": "start"}})
+			if r.status != http.StatusCreated {
+				t.Fatalf("start = %d %s", r.status, r.raw)
+			}
+			id := r.json["id"].(string)
+			ids = append(ids, id)
+			for j := 0; j < replies; j++ {
+				if r := s.convDo("POST", "/v1/conversations/"+id+"/messages", s.key, map[string]any{"type": "text",
+					"content": map[string]any{"text": fmt.Sprintf("reply %d", j)}}); r.status != http.StatusAccepted {
+					t.Fatalf("reply = %d %s", r.status, r.raw)
+				}
+			}
+		}
+		waitFor(t, "every conversation's events", 30*time.Second, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, id := range ids {
+				evs := got[id]
+				if countPrefix(evs, "message.created") != 1+replies || countWith(evs, " delivered") != 1+replies {
+					return false
+				}
+			}
+			return true
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids {
+			evs := got[id]
+			if evs[0] != "conversation.created active" {
+				t.Fatalf("conversation %s began with %q: %v", id, evs[0], evs)
+			}
+			checkEventOrder(t, evs)
+		}
+		if overtaken != 0 || n < 3 {
+			t.Fatalf("%d requests, %d overtaken", n, overtaken)
+		}
+	})
+}
+
+func countWith(ss []string, sub string) int {
+	k := 0
+	for _, s := range ss {
+		if strings.Contains(s, sub) {
+			k++
+		}
+	}
+	return k
+}
+
+// verifyJWTBody checks a request's MessageBird-Signature-JWT against its
+// URL and body.
+func verifyJWTBody(r *http.Request, key string, body []byte) error {
+	full := "http://" + r.Host + r.URL.RequestURI()
+	claims := jwt.MapClaims{}
+	if _, err := jwt.ParseWithClaims(r.Header.Get(webhook.HeaderSignatureJWT), claims, func(*jwt.Token) (any, error) { return []byte(key), nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("MessageBird"), jwt.WithExpirationRequired()); err != nil {
+		return err
+	}
+	if claims["url_hash"] != sha256hex([]byte(full)) || claims["payload_hash"] != sha256hex(body) {
+		return errString("url_hash or payload_hash does not match")
+	}
+	return nil
+}
