@@ -68,7 +68,7 @@ mkdir -p "$DATA"
 # A certificate for the name the SDK calls, and for 127.0.0.1.
 command -v openssl >/dev/null || die "openssl is not installed"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-  -subj "/CN=rest.messagebird.com" -addext "subjectAltName=DNS:rest.messagebird.com,IP:127.0.0.1" \
+  -subj "/CN=rest.messagebird.com" -addext "subjectAltName=DNS:rest.messagebird.com,DNS:conversations.messagebird.com,IP:127.0.0.1" \
   -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null || die "openssl could not make a certificate"
 
 # 3. An account, made with the CLI.
@@ -88,6 +88,11 @@ SIGNING_KEY="$(field signing_key)" || die "no signing key in the account JSON"
 # approval first (sender identity, docs/compliance.md).
 timeout 60 "$BIN" sender approve --account "$ACCOUNT_ID" --originator Omnigate --note interop --data "$DATA" >/dev/null \
   || die "sender approve failed"
+# An sms channel for the Conversations API tests (conversations.mjs).
+timeout 60 "$BIN" channel add --account "$ACCOUNT_ID" --kind sms --sender Omnigate --name interop --data "$DATA" >"$WORK/channel.json" \
+  || die "channel add failed"
+CHANNEL_ID="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).id' "$WORK/channel.json")" \
+  || die "no id in the channel JSON"
 
 # 4. The server, on a free loopback port (retried if another process takes
 # the port between picking and binding).
@@ -140,6 +145,14 @@ test_rc=0
 TEST_PID=$!
 wait "$TEST_PID" || test_rc=$?
 TEST_PID=""
+if (( test_rc == 0 )); then
+  log "running conversations.mjs"
+  (cd "$HERE" && OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_SIGNING_KEY="$SIGNING_KEY" \
+    OMNIGATE_CHANNEL="$CHANNEL_ID" exec timeout --kill-after=10 120 node --test-reporter=spec conversations.mjs) &
+  TEST_PID=$!
+  wait "$TEST_PID" || test_rc=$?
+  TEST_PID=""
+fi
 
 # 6. A clean stop.
 stop_proc "$SERVER_PID" "omnigate serve"
