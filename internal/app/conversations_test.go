@@ -527,3 +527,51 @@ func verifyJWTBody(r *http.Request, key string, body []byte) error {
 	}
 	return nil
 }
+
+// An inbound WhatsApp message (the demo handset's, through the Cloud API
+// simulator and the connector's signed webhook) opens a conversation on the
+// account's whatsapp channel; a reply in it goes out on WhatsApp and
+// reaches read.
+func TestConversationsWhatsApp(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine)
+		key := s.app.Demo.Key
+		var conv map[string]any
+		waitFor(t, "the demo handset's conversation", 15*time.Second, func() bool {
+			l := s.do("GET", "/v1/conversations", key, "", nil)
+			if l.status != 200 || l.json["totalCount"] != 1.0 {
+				return false
+			}
+			conv = listItems(l.json)[0]
+			return conv["messages"].(map[string]any)["totalCount"] == 1.0
+		})
+		if conv["lastUsedChannelId"] != s.app.demoWhatsAppChannel || conv["lastUsedPlatformId"] != "whatsapp" || conv["lastReceivedDatetime"] == nil ||
+			conv["contact"].(map[string]any)["msisdn"] != mustNumber(t, DemoHandset) {
+			t.Fatalf("conversation %s", mustMarshal(conv))
+		}
+		id := conv["id"].(string)
+		r := s.convDo("POST", "/v1/conversations/"+id+"/messages", key, map[string]any{"type": "text", "content": map[string]any{"text": "How can we help?"}})
+		if r.status != http.StatusAccepted || r.json["platform"] != "whatsapp" || r.json["conversationId"] != id {
+			t.Fatalf("reply = %d %s", r.status, r.raw)
+		}
+		msgID := r.json["id"].(string)
+		waitFor(t, "the reply read", 15*time.Second, func() bool {
+			g := s.do("GET", "/v1/messages/"+msgID, key, "", nil)
+			return g.status == 200 && g.json["status"] == "read"
+		})
+		l := s.do("GET", "/v1/conversations/"+id+"/messages", key, "", nil)
+		if l.status != 200 || l.json["totalCount"] != 2.0 || listItems(l.json)[0]["id"] != msgID || listItems(l.json)[1]["direction"] != "received" ||
+			listItems(l.json)[1]["platform"] != "whatsapp" {
+			t.Fatalf("conversation messages = %d %s", l.status, l.raw)
+		}
+	})
+}
+
+func mustNumber(t *testing.T, digits string) float64 {
+	t.Helper()
+	n, err := json.Number(strings.TrimPrefix(digits, "+")).Float64()
+	if err != nil {
+		t.Fatalf("%q is not a number: %v", digits, err)
+	}
+	return n
+}

@@ -93,8 +93,12 @@ func (s *Store) OpenConversation(ctx context.Context, o store.OpenConversation) 
 			}
 			c = &store.Conversation{ID: ids.New(), AccountID: o.AccountID, ContactID: contact, MSISDN: o.MSISDN, Status: store.ConversationActive,
 				LastChannelID: o.ChannelID, CreatedAt: fromMicros(at), UpdatedAt: fromMicros(at)}
+			received := int64(0)
+			if o.Inbound {
+				received = at
+			}
 			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-				c.ID, c.AccountID, c.ContactID, c.MSISDN, c.Status, c.LastChannelID, "", 0, at, at, 0); err != nil {
+				c.ID, c.AccountID, c.ContactID, c.MSISDN, c.Status, c.LastChannelID, "", 0, at, at, received); err != nil {
 				return fmt.Errorf("creating conversation: %w", err)
 			}
 			created = true
