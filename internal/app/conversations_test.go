@@ -228,6 +228,13 @@ func TestConversationsLifecycle(t *testing.T) {
 		if l := s.get("/v1/conversations"); l.json["totalCount"] != 1.0 {
 			t.Fatalf("a reopened conversation is still one: %s", l.raw)
 		}
+		// GET /v1/messages lists conversation messages too.
+		if l := s.get("/v1/messages"); l.status != 200 || l.json["totalCount"] != 6.0 || listItems(l.json)[0]["direction"] != "received" {
+			t.Fatalf("GET /v1/messages = %d %s", l.status, l.raw)
+		}
+		if l := s.get("/v1/messages?recipient=%2B31612345678"); l.status != 200 || l.json["totalCount"] != 4.0 {
+			t.Fatalf("GET /v1/messages?recipient = %d %s", l.status, l.raw)
+		}
 
 		// Another account sees none of it.
 		for _, p := range []string{"/v1/conversations/" + convID, "/v1/conversations/" + convID + "/messages", "/v1/webhooks/" + hook.json["id"].(string)} {

@@ -186,6 +186,9 @@ type MessageFilter struct {
 	// ExcludeChannels leaves those channels' messages out.
 	ConversationID  string
 	ExcludeChannels []string
+	// ConversationsDoor keeps what the Conversations door lists: the email
+	// it sent and the messages of conversations (both directions).
+	ConversationsDoor bool
 }
 
 // QueueStats describes the job queue for metrics.

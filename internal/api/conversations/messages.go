@@ -53,8 +53,9 @@ type listJSON struct {
 // refused, naming them.
 var listParams = map[string]bool{"limit": true, "offset": true, "ids": true, "recipient": true, "status": true}
 
-// listMessages handles GET /v1/messages: the account's email messages,
-// newest first; ids picks some by id. A test key's list is empty.
+// listMessages handles GET /v1/messages: the account's email messages and
+// the messages of its conversations (both directions), newest first; ids
+// picks some by id. A test key's list is empty.
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	for name := range q {
@@ -62,7 +63,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/messages takes limit, offset, ids, recipient and status")
 		}
 	}
-	f := store.MessageFilter{Limit: defaultLimit, Channel: message.ChannelEmail, Type: "email", Direction: message.MT}
+	f := store.MessageFilter{Limit: defaultLimit, ConversationsDoor: true}
 	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
 		if s := q.Get(name); s != "" {
 			lo, hi := 0, 1<<31-1
@@ -77,11 +78,15 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if s := q.Get("recipient"); s != "" {
-		addr, p := address("recipient", s)
-		if p != nil {
-			return p
+		if d := strings.TrimPrefix(strings.TrimSpace(s), "+"); d != "" && strings.Trim(d, "0123456789") == "" && len(d) <= 15 {
+			f.Recipient = d // a conversation message's number
+		} else {
+			addr, p := address("recipient", s)
+			if p != nil {
+				return p
+			}
+			f.Recipient = addr
 		}
-		f.Recipient = addr
 	}
 	if s := q.Get("status"); s != "" {
 		if !message.Status(s).Valid() {
@@ -109,7 +114,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			if m.Channel == message.ChannelEmail {
+			if m.Channel == message.ChannelEmail || m.Details.ConversationID != "" || m.Details.Report == message.ReportConversations {
 				msgs = append(msgs, m)
 			}
 		}

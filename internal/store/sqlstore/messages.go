@@ -292,6 +292,9 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 	for _, ch := range f.ExcludeChannels {
 		add("m.channel <> ?", ch)
 	}
+	if f.ConversationsDoor {
+		where = append(where, "(m.conversation_id IS NOT NULL OR (m.channel = 'email' AND m.type = 'email' AND m.direction = 'mt'))")
+	}
 	if f.Recipient != "" {
 		add("EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.account_id = m.account_id AND r.address = ?)", f.Recipient)
 	}
