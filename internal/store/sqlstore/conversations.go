@@ -544,8 +544,18 @@ func (s *Store) DeleteConvWebhook(ctx context.Context, accountID, id string) err
 
 // LeaseDeliveries leases the due heads of each webhook's conversations.
 func (s *Store) LeaseDeliveries(ctx context.Context, now, leaseUntil time.Time, max int) ([]*store.WebhookDelivery, error) {
+	// A read first: an idle deliverer polls without taking the writer.
+	var one int
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_at <= ? AND leased_until <= ? LIMIT 1`),
+		micros(now), micros(now)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading webhook deliveries: %w", err)
+	}
 	var out []*store.WebhookDelivery
-	err := s.inTx(ctx, "leasing webhook deliveries", func(tx *sql.Tx) error {
+	err = s.inTx(ctx, "leasing webhook deliveries", func(tx *sql.Tx) error {
 		out = nil
 		n := micros(now)
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT d.id, d.account_id, d.webhook_id, d.conversation_id, d.message_id, d.event, d.payload,
