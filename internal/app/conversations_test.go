@@ -582,3 +582,24 @@ func mustNumber(t *testing.T, digits string) float64 {
 	}
 	return n
 }
+
+// benchSetup, when set, prepares benchEndToEnd's server before the run.
+var benchSetup func(b *testing.B, s *server)
+
+// BenchmarkEndToEndConvWebhook is BenchmarkEndToEnd (SQLite, window 50)
+// while another account has a Conversations webhook: every status change
+// then also looks for a conversation to report to (none here), the cost
+// that webhooks put on SMS traffic outside conversations.
+//
+//	go test -run '^$' -bench 'BenchmarkEndToEndConvWebhook|BenchmarkEndToEnd/sqlite/window=50' -benchtime 5000x ./internal/app/
+func BenchmarkEndToEndConvWebhook(b *testing.B) {
+	benchSetup = func(b *testing.B, s *server) {
+		_, key, _, _ := s.newAccount("hooked")
+		r := s.convDo("POST", "/v1/webhooks", key, map[string]any{"url": "http://127.0.0.1:9/h", "events": []string{"message.updated"}})
+		if r.status != http.StatusCreated {
+			b.Fatalf("POST /v1/webhooks = %d %s", r.status, r.raw)
+		}
+	}
+	defer func() { benchSetup = nil }()
+	benchEndToEnd(b, "sqlite", 50)
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -372,35 +373,36 @@ func (s *Store) noteConversationReports(ctx context.Context, tx *sql.Tx, jargs [
 	if len(jargs) == 0 {
 		return nil
 	}
-	if !s.convWebhooksOn(ctx) {
-		return nil
-	}
 	var msgIDs []any
+	seen := map[any]bool{}
 	for i := 0; i+width <= len(jargs); i += width {
-		if jargs[i] == store.JobReport || jargs[i] == jobConvReport {
+		account, _ := jargs[i+1].(string)
+		if (jargs[i] == jobConvReport || jargs[i] == store.JobReport && s.convWebhooksOn(ctx, account)) && !seen[jargs[i+2]] {
+			seen[jargs[i+2]] = true
 			msgIDs = append(msgIDs, jargs[i+2])
 		}
 	}
-	if len(msgIDs) == 0 {
-		return nil
-	}
-	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT id, conversation_id FROM messages WHERE id IN (`+placeholders(len(msgIDs))+`)
-		AND conversation_id IS NOT NULL`), msgIDs...)
-	if err != nil {
-		return fmt.Errorf("reading conversation messages: %w", err)
-	}
 	conv := map[string]string{}
-	for rows.Next() {
-		var id, c string
-		if err := rows.Scan(&id, &c); err != nil {
-			rows.Close()
+	for len(msgIDs) > 0 {
+		chunk := msgIDs[:min(len(msgIDs), 500)]
+		msgIDs = msgIDs[len(chunk):]
+		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT id, conversation_id FROM messages WHERE id IN (`+placeholders(len(chunk))+`)
+			AND conversation_id IS NOT NULL`), chunk...)
+		if err != nil {
 			return fmt.Errorf("reading conversation messages: %w", err)
 		}
-		conv[id] = c
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading conversation messages: %w", err)
+		for rows.Next() {
+			var id, c string
+			if err := rows.Scan(&id, &c); err != nil {
+				rows.Close()
+				return fmt.Errorf("reading conversation messages: %w", err)
+			}
+			conv[id] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reading conversation messages: %w", err)
+		}
 	}
 	if len(conv) == 0 {
 		return nil
@@ -468,7 +470,7 @@ func (s *Store) CreateConvWebhook(ctx context.Context, w *store.ConvWebhook) err
 		w.ID, w.AccountID, w.ChannelID, w.URL, strings.Join(w.Events, ","), w.Settings, w.Status, micros(w.CreatedAt), micros(w.UpdatedAt)); err != nil {
 		return fmt.Errorf("creating webhook: %w", err)
 	}
-	s.convHooks.on.Store(true)
+	s.noteConvWebhook(w.AccountID)
 	return nil
 }
 
@@ -520,7 +522,7 @@ func (s *Store) UpdateConvWebhook(ctx context.Context, w *store.ConvWebhook) err
 		return store.ErrNotFound
 	}
 	if w.Status == store.WebhookEnabled {
-		s.convHooks.on.Store(true)
+		s.noteConvWebhook(w.AccountID)
 	}
 	return nil
 }
@@ -620,36 +622,72 @@ func (s *Store) RetryDelivery(ctx context.Context, id int64, next time.Time, las
 // message.updated deliveries and stores no job for it.
 const jobConvReport = "conv-report"
 
-// convHookCache remembers whether any enabled Conversations webhook
-// exists, read again at most once a second (a webhook made on another
+// convHookCache remembers which accounts have an enabled Conversations
+// webhook, read again at most once a second (a webhook made on another
 // node is seen within a second; on this node at once).
 type convHookCache struct {
-	checked atomic.Int64 // unix nanoseconds of the last read
-	on      atomic.Bool
+	checked  atomic.Int64 // unix nanoseconds of the last read
+	accounts atomic.Pointer[map[string]bool]
+	mu       sync.Mutex // serialises adding to accounts
 }
 
 const convHookRecheck = time.Second
 
-// convWebhooksOn says whether status changes may have to be reported to a
-// Conversations webhook.
-func (s *Store) convWebhooksOn(ctx context.Context) bool {
+// convWebhooksOn says whether the account's status changes may have to be
+// reported to a Conversations webhook.
+func (s *Store) convWebhooksOn(ctx context.Context, accountID string) bool {
 	now := time.Now().UnixNano()
 	c := &s.convHooks
 	if last := c.checked.Load(); now-last < int64(convHookRecheck) || !c.checked.CompareAndSwap(last, now) {
-		return c.on.Load()
+		if m := c.accounts.Load(); m != nil {
+			return (*m)[accountID]
+		}
+		return false
 	}
-	var n int
-	if err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM conversation_webhooks WHERE status = ?`), store.WebhookEnabled).Scan(&n); err != nil {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT account_id FROM conversation_webhooks WHERE status = ?`), store.WebhookEnabled)
+	if err != nil {
+		c.checked.Store(0)
 		return true // unsure: look at the messages
 	}
-	c.on.Store(n > 0)
-	return n > 0
+	defer rows.Close()
+	m := map[string]bool{}
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			c.checked.Store(0)
+			return true
+		}
+		m[a] = true
+	}
+	if rows.Err() != nil {
+		c.checked.Store(0)
+		return true
+	}
+	c.mu.Lock()
+	c.accounts.Store(&m)
+	c.mu.Unlock()
+	return m[accountID]
+}
+
+// noteConvWebhook makes an account's new or enabled webhook count at once
+// on this node.
+func (s *Store) noteConvWebhook(accountID string) {
+	c := &s.convHooks
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := map[string]bool{accountID: true}
+	if old := c.accounts.Load(); old != nil {
+		for a := range *old {
+			m[a] = true
+		}
+	}
+	c.accounts.Store(&m)
 }
 
 // appendConvReport appends a report of u that only Conversations webhooks
 // take, when there may be such webhooks.
 func (s *Store) appendConvReport(ctx context.Context, args []any, u *store.StatusUpdate) ([]any, error) {
-	if !s.convWebhooksOn(ctx) {
+	if !s.convWebhooksOn(ctx, u.AccountID) {
 		return args, nil
 	}
 	report, err := reportArgs(u)

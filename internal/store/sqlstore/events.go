@@ -94,7 +94,7 @@ func (s *Store) recordEvent(ctx context.Context, tx *sql.Tx, e store.Event) (sto
 		return o, nil, nil
 	}
 	if messageURL == "" && accountURL == "" {
-		if !s.convWebhooksOn(ctx) {
+		if !s.convWebhooksOn(ctx, e.AccountID) {
 			return o, nil, nil
 		}
 		kind = jobConvReport // for a Conversations webhook only

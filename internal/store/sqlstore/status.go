@@ -237,7 +237,7 @@ func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpd
 	// first (connector not yet recorded) queues a report.
 	plain := confirm[:0]
 	for _, u := range confirm {
-		if !u.ReportHandoff || (!u.Notify && !s.convWebhooksOn(ctx)) {
+		if !u.ReportHandoff || (!u.Notify && !s.convWebhooksOn(ctx, u.AccountID)) {
 			plain = append(plain, u)
 			continue
 		}
