@@ -288,6 +288,18 @@ func TestConversationsLifecycle(t *testing.T) {
 		if l := s.get("/v1/webhooks"); l.json["totalCount"] != 1.0 {
 			t.Fatalf("webhooks after bad input: %s", l.raw)
 		}
+		// A first message the pipeline refuses (an SMS of more than 16
+		// parts) leaves no conversation behind, through either endpoint.
+		long := strings.Repeat("x", 3000)
+		for _, c := range []struct{ path, chField string }{{"/v1/conversations/start", "channelId"}, {"/v1/send", "from"}} {
+			g := s.convDo("POST", c.path, s.key, map[string]any{"to": "+31612349999", c.chField: sms.ID, "type": "text", "content": map[string]any{"text": long}})
+			if code, param, _ := errorOf(t, g); g.status != 422 || code != 10 || param != "content.text" {
+				t.Fatalf("a refused first message on %s = %d %s", c.path, g.status, g.raw)
+			}
+		}
+		if l := s.get("/v1/conversations"); l.json["totalCount"] != 1.0 {
+			t.Fatalf("a refused first message left a conversation: %s", l.raw)
+		}
 
 		// Webhooks CRUD.
 		hookID := hook.json["id"].(string)

@@ -102,6 +102,10 @@ type Conversations interface {
 	ListConversations(ctx context.Context, accountID string, ids []string, status string, limit, offset int) ([]*Conversation, int, error)
 	// SetConversationStatus archives or reactivates a conversation.
 	SetConversationStatus(ctx context.Context, accountID, id, status string) (*Conversation, error)
+	// DiscardConversation deletes a conversation that holds no message (its
+	// first message was refused), with its webhook deliveries; one that
+	// holds messages stays.
+	DiscardConversation(ctx context.Context, accountID, id string) error
 	// LinkInbound joins a stored inbound message to a conversation, as
 	// received on the channel.
 	LinkInbound(ctx context.Context, accountID, conversationID, channelID, messageID string) error

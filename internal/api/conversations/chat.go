@@ -110,15 +110,20 @@ func (a *API) sendChat(w http.ResponseWriter, r *http.Request, req *sendRequest,
 	if p != nil {
 		return p
 	}
+	discard := func() {}
 	if !pr.Test && conversational(ch.Kind) {
 		// The message joins (or opens) the contact's conversation.
-		conv, _, err := a.store.OpenConversation(r.Context(), store.OpenConversation{AccountID: pr.AccountID, MSISDN: m.Recipients[0].Address, ChannelID: ch.ID})
+		conv, created, err := a.store.OpenConversation(r.Context(), store.OpenConversation{AccountID: pr.AccountID, MSISDN: m.Recipients[0].Address, ChannelID: ch.ID})
 		if err != nil {
 			return err
 		}
 		m.Details.ConversationID = conv.ID
+		discard = func() { a.discard(r, conv, created) }
 	}
 	err := a.pipeline.Accept(r.Context(), m, pipeline.Options{Test: pr.Test})
+	if err != nil {
+		discard()
+	}
 	var inv *message.Invalid
 	if errors.As(err, &inv) {
 		return rest.Invalid(chatField(inv.Field, req.Type), inv.Reason)

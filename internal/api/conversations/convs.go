@@ -153,14 +153,23 @@ func (a *API) startConversation(w http.ResponseWriter, r *http.Request) error {
 	if pr.Test {
 		return rest.TestKeyRefused("start conversations")
 	}
-	conv, _, err := a.store.OpenConversation(r.Context(), store.OpenConversation{AccountID: pr.AccountID, MSISDN: m.Recipients[0].Address, ChannelID: ch.ID})
+	conv, created, err := a.store.OpenConversation(r.Context(), store.OpenConversation{AccountID: pr.AccountID, MSISDN: m.Recipients[0].Address, ChannelID: ch.ID})
 	if err != nil {
 		return err
 	}
 	if err := a.acceptInConversation(r, m, conv, req.Type); err != nil {
+		a.discard(r, conv, created)
 		return err
 	}
 	return a.writeConversation(w, r, http.StatusCreated, conv.ID)
+}
+
+// discard deletes a conversation this request opened for a message that
+// was refused: nothing is left of a refused start.
+func (a *API) discard(r *http.Request, conv *store.Conversation, created bool) {
+	if created {
+		_ = a.store.DiscardConversation(context.WithoutCancel(r.Context()), conv.AccountID, conv.ID) // best effort: an empty conversation is harmless
+	}
 }
 
 // acceptInConversation accepts m as a message of conv.

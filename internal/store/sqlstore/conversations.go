@@ -284,6 +284,28 @@ func convState(status string) string {
 	return string(b)
 }
 
+// DiscardConversation deletes a conversation without messages.
+func (s *Store) DiscardConversation(ctx context.Context, accountID, id string) error {
+	return s.inTx(ctx, "discarding conversation", func(tx *sql.Tx) error {
+		if err := s.lockIDs(ctx, tx, []string{convLock(id)}); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM conversations WHERE account_id = ? AND id = ? AND messages = 0`), accountID, id)
+		if err != nil {
+			return fmt.Errorf("discarding conversation: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		for _, q := range []string{`DELETE FROM conversation_channel_links WHERE conversation_id = ?`, `DELETE FROM webhook_deliveries WHERE conversation_id = ?`} {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(q), id); err != nil {
+				return fmt.Errorf("discarding conversation: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 // LinkInbound joins a stored inbound message to a conversation.
 func (s *Store) LinkInbound(ctx context.Context, accountID, conversationID, channelID, messageID string) error {
 	return s.inTx(ctx, "linking inbound message", func(tx *sql.Tx) error {
