@@ -142,6 +142,9 @@ func TestConversationsLifecycle(t *testing.T) {
 		}
 		conv := r.json
 		convID := conv["id"].(string)
+		if l := s.get("/v1/conversations/" + convID + "/messages"); l.status != 200 || fmt.Sprint(listItems(l.json)[0]["source"]) != "map[crm:x]" {
+			t.Fatalf("the first message keeps its source: %s", l.raw)
+		}
 		contact := conv["contact"].(map[string]any)
 		if len(convID) != 32 || conv["contactId"] == "" || contact["id"] != conv["contactId"] || contact["msisdn"] != 31612345678.0 ||
 			len(conv["channels"].([]any)) != 1 || conv["channels"].([]any)[0].(map[string]any)["id"] != sms.ID ||
@@ -163,7 +166,7 @@ func TestConversationsLifecycle(t *testing.T) {
 		if r.status != http.StatusAccepted {
 			t.Fatalf("POST /v1/send = %d %s", r.status, r.raw)
 		}
-		if g := s.get("/v1/messages/" + r.json["id"].(string)); g.json["conversationId"] != convID {
+		if g := s.get("/v1/messages/" + r.json["id"].(string)); g.json["conversationId"] != convID || g.json["source"] != nil {
 			t.Fatalf("a /v1/send message %s", g.raw)
 		}
 

@@ -98,6 +98,9 @@ type Details struct {
 	// ConversationID is the Conversations conversation the message is
 	// part of, when it is (the store keeps it in a column too).
 	ConversationID string `json:"conversationId,omitempty"`
+	// Source is the Conversations send's source object as given (JSON),
+	// kept and shown, not interpreted.
+	Source string `json:"source,omitempty"`
 }
 
 // ReportConversations is Details.Report of messages sent through the

@@ -1,6 +1,7 @@
 package conversations
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
@@ -10,22 +11,23 @@ import (
 // MessageJSON is a message in the Conversations shape, with omnigate's
 // per-recipient statuses and email events.
 type MessageJSON struct {
-	ID              string         `json:"id"`
-	ConversationID  string         `json:"conversationId"`
-	ChannelID       string         `json:"channelId"`
-	Platform        string         `json:"platform"`
-	To              string         `json:"to"`
-	From            string         `json:"from"`
-	Direction       string         `json:"direction"`
-	Status          string         `json:"status"`
-	Type            string         `json:"type"`
-	Content         contentOut     `json:"content"`
-	Reference       string         `json:"reference,omitempty"`
-	ReportURL       string         `json:"reportUrl,omitempty"`
-	Purpose         string         `json:"purpose,omitempty"`
-	CreatedDatetime string         `json:"createdDatetime"`
-	UpdatedDatetime string         `json:"updatedDatetime"`
-	Recipients      []recipientOut `json:"recipients"`
+	ID              string          `json:"id"`
+	ConversationID  string          `json:"conversationId"`
+	ChannelID       string          `json:"channelId"`
+	Platform        string          `json:"platform"`
+	To              string          `json:"to"`
+	From            string          `json:"from"`
+	Direction       string          `json:"direction"`
+	Status          string          `json:"status"`
+	Type            string          `json:"type"`
+	Content         contentOut      `json:"content"`
+	Reference       string          `json:"reference,omitempty"`
+	ReportURL       string          `json:"reportUrl,omitempty"`
+	Purpose         string          `json:"purpose,omitempty"`
+	CreatedDatetime string          `json:"createdDatetime"`
+	UpdatedDatetime string          `json:"updatedDatetime"`
+	Source          json.RawMessage `json:"source,omitempty"`
+	Recipients      []recipientOut  `json:"recipients"`
 }
 
 type contentOut struct {
@@ -220,6 +222,9 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 		Recipients: make([]recipientOut, len(m.Recipients)),
 	}
 	out.ConversationID = m.Details.ConversationID
+	if m.Details.Source != "" {
+		out.Source = json.RawMessage(m.Details.Source)
+	}
 	if len(m.Recipients) > 0 {
 		out.To = m.Recipients[0].Address
 	}
