@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Interop test: the official messagebird Node SDK (4.0.1) against omnigate.
+# Interop test: the official messagebird Node SDK (4.0.1) against omnigate,
+# and the Go SDK's conversation package (gotest/).
 #
 # Builds omnigate, makes a self-signed certificate for rest.messagebird.com
 # and 127.0.0.1, starts `omnigate serve --demo --tls-cert … --tls-key …` on a
@@ -149,6 +150,16 @@ if (( test_rc == 0 )); then
   log "running conversations.mjs"
   (cd "$HERE" && OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_SIGNING_KEY="$SIGNING_KEY" \
     OMNIGATE_CHANNEL="$CHANNEL_ID" exec timeout --kill-after=10 120 node --test-reporter=spec conversations.mjs) &
+  TEST_PID=$!
+  wait "$TEST_PID" || test_rc=$?
+  TEST_PID=""
+fi
+# The Go SDK's conversation package, in its own module (gotest/go.mod pins
+# github.com/messagebird/go-rest-api/v9 v9.0.0).
+if (( test_rc == 0 )); then
+  log "running the Go SDK conversation test"
+  (cd "$HERE/gotest" && OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_CHANNEL="$CHANNEL_ID" \
+    exec timeout --kill-after=10 600 go test -count=1 -v ./...) >&2 &
   TEST_PID=$!
   wait "$TEST_PID" || test_rc=$?
   TEST_PID=""

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/message"
@@ -51,7 +52,7 @@ type listJSON struct {
 
 // listParams are the query parameters GET /v1/messages reads; others are
 // refused, naming them.
-var listParams = map[string]bool{"limit": true, "offset": true, "ids": true, "recipient": true, "status": true}
+var listParams = map[string]bool{"limit": true, "offset": true, "ids": true, "recipient": true, "status": true, "from": true}
 
 // listMessages handles GET /v1/messages: the account's email messages and
 // the messages of its conversations (both directions), newest first; ids
@@ -60,7 +61,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	for name := range q {
 		if !listParams[name] {
-			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/messages takes limit, offset, ids, recipient and status")
+			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/messages takes limit, offset, ids, recipient, status and from")
 		}
 	}
 	f := store.MessageFilter{Limit: defaultLimit, ConversationsDoor: true}
@@ -87,6 +88,13 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 			}
 			f.Recipient = addr
 		}
+	}
+	if s := q.Get("from"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return rest.Invalid("from", "from must be a time in RFC 3339 (like 2024-05-01T10:00:00Z)")
+		}
+		f.From = t // created at or after (the Go SDK's ListMessagesRequest.From)
 	}
 	if s := q.Get("status"); s != "" {
 		if !message.Status(s).Valid() {
