@@ -221,39 +221,62 @@ func (s *Store) ListConversations(ctx context.Context, accountID string, idList 
 func (s *Store) SetConversationStatus(ctx context.Context, accountID, id, status string) (*store.Conversation, error) {
 	var out *store.Conversation
 	err := s.inTx(ctx, "updating conversation", func(tx *sql.Tx) error {
-		c, err := scanConversation(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+conversationColumns+` FROM conversations WHERE account_id = ? AND id = ?`),
-			accountID, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
+		read := func() (*store.Conversation, error) {
+			c, err := scanConversation(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+conversationColumns+` FROM conversations WHERE account_id = ? AND id = ?`),
+				accountID, id))
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, store.ErrNotFound
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading conversation: %w", err)
+			}
+			return c, nil
 		}
+		c, err := read()
 		if err != nil {
-			return fmt.Errorf("reading conversation: %w", err)
+			return err
 		}
-		if err := s.lockIDs(ctx, tx, []string{"convnum|" + accountID + "|" + c.MSISDN, convLock(c.ID)}); err != nil {
+		// The number's lock first, as OpenConversation takes it; under it the
+		// contact's active conversations cannot change. Then the locks of
+		// every conversation whose events this writes, in one sorted call.
+		if err := s.lockIDs(ctx, tx, []string{"convnum|" + accountID + "|" + c.MSISDN}); err != nil {
+			return err
+		}
+		var others []string
+		if status == store.ConversationActive {
+			rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT id FROM conversations WHERE account_id = ? AND msisdn = ? AND status = ? AND id <> ?`),
+				accountID, c.MSISDN, store.ConversationActive, c.ID)
+			if err != nil {
+				return fmt.Errorf("reading conversations: %w", err)
+			}
+			for rows.Next() {
+				var o string
+				if err := rows.Scan(&o); err != nil {
+					rows.Close()
+					return fmt.Errorf("reading conversations: %w", err)
+				}
+				others = append(others, o)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("reading conversations: %w", err)
+			}
+		}
+		keys := []string{convLock(c.ID)}
+		for _, o := range others {
+			keys = append(keys, convLock(o))
+		}
+		if err := s.lockIDs(ctx, tx, keys); err != nil {
+			return err
+		}
+		if c, err = read(); err != nil { // as of the locks
 			return err
 		}
 		now := micros(time.Now().UTC())
 		if c.Status != status {
-			if status == store.ConversationActive {
-				others, err := tx.QueryContext(ctx, s.d.rebind(`SELECT id FROM conversations WHERE account_id = ? AND msisdn = ? AND status = ? AND id <> ?`),
-					accountID, c.MSISDN, store.ConversationActive, c.ID)
-				if err != nil {
-					return fmt.Errorf("reading conversations: %w", err)
-				}
-				var ids []string
-				for others.Next() {
-					var o string
-					if err := others.Scan(&o); err != nil {
-						others.Close()
-						return fmt.Errorf("reading conversations: %w", err)
-					}
-					ids = append(ids, o)
-				}
-				others.Close()
-				for _, o := range ids {
-					if err := s.setStatus(ctx, tx, accountID, o, store.ConversationArchived, now); err != nil {
-						return err
-					}
+			for _, o := range others {
+				if err := s.setStatus(ctx, tx, accountID, o, store.ConversationArchived, now); err != nil {
+					return err
 				}
 			}
 			if err := s.setStatus(ctx, tx, accountID, c.ID, status, now); err != nil {
