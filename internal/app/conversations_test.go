@@ -618,3 +618,56 @@ func BenchmarkEndToEndConvWebhook(b *testing.B) {
 	defer func() { benchSetup = nil }()
 	benchEndToEnd(b, "sqlite", 50)
 }
+
+// Concurrent starts to one number make one conversation and one contact.
+func TestConversationsConcurrentStarts(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine)
+		sms, err := conversations.AddChannel(context.Background(), s.app.store, s.accountID, "sms", "Shop", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 12
+		ids := make(chan string, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b, _ := json.Marshal(map[string]any{"to": "+31612340077", "channelId": sms.ID, "type": "text", "content": map[string]any{"text": "hi"}})
+				req, _ := http.NewRequest("POST", s.url+"/v1/conversations/start", strings.NewReader(string(b)))
+				req.Header.Set("Authorization", "AccessKey "+s.key)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				var c map[string]any
+				if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&c) != nil {
+					t.Errorf("start = %d", resp.StatusCode)
+					return
+				}
+				ids <- c["id"].(string)
+			}()
+		}
+		wg.Wait()
+		close(ids)
+		seen := map[string]bool{}
+		for id := range ids {
+			seen[id] = true
+		}
+		if len(seen) != 1 {
+			t.Fatalf("%d concurrent starts made %d conversations", n, len(seen))
+		}
+		for id := range seen {
+			if g := s.get("/v1/conversations/" + id); g.json["messages"].(map[string]any)["totalCount"] != float64(n) {
+				t.Fatalf("conversation %s", g.raw)
+			}
+		}
+		if c := s.get("/contacts?msisdn=31612340077"); c.json["totalCount"] != 1.0 {
+			t.Fatalf("contacts %s", c.raw)
+		}
+	})
+}
