@@ -239,6 +239,18 @@ func TestConversationsLifecycle(t *testing.T) {
 			t.Fatalf("GET /v1/messages?recipient = %d %s", l.status, l.raw)
 		}
 
+		// The contact's conversations (the Go SDK's ListByContact).
+		if l := s.get("/v1/conversations/contact/" + conv["contactId"].(string)); l.status != 200 || l.json["totalCount"] != 1.0 ||
+			l.json["items"].([]any)[0] != convID {
+			t.Fatalf("GET /v1/conversations/contact/{id} = %d %s", l.status, l.raw)
+		}
+		if g := s.get("/v1/conversations/" + convID + "/other"); g.status != http.StatusNotFound {
+			t.Fatalf("GET /v1/conversations/{id}/other = %d %s", g.status, g.raw)
+		}
+		if g := s.do("GET", "/v1/conversations/contact/"+conv["contactId"].(string), otherKey, "", nil); g.json["totalCount"] != 0.0 {
+			t.Fatalf("another account's contact list %s", g.raw)
+		}
+
 		// Another account sees none of it.
 		for _, p := range []string{"/v1/conversations/" + convID, "/v1/conversations/" + convID + "/messages", "/v1/webhooks/" + hook.json["id"].(string)} {
 			if g := s.do("GET", p, otherKey, "", nil); g.status != http.StatusNotFound {

@@ -97,9 +97,9 @@ type Conversations interface {
 	OpenConversation(ctx context.Context, o OpenConversation) (c *Conversation, created bool, err error)
 	GetConversation(ctx context.Context, accountID, id string) (*Conversation, error)
 	// ListConversations lists an account's conversations, the most
-	// recently updated first; ids (when given) and status (when not "")
-	// filter them.
-	ListConversations(ctx context.Context, accountID string, ids []string, status string, limit, offset int) ([]*Conversation, int, error)
+	// recently updated first; ids (when given), contactID and status (when
+	// not "") filter them.
+	ListConversations(ctx context.Context, accountID string, ids []string, contactID, status string, limit, offset int) ([]*Conversation, int, error)
 	// SetConversationStatus archives or reactivates a conversation.
 	SetConversationStatus(ctx context.Context, accountID, id, status string) (*Conversation, error)
 	// DiscardConversation deletes a conversation that holds no message (its

@@ -411,7 +411,7 @@ func (a *API) listConversations(w http.ResponseWriter, r *http.Request) error {
 	out := conversationListJSON{Offset: offset, Limit: limit, Items: []ConversationJSON{}}
 	pr := rest.Principal(r.Context())
 	if !pr.Test {
-		list, total, err := a.store.ListConversations(r.Context(), pr.AccountID, idList, status, limit, offset)
+		list, total, err := a.store.ListConversations(r.Context(), pr.AccountID, idList, "", status, limit, offset)
 		if err != nil {
 			return err
 		}
@@ -422,6 +422,62 @@ func (a *API) listConversations(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			out.Items = append(out.Items, cj)
+		}
+	}
+	out.Count = len(out.Items)
+	rest.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// conversationSub handles GET /v1/conversations/{id}/{sub}: a
+// conversation's messages (sub "messages"), or the conversations of a
+// contact (id "contact", sub the contact's id). One pattern serves both:
+// net/http's mux would find /contact/{id} and /{id}/messages in conflict.
+func (a *API) conversationSub(w http.ResponseWriter, r *http.Request) error {
+	switch {
+	case r.PathValue("id") == "contact":
+		return a.listByContact(w, r, r.PathValue("sub"))
+	case r.PathValue("sub") == "messages":
+		return a.listConversationMessages(w, r)
+	}
+	return rest.NewProblem(http.StatusNotFound, rest.CodeNotFound, "", "no such endpoint")
+}
+
+type idListJSON struct {
+	Offset     int      `json:"offset"`
+	Limit      int      `json:"limit"`
+	Count      int      `json:"count"`
+	TotalCount int      `json:"totalCount"`
+	Items      []string `json:"items"`
+}
+
+// listByContact handles GET /v1/conversations/contact/{contactId}: the
+// ids of the contact's conversations (the Go SDK's ListByContact), most
+// recently updated first; status filters them.
+func (a *API) listByContact(w http.ResponseWriter, r *http.Request, contactID string) error {
+	q := r.URL.Query()
+	for name := range q {
+		if name != "limit" && name != "offset" && name != "status" && name != "id" {
+			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/conversations/contact/{id} takes limit, offset and status")
+		}
+	}
+	limit, offset, p := paging(q)
+	if p != nil {
+		return p
+	}
+	status := q.Get("status")
+	if status != "" && status != store.ConversationActive && status != store.ConversationArchived {
+		return rest.Invalid("status", "status must be active or archived")
+	}
+	out := idListJSON{Offset: offset, Limit: limit, Items: []string{}}
+	if pr := rest.Principal(r.Context()); !pr.Test {
+		list, total, err := a.store.ListConversations(r.Context(), pr.AccountID, nil, contactID, status, limit, offset)
+		if err != nil {
+			return err
+		}
+		out.TotalCount = total
+		for _, c := range list {
+			out.Items = append(out.Items, c.ID)
 		}
 	}
 	out.Count = len(out.Items)

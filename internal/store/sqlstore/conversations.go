@@ -127,6 +127,11 @@ func (s *Store) OpenConversation(ctx context.Context, o store.OpenConversation) 
 			}
 		}
 		switch {
+		case created && !o.Inbound:
+			// Held until its first message is stored (joinConversations): a
+			// conversation whose first message is refused is discarded
+			// unseen.
+			err = s.enqueueConvEventState(ctx, tx, c.AccountID, c.ID, "", store.EventConversationCreated, convState(c.Status), at, "held")
 		case created:
 			err = s.enqueueConvEvent(ctx, tx, c.AccountID, c.ID, "", store.EventConversationCreated, convState(c.Status), at)
 		case reopened:
@@ -179,8 +184,12 @@ func (s *Store) GetConversation(ctx context.Context, accountID, id string) (*sto
 }
 
 // ListConversations lists conversations, the most recently updated first.
-func (s *Store) ListConversations(ctx context.Context, accountID string, idList []string, status string, limit, offset int) ([]*store.Conversation, int, error) {
+func (s *Store) ListConversations(ctx context.Context, accountID string, idList []string, contactID, status string, limit, offset int) ([]*store.Conversation, int, error) {
 	where, args := []string{`account_id = ?`}, []any{accountID}
+	if contactID != "" {
+		where = append(where, `contact_id = ?`)
+		args = append(args, contactID)
+	}
 	if len(idList) > 0 {
 		where = append(where, `id IN (`+placeholders(len(idList))+`)`)
 		args = append(args, strings2any(idList)...)
@@ -403,6 +412,11 @@ func (s *Store) joinConversations(ctx context.Context, tx *sql.Tx, msgs []*messa
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE conversations SET `+set+` WHERE id = ?`), append(args, m.Details.ConversationID)...); err != nil {
 			return fmt.Errorf("updating conversation: %w", err)
 		}
+		// Its first message stored: the conversation's held creation goes.
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE webhook_deliveries SET state = 'pending' WHERE conversation_id = ? AND state = 'held'`),
+			m.Details.ConversationID); err != nil {
+			return fmt.Errorf("releasing webhook deliveries: %w", err)
+		}
 		if err := s.enqueueConvEvent(ctx, tx, m.AccountID, m.Details.ConversationID, m.ID, store.EventMessageCreated, "", at); err != nil {
 			return err
 		}
@@ -478,14 +492,20 @@ func (s *Store) noteConversationReports(ctx context.Context, tx *sql.Tx, jargs [
 // enabled webhooks that take it. A webhook's channel is checked when the
 // delivery is made (the deliverer reads the message or conversation then).
 func (s *Store) enqueueConvEvent(ctx context.Context, tx *sql.Tx, accountID, conversationID, messageID, event, payload string, at int64) error {
+	return s.enqueueConvEventState(ctx, tx, accountID, conversationID, messageID, event, payload, at, "pending")
+}
+
+// enqueueConvEventState is enqueueConvEvent with the deliveries' state:
+// pending, or held (not sent until released).
+func (s *Store) enqueueConvEventState(ctx context.Context, tx *sql.Tx, accountID, conversationID, messageID, event, payload string, at int64, state string) error {
 	if at == 0 {
 		at = micros(time.Now().UTC())
 	}
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO webhook_deliveries
 		(account_id, webhook_id, conversation_id, message_id, event, payload, state, attempts, next_at, leased_until, last_error, created_at)
-		SELECT ?, id, ?, ?, ?, ?, 'pending', 0, ?, 0, '', ? FROM conversation_webhooks
+		SELECT ?, id, ?, ?, ?, ?, ?, 0, ?, 0, '', ? FROM conversation_webhooks
 		WHERE account_id = ? AND status = ? AND (',' || events || ',') LIKE ?`),
-		accountID, conversationID, messageID, event, payload, at, at, accountID, store.WebhookEnabled, "%,"+event+",%"); err != nil {
+		accountID, conversationID, messageID, event, payload, state, at, at, accountID, store.WebhookEnabled, "%,"+event+",%"); err != nil {
 		return fmt.Errorf("enqueueing webhook deliveries: %w", err)
 	}
 	return nil

@@ -97,6 +97,10 @@ func TestConversationsGoSDK(t *testing.T) {
 	if got, err := conversation.Read(c, conv.ID); err != nil || got.ID != conv.ID {
 		t.Fatalf("Read = %+v, %v", got, err)
 	}
+	byContact, err := conversation.ListByContact(c, conv.ContactID, &messagebird.PaginationRequest{Limit: 10})
+	if err != nil || byContact.TotalCount != 1 || len(byContact.Items) != 1 || byContact.Items[0] == nil || *byContact.Items[0] != conv.ID {
+		t.Fatalf("ListByContact = %+v, %v", byContact, err)
+	}
 
 	reply, err := conversation.Reply(c, conv.ID, &conversation.ReplyRequest{Type: conversation.MessageTypeText,
 		Content: &conversation.MessageContent{Text: "Anything else?"}})

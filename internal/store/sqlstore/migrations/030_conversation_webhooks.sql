@@ -3,6 +3,8 @@
 -- (a conversation opened or updated, a message stored, a status report);
 -- the deliverer sends a conversation's deliveries to one webhook in id
 -- order, the next only once the one before succeeded or was given up.
+-- state: pending, or held (a conversation.created waiting for the
+-- conversation's first message to be stored).
 
 CREATE TABLE conversation_webhooks (
 	id         TEXT NOT NULL PRIMARY KEY,
@@ -34,3 +36,4 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (state, next_at);
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (webhook_id, conversation_id, state, id);
+CREATE INDEX webhook_deliveries_conversation ON webhook_deliveries (conversation_id, state);
