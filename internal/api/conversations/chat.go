@@ -1,6 +1,8 @@
 package conversations
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -51,6 +53,7 @@ const (
 	maxCaption = 1024
 	maxURL     = 2048
 	maxParams  = 50
+	maxSource  = 4 << 10 // bytes of a send's source object
 )
 
 // others names a content field given besides the type's own ("" if none).
@@ -114,7 +117,20 @@ func (a *API) sendChat(w http.ResponseWriter, r *http.Request, req *sendRequest,
 	if p != nil {
 		return p
 	}
+	discard := func() {}
+	if !pr.Test && conversational(ch.Kind) {
+		// The message joins (or opens) the contact's conversation.
+		conv, created, err := a.store.OpenConversation(r.Context(), store.OpenConversation{AccountID: pr.AccountID, MSISDN: m.Recipients[0].Address, ChannelID: ch.ID})
+		if err != nil {
+			return err
+		}
+		m.Details.ConversationID = conv.ID
+		discard = func() { a.discard(r, conv, created) }
+	}
 	err := a.pipeline.Accept(r.Context(), m, pipeline.Options{Test: pr.Test, Fallback: fb})
+	if err != nil {
+		discard()
+	}
 	var inv *message.Invalid
 	if errors.As(err, &inv) {
 		return rest.Invalid(chatField(inv.Field, req.Type), inv.Reason)
@@ -258,8 +274,15 @@ func buildChat(req *sendRequest, ch *store.ConvChannel, accountID string) (*mess
 // checkEnvelope checks what every send has: source, purpose, reference and
 // reportUrl.
 func checkEnvelope(req *sendRequest, m *message.Message) *rest.Problem {
-	if src := strings.TrimSpace(string(req.Source)); src != "" && src != "null" && src[0] != '{' {
-		return rest.Invalid("source", "source must be an object")
+	if src := strings.TrimSpace(string(req.Source)); src != "" && src != "null" {
+		var compact bytes.Buffer
+		if src[0] != '{' || json.Compact(&compact, []byte(src)) != nil {
+			return rest.Invalid("source", "source must be an object")
+		}
+		if compact.Len() > maxSource {
+			return rest.Invalid("source", fmt.Sprintf("source has at most %d bytes", maxSource))
+		}
+		m.Details.Source = compact.String()
 	}
 	switch m.Purpose {
 	case "", "transactional", "marketing":
