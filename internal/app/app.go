@@ -62,6 +62,7 @@ type App struct {
 	pipeline   *pipeline.Pipeline
 	dispatcher *dispatch.Dispatcher
 	webhooks   *webhook.Sender
+	convHooks  *webhook.ConvDeliverer // Conversations /v1/webhooks (conversations.go)
 	channels   *channel.Registry
 	connectors *connectors.Manager
 	receiver   *inbound.Receiver
@@ -194,6 +195,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Instruction: smsInstruction, Reach: reachOf(a.hlr)},
 		st, a.metrics, a.dispatcher.Notify)
 	a.pipeline.AddInboundHook(optout.New(st, a.pipeline, log).Hook)
+	var convInbound pipeline.InboundHook
+	a.convHooks, convInbound = conversationHooks(st, a.webhooks, cfg.PublicURL, log)
+	a.pipeline.AddInboundHook(convInbound)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
 	a.pipeline.OnBilling = func() { a.notifier.Notify(); a.topups.Notify() }
 	a.verify = a.newVerify(cfg.Verify, log)
@@ -357,6 +361,7 @@ func (a *App) Run(ctx context.Context) error {
 			return startFailed("connectors", err)
 		}
 		a.webhooks.Start()
+		a.convHooks.Start()
 		a.dispatcher.Start()
 		a.notifier.Start()
 		a.topups.Start()
@@ -470,6 +475,11 @@ func (a *App) stop(ctx context.Context) error {
 	}
 	if err := a.webhooks.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping webhooks: %w", err))
+	}
+	if !a.cfg.APIOnly {
+		if err := a.convHooks.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping conversation webhooks: %w", err))
+		}
 	}
 	if err := a.notifier.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping notifier: %w", err))

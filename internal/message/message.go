@@ -103,6 +103,12 @@ type Details struct {
 	// on a fallback message, the id of the message it stands in for.
 	Fallback   *Fallback `json:"fallback,omitempty"`
 	FallbackOf string    `json:"fallbackOf,omitempty"`
+	// ConversationID is the Conversations conversation the message is
+	// part of, when it is (the store keeps it in a column too).
+	ConversationID string `json:"conversationId,omitempty"`
+	// Source is the Conversations send's source object as given (JSON),
+	// kept and shown, not interpreted.
+	Source string `json:"source,omitempty"`
 }
 
 // Fallback is a message's fallback to another channel: sent as message ID

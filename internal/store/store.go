@@ -182,6 +182,13 @@ type MessageFilter struct {
 	Until      time.Time // created before
 	Limit      int
 	Offset     int
+	// ConversationID keeps one Conversations conversation's messages;
+	// ExcludeChannels leaves those channels' messages out.
+	ConversationID  string
+	ExcludeChannels []string
+	// ConversationsDoor keeps what the Conversations door lists: the email
+	// it sent and the messages of conversations (both directions).
+	ConversationsDoor bool
 }
 
 // QueueStats describes the job queue for metrics.
@@ -471,6 +478,7 @@ type Store interface {
 	Fallbacks
 	HLR
 	Verifications
+	Conversations
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

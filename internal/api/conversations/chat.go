@@ -1,6 +1,8 @@
 package conversations
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -138,6 +140,7 @@ const (
 	maxCaption = 1024
 	maxURL     = 2048
 	maxParams  = 50
+	maxSource  = 4 << 10 // bytes of a send's source object
 )
 
 // others names a content field given besides the type's own ("" if none).
@@ -199,21 +202,27 @@ func (a *API) sendChat(w http.ResponseWriter, r *http.Request, req *sendRequest,
 	if p != nil {
 		return p
 	}
-	if ch.Kind == whatsApp && m.Content != nil && m.Content.Template != nil {
-		if p := a.checkTemplate(r, ch, m.Content.Template); p != nil {
-			return p
-		}
-	}
-	if m.Content != nil && m.Content.Reaction != nil {
-		if p := a.reactionTarget(r, ch, m.Content.Reaction); p != nil {
-			return p
-		}
+	if p := a.checkChat(r, ch, m); p != nil {
+		return p
 	}
 	fb, p := a.sendFallback(r, req, ch, m) // fallback.go
 	if p != nil {
 		return p
 	}
+	discard := func() {}
+	if !pr.Test && conversational(ch.Kind) {
+		// The message joins (or opens) the contact's conversation.
+		conv, created, err := a.store.OpenConversation(r.Context(), store.OpenConversation{AccountID: pr.AccountID, MSISDN: m.Recipients[0].Address, ChannelID: ch.ID})
+		if err != nil {
+			return err
+		}
+		m.Details.ConversationID = conv.ID
+		discard = func() { a.discard(r, conv, created) }
+	}
 	err := a.pipeline.Accept(r.Context(), m, pipeline.Options{Test: pr.Test, Fallback: fb})
+	if err != nil {
+		discard()
+	}
 	var inv *message.Invalid
 	if errors.As(err, &inv) {
 		return rest.Invalid(chatField(inv.Field, req.Type), inv.Reason)
@@ -389,8 +398,15 @@ func buildChat(req *sendRequest, ch *store.ConvChannel, accountID string) (*mess
 // checkEnvelope checks what every send has: source, purpose, reference and
 // reportUrl.
 func checkEnvelope(req *sendRequest, m *message.Message) *rest.Problem {
-	if src := strings.TrimSpace(string(req.Source)); src != "" && src != "null" && src[0] != '{' {
-		return rest.Invalid("source", "source must be an object")
+	if src := strings.TrimSpace(string(req.Source)); src != "" && src != "null" {
+		var compact bytes.Buffer
+		if src[0] != '{' || json.Compact(&compact, []byte(src)) != nil {
+			return rest.Invalid("source", "source must be an object")
+		}
+		if compact.Len() > maxSource {
+			return rest.Invalid("source", fmt.Sprintf("source has at most %d bytes", maxSource))
+		}
+		m.Details.Source = compact.String()
 	}
 	switch m.Purpose {
 	case "", "transactional", "marketing":
@@ -533,6 +549,22 @@ func buildInteractive(in *interactiveJSON) (*message.Interactive, *rest.Problem)
 		}
 	}
 	return out, nil
+}
+
+// checkChat runs the checks a chat message needs beyond its content's
+// shape, on every path that sends one (send, conversation start and
+// reply): a WhatsApp template against the channel's registry, a
+// reaction's target resolved to the provider's id.
+func (a *API) checkChat(r *http.Request, ch *store.ConvChannel, m *message.Message) *rest.Problem {
+	if ch.Kind == whatsApp && m.Content != nil && m.Content.Template != nil {
+		if p := a.checkTemplate(r, ch, m.Content.Template); p != nil {
+			return p
+		}
+	}
+	if m.Content != nil && m.Content.Reaction != nil {
+		return a.reactionTarget(r, ch, m.Content.Reaction)
+	}
+	return nil
 }
 
 // reactionTarget resolves a reaction's messageId to the provider's id: a

@@ -1,6 +1,7 @@
 package conversations
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
@@ -10,24 +11,25 @@ import (
 // MessageJSON is a message in the Conversations shape, with omnigate's
 // per-recipient statuses and email events.
 type MessageJSON struct {
-	ID              string         `json:"id"`
-	ConversationID  string         `json:"conversationId"`
-	ChannelID       string         `json:"channelId"`
-	Platform        string         `json:"platform"`
-	To              string         `json:"to"`
-	From            string         `json:"from"`
-	Direction       string         `json:"direction"`
-	Status          string         `json:"status"`
-	Type            string         `json:"type"`
-	Content         contentOut     `json:"content"`
-	Reference       string         `json:"reference,omitempty"`
-	ReportURL       string         `json:"reportUrl,omitempty"`
-	Purpose         string         `json:"purpose,omitempty"`
-	CreatedDatetime string         `json:"createdDatetime"`
-	UpdatedDatetime string         `json:"updatedDatetime"`
-	Recipients      []recipientOut `json:"recipients"`
-	Fallback        *fallbackOut   `json:"fallback,omitempty"`   // fallback.go
-	FallbackOf      string         `json:"fallbackOf,omitempty"` // on a fallback message: the message it stands in for
+	ID              string          `json:"id"`
+	ConversationID  string          `json:"conversationId"`
+	ChannelID       string          `json:"channelId"`
+	Platform        string          `json:"platform"`
+	To              string          `json:"to"`
+	From            string          `json:"from"`
+	Direction       string          `json:"direction"`
+	Status          string          `json:"status"`
+	Type            string          `json:"type"`
+	Content         contentOut      `json:"content"`
+	Reference       string          `json:"reference,omitempty"`
+	ReportURL       string          `json:"reportUrl,omitempty"`
+	Purpose         string          `json:"purpose,omitempty"`
+	CreatedDatetime string          `json:"createdDatetime"`
+	UpdatedDatetime string          `json:"updatedDatetime"`
+	Source          json.RawMessage `json:"source,omitempty"`
+	Recipients      []recipientOut  `json:"recipients"`
+	Fallback        *fallbackOut    `json:"fallback,omitempty"`   // fallback.go
+	FallbackOf      string          `json:"fallbackOf,omitempty"` // on a fallback message: the message it stands in for
 }
 
 type contentOut struct {
@@ -229,8 +231,9 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 		Reference: m.Reference, ReportURL: m.ReportURL, Purpose: m.Purpose, CreatedDatetime: timeText(m.CreatedAt),
 		Recipients: make([]recipientOut, len(m.Recipients)),
 	}
-	if m.Direction == message.MO {
-		out.Direction = "received"
+	out.ConversationID = m.Details.ConversationID
+	if m.Details.Source != "" {
+		out.Source = json.RawMessage(m.Details.Source)
 	}
 	if len(m.Recipients) > 0 {
 		out.To = m.Recipients[0].Address
@@ -277,6 +280,9 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 		if read {
 			out.Status = "read"
 		}
+	}
+	if m.Direction == message.MO {
+		out.Direction, out.Status = "received", "received" // the Conversations status of what a contact sent
 	}
 	out.UpdatedDatetime = timeText(updated)
 	out.Fallback, out.FallbackOf = renderFallback(m)
