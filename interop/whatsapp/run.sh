@@ -15,62 +15,33 @@ set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-SDK_VERSION=0.0.5-Alpha
-STARTED=$SECONDS
 
 INTEROP_NAME=whatsapp
 # shellcheck source=../common.sh
 source "$HERE/../common.sh"
 SIM_PID=""
-TEST_PID=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
-    kill -TERM "$TEST_PID" 2>/dev/null || true
-    wait "$TEST_PID" 2>/dev/null || true
-  fi
+cleanup_more() {
   if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then
     stop_proc "$SIM_PID" "omnigate chatsim"
   fi
-  if (( rc != 0 )) && [[ -f "$WORK/sim.err" ]]; then
+  if (( $1 != 0 )) && [[ -f "$WORK/sim.err" ]]; then
     log "simulator log (last 40 lines):"
     tail -n 40 "$WORK/sim.err" >&2 || true
   fi
-  rm -rf "$WORK"
-  log "finished in $((SECONDS - STARTED)) s with status $rc"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+interop_traps
 
-# 1. Node modules: whatsapp pinned to $SDK_VERSION by package-lock.json.
-installed="$(cd "$HERE" && node -p 'try { require("whatsapp/package.json").version } catch { "" }' 2>/dev/null || true)"
-if [[ "$installed" != "$SDK_VERSION" ]]; then
-  log "installing node modules"
-  (cd "$HERE" && timeout 300 npm ci --no-audit --no-fund) >&2 || die "npm ci failed"
-  installed="$(cd "$HERE" && node -p 'require("whatsapp/package.json").version')"
-  [[ "$installed" == "$SDK_VERSION" ]] || die "whatsapp $installed installed, want $SDK_VERSION"
-fi
+# 1. Node modules: whatsapp as package-lock.json pins it (0.0.5-Alpha).
+ensure_node_modules whatsapp
 
 # 2. The binary and a certificate for 127.0.0.1.
-log "building omnigate"
-(cd "$ROOT" && timeout 600 go build -o "$WORK/omnigate" ./cmd/omnigate) || die "go build failed"
-BIN="$WORK/omnigate"
-command -v openssl >/dev/null || die "openssl is not installed"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-  -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
-  -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null || die "openssl could not make a certificate"
+build_omnigate
+make_cert localhost
 
 # 3. The simulator, on a free loopback port (retried if another process
 # takes the port between picking and binding); its webhooks go to the SDK's
 # listener, which test.mjs starts on LISTENER_PORT (the SDK's own answers
 # the handshake on SDK_LISTENER_PORT).
-free_port() { node -e '
-  const s = require("net").createServer();
-  s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
 LISTENER_PORT="$(free_port)"
 SDK_LISTENER_PORT="$(free_port)"
 up=""
@@ -94,18 +65,13 @@ for attempt in 1 2 3; do
 done
 [[ -n "$up" ]] || die "the simulator did not start"
 
-# 4. The test, in the background so that a signal to this script is
-# handled at once and cleanup can stop it.
-log "running test.mjs"
-test_rc=0
-(cd "$HERE" && SIM_URL="https://127.0.0.1:$PORT" SIM_PORT="$PORT" NODE_EXTRA_CA_CERTS="$WORK/tls.crt" NODE_ENV=production \
+# 4. The test.
+run_test env SIM_URL="https://127.0.0.1:$PORT" SIM_PORT="$PORT" NODE_EXTRA_CA_CERTS="$WORK/tls.crt" NODE_ENV=production \
   WA_BASE_URL=127.0.0.1 CLOUD_API_VERSION=v21.0 CLOUD_API_ACCESS_TOKEN=test-token WA_PHONE_NUMBER_ID=1055 \
   WA_BUSINESS_ACCOUNT_ID=2055 M4D_APP_ID=1 M4D_APP_SECRET=test-secret WEBHOOK_ENDPOINT=webhook \
   WEBHOOK_VERIFICATION_TOKEN=test-verify LISTENER_PORT="$LISTENER_PORT" SDK_LISTENER_PORT="$SDK_LISTENER_PORT" \
-  exec timeout --kill-after=10 300 node --test-reporter=spec test.mjs) &
-TEST_PID=$!
-wait "$TEST_PID" || test_rc=$?
-TEST_PID=""
+  timeout --kill-after=10 300 node --test-reporter=spec test.mjs
+test_rc=$TEST_RC
 
 # 5. A clean stop.
 stop_proc "$SIM_PID" "omnigate chatsim"
