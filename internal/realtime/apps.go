@@ -42,7 +42,7 @@ func randomHex(n int) string {
 
 // WebhookEventNames are the webhook events an app may choose from
 // (store.RealtimeApp.WebhookEvents).
-var WebhookEventNames = []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event"}
+var WebhookEventNames = []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss"}
 
 // Bounds of an app's settings, checked by ValidateApp.
 const (

@@ -1,6 +1,9 @@
 package realtime
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // hub holds this node's connections by app, channel and signed-in user,
 // and delivers frames to them. Delivery takes the read lock only and never
@@ -8,8 +11,9 @@ import "sync"
 //
 // Lock order: cluster.mu, then hub.mu.
 type hub struct {
-	mu   sync.RWMutex
-	apps map[string]*appConns
+	mu    sync.RWMutex
+	apps  map[string]*appConns
+	cache *eventCache // cache channels' last events
 }
 
 type appConns struct {
@@ -18,7 +22,9 @@ type appConns struct {
 	users    map[string]map[*conn]struct{}
 }
 
-func newHub() *hub { return &hub{apps: map[string]*appConns{}} }
+func newHub(cacheTTL time.Duration) *hub {
+	return &hub{apps: map[string]*appConns{}, cache: newEventCache(cacheTTL)}
+}
 
 func (h *hub) app(id string) *appConns {
 	a := h.apps[id]
@@ -65,8 +71,12 @@ func removeFrom(m map[string]map[*conn]struct{}, key string, c *conn) {
 }
 
 // join adds c to a channel and queues first (the subscription's success)
-// to it before any event of the channel can reach it.
-func (h *hub) join(c *conn, channel string, first []byte) {
+// to it before any event of the channel can reach it. On a cache channel
+// the channel's last event follows, or pusher:cache_miss, and missed
+// reports the miss. Events are cached under the read lock (deliverEvent),
+// so a subscriber gets the cached event or the live one, never both and
+// never an older one after a newer.
+func (h *hub) join(c *conn, channel string, first []byte) (missed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	a := h.app(c.appID)
@@ -77,6 +87,15 @@ func (h *hub) join(c *conn, channel string, first []byte) {
 	}
 	set[c] = struct{}{}
 	c.send(first)
+	if !isCacheChannel(channel) {
+		return false
+	}
+	if last := h.cache.get(chanKey{c.appID, channel}, time.Now()); last != nil {
+		c.send(last)
+		return false
+	}
+	c.send(encodeFrame("pusher:cache_miss", channel, nil, ""))
+	return true
 }
 
 // leave removes c from a channel.
@@ -121,6 +140,28 @@ func (h *hub) deliver(app, channel string, frame []byte, exclude string) int {
 		}
 	}
 	return n
+}
+
+// deliverEvent is deliver for an event published here (by the API or a
+// client): on a cache channel it is also kept as the channel's last event,
+// and cached reports it.
+func (h *hub) deliverEvent(app, channel string, frame []byte, exclude string, now time.Time) (n int, cached bool) {
+	if !isCacheChannel(channel) {
+		return h.deliver(app, channel, frame, exclude), false
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	h.cache.put(chanKey{app, channel}, frame, now)
+	a := h.apps[app]
+	if a == nil {
+		return 0, true
+	}
+	for c := range a.channels[channel] {
+		if c.socketID != exclude && c.send(frame) {
+			n++
+		}
+	}
+	return n, true
 }
 
 // appConns lists an app's connections here.

@@ -113,7 +113,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, st: deps.Store, broker: deps.Broker, notifier: deps.Notifier, log: deps.Logger, guard: deps.Guard,
-		hub: newHub(), quit: make(chan struct{}), onRefused: deps.OnRefused,
+		hub: newHub(cfg.ChannelCacheTTL), quit: make(chan struct{}), onRefused: deps.OnRefused,
 		sockets: connlimit.NewGate(cfg.MaxSockets), perIP: connlimit.NewLimiter(cfg.MaxConnectionsPerIP, cfg.ConnLimitExempt)}
 	s.nodeID = newNodeID(cfg.NodeID, time.Now())
 	s.apps = newAppCache(deps.Store, cfg.AppCacheTTL)
@@ -157,6 +157,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.loop(s.cfg.UsageFlushInterval, func(now time.Time) { s.usage.flush(context.Background(), now) })
 	s.loop(s.cfg.AppCacheTTL, func(time.Time) { s.refreshApps(context.Background()) })
 	s.loop(s.cfg.PurgeInterval, func(now time.Time) { s.purge(context.Background(), now) })
+	s.loop(time.Minute, s.hub.cache.sweep)
 	s.bg.Add(1)
 	go func() { // and once now: a node may have been down for days
 		defer s.bg.Done()
@@ -447,9 +448,13 @@ func (s *Server) logError(c *conn, code Code, message string) {
 // publish delivers a frame on a channel here and on the other nodes, and
 // counts the messages: published (per channel) plus deliveries.
 func (s *Server) publish(app, channel string, frame []byte, exclude string, published int) {
-	n := s.hub.deliver(app, channel, frame, exclude)
+	now := time.Now()
+	n, cached := s.hub.deliverEvent(app, channel, frame, exclude, now)
 	if err := s.broker.PublishEvent(app, channel, envelope(exclude, frame)); err != nil {
 		s.log.Warn("realtime: publishing to other nodes", "err", err)
+	}
+	if cached {
+		s.cluster.cacheEvent(chanKey{app, channel}, frame, now)
 	}
 	s.usage.add(app, int64(published+n))
 }
@@ -517,6 +522,10 @@ func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
 	if leader {
 		s.webhooks.add(k.app, webhookEvent{Name: "member_removed", Channel: k.channel, UserID: user})
 	}
+}
+
+func (s *Server) cacheUpdate(k chanKey, frame []byte, at time.Time) {
+	s.hub.cache.put(k, frame, at)
 }
 
 func (s *Server) terminate(app, user string) {

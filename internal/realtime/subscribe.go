@@ -112,10 +112,13 @@ func (c *conn) subscribe(f Frame) {
 	} else {
 		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel, jsonString("{}"), "")
 	}
-	c.srv.hub.join(c, d.Channel, first)
+	missed := c.srv.hub.join(c, d.Channel, first)
 	cl.subscribeLocked(k)
 	cl.mu.Unlock()
 	c.subs[d.Channel] = &subscription{kind: kind, userID: user}
+	if missed && c.srv.hub.cache.missWebhook(k, now) {
+		c.srv.webhooks.add(c.appID, webhookEvent{Name: "cache_miss", Channel: d.Channel})
+	}
 }
 
 // authFailed answers a subscription whose signature does not verify.
