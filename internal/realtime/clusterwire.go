@@ -16,14 +16,14 @@ const (
 // stateMsg is a message on the cluster's state subject. Field names are
 // short: heartbeats and deltas are frequent.
 type stateMsg struct {
-	T  string         `json:"t"`
-	N  string         `json:"n"`
-	Q  uint64         `json:"q,omitempty"`
-	To string         `json:"to,omitempty"`
-	C  map[string]int `json:"c,omitempty"`
-	O  []stateOp      `json:"o,omitempty"`
-	A  string         `json:"a,omitempty"`
-	U  string         `json:"u,omitempty"`
+	T  string          `json:"t"`
+	N  string          `json:"n"`
+	Q  uint64          `json:"q,omitempty"`
+	To string          `json:"to,omitempty"`
+	C  map[string]int  `json:"c,omitempty"`
+	O  []stateOp       `json:"o,omitempty"`
+	A  string          `json:"a,omitempty"`
+	U  string          `json:"u,omitempty"`
 	Ch string          `json:"ch,omitempty"`
 	F  json.RawMessage `json:"f,omitempty"`
 	At int64           `json:"at,omitempty"` // Unix nanoseconds
