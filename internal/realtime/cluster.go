@@ -53,6 +53,8 @@ type clusterListener interface {
 	// cacheUpdate is told of another node's event on a cache channel
 	// (without cluster.mu).
 	cacheUpdate(k chanKey, frame []byte, at time.Time)
+	// subscriptionsChanged is told that a channel's total changed.
+	subscriptionsChanged(k chanKey)
 }
 
 // contrib is one node's part of a channel.
@@ -177,6 +179,9 @@ func (c *cluster) addSubs(k chanKey, delta int, leader bool) {
 		c.l.occupied(k, leader)
 	case before > 0 && vc.subs == 0:
 		c.l.vacated(k, leader)
+	}
+	if vc.subs != before {
+		c.l.subscriptionsChanged(k)
 	}
 	c.dropIfEmpty(k, vc)
 }

@@ -61,14 +61,15 @@ type Server struct {
 	guard    *authguard.Guard
 	nodeID   string
 
-	apps     *appCache
-	hub      *hub
-	cluster  *cluster
-	webhooks *webhooks
-	usage    *usage
-	alerts   *alerter
-	errs     *errorLog
-	accept   *websocket.AcceptOptions
+	apps      *appCache
+	hub       *hub
+	cluster   *cluster
+	webhooks  *webhooks
+	usage     *usage
+	subCounts subCounts
+	alerts    *alerter
+	errs      *errorLog
+	accept    *websocket.AcceptOptions
 
 	// sockets counts the WebSocket handlers running (every socket held);
 	// perIP counts them per client address.
@@ -158,6 +159,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.loop(s.cfg.AppCacheTTL, func(time.Time) { s.refreshApps(context.Background()) })
 	s.loop(s.cfg.PurgeInterval, func(now time.Time) { s.purge(context.Background(), now) })
 	s.loop(time.Minute, s.hub.cache.sweep)
+	s.loop(s.cfg.SubscriptionCountInterval, s.sendSubscriptionCounts)
 	s.bg.Add(1)
 	go func() { // and once now: a node may have been down for days
 		defer s.bg.Done()
@@ -521,6 +523,12 @@ func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
 	}
 	if leader {
 		s.webhooks.add(k.app, webhookEvent{Name: "member_removed", Channel: k.channel, UserID: user})
+	}
+}
+
+func (s *Server) subscriptionsChanged(k chanKey) {
+	if kindOf(k.channel) != presenceChannel {
+		s.subCounts.mark(k)
 	}
 }
 

@@ -32,6 +32,8 @@ type webhookEvent struct {
 	Event    string `json:"event,omitempty"`
 	Data     string `json:"data,omitempty"`
 	SocketID string `json:"socket_id,omitempty"`
+	// SubscriptionCount is set on subscription_count events.
+	SubscriptionCount *int `json:"subscription_count,omitempty"`
 }
 
 // webhookBody is what is POSTed to an app's webhook URL.
