@@ -526,11 +526,7 @@ func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
 	}
 }
 
-func (s *Server) subscriptionsChanged(k chanKey) {
-	if kindOf(k.channel) != presenceChannel {
-		s.subCounts.mark(k)
-	}
-}
+func (s *Server) subscriptionsChanged(k chanKey) { s.subCounts.mark(k) }
 
 func (s *Server) cacheUpdate(k chanKey, frame []byte, at time.Time) {
 	s.hub.cache.put(k, frame, at)

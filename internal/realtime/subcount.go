@@ -14,9 +14,9 @@ import (
 // pusher:subscription_count and keeps channel.subscriptionCount), and the
 // leader sends the subscription_count webhook event. Changes are gathered
 // and sent every SubscriptionCountInterval: at most one event per channel
-// per interval, carrying the count at that moment. Presence channels are
-// left out, as on Pusher: their members are told apart by member events.
-// Each node tells its own subscribers, from its view of the cluster.
+// per interval, carrying the count at that moment. Presence channels have
+// them too (pusher-js handles them there as well); the count is of
+// subscriptions, not members. Each node tells its own subscribers, from its view of the cluster.
 
 // subCounts gathers the channels whose counts changed since the last send.
 type subCounts struct {

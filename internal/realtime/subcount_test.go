@@ -65,11 +65,14 @@ func TestSubscriptionCount(t *testing.T) {
 		got = countOf(t, c1, "room")
 	}
 	c1.quiet()
-	// Presence channels have none.
+	// Presence channels count subscriptions, not members.
 	cd := `{"user_id":"1"}`
 	c1.subscribe("presence-x", b.auth(c1, "presence-x", cd), cd)
-	time.Sleep(150 * time.Millisecond)
-	c1.quiet()
+	countOf(t, c1, "presence-x")
+	c2.subscribe("presence-x", b.auth(c2, "presence-x", cd), cd)
+	if n := countOf(t, c1, "presence-x"); n != 2 {
+		t.Fatalf("presence count %d, want 2 (one user, two subscriptions)", n)
+	}
 	// The webhook carries the count.
 	eventually(t, "a subscription_count webhook with 6", func() bool {
 		hook.mu.Lock()
