@@ -20,6 +20,7 @@ type appConns struct {
 	conns    map[*conn]struct{}
 	channels map[string]map[*conn]struct{}
 	users    map[string]map[*conn]struct{}
+	watchers map[string]map[*conn]struct{} // watched user → connections watching
 }
 
 func newHub(cacheTTL time.Duration) *hub {
@@ -29,7 +30,8 @@ func newHub(cacheTTL time.Duration) *hub {
 func (h *hub) app(id string) *appConns {
 	a := h.apps[id]
 	if a == nil {
-		a = &appConns{conns: map[*conn]struct{}{}, channels: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{}}
+		a = &appConns{conns: map[*conn]struct{}{}, channels: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
+			watchers: map[string]map[*conn]struct{}{}}
 		h.apps[id] = a
 	}
 	return a
@@ -55,6 +57,9 @@ func (h *hub) remove(c *conn) {
 	delete(a.conns, c)
 	if c.userID != "" {
 		removeFrom(a.users, c.userID, c)
+	}
+	for _, w := range c.watchlist {
+		removeFrom(a.watchers, w, c)
 	}
 	if len(a.conns) == 0 {
 		delete(h.apps, c.appID)
@@ -107,21 +112,56 @@ func (h *hub) leave(c *conn, channel string) {
 	}
 }
 
-// signIn records c as user's connection.
-func (h *hub) signIn(c *conn, user string) {
+// signIn records c as user's connection, watching watchlist (c must be
+// signed out).
+func (h *hub) signIn(c *conn, user string, watchlist []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	a := h.app(c.appID)
-	if c.userID != "" {
-		removeFrom(a.users, c.userID, c)
+	c.userID, c.watchlist = user, watchlist
+	addTo(a.users, user, c)
+	for _, w := range watchlist {
+		addTo(a.watchers, w, c)
 	}
-	c.userID = user
-	set := a.users[user]
+}
+
+// signOut forgets c's user and watchlist.
+func (h *hub) signOut(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a := h.apps[c.appID]; a != nil {
+		removeFrom(a.users, c.userID, c)
+		for _, w := range c.watchlist {
+			removeFrom(a.watchers, w, c)
+		}
+	}
+	c.userID, c.watchlist = "", nil
+}
+
+func addTo(m map[string]map[*conn]struct{}, key string, c *conn) {
+	set := m[key]
 	if set == nil {
 		set = map[*conn]struct{}{}
-		a.users[user] = set
+		m[key] = set
 	}
 	set[c] = struct{}{}
+}
+
+// deliverWatchers queues frame to the connections watching user.
+func (h *hub) deliverWatchers(app, user string, frame []byte) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	a := h.apps[app]
+	if a == nil {
+		return 0
+	}
+	n := 0
+	for c := range a.watchers[user] {
+		if c.send(frame) {
+			n++
+		}
+	}
+	return n
 }
 
 // deliver queues frame to the channel's connections here, except the one

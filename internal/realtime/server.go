@@ -327,6 +327,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws.CloseNow()
 	if admitted {
 		c.leaveAll()
+		s.cluster.mu.Lock()
+		c.signOutLocked()
+		s.cluster.mu.Unlock()
 		s.hub.remove(c)
 		s.cluster.connDelta(c.appID, -1)
 	}
@@ -507,6 +510,10 @@ func (s *Server) vacated(k chanKey, leader bool) {
 }
 
 func (s *Server) memberAdded(k chanKey, user string, info json.RawMessage, leader bool) {
+	if k.channel == onlineChannel {
+		s.watched(k.app, user, "online")
+		return
+	}
 	frame := encodeFrame("pusher_internal:member_added", k.channel, stringData(memberData{UserID: user, UserInfo: info}), "")
 	if n := s.hub.deliver(k.app, k.channel, frame, ""); n > 0 {
 		s.usage.add(k.app, int64(n))
@@ -517,6 +524,10 @@ func (s *Server) memberAdded(k chanKey, user string, info json.RawMessage, leade
 }
 
 func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
+	if k.channel == onlineChannel {
+		s.watched(k.app, user, "offline")
+		return
+	}
 	frame := encodeFrame("pusher_internal:member_removed", k.channel, stringData(memberData{UserID: user}), "")
 	if n := s.hub.deliver(k.app, k.channel, frame, ""); n > 0 {
 		s.usage.add(k.app, int64(n))

@@ -217,16 +217,20 @@ func (c *conn) signin(f Frame) {
 		c.fail(CodeUnauthorized, "Invalid sign-in signature")
 		return
 	}
-	var u struct {
-		ID json.RawMessage `json:"id"`
-	}
-	var id string
-	if json.Unmarshal([]byte(d.UserData), &u) != nil || json.Unmarshal(u.ID, &id) != nil || id == "" || len(id) > 200 {
-		c.fail(CodeUnauthorized, "Invalid sign-in: user_data must be a JSON object with a non-empty string id")
+	id, watchlist, err := ParseUserData(d.UserData)
+	if err != nil {
+		c.fail(CodeUnauthorized, "Invalid sign-in: "+err.Error())
 		return
 	}
-	c.srv.hub.signIn(c, id)
+	cl := c.srv.cluster
+	cl.mu.Lock()
+	online := c.signInLocked(id, watchlist)
+	// Under cluster.mu: before any watchlist change that follows.
 	c.send(encodeFrame("pusher:signin_success", "", stringData(map[string]string{"user_data": d.UserData}), ""))
+	if len(online) > 0 {
+		c.send(watchlistFrame("online", online))
+	}
+	cl.mu.Unlock()
 }
 
 // tokenBucket limits a connection's client events.
