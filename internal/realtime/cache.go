@@ -28,6 +28,11 @@ const prefixCache = "cache-"
 // CacheTTL is how long a cache channel keeps its last event.
 const CacheTTL = 30 * time.Minute
 
+// maxCachedChannels bounds the cache channels a node keeps an event (and
+// a cache_miss time) for; past it, expired entries are dropped and, if
+// none are, new channels are not cached (their subscribers get cache_miss).
+const maxCachedChannels = 100_000
+
 // cacheMissWebhookEvery spaces cache_miss webhooks of one channel (per
 // node).
 const cacheMissWebhookEvery = time.Minute
@@ -53,12 +58,13 @@ type cachedEvent struct {
 type eventCache struct {
 	mu     sync.Mutex
 	ttl    time.Duration
+	max    int
 	last   map[chanKey]cachedEvent
 	missed map[chanKey]time.Time
 }
 
 func newEventCache(ttl time.Duration) *eventCache {
-	return &eventCache{ttl: ttl, last: map[chanKey]cachedEvent{}, missed: map[chanKey]time.Time{}}
+	return &eventCache{ttl: ttl, max: maxCachedChannels, last: map[chanKey]cachedEvent{}, missed: map[chanKey]time.Time{}}
 }
 
 // put keeps frame as the channel's last event unless a newer one is kept
@@ -66,8 +72,19 @@ func newEventCache(ttl time.Duration) *eventCache {
 func (e *eventCache) put(k chanKey, frame []byte, at time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if cur, ok := e.last[k]; ok && cur.at.After(at) {
+	cur, ok := e.last[k]
+	if ok && cur.at.After(at) {
 		return
+	}
+	if !ok && len(e.last) >= e.max {
+		now := time.Now()
+		if at.After(now) {
+			now = at
+		}
+		e.sweepLocked(now)
+		if len(e.last) >= e.max {
+			return
+		}
 	}
 	e.last[k] = cachedEvent{frame: frame, at: at}
 }
@@ -92,8 +109,15 @@ func (e *eventCache) get(k chanKey, now time.Time) []byte {
 func (e *eventCache) missWebhook(k chanKey, now time.Time) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if t, ok := e.missed[k]; ok && now.Sub(t) < cacheMissWebhookEvery {
+	t, ok := e.missed[k]
+	if ok && now.Sub(t) < cacheMissWebhookEvery {
 		return false
+	}
+	if !ok && len(e.missed) >= e.max {
+		e.sweepLocked(now)
+		if len(e.missed) >= e.max {
+			return false
+		}
 	}
 	e.missed[k] = now
 	return true
@@ -103,6 +127,10 @@ func (e *eventCache) missWebhook(k chanKey, now time.Time) bool {
 func (e *eventCache) sweep(now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.sweepLocked(now)
+}
+
+func (e *eventCache) sweepLocked(now time.Time) {
 	for k, ev := range e.last {
 		if now.Sub(ev.at) >= e.ttl {
 			delete(e.last, k)

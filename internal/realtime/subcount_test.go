@@ -60,10 +60,7 @@ func TestSubscriptionCount(t *testing.T) {
 	for _, c := range burst {
 		c.expect("pusher_internal:subscription_succeeded")
 	}
-	got := countOf(t, c1, "room")
-	for got != 6 {
-		got = countOf(t, c1, "room")
-	}
+	untilCount(t, c1, "room", 6)
 	c1.quiet()
 	// Presence channels count subscriptions, not members.
 	cd := `{"user_id":"1"}`
@@ -94,4 +91,30 @@ func TestSubscriptionCountOff(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	c1.quiet()
 	c2.quiet()
+}
+
+// Counts are of the whole cluster, on both nodes.
+func TestClusterSubscriptionCount(t *testing.T) {
+	cfg := clusterCfg
+	cfg.SubscriptionCountInterval = 50 * time.Millisecond
+	a, b, _, _ := newClusterWith(t, false, cfg, func(app *store.RealtimeApp) { app.SubscriptionCount = true })
+	onA, onB := a.connect(t), b.connect(t)
+	onA.subscribe("room", "", "")
+	if n := countOf(t, onA, "room"); n != 1 {
+		t.Fatalf("A: %d, want 1", n)
+	}
+	onB.subscribe("room", "", "")
+	untilCount(t, onB, "room", 2)
+	untilCount(t, onA, "room", 2)
+	onB.c.CloseNow()
+	untilCount(t, onA, "room", 1)
+}
+
+// untilCount reads subscription counts until one is n (each read fails
+// after 5 s without a frame).
+func untilCount(t *testing.T, c *client, channel string, n int) {
+	t.Helper()
+	for countOf(t, c, channel) != n {
+		continue
+	}
 }
