@@ -77,11 +77,11 @@ func removeFrom(m map[string]map[*conn]struct{}, key string, c *conn) {
 
 // join adds c to a channel and queues first (the subscription's success)
 // to it before any event of the channel can reach it. On a cache channel
-// the channel's last event follows, or pusher:cache_miss, and missed
-// reports the miss. Events are cached under the read lock (deliverEvent),
+// the channel's last event follows (cached reports it), or
+// pusher:cache_miss (missed reports it). Events are cached under the read lock (deliverEvent),
 // so a subscriber gets the cached event or the live one, never both and
 // never an older one after a newer.
-func (h *hub) join(c *conn, channel string, first []byte) (missed bool) {
+func (h *hub) join(c *conn, channel string, first []byte) (cached, missed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	a := h.app(c.appID)
@@ -93,14 +93,13 @@ func (h *hub) join(c *conn, channel string, first []byte) (missed bool) {
 	set[c] = struct{}{}
 	c.send(first)
 	if !isCacheChannel(channel) {
-		return false
+		return false, false
 	}
 	if last := h.cache.get(chanKey{c.appID, channel}, time.Now()); last != nil {
-		c.send(last)
-		return false
+		return c.send(last), false
 	}
 	c.send(encodeFrame("pusher:cache_miss", channel, nil, ""))
-	return true
+	return false, true
 }
 
 // leave removes c from a channel.

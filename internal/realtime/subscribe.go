@@ -112,10 +112,13 @@ func (c *conn) subscribe(f Frame) {
 	} else {
 		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel, jsonString("{}"), "")
 	}
-	missed := c.srv.hub.join(c, d.Channel, first)
+	cached, missed := c.srv.hub.join(c, d.Channel, first)
 	cl.subscribeLocked(k)
 	cl.mu.Unlock()
 	c.subs[d.Channel] = &subscription{kind: kind, userID: user}
+	if cached {
+		c.srv.usage.add(c.appID, 1) // a delivery, as the live event was
+	}
 	if missed && c.srv.hub.cache.missWebhook(k, now) {
 		c.srv.webhooks.add(c.appID, webhookEvent{Name: "cache_miss", Channel: d.Channel})
 	}
