@@ -77,7 +77,12 @@ func TestCacheChannels(t *testing.T) {
 
 // A cache channel's last event reaches subscribers of the other node too.
 func TestClusterCacheChannels(t *testing.T) {
-	for _, overNATS := range []bool{false, true} {
+	t.Run("MemoryBus", func(t *testing.T) { testClusterCacheChannels(t, false) })
+	t.Run("NATS", func(t *testing.T) { testClusterCacheChannels(t, true) })
+}
+
+func testClusterCacheChannels(t *testing.T, overNATS bool) {
+	{
 		a, b, _, _ := newCluster(t, overNATS, nil)
 		onA := a.connect(t)
 		onA.subscribe("cache-x", "", "")

@@ -95,9 +95,14 @@ func TestSubscriptionCountOff(t *testing.T) {
 
 // Counts are of the whole cluster, on both nodes.
 func TestClusterSubscriptionCount(t *testing.T) {
+	t.Run("MemoryBus", func(t *testing.T) { testClusterSubscriptionCount(t, false) })
+	t.Run("NATS", func(t *testing.T) { testClusterSubscriptionCount(t, true) })
+}
+
+func testClusterSubscriptionCount(t *testing.T, overNATS bool) {
 	cfg := clusterCfg
 	cfg.SubscriptionCountInterval = 50 * time.Millisecond
-	a, b, _, _ := newClusterWith(t, false, cfg, func(app *store.RealtimeApp) { app.SubscriptionCount = true })
+	a, b, _, _ := newClusterWith(t, overNATS, cfg, func(app *store.RealtimeApp) { app.SubscriptionCount = true })
 	onA, onB := a.connect(t), b.connect(t)
 	onA.subscribe("room", "", "")
 	if n := countOf(t, onA, "room"); n != 1 {

@@ -108,7 +108,12 @@ func TestWatchlistBadInput(t *testing.T) {
 
 // Watchlist events cross nodes.
 func TestClusterWatchlist(t *testing.T) {
-	a, b, _, _ := newCluster(t, false, nil)
+	t.Run("MemoryBus", func(t *testing.T) { testClusterWatchlist(t, false) })
+	t.Run("NATS", func(t *testing.T) { testClusterWatchlist(t, true) })
+}
+
+func testClusterWatchlist(t *testing.T, overNATS bool) {
+	a, b, _, _ := newCluster(t, overNATS, nil)
 	ann := a.connect(t)
 	a.signIn(t, ann, `{"id":"ann","watchlist":["bob"]}`)
 	bob := b.connect(t)
