@@ -39,6 +39,7 @@ func appCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		maxMsgs := fs.Int64("max-messages-per-day", 0, "messages per UTC day; 0: unlimited")
 		rate := fs.Int("client-event-rate", 0, "client events per second per connection; 0: the server's default (10)")
 		enabled := fs.Bool("enabled", true, "accept connections and API calls")
+		subCount := fs.Bool("subscription-count", false, "send pusher:subscription_count events and the subscription_count webhook")
 		return func(a *store.RealtimeApp) {
 			set := map[string]bool{}
 			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -67,6 +68,9 @@ func appCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 			if set["enabled"] {
 				a.Enabled = *enabled
+			}
+			if set["subscription-count"] {
+				a.SubscriptionCount = *subCount
 			}
 		}
 	}

@@ -25,6 +25,8 @@ func chatsimCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cfg.VerifyToken, "verify-token", "test-verify", "verify token of the GET hub.challenge handshake")
 	fs.StringVar(&cfg.WebhookURL, "webhook", "", "URL receiving statuses and inbound messages (e.g. http://127.0.0.1:8080/webhooks/whatsapp/NAME)")
 	fs.BoolVar(&cfg.Window, "window", true, "fail free-form messages outside the 24-hour window (131047)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate: serve HTTPS (with --tls-key)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&approve, "approve", "", "an approved template to start with: WABA:NAME:LANGUAGE (body without parameters)")
 	fs.StringVar(&logCfg.Format, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logCfg.Level, "log-level", "info", "log level")
@@ -37,6 +39,9 @@ func chatsimCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return usagef("chatsim: --listen must be a loopback address, not %q", cfg.Listen)
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return usagef("chatsim: --tls-cert and --tls-key go together")
 	}
 	log, err := logging.New(os.Stderr, logCfg)
 	if err != nil {

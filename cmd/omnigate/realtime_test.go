@@ -354,8 +354,8 @@ func TestAppCLI(t *testing.T) {
 	if len(list) != 1 || list[0]["app_id"] != id || list[0]["secret"] != nil {
 		t.Fatalf("app list printed %v (secrets are not listed)", list)
 	}
-	e.run(&app, "app", "update", "--id", id, "--enabled=false", "--webhook", "", "--webhook-events", "member_added,member_removed")
-	if app["enabled"] != false || app["webhook_url"] != "" || len(app["webhook_events"].([]any)) != 2 || app["max_connections"] != 10.0 {
+	e.run(&app, "app", "update", "--id", id, "--enabled=false", "--webhook", "", "--webhook-events", "member_added,member_removed", "--subscription-count")
+	if app["enabled"] != false || app["subscription_count"] != true || app["webhook_url"] != "" || len(app["webhook_events"].([]any)) != 2 || app["max_connections"] != 10.0 {
 		t.Fatalf("app update printed %v", app)
 	}
 	e.run(&app, "app", "rotate", "--id", id, "--grace", "1h")

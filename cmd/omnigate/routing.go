@@ -21,7 +21,7 @@ import (
 // connectorCmd manages carrier connectors: add (or replace), list, remove.
 func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("connector: say add, list or remove")
+		return usagef("connector: say add, list, remove or activate")
 	}
 	var cfg app.Config
 	fs := flag.NewFlagSet("connector "+args[0], flag.ContinueOnError)
@@ -101,8 +101,31 @@ func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		return printJSON(stdout, map[string]string{"removed": *name})
+	case "activate":
+		// A connector suspended because its provider account was gone
+		// (docs/whatsapp.md) goes back into use on every node within the
+		// reload interval.
+		name := fs.String("name", "", "connector name (required)")
+		if err := parse(fs, args[1:], stderr); err != nil {
+			return err
+		}
+		if *name == "" {
+			return usagef("connector activate: --name is required")
+		}
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		changed, err := st.SuspendConnector(ctx, *name, "", 0, time.Now().UTC(), nil)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("connector activate: no connector %q", *name)
+		} else if err != nil {
+			return err
+		}
+		return printJSON(stdout, map[string]any{"activated": *name, "wasSuspended": changed})
 	}
-	return usagef("connector: unknown subcommand %q (add, list, remove)", args[0])
+	return usagef("connector: unknown subcommand %q (add, list, remove, activate)", args[0])
 }
 
 type connectorJSON struct {
@@ -111,18 +134,32 @@ type connectorJSON struct {
 	Enabled  bool            `json:"enabled"`
 	Settings json.RawMessage `json:"settings"`
 	Updated  string          `json:"updated"`
+	// Suspended is why the connector is suspended (its provider account
+	// is gone), with the provider's code; absent when active.
+	Suspended     string `json:"suspended,omitempty"`
+	SuspendedCode int    `json:"suspendedCode,omitempty"`
+	SuspendedAt   string `json:"suspendedAt,omitempty"`
 }
 
-// showConnector shows a connector with its password hidden.
+// showConnector shows a connector with its password (and other secrets)
+// hidden.
 func showConnector(c store.ConnectorConfig) connectorJSON {
 	var m map[string]any
 	if json.Unmarshal(c.Settings, &m) == nil {
-		if _, ok := m["password"]; ok {
-			m["password"] = "********"
+		// SMPP's password; a WhatsApp connector's token and secrets.
+		for _, secret := range []string{"password", "accessToken", "appSecret", "verifyToken"} {
+			if _, ok := m[secret]; ok {
+				m[secret] = "********"
+			}
 		}
 	}
 	raw, _ := json.Marshal(m)
-	return connectorJSON{Name: c.Name, Kind: c.Kind, Enabled: c.Enabled, Settings: raw, Updated: c.UpdatedAt.Format(time.RFC3339)}
+	out := connectorJSON{Name: c.Name, Kind: c.Kind, Enabled: c.Enabled, Settings: raw, Updated: c.UpdatedAt.Format(time.RFC3339),
+		Suspended: c.Suspended, SuspendedCode: c.SuspendedCode}
+	if c.Suspended != "" {
+		out.SuspendedAt = c.SuspendedAt.Format(time.RFC3339)
+	}
+	return out
 }
 
 // routeCmd manages the route table: add, list, remove.

@@ -63,6 +63,7 @@ type App struct {
 	pipeline   *pipeline.Pipeline
 	dispatcher *dispatch.Dispatcher
 	webhooks   *webhook.Sender
+	convHooks  *webhook.ConvDeliverer // Conversations /v1/webhooks (conversations.go)
 	channels   *channel.Registry
 	connectors *connectors.Manager
 	receiver   *inbound.Receiver
@@ -81,6 +82,8 @@ type App struct {
 	// demoWhatsAppChannel is the demo account's Conversations channel on
 	// the simulator's number.
 	demoWhatsAppChannel string
+	demoTemplateID      string             // the simulator's id of the demo's approved template
+	templateSync        templateSyncState  // the last WhatsApp template sync
 	mailIn              *mailin.Server     // the inbound SMTP listener, when configured
 	submission          *smtpsubmit.Server // the SMTP submission door, when configured
 	smppDoor            *smppserver.Server // the SMPP server for customers, when configured
@@ -177,6 +180,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.connectors = connectors.New(st, a.channels, log)
 	router := dispatch.NewTableRouter(a.connectors)
 	a.connectors.SetRouter(router)
+	dCfg.Suspended, dCfg.Suspend = a.connectors.Suspended, a.suspendConnector
 	a.dispatcher = dispatch.New(dCfg, st, router, accounts, a.metrics, a.webhooks.Notify, log)
 	bCfg := cfg.Billing
 	bCfg.Channels = withHLRUnit(a.channels.Units())
@@ -194,6 +198,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Instruction: smsInstruction, Reach: reachOf(a.hlr)},
 		st, a.metrics, a.dispatcher.Notify)
 	a.pipeline.AddInboundHook(optout.New(st, a.pipeline, log).Hook)
+	var convInbound pipeline.InboundHook
+	a.convHooks, convInbound = conversationHooks(st, a.webhooks, cfg.PublicURL, log)
+	a.pipeline.AddInboundHook(convInbound)
 	a.pipeline.OnInbound = a.webhooks.NotifyInbound
 	a.pipeline.OnBilling = func() { a.notifier.Notify(); a.topups.Notify() }
 	a.verify = a.newVerify(cfg.Verify, log)
@@ -236,6 +243,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	doors := []api.Door{a.messageBird(st), acct, acct.RealtimeApps(st),
 		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
 		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}}
+	useWATemplates(doors, a.connectors) // WhatsApp template submission for the Conversations door
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
@@ -269,7 +277,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 		router.SetFallback(chat)
-		if a.demoWhatsAppChannel, err = ensureDemoWhatsAppChannel(ctx, st, a.Demo.ID); err != nil {
+		if a.demoWhatsAppChannel, err = ensureDemoWhatsAppChannel(ctx, st, a.Demo.ID, a.demoTemplateID); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("setting up the demo's WhatsApp channel: %w", err)
 		}
@@ -341,16 +349,23 @@ func (a *App) URL() string {
 // timeout. It returns nil after a clean stop.
 func (a *App) Run(ctx context.Context) error {
 	a.trail.Start()
+	// Asked to stop while starting (ctx ended): a clean stop, not an error.
+	startFailed := func(what string, err error) error {
+		stopErr := a.stop(context.Background())
+		if ctx.Err() != nil {
+			return stopErr
+		}
+		return fmt.Errorf("starting %s: %w", what, err)
+	}
 	if err := a.startRealtime(ctx); err != nil {
-		a.stop(context.Background())
-		return fmt.Errorf("starting realtime: %w", err)
+		return startFailed("realtime", err)
 	}
 	if !a.cfg.APIOnly {
 		if err := a.connectors.Start(ctx, 5*time.Second); err != nil {
-			a.stop(context.Background())
-			return fmt.Errorf("starting connectors: %w", err)
+			return startFailed("connectors", err)
 		}
 		a.webhooks.Start()
+		a.convHooks.Start()
 		a.dispatcher.Start()
 		a.notifier.Start()
 		a.topups.Start()
@@ -464,6 +479,11 @@ func (a *App) stop(ctx context.Context) error {
 	}
 	if err := a.webhooks.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping webhooks: %w", err))
+	}
+	if !a.cfg.APIOnly {
+		if err := a.convHooks.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping conversation webhooks: %w", err))
+		}
 	}
 	if err := a.notifier.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping notifier: %w", err))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api/conversations"
+	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 
@@ -28,6 +29,8 @@ const (
 	DemoWhatsAppConnector = "demo-whatsapp"
 	demoWhatsAppNumberID  = "100000000000001"
 	demoWhatsAppWABA      = "200000000000001"
+	// demoTemplateComponents are the demo's approved template's.
+	demoTemplateComponents = `[{"type":"BODY","text":"Hello World"}]`
 )
 
 func (a *App) startDemoWhatsApp() (channel.Connector, error) {
@@ -35,7 +38,7 @@ func (a *App) startDemoWhatsApp() (channel.Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the demo WhatsApp simulator: %w", err)
 	}
-	sim.AddTemplate(demoWhatsAppWABA, "hello_world", "en_US", "UTILITY", "APPROVED", `[{"type":"BODY","text":"Hello World"}]`)
+	a.demoTemplateID = sim.AddTemplate(demoWhatsAppWABA, "hello_world", "en_US", "UTILITY", "APPROVED", demoTemplateComponents)
 	settings, _ := json.Marshal(whatsapp.Settings{BaseURL: sim.URL() + "/v21.0", PhoneNumberID: demoWhatsAppNumberID,
 		AccessToken: "test-token", AppSecret: "test-secret", VerifyToken: "test-verify", WABAID: demoWhatsAppWABA})
 	conn, err := whatsapp.New(DemoWhatsAppConnector, settings, a.receiver, a.log)
@@ -54,7 +57,15 @@ func (a *App) DemoWhatsApp() *chatsim.Server { return a.demoChat }
 // ensureDemoWhatsAppChannel gives the demo account a Conversations channel
 // on the demo's WhatsApp number (once), which POST /v1/send takes as its
 // "from"; it returns the channel's id.
-func ensureDemoWhatsAppChannel(ctx context.Context, st store.Store, accountID string) (string, error) {
+func ensureDemoWhatsAppChannel(ctx context.Context, st store.Store, accountID, templateID string) (string, error) {
+	id, err := demoWhatsAppChannel(ctx, st, accountID)
+	if err != nil {
+		return "", err
+	}
+	return id, ensureDemoTemplate(ctx, st, accountID, id, templateID)
+}
+
+func demoWhatsAppChannel(ctx context.Context, st store.Store, accountID string) (string, error) {
 	// The account owns the business number, so that what the demo's
 	// handsets write reaches it (and opens their 24-hour window).
 	if err := st.AddNumber(ctx, store.Number{Number: demoWhatsAppNumberID, AccountID: accountID, CreatedAt: time.Now().UTC()}); err != nil && !errors.Is(err, store.ErrConflict) {
@@ -74,6 +85,19 @@ func ensureDemoWhatsAppChannel(ctx context.Context, st store.Store, accountID st
 		return "", err
 	}
 	return c.ID, nil
+}
+
+// ensureDemoTemplate puts the simulator's approved hello_world (en_US) in
+// the registry of the demo's WhatsApp channel, so that the demo can send
+// it as an hsm.
+func ensureDemoTemplate(ctx context.Context, st store.Store, accountID, channelID, providerID string) error {
+	err := st.CreateWATemplate(ctx, &store.WATemplate{ID: ids.New(), AccountID: accountID, ChannelID: channelID,
+		Connector: DemoWhatsAppConnector, WABAID: demoWhatsAppWABA, Name: "hello_world", Language: "en_US", Category: "UTILITY",
+		Components: demoTemplateComponents, Status: store.TemplateApproved, ProviderID: providerID})
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	return err
 }
 
 // printDemoWhatsApp writes the demo banner's WhatsApp part.

@@ -39,6 +39,9 @@ func benchEndToEnd(b *testing.B, engine string, window int) {
 	s2 := start(b, engine, func(c *Config) { c.SQLiteSync = "FULL"; c.Demo = false })
 	srv := s2.useSMSC(smsc.Config{ReceiptDelay: 5 * time.Millisecond, Window: window}, smppconn.Settings{Window: window})
 	waitFor(b, "bind", 10*time.Second, func() bool { return s2.app.connectors.Running()["carrier"] > 0 })
+	if benchSetup != nil {
+		benchSetup(b, s2)
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	const perRequest = 10
 	requests := (b.N + perRequest - 1) / perRequest

@@ -32,6 +32,10 @@ func fallbackChannels(t *testing.T, s *server, accountID string) (wa, sms *store
 	if err != nil {
 		t.Fatal(err)
 	}
+	// hsm sends are checked against the channel's template registry.
+	if err := ensureDemoTemplate(ctx, s.app.store, accountID, wa.ID, s.app.demoTemplateID); err != nil {
+		t.Fatal(err)
+	}
 	sms, err = conversations.AddChannel(ctx, s.app.store, accountID, "sms", "Shop", "texts")
 	if err != nil {
 		t.Fatal(err)
@@ -191,8 +195,9 @@ func TestFallbackCancelsWhatWaits(t *testing.T) {
 		wa, sms := fallbackChannels(t, s, s.accountID)
 		const handset = "31611110003"
 		optedIn(t, s, s.accountID, handset)
-		// WhatsApp messages cost 0.03 EUR here, so that the refund shows.
-		if err := s.app.store.UpsertPrices(context.Background(), []store.Price{{Channel: "whatsapp", Currency: "EUR", Price: 30_000,
+		// A utility conversation (this template's) costs 0.03 EUR here, so
+		// that the refund shows.
+		if err := s.app.store.UpsertPrices(context.Background(), []store.Price{{Channel: "whatsapp", Unit: "utility", Currency: "EUR", Price: 30_000,
 			UpdatedAt: time.Now().UTC()}}); err != nil {
 			t.Fatal(err)
 		}

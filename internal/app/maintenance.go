@@ -44,6 +44,7 @@ func (a *App) maintain() {
 		a.settleSilent(ctx, now)
 		a.expireAwaiting(ctx, now)
 	}
+	a.syncWATemplates(ctx, false)
 	if _, err := a.store.PurgeMarketingSenders(ctx, now.Add(-compliance.RotationWindow)); err != nil {
 		a.log.Warn("maintenance: purging marketing senders", "err", err)
 	}

@@ -122,6 +122,7 @@ func TestRealtimeApps(t *testing.T) {
 			`{"max_connections":-1}`:                      "max_connections",
 			`{"webhook_events":["channel_occupied","x"]}`: "webhook_events",
 			`{"client_event_rate":"many"}`:                "client_event_rate",
+			`{"subscription_count":"yes"}`:                "subscription_count",
 		} {
 			r := s.do("POST", "/realtime/apps", s.key, "application/json", js(body))
 			if code, p, _ := errorOf(t, r); r.status != 422 || code != 10 || p != param {

@@ -179,6 +179,25 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			// test key lists them, since a test send names one as from.
 			{pattern: "GET /v1/channels", method: "GET", path: "/v1/channels", status: 200},
 			{pattern: "GET /v1/channels/{id}", method: "GET", path: "/v1/channels/" + strings.Repeat("0", 32), status: 404},
+			// Conversations and webhooks (conversations_test.go): a test key sees none and makes none.
+			{pattern: "POST /v1/conversations/start", method: "POST", path: "/v1/conversations/start", contentType: "application/json",
+				body: `{"to":"+31612345678","type":"text","content":{"text":"x"}}`, status: 422},
+			{pattern: "GET /v1/conversations", method: "GET", path: "/v1/conversations", status: 200, check: emptyItems("items")},
+			{pattern: "GET /v1/conversations/{id}", method: "GET", path: "/v1/conversations/" + strings.Repeat("0", 32), status: 404},
+			{pattern: "PATCH /v1/conversations/{id}", method: "PATCH", path: "/v1/conversations/" + strings.Repeat("0", 32), contentType: "application/json",
+				body: `{"status":"archived"}`, status: 404},
+			{pattern: "POST /v1/conversations/{id}/messages", method: "POST", path: "/v1/conversations/" + strings.Repeat("0", 32) + "/messages",
+				contentType: "application/json", body: `{"type":"text","content":{"text":"x"}}`, status: 404},
+			{pattern: "GET /v1/conversations/{id}/{sub}", method: "GET", path: "/v1/conversations/" + strings.Repeat("0", 32) + "/messages", status: 404},
+			{pattern: "GET /v1/conversations/{id}/{sub}", method: "GET", path: "/v1/conversations/contact/" + live.contact, status: 200, check: emptyItems("items"),
+				echoes: []string{live.contact}},
+			{pattern: "POST /v1/webhooks", method: "POST", path: "/v1/webhooks", contentType: "application/json",
+				body: `{"url":"https://x.example/h","events":["message.created"]}`, status: 403},
+			{pattern: "GET /v1/webhooks", method: "GET", path: "/v1/webhooks", status: 200, check: emptyItems("items")},
+			{pattern: "GET /v1/webhooks/{id}", method: "GET", path: "/v1/webhooks/" + strings.Repeat("0", 32), status: 404},
+			{pattern: "PATCH /v1/webhooks/{id}", method: "PATCH", path: "/v1/webhooks/" + strings.Repeat("0", 32), contentType: "application/json",
+				body: `{"status":"disabled"}`, status: 404},
+			{pattern: "DELETE /v1/webhooks/{id}", method: "DELETE", path: "/v1/webhooks/" + strings.Repeat("0", 32), status: 404},
 			// The address book: a test key sees no contact or group; the
 			// ones it creates are checked and answered, never stored.
 			{pattern: "POST /contacts", method: "POST", path: "/contacts", contentType: "application/json",

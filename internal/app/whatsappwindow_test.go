@@ -15,7 +15,7 @@ import (
 // handsetWrote stores an inbound WhatsApp message from the number to the
 // account, as the whatsapp connector's webhook does: the number's 24-hour
 // window opens.
-func handsetWrote(t *testing.T, s *server, accountID, number string) {
+func handsetWrote(t testing.TB, s *server, accountID, number string) {
 	t.Helper()
 	m := &message.Message{AccountID: accountID, Channel: message.ChannelWhatsApp, Originator: number, Body: "Hi",
 		Recipients: []message.Recipient{{Address: "100000000000001"}}}

@@ -76,9 +76,13 @@ func (s *Service) Unit(channel string) string { return s.cfg.Channels[channel] }
 // NoPriceError names a destination without a price.
 type NoPriceError struct {
 	Recipient, Country string
+	Unit               string // "" or what is not priced ("marketing conversation")
 }
 
 func (e *NoPriceError) Error() string {
+	if e.Unit != "" {
+		return fmt.Sprintf("no price for a %s with %s (country %s) on this account's price list", e.Unit, e.Recipient, e.Country)
+	}
 	return fmt.Sprintf("no price for %s (country %s) on this account's price list", e.Recipient, e.Country)
 }
 
@@ -109,6 +113,17 @@ func (s *Service) Charge(ctx context.Context, m *message.Message) (*store.Accept
 		if r.Status.Final() {
 			continue
 		}
+		if s.cfg.Channels[m.Channel] == UnitConversation {
+			c, err := s.conversation(ctx, m, i, acct.Currency)
+			if err != nil {
+				return nil, err
+			}
+			// The conversation's price; the store charges it if the message
+			// opens the conversation, and makes it 0 if it is open already.
+			r.Price, r.PriceCurrency = c.Price, acct.Currency
+			it.Conversations = append(it.Conversations, c)
+			continue
+		}
 		q, err := s.pricer.Lookup(ctx, m.AccountID, m.Channel, acct.Currency, r.Country, r.Address)
 		if errors.Is(err, ErrNoPrice) {
 			return nil, &NoPriceError{Recipient: r.Address, Country: r.Country}
@@ -123,6 +138,26 @@ func (s *Service) Charge(ctx context.Context, m *message.Message) (*store.Accept
 		return nil, err
 	}
 	return it, nil
+}
+
+// conversation prices the conversation recipient i of m opens or
+// continues: its category's price to the recipient's country. With a
+// price list for the channel, a category without a price is refused,
+// except service, which is free unless priced.
+func (s *Service) conversation(ctx context.Context, m *message.Message, i int, currency string) (*store.ConversationCharge, error) {
+	r := &m.Recipients[i]
+	category := Category(m)
+	q, err := s.pricer.LookupUnit(ctx, m.AccountID, m.Channel, category, currency, r.Country, r.Address)
+	switch {
+	case errors.Is(err, ErrNoPrice) && category == CategoryService:
+		q.Price = 0
+	case errors.Is(err, ErrNoPrice):
+		return nil, &NoPriceError{Recipient: r.Address, Country: r.Country, Unit: category + " conversation"}
+	case err != nil:
+		return nil, fmt.Errorf("pricing: %w", err)
+	}
+	return &store.ConversationCharge{Recipient: i, Channel: m.Channel, Sender: m.Originator, Address: strings.TrimPrefix(r.Address, "+"),
+		Category: category, Country: r.Country, Price: q.Price, OpenedAt: m.SendAt(), Window: ConversationWindow}, nil
 }
 
 func (s *Service) readLimits(ctx context.Context, accountID string) ([]store.UsageLimit, error) {

@@ -101,6 +101,13 @@ type Quote struct {
 // channel the price is 0 (billing not configured); with a list but no
 // matching entry it is ErrNoPrice.
 func (p *Pricer) Lookup(ctx context.Context, accountID, channel, currency, country, address string) (Quote, error) {
+	return p.LookupUnit(ctx, accountID, channel, "", currency, country, address)
+}
+
+// LookupUnit is Lookup for one unit of a channel that prices several (a
+// WhatsApp conversation's category). A list exists when the channel has
+// rows in the currency, whatever their unit.
+func (p *Pricer) LookupUnit(ctx context.Context, accountID, channel, unit, currency, country, address string) (Quote, error) {
 	prices, err := p.table(ctx)
 	if err != nil {
 		return Quote{}, err
@@ -112,7 +119,7 @@ func (p *Pricer) Lookup(ctx context.Context, accountID, channel, currency, count
 		best := destination.Best(prices, pricePattern, func(pr *store.Price) bool {
 			ok := pr.AccountID == list && pr.Channel == channel && pr.Currency == currency
 			anyList = anyList || ok
-			return ok
+			return ok && pr.Unit == unit
 		}, to)
 		if best >= 0 {
 			q.Price, q.Found, q.Entry = prices[best].Price, true, prices[best]
@@ -163,7 +170,8 @@ func (e *ImportError) Error() string {
 }
 
 // ParsePricesCSV reads a price file: a header row naming the columns
-// channel, country, prefix, currency and price (in any order; country and
+// channel, country, prefix, currency and price, and unit for channels
+// priced per conversation (WhatsApp: the category) (in any order; country and
 // prefix may be empty for catch-all rows; prefix is a number prefix, or an
 // email domain (matching it and its subdomains) for email; price is a
 // decimal amount per unit of the channel, e.g. 0.075 per SMS segment or per
@@ -180,7 +188,7 @@ func ParsePricesCSV(r io.Reader, accountID string, now time.Time, channels []str
 			if err != nil {
 				return err
 			}
-			key := p.Channel + "/" + p.Country + "/" + p.Prefix + "/" + p.Currency
+			key := p.Channel + "/" + p.Unit + "/" + p.Country + "/" + p.Prefix + "/" + p.Currency
 			if first, dup := seen[key]; dup {
 				return fmt.Errorf("the same destination as line %d", first)
 			}
@@ -201,10 +209,16 @@ func ParsePricesCSV(r io.Reader, accountID string, now time.Time, channels []str
 }
 
 func parsePriceRow(get func(string) string, accountID string, now time.Time, channels []string) (store.Price, error) {
-	p := store.Price{AccountID: accountID, Channel: strings.ToLower(get("channel")), Country: strings.ToUpper(get("country")),
-		Prefix: strings.TrimPrefix(get("prefix"), "+"), Currency: strings.ToUpper(get("currency")), UpdatedAt: now}
+	p := store.Price{AccountID: accountID, Channel: strings.ToLower(get("channel")), Unit: strings.ToLower(get("unit")),
+		Country: strings.ToUpper(get("country")), Prefix: strings.TrimPrefix(get("prefix"), "+"), Currency: strings.ToUpper(get("currency")), UpdatedAt: now}
 	if !slices.Contains(channels, p.Channel) {
 		return p, fmt.Errorf("channel %q: use one of %s", p.Channel, strings.Join(channels, ", "))
+	}
+	switch {
+	case PerConversation(p.Channel) && !slices.Contains(Categories, p.Unit):
+		return p, fmt.Errorf("unit %q: a %s price is per conversation; set unit to one of %s", p.Unit, p.Channel, strings.Join(Categories, ", "))
+	case !PerConversation(p.Channel) && p.Unit != "":
+		return p, fmt.Errorf("unit %q: a %s price has no unit column (leave it empty)", p.Unit, p.Channel)
 	}
 	if p.Country != "" && !phone.KnownCountry(p.Country) {
 		return p, fmt.Errorf("country %q is not an ISO 3166 code such as NL", p.Country)
@@ -233,11 +247,19 @@ func parsePriceRow(get func(string) string, accountID string, now time.Time, cha
 }
 
 // FormatPrices writes prices as a file ParsePricesCSV reads.
+// The unit column is written when a price has a unit.
 func FormatPrices(w io.Writer, ps []store.Price) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"channel", "country", "prefix", "currency", "price"})
+	units := slices.ContainsFunc(ps, func(p store.Price) bool { return p.Unit != "" })
+	row := func(fields ...string) {
+		if !units {
+			fields = fields[:len(fields)-1]
+		}
+		cw.Write(fields)
+	}
+	row("channel", "country", "prefix", "currency", "price", "unit")
 	for _, p := range ps {
-		cw.Write([]string{p.Channel, p.Country, p.Prefix, p.Currency, message.FormatMicros(p.Price)})
+		row(p.Channel, p.Country, p.Prefix, p.Currency, message.FormatMicros(p.Price), p.Unit)
 	}
 	cw.Flush()
 	return cw.Error()

@@ -75,6 +75,13 @@ type Inbound struct {
 	Source      string // the sender's address (a number, an email address, a chat id)
 	Destination string // the address it was sent to
 	Text        string
+	// Type and Content are a chat message's structured content (media by
+	// provider id, a location, a button or list reply, a reaction) and its
+	// type as the channel names it; Text is then its text form (the
+	// caption, the reply's title …) for SMS-style forwarding. Both are
+	// empty for SMS.
+	Type        message.Type
+	Content     *message.Content
 	Ref         int // concatenation reference; 0 when not concatenated
 	Total, Part int // 1, 1 when not concatenated
 }
@@ -89,6 +96,27 @@ type Receiver interface {
 	// Inbound stores an inbound message. store.ErrNotFound means no account
 	// has the destination address.
 	Inbound(ctx context.Context, in Inbound) error
+}
+
+// TemplateStatus is a provider's word on a message template it reviews (a
+// WhatsApp template approved, rejected, paused …), by the provider's
+// template id and the business account that owns it.
+type TemplateStatus struct {
+	Connector  string
+	Channel    string
+	Account    string // the provider's account of the template (a WABA id)
+	ProviderID string
+	Name       string
+	Language   string
+	Status     string // the provider's, upper case: APPROVED, REJECTED, PAUSED …
+	Reason     string
+}
+
+// TemplateReceiver is implemented by Receivers that keep a template
+// registry; a connector hands it the provider's template reviews, and
+// acknowledges them once it returned.
+type TemplateReceiver interface {
+	TemplateStatus(ctx context.Context, t TemplateStatus) error
 }
 
 // TemporaryError asks the dispatcher to retry later, no sooner than After
@@ -136,11 +164,26 @@ func (e *RouteError) Error() string {
 	return fmt.Sprintf("no route %d: %s", e.Code, e.Reason)
 }
 
+// SuspendError means the provider says the connector's own account is
+// gone (a WhatsApp business account locked, its number no longer
+// registered): nothing can go through the connector until an operator
+// reactivates it. The dispatcher suspends the connector, tries the next one
+// on the route, and fails the recipient with Code when none is left.
+type SuspendError struct {
+	Code   int
+	Reason string
+}
+
+func (e *SuspendError) Error() string {
+	return fmt.Sprintf("account gone %d: %s", e.Code, e.Reason)
+}
+
 // ShouldFailOver reports whether the next connector on the route should be
 // tried after err.
 func ShouldFailOver(err error) bool {
 	var re *RouteError
-	return errors.Is(err, ErrUnavailable) || errors.As(err, &re)
+	var se *SuspendError
+	return errors.Is(err, ErrUnavailable) || errors.As(err, &re) || errors.As(err, &se)
 }
 
 // IsTemporary reports whether err asks for a retry. Errors that are neither
@@ -149,5 +192,6 @@ func ShouldFailOver(err error) bool {
 func IsTemporary(err error) bool {
 	var p *PermanentError
 	var r *RouteError
-	return !errors.As(err, &p) && !errors.As(err, &r)
+	var se *SuspendError
+	return !errors.As(err, &p) && !errors.As(err, &r) && !errors.As(err, &se)
 }

@@ -13,9 +13,12 @@
 //     are PENDING until the control API approves, rejects or pauses them;
 //     a template message needs an APPROVED template of its name and language.
 //   - Webhooks to Config.WebhookURL, signed X-Hub-Signature-256 with the app
-//     secret: statuses (sent, delivered, read, failed with errors[]) and
-//     inbound messages (text, image, button reply, location). Verify runs
-//     the GET hub.challenge handshake.
+//     secret: statuses (sent, delivered, read, failed with errors[]),
+//     inbound messages (text, image, button and list replies, reactions,
+//     location) and template reviews (message_template_status_update).
+//     Verify runs the GET hub.challenge handshake.
+//   - Interactive messages within the Cloud API's bounds (3 reply buttons,
+//     10 list rows, title lengths; else 131009).
 //   - A control API under /_control/: reply (a handset sends), read, fail,
 //     template (review), error (the next sends answer a Graph error),
 //     silence (a handset is off: its messages stay sent, never delivered).
@@ -32,6 +35,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -67,6 +71,9 @@ type Config struct {
 	// would be by any receiver: handsets read later than they receive.
 	AutoRead  bool
 	ReadAfter time.Duration
+	// TLSCert and TLSKey, when both set, serve HTTPS (clients that speak
+	// only https, as Meta's Node SDK does).
+	TLSCert, TLSKey string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -103,6 +110,7 @@ type Template struct {
 type Server struct {
 	cfg  Config
 	ln   net.Listener
+	tls  bool
 	srv  *http.Server
 	hook chan []byte
 	done chan struct{}
@@ -171,7 +179,16 @@ func Start(cfg Config) (*Server, error) {
 	})
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.srv.Serve(ln) }()
+	if cfg.TLSCert != "" && cfg.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("chatsim: tls: %w", err)
+		}
+		s.tls = true
+		s.ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	go func() { defer s.wg.Done(); s.srv.Serve(s.ln) }()
 	go func() { defer s.wg.Done(); s.deliverHooks() }()
 	return s, nil
 }
@@ -180,8 +197,13 @@ func Start(cfg Config) (*Server, error) {
 // baseUrl is, with a version: URL()+"/v21.0").
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// URL is http://addr.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+// URL is http://addr (https:// with TLS).
+func (s *Server) URL() string {
+	if s.tls {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // SetWebhook points webhooks at url.
 func (s *Server) SetWebhook(url string) {
@@ -309,15 +331,12 @@ type outbound struct {
 		} `json:"language"`
 		Components []struct {
 			Type       string            `json:"type"`
+			SubType    string            `json:"sub_type"`
 			Parameters []json.RawMessage `json:"parameters"`
 		} `json:"components"`
 	} `json:"template"`
-	Interactive *struct {
-		Type   string                 `json:"type"`
-		Body   *struct{ Text string } `json:"body"`
-		Action json.RawMessage        `json:"action"`
-	} `json:"interactive"`
-	Reaction *struct {
+	Interactive *interactive `json:"interactive"`
+	Reaction    *struct {
 		MessageID string `json:"message_id"`
 		Emoji     string `json:"emoji"`
 	} `json:"reaction"`
@@ -486,6 +505,9 @@ func (s *Server) checkContent(o *outbound) (graphErr, bool) {
 		want := strings.Count(string(found.Components), "{{")
 		got := 0
 		for _, c := range t.Components {
+			if c.Type == "button" && c.SubType == "quick_reply" {
+				continue // a quick reply's payload fills no placeholder
+			}
 			got += len(c.Parameters)
 		}
 		if want != got {
@@ -493,18 +515,16 @@ func (s *Server) checkContent(o *outbound) (graphErr, bool) {
 				Details: fmt.Sprintf("body: number of localizable_params (%d) does not match the expected number of params (%d)", got, want)}, false
 		}
 	case "interactive":
-		if o.Interactive == nil || o.Interactive.Type == "" {
-			return missing("interactive.type")
-		}
-		if o.Interactive.Body == nil || o.Interactive.Body.Text == "" {
-			return missing("interactive.body")
-		}
-		if len(o.Interactive.Action) == 0 {
-			return missing("interactive.action")
-		}
+		return checkInteractive(o.Interactive)
 	case "reaction":
 		if o.Reaction == nil || o.Reaction.MessageID == "" {
 			return missing("reaction.message_id")
+		}
+		if !strings.HasPrefix(o.Reaction.MessageID, "wamid.") {
+			return notValid("reaction.message_id is not a WhatsApp message id"), false
+		}
+		if len([]rune(o.Reaction.Emoji)) > 10 {
+			return notValid("reaction.emoji must be one emoji"), false
 		}
 	default:
 		return invalid("Param type must be one of {AUDIO, CONTACTS, DOCUMENT, IMAGE, INTERACTIVE, LOCATION, REACTION, STICKER, TEMPLATE, TEXT, VIDEO} - got %q.", o.Type), false
@@ -567,6 +587,7 @@ func (s *Server) deliverHooks() {
 		case <-s.done:
 			return
 		}
+		body = batchHooks(body, s.hook)
 		for wait := 50 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 			s.mu.Lock()
 			url := s.cfg.WebhookURL
@@ -603,6 +624,52 @@ func (s *Server) deliverHooks() {
 			}
 		}
 	}
+}
+
+// MaxBatch is how many notifications one webhook POST carries at most
+// when they queue up behind a slow receiver. Graph batches webhook
+// notifications the same way (several entries in one POST); in order, one
+// POST at a time, a receiver that takes each durably would otherwise cap
+// the statuses per second at one per commit.
+const MaxBatch = 100
+
+// batchHooks merges notifications already queued behind first into one
+// body (their entries in order), up to MaxBatch.
+func batchHooks(first []byte, queue chan []byte) []byte {
+	var entries []json.RawMessage
+	add := func(body []byte) bool {
+		var n struct {
+			Object string            `json:"object"`
+			Entry  []json.RawMessage `json:"entry"`
+		}
+		if json.Unmarshal(body, &n) != nil || n.Object != "whatsapp_business_account" {
+			return false
+		}
+		entries = append(entries, n.Entry...)
+		return true
+	}
+	if !add(first) {
+		return first
+	}
+	for n := 1; n < MaxBatch; n++ {
+		select {
+		case body := <-queue:
+			if !add(body) {
+				// Not ours to merge (cannot happen: every body is built
+				// here); keep it whole, next.
+				go func() { queue <- body }()
+				n = MaxBatch
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if len(entries) <= 1 {
+		return first
+	}
+	out, _ := json.Marshal(map[string]any{"object": "whatsapp_business_account", "entry": entries})
+	return out
 }
 
 // Delivered returns the webhook bodies the receiver took (or, without a
@@ -764,13 +831,15 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"data": data, "paging": map[string]any{"cursors": map[string]string{"before": "", "after": ""}}})
 }
 
-// AddTemplate registers a template with a status (tests, the demo).
-func (s *Server) AddTemplate(waba, name, language, category, status, components string) {
+// AddTemplate registers a template with a status (tests, the demo) and
+// returns its id.
+func (s *Server) AddTemplate(waba, name, language, category, status, components string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := digits(strconv.FormatInt(int64(len(s.templates))+5000000000, 10))
 	s.templates[id] = &Template{ID: id, Name: name, Language: language, Category: category, Status: status,
 		Components: json.RawMessage(components), waba: waba}
+	return id
 }
 
 // control API
@@ -791,10 +860,15 @@ type Reply struct {
 	Text          string `json:"text,omitempty"`
 	// Image is a caption; set ImageData to send an image (uploaded to the
 	// simulator's media store).
-	Image     string   `json:"image,omitempty"`
-	ImageData []byte   `json:"imageData,omitempty"`
-	Button    string   `json:"button,omitempty"` // a reply button's title; ButtonID its id
-	ButtonID  string   `json:"buttonId,omitempty"`
+	Image     string `json:"image,omitempty"`
+	ImageData []byte `json:"imageData,omitempty"`
+	Button    string `json:"button,omitempty"` // a reply button's title; ButtonID its id
+	ButtonID  string `json:"buttonId,omitempty"`
+	List      string `json:"list,omitempty"` // a list row's title; ListID its id
+	ListID    string `json:"listId,omitempty"`
+	// Reaction is an emoji on the message ReactTo (a wamid).
+	Reaction  string   `json:"reaction,omitempty"`
+	ReactTo   string   `json:"reactTo,omitempty"`
 	Latitude  *float64 `json:"latitude,omitempty"`
 	Longitude *float64 `json:"longitude,omitempty"`
 	Context   string   `json:"context,omitempty"` // the wamid replied to
@@ -824,10 +898,15 @@ func (s *Server) HandsetReply(rp Reply) (string, error) {
 	case rp.Button != "":
 		m["type"], m["interactive"] = "interactive", map[string]any{"type": "button_reply",
 			"button_reply": map[string]string{"id": rp.ButtonID, "title": rp.Button}}
+	case rp.List != "":
+		m["type"], m["interactive"] = "interactive", map[string]any{"type": "list_reply",
+			"list_reply": map[string]string{"id": rp.ListID, "title": rp.List}}
+	case rp.Reaction != "" && rp.ReactTo != "":
+		m["type"], m["reaction"] = "reaction", map[string]string{"message_id": rp.ReactTo, "emoji": rp.Reaction}
 	case rp.Latitude != nil && rp.Longitude != nil:
 		m["type"], m["location"] = "location", map[string]float64{"latitude": *rp.Latitude, "longitude": *rp.Longitude}
 	default:
-		return "", errors.New("a reply needs text, image, button or latitude and longitude")
+		return "", errors.New("a reply needs text, image, button, list, reaction and reactTo, or latitude and longitude")
 	}
 	if rp.Context != "" {
 		m["context"] = map[string]string{"from": rp.PhoneNumberID, "id": rp.Context}
@@ -920,14 +999,40 @@ func (s *Server) Review(id, name, language, status, reason string) error {
 		return fmt.Errorf("status is APPROVED, REJECTED, PAUSED, PENDING or DISABLED")
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var found *Template
 	for _, t := range s.templates {
 		if t.ID == id || id == "" && t.Name == name && t.Language == language {
 			t.Status, t.Reason = status, reason
-			return nil
+			cp := *t
+			found = &cp
+			break
 		}
 	}
-	return fmt.Errorf("no such template")
+	s.mu.Unlock()
+	if found == nil {
+		return fmt.Errorf("no such template")
+	}
+	s.templateUpdate(found)
+	return nil
+}
+
+// templateUpdate sends the message_template_status_update webhook of a
+// template's new status to the business account's subscriber.
+func (s *Server) templateUpdate(t *Template) {
+	reason := t.Reason
+	if reason == "" {
+		reason = "NONE"
+	}
+	tid, _ := strconv.ParseInt(t.ID, 10, 64)
+	body, _ := json.Marshal(map[string]any{"object": "whatsapp_business_account",
+		"entry": []any{map[string]any{"id": t.waba, "time": s.cfg.Now().Unix(), "changes": []any{map[string]any{
+			"field": "message_template_status_update",
+			"value": map[string]any{"event": t.Status, "message_template_id": tid, "message_template_name": t.Name,
+				"message_template_language": t.Language, "reason": reason}}}}}})
+	select {
+	case s.hook <- body:
+	case <-s.done:
+	}
 }
 
 func (s *Server) controlTemplate(w http.ResponseWriter, r *http.Request) {

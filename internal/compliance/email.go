@@ -192,7 +192,8 @@ type accountKey struct{}
 
 // MessageText is the text of a message the content rules read: its body
 // and, for an email, its subject and the text of its HTML part; a media
-// caption. The same rules judge every channel's text (EMAIL-7, EMAIL-8).
+// caption; an interactive message's header, body, footer, buttons and
+// rows. The same rules judge every channel's text (EMAIL-7, EMAIL-8).
 func MessageText(m *message.Message) string {
 	if m.Content == nil {
 		return m.Body
@@ -203,6 +204,18 @@ func MessageText(m *message.Message) string {
 	}
 	for _, md := range m.Content.Media {
 		parts = append(parts, md.Caption)
+	}
+	if in := m.Content.Interactive; in != nil { // a chat app's buttons and lists
+		parts = append(parts, in.Header, in.Body, in.Footer, in.Button)
+		for _, c := range in.Buttons {
+			parts = append(parts, c.Title)
+		}
+		for _, sec := range in.Sections {
+			parts = append(parts, sec.Title)
+			for _, c := range sec.Rows {
+				parts = append(parts, c.Title, c.Description)
+			}
+		}
 	}
 	var b strings.Builder
 	for _, p := range parts {

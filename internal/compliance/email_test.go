@@ -222,6 +222,11 @@ func TestEmailContent(t *testing.T) {
 	if got := compliance.MessageText(&message.Message{Body: "sms text"}); got != "sms text" {
 		t.Fatalf("an SMS's text %q", got)
 	}
+	in := &message.Message{Content: &message.Content{Interactive: &message.Interactive{Type: "list", Header: "h", Body: "b", Footer: "f", Button: "pick",
+		Sections: []message.Section{{Title: "s", Rows: []message.Choice{{ID: "1", Title: "row", Description: "casino night"}}}}}}}
+	if got := compliance.MessageText(in); got != "h\nb\nf\npick\ns\nrow\ncasino night" {
+		t.Fatalf("an interactive message's text %q", got)
+	}
 }
 
 func TestHTMLText(t *testing.T) {

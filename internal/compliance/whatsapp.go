@@ -3,6 +3,7 @@ package compliance
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
@@ -42,6 +43,7 @@ type WhatsAppStore interface {
 
 // WhatsAppCheck is the WhatsApp channel's ChannelRules.Check.
 func WhatsAppCheck(st WhatsAppStore) func(ctx context.Context, req Request) (Decision, error) {
+	seen := newInboundCache(100000)
 	return func(ctx context.Context, req Request) (Decision, error) {
 		d := Decision{Outcome: Allow}
 		if req.Reply || len(req.Recipients) == 0 {
@@ -52,11 +54,11 @@ func WhatsAppCheck(st WhatsAppStore) func(ctx context.Context, req Request) (Dec
 			addresses[i] = strings.TrimPrefix(strings.TrimSpace(r.Address), "+")
 		}
 		if req.Type != "hsm" {
-			last, err := st.LastInbound(ctx, req.AccountID, message.ChannelWhatsApp, addresses)
+			since := req.now().Add(-WhatsAppWindow)
+			last, err := seen.lastInbound(ctx, st, req.AccountID, addresses, since)
 			if err != nil {
 				return Decision{}, err
 			}
-			since := req.now().Add(-WhatsAppWindow)
 			for i, a := range addresses {
 				if at, ok := last[a]; !ok || at.Before(since) {
 					why := "the recipient has never written to the account on WhatsApp"
@@ -96,4 +98,54 @@ func WhatsAppCheck(st WhatsAppStore) func(ctx context.Context, req Request) (Dec
 		}
 		return d, nil
 	}
+}
+
+// inboundCache remembers, per account and number, a last inbound time that
+// opens the window: a window seen open stays open until that time plus 24
+// hours whatever the number writes later, so the answer needs no query
+// until then. Only open windows are kept (a closed one may open on any
+// node at any moment). Bounded: it starts again empty when full.
+type inboundCache struct {
+	max int
+	mu  sync.Mutex
+	at  map[string]time.Time // account + "/" + number
+}
+
+func newInboundCache(max int) *inboundCache {
+	return &inboundCache{max: max, at: map[string]time.Time{}}
+}
+
+// lastInbound is Store.LastInbound for the addresses, from memory for
+// those whose window is known to be open at since.
+func (c *inboundCache) lastInbound(ctx context.Context, st WhatsAppStore, accountID string, addresses []string, since time.Time) (map[string]time.Time, error) {
+	out := make(map[string]time.Time, len(addresses))
+	var ask []string
+	c.mu.Lock()
+	for _, a := range addresses {
+		if at, ok := c.at[accountID+"/"+a]; ok && !at.Before(since) {
+			out[a] = at
+		} else {
+			ask = append(ask, a)
+		}
+	}
+	c.mu.Unlock()
+	if len(ask) == 0 {
+		return out, nil
+	}
+	last, err := st.LastInbound(ctx, accountID, message.ChannelWhatsApp, ask)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for a, at := range last {
+		out[a] = at
+		if !at.Before(since) {
+			if len(c.at) >= c.max {
+				clear(c.at)
+			}
+			c.at[accountID+"/"+a] = at
+		}
+	}
+	return out, nil
 }

@@ -28,13 +28,37 @@ type Manager struct {
 	router   *dispatch.TableRouter
 	log      *slog.Logger
 
-	mu      sync.RWMutex
-	running map[string]*running
+	mu        sync.RWMutex
+	running   map[string]*running
+	suspended map[string]suspension // by name: the provider said its account is gone
 
 	stop     chan struct{}
 	stopOnce sync.Once
 	started  atomic.Bool
 	done     chan struct{}
+}
+
+type suspension struct {
+	reason string
+	code   int
+}
+
+// Suspended reports whether a connector is suspended, and why (for
+// dispatch.Config.Suspended).
+func (m *Manager) Suspended(name string) (reason string, code int, ok bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s, ok := m.suspended[name]
+	return s.reason, s.code, ok
+}
+
+// MarkSuspended suspends a connector on this node at once (the database
+// says so too once the caller stored it; other nodes learn it at their
+// next reload).
+func (m *Manager) MarkSuspended(name, reason string, code int) {
+	m.mu.Lock()
+	m.suspended[name] = suspension{reason, code}
+	m.mu.Unlock()
 }
 
 type running struct {
@@ -49,7 +73,7 @@ var _ dispatch.Connectors = (*Manager)(nil)
 // the connectors. The router is given the route table whenever it is
 // reloaded.
 func New(st store.Routing, reg *channel.Registry, log *slog.Logger) *Manager {
-	m := &Manager{store: st, registry: reg, log: log, running: map[string]*running{},
+	m := &Manager{store: st, registry: reg, log: log, running: map[string]*running{}, suspended: map[string]suspension{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	return m
 }
@@ -132,6 +156,20 @@ func (m *Manager) Reload(ctx context.Context) error {
 	}
 	var stop []channel.Connector
 	m.mu.Lock()
+	// Suspensions are the database's, and built-in connectors' (which are
+	// not in it) as marked on this node.
+	suspended := map[string]suspension{}
+	for name, sp := range m.suspended {
+		if r, ok := m.running[name]; ok && r.builtIn {
+			suspended[name] = sp
+		}
+	}
+	for _, c := range configs {
+		if c.Suspended != "" {
+			suspended[c.Name] = suspension{c.Suspended, c.SuspendedCode}
+		}
+	}
+	m.suspended = suspended
 	for name, r := range m.running {
 		c, ok := want[name]
 		if r.builtIn {

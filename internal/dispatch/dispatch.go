@@ -37,6 +37,14 @@ type Config struct {
 	// expires; default message.DefaultValidity (48 hours), which is also
 	// how long a recipient handed to a carrier waits for its receipt.
 	MaxAge time.Duration
+	// Suspended says whether a connector is suspended (its provider
+	// account is gone) and why; a suspended connector is skipped as if it
+	// had refused the route. nil: none is.
+	Suspended func(connector string) (reason string, code int, ok bool)
+	// Suspend is told when a connector answered channel.SuspendError for
+	// a message (it suspends the connector and tells the account). nil:
+	// nobody is told.
+	Suspend func(ctx context.Context, connector string, m *message.Message, e *channel.SuspendError)
 }
 
 func (c *Config) setDefaults() {
@@ -205,7 +213,21 @@ func (d *Dispatcher) sendOne(ctx context.Context, m *message.Message, r *message
 	var routeErr *channel.RouteError
 	allRefused := true // every connector refused the route
 	for _, conn := range conns {
-		res, err := d.submit(ctx, conn, m, r)
+		var res channel.Result
+		var err error
+		if reason, code, ok := d.suspended(conn.Name()); ok {
+			err = &channel.RouteError{Code: code, Reason: suspendedReason(conn.Name(), reason)}
+		} else {
+			res, err = d.submit(ctx, conn, m, r)
+		}
+		var se *channel.SuspendError
+		if errors.As(err, &se) {
+			d.log.Warn("dispatch: the provider says the connector's account is gone; suspending it", "connector", conn.Name(), "code", se.Code, "reason", se.Reason)
+			if d.cfg.Suspend != nil {
+				d.cfg.Suspend(ctx, conn.Name(), m, se)
+			}
+			err = &channel.RouteError{Code: se.Code, Reason: suspendedReason(conn.Name(), se.Reason)}
+		}
 		if err == nil {
 			st := res.Status
 			if !st.Valid() || st == message.Scheduled {
@@ -237,6 +259,21 @@ func (d *Dispatcher) sendOne(ctx context.Context, m *message.Message, r *message
 		return update(r, message.DeliveryFailed, routeErr.Code, routeErr.Reason, ""), nil
 	}
 	return store.StatusUpdate{}, lastErr
+}
+
+// suspended looks a connector up in Config.Suspended.
+func (d *Dispatcher) suspended(name string) (string, int, bool) {
+	if d.cfg.Suspended == nil {
+		return "", 0, false
+	}
+	return d.cfg.Suspended(name)
+}
+
+// suspendedReason is the statusReason of a recipient no connector could
+// take because one is suspended.
+func suspendedReason(connector, why string) string {
+	return "connector " + connector + " is suspended (its provider account is gone: " + why +
+		"); an operator reactivates it with `omnigate connector activate --name " + connector + "`"
 }
 
 func (d *Dispatcher) submit(ctx context.Context, conn channel.Connector, m *message.Message, r *message.Recipient) (channel.Result, error) {

@@ -95,7 +95,7 @@ func (r *Receiver) Inbound(ctx context.Context, in channel.Inbound) error {
 	if refused, err := r.refused(ctx, dest, owner, in.Channel); refused || err != nil {
 		return err
 	}
-	m := &message.Message{AccountID: owner, Channel: in.Channel, Originator: digits(in.Source)}
+	m := &message.Message{AccountID: owner, Channel: in.Channel, Originator: digits(in.Source), Type: in.Type, Content: in.Content}
 	rcpt := message.Recipient{Address: dest}
 	if n, err := phone.Parse(dest); err == nil {
 		rcpt.Country, rcpt.CountryPrefix = n.Country, n.CountryPrefix
@@ -163,4 +163,30 @@ func digits(s string) string {
 		}
 		return r
 	}, s)
+}
+
+var _ channel.TemplateReceiver = (*Receiver)(nil)
+
+// TemplateStatus records a provider's review of a template in the
+// registry (store.WATemplates); a review of a template the registry does
+// not have is acknowledged and dropped.
+func (r *Receiver) TemplateStatus(ctx context.Context, t channel.TemplateStatus) error {
+	status := t.Status
+	switch status {
+	case "FLAGGED":
+		return nil // a warning: the template is still approved until paused
+	case "REINSTATED":
+		status = store.TemplateApproved
+	case "PENDING_DELETION", "DELETED":
+		status = store.TemplateDisabled
+	}
+	n, err := r.store.ReviewWATemplates(ctx, store.TemplateReview{WABAID: t.Account, ProviderID: t.ProviderID,
+		Name: t.Name, Language: t.Language, Status: status, Reason: t.Reason})
+	if err != nil {
+		return fmt.Errorf("recording template review: %w", err)
+	}
+	if n == 0 {
+		r.log.Info("template review of a template the registry does not have; dropped", "connector", t.Connector, "template", t.Name)
+	}
+	return nil
 }

@@ -103,6 +103,12 @@ type Details struct {
 	// on a fallback message, the id of the message it stands in for.
 	Fallback   *Fallback `json:"fallback,omitempty"`
 	FallbackOf string    `json:"fallbackOf,omitempty"`
+	// ConversationID is the Conversations conversation the message is
+	// part of, when it is (the store keeps it in a column too).
+	ConversationID string `json:"conversationId,omitempty"`
+	// Source is the Conversations send's source object as given (JSON),
+	// kept and shown, not interpreted.
+	Source string `json:"source,omitempty"`
 }
 
 // Fallback is a message's fallback to another channel: sent as message ID
@@ -153,28 +159,133 @@ type Content struct {
 	Template *Template `json:"template,omitempty"`
 	// Email are an email's parts besides its text (Body).
 	Email *Email `json:"email,omitempty"`
+	// Interactive is a message with reply buttons or a list (WhatsApp).
+	Interactive *Interactive `json:"interactive,omitempty"`
+	// Reaction is an emoji on an earlier message (WhatsApp).
+	Reaction *Reaction `json:"reaction,omitempty"`
+	// Reply is an inbound message's answer to an interactive message or a
+	// template's quick-reply button: the choice's id and title.
+	Reply *Reply `json:"reply,omitempty"`
+	// ProviderID is an inbound message's id at the provider (a WhatsApp
+	// wamid), which a reaction or a reply refers to.
+	ProviderID string `json:"providerId,omitempty"`
+	// Context is the provider's id of the message an inbound message
+	// answers or reacts to, when it does.
+	Context string `json:"context,omitempty"`
+}
+
+// Interactive is a message with reply buttons (Type "button") or a list
+// of choices (Type "list"), the Cloud API's interactive message.
+type Interactive struct {
+	Type   string `json:"type"`
+	Header string `json:"header,omitempty"` // a text header
+	Body   string `json:"body"`
+	Footer string `json:"footer,omitempty"`
+	// Buttons are a button message's reply buttons.
+	Buttons []Choice `json:"buttons,omitempty"`
+	// Button is the text of the button that opens a list; Sections its rows.
+	Button   string    `json:"button,omitempty"`
+	Sections []Section `json:"sections,omitempty"`
+}
+
+// Choice is a reply button or a list row.
+type Choice struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+}
+
+// Section is a titled group of a list's rows.
+type Section struct {
+	Title string   `json:"title,omitempty"`
+	Rows  []Choice `json:"rows"`
+}
+
+// Reaction is an emoji on a message, named by its provider id (a wamid);
+// an empty Emoji removes the reaction.
+type Reaction struct {
+	MessageID string `json:"messageId"`
+	Emoji     string `json:"emoji"`
+}
+
+// Reply is the choice an inbound message picked: Type "button" (a reply
+// button), "list" (a list row) or "quick_reply" (a template's button).
+type Reply struct {
+	Type  string `json:"type"`
+	ID    string `json:"id,omitempty"`
+	Title string `json:"title"`
+}
+
+// TemplateComponent is the parameters of one component of a template:
+// Type header, body or button (SubType quick_reply or url, Index the
+// button's position).
+type TemplateComponent struct {
+	Type       string          `json:"type"`
+	SubType    string          `json:"subType,omitempty"`
+	Index      int             `json:"index,omitempty"`
+	Parameters []TemplateParam `json:"parameters,omitempty"`
+}
+
+// TemplateParam is one parameter: Type text (Text), payload (Payload, a
+// quick reply's), currency (Text the fallback, Currency and Amount1000),
+// date_time (Text the fallback, DateTime), image, video or document
+// (URL, a link or "media:<id>").
+type TemplateParam struct {
+	Type       string `json:"type"`
+	Text       string `json:"text,omitempty"`
+	Payload    string `json:"payload,omitempty"`
+	Currency   string `json:"currency,omitempty"`
+	Amount1000 int64  `json:"amount1000,omitempty"`
+	DateTime   string `json:"dateTime,omitempty"`
+	URL        string `json:"url,omitempty"`
+}
+
+// ParamCount is how many parameters the template carries, in Params and
+// Components together.
+func (t *Template) ParamCount() int {
+	n := len(t.Params)
+	for _, c := range t.Components {
+		n += len(c.Parameters)
+	}
+	return n
 }
 
 // Media is one image, video, audio or file.
 type Media struct {
-	Kind    string `json:"kind"` // image, video, audio, file
+	Kind    string `json:"kind"` // image, video, audio, file, sticker
 	URL     string `json:"url"`
 	Caption string `json:"caption,omitempty"`
+	// ID and MimeType are an inbound media's id at the provider (to
+	// download it) and its type; URL is empty then.
+	ID       string `json:"id,omitempty"`
+	MimeType string `json:"mimeType,omitempty"`
+	Filename string `json:"filename,omitempty"`
 }
 
-// Location is a point on a map.
+// Location is a point on a map, with its name and address when given.
 type Location struct {
 	Latitude  float64 `json:"latitude"`
 	Longitude float64 `json:"longitude"`
+	Name      string  `json:"name,omitempty"`
+	Address   string  `json:"address,omitempty"`
 }
 
-// Template names a template and carries its parameters.
+// Template names a template and carries its parameters: Params are the
+// body's text parameters in order, Components (a WhatsApp template's)
+// the header, body and button parameters by component.
 type Template struct {
+	// Components are a WhatsApp template's parameters by component
+	// (header, body, buttons), the Cloud API's way, beside Params.
+	Components []TemplateComponent `json:"components,omitempty"`
+
 	Namespace string            `json:"namespace,omitempty"`
 	Name      string            `json:"name"`
 	Language  string            `json:"language,omitempty"`
 	Params    []string          `json:"params,omitempty"`
 	Variables map[string]string `json:"variables,omitempty"`
+	// Category is the template's WhatsApp category (MARKETING, UTILITY,
+	// AUTHENTICATION): it prices the conversation the message opens.
+	Category string `json:"category,omitempty"`
 }
 
 // Email are an email's parts besides its plain text.

@@ -42,7 +42,7 @@ func randomHex(n int) string {
 
 // WebhookEventNames are the webhook events an app may choose from
 // (store.RealtimeApp.WebhookEvents).
-var WebhookEventNames = []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event"}
+var WebhookEventNames = []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss", "subscription_count"}
 
 // Bounds of an app's settings, checked by ValidateApp.
 const (
@@ -205,6 +205,7 @@ type AppJSON struct {
 	WebhookURL               string   `json:"webhook_url"`
 	WebhookEvents            []string `json:"webhook_events"`
 	ClientEventRate          int      `json:"client_event_rate"`
+	SubscriptionCount        bool     `json:"subscription_count"`
 	Created                  string   `json:"created_datetime"`
 	Updated                  string   `json:"updated_datetime"`
 }
@@ -213,7 +214,7 @@ type AppJSON struct {
 func ShowApp(a *store.RealtimeApp, withSecret bool, now time.Time) AppJSON {
 	v := AppJSON{AppID: a.ID, Name: a.Name, Key: a.Key, Enabled: a.Enabled, MaxConnections: a.MaxConnections,
 		MaxMessagesPerDay: a.MaxMessagesPerDay, WebhookURL: a.WebhookURL, WebhookEvents: a.WebhookEvents,
-		ClientEventRate: a.ClientEventRate, Created: a.CreatedAt.UTC().Format(time.RFC3339), Updated: a.UpdatedAt.UTC().Format(time.RFC3339)}
+		ClientEventRate: a.ClientEventRate, SubscriptionCount: a.SubscriptionCount, Created: a.CreatedAt.UTC().Format(time.RFC3339), Updated: a.UpdatedAt.UTC().Format(time.RFC3339)}
 	if v.WebhookEvents == nil {
 		v.WebhookEvents = []string{}
 	}

@@ -50,6 +50,11 @@ type clusterListener interface {
 	memberAdded(k chanKey, userID string, info json.RawMessage, leader bool)
 	memberRemoved(k chanKey, userID string, leader bool)
 	terminate(appID, userID string)
+	// cacheUpdate is told of another node's event on a cache channel
+	// (without cluster.mu).
+	cacheUpdate(k chanKey, frame []byte, at time.Time)
+	// subscriptionsChanged is told that a channel's total changed.
+	subscriptionsChanged(k chanKey)
 }
 
 // contrib is one node's part of a channel.
@@ -174,6 +179,9 @@ func (c *cluster) addSubs(k chanKey, delta int, leader bool) {
 		c.l.occupied(k, leader)
 	case before > 0 && vc.subs == 0:
 		c.l.vacated(k, leader)
+	}
+	if vc.subs != before {
+		c.l.subscriptionsChanged(k)
 	}
 	c.dropIfEmpty(k, vc)
 }
@@ -429,6 +437,12 @@ func (c *cluster) handleState(payload []byte) {
 	if err := json.Unmarshal(payload, &m); err != nil || m.N == "" || m.N == c.id {
 		return
 	}
+	if m.T == msgCache {
+		if m.A != "" && len(m.F) > 0 && isCacheChannel(m.Ch) {
+			c.l.cacheUpdate(chanKey{m.A, m.Ch}, m.F, time.Unix(0, m.At))
+		}
+		return
+	}
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -607,6 +621,13 @@ func (c *cluster) publish(m stateMsg) {
 // terminateUser asks every other node to close a user's connections.
 func (c *cluster) terminateUser(app, user string) {
 	c.publish(stateMsg{T: msgTerminate, N: c.id, A: app, U: user})
+}
+
+// cacheEvent tells the other nodes of an event published here on a cache
+// channel. It goes on the state subject, which every node hears, because
+// nodes without subscribers of the channel do not get its events.
+func (c *cluster) cacheEvent(k chanKey, frame []byte, at time.Time) {
+	c.publish(stateMsg{T: msgCache, N: c.id, A: k.app, Ch: k.channel, F: frame, At: at.UnixNano()})
 }
 
 // start runs the loop: deltas, snapshots, heartbeats and expiry. All

@@ -120,6 +120,13 @@ type Config struct {
 	// within it, and connections of an app that was disabled or deleted
 	// are closed. Default 5 s.
 	AppCacheTTL time.Duration
+	// ChannelCacheTTL is how long a cache channel keeps its last event.
+	// Default CacheTTL (30 minutes, as Pusher).
+	ChannelCacheTTL time.Duration
+	// SubscriptionCountInterval is how often changed subscription counts
+	// are sent (apps with SubscriptionCount): at most one event per
+	// channel per interval. Default 1 s.
+	SubscriptionCountInterval time.Duration
 	// UsageFlushInterval is how often message counts are added to the
 	// store's daily totals (shared by the nodes) and limits checked.
 	// Default 1 s.
@@ -227,6 +234,8 @@ func (c Config) WithDefaults() Config {
 	def(&c.WriteTimeout, DefaultWriteTimeout)
 	def(&c.TimestampWindow, DefaultTimestampWindow)
 	def(&c.AppCacheTTL, DefaultAppCacheTTL)
+	def(&c.ChannelCacheTTL, CacheTTL)
+	def(&c.SubscriptionCountInterval, time.Second)
 	def(&c.UsageFlushInterval, DefaultUsageFlushInterval)
 	def(&c.ErrorLogFlushInterval, DefaultErrorLogFlushInterval)
 	defInt(&c.ErrorLogQueue, DefaultErrorLogQueue)

@@ -42,9 +42,10 @@ type conn struct {
 
 	// Used by the reader goroutine only (userID is also read by hub
 	// methods it calls).
-	subs   map[string]*subscription
-	userID string
-	bucket tokenBucket
+	subs      map[string]*subscription
+	userID    string
+	watchlist []string // user ids whose online state this connection follows
+	bucket    tokenBucket
 }
 
 // subscription is a channel a connection subscribed to.

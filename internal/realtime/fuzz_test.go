@@ -89,3 +89,29 @@ func FuzzCanonicalQuery(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseUserData(f *testing.F) {
+	for _, s := range []string{`{"id":"42"}`, `{"id":"42","watchlist":["1","2"]}`, `{"id":"1","watchlist":null}`,
+		`{"id":"1","watchlist":"2"}`, `{"id":"1","watchlist":[1,2]}`, `{"id":1}`, `[]`, `{"id":"1","watchlist":["","x"]}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, list, err := ParseUserData(s)
+		if err != nil {
+			if id != "" || list != nil {
+				t.Fatalf("error %v with id %q list %v", err, id, list)
+			}
+			return
+		}
+		if id == "" || len(id) > 200 || len(list) > MaxWatchlist {
+			t.Fatalf("accepted id %q with %d watched", id, len(list))
+		}
+		seen := map[string]bool{}
+		for _, w := range list {
+			if w == "" || len(w) > 200 || seen[w] {
+				t.Fatalf("accepted watchlist %q", list)
+			}
+			seen[w] = true
+		}
+	})
+}

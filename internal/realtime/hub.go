@@ -1,6 +1,9 @@
 package realtime
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // hub holds this node's connections by app, channel and signed-in user,
 // and delivers frames to them. Delivery takes the read lock only and never
@@ -8,22 +11,27 @@ import "sync"
 //
 // Lock order: cluster.mu, then hub.mu.
 type hub struct {
-	mu   sync.RWMutex
-	apps map[string]*appConns
+	mu    sync.RWMutex
+	apps  map[string]*appConns
+	cache *eventCache // cache channels' last events
 }
 
 type appConns struct {
 	conns    map[*conn]struct{}
 	channels map[string]map[*conn]struct{}
 	users    map[string]map[*conn]struct{}
+	watchers map[string]map[*conn]struct{} // watched user → connections watching
 }
 
-func newHub() *hub { return &hub{apps: map[string]*appConns{}} }
+func newHub(cacheTTL time.Duration) *hub {
+	return &hub{apps: map[string]*appConns{}, cache: newEventCache(cacheTTL)}
+}
 
 func (h *hub) app(id string) *appConns {
 	a := h.apps[id]
 	if a == nil {
-		a = &appConns{conns: map[*conn]struct{}{}, channels: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{}}
+		a = &appConns{conns: map[*conn]struct{}{}, channels: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
+			watchers: map[string]map[*conn]struct{}{}}
 		h.apps[id] = a
 	}
 	return a
@@ -50,6 +58,9 @@ func (h *hub) remove(c *conn) {
 	if c.userID != "" {
 		removeFrom(a.users, c.userID, c)
 	}
+	for _, w := range c.watchlist {
+		removeFrom(a.watchers, w, c)
+	}
 	if len(a.conns) == 0 {
 		delete(h.apps, c.appID)
 	}
@@ -65,8 +76,12 @@ func removeFrom(m map[string]map[*conn]struct{}, key string, c *conn) {
 }
 
 // join adds c to a channel and queues first (the subscription's success)
-// to it before any event of the channel can reach it.
-func (h *hub) join(c *conn, channel string, first []byte) {
+// to it before any event of the channel can reach it. On a cache channel
+// the channel's last event follows (cached reports it), or
+// pusher:cache_miss (missed reports it). Events are cached under the read lock (deliverEvent),
+// so a subscriber gets the cached event or the live one, never both and
+// never an older one after a newer.
+func (h *hub) join(c *conn, channel string, first []byte) (cached, missed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	a := h.app(c.appID)
@@ -77,6 +92,14 @@ func (h *hub) join(c *conn, channel string, first []byte) {
 	}
 	set[c] = struct{}{}
 	c.send(first)
+	if !isCacheChannel(channel) {
+		return false, false
+	}
+	if last := h.cache.get(chanKey{c.appID, channel}, time.Now()); last != nil {
+		return c.send(last), false
+	}
+	c.send(encodeFrame("pusher:cache_miss", channel, nil, ""))
+	return false, true
 }
 
 // leave removes c from a channel.
@@ -88,21 +111,56 @@ func (h *hub) leave(c *conn, channel string) {
 	}
 }
 
-// signIn records c as user's connection.
-func (h *hub) signIn(c *conn, user string) {
+// signIn records c as user's connection, watching watchlist (c must be
+// signed out).
+func (h *hub) signIn(c *conn, user string, watchlist []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	a := h.app(c.appID)
-	if c.userID != "" {
-		removeFrom(a.users, c.userID, c)
+	c.userID, c.watchlist = user, watchlist
+	addTo(a.users, user, c)
+	for _, w := range watchlist {
+		addTo(a.watchers, w, c)
 	}
-	c.userID = user
-	set := a.users[user]
+}
+
+// signOut forgets c's user and watchlist.
+func (h *hub) signOut(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a := h.apps[c.appID]; a != nil {
+		removeFrom(a.users, c.userID, c)
+		for _, w := range c.watchlist {
+			removeFrom(a.watchers, w, c)
+		}
+	}
+	c.userID, c.watchlist = "", nil
+}
+
+func addTo(m map[string]map[*conn]struct{}, key string, c *conn) {
+	set := m[key]
 	if set == nil {
 		set = map[*conn]struct{}{}
-		a.users[user] = set
+		m[key] = set
 	}
 	set[c] = struct{}{}
+}
+
+// deliverWatchers queues frame to the connections watching user.
+func (h *hub) deliverWatchers(app, user string, frame []byte) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	a := h.apps[app]
+	if a == nil {
+		return 0
+	}
+	n := 0
+	for c := range a.watchers[user] {
+		if c.send(frame) {
+			n++
+		}
+	}
+	return n
 }
 
 // deliver queues frame to the channel's connections here, except the one
@@ -121,6 +179,28 @@ func (h *hub) deliver(app, channel string, frame []byte, exclude string) int {
 		}
 	}
 	return n
+}
+
+// deliverEvent is deliver for an event published here (by the API or a
+// client): on a cache channel it is also kept as the channel's last event,
+// and cached reports it.
+func (h *hub) deliverEvent(app, channel string, frame []byte, exclude string, now time.Time) (n int, cached bool) {
+	if !isCacheChannel(channel) {
+		return h.deliver(app, channel, frame, exclude), false
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	h.cache.put(chanKey{app, channel}, frame, now)
+	a := h.apps[app]
+	if a == nil {
+		return 0, true
+	}
+	for c := range a.channels[channel] {
+		if c.socketID != exclude && c.send(frame) {
+			n++
+		}
+	}
+	return n, true
 }
 
 // appConns lists an app's connections here.

@@ -61,14 +61,15 @@ type Server struct {
 	guard    *authguard.Guard
 	nodeID   string
 
-	apps     *appCache
-	hub      *hub
-	cluster  *cluster
-	webhooks *webhooks
-	usage    *usage
-	alerts   *alerter
-	errs     *errorLog
-	accept   *websocket.AcceptOptions
+	apps      *appCache
+	hub       *hub
+	cluster   *cluster
+	webhooks  *webhooks
+	usage     *usage
+	subCounts subCounts
+	alerts    *alerter
+	errs      *errorLog
+	accept    *websocket.AcceptOptions
 
 	// sockets counts the WebSocket handlers running (every socket held);
 	// perIP counts them per client address.
@@ -113,7 +114,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, st: deps.Store, broker: deps.Broker, notifier: deps.Notifier, log: deps.Logger, guard: deps.Guard,
-		hub: newHub(), quit: make(chan struct{}), onRefused: deps.OnRefused,
+		hub: newHub(cfg.ChannelCacheTTL), quit: make(chan struct{}), onRefused: deps.OnRefused,
 		sockets: connlimit.NewGate(cfg.MaxSockets), perIP: connlimit.NewLimiter(cfg.MaxConnectionsPerIP, cfg.ConnLimitExempt)}
 	s.nodeID = newNodeID(cfg.NodeID, time.Now())
 	s.apps = newAppCache(deps.Store, cfg.AppCacheTTL)
@@ -157,6 +158,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.loop(s.cfg.UsageFlushInterval, func(now time.Time) { s.usage.flush(context.Background(), now) })
 	s.loop(s.cfg.AppCacheTTL, func(time.Time) { s.refreshApps(context.Background()) })
 	s.loop(s.cfg.PurgeInterval, func(now time.Time) { s.purge(context.Background(), now) })
+	s.loop(time.Minute, s.hub.cache.sweep)
+	s.loop(s.cfg.SubscriptionCountInterval, s.sendSubscriptionCounts)
 	s.bg.Add(1)
 	go func() { // and once now: a node may have been down for days
 		defer s.bg.Done()
@@ -324,6 +327,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws.CloseNow()
 	if admitted {
 		c.leaveAll()
+		s.cluster.mu.Lock()
+		c.signOutLocked()
+		s.cluster.mu.Unlock()
 		s.hub.remove(c)
 		s.cluster.connDelta(c.appID, -1)
 	}
@@ -447,9 +453,13 @@ func (s *Server) logError(c *conn, code Code, message string) {
 // publish delivers a frame on a channel here and on the other nodes, and
 // counts the messages: published (per channel) plus deliveries.
 func (s *Server) publish(app, channel string, frame []byte, exclude string, published int) {
-	n := s.hub.deliver(app, channel, frame, exclude)
+	now := time.Now()
+	n, cached := s.hub.deliverEvent(app, channel, frame, exclude, now)
 	if err := s.broker.PublishEvent(app, channel, envelope(exclude, frame)); err != nil {
 		s.log.Warn("realtime: publishing to other nodes", "err", err)
+	}
+	if cached {
+		s.cluster.cacheEvent(chanKey{app, channel}, frame, now)
 	}
 	s.usage.add(app, int64(published+n))
 }
@@ -500,6 +510,10 @@ func (s *Server) vacated(k chanKey, leader bool) {
 }
 
 func (s *Server) memberAdded(k chanKey, user string, info json.RawMessage, leader bool) {
+	if k.channel == onlineChannel {
+		s.watched(k.app, user, "online")
+		return
+	}
 	frame := encodeFrame("pusher_internal:member_added", k.channel, stringData(memberData{UserID: user, UserInfo: info}), "")
 	if n := s.hub.deliver(k.app, k.channel, frame, ""); n > 0 {
 		s.usage.add(k.app, int64(n))
@@ -510,6 +524,10 @@ func (s *Server) memberAdded(k chanKey, user string, info json.RawMessage, leade
 }
 
 func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
+	if k.channel == onlineChannel {
+		s.watched(k.app, user, "offline")
+		return
+	}
 	frame := encodeFrame("pusher_internal:member_removed", k.channel, stringData(memberData{UserID: user}), "")
 	if n := s.hub.deliver(k.app, k.channel, frame, ""); n > 0 {
 		s.usage.add(k.app, int64(n))
@@ -517,6 +535,12 @@ func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
 	if leader {
 		s.webhooks.add(k.app, webhookEvent{Name: "member_removed", Channel: k.channel, UserID: user})
 	}
+}
+
+func (s *Server) subscriptionsChanged(k chanKey) { s.subCounts.mark(k) }
+
+func (s *Server) cacheUpdate(k chanKey, frame []byte, at time.Time) {
+	s.hub.cache.put(k, frame, at)
 }
 
 func (s *Server) terminate(app, user string) {

@@ -112,10 +112,16 @@ func (c *conn) subscribe(f Frame) {
 	} else {
 		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel, jsonString("{}"), "")
 	}
-	c.srv.hub.join(c, d.Channel, first)
+	cached, missed := c.srv.hub.join(c, d.Channel, first)
 	cl.subscribeLocked(k)
 	cl.mu.Unlock()
 	c.subs[d.Channel] = &subscription{kind: kind, userID: user}
+	if cached {
+		c.srv.usage.add(c.appID, 1) // a delivery, as the live event was
+	}
+	if missed && c.srv.hub.cache.missWebhook(k, now) {
+		c.srv.webhooks.add(c.appID, webhookEvent{Name: "cache_miss", Channel: d.Channel})
+	}
 }
 
 // authFailed answers a subscription whose signature does not verify.
@@ -214,16 +220,20 @@ func (c *conn) signin(f Frame) {
 		c.fail(CodeUnauthorized, "Invalid sign-in signature")
 		return
 	}
-	var u struct {
-		ID json.RawMessage `json:"id"`
-	}
-	var id string
-	if json.Unmarshal([]byte(d.UserData), &u) != nil || json.Unmarshal(u.ID, &id) != nil || id == "" || len(id) > 200 {
-		c.fail(CodeUnauthorized, "Invalid sign-in: user_data must be a JSON object with a non-empty string id")
+	id, watchlist, err := ParseUserData(d.UserData)
+	if err != nil {
+		c.fail(CodeUnauthorized, "Invalid sign-in: "+err.Error())
 		return
 	}
-	c.srv.hub.signIn(c, id)
+	cl := c.srv.cluster
+	cl.mu.Lock()
+	online := c.signInLocked(id, watchlist)
+	// Under cluster.mu: before any watchlist change that follows.
 	c.send(encodeFrame("pusher:signin_success", "", stringData(map[string]string{"user_data": d.UserData}), ""))
+	if len(online) > 0 {
+		c.send(watchlistFrame("online", online))
+	}
+	cl.mu.Unlock()
 }
 
 // tokenBucket limits a connection's client events.

@@ -32,6 +32,8 @@ type webhookEvent struct {
 	Event    string `json:"event,omitempty"`
 	Data     string `json:"data,omitempty"`
 	SocketID string `json:"socket_id,omitempty"`
+	// SubscriptionCount is set on subscription_count events.
+	SubscriptionCount *int `json:"subscription_count,omitempty"`
 }
 
 // webhookBody is what is POSTed to an app's webhook URL.
@@ -55,14 +57,16 @@ type webhookBatch struct {
 // webhooks batches events per app (BatchSize events or BatchWait after the
 // first), signs each batch as Pusher does (X-Pusher-Key, X-Pusher-Signature:
 // hex HMAC-SHA256 of the body with the app's secret), and POSTs it with
-// retries. Both queues are bounded; events that do not fit are dropped and
-// counted, never waited for.
+// retries. An app's batches are sent one at a time, in order: the next
+// waits until the one before succeeded or was given up (after Attempts),
+// while the workers serve other apps. Both queues are bounded; events that
+// do not fit are dropped and counted, never waited for.
 type webhooks struct {
 	cfg     WebhookConfig
 	apps    *appCache
 	log     *slog.Logger
 	in      chan queuedEvent
-	out     chan webhookBatch
+	out     *sendQueue
 	dropped atomic.Int64
 
 	ctx    context.Context // cancelled when Stop's deadline passes
@@ -77,7 +81,7 @@ type webhooks struct {
 func newWebhooks(cfg WebhookConfig, apps *appCache, log *slog.Logger) *webhooks {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &webhooks{cfg: cfg, apps: apps, log: log, in: make(chan queuedEvent, cfg.Queue),
-		out: make(chan webhookBatch, 2*cfg.Workers), ctx: ctx, cancel: cancel,
+		out: newSendQueue(max(2*cfg.Workers, cfg.Queue/cfg.BatchSize)), ctx: ctx, cancel: cancel,
 		quit: make(chan struct{}), batcherDone: make(chan struct{})}
 }
 
@@ -108,7 +112,7 @@ type pendingBatch struct {
 // batch gathers events per app and hands full or old batches to senders.
 func (w *webhooks) batch() {
 	defer close(w.batcherDone)
-	defer close(w.out)
+	defer w.out.close()
 	pending := map[string]*pendingBatch{}
 	tick := time.NewTicker(max(w.cfg.BatchWait/10, 5*time.Millisecond))
 	defer tick.Stop()
@@ -179,26 +183,115 @@ func (w *webhooks) dispatch(appID string, events []webhookEvent) {
 		return
 	}
 	b := webhookBatch{app: appID, url: app.WebhookURL, key: app.Key, signature: Sign(app.Secret, string(body)), body: body, events: len(events)}
-	select {
-	case w.out <- b:
-	case <-time.After(w.cfg.BatchWait):
+	if !w.out.push(b) {
 		// Senders are behind: bounded, so this batch goes.
 		w.dropped.Add(int64(len(events)))
 		w.log.Warn("realtime: webhook queue full; batch dropped", "app", appID, "events", len(events))
-	case <-w.ctx.Done():
-		w.dropped.Add(int64(len(events)))
 	}
 }
 
 // send delivers batches until the batcher closes the queue.
 func (w *webhooks) send() {
 	defer w.senders.Done()
-	for b := range w.out {
+	for {
+		b, ok := w.out.pop()
+		if !ok {
+			return
+		}
 		if err := w.deliver(b); err != nil {
 			w.dropped.Add(int64(b.events))
 			w.log.Warn("realtime: webhook dropped", "app", b.app, "events", b.events, "err", err)
 		}
+		w.out.done(b.app)
 	}
+}
+
+// sendQueue holds signed batches per app, and hands a worker the oldest
+// batch of an app that has none in flight, so each app's batches go out
+// in order without one slow app holding up the others.
+type sendQueue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	apps   map[string]*appBatches
+	ready  []string // apps with batches waiting and none in flight, in turn
+	total  int      // batches waiting
+	max    int
+	closed bool
+}
+
+type appBatches struct {
+	waiting []webhookBatch
+	busy    bool // a worker is sending one
+}
+
+func newSendQueue(max int) *sendQueue {
+	q := &sendQueue{apps: map[string]*appBatches{}, max: max}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// push queues a batch, or reports false when the queue is full or closed.
+func (q *sendQueue) push(b webhookBatch) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed || q.total >= q.max {
+		return false
+	}
+	a := q.apps[b.app]
+	if a == nil {
+		a = &appBatches{}
+		q.apps[b.app] = a
+	}
+	a.waiting = append(a.waiting, b)
+	q.total++
+	if !a.busy && len(a.waiting) == 1 {
+		q.ready = append(q.ready, b.app)
+		q.cond.Signal()
+	}
+	return true
+}
+
+// pop waits for a batch to send; false when the queue is closed and
+// nothing is ready. The caller calls done with the batch's app after.
+func (q *sendQueue) pop() (webhookBatch, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.ready) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if len(q.ready) == 0 {
+		return webhookBatch{}, false
+	}
+	app := q.ready[0]
+	q.ready = q.ready[1:]
+	a := q.apps[app]
+	b := a.waiting[0]
+	a.waiting = a.waiting[1:]
+	a.busy = true
+	q.total--
+	return b, true
+}
+
+// done ends an app's batch in flight and makes its next one ready.
+func (q *sendQueue) done(app string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a := q.apps[app]
+	a.busy = false
+	if len(a.waiting) == 0 {
+		delete(q.apps, app)
+		return
+	}
+	q.ready = append(q.ready, app)
+	q.cond.Signal()
+}
+
+// close lets the workers end once every queued batch is sent.
+func (q *sendQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
 }
 
 // deliver POSTs a batch, retrying with backoff and jitter.
@@ -254,7 +347,7 @@ func (w *webhooks) post(b webhookBatch) error {
 // stop sends what is queued, or gives up (dropping the rest) when ctx ends.
 func (w *webhooks) stop(ctx context.Context) error {
 	w.stopOnce.Do(func() { close(w.quit) })
-	w.startOnce.Do(func() { close(w.batcherDone); close(w.out) })
+	w.startOnce.Do(func() { close(w.batcherDone); w.out.close() })
 	done := make(chan struct{})
 	go func() { <-w.batcherDone; w.senders.Wait(); close(done) }()
 	err := lifecycle.WaitDone(ctx, done)

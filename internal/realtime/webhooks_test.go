@@ -3,6 +3,7 @@ package realtime_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,4 +97,58 @@ func TestWebhookGivesUp(t *testing.T) {
 		t.Fatalf("%d attempts, want 3", hook.calls)
 	}
 	_ = context.Background()
+}
+
+// A batch that fails once (retried after 0.5–1 s) is retried before the app's next batch is sent:
+// the receiver sees the app's events in the order they happened.
+func TestWebhookBatchesInOrder(t *testing.T) {
+	hook := newHookRecorder(t)
+	hook.fail = 1
+	b := setup(t, setupOpts{
+		cfg: realtime.Config{Webhook: realtime.WebhookConfig{BatchWait: 20 * time.Millisecond,
+			RetryMin: time.Second, RetryMax: time.Second}},
+		app: func(a *store.RealtimeApp) {
+			a.WebhookURL, a.WebhookEvents = hook.srv.URL, []string{"channel_occupied"}
+		}})
+	hook.key = func() string { return b.app.Key }
+	hook.secret = func() string { return b.app.Secret }
+	// A second app on the same server, whose webhooks must not wait for
+	// the first one's retry.
+	hook2 := newHookRecorder(t)
+	app2, err := realtime.CreateApp(context.Background(), b.st, b.acct.ID, "second", func(a *store.RealtimeApp) {
+		a.WebhookURL, a.WebhookEvents = hook2.srv.URL, []string{"channel_occupied"}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook2.key = func() string { return app2.Key }
+	hook2.secret = func() string { return app2.Secret }
+	c := b.connect(t)
+	var want []string
+	for i := 0; i < 5; i++ { // one batch each: 60 ms apart, batches close after 20 ms
+		ch := fmt.Sprintf("ord-%d", i)
+		c.subscribe(ch, "", "")
+		want = append(want, "channel_occupied "+ch)
+		time.Sleep(60 * time.Millisecond)
+	}
+	c2 := dial(t, b.ws+"/app/"+app2.Key+"?protocol=7")
+	c2.expect("pusher:connection_established")
+	c2.subscribe("elsewhere", "", "")
+	start := time.Now()
+	eventually(t, "the second app's webhook", func() bool { return hook2.count("channel_occupied elsewhere") == 1 })
+	if len(hook.named()) == len(want) {
+		t.Fatal("the first app's batches were all sent before the second app's")
+	}
+	if d := time.Since(start); d > 300*time.Millisecond {
+		t.Errorf("the second app's webhook took %v: held up by the first app's retry", d)
+	}
+	eventually(t, "every batch", func() bool { return len(hook.named()) >= len(want) })
+	if got := hook.named(); !slices.Equal(got, want) {
+		t.Fatalf("webhooks arrived as %v, want %v", got, want)
+	}
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	if hook.calls != len(want)+1 {
+		t.Fatalf("%d calls, want %d (one retry)", hook.calls, len(want)+1)
+	}
 }

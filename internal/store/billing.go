@@ -52,6 +52,10 @@ type LedgerEntry struct {
 type Price struct {
 	AccountID string
 	Channel   string
+	// Unit is what the price is for when the channel prices more than one
+	// kind of unit: WhatsApp's conversation categories (marketing, utility,
+	// authentication, service). "" is the channel's one unit.
+	Unit      string
 	Country   string // ISO 3166-1 alpha-2
 	Prefix    string // number prefix, digits
 	Currency  string
@@ -161,6 +165,40 @@ type Accept struct {
 	TopUp *TopUp
 	// Job is the send job stored leased (Lease), with Message set.
 	Job *Job
+
+	// Conversations are the billed conversations the message's recipients
+	// open or continue (WhatsApp, per category). Each recipient's price is
+	// its conversation's Price and Charge does not include it: the store
+	// opens each conversation that is not open and adds its Price to
+	// Charge; for one already open it takes the Price off the recipient
+	// (a message in an open conversation costs nothing).
+	Conversations []*ConversationCharge
+	// ConversationCharge is what the store added to Charge for the
+	// conversations this message opened.
+	ConversationCharge int64
+}
+
+// ConversationCharge is a recipient's billed conversation (see
+// Accept.Conversations): the first message in Window of a (account,
+// channel, sender, recipient, category) opens it and pays its price.
+type ConversationCharge struct {
+	Recipient                                   int // index into Message.Recipients
+	Channel, Sender, Address, Category, Country string
+	Price                                       int64 // of opening it
+	OpenedAt                                    time.Time
+	Window                                      time.Duration
+
+	// Set by the store:
+	ID     string // the conversation's id (opened now or before)
+	Opened bool   // this message opened it and pays Price
+	Waived int64  // what was taken off the recipient's price (it was open)
+}
+
+// BilledConversation is a row of the billed conversations.
+type BilledConversation struct {
+	ID, AccountID, Channel, Sender, Recipient, Category, Country, MessageID, Currency string
+	Price                                                                             int64
+	OpenedAt, ExpiresAt                                                               time.Time
 }
 
 // StatementLine sums an account's sent messages for a day, channel and
@@ -197,6 +235,9 @@ type Billing interface {
 	UpsertPrices(ctx context.Context, ps []Price) error
 	// Prices lists every price (all lists), for the price cache.
 	Prices(ctx context.Context) ([]Price, error)
+	// BilledConversations lists an account's billed conversations with a
+	// recipient, newest first.
+	BilledConversations(ctx context.Context, accountID, recipient string) ([]BilledConversation, error)
 
 	SetUsageLimit(ctx context.Context, l UsageLimit) error
 	DeleteUsageLimit(ctx context.Context, l UsageLimit) error

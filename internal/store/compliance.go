@@ -32,6 +32,9 @@ type Consent struct {
 	Evidence   map[string]string `json:"evidence,omitempty"` // text, ip, userAgent, formUrl, file …
 	Actor      string            `json:"actor,omitempty"`
 	CreatedAt  time.Time         `json:"createdDatetime"`
+	// Channel limits the entry to one channel (a STOP sent over WhatsApp
+	// opts out of WhatsApp only); "" is every channel.
+	Channel string `json:"channel,omitempty"`
 }
 
 // Suppression keeps an address from an account's messages on one channel.

@@ -41,8 +41,12 @@ type RealtimeApp struct {
 	// ClientEventRate bounds client events per second per connection; 0
 	// means the server's default (10).
 	ClientEventRate int
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// SubscriptionCount sends pusher_internal:subscription_count to a
+	// channel's subscribers when its subscription count changes, and the
+	// subscription_count webhook event.
+	SubscriptionCount bool
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // ValidSecrets are the secrets that verify signatures at the given time:

@@ -182,6 +182,13 @@ type MessageFilter struct {
 	Until      time.Time // created before
 	Limit      int
 	Offset     int
+	// ConversationID keeps one Conversations conversation's messages;
+	// ExcludeChannels leaves those channels' messages out.
+	ConversationID  string
+	ExcludeChannels []string
+	// ConversationsDoor keeps what the Conversations door lists: the email
+	// it sent and the messages of conversations (both directions).
+	ConversationsDoor bool
 }
 
 // QueueStats describes the job queue for metrics.
@@ -407,6 +414,12 @@ type ConnectorConfig struct {
 	Settings  []byte // JSON in the kind's shape; encrypted at rest, whole (it may hold a password)
 	Enabled   bool
 	UpdatedAt time.Time
+	// Suspended says why the provider's answers suspended the connector
+	// (its account is gone); "" is active. SuspendedCode is the
+	// provider's error code.
+	Suspended     string
+	SuspendedCode int
+	SuspendedAt   time.Time
 }
 
 // Route sends a channel's messages to connectors, in order of preference,
@@ -429,6 +442,11 @@ type Routing interface {
 	SaveConnector(ctx context.Context, c ConnectorConfig) error
 	DeleteConnector(ctx context.Context, name string) error
 	ListConnectors(ctx context.Context) ([]ConnectorConfig, error)
+	// SuspendConnector marks a connector suspended with the reason (reason
+	// "" reactivates it); ErrNotFound for an unknown name. changed is true
+	// when the call changed the connector's state; only then are the
+	// notice jobs enqueued, in the same transaction.
+	SuspendConnector(ctx context.Context, name, reason string, code int, at time.Time, notices []*Job) (changed bool, err error)
 	// AddRoute adds a route; ErrConflict if one exists for the same
 	// account, channel, sender and destination.
 	AddRoute(ctx context.Context, r *Route) error
@@ -455,10 +473,13 @@ type Store interface {
 	TwilioServices
 	Contacts
 	ConvChannels
+	WATemplates
+	ChatRefs
 	Fallbacks
 	HLR
 	Verifications
 	Numbers
+	Conversations
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Interop test: the official messagebird Node SDK (4.0.1) against omnigate.
+# Interop test: the official messagebird Node SDK (4.0.1) against omnigate,
+# and the Go SDK's conversation package (gotest/).
 #
 # Builds omnigate, makes a self-signed certificate for rest.messagebird.com
 # and 127.0.0.1, starts `omnigate serve --demo --tls-cert … --tls-key …` on a
@@ -27,7 +28,7 @@ ensure_node_modules messagebird
 build_omnigate
 DATA="$WORK/data"
 mkdir -p "$DATA"
-make_cert rest.messagebird.com
+make_cert rest.messagebird.com conversations.messagebird.com
 
 # 3. An account, made with the CLI.
 timeout 60 "$BIN" account create --name interop-messagebird --balance 100 --data "$DATA" >"$WORK/account.json" \
@@ -42,6 +43,11 @@ SIGNING_KEY="$(field signing_key)" || die "no signing key in the account JSON"
 # approval first (sender identity, docs/compliance.md).
 timeout 60 "$BIN" sender approve --account "$ACCOUNT_ID" --originator Omnigate --note interop --data "$DATA" >/dev/null \
   || die "sender approve failed"
+# An sms channel for the Conversations API tests (conversations.mjs).
+timeout 60 "$BIN" channel add --account "$ACCOUNT_ID" --kind sms --sender Omnigate --name interop --data "$DATA" >"$WORK/channel.json" \
+  || die "channel add failed"
+CHANNEL_ID="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).id' "$WORK/channel.json")" \
+  || die "no id in the channel JSON"
 
 # 4. The server, on a free loopback port.
 serve_args() { SERVE_ARGS=(--demo --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" --data "$DATA"); }
@@ -52,6 +58,14 @@ run_test env OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE
   OMNIGATE_SIGNING_KEY="$SIGNING_KEY" OMNIGATE_BALANCE=100 \
   timeout --kill-after=10 300 node --test-reporter=spec test.mjs
 (( TEST_RC == 0 )) || die "node test failed (status $TEST_RC)"
+run_test env OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_SIGNING_KEY="$SIGNING_KEY" \
+  OMNIGATE_CHANNEL="$CHANNEL_ID" timeout --kill-after=10 120 node --test-reporter=spec conversations.mjs
+(( TEST_RC == 0 )) || die "conversations.mjs failed (status $TEST_RC)"
+# The Go SDK's conversation package, in its own module (gotest/go.mod pins
+# github.com/messagebird/go-rest-api/v9 v9.0.0).
+HERE="$HERE/gotest" run_test env OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_CHANNEL="$CHANNEL_ID" \
+  timeout --kill-after=10 600 go test -count=1 -v ./...
+(( TEST_RC == 0 )) || die "the Go SDK conversation test failed (status $TEST_RC)"
 
 # 6. A clean stop.
 stop_omnigate

@@ -42,6 +42,12 @@ timeout 60 "$BIN" app create --account "$ACCOUNT_ID" --name interop \
 APP_ID="$(field "$WORK/app.json" app_id)" || die "no app_id"
 KEY="$(field "$WORK/app.json" key)" || die "no key"
 SECRET="$(field "$WORK/app.json" secret)" || die "no secret"
+# A second app with subscription_count events on.
+timeout 60 "$BIN" app create --account "$ACCOUNT_ID" --name interop-count --subscription-count \
+  --data "$DATA" >"$WORK/app-count.json" || die "app create --subscription-count failed"
+COUNT_APP_ID="$(field "$WORK/app-count.json" app_id)" || die "no app_id"
+COUNT_KEY="$(field "$WORK/app-count.json" key)" || die "no key"
+COUNT_SECRET="$(field "$WORK/app-count.json" secret)" || die "no secret"
 
 # 4. omnigate serve on a free loopback port.
 serve_args() { SERVE_ARGS=(--data "$DATA" --sqlite-sync NORMAL); }
@@ -55,6 +61,7 @@ force_exit=""
 if node --help 2>/dev/null | grep -q -- '--test-force-exit'; then force_exit=--test-force-exit; fi
 run_test env OMNIGATE_RT_PORT="$PORT" OMNIGATE_RT_APP_ID="$APP_ID" OMNIGATE_RT_KEY="$KEY" \
   OMNIGATE_RT_SECRET="$SECRET" OMNIGATE_RT_AUX_PORT="$AUX_PORT" \
+  OMNIGATE_RT_COUNT_APP_ID="$COUNT_APP_ID" OMNIGATE_RT_COUNT_KEY="$COUNT_KEY" OMNIGATE_RT_COUNT_SECRET="$COUNT_SECRET" \
   timeout --kill-after=10 180 node $force_exit --test-reporter=spec test.mjs
 (( TEST_RC == 0 )) || die "node test failed (status $TEST_RC)"
 

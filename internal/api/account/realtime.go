@@ -60,6 +60,7 @@ type appRequest struct {
 	WebhookURL        json.RawMessage `json:"webhook_url"`
 	WebhookEvents     json.RawMessage `json:"webhook_events"`
 	ClientEventRate   json.RawMessage `json:"client_event_rate"`
+	SubscriptionCount json.RawMessage `json:"subscription_count"`
 }
 
 // apply sets the fields the request has on app.
@@ -77,6 +78,13 @@ func (req *appRequest) apply(app *store.RealtimeApp) *rest.Problem {
 			return p
 		}
 		app.Enabled = b
+	}
+	if req.SubscriptionCount != nil {
+		b, p := rest.JSONBool("subscription_count", req.SubscriptionCount)
+		if p != nil {
+			return p
+		}
+		app.SubscriptionCount = b
 	}
 	ints := []struct {
 		name string
@@ -167,6 +175,7 @@ func (h *RealtimeApps) create(w http.ResponseWriter, r *http.Request) error {
 	app, err := realtime.CreateApp(r.Context(), h.st, pr.AccountID, want.Name, func(app *store.RealtimeApp) {
 		app.Enabled, app.MaxConnections, app.MaxMessagesPerDay = want.Enabled, want.MaxConnections, want.MaxMessagesPerDay
 		app.WebhookURL, app.WebhookEvents, app.ClientEventRate = want.WebhookURL, want.WebhookEvents, want.ClientEventRate
+		app.SubscriptionCount = want.SubscriptionCount
 	})
 	if err != nil {
 		return realtimeProblem(err)

@@ -1,6 +1,8 @@
 package conversations
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -22,6 +24,11 @@ const whatsApp = "whatsapp"
 type mediaJSON struct {
 	URL     string `json:"url"`
 	Caption string `json:"caption"`
+	// ID and MimeType are an inbound media's at the provider (reads
+	// only); Filename a document's name.
+	ID       string `json:"id,omitempty"`
+	MimeType string `json:"mimeType,omitempty"`
+	Filename string `json:"filename,omitempty"`
 }
 
 type locationJSON struct {
@@ -30,10 +37,92 @@ type locationJSON struct {
 }
 
 type hsmJSON struct {
-	Namespace    string         `json:"namespace"`
-	TemplateName string         `json:"templateName"`
-	Language     *hsmLangJSON   `json:"language"`
-	Params       []hsmParamJSON `json:"params"`
+	Namespace    string             `json:"namespace"`
+	TemplateName string             `json:"templateName"`
+	Language     *hsmLangJSON       `json:"language"`
+	Params       []hsmParamJSON     `json:"params,omitempty"`
+	Components   []hsmComponentJSON `json:"components,omitempty"`
+}
+
+// hsmComponentJSON is a template component's parameters (MessageBird's
+// shape of the Cloud API's).
+type hsmComponentJSON struct {
+	Type       string                  `json:"type"`
+	SubType    string                  `json:"sub_type,omitempty"`
+	Index      *int                    `json:"index,omitempty"`
+	Parameters []hsmComponentParamJSON `json:"parameters"`
+}
+
+type hsmComponentParamJSON struct {
+	Type     string `json:"type"`
+	Text     string `json:"text,omitempty"`
+	Payload  string `json:"payload,omitempty"`
+	Currency *struct {
+		CurrencyCode string `json:"currencyCode"`
+		Amount       int64  `json:"amount"`
+	} `json:"currency,omitempty"`
+	DateTime string     `json:"dateTime,omitempty"`
+	Image    *mediaJSON `json:"image,omitempty"`
+	Video    *mediaJSON `json:"video,omitempty"`
+	Document *mediaJSON `json:"document,omitempty"`
+}
+
+// interactiveJSON is an interactive message (reply buttons or a list),
+// and on inbound messages the reply to one.
+type interactiveJSON struct {
+	Type   string      `json:"type"`
+	Header *headerJSON `json:"header,omitempty"`
+	Body   *textJSON   `json:"body,omitempty"`
+	Footer *textJSON   `json:"footer,omitempty"`
+	Action *actionJSON `json:"action,omitempty"`
+	Reply  *replyJSON  `json:"reply,omitempty"`
+}
+
+type headerJSON struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+type textJSON struct {
+	Text string `json:"text"`
+}
+
+type actionJSON struct {
+	Button   string        `json:"button,omitempty"`
+	Buttons  []buttonJSON  `json:"buttons,omitempty"`
+	Sections []sectionJSON `json:"sections,omitempty"`
+}
+
+// buttonJSON is a reply button: MessageBird's flat {id, type, title} or
+// the Cloud API's {type: reply, reply: {id, title}}.
+type buttonJSON struct {
+	ID    string     `json:"id,omitempty"`
+	Type  string     `json:"type"`
+	Title string     `json:"title,omitempty"`
+	Reply *replyJSON `json:"reply,omitempty"`
+}
+
+type sectionJSON struct {
+	Title string    `json:"title,omitempty"`
+	Rows  []rowJSON `json:"rows"`
+}
+
+type rowJSON struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+}
+
+type replyJSON struct {
+	ID    string `json:"id,omitempty"`
+	Title string `json:"title"`
+}
+
+// reactionJSON is an emoji on a message: messageId is a WhatsApp message
+// id (wamid) or the id of an inbound message GET /v1/messages shows.
+type reactionJSON struct {
+	MessageID string `json:"messageId"`
+	Emoji     string `json:"emoji"`
 }
 
 type hsmLangJSON struct {
@@ -51,13 +140,15 @@ const (
 	maxCaption = 1024
 	maxURL     = 2048
 	maxParams  = 50
+	maxSource  = 4 << 10 // bytes of a send's source object
 )
 
 // others names a content field given besides the type's own ("" if none).
 func (c *contentJSON) others(typ string) string {
 	given := map[string]bool{"email": c.Email != nil, "text": c.Text != nil, "image": c.Image != nil, "video": c.Video != nil,
-		"audio": c.Audio != nil, "file": c.File != nil, "location": c.Location != nil, "hsm": c.HSM != nil}
-	for _, k := range []string{"email", "text", "image", "video", "audio", "file", "location", "hsm"} {
+		"audio": c.Audio != nil, "file": c.File != nil, "location": c.Location != nil, "hsm": c.HSM != nil,
+		"interactive": c.Interactive != nil, "reaction": c.Reaction != nil}
+	for _, k := range []string{"email", "text", "image", "video", "audio", "file", "location", "hsm", "interactive", "reaction"} {
 		if given[k] && k != typ {
 			return k
 		}
@@ -65,7 +156,8 @@ func (c *contentJSON) others(typ string) string {
 	return ""
 }
 
-var chatTypes = map[string]bool{"text": true, "image": true, "video": true, "audio": true, "file": true, "location": true, "hsm": true}
+var chatTypes = map[string]bool{"text": true, "image": true, "video": true, "audio": true, "file": true, "location": true, "hsm": true,
+	"interactive": true, "reaction": true}
 
 var channelID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
@@ -97,7 +189,7 @@ func (a *API) fromChannel(r *http.Request, req *sendRequest) (*store.ConvChannel
 // file, location, hsm) from a channel.
 func (a *API) sendChat(w http.ResponseWriter, r *http.Request, req *sendRequest, ch *store.ConvChannel) error {
 	if !chatTypes[req.Type] {
-		return rest.Invalid("type", "type must be one of text, image, video, audio, file, location, hsm or email")
+		return rest.Invalid("type", "type must be one of text, image, video, audio, file, location, hsm, interactive, reaction or email")
 	}
 	if ch == nil && strings.TrimSpace(req.From) != "" {
 		return rest.Invalid("from", "a message of type "+req.Type+" is sent from a channel: from must be a channel id (GET /v1/channels)")
@@ -110,11 +202,27 @@ func (a *API) sendChat(w http.ResponseWriter, r *http.Request, req *sendRequest,
 	if p != nil {
 		return p
 	}
+	if p := a.checkChat(r, ch, m); p != nil {
+		return p
+	}
 	fb, p := a.sendFallback(r, req, ch, m) // fallback.go
 	if p != nil {
 		return p
 	}
+	discard := func() {}
+	if !pr.Test && conversational(ch.Kind) {
+		// The message joins (or opens) the contact's conversation.
+		conv, created, err := a.store.OpenConversation(r.Context(), store.OpenConversation{AccountID: pr.AccountID, MSISDN: m.Recipients[0].Address, ChannelID: ch.ID})
+		if err != nil {
+			return err
+		}
+		m.Details.ConversationID = conv.ID
+		discard = func() { a.discard(r, conv, created) }
+	}
 	err := a.pipeline.Accept(r.Context(), m, pipeline.Options{Test: pr.Test, Fallback: fb})
+	if err != nil {
+		discard()
+	}
 	var inv *message.Invalid
 	if errors.As(err, &inv) {
 		return rest.Invalid(chatField(inv.Field, req.Type), inv.Reason)
@@ -143,7 +251,10 @@ func chatField(f, typ string) string {
 func buildChat(req *sendRequest, ch *store.ConvChannel, accountID string) (*message.Message, *rest.Problem) {
 	typ := req.Type
 	if !chatTypes[typ] {
-		return nil, rest.Invalid("type", "type must be one of text, image, video, audio, file, location, hsm or email")
+		return nil, rest.Invalid("type", "type must be one of text, image, video, audio, file, location, hsm, interactive, reaction or email")
+	}
+	if (typ == "interactive" || typ == "reaction") && ch.Kind != whatsApp {
+		return nil, rest.Invalid("type", "type "+typ+" is sent from a WhatsApp channel")
 	}
 	if ch.Kind == message.ChannelEmail {
 		return nil, rest.Invalid("type", "channel "+ch.ID+" is an email channel; it sends type email")
@@ -183,6 +294,9 @@ func buildChat(req *sendRequest, ch *store.ConvChannel, accountID string) (*mess
 		md := map[string]*mediaJSON{"image": c.Image, "video": c.Video, "audio": c.Audio, "file": c.File}[typ]
 		if md == nil {
 			return nil, rest.Missing("content." + typ)
+		}
+		if md.ID != "" || md.MimeType != "" {
+			return nil, rest.Invalid("content."+typ+".id", "media is sent by url; id and mimeType describe received media")
 		}
 		u, p := mediaURL("content."+typ+".url", md.URL)
 		if p != nil {
@@ -242,7 +356,33 @@ func buildChat(req *sendRequest, ch *store.ConvChannel, accountID string) (*mess
 			}
 			t.Params = append(t.Params, prm.Default)
 		}
+		if len(h.Params) > 0 && len(h.Components) > 0 {
+			return nil, rest.Invalid("content.hsm.components", "give params or components, not both")
+		}
+		comps, p := templateComponents(h.Components)
+		if p != nil {
+			return nil, p
+		}
+		t.Components = comps
 		m.Content = &message.Content{Template: t}
+	case "interactive":
+		in, p := buildInteractive(c.Interactive)
+		if p != nil {
+			return nil, p
+		}
+		m.Content = &message.Content{Interactive: in}
+	case "reaction":
+		rc := c.Reaction
+		if rc == nil {
+			return nil, rest.Missing("content.reaction")
+		}
+		if strings.TrimSpace(rc.MessageID) == "" {
+			return nil, rest.Missing("content.reaction.messageId")
+		}
+		if why := rest.TextFault(rc.MessageID, false); why != "" || len(rc.MessageID) > 256 {
+			return nil, rest.Invalid("content.reaction.messageId", "messageId is a message id of at most 256 characters")
+		}
+		m.Content = &message.Content{Reaction: &message.Reaction{MessageID: strings.TrimSpace(rc.MessageID), Emoji: rc.Emoji}}
 	}
 	to := strings.TrimPrefix(strings.TrimSpace(req.To), "+")
 	if to == "" {
@@ -258,8 +398,15 @@ func buildChat(req *sendRequest, ch *store.ConvChannel, accountID string) (*mess
 // checkEnvelope checks what every send has: source, purpose, reference and
 // reportUrl.
 func checkEnvelope(req *sendRequest, m *message.Message) *rest.Problem {
-	if src := strings.TrimSpace(string(req.Source)); src != "" && src != "null" && src[0] != '{' {
-		return rest.Invalid("source", "source must be an object")
+	if src := strings.TrimSpace(string(req.Source)); src != "" && src != "null" {
+		var compact bytes.Buffer
+		if src[0] != '{' || json.Compact(&compact, []byte(src)) != nil {
+			return rest.Invalid("source", "source must be an object")
+		}
+		if compact.Len() > maxSource {
+			return rest.Invalid("source", fmt.Sprintf("source has at most %d bytes", maxSource))
+		}
+		m.Details.Source = compact.String()
 	}
 	switch m.Purpose {
 	case "", "transactional", "marketing":
@@ -291,4 +438,165 @@ func mediaURL(param, s string) (string, *rest.Problem) {
 		return "", rest.Invalid(param, param+" must be an absolute http or https URL")
 	}
 	return s, nil
+}
+
+// templateComponents turns MessageBird's hsm components into the model's.
+func templateComponents(in []hsmComponentJSON) ([]message.TemplateComponent, *rest.Problem) {
+	if len(in) > 10 {
+		return nil, rest.Invalid("content.hsm.components", "at most 10 components")
+	}
+	var out []message.TemplateComponent
+	for i, c := range in {
+		field := fmt.Sprintf("content.hsm.components[%d]", i)
+		tc := message.TemplateComponent{Type: strings.ToLower(c.Type), SubType: strings.ToLower(c.SubType)}
+		if c.Index != nil {
+			tc.Index = *c.Index
+		}
+		if len(c.Parameters) > maxParams {
+			return nil, rest.Invalid(field+".parameters", fmt.Sprintf("at most %d parameters", maxParams))
+		}
+		for j, p := range c.Parameters {
+			pf := fmt.Sprintf("%s.parameters[%d]", field, j)
+			tp := message.TemplateParam{Type: p.Type, Text: p.Text, Payload: p.Payload, DateTime: p.DateTime}
+			for _, v := range []string{p.Text, p.Payload, p.DateTime} {
+				if len([]rune(v)) > maxVarValue {
+					return nil, rest.Invalid(pf, fmt.Sprintf("a parameter has at most %d characters", maxVarValue))
+				}
+			}
+			switch p.Type {
+			case "currency":
+				if p.Currency == nil {
+					return nil, rest.Missing(pf + ".currency")
+				}
+				tp.Currency, tp.Amount1000 = strings.ToUpper(p.Currency.CurrencyCode), p.Currency.Amount
+				if tp.Text == "" {
+					tp.Text = fmt.Sprintf("%.2f %s", float64(p.Currency.Amount)/1000, tp.Currency)
+				}
+			case "date_time":
+				if p.DateTime == "" {
+					return nil, rest.Missing(pf + ".dateTime")
+				}
+				if tp.Text == "" {
+					tp.Text = p.DateTime
+				}
+			case "image", "video", "document":
+				md := map[string]*mediaJSON{"image": p.Image, "video": p.Video, "document": p.Document}[p.Type]
+				if md == nil {
+					return nil, rest.Missing(pf + "." + p.Type)
+				}
+				u, pr := mediaURL(pf+"."+p.Type+".url", md.URL)
+				if pr != nil {
+					return nil, pr
+				}
+				tp.URL = u
+			}
+			tc.Parameters = append(tc.Parameters, tp)
+		}
+		out = append(out, tc)
+	}
+	return out, nil
+}
+
+// buildInteractive turns an interactive object into the model's; the
+// channel's preparation checks it against the Cloud API's bounds.
+func buildInteractive(in *interactiveJSON) (*message.Interactive, *rest.Problem) {
+	if in == nil {
+		return nil, rest.Missing("content.interactive")
+	}
+	if in.Reply != nil {
+		return nil, rest.Invalid("content.interactive.reply", "reply is what an inbound message answered; a message sends buttons or a list")
+	}
+	if in.Type == "" {
+		return nil, rest.Missing("content.interactive.type")
+	}
+	out := &message.Interactive{Type: in.Type}
+	if in.Body != nil {
+		out.Body = in.Body.Text
+	}
+	if in.Header != nil {
+		if in.Header.Type != "" && in.Header.Type != "text" {
+			return nil, rest.Invalid("content.interactive.header.type", "a header is of type text")
+		}
+		out.Header = in.Header.Text
+	}
+	if in.Footer != nil {
+		out.Footer = in.Footer.Text
+	}
+	if in.Action == nil {
+		return nil, rest.Missing("content.interactive.action")
+	}
+	out.Button = in.Action.Button
+	for i, b := range in.Action.Buttons {
+		if b.Type != "" && b.Type != "reply" {
+			return nil, rest.Invalid(fmt.Sprintf("content.interactive.action.buttons[%d].type", i), "a button is of type reply")
+		}
+		ch := message.Choice{ID: b.ID, Title: b.Title}
+		if b.Reply != nil {
+			ch = message.Choice{ID: b.Reply.ID, Title: b.Reply.Title}
+		}
+		out.Buttons = append(out.Buttons, ch)
+	}
+	for _, sec := range in.Action.Sections {
+		s := message.Section{Title: sec.Title}
+		for _, r := range sec.Rows {
+			s.Rows = append(s.Rows, message.Choice{ID: r.ID, Title: r.Title, Description: r.Description})
+		}
+		out.Sections = append(out.Sections, s)
+	}
+	for _, t := range []string{out.Body, out.Header, out.Footer, out.Button} {
+		if why := rest.TextFault(t, true); why != "" {
+			return nil, rest.Invalid("content.interactive", "content.interactive "+why)
+		}
+	}
+	return out, nil
+}
+
+// checkChat runs the checks a chat message needs beyond its content's
+// shape, on every path that sends one (send, conversation start and
+// reply): a WhatsApp template against the channel's registry, a
+// reaction's target resolved to the provider's id.
+func (a *API) checkChat(r *http.Request, ch *store.ConvChannel, m *message.Message) *rest.Problem {
+	if ch.Kind == whatsApp && m.Content != nil && m.Content.Template != nil {
+		if p := a.checkTemplate(r, ch, m.Content.Template); p != nil {
+			return p
+		}
+	}
+	if m.Content != nil && m.Content.Reaction != nil {
+		return a.reactionTarget(r, ch, m.Content.Reaction)
+	}
+	return nil
+}
+
+// reactionTarget resolves a reaction's messageId to the provider's id: a
+// wamid is taken as it is; the id of a WhatsApp message of the account
+// becomes its wamid (an inbound one's, or an outbound one's once sent).
+func (a *API) reactionTarget(r *http.Request, ch *store.ConvChannel, rc *message.Reaction) *rest.Problem {
+	if strings.HasPrefix(rc.MessageID, "wamid.") {
+		return nil
+	}
+	bad := rest.Invalid("content.reaction.messageId", "messageId must be a WhatsApp message id (wamid.…) or the id of a WhatsApp message of yours")
+	internal := rest.NewProblem(http.StatusInternalServerError, rest.CodeInternal, "", "could not read the message; try again later")
+	m, err := a.store.GetMessage(r.Context(), ch.AccountID, rc.MessageID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != whatsApp {
+		return bad
+	}
+	if err != nil {
+		return internal
+	}
+	if m.Direction == message.MO {
+		if m.Content == nil || m.Content.ProviderID == "" {
+			return bad
+		}
+		rc.MessageID = m.Content.ProviderID
+		return nil
+	}
+	ids, err := a.store.PartProviderIDs(r.Context(), ch.AccountID, m.ID)
+	if err != nil {
+		return internal
+	}
+	if len(ids) == 0 {
+		return rest.Invalid("content.reaction.messageId", "message "+m.ID+" has not reached WhatsApp yet; react once it is sent")
+	}
+	rc.MessageID = ids[0]
+	return nil
 }

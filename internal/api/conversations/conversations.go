@@ -39,8 +39,9 @@ type API struct {
 	store     store.Store
 	pipeline  *pipeline.Pipeline
 	metrics   *metrics.Metrics
-	templates TemplateRenderer // nil: sends with a template are refused
-	fallback  fallbackConfig   // fallback.go
+	templates TemplateRenderer  // nil: sends with a template are refused
+	fallback  fallbackConfig    // fallback.go
+	submit    TemplateSubmitter // nil: WhatsApp templates cannot be submitted
 }
 
 // New makes the door; templates may be nil until a template service is
@@ -58,7 +59,21 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /v1/messages/{id}", a.getMessage)
 	a.rest.Handle(mux, "GET /v1/channels", a.listChannels)
 	a.rest.Handle(mux, "GET /v1/channels/{id}", a.getChannel)
-	rest.MethodNotAllowed(mux, "/v1/send", "/v1/messages", "/v1/messages/{id}", "/v1/channels", "/v1/channels/{id}")
+	a.rest.Handle(mux, "POST /v1/conversations/start", a.startConversation)
+	a.rest.Handle(mux, "GET /v1/conversations", a.listConversations)
+	a.rest.Handle(mux, "GET /v1/conversations/{id}", a.getConversation)
+	a.rest.Handle(mux, "PATCH /v1/conversations/{id}", a.updateConversation)
+	a.rest.Handle(mux, "POST /v1/conversations/{id}/messages", a.reply)
+	a.rest.Handle(mux, "GET /v1/conversations/{id}/{sub}", a.conversationSub) // {id}/messages, contact/{contactId}
+	a.rest.Handle(mux, "POST /v1/webhooks", a.createWebhook)
+	a.rest.Handle(mux, "GET /v1/webhooks", a.listWebhooks)
+	a.rest.Handle(mux, "GET /v1/webhooks/{id}", a.getWebhook)
+	a.rest.Handle(mux, "PATCH /v1/webhooks/{id}", a.updateWebhook)
+	a.rest.Handle(mux, "DELETE /v1/webhooks/{id}", a.deleteWebhook)
+	a.registerTemplates(mux)
+	rest.MethodNotAllowed(mux, "/v1/send", "/v1/messages", "/v1/messages/{id}", "/v1/channels", "/v1/channels/{id}",
+		"/v1/conversations", "/v1/conversations/{id}", "/v1/conversations/{id}/{sub}",
+		"/v1/webhooks", "/v1/webhooks/{id}")
 }
 
 func errNotFound() *rest.Problem {

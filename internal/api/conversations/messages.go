@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/message"
@@ -26,7 +27,8 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound()
 	}
 	m, err := a.store.GetMessage(r.Context(), pr.AccountID, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != message.ChannelEmail && m.Details.Report != message.ReportConversations {
+	inboundChat := err == nil && m.Direction == message.MO && m.Channel == whatsApp
+	if errors.Is(err, store.ErrNotFound) || err == nil && m.Channel != message.ChannelEmail && m.Details.Report != message.ReportConversations && !inboundChat {
 		return errNotFound() // the REST door's messages are read there
 	}
 	if err != nil {
@@ -51,18 +53,19 @@ type listJSON struct {
 
 // listParams are the query parameters GET /v1/messages reads; others are
 // refused, naming them.
-var listParams = map[string]bool{"limit": true, "offset": true, "ids": true, "recipient": true, "status": true}
+var listParams = map[string]bool{"limit": true, "offset": true, "ids": true, "recipient": true, "status": true, "from": true}
 
-// listMessages handles GET /v1/messages: the account's email messages,
-// newest first; ids picks some by id. A test key's list is empty.
+// listMessages handles GET /v1/messages: the account's email messages and
+// the messages of its conversations (both directions), newest first; ids
+// picks some by id. A test key's list is empty.
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	for name := range q {
 		if !listParams[name] {
-			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/messages takes limit, offset, ids, recipient and status")
+			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/messages takes limit, offset, ids, recipient, status and from")
 		}
 	}
-	f := store.MessageFilter{Limit: defaultLimit, Channel: message.ChannelEmail, Type: "email", Direction: message.MT}
+	f := store.MessageFilter{Limit: defaultLimit, ConversationsDoor: true}
 	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
 		if s := q.Get(name); s != "" {
 			lo, hi := 0, 1<<31-1
@@ -77,11 +80,22 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if s := q.Get("recipient"); s != "" {
-		addr, p := address("recipient", s)
-		if p != nil {
-			return p
+		if d := strings.TrimPrefix(strings.TrimSpace(s), "+"); d != "" && strings.Trim(d, "0123456789") == "" && len(d) <= 15 {
+			f.Recipient = d // a conversation message's number
+		} else {
+			addr, p := address("recipient", s)
+			if p != nil {
+				return p
+			}
+			f.Recipient = addr
 		}
-		f.Recipient = addr
+	}
+	if s := q.Get("from"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return rest.Invalid("from", "from must be a time in RFC 3339 (like 2024-05-01T10:00:00Z)")
+		}
+		f.From = t // created at or after (the Go SDK's ListMessagesRequest.From)
 	}
 	if s := q.Get("status"); s != "" {
 		if !message.Status(s).Valid() {
@@ -109,7 +123,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			if m.Channel == message.ChannelEmail {
+			if m.Channel == message.ChannelEmail || m.Details.ConversationID != "" || m.Details.Report == message.ReportConversations {
 				msgs = append(msgs, m)
 			}
 		}

@@ -1,6 +1,7 @@
 package conversations
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
@@ -10,24 +11,25 @@ import (
 // MessageJSON is a message in the Conversations shape, with omnigate's
 // per-recipient statuses and email events.
 type MessageJSON struct {
-	ID              string         `json:"id"`
-	ConversationID  string         `json:"conversationId"`
-	ChannelID       string         `json:"channelId"`
-	Platform        string         `json:"platform"`
-	To              string         `json:"to"`
-	From            string         `json:"from"`
-	Direction       string         `json:"direction"`
-	Status          string         `json:"status"`
-	Type            string         `json:"type"`
-	Content         contentOut     `json:"content"`
-	Reference       string         `json:"reference,omitempty"`
-	ReportURL       string         `json:"reportUrl,omitempty"`
-	Purpose         string         `json:"purpose,omitempty"`
-	CreatedDatetime string         `json:"createdDatetime"`
-	UpdatedDatetime string         `json:"updatedDatetime"`
-	Recipients      []recipientOut `json:"recipients"`
-	Fallback        *fallbackOut   `json:"fallback,omitempty"`   // fallback.go
-	FallbackOf      string         `json:"fallbackOf,omitempty"` // on a fallback message: the message it stands in for
+	ID              string          `json:"id"`
+	ConversationID  string          `json:"conversationId"`
+	ChannelID       string          `json:"channelId"`
+	Platform        string          `json:"platform"`
+	To              string          `json:"to"`
+	From            string          `json:"from"`
+	Direction       string          `json:"direction"`
+	Status          string          `json:"status"`
+	Type            string          `json:"type"`
+	Content         contentOut      `json:"content"`
+	Reference       string          `json:"reference,omitempty"`
+	ReportURL       string          `json:"reportUrl,omitempty"`
+	Purpose         string          `json:"purpose,omitempty"`
+	CreatedDatetime string          `json:"createdDatetime"`
+	UpdatedDatetime string          `json:"updatedDatetime"`
+	Source          json.RawMessage `json:"source,omitempty"`
+	Recipients      []recipientOut  `json:"recipients"`
+	Fallback        *fallbackOut    `json:"fallback,omitempty"`   // fallback.go
+	FallbackOf      string          `json:"fallbackOf,omitempty"` // on a fallback message: the message it stands in for
 }
 
 type contentOut struct {
@@ -39,6 +41,14 @@ type contentOut struct {
 	File     *mediaJSON    `json:"file,omitempty"`
 	Location *locationJSON `json:"location,omitempty"`
 	HSM      *hsmJSON      `json:"hsm,omitempty"`
+	// Interactive and Reaction are WhatsApp's; Sticker an inbound sticker.
+	Interactive *interactiveJSON `json:"interactive,omitempty"`
+	Reaction    *reactionJSON    `json:"reaction,omitempty"`
+	Sticker     *mediaJSON       `json:"sticker,omitempty"`
+	// ProviderID is an inbound message's id at the provider (a wamid) and
+	// Context the one it answers: what a reaction or reply refers to.
+	ProviderID string `json:"providerId,omitempty"`
+	Context    string `json:"context,omitempty"`
 }
 
 type emailOut struct {
@@ -221,39 +231,14 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 		Reference: m.Reference, ReportURL: m.ReportURL, Purpose: m.Purpose, CreatedDatetime: timeText(m.CreatedAt),
 		Recipients: make([]recipientOut, len(m.Recipients)),
 	}
-	if m.Direction == message.MO {
-		out.Direction = "received"
+	out.ConversationID = m.Details.ConversationID
+	if m.Details.Source != "" {
+		out.Source = json.RawMessage(m.Details.Source)
 	}
 	if len(m.Recipients) > 0 {
 		out.To = m.Recipients[0].Address
 	}
-	out.Type, out.Content = "text", contentOut{Text: m.Body}
-	if c := m.Content; c != nil {
-		switch {
-		case len(c.Media) > 0:
-			md := &mediaJSON{URL: c.Media[0].URL, Caption: c.Media[0].Caption}
-			out.Type, out.Content = c.Media[0].Kind, contentOut{}
-			switch c.Media[0].Kind {
-			case "image":
-				out.Content.Image = md
-			case "video":
-				out.Content.Video = md
-			case "audio":
-				out.Content.Audio = md
-			default:
-				out.Type, out.Content.File = "file", md
-			}
-		case c.Location != nil:
-			lat, lon := c.Location.Latitude, c.Location.Longitude
-			out.Type, out.Content = "location", contentOut{Location: &locationJSON{Latitude: &lat, Longitude: &lon}}
-		case c.Template != nil:
-			h := &hsmJSON{Namespace: c.Template.Namespace, TemplateName: c.Template.Name, Language: &hsmLangJSON{Policy: "deterministic", Code: c.Template.Language}}
-			for _, p := range c.Template.Params {
-				h.Params = append(h.Params, hsmParamJSON{Default: p})
-			}
-			out.Type, out.Content = "hsm", contentOut{HSM: h}
-		}
-	}
+	out.Type, out.Content = renderChatContent(m)
 	bySeq := map[int][]eventOut{}
 	for _, ev := range events {
 		bySeq[ev.Seq] = append(bySeq[ev.Seq], eventOut{Event: ev.Event, Datetime: timeText(ev.At), Detail: ev.Detail})
@@ -296,6 +281,9 @@ func renderChat(m *message.Message, events []store.Event) MessageJSON {
 			out.Status = "read"
 		}
 	}
+	if m.Direction == message.MO {
+		out.Direction, out.Status = "received", "received" // the Conversations status of what a contact sent
+	}
 	out.UpdatedDatetime = timeText(updated)
 	out.Fallback, out.FallbackOf = renderFallback(m)
 	return out
@@ -309,4 +297,104 @@ func hasEvent(events []eventOut, name string) bool {
 		}
 	}
 	return false
+}
+
+// renderChatContent is a chat message's type and content in the shape of
+// its type: text, media (by URL, or by provider id when received),
+// location, hsm, interactive (buttons or a list sent, or the reply
+// received), reaction.
+func renderChatContent(m *message.Message) (string, contentOut) {
+	c := m.Content
+	if c == nil {
+		return "text", contentOut{Text: m.Body}
+	}
+	out := contentOut{ProviderID: c.ProviderID, Context: c.Context}
+	switch {
+	case len(c.Media) > 0:
+		md := &mediaJSON{URL: c.Media[0].URL, Caption: c.Media[0].Caption, ID: c.Media[0].ID, MimeType: c.Media[0].MimeType, Filename: c.Media[0].Filename}
+		switch c.Media[0].Kind {
+		case "image":
+			out.Image = md
+		case "video":
+			out.Video = md
+		case "audio":
+			out.Audio = md
+		case "sticker":
+			out.Sticker = md
+		default:
+			out.File = md
+			return "file", out
+		}
+		return c.Media[0].Kind, out
+	case c.Location != nil:
+		lat, lon := c.Location.Latitude, c.Location.Longitude
+		out.Location = &locationJSON{Latitude: &lat, Longitude: &lon}
+		return "location", out
+	case c.Template != nil:
+		h := &hsmJSON{Namespace: c.Template.Namespace, TemplateName: c.Template.Name, Language: &hsmLangJSON{Policy: "deterministic", Code: c.Template.Language}}
+		for _, p := range c.Template.Params {
+			h.Params = append(h.Params, hsmParamJSON{Default: p})
+		}
+		for _, tc := range c.Template.Components {
+			hc := hsmComponentJSON{Type: tc.Type, SubType: tc.SubType, Parameters: []hsmComponentParamJSON{}}
+			if tc.Type == "button" {
+				idx := tc.Index
+				hc.Index = &idx
+			}
+			for _, p := range tc.Parameters {
+				hp := hsmComponentParamJSON{Type: p.Type, Text: p.Text, Payload: p.Payload, DateTime: p.DateTime}
+				switch p.Type {
+				case "currency":
+					hp.Currency = &struct {
+						CurrencyCode string `json:"currencyCode"`
+						Amount       int64  `json:"amount"`
+					}{p.Currency, p.Amount1000}
+				case "image":
+					hp.Image = &mediaJSON{URL: p.URL}
+				case "video":
+					hp.Video = &mediaJSON{URL: p.URL}
+				case "document":
+					hp.Document = &mediaJSON{URL: p.URL}
+				}
+				hc.Parameters = append(hc.Parameters, hp)
+			}
+			h.Components = append(h.Components, hc)
+		}
+		out.HSM = h
+		return "hsm", out
+	case c.Interactive != nil:
+		in := c.Interactive
+		ij := &interactiveJSON{Type: in.Type, Body: &textJSON{Text: in.Body}, Action: &actionJSON{Button: in.Button}}
+		if in.Header != "" {
+			ij.Header = &headerJSON{Type: "text", Text: in.Header}
+		}
+		if in.Footer != "" {
+			ij.Footer = &textJSON{Text: in.Footer}
+		}
+		for _, b := range in.Buttons {
+			ij.Action.Buttons = append(ij.Action.Buttons, buttonJSON{ID: b.ID, Type: "reply", Title: b.Title})
+		}
+		for _, sec := range in.Sections {
+			sj := sectionJSON{Title: sec.Title}
+			for _, r := range sec.Rows {
+				sj.Rows = append(sj.Rows, rowJSON{ID: r.ID, Title: r.Title, Description: r.Description})
+			}
+			ij.Action.Sections = append(ij.Action.Sections, sj)
+		}
+		out.Interactive = ij
+		return "interactive", out
+	case c.Reply != nil:
+		typ := c.Reply.Type + "_reply"
+		if c.Reply.Type == "quick_reply" {
+			typ = "quick_reply"
+		}
+		out.Interactive = &interactiveJSON{Type: typ, Reply: &replyJSON{ID: c.Reply.ID, Title: c.Reply.Title}}
+		out.Text = m.Body
+		return "interactive", out
+	case c.Reaction != nil:
+		out.Reaction = &reactionJSON{MessageID: c.Reaction.MessageID, Emoji: c.Reaction.Emoji}
+		return "reaction", out
+	}
+	out.Text = m.Body
+	return "text", out
 }

@@ -53,6 +53,9 @@ type contentJSON struct {
 	File     *mediaJSON    `json:"file"`
 	Location *locationJSON `json:"location"`
 	HSM      *hsmJSON      `json:"hsm"`
+	// Interactive and Reaction are WhatsApp's (chat.go).
+	Interactive *interactiveJSON `json:"interactive"`
+	Reaction    *reactionJSON    `json:"reaction"`
 }
 
 // emailJSON is MessageBird's email content object.

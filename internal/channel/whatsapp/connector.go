@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -186,18 +187,102 @@ func Request(m *message.Message, to string) (map[string]any, error) {
 		t := m.Content.Template
 		tpl := map[string]any{"name": t.Name, "language": map[string]string{"policy": "deterministic", "code": t.Language}}
 		if len(t.Params) > 0 {
-			params := make([]map[string]string, len(t.Params))
+			params := make([]map[string]any, len(t.Params))
 			for i, p := range t.Params {
-				params[i] = map[string]string{"type": "text", "text": p}
+				params[i] = map[string]any{"type": "text", "text": p}
 			}
 			tpl["components"] = []map[string]any{{"type": "body", "parameters": params}}
 		}
+		if len(t.Components) > 0 {
+			tpl["components"] = components(t.Components)
+		}
 		req["type"] = "template"
 		req["template"] = tpl
+	case TypeInteractive:
+		if m.Content == nil || m.Content.Interactive == nil {
+			return nil, fmt.Errorf("no interactive content")
+		}
+		req["type"] = "interactive"
+		req["interactive"] = interactive(m.Content.Interactive)
+	case TypeReaction:
+		if m.Content == nil || m.Content.Reaction == nil {
+			return nil, fmt.Errorf("no reaction")
+		}
+		req["type"] = "reaction"
+		req["reaction"] = map[string]string{"message_id": m.Content.Reaction.MessageID, "emoji": m.Content.Reaction.Emoji}
 	default:
 		return nil, fmt.Errorf("type %q cannot be sent on WhatsApp", typ)
 	}
 	return req, nil
+}
+
+// interactive is the Cloud API's interactive object of a message.
+func interactive(in *message.Interactive) map[string]any {
+	out := map[string]any{"type": in.Type, "body": map[string]string{"text": in.Body}}
+	if in.Header != "" {
+		out["header"] = map[string]string{"type": "text", "text": in.Header}
+	}
+	if in.Footer != "" {
+		out["footer"] = map[string]string{"text": in.Footer}
+	}
+	if in.Type == "button" {
+		buttons := make([]map[string]any, len(in.Buttons))
+		for i, b := range in.Buttons {
+			buttons[i] = map[string]any{"type": "reply", "reply": map[string]string{"id": b.ID, "title": b.Title}}
+		}
+		out["action"] = map[string]any{"buttons": buttons}
+		return out
+	}
+	sections := make([]map[string]any, len(in.Sections))
+	for i, sec := range in.Sections {
+		rows := make([]map[string]string, len(sec.Rows))
+		for j, r := range sec.Rows {
+			rows[j] = map[string]string{"id": r.ID, "title": r.Title}
+			if r.Description != "" {
+				rows[j]["description"] = r.Description
+			}
+		}
+		sections[i] = map[string]any{"rows": rows}
+		if sec.Title != "" {
+			sections[i]["title"] = sec.Title
+		}
+	}
+	out["action"] = map[string]any{"button": in.Button, "sections": sections}
+	return out
+}
+
+// components are a template's components in the Cloud API's shape.
+func components(cs []message.TemplateComponent) []map[string]any {
+	out := make([]map[string]any, len(cs))
+	for i, c := range cs {
+		params := make([]map[string]any, len(c.Parameters))
+		for j, p := range c.Parameters {
+			v := map[string]any{"type": p.Type}
+			switch p.Type {
+			case "text":
+				v["text"] = p.Text
+			case "payload":
+				v["payload"] = p.Payload
+			case "currency":
+				v["currency"] = map[string]any{"fallback_value": p.Text, "code": p.Currency, "amount_1000": p.Amount1000}
+			case "date_time":
+				v["date_time"] = map[string]any{"fallback_value": p.Text}
+			case "image", "video", "document":
+				if id, ok := strings.CutPrefix(p.URL, "media:"); ok {
+					v[p.Type] = map[string]string{"id": id}
+				} else {
+					v[p.Type] = map[string]string{"link": p.URL}
+				}
+			}
+			params[j] = v
+		}
+		comp := map[string]any{"type": c.Type, "parameters": params}
+		if c.Type == "button" {
+			comp["sub_type"], comp["index"] = c.SubType, strconv.Itoa(c.Index)
+		}
+		out[i] = comp
+	}
+	return out
 }
 
 // Send implements channel.Connector: one POST /{phone-number-id}/messages;
@@ -288,6 +373,12 @@ const CodeBadContent = 100
 const (
 	CodeReengagement  = 131047
 	CodeUndeliverable = 131026
+	// CodeAccountLocked: the WhatsApp Business Account is locked
+	// (restricted or disabled for a policy violation).
+	CodeAccountLocked = 131031
+	// CodeNotRegistered: the business phone number is not registered on
+	// the Cloud API (deregistered, or moved away).
+	CodeNotRegistered = 133010
 )
 
 // ReasonWindow is the reason of a recipient failed by 131047.
@@ -313,11 +404,14 @@ func MapError(status int, e GraphError) error {
 		return &channel.TemporaryError{Reason: "throttled: " + reason, After: time.Minute}
 	case 1, 2, 131000, 131016, 133004:
 		return &channel.TemporaryError{Reason: reason, After: 10 * time.Second}
-	case 190, 102, 10, 200, 368, 131031, 131042, 133010, 133005:
-		// the connector cannot send at all (token, permission, blocked,
-		// locked account, payment, unregistered number): another on the
-		// route may. A business account that is gone should suspend the
-		// channel (issue 15, item 4): not done yet.
+	case CodeAccountLocked, CodeNotRegistered:
+		// the business account is locked or the number is no longer
+		// registered: nothing will go until someone fixes the account,
+		// so the connector is suspended rather than retried.
+		return &channel.SuspendError{Code: e.Code, Reason: reason}
+	case 190, 102, 10, 200, 368, 131042, 133005:
+		// the connector cannot send now (token, permission, a temporary
+		// block, payment, two-step PIN): another on the route may.
 		return &channel.RouteError{Code: e.Code, Reason: reason}
 	}
 	if e.Code == 0 {
@@ -375,4 +469,78 @@ func (c *Connector) UploadMedia(ctx context.Context, name, mimeType string, data
 		return "", MapError(resp.StatusCode, out.Error)
 	}
 	return out.ID, nil
+}
+
+// SubmittedTemplate is the Cloud API's answer to a template submission.
+type SubmittedTemplate struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Category string `json:"category"`
+}
+
+// SubmitTemplate submits a message template for review (POST
+// /{waba-id}/message_templates): components are the Cloud API's (HEADER,
+// BODY, FOOTER, BUTTONS). The answer's status is PENDING, or APPROVED or
+// REJECTED when the provider decided at once; later decisions come by the
+// message_template_status_update webhook.
+func (c *Connector) SubmitTemplate(ctx context.Context, name, language, category string, components json.RawMessage) (SubmittedTemplate, error) {
+	var out SubmittedTemplate
+	if c.set.WABAID == "" {
+		return out, &channel.PermanentError{Code: CodeBadContent, Reason: "the connector has no wabaId: templates are submitted to the business account"}
+	}
+	body := map[string]any{"name": name, "language": language, "category": category, "components": components}
+	if err := c.call(ctx, "POST", c.set.BaseURL+"/"+c.set.WABAID+"/message_templates", body, &out); err != nil {
+		return out, err
+	}
+	if out.ID == "" {
+		return out, &channel.TemporaryError{Reason: "the Cloud API answered without a template id"}
+	}
+	return out, nil
+}
+
+// PhoneNumberID is the business number's id the connector sends from.
+func (c *Connector) PhoneNumberID() string { return c.set.PhoneNumberID }
+
+// WABAID is the business account the connector's number belongs to.
+func (c *Connector) WABAID() string { return c.set.WABAID }
+
+// ProviderTemplate is a template as the provider lists it.
+type ProviderTemplate struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Language string `json:"language"`
+	Status   string `json:"status"`
+	Category string `json:"category"`
+	Reason   string `json:"rejected_reason"`
+}
+
+// maxTemplatePages bounds ListTemplates' paging.
+const maxTemplatePages = 50
+
+// ListTemplates lists the business account's templates (GET
+// /{waba-id}/message_templates), following the answer's paging.next while
+// it stays on the connector's base URL.
+func (c *Connector) ListTemplates(ctx context.Context) ([]ProviderTemplate, error) {
+	if c.set.WABAID == "" {
+		return nil, nil
+	}
+	var out []ProviderTemplate
+	next := c.set.BaseURL + "/" + c.set.WABAID + "/message_templates?fields=id,name,language,status,category,rejected_reason&limit=100"
+	for page := 0; next != "" && page < maxTemplatePages; page++ {
+		var resp struct {
+			Data   []ProviderTemplate `json:"data"`
+			Paging struct {
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		if err := c.call(ctx, "GET", next, nil, &resp); err != nil {
+			return out, err
+		}
+		out = append(out, resp.Data...)
+		next = resp.Paging.Next
+		if !strings.HasPrefix(next, c.set.BaseURL+"/") {
+			next = ""
+		}
+	}
+	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/channel"
@@ -52,6 +53,15 @@ type Inbound struct {
 	Video    *InboundMedia `json:"video"`
 	Audio    *InboundMedia `json:"audio"`
 	Document *InboundMedia `json:"document"`
+	Sticker  *InboundMedia `json:"sticker"`
+	Reaction *struct {
+		MessageID string `json:"message_id"`
+		Emoji     string `json:"emoji"`
+	} `json:"reaction"`
+	Context *struct {
+		From string `json:"from"`
+		ID   string `json:"id"`
+	} `json:"context"`
 	Location *struct {
 		Latitude  float64 `json:"latitude"`
 		Longitude float64 `json:"longitude"`
@@ -80,6 +90,7 @@ type InboundMedia struct {
 	ID       string `json:"id"`
 	Caption  string `json:"caption"`
 	MimeType string `json:"mime_type"`
+	Filename string `json:"filename"`
 }
 
 // Change is one change value of a webhook.
@@ -91,6 +102,20 @@ type Change struct {
 	} `json:"metadata"`
 	Statuses []Status  `json:"statuses"`
 	Messages []Inbound `json:"messages"`
+	// Template is set on a change of field message_template_status_update
+	// (a template's review), the only other field the connector reads.
+	Template *TemplateUpdate `json:"-"`
+}
+
+// TemplateUpdate is the value of a message_template_status_update
+// change: a template was approved, rejected, paused, disabled …
+type TemplateUpdate struct {
+	WABAID   string `json:"-"` // the entry's id
+	Event    string `json:"event"`
+	ID       int64  `json:"message_template_id"`
+	Name     string `json:"message_template_name"`
+	Language string `json:"message_template_language"`
+	Reason   string `json:"reason"`
 }
 
 // Parse reads a webhook body: the changes of field "messages" of a
@@ -101,8 +126,8 @@ func Parse(body []byte) ([]Change, error) {
 		Entry  []struct {
 			ID      string `json:"id"`
 			Changes []struct {
-				Field string `json:"field"`
-				Value Change `json:"value"`
+				Field string          `json:"field"`
+				Value json.RawMessage `json:"value"`
 			} `json:"changes"`
 		} `json:"entry"`
 	}
@@ -115,8 +140,22 @@ func Parse(body []byte) ([]Change, error) {
 	var out []Change
 	for _, e := range env.Entry {
 		for _, c := range e.Changes {
-			if c.Field == "messages" {
-				out = append(out, c.Value)
+			switch c.Field {
+			case "messages":
+				var v Change
+				if err := json.Unmarshal(c.Value, &v); err != nil {
+					return nil, fmt.Errorf("change of field messages: %w", err)
+				}
+				out = append(out, v)
+			case "message_template_status_update":
+				t := &TemplateUpdate{WABAID: e.ID}
+				if err := json.Unmarshal(c.Value, t); err != nil {
+					return nil, fmt.Errorf("change of field message_template_status_update: %w", err)
+				}
+				if t.Event == "" || (t.ID == 0 && t.Name == "") {
+					return nil, fmt.Errorf("a template status update needs event and message_template_id or _name")
+				}
+				out = append(out, Change{Template: t})
 			}
 		}
 	}
@@ -191,10 +230,62 @@ func (m Inbound) AsText() string {
 		return media("audio", m.Audio)
 	case m.Document != nil:
 		return media("file", m.Document)
+	case m.Sticker != nil:
+		return media("sticker", m.Sticker)
+	case m.Reaction != nil:
+		return m.Reaction.Emoji
 	case m.Location != nil:
 		return fmt.Sprintf("[location %g,%g]", m.Location.Latitude, m.Location.Longitude)
 	}
 	return "[" + m.Type + "]"
+}
+
+// Content is an inbound message's structured content and its type as the
+// Conversations API names it: text (nil content), image, video, audio,
+// file, sticker (media by provider id with its type and caption),
+// location, interactive (a button or list reply, or a template's quick
+// reply button) and reaction. The wamid and the message it answers are
+// kept in every one.
+func (m Inbound) Content() (message.Type, *message.Content) {
+	c := &message.Content{ProviderID: m.ID}
+	if m.Context != nil {
+		c.Context = m.Context.ID
+	}
+	media := func(kind string, md *InboundMedia) (message.Type, *message.Content) {
+		c.Media = []message.Media{{Kind: kind, ID: md.ID, MimeType: md.MimeType, Caption: md.Caption, Filename: md.Filename}}
+		return message.Type(kind), c
+	}
+	switch {
+	case m.Text != nil:
+		return TypeText, c
+	case m.Interactive != nil && m.Interactive.ButtonReply != nil:
+		c.Reply = &message.Reply{Type: "button", ID: m.Interactive.ButtonReply.ID, Title: m.Interactive.ButtonReply.Title}
+		return TypeInteractive, c
+	case m.Interactive != nil && m.Interactive.ListReply != nil:
+		c.Reply = &message.Reply{Type: "list", ID: m.Interactive.ListReply.ID, Title: m.Interactive.ListReply.Title}
+		return TypeInteractive, c
+	case m.Button != nil:
+		c.Reply = &message.Reply{Type: "quick_reply", ID: m.Button.Payload, Title: m.Button.Text}
+		return TypeInteractive, c
+	case m.Reaction != nil:
+		c.Reaction = &message.Reaction{MessageID: m.Reaction.MessageID, Emoji: m.Reaction.Emoji}
+		return TypeReaction, c
+	case m.Image != nil:
+		return media("image", m.Image)
+	case m.Video != nil:
+		return media("video", m.Video)
+	case m.Audio != nil:
+		return media("audio", m.Audio)
+	case m.Document != nil:
+		return media("file", m.Document)
+	case m.Sticker != nil:
+		return media("sticker", m.Sticker)
+	case m.Location != nil:
+		l := m.Location
+		c.Location = &message.Location{Latitude: l.Latitude, Longitude: l.Longitude, Name: l.Name, Address: l.Address}
+		return TypeLocation, c
+	}
+	return message.Type(m.Type), c
 }
 
 // ValidSignature checks X-Hub-Signature-256 ("sha256=<hex HMAC-SHA256 of
@@ -262,18 +353,18 @@ func (c *Connector) take(ctx context.Context, changes []Change) error {
 	if c.rx == nil {
 		return errors.New("no receiver")
 	}
+	if err := c.takeStatuses(ctx, changes); err != nil {
+		return err
+	}
 	for _, ch := range changes {
-		if ch.Metadata.PhoneNumberID != "" && ch.Metadata.PhoneNumberID != c.set.PhoneNumberID {
-			continue // another number of the same app
-		}
-		for _, s := range ch.Statuses {
-			rc, ok := s.Receipt(c.name)
-			if !ok {
-				continue
-			}
-			if err := c.rx.Receipt(ctx, rc); err != nil {
+		if ch.Template != nil {
+			if err := c.templateUpdate(ctx, *ch.Template); err != nil {
 				return err
 			}
+			continue
+		}
+		if ch.Metadata.PhoneNumberID != "" && ch.Metadata.PhoneNumberID != c.set.PhoneNumberID {
+			continue // another number of the same app
 		}
 		dest := digitsOnly(ch.Metadata.DisplayPhoneNumber)
 		for _, m := range ch.Messages {
@@ -281,8 +372,9 @@ func (c *Connector) take(ctx context.Context, changes []Change) error {
 			if from == "" {
 				continue
 			}
+			typ, content := m.Content()
 			err := c.rx.Inbound(ctx, channel.Inbound{Connector: c.name, Channel: message.ChannelWhatsApp,
-				Source: from, Destination: dest, Text: m.AsText(), Total: 1, Part: 1})
+				Source: from, Destination: dest, Text: m.AsText(), Type: typ, Content: content, Total: 1, Part: 1})
 			if errors.Is(err, store.ErrNotFound) {
 				c.log.Warn("whatsapp inbound message to a number no account has; dropped", "to", dest)
 				continue
@@ -293,6 +385,62 @@ func (c *Connector) take(ctx context.Context, changes []Change) error {
 		}
 	}
 	return nil
+}
+
+// takeStatuses hands the statuses of a notification to the receiver and
+// returns once all are durable. Statuses of different messages go
+// concurrently, so that a batched notification is stored in one commit
+// rather than one commit per status; those of one message keep their
+// order.
+func (c *Connector) takeStatuses(ctx context.Context, changes []Change) error {
+	var order []string
+	byID := map[string][]store.Receipt{}
+	for _, ch := range changes {
+		if ch.Metadata.PhoneNumberID != "" && ch.Metadata.PhoneNumberID != c.set.PhoneNumberID {
+			continue
+		}
+		for _, s := range ch.Statuses {
+			// "sent" tells nothing the send's answer did not: the
+			// recipient became sent when the Cloud API answered with its
+			// wamid. Acknowledged without a write (a third of them).
+			if s.Status == "sent" {
+				continue
+			}
+			rc, ok := s.Receipt(c.name)
+			if !ok {
+				continue
+			}
+			if _, seen := byID[s.ID]; !seen {
+				order = append(order, s.ID)
+			}
+			byID[s.ID] = append(byID[s.ID], rc)
+		}
+	}
+	if len(order) <= 1 {
+		for _, id := range order {
+			for _, rc := range byID[id] {
+				if err := c.rx.Receipt(ctx, rc); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, id := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, rc := range byID[id] {
+				if errs[i] = c.rx.Receipt(ctx, rc); errs[i] != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func digitsOnly(s string) string {

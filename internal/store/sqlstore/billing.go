@@ -31,6 +31,9 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 			if group = unrefused(group); len(group) == 0 {
 				continue
 			}
+			if err := s.openConversations(ctx, tx, group); err != nil {
+				return err
+			}
 			rows, handled, err := s.chargeGroup(ctx, tx, group)
 			if err != nil {
 				return err
@@ -39,15 +42,32 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 				ledger = append(ledger, rows...)
 				continue
 			}
+			// One by one, each opening its conversations just before its
+			// charge and closing them again if it is refused, so that no
+			// later message rides on a conversation nobody paid for.
 			for _, it := range group {
+				if err := s.dropConversations(ctx, tx, it); err != nil {
+					return err
+				}
+			}
+			for _, it := range group {
+				if err := s.openConversations(ctx, tx, []*store.Accept{it}); err != nil {
+					return err
+				}
 				if err := s.charge(ctx, tx, it); err != nil {
 					return err
+				}
+				if it.Err != nil {
+					if err := s.dropConversations(ctx, tx, it); err != nil {
+						return err
+					}
 				}
 			}
 		}
 		if err := s.insertLedger.exec(ctx, tx, &s.d, ledger); err != nil {
 			return fmt.Errorf("writing ledger: %w", err)
 		}
+
 		ok := make([]*message.Message, 0, len(items))
 		var jobs []any
 		var held []*store.Accept
@@ -229,7 +249,7 @@ func (s *Store) chargeGroup(ctx context.Context, tx *sql.Tx, group []*store.Acce
 			continue
 		}
 		after -= it.Charge
-		rows = append(rows, it.Message.AccountID, store.LedgerCharge, -it.Charge, currency, after, it.Message.ID, "message", "api", "", micros(it.Message.CreatedAt))
+		rows = append(rows, it.Message.AccountID, store.LedgerCharge, -it.Charge, currency, after, it.Message.ID, chargeReason(it), "api", "", micros(it.Message.CreatedAt))
 	}
 	if topUp && amount > 0 && balance < threshold {
 		last := group[len(group)-1]
@@ -356,7 +376,7 @@ func (s *Store) charge(ctx context.Context, tx *sql.Tx, it *store.Accept) error 
 		return nil
 	}
 	if err := s.writeLedger(ctx, tx, &store.LedgerEntry{AccountID: m.AccountID, Kind: store.LedgerCharge, Amount: -it.Charge,
-		Currency: currency, BalanceAfter: balance, Reference: m.ID, Reason: "message", Actor: "api", CreatedAt: m.CreatedAt}); err != nil {
+		Currency: currency, BalanceAfter: balance, Reference: m.ID, Reason: chargeReason(it), Actor: "api", CreatedAt: m.CreatedAt}); err != nil {
 		return err
 	}
 	if topUp && amount > 0 && balance < threshold {
@@ -480,9 +500,9 @@ func (s *Store) LedgerSum(ctx context.Context, accountID string) (int64, error) 
 func (s *Store) UpsertPrices(ctx context.Context, ps []store.Price) error {
 	return s.inTx(ctx, "storing prices", func(tx *sql.Tx) error {
 		for _, p := range ps {
-			_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO prices (account_id, channel, country, prefix, currency, price, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (account_id, channel, country, prefix, currency) DO UPDATE SET price = excluded.price, updated_at = excluded.updated_at`),
-				p.AccountID, p.Channel, p.Country, p.Prefix, p.Currency, p.Price, micros(p.UpdatedAt))
+			_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO prices (account_id, channel, unit, country, prefix, currency, price, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (account_id, channel, unit, country, prefix, currency) DO UPDATE SET price = excluded.price, updated_at = excluded.updated_at`),
+				p.AccountID, p.Channel, p.Unit, p.Country, p.Prefix, p.Currency, p.Price, micros(p.UpdatedAt))
 			if err != nil {
 				return fmt.Errorf("storing prices: %w", err)
 			}
@@ -493,7 +513,7 @@ func (s *Store) UpsertPrices(ctx context.Context, ps []store.Price) error {
 
 // Prices lists every price.
 func (s *Store) Prices(ctx context.Context) ([]store.Price, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT account_id, channel, country, prefix, currency, price, updated_at FROM prices ORDER BY account_id, channel, country, prefix`)
+	rows, err := s.r.QueryContext(ctx, `SELECT account_id, channel, unit, country, prefix, currency, price, updated_at FROM prices ORDER BY account_id, channel, unit, country, prefix`)
 	if err != nil {
 		return nil, fmt.Errorf("reading prices: %w", err)
 	}
@@ -502,7 +522,7 @@ func (s *Store) Prices(ctx context.Context) ([]store.Price, error) {
 	for rows.Next() {
 		var p store.Price
 		var updated int64
-		if err := rows.Scan(&p.AccountID, &p.Channel, &p.Country, &p.Prefix, &p.Currency, &p.Price, &updated); err != nil {
+		if err := rows.Scan(&p.AccountID, &p.Channel, &p.Unit, &p.Country, &p.Prefix, &p.Currency, &p.Price, &updated); err != nil {
 			return nil, fmt.Errorf("reading prices: %w", err)
 		}
 		p.UpdatedAt = fromMicros(updated)

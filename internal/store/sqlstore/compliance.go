@@ -30,22 +30,25 @@ func (s *Store) AddConsents(ctx context.Context, cs []*store.Consent) error {
 			if err != nil {
 				return fmt.Errorf("recording consent: %w", err)
 			}
-			if err := tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO consents (account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.AccountID, c.Recipient, c.Purpose, c.Action, c.LegalAge,
-				strings.Join(c.Categories, ","), c.Source, string(evidence), c.Actor, micros(c.CreatedAt)).Scan(&c.ID); err != nil {
+			if err := tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO consents (account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at, channel)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.AccountID, c.Recipient, c.Purpose, c.Action, c.LegalAge,
+				strings.Join(c.Categories, ","), c.Source, string(evidence), c.Actor, micros(c.CreatedAt), c.Channel).Scan(&c.ID); err != nil {
 				return fmt.Errorf("recording consent: %w", err)
 			}
+			// The suppression is on the entry's channel, else the address's:
+			// a phone number's opt-out (STOP) suppresses SMS, an email
+			// address's email, a STOP over WhatsApp WhatsApp.
+			ch := c.Channel
+			if ch == "" {
+				ch = store.AddressChannel(c.Recipient)
+			}
 			switch c.Action {
-			// The suppression is on the address's channel: a phone number's
-			// opt-out (STOP) suppresses SMS, an email address's email.
 			case store.OptOut:
-				ch := store.AddressChannel(c.Recipient)
 				if _, err := s.addSuppression(ctx, tx, c.AccountID, store.Suppression{Channel: ch, Recipient: c.Recipient,
 					Reason: store.SuppressOptOut, Actor: consentActor(c), CreatedAt: c.CreatedAt}); err != nil {
 					return fmt.Errorf("suppressing: %w", err)
 				}
 			case store.OptIn:
-				ch := store.AddressChannel(c.Recipient)
 				if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM suppressions WHERE account_id = ? AND channel = ? AND recipient = ? AND reason = ?`),
 					c.AccountID, ch, store.SuppressionAddress(ch, c.Recipient), store.OptOut); err != nil {
 					return fmt.Errorf("lifting suppression: %w", err)
@@ -64,13 +67,13 @@ func consentActor(c *store.Consent) string {
 	return "consent:" + c.Source
 }
 
-const consentColumns = `id, account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at`
+const consentColumns = `id, account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at, channel`
 
 func scanConsent(row interface{ Scan(...any) error }) (store.Consent, error) {
 	var c store.Consent
 	var categories, evidence string
 	var created int64
-	if err := row.Scan(&c.ID, &c.AccountID, &c.Recipient, &c.Purpose, &c.Action, &c.LegalAge, &categories, &c.Source, &evidence, &c.Actor, &created); err != nil {
+	if err := row.Scan(&c.ID, &c.AccountID, &c.Recipient, &c.Purpose, &c.Action, &c.LegalAge, &categories, &c.Source, &evidence, &c.Actor, &created, &c.Channel); err != nil {
 		return c, err
 	}
 	if categories != "" {
@@ -352,9 +355,9 @@ func (s *Store) Screen(ctx context.Context, accountID, channel string, recipient
 	if !marketing {
 		q += ` AND scope = 'all'`
 	} else {
-		q += ` UNION ALL SELECT 0, recipient, action, legal_age, id FROM consents WHERE account_id = ? AND purpose = 'marketing' AND recipient IN (` +
+		q += ` UNION ALL SELECT 0, recipient, action, legal_age, id FROM consents WHERE account_id = ? AND purpose = 'marketing' AND channel IN ('', ?) AND recipient IN (` +
 			placeholders(len(recipients)) + `)`
-		args = append(append(args, accountID), strings2any(recipients)...)
+		args = append(append(args, accountID, channel), strings2any(recipients)...)
 		if !since.IsZero() {
 			q += ` UNION ALL SELECT 3, recipient, originator, FALSE, 0 FROM marketing_senders
 				WHERE account_id = ? AND recipient IN (` + placeholders(len(recipients)) + `) AND last_at >= ?`

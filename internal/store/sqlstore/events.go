@@ -89,15 +89,22 @@ func (s *Store) recordEvent(ctx context.Context, tx *sql.Tx, e store.Event) (sto
 		return o, nil, nil
 	}
 	o.Recorded = true
-	if !report || (messageURL == "" && accountURL == "") {
+	kind := store.JobReport
+	if !report {
 		return o, nil, nil
+	}
+	if messageURL == "" && accountURL == "" {
+		if !s.convWebhooksOn(ctx, e.AccountID) {
+			return o, nil, nil
+		}
+		kind = jobConvReport // for a Conversations webhook only
 	}
 	payload, err := json.Marshal(store.Report{Seq: e.Seq, Status: message.Status(status), At: at.UTC(), Event: e.Event, Detail: e.Detail})
 	if err != nil {
 		return o, nil, fmt.Errorf("encoding report: %w", err)
 	}
-	o.Reported = true
-	return o, []any{store.JobReport, e.AccountID, e.MessageID, payload, 0, micros(at), "", micros(at)}, nil
+	o.Reported = kind == store.JobReport
+	return o, []any{kind, e.AccountID, e.MessageID, payload, 0, micros(at), "", micros(at)}, nil
 }
 
 // MessageEvents lists messages' events, oldest first.

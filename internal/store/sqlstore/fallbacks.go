@@ -293,7 +293,7 @@ func (s *Store) CancelForFallback(ctx context.Context, accountID, messageID, rea
 			if u.Applied {
 				cancelled++
 			}
-			if jargs, err = appendReport(jargs, u); err != nil {
+			if jargs, err = s.appendReport(ctx, jargs, u); err != nil {
 				return err
 			}
 		}

@@ -87,6 +87,9 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 	if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
 		return fmt.Errorf("enqueueing jobs: %w", err)
 	}
+	if err := s.linkConversations(ctx, tx, msgs); err != nil {
+		return err
+	}
 	return s.noteMarketingSenders(ctx, tx, msgs)
 }
 
@@ -283,6 +286,15 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 	if f.Status != "" {
 		add("EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.account_id = m.account_id AND r.status = ?)", string(f.Status))
 	}
+	if f.ConversationID != "" {
+		add("m.conversation_id = ?", f.ConversationID)
+	}
+	for _, ch := range f.ExcludeChannels {
+		add("m.channel <> ?", ch)
+	}
+	if f.ConversationsDoor {
+		where = append(where, "(m.conversation_id IS NOT NULL OR (m.channel = 'email' AND m.type = 'email' AND m.direction = 'mt'))")
+	}
 	if f.Recipient != "" {
 		add("EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.account_id = m.account_id AND r.address = ?)", f.Recipient)
 	}
@@ -408,6 +420,11 @@ func (s *Store) DeleteMessage(ctx context.Context, accountID, id string) error {
 // refund gives an account back what a message was charged, as a ledger
 // entry referring to the message (nothing when it was free).
 func (s *Store) refund(ctx context.Context, tx *sql.Tx, accountID, messageID string, amount int64, reason, actor, key string) error {
+	// A conversation the message opened was never had: the next message
+	// opens (and pays for) it.
+	if err := s.releaseConversations(ctx, tx, accountID, messageID); err != nil {
+		return err
+	}
 	if amount <= 0 {
 		return nil
 	}

@@ -14,7 +14,8 @@ import (
 var _ store.Realtime = (*Store)(nil)
 
 const realtimeAppColumns = `id, account_id, name, app_key, secret, previous_secret, previous_expires_at, enabled,
-	max_connections, max_messages_day, webhook_url, webhook_events, client_event_rate, created_at, updated_at`
+	max_connections, max_messages_day, webhook_url, webhook_events, client_event_rate, created_at, updated_at,
+	subscription_count`
 
 // CreateRealtimeApp stores a new realtime app.
 func (s *Store) CreateRealtimeApp(ctx context.Context, a *store.RealtimeApp) error {
@@ -41,10 +42,10 @@ func (s *Store) CreateRealtimeApp(ctx context.Context, a *store.RealtimeApp) err
 			return store.ErrConflict
 		}
 		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO realtime_apps (`+realtimeAppColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			a.ID, a.AccountID, a.Name, a.Key, secret, previous, micros(a.PreviousSecretExpiresAt), a.Enabled,
 			a.MaxConnections, a.MaxMessagesPerDay, a.WebhookURL, strings.Join(a.WebhookEvents, ","), a.ClientEventRate,
-			micros(a.CreatedAt), micros(a.UpdatedAt))
+			micros(a.CreatedAt), micros(a.UpdatedAt), a.SubscriptionCount)
 		if err != nil {
 			return fmt.Errorf("creating realtime app: %w", err)
 		}
@@ -57,7 +58,8 @@ func scanRealtimeApp(row interface{ Scan(...any) error }) (*store.RealtimeApp, e
 	var prevExpires, created, updated int64
 	var events string
 	if err := row.Scan(&a.ID, &a.AccountID, &a.Name, &a.Key, &a.Secret, &a.PreviousSecret, &prevExpires, &a.Enabled,
-		&a.MaxConnections, &a.MaxMessagesPerDay, &a.WebhookURL, &events, &a.ClientEventRate, &created, &updated); err != nil {
+		&a.MaxConnections, &a.MaxMessagesPerDay, &a.WebhookURL, &events, &a.ClientEventRate, &created, &updated,
+		&a.SubscriptionCount); err != nil {
 		return nil, err
 	}
 	a.PreviousSecretExpiresAt, a.CreatedAt, a.UpdatedAt = fromMicros(prevExpires), fromMicros(created), fromMicros(updated)
@@ -141,10 +143,10 @@ func (s *Store) ListRealtimeApps(ctx context.Context, accountID string) ([]*stor
 func (s *Store) UpdateRealtimeApp(ctx context.Context, a *store.RealtimeApp) error {
 	a.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
 	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE realtime_apps SET name = ?, enabled = ?, max_connections = ?,
-		max_messages_day = ?, webhook_url = ?, webhook_events = ?, client_event_rate = ?, updated_at = ?
-		WHERE account_id = ? AND id = ?`),
+		max_messages_day = ?, webhook_url = ?, webhook_events = ?, client_event_rate = ?, updated_at = ?,
+		subscription_count = ? WHERE account_id = ? AND id = ?`),
 		a.Name, a.Enabled, a.MaxConnections, a.MaxMessagesPerDay, a.WebhookURL, strings.Join(a.WebhookEvents, ","),
-		a.ClientEventRate, micros(a.UpdatedAt), a.AccountID, a.ID)
+		a.ClientEventRate, micros(a.UpdatedAt), a.SubscriptionCount, a.AccountID, a.ID)
 	if err != nil {
 		return fmt.Errorf("updating realtime app: %w", err)
 	}

@@ -64,7 +64,7 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 			}
 			out[i].Changed = u.Applied
 			var err error
-			if reports, err = appendReport(reports, u); err != nil {
+			if reports, err = s.appendReport(ctx, reports, u); err != nil {
 				return err
 			}
 		}
@@ -563,7 +563,7 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		if ru.Applied, err = s.applyStatus(ctx, tx, ru); err != nil {
 			return nil, err
 		}
-		if reports, err = appendReport(reports, ru); err != nil {
+		if reports, err = s.appendReport(ctx, reports, ru); err != nil {
 			return nil, err
 		}
 	}

@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -36,9 +38,46 @@ func (s *Store) DeleteConnector(ctx context.Context, name string) error {
 	return nil
 }
 
+// SuspendConnector suspends a connector (reason "" reactivates it) and
+// enqueues the notices of the change with it.
+func (s *Store) SuspendConnector(ctx context.Context, name, reason string, code int, at time.Time, notices []*store.Job) (bool, error) {
+	var at64 int64
+	if reason != "" {
+		at64 = micros(at)
+	}
+	changed := false
+	err := s.inTx(ctx, "suspending connector", func(tx *sql.Tx) error {
+		// Only a change of state counts, so that one suspension is
+		// reported once however many sends hit the provider's error.
+		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE connectors SET suspended = ?, suspended_code = ?, suspended_at = ?
+			WHERE name = ? AND (suspended = '') <> (? = '')`), reason, code, at64, name, reason)
+		if err != nil {
+			return fmt.Errorf("suspending connector: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var one int
+			if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT 1 FROM connectors WHERE name = ?`), name).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			} else if err != nil {
+				return fmt.Errorf("suspending connector: %w", err)
+			}
+			return nil
+		}
+		changed = true
+		for _, j := range notices {
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+				j.Kind, j.AccountID, j.MessageID, j.Payload, 0, micros(j.RunAt), "", micros(j.CreatedAt)); err != nil {
+				return fmt.Errorf("enqueueing notice: %w", err)
+			}
+		}
+		return nil
+	})
+	return changed, err
+}
+
 // ListConnectors lists connectors by name.
 func (s *Store) ListConnectors(ctx context.Context) ([]store.ConnectorConfig, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name, kind, settings, enabled, updated_at FROM connectors ORDER BY name`)
+	rows, err := s.r.QueryContext(ctx, `SELECT name, kind, settings, enabled, updated_at, suspended, suspended_code, suspended_at FROM connectors ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("listing connectors: %w", err)
 	}
@@ -47,11 +86,14 @@ func (s *Store) ListConnectors(ctx context.Context) ([]store.ConnectorConfig, er
 	for rows.Next() {
 		var c store.ConnectorConfig
 		var settings string
-		var updated int64
-		if err := rows.Scan(&c.Name, &c.Kind, &settings, &c.Enabled, &updated); err != nil {
+		var updated, suspendedAt int64
+		if err := rows.Scan(&c.Name, &c.Kind, &settings, &c.Enabled, &updated, &c.Suspended, &c.SuspendedCode, &suspendedAt); err != nil {
 			return nil, fmt.Errorf("listing connectors: %w", err)
 		}
 		c.Settings, c.UpdatedAt = []byte(settings), fromMicros(updated)
+		if suspendedAt != 0 {
+			c.SuspendedAt = fromMicros(suspendedAt)
+		}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

@@ -66,7 +66,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 			for i := range o.Updates {
 				u := &o.Updates[i]
 				var err error
-				if jargs, err = appendReport(jargs, u); err != nil {
+				if jargs, err = s.appendReport(ctx, jargs, u); err != nil {
 					return err
 				}
 				if u.Connector != "" && len(u.Parts) > 0 && !together {
@@ -106,9 +106,12 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 
 // appendReport appends the job columns of u's status report to args when u
 // was applied and asks for a report.
-func appendReport(args []any, u *store.StatusUpdate) ([]any, error) {
-	if !(u.Applied || u.HandedOff) || !u.Notify {
+func (s *Store) appendReport(ctx context.Context, args []any, u *store.StatusUpdate) ([]any, error) {
+	if !(u.Applied || u.HandedOff) {
 		return args, nil
+	}
+	if !u.Notify {
+		return s.appendConvReport(ctx, args, u) // a Conversations webhook may want it
 	}
 	report, err := reportArgs(u)
 	return append(args, report...), err
@@ -129,10 +132,12 @@ func (s *Store) enqueueReports(ctx context.Context, tx *sql.Tx, jargs []any) err
 	if len(jargs) == 0 {
 		return nil
 	}
-	if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
-		return fmt.Errorf("enqueueing reports: %w", err)
+	if jobs := jobsOnly(jargs); len(jobs) > 0 {
+		if err := s.insertJobs.exec(ctx, tx, &s.d, jobs); err != nil {
+			return fmt.Errorf("enqueueing reports: %w", err)
+		}
 	}
-	return nil
+	return s.noteConversationReports(ctx, tx, jargs)
 }
 
 // applyStatuses applies updates with the effect of applyStatus on each in
@@ -232,7 +237,7 @@ func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpd
 	// first (connector not yet recorded) queues a report.
 	plain := confirm[:0]
 	for _, u := range confirm {
-		if !u.ReportHandoff || !u.Notify {
+		if !u.ReportHandoff || (!u.Notify && !s.convWebhooksOn(ctx, u.AccountID)) {
 			plain = append(plain, u)
 			continue
 		}

@@ -37,6 +37,8 @@ type Store struct {
 
 	// keys seals and opens the secrets of secretColumns (see secrets.go).
 	keys *keyring.Keyring
+
+	convHooks convHookCache // whether Conversations webhooks exist (conversations.go)
 }
 
 var _ store.Store = (*Store)(nil)

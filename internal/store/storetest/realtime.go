@@ -38,7 +38,7 @@ func newRealtimeApp(t *testing.T, rt store.Realtime, a *store.Account, mutate ..
 	app := &store.RealtimeApp{
 		ID: ids.New(), AccountID: a.ID, Name: "chat", Key: ids.Secret(20), Secret: ids.Secret(40), Enabled: true,
 		MaxConnections: 100, MaxMessagesPerDay: 200_000, WebhookURL: "http://127.0.0.1:1/hook",
-		WebhookEvents: []string{"channel_occupied", "member_added"}, ClientEventRate: 5, CreatedAt: now, UpdatedAt: now,
+		WebhookEvents: []string{"channel_occupied", "member_added"}, ClientEventRate: 5, SubscriptionCount: true, CreatedAt: now, UpdatedAt: now,
 	}
 	for _, f := range mutate {
 		f(app)
@@ -91,7 +91,7 @@ func testRealtimeApps(t *testing.T, st store.Store) {
 	// Settings change; credentials do not.
 	upd := *app
 	upd.Name, upd.Enabled, upd.MaxConnections, upd.MaxMessagesPerDay = "renamed", false, 7, 9
-	upd.WebhookURL, upd.WebhookEvents, upd.ClientEventRate = "", nil, 0
+	upd.WebhookURL, upd.WebhookEvents, upd.ClientEventRate, upd.SubscriptionCount = "", nil, 0, false
 	upd.Key, upd.Secret = "changed-key", "changed-secret"
 	if err := rt.UpdateRealtimeApp(ctx, &upd); err != nil {
 		t.Fatal(err)

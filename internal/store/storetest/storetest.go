@@ -42,6 +42,8 @@ func Run(t *testing.T, open Opener) {
 		hlrBehaviours,
 		verifyBehaviours,
 		numberBehaviours,
+		billedConversationBehaviours,
+		waTemplateBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
