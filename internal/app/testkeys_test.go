@@ -179,6 +179,15 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			// test key lists them, since a test send names one as from.
 			{pattern: "GET /v1/channels", method: "GET", path: "/v1/channels", status: 200},
 			{pattern: "GET /v1/channels/{id}", method: "GET", path: "/v1/channels/" + strings.Repeat("0", 32), status: 404},
+			// WhatsApp templates are configuration, as channels are: a test
+			// key reads them and changes none.
+			{pattern: "POST /v2/platforms/whatsapp/templates", method: "POST", path: "/v2/platforms/whatsapp/templates", contentType: "application/json",
+				body: `{"name":"test_only","language":"en","category":"UTILITY","components":[{"type":"BODY","text":"Hi"}]}`, status: 403},
+			{pattern: "GET /v2/platforms/whatsapp/templates", method: "GET", path: "/v2/platforms/whatsapp/templates", status: 200},
+			{pattern: "GET /v2/platforms/whatsapp/templates/{name}", method: "GET", path: "/v2/platforms/whatsapp/templates/no_such_template", status: 404},
+			{pattern: "GET /v2/platforms/whatsapp/templates/{name}/{language}", method: "GET", path: "/v2/platforms/whatsapp/templates/no_such_template/en", status: 404},
+			{pattern: "DELETE /v2/platforms/whatsapp/templates/{name}", method: "DELETE", path: "/v2/platforms/whatsapp/templates/no_such_template", status: 403},
+			{pattern: "DELETE /v2/platforms/whatsapp/templates/{name}/{language}", method: "DELETE", path: "/v2/platforms/whatsapp/templates/no_such_template/en", status: 403},
 			// Conversations and webhooks (conversations_test.go): a test key sees none and makes none.
 			{pattern: "POST /v1/conversations/start", method: "POST", path: "/v1/conversations/start", contentType: "application/json",
 				body: `{"to":"+31612345678","type":"text","content":{"text":"x"}}`, status: 422},

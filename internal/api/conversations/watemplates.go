@@ -253,6 +253,9 @@ func (a *API) whatsAppChannel(r *http.Request, id string, required bool) (*store
 
 // createTemplate handles POST /v2/platforms/whatsapp/templates.
 func (a *API) createTemplate(w http.ResponseWriter, r *http.Request) error {
+	if rest.Principal(r.Context()).Test {
+		return rest.TestKeyRefused("submit WhatsApp templates")
+	}
 	body, p := rest.ReadBody(w, r, 1<<20)
 	if p != nil {
 		return p
@@ -423,6 +426,9 @@ func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) error {
 // deleteTemplate handles DELETE …/templates/{name}[/{language}]: the
 // registry forgets the variants (the provider keeps its copy).
 func (a *API) deleteTemplate(w http.ResponseWriter, r *http.Request) error {
+	if rest.Principal(r.Context()).Test {
+		return rest.TestKeyRefused("delete WhatsApp templates")
+	}
 	_, err := a.store.DeleteWATemplates(r.Context(), rest.Principal(r.Context()).AccountID, r.URL.Query().Get("channelId"),
 		r.PathValue("name"), r.PathValue("language"))
 	if errors.Is(err, store.ErrNotFound) {
