@@ -14,6 +14,7 @@ import (
 	"github.com/omnigate/omnigate/internal/accounts"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/verify"
 )
 
 // DemoAccount is the account `serve --demo` creates once and reuses.
@@ -60,10 +61,13 @@ func EnsureDemo(ctx context.Context, st store.Store, dataDir string) (*DemoAccou
 	if err := seedDemoPrices(ctx, st); err != nil {
 		return nil, err
 	}
-	// The demo's curl sends as "omnigate": approve it, as an operator would.
-	if err := st.SaveSender(ctx, &store.Sender{AccountID: c.Account.ID, Originator: demoSender, Status: store.SenderApproved,
-		RequestedBy: "demo", DecidedBy: "demo", Note: "the demo account's sender", CreatedAt: time.Now().UTC(), DecidedAt: time.Now().UTC()}); err != nil {
-		return nil, err
+	// The demo's curl sends as "omnigate", and Verify's codes come from
+	// its default originator: approve both, as an operator would.
+	for _, originator := range []string{demoSender, verify.DefaultOriginator} {
+		if err := st.SaveSender(ctx, &store.Sender{AccountID: c.Account.ID, Originator: originator, Status: store.SenderApproved,
+			RequestedBy: "demo", DecidedBy: "demo", Note: "the demo account's sender", CreatedAt: time.Now().UTC(), DecidedAt: time.Now().UTC()}); err != nil {
+			return nil, err
+		}
 	}
 	d := &DemoAccount{ID: c.Account.ID, Key: c.LiveKey, TestKey: c.TestKey, SigningKey: c.Account.SigningKey}
 	b, _ = json.MarshalIndent(d, "", "  ")

@@ -94,6 +94,12 @@ func (a *App) printDemoHLR(w io.Writer) {
   curl -X POST -H "Authorization: AccessKey %[2]s" %[1]s/hlr -d msisdn=31612345672
   curl -H "Authorization: AccessKey %[2]s" %[1]s/hlr/ID
 
+Send a one-time code (docs/verify.md), read it in the code's message
+(messages.href of the answer), then check it:
+
+  curl -X POST -H "Authorization: AccessKey %[2]s" %[1]s/verify -d recipient=31612345678
+  curl -H "Authorization: AccessKey %[2]s" "%[1]s/verify/ID?token=CODE"
+
 `, a.URL(), a.Demo.Key)
 }
 
