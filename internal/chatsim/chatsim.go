@@ -543,27 +543,89 @@ func (s *Server) status(pnid string, m *Sent, status string, e *hookError) {
 	s.mu.Lock()
 	m.Status = status
 	s.mu.Unlock()
-	st := map[string]any{"id": m.ID, "status": status, "timestamp": strconv.FormatInt(s.cfg.Now().Unix(), 10),
-		"recipient_id": m.To}
+	st := hookStatus{ID: m.ID, Status: status, Timestamp: strconv.FormatInt(s.cfg.Now().Unix(), 10), RecipientID: m.To}
 	if status == "sent" || status == "delivered" {
-		st["conversation"] = map[string]any{"id": "c" + randHex(8), "origin": map[string]string{"type": "service"}}
-		st["pricing"] = map[string]any{"billable": true, "pricing_model": "CBP", "category": "service"}
+		st.Conversation = &hookConversation{ID: "c" + randHex(8)}
+		st.Conversation.Origin.Type = "service"
+		st.Pricing = &hookPricing{Billable: true, PricingModel: "CBP", Category: "service"}
 	}
 	if e != nil {
-		st["errors"] = []map[string]any{{"code": e.Code, "title": e.Title, "message": e.Title,
-			"error_data": map[string]string{"details": e.Details}}}
+		he := hookStatusError{Code: e.Code, Title: e.Title, Message: e.Title}
+		he.ErrorData.Details = e.Details
+		st.Errors = []hookStatusError{he}
 	}
-	s.enqueue(pnid, map[string]any{"statuses": []any{st}})
+	s.enqueue(pnid, &hookValue{Statuses: []hookStatus{st}})
 }
 
-// enqueue wraps value in the webhook envelope and queues it.
-func (s *Server) enqueue(pnid string, value map[string]any) {
-	value["messaging_product"] = "whatsapp"
-	value["metadata"] = map[string]string{"display_phone_number": pnid, "phone_number_id": pnid}
-	body, _ := json.Marshal(map[string]any{"object": "whatsapp_business_account",
-		"entry": []any{map[string]any{"id": "waba-" + pnid, "changes": []any{map[string]any{"value": value, "field": "messages"}}}}})
+// hookStatus is a status of a webhook's statuses[], as Graph writes it.
+type hookStatus struct {
+	ID           string            `json:"id"`
+	Status       string            `json:"status"`
+	Timestamp    string            `json:"timestamp"`
+	RecipientID  string            `json:"recipient_id"`
+	Conversation *hookConversation `json:"conversation,omitempty"`
+	Pricing      *hookPricing      `json:"pricing,omitempty"`
+	Errors       []hookStatusError `json:"errors,omitempty"`
+}
+
+type hookConversation struct {
+	ID     string `json:"id"`
+	Origin struct {
+		Type string `json:"type"`
+	} `json:"origin"`
+}
+
+type hookPricing struct {
+	Billable     bool   `json:"billable"`
+	PricingModel string `json:"pricing_model"`
+	Category     string `json:"category"`
+}
+
+type hookStatusError struct {
+	Code      int    `json:"code"`
+	Title     string `json:"title"`
+	Message   string `json:"message"`
+	ErrorData struct {
+		Details string `json:"details"`
+	} `json:"error_data"`
+}
+
+// hookValue is a change's value: statuses or, for inbound messages,
+// contacts and messages.
+type hookValue struct {
+	MessagingProduct string `json:"messaging_product"`
+	Metadata         struct {
+		DisplayPhoneNumber string `json:"display_phone_number"`
+		PhoneNumberID      string `json:"phone_number_id"`
+	} `json:"metadata"`
+	Contacts []any        `json:"contacts,omitempty"`
+	Messages []any        `json:"messages,omitempty"`
+	Statuses []hookStatus `json:"statuses,omitempty"`
+}
+
+// hookEntry is one entry of a webhook's entry[].
+type hookEntry struct {
+	ID      string `json:"id"`
+	Changes []struct {
+		Field string     `json:"field"`
+		Value *hookValue `json:"value"`
+	} `json:"changes"`
+}
+
+// enqueue queues value as one notification: an entry of the business
+// account of the number, merged into one POST with those queued behind a
+// slow receiver (see batchHooks).
+func (s *Server) enqueue(pnid string, value *hookValue) {
+	value.MessagingProduct = "whatsapp"
+	value.Metadata.DisplayPhoneNumber, value.Metadata.PhoneNumberID = pnid, pnid
+	e := hookEntry{ID: "waba-" + pnid}
+	e.Changes = append(e.Changes, struct {
+		Field string     `json:"field"`
+		Value *hookValue `json:"value"`
+	}{"messages", value})
+	entry, _ := json.Marshal(e)
 	select {
-	case s.hook <- body:
+	case s.hook <- entry:
 	case <-s.done:
 	}
 }
@@ -581,13 +643,13 @@ func Sign(secret string, body []byte) string {
 func (s *Server) deliverHooks() {
 	client := &http.Client{Timeout: 10 * time.Second}
 	for {
-		var body []byte
+		var entry []byte
 		select {
-		case body = <-s.hook:
+		case entry = <-s.hook:
 		case <-s.done:
 			return
 		}
-		body = batchHooks(body, s.hook)
+		body := batchHooks(entry, s.hook)
 		for wait := 50 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 			s.mu.Lock()
 			url := s.cfg.WebhookURL
@@ -633,43 +695,25 @@ func (s *Server) deliverHooks() {
 // the statuses per second at one per commit.
 const MaxBatch = 100
 
-// batchHooks merges notifications already queued behind first into one
-// body (their entries in order), up to MaxBatch.
+// batchHooks makes one webhook body of the entry first and those already
+// queued behind it (in order), up to MaxBatch. The entries are JSON
+// already: the body is written around them, nothing is decoded again.
 func batchHooks(first []byte, queue chan []byte) []byte {
-	var entries []json.RawMessage
-	add := func(body []byte) bool {
-		var n struct {
-			Object string            `json:"object"`
-			Entry  []json.RawMessage `json:"entry"`
-		}
-		if json.Unmarshal(body, &n) != nil || n.Object != "whatsapp_business_account" {
-			return false
-		}
-		entries = append(entries, n.Entry...)
-		return true
-	}
-	if !add(first) {
-		return first
-	}
+	var b bytes.Buffer
+	b.WriteString(`{"entry":[`)
+	b.Write(first)
 	for n := 1; n < MaxBatch; n++ {
 		select {
-		case body := <-queue:
-			if !add(body) {
-				// Not ours to merge (cannot happen: every body is built
-				// here); keep it whole, next.
-				go func() { queue <- body }()
-				n = MaxBatch
-			}
+		case e := <-queue:
+			b.WriteByte(',')
+			b.Write(e)
 			continue
 		default:
 		}
 		break
 	}
-	if len(entries) <= 1 {
-		return first
-	}
-	out, _ := json.Marshal(map[string]any{"object": "whatsapp_business_account", "entry": entries})
-	return out
+	b.WriteString(`],"object":"whatsapp_business_account"}`)
+	return b.Bytes()
 }
 
 // Delivered returns the webhook bodies the receiver took (or, without a
@@ -914,8 +958,8 @@ func (s *Server) HandsetReply(rp Reply) (string, error) {
 	s.mu.Lock()
 	s.lastIn[from] = now
 	s.mu.Unlock()
-	s.enqueue(rp.PhoneNumberID, map[string]any{"contacts": []any{map[string]any{"profile": map[string]string{"name": rp.Name}, "wa_id": from}},
-		"messages": []any{m}})
+	s.enqueue(rp.PhoneNumberID, &hookValue{Contacts: []any{map[string]any{"profile": map[string]string{"name": rp.Name}, "wa_id": from}},
+		Messages: []any{m}})
 	return id, nil
 }
 

@@ -6,6 +6,7 @@ package phone
 import (
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/language"
@@ -41,6 +42,40 @@ func Parse(s string) (Number, error) {
 	if !ok || len(digits) < 7 || len(digits) > 15 {
 		return Number{}, ErrInvalid
 	}
+	parsed.mu.Lock()
+	r, hit := parsed.m[digits]
+	parsed.mu.Unlock()
+	if hit {
+		return r.n, r.err
+	}
+	n, err := parseDigits(digits)
+	parsed.mu.Lock()
+	if len(parsed.m) >= maxParsed {
+		clear(parsed.m)
+	}
+	parsed.m[digits] = parseResult{n, err}
+	parsed.mu.Unlock()
+	return n, err
+}
+
+// parsed remembers what Parse made of the numbers it saw last (at most
+// maxParsed, forgotten all at once when full): libphonenumber's parse and
+// validation are regular expressions, a noticeable share of a message's
+// CPU, and the same numbers come back (a WhatsApp send parses its
+// recipient to find the country). The result depends only on the digits.
+var parsed = struct {
+	mu sync.Mutex
+	m  map[string]parseResult
+}{m: map[string]parseResult{}}
+
+const maxParsed = 1 << 14
+
+type parseResult struct {
+	n   Number
+	err error
+}
+
+func parseDigits(digits string) (Number, error) {
 	n, err := phonenumbers.Parse("+"+digits, "ZZ")
 	if err != nil || phonenumbers.IsPossibleNumberWithReason(n) != phonenumbers.IS_POSSIBLE {
 		return Number{}, ErrInvalid

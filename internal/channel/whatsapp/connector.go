@@ -108,9 +108,20 @@ func New(name string, raw []byte, rx channel.Receiver, log *slog.Logger) (*Conne
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// The dispatcher has up to its concurrency (64) sends in flight to
+	// the one Graph host: keep that many connections alive (the default
+	// transport keeps 2 idle and dials, and later closes, one for each of
+	// the others: a TCP handshake per message under load).
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = MaxConns
+	t.MaxIdleConns = MaxConns
 	return &Connector{name: name, set: set, rx: rx, log: log.With("connector", name),
-		client: &http.Client{Timeout: 30 * time.Second}}, nil
+		client: &http.Client{Timeout: 30 * time.Second, Transport: t}}, nil
 }
+
+// MaxConns is how many idle connections to the Graph API a connector keeps
+// for reuse (the dispatcher's default concurrency).
+const MaxConns = 64
 
 // Name implements channel.Connector.
 func (c *Connector) Name() string { return c.name }

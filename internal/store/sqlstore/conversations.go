@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,9 @@ func (s *Store) OpenConversation(ctx context.Context, o store.OpenConversation) 
 	if o.At.IsZero() {
 		o.At = time.Now().UTC()
 	}
+	if c, ok, err := s.openedConversation(ctx, o); err != nil || ok {
+		return c, false, err
+	}
 	var out *store.Conversation
 	var created bool
 	err := s.inTx(ctx, "opening conversation", func(tx *sql.Tx) error {
@@ -80,11 +84,11 @@ func (s *Store) OpenConversation(ctx context.Context, o store.OpenConversation) 
 			return err
 		}
 		at := micros(o.At)
-		c, err := scanConversation(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+conversationColumns+` FROM conversations
-			WHERE account_id = ? AND msisdn = ? AND status = ? ORDER BY updated_at DESC, id DESC LIMIT 1`), o.AccountID, o.MSISDN, store.ConversationActive))
+		c, err := scanConversation(s.txQueryRow(ctx, tx, `SELECT `+conversationColumns+` FROM conversations
+			WHERE account_id = ? AND msisdn = ? AND status = ? ORDER BY updated_at DESC, id DESC LIMIT 1`, o.AccountID, o.MSISDN, store.ConversationActive))
 		if errors.Is(err, sql.ErrNoRows) && o.Inbound {
-			c, err = scanConversation(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+conversationColumns+` FROM conversations
-				WHERE account_id = ? AND msisdn = ? ORDER BY updated_at DESC, id DESC LIMIT 1`), o.AccountID, o.MSISDN))
+			c, err = scanConversation(s.txQueryRow(ctx, tx, `SELECT `+conversationColumns+` FROM conversations
+				WHERE account_id = ? AND msisdn = ? ORDER BY updated_at DESC, id DESC LIMIT 1`, o.AccountID, o.MSISDN))
 		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -98,7 +102,7 @@ func (s *Store) OpenConversation(ctx context.Context, o store.OpenConversation) 
 			if o.Inbound {
 				received = at
 			}
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			if _, err := s.txExec(ctx, tx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				c.ID, c.AccountID, c.ContactID, c.MSISDN, c.Status, c.LastChannelID, "", 0, at, at, received); err != nil {
 				return fmt.Errorf("creating conversation: %w", err)
 			}
@@ -115,14 +119,14 @@ func (s *Store) OpenConversation(ctx context.Context, o store.OpenConversation) 
 			c.LastReceivedAt = fromMicros(at)
 		}
 		if !created {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE conversations SET status = ?, last_channel_id = ?, updated_at = ?, last_received_at = ?
-				WHERE id = ?`), c.Status, c.LastChannelID, at, micros(c.LastReceivedAt), c.ID); err != nil {
+			if _, err := s.txExec(ctx, tx, `UPDATE conversations SET status = ?, last_channel_id = ?, updated_at = ?, last_received_at = ?
+				WHERE id = ?`, c.Status, c.LastChannelID, at, micros(c.LastReceivedAt), c.ID); err != nil {
 				return fmt.Errorf("updating conversation: %w", err)
 			}
 		}
 		if o.ChannelID != "" {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO conversation_channel_links (conversation_id, channel_id, added_at) VALUES (?, ?, ?)
-				ON CONFLICT (conversation_id, channel_id) DO NOTHING`), c.ID, o.ChannelID, at); err != nil {
+			if _, err := s.txExec(ctx, tx, `INSERT INTO conversation_channel_links (conversation_id, channel_id, added_at) VALUES (?, ?, ?)
+				ON CONFLICT (conversation_id, channel_id) DO NOTHING`, c.ID, o.ChannelID, at); err != nil {
 				return fmt.Errorf("noting conversation channel: %w", err)
 			}
 		}
@@ -149,11 +153,54 @@ func (s *Store) OpenConversation(ctx context.Context, o store.OpenConversation) 
 	return out, created, err
 }
 
+// openedConversation is, for an outbound message, the active conversation
+// of the number when it already goes over the channel: then opening it
+// would write nothing its message's acceptance does not (joinConversations
+// moves updated_at and last_channel_id), so it is read without a write
+// transaction, one commit less per message. ok is false when opening must
+// write (no active conversation, another channel, inbound).
+func (s *Store) openedConversation(ctx context.Context, o store.OpenConversation) (*store.Conversation, bool, error) {
+	if o.Inbound || o.ChannelID == "" {
+		return nil, false, nil
+	}
+	c, err := scanConversation(s.rQueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations
+		WHERE account_id = ? AND msisdn = ? AND status = ? ORDER BY updated_at DESC, id DESC LIMIT 1`, o.AccountID, o.MSISDN, store.ConversationActive))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading conversation: %w", err)
+	}
+	if c.LastChannelID != o.ChannelID {
+		return nil, false, nil
+	}
+	rows, err := s.rQuery(ctx, `SELECT channel_id FROM conversation_channel_links WHERE conversation_id = ? ORDER BY added_at, channel_id`, c.ID)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading conversation channels: %w", err)
+	}
+	defer rows.Close()
+	c.ChannelIDs = []string{}
+	for rows.Next() {
+		var ch string
+		if err := rows.Scan(&ch); err != nil {
+			return nil, false, fmt.Errorf("reading conversation channels: %w", err)
+		}
+		c.ChannelIDs = append(c.ChannelIDs, ch)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("reading conversation channels: %w", err)
+	}
+	if !slices.Contains(c.ChannelIDs, o.ChannelID) {
+		return nil, false, nil
+	}
+	return c, true, nil
+}
+
 // contactFor is the id of the account's contact with the number (the
 // oldest, as numbers need not be unique), creating one when there is none.
 func (s *Store) contactFor(ctx context.Context, tx *sql.Tx, accountID, msisdn string, at time.Time) (string, error) {
 	var id string
-	err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT id FROM contacts WHERE account_id = ? AND msisdn = ? ORDER BY created_at, id LIMIT 1`),
+	err := s.txQueryRow(ctx, tx, `SELECT id FROM contacts WHERE account_id = ? AND msisdn = ? ORDER BY created_at, id LIMIT 1`,
 		accountID, msisdn).Scan(&id)
 	if err == nil {
 		return id, nil
@@ -163,7 +210,7 @@ func (s *Store) contactFor(ctx context.Context, tx *sql.Tx, accountID, msisdn st
 	}
 	id = ids.New()
 	t := micros(at)
-	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO contacts (id, account_id, msisdn, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`),
+	if _, err := s.txExec(ctx, tx, `INSERT INTO contacts (id, account_id, msisdn, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 		id, accountID, msisdn, t, t); err != nil {
 		return "", fmt.Errorf("creating contact: %w", err)
 	}
@@ -231,7 +278,7 @@ func (s *Store) SetConversationStatus(ctx context.Context, accountID, id, status
 	var out *store.Conversation
 	err := s.inTx(ctx, "updating conversation", func(tx *sql.Tx) error {
 		read := func() (*store.Conversation, error) {
-			c, err := scanConversation(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+conversationColumns+` FROM conversations WHERE account_id = ? AND id = ?`),
+			c, err := scanConversation(s.txQueryRow(ctx, tx, `SELECT `+conversationColumns+` FROM conversations WHERE account_id = ? AND id = ?`,
 				accountID, id))
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil, store.ErrNotFound
@@ -253,7 +300,7 @@ func (s *Store) SetConversationStatus(ctx context.Context, accountID, id, status
 		}
 		var others []string
 		if status == store.ConversationActive {
-			rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT id FROM conversations WHERE account_id = ? AND msisdn = ? AND status = ? AND id <> ?`),
+			rows, err := s.txQuery(ctx, tx, `SELECT id FROM conversations WHERE account_id = ? AND msisdn = ? AND status = ? AND id <> ?`,
 				accountID, c.MSISDN, store.ConversationActive, c.ID)
 			if err != nil {
 				return fmt.Errorf("reading conversations: %w", err)
@@ -303,7 +350,7 @@ func (s *Store) SetConversationStatus(ctx context.Context, accountID, id, status
 }
 
 func (s *Store) setStatus(ctx context.Context, tx *sql.Tx, accountID, id, status string, at int64) error {
-	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE conversations SET status = ?, updated_at = ? WHERE id = ?`), status, at, id); err != nil {
+	if _, err := s.txExec(ctx, tx, `UPDATE conversations SET status = ?, updated_at = ? WHERE id = ?`, status, at, id); err != nil {
 		return fmt.Errorf("updating conversation: %w", err)
 	}
 	return s.enqueueConvEvent(ctx, tx, accountID, id, "", store.EventConversationUpdated, convState(status), at)
@@ -322,7 +369,7 @@ func (s *Store) DiscardConversation(ctx context.Context, accountID, id string) e
 		if err := s.lockIDs(ctx, tx, []string{convLock(id)}); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM conversations WHERE account_id = ? AND id = ? AND messages = 0`), accountID, id)
+		res, err := s.txExec(ctx, tx, `DELETE FROM conversations WHERE account_id = ? AND id = ? AND messages = 0`, accountID, id)
 		if err != nil {
 			return fmt.Errorf("discarding conversation: %w", err)
 		}
@@ -330,7 +377,7 @@ func (s *Store) DiscardConversation(ctx context.Context, accountID, id string) e
 			return nil
 		}
 		for _, q := range []string{`DELETE FROM conversation_channel_links WHERE conversation_id = ?`, `DELETE FROM webhook_deliveries WHERE conversation_id = ?`} {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(q), id); err != nil {
+			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return fmt.Errorf("discarding conversation: %w", err)
 			}
 		}
@@ -343,7 +390,7 @@ func (s *Store) LinkInbound(ctx context.Context, accountID, conversationID, chan
 	return s.inTx(ctx, "linking inbound message", func(tx *sql.Tx) error {
 		var details string
 		var created int64
-		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT details, created_at FROM messages WHERE account_id = ? AND id = ?`), accountID, messageID).
+		err := s.txQueryRow(ctx, tx, `SELECT details, created_at FROM messages WHERE account_id = ? AND id = ?`, accountID, messageID).
 			Scan(&details, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
@@ -365,7 +412,7 @@ func (s *Store) LinkInbound(ctx context.Context, accountID, conversationID, chan
 		if err != nil {
 			return fmt.Errorf("encoding details: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE messages SET details = ?, conversation_id = ? WHERE id = ?`), string(b), conversationID, messageID); err != nil {
+		if _, err := s.txExec(ctx, tx, `UPDATE messages SET details = ?, conversation_id = ? WHERE id = ?`, string(b), conversationID, messageID); err != nil {
 			return fmt.Errorf("linking message: %w", err)
 		}
 		m := &message.Message{ID: messageID, AccountID: accountID, CreatedAt: fromMicros(created), Details: d}
@@ -399,7 +446,7 @@ func (s *Store) joinConversations(ctx context.Context, tx *sql.Tx, msgs []*messa
 	for _, m := range msgs {
 		at := micros(m.CreatedAt)
 		if setColumn {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE messages SET conversation_id = ? WHERE id = ?`), m.Details.ConversationID, m.ID); err != nil {
+			if _, err := s.txExec(ctx, tx, `UPDATE messages SET conversation_id = ? WHERE id = ?`, m.Details.ConversationID, m.ID); err != nil {
 				return fmt.Errorf("linking message: %w", err)
 			}
 		}
@@ -409,11 +456,11 @@ func (s *Store) joinConversations(ctx context.Context, tx *sql.Tx, msgs []*messa
 			set += `, last_channel_id = ?`
 			args = append(args, m.Details.ChannelID)
 		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE conversations SET `+set+` WHERE id = ?`), append(args, m.Details.ConversationID)...); err != nil {
+		if _, err := s.txExec(ctx, tx, `UPDATE conversations SET `+set+` WHERE id = ?`, append(args, m.Details.ConversationID)...); err != nil {
 			return fmt.Errorf("updating conversation: %w", err)
 		}
 		// Its first message stored: the conversation's held creation goes.
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE webhook_deliveries SET state = 'pending' WHERE conversation_id = ? AND state = 'held'`),
+		if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET state = 'pending' WHERE conversation_id = ? AND state = 'held'`,
 			m.Details.ConversationID); err != nil {
 			return fmt.Errorf("releasing webhook deliveries: %w", err)
 		}
@@ -445,8 +492,8 @@ func (s *Store) noteConversationReports(ctx context.Context, tx *sql.Tx, jargs [
 	for len(msgIDs) > 0 {
 		chunk := msgIDs[:min(len(msgIDs), 500)]
 		msgIDs = msgIDs[len(chunk):]
-		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT id, conversation_id FROM messages WHERE id IN (`+placeholders(len(chunk))+`)
-			AND conversation_id IS NOT NULL`), chunk...)
+		rows, err := s.txQuery(ctx, tx, `SELECT id, conversation_id FROM messages WHERE id IN (`+placeholders(len(chunk))+`)
+			AND conversation_id IS NOT NULL`, chunk...)
 		if err != nil {
 			return fmt.Errorf("reading conversation messages: %w", err)
 		}
@@ -501,10 +548,10 @@ func (s *Store) enqueueConvEventState(ctx context.Context, tx *sql.Tx, accountID
 	if at == 0 {
 		at = micros(time.Now().UTC())
 	}
-	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO webhook_deliveries
+	if _, err := s.txExec(ctx, tx, `INSERT INTO webhook_deliveries
 		(account_id, webhook_id, conversation_id, message_id, event, payload, state, attempts, next_at, leased_until, last_error, created_at)
 		SELECT ?, id, ?, ?, ?, ?, ?, 0, ?, 0, '', ? FROM conversation_webhooks
-		WHERE account_id = ? AND status = ? AND (',' || events || ',') LIKE ?`),
+		WHERE account_id = ? AND status = ? AND (',' || events || ',') LIKE ?`,
 		accountID, conversationID, messageID, event, payload, state, at, at, accountID, store.WebhookEnabled, "%,"+event+",%"); err != nil {
 		return fmt.Errorf("enqueueing webhook deliveries: %w", err)
 	}
@@ -595,14 +642,14 @@ func (s *Store) UpdateConvWebhook(ctx context.Context, w *store.ConvWebhook) err
 // DeleteConvWebhook deletes a webhook and the deliveries still due to it.
 func (s *Store) DeleteConvWebhook(ctx context.Context, accountID, id string) error {
 	return s.inTx(ctx, "deleting webhook", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM conversation_webhooks WHERE account_id = ? AND id = ?`), accountID, id)
+		res, err := s.txExec(ctx, tx, `DELETE FROM conversation_webhooks WHERE account_id = ? AND id = ?`, accountID, id)
 		if err != nil {
 			return fmt.Errorf("deleting webhook: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM webhook_deliveries WHERE webhook_id = ?`), id); err != nil {
+		if _, err := s.txExec(ctx, tx, `DELETE FROM webhook_deliveries WHERE webhook_id = ?`, id); err != nil {
 			return fmt.Errorf("deleting webhook deliveries: %w", err)
 		}
 		return nil
@@ -625,12 +672,12 @@ func (s *Store) LeaseDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 	err = s.inTx(ctx, "leasing webhook deliveries", func(tx *sql.Tx) error {
 		out = nil
 		n := micros(now)
-		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT d.id, d.account_id, d.webhook_id, d.conversation_id, d.message_id, d.event, d.payload,
+		rows, err := s.txQuery(ctx, tx, `SELECT d.id, d.account_id, d.webhook_id, d.conversation_id, d.message_id, d.event, d.payload,
 			d.attempts, d.created_at FROM webhook_deliveries d
 			WHERE d.state = 'pending' AND d.next_at <= ? AND d.leased_until <= ? AND NOT EXISTS (
 				SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.conversation_id = d.conversation_id
 				AND e.state = 'pending' AND e.id < d.id)
-			ORDER BY d.id LIMIT ?`), n, n, max)
+			ORDER BY d.id LIMIT ?`, n, n, max)
 		if err != nil {
 			return fmt.Errorf("reading webhook deliveries: %w", err)
 		}
@@ -650,7 +697,7 @@ func (s *Store) LeaseDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 			return fmt.Errorf("reading webhook deliveries: %w", err)
 		}
 		for _, d := range due {
-			res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE webhook_deliveries SET leased_until = ? WHERE id = ? AND state = 'pending' AND leased_until <= ?`),
+			res, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET leased_until = ? WHERE id = ? AND state = 'pending' AND leased_until <= ?`,
 				micros(leaseUntil), d.ID, n)
 			if err != nil {
 				return fmt.Errorf("leasing webhook delivery: %w", err)
