@@ -1068,13 +1068,13 @@ func (s *Server) templateUpdate(t *Template) {
 		reason = "NONE"
 	}
 	tid, _ := strconv.ParseInt(t.ID, 10, 64)
-	body, _ := json.Marshal(map[string]any{"object": "whatsapp_business_account",
-		"entry": []any{map[string]any{"id": t.waba, "time": s.cfg.Now().Unix(), "changes": []any{map[string]any{
-			"field": "message_template_status_update",
-			"value": map[string]any{"event": t.Status, "message_template_id": tid, "message_template_name": t.Name,
-				"message_template_language": t.Language, "reason": reason}}}}}})
+	// One entry: deliverHooks writes the body around it (batchHooks).
+	entry, _ := json.Marshal(map[string]any{"id": t.waba, "time": s.cfg.Now().Unix(), "changes": []any{map[string]any{
+		"field": "message_template_status_update",
+		"value": map[string]any{"event": t.Status, "message_template_id": tid, "message_template_name": t.Name,
+			"message_template_language": t.Language, "reason": reason}}}})
 	select {
-	case s.hook <- body:
+	case s.hook <- entry:
 	case <-s.done:
 	}
 }
