@@ -206,13 +206,6 @@ func (s Status) Receipt(connector string) (store.Receipt, bool) {
 // text only): the text, a button's title, a media's caption and id, a
 // location's coordinates.
 func (m Inbound) AsText() string {
-	media := func(kind string, md *InboundMedia) string {
-		s := "[" + kind + " " + md.ID + "]"
-		if md.Caption != "" {
-			s = md.Caption + " " + s
-		}
-		return s
-	}
 	switch {
 	case m.Text != nil:
 		return m.Text.Body
@@ -222,22 +215,37 @@ func (m Inbound) AsText() string {
 		return m.Interactive.ListReply.Title
 	case m.Button != nil:
 		return m.Button.Text
-	case m.Image != nil:
-		return media("image", m.Image)
-	case m.Video != nil:
-		return media("video", m.Video)
-	case m.Audio != nil:
-		return media("audio", m.Audio)
-	case m.Document != nil:
-		return media("file", m.Document)
-	case m.Sticker != nil:
-		return media("sticker", m.Sticker)
 	case m.Reaction != nil:
 		return m.Reaction.Emoji
 	case m.Location != nil:
 		return fmt.Sprintf("[location %g,%g]", m.Location.Latitude, m.Location.Longitude)
 	}
+	if kind, md := m.media(); md != nil {
+		s := "[" + kind + " " + md.ID + "]"
+		if md.Caption != "" {
+			s = md.Caption + " " + s
+		}
+		return s
+	}
 	return "[" + m.Type + "]"
+}
+
+// media is the message's media, if it has one, and its kind as the
+// Conversations API names it (a document is a file).
+func (m Inbound) media() (string, *InboundMedia) {
+	switch {
+	case m.Image != nil:
+		return "image", m.Image
+	case m.Video != nil:
+		return "video", m.Video
+	case m.Audio != nil:
+		return "audio", m.Audio
+	case m.Document != nil:
+		return "file", m.Document
+	case m.Sticker != nil:
+		return "sticker", m.Sticker
+	}
+	return "", nil
 }
 
 // Content is an inbound message's structured content and its type as the
@@ -250,10 +258,6 @@ func (m Inbound) Content() (message.Type, *message.Content) {
 	c := &message.Content{ProviderID: m.ID}
 	if m.Context != nil {
 		c.Context = m.Context.ID
-	}
-	media := func(kind string, md *InboundMedia) (message.Type, *message.Content) {
-		c.Media = []message.Media{{Kind: kind, ID: md.ID, MimeType: md.MimeType, Caption: md.Caption, Filename: md.Filename}}
-		return message.Type(kind), c
 	}
 	switch {
 	case m.Text != nil:
@@ -270,20 +274,14 @@ func (m Inbound) Content() (message.Type, *message.Content) {
 	case m.Reaction != nil:
 		c.Reaction = &message.Reaction{MessageID: m.Reaction.MessageID, Emoji: m.Reaction.Emoji}
 		return TypeReaction, c
-	case m.Image != nil:
-		return media("image", m.Image)
-	case m.Video != nil:
-		return media("video", m.Video)
-	case m.Audio != nil:
-		return media("audio", m.Audio)
-	case m.Document != nil:
-		return media("file", m.Document)
-	case m.Sticker != nil:
-		return media("sticker", m.Sticker)
 	case m.Location != nil:
 		l := m.Location
 		c.Location = &message.Location{Latitude: l.Latitude, Longitude: l.Longitude, Name: l.Name, Address: l.Address}
 		return TypeLocation, c
+	}
+	if kind, md := m.media(); md != nil {
+		c.Media = []message.Media{{Kind: kind, ID: md.ID, MimeType: md.MimeType, Caption: md.Caption, Filename: md.Filename}}
+		return message.Type(kind), c
 	}
 	return message.Type(m.Type), c
 }
