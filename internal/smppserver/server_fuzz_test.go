@@ -3,9 +3,11 @@ package smppserver
 import (
 	"context"
 	"encoding/binary"
+	"flag"
 	"log/slog"
 	"net"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,7 +86,9 @@ func FuzzServerFrames(f *testing.F) {
 
 	const lastSeq = 0x7FFFFFF0
 	probe := frame(&smpp.EnquireLink{}, lastSeq)
+	var runs atomic.Int64 // inputs this process ran (none in the fuzzing coordinator)
 	f.Fuzz(func(t *testing.T, stream []byte, chunk uint8) {
+		runs.Add(1)
 		if len(stream) > 4096 {
 			return
 		}
@@ -147,10 +151,17 @@ func FuzzServerFrames(f *testing.F) {
 		}
 	})
 
-	// Afterwards the door still works, and the seeds' submits were taken.
+	// Afterwards the door still works, and the seeds' submits were taken:
+	// checked where the inputs ran. Under -fuzz the coordinator runs none
+	// and its workers run mutations too, so only the door is checked there.
 	f.Cleanup(func() {
-		if _, total, err := st.ListMessages(ctx, "acct", store.MessageFilter{Limit: 1}); err != nil || total == 0 {
-			f.Errorf("no message was accepted from the seeds (%d, %v)", total, err)
+		if runs.Load() == 0 {
+			return
+		}
+		if fz := flag.Lookup("test.fuzz"); fz == nil || fz.Value.String() == "" {
+			if _, total, err := st.ListMessages(ctx, "acct", store.MessageFilter{Limit: 1}); err != nil || total == 0 {
+				f.Errorf("no message was accepted from the seeds (%d, %v)", total, err)
+			}
 		}
 		c, err := net.Dial("tcp", srv.Addr())
 		if err != nil {
