@@ -23,17 +23,8 @@ const MaxConvBody = 64 << 10
 // startRequest is POST /v1/conversations/start. tag, trackId and
 // eventType are taken as the SDKs send them and not interpreted.
 type startRequest struct {
-	To        string          `json:"to"`
-	ChannelID string          `json:"channelId"`
-	Type      string          `json:"type"`
-	Content   *contentJSON    `json:"content"`
-	ReportURL string          `json:"reportUrl"`
-	Source    json.RawMessage `json:"source"`
-	Reference string          `json:"reference"`
-	Purpose   string          `json:"purpose"`
-	Tag       string          `json:"tag"`
-	TrackID   string          `json:"trackId"`
-	EventType string          `json:"eventType"`
+	To string `json:"to"`
+	replyRequest
 }
 
 // replyRequest is POST /v1/conversations/{id}/messages.
@@ -144,13 +135,8 @@ func (a *API) startConversation(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
-	send := &sendRequest{To: req.To, From: ch.ID, Type: req.Type, Content: req.Content, ReportURL: req.ReportURL, Source: req.Source,
-		Reference: req.Reference, Purpose: req.Purpose}
-	m, p := buildChat(send, ch, pr.AccountID)
+	m, p := a.chatMessage(r, ch, req.To, &req.replyRequest, pr.AccountID)
 	if p != nil {
-		return renameFrom(p, "channelId")
-	}
-	if p := a.checkChat(r, ch, m); p != nil {
 		return p
 	}
 	if pr.Test {
@@ -165,6 +151,22 @@ func (a *API) startConversation(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.writeConversation(w, r, http.StatusCreated, conv.ID)
+}
+
+// chatMessage builds the message a start or a reply sends to to on ch and
+// checks it as POST /v1/send does; a problem /v1/send would name "from"
+// names "channelId" here.
+func (a *API) chatMessage(r *http.Request, ch *store.ConvChannel, to string, req *replyRequest, accountID string) (*message.Message, *rest.Problem) {
+	send := &sendRequest{To: to, From: ch.ID, Type: req.Type, Content: req.Content, ReportURL: req.ReportURL, Source: req.Source,
+		Reference: req.Reference, Purpose: req.Purpose}
+	m, p := buildChat(send, ch, accountID)
+	if p != nil {
+		return nil, renameFrom(p, "channelId")
+	}
+	if p := a.checkChat(r, ch, m); p != nil {
+		return nil, p
+	}
+	return m, nil
 }
 
 // discard deletes a conversation this request opened for a message that
@@ -210,13 +212,8 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
-	send := &sendRequest{To: conv.MSISDN, From: ch.ID, Type: req.Type, Content: req.Content, ReportURL: req.ReportURL, Source: req.Source,
-		Reference: req.Reference, Purpose: req.Purpose}
-	m, p := buildChat(send, ch, pr.AccountID)
+	m, p := a.chatMessage(r, ch, conv.MSISDN, &req, pr.AccountID)
 	if p != nil {
-		return renameFrom(p, "channelId")
-	}
-	if p := a.checkChat(r, ch, m); p != nil {
 		return p
 	}
 	if pr.Test {
