@@ -112,15 +112,9 @@ func (r *reporter) report(ctx context.Context, j *store.Job) error {
 	if err != nil {
 		return nil
 	}
-	now := time.Now()
-	token, err := webhook.SignJWT(acct.SigningKey, full, nil, now)
-	if err != nil {
+	if err := webhook.SignRequest(req, acct, full, query, nil, time.Now()); err != nil {
 		return fmt.Errorf("signing HLR report: %w", err)
 	}
-	req.Header.Set(webhook.HeaderSignatureJWT, token)
-	req.Header.Set(webhook.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(webhook.HeaderSignature, webhook.SignLegacy(acct.SigningKey, acct.LegacySignature, now.Unix(), query, nil))
-	req.Header.Set("User-Agent", "omnigate-webhooks/1")
 	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
 		return fmt.Errorf("calling the HLR report URL: %w", err)

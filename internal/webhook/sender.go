@@ -409,17 +409,8 @@ func (s *Sender) postForm(ctx context.Context, target string, params url.Values,
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set(header, sig)
-	req.Header.Set("User-Agent", "omnigate-webhooks/1")
-	resp, err := s.cfg.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("calling report URL: %w", err)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("report URL answered %s", strings.TrimSpace(resp.Status))
-	}
-	return nil
+	req.Header.Set("User-Agent", userAgent)
+	return s.do(req)
 }
 
 func (s *Sender) get(ctx context.Context, acct *store.Account, full string, query url.Values) error {
@@ -437,15 +428,33 @@ func (s *Sender) call(ctx context.Context, acct *store.Account, method, full str
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	now := time.Now()
+	if err := SignRequest(req, acct, full, query, body, time.Now()); err != nil {
+		return fmt.Errorf("signing report: %w", err)
+	}
+	return s.do(req)
+}
+
+// userAgent is what omnigate's report and webhook calls say they are.
+const userAgent = "omnigate-webhooks/1"
+
+// SignRequest signs a request to full (with query, its parameters, and
+// body) as MessageBird signs its reports, with acct's signing key at now:
+// the JWT, timestamp and legacy signature headers; it sets the User-Agent
+// omnigate's report calls carry. Status reports and HLR reports use it.
+func SignRequest(req *http.Request, acct *store.Account, full string, query url.Values, body []byte, now time.Time) error {
 	token, err := SignJWT(acct.SigningKey, full, body, now)
 	if err != nil {
-		return fmt.Errorf("signing report: %w", err)
+		return err
 	}
 	req.Header.Set(HeaderSignatureJWT, token)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, SignLegacy(acct.SigningKey, acct.LegacySignature, now.Unix(), query, body))
-	req.Header.Set("User-Agent", "omnigate-webhooks/1")
+	req.Header.Set("User-Agent", userAgent)
+	return nil
+}
+
+// do makes a report call: a 2xx answer is success.
+func (s *Sender) do(req *http.Request) error {
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
 		return fmt.Errorf("calling report URL: %w", err)
@@ -482,7 +491,7 @@ func (s *Sender) formCall(ctx context.Context, c *FormCall) error {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set(c.Header, c.Signature)
-	req.Header.Set("User-Agent", "omnigate-webhooks/1")
+	req.Header.Set("User-Agent", userAgent)
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
 		return fmt.Errorf("calling inbound URL: %w", err)
