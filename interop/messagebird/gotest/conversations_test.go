@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,6 +165,18 @@ func TestWebhooksGoSDK(t *testing.T) {
 		Events: []conversation.WebhookEvent{conversation.WebhookEventMessageCreated}})
 	if err != nil || upd.Status != conversation.WebhookStatusDisabled || len(upd.Events) != 1 || upd.UpdatedDatetime == nil {
 		t.Fatalf("UpdateWebhook = %+v, %v", upd, err)
+	}
+	// Settings as the SDK sends them (every field, zero values included);
+	// the password is masked when read back.
+	set := &conversation.WebhookSettings{ExpectedHttpCode: "2xx", Headers: map[string]interface{}{"X-Token": "abc"}, Username: "hooks",
+		Password: "s3cret", QueryParams: "k=v", Retry: 3, Timeout: 5}
+	if upd, err = conversation.UpdateWebhook(c, wh.ID, &conversation.WebhookUpdateRequest{Settings: set}); err != nil || upd.Settings == nil ||
+		upd.Settings.Username != "hooks" || upd.Settings.Password != "********" || upd.Settings.Retry != 3 || upd.Settings.Headers["X-Token"] != "abc" {
+		t.Fatalf("UpdateWebhook with settings = %+v, %v", upd, err)
+	}
+	if _, err = conversation.UpdateWebhook(c, wh.ID, &conversation.WebhookUpdateRequest{Settings: &conversation.WebhookSettings{Retry: 99}}); err == nil ||
+		!strings.Contains(err.Error(), "retry") {
+		t.Fatalf("UpdateWebhook with retry 99: %v", err)
 	}
 	if err := conversation.DeleteWebhook(c, wh.ID); err != nil {
 		t.Fatalf("DeleteWebhook: %v", err)
