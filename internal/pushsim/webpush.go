@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -69,13 +70,25 @@ type WebPush struct {
 // StartWebPush starts the simulator on addr ("127.0.0.1:0" picks a free
 // port). Endpoints are http://ADDR/wp/{id}.
 func StartWebPush(addr string) (*WebPush, error) {
+	return StartWebPushTLS(addr, nil)
+}
+
+// StartWebPushTLS is StartWebPush over TLS (endpoints https://ADDR/wp/{id}),
+// as real push services are and as clients that only speak https (the
+// web-push npm library) need; cfg nil is plain HTTP.
+func StartWebPushTLS(addr string, cfg *tls.Config) (*WebPush, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	scheme := "http://"
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+		scheme = "https://"
+	}
 	s := &WebPush{
 		ln:      ln,
-		url:     "http://" + ln.Addr().String(),
+		url:     scheme + ln.Addr().String(),
 		subs:    map[string]*webPushSub{},
 		changed: make(chan struct{}),
 		now:     time.Now,
