@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -92,15 +93,54 @@ func (m Message) Check() error {
 	return nil
 }
 
-// Authorization is the VAPID header value for a request to endpoint, valid
-// for 12 hours from now.
+// Authorization is the VAPID header value for a request to endpoint: a JWT
+// that expires 12 hours after it was signed. A header signed for the same
+// key, subject and origin is reused while it has more than 6 hours left, so
+// a busy sender signs once per push service every 6 hours, not per message.
 func (c *Client) Authorization(endpoint string, now time.Time) (string, error) {
 	aud, err := endpointOrigin(endpoint)
 	if err != nil {
 		return "", err
 	}
-	return VAPIDAuthorization(c.Key, c.Subject, aud, now.Add(vapidLifetime))
+	k := vapidCacheKey{key: c.Key, subject: c.Subject, aud: aud}
+	vapidCache.Lock()
+	e, ok := vapidCache.m[k]
+	vapidCache.Unlock()
+	if left := e.exp.Sub(now); ok && left > vapidLifetime/2 && left <= vapidLifetime {
+		return e.header, nil
+	}
+	exp := now.Add(vapidLifetime)
+	h, err := VAPIDAuthorization(c.Key, c.Subject, aud, exp)
+	if err != nil {
+		return "", err
+	}
+	vapidCache.Lock()
+	if len(vapidCache.m) >= vapidCacheMax {
+		clear(vapidCache.m)
+	}
+	vapidCache.m[k] = vapidCacheEntry{header: h, exp: exp}
+	vapidCache.Unlock()
+	return h, nil
 }
+
+type vapidCacheKey struct {
+	key          *ecdsa.PrivateKey
+	subject, aud string
+}
+
+type vapidCacheEntry struct {
+	header string
+	exp    time.Time
+}
+
+// vapidCacheMax bounds the cache: push services are a handful of origins,
+// so it fills only with many keys (one per app); then it starts again.
+const vapidCacheMax = 4096
+
+var vapidCache = struct {
+	sync.Mutex
+	m map[vapidCacheKey]vapidCacheEntry
+}{m: map[vapidCacheKey]vapidCacheEntry{}}
 
 // Send encrypts m for sub and POSTs it to the subscription's endpoint. A
 // 2xx answer (201 Created) and 404/410 (Gone set: remove the device) return
