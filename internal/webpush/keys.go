@@ -78,7 +78,13 @@ func endpointOrigin(endpoint string) (string, error) {
 	default:
 		return "", fmt.Errorf("webpush: endpoint scheme %q is not https", u.Scheme)
 	}
-	return u.Scheme + "://" + u.Host, nil
+	// The origin as browsers serialise it (and web-push's url.origin): the
+	// host in lower case, without the scheme's default port.
+	host := strings.ToLower(u.Host)
+	if u.Port() == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
+		host = strings.TrimSuffix(host, ":"+u.Port())
+	}
+	return u.Scheme + "://" + host, nil
 }
 
 func isLoopback(host string) bool {
