@@ -43,10 +43,14 @@ type Result struct {
 
 // Client sends push messages signed with a VAPID key.
 type Client struct {
-	HTTP    *http.Client      // nil: http.DefaultClient
+	HTTP    *http.Client      // nil: a client with a 30 s timeout
 	Key     *ecdsa.PrivateKey // the VAPID key; nil sends without Authorization
 	Subject string            // the VAPID sub: mailto:… or https:…
 }
+
+// defaultHTTP is the client of a Client without one: push services answer
+// in well under a second; a stuck one must not hold a worker forever.
+var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
 
 // StatusError is Send's error for an answer that is neither 2xx nor Gone.
 type StatusError struct {
@@ -69,21 +73,22 @@ func (e *StatusError) Error() string {
 // Urgency values (RFC 8030 section 5.3).
 var urgencies = map[string]bool{"very-low": true, "low": true, "normal": true, "high": true}
 
-// Check reports whether the message's headers are valid (RFC 8030).
+// Check reports whether the message's headers are valid (RFC 8030): its
+// errors match ErrInvalidMessage, or are ErrTooLarge.
 func (m Message) Check() error {
 	if m.TTL < 0 {
-		return errors.New("webpush: TTL must not be negative")
+		return invalid(ErrInvalidMessage, errors.New("webpush: TTL must not be negative"))
 	}
 	if m.Urgency != "" && !urgencies[m.Urgency] {
-		return fmt.Errorf("webpush: urgency %q is not very-low, low, normal or high", m.Urgency)
+		return invalid(ErrInvalidMessage, fmt.Errorf("webpush: urgency %q is not very-low, low, normal or high", m.Urgency))
 	}
 	if m.Topic != "" {
 		if len(m.Topic) > 32 {
-			return errors.New("webpush: topic is longer than 32 characters")
+			return invalid(ErrInvalidMessage, errors.New("webpush: topic is longer than 32 characters"))
 		}
 		for _, c := range m.Topic {
 			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return fmt.Errorf("webpush: topic %q has a character outside the base64url alphabet", m.Topic)
+				return invalid(ErrInvalidMessage, fmt.Errorf("webpush: topic %q has a character outside the base64url alphabet", m.Topic))
 			}
 		}
 	}
@@ -185,7 +190,7 @@ func (c *Client) Send(ctx context.Context, sub Subscription, m Message) (Result,
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = defaultHTTP
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
