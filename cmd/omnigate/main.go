@@ -20,6 +20,7 @@
 //	omnigate template list|show|put|delete|preview          message templates (docs/templates.md)
 //	omnigate secrets status|rotate|retire-master|generate     secrets at rest (docs/operations.md)
 //	omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM (docs/email.md)
+//	omnigate terms publish|list|acceptances; subprocessors set|list   ACCT-7, PRIV-7 (docs/operations.md)
 //	omnigate smpp credentials --account ID                 SMPP server credentials (docs/smpp-server.md)
 //	omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's credentials (docs/twilio.md)
 //	omnigate channel add|list --account ID --kind sms|whatsapp|email --sender S   Conversations channels (docs/conversations.md)
@@ -86,6 +87,8 @@ Usage:
   omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's account SID, auth token, API keys
   omnigate channel add|list              Conversations channels (add --account ID --kind sms|whatsapp|email --sender S [--name N])
   omnigate verify settings|set|blocks|unblock   fraud protection of one-time codes (--account ID)
+  omnigate terms publish|list|acceptances      terms of service versions, announced to every account
+  omnigate subprocessors set|list              the sub-processor list (--file list.json), announced on change
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -158,6 +161,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = twilioCmd(ctx, args[1:], stdout, stderr)
 	case "verify":
 		err = verifyCmd(ctx, args[1:], stdout, stderr)
+	case "terms":
+		err = termsCmd(ctx, args[1:], stdout, stderr)
+	case "subprocessors":
+		err = subprocessorsCmd(ctx, args[1:], stdout, stderr)
 	case "channel":
 		err = channelCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

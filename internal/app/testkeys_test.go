@@ -273,6 +273,9 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 				}
 			}},
 			{pattern: "GET /ledger", method: "GET", path: "/ledger", status: 200, check: emptyItems("items")},
+			{pattern: "GET /terms", method: "GET", path: "/terms", status: 404}, // none published here
+			{pattern: "POST /terms/accept", method: "POST", path: "/terms/accept", contentType: "application/json", body: `{"version":"v1"}`, status: 403},
+			{pattern: "GET /subprocessors", method: "GET", path: "/subprocessors", status: 200}, // the operator's list, not account data
 			{pattern: "GET /billing/autotopup", method: "GET", path: "/billing/autotopup", status: 200},
 			{pattern: "PUT /billing/autotopup", method: "PUT", path: "/billing/autotopup", contentType: "application/json",
 				body: `{"enabled":false}`, status: 403},

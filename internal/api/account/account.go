@@ -46,6 +46,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /statements/{month}", a.getStatement)
 	paths := append(append(a.registerCompliance(mux), a.registerKeys(mux)...), a.registerTemplates(mux)...)
 	paths = append(paths, a.registerEmailDomains(mux)...)
+	paths = append(paths, a.registerTerms(mux)...)
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, append(paths, "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}")...)
 }

@@ -76,6 +76,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "POST /admin/prices", a.importPrices)
 	a.registerCompliance(mux)
 	a.registerEmailDomains(mux)
+	a.registerTerms(mux)
 }
 
 type apiError struct {

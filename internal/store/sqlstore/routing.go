@@ -64,13 +64,7 @@ func (s *Store) SuspendConnector(ctx context.Context, name, reason string, code 
 			return nil
 		}
 		changed = true
-		for _, j := range notices {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-				j.Kind, j.AccountID, j.MessageID, j.Payload, 0, micros(j.RunAt), "", micros(j.CreatedAt)); err != nil {
-				return fmt.Errorf("enqueueing notice: %w", err)
-			}
-		}
-		return nil
+		return s.addNoticeJobs(ctx, tx, notices)
 	})
 	return changed, err
 }
