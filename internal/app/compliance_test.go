@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -373,28 +371,10 @@ func TestQuietHoursDefer(t *testing.T) {
 // the threshold open a case.
 func TestProofCasesAndSuspension(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		var mu sync.Mutex
-		var notices []map[string]any
-		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var n map[string]any
-			json.NewDecoder(r.Body).Decode(&n)
-			mu.Lock()
-			notices = append(notices, n)
-			mu.Unlock()
-		}))
-		t.Cleanup(hook.Close)
-		noticed := func(kind string) bool {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, n := range notices {
-				if n["type"] == kind {
-					return true
-				}
-			}
-			return false
-		}
+		hook := newNoticeSink(t)
+		noticed := func(kind string) bool { return hook.has(kind, nil) }
 		s := complianceServer(t, engine)
-		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/billing", "application/json", `{"alertUrl":"`+hook.URL+`"}`); r.status != 200 {
+		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/billing", "application/json", `{"alertUrl":"`+hook.srv.URL+`"}`); r.status != 200 {
 			t.Fatalf("alert URL: %d %s", r.status, r.raw)
 		}
 		r := s.admin("POST", "/admin/accounts/"+s.accountID+"/cases", "application/json", `{"reason":"complaint from a carrier","recipient":"+31612345678"}`)

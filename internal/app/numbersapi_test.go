@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -368,27 +367,9 @@ func TestNumbersReclamation(t *testing.T) {
 		s := start(t, engine, func(c *Config) { c.Numbers.Now = clock.Now; c.Demo = false; c.AdminToken = adminToken })
 		ctx := context.Background()
 		// The notices reach the account's alert webhook.
-		var mu sync.Mutex
-		var notices []map[string]any
-		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var n map[string]any
-			json.NewDecoder(r.Body).Decode(&n)
-			mu.Lock()
-			notices = append(notices, n)
-			mu.Unlock()
-		}))
-		t.Cleanup(hook.Close)
-		noticed := func(kind, number string) bool {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, n := range notices {
-				if d, _ := n["data"].(map[string]any); n["type"] == kind && d["number"] == number {
-					return true
-				}
-			}
-			return false
-		}
-		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/billing", "application/json", `{"alertUrl":"`+hook.URL+`"}`); r.status != 200 {
+		hook := newNoticeSink(t)
+		noticed := func(kind, number string) bool { return hook.has(kind, map[string]any{"number": number}) }
+		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/billing", "application/json", `{"alertUrl":"`+hook.srv.URL+`"}`); r.status != 200 {
 			t.Fatalf("alert URL: %d %s", r.status, r.raw)
 		}
 		if _, _, err := s.app.numbers.Import(ctx, strings.NewReader(numbersCSV)); err != nil {

@@ -1,11 +1,8 @@
 package app
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -19,32 +16,20 @@ func TestTermsAndSubprocessors(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine, func(c *Config) { c.AdminToken = adminToken; c.Demo = false })
 		other, otherKey, _, _ := s.newAccount("other")
-		var mu sync.Mutex
-		var notices []map[string]any // as the accounts' alert URL takes them
-		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var n map[string]any
-			json.NewDecoder(r.Body).Decode(&n)
-			mu.Lock()
-			notices = append(notices, n)
-			mu.Unlock()
-		}))
-		t.Cleanup(hook.Close)
+		hook := newNoticeSink(t)
 		for _, id := range []string{s.accountID, other} {
-			if r := s.admin("PUT", "/admin/accounts/"+id+"/billing", "", `{"alertUrl":"`+hook.URL+`"}`); r.status/100 != 2 {
+			if r := s.admin("PUT", "/admin/accounts/"+id+"/billing", "", `{"alertUrl":"`+hook.srv.URL+`"}`); r.status/100 != 2 {
 				t.Fatalf("alert url: %d %s", r.status, r.raw)
 			}
 		}
-		told := func(typ string) (accounts map[string]bool, last map[string]any) {
-			mu.Lock()
-			defer mu.Unlock()
-			accounts = map[string]bool{}
-			for _, n := range notices {
+		told := func(typ string) map[string]bool {
+			accounts := map[string]bool{}
+			for _, n := range hook.all() {
 				if n["type"] == typ {
-					id, _ := n["accountId"].(string)
-					accounts[id], last = true, n
+					accounts[n["accountId"].(string)] = true
 				}
 			}
-			return accounts, last
+			return accounts
 		}
 		if r := s.do("GET", "/terms", s.key, "", nil); r.status != http.StatusNotFound {
 			t.Fatalf("GET /terms before any = %d %s", r.status, r.raw)
@@ -67,7 +52,7 @@ func TestTermsAndSubprocessors(t *testing.T) {
 		}
 		// Every account is told.
 		waitFor(t, "the announcement to both accounts", 15*time.Second, func() bool {
-			accts, _ := told("terms.published")
+			accts := told("terms.published")
 			return accts[s.accountID] && accts[other]
 		})
 
@@ -121,10 +106,8 @@ func TestTermsAndSubprocessors(t *testing.T) {
 		}
 		var last map[string]any
 		waitFor(t, "the sub-processor notices", 15*time.Second, func() bool {
-			mu.Lock()
-			defer mu.Unlock()
 			n := 0
-			for _, x := range notices {
+			for _, x := range hook.all() {
 				if x["type"] == "subprocessors.changed" {
 					n, last = n+1, x
 				}

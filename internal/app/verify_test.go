@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -362,18 +360,9 @@ func TestVerifyFraudRules(t *testing.T) {
 // operator lifts the block.
 func TestVerifyPumpingBlocksPrefix(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		var mu sync.Mutex
-		var notices []map[string]any
-		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var n map[string]any
-			json.NewDecoder(r.Body).Decode(&n)
-			mu.Lock()
-			notices = append(notices, n)
-			mu.Unlock()
-		}))
-		t.Cleanup(hook.Close)
+		hook := newNoticeSink(t)
 		s, h, clk := verifyServer(t, engine)
-		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/billing", "application/json", `{"alertUrl":"`+hook.URL+`"}`); r.status != 200 {
+		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/billing", "application/json", `{"alertUrl":"`+hook.srv.URL+`"}`); r.status != 200 {
 			t.Fatalf("alert URL: %d %s", r.status, r.raw)
 		}
 		res := pump(t, s, h, clk, 100)
@@ -382,14 +371,7 @@ func TestVerifyPumpingBlocksPrefix(t *testing.T) {
 			t.Fatalf("pumping: %+v", res)
 		}
 		waitFor(t, "the block notice", 10*time.Second, func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, n := range notices {
-				if n["type"] == "verify.blocked" {
-					return true
-				}
-			}
-			return false
+			return hook.has("verify.blocked", nil)
 		})
 		r := s.admin("GET", "/admin/verify/blocks?account="+s.accountID, "", "")
 		list := r.json["items"].([]any)
