@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		numberBehaviours,
 		billedConversationBehaviours,
 		waTemplateBehaviours,
+		pushBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
