@@ -463,3 +463,9 @@ func (s *Service) observe(platform, outcome string) {
 		s.cfg.OnDelivery(platform, outcome)
 	}
 }
+
+// SetMetadata replaces a device's metadata (JSON text).
+func (s *Service) SetMetadata(ctx context.Context, app *store.RealtimeApp, d *store.PushDevice, metadata string) error {
+	d.Metadata, d.UpdatedAt = metadata, time.Now().UTC().Truncate(time.Microsecond)
+	return s.store.PutPushDevice(ctx, d)
+}
