@@ -30,6 +30,7 @@ import (
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/webpush"
 	"github.com/omnigate/omnigate/internal/worker"
 )
 
@@ -263,32 +264,20 @@ func deviceToken(platform string, raw json.RawMessage) (string, error) {
 	return "", Errorf(http.StatusNotFound, "Unknown platform %q: use web, apns or fcm", platform)
 }
 
-// Subscription is a Web Push subscription as a browser's PushSubscription
-// toJSON gives it (and as the Beams web SDK sends it as its token).
-type Subscription struct {
-	Endpoint string `json:"endpoint"`
-	Keys     struct {
-		P256dh string `json:"p256dh"`
-		Auth   string `json:"auth"`
-	} `json:"keys"`
-}
-
-// ParseSubscription reads a Web Push subscription: a JSON object, or a
-// string holding one.
-func ParseSubscription(raw json.RawMessage) (*Subscription, error) {
+// ParseSubscription reads a Web Push subscription (a JSON object, or a
+// string holding one, as the Beams web SDK sends it) and checks it: an
+// https endpoint, a P-256 key and a 16-byte auth secret.
+func ParseSubscription(raw json.RawMessage) (*webpush.Subscription, error) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		raw = json.RawMessage(s)
 	}
-	var sub Subscription
+	var sub webpush.Subscription
 	if err := json.Unmarshal(raw, &sub); err != nil {
 		return nil, Errorf(http.StatusBadRequest, "'token' must be a Web Push subscription (endpoint and keys)")
 	}
-	if !strings.HasPrefix(sub.Endpoint, "https://") && !strings.HasPrefix(sub.Endpoint, "http://") {
-		return nil, Errorf(http.StatusBadRequest, "'token.endpoint' must be an https URL")
-	}
-	if sub.Keys.P256dh == "" || sub.Keys.Auth == "" {
-		return nil, Errorf(http.StatusBadRequest, "'token.keys' must have p256dh and auth")
+	if err := sub.Validate(); err != nil {
+		return nil, Errorf(http.StatusBadRequest, "'token' is not a usable Web Push subscription: %v", err)
 	}
 	return &sub, nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/omnigate/omnigate/internal/store/postgres"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
+	"github.com/omnigate/omnigate/internal/webpush"
 	"github.com/omnigate/omnigate/internal/worker"
 )
 
@@ -38,6 +39,7 @@ type env struct {
 	app  *store.RealtimeApp
 	apns *pushsim.APNs
 	fcm  *pushsim.FCM
+	web  *pushsim.WebPush
 	svc  *push.Service
 	url  string
 }
@@ -89,7 +91,12 @@ func newEnv(t *testing.T, st *sqlstore.Store, start bool) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fcm.Close() })
-	e := &env{t: t, st: st, app: app, apns: apns, fcm: fcm}
+	web, err := pushsim.StartWebPush("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { web.Close() })
+	e := &env{t: t, st: st, app: app, apns: apns, fcm: fcm, web: web}
 	e.svc = e.service()
 	if start {
 		e.svc.Start()
@@ -119,7 +126,12 @@ func (e *env) service() *push.Service {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return push.New(push.Config{APNs: ap, FCM: fc, Retry: worker.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond},
+	key, err := webpush.GenerateVAPIDKey()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	wp := &push.Web{Client: &webpush.Client{Key: key, Subject: "mailto:ops@example.com"}}
+	return push.New(push.Config{APNs: ap, FCM: fc, Web: wp, Retry: worker.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond},
 		Pool: worker.Config{Owner: "test", Poll: 20 * time.Millisecond}}, e.st, slog.Default())
 }
 
@@ -371,5 +383,38 @@ func TestBeamsQuotaSuppressionRestart(t *testing.T) {
 				t.Fatalf("a suppressed user's device got %s", d.Message)
 			}
 		}
+	})
+}
+
+// TestBeamsWebPush: a browser's subscription registered as a web device
+// gets the publish encrypted (RFC 8291) and VAPID-signed; the simulator
+// decrypts it as the browser would. An unsubscribed browser's device is
+// removed.
+func TestBeamsWebPush(t *testing.T) {
+	engines(t, func(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
+		e := newEnv(t, open(t), true)
+		sub := e.web.NewSubscription()
+		subJSON, _ := json.Marshal(sub)
+		id := e.register("web", string(subJSON))
+		if !strings.HasPrefix(id, "web-") {
+			t.Fatalf("web device id %q", id)
+		}
+		e.do("PUT", e.device("web", id)+"/interests", "", `{"interests":["hello"]}`, nil)
+		body := `{"interests":["hello"],"web":{"notification":{"title":"Hello","body":"from omnigate","deep_link":"https://example.com"},"data":{"k":"v"},"time_to_live":60}}`
+		if code, _, be := e.publish("interests", body); code != 200 {
+			t.Fatalf("publish: %d %+v", code, be)
+		}
+		waitFor(func() bool { return len(e.web.Messages(sub.Endpoint)) == 1 })
+		m := e.web.Messages(sub.Endpoint)[0]
+		var got struct {
+			Notification map[string]string
+			Data         map[string]string
+		}
+		if m.Err != "" || json.Unmarshal(m.Plaintext, &got) != nil || got.Notification["title"] != "Hello" || got.Data["k"] != "v" || m.TTL != time.Minute {
+			t.Fatalf("the browser got %+v (%s)", m, m.Plaintext)
+		}
+		e.web.Unsubscribe(sub.Endpoint)
+		e.publish("interests", body)
+		waitFor(func() bool { return e.do("GET", e.device("web", id), "", "", nil) == 404 })
 	})
 }
