@@ -213,3 +213,16 @@ instance id %[2]s, secret key %[3]s
 
 `, a.URL(), a.demoBeams.ID, a.demoBeams.Secret)
 }
+
+// pushPublishRetention is how long a publish (its targets and payloads)
+// is kept: longer than its deliveries are retried.
+const pushPublishRetention = 31 * 24 * time.Hour
+
+// maintainPush deletes old publishes and past months' usage.
+func (a *App) maintainPush(ctx context.Context, now time.Time) {
+	if n, err := a.store.PurgePushPublishes(ctx, now.Add(-pushPublishRetention)); err != nil {
+		a.log.Warn("maintenance: purging push publishes", "err", err)
+	} else if n > 0 {
+		a.log.Info("maintenance: dropped old push publishes", "publishes", n)
+	}
+}
