@@ -166,17 +166,7 @@ func vapidKey(configured, dataDir string) (*ecdsa.PrivateKey, error) {
 // instance's (realtime app's) error log with the client's address.
 func (a *App) beamsDoor() *beams.Door {
 	d := beams.New(a.push, a.log)
-	d.OnError = func(app *store.RealtimeApp, status int, message, ip string) {
-		if host, _, ok := strings.Cut(ip, ":"); ok && !strings.Contains(ip, "]") {
-			ip = host
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err := a.store.AddRealtimeErrors(ctx, []store.RealtimeError{{AccountID: app.AccountID, AppID: app.ID, Code: status, Message: message, IP: ip, At: time.Now().UTC()}})
-		if err != nil {
-			a.log.Warn("beams: recording a device API error", "err", err)
-		}
-	}
+	d.ErrorLog = a.store
 	return d
 }
 

@@ -5,11 +5,14 @@
 package beams
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/push"
 	"github.com/omnigate/omnigate/internal/store"
@@ -19,10 +22,10 @@ import (
 type Door struct {
 	svc *push.Service
 	log *slog.Logger
-	// OnError, when set, records a device API request refused with the
-	// client's address (the instance's error log: at most 100 entries,
-	// 14 days).
-	OnError func(app *store.RealtimeApp, status int, message, ip string)
+	// ErrorLog, when set, records each device API request refused, with
+	// the client's address, in the instance's (realtime app's) error log,
+	// which keeps the newest 100 entries for at most 14 days.
+	ErrorLog store.RealtimeErrorLog
 }
 
 // New makes the door.
@@ -143,9 +146,24 @@ func (d *Door) device(h deviceHandler) http.HandlerFunc {
 		}
 		status := d.fail(w, err)
 		var e *push.Error
-		if app != nil && d.OnError != nil && errors.As(err, &e) {
-			d.OnError(app, status, "beams device API: "+e.Description, r.RemoteAddr)
+		if app != nil && d.ErrorLog != nil && errors.As(err, &e) {
+			d.logError(app, status, e.Description, r.RemoteAddr)
 		}
+	}
+}
+
+// logError writes a refused device API request to the error log.
+func (d *Door) logError(app *store.RealtimeApp, status int, description, remote string) {
+	ip := remote
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		ip = host
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := d.ErrorLog.AddRealtimeErrors(ctx, []store.RealtimeError{{AccountID: app.AccountID, AppID: app.ID, Code: status,
+		Message: "beams device API: " + description, IP: ip, At: time.Now().UTC()}})
+	if err != nil {
+		d.log.Warn("beams: recording a device API error", "err", err)
 	}
 }
 

@@ -103,6 +103,7 @@ func newEnv(t *testing.T, st *sqlstore.Store, start bool) *env {
 		t.Cleanup(func() { e.svc.Stop(ctx) })
 	}
 	door := beams.New(e.svc, slog.Default())
+	door.ErrorLog = st
 	mux := http.NewServeMux()
 	door.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -339,6 +340,17 @@ func TestBeamsErrors(t *testing.T) {
 		}
 		if code := e.do("POST", "/device_api/v1/instances/"+e.app.ID+"/devices/blackberry", "", `{"token":"t"}`, &be); code != 404 {
 			t.Errorf("an unknown platform: %d %+v", code, be)
+		}
+		// PUSH-4: the refused device API requests are in the instance's
+		// error log with the client's address.
+		errs, err := e.st.ListRealtimeErrors(ctx, e.app.AccountID, e.app.ID)
+		if err != nil || len(errs) != 3 {
+			t.Fatalf("error log %+v, %v; want the 3 refusals of this instance", errs, err)
+		}
+		for _, x := range errs {
+			if x.IP != "127.0.0.1" || (x.Code != 400 && x.Code != 404) || !strings.HasPrefix(x.Message, "beams device API: ") {
+				t.Errorf("error log entry %+v", x)
+			}
 		}
 	})
 }
