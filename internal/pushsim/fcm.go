@@ -49,9 +49,14 @@ type FCM struct {
 	TokenRequests int
 }
 
-// NewFCM starts an FCM simulator with a fresh service account.
+// fcmKey is the simulated service accounts' key: made once per process
+// (a 2048-bit RSA key takes seconds under the race detector).
+var fcmKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
+// NewFCM starts an FCM simulator with a service account of its own (the
+// key is shared by the process's simulators).
 func NewFCM() (*FCM, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := fcmKey()
 	if err != nil {
 		return nil, err
 	}
