@@ -6,7 +6,10 @@
 # Builds omnigate, makes an account and a Beams instance with the CLI,
 # starts `omnigate serve --push-simulator` (APNs and FCM deliveries go to
 # the built-in simulators) on a free loopback port, runs test.mjs with
-# node's test runner, and stops the server with SIGTERM.
+# node's test runner, and stops the server with SIGTERM. The test is also a
+# browser's push service on loopback: the Web Push deliveries are decrypted
+# with the http_ece npm library and their VAPID JWTs verified with node's
+# crypto, independently of omnigate's code.
 #
 # Usage: interop/beams/run.sh   (from anywhere; exits non-zero on failure)
 # Needs: go, node >= 18 and npm (node modules are installed when missing).
@@ -20,7 +23,7 @@ INTEROP_NAME=beams
 source "$HERE/../common.sh"
 interop_traps
 
-ensure_node_modules @pusher/push-notifications-server
+ensure_node_modules @pusher/push-notifications-server http_ece
 build_omnigate
 DATA="$WORK/data"
 mkdir -p "$DATA"
@@ -42,4 +45,4 @@ run_test env OMNIGATE_BEAMS_PORT="$PORT" OMNIGATE_BEAMS_INSTANCE="$INSTANCE" OMN
 (( TEST_RC == 0 )) || die "node test failed (status $TEST_RC)"
 
 stop_omnigate
-log "OK: the Beams server SDK publishes to interests and users through omnigate, and its tokens are accepted"
+log "OK: the Beams server SDK publishes to interests and users through omnigate (APNs, FCM, Web Push), and its tokens are accepted"

@@ -84,3 +84,61 @@ test("errors come back in Beams' shape through the SDK", async () => {
   await assert.rejects(beams.publishToInterests(["donuts"], {}), /^Error: 400 Bad Request - /);
   await assert.rejects(beams.publishToInterests(["donuts"], { fcm: { data: { x: "y".repeat(11000) } } }), /^Error: 413 /);
 });
+
+// Web Push, checked independently: this test is the browser's push service
+// (a loopback HTTP server; omnigate allows http endpoints on loopback only)
+// and the browser behind it: http_ece decrypts each message with the
+// subscription's private key, and node's crypto verifies the VAPID JWT.
+const ece = require("http_ece");
+const crypto = require("node:crypto");
+const http = require("node:http");
+const b64u = (b) => Buffer.from(b).toString("base64url");
+const unb64u = (s) => Buffer.from(s, "base64url");
+
+test("publishToInterests reaches a browser: aes128gcm and VAPID verified by independent code", async () => {
+  const receiver = crypto.createECDH("prime256v1");
+  receiver.generateKeys();
+  const auth = crypto.randomBytes(16);
+  const got = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      got.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(201).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const origin = `http://127.0.0.1:${server.address().port}`;
+    const sub = { endpoint: `${origin}/push/abc`, keys: { p256dh: b64u(receiver.getPublicKey()), auth: b64u(auth) } };
+    const d = await device("POST", "web", { token: JSON.stringify(sub) });
+    assert.equal(d.status, 200, JSON.stringify(d.body));
+    assert.match(d.body.id, /^web-/);
+    assert.equal((await device("PUT", `web/${d.body.id}/interests`, { interests: ["bagels"] })).status, 200);
+
+    await beams.publishToInterests(["bagels"], {
+      web: { notification: { title: "Bagels", body: "fresh", deep_link: "https://example.com" }, data: { k: "v" }, time_to_live: 120 },
+    });
+    await until("the push message", async () => got.length === 1);
+    const m = got[0];
+    assert.equal(m.headers["content-encoding"], "aes128gcm");
+    assert.equal(m.headers.ttl, "120");
+    const plain = JSON.parse(ece.decrypt(m.body, { version: "aes128gcm", privateKey: receiver, authSecret: b64u(auth) }).toString());
+    assert.equal(plain.notification.title, "Bagels");
+    assert.equal(plain.data.k, "v");
+
+    const [, t, k] = m.headers.authorization.match(/^vapid t=([^,\s]+),\s*k=(\S+)$/) ?? [];
+    assert.ok(t && k, `Authorization ${m.headers.authorization}`);
+    const [h, p, sig] = t.split(".");
+    const point = unb64u(k);
+    const key = crypto.createPublicKey({ format: "jwk", key: { kty: "EC", crv: "P-256", x: b64u(point.subarray(1, 33)), y: b64u(point.subarray(33)) } });
+    assert.ok(crypto.verify("sha256", Buffer.from(h + "." + p), { key, dsaEncoding: "ieee-p1363" }, unb64u(sig)), "the VAPID JWT does not verify");
+    const claims = JSON.parse(unb64u(p));
+    assert.equal(claims.aud, origin);
+    assert.ok(claims.exp > Date.now() / 1000 && claims.exp < Date.now() / 1000 + 24 * 3600, `exp ${claims.exp}`);
+    assert.match(claims.sub, /^(mailto|https):/);
+  } finally {
+    server.close();
+  }
+});
