@@ -18,6 +18,7 @@ var pushBehaviours = []behaviour{
 	{"PushDevices", testPushDevices},
 	{"PushPublish", testPushPublish},
 	{"PushQuota", testPushQuota},
+	{"PushGoesWithApp", testPushGoesWithApp},
 }
 
 func pushStore(t *testing.T, st store.Store) store.Push {
@@ -197,5 +198,37 @@ func testPushQuota(t *testing.T, st store.Store) {
 	pub := &store.PushPublish{InstanceID: inst, ID: ids.New(), AccountID: a.ID, Target: "interests", Targets: []string{"x"}, Body: []byte(`{}`), CreatedAt: month.Add(2 * time.Hour)}
 	if err := p.PublishPush(ctx, pub, alert); err != nil {
 		t.Fatalf("publish in the next month: %v", err)
+	}
+}
+
+// testPushGoesWithApp: an instance is a realtime app; deleting the app
+// deletes its devices, interests, publishes and quota.
+func testPushGoesWithApp(t *testing.T, st store.Store) {
+	p := pushStore(t, st)
+	rt := realtimeStore(t, st)
+	a := newAccount(t, st)
+	app := newRealtimeApp(t, rt, a)
+	newPushDevice(t, p, app.ID, a.ID, "d1", "alice", "news")
+	if err := p.SetPushQuota(ctx, app.ID, 10); err != nil {
+		t.Fatal(err)
+	}
+	pub := &store.PushPublish{InstanceID: app.ID, ID: "pub", AccountID: a.ID, Target: "users", Targets: []string{"alice"}, Body: []byte(`{}`), CreatedAt: time.Now()}
+	if err := p.PublishPush(ctx, pub, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.DeleteRealtimeApp(ctx, a.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.GetPushDevice(ctx, app.ID, "d1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the device outlived its app: %v", err)
+	}
+	if in, _ := p.PushInterests(ctx, app.ID, "d1"); len(in) != 0 {
+		t.Fatalf("interests outlived the app: %v", in)
+	}
+	if _, err := p.GetPushPublish(ctx, app.ID, "pub"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the publish outlived its app: %v", err)
+	}
+	if max, used, err := p.PushQuota(ctx, app.ID, time.Now()); err != nil || max != 0 || used != 0 {
+		t.Fatalf("quota after deletion %d/%d, %v", used, max, err)
 	}
 }
