@@ -34,7 +34,7 @@ var ctx = context.Background()
 // env is a real omnigate Beams door on loopback with its store, push
 // service and the APNs and FCM simulators.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	st   *sqlstore.Store
 	app  *store.RealtimeApp
 	apns *pushsim.APNs
@@ -44,33 +44,36 @@ type env struct {
 	url  string
 }
 
-func engines(t *testing.T, f func(t *testing.T, open func(t *testing.T) *sqlstore.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		f(t, func(t *testing.T) *sqlstore.Store {
-			st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "beams.db"), Synchronous: sqlite.SyncNormal})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		})
-	})
-	t.Run("postgres", func(t *testing.T) {
+// openStore opens a fresh store of the engine ("sqlite" or "postgres"),
+// skipping without a PostgreSQL server.
+func openStore(t testing.TB, engine string) *sqlstore.Store {
+	t.Helper()
+	var st *sqlstore.Store
+	var err error
+	if engine == "postgres" {
 		if !pgtest.Available() {
 			t.Skip(pgtest.EnvVar + " is not set")
 		}
-		f(t, func(t *testing.T) *sqlstore.Store {
-			st, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		})
-	})
+		st, err = postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t)})
+	} else {
+		st, err = sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "beams.db"), Synchronous: sqlite.SyncNormal})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
-func newEnv(t *testing.T, st *sqlstore.Store, start bool) *env {
+func engines(t *testing.T, f func(t *testing.T, open func(t *testing.T) *sqlstore.Store)) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			f(t, func(t *testing.T) *sqlstore.Store { return openStore(t, engine) })
+		})
+	}
+}
+
+func newEnv(t testing.TB, st *sqlstore.Store, start bool) *env {
 	t.Helper()
 	a := &store.Account{ID: ids.New(), Name: "acme", Currency: "EUR", SigningKey: ids.Secret(40), CreatedAt: time.Now().UTC()}
 	if err := st.CreateAccount(ctx, a, nil); err != nil {
