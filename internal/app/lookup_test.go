@@ -194,6 +194,14 @@ func TestHLR(t *testing.T) {
 		if r := s.get("/lookup/31699999999/hlr"); r.status != 404 {
 			t.Fatalf("no query of the number: %d %s", r.status, r.raw)
 		}
+		// The list: newest first, paged in MessageBird's envelope.
+		if l := s.get("/hlr?limit=2"); l.status != 200 || l.json["totalCount"] != 7.0 || l.json["count"] != 2.0 ||
+			listItems(l.json)[0]["id"] != latest || listItems(l.json)[1]["id"] != failed || l.json["links"].(map[string]any)["next"] == nil {
+			t.Fatalf("GET /hlr = %d %s", l.status, l.raw)
+		}
+		if l := s.get("/hlr?offset=6"); l.status != 200 || l.json["count"] != 1.0 || listItems(l.json)[0]["id"] != id {
+			t.Fatalf("GET /hlr?offset=6 = %d %s", l.status, l.raw)
+		}
 
 		metrics := string(s.get("/metrics").raw)
 		for _, want := range []string{`omnigate_hlr_queries_total{origin="api",status="active"} 3`, `omnigate_hlr_queries_total{origin="api",status="failed"} 1`} {

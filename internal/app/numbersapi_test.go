@@ -319,6 +319,43 @@ func TestNumbersRenewalUnpaid(t *testing.T) {
 	})
 }
 
+// A renewal that falls due while the account is suspended is not charged:
+// the number is disconnected (NUM-3), the account told.
+func TestNumbersRenewalSuspended(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		clock := &testClock{t: time.Now().UTC()}
+		s := start(t, engine, func(c *Config) { c.Numbers.Now = clock.Now })
+		ctx := context.Background()
+		if _, _, err := s.app.numbers.Import(ctx, strings.NewReader(numbersCSV)); err != nil {
+			t.Fatal(err)
+		}
+		id, key := s.accountWith(5_000_000)
+		if r := s.numbersJSON("POST", "/v1/phone-numbers", key, map[string]any{"number": "31612345673", "countryCode": "NL"}); r.status != 201 {
+			t.Fatalf("purchase: %d %s", r.status, r.raw)
+		}
+		if _, err := s.app.desk.Suspend(ctx, id, "test of NUM-3", "operator"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(10 * 24 * time.Hour) // not due yet: kept
+		if n, err := s.app.numbers.Maintain(ctx); err != nil || n != 0 {
+			t.Fatalf("maintenance before the renewal: %d %v", n, err)
+		}
+		clock.Add(22 * 24 * time.Hour)
+		if n, err := s.app.numbers.Maintain(ctx); err != nil || n != 1 {
+			t.Fatalf("maintenance at the renewal: %d %v", n, err)
+		}
+		if b := microBalance(t, s.app.store, id); b != 3_500_000 {
+			t.Fatalf("balance %d: the renewal of a suspended account's number was charged", b)
+		}
+		if _, err := s.app.store.NumberOwner(ctx, "31612345673"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("owner after the renewal of a suspended account: %v", err)
+		}
+		if h := historyEvents(t, s.app.store, "31612345673"); strings.Join(h, ",") != "purchased,suspended_released" {
+			t.Fatalf("history: %v", h)
+		}
+	})
+}
+
 // TestNumbersReclamation (NUM-4): three months without traffic bring a
 // notice, seven more days without it return the number to the inventory;
 // inbound or outbound traffic keeps a number. Operator-assigned numbers

@@ -255,6 +255,7 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "GET /lookup/{phoneNumber}/hlr", method: "GET", path: "/lookup/" + liveSent + "/hlr", status: 404},
 			{pattern: "POST /lookup/{phoneNumber}/hlr", method: "POST", path: "/lookup/31699990004/hlr", status: 201},
 			{pattern: "POST /hlr", method: "POST", path: "/hlr", contentType: "application/json", body: `{"msisdn":"31699990005"}`, status: 201},
+			{pattern: "GET /hlr", method: "GET", path: "/hlr", status: 200, check: emptyItems("items")},
 			{pattern: "GET /hlr/{id}", method: "GET", path: "/hlr/" + live.hlr, status: 404, echoes: []string{live.hlr}},
 			{pattern: "GET /settings/hlr", method: "GET", path: "/settings/hlr", status: 200},
 			{pattern: "PUT /settings/hlr", method: "PUT", path: "/settings/hlr", contentType: "application/json", body: `{"checkBeforeSend":true}`, status: 403},

@@ -74,7 +74,11 @@ type Inbound struct {
 	Channel     string
 	Source      string // the sender's address (a number, an email address, a chat id)
 	Destination string // the address it was sent to
-	Text        string
+	// Endpoint is the provider's id of the business endpoint it came to,
+	// where that is not Destination: a WhatsApp phone number id (the
+	// sender of the account's whatsapp channel). "" otherwise.
+	Endpoint string
+	Text     string
 	// Type and Content are a chat message's structured content (media by
 	// provider id, a location, a button or list reply, a reaction) and its
 	// type as the channel names it; Text is then its text form (the

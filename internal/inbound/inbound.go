@@ -96,6 +96,7 @@ func (r *Receiver) Inbound(ctx context.Context, in channel.Inbound) error {
 		return err
 	}
 	m := &message.Message{AccountID: owner, Channel: in.Channel, Originator: digits(in.Source), Type: in.Type, Content: in.Content}
+	m.Details.Endpoint = in.Endpoint
 	rcpt := message.Recipient{Address: dest}
 	if n, err := phone.Parse(dest); err == nil {
 		rcpt.Country, rcpt.CountryPrefix = n.Country, n.CountryPrefix

@@ -109,6 +109,10 @@ type Details struct {
 	// Source is the Conversations send's source object as given (JSON),
 	// kept and shown, not interpreted.
 	Source string `json:"source,omitempty"`
+	// Endpoint is, on an inbound chat message, the provider's id of the
+	// business endpoint it came to when that is not the recipient address
+	// (a WhatsApp phone number id): it picks the Conversations channel.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // Fallback is a message's fallback to another channel: sent as message ID

@@ -443,10 +443,17 @@ func (s *Service) Maintain(ctx context.Context) (released int, err error) {
 }
 
 // renew charges a due renewal; without balance the account is told once,
-// and after UnpaidGrace the number is released.
+// and after UnpaidGrace the number is released. A suspended account's due
+// renewal is not charged: the number is disconnected (NUM-3 allows it
+// without notice; the account is told all the same).
 func (s *Service) renew(ctx context.Context, o *store.OwnedNumber, now time.Time) (released int, notified bool, err error) {
 	if o.IntervalMonths <= 0 || o.RenewalAt.IsZero() || now.Before(o.RenewalAt) {
 		return 0, false, nil
+	}
+	if p, err := s.store.GetPolicy(ctx, o.AccountID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return 0, false, err
+	} else if p != nil && p.Suspended != "" {
+		return s.disconnect(ctx, o, now, p.Suspended)
 	}
 	price := o.Stock.MonthlyPrice * int64(o.IntervalMonths)
 	err = s.store.RenewNumber(ctx, o, price, o.RenewalAt.AddDate(0, o.IntervalMonths, 0), now)
@@ -485,6 +492,23 @@ func (s *Service) renew(ctx context.Context, o *store.OwnedNumber, now time.Time
 	return 1, s.tell(ctx, o.AccountID, notice.Notice{Type: "number.released", Subject: "Your number " + o.Number.Number + " was released",
 		Text: "The renewal of " + o.Number.Number + " stayed unpaid, so the number went back to the inventory.",
 		Data: map[string]any{"number": o.Number.Number, "reason": "renewal unpaid"}}), nil
+}
+
+// disconnect releases the number of a suspended account whose renewal fell
+// due, uncharged (NUM-3).
+func (s *Service) disconnect(ctx context.Context, o *store.OwnedNumber, now time.Time, reason string) (released int, notified bool, err error) {
+	err = s.store.ReleaseNumber(ctx, o.AccountID, o.Number.Number, store.NumberEvent{Event: store.NumberSuspendedReleased,
+		Detail: "renewal due while the account is suspended: " + reason, Actor: "renewal", CreatedAt: now}, time.Time{})
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, nil // released meanwhile (another node)
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	s.log.Warn("numbers: released, renewal due while the account is suspended", "number", o.Number.Number, "account", o.AccountID)
+	return 1, s.tell(ctx, o.AccountID, notice.Notice{Type: "number.released", Subject: "Your number " + o.Number.Number + " was released",
+		Text: "The renewal of " + o.Number.Number + " fell due while your account is suspended, so it was not charged and the number went back to the inventory.",
+		Data: map[string]any{"number": o.Number.Number, "reason": "account suspended"}}), nil
 }
 
 // lastTraffic is the latest of the assignment, inbound seen and outbound

@@ -3,7 +3,14 @@ package pushsim
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"math/big"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -186,5 +193,52 @@ func TestWebPushSimulatorRejects(t *testing.T) {
 	msgs := sim.Messages(sub.Endpoint)
 	if len(msgs) != 2 || msgs[0].Err != "" || string(msgs[0].Plaintext) != "x" || msgs[1].Err == "" {
 		t.Errorf("messages %+v", msgs)
+	}
+}
+
+// Over TLS, as real push services (and clients that speak only https).
+func TestWebPushSimulatorTLS(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	sim, err := StartWebPushTLS("127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	if !strings.HasPrefix(sim.URL(), "https://127.0.0.1:") {
+		t.Fatalf("URL %s", sim.URL())
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	c := vapidClient(t)
+	c.HTTP = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	sub := sim.NewSubscription()
+	if res, err := c.Send(context.Background(), sub, webpush.Message{Payload: []byte("over tls")}); err != nil || res.Status != 201 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	msgs := sim.Messages(sub.Endpoint)
+	if len(msgs) != 1 || string(msgs[0].Plaintext) != "over tls" {
+		t.Fatalf("%+v", msgs)
+	}
+	// Wait gives up with the context.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sim.Wait(ctx, sub.Endpoint, 2); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait: %v", err)
 	}
 }

@@ -64,6 +64,8 @@ type HLR interface {
 	CreateHLR(ctx context.Context, q *HLRQuery, enqueue bool) error
 	// GetHLR reads one query; ErrNotFound if the account has none by id.
 	GetHLR(ctx context.Context, accountID, id string) (*HLRQuery, error)
+	// ListHLR lists an account's queries, newest first, and counts them.
+	ListHLR(ctx context.Context, accountID string, limit, offset int) ([]*HLRQuery, int, error)
 	// LatestHLR is the account's newest query of msisdn created at or
 	// after since, only answered ones with answered; ErrNotFound if none.
 	LatestHLR(ctx context.Context, accountID, msisdn string, since time.Time, answered bool) (*HLRQuery, error)

@@ -65,7 +65,10 @@ const (
 	NumberReleased       = "released"
 	NumberCancelled      = "cancelled"
 	NumberUnpaidReleased = "unpaid_released"
-	NumberInboundRefused = "inbound_refused"
+	// NumberSuspendedReleased: the renewal fell due while the account was
+	// suspended; it was not charged and the number was disconnected (NUM-3).
+	NumberSuspendedReleased = "suspended_released"
+	NumberInboundRefused    = "inbound_refused"
 )
 
 // NumberPurchase is what PurchaseNumber does in one transaction.

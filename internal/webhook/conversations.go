@@ -3,17 +3,25 @@ package webhook
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// ConvRender renders a Conversations webhook delivery: the URL to POST to
-// and the body; skip says it is not to be sent (the webhook is gone or
-// disabled, or takes another channel's events).
-type ConvRender func(ctx context.Context, d *store.WebhookDelivery) (target string, body []byte, skip bool, err error)
+// ConvRender renders a Conversations webhook delivery.
+type ConvRender func(ctx context.Context, d *store.WebhookDelivery) (ConvCall, error)
+
+// ConvCall is a rendered Conversations webhook delivery: the URL to POST
+// to, the body, and the webhook's settings; Skip says it is not to be
+// sent (the webhook is gone or disabled, or takes another channel's
+// events).
+type ConvCall struct {
+	URL      string
+	Body     []byte
+	Settings Settings
+	Skip     bool
+}
 
 // ConvDeliverer sends the Conversations API's webhook deliveries
 // (store.Conversations): signed like every report, retried with the
@@ -117,7 +125,7 @@ func (c *ConvDeliverer) run() {
 
 // deliver makes one attempt at one delivery.
 func (c *ConvDeliverer) deliver(ctx context.Context, d *store.WebhookDelivery) {
-	err := c.attempt(ctx, d)
+	maxAttempts, err := c.attempt(ctx, d)
 	var drop *dropError
 	attempts := d.Attempts + 1
 	var serr error
@@ -131,7 +139,7 @@ func (c *ConvDeliverer) deliver(ctx context.Context, d *store.WebhookDelivery) {
 			c.s.log.Warn("webhook: conversation event dropped", "event", d.Event, "conversation", d.ConversationID, "reason", drop.reason)
 		}
 		serr = c.s.store.FinishDelivery(ctx, d.ID, drop.reason)
-	case attempts >= c.s.cfg.MaxAttempts:
+	case attempts >= maxAttempts:
 		c.s.metrics.Webhooks.WithLabelValues("conversation", "dropped").Inc()
 		c.s.log.Warn("webhook: conversation event dropped after retries", "event", d.Event, "conversation", d.ConversationID,
 			"attempts", attempts, "err", err)
@@ -145,19 +153,25 @@ func (c *ConvDeliverer) deliver(ctx context.Context, d *store.WebhookDelivery) {
 	}
 }
 
-func (c *ConvDeliverer) attempt(ctx context.Context, d *store.WebhookDelivery) error {
+// attempt makes one call for d; maxAttempts is how many d gets in all
+// (its webhook's retry setting, else the sender's).
+func (c *ConvDeliverer) attempt(ctx context.Context, d *store.WebhookDelivery) (maxAttempts int, err error) {
+	maxAttempts = c.s.cfg.MaxAttempts
 	acct, err := c.s.accounts.Get(ctx, d.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
-		return &dropError{reason: "account gone"}
+		return maxAttempts, &dropError{reason: "account gone"}
 	} else if err != nil {
-		return err
+		return maxAttempts, err
 	}
-	target, body, skip, err := c.render(ctx, d)
+	call, err := c.render(ctx, d)
 	if err != nil {
-		return err
+		return maxAttempts, err
 	}
-	if skip {
-		return &dropError{reason: "not for this webhook"}
+	if call.Skip {
+		return maxAttempts, &dropError{reason: "not for this webhook"}
 	}
-	return c.s.call(ctx, acct, http.MethodPost, target, nil, body)
+	if call.Settings.Retry > 0 {
+		maxAttempts = call.Settings.Retry + 1
+	}
+	return maxAttempts, c.s.callWith(ctx, acct, call.URL, call.Body, call.Settings)
 }

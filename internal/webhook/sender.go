@@ -453,15 +453,60 @@ func SignRequest(req *http.Request, acct *store.Account, full string, query url.
 	return nil
 }
 
+// callWith makes a signed POST of a JSON body to target as a webhook's
+// settings ask: their query parameters added to the URL (and signed with
+// it), their headers and basic authentication, their timeout, and their
+// idea of a successful answer.
+func (s *Sender) callWith(ctx context.Context, acct *store.Account, target string, body []byte, set Settings) error {
+	u, err := url.Parse(target)
+	if err != nil {
+		return &dropError{reason: err.Error(), log: true}
+	}
+	if len(set.Query) > 0 {
+		q := u.Query()
+		for k, vs := range set.Query {
+			for _, v := range vs {
+				q.Add(k, v)
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	timeout := s.cfg.Timeout
+	if set.Timeout > 0 {
+		timeout = set.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	full := u.String()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, full, bytes.NewReader(body))
+	if err != nil {
+		return &dropError{reason: err.Error(), log: true}
+	}
+	for k, vs := range set.Headers {
+		req.Header[k] = vs
+	}
+	if set.Username != "" {
+		req.SetBasicAuth(set.Username, set.Password)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if err := SignRequest(req, acct, full, u.Query(), body, time.Now()); err != nil {
+		return fmt.Errorf("signing report: %w", err)
+	}
+	return s.doExpect(req, set)
+}
+
 // do makes a report call: a 2xx answer is success.
-func (s *Sender) do(req *http.Request) error {
+func (s *Sender) do(req *http.Request) error { return s.doExpect(req, Settings{}) }
+
+// doExpect makes a report call: an answer set accepts is success.
+func (s *Sender) doExpect(req *http.Request, set Settings) error {
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
 		return fmt.Errorf("calling report URL: %w", err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !set.Accepts(resp.StatusCode) {
 		return fmt.Errorf("report URL answered %s", strings.TrimSpace(resp.Status))
 	}
 	return nil

@@ -60,11 +60,11 @@ func encrypt(sub Subscription, plaintext, salt []byte, eph *ecdh.PrivateKey) ([]
 	}
 	uaPub, err := sub.publicKey()
 	if err != nil {
-		return nil, err
+		return nil, invalid(ErrInvalidSubscription, err)
 	}
 	auth, err := sub.authSecret()
 	if err != nil {
-		return nil, err
+		return nil, invalid(ErrInvalidSubscription, err)
 	}
 	secret, err := eph.ECDH(uaPub)
 	if err != nil {

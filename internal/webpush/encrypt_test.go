@@ -5,6 +5,7 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -141,8 +142,8 @@ func TestSubscriptionValidate(t *testing.T) {
 	for name, spoil := range bad {
 		s := good
 		spoil(&s)
-		if err := s.Validate(); err == nil {
-			t.Errorf("%s: Validate accepted it", name)
+		if err := s.Validate(); !errors.Is(err, ErrInvalidSubscription) {
+			t.Errorf("%s: Validate: %v, want ErrInvalidSubscription", name, err)
 		}
 	}
 	// Padded and standard base64 as some libraries write it.

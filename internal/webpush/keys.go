@@ -37,18 +37,40 @@ const (
 // Validate checks that a subscription can be sent to: an https endpoint (or
 // http to a loopback host, for simulators and tests), a 65-byte uncompressed
 // P-256 public key that is on the curve, and a 16-byte auth secret.
+//
+// Its errors match ErrInvalidSubscription (errors.Is): a subscription that
+// fails never will pass, so the device can be dropped.
 func (s Subscription) Validate() error {
 	if _, err := endpointOrigin(s.Endpoint); err != nil {
-		return err
+		return invalid(ErrInvalidSubscription, err)
 	}
 	if _, err := s.publicKey(); err != nil {
-		return err
+		return invalid(ErrInvalidSubscription, err)
 	}
 	if _, err := s.authSecret(); err != nil {
-		return err
+		return invalid(ErrInvalidSubscription, err)
 	}
 	return nil
 }
+
+// ErrInvalidSubscription is matched (errors.Is) by the errors of
+// Subscription.Validate, and so of Send and Encrypt for such a subscription.
+var ErrInvalidSubscription = errors.New("webpush: invalid subscription")
+
+// ErrInvalidMessage is matched by the errors of Message.Check other than
+// ErrTooLarge: a negative TTL, an unknown urgency, a bad topic.
+var ErrInvalidMessage = errors.New("webpush: invalid message")
+
+// invalidError keeps the precise message and matches a sentinel.
+type invalidError struct {
+	kind error
+	err  error
+}
+
+func invalid(kind, err error) error          { return &invalidError{kind: kind, err: err} }
+func (e *invalidError) Error() string        { return e.err.Error() }
+func (e *invalidError) Is(target error) bool { return target == e.kind }
+func (e *invalidError) Unwrap() error        { return e.err }
 
 // endpointOrigin checks an endpoint and returns its origin (scheme://host),
 // the audience of the VAPID JWT.
@@ -78,7 +100,13 @@ func endpointOrigin(endpoint string) (string, error) {
 	default:
 		return "", fmt.Errorf("webpush: endpoint scheme %q is not https", u.Scheme)
 	}
-	return u.Scheme + "://" + u.Host, nil
+	// The origin as browsers serialise it (and web-push's url.origin): the
+	// host in lower case, without the scheme's default port.
+	host := strings.ToLower(u.Host)
+	if u.Port() == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
+		host = strings.TrimSuffix(host, ":"+u.Port())
+	}
+	return u.Scheme + "://" + host, nil
 }
 
 func isLoopback(host string) bool {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -42,10 +43,14 @@ type Result struct {
 
 // Client sends push messages signed with a VAPID key.
 type Client struct {
-	HTTP    *http.Client      // nil: http.DefaultClient
+	HTTP    *http.Client      // nil: a client with a 30 s timeout
 	Key     *ecdsa.PrivateKey // the VAPID key; nil sends without Authorization
 	Subject string            // the VAPID sub: mailto:… or https:…
 }
+
+// defaultHTTP is the client of a Client without one: push services answer
+// in well under a second; a stuck one must not hold a worker forever.
+var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
 
 // StatusError is Send's error for an answer that is neither 2xx nor Gone.
 type StatusError struct {
@@ -68,21 +73,22 @@ func (e *StatusError) Error() string {
 // Urgency values (RFC 8030 section 5.3).
 var urgencies = map[string]bool{"very-low": true, "low": true, "normal": true, "high": true}
 
-// Check reports whether the message's headers are valid (RFC 8030).
+// Check reports whether the message's headers are valid (RFC 8030): its
+// errors match ErrInvalidMessage, or are ErrTooLarge.
 func (m Message) Check() error {
 	if m.TTL < 0 {
-		return errors.New("webpush: TTL must not be negative")
+		return invalid(ErrInvalidMessage, errors.New("webpush: TTL must not be negative"))
 	}
 	if m.Urgency != "" && !urgencies[m.Urgency] {
-		return fmt.Errorf("webpush: urgency %q is not very-low, low, normal or high", m.Urgency)
+		return invalid(ErrInvalidMessage, fmt.Errorf("webpush: urgency %q is not very-low, low, normal or high", m.Urgency))
 	}
 	if m.Topic != "" {
 		if len(m.Topic) > 32 {
-			return errors.New("webpush: topic is longer than 32 characters")
+			return invalid(ErrInvalidMessage, errors.New("webpush: topic is longer than 32 characters"))
 		}
 		for _, c := range m.Topic {
 			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return fmt.Errorf("webpush: topic %q has a character outside the base64url alphabet", m.Topic)
+				return invalid(ErrInvalidMessage, fmt.Errorf("webpush: topic %q has a character outside the base64url alphabet", m.Topic))
 			}
 		}
 	}
@@ -92,15 +98,54 @@ func (m Message) Check() error {
 	return nil
 }
 
-// Authorization is the VAPID header value for a request to endpoint, valid
-// for 12 hours from now.
+// Authorization is the VAPID header value for a request to endpoint: a JWT
+// that expires 12 hours after it was signed. A header signed for the same
+// key, subject and origin is reused while it has more than 6 hours left, so
+// a busy sender signs once per push service every 6 hours, not per message.
 func (c *Client) Authorization(endpoint string, now time.Time) (string, error) {
 	aud, err := endpointOrigin(endpoint)
 	if err != nil {
 		return "", err
 	}
-	return VAPIDAuthorization(c.Key, c.Subject, aud, now.Add(vapidLifetime))
+	k := vapidCacheKey{key: c.Key, subject: c.Subject, aud: aud}
+	vapidCache.Lock()
+	e, ok := vapidCache.m[k]
+	vapidCache.Unlock()
+	if left := e.exp.Sub(now); ok && left > vapidLifetime/2 && left <= vapidLifetime {
+		return e.header, nil
+	}
+	exp := now.Add(vapidLifetime)
+	h, err := VAPIDAuthorization(c.Key, c.Subject, aud, exp)
+	if err != nil {
+		return "", err
+	}
+	vapidCache.Lock()
+	if len(vapidCache.m) >= vapidCacheMax {
+		clear(vapidCache.m)
+	}
+	vapidCache.m[k] = vapidCacheEntry{header: h, exp: exp}
+	vapidCache.Unlock()
+	return h, nil
 }
+
+type vapidCacheKey struct {
+	key          *ecdsa.PrivateKey
+	subject, aud string
+}
+
+type vapidCacheEntry struct {
+	header string
+	exp    time.Time
+}
+
+// vapidCacheMax bounds the cache: push services are a handful of origins,
+// so it fills only with many keys (one per app); then it starts again.
+const vapidCacheMax = 4096
+
+var vapidCache = struct {
+	sync.Mutex
+	m map[vapidCacheKey]vapidCacheEntry
+}{m: map[vapidCacheKey]vapidCacheEntry{}}
 
 // Send encrypts m for sub and POSTs it to the subscription's endpoint. A
 // 2xx answer (201 Created) and 404/410 (Gone set: remove the device) return
@@ -145,7 +190,7 @@ func (c *Client) Send(ctx context.Context, sub Subscription, m Message) (Result,
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = defaultHTTP
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -85,10 +85,20 @@ func TestSendToPushService(t *testing.T) {
 		}
 	}
 
-	if _, err := c.Send(context.Background(), sub, Message{Urgency: "urgent"}); err == nil {
-		t.Error("bad urgency was sent")
+	for _, m := range []Message{{Urgency: "urgent"}, {Topic: "a b"}, {Topic: strings.Repeat("a", 33)}, {TTL: -time.Second}} {
+		if _, err := c.Send(context.Background(), sub, m); !errors.Is(err, ErrInvalidMessage) {
+			t.Errorf("%+v: %v, want ErrInvalidMessage", m, err)
+		}
 	}
-	if _, err := c.Send(context.Background(), sub, Message{Topic: "a b"}); err == nil {
-		t.Error("bad topic was sent")
+	if _, err := c.Send(context.Background(), sub, Message{Payload: make([]byte, MaxPlaintext+1)}); err != ErrTooLarge {
+		t.Errorf("oversized: %v", err)
+	}
+	bad := sub
+	bad.Keys.Auth = "AAAA"
+	if _, err := c.Send(context.Background(), bad, Message{Payload: []byte("x")}); !errors.Is(err, ErrInvalidSubscription) {
+		t.Errorf("bad subscription: %v, want ErrInvalidSubscription", err)
+	}
+	if _, err := Encrypt(bad, []byte("x")); !errors.Is(err, ErrInvalidSubscription) {
+		t.Errorf("Encrypt for a bad subscription: %v", err)
 	}
 }

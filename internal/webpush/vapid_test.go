@@ -1,14 +1,13 @@
 package webpush
 
 import (
+	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
-
-	"crypto/ecdsa"
-	"crypto/rand"
 )
 
 func TestVAPIDRoundTrip(t *testing.T) {
@@ -117,5 +116,42 @@ func TestVerifyVAPIDRejects(t *testing.T) {
 	edge := signJWT(t, key, es256, map[string]any{"aud": aud, "exp": now.Add(24 * time.Hour).Unix(), "sub": "https://example.com/contact"})
 	if _, err := VerifyVAPID(edge, aud, now); err != nil {
 		t.Errorf("exp at 24 h: %v", err)
+	}
+}
+
+func TestAuthorizationReused(t *testing.T) {
+	key, _ := GenerateVAPIDKey()
+	c := &Client{Key: key, Subject: "mailto:ops@example.com"}
+	now := time.Unix(1_900_000_000, 0)
+	h1, err := c.Authorization("https://push.example/a", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := c.Authorization("https://push.example/b", now.Add(5*time.Hour))
+	if h2 != h1 {
+		t.Error("a header with 7 h left was signed again")
+	}
+	if _, err := VerifyVAPID(h2, "https://push.example", now.Add(5*time.Hour)); err != nil {
+		t.Error(err)
+	}
+	h3, _ := c.Authorization("https://push.example/c", now.Add(7*time.Hour))
+	if h3 == h1 {
+		t.Error("a header with 5 h left was reused")
+	}
+	if _, err := VerifyVAPID(h3, "https://push.example", now.Add(7*time.Hour+11*time.Hour)); err != nil {
+		t.Errorf("the new header does not last 12 h: %v", err)
+	}
+	h4, _ := c.Authorization("https://other.example/c", now.Add(7*time.Hour))
+	if h4 == h3 {
+		t.Error("a header for another origin was reused")
+	}
+	h5, _ := (&Client{Key: key, Subject: "mailto:x@example.com"}).Authorization("https://push.example/c", now.Add(7*time.Hour))
+	if h5 == h3 {
+		t.Error("a header for another subject was reused")
+	}
+	// An earlier now (a clock set back) never gets a header lasting over 12 h.
+	h6, _ := c.Authorization("https://push.example/c", now)
+	if _, err := VerifyVAPID(h6, "https://push.example", now); err != nil {
+		t.Errorf("after the clock went back: %v", err)
 	}
 }

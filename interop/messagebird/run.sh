@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop test: the official messagebird Node SDK (4.0.1) against omnigate,
-# and the Go SDK's conversation package (gotest/).
+# and the Go SDK v9 (gotest/: conversation, sms, balance, lookup, hlr,
+# verify, number).
 #
 # Builds omnigate, makes a self-signed certificate for rest.messagebird.com
 # and 127.0.0.1, starts `omnigate serve --demo --tls-cert … --tls-key …` on a
@@ -28,7 +29,7 @@ ensure_node_modules messagebird
 build_omnigate
 DATA="$WORK/data"
 mkdir -p "$DATA"
-make_cert rest.messagebird.com conversations.messagebird.com
+make_cert rest.messagebird.com conversations.messagebird.com numbers.messagebird.com
 
 # 3. An account, made with the CLI.
 timeout 60 "$BIN" account create --name interop-messagebird --balance 100 --data "$DATA" >"$WORK/account.json" \
@@ -49,6 +50,10 @@ timeout 60 "$BIN" channel add --account "$ACCOUNT_ID" --kind sms --sender Omniga
 CHANNEL_ID="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).id' "$WORK/channel.json")" \
   || die "no id in the channel JSON"
 
+# A number in the inventory for the Go SDK's number package to find and buy.
+printf 'number,country,type,features,monthly_price\n31687659999,NL,mobile,sms voice,1.50\n' >"$WORK/numbers.csv"
+timeout 60 "$BIN" numbers import --file "$WORK/numbers.csv" --data "$DATA" >/dev/null || die "numbers import failed"
+
 # 4. The server, on a free loopback port.
 serve_args() { SERVE_ARGS=(--demo --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" --data "$DATA"); }
 start_omnigate https
@@ -61,11 +66,13 @@ run_test env OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE
 run_test env OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_SIGNING_KEY="$SIGNING_KEY" \
   OMNIGATE_CHANNEL="$CHANNEL_ID" timeout --kill-after=10 120 node --test-reporter=spec conversations.mjs
 (( TEST_RC == 0 )) || die "conversations.mjs failed (status $TEST_RC)"
-# The Go SDK's conversation package, in its own module (gotest/go.mod pins
-# github.com/messagebird/go-rest-api/v9 v9.0.0).
+# The Go SDK (conversation, sms, balance, lookup, hlr, verify, number), in
+# its own module (gotest/go.mod pins github.com/messagebird/go-rest-api/v9
+# v9.1.1, the newest the module proxy serves; v9.0.0 decodes prices as
+# integers, messagebird/go-rest-api#125).
 HERE="$HERE/gotest" run_test env OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_CHANNEL="$CHANNEL_ID" \
-  timeout --kill-after=10 600 go test -count=1 -v ./...
-(( TEST_RC == 0 )) || die "the Go SDK conversation test failed (status $TEST_RC)"
+  OMNIGATE_NUMBER=31687659999 timeout --kill-after=10 600 go test -count=1 -v ./...
+(( TEST_RC == 0 )) || die "the Go SDK test failed (status $TEST_RC)"
 
 # 6. A clean stop.
 stop_omnigate

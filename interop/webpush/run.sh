@@ -17,9 +17,9 @@
 #
 # The Go side is interop/webpush/gohelper (the simulator, and a subscription
 # with bodies and a JWT for the independent checks); test.mjs drives it.
-# Headless Chromium cannot be the receiver: it subscribes only through its
-# built-in push service (FCM), which cannot be reached from here — see
-# docs/webpush.md.
+# Chromium is not the receiver: its headless shell has no push service, and
+# the full browser subscribes only through its own GCM client (Google's
+# protocols, not RFC 8030) — see docs/webpush.md.
 #
 # Usage: interop/webpush/run.sh   (from anywhere; exits non-zero on failure)
 # Needs: go, node >= 18, npm (node modules are installed when missing), openssl.

@@ -14,6 +14,7 @@ import (
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/webhook"
 )
 
 // Webhook bounds.
@@ -50,7 +51,7 @@ type WebhookJSON struct {
 func renderWebhook(wh *store.ConvWebhook) WebhookJSON {
 	out := WebhookJSON{ID: wh.ID, ChannelID: wh.ChannelID, Events: wh.Events, URL: wh.URL, Status: wh.Status, CreatedDatetime: timeText(wh.CreatedAt)}
 	if wh.Settings != "" {
-		out.Settings = json.RawMessage(wh.Settings)
+		out.Settings = json.RawMessage(webhook.MaskPassword(wh.Settings))
 	}
 	if wh.UpdatedAt.After(wh.CreatedAt) {
 		s := timeText(wh.UpdatedAt)
@@ -139,7 +140,15 @@ func (a *API) checkWebhook(ctx context.Context, req *webhookRequest, wh *store.C
 			if err := json.Compact(&compact, raw); err != nil {
 				return rest.Invalid("settings", "settings must be an object")
 			}
-			wh.Settings = compact.String()
+			settings := webhook.KeepPassword(compact.String(), wh.Settings)
+			if _, err := webhook.ParseSettings([]byte(settings)); err != nil {
+				var se *webhook.SettingsError
+				if errors.As(err, &se) {
+					return rest.Invalid(se.Field, se.Msg)
+				}
+				return rest.Invalid("settings", err.Error())
+			}
+			wh.Settings = settings
 		}
 	}
 	return nil
@@ -282,27 +291,28 @@ type EventJSON struct {
 // EventBody renders a webhook delivery: the URL to POST to and the body.
 // skip says the delivery is not for this webhook (another channel's, or
 // the webhook is disabled or gone); base is the scheme and host of hrefs.
-func EventBody(ctx context.Context, st store.Store, base string, d *store.WebhookDelivery) (target string, body []byte, skip bool, err error) {
+func EventBody(ctx context.Context, st store.Store, base string, d *store.WebhookDelivery) (webhook.ConvCall, error) {
+	skip := webhook.ConvCall{Skip: true}
 	wh, err := st.GetConvWebhook(ctx, d.AccountID, d.WebhookID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", nil, true, nil
+		return skip, nil
 	}
 	if err != nil {
-		return "", nil, false, err
+		return webhook.ConvCall{}, err
 	}
 	if wh.Status != store.WebhookEnabled {
-		return "", nil, true, nil
+		return skip, nil
 	}
 	c, err := st.GetConversation(ctx, d.AccountID, d.ConversationID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", nil, true, nil
+		return skip, nil
 	}
 	if err != nil {
-		return "", nil, false, err
+		return webhook.ConvCall{}, err
 	}
 	conv, err := RenderConversation(ctx, st, base, c)
 	if err != nil {
-		return "", nil, false, err
+		return webhook.ConvCall{}, err
 	}
 	var state store.ConversationState
 	if d.MessageID == "" && json.Unmarshal([]byte(d.Payload), &state) == nil && state.Status != "" {
@@ -313,10 +323,10 @@ func EventBody(ctx context.Context, st store.Store, base string, d *store.Webhoo
 	if d.MessageID != "" {
 		m, err := st.GetMessage(ctx, d.AccountID, d.MessageID)
 		if errors.Is(err, store.ErrNotFound) {
-			return "", nil, true, nil
+			return skip, nil
 		}
 		if err != nil {
-			return "", nil, false, err
+			return webhook.ConvCall{}, err
 		}
 		mj := RenderMessage(m, nil)
 		channel = m.Details.ChannelID
@@ -338,8 +348,11 @@ func EventBody(ctx context.Context, st store.Store, base string, d *store.Webhoo
 		ev.Message = &mj
 	}
 	if wh.ChannelID != "" && wh.ChannelID != channel {
-		return "", nil, true, nil
+		return skip, nil
 	}
-	body, err = json.Marshal(ev)
-	return wh.URL, body, false, err
+	// Settings are checked when written; one stored before they were
+	// (free-form then) that does not parse is sent with the defaults.
+	settings, _ := webhook.ParseSettings([]byte(wh.Settings))
+	body, err := json.Marshal(ev)
+	return webhook.ConvCall{URL: wh.URL, Body: body, Settings: settings}, err
 }

@@ -32,6 +32,7 @@ func (a *API) registerLookup(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /lookup/{phoneNumber}/hlr", a.lookupHLR)
 	a.rest.Handle(mux, "POST /lookup/{phoneNumber}/hlr", a.createLookupHLR)
 	a.rest.Handle(mux, "POST /hlr", a.createHLR)
+	a.rest.Handle(mux, "GET /hlr", a.listHLR)
 	a.rest.Handle(mux, "GET /hlr/{id}", a.getHLR)
 	a.rest.Handle(mux, "GET /settings/hlr", a.getHLRSettings)
 	a.rest.Handle(mux, "PUT /settings/hlr", a.putHLRSettings)
@@ -250,6 +251,31 @@ func (a *API) getHLR(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rest.WriteJSON(w, http.StatusOK, renderHLR(q, a.rest.BaseURL(r)))
+	return nil
+}
+
+// listHLR handles GET /hlr: the account's HLR queries, newest first, in
+// MessageBird's list envelope; a test key's list is empty.
+func (a *API) listHLR(w http.ResponseWriter, r *http.Request) error {
+	limit, offset, p := page(r.URL.Query())
+	if p != nil {
+		return p
+	}
+	var list []*store.HLRQuery
+	total := 0
+	if pr := rest.Principal(r.Context()); !pr.Test {
+		var err error
+		if list, total, err = a.store.ListHLR(r.Context(), pr.AccountID, limit, offset); err != nil {
+			return err
+		}
+	}
+	base := a.rest.BaseURL(r)
+	out := listOf[*hlrJSON]{Offset: offset, Limit: limit, Count: len(list), TotalCount: total,
+		Links: rest.PageLinks(base, "/hlr", offset, limit, total), Items: make([]*hlrJSON, len(list))}
+	for i, q := range list {
+		out.Items[i] = renderHLR(q, base)
+	}
+	rest.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 

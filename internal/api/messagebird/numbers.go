@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/phone"
 	"github.com/omnigate/omnigate/internal/store"
@@ -51,6 +52,20 @@ type phoneNumber struct {
 	CreatedAt  *string  `json:"createdAt,omitempty"`
 	RenewalAt  *string  `json:"renewalAt,omitempty"`
 	InboundURL *string  `json:"inboundUrl,omitempty"`
+}
+
+// offeredNumber is a number a search offers: the number object with what
+// buying it takes (MessageBird's search shape). omnigate asks for no
+// documents and sells by the month: no conditions, a contract of one
+// billing interval.
+type offeredNumber struct {
+	phoneNumber
+	VerificationRequired    bool        `json:"verificationRequired"`
+	InitialContractDuration int         `json:"initialContractDuration"`
+	InboundCallsOnly        bool        `json:"inboundCallsOnly"`
+	MonthlyPrice            json.Number `json:"monthlyPrice"`
+	Currency                string      `json:"currency"`
+	Conditions              []string    `json:"conditions"`
 }
 
 func renderStock(n store.StockNumber) phoneNumber {
@@ -154,9 +169,14 @@ func (a *API) searchNumbers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return numbersProblem(err)
 	}
-	items := make([]phoneNumber, 0, len(found))
+	acct, err := a.store.GetAccount(r.Context(), rest.Principal(r.Context()).AccountID)
+	if err != nil {
+		return err
+	}
+	items := make([]offeredNumber, 0, len(found))
 	for _, n := range found {
-		items = append(items, renderStock(n))
+		items = append(items, offeredNumber{phoneNumber: renderStock(n), InitialContractDuration: 1,
+			MonthlyPrice: json.Number(message.FormatMicros(n.MonthlyPrice)), Currency: acct.Currency, Conditions: []string{}})
 	}
 	if limit == 0 {
 		limit = numbers.DefaultLimit

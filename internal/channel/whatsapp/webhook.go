@@ -372,7 +372,7 @@ func (c *Connector) take(ctx context.Context, changes []Change) error {
 			}
 			typ, content := m.Content()
 			err := c.rx.Inbound(ctx, channel.Inbound{Connector: c.name, Channel: message.ChannelWhatsApp,
-				Source: from, Destination: dest, Text: m.AsText(), Type: typ, Content: content, Total: 1, Part: 1})
+				Source: from, Destination: dest, Endpoint: c.set.PhoneNumberID, Text: m.AsText(), Type: typ, Content: content, Total: 1, Part: 1})
 			if errors.Is(err, store.ErrNotFound) {
 				c.log.Warn("whatsapp inbound message to a number no account has; dropped", "to", dest)
 				continue

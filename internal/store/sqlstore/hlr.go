@@ -82,6 +82,29 @@ func (s *Store) GetHLR(ctx context.Context, accountID, id string) (*store.HLRQue
 	return q, nil
 }
 
+// ListHLR implements store.HLR.
+func (s *Store) ListHLR(ctx context.Context, accountID string, limit, offset int) ([]*store.HLRQuery, int, error) {
+	var total int
+	if err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM hlr_queries WHERE account_id = ?`), accountID).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("counting HLR queries: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+hlrColumns+` FROM hlr_queries WHERE account_id = ?
+		ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), accountID, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing HLR queries: %w", err)
+	}
+	defer rows.Close()
+	out := []*store.HLRQuery{}
+	for rows.Next() {
+		q, err := scanHLR(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("listing HLR queries: %w", err)
+		}
+		out = append(out, q)
+	}
+	return out, total, rows.Err()
+}
+
 // LatestHLR implements store.HLR.
 func (s *Store) LatestHLR(ctx context.Context, accountID, msisdn string, since time.Time, answered bool) (*store.HLRQuery, error) {
 	where := `account_id = ? AND msisdn = ? AND created_at >= ?`

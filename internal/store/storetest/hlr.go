@@ -109,6 +109,18 @@ func testHLRQueries(t *testing.T, st store.Store) {
 	if jobs, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobHLR, N: 10, For: time.Minute, Owner: "n1"}); len(jobs) != 0 {
 		t.Fatalf("an unaffordable query was queued: %+v", jobs)
 	}
+
+	// The list: the account's own, newest first, counted; none of b's.
+	list, total, err := st.ListHLR(ctx, a.ID, 1, 0)
+	if err != nil || total < 2 || len(list) != 1 || list[0].AccountID != a.ID || list[0].CreatedAt.Before(now) {
+		t.Fatalf("ListHLR = %+v, %d, %v", list, total, err)
+	}
+	if rest, total2, err := st.ListHLR(ctx, a.ID, 100, 1); err != nil || total2 != total || len(rest) != total-1 || !rest[len(rest)-1].CreatedAt.Equal(now) {
+		t.Fatalf("ListHLR offset 1 = %d items, %d, %v", len(rest), total2, err)
+	}
+	if none, total, err := st.ListHLR(ctx, b.ID, 10, 0); err != nil || total != 0 || len(none) != 0 {
+		t.Fatalf("ListHLR of an account with none = %+v, %d, %v", none, total, err)
+	}
 }
 
 // testHLRSettings: off until set, kept per account.

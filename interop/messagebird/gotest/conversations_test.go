@@ -5,10 +5,11 @@
 // OMNIGATE_URL, OMNIGATE_CA, OMNIGATE_KEY and OMNIGATE_CHANNEL; without
 // them the test is skipped.
 //
-// The SDK calls https://conversations.messagebird.com/v1/…; the client's
-// HTTPClient (a field the SDK exposes) dials omnigate for that name, as a
-// hosts-file entry would, and checks the certificate against the name.
-// Any other host is refused.
+// The SDK calls https://conversations.messagebird.com/v1/… (and
+// rest.messagebird.com, numbers.messagebird.com/v1 in rest_test.go); the
+// client's HTTPClient (a field the SDK exposes) dials omnigate for those
+// names, as a hosts-file entry would, and checks the certificate against
+// the name. Any other host is refused.
 package gotest
 
 import (
@@ -21,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +30,9 @@ import (
 	"github.com/messagebird/go-rest-api/v9/conversation"
 )
 
-const sdkHost = "conversations.messagebird.com"
+// sdkHosts are the names the SDK's packages call: the REST API (sms,
+// balance, lookup, hlr, verify), Conversations and Numbers.
+var sdkHosts = map[string]bool{"rest.messagebird.com:443": true, "conversations.messagebird.com:443": true, "numbers.messagebird.com:443": true}
 
 func env(t *testing.T, name string) string {
 	v := os.Getenv(name)
@@ -56,8 +60,8 @@ func newClient(t *testing.T) *messagebird.DefaultClient {
 	c.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool},
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if addr != sdkHost+":443" {
-				return nil, errors.New("interop harness: refusing to dial " + addr + "; only " + sdkHost + " goes to omnigate")
+			if !sdkHosts[addr] {
+				return nil, errors.New("interop harness: refusing to dial " + addr + "; only the SDK's MessageBird hosts go to omnigate")
 			}
 			return d.DialContext(ctx, network, base.Host)
 		},
@@ -164,6 +168,18 @@ func TestWebhooksGoSDK(t *testing.T) {
 		Events: []conversation.WebhookEvent{conversation.WebhookEventMessageCreated}})
 	if err != nil || upd.Status != conversation.WebhookStatusDisabled || len(upd.Events) != 1 || upd.UpdatedDatetime == nil {
 		t.Fatalf("UpdateWebhook = %+v, %v", upd, err)
+	}
+	// Settings as the SDK sends them (every field, zero values included);
+	// the password is masked when read back.
+	set := &conversation.WebhookSettings{ExpectedHttpCode: "2xx", Headers: map[string]interface{}{"X-Token": "abc"}, Username: "hooks",
+		Password: "s3cret", QueryParams: "k=v", Retry: 3, Timeout: 5}
+	if upd, err = conversation.UpdateWebhook(c, wh.ID, &conversation.WebhookUpdateRequest{Settings: set}); err != nil || upd.Settings == nil ||
+		upd.Settings.Username != "hooks" || upd.Settings.Password != "********" || upd.Settings.Retry != 3 || upd.Settings.Headers["X-Token"] != "abc" {
+		t.Fatalf("UpdateWebhook with settings = %+v, %v", upd, err)
+	}
+	if _, err = conversation.UpdateWebhook(c, wh.ID, &conversation.WebhookUpdateRequest{Settings: &conversation.WebhookSettings{Retry: 99}}); err == nil ||
+		!strings.Contains(err.Error(), "retry") {
+		t.Fatalf("UpdateWebhook with retry 99: %v", err)
 	}
 	if err := conversation.DeleteWebhook(c, wh.ID); err != nil {
 		t.Fatalf("DeleteWebhook: %v", err)
