@@ -53,7 +53,9 @@ func (w *Web) Deliver(ctx context.Context, token string, body Body) (Result, err
 		return Result{}, err
 	case errors.As(err, &se):
 		return Result{}, &PermanentError{err}
-	case errors.Is(err, webpush.ErrTooLarge):
+	case errors.Is(err, webpush.ErrInvalidSubscription):
+		return Result{Gone: true}, nil // no push service can take it: forget the device
+	case errors.Is(err, webpush.ErrInvalidMessage), errors.Is(err, webpush.ErrTooLarge):
 		return Result{}, &PermanentError{err}
 	}
 	return Result{}, err
