@@ -120,7 +120,7 @@ func (a *App) newPush(cfg Config, node string) (*push.Service, error) {
 		subject = "mailto:push@localhost"
 	}
 	a.vapidPublic = webpush.PublicKey(key)
-	a.log.Info("push: VAPID public key (the applicationServerKey web pages subscribe with)", "key", a.vapidPublic)
+	a.log.Info("push: VAPID public key (the applicationServerKey web pages subscribe with)", "vapid_public_key", a.vapidPublic)
 	sc.Web = &push.Web{Client: &webpush.Client{Key: key, Subject: subject}}
 	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "omnigate_push_deliveries_total", Help: "Push notification delivery attempts, by platform (web, apns, fcm) and outcome (delivered, gone, retry, dropped).",
