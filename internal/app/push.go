@@ -167,6 +167,7 @@ func vapidKey(configured, dataDir string) (*ecdsa.PrivateKey, error) {
 func (a *App) beamsDoor() *beams.Door {
 	d := beams.New(a.push, a.log)
 	d.ErrorLog = a.store
+	d.Guard = a.guard
 	return d
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/push"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -26,6 +27,34 @@ type Door struct {
 	// the client's address, in the instance's (realtime app's) error log,
 	// which keeps the newest 100 entries for at most 14 days.
 	ErrorLog store.RealtimeErrorLog
+	// Guard, when set, limits failed authentications (secret keys, Beams
+	// tokens) per client address and per instance, answering 429.
+	Guard *authguard.Guard
+}
+
+// guarded runs check (an authentication) under the guard: refused with a
+// Beams 429 while the client or the instance has failed too often, and
+// counted as a failure when check answers 401.
+func (d *Door) guarded(r *http.Request, check func() error) error {
+	source := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(source); err == nil {
+		source = host
+	}
+	id := r.PathValue("instance")
+	at := authguard.Attempt{Door: authguard.Beams, Source: source, Prefix: id[:min(len(id), 64)]}
+	if wait, ok := d.Guard.Allow(at); !ok {
+		return push.Errorf(http.StatusTooManyRequests, "Too many failed authentications from this address or for this instance: try again in %s s",
+			authguard.RetryAfter(wait))
+	}
+	err := check()
+	var e *push.Error
+	switch {
+	case err == nil:
+		d.Guard.Succeeded(at)
+	case errors.As(err, &e) && e.Status == http.StatusUnauthorized:
+		d.Guard.Failed(at, e.Description)
+	}
+	return err
 }
 
 // New makes the door.
@@ -88,7 +117,7 @@ func body(r *http.Request, limit int64) ([]byte, error) {
 
 func (d *Door) publish(target string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		app, err := d.svc.Authorize(r.Context(), r.PathValue("instance"), r.Header.Get("Authorization"))
+		app, err := d.authorize(r)
 		if err != nil {
 			d.fail(w, err)
 			return
@@ -112,8 +141,19 @@ func (d *Door) publish(target string) http.HandlerFunc {
 	}
 }
 
+// authorize checks the request's secret key, under the guard.
+func (d *Door) authorize(r *http.Request) (*store.RealtimeApp, error) {
+	var app *store.RealtimeApp
+	err := d.guarded(r, func() error {
+		var err error
+		app, err = d.svc.Authorize(r.Context(), r.PathValue("instance"), r.Header.Get("Authorization"))
+		return err
+	})
+	return app, err
+}
+
 func (d *Door) deleteUser(w http.ResponseWriter, r *http.Request) {
-	app, err := d.svc.Authorize(r.Context(), r.PathValue("instance"), r.Header.Get("Authorization"))
+	app, err := d.authorize(r)
 	if err != nil {
 		d.fail(w, err)
 		return
@@ -239,7 +279,10 @@ func (d *Door) setUser(w http.ResponseWriter, r *http.Request, app *store.Realti
 	if _, err := d.ownDevice(r, app); err != nil {
 		return err
 	}
-	if _, err := d.svc.SetUser(r.Context(), app, r.PathValue("device"), r.Header.Get("Authorization")); err != nil {
+	if err := d.guarded(r, func() error {
+		_, err := d.svc.SetUser(r.Context(), app, r.PathValue("device"), r.Header.Get("Authorization"))
+		return err
+	}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/omnigate/omnigate/internal/api/beams"
+	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/push"
 	"github.com/omnigate/omnigate/internal/pushsim"
@@ -107,6 +108,7 @@ func newEnv(t testing.TB, st *sqlstore.Store, start bool) *env {
 	}
 	door := beams.New(e.svc, slog.Default())
 	door.ErrorLog = st
+	door.Guard = authguard.New(authguard.Config{PerAddress: 20, PerPrefix: 20}, nil, nil)
 	mux := http.NewServeMux()
 	door.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -432,4 +434,28 @@ func TestBeamsWebPush(t *testing.T) {
 		e.publish("interests", body)
 		waitFor(func() bool { return e.do("GET", e.device("web", id), "", "", nil) == 404 })
 	})
+}
+
+// TestBeamsAuthGuard: wrong secret keys and forged Beams tokens count as
+// failed authentications; past the limit the door answers 429 in Beams'
+// shape, even to the right key, until the minute passes.
+func TestBeamsAuthGuard(t *testing.T) {
+	e := newEnv(t, openStore(t, "sqlite"), false)
+	dev := e.register("fcm", "fcm-guard")
+	forged := beamsToken(t, e.app.ID, "not-the-secret", "mallory", time.Now().Add(time.Hour))
+	failures := 0
+	for failures < 20 {
+		if code := e.do("POST", "/publish_api/v1/instances/"+e.app.ID+"/publishes/interests", "Bearer wrong", publishBody, nil); code != 401 {
+			t.Fatalf("failure %d answered %d, want 401", failures+1, code)
+		}
+		failures++
+		if code := e.do("PUT", e.device("fcm", dev)+"/user_id", "Bearer "+forged, "", nil); code != 401 {
+			t.Fatalf("failure %d answered %d, want 401", failures+1, code)
+		}
+		failures++
+	}
+	var be beamsError
+	if code := e.do("POST", "/publish_api/v1/instances/"+e.app.ID+"/publishes/interests", "Bearer "+e.app.Secret, publishBody, &be); code != 429 || be.Description == "" {
+		t.Fatalf("after %d failures the right key got %d %+v, want 429", failures, code, be)
+	}
 }
