@@ -81,6 +81,7 @@ Usage:
   omnigate dnd import FILE --registry NAME   a national do-not-disturb registry
   omnigate review list|release|reject   messages held for review
   omnigate app create|list|update|rotate|errors|delete   realtime (Pusher) apps (create --account ID)
+  omnigate beams create|quota                            push notification (Beams) instances (docs/push.md)
   omnigate secrets status|rotate|retire-master|generate   the keys that encrypt secrets at rest
   omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM keys
   omnigate smpp credentials --account ID   credentials for the SMPP server (--smpp-listen)
@@ -153,6 +154,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = templateCmd(ctx, args[1:], stdout, stderr)
 	case "app":
 		err = appCmd(ctx, args[1:], stdout, stderr)
+	case "beams":
+		err = beamsCmd(ctx, args[1:], stdout, stderr)
 	case "secrets":
 		err = secretsCmd(ctx, args[1:], stdout, stderr)
 	case "email":

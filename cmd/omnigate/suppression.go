@@ -27,7 +27,7 @@ func suppressionCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("suppression "+args[0], flag.ContinueOnError)
 	storeFlags(fs, &cfg)
 	account := fs.String("account", "", "account id (required)")
-	channel := fs.String("channel", "", "sms or email (add: default from the address)")
+	channel := fs.String("channel", "", "sms, email or push (add: default from the address)")
 	recipient := fs.String("recipient", "", "the address: a phone number or an email address")
 	reason := fs.String("reason", "", "add: manual (default), bounce, complaint or unsubscribe; remove: why (required, kept); list: a reason to filter by")
 	operator := fs.String("operator", "", "who acts (default $USER)")
@@ -60,7 +60,7 @@ func suppressionCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 			f.Since = t
 		}
 		if _, ok := compliance.SuppressionChannels[f.Channel]; f.Channel != "" && !ok {
-			return f, usagef("--channel %q: use sms or email", f.Channel)
+			return f, usagef("--channel %q: use sms, email or push", f.Channel)
 		}
 		return f, nil
 	}

@@ -43,6 +43,7 @@ import (
 	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/optout"
 	"github.com/omnigate/omnigate/internal/pipeline"
+	"github.com/omnigate/omnigate/internal/push"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/smppserver"
 	"github.com/omnigate/omnigate/internal/smsc"
@@ -107,6 +108,11 @@ type App struct {
 	verify *verify.Service
 	// numbers sells and reclaims numbers (/v1/phone-numbers).
 	numbers *numbers.Service
+	// push serves the Beams APIs and delivers push notifications (push.go).
+	push        *push.Service
+	pushSims    *pushSims          // with PushConfig.Simulator or the demo
+	vapidPublic string             // the Web Push VAPID public key
+	demoBeams   *store.RealtimeApp // the demo's Beams instance
 }
 
 // EmailLinks makes the signed one-click unsubscribe, open-pixel and click
@@ -205,6 +211,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.pipeline.OnBilling = func() { a.notifier.Notify(); a.topups.Notify() }
 	a.verify = a.newVerify(cfg.Verify, log)
 	a.numbers = a.newNumbers(cfg.Numbers, log)
+	if a.push, err = a.newPush(cfg, node); err != nil {
+		a.pushSims.close()
+		st.Close()
+		return nil, err
+	}
 	if !cfg.APIOnly {
 		a.pipeline.Handoff = a.dispatcher
 	}
@@ -224,6 +235,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			st.Close()
 			return nil, fmt.Errorf("setting up the demo account: %w", err)
 		}
+		if a.demoBeams, err = ensureDemoBeams(ctx, st, a.Demo.ID); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("setting up the demo's Beams instance: %w", err)
+		}
 	}
 	authCfg := cfg.Auth
 	authCfg.Log = log
@@ -242,7 +257,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	acct.UseEmailDomains(emailDomains)
 	doors := []api.Door{a.messageBird(st), acct, acct.RealtimeApps(st),
 		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
-		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}}
+		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}, a.beamsDoor()}
 	useWATemplates(doors, a.connectors) // WhatsApp template submission for the Conversations door
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
@@ -370,6 +385,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.notifier.Start()
 		a.topups.Start()
 		a.hlr.Start()
+		a.push.Start()
 	}
 	stopDebug, err := a.startDebug()
 	if err != nil {
@@ -491,6 +507,10 @@ func (a *App) stop(ctx context.Context) error {
 	if err := a.topups.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping top-ups: %w", err))
 	}
+	if err := a.push.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	a.pushSims.close()
 	if err := a.hlr.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping HLR queries: %w", err))
 	}
@@ -520,5 +540,6 @@ func (a *App) PrintDemo(w io.Writer) {
 		a.printDemoEmail(w)
 		a.printDemoWhatsApp(w)
 		a.printDemoHLR(w)
+		a.printDemoBeams(w)
 	}
 }

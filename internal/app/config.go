@@ -104,6 +104,8 @@ type Config struct {
 	HLR          hlr.Config
 	HLRSimulator bool
 	HLRSimDelay  time.Duration
+	// Push configures push notifications' connectors (push.go).
+	Push PushConfig
 	// SMTPAddr (host:port) and SMTPFrom are where usage-alert emails go
 	// out; empty SMTPAddr: no emails (alert webhooks still go).
 	SMTPAddr, SMTPFrom string

@@ -70,7 +70,7 @@ func TestSuppressionsAPI(t *testing.T) {
 				t.Errorf("list %q: %q, want %q", q, got, want)
 			}
 		}
-		wantError(s.get("/suppressions?channel=fax"), 422, "channel", "sms or email")
+		wantError(s.get("/suppressions?channel=fax"), 422, "channel", "sms, email or push")
 		wantError(s.get("/suppressions?reason=spite"), 422, "reason", "opt_out")
 		wantError(s.get("/suppressions?since=yesterday"), 422, "since", "RFC 3339")
 

@@ -50,6 +50,7 @@ const (
 	API    = "api"    // access keys: the MessageBird door, the account API
 	Admin  = "admin"  // the admin token
 	Pusher = "pusher" // Pusher HTTP API signatures
+	Beams  = "beams"  // Beams secret keys and Beams tokens
 )
 
 // Config tunes a Guard. Zero values mean the defaults.

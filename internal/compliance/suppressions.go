@@ -23,7 +23,14 @@ import (
 var SuppressionChannels = map[string]string{
 	message.ChannelSMS:   "phone",
 	message.ChannelEmail: "email",
+	// Push notifications (package push): a Beams user id or device id,
+	// 1 to 164 bytes; a suppressed one receives no publish.
+	PushChannel: "push",
 }
+
+// PushChannel is push notifications' channel in the suppression list (and
+// the consent ledger's channel whose opt-outs suppress there).
+const PushChannel = "push"
 
 // Bounds of what an account gives for suppressions.
 const (
@@ -81,6 +88,10 @@ func ParseSuppressionAddress(channel, recipient string) (string, error) {
 		return "", errors.New("the recipient is missing")
 	}
 	switch kind {
+	case "push":
+		if len(recipient) > 164 {
+			return "", fmt.Errorf("recipient %q is longer than a Beams user or device id (164 bytes)", clip(recipient))
+		}
 	case "email":
 		if !ValidEmailAddress(recipient) {
 			return "", fmt.Errorf("recipient %q is not an email address (local@domain)", clip(recipient))

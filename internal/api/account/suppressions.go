@@ -52,7 +52,7 @@ func suppressionFilter(r *http.Request) (store.SuppressionFilter, *rest.Problem)
 	f := store.SuppressionFilter{Limit: lf.Limit, Offset: lf.Offset, Channel: q.Get("channel"), Reason: q.Get("reason"),
 		Contains: q.Get("q"), Prefix: q.Get("prefix")}
 	if _, ok := compliance.SuppressionChannels[f.Channel]; f.Channel != "" && !ok {
-		return f, rest.Invalid("channel", "channel must be sms or email")
+		return f, rest.Invalid("channel", "channel must be sms, email or push")
 	}
 	if f.Reason != "" && !validReason(f.Reason) {
 		return f, rest.Invalid("reason", "reason must be one of "+strings.Join(store.SuppressionReasons, ", "))
@@ -247,7 +247,7 @@ func (a *API) listSuppressionRemovals(w http.ResponseWriter, r *http.Request) er
 	}
 	channel, recipient := q.Get("channel"), q.Get("recipient")
 	if _, ok := compliance.SuppressionChannels[channel]; channel != "" && !ok {
-		return rest.Invalid("channel", "channel must be sms or email")
+		return rest.Invalid("channel", "channel must be sms, email or push")
 	}
 	if recipient != "" {
 		if channel == "" {

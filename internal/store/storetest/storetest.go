@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		billedConversationBehaviours,
 		waTemplateBehaviours,
 		termsBehaviours,
+		pushBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {

@@ -1,0 +1,344 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+var _ store.Push = (*Store)(nil)
+
+const pushDeviceColumns = `instance_id, id, account_id, platform, token, user_id, metadata, created_at, updated_at`
+
+// PutPushDevice registers a device or replaces its token and metadata.
+func (s *Store) PutPushDevice(ctx context.Context, d *store.PushDevice) error {
+	return s.inTx(ctx, "registering push device", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE push_devices SET token = ?, metadata = ?, updated_at = ?
+			WHERE instance_id = ? AND id = ?`), d.Token, d.Metadata, micros(d.UpdatedAt), d.InstanceID, d.ID)
+		if err != nil {
+			return fmt.Errorf("registering push device: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_devices (`+pushDeviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			d.InstanceID, d.ID, d.AccountID, d.Platform, d.Token, d.UserID, d.Metadata, micros(d.CreatedAt), micros(d.UpdatedAt)); err != nil {
+			return fmt.Errorf("registering push device: %w", err)
+		}
+		return nil
+	})
+}
+
+func scanPushDevice(row interface{ Scan(...any) error }) (*store.PushDevice, error) {
+	var d store.PushDevice
+	var created, updated int64
+	if err := row.Scan(&d.InstanceID, &d.ID, &d.AccountID, &d.Platform, &d.Token, &d.UserID, &d.Metadata, &created, &updated); err != nil {
+		return nil, err
+	}
+	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &d, nil
+}
+
+// GetPushDevice reads one device.
+func (s *Store) GetPushDevice(ctx context.Context, instanceID, id string) (*store.PushDevice, error) {
+	d, err := scanPushDevice(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+pushDeviceColumns+` FROM push_devices WHERE instance_id = ? AND id = ?`), instanceID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading push device: %w", err)
+	}
+	return d, nil
+}
+
+// DeletePushDevice removes a device and its interests.
+func (s *Store) DeletePushDevice(ctx context.Context, instanceID, id string) error {
+	return s.inTx(ctx, "deleting push device", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM push_devices WHERE instance_id = ? AND id = ?`), instanceID, id)
+		if err != nil {
+			return fmt.Errorf("deleting push device: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM push_interests WHERE instance_id = ? AND device_id = ?`), instanceID, id); err != nil {
+			return fmt.Errorf("deleting push device: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetPushUser binds a device to a user.
+func (s *Store) SetPushUser(ctx context.Context, instanceID, id, userID string) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE push_devices SET user_id = ?, updated_at = ? WHERE instance_id = ? AND id = ?`),
+		userID, micros(time.Now()), instanceID, id)
+	if err != nil {
+		return fmt.Errorf("setting push user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// DeletePushUser removes every device of a user.
+func (s *Store) DeletePushUser(ctx context.Context, instanceID, userID string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, "deleting push user", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM push_interests WHERE instance_id = ? AND device_id IN
+			(SELECT id FROM push_devices WHERE instance_id = ? AND user_id = ?)`), instanceID, instanceID, userID); err != nil {
+			return fmt.Errorf("deleting push user: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM push_devices WHERE instance_id = ? AND user_id = ?`), instanceID, userID)
+		if err != nil {
+			return fmt.Errorf("deleting push user: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
+
+// deviceExists says whether the instance has the device, inside tx.
+func (s *Store) pushDeviceExists(ctx context.Context, tx *sql.Tx, instanceID, id string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM push_devices WHERE instance_id = ? AND id = ?`), instanceID, id).Scan(&n); err != nil {
+		return fmt.Errorf("reading push device: %w", err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// SetPushInterests replaces a device's interests.
+func (s *Store) SetPushInterests(ctx context.Context, instanceID, id string, interests []string) error {
+	return s.inTx(ctx, "setting push interests", func(tx *sql.Tx) error {
+		if err := s.pushDeviceExists(ctx, tx, instanceID, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM push_interests WHERE instance_id = ? AND device_id = ?`), instanceID, id); err != nil {
+			return fmt.Errorf("setting push interests: %w", err)
+		}
+		seen := map[string]bool{}
+		for _, in := range interests {
+			if seen[in] {
+				continue
+			}
+			seen[in] = true
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_interests (instance_id, interest, device_id) VALUES (?, ?, ?)`), instanceID, in, id); err != nil {
+				return fmt.Errorf("setting push interests: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// AddPushInterest subscribes a device to an interest.
+func (s *Store) AddPushInterest(ctx context.Context, instanceID, id, interest string) error {
+	return s.inTx(ctx, "adding push interest", func(tx *sql.Tx) error {
+		if err := s.pushDeviceExists(ctx, tx, instanceID, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_interests (instance_id, interest, device_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
+			instanceID, interest, id); err != nil {
+			return fmt.Errorf("adding push interest: %w", err)
+		}
+		return nil
+	})
+}
+
+// RemovePushInterest unsubscribes a device from an interest.
+func (s *Store) RemovePushInterest(ctx context.Context, instanceID, id, interest string) error {
+	return s.inTx(ctx, "removing push interest", func(tx *sql.Tx) error {
+		if err := s.pushDeviceExists(ctx, tx, instanceID, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM push_interests WHERE instance_id = ? AND device_id = ? AND interest = ?`),
+			instanceID, id, interest); err != nil {
+			return fmt.Errorf("removing push interest: %w", err)
+		}
+		return nil
+	})
+}
+
+// PushInterests lists a device's interests.
+func (s *Store) PushInterests(ctx context.Context, instanceID, id string) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT interest FROM push_interests WHERE instance_id = ? AND device_id = ? ORDER BY interest`), instanceID, id)
+	if err != nil {
+		return nil, fmt.Errorf("listing push interests: %w", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var in string
+		if err := rows.Scan(&in); err != nil {
+			return nil, fmt.Errorf("listing push interests: %w", err)
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// pushMonth is the usage period of a time: its UTC month.
+func pushMonth(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// PublishPush stores a publish with its delivery jobs.
+func (s *Store) PublishPush(ctx context.Context, p *store.PushPublish, alert store.PushAlertJob) error {
+	targets, err := json.Marshal(p.Targets)
+	if err != nil {
+		return fmt.Errorf("publishing push: %w", err)
+	}
+	q := `SELECT id, user_id FROM push_devices WHERE instance_id = ? AND user_id IN (` + placeholders(len(p.Targets)) + `)`
+	if p.Target == "interests" {
+		q = `SELECT DISTINCT d.id, d.user_id FROM push_interests i JOIN push_devices d ON d.instance_id = i.instance_id AND d.id = i.device_id
+			WHERE i.instance_id = ? AND i.interest IN (` + placeholders(len(p.Targets)) + `)`
+	}
+	args := []any{p.InstanceID}
+	for _, t := range p.Targets {
+		args = append(args, t)
+	}
+	month := pushMonth(p.CreatedAt)
+	return s.inTx(ctx, "publishing push", func(tx *sql.Tx) error {
+		var max int64
+		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT max_publishes_month FROM push_quotas WHERE instance_id = ?`), p.InstanceID).Scan(&max)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("publishing push: quota: %w", err)
+		}
+		var used int64
+		err = tx.QueryRowContext(ctx, s.d.rebind(`SELECT publishes FROM push_usage WHERE instance_id = ? AND month = ?`), p.InstanceID, month).Scan(&used)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("publishing push: usage: %w", err)
+		}
+		if max > 0 && used >= max {
+			return store.ErrPushQuota
+		}
+		rows, err := tx.QueryContext(ctx, s.d.rebind(q), args...)
+		if err != nil {
+			return fmt.Errorf("publishing push: devices: %w", err)
+		}
+		var devices []string
+		for rows.Next() {
+			var id, user string
+			if err := rows.Scan(&id, &user); err != nil {
+				rows.Close()
+				return fmt.Errorf("publishing push: devices: %w", err)
+			}
+			if p.Suppressed[id] || (user != "" && p.Suppressed[user]) {
+				continue
+			}
+			devices = append(devices, id)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("publishing push: devices: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("publishing push: devices: %w", err)
+		}
+		sort.Strings(devices)
+		p.Deliveries = len(devices)
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_publishes (instance_id, id, account_id, target, targets, body, deliveries, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), p.InstanceID, p.ID, p.AccountID, p.Target, string(targets), string(p.Body), len(devices), micros(p.CreatedAt)); err != nil {
+			return fmt.Errorf("publishing push: %w", err)
+		}
+		for _, d := range devices {
+			payload, _ := json.Marshal(store.PushJob{Instance: p.InstanceID, Publish: p.ID, Device: d})
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+				store.JobPush, p.AccountID, "", payload, 0, micros(p.CreatedAt), "", micros(p.CreatedAt)); err != nil {
+				return fmt.Errorf("publishing push: enqueueing: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_usage (instance_id, month, publishes) VALUES (?, ?, 1)
+			ON CONFLICT (instance_id, month) DO UPDATE SET publishes = push_usage.publishes + 1`), p.InstanceID, month); err != nil {
+			return fmt.Errorf("publishing push: usage: %w", err)
+		}
+		used++
+		if max <= 0 || alert == nil {
+			return nil
+		}
+		for _, th := range []int{80, 100} {
+			if used*100 < int64(th)*max {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_alerts (instance_id, month, threshold) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
+				p.InstanceID, month, th)
+			if err != nil {
+				return fmt.Errorf("publishing push: alert: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			j := alert(th, used, max)
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+				j.Kind, j.AccountID, "", j.Payload, 0, micros(j.RunAt), "", micros(j.CreatedAt)); err != nil {
+				return fmt.Errorf("publishing push: alert: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// GetPushPublish reads a publish.
+func (s *Store) GetPushPublish(ctx context.Context, instanceID, id string) (*store.PushPublish, error) {
+	var p store.PushPublish
+	var targets, body string
+	var created int64
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT instance_id, id, account_id, target, targets, body, deliveries, created_at
+		FROM push_publishes WHERE instance_id = ? AND id = ?`), instanceID, id).
+		Scan(&p.InstanceID, &p.ID, &p.AccountID, &p.Target, &targets, &body, &p.Deliveries, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading push publish: %w", err)
+	}
+	if err := json.Unmarshal([]byte(targets), &p.Targets); err != nil {
+		return nil, fmt.Errorf("reading push publish: %w", err)
+	}
+	p.Body, p.CreatedAt = []byte(body), fromMicros(created)
+	return &p, nil
+}
+
+// SetPushQuota sets an instance's monthly publishes.
+func (s *Store) SetPushQuota(ctx context.Context, instanceID string, maxPerMonth int64) error {
+	if _, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO push_quotas (instance_id, max_publishes_month) VALUES (?, ?)
+		ON CONFLICT (instance_id) DO UPDATE SET max_publishes_month = excluded.max_publishes_month`), instanceID, maxPerMonth); err != nil {
+		return fmt.Errorf("setting push quota: %w", err)
+	}
+	return nil
+}
+
+// PushQuota reads an instance's quota and the month's use.
+func (s *Store) PushQuota(ctx context.Context, instanceID string, at time.Time) (max, used int64, err error) {
+	err = s.r.QueryRowContext(ctx, s.d.rebind(`SELECT max_publishes_month FROM push_quotas WHERE instance_id = ?`), instanceID).Scan(&max)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, fmt.Errorf("reading push quota: %w", err)
+	}
+	err = s.r.QueryRowContext(ctx, s.d.rebind(`SELECT publishes FROM push_usage WHERE instance_id = ? AND month = ?`), instanceID, pushMonth(at)).Scan(&used)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, fmt.Errorf("reading push usage: %w", err)
+	}
+	return max, used, nil
+}
+
+// PurgePushPublishes deletes old publishes and old months' usage.
+func (s *Store) PurgePushPublishes(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.purge(ctx, "push publishes", `DELETE FROM push_publishes WHERE created_at < ?`, before)
+	if err != nil {
+		return 0, err
+	}
+	month := pushMonth(before)
+	if _, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM push_usage WHERE month < ?`), month); err != nil {
+		return n, fmt.Errorf("purging push usage: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM push_alerts WHERE month < ?`), month); err != nil {
+		return n, fmt.Errorf("purging push alerts: %w", err)
+	}
+	return n, nil
+}
