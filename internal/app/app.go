@@ -91,6 +91,7 @@ type App struct {
 	auth                *auth.Authenticator
 	guard               *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
 	trail               *audit.Trail     // the audit trail: authentications, admin actions
+	changes             *audit.Log       // the stored audit log: every change by an operator or a key
 	style               *rest.Style      // the REST doors' style: authentication, and the routes registered
 	// api is the API's listener and server; rt realtime's, when
 	// Config.RealtimeHTTPAddr gives it a listener of its own (else nil).
@@ -233,6 +234,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.guard = authguard.New(cfg.AuthLimits, a.trail, a.metrics)
 	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, a.auth, a.metrics, log)
 	a.style.Protect(a.guard, a.trail)
+	a.changes = audit.NewLog(st, log)
+	a.style.UseAuditLog(a.changes)
 	acct := account.New(a.style, st, a.billing, a.desk)
 	emailDomains, err := cfg.EmailDomains()
 	if err != nil {
@@ -243,6 +246,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	doors := []api.Door{a.messageBird(st), acct, acct.RealtimeApps(st),
 		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
 		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}}
+	for _, d := range doors {
+		if t, ok := d.(*twilio.API); ok {
+			t.UseAuditLog(a.changes)
+		}
+	}
 	useWATemplates(doors, a.connectors) // WhatsApp template submission for the Conversations door
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
@@ -250,6 +258,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		adminAPI.UseEmailDomains(emailDomains)
 		adminAPI.UseVerify(a.verify)
 		adminAPI.Protect(a.guard, a.trail)
+		adminAPI.UseAuditLog(a.changes)
 		doors = append(doors, adminAPI)
 	}
 	if a.realtime, err = a.newRealtime(cfg); err != nil {
