@@ -73,6 +73,9 @@ type Log struct {
 
 // NewLog makes a log appending to st; failures to append go to log.
 func NewLog(st store.AuditLog, log *slog.Logger) *Log {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Log{st: st, log: log, now: time.Now}
 }
 
