@@ -156,7 +156,7 @@ func openStore(ctx context.Context, cfg app.Config) (*sqlstore.Store, error) {
 		cliStore.cfg = &c
 	}
 	cliStore.Unlock()
-	return openStore(ctx, cfg)
+	return app.OpenStore(ctx, cfg)
 }
 
 // readOnly are commands and subcommands that change nothing.
