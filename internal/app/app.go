@@ -390,6 +390,7 @@ func (a *App) Run(ctx context.Context) error {
 	heartbeat := make(chan struct{})
 	go a.ready.run(heartbeat)
 	maintenance := a.startMaintenance()
+	backups := a.startBackups() // backups.go
 	fallbacks := a.startFallbacks() // fallback.go
 	serveErr := make(chan error, 4) // two servers per endpoint
 	a.api.serve(serveErr)
@@ -420,6 +421,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info("omnigate stopping")
 	close(maintenance)
+	close(backups)
 	close(fallbacks)
 	close(heartbeat)
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
