@@ -390,7 +390,7 @@ func (a *App) Run(ctx context.Context) error {
 	heartbeat := make(chan struct{})
 	go a.ready.run(heartbeat)
 	maintenance := a.startMaintenance()
-	backups := a.startBackups() // backups.go
+	backups := a.startBackups()     // backups.go
 	fallbacks := a.startFallbacks() // fallback.go
 	serveErr := make(chan error, 4) // two servers per endpoint
 	a.api.serve(serveErr)
