@@ -336,6 +336,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 // Addr is the address the API listens on (useful with port 0).
 func (a *App) Addr() string { return a.api.Addr() }
 
+// AuditLog is the stored audit log of changes: what a part built on the
+// app (the console) records its users' changes in.
+func (a *App) AuditLog() *audit.Log { return a.changes }
+
 // RealtimeAddr is the address realtime clients connect to: the API's,
 // or Config.RealtimeHTTPAddr's listener when it has one.
 func (a *App) RealtimeAddr() string {

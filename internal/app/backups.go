@@ -70,11 +70,11 @@ func (a *App) scheduledBackup(now time.Time) {
 	} else {
 		a.log.Info("backup: made", "file", res.File, "bytes", res.Bytes, "took", res.Took.Round(time.Millisecond))
 	}
+	a.changes.Record(ctx, audit.Change{Actor: audit.Actor{Kind: audit.KindSystem, ID: a.ready.node}, Action: "backup.scheduled",
+		Object: res.File, After: map[string]any{"period": period, "bytes": res.Bytes, "error": errText}})
 	if err := a.store.FinishBackup(ctx, period, res.File, errText, time.Now()); err != nil {
 		a.log.Warn("backup: recording", "err", err)
 	}
-	a.changes.Record(ctx, audit.Change{Actor: audit.Actor{Kind: audit.KindSystem, ID: a.ready.node}, Action: "backup.scheduled",
-		Object: res.File, After: map[string]any{"period": period, "bytes": res.Bytes, "error": errText}})
 	if err != nil {
 		return
 	}
