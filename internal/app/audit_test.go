@@ -30,15 +30,22 @@ func TestAuditLogRecordsChanges(t *testing.T) {
 			t.Fatalf("bad settings: %d %s", r.status, r.raw) // refused: not a change
 		}
 
+		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/suspension", "application/json", `{"reason":"audit test"}`); r.status != http.StatusOK {
+			t.Fatalf("suspend: %d %s", r.status, r.raw)
+		}
 		r := s.admin("GET", "/admin/audit?account="+s.accountID, "", "")
 		if r.status != http.StatusOK {
 			t.Fatalf("GET /admin/audit: %d %s", r.status, r.raw)
 		}
 		list := auditRows(r.json)
-		if len(list) != 2 {
+		if len(list) != 3 {
 			t.Fatalf("audit rows for the account: %s", r.raw)
 		}
-		key, op := list[0], list[1] // newest first
+		susp, key, op := list[0], list[1], list[2] // newest first
+		if susp["action"] != "PUT /admin/accounts/{id}/suspension" || susp["before"] == "" || susp["after"] == "" || susp["before"] == susp["after"] ||
+			!strings.Contains(susp["after"].(string), "audit test") {
+			t.Fatalf("suspension's row: %v", susp)
+		}
 		if op["actorKind"] != "operator" || op["actorId"] != "ann" || op["action"] != "PUT /admin/accounts/{id}/settings" ||
 			op["ip"] != "127.0.0.1" || !strings.Contains(op["before"].(string), `"legacySignature"`) ||
 			!strings.Contains(op["after"].(string), `"legacySignature":"php"`) || op["before"] == op["after"] {

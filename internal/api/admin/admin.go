@@ -573,6 +573,7 @@ func (a *API) importPrices(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.billing.Pricer().Invalidate()
+	audit.Noted(r.Context()).Changed(nil, map[string]any{"account": accountID, "imported": len(ps)})
 	writeJSON(w, http.StatusOK, struct {
 		Imported int `json:"imported"`
 	}{len(ps)})
