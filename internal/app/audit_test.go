@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/omnigate/omnigate/internal/audit"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // Changes by an operator (admin API) and by an access key (REST door) land
@@ -104,4 +106,27 @@ func auditRows(m map[string]any) []map[string]any {
 		out = append(out, it.(map[string]any))
 	}
 	return out
+}
+
+// The Twilio door records its changes too, the form as a JSON object with
+// the credential's SID as the actor; sending is not recorded.
+func TestAuditLogTwilioDoor(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine)
+		creds, c := s.twilioCredentials(false)
+		v1 := *c
+		v1.base = s.url
+		if code, svc := v1.call("POST", "/v1/Services", url.Values{"FriendlyName": {"Shop"}}); code != http.StatusCreated {
+			t.Fatalf("create service: %d %v", code, svc)
+		}
+		c.call("POST", "/Messages.json", url.Values{"To": {"+31612345678"}, "From": {"Shop"}, "Body": {"hi"}})
+		rows, err := s.app.AuditLog().List(context.Background(), store.AuditFilter{AccountID: s.accountID})
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("rows %v %v", rows, err)
+		}
+		if r := rows[0]; r.ActorKind != "key" || r.ActorID != creds.AccountSID || r.Action != "POST /v1/Services" ||
+			r.After != `{"FriendlyName":["Shop"]}` || r.IP != "127.0.0.1" {
+			t.Fatalf("row %+v", r)
+		}
+	})
 }
