@@ -159,10 +159,14 @@ func openStore(ctx context.Context, cfg app.Config) (*sqlstore.Store, error) {
 	return app.OpenStore(ctx, cfg)
 }
 
-// readOnly are commands and subcommands that change nothing.
+// readOnlyCommands change nothing (or record themselves: serve), and
+// readOnly subcommands of the others neither.
+var readOnlyCommands = map[string]bool{
+	"serve": true, "smsc": true, "mailsink": true, "chatsim": true, "version": true, "--version": true, "-version": true,
+	"help": true, "-h": true, "--help": true, "audit": true, "backup": true, "restore": true, "statement": true,
+}
+
 var readOnly = map[string]bool{
-	"serve": true, "smsc": true, "mailsink": true, "chatsim": true, "version": true, "help": true, "audit": true,
-	"backup": true, "restore": true, "statement": true,
 	"list": true, "show": true, "status": true, "export": true, "verify": true, "history": true, "proof": true,
 	"cases": true, "errors": true, "removals": true, "preview": true, "settings": true, "blocks": true,
 	"generate": true, "-h": true, "--help": true, "-help": true,
@@ -172,7 +176,14 @@ var readOnly = map[string]bool{
 // log: the actor is cli:<OS user>, the action the command, After its
 // arguments with secret flags' values masked.
 func recordCLI(ctx context.Context, args []string, stderr io.Writer) {
-	if len(args) == 0 || readOnly[args[0]] || (len(args) > 1 && readOnly[args[1]]) {
+	if len(args) == 0 || readOnlyCommands[args[0]] {
+		return
+	}
+	sub := 1
+	if args[0] == "email" && len(args) > 2 && args[1] == "domain" {
+		sub = 2 // omnigate email domain list
+	}
+	if len(args) > sub && readOnly[args[sub]] {
 		return
 	}
 	cliStore.Lock()
@@ -182,8 +193,8 @@ func recordCLI(ctx context.Context, args []string, stderr io.Writer) {
 		return
 	}
 	action := "omnigate " + args[0]
-	if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
-		action += " " + args[1]
+	for i := 1; i <= sub && i < len(args) && !strings.HasPrefix(args[i], "-"); i++ {
+		action += " " + args[i]
 	}
 	masked, account := maskArgs(args)
 	if account == "" && args[0] == "account" {
