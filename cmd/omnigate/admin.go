@@ -25,7 +25,7 @@ import (
 // printList opens the store, lists with list, and prints each item as show
 // makes it: the shape of every "… list" command.
 func printList[T, V any](ctx context.Context, cfg app.Config, w io.Writer, list func(*sqlstore.Store) ([]T, error), show func(T) V) error {
-	st, err := app.OpenStore(ctx, cfg)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return usagef("account create: --balance: %v", err)
 		}
-		st, err := app.OpenStore(ctx, cfg)
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if *id == "" {
 			return usagef("account update: --id is required")
 		}
-		st, err := app.OpenStore(ctx, cfg)
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -184,7 +184,7 @@ func keyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if *account == "" {
 			return usagef("key create: --account is required")
 		}
-		st, err := app.OpenStore(ctx, cfg)
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -230,7 +230,7 @@ func keyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if (*id == "") == (*text == "") || (*id != "" && *acct == "") {
 			return usagef("key revoke: say --account and --id, or --key")
 		}
-		st, err := app.OpenStore(ctx, cfg)
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}

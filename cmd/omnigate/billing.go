@@ -21,7 +21,7 @@ import (
 
 // withBilling opens the store and a billing service on it for one command.
 func withBilling(ctx context.Context, cfg app.Config, f func(st *sqlstore.Store, b *billing.Service) error) error {
-	st, err := app.OpenStore(ctx, cfg)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 
 // withStore opens the store for one command.
 func withStore(ctx context.Context, cfg app.Config, f func(st *sqlstore.Store) error) error {
-	st, err := app.OpenStore(ctx, cfg)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@
 //	omnigate smpp credentials --account ID                 SMPP server credentials (docs/smpp-server.md)
 //	omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's credentials (docs/twilio.md)
 //	omnigate channel add|list --account ID --kind sms|whatsapp|email --sender S   Conversations channels (docs/conversations.md)
+//	omnigate audit list|verify|export                      the audit log of changes (docs/audit.md)
+//	omnigate backup [--out DIR] | restore --from FILE       backups (docs/operations.md)
 //	omnigate version
 //
 // Every command takes --data, --database and --master-key-file (or
@@ -90,6 +92,9 @@ Usage:
   omnigate verify settings|set|blocks|unblock   fraud protection of one-time codes (--account ID)
   omnigate terms publish|list|acceptances      terms of service versions, announced to every account
   omnigate subprocessors set|list              the sub-processor list (--file list.json), announced on change
+  omnigate audit list|verify|export      the audit log of changes (docs/audit.md)
+  omnigate backup [--out DIR]            a consistent online backup (docs/operations.md#backups)
+  omnigate restore --from FILE --data DIR   restore a backup into a new data directory (or --database URL)
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -170,6 +175,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = subprocessorsCmd(ctx, args[1:], stdout, stderr)
 	case "channel":
 		err = channelCmd(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = auditCmd(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = backupCmd(ctx, args[1:], stdout, stderr)
+	case "restore":
+		err = restoreCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":
@@ -180,6 +191,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
+	}
+	if err == nil {
+		recordCLI(ctx, args, stderr)
 	}
 	var ue usageError
 	if errors.As(err, &ue) {

@@ -38,7 +38,7 @@ func numbersCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return usagef("numbers: unknown subcommand %q (import, list, assign, release, history)", args[0])
 	}
-	st, err := app.OpenStore(ctx, cfg)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

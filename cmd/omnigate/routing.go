@@ -70,7 +70,7 @@ func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			raw, _ = json.Marshal(s)
 		}
-		st, err := app.OpenStore(ctx, cfg)
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err := parse(fs, args[1:], stderr); err != nil {
 			return err
 		}
-		st, err := app.OpenStore(ctx, cfg)
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func connectorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if *name == "" {
 			return usagef("connector activate: --name is required")
 		}
-		st, err := app.OpenStore(ctx, cfg)
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func routeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if len(r.Connectors) == 0 {
 			return usagef("route add: --connectors is required")
 		}
-		st, err := app.OpenStore(ctx, cfg)
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -232,7 +232,7 @@ func routeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return usagef("route remove: --id must be a route id from route list")
 		}
-		st, err := app.OpenStore(ctx, cfg)
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -280,7 +280,7 @@ func numberCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if args[0] != "list" && (num == "" || strings.Trim(num, "0123456789") != "" || len(num) > 15) {
 		return usagef("number %s: --number must be digits", args[0])
 	}
-	st, err := app.OpenStore(ctx, cfg)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,11 @@ func TestVerifyCLI(t *testing.T) {
 		if len(blocks) != 0 {
 			t.Fatalf("blocks after unblock %v", blocks)
 		}
+		var changes []map[string]any
+		e.run(&changes, "audit", "list", "--actor", "cli")
+		if len(changes) != 3 || changes[0]["action"] != "omnigate verify unblock" || changes[1]["action"] != "omnigate verify set" {
+			t.Fatalf("audit log of the CLI: %v", changes)
+		}
 		for _, args := range [][]string{
 			{"verify", "set", "--account", acct.ID, "--settings", `{"countries":["XX"]}`},
 			{"verify", "set", "--account", acct.ID, "--settings", `{"perNumber":"many"}`},

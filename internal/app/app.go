@@ -92,6 +92,7 @@ type App struct {
 	auth                *auth.Authenticator
 	guard               *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
 	trail               *audit.Trail     // the audit trail: authentications, admin actions
+	changes             *audit.Log       // the stored audit log: every change by an operator or a key
 	style               *rest.Style      // the REST doors' style: authentication, and the routes registered
 	// api is the API's listener and server; rt realtime's, when
 	// Config.RealtimeHTTPAddr gives it a listener of its own (else nil).
@@ -248,6 +249,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.guard = authguard.New(cfg.AuthLimits, a.trail, a.metrics)
 	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, a.auth, a.metrics, log)
 	a.style.Protect(a.guard, a.trail)
+	a.changes = audit.NewLog(st, log)
+	a.style.UseAuditLog(a.changes)
 	acct := account.New(a.style, st, a.billing, a.desk)
 	emailDomains, err := cfg.EmailDomains()
 	if err != nil {
@@ -258,6 +261,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	doors := []api.Door{a.messageBird(st), acct, acct.RealtimeApps(st),
 		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
 		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}, a.beamsDoor()}
+	for _, d := range doors {
+		if t, ok := d.(*twilio.API); ok {
+			t.UseAuditLog(a.changes)
+		}
+	}
 	useWATemplates(doors, a.connectors) // WhatsApp template submission for the Conversations door
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
@@ -265,6 +273,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		adminAPI.UseEmailDomains(emailDomains)
 		adminAPI.UseVerify(a.verify)
 		adminAPI.Protect(a.guard, a.trail)
+		adminAPI.UseAuditLog(a.changes)
 		doors = append(doors, adminAPI)
 	}
 	if a.realtime, err = a.newRealtime(cfg); err != nil {
@@ -342,6 +351,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 // Addr is the address the API listens on (useful with port 0).
 func (a *App) Addr() string { return a.api.Addr() }
 
+// AuditLog is the stored audit log of changes: what a part built on the
+// app (the console) records its users' changes in.
+func (a *App) AuditLog() *audit.Log { return a.changes }
+
 // RealtimeAddr is the address realtime clients connect to: the API's,
 // or Config.RealtimeHTTPAddr's listener when it has one.
 func (a *App) RealtimeAddr() string {
@@ -397,6 +410,7 @@ func (a *App) Run(ctx context.Context) error {
 	heartbeat := make(chan struct{})
 	go a.ready.run(heartbeat)
 	maintenance := a.startMaintenance()
+	backups := a.startBackups()     // backups.go
 	fallbacks := a.startFallbacks() // fallback.go
 	serveErr := make(chan error, 4) // two servers per endpoint
 	a.api.serve(serveErr)
@@ -427,6 +441,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info("omnigate stopping")
 	close(maintenance)
+	close(backups)
 	close(fallbacks)
 	close(heartbeat)
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)

@@ -76,6 +76,8 @@ type Config struct {
 	// HeartbeatEvery is how often the node writes its heartbeat, which
 	// /readyz needs to have succeeded within three periods; default 5 s.
 	HeartbeatEvery time.Duration
+	// Backup is the backup schedule; off unless Backup.Dir is set.
+	Backup BackupConfig
 	// MaintenanceEvery is how often the housekeeping loop runs (purges,
 	// proof cases, receipts that never came); default 1 minute.
 	MaintenanceEvery time.Duration

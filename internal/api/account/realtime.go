@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/omnigate/omnigate/internal/audit"
 	"net/http"
 	"time"
 
@@ -180,6 +181,7 @@ func (h *RealtimeApps) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return realtimeProblem(err)
 	}
+	audit.Noted(r.Context()).Object("/realtime/apps/" + app.ID)
 	rest.WriteJSON(w, http.StatusCreated, realtime.ShowApp(app, true, time.Now()))
 	return nil
 }

@@ -45,6 +45,7 @@ type API struct {
 	released  func() // wakes the dispatcher after a held message is released
 	guard     *authguard.Guard
 	trail     *audit.Trail
+	changes   *audit.Log // the stored audit log; nil: none
 	log       *slog.Logger
 	domains   domains.Config // sending domains' records, for answers
 	verify    *verify.Service
@@ -53,6 +54,10 @@ type API struct {
 // Protect limits failed tokens with g and writes every request to the
 // audit trail t. Call it before Register.
 func (a *API) Protect(g *authguard.Guard, t *audit.Trail) { a.guard, a.trail = g, t }
+
+// UseAuditLog records every change (a write request that succeeded) in
+// l, and serves it at GET /admin/audit.
+func (a *API) UseAuditLog(l *audit.Log) { a.changes = l }
 
 // OnRelease sets what wakes the dispatcher once a held message is released.
 func (a *API) OnRelease(f func()) { a.released = f }
@@ -77,6 +82,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerCompliance(mux)
 	a.registerEmailDomains(mux)
 	a.registerTerms(mux)
+	a.handle(mux, "GET /admin/audit", a.listAudit)
 }
 
 type apiError struct {
@@ -146,7 +152,16 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 		a.guard.Succeeded(at)
 		start, rec := time.Now(), rest.NewStatusRecorder(w)
 		w = rec
+		ctx, note := audit.WithNote(r.Context())
+		r = r.WithContext(ctx)
+		body := audit.KeepBody(r)
 		defer func() {
+			if a.changes != nil && audit.Changes(r.Method, rec.Status) {
+				c := audit.Change{Actor: operator(r), Account: accountOf(pattern, r), IP: at.Source, Action: pattern, Object: r.URL.Path}
+				if note.Fill(&c, body()) {
+					a.changes.Record(r.Context(), c)
+				}
+			}
 			a.trail.Record(slog.LevelInfo, "admin.action", slog.String("route", pattern), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.Status), slog.String("operator", actor(r)), slog.String("source", at.Source),
 				slog.Duration("took", time.Since(start)))
@@ -237,6 +252,21 @@ func actor(r *http.Request) string {
 		return "operator:" + op
 	}
 	return "operator"
+}
+
+// operator is the audit log's actor: the operator, named by X-Operator.
+func operator(r *http.Request) audit.Actor {
+	name, _ := strings.CutPrefix(actor(r), "operator")
+	return audit.Operator(strings.TrimPrefix(name, ":"))
+}
+
+// accountOf is the account a request concerns: {id} of the
+// /admin/accounts/{id}/… routes, else the account query parameter.
+func accountOf(pattern string, r *http.Request) string {
+	if _, path, _ := strings.Cut(pattern, " "); strings.HasPrefix(path, "/admin/accounts/{id}") {
+		return r.PathValue("id")
+	}
+	return r.URL.Query().Get("account")
 }
 
 type entryJSON struct {
@@ -402,6 +432,7 @@ func (a *API) setBilling(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	before := billingOf(acct)
 	if req.Payment != nil {
 		acct.Payment = *req.Payment
 	}
@@ -422,13 +453,23 @@ func (a *API) setBilling(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.SetBilling(r.Context(), acct); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Payment     string      `json:"payment"`
-		CreditLimit json.Number `json:"creditLimit"`
-		AlertURL    string      `json:"alertUrl"`
-		AlertEmails []string    `json:"alertEmails"`
-	}{acct.Payment, json.Number(message.FormatMicros(acct.CreditLimit)), acct.AlertURL, acct.AlertEmails})
+	after := billingOf(acct)
+	audit.Noted(r.Context()).Changed(before, after)
+	writeJSON(w, http.StatusOK, after)
 	return nil
+}
+
+// billingJSON is an account's billing settings as the admin API shows them.
+type billingJSON struct {
+	Payment     string      `json:"payment"`
+	CreditLimit json.Number `json:"creditLimit"`
+	AlertURL    string      `json:"alertUrl"`
+	AlertEmails []string    `json:"alertEmails"`
+}
+
+func billingOf(acct *store.Account) billingJSON {
+	return billingJSON{acct.Payment, json.Number(message.FormatMicros(acct.CreditLimit)), acct.AlertURL,
+		slices.Clone(acct.AlertEmails)}
 }
 
 // settingsJSON is an account's switches as the admin API shows them.
@@ -465,6 +506,7 @@ func (a *API) setSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	before := showSettings(acct)
 	if req.StrictNumbers != nil {
 		acct.StrictNumbers = *req.StrictNumbers
 	}
@@ -477,6 +519,7 @@ func (a *API) setSettings(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.SetAccountSettings(r.Context(), acct); err != nil {
 		return err
 	}
+	audit.Noted(r.Context()).Changed(before, showSettings(acct))
 	writeJSON(w, http.StatusOK, showSettings(acct))
 	return nil
 }
@@ -531,6 +574,7 @@ func (a *API) importPrices(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.billing.Pricer().Invalidate()
+	audit.Noted(r.Context()).Changed(nil, map[string]any{"account": accountID, "imported": len(ps)})
 	writeJSON(w, http.StatusOK, struct {
 		Imported int `json:"imported"`
 	}{len(ps)})

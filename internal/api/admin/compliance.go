@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/omnigate/omnigate/internal/audit"
 	"net/http"
 	"strconv"
 	"time"
@@ -103,6 +104,7 @@ func (a *API) changePolicy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	before := a.policyView(r, id)
 	p, err := a.desk.ChangePolicy(r.Context(), id, req.Change())
 	if err == nil && req.SendersRelaxed != nil {
 		p, err = a.desk.RelaxSenders(r.Context(), id, *req.SendersRelaxed, actor(r))
@@ -110,6 +112,7 @@ func (a *API) changePolicy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	audit.Noted(r.Context()).Changed(before, compliance.View(p))
 	writeJSON(w, http.StatusOK, compliance.View(p))
 	return nil
 }
@@ -126,10 +129,12 @@ func (a *API) suspend(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	before := a.policyView(r, id)
 	p, err := a.desk.Suspend(r.Context(), id, req.Reason, actor(r))
 	if err != nil {
 		return err
 	}
+	audit.Noted(r.Context()).Changed(before, compliance.View(p))
 	writeJSON(w, http.StatusOK, compliance.View(p))
 	return nil
 }
@@ -140,10 +145,12 @@ func (a *API) lift(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	before := a.policyView(r, id)
 	p, err := a.desk.Lift(r.Context(), id, actor(r))
 	if err != nil {
 		return err
 	}
+	audit.Noted(r.Context()).Changed(before, compliance.View(p))
 	writeJSON(w, http.StatusOK, compliance.View(p))
 	return nil
 }
@@ -272,13 +279,25 @@ func (a *API) importDND(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.ImportDND(r.Context(), store.DNDImport{Registry: registry, Scope: scope, Replace: replace, Entries: entries}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
+	out := struct {
 		Registry string `json:"registry"`
 		Scope    string `json:"scope"`
 		Replaced bool   `json:"replaced"`
 		Imported int    `json:"imported"`
-	}{registry, scope, replace, len(entries)})
+	}{registry, scope, replace, len(entries)}
+	audit.Noted(r.Context()).Changed(nil, out) // the file's numbers are not the log's to keep
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// policyView is an account's compliance policy as the API shows it, for
+// the audit log's before (nil when it cannot be read).
+func (a *API) policyView(r *http.Request, id string) any {
+	p, err := a.store.GetPolicy(r.Context(), id)
+	if err != nil {
+		return nil
+	}
+	return compliance.View(p)
 }
 
 // listReviews: GET /admin/reviews[?status=pending|released|rejected|all].

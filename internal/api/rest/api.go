@@ -45,6 +45,7 @@ type Style struct {
 	auth    *auth.Authenticator
 	guard   *authguard.Guard // limits failed authentication; nil: no limit
 	trail   *audit.Trail     // the audit trail; nil: none
+	changes *audit.Log       // the stored audit log of changes; nil: none
 	metrics *metrics.Metrics
 	log     *slog.Logger
 
@@ -62,6 +63,22 @@ func New(cfg Config, a *auth.Authenticator, m *metrics.Metrics, log *slog.Logger
 // Protect limits failed authentication with g and writes the audit trail
 // (authentications, revoked keys) to t. Call it before Handle.
 func (a *Style) Protect(g *authguard.Guard, t *audit.Trail) { a.guard, a.trail = g, t }
+
+// UseAuditLog records in l every change an access key makes: each
+// request of a write method that succeeds, except the traffic routes
+// (Traffic). Call it before Handle.
+func (a *Style) UseAuditLog(l *audit.Log) { a.changes = l }
+
+// Traffic are the write routes that send or ask for something (a message,
+// a code, an HLR query, a preview) rather than change an account's
+// settings or data: their own logs (messages, verifications, HLR
+// queries) record them, and the audit log does not, so that the send path
+// pays nothing for it.
+var Traffic = map[string]bool{
+	"POST /messages": true, "POST /v1/send": true, "POST /v1/conversations/start": true,
+	"POST /v1/conversations/{id}/messages": true, "POST /verify": true, "POST /lookup/{phoneNumber}/hlr": true,
+	"POST /hlr": true, "POST /templates/{name}/preview": true,
+}
 
 // MaxBody is the bound of a request body.
 func (a *Style) MaxBody() int64 { return a.cfg.MaxBody }
@@ -132,10 +149,26 @@ func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseW
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		if a.changes != nil && !Traffic[pattern] && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			ctx, _ := audit.WithNote(r.Context())
+			r = r.WithContext(ctx)
+			defer a.recordChange(r, rec, pattern, p, audit.KeepBody(r))
+		}
 		if err := h(rec, r); err != nil {
 			a.fail(rec, r, err)
 		}
 	})
+}
+
+// recordChange writes a key's successful write request to the audit log.
+func (a *Style) recordChange(r *http.Request, rec *StatusRecorder, pattern string, p auth.Principal, body func() []byte) {
+	if !audit.Changes(r.Method, rec.Status) {
+		return
+	}
+	c := audit.Change{Actor: audit.Key(p.KeyID), Account: p.AccountID, IP: authguard.Source(r), Action: pattern, Object: r.URL.Path}
+	if audit.Noted(r.Context()).Fill(&c, body()) {
+		a.changes.Record(r.Context(), c)
+	}
 }
 
 // KeyRevoked tells the authenticator that a key of the request's account

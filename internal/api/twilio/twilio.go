@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -53,6 +54,7 @@ type API struct {
 	metrics  *metrics.Metrics
 	guard    *authguard.Guard
 	trail    *audit.Trail
+	changes  *audit.Log // the stored audit log; nil: none
 	log      *slog.Logger
 	maxBody  int64
 	public   string // public base URL; "" takes the request's host
@@ -141,10 +143,48 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		if a.changes != nil && !traffic(pattern) && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			ctx, _ := audit.WithNote(r.Context())
+			r = r.WithContext(ctx)
+			defer a.recordChange(r, rec, pattern, p, audit.KeepBody(r))
+		}
 		if err := h(rec, r); err != nil {
 			a.fail(rec, r, err)
 		}
 	})
+}
+
+// UseAuditLog records in l every change a credential makes (a write
+// request that succeeds, except sending messages and codes).
+func (a *API) UseAuditLog(l *audit.Log) { a.changes = l }
+
+// traffic reports whether a write route sends (a message, a code) rather
+// than changes settings: those are not audited (see rest.Traffic).
+func traffic(pattern string) bool {
+	return strings.HasSuffix(pattern, "/Messages.json") || strings.HasSuffix(pattern, "/Verifications") ||
+		strings.HasSuffix(pattern, "/VerificationCheck")
+}
+
+// recordChange writes a successful write request to the audit log, its
+// form as a JSON object (secrets masked).
+func (a *API) recordChange(r *http.Request, rec *rest.StatusRecorder, pattern string, p principal, body func() []byte) {
+	if !audit.Changes(r.Method, rec.Status) {
+		return
+	}
+	var form any
+	if b := body(); len(b) > 0 {
+		if v, err := url.ParseQuery(string(b)); err == nil {
+			form = v
+		}
+	}
+	c := audit.Change{Actor: audit.Key(p.Via), Account: p.AccountID, IP: authguard.Source(r), Action: pattern, Object: r.URL.Path}
+	n := audit.Noted(r.Context())
+	if n.Fill(&c, nil) {
+		if c.After == nil && c.Before == nil {
+			c.After = form
+		}
+		a.changes.Record(r.Context(), c)
+	}
 }
 
 // authenticate checks HTTP Basic credentials: an account SID and its auth

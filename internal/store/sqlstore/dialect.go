@@ -22,6 +22,10 @@ func SQLite() Dialect {
 		Types: map[string]string{
 			"{{INT}}": "INTEGER", "{{BOOL}}": "INTEGER", "{{BLOB}}": "BLOB",
 			"{{ID}}": "INTEGER PRIMARY KEY AUTOINCREMENT", "{{WITHOUT_ROWID}}": "WITHOUT ROWID",
+			"{{AUDIT_APPEND_ONLY}}": `CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+	BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+	BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`,
 		},
 	}
 }
@@ -37,6 +41,12 @@ func PostgreSQL() Dialect {
 		Types: map[string]string{
 			"{{INT}}": "BIGINT", "{{BOOL}}": "BOOLEAN", "{{BLOB}}": "BYTEA",
 			"{{ID}}": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{{WITHOUT_ROWID}}": "",
+			"{{AUDIT_APPEND_ONLY}}": `CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+	FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+	FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();`,
 		},
 	}
 }
@@ -51,7 +61,9 @@ type Dialect struct {
 	// e.g. "FOR UPDATE SKIP LOCKED" so several nodes never take one job.
 	LeaseLock string
 	// Types replaces the type tokens of the shared migrations ({{INT}},
-	// {{BOOL}}, {{BLOB}}, {{ID}}, {{WITHOUT_ROWID}}) with the engine's SQL.
+	// {{BOOL}}, {{BLOB}}, {{ID}}, {{WITHOUT_ROWID}}) with the engine's SQL,
+	// and {{AUDIT_APPEND_ONLY}} (042) with the engine's triggers that
+	// refuse changes to the audit log.
 	Types map[string]string
 	// LockMigrations, when set, runs first in the migration transaction so
 	// that several processes starting at once migrate one at a time.

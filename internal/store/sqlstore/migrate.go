@@ -135,3 +135,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// LatestSchema is the newest schema version this binary knows: the
+// number of its last migration. A backup of a newer schema cannot be
+// restored by it.
+func LatestSchema() int {
+	names, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	latest := 0
+	for _, n := range names {
+		num, _, _ := strings.Cut(strings.TrimPrefix(n, "migrations/"), "_")
+		if v, err := strconv.Atoi(num); err == nil && v > latest {
+			latest = v
+		}
+	}
+	return latest
+}
