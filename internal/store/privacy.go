@@ -121,8 +121,8 @@ func (e *Erasure) Total() int {
 
 // ContactChanges are a rectification's new values; nil fields stay.
 type ContactChanges struct {
-	FirstName *string   `json:"firstName,omitempty"`
-	LastName  *string   `json:"lastName,omitempty"`
+	FirstName *string    `json:"firstName,omitempty"`
+	LastName  *string    `json:"lastName,omitempty"`
 	Custom    [4]*string `json:"-"`
 }
 
@@ -178,7 +178,20 @@ type Privacy interface {
 	PurgeRetention(ctx context.Context, kind string, before time.Time, max int) (int, error)
 	RecordRetentionRun(ctx context.Context, r *RetentionRun) error
 	RetentionRuns(ctx context.Context, limit int) ([]*RetentionRun, error)
-	// ClaimLease takes the named lease for owner until a time, if it is free
-	// (expired) or owner's already; it says whether it has it.
+	// ClaimLease takes the named lease for owner until a time if it has
+	// lapsed (held_until <= now); it says whether it got it.
 	ClaimLease(ctx context.Context, name, owner string, now, until time.Time) (bool, error)
 }
+
+// Retention kinds the store can purge.
+const (
+	RetainTraffic   = "traffic"   // outbound messages: bodies, addresses, statuses
+	RetainInbound   = "inbound"   // inbound messages
+	RetainReceipts  = "receipts"  // carrier receipts per part and status events
+	RetainLookups   = "lookups"   // HLR lookups and verifications
+	RetainMarketing = "marketing" // contacts and conversations untouched for the period
+	RetainDecisions = "decisions" // compliance decisions and complaints
+	RetainWebhooks  = "webhooks"  // Conversations webhook deliveries (finished)
+	RetainConsent   = "consent"   // consent proof, suppression removals, answered proof cases, finished rights requests
+	RetainBilling   = "billing"   // ledger, top-ups, usage counters and alerts, billed chat conversations
+)

@@ -215,10 +215,12 @@ func addressIs(col, identifier string) string {
 }
 
 // subjectQuery is one kind of data the access export reads: q takes the
-// account id and the identifier as many times as it has pairs of "?".
+// account id and the identifier, in pairs, unless sub says its first "?"
+// is an account id alone (followed by a toSubject pair).
 type subjectQuery struct {
 	name string
 	q    func(id string) string
+	sub  bool
 }
 
 // The message ids addressed to the identifier in the account.
@@ -231,65 +233,65 @@ var subjectQueries = []subjectQuery{
 		return `SELECT m.id AS message_id, r.seq, m.channel, m.direction, m.type, m.originator, r.address AS recipient, m.body, m.content,
 			m.reference, m.purpose, r.status, r.status_reason, r.status_error_code, r.status_at, r.price, r.price_currency, m.created_at
 			FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.account_id = ? AND ` + addressIs("r.address", id) + ` ORDER BY m.created_at, m.id, r.seq`
-	}},
+	}, false},
 	{"inbound", func(id string) string {
 		return `SELECT id AS message_id, channel, originator, body, content, created_at FROM messages
 			WHERE account_id = ? AND direction = 'mo' AND ` + addressIs("originator", id) + ` ORDER BY created_at, id`
-	}},
+	}, false},
 	{"statuses", func(id string) string {
 		return `SELECT message_id, seq, event, detail, at FROM message_events WHERE account_id = ? AND message_id IN (` + toSubject(id) + `) ORDER BY at, id`
-	}},
+	}, true},
 	{"receipts", func(id string) string {
 		return `SELECT message_id, seq, part, connector, status, status_error_code, status_at FROM recipient_parts
 			WHERE account_id = ? AND message_id IN (` + toSubject(id) + `) ORDER BY message_id, seq, part`
-	}},
+	}, true},
 	{"consents", func(id string) string {
 		return `SELECT id, recipient, channel, purpose, action, legal_age, categories, source, evidence, actor, created_at FROM consents
 			WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY id`
-	}},
+	}, false},
 	{"suppressions", func(id string) string {
 		return `SELECT channel, recipient, reason, actor, created_at FROM suppressions WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY created_at`
-	}},
+	}, false},
 	{"suppression_removals", func(id string) string {
 		return `SELECT channel, recipient, reason, created_at, removed_by, removal_reason, removed_at FROM suppression_removals
 			WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY id`
-	}},
+	}, false},
 	{"decisions", func(id string) string {
 		return `SELECT message_id, recipient, rule, outcome, reason, created_at FROM compliance_decisions
 			WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY id`
-	}},
+	}, false},
 	{"complaints", func(id string) string {
 		return `SELECT recipient, source, note, created_at FROM complaints WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY id`
-	}},
+	}, false},
 	{"proof_cases", func(id string) string {
 		return `SELECT id, recipient, reason, status, proof, created_at, answered_at FROM proof_cases WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY created_at`
-	}},
+	}, false},
 	{"contacts", func(id string) string {
 		return `SELECT id, msisdn, first_name, last_name, custom1, custom2, custom3, custom4, created_at, updated_at FROM contacts
 			WHERE account_id = ? AND msisdn = ? ORDER BY created_at`
-	}},
+	}, false},
 	{"conversations", func(id string) string {
 		return `SELECT id, contact_id, msisdn, status, messages, created_at, updated_at FROM conversations WHERE account_id = ? AND msisdn = ? ORDER BY created_at`
-	}},
+	}, false},
 	{"verifications", func(id string) string {
 		return `SELECT id, recipient, type, status, ip, created_at, verified_at FROM verifications WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY created_at`
-	}},
+	}, false},
 	{"verify_blocks", func(id string) string {
 		return `SELECT id, kind, value, rule, reason, created_at, lifted_at FROM verify_blocks WHERE account_id = ? AND value = ? ORDER BY created_at`
-	}},
+	}, false},
 	{"lookups", func(id string) string {
 		return `SELECT id, msisdn, country, status, network, details, created_at FROM hlr_queries WHERE account_id = ? AND msisdn = ? ORDER BY created_at`
-	}},
+	}, false},
 	{"marketing_senders", func(id string) string {
 		return `SELECT recipient, originator, last_at FROM marketing_senders WHERE account_id = ? AND recipient = ?`
-	}},
+	}, false},
 	{"chat_conversations_billed", func(id string) string {
 		return `SELECT id, channel, sender, recipient, category, message_id, price, currency, opened_at FROM billing_conversations
 			WHERE account_id = ? AND recipient = ? ORDER BY opened_at`
-	}},
+	}, false},
 	{"restrictions", func(id string) string {
 		return `SELECT account_id, identifier, request_id, created_at FROM privacy_restrictions WHERE account_id IN (?, '') AND identifier = ?`
-	}},
+	}, false},
 }
 
 // SubjectData reads everything an account holds about an identifier.
@@ -297,9 +299,9 @@ func (s *Store) SubjectData(ctx context.Context, accountID, identifier string) (
 	var out []store.SubjectTable
 	for _, sq := range subjectQueries {
 		q := sq.q(identifier)
-		var args []any
-		for i := 0; i < strings.Count(q, "?"); i += 2 {
-			args = append(args, accountID, identifier)
+		args := []any{accountID, identifier}
+		if sq.sub {
+			args = []any{accountID, accountID, identifier}
 		}
 		t, err := s.readTable(ctx, sq.name, q, args...)
 		if err != nil {
@@ -593,19 +595,6 @@ func (s *Store) SetRetention(ctx context.Context, kind string, days int, by stri
 	return nil
 }
 
-// Retention kinds the store can purge.
-const (
-	RetainTraffic   = "traffic"   // outbound messages: bodies, addresses, statuses
-	RetainInbound   = "inbound"   // inbound messages
-	RetainReceipts  = "receipts"  // carrier receipts per part and status events
-	RetainLookups   = "lookups"   // HLR lookups and verifications
-	RetainMarketing = "marketing" // contacts and conversations untouched for the period
-	RetainDecisions = "decisions" // compliance decisions and complaints
-	RetainWebhooks  = "webhooks"  // Conversations webhook deliveries (finished)
-	RetainConsent   = "consent"   // consent proof, suppression removals, answered proof cases, finished rights requests
-	RetainBilling   = "billing"   // ledger, top-ups, usage counters and alerts, billed chat conversations
-)
-
 // purgeMessages deletes up to max messages of a direction created (and
 // scheduled) before the time, with everything hanging off them.
 func (s *Store) purgeMessages(ctx context.Context, direction string, before int64, max int) (int, error) {
@@ -673,11 +662,11 @@ func (s *Store) PurgeRetention(ctx context.Context, kind string, before time.Tim
 		return total, nil
 	}
 	switch kind {
-	case RetainTraffic:
+	case store.RetainTraffic:
 		return s.purgeMessages(ctx, "mt", b, max)
-	case RetainInbound:
+	case store.RetainInbound:
 		return s.purgeMessages(ctx, "mo", b, max)
-	case RetainReceipts:
+	case store.RetainReceipts:
 		return sum(
 			func() (int, error) { return del("message_events", "id", `at < ?`, b) },
 			func() (int, error) {
@@ -688,11 +677,11 @@ func (s *Store) PurgeRetention(ctx context.Context, kind string, before time.Tim
 				n, _ := res.RowsAffected()
 				return int(n), nil
 			})
-	case RetainLookups:
+	case store.RetainLookups:
 		return sum(
 			func() (int, error) { return del("hlr_queries", "id", `created_at < ?`, b) },
 			func() (int, error) { return del("verifications", "id", `created_at < ?`, b) })
-	case RetainMarketing:
+	case store.RetainMarketing:
 		return sum(
 			func() (int, error) {
 				if _, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM group_members WHERE contact_id IN (SELECT id FROM contacts WHERE updated_at < ? LIMIT `+lim+`)`), b); err != nil {
@@ -701,13 +690,13 @@ func (s *Store) PurgeRetention(ctx context.Context, kind string, before time.Tim
 				return del("contacts", "id", `updated_at < ?`, b)
 			},
 			func() (int, error) { return del("conversations", "id", `updated_at < ? AND status <> 'active'`, b) })
-	case RetainDecisions:
+	case store.RetainDecisions:
 		return sum(
 			func() (int, error) { return del("compliance_decisions", "id", `created_at < ?`, b) },
 			func() (int, error) { return del("complaints", "id", `created_at < ?`, b) })
-	case RetainWebhooks:
+	case store.RetainWebhooks:
 		return del("webhook_deliveries", "id", `created_at < ? AND state NOT IN ('pending', 'held')`, b)
-	case RetainConsent:
+	case store.RetainConsent:
 		return sum(
 			func() (int, error) { return del("consents", "id", `created_at < ?`, b) },
 			func() (int, error) { return del("suppression_removals", "id", `removed_at < ?`, b) },
@@ -720,7 +709,7 @@ func (s *Store) PurgeRetention(ctx context.Context, kind string, before time.Tim
 				}
 				return del("privacy_requests", "id", done, b)
 			})
-	case RetainBilling:
+	case store.RetainBilling:
 		return sum(
 			func() (int, error) { return del("ledger", "id", `created_at < ?`, b) },
 			func() (int, error) { return del("topups", "id", `created_at < ? AND status <> 'pending'`, b) },
@@ -768,11 +757,11 @@ func (s *Store) RetentionRuns(ctx context.Context, limit int) ([]*store.Retentio
 	return out, rows.Err()
 }
 
-// ClaimLease takes a named lease if it is free or the owner's.
+// ClaimLease takes a named lease if it has lapsed.
 func (s *Store) ClaimLease(ctx context.Context, name, owner string, now, until time.Time) (bool, error) {
 	res, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO maintenance_leases (name, owner, held_until) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, held_until = excluded.held_until
-		WHERE maintenance_leases.held_until < ? OR maintenance_leases.owner = excluded.owner`), name, owner, micros(until), micros(now))
+		WHERE maintenance_leases.held_until <= ?`), name, owner, micros(until), micros(now))
 	if err != nil {
 		return false, fmt.Errorf("claiming lease %s: %w", name, err)
 	}
