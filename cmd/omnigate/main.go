@@ -23,6 +23,8 @@
 //	omnigate smpp credentials --account ID                 SMPP server credentials (docs/smpp-server.md)
 //	omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's credentials (docs/twilio.md)
 //	omnigate channel add|list --account ID --kind sms|whatsapp|email --sender S   Conversations channels (docs/conversations.md)
+//	omnigate privacy open|list|show|export|extend|close        data-subject requests (docs/privacy.md)
+//	omnigate retention show|set|reset|run|runs              the retention schedule (docs/privacy.md)
 //	omnigate version
 //
 // Every command takes --data, --database and --master-key-file (or
@@ -86,6 +88,8 @@ Usage:
   omnigate twilio credentials --account ID [--rotate] [--api-key]   the Twilio door's account SID, auth token, API keys
   omnigate channel add|list              Conversations channels (add --account ID --kind sms|whatsapp|email --sender S [--name N])
   omnigate verify settings|set|blocks|unblock   fraud protection of one-time codes (--account ID)
+  omnigate privacy open|list|show|export|extend|close   data-subject requests (--identifier +31… --kind access|erasure|restriction|rectification)
+  omnigate retention show|set KIND=DAYS|reset KIND|run|runs   the retention schedule (docs/privacy.md)
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -160,6 +164,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = verifyCmd(ctx, args[1:], stdout, stderr)
 	case "channel":
 		err = channelCmd(ctx, args[1:], stdout, stderr)
+	case "privacy":
+		err = privacyCmd(ctx, args[1:], stdout, stderr)
+	case "retention":
+		err = retentionCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

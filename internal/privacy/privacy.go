@@ -549,3 +549,103 @@ func (s *Service) Maintain(ctx context.Context) (int, error) {
 	}
 	return sent, nil
 }
+
+// RequestView is a request as the APIs and the CLI show it.
+type RequestView struct {
+	ID              string      `json:"id"`
+	AccountID       string      `json:"accountId,omitempty"`
+	Identifier      string      `json:"identifier"`
+	Type            string      `json:"type"`
+	Kind            string      `json:"kind"`
+	Status          string      `json:"status"`
+	OpenedBy        string      `json:"openedBy"`
+	Note            string      `json:"note,omitempty"`
+	Changes         any         `json:"changes,omitempty"`
+	Outcome         string      `json:"outcome,omitempty"`
+	Export          bool        `json:"export"`
+	CreatedAt       string      `json:"createdDatetime"`
+	DueAt           string      `json:"dueDatetime"`
+	ExtendedAt      string      `json:"extendedDatetime,omitempty"`
+	ExtensionReason string      `json:"extensionReason,omitempty"`
+	CompletedAt     string      `json:"completedDatetime,omitempty"`
+	History         []EventView `json:"history,omitempty"`
+}
+
+// EventView is one step of a request's history.
+type EventView struct {
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Actor  string `json:"actor,omitempty"`
+	At     string `json:"datetime"`
+}
+
+func rfc(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// View is r as shown, with its history when given. A phone number is
+// shown in E.164 (with "+").
+func View(r *store.PrivacyRequest, history []store.PrivacyEvent) RequestView {
+	v := RequestView{ID: r.ID, AccountID: r.AccountID, Identifier: r.Identifier, Type: r.IDKind, Kind: r.Kind, Status: r.Status,
+		OpenedBy: r.OpenedBy, Note: r.Note, Outcome: r.Outcome, Export: r.HasExport, CreatedAt: rfc(r.CreatedAt), DueAt: rfc(r.DueAt),
+		ExtendedAt: rfc(r.ExtendedAt), ExtensionReason: r.ExtensionReason, CompletedAt: rfc(r.CompletedAt)}
+	if r.IDKind == Phone {
+		v.Identifier = "+" + r.Identifier
+	}
+	if r.Changes != "" {
+		var m map[string]string
+		if json.Unmarshal([]byte(r.Changes), &m) == nil {
+			v.Changes = m
+		}
+	}
+	for _, e := range history {
+		v.History = append(v.History, EventView{Status: e.Status, Detail: e.Detail, Actor: e.Actor, At: rfc(e.At)})
+	}
+	return v
+}
+
+// ChangesFrom reads a rectification's fields (firstName, lastName,
+// custom1…custom4); other names are an error.
+func ChangesFrom(m map[string]string) (*store.ContactChanges, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	c := &store.ContactChanges{}
+	for k, v := range m {
+		v := v
+		if len(v) > 255 {
+			return nil, fmt.Errorf("%w: changes.%s is longer than 255 bytes", ErrInvalid, k)
+		}
+		switch k {
+		case "firstName":
+			c.FirstName = &v
+		case "lastName":
+			c.LastName = &v
+		case "custom1", "custom2", "custom3", "custom4":
+			c.Custom[k[6]-'1'] = &v
+		default:
+			return nil, fmt.Errorf("%w: changes.%s: contacts have firstName, lastName and custom1…custom4", ErrInvalid, k)
+		}
+	}
+	return c, nil
+}
+
+// Validate checks a request without storing it (a test key's).
+func Validate(o Open) error {
+	switch o.Kind {
+	case store.PrivacyAccess, store.PrivacyErasure, store.PrivacyRestriction, store.PrivacyRectification:
+	default:
+		return fmt.Errorf("%w: kind %q: use access, erasure, restriction or rectification", ErrInvalid, o.Kind)
+	}
+	_, kind, err := Normalize(o.Identifier, o.Type)
+	if err != nil {
+		return err
+	}
+	if o.Kind == store.PrivacyRectification && (o.Changes == nil || kind != Phone) {
+		return fmt.Errorf("%w: a rectification needs changes and a phone number (contact records are kept by number)", ErrInvalid)
+	}
+	return nil
+}

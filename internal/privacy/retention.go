@@ -114,19 +114,29 @@ func (r *Retention) Periods(ctx context.Context) (map[string]int, error) {
 // leaseName is the maintenance lease one node holds per pass.
 const leaseName = "retention"
 
-// Run makes one pass if this node gets the pass's lease, records it and
-// returns it (nil when another node holds the lease).
+// Run makes the periodic pass if this node gets its lease (held for
+// Every), records it and returns it; nil when another node, or this one,
+// made it within Every.
 func (r *Retention) Run(ctx context.Context) (*store.RetentionRun, error) {
+	return r.run(ctx, leaseName, r.Every)
+}
+
+// RunNow makes a pass now, whenever the last periodic one was, unless
+// another operator's pass is running (nil then).
+func (r *Retention) RunNow(ctx context.Context) (*store.RetentionRun, error) {
+	return r.run(ctx, leaseName+".now", 5*time.Minute)
+}
+
+func (r *Retention) run(ctx context.Context, lease string, every time.Duration) (*store.RetentionRun, error) {
 	start := time.Now()
 	now := start.UTC()
 	if r.Now != nil {
 		now = r.Now().UTC()
 	}
-	every := r.Every
 	if every <= 0 {
 		every = time.Hour
 	}
-	ok, err := r.Store.ClaimLease(ctx, leaseName, r.Node, now, now.Add(every))
+	ok, err := r.Store.ClaimLease(ctx, lease, r.Node, now, now.Add(every))
 	if err != nil || !ok {
 		return nil, err
 	}

@@ -128,12 +128,12 @@ type ContactChanges struct {
 
 // RetentionRun is one pass of the retention schedule.
 type RetentionRun struct {
-	ID         int64
-	Node       string
-	StartedAt  time.Time
-	FinishedAt time.Time
-	Counts     map[string]int
-	Error      string
+	ID         int64          `json:"id"`
+	Node       string         `json:"node"`
+	StartedAt  time.Time      `json:"startedDatetime"`
+	FinishedAt time.Time      `json:"finishedDatetime"`
+	Counts     map[string]int `json:"counts"`
+	Error      string         `json:"error,omitempty"`
 }
 
 // Privacy stores data-subject requests, restrictions and the retention

@@ -31,6 +31,7 @@ import (
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/email/domains"
 	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
@@ -48,6 +49,8 @@ type API struct {
 	log       *slog.Logger
 	domains   domains.Config // sending domains' records, for answers
 	verify    *verify.Service
+	privacy   *privacy.Service
+	retention *privacy.Retention
 }
 
 // Protect limits failed tokens with g and writes every request to the
@@ -76,6 +79,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "POST /admin/prices", a.importPrices)
 	a.registerCompliance(mux)
 	a.registerEmailDomains(mux)
+	a.registerPrivacy(mux)
 }
 
 type apiError struct {
