@@ -649,3 +649,19 @@ func Validate(o Open) error {
 	}
 	return nil
 }
+
+// Invalid reads an ErrInvalid error for an API's answer: the parameter it
+// is about ("" when none is named) and the description without the
+// "invalid request: " prefix; ok is false for other errors.
+func Invalid(err error) (param, desc string, ok bool) {
+	if !errors.Is(err, ErrInvalid) {
+		return "", "", false
+	}
+	desc = strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")
+	for _, p := range []string{"identifier", "kind", "type", "changes", "reason", "note", "accountId"} {
+		if strings.Contains(desc, p) {
+			return p, desc, true
+		}
+	}
+	return "", desc, true
+}

@@ -3,7 +3,6 @@ package account
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/privacy"
@@ -30,16 +29,8 @@ func (a *API) registerPrivacy(mux *http.ServeMux) []string {
 
 // privacyProblem turns the privacy service's errors into the API's.
 func privacyProblem(err error) error {
-	if errors.Is(err, privacy.ErrInvalid) {
-		msg := strings.TrimPrefix(err.Error(), privacy.ErrInvalid.Error()+": ")
-		param := ""
-		for _, p := range []string{"identifier", "kind", "type", "changes", "reason", "note"} {
-			if strings.Contains(msg, p) {
-				param = p
-				break
-			}
-		}
-		return rest.Invalid(param, msg)
+	if param, desc, ok := privacy.Invalid(err); ok {
+		return rest.Invalid(param, desc)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return rest.NewProblem(http.StatusNotFound, rest.CodeNotFound, "", "no such privacy request")

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/privacy"
@@ -34,16 +33,8 @@ func (a *API) registerPrivacy(mux *http.ServeMux) {
 }
 
 func privacyError(err error) error {
-	if errors.Is(err, privacy.ErrInvalid) {
-		msg := strings.TrimPrefix(err.Error(), privacy.ErrInvalid.Error()+": ")
-		param := ""
-		for _, p := range []string{"identifier", "kind", "type", "changes", "reason", "accountId"} {
-			if strings.Contains(msg, p) {
-				param = p
-				break
-			}
-		}
-		return invalid(param, msg)
+	if param, desc, ok := privacy.Invalid(err); ok {
+		return invalid(param, desc)
 	}
 	return err
 }
