@@ -453,7 +453,7 @@ func (s *Service) Extend(ctx context.Context, accountID, id, reason, actor strin
 	}
 	now := s.now()
 	due := r.DueAt.Add(Extension)
-	if err := s.Store.UpdatePrivacyRequest(ctx, id, store.PrivacyRequestChange{DueAt: due, ExtendedAt: now, ExtensionReason: reason,
+	if err := s.Store.UpdatePrivacyRequest(ctx, id, store.PrivacyRequestChange{DueAt: due, ExtendedAt: now, ExtensionReason: reason, ResetReminder: true,
 		Event: store.PrivacyEvent{Status: "extended", Detail: "deadline moved to " + due.Format(time.RFC3339) + ": " + reason, Actor: actor, At: now}}); err != nil {
 		return nil, err
 	}

@@ -479,9 +479,13 @@ func TestDeadlinesAndReminders(t *testing.T) {
 		if _, err := svc.Extend(ctx, a, r.ID, "again", "test"); !errors.Is(err, privacy.ErrInvalid) {
 			t.Fatalf("second extension: %v", err)
 		}
-		clk.Add(66 * 24 * time.Hour) // the new deadline is 1 day away; reminded before
+		clk.Add(59 * 24 * time.Hour) // the new deadline is 8 days away
 		if n, _ := svc.Maintain(ctx); n != 0 {
-			t.Fatalf("reminded again after the extension: %d", n)
+			t.Fatalf("reminded 8 days before the new deadline: %d", n)
+		}
+		clk.Add(7 * 24 * time.Hour) // 1 day away: reminded again, once
+		if n, _ := svc.Maintain(ctx); n != 1 || alerts() != 1 {
+			t.Fatalf("reminder before the extended deadline: %d", n)
 		}
 		clk.Add(2 * 24 * time.Hour)
 		if n, _ := svc.Maintain(ctx); n != 1 || alerts() != 1 {
@@ -495,7 +499,7 @@ func TestDeadlinesAndReminders(t *testing.T) {
 		for _, h := range hist {
 			steps = append(steps, h.Status)
 		}
-		if got := strings.Join(steps, ","); got != "open,in_progress,reminded,extended,overdue" {
+		if got := strings.Join(steps, ","); got != "open,in_progress,reminded,extended,reminded,overdue" {
 			t.Fatalf("history %s", got)
 		}
 	})

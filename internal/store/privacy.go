@@ -75,6 +75,8 @@ type PrivacyRequestChange struct {
 	CompletedAt     time.Time
 	RemindedAt      time.Time
 	OverdueAt       time.Time
+	// ResetReminder clears RemindedAt (a deadline moved: remind again).
+	ResetReminder bool
 	// From, when set, makes the change apply only while the request has
 	// that status (ErrConflict otherwise).
 	From  string

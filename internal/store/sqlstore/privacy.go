@@ -144,6 +144,9 @@ func (s *Store) UpdatePrivacyRequest(ctx context.Context, id string, c store.Pri
 	if c.ExtensionReason != "" {
 		add("extension_reason", c.ExtensionReason)
 	}
+	if c.ResetReminder {
+		add("reminded_at", 0)
+	}
 	return s.inTx(ctx, "updating privacy request", func(tx *sql.Tx) error {
 		if len(set) > 0 {
 			q := `UPDATE privacy_requests SET ` + strings.Join(set, ", ") + ` WHERE id = ?`
