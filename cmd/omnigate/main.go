@@ -26,6 +26,8 @@
 //	omnigate channel add|list --account ID --kind sms|whatsapp|email --sender S   Conversations channels (docs/conversations.md)
 //	omnigate audit list|verify|export                      the audit log of changes (docs/audit.md)
 //	omnigate backup [--out DIR] | restore --from FILE       backups (docs/operations.md)
+//	omnigate privacy open|list|show|export|extend|close        data-subject requests (docs/privacy.md)
+//	omnigate retention show|set|reset|run|runs              the retention schedule (docs/privacy.md)
 //	omnigate version
 //
 // Every command takes --data, --database and --master-key-file (or
@@ -95,6 +97,8 @@ Usage:
   omnigate audit list|verify|export      the audit log of changes (docs/audit.md)
   omnigate backup [--out DIR]            a consistent online backup (docs/operations.md#backups)
   omnigate restore --from FILE --data DIR   restore a backup into a new data directory (or --database URL)
+  omnigate privacy open|list|show|export|extend|close   data-subject requests (--identifier +31… --kind access|erasure|restriction|rectification)
+  omnigate retention show|set KIND=DAYS|reset KIND|run|runs   the retention schedule (docs/privacy.md)
   omnigate version                       print the version
 
 Run "omnigate COMMAND -h" for a command's flags.
@@ -181,6 +185,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = backupCmd(ctx, args[1:], stdout, stderr)
 	case "restore":
 		err = restoreCmd(ctx, args[1:], stdout, stderr)
+	case "privacy":
+		err = privacyCmd(ctx, args[1:], stdout, stderr)
+	case "retention":
+		err = retentionCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "omnigate", version)
 	case "help", "-h", "--help":

@@ -44,6 +44,7 @@ import (
 	"github.com/omnigate/omnigate/internal/optout"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/push"
+	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/smppserver"
 	"github.com/omnigate/omnigate/internal/smsc"
@@ -72,6 +73,8 @@ type App struct {
 	hlr        *hlr.Service // Lookup's HLR queries and the check before sending (hlr.go)
 	compliance *compliance.Engine
 	desk       *compliance.Desk
+	privacy    *privacy.Service
+	retention  *privacy.Retention
 	notifier   *notice.Notifier
 	topups     *worker.Pool // automatic top-ups (billing.NewTopUps)
 	demoSMSC   *smsc.Server
@@ -201,6 +204,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.compliance = compliance.New(compliance.Config{Channels: complianceRules(st)}, st, a.metrics)
 	a.desk = compliance.NewDesk(cfg.Compliance, st, a.compliance)
 	a.desk.OnNotice(a.notifier.Notify)
+	retention, _ := privacy.ParseRetention(cfg.Retention) // Validate checked it
+	a.privacy = &privacy.Service{Store: st, Log: log, Notify: a.notifier.Notify}
+	a.retention = &privacy.Retention{Store: st, Config: retention, Node: node, Every: cfg.RetentionEvery}
 	a.pipeline = pipeline.New(pipeline.Config{Prepare: a.channels.Prepare, Commit: commit, Charger: a.billing, Compliance: a.compliance, Log: log,
 		Instruction: smsInstruction, Reach: reachOf(a.hlr)},
 		st, a.metrics, a.dispatcher.Notify)
@@ -258,6 +264,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	acct.UseEmailDomains(emailDomains)
+	acct.UsePrivacy(a.privacy)
 	doors := []api.Door{a.messageBird(st), acct, acct.RealtimeApps(st),
 		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
 		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}, a.beamsDoor()}
@@ -272,6 +279,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		adminAPI.OnRelease(a.dispatcher.Notify)
 		adminAPI.UseEmailDomains(emailDomains)
 		adminAPI.UseVerify(a.verify)
+		adminAPI.UsePrivacy(a.privacy, a.retention)
 		adminAPI.Protect(a.guard, a.trail)
 		adminAPI.UseAuditLog(a.changes)
 		doors = append(doors, adminAPI)

@@ -11,6 +11,7 @@ import (
 	"github.com/omnigate/omnigate/internal/hlr"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/numbers"
+	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
@@ -81,6 +82,12 @@ type Config struct {
 	// MaintenanceEvery is how often the housekeeping loop runs (purges,
 	// proof cases, receipts that never came); default 1 minute.
 	MaintenanceEvery time.Duration
+	// Retention overrides the retention schedule's default periods:
+	// "kind=days,…" (docs/privacy.md); the operator's settings (admin API,
+	// omnigate retention set) override both. RetentionEvery is how often a
+	// pass runs, over all nodes; default 1 hour.
+	Retention      string
+	RetentionEvery time.Duration
 	// FallbackEvery is how often due fallbacks of Conversations sends are
 	// looked for (docs/conversations.md, "Fallback"); default 1 s.
 	// FallbackMinAfter lowers the least fallback.after POST /v1/send
@@ -246,6 +253,9 @@ func (c Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("tls-cert and tls-key: give both (HTTPS) or neither (HTTP)")
+	}
+	if _, err := privacy.ParseRetention(c.Retention); err != nil {
+		return fmt.Errorf("retention: %v", strings.TrimPrefix(err.Error(), privacy.ErrInvalid.Error()+": "))
 	}
 	if c.ReceiptGrace > 30*24*time.Hour {
 		return fmt.Errorf("receipt-grace: %v: use at most 720h (30 days)", c.ReceiptGrace)

@@ -50,6 +50,7 @@ func (a *App) maintain() {
 	}
 	a.maintainNumbers(ctx)
 	a.maintainPush(ctx, now)
+	a.maintainPrivacy(ctx)
 	if cases, err := a.desk.ExpireCases(ctx, now); err != nil {
 		a.log.Warn("maintenance: expiring proof cases", "err", err)
 	} else {
@@ -162,6 +163,31 @@ func (a *App) settleSilent(ctx context.Context, now time.Time) {
 			a.log.Info("maintenance: recipients settled after silence", "channel", name, "recipients", settled,
 				"status", sp.Silence.Status, "after", sp.Silence.After)
 			a.webhooks.Notify()
+		}
+	}
+}
+
+// maintainPrivacy finishes erasures that waited for sends in flight, sends
+// data-subject request reminders, and runs the retention schedule's pass
+// when it is due (one node per pass; docs/privacy.md).
+func (a *App) maintainPrivacy(ctx context.Context) {
+	if n, err := a.privacy.Maintain(ctx); err != nil {
+		a.log.Warn("maintenance: data-subject requests", "err", err)
+	} else if n > 0 {
+		a.notifier.Notify()
+	}
+	run, err := a.retention.Run(ctx)
+	if err != nil {
+		a.log.Warn("maintenance: retention", "err", err)
+		return
+	}
+	if run != nil {
+		total := 0
+		for _, n := range run.Counts {
+			total += n
+		}
+		if total > 0 || run.Error != "" {
+			a.log.Info("maintenance: retention pass", "purged", total, "counts", run.Counts, "error", run.Error)
 		}
 	}
 }

@@ -22,6 +22,7 @@ type liveData struct {
 	contact, group  string // an address-book contact and a group it is in
 	hlr             string // an HLR query of liveSent
 	verification    string // a live verification (/verify)
+	privacyRequest  string // a live data-subject access request
 	// secrets and personal data a test key's answer must never contain
 	forbidden []string
 }
@@ -99,7 +100,8 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	d.group = ok(s.call("POST", "/groups", map[string]any{"name": liveGroupName}), "group", 201).json["id"].(string)
 	ok(s.call("PUT", "/groups/"+d.group+"/contacts", map[string]any{"ids": []string{d.contact}}), "group member", 204)
 	d.verification = ok(s.call("POST", "/verify", map[string]any{"recipient": "31611110009", "originator": "Shop"}), "verification", 201).json["id"].(string)
-	d.forbidden = []string{d.verification, "31611110009", d.contact, d.group, liveContact, liveContactName, liveGroupName, d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
+	d.privacyRequest = ok(s.call("POST", "/v1/privacy/requests", map[string]any{"identifier": "+" + liveSent, "kind": "access"}), "privacy request", 201).json["id"].(string)
+	d.forbidden = []string{d.privacyRequest, d.verification, "31611110009", d.contact, d.group, liveContact, liveContactName, liveGroupName, d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
 		liveCase, liveRefused, liveErrorIP, "live body", liveSuppressedEmail, liveRemovedEmail, "live removal",
 		liveTemplate, liveTemplateText, d.dkimSelector}
 	return d
@@ -302,6 +304,21 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "POST /consents/import", method: "POST", path: "/consents/import", contentType: "text/csv",
 				body: "recipient,purpose,action\n31699990003,marketing,opt_in\n", status: 200},
 			{pattern: "GET /suppressions", method: "GET", path: "/suppressions", status: 200, check: emptyItems("items")},
+			{pattern: "POST /v1/privacy/requests", method: "POST", path: "/v1/privacy/requests", contentType: "application/json",
+				body: `{"identifier":"+31699990005","kind":"erasure"}`, status: 201, check: func(t *testing.T, r response) {
+					if r.json["id"] != "" {
+						t.Errorf("a test key's privacy request was stored: %s", r.raw)
+					}
+				}},
+			{pattern: "GET /v1/privacy/requests", method: "GET", path: "/v1/privacy/requests", status: 200, check: emptyItems("items")},
+			{pattern: "GET /v1/privacy/requests/{id}", method: "GET", path: "/v1/privacy/requests/" + live.privacyRequest, status: 404,
+				echoes: []string{live.privacyRequest}},
+			{pattern: "GET /v1/privacy/requests/{id}/export", method: "GET", path: "/v1/privacy/requests/" + live.privacyRequest + "/export", status: 404,
+				echoes: []string{live.privacyRequest}},
+			{pattern: "POST /v1/privacy/requests/{id}/extend", method: "POST", path: "/v1/privacy/requests/" + live.privacyRequest + "/extend",
+				contentType: "application/json", body: `{"reason":"test"}`, status: 404, echoes: []string{live.privacyRequest}},
+			{pattern: "POST /v1/privacy/requests/{id}/close", method: "POST", path: "/v1/privacy/requests/" + live.privacyRequest + "/close",
+				contentType: "application/json", body: `{}`, status: 404, echoes: []string{live.privacyRequest}},
 			{pattern: "POST /suppressions", method: "POST", path: "/suppressions", contentType: "application/json",
 				body: `{"recipient":"` + liveSuppressed + `"}`, status: 201, echoes: []string{liveSuppressed}},
 			{pattern: "DELETE /suppressions/{recipient}", method: "DELETE", path: "/suppressions/" + liveSuppressed, status: 404,

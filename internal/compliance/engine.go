@@ -169,15 +169,21 @@ var StrictRules = PhoneRules
 // Error codes of recipients refused by a rule, shown as their
 // statusErrorCode (docs/compliance.md lists them).
 var ruleCodes = map[string]int{
-	"consent.opt_in":    4101,
-	"consent.legal_age": 4102,
-	"suppression":       4103,
-	"dnd":               4104,
-	"sender.rotation":   4105,
-	RuleEmailRole:       4106,
-	RuleWhatsAppWindow:  4107,
-	RuleWhatsAppOptIn:   4108,
+	"consent.opt_in":      4101,
+	"consent.legal_age":   4102,
+	"suppression":         4103,
+	"dnd":                 4104,
+	"sender.rotation":     4105,
+	RuleEmailRole:         4106,
+	RuleWhatsAppWindow:    4107,
+	RuleWhatsAppOptIn:     4108,
+	RulePrivacyRestricted: 4109,
 }
+
+// RulePrivacyRestricted refuses a recipient a data-subject restriction
+// covers (PRIV-2): nothing is sent to the identifier on any channel, not
+// even the platform's own replies, until the request is closed.
+const RulePrivacyRestricted = "privacy.restricted"
 
 // RuleCode is the error code of a recipient refused by rule: 4100 plus the
 // rule's number, 4199 for a channel's own rules.
@@ -378,25 +384,34 @@ func (e *Engine) check(ctx context.Context, req Request) (Decision, error) {
 		}
 	}
 	restricted := len(req.Categories) > 0
+	var since time.Time
+	if purpose == Marketing && acct.policy.SenderRelaxed == "" && !req.Reply {
+		since = req.now().Add(-RotationWindow)
+	}
+	// Suppressions are per channel: an SMS opt-out does not stop email.
+	channel := req.Channel
+	if channel == "" {
+		channel = message.ChannelSMS
+	}
+	sc, err := e.store.Screen(ctx, req.AccountID, channel, addresses, !req.Reply && (purpose == Marketing || restricted), since)
+	if err != nil {
+		return Decision{}, err
+	}
+	// A restriction stops everything, replies included.
+	for i, a := range addresses {
+		if id, ok := sc.Restricted[a]; ok {
+			refuse(i, RulePrivacyRestricted, "processing of this recipient's data is restricted by data-subject request "+id)
+		}
+	}
 	if !req.Reply {
-		var since time.Time
-		if purpose == Marketing && acct.policy.SenderRelaxed == "" {
-			since = req.now().Add(-RotationWindow)
-		}
-		// Suppressions are per channel: an SMS opt-out does not stop email.
-		channel := req.Channel
-		if channel == "" {
-			channel = message.ChannelSMS
-		}
-		sc, err := e.store.Screen(ctx, req.AccountID, channel, addresses, purpose == Marketing || restricted, since)
-		if err != nil {
-			return Decision{}, err
-		}
 		from := req.Sender
 		if sender != "" {
 			from = sender
 		}
 		for i, a := range addresses {
+			if out[i] {
+				continue
+			}
 			if purpose == Marketing || restricted {
 				c, ok := sc.Latest[a]
 				if !ok || c.Action != store.OptIn {

@@ -110,6 +110,9 @@ type Screening struct {
 	// Originators are the senders of the account's marketing messages to
 	// each recipient since the time Screen was given (rotation check).
 	Originators map[string][]string
+	// Restricted are recipients a data-subject restriction covers
+	// (recipient → the request's id), on every channel.
+	Restricted map[string]string
 }
 
 // Do-not-disturb registry scopes: what a registry stops.

@@ -14,6 +14,7 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/email/domains"
+	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/templates"
 )
@@ -26,6 +27,7 @@ type API struct {
 	desk    *compliance.Desk
 	tpl     *templates.Service
 	domains domains.Config // sending domains' records and checks
+	privacy *privacy.Service
 }
 
 // New makes the account API.
@@ -47,6 +49,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	paths := append(append(a.registerCompliance(mux), a.registerKeys(mux)...), a.registerTemplates(mux)...)
 	paths = append(paths, a.registerEmailDomains(mux)...)
 	paths = append(paths, a.registerTerms(mux)...)
+	paths = append(paths, a.registerPrivacy(mux)...)
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, append(paths, "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}")...)
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/email/domains"
 	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
@@ -49,6 +50,8 @@ type API struct {
 	log       *slog.Logger
 	domains   domains.Config // sending domains' records, for answers
 	verify    *verify.Service
+	privacy   *privacy.Service
+	retention *privacy.Retention
 }
 
 // Protect limits failed tokens with g and writes every request to the
@@ -83,6 +86,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerEmailDomains(mux)
 	a.registerTerms(mux)
 	a.handle(mux, "GET /admin/audit", a.listAudit)
+	a.registerPrivacy(mux)
 }
 
 type apiError struct {

@@ -337,13 +337,18 @@ func (s *Store) Suppressed(ctx context.Context, accountID, channel string, recip
 // Screen answers the engine's three questions with one statement.
 func (s *Store) Screen(ctx context.Context, accountID, channel string, recipients []string, marketing bool, since time.Time) (*store.Screening, error) {
 	out := &store.Screening{Latest: map[string]store.Consent{}, Suppressed: map[string]string{}, Listed: map[string]string{},
-		Originators: map[string][]string{}}
+		Originators: map[string][]string{}, Restricted: map[string]string{}}
 	if len(recipients) == 0 {
 		return out, nil
 	}
 	keys, back := matchKeys(channel, recipients)
 	q := `SELECT 1, recipient, reason, FALSE, 0 FROM suppressions WHERE account_id = ? AND channel = ? AND recipient IN (` + placeholders(len(keys)) + `)`
 	args := append([]any{accountID, channel}, strings2any(keys)...)
+	// Restrictions hold identifiers as privacy requests normalise them:
+	// email addresses lower-cased, whatever the channel.
+	lower, backLower := restrictionKeys(recipients)
+	q += ` UNION ALL SELECT 4, identifier, request_id, FALSE, 0 FROM privacy_restrictions WHERE account_id IN (?, '') AND identifier IN (` + placeholders(len(lower)) + `)`
+	args = append(append(args, accountID), strings2any(lower)...)
 	// Padded to a multiple of 16 (repeating one), so that the statement's
 	// text, and its prepared form, is shared by numbers of any length.
 	prefixes := allPrefixes(recipients)
@@ -389,6 +394,10 @@ func (s *Store) Screen(ctx context.Context, accountID, channel string, recipient
 			listed[key] = text
 		case 3:
 			out.Originators[key] = append(out.Originators[key], text)
+		case 4:
+			for _, r := range backLower[key] {
+				out.Restricted[r] = text
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -839,4 +848,22 @@ func (s *Store) noteMarketingSenders(ctx context.Context, tx *sql.Tx, msgs []*me
 // the time.
 func (s *Store) PurgeMarketingSenders(ctx context.Context, before time.Time) (int, error) {
 	return s.purge(ctx, "marketing senders", `DELETE FROM marketing_senders WHERE last_at < ?`, before)
+}
+
+// restrictionKeys are the recipients as restrictions hold them: email
+// addresses lower-cased, other identifiers as they are.
+func restrictionKeys(recipients []string) ([]string, map[string][]string) {
+	keys := make([]string, 0, len(recipients))
+	back := make(map[string][]string, len(recipients))
+	for _, r := range recipients {
+		k := r
+		if strings.Contains(r, "@") {
+			k = strings.ToLower(r)
+		}
+		if _, ok := back[k]; !ok {
+			keys = append(keys, k)
+		}
+		back[k] = append(back[k], r)
+	}
+	return keys, back
 }
