@@ -54,6 +54,7 @@ type recorder struct {
 	deliveries atomic.Int64
 	joins      atomic.Int64 // presence joins and leaves seen
 	closed     atomic.Int64 // connections that ended during the run
+	firstClose atomic.Value // why the first of them ended
 	hist       histogram
 }
 
@@ -89,7 +90,9 @@ func (c *client) readLoop(ctx context.Context, rec *recorder) {
 		_, b, err := c.ws.Read(ctx)
 		if err != nil {
 			if ctx.Err() == nil && !c.closed.Load() {
-				rec.closed.Add(1)
+				if rec.closed.Add(1) == 1 {
+					rec.firstClose.Store(err.Error())
+				}
 			}
 			return
 		}

@@ -286,7 +286,7 @@ func measure(ctx context.Context, o options, sys system, log io.Writer) (*result
 	fmt.Fprintf(log, "   churn: %.0f join+leave/s, join p50 %.1f ms p99 %.1f ms, %d notices, %.2f ms CPU/1000, %d errors\n",
 		r.Churn.CyclesPS, r.Churn.P50ms, r.Churn.P99ms, r.Churn.Notices, r.Churn.CPUmsPer1k, r.Churn.Errors)
 	if n := rec.closed.Load(); n > 0 {
-		return r, fmt.Errorf("%d connections were closed by the server during the run", n)
+		return r, fmt.Errorf("%d connections were closed by the server during the run (the first: %v)", n, rec.firstClose.Load())
 	}
 	return r, nil
 }
@@ -421,7 +421,7 @@ func runChurn(ctx context.Context, o options, sys system, rec *recorder) churn {
 			user := "u" + strconv.Itoa(i)
 			for cctx.Err() == nil {
 				t := time.Now()
-				if sys.subscribe(cctx, c, channel, user) != nil {
+				if sys.subscribe(ctx, c, channel, user) != nil { // not cctx: a write cut by its end would close the connection
 					errs.Add(1)
 					return
 				}

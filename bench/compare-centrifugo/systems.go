@@ -299,18 +299,19 @@ func (c *centrifugo) name() string { return "Centrifugo" }
 func (c *centrifugo) pid() int     { return c.p.cmd.Process.Pid }
 func (c *centrifugo) stop()        { c.p.stop() }
 
-// centrifugoConfig: anonymous clients may connect and subscribe to any
-// channel (client.insecure is not used: it also lets clients publish);
-// the "presence" namespace keeps presence and sends joins and leaves.
+// config: anonymous clients may connect and subscribe to any channel
+// (client.insecure is not used: it also lets clients publish); the
+// "presence" namespace keeps presence and sends joins and leaves. The
+// rest is Centrifugo's defaults (a client's queue: 1 MiB, as omnigate's).
 func (c *centrifugo) config() map[string]any {
 	return map[string]any{
 		"log":         map[string]any{"level": "warn"},
 		"http_server": map[string]any{"address": "127.0.0.1", "port": c.port},
 		"http_api":    map[string]any{"key": c.apiKey},
+		"health":      map[string]any{"enabled": true},
 		"client": map[string]any{
 			"allowed_origins":                       []string{"*"},
 			"allow_anonymous_connect_without_token": true,
-			"queue_max_size":                        10 << 20,
 			"connection_limit":                      0,
 		},
 		"channel": map[string]any{
