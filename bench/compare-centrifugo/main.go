@@ -69,6 +69,7 @@ type options struct {
 	maxP99                     time.Duration
 	payload                    int
 	out, jsonOut, label        string
+	debugAddr                  string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -92,6 +93,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.payload, "payload", 100, "bytes of each event's data")
 	fs.StringVar(&o.out, "out", "", "also write the report (Markdown) to this file")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	fs.StringVar(&o.debugAddr, "omnigate-debug-addr", "", "pass --debug-addr to omnigate serve, to take profiles during a run (go tool pprof http://ADDR/debug/pprof/profile)")
 	fs.StringVar(&o.label, "label", "", "a note for the report's title (e.g. the build)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -118,7 +120,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			if o.omnigateBin == "" {
 				return fmt.Errorf("-omnigate-bin is required")
 			}
-			sys = &omnigate{bin: o.omnigateBin}
+			sys = &omnigate{bin: o.omnigateBin, debugAddr: o.debugAddr}
 		case "centrifugo":
 			if o.centrifugoBin == "" {
 				return fmt.Errorf("-centrifugo-bin is required")

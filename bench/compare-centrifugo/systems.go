@@ -121,6 +121,7 @@ func waitHTTP(ctx context.Context, url string, p *proc) error {
 
 type omnigate struct {
 	bin                string
+	debugAddr          string // --debug-addr of serve; empty: none
 	port               int
 	appID, key, secret string
 	serve              *proc
@@ -171,7 +172,10 @@ func (o *omnigate) start(ctx context.Context, dir string) error {
 		return err
 	}
 	args := []string{"serve", "--http", "127.0.0.1:" + strconv.Itoa(o.port), "--log-level", "warn",
-		"--ws-conns-per-ip", "0", "--app-max-connections", "0", "--data", data}
+		"--ws-conns-per-ip", "0", "--http-conns-per-ip", "0", "--app-max-connections", "0", "--data", data}
+	if o.debugAddr != "" {
+		args = append(args, "--debug-addr", o.debugAddr)
+	}
 	o.cmds = append(o.cmds, "omnigate "+strings.Join(args, " "))
 	if o.serve, err = startProc(dir, "omnigate", append([]string{o.bin}, args...)...); err != nil {
 		return err
