@@ -51,6 +51,8 @@ func (c *client) command(ctx context.Context, body string) error {
 // "ts=<unix ns>;" in its data, and each occurrence in a frame is one
 // delivery (Centrifugo may put several pushes in one frame).
 type recorder struct {
+	since      atomic.Int64 // publications older than this (unix ns) are not counted
+	frames     atomic.Int64 // every frame received
 	deliveries atomic.Int64
 	joins      atomic.Int64 // presence joins and leaves seen
 	closed     atomic.Int64 // connections that ended during the run
@@ -75,8 +77,8 @@ func (r *recorder) frame(b []byte, now int64) {
 			j++
 		}
 		b = b[j:]
-		if j == 0 {
-			continue
+		if j == 0 || ts < r.since.Load() {
+			continue // a late one of an earlier step
 		}
 		r.deliveries.Add(1)
 		r.hist.add(time.Duration(now - ts))
@@ -96,8 +98,22 @@ func (c *client) readLoop(ctx context.Context, rec *recorder) {
 			}
 			return
 		}
+		rec.frames.Add(1)
 		rec.frame(b, time.Now().UnixNano())
 		c.sys.control(ctx, c, b, rec)
+	}
+}
+
+// quiet waits until no frame has arrived for 2 s (at most limit): the
+// backlog of a step that fell behind must not weigh on the next.
+func (r *recorder) quiet(limit time.Duration) {
+	end := time.Now().Add(limit)
+	last, lastAt := r.frames.Load(), time.Now()
+	for time.Now().Before(end) && time.Since(lastAt) < 2*time.Second {
+		time.Sleep(50 * time.Millisecond)
+		if n := r.frames.Load(); n != last {
+			last, lastAt = n, time.Now()
+		}
 	}
 }
 

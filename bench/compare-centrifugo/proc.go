@@ -128,6 +128,12 @@ func report(w io.Writer, o options, rs []*result) {
 	row("presence join+leave cycles/s", func(r *result) string { return fmt.Sprintf("%.0f", r.Churn.CyclesPS) })
 	row("presence join p50 / p99", func(r *result) string { return fmt.Sprintf("%.1f / %.1f ms", r.Churn.P50ms, r.Churn.P99ms) })
 	row("presence: server CPU per 1,000 cycles", func(r *result) string { return fmt.Sprintf("%.0f ms", r.Churn.CPUmsPer1k) })
+	row("connections the server closed", func(r *result) string {
+		if r.Closed == 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%d (%s)", r.Closed, r.FirstClose)
+	})
 	fmt.Fprintln(w)
 	for _, r := range rs {
 		fmt.Fprintf(w, "## %s\n\n", r.System)
