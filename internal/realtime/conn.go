@@ -13,12 +13,16 @@ import (
 	"github.com/coder/websocket"
 )
 
-// conn is one client connection. Its reader is the HTTP handler's
-// goroutine, which also cleans up; its writer is a goroutine of its own
-// that drains the outbox. Nothing else writes to the socket.
+// conn is one client connection. Its reader is a goroutine of its own
+// (runConn, started by the HTTP handler, which returns), which also cleans
+// up; its writer is a goroutine that runs
+// only while the outbox holds frames (an idle connection has no writer),
+// writing all that is queued at once. Nothing else writes events to the
+// socket (the WebSocket library writes its control frames through wire).
 type conn struct {
 	srv       *Server
 	ws        *websocket.Conn
+	wire      *wireConn
 	appID     string
 	accountID string
 	socketID  string
@@ -35,7 +39,9 @@ type conn struct {
 	closing   bool
 	closeCode Code
 	closeMsg  string
-	wake      chan struct{}
+	writing   bool           // a writer is running
+	ended     bool           // the reader has ended: no writer may start
+	writers   sync.WaitGroup // the writer, while it runs
 
 	lastRead atomic.Int64 // unix nanoseconds of the last frame read
 	pingSent atomic.Int64 // when the server pinged; 0 when answered
@@ -83,12 +89,27 @@ func (c *conn) send(frame []byte) bool {
 	}
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
+	c.startWriterLocked()
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
 	return true
+}
+
+// startWriterLocked starts the writer unless it runs (c.mu held).
+func (c *conn) startWriterLocked() {
+	if c.writing || c.ended {
+		return
+	}
+	c.writing = true
+	c.writers.Add(1)
+	go c.writeLoop()
+}
+
+// endWriters lets no writer start again and waits for the one running.
+func (c *conn) endWriters() {
+	c.mu.Lock()
+	c.ended = true
+	c.mu.Unlock()
+	c.writers.Wait()
 }
 
 // closeWith sends what is queued, then closes the connection with code.
@@ -99,11 +120,8 @@ func (c *conn) closeWith(code Code, message string) {
 		return
 	}
 	c.closing, c.closeCode, c.closeMsg = true, code, message
+	c.startWriterLocked()
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
 }
 
 // fail sends pusher:error with code and closes with it.
@@ -122,35 +140,37 @@ func (c *conn) isClosing() (bool, Code, string) {
 	return c.closing, c.closeCode, c.closeMsg
 }
 
-// writeLoop drains the outbox until the connection ends.
-func (c *conn) writeLoop(done chan<- struct{}) {
-	defer close(done)
+// writeLoop drains the outbox, several frames per system call, and ends
+// when it is empty (send starts it again) or the connection ends.
+func (c *conn) writeLoop() {
+	defer c.writers.Done()
 	for {
-		select {
-		case <-c.wake:
-		case <-c.ctx.Done():
-			return
-		}
 		c.mu.Lock()
 		frames, closing, code, msg := c.queue, c.closing, c.closeCode, c.closeMsg
 		c.queue, c.queued = nil, 0
+		if len(frames) == 0 && !closing {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
 		c.mu.Unlock()
 		if len(frames) > 0 {
-			ctx, cancel := context.WithTimeout(c.ctx, c.srv.cfg.WriteTimeout)
-			for _, f := range frames {
-				if err := c.ws.Write(ctx, websocket.MessageText, f); err != nil {
-					cancel()
-					c.cancel()
-					return
-				}
+			if err := c.wire.writeFrames(c.ctx, frames); err != nil {
+				c.mu.Lock()
+				c.ended, c.writing, c.queue, c.queued = true, false, nil, 0
+				c.mu.Unlock()
+				c.cancel()
+				return
 			}
-			cancel()
 		}
 		if closing {
 			// Close waits (up to 5 s) for the client's close frame, which
 			// the reader receives.
 			c.ws.Close(websocket.StatusCode(code), truncateReason(msg))
 			c.cancel()
+			c.mu.Lock()
+			c.ended, c.writing = true, false
+			c.mu.Unlock()
 			return
 		}
 	}

@@ -295,36 +295,72 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "realtime server is not running", http.StatusServiceUnavailable)
 		return
 	}
-	defer s.handlers.Done()
+	// Until the connection is handed to its own goroutine, this handler
+	// gives back what it took.
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			s.handlers.Done()
+		}
+	}()
 	if !s.sockets.Acquire() {
 		s.refuse(w, http.StatusServiceUnavailable, RefusedFull, "Over capacity: this server holds all the connections it may; try again later")
 		return
 	}
-	defer s.sockets.Release()
+	defer func() {
+		if !handedOff {
+			s.sockets.Release()
+		}
+	}()
 	ip := s.clientIP(r)
 	addr, _ := netip.ParseAddr(ip)
 	if !s.perIP.Acquire(addr) {
 		s.refuse(w, http.StatusTooManyRequests, RefusedPerIP, "Too many connections from your address; try again later")
 		return
 	}
-	defer s.perIP.Release(addr)
-	ws, err := websocket.Accept(w, r, s.accept)
+	defer func() {
+		if !handedOff {
+			s.perIP.Release(addr)
+		}
+	}()
+	up := &upgrader{ResponseWriter: w, writeTimeout: s.cfg.WriteTimeout}
+	ws, err := websocket.Accept(up, r, s.accept)
 	if err != nil {
 		return // Accept answered the request
 	}
+	if up.wire == nil { // cannot happen: Accept hijacks through up
+		ws.CloseNow()
+		s.log.Error("realtime: accepting a WebSocket", "err", errNoWire)
+		return
+	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{srv: s, ws: ws, socketID: newSocketID(), ip: ip, ctx: ctx, cancel: cancel,
-		wake: make(chan struct{}, 1), subs: map[string]*subscription{}}
+	c := &conn{srv: s, ws: ws, wire: up.wire, socketID: newSocketID(), ip: ip, ctx: ctx, cancel: cancel,
+		subs: map[string]*subscription{}}
 	c.lastRead.Store(time.Now().UnixNano())
-	writerDone := make(chan struct{})
-	go c.writeLoop(writerDone)
+	// The connection runs in a goroutine of its own, and this handler
+	// returns: the HTTP server's request, response, buffers and the
+	// handler's stack (grown by the handshake) are not kept for the
+	// connection's life.
+	handedOff = true
+	go s.runConn(c, addr, r.PathValue("key"), r.URL.Query().Get("protocol"))
+}
 
-	admitted := s.admit(c, r)
+// runConn runs an upgraded connection until it ends, and cleans up.
+func (s *Server) runConn(c *conn, addr netip.Addr, key, proto string) {
+	defer s.handlers.Done()
+	defer s.sockets.Release()
+	defer s.perIP.Release(addr)
+	// Ending the connection (cut off, failed write, Stop's deadline) also
+	// aborts a write in progress.
+	stopAbort := context.AfterFunc(c.ctx, func() { c.wire.Conn.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stopAbort()
+
+	admitted := s.admit(c, key, proto)
 	c.readLoop()
 	c.cancel()
-	<-writerDone
-	ws.CloseNow()
+	c.endWriters()
+	c.ws.CloseNow()
 	if admitted {
 		c.leaveAll()
 		s.cluster.mu.Lock()
@@ -337,9 +373,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // admit checks the app, protocol and limits, and registers the connection
 // or fails it with the protocol's code.
-func (s *Server) admit(c *conn, r *http.Request) bool {
+func (s *Server) admit(c *conn, key, proto string) bool {
 	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
-	app, err := s.apps.byKey(ctx, r.PathValue("key"))
+	app, err := s.apps.byKey(ctx, key)
 	cancel()
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -352,7 +388,6 @@ func (s *Server) admit(c *conn, r *http.Request) bool {
 	}
 	c.appID, c.accountID = app.ID, app.AccountID
 	quota := s.connectionQuota(app)
-	proto := r.URL.Query().Get("protocol")
 	switch {
 	case !app.Enabled:
 		c.fail(CodeAppDisabled, "")
