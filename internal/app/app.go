@@ -34,6 +34,7 @@ import (
 	"github.com/omnigate/omnigate/internal/email/links"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/hlr"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/inbound"
 	"github.com/omnigate/omnigate/internal/mailin"
 	"github.com/omnigate/omnigate/internal/mailsink"
@@ -107,6 +108,8 @@ type App struct {
 	verify *verify.Service
 	// numbers sells and reclaims numbers (/v1/phone-numbers).
 	numbers *numbers.Service
+	// imports runs the import jobs of the admin and account APIs.
+	imports *imports.Runner
 }
 
 // EmailLinks makes the signed one-click unsubscribe, open-pixel and click
@@ -234,6 +237,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, a.auth, a.metrics, log)
 	a.style.Protect(a.guard, a.trail)
 	acct := account.New(a.style, st, a.billing, a.desk)
+	a.imports = imports.New(st)
+	if n, err := a.imports.Sweep(ctx); err != nil {
+		log.Warn("failing the imports a restart stopped", "err", err)
+	} else if n > 0 {
+		log.Warn("imports stopped by a restart were failed: post their files again", "imports", n)
+	}
+	acct.UseImports(a.imports)
 	emailDomains, err := cfg.EmailDomains()
 	if err != nil {
 		st.Close()
@@ -250,6 +260,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		adminAPI.UseEmailDomains(emailDomains)
 		adminAPI.UseVerify(a.verify)
 		adminAPI.Protect(a.guard, a.trail)
+		adminAPI.UseImports(a.imports)
 		doors = append(doors, adminAPI)
 	}
 	if a.realtime, err = a.newRealtime(cfg); err != nil {
@@ -500,6 +511,7 @@ func (a *App) stop(ctx context.Context) error {
 	if err := a.auth.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping authentication: %w", err))
 	}
+	a.imports.Close() // running imports fail: nothing imported
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))
 	}

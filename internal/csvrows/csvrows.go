@@ -75,10 +75,16 @@ func rows(cr *csv.Reader, first int, row func(line int, rec []string) error) (ba
 }
 
 // each reads what is left of cr as rows does, passing each bad row to bad.
+// A failure to read (not a malformed record) is the last bad row.
 func each(cr *csv.Reader, first int, row func(line int, rec []string) error, bad func(string)) {
+	var pe *csv.ParseError
 	for line := first; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil && !errors.As(err, &pe) {
+			bad(fmt.Sprintf("line %d: %v", line, err))
 			return
 		}
 		if err == nil {

@@ -121,11 +121,15 @@ type meter struct {
 	lastBeat time.Time
 	progress func(Status)
 	beatErr  error
+	readErr  error // reading the file failed (not its end)
 }
 
 func (m *meter) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	m.bytes += int64(n)
+	if err != nil && err != io.EOF && m.readErr == nil {
+		m.readErr = err
+	}
 	return n, err
 }
 
@@ -198,6 +202,9 @@ func (rn *Runner) RunDND(ctx context.Context, im *store.Import, r io.Reader, p D
 	if ctx.Err() != nil {
 		return rn.fail(im, m, nil, ctx.Err())
 	}
+	if m.readErr != nil {
+		return rn.fail(im, m, nil, m.readErr)
+	}
 	if bad.count > 0 {
 		return rn.fail(im, m, &bad, nil)
 	}
@@ -233,6 +240,9 @@ func (rn *Runner) RunWhole(ctx context.Context, im *store.Import, r io.Reader, l
 	lines := &lineCounter{m: m}
 	n, err := load(ctx, lines)
 	m.tick(true)
+	if m.readErr != nil {
+		return rn.fail(im, m, nil, m.readErr)
+	}
 	if err != nil {
 		var bad badRows
 		for _, row := range badRowsOf(err) {

@@ -14,6 +14,7 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/email/domains"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/templates"
 )
@@ -25,7 +26,8 @@ type API struct {
 	billing *billing.Service
 	desk    *compliance.Desk
 	tpl     *templates.Service
-	domains domains.Config // sending domains' records and checks
+	domains domains.Config  // sending domains' records and checks
+	imports *imports.Runner // import jobs; nil: not served
 }
 
 // New makes the account API.
@@ -46,6 +48,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /statements/{month}", a.getStatement)
 	paths := append(append(a.registerCompliance(mux), a.registerKeys(mux)...), a.registerTemplates(mux)...)
 	paths = append(paths, a.registerEmailDomains(mux)...)
+	paths = append(paths, a.registerImports(mux)...)
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, append(paths, "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}")...)
 }
