@@ -25,7 +25,9 @@ func (a *API) registerImports(mux *http.ServeMux) []string {
 	a.rest.Handle(mux, "POST /suppressions/imports", a.startSuppressionImport)
 	a.rest.Handle(mux, "GET /imports", a.listImports)
 	a.rest.Handle(mux, "GET /imports/{id}", a.getImport)
-	return []string{"/consents/imports", "/suppressions/imports", "/imports", "/imports/{id}"}
+	// (Not "/suppressions/imports": a catch-all for it would collide with
+	// DELETE /suppressions/{recipient}, as on export and import.)
+	return []string{"/consents/imports", "/imports", "/imports/{id}"}
 }
 
 // start answers 202 with an import of the account running on the upload
