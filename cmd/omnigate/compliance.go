@@ -250,8 +250,8 @@ func dndCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return withStore(ctx, cfg, func(st *sqlstore.Store) error {
 		rn := imports.New(st)
 		defer rn.Close()
-		if _, err := rn.Sweep(ctx); err != nil {
-			return err
+		if _, err := rn.Sweep(ctx); err != nil { // not this import's business
+			fmt.Fprintf(stderr, "omnigate: could not fail stopped imports: %v\n", err)
 		}
 		p := imports.DNDParams{Registry: *registry, Scope: scope, Replace: *replace}
 		im, err := rn.Job(ctx, store.ImportDND, "", false, p, "cli", size)
