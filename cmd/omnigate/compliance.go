@@ -269,6 +269,25 @@ func dndCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	})
 }
 
+// runWhole runs a whole-file import (prices, numbers, consents,
+// suppressions) on f as an import job of st, with progress on stderr, and
+// returns the ended job.
+func runWhole(ctx context.Context, st store.Store, kind, account string, f *os.File, size int64, progress string, stderr io.Writer, load imports.Loader) (*store.Import, error) {
+	rn := imports.New(st)
+	defer rn.Close()
+	if _, err := rn.Sweep(ctx); err != nil {
+		fmt.Fprintf(stderr, "omnigate: could not fail stopped imports: %v\n", err)
+	}
+	im, err := rn.Job(ctx, kind, account, false, struct{}{}, "cli", size)
+	if err != nil {
+		return nil, err
+	}
+	show, done := progressTo(stderr, progress)
+	err = rn.RunWhole(ctx, im, f, load, show)
+	done()
+	return im, err
+}
+
 // progressFlag is the --progress flag of the import commands.
 func progressFlag(fs *flag.FlagSet) *string {
 	return fs.String("progress", "auto", "show rows, rows/s and ETA on stderr: auto (when stderr is a terminal), always or never")

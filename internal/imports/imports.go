@@ -298,6 +298,9 @@ type ImportError struct {
 
 func (e *ImportError) Error() string {
 	s := fmt.Sprintf("the file has %d bad rows, nothing imported", e.Count)
+	if e.Count == 1 {
+		s = "the file has a bad row, nothing imported"
+	}
 	for _, r := range e.Rows {
 		s += "\n" + r
 	}
