@@ -184,8 +184,9 @@ func (rn *Runner) RunDND(ctx context.Context, im *store.Import, r io.Reader, p D
 		batch = batch[:0]
 	}
 	csvrows.Stream(m, func(line int, rec []string) error {
-		m.rows++
-		m.tick(false)
+		if m.rows++; m.rows%1024 == 0 {
+			m.tick(false)
+		}
 		e, ok, err := compliance.DNDRow(line, rec, p.Registry, now)
 		if err != nil {
 			return err

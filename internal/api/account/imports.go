@@ -32,7 +32,7 @@ func (a *API) registerImports(mux *http.ServeMux) []string {
 
 // start answers 202 with an import of the account running on the upload
 // (spooled to a temporary file, at most limit bytes), load reading it.
-// One import of an account runs at a time.
+// One import of each kind runs at a time for an account.
 func (a *API) start(w http.ResponseWriter, r *http.Request, kind string, limit int64, load imports.Loader) error {
 	if a.imports == nil {
 		return rest.NewProblem(http.StatusServiceUnavailable, rest.CodeInternal, "", "imports are not served here")
@@ -43,12 +43,12 @@ func (a *API) start(w http.ResponseWriter, r *http.Request, kind string, limit i
 		}
 	}
 	pr := rest.Principal(r.Context())
-	recent, err := a.store.ListImports(r.Context(), pr.AccountID, pr.Test, 10)
+	recent, err := a.store.ListImports(r.Context(), pr.AccountID, pr.Test, 20)
 	if err != nil {
 		return err
 	}
 	for _, im := range recent {
-		if im.State == store.ImportRunning {
+		if im.State == store.ImportRunning && im.Kind == kind {
 			return rest.NewProblem(http.StatusConflict, rest.CodeInvalidParams, "", "import "+im.ID+" is running; start the next one when it has ended")
 		}
 	}
