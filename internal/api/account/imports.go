@@ -67,11 +67,12 @@ func (a *API) start(w http.ResponseWriter, r *http.Request, kind string, limit i
 		os.Remove(f.Name())
 		return err
 	}
+	view := imports.ViewOf(im) // before the import runs: it changes im
 	a.imports.Go(f, func(ctx context.Context, body io.Reader) error {
 		return a.imports.RunWhole(ctx, im, body, load, nil)
 	})
 	w.Header().Set("Location", "/imports/"+im.ID)
-	rest.WriteJSON(w, http.StatusAccepted, imports.ViewOf(im))
+	rest.WriteJSON(w, http.StatusAccepted, view)
 	return nil
 }
 

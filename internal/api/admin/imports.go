@@ -93,9 +93,10 @@ func (a *API) start(w http.ResponseWriter, r *http.Request, kind string, params 
 		os.Remove(f.Name())
 		return err
 	}
+	view := imports.ViewOf(im) // before the import runs: it changes im
 	rn.Go(f, func(ctx context.Context, body io.Reader) error { return run(ctx, rn, im, body) })
 	w.Header().Set("Location", "/admin/imports/"+im.ID)
-	writeJSON(w, http.StatusAccepted, imports.ViewOf(im))
+	writeJSON(w, http.StatusAccepted, view)
 	return nil
 }
 
