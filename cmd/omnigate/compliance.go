@@ -377,6 +377,7 @@ func consentCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	account := fs.String("account", "", "account id (required)")
 	recipient := fs.String("recipient", "", "the recipient (list, proof)")
 	asCSV := fs.Bool("csv", false, "proof as CSV")
+	progress := progressFlag(fs)
 	rest := args[1:]
 	var file string
 	if args[0] == "import" {
@@ -394,19 +395,22 @@ func consentCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		switch args[0] {
 		case "import":
-			f, err := os.Open(file)
+			f, size, err := openImport(file)
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			cs, err := compliance.ParseConsentsCSV(f, *account, operatorName(""), time.Now().UTC())
+			im, err := runWhole(ctx, st, store.ImportConsents, *account, f, size, *progress, stderr, func(ctx context.Context, r io.Reader) (int64, error) {
+				cs, err := compliance.ParseConsentsCSV(r, *account, operatorName(""), time.Now().UTC())
+				if err != nil {
+					return 0, err
+				}
+				return int64(len(cs)), st.AddConsents(ctx, cs)
+			})
 			if err != nil {
 				return fmt.Errorf("consent import %s: %w", file, err)
 			}
-			if err := st.AddConsents(ctx, cs); err != nil {
-				return err
-			}
-			return printJSON(stdout, map[string]int{"imported": len(cs)})
+			return printJSON(stdout, map[string]int{"imported": int(im.Imported)})
 		case "list", "proof":
 			c, err := compliance.ParseConsent(*recipient, compliance.Marketing, store.OptIn, "", nil, "", time.Now())
 			if err != nil {
