@@ -175,28 +175,32 @@ func pricesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("prices import: give the CSV file first: prices import FILE [--account ID]")
 		}
 		file := args[1]
+		progress := progressFlag(fs)
 		if err := parse(fs, args[2:], stderr); err != nil {
 			return err
 		}
-		f, err := os.Open(file)
+		f, size, err := openImport(file)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		ps, err := billing.ParsePricesCSV(f, *account, time.Now().UTC(), app.PricedChannels())
-		if err != nil {
-			return fmt.Errorf("prices import %s: %w", file, err)
-		}
 		return withBilling(ctx, cfg, func(st *sqlstore.Store, _ *billing.Service) error {
 			if *account != "" {
 				if _, err := st.GetAccount(ctx, *account); err != nil {
 					return accountErr(err, *account)
 				}
 			}
-			if err := st.UpsertPrices(ctx, ps); err != nil {
-				return err
+			im, err := runWhole(ctx, st, store.ImportPrices, "", f, size, *progress, stderr, func(ctx context.Context, r io.Reader) (int64, error) {
+				ps, err := billing.ParsePricesCSV(r, *account, time.Now().UTC(), app.PricedChannels())
+				if err != nil {
+					return 0, err
+				}
+				return int64(len(ps)), st.UpsertPrices(ctx, ps)
+			})
+			if err != nil {
+				return fmt.Errorf("prices import %s: %w", file, err)
 			}
-			return printJSON(stdout, map[string]int{"imported": len(ps)})
+			return printJSON(stdout, map[string]int{"imported": int(im.Imported)})
 		})
 	case "list":
 		if err := parse(fs, args[1:], stderr); err != nil {

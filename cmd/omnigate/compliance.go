@@ -13,6 +13,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
@@ -217,7 +218,9 @@ func complianceCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return usagef("compliance: unknown subcommand %q (policy, request-proof, cases, suspend, lift, complaint)", args[0])
 }
 
-// dndCmd: dnd import FILE --registry NAME.
+// dndCmd: dnd import FILE --registry NAME. The file streams (any size, in
+// bounded memory) and is merged in at the end, all or nothing; progress
+// goes to stderr when it is a terminal (or with --progress).
 func dndCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) < 2 || args[0] != "import" || strings.HasPrefix(args[1], "-") {
 		return usagef("dnd: dnd import FILE --registry NAME")
@@ -228,31 +231,101 @@ func dndCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	registry := fs.String("registry", "", "the registry's name, e.g. IN-NCPR (required)")
 	scopeFlag := fs.String("scope", "all", "what the registry stops: all (every message) or marketing")
 	replace := fs.Bool("replace", false, "the file is the registry's full edition: drop entries not in it")
+	progress := progressFlag(fs)
 	if err := parse(fs, args[2:], stderr); err != nil {
 		return err
 	}
-	if *registry == "" {
-		return usagef("dnd import: --registry is required")
+	if *registry == "" || len(*registry) > 64 {
+		return usagef("dnd import: --registry is required (at most 64 characters)")
 	}
 	scope, err := compliance.DNDScope(*scopeFlag)
 	if err != nil {
 		return usagef("dnd import: %v", err)
 	}
-	f, err := os.Open(args[1])
+	f, size, err := openImport(args[1])
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	entries, err := compliance.ParseDNDCSV(f, *registry, time.Now().UTC())
-	if err != nil {
-		return fmt.Errorf("dnd import %s: %w", args[1], err)
-	}
 	return withStore(ctx, cfg, func(st *sqlstore.Store) error {
-		if err := st.ImportDND(ctx, store.DNDImport{Registry: *registry, Scope: scope, Replace: *replace, Entries: entries}); err != nil {
+		rn := imports.New(st)
+		defer rn.Close()
+		if _, err := rn.Sweep(ctx); err != nil { // not this import's business
+			fmt.Fprintf(stderr, "omnigate: could not fail stopped imports: %v\n", err)
+		}
+		p := imports.DNDParams{Registry: *registry, Scope: scope, Replace: *replace}
+		im, err := rn.Job(ctx, store.ImportDND, "", false, p, "cli", size)
+		if err != nil {
 			return err
 		}
-		return printJSON(stdout, map[string]any{"registry": *registry, "scope": scope, "replaced": *replace, "imported": len(entries)})
+		show, done := progressTo(stderr, *progress)
+		err = rn.RunDND(ctx, im, f, p, show)
+		done()
+		if err != nil {
+			return fmt.Errorf("dnd import %s (import %s): %w", args[1], im.ID, err)
+		}
+		return printJSON(stdout, map[string]any{"import": im.ID, "registry": *registry, "scope": scope, "replaced": *replace,
+			"imported": im.Imported, "rows": im.RowsRead})
 	})
+}
+
+// runWhole runs a whole-file import (prices, numbers, consents,
+// suppressions) on f as an import job of st, with progress on stderr, and
+// returns the ended job.
+func runWhole(ctx context.Context, st store.Store, kind, account string, f *os.File, size int64, progress string, stderr io.Writer, load imports.Loader) (*store.Import, error) {
+	rn := imports.New(st)
+	defer rn.Close()
+	if _, err := rn.Sweep(ctx); err != nil {
+		fmt.Fprintf(stderr, "omnigate: could not fail stopped imports: %v\n", err)
+	}
+	im, err := rn.Job(ctx, kind, account, false, struct{}{}, "cli", size)
+	if err != nil {
+		return nil, err
+	}
+	show, done := progressTo(stderr, progress)
+	err = rn.RunWhole(ctx, im, f, load, show)
+	done()
+	return im, err
+}
+
+// progressFlag is the --progress flag of the import commands.
+func progressFlag(fs *flag.FlagSet) *string {
+	return fs.String("progress", "auto", "show rows, rows/s and ETA on stderr: auto (when stderr is a terminal), always or never")
+}
+
+// progressTo is the progress callback of an import (nil for none) and the
+// function that ends its line.
+func progressTo(stderr io.Writer, mode string) (func(imports.Status), func()) {
+	show := mode == "always" || mode == "true"
+	if mode == "auto" || mode == "" {
+		if f, ok := stderr.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				show = true
+			}
+		}
+	}
+	if !show {
+		return nil, func() {}
+	}
+	t := &imports.Terminal{W: stderr}
+	return t.Show, t.Done
+}
+
+// openImport opens an import's file ("-" for stdin) and says its size (0
+// when not known).
+func openImport(name string) (*os.File, int64, error) {
+	if name == "-" {
+		return os.Stdin, 0, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	var size int64
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	return f, size, nil
 }
 
 // reviewCmd: review list | release | reject.
@@ -304,6 +377,7 @@ func consentCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	account := fs.String("account", "", "account id (required)")
 	recipient := fs.String("recipient", "", "the recipient (list, proof)")
 	asCSV := fs.Bool("csv", false, "proof as CSV")
+	progress := progressFlag(fs)
 	rest := args[1:]
 	var file string
 	if args[0] == "import" {
@@ -321,19 +395,22 @@ func consentCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		switch args[0] {
 		case "import":
-			f, err := os.Open(file)
+			f, size, err := openImport(file)
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			cs, err := compliance.ParseConsentsCSV(f, *account, operatorName(""), time.Now().UTC())
+			im, err := runWhole(ctx, st, store.ImportConsents, *account, f, size, *progress, stderr, func(ctx context.Context, r io.Reader) (int64, error) {
+				cs, err := compliance.ParseConsentsCSV(r, *account, operatorName(""), time.Now().UTC())
+				if err != nil {
+					return 0, err
+				}
+				return int64(len(cs)), st.AddConsents(ctx, cs)
+			})
 			if err != nil {
 				return fmt.Errorf("consent import %s: %w", file, err)
 			}
-			if err := st.AddConsents(ctx, cs); err != nil {
-				return err
-			}
-			return printJSON(stdout, map[string]int{"imported": len(cs)})
+			return printJSON(stdout, map[string]int{"imported": int(im.Imported)})
 		case "list", "proof":
 			c, err := compliance.ParseConsent(*recipient, compliance.Marketing, store.OptIn, "", nil, "", time.Now())
 			if err != nil {

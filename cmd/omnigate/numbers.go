@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/message"
@@ -30,6 +29,7 @@ func numbersCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	country := fs.String("country", "", "list: numbers of this country (ISO 3166 code)")
 	available := fs.Bool("available", false, "list: only numbers no account has")
 	reason := fs.String("reason", "", "release: why (kept in the number's history)")
+	progress := progressFlag(fs)
 	if err := parse(fs, args[1:], stderr); err != nil {
 		return err
 	}
@@ -49,16 +49,16 @@ func numbersCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if *file == "" {
 			return usagef("numbers import: --file is required")
 		}
-		var r io.Reader = os.Stdin
-		if *file != "-" {
-			f, err := os.Open(*file)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			r = f
+		f, size, err := openImport(*file)
+		if err != nil {
+			return err
 		}
-		added, read, err := svc.Import(ctx, r)
+		defer f.Close()
+		var added, read int
+		_, err = runWhole(ctx, st, store.ImportNumbers, "", f, size, *progress, stderr, func(ctx context.Context, r io.Reader) (int64, error) {
+			added, read, err = svc.Import(ctx, r)
+			return int64(read), err
+		})
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -36,6 +35,7 @@ func suppressionCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	since := fs.String("since", "", "list, export: added at or after this RFC 3339 time")
 	limit := fs.Int("limit", 100, "list: at most this many (0: all)")
 	offset := fs.Int("offset", 0, "list: skip this many")
+	progress := progressFlag(fs)
 	rest := args[1:]
 	var file string
 	if args[0] == "import" {
@@ -157,20 +157,25 @@ func suppressionCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 			return printJSON(stdout, list)
 		case "import":
-			f, err := os.Open(file)
+			f, size, err := openImport(file)
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			list, err := compliance.ParseSuppressionsCSV(io.LimitReader(f, 256<<20), "import by "+operatorName(*operator), time.Now().UTC())
+			var rows, added int
+			_, err = runWhole(ctx, st, store.ImportSuppressions, *account, f, size, *progress, stderr, func(ctx context.Context, r io.Reader) (int64, error) {
+				list, err := compliance.ParseSuppressionsCSV(io.LimitReader(r, 256<<20), "import by "+operatorName(*operator), time.Now().UTC())
+				if err != nil {
+					return 0, err
+				}
+				rows = len(list)
+				added, err = st.AddSuppressions(ctx, *account, list)
+				return int64(rows), err
+			})
 			if err != nil {
 				return fmt.Errorf("suppression import %s: %w", file, err)
 			}
-			added, err := st.AddSuppressions(ctx, *account, list)
-			if err != nil {
-				return err
-			}
-			return printJSON(stdout, map[string]int{"rows": len(list), "added": added})
+			return printJSON(stdout, map[string]int{"rows": rows, "added": added})
 		}
 		return usagef("suppression: unknown subcommand %q (list, add, remove, removals, import, export)", args[0])
 	})

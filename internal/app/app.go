@@ -34,6 +34,7 @@ import (
 	"github.com/omnigate/omnigate/internal/email/links"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/hlr"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/inbound"
 	"github.com/omnigate/omnigate/internal/mailin"
 	"github.com/omnigate/omnigate/internal/mailsink"
@@ -43,8 +44,8 @@ import (
 	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/optout"
 	"github.com/omnigate/omnigate/internal/pipeline"
-	"github.com/omnigate/omnigate/internal/push"
 	"github.com/omnigate/omnigate/internal/privacy"
+	"github.com/omnigate/omnigate/internal/push"
 	"github.com/omnigate/omnigate/internal/realtime"
 	"github.com/omnigate/omnigate/internal/smppserver"
 	"github.com/omnigate/omnigate/internal/smsc"
@@ -117,6 +118,8 @@ type App struct {
 	pushSims    *pushSims          // with PushConfig.Simulator or the demo
 	vapidPublic string             // the Web Push VAPID public key
 	demoBeams   *store.RealtimeApp // the demo's Beams instance
+	// imports runs the import jobs of the admin and account APIs.
+	imports *imports.Runner
 }
 
 // EmailLinks makes the signed one-click unsubscribe, open-pixel and click
@@ -258,6 +261,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.changes = audit.NewLog(st, log)
 	a.style.UseAuditLog(a.changes)
 	acct := account.New(a.style, st, a.billing, a.desk)
+	a.imports = imports.New(st)
+	if n, err := a.imports.Sweep(ctx); err != nil {
+		log.Warn("failing the imports a restart stopped", "err", err)
+	} else if n > 0 {
+		log.Warn("imports stopped by a restart were failed: post their files again", "imports", n)
+	}
+	acct.UseImports(a.imports)
 	emailDomains, err := cfg.EmailDomains()
 	if err != nil {
 		st.Close()
@@ -282,6 +292,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		adminAPI.UsePrivacy(a.privacy, a.retention)
 		adminAPI.Protect(a.guard, a.trail)
 		adminAPI.UseAuditLog(a.changes)
+		adminAPI.UseImports(a.imports)
 		doors = append(doors, adminAPI)
 	}
 	if a.realtime, err = a.newRealtime(cfg); err != nil {
@@ -543,6 +554,7 @@ func (a *App) stop(ctx context.Context) error {
 	if err := a.auth.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping authentication: %w", err))
 	}
+	a.imports.Close() // running imports fail: nothing imported
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))
 	}

@@ -23,6 +23,7 @@ type liveData struct {
 	hlr             string // an HLR query of liveSent
 	verification    string // a live verification (/verify)
 	privacyRequest  string // a live data-subject access request
+	importID        string // a live consent import (/consents/imports)
 	// secrets and personal data a test key's answer must never contain
 	forbidden []string
 }
@@ -101,7 +102,9 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	ok(s.call("PUT", "/groups/"+d.group+"/contacts", map[string]any{"ids": []string{d.contact}}), "group member", 204)
 	d.verification = ok(s.call("POST", "/verify", map[string]any{"recipient": "31611110009", "originator": "Shop"}), "verification", 201).json["id"].(string)
 	d.privacyRequest = ok(s.call("POST", "/v1/privacy/requests", map[string]any{"identifier": "+" + liveSent, "kind": "access"}), "privacy request", 201).json["id"].(string)
-	d.forbidden = []string{d.privacyRequest, d.verification, "31611110009", d.contact, d.group, liveContact, liveContactName, liveGroupName, d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
+	r = ok(s.do("POST", "/consents/imports", s.key, "text/csv", []byte("recipient,purpose,action\n"+liveConsent+",marketing,opt_in\n")), "consent import", 202)
+	d.importID = r.json["id"].(string)
+	d.forbidden = []string{d.privacyRequest, d.importID, d.verification, "31611110009", d.contact, d.group, liveContact, liveContactName, liveGroupName, d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
 		liveCase, liveRefused, liveErrorIP, "live body", liveSuppressedEmail, liveRemovedEmail, "live removal",
 		liveTemplate, liveTemplateText, d.dkimSelector}
 	return d
@@ -303,6 +306,16 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 				}, echoes: []string{liveConsent}},
 			{pattern: "POST /consents/import", method: "POST", path: "/consents/import", contentType: "text/csv",
 				body: "recipient,purpose,action\n31699990003,marketing,opt_in\n", status: 200},
+			{pattern: "POST /consents/imports", method: "POST", path: "/consents/imports", contentType: "text/csv",
+				body: "recipient,purpose,action\n31699990006,marketing,opt_in\n", status: 202, check: func(t *testing.T, r response) {
+					if im := s.waitImport(func() response { return s.do("GET", "/imports/"+r.json["id"].(string), s.testKey, "", nil) }); im["state"] != "done" || im["imported"] != 0.0 {
+						t.Errorf("a test key's consent import: %v", im)
+					}
+				}},
+			{pattern: "POST /suppressions/imports", method: "POST", path: "/suppressions/imports", contentType: "text/csv",
+				body: "channel,recipient\nemail," + liveSuppressedEmail + "\n", status: 202, echoes: []string{liveSuppressedEmail}},
+			{pattern: "GET /imports", method: "GET", path: "/imports", status: 200},
+			{pattern: "GET /imports/{id}", method: "GET", path: "/imports/" + live.importID, status: 404, echoes: []string{live.importID}},
 			{pattern: "GET /suppressions", method: "GET", path: "/suppressions", status: 200, check: emptyItems("items")},
 			{pattern: "POST /v1/privacy/requests", method: "POST", path: "/v1/privacy/requests", contentType: "application/json",
 				body: `{"identifier":"+31699990005","kind":"erasure"}`, status: 201, check: func(t *testing.T, r response) {

@@ -47,30 +47,16 @@ func DNDScope(s string) (string, error) {
 // ParseDNDCSV reads a registry file: one number or prefix per row, in
 // international digits, optionally with the date it was listed
 // (YYYY-MM-DD); a header row is allowed. Bad rows are reported with their
-// line numbers and nothing is returned.
+// line numbers and nothing is returned. It holds the whole file: large
+// registries go through the imports package, which streams DNDRow.
 func ParseDNDCSV(r io.Reader, registry string, now time.Time) ([]store.DNDEntry, error) {
 	var out []store.DNDEntry
 	bad := csvrows.Rows(r, func(line int, rec []string) error {
-		if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" {
-			return nil
+		e, ok, err := DNDRow(line, rec, registry, now)
+		if ok {
+			out = append(out, e)
 		}
-		num := strings.TrimPrefix(strings.TrimSpace(rec[0]), "+")
-		if line == 1 && strings.Trim(num, "0123456789") != "" {
-			return nil // a header row
-		}
-		if num == "" || strings.Trim(num, "0123456789") != "" || len(num) > 15 || len(num) < 2 {
-			return fmt.Errorf("%q is not a number or prefix in international digits", rec[0])
-		}
-		e := store.DNDEntry{Registry: registry, Prefix: num, ListedAt: now, ImportedAt: now}
-		if len(rec) > 1 && strings.TrimSpace(rec[1]) != "" {
-			d, err := time.Parse("2006-01-02", strings.TrimSpace(rec[1]))
-			if err != nil {
-				return fmt.Errorf("date %q: write it as YYYY-MM-DD", rec[1])
-			}
-			e.ListedAt = d
-		}
-		out = append(out, e)
-		return nil
+		return err
 	})
 	if len(bad) > 0 {
 		return nil, &ImportError{Rows: bad}
@@ -79,6 +65,30 @@ func ParseDNDCSV(r io.Reader, registry string, now time.Time) ([]store.DNDEntry,
 		return nil, errors.New("the file has no numbers")
 	}
 	return out, nil
+}
+
+// DNDRow reads one row of a registry file (see ParseDNDCSV): ok is false
+// for a blank row or the header row (line 1 not in digits).
+func DNDRow(line int, rec []string, registry string, now time.Time) (e store.DNDEntry, ok bool, err error) {
+	if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" {
+		return e, false, nil
+	}
+	num := strings.TrimPrefix(strings.TrimSpace(rec[0]), "+")
+	if line == 1 && strings.Trim(num, "0123456789") != "" {
+		return e, false, nil // a header row
+	}
+	if num == "" || strings.Trim(num, "0123456789") != "" || len(num) > 15 || len(num) < 2 {
+		return e, false, fmt.Errorf("%q is not a number or prefix in international digits", rec[0])
+	}
+	e = store.DNDEntry{Registry: registry, Prefix: num, ListedAt: now, ImportedAt: now}
+	if len(rec) > 1 && strings.TrimSpace(rec[1]) != "" {
+		d, err := time.Parse("2006-01-02", strings.TrimSpace(rec[1]))
+		if err != nil {
+			return store.DNDEntry{}, false, fmt.Errorf("date %q: write it as YYYY-MM-DD", rec[1])
+		}
+		e.ListedAt = d
+	}
+	return e, true, nil
 }
 
 // ParseConsentsCSV reads a consent import: a header row naming the columns

@@ -70,16 +70,37 @@ func Rows(r io.Reader, row func(line int, rec []string) error) (bad []string) {
 
 // rows reads what is left of cr, the next record being on line first.
 func rows(cr *csv.Reader, first int, row func(line int, rec []string) error) (bad []string) {
+	each(cr, first, row, func(s string) { bad = append(bad, s) })
+	return bad
+}
+
+// each reads what is left of cr as rows does, passing each bad row to bad.
+// A failure to read (not a malformed record) is the last bad row.
+func each(cr *csv.Reader, first int, row func(line int, rec []string) error, bad func(string)) {
+	var pe *csv.ParseError
 	for line := first; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			return bad
+			return
+		}
+		if err != nil && !errors.As(err, &pe) {
+			bad(fmt.Sprintf("line %d: %v", line, err))
+			return
 		}
 		if err == nil {
 			err = row(line, rec)
 		}
 		if err != nil {
-			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
+			bad(fmt.Sprintf("line %d: %v", line, err))
 		}
 	}
+}
+
+// Stream reads a file without a required header row, as Rows does, and
+// calls bad with each bad row ("line N: why") as it comes: it holds one
+// record at a time, whatever the file's size.
+func Stream(r io.Reader, row func(line int, rec []string) error, bad func(string)) {
+	cr := newReader(r)
+	cr.ReuseRecord = true
+	each(cr, 1, row, bad)
 }

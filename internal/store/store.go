@@ -482,6 +482,7 @@ type Store interface {
 	Conversations
 	Terms
 	Privacy
+	Imports
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

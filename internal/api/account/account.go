@@ -14,6 +14,7 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/email/domains"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/templates"
@@ -28,6 +29,7 @@ type API struct {
 	tpl     *templates.Service
 	domains domains.Config // sending domains' records and checks
 	privacy *privacy.Service
+	imports *imports.Runner // import jobs; nil: not served
 }
 
 // New makes the account API.
@@ -50,6 +52,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	paths = append(paths, a.registerEmailDomains(mux)...)
 	paths = append(paths, a.registerTerms(mux)...)
 	paths = append(paths, a.registerPrivacy(mux)...)
+	paths = append(paths, a.registerImports(mux)...)
 	// Known paths with another method answer 405 as MessageBird does.
 	rest.MethodNotAllowed(mux, append(paths, "/prices/sms", "/usage", "/ledger", "/billing/autotopup", "/topups", "/statements/{month}")...)
 }

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/email/domains"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/store"
@@ -52,6 +54,7 @@ type API struct {
 	verify    *verify.Service
 	privacy   *privacy.Service
 	retention *privacy.Retention
+	imports   *imports.Runner // import jobs; nil: not served
 }
 
 // Protect limits failed tokens with g and writes every request to the
@@ -87,6 +90,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerTerms(mux)
 	a.handle(mux, "GET /admin/audit", a.listAudit)
 	a.registerPrivacy(mux)
+	a.registerImports(mux)
 }
 
 type apiError struct {
@@ -178,6 +182,7 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 		var rp *rest.Problem
 		var in *compliance.InputError
 		var imp *compliance.ImportError
+		var bad *imports.ImportError
 		switch {
 		case err == nil:
 		case errors.As(err, &p):
@@ -188,6 +193,12 @@ func (a *API) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWri
 			writeProblem(w, invalid(in.Field, in.Reason))
 		case errors.As(err, &imp):
 			writeProblem(w, &problem{http.StatusUnprocessableEntity, 10, "file", imp.Rows[0], imp.Rows[1:]})
+		case errors.As(err, &bad):
+			rows := bad.Rows
+			if more := bad.Count - int64(len(rows)); more > 0 {
+				rows = append(rows[:len(rows):len(rows)], "… and "+strconv.FormatInt(more, 10)+" more bad rows")
+			}
+			writeProblem(w, &problem{http.StatusUnprocessableEntity, 10, "file", rows[0], rows[1:]})
 		case errors.Is(err, store.ErrNotFound):
 			writeProblem(w, &problem{http.StatusNotFound, 20, "", "not found", nil})
 		default:

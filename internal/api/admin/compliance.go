@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"github.com/omnigate/omnigate/internal/audit"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -240,53 +238,6 @@ func (a *API) listDecisions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	items(w, list)
-	return nil
-}
-
-// importDND: POST /admin/dnd/{registry}[?scope=all|marketing&replace=true]
-// with a CSV body of numbers or prefixes (and optionally the date listed).
-// All rows or none.
-func (a *API) importDND(w http.ResponseWriter, r *http.Request) error {
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 256<<20)); err != nil {
-		return &problem{http.StatusRequestEntityTooLarge, 10, "", "the registry file is larger than 256 MiB", nil}
-	}
-	if p := rest.CheckFile("file", buf.Bytes()); p != nil {
-		return p
-	}
-	registry := r.PathValue("registry")
-	if registry == "" || len(registry) > 64 {
-		return invalid("registry", "name the registry in the path, e.g. /admin/dnd/IN-NCPR")
-	}
-	scope, err := compliance.DNDScope(r.URL.Query().Get("scope"))
-	if err != nil {
-		return invalid("scope", err.Error())
-	}
-	replace := false
-	if v := r.URL.Query().Get("replace"); v != "" {
-		if replace, err = strconv.ParseBool(v); err != nil {
-			return invalid("replace", "replace is true or false")
-		}
-	}
-	entries, err := compliance.ParseDNDCSV(&buf, registry, time.Now().UTC())
-	var imp *compliance.ImportError
-	if err != nil && !errors.As(err, &imp) {
-		return invalid("file", err.Error())
-	}
-	if err != nil {
-		return err
-	}
-	if err := a.store.ImportDND(r.Context(), store.DNDImport{Registry: registry, Scope: scope, Replace: replace, Entries: entries}); err != nil {
-		return err
-	}
-	out := struct {
-		Registry string `json:"registry"`
-		Scope    string `json:"scope"`
-		Replaced bool   `json:"replaced"`
-		Imported int    `json:"imported"`
-	}{registry, scope, replace, len(entries)}
-	audit.Noted(r.Context()).Changed(nil, out) // the file's numbers are not the log's to keep
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

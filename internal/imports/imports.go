@@ -1,0 +1,370 @@
+// Package imports runs bulk imports (do-not-disturb registries, prices,
+// numbers, consents, suppressions) as jobs: each is a row of the imports
+// table with its state and progress, readable through the APIs, and ends
+// done (every row imported) or failed (nothing imported, every bad row
+// reported by line).
+//
+// A do-not-disturb registry (hundreds of millions of numbers) streams: its
+// file is read row by row, staged in batches, and merged into the registry
+// in one transaction at the end, so memory stays bounded whatever the size.
+// The other kinds are bounded by their doors' size limits and imported
+// with their own parsers in one transaction.
+//
+// An import does not survive a restart: a running import not heard of for
+// StaleAfter is failed (nothing imported, its staged rows dropped) and is
+// started again by posting the file again.
+package imports
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/csvrows"
+	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/numbers"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// StaleAfter is how long a running import may go without a heartbeat
+// before it counts as stopped. A running import writes one every
+// heartbeat; its final merge holds the row it would fail, so a long merge
+// is never failed under it.
+const StaleAfter = time.Minute
+
+const heartbeat = 2 * time.Second
+
+// stageBatch is how many registry entries one staging transaction writes.
+const stageBatch = 5000
+
+// Runner runs imports against a store.
+type Runner struct {
+	Store store.Store
+	Now   func() time.Time
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New makes a runner; Close waits for the imports it runs in the
+// background.
+func New(st store.Store) *Runner {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Runner{Store: st, Now: func() time.Time { return time.Now().UTC() }, ctx: ctx, cancel: cancel}
+}
+
+// Close stops the background imports (they fail: nothing imported) and
+// waits for them.
+func (rn *Runner) Close() {
+	rn.cancel()
+	rn.wg.Wait()
+}
+
+// Sweep fails the imports that stopped without ending (a restart).
+func (rn *Runner) Sweep(ctx context.Context) (int, error) {
+	now := rn.Now()
+	return rn.Store.FailStaleImports(ctx, now.Add(-StaleAfter), now)
+}
+
+// Job makes a new running import of kind with its options (params, kept
+// as JSON), size the file's bytes if known, and stores it.
+func (rn *Runner) Job(ctx context.Context, kind, accountID string, test bool, params any, origin string, size int64) (*store.Import, error) {
+	p, err := json.Marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	now := rn.Now()
+	im := &store.Import{ID: ids.New(), AccountID: accountID, Test: test, Kind: kind, Params: string(p), Origin: origin,
+		State: store.ImportRunning, Size: size, CreatedAt: now, UpdatedAt: now}
+	if err := rn.Store.CreateImport(ctx, im); err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// Status is how far an import got, for a terminal's progress line.
+type Status struct {
+	Rows, Bytes, Size int64
+	Elapsed           time.Duration
+	Merging           bool // every row read; merging them in
+}
+
+// Loader imports a whole file (a kind without staging) and says how many
+// rows it imported; a bad file is an error (compliance, billing or
+// numbers ImportError for bad rows).
+type Loader func(ctx context.Context, r io.Reader) (int64, error)
+
+// RunDNDParams are a registry import's options.
+type DNDParams struct {
+	Registry string `json:"registry"`
+	Scope    string `json:"scope"`
+	Replace  bool   `json:"replace"`
+}
+
+// meter counts what is read and reports it.
+type meter struct {
+	rn       *Runner
+	ctx      context.Context
+	im       *store.Import
+	r        io.Reader
+	bytes    int64
+	rows     int64
+	start    time.Time
+	lastBeat time.Time
+	progress func(Status)
+	beatErr  error
+	readErr  error // reading the file failed (not its end)
+}
+
+func (m *meter) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	m.bytes += int64(n)
+	if err != nil && err != io.EOF && m.readErr == nil {
+		m.readErr = err
+	}
+	return n, err
+}
+
+// tick records a row read; every heartbeat it reports progress and writes
+// it to the import's row.
+func (m *meter) tick(force bool) {
+	now := time.Now()
+	if !force && now.Sub(m.lastBeat) < heartbeat/4 {
+		return
+	}
+	if m.progress != nil {
+		m.progress(Status{Rows: m.rows, Bytes: m.bytes, Size: m.im.Size, Elapsed: now.Sub(m.start)})
+	}
+	if force || now.Sub(m.lastBeat) >= heartbeat {
+		m.im.BytesRead, m.im.RowsRead = m.bytes, m.rows
+		if err := m.rn.Store.ImportProgress(m.ctx, m.im.ID, m.bytes, m.rows, m.rn.Now()); err != nil && m.beatErr == nil {
+			m.beatErr = err
+		}
+		m.lastBeat = now
+	}
+}
+
+// badRows keeps the first store.MaxImportErrors bad rows and counts all.
+type badRows struct {
+	list  []string
+	count int64
+}
+
+func (b *badRows) add(s string) {
+	b.count++
+	if len(b.list) < store.MaxImportErrors {
+		b.list = append(b.list, s)
+	}
+}
+
+// RunDND reads a registry file from r, row by row, stages its entries and
+// merges them into the registry in one transaction: the import ends done,
+// or failed with nothing imported. progress, if not nil, is told how far
+// it got a few times a second.
+func (rn *Runner) RunDND(ctx context.Context, im *store.Import, r io.Reader, p DNDParams, progress func(Status)) error {
+	m := &meter{rn: rn, ctx: ctx, im: im, r: r, start: time.Now(), progress: progress}
+	now := rn.Now()
+	var bad badRows
+	batch := make([]store.DNDEntry, 0, stageBatch)
+	var stageErr error
+	var entries int64
+	stage := func() {
+		if len(batch) == 0 || stageErr != nil {
+			return
+		}
+		stageErr = rn.Store.StageDND(ctx, im.ID, batch)
+		batch = batch[:0]
+	}
+	csvrows.Stream(m, func(line int, rec []string) error {
+		if m.rows++; m.rows%1024 == 0 {
+			m.tick(false)
+		}
+		e, ok, err := compliance.DNDRow(line, rec, p.Registry, now)
+		if err != nil {
+			return err
+		}
+		if ok && bad.count == 0 { // after a bad row, only check the rest
+			entries++
+			batch = append(batch, e)
+			if len(batch) == stageBatch {
+				stage()
+			}
+		}
+		return nil
+	}, bad.add)
+	if ctx.Err() != nil {
+		return rn.fail(im, m, nil, ctx.Err())
+	}
+	if m.readErr != nil {
+		return rn.fail(im, m, nil, m.readErr)
+	}
+	if bad.count > 0 {
+		return rn.fail(im, m, &bad, nil)
+	}
+	if entries == 0 {
+		return rn.fail(im, m, nil, errors.New("the file has no numbers"))
+	}
+	stage()
+	if stageErr != nil {
+		return rn.fail(im, m, nil, stageErr)
+	}
+	if m.beatErr != nil {
+		return rn.fail(im, m, nil, m.beatErr)
+	}
+	m.tick(true)
+	if progress != nil {
+		progress(Status{Rows: m.rows, Bytes: m.bytes, Size: im.Size, Elapsed: time.Since(m.start), Merging: true})
+	}
+	im.State, im.FinishedAt, im.UpdatedAt = store.ImportDone, rn.Now(), rn.Now()
+	im.BytesRead, im.RowsRead = m.bytes, m.rows
+	if _, err := rn.Store.MergeDND(ctx, im, store.DNDImport{Registry: p.Registry, Scope: p.Scope, Replace: p.Replace}); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return err // failed meanwhile (stale); nothing merged
+		}
+		return rn.fail(im, m, nil, err)
+	}
+	return nil
+}
+
+// RunWhole imports a file with load (its own parser and one transaction),
+// counting its bytes and lines for progress.
+func (rn *Runner) RunWhole(ctx context.Context, im *store.Import, r io.Reader, load Loader, progress func(Status)) error {
+	m := &meter{rn: rn, ctx: ctx, im: im, r: r, start: time.Now(), progress: progress}
+	lines := &lineCounter{m: m}
+	n, err := load(ctx, lines)
+	m.tick(true)
+	if m.readErr != nil {
+		return rn.fail(im, m, nil, m.readErr)
+	}
+	if err != nil {
+		var bad badRows
+		for _, row := range badRowsOf(err) {
+			bad.add(row)
+		}
+		if bad.count > 0 {
+			return rn.fail(im, m, &bad, nil)
+		}
+		return rn.fail(im, m, nil, err)
+	}
+	now := rn.Now()
+	im.State, im.Imported, im.FinishedAt, im.UpdatedAt = store.ImportDone, n, now, now
+	im.BytesRead, im.RowsRead = m.bytes, m.rows
+	return rn.Store.FinishImport(context.WithoutCancel(ctx), im)
+}
+
+// lineCounter counts the lines read through a meter, as its rows.
+type lineCounter struct{ m *meter }
+
+func (l *lineCounter) Read(p []byte) (int, error) {
+	n, err := l.m.Read(p)
+	for _, c := range p[:n] {
+		if c == '\n' {
+			l.m.rows++
+		}
+	}
+	l.m.tick(false)
+	return n, err
+}
+
+// badRowsOf are the bad rows of an import error of any kind.
+func badRowsOf(err error) []string {
+	var c *compliance.ImportError
+	var b *billing.ImportError
+	var n *numbers.ImportError
+	switch {
+	case errors.As(err, &c):
+		return c.Rows
+	case errors.As(err, &b):
+		return b.Rows
+	case errors.As(err, &n):
+		return n.Rows
+	}
+	return nil
+}
+
+// ImportError is a failed import's outcome: its bad rows (the first
+// store.MaxImportErrors) and how many there were, or why it failed.
+type ImportError struct {
+	Rows  []string
+	Count int64
+}
+
+func (e *ImportError) Error() string {
+	s := fmt.Sprintf("the file has %d bad rows, nothing imported", e.Count)
+	if e.Count == 1 {
+		s = "the file has a bad row, nothing imported"
+	}
+	for _, r := range e.Rows {
+		s += "\n" + r
+	}
+	if int64(len(e.Rows)) < e.Count {
+		s += fmt.Sprintf("\n… and %d more", e.Count-int64(len(e.Rows)))
+	}
+	return s
+}
+
+// fail ends im failed, with its bad rows or why, and returns the error to
+// report (an *ImportError for bad rows).
+func (rn *Runner) fail(im *store.Import, m *meter, bad *badRows, why error) error {
+	now := rn.Now()
+	im.State, im.FinishedAt, im.UpdatedAt, im.Imported = store.ImportFailed, now, now, 0
+	im.BytesRead, im.RowsRead = m.bytes, m.rows
+	var out error
+	if bad != nil {
+		im.Errors, im.ErrorCount = bad.list, bad.count
+		out = &ImportError{Rows: bad.list, Count: bad.count}
+	} else {
+		im.Errors, im.ErrorCount = []string{why.Error()}, 0
+		out = why
+	}
+	// The import's context may be what ended it: record the end anyway.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := rn.Store.FinishImport(ctx, im); err != nil {
+		return errors.Join(out, err)
+	}
+	return out
+}
+
+// Spool copies an upload (at most limit bytes) to a temporary file, for an
+// import that runs after the request is answered. The caller removes it
+// (Go does).
+func Spool(r io.Reader, limit int64) (*os.File, int64, error) {
+	f, err := os.CreateTemp("", "omnigate-import-*.csv")
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := io.Copy(f, io.LimitReader(r, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("the file is larger than %d bytes", limit)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, err
+	}
+	return f, n, nil
+}
+
+// Go runs run on a spooled file in the background and removes the file
+// when it ends. Close stops it.
+func (rn *Runner) Go(f *os.File, run func(ctx context.Context, r io.Reader) error) {
+	rn.wg.Add(1)
+	go func() {
+		defer rn.wg.Done()
+		defer os.Remove(f.Name())
+		defer f.Close()
+		_ = run(rn.ctx, f) // the outcome is on the import's row
+	}()
+}
