@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
-	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/store"
