@@ -480,6 +480,7 @@ type Store interface {
 	Verifications
 	Numbers
 	Conversations
+	Users
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small
