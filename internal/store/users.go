@@ -69,6 +69,9 @@ type Users interface {
 	// GetUser reads a user by id within accountID ("" for operators);
 	// ErrNotFound if none.
 	GetUser(ctx context.Context, accountID, id string) (*User, error)
+	// UserByID reads a user by id (any scope), for a session; ErrNotFound
+	// if none.
+	UserByID(ctx context.Context, id string) (*User, error)
 	// UserByEmail reads a user by email (any scope); ErrNotFound if none.
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// ListUsers lists an account's users ("" for operators), oldest first.
@@ -99,9 +102,10 @@ type Users interface {
 	// UseInvitation accepts an invitation: in one transaction it marks
 	// it used and creates u (whose AccountID, Email and Role it sets
 	// from the invitation). ErrNotFound if no such token; ErrGone if the
-	// invitation was used or has expired; ErrSeats if no seat is free;
-	// ErrConflict if the email is taken.
-	UseInvitation(ctx context.Context, tokenHash []byte, u *User, seats int, now time.Time) (*Invitation, error)
+	// invitation was used or has expired; ErrSeats if no seat is free
+	// (the account's seats, defaultSeats when it has no row); ErrConflict
+	// if the email is taken.
+	UseInvitation(ctx context.Context, tokenHash []byte, u *User, defaultSeats int, now time.Time) (*Invitation, error)
 	ListInvitations(ctx context.Context, accountID string) ([]Invitation, error)
 
 	// GetSeats reads an account's seats; ErrNotFound if it has no row.

@@ -77,6 +77,11 @@ func (s *Store) GetUser(ctx context.Context, accountID, id string) (*store.User,
 	return s.scanUser(ctx, s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+userColumns+` FROM users WHERE account_id = ? AND id = ?`), accountID, id))
 }
 
+// UserByID implements store.Users.
+func (s *Store) UserByID(ctx context.Context, id string) (*store.User, error) {
+	return s.scanUser(ctx, s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+userColumns+` FROM users WHERE id = ?`), id))
+}
+
 // UserByEmail implements store.Users.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*store.User, error) {
 	return s.scanUser(ctx, s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+userColumns+` FROM users WHERE email = ?`), email))
@@ -261,7 +266,7 @@ func (s *Store) CreateInvitation(ctx context.Context, inv *store.Invitation) err
 }
 
 // UseInvitation implements store.Users.
-func (s *Store) UseInvitation(ctx context.Context, tokenHash []byte, u *store.User, seats int, now time.Time) (*store.Invitation, error) {
+func (s *Store) UseInvitation(ctx context.Context, tokenHash []byte, u *store.User, defaultSeats int, now time.Time) (*store.Invitation, error) {
 	var inv *store.Invitation
 	err := s.inTx(ctx, "accepting invitation", func(tx *sql.Tx) error {
 		var err error
@@ -279,10 +284,15 @@ func (s *Store) UseInvitation(ctx context.Context, tokenHash []byte, u *store.Us
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrGone
 		}
-		if s.d.Name == "postgres" && seats > 0 {
+		if s.d.Name == "postgres" {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "seats/"+inv.AccountID); err != nil {
 				return fmt.Errorf("locking seats: %w", err)
 			}
+		}
+		seats := defaultSeats
+		err = tx.QueryRowContext(ctx, s.d.rebind(`SELECT seats FROM account_seats WHERE account_id = ?`), inv.AccountID).Scan(&seats)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("reading seats: %w", err)
 		}
 		u.AccountID, u.Email, u.Role = inv.AccountID, inv.Email, inv.Role
 		return s.insertUser(ctx, tx, u, seats)
