@@ -5,4 +5,8 @@ package users
 func init() { argonMemory = 1024 }
 
 // RealCost sets the production memory cost for the rest of a test.
-func RealCost() func() { old := argonMemory; argonMemory = 64 * 1024; return func() { argonMemory = old } }
+func RealCost() func() {
+	old := argonMemory
+	argonMemory = 64 * 1024
+	return func() { argonMemory = old }
+}
