@@ -49,6 +49,7 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/templates"
+	"github.com/omnigate/omnigate/internal/users"
 	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"github.com/omnigate/omnigate/internal/worker"
@@ -91,6 +92,8 @@ type App struct {
 	auth                *auth.Authenticator
 	guard               *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
 	trail               *audit.Trail     // the audit trail: authentications, admin actions
+	users               *users.Service   // console users, sessions, seats (console.go)
+	demoOwner           *demoOwner       // the demo account's console owner
 	style               *rest.Style      // the REST doors' style: authentication, and the routes registered
 	// api is the API's listener and server; rt realtime's, when
 	// Config.RealtimeHTTPAddr gives it a listener of its own (else nil).
@@ -244,6 +247,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
 		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}}
 	useWATemplates(doors, a.connectors) // WhatsApp template submission for the Conversations door
+	doors = append(doors, a.newConsole(st))
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
@@ -261,6 +265,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	if cfg.Demo {
+		if err := a.ensureDemoOwner(ctx); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("setting up the demo's console owner: %w", err)
+		}
 		if err := ensureDemoEmail(ctx, st, a.Demo.ID); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("setting up the demo's email: %w", err)
@@ -310,6 +318,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	if cfg.PublicURL == "" {
 		a.emailLinks = a.emailLinks.WithBase(a.URL())
+		a.users.SetPublicURL(a.URL())
 	}
 	if a.demoChat != nil {
 		a.demoChat.SetWebhook(a.URL() + "/webhooks/whatsapp/" + DemoWhatsAppConnector)
@@ -520,5 +529,6 @@ func (a *App) PrintDemo(w io.Writer) {
 		a.printDemoEmail(w)
 		a.printDemoWhatsApp(w)
 		a.printDemoHLR(w)
+		a.printDemoConsole(w)
 	}
 }

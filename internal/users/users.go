@@ -100,6 +100,10 @@ func New(cfg Config, st store.Store, b *billing.Service, m Mailer, trail *audit.
 	return &Service{st: st, billing: b, mail: m, trail: trail, guard: g, log: log, cfg: cfg, now: func() time.Time { return time.Now().UTC() }}
 }
 
+// SetPublicURL sets where invitation links point, when it is known only
+// once the listener runs; call it before serving.
+func (s *Service) SetPublicURL(u string) { s.cfg.PublicURL = strings.TrimRight(u, "/") }
+
 // Config is the service's configuration with its defaults.
 func (s *Service) Config() Config { return s.cfg }
 

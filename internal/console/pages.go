@@ -1,0 +1,389 @@
+package console
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/users"
+)
+
+// overviewData is the Overview page: the last seven days.
+type overviewData struct {
+	Account      *store.Account
+	Days         []dayCount
+	Total        int
+	Delivered    int
+	Failed       int
+	DeliveryRate float64
+	Chart        chart
+}
+
+type dayCount struct {
+	Day                      time.Time
+	Total, Delivered, Failed int
+	Label                    string
+}
+
+// The statuses counted as failed on the Overview.
+var failedStatuses = []message.Status{message.DeliveryFailed, message.Expired}
+
+func (c *Console) overview(q *req) {
+	ctx, cancel := ctxTimeout(q.r)
+	defer cancel()
+	a, err := c.st.GetAccount(ctx, q.user.AccountID)
+	if err != nil {
+		c.fail(q, http.StatusNotFound, q.loc.T("error.not_found"))
+		return
+	}
+	d := &overviewData{Account: a}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	count := func(from time.Time, st message.Status) (int, error) {
+		_, n, err := c.st.ListMessages(ctx, q.user.AccountID, store.MessageFilter{From: from, Until: from.Add(24 * time.Hour), Status: st, Limit: 1})
+		return n, err
+	}
+	for i := 6; i >= 0; i-- {
+		day := today.Add(-time.Duration(i) * 24 * time.Hour)
+		dc := dayCount{Day: day, Label: q.loc.Day(day)}
+		if dc.Total, err = count(day, ""); err == nil {
+			dc.Delivered, err = count(day, message.Delivered)
+		}
+		for _, s := range failedStatuses {
+			if err != nil {
+				break
+			}
+			var n int
+			n, err = count(day, s)
+			dc.Failed += n
+		}
+		if err != nil {
+			c.log.Error("console: overview", "err", err)
+			c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+			return
+		}
+		d.Days = append(d.Days, dc)
+		d.Total += dc.Total
+		d.Delivered += dc.Delivered
+		d.Failed += dc.Failed
+	}
+	if d.Delivered+d.Failed > 0 {
+		d.DeliveryRate = float64(d.Delivered) / float64(d.Delivered+d.Failed)
+	}
+	d.Chart = barChart(q.loc, d.Days)
+	c.render(q.w, http.StatusOK, "overview", q.page("title.overview", d))
+}
+
+// chart is an SVG bar chart drawn by the server: bars per day, delivered
+// over the rest.
+type chart struct {
+	Width, Height int
+	Bars          []bar
+	Max           string
+}
+
+type bar struct {
+	X, W, Y, H, DY, DH int
+	Label, Value       string
+	LX                 int
+}
+
+func barChart(l *Locale, days []dayCount) chart {
+	const w, h, pad, base = 560, 200, 8, 170
+	ch := chart{Width: w, Height: h}
+	mx := 1
+	for _, d := range days {
+		mx = max(mx, d.Total)
+	}
+	ch.Max = l.Num(mx)
+	step := (w - 2*pad) / len(days)
+	for i, d := range days {
+		x := pad + i*step
+		bh := d.Total * (base - 20) / mx
+		dh := d.Delivered * (base - 20) / mx
+		ch.Bars = append(ch.Bars, bar{X: x + 6, W: step - 12, Y: base - bh, H: bh, DY: base - dh, DH: dh,
+			Label: d.Label, Value: l.Num(d.Total), LX: x + step/2})
+	}
+	return ch
+}
+
+// messagesData is the Messages log with its search.
+type messagesData struct {
+	Q        map[string]string
+	Messages []*message.Message
+	Total    int
+	Statuses []message.Status
+}
+
+var listStatuses = []message.Status{message.Scheduled, message.Sent, message.Buffered, message.Delivered, message.Expired, message.DeliveryFailed}
+
+func (c *Console) messages(q *req) {
+	ctx, cancel := ctxTimeout(q.r)
+	defer cancel()
+	v := q.r.URL.Query()
+	get := func(k string, n int) string {
+		s := strings.TrimSpace(v.Get(k))
+		if len(s) > n {
+			s = s[:n]
+		}
+		return s
+	}
+	f := store.MessageFilter{Recipient: strings.TrimPrefix(get("recipient", 320), "+"), Reference: get("reference", 200),
+		Channel: get("channel", 40), Limit: 50}
+	d := &messagesData{Q: map[string]string{"recipient": get("recipient", 320), "reference": f.Reference, "channel": f.Channel,
+		"status": get("status", 40), "id": get("id", 64), "from": get("from", 10), "until": get("until", 10)}, Statuses: listStatuses}
+	if id := d.Q["id"]; id != "" {
+		http.Redirect(q.w, q.r, "/console/messages/"+urlPathEscape(id), http.StatusSeeOther)
+		return
+	}
+	if s := d.Q["status"]; s != "" {
+		f.Status = message.Status(s)
+	}
+	for k, t := range map[string]*time.Time{"from": &f.From, "until": &f.Until} {
+		if s := d.Q[k]; s != "" {
+			p, err := time.Parse("2006-01-02", s)
+			if err != nil {
+				c.fail(q, http.StatusBadRequest, q.loc.T("error.date"))
+				return
+			}
+			*t = p
+			if k == "until" {
+				*t = p.Add(24 * time.Hour)
+			}
+		}
+	}
+	var err error
+	if d.Messages, d.Total, err = c.st.ListMessages(ctx, q.user.AccountID, f); err != nil {
+		c.log.Error("console: messages", "err", err)
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+		return
+	}
+	c.render(q.w, http.StatusOK, "messages", q.page("title.messages", d))
+}
+
+func urlPathEscape(s string) string {
+	return strings.NewReplacer("/", "%2F", "?", "%3F", "#", "%23", "%", "%25").Replace(s)
+}
+
+func (c *Console) message(q *req) {
+	ctx, cancel := ctxTimeout(q.r)
+	defer cancel()
+	m, err := c.st.GetMessage(ctx, q.user.AccountID, q.r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		c.fail(q, http.StatusNotFound, q.loc.T("error.not_found"))
+		return
+	}
+	if err != nil {
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+		return
+	}
+	c.render(q.w, http.StatusOK, "message", q.page("title.message", m))
+}
+
+// usersData is the Users and seats page.
+type usersData struct {
+	Users     []store.User
+	Seats     *users.Seats
+	Roles     []string
+	CanManage bool
+	CanSeats  bool
+	Link      string
+}
+
+func (c *Console) usersPage(q *req) { c.showUsers(q, http.StatusOK, "", "") }
+
+func (c *Console) showUsers(q *req, status int, errMsg, link string) {
+	ctx, cancel := ctxTimeout(q.r)
+	defer cancel()
+	us, err := c.users.Users(ctx, q.user)
+	if err != nil {
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+		return
+	}
+	seats, err := c.users.SeatsOf(ctx, q.user.AccountID)
+	if err != nil {
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+		return
+	}
+	p := q.page("title.users", &usersData{Users: us, Seats: seats, Roles: users.AccountRoles,
+		CanManage: users.Can(q.user.Role, users.ManageUsers), CanSeats: users.Can(q.user.Role, users.ManageSeats), Link: link})
+	p.Error = errMsg
+	c.render(q.w, status, "users", p)
+}
+
+// userErr is an error of the users service in the user's language.
+func (c *Console) userErr(q *req, err error) (int, string) {
+	switch {
+	case errors.Is(err, users.ErrForbidden):
+		return http.StatusForbidden, q.loc.T("error.forbidden")
+	case errors.Is(err, users.ErrSeats):
+		return http.StatusConflict, q.loc.T("error.seats")
+	case errors.Is(err, users.ErrLastOwner):
+		return http.StatusConflict, q.loc.T("error.last_owner")
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, q.loc.T("error.not_found")
+	}
+	return http.StatusBadRequest, q.loc.T("error.invalid") + " " + err.Error()
+}
+
+func (c *Console) invite(q *req) {
+	link, err := c.users.Invite(q.r.Context(), q.user, q.r.PostFormValue("email"), q.r.PostFormValue("role"))
+	if err != nil {
+		st, msg := c.userErr(q, err)
+		c.showUsers(q, st, msg, "")
+		return
+	}
+	c.showUsers(q, http.StatusOK, "", link)
+}
+
+func (c *Console) changeRole(q *req) {
+	if err := c.users.ChangeRole(q.r.Context(), q.user, q.r.PathValue("id"), q.r.PostFormValue("role")); err != nil {
+		st, msg := c.userErr(q, err)
+		if st == http.StatusNotFound {
+			c.fail(q, st, msg)
+			return
+		}
+		c.showUsers(q, st, msg, "")
+		return
+	}
+	http.Redirect(q.w, q.r, "/console/users", http.StatusSeeOther)
+}
+
+func (c *Console) remove(q *req) {
+	if err := c.users.Remove(q.r.Context(), q.user, q.r.PathValue("id")); err != nil {
+		st, msg := c.userErr(q, err)
+		if st == http.StatusNotFound {
+			c.fail(q, st, msg)
+			return
+		}
+		c.showUsers(q, st, msg, "")
+		return
+	}
+	http.Redirect(q.w, q.r, "/console/users", http.StatusSeeOther)
+}
+
+func (c *Console) addSeats(q *req) {
+	n, err := strconv.Atoi(strings.TrimSpace(q.r.PostFormValue("seats")))
+	if err != nil {
+		c.showUsers(q, http.StatusBadRequest, q.loc.T("error.invalid"), "")
+		return
+	}
+	if _, err := c.users.AddSeats(q.r.Context(), q.user, n); err != nil {
+		st, msg := c.userErr(q, err)
+		c.showUsers(q, st, msg, "")
+		return
+	}
+	http.Redirect(q.w, q.r, "/console/users", http.StatusSeeOther)
+}
+
+// billingData is the Balance and ledger page.
+type billingData struct {
+	Account *store.Account
+	Ledger  []store.LedgerEntry
+	Month   string
+	CanCSV  bool
+}
+
+func (c *Console) billing(q *req) {
+	ctx, cancel := ctxTimeout(q.r)
+	defer cancel()
+	a, err := c.st.GetAccount(ctx, q.user.AccountID)
+	if err != nil {
+		c.fail(q, http.StatusNotFound, q.loc.T("error.not_found"))
+		return
+	}
+	led, err := c.st.Ledger(ctx, q.user.AccountID, 50, 0)
+	if err != nil {
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+		return
+	}
+	c.render(q.w, http.StatusOK, "billing", q.page("title.billing", &billingData{Account: a, Ledger: led,
+		Month: time.Now().UTC().Format("2006-01"), CanCSV: users.Can(q.user.Role, users.ExportStatements)}))
+}
+
+// statement downloads a month of the ledger as CSV. Cells that a
+// spreadsheet would run as a formula are quoted with a leading '.
+func (c *Console) statement(q *req) {
+	ctx, cancel := ctxTimeout(q.r)
+	defer cancel()
+	month := q.r.URL.Query().Get("month")
+	start, err := time.Parse("2006-01", month)
+	if err != nil {
+		c.fail(q, http.StatusBadRequest, q.loc.T("error.date"))
+		return
+	}
+	end := start.AddDate(0, 1, 0)
+	var rows []store.LedgerEntry
+	for off := 0; ; off += 500 {
+		page, err := c.st.Ledger(ctx, q.user.AccountID, 500, off)
+		if err != nil {
+			c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+			return
+		}
+		done := len(page) < 500
+		for _, e := range page {
+			if !e.CreatedAt.Before(start) && e.CreatedAt.Before(end) {
+				rows = append(rows, e)
+			}
+			if e.CreatedAt.Before(start) {
+				done = true
+			}
+		}
+		if done {
+			break
+		}
+	}
+	h := q.w.Header()
+	headers(q.w)
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"statement-%s.csv\"", start.Format("2006-01")))
+	cw := csv.NewWriter(q.w)
+	cw.Write([]string{"id", "created_at", "kind", "amount", "currency", "balance_after", "reference", "reason", "actor"})
+	for i := len(rows) - 1; i >= 0; i-- { // oldest first
+		e := rows[i]
+		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.CreatedAt.Format(time.RFC3339), cell(e.Kind), micro(e.Amount), e.Currency,
+			micro(e.BalanceAfter), cell(e.Reference), cell(e.Reason), cell(e.Actor)})
+	}
+	cw.Flush()
+}
+
+func micro(v int64) string { return strconv.FormatFloat(float64(v)/1e6, 'f', 6, 64) }
+
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (c *Console) profile(q *req) {
+	c.render(q.w, http.StatusOK, "profile", q.page("title.profile", map[string]any{"Languages": Languages, "TwoFactor": q.user.TOTPSecret != ""}))
+}
+
+func (c *Console) setLanguage(q *req) {
+	if err := c.users.SetLanguage(q.r.Context(), q.user, q.r.PostFormValue("language")); err != nil {
+		c.fail(q, http.StatusBadRequest, q.loc.T("error.invalid"))
+		return
+	}
+	http.Redirect(q.w, q.r, "/console/profile", http.StatusSeeOther)
+}
+
+// compromised (PRIV-4): the user reports their credentials; they are
+// locked and signed out at once.
+func (c *Console) compromised(q *req) {
+	if q.r.PostFormValue("confirm") != "yes" {
+		c.fail(q, http.StatusBadRequest, q.loc.T("error.confirm"))
+		return
+	}
+	if err := c.users.ReportCompromised(q.r.Context(), q.user, sourceOf(q.r)); err != nil {
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+		return
+	}
+	c.setCookie(q.w, q.r, sessionCookie, "", -1)
+	c.errorPage(q.w, q.r, http.StatusOK, "profile.locked")
+}
