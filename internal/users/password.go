@@ -14,9 +14,8 @@ import (
 
 // Argon2id parameters (RFC 9106's second recommended option, with 64 MiB):
 // memory in KiB, passes, lanes, and the sizes of salt and hash.
-// argonMemory is a variable only so that tests can hash cheaply (the
-// parameters are in every hash, so a hash checks whatever they were).
-var argonMemory uint32 = 64 * 1024
+// DefaultPasswordMemory is argon2id's memory cost in KiB (64 MiB).
+const DefaultPasswordMemory = 64 * 1024
 
 const (
 	argonTime    = 3
@@ -39,7 +38,10 @@ var ErrWeakPassword = fmt.Errorf("a password must be %d to %d characters", MinPa
 // HashPassword hashes a password with argon2id, in the PHC string format
 // ($argon2id$v=19$m=…,t=…,p=…$salt$hash), so that the parameters can be
 // raised later without losing old hashes.
-func HashPassword(pw string) (string, error) {
+func HashPassword(pw string) (string, error) { return hashPassword(pw, DefaultPasswordMemory) }
+
+// hashPassword is HashPassword with a memory cost in KiB.
+func hashPassword(pw string, argonMemory uint32) (string, error) {
 	if n := len([]rune(pw)); n < MinPassword || len(pw) > MaxPassword {
 		return "", ErrWeakPassword
 	}
@@ -90,9 +92,11 @@ func checkPassword(hash, pw string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// dummyHash is checked when a sign-in names no user, so that an unknown
-// email takes as long as a wrong password.
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := HashPassword("not-a-password-anyone-has")
-	return h
-})
+// dummyHash is a hash of the cost given, checked when a sign-in names no
+// user, so that an unknown email takes as long as a wrong password.
+func dummyHash(memory uint32) func() string {
+	return sync.OnceValue(func() string {
+		h, _ := hashPassword("not-a-password-anyone-has", memory)
+		return h
+	})
+}

@@ -62,6 +62,10 @@ type Config struct {
 	DefaultSeats int           // seats of an account without a plan row; default 5
 	PublicURL    string        // where invitation links point; default http://localhost:8080
 	Issuer       string        // the TOTP issuer shown by authenticator apps; default "omnigate"
+	// PasswordMemory is argon2id's memory cost in KiB; default
+	// DefaultPasswordMemory. Tests lower it to run quickly; each hash
+	// records its cost, so hashes of any cost keep working.
+	PasswordMemory uint32
 }
 
 // Service does what users do.
@@ -74,6 +78,7 @@ type Service struct {
 	log     *slog.Logger
 	cfg     Config
 	now     func() time.Time
+	dummy   func() string // a hash checked for unknown users (dummyHash)
 }
 
 // New makes a Service. billing, mail, trail and guard may be nil.
@@ -91,13 +96,17 @@ func New(cfg Config, st store.Store, b *billing.Service, m Mailer, trail *audit.
 		cfg.PublicURL = "http://localhost:8080"
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.PasswordMemory == 0 {
+		cfg.PasswordMemory = DefaultPasswordMemory
+	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = "omnigate"
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{st: st, billing: b, mail: m, trail: trail, guard: g, log: log, cfg: cfg, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{st: st, billing: b, mail: m, trail: trail, guard: g, log: log, cfg: cfg, now: func() time.Time { return time.Now().UTC() },
+		dummy: dummyHash(cfg.PasswordMemory)}
 }
 
 // SetPublicURL sets where invitation links point, when it is known only
@@ -175,7 +184,7 @@ func (s *Service) Create(ctx context.Context, n NewUser) (*store.User, error) {
 			return nil, fmt.Errorf("account %s: %w", n.AccountID, err)
 		}
 	}
-	hash, err := HashPassword(n.Password)
+	hash, err := hashPassword(n.Password, s.cfg.PasswordMemory)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +354,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, source string) (*
 	}
 	u, err := s.st.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordHash == "") {
-		CheckPassword(dummyHash(), password) // the same time as a wrong password
+		CheckPassword(s.dummy(), password) // the same time as a wrong password
 		s.guard.Failed(at, "unknown_user")
 		return nil, ErrBadCredentials
 	}
@@ -512,7 +521,7 @@ func (s *Service) Accept(ctx context.Context, token, name, password string) (*st
 	if err != nil {
 		return nil, err
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(password, s.cfg.PasswordMemory)
 	if err != nil {
 		return nil, err
 	}
@@ -687,7 +696,7 @@ func (s *Service) ResetPassword(ctx context.Context, email, password, actor stri
 	if err != nil {
 		return fmt.Errorf("user %s: %w", email, err)
 	}
-	if u.PasswordHash, err = HashPassword(password); err != nil {
+	if u.PasswordHash, err = hashPassword(password, s.cfg.PasswordMemory); err != nil {
 		return err
 	}
 	u.LockedAt, u.LockedReason = time.Time{}, ""

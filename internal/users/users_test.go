@@ -63,7 +63,6 @@ func newAccount(t *testing.T, st store.Store, name string) string {
 const pw = "correct horse battery"
 
 func TestPasswordHash(t *testing.T) {
-	defer users.RealCost()()
 	h, err := users.HashPassword(pw)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +106,7 @@ func TestSignInAndTOTP(t *testing.T) {
 	engines(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		g := authguard.New(authguard.Config{PerAddress: 5, PerPrefix: 5}, nil, nil)
-		svc := users.New(users.Config{}, st, nil, nil, nil, g, nil)
+		svc := users.New(users.Config{PasswordMemory: 1024}, st, nil, nil, nil, g, nil)
 		op, err := svc.Create(ctx, users.NewUser{Email: "Op@Example.org", Role: users.RoleOperator, Password: pw, Actor: "test"})
 		if err != nil {
 			t.Fatal(err)
@@ -172,7 +171,7 @@ func TestInvitationsSeatsAndCompromise(t *testing.T) {
 		ctx := context.Background()
 		mb := &mailbox{}
 		b := billing.New(billing.Config{}, st, nil, nil, nil)
-		svc := users.New(users.Config{DefaultSeats: 2, PublicURL: "https://console.example"}, st, b, mb, nil, nil, nil)
+		svc := users.New(users.Config{DefaultSeats: 2, PublicURL: "https://console.example", PasswordMemory: 1024}, st, b, mb, nil, nil, nil)
 		acct := newAccount(t, st, "A")
 		owner, err := svc.Create(ctx, users.NewUser{AccountID: acct, Email: "owner@a.example", Role: users.RoleOwner, Password: pw})
 		if err != nil {
@@ -235,7 +234,7 @@ func TestInvitationsSeatsAndCompromise(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		late := users.New(users.Config{InviteTTL: time.Nanosecond}, st, nil, nil, nil, nil, nil)
+		late := users.New(users.Config{InviteTTL: time.Nanosecond, PasswordMemory: 1024}, st, nil, nil, nil, nil, nil)
 		link4, err := late.Invite(ctx, owner, "later@a.example", users.RoleDeveloper)
 		if err != nil {
 			t.Fatal(err)
