@@ -2,15 +2,18 @@ package console_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,35 +39,63 @@ type env struct {
 	srv   *httptest.Server
 }
 
-func engines(t *testing.T, f func(t *testing.T, e *env)) {
-	open := map[string]func(t *testing.T) store.Store{
-		"sqlite": func(t *testing.T) store.Store {
-			st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "t.db")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return st
-		},
-		"postgres": func(t *testing.T) store.Store {
-			st, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.URL(t), MaxConns: 4})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return st
-		},
+// shared are the stores and servers of each engine, opened once for the
+// package (opening and migrating a store is most of a test's time); each
+// test makes its own accounts and users, so tests do not see each other.
+var (
+	sharedMu sync.Mutex
+	shared   = map[string]*env{}
+	closers  []func()
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, c := range closers {
+		c()
 	}
+	os.Exit(code)
+}
+
+func engines(t *testing.T, f func(t *testing.T, e *env)) {
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
-			st := open[name](t)
-			t.Cleanup(func() { st.Close() })
-			g := authguard.New(authguard.Config{PerAddress: 20, PerPrefix: 20}, nil, nil)
-			svc := users.New(users.Config{DefaultSeats: 10, PasswordMemory: 1024}, st, nil, nil, nil, g, nil)
-			mux := http.NewServeMux()
-			console.New(console.Config{}, svc, st, nil).Register(mux)
-			srv := httptest.NewServer(mux)
-			t.Cleanup(srv.Close)
-			svc.SetPublicURL(srv.URL)
-			f(t, &env{t: t, st: st, users: svc, srv: srv})
+			sharedMu.Lock()
+			base, ok := shared[name]
+			if !ok {
+				var st store.Store
+				var err error
+				if name == "sqlite" {
+					dir, derr := os.MkdirTemp("", "console-test")
+					if derr != nil {
+						t.Fatal(derr)
+					}
+					closers = append(closers, func() { os.RemoveAll(dir) })
+					st, err = sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, "t.db")})
+				} else {
+					if !pgtest.Available() {
+						sharedMu.Unlock()
+						t.Skip(pgtest.EnvVar + " is not set")
+					}
+					st, err = postgres.Open(context.Background(), postgres.Config{URL: pgURL(), MaxConns: 4})
+				}
+				if err != nil {
+					sharedMu.Unlock()
+					t.Fatal(err)
+				}
+				g := authguard.New(authguard.Config{PerAddress: 100, PerPrefix: 20}, nil, nil)
+				svc := users.New(users.Config{DefaultSeats: 10, PasswordMemory: 1024}, st, nil, nil, nil, g, nil)
+				mux := http.NewServeMux()
+				console.New(console.Config{}, svc, st, nil).Register(mux)
+				srv := httptest.NewServer(mux)
+				svc.SetPublicURL(srv.URL)
+				closers = append([]func(){func() { srv.Close(); st.Close() }}, closers...)
+				base = &env{st: st, users: svc, srv: srv}
+				shared[name] = base
+			}
+			sharedMu.Unlock()
+			e := *base
+			e.t = t
+			f(t, &e)
 		})
 	}
 }
@@ -460,4 +491,30 @@ func TestReportCompromised(t *testing.T) {
 			t.Fatalf("locked user signs in: %d", st)
 		}
 	})
+}
+
+// pgURL makes a fresh schema for the package's tests, dropped when they
+// end (pgtest.URL drops its schema at the end of one test).
+func pgURL() string {
+	base := os.Getenv(pgtest.EnvVar)
+	schema := "t_console_" + strings.ToLower(ids.New()[16:])
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		panic(err)
+	}
+	closers = append(closers, func() {
+		if db, err := sql.Open("pgx", base); err == nil {
+			db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+			db.Close()
+		}
+	})
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
