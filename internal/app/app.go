@@ -265,10 +265,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	if cfg.Demo {
-		if err := a.ensureDemoOwner(ctx); err != nil {
-			st.Close()
-			return nil, fmt.Errorf("setting up the demo's console owner: %w", err)
-		}
 		if err := ensureDemoEmail(ctx, st, a.Demo.ID); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("setting up the demo's email: %w", err)

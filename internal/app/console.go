@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/console"
 	"github.com/omnigate/omnigate/internal/ids"
@@ -68,10 +69,19 @@ func (a *App) ensureDemoOwner(ctx context.Context) error {
 	return nil
 }
 
-// printDemoConsole adds the console's sign-in to the demo banner.
+// printDemoConsole adds the console's sign-in to the demo banner, making
+// the demo owner first if need be (here rather than at start: hashing a
+// password costs 64 MiB and a moment, which only a person who reads the
+// banner needs).
 func (a *App) printDemoConsole(w io.Writer) {
 	if a.demoOwner == nil {
-		return
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := a.ensureDemoOwner(ctx)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(w, "The web console's demo owner could not be made: %v\n\n", err)
+			return
+		}
 	}
 	fmt.Fprintf(w, `Sign in to the web console (English, français, العربية):
 
