@@ -6,6 +6,10 @@ package console
 // Locale.T with the locale's digits.
 var catalogues = map[string]map[string]string{
 	"en": {
+		"message.timeline": "Timeline", "timeline.accepted": "accepted", "timeline.compliance": "compliance decision", "timeline.charged": "charged",
+		"timeline.connector": "handed to the connector", "timeline.code": "code %d",
+		"event.bounced": "bounced", "event.complained": "complaint", "event.unsubscribed": "unsubscribed", "event.opened": "opened",
+		"event.clicked": "clicked", "event.delayed": "delayed", "event.read": "read", "event.fallback": "fallback to another channel",
 		"nav.skip": "Skip to content", "nav.label": "Console", "nav.signout": "Sign out",
 		"nav.overview": "Overview", "nav.messages": "Messages", "nav.billing": "Balance and ledger", "nav.users": "Users and seats", "nav.profile": "Your profile",
 		"title.signin": "Sign in", "title.totp": "Two-factor code", "title.invite": "Join the account", "title.error": "Something is wrong",
@@ -48,6 +52,10 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Tick the box to confirm.",
 	},
 	"fr": {
+		"message.timeline": "Chronologie", "timeline.accepted": "accepté", "timeline.compliance": "décision de conformité", "timeline.charged": "facturé",
+		"timeline.connector": "remis au connecteur", "timeline.code": "code %d",
+		"event.bounced": "rejeté", "event.complained": "plainte", "event.unsubscribed": "désinscrit", "event.opened": "ouvert",
+		"event.clicked": "cliqué", "event.delayed": "retardé", "event.read": "lu", "event.fallback": "repli sur un autre canal",
 		"nav.skip": "Aller au contenu", "nav.label": "Console", "nav.signout": "Se déconnecter",
 		"nav.overview": "Vue d’ensemble", "nav.messages": "Messages", "nav.billing": "Solde et grand livre", "nav.users": "Utilisateurs et sièges", "nav.profile": "Votre profil",
 		"title.signin": "Connexion", "title.totp": "Code à deux facteurs", "title.invite": "Rejoindre le compte", "title.error": "Un problème est survenu",
@@ -90,6 +98,10 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Cochez la case pour confirmer.",
 	},
 	"ar": {
+		"message.timeline": "التسلسل الزمني", "timeline.accepted": "قُبلت", "timeline.compliance": "قرار الامتثال", "timeline.charged": "احتُسبت الرسوم",
+		"timeline.connector": "سُلّمت إلى الموصل", "timeline.code": "الرمز %d",
+		"event.bounced": "ارتدت", "event.complained": "شكوى", "event.unsubscribed": "ألغى الاشتراك", "event.opened": "فُتحت",
+		"event.clicked": "نُقر عليها", "event.delayed": "تأخرت", "event.read": "قُرئت", "event.fallback": "تحويل إلى قناة أخرى",
 		"nav.skip": "انتقل إلى المحتوى", "nav.label": "لوحة التحكم", "nav.signout": "تسجيل الخروج",
 		"nav.overview": "نظرة عامة", "nav.messages": "الرسائل", "nav.billing": "الرصيد والسجل المالي", "nav.users": "المستخدمون والمقاعد", "nav.profile": "ملفك الشخصي",
 		"title.signin": "تسجيل الدخول", "title.totp": "رمز التحقق الثنائي", "title.invite": "الانضمام إلى الحساب", "title.error": "حدث خطأ ما",

@@ -518,3 +518,31 @@ func pgURL() string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// A message's detail page shows its timeline: accepted, the compliance
+// decision, charged, its status, and recorded events.
+func TestMessageTimeline(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		a := e.account("A")
+		u := e.user(a, users.RoleDeveloper)
+		m := e.message(a, "tl")
+		if _, err := e.st.RecordEvents(context.Background(), []store.Event{{AccountID: a, MessageID: m.ID, Seq: 0, Event: store.EventRead, At: time.Now().UTC().Add(time.Second)}}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser()
+		b.signIn(u)
+		st, body := b.do("GET", "/console/messages/"+m.ID, nil)
+		if st != 200 {
+			t.Fatalf("detail: %d", st)
+		}
+		order := []string{"accepted", "compliance decision", "charged", "delivered", "read"}
+		at := 0
+		for _, w := range order {
+			i := strings.Index(body[at:], "— "+w)
+			if i < 0 {
+				t.Fatalf("timeline lacks %q after position %d: %s", w, at, body)
+			}
+			at += i
+		}
+	})
+}

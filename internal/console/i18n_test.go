@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // Every key is in every catalogue, with the same verbs.
@@ -78,6 +80,12 @@ func TestTemplatesTranslated(t *testing.T) {
 	}
 	for _, l := range Languages {
 		dynamic = append(dynamic, "language."+l)
+	}
+	for _, e := range []string{store.EventBounced, store.EventComplained, store.EventUnsubscribed, store.EventOpened, store.EventClicked, store.EventDelayed, store.EventRead, store.EventFallback} {
+		if !store.ValidEvent(e) {
+			t.Errorf("%s is no event", e)
+		}
+		dynamic = append(dynamic, "event."+e)
 	}
 	for _, p := range pageNames {
 		dynamic = append(dynamic, "title."+p)

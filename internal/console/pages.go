@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -170,6 +171,23 @@ func urlPathEscape(s string) string {
 	return strings.NewReplacer("/", "%2F", "?", "%3F", "#", "%23", "%", "%25").Replace(s)
 }
 
+// step is one line of a message's timeline.
+type step struct {
+	At        time.Time
+	Key       string // the catalogue key of what happened
+	Recipient string
+	Detail    string // a status, an amount, an event's detail: shown as given
+	Code      int    // a response or error code; 0 for none
+}
+
+// messageData is a message and its timeline: accepted, the compliance
+// decision, charged, each recipient's last status (with its reason and
+// code, and the connector that took it) and each recorded event.
+type messageData struct {
+	M        *message.Message
+	Timeline []step
+}
+
 func (c *Console) message(q *req) {
 	ctx, cancel := ctxTimeout(q.r)
 	defer cancel()
@@ -182,7 +200,44 @@ func (c *Console) message(q *req) {
 		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
 		return
 	}
-	c.render(q.w, http.StatusOK, "message", q.page("title.message", m))
+	evs, err := c.st.MessageEvents(ctx, q.user.AccountID, []string{m.ID})
+	if err != nil {
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+		return
+	}
+	c.render(q.w, http.StatusOK, "message", q.page("title.message", &messageData{M: m, Timeline: timeline(q.loc, m, evs[m.ID])}))
+}
+
+func timeline(l *Locale, m *message.Message, evs []store.Event) []step {
+	tl := []step{{At: m.CreatedAt, Key: "timeline.accepted"}}
+	if m.Compliance != "" || m.Purpose != "" {
+		tl = append(tl, step{At: m.CreatedAt, Key: "timeline.compliance", Detail: strings.TrimSpace(m.Purpose + " " + m.Compliance)})
+	}
+	for _, r := range m.Recipients {
+		if r.Price != 0 {
+			tl = append(tl, step{At: m.CreatedAt, Key: "timeline.charged", Recipient: r.Address, Detail: l.Money(r.Price, r.PriceCurrency)})
+		}
+		if r.Connector != "" {
+			tl = append(tl, step{At: r.StatusAt, Key: "timeline.connector", Recipient: r.Address, Detail: r.Connector})
+		}
+		if !r.StatusAt.IsZero() {
+			tl = append(tl, step{At: r.StatusAt, Key: "status." + string(r.Status), Recipient: r.Address, Detail: r.StatusReason, Code: r.StatusErrorCode})
+		}
+	}
+	for _, e := range evs {
+		d := make([]string, 0, len(e.Detail))
+		for k, v := range e.Detail {
+			d = append(d, k+"="+v)
+		}
+		sort.Strings(d)
+		addr := ""
+		if e.Seq < len(m.Recipients) {
+			addr = m.Recipients[e.Seq].Address
+		}
+		tl = append(tl, step{At: e.At, Key: "event." + e.Event, Recipient: addr, Detail: strings.Join(d, " ")})
+	}
+	sort.SliceStable(tl, func(i, j int) bool { return tl[i].At.Before(tl[j].At) })
+	return tl
 }
 
 // usersData is the Users and seats page.
