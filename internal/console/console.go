@@ -294,15 +294,24 @@ func (c *Console) showSignIn(w http.ResponseWriter, r *http.Request, status int,
 	c.render(w, status, "signin", p)
 }
 
-func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
+// preForm reads a form posted before any session (sign-in, invitation):
+// its CSRF token must match the pre-session cookie. False after answering.
+func (c *Console) preForm(w http.ResponseWriter, r *http.Request) bool {
 	ok, tooLarge := parseForm(w, r)
 	if tooLarge {
 		c.errorPage(w, r, http.StatusRequestEntityTooLarge, "error.too_large")
-		return
+		return false
 	}
 	pre, err := r.Cookie(preCookie)
 	if !ok || err != nil || !sameToken(r.PostFormValue("csrf"), pre.Value) {
 		c.errorPage(w, r, http.StatusForbidden, "error.csrf")
+		return false
+	}
+	return true
+}
+
+func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
+	if !c.preForm(w, r) {
 		return
 	}
 	email := r.PostFormValue("email")
@@ -413,21 +422,14 @@ func (c *Console) showInvite(w http.ResponseWriter, r *http.Request, status int,
 
 func (c *Console) accept(w http.ResponseWriter, r *http.Request) {
 	l := newLocale(pickLanguage(r, ""))
-	ok, tooLarge := parseForm(w, r)
-	if tooLarge {
-		c.errorPage(w, r, http.StatusRequestEntityTooLarge, "error.too_large")
-		return
-	}
-	pre, err := r.Cookie(preCookie)
-	if !ok || err != nil || !sameToken(r.PostFormValue("csrf"), pre.Value) {
-		c.errorPage(w, r, http.StatusForbidden, "error.csrf")
+	if !c.preForm(w, r) {
 		return
 	}
 	if r.PostFormValue("password") != r.PostFormValue("password2") {
 		c.showInvite(w, r, http.StatusBadRequest, l.T("error.password_mismatch"))
 		return
 	}
-	_, err = c.users.Accept(r.Context(), r.PathValue("token"), r.PostFormValue("name"), r.PostFormValue("password"))
+	_, err := c.users.Accept(r.Context(), r.PathValue("token"), r.PostFormValue("name"), r.PostFormValue("password"))
 	switch {
 	case errors.Is(err, users.ErrInvitation):
 		c.errorPage(w, r, http.StatusGone, "error.invitation")

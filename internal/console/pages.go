@@ -297,29 +297,26 @@ func (c *Console) invite(q *req) {
 }
 
 func (c *Console) changeRole(q *req) {
-	if err := c.users.ChangeRole(q.r.Context(), q.user, q.r.PathValue("id"), q.r.PostFormValue("role")); err != nil {
-		st, msg := c.userErr(q, err)
-		if st == http.StatusNotFound {
-			c.fail(q, st, msg)
-			return
-		}
-		c.showUsers(q, st, msg, "")
-		return
-	}
-	http.Redirect(q.w, q.r, "/console/users", http.StatusSeeOther)
+	c.userAction(q, c.users.ChangeRole(q.r.Context(), q.user, q.r.PathValue("id"), q.r.PostFormValue("role")))
 }
 
 func (c *Console) remove(q *req) {
-	if err := c.users.Remove(q.r.Context(), q.user, q.r.PathValue("id")); err != nil {
-		st, msg := c.userErr(q, err)
-		if st == http.StatusNotFound {
-			c.fail(q, st, msg)
-			return
-		}
-		c.showUsers(q, st, msg, "")
+	c.userAction(q, c.users.Remove(q.r.Context(), q.user, q.r.PathValue("id")))
+}
+
+// userAction answers an action on a user: back to the list when it
+// worked, 404 for a user not of the account, else the list with the error.
+func (c *Console) userAction(q *req, err error) {
+	if err == nil {
+		http.Redirect(q.w, q.r, "/console/users", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(q.w, q.r, "/console/users", http.StatusSeeOther)
+	st, msg := c.userErr(q, err)
+	if st == http.StatusNotFound {
+		c.fail(q, st, msg)
+		return
+	}
+	c.showUsers(q, st, msg, "")
 }
 
 func (c *Console) addSeats(q *req) {
