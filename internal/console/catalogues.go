@@ -6,6 +6,9 @@ package console
 // Locale.T with the locale's digits.
 var catalogues = map[string]map[string]string{
 	"en": {
+		"nav.keys": "Keys", "title.keys": "Access keys", "keys.new": "The new key, shown only now — copy it:", "keys.hint": "Ends with",
+		"keys.last_used": "Last used", "keys.revoked": "Revoked", "keys.test": "test", "keys.live": "live", "keys.make_test": "A test key (validated, never sent or charged)",
+		"action.revoke": "Revoke", "action.create_key": "Create a key",
 		"message.timeline": "Timeline", "timeline.accepted": "accepted", "timeline.compliance": "compliance decision", "timeline.charged": "charged",
 		"timeline.connector": "handed to the connector", "timeline.code": "code %d",
 		"event.bounced": "bounced", "event.complained": "complaint", "event.unsubscribed": "unsubscribed", "event.opened": "opened",
@@ -52,6 +55,9 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Tick the box to confirm.",
 	},
 	"fr": {
+		"nav.keys": "Clés", "title.keys": "Clés d’accès", "keys.new": "La nouvelle clé, affichée une seule fois — copiez-la :", "keys.hint": "Se termine par",
+		"keys.last_used": "Dernière utilisation", "keys.revoked": "Révoquée", "keys.test": "test", "keys.live": "production", "keys.make_test": "Une clé de test (validée, jamais envoyée ni facturée)",
+		"action.revoke": "Révoquer", "action.create_key": "Créer une clé",
 		"message.timeline": "Chronologie", "timeline.accepted": "accepté", "timeline.compliance": "décision de conformité", "timeline.charged": "facturé",
 		"timeline.connector": "remis au connecteur", "timeline.code": "code %d",
 		"event.bounced": "rejeté", "event.complained": "plainte", "event.unsubscribed": "désinscrit", "event.opened": "ouvert",
@@ -98,6 +104,9 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Cochez la case pour confirmer.",
 	},
 	"ar": {
+		"nav.keys": "المفاتيح", "title.keys": "مفاتيح الوصول", "keys.new": "المفتاح الجديد، يُعرض الآن فقط — انسخه:", "keys.hint": "ينتهي بـ",
+		"keys.last_used": "آخر استخدام", "keys.revoked": "أُلغي", "keys.test": "تجريبي", "keys.live": "فعلي", "keys.make_test": "مفتاح تجريبي (يُتحقق منه ولا يُرسل ولا يُحتسب أبدًا)",
+		"action.revoke": "إلغاء", "action.create_key": "إنشاء مفتاح",
 		"message.timeline": "التسلسل الزمني", "timeline.accepted": "قُبلت", "timeline.compliance": "قرار الامتثال", "timeline.charged": "احتُسبت الرسوم",
 		"timeline.connector": "سُلّمت إلى الموصل", "timeline.code": "الرمز %d",
 		"event.bounced": "ارتدت", "event.complained": "شكوى", "event.unsubscribed": "ألغى الاشتراك", "event.opened": "فُتحت",

@@ -70,7 +70,7 @@ func New(cfg Config, u *users.Service, st store.Store, log *slog.Logger) *Consol
 }
 
 // pageNames are the templates that are pages (each with layout.html).
-var pageNames = []string{"signin", "totp", "invite", "overview", "messages", "message", "users", "billing", "profile", "error"}
+var pageNames = []string{"signin", "totp", "invite", "overview", "messages", "message", "keys", "users", "billing", "profile", "error"}
 
 func mustParse() map[string]*template.Template {
 	pages := make(map[string]*template.Template, len(pageNames))
@@ -96,6 +96,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/overview", c.signed(users.ViewOverview, c.overview))
 	mux.HandleFunc("GET /console/messages", c.signed(users.ViewMessages, c.messages))
 	mux.HandleFunc("GET /console/messages/{id}", c.signed(users.ViewMessages, c.message))
+	mux.HandleFunc("GET /console/keys", c.signed(users.ViewKeys, c.keys))
+	mux.HandleFunc("POST /console/keys", c.signed(users.ManageKeys, c.createKey))
+	mux.HandleFunc("POST /console/keys/{id}/revoke", c.signed(users.ManageKeys, c.revokeKey))
 	mux.HandleFunc("GET /console/users", c.signed(users.ViewUsers, c.usersPage))
 	mux.HandleFunc("POST /console/users/invite", c.signed(users.ManageUsers, c.invite))
 	mux.HandleFunc("POST /console/users/{id}/role", c.signed(users.ManageUsers, c.changeRole))
@@ -144,6 +147,7 @@ var nav = []struct {
 }{
 	{"nav.overview", "/console/overview", users.ViewOverview},
 	{"nav.messages", "/console/messages", users.ViewMessages},
+	{"nav.keys", "/console/keys", users.ViewKeys},
 	{"nav.billing", "/console/billing", users.ViewBilling},
 	{"nav.users", "/console/users", users.ViewUsers},
 	{"nav.profile", "/console/profile", users.ViewProfile},

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/console"
 	"github.com/omnigate/omnigate/internal/ids"
@@ -106,6 +107,19 @@ func (e *env) account(name string) string {
 		e.t.Fatal(err)
 	}
 	return c.Account.ID
+}
+
+// key makes an access key of the account and returns its id.
+func (e *env) key(accountID string) string {
+	text, err := accounts.CreateKey(context.Background(), e.st, accountID, false)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	k, err := e.st.AccessKeyByHash(context.Background(), auth.Hash(text))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return k.ID
 }
 
 func (e *env) user(accountID, role string) *store.User {
@@ -320,6 +334,7 @@ func TestRolesPages(t *testing.T) {
 			csrf := b.signIn(u)
 			// A victim user to act on, fresh for each role.
 			victim := e.user(a, users.RoleDeveloper)
+			victimKey := e.key(a)
 			routes := []route{
 				{"GET", "/console/overview", users.ViewOverview, nil},
 				{"GET", "/console/messages?reference=ref-a", users.ViewMessages, nil},
@@ -327,6 +342,9 @@ func TestRolesPages(t *testing.T) {
 				{"GET", "/console/billing", users.ViewBilling, nil},
 				{"GET", "/console/billing/statement.csv?month=" + time.Now().UTC().Format("2006-01"), users.ExportStatements, nil},
 				{"GET", "/console/users", users.ViewUsers, nil},
+				{"GET", "/console/keys", users.ViewKeys, nil},
+				{"POST", "/console/keys", users.ManageKeys, url.Values{"test": {"yes"}}},
+				{"POST", "/console/keys/" + victimKey + "/revoke", users.ManageKeys, url.Values{}},
 				{"GET", "/console/profile", users.ViewProfile, nil},
 				{"POST", "/console/users/invite", users.ManageUsers, url.Values{"email": {ids.New()[:10] + "@example.org"}, "role": {"billing"}}},
 				{"POST", "/console/users/" + victim.ID + "/role", users.ManageUsers, url.Values{"role": {"compliance"}}},
@@ -383,6 +401,13 @@ func TestCrossAccount(t *testing.T) {
 		}
 		if _, body := b.do("GET", "/console/users", nil); strings.Contains(body, other.Email) {
 			t.Fatal("B's user listed to A")
+		}
+		kb := e.key(bID)
+		if st, _ := b.do("POST", "/console/keys/"+kb+"/revoke", url.Values{"csrf": {csrf}}); st != http.StatusNotFound {
+			t.Fatalf("revoking B's key from A: %d", st)
+		}
+		if _, body := b.do("GET", "/console/keys", nil); strings.Contains(body, kb) {
+			t.Fatal("B's key listed to A")
 		}
 	})
 }

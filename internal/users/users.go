@@ -116,6 +116,10 @@ func (s *Service) SetPublicURL(u string) { s.cfg.PublicURL = strings.TrimRight(u
 // Config is the service's configuration with its defaults.
 func (s *Service) Config() Config { return s.cfg }
 
+// Record writes an action a user took elsewhere (a key made in the
+// console) to the audit trail.
+func (s *Service) Record(event string, attrs ...slog.Attr) { s.record(slog.LevelInfo, event, attrs...) }
+
 func (s *Service) record(level slog.Level, event string, attrs ...slog.Attr) {
 	s.trail.Record(level, event, attrs...)
 }
