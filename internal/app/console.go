@@ -20,7 +20,9 @@ import (
 // API listener, docs/console.md).
 func (a *App) newConsole(st store.Store) *console.Console {
 	a.users = users.New(users.Config{PublicURL: a.cfg.PublicURL}, st, a.billing, a.notifier, a.trail, a.guard, a.log)
-	return console.New(console.Config{Secure: a.cfg.TLSCert != ""}, a.users, st, a.log)
+	c := console.New(console.Config{Secure: a.cfg.TLSCert != ""}, a.users, st, a.log)
+	c.UseDesk(a.desk)
+	return c
 }
 
 // Users is the users service (the CLI and tests use it).

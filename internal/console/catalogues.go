@@ -6,6 +6,8 @@ package console
 // Locale.T with the locale's digits.
 var catalogues = map[string]map[string]string{
 	"en": {
+		"nav.accounts": "Accounts", "title.accounts": "Accounts", "col.account": "Account", "accounts.suspended": "suspended", "accounts.active": "active",
+		"action.suspend": "Suspend", "action.lift": "Lift the suspension", "error.reason": "Say why: a reason of at most 500 characters is required.",
 		"nav.keys": "Keys", "title.keys": "Access keys", "keys.new": "The new key, shown only now — copy it:", "keys.hint": "Ends with",
 		"keys.last_used": "Last used", "keys.revoked": "Revoked", "keys.test": "test", "keys.live": "live", "keys.make_test": "A test key (validated, never sent or charged)",
 		"action.revoke": "Revoke", "action.create_key": "Create a key",
@@ -55,6 +57,8 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Tick the box to confirm.",
 	},
 	"fr": {
+		"nav.accounts": "Comptes", "title.accounts": "Comptes", "col.account": "Compte", "accounts.suspended": "suspendu", "accounts.active": "actif",
+		"action.suspend": "Suspendre", "action.lift": "Lever la suspension", "error.reason": "Indiquez pourquoi : un motif d’au plus 500 caractères est requis.",
 		"nav.keys": "Clés", "title.keys": "Clés d’accès", "keys.new": "La nouvelle clé, affichée une seule fois — copiez-la :", "keys.hint": "Se termine par",
 		"keys.last_used": "Dernière utilisation", "keys.revoked": "Révoquée", "keys.test": "test", "keys.live": "production", "keys.make_test": "Une clé de test (validée, jamais envoyée ni facturée)",
 		"action.revoke": "Révoquer", "action.create_key": "Créer une clé",
@@ -104,6 +108,8 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Cochez la case pour confirmer.",
 	},
 	"ar": {
+		"nav.accounts": "الحسابات", "title.accounts": "الحسابات", "col.account": "الحساب", "accounts.suspended": "موقوف", "accounts.active": "نشط",
+		"action.suspend": "إيقاف", "action.lift": "رفع الإيقاف", "error.reason": "اذكر السبب: يلزم سبب لا يتجاوز ٥٠٠ حرف.",
 		"nav.keys": "المفاتيح", "title.keys": "مفاتيح الوصول", "keys.new": "المفتاح الجديد، يُعرض الآن فقط — انسخه:", "keys.hint": "ينتهي بـ",
 		"keys.last_used": "آخر استخدام", "keys.revoked": "أُلغي", "keys.test": "تجريبي", "keys.live": "فعلي", "keys.make_test": "مفتاح تجريبي (يُتحقق منه ولا يُرسل ولا يُحتسب أبدًا)",
 		"action.revoke": "إلغاء", "action.create_key": "إنشاء مفتاح",

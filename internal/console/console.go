@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/authguard"
+	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/users"
 )
@@ -59,6 +60,7 @@ type Console struct {
 	st    store.Store
 	log   *slog.Logger
 	pages map[string]*template.Template
+	desk  *compliance.Desk // suspend and lift (UseDesk); nil: not offered
 }
 
 // New makes the console.
@@ -70,7 +72,7 @@ func New(cfg Config, u *users.Service, st store.Store, log *slog.Logger) *Consol
 }
 
 // pageNames are the templates that are pages (each with layout.html).
-var pageNames = []string{"signin", "totp", "invite", "overview", "messages", "message", "keys", "users", "billing", "profile", "error"}
+var pageNames = []string{"signin", "totp", "invite", "overview", "messages", "message", "keys", "accounts", "users", "billing", "profile", "error"}
 
 func mustParse() map[string]*template.Template {
 	pages := make(map[string]*template.Template, len(pageNames))
@@ -106,6 +108,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/seats", c.signed(users.ManageSeats, c.addSeats))
 	mux.HandleFunc("GET /console/billing", c.signed(users.ViewBilling, c.billing))
 	mux.HandleFunc("GET /console/billing/statement.csv", c.signed(users.ExportStatements, c.statement))
+	mux.HandleFunc("GET /console/operator/accounts", c.signed(users.OperateAccounts, c.opAccounts))
+	mux.HandleFunc("POST /console/operator/accounts/{id}/suspend", c.signed(users.OperateAccounts, c.opSuspend))
+	mux.HandleFunc("POST /console/operator/accounts/{id}/lift", c.signed(users.OperateAccounts, c.opLift))
 	mux.HandleFunc("GET /console/profile", c.signed(users.ViewProfile, c.profile))
 	mux.HandleFunc("POST /console/profile/language", c.signed(users.ViewProfile, c.setLanguage))
 	mux.HandleFunc("POST /console/profile/compromised", c.signed(users.ViewProfile, c.compromised))
@@ -150,6 +155,7 @@ var nav = []struct {
 	{"nav.keys", "/console/keys", users.ViewKeys},
 	{"nav.billing", "/console/billing", users.ViewBilling},
 	{"nav.users", "/console/users", users.ViewUsers},
+	{"nav.accounts", "/console/operator/accounts", users.OperateAccounts},
 	{"nav.profile", "/console/profile", users.ViewProfile},
 }
 

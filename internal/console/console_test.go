@@ -20,6 +20,7 @@ import (
 	"github.com/omnigate/omnigate/internal/accounts"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/authguard"
+	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/console"
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/message"
@@ -86,7 +87,9 @@ func engines(t *testing.T, f func(t *testing.T, e *env)) {
 				g := authguard.New(authguard.Config{PerAddress: 100, PerPrefix: 20}, nil, nil)
 				svc := users.New(users.Config{DefaultSeats: 10, PasswordMemory: 1024}, st, nil, nil, nil, g, nil)
 				mux := http.NewServeMux()
-				console.New(console.Config{}, svc, st, nil).Register(mux)
+				con := console.New(console.Config{}, svc, st, nil)
+				con.UseDesk(compliance.NewDesk(compliance.DeskConfig{}, st, nil))
+				con.Register(mux)
 				srv := httptest.NewServer(mux)
 				svc.SetPublicURL(srv.URL)
 				closers = append([]func(){func() { srv.Close(); st.Close() }}, closers...)
@@ -351,6 +354,9 @@ func TestRolesPages(t *testing.T) {
 				{"POST", "/console/users/" + victim.ID + "/remove", users.ManageUsers, url.Values{}},
 				{"POST", "/console/seats", users.ManageSeats, url.Values{"seats": {"1"}}},
 				{"POST", "/console/profile/language", users.ViewProfile, url.Values{"language": {"fr"}}},
+				{"GET", "/console/operator/accounts", users.OperateAccounts, nil},
+				{"POST", "/console/operator/accounts/" + a + "/suspend", users.OperateAccounts, url.Values{"reason": {"test"}}},
+				{"POST", "/console/operator/accounts/" + a + "/lift", users.OperateAccounts, url.Values{}},
 			}
 			for _, r := range routes {
 				if r.form != nil {
@@ -568,6 +574,45 @@ func TestMessageTimeline(t *testing.T) {
 				t.Fatalf("timeline lacks %q after position %d: %s", w, at, body)
 			}
 			at += i
+		}
+	})
+}
+
+// An operator suspends and lifts an account; a suspension needs a reason;
+// an unknown account is 404.
+func TestOperatorAccounts(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		a := e.account("Suspect")
+		op, err := e.users.Create(context.Background(), users.NewUser{Email: ids.New()[:10] + "@ops.example", Role: users.RoleOperator, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser()
+		csrf := b.signIn(op)
+		if st, body := b.do("GET", "/console/operator/accounts", nil); st != 200 || !strings.Contains(body, a) {
+			t.Fatalf("accounts: %d", st)
+		}
+		if st, _ := b.do("POST", "/console/operator/accounts/"+a+"/suspend", url.Values{"csrf": {csrf}}); st != http.StatusBadRequest {
+			t.Fatalf("suspend without a reason: %d", st)
+		}
+		if st, _ := b.do("POST", "/console/operator/accounts/nope/suspend", url.Values{"csrf": {csrf}, "reason": {"x"}}); st != http.StatusNotFound {
+			t.Fatalf("unknown account: %d", st)
+		}
+		if st, _ := b.do("POST", "/console/operator/accounts/"+a+"/suspend", url.Values{"csrf": {csrf}, "reason": {"<b>spam</b>"}}); st != http.StatusSeeOther {
+			t.Fatalf("suspend: %d", st)
+		}
+		p, err := e.st.GetPolicy(context.Background(), a)
+		if err != nil || p.Suspended == "" {
+			t.Fatalf("not suspended: %v %+v", err, p)
+		}
+		if _, body := b.do("GET", "/console/operator/accounts", nil); strings.Contains(body, "<b>spam") || !strings.Contains(body, "&lt;b&gt;spam") {
+			t.Fatal("reason not escaped")
+		}
+		if st, _ := b.do("POST", "/console/operator/accounts/"+a+"/lift", url.Values{"csrf": {csrf}}); st != http.StatusSeeOther {
+			t.Fatalf("lift: %d", st)
+		}
+		if p, _ := e.st.GetPolicy(context.Background(), a); p.Suspended != "" {
+			t.Fatalf("still suspended: %q", p.Suspended)
 		}
 	})
 }
