@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/omnigate/omnigate/internal/users"
 )
 
 // The demo banner's console sign-in works on the real listener, and a
@@ -56,6 +59,17 @@ func TestDemoConsole(t *testing.T) {
 		})
 		if st, body := get("/console/messages/" + id); st != 200 || !strings.Contains(body, "31612345678") {
 			t.Fatalf("detail: %d", st)
+		}
+		// A user's TOTP secret is encrypted at rest like the other secrets.
+		op, err := s.app.Users().Create(context.Background(), users.NewUser{Email: "ops@example.org", Role: users.RoleOperator, Password: "correct horse battery"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored := rawColumn(t, s.app.store.Writer(), engine, `SELECT totp_secret FROM users WHERE id = ?`, op.ID); strings.Contains(stored, op.TOTPSecret) || !strings.HasPrefix(stored, "enc:v1:") {
+			t.Errorf("TOTP secret stored as %q", stored)
+		}
+		if u, err := s.app.store.UserByID(context.Background(), op.ID); err != nil || u.TOTPSecret != op.TOTPSecret {
+			t.Errorf("TOTP secret reads back wrong: %v", err)
 		}
 		// The account of the harness (acme) is another account: its
 		// messages are not the demo owner's.
