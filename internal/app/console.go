@@ -93,3 +93,12 @@ func (a *App) printDemoConsole(w io.Writer) {
 
 `, a.URL(), a.demoOwner.Email, a.demoOwner.Password)
 }
+
+// maintainConsole drops the sessions that have ended (housekeeping).
+func (a *App) maintainConsole(ctx context.Context, now time.Time) {
+	if n, err := a.store.PurgeSessions(ctx, now); err != nil {
+		a.log.Warn("maintenance: purging console sessions", "err", err)
+	} else if n > 0 {
+		a.log.Info("maintenance: dropped ended console sessions", "sessions", n)
+	}
+}

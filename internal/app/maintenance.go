@@ -49,6 +49,7 @@ func (a *App) maintain() {
 		a.log.Warn("maintenance: purging marketing senders", "err", err)
 	}
 	a.maintainNumbers(ctx)
+	a.maintainConsole(ctx, now)
 	if cases, err := a.desk.ExpireCases(ctx, now); err != nil {
 		a.log.Warn("maintenance: expiring proof cases", "err", err)
 	} else {

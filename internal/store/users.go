@@ -97,6 +97,9 @@ type Users interface {
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	// DeleteUserSessions ends every session of a user; says how many.
 	DeleteUserSessions(ctx context.Context, userID string) (int, error)
+	// PurgeSessions deletes sessions that ended before before; says how
+	// many.
+	PurgeSessions(ctx context.Context, before time.Time) (int, error)
 
 	CreateInvitation(ctx context.Context, inv *Invitation) error
 	// UseInvitation accepts an invitation: in one transaction it marks

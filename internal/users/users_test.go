@@ -163,6 +163,13 @@ func TestSignInAndTOTP(t *testing.T) {
 		if _, _, err := svc.Authenticate(ctx, in.Token); !errors.Is(err, users.ErrNoSession) {
 			t.Fatalf("after sign-out: %v", err)
 		}
+		// Ended sessions are purged; live ones stay.
+		if n, err := st.PurgeSessions(ctx, time.Now().Add(24*time.Hour)); err != nil || n != 1 {
+			t.Fatalf("purging in a day: %d %v, want in2's session", n, err)
+		}
+		if n, err := st.PurgeSessions(ctx, time.Now()); err != nil || n != 0 {
+			t.Fatalf("purging now: %d %v", n, err)
+		}
 	})
 }
 

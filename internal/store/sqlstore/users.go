@@ -241,6 +241,11 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, err
 	return int(n), nil
 }
 
+// PurgeSessions implements store.Users.
+func (s *Store) PurgeSessions(ctx context.Context, before time.Time) (int, error) {
+	return s.purge(ctx, "sessions", `DELETE FROM user_sessions WHERE expires_at < ?`, before)
+}
+
 const invitationColumns = `id, token_hash, account_id, email, role, invited_by, created_at, expires_at, used_at`
 
 func scanInvitation(sc interface{ Scan(...any) error }) (*store.Invitation, error) {

@@ -37,6 +37,7 @@ CREATE TABLE user_sessions (
 	expires_at {{INT}} NOT NULL
 );
 CREATE INDEX user_sessions_user ON user_sessions (user_id);
+CREATE INDEX user_sessions_expiry ON user_sessions (expires_at);
 
 -- user_invitations: a single-use link sent by email. Only the token's
 -- SHA-256 is stored; used_at is set when it was accepted.
