@@ -35,7 +35,7 @@ const pw = "correct horse battery"
 
 // env is a console on a real loopback server over a real store.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	st    store.Store
 	users *users.Service
 	srv   *httptest.Server
@@ -64,36 +64,13 @@ func engines(t *testing.T, f func(t *testing.T, e *env)) {
 			sharedMu.Lock()
 			base, ok := shared[name]
 			if !ok {
-				var st store.Store
-				var err error
-				if name == "sqlite" {
-					dir, derr := os.MkdirTemp("", "console-test")
-					if derr != nil {
-						t.Fatal(derr)
-					}
-					closers = append(closers, func() { os.RemoveAll(dir) })
-					st, err = sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, "t.db")})
-				} else {
-					if !pgtest.Available() {
-						sharedMu.Unlock()
-						t.Skip(pgtest.EnvVar + " is not set")
-					}
-					st, err = postgres.Open(context.Background(), postgres.Config{URL: pgURL(), MaxConns: 4})
-				}
-				if err != nil {
+				var closer func()
+				base, closer = newEnv(t, name)
+				if base == nil {
 					sharedMu.Unlock()
-					t.Fatal(err)
+					t.Skip(pgtest.EnvVar + " is not set")
 				}
-				g := authguard.New(authguard.Config{PerAddress: 100, PerPrefix: 20}, nil, nil)
-				svc := users.New(users.Config{DefaultSeats: 10, PasswordMemory: 1024}, st, nil, nil, nil, g, nil)
-				mux := http.NewServeMux()
-				con := console.New(console.Config{}, svc, st, nil)
-				con.UseDesk(compliance.NewDesk(compliance.DeskConfig{}, st, nil))
-				con.Register(mux)
-				srv := httptest.NewServer(mux)
-				svc.SetPublicURL(srv.URL)
-				closers = append([]func(){func() { srv.Close(); st.Close() }}, closers...)
-				base = &env{st: st, users: svc, srv: srv}
+				closers = append([]func(){closer}, closers...)
 				shared[name] = base
 			}
 			sharedMu.Unlock()
@@ -101,6 +78,49 @@ func engines(t *testing.T, f func(t *testing.T, e *env)) {
 			e.t = t
 			f(t, &e)
 		})
+	}
+}
+
+// newEnv opens a store of the engine and serves a console on it; nil
+// when the engine is PostgreSQL and none is configured.
+func newEnv(tb testing.TB, engine string) (*env, func()) {
+	var st store.Store
+	var err error
+	var cleanup []func()
+	if engine == "sqlite" {
+		dir, derr := os.MkdirTemp("", "console-test")
+		if derr != nil {
+			tb.Fatal(derr)
+		}
+		cleanup = append(cleanup, func() { os.RemoveAll(dir) })
+		st, err = sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, "t.db")})
+	} else {
+		if !pgtest.Available() {
+			return nil, nil
+		}
+		var drop func()
+		var u string
+		u, drop = pgURL()
+		cleanup = append(cleanup, drop)
+		st, err = postgres.Open(context.Background(), postgres.Config{URL: u, MaxConns: 4})
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := authguard.New(authguard.Config{PerAddress: 100, PerPrefix: 20}, nil, nil)
+	svc := users.New(users.Config{DefaultSeats: 10, PasswordMemory: 1024}, st, nil, nil, nil, g, nil)
+	mux := http.NewServeMux()
+	con := console.New(console.Config{}, svc, st, nil)
+	con.UseDesk(compliance.NewDesk(compliance.DeskConfig{}, st, nil))
+	con.Register(mux)
+	srv := httptest.NewServer(mux)
+	svc.SetPublicURL(srv.URL)
+	return &env{t: tb, st: st, users: svc, srv: srv}, func() {
+		srv.Close()
+		st.Close()
+		for _, c := range cleanup {
+			c()
+		}
 	}
 }
 
@@ -185,7 +205,7 @@ func (b *browser) do(method, path string, form url.Values) (int, string) {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(page)
 	if m == nil {
@@ -524,9 +544,9 @@ func TestReportCompromised(t *testing.T) {
 	})
 }
 
-// pgURL makes a fresh schema for the package's tests, dropped when they
-// end (pgtest.URL drops its schema at the end of one test).
-func pgURL() string {
+// pgURL makes a fresh schema and a function that drops it (pgtest.URL
+// drops its schema at the end of one test; these stores outlive tests).
+func pgURL() (string, func()) {
 	base := os.Getenv(pgtest.EnvVar)
 	schema := "t_console_" + strings.ToLower(ids.New()[16:])
 	db, err := sql.Open("pgx", base)
@@ -537,82 +557,14 @@ func pgURL() string {
 	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		panic(err)
 	}
-	closers = append(closers, func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-			db.Close()
-		}
-	})
 	u, _ := url.Parse(base)
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// A message's detail page shows its timeline: accepted, the compliance
-// decision, charged, its status, and recorded events.
-func TestMessageTimeline(t *testing.T) {
-	engines(t, func(t *testing.T, e *env) {
-		a := e.account("A")
-		u := e.user(a, users.RoleDeveloper)
-		m := e.message(a, "tl")
-		if _, err := e.st.RecordEvents(context.Background(), []store.Event{{AccountID: a, MessageID: m.ID, Seq: 0, Event: store.EventRead, At: time.Now().UTC().Add(time.Second)}}); err != nil {
-			t.Fatal(err)
+	return u.String(), func() {
+		if db, err := sql.Open("pgx", base); err == nil {
+			db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+			db.Close()
 		}
-		b := e.browser()
-		b.signIn(u)
-		st, body := b.do("GET", "/console/messages/"+m.ID, nil)
-		if st != 200 {
-			t.Fatalf("detail: %d", st)
-		}
-		order := []string{"accepted", "compliance decision", "charged", "delivered", "read"}
-		at := 0
-		for _, w := range order {
-			i := strings.Index(body[at:], "— "+w)
-			if i < 0 {
-				t.Fatalf("timeline lacks %q after position %d: %s", w, at, body)
-			}
-			at += i
-		}
-	})
-}
-
-// An operator suspends and lifts an account; a suspension needs a reason;
-// an unknown account is 404.
-func TestOperatorAccounts(t *testing.T) {
-	engines(t, func(t *testing.T, e *env) {
-		a := e.account("Suspect")
-		op, err := e.users.Create(context.Background(), users.NewUser{Email: ids.New()[:10] + "@ops.example", Role: users.RoleOperator, Password: pw})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := e.browser()
-		csrf := b.signIn(op)
-		if st, body := b.do("GET", "/console/operator/accounts", nil); st != 200 || !strings.Contains(body, a) {
-			t.Fatalf("accounts: %d", st)
-		}
-		if st, _ := b.do("POST", "/console/operator/accounts/"+a+"/suspend", url.Values{"csrf": {csrf}}); st != http.StatusBadRequest {
-			t.Fatalf("suspend without a reason: %d", st)
-		}
-		if st, _ := b.do("POST", "/console/operator/accounts/nope/suspend", url.Values{"csrf": {csrf}, "reason": {"x"}}); st != http.StatusNotFound {
-			t.Fatalf("unknown account: %d", st)
-		}
-		if st, _ := b.do("POST", "/console/operator/accounts/"+a+"/suspend", url.Values{"csrf": {csrf}, "reason": {"<b>spam</b>"}}); st != http.StatusSeeOther {
-			t.Fatalf("suspend: %d", st)
-		}
-		p, err := e.st.GetPolicy(context.Background(), a)
-		if err != nil || p.Suspended == "" {
-			t.Fatalf("not suspended: %v %+v", err, p)
-		}
-		if _, body := b.do("GET", "/console/operator/accounts", nil); strings.Contains(body, "<b>spam") || !strings.Contains(body, "&lt;b&gt;spam") {
-			t.Fatal("reason not escaped")
-		}
-		if st, _ := b.do("POST", "/console/operator/accounts/"+a+"/lift", url.Values{"csrf": {csrf}}); st != http.StatusSeeOther {
-			t.Fatalf("lift: %d", st)
-		}
-		if p, _ := e.st.GetPolicy(context.Background(), a); p.Suspended != "" {
-			t.Fatalf("still suspended: %q", p.Suspended)
-		}
-	})
+	}
 }
