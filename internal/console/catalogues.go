@@ -6,6 +6,7 @@ package console
 // Locale.T with the locale's digits.
 var catalogues = map[string]map[string]string{
 	"en": {
+		"overview.spend": "Spend", "overview.by_channel": "By channel and status",
 		"nav.accounts": "Accounts", "title.accounts": "Accounts", "col.account": "Account", "accounts.suspended": "suspended", "accounts.active": "active",
 		"action.suspend": "Suspend", "action.lift": "Lift the suspension", "error.reason": "Say why: a reason of at most 500 characters is required.",
 		"nav.keys": "Keys", "title.keys": "Access keys", "keys.new": "The new key, shown only now — copy it:", "keys.hint": "Ends with",
@@ -57,6 +58,7 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Tick the box to confirm.",
 	},
 	"fr": {
+		"overview.spend": "Dépenses", "overview.by_channel": "Par canal et statut",
 		"nav.accounts": "Comptes", "title.accounts": "Comptes", "col.account": "Compte", "accounts.suspended": "suspendu", "accounts.active": "actif",
 		"action.suspend": "Suspendre", "action.lift": "Lever la suspension", "error.reason": "Indiquez pourquoi : un motif d’au plus 500 caractères est requis.",
 		"nav.keys": "Clés", "title.keys": "Clés d’accès", "keys.new": "La nouvelle clé, affichée une seule fois — copiez-la :", "keys.hint": "Se termine par",
@@ -108,6 +110,7 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Cochez la case pour confirmer.",
 	},
 	"ar": {
+		"overview.spend": "الإنفاق", "overview.by_channel": "حسب القناة والحالة",
 		"nav.accounts": "الحسابات", "title.accounts": "الحسابات", "col.account": "الحساب", "accounts.suspended": "موقوف", "accounts.active": "نشط",
 		"action.suspend": "إيقاف", "action.lift": "رفع الإيقاف", "error.reason": "اذكر السبب: يلزم سبب لا يتجاوز ٥٠٠ حرف.",
 		"nav.keys": "المفاتيح", "title.keys": "مفاتيح الوصول", "keys.new": "المفتاح الجديد، يُعرض الآن فقط — انسخه:", "keys.hint": "ينتهي بـ",

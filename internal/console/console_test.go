@@ -490,7 +490,8 @@ func TestArabic(t *testing.T) {
 		b.lang = "ar-EG,ar;q=0.9,en;q=0.5"
 		csrf := b.signIn(owner)
 		_, body := b.do("GET", "/console/overview", nil)
-		if !strings.Contains(body, `dir="rtl"`) || !strings.Contains(body, `lang="ar"`) || !strings.Contains(body, "نظرة عامة") || !strings.Contains(body, "٥٫٠٠") {
+		if !strings.Contains(body, `dir="rtl"`) || !strings.Contains(body, `lang="ar"`) || !strings.Contains(body, "نظرة عامة") || !strings.Contains(body, "٥٫٠٠") ||
+			!strings.Contains(body, "<dd>١٠٠٪</dd>") || !strings.Contains(body, "<dd>٠٫٠٥\u00a0EUR</dd>") {
 			t.Fatalf("Arabic overview: %.600s", body)
 		}
 		b.do("POST", "/console/profile/language", url.Values{"csrf": {csrf}, "language": {"fr"}})

@@ -19,9 +19,11 @@ import (
 type overviewData struct {
 	Account      *store.Account
 	Days         []dayCount
+	Channels     []channelCount
 	Total        int
 	Delivered    int
 	Failed       int
+	Spend        int64
 	DeliveryRate float64
 	Chart        chart
 }
@@ -32,8 +34,17 @@ type dayCount struct {
 	Label                    string
 }
 
-// The statuses counted as failed on the Overview.
-var failedStatuses = []message.Status{message.DeliveryFailed, message.Expired}
+// channelCount is one channel's recipients of the week, by status.
+type channelCount struct {
+	Channel  string
+	ByStatus map[string]int
+	Total    int
+}
+
+// failed reports whether a status counts as failed on the Overview.
+func failed(s string) bool {
+	return s == string(message.DeliveryFailed) || s == string(message.Expired)
+}
 
 func (c *Console) overview(q *req) {
 	ctx, cancel := ctxTimeout(q.r)
@@ -43,36 +54,51 @@ func (c *Console) overview(q *req) {
 		c.fail(q, http.StatusNotFound, q.loc.T("error.not_found"))
 		return
 	}
-	d := &overviewData{Account: a}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	count := func(from time.Time, st message.Status) (int, error) {
-		_, n, err := c.st.ListMessages(ctx, q.user.AccountID, store.MessageFilter{From: from, Until: from.Add(24 * time.Hour), Status: st, Limit: 1})
-		return n, err
+	from := today.Add(-6 * 24 * time.Hour)
+	counts, err := c.st.DailyCounts(ctx, q.user.AccountID, from, today.Add(24*time.Hour))
+	if err != nil {
+		c.log.Error("console: overview", "err", err)
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+		return
 	}
-	for i := 6; i >= 0; i-- {
-		day := today.Add(-time.Duration(i) * 24 * time.Hour)
-		dc := dayCount{Day: day, Label: q.loc.Day(day)}
-		if dc.Total, err = count(day, ""); err == nil {
-			dc.Delivered, err = count(day, message.Delivered)
+	d := &overviewData{Account: a}
+	for i := 0; i < 7; i++ {
+		day := from.Add(time.Duration(i) * 24 * time.Hour)
+		d.Days = append(d.Days, dayCount{Day: day, Label: q.loc.Day(day)})
+	}
+	channels := map[string]*channelCount{}
+	for _, n := range counts {
+		i := int(n.Day.Sub(from) / (24 * time.Hour))
+		if i < 0 || i >= len(d.Days) {
+			continue
 		}
-		for _, s := range failedStatuses {
-			if err != nil {
-				break
-			}
-			var n int
-			n, err = count(day, s)
-			dc.Failed += n
+		dc := &d.Days[i]
+		dc.Total += n.Count
+		switch {
+		case n.Status == string(message.Delivered):
+			dc.Delivered += n.Count
+		case failed(n.Status):
+			dc.Failed += n.Count
 		}
-		if err != nil {
-			c.log.Error("console: overview", "err", err)
-			c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
-			return
+		d.Spend += n.Charged
+		ch := channels[n.Channel]
+		if ch == nil {
+			ch = &channelCount{Channel: n.Channel, ByStatus: map[string]int{}}
+			channels[n.Channel] = ch
 		}
-		d.Days = append(d.Days, dc)
+		ch.ByStatus[n.Status] += n.Count
+		ch.Total += n.Count
+	}
+	for _, dc := range d.Days {
 		d.Total += dc.Total
 		d.Delivered += dc.Delivered
 		d.Failed += dc.Failed
 	}
+	for _, ch := range channels {
+		d.Channels = append(d.Channels, *ch)
+	}
+	sort.Slice(d.Channels, func(i, j int) bool { return d.Channels[i].Channel < d.Channels[j].Channel })
 	if d.Delivered+d.Failed > 0 {
 		d.DeliveryRate = float64(d.Delivered) / float64(d.Delivered+d.Failed)
 	}

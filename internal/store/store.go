@@ -481,6 +481,7 @@ type Store interface {
 	Numbers
 	Conversations
 	Users
+	Dashboards
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

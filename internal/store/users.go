@@ -122,3 +122,22 @@ var (
 	// ErrSeats means every seat of the account's plan is taken.
 	ErrSeats = errors.New("every seat is taken")
 )
+
+// DailyCount is how many recipients of an account's outgoing messages
+// created on one UTC day, of one channel, have one status, and what they
+// were charged.
+type DailyCount struct {
+	Day     time.Time // 00:00 UTC
+	Channel string
+	Status  string
+	Count   int
+	Charged int64 // micro-units of the account's currency
+}
+
+// Dashboards are the console's aggregate reads.
+type Dashboards interface {
+	// DailyCounts counts an account's outgoing recipients per UTC day,
+	// channel and status, for messages created in [from, until); from is
+	// a day's start.
+	DailyCounts(ctx context.Context, accountID string, from, until time.Time) ([]DailyCount, error)
+}
