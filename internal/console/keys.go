@@ -1,7 +1,6 @@
 package console
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -45,12 +44,7 @@ func (c *Console) createKey(q *req) {
 
 func (c *Console) revokeKey(q *req) {
 	k, err := c.st.RevokeAccessKey(q.r.Context(), q.user.AccountID, q.r.PathValue("id"), "user "+q.user.ID, time.Now().UTC())
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(q, http.StatusNotFound, q.loc.T("error.not_found"))
-		return
-	}
-	if err != nil {
-		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+	if c.storeFailed(q, err) {
 		return
 	}
 	c.audit("key.revoked", q, slog.String("key_id", k.ID), slog.Bool("test", k.Test))

@@ -50,8 +50,7 @@ func (c *Console) overview(q *req) {
 	ctx, cancel := ctxTimeout(q.r)
 	defer cancel()
 	a, err := c.st.GetAccount(ctx, q.user.AccountID)
-	if err != nil {
-		c.fail(q, http.StatusNotFound, q.loc.T("error.not_found"))
+	if c.storeFailed(q, err) {
 		return
 	}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
@@ -104,6 +103,21 @@ func (c *Console) overview(q *req) {
 	}
 	d.Chart = barChart(q.loc, d.Days)
 	c.render(q.w, http.StatusOK, "overview", q.page("title.overview", d))
+}
+
+// storeFailed answers a store error, if any: 404 for what the account
+// does not have, 503 otherwise. False when err is nil.
+func (c *Console) storeFailed(q *req, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		c.fail(q, http.StatusNotFound, q.loc.T("error.not_found"))
+	default:
+		c.log.Error("console: reading the store", "path", q.r.URL.Path, "err", err)
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+	}
+	return true
 }
 
 // chart is an SVG bar chart drawn by the server: bars per day, delivered
@@ -218,12 +232,7 @@ func (c *Console) message(q *req) {
 	ctx, cancel := ctxTimeout(q.r)
 	defer cancel()
 	m, err := c.st.GetMessage(ctx, q.user.AccountID, q.r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(q, http.StatusNotFound, q.loc.T("error.not_found"))
-		return
-	}
-	if err != nil {
-		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+	if c.storeFailed(q, err) {
 		return
 	}
 	evs, err := c.st.MessageEvents(ctx, q.user.AccountID, []string{m.ID})
@@ -371,8 +380,7 @@ func (c *Console) billing(q *req) {
 	ctx, cancel := ctxTimeout(q.r)
 	defer cancel()
 	a, err := c.st.GetAccount(ctx, q.user.AccountID)
-	if err != nil {
-		c.fail(q, http.StatusNotFound, q.loc.T("error.not_found"))
+	if c.storeFailed(q, err) {
 		return
 	}
 	led, err := c.st.Ledger(ctx, q.user.AccountID, 50, 0)
