@@ -188,6 +188,22 @@ func (s *Service) Create(ctx context.Context, n NewUser) (*store.User, error) {
 			return nil, fmt.Errorf("account %s: %w", n.AccountID, err)
 		}
 	}
+	// What can be refused is refused before the (costly) hash; the store
+	// checks the email and the seats again in its transaction.
+	if _, err := s.st.UserByEmail(ctx, email); err == nil {
+		return nil, s.userErr(store.ErrConflict, email)
+	}
+	seats, err := s.seats(ctx, n.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if seats > 0 {
+		if used, err := s.st.CountUsers(ctx, n.AccountID); err != nil {
+			return nil, err
+		} else if used >= seats {
+			return nil, ErrSeats
+		}
+	}
 	hash, err := hashPassword(n.Password, s.cfg.PasswordMemory)
 	if err != nil {
 		return nil, err
@@ -195,10 +211,6 @@ func (s *Service) Create(ctx context.Context, n NewUser) (*store.User, error) {
 	u := &store.User{ID: ids.New(), AccountID: n.AccountID, Email: email, Name: name, Role: n.Role, PasswordHash: hash, CreatedAt: s.now()}
 	if n.TOTP {
 		u.TOTPSecret = NewTOTPSecret()
-	}
-	seats, err := s.seats(ctx, n.AccountID)
-	if err != nil {
-		return nil, err
 	}
 	if err := s.st.CreateUser(ctx, u, seats); err != nil {
 		return nil, s.userErr(err, email)
