@@ -6,7 +6,9 @@ package console
 // Locale.T with the locale's digits.
 var catalogues = map[string]map[string]string{
 	"en": {
-		"overview.spend": "Spend", "overview.by_channel": "By channel and status",
+		"action.totp_on": "Turn on two factors", "action.totp_off": "Turn off two factors", "profile.totp_link": "Open in an authenticator app",
+		"profile.totp_help": "Add this key to your authenticator app, then enter the code it shows.",
+		"overview.spend":    "Spend", "overview.by_channel": "By channel and status",
 		"nav.accounts": "Accounts", "title.accounts": "Accounts", "col.account": "Account", "accounts.suspended": "suspended", "accounts.active": "active",
 		"action.suspend": "Suspend", "action.lift": "Lift the suspension", "error.reason": "Say why: a reason of at most 500 characters is required.",
 		"nav.keys": "Keys", "title.keys": "Access keys", "keys.new": "The new key, shown only now — copy it:", "keys.hint": "Ends with",
@@ -58,7 +60,9 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Tick the box to confirm.",
 	},
 	"fr": {
-		"overview.spend": "Dépenses", "overview.by_channel": "Par canal et statut",
+		"action.totp_on": "Activer la double authentification", "action.totp_off": "Désactiver la double authentification", "profile.totp_link": "Ouvrir dans une application d’authentification",
+		"profile.totp_help": "Ajoutez cette clé à votre application d’authentification, puis saisissez le code qu’elle affiche.",
+		"overview.spend":    "Dépenses", "overview.by_channel": "Par canal et statut",
 		"nav.accounts": "Comptes", "title.accounts": "Comptes", "col.account": "Compte", "accounts.suspended": "suspendu", "accounts.active": "actif",
 		"action.suspend": "Suspendre", "action.lift": "Lever la suspension", "error.reason": "Indiquez pourquoi : un motif d’au plus 500 caractères est requis.",
 		"nav.keys": "Clés", "title.keys": "Clés d’accès", "keys.new": "La nouvelle clé, affichée une seule fois — copiez-la :", "keys.hint": "Se termine par",
@@ -110,7 +114,9 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "Cochez la case pour confirmer.",
 	},
 	"ar": {
-		"overview.spend": "الإنفاق", "overview.by_channel": "حسب القناة والحالة",
+		"action.totp_on": "تفعيل التحقق الثنائي", "action.totp_off": "إيقاف التحقق الثنائي", "profile.totp_link": "افتح في تطبيق المصادقة",
+		"profile.totp_help": "أضف هذا المفتاح إلى تطبيق المصادقة لديك، ثم أدخل الرمز الذي يعرضه.",
+		"overview.spend":    "الإنفاق", "overview.by_channel": "حسب القناة والحالة",
 		"nav.accounts": "الحسابات", "title.accounts": "الحسابات", "col.account": "الحساب", "accounts.suspended": "موقوف", "accounts.active": "نشط",
 		"action.suspend": "إيقاف", "action.lift": "رفع الإيقاف", "error.reason": "اذكر السبب: يلزم سبب لا يتجاوز ٥٠٠ حرف.",
 		"nav.keys": "المفاتيح", "title.keys": "مفاتيح الوصول", "keys.new": "المفتاح الجديد، يُعرض الآن فقط — انسخه:", "keys.hint": "ينتهي بـ",

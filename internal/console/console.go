@@ -112,6 +112,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/operator/accounts/{id}/suspend", c.signed(users.OperateAccounts, c.opSuspend))
 	mux.HandleFunc("POST /console/operator/accounts/{id}/lift", c.signed(users.OperateAccounts, c.opLift))
 	mux.HandleFunc("GET /console/profile", c.signed(users.ViewProfile, c.profile))
+	mux.HandleFunc("POST /console/profile/totp", c.signed(users.ViewProfile, c.enableTOTP))
+	mux.HandleFunc("POST /console/profile/totp/off", c.signed(users.ViewProfile, c.disableTOTP))
 	mux.HandleFunc("POST /console/profile/language", c.signed(users.ViewProfile, c.setLanguage))
 	mux.HandleFunc("POST /console/profile/compromised", c.signed(users.ViewProfile, c.compromised))
 }

@@ -569,3 +569,50 @@ func pgURL() (string, func()) {
 		}
 	}
 }
+
+// A user turns two factors on from the profile (the secret shown, a code
+// to confirm it), must then give a code to sign in, and turns them off
+// with a fresh code (not the one already used).
+func TestProfileTOTP(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		a := e.account("A")
+		u := e.user(a, users.RoleDeveloper)
+		b := e.browser()
+		csrf := b.signIn(u)
+		_, page := b.do("GET", "/console/profile", nil)
+		m := regexp.MustCompile(`name="secret" value="([A-Z2-7]{32})"`).FindStringSubmatch(page)
+		if m == nil || !strings.Contains(page, `href="otpauth://totp/`) {
+			t.Fatalf("no secret or otpauth link: %.2000s", page)
+		}
+		secret := m[1]
+		if st, _ := b.do("POST", "/console/profile/totp", url.Values{"csrf": {csrf}, "secret": {secret}, "code": {"12345"}}); st != http.StatusBadRequest {
+			t.Fatalf("bad code: %d", st)
+		}
+		now := users.TOTPStep(time.Now())
+		code, _ := users.TOTPCode(secret, now)
+		if st, _ := b.do("POST", "/console/profile/totp", url.Values{"csrf": {csrf}, "secret": {secret}, "code": {code}}); st != http.StatusSeeOther {
+			t.Fatalf("enable: %d", st)
+		}
+		got, err := e.st.UserByID(context.Background(), u.ID)
+		if err != nil || got.TOTPSecret != secret {
+			t.Fatalf("secret not stored: %v", err)
+		}
+		// A new browser now needs a code.
+		b2 := e.browser()
+		_, page = b2.do("GET", "/console/signin", nil)
+		if _, loc := b2.do("POST", "/console/signin", url.Values{"csrf": {csrfOf(t, page)}, "email": {u.Email}, "password": {pw}}); loc != "/console/signin/totp" {
+			t.Fatalf("sign-in after enabling: %s", loc)
+		}
+		// Turning off with the code already used is a replay.
+		if st, _ := b.do("POST", "/console/profile/totp/off", url.Values{"csrf": {csrf}, "code": {code}}); st != http.StatusBadRequest {
+			t.Fatalf("off with a used code: %d", st)
+		}
+		next, _ := users.TOTPCode(secret, now+1)
+		if st, _ := b.do("POST", "/console/profile/totp/off", url.Values{"csrf": {csrf}, "code": {next}}); st != http.StatusSeeOther {
+			t.Fatalf("off: %d", st)
+		}
+		if got, _ := e.st.UserByID(context.Background(), u.ID); got.TOTPSecret != "" {
+			t.Fatal("still on")
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"sort"
 	"strconv"
@@ -447,8 +448,38 @@ func cell(s string) string {
 	return s
 }
 
-func (c *Console) profile(q *req) {
-	c.render(q.w, http.StatusOK, "profile", q.page("title.profile", map[string]any{"Languages": Languages, "TwoFactor": q.user.TOTPSecret != ""}))
+func (c *Console) profile(q *req) { c.showProfile(q, http.StatusOK, "") }
+
+// showProfile shows the profile; a user without a second factor gets a
+// new secret to add to their app (it is stored only once they confirm it
+// with a code).
+func (c *Console) showProfile(q *req, status int, errMsg string) {
+	d := map[string]any{"Languages": Languages, "TwoFactor": q.user.TOTPSecret != "", "Operator": q.user.Role == users.RoleOperator}
+	if q.user.TOTPSecret == "" {
+		secret := users.NewTOTPSecret()
+		// template.URL: the otpauth scheme is ours, built here, and
+		// html/template would otherwise blank a scheme it does not know.
+		d["Secret"], d["URI"] = secret, template.URL(users.TOTPURI(c.users.Config().Issuer, q.user.Email, secret))
+	}
+	p := q.page("title.profile", d)
+	p.Error = errMsg
+	c.render(q.w, status, "profile", p)
+}
+
+func (c *Console) enableTOTP(q *req) {
+	if err := c.users.EnableTOTP(q.r.Context(), q.user, q.r.PostFormValue("secret"), q.r.PostFormValue("code")); err != nil {
+		c.showProfile(q, http.StatusBadRequest, q.loc.T("error.code"))
+		return
+	}
+	http.Redirect(q.w, q.r, "/console/profile", http.StatusSeeOther)
+}
+
+func (c *Console) disableTOTP(q *req) {
+	if err := c.users.DisableTOTP(q.r.Context(), q.user, q.r.PostFormValue("code")); err != nil {
+		c.showProfile(q, http.StatusBadRequest, q.loc.T("error.code"))
+		return
+	}
+	http.Redirect(q.w, q.r, "/console/profile", http.StatusSeeOther)
 }
 
 func (c *Console) setLanguage(q *req) {

@@ -687,6 +687,62 @@ func (s *Service) ReportCompromised(ctx context.Context, u *store.User, source s
 	return nil
 }
 
+// EnableTOTP turns on a user's second factor with a secret the console
+// showed them, once they prove their app has it with a current code.
+func (s *Service) EnableTOTP(ctx context.Context, u *store.User, secret, code string) error {
+	if u.TOTPSecret != "" {
+		return errors.New("two factors are on already")
+	}
+	if len(secret) != 32 {
+		return ErrBadCode
+	}
+	if _, err := b32.DecodeString(secret); err != nil {
+		return ErrBadCode
+	}
+	step, ok := CheckTOTP(secret, code, s.now())
+	if !ok {
+		s.record(slog.LevelWarn, "user.totp_failed", slog.String("user", u.ID), slog.String("during", "enable"))
+		return ErrBadCode
+	}
+	u.TOTPSecret = secret
+	if err := s.st.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	if _, err := s.st.AcceptTOTPStep(ctx, u.ID, step); err != nil {
+		return err
+	}
+	s.record(slog.LevelInfo, "user.totp_enabled", slog.String("user", u.ID))
+	return nil
+}
+
+// DisableTOTP turns a user's second factor off, with a current code;
+// operators keep theirs.
+func (s *Service) DisableTOTP(ctx context.Context, u *store.User, code string) error {
+	if u.Role == RoleOperator {
+		return errors.New("operators keep their second factor")
+	}
+	if u.TOTPSecret == "" {
+		return nil
+	}
+	step, ok := CheckTOTP(u.TOTPSecret, code, s.now())
+	if ok {
+		var err error
+		if ok, err = s.st.AcceptTOTPStep(ctx, u.ID, step); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		s.record(slog.LevelWarn, "user.totp_failed", slog.String("user", u.ID), slog.String("during", "disable"))
+		return ErrBadCode
+	}
+	u.TOTPSecret = ""
+	if err := s.st.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	s.record(slog.LevelInfo, "user.totp_disabled", slog.String("user", u.ID))
+	return nil
+}
+
 // ResetTOTP gives a user a new TOTP secret (returned, to show once) and
 // ends their sessions; an operator's act (omnigate user reset-2fa).
 func (s *Service) ResetTOTP(ctx context.Context, email, actor string) (string, error) {
