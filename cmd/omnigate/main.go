@@ -64,6 +64,7 @@ Usage:
   omnigate key create --account ID       add an access key (--test for a test key)
   omnigate key list --account ID         an account's keys: id, test, hint, created, last used, revoked
   omnigate key revoke --account ID --id KEYID   revoke a key (or --key KEY, "-" from stdin)
+  omnigate user create|list|invite|reset-2fa|reset-password|seats   console users (docs/console.md)
   omnigate connector add|list|remove     SMPP carrier connectors (add --name N --host H --system-id S …)
   omnigate route add|list|remove         routes: destination prefix or country → connectors
   omnigate number add|list|remove        inbound numbers and the accounts that receive them
@@ -119,6 +120,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = accountCmd(ctx, args[1:], stdout, stderr)
 	case "key":
 		err = keyCmd(ctx, args[1:], stdout, stderr)
+	case "user":
+		err = userCmd(ctx, args[1:], stdout, stderr)
 	case "connector":
 		err = connectorCmd(ctx, args[1:], stdout, stderr)
 	case "route":

@@ -52,6 +52,7 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/templates"
+	"github.com/omnigate/omnigate/internal/users"
 	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
 	"github.com/omnigate/omnigate/internal/worker"
@@ -97,6 +98,8 @@ type App struct {
 	guard               *authguard.Guard // limits failed authentication (keys, admin token, Pusher signatures)
 	trail               *audit.Trail     // the audit trail: authentications, admin actions
 	changes             *audit.Log       // the stored audit log: every change by an operator or a key
+	users               *users.Service   // console users, sessions, seats (console.go)
+	demoOwner           *demoOwner       // the demo account's console owner
 	style               *rest.Style      // the REST doors' style: authentication, and the routes registered
 	// api is the API's listener and server; rt realtime's, when
 	// Config.RealtimeHTTPAddr gives it a listener of its own (else nil).
@@ -284,6 +287,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	useWATemplates(doors, a.connectors) // WhatsApp template submission for the Conversations door
+	doors = append(doors, a.newConsole(st))
 	if cfg.AdminToken != "" {
 		adminAPI := admin.New(cfg.AdminToken, st, a.billing, a.desk, log)
 		adminAPI.OnRelease(a.dispatcher.Notify)
@@ -353,6 +357,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	if cfg.PublicURL == "" {
 		a.emailLinks = a.emailLinks.WithBase(a.URL())
+		a.users.SetPublicURL(a.URL())
 	}
 	if a.demoChat != nil {
 		a.demoChat.SetWebhook(a.URL() + "/webhooks/whatsapp/" + DemoWhatsAppConnector)
@@ -576,5 +581,6 @@ func (a *App) PrintDemo(w io.Writer) {
 		a.printDemoWhatsApp(w)
 		a.printDemoHLR(w)
 		a.printDemoBeams(w)
+		a.printDemoConsole(w)
 	}
 }

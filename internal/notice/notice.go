@@ -217,6 +217,29 @@ func (n *Notifier) mail(a *store.Account, nt Notice) error {
 	return nil
 }
 
+// MailTo mails a plain-text message to the addresses given (a console
+// invitation to its invitee, a compromise report to an account's owners),
+// through the notice mail server. Without one (Config.SMTPAddr empty) it
+// sends nothing and says so.
+func (n *Notifier) MailTo(to []string, subject, text string) error {
+	if n.cfg.SMTPAddr == "" {
+		return errors.New("notice: no mail server is configured")
+	}
+	for _, a := range to {
+		if strings.ContainsAny(a, "\r\n,") {
+			return fmt.Errorf("notice: %q is not one address", a)
+		}
+	}
+	subject = mime.QEncoding.Encode("utf-8", strings.NewReplacer("\r", " ", "\n", " ").Replace(subject))
+	body := strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n") + "\r\n"
+	msg := "From: " + n.cfg.SMTPFrom + "\r\nTo: " + strings.Join(to, ", ") + "\r\nSubject: " + subject +
+		"\r\nDate: " + time.Now().UTC().Format(time.RFC1123Z) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
+	if err := n.sendMail(to, []byte(msg)); err != nil {
+		return fmt.Errorf("mailing: %w", err)
+	}
+	return nil
+}
+
 // sendMail is smtp.SendMail with a deadline on the whole exchange.
 func (n *Notifier) sendMail(to []string, msg []byte) error {
 	conn, err := net.DialTimeout("tcp", n.cfg.SMTPAddr, n.cfg.Timeout)

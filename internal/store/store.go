@@ -483,6 +483,8 @@ type Store interface {
 	Terms
 	Privacy
 	Imports
+	Users
+	Dashboards
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small
