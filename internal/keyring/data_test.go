@@ -1,0 +1,265 @@
+package keyring_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/auth"
+	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/keyring"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/store/sqlstore"
+)
+
+// Per-account data keys: made on first use, wrapped by the master key,
+// rewrapped by a master key rotation; shredding them erases what they
+// sealed, for this keyring and for every one opened later.
+func TestScopedKeys(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		m1, m2 := newMaster(t), newMaster(t)
+		k, err := keyring.Open(ctx, st, m1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.HasScope("acct1") {
+			t.Fatal("a scope has a key before its first use")
+		}
+		if _, err := k.SealExisting(ctx, "acct1", "x", []byte("no")); !errors.Is(err, keyring.ErrNoScopeKey) {
+			t.Fatalf("SealExisting without a key: %v", err)
+		}
+		v1, err := k.SealFor(ctx, "acct1", "x", []byte("one"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2, _ := k.SealFor(ctx, "acct1", "y", []byte("two"))
+		w, _ := k.SealFor(ctx, "acct2", "x", []byte("other"))
+		p, _ := k.Seal(ctx, "x", []byte("platform"))
+		if keyring.KeyID(v1) != keyring.KeyID(v2) || keyring.KeyID(v1) == keyring.KeyID(w) || keyring.KeyID(v1) == keyring.KeyID(p) {
+			t.Fatalf("key ids: acct1 %s %s, acct2 %s, platform %s", keyring.KeyID(v1), keyring.KeyID(v2), keyring.KeyID(w), keyring.KeyID(p))
+		}
+		stored, _ := st.DataKeys(ctx)
+		scopes := map[string]int{}
+		for _, sk := range stored {
+			scopes[sk.Scope]++
+		}
+		if scopes["acct1"] != 1 || scopes["acct2"] != 1 || scopes[""] != 1 {
+			t.Fatalf("stored keys per scope: %v", scopes)
+		}
+
+		// A master key rotation rewraps the accounts' keys too.
+		if n, err := k.AddMaster(ctx, m2); err != nil || n != 3 {
+			t.Fatalf("AddMaster = %d, %v; want 3 keys", n, err)
+		}
+		if _, err := k.RetireMaster(ctx, m1.ID()); err == nil {
+			t.Fatal("retired the master key in use")
+		}
+		k2, err := keyring.Open(ctx, st, m2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := k2.RetireMaster(ctx, m1.ID()); err != nil || n != 3 {
+			t.Fatalf("RetireMaster = %d, %v", n, err)
+		}
+		if got, err := k2.Open(ctx, "x", v1); err != nil || string(got) != "one" {
+			t.Fatalf("after rotation, acct1's value opens as %q, %v", got, err)
+		}
+
+		// Shredding acct1 erases its values, not acct2's nor the platform's.
+		if _, err := k2.Shred(ctx, ""); err == nil {
+			t.Fatal("shredded the platform's keys")
+		}
+		if n, err := k2.Shred(ctx, "acct1"); err != nil || n != 1 {
+			t.Fatalf("Shred = %d, %v", n, err)
+		}
+		for _, kr := range []*keyring.Keyring{k2, reopen(t, st, m2)} {
+			if _, err := kr.Open(ctx, "x", v1); !errors.Is(err, keyring.ErrErased) {
+				t.Errorf("a shredded value opens: %v", err)
+			}
+			if got, err := kr.Open(ctx, "x", w); err != nil || string(got) != "other" {
+				t.Errorf("another account's value: %q, %v", got, err)
+			}
+			if got, err := kr.Open(ctx, "x", p); err != nil || string(got) != "platform" {
+				t.Errorf("the platform's value: %q, %v", got, err)
+			}
+		}
+		// The retired master key opens nothing any more.
+		var wrong *keyring.WrongMasterError
+		if _, err := keyring.Open(ctx, st, m1); !errors.As(err, &wrong) {
+			t.Errorf("the retired master key opens the database: %v", err)
+		}
+		// Values sealed for acct1 later get a new key.
+		v3, err := k2.SealFor(ctx, "acct1", "x", []byte("three"))
+		if err != nil || keyring.KeyID(v3) == keyring.KeyID(v1) {
+			t.Fatalf("after shredding, sealed with %s (was %s): %v", keyring.KeyID(v3), keyring.KeyID(v1), err)
+		}
+	})
+}
+
+func reopen(t *testing.T, st *sqlstore.Store, m keyring.Wrapper) *keyring.Keyring {
+	t.Helper()
+	k, err := keyring.Open(context.Background(), st, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// rawMessage reads a message's body and content as the database holds
+// them.
+func rawMessage(t *testing.T, st *sqlstore.Store, id string) (body, content string) {
+	t.Helper()
+	q := `SELECT body, content FROM messages WHERE id = '` + id + `'`
+	if err := st.Writer().QueryRow(q).Scan(&body, &content); err != nil {
+		t.Fatal(err)
+	}
+	return body, content
+}
+
+// Message bodies and contents are stored sealed with their account's key
+// and read back in clear; rows in clear stay readable; inbound parts are
+// sealed too; shredding an account erases its messages (body "[erased]")
+// and nothing else, also for a store reopened later.
+func TestMessagesAtRest(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		master := newMaster(t)
+		st.UseKeyring(reopen(t, st, master))
+		a, b := account(t, st), account(t, st)
+		ma := msg(a, "secret body A")
+		ma.Content = &message.Content{Media: []message.Media{{URL: "https://example.com/a.png"}}}
+		mb := msg(b, "secret body B")
+		if err := st.AcceptMessages(ctx, []*message.Message{ma, mb}); err != nil {
+			t.Fatal(err)
+		}
+		body, content := rawMessage(t, st, ma.ID)
+		if !keyring.Sealed(body) || !keyring.Sealed(content) || strings.Contains(body+content, "secret") || strings.Contains(content, "example.com") {
+			t.Fatalf("stored as %q, %q", body, content)
+		}
+		// A row written in clear (an earlier release) reads as it is.
+		st.MessagesInClear(true)
+		mc := msg(a, "clear body")
+		if err := st.AcceptMessages(ctx, []*message.Message{mc}); err != nil {
+			t.Fatal(err)
+		}
+		st.MessagesInClear(false)
+		if body, _ := rawMessage(t, st, mc.ID); body != "clear body" {
+			t.Fatalf("written in clear as %q", body)
+		}
+		check := func(m *message.Message, want string) {
+			t.Helper()
+			got, err := st.GetMessage(ctx, m.AccountID, m.ID)
+			if err != nil || got.Body != want {
+				t.Fatalf("GetMessage body %q, %v; want %q", got.Body, err, want)
+			}
+			list, _, err := st.ListMessages(ctx, m.AccountID, store.MessageFilter{Limit: 10})
+			found := false
+			for _, l := range list {
+				found = found || (l.ID == m.ID && l.Body == want)
+			}
+			if err != nil || !found {
+				t.Fatalf("ListMessages: %v, found %v", err, found)
+			}
+			many, err := st.GetMessages(ctx, []store.MessageKey{{AccountID: m.AccountID, ID: m.ID}})
+			if err != nil || many[m.ID] == nil || many[m.ID].Body != want {
+				t.Fatalf("GetMessages: %v", err)
+			}
+		}
+		check(ma, "secret body A")
+		check(mb, "secret body B")
+		check(mc, "clear body")
+		if got, _ := st.GetMessage(ctx, a.ID, ma.ID); got.Content == nil || len(got.Content.Media) != 1 {
+			t.Fatalf("content read back as %+v", got.Content)
+		}
+		// A ciphertext moved to another row does not open there.
+		if _, err := st.Writer().Exec(`UPDATE messages SET body = '` + body + `' WHERE id = '` + mc.ID + `'`); err == nil {
+			if _, err := st.GetMessage(ctx, a.ID, mc.ID); err == nil {
+				t.Fatal("a body copied from another message opens")
+			}
+		}
+
+		// Inbound: the first part waits sealed; the message, of an account
+		// with no key yet, is made whole and sealed with a new key.
+		c := account(t, st)
+		var inbound *message.Message
+		for _, n := range []int{1, 2} {
+			got, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Source: "31612345678", Destination: "3197010000001",
+				Ref: 9, Total: 2, Part: n, Body: fmt.Sprintf("part-%d ", n), ReceivedAt: time.Now()}, func(bodies []string) (*message.Message, error) {
+				m := msg(c, strings.Join(bodies, ""))
+				m.Direction = message.MO
+				return m, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 {
+				var raw string
+				if err := st.Writer().QueryRow(`SELECT body FROM inbound_parts`).Scan(&raw); err != nil || !keyring.Sealed(raw) {
+					t.Fatalf("a waiting part is stored as %q, %v", raw, err)
+				}
+			}
+			inbound = got
+		}
+		if inbound == nil {
+			t.Fatal("the inbound message was not made whole")
+		}
+		check(inbound, "part-1 part-2 ")
+		if body, _ := rawMessage(t, st, inbound.ID); !keyring.Sealed(body) {
+			t.Fatalf("inbound body stored as %q", body)
+		}
+
+		// Shredding a.
+		if n, err := st.ShredAccount(ctx, a.ID); err != nil || n != 1 {
+			t.Fatalf("ShredAccount = %d, %v", n, err)
+		}
+		for _, s := range []*sqlstore.Store{st, withKeyring(t, st, master)} {
+			got, err := s.GetMessage(ctx, a.ID, ma.ID)
+			if err != nil || got.Body != store.Erased || got.Content != nil {
+				t.Fatalf("a shredded message reads %+v, %v", got, err)
+			}
+		}
+		check(ma, store.Erased)
+		check(mb, "secret body B")
+		check(inbound, "part-1 part-2 ")
+		// The account's new messages are readable.
+		md := msg(a, "after")
+		if err := st.AcceptMessages(ctx, []*message.Message{md}); err != nil {
+			t.Fatal(err)
+		}
+		check(md, "after")
+	})
+}
+
+// withKeyring is st with a keyring opened anew (another node, a restart).
+func withKeyring(t *testing.T, st *sqlstore.Store, m keyring.Wrapper) *sqlstore.Store {
+	t.Helper()
+	st.UseKeyring(reopen(t, st, m))
+	return st
+}
+
+func account(t *testing.T, st *sqlstore.Store) *store.Account {
+	t.Helper()
+	a := &store.Account{ID: ids.New(), Name: "acme", Currency: "EUR", Balance: 5_000_000, SigningKey: ids.Secret(40),
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	_, k := auth.NewKey(a.ID, false)
+	if err := st.CreateAccount(context.Background(), a, []*store.AccessKey{k}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func msg(a *store.Account, body string) *message.Message {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	return &message.Message{ID: ids.New(), AccountID: a.ID, Channel: message.ChannelSMS, Direction: message.MT, Type: message.TypeSMS,
+		Originator: "omnigate", Body: body, CreatedAt: now, Purpose: "transactional",
+		Recipients: []message.Recipient{{Seq: 0, Address: "31612340000", Country: "NL", CountryPrefix: 31, Status: message.Sent, StatusAt: now,
+			PartCount: 1, Length: len(body), Price: 1, PriceCurrency: "EUR"}}}
+}
+
+var _ = sql.ErrNoRows
