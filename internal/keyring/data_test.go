@@ -2,7 +2,6 @@ package keyring_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -262,4 +261,48 @@ func msg(a *store.Account, body string) *message.Message {
 			PartCount: 1, Length: len(body), Price: 1, PriceCurrency: "EUR"}}}
 }
 
-var _ = sql.ErrNoRows
+
+// The wrong master key is refused at start, never left to write what
+// could not be read: an account's key another master key alone wraps, or
+// an account's key whose row was damaged, stops Open with an error naming
+// it.
+func TestScopedKeysRefused(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		m1, m2 := newMaster(t), newMaster(t)
+		k := reopen(t, st, m1)
+		if _, err := k.AddMaster(ctx, m2); err != nil {
+			t.Fatal(err)
+		}
+		// acct1's key is made after m2 was added: only m1 wraps it.
+		v, err := k.SealFor(ctx, "acct1", "x", []byte("one"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := keyring.KeyID(v)
+		if _, err := keyring.Open(ctx, st, m2); err == nil || !strings.Contains(err.Error(), id) {
+			t.Fatalf("opening with a master key that does not wrap acct1's key: %v", err)
+		}
+		if _, err := k.AddMaster(ctx, m2); err != nil {
+			t.Fatal(err)
+		}
+		reopen(t, st, m2)
+		// A damaged wrapped key.
+		if _, err := st.Writer().Exec(`UPDATE data_keys SET wrapped = ` + hexBlob(st) + ` WHERE id = '` + id + `'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := keyring.Open(ctx, st, m1); err == nil || !strings.Contains(err.Error(), "cannot unwrap data key "+id) {
+			t.Fatalf("opening with a damaged account key: %v", err)
+		}
+	})
+}
+
+// hexBlob is a 60-byte blob literal of the store's dialect.
+func hexBlob(st *sqlstore.Store) string {
+	h := strings.Repeat("ab", 60)
+	var one int
+	if err := st.Writer().QueryRow(`SELECT 1 FROM pg_catalog.pg_class LIMIT 1`).Scan(&one); err == nil {
+		return `'\x` + h + `'::bytea`
+	}
+	return `X'` + h + `'`
+}
