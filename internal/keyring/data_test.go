@@ -261,7 +261,6 @@ func msg(a *store.Account, body string) *message.Message {
 			PartCount: 1, Length: len(body), Price: 1, PriceCurrency: "EUR"}}}
 }
 
-
 // The wrong master key is refused at start, never left to write what
 // could not be read: an account's key another master key alone wraps, or
 // an account's key whose row was damaged, stops Open with an error naming
