@@ -305,3 +305,37 @@ func hexBlob(st *sqlstore.Store) string {
 	}
 	return `X'` + h + `'`
 }
+
+// Consent evidence is sealed with the account's key, read back in clear,
+// and erased by shredding; the entry itself (who, what, when) stays.
+func TestConsentEvidenceAtRest(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		st.UseKeyring(reopen(t, st, newMaster(t)))
+		a := account(t, st)
+		c := &store.Consent{AccountID: a.ID, Recipient: "31612345678", Purpose: "marketing", Action: store.OptIn, Source: store.SourceImport,
+			Evidence: map[string]string{"ip": "192.0.2.7", "text": "yes please"}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		if err := st.AddConsents(ctx, []*store.Consent{c}); err != nil {
+			t.Fatal(err)
+		}
+		var raw string
+		if err := st.Writer().QueryRow(`SELECT evidence FROM consents`).Scan(&raw); err != nil || !keyring.Sealed(raw) || strings.Contains(raw, "192.0.2.7") {
+			t.Fatalf("evidence stored as %q, %v", raw, err)
+		}
+		got, err := st.Consents(ctx, a.ID, c.Recipient)
+		if err != nil || len(got) != 1 || got[0].Evidence["ip"] != "192.0.2.7" {
+			t.Fatalf("Consents = %+v, %v", got, err)
+		}
+		latest, err := st.LatestConsents(ctx, a.ID, "marketing", []string{c.Recipient})
+		if err != nil || latest[c.Recipient].Evidence["text"] != "yes please" {
+			t.Fatalf("LatestConsents = %+v, %v", latest, err)
+		}
+		if _, err := st.ShredAccount(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err = st.Consents(ctx, a.ID, c.Recipient)
+		if err != nil || len(got) != 1 || got[0].Action != store.OptIn || got[0].Evidence["erased"] != store.Erased || got[0].Evidence["ip"] != "" {
+			t.Fatalf("after shredding, Consents = %+v, %v", got, err)
+		}
+	})
+}
