@@ -339,3 +339,50 @@ func TestConsentEvidenceAtRest(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkMessagesAtRest accepts and reads back one-recipient messages
+// through the store, in clear and encrypted in turn (each iteration does
+// both, starting in turn, so that the machine's load weighs on both
+// alike): what sealing the body costs the accept's write, and opening it
+// the read (bench/results/2026-12-04-encryption.md).
+//
+//	go test -run '^$' -bench BenchmarkMessagesAtRest -count 3 ./internal/keyring/
+func BenchmarkMessagesAtRest(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			ctx := context.Background()
+			st := benchStore(b, engine)
+			st.UseKeyring(benchKeyring(b, st))
+			a := &store.Account{ID: ids.New(), Name: "bench", Currency: "EUR", SigningKey: ids.Secret(40), CreatedAt: time.Now().UTC()}
+			if err := st.CreateAccount(ctx, a, nil); err != nil {
+				b.Fatal(err)
+			}
+			const body = "Your code is 123456. Do not share it with anyone."
+			var accept, read [2]time.Duration // [clear, sealed]
+			n := 0
+			for b.Loop() {
+				for j := 0; j < 2; j++ {
+					i := (n + j) % 2
+					st.MessagesInClear(i == 0)
+					m := msg(a, body)
+					start := time.Now()
+					if err := st.AcceptMessages(ctx, []*message.Message{m}); err != nil {
+						b.Fatal(err)
+					}
+					mid := time.Now()
+					got, err := st.GetMessage(ctx, a.ID, m.ID)
+					read[i] += time.Since(mid)
+					accept[i] += mid.Sub(start)
+					if err != nil || got.Body != body {
+						b.Fatalf("%v %v", got, err)
+					}
+				}
+				n++
+			}
+			b.ReportMetric(float64(accept[0].Nanoseconds())/float64(n), "ns/accept-clear")
+			b.ReportMetric(float64(accept[1].Nanoseconds())/float64(n), "ns/accept-sealed")
+			b.ReportMetric(float64(read[0].Nanoseconds())/float64(n), "ns/read-clear")
+			b.ReportMetric(float64(read[1].Nanoseconds())/float64(n), "ns/read-sealed")
+		})
+	}
+}
