@@ -386,3 +386,43 @@ func BenchmarkMessagesAtRest(b *testing.B) {
 		})
 	}
 }
+
+// A Conversations webhook's settings (which may hold a basic auth
+// password) are a secret: sealed in the database, clear when read.
+func TestConvWebhookSettingsAtRest(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		st.UseKeyring(reopen(t, st, newMaster(t)))
+		a := account(t, st)
+		const settings = `{"basic_auth":{"username":"u","password":"hunter2"}}`
+		w := &store.ConvWebhook{ID: ids.New(), AccountID: a.ID, URL: "https://example.com/hook", Events: []string{"message.created"}, Settings: settings}
+		if err := st.CreateConvWebhook(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		raw := func() string {
+			var v string
+			if err := st.Writer().QueryRow(`SELECT settings FROM conversation_webhooks`).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		if v := raw(); !keyring.Sealed(v) || strings.Contains(v, "hunter2") {
+			t.Fatalf("settings stored as %q", v)
+		}
+		w.Settings = strings.Replace(settings, "hunter2", "swordfish", 1)
+		if err := st.UpdateConvWebhook(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		if v := raw(); !keyring.Sealed(v) || strings.Contains(v, "swordfish") {
+			t.Fatalf("updated settings stored as %q", v)
+		}
+		got, err := st.GetConvWebhook(ctx, a.ID, w.ID)
+		if err != nil || got.Settings != w.Settings {
+			t.Fatalf("GetConvWebhook = %+v, %v", got, err)
+		}
+		list, _, err := st.ListConvWebhooks(ctx, a.ID, 10, 0)
+		if err != nil || len(list) != 1 || list[0].Settings != w.Settings {
+			t.Fatalf("ListConvWebhooks = %+v, %v", list, err)
+		}
+	})
+}
