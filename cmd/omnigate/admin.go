@@ -163,8 +163,10 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		return printJSON(stdout, showAccount(a))
+	case "shred":
+		return shredCmd(ctx, cfg, fs, args[1:], stdout, stderr)
 	}
-	return usagef("account: unknown subcommand %q (create, list, update)", args[0])
+	return usagef("account: unknown subcommand %q (create, list, update, shred)", args[0])
 }
 
 func keyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

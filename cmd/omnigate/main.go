@@ -4,6 +4,7 @@
 //	omnigate account create --name N [--balance] create a tenant; prints its keys as JSON
 //	omnigate account list                        list tenants as JSON
 //	omnigate account update --id ID --report-url set an account's default status-report URL
+//	omnigate account shred --account ID --yes    delete the account's data keys: its stored message bodies read as [erased]
 //	omnigate key create --account ID [--test]    add an access key; prints it as JSON
 //	omnigate key list --account ID               an account's keys (never the keys themselves)
 //	omnigate key revoke --account ID --id KEYID  revoke a key (or --key KEY); every node refuses it within 250 ms
@@ -61,6 +62,7 @@ Usage:
   omnigate account create --name NAME    create an account; prints id, key, test_key as JSON
   omnigate account list                  list accounts as JSON
   omnigate account update --id ID        change an account (--report-url for status reports)
+  omnigate account shred --account ID --yes   delete the account's data keys: its stored message bodies become unreadable, backups included
   omnigate key create --account ID       add an access key (--test for a test key)
   omnigate key list --account ID         an account's keys: id, test, hint, created, last used, revoked
   omnigate key revoke --account ID --id KEYID   revoke a key (or --key KEY, "-" from stdin)

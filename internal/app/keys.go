@@ -181,6 +181,7 @@ type KeyStatus struct {
 // encrypts new values.
 type DataKeyStatus struct {
 	ID        string   `json:"id"`
+	Scope     string   `json:"scope,omitempty"` // the account whose data it encrypts; "" for the platform's secrets
 	Created   string   `json:"created"`
 	Current   bool     `json:"current"`
 	WrappedBy []string `json:"wrapped_by"` // master key ids
@@ -200,7 +201,7 @@ func Keys(ctx context.Context, st *sqlstore.Store) (*KeyStatus, error) {
 		if !ok {
 			i = len(out.DataKeys)
 			at[sk.ID] = i
-			out.DataKeys = append(out.DataKeys, DataKeyStatus{ID: sk.ID, Created: sk.CreatedAt.Format(time.RFC3339), Current: sk.ID == kr.CurrentKeyID()})
+			out.DataKeys = append(out.DataKeys, DataKeyStatus{ID: sk.ID, Scope: sk.Scope, Created: sk.CreatedAt.Format(time.RFC3339), Current: sk.ID == kr.CurrentKeyID()})
 		}
 		out.DataKeys[i].WrappedBy = append(out.DataKeys[i].WrappedBy, sk.MasterID)
 	}

@@ -46,8 +46,8 @@ type StoredKey struct {
 	ID       string // the data key's id, named in every envelope it sealed
 	MasterID string // the master key (Wrapper.ID) that wrapped it
 	// Scope is whose data the key encrypts: "" for the platform's
-	// secrets. (Per-account keys, for crypto-shredding, would use the
-	// account's id.)
+	// secrets, an account's id for that account's data (SealFor), so that
+	// deleting the account's keys (Shred) erases what they sealed.
 	Scope     string
 	Wrapped   []byte
 	CreatedAt time.Time
@@ -62,7 +62,14 @@ type KeyStore interface {
 	// DeleteDataKeys deletes every key wrapped by the master key,
 	// returning how many went.
 	DeleteDataKeys(ctx context.Context, masterID string) (int, error)
+	// DeleteScope deletes every key of a scope, whatever wrapped it,
+	// returning how many rows went.
+	DeleteScope(ctx context.Context, scope string) (int, error)
 }
+
+// ErrErased is the error (errors.Is) of opening a value whose data key is
+// no longer in the database: it was shredded, and what it sealed is gone.
+var ErrErased = errors.New("keyring: the data key that sealed this value was deleted (crypto-shredded)")
 
 // Wrapper wraps and unwraps data keys: a master key held in memory
 // (Master), or an external key management service.
@@ -96,12 +103,16 @@ type Keyring struct {
 
 	mu      sync.RWMutex
 	keys    map[string]cipher.AEAD // data key id → its cipher
-	current string                 // the newest data key: it seals
+	current string                 // the newest platform data key: it seals
+	scoped  map[string]string      // scope → its newest data key's id
+	known   map[string]bool        // every data key id stored, whatever wrapped it
 	oldest  []byte                 // the oldest data key, raw: Derive's root
 	loaded  time.Time              // when the keys were last read
 
 	reload sync.Mutex           // one reload at a time; guards missed
 	missed map[string]time.Time // ids that envelopes named and no reload found, when last tried
+
+	create sync.Mutex // one new scope key at a time
 }
 
 // refreshEvery is how old the keyring's view of the data keys may be when
@@ -130,7 +141,8 @@ func Open(ctx context.Context, st KeyStore, master Wrapper) (*Keyring, error) {
 	return k, nil
 }
 
-// unwrapsAll checks that the keyring holds every platform data key.
+// unwrapsAll checks that the keyring holds every data key, the platform's
+// and the accounts'.
 func (k *Keyring) unwrapsAll(ctx context.Context) error {
 	stored, err := k.store.DataKeys(ctx)
 	if err != nil {
@@ -139,7 +151,7 @@ func (k *Keyring) unwrapsAll(ctx context.Context) error {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	for _, sk := range stored {
-		if sk.Scope == "" && k.keys[sk.ID] == nil {
+		if k.keys[sk.ID] == nil {
 			return fmt.Errorf("data key %s is wrapped by master key %s and not by the master key given (%s), so what it encrypted "+
 				"could not be read: start with master key %s, or with it run `omnigate secrets rotate --new-master-key-file` naming this one",
 				sk.ID, sk.MasterID, k.master.ID(), sk.MasterID)
@@ -165,16 +177,16 @@ func (k *Keyring) load(ctx context.Context) error {
 		return fmt.Errorf("reading data keys: %w", err)
 	}
 	keys := map[string]cipher.AEAD{}
+	known := map[string]bool{}
 	var current, oldest StoredKey
 	var oldestRaw []byte
+	newest := map[string]StoredKey{} // scope → its newest key
 	others := map[string]bool{}
 	for _, sk := range stored {
+		known[sk.ID] = true
 		if sk.MasterID != k.master.ID() {
 			others[sk.MasterID] = true
 			continue
-		}
-		if sk.Scope != "" {
-			continue // another scope's key: not the platform's
 		}
 		raw, err := k.master.Unwrap(sk.Wrapped, sk.ID)
 		if err != nil {
@@ -185,6 +197,12 @@ func (k *Keyring) load(ctx context.Context) error {
 			return fmt.Errorf("data key %s: %w", sk.ID, err)
 		}
 		keys[sk.ID] = aead
+		if sk.Scope != "" {
+			if n, ok := newest[sk.Scope]; !ok || sk.CreatedAt.After(n.CreatedAt) || (sk.CreatedAt.Equal(n.CreatedAt) && sk.ID > n.ID) {
+				newest[sk.Scope] = sk
+			}
+			continue
+		}
 		if oldest.ID == "" || sk.CreatedAt.Before(oldest.CreatedAt) || (sk.CreatedAt.Equal(oldest.CreatedAt) && sk.ID < oldest.ID) {
 			oldest, oldestRaw = sk, raw
 		}
@@ -200,8 +218,13 @@ func (k *Keyring) load(ctx context.Context) error {
 		sort.Strings(e.Found)
 		return e
 	}
+	scoped := make(map[string]string, len(newest))
+	for scope, sk := range newest {
+		scoped[scope] = sk.ID
+	}
 	k.mu.Lock()
 	k.keys, k.current, k.oldest, k.loaded = keys, current.ID, oldestRaw, time.Now()
+	k.scoped, k.known = scoped, known
 	k.mu.Unlock()
 	return nil
 }
@@ -210,6 +233,11 @@ func (k *Keyring) load(ctx context.Context) error {
 // each of also, and makes it the one that seals. Older keys still open
 // what they sealed. It returns the new key's id.
 func (k *Keyring) Rotate(ctx context.Context, also ...Wrapper) (string, error) {
+	return k.rotate(ctx, "", also)
+}
+
+// rotate makes a new data key of a scope.
+func (k *Keyring) rotate(ctx context.Context, scope string, also []Wrapper) (string, error) {
 	raw := make([]byte, KeySize)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
@@ -222,7 +250,7 @@ func (k *Keyring) Rotate(ctx context.Context, also ...Wrapper) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("wrapping data key with master key %s: %w", w.ID(), err)
 		}
-		rows = append(rows, StoredKey{ID: id, MasterID: w.ID(), Wrapped: wrapped, CreatedAt: now})
+		rows = append(rows, StoredKey{ID: id, MasterID: w.ID(), Scope: scope, Wrapped: wrapped, CreatedAt: now})
 	}
 	if err := k.store.AddDataKeys(ctx, rows); err != nil {
 		return "", fmt.Errorf("storing data key: %w", err)
@@ -325,17 +353,54 @@ func (k *Keyring) Derive(purpose string) []byte {
 // Seal encrypts plain with the current data key; aad names where the value
 // is stored and must be given again to Open it.
 func (k *Keyring) Seal(ctx context.Context, aad string, plain []byte) (string, error) {
-	k.mu.RLock()
-	stale := time.Since(k.loaded) > refreshEvery
-	k.mu.RUnlock()
-	if stale {
-		// Another node may have rotated; on failure keep sealing with
-		// what is known.
-		k.refresh(ctx)
+	return k.SealFor(ctx, "", aad, plain)
+}
+
+// SealFor encrypts plain with the newest data key of a scope (an account's
+// id; "" is the platform's), making the scope's first key, wrapped by the
+// master key, on its first use. Shred erases what it sealed.
+func (k *Keyring) SealFor(ctx context.Context, scope, aad string, plain []byte) (string, error) {
+	return k.seal(ctx, scope, aad, plain, true)
+}
+
+// ErrNoScopeKey is the error (errors.Is) of SealExisting for a scope with
+// no data key yet: EnsureScope makes it.
+var ErrNoScopeKey = errors.New("keyring: the scope has no data key yet")
+
+// SealExisting is SealFor without making the scope's first key (which
+// writes to the database): for callers inside a transaction, who call
+// EnsureScope first.
+func (k *Keyring) SealExisting(ctx context.Context, scope, aad string, plain []byte) (string, error) {
+	return k.seal(ctx, scope, aad, plain, false)
+}
+
+// EnsureScope makes the scope's first data key unless it has one.
+func (k *Keyring) EnsureScope(ctx context.Context, scope string) error {
+	if scope == "" || k.HasScope(scope) {
+		return nil
 	}
+	_, _, err := k.scopeKey(ctx, scope)
+	return err
+}
+
+func (k *Keyring) seal(ctx context.Context, scope, aad string, plain []byte, create bool) (string, error) {
+	k.staleCheck(ctx)
 	k.mu.RLock()
-	id, aead := k.current, k.keys[k.current]
+	id := k.current
+	if scope != "" {
+		id = k.scoped[scope]
+	}
+	aead := k.keys[id]
 	k.mu.RUnlock()
+	if aead == nil && scope != "" {
+		if !create {
+			return "", fmt.Errorf("%s: %w", scope, ErrNoScopeKey)
+		}
+		var err error
+		if id, aead, err = k.scopeKey(ctx, scope); err != nil {
+			return "", err
+		}
+	}
 	if aead == nil {
 		return "", errors.New("keyring: no data key")
 	}
@@ -347,12 +412,102 @@ func (k *Keyring) Seal(ctx context.Context, aad string, plain []byte) (string, e
 	return Prefix + id + ":" + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
-// Open decrypts a value Seal made with the same aad.
+// staleCheck reloads the keys when they were read more than refreshEvery
+// ago: another node may have rotated, or shredded a scope. On failure the
+// keyring keeps what it knows.
+func (k *Keyring) staleCheck(ctx context.Context) {
+	k.mu.RLock()
+	stale := time.Since(k.loaded) > refreshEvery
+	k.mu.RUnlock()
+	if stale {
+		k.refresh(ctx)
+	}
+}
+
+// scopeKey returns the scope's newest key, making it if the database has
+// none: once per scope, unless two nodes race (then the scope has two keys,
+// both of which open what they sealed).
+func (k *Keyring) scopeKey(ctx context.Context, scope string) (string, cipher.AEAD, error) {
+	k.create.Lock()
+	defer k.create.Unlock()
+	get := func() (string, cipher.AEAD) {
+		k.mu.RLock()
+		defer k.mu.RUnlock()
+		id := k.scoped[scope]
+		return id, k.keys[id]
+	}
+	if id, aead := get(); aead != nil {
+		return id, aead, nil
+	}
+	// Another node may have made it.
+	k.reload.Lock()
+	err := k.load(ctx)
+	k.reload.Unlock()
+	if err != nil {
+		return "", nil, err
+	}
+	if id, aead := get(); aead != nil {
+		return id, aead, nil
+	}
+	k.reload.Lock()
+	_, err = k.rotate(ctx, scope, nil)
+	k.reload.Unlock()
+	if err != nil {
+		return "", nil, fmt.Errorf("making the data key of %s: %w", scope, err)
+	}
+	id, aead := get()
+	if aead == nil {
+		return "", nil, fmt.Errorf("keyring: the data key of %s was made and is gone", scope)
+	}
+	return id, aead, nil
+}
+
+// Shred deletes every data key of a scope (an account's id), whatever
+// master key wrapped it: what they sealed can no longer be opened, here,
+// on other nodes once they reload (within refreshEvery), and in every
+// backup taken before, since no copy of the keys is left. It returns how
+// many data keys went. The platform's scope ("") cannot be shredded.
+func (k *Keyring) Shred(ctx context.Context, scope string) (int, error) {
+	if scope == "" {
+		return 0, errors.New("keyring: the platform's data keys cannot be shredded")
+	}
+	stored, err := k.store.DataKeys(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reading data keys: %w", err)
+	}
+	ids := map[string]bool{}
+	for _, sk := range stored {
+		if sk.Scope == scope {
+			ids[sk.ID] = true
+		}
+	}
+	if _, err := k.store.DeleteScope(ctx, scope); err != nil {
+		return 0, fmt.Errorf("deleting the data keys of %s: %w", scope, err)
+	}
+	k.reload.Lock()
+	defer k.reload.Unlock()
+	if err := k.load(ctx); err != nil {
+		return len(ids), err
+	}
+	return len(ids), nil
+}
+
+// HasScope reports whether the keyring holds a data key of the scope.
+func (k *Keyring) HasScope(scope string) bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.scoped[scope] != ""
+}
+
+// Open decrypts a value Seal or SealFor made with the same aad. A value
+// whose data key was shredded gives an error satisfying
+// errors.Is(err, ErrErased).
 func (k *Keyring) Open(ctx context.Context, aad, value string) ([]byte, error) {
 	id, payload, ok := split(value)
 	if !ok {
 		return nil, errors.New("keyring: not a sealed value")
 	}
+	k.staleCheck(ctx)
 	k.mu.RLock()
 	aead := k.keys[id]
 	k.mu.RUnlock()
@@ -414,6 +569,12 @@ func (k *Keyring) missing(ctx context.Context, id string) (cipher.AEAD, error) {
 			k.missed = map[string]time.Time{}
 		}
 		k.missed[id] = time.Now()
+	}
+	k.mu.RLock()
+	gone := !k.known[id]
+	k.mu.RUnlock()
+	if gone {
+		return nil, fmt.Errorf("data key %s: %w", id, ErrErased)
 	}
 	return nil, fmt.Errorf("keyring: data key %s is not wrapped by master key %s", id, k.master.ID())
 }

@@ -18,6 +18,13 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 	if len(items) == 0 {
 		return nil
 	}
+	for _, it := range items {
+		if it.Message != nil {
+			if err := s.ensureScopes(ctx, it.Message.AccountID); err != nil {
+				return err
+			}
+		}
+	}
 	return s.acceptTx(ctx, "accepting messages", func(ctx context.Context, tx *sql.Tx) error {
 		// Charge each account's messages of the batch together: one balance
 		// update and one counter update per limit, where they all fit. When

@@ -21,6 +21,13 @@ const heldRunAt = int64(1) << 62
 
 // AddConsents appends to the consent ledger and keeps suppressions in step.
 func (s *Store) AddConsents(ctx context.Context, cs []*store.Consent) error {
+	for _, c := range cs {
+		if len(c.Evidence) > 0 {
+			if err := s.ensureScopes(ctx, c.AccountID); err != nil {
+				return err
+			}
+		}
+	}
 	return s.inTx(ctx, "recording consent", func(tx *sql.Tx) error {
 		for _, c := range cs {
 			if c.CreatedAt.IsZero() {
@@ -30,9 +37,17 @@ func (s *Store) AddConsents(ctx context.Context, cs []*store.Consent) error {
 			if err != nil {
 				return fmt.Errorf("recording consent: %w", err)
 			}
+			ev := string(evidence)
+			if len(c.Evidence) > 0 {
+				// Evidence (a text, an IP, a form) is personal data: sealed
+				// with the account's key (msgcrypt.go).
+				if ev, err = s.sealText(ctx, c.AccountID, consentAAD(c.AccountID, c.Recipient, micros(c.CreatedAt)), ev); err != nil {
+					return fmt.Errorf("recording consent: %w", err)
+				}
+			}
 			if err := tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO consents (account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at, channel)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.AccountID, c.Recipient, c.Purpose, c.Action, c.LegalAge,
-				strings.Join(c.Categories, ","), c.Source, string(evidence), c.Actor, micros(c.CreatedAt), c.Channel).Scan(&c.ID); err != nil {
+				strings.Join(c.Categories, ","), c.Source, ev, c.Actor, micros(c.CreatedAt), c.Channel).Scan(&c.ID); err != nil {
 				return fmt.Errorf("recording consent: %w", err)
 			}
 			// The suppression is on the entry's channel, else the address's:
@@ -69,7 +84,14 @@ func consentActor(c *store.Consent) string {
 
 const consentColumns = `id, account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at, channel`
 
-func scanConsent(row interface{ Scan(...any) error }) (store.Consent, error) {
+// consentAAD is the associated data of a consent's evidence: the entry's
+// id is not known before it is inserted, so its account, recipient and
+// time name it.
+func consentAAD(accountID, recipient string, created int64) string {
+	return fmt.Sprintf("consents.evidence/%s/%s/%d", accountID, recipient, created)
+}
+
+func (s *Store) scanConsent(ctx context.Context, row interface{ Scan(...any) error }) (store.Consent, error) {
 	var c store.Consent
 	var categories, evidence string
 	var created int64
@@ -79,7 +101,15 @@ func scanConsent(row interface{ Scan(...any) error }) (store.Consent, error) {
 	if categories != "" {
 		c.Categories = strings.Split(categories, ",")
 	}
-	json.Unmarshal([]byte(evidence), &c.Evidence)
+	erased, err := s.openText(ctx, consentAAD(c.AccountID, c.Recipient, created), &evidence)
+	if err != nil {
+		return c, err
+	}
+	if erased {
+		c.Evidence = map[string]string{"erased": store.Erased}
+	} else {
+		json.Unmarshal([]byte(evidence), &c.Evidence)
+	}
 	c.CreatedAt = fromMicros(created)
 	return c, nil
 }
@@ -93,7 +123,7 @@ func (s *Store) Consents(ctx context.Context, accountID, recipient string) ([]st
 	defer rows.Close()
 	out := []store.Consent{}
 	for rows.Next() {
-		c, err := scanConsent(rows)
+		c, err := s.scanConsent(ctx, rows)
 		if err != nil {
 			return nil, fmt.Errorf("reading consents: %w", err)
 		}
@@ -116,7 +146,7 @@ func (s *Store) LatestConsents(ctx context.Context, accountID, purpose string, r
 	}
 	defer rows.Close()
 	for rows.Next() {
-		c, err := scanConsent(rows)
+		c, err := s.scanConsent(ctx, rows)
 		if err != nil {
 			return nil, fmt.Errorf("reading consents: %w", err)
 		}

@@ -578,8 +578,12 @@ func (s *Store) CreateConvWebhook(ctx context.Context, w *store.ConvWebhook) err
 	if w.Status == "" {
 		w.Status = store.WebhookEnabled
 	}
+	settings, err := s.seal(ctx, convWebhookColumn, w.ID, w.Settings) // a basic auth password
+	if err != nil {
+		return err
+	}
 	if _, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO conversation_webhooks (`+webhookColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		w.ID, w.AccountID, w.ChannelID, w.URL, strings.Join(w.Events, ","), w.Settings, w.Status, micros(w.CreatedAt), micros(w.UpdatedAt)); err != nil {
+		w.ID, w.AccountID, w.ChannelID, w.URL, strings.Join(w.Events, ","), settings, w.Status, micros(w.CreatedAt), micros(w.UpdatedAt)); err != nil {
 		return fmt.Errorf("creating webhook: %w", err)
 	}
 	s.noteConvWebhook(w.AccountID)
@@ -595,6 +599,9 @@ func (s *Store) GetConvWebhook(ctx context.Context, accountID, id string) (*stor
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading webhook: %w", err)
+	}
+	if err := s.open(ctx, convWebhookColumn, w.ID, &w.Settings); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -614,6 +621,9 @@ func (s *Store) ListConvWebhooks(ctx context.Context, accountID string, limit, o
 	out := []*store.ConvWebhook{}
 	for rows.Next() {
 		w, err := scanWebhook(rows)
+		if err == nil {
+			err = s.open(ctx, convWebhookColumn, w.ID, &w.Settings)
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("listing webhooks: %w", err)
 		}
@@ -625,8 +635,12 @@ func (s *Store) ListConvWebhooks(ctx context.Context, accountID string, limit, o
 // UpdateConvWebhook writes a webhook's url, events, settings and status.
 func (s *Store) UpdateConvWebhook(ctx context.Context, w *store.ConvWebhook) error {
 	w.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	settings, err := s.seal(ctx, convWebhookColumn, w.ID, w.Settings)
+	if err != nil {
+		return err
+	}
 	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE conversation_webhooks SET url = ?, events = ?, settings = ?, status = ?, updated_at = ?
-		WHERE account_id = ? AND id = ?`), w.URL, strings.Join(w.Events, ","), w.Settings, w.Status, micros(w.UpdatedAt), w.AccountID, w.ID)
+		WHERE account_id = ? AND id = ?`), w.URL, strings.Join(w.Events, ","), settings, w.Status, micros(w.UpdatedAt), w.AccountID, w.ID)
 	if err != nil {
 		return fmt.Errorf("updating webhook: %w", err)
 	}

@@ -66,3 +66,17 @@ func (s *Store) HasDataKeys(ctx context.Context) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// DeleteScope deletes every data key of a scope, whatever wrapped it
+// (keyring.KeyStore): crypto-shredding an account's data.
+func (s *Store) DeleteScope(ctx context.Context, scope string) (int, error) {
+	if scope == "" {
+		return 0, fmt.Errorf("deleting data keys: the platform's keys cannot be deleted")
+	}
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM data_keys WHERE scope = ?`), scope)
+	if err != nil {
+		return 0, fmt.Errorf("deleting data keys: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

@@ -87,6 +87,35 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 	if p.Total < 1 || p.Part < 1 || p.Part > p.Total || p.Total > 255 {
 		return nil, fmt.Errorf("inbound part %d of %d is out of range", p.Part, p.Total)
 	}
+	// The part's body is sealed with the platform's key: whose it is is
+	// known once the message is whole.
+	partAAD := fmt.Sprintf("inbound_parts.body/%s %s %s %d %d", p.Connector, p.Source, p.Destination, p.Ref, p.Part)
+	sealed, err := s.sealText(ctx, "", partAAD, p.Body)
+	if err != nil {
+		return nil, err
+	}
+	for try := 1; ; try++ {
+		m, err := s.addInboundPart(ctx, p, sealed, assemble)
+		var need *needScopeError
+		if errors.As(err, &need) && try < 3 {
+			// The first message of an account: make its key, outside the
+			// transaction, and try again (the part is stored as it was).
+			if err := s.ensureScopes(ctx, need.account); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return m, err
+	}
+}
+
+// needScopeError says that a transaction needed an account's data key,
+// which the account did not have yet.
+type needScopeError struct{ account string }
+
+func (e *needScopeError) Error() string { return "account " + e.account + " has no data key yet" }
+
+func (s *Store) addInboundPart(ctx context.Context, p store.InboundPart, sealedBody string, assemble func([]string) (*message.Message, error)) (*message.Message, error) {
 	var complete *message.Message
 	err := s.inTx(ctx, "adding inbound part", func(tx *sql.Tx) error {
 		// Parts of one message arriving at once must see each other: the
@@ -99,7 +128,7 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO inbound_parts
 			(connector, source, destination, ref, total, part, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (connector, source, destination, ref, part) DO UPDATE SET total = excluded.total, body = excluded.body,
-			received_at = excluded.received_at`), append(key, p.Total, p.Part, p.Body, micros(p.ReceivedAt))...); err != nil {
+			received_at = excluded.received_at`), append(key, p.Total, p.Part, sealedBody, micros(p.ReceivedAt))...); err != nil {
 			return fmt.Errorf("adding inbound part: %w", err)
 		}
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT part, body FROM inbound_parts
@@ -108,6 +137,7 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 			return fmt.Errorf("reading inbound parts: %w", err)
 		}
 		bodies := make([]string, 0, p.Total)
+		parts := make([]int, 0, p.Total)
 		for rows.Next() {
 			var n int
 			var body string
@@ -115,11 +145,17 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 				rows.Close()
 				return fmt.Errorf("reading inbound parts: %w", err)
 			}
-			bodies = append(bodies, body)
+			bodies, parts = append(bodies, body), append(parts, n)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("reading inbound parts: %w", err)
+		}
+		for i := range bodies {
+			aad := fmt.Sprintf("inbound_parts.body/%s %s %s %d %d", p.Connector, p.Source, p.Destination, p.Ref, parts[i])
+			if _, err := s.openText(ctx, aad, &bodies[i]); err != nil {
+				return err
+			}
 		}
 		if len(bodies) < p.Total {
 			return nil
@@ -130,6 +166,9 @@ func (s *Store) AddInboundPart(ctx context.Context, p store.InboundPart, assembl
 		m, err := assemble(bodies)
 		if err != nil {
 			return err
+		}
+		if s.keys != nil && !s.messagesInClear && !s.keys.HasScope(m.AccountID) {
+			return &needScopeError{m.AccountID}
 		}
 		if err := s.writeMessages(ctx, tx, []*message.Message{m}, nil); err != nil {
 			return err

@@ -23,9 +23,25 @@ func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) err
 	if len(msgs) == 0 {
 		return nil
 	}
+	if err := s.ensureScopes(ctx, messageAccounts(msgs)...); err != nil {
+		return err
+	}
 	return s.acceptTx(ctx, "accepting messages", func(ctx context.Context, tx *sql.Tx) error {
 		return s.writeMessages(ctx, tx, msgs, nil)
 	})
+}
+
+// messageAccounts lists the accounts of msgs, once each.
+func messageAccounts(msgs []*message.Message) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if !seen[m.AccountID] {
+			seen[m.AccountID] = true
+			out = append(out, m.AccountID)
+		}
+	}
+	return out
 }
 
 // writeMessages writes messages, their recipients and one job each (send
@@ -44,12 +60,16 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 		if err != nil {
 			return fmt.Errorf("accepting message: %w", err)
 		}
+		body, content, err := s.sealMessage(ctx, m.AccountID, m.ID, m.Body, content)
+		if err != nil {
+			return fmt.Errorf("accepting message: %w", err)
+		}
 		created, deadline := micros(m.CreatedAt), micros(m.Deadline())
 		purpose := m.Purpose
 		if purpose == "" {
 			purpose = "transactional"
 		}
-		margs = append(margs, m.ID, m.AccountID, m.Channel, string(m.Direction), string(m.Type), m.Originator, m.Body,
+		margs = append(margs, m.ID, m.AccountID, m.Channel, string(m.Direction), string(m.Type), m.Originator, body,
 			content, details, m.Reference, m.ReportURL, m.Validity, micros(m.ScheduledAt), created,
 			purpose, strings.Join(m.Categories, ","), m.Compliance)
 		for _, r := range m.Recipients {
@@ -113,12 +133,15 @@ func encodeParts(m *message.Message) (content, details string, err error) {
 	return content, details, nil
 }
 
-func scanMessage(row interface{ Scan(...any) error }) (*message.Message, error) {
+func (s *Store) scanMessage(ctx context.Context, row interface{ Scan(...any) error }) (*message.Message, error) {
 	var m message.Message
 	var dir, typ, content, details, categories string
 	var sched, created int64
 	if err := row.Scan(&m.ID, &m.AccountID, &m.Channel, &dir, &typ, &m.Originator, &m.Body, &content, &details, &m.Reference, &m.ReportURL,
 		&m.Validity, &sched, &created, &m.Purpose, &categories, &m.Compliance); err != nil {
+		return nil, err
+	}
+	if err := s.openMessage(ctx, m.ID, &m.Body, &content); err != nil {
 		return nil, err
 	}
 	if categories != "" {
@@ -143,7 +166,7 @@ func scanMessage(row interface{ Scan(...any) error }) (*message.Message, error) 
 // GetMessage reads one message of an account with its recipients.
 func (s *Store) GetMessage(ctx context.Context, accountID, id string) (*message.Message, error) {
 	// Every send and every status report reads its message: prepared once.
-	m, err := scanMessage(s.rQueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ? AND account_id = ?`, id, accountID))
+	m, err := s.scanMessage(ctx, s.rQueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ? AND account_id = ?`, id, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -186,7 +209,7 @@ func (s *Store) GetMessages(ctx context.Context, keys []store.MessageKey) (map[s
 		}
 		var msgs []*message.Message
 		for rows.Next() {
-			m, err := scanMessage(rows)
+			m, err := s.scanMessage(ctx, rows)
 			if err != nil {
 				rows.Close()
 				return fmt.Errorf("reading messages: %w", err)
@@ -312,7 +335,7 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 	defer rows.Close()
 	var out []*message.Message
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		m, err := s.scanMessage(ctx, rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("listing messages: %w", err)
 		}

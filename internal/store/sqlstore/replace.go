@@ -14,6 +14,9 @@ import (
 // ReplaceScheduled implements store.Store.
 func (s *Store) ReplaceScheduled(ctx context.Context, it *store.Accept) error {
 	m := it.Message
+	if err := s.ensureScopes(ctx, m.AccountID); err != nil {
+		return err
+	}
 	return s.inTx(ctx, "replacing message", func(tx *sql.Tx) error {
 		// The same test as CancelScheduled: every recipient still waits for
 		// its time, but for those refused when the message was accepted.

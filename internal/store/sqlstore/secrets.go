@@ -33,10 +33,12 @@ var (
 	connectorColumn      = secretColumn{"connectors", "name", "settings", "connectors.settings"}
 	emailDomainKeyColumn = secretColumn{"email_domains", "id", "private_key", "email_domains.private_key"}
 	twilioTokenColumn    = secretColumn{"twilio_accounts", "account_id", "auth_token", "twilio_accounts.auth_token"}
+	// A Conversations webhook's settings may hold a basic auth password.
+	convWebhookColumn = secretColumn{"conversation_webhooks", "id", "settings", "conversation_webhooks.settings"}
 )
 
 // secretColumns are every column holding a secret.
-var secretColumns = []secretColumn{signingKeyColumn, realtimeSecretColumn, realtimePrevColumn, connectorColumn, emailDomainKeyColumn, twilioTokenColumn}
+var secretColumns = []secretColumn{signingKeyColumn, realtimeSecretColumn, realtimePrevColumn, connectorColumn, emailDomainKeyColumn, twilioTokenColumn, convWebhookColumn}
 
 func (c secretColumn) String() string { return c.table + "." + c.column }
 

@@ -37,6 +37,9 @@ type Store struct {
 
 	// keys seals and opens the secrets of secretColumns (see secrets.go).
 	keys *keyring.Keyring
+	// messagesInClear turns off the encryption of message bodies
+	// (msgcrypt.go): for benchmarks that measure its cost.
+	messagesInClear bool
 
 	convHooks convHookCache // whether Conversations webhooks exist (conversations.go)
 }
