@@ -310,9 +310,56 @@ func (s *Store) SubjectData(ctx context.Context, accountID, identifier string) (
 		if err != nil {
 			return nil, fmt.Errorf("reading %s about a person: %w", sq.name, err)
 		}
+		if err := s.openSubjectTable(ctx, accountID, t); err != nil {
+			return nil, fmt.Errorf("reading %s about a person: %w", sq.name, err)
+		}
 		out = append(out, *t)
 	}
 	return out, nil
+}
+
+// openSubjectTable decrypts what is encrypted at rest in an export's
+// table (msgcrypt.go): message bodies and contents, consent evidence.
+func (s *Store) openSubjectTable(ctx context.Context, accountID string, t *store.SubjectTable) error {
+	col := func(name string) int {
+		for i, c := range t.Columns {
+			if c == name {
+				return i
+			}
+		}
+		return -1
+	}
+	switch t.Name {
+	case "messages", "inbound":
+		id, body, content := col("message_id"), col("body"), col("content")
+		if id < 0 || body < 0 || content < 0 {
+			return nil
+		}
+		for _, row := range t.Rows {
+			if err := s.openMessage(ctx, row[id], &row[body], &row[content]); err != nil {
+				return err
+			}
+		}
+	case "consents":
+		rcpt, ev, created := col("recipient"), col("evidence"), col("created_at")
+		if rcpt < 0 || ev < 0 || created < 0 {
+			return nil
+		}
+		for _, row := range t.Rows {
+			at, err := time.Parse(time.RFC3339Nano, row[created])
+			if err != nil {
+				continue // no time: not sealed by AddConsents
+			}
+			erased, err := s.openText(ctx, consentAAD(accountID, row[rcpt], micros(at)), &row[ev])
+			if err != nil {
+				return err
+			}
+			if erased {
+				row[ev] = `{"erased":"` + store.Erased + `"}`
+			}
+		}
+	}
+	return nil
 }
 
 // readTable reads any rows as text; integer columns named *_at (or at)
