@@ -548,3 +548,41 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// A Beams user id is an identifier too: its push devices are in the
+// access export and go with an erasure.
+func TestBeamsUserAccessAndErasure(t *testing.T) {
+	engines(t, func(t *testing.T, st *sqlstore.Store) {
+		a := account(t, st)
+		now := time.Now().UTC()
+		for _, d := range []*store.PushDevice{
+			{InstanceID: "inst", ID: "fcm-1", AccountID: a, Platform: store.PushFCM, Token: "tok-1", UserID: "user-42", CreatedAt: now, UpdatedAt: now},
+			{InstanceID: "inst", ID: "fcm-2", AccountID: a, Platform: store.PushFCM, Token: "tok-2", UserID: "someone-else", CreatedAt: now, UpdatedAt: now},
+		} {
+			if err := st.PutPushDevice(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		svc := &privacy.Service{Store: st}
+		r, err := svc.Open(ctx, privacy.Open{AccountID: a, Identifier: "user-42", Kind: store.PrivacyAccess, Actor: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		zb, err := st.PrivacyExport(ctx, a, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if devs := rowsOf(t, readZip(t, zb), "push_devices"); len(devs) != 1 || devs[0]["id"] != "fcm-1" {
+			t.Fatalf("exported push devices %v", devs)
+		}
+		if _, err := svc.Open(ctx, privacy.Open{AccountID: a, Identifier: "user-42", Kind: store.PrivacyErasure, Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.GetPushDevice(ctx, "inst", "fcm-1"); err == nil {
+			t.Fatal("the user's device survived the erasure")
+		}
+		if _, err := st.GetPushDevice(ctx, "inst", "fcm-2"); err != nil {
+			t.Fatalf("another user's device: %v", err)
+		}
+	})
+}

@@ -292,6 +292,10 @@ var subjectQueries = []subjectQuery{
 		return `SELECT id, channel, sender, recipient, category, message_id, price, currency, opened_at FROM billing_conversations
 			WHERE account_id = ? AND recipient = ? ORDER BY opened_at`
 	}, false},
+	{"push_devices", func(id string) string {
+		return `SELECT instance_id, id, platform, user_id, metadata, created_at, updated_at FROM push_devices
+			WHERE account_id = ? AND user_id = ? ORDER BY created_at`
+	}, false},
 	{"restrictions", func(id string) string {
 		return `SELECT account_id, identifier, request_id, created_at FROM privacy_restrictions WHERE account_id IN (?, '') AND identifier = ?`
 	}, false},
@@ -601,6 +605,15 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 			return err
 		}
 		if err := exec("contacts", `DELETE FROM contacts WHERE account_id = ? AND msisdn = ?`, accountID, x); err != nil {
+			return err
+		}
+		// A Beams user (the identifier is the user id): its devices and
+		// their interests go, as Beams' deleteUser does.
+		if err := exec("", `DELETE FROM push_interests WHERE device_id IN (SELECT id FROM push_devices WHERE account_id = ? AND user_id = ?)`,
+			accountID, x); err != nil {
+			return err
+		}
+		if err := exec("push_devices", `DELETE FROM push_devices WHERE account_id = ? AND user_id = ?`, accountID, x); err != nil {
 			return err
 		}
 		if err := exec("conversations", `UPDATE conversations SET msisdn = '`+Erased+`', contact_id = '' WHERE account_id = ? AND msisdn = ?`, accountID, x); err != nil {
