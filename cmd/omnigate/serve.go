@@ -12,6 +12,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/authguard"
+	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/connlimit"
 	"github.com/omnigate/omnigate/internal/logging"
 )
@@ -49,6 +50,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noCharging, _ := strconv.ParseBool(envOr("OMNIGATE_BILLING_DISABLED", "false"))
 	fs.BoolVar(&cfg.Billing.Disabled, "billing-disabled", noCharging, "send without charging: messages cost nothing, usage limits are not counted [OMNIGATE_BILLING_DISABLED]")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", durationEnv("OMNIGATE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "how long a graceful stop may take [OMNIGATE_SHUTDOWN_TIMEOUT]")
+	fs.DurationVar(&cfg.Drain, "drain", durationEnv("OMNIGATE_DRAIN", app.DefaultDrain), "lame duck on SIGTERM: /readyz answers 503 while the node serves on this long, then it stops (skipped when nothing asked /readyz in the last 30 s; 0: none) [OMNIGATE_DRAIN]")
+	fs.DurationVar(&cfg.BindLease, "bind-lease", durationEnv("OMNIGATE_BIND_LEASE", connectors.DefaultBindLease), "on PostgreSQL, how long a node's lease on a carrier bind lasts unrenewed: a dead node's binds move to the others within about 4/3 of it [OMNIGATE_BIND_LEASE]")
 	fs.DurationVar(&cfg.ReceiptGrace, "receipt-grace", durationEnv("OMNIGATE_RECEIPT_GRACE", app.DefaultReceiptGrace), "how long past its validity (48h without one) a sent recipient waits for its receipt before it is expired, \"DLR not received\" [OMNIGATE_RECEIPT_GRACE]")
 	fs.DurationVar(&cfg.EmailSettle, "email-settle", durationEnv("OMNIGATE_EMAIL_SETTLE", emailchan.SettleAfter), "how long after the receiving server's 250 an email recipient without a bounce becomes delivered [OMNIGATE_EMAIL_SETTLE]")
 	fs.StringVar(&cfg.NATSURL, "nats", envOr("OMNIGATE_NATS", ""), "NATS server(s) joining this node's realtime server to others (nats://host:4222); empty: one node [OMNIGATE_NATS]")
@@ -68,6 +71,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := limits.err(fs); err != nil {
 		return usageError{err}
+	}
+	if cfg.BindLease < time.Second {
+		return usagef("serve: bind-lease %v: want 1s or more", cfg.BindLease)
+	}
+	if cfg.Drain < 0 {
+		return usagef("serve: drain %v: want 0 or more", cfg.Drain)
 	}
 	// In Config, 0 means the default and a negative value no limit.
 	for _, l := range []struct {

@@ -32,6 +32,7 @@ func smscCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&cfg.DropEvery, "drop-every", 0, "drop a connection after every N submits it carried (0: never)")
 	fs.BoolVar(&cfg.HexIDs, "hex-ids", false, "hexadecimal message ids (default decimal)")
 	fs.BoolVar(&cfg.ReceiptIDsOtherBase, "receipt-ids-other-base", false, "write receipt ids in the other base than submit responses, as some carriers do")
+	fs.IntVar(&cfg.MaxBinds, "max-binds", 0, "refuse a bind (ESME_RBINDFAIL) beyond this many bound sessions per system_id, as carriers do (0: no limit)")
 	fs.StringVar(&control, "control", "127.0.0.1:2776", "loopback HTTP address for POST /inject and GET /stats (\"\" for none)")
 	fs.StringVar(&logCfg.Format, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logCfg.Level, "log-level", "info", "log level")

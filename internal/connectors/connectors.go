@@ -36,6 +36,12 @@ type Manager struct {
 	stopOnce sync.Once
 	started  atomic.Bool
 	done     chan struct{}
+
+	// Shared binds (binds.go); share is nil on one node.
+	share      *BindSharing
+	binds      map[string]bindState // by connector, under mu
+	claimedAt  time.Time            // the last claim that succeeded, under mu
+	claimsDone chan struct{}
 }
 
 type suspension struct {
@@ -117,6 +123,10 @@ func (m *Manager) Start(ctx context.Context, interval time.Duration) error {
 		return err
 	}
 	m.started.Store(true)
+	if m.share != nil {
+		m.claimsDone = make(chan struct{})
+		go m.runClaims()
+	}
 	go func() {
 		defer close(m.done)
 		t := time.NewTicker(interval)
@@ -197,12 +207,25 @@ func (m *Manager) Reload(ctx context.Context) error {
 	for _, c := range stop {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		c.Stop(ctx)
+		if _, ok := c.(channel.Scaled); ok {
+			if err := m.releaseBinds(ctx, c.Name()); err != nil {
+				m.log.Warn("connectors: freeing the binds of a stopped connector", "connector", c.Name(), "err", err)
+			}
+		}
 		cancel()
 		m.log.Info("connectors: stopped", "connector", c.Name())
 	}
+	var scaled []channel.Scaled
 	for _, c := range start {
+		if s, ok := c.(channel.Scaled); ok && m.share != nil {
+			s.Leased()
+			scaled = append(scaled, s)
+		}
 		c.Start()
 		m.log.Info("connectors: started", "connector", c.Name())
+	}
+	if len(scaled) > 0 {
+		m.claimAll(ctx, scaled...)
 	}
 	if m.router != nil {
 		m.router.SetRoutes(routes)
@@ -231,8 +254,14 @@ func (m *Manager) Stop(ctx context.Context) error {
 	m.running = map[string]*running{}
 	m.mu.Unlock()
 	var errs []error
+	if m.claimsDone != nil {
+		errs = append(errs, lifecycle.WaitDone(ctx, m.claimsDone))
+	}
 	for _, r := range all {
 		errs = append(errs, r.conn.Stop(ctx))
+	}
+	if err := m.releaseBinds(ctx, ""); err != nil {
+		errs = append(errs, err)
 	}
 	if !finished {
 		errs = append(errs, ctx.Err())
