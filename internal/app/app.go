@@ -430,7 +430,7 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // drainWatched: a drain is skipped when nothing asked /readyz within it.
-const drainWatched = 30 * time.Second
+const drainWatched = 10 * time.Second
 
 // drain is the lame duck of a graceful stop: /readyz fails at once, the
 // node leaves the live count that shares binds out, responses ask clients

@@ -60,7 +60,7 @@ type Config struct {
 	// Drain is the lame-duck period of a graceful stop: /readyz answers
 	// 503 at once while the node keeps serving for this long, so that a
 	// load balancer polling /readyz sends its traffic elsewhere first.
-	// Skipped when nothing asked /readyz in the last 30 s. 0: none (omnigate
+	// Skipped when nothing asked /readyz in the last 10 s. 0: none (omnigate
 	// serve's default is DefaultDrain).
 	Drain time.Duration
 	// BindLease is how long a node's lease on a carrier bind lasts
