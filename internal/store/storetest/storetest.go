@@ -84,6 +84,7 @@ var coreBehaviours = []behaviour{
 	{"AwaitingReceipt", testAwaitingReceipt},
 	{"Silent", testSilent},
 	{"Heartbeat", testHeartbeat},
+	{"BindLeases", testBindLeases},
 }
 
 var ctx = context.Background()
