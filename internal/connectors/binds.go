@@ -82,7 +82,7 @@ func (m *Manager) scaled() []channel.Scaled {
 
 // claimAll renews and takes this node's share of every scaled connector's
 // binds and scales each to what it holds.
-func (m *Manager) claimAll(ctx context.Context, only ...channel.Scaled) {
+func (m *Manager) claimAll(ctx context.Context, only ...channel.Scaled) { // every TTL/3 (Start)
 	conns := only
 	if len(conns) == 0 {
 		conns = m.scaled()
@@ -136,24 +136,6 @@ func (m *Manager) claimFailed(err error) {
 		m.mu.Lock()
 		m.binds[c.Name()] = bindState{}
 		m.mu.Unlock()
-	}
-}
-
-// runClaims claims every TTL/3 until Stop.
-func (m *Manager) runClaims() {
-	defer close(m.claimsDone)
-	period := m.share.TTL / 3
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.stop:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), period)
-		m.claimAll(ctx)
-		cancel()
 	}
 }
 

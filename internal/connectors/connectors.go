@@ -125,26 +125,32 @@ func (m *Manager) Start(ctx context.Context, interval time.Duration) error {
 	m.started.Store(true)
 	if m.share != nil {
 		m.claimsDone = make(chan struct{})
-		go m.runClaims()
+		go m.every(m.share.TTL/3, m.claimsDone, func(ctx context.Context) { m.claimAll(ctx) })
 	}
-	go func() {
-		defer close(m.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-m.stop:
-				return
-			case <-t.C:
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), interval)
-			if err := m.Reload(ctx); err != nil {
-				m.log.Warn("connectors: reloading configuration", "err", err)
-			}
-			cancel()
+	go m.every(interval, m.done, func(ctx context.Context) {
+		if err := m.Reload(ctx); err != nil {
+			m.log.Warn("connectors: reloading configuration", "err", err)
 		}
-	}()
+	})
 	return nil
+}
+
+// every calls f each period, with a context that ends with the period,
+// until Stop; then it closes done.
+func (m *Manager) every(period time.Duration, done chan struct{}, f func(ctx context.Context)) {
+	defer close(done)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), period)
+		f(ctx)
+		cancel()
+	}
 }
 
 // Reload brings the running connectors and routes in line with the
