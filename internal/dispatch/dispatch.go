@@ -209,7 +209,7 @@ func (d *Dispatcher) send(ctx context.Context, j *store.Job, m *message.Message,
 		out.Updates = append(out.Updates, results[i])
 	}
 	if lastErr != nil && handBack {
-		out.RetryAt, out.LastError = now.Add(d.cfg.HandBack+rand.N(d.cfg.HandBack)), lastErr.Error()
+		out.RetryAt, out.LastError, out.HandedBack = now.Add(d.cfg.HandBack+rand.N(d.cfg.HandBack)), lastErr.Error(), true
 		d.metrics.SendErrors.WithLabelValues("", "elsewhere").Inc()
 		return
 	}

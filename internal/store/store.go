@@ -164,6 +164,10 @@ type Outcome struct {
 	// and deleted.
 	RetryAt   time.Time
 	LastError string
+	// HandedBack, with RetryAt: the lease that ends was not an attempt
+	// (the node could not send it and gave it back for another): its
+	// attempt is not counted, so backoffs stay what they were.
+	HandedBack bool
 	Updates   []StatusUpdate
 }
 
