@@ -168,7 +168,7 @@ type Outcome struct {
 	// (the node could not send it and gave it back for another): its
 	// attempt is not counted, so backoffs stay what they were.
 	HandedBack bool
-	Updates   []StatusUpdate
+	Updates    []StatusUpdate
 }
 
 // MessageFilter selects messages for listing. Zero fields do not filter.
