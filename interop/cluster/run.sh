@@ -234,7 +234,7 @@ sleep 1
 if [[ "$PG_RESTART" == 1 ]]; then
   phase pgrestart
   t0=$SECONDS
-  pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main restart -m fast || die "pg_ctlcluster restart failed"
+  pg_ctlcluster --skip-systemctl-redirect -m fast "$PG_VERSION" main restart || die "pg_ctlcluster restart failed"
   for n in "${NODES[@]}"; do
     for _ in $(seq 300); do curl -sf "http://127.0.0.1:${NODE_PORT[$n]}/readyz" >/dev/null && break; sleep 0.1; done
     curl -sf "http://127.0.0.1:${NODE_PORT[$n]}/readyz" >/dev/null || die "node $n did not recover from the PostgreSQL restart within 30 s"
