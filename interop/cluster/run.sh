@@ -39,7 +39,9 @@ source "$HERE/../common.sh"
 interop_traps
 
 PG_RESTART=${CLUSTER_PG_RESTART:-1}
-PGBASE="postgres://postgres@127.0.0.1:5432"
+# Another PostgreSQL server: CLUSTER_PG_BASE (a URL without the database)
+# and CLUSTER_PG_RESTART_CMD (how to restart it).
+PGBASE=${CLUSTER_PG_BASE:-"postgres://postgres@127.0.0.1:5432"}
 DB="omnigate_cluster_$$"
 LEASE=4s  # bind lease: a dead node's binds move within about 4/3 of it
 DRAIN=2s  # lame duck: HAProxy notices /readyz failing in 2 × 300 ms
@@ -80,7 +82,7 @@ if ((${#need[@]})); then
 fi
 NATS_BIN=$(command -v nats-server || echo /usr/sbin/nats-server)
 PG_VERSION=$(ls /etc/postgresql | sort -n | tail -1)
-if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+if [[ -z "${CLUSTER_PG_BASE:-}" ]] && ! pg_isready -h 127.0.0.1 -p 5432 -q; then
   pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start
   for _ in $(seq 50); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 0.2; done
 fi
@@ -234,7 +236,11 @@ sleep 1
 if [[ "$PG_RESTART" == 1 ]]; then
   phase pgrestart
   t0=$SECONDS
-  pg_ctlcluster --skip-systemctl-redirect -m fast "$PG_VERSION" main restart || die "pg_ctlcluster restart failed"
+  if [[ -n "${CLUSTER_PG_RESTART_CMD:-}" ]]; then
+    bash -c "$CLUSTER_PG_RESTART_CMD" || die "$CLUSTER_PG_RESTART_CMD failed"
+  else
+    pg_ctlcluster --skip-systemctl-redirect -m fast "$PG_VERSION" main restart || die "pg_ctlcluster restart failed"
+  fi
   for n in "${NODES[@]}"; do
     for _ in $(seq 300); do curl -sf "http://127.0.0.1:${NODE_PORT[$n]}/readyz" >/dev/null && break; sleep 0.1; done
     curl -sf "http://127.0.0.1:${NODE_PORT[$n]}/readyz" >/dev/null || die "node $n did not recover from the PostgreSQL restart within 30 s"
