@@ -220,8 +220,9 @@ func (r *redial) next(worked bool) time.Duration {
 // bind is one bound session and whether it has worked: the SMSC accepted a
 // submit on it, or it delivered a receipt or a message that was taken.
 type bind struct {
-	sess   *session.Session
-	worked atomic.Bool
+	sess     *session.Session
+	worked   atomic.Bool
+	inflight atomic.Int32 // submits awaiting their response
 }
 
 // runBind connects, binds, serves until the session ends, and returns
@@ -262,7 +263,16 @@ func (c *Connector) runBind(kind codec.BindKind, quit <-chan struct{}) (bool, er
 	case <-c.stop:
 	case <-quit:
 	}
+	// No new submit on it; those in flight get their answers before the
+	// unbind (else they would be retried, and sent twice).
 	c.forget(b)
+	for wait := time.Now().Add(time.Duration(c.s.RespTimeout)); b.inflight.Load() > 0 && time.Now().Before(wait); {
+		select {
+		case <-sess.Done():
+			wait = time.Time{}
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return b.worked.Load(), sess.Close(ctx)
@@ -298,7 +308,9 @@ func (c *Connector) Send(ctx context.Context, sub channel.Submission) (channel.R
 		if b == nil {
 			return channel.Result{}, &channel.TemporaryError{Reason: "not bound", Err: channel.ErrUnavailable}
 		}
+		b.inflight.Add(1)
 		resp, err := b.sess.Send(ctx, p)
+		b.inflight.Add(-1)
 		if err != nil {
 			if errors.Is(err, session.ErrClosed) {
 				return channel.Result{}, &channel.TemporaryError{Reason: "bind dropped", Err: channel.ErrUnavailable}
