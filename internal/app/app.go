@@ -542,6 +542,16 @@ func (a *App) stop(ctx context.Context) error {
 	if err := a.auth.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping authentication: %w", err))
 	}
+	if len(errs) == 0 && a.node != "" {
+		// Every worker finished: jobs still leased to this node (none,
+		// unless a pool gave some up) are due now for the other nodes,
+		// not when their leases run out.
+		if n, err := a.store.ReleaseLeases(ctx, a.node); err != nil {
+			errs = append(errs, err)
+		} else if n > 0 {
+			a.log.Info("handed back jobs this node held", "jobs", n)
+		}
+	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))
 	}
