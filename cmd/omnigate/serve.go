@@ -12,6 +12,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/authguard"
+	"github.com/omnigate/omnigate/internal/connectors"
 	"github.com/omnigate/omnigate/internal/connlimit"
 	"github.com/omnigate/omnigate/internal/logging"
 )
@@ -64,6 +65,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Backup.Kept.Daily, "backup-keep-daily", intEnv("OMNIGATE_BACKUP_KEEP_DAILY", 7), "scheduled backups: keep the newest of each of this many last days [OMNIGATE_BACKUP_KEEP_DAILY]")
 	fs.IntVar(&cfg.Backup.Kept.Weekly, "backup-keep-weekly", intEnv("OMNIGATE_BACKUP_KEEP_WEEKLY", 4), "scheduled backups: keep the newest of each of this many last ISO weeks [OMNIGATE_BACKUP_KEEP_WEEKLY]")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", durationEnv("OMNIGATE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "how long a graceful stop may take [OMNIGATE_SHUTDOWN_TIMEOUT]")
+	fs.DurationVar(&cfg.Drain, "drain", durationEnv("OMNIGATE_DRAIN", app.DefaultDrain), "lame duck on SIGTERM: /readyz answers 503 while the node serves on this long, then it stops (skipped when nothing asked /readyz in the last 10 s; 0: none) [OMNIGATE_DRAIN]")
+	fs.DurationVar(&cfg.BindLease, "bind-lease", durationEnv("OMNIGATE_BIND_LEASE", connectors.DefaultBindLease), "on PostgreSQL, how long a node's lease on a carrier bind lasts unrenewed: a dead node's binds move to the others within about 4/3 of it [OMNIGATE_BIND_LEASE]")
 	fs.DurationVar(&cfg.ReceiptGrace, "receipt-grace", durationEnv("OMNIGATE_RECEIPT_GRACE", app.DefaultReceiptGrace), "how long past its validity (48h without one) a sent recipient waits for its receipt before it is expired, \"DLR not received\" [OMNIGATE_RECEIPT_GRACE]")
 	fs.StringVar(&cfg.Retention, "retention", envOr("OMNIGATE_RETENTION", ""), "retention periods in days over the defaults, kind=days,… (traffic, inbound, receipts, lookups, marketing, decisions, webhooks, consent, billing; 0 keeps forever); see docs/privacy.md [OMNIGATE_RETENTION]")
 	fs.DurationVar(&cfg.RetentionEvery, "retention-every", durationEnv("OMNIGATE_RETENTION_EVERY", time.Hour), "how often the retention schedule runs a pass, over all nodes [OMNIGATE_RETENTION_EVERY]")
@@ -85,6 +88,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := limits.err(fs); err != nil {
 		return usageError{err}
+	}
+	if cfg.BindLease < time.Second {
+		return usagef("serve: bind-lease %v: want 1s or more", cfg.BindLease)
+	}
+	if cfg.Drain < 0 {
+		return usagef("serve: drain %v: want 0 or more", cfg.Drain)
 	}
 	// In Config, 0 means the default and a negative value no limit.
 	for _, l := range []struct {

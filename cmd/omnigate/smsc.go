@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -9,9 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/logging"
+	codec "github.com/omnigate/omnigate/internal/smpp"
 	"github.com/omnigate/omnigate/internal/smsc"
 )
 
@@ -32,6 +35,8 @@ func smscCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&cfg.DropEvery, "drop-every", 0, "drop a connection after every N submits it carried (0: never)")
 	fs.BoolVar(&cfg.HexIDs, "hex-ids", false, "hexadecimal message ids (default decimal)")
 	fs.BoolVar(&cfg.ReceiptIDsOtherBase, "receipt-ids-other-base", false, "write receipt ids in the other base than submit responses, as some carriers do")
+	fs.IntVar(&cfg.MaxBinds, "max-binds", 0, "refuse a bind (ESME_RBINDFAIL) beyond this many bound sessions per system_id, as carriers do (0: no limit)")
+	submitsLog := fs.String("submits-log", "", "append each submit_sm's short_message to this file, one a line (tests count what reached the carrier, and twice)")
 	fs.StringVar(&control, "control", "127.0.0.1:2776", "loopback HTTP address for POST /inject and GET /stats (\"\" for none)")
 	fs.StringVar(&logCfg.Format, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logCfg.Level, "log-level", "info", "log level")
@@ -43,6 +48,20 @@ func smscCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{err}
 	}
 	cfg.Log = log
+	if *submitsLog != "" {
+		f, err := os.OpenFile(*submitsLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("smsc: --submits-log: %w", err)
+		}
+		defer f.Close()
+		var mu sync.Mutex
+		cfg.OnMessage = func(p *codec.SubmitSM) {
+			line := bytes.ReplaceAll(p.ShortMessage, []byte("\n"), []byte(" "))
+			mu.Lock()
+			f.Write(append(line, '\n'))
+			mu.Unlock()
+		}
+	}
 	srv, err := smsc.Start(cfg)
 	if err != nil {
 		return err

@@ -123,6 +123,7 @@ type App struct {
 	demoBeams   *store.RealtimeApp // the demo's Beams instance
 	// imports runs the import jobs of the admin and account APIs.
 	imports *imports.Runner
+	node    string // this node's id (node.go)
 }
 
 // EmailLinks makes the signed one-click unsubscribe, open-pixel and click
@@ -194,6 +195,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.composer = newEmailComposer(a)
 	a.channels = ChannelsWith(ChannelDeps{EmailSettle: cfg.EmailSettle, ComposeEmail: a.composer.compose, EmailBounced: a.emailBounced})
 	a.connectors = connectors.New(st, a.channels, log)
+	if cfg.IsPostgres() {
+		// Several nodes may share the database: they share carrier binds
+		// out through lease rows (connectors/binds.go).
+		a.connectors.ShareBinds(connectors.BindSharing{Store: st, Node: node, TTL: cfg.BindLease, Live: 3 * cfg.HeartbeatEvery})
+		dCfg.Elsewhere = a.connectors.Elsewhere
+	}
+	a.node = node
 	router := dispatch.NewTableRouter(a.connectors)
 	a.connectors.SetRouter(router)
 	dCfg.Suspended, dCfg.Suspend = a.connectors.Suspended, a.suspendConnector
@@ -464,13 +472,47 @@ func (a *App) Run(ctx context.Context) error {
 	case err = <-serveErr:
 	}
 	a.log.Info("omnigate stopping")
+	close(heartbeat)
+	if err == nil {
+		a.drain()
+	}
 	close(maintenance)
 	close(backups)
 	close(fallbacks)
-	close(heartbeat)
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(err, a.stop(stopCtx))
+}
+
+// drainWatched: a drain is skipped when nothing asked /readyz within it.
+const drainWatched = 10 * time.Second
+
+// drain is the lame duck of a graceful stop: /readyz fails at once, the
+// node leaves the live count that shares binds out, responses ask clients
+// to close their connections, and everything keeps being served for
+// Config.Drain, so that a load balancer polling /readyz moves its traffic
+// before the listener closes.
+func (a *App) drain() {
+	watched := a.ready.drain(drainWatched)
+	if a.cfg.Drain <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	if err := a.store.ForgetNode(ctx, a.node); err != nil {
+		a.log.Warn("draining: removing this node's heartbeat", "err", err)
+	}
+	cancel()
+	if !watched {
+		a.log.Info("not draining: nothing asked /readyz in the last " + drainWatched.String())
+		return
+	}
+	for _, e := range []*endpoint{a.api, a.rt} {
+		if e != nil {
+			e.server.SetKeepAlivesEnabled(false)
+		}
+	}
+	a.log.Info("draining: /readyz answers 503; serving on", "for", a.cfg.Drain)
+	time.Sleep(a.cfg.Drain)
 }
 
 // stop shuts down in dependency order: no new requests, then queued accepts
@@ -560,6 +602,16 @@ func (a *App) stop(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("stopping authentication: %w", err))
 	}
 	a.imports.Close() // running imports fail: nothing imported
+	if len(errs) == 0 && a.node != "" {
+		// Every worker finished: jobs still leased to this node (none,
+		// unless a pool gave some up) are due now for the other nodes,
+		// not when their leases run out.
+		if n, err := a.store.ReleaseLeases(ctx, a.node); err != nil {
+			errs = append(errs, err)
+		} else if n > 0 {
+			a.log.Info("handed back jobs this node held", "jobs", n)
+		}
+	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing store: %w", err))
 	}

@@ -58,6 +58,16 @@ type Config struct {
 	APIOnly bool
 	// ShutdownTimeout bounds a graceful stop; default 30 s.
 	ShutdownTimeout time.Duration
+	// Drain is the lame-duck period of a graceful stop: /readyz answers
+	// 503 at once while the node keeps serving for this long, so that a
+	// load balancer polling /readyz sends its traffic elsewhere first.
+	// Skipped when nothing asked /readyz in the last 10 s. 0: none (omnigate
+	// serve's default is DefaultDrain).
+	Drain time.Duration
+	// BindLease is how long a node's lease on a carrier bind lasts
+	// unrenewed on PostgreSQL, where nodes share binds out
+	// (internal/connectors); default connectors.DefaultBindLease.
+	BindLease time.Duration
 	// ReceiptGrace is how long past its deadline (validity, or 48 hours
 	// without one) a recipient handed to a carrier waits for its receipt
 	// before it becomes expired ("DLR not received"); default 1 hour.
@@ -196,6 +206,7 @@ const (
 	DefaultHTTPAddr        = "127.0.0.1:8080"
 	DefaultDataDir         = "./data"
 	DefaultShutdownTimeout = 30 * time.Second
+	DefaultDrain           = 5 * time.Second
 	DefaultReceiptGrace    = time.Hour
 	sqliteFile             = "omnigate.db"
 

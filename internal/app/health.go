@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -27,9 +28,11 @@ type readiness struct {
 	every time.Duration
 	log   *slog.Logger
 
-	mu     sync.Mutex
-	lastOK time.Time
-	failed error // the last heartbeat's error; nil when it succeeded
+	mu       sync.Mutex
+	lastOK   time.Time
+	failed   error     // the last heartbeat's error; nil when it succeeded
+	draining bool      // stopping: /readyz answers 503
+	asked    time.Time // when /readyz last asked
 }
 
 func newReadiness(st store.Store, node string, every time.Duration, log *slog.Logger) *readiness {
@@ -38,6 +41,13 @@ func newReadiness(st store.Store, node string, every time.Duration, log *slog.Lo
 
 // Ping answers for /readyz.
 func (r *readiness) Ping(ctx context.Context) error {
+	r.mu.Lock()
+	r.asked = time.Now()
+	draining := r.draining
+	r.mu.Unlock()
+	if draining {
+		return errDraining
+	}
 	if err := r.store.Ping(ctx); err != nil {
 		return err
 	}
@@ -50,6 +60,18 @@ func (r *readiness) Ping(ctx context.Context) error {
 		return fmt.Errorf("no write succeeded for %v", age.Round(time.Second))
 	}
 	return nil
+}
+
+// errDraining is /readyz's answer while the node stops.
+var errDraining = errors.New("the node is stopping (draining)")
+
+// drain makes /readyz fail from now on and says whether anything asked it
+// within the last watched period (a load balancer that will notice).
+func (r *readiness) drain(watched time.Duration) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.draining = true
+	return !r.asked.IsZero() && time.Since(r.asked) < watched
 }
 
 // beat writes one heartbeat, within one period, and records the outcome;

@@ -66,6 +66,23 @@ type Connector interface {
 	Up() int
 }
 
+// Scaled is a connector whose connections the provider counts and limits
+// per account (SMPP binds). On several nodes sharing one database the
+// nodes share its Total out (internal/connectors leases the slots): the
+// connector then opens only as many as Scale says, and Start opens none.
+type Scaled interface {
+	Connector
+	// Total is how many connections the connector may open on every node
+	// together (its settings).
+	Total() int
+	// Scale opens or closes connections until n are kept (0 to Total);
+	// it returns at once.
+	Scale(n int)
+	// Leased says that Scale, not Start, decides how many connections to
+	// keep; call it before Start.
+	Leased()
+}
+
 // Inbound is a message someone sent to an address an account has, as a
 // provider delivered it: for SMS, one part of a concatenated message when
 // Total > 1 (the platform reassembles).

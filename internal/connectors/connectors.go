@@ -36,6 +36,12 @@ type Manager struct {
 	stopOnce sync.Once
 	started  atomic.Bool
 	done     chan struct{}
+
+	// Shared binds (binds.go); share is nil on one node.
+	share      *BindSharing
+	binds      map[string]bindState // by connector, under mu
+	claimedAt  time.Time            // the last claim that succeeded, under mu
+	claimsDone chan struct{}
 }
 
 type suspension struct {
@@ -117,24 +123,34 @@ func (m *Manager) Start(ctx context.Context, interval time.Duration) error {
 		return err
 	}
 	m.started.Store(true)
-	go func() {
-		defer close(m.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-m.stop:
-				return
-			case <-t.C:
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), interval)
-			if err := m.Reload(ctx); err != nil {
-				m.log.Warn("connectors: reloading configuration", "err", err)
-			}
-			cancel()
+	if m.share != nil {
+		m.claimsDone = make(chan struct{})
+		go m.every(m.share.TTL/3, m.claimsDone, func(ctx context.Context) { m.claimAll(ctx) })
+	}
+	go m.every(interval, m.done, func(ctx context.Context) {
+		if err := m.Reload(ctx); err != nil {
+			m.log.Warn("connectors: reloading configuration", "err", err)
 		}
-	}()
+	})
 	return nil
+}
+
+// every calls f each period, with a context that ends with the period,
+// until Stop; then it closes done.
+func (m *Manager) every(period time.Duration, done chan struct{}, f func(ctx context.Context)) {
+	defer close(done)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), period)
+		f(ctx)
+		cancel()
+	}
 }
 
 // Reload brings the running connectors and routes in line with the
@@ -197,12 +213,25 @@ func (m *Manager) Reload(ctx context.Context) error {
 	for _, c := range stop {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		c.Stop(ctx)
+		if _, ok := c.(channel.Scaled); ok {
+			if err := m.releaseBinds(ctx, c.Name()); err != nil {
+				m.log.Warn("connectors: freeing the binds of a stopped connector", "connector", c.Name(), "err", err)
+			}
+		}
 		cancel()
 		m.log.Info("connectors: stopped", "connector", c.Name())
 	}
+	var scaled []channel.Scaled
 	for _, c := range start {
+		if s, ok := c.(channel.Scaled); ok && m.share != nil {
+			s.Leased()
+			scaled = append(scaled, s)
+		}
 		c.Start()
 		m.log.Info("connectors: started", "connector", c.Name())
+	}
+	if len(scaled) > 0 {
+		m.claimAll(ctx, scaled...)
 	}
 	if m.router != nil {
 		m.router.SetRoutes(routes)
@@ -231,8 +260,14 @@ func (m *Manager) Stop(ctx context.Context) error {
 	m.running = map[string]*running{}
 	m.mu.Unlock()
 	var errs []error
+	if m.claimsDone != nil {
+		errs = append(errs, lifecycle.WaitDone(ctx, m.claimsDone))
+	}
 	for _, r := range all {
 		errs = append(errs, r.conn.Stop(ctx))
+	}
+	if err := m.releaseBinds(ctx, ""); err != nil {
+		errs = append(errs, err)
 	}
 	if !finished {
 		errs = append(errs, ctx.Err())

@@ -11,7 +11,9 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -45,7 +47,20 @@ type Config struct {
 	// a message (it suspends the connector and tells the account). nil:
 	// nobody is told.
 	Suspend func(ctx context.Context, connector string, m *message.Message, e *channel.SuspendError)
+	// Elsewhere says whether every bind of a connector is held by another
+	// node (internal/connectors shares binds out between nodes): a job
+	// that needs it goes back to the queue, due after HandBack, for a
+	// node that holds one. nil: never.
+	Elsewhere func(connector string) bool
+	// HandBack is how long a job handed back waits, so that a node that
+	// cannot send it does not lease it again at once; default 100 ms
+	// (jittered up to twice).
+	HandBack time.Duration
 }
+
+// ErrElsewhere is the retry reason of a job handed back to the queue for
+// a node that holds the connector's binds.
+var ErrElsewhere = errors.New("another node holds the connector's binds")
 
 func (c *Config) setDefaults() {
 	c.Pool.Kind = store.JobSend
@@ -63,6 +78,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxAge <= 0 {
 		c.MaxAge = message.DefaultValidity
+	}
+	if c.HandBack <= 0 {
+		c.HandBack = 100 * time.Millisecond
 	}
 }
 
@@ -181,12 +199,19 @@ func (d *Dispatcher) send(ctx context.Context, j *store.Job, m *message.Message,
 	}
 	wg.Wait()
 	var lastErr error
+	handBack := true // every retry is for a node with the binds
 	for i := range pending {
 		if retry[i] != nil {
 			lastErr = retry[i]
+			handBack = handBack && errors.Is(retry[i], ErrElsewhere)
 			continue
 		}
 		out.Updates = append(out.Updates, results[i])
+	}
+	if lastErr != nil && handBack {
+		out.RetryAt, out.LastError, out.HandedBack = now.Add(d.cfg.HandBack+rand.N(d.cfg.HandBack)), lastErr.Error(), true
+		d.metrics.SendErrors.WithLabelValues("", "elsewhere").Inc()
+		return
 	}
 	if lastErr != nil {
 		at := now.Add(d.cfg.Retry.Delay(j.Attempts))
@@ -217,6 +242,8 @@ func (d *Dispatcher) sendOne(ctx context.Context, m *message.Message, r *message
 		var err error
 		if reason, code, ok := d.suspended(conn.Name()); ok {
 			err = &channel.RouteError{Code: code, Reason: suspendedReason(conn.Name(), reason)}
+		} else if conn.Up() == 0 && d.cfg.Elsewhere != nil && d.cfg.Elsewhere(conn.Name()) {
+			err = &channel.TemporaryError{Reason: "connector " + conn.Name(), Err: fmt.Errorf("%w (%w)", ErrElsewhere, channel.ErrUnavailable)}
 		} else {
 			res, err = d.submit(ctx, conn, m, r)
 		}

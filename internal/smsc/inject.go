@@ -84,7 +84,7 @@ func (s *Server) ControlHandler() http.Handler {
 		json.NewEncoder(w).Encode(map[string]int64{
 			"binds": st.Binds.Load(), "submits": st.Submits.Load(), "throttled": st.Throttled.Load(),
 			"receipts": st.Receipts.Load(), "injected": st.Injected.Load(), "drops": st.Drops.Load(),
-			"queued": int64(s.queue.len()),
+			"queued": int64(s.queue.len()), "bound": int64(s.Bound()), "refused": st.Refused.Load(),
 		})
 	})
 	return mux

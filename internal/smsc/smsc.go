@@ -53,6 +53,10 @@ type Config struct {
 	ReceiptIDsOtherBase bool
 	// Window bounds deliver_sm in flight per session; default 10.
 	Window int
+	// MaxBinds refuses a bind (ESME_RBINDFAIL) beyond this many bound
+	// sessions of one system_id, as carriers limit binds per account;
+	// 0: no limit.
+	MaxBinds int
 	// MaxQueued bounds receipts and messages waiting for a receiver;
 	// default 1,000,000 (beyond it the oldest are dropped).
 	MaxQueued int
@@ -74,6 +78,8 @@ type Outcomes struct {
 // Stats count what the simulator did.
 type Stats struct {
 	Binds, Submits, Throttled, Receipts, Injected, Drops atomic.Int64
+	// Refused counts binds refused by MaxBinds.
+	Refused atomic.Int64
 }
 
 // Server is a running simulator.
@@ -139,6 +145,13 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 // Stats are the simulator's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 
+// Bound is how many sessions are bound now.
+func (s *Server) Bound() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
 // Stop closes every session and the listener.
 func (s *Server) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() {
@@ -203,14 +216,29 @@ func (c *client) auth(sess *session.Session, b *codec.Bind) codec.Status {
 	if cfg.Password != "" && b.Password != cfg.Password {
 		return codec.ESME_RINVPASWD
 	}
+	if !c.srv.register(sess, b.SystemID, b.Kind != codec.BindTransmitter) {
+		c.srv.stats.Refused.Add(1)
+		return codec.ESME_RBINDFAIL
+	}
 	c.systemID = b.SystemID
 	c.srv.stats.Binds.Add(1)
-	c.srv.register(sess, b.SystemID, b.Kind != codec.BindTransmitter)
 	return codec.ESME_ROK
 }
 
-func (s *Server) register(sess *session.Session, systemID string, receives bool) {
+func (s *Server) register(sess *session.Session, systemID string, receives bool) bool {
 	s.mu.Lock()
+	if s.cfg.MaxBinds > 0 {
+		n := 0
+		for _, id := range s.sessions {
+			if id == systemID {
+				n++
+			}
+		}
+		if n >= s.cfg.MaxBinds {
+			s.mu.Unlock()
+			return false
+		}
+	}
 	s.sessions[sess] = systemID
 	if receives {
 		s.receivers[systemID] = append(s.receivers[systemID], sess)
@@ -219,6 +247,7 @@ func (s *Server) register(sess *session.Session, systemID string, receives bool)
 	if receives {
 		s.queue.wake()
 	}
+	return true
 }
 
 func (s *Server) forget(sess *session.Session) {

@@ -164,7 +164,11 @@ type Outcome struct {
 	// and deleted.
 	RetryAt   time.Time
 	LastError string
-	Updates   []StatusUpdate
+	// HandedBack, with RetryAt: the lease that ends was not an attempt
+	// (the node could not send it and gave it back for another): its
+	// attempt is not counted, so backoffs stay what they were.
+	HandedBack bool
+	Updates    []StatusUpdate
 }
 
 // MessageFilter selects messages for listing. Zero fields do not filter.
@@ -454,8 +458,44 @@ type Routing interface {
 	ListRoutes(ctx context.Context) ([]Route, error)
 }
 
+// BindClaim asks for one connector's bind slots (see BindLeases).
+type BindClaim struct {
+	Connector, Node string
+	// Total is how many binds the connector may open on all nodes
+	// together: slots 0..Total-1.
+	Total int
+	// Want is how many slots the node takes when they are free; Max,
+	// when above 0, how many it keeps at most (it frees the rest).
+	Want, Max int
+	// Orphan: a slot free for longer than this is taken even beyond Want,
+	// so that no bind stays closed because every node has its share.
+	Orphan time.Duration
+	// Now and Until: the leases taken or renewed run until Until.
+	Now, Until time.Time
+}
+
+// BindState is what a node holds of a connector's slots after a claim.
+type BindState struct {
+	Held int
+	// Holders counts the slots other nodes hold, by node.
+	Holders map[string]int
+}
+
+// BindLeases share carrier binds out between the nodes of one database:
+// one lease row per bind slot, with an expiry the holder renews.
+type BindLeases interface {
+	ClaimBinds(ctx context.Context, c BindClaim) (BindState, error)
+	// ReleaseBinds frees node's slots (of one connector, or all with "").
+	ReleaseBinds(ctx context.Context, node, connector string) error
+	// LiveNodes counts the nodes whose heartbeat is at or after since.
+	LiveNodes(ctx context.Context, since time.Time) (int, error)
+	// ForgetNode deletes node's heartbeat (it is stopping).
+	ForgetNode(ctx context.Context, node string) error
+}
+
 // Store is everything the platform keeps.
 type Store interface {
+	BindLeases
 	Accounts
 	Messages
 	Queue

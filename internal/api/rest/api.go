@@ -131,6 +131,11 @@ func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseW
 		at.KeyID, at.AccountID, at.Test = p.KeyID, p.AccountID, p.Test
 		if err != nil {
 			if !errors.Is(err, auth.ErrUnauthorized) {
+				if store.Unavailable(err) {
+					a.log.Warn("api: authenticating: the database is unavailable", "err", err)
+					writeProblem(rec, errDatabaseUnavailable(rec))
+					return
+				}
 				a.log.Error("api: authenticating", "err", err)
 				writeProblem(rec, errInternal())
 				return
@@ -207,6 +212,9 @@ func (a *Style) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, errCompliance(refused.Decision))
 	case errors.Is(err, groupcommit.ErrStopped):
 		writeProblem(w, errUnavailable())
+	case store.Unavailable(err):
+		a.log.Warn("api: the database is unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeProblem(w, errDatabaseUnavailable(w))
 	default:
 		a.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeProblem(w, errInternal())

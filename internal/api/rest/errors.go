@@ -144,6 +144,13 @@ func errInternal() *Problem {
 	return NewProblem(http.StatusInternalServerError, CodeInternal, "", "internal error; the request was not carried out, try again later")
 }
 
+// errDatabaseUnavailable answers a request the database could not take
+// (it is restarting or failing over): 503, try again in a second.
+func errDatabaseUnavailable(w http.ResponseWriter) *Problem {
+	w.Header().Set("Retry-After", "1")
+	return NewProblem(http.StatusServiceUnavailable, CodeInternal, "", "the database is unavailable; the request was not carried out, try again later")
+}
+
 func errUnavailable() *Problem {
 	return NewProblem(http.StatusServiceUnavailable, CodeInternal, "", "the server is shutting down; try again later")
 }

@@ -36,6 +36,10 @@ type Connector struct {
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 	stats    Stats
+
+	slotMu sync.Mutex
+	leased bool            // Scale, not Start, says how many binds to keep
+	slots  []chan struct{} // one per bind kept; closing it closes the bind
 }
 
 // Stats count what the connector did.
@@ -43,7 +47,7 @@ type Stats struct {
 	Submitted, Receipts, Inbound, Reconnects atomic.Int64
 }
 
-var _ channel.Connector = (*Connector)(nil)
+var _ channel.Scaled = (*Connector)(nil)
 
 // New makes a connector; Start connects it.
 func New(name string, s Settings, sink channel.Receiver, log *slog.Logger) (*Connector, error) {
@@ -89,18 +93,55 @@ func (c *Connector) Settings() Settings { return c.s }
 // Stats are the connector's counters.
 func (c *Connector) Stats() *Stats { return &c.stats }
 
-// Start opens the binds; each reconnects with backoff until Stop.
+// Start opens the binds; each reconnects with backoff until Stop. A
+// leased connector (Leased) opens none: Scale does.
 func (c *Connector) Start() {
-	for i := 0; i < c.s.Binds; i++ {
+	c.slotMu.Lock()
+	leased := c.leased
+	c.slotMu.Unlock()
+	if !leased {
+		c.Scale(c.s.Binds)
+	}
+}
+
+// Total implements channel.Scaled: the binds setting, for every node
+// together.
+func (c *Connector) Total() int { return c.s.Binds }
+
+// Leased implements channel.Scaled.
+func (c *Connector) Leased() {
+	c.slotMu.Lock()
+	c.leased = true
+	c.slotMu.Unlock()
+}
+
+// Scale implements channel.Scaled: it keeps n bind slots (each one bind,
+// or a transmitter and a receiver with tx+rx), closing the newest first.
+func (c *Connector) Scale(n int) {
+	n = max(0, min(n, c.s.Binds))
+	c.slotMu.Lock()
+	defer c.slotMu.Unlock()
+	select {
+	case <-c.stop:
+		return
+	default:
+	}
+	for len(c.slots) < n {
+		quit := make(chan struct{})
+		c.slots = append(c.slots, quit)
 		switch c.s.BindMode {
 		case BindTxRx:
-			c.keepBound(codec.BindTransmitter)
-			c.keepBound(codec.BindReceiver)
+			c.keepBound(codec.BindTransmitter, quit)
+			c.keepBound(codec.BindReceiver, quit)
 		case BindTransmitter:
-			c.keepBound(codec.BindTransmitter)
+			c.keepBound(codec.BindTransmitter, quit)
 		default:
-			c.keepBound(codec.BindTransceiver)
+			c.keepBound(codec.BindTransceiver, quit)
 		}
+	}
+	for len(c.slots) > n {
+		close(c.slots[len(c.slots)-1])
+		c.slots = c.slots[:len(c.slots)-1]
 	}
 }
 
@@ -113,20 +154,24 @@ func (c *Connector) Bound() int {
 
 // Stop unbinds every session and stops reconnecting.
 func (c *Connector) Stop(ctx context.Context) error {
+	c.slotMu.Lock() // Scale adds no bind once stop is closed
 	c.stopOnce.Do(func() { close(c.stop) })
+	c.slotMu.Unlock()
 	return lifecycle.Wait(ctx, &c.wg)
 }
 
-func (c *Connector) keepBound(kind codec.BindKind) {
+func (c *Connector) keepBound(kind codec.BindKind, quit <-chan struct{}) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		waits := redial{b: worker.Backoff{Min: time.Duration(c.s.ReconnectMin), Max: time.Duration(c.s.ReconnectMax)}}
 		for {
 			start := time.Now()
-			worked, err := c.runBind(kind)
+			worked, err := c.runBind(kind, quit)
 			select {
 			case <-c.stop:
+				return
+			case <-quit:
 				return
 			default:
 			}
@@ -142,6 +187,8 @@ func (c *Connector) keepBound(kind codec.BindKind) {
 			}
 			select {
 			case <-c.stop:
+				return
+			case <-quit:
 				return
 			case <-time.After(wait):
 			}
@@ -173,13 +220,14 @@ func (r *redial) next(worked bool) time.Duration {
 // bind is one bound session and whether it has worked: the SMSC accepted a
 // submit on it, or it delivered a receipt or a message that was taken.
 type bind struct {
-	sess   *session.Session
-	worked atomic.Bool
+	sess     *session.Session
+	worked   atomic.Bool
+	inflight atomic.Int32 // submits awaiting their response
 }
 
 // runBind connects, binds, serves until the session ends, and returns
 // whether the bind worked and why it ended.
-func (c *Connector) runBind(kind codec.BindKind) (bool, error) {
+func (c *Connector) runBind(kind codec.BindKind, quit <-chan struct{}) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(c.s.RespTimeout))
 	defer cancel()
 	addr := net.JoinHostPort(c.s.Host, strconv.Itoa(c.s.Port))
@@ -213,11 +261,21 @@ func (c *Connector) runBind(kind codec.BindKind) (bool, error) {
 	case <-sess.Done():
 		return b.worked.Load(), sess.Err()
 	case <-c.stop:
-		c.forget(b)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return b.worked.Load(), sess.Close(ctx)
+	case <-quit:
 	}
+	// No new submit on it; those in flight get their answers before the
+	// unbind (else they would be retried, and sent twice).
+	c.forget(b)
+	for wait := time.Now().Add(time.Duration(c.s.RespTimeout)); b.inflight.Load() > 0 && time.Now().Before(wait); {
+		select {
+		case <-sess.Done():
+			wait = time.Time{}
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return b.worked.Load(), sess.Close(ctx)
 }
 
 // forget stops submitting on b.
@@ -250,7 +308,9 @@ func (c *Connector) Send(ctx context.Context, sub channel.Submission) (channel.R
 		if b == nil {
 			return channel.Result{}, &channel.TemporaryError{Reason: "not bound", Err: channel.ErrUnavailable}
 		}
+		b.inflight.Add(1)
 		resp, err := b.sess.Send(ctx, p)
+		b.inflight.Add(-1)
 		if err != nil {
 			if errors.Is(err, session.ErrClosed) {
 				return channel.Result{}, &channel.TemporaryError{Reason: "bind dropped", Err: channel.ErrUnavailable}

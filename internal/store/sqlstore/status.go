@@ -84,7 +84,11 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 				done = append(done, o.JobID)
 				continue
 			}
-			if _, err := s.txExec(ctx, tx, `UPDATE jobs SET run_at = ?, last_error = ?, lease_owner = '' WHERE id = ?`, micros(o.RetryAt), o.LastError, o.JobID); err != nil {
+			uncount := 0
+			if o.HandedBack {
+				uncount = 1
+			}
+			if _, err := s.txExec(ctx, tx, `UPDATE jobs SET run_at = ?, last_error = ?, lease_owner = '', attempts = attempts - ? WHERE id = ?`, micros(o.RetryAt), o.LastError, uncount, o.JobID); err != nil {
 				return fmt.Errorf("finishing job %d: %w", o.JobID, err)
 			}
 		}

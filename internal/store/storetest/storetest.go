@@ -86,6 +86,7 @@ var coreBehaviours = []behaviour{
 	{"AwaitingReceipt", testAwaitingReceipt},
 	{"Silent", testSilent},
 	{"Heartbeat", testHeartbeat},
+	{"BindLeases", testBindLeases},
 }
 
 var ctx = context.Background()
@@ -512,6 +513,14 @@ func testLeaseAndFinish(t *testing.T, st store.Store) {
 	jobs, _ = st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Minute, Owner: "node-a"})
 	if len(jobs) != 1 || jobs[0].MessageID != m2.ID || jobs[0].Attempts != 2 {
 		t.Fatalf("after finish, leased %+v; want m2's job at attempt 2", jobs)
+	}
+	// Handed back (another node holds the binds): the lease was no
+	// attempt, so the next lease is attempt 2 again.
+	if err := st.Finish(ctx, []*store.Outcome{{JobID: jobs[0].ID, RetryAt: now.Add(-time.Second), LastError: "elsewhere", HandedBack: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, _ = st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Minute, Owner: "node-a"}); len(jobs) != 1 || jobs[0].Attempts != 2 {
+		t.Fatalf("after a hand-back, leased %+v; want m2's job at attempt 2", jobs)
 	}
 	// Both applied updates asked for reports.
 	reports, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "node-a"})
