@@ -274,6 +274,17 @@ func (c *client) sendRaw(typ websocket.MessageType, b []byte) {
 	}
 }
 
+// sendRawMayFail writes a frame the server may refuse before it is all
+// written; a write error is logged, not failed.
+func (c *client) sendRawMayFail(typ websocket.MessageType, b []byte) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.c.Write(ctx, typ, b); err != nil {
+		c.t.Logf("write (the server may have closed first): %v", err)
+	}
+}
+
 // closed waits until the server closed the connection and returns the code.
 func (c *client) closed() websocket.StatusCode {
 	c.t.Helper()
