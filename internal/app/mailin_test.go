@@ -192,7 +192,7 @@ func TestMailInbound(t *testing.T) {
 		if err := s.app.pipeline.Accept(ctx, m, pipeline.Options{}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "every recipient sent", 10*time.Second, func() bool {
+		waitFor(t, "every recipient sent", 30*time.Second, func() bool {
 			got, err := s.app.store.GetMessage(ctx, s.accountID, m.ID)
 			if err != nil {
 				return false
