@@ -276,9 +276,34 @@ var (
 	dkimHeader = regexp.MustCompile(`(?mi)^DKIM-Signature:`)
 )
 
+// settle waits (at most 3 s) until the dumped messages stop growing:
+// smtp-sink creates a message's file before it has written it, so the
+// last one counted may still be partial.
+func (s *sink) settle() {
+	size := func() (n int64) {
+		ents, _ := os.ReadDir(s.dir)
+		for _, e := range ents {
+			if info, err := e.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return n
+	}
+	prev, stable := size(), 0
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline) && stable < 2; {
+		time.Sleep(150 * time.Millisecond)
+		if cur := size(); cur == prev {
+			stable++
+		} else {
+			prev, stable = cur, 0
+		}
+	}
+}
+
 // arrivals reads the dumped messages: the last arrival, and each
 // message's end-to-end latency where it carries X-Bench-Sent.
 func (s *sink) arrivals() (last time.Time, lat []float64, signed int) {
+	s.settle()
 	ents, _ := os.ReadDir(s.dir)
 	for _, e := range ents {
 		info, err := e.Info()
