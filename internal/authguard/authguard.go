@@ -51,6 +51,8 @@ const (
 	Admin  = "admin"  // the admin token
 	Pusher = "pusher" // Pusher HTTP API signatures
 	Beams  = "beams"  // Beams secret keys and Beams tokens
+	// Console: the web console's sign-ins (passwords and TOTP codes).
+	Console = "console"
 )
 
 // Config tunes a Guard. Zero values mean the defaults.

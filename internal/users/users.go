@@ -29,7 +29,7 @@ import (
 )
 
 // Console is the authguard door name of console sign-ins.
-const Console = "console"
+const Console = authguard.Console
 
 // Errors the console shows in its own words.
 var (
