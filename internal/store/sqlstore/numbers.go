@@ -344,9 +344,8 @@ func (s *Store) markNumber(ctx context.Context, column string, n *store.OwnedNum
 			return store.ErrConflict
 		}
 		if job != nil {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-				job.Kind, job.AccountID, job.MessageID, job.Payload, 0, micros(job.RunAt), "", micros(job.CreatedAt)); err != nil {
-				return fmt.Errorf("enqueueing %s job: %w", job.Kind, err)
+			if err := s.addJobs(ctx, tx, []*store.Job{job}); err != nil {
+				return err
 			}
 		}
 		ev.Number, ev.AccountID, ev.CreatedAt = n.Number.Number, n.AccountID, at

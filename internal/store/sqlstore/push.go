@@ -247,12 +247,13 @@ func (s *Store) PublishPush(ctx context.Context, p *store.PushPublish, alert sto
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), p.InstanceID, p.ID, p.AccountID, p.Target, string(targets), string(p.Body), len(devices), micros(p.CreatedAt)); err != nil {
 			return fmt.Errorf("publishing push: %w", err)
 		}
-		for _, d := range devices {
+		jobs := make([]*store.Job, len(devices))
+		for i, d := range devices {
 			payload, _ := json.Marshal(store.PushJob{Instance: p.InstanceID, Publish: p.ID, Device: d})
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-				store.JobPush, p.AccountID, "", payload, 0, micros(p.CreatedAt), "", micros(p.CreatedAt)); err != nil {
-				return fmt.Errorf("publishing push: enqueueing: %w", err)
-			}
+			jobs[i] = &store.Job{Kind: store.JobPush, AccountID: p.AccountID, Payload: payload, RunAt: p.CreatedAt, CreatedAt: p.CreatedAt}
+		}
+		if err := s.addJobs(ctx, tx, jobs); err != nil {
+			return fmt.Errorf("publishing push: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_usage (instance_id, month, publishes) VALUES (?, ?, 1)
 			ON CONFLICT (instance_id, month) DO UPDATE SET publishes = push_usage.publishes + 1`), p.InstanceID, month); err != nil {
@@ -274,9 +275,7 @@ func (s *Store) PublishPush(ctx context.Context, p *store.PushPublish, alert sto
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue
 			}
-			j := alert(th, used, max)
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-				j.Kind, j.AccountID, "", j.Payload, 0, micros(j.RunAt), "", micros(j.CreatedAt)); err != nil {
+			if err := s.addJobs(ctx, tx, []*store.Job{alert(th, used, max)}); err != nil {
 				return fmt.Errorf("publishing push: alert: %w", err)
 			}
 		}

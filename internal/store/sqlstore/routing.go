@@ -64,7 +64,7 @@ func (s *Store) SuspendConnector(ctx context.Context, name, reason string, code 
 			return nil
 		}
 		changed = true
-		return s.addNoticeJobs(ctx, tx, notices)
+		return s.addJobs(ctx, tx, notices)
 	})
 	return changed, err
 }

@@ -11,12 +11,13 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// addNoticeJobs writes notice jobs in tx.
-func (s *Store) addNoticeJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) error {
+// addJobs writes jobs in tx: notices and other work queued in the same
+// commit as the change that asks for it.
+func (s *Store) addJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) error {
 	for _, j := range jobs {
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 			j.Kind, j.AccountID, j.MessageID, j.Payload, 0, micros(j.RunAt), "", micros(j.CreatedAt)); err != nil {
-			return fmt.Errorf("enqueueing notice: %w", err)
+			return fmt.Errorf("enqueueing %s job: %w", j.Kind, err)
 		}
 	}
 	return nil
@@ -33,7 +34,7 @@ func (s *Store) PublishTerms(ctx context.Context, v store.TermsVersion, notices 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrConflict
 		}
-		return s.addNoticeJobs(ctx, tx, notices)
+		return s.addJobs(ctx, tx, notices)
 	})
 }
 
@@ -128,7 +129,7 @@ func (s *Store) SetSubprocessors(ctx context.Context, list []store.Subprocessor,
 			ON CONFLICT (changed_at) DO UPDATE SET list = excluded.list`), micros(at), string(raw)); err != nil {
 			return fmt.Errorf("recording the sub-processor change: %w", err)
 		}
-		return s.addNoticeJobs(ctx, tx, notices)
+		return s.addJobs(ctx, tx, notices)
 	})
 }
 
