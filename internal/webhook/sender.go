@@ -419,11 +419,29 @@ func (s *Sender) get(ctx context.Context, acct *store.Account, full string, quer
 
 // call makes one signed request.
 func (s *Sender) call(ctx context.Context, acct *store.Account, method, full string, query url.Values, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	return s.callSet(ctx, acct, method, full, query, body, Settings{})
+}
+
+// callSet makes a signed call to full (with query, its parameters) as set
+// asks: its headers and basic authentication, its timeout, and its idea
+// of a successful answer (the zero Settings: 2xx within the sender's
+// timeout).
+func (s *Sender) callSet(ctx context.Context, acct *store.Account, method, full string, query url.Values, body []byte, set Settings) error {
+	timeout := s.cfg.Timeout
+	if set.Timeout > 0 {
+		timeout = set.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, full, bytes.NewReader(body))
 	if err != nil {
 		return &dropError{reason: err.Error(), log: true}
+	}
+	for k, vs := range set.Headers {
+		req.Header[k] = vs
+	}
+	if set.Username != "" {
+		req.SetBasicAuth(set.Username, set.Password)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -431,7 +449,7 @@ func (s *Sender) call(ctx context.Context, acct *store.Account, method, full str
 	if err := SignRequest(req, acct, full, query, body, time.Now()); err != nil {
 		return fmt.Errorf("signing report: %w", err)
 	}
-	return s.do(req)
+	return s.doExpect(req, set)
 }
 
 // userAgent is what omnigate's report and webhook calls say they are.
@@ -455,8 +473,7 @@ func SignRequest(req *http.Request, acct *store.Account, full string, query url.
 
 // callWith makes a signed POST of a JSON body to target as a webhook's
 // settings ask: their query parameters added to the URL (and signed with
-// it), their headers and basic authentication, their timeout, and their
-// idea of a successful answer.
+// it), the rest through callSet.
 func (s *Sender) callWith(ctx context.Context, acct *store.Account, target string, body []byte, set Settings) error {
 	u, err := url.Parse(target)
 	if err != nil {
@@ -471,28 +488,7 @@ func (s *Sender) callWith(ctx context.Context, acct *store.Account, target strin
 		}
 		u.RawQuery = q.Encode()
 	}
-	timeout := s.cfg.Timeout
-	if set.Timeout > 0 {
-		timeout = set.Timeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	full := u.String()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, full, bytes.NewReader(body))
-	if err != nil {
-		return &dropError{reason: err.Error(), log: true}
-	}
-	for k, vs := range set.Headers {
-		req.Header[k] = vs
-	}
-	if set.Username != "" {
-		req.SetBasicAuth(set.Username, set.Password)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if err := SignRequest(req, acct, full, u.Query(), body, time.Now()); err != nil {
-		return fmt.Errorf("signing report: %w", err)
-	}
-	return s.doExpect(req, set)
+	return s.callSet(ctx, acct, http.MethodPost, u.String(), u.Query(), body, set)
 }
 
 // do makes a report call: a 2xx answer is success.
