@@ -168,3 +168,21 @@ var catalogues = map[string]map[string]string{
 		"error.confirm": "ضع علامة في المربع للتأكيد.",
 	},
 }
+
+// addWords merges one page's words into the catalogues. Pages added in
+// files of their own call it from init, so that their words live beside
+// their handlers; a key defined twice is a programming error.
+func addWords(words map[string]map[string]string) {
+	for lang, m := range words {
+		cat := catalogues[lang]
+		if cat == nil {
+			panic("console: words for an unknown language " + lang)
+		}
+		for k, v := range m {
+			if _, dup := cat[k]; dup {
+				panic("console: word defined twice: " + lang + " " + k)
+			}
+			cat[k] = v
+		}
+	}
+}
