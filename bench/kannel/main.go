@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -64,6 +65,9 @@ type options struct {
 	grace        time.Duration
 	sqliteSync   string
 	debugAddr    string
+	profileDir   string
+	stdHTTP      bool
+	harnessProcs int
 	billing      bool
 	kannelSpool  bool
 	postgres     string
@@ -101,6 +105,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.grace, "grace", 120*time.Second, "how long to wait for delivery reports after sending")
 	fs.StringVar(&o.sqliteSync, "sqlite-sync", "FULL", "omnigate's --sqlite-sync (FULL survives power loss; NORMAL, like Kannel's spool, survives crashes only)")
 	fs.StringVar(&o.debugAddr, "omnigate-debug-addr", "", "pass --debug-addr to omnigate serve, to take profiles during a run (go tool pprof http://ADDR/debug/pprof/profile)")
+	fs.StringVar(&o.profileDir, "profile", "", "write Go CPU profiles of every run into this directory: the SMSC simulator's, the load generator's and omnigate's (<name>-<phase>-{smsc,load,omnigate}.prof; Kannel is not profiled)")
+	fs.BoolVar(&o.stdHTTP, "std-http", false, "the load generator speaks Go's net/http instead of its lean HTTP/1.1 client and report server (to compare the harness's own cost)")
+	fs.IntVar(&o.harnessProcs, "harness-procs", 1, "GOMAXPROCS of the load generator and the SMSC simulator (not of the gateways): 1 spares them the cost of waking a second core for every event; 0: Go's default")
 	fs.BoolVar(&o.billing, "omnigate-billing", true, "run omnigate with billing on, every message priced and charged, as in production (--omnigate-billing=false: --billing-disabled; Kannel charges nothing)")
 	fs.StringVar(&kannelStore, "kannel-store", "spool", "Kannel's durability: spool (message store and DLRs in spool directories) or none (memory)")
 	fs.StringVar(&o.postgres, "postgres", os.Getenv("OMNIGATE_BENCH_POSTGRES"), "also run omnigate on this PostgreSQL server (a fresh schema per run; needs psql) [OMNIGATE_BENCH_POSTGRES]")
@@ -121,6 +128,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.outDir = ""
 	}
 	var err error
+	if o.profileDir != "" {
+		if o.profileDir, err = filepath.Abs(o.profileDir); err != nil {
+			return nil, fmt.Errorf("--profile: %w", err)
+		}
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return nil, fmt.Errorf("--profile: %w", err)
+		}
+	}
 	if o.mix, err = loadgen.ParseMix(mix); err != nil {
 		return nil, fmt.Errorf("--mix: %w", err)
 	}
@@ -196,6 +211,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "compare-kannel: %v\n", err)
 		return 2
+	}
+	if opts.harnessProcs > 0 {
+		runtime.GOMAXPROCS(opts.harnessProcs) // this process is the load generator
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -306,7 +324,7 @@ func (o *options) newSystem(name string) system {
 // loadConfig is the load of a phase, the same for every system.
 func (o *options) loadConfig(phase string) loadgen.Config {
 	cfg := loadgen.Config{Concurrency: o.concurrency, Recipients: o.recipients, Mix: o.mix,
-		TrackDelivery: true, Verify: true, Grace: o.grace, Seed: 1}
+		TrackDelivery: true, Verify: true, Grace: o.grace, Seed: 1, StdHTTP: o.stdHTTP}
 	switch phase {
 	case "smoke":
 		cfg.Requests, cfg.Concurrency, cfg.Grace = o.smokeCount, min(o.concurrency, 8), min(o.grace, 60*time.Second)
@@ -326,12 +344,21 @@ func runOne(ctx context.Context, o *options, phase, name, dir string, log io.Wri
 	}
 	quietBefore := waitQuiet(ctx, o.quietWait, log)
 	fmt.Fprintf(log, "compare-kannel: %s phase, %s: starting\n", phase, name)
-	sim, smscPort, err := startSimulator(ctx, o.omnigateBin, dir, o.receiptDelay)
+	profile := func(what string) string {
+		if o.profileDir == "" {
+			return ""
+		}
+		return filepath.Join(o.profileDir, fmt.Sprintf("%s-%s-%s.prof", name, phase, what))
+	}
+	sim, smscPort, err := startSimulator(ctx, o.omnigateBin, dir, o.receiptDelay, profile("smsc"), o.harnessProcs)
 	if err != nil {
 		return nil, err
 	}
 	defer sim.p.stop(10 * time.Second)
 	sys := o.newSystem(name)
+	if og, ok := sys.(*omnigate); ok {
+		og.cpuProfile = profile("omnigate")
+	}
 	defer sys.stop()
 	if err := sys.start(ctx, dir, smscPort, sim); err != nil {
 		return nil, err
@@ -347,8 +374,17 @@ func runOne(ctx context.Context, o *options, phase, name, dir string, log io.Wri
 		cpu0[p] = cpuTime(p.pid())
 	}
 	start := time.Now()
+	var db *dbCPU
+	if og, ok := sys.(*omnigate); ok && og.postgres != "" {
+		db = startDBCPU(og.postgres)
+	}
 	self0, busy0 := selfCPU(), machineBusy()
+	stopProfile, err := startCPUProfile(profile("load"))
+	if err != nil {
+		return nil, err
+	}
 	res, err := loadgen.Run(ctx, cfg)
+	stopProfile()
 	if err != nil {
 		return nil, err
 	}
@@ -359,19 +395,38 @@ func runOne(ctx context.Context, o *options, phase, name, dir string, log io.Wri
 	}
 	rec.CPU.Simulator = (cpuTime(sim.p.pid()) - cpu0[sim.p]).Seconds()
 	rec.CPU.Load = (selfCPU() - self0).Seconds()
-	rec.CPU.Others = max(0, (machineBusy()-busy0).Seconds()-rec.CPU.System-rec.CPU.Simulator-rec.CPU.Load)
+	if db != nil {
+		rec.CPU.Database = round2(db.finish())
+	}
+	rec.CPU.Others = max(0, (machineBusy()-busy0).Seconds()-rec.CPU.System-rec.CPU.Simulator-rec.CPU.Load-rec.CPU.Database)
 	rec.CPU.Wall = time.Since(start).Seconds()
 	rec.CPU.System, rec.CPU.Simulator, rec.CPU.Load = round2(rec.CPU.System), round2(rec.CPU.Simulator), round2(rec.CPU.Load)
 	rec.CPU.Others, rec.CPU.Wall = round2(rec.CPU.Others), round2(rec.CPU.Wall)
 	if n := res.Recipients.Delivered; n > 0 {
-		rec.CPUMillisPerMessage = math.Round(rec.CPU.System*1e3/float64(n)*1000) / 1000
+		perMsg := func(sec float64) float64 { return math.Round(sec*1e3/float64(n)*1000) / 1000 }
+		rec.CPUMillisPerMessage = perMsg(rec.CPU.System)
+		rec.DBMillisPerMessage = perMsg(rec.CPU.Database)
+		rec.HarnessMillisPerMessage = perMsg(rec.CPU.Simulator + rec.CPU.Load)
+		if rec.HarnessMillisPerMessage > 0 {
+			rec.HarnessCeiling = math.Round(float64(runtime.NumCPU()) * 1000 / rec.HarnessMillisPerMessage)
+		}
 	}
 	if st, err := sim.stats(); err == nil {
 		rec.Simulator = st
 	}
 	res.PrintTable(log)
-	fmt.Fprintf(log, "CPU in %.0fs: %s %.1fs, simulator %.1fs, load generator %.1fs, other processes %.1fs; %s peak RSS %.0f MiB\n\n",
-		rec.CPU.Wall, name, rec.CPU.System, rec.CPU.Simulator, rec.CPU.Load, rec.CPU.Others, name, rec.PeakRSSMiB)
+	dbPart := ""
+	if db != nil {
+		dbPart = fmt.Sprintf(", PostgreSQL server %.1fs", rec.CPU.Database)
+	}
+	fmt.Fprintf(log, "CPU in %.0fs: %s %.1fs%s, simulator %.1fs, load generator %.1fs, other processes %.1fs; %s peak RSS %.0f MiB\n",
+		rec.CPU.Wall, name, rec.CPU.System, dbPart, rec.CPU.Simulator, rec.CPU.Load, rec.CPU.Others, name, rec.PeakRSSMiB)
+	dbPerMsg := ""
+	if db != nil {
+		dbPerMsg = fmt.Sprintf(" + PostgreSQL server %.3f ms", rec.DBMillisPerMessage)
+	}
+	fmt.Fprintf(log, "CPU per delivered message: %s %.3f ms%s; harness (simulator + load generator) %.3f ms, ceiling %.0f/s on %d cores\n\n",
+		name, rec.CPUMillisPerMessage, dbPerMsg, rec.HarnessMillisPerMessage, rec.HarnessCeiling, runtime.NumCPU())
 	return rec, nil
 }
 
@@ -389,6 +444,9 @@ func loadCommand(cfg loadgen.Config) string {
 		"--mix", cfg.Mix.String(), "--grace", cfg.Grace.String(), "--seed", fmt.Sprint(cfg.Seed))
 	if cfg.Rate > 0 {
 		args = append(args, "--rate", fmt.Sprint(cfg.Rate))
+	}
+	if cfg.StdHTTP {
+		args = append(args, "--std-http")
 	}
 	if cfg.Requests > 0 {
 		args = append(args, "--requests", fmt.Sprint(cfg.Requests), "--duration", "0")

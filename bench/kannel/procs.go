@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,6 +30,11 @@ type proc struct {
 // is killed if this program dies (PR_SET_PDEATHSIG), so nothing outlives a
 // run that was killed itself.
 func startProc(dir, name string, argv ...string) (*proc, error) {
+	return startProcEnv(dir, name, nil, argv...)
+}
+
+// startProcEnv is startProc with extra environment variables.
+func startProcEnv(dir, name string, env []string, argv ...string) (*proc, error) {
 	logPath := filepath.Join(dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -38,12 +44,14 @@ func startProc(dir, name string, argv ...string) (*proc, error) {
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	// Settings from the caller's environment must not reach omnigate.
+	// Settings from the caller's environment must not reach omnigate, nor
+	// the harness's GOMAXPROCS the gateway.
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OMNIGATE_") {
+		if !strings.HasPrefix(kv, "OMNIGATE_") && !strings.HasPrefix(kv, "GOMAXPROCS=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("starting %s (%s): %w", name, argv[0], err)
@@ -236,4 +244,21 @@ func machineBusy() time.Duration {
 	}
 	const ticksPerSecond = 100
 	return time.Duration(ticks) * time.Second / ticksPerSecond
+}
+
+// startCPUProfile profiles this process (the load generator) into path;
+// an empty path profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

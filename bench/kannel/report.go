@@ -36,11 +36,24 @@ type runRecord struct {
 		Simulator float64 `json:"simulator_seconds"`
 		Load      float64 `json:"load_generator_seconds"`
 		Others    float64 `json:"other_processes_seconds"`
+		// Database is the PostgreSQL server's CPU for the run (its
+		// backends for the run's database and its writers), counted
+		// apart from Others; only for omnigate-postgres.
+		Database float64 `json:"database_seconds,omitempty"`
 	} `json:"cpu"`
 	// CPUMillisPerMessage is the system's CPU time per delivered recipient.
-	CPUMillisPerMessage float64  `json:"cpu_ms_per_delivered"`
-	PeakRSSMiB          float64  `json:"peak_rss_mib"`
-	Simulator           simStats `json:"simulator"`
+	CPUMillisPerMessage float64 `json:"cpu_ms_per_delivered"`
+	// DBMillisPerMessage is the database server's CPU per delivered
+	// recipient (omnigate-postgres).
+	DBMillisPerMessage float64 `json:"db_cpu_ms_per_delivered,omitempty"`
+	// HarnessMillisPerMessage is the simulator's and the load generator's
+	// CPU per delivered recipient, and HarnessCeiling the deliveries per
+	// second a gateway costing nothing would reach on this machine's
+	// cores: what the harness itself allows to be shown.
+	HarnessMillisPerMessage float64  `json:"harness_cpu_ms_per_delivered"`
+	HarnessCeiling          float64  `json:"harness_ceiling_per_second"`
+	PeakRSSMiB              float64  `json:"peak_rss_mib"`
+	Simulator               simStats `json:"simulator"`
 	// LoadAvg is /proc/loadavg just before the run: other work on the
 	// machine shows here.
 	LoadAvg string `json:"loadavg_before"`
@@ -97,6 +110,8 @@ type settings struct {
 	OmnigateSQLiteSync string   `json:"omnigate_sqlite_sync"`
 	OmnigateBilling    bool     `json:"omnigate_billing"`
 	KannelStore        string   `json:"kannel_store"`
+	HarnessHTTP        string   `json:"harness_http"`
+	HarnessProcs       int      `json:"harness_gomaxprocs"`
 }
 
 // ratio compares omnigate (or omnigate-postgres) with Kannel in a phase.
@@ -111,8 +126,10 @@ type ratio struct {
 	RequestP99  float64 `json:"request_p99"`
 	EndToEndP50 float64 `json:"end_to_end_p50"`
 	EndToEndP99 float64 `json:"end_to_end_p99"`
-	// CPU per delivered message: lower is better for omnigate.
-	CPUPerMessage float64 `json:"cpu_per_message"`
+	// CPU per delivered message: lower is better for omnigate. With the
+	// database: omnigate plus the PostgreSQL server's CPU for the run.
+	CPUPerMessage       float64 `json:"cpu_per_message"`
+	CPUPerMessageWithDB float64 `json:"cpu_per_message_with_database,omitempty"`
 }
 
 func newReport(ctx context.Context, o *options) *report {
@@ -134,7 +151,10 @@ func newReport(ctx context.Context, o *options) *report {
 	r.Settings = settings{Phases: o.phases, Systems: o.systems, Concurrency: o.concurrency,
 		RecipientsPerReq: o.recipients, Mix: o.mix.String(), ReceiptDelay: o.receiptDelay.String(),
 		Window: o.window, Grace: o.grace.String(), OmnigateSQLiteSync: o.sqliteSync,
-		OmnigateBilling: o.billing, KannelStore: store}
+		OmnigateBilling: o.billing, KannelStore: store, HarnessHTTP: "lean HTTP/1.1 (bench/load/loadgen/wire.go)", HarnessProcs: o.harnessProcs}
+	if o.stdHTTP {
+		r.Settings.HarnessHTTP = "net/http"
+	}
 	for _, p := range o.phases {
 		switch p {
 		case "capacity":
@@ -185,6 +205,9 @@ func (r *report) finish() {
 				RequestP50:    div(o.RequestLatency.P50, kr.RequestLatency.P50),
 				RequestP99:    div(o.RequestLatency.P99, kr.RequestLatency.P99),
 				CPUPerMessage: div(rec.CPUMillisPerMessage, k.CPUMillisPerMessage),
+			}
+			if rec.DBMillisPerMessage > 0 {
+				rt.CPUPerMessageWithDB = div(rec.CPUMillisPerMessage+rec.DBMillisPerMessage, k.CPUMillisPerMessage)
 			}
 			if o.EndToEnd != nil && kr.EndToEnd != nil {
 				rt.EndToEndP50 = div(o.EndToEnd.P50, kr.EndToEnd.P50)
@@ -263,6 +286,9 @@ func (r *report) printSummary(w io.Writer) {
 			if rt.Phase == phase {
 				fmt.Fprintf(tw, "%s/kannel\t%.2f×\t%.2f×\t%.2f×\t%.2f×\t%.2f×\t%.2f×\t\t\t%.2f×\t\n", rt.System,
 					rt.Accepted, rt.Delivered, rt.RequestP50, rt.RequestP99, rt.EndToEndP50, rt.EndToEndP99, rt.CPUPerMessage)
+				if rt.CPUPerMessageWithDB > 0 {
+					fmt.Fprintf(tw, "%s+db/kannel\t\t\t\t\t\t\t\t\t%.2f×\t\n", rt.System, rt.CPUPerMessageWithDB)
+				}
 			}
 		}
 		tw.Flush()
@@ -319,7 +345,7 @@ func (r *report) markdown(charts map[*runRecord]string) []byte {
 	fmt.Fprintf(&b, "- Everything on this one machine over loopback: the load generator, one fresh SMSC simulator per run (`omnigate smsc`, receipt delay %s) and the gateway share the cores.\n", s.ReceiptDelay)
 	fmt.Fprintf(&b, "- Load: %d recipient(s) per request, mix %s (gsm: one GSM part; arabic: one UCS-2 part; long: two GSM parts), status reports for every recipient to the load generator (omnigate `reportUrl`, Kannel `dlr-url` with `dlr-mask=3`). Grace for reports: %s.\n",
 		s.RecipientsPerReq, s.Mix, s.Grace)
-	fmt.Fprintf(&b, "- Throughput: *accepted/s* is recipients accepted per second of sending; *delivered/s* is recipients whose delivered report came, per second from the start to the last report (end to end). Latency is measured from each request's due time (open loop) or send time (closed loop); *e2e* is request to delivered report. *lost* = accepted recipients not delivered within the grace. *CPU ms/msg* = the gateway's CPU time (all its processes) per delivered recipient.\n\n")
+	fmt.Fprintf(&b, "- Throughput: *accepted/s* is recipients accepted per second of sending; *delivered/s* is recipients whose delivered report came, per second from the start to the last report (end to end). Latency is measured from each request's due time (open loop) or send time (closed loop); *e2e* is request to delivered report. *lost* = accepted recipients not delivered within the grace. *CPU ms/msg* = the gateway's CPU time (all its processes) per delivered recipient; for omnigate on PostgreSQL, \"+ db\" is the PostgreSQL server's CPU for the run (the backends of the run's database and the server's WAL writer, checkpointer, background writer and autovacuum), measured apart. *Harness ms/msg* = the SMSC simulator's and the load generator's CPU per delivered recipient; *ceiling* = the deliveries per second a gateway costing nothing could reach on these cores with this harness. Harness: %s, GOMAXPROCS %d for the simulator and the load generator (0: Go's default).\n\n", s.HarnessHTTP, s.HarnessProcs)
 	for _, rec := range r.Runs {
 		if rec.Phase == s.Phases[0] {
 			fmt.Fprintf(&b, "- %s: %s\n", rec.System, rec.Setup)
@@ -328,8 +354,8 @@ func (r *report) markdown(charts map[*runRecord]string) []byte {
 	b.WriteString("\n")
 	for _, phase := range s.Phases {
 		fmt.Fprintf(&b, "## %s\n\n", r.phaseTitle(phase))
-		b.WriteString("| system | accepted/s | delivered/s | request p50 / p90 / p99 / p99.9 / max (ms) | e2e p50 / p99 / max (ms) | lost | errors | CPU ms/msg | peak RSS MiB | CPU s: gateway / simulator / load / other processes, in wall s | load avg before |\n")
-		b.WriteString("|---|---:|---:|---|---|---:|---:|---:|---:|---|---|\n")
+		b.WriteString("| system | accepted/s | delivered/s | request p50 / p90 / p99 / p99.9 / max (ms) | e2e p50 / p99 / max (ms) | lost | errors | CPU ms/msg | harness ms/msg (ceiling/s) | peak RSS MiB | CPU s: gateway / db / simulator / load / other processes, in wall s | load avg before |\n")
+		b.WriteString("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---|---|\n")
 		for _, rec := range r.Runs {
 			if rec.Phase != phase {
 				continue
@@ -341,16 +367,24 @@ func (r *report) markdown(charts map[*runRecord]string) []byte {
 				e2e = fmt.Sprintf("%s / %s / %s", num(e.P50), num(e.P99), num(e.Max))
 			}
 			c := rec.CPU
-			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s / %s / %s / %s / %s | %s | %d | %d | %.3f | %.0f | %.1f / %.1f / %.1f / %.1f in %.0f | %s |\n",
+			cpu := fmt.Sprintf("%.3f", rec.CPUMillisPerMessage)
+			if rec.DBMillisPerMessage > 0 {
+				cpu += fmt.Sprintf(" + db %.3f", rec.DBMillisPerMessage)
+			}
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s / %s / %s / %s / %s | %s | %d | %d | %s | %.3f (%.0f) | %.0f | %.1f / %.1f / %.1f / %.1f / %.1f in %.0f | %s |\n",
 				rec.System, res.Throughput.Accepted, res.Throughput.Delivered,
 				num(q.P50), num(q.P90), num(q.P99), num(q.P999), num(q.Max), e2e,
-				res.Recipients.Lost, res.Requests.Errors, rec.CPUMillisPerMessage, rec.PeakRSSMiB,
-				c.System, c.Simulator, c.Load, c.Others, c.Wall, rec.LoadAvg)
+				res.Recipients.Lost, res.Requests.Errors, cpu, rec.HarnessMillisPerMessage, rec.HarnessCeiling, rec.PeakRSSMiB,
+				c.System, c.Database, c.Simulator, c.Load, c.Others, c.Wall, rec.LoadAvg)
 		}
 		for _, rt := range r.Ratios {
 			if rt.Phase == phase {
-				fmt.Fprintf(&b, "| **%s / kannel** | **%.2f×** | **%.2f×** | p50 %.2f×, p99 %.2f× | p50 %.2f×, p99 %.2f× | | | %.2f× | | | |\n",
-					rt.System, rt.Accepted, rt.Delivered, rt.RequestP50, rt.RequestP99, rt.EndToEndP50, rt.EndToEndP99, rt.CPUPerMessage)
+				cpu := fmt.Sprintf("%.2f×", rt.CPUPerMessage)
+				if rt.CPUPerMessageWithDB > 0 {
+					cpu += fmt.Sprintf(" (with db %.2f×)", rt.CPUPerMessageWithDB)
+				}
+				fmt.Fprintf(&b, "| **%s / kannel** | **%.2f×** | **%.2f×** | p50 %.2f×, p99 %.2f× | p50 %.2f×, p99 %.2f× | | | %s | | | | |\n",
+					rt.System, rt.Accepted, rt.Delivered, rt.RequestP50, rt.RequestP99, rt.EndToEndP50, rt.EndToEndP99, cpu)
 			}
 		}
 		b.WriteString("\n")

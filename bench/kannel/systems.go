@@ -49,7 +49,7 @@ type simulator struct {
 	argv    []string
 }
 
-func startSimulator(ctx context.Context, bin, dir string, receiptDelay time.Duration) (*simulator, int, error) {
+func startSimulator(ctx context.Context, bin, dir string, receiptDelay time.Duration, cpuProfile string, procs int) (*simulator, int, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, 0, err
@@ -57,7 +57,14 @@ func startSimulator(ctx context.Context, bin, dir string, receiptDelay time.Dura
 	argv := []string{bin, "smsc", "--listen", fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		"--control", fmt.Sprintf("127.0.0.1:%d", ports[1]), "--receipt-delay", receiptDelay.String(),
 		"--system-id", smppSystemID, "--password", smppPassword, "--log-level", "warn"}
-	p, err := startProc(dir, "smsc", argv...)
+	if cpuProfile != "" {
+		argv = append(argv, "--cpuprofile", cpuProfile)
+	}
+	var env []string
+	if procs > 0 {
+		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", procs))
+	}
+	p, err := startProcEnv(dir, "smsc", env, argv...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -115,6 +122,7 @@ type omnigate struct {
 	billing    bool
 	window     int
 	debugAddr  string // --debug-addr of serve; empty: none
+	cpuProfile string // --cpuprofile of serve; empty: none
 
 	serve    *proc
 	key      string
@@ -198,6 +206,9 @@ func (o *omnigate) start(ctx context.Context, dir string, smscPort int, sim *sim
 	}
 	if o.debugAddr != "" {
 		args = append(args, "--debug-addr", o.debugAddr)
+	}
+	if o.cpuProfile != "" {
+		args = append(args, "--cpuprofile", o.cpuProfile)
 	}
 	o.cmds = append(o.cmds, strings.Join(append(append([]string{"omnigate"}, args...), shown...), " "))
 	if o.serve, err = startProc(dir, "omnigate", append([]string{o.bin}, append(args, store...)...)...); err != nil {

@@ -77,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		quiet       = fs.Bool("quiet", false, "no progress lines on stderr")
 		strict      = fs.Bool("strict", false, "exit 1 when any request failed, nothing was accepted, or (with --track) a recipient was lost")
 		allowRemote = fs.Bool("allow-remote", false, "allow a target that is not on a loopback address")
+		stdHTTP     = fs.Bool("std-http", false, "send requests and take reports with Go's net/http instead of the lean HTTP/1.1 client and server (which cost less CPU per message)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -114,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg := loadgen.Config{
 		Label: *label, Target: t, Rate: *rate, Concurrency: *concurrency, Duration: *duration,
 		Requests: *requests, Recipients: *recipients, Mix: m, Timeout: *timeout,
-		TrackDelivery: *track, ReportAddr: *reportAddr, Grace: *grace, Verify: *verify,
+		TrackDelivery: *track, ReportAddr: *reportAddr, Grace: *grace, Verify: *verify, StdHTTP: *stdHTTP,
 		MaxTracked: *maxTracked, AllowRemote: *allowRemote, Seed: *seed,
 	}
 	if !*quiet {

@@ -83,6 +83,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	exempt := fs.String("conn-limit-exempt", envOr("OMNIGATE_CONN_LIMIT_EXEMPT", ""), "addresses and CIDR prefixes the per-address limits do not count, comma-separated (your reverse proxy) [OMNIGATE_CONN_LIMIT_EXEMPT]")
 	fs.StringVar(&logCfg.Format, "log-format", envOr("OMNIGATE_LOG_FORMAT", "text"), "log format: text or json [OMNIGATE_LOG_FORMAT]")
 	fs.StringVar(&logCfg.Level, "log-level", envOr("OMNIGATE_LOG_LEVEL", "info"), "log level: debug, info, warn, error [OMNIGATE_LOG_LEVEL]")
+	cpuProfile := cpuProfileFlag(fs)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -141,6 +142,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			cfg.MaintenanceEvery = max(min(cfg.EmailSettle, app.DemoEmailSettle), 100*time.Millisecond)
 		}
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -40,9 +40,15 @@ func smscCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&control, "control", "127.0.0.1:2776", "loopback HTTP address for POST /inject and GET /stats (\"\" for none)")
 	fs.StringVar(&logCfg.Format, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logCfg.Level, "log-level", "info", "log level")
+	cpuProfile := cpuProfileFlag(fs)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	log, err := logging.New(os.Stderr, logCfg)
 	if err != nil {
 		return usageError{err}

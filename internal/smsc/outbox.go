@@ -23,12 +23,22 @@ type outbox struct {
 
 	mu    sync.Mutex
 	items queueHeap
-	wakeC chan struct{}
-	slots chan struct{}
+	// sleepingUntil is when run will look again (zero while it works): an
+	// item due later than that needs no wake-up, so a steady stream of
+	// receipts does not wake run once per submit.
+	sleepingUntil time.Time
+	wakeC         chan struct{}
+	slots         chan struct{}
 }
 
 // retryAfter is how long an undeliverable item waits before another try.
 const retryAfter = 250 * time.Millisecond
+
+// batchEvery is the shortest pause between two passes over the due items:
+// receipts due within it leave together (their deliver_sm share writes),
+// instead of one timer, one wake-up and one write each. It adds at most
+// this much to a receipt's delay.
+const batchEvery = 2 * time.Millisecond
 
 func newOutbox(max int, deliver func(*queued) bool) *outbox {
 	return &outbox{max: max, deliver: deliver, wakeC: make(chan struct{}, 1), slots: make(chan struct{}, 64)}
@@ -40,8 +50,11 @@ func (o *outbox) add(q *queued) {
 		heap.Pop(&o.items) // drop the oldest rather than grow without bound
 	}
 	heap.Push(&o.items, q)
+	wake := o.sleepingUntil.IsZero() || q.due.Before(o.sleepingUntil)
 	o.mu.Unlock()
-	o.wake()
+	if wake {
+		o.wake()
+	}
 }
 
 func (o *outbox) wake() {
@@ -70,8 +83,10 @@ func (o *outbox) run(stop <-chan struct{}) {
 		}
 		next := time.Hour
 		if len(o.items) > 0 {
-			next = time.Until(o.items[0].due)
+			next = o.items[0].due.Sub(now)
 		}
+		next = max(next, batchEvery)
+		o.sleepingUntil = now.Add(next)
 		o.mu.Unlock()
 		for _, q := range due {
 			select {
@@ -87,16 +102,16 @@ func (o *outbox) run(stop <-chan struct{}) {
 				}
 			}()
 		}
-		if len(due) > 0 {
-			continue
-		}
-		timer.Reset(max(next, time.Millisecond))
+		timer.Reset(next)
 		select {
 		case <-stop:
 			return
 		case <-o.wakeC:
 		case <-timer.C:
 		}
+		o.mu.Lock()
+		o.sleepingUntil = time.Time{}
+		o.mu.Unlock()
 	}
 }
 

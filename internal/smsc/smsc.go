@@ -34,7 +34,8 @@ type Config struct {
 	// by default any bind is accepted.
 	SystemID, Password string
 	// ReceiptDelay is how long after a submit its receipt is sent; default
-	// 100 ms. Jitter of ±20 % is added.
+	// 100 ms. Jitter of ±20 % is added, and receipts due within 2 ms of
+	// each other leave together.
 	ReceiptDelay time.Duration
 	// Outcomes weighs the receipts' states: delivered, undeliverable,
 	// expired. Default all delivered.
@@ -187,7 +188,11 @@ func (s *Server) acceptLoop() {
 			continue
 		}
 		c := &client{srv: s}
-		sess := session.Accept(conn, session.Config{Window: s.cfg.Window, Log: s.log}, "omnigate-smsc", c.auth, session.HandlerFunc(c.handle))
+		// Submits are answered on the reading goroutine (cheaper, and the
+		// answers to a window of submits leave together) unless a test's
+		// OnSubmit may block there.
+		inline := s.cfg.OnSubmit == nil
+		sess := session.Accept(conn, session.Config{Window: s.cfg.Window, Log: s.log, Inline: inline}, "omnigate-smsc", c.auth, session.HandlerFunc(c.handle))
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()

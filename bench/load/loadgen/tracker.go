@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -153,14 +154,14 @@ func (t *tracker) missing(limit int) (byRef map[string][]string, total int) {
 
 // receiver is the HTTP server status reports are sent to.
 type receiver struct {
-	srv *http.Server
-	url string
-	err chan error
+	url  string
+	stop func(ctx context.Context) error
 }
 
 // startReceiver serves status reports on addr (a loopback address;
-// port 0 picks one) until stop.
-func startReceiver(addr string, target Target, t *tracker) (*receiver, error) {
+// port 0 picks one) until stop, with the lean HTTP/1.1 of wire.go or,
+// with std, net/http.
+func startReceiver(addr string, target Target, t *tracker, std bool) (*receiver, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("report address %q: %w", addr, err)
@@ -172,33 +173,39 @@ func startReceiver(addr string, target Target, t *tracker) (*receiver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening for status reports: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/report", func(w http.ResponseWriter, req *http.Request) {
-		r, ok := target.ParseReport(req.URL.Query())
+	rc := &receiver{url: "http://" + l.Addr().String() + "/report"}
+	handle := func(q url.Values) int {
+		r, ok := target.ParseReport(q)
 		if !ok {
-			http.Error(w, "not a status report of this run", http.StatusBadRequest)
-			return
+			return http.StatusBadRequest
 		}
 		t.report(r, time.Now())
+		return http.StatusOK
+	}
+	if !std {
+		rc.stop = serveWire(l, handle).stop
+		return rc, nil
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/report", func(w http.ResponseWriter, req *http.Request) {
+		if status := handle(req.URL.Query()); status != http.StatusOK {
+			http.Error(w, "not a status report of this run", status)
+			return
+		}
 		w.Write([]byte("ok"))
 	})
-	rc := &receiver{
-		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second},
-		url: "http://" + l.Addr().String() + "/report",
-		err: make(chan error, 1),
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	rc.stop = func(ctx context.Context) error {
+		err := srv.Shutdown(ctx)
+		if err != nil {
+			srv.Close()
+		}
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+			return errors.Join(err, serr)
+		}
+		return err
 	}
-	go func() { rc.err <- rc.srv.Serve(l) }()
 	return rc, nil
-}
-
-// stop closes the server and waits for its goroutine.
-func (rc *receiver) stop(ctx context.Context) error {
-	err := rc.srv.Shutdown(ctx)
-	if err != nil {
-		rc.srv.Close()
-	}
-	if serr := <-rc.err; !errors.Is(serr, http.ErrServerClosed) {
-		return errors.Join(err, serr)
-	}
-	return err
 }

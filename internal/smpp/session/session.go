@@ -51,6 +51,11 @@ type Config struct {
 	// Beyond it requests are answered ESME_RTHROTTLED; reading goes on, so
 	// responses and enquire_links still flow.
 	HandlerConcurrency int
+	// Inline runs the handler on the reading goroutine, for handlers that
+	// answer at once and never block (the SMSC simulator): no goroutine
+	// per request, and the answers to requests read together leave in one
+	// write. HandlerConcurrency does not apply.
+	Inline bool
 	// Log receives one line per problem with the peer.
 	Log *slog.Logger
 }
@@ -101,6 +106,11 @@ type Session struct {
 	wmu sync.Mutex
 	w   *bufio.Writer
 	buf []byte
+	// writers counts the writes that are waiting for wmu or hold it. The
+	// last of them flushes, so that PDUs written at the same moment (a
+	// window of submits, a burst of receipts, their responses) leave in
+	// one syscall instead of one each, and none waits for a later write.
+	writers atomic.Int32
 
 	seq     atomic.Uint32
 	window  chan struct{}
@@ -230,25 +240,90 @@ func (s *Session) Notify(req smpp.PDU) error {
 	return s.write(req)
 }
 
-// write encodes and sends one PDU.
+// write encodes and sends one PDU. When other writes are waiting, the
+// PDU is left in the buffer for the last of them to flush with theirs.
 func (s *Session) write(p smpp.PDU) error {
+	s.writers.Add(1)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	last := func() bool { return s.writers.Add(-1) == 0 }
 	select {
 	case <-s.done:
+		if last() && s.w.Buffered() > 0 {
+			// What others left for this write to flush (an unbind_resp
+			// before the session closed): send it if the line still takes it.
+			s.conn.SetWriteDeadline(time.Now().Add(time.Second))
+			s.w.Flush()
+		}
 		return s.closedErr()
 	default:
 	}
 	var err error
 	s.buf, err = smpp.AppendPDU(s.buf[:0], p)
 	if err != nil {
+		if last() {
+			s.flush()
+		}
 		return fmt.Errorf("encoding %s: %w", p.CommandID(), err)
+	}
+	if s.w.Available() < len(s.buf) {
+		// bufio would write part of it straight away: set the deadline
+		// for that write too.
+		s.conn.SetWriteDeadline(time.Now().Add(s.cfg.RespTimeout))
+	}
+	if _, err := s.w.Write(s.buf); err != nil {
+		last()
+		s.fail(fmt.Errorf("writing: %w", err))
+		return s.closedErr()
+	}
+	if last() {
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeHeld encodes p into the write buffer without sending it: the
+// reading goroutine sends it with the answers to the other requests it
+// has already read (flushHeld), or a write meanwhile takes it along.
+func (s *Session) writeHeld(p smpp.PDU) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	var err error
+	if s.buf, err = smpp.AppendPDU(s.buf[:0], p); err != nil {
+		s.log.Warn("smpp: encoding an answer", "command", p.CommandID().String(), "err", err)
+		return
 	}
 	s.conn.SetWriteDeadline(time.Now().Add(s.cfg.RespTimeout))
 	if _, err := s.w.Write(s.buf); err != nil {
 		s.fail(fmt.Errorf("writing: %w", err))
-		return s.closedErr()
 	}
+}
+
+// flushHeld sends what writeHeld left in the buffer.
+func (s *Session) flushHeld() {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.flush()
+}
+
+// flush sends what is buffered; wmu is held.
+func (s *Session) flush() error {
+	if s.w.Buffered() == 0 {
+		return nil
+	}
+	s.conn.SetWriteDeadline(time.Now().Add(s.cfg.RespTimeout))
 	if err := s.w.Flush(); err != nil {
 		s.fail(fmt.Errorf("writing: %w", err))
 		return s.closedErr()
@@ -266,8 +341,12 @@ func (s *Session) closedErr() error {
 
 // readLoop reads PDUs until the connection ends.
 func (s *Session) readLoop() {
-	r := smpp.NewReader(bufio.NewReaderSize(s.conn, 32<<10), s.cfg.MaxPDU)
+	br := bufio.NewReaderSize(s.conn, 32<<10)
+	r := smpp.NewReader(br, s.cfg.MaxPDU)
 	for {
+		if s.cfg.Inline && br.Buffered() == 0 {
+			s.flushHeld() // answers held for the requests read together
+		}
 		p, err := r.ReadPDU()
 		if err != nil {
 			var de *smpp.DecodeError
@@ -304,6 +383,19 @@ func (s *Session) readLoop() {
 			s.write(smpp.NewResponse(p))
 			s.fail(ErrClosed)
 			return
+		}
+		if s.cfg.Inline {
+			var resp smpp.PDU
+			if s.handler != nil {
+				resp = s.handler.Handle(s.ctx, s, p)
+			} else if id.HasResponse() {
+				resp = smpp.NewErrorResponse(id, p.Hdr().Seq, smpp.ESME_RINVCMDID)
+			}
+			if resp != nil {
+				resp.Hdr().Seq = p.Hdr().Seq
+				s.writeHeld(resp)
+			}
+			continue
 		}
 		// A request for the handler, with bounded concurrency. When every
 		// handler is busy the request is answered ESME_RTHROTTLED (the peer

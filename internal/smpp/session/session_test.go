@@ -12,7 +12,10 @@ import (
 
 // serve accepts ESMEs on a loopback port: system_id "esme", password "pw";
 // submits are answered with message id "42".
-func serve(t *testing.T) string {
+func serve(t *testing.T) string { return serveWith(t, session.Config{}) }
+
+// serveWith is serve with a session configuration.
+func serveWith(t *testing.T, cfg session.Config) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -42,7 +45,7 @@ func serve(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			session.Accept(c, session.Config{}, "test-smsc", auth, h)
+			session.Accept(c, cfg, "test-smsc", auth, h)
 		}
 	}()
 	return l.Addr().String()
@@ -236,4 +239,45 @@ func TestBusyHandlersThrottle(t *testing.T) {
 	}
 	expect(t, r.call(&smpp.SubmitSM{DestAddr: "1"}), smpp.CmdSubmitSMResp, smpp.ESME_RTHROTTLED)
 	expect(t, r.call(&smpp.EnquireLink{}), smpp.CmdEnquireLinkResp, smpp.ESME_ROK)
+}
+
+// With Inline, requests are answered on the reading goroutine: a burst of
+// pipelined submits gets every answer, in order, and a request the
+// handler refuses among them gets its own answer without losing the others.
+func TestInlineAnswersPipelinedRequests(t *testing.T) {
+	addr := serveWith(t, session.Config{Inline: true})
+	r := dialRaw(t, addr)
+	expect(t, r.call(&smpp.Bind{Kind: smpp.BindTransceiver, SystemID: "esme", Password: "pw"}), smpp.CmdBindTransceiverResp, smpp.ESME_ROK)
+	var burst []byte
+	for i := range 50 {
+		var p smpp.PDU = &smpp.SubmitSM{SourceAddr: "Bench", DestAddr: "31612345678", ShortMessage: []byte("hello")}
+		if i == 25 { // a request the handler refuses, among the submits
+			p = &smpp.QuerySM{MessageID: "1", SourceAddr: "x"}
+		}
+		p.Hdr().Seq = uint32(100 + i)
+		var err error
+		if burst, err = smpp.AppendPDU(burst, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.conn.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	r.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i := range 50 {
+		resp, err := r.r.ReadPDU()
+		if err != nil {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+		if resp.Hdr().Seq != uint32(100+i) {
+			t.Fatalf("answer %d has seq %d", i, resp.Hdr().Seq)
+		}
+		want := smpp.CmdSubmitSMResp
+		if i == 25 {
+			want = smpp.CmdQuerySMResp
+		}
+		if resp.CommandID() != want {
+			t.Fatalf("answer %d is %s, want %s", i, resp.CommandID(), want)
+		}
+	}
 }
