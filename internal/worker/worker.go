@@ -207,6 +207,14 @@ func (p *Pool) Unreserve(n int) {
 	}
 }
 
+// takeSlots takes n slots, waiting for them; after Stop it takes them
+// anyway (the channel has room once the jobs in flight finish).
+func (p *Pool) takeSlots(n int) {
+	for range n {
+		p.slots <- struct{}{}
+	}
+}
+
 // Run runs jobs stored leased to this pool, one reserved slot each. After
 // Stop it runs nothing: the jobs wait for their lease to end.
 func (p *Pool) Run(jobs []*store.Job) {
@@ -275,6 +283,14 @@ func (p *Pool) loop() {
 		}
 		for range n - len(jobs) {
 			<-p.slots
+		}
+		if extra := len(jobs) - n; extra > 0 {
+			// A store must not lease more than asked; should one, every job
+			// still holds a slot, or the extra ones would give back slots
+			// nobody took and the pool would stop (each release waiting for
+			// a take that never comes).
+			p.log.Error("worker: the store leased more jobs than asked", "kind", p.cfg.Kind, "asked", n, "got", len(jobs))
+			p.takeSlots(extra)
 		}
 		if p.cfg.Preload != nil && len(jobs) > 0 {
 			p.cfg.Preload(context.Background(), jobs)

@@ -15,10 +15,17 @@ import (
 func (s *Store) LeaseJobs(ctx context.Context, l store.Lease) ([]*store.Job, error) {
 	now := time.Now().UTC()
 	kind := l.Kind
-	q := `UPDATE jobs SET run_at = ?, lease_owner = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM jobs WHERE kind = ? AND run_at <= ? ORDER BY run_at LIMIT ? ` + s.d.LeaseLock + `)
+	// The jobs are picked once, in a materialized CTE: PostgreSQL may run
+	// "WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)" more than
+	// once in a plan that rescans it, each time skipping the rows it has
+	// just locked, and so lease more than n jobs (seen under load once the
+	// statistics changed the plan: a worker pool that got more jobs than
+	// slots stopped).
+	q := `WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE kind = ? AND run_at <= ? ORDER BY run_at LIMIT ? ` + s.d.LeaseLock + `)
+		UPDATE jobs SET run_at = ?, lease_owner = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM picked)
 		RETURNING ` + jobReturning
-	args := []any{micros(now.Add(l.For)), l.Owner, kind, micros(now), l.N}
+	args := []any{kind, micros(now), l.N, micros(now.Add(l.For)), l.Owner}
 	what := "leasing " + kind + " jobs"
 	if s.share == nil {
 		out, err := scanJobs(s.wQuery(ctx, q, args...))
