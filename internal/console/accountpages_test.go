@@ -510,7 +510,7 @@ func TestCasesPage(t *testing.T) {
 		b := e.browser()
 		csrf := b.signIn(u)
 		_, page := b.do("GET", "/console/cases", nil)
-		for _, want := range []string{open, "2 days and 2 hours left", "<strong>5 hours and 29 minutes left</strong>", "<strong>past the deadline</strong>", soon, late} {
+		for _, want := range []string{open, "2 d 2 h left", "<strong>5 h 29 min left</strong>", "<strong>past the deadline</strong>", soon, late} {
 			if !strings.Contains(page, want) {
 				t.Errorf("cases page lacks %q", want)
 			}
@@ -518,7 +518,7 @@ func TestCasesPage(t *testing.T) {
 		ar := e.browser()
 		ar.lang = "ar"
 		ar.signIn(u)
-		if _, page = ar.do("GET", "/console/cases", nil); !strings.Contains(page, "متبقٍ ٢ يوم و٢ ساعة") || !strings.Contains(page, `dir="rtl"`) {
+		if _, page = ar.do("GET", "/console/cases", nil); !strings.Contains(page, "المتبقي: ٢ يوم، ٢ ساعة") || !strings.Contains(page, `dir="rtl"`) {
 			t.Errorf("Arabic cases page: %.3000s", page)
 		}
 		if st, _ := b.do("POST", "/console/cases/"+open+"/proof", url.Values{"csrf": {csrf}, "proof": {"<script>x</script>"}}); st != http.StatusBadRequest {
