@@ -22,5 +22,10 @@ CREATE TABLE webhook_attempts (
 	at          {{INT}} NOT NULL
 );
 CREATE INDEX webhook_attempts_account ON webhook_attempts (account_id, at);
-CREATE INDEX webhook_attempts_message ON webhook_attempts (account_id, message_id);
+CREATE INDEX webhook_attempts_message ON webhook_attempts (account_id, message_id, at);
 CREATE INDEX webhook_attempts_at ON webhook_attempts (at);
+
+-- The console lists an account's newest suppressions (ORDER BY created_at
+-- DESC, channel, recipient): an import gives thousands the same time, and
+-- without this index each page sorted all of them.
+CREATE INDEX suppressions_account_listed ON suppressions (account_id, created_at DESC, channel, recipient);
