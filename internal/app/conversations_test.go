@@ -534,6 +534,24 @@ func TestConversationWebhooksOrderedUnderFailures(t *testing.T) {
 		if overtaken != 0 || n < 3 {
 			t.Fatalf("%d requests, %d overtaken", n, overtaken)
 		}
+		// Every call is in the log of webhook attempts, with its code.
+		failures := n / 3
+		waitFor(t, "the attempts logged", 10*time.Second, func() bool {
+			list, err := s.app.store.WebhookAttempts(ctx, s.accountID, store.WebhookAttemptFilter{Kind: store.AttemptConversation, Limit: 100000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, failed := 0, 0
+			for _, a := range list {
+				switch {
+				case a.Code == http.StatusServiceUnavailable && a.Outcome == store.AttemptRetry && a.URL == srv.URL+"/events":
+					failed++
+				case a.Code == http.StatusOK && a.Outcome == store.AttemptOK && a.WebhookID != "" && a.Event != "":
+					ok++
+				}
+			}
+			return failed == failures && ok == n-failures
+		})
 	})
 }
 

@@ -27,6 +27,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/users"
 )
@@ -61,6 +62,9 @@ type Console struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	desk  *compliance.Desk // suspend and lift (UseDesk); nil: not offered
+
+	notifyReports func()          // wakes the report sender after a re-send (UseReports); nil: it polls
+	imports       *imports.Runner // consent and suppression imports (UseImports); nil: not offered
 }
 
 // New makes the console.
@@ -116,6 +120,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/profile/totp/off", c.signed(users.ViewProfile, c.disableTOTP))
 	mux.HandleFunc("POST /console/profile/language", c.signed(users.ViewProfile, c.setLanguage))
 	mux.HandleFunc("POST /console/profile/compromised", c.signed(users.ViewProfile, c.compromised))
+	c.registerWebhooks(mux)
+	c.registerConsents(mux)
+	c.registerCases(mux)
 }
 
 // req is a signed-in request.
@@ -155,6 +162,9 @@ var nav = []struct {
 	{"nav.overview", "/console/overview", users.ViewOverview},
 	{"nav.messages", "/console/messages", users.ViewMessages},
 	{"nav.keys", "/console/keys", users.ViewKeys},
+	{"nav.webhooks", "/console/webhooks", users.ViewWebhooks},
+	{"nav.consents", "/console/consents", users.ViewConsents},
+	{"nav.cases", "/console/cases", users.ViewCases},
 	{"nav.billing", "/console/billing", users.ViewBilling},
 	{"nav.users", "/console/users", users.ViewUsers},
 	{"nav.accounts", "/console/operator/accounts", users.OperateAccounts},

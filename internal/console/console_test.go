@@ -23,6 +23,7 @@ import (
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/console"
 	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
@@ -112,11 +113,14 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 	mux := http.NewServeMux()
 	con := console.New(console.Config{}, svc, st, nil)
 	con.UseDesk(compliance.NewDesk(compliance.DeskConfig{}, st, nil))
+	runner := imports.New(st)
+	con.UseImports(runner)
 	con.Register(mux)
 	srv := httptest.NewServer(mux)
 	svc.SetPublicURL(srv.URL)
 	return &env{t: tb, st: st, users: svc, srv: srv}, func() {
 		srv.Close()
+		runner.Close()
 		st.Close()
 		for _, c := range cleanup {
 			c()

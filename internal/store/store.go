@@ -169,6 +169,9 @@ type Outcome struct {
 	// attempt is not counted, so backoffs stay what they were.
 	HandedBack bool
 	Updates    []StatusUpdate
+	// Attempt, when set, is the webhook call the job made, logged in the
+	// same transaction (store.WebhookAttempts).
+	Attempt *WebhookAttempt
 }
 
 // MessageFilter selects messages for listing. Zero fields do not filter.
@@ -525,6 +528,7 @@ type Store interface {
 	Imports
 	Users
 	Dashboards
+	WebhookAttempts
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Heartbeat records that node could write at the time: one small

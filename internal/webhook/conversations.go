@@ -125,10 +125,21 @@ func (c *ConvDeliverer) run() {
 
 // deliver makes one attempt at one delivery.
 func (c *ConvDeliverer) deliver(ctx context.Context, d *store.WebhookDelivery) {
+	ctx, t := withTrace(ctx)
+	start := time.Now()
 	maxAttempts, err := c.attempt(ctx, d)
 	var drop *dropError
 	attempts := d.Attempts + 1
 	var serr error
+	retried := false
+	defer func() {
+		// The log of attempts, after the delivery's own record.
+		if a := convAttempt(d, t, err, retried, time.Since(start)); a != nil {
+			if lerr := c.s.store.RecordWebhookAttempts(ctx, []*store.WebhookAttempt{a}); lerr != nil {
+				c.s.log.Warn("webhook: logging a conversation attempt", "id", d.ID, "err", lerr)
+			}
+		}
+	}()
 	switch {
 	case err == nil:
 		c.s.metrics.Webhooks.WithLabelValues("conversation", "ok").Inc()
@@ -145,6 +156,7 @@ func (c *ConvDeliverer) deliver(ctx context.Context, d *store.WebhookDelivery) {
 			"attempts", attempts, "err", err)
 		serr = c.s.store.FinishDelivery(ctx, d.ID, err.Error())
 	default:
+		retried = true
 		c.s.metrics.Webhooks.WithLabelValues("conversation", "retry").Inc()
 		serr = c.s.store.RetryDelivery(ctx, d.ID, time.Now().Add(c.s.cfg.Retry.Delay(attempts)), err.Error())
 	}

@@ -179,9 +179,22 @@ func (s *Sender) Stop(ctx context.Context) error {
 	return errors.Join(s.reports.Stop(ctx), s.inbound.Stop(ctx))
 }
 
-// deliver makes one attempt at one job.
+// deliver makes one attempt at one job; a status report's call is
+// logged with its outcome (store.WebhookAttempts).
 func (s *Sender) deliver(ctx context.Context, j *store.Job) *store.Outcome {
+	var t *trace
+	if j.Kind == store.JobReport {
+		ctx, t = withTrace(ctx)
+	}
+	start := time.Now()
 	err := s.attempt(ctx, j)
+	out := s.outcome(j, err)
+	out.Attempt = reportAttempt(j, t, err, !out.RetryAt.IsZero(), time.Since(start))
+	return out
+}
+
+// outcome is what becomes of a job after an attempt that ended with err.
+func (s *Sender) outcome(j *store.Job, err error) *store.Outcome {
 	var drop *dropError
 	var wait *WaitError
 	switch {
@@ -496,11 +509,13 @@ func (s *Sender) do(req *http.Request) error { return s.doExpect(req, Settings{}
 
 // doExpect makes a report call: an answer set accepts is success.
 func (s *Sender) doExpect(req *http.Request, set Settings) error {
+	noteCall(req, 0)
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
 		return fmt.Errorf("calling report URL: %w", err)
 	}
 	defer resp.Body.Close()
+	noteCall(req, resp.StatusCode)
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if !set.Accepts(resp.StatusCode) {
 		return fmt.Errorf("report URL answered %s", strings.TrimSpace(resp.Status))

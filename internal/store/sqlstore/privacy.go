@@ -838,7 +838,11 @@ func (s *Store) PurgeRetention(ctx context.Context, kind string, before time.Tim
 			func() (int, error) { return del("compliance_decisions", "id", `created_at < ?`, b) },
 			func() (int, error) { return del("complaints", "id", `created_at < ?`, b) })
 	case store.RetainWebhooks:
-		return del("webhook_deliveries", "id", `created_at < ? AND state NOT IN ('pending', 'held')`, b)
+		return sum(
+			func() (int, error) {
+				return del("webhook_deliveries", "id", `created_at < ? AND state NOT IN ('pending', 'held')`, b)
+			},
+			func() (int, error) { return del("webhook_attempts", "id", `at < ?`, b) })
 	case store.RetainConsent:
 		return sum(
 			func() (int, error) { return del("consents", "id", `created_at < ?`, b) },

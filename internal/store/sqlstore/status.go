@@ -104,6 +104,15 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		if err != nil {
 			return err
 		}
+		var attempts []*store.WebhookAttempt
+		for _, o := range outcomes {
+			if o.Attempt != nil {
+				attempts = append(attempts, o.Attempt)
+			}
+		}
+		if err := s.insertAttempts(ctx, tx, attempts); err != nil {
+			return err
+		}
 		return s.enqueueReports(ctx, tx, jargs)
 	})
 }
