@@ -71,7 +71,7 @@ run_test env CONSOLE_URL="$URL" CONSOLE_KEY="$KEY" CHROMIUM="$CHROMIUM" \
   OWNER_EMAIL="$OWNER_EMAIL" OWNER_PASSWORD="$OWNER_PASSWORD" \
   OP_EMAIL="$OP_EMAIL" OP_PASSWORD="$OP_PASSWORD" OP_SECRET="$OP_SECRET" \
   SHOTS="${SHOTS:-$WORK/shots}" DOWNLOADS="$WORK/downloads" \
-  timeout --kill-after=10 170 node $force_exit --test-reporter=spec test.mjs
+  timeout --kill-after=10 420 node $force_exit --test-reporter=spec test.mjs
 (( TEST_RC == 0 )) || die "browser test failed (status $TEST_RC)"
 
 stop_omnigate
