@@ -259,8 +259,9 @@ test('an invited developer joins, signs in, and cannot see billing', async () =>
   assert.ok(await dev.$('main .error[role=alert]'), 'the refusal is shown');
   res = await join('Dev Eloper');
   assert.equal(new URL(dev.url()).pathname, '/console/signin', `joined: ${await text(dev, 'main')}`);
-  // The link works once: the form sent again answers 410 Gone.
-  assert.equal((await join('Dev Eloper')).status(), 410, 'the link works once');
+  // The link works once: its page now answers 410 Gone.
+  assert.equal((await go(dev, S.invite)).status(), 410, 'the link works once');
+  assert.equal(await dev.$('#password'), null, 'no form for a used link');
 
   await signIn(dev, email, password);
   assert.equal(new URL(dev.url()).pathname, '/console/overview');
