@@ -431,7 +431,15 @@ func (c *Console) signOut(q *req) {
 }
 
 func (c *Console) invitePage(w http.ResponseWriter, r *http.Request) {
-	c.showInvite(w, r, http.StatusOK, "")
+	switch err := c.users.CheckInvitation(r.Context(), r.PathValue("token")); {
+	case errors.Is(err, users.ErrInvitation):
+		c.errorPage(w, r, http.StatusGone, "error.invitation")
+	case err != nil:
+		c.log.Error("console: invitation", "err", err)
+		c.errorPage(w, r, http.StatusServiceUnavailable, "error.internal")
+	default:
+		c.showInvite(w, r, http.StatusOK, "")
+	}
 }
 
 func (c *Console) showInvite(w http.ResponseWriter, r *http.Request, status int, msg string) {

@@ -468,7 +468,11 @@ func TestInviteFlow(t *testing.T) {
 		if st, loc := in.do("POST", link, url.Values{"csrf": {csrfOf(t, page)}, "name": {"New"}, "password": {pw}, "password2": {pw}}); st != http.StatusSeeOther || loc != "/console/signin" {
 			t.Fatalf("accept: %d %s", st, loc)
 		}
-		_, page = in.do("GET", link, nil)
+		// A used link says so on its page, and refuses the form sent again.
+		if st, _ := in.do("GET", link, nil); st != http.StatusGone {
+			t.Fatalf("used invitation's page: %d", st)
+		}
+		_, page = in.do("GET", "/console/signin", nil) // a form token for a fresh form
 		if st, _ := in.do("POST", link, url.Values{"csrf": {csrfOf(t, page)}, "name": {"Again"}, "password": {pw}, "password2": {pw}}); st != http.StatusGone {
 			t.Fatalf("reused invitation: %d", st)
 		}

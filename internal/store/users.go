@@ -110,6 +110,9 @@ type Users interface {
 	// if the email is taken.
 	UseInvitation(ctx context.Context, tokenHash []byte, u *User, defaultSeats int, now time.Time) (*Invitation, error)
 	ListInvitations(ctx context.Context, accountID string) ([]Invitation, error)
+	// GetInvitation reads an invitation by its token's hash, used or not;
+	// ErrNotFound if there is none.
+	GetInvitation(ctx context.Context, tokenHash []byte) (*Invitation, error)
 
 	// GetSeats reads an account's seats; ErrNotFound if it has no row.
 	GetSeats(ctx context.Context, accountID string) (*Seats, error)

@@ -530,6 +530,25 @@ func (s *Service) invite(ctx context.Context, accountID, email, role, actor stri
 	return link, nil
 }
 
+// CheckInvitation says whether an invitation link can still be used
+// (ErrInvitation if it is unknown, used or expired), so that the page of a
+// dead link says so at once rather than after the form is filled in.
+func (s *Service) CheckInvitation(ctx context.Context, token string) error {
+	if token == "" || len(token) > 100 {
+		return ErrInvitation
+	}
+	inv, err := s.st.GetInvitation(ctx, hashToken(token))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrInvitation
+	case err != nil:
+		return err
+	case !inv.UsedAt.IsZero() || !s.now().Before(inv.ExpiresAt):
+		return ErrInvitation
+	}
+	return nil
+}
+
 // Accept accepts an invitation: the invitee chooses their name and
 // password. The link works once, before it expires, while a seat is free.
 func (s *Service) Accept(ctx context.Context, token, name, password string) (*store.User, error) {

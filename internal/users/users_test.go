@@ -202,12 +202,21 @@ func TestInvitationsSeatsAndCompromise(t *testing.T) {
 		if _, err := svc.Accept(ctx, tok, "<script>alert(1)</script>", pw); err == nil {
 			t.Fatal("HTML in a name accepted")
 		}
+		if err := svc.CheckInvitation(ctx, tok); err != nil {
+			t.Fatalf("fresh invitation: %v", err)
+		}
+		if err := svc.CheckInvitation(ctx, tok+"x"); !errors.Is(err, users.ErrInvitation) {
+			t.Fatalf("unknown invitation: %v", err)
+		}
 		bill, err := svc.Accept(ctx, tok, "Bill", pw)
 		if err != nil || bill.Role != users.RoleBilling || bill.AccountID != acct || bill.Email != "bill@a.example" {
 			t.Fatalf("accept: %v %+v", err, bill)
 		}
 		if _, err := svc.Accept(ctx, tok, "Bill", pw); !errors.Is(err, users.ErrInvitation) {
 			t.Fatalf("reused invitation: %v", err)
+		}
+		if err := svc.CheckInvitation(ctx, tok); !errors.Is(err, users.ErrInvitation) {
+			t.Fatalf("used invitation checked: %v", err)
 		}
 		// Two seats, two users: no third.
 		if _, err := svc.Invite(ctx, owner, "third@a.example", users.RoleDeveloper); !errors.Is(err, users.ErrSeats) {
@@ -248,6 +257,9 @@ func TestInvitationsSeatsAndCompromise(t *testing.T) {
 		}
 		if _, err := svc.Accept(ctx, link4[strings.LastIndex(link4, "/")+1:], "L", pw); !errors.Is(err, users.ErrInvitation) {
 			t.Fatalf("expired invitation: %v", err)
+		}
+		if err := svc.CheckInvitation(ctx, link4[strings.LastIndex(link4, "/")+1:]); !errors.Is(err, users.ErrInvitation) {
+			t.Fatalf("expired invitation checked: %v", err)
 		}
 		_ = link3
 		// Report compromised: locked, signed out, owners told.

@@ -308,6 +308,11 @@ func (s *Store) UseInvitation(ctx context.Context, tokenHash []byte, u *store.Us
 	return inv, nil
 }
 
+// GetInvitation implements store.Users.
+func (s *Store) GetInvitation(ctx context.Context, tokenHash []byte) (*store.Invitation, error) {
+	return scanInvitation(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+invitationColumns+` FROM user_invitations WHERE token_hash = ?`), tokenHash))
+}
+
 // ListInvitations implements store.Users.
 func (s *Store) ListInvitations(ctx context.Context, accountID string) ([]store.Invitation, error) {
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+invitationColumns+` FROM user_invitations WHERE account_id = ? ORDER BY created_at, id`), accountID)
