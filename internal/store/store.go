@@ -521,6 +521,7 @@ type Store interface {
 	Numbers
 	Conversations
 	Terms
+	Subscriptions
 	Privacy
 	Imports
 	Users
