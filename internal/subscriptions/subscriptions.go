@@ -26,6 +26,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/notice"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -637,18 +638,7 @@ func rfc(t time.Time) string {
 }
 
 // money writes micro-units as a decimal amount ("12.5").
-func money(v int64) string {
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	out := fmt.Sprintf("%d.%06d", v/1_000_000, v%1_000_000)
-	out = strings.TrimRight(strings.TrimRight(out, "0"), ".")
-	if neg {
-		out = "-" + out
-	}
-	return out
-}
+func money(v int64) string { return message.FormatMicros(v) }
 
 func invoiceData(inv *store.Invoice) map[string]any {
 	return map[string]any{"invoice": inv.ID, "number": inv.Number, "total": money(inv.Total), "currency": inv.Currency,
