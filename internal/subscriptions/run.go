@@ -16,9 +16,16 @@ const leaseName = "subscriptions"
 
 // Pass is what one pass did, for the log.
 type Pass struct {
-	Renewed, Retried, Paid, Reminded, Suspended int
-	TrialsEnded, Inactive, Warned, Deleted      int
-	Purged                                      int
+	Renewed     int `json:"renewed"`     // invoices issued for a new period
+	Retried     int `json:"retried"`     // charges of unpaid invoices tried
+	Paid        int `json:"paid"`        // of which paid
+	Reminded    int `json:"reminded"`    // dunning reminders
+	Suspended   int `json:"suspended"`   // accounts suspended for an unpaid invoice
+	TrialsEnded int `json:"trialsEnded"` // trials ended without a subscription
+	Inactive    int `json:"inactive"`    // free accounts told they are unused
+	Warned      int `json:"warned"`      // accounts told of their deletion ahead
+	Deleted     int `json:"deleted"`     // accounts deleted
+	Purged      int `json:"purged"`      // archives purged
 }
 
 func (p *Pass) any() bool { return *p != Pass{} }

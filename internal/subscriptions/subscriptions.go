@@ -284,7 +284,6 @@ func (s *Service) StartTrial(ctx context.Context, accountID, planID string, cred
 	if err := s.cfg.Store.PutSeats(ctx, &store.Seats{AccountID: accountID, Seats: p.IncludedSeats, TermStart: now, TermEnd: sub.TrialEndsAt}); err != nil {
 		return nil, err
 	}
-	s.record(ctx, actor, accountID, "subscription.trial_started", nil, subView(sub))
 	s.notify()
 	return sub, nil
 }
@@ -327,7 +326,6 @@ func (s *Service) Subscribe(ctx context.Context, accountID, planID string, addon
 		if err := s.cfg.Store.PutSubscription(ctx, &sub, 0, "", s.jobs(accountID, now, nt)); err != nil {
 			return nil, nil, err
 		}
-		s.record(ctx, actor, accountID, "subscription.changed", subView(old), subView(&sub))
 		s.notify()
 		return &sub, nil, nil
 	}
@@ -339,7 +337,6 @@ func (s *Service) Subscribe(ctx context.Context, accountID, planID string, addon
 	if err != nil {
 		return nil, nil, err
 	}
-	s.record(ctx, actor, accountID, "subscription.started", subViewOrNil(old), subView(sub))
 	if unpaid, err := s.unpaid(ctx, accountID); err != nil {
 		return sub, inv, err
 	} else if len(unpaid) == 0 {
@@ -424,14 +421,12 @@ func (s *Service) Cancel(ctx context.Context, accountID string, actor audit.Acto
 	if sub.Status != store.SubActive {
 		return nil, fmt.Errorf("the subscription is %s: %w", sub.Status, ErrState)
 	}
-	before := subView(sub)
 	sub.Status, sub.UpdatedAt = store.SubCancelled, s.now()
 	nt := notice.Notice{Type: NoticeCancelled, Subject: "Your subscription is cancelled",
 		Text: "Your subscription is not renewed: it ends on " + rfc(sub.PeriodEnd) + ".", Data: map[string]any{"periodEnd": rfc(sub.PeriodEnd)}}
 	if err := s.cfg.Store.PutSubscription(ctx, sub, 0, "", s.jobs(accountID, sub.UpdatedAt, nt)); err != nil {
 		return nil, err
 	}
-	s.record(ctx, actor, accountID, "subscription.cancelled", before, subView(sub))
 	s.notify()
 	return sub, nil
 }
@@ -533,8 +528,6 @@ func (s *Service) SetInvoiceStatus(ctx context.Context, accountID, invoiceID, st
 	if err != nil {
 		return nil, err
 	}
-	s.record(ctx, actor, accountID, "invoice."+status, map[string]any{"invoice": old.Number, "status": old.Status},
-		map[string]any{"invoice": inv.Number, "status": inv.Status, "note": note})
 	// A dispute paused the deletion of a suspended account: it moves on by
 	// as long as the dispute lasted.
 	if old.Status == store.InvoiceDisputed && !old.DisputedAt.IsZero() {
@@ -621,7 +614,12 @@ func (s *Service) notify() {
 // system is the actor of the maintenance pass's steps.
 func (s *Service) system() audit.Actor { return audit.Actor{Kind: audit.KindSystem, ID: s.cfg.Node} }
 
-// record writes a step to the audit log.
+// record writes a step to the audit log. What an operator, key or CLI
+// command asks for directly is recorded by its door (the admin and
+// account APIs' handlers, the CLI's recordCLI); the service records the
+// steps it takes by itself (renewals, dunning, suspensions, deletions)
+// and the consequences of a request (a reactivation, a payment), with the
+// actor who caused them.
 func (s *Service) record(ctx context.Context, actor audit.Actor, accountID, action string, before, after any) {
 	if s.cfg.Audit == nil {
 		return
@@ -648,13 +646,6 @@ func invoiceData(inv *store.Invoice) map[string]any {
 func subView(sub *store.Subscription) map[string]any {
 	return map[string]any{"plan": sub.PlanID, "status": sub.Status, "addons": sub.Addons, "trialEndsAt": rfc(sub.TrialEndsAt),
 		"periodStart": rfc(sub.PeriodStart), "periodEnd": rfc(sub.PeriodEnd)}
-}
-
-func subViewOrNil(sub *store.Subscription) any {
-	if sub == nil {
-		return nil
-	}
-	return subView(sub)
 }
 
 func lifeView(l *store.Lifecycle) map[string]any {
