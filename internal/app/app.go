@@ -124,10 +124,11 @@ type App struct {
 	demoBeams   *store.RealtimeApp // the demo's Beams instance
 	// imports runs the import jobs of the admin and account APIs.
 	imports *imports.Runner
+	node    string // this node's id (node.go)
+
 	// subs runs plans, trials, subscriptions, invoices and the account
 	// lifecycle (ACCT-2…4; subscriptions.go).
 	subs *subscriptions.Service
-	node string // this node's id (node.go)
 }
 
 // EmailLinks makes the signed one-click unsubscribe, open-pixel and click

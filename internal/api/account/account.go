@@ -30,8 +30,9 @@ type API struct {
 	tpl     *templates.Service
 	domains domains.Config // sending domains' records and checks
 	privacy *privacy.Service
-	imports *imports.Runner        // import jobs; nil: not served
-	subs    *subscriptions.Service // subscriptions and invoices; nil: not served
+	imports *imports.Runner // import jobs; nil: not served
+	// subs serves subscriptions and invoices; nil: not served.
+	subs *subscriptions.Service
 }
 
 // New makes the account API.

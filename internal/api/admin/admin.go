@@ -55,8 +55,9 @@ type API struct {
 	verify    *verify.Service
 	privacy   *privacy.Service
 	retention *privacy.Retention
-	imports   *imports.Runner        // import jobs; nil: not served
-	subs      *subscriptions.Service // plans, subscriptions, invoices; nil: not served
+	imports   *imports.Runner // import jobs; nil: not served
+	// subs serves plans, subscriptions and invoices; nil: not served.
+	subs *subscriptions.Service
 }
 
 // Protect limits failed tokens with g and writes every request to the
