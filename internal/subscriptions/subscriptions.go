@@ -600,7 +600,9 @@ func (s *Service) lift(ctx context.Context, accountID string, l *store.Lifecycle
 func (s *Service) jobs(accountID string, now time.Time, nts ...notice.Notice) []*store.Job {
 	out := make([]*store.Job, 0, len(nts))
 	for _, nt := range nts {
-		out = append(out, notice.Job(accountID, nt, now))
+		j := notice.Job(accountID, nt, now)
+		j.RunAt = time.Now().UTC() // due at once, whatever clock the steps run on
+		out = append(out, j)
 	}
 	return out
 }

@@ -38,7 +38,7 @@ type SubscriptionView struct {
 	Plan        string         `json:"plan"`
 	Status      string         `json:"status"`
 	Addons      []string       `json:"addons"`
-	TrialCredit *string        `json:"trialCredit"`
+	TrialCredit *json.Number   `json:"trialCredit"`
 	TrialEndsAt *string        `json:"trialEndsAt"`
 	PeriodStart *string        `json:"periodStart"`
 	PeriodEnd   *string        `json:"periodEnd"`
@@ -114,7 +114,7 @@ func ViewSubscription(sub *store.Subscription, l *store.Lifecycle) SubscriptionV
 		v.Addons = []string{}
 	}
 	if sub.TrialCredit != 0 {
-		c := message.FormatMicros(sub.TrialCredit)
+		c := num(sub.TrialCredit)
 		v.TrialCredit = &c
 	}
 	return v
