@@ -47,9 +47,10 @@ func (s *Store) accountTables(ctx context.Context, q interface {
 }) ([]string, error) {
 	query := `SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'account_id' ORDER BY m.name`
 	if s.d.Name == "postgres" {
-		query = `SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t
-			ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-			WHERE c.column_name = 'account_id' AND c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' ORDER BY c.table_name`
+		// pg_catalog, not information_schema: the latter is slow where
+		// there are many schemas.
+		query = `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+			WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attname = 'account_id' AND NOT a.attisdropped ORDER BY c.relname`
 	}
 	rows, err := q.QueryContext(ctx, query)
 	if err != nil {
