@@ -15,6 +15,7 @@ import (
 	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/subscriptions"
@@ -29,8 +30,12 @@ import (
 // the running server to deliver.
 func withSubs(ctx context.Context, cfg app.Config, f func(st *sqlstore.Store, svc *subscriptions.Service) error) error {
 	return withStore(ctx, cfg, func(st *sqlstore.Store) error {
+		nums := numbers.New(numbers.Config{}, st, nil)
 		svc := subscriptions.New(subscriptions.Config{Store: st, Desk: compliance.NewDesk(compliance.DeskConfig{}, st, nil),
-			Audit: audit.NewLog(st, nil), Node: "cli"})
+			Audit: audit.NewLog(st, nil), Node: "cli", Release: func(ctx context.Context, accountID string) error {
+				_, err := nums.ReleaseAccount(ctx, accountID, "account deleted")
+				return err
+			}})
 		return subsErr(f(st, svc))
 	})
 }

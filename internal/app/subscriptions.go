@@ -19,10 +19,15 @@ type SubscriptionsConfig struct {
 
 // newSubscriptions makes the service the APIs and the maintenance loop
 // share; suspensions go through the compliance desk, the same one the
-// console and the admin API use.
+// console and the admin API use; a deleted account's numbers go back to
+// the inventory.
 func (a *App) newSubscriptions(cfg SubscriptionsConfig, node string, log *slog.Logger) *subscriptions.Service {
 	return subscriptions.New(subscriptions.Config{Store: a.store, Desk: a.desk, Audit: a.changes, Node: node, Every: cfg.Every,
-		Now: cfg.Now, Notify: a.notifier.Notify, Log: log})
+		Now: cfg.Now, Notify: a.notifier.Notify, Log: log,
+		Release: func(ctx context.Context, accountID string) error {
+			_, err := a.numbers.ReleaseAccount(ctx, accountID, "account deleted")
+			return err
+		}})
 }
 
 // maintainSubscriptions renews subscriptions, runs dunning and deletes

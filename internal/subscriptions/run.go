@@ -423,6 +423,11 @@ func (s *Service) deleteAccount(ctx context.Context, l *store.Lifecycle, now tim
 		Text: fmt.Sprintf("Your account (%s) and its data are deleted. An archive is kept until %s, then deleted too; ask the operator for it before then. "+
 			"Billing records are kept as the law requires.", l.Reason, rfc(l.ArchiveUntil)),
 		Data: map[string]any{"reason": l.Reason, "archiveUntil": rfc(l.ArchiveUntil)}}
+	if s.cfg.Release != nil {
+		if err := s.cfg.Release(ctx, l.AccountID); err != nil {
+			return fmt.Errorf("releasing what %s holds: %w", l.AccountID, err)
+		}
+	}
 	d, err := s.cfg.Store.DeleteAccount(ctx, l, zip, s.jobs(l.AccountID, now, nt))
 	if err != nil {
 		return fmt.Errorf("deleting %s: %w", l.AccountID, err)

@@ -109,6 +109,10 @@ type Config struct {
 	Now func() time.Time
 	// Notify wakes the notifier after notices were queued; may be nil.
 	Notify func()
+	// Release returns what the account holds outside its own rows
+	// before it is deleted (its phone numbers to the inventory); may be
+	// nil.
+	Release func(ctx context.Context, accountID string) error
 	// ExportHint says, in notices before a deletion, how the account
 	// takes its export; default the account API's GET /account/export.
 	ExportHint string

@@ -14,11 +14,12 @@ import (
 // keptOnDeletion are the tables whose rows of a deleted account stay:
 // money (PRIV-1 keeps billing records ten years), the append-only audit
 // log, rights-request confirmations, terms acceptances, and the
-// lifecycle and archive that say what happened.
+// lifecycle and archive that say what happened, and who held which
+// number when (NUM-1).
 var keptOnDeletion = map[string]bool{
 	"ledger": true, "invoices": true, "topups": true, "audit_log": true,
 	"privacy_requests": true, "privacy_request_events": true, "terms_acceptances": true,
-	"account_lifecycle": true, "account_archives": true,
+	"account_lifecycle": true, "account_archives": true, "number_history": true,
 }
 
 // notExported are tables of secrets or machinery an export leaves out:
