@@ -212,6 +212,19 @@ func TestSubscriptionsPlansAndTrial(t *testing.T) {
 		if !s.audited(id, "subscription.renewed") || !s.audited(id, "PUT /admin/accounts/{id}/subscription") {
 			t.Fatal("the renewal or the subscription is not in the audit log")
 		}
+		// The maintenance loop's Run: one pass per lease period, over all
+		// nodes (here two calls stand for two nodes).
+		s.clock.Add(time.Hour)
+		if p, err := s.app.subs.Run(context.Background()); err != nil || p == nil {
+			t.Fatalf("the first Run = %v, %v", p, err)
+		}
+		if p, err := s.app.subs.Run(context.Background()); err != nil || p != nil {
+			t.Fatalf("a second Run within the lease = %v, %v", p, err)
+		}
+		s.clock.Add(2 * time.Minute)
+		if p, err := s.app.subs.Run(context.Background()); err != nil || p == nil {
+			t.Fatalf("a Run after the lease = %v, %v", p, err)
+		}
 	})
 }
 
