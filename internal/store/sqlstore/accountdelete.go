@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -126,6 +127,9 @@ func dropSecretColumns(t *store.SubjectTable) {
 	t.Columns = cols
 }
 
+// plainArchive starts an archive stored without encryption.
+const plainArchive = "b64:"
+
 // archiveAAD binds a sealed archive to its account.
 func archiveAAD(accountID string) string { return "account_archives.archive/" + accountID }
 
@@ -143,7 +147,9 @@ func (s *Store) DeleteAccount(ctx context.Context, life *store.Lifecycle, archiv
 	if _, err := s.GetAccount(ctx, accountID); err != nil {
 		return nil, err
 	}
-	sealed := string(archive)
+	// Without a keyring the archive is kept in clear, as base64: the
+	// column is text.
+	sealed := plainArchive + base64.StdEncoding.EncodeToString(archive)
 	if s.keys != nil {
 		v, err := s.keys.SealFor(ctx, ArchiveScope(accountID), archiveAAD(accountID), archive)
 		if err != nil {
@@ -221,8 +227,15 @@ func (s *Store) AccountArchive(ctx context.Context, accountID string) ([]byte, t
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("reading the account's archive: %w", err)
 	}
-	if s.keys == nil || !strings.HasPrefix(v, "enc:") {
-		return []byte(v), fromMicros(purge), nil
+	if b64, ok := strings.CutPrefix(v, plainArchive); ok {
+		b, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("reading the account's archive: %w", err)
+		}
+		return b, fromMicros(purge), nil
+	}
+	if s.keys == nil {
+		return nil, time.Time{}, errors.New("reading the account's archive: it is encrypted and the store has no keyring")
 	}
 	b, err := s.keys.Open(ctx, archiveAAD(accountID), v)
 	if err != nil {
