@@ -103,3 +103,23 @@ func TestSubscriptionsCLI(t *testing.T) {
 		}
 	})
 }
+
+// FuzzAddonFlag: --addon code:name:price never panics, and what it takes
+// has a code, a name and the price it was given.
+func FuzzAddonFlag(f *testing.F) {
+	for _, s := range []string{"sso:Single sign-on:10", "a:b:0.5", "nocolons", "a::1", ":::", "x:y:-3", "x:y:1e9", "x:y:z:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var a addonFlags
+		if err := a.Set(s); err != nil {
+			if len(a) != 0 {
+				t.Fatalf("%q: refused but kept %v", s, a)
+			}
+			return
+		}
+		if len(a) != 1 || !strings.HasPrefix(s, a[0].Code+":"+a[0].Name+":") {
+			t.Fatalf("%q: took %+v", s, a)
+		}
+	})
+}
