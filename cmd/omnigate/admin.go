@@ -165,8 +165,10 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return printJSON(stdout, showAccount(a))
 	case "shred":
 		return shredCmd(ctx, cfg, fs, args[1:], stdout, stderr)
+	case "export", "archive":
+		return accountExportCmd(ctx, cfg, fs, args[0], args[1:], stdout, stderr)
 	}
-	return usagef("account: unknown subcommand %q (create, list, update, shred)", args[0])
+	return usagef("account: unknown subcommand %q (create, list, update, shred, export, archive)", args[0])
 }
 
 func keyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -63,6 +63,7 @@ Usage:
   omnigate account list                  list accounts as JSON
   omnigate account update --id ID        change an account (--report-url for status reports)
   omnigate account shred --account ID --yes   delete the account's data keys: its stored message bodies become unreadable, backups included
+  omnigate account export|archive --account ID --out F.zip   the account's data (offered before deletion), a deleted account's archive
   omnigate key create --account ID       add an access key (--test for a test key)
   omnigate key list --account ID         an account's keys: id, test, hint, created, last used, revoked
   omnigate key revoke --account ID --id KEYID   revoke a key (or --key KEY, "-" from stdin)
@@ -97,6 +98,9 @@ Usage:
   omnigate verify settings|set|blocks|unblock   fraud protection of one-time codes (--account ID)
   omnigate terms publish|list|acceptances      terms of service versions, announced to every account
   omnigate subprocessors set|list              the sub-processor list (--file list.json), announced on change
+  omnigate plan set|list                       subscription plans: monthly fee, included seats, add-ons (docs/subscriptions.md)
+  omnigate subscription trial|start|cancel|show|run   an account's trial or subscription (--account ID --plan P); run: a lifecycle pass now
+  omnigate invoice list|show|pay|dispute|undispute|void   invoices and their dunning (--account ID --id INVOICE)
   omnigate audit list|verify|export      the audit log of changes (docs/audit.md)
   omnigate backup [--out DIR]            a consistent online backup (docs/operations.md#backups)
   omnigate restore --from FILE --data DIR   restore a backup into a new data directory (or --database URL)
@@ -182,6 +186,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = termsCmd(ctx, args[1:], stdout, stderr)
 	case "subprocessors":
 		err = subprocessorsCmd(ctx, args[1:], stdout, stderr)
+	case "plan":
+		err = planCmd(ctx, args[1:], stdout, stderr)
+	case "subscription":
+		err = subscriptionCmd(ctx, args[1:], stdout, stderr)
+	case "invoice":
+		err = invoiceCmd(ctx, args[1:], stdout, stderr)
 	case "channel":
 		err = channelCmd(ctx, args[1:], stdout, stderr)
 	case "audit":

@@ -51,6 +51,7 @@ import (
 	"github.com/omnigate/omnigate/internal/smsc"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
+	"github.com/omnigate/omnigate/internal/subscriptions"
 	"github.com/omnigate/omnigate/internal/templates"
 	"github.com/omnigate/omnigate/internal/users"
 	"github.com/omnigate/omnigate/internal/verify"
@@ -124,6 +125,10 @@ type App struct {
 	// imports runs the import jobs of the admin and account APIs.
 	imports *imports.Runner
 	node    string // this node's id (node.go)
+
+	// subs runs plans, trials, subscriptions, invoices and the account
+	// lifecycle (ACCT-2…4; subscriptions.go).
+	subs *subscriptions.Service
 }
 
 // EmailLinks makes the signed one-click unsubscribe, open-pixel and click
@@ -271,7 +276,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.style.Protect(a.guard, a.trail)
 	a.changes = audit.NewLog(st, log)
 	a.style.UseAuditLog(a.changes)
+	a.subs = a.newSubscriptions(cfg.Subscriptions, node, log)
 	acct := account.New(a.style, st, a.billing, a.desk)
+	acct.UseSubscriptions(a.subs)
 	a.imports = imports.New(st)
 	if n, err := a.imports.Sweep(ctx); err != nil {
 		log.Warn("failing the imports a restart stopped", "err", err)
@@ -305,6 +312,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		adminAPI.Protect(a.guard, a.trail)
 		adminAPI.UseAuditLog(a.changes)
 		adminAPI.UseImports(a.imports)
+		adminAPI.UseSubscriptions(a.subs)
 		doors = append(doors, adminAPI)
 	}
 	if a.realtime, err = a.newRealtime(cfg); err != nil {

@@ -142,6 +142,9 @@ type Config struct {
 	// Numbers tunes renewals and reclamation (internal/numbers); its Now is
 	// the clock tests move.
 	Numbers numbers.Config
+	// Subscriptions tunes the account lifecycle's pass (plans, trials,
+	// invoices, dunning, deletion; docs/subscriptions.md).
+	Subscriptions SubscriptionsConfig
 	// Auth tunes the authentication of access keys: how long a node keeps
 	// a key in memory and how often it checks for revocations.
 	Auth auth.Config

@@ -51,6 +51,7 @@ func (a *App) maintain() {
 	a.maintainNumbers(ctx)
 	a.maintainPush(ctx, now)
 	a.maintainPrivacy(ctx)
+	a.maintainSubscriptions(ctx)
 	a.maintainConsole(ctx, now)
 	if cases, err := a.desk.ExpireCases(ctx, now); err != nil {
 		a.log.Warn("maintenance: expiring proof cases", "err", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -24,6 +25,7 @@ type liveData struct {
 	verification    string // a live verification (/verify)
 	privacyRequest  string // a live data-subject access request
 	importID        string // a live consent import (/consents/imports)
+	invoice         string // a live subscription's invoice
 	// secrets and personal data a test key's answer must never contain
 	forbidden []string
 }
@@ -104,7 +106,15 @@ func makeLiveData(t *testing.T, s *server) liveData {
 	d.privacyRequest = ok(s.call("POST", "/v1/privacy/requests", map[string]any{"identifier": "+" + liveSent, "kind": "access"}), "privacy request", 201).json["id"].(string)
 	r = ok(s.do("POST", "/consents/imports", s.key, "text/csv", []byte("recipient,purpose,action\n"+liveConsent+",marketing,opt_in\n")), "consent import", 202)
 	d.importID = r.json["id"].(string)
-	d.forbidden = []string{d.privacyRequest, d.importID, d.verification, "31611110009", d.contact, d.group, liveContact, liveContactName, liveGroupName, d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
+	if _, err := s.app.subs.PutPlan(context.Background(), store.Plan{ID: "live", Name: "Live plan", Currency: "EUR", MonthlyFee: 1_000_000, IncludedSeats: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, inv, err := s.app.subs.Subscribe(context.Background(), s.accountID, "live", nil, audit.Operator("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.invoice = inv.ID
+	d.forbidden = []string{d.invoice, inv.Number, d.privacyRequest, d.importID, d.verification, "31611110009", d.contact, d.group, liveContact, liveContactName, liveGroupName, d.sent, d.scheduled, d.caseID, d.secret, liveSent, liveScheduled, liveConsent, liveSuppressed,
 		liveCase, liveRefused, liveErrorIP, "live body", liveSuppressedEmail, liveRemovedEmail, "live removal",
 		liveTemplate, liveTemplateText, d.dkimSelector}
 	return d
@@ -281,6 +291,13 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "GET /terms", method: "GET", path: "/terms", status: 404}, // none published here
 			{pattern: "POST /terms/accept", method: "POST", path: "/terms/accept", contentType: "application/json", body: `{"version":"v1"}`, status: 403},
 			{pattern: "GET /subprocessors", method: "GET", path: "/subprocessors", status: 200}, // the operator's list, not account data
+			{pattern: "GET /subscription", method: "GET", path: "/subscription", status: 404},
+			{pattern: "GET /invoices", method: "GET", path: "/invoices", status: 200, check: emptyItems("items")},
+			{pattern: "GET /invoices/{id}", method: "GET", path: "/invoices/" + live.invoice, status: 404, echoes: []string{live.invoice}},
+			{pattern: "POST /invoices/{id}/pay", method: "POST", path: "/invoices/" + live.invoice + "/pay", status: 403, echoes: []string{live.invoice}},
+			{pattern: "POST /invoices/{id}/dispute", method: "POST", path: "/invoices/" + live.invoice + "/dispute", contentType: "application/json",
+				body: `{"note":"x"}`, status: 403, echoes: []string{live.invoice}},
+			{pattern: "GET /account/export", method: "GET", path: "/account/export", status: 403},
 			{pattern: "GET /billing/autotopup", method: "GET", path: "/billing/autotopup", status: 200},
 			{pattern: "PUT /billing/autotopup", method: "PUT", path: "/billing/autotopup", contentType: "application/json",
 				body: `{"enabled":false}`, status: 403},
@@ -471,7 +488,7 @@ func liveState(t *testing.T, s *server, live liveData) string {
 		"/compliance/policy", "/compliance/cases", "/consents?recipient=" + liveConsent, "/consents?recipient=31699990002",
 		"/consents?recipient=31699990003", "/realtime/apps/" + live.appID, "/ledger", "/email/domains",
 		"/verify/" + live.verification, "/contacts", "/contacts/" + live.contact, "/groups", "/groups/" + live.group + "/contacts",
-		"/hlr/" + live.hlr, "/settings/hlr", "/v1/phone-numbers", "/v1/available-phone-numbers/NL",
+		"/hlr/" + live.hlr, "/settings/hlr", "/v1/phone-numbers", "/v1/available-phone-numbers/NL", "/subscription", "/invoices",
 	} {
 		r := s.get(path)
 		if r.status != http.StatusOK {

@@ -524,6 +524,7 @@ type Store interface {
 	Numbers
 	Conversations
 	Terms
+	Subscriptions
 	Privacy
 	Imports
 	Users

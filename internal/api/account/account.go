@@ -17,6 +17,7 @@ import (
 	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/subscriptions"
 	"github.com/omnigate/omnigate/internal/templates"
 )
 
@@ -30,6 +31,8 @@ type API struct {
 	domains domains.Config // sending domains' records and checks
 	privacy *privacy.Service
 	imports *imports.Runner // import jobs; nil: not served
+	// subs serves subscriptions and invoices; nil: not served.
+	subs *subscriptions.Service
 }
 
 // New makes the account API.
@@ -51,6 +54,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	paths := append(append(a.registerCompliance(mux), a.registerKeys(mux)...), a.registerTemplates(mux)...)
 	paths = append(paths, a.registerEmailDomains(mux)...)
 	paths = append(paths, a.registerTerms(mux)...)
+	paths = append(paths, a.registerSubscriptions(mux)...)
 	paths = append(paths, a.registerPrivacy(mux)...)
 	paths = append(paths, a.registerImports(mux)...)
 	// Known paths with another method answer 405 as MessageBird does.

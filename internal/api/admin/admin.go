@@ -35,6 +35,7 @@ import (
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/subscriptions"
 	"github.com/omnigate/omnigate/internal/verify"
 	"github.com/omnigate/omnigate/internal/webhook"
 )
@@ -55,6 +56,8 @@ type API struct {
 	privacy   *privacy.Service
 	retention *privacy.Retention
 	imports   *imports.Runner // import jobs; nil: not served
+	// subs serves plans, subscriptions and invoices; nil: not served.
+	subs *subscriptions.Service
 }
 
 // Protect limits failed tokens with g and writes every request to the
@@ -88,6 +91,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerCompliance(mux)
 	a.registerEmailDomains(mux)
 	a.registerTerms(mux)
+	a.registerSubscriptions(mux)
 	a.handle(mux, "GET /admin/audit", a.listAudit)
 	a.registerPrivacy(mux)
 	a.registerImports(mux)

@@ -861,7 +861,10 @@ func (s *Store) PurgeRetention(ctx context.Context, kind string, before time.Tim
 			func() (int, error) { return del("ledger", "id", `created_at < ?`, b) },
 			func() (int, error) { return del("topups", "id", `created_at < ? AND status <> 'pending'`, b) },
 			func() (int, error) { return del("usage_alerts", "created_at", `created_at < ?`, b) },
-			func() (int, error) { return del("billing_conversations", "id", `expires_at < ?`, b) })
+			func() (int, error) { return del("billing_conversations", "id", `expires_at < ?`, b) },
+			func() (int, error) {
+				return del("invoices", "id", `issued_at < ? AND status IN ('paid', 'void')`, b) // unpaid ones are still owed
+			})
 	}
 	return 0, fmt.Errorf("purging: unknown kind %q", kind)
 }

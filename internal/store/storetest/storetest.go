@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		termsBehaviours,
 		pushBehaviours,
 		webhookAttemptBehaviours,
+		subscriptionBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
