@@ -524,6 +524,7 @@ type Store interface {
 	Privacy
 	Imports
 	Users
+	UserTokens
 	Dashboards
 	// Ping checks that the database answers and migrations are applied.
 	Ping(ctx context.Context) error
