@@ -116,6 +116,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/profile/totp/off", c.signed(users.ViewProfile, c.disableTOTP))
 	mux.HandleFunc("POST /console/profile/language", c.signed(users.ViewProfile, c.setLanguage))
 	mux.HandleFunc("POST /console/profile/compromised", c.signed(users.ViewProfile, c.compromised))
+	c.registerTokens(mux)
 }
 
 // req is a signed-in request.
