@@ -453,7 +453,9 @@ func (c *Console) profile(q *req) { c.showProfile(q, http.StatusOK, "") }
 // showProfile shows the profile; a user without a second factor gets a
 // new secret to add to their app (it is stored only once they confirm it
 // with a code).
-func (c *Console) showProfile(q *req, status int, errMsg string) { c.showProfileWith(q, status, errMsg, "") }
+func (c *Console) showProfile(q *req, status int, errMsg string) {
+	c.showProfileWith(q, status, errMsg, "")
+}
 
 // showProfileWith is showProfile with a personal API token just made
 // (shown once).
