@@ -22,6 +22,13 @@ func (a *App) newConsole(st store.Store) *console.Console {
 	a.users = users.New(users.Config{PublicURL: a.cfg.PublicURL}, st, a.billing, a.notifier, a.trail, a.guard, a.log)
 	c := console.New(console.Config{Secure: a.cfg.TLSCert != ""}, a.users, st, a.log)
 	c.UseDesk(a.desk)
+	c.UseBilling(a.billing)
+	c.UseConnections(func(appID string) int {
+		if a.realtime == nil { // made after the console
+			return -1
+		}
+		return a.realtime.AppConnections(appID)
+	})
 	return c
 }
 

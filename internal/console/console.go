@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/authguard"
+	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/users"
@@ -61,6 +62,10 @@ type Console struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	desk  *compliance.Desk // suspend and lift (UseDesk); nil: not offered
+	// billing drops cached limits and builds statements (UseBilling);
+	// conns counts an app's connections here (UseConnections).
+	bill  *billing.Service
+	conns func(appID string) int
 }
 
 // New makes the console.
@@ -117,6 +122,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/profile/language", c.signed(users.ViewProfile, c.setLanguage))
 	mux.HandleFunc("POST /console/profile/compromised", c.signed(users.ViewProfile, c.compromised))
 	c.registerTokens(mux)
+	c.registerLimits(mux)
+	c.registerStatements(mux)
+	c.registerSenders(mux)
+	c.registerRealtime(mux)
 }
 
 // req is a signed-in request.
@@ -157,6 +166,10 @@ var nav = []struct {
 	{"nav.messages", "/console/messages", users.ViewMessages},
 	{"nav.keys", "/console/keys", users.ViewKeys},
 	{"nav.billing", "/console/billing", users.ViewBilling},
+	{"nav.statements", "/console/statements", users.ExportStatements},
+	{"nav.limits", "/console/limits", users.ViewBilling},
+	{"nav.senders", "/console/senders", users.ViewSenders},
+	{"nav.realtime", "/console/realtime", users.ViewRealtime},
 	{"nav.users", "/console/users", users.ViewUsers},
 	{"nav.accounts", "/console/operator/accounts", users.OperateAccounts},
 	{"nav.profile", "/console/profile", users.ViewProfile},
