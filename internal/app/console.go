@@ -19,11 +19,18 @@ import (
 // newConsole makes the users service and the web console (/console on the
 // API listener, docs/console.md).
 func (a *App) newConsole(st store.Store) *console.Console {
-	a.users = users.New(users.Config{PublicURL: a.cfg.PublicURL}, st, a.billing, a.notifier, a.trail, a.guard, a.log)
+	a.users = users.New(users.Config{PublicURL: a.cfg.PublicURL}, st, a.billing, consoleMailer{a}, a.trail, a.guard, a.log)
 	c := console.New(console.Config{Secure: a.cfg.TLSCert != ""}, a.users, st, a.log)
 	c.UseDesk(a.desk)
 	c.UseReports(a.webhooks.Notify)
 	c.UseImports(a.imports)
+	c.UseBilling(a.billing)
+	c.UseConnections(func(appID string) int {
+		if a.realtime == nil { // made after the console
+			return -1
+		}
+		return a.realtime.AppConnections(appID)
+	})
 	return c
 }
 

@@ -27,8 +27,32 @@ var ErrUnauthorized = errors.New("unauthorized")
 // Principal is who a request acts as.
 type Principal struct {
 	AccountID string
-	KeyID     string
-	Test      bool // a test key: validate and answer, never send or charge
+	KeyID     string // the access key's id, or the personal token's
+	Test      bool   // a test key: validate and answer, never send or charge
+	// UserID is set when a console user's personal API token
+	// authenticated the request: every route then checks Role against
+	// users.Can (rest.Style does, per route).
+	UserID string
+	Role   string
+}
+
+// TokenPrefix starts every personal API token (informative, like the
+// key prefixes: the lookup it selects decides).
+const TokenPrefix = "user_"
+
+// NewUserToken makes a personal API token of a console user, returning
+// the text to show once and the record to store.
+func NewUserToken(accountID, userID, name string) (string, *store.UserToken) {
+	text := TokenPrefix + ids.Secret(30)
+	return text, &store.UserToken{ID: ids.New(), AccountID: accountID, UserID: userID, Hash: Hash(text), Name: name,
+		Hint: text[len(text)-4:], CreatedAt: time.Now().UTC()}
+}
+
+// Keys is what an Authenticator reads: access keys, the revocation
+// generation, and personal API tokens.
+type Keys interface {
+	store.Accounts
+	UserTokenByHash(ctx context.Context, hash []byte) (*store.UserToken, error)
 }
 
 // NewKey makes a key, returning the text to show once and the record to store.
@@ -88,7 +112,7 @@ const DefaultRevocationCheck = 250 * time.Millisecond
 // generation at most every Config.RevocationCheck, and a kept key older
 // than the generation is read again.
 type Authenticator struct {
-	keys  store.Accounts
+	keys  Keys
 	cfg   Config
 	cache *ttlcache.Cache[string, cached] // by the key's hash
 
@@ -116,7 +140,7 @@ type cached struct {
 const maxCached = 10000
 
 // NewAuthenticator returns an Authenticator reading keys from the store.
-func NewAuthenticator(keys store.Accounts, cfg Config) *Authenticator {
+func NewAuthenticator(keys Keys, cfg Config) *Authenticator {
 	if cfg.TTL <= 0 {
 		cfg.TTL = 30 * time.Second
 	}
@@ -156,6 +180,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (Principal
 		return Principal{}, err
 	}
 	h := string(Hash(key))
+	if strings.HasPrefix(key, TokenPrefix) {
+		h = "u" + h // the cache's key says which table to read
+	}
 	c, err := a.cache.Get(ctx, h)
 	if err == nil && c.gen < gen {
 		a.cache.Delete(h) // read before a revocation this node knows of
@@ -243,6 +270,9 @@ func (a *Authenticator) lookup(ctx context.Context, h string) (cached, error) {
 	a.mu.Lock()
 	gen := a.gen // what this read is at least as new as
 	a.mu.Unlock()
+	if len(h) == sha256.Size+1 && h[0] == 'u' {
+		return a.lookupToken(ctx, h[1:], gen)
+	}
 	k, err := a.keys.AccessKeyByHash(ctx, []byte(h))
 	if errors.Is(err, store.ErrNotFound) {
 		return cached{}, ErrUnauthorized
@@ -254,6 +284,23 @@ func (a *Authenticator) lookup(ctx context.Context, h string) (cached, error) {
 		return cached{}, ErrUnauthorized
 	}
 	return cached{p: Principal{AccountID: k.AccountID, KeyID: k.ID, Test: k.Test}, gen: gen, revoked: k.Revoked()}, nil
+}
+
+// lookupToken reads a personal API token with the hash h: its user's
+// current role comes with it, and a locked or removed user's token is
+// revoked.
+func (a *Authenticator) lookupToken(ctx context.Context, h string, gen int64) (cached, error) {
+	t, err := a.keys.UserTokenByHash(ctx, []byte(h))
+	if errors.Is(err, store.ErrNotFound) {
+		return cached{}, ErrUnauthorized
+	}
+	if err != nil {
+		return cached{}, fmt.Errorf("authenticating: %w", err)
+	}
+	if subtle.ConstantTimeCompare(t.Hash, []byte(h)) != 1 {
+		return cached{}, ErrUnauthorized
+	}
+	return cached{p: Principal{AccountID: t.AccountID, KeyID: t.ID, UserID: t.UserID, Role: t.Role}, gen: gen, revoked: t.Revoked()}, nil
 }
 
 // touch notes that a key was used; the note is written off the request

@@ -52,7 +52,8 @@ func BenchmarkPages(b *testing.B) {
 			}
 			br := e.browser()
 			br.signIn(u)
-			for _, page := range []string{"/console/overview", "/console/messages", "/console/messages?recipient=316100012&status=delivered"} {
+			for _, page := range []string{"/console/overview", "/console/messages", "/console/messages?recipient=316100012&status=delivered",
+				"/console/statements", "/console/limits", "/console/senders", "/console/realtime"} {
 				b.Run(page, func(b *testing.B) {
 					for i := 0; i < b.N; i++ {
 						if st, _ := br.do("GET", page, nil); st != http.StatusOK {

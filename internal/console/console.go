@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/authguard"
+	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/store"
@@ -65,6 +66,10 @@ type Console struct {
 
 	notifyReports func()          // wakes the report sender after a re-send (UseReports); nil: it polls
 	imports       *imports.Runner // consent and suppression imports (UseImports); nil: not offered
+	// billing drops cached limits and builds statements (UseBilling);
+	// conns counts an app's connections here (UseConnections).
+	bill  *billing.Service
+	conns func(appID string) int
 }
 
 // New makes the console.
@@ -123,6 +128,11 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.registerWebhooks(mux)
 	c.registerConsents(mux)
 	c.registerCases(mux)
+	c.registerTokens(mux)
+	c.registerLimits(mux)
+	c.registerStatements(mux)
+	c.registerSenders(mux)
+	c.registerRealtime(mux)
 }
 
 // req is a signed-in request.
@@ -166,6 +176,10 @@ var nav = []struct {
 	{"nav.consents", "/console/consents", users.ViewConsents},
 	{"nav.cases", "/console/cases", users.ViewCases},
 	{"nav.billing", "/console/billing", users.ViewBilling},
+	{"nav.statements", "/console/statements", users.ExportStatements},
+	{"nav.limits", "/console/limits", users.ViewBilling},
+	{"nav.senders", "/console/senders", users.ViewSenders},
+	{"nav.realtime", "/console/realtime", users.ViewRealtime},
 	{"nav.users", "/console/users", users.ViewUsers},
 	{"nav.accounts", "/console/operator/accounts", users.OperateAccounts},
 	{"nav.profile", "/console/profile", users.ViewProfile},

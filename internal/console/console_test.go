@@ -20,6 +20,7 @@ import (
 	"github.com/omnigate/omnigate/internal/accounts"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/authguard"
+	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/console"
 	"github.com/omnigate/omnigate/internal/ids"
@@ -115,6 +116,7 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 	con.UseDesk(compliance.NewDesk(compliance.DeskConfig{}, st, nil))
 	runner := imports.New(st)
 	con.UseImports(runner)
+	con.UseBilling(billing.New(billing.Config{}, st, nil, nil, nil))
 	con.Register(mux)
 	srv := httptest.NewServer(mux)
 	svc.SetPublicURL(srv.URL)
@@ -378,6 +380,14 @@ func TestRolesPages(t *testing.T) {
 				{"POST", "/console/users/" + victim.ID + "/remove", users.ManageUsers, url.Values{}},
 				{"POST", "/console/seats", users.ManageSeats, url.Values{"seats": {"1"}}},
 				{"POST", "/console/profile/language", users.ViewProfile, url.Values{"language": {"fr"}}},
+				{"GET", "/console/limits", users.ViewBilling, nil},
+				{"POST", "/console/limits", users.ManageLimits, url.Values{"metric": {"messages"}, "channel": {"sms"}, "period": {"day"}, "limit": {"100"}, "policy": {"block"}}},
+				{"POST", "/console/limits/remove", users.ManageLimits, url.Values{"metric": {"messages"}, "channel": {"sms"}, "period": {"day"}}},
+				{"POST", "/console/limits/alerts", users.ManageLimits, url.Values{"alert_url": {"https://alerts.example.org/h"}, "alert_emails": {"a@example.org"}}},
+				{"GET", "/console/statements", users.ExportStatements, nil},
+				{"GET", "/console/statements/" + time.Now().UTC().Format("2006-01") + ".csv", users.ExportStatements, nil},
+				{"GET", "/console/senders", users.ViewSenders, nil},
+				{"GET", "/console/realtime", users.ViewRealtime, nil},
 				{"GET", "/console/operator/accounts", users.OperateAccounts, nil},
 				{"POST", "/console/operator/accounts/" + a + "/suspend", users.OperateAccounts, url.Values{"reason": {"test"}}},
 				{"POST", "/console/operator/accounts/" + a + "/lift", users.OperateAccounts, url.Values{}},

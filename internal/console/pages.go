@@ -454,12 +454,23 @@ func (c *Console) profile(q *req) { c.showProfile(q, http.StatusOK, "") }
 // new secret to add to their app (it is stored only once they confirm it
 // with a code).
 func (c *Console) showProfile(q *req, status int, errMsg string) {
+	c.showProfileWith(q, status, errMsg, "")
+}
+
+// showProfileWith is showProfile with a personal API token just made
+// (shown once).
+func (c *Console) showProfileWith(q *req, status int, errMsg, madeToken string) {
 	d := map[string]any{"Languages": Languages, "TwoFactor": q.user.TOTPSecret != "", "Operator": q.user.Role == users.RoleOperator}
 	if q.user.TOTPSecret == "" {
 		secret := users.NewTOTPSecret()
 		// template.URL: the otpauth scheme is ours, built here, and
 		// html/template would otherwise blank a scheme it does not know.
 		d["Secret"], d["URI"] = secret, template.URL(users.TOTPURI(c.users.Config().Issuer, q.user.Email, secret))
+	}
+	if err := c.profileExtras(q, d, madeToken); err != nil {
+		c.log.Error("console: profile", "err", err)
+		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
+		return
 	}
 	p := q.page("title.profile", d)
 	p.Error = errMsg

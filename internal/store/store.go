@@ -528,6 +528,7 @@ type Store interface {
 	Privacy
 	Imports
 	Users
+	UserTokens
 	Dashboards
 	WebhookAttempts
 	// Ping checks that the database answers and migrations are applied.

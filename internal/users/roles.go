@@ -32,6 +32,7 @@ type Permission string
 const (
 	ViewOverview     Permission = "overview.view"
 	ViewMessages     Permission = "messages.view"
+	SendMessages     Permission = "messages.send" // send, cancel, verify, look up; the address book and templates (API tokens)
 	ViewKeys         Permission = "keys.view"
 	ManageKeys       Permission = "keys.manage"
 	ViewWebhooks     Permission = "webhooks.view"
@@ -54,17 +55,17 @@ const (
 )
 
 // Permissions lists every permission (for the table-driven tests).
-var Permissions = []Permission{ViewOverview, ViewMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks,
+var Permissions = []Permission{ViewOverview, ViewMessages, SendMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks,
 	ViewConsents, ManageConsents, ViewCases, ViewBilling, ExportStatements, ManageLimits, ViewSenders, ViewRealtime,
 	ViewUsers, ManageUsers, ManageSeats, ViewProfile, OperateAccounts, OperateSenders}
 
 // grants is the one authorization table: role → what it may see and do.
 var grants = map[string][]Permission{
-	RoleOwner: {ViewOverview, ViewMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks, ViewConsents, ManageConsents,
+	RoleOwner: {ViewOverview, ViewMessages, SendMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks, ViewConsents, ManageConsents,
 		ViewCases, ViewBilling, ExportStatements, ManageLimits, ViewSenders, ViewRealtime, ViewUsers, ManageUsers, ManageSeats, ViewProfile},
-	RoleAdmin: {ViewOverview, ViewMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks, ViewConsents, ManageConsents,
+	RoleAdmin: {ViewOverview, ViewMessages, SendMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks, ViewConsents, ManageConsents,
 		ViewCases, ViewBilling, ExportStatements, ManageLimits, ViewSenders, ViewRealtime, ViewUsers, ManageUsers, ViewProfile},
-	RoleDeveloper:  {ViewOverview, ViewMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks, ViewSenders, ViewRealtime, ViewProfile},
+	RoleDeveloper:  {ViewOverview, ViewMessages, SendMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks, ViewSenders, ViewRealtime, ViewProfile},
 	RoleCompliance: {ViewOverview, ViewMessages, ViewConsents, ManageConsents, ViewCases, ViewSenders, ViewProfile},
 	RoleBilling:    {ViewOverview, ViewBilling, ExportStatements, ManageLimits, ViewProfile},
 	RoleOperator:   {OperateAccounts, OperateSenders, ViewProfile},

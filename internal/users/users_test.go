@@ -301,9 +301,9 @@ func TestInvitationsSeatsAndCompromise(t *testing.T) {
 func TestRoleTable(t *testing.T) {
 	// Every role × permission, as the console and user tokens see it.
 	want := map[string]string{ // role → the permissions it has, by first letters of their names
-		users.RoleOwner:      "overview.view messages.view keys.view keys.manage webhooks.view webhooks.resend consents.view consents.manage cases.view billing.view billing.export limits.manage senders.view realtime.view users.view users.manage seats.manage profile.view",
-		users.RoleAdmin:      "overview.view messages.view keys.view keys.manage webhooks.view webhooks.resend consents.view consents.manage cases.view billing.view billing.export limits.manage senders.view realtime.view users.view users.manage profile.view",
-		users.RoleDeveloper:  "overview.view messages.view keys.view keys.manage webhooks.view webhooks.resend senders.view realtime.view profile.view",
+		users.RoleOwner:      "overview.view messages.view messages.send keys.view keys.manage webhooks.view webhooks.resend consents.view consents.manage cases.view billing.view billing.export limits.manage senders.view realtime.view users.view users.manage seats.manage profile.view",
+		users.RoleAdmin:      "overview.view messages.view messages.send keys.view keys.manage webhooks.view webhooks.resend consents.view consents.manage cases.view billing.view billing.export limits.manage senders.view realtime.view users.view users.manage profile.view",
+		users.RoleDeveloper:  "overview.view messages.view messages.send keys.view keys.manage webhooks.view webhooks.resend senders.view realtime.view profile.view",
 		users.RoleCompliance: "overview.view messages.view consents.view consents.manage cases.view senders.view profile.view",
 		users.RoleBilling:    "overview.view billing.view billing.export limits.manage profile.view",
 		users.RoleOperator:   "profile.view operator.accounts operator.senders",

@@ -26,6 +26,7 @@ import (
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/users"
 )
 
 // Config tunes the style. Zero values mean the documented defaults.
@@ -153,6 +154,12 @@ func (a *Style) Handle(mux *http.ServeMux, pattern string, h func(http.ResponseW
 			writeProblem(rec, prob)
 			return
 		}
+		if p.UserID != "" { // a personal API token: its user's role decides
+			if perm, ok := tokenRoutes[pattern]; !ok || !users.Can(p.Role, perm) {
+				writeProblem(rec, errRoleRefused(p.Role))
+				return
+			}
+		}
 		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		if a.changes != nil && !Traffic[pattern] && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			ctx, _ := audit.WithNote(r.Context())
@@ -170,7 +177,11 @@ func (a *Style) recordChange(r *http.Request, rec *StatusRecorder, pattern strin
 	if !audit.Changes(r.Method, rec.Status) {
 		return
 	}
-	c := audit.Change{Actor: audit.Key(p.KeyID), Account: p.AccountID, IP: authguard.Source(r), Action: pattern, Object: r.URL.Path}
+	actor := audit.Key(p.KeyID)
+	if p.UserID != "" {
+		actor = audit.User(p.UserID)
+	}
+	c := audit.Change{Actor: actor, Account: p.AccountID, IP: authguard.Source(r), Action: pattern, Object: r.URL.Path}
 	if audit.Noted(r.Context()).Fill(&c, body()) {
 		a.changes.Record(r.Context(), c)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/users"
 )
 
 // Door names the door in the audit trail and the authentication metrics.
@@ -226,6 +227,11 @@ func (ss *session) login(key string) error {
 			reason = "revoked_key"
 		}
 		ss.s.guard.Failed(at, reason)
+		return errBadKey
+	}
+	if p.UserID != "" && !users.Can(p.Role, users.SendMessages) {
+		// A personal API token whose user's role may not send.
+		ss.s.guard.Failed(at, "role_refused")
 		return errBadKey
 	}
 	ss.s.guard.Succeeded(at)

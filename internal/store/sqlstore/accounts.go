@@ -269,5 +269,10 @@ func (s *Store) TouchAccessKeys(ctx context.Context, ids []string, at time.Time)
 	if _, err := s.w.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
 		return fmt.Errorf("recording when keys were used: %w", err)
 	}
+	// Personal API tokens share the authenticator, and so this note.
+	q = `UPDATE user_tokens SET last_used_at = ? WHERE last_used_at < ? AND id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + `)`
+	if _, err := s.w.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
+		return fmt.Errorf("recording when tokens were used: %w", err)
+	}
 	return nil
 }

@@ -138,7 +138,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		return nil
+		return s.userTokensChanged(ctx, tx, u.ID, "", time.Time{}) // the role or lock may have changed
 	})
 }
 
@@ -165,7 +165,7 @@ func (s *Store) DeleteUser(ctx context.Context, accountID, id string) error {
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM user_sessions WHERE user_id = ?`), id); err != nil {
 			return fmt.Errorf("ending sessions: %w", err)
 		}
-		return nil
+		return s.userTokensChanged(ctx, tx, id, "user removed", time.Now())
 	})
 }
 
@@ -182,7 +182,7 @@ func (s *Store) LockUser(ctx context.Context, id, reason string, at time.Time) e
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM user_sessions WHERE user_id = ?`), id); err != nil {
 			return fmt.Errorf("ending sessions: %w", err)
 		}
-		return nil
+		return s.userTokensChanged(ctx, tx, id, "user locked", at)
 	})
 }
 

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 		pushBehaviours,
 		webhookAttemptBehaviours,
 		subscriptionBehaviours,
+		userTokenBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
