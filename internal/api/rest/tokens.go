@@ -40,10 +40,11 @@ func init() {
 		users.ViewWebhooks: {"GET /v1/webhooks", "GET /v1/webhooks/{id}"},
 		users.ViewSenders: {"GET /senders", "GET /v1/phone-numbers", "GET /v1/phone-numbers/{number}", "GET /v1/available-phone-numbers/{countryCode}",
 			"GET /email/domains", "GET /email/domains/{domain}"},
-		users.ViewRealtime:     {"GET /realtime/apps", "GET /realtime/apps/{id}", "GET /realtime/apps/{id}/errors"},
-		users.ViewBilling:      {"GET /balance", "GET /usage", "GET /ledger", "GET /billing/autotopup", "GET /topups"},
+		users.ViewRealtime: {"GET /realtime/apps", "GET /realtime/apps/{id}", "GET /realtime/apps/{id}/errors"},
+		users.ViewBilling: {"GET /balance", "GET /usage", "GET /ledger", "GET /billing/autotopup", "GET /topups",
+			"GET /subscription", "GET /invoices", "GET /invoices/{id}"},
 		users.ExportStatements: {"GET /statements/{month}"},
-		users.ManageLimits:     {"PUT /billing/autotopup", "POST /topups"},
+		users.ManageLimits:     {"PUT /billing/autotopup", "POST /topups", "POST /invoices/{id}/pay", "POST /invoices/{id}/dispute"},
 		users.ViewConsents: {"GET /consents", "GET /consents/proof", "GET /suppressions", "GET /suppressions/removals", "GET /suppressions/export",
 			"GET /imports", "GET /imports/{id}", "GET /v1/privacy/requests", "GET /v1/privacy/requests/{id}", "GET /v1/privacy/requests/{id}/export",
 			"GET /compliance/policy", "GET /compliance/decisions"},
@@ -51,8 +52,10 @@ func init() {
 			"POST /suppressions/imports", "DELETE /suppressions/{recipient}", "DELETE /suppressions/{channel}/{recipient}",
 			"POST /v1/privacy/requests", "POST /v1/privacy/requests/{id}/extend", "POST /v1/privacy/requests/{id}/close",
 			"PATCH /compliance/policy", "POST /compliance/cases/{id}/proof"},
-		users.ViewCases:   {"GET /compliance/cases"},
-		users.ManageUsers: {"POST /terms/accept"},
+		users.ViewCases: {"GET /compliance/cases"},
+		// The whole account's data, and accepting terms for it: owners and
+		// admins.
+		users.ManageUsers: {"POST /terms/accept", "GET /account/export"},
 	} {
 		for _, p := range patterns {
 			if _, dup := tokenRoutes[p]; dup {
