@@ -45,7 +45,8 @@ func (s *Store) CreateConvChannel(ctx context.Context, c *store.ConvChannel) err
 
 // GetConvChannel reads one of an account's channels.
 func (s *Store) GetConvChannel(ctx context.Context, accountID, id string) (*store.ConvChannel, error) {
-	c, err := scanConvChannel(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+convChannelColumns+` FROM conversation_channels WHERE account_id = ? AND id = ?`),
+	// Prepared: every POST /v1/send reads its channel.
+	c, err := scanConvChannel(s.rQueryRow(ctx, `SELECT `+convChannelColumns+` FROM conversation_channels WHERE account_id = ? AND id = ?`,
 		accountID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound

@@ -544,16 +544,43 @@ func (s *Store) enqueueConvEvent(ctx context.Context, tx *sql.Tx, accountID, con
 
 // enqueueConvEventState is enqueueConvEvent with the deliveries' state:
 // pending, or held (not sent until released).
+//
+// The account's webhooks are read and matched to the event here rather than
+// in SQL: SQLite recompiles a statement whose LIKE pattern is a bound
+// parameter each time it is bound, and this runs for every message accepted
+// into a conversation (it was a third of a WhatsApp send's statement
+// compilations). An account without webhooks costs one prepared read.
 func (s *Store) enqueueConvEventState(ctx context.Context, tx *sql.Tx, accountID, conversationID, messageID, event, payload string, at int64, state string) error {
 	if at == 0 {
 		at = micros(time.Now().UTC())
 	}
-	if _, err := s.txExec(ctx, tx, `INSERT INTO webhook_deliveries
-		(account_id, webhook_id, conversation_id, message_id, event, payload, state, attempts, next_at, leased_until, last_error, created_at)
-		SELECT ?, id, ?, ?, ?, ?, ?, 0, ?, 0, '', ? FROM conversation_webhooks
-		WHERE account_id = ? AND status = ? AND (',' || events || ',') LIKE ?`,
-		accountID, conversationID, messageID, event, payload, state, at, at, accountID, store.WebhookEnabled, "%,"+event+",%"); err != nil {
+	rows, err := s.txQuery(ctx, tx, `SELECT id, events FROM conversation_webhooks WHERE account_id = ? AND status = ?`,
+		accountID, store.WebhookEnabled)
+	if err != nil {
 		return fmt.Errorf("enqueueing webhook deliveries: %w", err)
+	}
+	var hooks []string
+	for rows.Next() {
+		var id, events string
+		if err := rows.Scan(&id, &events); err != nil {
+			rows.Close()
+			return fmt.Errorf("enqueueing webhook deliveries: %w", err)
+		}
+		if slices.Contains(strings.Split(events, ","), event) {
+			hooks = append(hooks, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("enqueueing webhook deliveries: %w", err)
+	}
+	for _, id := range hooks {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO webhook_deliveries
+			(account_id, webhook_id, conversation_id, message_id, event, payload, state, attempts, next_at, leased_until, last_error, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 0, '', ?)`,
+			accountID, id, conversationID, messageID, event, payload, state, at, at); err != nil {
+			return fmt.Errorf("enqueueing webhook deliveries: %w", err)
+		}
 	}
 	return nil
 }

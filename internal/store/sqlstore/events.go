@@ -22,14 +22,11 @@ func (s *Store) RecordEvents(ctx context.Context, es []store.Event) ([]store.Eve
 	}
 	out := make([]store.EventOutcome, len(es))
 	err := s.urgentTx(ctx, "recording events", func(ctx context.Context, tx *sql.Tx) error {
-		var reports []any
-		for i, e := range es {
-			o, rep, err := s.recordEvent(ctx, tx, e)
-			if err != nil {
-				return err
-			}
-			out[i], reports = o, append(reports, rep...)
+		o, reports, err := s.recordEvents(ctx, tx, es)
+		if err != nil {
+			return err
 		}
+		copy(out, o)
 		return s.enqueueReports(ctx, tx, reports)
 	})
 	if err != nil {

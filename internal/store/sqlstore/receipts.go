@@ -68,14 +68,11 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 				return err
 			}
 		}
-		for _, e := range events {
-			_, rep, err := s.recordEvent(ctx, tx, e)
-			if err != nil {
-				return err
-			}
-			reports = append(reports, rep...)
+		_, rep, err := s.recordEvents(ctx, tx, events)
+		if err != nil {
+			return err
 		}
-		return s.enqueueReports(ctx, tx, reports)
+		return s.enqueueReports(ctx, tx, append(reports, rep...))
 	})
 	if err != nil {
 		return nil, err

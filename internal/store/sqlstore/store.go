@@ -23,6 +23,7 @@ type Store struct {
 	insertMessages, insertRecipients, insertJobs, insertLedger *bulkInsert
 	insertMarketingSenders, insertParts                        *bulkInsert // with an upsert clause
 	insertLeased                                               *bulkInsert // jobs stored leased, with RETURNING
+	insertEvents                                               *bulkInsert // once-only events, with RETURNING (events_batch.go)
 
 	// priority orders the single writer's transactions (SQLite only).
 	priority *writePriority
@@ -58,6 +59,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertJobs:       newBulkInsert("jobs", jobColumns),
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
 		insertLeased:     newBulkInsertReturning("jobs", jobColumns+", lease_owner", jobReturning),
+		insertEvents:     newEventInsert(),
 
 		insertMarketingSenders: newBulkUpsert("marketing_senders", "account_id, recipient, originator, last_at",
 			`ON CONFLICT (account_id, recipient, originator) DO UPDATE SET last_at = excluded.last_at
@@ -72,7 +74,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 	s.stmts = newStmtCache(writer, &s.d)
 	s.rstmts = newStmtCache(reader, &s.d)
 	s.rstmts.off = s.rstmts.off || reader == writer // one cache per handle
-	for _, b := range []*bulkInsert{s.insertMessages, s.insertRecipients, s.insertJobs, s.insertLedger, s.insertLeased} {
+	for _, b := range []*bulkInsert{s.insertMessages, s.insertRecipients, s.insertJobs, s.insertLedger, s.insertLeased, s.insertEvents} {
 		b.stmts = s.stmts
 	}
 	if err := s.migrate(ctx); err != nil {

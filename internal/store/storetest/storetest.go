@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		webhookAttemptBehaviours,
 		subscriptionBehaviours,
 		userTokenBehaviours,
+		eventBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {

@@ -1,0 +1,91 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// eventBehaviours cover recipients' events.
+var eventBehaviours = []behaviour{
+	{"EventsBatch", testEventsBatch},
+}
+
+// A batch of events is recorded as if one at a time: a once-only event
+// (read) is stored once, the first of repeats in the batch or across
+// batches wins, an event of a recipient that does not exist or of another
+// account is not recorded, opens are all kept and only the first reported,
+// and each recorded event of a message with a report URL is reported.
+func testEventsBatch(t *testing.T, st store.Store) {
+	a, b := newAccount(t, st), newAccount(t, st)
+	m1 := newMessage(a, 3)
+	m2 := newMessage(a, 1)
+	quiet := newMessage(a, 1, func(m *message.Message) { m.ReportURL = "" }) // no report URL anywhere
+	accept(t, st, m1, m2, quiet)
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	ev := func(acc, msg string, seq int, event string, sec int) store.Event {
+		return store.Event{AccountID: acc, MessageID: msg, Seq: seq, Event: event, At: at.Add(time.Duration(sec) * time.Second)}
+	}
+	es := []store.Event{
+		ev(a.ID, m1.ID, 0, store.EventRead, 1),
+		ev(a.ID, m1.ID, 2, store.EventRead, 2),
+		ev(a.ID, m1.ID, 0, store.EventRead, 3), // a repeat in the batch
+		ev(a.ID, m1.ID, 9, store.EventRead, 4), // no such recipient
+		ev(b.ID, m2.ID, 0, store.EventRead, 5), // another account's message
+		ev(a.ID, m2.ID, 0, store.EventOpened, 6),
+		ev(a.ID, m2.ID, 0, store.EventOpened, 7), // opens are all kept, the first reported
+		ev(a.ID, quiet.ID, 0, store.EventRead, 8),
+		ev(a.ID, m2.ID, 0, store.EventRead, 9),
+	}
+	out, err := st.RecordEvents(ctx, es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.EventOutcome{
+		{Recorded: true, Reported: true}, {Recorded: true, Reported: true}, {}, {}, {},
+		{Recorded: true, Reported: true}, {Recorded: true}, {Recorded: true}, {Recorded: true, Reported: true},
+	}
+	for i := range want {
+		if out[i] != want[i] {
+			t.Errorf("event %d (%s of %s/%d): %+v, want %+v", i, es[i].Event, es[i].MessageID, es[i].Seq, out[i], want[i])
+		}
+	}
+	// Across batches a once-only event stays recorded once.
+	out, err = st.RecordEvents(ctx, []store.Event{ev(a.ID, m1.ID, 2, store.EventRead, 10), ev(a.ID, m1.ID, 1, store.EventRead, 11)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0] != (store.EventOutcome{}) || out[1] != (store.EventOutcome{Recorded: true, Reported: true}) {
+		t.Errorf("second batch: %+v", out)
+	}
+	got, err := st.MessageEvents(ctx, a.ID, []string{m1.ID, m2.ID, quiet.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		seq   int
+		event string
+		at    time.Time
+	}
+	check := func(id string, want []row) {
+		t.Helper()
+		if len(got[id]) != len(want) {
+			t.Fatalf("events of %s: %+v, want %+v", id, got[id], want)
+		}
+		for i, e := range got[id] {
+			if e.Seq != want[i].seq || e.Event != want[i].event || !e.At.Equal(want[i].at) {
+				t.Errorf("event %d of %s: %+v, want %+v", i, id, e, want[i])
+			}
+		}
+	}
+	check(m1.ID, []row{{0, store.EventRead, at.Add(time.Second)}, {2, store.EventRead, at.Add(2 * time.Second)},
+		{1, store.EventRead, at.Add(11 * time.Second)}})
+	check(m2.ID, []row{{0, store.EventOpened, at.Add(6 * time.Second)}, {0, store.EventOpened, at.Add(7 * time.Second)},
+		{0, store.EventRead, at.Add(9 * time.Second)}})
+	check(quiet.ID, []row{{0, store.EventRead, at.Add(8 * time.Second)}})
+	if other, err := st.MessageEvents(ctx, b.ID, []string{m2.ID}); err != nil || len(other[m2.ID]) != 0 {
+		t.Errorf("another account sees %+v (%v)", other, err)
+	}
+}
