@@ -1,0 +1,215 @@
+package keyring_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/keyring"
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/store/sqlstore"
+)
+
+// rawRecipients reads a message's recipients' addresses and hashes as the
+// database holds them, in seq order.
+func rawRecipients(t *testing.T, st *sqlstore.Store, id string) (addrs, hashes []string) {
+	t.Helper()
+	rows, err := st.Writer().Query(`SELECT address, address_hash FROM recipients WHERE message_id = '` + id + `' ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, h string
+		if err := rows.Scan(&a, &h); err != nil {
+			t.Fatal(err)
+		}
+		addrs, hashes = append(addrs, a), append(hashes, h)
+	}
+	return addrs, hashes
+}
+
+var hexHash = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// Recipients' addresses and inbound originators are sealed with the
+// account's key and found through keyed hashes: by the message listing's
+// recipient and originator filters, LastInbound, the access export and
+// erasure; rows in clear (an earlier release) are found as before; the
+// same number hashes differently in two accounts; after shredding, the
+// addresses read as "[erased]" and the old hashes match nothing.
+func TestAddressesAtRest(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		master := newMaster(t)
+		st.UseKeyring(reopen(t, st, master))
+		a, b := account(t, st), account(t, st)
+		const number, email = "31612345678", "Ann@Example.com"
+		ma := msg(a, "to two")
+		ma.Recipients = append(ma.Recipients, ma.Recipients[0])
+		ma.Recipients[0].Address, ma.Recipients[1].Address, ma.Recipients[1].Seq = number, email, 1
+		mb := msg(b, "other account")
+		mb.Recipients[0].Address = number
+		in := msg(a, "hello from a person")
+		in.Direction, in.Originator, in.Channel = message.MO, number, message.ChannelSMS
+		in.Recipients[0].Address = "3197010000001"
+		if err := st.AcceptMessages(ctx, []*message.Message{ma, mb, in}); err != nil {
+			t.Fatal(err)
+		}
+		addrs, hashes := rawRecipients(t, st, ma.ID)
+		for i := range addrs {
+			if !keyring.Sealed(addrs[i]) || strings.Contains(addrs[i], "3161") || !hexHash.MatchString(hashes[i]) {
+				t.Fatalf("recipient %d stored as %q, hash %q", i, addrs[i], hashes[i])
+			}
+		}
+		_, hb := rawRecipients(t, st, mb.ID)
+		if hb[0] == hashes[0] {
+			t.Fatal("one number hashes alike in two accounts")
+		}
+		var orig, origHash string
+		if err := st.Writer().QueryRow(`SELECT originator, originator_hash FROM messages WHERE id = '` + in.ID + `'`).Scan(&orig, &origHash); err != nil {
+			t.Fatal(err)
+		}
+		if !keyring.Sealed(orig) || origHash != hashes[0] {
+			t.Fatalf("inbound originator stored as %q, hash %q (recipient's %q)", orig, origHash, hashes[0])
+		}
+		// An outbound message's originator (the account's sender) stays clear.
+		if err := st.Writer().QueryRow(`SELECT originator, originator_hash FROM messages WHERE id = '` + ma.ID + `'`).Scan(&orig, &origHash); err != nil ||
+			orig != "omnigate" || origHash != "" {
+			t.Fatalf("outbound originator stored as %q, %q, %v", orig, origHash, err)
+		}
+
+		// A message written in clear (an earlier release).
+		st.MessagesInClear(true)
+		mc := msg(a, "clear")
+		mc.Recipients[0].Address = number
+		if err := st.AcceptMessages(ctx, []*message.Message{mc}); err != nil {
+			t.Fatal(err)
+		}
+		st.MessagesInClear(false)
+		if addrs, hashes := rawRecipients(t, st, mc.ID); addrs[0] != number || hashes[0] != "" {
+			t.Fatalf("written in clear as %q, %q", addrs[0], hashes[0])
+		}
+
+		got, err := st.GetMessage(ctx, a.ID, ma.ID)
+		if err != nil || got.Recipients[0].Address != number || got.Recipients[1].Address != email {
+			t.Fatalf("GetMessage = %+v, %v", got, err)
+		}
+		if got, err := st.GetMessage(ctx, a.ID, in.ID); err != nil || got.Originator != number {
+			t.Fatalf("inbound GetMessage = %+v, %v", got, err)
+		}
+		search := func(accountID string, f store.MessageFilter) []string {
+			t.Helper()
+			f.Limit = 50
+			list, total, err := st.ListMessages(ctx, accountID, f)
+			if err != nil || total != len(list) {
+				t.Fatalf("ListMessages(%+v) = %d of %d, %v", f, len(list), total, err)
+			}
+			var ids []string
+			for _, m := range list {
+				ids = append(ids, m.ID)
+			}
+			return ids
+		}
+		same := func(got []string, want ...string) bool {
+			if len(got) != len(want) {
+				return false
+			}
+			set := map[string]bool{}
+			for _, id := range got {
+				set[id] = true
+			}
+			for _, id := range want {
+				if !set[id] {
+					return false
+				}
+			}
+			return true
+		}
+		if ids := search(a.ID, store.MessageFilter{Recipient: number}); !same(ids, ma.ID, mc.ID) {
+			t.Fatalf("recipient %s finds %v; want %s and %s", number, ids, ma.ID, mc.ID)
+		}
+		if ids := search(a.ID, store.MessageFilter{Recipient: "ann@example.COM"}); !same(ids, ma.ID) {
+			t.Fatalf("recipient email finds %v", ids)
+		}
+		if ids := search(b.ID, store.MessageFilter{Recipient: number}); !same(ids, mb.ID) {
+			t.Fatalf("account b finds %v", ids)
+		}
+		if ids := search(a.ID, store.MessageFilter{Recipient: "31600000000"}); len(ids) != 0 {
+			t.Fatalf("another number finds %v", ids)
+		}
+		if ids := search(a.ID, store.MessageFilter{Originator: number}); !same(ids, in.ID) {
+			t.Fatalf("originator %s finds %v", number, ids)
+		}
+		if ids := search(a.ID, store.MessageFilter{Originator: "omnigate"}); !same(ids, ma.ID, mc.ID) {
+			t.Fatalf("originator omnigate finds %v", ids)
+		}
+		last, err := st.LastInbound(ctx, a.ID, message.ChannelSMS, []string{number, "31600000000"})
+		if err != nil || len(last) != 1 || last[number].IsZero() {
+			t.Fatalf("LastInbound = %v, %v", last, err)
+		}
+
+		// The access export reads the addresses in clear.
+		tables, err := st.SubjectData(ctx, a.ID, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := map[string][][]string{}
+		for _, tb := range tables {
+			rows[tb.Name] = tb.Rows
+			if tb.Name == "messages" || tb.Name == "inbound" {
+				for _, r := range tb.Rows {
+					if strings.Contains(strings.Join(r, " "), keyring.Prefix) {
+						t.Fatalf("%s exported sealed: %v", tb.Name, r)
+					}
+				}
+			}
+		}
+		if len(rows["messages"]) != 2 || len(rows["inbound"]) != 1 || !strings.Contains(strings.Join(rows["inbound"][0], " "), number) {
+			t.Fatalf("export: messages %v, inbound %v", rows["messages"], rows["inbound"])
+		}
+
+		// Erasure finds sealed and clear rows alike.
+		e, err := st.EraseSubject(ctx, a.ID, number, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Erased["recipients"] != 2 || e.Erased["inbound"] != 1 {
+			t.Fatalf("erasure: %+v", e)
+		}
+		if got, _ := st.GetMessage(ctx, a.ID, ma.ID); got.Recipients[0].Address != sqlstore.Erased || got.Recipients[1].Address != email {
+			t.Fatalf("after erasure: %+v", got.Recipients)
+		}
+		if ids := search(a.ID, store.MessageFilter{Recipient: number}); len(ids) != 0 {
+			t.Fatalf("after erasure the number finds %v", ids)
+		}
+		if got, _ := st.GetMessage(ctx, b.ID, mb.ID); got.Recipients[0].Address != number {
+			t.Fatalf("erasure in a reached b: %+v", got.Recipients)
+		}
+
+		// Shredding b: its addresses read "[erased]", and searching
+		// for the number (under b's new key) finds nothing.
+		if _, err := st.ShredAccount(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*sqlstore.Store{st, withKeyring(t, st, master)} {
+			got, err := s.GetMessage(ctx, b.ID, mb.ID)
+			if err != nil || got.Recipients[0].Address != store.Erased {
+				t.Fatalf("a shredded recipient reads %+v, %v", got, err)
+			}
+		}
+		md := msg(b, "after")
+		md.Recipients[0].Address = number
+		if err := st.AcceptMessages(ctx, []*message.Message{md}); err != nil {
+			t.Fatal(err)
+		}
+		if _, h := rawRecipients(t, st, md.ID); h[0] == hb[0] {
+			t.Fatal("after shredding, the number hashes as before")
+		}
+		if ids := search(b.ID, store.MessageFilter{Recipient: number}); !same(ids, md.ID) {
+			t.Fatalf("after shredding, the number finds %v; want only %s", ids, md.ID)
+		}
+	})
+}
