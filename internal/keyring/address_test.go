@@ -69,14 +69,14 @@ func TestAddressesAtRest(t *testing.T) {
 			t.Fatal("one number hashes alike in two accounts")
 		}
 		var orig, origHash string
-		if err := st.Writer().QueryRow(`SELECT originator, originator_hash FROM messages WHERE id = '` + in.ID + `'`).Scan(&orig, &origHash); err != nil {
+		if err := st.Writer().QueryRow(`SELECT originator, originator_hash FROM messages WHERE id = '`+in.ID+`'`).Scan(&orig, &origHash); err != nil {
 			t.Fatal(err)
 		}
 		if !keyring.Sealed(orig) || origHash != hashes[0] {
 			t.Fatalf("inbound originator stored as %q, hash %q (recipient's %q)", orig, origHash, hashes[0])
 		}
 		// An outbound message's originator (the account's sender) stays clear.
-		if err := st.Writer().QueryRow(`SELECT originator, originator_hash FROM messages WHERE id = '` + ma.ID + `'`).Scan(&orig, &origHash); err != nil ||
+		if err := st.Writer().QueryRow(`SELECT originator, originator_hash FROM messages WHERE id = '`+ma.ID+`'`).Scan(&orig, &origHash); err != nil ||
 			orig != "omnigate" || origHash != "" {
 			t.Fatalf("outbound originator stored as %q, %q, %v", orig, origHash, err)
 		}

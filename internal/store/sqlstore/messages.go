@@ -18,7 +18,7 @@ const (
 	// messageInsertCols are the columns writeMessages writes: messageColumns
 	// and the originator's hash (addrcrypt.go), which nothing reads back.
 	messageInsertCols = messageColumns + `, originator_hash`
-	jobColumns     = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
+	jobColumns        = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
 )
 
 // AcceptMessages stores messages, recipients and their jobs in one transaction.
