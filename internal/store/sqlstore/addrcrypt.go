@@ -123,3 +123,24 @@ func (s *Store) openAddress(ctx context.Context, aad string, v *string) error {
 	}
 	return nil
 }
+
+// auditPurpose names the derived key of the audit log's pseudonyms.
+const auditPurpose = "audit-pseudonyms"
+
+// AuditKey is the key that pseudonymises personal identifiers in the audit
+// log's entries about an account (audit.Log.UseKeys): derived from the
+// account's data key (made if it has none yet), so that shredding the
+// account unlinks them; for platform-wide entries ("") from the platform's.
+// nil without a keyring.
+func (s *Store) AuditKey(ctx context.Context, accountID string) []byte {
+	if s.keys == nil {
+		return nil
+	}
+	if accountID == "" {
+		return s.keys.Derive(auditPurpose)
+	}
+	if err := s.keys.EnsureScope(ctx, accountID); err != nil {
+		return nil
+	}
+	return s.keys.DeriveFor(ctx, accountID, auditPurpose)
+}
