@@ -213,3 +213,88 @@ func TestAddressesAtRest(t *testing.T) {
 		}
 	})
 }
+
+// The online pass seals what was stored in clear (bodies, contents,
+// addresses, inbound originators) under the account's key, with hashes,
+// leaves sealed and erased rows alone, and finds nothing on a second run;
+// reads and searches answer as before.
+func TestSealClearMessages(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		st.UseKeyring(reopen(t, st, newMaster(t)))
+		a := account(t, st)
+		const number = "31612345678"
+		st.MessagesInClear(true)
+		var clear []*message.Message
+		for i := 0; i < 3; i++ {
+			m := msg(a, "old body")
+			m.Content = &message.Content{Media: []message.Media{{URL: "https://example.com/a.png"}}}
+			m.Recipients[0].Address = number
+			clear = append(clear, m)
+		}
+		in := msg(a, "old inbound")
+		in.Direction, in.Originator = message.MO, number
+		in.Recipients[0].Address = "3197010000001"
+		clear = append(clear, in)
+		if err := st.AcceptMessages(ctx, clear); err != nil {
+			t.Fatal(err)
+		}
+		st.MessagesInClear(false)
+		sealed := msg(a, "new body")
+		if err := st.AcceptMessages(ctx, []*message.Message{sealed}); err != nil {
+			t.Fatal(err)
+		}
+		sealedAddr, _ := rawRecipients(t, st, sealed.ID)
+		// One old message erased for its number: its row stays as erasure left it.
+		if _, err := st.Writer().Exec(`UPDATE recipients SET address = '` + sqlstore.Erased + `' WHERE message_id = '` + clear[2].ID + `'`); err != nil {
+			t.Fatal(err)
+		}
+		done, err := st.SealClearMessages(ctx, 2) // two messages a pass
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := map[string]int{}
+		for k, v := range done {
+			total[k] += v
+		}
+		for pass := 0; pass < 5 && len(done) > 0; pass++ {
+			if done, err = st.SealClearMessages(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range done {
+				total[k] += v
+			}
+		}
+		if len(done) != 0 {
+			t.Fatalf("the pass does not end: %v", done)
+		}
+		if total["recipients.address"] != 3 || total["messages.body"] != 3 || total["messages.originator"] != 1 {
+			t.Fatalf("sealed %v; want 3 addresses, 3 bodies (the erased message's stays), 1 originator", total)
+		}
+		for _, m := range []*message.Message{clear[0], clear[1], clear[3]} {
+			body, content := rawMessage(t, st, m.ID)
+			addrs, hashes := rawRecipients(t, st, m.ID)
+			if !keyring.Sealed(body) || (m.Content != nil) != keyring.Sealed(content) || !keyring.Sealed(addrs[0]) || !hexHash.MatchString(hashes[0]) {
+				t.Fatalf("after the pass %s is %q %q %q %q", m.ID, body, content, addrs[0], hashes[0])
+			}
+			got, err := st.GetMessage(ctx, a.ID, m.ID)
+			if err != nil || got.Body != m.Body || got.Recipients[0].Address != m.Recipients[0].Address || got.Originator != m.Originator ||
+				(m.Content != nil && (got.Content == nil || len(got.Content.Media) != 1)) {
+				t.Fatalf("after the pass reads %+v, %v", got, err)
+			}
+		}
+		if addrs, _ := rawRecipients(t, st, clear[2].ID); addrs[0] != sqlstore.Erased {
+			t.Fatalf("an erased address became %q", addrs[0])
+		}
+		if addrs, _ := rawRecipients(t, st, sealed.ID); addrs[0] != sealedAddr[0] {
+			t.Fatal("a sealed address was sealed again")
+		}
+		list, total2, err := st.ListMessages(ctx, a.ID, store.MessageFilter{Recipient: number, Limit: 10})
+		if err != nil || total2 != 2 || len(list) != 2 {
+			t.Fatalf("searching after the pass: %d, %v", total2, err)
+		}
+		if last, err := st.LastInbound(ctx, a.ID, message.ChannelSMS, []string{number}); err != nil || last[number].IsZero() {
+			t.Fatalf("LastInbound after the pass: %v, %v", last, err)
+		}
+	})
+}

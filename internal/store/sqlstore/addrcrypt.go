@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/omnigate/omnigate/internal/keyring"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -143,4 +146,153 @@ func (s *Store) AuditKey(ctx context.Context, accountID string) []byte {
 		return nil
 	}
 	return s.keys.DeriveFor(ctx, accountID, auditPurpose)
+}
+
+// SealClearMessages seals what an earlier release (or a store without a
+// keyring) stored in clear, for up to max messages: the recipients'
+// addresses (with their hashes), the messages' bodies and contents, and
+// inbound originators (with theirs). It finds them through the partial
+// index of recipients without a hash (migration 054), so a pass over a
+// database with nothing left to seal costs one index probe. Each value is
+// rewritten only if it is still what was read, so a change made meanwhile
+// (an erasure, a redaction) wins. It returns how many values it sealed per
+// column. The maintenance loop runs it until nothing is left.
+func (s *Store) SealClearMessages(ctx context.Context, max int) (map[string]int, error) {
+	done := map[string]int{}
+	if s.keys == nil || s.messagesInClear || max <= 0 {
+		return done, nil
+	}
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT message_id FROM recipients
+		WHERE address_hash = '' AND address <> '' AND address <> ? AND address <> ? LIMIT ?`), Erased, store.Erased, max)
+	if err != nil {
+		return done, fmt.Errorf("finding messages stored in clear: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return done, fmt.Errorf("finding messages stored in clear: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return done, fmt.Errorf("finding messages stored in clear: %w", err)
+	}
+	err = inChunks(ids, maxInList, func(chunk []string) error { return s.sealClearChunk(ctx, chunk, done) })
+	return done, err
+}
+
+// sealClearChunk is SealClearMessages for a few message ids.
+func (s *Store) sealClearChunk(ctx context.Context, ids []string, done map[string]int) error {
+	type update struct {
+		kind, q string
+		args    []any
+	}
+	var updates []update
+	in, args := inList(ids)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT id, account_id, direction, originator, originator_hash, body, content
+		FROM messages WHERE id IN (`+in+`)`), args...)
+	if err != nil {
+		return fmt.Errorf("reading messages stored in clear: %w", err)
+	}
+	type msgRow struct{ id, account, direction, originator, originatorHash, body, content string }
+	var msgs []msgRow
+	for rows.Next() {
+		var m msgRow
+		if err := rows.Scan(&m.id, &m.account, &m.direction, &m.originator, &m.originatorHash, &m.body, &m.content); err != nil {
+			rows.Close()
+			return fmt.Errorf("reading messages stored in clear: %w", err)
+		}
+		msgs = append(msgs, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading messages stored in clear: %w", err)
+	}
+	accountOf := map[string]string{}
+	for _, m := range msgs {
+		accountOf[m.id] = m.account
+		if err := s.ensureScopes(ctx, m.account); err != nil {
+			return err
+		}
+		key := s.addressKey(ctx, m.account)
+		if key == nil {
+			continue
+		}
+		if (m.body != "" && !keyring.Sealed(m.body)) || (m.content != "" && !keyring.Sealed(m.content)) {
+			body, content := m.body, m.content
+			if !keyring.Sealed(body) {
+				if body, err = s.sealText(ctx, m.account, "messages.body/"+m.id, body); err != nil {
+					return err
+				}
+			}
+			if !keyring.Sealed(content) {
+				if content, err = s.sealText(ctx, m.account, "messages.content/"+m.id, content); err != nil {
+					return err
+				}
+			}
+			updates = append(updates, update{"messages.body", `UPDATE messages SET body = ?, content = ? WHERE id = ? AND body = ? AND content = ?`,
+				[]any{body, content, m.id, m.body, m.content}})
+		}
+		if m.direction == string(message.MO) && m.originatorHash == "" && m.originator != "" && m.originator != Erased && !keyring.Sealed(m.originator) {
+			sealed, hash, err := s.sealAddress(ctx, key, m.account, originatorAAD(m.id), m.originator)
+			if err != nil {
+				return err
+			}
+			updates = append(updates, update{"messages.originator", `UPDATE messages SET originator = ?, originator_hash = ? WHERE id = ? AND originator = ? AND originator_hash = ''`,
+				[]any{sealed, hash, m.id, m.originator}})
+		}
+	}
+	rows, err = s.r.QueryContext(ctx, s.d.rebind(`SELECT message_id, seq, address FROM recipients
+		WHERE message_id IN (`+in+`) AND address_hash = '' AND address <> '' AND address <> ? AND address <> ?`), append(args, Erased, store.Erased)...)
+	if err != nil {
+		return fmt.Errorf("reading recipients stored in clear: %w", err)
+	}
+	type rcptRow struct {
+		id      string
+		seq     int
+		address string
+	}
+	var rcpts []rcptRow
+	for rows.Next() {
+		var r rcptRow
+		if err := rows.Scan(&r.id, &r.seq, &r.address); err != nil {
+			rows.Close()
+			return fmt.Errorf("reading recipients stored in clear: %w", err)
+		}
+		rcpts = append(rcpts, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading recipients stored in clear: %w", err)
+	}
+	for _, r := range rcpts {
+		account := accountOf[r.id]
+		key := s.addressKey(ctx, account)
+		if key == nil || keyring.Sealed(r.address) {
+			continue
+		}
+		sealed, hash, err := s.sealAddress(ctx, key, account, recipientAAD(r.id, r.seq), r.address)
+		if err != nil {
+			return err
+		}
+		updates = append(updates, update{"recipients.address", `UPDATE recipients SET address = ?, address_hash = ? WHERE message_id = ? AND seq = ? AND address = ? AND address_hash = ''`,
+			[]any{sealed, hash, r.id, r.seq, r.address}})
+	}
+	if len(updates) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, "sealing messages stored in clear", func(tx *sql.Tx) error {
+		for _, u := range updates {
+			res, err := tx.ExecContext(ctx, s.d.rebind(u.q), u.args...)
+			if err != nil {
+				return fmt.Errorf("sealing %s: %w", u.kind, err)
+			}
+			n, _ := res.RowsAffected()
+			done[u.kind] += int(n)
+		}
+		return nil
+	})
 }
