@@ -3,10 +3,12 @@ package keyring_test
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/keyring"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
@@ -297,4 +299,50 @@ func TestSealClearMessages(t *testing.T) {
 			t.Fatalf("LastInbound after the pass: %v, %v", last, err)
 		}
 	})
+}
+
+// BenchmarkAddressesAtRest accepts messages of 1 and 50 recipients into one
+// store, alternately with everything in clear (as before encryption at
+// rest) and with bodies and addresses sealed and hashed, and reports the
+// mean accept time of each (bench/results/2026-12-04-address-encryption.md):
+//
+//	go test -run '^$' -bench BenchmarkAddressesAtRest -benchtime 2s ./internal/keyring/
+func BenchmarkAddressesAtRest(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		for _, n := range []int{1, 50} {
+			b.Run(engine+"/recipients="+strconv.Itoa(n), func(b *testing.B) {
+				ctx := context.Background()
+				st := benchStore(b, engine)
+				st.UseKeyring(benchKeyring(b, st))
+				a := &store.Account{ID: ids.New(), Name: "bench", Currency: "EUR", SigningKey: ids.Secret(40), CreatedAt: time.Now().UTC()}
+				if err := st.CreateAccount(ctx, a, nil); err != nil {
+					b.Fatal(err)
+				}
+				const body = "Your code is 123456. Do not share it with anyone."
+				var accept [2]time.Duration // [clear, sealed]
+				k := 0
+				for b.Loop() {
+					for j := 0; j < 2; j++ {
+						i := (k + j) % 2
+						st.MessagesInClear(i == 0)
+						m := msg(a, body)
+						for r := 1; r < n; r++ {
+							rc := m.Recipients[0]
+							rc.Seq, rc.Address = r, "316"+strconv.Itoa(10000000+k*n+r)
+							m.Recipients = append(m.Recipients, rc)
+						}
+						start := time.Now()
+						if err := st.AcceptMessages(ctx, []*message.Message{m}); err != nil {
+							b.Fatal(err)
+						}
+						accept[i] += time.Since(start)
+					}
+					k++
+				}
+				b.ReportMetric(float64(accept[0].Nanoseconds())/float64(k), "ns/accept-clear")
+				b.ReportMetric(float64(accept[1].Nanoseconds())/float64(k), "ns/accept-sealed")
+				b.ReportMetric(100*(float64(accept[1])/float64(accept[0])-1), "%-cost")
+			})
+		}
+	}
 }

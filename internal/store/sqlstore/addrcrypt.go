@@ -163,7 +163,7 @@ func (s *Store) SealClearMessages(ctx context.Context, max int) (map[string]int,
 		return done, nil
 	}
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT message_id FROM recipients
-		WHERE address_hash = '' AND address <> '' AND address <> ? AND address <> ? LIMIT ?`), Erased, store.Erased, max)
+		WHERE address_hash = '' AND address <> '' AND address <> ? AND address <> ? AND address NOT LIKE ? LIMIT ?`), Erased, store.Erased, keyring.Prefix+"%", max)
 	if err != nil {
 		return done, fmt.Errorf("finding messages stored in clear: %w", err)
 	}
