@@ -346,3 +346,43 @@ func BenchmarkAddressesAtRest(b *testing.B) {
 		}
 	}
 }
+
+// A waiting part of a concatenated inbound SMS keeps its sender as a keyed
+// hash; the parts still find each other, and erasing the number deletes
+// the parts that wait.
+func TestInboundPartSource(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		st.UseKeyring(reopen(t, st, newMaster(t)))
+		a := account(t, st)
+		const number = "31612345678"
+		add := func(ref, n int) *message.Message {
+			t.Helper()
+			m, err := st.AddInboundPart(ctx, store.InboundPart{Connector: "c", Source: number, Destination: "3197010000001",
+				Ref: ref, Total: 2, Part: n, Body: "part ", ReceivedAt: time.Now()}, func(bodies []string) (*message.Message, error) {
+				m := msg(a, strings.Join(bodies, ""))
+				m.Direction, m.Originator = message.MO, number
+				return m, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		if m := add(1, 1); m != nil {
+			t.Fatal("made whole from one part of two")
+		}
+		var src string
+		if err := st.Writer().QueryRow(`SELECT source FROM inbound_parts`).Scan(&src); err != nil || !strings.HasPrefix(src, "h:") || strings.Contains(src, "3161") {
+			t.Fatalf("a waiting part's sender is stored as %q, %v", src, err)
+		}
+		if m := add(1, 2); m == nil || m.Body != "part part " {
+			t.Fatalf("the message was not made whole: %+v", m)
+		}
+		add(2, 1)
+		e, err := st.EraseSubject(ctx, a.ID, number, time.Now())
+		if err != nil || e.Erased["inbound_parts"] != 1 {
+			t.Fatalf("erasure: %+v, %v", e, err)
+		}
+	})
+}

@@ -127,6 +127,23 @@ func (s *Store) openAddress(ctx context.Context, aad string, v *string) error {
 	return nil
 }
 
+// partSource is what inbound_parts.source holds for a sender: the parts of
+// a concatenated inbound SMS wait there before anyone knows whose they are,
+// so the number is kept as a keyed hash under a key derived from the
+// platform's data key ("h:" and 32 hex digits). Nothing reads it back: it
+// only matches a message's parts to each other, and erasure to the number.
+// Without a keyring (or with MessagesInClear) it is the number.
+func (s *Store) partSource(source string) string {
+	if s.keys == nil || s.messagesInClear || source == "" {
+		return source
+	}
+	key := s.keys.Derive("inbound-part-source")
+	if key == nil {
+		return source
+	}
+	return "h:" + addressHash(key, source)
+}
+
 // auditPurpose names the derived key of the audit log's pseudonyms.
 const auditPurpose = "audit-pseudonyms"
 

@@ -123,16 +123,19 @@ func (s *Store) addInboundPart(ctx context.Context, p store.InboundPart, sealedB
 		if err := s.lockIDs(ctx, tx, []string{fmt.Sprintf("3|%s %s %s %d", p.Connector, p.Source, p.Destination, p.Ref)}); err != nil {
 			return err
 		}
-		key := []any{p.Connector, p.Source, p.Destination, p.Ref}
+		// The sender is stored as its keyed hash (partSource); parts an
+		// earlier release stored under the number in clear are found too.
+		src := s.partSource(p.Source)
+		key := []any{p.Connector, src, p.Source, p.Destination, p.Ref}
 		// A repeated part (the SMSC resent it) replaces the earlier copy.
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO inbound_parts
 			(connector, source, destination, ref, total, part, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (connector, source, destination, ref, part) DO UPDATE SET total = excluded.total, body = excluded.body,
-			received_at = excluded.received_at`), append(key, p.Total, p.Part, sealedBody, micros(p.ReceivedAt))...); err != nil {
+			received_at = excluded.received_at`), p.Connector, src, p.Destination, p.Ref, p.Total, p.Part, sealedBody, micros(p.ReceivedAt)); err != nil {
 			return fmt.Errorf("adding inbound part: %w", err)
 		}
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT part, body FROM inbound_parts
-			WHERE connector = ? AND source = ? AND destination = ? AND ref = ? AND total = ? ORDER BY part`), append(key, p.Total)...)
+			WHERE connector = ? AND source IN (?, ?) AND destination = ? AND ref = ? AND total = ? ORDER BY part`), append(key, p.Total)...)
 		if err != nil {
 			return fmt.Errorf("reading inbound parts: %w", err)
 		}
@@ -160,7 +163,7 @@ func (s *Store) addInboundPart(ctx context.Context, p store.InboundPart, sealedB
 		if len(bodies) < p.Total {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM inbound_parts WHERE connector = ? AND source = ? AND destination = ? AND ref = ?`), key...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM inbound_parts WHERE connector = ? AND source IN (?, ?) AND destination = ? AND ref = ?`), key...); err != nil {
 			return fmt.Errorf("clearing inbound parts: %w", err)
 		}
 		m, err := assemble(bodies)

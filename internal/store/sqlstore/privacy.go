@@ -615,7 +615,7 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 			WHERE account_id = ? AND direction = 'mo' AND `+addressMatch("originator_hash", "originator", x), withMatch(accountID)...); err != nil {
 			return err
 		}
-		if err := exec("inbound_parts", `DELETE FROM inbound_parts WHERE source = ?`, x); err != nil {
+		if err := exec("inbound_parts", `DELETE FROM inbound_parts WHERE source IN (?, ?)`, x, s.partSource(x)); err != nil {
 			return err
 		}
 		if err := exec("decisions", `UPDATE compliance_decisions SET recipient = '`+Erased+`', reason = REPLACE(reason, ?, '`+Erased+`')
