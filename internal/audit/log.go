@@ -119,16 +119,15 @@ func (l *Log) entry(c Change, key []byte) (store.AuditEntry, error) {
 	if c.Actor.Kind == "" || c.Action == "" {
 		return store.AuditEntry{}, fmt.Errorf("audit log: a change needs an actor kind and an action")
 	}
-	pseudo := func(v string) string { return Pseudonym(key, v) }
-	before, err := maskedJSON(c.Before, pseudo)
+	before, err := PseudonymisedJSON(c.Before, key)
 	if err != nil {
 		return store.AuditEntry{}, fmt.Errorf("audit log: before: %w", err)
 	}
-	after, err := maskedJSON(c.After, pseudo)
+	after, err := PseudonymisedJSON(c.After, key)
 	if err != nil {
 		return store.AuditEntry{}, fmt.Errorf("audit log: after: %w", err)
 	}
-	c.Object = pseudonymousPath(c.Object, pseudo)
+	c.Object = PseudonymousPath(c.Object, key)
 	at := c.At
 	if at.IsZero() {
 		at = l.now()

@@ -98,8 +98,20 @@ func pseudonymise(v any, pseudo func(string) string) any {
 // phoneLike is a path segment that is a phone number.
 var phoneLike = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
 
-// pseudonymousPath replaces the segments of a request path that are a
-// phone number or an email address (DELETE /suppressions/31612345678).
+// PseudonymisedJSON is MaskedJSON that also replaces the values of
+// personal fields (IsPersonal) with their pseudonyms under key (Personal
+// without one): what the log stores as Before and After.
+func PseudonymisedJSON(v any, key []byte) (string, error) {
+	return maskedJSON(v, func(s string) string { return Pseudonym(key, s) })
+}
+
+// PseudonymousPath replaces the segments of a request path that are a
+// phone number or an email address (DELETE /suppressions/31612345678)
+// with their pseudonyms under key: what the log stores as Object.
+func PseudonymousPath(path string, key []byte) string {
+	return pseudonymousPath(path, func(s string) string { return Pseudonym(key, s) })
+}
+
 func pseudonymousPath(path string, pseudo func(string) string) string {
 	if path == "" || !strings.Contains(path, "/") {
 		return path

@@ -97,3 +97,80 @@ func TestPersonalDataPseudonymised(t *testing.T) {
 		}
 	})
 }
+
+// Whatever comes in, the log's Before/After stay JSON with no personal
+// field's value in clear, and a path keeps its segments, none of them a
+// phone number any more.
+func FuzzPseudonymised(f *testing.F) {
+	for _, s := range []string{`{"recipient":"31612345678"}`, `{"recipients":["316",31612345678,{"msisdn":"1"}]}`, `{"to":"a@b.c,d@e.f"}`,
+		`[{"identifier":null}]`, `{`, ``, `{"email":{"secret":"x","x":"y"}}`} {
+		f.Add([]byte(s), "/suppressions/31612345678")
+	}
+	f.Add([]byte(`{}`), "/a/%2B31612345678/b@c.d/")
+	key := []byte("0123456789abcdef0123456789abcdef")
+	f.Fuzz(func(t *testing.T, in []byte, path string) {
+		out, err := audit.PseudonymisedJSON(in, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != "" && !json.Valid([]byte(out)) {
+			t.Fatalf("not JSON: %q", out)
+		}
+		var tree any
+		if json.Unmarshal([]byte(out), &tree) == nil {
+			checkPersonal(t, tree)
+		}
+		p := audit.PseudonymousPath(path, key)
+		if strings.Count(p, "/") != strings.Count(path, "/") && strings.Count(path, "/") > 0 {
+			t.Fatalf("path %q became %q", path, p)
+		}
+		for _, seg := range strings.Split(p, "/") {
+			if len(seg) >= 6 && strings.Trim(strings.TrimPrefix(seg, "+"), "0123456789") == "" && len(strings.TrimPrefix(seg, "+")) <= 15 {
+				t.Fatalf("a number survives in %q", p)
+			}
+		}
+	})
+}
+
+// checkPersonal fails if a personal field holds anything but pseudonyms.
+func checkPersonal(t *testing.T, v any) {
+	t.Helper()
+	switch x := v.(type) {
+	case map[string]any:
+		for k, y := range x {
+			if audit.IsPersonal(k) && !audit.IsSecret(k) {
+				pseudonymsOnly(t, k, y)
+				continue
+			}
+			checkPersonal(t, y)
+		}
+	case []any:
+		for _, y := range x {
+			checkPersonal(t, y)
+		}
+	}
+}
+
+func pseudonymsOnly(t *testing.T, field string, v any) {
+	t.Helper()
+	switch x := v.(type) {
+	case string:
+		for _, p := range strings.Split(x, ",") {
+			if strings.TrimPrefix(strings.TrimSpace(p), "+") != "" && !strings.HasPrefix(p, audit.PseudonymPrefix) {
+				t.Fatalf("field %s holds %q", field, x)
+			}
+		}
+	case []any:
+		for _, y := range x {
+			pseudonymsOnly(t, field, y)
+		}
+	case map[string]any:
+		for k, y := range x {
+			if !audit.IsSecret(k) {
+				pseudonymsOnly(t, field+"."+k, y)
+			}
+		}
+	case float64:
+		t.Fatalf("field %s holds the number %v", field, x)
+	}
+}
