@@ -127,7 +127,7 @@ func (l *Log) entry(c Change, key []byte) (store.AuditEntry, error) {
 	if err != nil {
 		return store.AuditEntry{}, fmt.Errorf("audit log: after: %w", err)
 	}
-	c.Object = PseudonymousPath(c.Object, key)
+	c.Object = PseudonymousPath(c.Action, c.Object, key)
 	at := c.At
 	if at.IsZero() {
 		at = l.now()

@@ -6,15 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
 // Personal data in the audit log. The log is append-only and hash-chained:
 // erasure cannot edit it. So a person's identifiers (phone numbers, email
 // addresses, chat ids) never go in: the values of personal fields
-// (IsPersonal) in Before and After, and path segments that are a phone
-// number or an email address, are replaced at write time with a pseudonym,
+// (IsPersonal) in Before and After, and path segments that hold one
+// (PseudonymousPath), are replaced at write time with a pseudonym,
 // a keyed hash under a key derived from the account's data key
 // (Log.UseKeys). The chain covers the pseudonyms, so it stays verifiable;
 // the same identifier gets the same pseudonym within an account, so the
@@ -95,9 +94,6 @@ func pseudonymise(v any, pseudo func(string) string) any {
 	return v
 }
 
-// phoneLike is a path segment that is a phone number.
-var phoneLike = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
-
 // PseudonymisedJSON is MaskedJSON that also replaces the values of
 // personal fields (IsPersonal) with their pseudonyms under key (Personal
 // without one): what the log stores as Before and After.
@@ -105,26 +101,35 @@ func PseudonymisedJSON(v any, key []byte) (string, error) {
 	return maskedJSON(v, func(s string) string { return Pseudonym(key, s) })
 }
 
-// PseudonymousPath replaces the segments of a request path that are a
-// phone number or an email address (DELETE /suppressions/31612345678)
-// with their pseudonyms under key: what the log stores as Object.
-func PseudonymousPath(path string, key []byte) string {
-	return pseudonymousPath(path, func(s string) string { return Pseudonym(key, s) })
-}
-
-func pseudonymousPath(path string, pseudo func(string) string) string {
+// PseudonymousPath replaces the segments of a request path that hold a
+// person's identifier with their pseudonyms under key: those where the
+// route's pattern (action, "DELETE /suppressions/{recipient}") has a
+// wildcard with a personal name ({recipient}, {phoneNumber}, {user} …),
+// and any that is an email address. Numeric ids (a realtime app's) stay.
+// It is what the log stores as Object.
+func PseudonymousPath(action, path string, key []byte) string {
 	if path == "" || !strings.Contains(path, "/") {
 		return path
 	}
+	pattern := action
+	if _, p, ok := strings.Cut(action, " "); ok {
+		pattern = p
+	}
+	pat := strings.Split(pattern, "/")
 	segs := strings.Split(path, "/")
 	changed := false
-	for i, s := range segs {
-		u, err := url.PathUnescape(s)
-		if err != nil {
+	for i, seg := range segs {
+		u, err := url.PathUnescape(seg)
+		if err != nil || u == "" {
 			continue
 		}
-		if phoneLike.MatchString(u) || (strings.Contains(u, "@") && strings.Contains(u, ".")) {
-			segs[i], changed = pseudo(u), true
+		personal := strings.Contains(u, "@") && strings.Contains(u, ".")
+		if len(pat) == len(segs) && strings.HasPrefix(pat[i], "{") && strings.HasSuffix(pat[i], "}") {
+			name := strings.TrimSuffix(strings.Trim(pat[i], "{}"), "...")
+			personal = personal || IsPersonal(name) || strings.EqualFold(name, "user")
+		}
+		if personal {
+			segs[i], changed = Pseudonym(key, u), true
 		}
 	}
 	if !changed {
