@@ -196,7 +196,7 @@ func recordCLI(ctx context.Context, args []string, stderr io.Writer) {
 	for i := 1; i <= sub && i < len(args) && !strings.HasPrefix(args[i], "-"); i++ {
 		action += " " + args[i]
 	}
-	masked, account := maskArgs(args)
+	_, account := maskArgs(args, nil)
 	if account == "" && args[0] == "account" {
 		_, account = flagValue(args, "id")
 	}
@@ -210,6 +210,10 @@ func recordCLI(ctx context.Context, args []string, stderr io.Writer) {
 		return
 	}
 	defer st.Close()
+	// A person's identifiers (--identifier, --recipient …) are recorded
+	// as pseudonyms under the account's key (internal/audit, personal.go).
+	key := st.AuditKey(ctx, account)
+	masked, _ := maskArgs(args, func(v string) string { return audit.Pseudonym(key, v) })
 	err = audit.NewLog(st, nil).Record(ctx, audit.Change{Actor: audit.Actor{Kind: audit.KindCLI, ID: name}, Account: account,
 		Action: action, After: map[string]any{"args": masked}})
 	if err != nil {
@@ -217,9 +221,10 @@ func recordCLI(ctx context.Context, args []string, stderr io.Writer) {
 	}
 }
 
-// maskArgs masks the values of secret flags (--key, --password …) and
-// finds --account.
-func maskArgs(args []string) (out []string, account string) {
+// maskArgs masks the values of secret flags (--key, --password …),
+// replaces those of personal ones (--identifier, --recipient …) with
+// pseudo's (when given), and finds --account.
+func maskArgs(args []string, pseudo func(string) string) (out []string, account string) {
 	out = append(out, args...)
 	for i := 0; i < len(out); i++ {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(out[i], "-"), "=")
@@ -233,13 +238,17 @@ func maskArgs(args []string) (out []string, account string) {
 				account = out[i+1]
 			}
 		}
+		replace := func(string) string { return audit.Masked }
 		if !audit.IsSecret(name) {
-			continue
+			if pseudo == nil || !audit.IsPersonal(name) {
+				continue
+			}
+			replace = pseudo
 		}
 		if hasValue {
-			out[i] = out[i][:strings.IndexByte(out[i], '=')+1] + audit.Masked
+			out[i] = out[i][:strings.IndexByte(out[i], '=')+1] + replace(value)
 		} else if i+1 < len(out) && !strings.HasPrefix(out[i+1], "-") {
-			out[i+1] = audit.Masked
+			out[i+1] = replace(out[i+1])
 			i++
 		}
 	}

@@ -275,6 +275,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.style = rest.New(rest.Config{PublicURL: cfg.PublicURL}, a.auth, a.metrics, log)
 	a.style.Protect(a.guard, a.trail)
 	a.changes = audit.NewLog(st, log)
+	a.changes.UseKeys(st.AuditKey) // identifiers pseudonymised with the account's key
 	a.style.UseAuditLog(a.changes)
 	a.subs = a.newSubscriptions(cfg.Subscriptions, node, log)
 	acct := account.New(a.style, st, a.billing, a.desk)

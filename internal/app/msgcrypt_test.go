@@ -23,6 +23,12 @@ func TestMessagesEncryptedAtRest(t *testing.T) {
 		if !keyring.Sealed(raw) || strings.Contains(raw, "424242") {
 			t.Fatalf("the body is stored as %q", raw)
 		}
+		if addr := rawColumn(t, s.app.store.Writer(), engine, `SELECT address FROM recipients WHERE message_id = ?`, id); !keyring.Sealed(addr) || strings.Contains(addr, "3161") {
+			t.Fatalf("the recipient is stored as %q", addr)
+		}
+		if r := s.do("GET", "/messages?recipient=31612345678", s.key, "", nil); r.status != http.StatusOK || !strings.Contains(string(r.raw), id) {
+			t.Fatalf("searching by recipient: %d %s", r.status, r.raw)
+		}
 		r := s.do("GET", "/messages/"+id, s.key, "", nil)
 		if r.status != http.StatusOK || r.json["body"] != body {
 			t.Fatalf("reading the message: %d %s", r.status, r.raw)
@@ -31,7 +37,7 @@ func TestMessagesEncryptedAtRest(t *testing.T) {
 			t.Fatalf("ShredAccount = %d, %v", n, err)
 		}
 		r = s.do("GET", "/messages/"+id, s.key, "", nil)
-		if r.status != http.StatusOK || r.json["body"] != store.Erased {
+		if r.status != http.StatusOK || r.json["body"] != store.Erased || !strings.Contains(string(r.raw), `"recipient":"`+store.Erased+`"`) {
 			t.Fatalf("reading a shredded message: %d %s", r.status, r.raw)
 		}
 		r = s.do("GET", "/messages", s.key, "", nil)

@@ -66,9 +66,24 @@ type Change struct {
 // Log appends changes to the store's audit log. Its methods are safe for
 // concurrent use; on a nil *Log they do nothing.
 type Log struct {
-	st  store.AuditLog
-	log *slog.Logger
-	now func() time.Time
+	st   store.AuditLog
+	log  *slog.Logger
+	now  func() time.Time
+	keys KeyFunc
+}
+
+// KeyFunc gives the key that pseudonymises a person's identifiers in the
+// changes of an account ("" for platform-wide ones): one derived from the
+// account's data key, so that shredding the account leaves pseudonyms
+// nobody can link to a person again. nil when there is none.
+type KeyFunc func(ctx context.Context, account string) []byte
+
+// UseKeys makes the log pseudonymise identifiers with keys (Pseudonym);
+// without keys they are recorded as Personal.
+func (l *Log) UseKeys(keys KeyFunc) {
+	if l != nil {
+		l.keys = keys
+	}
 }
 
 // NewLog makes a log appending to st; failures to append go to log.
@@ -85,7 +100,11 @@ func (l *Log) Record(ctx context.Context, c Change) error {
 	if l == nil {
 		return nil
 	}
-	e, err := l.entry(c)
+	var key []byte
+	if l.keys != nil {
+		key = l.keys(ctx, c.Account)
+	}
+	e, err := l.entry(c, key)
 	if err == nil {
 		err = l.st.AppendAudit(context.WithoutCancel(ctx), []store.AuditEntry{e}, Seal)
 	}
@@ -96,18 +115,19 @@ func (l *Log) Record(ctx context.Context, c Change) error {
 	return err
 }
 
-func (l *Log) entry(c Change) (store.AuditEntry, error) {
+func (l *Log) entry(c Change, key []byte) (store.AuditEntry, error) {
 	if c.Actor.Kind == "" || c.Action == "" {
 		return store.AuditEntry{}, fmt.Errorf("audit log: a change needs an actor kind and an action")
 	}
-	before, err := MaskedJSON(c.Before)
+	before, err := PseudonymisedJSON(c.Before, key)
 	if err != nil {
 		return store.AuditEntry{}, fmt.Errorf("audit log: before: %w", err)
 	}
-	after, err := MaskedJSON(c.After)
+	after, err := PseudonymisedJSON(c.After, key)
 	if err != nil {
 		return store.AuditEntry{}, fmt.Errorf("audit log: after: %w", err)
 	}
+	c.Object = PseudonymousPath(c.Action, c.Object, key)
 	at := c.At
 	if at.IsZero() {
 		at = l.now()
@@ -226,7 +246,11 @@ func IsSecret(name string) bool {
 // it is) and masks every secret field's value at any depth. nil is "".
 // Bytes that are not JSON are recorded as a JSON string of their length
 // only: they may be anything.
-func MaskedJSON(v any) (string, error) {
+func MaskedJSON(v any) (string, error) { return maskedJSON(v, nil) }
+
+// maskedJSON is MaskedJSON that also replaces the values of personal
+// fields (IsPersonal) with pseudo's, when pseudo is not nil.
+func maskedJSON(v any, pseudo func(string) string) (string, error) {
 	var raw []byte
 	switch t := v.(type) {
 	case nil:
@@ -252,11 +276,11 @@ func MaskedJSON(v any) (string, error) {
 		b, _ := json.Marshal(fmt.Sprintf("(%d bytes, not JSON)", len(raw)))
 		return string(b), nil
 	}
-	b, err := json.Marshal(mask(tree))
+	b, err := json.Marshal(mask(tree, pseudo))
 	return string(b), err
 }
 
-func mask(v any) any {
+func mask(v any, pseudo func(string) string) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
@@ -266,11 +290,15 @@ func mask(v any) any {
 				}
 				continue
 			}
-			t[k] = mask(x)
+			if pseudo != nil && IsPersonal(k) {
+				t[k] = pseudonymise(x, pseudo)
+				continue
+			}
+			t[k] = mask(x, pseudo)
 		}
 	case []any:
 		for i := range t {
-			t[i] = mask(t[i])
+			t[i] = mask(t[i], pseudo)
 		}
 	}
 	return v

@@ -107,6 +107,8 @@ type Keyring struct {
 	scoped  map[string]string      // scope → its newest data key's id
 	known   map[string]bool        // every data key id stored, whatever wrapped it
 	oldest  []byte                 // the oldest data key, raw: Derive's root
+	roots   map[string][]byte      // scope → its oldest data key, raw: DeriveFor's root
+	derived map[string][]byte      // scope "\x00" purpose → DeriveFor's key, until the next load
 	loaded  time.Time              // when the keys were last read
 
 	reload sync.Mutex           // one reload at a time; guards missed
@@ -181,6 +183,8 @@ func (k *Keyring) load(ctx context.Context) error {
 	var current, oldest StoredKey
 	var oldestRaw []byte
 	newest := map[string]StoredKey{} // scope → its newest key
+	first := map[string]StoredKey{}  // scope → its oldest key
+	roots := map[string][]byte{}
 	others := map[string]bool{}
 	for _, sk := range stored {
 		known[sk.ID] = true
@@ -200,6 +204,9 @@ func (k *Keyring) load(ctx context.Context) error {
 		if sk.Scope != "" {
 			if n, ok := newest[sk.Scope]; !ok || sk.CreatedAt.After(n.CreatedAt) || (sk.CreatedAt.Equal(n.CreatedAt) && sk.ID > n.ID) {
 				newest[sk.Scope] = sk
+			}
+			if f, ok := first[sk.Scope]; !ok || sk.CreatedAt.Before(f.CreatedAt) || (sk.CreatedAt.Equal(f.CreatedAt) && sk.ID < f.ID) {
+				first[sk.Scope], roots[sk.Scope] = sk, raw
 			}
 			continue
 		}
@@ -224,7 +231,7 @@ func (k *Keyring) load(ctx context.Context) error {
 	}
 	k.mu.Lock()
 	k.keys, k.current, k.oldest, k.loaded = keys, current.ID, oldestRaw, time.Now()
-	k.scoped, k.known = scoped, known
+	k.scoped, k.known, k.roots, k.derived = scoped, known, roots, nil
 	k.mu.Unlock()
 	return nil
 }
@@ -348,6 +355,40 @@ func (k *Keyring) Derive(purpose string) []byte {
 	mac := hmac.New(sha256.New, root)
 	mac.Write([]byte("omnigate derived key\x00" + purpose))
 	return mac.Sum(nil)
+}
+
+// DeriveFor returns a 32-byte key for one purpose of one scope (an
+// account's id), an HMAC-SHA256 of the purpose under the scope's oldest data
+// key: every node derives the same key, and it does not change when the
+// master key rotates. Keyed hashes of an account's personal data (searching
+// by recipient) use it, so that shredding the scope's keys (Shred) leaves
+// hashes nobody can recompute: nobody can confirm a number against them.
+// nil while the scope has no data key (EnsureScope makes it).
+func (k *Keyring) DeriveFor(ctx context.Context, scope, purpose string) []byte {
+	if scope == "" {
+		return k.Derive(purpose)
+	}
+	k.staleCheck(ctx)
+	name := scope + "\x00" + purpose
+	k.mu.RLock()
+	key, root := k.derived[name], k.roots[scope]
+	k.mu.RUnlock()
+	if key != nil || root == nil {
+		return key
+	}
+	mac := hmac.New(sha256.New, root)
+	mac.Write([]byte("omnigate derived key\x00" + purpose))
+	key = mac.Sum(nil)
+	k.mu.Lock()
+	// Kept unless a reload in between changed the scope's root.
+	if hmac.Equal(k.roots[scope], root) && len(k.derived) < 100_000 {
+		if k.derived == nil {
+			k.derived = map[string][]byte{}
+		}
+		k.derived[name] = key
+	}
+	k.mu.Unlock()
+	return key
 }
 
 // Seal encrypts plain with the current data key; aad names where the value

@@ -2,6 +2,7 @@ package messagebird
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/message"
@@ -42,20 +43,20 @@ type recipientsJSON struct {
 }
 
 type recipientJSON struct {
-	Recipient              json.Number `json:"recipient"`
-	Status                 string      `json:"status"`
-	StatusDatetime         *string     `json:"statusDatetime"`
-	RecipientCountry       string      `json:"recipientCountry"`
-	RecipientCountryPrefix int         `json:"recipientCountryPrefix"`
-	RecipientOperator      *string     `json:"recipientOperator"`
-	MessageLength          int         `json:"messageLength"`
-	StatusErrorCode        *int        `json:"statusErrorCode"`
-	StatusReason           string      `json:"statusReason"`
-	Price                  priceJSON   `json:"price"`
-	MCCMNC                 *string     `json:"mccmnc"`
-	MCC                    *string     `json:"mcc"`
-	MNC                    *string     `json:"mnc"`
-	MessagePartCount       int         `json:"messagePartCount"`
+	Recipient              any       `json:"recipient"` // a number; a string when it is not one (erased, shredded, an email address)
+	Status                 string    `json:"status"`
+	StatusDatetime         *string   `json:"statusDatetime"`
+	RecipientCountry       string    `json:"recipientCountry"`
+	RecipientCountryPrefix int       `json:"recipientCountryPrefix"`
+	RecipientOperator      *string   `json:"recipientOperator"`
+	MessageLength          int       `json:"messageLength"`
+	StatusErrorCode        *int      `json:"statusErrorCode"`
+	StatusReason           string    `json:"statusReason"`
+	Price                  priceJSON `json:"price"`
+	MCCMNC                 *string   `json:"mccmnc"`
+	MCC                    *string   `json:"mcc"`
+	MNC                    *string   `json:"mnc"`
+	MessagePartCount       int       `json:"messagePartCount"`
 }
 
 type priceJSON struct {
@@ -125,7 +126,7 @@ func renderMessage(m *message.Message, base string) messageJSON {
 			currency = "EUR"
 		}
 		out.Recipients.Items[i] = recipientJSON{
-			Recipient:              json.Number(r.Address),
+			Recipient:              recipientValue(r.Address),
 			Status:                 string(r.Status),
 			StatusDatetime:         rest.TimeText(r.StatusAt),
 			RecipientCountry:       phone.CountryName(r.Country),
@@ -148,4 +149,15 @@ type listJSON struct {
 	TotalCount int                `json:"totalCount"`
 	Links      map[string]*string `json:"links"`
 	Items      []messageJSON      `json:"items"`
+}
+
+// recipientValue is a recipient as MessageBird writes it, a JSON number;
+// an address that is not one (an email address, or "erased" / "[erased]"
+// after an erasure or the account's shredding) is written as a string
+// rather than failing the whole answer.
+func recipientValue(addr string) any {
+	if addr != "" && strings.Trim(addr, "0123456789") == "" && addr[0] != '0' {
+		return json.Number(addr)
+	}
+	return addr
 }

@@ -123,16 +123,19 @@ func (s *Store) addInboundPart(ctx context.Context, p store.InboundPart, sealedB
 		if err := s.lockIDs(ctx, tx, []string{fmt.Sprintf("3|%s %s %s %d", p.Connector, p.Source, p.Destination, p.Ref)}); err != nil {
 			return err
 		}
-		key := []any{p.Connector, p.Source, p.Destination, p.Ref}
+		// The sender is stored as its keyed hash (partSource); parts an
+		// earlier release stored under the number in clear are found too.
+		src := s.partSource(p.Source)
+		key := []any{p.Connector, src, p.Source, p.Destination, p.Ref}
 		// A repeated part (the SMSC resent it) replaces the earlier copy.
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO inbound_parts
 			(connector, source, destination, ref, total, part, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (connector, source, destination, ref, part) DO UPDATE SET total = excluded.total, body = excluded.body,
-			received_at = excluded.received_at`), append(key, p.Total, p.Part, sealedBody, micros(p.ReceivedAt))...); err != nil {
+			received_at = excluded.received_at`), p.Connector, src, p.Destination, p.Ref, p.Total, p.Part, sealedBody, micros(p.ReceivedAt)); err != nil {
 			return fmt.Errorf("adding inbound part: %w", err)
 		}
 		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT part, body FROM inbound_parts
-			WHERE connector = ? AND source = ? AND destination = ? AND ref = ? AND total = ? ORDER BY part`), append(key, p.Total)...)
+			WHERE connector = ? AND source IN (?, ?) AND destination = ? AND ref = ? AND total = ? ORDER BY part`), append(key, p.Total)...)
 		if err != nil {
 			return fmt.Errorf("reading inbound parts: %w", err)
 		}
@@ -160,7 +163,7 @@ func (s *Store) addInboundPart(ctx context.Context, p store.InboundPart, sealedB
 		if len(bodies) < p.Total {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM inbound_parts WHERE connector = ? AND source = ? AND destination = ? AND ref = ?`), key...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM inbound_parts WHERE connector = ? AND source IN (?, ?) AND destination = ? AND ref = ?`), key...); err != nil {
 			return fmt.Errorf("clearing inbound parts: %w", err)
 		}
 		m, err := assemble(bodies)
@@ -185,27 +188,60 @@ func (s *Store) PurgeInboundParts(ctx context.Context, before time.Time) (int, e
 }
 
 // LastInbound is when each address last wrote to the account on the
-// channel: the newest inbound message by originator.
+// channel: the newest inbound message by originator, found by its keyed
+// hash (addrcrypt.go), or in clear for rows written without one.
 func (s *Store) LastInbound(ctx context.Context, accountID, channel string, addresses []string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
 	if len(addresses) == 0 {
 		return out, nil
 	}
-	args := append([]any{accountID, channel, string(message.MO)}, strings2any(addresses)...)
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT originator, MAX(created_at) FROM messages
-		WHERE account_id = ? AND channel = ? AND direction = ? AND originator IN (`+placeholders(len(addresses))+`)
-		GROUP BY originator`), args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading inbound messages: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a string
-		var at int64
-		if err := rows.Scan(&a, &at); err != nil {
-			return nil, fmt.Errorf("reading inbound messages: %w", err)
+	byHash := map[string][]string{}
+	hashes := make([]string, 0, len(addresses))
+	for _, a := range addresses {
+		h := s.searchHash(ctx, accountID, a)
+		if h != noHash {
+			if byHash[h] == nil {
+				hashes = append(hashes, h)
+			}
+			byHash[h] = append(byHash[h], a)
 		}
-		out[a] = fromMicros(at)
 	}
-	return out, rows.Err()
+	read := func(col, cond string, values []string, found func(v string, at time.Time)) error {
+		if len(values) == 0 {
+			return nil
+		}
+		args := append([]any{accountID, channel, string(message.MO)}, strings2any(values)...)
+		rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+col+`, MAX(created_at) FROM messages
+			WHERE account_id = ? AND channel = ? AND direction = ? AND `+cond+` AND `+col+` IN (`+placeholders(len(values))+`)
+			GROUP BY `+col), args...)
+		if err != nil {
+			return fmt.Errorf("reading inbound messages: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v string
+			var at int64
+			if err := rows.Scan(&v, &at); err != nil {
+				return fmt.Errorf("reading inbound messages: %w", err)
+			}
+			found(v, fromMicros(at))
+		}
+		return rows.Err()
+	}
+	later := func(a string, at time.Time) {
+		if at.After(out[a]) {
+			out[a] = at
+		}
+	}
+	if err := read("originator_hash", "originator_hash <> ''", hashes, func(h string, at time.Time) {
+		for _, a := range byHash[h] {
+			later(a, at)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if err := read("originator", "originator_hash = ''", addresses, later); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -14,8 +14,11 @@ import (
 
 const (
 	messageColumns = `id, account_id, channel, direction, type, originator, body, content, details, reference, report_url, validity, scheduled_at, created_at, purpose, categories, compliance`
-	recipientCols  = `message_id, seq, account_id, address, country, country_prefix, status, status_at, status_reason, status_error_code, part_count, length, price, price_currency, connector, created_at, expires_at`
-	jobColumns     = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
+	recipientCols  = `message_id, seq, account_id, address, country, country_prefix, status, status_at, status_reason, status_error_code, part_count, length, price, price_currency, connector, created_at, expires_at, address_hash`
+	// messageInsertCols are the columns writeMessages writes: messageColumns
+	// and the originator's hash (addrcrypt.go), which nothing reads back.
+	messageInsertCols = messageColumns + `, originator_hash`
+	jobColumns        = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
 )
 
 // AcceptMessages stores messages, recipients and their jobs in one transaction.
@@ -48,13 +51,15 @@ func messageAccounts(msgs []*message.Message) []string {
 // for outbound, inbound forwarding for inbound) in tx; the messages whose
 // ids are in leased get no job here (see insertLeasedJobs).
 func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.Message, leased map[string]*store.Accept) error {
-	margs := make([]any, 0, len(msgs)*17)
+	margs := make([]any, 0, len(msgs)*18)
 	jargs := make([]any, 0, len(msgs)*8)
 	nrec := 0
 	for _, m := range msgs {
 		nrec += len(m.Recipients)
 	}
-	rargs := make([]any, 0, nrec*17)
+	rargs := make([]any, 0, nrec*18)
+	var keyOf string // the account whose address key is key: a batch is mostly one account's
+	var key []byte
 	for _, m := range msgs {
 		content, details, err := encodeParts(m)
 		if err != nil {
@@ -64,17 +69,32 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 		if err != nil {
 			return fmt.Errorf("accepting message: %w", err)
 		}
+		if key == nil || keyOf != m.AccountID {
+			keyOf, key = m.AccountID, s.addressKey(ctx, m.AccountID)
+		}
+		// An inbound message's originator is the person who wrote; an
+		// outbound one's is the account's own sender.
+		originator, originatorHash := m.Originator, ""
+		if m.Direction == message.MO {
+			if originator, originatorHash, err = s.sealAddress(ctx, key, m.AccountID, originatorAAD(m.ID), m.Originator); err != nil {
+				return fmt.Errorf("accepting message: %w", err)
+			}
+		}
 		created, deadline := micros(m.CreatedAt), micros(m.Deadline())
 		purpose := m.Purpose
 		if purpose == "" {
 			purpose = "transactional"
 		}
-		margs = append(margs, m.ID, m.AccountID, m.Channel, string(m.Direction), string(m.Type), m.Originator, body,
+		margs = append(margs, m.ID, m.AccountID, m.Channel, string(m.Direction), string(m.Type), originator, body,
 			content, details, m.Reference, m.ReportURL, m.Validity, micros(m.ScheduledAt), created,
-			purpose, strings.Join(m.Categories, ","), m.Compliance)
+			purpose, strings.Join(m.Categories, ","), m.Compliance, originatorHash)
 		for _, r := range m.Recipients {
-			rargs = append(rargs, m.ID, r.Seq, m.AccountID, r.Address, r.Country, r.CountryPrefix, string(r.Status), micros(r.StatusAt),
-				r.StatusReason, r.StatusErrorCode, r.PartCount, r.Length, r.Price, r.PriceCurrency, r.Connector, created, deadline)
+			addr, hash, err := s.sealAddress(ctx, key, m.AccountID, recipientAAD(m.ID, r.Seq), r.Address)
+			if err != nil {
+				return fmt.Errorf("accepting message: %w", err)
+			}
+			rargs = append(rargs, m.ID, r.Seq, m.AccountID, addr, r.Country, r.CountryPrefix, string(r.Status), micros(r.StatusAt),
+				r.StatusReason, r.StatusErrorCode, r.PartCount, r.Length, r.Price, r.PriceCurrency, r.Connector, created, deadline, hash)
 		}
 		kind := store.JobSend
 		if m.Direction == message.MO {
@@ -142,6 +162,9 @@ func (s *Store) scanMessage(ctx context.Context, row interface{ Scan(...any) err
 		return nil, err
 	}
 	if err := s.openMessage(ctx, m.ID, &m.Body, &content); err != nil {
+		return nil, err
+	}
+	if err := s.openAddress(ctx, originatorAAD(m.ID), &m.Originator); err != nil {
 		return nil, err
 	}
 	if categories != "" {
@@ -269,6 +292,9 @@ func (s *Store) scanRecipients(ctx context.Context, q string, args []any, byID m
 			return fmt.Errorf("reading recipients: %w", err)
 		}
 		r.Status, r.StatusAt = message.Status(status), fromMicros(at)
+		if err := s.openAddress(ctx, recipientAAD(mid, r.Seq), &r.Address); err != nil {
+			return err
+		}
 		if m := byID[mid]; m != nil {
 			m.Recipients = append(m.Recipients, r)
 		}
@@ -289,7 +315,10 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 		add("m.channel = ?", f.Channel)
 	}
 	if f.Originator != "" {
-		add("m.originator = ?", f.Originator)
+		// An account's own sender in clear, or a person who wrote in
+		// (inbound: sealed, found by its hash).
+		where = append(where, "(m.originator = ? OR (m.originator_hash = ? AND m.originator_hash <> ''))")
+		args = append(args, f.Originator, s.searchHash(ctx, accountID, f.Originator))
 	}
 	if f.Direction != "" {
 		add("m.direction = ?", string(f.Direction))
@@ -319,7 +348,11 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 		where = append(where, "(m.conversation_id IS NOT NULL OR (m.channel = 'email' AND m.type = 'email' AND m.direction = 'mt'))")
 	}
 	if f.Recipient != "" {
-		add("EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.account_id = m.account_id AND r.address = ?)", f.Recipient)
+		// Through the address's keyed hash (addrcrypt.go); an email
+		// address matches whatever its case.
+		where = append(where, "EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.account_id = m.account_id AND "+
+			addressMatch("r.address_hash", "r.address", f.Recipient)+")")
+		args = append(args, s.matchArgs(ctx, accountID, f.Recipient)...)
 	}
 	cond := strings.Join(where, " AND ")
 	var total int

@@ -219,96 +219,106 @@ func addressIs(col, identifier string) string {
 
 // subjectQuery is one kind of data the access export reads: q takes the
 // account id and the identifier, in pairs, unless sub says its first "?"
-// is an account id alone (followed by a toSubject pair).
+// is an account id alone (followed by a toSubject pair). An identifier
+// compared through its keyed hash (hashed: addressMatch, addrcrypt.go)
+// takes two arguments, the hash and the identifier.
 type subjectQuery struct {
-	name string
-	q    func(id string) string
-	sub  bool
+	name   string
+	q      func(id string) string
+	sub    bool
+	hashed bool
 }
 
-// The message ids addressed to the identifier in the account.
+// The message ids addressed to the identifier in the account (arguments:
+// the account, then matchArgs).
 func toSubject(id string) string {
-	return `SELECT message_id FROM recipients WHERE account_id = ? AND ` + addressIs("address", id)
+	return `SELECT message_id FROM recipients WHERE account_id = ? AND ` + addressMatch("address_hash", "address", id)
 }
 
 var subjectQueries = []subjectQuery{
 	{"messages", func(id string) string {
 		return `SELECT m.id AS message_id, r.seq, m.channel, m.direction, m.type, m.originator, r.address AS recipient, m.body, m.content,
 			m.reference, m.purpose, r.status, r.status_reason, r.status_error_code, r.status_at, r.price, r.price_currency, m.created_at
-			FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.account_id = ? AND ` + addressIs("r.address", id) + ` ORDER BY m.created_at, m.id, r.seq`
-	}, false},
+			FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.account_id = ? AND ` + addressMatch("r.address_hash", "r.address", id) + ` ORDER BY m.created_at, m.id, r.seq`
+	}, false, true},
 	{"inbound", func(id string) string {
 		return `SELECT id AS message_id, channel, originator, body, content, created_at FROM messages
-			WHERE account_id = ? AND direction = 'mo' AND ` + addressIs("originator", id) + ` ORDER BY created_at, id`
-	}, false},
+			WHERE account_id = ? AND direction = 'mo' AND ` + addressMatch("originator_hash", "originator", id) + ` ORDER BY created_at, id`
+	}, false, true},
 	{"statuses", func(id string) string {
 		return `SELECT message_id, seq, event, detail, at FROM message_events WHERE account_id = ? AND message_id IN (` + toSubject(id) + `) ORDER BY at, id`
-	}, true},
+	}, true, true},
 	{"receipts", func(id string) string {
 		return `SELECT message_id, seq, part, connector, status, status_error_code, status_at FROM recipient_parts
 			WHERE account_id = ? AND message_id IN (` + toSubject(id) + `) ORDER BY message_id, seq, part`
-	}, true},
+	}, true, true},
 	{"consents", func(id string) string {
 		return `SELECT id, recipient, channel, purpose, action, legal_age, categories, source, evidence, actor, created_at FROM consents
 			WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY id`
-	}, false},
+	}, false, false},
 	{"suppressions", func(id string) string {
 		return `SELECT channel, recipient, reason, actor, created_at FROM suppressions WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY created_at`
-	}, false},
+	}, false, false},
 	{"suppression_removals", func(id string) string {
 		return `SELECT channel, recipient, reason, created_at, removed_by, removal_reason, removed_at FROM suppression_removals
 			WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY id`
-	}, false},
+	}, false, false},
 	{"decisions", func(id string) string {
 		return `SELECT message_id, recipient, rule, outcome, reason, created_at FROM compliance_decisions
 			WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY id`
-	}, false},
+	}, false, false},
 	{"complaints", func(id string) string {
 		return `SELECT recipient, source, note, created_at FROM complaints WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY id`
-	}, false},
+	}, false, false},
 	{"proof_cases", func(id string) string {
 		return `SELECT id, recipient, reason, status, proof, created_at, answered_at FROM proof_cases WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY created_at`
-	}, false},
+	}, false, false},
 	{"contacts", func(id string) string {
 		return `SELECT id, msisdn, first_name, last_name, custom1, custom2, custom3, custom4, created_at, updated_at FROM contacts
 			WHERE account_id = ? AND msisdn = ? ORDER BY created_at`
-	}, false},
+	}, false, false},
 	{"conversations", func(id string) string {
 		return `SELECT id, contact_id, msisdn, status, messages, created_at, updated_at FROM conversations WHERE account_id = ? AND msisdn = ? ORDER BY created_at`
-	}, false},
+	}, false, false},
 	{"verifications", func(id string) string {
 		return `SELECT id, recipient, type, status, ip, created_at, verified_at FROM verifications WHERE account_id = ? AND ` + addressIs("recipient", id) + ` ORDER BY created_at`
-	}, false},
+	}, false, false},
 	{"verify_blocks", func(id string) string {
 		return `SELECT id, kind, value, rule, reason, created_at, lifted_at FROM verify_blocks WHERE account_id = ? AND value = ? ORDER BY created_at`
-	}, false},
+	}, false, false},
 	{"lookups", func(id string) string {
 		return `SELECT id, msisdn, country, status, network, details, created_at FROM hlr_queries WHERE account_id = ? AND msisdn = ? ORDER BY created_at`
-	}, false},
+	}, false, false},
 	{"marketing_senders", func(id string) string {
 		return `SELECT recipient, originator, last_at FROM marketing_senders WHERE account_id = ? AND recipient = ?`
-	}, false},
+	}, false, false},
 	{"chat_conversations_billed", func(id string) string {
 		return `SELECT id, channel, sender, recipient, category, message_id, price, currency, opened_at FROM billing_conversations
 			WHERE account_id = ? AND recipient = ? ORDER BY opened_at`
-	}, false},
+	}, false, false},
 	{"push_devices", func(id string) string {
 		return `SELECT instance_id, id, platform, user_id, metadata, created_at, updated_at FROM push_devices
 			WHERE account_id = ? AND user_id = ? ORDER BY created_at`
-	}, false},
+	}, false, false},
 	{"restrictions", func(id string) string {
 		return `SELECT account_id, identifier, request_id, created_at FROM privacy_restrictions WHERE account_id IN (?, '') AND identifier = ?`
-	}, false},
+	}, false, false},
 }
 
 // SubjectData reads everything an account holds about an identifier.
 func (s *Store) SubjectData(ctx context.Context, accountID, identifier string) ([]store.SubjectTable, error) {
 	var out []store.SubjectTable
+	match := s.matchArgs(ctx, accountID, identifier)
 	for _, sq := range subjectQueries {
 		q := sq.q(identifier)
-		args := []any{accountID, identifier}
+		args := []any{accountID}
 		if sq.sub {
-			args = []any{accountID, accountID, identifier}
+			args = append(args, accountID)
+		}
+		if sq.hashed {
+			args = append(args, match...)
+		} else {
+			args = append(args, identifier)
 		}
 		t, err := s.readTable(ctx, sq.name, q, args...)
 		if err != nil {
@@ -339,9 +349,21 @@ func (s *Store) openSubjectTable(ctx context.Context, accountID string, t *store
 		if id < 0 || body < 0 || content < 0 {
 			return nil
 		}
+		seq, rcpt, orig := col("seq"), col("recipient"), col("originator")
 		for _, row := range t.Rows {
 			if err := s.openMessage(ctx, row[id], &row[body], &row[content]); err != nil {
 				return err
+			}
+			if seq >= 0 && rcpt >= 0 {
+				n, _ := strconv.Atoi(row[seq])
+				if err := s.openAddress(ctx, recipientAAD(row[id], n), &row[rcpt]); err != nil {
+					return err
+				}
+			}
+			if orig >= 0 {
+				if err := s.openAddress(ctx, originatorAAD(row[id]), &row[orig]); err != nil {
+					return err
+				}
 			}
 		}
 	case "consents":
@@ -446,6 +468,11 @@ const erasureBatch = 2000
 func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.Time) (*store.Erasure, error) {
 	e := &store.Erasure{Erased: map[string]int{}, Kept: map[string]int{}}
 	is := func(col string) string { return addressIs(col, x) }
+	// Messages' addresses are compared through their keyed hashes
+	// (addrcrypt.go): isAddr(prefix) takes the arguments in match.
+	isAddr := func(prefix string) string { return addressMatch(prefix+"address_hash", prefix+"address", x) }
+	match := s.matchArgs(ctx, accountID, x)
+	withMatch := func(args ...any) []any { return append(args, match...) }
 	now := micros(at)
 	var tx *sql.Tx
 	count := func(q string, args ...any) (int, error) {
@@ -469,7 +496,7 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 		// A worker holding the send job of a recipient not yet handed to a
 		// carrier is sending it now: wait for it rather than race it.
 		n, err := count(`SELECT COUNT(*) FROM recipients r JOIN jobs j ON j.message_id = r.message_id AND j.kind = 'send' AND j.lease_owner <> ''
-			WHERE r.account_id = ? AND `+is("r.address")+` AND r.status IN ('scheduled', 'sent') AND r.connector = ''`, accountID, x)
+			WHERE r.account_id = ? AND `+isAddr("r.")+` AND r.status IN ('scheduled', 'sent') AND r.connector = ''`, withMatch(accountID)...)
 		if err != nil {
 			return fmt.Errorf("counting sends in flight: %w", err)
 		}
@@ -478,7 +505,7 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 			return nil
 		}
 		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE recipients SET status = 'delivery_failed', status_reason = 'privacy.erasure', status_at = ?
-			WHERE account_id = ? AND `+is("address")+` AND status IN ('scheduled', 'sent') AND connector = ''`), now, accountID, x)
+			WHERE account_id = ? AND `+isAddr("")+` AND status IN ('scheduled', 'sent') AND connector = ''`), withMatch(now, accountID)...)
 		if err != nil {
 			return fmt.Errorf("cancelling sends: %w", err)
 		}
@@ -488,7 +515,7 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 			// Send jobs with nothing left to send go.
 			if err := exec("", `DELETE FROM jobs WHERE account_id = ? AND kind = 'send' AND lease_owner = '' AND message_id IN (`+toSubject(x)+`)
 				AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = jobs.message_id AND r.status IN ('scheduled', 'sent') AND r.connector = '')`,
-				accountID, accountID, x); err != nil {
+				withMatch(accountID, accountID)...); err != nil {
 				return err
 			}
 		}
@@ -502,7 +529,7 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 	// entries the batch before left behind (PostgreSQL keeps them until a
 	// vacuum).
 	var all []string
-	rows, err := s.w.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT message_id FROM recipients WHERE account_id = ? AND `+is("address")), accountID, x)
+	rows, err := s.w.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT message_id FROM recipients WHERE account_id = ? AND `+isAddr("")), withMatch(accountID)...)
 	if err != nil {
 		return nil, fmt.Errorf("listing a person's messages: %w", err)
 	}
@@ -536,9 +563,10 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 			var err error
 			in, idArgs := s.inList(ids)
 			with := func(args ...any) []any { return append(append([]any{}, idArgs...), args...) }
+			withM := func() []any { return with(match...) }
 			// Bodies of messages to this person alone are blanked; those
 			// with other recipients too are kept for them.
-			if shared, err = count(`SELECT COUNT(DISTINCT message_id) FROM recipients WHERE message_id `+in+` AND NOT (`+is("address")+`)`, with(x)...); err != nil {
+			if shared, err = count(`SELECT COUNT(DISTINCT message_id) FROM recipients WHERE message_id `+in+` AND NOT `+isAddr(""), withM()...); err != nil {
 				return err
 			}
 			steps := []struct {
@@ -546,7 +574,7 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 				args    []any
 			}{
 				{"message_bodies", `UPDATE messages SET body = '', content = '', details = '' WHERE id ` + in + `
-					AND NOT EXISTS (SELECT 1 FROM recipients o WHERE o.message_id = messages.id AND NOT (` + is("o.address") + `))`, with(x)},
+					AND NOT EXISTS (SELECT 1 FROM recipients o WHERE o.message_id = messages.id AND NOT ` + isAddr("o.") + `)`, withM()},
 				{"statuses", `UPDATE message_events SET detail = '' WHERE message_id ` + in + ` AND detail <> ''`, with()},
 				{"fallbacks", `UPDATE message_fallbacks SET spec = '', state = CASE WHEN state IN ('waiting', 'claimed') THEN 'refused' ELSE state END,
 					reason = CASE WHEN state IN ('waiting', 'claimed') THEN 'privacy.erasure' ELSE reason END, updated_at = ?
@@ -554,7 +582,7 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 				{"webhook_deliveries", `UPDATE webhook_deliveries SET payload = '', state = CASE WHEN state IN ('pending', 'held') THEN 'failed' ELSE state END,
 					last_error = CASE WHEN state IN ('pending', 'held') THEN 'privacy.erasure' ELSE last_error END
 					WHERE message_id ` + in + ` AND payload <> ''`, with()},
-				{"recipients", `UPDATE recipients SET address = '` + Erased + `' WHERE message_id ` + in + ` AND ` + is("address"), with(x)},
+				{"recipients", `UPDATE recipients SET address = '` + Erased + `', address_hash = '' WHERE message_id ` + in + ` AND ` + isAddr(""), withM()},
 			}
 			for _, st := range steps {
 				res, err := tx.ExecContext(ctx, s.d.rebind(st.q), st.args...)
@@ -583,11 +611,11 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 			accountID, accountID, x); err != nil {
 			return err
 		}
-		if err := exec("inbound", `UPDATE messages SET originator = '`+Erased+`', body = '', content = '', details = ''
-			WHERE account_id = ? AND direction = 'mo' AND `+is("originator"), accountID, x); err != nil {
+		if err := exec("inbound", `UPDATE messages SET originator = '`+Erased+`', originator_hash = '', body = '', content = '', details = ''
+			WHERE account_id = ? AND direction = 'mo' AND `+addressMatch("originator_hash", "originator", x), withMatch(accountID)...); err != nil {
 			return err
 		}
-		if err := exec("inbound_parts", `DELETE FROM inbound_parts WHERE source = ?`, x); err != nil {
+		if err := exec("inbound_parts", `DELETE FROM inbound_parts WHERE source IN (?, ?)`, x, s.partSource(x)); err != nil {
 			return err
 		}
 		if err := exec("decisions", `UPDATE compliance_decisions SET recipient = '`+Erased+`', reason = REPLACE(reason, ?, '`+Erased+`')

@@ -54,7 +54,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		d.MaxParams = 30000
 	}
 	s := &Store{w: writer, r: reader, d: d,
-		insertMessages:   newBulkInsert("messages", messageColumns),
+		insertMessages:   newBulkInsert("messages", messageInsertCols),
 		insertRecipients: newBulkInsert("recipients", recipientCols),
 		insertJobs:       newBulkInsert("jobs", jobColumns),
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
