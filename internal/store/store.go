@@ -186,6 +186,10 @@ type MessageFilter struct {
 	Until      time.Time // created before
 	Limit      int
 	Offset     int
+	// CountLimit, when above 0, stops counting the matches there (the
+	// total is then at most CountLimit): a page that says "more than N"
+	// need not count a million messages.
+	CountLimit int
 	// ConversationID keeps one Conversations conversation's messages;
 	// ExcludeChannels leaves those channels' messages out.
 	ConversationID  string

@@ -319,11 +319,21 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 		where = append(where, "(m.conversation_id IS NOT NULL OR (m.channel = 'email' AND m.type = 'email' AND m.direction = 'mt'))")
 	}
 	if f.Recipient != "" {
-		add("EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.account_id = m.account_id AND r.address = ?)", f.Recipient)
+		// IN rather than EXISTS: SQLite then starts from the recipient
+		// (recipients_account_address) instead of testing every message
+		// of the account; PostgreSQL plans both the same.
+		where = append(where, "m.id IN (SELECT r.message_id FROM recipients r WHERE r.account_id = ? AND r.address = ?)")
+		args = append(args, accountID, f.Recipient)
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM messages m WHERE `+cond), args...).Scan(&total); err != nil {
+	countQ := `SELECT COUNT(*) FROM messages m WHERE ` + cond
+	countArgs := args
+	if f.CountLimit > 0 {
+		countQ = `SELECT COUNT(*) FROM (SELECT 1 FROM messages m WHERE ` + cond + ` LIMIT ?) c`
+		countArgs = append(append([]any(nil), args...), f.CountLimit)
+	}
+	if err := s.r.QueryRowContext(ctx, s.d.rebind(countQ), countArgs...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("counting messages: %w", err)
 	}
 	cols := "m." + strings.ReplaceAll(messageColumns, ", ", ", m.")

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		waTemplateBehaviours,
 		termsBehaviours,
 		pushBehaviours,
+		countBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
