@@ -102,3 +102,16 @@ func (a *App) maintainConsole(ctx context.Context, now time.Time) {
 		a.log.Info("maintenance: dropped ended console sessions", "sessions", n)
 	}
 }
+
+// foldCountsEvery is how often the Overview's roll-up takes in the changes
+// recorded since (DailyCounts reads those too, so this only keeps them few).
+const foldCountsEvery = 5 * time.Second
+
+// foldCounts moves recorded message count changes into the roll-up.
+func (a *App) foldCounts() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := a.store.FoldMessageCounts(ctx); err != nil {
+		a.log.Warn("maintenance: folding message counts", "err", err)
+	}
+}

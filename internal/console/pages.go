@@ -165,7 +165,7 @@ type messagesData struct {
 
 // maxCounted bounds the matches the Messages page counts: past it the page
 // says "more than", which keeps a search over a million messages fast.
-const maxCounted = 10000
+const maxCounted = 1000
 
 var listStatuses = []message.Status{message.Scheduled, message.Sent, message.Buffered, message.Delivered, message.Expired, message.DeliveryFailed}
 

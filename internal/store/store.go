@@ -495,6 +495,18 @@ type BindLeases interface {
 	LiveNodes(ctx context.Context, since time.Time) (int, error)
 	// ForgetNode deletes node's heartbeat (it is stopping).
 	ForgetNode(ctx context.Context, node string) error
+	// BindSlots lists every connector's bind slots with their holders
+	// (the operator's view of who holds which bind), by connector and slot.
+	BindSlots(ctx context.Context) ([]BindSlot, error)
+}
+
+// BindSlot is one lease row of a connector's binds: free when Holder is ""
+// or ExpiresAt has passed.
+type BindSlot struct {
+	Connector string
+	Slot      int
+	Holder    string
+	ExpiresAt time.Time
 }
 
 // Store is everything the platform keeps.

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		termsBehaviours,
 		pushBehaviours,
 		countBehaviours,
+		operatorBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {

@@ -40,3 +40,7 @@ INSERT INTO message_counts (account_id, day, channel, status, n, charged)
 	GROUP BY r.account_id, r.created_at / 86400000000, m.channel, r.status;
 
 {{MESSAGE_COUNT_TRIGGERS}}
+
+-- The Messages page's search by reference, which otherwise reads every
+-- message of the account.
+CREATE INDEX messages_account_reference ON messages (account_id, reference);
