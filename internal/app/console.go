@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/omnigate/omnigate/internal/console"
 	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/users"
 )
@@ -22,7 +25,42 @@ func (a *App) newConsole(st store.Store) *console.Console {
 	a.users = users.New(users.Config{PublicURL: a.cfg.PublicURL}, st, a.billing, a.notifier, a.trail, a.guard, a.log)
 	c := console.New(console.Config{Secure: a.cfg.TLSCert != ""}, a.users, st, a.log)
 	c.UseDesk(a.desk)
+	c.UseOperations(console.Operations{Live: a.connectors, Sent: a.sentByConnector, Imports: a.imports, Released: a.dispatcher.Notify})
 	return c
+}
+
+// sentByConnector reads this node's submissions per connector from the
+// omnigate_recipient_status_total counter (status sent), for the
+// operator's Connectors page.
+func (a *App) sentByConnector() map[string]float64 {
+	out := map[string]float64{}
+	// A registry of this counter alone: gathering the main one would also
+	// run the queue gauges' database query.
+	reg := prometheus.NewPedanticRegistry()
+	if reg.Register(a.metrics.Statuses) != nil {
+		return out
+	}
+	fams, err := reg.Gather()
+	if err != nil {
+		return out
+	}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			var conn, status string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "connector":
+					conn = l.GetValue()
+				case "status":
+					status = l.GetValue()
+				}
+			}
+			if status == string(message.Sent) && conn != "" {
+				out[conn] += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }
 
 // Users is the users service (the CLI and tests use it).

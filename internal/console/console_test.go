@@ -23,6 +23,7 @@ import (
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/console"
 	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
@@ -112,6 +113,7 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 	mux := http.NewServeMux()
 	con := console.New(console.Config{}, svc, st, nil)
 	con.UseDesk(compliance.NewDesk(compliance.DeskConfig{}, st, nil))
+	con.UseOperations(console.Operations{Imports: imports.New(st)}) // op_test.go
 	con.Register(mux)
 	srv := httptest.NewServer(mux)
 	svc.SetPublicURL(srv.URL)
