@@ -190,6 +190,9 @@ func (c *Console) messages(q *req) {
 	}
 	if s := d.Q["status"]; s != "" {
 		f.Status = message.Status(s)
+		if f.Recipient == "" && f.Reference == "" {
+			c.planStatusSearch(ctx, q.user.AccountID, &f)
+		}
 	}
 	for k, t := range map[string]*time.Time{"from": &f.From, "until": &f.Until} {
 		if s := d.Q[k]; s != "" {
@@ -210,8 +213,8 @@ func (c *Console) messages(q *req) {
 		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
 		return
 	}
-	if d.Total > maxCounted {
-		d.Total, d.More = maxCounted, true
+	if bound := f.CountLimit - 1; d.Total > bound {
+		d.Total, d.More = bound, true
 	}
 	c.render(q.w, http.StatusOK, "messages", q.page("title.messages", d))
 }

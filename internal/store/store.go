@@ -190,6 +190,10 @@ type MessageFilter struct {
 	// total is then at most CountLimit): a page that says "more than N"
 	// need not count a million messages.
 	CountLimit int
+	// StatusRare says few recipients have Status (the caller knows from
+	// the roll-up): the search then starts from those recipients
+	// (recipients_account_status) instead of testing every message.
+	StatusRare bool
 	// ConversationID keeps one Conversations conversation's messages;
 	// ExcludeChannels leaves those channels' messages out.
 	ConversationID  string

@@ -13,6 +13,7 @@ import (
 var countBehaviours = []behaviour{
 	{"DailyCountsRollUp", testDailyCountsRollUp},
 	{"DailyCountsConcurrentFolds", testDailyCountsConcurrentFolds},
+	{"ListMessagesPlans", testListMessagesPlans},
 }
 
 // dailyCounts reads an account's counts of the last two days as
@@ -138,4 +139,63 @@ func testDailyCountsConcurrentFolds(t *testing.T, st store.Store) {
 	}
 	got, _ := dailyCounts(t, st, a.ID)
 	sameCounts(t, "after concurrent folds", got, map[string]int{"today sms sent": 400})
+}
+
+// The Messages search finds the same messages however it runs: from a
+// rare status's recipients or testing each message, from a recipient,
+// and with its count bounded.
+func testListMessagesPlans(t *testing.T, st store.Store) {
+	a, b := newAccount(t, st), newAccount(t, st)
+	var msgs []*message.Message
+	for i := 0; i < 30; i++ {
+		m := newMessage(a, 2, func(m *message.Message) { m.CreatedAt = m.CreatedAt.Add(-time.Duration(i) * time.Minute) })
+		msgs = append(msgs, m)
+	}
+	accept(t, st, append(msgs, newMessage(b, 2))...)
+	// Messages 0, 7, 14, 21, 28: one recipient failed.
+	var ups []store.StatusUpdate
+	for i := 0; i < 30; i += 7 {
+		ups = append(ups, store.StatusUpdate{AccountID: a.ID, MessageID: msgs[i].ID, Seq: 1, Status: message.DeliveryFailed, At: time.Now()})
+	}
+	o := &store.Outcome{Updates: ups}
+	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f store.MessageFilter) ([]string, int) {
+		t.Helper()
+		f.Limit = 50
+		list, total, err := st.ListMessages(ctx, a.ID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range list {
+			out = append(out, m.ID)
+		}
+		return out, total
+	}
+	want := []string{msgs[0].ID, msgs[7].ID, msgs[14].ID, msgs[21].ID, msgs[28].ID}
+	for _, rare := range []bool{false, true} {
+		got, total := ids(store.MessageFilter{Status: message.DeliveryFailed, StatusRare: rare})
+		if total != 5 || len(got) != 5 {
+			t.Fatalf("rare %v: %d of %d, want 5", rare, len(got), total)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("rare %v: #%d is %s, want %s (newest first)", rare, i, got[i], want[i])
+			}
+		}
+		if _, total := ids(store.MessageFilter{Status: message.DeliveryFailed, StatusRare: rare, CountLimit: 3}); total != 3 {
+			t.Errorf("rare %v, counting to 3: %d", rare, total)
+		}
+	}
+	if got, total := ids(store.MessageFilter{Recipient: "31612340001", Status: message.DeliveryFailed}); total != 5 || len(got) != 5 {
+		t.Errorf("recipient and status: %d of %d", len(got), total)
+	}
+	if got, total := ids(store.MessageFilter{Recipient: "31612340000"}); total != 30 || len(got) != 30 || got[0] != msgs[0].ID {
+		t.Errorf("recipient: %d of %d", len(got), total)
+	}
+	if _, total := ids(store.MessageFilter{CountLimit: 10}); total != 10 {
+		t.Errorf("all, counting to 10: %d", total)
+	}
 }

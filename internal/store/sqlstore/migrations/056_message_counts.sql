@@ -41,6 +41,8 @@ INSERT INTO message_counts (account_id, day, channel, status, n, charged)
 
 {{MESSAGE_COUNT_TRIGGERS}}
 
--- The Messages page's search by reference, which otherwise reads every
--- message of the account.
-CREATE INDEX messages_account_reference ON messages (account_id, reference);
+-- The Messages page's search by reference (in the page's order, so that
+-- SQLite prefers it to walking the account's messages), and by a status
+-- few recipients have (the roll-up says which are few).
+CREATE INDEX messages_account_reference ON messages (account_id, reference, created_at DESC, id DESC);
+CREATE INDEX recipients_account_status ON recipients (account_id, status);
