@@ -8,8 +8,8 @@
 -- an append never waits on another writer's lock, where updating a shared
 -- counter row in every transaction would serialize an account's status
 -- updates (and deadlock on PostgreSQL). FoldMessageCounts moves the deltas
--- into message_counts every few seconds; DailyCounts adds the deltas not
--- folded yet, so the counts are exact at any moment.
+-- into message_counts every few seconds; DailyCounts reads message_counts
+-- alone, so the Overview is as of the last fold.
 CREATE TABLE message_counts (
 	account_id TEXT NOT NULL,
 	day        {{INT}} NOT NULL,
