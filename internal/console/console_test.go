@@ -164,6 +164,11 @@ func (e *env) message(accountID, reference string) *message.Message {
 	if err := e.st.AcceptMessages(context.Background(), []*message.Message{m}); err != nil {
 		e.t.Fatal(err)
 	}
+	// What the maintenance loop does every few seconds: the Overview
+	// reads the folded roll-up.
+	if _, err := e.st.FoldMessageCounts(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 	return m
 }
 
