@@ -69,6 +69,9 @@ func (c *Console) opDecideSender(q *req) {
 		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
 		return
 	}
+	if o, err := compliance.NormalizeSender(originator); err == nil {
+		originator = o // as the desk stores it
+	}
 	ctx, cancel := ctxTimeout(q.r)
 	defer cancel()
 	if _, err := c.st.GetAccount(ctx, account); c.storeFailed(q, err) {
