@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/omnigate/omnigate/internal/console"
 	"github.com/omnigate/omnigate/internal/ids"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/users"
 )
@@ -31,7 +34,42 @@ func (a *App) newConsole(st store.Store) *console.Console {
 		}
 		return a.realtime.AppConnections(appID)
 	})
+	c.UseOperations(console.Operations{Live: a.connectors, Sent: a.sentByConnector, Imports: a.imports, Released: a.dispatcher.Notify})
 	return c
+}
+
+// sentByConnector reads this node's submissions per connector from the
+// omnigate_recipient_status_total counter (status sent), for the
+// operator's Connectors page.
+func (a *App) sentByConnector() map[string]float64 {
+	out := map[string]float64{}
+	// A registry of this counter alone: gathering the main one would also
+	// run the queue gauges' database query.
+	reg := prometheus.NewPedanticRegistry()
+	if reg.Register(a.metrics.Statuses) != nil {
+		return out
+	}
+	fams, err := reg.Gather()
+	if err != nil {
+		return out
+	}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			var conn, status string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "connector":
+					conn = l.GetValue()
+				case "status":
+					status = l.GetValue()
+				}
+			}
+			if status == string(message.Sent) && conn != "" {
+				out[conn] += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }
 
 // Users is the users service (the CLI and tests use it).
@@ -109,5 +147,18 @@ func (a *App) maintainConsole(ctx context.Context, now time.Time) {
 		a.log.Warn("maintenance: purging console sessions", "err", err)
 	} else if n > 0 {
 		a.log.Info("maintenance: dropped ended console sessions", "sessions", n)
+	}
+}
+
+// foldCountsEvery is how often the Overview's roll-up takes in the changes
+// recorded since (DailyCounts reads those too, so this only keeps them few).
+const foldCountsEvery = 5 * time.Second
+
+// foldCounts moves recorded message count changes into the roll-up.
+func (a *App) foldCounts() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := a.store.FoldMessageCounts(ctx); err != nil {
+		a.log.Warn("maintenance: folding message counts", "err", err)
 	}
 }

@@ -23,6 +23,7 @@ const (
 func (a *App) startMaintenance() chan struct{} {
 	stop := make(chan struct{})
 	go every(a.cfg.MaintenanceEvery, stop, a.maintain)
+	go every(foldCountsEvery, stop, a.foldCounts) // console.go
 	return stop
 }
 

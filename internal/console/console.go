@@ -70,6 +70,7 @@ type Console struct {
 	// conns counts an app's connections here (UseConnections).
 	bill  *billing.Service
 	conns func(appID string) int
+	ops   Operations // what the operator pages read beyond the store (UseOperations)
 }
 
 // New makes the console.
@@ -133,6 +134,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.registerStatements(mux)
 	c.registerSenders(mux)
 	c.registerRealtime(mux)
+	c.registerOpQueues(mux)  // opqueues.go
+	c.registerOpImports(mux) // opimports.go
+	c.registerOpSystem(mux)  // opsystem.go
 }
 
 // req is a signed-in request.
@@ -182,6 +186,12 @@ var nav = []struct {
 	{"nav.realtime", "/console/realtime", users.ViewRealtime},
 	{"nav.users", "/console/users", users.ViewUsers},
 	{"nav.accounts", "/console/operator/accounts", users.OperateAccounts},
+	{"nav.op_senders", "/console/operator/senders", users.OperateSenders},
+	{"nav.op_reviews", "/console/operator/reviews", users.OperateReviews},
+	{"nav.op_imports", "/console/operator/imports", users.OperateImports},
+	{"nav.op_connectors", "/console/operator/connectors", users.OperateRouting},
+	{"nav.op_queue", "/console/operator/queue", users.OperateQueue},
+	{"nav.op_cases", "/console/operator/cases", users.OperateCases},
 	{"nav.profile", "/console/profile", users.ViewProfile},
 }
 
@@ -258,44 +268,54 @@ func sameToken(a, b string) bool {
 // perm ("" for any role). A POST must carry the session's CSRF token.
 func (c *Console) signed(perm users.Permission, h func(*req)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ck, err := r.Cookie(sessionCookie)
-		if err != nil {
-			http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		q := c.session(w, r)
+		if q == nil {
 			return
 		}
-		u, ss, err := c.users.Authenticate(r.Context(), ck.Value)
-		if errors.Is(err, users.ErrNoSession) {
-			c.setCookie(w, r, sessionCookie, "", -1)
-			http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
-			return
-		}
-		if err != nil {
-			c.log.Error("console: session", "err", err)
-			c.errorPage(w, r, http.StatusServiceUnavailable, "error.internal")
-			return
-		}
-		if !ss.Verified {
-			http.Redirect(w, r, "/console/signin/totp", http.StatusSeeOther)
-			return
-		}
-		q := &req{w: w, r: r, user: u, sess: ss, token: ck.Value, loc: newLocale(pickLanguage(r, u.Language))}
 		if r.Method == http.MethodPost {
 			ok, tooLarge := parseForm(w, r)
 			if tooLarge {
 				c.fail(q, http.StatusRequestEntityTooLarge, q.loc.T("error.too_large"))
 				return
 			}
-			if !ok || !sameToken(r.PostFormValue("csrf"), ss.CSRF) {
+			if !ok || !sameToken(r.PostFormValue("csrf"), q.sess.CSRF) {
 				c.fail(q, http.StatusForbidden, q.loc.T("error.csrf"))
 				return
 			}
 		}
-		if perm != "" && !users.Can(u.Role, perm) {
+		if perm != "" && !users.Can(q.user.Role, perm) {
 			c.fail(q, http.StatusForbidden, q.loc.T("error.forbidden"))
 			return
 		}
 		h(q)
 	}
+}
+
+// session is the request of a signed-in, verified user; nil after
+// answering (to the sign-in, the second factor, or an error). It checks
+// neither the form nor the role: signed does, and an upload its own way.
+func (c *Console) session(w http.ResponseWriter, r *http.Request) *req {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil {
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		return nil
+	}
+	u, ss, err := c.users.Authenticate(r.Context(), ck.Value)
+	if errors.Is(err, users.ErrNoSession) {
+		c.setCookie(w, r, sessionCookie, "", -1)
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		c.log.Error("console: session", "err", err)
+		c.errorPage(w, r, http.StatusServiceUnavailable, "error.internal")
+		return nil
+	}
+	if !ss.Verified {
+		http.Redirect(w, r, "/console/signin/totp", http.StatusSeeOther)
+		return nil
+	}
+	return &req{w: w, r: r, user: u, sess: ss, token: ck.Value, loc: newLocale(pickLanguage(r, u.Language))}
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request) {

@@ -117,6 +117,7 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 	runner := imports.New(st)
 	con.UseImports(runner)
 	con.UseBilling(billing.New(billing.Config{}, st, nil, nil, nil))
+	con.UseOperations(console.Operations{Imports: runner}) // op_test.go
 	con.Register(mux)
 	srv := httptest.NewServer(mux)
 	svc.SetPublicURL(srv.URL)
@@ -166,6 +167,11 @@ func (e *env) message(accountID, reference string) *message.Message {
 		Details:    message.Details{SMS: &message.SMS{DataCoding: "plain"}},
 		Recipients: []message.Recipient{{Address: "31612345678", Country: "NL", CountryPrefix: 31, Status: message.Delivered, StatusAt: now, PartCount: 1, Price: 50_000, PriceCurrency: "EUR"}}}
 	if err := e.st.AcceptMessages(context.Background(), []*message.Message{m}); err != nil {
+		e.t.Fatal(err)
+	}
+	// What the maintenance loop does every few seconds: the Overview
+	// reads the folded roll-up.
+	if _, err := e.st.FoldMessageCounts(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
 	return m

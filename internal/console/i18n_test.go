@@ -106,7 +106,7 @@ func TestTemplatesTranslated(t *testing.T) {
 // The Go code's literal keys (errors, page titles) exist too.
 func TestCodeKeys(t *testing.T) {
 	keys := regexp.MustCompile(`"((?:error|title|profile|nav|status|role)\.[a-z_]+)"`)
-	for _, f := range []string{"console.go", "pages.go"} {
+	for _, f := range []string{"console.go", "pages.go", "opqueues.go", "opimports.go", "opsystem.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

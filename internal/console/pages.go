@@ -159,8 +159,13 @@ type messagesData struct {
 	Q        map[string]string
 	Messages []*message.Message
 	Total    int
+	More     bool // more than maxCounted match (Total is maxCounted)
 	Statuses []message.Status
 }
+
+// maxCounted bounds the matches the Messages page counts: past it the page
+// says "more than", which keeps a search over a million messages fast.
+const maxCounted = 1000
 
 var listStatuses = []message.Status{message.Scheduled, message.Sent, message.Buffered, message.Delivered, message.Expired, message.DeliveryFailed}
 
@@ -176,7 +181,7 @@ func (c *Console) messages(q *req) {
 		return s
 	}
 	f := store.MessageFilter{Recipient: strings.TrimPrefix(get("recipient", 320), "+"), Reference: get("reference", 200),
-		Channel: get("channel", 40), Limit: 50}
+		Channel: get("channel", 40), Limit: 50, CountLimit: maxCounted + 1}
 	d := &messagesData{Q: map[string]string{"recipient": get("recipient", 320), "reference": f.Reference, "channel": f.Channel,
 		"status": get("status", 40), "id": get("id", 64), "from": get("from", 10), "until": get("until", 10)}, Statuses: listStatuses}
 	if id := d.Q["id"]; id != "" {
@@ -185,6 +190,9 @@ func (c *Console) messages(q *req) {
 	}
 	if s := d.Q["status"]; s != "" {
 		f.Status = message.Status(s)
+		if f.Recipient == "" && f.Reference == "" {
+			c.planStatusSearch(ctx, q.user.AccountID, &f)
+		}
 	}
 	for k, t := range map[string]*time.Time{"from": &f.From, "until": &f.Until} {
 		if s := d.Q[k]; s != "" {
@@ -204,6 +212,9 @@ func (c *Console) messages(q *req) {
 		c.log.Error("console: messages", "err", err)
 		c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
 		return
+	}
+	if bound := f.CountLimit - 1; d.Total > bound {
+		d.Total, d.More = bound, true
 	}
 	c.render(q.w, http.StatusOK, "messages", q.page("title.messages", d))
 }

@@ -283,6 +283,9 @@ type Compliance interface {
 
 	SaveSender(ctx context.Context, s *Sender) error
 	Senders(ctx context.Context, accountID string) ([]Sender, error)
+	// SendersWithStatus lists the senders of every account with a status
+	// (the operator's approval queue: SenderPending), oldest first.
+	SendersWithStatus(ctx context.Context, status string, limit int) ([]Sender, error)
 
 	// GetPolicy and SetPolicy read and change an account's settings.
 	GetPolicy(ctx context.Context, accountID string) (*Policy, error)

@@ -189,6 +189,14 @@ type MessageFilter struct {
 	Until      time.Time // created before
 	Limit      int
 	Offset     int
+	// CountLimit, when above 0, stops counting the matches there (the
+	// total is then at most CountLimit): a page that says "more than N"
+	// need not count a million messages.
+	CountLimit int
+	// StatusRare says few recipients have Status (the caller knows from
+	// the roll-up): the search then starts from those recipients
+	// (recipients_account_status) instead of testing every message.
+	StatusRare bool
 	// ConversationID keeps one Conversations conversation's messages;
 	// ExcludeChannels leaves those channels' messages out.
 	ConversationID  string
@@ -494,6 +502,18 @@ type BindLeases interface {
 	LiveNodes(ctx context.Context, since time.Time) (int, error)
 	// ForgetNode deletes node's heartbeat (it is stopping).
 	ForgetNode(ctx context.Context, node string) error
+	// BindSlots lists every connector's bind slots with their holders
+	// (the operator's view of who holds which bind), by connector and slot.
+	BindSlots(ctx context.Context) ([]BindSlot, error)
+}
+
+// BindSlot is one lease row of a connector's binds: free when Holder is ""
+// or ExpiresAt has passed.
+type BindSlot struct {
+	Connector string
+	Slot      int
+	Holder    string
+	ExpiresAt time.Time
 }
 
 // Store is everything the platform keeps.

@@ -141,6 +141,11 @@ type DailyCount struct {
 type Dashboards interface {
 	// DailyCounts counts an account's outgoing recipients per UTC day,
 	// channel and status, for messages created in [from, until); from is
-	// a day's start.
+	// a day's start. The counts are as of the last FoldMessageCounts.
 	DailyCounts(ctx context.Context, accountID string, from, until time.Time) ([]DailyCount, error)
+	// FoldMessageCounts moves the changes recorded since the last fold
+	// into the roll-up DailyCounts reads (maintenance, every few
+	// seconds); it returns how many changes it moved. DailyCounts is as
+	// of the last fold.
+	FoldMessageCounts(ctx context.Context) (int, error)
 }

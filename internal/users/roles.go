@@ -52,12 +52,18 @@ const (
 
 	OperateAccounts Permission = "operator.accounts"
 	OperateSenders  Permission = "operator.senders"
+	OperateReviews  Permission = "operator.reviews"    // the content review queue: release or reject held messages
+	OperateImports  Permission = "operator.imports"    // do-not-disturb registry imports
+	OperateRouting  Permission = "operator.connectors" // connectors, routes, live binds and throughput
+	OperateQueue    Permission = "operator.queue"      // the job queue's depth and oldest job
+	OperateCases    Permission = "operator.cases"      // proof-of-consent cases of every account
 )
 
 // Permissions lists every permission (for the table-driven tests).
 var Permissions = []Permission{ViewOverview, ViewMessages, SendMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks,
 	ViewConsents, ManageConsents, ViewCases, ViewBilling, ExportStatements, ManageLimits, ViewSenders, ViewRealtime,
-	ViewUsers, ManageUsers, ManageSeats, ViewProfile, OperateAccounts, OperateSenders}
+	ViewUsers, ManageUsers, ManageSeats, ViewProfile, OperateAccounts, OperateSenders,
+	OperateReviews, OperateImports, OperateRouting, OperateQueue, OperateCases}
 
 // grants is the one authorization table: role → what it may see and do.
 var grants = map[string][]Permission{
@@ -68,7 +74,8 @@ var grants = map[string][]Permission{
 	RoleDeveloper:  {ViewOverview, ViewMessages, SendMessages, ViewKeys, ManageKeys, ViewWebhooks, ResendWebhooks, ViewSenders, ViewRealtime, ViewProfile},
 	RoleCompliance: {ViewOverview, ViewMessages, ViewConsents, ManageConsents, ViewCases, ViewSenders, ViewProfile},
 	RoleBilling:    {ViewOverview, ViewBilling, ExportStatements, ManageLimits, ViewProfile},
-	RoleOperator:   {OperateAccounts, OperateSenders, ViewProfile},
+	RoleOperator: {OperateAccounts, OperateSenders, OperateReviews, OperateImports, OperateRouting, OperateQueue, OperateCases,
+		ViewProfile},
 }
 
 var allowed = func() map[string]map[Permission]bool {

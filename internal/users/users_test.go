@@ -306,7 +306,7 @@ func TestRoleTable(t *testing.T) {
 		users.RoleDeveloper:  "overview.view messages.view messages.send keys.view keys.manage webhooks.view webhooks.resend senders.view realtime.view profile.view",
 		users.RoleCompliance: "overview.view messages.view consents.view consents.manage cases.view senders.view profile.view",
 		users.RoleBilling:    "overview.view billing.view billing.export limits.manage profile.view",
-		users.RoleOperator:   "profile.view operator.accounts operator.senders",
+		users.RoleOperator:   "profile.view operator.accounts operator.senders operator.reviews operator.imports operator.connectors operator.queue operator.cases",
 		"nobody":             "",
 	}
 	for role, perms := range want {

@@ -134,3 +134,23 @@ func (s *Store) ForgetNode(ctx context.Context, node string) error {
 	}
 	return nil
 }
+
+// BindSlots implements store.BindLeases.
+func (s *Store) BindSlots(ctx context.Context) ([]store.BindSlot, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT connector, slot, holder, expires_at FROM connector_binds ORDER BY connector, slot`)
+	if err != nil {
+		return nil, fmt.Errorf("listing bind slots: %w", err)
+	}
+	defer rows.Close()
+	var out []store.BindSlot
+	for rows.Next() {
+		var b store.BindSlot
+		var exp int64
+		if err := rows.Scan(&b.Connector, &b.Slot, &b.Holder, &exp); err != nil {
+			return nil, fmt.Errorf("listing bind slots: %w", err)
+		}
+		b.ExpiresAt = fromMicros(exp)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

@@ -544,6 +544,27 @@ func (s *Store) Senders(ctx context.Context, accountID string) ([]store.Sender, 
 	return out, rows.Err()
 }
 
+// SendersWithStatus implements store.Compliance.
+func (s *Store) SendersWithStatus(ctx context.Context, status string, limit int) ([]store.Sender, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT account_id, originator, status, requested_by, decided_by, note, created_at, decided_at
+		FROM senders WHERE status = ? ORDER BY created_at, account_id, originator LIMIT ?`), status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing senders: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Sender{}
+	for rows.Next() {
+		var sd store.Sender
+		var created, decided int64
+		if err := rows.Scan(&sd.AccountID, &sd.Originator, &sd.Status, &sd.RequestedBy, &sd.DecidedBy, &sd.Note, &created, &decided); err != nil {
+			return nil, fmt.Errorf("listing senders: %w", err)
+		}
+		sd.CreatedAt, sd.DecidedAt = fromMicros(created), fromMicros(decided)
+		out = append(out, sd)
+	}
+	return out, rows.Err()
+}
+
 // GetPolicy reads an account's compliance settings.
 func (s *Store) GetPolicy(ctx context.Context, accountID string) (*store.Policy, error) {
 	var p store.Policy

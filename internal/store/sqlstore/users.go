@@ -356,27 +356,3 @@ func (s *Store) PutSeats(ctx context.Context, st *store.Seats) error {
 	}
 	return nil
 }
-
-// DailyCounts implements store.Dashboards: one grouped query over the
-// account's messages of the period (messages_account_created).
-func (s *Store) DailyCounts(ctx context.Context, accountID string, from, until time.Time) ([]store.DailyCount, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT (m.created_at - ?) / `+fmt.Sprint(microsPerDay)+` AS d, m.channel, r.status, COUNT(*), COALESCE(SUM(r.price), 0)
-		FROM messages m JOIN recipients r ON r.message_id = m.id
-		WHERE m.account_id = ? AND m.created_at >= ? AND m.created_at < ? AND m.direction = 'mt'
-		GROUP BY d, m.channel, r.status ORDER BY d, m.channel, r.status`), micros(from), accountID, micros(from), micros(until))
-	if err != nil {
-		return nil, fmt.Errorf("counting messages: %w", err)
-	}
-	defer rows.Close()
-	var out []store.DailyCount
-	for rows.Next() {
-		var c store.DailyCount
-		var d int64
-		if err := rows.Scan(&d, &c.Channel, &c.Status, &c.Count, &c.Charged); err != nil {
-			return nil, fmt.Errorf("counting messages: %w", err)
-		}
-		c.Day = from.Add(time.Duration(d) * 24 * time.Hour).UTC()
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}

@@ -50,6 +50,8 @@ func Run(t *testing.T, open Opener) {
 		subscriptionBehaviours,
 		userTokenBehaviours,
 		eventBehaviours,
+		countBehaviours,
+		operatorBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {

@@ -1,0 +1,200 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/omnigate/omnigate/internal/message"
+	"github.com/omnigate/omnigate/internal/store"
+)
+
+// countBehaviours cover the Overview's roll-up (DailyCounts and its fold).
+var countBehaviours = []behaviour{
+	{"DailyCountsRollUp", testDailyCountsRollUp},
+	{"DailyCountsConcurrentFolds", testDailyCountsConcurrentFolds},
+	{"ListMessagesPlans", testListMessagesPlans},
+}
+
+// dailyCounts reads an account's counts of the last two days as
+// "day channel status" → count and the charged total.
+func dailyCounts(t *testing.T, st store.Store, accountID string) (map[string]int, int64) {
+	t.Helper()
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	cs, err := st.DailyCounts(ctx, accountID, today.Add(-24*time.Hour), today.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, charged := map[string]int{}, int64(0)
+	for _, c := range cs {
+		day := "today"
+		if c.Day.Before(today) {
+			day = "yesterday"
+		}
+		out[day+" "+c.Channel+" "+c.Status] += c.Count
+		charged += c.Charged
+	}
+	return out, charged
+}
+
+func sameCounts(t *testing.T, when string, got, want map[string]int) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s = %d, want %d (all: %v)", when, k, got[k], v, got)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: unexpected %s = %d", when, k, v)
+		}
+	}
+}
+
+// The roll-up counts what is accepted, follows status changes and
+// deletions (once folded), and leaves inbound messages and other
+// accounts out.
+func testDailyCountsRollUp(t *testing.T, st store.Store) {
+	a, b := newAccount(t, st), newAccount(t, st)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	yesterday := now.Add(-24 * time.Hour)
+	m1 := newMessage(a, 3)
+	m2 := newMessage(a, 2, func(m *message.Message) { m.CreatedAt = yesterday })
+	mo := newMessage(a, 1, func(m *message.Message) { m.Direction = message.MO })
+	other := newMessage(b, 4)
+	accept(t, st, m1, m2, mo, other)
+
+	want := map[string]int{"today sms sent": 3, "yesterday sms sent": 2}
+	check := func(when string) {
+		t.Helper()
+		if _, err := st.FoldMessageCounts(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, charged := dailyCounts(t, st, a.ID)
+		sameCounts(t, when, got, want)
+		n := 0
+		for _, v := range want {
+			n += v
+		}
+		if charged != int64(n)*75_000 {
+			t.Errorf("%s: charged %d, want %d", when, charged, int64(n)*75_000)
+		}
+	}
+	check("accepted")
+	if n, err := st.FoldMessageCounts(ctx); err != nil || n != 0 {
+		t.Errorf("a fold with nothing new moved %d (%v)", n, err)
+	}
+	if got, _ := dailyCounts(t, st, b.ID); got["today sms sent"] != 4 || len(got) != 1 {
+		t.Errorf("other account: %v, want 4 sent today", got)
+	}
+
+	o := &store.Outcome{Updates: []store.StatusUpdate{
+		{AccountID: a.ID, MessageID: m1.ID, Seq: 0, Status: message.Delivered, At: now},
+		{AccountID: a.ID, MessageID: m1.ID, Seq: 1, Status: message.DeliveryFailed, At: now},
+	}}
+	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]int{"today sms sent": 1, "today sms delivered": 1, "today sms delivery_failed": 1, "yesterday sms sent": 2}
+	check("after receipts")
+
+	o = &store.Outcome{Updates: []store.StatusUpdate{
+		{AccountID: a.ID, MessageID: m2.ID, Seq: 0, Status: message.Delivered, At: now},
+		{AccountID: a.ID, MessageID: m2.ID, Seq: 1, Status: message.Delivered, At: now},
+	}}
+	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteMessage(ctx, a.ID, m2.ID); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]int{"today sms sent": 1, "today sms delivered": 1, "today sms delivery_failed": 1}
+	check("after a deletion")
+}
+
+// Folds running at once (several nodes) count every change once.
+func testDailyCountsConcurrentFolds(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	var msgs []*message.Message
+	for i := 0; i < 200; i++ {
+		msgs = append(msgs, newMessage(a, 2))
+	}
+	accept(t, st, msgs...)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := st.FoldMessageCounts(ctx); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	got, _ := dailyCounts(t, st, a.ID)
+	sameCounts(t, "after concurrent folds", got, map[string]int{"today sms sent": 400})
+}
+
+// The Messages search finds the same messages however it runs: from a
+// rare status's recipients or testing each message, from a recipient,
+// and with its count bounded.
+func testListMessagesPlans(t *testing.T, st store.Store) {
+	a, b := newAccount(t, st), newAccount(t, st)
+	var msgs []*message.Message
+	for i := 0; i < 30; i++ {
+		m := newMessage(a, 2, func(m *message.Message) { m.CreatedAt = m.CreatedAt.Add(-time.Duration(i) * time.Minute) })
+		msgs = append(msgs, m)
+	}
+	accept(t, st, append(msgs, newMessage(b, 2))...)
+	// Messages 0, 7, 14, 21, 28: one recipient failed.
+	var ups []store.StatusUpdate
+	for i := 0; i < 30; i += 7 {
+		ups = append(ups, store.StatusUpdate{AccountID: a.ID, MessageID: msgs[i].ID, Seq: 1, Status: message.DeliveryFailed, At: time.Now()})
+	}
+	o := &store.Outcome{Updates: ups}
+	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f store.MessageFilter) ([]string, int) {
+		t.Helper()
+		f.Limit = 50
+		list, total, err := st.ListMessages(ctx, a.ID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range list {
+			out = append(out, m.ID)
+		}
+		return out, total
+	}
+	want := []string{msgs[0].ID, msgs[7].ID, msgs[14].ID, msgs[21].ID, msgs[28].ID}
+	for _, rare := range []bool{false, true} {
+		got, total := ids(store.MessageFilter{Status: message.DeliveryFailed, StatusRare: rare})
+		if total != 5 || len(got) != 5 {
+			t.Fatalf("rare %v: %d of %d, want 5", rare, len(got), total)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("rare %v: #%d is %s, want %s (newest first)", rare, i, got[i], want[i])
+			}
+		}
+		if _, total := ids(store.MessageFilter{Status: message.DeliveryFailed, StatusRare: rare, CountLimit: 3}); total != 3 {
+			t.Errorf("rare %v, counting to 3: %d", rare, total)
+		}
+	}
+	if got, total := ids(store.MessageFilter{Recipient: "31612340001", Status: message.DeliveryFailed}); total != 5 || len(got) != 5 {
+		t.Errorf("recipient and status: %d of %d", len(got), total)
+	}
+	if got, total := ids(store.MessageFilter{Recipient: "31612340000"}); total != 30 || len(got) != 30 || got[0] != msgs[0].ID {
+		t.Errorf("recipient: %d of %d", len(got), total)
+	}
+	if _, total := ids(store.MessageFilter{CountLimit: 10}); total != 10 {
+		t.Errorf("all, counting to 10: %d", total)
+	}
+}
