@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -30,7 +31,9 @@ const (
 // buffer, which it flushes once per frame).
 type wireConn struct {
 	net.Conn
-	rest []byte // read with the handshake, returned before the socket's
+	rest []byte          // read with the handshake, returned before the socket's
+	br   *bufio.Reader   // the WebSocket library reads through it
+	raw  syscall.RawConn // the TCP socket, for the idle poller; nil for TLS
 
 	mu       sync.Mutex
 	timeout  time.Duration // bounds one write
@@ -38,6 +41,13 @@ type wireConn struct {
 	hdrs     []byte        // frame headers of the batch being written
 	bufs     net.Buffers
 	flat     []byte // one batch, for connections without writev (TLS)
+}
+
+// drained reports whether everything read from the socket so far has
+// been consumed: a read now would wait for the socket (only the reader
+// calls it, between messages).
+func (w *wireConn) drained() bool {
+	return len(w.rest) == 0 && w.br.Buffered() == 0
 }
 
 func (w *wireConn) Read(p []byte) (int, error) {
@@ -183,8 +193,12 @@ func (u *upgrader) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		b, _ := brw.Reader.Peek(n)
 		w.rest = bytes.Clone(b)
 	}
+	if tcp, ok := nc.(*net.TCPConn); ok {
+		w.raw, _ = tcp.SyscallConn()
+	}
+	w.br = bufio.NewReaderSize(w, readBufferSize)
 	u.wire = w
-	return w, bufio.NewReadWriter(bufio.NewReaderSize(w, readBufferSize), bufio.NewWriterSize(w, writeBufferSize)), nil
+	return w, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w, writeBufferSize)), nil
 }
 
 var errNoWire = errors.New("realtime: the WebSocket was not upgraded through upgrader")
