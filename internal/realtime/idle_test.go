@@ -2,13 +2,17 @@ package realtime_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // rawWS is a client speaking WebSocket by hand on a bare TCP socket, so
@@ -143,4 +147,44 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 	eventually(t, "closed sockets to end their connections", func() bool {
 		return b.srv.Stats().Connections == n-n/2
 	})
+}
+
+// TestTLSConnectionsKeepTheirReader: a connection over TLS terminated by
+// the server cannot be watched by the idle poller (tls.Conn buffers what
+// it decrypts), so it keeps a reader goroutine and works as before.
+func TestTLSConnectionsKeepTheirReader(t *testing.T) {
+	b := setup(t, setupOpts{})
+	ts := httptest.NewTLSServer(b.srv.Handler())
+	defer ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "wss"+strings.TrimPrefix(ts.URL, "https")+"/app/"+b.app.Key+"?protocol=7",
+		&websocket.DialOptions{HTTPClient: ts.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	read := func() string {
+		_, p, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct{ Event string }
+		json.Unmarshal(p, &f)
+		return f.Event
+	}
+	if ev := read(); ev != "pusher:connection_established" {
+		t.Fatalf("got %s", ev)
+	}
+	for i := 0; i < 3; i++ {
+		time.Sleep(20 * time.Millisecond)
+		if err := ws.Write(ctx, websocket.MessageText, []byte(`{"event":"pusher:ping","data":{}}`)); err != nil {
+			t.Fatal(err)
+		}
+		if ev := read(); ev != "pusher:pong" {
+			t.Fatalf("got %s, want pusher:pong", ev)
+		}
+	}
+	ws.Close(websocket.StatusNormalClosure, "")
+	eventually(t, "the TLS connection to end", func() bool { return b.srv.Stats().Connections == 0 })
 }
