@@ -4,6 +4,7 @@ package realtime
 
 import (
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -19,7 +20,8 @@ import (
 // parks it. The Go runtime's own poller keeps its registration of the same
 // socket, which the woken goroutine's reads use.
 type idlePoller struct {
-	epfd int
+	epfd   int
+	broken atomic.Bool // epoll_wait failed: connections keep their readers
 
 	mu    sync.Mutex
 	conns map[uint64]*conn // by pollID
@@ -57,7 +59,16 @@ func (p *idlePoller) run() {
 			if err == syscall.EINTR {
 				continue
 			}
-			panic("realtime: epoll_wait: " + err.Error()) // EBADF, EFAULT, EINVAL: a bug
+			// EBADF, EFAULT, EINVAL: cannot happen. Rather than strand
+			// the parked connections, give each its reader back and
+			// park none again.
+			p.broken.Store(true)
+			p.mu.Lock()
+			for _, c := range p.conns {
+				c.wake()
+			}
+			p.mu.Unlock()
+			return
 		}
 		p.mu.Lock()
 		for _, ev := range events[:n] {
@@ -73,7 +84,7 @@ func (p *idlePoller) run() {
 // false when the socket cannot be watched (then c reads on its goroutine)
 // or is closed. Only c's reader calls it.
 func (p *idlePoller) arm(c *conn) bool {
-	if p == nil || c.wire.raw == nil {
+	if p == nil || c.wire.raw == nil || p.broken.Load() {
 		return false
 	}
 	op := syscall.EPOLL_CTL_MOD
@@ -95,7 +106,7 @@ func (p *idlePoller) arm(c *conn) bool {
 	}); cerr != nil || err != nil {
 		return false
 	}
-	return true
+	return !p.broken.Load() // the poller may have stopped meanwhile
 }
 
 // forget drops c when it has ended (closing its socket has removed it
