@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -33,7 +34,8 @@ type wireConn struct {
 	net.Conn
 	rest []byte          // read with the handshake, returned before the socket's
 	br   *bufio.Reader   // the WebSocket library reads through it
-	raw  syscall.RawConn // the TCP socket, for the idle poller; nil for TLS
+	tcp  *net.TCPConn    // the TCP socket under Conn; nil for TLS
+	raw  syscall.RawConn // tcp's descriptor, for the idle poller
 
 	mu       sync.Mutex
 	timeout  time.Duration // bounds one write
@@ -102,7 +104,7 @@ func (w *wireConn) writeFrames(ctx context.Context, payloads [][]byte) error {
 		return err
 	}
 	var err error
-	if tcp, ok := w.Conn.(*net.TCPConn); ok {
+	if tcp := w.tcp; tcp != nil {
 		bufs := w.bufs[:0]
 		off := 0
 		for _, p := range payloads {
@@ -193,12 +195,31 @@ func (u *upgrader) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		b, _ := brw.Reader.Peek(n)
 		w.rest = bytes.Clone(b)
 	}
-	if tcp, ok := nc.(*net.TCPConn); ok {
-		w.raw, _ = tcp.SyscallConn()
+	if w.tcp = tcpConn(nc); w.tcp != nil {
+		w.raw, _ = w.tcp.SyscallConn()
 	}
 	w.br = bufio.NewReaderSize(w, readBufferSize)
 	u.wire = w
 	return w, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w, writeBufferSize)), nil
+}
+
+// tcpConn finds the TCP socket under wrappers that only watch Close (they
+// have a NetConn method, as connlimit's do). TLS is not such a wrapper: it
+// encrypts and buffers, so nil.
+func tcpConn(c net.Conn) *net.TCPConn {
+	for range 4 {
+		switch t := c.(type) {
+		case *net.TCPConn:
+			return t
+		case *tls.Conn:
+			return nil
+		case interface{ NetConn() net.Conn }:
+			c = t.NetConn()
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 var errNoWire = errors.New("realtime: the WebSocket was not upgraded through upgrader")
