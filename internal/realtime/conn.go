@@ -241,7 +241,17 @@ func (c *conn) readLoop(woken bool) bool {
 // end at once, since the next reader may already run.
 func (c *conn) park() bool {
 	p := c.srv.idle
-	if p == nil || c.wire.raw == nil || !c.wire.drained() {
+	if p == nil || c.wire.raw == nil {
+		return false
+	}
+	// Once closing, the writer's close handshake reads the socket through
+	// the library's buffer: the reader stays in its read, as it did
+	// before parking existed, and leaves the buffer alone. closing is set
+	// under c.mu before that writer starts.
+	c.mu.Lock()
+	idle := !c.closing && c.wire.drained()
+	c.mu.Unlock()
+	if !idle {
 		return false
 	}
 	c.parked.Store(true)
