@@ -74,6 +74,10 @@ func (c *limitedConn) Close() error {
 // closes one it answered with an error (so the client reads the answer).
 func (c *limitedConn) CloseWrite() error { return closeWrite(c.Conn) }
 
+// NetConn is the connection it wraps: the realtime server writes batches
+// with writev and watches idle sockets with epoll on the TCP socket itself.
+func (c *limitedConn) NetConn() net.Conn { return c.Conn }
+
 func closeWrite(c net.Conn) error {
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()

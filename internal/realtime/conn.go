@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -14,11 +15,15 @@ import (
 )
 
 // conn is one client connection. Its reader is a goroutine of its own
-// (runConn, started by the HTTP handler, which returns), which also cleans
-// up; its writer is a goroutine that runs
-// only while the outbox holds frames (an idle connection has no writer),
-// writing all that is queued at once. Nothing else writes events to the
-// socket (the WebSocket library writes its control frames through wire).
+// (runConn, started by the HTTP handler, which returns) while frames
+// arrive; once it has read all that arrived it parks the connection with
+// the idle poller and ends, and the poller starts a new one when the
+// socket becomes readable (on Linux, for TCP; elsewhere and for TLS the
+// reader waits on the socket). The reader that sees the connection end
+// cleans up. Its writer is a goroutine that runs only while the outbox
+// holds frames (an idle connection has no writer), writing all that is
+// queued at once. Nothing else writes events to the socket (the WebSocket
+// library writes its control frames through wire).
 type conn struct {
 	srv       *Server
 	ws        *websocket.Conn
@@ -46,8 +51,16 @@ type conn struct {
 	lastRead atomic.Int64 // unix nanoseconds of the last frame read
 	pingSent atomic.Int64 // when the server pinged; 0 when answered
 
+	// parked: no reader runs; the idle poller or the end of ctx starts
+	// one (wake). Setting it hands the fields below to the next reader.
+	parked atomic.Bool
+
 	// Used by the reader goroutine only (userID is also read by hub
 	// methods it calls).
+	pollID    uint64 // the idle poller's name for the connection; 0 before it parks
+	admitted  bool   // registered in the hub: cleanup unregisters it
+	addr      netip.Addr
+	stopAbort func() bool
 	subs      map[string]*subscription
 	userID    string
 	watchlist []string // user ids whose online state this connection follows
@@ -184,15 +197,30 @@ func truncateReason(s string) string {
 	return s
 }
 
-// readLoop reads frames until the connection ends.
-func (c *conn) readLoop() {
+// serve reads frames until the socket has nothing more to read, then
+// parks the connection, or until the connection ends, then cleans up.
+// A reader woken by the poller reads first: the socket has something.
+func (c *conn) serve(woken bool) {
+	if c.readLoop(woken) {
+		return
+	}
+	c.srv.finish(c)
+}
+
+// readLoop reads frames until it parks the connection (true) or the
+// connection ends (false).
+func (c *conn) readLoop(woken bool) bool {
 	for {
+		if !woken && c.park() {
+			return true
+		}
+		woken = false
 		typ, data, err := c.ws.Read(c.ctx)
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				c.srv.logError(c, CodeMessageTooBig, CodeMessageTooBig.info().Message)
 			}
-			return
+			return false
 		}
 		now := time.Now().UnixNano()
 		c.lastRead.Store(now)
@@ -205,6 +233,41 @@ func (c *conn) readLoop() {
 			continue
 		}
 		c.handle(data)
+	}
+}
+
+// park hands the connection to the idle poller when all that arrived has
+// been read, and reports whether it did: the caller's goroutine must then
+// end at once, since the next reader may already run.
+func (c *conn) park() bool {
+	p := c.srv.idle
+	if p == nil || c.wire.raw == nil {
+		return false
+	}
+	// Once closing, the writer's close handshake reads the socket through
+	// the library's buffer: the reader stays in its read, as it did
+	// before parking existed, and leaves the buffer alone. closing is set
+	// under c.mu before that writer starts.
+	c.mu.Lock()
+	idle := !c.closing && c.wire.drained()
+	c.mu.Unlock()
+	if !idle {
+		return false
+	}
+	c.parked.Store(true)
+	if c.ctx.Err() == nil && p.arm(c) {
+		return true
+	}
+	// Ending, or the socket cannot be watched: read on here, unless the
+	// end of ctx has already started another reader.
+	return !c.parked.CompareAndSwap(true, false)
+}
+
+// wake starts a reader for a parked connection: its socket is readable,
+// or it is ending (the reader's read then fails, and it cleans up).
+func (c *conn) wake() {
+	if c.parked.CompareAndSwap(true, false) {
+		go c.serve(true)
 	}
 }
 

@@ -70,6 +70,7 @@ type Server struct {
 	alerts    *alerter
 	errs      *errorLog
 	accept    *websocket.AcceptOptions
+	idle      *idlePoller // nil: every connection keeps its reader goroutine
 
 	// sockets counts the WebSocket handlers running (every socket held);
 	// perIP counts them per client address.
@@ -124,6 +125,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.usage = newUsage(s)
 	s.errs = newErrorLog(deps.Store, cfg.ErrorLogQueue, cfg.ErrorLogFlushInterval, deps.Logger)
 	s.accept = &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled}
+	s.idle = sharedIdlePoller()
 	if len(cfg.AllowedOrigins) == 0 {
 		s.accept.InsecureSkipVerify = true // any origin, as Pusher: app keys are public
 	} else {
@@ -346,22 +348,29 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	go s.runConn(c, addr, r.PathValue("key"), r.URL.Query().Get("protocol"))
 }
 
-// runConn runs an upgraded connection until it ends, and cleans up.
+// runConn starts an upgraded connection: it admits it and reads it until
+// it parks or ends.
 func (s *Server) runConn(c *conn, addr netip.Addr, key, proto string) {
-	defer s.handlers.Done()
-	defer s.sockets.Release()
-	defer s.perIP.Release(addr)
+	c.addr = addr
 	// Ending the connection (cut off, failed write, Stop's deadline) also
-	// aborts a write in progress.
-	stopAbort := context.AfterFunc(c.ctx, func() { c.wire.Conn.SetWriteDeadline(time.Unix(1, 0)) })
-	defer stopAbort()
+	// aborts a write in progress, and starts a reader if none runs: the
+	// reader cleans up.
+	c.stopAbort = context.AfterFunc(c.ctx, func() {
+		c.wire.Conn.SetWriteDeadline(time.Unix(1, 0))
+		c.wake()
+	})
+	c.admitted = s.admit(c, key, proto)
+	c.serve(false)
+}
 
-	admitted := s.admit(c, key, proto)
-	c.readLoop()
+// finish cleans up after a connection that ended, on its last reader, and
+// gives back what serveWS took.
+func (s *Server) finish(c *conn) {
 	c.cancel()
 	c.endWriters()
 	c.ws.CloseNow()
-	if admitted {
+	s.idle.forget(c)
+	if c.admitted {
 		c.leaveAll()
 		s.cluster.mu.Lock()
 		c.signOutLocked()
@@ -369,6 +378,10 @@ func (s *Server) runConn(c *conn, addr netip.Addr, key, proto string) {
 		s.hub.remove(c)
 		s.cluster.connDelta(c.appID, -1)
 	}
+	c.stopAbort()
+	s.perIP.Release(c.addr)
+	s.sockets.Release()
+	s.handlers.Done()
 }
 
 // admit checks the app, protocol and limits, and registers the connection

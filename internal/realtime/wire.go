@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -30,7 +32,10 @@ const (
 // buffer, which it flushes once per frame).
 type wireConn struct {
 	net.Conn
-	rest []byte // read with the handshake, returned before the socket's
+	rest []byte          // read with the handshake, returned before the socket's
+	br   *bufio.Reader   // the WebSocket library reads through it
+	tcp  *net.TCPConn    // the TCP socket under Conn; nil for TLS
+	raw  syscall.RawConn // tcp's descriptor, for the idle poller
 
 	mu       sync.Mutex
 	timeout  time.Duration // bounds one write
@@ -38,6 +43,13 @@ type wireConn struct {
 	hdrs     []byte        // frame headers of the batch being written
 	bufs     net.Buffers
 	flat     []byte // one batch, for connections without writev (TLS)
+}
+
+// drained reports whether everything read from the socket so far has
+// been consumed: a read now would wait for the socket (only the reader
+// calls it, between messages).
+func (w *wireConn) drained() bool {
+	return len(w.rest) == 0 && w.br.Buffered() == 0
 }
 
 func (w *wireConn) Read(p []byte) (int, error) {
@@ -92,7 +104,7 @@ func (w *wireConn) writeFrames(ctx context.Context, payloads [][]byte) error {
 		return err
 	}
 	var err error
-	if tcp, ok := w.Conn.(*net.TCPConn); ok {
+	if tcp := w.tcp; tcp != nil {
 		bufs := w.bufs[:0]
 		off := 0
 		for _, p := range payloads {
@@ -183,8 +195,31 @@ func (u *upgrader) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		b, _ := brw.Reader.Peek(n)
 		w.rest = bytes.Clone(b)
 	}
+	if w.tcp = tcpConn(nc); w.tcp != nil {
+		w.raw, _ = w.tcp.SyscallConn()
+	}
+	w.br = bufio.NewReaderSize(w, readBufferSize)
 	u.wire = w
-	return w, bufio.NewReadWriter(bufio.NewReaderSize(w, readBufferSize), bufio.NewWriterSize(w, writeBufferSize)), nil
+	return w, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w, writeBufferSize)), nil
+}
+
+// tcpConn finds the TCP socket under wrappers that only watch Close (they
+// have a NetConn method, as connlimit's do). TLS is not such a wrapper: it
+// encrypts and buffers, so nil.
+func tcpConn(c net.Conn) *net.TCPConn {
+	for range 4 {
+		switch t := c.(type) {
+		case *net.TCPConn:
+			return t
+		case *tls.Conn:
+			return nil
+		case interface{ NetConn() net.Conn }:
+			c = t.NetConn()
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 var errNoWire = errors.New("realtime: the WebSocket was not upgraded through upgrader")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -94,5 +95,31 @@ func TestWireReadsHandshakeLeftover(t *testing.T) {
 	}
 	if n, _ := w.Read(b); string(b[:n]) != "c" || w.rest != nil {
 		t.Fatalf("read %q, rest %q", b[:n], w.rest)
+	}
+}
+
+// wrapped is a listener's wrapper that only watches Close, as connlimit's.
+type wrapped struct{ net.Conn }
+
+func (w wrapped) NetConn() net.Conn { return w.Conn }
+
+// TestTCPConnUnwraps: the TCP socket is found under Close-watching
+// wrappers, never under TLS.
+func TestTCPConnUnwraps(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if got := tcpConn(wrapped{wrapped{nc}}); got != nc {
+		t.Fatalf("tcpConn(wrapped) = %v, want the TCP socket", got)
+	}
+	if got := tcpConn(tls.Client(wrapped{nc}, &tls.Config{})); got != nil {
+		t.Fatalf("tcpConn(TLS) = %v, want nil", got)
 	}
 }
