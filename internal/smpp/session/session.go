@@ -258,23 +258,15 @@ func (s *Session) write(p smpp.PDU) error {
 		return s.closedErr()
 	default:
 	}
-	var err error
-	s.buf, err = smpp.AppendPDU(s.buf[:0], p)
-	if err != nil {
-		if last() {
-			s.flush()
+	if err := s.buffer(p); err != nil {
+		lastWriter := last()
+		if !errors.Is(err, errEncoding) {
+			return s.closedErr() // the write failed: the session has failed
 		}
-		return fmt.Errorf("encoding %s: %w", p.CommandID(), err)
-	}
-	if s.w.Available() < len(s.buf) {
-		// bufio would write part of it straight away: set the deadline
-		// for that write too.
-		s.conn.SetWriteDeadline(time.Now().Add(s.cfg.RespTimeout))
-	}
-	if _, err := s.w.Write(s.buf); err != nil {
-		last()
-		s.fail(fmt.Errorf("writing: %w", err))
-		return s.closedErr()
+		if lastWriter {
+			s.flush() // what others left for this write to flush
+		}
+		return err
 	}
 	if last() {
 		if err := s.flush(); err != nil {
@@ -295,15 +287,31 @@ func (s *Session) writeHeld(p smpp.PDU) {
 		return
 	default:
 	}
+	if err := s.buffer(p); errors.Is(err, errEncoding) {
+		s.log.Warn("smpp: encoding an answer", "command", p.CommandID().String(), "err", err)
+	}
+}
+
+// errEncoding marks a PDU that could not be encoded (nothing was written).
+var errEncoding = errors.New("encoding")
+
+// buffer encodes p into the write buffer; wmu is held. An encoding error
+// wraps errEncoding; a failed write (bufio writes part of a PDU straight
+// away when its buffer is full, so the deadline is set for that) fails the
+// session and is returned as it is.
+func (s *Session) buffer(p smpp.PDU) error {
 	var err error
 	if s.buf, err = smpp.AppendPDU(s.buf[:0], p); err != nil {
-		s.log.Warn("smpp: encoding an answer", "command", p.CommandID().String(), "err", err)
-		return
+		return fmt.Errorf("%w %s: %w", errEncoding, p.CommandID(), err)
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(s.cfg.RespTimeout))
+	if s.w.Available() < len(s.buf) {
+		s.conn.SetWriteDeadline(time.Now().Add(s.cfg.RespTimeout))
+	}
 	if _, err := s.w.Write(s.buf); err != nil {
 		s.fail(fmt.Errorf("writing: %w", err))
+		return err
 	}
+	return nil
 }
 
 // flushHeld sends what writeHeld left in the buffer.

@@ -364,10 +364,10 @@ func (s *Store) ListMessages(ctx context.Context, accountID string, f store.Mess
 		// (addrcrypt.go), or in clear for rows written before; each branch
 		// names the account so that each can use its partial index
 		// (recipients_account_address_hash, recipients_account_address).
-		hash, addr := s.matchArgs(ctx, accountID, f.Recipient)[0], normalAddress(f.Recipient)
+		match := s.matchArgs(ctx, accountID, f.Recipient) // the hash, the identifier
 		where = append(where, "m.id IN (SELECT r.message_id FROM recipients r WHERE (r.account_id = ? AND r.address_hash = ? AND r.address_hash <> '') OR (r.account_id = ? AND r.address_hash = '' AND "+
 			addressIs("r.address", f.Recipient)+"))")
-		args = append(args, accountID, hash, accountID, addr)
+		args = append(args, accountID, match[0], accountID, match[1])
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
