@@ -517,7 +517,7 @@ func (a *App) drain() {
 	}
 	for _, e := range []*endpoint{a.api, a.rt} {
 		if e != nil {
-			e.server.SetKeepAlivesEnabled(false)
+			e.closing.Store(true)
 		}
 	}
 	a.log.Info("draining: /readyz answers 503; serving on", "for", a.cfg.Drain)

@@ -34,7 +34,7 @@ func TestClusterSharesBinds(t *testing.T) {
 		c.Demo = false
 		c.BindLease = lease
 		c.HeartbeatEvery = 200 * time.Millisecond
-		c.Drain = 600 * time.Millisecond
+		c.Drain = 1500 * time.Millisecond // longer than a health check takes under -race on a busy machine
 		c.Dispatch.Retry.Min, c.Dispatch.Retry.Max = 50*time.Millisecond, 500*time.Millisecond
 	}
 	cfg := Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), DatabaseURL: pgtest.URL(t), ShutdownTimeout: 10 * time.Second}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
@@ -82,6 +83,12 @@ type endpoint struct {
 	ln     *connlimit.Listener
 	server *http.Server
 	over   *http.Server
+
+	// closing is set for the drain: every response then asks its client
+	// to close the connection. Idle connections are left alone until the
+	// listener closes, because closing one as a client reuses it loses
+	// that client's request.
+	closing atomic.Bool
 }
 
 // listen binds addr and makes its servers; h serves what is admitted.
@@ -93,19 +100,19 @@ func (a *App) listen(name, addr string, h http.Handler, tlsCfg *tls.Config) (*en
 	onRefuse := func(netip.Addr) { a.metrics.ConnectionsRefused.WithLabelValues(name, "http_per_ip").Inc() }
 	ln := connlimit.NewListener(inner, connlimit.NewLimiter(max(a.cfg.HTTPConnsPerIP, 0), a.cfg.ConnLimitExempt), refusalsAnswering, onRefuse)
 	errLog := slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)
-	e := &endpoint{name: name, tls: tlsCfg != nil, ln: ln,
-		server: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       60 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          errLog,
-			TLSConfig:         tlsCfg.Clone(), // net/http changes its server's
-		},
+	e := &endpoint{name: name, tls: tlsCfg != nil, ln: ln}
+	e.server, e.over = &http.Server{
+		Handler:           e.closeWhenDraining(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          errLog,
+		TLSConfig:         tlsCfg.Clone(), // net/http changes its server's
+	},
 		// Answering a refusal may take a client no longer than this.
-		over: &http.Server{
+		&http.Server{
 			Handler:           http.HandlerFunc(tooManyConnections),
 			ReadHeaderTimeout: 2 * time.Second,
 			ReadTimeout:       2 * time.Second,
@@ -113,10 +120,20 @@ func (a *App) listen(name, addr string, h http.Handler, tlsCfg *tls.Config) (*en
 			MaxHeaderBytes:    8 << 10,
 			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 			TLSConfig:         tlsCfg.Clone(),
-		},
-	}
+		}
 	e.over.SetKeepAlivesEnabled(false)
 	return e, nil
+}
+
+// closeWhenDraining adds "Connection: close" to every response once the
+// drain has begun, so that a client opens its next request elsewhere.
+func (e *endpoint) closeWhenDraining(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.closing.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // tooManyConnections answers a connection over the per-address limit:

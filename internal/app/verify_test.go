@@ -48,6 +48,7 @@ func (c *testClock) Add(d time.Duration) {
 // handsets is what the SMSC simulator was given to deliver: the texts by
 // recipient number, in order.
 type handsets struct {
+	s     *server // for what to show when a code does not come
 	mu    sync.Mutex
 	texts map[string][]string
 }
@@ -68,7 +69,7 @@ var codeRE = regexp.MustCompile(`\d{6,10}`)
 func (h *handsets) code(t *testing.T, number string, n int) string {
 	t.Helper()
 	var text string
-	waitFor(t, "the code to reach "+number, 10*time.Second, func() bool {
+	got := func() bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		if len(h.texts[number]) < n {
@@ -76,7 +77,13 @@ func (h *handsets) code(t *testing.T, number string, n int) string {
 		}
 		text = h.texts[number][n-1]
 		return true
-	})
+	}
+	for deadline := time.Now().Add(20 * time.Second); !got(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			r := h.s.get("/messages?limit=3")
+			t.Fatalf("timed out waiting for text %d to reach %s; the last messages: %s", n, number, r.raw)
+		}
+	}
 	c := codeRE.FindString(text)
 	if c == "" {
 		t.Fatalf("no code in %q", text)
@@ -88,8 +95,11 @@ func (h *handsets) code(t *testing.T, number string, n int) string {
 // reads, with the verify service on the test's clock.
 func verifyServer(t *testing.T, engine string, tune ...func(*Config)) (*server, *handsets, *testClock) {
 	clk := &testClock{t: time.Now().UTC()}
-	s := billingServer(t, engine, append([]func(*Config){func(c *Config) { c.Verify.Now = clk.Now }}, tune...)...)
-	h := &handsets{texts: map[string][]string{}}
+	s := billingServer(t, engine, append([]func(*Config){func(c *Config) {
+		c.Verify.Now = clk.Now
+		c.Dispatch.Retry.Min, c.Dispatch.Retry.Max = 50*time.Millisecond, 500*time.Millisecond // a send that failed under load comes back soon
+	}}, tune...)...)
+	h := &handsets{s: s, texts: map[string][]string{}}
 	s.useSMSC(smsc.Config{OnMessage: h.take, ReceiptDelay: 10 * time.Millisecond}, smppconn.Settings{})
 	waitFor(t, "the connector to bind", 10*time.Second, func() bool { return s.app.connectors.Running()["carrier"] > 0 })
 	return s, h, clk
