@@ -60,7 +60,7 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg.MasterKey = os.Getenv("OMNIGATE_MASTER_KEY")
 	from := fs.String("from", "", "the backup file (required); its keys file <file>.keys must be beside it")
 	journal := fs.String("journal", "", "the erasure journal; default: "+backupkeys.JournalName+" beside the backup")
-	withoutKeys := fs.Bool("without-keys", false, "restore a backup whose keys file is lost: everything encrypted (message bodies, addresses, stored credentials) reads as erased")
+	withoutKeys := fs.Bool("without-keys", false, "restore a backup whose keys file is lost, for salvage: everything encrypted is gone (message bodies and addresses read as erased; signing keys, API keys and stored credentials do not open)")
 	withoutJournal := fs.Bool("without-journal", false, "restore without the erasure journal: erasures made since the backup are NOT applied again; you must repeat them")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
