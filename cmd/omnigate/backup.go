@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/app"
@@ -34,6 +35,10 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	res, err := backup.Make(ctx, source(cfg), *out, time.Now())
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(cfg.BackupDirs(), *out) {
+		fmt.Fprintf(stderr, "omnigate: warning: shreds and erasures reach the keys files and journal of %s only from processes told of it: "+
+			"set OMNIGATE_BACKUP_DIR=%s for serve and the CLI (docs/operations.md#backups)\n", *out, *out)
 	}
 	return printJSON(stdout, map[string]any{"file": res.File, "keys_file": backupkeys.Path(res.File), "engine": res.Engine,
 		"schema": res.Schema, "bytes": res.Bytes, "seconds": res.Took.Seconds()})
