@@ -22,6 +22,9 @@ func envOr(name, def string) string {
 func storeFlags(fs *flag.FlagSet, cfg *app.Config) {
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", envOr("OMNIGATE_MASTER_KEY_FILE", ""), "file holding the master key that encrypts secrets in the database; default: master.key in the data directory, made on first start [OMNIGATE_MASTER_KEY_FILE]")
 	cfg.MasterKey = os.Getenv("OMNIGATE_MASTER_KEY")
+	// Where backups are, for shreds and erasures to reach (serve's
+	// --backup-dir sets it there).
+	cfg.Backup.Dir = os.Getenv("OMNIGATE_BACKUP_DIR")
 	fs.StringVar(&cfg.DataDir, "data", envOr("OMNIGATE_DATA", app.DefaultDataDir), "data directory (SQLite database, demo files) [OMNIGATE_DATA]")
 	fs.StringVar(&cfg.DatabaseURL, "database", envOr("OMNIGATE_DATABASE", ""), "PostgreSQL URL (postgres://…); empty: SQLite in the data directory [OMNIGATE_DATABASE]")
 	fs.StringVar(&cfg.SQLiteSync, "sqlite-sync", envOr("OMNIGATE_SQLITE_SYNC", "FULL"), "SQLite durability: FULL (survives power loss) or NORMAL (survives crashes) [OMNIGATE_SQLITE_SYNC]")

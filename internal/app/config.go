@@ -328,6 +328,17 @@ func (c Config) readAdminToken() (Config, error) {
 // SQLitePath is where the embedded database lives.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, sqliteFile) }
 
+// BackupDirs are where backups are kept: the schedule's directory and the
+// data directory's backups (`omnigate backup`'s default). Shredding
+// rewrites their keys files and erasures go into their journals.
+func (c Config) BackupDirs() []string {
+	dirs := []string{filepath.Join(c.DataDir, "backups")}
+	if c.Backup.Dir != "" {
+		dirs = append([]string{c.Backup.Dir}, dirs...)
+	}
+	return dirs
+}
+
 // redactURL hides the password in a database URL for messages.
 func redactURL(s string) string {
 	u, err := url.Parse(s)

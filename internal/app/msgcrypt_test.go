@@ -33,7 +33,7 @@ func TestMessagesEncryptedAtRest(t *testing.T) {
 		if r.status != http.StatusOK || r.json["body"] != body {
 			t.Fatalf("reading the message: %d %s", r.status, r.raw)
 		}
-		if n, err := s.app.store.ShredAccount(context.Background(), s.accountID); err != nil || n != 1 {
+		if n, err := s.app.store.ShredAccount(context.Background(), s.accountID); err != nil || n.DataKeys != 1 {
 			t.Fatalf("ShredAccount = %d, %v", n, err)
 		}
 		r = s.do("GET", "/messages/"+id, s.key, "", nil)

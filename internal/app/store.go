@@ -40,6 +40,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*sqlstore.Sto
 		st.Close()
 		return nil, err
 	}
+	st.SetBackupDirs(cfg.BackupDirs())
 	return st, nil
 }
 

@@ -57,7 +57,7 @@ func BenchmarkBackupSQLite(b *testing.B) {
 			b.Fatal(err)
 		}
 		made += res.Took
-		rr, err := backup.Restore(ctx, res.File, backup.Source{SQLitePath: filepath.Join(b.TempDir(), "restored", "omnigate.db")})
+		rr, err := backup.Restore(ctx, res.File, backup.Source{SQLitePath: filepath.Join(b.TempDir(), "restored", "omnigate.db")}, backup.RestoreOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func BenchmarkBackupPostgres(b *testing.B) {
 		b.StopTimer()
 		target := benchDatabase(b, u)
 		b.StartTimer()
-		rr, err := backup.Restore(ctx, res.File, backup.Source{DatabaseURL: target})
+		rr, err := backup.Restore(ctx, res.File, backup.Source{DatabaseURL: target}, backup.RestoreOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}

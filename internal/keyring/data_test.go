@@ -214,7 +214,7 @@ func TestMessagesAtRest(t *testing.T) {
 		}
 
 		// Shredding a.
-		if n, err := st.ShredAccount(ctx, a.ID); err != nil || n != 1 {
+		if n, err := st.ShredAccount(ctx, a.ID); err != nil || n.DataKeys != 1 {
 			t.Fatalf("ShredAccount = %d, %v", n, err)
 		}
 		for _, s := range []*sqlstore.Store{st, withKeyring(t, st, master)} {

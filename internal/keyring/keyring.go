@@ -504,10 +504,11 @@ func (k *Keyring) scopeKey(ctx context.Context, scope string) (string, cipher.AE
 }
 
 // Shred deletes every data key of a scope (an account's id), whatever
-// master key wrapped it: what they sealed can no longer be opened, here,
-// on other nodes once they reload (within refreshEvery), and in every
-// backup taken before, since no copy of the keys is left. It returns how
-// many data keys went. The platform's scope ("") cannot be shredded.
+// master key wrapped it: what they sealed can no longer be opened, here
+// and on other nodes once they reload (within refreshEvery). Backups hold
+// no data key; the store deletes the scope's keys from their keys files
+// too (sqlstore's shred). It returns how many data keys went. The
+// platform's scope ("") cannot be shredded.
 func (k *Keyring) Shred(ctx context.Context, scope string) (int, error) {
 	if scope == "" {
 		return 0, errors.New("keyring: the platform's data keys cannot be shredded")

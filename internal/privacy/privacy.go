@@ -317,6 +317,16 @@ func (s *Service) erase(ctx context.Context, r *store.PrivacyRequest, accounts [
 		return s.Store.UpdatePrivacyRequest(ctx, r.ID, store.PrivacyRequestChange{Status: store.PrivacyInProgress, Outcome: detail,
 			Event: store.PrivacyEvent{Status: store.PrivacyInProgress, Detail: detail, Actor: actor, At: now}})
 	}
+	// Backups made before hold what was just erased: the journal beside
+	// them has `omnigate restore` erase it again. Not journalled, the
+	// request is not complete (the maintenance loop erases and journals
+	// again). The wall clock, not the service's: restore compares it with
+	// when a backup's copy began.
+	for _, a := range accounts {
+		if _, err := s.Store.JournalErasure(ctx, a, r.ID, r.Identifier, time.Now()); err != nil {
+			return fmt.Errorf("recording the erasure for backups: %w", err)
+		}
+	}
 	kept["billing"] = 1
 	var b strings.Builder
 	total := 0
@@ -340,7 +350,7 @@ func (s *Service) erase(ctx context.Context, r *store.PrivacyRequest, accounts [
 		}
 		fmt.Fprintf(&b, " %s (%d) — %s;", k, kept[k], keptWhy[k])
 	}
-	b.WriteString(" Backups are reached by deleting the account's data key (encryption at rest), not by this request.")
+	b.WriteString(" Backups: this erasure is recorded, the identifier encrypted, in the erasure journal beside them, and `omnigate restore` applies it again to a backup made before it.")
 	return s.Store.UpdatePrivacyRequest(ctx, r.ID, store.PrivacyRequestChange{Status: store.PrivacyCompleted, Outcome: b.String(),
 		CompletedAt: now, Event: store.PrivacyEvent{Status: store.PrivacyCompleted, Detail: b.String(), Actor: actor, At: now}})
 }

@@ -164,6 +164,10 @@ type Privacy interface {
 	// keeping consent proof and suppressions. When a worker holds a send to
 	// the identifier it changes nothing and says so (Erasure.InFlight).
 	EraseSubject(ctx context.Context, accountID, identifier string, at time.Time) (*Erasure, error)
+	// JournalErasure records a completed erasure in the backup
+	// directories' erasure journals (the identifier sealed), for a restore
+	// of an older backup to apply it again; it says how many journals.
+	JournalErasure(ctx context.Context, accountID, requestID, identifier string, at time.Time) (int, error)
 	// RectifyContacts changes the account's contacts with the identifier's
 	// number and says how many.
 	RectifyContacts(ctx context.Context, accountID, identifier string, c ContactChanges, at time.Time) (int, error)

@@ -121,6 +121,8 @@ type AccountDeletion struct {
 	Deleted  map[string]int `json:"deleted"`  // rows per table
 	Kept     map[string]int `json:"kept"`     // rows kept per table (billing, audit, consents' proof …)
 	DataKeys int            `json:"dataKeys"` // data keys shredded
+	// BackupKeyFiles is how many backup keys files the shred rewrote.
+	BackupKeyFiles int `json:"backupKeyFiles"`
 }
 
 // Subscriptions stores plans, subscriptions, invoices and the account

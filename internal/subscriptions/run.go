@@ -433,7 +433,7 @@ func (s *Service) deleteAccount(ctx context.Context, l *store.Lifecycle, now tim
 		return fmt.Errorf("deleting %s: %w", l.AccountID, err)
 	}
 	s.record(ctx, s.system(), l.AccountID, "account.deleted", before, map[string]any{"lifecycle": lifeView(l), "deleted": d.Deleted,
-		"kept": d.Kept, "dataKeys": d.DataKeys, "archiveBytes": len(zip)})
+		"kept": d.Kept, "dataKeys": d.DataKeys, "backupKeyFiles": d.BackupKeyFiles, "archiveBytes": len(zip)})
 	return nil
 }
 

@@ -207,8 +207,8 @@ func (s *Store) DeleteAccount(ctx context.Context, life *store.Lifecycle, archiv
 		return nil, err
 	}
 	if s.keys != nil {
-		n, err := s.keys.Shred(ctx, accountID)
-		d.DataKeys = n
+		sh, err := s.shred(ctx, accountID)
+		d.DataKeys, d.BackupKeyFiles = sh.DataKeys, sh.BackupKeyFiles
 		if err != nil {
 			return d, fmt.Errorf("shredding the account's data keys: %w", err)
 		}
@@ -262,7 +262,7 @@ func (s *Store) PurgeArchive(ctx context.Context, accountID string) error {
 		// The account's own scope again too: a deletion that stopped
 		// before its shredding is finished here.
 		for _, scope := range []string{ArchiveScope(accountID), accountID} {
-			if _, err := s.keys.Shred(ctx, scope); err != nil {
+			if _, err := s.shred(ctx, scope); err != nil {
 				return fmt.Errorf("shredding the keys of %s: %w", scope, err)
 			}
 		}

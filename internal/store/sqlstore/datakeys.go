@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/omnigate/omnigate/internal/keyring"
 )
@@ -68,15 +69,55 @@ func (s *Store) HasDataKeys(ctx context.Context) (bool, error) {
 }
 
 // DeleteScope deletes every data key of a scope, whatever wrapped it
-// (keyring.KeyStore): crypto-shredding an account's data.
+// (keyring.KeyStore): crypto-shredding an account's data. A tombstone per
+// key (shredded_keys, migration 058) goes in with the deletion, so that a
+// backup being made meanwhile leaves the keys out of its keys file.
 func (s *Store) DeleteScope(ctx context.Context, scope string) (int, error) {
 	if scope == "" {
 		return 0, fmt.Errorf("deleting data keys: the platform's keys cannot be deleted")
 	}
-	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM data_keys WHERE scope = ?`), scope)
-	if err != nil {
-		return 0, fmt.Errorf("deleting data keys: %w", err)
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := s.inTx(ctx, "deleting data keys", func(tx *sql.Tx) error {
+		if s.d.Name == "sqlite" {
+			// The deleted rows' bytes are overwritten, not left in the
+			// file's free space (for this transaction's connection only).
+			var was int
+			if err := tx.QueryRowContext(ctx, `PRAGMA secure_delete`).Scan(&was); err != nil {
+				return fmt.Errorf("deleting data keys: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+				return fmt.Errorf("deleting data keys: %w", err)
+			}
+			defer tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA secure_delete = %d`, was))
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO shredded_keys (id, scope, shredded_at)
+			SELECT DISTINCT id, scope, CAST(? AS BIGINT) FROM data_keys WHERE scope = ? ON CONFLICT (id) DO NOTHING`), micros(time.Now()), scope); err != nil {
+			return fmt.Errorf("recording the shredded keys: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM data_keys WHERE scope = ?`), scope)
+		if err != nil {
+			return fmt.Errorf("deleting data keys: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	return int(n), err
+}
+
+// shreddedKeys are the ids of the scope's data keys shredded so far.
+func (s *Store) shreddedKeys(ctx context.Context, scope string) (map[string]bool, error) {
+	rows, err := s.w.QueryContext(ctx, s.d.rebind(`SELECT id FROM shredded_keys WHERE scope = ?`), scope)
+	if err != nil {
+		return nil, fmt.Errorf("reading shredded keys: %w", err)
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("reading shredded keys: %w", err)
+		}
+		ids[id] = true
+	}
+	return ids, rows.Err()
 }

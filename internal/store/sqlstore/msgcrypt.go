@@ -104,14 +104,15 @@ func (s *Store) openMessage(ctx context.Context, id string, body, content *strin
 
 // ShredAccount deletes the data keys of an account (crypto-shredding): its
 // messages' bodies and contents stored until now, here and in every
-// backup, can no longer be read. It returns how many data keys went.
-// Messages the account sends later get a new key.
-func (s *Store) ShredAccount(ctx context.Context, accountID string) (int, error) {
+// backup, can no longer be read. The keys go from the database and from
+// the keys files of the backup directories (SetBackupDirs). Messages the
+// account sends later get a new key.
+func (s *Store) ShredAccount(ctx context.Context, accountID string) (Shredded, error) {
 	if s.keys == nil {
-		return 0, errors.New("shredding: the store has no keyring")
+		return Shredded{}, errors.New("shredding: the store has no keyring")
 	}
 	if accountID == "" {
-		return 0, errors.New("shredding: no account given")
+		return Shredded{}, errors.New("shredding: no account given")
 	}
-	return s.keys.Shred(ctx, accountID)
+	return s.shred(ctx, accountID)
 }

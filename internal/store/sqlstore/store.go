@@ -41,6 +41,8 @@ type Store struct {
 	// messagesInClear turns off the encryption of message bodies
 	// (msgcrypt.go): for benchmarks that measure its cost.
 	messagesInClear bool
+	// backupDirs hold backups: shreds reach their keys files (backupkeys.go).
+	backupDirs []string
 
 	convHooks convHookCache // whether Conversations webhooks exist (conversations.go)
 }
