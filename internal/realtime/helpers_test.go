@@ -126,6 +126,9 @@ type frame struct {
 	Channel string          `json:"channel"`
 	Data    json.RawMessage `json:"data"`
 	UserID  string          `json:"user_id"`
+	// DeltaSeq is set on events to connections with delta compression.
+	DeltaSeq uint64 `json:"__delta_seq"`
+	Size     int    `json:"-"` // the frame's length in bytes
 }
 
 // dataString decodes data that the protocol sends as a JSON string.
@@ -191,6 +194,7 @@ func dialFrom(t *testing.T, rawURL, from string) *client {
 				t.Errorf("server sent invalid JSON %q", b)
 				continue
 			}
+			f.Size = len(b)
 			cl.frames <- f
 		}
 	}()
