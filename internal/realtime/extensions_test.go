@@ -391,3 +391,18 @@ func TestExtensionFramesAreJSON(t *testing.T) {
 		}
 	}
 }
+
+// A cache channel replays its last event to a filtered subscriber only if
+// the event matches its filter; otherwise the subscriber gets cache_miss.
+func TestCacheChannelFilter(t *testing.T) {
+	b := setup(t, setupOpts{})
+	b.trigger(t, []string{"cache-market"}, "trade", "eth", map[string]any{"tags": map[string]string{"symbol": "ETH"}})
+	eth := b.connect(t)
+	subscribeWith(eth, "cache-market", map[string]any{"filter": map[string]any{"key": "symbol", "cmp": "eq", "val": "ETH"}})
+	if f := eth.expect("trade"); f.dataString(t) != "eth" {
+		t.Fatalf("cached event %s", f.Data)
+	}
+	btc := b.connect(t)
+	subscribeWith(btc, "cache-market", map[string]any{"filter": map[string]any{"key": "symbol", "cmp": "eq", "val": "BTC"}})
+	btc.expect("pusher:cache_miss")
+}

@@ -107,7 +107,9 @@ func (h *hub) join(c *conn, channel string, first []byte, x subscribeExt) (cache
 	if !isCacheChannel(channel) {
 		return false, false
 	}
-	if last := h.cache.get(chanKey{c.appID, channel}, time.Now()); last != nil {
+	// A subscriber with a tag filter gets the last event only if it
+	// matches; for it, another one is a miss.
+	if last, tags := h.cache.getTagged(chanKey{c.appID, channel}, time.Now()); last != nil && (x.filter == nil || x.filter.Match(tags)) {
 		return c.send(last), false
 	}
 	c.send(encodeFrame("pusher:cache_miss", channel, nil, ""))
@@ -212,7 +214,7 @@ func (h *hub) deliverEvent(app, channel string, ev *published, exclude string, k
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if keep && isCacheChannel(channel) {
-		h.cache.put(chanKey{app, channel}, ev.frame, now)
+		h.cache.putTagged(chanKey{app, channel}, ev.frame, ev.tags, now)
 		cached = true
 	}
 	a := h.apps[app]

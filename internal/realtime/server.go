@@ -508,7 +508,7 @@ func (s *Server) publish(app, channel string, frame []byte, exclude string, coun
 		s.log.Warn("realtime: publishing to other nodes", "err", err)
 	}
 	if cached {
-		s.cluster.cacheEvent(chanKey{app, channel}, frame, now)
+		s.cluster.cacheEvent(chanKey{app, channel}, frame, tags, now)
 	}
 	s.usage.add(app, int64(count+n))
 }
@@ -572,8 +572,8 @@ func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
 
 func (s *Server) subscriptionsChanged(k chanKey) { s.subCounts.mark(k) }
 
-func (s *Server) cacheUpdate(k chanKey, frame []byte, at time.Time) {
-	s.hub.cache.put(k, frame, at)
+func (s *Server) cacheUpdate(k chanKey, frame []byte, tags map[string]string, at time.Time) {
+	s.hub.cache.putTagged(k, frame, tags, at)
 }
 
 func (s *Server) terminate(app, user string) {
