@@ -406,3 +406,30 @@ func TestCacheChannelFilter(t *testing.T) {
 	subscribeWith(btc, "cache-market", map[string]any{"filter": map[string]any{"key": "symbol", "cmp": "eq", "val": "BTC"}})
 	btc.expect("pusher:cache_miss")
 }
+
+// Client events carry no tags and their data is the client's JSON: a
+// delta subscriber gets them as they are, outside any delta stream, and a
+// filter sees them untagged.
+func TestExtensionsClientEvents(t *testing.T) {
+	b := setup(t, setupOpts{})
+	const ch = "private-room"
+	sender := b.connect(t)
+	sender.subscribe(ch, b.auth(sender, ch, ""), "")
+	untagged := b.connect(t)
+	subscribeWith(untagged, ch, map[string]any{"auth": b.auth(untagged, ch, ""), "delta": true, "filter": map[string]any{"key": "symbol", "cmp": "nex"}})
+	btc := b.connect(t)
+	subscribeWith(btc, ch, map[string]any{"auth": b.auth(btc, ch, ""), "filter": map[string]any{"key": "symbol", "cmp": "eq", "val": "BTC"}})
+	for i := range 3 {
+		sender.send(map[string]any{"event": "client-move", "channel": ch, "data": map[string]any{"x": i, "pad": strings.Repeat("p", 100)}})
+	}
+	for i := range 3 {
+		f := untagged.expect("client-move")
+		var d struct{ X int }
+		f.decode(t, &d)
+		if f.DeltaSeq != 0 || d.X != i {
+			t.Fatalf("client event %d: %s with __delta_seq %d", i, f.Data, f.DeltaSeq)
+		}
+	}
+	untagged.quiet()
+	btc.quiet()
+}
