@@ -291,6 +291,8 @@ func (c *conn) handle(data []byte) {
 		c.signin(f)
 	case "pusher:enable_delta_compression":
 		c.enableDelta(f)
+	case "pusher:delta_sync_error":
+		c.deltaSyncError(f)
 	default:
 		if len(f.Event) > len("client-") && f.Event[:len("client-")] == "client-" {
 			c.clientEvent(f)

@@ -190,6 +190,39 @@ func (c *conn) enableDelta(f Frame) {
 	c.send(deltaEnabledFrame)
 }
 
+// deltaSyncError answers pusher:delta_sync_error {channel}: a client
+// that could not apply a delta (it lost its base) asks for whole events;
+// the connection's next event of every name on the channel goes whole.
+func (c *conn) deltaSyncError(f Frame) {
+	var d struct {
+		Channel string `json:"channel"`
+	}
+	if err := DecodeData(f.Data, &d); err != nil || d.Channel == "" {
+		c.send(errorFrame(CodeInvalidDelta, "Invalid pusher:delta_sync_error: data must be an object with the channel"))
+		return
+	}
+	if _, ok := c.subs[d.Channel]; ok {
+		c.srv.hub.resetDelta(c, d.Channel)
+	}
+}
+
+// resetDelta forgets what c was last sent on a channel's delta streams.
+func (h *hub) resetDelta(c *conn, channel string) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	a := h.apps[c.appID]
+	if a == nil {
+		return
+	}
+	if e := a.ext[channel]; e != nil {
+		e.mu.Lock()
+		if s := e.subs[c]; s != nil {
+			s.seen = nil
+		}
+		e.mu.Unlock()
+	}
+}
+
 var deltaEnabledFrame = encodeFrame("pusher:delta_compression_enabled", "",
 	mustJSON(map[string]any{"enabled": true, "algorithm": deltaAlgorithm}), "")
 

@@ -125,6 +125,8 @@ func TestExtensionErrors(t *testing.T) {
 		{map[string]any{"event": "pusher:enable_delta_compression", "data": map[string]any{"algorithms": []string{"xdelta3"}}}, realtime.CodeInvalidDelta},
 		{map[string]any{"event": "pusher:enable_delta_compression", "data": "[1,2]"}, realtime.CodeInvalidDelta},
 		{map[string]any{"event": "pusher:enable_delta_compression", "data": 5}, realtime.CodeInvalidDelta},
+		{map[string]any{"event": "pusher:delta_sync_error", "data": map[string]any{}}, realtime.CodeInvalidDelta},
+		{map[string]any{"event": "pusher:delta_sync_error"}, realtime.CodeInvalidDelta},
 	} {
 		c.send(tc.msg)
 		f := c.expect("pusher:error")
@@ -291,11 +293,22 @@ func TestDeltaCompression(t *testing.T) {
 			t.Fatalf("sub: delta %v, data %s", isDelta, data)
 		}
 	}
+	// A client that lost its base asks for whole events again
+	// (pusher:delta_sync_error, Sockudo's name): the next one is whole.
+	sub.send(map[string]any{"event": "pusher:delta_sync_error", "data": map[string]any{"channel": "ticker"}})
+	sub.quiet()
+	b.trigger(t, []string{"ticker"}, "price", price(n+2), nil)
+	if _, data, isDelta := sub.event(); isDelta || data != price(n+2) {
+		t.Fatalf("after delta_sync_error: delta %v, data %s", isDelta, data)
+	}
+	if _, data, isDelta := dc.event(); !isDelta || data != price(n+2) {
+		t.Fatalf("dc after sub's resync: delta %v, data %s", isDelta, data)
+	}
 	// A late subscriber starts with a whole event.
 	late := newDeltaClient(b.connect(t))
 	subscribeWith(late.client, "ticker", map[string]any{"delta": "fossil"})
-	b.trigger(t, []string{"ticker"}, "price", price(n+2), nil)
-	if _, data, isDelta := late.event(); isDelta || data != price(n+2) {
+	b.trigger(t, []string{"ticker"}, "price", price(n+3), nil)
+	if _, data, isDelta := late.event(); isDelta || data != price(n+3) {
 		t.Fatalf("late subscriber: delta %v, data %s", isDelta, data)
 	}
 	// An unrelated payload goes whole: its delta would not be smaller.
