@@ -84,6 +84,7 @@ func TestTagFiltering(t *testing.T) {
 	// Internal events reach filtered subscribers as they are; after
 	// unsubscribing, a filtered connection gets nothing more.
 	btc.send(map[string]any{"event": "pusher:unsubscribe", "data": map[string]any{"channel": "market"}})
+	btc.quiet() // frames are handled in order: the unsubscription is done
 	b.trigger(t, []string{"market"}, "trade", "btc-3", map[string]any{"tags": map[string]string{"symbol": "BTC"}})
 	if got := received(btc, "trade"); len(got) != 0 {
 		t.Errorf("unsubscribed filtered connection got %v", got)
