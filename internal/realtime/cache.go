@@ -50,6 +50,7 @@ func isCacheChannel(name string) bool {
 
 type cachedEvent struct {
 	frame []byte
+	tags  map[string]string // for subscribers with a tag filter
 	at    time.Time
 }
 
@@ -69,7 +70,10 @@ func newEventCache(ttl time.Duration) *eventCache {
 
 // put keeps frame as the channel's last event unless a newer one is kept
 // (updates from other nodes may arrive late).
-func (e *eventCache) put(k chanKey, frame []byte, at time.Time) {
+func (e *eventCache) put(k chanKey, frame []byte, at time.Time) { e.putTagged(k, frame, nil, at) }
+
+// putTagged is put for an event with tags.
+func (e *eventCache) putTagged(k chanKey, frame []byte, tags map[string]string, at time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	cur, ok := e.last[k]
@@ -86,22 +90,28 @@ func (e *eventCache) put(k chanKey, frame []byte, at time.Time) {
 			return
 		}
 	}
-	e.last[k] = cachedEvent{frame: frame, at: at}
+	e.last[k] = cachedEvent{frame: frame, tags: tags, at: at}
 }
 
 // get returns the channel's last event if it is younger than the TTL.
 func (e *eventCache) get(k chanKey, now time.Time) []byte {
+	frame, _ := e.getTagged(k, now)
+	return frame
+}
+
+// getTagged is get with the event's tags.
+func (e *eventCache) getTagged(k chanKey, now time.Time) ([]byte, map[string]string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ev, ok := e.last[k]
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	if now.Sub(ev.at) >= e.ttl {
 		delete(e.last, k)
-		return nil
+		return nil, nil
 	}
-	return ev.frame
+	return ev.frame, ev.tags
 }
 
 // missWebhook reports whether a cache_miss webhook is due for the channel

@@ -14,6 +14,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/realtime/fanout"
+	"github.com/omnigate/omnigate/internal/realtime/tagfilter"
 )
 
 // The cluster view.
@@ -52,7 +53,7 @@ type clusterListener interface {
 	terminate(appID, userID string)
 	// cacheUpdate is told of another node's event on a cache channel
 	// (without cluster.mu).
-	cacheUpdate(k chanKey, frame []byte, at time.Time)
+	cacheUpdate(k chanKey, frame []byte, tags map[string]string, at time.Time)
 	// subscriptionsChanged is told that a channel's total changed.
 	subscriptionsChanged(k chanKey)
 }
@@ -439,7 +440,9 @@ func (c *cluster) handleState(payload []byte) {
 	}
 	if m.T == msgCache {
 		if m.A != "" && len(m.F) > 0 && isCacheChannel(m.Ch) {
-			c.l.cacheUpdate(chanKey{m.A, m.Ch}, m.F, time.Unix(0, m.At))
+			if tagfilter.CheckTags(m.Tg) == nil {
+				c.l.cacheUpdate(chanKey{m.A, m.Ch}, m.F, m.Tg, time.Unix(0, m.At))
+			}
 		}
 		return
 	}
@@ -626,8 +629,8 @@ func (c *cluster) terminateUser(app, user string) {
 // cacheEvent tells the other nodes of an event published here on a cache
 // channel. It goes on the state subject, which every node hears, because
 // nodes without subscribers of the channel do not get its events.
-func (c *cluster) cacheEvent(k chanKey, frame []byte, at time.Time) {
-	c.publish(stateMsg{T: msgCache, N: c.id, A: k.app, Ch: k.channel, F: frame, At: at.UnixNano()})
+func (c *cluster) cacheEvent(k chanKey, frame []byte, tags map[string]string, at time.Time) {
+	c.publish(stateMsg{T: msgCache, N: c.id, A: k.app, Ch: k.channel, F: frame, Tg: tags, At: at.UnixNano()})
 }
 
 // start runs the loop: deltas, snapshots, heartbeats and expiry. All

@@ -10,23 +10,24 @@ const (
 	msgSync      = "y" // asks node To ("*": everyone) for a snapshot
 	msgBye       = "b" // the sender is stopping: forget its state now
 	msgTerminate = "x" // close user U's connections of app A everywhere
-	msgCache     = "k" // frame F is the last event of cache channel Ch of app A, published at At
+	msgCache     = "k" // frame F (tags Tg) is the last event of cache channel Ch of app A, published at At
 )
 
 // stateMsg is a message on the cluster's state subject. Field names are
 // short: heartbeats and deltas are frequent.
 type stateMsg struct {
-	T  string          `json:"t"`
-	N  string          `json:"n"`
-	Q  uint64          `json:"q,omitempty"`
-	To string          `json:"to,omitempty"`
-	C  map[string]int  `json:"c,omitempty"`
-	O  []stateOp       `json:"o,omitempty"`
-	A  string          `json:"a,omitempty"`
-	U  string          `json:"u,omitempty"`
-	Ch string          `json:"ch,omitempty"`
-	F  json.RawMessage `json:"f,omitempty"`
-	At int64           `json:"at,omitempty"` // Unix nanoseconds
+	T  string            `json:"t"`
+	N  string            `json:"n"`
+	Q  uint64            `json:"q,omitempty"`
+	To string            `json:"to,omitempty"`
+	C  map[string]int    `json:"c,omitempty"`
+	O  []stateOp         `json:"o,omitempty"`
+	A  string            `json:"a,omitempty"`
+	U  string            `json:"u,omitempty"`
+	Ch string            `json:"ch,omitempty"`
+	F  json.RawMessage   `json:"f,omitempty"`
+	At int64             `json:"at,omitempty"` // Unix nanoseconds
+	Tg map[string]string `json:"tg,omitempty"` // msgCache: the event's tags
 }
 
 // Kinds of state operations (stateOp.T). Operations carry absolute values,

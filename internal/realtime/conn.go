@@ -59,6 +59,7 @@ type conn struct {
 	// methods it calls).
 	pollID    uint64 // the idle poller's name for the connection; 0 before it parks
 	admitted  bool   // registered in the hub: cleanup unregisters it
+	deltaOn   bool   // pusher:enable_delta_compression was sent
 	addr      netip.Addr
 	stopAbort func() bool
 	subs      map[string]*subscription
@@ -288,6 +289,10 @@ func (c *conn) handle(data []byte) {
 		c.unsubscribe(f)
 	case "pusher:signin":
 		c.signin(f)
+	case "pusher:enable_delta_compression":
+		c.enableDelta(f)
+	case "pusher:delta_sync_error":
+		c.deltaSyncError(f)
 	default:
 		if len(f.Event) > len("client-") && f.Event[:len("client-")] == "client-" {
 			c.clientEvent(f)

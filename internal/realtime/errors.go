@@ -22,8 +22,9 @@ const (
 	CodeReconnect           Code = 4200 // the node is shutting down: reconnect
 	CodePongNotReceived     Code = 4201 // no pong to the server's ping
 	CodeClientEventRejected Code = 4301 // client event over the rate limit
-	CodeUnsupportedData     Code = 1003 // a binary frame
-	CodeMessageTooBig       Code = 1009 // a frame over MaxFrameBytes
+	// CodeInvalidFilter and CodeInvalidDelta are in extensions.go.
+	CodeUnsupportedData Code = 1003 // a binary frame
+	CodeMessageTooBig   Code = 1009 // a frame over MaxFrameBytes
 )
 
 // ErrorInfo describes one client-visible error of the catalogue.
@@ -47,6 +48,8 @@ var Errors = []ErrorInfo{
 	{CodeReconnect, "Server shutting down: reconnect", true},
 	{CodePongNotReceived, "Pong reply not received", true},
 	{CodeClientEventRejected, "Client event rejected due to rate limit", false},
+	{CodeInvalidFilter, "Invalid tag filter in pusher:subscribe", false},
+	{CodeInvalidDelta, "Invalid delta compression request", false},
 }
 
 // info is the catalogue entry of a code.

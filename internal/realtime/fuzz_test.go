@@ -24,6 +24,10 @@ var seedFrames = []string{
 	`{"event":"pusher:subscribe","channel":null,"data":null}`,
 	` {"event":"e"} `,
 	`{"event":"\u00e9v\u00e9nement","data":"\ud83d\ude00"}`,
+	// The protocol extensions (extensions.go), as Sockudo's clients send them.
+	`{"event":"pusher:subscribe","data":{"channel":"market","filter":{"op":"and","nodes":[{"key":"symbol","cmp":"in","vals":["BTC","ETH"]},{"key":"price","cmp":"gte","val":"100"}]}}}`,
+	`{"event":"pusher:subscribe","data":{"channel":"ticker","delta":{"enabled":true,"algorithm":"fossil"},"tags_filter":"{\"key\":\"s\",\"cmp\":\"ex\"}"}}`,
+	`{"event":"pusher:enable_delta_compression","data":{"algorithms":["fossil","xdelta3"]}}`,
 }
 
 func FuzzParseFrame(f *testing.F) {
@@ -65,6 +69,9 @@ func FuzzParseFrame(f *testing.F) {
 				if user == "" || len(info) > DefaultMaxUserInfoBytes {
 					t.Fatalf("accepted channel_data %q as user %q", sd.ChannelData, user)
 				}
+			}
+			if x, code, msg := parseSubscribeExt(&sd, false); code != 0 && msg == "" || code == 0 && x.delta && kindOf(sd.Channel) == encryptedChannel {
+				t.Fatalf("extensions of %s: code %d, message %q, delta %v", fr.Data, code, msg, x.delta)
 			}
 		}
 		var si signinData

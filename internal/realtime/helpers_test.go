@@ -28,7 +28,7 @@ import (
 )
 
 // testStore opens a fresh SQLite store with one account.
-func testStore(t *testing.T) (*sqlstore.Store, *store.Account) {
+func testStore(t testing.TB) (*sqlstore.Store, *store.Account) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "rt.db"), Synchronous: sqlite.SyncNormal})
 	if err != nil {
@@ -62,7 +62,7 @@ type setupOpts struct {
 	appRow   *store.RealtimeApp // existing app (cluster tests)
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -70,7 +70,7 @@ func testLogger(t *testing.T) *slog.Logger {
 }
 
 // setup starts a server on a loopback port with a fresh app.
-func setup(t *testing.T, o setupOpts) *testBundle {
+func setup(t testing.TB, o setupOpts) *testBundle {
 	t.Helper()
 	ctx := context.Background()
 	st, acct := o.st, o.acct
@@ -126,6 +126,9 @@ type frame struct {
 	Channel string          `json:"channel"`
 	Data    json.RawMessage `json:"data"`
 	UserID  string          `json:"user_id"`
+	// DeltaSeq is set on events to connections with delta compression.
+	DeltaSeq uint64 `json:"__delta_seq"`
+	Size     int    `json:"-"` // the frame's length in bytes
 }
 
 // dataString decodes data that the protocol sends as a JSON string.
@@ -191,6 +194,7 @@ func dialFrom(t *testing.T, rawURL, from string) *client {
 				t.Errorf("server sent invalid JSON %q", b)
 				continue
 			}
+			f.Size = len(b)
 			cl.frames <- f
 		}
 	}()
@@ -332,12 +336,12 @@ type apiResult struct {
 }
 
 // api calls the HTTP API signed with the app's credentials.
-func (b *testBundle) api(t *testing.T, method, path string, params url.Values, body any) apiResult {
+func (b *testBundle) api(t testing.TB, method, path string, params url.Values, body any) apiResult {
 	t.Helper()
 	return b.apiAs(t, b.app.Key, b.app.Secret, method, path, params, body, time.Now())
 }
 
-func (b *testBundle) apiAs(t *testing.T, key, secret, method, path string, params url.Values, body any, now time.Time) apiResult {
+func (b *testBundle) apiAs(t testing.TB, key, secret, method, path string, params url.Values, body any, now time.Time) apiResult {
 	t.Helper()
 	var raw []byte
 	if body != nil {
@@ -351,7 +355,7 @@ func (b *testBundle) apiAs(t *testing.T, key, secret, method, path string, param
 	return rawRequest(t, method, b.http.URL+full+"?"+q.Encode(), raw)
 }
 
-func rawRequest(t *testing.T, method, u string, body []byte) apiResult {
+func rawRequest(t testing.TB, method, u string, body []byte) apiResult {
 	t.Helper()
 	req, err := http.NewRequest(method, u, bytes.NewReader(body))
 	if err != nil {
@@ -370,7 +374,7 @@ func rawRequest(t *testing.T, method, u string, body []byte) apiResult {
 }
 
 // trigger publishes an event through the API and checks the answer.
-func (b *testBundle) trigger(t *testing.T, channels []string, name, data string, extra map[string]any) apiResult {
+func (b *testBundle) trigger(t testing.TB, channels []string, name, data string, extra map[string]any) apiResult {
 	t.Helper()
 	body := map[string]any{"name": name, "data": data, "channels": channels}
 	for k, v := range extra {

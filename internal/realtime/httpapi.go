@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/omnigate/omnigate/internal/realtime/tagfilter"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
@@ -18,6 +19,9 @@ type eventRequest struct {
 	Channel  string          `json:"channel"`
 	SocketID string          `json:"socket_id"`
 	Info     string          `json:"info"`
+	// Tags (a protocol extension): string keys and values that
+	// subscribers' filters match; stock clients never see them.
+	Tags json.RawMessage `json:"tags"`
 }
 
 var socketIDPattern = regexp.MustCompile(`^\d+\.\d+$`)
@@ -27,6 +31,7 @@ type event struct {
 	name, data, socketID string
 	channels             []string
 	info                 []string
+	tags                 map[string]string
 }
 
 // validate checks an event as Pusher does and returns what to publish.
@@ -74,14 +79,18 @@ func (s *Server) validateEvent(e *eventRequest) (*event, *apiError) {
 			}
 		}
 	}
-	return &event{name: e.Name, data: data, socketID: e.SocketID, channels: channels, info: info}, nil
+	tags, err := tagfilter.ParseTags(e.Tags)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid tags: %v", err)
+	}
+	return &event{name: e.Name, data: data, socketID: e.SocketID, channels: channels, info: info, tags: tags}, nil
 }
 
 // trigger publishes an event on its channels and returns its info.
 func (s *Server) trigger(app *store.RealtimeApp, e *event) map[string]map[string]int {
 	data := jsonString(e.data)
 	for _, ch := range e.channels {
-		s.publish(app.ID, ch, encodeFrame(e.name, ch, data, ""), e.socketID, 1)
+		s.publish(app.ID, ch, encodeFrame(e.name, ch, data, ""), e.socketID, 1, e.tags)
 	}
 	if len(e.info) == 0 {
 		return nil

@@ -21,6 +21,7 @@ type appConns struct {
 	channels map[string]map[*conn]struct{}
 	users    map[string]map[*conn]struct{}
 	watchers map[string]map[*conn]struct{} // watched user → connections watching
+	ext      map[string]*extChannel        // channel → subscribers using protocol extensions
 }
 
 func newHub(cacheTTL time.Duration) *hub {
@@ -31,7 +32,7 @@ func (h *hub) app(id string) *appConns {
 	a := h.apps[id]
 	if a == nil {
 		a = &appConns{conns: map[*conn]struct{}{}, channels: map[string]map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{},
-			watchers: map[string]map[*conn]struct{}{}}
+			watchers: map[string]map[*conn]struct{}{}, ext: map[string]*extChannel{}}
 		h.apps[id] = a
 	}
 	return a
@@ -81,21 +82,34 @@ func removeFrom(m map[string]map[*conn]struct{}, key string, c *conn) {
 // pusher:cache_miss (missed reports it). Events are cached under the read lock (deliverEvent),
 // so a subscriber gets the cached event or the live one, never both and
 // never an older one after a newer.
-func (h *hub) join(c *conn, channel string, first []byte) (cached, missed bool) {
+// A subscriber that uses a protocol extension (x) joins the channel's
+// extChannel instead of its plain set.
+func (h *hub) join(c *conn, channel string, first []byte, x subscribeExt) (cached, missed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	a := h.app(c.appID)
-	set := a.channels[channel]
-	if set == nil {
-		set = map[*conn]struct{}{}
-		a.channels[channel] = set
+	if x.used() {
+		e := a.ext[channel]
+		if e == nil {
+			e = &extChannel{subs: map[*conn]*extSub{}, groups: map[string]*extGroup{}}
+			a.ext[channel] = e
+		}
+		e.add(c, x)
+	} else {
+		set := a.channels[channel]
+		if set == nil {
+			set = map[*conn]struct{}{}
+			a.channels[channel] = set
+		}
+		set[c] = struct{}{}
 	}
-	set[c] = struct{}{}
 	c.send(first)
 	if !isCacheChannel(channel) {
 		return false, false
 	}
-	if last := h.cache.get(chanKey{c.appID, channel}, time.Now()); last != nil {
+	// A subscriber with a tag filter gets the last event only if it
+	// matches; for it, another one is a miss.
+	if last, tags := h.cache.getTagged(chanKey{c.appID, channel}, time.Now()); last != nil && (x.filter == nil || x.filter.Match(tags)) {
 		return c.send(last), false
 	}
 	c.send(encodeFrame("pusher:cache_miss", channel, nil, ""))
@@ -108,6 +122,9 @@ func (h *hub) leave(c *conn, channel string) {
 	defer h.mu.Unlock()
 	if a := h.apps[c.appID]; a != nil {
 		removeFrom(a.channels, channel, c)
+		if e := a.ext[channel]; e != nil && e.remove(c) {
+			delete(a.ext, channel)
+		}
 	}
 }
 
@@ -178,29 +195,41 @@ func (h *hub) deliver(app, channel string, frame []byte, exclude string) int {
 			n++
 		}
 	}
+	if e := a.ext[channel]; e != nil {
+		for c := range e.subs {
+			if c.socketID != exclude && c.send(frame) {
+				n++
+			}
+		}
+	}
 	return n
 }
 
-// deliverEvent is deliver for an event published here (by the API or a
-// client): on a cache channel it is also kept as the channel's last event,
-// and cached reports it.
-func (h *hub) deliverEvent(app, channel string, frame []byte, exclude string, now time.Time) (n int, cached bool) {
-	if !isCacheChannel(channel) {
-		return h.deliver(app, channel, frame, exclude), false
-	}
+// deliverEvent delivers a published event (through the API or by a client,
+// here or on another node): to the plain subscribers as it is, to those
+// using extensions filtered and delta-encoded. When keep is set (an event
+// published here) on a cache channel, it is also kept as the channel's
+// last event, and cached reports it.
+func (h *hub) deliverEvent(app, channel string, ev *published, exclude string, keep bool, now time.Time) (n int, cached bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	h.cache.put(chanKey{app, channel}, frame, now)
+	if keep && isCacheChannel(channel) {
+		h.cache.putTagged(chanKey{app, channel}, ev.frame, ev.tags, now)
+		cached = true
+	}
 	a := h.apps[app]
 	if a == nil {
-		return 0, true
+		return 0, cached
 	}
 	for c := range a.channels[channel] {
-		if c.socketID != exclude && c.send(frame) {
+		if c.socketID != exclude && c.send(ev.frame) {
 			n++
 		}
 	}
-	return n, true
+	if e := a.ext[channel]; e != nil {
+		n += e.deliver(channel, ev, exclude)
+	}
+	return n, cached
 }
 
 // appConns lists an app's connections here.

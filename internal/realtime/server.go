@@ -499,44 +499,29 @@ func (s *Server) logError(c *conn, code Code, message string) {
 }
 
 // publish delivers a frame on a channel here and on the other nodes, and
-// counts the messages: published (per channel) plus deliveries.
-func (s *Server) publish(app, channel string, frame []byte, exclude string, published int) {
+// counts the messages: count (per channel) plus deliveries. tags are the
+// event's, for subscribers with a filter (nil: untagged).
+func (s *Server) publish(app, channel string, frame []byte, exclude string, count int, tags map[string]string) {
 	now := time.Now()
-	n, cached := s.hub.deliverEvent(app, channel, frame, exclude, now)
-	if err := s.broker.PublishEvent(app, channel, envelope(exclude, frame)); err != nil {
+	n, cached := s.hub.deliverEvent(app, channel, &published{frame: frame, tags: tags}, exclude, true, now)
+	if err := s.broker.PublishEvent(app, channel, envelope(exclude, frame, tags)); err != nil {
 		s.log.Warn("realtime: publishing to other nodes", "err", err)
 	}
 	if cached {
-		s.cluster.cacheEvent(chanKey{app, channel}, frame, now)
+		s.cluster.cacheEvent(chanKey{app, channel}, frame, tags, now)
 	}
-	s.usage.add(app, int64(published+n))
-}
-
-// envelope prefixes a frame with the socket id to exclude, for the other
-// nodes: one byte of length, the id, the frame.
-func envelope(exclude string, frame []byte) []byte {
-	b := make([]byte, 0, 1+len(exclude)+len(frame))
-	b = append(b, byte(len(exclude)))
-	b = append(b, exclude...)
-	return append(b, frame...)
-}
-
-func openEnvelope(p []byte) (exclude string, frame []byte, ok bool) {
-	if len(p) == 0 || len(p) < 1+int(p[0]) {
-		return "", nil, false
-	}
-	return string(p[1 : 1+int(p[0])]), p[1+int(p[0]):], true
+	s.usage.add(app, int64(count+n))
 }
 
 // brokerHandler receives what other nodes publish.
 type brokerHandler struct{ s *Server }
 
 func (h brokerHandler) HandleEvent(app, channel string, payload []byte) {
-	exclude, frame, ok := openEnvelope(payload)
+	exclude, frame, tags, ok := openEnvelope(payload)
 	if !ok {
 		return
 	}
-	if n := h.s.hub.deliver(app, channel, frame, exclude); n > 0 {
+	if n, _ := h.s.hub.deliverEvent(app, channel, &published{frame: frame, tags: tags}, exclude, false, time.Time{}); n > 0 {
 		h.s.usage.add(app, int64(n))
 	}
 }
@@ -587,8 +572,8 @@ func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
 
 func (s *Server) subscriptionsChanged(k chanKey) { s.subCounts.mark(k) }
 
-func (s *Server) cacheUpdate(k chanKey, frame []byte, at time.Time) {
-	s.hub.cache.put(k, frame, at)
+func (s *Server) cacheUpdate(k chanKey, frame []byte, tags map[string]string, at time.Time) {
+	s.hub.cache.putTagged(k, frame, tags, at)
 }
 
 func (s *Server) terminate(app, user string) {

@@ -14,6 +14,11 @@ type subscribeData struct {
 	Channel     string `json:"channel"`
 	Auth        string `json:"auth"`
 	ChannelData string `json:"channel_data"`
+	// Protocol extensions (extensions.go): a tag filter (Sockudo sends
+	// either name) and the subscription's delta setting.
+	Filter     json.RawMessage `json:"filter"`
+	TagsFilter json.RawMessage `json:"tags_filter"`
+	Delta      json.RawMessage `json:"delta"`
 }
 
 // channelData is a presence subscription's channel_data.
@@ -58,6 +63,11 @@ func (c *conn) subscribe(f Frame) {
 	}
 	if _, ok := c.subs[d.Channel]; ok {
 		return // already subscribed; the first success stands
+	}
+	ext, code, msg := parseSubscribeExt(&d, c.deltaOn)
+	if code != 0 {
+		c.send(errorFrame(code, msg))
+		return
 	}
 	if len(c.subs) >= c.srv.cfg.MaxSubscriptions {
 		c.send(subscriptionError(d.Channel, "LimitReached", "Too many subscriptions on this connection", 400))
@@ -112,7 +122,7 @@ func (c *conn) subscribe(f Frame) {
 	} else {
 		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel, jsonString("{}"), "")
 	}
-	cached, missed := c.srv.hub.join(c, d.Channel, first)
+	cached, missed := c.srv.hub.join(c, d.Channel, first, ext)
 	cl.subscribeLocked(k)
 	cl.mu.Unlock()
 	c.subs[d.Channel] = &subscription{kind: kind, userID: user}
@@ -299,7 +309,7 @@ func (c *conn) clientEvent(f Frame) {
 		data = json.RawMessage("{}")
 	}
 	frame := encodeFrame(f.Event, f.Channel, data, sub.userID)
-	c.srv.publish(c.appID, f.Channel, frame, c.socketID, 1)
+	c.srv.publish(c.appID, f.Channel, frame, c.socketID, 1, nil)
 	c.srv.webhooks.add(c.appID, webhookEvent{Name: "client_event", Channel: f.Channel, Event: f.Event,
 		Data: string(data), SocketID: c.socketID, UserID: sub.userID})
 }

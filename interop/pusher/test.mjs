@@ -55,9 +55,13 @@ const PusherJS = require('pusher-js');
 const Client = PusherJS.default ?? PusherJS;
 const Pusher = require('pusher');
 const WebSocket = require('ws');
+// An independent implementation of the fossil delta format (the npm
+// package browsers use), to apply omnigate's deltas.
+const { applyDelta } = await import('fossil-delta');
 
 const versions = {
   'pusher-js': require('pusher-js/package.json').version,
+  'fossil-delta': require('fossil-delta/package.json').version,
   pusher: require('pusher/package.json').version,
   ws: require('ws/package.json').version,
 };
@@ -524,4 +528,68 @@ test('raw: an oversized frame closes with 1009', async () => {
   const ws = await rawConnect();
   ws.send(JSON.stringify({ event: 'pusher:ping', data: 'x'.repeat(128 * 1024) }));
   assert.equal((await ws.closed).code, 1009);
+});
+
+// ---------------------------------------------------------------------------
+// Protocol extensions (docs/realtime.md): tag filtering and delta
+// compression, used by a raw client while stock pusher-js on the same
+// channel sees neither.
+
+function book(i) {
+  const bids = [];
+  for (let l = 0; l < 12; l++) bids.push({ price: `${49990 - l}.50`, size: `${1 + l + (l <= i % 12 ? i : 0)}.125` });
+  return { symbol: 'BTC-EUR', seq: 1000 + i, bids, venue: 'omnigate-interop' };
+}
+
+test('extensions: tag filter and fossil deltas for a raw client; stock pusher-js unaffected', async () => {
+  const stock = await connect('ext-stock');
+  const { channel } = await subscribed(stock, 'ext-feed');
+  const stockGot = [];
+  channel.bind('book', (d) => stockGot.push(d));
+  channel.bind('pusher:delta', () => assert.fail('stock pusher-js got pusher:delta'));
+
+  const ws = await rawConnect();
+  ws.sendJSON({ event: 'pusher:enable_delta_compression', data: { algorithms: ['fossil'] } });
+  const enabled = await ws.next();
+  assert.equal(enabled.event, 'pusher:delta_compression_enabled');
+  assert.equal(enabled.data.algorithm, 'fossil');
+  // A malformed filter: pusher:error 4310, nothing subscribed.
+  ws.sendJSON({ event: 'pusher:subscribe', data: { channel: 'ext-feed', filter: { key: 'symbol', cmp: 'like', val: 'x' } } });
+  const err = await ws.next();
+  assert.equal(err.event, 'pusher:error');
+  assert.equal(err.data.code, 4310);
+  ws.sendJSON({ event: 'pusher:subscribe', data: { channel: 'ext-feed', filter: { key: 'symbol', cmp: 'eq', val: 'BTC' } } });
+  assert.equal((await ws.next()).event, 'pusher_internal:subscription_succeeded');
+
+  // The pusher server SDK passes tags through its params unchanged.
+  const n = 8;
+  for (let i = 0; i < n; i++) {
+    await api.trigger('ext-feed', 'book', book(i), { tags: { symbol: 'BTC' } });
+    await api.trigger('ext-feed', 'book', { symbol: 'ETH', i }, { tags: { symbol: 'ETH' } });
+  }
+  let base = null;
+  let deltas = 0;
+  for (let i = 0; i < n; i++) {
+    const f = await ws.next();
+    let text;
+    if (f.event === 'pusher:delta') {
+      assert.equal(f.data.event, 'book');
+      assert.equal(f.data.algorithm, 'fossil');
+      assert.equal(f.data.base_seq, base.seq);
+      const out = applyDelta(new TextEncoder().encode(base.text), Buffer.from(f.data.delta, 'base64'), { verifyChecksum: true });
+      text = new TextDecoder().decode(new Uint8Array(out));
+      base = { text, seq: f.data.seq };
+      deltas++;
+    } else {
+      assert.equal(f.event, 'book');
+      assert.ok(f.__delta_seq > 0, 'a whole event carries __delta_seq');
+      text = f.data;
+      base = { text, seq: f.__delta_seq };
+    }
+    assert.deepEqual(JSON.parse(text), book(i), `event ${i} reconstructed`);
+  }
+  assert.ok(deltas >= n - 1, `${deltas} deltas`);
+  await waitFor('stock pusher-js to get every event', () => stockGot.length === 2 * n);
+  for (let i = 0; i < n; i++) assert.deepEqual(stockGot[2 * i], book(i));
+  ws.close();
 });
