@@ -216,14 +216,14 @@ func (s *Service) Publish(ctx context.Context, app *store.RealtimeApp, p *Publis
 		return notice.Job(app.AccountID, quotaNotice(app, threshold, used, limit), now)
 	}
 	err = s.store.PublishPush(ctx, pub, alert)
+	if alerted && s.Notify != nil && (err == nil || errors.Is(err, store.ErrPushQuota)) {
+		s.Notify()
+	}
 	if errors.Is(err, store.ErrPushQuota) {
 		return "", Errorf(http.StatusTooManyRequests, "This instance has used its quota of publishes for this month")
 	}
 	if err != nil {
 		return "", err
-	}
-	if alerted && s.Notify != nil {
-		s.Notify()
 	}
 	if pub.Deliveries > 0 {
 		s.pool.Notify()

@@ -69,8 +69,8 @@ type PushPublish struct {
 	// per transaction.
 	Batch int
 	// FanOut is set by PublishPush when it left devices to a fan-out job.
-	FanOut bool
-	CreatedAt  time.Time
+	FanOut    bool
+	CreatedAt time.Time
 }
 
 // PushAlertJob builds the notice job for an instance crossing threshold
@@ -141,7 +141,8 @@ type Push interface {
 	// monthly quota, in one transaction. A publish reaching more than
 	// p.Batch devices gets the jobs of the first p.Batch and a
 	// JobPushFanout for the rest in that transaction (p.FanOut). At the
-	// quota it stores nothing and returns ErrPushQuota. When the count
+	// quota it stores no publish and returns ErrPushQuota (with the
+	// month's notices not sent yet, when the quota was lowered). When the count
 	// crosses 80 % or 100 % of the quota for the first time in the month,
 	// it also stores alert's job. It sets p.Deliveries.
 	PublishPush(ctx context.Context, p *PushPublish, alert PushAlertJob) error

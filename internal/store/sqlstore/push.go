@@ -263,7 +263,8 @@ func (s *Store) PublishPush(ctx context.Context, p *store.PushPublish, alert sto
 		return fmt.Errorf("publishing push: %w", err)
 	}
 	month := pushMonth(p.CreatedAt)
-	return s.inTx(ctx, "publishing push", func(tx *sql.Tx) error {
+	refused := false
+	err = s.inTx(ctx, "publishing push", func(tx *sql.Tx) error {
 		var max int64
 		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT max_publishes_month FROM push_quotas WHERE instance_id = ?`), p.InstanceID).Scan(&max)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -275,7 +276,11 @@ func (s *Store) PublishPush(ctx context.Context, p *store.PushPublish, alert sto
 			return fmt.Errorf("publishing push: usage: %w", err)
 		}
 		if max > 0 && used >= max {
-			return store.ErrPushQuota
+			// Refused. A quota lowered below the month's use has not
+			// sent its notices yet: they go now, and only they are
+			// committed.
+			refused = true
+			return s.pushAlerts(ctx, tx, p.InstanceID, month, used, max, alert)
 		}
 		n, next, err := s.queuePushBatch(ctx, tx, p, "", p.Batch)
 		if err != nil {
@@ -296,28 +301,37 @@ func (s *Store) PublishPush(ctx context.Context, p *store.PushPublish, alert sto
 			ON CONFLICT (instance_id, month) DO UPDATE SET publishes = push_usage.publishes + 1`), p.InstanceID, month); err != nil {
 			return fmt.Errorf("publishing push: usage: %w", err)
 		}
-		used++
-		if max <= 0 || alert == nil {
-			return nil
-		}
-		for _, th := range []int{80, 100} {
-			if used*100 < int64(th)*max {
-				continue
-			}
-			res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_alerts (instance_id, month, threshold) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
-				p.InstanceID, month, th)
-			if err != nil {
-				return fmt.Errorf("publishing push: alert: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue
-			}
-			if err := s.addJobs(ctx, tx, []*store.Job{alert(th, used, max)}); err != nil {
-				return fmt.Errorf("publishing push: alert: %w", err)
-			}
-		}
-		return nil
+		return s.pushAlerts(ctx, tx, p.InstanceID, month, used+1, max, alert)
 	})
+	if err == nil && refused {
+		return store.ErrPushQuota
+	}
+	return err
+}
+
+// pushAlerts stores, inside tx, the notice of each threshold (80 and 100
+// %) that used publishes of max reach and that the month has not had.
+func (s *Store) pushAlerts(ctx context.Context, tx *sql.Tx, instanceID, month string, used, max int64, alert store.PushAlertJob) error {
+	if max <= 0 || alert == nil {
+		return nil
+	}
+	for _, th := range []int{80, 100} {
+		if used*100 < int64(th)*max {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_alerts (instance_id, month, threshold) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
+			instanceID, month, th)
+		if err != nil {
+			return fmt.Errorf("publishing push: alert: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		if err := s.addJobs(ctx, tx, []*store.Job{alert(th, used, max)}); err != nil {
+			return fmt.Errorf("publishing push: alert: %w", err)
+		}
+	}
+	return nil
 }
 
 // FanOutPush queues the next batch of a publish's delivery jobs. The
