@@ -193,35 +193,45 @@ const pushFanoutBatch = 1000
 
 // pushDevicesAfter reads, inside tx, up to limit devices a publish to
 // target (interests or users) reaches with ids after the cursor, in id
-// order, with their users.
-func (s *Store) pushDevicesAfter(ctx context.Context, tx *sql.Tx, instanceID, target string, targets []string, after string, limit int) (ids, users []string, err error) {
-	q := `SELECT id, user_id FROM push_devices WHERE instance_id = ? AND user_id IN (` + placeholders(len(targets)) + `) AND id > ? ORDER BY id LIMIT ?`
+// order, with their users. For interests the batch is read from the
+// interests' primary key (instance, interest, device id) alone, so a
+// batch of a large interest is an index range of limit rows, whatever
+// the cursor; its devices are then looked up by key (a device whose
+// interest row outlived it is not live and gets no job, but still moves
+// the cursor).
+func (s *Store) pushDevicesAfter(ctx context.Context, tx *sql.Tx, instanceID, target string, targets []string, after string, limit int) (ids, users []string, live []bool, err error) {
+	q := `SELECT id, user_id, 1 FROM push_devices WHERE instance_id = ? AND user_id IN (` + placeholders(len(targets)) + `) AND id > ? ORDER BY id LIMIT ?`
 	if target == "interests" {
-		q = `SELECT DISTINCT d.id, d.user_id FROM push_interests i JOIN push_devices d ON d.instance_id = i.instance_id AND d.id = i.device_id
-			WHERE i.instance_id = ? AND i.interest IN (` + placeholders(len(targets)) + `) AND i.device_id > ? ORDER BY d.id LIMIT ?`
+		q = `SELECT x.device_id, COALESCE(d.user_id, ''), CASE WHEN d.id IS NULL THEN 0 ELSE 1 END FROM (SELECT DISTINCT device_id FROM push_interests
+			WHERE instance_id = ? AND interest IN (` + placeholders(len(targets)) + `) AND device_id > ? ORDER BY device_id LIMIT ?) x
+			LEFT JOIN push_devices d ON d.instance_id = ? AND d.id = x.device_id ORDER BY x.device_id`
 	}
-	args := make([]any, 0, len(targets)+3)
+	args := make([]any, 0, len(targets)+4)
 	args = append(args, instanceID)
 	for _, t := range targets {
 		args = append(args, t)
 	}
 	args = append(args, after, limit)
+	if target == "interests" {
+		args = append(args, instanceID)
+	}
 	rows, err := tx.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the publish's devices: %w", err)
+		return nil, nil, nil, fmt.Errorf("reading the publish's devices: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id, user string
-		if err := rows.Scan(&id, &user); err != nil {
-			return nil, nil, fmt.Errorf("reading the publish's devices: %w", err)
+		var found int
+		if err := rows.Scan(&id, &user, &found); err != nil {
+			return nil, nil, nil, fmt.Errorf("reading the publish's devices: %w", err)
 		}
-		ids, users = append(ids, id), append(users, user)
+		ids, users, live = append(ids, id), append(users, user), append(live, found == 1)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reading the publish's devices: %w", err)
+		return nil, nil, nil, fmt.Errorf("reading the publish's devices: %w", err)
 	}
-	return ids, users, nil
+	return ids, users, live, nil
 }
 
 // queuePushBatch reads the next batch of a publish's devices after the
@@ -232,7 +242,7 @@ func (s *Store) queuePushBatch(ctx context.Context, tx *sql.Tx, p *store.PushPub
 	if batch <= 0 {
 		batch = pushFanoutBatch
 	}
-	ids, users, err := s.pushDevicesAfter(ctx, tx, p.InstanceID, p.Target, p.Targets, after, batch+1)
+	ids, users, live, err := s.pushDevicesAfter(ctx, tx, p.InstanceID, p.Target, p.Targets, after, batch+1)
 	if err != nil {
 		return 0, "", err
 	}
@@ -243,8 +253,8 @@ func (s *Store) queuePushBatch(ctx context.Context, tx *sql.Tx, p *store.PushPub
 	}
 	jobs := make([]*store.Job, 0, len(ids))
 	for i, d := range ids {
-		if p.Suppressed[d] || (users[i] != "" && p.Suppressed[users[i]]) {
-			continue
+		if !live[i] || p.Suppressed[d] || (users[i] != "" && p.Suppressed[users[i]]) {
+			continue // gone, or suppressed
 		}
 		payload, _ := json.Marshal(store.PushJob{Instance: p.InstanceID, Publish: p.ID, Device: d})
 		jobs = append(jobs, &store.Job{Kind: store.JobPush, AccountID: p.AccountID, Payload: payload, RunAt: p.CreatedAt, CreatedAt: p.CreatedAt})
