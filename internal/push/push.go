@@ -7,9 +7,12 @@
 // A Beams instance is a realtime app (store.RealtimeApp): the instance id
 // is the app id and the secret key the app's secret, so credentials rotate
 // with notice as the app's do. A publish is stored with one durable job
-// (store.JobPush) per device it reaches, in one transaction; a worker pool
-// delivers them, retried with backoff, and removes devices the push
-// service calls unregistered. Each instance may have a quota of publishes
+// (store.JobPush) per device it reaches, in one transaction — past
+// Config.FanoutBatch devices, the first batch and a fan-out job that
+// queues the rest a batch per transaction; a worker pool delivers them,
+// retried with backoff, and removes devices the push service calls
+// unregistered. An instance may have its own APNs and FCM credentials
+// (credentials.go), used instead of the process's. Each instance may have a quota of publishes
 // per UTC month: at 80 % and 100 % the account gets a notice
 // (internal/notice), and at 100 % publishes are refused until the month
 // ends or the quota is raised. Devices and users suppressed on the "push"
