@@ -19,9 +19,14 @@ import (
 //
 //	omnigate beams create --account ID [--name N] [--max-publishes-per-month N]
 //	omnigate beams quota --id INSTANCE --max-publishes-per-month N
+//	omnigate beams credentials --id INSTANCE [--apns-key FILE --apns-key-id K --apns-team-id T --apns-topic B [--apns-sandbox]]
+//	                           [--fcm-service-account FILE] [--remove apns|fcm]
 func beamsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("beams: say create or quota")
+		return usagef("beams: say create, quota or credentials")
+	}
+	if args[0] == "credentials" {
+		return beamsCredentialsCmd(ctx, args[1:], stdout, stderr)
 	}
 	var cfg app.Config
 	fs := flag.NewFlagSet("beams "+args[0], flag.ContinueOnError)
@@ -90,5 +95,5 @@ func beamsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return printJSON(stdout, instanceJSON{InstanceID: *id, MaxPublishesPerMonth: max, PublishesThisMonth: used})
 		})
 	}
-	return usagef("beams: unknown command %q (create or quota)", args[0])
+	return usagef("beams: unknown command %q (create, quota or credentials)", args[0])
 }

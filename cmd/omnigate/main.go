@@ -89,7 +89,7 @@ Usage:
   omnigate dnd import FILE --registry NAME   a national do-not-disturb registry
   omnigate review list|release|reject   messages held for review
   omnigate app create|list|update|rotate|errors|delete   realtime (Pusher) apps (create --account ID)
-  omnigate beams create|quota                            push notification (Beams) instances (docs/push.md)
+  omnigate beams create|quota|credentials                push notification (Beams) instances (docs/push.md)
   omnigate secrets status|rotate|retire-master|generate   the keys that encrypt secrets at rest
   omnigate email domain add|list|show|verify|remove|suspend|resume|cap   sending domains and DKIM keys
   omnigate smpp credentials --account ID   credentials for the SMPP server (--smpp-listen)

@@ -294,7 +294,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	acct.UseEmailDomains(emailDomains)
 	acct.UsePrivacy(a.privacy)
-	doors := []api.Door{a.messageBird(st), acct, acct.RealtimeApps(st),
+	doors := []api.Door{a.messageBird(st), acct, acct.RealtimeApps(st), acct.Beams(st),
 		conversations.New(a.style, st, a.pipeline, a.metrics, renderTemplate(templates.New(st))).SetFallbackMinAfter(cfg.FallbackMinAfter), emaillinks.New(a.emailLinks, st, a.webhooks.Notify, log),
 		a.withVerify(twilio.New(st, a.pipeline, a.metrics, a.guard, a.trail, log, 0, cfg.PublicURL)), providerHooks{a.connectors}, a.beamsDoor()}
 	for _, d := range doors {
@@ -314,6 +314,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		adminAPI.UseAuditLog(a.changes)
 		adminAPI.UseImports(a.imports)
 		adminAPI.UseSubscriptions(a.subs)
+		adminAPI.UseBeams(st)
 		doors = append(doors, adminAPI)
 	}
 	if a.realtime, err = a.newRealtime(cfg); err != nil {

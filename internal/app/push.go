@@ -87,7 +87,14 @@ func (a *App) newPush(cfg Config, node string) (*push.Service, error) {
 		if sc.FCM, err = push.NewFCM(push.FCMConfig{URL: fcm.URL(), Account: sa, HTTP: fcm.Client()}); err != nil {
 			return nil, err
 		}
+		// Instances with their own credentials go to the simulators too.
+		sc.APNsURL, sc.APNsSandboxURL, sc.APNsHTTP = apns.URL(), apns.URL(), apns.Client()
+		sc.FCMURL, sc.FCMTokenURL, sc.FCMHTTP = fcm.URL(), fcm.URL()+"/token", fcm.Client()
 	} else {
+		// Instances with their own credentials use Apple's servers (the
+		// production or the sandbox one, as each asks) and FCM's, or the
+		// operator's FCM URLs when set.
+		sc.FCMURL, sc.FCMTokenURL = pc.FCMURL, pc.FCMTokenURL
 		if pc.APNsKeyFile != "" {
 			key, err := os.ReadFile(pc.APNsKeyFile)
 			if err != nil {

@@ -410,6 +410,14 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "POST /realtime/apps/{id}/rotate", method: "POST", path: "/realtime/apps/" + live.appID + "/rotate", status: 403},
 			{pattern: "GET /realtime/apps/{id}/errors", method: "GET", path: "/realtime/apps/" + live.appID + "/errors", status: 200,
 				check: emptyItems("items")},
+			{pattern: "GET /beams/instances/{id}", method: "GET", path: "/beams/instances/" + live.appID, status: 200},
+			{pattern: "GET /beams/instances/{id}/quota", method: "GET", path: "/beams/instances/" + live.appID + "/quota", status: 200},
+			{pattern: "PUT /beams/instances/{id}/apns", method: "PUT", path: "/beams/instances/" + live.appID + "/apns", contentType: "application/json",
+				body: `{"key":"x","key_id":"ABCDE12345","team_id":"ABCDE12345","topic":"com.x"}`, status: 403},
+			{pattern: "DELETE /beams/instances/{id}/apns", method: "DELETE", path: "/beams/instances/" + live.appID + "/apns", status: 403},
+			{pattern: "PUT /beams/instances/{id}/fcm", method: "PUT", path: "/beams/instances/" + live.appID + "/fcm", contentType: "application/json",
+				body: `{"service_account":{}}`, status: 403},
+			{pattern: "DELETE /beams/instances/{id}/fcm", method: "DELETE", path: "/beams/instances/" + live.appID + "/fcm", status: 403},
 
 			{pattern: "POST /verify", method: "POST", path: "/verify", contentType: "application/json",
 				body: `{"recipient":"31611119999","originator":"Shop"}`, status: 201, check: func(t *testing.T, r response) {

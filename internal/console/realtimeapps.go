@@ -11,7 +11,9 @@ import (
 // The Realtime apps page: the account's Pusher-compatible apps (each is
 // also the Beams instance of the same id), with the key and id clients
 // need (never the secret), their settings, the messages of today and the
-// connections open on this node.
+// connections open on this node; and, as Beams instances, their own push
+// credentials (named by topic and project, never the keys) and the
+// month's publishes against their quota.
 
 func init() {
 	pageNames = append(pageNames, "realtime")
@@ -30,6 +32,11 @@ type realtimeRow struct {
 	*store.RealtimeApp
 	Today       int64
 	Connections int // -1: unknown
+	// APNsTopic and FCMProject name the instance's own push credentials
+	// ("": the platform's); Publishes of MaxPublishes (0: no quota) this
+	// UTC month.
+	APNsTopic, FCMProject   string
+	Publishes, MaxPublishes int64
 }
 
 type realtimeData struct {
@@ -59,6 +66,21 @@ func (c *Console) realtimeApps(q *req) {
 		if c.conns != nil {
 			r.Connections = c.conns(a.ID)
 		}
+		if ps, ok := c.st.(store.Push); ok {
+			creds, err := ps.PushCredentials(ctx, a.ID)
+			if c.storeFailed(q, err) {
+				return
+			}
+			if creds.APNs != nil {
+				r.APNsTopic = creds.APNs.Topic
+			}
+			if creds.FCM != nil {
+				r.FCMProject = creds.FCM.ProjectID
+			}
+			if r.MaxPublishes, r.Publishes, err = ps.PushQuota(ctx, a.ID, now); c.storeFailed(q, err) {
+				return
+			}
+		}
 		a.Secret, a.PreviousSecret = "", "" // never on a page
 		d.Apps = append(d.Apps, r)
 	}
@@ -73,7 +95,10 @@ func init() {
 			"realtime.none": "The account has no realtime app.",
 			"col.app_id":    "App id", "col.key": "Key", "col.enabled": "Enabled", "col.max_connections": "Connection limit", "col.max_messages": "Messages per day limit",
 			"col.today": "Messages today", "col.connections": "Connections here", "col.subscription_count": "Subscription counts", "col.webhook": "Webhook",
-			"realtime.unlimited": "none",
+			"realtime.unlimited":   "none",
+			"col.push_credentials": "Push credentials", "col.publishes": "Publishes this month",
+			"realtime.push_default": "the platform's", "realtime.of": "of",
+			"realtime.apns": "APNs:", "realtime.fcm": "FCM:",
 		},
 		"fr": {
 			"nav.realtime": "Applications temps réel", "title.realtime": "Applications temps réel",
@@ -81,7 +106,10 @@ func init() {
 			"realtime.none": "Le compte n’a aucune application temps réel.",
 			"col.app_id":    "Identifiant", "col.key": "Clé", "col.enabled": "Active", "col.max_connections": "Limite de connexions", "col.max_messages": "Limite de messages par jour",
 			"col.today": "Messages aujourd’hui", "col.connections": "Connexions ici", "col.subscription_count": "Comptes d’abonnés", "col.webhook": "Webhook",
-			"realtime.unlimited": "aucune",
+			"realtime.unlimited":   "aucune",
+			"col.push_credentials": "Identifiants push", "col.publishes": "Publications ce mois-ci",
+			"realtime.push_default": "ceux de la plateforme", "realtime.of": "sur",
+			"realtime.apns": "APNs :", "realtime.fcm": "FCM :",
 		},
 		"ar": {
 			"nav.realtime": "تطبيقات الوقت الفعلي", "title.realtime": "تطبيقات الوقت الفعلي",
@@ -89,7 +117,10 @@ func init() {
 			"realtime.none": "ليس للحساب أي تطبيق للوقت الفعلي.",
 			"col.app_id":    "معرّف التطبيق", "col.key": "المفتاح", "col.enabled": "مفعّل", "col.max_connections": "حد الاتصالات", "col.max_messages": "حد الرسائل اليومي",
 			"col.today": "رسائل اليوم", "col.connections": "الاتصالات هنا", "col.subscription_count": "أعداد الاشتراكات", "col.webhook": "خطاف الويب",
-			"realtime.unlimited": "بلا حد",
+			"realtime.unlimited":   "بلا حد",
+			"col.push_credentials": "بيانات اعتماد الإشعارات", "col.publishes": "منشورات هذا الشهر",
+			"realtime.push_default": "بيانات المنصة", "realtime.of": "من",
+			"realtime.apns": "APNs:", "realtime.fcm": "FCM:",
 		},
 	})
 }

@@ -140,9 +140,22 @@ func TestSendersAndRealtimePages(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		apps, _ := rs.ListRealtimeApps(ctx, a)
+		ps := e.st.(store.Push)
+		if err := ps.SetPushAPNs(ctx, a, apps[0].ID, &store.PushAPNsCredentials{Key: "-----BEGIN PRIVATE KEY-----k3ymaterial", KeyID: "ABCDE12345",
+			TeamID: "TEAM123456", Topic: "com.shop.app", UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ps.SetPushQuota(ctx, apps[0].ID, 5000); err != nil {
+			t.Fatal(err)
+		}
 		b := e.browser()
 		b.signIn(e.user(a, users.RoleDeveloper))
-		st, body := b.do("GET", "/console/senders", nil)
+		st, body := b.do("GET", "/console/realtime", nil)
+		if st != 200 || !strings.Contains(body, "com.shop.app") || !strings.Contains(body, "5,000") || strings.Contains(body, "k3ymaterial") {
+			t.Fatalf("realtime push credentials and quota: %d %.4000s", st, body)
+		}
+		st, body = b.do("GET", "/console/senders", nil)
 		if st != 200 || !strings.Contains(body, "ShopA") || !strings.Contains(body, "waiting for approval") || strings.Contains(body, "<b>Pend") ||
 			strings.Contains(body, "SecretB") || !strings.Contains(body, "+"+num) || !strings.Contains(body, renewal.Format("2006-01-02")) {
 			t.Fatalf("senders: %d %.4000s", st, body)

@@ -1,11 +1,20 @@
 package push
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // FuzzParsePublish: any body is a Publish within Beams' limits or a Beams
@@ -79,4 +88,39 @@ func TestParseTokenGood(t *testing.T) {
 	if _, err := ParseToken(good, "inst", []string{"secret"}, now.Add(2*time.Hour)); err == nil {
 		t.Fatal("an expired token was accepted")
 	}
+}
+
+// FuzzCredentials: any service-account file and any APNs key text is
+// accepted whole (every field the connectors need) or refused with a
+// CredentialError naming a field, never a panic; what is accepted makes a
+// connector.
+func FuzzCredentials(f *testing.F) {
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(ec)
+	p8 := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	rk, _ := rsa.GenerateKey(rand.Reader, 1024)
+	rder, _ := x509.MarshalPKCS8PrivateKey(rk)
+	sa, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "p", "client_email": "a@p.iam.gserviceaccount.com",
+		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rder}))})
+	f.Add(string(sa), p8, "ABCDE12345", "com.example.app")
+	f.Add(`{"type":"authorized_user"}`, "not a key", "short", "a b")
+	f.Add(`{`, p8[:40], "", "")
+	f.Fuzz(func(t *testing.T, file, key, id, topic string) {
+		var ce *CredentialError
+		if c, err := ParseServiceAccount([]byte(file)); err != nil {
+			if !errors.As(err, &ce) || ce.Field == "" || ce.Reason == "" {
+				t.Fatalf("refusal %v names no field", err)
+			}
+		} else if _, err := NewFCM(FCMConfig{Account: ServiceAccount{ProjectID: c.ProjectID, ClientEmail: c.ClientEmail, PrivateKey: c.PrivateKey}}); err != nil {
+			t.Fatalf("accepted a service account no connector takes: %v", err)
+		}
+		a := &store.PushAPNsCredentials{Key: key, KeyID: id, TeamID: id, Topic: topic}
+		if err := CheckAPNs(a); err != nil {
+			if !errors.As(err, &ce) || ce.Field == "" {
+				t.Fatalf("refusal %v names no field", err)
+			}
+		} else if _, err := NewAPNs(APNsConfig{Key: []byte(a.Key), KeyID: a.KeyID, TeamID: a.TeamID, Topic: a.Topic}); err != nil {
+			t.Fatalf("accepted APNs credentials no connector takes: %v", err)
+		}
+	})
 }

@@ -7,9 +7,12 @@
 // A Beams instance is a realtime app (store.RealtimeApp): the instance id
 // is the app id and the secret key the app's secret, so credentials rotate
 // with notice as the app's do. A publish is stored with one durable job
-// (store.JobPush) per device it reaches, in one transaction; a worker pool
-// delivers them, retried with backoff, and removes devices the push
-// service calls unregistered. Each instance may have a quota of publishes
+// (store.JobPush) per device it reaches, in one transaction — past
+// Config.FanoutBatch devices, the first batch and a fan-out job that
+// queues the rest a batch per transaction; a worker pool delivers them,
+// retried with backoff, and removes devices the push service calls
+// unregistered. An instance may have its own APNs and FCM credentials
+// (credentials.go), used instead of the process's. Each instance may have a quota of publishes
 // per UTC month: at 80 % and 100 % the account gets a notice
 // (internal/notice), and at 100 % publishes are refused until the month
 // ends or the quota is raised. Devices and users suppressed on the "push"
@@ -65,6 +68,25 @@ type Config struct {
 	// OnDelivery, when set, is called after each delivery attempt with
 	// its platform and outcome ("delivered", "gone", "retry", "dropped").
 	OnDelivery func(platform, outcome string)
+
+	// Instances with their own credentials (credentials.go) deliver to
+	// these servers through these clients: APNsURL (default Apple's
+	// production server) or APNsSandboxURL (default Apple's development
+	// server) for an instance that asks for the sandbox; FCMURL (default
+	// Google's) with access tokens from FCMTokenURL (default Google's).
+	// A nil client is a default one (HTTP/2 over TLS).
+	APNsURL, APNsSandboxURL string
+	FCMURL, FCMTokenURL     string
+	APNsHTTP, FCMHTTP       *http.Client
+	// CredentialsTTL is how long an instance's credentials are cached
+	// before they are read again (a change shows within it); default 5 s.
+	CredentialsTTL time.Duration
+
+	// FanoutBatch bounds the delivery jobs one transaction writes: a
+	// publish reaching more devices stores the first batch with it and
+	// a fan-out job queues the rest, a batch per transaction; default
+	// 1000.
+	FanoutBatch int
 }
 
 // Service serves the Beams APIs' logic and delivers publishes.
@@ -73,6 +95,9 @@ type Service struct {
 	store Store
 	log   *slog.Logger
 	pool  *worker.Pool
+	// fanout queues large publishes' delivery jobs (JobPushFanout).
+	fanout *worker.Pool
+	conns  connectors
 	// Notify wakes the notifier after an alert was stored; set by the
 	// caller before Start (nil: the notifier polls).
 	Notify func()
@@ -96,16 +121,42 @@ func New(cfg Config, st Store, log *slog.Logger) *Service {
 	if cfg.Pool.Lease <= 0 {
 		cfg.Pool.Lease = 2*cfg.Timeout + 30*time.Second
 	}
-	s := &Service{cfg: cfg, store: st, log: log}
+	if cfg.APNsURL == "" {
+		cfg.APNsURL = APNsProduction
+	}
+	if cfg.APNsSandboxURL == "" {
+		cfg.APNsSandboxURL = APNsSandbox
+	}
+	if cfg.FCMURL == "" {
+		cfg.FCMURL = "https://fcm.googleapis.com"
+	}
+	if cfg.FCMTokenURL == "" {
+		cfg.FCMTokenURL = "https://oauth2.googleapis.com/token"
+	}
+	if cfg.CredentialsTTL <= 0 {
+		cfg.CredentialsTTL = 5 * time.Second
+	}
+	if cfg.FanoutBatch <= 0 {
+		cfg.FanoutBatch = 1000
+	}
+	s := &Service{cfg: cfg, store: st, log: log,
+		conns: connectors{ttl: cfg.CredentialsTTL, instance: map[string]*instanceConnectors{}, bySet: map[string]Deliverer{}}}
 	s.pool = worker.New(cfg.Pool, st, s.handle, nil, log)
+	fc := worker.Config{Kind: store.JobPushFanout, Batch: 2, Concurrency: 2, Lease: cfg.Pool.Lease, Poll: cfg.Pool.Poll, Owner: cfg.Pool.Owner}
+	s.fanout = worker.New(fc, st, s.fanOut, nil, log)
 	return s
 }
 
-// Start runs the delivery workers until Stop.
-func (s *Service) Start() { s.pool.Start() }
+// Start runs the delivery and fan-out workers until Stop.
+func (s *Service) Start() {
+	s.pool.Start()
+	s.fanout.Start()
+}
 
-// Stop finishes deliveries in progress.
-func (s *Service) Stop(ctx context.Context) error { return s.pool.Stop(ctx) }
+// Stop finishes deliveries and fan-out batches in progress.
+func (s *Service) Stop(ctx context.Context) error {
+	return errors.Join(s.fanout.Stop(ctx), s.pool.Stop(ctx))
+}
 
 // Instance finds an enabled instance (realtime app) by id; a Beams 404
 // otherwise.
@@ -150,17 +201,13 @@ func (s *Service) Publish(ctx context.Context, app *store.RealtimeApp, p *Publis
 	if err != nil {
 		return "", err
 	}
-	sup, err := s.store.Suppressions(ctx, app.AccountID, store.SuppressionFilter{Channel: Channel})
+	suppressed, err := s.suppressed(ctx, app.AccountID)
 	if err != nil {
 		return "", err
 	}
-	suppressed := make(map[string]bool, len(sup))
-	for _, x := range sup {
-		suppressed[x.Recipient] = true
-	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	pub := &store.PushPublish{InstanceID: app.ID, ID: "pubid-" + ids.New(), AccountID: app.AccountID, Body: body,
-		Suppressed: suppressed, CreatedAt: now}
+		Suppressed: suppressed, Batch: s.cfg.FanoutBatch, CreatedAt: now}
 	if p.Users != nil {
 		pub.Target, pub.Targets = "users", p.Users
 	} else {
@@ -172,19 +219,71 @@ func (s *Service) Publish(ctx context.Context, app *store.RealtimeApp, p *Publis
 		return notice.Job(app.AccountID, quotaNotice(app, threshold, used, limit), now)
 	}
 	err = s.store.PublishPush(ctx, pub, alert)
+	if alerted && s.Notify != nil && (err == nil || errors.Is(err, store.ErrPushQuota)) {
+		s.Notify()
+	}
 	if errors.Is(err, store.ErrPushQuota) {
 		return "", Errorf(http.StatusTooManyRequests, "This instance has used its quota of publishes for this month")
 	}
 	if err != nil {
 		return "", err
 	}
-	if alerted && s.Notify != nil {
-		s.Notify()
-	}
 	if pub.Deliveries > 0 {
 		s.pool.Notify()
 	}
+	if pub.FanOut {
+		s.fanout.Notify()
+	}
 	return pub.ID, nil
+}
+
+// suppressed are the account's suppressed device and user ids.
+func (s *Service) suppressed(ctx context.Context, accountID string) (map[string]bool, error) {
+	sup, err := s.store.Suppressions(ctx, accountID, store.SuppressionFilter{Channel: Channel})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(sup))
+	for _, x := range sup {
+		out[x.Recipient] = true
+	}
+	return out, nil
+}
+
+// fanOut queues a large publish's delivery jobs, a batch per
+// transaction, for at most a third of its lease; what is left is taken up
+// again at once (by this node or another) from the publish's cursor.
+// Suppressions are read when the fan-out starts.
+func (s *Service) fanOut(ctx context.Context, j *store.Job) *store.Outcome {
+	var pj store.PushJob
+	if err := json.Unmarshal(j.Payload, &pj); err != nil {
+		s.log.Error("push: undecodable fan-out job dropped", "err", err)
+		return &store.Outcome{}
+	}
+	retry := func(err error) *store.Outcome {
+		s.log.Warn("push: fan-out interrupted; it resumes from its last batch", "instance", pj.Instance, "publish", pj.Publish, "err", err)
+		return &store.Outcome{RetryAt: time.Now().Add(s.cfg.Retry.Delay(j.Attempts)), LastError: err.Error()}
+	}
+	suppressed, err := s.suppressed(ctx, j.AccountID)
+	if err != nil {
+		return retry(err)
+	}
+	until := time.Now().Add(s.cfg.Pool.Lease / 3)
+	for {
+		n, done, err := s.store.FanOutPush(ctx, pj.Instance, pj.Publish, suppressed, s.cfg.FanoutBatch)
+		if err != nil {
+			return retry(err)
+		}
+		if n > 0 {
+			s.pool.Notify()
+		}
+		if done {
+			return &store.Outcome{}
+		}
+		if ctx.Err() != nil || time.Now().After(until) {
+			return &store.Outcome{RetryAt: time.Now(), HandedBack: true}
+		}
+	}
 }
 
 func quotaNotice(app *store.RealtimeApp, threshold int, used, limit int64) notice.Notice {
@@ -406,17 +505,26 @@ func (s *Service) handle(ctx context.Context, j *store.Job) *store.Outcome {
 		s.log.Error("push: undecodable publish dropped", "publish", pub.ID, "err", err)
 		return &store.Outcome{}
 	}
-	var dl Deliverer
 	switch d.Platform {
 	case store.PushAPNs:
-		dl, body = s.cfg.APNs, Body{APNs: body.APNs}
+		body = Body{APNs: body.APNs}
 	case store.PushFCM:
-		dl, body = s.cfg.FCM, Body{FCM: body.FCM}
+		body = Body{FCM: body.FCM}
 	case store.PushWeb:
-		dl, body = s.cfg.Web, Body{Web: body.Web}
+		body = Body{Web: body.Web}
 	}
 	if body.APNs == nil && body.FCM == nil && body.Web == nil {
 		return &store.Outcome{} // nothing for this platform in the publish
+	}
+	dl, err := s.deliverer(ctx, pj.Instance, d.Platform)
+	var unusable *PermanentError
+	if errors.As(err, &unusable) {
+		s.log.Warn("push: delivery dropped", "platform", d.Platform, "instance", pj.Instance, "err", err)
+		s.observe(d.Platform, "dropped")
+		return &store.Outcome{}
+	}
+	if err != nil {
+		return retry(err)
 	}
 	if dl == nil {
 		s.log.Warn("push: no connector for the platform; delivery dropped", "platform", d.Platform, "instance", pj.Instance)

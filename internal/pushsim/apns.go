@@ -94,8 +94,16 @@ func (f *faults) add(status, n int) {
 	}
 }
 
+// apnsKey is a token signing key the simulator knows, of a team, for
+// one topic (an app's bundle id).
+type apnsKey struct {
+	pub         *ecdsa.PublicKey
+	team, topic string
+}
+
 // APNsDelivery is one notification the APNs simulator accepted.
 type APNsDelivery struct {
+	KeyID    string // the provider token's key id
 	Token    string
 	Topic    string
 	PushType string
@@ -117,9 +125,9 @@ type APNs struct {
 	KeyID  string
 	TeamID string
 	Topic  string
-	pub    *ecdsa.PublicKey
 
 	mu           sync.Mutex
+	keys         map[string]apnsKey // by key id: the first key and AddKey's
 	deliveries   []APNsDelivery
 	unregistered map[string]bool
 	faults       faults
@@ -138,8 +146,9 @@ func NewAPNs() (*APNs, error) {
 	a := &APNs{
 		KeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
 		KeyID:  "SIMKEY0001", TeamID: "SIMTEAM001", Topic: "com.example.omnigate",
-		pub: &key.PublicKey, unregistered: map[string]bool{},
+		keys: map[string]apnsKey{}, unregistered: map[string]bool{},
 	}
+	a.keys[a.KeyID] = apnsKey{pub: &key.PublicKey, team: a.TeamID, topic: a.Topic}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /3/device/{token}", a.serve)
 	a.srv, a.url, a.client, err = simTLS(mux)
@@ -147,6 +156,24 @@ func NewAPNs() (*APNs, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// AddKey makes another signing key the simulator accepts, as another
+// team's app with its own bundle id would have: keyID and teamID (10
+// characters each) and topic. It returns the key as a .p8 file's text.
+func (a *APNs) AddKey(keyID, teamID, topic string) ([]byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.keys[keyID] = apnsKey{pub: &key.PublicKey, team: teamID, topic: topic}
+	a.mu.Unlock()
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
 // URL is the simulator's base URL; Client trusts its certificate.
@@ -189,9 +216,19 @@ func (a *APNs) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := jwt.MapClaims{}
-	tok, err := jwt.ParseWithClaims(bearer, claims, func(t *jwt.Token) (any, error) { return a.pub, nil },
-		jwt.WithValidMethods([]string{"ES256"}), jwt.WithIssuer(a.TeamID), jwt.WithIssuedAt())
-	if err != nil || tok.Header["kid"] != a.KeyID {
+	var key apnsKey
+	_, err := jwt.ParseWithClaims(bearer, claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		a.mu.Lock()
+		k, ok := a.keys[kid]
+		a.mu.Unlock()
+		if !ok {
+			return nil, fmt.Errorf("unknown key id %q", kid)
+		}
+		key = k
+		return k.pub, nil
+	}, jwt.WithValidMethods([]string{"ES256"}), jwt.WithIssuedAt())
+	if err != nil || claims["iss"] != key.team {
 		apnsError(w, http.StatusForbidden, "InvalidProviderToken")
 		return
 	}
@@ -199,7 +236,7 @@ func (a *APNs) serve(w http.ResponseWriter, r *http.Request) {
 		apnsError(w, http.StatusForbidden, "ExpiredProviderToken")
 		return
 	}
-	if r.Header.Get("apns-topic") != a.Topic {
+	if r.Header.Get("apns-topic") != key.topic {
 		apnsError(w, http.StatusBadRequest, "DeviceTokenNotForTopic")
 		return
 	}
@@ -238,7 +275,8 @@ func (a *APNs) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mu.Lock()
-	a.deliveries = append(a.deliveries, APNsDelivery{Token: token, Topic: r.Header.Get("apns-topic"), PushType: r.Header.Get("apns-push-type"),
+	kid, _ := jwtKeyID(bearer)
+	a.deliveries = append(a.deliveries, APNsDelivery{KeyID: kid, Token: token, Topic: r.Header.Get("apns-topic"), PushType: r.Header.Get("apns-push-type"),
 		Priority: r.Header.Get("apns-priority"), Payload: body, Proto: r.Proto})
 	a.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
@@ -250,4 +288,14 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%X-%X-%X-%X-%X", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// jwtKeyID reads a JWT's kid header (the token was verified already).
+func jwtKeyID(token string) (string, error) {
+	t, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{})
+	if err != nil {
+		return "", err
+	}
+	kid, _ := t.Header["kid"].(string)
+	return kid, nil
 }

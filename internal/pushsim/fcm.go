@@ -37,16 +37,24 @@ type FCM struct {
 	// token_uri is the simulator's /token.
 	ServiceAccount []byte
 	ProjectID      string
-	clientEmail    string
 	pub            *rsa.PublicKey
 
-	mu           sync.Mutex
-	tokens       map[string]time.Time
+	mu sync.Mutex
+	// accounts are the service accounts' projects by client e-mail: the
+	// first one and AddServiceAccount's.
+	accounts     map[string]string
+	tokens       map[string]fcmToken
 	deliveries   []FCMDelivery
 	unregistered map[string]bool
 	faults       faults
 	// TokenRequests counts access tokens issued.
 	TokenRequests int
+}
+
+// fcmToken is an access token the simulator issued, for a project.
+type fcmToken struct {
+	exp     time.Time
+	project string
 }
 
 // fcmKey is the simulated service accounts' key: made once per process
@@ -60,12 +68,8 @@ func NewFCM() (*FCM, error) {
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	f := &FCM{ProjectID: "omnigate-sim", clientEmail: "push@omnigate-sim.iam.gserviceaccount.com", pub: &key.PublicKey,
-		tokens: map[string]time.Time{}, unregistered: map[string]bool{}}
+	f := &FCM{ProjectID: "omnigate-sim", pub: &key.PublicKey,
+		accounts: map[string]string{}, tokens: map[string]fcmToken{}, unregistered: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", f.token)
 	mux.HandleFunc("POST /v1/projects/{project}/{rest}", f.send)
@@ -73,12 +77,27 @@ func NewFCM() (*FCM, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.ServiceAccount, _ = json.MarshalIndent(map[string]string{
-		"type": "service_account", "project_id": f.ProjectID, "private_key_id": "sim",
-		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"client_email": f.clientEmail, "token_uri": f.url + "/token",
-	}, "", "  ")
+	f.ServiceAccount = f.AddServiceAccount(f.ProjectID)
 	return f, nil
+}
+
+// AddServiceAccount makes a service account of another Firebase project
+// that the simulator accepts, and returns its key file (JSON). Its
+// access tokens send to that project only. (The process's simulated
+// accounts share one RSA key; each checks its own e-mail.)
+func (f *FCM) AddServiceAccount(project string) []byte {
+	key, _ := fcmKey()
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	email := "push@" + project + ".iam.gserviceaccount.com"
+	f.mu.Lock()
+	f.accounts[email] = project
+	f.mu.Unlock()
+	b, _ := json.MarshalIndent(map[string]string{
+		"type": "service_account", "project_id": project, "private_key_id": "sim",
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": email, "token_uri": f.url + "/token",
+	}, "", "  ")
+	return b
 }
 
 // URL is the simulator's base URL (FCM's API and the token endpoint);
@@ -117,8 +136,12 @@ func (f *FCM) token(w http.ResponseWriter, r *http.Request) {
 	}
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(r.PostForm.Get("assertion"), claims, func(*jwt.Token) (any, error) { return f.pub, nil },
-		jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(f.clientEmail), jwt.WithAudience(f.url+"/token"), jwt.WithExpirationRequired())
-	if err != nil {
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(f.url+"/token"), jwt.WithExpirationRequired())
+	iss, _ := claims["iss"].(string)
+	f.mu.Lock()
+	project, known := f.accounts[iss]
+	f.mu.Unlock()
+	if err != nil || !known {
 		oauthError(w, "invalid_grant", "Invalid JWT Signature.")
 		return
 	}
@@ -130,7 +153,7 @@ func (f *FCM) token(w http.ResponseWriter, r *http.Request) {
 	rand.Read(b[:])
 	tok := "ya29.sim-" + hex.EncodeToString(b[:])
 	f.mu.Lock()
-	f.tokens[tok] = time.Now().Add(time.Hour)
+	f.tokens[tok] = fcmToken{exp: time.Now().Add(time.Hour), project: project}
 	f.TokenRequests++
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -155,13 +178,13 @@ func (f *FCM) send(w http.ResponseWriter, r *http.Request) {
 	}
 	bearer, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	f.mu.Lock()
-	exp, ok := f.tokens[bearer]
+	tok, ok := f.tokens[bearer]
 	f.mu.Unlock()
-	if !ok || time.Now().After(exp) {
+	if !ok || time.Now().After(tok.exp) {
 		fcmError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "", "Request had invalid authentication credentials.")
 		return
 	}
-	if project != f.ProjectID {
+	if project != tok.project {
 		fcmError(w, http.StatusForbidden, "PERMISSION_DENIED", "SENDER_ID_MISMATCH", "Permission denied.")
 		return
 	}

@@ -21,7 +21,12 @@ const (
 // JobPush delivers one publish to one device (payload PushJob).
 const JobPush = "push"
 
-// PushJob is the payload of a JobPush.
+// JobPushFanout queues the rest of a large publish's delivery jobs, a
+// batch per transaction (payload PushJob without Device).
+const JobPushFanout = "push_fanout"
+
+// PushJob is the payload of a JobPush (and of a JobPushFanout, without
+// Device).
 type PushJob struct {
 	Instance string `json:"instance"`
 	Publish  string `json:"publish"`
@@ -55,14 +60,50 @@ type PushPublish struct {
 	// suppression ledger's "push" channel): each is a device id or a
 	// user id.
 	Suppressed map[string]bool
-	// Deliveries is set by PublishPush: how many devices it went to.
+	// Deliveries is set by PublishPush: how many devices it went to
+	// (so far, while a fan-out job queues the rest).
 	Deliveries int
-	CreatedAt  time.Time
+	// Batch bounds the delivery jobs PublishPush writes in the publish's
+	// own transaction (default 1000); a publish reaching more devices
+	// leaves the rest to a JobPushFanout, which FanOutPush serves a batch
+	// per transaction.
+	Batch int
+	// FanOut is set by PublishPush when it left devices to a fan-out job.
+	FanOut    bool
+	CreatedAt time.Time
 }
 
 // PushAlertJob builds the notice job for an instance crossing threshold
 // percent of its monthly quota (used of limit).
 type PushAlertJob func(threshold int, used, limit int64) *Job
+
+// PushAPNsCredentials are an instance's own APNs token key: the .p8
+// key (PEM; the store seals it), its key id, the team id and the app's
+// bundle id (apns-topic). Sandbox sends to Apple's development server.
+type PushAPNsCredentials struct {
+	Key       string
+	KeyID     string
+	TeamID    string
+	Topic     string
+	Sandbox   bool
+	UpdatedAt time.Time
+}
+
+// PushFCMCredentials are an instance's own FCM service account: its
+// project, client e-mail and private key (PEM; the store seals it).
+type PushFCMCredentials struct {
+	ProjectID   string
+	ClientEmail string
+	PrivateKey  string
+	UpdatedAt   time.Time
+}
+
+// PushCredentials are an instance's own credentials; a nil platform uses
+// the process's defaults.
+type PushCredentials struct {
+	APNs *PushAPNsCredentials
+	FCM  *PushFCMCredentials
+}
 
 // ErrPushQuota is returned by PublishPush when the instance has used its
 // monthly quota: nothing was stored.
@@ -97,17 +138,34 @@ type Push interface {
 	// PublishPush stores a publish and one JobPush per device it reaches
 	// (devices subscribed to any of its interests, or bound to any of its
 	// users, less p.Suppressed), counting it against the instance's
-	// monthly quota, in one transaction. At the quota it stores nothing
-	// and returns ErrPushQuota. When the count crosses 80 % or 100 % of
-	// the quota for the first time in the month, it also stores alert's
-	// job. It sets p.Deliveries.
+	// monthly quota, in one transaction. A publish reaching more than
+	// p.Batch devices gets the jobs of the first p.Batch and a
+	// JobPushFanout for the rest in that transaction (p.FanOut). At the
+	// quota it stores no publish and returns ErrPushQuota (with the
+	// month's notices not sent yet, when the quota was lowered). When the count
+	// crosses 80 % or 100 % of the quota for the first time in the month,
+	// it also stores alert's job. It sets p.Deliveries.
 	PublishPush(ctx context.Context, p *PushPublish, alert PushAlertJob) error
+	// FanOutPush queues the next batch (at most batch devices) of a
+	// publish's delivery jobs after its fan-out cursor, skipping the
+	// suppressed devices and users, and moves the cursor in the same
+	// transaction. It returns how many jobs it queued and whether every
+	// device is now queued (true too for a publish gone or done).
+	FanOutPush(ctx context.Context, instanceID, id string, suppressed map[string]bool, batch int) (n int, done bool, err error)
 	// GetPushPublish reads a publish.
 	GetPushPublish(ctx context.Context, instanceID, id string) (*PushPublish, error)
 	// SetPushQuota sets an instance's publishes per UTC month (0:
 	// unlimited); PushQuota reads it and the month's use at at.
 	SetPushQuota(ctx context.Context, instanceID string, maxPerMonth int64) error
 	PushQuota(ctx context.Context, instanceID string, at time.Time) (max, used int64, err error)
+	// SetPushAPNs and SetPushFCM set or replace an instance's own
+	// credentials (of accountID); DeletePushAPNs and DeletePushFCM remove
+	// them (ErrNotFound if it had none). PushCredentials reads them.
+	SetPushAPNs(ctx context.Context, accountID, instanceID string, c *PushAPNsCredentials) error
+	SetPushFCM(ctx context.Context, accountID, instanceID string, c *PushFCMCredentials) error
+	DeletePushAPNs(ctx context.Context, instanceID string) error
+	DeletePushFCM(ctx context.Context, instanceID string) error
+	PushCredentials(ctx context.Context, instanceID string) (*PushCredentials, error)
 	// PurgePushPublishes deletes publishes (and usage of months) from
 	// before the time, saying how many publishes went.
 	PurgePushPublishes(ctx context.Context, before time.Time) (int, error)

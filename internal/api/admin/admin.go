@@ -58,6 +58,11 @@ type API struct {
 	imports   *imports.Runner // import jobs; nil: not served
 	// subs serves plans, subscriptions and invoices; nil: not served.
 	subs *subscriptions.Service
+	// beams serves Beams instances' quotas; nil: not served.
+	beams interface {
+		store.Realtime
+		store.Push
+	}
 }
 
 // Protect limits failed tokens with g and writes every request to the
@@ -95,6 +100,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET /admin/audit", a.listAudit)
 	a.registerPrivacy(mux)
 	a.registerImports(mux)
+	a.registerBeams(mux)
 }
 
 type apiError struct {

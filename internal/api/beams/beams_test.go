@@ -43,6 +43,8 @@ type env struct {
 	web  *pushsim.WebPush
 	svc  *push.Service
 	url  string
+	// fanoutBatch is the service's FanoutBatch (0: its default).
+	fanoutBatch int
 }
 
 // openStore opens a fresh store of the engine ("sqlite" or "postgres"),
@@ -76,6 +78,13 @@ func engines(t *testing.T, f func(t *testing.T, open func(t *testing.T) *sqlstor
 
 func newEnv(t testing.TB, st *sqlstore.Store, start bool) *env {
 	t.Helper()
+	return newEnvBatch(t, st, start, 0)
+}
+
+// newEnvBatch is newEnv whose service queues at most fanoutBatch delivery
+// jobs per transaction (0: its default).
+func newEnvBatch(t testing.TB, st *sqlstore.Store, start bool, fanoutBatch int) *env {
+	t.Helper()
 	a := &store.Account{ID: ids.New(), Name: "acme", Currency: "EUR", SigningKey: ids.Secret(40), CreatedAt: time.Now().UTC()}
 	if err := st.CreateAccount(ctx, a, nil); err != nil {
 		t.Fatal(err)
@@ -100,7 +109,7 @@ func newEnv(t testing.TB, st *sqlstore.Store, start bool) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { web.Close() })
-	e := &env{t: t, st: st, app: app, apns: apns, fcm: fcm, web: web}
+	e := &env{t: t, st: st, app: app, apns: apns, fcm: fcm, web: web, fanoutBatch: fanoutBatch}
 	e.svc = e.service()
 	if start {
 		e.svc.Start()
@@ -138,7 +147,10 @@ func (e *env) service() *push.Service {
 	}
 	wp := &push.Web{Client: &webpush.Client{Key: key, Subject: "mailto:ops@example.com"}}
 	return push.New(push.Config{APNs: ap, FCM: fc, Web: wp, Retry: worker.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond},
-		Pool: worker.Config{Owner: "test", Poll: 20 * time.Millisecond}}, e.st, slog.Default())
+		Pool:    worker.Config{Owner: "test", Poll: 20 * time.Millisecond},
+		APNsURL: e.apns.URL(), APNsSandboxURL: e.apns.URL(), APNsHTTP: e.apns.Client(),
+		FCMURL: e.fcm.URL(), FCMTokenURL: e.fcm.URL() + "/token", FCMHTTP: e.fcm.Client(),
+		FanoutBatch: e.fanoutBatch}, e.st, slog.Default())
 }
 
 // do sends a request and decodes a JSON answer into out (when not nil).

@@ -46,3 +46,50 @@ func BenchmarkBeamsFanout(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBeamsLargeInterest publishes to an interest of 20,000 devices
+// and queues every delivery job (no worker delivers them): in batches of
+// 1,000 (the publish's transaction holds the first, the fan-out the rest,
+// as the service does), or all in the publish's one transaction (the
+// former way, FanoutBatch above the interest's size). ms/publish is how
+// long the publish request took (its transaction); ns/op is the whole.
+func BenchmarkBeamsLargeInterest(b *testing.B) {
+	const devices = 20000
+	for _, engine := range []string{"sqlite", "postgres"} {
+		for _, batch := range []int{1000, devices + 1} {
+			name := fmt.Sprintf("%s/batch=%d", engine, batch)
+			if batch > devices {
+				name = engine + "/one-transaction"
+			}
+			b.Run(name, func(b *testing.B) {
+				e := newEnvBatch(b, openStore(b, engine), false, batch)
+				e.addDevices(devices, "everyone")
+				var publishTime time.Duration
+				b.ResetTimer()
+				for range b.N {
+					start := time.Now()
+					code, id, be := e.publish("interests", `{"interests":["everyone"],"fcm":{"notification":{"title":"To all"}}}`)
+					if code != 200 {
+						b.Fatalf("publish: %d %+v", code, be)
+					}
+					publishTime += time.Since(start)
+					for {
+						_, done, err := e.st.FanOutPush(ctx, e.app.ID, id, nil, batch)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if done {
+							break
+						}
+					}
+					b.StopTimer()
+					if _, err := e.st.Writer().ExecContext(ctx, `DELETE FROM jobs WHERE kind IN ('push', 'push_fanout')`); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(publishTime.Microseconds())/1000/float64(b.N), "ms/publish")
+			})
+		}
+	}
+}

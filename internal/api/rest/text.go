@@ -23,8 +23,10 @@ import (
 // multilineParams are the names (the last key of a nested one) of the
 // parameters whose text may hold tab, line feed and carriage return: a
 // message body, consent evidence text, a HELP reply, a proof, a reason, a
-// note.
-var multilineParams = map[string]bool{"body": true, "text": true, "html": true, "helpText": true, "proof": true, "reason": true, "note": true, "template": true}
+// note; and a PEM key (a Beams instance's APNs .p8 key, a service
+// account's private_key) or a key file given as text.
+var multilineParams = map[string]bool{"body": true, "text": true, "html": true, "helpText": true, "proof": true, "reason": true, "note": true, "template": true,
+	"key": true, "private_key": true, "service_account": true}
 
 // Multiline reports whether the parameter named name (or ending in .name)
 // is text of several lines.

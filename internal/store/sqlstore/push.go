@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/store"
@@ -189,23 +188,93 @@ func (s *Store) PushInterests(ctx context.Context, instanceID, id string) ([]str
 // pushMonth is the usage period of a time: its UTC month.
 func pushMonth(t time.Time) string { return t.UTC().Format("2006-01") }
 
-// PublishPush stores a publish with its delivery jobs.
+// pushFanoutBatch is the default bound of delivery jobs per transaction.
+const pushFanoutBatch = 1000
+
+// pushDevicesAfter reads, inside tx, up to limit devices a publish to
+// target (interests or users) reaches with ids after the cursor, in id
+// order, with their users. For interests the batch is read from the
+// interests' primary key (instance, interest, device id) alone, so a
+// batch of a large interest is an index range of limit rows, whatever
+// the cursor; its devices are then looked up by key (a device whose
+// interest row outlived it is not live and gets no job, but still moves
+// the cursor).
+func (s *Store) pushDevicesAfter(ctx context.Context, tx *sql.Tx, instanceID, target string, targets []string, after string, limit int) (ids, users []string, live []bool, err error) {
+	q := `SELECT id, user_id, 1 FROM push_devices WHERE instance_id = ? AND user_id IN (` + placeholders(len(targets)) + `) AND id > ? ORDER BY id LIMIT ?`
+	if target == "interests" {
+		q = `SELECT x.device_id, COALESCE(d.user_id, ''), CASE WHEN d.id IS NULL THEN 0 ELSE 1 END FROM (SELECT DISTINCT device_id FROM push_interests
+			WHERE instance_id = ? AND interest IN (` + placeholders(len(targets)) + `) AND device_id > ? ORDER BY device_id LIMIT ?) x
+			LEFT JOIN push_devices d ON d.instance_id = ? AND d.id = x.device_id ORDER BY x.device_id`
+	}
+	args := make([]any, 0, len(targets)+4)
+	args = append(args, instanceID)
+	for _, t := range targets {
+		args = append(args, t)
+	}
+	args = append(args, after, limit)
+	if target == "interests" {
+		args = append(args, instanceID)
+	}
+	rows, err := tx.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reading the publish's devices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, user string
+		var found int
+		if err := rows.Scan(&id, &user, &found); err != nil {
+			return nil, nil, nil, fmt.Errorf("reading the publish's devices: %w", err)
+		}
+		ids, users, live = append(ids, id), append(users, user), append(live, found == 1)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, fmt.Errorf("reading the publish's devices: %w", err)
+	}
+	return ids, users, live, nil
+}
+
+// queuePushBatch reads the next batch of a publish's devices after the
+// cursor and queues a delivery job for each one not suppressed, inside
+// tx. It returns how many it queued and the new cursor ("" when no device
+// is left).
+func (s *Store) queuePushBatch(ctx context.Context, tx *sql.Tx, p *store.PushPublish, after string, batch int) (int, string, error) {
+	if batch <= 0 {
+		batch = pushFanoutBatch
+	}
+	ids, users, live, err := s.pushDevicesAfter(ctx, tx, p.InstanceID, p.Target, p.Targets, after, batch+1)
+	if err != nil {
+		return 0, "", err
+	}
+	next := ""
+	if len(ids) > batch {
+		ids, users = ids[:batch], users[:batch]
+		next = ids[batch-1]
+	}
+	jobs := make([]*store.Job, 0, len(ids))
+	for i, d := range ids {
+		if !live[i] || p.Suppressed[d] || (users[i] != "" && p.Suppressed[users[i]]) {
+			continue // gone, or suppressed
+		}
+		payload, _ := json.Marshal(store.PushJob{Instance: p.InstanceID, Publish: p.ID, Device: d})
+		jobs = append(jobs, &store.Job{Kind: store.JobPush, AccountID: p.AccountID, Payload: payload, RunAt: p.CreatedAt, CreatedAt: p.CreatedAt})
+	}
+	if err := s.addJobs(ctx, tx, jobs); err != nil {
+		return 0, "", err
+	}
+	return len(jobs), next, nil
+}
+
+// PublishPush stores a publish with its delivery jobs: all of them, or
+// the first batch and a fan-out job for the rest.
 func (s *Store) PublishPush(ctx context.Context, p *store.PushPublish, alert store.PushAlertJob) error {
 	targets, err := json.Marshal(p.Targets)
 	if err != nil {
 		return fmt.Errorf("publishing push: %w", err)
 	}
-	q := `SELECT id, user_id FROM push_devices WHERE instance_id = ? AND user_id IN (` + placeholders(len(p.Targets)) + `)`
-	if p.Target == "interests" {
-		q = `SELECT DISTINCT d.id, d.user_id FROM push_interests i JOIN push_devices d ON d.instance_id = i.instance_id AND d.id = i.device_id
-			WHERE i.instance_id = ? AND i.interest IN (` + placeholders(len(p.Targets)) + `)`
-	}
-	args := []any{p.InstanceID}
-	for _, t := range p.Targets {
-		args = append(args, t)
-	}
 	month := pushMonth(p.CreatedAt)
-	return s.inTx(ctx, "publishing push", func(tx *sql.Tx) error {
+	refused := false
+	err = s.inTx(ctx, "publishing push", func(tx *sql.Tx) error {
 		var max int64
 		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT max_publishes_month FROM push_quotas WHERE instance_id = ?`), p.InstanceID).Scan(&max)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -217,71 +286,112 @@ func (s *Store) PublishPush(ctx context.Context, p *store.PushPublish, alert sto
 			return fmt.Errorf("publishing push: usage: %w", err)
 		}
 		if max > 0 && used >= max {
-			return store.ErrPushQuota
+			// Refused. A quota lowered below the month's use has not
+			// sent its notices yet: they go now, and only they are
+			// committed.
+			refused = true
+			return s.pushAlerts(ctx, tx, p.InstanceID, month, used, max, alert)
 		}
-		rows, err := tx.QueryContext(ctx, s.d.rebind(q), args...)
+		n, next, err := s.queuePushBatch(ctx, tx, p, "", p.Batch)
 		if err != nil {
-			return fmt.Errorf("publishing push: devices: %w", err)
-		}
-		var devices []string
-		for rows.Next() {
-			var id, user string
-			if err := rows.Scan(&id, &user); err != nil {
-				rows.Close()
-				return fmt.Errorf("publishing push: devices: %w", err)
-			}
-			if p.Suppressed[id] || (user != "" && p.Suppressed[user]) {
-				continue
-			}
-			devices = append(devices, id)
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("publishing push: devices: %w", err)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("publishing push: devices: %w", err)
-		}
-		sort.Strings(devices)
-		p.Deliveries = len(devices)
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_publishes (instance_id, id, account_id, target, targets, body, deliveries, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), p.InstanceID, p.ID, p.AccountID, p.Target, string(targets), string(p.Body), len(devices), micros(p.CreatedAt)); err != nil {
 			return fmt.Errorf("publishing push: %w", err)
 		}
-		jobs := make([]*store.Job, len(devices))
-		for i, d := range devices {
-			payload, _ := json.Marshal(store.PushJob{Instance: p.InstanceID, Publish: p.ID, Device: d})
-			jobs[i] = &store.Job{Kind: store.JobPush, AccountID: p.AccountID, Payload: payload, RunAt: p.CreatedAt, CreatedAt: p.CreatedAt}
-		}
-		if err := s.addJobs(ctx, tx, jobs); err != nil {
+		p.Deliveries, p.FanOut = n, next != ""
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_publishes (instance_id, id, account_id, target, targets, body, deliveries, created_at, fanout_after)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), p.InstanceID, p.ID, p.AccountID, p.Target, string(targets), string(p.Body), n, micros(p.CreatedAt), next); err != nil {
 			return fmt.Errorf("publishing push: %w", err)
+		}
+		if p.FanOut {
+			payload, _ := json.Marshal(store.PushJob{Instance: p.InstanceID, Publish: p.ID})
+			if err := s.addJobs(ctx, tx, []*store.Job{{Kind: store.JobPushFanout, AccountID: p.AccountID, Payload: payload, RunAt: p.CreatedAt, CreatedAt: p.CreatedAt}}); err != nil {
+				return fmt.Errorf("publishing push: %w", err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_usage (instance_id, month, publishes) VALUES (?, ?, 1)
 			ON CONFLICT (instance_id, month) DO UPDATE SET publishes = push_usage.publishes + 1`), p.InstanceID, month); err != nil {
 			return fmt.Errorf("publishing push: usage: %w", err)
 		}
-		used++
-		if max <= 0 || alert == nil {
+		return s.pushAlerts(ctx, tx, p.InstanceID, month, used+1, max, alert)
+	})
+	if err == nil && refused {
+		return store.ErrPushQuota
+	}
+	return err
+}
+
+// pushAlerts stores, inside tx, the notice of each threshold (80 and 100
+// %) that used publishes of max reach and that the month has not had.
+func (s *Store) pushAlerts(ctx context.Context, tx *sql.Tx, instanceID, month string, used, max int64, alert store.PushAlertJob) error {
+	if max <= 0 || alert == nil {
+		return nil
+	}
+	for _, th := range []int{80, 100} {
+		if used*100 < int64(th)*max {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_alerts (instance_id, month, threshold) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
+			instanceID, month, th)
+		if err != nil {
+			return fmt.Errorf("publishing push: alert: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		if err := s.addJobs(ctx, tx, []*store.Job{alert(th, used, max)}); err != nil {
+			return fmt.Errorf("publishing push: alert: %w", err)
+		}
+	}
+	return nil
+}
+
+// FanOutPush queues the next batch of a publish's delivery jobs. The
+// cursor moves only if it still holds what this transaction read, so a
+// second worker running the same fan-out (its lease expired) queues
+// nothing twice: its transaction is rolled back.
+func (s *Store) FanOutPush(ctx context.Context, instanceID, id string, suppressed map[string]bool, batch int) (int, bool, error) {
+	var n int
+	done := false
+	err := s.inTx(ctx, "fanning out push", func(tx *sql.Tx) error {
+		p := store.PushPublish{InstanceID: instanceID, ID: id, Suppressed: suppressed}
+		var targets, after string
+		var created int64
+		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT account_id, target, targets, created_at, fanout_after FROM push_publishes
+			WHERE instance_id = ? AND id = ?`), instanceID, id).Scan(&p.AccountID, &p.Target, &targets, &created, &after)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && after == "") {
+			done = true
 			return nil
 		}
-		for _, th := range []int{80, 100} {
-			if used*100 < int64(th)*max {
-				continue
-			}
-			res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO push_alerts (instance_id, month, threshold) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
-				p.InstanceID, month, th)
-			if err != nil {
-				return fmt.Errorf("publishing push: alert: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue
-			}
-			if err := s.addJobs(ctx, tx, []*store.Job{alert(th, used, max)}); err != nil {
-				return fmt.Errorf("publishing push: alert: %w", err)
-			}
+		if err != nil {
+			return fmt.Errorf("fanning out push: %w", err)
 		}
+		if err := json.Unmarshal([]byte(targets), &p.Targets); err != nil {
+			return fmt.Errorf("fanning out push: %w", err)
+		}
+		p.CreatedAt = fromMicros(created)
+		queued, next, err := s.queuePushBatch(ctx, tx, &p, after, batch)
+		if err != nil {
+			return fmt.Errorf("fanning out push: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE push_publishes SET fanout_after = ?, deliveries = deliveries + ?
+			WHERE instance_id = ? AND id = ? AND fanout_after = ?`), next, queued, instanceID, id, after)
+		if err != nil {
+			return fmt.Errorf("fanning out push: %w", err)
+		}
+		if moved, _ := res.RowsAffected(); moved == 0 {
+			return errFanOutMoved
+		}
+		n, done = queued, next == ""
 		return nil
 	})
+	if errors.Is(err, errFanOutMoved) {
+		return 0, false, nil // another worker queued this batch: look again
+	}
+	return n, done, err
 }
+
+// errFanOutMoved rolls back a fan-out batch whose cursor another worker
+// moved meanwhile.
+var errFanOutMoved = errors.New("the publish's fan-out cursor moved")
 
 // GetPushPublish reads a publish.
 func (s *Store) GetPushPublish(ctx context.Context, instanceID, id string) (*store.PushPublish, error) {

@@ -215,7 +215,8 @@ func (s *Store) DeleteRealtimeApp(ctx context.Context, accountID, id string) err
 		}
 		// The app is also a Beams instance (push.go): its devices, interests,
 		// publishes and quota go with it.
-		for _, table := range []string{"push_devices", "push_interests", "push_publishes", "push_quotas", "push_usage", "push_alerts"} {
+		for _, table := range []string{"push_devices", "push_interests", "push_publishes", "push_quotas", "push_usage", "push_alerts",
+			"push_apns_credentials", "push_fcm_credentials"} {
 			if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM `+table+` WHERE instance_id = ?`), id); err != nil {
 				return fmt.Errorf("deleting realtime app's %s: %w", table, err)
 			}

@@ -35,10 +35,14 @@ var (
 	twilioTokenColumn    = secretColumn{"twilio_accounts", "account_id", "auth_token", "twilio_accounts.auth_token"}
 	// A Conversations webhook's settings may hold a basic auth password.
 	convWebhookColumn = secretColumn{"conversation_webhooks", "id", "settings", "conversation_webhooks.settings"}
+	// A Beams instance's own APNs token key and FCM service account key.
+	pushAPNsKeyColumn = secretColumn{"push_apns_credentials", "instance_id", "private_key", "push_apns_credentials.private_key"}
+	pushFCMKeyColumn  = secretColumn{"push_fcm_credentials", "instance_id", "private_key", "push_fcm_credentials.private_key"}
 )
 
 // secretColumns are every column holding a secret.
-var secretColumns = []secretColumn{signingKeyColumn, realtimeSecretColumn, realtimePrevColumn, connectorColumn, emailDomainKeyColumn, twilioTokenColumn, convWebhookColumn}
+var secretColumns = []secretColumn{signingKeyColumn, realtimeSecretColumn, realtimePrevColumn, connectorColumn, emailDomainKeyColumn, twilioTokenColumn, convWebhookColumn,
+	pushAPNsKeyColumn, pushFCMKeyColumn}
 
 func (c secretColumn) String() string { return c.table + "." + c.column }
 

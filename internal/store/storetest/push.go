@@ -19,6 +19,7 @@ var pushBehaviours = []behaviour{
 	{"PushPublish", testPushPublish},
 	{"PushQuota", testPushQuota},
 	{"PushGoesWithApp", testPushGoesWithApp},
+	{"PushCredentials", testPushCredentials},
 }
 
 func pushStore(t *testing.T, st store.Store) store.Push {
@@ -230,5 +231,55 @@ func testPushGoesWithApp(t *testing.T, st store.Store) {
 	}
 	if max, used, err := p.PushQuota(ctx, app.ID, time.Now()); err != nil || max != 0 || used != 0 {
 		t.Fatalf("quota after deletion %d/%d, %v", used, max, err)
+	}
+}
+
+// testPushCredentials: an instance's own APNs and FCM credentials are
+// set, replaced, read back whole, removed (ErrNotFound when there were
+// none), and go with the app.
+func testPushCredentials(t *testing.T, st store.Store) {
+	p := pushStore(t, st)
+	rt := realtimeStore(t, st)
+	a := newAccount(t, st)
+	app, other := newRealtimeApp(t, rt, a), newRealtimeApp(t, rt, a)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if c, err := p.PushCredentials(ctx, app.ID); err != nil || c.APNs != nil || c.FCM != nil {
+		t.Fatalf("a new instance's credentials: %+v %v", c, err)
+	}
+	apns := &store.PushAPNsCredentials{Key: "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n", KeyID: "KEY1234567", TeamID: "TEAM123456",
+		Topic: "com.example.app", UpdatedAt: now}
+	if err := p.SetPushAPNs(ctx, a.ID, app.ID, apns); err != nil {
+		t.Fatal(err)
+	}
+	apns2 := *apns
+	apns2.Topic, apns2.Sandbox = "com.example.other", true
+	if err := p.SetPushAPNs(ctx, a.ID, app.ID, &apns2); err != nil {
+		t.Fatal(err)
+	}
+	fcm := &store.PushFCMCredentials{ProjectID: "proj", ClientEmail: "push@proj.iam.gserviceaccount.com", PrivateKey: "-----BEGIN PRIVATE KEY-----\nxyz\n", UpdatedAt: now}
+	if err := p.SetPushFCM(ctx, a.ID, app.ID, fcm); err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.PushCredentials(ctx, app.ID)
+	if err != nil || c.APNs == nil || *c.APNs != apns2 || c.FCM == nil || *c.FCM != *fcm {
+		t.Fatalf("read back %+v %+v, %v", c.APNs, c.FCM, err)
+	}
+	if c, _ := p.PushCredentials(ctx, other.ID); c.APNs != nil || c.FCM != nil {
+		t.Fatalf("another instance has them: %+v", c)
+	}
+	if err := p.DeletePushAPNs(ctx, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.DeletePushAPNs(ctx, app.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleting absent credentials: %v", err)
+	}
+	if err := p.DeletePushFCM(ctx, other.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleting absent credentials: %v", err)
+	}
+	if err := rt.DeleteRealtimeApp(ctx, a.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := p.PushCredentials(ctx, app.ID); err != nil || c.FCM != nil {
+		t.Fatalf("credentials outlived their app: %+v %v", c, err)
 	}
 }
