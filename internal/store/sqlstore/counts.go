@@ -52,15 +52,22 @@ type countKey struct {
 // oldest changes and adds them to the roll-up in one transaction: on
 // PostgreSQL a second node folding at once waits on the rows the first
 // deletes and then finds them gone, so no change is counted twice.
+// It folds the statements' roll-up (migration 059) the same way.
 func (s *Store) FoldMessageCounts(ctx context.Context) (int, error) {
 	total := 0
-	for {
-		n, err := s.foldOnce(ctx)
-		total += n
-		if err != nil || n < foldBatch {
-			return total, err
+	for _, fold := range []func(context.Context) (int, error){s.foldOnce, s.foldStatementsOnce} {
+		for {
+			n, err := fold(ctx)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n < foldBatch {
+				break
+			}
 		}
 	}
+	return total, nil
 }
 
 func (s *Store) foldOnce(ctx context.Context) (int, error) {
