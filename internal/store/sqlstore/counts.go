@@ -132,3 +132,27 @@ func (s *Store) foldOnce(ctx context.Context) (int, error) {
 	}
 	return moved, nil
 }
+
+// MessageParts implements store.Dashboards.
+func (s *Store) MessageParts(ctx context.Context, accountID, messageID string) ([]store.MessagePart, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT seq, part, connector, status, status_error_code, sent_at, status_at FROM recipient_parts
+		WHERE message_id = ? AND account_id = ? ORDER BY seq, part`), messageID, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("reading parts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.MessagePart
+	for rows.Next() {
+		var p store.MessagePart
+		var sent, at int64
+		if err := rows.Scan(&p.Seq, &p.Part, &p.Connector, &p.Status, &p.ErrorCode, &sent, &at); err != nil {
+			return nil, fmt.Errorf("reading parts: %w", err)
+		}
+		if sent != 0 {
+			p.SentAt = fromMicros(sent)
+		}
+		p.StatusAt = fromMicros(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

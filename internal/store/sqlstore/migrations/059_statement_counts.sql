@@ -62,3 +62,8 @@ INSERT INTO statement_counts (account_id, day, channel, country, currency, messa
 	GROUP BY account_id, day, channel, country, currency;
 
 {{STATEMENT_COUNT_TRIGGERS}}
+
+-- When each part was handed to its connector: status_at moves with the
+-- receipts, and the message page's timeline shows both. Parts stored
+-- before this migration have 0 (their sending time is not known).
+ALTER TABLE recipient_parts ADD COLUMN sent_at {{INT}} NOT NULL DEFAULT 0;
