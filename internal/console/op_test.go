@@ -359,7 +359,7 @@ func TestOperatorStatePages(t *testing.T) {
 			t.Fatalf("cases: %d %.2000s", st, body)
 		}
 		b.lang = "ar"
-		if st, body = b.do("GET", "/console/operator/cases", nil); st != 200 || !strings.Contains(body, `dir="rtl"`) || !strings.Contains(body, "متبقٍ") {
+		if st, body = b.do("GET", "/console/operator/cases", nil); st != 200 || !strings.Contains(body, `dir="rtl"`) || !strings.Contains(body, "المتبقي: ٢ يوم، ") {
 			t.Fatalf("cases in Arabic: %d %.500s", st, body)
 		}
 		if st, _ = b.do("GET", "/console/operator/cases?status=bogus", nil); st != http.StatusBadRequest {

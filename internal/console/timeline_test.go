@@ -82,7 +82,7 @@ func TestMessageTimeline(t *testing.T) {
 		fb.signIn(e.user(a, users.RoleCompliance))
 		_, body = fb.do("GET", "/console/messages/"+m.ID, nil)
 		fr := strings.Join(timelineSteps(t, body), "\n")
-		for _, w := range []string{"envoyé · <bdi>31612345678</bdi> · partie 1 sur 2", "accusé : échec de remise", "code 69", "rapport d’état", "réponse HTTP 503", "échec, nouvel essai prévu"} {
+		for _, w := range []string{"envoyé · <bdi>31612345678</bdi> · partie 1 sur 2", "accusé\u202f: échec de remise", "code 69", "rapport d’état", "réponse HTTP 503", "échec, nouvel essai prévu"} {
 			if !strings.Contains(fr, w) {
 				t.Errorf("French timeline lacks %q:\n%s", w, fr)
 			}
