@@ -110,3 +110,18 @@ func timelineSteps(t *testing.T, page string) []string {
 	}
 	return out
 }
+
+// The billing page in French: the label's colon after a narrow no-break
+// space, and the ledger's reasons in French (the account's opening
+// balance is stored as "opening balance").
+func TestBillingPageFrench(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		b := e.browser()
+		b.lang = "fr"
+		b.signIn(e.user(e.account("A"), users.RoleBilling))
+		st, body := b.do("GET", "/console/billing", nil)
+		if st != http.StatusOK || !strings.Contains(body, "Solde\u202f: 5,00") || !strings.Contains(body, "solde d’ouverture") || strings.Contains(body, "opening balance") {
+			t.Fatalf("billing in French: %d %.3000s", st, body)
+		}
+	})
+}
