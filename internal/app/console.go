@@ -25,6 +25,7 @@ func (a *App) newConsole(st store.Store) *console.Console {
 	a.users = users.New(users.Config{PublicURL: a.cfg.PublicURL}, st, a.billing, consoleMailer{a}, a.trail, a.guard, a.log)
 	c := console.New(console.Config{Secure: a.cfg.TLSCert != ""}, a.users, st, a.log)
 	c.UseDesk(a.desk)
+	c.UseAuditLog(a.changes)
 	c.UseReports(a.webhooks.Notify)
 	c.UseImports(a.imports)
 	c.UseBilling(a.billing)

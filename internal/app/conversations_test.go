@@ -549,6 +549,11 @@ func TestConversationWebhooksOrderedUnderFailures(t *testing.T) {
 				case a.Code == http.StatusOK && a.Outcome == store.AttemptOK && a.WebhookID != "" && a.Event != "":
 					ok++
 				}
+				// What the console's re-send queues again: the conversation.
+				var rd store.ResentDelivery
+				if json.Unmarshal([]byte(a.Payload), &rd) != nil || rd.ConversationID == "" {
+					t.Fatalf("attempt %d keeps no delivery to re-send: %q", a.ID, a.Payload)
+				}
 			}
 			return failed == failures && ok == n-failures
 		})

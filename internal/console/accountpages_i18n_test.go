@@ -21,6 +21,10 @@ func TestAccountPagesKeys(t *testing.T) {
 	}
 	add("webhooks.kind_", attemptKinds...)
 	add("webhooks.outcome_", attemptOutcomes...)
+	add("timeline.call_", attemptKinds...)
+	for _, st := range []string{"scheduled", "sent", "buffered", "delivered", "expired", "delivery_failed", "anything"} {
+		keys = append(keys, "timeline.receipt_"+receiptKey(st))
+	}
 	add("consents.channel_", suppressionChannels()...)
 	add("consents.reason_", store.SuppressionReasons...)
 	add("consents.reason_", compliance.AddableReasons...)

@@ -335,7 +335,8 @@ func TestWebhookLogResend(t *testing.T) {
 				t.Errorf("filter %s: %d", q, st)
 			}
 		}
-		// A Conversations attempt has nothing to re-send.
+		// A Conversations attempt logged without what to re-send (before
+		// the log kept it) cannot be re-sent.
 		if err := e.st.RecordWebhookAttempts(ctx, []*store.WebhookAttempt{{AccountID: a, Kind: store.AttemptConversation, MessageID: m.ID, WebhookID: "w1",
 			Event: "message.created", URL: "https://x.example/hook", Outcome: store.AttemptDropped, Attempt: 3, At: time.Now().UTC()}}); err != nil {
 			t.Fatal(err)

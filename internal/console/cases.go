@@ -25,8 +25,7 @@ const maxProofFile = 1 << 20
 // caseRow is a proof case with its countdown.
 type caseRow struct {
 	store.ProofCase
-	Left   string // the time left, in words; "" when the case is not open
-	Urgent bool   // less than a day left, or past due
+	Left Countdown // zero when the case is not open
 }
 
 type casesData struct {
@@ -53,26 +52,13 @@ func (c *Console) showCases(q *req, status int, errMsg string) {
 	for _, pc := range list {
 		row := caseRow{ProofCase: pc}
 		if pc.Status == store.CaseOpen {
-			row.Left, row.Urgent = countdown(q.loc, pc.DueAt.Sub(now))
+			row.Left = q.loc.Countdown(pc.DueAt.Sub(now))
 		}
 		d.Cases = append(d.Cases, row)
 	}
 	p := q.page("title.cases", d)
 	p.Error = errMsg
 	c.render(q.w, status, "cases", p)
-}
-
-// countdown says how long is left before a deadline, in the locale's
-// words, and whether it is less than a day (or past).
-func countdown(l *Locale, left time.Duration) (string, bool) {
-	switch {
-	case left <= 0:
-		return l.T("cases.overdue"), true
-	case left >= 24*time.Hour:
-		return l.T("cases.left_days", int(left/(24*time.Hour)), int(left%(24*time.Hour)/time.Hour)), false
-	default:
-		return l.T("cases.left_hours", int(left/time.Hour), int(left%time.Hour/time.Minute)), true
-	}
 }
 
 // answerCase answers an open proof case with the proof typed in or a
@@ -128,7 +114,6 @@ func init() {
 			"cases.none": "No proof has been asked for.",
 			"cases.case": "Case", "cases.reason": "Why it was asked", "cases.due": "Deadline", "cases.left": "Time left",
 			"cases.status_open": "open", "cases.status_answered": "answered", "cases.status_expired": "expired: sending suspended", "cases.status_closed": "closed",
-			"cases.left_days": "%d d %d h left", "cases.left_hours": "%d h %d min left", "cases.overdue": "past the deadline",
 			"cases.answered_at": "Answered",
 			"cases.proof":       "Proof (text)", "cases.proof_file": "or a file (CSV or text, at most 1 MiB)",
 			"cases.answer":           "Send the proof",
@@ -143,7 +128,6 @@ func init() {
 			"cases.none": "Aucune preuve n’a été demandée.",
 			"cases.case": "Dossier", "cases.reason": "Motif de la demande", "cases.due": "Échéance", "cases.left": "Temps restant",
 			"cases.status_open": "ouvert", "cases.status_answered": "répondu", "cases.status_expired": "expiré : envoi suspendu", "cases.status_closed": "clos",
-			"cases.left_days": "reste %d j %d h", "cases.left_hours": "reste %d h %d min", "cases.overdue": "échéance dépassée",
 			"cases.answered_at": "Répondu le",
 			"cases.proof":       "Preuve (texte)", "cases.proof_file": "ou un fichier (CSV ou texte, 1 Mio au plus)",
 			"cases.answer":           "Envoyer la preuve",
@@ -158,7 +142,6 @@ func init() {
 			"cases.none": "لم يُطلب أي إثبات.",
 			"cases.case": "القضية", "cases.reason": "سبب الطلب", "cases.due": "الموعد النهائي", "cases.left": "الوقت المتبقي",
 			"cases.status_open": "مفتوحة", "cases.status_answered": "تم الرد", "cases.status_expired": "منتهية: الإرسال موقوف", "cases.status_closed": "مغلقة",
-			"cases.left_days": "المتبقي: %d يوم، %d ساعة", "cases.left_hours": "المتبقي: %d ساعة، %d دقيقة", "cases.overdue": "تجاوزت الموعد النهائي",
 			"cases.answered_at": "تاريخ الرد",
 			"cases.proof":       "الإثبات (نص)", "cases.proof_file": "أو ملف (CSV أو نص، ١ ميغابايت على الأكثر)",
 			"cases.answer":           "أرسل الإثبات",

@@ -48,7 +48,7 @@ var catalogues = map[string]map[string]string{
 		"role.owner": "Owner", "role.admin": "Administrator", "role.developer": "Developer", "role.compliance": "Compliance", "role.billing": "Billing", "role.operator": "Operator",
 		"status.scheduled": "scheduled", "status.sent": "sent", "status.buffered": "buffered", "status.delivered": "delivered",
 		"status.expired": "expired", "status.delivery_failed": "delivery failed",
-		"yes": "Yes", "no": "No", "unit.percent": "\u00a0%",
+		"yes": "Yes", "no": "No", "unit.percent": "\u00a0%", "punct.colon": ":",
 		"error.not_found": "There is no such page here.", "error.internal": "The console cannot answer right now. Try again in a moment.",
 		"error.too_large": "That form is too large.", "error.csrf": "This form has expired or did not come from the console. Reload the page and try again.",
 		"error.forbidden": "Your role does not allow this.", "error.limited": "Too many failed attempts. Wait a minute and try again.",
@@ -102,7 +102,7 @@ var catalogues = map[string]map[string]string{
 		"role.owner": "Propriétaire", "role.admin": "Administrateur", "role.developer": "Développeur", "role.compliance": "Conformité", "role.billing": "Facturation", "role.operator": "Opérateur",
 		"status.scheduled": "planifié", "status.sent": "envoyé", "status.buffered": "en attente", "status.delivered": "remis",
 		"status.expired": "expiré", "status.delivery_failed": "échec de remise",
-		"yes": "Oui", "no": "Non", "unit.percent": "\u202f%",
+		"yes": "Oui", "no": "Non", "unit.percent": "\u202f%", "punct.colon": "\u202f:",
 		"error.not_found": "Cette page n’existe pas.", "error.internal": "La console ne peut pas répondre pour le moment. Réessayez dans un instant.",
 		"error.too_large": "Ce formulaire est trop volumineux.", "error.csrf": "Ce formulaire a expiré ou ne vient pas de la console. Rechargez la page et réessayez.",
 		"error.forbidden": "Votre rôle ne le permet pas.", "error.limited": "Trop de tentatives échouées. Attendez une minute et réessayez.",
@@ -156,7 +156,7 @@ var catalogues = map[string]map[string]string{
 		"role.owner": "مالك", "role.admin": "مسؤول", "role.developer": "مطوّر", "role.compliance": "الامتثال", "role.billing": "الفوترة", "role.operator": "مشغّل",
 		"status.scheduled": "مجدولة", "status.sent": "مُرسلة", "status.buffered": "قيد الانتظار", "status.delivered": "مُسلَّمة",
 		"status.expired": "منتهية الصلاحية", "status.delivery_failed": "فشل التسليم",
-		"yes": "نعم", "no": "لا", "unit.percent": "٪",
+		"yes": "نعم", "no": "لا", "unit.percent": "٪", "punct.colon": ":",
 		"error.not_found": "لا توجد صفحة كهذه هنا.", "error.internal": "لا تستطيع لوحة التحكم الرد الآن. حاول مجددًا بعد قليل.",
 		"error.too_large": "هذا النموذج كبير جدًا.", "error.csrf": "انتهت صلاحية هذا النموذج أو لم يأتِ من لوحة التحكم. أعد تحميل الصفحة وحاول مجددًا.",
 		"error.forbidden": "دورك لا يسمح بذلك.", "error.limited": "محاولات فاشلة كثيرة. انتظر دقيقة ثم حاول مجددًا.",
@@ -179,6 +179,9 @@ func addWords(words map[string]map[string]string) {
 			panic("console: words for an unknown language " + lang)
 		}
 		for k, v := range m {
+			if lang == "fr" {
+				v = frenchPunctuation.Replace(v)
+			}
 			if _, dup := cat[k]; dup {
 				panic("console: word defined twice: " + lang + " " + k)
 			}

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
@@ -71,6 +72,8 @@ type Console struct {
 	bill  *billing.Service
 	conns func(appID string) int
 	ops   Operations // what the operator pages read beyond the store (UseOperations)
+	// changes is the stored audit log (UseAuditLog); nil: the trail only.
+	changes *audit.Log
 }
 
 // New makes the console.

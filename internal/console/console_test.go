@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
@@ -114,6 +115,7 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 	mux := http.NewServeMux()
 	con := console.New(console.Config{}, svc, st, nil)
 	con.UseDesk(compliance.NewDesk(compliance.DeskConfig{}, st, nil))
+	con.UseAuditLog(audit.NewLog(st.(store.AuditLog), nil))
 	runner := imports.New(st)
 	con.UseImports(runner)
 	con.UseBilling(billing.New(billing.Config{}, st, nil, nil, nil))

@@ -38,6 +38,23 @@ func newLocale(lang string) *Locale {
 	return l
 }
 
+// frenchPunctuation is French typography: a narrow no-break space
+// (U+202F) before ":", ";", "?" and "!", so that the sign never starts a
+// line. Catalogues are written with a plain space there; the words of
+// catalogues.go are set here, those of addWords as they are added.
+var frenchPunctuation = strings.NewReplacer(" :", "\u202f:", " ;", "\u202f;", " ?", "\u202f?", " !", "\u202f!")
+
+func init() {
+	fr := catalogues["fr"]
+	for k, v := range fr {
+		fr[k] = frenchPunctuation.Replace(v)
+	}
+}
+
+// Colon is what follows a label before its value: ":" in English and
+// Arabic, a narrow no-break space and ":" in French ("Solde : 12,00 EUR").
+func (l *Locale) Colon() string { return l.cat["punct.colon"] }
+
 // pickLanguage is the user's setting, else the browser's Accept-Language,
 // else English.
 func pickLanguage(r *http.Request, setting string) string {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/accounts"
+	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/users"
 )
@@ -51,8 +52,27 @@ func (c *Console) revokeKey(q *req) {
 	http.Redirect(q.w, q.r, "/console/keys", http.StatusSeeOther)
 }
 
-// audit records a console action of the signed-in user.
+// audit records a console action of the signed-in user: in the audit
+// trail (the process log) and, with UseAuditLog, as a row of the stored,
+// hash-chained audit log, under the account it changed (an operator's
+// action: the target account).
 func (c *Console) audit(event string, q *req, attrs ...slog.Attr) {
 	c.users.Record(event, append([]slog.Attr{slog.String("user", q.user.ID), slog.String("account", q.user.AccountID),
 		slog.String("source", sourceOf(q.r))}, attrs...)...)
+	if c.changes == nil {
+		return
+	}
+	account, after := q.user.AccountID, make(map[string]any, len(attrs))
+	for _, a := range attrs {
+		if a.Key == "target_account" {
+			account = a.Value.String()
+			continue
+		}
+		after[a.Key] = a.Value.Any()
+	}
+	c.changes.Record(q.r.Context(), audit.Change{Actor: audit.User(q.user.ID), Account: account, IP: sourceOf(q.r),
+		Action: "console " + event, Object: q.r.URL.Path, After: after})
 }
+
+// UseAuditLog makes console actions also rows of the stored audit log.
+func (c *Console) UseAuditLog(l *audit.Log) { c.changes = l }

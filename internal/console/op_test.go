@@ -359,11 +359,71 @@ func TestOperatorStatePages(t *testing.T) {
 			t.Fatalf("cases: %d %.2000s", st, body)
 		}
 		b.lang = "ar"
-		if st, body = b.do("GET", "/console/operator/cases", nil); st != 200 || !strings.Contains(body, `dir="rtl"`) || !strings.Contains(body, "متبقٍ") {
+		if st, body = b.do("GET", "/console/operator/cases", nil); st != 200 || !strings.Contains(body, `dir="rtl"`) || !strings.Contains(body, "المتبقي: ٢ يوم، ") {
 			t.Fatalf("cases in Arabic: %d %.500s", st, body)
 		}
 		if st, _ = b.do("GET", "/console/operator/cases?status=bogus", nil); st != http.StatusBadRequest {
 			t.Fatalf("unknown case status: %d", st)
+		}
+	})
+}
+
+// Operators' actions in the console are rows of the stored audit log,
+// under the account they changed, naming the operator as a user; what a
+// role may not do writes nothing.
+func TestOperatorActionsAudited(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		a := e.account("A")
+		origin := strings.ToUpper(ids.New()[:8])
+		e.pendingSender(a, origin)
+		held := e.held(a, "content.card_number")
+
+		dev := e.browser()
+		csrf := dev.signIn(e.user(a, users.RoleOwner))
+		if st, _ := dev.do("POST", "/console/operator/accounts/"+a+"/suspend", url.Values{"csrf": {csrf}, "reason": {"x"}}); st != http.StatusForbidden {
+			t.Fatalf("an owner suspended an account: %d", st)
+		}
+		op := e.user("", users.RoleOperator)
+		b := e.browser()
+		csrf = b.signIn(op)
+		for _, p := range []struct {
+			path string
+			form url.Values
+		}{
+			{"/console/operator/senders/" + a, url.Values{"originator": {origin}, "decision": {"approve"}}},
+			{"/console/operator/reviews/" + held + "/reject", url.Values{}},
+			{"/console/operator/accounts/" + a + "/suspend", url.Values{"reason": {"unpaid invoices"}}},
+			{"/console/operator/accounts/" + a + "/lift", url.Values{}},
+		} {
+			p.form.Set("csrf", csrf)
+			if st, body := b.do("POST", p.path, p.form); st != http.StatusSeeOther {
+				t.Fatalf("%s: %d %.500s", p.path, st, body)
+			}
+		}
+		rows, err := e.st.(store.AuditLog).AuditEntries(ctx, store.AuditFilter{AccountID: a, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]store.AuditEntry{}
+		for _, r := range rows {
+			got[r.Action] = r
+		}
+		for _, action := range []string{"console sender.approved", "console review.rejected", "console account.suspended", "console account.lifted"} {
+			r, ok := got[action]
+			if !ok {
+				t.Errorf("no audit row %q in %+v", action, rows)
+				continue
+			}
+			if r.ActorKind != "user" || r.ActorID != op.ID || r.IP == "" || !strings.HasPrefix(r.Object, "/console/operator/") {
+				t.Errorf("%s: %+v", action, r)
+			}
+		}
+		if len(rows) != 4 {
+			t.Errorf("%d audit rows for the account, want the operator's 4: %+v", len(rows), rows)
+		}
+		if !strings.Contains(got["console sender.approved"].After, origin) {
+			t.Errorf("the approval does not name the sender: %+v", got["console sender.approved"])
 		}
 	})
 }

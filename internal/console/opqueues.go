@@ -167,8 +167,7 @@ func (c *Console) opDecideReview(q *req) {
 // opCaseRow is a proof case with its deadline as the page shows it.
 type opCaseRow struct {
 	store.ProofCase
-	Left    time.Duration // until the deadline; 0 once past or not open
-	Overdue bool
+	Left Countdown // zero when the case is not open
 }
 
 type opCasesData struct {
@@ -208,11 +207,7 @@ func (c *Console) opCases(q *req) {
 		}
 		r := opCaseRow{ProofCase: pc}
 		if pc.Status == store.CaseOpen {
-			if left := pc.DueAt.Sub(now); left > 0 {
-				r.Left = left
-			} else {
-				r.Overdue = true
-			}
+			r.Left = q.loc.Countdown(pc.DueAt.Sub(now))
 		}
 		d.Cases = append(d.Cases, r)
 		if len(d.Cases) == maxQueueShown {
@@ -220,14 +215,4 @@ func (c *Console) opCases(q *req) {
 		}
 	}
 	c.render(q.w, http.StatusOK, "op_cases", q.page("title.op_cases", d))
-}
-
-// Left formats a time left as days and hours (or hours and minutes), in
-// the locale's digits.
-func (l *Locale) Left(d time.Duration) string {
-	h := int(d.Hours())
-	if h >= 24 {
-		return l.T("left.days", h/24, h%24)
-	}
-	return l.T("left.hours", h, int(d.Minutes())%60)
 }

@@ -119,6 +119,10 @@ func (c *Console) resendReport(q *req) {
 	if c.storeFailed(q, err) {
 		return
 	}
+	if a.Kind == store.AttemptConversation {
+		c.resendDelivery(q, a)
+		return
+	}
 	var rep store.Report
 	if a.Kind != store.AttemptReport || a.Payload == "" || json.Unmarshal([]byte(a.Payload), &rep) != nil {
 		c.fail(q, http.StatusBadRequest, q.loc.T("webhooks.error_not_resendable"))
@@ -145,6 +149,30 @@ func (c *Console) resendReport(q *req) {
 	http.Redirect(q.w, q.r, "/console/webhooks?resent=1&message="+url.QueryEscape(a.MessageID), http.StatusSeeOther)
 }
 
+// resendDelivery queues a logged Conversations delivery again, as a new
+// pending delivery of its webhook: the deliverer sends it after any other
+// of that webhook and conversation still waiting (their order is kept),
+// reading the message or conversation afresh. A webhook removed or
+// disabled since answers 410.
+func (c *Console) resendDelivery(q *req, a *store.WebhookAttempt) {
+	var rd store.ResentDelivery
+	if a.Payload == "" || a.WebhookID == "" || json.Unmarshal([]byte(a.Payload), &rd) != nil || rd.ConversationID == "" {
+		c.fail(q, http.StatusBadRequest, q.loc.T("webhooks.error_not_resendable"))
+		return
+	}
+	err := c.st.ResendDelivery(q.r.Context(), &store.WebhookDelivery{AccountID: q.user.AccountID, WebhookID: a.WebhookID,
+		ConversationID: rd.ConversationID, MessageID: a.MessageID, Event: a.Event, Payload: rd.Payload})
+	if errors.Is(err, store.ErrNotFound) {
+		c.fail(q, http.StatusGone, q.loc.T("webhooks.error_webhook_gone"))
+		return
+	}
+	if c.storeFailed(q, err) {
+		return
+	}
+	c.audit("webhook.resent", q, slog.Int64("attempt", a.ID), slog.String("webhook", a.WebhookID), slog.String("message", a.MessageID), slog.String("event", a.Event))
+	http.Redirect(q.w, q.r, "/console/webhooks?resent=1&kind="+store.AttemptConversation, http.StatusSeeOther)
+}
+
 func init() {
 	pageNames = append(pageNames, "webhooks")
 	addWords(map[string]map[string]string{
@@ -169,10 +197,11 @@ func init() {
 			"webhooks.none":                 "No webhook attempt matches.",
 			"webhooks.no_answer":            "no answer",
 			"webhooks.resent":               "The report is queued again; its attempt appears here once made.",
-			"webhooks.resend":               "Re-send this report",
+			"webhooks.resend":               "Re-send",
 			"webhooks.error_filter":         "That filter is not valid. Choose from the lists.",
 			"webhooks.error_not_resendable": "Only a status report can be re-sent.",
 			"webhooks.error_message_gone":   "The message of this report is no longer kept, so the report cannot be re-sent.",
+			"webhooks.error_webhook_gone":   "This Conversations webhook was removed or disabled, so the delivery cannot be re-sent.",
 		},
 		"fr": {
 			"nav.webhooks": "Webhooks", "title.webhooks": "Webhooks",
@@ -195,10 +224,11 @@ func init() {
 			"webhooks.none":                 "Aucun appel de webhook ne correspond.",
 			"webhooks.no_answer":            "pas de réponse",
 			"webhooks.resent":               "Le rapport est de nouveau en file d’attente ; son essai apparaîtra ici une fois fait.",
-			"webhooks.resend":               "Renvoyer ce rapport",
+			"webhooks.resend":               "Renvoyer",
 			"webhooks.error_filter":         "Ce filtre n’est pas valide. Choisissez dans les listes.",
 			"webhooks.error_not_resendable": "Seul un rapport d’état peut être renvoyé.",
 			"webhooks.error_message_gone":   "Le message de ce rapport n’est plus conservé : le rapport ne peut pas être renvoyé.",
+			"webhooks.error_webhook_gone":   "Ce webhook Conversations a été supprimé ou désactivé : l’envoi ne peut pas être refait.",
 		},
 		"ar": {
 			"nav.webhooks": "خطافات الويب", "title.webhooks": "خطافات الويب",
@@ -221,10 +251,11 @@ func init() {
 			"webhooks.none":                 "لا توجد محاولة مطابقة.",
 			"webhooks.no_answer":            "لا رد",
 			"webhooks.resent":               "أُعيد التقرير إلى قائمة الانتظار، وستظهر محاولته هنا حين تتم.",
-			"webhooks.resend":               "أعد إرسال هذا التقرير",
+			"webhooks.resend":               "أعد الإرسال",
 			"webhooks.error_filter":         "هذا المرشِّح غير صالح. اختر من القوائم.",
 			"webhooks.error_not_resendable": "لا يمكن إعادة إرسال إلا تقارير الحالة.",
 			"webhooks.error_message_gone":   "لم تعد رسالة هذا التقرير محفوظة، فلا يمكن إعادة إرساله.",
+			"webhooks.error_webhook_gone":   "حُذف webhook المحادثات هذا أو عُطّل، فلا يمكن إعادة الإرسال.",
 		},
 	})
 }

@@ -123,6 +123,20 @@ type Conversations interface {
 	// counts an attempt and makes it due again at next.
 	FinishDelivery(ctx context.Context, id int64, lastError string) error
 	RetryDelivery(ctx context.Context, id int64, next time.Time, lastError string) error
+	// ResendDelivery queues a delivery made before (a re-send from the
+	// console) as a new pending one of the account's webhook, after any
+	// its webhook and conversation still has pending; ErrNotFound when the
+	// webhook is gone or disabled.
+	ResendDelivery(ctx context.Context, d *WebhookDelivery) error
+}
+
+// ResentDelivery is what the log of webhook attempts keeps of a
+// Conversations delivery (WebhookAttempt.Payload, as JSON) to queue it
+// again: its conversation and payload. A status report's payload is kept
+// without its details, which may quote an address.
+type ResentDelivery struct {
+	ConversationID string `json:"conversationId"`
+	Payload        string `json:"payload,omitempty"`
 }
 
 // ConversationState is what a conversation event says of the

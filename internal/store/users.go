@@ -148,4 +148,19 @@ type Dashboards interface {
 	// seconds); it returns how many changes it moved. DailyCounts is as
 	// of the last fold.
 	FoldMessageCounts(ctx context.Context) (int, error)
+	// MessageParts lists the parts an outgoing message's recipients were
+	// sent as, by recipient and part (the message page's timeline); none
+	// for a message of another account.
+	MessageParts(ctx context.Context, accountID, messageID string) ([]MessagePart, error)
+}
+
+// MessagePart is one part of a recipient as its connector took it, with
+// the part's latest status from the receipts.
+type MessagePart struct {
+	Seq, Part int // Part counts from 1
+	Connector string
+	Status    string
+	ErrorCode int
+	SentAt    time.Time // zero when unknown (parts stored before 059)
+	StatusAt  time.Time
 }

@@ -29,7 +29,7 @@ type WebhookAttempt struct {
 	MessageID string
 	WebhookID string // a Conversations webhook's id; "" for reports
 	Event     string // the status reported, or the Conversations event
-	Payload   string // a report's Report JSON, for a re-send; "" otherwise
+	Payload   string // for a re-send: a report's Report JSON, a Conversations delivery's ResentDelivery JSON
 	URL       string
 	Code      int    // the answer's HTTP status; 0 when none came
 	Outcome   string // AttemptOK, AttemptRetry or AttemptDropped

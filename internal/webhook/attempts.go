@@ -91,5 +91,18 @@ func convAttempt(d *store.WebhookDelivery, t *trace, err error, retried bool, to
 	if err != nil {
 		a.Error = err.Error()
 	}
+	// What a re-send queues again (store.ResentDelivery): a status report
+	// without its details, as for reports above.
+	payload := d.Payload
+	var rep store.Report
+	if d.Event == store.EventMessageUpdated && json.Unmarshal([]byte(payload), &rep) == nil && rep.Detail != nil {
+		rep.Detail = nil
+		if b, err := json.Marshal(rep); err == nil {
+			payload = string(b)
+		}
+	}
+	if b, err := json.Marshal(store.ResentDelivery{ConversationID: d.ConversationID, Payload: payload}); err == nil {
+		a.Payload = string(b)
+	}
 	return a
 }

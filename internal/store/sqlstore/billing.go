@@ -702,32 +702,3 @@ func (s *Store) TopUps(ctx context.Context, accountID string) ([]store.TopUp, er
 
 // microsPerDay buckets microsecond times into UTC days.
 const microsPerDay = int64(24 * time.Hour / time.Microsecond)
-
-// Statement sums sent messages by day, channel and country.
-func (s *Store) Statement(ctx context.Context, accountID string, from, until time.Time) ([]store.StatementLine, int64, error) {
-	var messages int64
-	if err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM messages WHERE account_id = ? AND direction = 'mt' AND created_at >= ? AND created_at < ?`),
-		accountID, micros(from), micros(until)).Scan(&messages); err != nil {
-		return nil, 0, fmt.Errorf("building statement: %w", err)
-	}
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT r.created_at / ? AS day, m.channel, r.country, COUNT(DISTINCT r.message_id), COUNT(*),
-		SUM(r.part_count), SUM(r.price), MAX(r.price_currency)
-		FROM recipients r JOIN messages m ON m.id = r.message_id
-		WHERE r.account_id = ? AND m.direction = 'mt' AND r.created_at >= ? AND r.created_at < ?
-		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), microsPerDay, accountID, micros(from), micros(until))
-	if err != nil {
-		return nil, 0, fmt.Errorf("building statement: %w", err)
-	}
-	defer rows.Close()
-	var out []store.StatementLine
-	for rows.Next() {
-		var l store.StatementLine
-		var day int64
-		if err := rows.Scan(&day, &l.Channel, &l.Country, &l.Messages, &l.Recipients, &l.Segments, &l.Amount, &l.Currency); err != nil {
-			return nil, 0, fmt.Errorf("building statement: %w", err)
-		}
-		l.Day = fromMicros(day * microsPerDay)
-		out = append(out, l)
-	}
-	return out, messages, rows.Err()
-}

@@ -869,3 +869,21 @@ func jobsOnly(jargs []any) []any {
 	}
 	return out
 }
+
+// ResendDelivery implements store.Conversations.
+func (s *Store) ResendDelivery(ctx context.Context, d *store.WebhookDelivery) error {
+	now := micros(time.Now().UTC())
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO webhook_deliveries
+		(account_id, webhook_id, conversation_id, message_id, event, payload, state, attempts, next_at, leased_until, last_error, created_at)
+		SELECT account_id, id, ?, ?, ?, ?, 'pending', 0, ?, 0, '', ? FROM conversation_webhooks WHERE account_id = ? AND id = ? AND status = ?`),
+		d.ConversationID, d.MessageID, d.Event, d.Payload, now, now, d.AccountID, d.WebhookID, store.WebhookEnabled)
+	if err != nil {
+		return fmt.Errorf("re-sending a webhook delivery: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("re-sending a webhook delivery: %w", err)
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

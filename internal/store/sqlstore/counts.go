@@ -52,15 +52,22 @@ type countKey struct {
 // oldest changes and adds them to the roll-up in one transaction: on
 // PostgreSQL a second node folding at once waits on the rows the first
 // deletes and then finds them gone, so no change is counted twice.
+// It folds the statements' roll-up (migration 059) the same way.
 func (s *Store) FoldMessageCounts(ctx context.Context) (int, error) {
 	total := 0
-	for {
-		n, err := s.foldOnce(ctx)
-		total += n
-		if err != nil || n < foldBatch {
-			return total, err
+	for _, fold := range []func(context.Context) (int, error){s.foldOnce, s.foldStatementsOnce} {
+		for {
+			n, err := fold(ctx)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n < foldBatch {
+				break
+			}
 		}
 	}
+	return total, nil
 }
 
 func (s *Store) foldOnce(ctx context.Context) (int, error) {
@@ -124,4 +131,28 @@ func (s *Store) foldOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return moved, nil
+}
+
+// MessageParts implements store.Dashboards.
+func (s *Store) MessageParts(ctx context.Context, accountID, messageID string) ([]store.MessagePart, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT seq, part, connector, status, status_error_code, sent_at, status_at FROM recipient_parts
+		WHERE message_id = ? AND account_id = ? ORDER BY seq, part`), messageID, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("reading parts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.MessagePart
+	for rows.Next() {
+		var p store.MessagePart
+		var sent, at int64
+		if err := rows.Scan(&p.Seq, &p.Part, &p.Connector, &p.Status, &p.ErrorCode, &sent, &at); err != nil {
+			return nil, fmt.Errorf("reading parts: %w", err)
+		}
+		if sent != 0 {
+			p.SentAt = fromMicros(sent)
+		}
+		p.StatusAt = fromMicros(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

@@ -26,7 +26,7 @@ func SQLite() Dialect {
 	BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 	BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`,
-			"{{MESSAGE_COUNT_TRIGGERS}}": sqliteCountTriggers,
+			"{{MESSAGE_COUNT_TRIGGERS}}": sqliteCountTriggers, "{{STATEMENT_COUNT_TRIGGERS}}": sqliteStatementTriggers,
 		},
 	}
 }
@@ -48,7 +48,7 @@ CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
 	FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 	FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();`,
-			"{{MESSAGE_COUNT_TRIGGERS}}": postgresCountTriggers,
+			"{{MESSAGE_COUNT_TRIGGERS}}": postgresCountTriggers, "{{STATEMENT_COUNT_TRIGGERS}}": postgresStatementTriggers,
 		},
 	}
 }

@@ -483,7 +483,7 @@ func (s *Store) applyPartChanges(ctx context.Context, tx *sql.Tx, cs []partChang
 }
 
 // partColumns are the columns of recipient_parts, in insertParts' order.
-const partColumns = `message_id, seq, part, account_id, connector, provider_id, status, status_error_code, status_at`
+const partColumns = `message_id, seq, part, account_id, connector, provider_id, status, status_error_code, status_at, sent_at`
 
 // upsertParts stores the carrier ids of the updates' parts, as recordParts
 // does, for updates no kept receipt waits for.
@@ -491,7 +491,7 @@ func (s *Store) upsertParts(ctx context.Context, tx *sql.Tx, us []*store.StatusU
 	var args []any
 	for _, u := range us {
 		for i, id := range u.Parts {
-			args = append(args, u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), 0, micros(u.At))
+			args = append(args, u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), 0, micros(u.At), micros(u.At))
 		}
 	}
 	if err := s.insertParts.exec(ctx, tx, &s.d, args); err != nil {
@@ -506,10 +506,10 @@ func (s *Store) upsertParts(ctx context.Context, tx *sql.Tx, us []*store.StatusU
 func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate, pending *pendingReceipts) ([]any, error) {
 	at := micros(u.At)
 	for i, id := range u.Parts {
-		_, err := s.txExec(ctx, tx, `INSERT INTO recipient_parts (`+partColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+		_, err := s.txExec(ctx, tx, `INSERT INTO recipient_parts (`+partColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
 			ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector, provider_id = excluded.provider_id,
-			status = excluded.status, status_error_code = 0, status_at = excluded.status_at`,
-			u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), at)
+			status = excluded.status, status_error_code = 0, status_at = excluded.status_at, sent_at = excluded.sent_at`,
+			u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), at, at)
 		if err != nil {
 			return nil, fmt.Errorf("recording parts: %w", err)
 		}

@@ -68,7 +68,8 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 			WHERE marketing_senders.last_at < excluded.last_at`, 500),
 		insertParts: newBulkUpsert("recipient_parts", partColumns,
 			`ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector,
-			provider_id = excluded.provider_id, status = excluded.status, status_error_code = 0, status_at = excluded.status_at`, 500),
+			provider_id = excluded.provider_id, status = excluded.status, status_error_code = 0, status_at = excluded.status_at,
+			sent_at = excluded.sent_at`, 500),
 	}
 	if d.SingleWriter {
 		s.priority = &writePriority{}

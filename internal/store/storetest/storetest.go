@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 		userTokenBehaviours,
 		eventBehaviours,
 		countBehaviours,
+		statementBehaviours,
 		operatorBehaviours,
 	}
 	for _, suite := range suites {
