@@ -242,6 +242,18 @@ func (rp recipientParts) update(ref recipientRef, part int, from []message.Statu
 	}
 }
 
+// moves says whether a receipt moving the part to a status whose
+// predecessors are from changes it (true for a part not held: only a read
+// can tell).
+func (rp recipientParts) moves(ref recipientRef, part int, from []message.Status) bool {
+	for _, p := range rp[ref] {
+		if p.part == part {
+			return slices.Contains(from, p.status)
+		}
+	}
+	return true
+}
+
 // rollUp is Store.rollUp over the parts held.
 func (rp recipientParts) rollUp(ref recipientRef) (message.Status, int) {
 	ps := rp[ref]
@@ -280,6 +292,16 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, m
 	at := r.StatusTime(fromMicros(pm.prevAt))
 	// Parts move forward only, like recipients.
 	from := message.Predecessors(r.Status)
+	ref := recipientRef{o.MessageID, o.Seq}
+	if parts != nil && len(from) > 0 && !parts.moves(ref, pm.part, from) {
+		// The part is at the receipt's status or past it (WhatsApp's read
+		// after its delivered, a repeated receipt): neither it nor its
+		// recipient changes — the receipt that moved the part last applied
+		// their rolled-up status — so no statement is run for it. Its
+		// event, if any, is still recorded.
+		o.Status, _ = parts.rollUp(ref)
+		return o, nil, nil
+	}
 	if len(from) > 0 {
 		c := partChange{o.MessageID, o.Seq, pm.part, r.Status, r.ErrorCode, at}
 		if later != nil && parts != nil {
@@ -290,7 +312,7 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, m
 	}
 	var status message.Status
 	var code int
-	if ref := (recipientRef{o.MessageID, o.Seq}); parts != nil {
+	if parts != nil {
 		parts.update(ref, pm.part, from, r.Status, r.ErrorCode)
 		status, code = parts.rollUp(ref)
 	} else {
