@@ -114,21 +114,26 @@ func (s *Store) readBilled(ctx context.Context, tx *sql.Tx, items []*store.Accep
 	if !s.d.SingleWriter {
 		lock = " FOR UPDATE"
 	}
-	err := inChunks(keys, billedChunk, func(chunk []billedKey) error {
-		in, args := valuesList(len(chunk), "(?, ?, ?, ?, ?)", func(i int) []any {
-			k := chunk[i]
-			return []any{k.account, k.channel, k.sender, k.recipient, k.category}
-		})
-		rows, err := s.txQuery(ctx, tx, `SELECT account_id, channel, sender, recipient, category, id, expires_at FROM billing_conversations
-			WHERE (account_id, channel, sender, recipient, category) IN (`+in+`)`+lock, args...)
+	// Grouped by all but the recipient, so that each read is one index
+	// range with an IN list of recipients.
+	group := func(k billedKey) billedKey { return billedKey{k.account, k.channel, k.sender, "", k.category} }
+	err := inGroups(keys, group, billedChunk, func(g billedKey, chunk []billedKey) error {
+		recipients := make([]string, len(chunk))
+		for i, k := range chunk {
+			recipients[i] = k.recipient
+		}
+		in, rargs := inList(recipients)
+		rows, err := s.txQuery(ctx, tx, `SELECT recipient, id, expires_at FROM billing_conversations
+			WHERE account_id = ? AND channel = ? AND sender = ? AND category = ? AND recipient IN (`+in+`)`+lock,
+			append([]any{g.account, g.channel, g.sender, g.category}, rargs...)...)
 		if err != nil {
 			return fmt.Errorf("reading conversations: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var k billedKey
+			k := g
 			var o openBilled
-			if err := rows.Scan(&k.account, &k.channel, &k.sender, &k.recipient, &k.category, &o.id, &o.expires); err != nil {
+			if err := rows.Scan(&k.recipient, &o.id, &o.expires); err != nil {
 				return fmt.Errorf("reading conversations: %w", err)
 			}
 			out[k] = o
