@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ func testReadReceipts(t *testing.T, st store.Store) {
 	submit(t, st, m1, 0, "wa", "wamid.1")
 	submit(t, st, m2, 0, "wa", "wamid.2")
 	submit(t, st, m3, 0, "wa", "wamid.3")
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := time.Now().UTC().Truncate(time.Microsecond).Add(-time.Minute) // reports due at once
 	rc := func(id string, event string, sec int) store.Receipt {
 		return store.Receipt{Connector: "wa", Channel: message.ChannelWhatsApp, ProviderIDs: []string{id}, Status: message.Delivered,
 			Event: event, At: now.Add(time.Duration(sec) * time.Second), ReceivedAt: now.Add(time.Duration(sec) * time.Second)}
@@ -53,6 +54,32 @@ func testReadReceipts(t *testing.T, st store.Store) {
 	for _, m := range []*message.Message{m1, m2, m3} {
 		if r := recipientStatus(t, st, m, 0); r.Status != message.Delivered {
 			t.Errorf("recipient of %s: %s, want delivered", m.ID, r.Status)
+		}
+	}
+	// Each read is reported once, with the recipient's status as the
+	// batch left it (delivered), and each delivery once.
+	jobs, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 100, For: time.Minute, Owner: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads, delivered := map[string]int{}, map[string]int{}
+	for _, j := range jobs {
+		var r store.Report
+		if err := json.Unmarshal(j.Payload, &r); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r.Event == store.EventRead && r.Status == message.Delivered:
+			reads[j.MessageID]++
+		case r.Event != "":
+			t.Errorf("report of %s: %+v", j.MessageID, r)
+		case r.Status == message.Delivered:
+			delivered[j.MessageID]++
+		}
+	}
+	for i, m := range []*message.Message{m1, m2, m3} {
+		if reads[m.ID] != 1 || delivered[m.ID] != 1 {
+			t.Errorf("message %d: %d read and %d delivered reports, want one each", i+1, reads[m.ID], delivered[m.ID])
 		}
 	}
 	got, err := st.MessageEvents(ctx, a.ID, []string{m1.ID, m2.ID, m3.ID})
