@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +15,52 @@ import (
 var eventBehaviours = []behaviour{
 	{"EventsBatch", testEventsBatch},
 	{"ReadReceipts", testReadReceipts},
+	{"ConcurrentReadReceipts", testConcurrentReadReceipts},
+}
+
+// Deliveries and reads (twice each) of the same messages applied at the
+// same moment, in separate transactions, leave every recipient delivered
+// with one read.
+func testConcurrentReadReceipts(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	var msgs []*message.Message
+	for range 10 {
+		msgs = append(msgs, newMessage(a, 1))
+	}
+	accept(t, st, msgs...)
+	for i, m := range msgs {
+		submit(t, st, m, 0, "wa", fmt.Sprintf("wamid.c%d", i))
+	}
+	var wg sync.WaitGroup
+	for i := range msgs {
+		for _, event := range []string{"", store.EventRead, "", store.EventRead} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := st.ApplyReceipts(ctx, []store.Receipt{{Connector: "wa", Channel: message.ChannelWhatsApp,
+					ProviderIDs: []string{fmt.Sprintf("wamid.c%d", i)}, Status: message.Delivered, Event: event, At: time.Now()}}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+		if r := recipientStatus(t, st, m, 0); r.Status != message.Delivered {
+			t.Errorf("recipient of message %d: %s, want delivered", i, r.Status)
+		}
+	}
+	got, err := st.MessageEvents(ctx, a.ID, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range msgs {
+		if len(got[m.ID]) != 1 || got[m.ID][0].Event != store.EventRead {
+			t.Errorf("events of message %d: %+v, want one read", i, got[m.ID])
+		}
+	}
 }
 
 // A read receipt (WhatsApp's: delivered with the event read) records the
