@@ -408,6 +408,10 @@ type Handoff interface {
 func (p *Pipeline) flush(ctx context.Context, items []*store.Accept) error {
 	reserved := p.reserve(items)
 	err := p.store.AcceptCharged(ctx, items)
+	if err != nil && p.committedAnyway(items) {
+		p.log.Warn("accept batch failed at its commit but is stored; answered as accepted", "messages", len(items), "err", err)
+		err = nil
+	}
 	left := p.handOver(items, reserved, err == nil)
 	if err != nil {
 		return err
@@ -425,6 +429,28 @@ func (p *Pipeline) flush(ctx context.Context, items []*store.Accept) error {
 		p.OnBilling()
 	}
 	return nil
+}
+
+// committedAnyway says whether a batch whose AcceptCharged failed was
+// stored all the same: a commit whose answer was lost (its deadline hit
+// while PostgreSQL committed) looks like a failure. Retried, item by item,
+// such a batch would fail on its own rows (a duplicate message id) or be
+// charged twice; answered as failed, its messages would go out while their
+// senders are told they did not. One transaction writes every item not
+// refused, so the first of them being stored means all were, with the
+// outcomes (Err, Job, alerts) the items hold. The read has its own
+// deadline: the batch's may be spent.
+func (p *Pipeline) committedAnyway(items []*store.Accept) bool {
+	for _, it := range items {
+		if it.Err != nil || it.Message == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		account, err := p.store.MessageAccount(ctx, it.Message.ID)
+		return err == nil && account == it.Message.AccountID
+	}
+	return false
 }
 
 // reserve takes handoff slots for the items due at once (not held, not

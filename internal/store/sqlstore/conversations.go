@@ -416,7 +416,7 @@ func (s *Store) LinkInbound(ctx context.Context, accountID, conversationID, chan
 			return fmt.Errorf("linking message: %w", err)
 		}
 		m := &message.Message{ID: messageID, AccountID: accountID, CreatedAt: fromMicros(created), Details: d}
-		return s.joinConversations(ctx, tx, []*message.Message{m}, false)
+		return s.joinConversations(ctx, tx, []*message.Message{m})
 	})
 }
 
@@ -432,26 +432,28 @@ func (s *Store) linkConversations(ctx context.Context, tx *sql.Tx, msgs []*messa
 	if len(in) == 0 {
 		return nil
 	}
-	return s.joinConversations(ctx, tx, in, true)
+	return s.joinConversations(ctx, tx, in)
 }
 
-func (s *Store) joinConversations(ctx context.Context, tx *sql.Tx, msgs []*message.Message, setColumn bool) error {
+// joinConversations counts messages into their conversations (the
+// message rows carry conversation_id already: writeMessages writes it),
+// releases the conversations' held creation deliveries and queues each
+// message's message.created deliveries. The release is one statement for
+// all the conversations and the webhooks are read once per account: this
+// runs for every message accepted into a conversation.
+func (s *Store) joinConversations(ctx context.Context, tx *sql.Tx, msgs []*message.Message) error {
 	keys := make([]string, len(msgs))
+	convs := make([]string, len(msgs))
 	for i, m := range msgs {
 		keys[i] = convLock(m.Details.ConversationID)
+		convs[i] = m.Details.ConversationID
 	}
 	if err := s.lockIDs(ctx, tx, keys); err != nil {
 		return err
 	}
 	for _, m := range msgs {
-		at := micros(m.CreatedAt)
-		if setColumn {
-			if _, err := s.txExec(ctx, tx, `UPDATE messages SET conversation_id = ? WHERE id = ?`, m.Details.ConversationID, m.ID); err != nil {
-				return fmt.Errorf("linking message: %w", err)
-			}
-		}
 		set := `messages = messages + 1, last_message_id = ?, updated_at = ?`
-		args := []any{m.ID, at}
+		args := []any{m.ID, micros(m.CreatedAt)}
 		if m.Details.ChannelID != "" {
 			set += `, last_channel_id = ?`
 			args = append(args, m.Details.ChannelID)
@@ -459,12 +461,32 @@ func (s *Store) joinConversations(ctx context.Context, tx *sql.Tx, msgs []*messa
 		if _, err := s.txExec(ctx, tx, `UPDATE conversations SET `+set+` WHERE id = ?`, append(args, m.Details.ConversationID)...); err != nil {
 			return fmt.Errorf("updating conversation: %w", err)
 		}
-		// Its first message stored: the conversation's held creation goes.
-		if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET state = 'pending' WHERE conversation_id = ? AND state = 'held'`,
-			m.Details.ConversationID); err != nil {
+	}
+	// Their first message stored: the conversations' held creations go.
+	slices.Sort(convs)
+	convs = slices.Compact(convs)
+	if err := inChunks(convs, matchChunk, func(chunk []string) error {
+		in, args := inList(chunk)
+		if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET state = 'pending' WHERE state = 'held' AND conversation_id IN (`+in+`)`,
+			args...); err != nil {
 			return fmt.Errorf("releasing webhook deliveries: %w", err)
 		}
-		if err := s.enqueueConvEvent(ctx, tx, m.AccountID, m.Details.ConversationID, m.ID, store.EventMessageCreated, "", at); err != nil {
+		return nil
+	}); err != nil {
+		return err
+	}
+	hooks := map[string][]convHook{}
+	for _, m := range msgs {
+		hs, ok := hooks[m.AccountID]
+		if !ok {
+			var err error
+			if hs, err = s.readConvHooks(ctx, tx, m.AccountID); err != nil {
+				return err
+			}
+			hooks[m.AccountID] = hs
+		}
+		if err := s.insertConvDeliveries(ctx, tx, hs, m.AccountID, m.Details.ConversationID, m.ID, store.EventMessageCreated, "",
+			micros(m.CreatedAt), "pending"); err != nil {
 			return err
 		}
 	}
@@ -551,34 +573,56 @@ func (s *Store) enqueueConvEvent(ctx context.Context, tx *sql.Tx, accountID, con
 // into a conversation (it was a third of a WhatsApp send's statement
 // compilations). An account without webhooks costs one prepared read.
 func (s *Store) enqueueConvEventState(ctx context.Context, tx *sql.Tx, accountID, conversationID, messageID, event, payload string, at int64, state string) error {
-	if at == 0 {
-		at = micros(time.Now().UTC())
+	hooks, err := s.readConvHooks(ctx, tx, accountID)
+	if err != nil {
+		return err
 	}
+	return s.insertConvDeliveries(ctx, tx, hooks, accountID, conversationID, messageID, event, payload, at, state)
+}
+
+// convHook is an account's enabled conversation webhook: its id and the
+// events it wants.
+type convHook struct {
+	id     string
+	events []string
+}
+
+// readConvHooks reads an account's enabled conversation webhooks.
+func (s *Store) readConvHooks(ctx context.Context, tx *sql.Tx, accountID string) ([]convHook, error) {
 	rows, err := s.txQuery(ctx, tx, `SELECT id, events FROM conversation_webhooks WHERE account_id = ? AND status = ?`,
 		accountID, store.WebhookEnabled)
 	if err != nil {
-		return fmt.Errorf("enqueueing webhook deliveries: %w", err)
+		return nil, fmt.Errorf("enqueueing webhook deliveries: %w", err)
 	}
-	var hooks []string
+	defer rows.Close()
+	var hooks []convHook
 	for rows.Next() {
 		var id, events string
 		if err := rows.Scan(&id, &events); err != nil {
-			rows.Close()
-			return fmt.Errorf("enqueueing webhook deliveries: %w", err)
+			return nil, fmt.Errorf("enqueueing webhook deliveries: %w", err)
 		}
-		if slices.Contains(strings.Split(events, ","), event) {
-			hooks = append(hooks, id)
-		}
+		hooks = append(hooks, convHook{id, strings.Split(events, ",")})
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("enqueueing webhook deliveries: %w", err)
+		return nil, fmt.Errorf("enqueueing webhook deliveries: %w", err)
 	}
-	for _, id := range hooks {
+	return hooks, nil
+}
+
+// insertConvDeliveries queues an event's delivery to each of hooks that
+// wants it, in state (pending, or held: not sent until released).
+func (s *Store) insertConvDeliveries(ctx context.Context, tx *sql.Tx, hooks []convHook, accountID, conversationID, messageID, event, payload string, at int64, state string) error {
+	if at == 0 {
+		at = micros(time.Now().UTC())
+	}
+	for _, h := range hooks {
+		if !slices.Contains(h.events, event) {
+			continue
+		}
 		if _, err := s.txExec(ctx, tx, `INSERT INTO webhook_deliveries
 			(account_id, webhook_id, conversation_id, message_id, event, payload, state, attempts, next_at, leased_until, last_error, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 0, '', ?)`,
-			accountID, id, conversationID, messageID, event, payload, state, at, at); err != nil {
+			accountID, h.id, conversationID, messageID, event, payload, state, at, at); err != nil {
 			return fmt.Errorf("enqueueing webhook deliveries: %w", err)
 		}
 	}

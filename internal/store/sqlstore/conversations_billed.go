@@ -28,7 +28,18 @@ const openConversation = `INSERT INTO billing_conversations (id, account_id, cha
 // price of those open already is taken off their recipients' prices.
 // Running it again (a retried transaction) starts from the item's own
 // prices.
+//
+// Most messages continue a conversation: the open ones of all the items
+// are read first, in one statement per chunk of keys, and only a key found
+// closed (or not found) goes through the upsert. On PostgreSQL the read
+// locks the rows it finds, as the upsert would: a concurrent transaction
+// closing one (a refused or cancelled message) is waited for, and a row
+// it deleted is not found.
 func (s *Store) openConversations(ctx context.Context, tx *sql.Tx, items []*store.Accept) error {
+	open, err := s.readBilled(ctx, tx, items)
+	if err != nil {
+		return err
+	}
 	for _, it := range items {
 		resetConversations(it)
 		m := it.Message
@@ -36,29 +47,100 @@ func (s *Store) openConversations(ctx context.Context, tx *sql.Tx, items []*stor
 			if c.Recipient < 0 || c.Recipient >= len(m.Recipients) {
 				return fmt.Errorf("opening conversations: recipient %d of %d", c.Recipient, len(m.Recipients))
 			}
+			k := billedKey{m.AccountID, c.Channel, c.Sender, c.Address, c.Category}
+			if o, ok := open[k]; ok && o.expires > micros(c.OpenedAt) {
+				// Open already: this message continues it, free.
+				m.Recipients[c.Recipient].Price -= c.Price
+				c.ID, c.Waived = o.id, c.Price
+				continue
+			}
 			var id string
+			expires := micros(c.OpenedAt.Add(c.Window))
 			err := s.txQueryRow(ctx, tx, openConversation, ids.New(), m.AccountID, c.Channel, c.Sender, c.Address, c.Category, c.Country,
-				m.ID, c.Price, it.Currency, micros(c.OpenedAt), micros(c.OpenedAt.Add(c.Window))).Scan(&id)
+				m.ID, c.Price, it.Currency, micros(c.OpenedAt), expires).Scan(&id)
 			switch {
 			case err == nil:
 				c.ID, c.Opened = id, true
 				it.Charge += c.Price
 				it.ConversationCharge += c.Price
+				open[k] = openBilled{id, expires}
 			case errors.Is(err, sql.ErrNoRows):
-				// Open already: this message continues it, free.
+				// Opened by a transaction that committed since the read.
 				m.Recipients[c.Recipient].Price -= c.Price
 				c.Waived = c.Price
-				if err := s.txQueryRow(ctx, tx, `SELECT id FROM billing_conversations
+				var o openBilled
+				if err := s.txQueryRow(ctx, tx, `SELECT id, expires_at FROM billing_conversations
 					WHERE account_id = ? AND channel = ? AND sender = ? AND recipient = ? AND category = ?`,
-					m.AccountID, c.Channel, c.Sender, c.Address, c.Category).Scan(&c.ID); err != nil {
+					m.AccountID, c.Channel, c.Sender, c.Address, c.Category).Scan(&o.id, &o.expires); err != nil {
 					return fmt.Errorf("reading conversation: %w", err)
 				}
+				c.ID, open[k] = o.id, o
 			default:
 				return fmt.Errorf("opening conversation: %w", err)
 			}
 		}
 	}
 	return nil
+}
+
+// billedKey names a billed conversation (its unique key).
+type billedKey struct{ account, channel, sender, recipient, category string }
+
+// openBilled is a billed conversation as read: its id and end.
+type openBilled struct {
+	id      string
+	expires int64
+}
+
+// billedChunk bounds the keys of one read of billed conversations.
+const billedChunk = 128
+
+// readBilled reads the billed conversations the items' keys name, open or
+// not (the caller compares their ends to its messages' times).
+func (s *Store) readBilled(ctx context.Context, tx *sql.Tx, items []*store.Accept) (map[billedKey]openBilled, error) {
+	out := map[billedKey]openBilled{}
+	var keys []billedKey
+	seen := map[billedKey]bool{}
+	for _, it := range items {
+		for _, c := range it.Conversations {
+			k := billedKey{it.Message.AccountID, c.Channel, c.Sender, c.Address, c.Category}
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	lock := ""
+	if !s.d.SingleWriter {
+		lock = " FOR UPDATE"
+	}
+	// Grouped by all but the recipient, so that each read is one index
+	// range with an IN list of recipients.
+	group := func(k billedKey) billedKey { return billedKey{k.account, k.channel, k.sender, "", k.category} }
+	err := inGroups(keys, group, billedChunk, func(g billedKey, chunk []billedKey) error {
+		recipients := make([]string, len(chunk))
+		for i, k := range chunk {
+			recipients[i] = k.recipient
+		}
+		in, rargs := inList(recipients)
+		rows, err := s.txQuery(ctx, tx, `SELECT recipient, id, expires_at FROM billing_conversations
+			WHERE account_id = ? AND channel = ? AND sender = ? AND category = ? AND recipient IN (`+in+`)`+lock,
+			append([]any{g.account, g.channel, g.sender, g.category}, rargs...)...)
+		if err != nil {
+			return fmt.Errorf("reading conversations: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			k := g
+			var o openBilled
+			if err := rows.Scan(&k.recipient, &o.id, &o.expires); err != nil {
+				return fmt.Errorf("reading conversations: %w", err)
+			}
+			out[k] = o
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // resetConversations takes back what openConversations added to an item.

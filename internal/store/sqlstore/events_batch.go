@@ -40,8 +40,11 @@ func newEventInsert() *bulkInsert {
 
 // recordEvents records es in tx as recordEvent does each in turn, and
 // returns their outcomes and the job arguments of their reports, in the
-// order of es.
-func (s *Store) recordEvents(ctx context.Context, tx *sql.Tx, es []store.Event) ([]store.EventOutcome, []any, error) {
+// order of es. known, when not nil, holds recipients whose account, status
+// and report URLs the caller has read in tx already (ApplyReceipts, from
+// its matches): their once-only events are recorded without reading them
+// again, even one alone.
+func (s *Store) recordEvents(ctx context.Context, tx *sql.Tx, es []store.Event, known map[recipientRef]eventRecipient) ([]store.EventOutcome, []any, error) {
 	out := make([]store.EventOutcome, len(es))
 	reps := make([][]any, len(es))
 	var once []int
@@ -50,14 +53,15 @@ func (s *Store) recordEvents(ctx context.Context, tx *sql.Tx, es []store.Event) 
 			once = append(once, i)
 		}
 	}
-	if len(once) > 1 {
-		if err := s.recordOnceEvents(ctx, tx, es, once, out, reps); err != nil {
+	batched := len(once) > 1 || len(once) == 1 && known != nil
+	if batched {
+		if err := s.recordOnceEvents(ctx, tx, es, once, known, out, reps); err != nil {
 			return nil, nil, err
 		}
 	}
 	var reports []any
 	for i, e := range es {
-		if !store.OnceEvent(e.Event) || len(once) <= 1 {
+		if !store.OnceEvent(e.Event) || !batched {
 			o, rep, err := s.recordEvent(ctx, tx, e)
 			if err != nil {
 				return nil, nil, err
@@ -83,21 +87,26 @@ type eventRecipient struct {
 
 // recordOnceEvents records the once-only events es[i] for i in idx, setting
 // out[i] and reps[i].
-func (s *Store) recordOnceEvents(ctx context.Context, tx *sql.Tx, es []store.Event, idx []int, out []store.EventOutcome, reps [][]any) error {
-	type pair struct {
-		messageID string
-		seq       int
-	}
+func (s *Store) recordOnceEvents(ctx context.Context, tx *sql.Tx, es []store.Event, idx []int, known map[recipientRef]eventRecipient,
+	out []store.EventOutcome, reps [][]any) error {
+	type pair = recipientRef
 	var pairs []pair
-	seen := map[pair]bool{}
+	recips := make(map[pair]eventRecipient, len(idx))
 	for _, i := range idx {
 		p := pair{es[i].MessageID, es[i].Seq}
-		if !seen[p] {
-			seen[p] = true
-			pairs = append(pairs, p)
+		if _, seen := recips[p]; seen {
+			continue
 		}
+		if r, ok := known[p]; ok {
+			recips[p] = r
+			continue
+		}
+		recips[p] = eventRecipient{} // to read
+		pairs = append(pairs, p)
 	}
-	recips := make(map[pair]eventRecipient, len(pairs))
+	for _, p := range pairs {
+		delete(recips, p)
+	}
 	err := inChunks(pairs, eventMatchChunk, func(chunk []pair) error {
 		// Padded by repeating the last pair, so that few texts exist and
 		// each stays prepared.

@@ -15,9 +15,10 @@ import (
 const (
 	messageColumns = `id, account_id, channel, direction, type, originator, body, content, details, reference, report_url, validity, scheduled_at, created_at, purpose, categories, compliance`
 	recipientCols  = `message_id, seq, account_id, address, country, country_prefix, status, status_at, status_reason, status_error_code, part_count, length, price, price_currency, connector, created_at, expires_at, address_hash`
-	// messageInsertCols are the columns writeMessages writes: messageColumns
-	// and the originator's hash (addrcrypt.go), which nothing reads back.
-	messageInsertCols = messageColumns + `, originator_hash`
+	// messageInsertCols are the columns writeMessages writes: messageColumns,
+	// the originator's hash (addrcrypt.go), which nothing reads back, and
+	// the conversation the message joins (NULL for none).
+	messageInsertCols = messageColumns + `, originator_hash, conversation_id`
 	jobColumns        = `kind, account_id, message_id, payload, attempts, run_at, last_error, created_at`
 )
 
@@ -87,7 +88,7 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 		}
 		margs = append(margs, m.ID, m.AccountID, m.Channel, string(m.Direction), string(m.Type), originator, body,
 			content, details, m.Reference, m.ReportURL, m.Validity, micros(m.ScheduledAt), created,
-			purpose, strings.Join(m.Categories, ","), m.Compliance, originatorHash)
+			purpose, strings.Join(m.Categories, ","), m.Compliance, originatorHash, nullIfEmpty(m.Details.ConversationID))
 		for _, r := range m.Recipients {
 			addr, hash, err := s.sealAddress(ctx, key, m.AccountID, recipientAAD(m.ID, r.Seq), r.Address)
 			if err != nil {
@@ -507,4 +508,12 @@ func (s *Store) refund(ctx context.Context, tx *sql.Tx, accountID, messageID str
 	}
 	return s.addLedger(ctx, tx, &store.LedgerEntry{AccountID: accountID, Kind: store.LedgerRefund, Amount: amount, Reference: messageID,
 		Reason: reason, Actor: actor, IdempotencyKey: key})
+}
+
+// nullIfEmpty is s, or NULL for "".
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -27,6 +27,9 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 		var all []*store.StatusUpdate
 		var partChanges []partChange // the parts' new statuses, likewise
 		var events []store.Event     // recorded once the statuses are applied
+		// What reporting the events needs of their recipients, known from
+		// the matches: recordEvents need not read them again.
+		known := map[recipientRef]eventRecipient{}
 		for i, r := range rs {
 			if len(r.ProviderIDs) == 0 || !(r.Status.Valid() || r.Status == "" && r.Event != "") {
 				return fmt.Errorf("applying receipts: receipt without id or with status %q", r.Status)
@@ -49,6 +52,11 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 				}
 				events = append(events, store.Event{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq,
 					Event: r.Event, Detail: r.Detail, At: at.UTC()})
+				ref := recipientRef{o.MessageID, o.Seq}
+				if _, ok := known[ref]; !ok {
+					pm, _ := matches.find(r)
+					known[ref] = eventRecipient{accountID: pm.accountID, status: string(pm.status), messageURL: pm.messageURL, accountURL: pm.accountURL}
+				}
 			}
 		}
 		if err := s.applyPartChanges(ctx, tx, partChanges); err != nil {
@@ -56,6 +64,14 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 		}
 		if err := s.applyStatuses(ctx, tx, all); err != nil {
 			return err
+		}
+		// A recipient's status is the last update applied to it, in order.
+		for _, u := range all {
+			ref := recipientRef{u.MessageID, u.Seq}
+			if r, ok := known[ref]; ok && u.Applied {
+				r.status = string(u.Status)
+				known[ref] = r
+			}
 		}
 		var reports []any
 		for i, u := range updates {
@@ -68,7 +84,7 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 				return err
 			}
 		}
-		_, rep, err := s.recordEvents(ctx, tx, events)
+		_, rep, err := s.recordEvents(ctx, tx, events, known)
 		if err != nil {
 			return err
 		}
@@ -87,8 +103,9 @@ type partMatch struct {
 	seq, part              int
 	messageURL, accountURL string
 	// prevAt is the recipient's status time (or its creation, if later)
-	// when the match was read.
+	// when the match was read; status its status then.
 	prevAt int64
+	status message.Status
 }
 
 // receiptMatches holds, per connector and carrier id, the parts carrying that
@@ -132,7 +149,7 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 		// the account's report URL. Each matching part p comes with
 		// every part q of its recipient, in part order.
 		rows, err := s.txQuery(ctx, tx, `SELECT p.provider_id, p.message_id, p.seq, p.part, p.account_id, m.report_url, a.report_url,
-			r.status_at, r.created_at, q.part, q.status, q.status_error_code
+			r.status_at, r.created_at, r.status, q.part, q.status, q.status_error_code
 			FROM recipient_parts p JOIN messages m ON m.id = p.message_id JOIN accounts a ON a.id = p.account_id
 			JOIN recipients r ON r.message_id = p.message_id AND r.seq = p.seq
 			JOIN recipient_parts q ON q.message_id = p.message_id AND q.seq = p.seq
@@ -147,16 +164,16 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 		}
 		first := true
 		for rows.Next() {
-			var id, st string
+			var id, st, rst string
 			var pm partMatch
 			var q partState
 			var created int64
 			if err := rows.Scan(&id, &pm.messageID, &pm.seq, &pm.part, &pm.accountID, &pm.messageURL, &pm.accountURL,
-				&pm.prevAt, &created, &q.part, &st, &q.code); err != nil {
+				&pm.prevAt, &created, &rst, &q.part, &st, &q.code); err != nil {
 				rows.Close()
 				return fmt.Errorf("matching receipts: %w", err)
 			}
-			pm.prevAt = max(pm.prevAt, created)
+			pm.prevAt, pm.status = max(pm.prevAt, created), message.Status(rst)
 			q.status = message.Status(st)
 			ref := recipientRef{pm.messageID, pm.seq}
 			if first || id != last.id || pm != last.pm {
@@ -242,6 +259,18 @@ func (rp recipientParts) update(ref recipientRef, part int, from []message.Statu
 	}
 }
 
+// moves says whether a receipt moving the part to a status whose
+// predecessors are from changes it (true for a part not held: only a read
+// can tell).
+func (rp recipientParts) moves(ref recipientRef, part int, from []message.Status) bool {
+	for _, p := range rp[ref] {
+		if p.part == part {
+			return slices.Contains(from, p.status)
+		}
+	}
+	return true
+}
+
 // rollUp is Store.rollUp over the parts held.
 func (rp recipientParts) rollUp(ref recipientRef) (message.Status, int) {
 	ps := rp[ref]
@@ -280,6 +309,16 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, m
 	at := r.StatusTime(fromMicros(pm.prevAt))
 	// Parts move forward only, like recipients.
 	from := message.Predecessors(r.Status)
+	ref := recipientRef{o.MessageID, o.Seq}
+	if parts != nil && len(from) > 0 && !parts.moves(ref, pm.part, from) {
+		// The part is at the receipt's status or past it (WhatsApp's read
+		// after its delivered, a repeated receipt): neither it nor its
+		// recipient changes — the receipt that moved the part last applied
+		// their rolled-up status — so no statement is run for it. Its
+		// event, if any, is still recorded.
+		o.Status, _ = parts.rollUp(ref)
+		return o, nil, nil
+	}
 	if len(from) > 0 {
 		c := partChange{o.MessageID, o.Seq, pm.part, r.Status, r.ErrorCode, at}
 		if later != nil && parts != nil {
@@ -290,7 +329,7 @@ func (s *Store) applyReceipt(ctx context.Context, tx *sql.Tx, r store.Receipt, m
 	}
 	var status message.Status
 	var code int
-	if ref := (recipientRef{o.MessageID, o.Seq}); parts != nil {
+	if parts != nil {
 		parts.update(ref, pm.part, from, r.Status, r.ErrorCode)
 		status, code = parts.rollUp(ref)
 	} else {
