@@ -537,7 +537,8 @@ type RestoreResult struct {
 	// Shredded is how many keys of the keys file the journal or the
 	// database's tombstones say were shredded, left out.
 	Shredded int `json:"shredded_left_out"`
-	// Erasures is how many journalled erasures were handed to Finish.
+	// Erasures is how many journalled erasures and account deletions
+	// were handed to Finish.
 	Erasures int `json:"erasures"`
 	// NoKeys is set when the backup was restored without its keys file.
 	NoKeys bool `json:"without_keys"`
@@ -602,9 +603,9 @@ func Restore(ctx context.Context, file string, dst Source, opts RestoreOptions) 
 		}
 		since = kf.Started.Add(-replayMargin)
 	}
-	var erasures []backupkeys.Entry
+	var erasures []backupkeys.Entry // and account deletions
 	for _, e := range entries {
-		if e.Kind == backupkeys.KindErase && !e.At.Before(since) {
+		if (e.Kind == backupkeys.KindErase || e.Kind == backupkeys.KindDelete) && !e.At.Before(since) {
 			erasures = append(erasures, e)
 		}
 	}

@@ -438,3 +438,68 @@ func TestRestoreReplaysErasures(t *testing.T) {
 		}
 	})
 }
+
+// An account deleted after a backup is deleted again by the restore: the
+// journal's deletion removes its rows (its data keys are gone with the
+// shred), records it deleted, and leaves another account as it was.
+func TestRestoreReplaysAccountDeletion(t *testing.T) {
+	keysEngines(t, func(t *testing.T, e *keysEnv) {
+		ctx := context.Background()
+		st := e.open(e.src, e.master)
+		gone, kept := newAccount(t, st), newAccount(t, st)
+		mg := send(t, st, gone, "31612349993", "to a customer of the account that is deleted")
+		mk := send(t, st, kept, "31612349994", "to a customer of an account that stays")
+		dir := t.TempDir()
+		res, err := Make(ctx, e.src, dir, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.SetBackupDirs([]string{dir})
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		life := &store.Lifecycle{AccountID: gone.ID, State: store.LifeDeleted, Reason: "closed", DeletedAt: now,
+			ArchiveUntil: now.Add(45 * 24 * time.Hour), UpdatedAt: now}
+		if _, err := st.DeleteAccount(ctx, life, []byte("archive"), nil); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := backupkeys.ReadJournal(backupkeys.JournalPath(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var deletions int
+		for _, en := range entries {
+			if en.Kind == backupkeys.KindDelete && en.Account == gone.ID {
+				deletions++
+			}
+		}
+		if deletions != 1 {
+			t.Fatalf("journal: %+v, want one deletion of %s", entries, gone.ID)
+		}
+
+		dst := e.target()
+		var got sqlstore.Replayed
+		_, err = Restore(ctx, res.File, dst, RestoreOptions{Master: e.master,
+			Finish: func(ctx context.Context, db Source, todo []backupkeys.Entry, since time.Time) error {
+				rs := e.openOnly(db, e.master)
+				defer rs.Close()
+				var err error
+				got, err = rs.ReplayErasures(ctx, todo, since)
+				return err
+			}})
+		if err != nil || got.Deletions != 1 {
+			t.Fatalf("restore: %+v, %v", got, err)
+		}
+		rs := e.open(dst, e.master)
+		if _, err := rs.GetMessage(ctx, gone.ID, mg.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the deleted account's message after the restore: %v", err)
+		}
+		if a, err := rs.GetAccount(ctx, gone.ID); err != nil || a.Name != "[deleted]" {
+			t.Fatalf("the deleted account after the restore: %+v, %v", a, err)
+		}
+		if l, err := rs.GetLifecycle(ctx, gone.ID); err != nil || l.State != store.LifeDeleted || !l.ArchiveUntil.Equal(life.ArchiveUntil) {
+			t.Fatalf("the deleted account's lifecycle after the restore: %+v, %v", l, err)
+		}
+		if body, addr := read(t, rs, mk); body != "to a customer of an account that stays" || addr != "31612349994" {
+			t.Fatalf("another account's message reads %q to %q", body, addr)
+		}
+	})
+}

@@ -20,6 +20,9 @@ const (
 	KindShred = "shred"
 	// KindErase: a person's data in an account was erased.
 	KindErase = "erase"
+	// KindDelete: an account was deleted (its rows outside billing,
+	// audit and the lifecycle's records).
+	KindDelete = "delete"
 )
 
 // Entry is one line of the erasure journal (JSON). It never holds a
@@ -37,6 +40,8 @@ type Entry struct {
 	Request string `json:"request,omitempty"`
 	// Identifier is the erased identifier, sealed.
 	Identifier string `json:"identifier,omitempty"`
+	// ArchiveUntil is when a deleted account's archive is purged.
+	ArchiveUntil time.Time `json:"archiveUntil,omitzero"`
 }
 
 // JournalPath is the journal of a backup directory.
@@ -120,7 +125,7 @@ func ReadJournal(path string) ([]Entry, error) {
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			return nil, fmt.Errorf("erasure journal %s, line %d, is corrupt: %w", path, line, err)
 		}
-		if e.Kind != KindShred && e.Kind != KindErase {
+		if e.Kind != KindShred && e.Kind != KindErase && e.Kind != KindDelete {
 			return nil, fmt.Errorf("erasure journal %s, line %d: unknown kind %q", path, line, e.Kind)
 		}
 		out = append(out, e)

@@ -160,35 +160,8 @@ func (s *Store) DeleteAccount(ctx context.Context, life *store.Lifecycle, archiv
 	}
 	d := &store.AccountDeletion{Deleted: map[string]int{}, Kept: map[string]int{}}
 	err := s.inTx(ctx, "deleting an account", func(tx *sql.Tx) error {
-		tables, err := s.accountTables(ctx, tx)
-		if err != nil {
+		if err := s.deleteAccountRows(ctx, tx, accountID, d); err != nil {
 			return err
-		}
-		for _, name := range tables {
-			if keptOnDeletion[name] {
-				var n int
-				if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM `+name+` WHERE account_id = ?`), accountID).Scan(&n); err != nil {
-					return fmt.Errorf("counting %s: %w", name, err)
-				}
-				if n > 0 {
-					d.Kept[name] = n
-				}
-				continue
-			}
-			res, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM `+name+` WHERE account_id = ?`), accountID)
-			if err != nil {
-				return fmt.Errorf("deleting from %s: %w", name, err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				d.Deleted[name] = int(n)
-			}
-		}
-		// The account row stays, blank, for its ledger and invoices.
-		// Its alert contacts stay until the archive is purged: the
-		// deletion's notice goes there.
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET name = ?, report_url = '', inbound_url = '', signing_key = '',
-			topup_enabled = ? WHERE id = ?`), "[deleted]", false, accountID); err != nil {
-			return fmt.Errorf("blanking the account: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO account_archives (account_id, created_at, purge_at, size, archive) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (account_id) DO UPDATE SET created_at = excluded.created_at, purge_at = excluded.purge_at, size = excluded.size, archive = excluded.archive`),
@@ -207,6 +180,12 @@ func (s *Store) DeleteAccount(ctx context.Context, life *store.Lifecycle, archiv
 	if err != nil {
 		return nil, err
 	}
+	// Backups made before hold the account's rows: the journal beside
+	// them has a restore delete them again (PurgeArchive writes it again,
+	// should this fail).
+	if _, err := s.journalDeletion(accountID, at, archiveUntil); err != nil {
+		return d, fmt.Errorf("recording the deletion for backups: %w", err)
+	}
 	if s.keys != nil {
 		sh, err := s.shred(ctx, accountID)
 		d.DataKeys, d.BackupKeyFiles = sh.DataKeys, sh.BackupKeyFiles
@@ -215,6 +194,43 @@ func (s *Store) DeleteAccount(ctx context.Context, life *store.Lifecycle, archiv
 		}
 	}
 	return d, nil
+}
+
+// deleteAccountRows deletes an account's rows from every table with an
+// account_id but those kept on deletion, and blanks the account row; d
+// counts what went and what stayed.
+func (s *Store) deleteAccountRows(ctx context.Context, tx *sql.Tx, accountID string, d *store.AccountDeletion) error {
+	tables, err := s.accountTables(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, name := range tables {
+		if keptOnDeletion[name] {
+			var n int
+			if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM `+name+` WHERE account_id = ?`), accountID).Scan(&n); err != nil {
+				return fmt.Errorf("counting %s: %w", name, err)
+			}
+			if n > 0 {
+				d.Kept[name] = n
+			}
+			continue
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM `+name+` WHERE account_id = ?`), accountID)
+		if err != nil {
+			return fmt.Errorf("deleting from %s: %w", name, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			d.Deleted[name] = int(n)
+		}
+	}
+	// The account row stays, blank, for its ledger and invoices.
+	// Its alert contacts stay until the archive is purged: the
+	// deletion's notice goes there.
+	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET name = ?, report_url = '', inbound_url = '', signing_key = '',
+		topup_enabled = ? WHERE id = ?`), "[deleted]", false, accountID); err != nil {
+		return fmt.Errorf("blanking the account: %w", err)
+	}
+	return nil
 }
 
 // AccountArchive implements store.Subscriptions.
@@ -258,6 +274,16 @@ func (s *Store) PurgeArchive(ctx context.Context, accountID string) error {
 	})
 	if err != nil {
 		return err
+	}
+	var at, until time.Time
+	if l, err := s.GetLifecycle(ctx, accountID); err == nil {
+		at, until = l.DeletedAt, l.ArchiveUntil
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if _, err := s.journalDeletion(accountID, at, until); err != nil {
+		return fmt.Errorf("recording the deletion for backups: %w", err)
 	}
 	if s.keys != nil {
 		// The account's own scope again too: a deletion that stopped

@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/backupkeys"
+	"github.com/omnigate/omnigate/internal/store"
 )
 
 // Erasure that reaches backups (docs/privacy.md, "Backups"). Backups hold
@@ -121,12 +123,23 @@ func (s *Store) JournalErasure(ctx context.Context, accountID, requestID, identi
 		Request: requestID, Identifier: base64.RawURLEncoding.EncodeToString(sealed)})
 }
 
+// journalDeletion records an account's deletion in the backup
+// directories' journals, so that a restore of a backup made before it
+// deletes the account's rows again. It returns how many journals it wrote.
+func (s *Store) journalDeletion(accountID string, at, archiveUntil time.Time) (int, error) {
+	return backupkeys.Append(s.backupDirs, backupkeys.Entry{Kind: backupkeys.KindDelete, At: at.UTC(), Account: accountID,
+		ArchiveUntil: archiveUntil.UTC()})
+}
+
 // Replayed says what ReplayErasures did.
 type Replayed struct {
 	// Erasures is how many journalled erasures were applied again.
 	Erasures int `json:"erasures_replayed"`
 	// Erased counts what they erased, by kind.
 	Erased map[string]int `json:"erased"`
+	// Deletions is how many journalled account deletions were applied
+	// again.
+	Deletions int `json:"deletions_replayed"`
 	// Skipped is how many were of accounts not in this database, or
 	// whose account's keys are shredded (nothing of theirs opens).
 	Skipped int `json:"skipped"`
@@ -140,6 +153,18 @@ func (s *Store) ReplayErasures(ctx context.Context, entries []backupkeys.Entry, 
 	out := Replayed{Erased: map[string]int{}}
 	var aead cipher.AEAD
 	for _, e := range entries {
+		if e.Kind == backupkeys.KindDelete && !e.At.Before(since) {
+			done, err := s.replayDeletion(ctx, e)
+			if err != nil {
+				return out, err
+			}
+			if done {
+				out.Deletions++
+			} else {
+				out.Skipped++
+			}
+			continue
+		}
 		if e.Kind != backupkeys.KindErase || e.At.Before(since) {
 			continue
 		}
@@ -182,4 +207,47 @@ func (s *Store) ReplayErasures(ctx context.Context, entries []backupkeys.Entry, 
 		}
 	}
 	return out, nil
+}
+
+// replayDeletion deletes again, in a restored database, the rows of an
+// account the journal says was deleted (what the deletion keeps stays),
+// and records the account as deleted so that the lifecycle does not
+// delete it a second time. It reports false for an account the database
+// does not hold.
+func (s *Store) replayDeletion(ctx context.Context, e backupkeys.Entry) (bool, error) {
+	if _, err := s.GetAccount(ctx, e.Account); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	life, err := s.GetLifecycle(ctx, e.Account)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		life = &store.Lifecycle{AccountID: e.Account}
+	case err != nil:
+		return false, err
+	}
+	if life.State != store.LifePurged {
+		life.State = store.LifeDeleted
+	}
+	life.DeletedAt, life.UpdatedAt = e.At, time.Now().UTC()
+	if !e.ArchiveUntil.IsZero() {
+		life.ArchiveUntil = e.ArchiveUntil
+	}
+	d := &store.AccountDeletion{Deleted: map[string]int{}, Kept: map[string]int{}}
+	err = s.inTx(ctx, "deleting an account again", func(tx *sql.Tx) error {
+		if err := s.deleteAccountRows(ctx, tx, e.Account, d); err != nil {
+			return err
+		}
+		if err := s.putLife(ctx, tx, e.Account, life); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE key_revocations SET generation = generation + 1 WHERE id = 1`)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("erasure journal: deleting account %s again: %w", e.Account, err)
+	}
+	return true, nil
 }
