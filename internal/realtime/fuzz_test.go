@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"testing"
+	"unicode/utf8"
 )
 
 // Frames as pusher-js, Laravel Echo and other clients send them.
@@ -23,6 +24,10 @@ var seedFrames = []string{
 	`{"event":"client-x","channel":"presence-p","data":[1,2,{"a":null}]}`,
 	`{"event":"pusher:subscribe","channel":null,"data":null}`,
 	` {"event":"e"} `,
+	`{"event":"a","event":null}`,
+	`{"event":"a","channel":"c","channel":null}`,
+	`{"EVENT":"a","Channel":"c\u0041","data":1}`,
+	`{"event":"a","channel":5}`,
 	`{"event":"\u00e9v\u00e9nement","data":"\ud83d\ude00"}`,
 }
 
@@ -35,6 +40,13 @@ func FuzzParseFrame(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := ParseFrame(b)
+		// The quick pass and the careful one agree.
+		if trimmed := bytes.TrimSpace(b); utf8.Valid(b) && len(trimmed) > 0 && trimmed[0] == '{' {
+			careful, cerr := parseFrameCareful(trimmed)
+			if (err == nil) != (cerr == nil) || err == nil && (fr.Event != careful.Event || fr.Channel != careful.Channel || !bytes.Equal(fr.Data, careful.Data)) {
+				t.Fatalf("%q: quick %+v %v, careful %+v %v", b, fr, err, careful, cerr)
+			}
+		}
 		if err != nil {
 			return
 		}

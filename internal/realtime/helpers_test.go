@@ -28,7 +28,7 @@ import (
 )
 
 // testStore opens a fresh SQLite store with one account.
-func testStore(t *testing.T) (*sqlstore.Store, *store.Account) {
+func testStore(t testing.TB) (*sqlstore.Store, *store.Account) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "rt.db"), Synchronous: sqlite.SyncNormal})
 	if err != nil {
@@ -62,7 +62,7 @@ type setupOpts struct {
 	appRow   *store.RealtimeApp // existing app (cluster tests)
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -70,7 +70,7 @@ func testLogger(t *testing.T) *slog.Logger {
 }
 
 // setup starts a server on a loopback port with a fresh app.
-func setup(t *testing.T, o setupOpts) *testBundle {
+func setup(t testing.TB, o setupOpts) *testBundle {
 	t.Helper()
 	ctx := context.Background()
 	st, acct := o.st, o.acct

@@ -562,7 +562,7 @@ func (s *Server) memberAdded(k chanKey, user string, info json.RawMessage, leade
 		s.watched(k.app, user, "online")
 		return
 	}
-	frame := encodeFrame("pusher_internal:member_added", k.channel, stringData(memberData{UserID: user, UserInfo: info}), "")
+	frame := memberFrame("pusher_internal:member_added", k.channel, user, info)
 	if n := s.hub.deliver(k.app, k.channel, frame, ""); n > 0 {
 		s.usage.add(k.app, int64(n))
 	}
@@ -576,7 +576,7 @@ func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
 		s.watched(k.app, user, "offline")
 		return
 	}
-	frame := encodeFrame("pusher_internal:member_removed", k.channel, stringData(memberData{UserID: user}), "")
+	frame := memberFrame("pusher_internal:member_removed", k.channel, user, nil)
 	if n := s.hub.deliver(k.app, k.channel, frame, ""); n > 0 {
 		s.usage.add(k.app, int64(n))
 	}

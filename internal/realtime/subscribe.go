@@ -106,9 +106,8 @@ func (c *conn) subscribe(f Frame) {
 			return
 		}
 		cl.joinLocked(k, user, info)
-		ids, hash := cl.membersLocked(k)
-		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel,
-			stringData(presenceData{presenceHash{IDs: ids, Hash: hash, Count: len(ids)}}), "")
+		ids, infos := cl.membersLocked(k)
+		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel, presenceSucceededData(ids, infos), "")
 	} else {
 		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel, jsonString("{}"), "")
 	}
@@ -153,9 +152,21 @@ func parseChannelData(s string, maxInfo int) (string, json.RawMessage, string) {
 	}
 	info := cd.UserInfo
 	if len(info) == 0 || bytes.Equal(info, []byte("null")) {
-		info = nil
+		return user, nil, ""
 	}
-	return user, info, ""
+	return user, normalizeJSON(info), ""
+}
+
+// normalizeJSON is valid JSON as encoding/json writes a RawMessage: compact,
+// with HTML characters and U+2028/U+2029 escaped. A member's user_info is
+// kept so once, and copied as is into every frame that carries it.
+func normalizeJSON(v json.RawMessage) json.RawMessage {
+	var compact, out bytes.Buffer
+	compact.Grow(len(v))
+	json.Compact(&compact, v)
+	out.Grow(compact.Len())
+	json.HTMLEscape(&out, compact.Bytes())
+	return out.Bytes()
 }
 
 func (c *conn) unsubscribe(f Frame) {
