@@ -52,7 +52,7 @@ func (c *conn) app() (*store.RealtimeApp, bool) {
 
 func (c *conn) subscribe(f Frame) {
 	var d subscribeData
-	if err := DecodeData(f.Data, &d); err != nil || !validChannel(d.Channel) {
+	if err := decodeSubscribeData(f.Data, &d); err != nil || !validChannel(d.Channel) {
 		c.send(errorFrame(0, "Invalid subscription: a valid channel name is required"))
 		return
 	}
@@ -133,6 +133,14 @@ func (c *conn) authFailed(channel string) {
 // parseChannelData reads a presence member: user_id (a string, or a number
 // written as one) and user_info (any JSON, bounded).
 func parseChannelData(s string, maxInfo int) (string, json.RawMessage, string) {
+	if user, info, ok := parseChannelDataQuick(s); ok {
+		return checkMember(user, info, maxInfo)
+	}
+	return parseChannelDataCareful(s, maxInfo)
+}
+
+// parseChannelDataCareful is parseChannelData through encoding/json.
+func parseChannelDataCareful(s string, maxInfo int) (string, json.RawMessage, string) {
 	var cd channelData
 	if err := json.Unmarshal([]byte(s), &cd); err != nil {
 		return "", nil, "channel_data must be a JSON object with user_id"
@@ -144,13 +152,18 @@ func parseChannelData(s string, maxInfo int) (string, json.RawMessage, string) {
 	case len(cd.UserID) > 0 && (cd.UserID[0] == '-' || '0' <= cd.UserID[0] && cd.UserID[0] <= '9'):
 		user = string(cd.UserID)
 	}
+	return checkMember(user, cd.UserInfo, maxInfo)
+}
+
+// checkMember bounds a presence member's id and info and normalizes the
+// info.
+func checkMember(user string, info json.RawMessage, maxInfo int) (string, json.RawMessage, string) {
 	if user == "" || len(user) > 200 {
 		return "", nil, "channel_data must have a user_id (a non-empty string of at most 200 bytes)"
 	}
-	if len(cd.UserInfo) > maxInfo {
+	if len(info) > maxInfo {
 		return "", nil, "user_info is too large"
 	}
-	info := cd.UserInfo
 	if len(info) == 0 || bytes.Equal(info, []byte("null")) {
 		return user, nil, ""
 	}
@@ -171,7 +184,7 @@ func normalizeJSON(v json.RawMessage) json.RawMessage {
 
 func (c *conn) unsubscribe(f Frame) {
 	var d subscribeData
-	if err := DecodeData(f.Data, &d); err != nil {
+	if err := decodeSubscribeData(f.Data, &d); err != nil {
 		c.send(errorFrame(0, "Invalid unsubscribe: a channel name is required"))
 		return
 	}
