@@ -267,7 +267,7 @@ func (c *conn) park() bool {
 // or it is ending (the reader's read then fails, and it cleans up).
 func (c *conn) wake() {
 	if c.parked.CompareAndSwap(true, false) {
-		go c.serve(true)
+		c.srv.readers.run(c)
 	}
 }
 

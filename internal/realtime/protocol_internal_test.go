@@ -3,7 +3,9 @@ package realtime
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Strings that exercise every escape encoding/json makes.
@@ -79,4 +81,23 @@ func TestPresenceFramesAsBefore(t *testing.T) {
 			t.Errorf("%d members:\n got %s\nwant %s", n, got, want)
 		}
 	}
+}
+
+// FuzzQuickString checks the string decoder of quickjson.go against
+// encoding/json.
+func FuzzQuickString(f *testing.F) {
+	for _, s := range []string{`"a"`, `"{\"user_id\":\"1\"}"`, `"\\\/\b\f\n\r\t"`, `"\u00e9"`, `"a\"`, `"a"b"`, `"\x"`, "\"\x01\"", `"\ud83d"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, lit string) {
+		if !utf8.ValidString(lit) || lit != strings.Trim(lit, " \t\r\n") {
+			return // refused by ParseFrame first; values have no space around them
+		}
+		s, ok := quickString([]byte(lit))
+		var want string
+		err := json.Unmarshal([]byte(lit), &want)
+		if ok != (err == nil) || ok && s != want {
+			t.Fatalf("quickString(%s) = %q %v; encoding/json %q %v", lit, s, ok, want, err)
+		}
+	})
 }

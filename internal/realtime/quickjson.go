@@ -147,10 +147,53 @@ func quickString(val []byte) (s string, ok bool) {
 	if plainStringEnd(val, 0) == len(val) {
 		return string(val[1 : len(val)-1]), true
 	}
+	if s, ok := unescapeSimple(val); ok {
+		return s, true
+	}
 	if json.Unmarshal(val, &s) != nil {
 		return "", false
 	}
 	return s, true
+}
+
+// unescapeSimple decodes a string literal whose escapes are all of one
+// character (\" \\ \/ \b \f \n \r \t: a JSON text in a string, as
+// channel_data is); ok is false for \u escapes, control characters or a
+// literal that does not end at the end of val.
+func unescapeSimple(val []byte) (string, bool) {
+	out := make([]byte, 0, len(val))
+	for i := 1; i < len(val); i++ {
+		c := val[i]
+		switch {
+		case c == '"':
+			return string(out), i == len(val)-1
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			out = append(out, c)
+			continue
+		}
+		if i++; i >= len(val) {
+			return "", false
+		}
+		switch val[i] {
+		case '"', '\\', '/':
+			out = append(out, val[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		default:
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // parseFrameQuick is ParseFrame's reading of the usual frame: "event" (a

@@ -71,6 +71,7 @@ type Server struct {
 	errs      *errorLog
 	accept    *websocket.AcceptOptions
 	idle      *idlePoller // nil: every connection keeps its reader goroutine
+	readers   *readers    // run woken connections' readers
 
 	// sockets counts the WebSocket handlers running (every socket held);
 	// perIP counts them per client address.
@@ -126,6 +127,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.errs = newErrorLog(deps.Store, cfg.ErrorLogQueue, cfg.ErrorLogFlushInterval, deps.Logger)
 	s.accept = &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled}
 	s.idle = sharedIdlePoller()
+	s.readers = newReaders()
 	if len(cfg.AllowedOrigins) == 0 {
 		s.accept.InsecureSkipVerify = true // any origin, as Pusher: app keys are public
 	} else {
@@ -223,6 +225,7 @@ func (s *Server) stop(ctx context.Context) error {
 		cancel()
 		errs = append(errs, fmt.Errorf("closing connections: %w", err))
 	}
+	s.readers.close()
 	close(s.quit)
 	if err := lifecycle.Wait(ctx, &s.bg); err != nil {
 		errs = append(errs, fmt.Errorf("stopping background loops: %w", err))
