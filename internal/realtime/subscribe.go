@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"time"
 
@@ -39,11 +38,10 @@ type memberData struct {
 	UserInfo json.RawMessage `json:"user_info,omitempty"`
 }
 
-// app reads the connection's app (cached) for signatures and settings.
+// app reads the connection's app (cached; a read of the store is bounded
+// by appLoader) for signatures and settings.
 func (c *conn) app() (*store.RealtimeApp, bool) {
-	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
-	defer cancel()
-	a, err := c.srv.apps.byID(ctx, c.appID)
+	a, err := c.srv.apps.byID(c.ctx, c.appID)
 	if err != nil {
 		return nil, false
 	}
