@@ -360,6 +360,7 @@ func (s *Server) runConn(c *conn, addr netip.Addr, key, proto string) {
 	// reader cleans up.
 	c.stopAbort = context.AfterFunc(c.ctx, func() {
 		c.wire.Conn.SetWriteDeadline(time.Unix(1, 0))
+		c.wire.Conn.SetReadDeadline(time.Unix(1, 0)) // the reader reads without ctx
 		c.wake()
 	})
 	c.admitted = s.admit(c, key, proto)
