@@ -185,6 +185,13 @@ func (c *appCache) byID(ctx context.Context, id string) (*store.RealtimeApp, err
 	return c.get(ctx, c.ids, id)
 }
 
+// peekID is the app with id when the cache holds it fresh (nil: not
+// found), without reading the store.
+func (c *appCache) peekID(id string) (app *store.RealtimeApp, ok bool) {
+	e, ok := c.ids.Peek(id)
+	return e.app, ok
+}
+
 func (c *appCache) get(ctx context.Context, cache *ttlcache.Cache[string, cachedApp], k string) (*store.RealtimeApp, error) {
 	if !lookupKey(k) {
 		return nil, store.ErrNotFound
