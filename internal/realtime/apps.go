@@ -158,10 +158,17 @@ func newAppCache(st store.RealtimeApps, ttl time.Duration) *appCache {
 		ids: ttlcache.New(ttl, maxCachedApps, appLoader(st.RealtimeAppByID))}
 }
 
+// appLoadTimeout bounds one read of an app from the store.
+const appLoadTimeout = 5 * time.Second
+
 // appLoader reads apps with load, keeping "not found" as a result; other
-// errors are not cached: the next call tries again.
+// errors are not cached: the next call tries again. A read takes at most
+// appLoadTimeout, so that callers can pass their own context as it is
+// (making a bounded one for every cached lookup cost a timer each).
 func appLoader(load func(context.Context, string) (*store.RealtimeApp, error)) func(context.Context, string) (cachedApp, error) {
 	return func(ctx context.Context, k string) (cachedApp, error) {
+		ctx, cancel := context.WithTimeout(ctx, appLoadTimeout)
+		defer cancel()
 		app, err := load(ctx, k)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return cachedApp{}, err
@@ -176,6 +183,13 @@ func (c *appCache) byKey(ctx context.Context, key string) (*store.RealtimeApp, e
 
 func (c *appCache) byID(ctx context.Context, id string) (*store.RealtimeApp, error) {
 	return c.get(ctx, c.ids, id)
+}
+
+// peekID is the app with id when the cache holds it fresh (nil: not
+// found), without reading the store.
+func (c *appCache) peekID(id string) (app *store.RealtimeApp, ok bool) {
+	e, ok := c.ids.Peek(id)
+	return e.app, ok
 }
 
 func (c *appCache) get(ctx context.Context, cache *ttlcache.Cache[string, cachedApp], k string) (*store.RealtimeApp, error) {

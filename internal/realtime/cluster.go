@@ -393,20 +393,23 @@ func (c *cluster) channels(app, prefix string) map[string]channelStats {
 	return out
 }
 
-// membersLocked is a presence channel's members: sorted ids and infos.
-func (c *cluster) membersLocked(k chanKey) ([]string, map[string]json.RawMessage) {
+// membersLocked is a presence channel's members: sorted ids, and infos[i]
+// the user_info of ids[i].
+func (c *cluster) membersLocked(k chanKey) ([]string, []json.RawMessage) {
 	vc := c.viewChannel(k, false)
-	ids := []string{}
-	hash := map[string]json.RawMessage{}
 	if vc == nil {
-		return ids, hash
+		return []string{}, nil
 	}
-	for id, m := range vc.members {
+	ids := make([]string, 0, len(vc.members))
+	for id := range vc.members {
 		ids = append(ids, id)
-		hash[id] = m.info
 	}
 	sort.Strings(ids)
-	return ids, hash
+	infos := make([]json.RawMessage, len(ids))
+	for i, id := range ids {
+		infos[i] = vc.members[id].info
+	}
+	return ids, infos
 }
 
 func (c *cluster) members(k chanKey) []string {

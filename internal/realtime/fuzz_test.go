@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"testing"
+	"unicode/utf8"
 )
 
 // Frames as pusher-js, Laravel Echo and other clients send them.
@@ -23,6 +24,26 @@ var seedFrames = []string{
 	`{"event":"client-x","channel":"presence-p","data":[1,2,{"a":null}]}`,
 	`{"event":"pusher:subscribe","channel":null,"data":null}`,
 	` {"event":"e"} `,
+	`{"event":"a","event":null}`,
+	`{"event":"a","channel":"c","channel":null}`,
+	`{"EVENT":"a","Channel":"c\u0041","data":1}`,
+	`{"event":"a","channel":5}`,
+	`{"event":"pusher:subscribe","data":{"channel":"a","channel":"b"}}`,
+	`{"event":"pusher:subscribe","data":{"Channel":"a","auth":"x\u0041"}}`,
+	`{"event":"pusher:subscribe","data":{"channel":"a","other":[1,{"b":"}"}]}}`,
+	`{"event":"pusher:subscribe","data":{"channel":null}}`,
+	`{"event":"pusher:subscribe","data":{}}`,
+	"{\"event\":\"e\",\"data\":{\"channel\":\"a\tb\"}}",
+	`{"event" : "e" , "data" : { "channel" : "c" } , "channel" : "x" }`,
+	`{"event":"e","data":01}`,
+	`{"event":"e","data":"x",}`,
+	`{"event":"e"}{}`,
+	`{"event":"pusher:subscribe","data":{"channel":"presence-a","channel_data":"{\"user_id\":-12.5e3,\"user_info\":{\"a\":[1,\"<x>\"]}}"}}`,
+	`{"event":"pusher:subscribe","data":{"channel":"presence-a","channel_data":"{\"user_id\":\"a\",\"user_id\":\"b\"}"}}`,
+	`{"event":"pusher:subscribe","data":{"channel":"presence-a","channel_data":"{\"user_id\":true}"}}`,
+	`{"event":"pusher:subscribe","data":{"channel":"presence-a","channel_data":"{\"user_id\":\"a\",\"user_info\":null}"}}`,
+	`{"event":"pusher:subscribe","data":{"channel":"presence-a","channel_data":"{\"user_info\":1}"}}`,
+	`{"event":"pusher:subscribe","data":{"channel":"presence-a","channel_data":"{\"user_id\":01}"}}`,
 	`{"event":"\u00e9v\u00e9nement","data":"\ud83d\ude00"}`,
 	// The protocol extensions (extensions.go), as Sockudo's clients send them.
 	`{"event":"pusher:subscribe","data":{"channel":"market","filter":{"op":"and","nodes":[{"key":"symbol","cmp":"in","vals":["BTC","ETH"]},{"key":"price","cmp":"gte","val":"100"}]}}}`,
@@ -39,6 +60,13 @@ func FuzzParseFrame(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := ParseFrame(b)
+		// The quick pass and the careful one agree.
+		if trimmed := bytes.TrimSpace(b); utf8.Valid(b) && len(trimmed) > 0 && trimmed[0] == '{' {
+			careful, cerr := parseFrameCareful(trimmed)
+			if (err == nil) != (cerr == nil) || err == nil && (fr.Event != careful.Event || fr.Channel != careful.Channel || !bytes.Equal(fr.Data, careful.Data)) {
+				t.Fatalf("%q: quick %+v %v, careful %+v %v", b, fr, err, careful, cerr)
+			}
+		}
 		if err != nil {
 			return
 		}
@@ -61,11 +89,20 @@ func FuzzParseFrame(f *testing.F) {
 			}
 		}
 		// The handlers' decoders never panic on what the parser lets by.
-		var sd subscribeData
-		if DecodeData(fr.Data, &sd) == nil {
+		var sd, quick subscribeData
+		err = DecodeData(fr.Data, &sd)
+		if qerr := decodeSubscribeData(fr.Data, &quick); (err == nil) != (qerr == nil) || err == nil && sd != quick {
+			t.Fatalf("data %s: subscribe data quick %+v %v, encoding/json %+v %v", fr.Data, quick, qerr, sd, err)
+		}
+		if err == nil {
 			validChannel(sd.Channel)
 			kindOf(sd.Channel)
-			if user, info, msg := parseChannelData(sd.ChannelData, DefaultMaxUserInfoBytes); msg == "" {
+			user, info, msg := parseChannelData(sd.ChannelData, DefaultMaxUserInfoBytes)
+			cuser, cinfo, cmsg := parseChannelDataCareful(sd.ChannelData, DefaultMaxUserInfoBytes)
+			if user != cuser || !bytes.Equal(info, cinfo) || msg != cmsg {
+				t.Fatalf("channel_data %q: quick %q %s %q, encoding/json %q %s %q", sd.ChannelData, user, info, msg, cuser, cinfo, cmsg)
+			}
+			if msg == "" {
 				if user == "" || len(info) > DefaultMaxUserInfoBytes {
 					t.Fatalf("accepted channel_data %q as user %q", sd.ChannelData, user)
 				}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/omnigate/omnigate/internal/realtime"
 )
 
 // rawWS is a client speaking WebSocket by hand on a bare TCP socket, so
@@ -187,4 +189,29 @@ func TestTLSConnectionsKeepTheirReader(t *testing.T) {
 	}
 	ws.Close(websocket.StatusNormalClosure, "")
 	eventually(t, "the TLS connection to end", func() bool { return b.srv.Stats().Connections == 0 })
+}
+
+// TestCutOffReaderMidFrame: the reader does not read with the connection's
+// context, so ending the connection must fail a read in progress some
+// other way (a past read deadline). A client that sent half a frame, its
+// reader waiting for the rest, is cut off for falling behind (an event
+// over its outbox's bytes): the connection must still end and be cleaned
+// up, though the client never sends another byte.
+func TestCutOffReaderMidFrame(t *testing.T) {
+	b := setup(t, setupOpts{cfg: realtime.Config{SendQueueBytes: 1024}})
+	c := dialRaw(t, b.ws+"/app/"+b.app.Key+"?protocol=7")
+	if ev := c.event(); ev != "pusher:connection_established" {
+		t.Fatalf("got %s", ev)
+	}
+	c.sendText(`{"event":"pusher:subscribe","data":{"channel":"news"}}`)
+	if ev := c.event(); ev != "pusher_internal:subscription_succeeded" {
+		t.Fatalf("got %s", ev)
+	}
+	// A masked text frame announcing 100 bytes, of which 3 are sent.
+	if _, err := c.nc.Write([]byte{0x81, 0x80 | 100, 1, 2, 3, 4, 'a', 'b', 'c'}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the reader wakes and waits for the rest
+	b.trigger(t, []string{"news"}, "big", strings.Repeat("x", 2048), nil)
+	eventually(t, "the cut-off connection to end", func() bool { return b.srv.Stats().Connections == 0 })
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -35,6 +36,17 @@ func ParseFrame(b []byte) (Frame, error) {
 	if len(b) == 0 || b[0] != '{' {
 		return Frame{}, ErrNotObject
 	}
+	// The usual frame without reflection (see quickjson.go); anything
+	// else, errors included, through encoding/json.
+	if f, ok := parseFrameQuick(b); ok {
+		return f, nil
+	}
+	return parseFrameCareful(b)
+}
+
+// parseFrameCareful is ParseFrame for a trimmed object whose quick pass
+// failed: it tells which member is wrong.
+func parseFrameCareful(b []byte) (Frame, error) {
 	var raw struct {
 		Event   *json.RawMessage `json:"event"`
 		Channel *json.RawMessage `json:"channel"`
@@ -101,15 +113,118 @@ func encodeFrame(event, channel string, data json.RawMessage, userID string) []b
 
 // jsonString encodes s as a JSON string literal.
 func jsonString(s string) json.RawMessage {
-	b, _ := json.Marshal(s)
-	return b
+	return appendJSONString(make([]byte, 0, len(s)+2), s)
+}
+
+// appendJSONString appends s as a JSON string literal, escaped exactly as
+// encoding/json escapes it (HTML characters, U+2028 and U+2029 included;
+// invalid UTF-8 becomes U+FFFD), without its reflection and buffer pool:
+// every frame's event and channel names go through it.
+func appendJSONString[S string | []byte](b []byte, s S) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(string(s[i:min(len(s), i+utf8.UTFMax)]))
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // stringData encodes v as JSON and that text as a JSON string, the form of
 // pusher: and pusher_internal: event data.
 func stringData(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
-	return jsonString(string(b))
+	return appendJSONString(make([]byte, 0, len(b)+16), b)
+}
+
+// memberFrame is pusher_internal:member_added (info: the member's user_info,
+// normalized by parseChannelData; nil for none) or member_removed (nil),
+// encoded as stringData(memberData{…}) would, without reflection.
+func memberFrame(event, channel, user string, info json.RawMessage) []byte {
+	inner := make([]byte, 0, 32+len(user)+len(info))
+	inner = append(inner, `{"user_id":`...)
+	inner = appendJSONString(inner, user)
+	if len(info) > 0 {
+		inner = append(inner, `,"user_info":`...)
+		inner = append(inner, info...)
+	}
+	inner = append(inner, '}')
+	return encodeFrame(event, channel, appendJSONString(make([]byte, 0, len(inner)+16), inner), "")
+}
+
+// presenceSucceededData is the data of a presence channel's
+// subscription_succeeded, as stringData(presenceData{…}) would encode it:
+// ids sorted, infos[i] the (normalized) user_info of ids[i], nil for none.
+func presenceSucceededData(ids []string, infos []json.RawMessage) json.RawMessage {
+	n := 48
+	for i, id := range ids {
+		n += 2*len(id) + len(infos[i]) + 12
+	}
+	inner := make([]byte, 0, n)
+	inner = append(inner, `{"presence":{"ids":[`...)
+	for i, id := range ids {
+		if i > 0 {
+			inner = append(inner, ',')
+		}
+		inner = appendJSONString(inner, id)
+	}
+	inner = append(inner, `],"hash":{`...)
+	for i, id := range ids {
+		if i > 0 {
+			inner = append(inner, ',')
+		}
+		inner = appendJSONString(inner, id)
+		inner = append(inner, ':')
+		if len(infos[i]) == 0 {
+			inner = append(inner, "null"...)
+		} else {
+			inner = append(inner, infos[i]...)
+		}
+	}
+	inner = append(inner, `},"count":`...)
+	inner = strconv.AppendInt(inner, int64(len(ids)), 10)
+	inner = append(inner, "}}"...)
+	return appendJSONString(make([]byte, 0, len(inner)+len(inner)/4+8), inner)
 }
 
 // errorFrame is a pusher:error message; code 0 is sent as null.

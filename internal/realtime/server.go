@@ -71,6 +71,7 @@ type Server struct {
 	errs      *errorLog
 	accept    *websocket.AcceptOptions
 	idle      *idlePoller // nil: every connection keeps its reader goroutine
+	readers   *readers    // run woken connections' readers
 
 	// sockets counts the WebSocket handlers running (every socket held);
 	// perIP counts them per client address.
@@ -126,6 +127,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.errs = newErrorLog(deps.Store, cfg.ErrorLogQueue, cfg.ErrorLogFlushInterval, deps.Logger)
 	s.accept = &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled}
 	s.idle = sharedIdlePoller()
+	s.readers = newReaders()
 	if len(cfg.AllowedOrigins) == 0 {
 		s.accept.InsecureSkipVerify = true // any origin, as Pusher: app keys are public
 	} else {
@@ -223,6 +225,7 @@ func (s *Server) stop(ctx context.Context) error {
 		cancel()
 		errs = append(errs, fmt.Errorf("closing connections: %w", err))
 	}
+	s.readers.close()
 	close(s.quit)
 	if err := lifecycle.Wait(ctx, &s.bg); err != nil {
 		errs = append(errs, fmt.Errorf("stopping background loops: %w", err))
@@ -357,6 +360,7 @@ func (s *Server) runConn(c *conn, addr netip.Addr, key, proto string) {
 	// reader cleans up.
 	c.stopAbort = context.AfterFunc(c.ctx, func() {
 		c.wire.Conn.SetWriteDeadline(time.Unix(1, 0))
+		c.wire.Conn.SetReadDeadline(time.Unix(1, 0)) // the reader reads without ctx
 		c.wake()
 	})
 	c.admitted = s.admit(c, key, proto)
@@ -547,7 +551,7 @@ func (s *Server) memberAdded(k chanKey, user string, info json.RawMessage, leade
 		s.watched(k.app, user, "online")
 		return
 	}
-	frame := encodeFrame("pusher_internal:member_added", k.channel, stringData(memberData{UserID: user, UserInfo: info}), "")
+	frame := memberFrame("pusher_internal:member_added", k.channel, user, info)
 	if n := s.hub.deliver(k.app, k.channel, frame, ""); n > 0 {
 		s.usage.add(k.app, int64(n))
 	}
@@ -561,7 +565,7 @@ func (s *Server) memberRemoved(k chanKey, user string, leader bool) {
 		s.watched(k.app, user, "offline")
 		return
 	}
-	frame := encodeFrame("pusher_internal:member_removed", k.channel, stringData(memberData{UserID: user}), "")
+	frame := memberFrame("pusher_internal:member_removed", k.channel, user, nil)
 	if n := s.hub.deliver(k.app, k.channel, frame, ""); n > 0 {
 		s.usage.add(k.app, int64(n))
 	}

@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"time"
 
@@ -44,11 +43,10 @@ type memberData struct {
 	UserInfo json.RawMessage `json:"user_info,omitempty"`
 }
 
-// app reads the connection's app (cached) for signatures and settings.
+// app reads the connection's app (cached; a read of the store is bounded
+// by appLoader) for signatures and settings.
 func (c *conn) app() (*store.RealtimeApp, bool) {
-	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
-	defer cancel()
-	a, err := c.srv.apps.byID(ctx, c.appID)
+	a, err := c.srv.apps.byID(c.ctx, c.appID)
 	if err != nil {
 		return nil, false
 	}
@@ -57,7 +55,7 @@ func (c *conn) app() (*store.RealtimeApp, bool) {
 
 func (c *conn) subscribe(f Frame) {
 	var d subscribeData
-	if err := DecodeData(f.Data, &d); err != nil || !validChannel(d.Channel) {
+	if err := decodeSubscribeData(f.Data, &d); err != nil || !validChannel(d.Channel) {
 		c.send(errorFrame(0, "Invalid subscription: a valid channel name is required"))
 		return
 	}
@@ -116,9 +114,8 @@ func (c *conn) subscribe(f Frame) {
 			return
 		}
 		cl.joinLocked(k, user, info)
-		ids, hash := cl.membersLocked(k)
-		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel,
-			stringData(presenceData{presenceHash{IDs: ids, Hash: hash, Count: len(ids)}}), "")
+		ids, infos := cl.membersLocked(k)
+		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel, presenceSucceededData(ids, infos), "")
 	} else {
 		first = encodeFrame("pusher_internal:subscription_succeeded", d.Channel, jsonString("{}"), "")
 	}
@@ -144,6 +141,14 @@ func (c *conn) authFailed(channel string) {
 // parseChannelData reads a presence member: user_id (a string, or a number
 // written as one) and user_info (any JSON, bounded).
 func parseChannelData(s string, maxInfo int) (string, json.RawMessage, string) {
+	if user, info, ok := parseChannelDataQuick(s); ok {
+		return checkMember(user, info, maxInfo)
+	}
+	return parseChannelDataCareful(s, maxInfo)
+}
+
+// parseChannelDataCareful is parseChannelData through encoding/json.
+func parseChannelDataCareful(s string, maxInfo int) (string, json.RawMessage, string) {
 	var cd channelData
 	if err := json.Unmarshal([]byte(s), &cd); err != nil {
 		return "", nil, "channel_data must be a JSON object with user_id"
@@ -155,22 +160,39 @@ func parseChannelData(s string, maxInfo int) (string, json.RawMessage, string) {
 	case len(cd.UserID) > 0 && (cd.UserID[0] == '-' || '0' <= cd.UserID[0] && cd.UserID[0] <= '9'):
 		user = string(cd.UserID)
 	}
+	return checkMember(user, cd.UserInfo, maxInfo)
+}
+
+// checkMember bounds a presence member's id and info and normalizes the
+// info.
+func checkMember(user string, info json.RawMessage, maxInfo int) (string, json.RawMessage, string) {
 	if user == "" || len(user) > 200 {
 		return "", nil, "channel_data must have a user_id (a non-empty string of at most 200 bytes)"
 	}
-	if len(cd.UserInfo) > maxInfo {
+	if len(info) > maxInfo {
 		return "", nil, "user_info is too large"
 	}
-	info := cd.UserInfo
 	if len(info) == 0 || bytes.Equal(info, []byte("null")) {
-		info = nil
+		return user, nil, ""
 	}
-	return user, info, ""
+	return user, normalizeJSON(info), ""
+}
+
+// normalizeJSON is valid JSON as encoding/json writes a RawMessage: compact,
+// with HTML characters and U+2028/U+2029 escaped. A member's user_info is
+// kept so once, and copied as is into every frame that carries it.
+func normalizeJSON(v json.RawMessage) json.RawMessage {
+	var compact, out bytes.Buffer
+	compact.Grow(len(v))
+	json.Compact(&compact, v)
+	out.Grow(compact.Len())
+	json.HTMLEscape(&out, compact.Bytes())
+	return out.Bytes()
 }
 
 func (c *conn) unsubscribe(f Frame) {
 	var d subscribeData
-	if err := DecodeData(f.Data, &d); err != nil {
+	if err := decodeSubscribeData(f.Data, &d); err != nil {
 		c.send(errorFrame(0, "Invalid unsubscribe: a channel name is required"))
 		return
 	}

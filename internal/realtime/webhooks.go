@@ -85,8 +85,15 @@ func newWebhooks(cfg WebhookConfig, apps *appCache, log *slog.Logger) *webhooks 
 		quit: make(chan struct{}), batcherDone: make(chan struct{})}
 }
 
-// add queues an event for the app's webhook. It never blocks.
+// add queues an event for the app's webhook. It never blocks. An event
+// the app is known (from the cache) not to want is not queued: dispatch
+// would drop it, after the batcher's work (2.5 % of the CPU of presence
+// churn for an app without a webhook).
 func (w *webhooks) add(app string, ev webhookEvent) {
+	if a, ok := w.apps.peekID(app); ok && (a == nil || a.WebhookURL == "" ||
+		len(a.WebhookEvents) > 0 && !slices.Contains(a.WebhookEvents, ev.Name)) {
+		return
+	}
 	select {
 	case w.in <- queuedEvent{app, ev}:
 	default:

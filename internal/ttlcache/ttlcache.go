@@ -66,6 +66,21 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	return v, nil
 }
 
+// Peek returns k's value while it is fresh, never loading it: for hot
+// paths that may skip work when the value is at hand and must not wait
+// for the database.
+func (c *Cache[K, V]) Peek(k K) (V, bool) {
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.entries[k]
+	c.mu.Unlock()
+	if !ok || !now.Before(e.expires) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
 // Delete forgets k's value after a change, so the next Get loads it.
 func (c *Cache[K, V]) Delete(k K) {
 	c.mu.Lock()

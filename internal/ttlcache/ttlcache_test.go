@@ -114,3 +114,29 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestPeek: Peek returns a fresh value without loading, and nothing for a
+// key never loaded or expired.
+func TestPeek(t *testing.T) {
+	loads := 0
+	c := ttlcache.New(50*time.Millisecond, 10, func(_ context.Context, k string) (string, error) {
+		loads++
+		return "v-" + k, nil
+	})
+	if v, ok := c.Peek("a"); ok {
+		t.Fatalf("Peek before any Get = %q, true", v)
+	}
+	if _, err := c.Get(context.Background(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := c.Peek("a"); !ok || v != "v-a" {
+		t.Fatalf("Peek after Get = %q, %v", v, ok)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if v, ok := c.Peek("a"); ok {
+		t.Fatalf("Peek after expiry = %q, true", v)
+	}
+	if loads != 1 {
+		t.Fatalf("%d loads, want 1 (Peek never loads)", loads)
+	}
+}
