@@ -115,7 +115,12 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 	mux := http.NewServeMux()
 	con := console.New(console.Config{}, svc, st, nil)
 	con.UseDesk(compliance.NewDesk(compliance.DeskConfig{}, st, nil))
-	con.UseAuditLog(audit.NewLog(st.(store.AuditLog), nil))
+	changes := audit.NewLog(st.(store.AuditLog), nil)
+	changes.UseKeys(st.(interface {
+		AuditKey(context.Context, string) []byte
+	}).AuditKey) // as the server does: emails become pseudonyms
+	con.UseAuditLog(changes)
+	svc.UseAuditLog(changes) // signinaudit_test.go
 	runner := imports.New(st)
 	con.UseImports(runner)
 	con.UseBilling(billing.New(billing.Config{}, st, nil, nil, nil))
