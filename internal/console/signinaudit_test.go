@@ -24,6 +24,7 @@ import (
 func TestSignInEventsAudited(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
+		start := time.Now().Add(-time.Second)
 		a := e.account("A")
 		u := e.user(a, users.RoleDeveloper)
 		const wrong = "not-the-password-42"
@@ -115,14 +116,24 @@ func TestSignInEventsAudited(t *testing.T) {
 			t.Fatal(err)
 		}
 		var anon []store.AuditEntry
+		// A code's 6 digits may happen to be in a hex id: look for it as a
+		// number of its own.
+		codes := regexp.MustCompile(`(^|[^0-9a-f])(` + code + `|` + code2 + `)([^0-9a-f]|$)`)
 		for _, r := range all {
+			if r.At.Before(start) { // the env's store is shared by the package's tests
+				continue
+			}
 			if r.Action == "console user.signin_failed" && r.AccountID == "" {
 				anon = append(anon, r)
 			}
-			for _, s := range []string{wrong, pw, secret, code, code2, text[1], u.Email, unknown, strings.ToUpper(unknown)} {
-				if strings.Contains(r.After+r.Before+r.Object+r.ActorID, s) {
+			in := r.After + " " + r.Before + " " + r.Object + " " + r.ActorID
+			for _, s := range []string{wrong, pw, secret, text[1], u.Email, unknown} {
+				if strings.Contains(strings.ToLower(in), strings.ToLower(s)) {
 					t.Errorf("row %d %s holds %q: %+v", r.Seq, r.Action, s, r)
 				}
+			}
+			if codes.MatchString(in) {
+				t.Errorf("row %d %s holds a TOTP code: %+v", r.Seq, r.Action, r)
 			}
 		}
 		if len(anon) != 1 || anon[0].ActorKind != audit.KindUser || anon[0].ActorID != "" || anon[0].IP == "" ||

@@ -5,7 +5,9 @@
 // (internal/console) is its door; `omnigate user …` its command line.
 //
 // Every action is written to the audit trail with an event "user.…" or
-// "seats.…" naming who did what to whom; secrets never go in.
+// "seats.…" naming who did what to whom; secrets never go in. With
+// UseAuditLog, sign-in and account-security events are also rows of the
+// stored audit log (stored.go).
 package users
 
 import (
