@@ -503,6 +503,24 @@ func TestInviteFlow(t *testing.T) {
 		if err != nil || joined.Role != users.RoleBilling || joined.AccountID != a {
 			t.Fatalf("joined: %v %+v", err, joined)
 		}
+		// Both ends are rows of the stored audit log, the email a pseudonym.
+		rows, err := e.st.(store.AuditLog).AuditEntries(context.Background(), store.AuditFilter{AccountID: a, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byAction := map[string]store.AuditEntry{}
+		for _, r := range rows {
+			byAction[r.Action] = r
+			if strings.Contains(r.After+r.Object, "new@example.org") || strings.Contains(r.After, pw) {
+				t.Errorf("row %s holds the email or the password: %+v", r.Action, r)
+			}
+		}
+		if r := byAction["console user.invited"]; r.ActorID != owner.ID || r.IP == "" || !strings.Contains(r.After, `"role":"billing"`) {
+			t.Errorf("invited: %+v", r)
+		}
+		if r := byAction["console user.joined"]; r.ActorID != joined.ID || r.IP == "" || r.Object != "/console/users/"+joined.ID {
+			t.Errorf("joined: %+v", r)
+		}
 		// Script in a search field comes back escaped.
 		if _, body := b.do("GET", "/console/messages?reference="+url.QueryEscape(`"><script>x</script>`), nil); strings.Contains(body, "<script>x") {
 			t.Fatal("search echoed unescaped")
