@@ -26,6 +26,7 @@ func (a *App) newConsole(st store.Store) *console.Console {
 	c := console.New(console.Config{Secure: a.cfg.TLSCert != ""}, a.users, st, a.log)
 	c.UseDesk(a.desk)
 	c.UseAuditLog(a.changes)
+	a.users.UseAuditLog(a.changes) // sign-ins, sign-outs, second factors, tokens …
 	c.UseReports(a.webhooks.Notify)
 	c.UseImports(a.imports)
 	c.UseBilling(a.billing)

@@ -290,6 +290,9 @@ func (c *Console) signed(perm users.Permission, h func(*req)) http.HandlerFunc {
 			c.fail(q, http.StatusForbidden, q.loc.T("error.forbidden"))
 			return
 		}
+		// The user's actions recorded by the users service carry the
+		// client's address into the stored audit log.
+		q.r = q.r.WithContext(users.WithSource(q.r.Context(), sourceOf(q.r)))
 		h(q)
 	}
 }
@@ -496,7 +499,7 @@ func (c *Console) accept(w http.ResponseWriter, r *http.Request) {
 		c.showInvite(w, r, http.StatusBadRequest, l.T("error.password_mismatch"))
 		return
 	}
-	_, err := c.users.Accept(r.Context(), r.PathValue("token"), r.PostFormValue("name"), r.PostFormValue("password"))
+	_, err := c.users.Accept(users.WithSource(r.Context(), sourceOf(r)), r.PathValue("token"), r.PostFormValue("name"), r.PostFormValue("password"))
 	switch {
 	case errors.Is(err, users.ErrInvitation):
 		c.errorPage(w, r, http.StatusGone, "error.invitation")

@@ -115,7 +115,12 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 	mux := http.NewServeMux()
 	con := console.New(console.Config{}, svc, st, nil)
 	con.UseDesk(compliance.NewDesk(compliance.DeskConfig{}, st, nil))
-	con.UseAuditLog(audit.NewLog(st.(store.AuditLog), nil))
+	changes := audit.NewLog(st.(store.AuditLog), nil)
+	changes.UseKeys(st.(interface {
+		AuditKey(context.Context, string) []byte
+	}).AuditKey) // as the server does: emails become pseudonyms
+	con.UseAuditLog(changes)
+	svc.UseAuditLog(changes) // signinaudit_test.go
 	runner := imports.New(st)
 	con.UseImports(runner)
 	con.UseBilling(billing.New(billing.Config{}, st, nil, nil, nil))
@@ -497,6 +502,24 @@ func TestInviteFlow(t *testing.T) {
 		joined, err := e.st.UserByEmail(context.Background(), "new@example.org")
 		if err != nil || joined.Role != users.RoleBilling || joined.AccountID != a {
 			t.Fatalf("joined: %v %+v", err, joined)
+		}
+		// Both ends are rows of the stored audit log, the email a pseudonym.
+		rows, err := e.st.(store.AuditLog).AuditEntries(context.Background(), store.AuditFilter{AccountID: a, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byAction := map[string]store.AuditEntry{}
+		for _, r := range rows {
+			byAction[r.Action] = r
+			if strings.Contains(r.After+r.Object, "new@example.org") || strings.Contains(r.After, pw) {
+				t.Errorf("row %s holds the email or the password: %+v", r.Action, r)
+			}
+		}
+		if r := byAction["console user.invited"]; r.ActorID != owner.ID || r.IP == "" || !strings.Contains(r.After, `"role":"billing"`) {
+			t.Errorf("invited: %+v", r)
+		}
+		if r := byAction["console user.joined"]; r.ActorID != joined.ID || r.IP == "" || r.Object != "/console/users/"+joined.ID {
+			t.Errorf("joined: %+v", r)
 		}
 		// Script in a search field comes back escaped.
 		if _, body := b.do("GET", "/console/messages?reference="+url.QueryEscape(`"><script>x</script>`), nil); strings.Contains(body, "<script>x") {

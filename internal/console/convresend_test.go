@@ -72,7 +72,13 @@ func TestConversationDeliveryResend(t *testing.T) {
 		if found != 1 {
 			t.Fatalf("%d deliveries queued for the account, want 1", found)
 		}
-		rows, err := e.st.(store.AuditLog).AuditEntries(ctx, store.AuditFilter{AccountID: a, Limit: 10})
+		all, err := e.st.(store.AuditLog).AuditEntries(ctx, store.AuditFilter{AccountID: a, Limit: 10})
+		var rows []store.AuditEntry // without dev's sign-in (signinaudit_test.go)
+		for _, r := range all {
+			if r.Action != "console user.signin" {
+				rows = append(rows, r)
+			}
+		}
 		if err != nil || len(rows) != 1 || rows[0].Action != "console webhook.resent" || rows[0].ActorID != dev.ID || !strings.Contains(rows[0].After, hook.ID) {
 			t.Errorf("audit rows %+v, %v", rows, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/omnigate/omnigate/internal/audit"
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -51,6 +52,8 @@ func (s *Service) CreateToken(ctx context.Context, u *store.User, name string) (
 		return "", nil, err
 	}
 	s.record(slog.LevelInfo, "token.created", slog.String("user", u.ID), slog.String("account", u.AccountID), slog.String("token_id", t.ID))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, "", "token.created", "/console/tokens/"+t.ID,
+		map[string]any{"token_id": t.ID, "name": t.Name})
 	return text, t, nil
 }
 
@@ -69,5 +72,6 @@ func (s *Service) RevokeToken(ctx context.Context, u *store.User, id string) err
 		return err
 	}
 	s.record(slog.LevelInfo, "token.revoked", slog.String("user", u.ID), slog.String("account", u.AccountID), slog.String("token_id", id))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, "", "token.revoked", "/console/tokens/"+id, map[string]any{"token_id": id})
 	return nil
 }

@@ -5,7 +5,9 @@
 // (internal/console) is its door; `omnigate user …` its command line.
 //
 // Every action is written to the audit trail with an event "user.…" or
-// "seats.…" naming who did what to whom; secrets never go in.
+// "seats.…" naming who did what to whom; secrets never go in. With
+// UseAuditLog, sign-in and account-security events are also rows of the
+// stored audit log (stored.go).
 package users
 
 import (
@@ -74,6 +76,7 @@ type Service struct {
 	billing *billing.Service // nil: seats are not charged
 	mail    Mailer           // nil: invitations are logged, not mailed
 	trail   *audit.Trail
+	changes *audit.Log // the stored audit log (UseAuditLog); nil: the trail only
 	guard   *authguard.Guard
 	log     *slog.Logger
 	cfg     Config
@@ -337,6 +340,9 @@ func (s *Service) AddSeats(ctx context.Context, actor *store.User, n int) (int64
 	}
 	s.record(slog.LevelInfo, "seats.added", slog.String("actor", actor.ID), slog.String("account", actor.AccountID),
 		slog.Int("added", n), slog.Int("seats", p.Seats), slog.Int64("charged", charge))
+	s.changes.Record(ctx, audit.Change{Actor: audit.User(actor.ID), Account: actor.AccountID, IP: sourceIn(ctx),
+		Action: "console seats.added", Object: "/console/seats", Before: map[string]any{"seats": cur.Seats.Seats},
+		After: map[string]any{"seats": p.Seats, "added": n, "charged": charge}})
 	return charge, nil
 }
 
@@ -372,6 +378,8 @@ func (s *Service) SignIn(ctx context.Context, email, password, source string) (*
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordHash == "") {
 		CheckPassword(s.dummy(), password) // the same time as a wrong password
 		s.guard.Failed(at, "unknown_user")
+		s.stored(ctx, audit.Actor{Kind: audit.KindUser}, "", source, "user.signin_failed", "",
+			map[string]any{"email": email, "reason": "unknown_user"})
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
@@ -380,10 +388,16 @@ func (s *Service) SignIn(ctx context.Context, email, password, source string) (*
 	if !CheckPassword(u.PasswordHash, password) {
 		s.guard.Failed(at, "wrong_password")
 		s.record(slog.LevelWarn, "user.signin_failed", slog.String("user", u.ID), slog.String("source", source))
+		s.stored(ctx, audit.User(u.ID), u.AccountID, source, "user.signin_failed", userObject(u.ID),
+			map[string]any{"reason": "wrong_password"})
 		return nil, ErrBadCredentials
 	}
 	if u.Locked() {
+		// A locked user's credentials were reported compromised: using
+		// them counts as a failure, so that they cannot flood the log.
+		s.guard.Failed(at, "locked_user")
 		s.record(slog.LevelWarn, "user.signin_locked", slog.String("user", u.ID), slog.String("source", source))
+		s.stored(ctx, audit.User(u.ID), u.AccountID, source, "user.signin_locked", userObject(u.ID), nil)
 		return nil, ErrLocked
 	}
 	at.AccountID = u.AccountID
@@ -396,6 +410,8 @@ func (s *Service) SignIn(ctx context.Context, email, password, source string) (*
 	}
 	s.record(slog.LevelInfo, "user.signin", slog.String("user", u.ID), slog.String("account", u.AccountID),
 		slog.String("source", source), slog.Bool("second_factor_due", !ss.Verified))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, source, "user.signin", userObject(u.ID),
+		map[string]any{"second_factor_due": !ss.Verified})
 	return &SignedIn{Token: tok, Session: ss, User: u, NeedTOTP: !ss.Verified}, nil
 }
 
@@ -425,12 +441,15 @@ func (s *Service) VerifyTOTP(ctx context.Context, token, code, source string) (*
 	if !ok {
 		s.guard.Failed(at, "wrong_totp")
 		s.record(slog.LevelWarn, "user.totp_failed", slog.String("user", u.ID), slog.String("source", source))
+		s.stored(ctx, audit.User(u.ID), u.AccountID, source, "user.totp_failed", userObject(u.ID),
+			map[string]any{"during": "signin"})
 		return nil, ErrBadCode
 	}
 	if err := s.st.MarkSessionVerified(ctx, ss.TokenHash); err != nil {
 		return nil, err
 	}
 	s.record(slog.LevelInfo, "user.totp_ok", slog.String("user", u.ID), slog.String("source", source))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, source, "user.totp_ok", userObject(u.ID), nil)
 	return u, nil
 }
 
@@ -466,6 +485,7 @@ func (s *Service) SignOut(ctx context.Context, token string, u *store.User) erro
 		return err
 	}
 	s.record(slog.LevelInfo, "user.signout", slog.String("user", u.ID))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, "", "user.signout", userObject(u.ID), nil)
 	return nil
 }
 
@@ -520,6 +540,10 @@ func (s *Service) invite(ctx context.Context, accountID, email, role, actor stri
 	link := s.cfg.PublicURL + "/console/invite/" + tok
 	s.record(slog.LevelInfo, "user.invited", slog.String("actor", actor), slog.String("account", accountID),
 		slog.String("invitation", inv.ID), slog.String("role", role))
+	if id, ok := strings.CutPrefix(actor, "user "); ok {
+		s.stored(ctx, audit.User(id), accountID, "", "user.invited", "/console/invitations/"+inv.ID,
+			map[string]any{"email": email, "role": role, "invitation": inv.ID})
+	}
 	if s.mail != nil {
 		text := fmt.Sprintf("You are invited to an omnigate account as %s.\n\nChoose your password here (the link works once, until %s):\n%s\n",
 			role, inv.ExpiresAt.Format(time.RFC1123), link)
@@ -574,6 +598,8 @@ func (s *Service) Accept(ctx context.Context, token, name, password string) (*st
 	}
 	s.record(slog.LevelInfo, "user.joined", slog.String("user", u.ID), slog.String("account", u.AccountID),
 		slog.String("role", u.Role), slog.String("invitation", inv.ID))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, "", "user.joined", userObject(u.ID),
+		map[string]any{"role": u.Role, "invitation": inv.ID})
 	return u, nil
 }
 
@@ -604,6 +630,8 @@ func (s *Service) ChangeRole(ctx context.Context, actor *store.User, userID, rol
 	}
 	s.record(slog.LevelInfo, "user.role_changed", slog.String("actor", actor.ID), slog.String("user", u.ID),
 		slog.String("from", old), slog.String("to", role))
+	s.changes.Record(ctx, audit.Change{Actor: audit.User(actor.ID), Account: u.AccountID, IP: sourceIn(ctx),
+		Action: "console user.role_changed", Object: userObject(u.ID), Before: map[string]any{"role": old}, After: map[string]any{"role": role}})
 	return nil
 }
 
@@ -642,6 +670,7 @@ func (s *Service) Remove(ctx context.Context, actor *store.User, userID string) 
 		return err
 	}
 	s.record(slog.LevelInfo, "user.removed", slog.String("actor", actor.ID), slog.String("user", u.ID), slog.String("account", u.AccountID))
+	s.stored(ctx, audit.User(actor.ID), u.AccountID, "", "user.removed", userObject(u.ID), map[string]any{"role": u.Role})
 	return nil
 }
 
@@ -664,6 +693,7 @@ func (s *Service) Reassign(ctx context.Context, actor *store.User, userID, email
 		return "", err
 	}
 	s.record(slog.LevelInfo, "seats.reassigned", slog.String("actor", actor.ID), slog.String("from_user", u.ID))
+	s.stored(ctx, audit.User(actor.ID), actor.AccountID, "", "seats.reassigned", userObject(u.ID), nil)
 	return s.invite(ctx, actor.AccountID, email, u.Role, "user "+actor.ID)
 }
 
@@ -676,6 +706,8 @@ func (s *Service) ReportCompromised(ctx context.Context, u *store.User, source s
 		return err
 	}
 	s.record(slog.LevelWarn, "user.compromised", slog.String("user", u.ID), slog.String("account", u.AccountID), slog.String("source", source))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, source, "user.compromised", userObject(u.ID),
+		map[string]any{"locked": true, "sessions_ended": true})
 	if u.AccountID == "" {
 		return nil
 	}
@@ -731,6 +763,7 @@ func (s *Service) EnableTOTP(ctx context.Context, u *store.User, secret, code st
 		return err
 	}
 	s.record(slog.LevelInfo, "user.totp_enabled", slog.String("user", u.ID))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, "", "user.totp_enabled", userObject(u.ID), nil)
 	return nil
 }
 
@@ -759,6 +792,7 @@ func (s *Service) DisableTOTP(ctx context.Context, u *store.User, code string) e
 		return err
 	}
 	s.record(slog.LevelInfo, "user.totp_disabled", slog.String("user", u.ID))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, "", "user.totp_disabled", userObject(u.ID), nil)
 	return nil
 }
 
@@ -777,6 +811,8 @@ func (s *Service) ResetTOTP(ctx context.Context, email, actor string) (string, e
 		return "", err
 	}
 	s.record(slog.LevelWarn, "user.totp_reset", slog.String("actor", actor), slog.String("user", u.ID))
+	s.stored(ctx, audit.Actor{Kind: audit.KindSystem, ID: actor}, u.AccountID, "", "user.totp_reset", userObject(u.ID),
+		map[string]any{"sessions_ended": true})
 	return u.TOTPSecret, nil
 }
 
@@ -798,6 +834,8 @@ func (s *Service) ResetPassword(ctx context.Context, email, password, actor stri
 		return err
 	}
 	s.record(slog.LevelWarn, "user.password_reset", slog.String("actor", actor), slog.String("user", u.ID))
+	s.stored(ctx, audit.Actor{Kind: audit.KindSystem, ID: actor}, u.AccountID, "", "user.password_reset", userObject(u.ID),
+		map[string]any{"unlocked": true, "sessions_ended": true})
 	return nil
 }
 
@@ -813,6 +851,7 @@ func (s *Service) SetLanguage(ctx context.Context, u *store.User, lang string) e
 		return err
 	}
 	s.record(slog.LevelInfo, "user.language_set", slog.String("user", u.ID), slog.String("language", lang))
+	s.stored(ctx, audit.User(u.ID), u.AccountID, "", "user.language_set", userObject(u.ID), map[string]any{"language": lang})
 	return nil
 }
 
