@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -51,6 +52,7 @@ func BenchmarkPages(b *testing.B) {
 			}
 			start := time.Now()
 			some := fillMessages(b, e.st, a, n)
+			fillLedger(b, e, a, n)
 			b.Logf("%s: %d messages stored in %s", engine, n, time.Since(start).Round(time.Second))
 			// What the operator's queues hold besides the million: a few
 			// senders waiting for approval and messages held for review.
@@ -142,4 +144,63 @@ func fillMessages(b *testing.B, st store.Store, account string, n int) []string 
 		some = append(some, some[len(some)-1])
 	}
 	return some
+}
+
+// fillLedger gives the account what charging the n messages would have
+// written to its ledger: an opening top-up, then one charge a message,
+// oldest first, in one INSERT ... SELECT on the store's database (the
+// store writes charges only with the messages, through AcceptCharged,
+// which would also queue a million send jobs).
+func fillLedger(b *testing.B, e *env, account string, n int) {
+	db, err := sql.Open(e.driver, e.dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const price = 50_000
+	now := time.Now().UTC()
+	week := int64(7 * 24 * time.Hour / time.Microsecond)
+	first := now.UnixMicro() - week - 1
+	opening := int64(n)*price + 5_000_000
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, rebindBench(e.driver, `INSERT INTO ledger (account_id, kind, amount, currency, balance_after, reference, reason, actor, idempotency_key, created_at)
+		VALUES (?, 'topup', ?, 'EUR', ?, 'bench', 'opening', 'bench', '', ?)`), account, opening, opening, first); err != nil {
+		b.Fatal(err)
+	}
+	series := `WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?) SELECT i FROM k`
+	if e.driver == "pgx" {
+		series = `SELECT i FROM generate_series(1, $1::bigint) AS k(i)`
+	}
+	q := `INSERT INTO ledger (account_id, kind, amount, currency, balance_after, reference, reason, actor, idempotency_key, created_at)
+		SELECT ?, 'charge', -` + strconv.Itoa(price) + `, 'EUR', ? - i * ` + strconv.Itoa(price) + `, 'msg-' || i, 'SMS to NL', 'api', '', ? - (? - i) * ? / ?
+		FROM (` + series + `) AS s`
+	args := []any{account, opening, now.UnixMicro(), n, week, n, n}
+	if e.driver == "pgx" {
+		args = append([]any{n}, args[:6]...)
+	}
+	if _, err := db.ExecContext(ctx, rebindBench(e.driver, q), args...); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// rebindBench numbers the placeholders for PostgreSQL; the series'
+// bound comes first there ($1) as it does in the SQLite text.
+func rebindBench(driver, q string) string {
+	if driver != "pgx" {
+		return q
+	}
+	var sb strings.Builder
+	n := 1
+	if strings.Contains(q, "$1::bigint") {
+		n = 2
+	}
+	for _, r := range q {
+		if r == '?' {
+			sb.WriteString("$" + strconv.Itoa(n))
+			n++
+			continue
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
 }
