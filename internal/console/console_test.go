@@ -42,6 +42,9 @@ type env struct {
 	st    store.Store
 	users *users.Service
 	srv   *httptest.Server
+	// driver and dsn open the store's database directly (bench fixtures
+	// that have no batch path in the store).
+	driver, dsn string
 }
 
 // shared are the stores and servers of each engine, opened once for the
@@ -90,12 +93,14 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 	var st store.Store
 	var err error
 	var cleanup []func()
+	var driver, dsn string
 	if engine == "sqlite" {
 		dir, derr := os.MkdirTemp("", "console-test")
 		if derr != nil {
 			tb.Fatal(derr)
 		}
 		cleanup = append(cleanup, func() { os.RemoveAll(dir) })
+		driver, dsn = "sqlite", filepath.Join(dir, "t.db")+"?_pragma=busy_timeout(10000)"
 		st, err = sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, "t.db")})
 	} else {
 		if !pgtest.Available() {
@@ -104,6 +109,7 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 		var drop func()
 		var u string
 		u, drop = pgURL()
+		driver, dsn = "pgx", u
 		cleanup = append(cleanup, drop)
 		st, err = postgres.Open(context.Background(), postgres.Config{URL: u, MaxConns: 4})
 	}
@@ -128,7 +134,7 @@ func newEnv(tb testing.TB, engine string) (*env, func()) {
 	con.Register(mux)
 	srv := httptest.NewServer(mux)
 	svc.SetPublicURL(srv.URL)
-	return &env{t: tb, st: st, users: svc, srv: srv}, func() {
+	return &env{t: tb, st: st, users: svc, srv: srv, driver: driver, dsn: dsn}, func() {
 		srv.Close()
 		runner.Close()
 		st.Close()

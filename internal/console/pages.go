@@ -353,13 +353,16 @@ func (c *Console) statement(q *req) {
 	}
 	end := start.AddDate(0, 1, 0)
 	var rows []store.LedgerEntry
-	for off := 0; ; off += 500 {
-		page, err := c.st.Ledger(ctx, q.user.AccountID, 500, off)
+	for before := int64(0); ; {
+		page, err := c.st.LedgerBefore(ctx, q.user.AccountID, before, 500)
 		if err != nil {
 			c.fail(q, http.StatusServiceUnavailable, q.loc.T("error.internal"))
 			return
 		}
 		done := len(page) < 500
+		if len(page) > 0 {
+			before = page[len(page)-1].ID
+		}
 		for _, e := range page {
 			if !e.CreatedAt.Before(start) && e.CreatedAt.Before(end) {
 				rows = append(rows, e)

@@ -228,6 +228,11 @@ type Billing interface {
 	AddLedgerEntry(ctx context.Context, e *LedgerEntry) error
 	// Ledger lists an account's movements, newest first.
 	Ledger(ctx context.Context, accountID string, limit, offset int) ([]LedgerEntry, error)
+	// LedgerBefore lists up to limit of an account's movements older than
+	// the entry before (by id; 0: from the newest), newest first: a long
+	// ledger read page by page without skipping rows again (a month's
+	// statement).
+	LedgerBefore(ctx context.Context, accountID string, before int64, limit int) ([]LedgerEntry, error)
 	// LedgerSum is the sum of an account's entries (the balance recomputed).
 	LedgerSum(ctx context.Context, accountID string) (int64, error)
 

@@ -475,8 +475,21 @@ func (s *Store) addLedger(ctx context.Context, tx *sql.Tx, e *store.LedgerEntry)
 
 // Ledger lists an account's movements, newest first.
 func (s *Store) Ledger(ctx context.Context, accountID string, limit, offset int) ([]store.LedgerEntry, error) {
+	return s.ledger(ctx, `WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`, accountID, limit, offset)
+}
+
+// LedgerBefore reads the ledger_account_id index (034) from the entry
+// before downwards.
+func (s *Store) LedgerBefore(ctx context.Context, accountID string, before int64, limit int) ([]store.LedgerEntry, error) {
+	if before <= 0 {
+		return s.ledger(ctx, `WHERE account_id = ? ORDER BY id DESC LIMIT ?`, accountID, limit)
+	}
+	return s.ledger(ctx, `WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, accountID, before, limit)
+}
+
+func (s *Store) ledger(ctx context.Context, where string, args ...any) ([]store.LedgerEntry, error) {
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT id, account_id, kind, amount, currency, balance_after, reference, reason, actor, idempotency_key, created_at
-		FROM ledger WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`), accountID, limit, offset)
+		FROM ledger `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading ledger: %w", err)
 	}

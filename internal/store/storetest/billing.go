@@ -14,6 +14,7 @@ import (
 // billingBehaviours cover the ledger, prices, charging and usage limits.
 var billingBehaviours = []behaviour{
 	{"Ledger", testLedger},
+	{"LedgerBefore", testLedgerBefore},
 	{"ChargeOnAccept", testChargeOnAccept},
 	{"ConcurrentCharges", testConcurrentCharges},
 	{"UsageLimits", testUsageLimits},
@@ -69,6 +70,46 @@ func testLedger(t *testing.T, st store.Store) {
 	entries, err := st.Ledger(ctx, a.ID, 10, 0)
 	if err != nil || len(entries) != 2 || entries[0].Kind != store.LedgerTopUp || entries[1].Reason != "opening balance" {
 		t.Fatalf("ledger %+v, %v", entries, err)
+	}
+}
+
+// testLedgerBefore reads a ledger page by page from the newest: every
+// entry of the account once, newest first, none of another account's.
+func testLedgerBefore(t *testing.T, st store.Store) {
+	a, other := newAccount(t, st), newAccount(t, st)
+	for i := 0; i < 6; i++ {
+		for _, acc := range []string{a.ID, other.ID} {
+			if err := st.AddLedgerEntry(ctx, &store.LedgerEntry{AccountID: acc, Kind: store.LedgerTopUp, Amount: int64(i + 1), Reason: "wire"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want, err := st.Ledger(ctx, a.ID, 100, 0)
+	if err != nil || len(want) != 7 { // the opening balance and six top-ups
+		t.Fatalf("ledger %d entries, %v", len(want), err)
+	}
+	var got []store.LedgerEntry
+	for before := int64(0); ; {
+		page, err := st.LedgerBefore(ctx, a.ID, before, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page...)
+		if len(page) < 3 {
+			break
+		}
+		before = page[len(page)-1].ID
+	}
+	if len(got) != len(want) {
+		t.Fatalf("paged %d entries, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID || got[i].AccountID != a.ID || got[i].Amount != want[i].Amount {
+			t.Fatalf("entry %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if page, err := st.LedgerBefore(ctx, a.ID, want[len(want)-1].ID, 3); err != nil || len(page) != 0 {
+		t.Fatalf("before the oldest: %+v, %v", page, err)
 	}
 }
 
