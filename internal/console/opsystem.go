@@ -173,23 +173,34 @@ func (l *Locale) Rate(v float64) string {
 type queueRow struct {
 	Kind   string
 	Depth  int64
+	More   bool // more than Depth (the page counts at most queueCounted)
 	Oldest time.Duration
 }
+
+// queueCounted is how many jobs of a kind the Queue page counts: a
+// backlog of a million stays a page that answers at once (the
+// omnigate_queue_depth gauge counts them all).
+const queueCounted = 10_000
 
 // opQueue shows the job queue: jobs per kind and how late the oldest due
 // one is (what the omnigate_queue_* gauges export).
 func (c *Console) opQueue(q *req) {
 	ctx, cancel := ctxTimeout(q.r)
 	defer cancel()
-	qs, err := c.st.QueueStats(ctx)
+	qs, err := c.st.QueueStatsUpTo(ctx, queueCounted+1)
 	if c.storeFailed(q, err) {
 		return
 	}
 	var rows []queueRow
 	var total int64
+	more := false
 	for k, n := range qs.Depth {
-		rows = append(rows, queueRow{Kind: k, Depth: n, Oldest: qs.OldestDue[k]})
-		total += n
+		r := queueRow{Kind: k, Depth: n, Oldest: qs.OldestDue[k]}
+		if n > queueCounted {
+			r.Depth, r.More, more = queueCounted, true, true
+		}
+		rows = append(rows, r)
+		total += r.Depth
 	}
 	for k, d := range qs.OldestDue {
 		if _, ok := qs.Depth[k]; !ok {
@@ -197,7 +208,7 @@ func (c *Console) opQueue(q *req) {
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Kind < rows[j].Kind })
-	c.render(q.w, http.StatusOK, "op_queue", q.page("title.op_queue", map[string]any{"Rows": rows, "Total": total}))
+	c.render(q.w, http.StatusOK, "op_queue", q.page("title.op_queue", map[string]any{"Rows": rows, "Total": total, "More": more}))
 }
 
 // Age formats how long ago something became due: seconds, minutes or

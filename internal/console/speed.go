@@ -14,6 +14,12 @@ func init() {
 		"fr": {"messages.count_more": "Plus de %d messages correspondent : les plus récents sont affichés."},
 		"ar": {"messages.count_more": "تطابق أكثر من %d رسالة: تُعرض الأحدث."},
 	})
+	// The operator's Queue page counts at most queueCounted jobs of a kind.
+	addWords(map[string]map[string]string{
+		"en": {"queue.total_more": "More than %s jobs in the queue.", "queue.depth_more": "more than %s"},
+		"fr": {"queue.total_more": "Plus de %s tâches dans la file.", "queue.depth_more": "plus de %s"},
+		"ar": {"queue.total_more": "أكثر من %s مهمة في القائمة.", "queue.depth_more": "أكثر من %s"},
+	})
 }
 
 // rareStatus is how many recipients of a status make a search by it

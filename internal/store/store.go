@@ -308,6 +308,11 @@ type Queue interface {
 	// EnqueueJob adds a job.
 	EnqueueJob(ctx context.Context, j *Job) error
 	QueueStats(ctx context.Context) (*QueueStats, error)
+	// QueueStatsUpTo is QueueStats counting at most limit jobs of each
+	// kind: a Depth of limit means at least that many. It costs at most
+	// limit rows per kind, where QueueStats reads every job (a page a
+	// person waits for uses it; the metrics count every job).
+	QueueStatsUpTo(ctx context.Context, limit int64) (*QueueStats, error)
 }
 
 // Receipt is a provider's later word on one part it took: an SMSC's

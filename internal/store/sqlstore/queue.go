@@ -187,6 +187,27 @@ func (s *Store) QueueStats(ctx context.Context) (*store.QueueStats, error) {
 		SELECT kind, (SELECT COUNT(*) FROM jobs j WHERE j.kind = k.kind), (SELECT MIN(j.run_at) FROM jobs j WHERE j.kind = k.kind)
 		FROM k WHERE kind IS NOT NULL`
 	}
+	return s.queueStats(ctx, now, q)
+}
+
+// QueueStatsUpTo counts at most limit jobs of each kind, hopping along
+// jobs_due from kind to kind on both engines (a kind's earliest run_at is
+// the first entry of its range).
+func (s *Store) QueueStatsUpTo(ctx context.Context, limit int64) (*store.QueueStats, error) {
+	if limit <= 0 {
+		return s.QueueStats(ctx)
+	}
+	q := fmt.Sprintf(`WITH RECURSIVE k(kind) AS (
+			SELECT MIN(kind) FROM jobs
+			UNION ALL SELECT (SELECT MIN(j.kind) FROM jobs j WHERE j.kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+		SELECT kind, (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE j.kind = k.kind LIMIT %d) c),
+			(SELECT MIN(j.run_at) FROM jobs j WHERE j.kind = k.kind)
+		FROM k WHERE kind IS NOT NULL`, limit)
+	return s.queueStats(ctx, micros(time.Now()), q)
+}
+
+// queueStats reads rows of (kind, depth, earliest run_at).
+func (s *Store) queueStats(ctx context.Context, now int64, q string) (*store.QueueStats, error) {
 	rows, err := s.r.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("reading queue stats: %w", err)

@@ -879,6 +879,17 @@ func testQueueStats(t *testing.T, st store.Store) {
 	if age := qs.OldestDue[store.JobSend]; age < 2*time.Second || age > time.Minute {
 		t.Fatalf("oldest due job is %v old, want about 3s", age)
 	}
+	// Counted up to a limit: the depth stops there, the oldest is the same.
+	for limit, want := range map[int64]int64{1: 1, 2: 2, 5: 2, 0: 2} {
+		up, err := st.QueueStatsUpTo(ctx, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.Depth[store.JobSend] != want || up.OldestDue[store.JobSend] < qs.OldestDue[store.JobSend] {
+			t.Fatalf("QueueStatsUpTo(%d): depth %d, oldest %v; want %d and at least %v", limit, up.Depth[store.JobSend],
+				up.OldestDue[store.JobSend], want, qs.OldestDue[store.JobSend])
+		}
+	}
 	if err := st.Ping(ctx); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
