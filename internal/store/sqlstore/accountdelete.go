@@ -171,10 +171,6 @@ func (s *Store) DeleteAccount(ctx context.Context, life *store.Lifecycle, archiv
 		if err := s.putLife(ctx, tx, accountID, life); err != nil {
 			return err
 		}
-		// Its keys went with access_keys: nodes drop what they cached.
-		if _, err := tx.ExecContext(ctx, `UPDATE key_revocations SET generation = generation + 1 WHERE id = 1`); err != nil {
-			return fmt.Errorf("revoking the account's keys: %w", err)
-		}
 		return s.addJobs(ctx, tx, notices)
 	})
 	if err != nil {
@@ -197,8 +193,9 @@ func (s *Store) DeleteAccount(ctx context.Context, life *store.Lifecycle, archiv
 }
 
 // deleteAccountRows deletes an account's rows from every table with an
-// account_id but those kept on deletion, and blanks the account row; d
-// counts what went and what stayed.
+// account_id but those kept on deletion, blanks the account row and has
+// every node drop the account's cached keys; d counts what went and what
+// stayed.
 func (s *Store) deleteAccountRows(ctx context.Context, tx *sql.Tx, accountID string, d *store.AccountDeletion) error {
 	tables, err := s.accountTables(ctx, tx)
 	if err != nil {
@@ -229,6 +226,10 @@ func (s *Store) deleteAccountRows(ctx context.Context, tx *sql.Tx, accountID str
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE accounts SET name = ?, report_url = '', inbound_url = '', signing_key = '',
 		topup_enabled = ? WHERE id = ?`), "[deleted]", false, accountID); err != nil {
 		return fmt.Errorf("blanking the account: %w", err)
+	}
+	// Its keys went with access_keys: nodes drop what they cached.
+	if _, err := tx.ExecContext(ctx, `UPDATE key_revocations SET generation = generation + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("revoking the account's keys: %w", err)
 	}
 	return nil
 }

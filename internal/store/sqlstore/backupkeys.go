@@ -240,11 +240,7 @@ func (s *Store) replayDeletion(ctx context.Context, e backupkeys.Entry) (bool, e
 		if err := s.deleteAccountRows(ctx, tx, e.Account, d); err != nil {
 			return err
 		}
-		if err := s.putLife(ctx, tx, e.Account, life); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE key_revocations SET generation = generation + 1 WHERE id = 1`)
-		return err
+		return s.putLife(ctx, tx, e.Account, life)
 	})
 	if err != nil {
 		return false, fmt.Errorf("erasure journal: deleting account %s again: %w", e.Account, err)

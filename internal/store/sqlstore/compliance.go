@@ -525,29 +525,19 @@ func (s *Store) SaveSender(ctx context.Context, sd *store.Sender) error {
 
 // Senders lists an account's sender identities.
 func (s *Store) Senders(ctx context.Context, accountID string) ([]store.Sender, error) {
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT account_id, originator, status, requested_by, decided_by, note, created_at, decided_at
-		FROM senders WHERE account_id = ? ORDER BY originator`), accountID)
-	if err != nil {
-		return nil, fmt.Errorf("listing senders: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Sender{}
-	for rows.Next() {
-		var sd store.Sender
-		var created, decided int64
-		if err := rows.Scan(&sd.AccountID, &sd.Originator, &sd.Status, &sd.RequestedBy, &sd.DecidedBy, &sd.Note, &created, &decided); err != nil {
-			return nil, fmt.Errorf("listing senders: %w", err)
-		}
-		sd.CreatedAt, sd.DecidedAt = fromMicros(created), fromMicros(decided)
-		out = append(out, sd)
-	}
-	return out, rows.Err()
+	return s.querySenders(ctx, `WHERE account_id = ? ORDER BY originator`, accountID)
 }
 
 // SendersWithStatus implements store.Compliance.
 func (s *Store) SendersWithStatus(ctx context.Context, status string, limit int) ([]store.Sender, error) {
+	return s.querySenders(ctx, `WHERE status = ? ORDER BY created_at, account_id, originator LIMIT ?`, status, limit)
+}
+
+// querySenders reads the sender identities that where (a WHERE clause
+// and its order) selects.
+func (s *Store) querySenders(ctx context.Context, where string, args ...any) ([]store.Sender, error) {
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT account_id, originator, status, requested_by, decided_by, note, created_at, decided_at
-		FROM senders WHERE status = ? ORDER BY created_at, account_id, originator LIMIT ?`), status, limit)
+		FROM senders `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing senders: %w", err)
 	}

@@ -181,28 +181,29 @@ func (s *Store) QueueStats(ctx context.Context) (*store.QueueStats, error) {
 	// visibility), so it keeps one pass grouping every job.
 	q := `SELECT kind, COUNT(*), MIN(run_at) FROM jobs GROUP BY kind`
 	if s.d.Name == "sqlite" {
-		q = `WITH RECURSIVE k(kind) AS (
-			SELECT MIN(kind) FROM jobs
-			UNION ALL SELECT (SELECT MIN(j.kind) FROM jobs j WHERE j.kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
-		SELECT kind, (SELECT COUNT(*) FROM jobs j WHERE j.kind = k.kind), (SELECT MIN(j.run_at) FROM jobs j WHERE j.kind = k.kind)
-		FROM k WHERE kind IS NOT NULL`
+		q = kindByKind(`(SELECT COUNT(*) FROM jobs j WHERE j.kind = k.kind)`)
 	}
 	return s.queueStats(ctx, now, q)
 }
 
+// kindByKind is the query that hops along jobs_due from kind to kind (the
+// first kind, then the first one after it), reading each kind's depth
+// with count and its earliest run_at from the start of its range.
+func kindByKind(count string) string {
+	return `WITH RECURSIVE k(kind) AS (
+			SELECT MIN(kind) FROM jobs
+			UNION ALL SELECT (SELECT MIN(j.kind) FROM jobs j WHERE j.kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+		SELECT kind, ` + count + `, (SELECT MIN(j.run_at) FROM jobs j WHERE j.kind = k.kind)
+		FROM k WHERE kind IS NOT NULL`
+}
+
 // QueueStatsUpTo counts at most limit jobs of each kind, hopping along
-// jobs_due from kind to kind on both engines (a kind's earliest run_at is
-// the first entry of its range).
+// jobs_due from kind to kind on both engines.
 func (s *Store) QueueStatsUpTo(ctx context.Context, limit int64) (*store.QueueStats, error) {
 	if limit <= 0 {
 		return s.QueueStats(ctx)
 	}
-	q := fmt.Sprintf(`WITH RECURSIVE k(kind) AS (
-			SELECT MIN(kind) FROM jobs
-			UNION ALL SELECT (SELECT MIN(j.kind) FROM jobs j WHERE j.kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
-		SELECT kind, (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE j.kind = k.kind LIMIT %d) c),
-			(SELECT MIN(j.run_at) FROM jobs j WHERE j.kind = k.kind)
-		FROM k WHERE kind IS NOT NULL`, limit)
+	q := kindByKind(fmt.Sprintf(`(SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE j.kind = k.kind LIMIT %d) c)`, limit))
 	return s.queueStats(ctx, micros(time.Now()), q)
 }
 
