@@ -29,7 +29,7 @@ func BenchmarkAccountPages(b *testing.B) {
 			defer closer()
 			ctx := context.Background()
 			a := e.account("bench")
-			u, err := e.users.Create(ctx, users.NewUser{AccountID: a, Email: ids.New()[:12] + "@bench.example", Role: users.RoleOwner, Password: pw})
+			u, err := e.users.Create(ctx, users.NewUser{AccountID: a, Email: ids.New()[20:] + "@bench.example", Role: users.RoleOwner, Password: pw})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -51,7 +51,7 @@ func BenchmarkPages(b *testing.B) {
 			}
 			defer closer()
 			a := e.account("bench")
-			u, err := e.users.Create(context.Background(), users.NewUser{AccountID: a, Email: ids.New()[:12] + "@bench.example", Role: users.RoleOwner, Password: pw})
+			u, err := e.users.Create(context.Background(), users.NewUser{AccountID: a, Email: ids.New()[20:] + "@bench.example", Role: users.RoleOwner, Password: pw})
 			if err != nil {
 				b.Fatal(err)
 			}

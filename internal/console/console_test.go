@@ -166,7 +166,7 @@ func (e *env) key(accountID string) string {
 }
 
 func (e *env) user(accountID, role string) *store.User {
-	u, err := e.users.Create(context.Background(), users.NewUser{AccountID: accountID, Email: ids.New()[:12] + "@example.org", Role: role, Password: pw})
+	u, err := e.users.Create(context.Background(), users.NewUser{AccountID: accountID, Email: ids.New()[20:] + "@example.org", Role: role, Password: pw})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -394,7 +394,7 @@ func TestRolesPages(t *testing.T) {
 				{"POST", "/console/keys", users.ManageKeys, url.Values{"test": {"yes"}}},
 				{"POST", "/console/keys/" + victimKey + "/revoke", users.ManageKeys, url.Values{}},
 				{"GET", "/console/profile", users.ViewProfile, nil},
-				{"POST", "/console/users/invite", users.ManageUsers, url.Values{"email": {ids.New()[:10] + "@example.org"}, "role": {"billing"}}},
+				{"POST", "/console/users/invite", users.ManageUsers, url.Values{"email": {ids.New()[22:] + "@example.org"}, "role": {"billing"}}},
 				{"POST", "/console/users/" + victim.ID + "/role", users.ManageUsers, url.Values{"role": {"compliance"}}},
 				{"POST", "/console/users/" + victim.ID + "/remove", users.ManageUsers, url.Values{}},
 				{"POST", "/console/seats", users.ManageSeats, url.Values{"seats": {"1"}}},

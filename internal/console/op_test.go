@@ -81,7 +81,7 @@ func TestOperatorPagesRoles(t *testing.T) {
 			u := e.user(acct, role)
 			b := e.browser()
 			csrf := b.signIn(u)
-			origin := strings.ToUpper(ids.New()[:8])
+			origin := strings.ToUpper(ids.New()[24:])
 			e.pendingSender(a, origin)
 			held := e.held(a, "content.card_number")
 			routes := []route{
@@ -255,7 +255,7 @@ func TestDNDImportUpload(t *testing.T) {
 		csrf := b.signIn(op)
 		ctx := context.Background()
 		before, _ := e.st.ListImports(ctx, "", false, 1000)
-		registry := "T-" + strings.ToUpper(ids.New()[:6])
+		registry := "T-" + strings.ToUpper(ids.New()[26:])
 		file := []byte("number,listed\n919800000001,2026-01-02\n9198000002\n")
 		for _, bad := range []struct {
 			name   string
@@ -328,7 +328,7 @@ func TestOperatorStatePages(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		a := e.account("A")
-		name := "smsc-" + ids.New()[:6]
+		name := "smsc-" + ids.New()[26:]
 		if err := e.st.SaveConnector(ctx, store.ConnectorConfig{Name: name, Kind: "smpp", Settings: []byte(`{}`), Enabled: true, UpdatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
@@ -375,7 +375,7 @@ func TestOperatorActionsAudited(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		a := e.account("A")
-		origin := strings.ToUpper(ids.New()[:8])
+		origin := strings.ToUpper(ids.New()[24:])
 		e.pendingSender(a, origin)
 		held := e.held(a, "content.card_number")
 

@@ -24,7 +24,7 @@ func testUserTokens(t *testing.T, st store.Store) {
 	ctx := context.Background()
 	a, b := newAccount(t, st), newAccount(t, st)
 	mkUser := func(account, role string) *store.User {
-		u := &store.User{ID: ids.New(), AccountID: account, Email: ids.New()[:12] + "@example.org", Role: role, CreatedAt: time.Now().UTC()}
+		u := &store.User{ID: ids.New(), AccountID: account, Email: ids.New()[20:] + "@example.org", Role: role, CreatedAt: time.Now().UTC()}
 		if err := st.CreateUser(ctx, u, 0); err != nil {
 			t.Fatal(err)
 		}
