@@ -120,22 +120,7 @@ func testDailyCountsConcurrentFolds(t *testing.T, st store.Store) {
 		msgs = append(msgs, newMessage(a, 2))
 	}
 	accept(t, st, msgs...)
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := st.FoldMessageCounts(ctx); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	foldConcurrently(t, st, 4)
 	got, _ := dailyCounts(t, st, a.ID)
 	sameCounts(t, "after concurrent folds", got, map[string]int{"today sms sent": 400})
 }
@@ -196,5 +181,26 @@ func testListMessagesPlans(t *testing.T, st store.Store) {
 	}
 	if _, total := ids(store.MessageFilter{CountLimit: 10}); total != 10 {
 		t.Errorf("all, counting to 10: %d", total)
+	}
+}
+
+// foldConcurrently runs n FoldMessageCounts at once, as n nodes would.
+func foldConcurrently(t *testing.T, st store.Store, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := st.FoldMessageCounts(ctx); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
@@ -122,22 +121,7 @@ func testStatementRollUp(t *testing.T, st store.Store) {
 		msgs = append(msgs, newMessage(a, 2))
 	}
 	accept(t, st, msgs...)
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := st.FoldMessageCounts(ctx); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	foldConcurrently(t, st, 4)
 	same("after concurrent folds", 3)
 	lines, n, err := st.Statement(ctx, a.ID, from, until)
 	if err != nil || n != 204 {
