@@ -27,7 +27,10 @@ done
 
 GOBIN_DIR="${CENTRIFUGO_GOBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/omnigate-bench/bin}"
 mkdir -p "$GOBIN_DIR"
-if ! "$GOBIN_DIR/centrifugo" version 2>/dev/null | grep -q "${CENTRIFUGO_VERSION#v}"; then
+# `go install` leaves the binary's own version string at v0.0.0, so the
+# module version recorded in the build info is what tells which one it is.
+if ! go version -m "$GOBIN_DIR/centrifugo" 2>/dev/null |
+  grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/centrifugal/centrifugo/v6[[:space:]]+$CENTRIFUGO_VERSION([[:space:]]|\$)"; then
   log "installing Centrifugo $CENTRIFUGO_VERSION into $GOBIN_DIR (go install; takes a few minutes)"
   GOBIN="$GOBIN_DIR" go install "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION" ||
     die "go install github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION failed"

@@ -208,16 +208,22 @@ type step struct {
 
 // churn is the presence join/leave result.
 type churn struct {
-	Churners    int     `json:"churners"`
-	Channels    int     `json:"channels"`
-	CyclesPS    float64 `json:"cycles_per_s"` // join + leave
-	P50ms       float64 `json:"join_p50_ms"`
-	P99ms       float64 `json:"join_p99_ms"`
-	Notices     int64   `json:"join_leave_notices"`
-	CPUmsPer1k  float64 `json:"server_cpu_ms_per_1000_cycles"`
-	OthersCores float64 `json:"others_cores"`
-	Load1       float64 `json:"load1"`
-	Errors      int64   `json:"errors"`
+	Churners   int     `json:"churners"`
+	Channels   int     `json:"channels"`
+	CyclesPS   float64 `json:"cycles_per_s"` // join + leave
+	P50ms      float64 `json:"join_p50_ms"`
+	P99ms      float64 `json:"join_p99_ms"`
+	Notices    int64   `json:"join_leave_notices"`
+	CPUmsPer1k float64 `json:"server_cpu_ms_per_1000_cycles"`
+	// The load tool's own CPU (every client and its signing) per 1,000
+	// cycles: the churn is a closed loop on shared cores, so a client
+	// that costs more leaves the server less.
+	ClientCPUmsPer1k float64 `json:"load_tool_cpu_ms_per_1000_cycles"`
+	ReadsPerCycle    float64 `json:"server_reads_per_cycle"`  // system calls
+	WritesPerCycle   float64 `json:"server_writes_per_cycle"` // system calls
+	OthersCores      float64 `json:"others_cores"`
+	Load1            float64 `json:"load1"`
+	Errors           int64   `json:"errors"`
 }
 
 func measure(ctx context.Context, o options, sys system, log io.Writer) (*result, error) {
@@ -288,8 +294,9 @@ func measure(ctx context.Context, o options, sys system, log io.Writer) (*result
 	}
 	rec.quiet(60 * time.Second)
 	r.Churn = runChurn(cctx, o, sys, rec)
-	fmt.Fprintf(log, "   churn: %.0f join+leave/s, join p50 %.1f ms p99 %.1f ms, %d notices, %.2f ms CPU/1000, %d errors\n",
-		r.Churn.CyclesPS, r.Churn.P50ms, r.Churn.P99ms, r.Churn.Notices, r.Churn.CPUmsPer1k, r.Churn.Errors)
+	fmt.Fprintf(log, "   churn: %.0f join+leave/s, join p50 %.1f ms p99 %.1f ms, %d notices, %.2f ms CPU/1000 (load tool %.2f), %.1f reads and %.1f writes per cycle, %d errors\n",
+		r.Churn.CyclesPS, r.Churn.P50ms, r.Churn.P99ms, r.Churn.Notices, r.Churn.CPUmsPer1k, r.Churn.ClientCPUmsPer1k,
+		r.Churn.ReadsPerCycle, r.Churn.WritesPerCycle, r.Churn.Errors)
 	if r.Closed = rec.closed.Load(); r.Closed > 0 {
 		r.FirstClose = fmt.Sprint(rec.firstClose.Load())
 		fmt.Fprintf(log, "   %d connections were closed by the server during the run (the first: %s)\n", r.Closed, r.FirstClose)
@@ -417,6 +424,8 @@ func runChurn(ctx context.Context, o options, sys system, rec *recorder) churn {
 	var h histogram
 	var cycles, errs atomic.Int64
 	cpu0, others0 := cpuSnapshot(sys.pid())
+	self0 := procCPU("self")
+	r0, w0 := syscalls(sys.pid())
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, o.churnDuration)
 	defer cancel()
@@ -451,12 +460,17 @@ func runChurn(ctx context.Context, o options, sys system, rec *recorder) churn {
 	wg.Wait()
 	wall := time.Since(start).Seconds()
 	cpu1, others1 := cpuSnapshot(sys.pid())
+	self1 := procCPU("self")
+	r1, w1 := syscalls(sys.pid())
 	ch.CyclesPS = float64(cycles.Load()) / wall
 	ch.P50ms, ch.P99ms = ms(h.quantile(0.5)), ms(h.quantile(0.99))
 	time.Sleep(500 * time.Millisecond)
 	ch.Notices = rec.joins.Load()
 	if c := cycles.Load(); c > 0 {
 		ch.CPUmsPer1k = (cpu1 - cpu0) * 1e3 / float64(c) * 1000
+		ch.ClientCPUmsPer1k = (self1 - self0) * 1e3 / float64(c) * 1000
+		ch.ReadsPerCycle = float64(r1-r0) / float64(c)
+		ch.WritesPerCycle = float64(w1-w0) / float64(c)
 	}
 	ch.OthersCores = (others1 - others0) / wall
 	ch.Load1 = load1()

@@ -49,6 +49,24 @@ func procCPU(pid string) float64 {
 	return (u + st) / userHZ
 }
 
+// syscalls is a process's count of read and write system calls so far
+// (syscr and syscw of /proc/PID/io: read, recv and the like; write,
+// writev, send and the like); 0, 0 when unknown.
+func syscalls(pid int) (reads, writes int64) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscr:"); ok {
+			reads, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		} else if v, ok := strings.CutPrefix(line, "syscw:"); ok {
+			writes, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return reads, writes
+}
+
 // busy is the machine's non-idle CPU time in seconds (/proc/stat).
 func busy() float64 {
 	b, err := os.ReadFile("/proc/stat")
@@ -128,6 +146,10 @@ func report(w io.Writer, o options, rs []*result) {
 	row("presence join+leave cycles/s", func(r *result) string { return fmt.Sprintf("%.0f", r.Churn.CyclesPS) })
 	row("presence join p50 / p99", func(r *result) string { return fmt.Sprintf("%.1f / %.1f ms", r.Churn.P50ms, r.Churn.P99ms) })
 	row("presence: server CPU per 1,000 cycles", func(r *result) string { return fmt.Sprintf("%.0f ms", r.Churn.CPUmsPer1k) })
+	row("presence: load tool CPU per 1,000 cycles", func(r *result) string { return fmt.Sprintf("%.0f ms", r.Churn.ClientCPUmsPer1k) })
+	row("presence: server reads / writes per cycle (system calls)", func(r *result) string {
+		return fmt.Sprintf("%.1f / %.1f", r.Churn.ReadsPerCycle, r.Churn.WritesPerCycle)
+	})
 	row("connections the server closed", func(r *result) string {
 		if r.Closed == 0 {
 			return "0"
