@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"strconv"
 	"sync"
@@ -86,10 +87,20 @@ func (r *recorder) frame(b []byte, now int64) {
 }
 
 // readLoop reads until the connection ends, answering pings and
-// signalling subscription confirmations.
+// signalling subscription confirmations. It reads each frame into one
+// buffer kept for the connection, and without a context that can end
+// (the library would register a callback on it for every frame): the
+// connection is closed (closeAll) to end it. Both systems' clients read
+// this way, and Pusher's one event per frame is not made to pay for an
+// allocation per frame.
 func (c *client) readLoop(ctx context.Context, rec *recorder) {
+	buf := make([]byte, 0, 1024)
 	for {
-		_, b, err := c.ws.Read(ctx)
+		_, r, err := c.ws.Reader(context.Background())
+		if err == nil {
+			buf, err = readFrame(r, buf[:0])
+		}
+		b := buf
 		if err != nil {
 			if ctx.Err() == nil && !c.closed.Load() {
 				if rec.closed.Add(1) == 1 {
@@ -101,6 +112,23 @@ func (c *client) readLoop(ctx context.Context, rec *recorder) {
 		rec.frames.Add(1)
 		rec.frame(b, time.Now().UnixNano())
 		c.sys.control(ctx, c, b, rec)
+	}
+}
+
+// readFrame appends all of r to buf.
+func readFrame(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
 }
 
