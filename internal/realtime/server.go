@@ -219,7 +219,7 @@ func (s *Server) stop(ctx context.Context) error {
 	var errs []error
 	if err := lifecycle.Wait(ctx, &s.handlers); err != nil {
 		// Cut what did not close in time; handlers end at once then.
-		s.hub.each(func(c *conn) { c.cancel() })
+		s.hub.each(func(c *conn) { c.end() })
 		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		lifecycle.Wait(hard, &s.handlers)
 		cancel()
@@ -339,9 +339,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{srv: s, ws: ws, wire: up.wire, socketID: newSocketID(), ip: ip, ctx: ctx, cancel: cancel,
-		subs: map[string]*subscription{}}
+	c := &conn{srv: s, ws: ws, wire: up.wire, socketID: newSocketID(), ip: ip, subs: map[string]*subscription{}}
 	c.lastRead.Store(time.Now().UnixNano())
 	// The connection runs in a goroutine of its own, and this handler
 	// returns: the HTTP server's request, response, buffers and the
@@ -355,14 +353,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 // it parks or ends.
 func (s *Server) runConn(c *conn, addr netip.Addr, key, proto string) {
 	c.addr = addr
-	// Ending the connection (cut off, failed write, Stop's deadline) also
-	// aborts a write in progress, and starts a reader if none runs: the
-	// reader cleans up.
-	c.stopAbort = context.AfterFunc(c.ctx, func() {
-		c.wire.Conn.SetWriteDeadline(time.Unix(1, 0))
-		c.wire.Conn.SetReadDeadline(time.Unix(1, 0)) // the reader reads without ctx
-		c.wake()
-	})
 	c.admitted = s.admit(c, key, proto)
 	c.serve(false)
 }
@@ -370,7 +360,7 @@ func (s *Server) runConn(c *conn, addr netip.Addr, key, proto string) {
 // finish cleans up after a connection that ended, on its last reader, and
 // gives back what serveWS took.
 func (s *Server) finish(c *conn) {
-	c.cancel()
+	c.end()
 	c.endWriters()
 	c.ws.CloseNow()
 	s.idle.forget(c)
@@ -382,7 +372,6 @@ func (s *Server) finish(c *conn) {
 		s.hub.remove(c)
 		s.cluster.connDelta(c.appID, -1)
 	}
-	c.stopAbort()
 	s.perIP.Release(c.addr)
 	s.sockets.Release()
 	s.handlers.Done()
@@ -391,7 +380,7 @@ func (s *Server) finish(c *conn) {
 // admit checks the app, protocol and limits, and registers the connection
 // or fails it with the protocol's code.
 func (s *Server) admit(c *conn, key, proto string) bool {
-	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	app, err := s.apps.byKey(ctx, key)
 	cancel()
 	switch {

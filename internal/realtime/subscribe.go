@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"time"
 
@@ -46,7 +47,7 @@ type memberData struct {
 // app reads the connection's app (cached; a read of the store is bounded
 // by appLoader) for signatures and settings.
 func (c *conn) app() (*store.RealtimeApp, bool) {
-	a, err := c.srv.apps.byID(c.ctx, c.appID)
+	a, err := c.srv.apps.byID(context.Background(), c.appID)
 	if err != nil {
 		return nil, false
 	}

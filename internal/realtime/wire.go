@@ -3,12 +3,12 @@ package realtime
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -88,9 +88,9 @@ func (w *wireConn) refreshDeadline(now time.Time) error {
 // frames are not masked, so every subscriber's frame is the same bytes
 // after its header), all in one system call where the connection allows,
 // within the timeout (at least half of it). The buffers of a large batch
-// are not kept. It fails at once when ctx has ended (see runConn: ending
-// it also aborts a write in progress).
-func (w *wireConn) writeFrames(ctx context.Context, payloads [][]byte) error {
+// are not kept. It fails at once when the connection has ended (see
+// conn.end: ending also aborts a write in progress).
+func (w *wireConn) writeFrames(ended *atomic.Bool, payloads [][]byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	hdrs := w.hdrs[:0]
@@ -100,8 +100,8 @@ func (w *wireConn) writeFrames(ctx context.Context, payloads [][]byte) error {
 	if err := w.refreshDeadline(time.Now()); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if ended.Load() {
+		return errEnded
 	}
 	var err error
 	if tcp := w.tcp; tcp != nil {
@@ -221,5 +221,7 @@ func tcpConn(c net.Conn) *net.TCPConn {
 	}
 	return nil
 }
+
+var errEnded = errors.New("realtime: the connection has ended")
 
 var errNoWire = errors.New("realtime: the WebSocket was not upgraded through upgrader")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,12 +41,12 @@ func TestWireFrames(t *testing.T) {
 				defer ws.CloseNow()
 				ctx := context.Background()
 				// Two batches, a ping from the library between them.
-				if err := up.wire.writeFrames(ctx, payloads[:5]); err != nil {
+				if err := up.wire.writeFrames(new(atomic.Bool), payloads[:5]); err != nil {
 					t.Error(err)
 					return
 				}
 				go ws.Ping(ctx) // its pong is read by the reader below
-				if err := up.wire.writeFrames(ctx, payloads[5:]); err != nil {
+				if err := up.wire.writeFrames(new(atomic.Bool), payloads[5:]); err != nil {
 					t.Error(err)
 					return
 				}
