@@ -14,14 +14,22 @@ import (
 )
 
 // Sizes of a connection's buffers. The WebSocket library reads client
-// frames (small: subscriptions, client events) through readBufferSize;
-// writeBufferSize only carries the library's own control frames (pong,
-// close: at most 125 bytes of payload), since events are written by
+// frames through a bufio.Reader of readBufferSize, the smallest bufio
+// allows: the bytes of a socket read wait in a buffer of socketReadSize
+// lent by readBuffers only until they are consumed, so that an idle
+// connection holds no read buffer (a 512-byte one of its own was a tenth
+// of an idle connection's heap). writeBufferSize only carries the library's own control frames (pong,
+// close: a 2-byte header and at most 125 bytes of payload, so one fits
+// whole and goes out in one Write), since events are written by
 // wireConn.writeFrames.
 const (
-	readBufferSize  = 512
-	writeBufferSize = 256
+	readBufferSize  = 16
+	socketReadSize  = 4096
+	writeBufferSize = 128
 )
+
+// readBuffers lends connections the buffers of their socket reads.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, socketReadSize); return &b }}
 
 // wireConn is the network connection under a client's WebSocket. The
 // WebSocket library reads through it and writes its control frames
@@ -32,7 +40,9 @@ const (
 // buffer, which it flushes once per frame).
 type wireConn struct {
 	net.Conn
-	rest []byte          // read with the handshake, returned before the socket's
+	rest []byte          // read but not consumed yet: with the handshake, or into lent
+	lent *[]byte         // the buffer of readBuffers rest is in; nil if none
+	err  error           // the error of the socket read that filled lent, after rest
 	br   *bufio.Reader   // the WebSocket library reads through it
 	tcp  *net.TCPConn    // the TCP socket under Conn; nil for TLS
 	raw  syscall.RawConn // tcp's descriptor, for the idle poller
@@ -52,16 +62,37 @@ func (w *wireConn) drained() bool {
 	return len(w.rest) == 0 && w.br.Buffered() == 0
 }
 
+// Read serves what an earlier socket read left, else reads the socket:
+// straight into p when p is as large as a lent buffer, else into a lent
+// buffer that goes back to readBuffers once consumed. Only the library's
+// reader calls it (one at a time).
 func (w *wireConn) Read(p []byte) (int, error) {
-	if len(w.rest) > 0 {
-		n := copy(p, w.rest)
-		w.rest = w.rest[n:]
-		if len(w.rest) == 0 {
-			w.rest = nil
+	if len(w.rest) == 0 {
+		if err := w.err; err != nil {
+			w.err = nil
+			return 0, err
 		}
-		return n, nil
+		if len(p) >= socketReadSize {
+			return w.Conn.Read(p)
+		}
+		b := readBuffers.Get().(*[]byte)
+		n, err := w.Conn.Read(*b)
+		if n == 0 {
+			readBuffers.Put(b)
+			return 0, err
+		}
+		w.rest, w.lent, w.err = (*b)[:n], b, err
 	}
-	return w.Conn.Read(p)
+	n := copy(p, w.rest)
+	w.rest = w.rest[n:]
+	if len(w.rest) == 0 {
+		w.rest = nil
+		if w.lent != nil {
+			readBuffers.Put(w.lent)
+			w.lent = nil
+		}
+	}
+	return n, nil
 }
 
 func (w *wireConn) Write(p []byte) (int, error) {
