@@ -1,9 +1,12 @@
 package realtime
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -96,6 +99,70 @@ func TestWireReadsHandshakeLeftover(t *testing.T) {
 	}
 	if n, _ := w.Read(b); string(b[:n]) != "c" || w.rest != nil {
 		t.Fatalf("read %q, rest %q", b[:n], w.rest)
+	}
+}
+
+// scriptedConn is a socket whose reads return the given chunks in turn,
+// each with its error.
+type scriptedConn struct {
+	net.Conn
+	reads []scriptedRead
+}
+
+type scriptedRead struct {
+	data string
+	err  error
+}
+
+func (c *scriptedConn) Read(p []byte) (int, error) {
+	if len(c.reads) == 0 {
+		return 0, io.EOF
+	}
+	r := c.reads[0]
+	n := copy(p, r.data)
+	if n < len(r.data) {
+		c.reads[0].data = r.data[n:]
+		return n, nil
+	}
+	c.reads = c.reads[1:]
+	return n, r.err
+}
+
+// TestWireLendsReadBuffers: the bytes of a socket read are served in
+// small reads from a lent buffer, which goes back once consumed (drained
+// then holds); a read as large as a lent buffer goes straight to the
+// socket; an error that came with data follows the data.
+func TestWireLendsReadBuffers(t *testing.T) {
+	boom := errors.New("boom")
+	big := strings.Repeat("x", socketReadSize)
+	sock := &scriptedConn{reads: []scriptedRead{{data: "hello world"}, {data: big}, {data: "tail", err: boom}}}
+	w := &wireConn{Conn: sock}
+	w.br = bufio.NewReaderSize(w, readBufferSize)
+	p := make([]byte, 5)
+	if n, err := w.Read(p); err != nil || string(p[:n]) != "hello" || w.lent == nil {
+		t.Fatalf("read %q, %v; lent %v", p[:n], err, w.lent)
+	}
+	if w.drained() {
+		t.Fatal("drained with bytes left")
+	}
+	if n, err := w.Read(make([]byte, 64)); err != nil || n != len(" world") {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	if w.lent != nil || w.rest != nil || !w.drained() {
+		t.Fatalf("after consuming: lent %v, rest %q, drained %v", w.lent, w.rest, w.drained())
+	}
+	large := make([]byte, socketReadSize)
+	if n, err := w.Read(large); err != nil || n != socketReadSize || w.lent != nil {
+		t.Fatalf("large read: %d, %v, lent %v", n, err, w.lent)
+	}
+	if n, err := w.Read(p); err != nil || string(p[:n]) != "tail" {
+		t.Fatalf("read %q, %v: the data before the error", p[:n], err)
+	}
+	if _, err := w.Read(p); !errors.Is(err, boom) {
+		t.Fatalf("got %v, want the error after its data", err)
+	}
+	if _, err := w.Read(p); !errors.Is(err, io.EOF) {
+		t.Fatalf("got %v, want EOF", err)
 	}
 }
 
