@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"math"
 	"strconv"
 	"sync"
@@ -94,13 +93,14 @@ func (r *recorder) frame(b []byte, now int64) {
 // this way, and Pusher's one event per frame is not made to pay for an
 // allocation per frame.
 func (c *client) readLoop(ctx context.Context, rec *recorder) {
-	buf := make([]byte, 0, 1024)
+	var buf bytes.Buffer
 	for {
 		_, r, err := c.ws.Reader(context.Background())
 		if err == nil {
-			buf, err = readFrame(r, buf[:0])
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
 		}
-		b := buf
+		b := buf.Bytes()
 		if err != nil {
 			if ctx.Err() == nil && !c.closed.Load() {
 				if rec.closed.Add(1) == 1 {
@@ -112,23 +112,6 @@ func (c *client) readLoop(ctx context.Context, rec *recorder) {
 		rec.frames.Add(1)
 		rec.frame(b, time.Now().UnixNano())
 		c.sys.control(ctx, c, b, rec)
-	}
-}
-
-// readFrame appends all of r to buf.
-func readFrame(r io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
 	}
 }
 
