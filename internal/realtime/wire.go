@@ -18,10 +18,10 @@ import (
 // allows: the bytes of a socket read wait in a buffer of socketReadSize
 // lent by readBuffers only until they are consumed, so that an idle
 // connection holds no read buffer (a 512-byte one of its own was a tenth
-// of an idle connection's heap). writeBufferSize only carries the library's own control frames (pong,
-// close: a 2-byte header and at most 125 bytes of payload, so one fits
-// whole and goes out in one Write), since events are written by
-// wireConn.writeFrames.
+// of an idle connection's heap). writeBufferSize only carries the
+// library's own control frames (pong, close: a 2-byte header and at most
+// 125 bytes of payload, so one fits whole and goes out in one Write),
+// since events are written by wireConn.writeFrames.
 const (
 	readBufferSize  = 16
 	socketReadSize  = 4096
