@@ -63,11 +63,7 @@ func (s *Store) enqueueHLRJob(ctx context.Context, tx *sql.Tx, kind, accountID, 
 	payload, _ := json.Marshal(struct {
 		HLR string `json:"hlr"`
 	}{id})
-	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		kind, accountID, "", payload, 0, micros(now), "", micros(now)); err != nil {
-		return fmt.Errorf("enqueueing %s job: %w", kind, err)
-	}
-	return nil
+	return s.addJobs(ctx, tx, []*store.Job{{Kind: kind, AccountID: accountID, Payload: payload, RunAt: now, CreatedAt: now}})
 }
 
 // GetHLR implements store.HLR.

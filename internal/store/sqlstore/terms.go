@@ -11,24 +11,6 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// addJobs writes jobs in tx: notices and other work queued in the same
-// commit as the change that asks for it. They go in multi-row INSERTs
-// (insertJobs): a statement per job was a round trip per job on
-// PostgreSQL, and a Beams publish queues a job per device.
-func (s *Store) addJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) error {
-	if len(jobs) == 0 {
-		return nil
-	}
-	args := make([]any, 0, len(jobs)*8)
-	for _, j := range jobs {
-		args = append(args, j.Kind, j.AccountID, j.MessageID, j.Payload, 0, micros(j.RunAt), "", micros(j.CreatedAt))
-	}
-	if err := s.insertJobs.exec(ctx, tx, &s.d, args); err != nil {
-		return fmt.Errorf("enqueueing %s job: %w", jobs[0].Kind, err)
-	}
-	return nil
-}
-
 // PublishTerms implements store.Terms.
 func (s *Store) PublishTerms(ctx context.Context, v store.TermsVersion, notices []*store.Job) error {
 	return s.inTx(ctx, "publishing terms", func(tx *sql.Tx) error {
