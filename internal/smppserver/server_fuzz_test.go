@@ -159,7 +159,17 @@ func FuzzServerFrames(f *testing.F) {
 			return
 		}
 		if fz := flag.Lookup("test.fuzz"); fz == nil || fz.Value.String() == "" {
-			if _, total, err := st.ListMessages(ctx, "acct", store.MessageFilter{Limit: 1}); err != nil || total == 0 {
+			// A submit the server read after the probe was answered may still
+			// be on its way through the pipeline's group commit: wait for it.
+			var total int
+			var err error
+			for wait := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				_, total, err = st.ListMessages(ctx, "acct", store.MessageFilter{Limit: 1})
+				if err != nil || total > 0 || time.Now().After(wait) {
+					break
+				}
+			}
+			if err != nil || total == 0 {
 				f.Errorf("no message was accepted from the seeds (%d, %v)", total, err)
 			}
 		}
