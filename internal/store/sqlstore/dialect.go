@@ -27,6 +27,7 @@ func SQLite() Dialect {
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 	BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`,
 			"{{MESSAGE_COUNT_TRIGGERS}}": sqliteCountTriggers, "{{STATEMENT_COUNT_TRIGGERS}}": sqliteStatementTriggers,
+			"{{DROP_INSERT_COUNT_TRIGGERS}}": sqliteDropInsertCountTriggers,
 		},
 	}
 }
@@ -49,6 +50,7 @@ CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 	FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();`,
 			"{{MESSAGE_COUNT_TRIGGERS}}": postgresCountTriggers, "{{STATEMENT_COUNT_TRIGGERS}}": postgresStatementTriggers,
+			"{{DROP_INSERT_COUNT_TRIGGERS}}": postgresDropInsertCountTriggers,
 		},
 	}
 }
@@ -65,7 +67,8 @@ type Dialect struct {
 	// Types replaces the type tokens of the shared migrations ({{INT}},
 	// {{BOOL}}, {{BLOB}}, {{ID}}, {{WITHOUT_ROWID}}) with the engine's SQL,
 	// and {{AUDIT_APPEND_ONLY}} (042) with the engine's triggers that
-	// refuse changes to the audit log.
+	// refuse changes to the audit log; the *_TRIGGERS tokens (056, 059,
+	// 060) likewise.
 	Types map[string]string
 	// LockMigrations, when set, runs first in the migration transaction so
 	// that several processes starting at once migrate one at a time.

@@ -50,7 +50,9 @@ func messageAccounts(msgs []*message.Message) []string {
 
 // writeMessages writes messages, their recipients and one job each (send
 // for outbound, inbound forwarding for inbound) in tx; the messages whose
-// ids are in leased get no job here (see insertLeasedJobs).
+// ids are in leased get no job here (see insertLeasedJobs). It is the only
+// code that inserts messages and recipients, and it adds them to the
+// roll-ups itself (countAccepted): no trigger counts an insert.
 func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.Message, leased map[string]*store.Accept) error {
 	margs := make([]any, 0, len(msgs)*18)
 	jargs := make([]any, 0, len(msgs)*8)
@@ -127,6 +129,9 @@ func (s *Store) writeMessages(ctx context.Context, tx *sql.Tx, msgs []*message.M
 	}
 	if err := s.insertJobs.exec(ctx, tx, &s.d, jargs); err != nil {
 		return fmt.Errorf("enqueueing jobs: %w", err)
+	}
+	if err := s.countAccepted(ctx, tx, msgs); err != nil {
+		return err
 	}
 	if err := s.linkConversations(ctx, tx, msgs); err != nil {
 		return err

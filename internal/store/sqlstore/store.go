@@ -21,9 +21,11 @@ type Store struct {
 
 	// Multi-row insert statements, cached per row count for this dialect.
 	insertMessages, insertRecipients, insertJobs, insertLedger *bulkInsert
-	insertMarketingSenders, insertParts                        *bulkInsert // with an upsert clause
-	insertLeased                                               *bulkInsert // jobs stored leased, with RETURNING
-	insertEvents                                               *bulkInsert // once-only events, with RETURNING (events_batch.go)
+	// The roll-ups' changes for accepted messages (counts_accept.go).
+	insertMessageCountDeltas, insertStatementCountDeltas *bulkInsert
+	insertMarketingSenders, insertParts                  *bulkInsert // with an upsert clause
+	insertLeased                                         *bulkInsert // jobs stored leased, with RETURNING
+	insertEvents                                         *bulkInsert // once-only events, with RETURNING (events_batch.go)
 
 	// priority orders the single writer's transactions (SQLite only).
 	priority *writePriority
@@ -63,6 +65,9 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertLeased:     newBulkInsertReturning("jobs", jobColumns+", lease_owner", jobReturning),
 		insertEvents:     newEventInsert(),
 
+		insertMessageCountDeltas:   newBulkInsert("message_count_deltas", messageCountDeltaCols),
+		insertStatementCountDeltas: newBulkInsert("statement_count_deltas", statementCountDeltaCols),
+
 		insertMarketingSenders: newBulkUpsert("marketing_senders", "account_id, recipient, originator, last_at",
 			`ON CONFLICT (account_id, recipient, originator) DO UPDATE SET last_at = excluded.last_at
 			WHERE marketing_senders.last_at < excluded.last_at`, 500),
@@ -77,7 +82,8 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 	s.stmts = newStmtCache(writer, &s.d)
 	s.rstmts = newStmtCache(reader, &s.d)
 	s.rstmts.off = s.rstmts.off || reader == writer // one cache per handle
-	for _, b := range []*bulkInsert{s.insertMessages, s.insertRecipients, s.insertJobs, s.insertLedger, s.insertLeased, s.insertEvents} {
+	for _, b := range []*bulkInsert{s.insertMessages, s.insertRecipients, s.insertJobs, s.insertLedger, s.insertLeased, s.insertEvents,
+		s.insertMessageCountDeltas, s.insertStatementCountDeltas} {
 		b.stmts = s.stmts
 	}
 	if err := s.migrate(ctx); err != nil {
