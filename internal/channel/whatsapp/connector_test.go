@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -326,4 +328,36 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseOnePass checks that Parse, which decodes a body once, reads
+// what decoding each change's value apart reads, errors included.
+func TestParseOnePass(t *testing.T) {
+	bodies := []string{
+		`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"display_phone_number":"1055","phone_number_id":"1055"},"statuses":[{"id":"wamid.1","status":"failed","timestamp":"1700000000","errors":[{"code":131047,"title":"Re-engagement message"}]}],"messages":[{"from":"9665","id":"wamid.2","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"b","title":"Yes"}}}]}}]}]}`,
+		`{"object":"whatsapp_business_account","entry":[{"id":"77","changes":[{"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":5,"message_template_name":"order","message_template_language":"en_US","reason":"NONE"}},{"field":"messages","value":{"statuses":[{"id":"wamid.3","status":"read","timestamp":"1700000001"}]}}]}]}`,
+		`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"message_template_status_update","value":{"event":"APPROVED"}}]}]}`,
+		`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages"}]}]}`,
+		`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":null}]}]}`,
+		`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"account_update","value":{"event":7,"messages":"x"}},{"field":"messages","value":{"statuses":[{"id":"wamid.4","status":"sent"}]}}]}]}`,
+		`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"id":4}]}}]}]}`,
+		`{"object":"page","entry":[]}`,
+		`{"object":`,
+	}
+	for _, b := range bodies {
+		got, gotErr := Parse([]byte(b))
+		want, wantErr := parseByField([]byte(b))
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\none pass %+v, %v\nby field %+v, %v", b, got, gotErr, want, wantErr)
+		}
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"statuses":[{"id":"wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJDNjgzNUI2QTc0RDc3RjI3QjEA","status":"delivered","timestamp":"1750263773","recipient_id":"16505551234","conversation":{"id":"6ceb9d929c5e1e0a8b9d0b9d57f6cd5c","origin":{"type":"utility"}},"pricing":{"billable":true,"pricing_model":"CBP","category":"utility"}}]}}]}]}`)
+	for b.Loop() {
+		if _, err := Parse(body); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

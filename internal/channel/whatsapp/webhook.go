@@ -120,7 +120,57 @@ type TemplateUpdate struct {
 
 // Parse reads a webhook body: the changes of field "messages" of a
 // whatsapp_business_account object. Anything else is an error.
+//
+// Every delivery status comes through here, so the body is decoded once,
+// each change's value into the fields of both kinds of change the
+// connector reads. A body that does not decode that way (a change of a
+// field the connector ignores may not fit) is read again the slow way,
+// each value as its field says, which also words the error.
 func Parse(body []byte) ([]Change, error) {
+	var env struct {
+		Object string `json:"object"`
+		Entry  []struct {
+			ID      string `json:"id"`
+			Changes []struct {
+				Field string `json:"field"`
+				Value *struct {
+					Change
+					TemplateUpdate
+				} `json:"value"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return parseByField(body)
+	}
+	if env.Object != "whatsapp_business_account" {
+		return nil, fmt.Errorf("object %q is not whatsapp_business_account", env.Object)
+	}
+	var out []Change
+	for _, e := range env.Entry {
+		for _, c := range e.Changes {
+			if c.Value == nil && (c.Field == "messages" || c.Field == "message_template_status_update") {
+				return parseByField(body) // no value, or null
+			}
+			switch c.Field {
+			case "messages":
+				out = append(out, c.Value.Change)
+			case "message_template_status_update":
+				t := c.Value.TemplateUpdate
+				t.WABAID = e.ID
+				if err := t.check(); err != nil {
+					return nil, err
+				}
+				out = append(out, Change{Template: &t})
+			}
+		}
+	}
+	return out, nil
+}
+
+// parseByField is Parse decoding each change's value apart, as its field
+// says.
+func parseByField(body []byte) ([]Change, error) {
 	var env struct {
 		Object string `json:"object"`
 		Entry  []struct {
@@ -152,14 +202,23 @@ func Parse(body []byte) ([]Change, error) {
 				if err := json.Unmarshal(c.Value, t); err != nil {
 					return nil, fmt.Errorf("change of field message_template_status_update: %w", err)
 				}
-				if t.Event == "" || (t.ID == 0 && t.Name == "") {
-					return nil, fmt.Errorf("a template status update needs event and message_template_id or _name")
+				if err := t.check(); err != nil {
+					return nil, err
 				}
 				out = append(out, Change{Template: t})
 			}
 		}
 	}
 	return out, nil
+}
+
+// check says whether a template status update names its event and
+// template.
+func (t *TemplateUpdate) check() error {
+	if t.Event == "" || (t.ID == 0 && t.Name == "") {
+		return fmt.Errorf("a template status update needs event and message_template_id or _name")
+	}
+	return nil
 }
 
 // Receipt turns a status into a receipt: sent, delivered and failed
