@@ -259,6 +259,7 @@ func testReviewQueue(t *testing.T, st store.Store) {
 	if after := checkLedger(t, st, a.ID); after != before+500_000 {
 		t.Fatalf("rejection refunded %d, want 0.5", after-before)
 	}
+	sameAsRecipients(t, st, a.ID, "after a rejection in review")
 	// The account hears of the rejection as of any other failure.
 	reports, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "n"})
 	if len(reports) != 1 || reports[0].MessageID != other.Message.ID {
