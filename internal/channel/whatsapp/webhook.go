@@ -118,6 +118,26 @@ type TemplateUpdate struct {
 	Reason   string `json:"reason"`
 }
 
+// envelope is a webhook body, each change's value read as V.
+type envelope[V any] struct {
+	Object string `json:"object"`
+	Entry  []struct {
+		ID      string `json:"id"`
+		Changes []struct {
+			Field string `json:"field"`
+			Value V      `json:"value"`
+		} `json:"changes"`
+	} `json:"entry"`
+}
+
+// checkObject refuses a body that is not a WhatsApp business account's.
+func (e *envelope[V]) checkObject() error {
+	if e.Object != "whatsapp_business_account" {
+		return fmt.Errorf("object %q is not whatsapp_business_account", e.Object)
+	}
+	return nil
+}
+
 // Parse reads a webhook body: the changes of field "messages" of a
 // whatsapp_business_account object. Anything else is an error.
 //
@@ -127,24 +147,15 @@ type TemplateUpdate struct {
 // field the connector ignores may not fit) is read again the slow way,
 // each value as its field says, which also words the error.
 func Parse(body []byte) ([]Change, error) {
-	var env struct {
-		Object string `json:"object"`
-		Entry  []struct {
-			ID      string `json:"id"`
-			Changes []struct {
-				Field string `json:"field"`
-				Value *struct {
-					Change
-					TemplateUpdate
-				} `json:"value"`
-			} `json:"changes"`
-		} `json:"entry"`
-	}
+	var env envelope[*struct {
+		Change
+		TemplateUpdate
+	}]
 	if err := json.Unmarshal(body, &env); err != nil {
 		return parseByField(body)
 	}
-	if env.Object != "whatsapp_business_account" {
-		return nil, fmt.Errorf("object %q is not whatsapp_business_account", env.Object)
+	if err := env.checkObject(); err != nil {
+		return nil, err
 	}
 	var out []Change
 	for _, e := range env.Entry {
@@ -171,21 +182,12 @@ func Parse(body []byte) ([]Change, error) {
 // parseByField is Parse decoding each change's value apart, as its field
 // says.
 func parseByField(body []byte) ([]Change, error) {
-	var env struct {
-		Object string `json:"object"`
-		Entry  []struct {
-			ID      string `json:"id"`
-			Changes []struct {
-				Field string          `json:"field"`
-				Value json.RawMessage `json:"value"`
-			} `json:"changes"`
-		} `json:"entry"`
-	}
+	var env envelope[json.RawMessage]
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("not a webhook: %w", err)
 	}
-	if env.Object != "whatsapp_business_account" {
-		return nil, fmt.Errorf("object %q is not whatsapp_business_account", env.Object)
+	if err := env.checkObject(); err != nil {
+		return nil, err
 	}
 	var out []Change
 	for _, e := range env.Entry {
