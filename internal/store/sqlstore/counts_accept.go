@@ -41,7 +41,7 @@ func (s *Store) countAccepted(ctx context.Context, tx *sql.Tx, msgs []*message.M
 		statements  map[statementKey]*statementSums
 		countKeys   []countKey // in first-seen order, so that a batch writes its changes in a stable order
 		statementKs []statementKey
-		seen        map[string]bool // the countries of a message's recipients so far, from its second on
+		seen        map[string]bool // the countries of a message's recipients so far (messages to several)
 	)
 	addStatement := func(k statementKey, v statementSums) {
 		sum := statements[k]
@@ -64,7 +64,14 @@ func (s *Store) countAccepted(ctx context.Context, tx *sql.Tx, msgs []*message.M
 		}
 		day := micros(m.CreatedAt) / microsPerDay
 		addStatement(statementKey{account: m.AccountID, channel: m.Channel, country: totalsCountry, day: day}, statementSums{messages: 1})
-		for i, r := range m.Recipients {
+		several := len(m.Recipients) > 1
+		if several {
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			clear(seen)
+		}
+		for _, r := range m.Recipients {
 			ok := countKey{account: m.AccountID, channel: m.Channel, status: string(r.Status), day: day}
 			sum := overview[ok]
 			if sum == nil {
@@ -75,14 +82,7 @@ func (s *Store) countAccepted(ctx context.Context, tx *sql.Tx, msgs []*message.M
 			sum.n++
 			sum.charged += r.Price
 			first := int64(1)
-			if i > 0 {
-				if seen == nil {
-					seen = map[string]bool{}
-				}
-				if i == 1 {
-					clear(seen)
-					seen[m.Recipients[0].Country] = true
-				}
+			if several {
 				if seen[r.Country] {
 					first = 0
 				}
