@@ -1,7 +1,9 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +64,10 @@ func TestImportJobs(t *testing.T) {
 		r = s.admin("POST", "/admin/dnd/NL?scope=all", "text/csv", "3120\n3130\n")
 		if r.status != 200 || r.json["imported"] != 2.0 || s.admin("GET", "/admin/imports/"+r.json["import"].(string), "", "").json["state"] != "done" {
 			t.Fatalf("synchronous import: %d %s", r.status, r.raw)
+		}
+		// Prefixes of a length no registry held before are screened for.
+		if got, err := s.app.store.DNDListed(context.Background(), []string{"31201234567", "31401234567"}); err != nil || !maps.Equal(got, map[string]string{"31201234567": "NL"}) {
+			t.Fatalf("after importing prefixes: %v %v", got, err)
 		}
 
 		// An account's consent import.

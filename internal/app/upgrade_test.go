@@ -3,10 +3,12 @@ package app
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -84,6 +86,17 @@ func TestUpgrade(t *testing.T) {
 		}
 		if t.Failed() {
 			return
+		}
+
+		// The registry entries the release held are still screened for:
+		// a whole number and a prefix (dnd_prefix_lengths is filled from
+		// them by migration 061).
+		listed, err := s.app.store.DNDListed(context.Background(), []string{"919812345678", "919712345678", "919912345678"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{"919812345678": "IN-NCPR", "919712345678": "IN-NCPR"}; !maps.Equal(listed, want) {
+			t.Errorf("do-not-disturb after the upgrade: %v, want %v", listed, want)
 		}
 
 		// Sending continues, with the old account's key.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
 )
 
@@ -55,5 +56,41 @@ func TestKeepStatistics(t *testing.T) {
 	}
 	if analyzed, changed := count("dnd"); changed != 1 {
 		t.Errorf("dnd: %d changes since analyzed (analyzed %d times), want the one insert", changed, analyzed)
+	}
+}
+
+// TestDNDPrefixLengthsAnalyzed: the table of registry prefix lengths is
+// analyzed by the migration and whenever a length is added, so that the
+// planner knows it for the handful of rows it is (never analyzed, it
+// guesses thousands and costs screening as a big join).
+func TestDNDPrefixLengthsAnalyzed(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, Config{URL: pgtest.URL(t), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows := func() float64 {
+		t.Helper()
+		var n float64
+		if err := st.Writer().QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'dnd_prefix_lengths'::regclass`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := rows(); n != 0 {
+		t.Fatalf("a new database: the statistics say %v rows, want 0 (analyzed, empty)", n)
+	}
+	now := time.Now()
+	if err := st.ImportDND(ctx, store.DNDImport{Registry: "IN-NCPR", Scope: store.DNDAll, Entries: []store.DNDEntry{
+		{Prefix: "919812345678", ListedAt: now, ImportedAt: now}, {Prefix: "9197", ListedAt: now, ImportedAt: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rows(); n != 2 {
+		t.Fatalf("after an import of two lengths: the statistics say %v rows, want 2", n)
+	}
+	got, err := st.DNDListed(ctx, []string{"919812345678", "919712345678", "919912345678"})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("listed %v %v", got, err)
 	}
 }

@@ -379,16 +379,11 @@ func (s *Store) Screen(ctx context.Context, accountID, channel string, recipient
 	lower, backLower := restrictionKeys(recipients)
 	q += ` UNION ALL SELECT 4, identifier, request_id, FALSE, 0 FROM privacy_restrictions WHERE account_id IN (?, '') AND identifier IN (` + placeholders(len(lower)) + `)`
 	args = append(append(args, accountID), strings2any(lower)...)
-	// Padded to a multiple of 16 (repeating one), so that the statement's
-	// text, and its prepared form, is shared by numbers of any length.
-	prefixes := allPrefixes(recipients)
-	for len(prefixes)%16 != 0 {
-		prefixes = append(prefixes, prefixes[0])
-	}
-	q += ` UNION ALL SELECT 2, prefix, registry, FALSE, 0 FROM dnd WHERE prefix IN (` + placeholders(len(prefixes)) + `)`
-	args = append(args, strings2any(prefixes)...)
+	dndQuery, dndArgs := dndLookup(&s.d, recipients)
+	q += ` UNION ALL ` + dndQuery
+	args = append(args, dndArgs...)
 	if !marketing {
-		q += ` AND scope = 'all'`
+		q += ` AND d.scope = 'all'`
 	} else {
 		q += ` UNION ALL SELECT 0, recipient, action, legal_age, id FROM consents WHERE account_id = ? AND purpose = 'marketing' AND channel IN ('', ?) AND recipient IN (` +
 			placeholders(len(recipients)) + `)`
@@ -437,19 +432,70 @@ func (s *Store) Screen(ctx context.Context, accountID, channel string, recipient
 	return out, nil
 }
 
-// allPrefixes are every prefix of every number, once.
-func allPrefixes(numbers []string) []string {
-	var out []string
-	seen := map[string]bool{}
+// dndLookup is the SELECT (with its arguments) of the registry entries
+// that are prefixes of numbers, as (2, prefix, registry, FALSE, 0) rows:
+// each number is looked up at the prefix lengths the registries hold
+// (dnd_prefix_lengths), one index lookup per number and length, rather
+// than at every length of the number. The numbers are padded to a
+// multiple of 8 (repeating the first) so that the statement's text, and
+// its prepared form, is shared by batches of similar size.
+//
+// PostgreSQL is given the prefixes as an array (= ANY): one index scan
+// whose plan it soon keeps for all runs, where an IN list of expressions
+// is an OR of index scans that it plans anew each run (measured: 1
+// recipient 200 → 300 µs with IN, against a 1M-number registry).
+func dndLookup(d *Dialect, numbers []string) (string, []any) {
+	args := make([]any, 0, len(numbers)+7)
 	for _, n := range numbers {
-		for i := 1; i <= len(n); i++ {
-			if p := n[:i]; !seen[p] {
-				seen[p] = true
-				out = append(out, p)
-			}
+		args = append(args, n)
+	}
+	for len(args)%8 != 0 {
+		args = append(args, numbers[0])
+	}
+	var q strings.Builder
+	open, end := "IN (", ")"
+	if d.Name == "postgres" {
+		open, end = "= ANY (ARRAY[", "])"
+	}
+	q.WriteString(`SELECT 2, d.prefix, d.registry, FALSE, 0 FROM dnd_prefix_lengths l JOIN dnd d ON d.prefix ` + open)
+	for i := range args {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("substr(?, 1, l.digits)")
+	}
+	q.WriteString(end)
+	return q.String(), args
+}
+
+// noteDNDLengths records the prefix lengths of entries about to be added
+// to dnd, in the transaction that adds them, so that screening looks
+// numbers up at those lengths (dndLookup).
+func (s *Store) noteDNDLengths(ctx context.Context, tx *sql.Tx, entries []store.DNDEntry) error {
+	seen := map[int]bool{}
+	var lengths []any
+	for _, e := range entries {
+		if n := len(e.Prefix); !seen[n] {
+			seen[n] = true
+			lengths = append(lengths, n)
 		}
 	}
-	return out
+	if len(lengths) == 0 {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO dnd_prefix_lengths (digits) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?), ", len(lengths)), ", ")+` ON CONFLICT (digits) DO NOTHING`), lengths...)
+	if err != nil {
+		return fmt.Errorf("noting do-not-disturb prefix lengths: %w", err)
+	}
+	// PostgreSQL plans screening with this table's statistics, which no
+	// row-count rule refreshes for a table this small (migration 061).
+	if added, _ := res.RowsAffected(); added > 0 && s.d.Name == "postgres" {
+		if _, err := tx.ExecContext(ctx, `ANALYZE dnd_prefix_lengths`); err != nil {
+			return fmt.Errorf("noting do-not-disturb prefix lengths: %w", err)
+		}
+	}
+	return nil
 }
 
 // ImportDND stores a registry's entries, all or none; the scope is set
@@ -462,6 +508,9 @@ func (s *Store) ImportDND(ctx context.Context, imp store.DNDImport) error {
 			}
 		} else if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE dnd SET scope = ? WHERE registry = ?`), imp.Scope, imp.Registry); err != nil {
 			return fmt.Errorf("importing do-not-disturb entries: %w", err)
+		}
+		if err := s.noteDNDLengths(ctx, tx, imp.Entries); err != nil {
+			return err
 		}
 		for _, e := range imp.Entries {
 			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO dnd (registry, prefix, listed_at, imported_at, scope) VALUES (?, ?, ?, ?, ?)
@@ -477,19 +526,21 @@ func (s *Store) ImportDND(ctx context.Context, imp store.DNDImport) error {
 // DNDListed finds numbers listed on a registry, whole or by a prefix.
 func (s *Store) DNDListed(ctx context.Context, numbers []string) (map[string]string, error) {
 	out := map[string]string{}
-	prefixes := allPrefixes(numbers)
-	if len(prefixes) == 0 {
+	if len(numbers) == 0 {
 		return out, nil
 	}
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT prefix, registry FROM dnd WHERE prefix IN (`+placeholders(len(prefixes))+`)`), strings2any(prefixes)...)
+	q, args := dndLookup(&s.d, numbers)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading do-not-disturb registries: %w", err)
 	}
 	defer rows.Close()
 	listed := map[string]string{}
 	for rows.Next() {
+		var kind, zero int
 		var p, reg string
-		if err := rows.Scan(&p, &reg); err != nil {
+		var no bool
+		if err := rows.Scan(&kind, &p, &reg, &no, &zero); err != nil {
 			return nil, fmt.Errorf("reading do-not-disturb registries: %w", err)
 		}
 		listed[p] = reg

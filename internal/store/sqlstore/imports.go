@@ -139,6 +139,12 @@ func (s *Store) StageDND(ctx context.Context, importID string, entries []store.D
 	}
 	args := make([]any, 0, 3*stageDNDRows)
 	return s.inTx(ctx, "staging do-not-disturb entries", func(tx *sql.Tx) error {
+		// Noted while staging, so that the merge needs no pass over the
+		// staged rows; an import that fails leaves a length behind, which
+		// costs screening a lookup, never a miss.
+		if err := s.noteDNDLengths(ctx, tx, entries); err != nil {
+			return err
+		}
 		flush := func() error {
 			if len(args) == 0 {
 				return nil
