@@ -80,7 +80,9 @@ func Spec() channel.Spec {
 // from a number written with or without + and spaces.
 func WAID(s string) (string, error) {
 	t := strings.TrimPrefix(strings.TrimSpace(s), "+")
-	t = strings.NewReplacer(" ", "", "-", "").Replace(t)
+	if strings.ContainsAny(t, " -") {
+		t = strings.NewReplacer(" ", "", "-", "").Replace(t)
+	}
 	if len(t) < 7 || len(t) > 15 {
 		return "", fmt.Errorf("%q is not a phone number in international format (7 to 15 digits)", s)
 	}
