@@ -57,6 +57,39 @@ func TestKeepStatistics(t *testing.T) {
 	if analyzed, changed := count("dnd"); changed != 1 {
 		t.Errorf("dnd: %d changes since analyzed (analyzed %d times), want the one insert", changed, analyzed)
 	}
+
+	// Every row changed, the size the same: the plans stay right, and
+	// autovacuum refreshes the distributions by its own rule.
+	if _, err := db.ExecContext(ctx, `UPDATE pending_receipts SET status = 'failed'`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * statisticsEvery)
+	if after, changed := count("pending_receipts"); after != before || changed < int64(rows) {
+		t.Errorf("pending_receipts analyzed %d more times (%d changes since) after an update of every row, want none", after-before, changed)
+	}
+	// Grown past twice the rows the statistics saw, then drained: each
+	// time analyzed once more.
+	analyzedOnce := func(what string, want int64) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if n, _ := count("pending_receipts"); n == want {
+				return
+			} else if n > want || time.Now().After(deadline) {
+				t.Fatalf("pending_receipts %s: analyzed %d times in all, want %d", what, n, want)
+			}
+		}
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO pending_receipts (connector, provider_id, receipt_key, status, status_at, received_at)
+		SELECT 'c', 'more' || g::text, '', 'delivered', 1, 1 FROM generate_series(1, $1::int) g`, analyzeRows+analyzeGrowth*rows); err != nil {
+		t.Fatal(err)
+	}
+	analyzedOnce("grown", before+1)
+	if _, err := db.ExecContext(ctx, `DELETE FROM pending_receipts`); err != nil {
+		t.Fatal(err)
+	}
+	analyzedOnce("drained", before+2)
+	time.Sleep(20 * statisticsEvery)
+	analyzedOnce("left drained", before+2)
 }
 
 // TestDNDPrefixLengthsAnalyzed: the table of registry prefix lengths is
