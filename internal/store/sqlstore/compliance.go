@@ -379,7 +379,7 @@ func (s *Store) Screen(ctx context.Context, accountID, channel string, recipient
 	lower, backLower := restrictionKeys(recipients)
 	q += ` UNION ALL SELECT 4, identifier, request_id, FALSE, 0 FROM privacy_restrictions WHERE account_id IN (?, '') AND identifier IN (` + placeholders(len(lower)) + `)`
 	args = append(append(args, accountID), strings2any(lower)...)
-	dndQuery, dndArgs := dndLookup(&s.d, recipients)
+	dndQuery, dndArgs := dndLookup(&s.d, `2, d.prefix, d.registry, FALSE, 0`, recipients)
 	q += ` UNION ALL ` + dndQuery
 	args = append(args, dndArgs...)
 	if !marketing {
@@ -432,9 +432,8 @@ func (s *Store) Screen(ctx context.Context, accountID, channel string, recipient
 	return out, nil
 }
 
-// dndLookup is the SELECT (with its arguments) of the registry entries
-// that are prefixes of numbers, as (2, prefix, registry, FALSE, 0) rows:
-// each number is looked up at the prefix lengths the registries hold
+// dndLookup is the SELECT (with its arguments) of cols from the registry
+// entries d that are prefixes of numbers: each number is looked up at the prefix lengths the registries hold
 // (dnd_prefix_lengths), one index lookup per number and length, rather
 // than at every length of the number. The numbers are padded to a
 // multiple of 8 (repeating the first) so that the statement's text, and
@@ -444,7 +443,7 @@ func (s *Store) Screen(ctx context.Context, accountID, channel string, recipient
 // whose plan it soon keeps for all runs, where an IN list of expressions
 // is an OR of index scans that it plans anew each run (measured: 1
 // recipient 200 → 300 µs with IN, against a 1M-number registry).
-func dndLookup(d *Dialect, numbers []string) (string, []any) {
+func dndLookup(d *Dialect, cols string, numbers []string) (string, []any) {
 	args := make([]any, 0, len(numbers)+7)
 	for _, n := range numbers {
 		args = append(args, n)
@@ -457,7 +456,7 @@ func dndLookup(d *Dialect, numbers []string) (string, []any) {
 	if d.Name == "postgres" {
 		open, end = "= ANY (ARRAY[", "])"
 	}
-	q.WriteString(`SELECT 2, d.prefix, d.registry, FALSE, 0 FROM dnd_prefix_lengths l JOIN dnd d ON d.prefix ` + open)
+	q.WriteString(`SELECT ` + cols + ` FROM dnd_prefix_lengths l JOIN dnd d ON d.prefix ` + open)
 	for i := range args {
 		if i > 0 {
 			q.WriteString(", ")
@@ -529,7 +528,7 @@ func (s *Store) DNDListed(ctx context.Context, numbers []string) (map[string]str
 	if len(numbers) == 0 {
 		return out, nil
 	}
-	q, args := dndLookup(&s.d, numbers)
+	q, args := dndLookup(&s.d, `d.prefix, d.registry`, numbers)
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading do-not-disturb registries: %w", err)
@@ -537,10 +536,8 @@ func (s *Store) DNDListed(ctx context.Context, numbers []string) (map[string]str
 	defer rows.Close()
 	listed := map[string]string{}
 	for rows.Next() {
-		var kind, zero int
 		var p, reg string
-		var no bool
-		if err := rows.Scan(&kind, &p, &reg, &no, &zero); err != nil {
+		if err := rows.Scan(&p, &reg); err != nil {
 			return nil, fmt.Errorf("reading do-not-disturb registries: %w", err)
 		}
 		listed[p] = reg
