@@ -139,37 +139,34 @@ func testDailyCountsRollUp(t *testing.T, st store.Store) {
 		t.Errorf("other account: %v, want 4 sent today", got)
 	}
 
-	o := &store.Outcome{Updates: []store.StatusUpdate{
-		{AccountID: a.ID, MessageID: m1.ID, Seq: 0, Status: message.Delivered, At: now},
-		{AccountID: a.ID, MessageID: m1.ID, Seq: 1, Status: message.DeliveryFailed, At: now},
-	}}
-	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
-		t.Fatal(err)
+	finish := func(updates ...store.StatusUpdate) {
+		t.Helper()
+		if err := st.Finish(ctx, []*store.Outcome{{Updates: updates}}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	finish(
+		store.StatusUpdate{AccountID: a.ID, MessageID: m1.ID, Seq: 0, Status: message.Delivered, At: now},
+		store.StatusUpdate{AccountID: a.ID, MessageID: m1.ID, Seq: 1, Status: message.DeliveryFailed, At: now},
+	)
 	want = map[string]int{"today sms sent": 1, "today sms delivered": 1, "today sms delivery_failed": 1, "yesterday sms sent": 2}
 	check("after receipts")
 
 	// A recipient named twice in one batch moves twice, in order; a
 	// status it cannot move to (delivered after delivery_failed) moves
 	// nothing.
-	o = &store.Outcome{Updates: []store.StatusUpdate{
-		{AccountID: a.ID, MessageID: m1.ID, Seq: 2, Status: message.Buffered, At: now},
-		{AccountID: a.ID, MessageID: m1.ID, Seq: 2, Status: message.Expired, At: now},
-		{AccountID: a.ID, MessageID: m1.ID, Seq: 1, Status: message.Delivered, At: now},
-	}}
-	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
-		t.Fatal(err)
-	}
+	finish(
+		store.StatusUpdate{AccountID: a.ID, MessageID: m1.ID, Seq: 2, Status: message.Buffered, At: now},
+		store.StatusUpdate{AccountID: a.ID, MessageID: m1.ID, Seq: 2, Status: message.Expired, At: now},
+		store.StatusUpdate{AccountID: a.ID, MessageID: m1.ID, Seq: 1, Status: message.Delivered, At: now},
+	)
 	want = map[string]int{"today sms expired": 1, "today sms delivered": 1, "today sms delivery_failed": 1, "yesterday sms sent": 2}
 	check("after two moves of one recipient in a batch")
 
-	o = &store.Outcome{Updates: []store.StatusUpdate{
-		{AccountID: a.ID, MessageID: m2.ID, Seq: 0, Status: message.Delivered, At: now},
-		{AccountID: a.ID, MessageID: m2.ID, Seq: 1, Status: message.Delivered, At: now},
-	}}
-	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
-		t.Fatal(err)
-	}
+	finish(
+		store.StatusUpdate{AccountID: a.ID, MessageID: m2.ID, Seq: 0, Status: message.Delivered, At: now},
+		store.StatusUpdate{AccountID: a.ID, MessageID: m2.ID, Seq: 1, Status: message.Delivered, At: now},
+	)
 	if err := st.DeleteMessage(ctx, a.ID, m2.ID); err != nil {
 		t.Fatal(err)
 	}
