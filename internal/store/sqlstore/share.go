@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -82,9 +83,9 @@ func (s *Store) writeShared(ctx context.Context, batch []*shareRequest) error {
 	}
 	if len(batch) == 1 {
 		r := batch[0]
-		return s.runTx(ctx, r.what, func(tx *sql.Tx) error { return r.f(r.ctx, tx) })
+		return s.runJournalInMemory(ctx, r.what, func(tx *sql.Tx) error { return r.f(r.ctx, tx) })
 	}
-	return s.runTx(ctx, "shared write", func(tx *sql.Tx) error {
+	return s.runJournalInMemory(ctx, "shared write", func(tx *sql.Tx) error {
 		for _, r := range batch {
 			if _, err := s.txExec(ctx, tx, "SAVEPOINT shared"); err != nil {
 				return err
@@ -102,4 +103,33 @@ func (s *Store) writeShared(ctx context.Context, batch []*shareRequest) error {
 		}
 		return nil
 	})
+}
+
+// runJournalInMemory is runTx with SQLite's statement journal in memory.
+//
+// Each savepoint, and each statement that may fail half-way, keeps the
+// pages it changes in that journal until it ends. SQLite writes it to a
+// temporary file once it passes 64 KiB: a file created, written, read back
+// only on a rollback, and deleted, every shared transaction — about a
+// twentieth of the server's CPU at capacity, in system calls. temp_store =
+// MEMORY keeps it in memory instead. It is set for the shared writes alone,
+// which are small: a merge of a whole registry in one transaction keeps its
+// journal on disk, as before. The setting is read when the transaction
+// begins, so it is set and reset on the connection that runs it.
+func (s *Store) runJournalInMemory(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA temp_store = MEMORY"); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA temp_store = DEFAULT"); err != nil {
+			// Never hand a connection set for small writes to a large one.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return runTxOn(ctx, what, conn.BeginTx, f)
 }

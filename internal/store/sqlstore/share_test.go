@@ -148,3 +148,44 @@ func TestSharedAfterClose(t *testing.T) {
 		t.Errorf("committed %v", got)
 	}
 }
+
+// TestSharedJournalInMemory checks that a shared write runs with its
+// statement journal in memory (temp_store 2) and that the connection goes
+// back to the default (0) for the writes that do not share, such as an
+// import's merge, whose journal may be as large as a registry.
+func TestSharedJournalInMemory(t *testing.T) {
+	s := openShared(t)
+	ctx := context.Background()
+	tempStore := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) int {
+		t.Helper()
+		var v int
+		if err := q.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var inside int
+	if err := s.sharedTx(ctx, "a write", func(ctx context.Context, tx *sql.Tx) error {
+		inside = tempStore(tx)
+		return insert("a")(ctx, tx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if inside != 2 {
+		t.Errorf("temp_store in a shared write = %d, want 2 (memory)", inside)
+	}
+	if got := tempStore(s.w); got != 0 {
+		t.Errorf("temp_store after a shared write = %d, want 0 (the default)", got)
+	}
+	if err := s.inTx(ctx, "a write of its own", func(tx *sql.Tx) error {
+		inside = tempStore(tx)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if inside != 0 {
+		t.Errorf("temp_store in a write that does not share = %d, want 0", inside)
+	}
+}

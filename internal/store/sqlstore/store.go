@@ -180,7 +180,13 @@ func (s *Store) acceptTx(ctx context.Context, what string, f txFunc) error {
 }
 
 func (s *Store) runTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	return runTxOn(ctx, what, s.w.BeginTx, f)
+}
+
+// runTxOn is runTx on what begin opens: the writer pool or one connection
+// of it.
+func runTxOn(ctx context.Context, what string, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), f func(tx *sql.Tx) error) error {
+	tx, err := begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", what, err)
 	}
