@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/omnigate/omnigate/internal/ids"
 )
 
@@ -33,20 +31,48 @@ const jwtLifetime = 60 * time.Second
 // or empty for none): HS256 over the issuer, validity window, a unique id,
 // and SHA-256 hashes of the URL and body.
 func SignJWT(key, rawURL string, body []byte, now time.Time) (string, error) {
+	return signJWT(key, rawURL, body, now, ids.New()), nil
+}
+
+// jwtHeader is the encoded JOSE header of every signature: HS256, JWT.
+var jwtHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+
+// signJWT is SignJWT with the token's id given. The claims are written
+// out by hand, in the order a JSON encoder writes a map (sorted keys): every
+// value is a number or a string of hex digits and letters, so nothing needs
+// escaping, and a status report is signed without building a map and
+// encoding it by reflection (a tenth of a report's cost).
+func signJWT(key, rawURL string, body []byte, now time.Time, jti string) string {
 	urlHash := sha256.Sum256([]byte(rawURL))
-	claims := jwt.MapClaims{
-		"iss":      "MessageBird",
-		"iat":      now.Unix(),
-		"nbf":      now.Unix(),
-		"exp":      now.Add(jwtLifetime).Unix(),
-		"jti":      ids.New(),
-		"url_hash": hex.EncodeToString(urlHash[:]),
-	}
+	claims := make([]byte, 0, 256)
+	claims = append(claims, `{"exp":`...)
+	claims = strconv.AppendInt(claims, now.Add(jwtLifetime).Unix(), 10)
+	claims = append(claims, `,"iat":`...)
+	claims = strconv.AppendInt(claims, now.Unix(), 10)
+	claims = append(claims, `,"iss":"MessageBird","jti":"`...)
+	claims = append(claims, jti...)
+	claims = append(claims, `","nbf":`...)
+	claims = strconv.AppendInt(claims, now.Unix(), 10)
 	if len(body) > 0 {
 		h := sha256.Sum256(body)
-		claims["payload_hash"] = hex.EncodeToString(h[:])
+		claims = append(claims, `,"payload_hash":"`...)
+		claims = hex.AppendEncode(claims, h[:])
+		claims = append(claims, '"')
 	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(key))
+	claims = append(claims, `,"url_hash":"`...)
+	claims = hex.AppendEncode(claims, urlHash[:])
+	claims = append(claims, `"}`...)
+
+	enc := base64.RawURLEncoding
+	out := make([]byte, 0, len(jwtHeader)+1+enc.EncodedLen(len(claims))+1+enc.EncodedLen(sha256.Size))
+	out = append(out, jwtHeader...)
+	out = append(out, '.')
+	out = enc.AppendEncode(out, claims)
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write(out)
+	out = append(out, '.')
+	out = enc.AppendEncode(out, mac.Sum(nil))
+	return string(out)
 }
 
 // Legacy signature styles: how the receiver's verifier canonicalises the
