@@ -137,14 +137,8 @@ const matchChunk = 256
 // date in the recipientParts, so the matches hold for the whole transaction
 // once the locks are taken.
 func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receipt) (receiptMatches, recipientParts, error) {
-	var ids [][2]string
-	for _, r := range rs {
-		for _, id := range r.ProviderIDs {
-			ids = append(ids, [2]string{r.Connector, id})
-		}
-	}
 	out, parts := receiptMatches{}, recipientParts{}
-	err := idChunks(ids, func(c string, n int, args []any) error {
+	err := idChunks(receiptIDs(rs), func(c string, n int, args []any) error {
 		// Reports go out only where someone listens: the message's or
 		// the account's report URL. Each matching part p comes with
 		// every part q of its recipient, in part order.
@@ -202,6 +196,45 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 		return nil, nil, err
 	}
 	return out, parts, nil
+}
+
+// receiptIDs are the (connector, carrier id) pairs of the receipts.
+func receiptIDs(rs []store.Receipt) [][2]string {
+	var ids [][2]string
+	for _, r := range rs {
+		for _, id := range r.ProviderIDs {
+			ids = append(ids, [2]string{r.Connector, id})
+		}
+	}
+	return ids
+}
+
+// matchedRecipients appends to keys the lock keys of the recipients whose
+// parts carry the receipts' carrier ids: one light query per connector
+// (and per matchChunk ids), reading only the recipient's name, for
+// lockReceipts to lock them before it reads the matches in full.
+func (s *Store) matchedRecipients(ctx context.Context, tx *sql.Tx, rs []store.Receipt, keys []string) ([]string, error) {
+	err := idChunks(receiptIDs(rs), func(c string, n int, args []any) error {
+		rows, err := s.txQuery(ctx, tx, `SELECT message_id, seq FROM recipient_parts
+			WHERE connector = ? AND provider_id IN (`+placeholders(n)+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("matching receipts: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var messageID string
+			var seq int
+			if err := rows.Scan(&messageID, &seq); err != nil {
+				return fmt.Errorf("matching receipts: %w", err)
+			}
+			keys = append(keys, recipientKey(messageID, seq))
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("matching receipts: %w", err)
+		}
+		return nil
+	})
+	return keys, err
 }
 
 // idChunks calls f with the distinct carrier ids of each connector, at most
@@ -669,15 +702,9 @@ func (s *Store) lockReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receipt
 	// another carrier id (a resubmission holds that id's lock and the
 	// recipient's, not ours), and parts change under the recipient's lock,
 	// so what matters is read again below, under the recipient locks.
-	found, _, err := s.matchReceipts(ctx, tx, rs)
+	keys, err := s.matchedRecipients(ctx, tx, rs, keys[:0])
 	if err != nil {
 		return nil, nil, err
-	}
-	keys = keys[:0]
-	for _, ps := range found {
-		for _, p := range ps {
-			keys = append(keys, recipientKey(p.messageID, p.seq))
-		}
 	}
 	if err := s.lockIDs(ctx, tx, keys); err != nil {
 		return nil, nil, err
