@@ -166,10 +166,7 @@ func (n *Notifier) post(ctx context.Context, a *store.Account, nt Notice, p Usag
 			Time string `json:"createdDatetime"`
 		}{a.ID, nt, now})
 	}
-	token, err := webhook.SignJWT(a.SigningKey, a.AlertURL, body, time.Now())
-	if err != nil {
-		return err
-	}
+	token := webhook.SignJWT(a.SigningKey, a.AlertURL, body, time.Now())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.AlertURL, bytes.NewReader(body))
 	if err != nil {
 		n.log.Warn("notice: alert URL is unusable", "account", a.ID, "err", err)

@@ -17,9 +17,7 @@ func BenchmarkSignJWT(b *testing.B) {
 	url := "https://example.com/reports?id=01a249e26f8c5b45dbe3d1f865a6d573&recipient=31612345678&status=delivered"
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := SignJWT("signing-key-0123456789abcdefghij", url, nil, now); err != nil {
-			b.Fatal(err)
-		}
+		SignJWT("signing-key-0123456789abcdefghij", url, nil, now)
 	}
 }
 

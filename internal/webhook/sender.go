@@ -459,9 +459,7 @@ func (s *Sender) callSet(ctx context.Context, acct *store.Account, method, full 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if err := SignRequest(req, acct, full, query, body, time.Now()); err != nil {
-		return fmt.Errorf("signing report: %w", err)
-	}
+	SignRequest(req, acct, full, query, body, time.Now())
 	return s.doExpect(req, set)
 }
 
@@ -472,16 +470,11 @@ const userAgent = "omnigate-webhooks/1"
 // body) as MessageBird signs its reports, with acct's signing key at now:
 // the JWT, timestamp and legacy signature headers; it sets the User-Agent
 // omnigate's report calls carry. Status reports and HLR reports use it.
-func SignRequest(req *http.Request, acct *store.Account, full string, query url.Values, body []byte, now time.Time) error {
-	token, err := SignJWT(acct.SigningKey, full, body, now)
-	if err != nil {
-		return err
-	}
-	req.Header.Set(HeaderSignatureJWT, token)
+func SignRequest(req *http.Request, acct *store.Account, full string, query url.Values, body []byte, now time.Time) {
+	req.Header.Set(HeaderSignatureJWT, SignJWT(acct.SigningKey, full, body, now))
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, SignLegacy(acct.SigningKey, acct.LegacySignature, now.Unix(), query, body))
 	req.Header.Set("User-Agent", userAgent)
-	return nil
 }
 
 // callWith makes a signed POST of a JSON body to target as a webhook's
