@@ -433,9 +433,9 @@ func (s *Store) Screen(ctx context.Context, accountID, channel string, recipient
 }
 
 // dndLookup is the SELECT (with its arguments) of cols from the registry
-// entries d that are prefixes of numbers: each number is looked up at the prefix lengths the registries hold
-// (dnd_prefix_lengths), one index lookup per number and length, rather
-// than at every length of the number. The numbers are padded to a
+// entries d that are prefixes of numbers: each number is looked up at the
+// prefix lengths the registries hold (dnd_prefix_lengths), one index
+// lookup per number and length, rather than at every length of the number. The numbers are padded to a
 // multiple of 8 (repeating the first) so that the statement's text, and
 // its prepared form, is shared by batches of similar size.
 //
