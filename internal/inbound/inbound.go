@@ -36,8 +36,8 @@ type Receiver struct {
 
 var _ channel.Receiver = (*Receiver)(nil)
 
-// New makes a Receiver; onReports is called after receipts changed
-// statuses (status reports are queued).
+// New makes a Receiver; onReports is called after receipts queued status
+// reports (store.ReceiptOutcome.Reported).
 func New(st store.Store, p *pipeline.Pipeline, m *metrics.Metrics, commit groupcommit.Config, onReports func(), log *slog.Logger) *Receiver {
 	if onReports == nil {
 		onReports = func() {}
@@ -60,26 +60,23 @@ func (r *Receiver) flushReceipts(ctx context.Context, rs []store.Receipt) error 
 	if err != nil {
 		return err
 	}
-	changed := false
+	reported := false
 	for i, o := range outs {
 		result := "matched"
 		if !o.Matched {
 			result = "pending"
 		}
 		r.metrics.Receipts.WithLabelValues(rs[i].Connector, result).Inc()
-		if o.Matched && rs[i].Event != "" {
-			changed = true // an event is reported without a status change
-		}
+		reported = reported || o.Reported
 		if o.Changed {
-			changed = true
 			if o.Status.Final() {
 				r.metrics.Statuses.WithLabelValues(rs[i].Channel, rs[i].Connector, string(o.Status)).Inc()
 			}
 		}
 	}
 	r.metrics.CommitBatch.WithLabelValues("receipts").Observe(float64(len(rs)))
-	if changed {
-		r.onReports()
+	if reported {
+		r.onReports() // only then: an idle report sender that wakes leases nothing, in a write of its own
 	}
 	return nil
 }

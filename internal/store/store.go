@@ -354,6 +354,9 @@ type ReceiptOutcome struct {
 	Seq       int
 	Changed   bool // the recipient's status changed
 	Status    message.Status
+	// Reported: a status report (a JobReport) was queued for the change
+	// or the event, the message or its account having a report URL.
+	Reported bool
 }
 
 // Receipts matches carriers' receipts to the parts they are about.

@@ -27,6 +27,7 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 		var all []*store.StatusUpdate
 		var partChanges []partChange // the parts' new statuses, likewise
 		var events []store.Event     // recorded once the statuses are applied
+		var eventOf []int            // the receipt of each event
 		// What reporting the events needs of their recipients, known from
 		// the matches: recordEvents need not read them again.
 		known := map[recipientRef]eventRecipient{}
@@ -52,6 +53,7 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 				}
 				events = append(events, store.Event{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq,
 					Event: r.Event, Detail: r.Detail, At: at.UTC()})
+				eventOf = append(eventOf, i)
 				ref := recipientRef{o.MessageID, o.Seq}
 				if _, ok := known[ref]; !ok {
 					pm, _ := matches.find(r)
@@ -79,14 +81,20 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 				continue
 			}
 			out[i].Changed = u.Applied
+			out[i].Reported = queuesReport(u)
 			var err error
 			if reports, err = s.appendReport(ctx, reports, u); err != nil {
 				return err
 			}
 		}
-		_, rep, err := s.recordEvents(ctx, tx, events, known)
+		recorded, rep, err := s.recordEvents(ctx, tx, events, known)
 		if err != nil {
 			return err
+		}
+		for j, e := range recorded {
+			if e.Reported {
+				out[eventOf[j]].Reported = true
+			}
 		}
 		return s.enqueueReports(ctx, tx, append(reports, rep...))
 	})

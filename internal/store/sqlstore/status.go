@@ -123,12 +123,16 @@ func (s *Store) appendReport(ctx context.Context, args []any, u *store.StatusUpd
 	if !(u.Applied || u.HandedOff) {
 		return args, nil
 	}
-	if !u.Notify {
+	if !queuesReport(u) {
 		return s.appendConvReport(ctx, args, u) // a Conversations webhook may want it
 	}
 	report, err := reportArgs(u)
 	return append(args, report...), err
 }
+
+// queuesReport says whether appendReport queues a status report job for
+// u (rather than, at most, a Conversations webhook's delivery).
+func queuesReport(u *store.StatusUpdate) bool { return (u.Applied || u.HandedOff) && u.Notify }
 
 // reportArgs are the job columns of a status report for an applied update.
 func reportArgs(u *store.StatusUpdate) ([]any, error) {

@@ -89,14 +89,16 @@ func testReadReceipts(t *testing.T, st store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each receipt queued a report (the message has a report URL): of its
+	// change, its read, or both.
 	want := []struct{ changed bool }{{true}, {false}, {true}, {false}}
 	for i, o := range out {
-		if !o.Matched || o.Changed != want[i].changed || o.Status != message.Delivered {
-			t.Errorf("receipt %d: %+v, want matched, delivered, changed %v", i, o, want[i].changed)
+		if !o.Matched || o.Changed != want[i].changed || o.Status != message.Delivered || !o.Reported {
+			t.Errorf("receipt %d: %+v, want matched, delivered, changed %v, reported", i, o, want[i].changed)
 		}
 	}
-	// A repeated read changes nothing and is not stored again.
-	if out, err := st.ApplyReceipts(ctx, []store.Receipt{rc("wamid.1", store.EventRead, 5)}); err != nil || out[0].Changed {
+	// A repeated read changes nothing, is not stored again, nor reported.
+	if out, err := st.ApplyReceipts(ctx, []store.Receipt{rc("wamid.1", store.EventRead, 5)}); err != nil || out[0].Changed || out[0].Reported {
 		t.Fatalf("repeated read: %+v, %v", out, err)
 	}
 	for _, m := range []*message.Message{m1, m2, m3} {

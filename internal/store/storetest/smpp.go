@@ -65,7 +65,7 @@ func testReceiptsRollUp(t *testing.T, st store.Store) {
 	submit(t, st, m, 0, "smsc-a", "a1", "a2")
 	submit(t, st, m, 1, "smsc-a", "b1")
 
-	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "a1"); !o.Matched || o.MessageID != m.ID || o.Seq != 0 || !o.Changed || o.Status != message.Buffered {
+	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "a1"); !o.Matched || o.MessageID != m.ID || o.Seq != 0 || !o.Changed || o.Status != message.Buffered || !o.Reported {
 		t.Fatalf("first part delivered: %+v (want buffered: one of two parts)", o)
 	}
 	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "a2"); o.Status != message.Delivered || !o.Changed {
@@ -82,7 +82,7 @@ func testReceiptsRollUp(t *testing.T, st store.Store) {
 		t.Fatalf("recipient 1: %+v", r)
 	}
 	// Duplicates and late receipts change nothing.
-	if o := receipt(t, st, "smsc-a", message.Buffered, 0, "a1"); !o.Matched || o.Changed {
+	if o := receipt(t, st, "smsc-a", message.Buffered, 0, "a1"); !o.Matched || o.Changed || o.Reported {
 		t.Fatalf("late receipt: %+v", o)
 	}
 	// Ids are per connector.
@@ -99,7 +99,7 @@ func testReceiptsRollUp(t *testing.T, st store.Store) {
 	quiet := newMessage(a, 1, func(m *message.Message) { m.ReportURL = "" })
 	accept(t, st, quiet)
 	submit(t, st, quiet, 0, "smsc-a", "q1")
-	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "q1"); !o.Changed {
+	if o := receipt(t, st, "smsc-a", message.Delivered, 0, "q1"); !o.Changed || o.Reported {
 		t.Fatalf("receipt for a quiet message: %+v", o)
 	}
 	if more, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "n"}); len(more) != 0 {
