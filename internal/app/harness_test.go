@@ -263,12 +263,17 @@ func mustJSON(t testing.TB, b []byte) map[string]any {
 }
 
 // startBench starts a server for a benchmark: durable as served
-// (synchronous=FULL), accepting only.
+// (synchronous=FULL), accepting only, its idle workers polling as served
+// (the tests' 20 ms polls are empty leases, each a write, ~150 a second).
 func startBench(b *testing.B, engine string, tune ...func(*Config)) *server {
 	if engine == "postgres" && !pgtest.Available() {
 		b.Skip(pgtest.EnvVar + " is not set")
 	}
-	return start(b, engine, append([]func(*Config){func(c *Config) { c.SQLiteSync = "FULL"; c.APIOnly = true }}, tune...)...)
+	served := func(c *Config) {
+		c.SQLiteSync, c.APIOnly = "FULL", true
+		c.Dispatch.Pool.Poll, c.Webhook.Pool.Poll = 0, 0 // the defaults
+	}
+	return start(b, engine, append([]func(*Config){served}, tune...)...)
 }
 
 // verifiedEmailDomain gives accountID the sending domain with a new DKIM
