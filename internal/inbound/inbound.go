@@ -68,10 +68,8 @@ func (r *Receiver) flushReceipts(ctx context.Context, rs []store.Receipt) error 
 		}
 		r.metrics.Receipts.WithLabelValues(rs[i].Connector, result).Inc()
 		reported = reported || o.Reported
-		if o.Changed {
-			if o.Status.Final() {
-				r.metrics.Statuses.WithLabelValues(rs[i].Channel, rs[i].Connector, string(o.Status)).Inc()
-			}
+		if o.Changed && o.Status.Final() {
+			r.metrics.Statuses.WithLabelValues(rs[i].Channel, rs[i].Connector, string(o.Status)).Inc()
 		}
 	}
 	r.metrics.CommitBatch.WithLabelValues("receipts").Observe(float64(len(rs)))
