@@ -435,9 +435,10 @@ func (s *Store) Screen(ctx context.Context, accountID, channel string, recipient
 // dndLookup is the SELECT (with its arguments) of cols from the registry
 // entries d that are prefixes of numbers: each number is looked up at the
 // prefix lengths the registries hold (dnd_prefix_lengths), one index
-// lookup per number and length, rather than at every length of the number. The numbers are padded to a
-// multiple of 8 (repeating the first) so that the statement's text, and
-// its prepared form, is shared by batches of similar size.
+// lookup per number and length, rather than at every length of the
+// number. The numbers are padded to a multiple of 8 (repeating the first)
+// so that the statement's text, and its prepared form, is shared by
+// batches of similar size.
 //
 // PostgreSQL is given the prefixes as an array (= ANY): one index scan
 // whose plan it soon keeps for all runs, where an IN list of expressions
