@@ -27,6 +27,10 @@ type Config struct {
 	// Linger is how long a flusher waits for more items after the first one
 	// when the batch is still small; default 0: take only what is queued.
 	Linger time.Duration
+	// LingerIf, when set, is asked before each wait of Linger, once what
+	// is queued has been taken: false writes the batch at once. It lets
+	// the caller wait only when its load says more items will come soon.
+	LingerIf func() bool
 	// Flushers is how many batches may be written at once; default 1 (right
 	// for SQLite's single writer, and measured best on PostgreSQL too: see
 	// internal/app).
@@ -132,11 +136,7 @@ func (c *Committer[T]) run() {
 // Linger for more when configured.
 func (c *Committer[T]) gather(batch []*request[T], weight int) []*request[T] {
 	var deadline <-chan time.Time
-	if c.cfg.Linger > 0 {
-		t := time.NewTimer(c.cfg.Linger)
-		defer t.Stop()
-		deadline = t.C
-	}
+	asked := false // whether to linger has been decided
 	for weight < c.cfg.MaxWeight {
 		select {
 		case r, ok := <-c.in:
@@ -147,6 +147,14 @@ func (c *Committer[T]) gather(batch []*request[T], weight int) []*request[T] {
 			weight += r.weight
 			continue
 		default:
+		}
+		if !asked {
+			asked = true
+			if c.cfg.Linger > 0 && (c.cfg.LingerIf == nil || c.cfg.LingerIf()) {
+				t := time.NewTimer(c.cfg.Linger)
+				defer t.Stop()
+				deadline = t.C
+			}
 		}
 		if deadline == nil {
 			return batch

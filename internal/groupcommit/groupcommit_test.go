@@ -145,3 +145,52 @@ func sizes(bs [][]int) []int {
 	}
 	return out
 }
+
+// LingerIf decides each wait: false writes a lone item at once however
+// long Linger is; true waits for more, here until the batch is full.
+func TestLingerIf(t *testing.T) {
+	var mu sync.Mutex
+	var batches [][]int
+	flush := func(ctx context.Context, items []int) error {
+		mu.Lock()
+		batches = append(batches, append([]int(nil), items...))
+		mu.Unlock()
+		return nil
+	}
+	var linger sync.Mutex
+	wait := false
+	c := New(Config{MaxWeight: 2, Linger: time.Hour, LingerIf: func() bool {
+		linger.Lock()
+		defer linger.Unlock()
+		return wait
+	}}, flush)
+	defer c.Stop(context.Background())
+
+	if err := c.Submit(context.Background(), 1, 1); err != nil {
+		t.Fatal(err) // an hour's linger would have timed the test out
+	}
+	linger.Lock()
+	wait = true
+	linger.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- c.Submit(context.Background(), 2, 1) }()
+	// The flusher holds item 2 for more; item 3 fills the batch.
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Queued() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("item 2 was not taken")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.Submit(context.Background(), 3, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(batches) != 2 || len(batches[0]) != 1 || len(batches[1]) != 2 {
+		t.Fatalf("batches %v, want [[1] [2 3]]", batches)
+	}
+}

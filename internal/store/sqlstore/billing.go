@@ -25,7 +25,7 @@ func (s *Store) AcceptCharged(ctx context.Context, items []*store.Accept) error 
 			}
 		}
 	}
-	return s.acceptTx(ctx, "accepting messages", func(ctx context.Context, tx *sql.Tx) error {
+	return s.acceptTx(ctx, "accepting messages", len(items), func(ctx context.Context, tx *sql.Tx) error {
 		// Charge each account's messages of the batch together: one balance
 		// update and one counter update per limit, where they all fit. When
 		// they do not, charge them one by one to find which do.

@@ -21,7 +21,7 @@ func (s *Store) RecordEvents(ctx context.Context, es []store.Event) ([]store.Eve
 		}
 	}
 	out := make([]store.EventOutcome, len(es))
-	err := s.urgentTx(ctx, "recording events", func(ctx context.Context, tx *sql.Tx) error {
+	err := s.urgentTx(ctx, "recording events", len(es), func(ctx context.Context, tx *sql.Tx) error {
 		o, reports, err := s.recordEvents(ctx, tx, es, nil)
 		if err != nil {
 			return err

@@ -30,7 +30,7 @@ func (s *Store) AcceptMessages(ctx context.Context, msgs []*message.Message) err
 	if err := s.ensureScopes(ctx, messageAccounts(msgs)...); err != nil {
 		return err
 	}
-	return s.acceptTx(ctx, "accepting messages", func(ctx context.Context, tx *sql.Tx) error {
+	return s.acceptTx(ctx, "accepting messages", len(msgs), func(ctx context.Context, tx *sql.Tx) error {
 		return s.writeMessages(ctx, tx, msgs, nil)
 	})
 }

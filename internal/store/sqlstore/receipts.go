@@ -16,7 +16,7 @@ import (
 // ApplyReceipts matches receipts to parts in one transaction.
 func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.ReceiptOutcome, error) {
 	out := make([]store.ReceiptOutcome, len(rs))
-	err := s.urgentTx(ctx, "applying receipts", func(ctx context.Context, tx *sql.Tx) error {
+	err := s.urgentTx(ctx, "applying receipts", len(rs), func(ctx context.Context, tx *sql.Tx) error {
 		matches, parts, err := s.lockReceipts(ctx, tx, rs)
 		if err != nil {
 			return err

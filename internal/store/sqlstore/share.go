@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/groupcommit"
@@ -39,15 +40,17 @@ type txFunc func(ctx context.Context, tx *sql.Tx) error
 type shareRequest struct {
 	ctx  context.Context
 	what string
+	rows int // the rows (messages, receipts, outcomes) it writes, for sharePace
 	f    txFunc
 	err  error // f's own outcome, set by writeShared
 }
 
 // newSharer queues the writes of a single-writer store and runs those
 // queued at one moment in one transaction (groupcommit does the queueing,
-// batching and stopping).
+// batching and stopping), waiting for more first when s.pace says so.
 func newSharer(s *Store) *groupcommit.Committer[*shareRequest] {
-	return groupcommit.New(groupcommit.Config{MaxWeight: maxShared, Timeout: sharedTimeout}, s.writeShared)
+	return groupcommit.New(groupcommit.Config{MaxWeight: maxShared, Timeout: sharedTimeout,
+		Linger: shareLinger, LingerIf: func() bool { return s.pace.linger(time.Now()) }}, s.writeShared)
 }
 
 // sharedTx runs f in a write transaction, shared with other writes queued at
@@ -55,10 +58,16 @@ func newSharer(s *Store) *groupcommit.Committer[*shareRequest] {
 // f may run with other writes before it in the same transaction: it sees
 // their changes, as it would have after their commits.
 func (s *Store) sharedTx(ctx context.Context, what string, f txFunc) error {
+	return s.sharedRowsTx(ctx, what, 1, f)
+}
+
+// sharedRowsTx is sharedTx for a write of rows rows (a batch of messages,
+// receipts or outcomes).
+func (s *Store) sharedRowsTx(ctx context.Context, what string, rows int, f txFunc) error {
 	if s.share == nil {
 		return s.inTx(ctx, what, func(tx *sql.Tx) error { return f(ctx, tx) })
 	}
-	r := &shareRequest{ctx: context.WithoutCancel(ctx), what: what, f: f}
+	r := &shareRequest{ctx: context.WithoutCancel(ctx), what: what, rows: rows, f: f}
 	if err := s.share.Submit(ctx, r, 1); err != nil {
 		if errors.Is(err, groupcommit.ErrStopped) {
 			return fmt.Errorf("%s: %w", what, err)
@@ -81,6 +90,7 @@ func (s *Store) writeShared(ctx context.Context, batch []*shareRequest) error {
 	for _, r := range batch {
 		r.err = nil
 	}
+	s.pace.wrote(batch, time.Now())
 	if len(batch) == 1 {
 		r := batch[0]
 		return s.runJournalInMemory(ctx, r.what, func(tx *sql.Tx) error { return r.f(r.ctx, tx) })
@@ -132,4 +142,58 @@ func (s *Store) runJournalInMemory(ctx context.Context, what string, f func(tx *
 		}
 	}()
 	return runTxOn(ctx, what, conn.BeginTx, f)
+}
+
+// Waiting for company.
+//
+// At a steady few hundred messages a second every stage writes on its
+// own: an accept of one message, a receipt, a lease, a send's outcome,
+// each a transaction of a row or two, two to three commits per message
+// (bench/README.md). The commit is most of a small write's cost, so the
+// shared writer then waits up to shareLinger for more writes before it
+// begins: commits carry several writes, at the price of that wait on each.
+// It waits only while writes come often (an idle or lightly used store,
+// tests included, never waits) and carry few rows each (under a heavy
+// load batches are large already, and waiting would only slow them).
+const (
+	shareLinger     = time.Millisecond
+	lingerWriteRate = 1000 // writes a second, at least
+	lingerRows      = 3.0  // rows per write on average, less than
+	paceWindow      = 100 * time.Millisecond
+)
+
+// sharePace follows the writes the shared writer runs: how often they
+// come and how many rows they carry.
+type sharePace struct {
+	mu     sync.Mutex
+	since  time.Time // the current window's start
+	writes int       // writes in the current window
+	rate   float64   // writes a second in the last full window
+	last   time.Time // the last full window's end
+	rows   float64   // rows per write, a moving average
+}
+
+// wrote notes a batch of writes about to run at now.
+func (p *sharePace) wrote(batch []*shareRequest, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range batch {
+		p.rows = 0.9*p.rows + 0.1*float64(max(r.rows, 1))
+	}
+	if p.since.IsZero() {
+		p.since = now
+	}
+	p.writes += len(batch)
+	if d := now.Sub(p.since); d >= paceWindow {
+		p.rate = float64(p.writes) / d.Seconds()
+		p.since, p.writes, p.last = now, 0, now
+	}
+}
+
+// linger says whether to wait for more writes at now: they have been
+// coming often, recently, and small.
+func (p *sharePace) linger(now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rate >= lingerWriteRate && now.Sub(p.last) < 2*paceWindow && p.rows < lingerRows
 }

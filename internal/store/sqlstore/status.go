@@ -16,7 +16,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
-	return s.sharedTx(ctx, "finishing jobs", func(ctx context.Context, tx *sql.Tx) error {
+	return s.sharedRowsTx(ctx, "finishing jobs", len(outcomes), func(ctx context.Context, tx *sql.Tx) error {
 		// Every update, and those that record carrier ids (whose ids and
 		// recipients are locked, and whose kept receipts are read at once
 		// under those locks rather than per recipient).

@@ -32,6 +32,7 @@ type Store struct {
 	// share runs the hot writes of a single writer in shared transactions
 	// (SQLite only; see sharedTx).
 	share *groupcommit.Committer[*shareRequest]
+	pace  sharePace // when share waits for more writes
 	// stopBackground ends the dialect's background work and waits for it.
 	stopBackground func()
 
@@ -164,19 +165,19 @@ func (s *Store) purge(ctx context.Context, what, q string, before time.Time) (in
 
 // urgentTx is inTx for writes that go before accept batches on a single
 // writer (see writePriority).
-func (s *Store) urgentTx(ctx context.Context, what string, f txFunc) error {
+func (s *Store) urgentTx(ctx context.Context, what string, rows int, f txFunc) error {
 	if s.priority != nil {
 		defer s.priority.urgentWrite()()
 	}
-	return s.sharedTx(ctx, what, f)
+	return s.sharedRowsTx(ctx, what, rows, f)
 }
 
 // acceptTx is inTx for accept batches: they yield to urgent writes first.
-func (s *Store) acceptTx(ctx context.Context, what string, f txFunc) error {
+func (s *Store) acceptTx(ctx context.Context, what string, rows int, f txFunc) error {
 	if s.priority != nil {
 		s.priority.yield(ctx)
 	}
-	return s.sharedTx(ctx, what, f)
+	return s.sharedRowsTx(ctx, what, rows, f)
 }
 
 func (s *Store) runTx(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
