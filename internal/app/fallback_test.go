@@ -203,8 +203,12 @@ func TestFallbackCancelsWhatWaits(t *testing.T) {
 		}
 		s.app.billing.Pricer().Invalidate()
 		s.app.DemoWhatsApp().FailNext(1, 131000, "") // a 500: tried again 10 s later
+		// The fallback is due 5 s after the send: by then the first attempt
+		// has failed and its job waits. (With 1 s, a loaded machine was
+		// still running the attempt when the fallback came, and a send in
+		// progress is not cancelled.)
 		r := s.sendEmail(s.key, map[string]any{"to": handset, "from": wa.ID, "type": "hsm", "content": helloWorld,
-			"fallback": map[string]any{"from": sms.ID, "after": "1s", "text": "Hello World"}})
+			"fallback": map[string]any{"from": sms.ID, "after": "5s", "text": "Hello World"}})
 		if r.status != http.StatusAccepted {
 			t.Fatalf("POST /v1/send = %d %s", r.status, r.raw)
 		}
