@@ -26,6 +26,7 @@ type Store struct {
 	insertMarketingSenders, insertParts                  *bulkInsert // with an upsert clause
 	insertLeased                                         *bulkInsert // jobs stored leased, with RETURNING
 	insertEvents                                         *bulkInsert // once-only events, with RETURNING (events_batch.go)
+	insertAttempt                                        *bulkInsert // the webhook attempts' log (webhookattempts.go)
 
 	// priority orders the single writer's transactions (SQLite only).
 	priority *writePriority
@@ -65,6 +66,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertLedger:     newBulkInsert("ledger", ledgerColumns),
 		insertLeased:     newBulkInsertReturning("jobs", jobColumns+", lease_owner", jobReturning),
 		insertEvents:     newEventInsert(),
+		insertAttempt:    newBulkInsert("webhook_attempts", attemptColumns),
 
 		insertMessageCountDeltas:   newBulkInsert("message_count_deltas", messageCountDeltaCols),
 		insertStatementCountDeltas: newBulkInsert("statement_count_deltas", statementCountDeltaCols),
@@ -83,8 +85,10 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 	s.stmts = newStmtCache(writer, &s.d)
 	s.rstmts = newStmtCache(reader, &s.d)
 	s.rstmts.off = s.rstmts.off || reader == writer // one cache per handle
+	// Every bulk insert runs its statements of a few rows prepared: on
+	// SQLite compiling one costs more than running it.
 	for _, b := range []*bulkInsert{s.insertMessages, s.insertRecipients, s.insertJobs, s.insertLedger, s.insertLeased, s.insertEvents,
-		s.insertMessageCountDeltas, s.insertStatementCountDeltas} {
+		s.insertMessageCountDeltas, s.insertStatementCountDeltas, s.insertMarketingSenders, s.insertParts, s.insertAttempt} {
 		b.stmts = s.stmts
 	}
 	if err := s.migrate(ctx); err != nil {

@@ -39,23 +39,21 @@ func (s *Store) RecordWebhookAttempts(ctx context.Context, as []*store.WebhookAt
 	return s.inTx(ctx, "logging webhook attempts", func(tx *sql.Tx) error { return s.insertAttempts(ctx, tx, as) })
 }
 
-// insertAttempts writes attempts in tx, a few rows a statement.
+// insertAttempts writes attempts in tx, as few statements as the
+// placeholders allow.
 func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, as []*store.WebhookAttempt) error {
-	const cols = 13
-	return inChunks(as, max(1, s.d.MaxParams/cols), func(chunk []*store.WebhookAttempt) error {
-		one := "(" + strings.Repeat("?, ", cols-1) + "?)"
-		args := make([]any, 0, len(chunk)*cols)
-		rows := make([]string, 0, len(chunk))
-		for _, a := range chunk {
-			rows = append(rows, one)
-			args = append(args, a.AccountID, a.Kind, a.MessageID, a.WebhookID, a.Event, a.Payload, clip(a.URL, maxAttemptText),
-				a.Code, a.Outcome, clip(a.Error, maxAttemptText), a.Attempt, a.Duration.Milliseconds(), micros(a.At))
-		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO webhook_attempts (`+attemptColumns+`) VALUES `+strings.Join(rows, ", ")), args...); err != nil {
-			return fmt.Errorf("logging webhook attempts: %w", err)
-		}
+	if len(as) == 0 {
 		return nil
-	})
+	}
+	args := make([]any, 0, len(as)*13)
+	for _, a := range as {
+		args = append(args, a.AccountID, a.Kind, a.MessageID, a.WebhookID, a.Event, a.Payload, clip(a.URL, maxAttemptText),
+			a.Code, a.Outcome, clip(a.Error, maxAttemptText), a.Attempt, a.Duration.Milliseconds(), micros(a.At))
+	}
+	if err := s.insertAttempt.exec(ctx, tx, &s.d, args); err != nil {
+		return fmt.Errorf("logging webhook attempts: %w", err)
+	}
+	return nil
 }
 
 // WebhookAttempts lists an account's attempts, newest first.
