@@ -166,10 +166,9 @@ const (
 // come and how many rows they carry.
 type sharePace struct {
 	mu     sync.Mutex
-	since  time.Time // the current window's start
+	since  time.Time // the current window's start (the last full one's end)
 	writes int       // writes in the current window
-	rate   float64   // writes a second in the last full window
-	last   time.Time // the last full window's end
+	rate   float64   // writes a second in the last full window (0 before one)
 	rows   float64   // rows per write, a moving average
 }
 
@@ -186,7 +185,7 @@ func (p *sharePace) wrote(batch []*shareRequest, now time.Time) {
 	p.writes += len(batch)
 	if d := now.Sub(p.since); d >= paceWindow {
 		p.rate = float64(p.writes) / d.Seconds()
-		p.since, p.writes, p.last = now, 0, now
+		p.since, p.writes = now, 0
 	}
 }
 
@@ -195,5 +194,5 @@ func (p *sharePace) wrote(batch []*shareRequest, now time.Time) {
 func (p *sharePace) linger(now time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.rate >= lingerWriteRate && now.Sub(p.last) < 2*paceWindow && p.rows < lingerRows
+	return p.rate >= lingerWriteRate && now.Sub(p.since) < 2*paceWindow && p.rows < lingerRows
 }

@@ -45,7 +45,7 @@ func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, as []*store.Webh
 	if len(as) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(as)*13)
+	args := make([]any, 0, len(as)*s.insertAttempt.cols)
 	for _, a := range as {
 		args = append(args, a.AccountID, a.Kind, a.MessageID, a.WebhookID, a.Event, a.Payload, clip(a.URL, maxAttemptText),
 			a.Code, a.Outcome, clip(a.Error, maxAttemptText), a.Attempt, a.Duration.Milliseconds(), micros(a.At))
