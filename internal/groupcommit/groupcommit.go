@@ -27,9 +27,23 @@ type Config struct {
 	// Linger is how long a flusher waits for more items after the first one
 	// when the batch is still small; default 0: take only what is queued.
 	Linger time.Duration
-	// LingerIf, when set, is asked before each wait of Linger, once what
-	// is queued has been taken: false writes the batch at once. It lets
-	// the caller wait only when its load says more items will come soon.
+	// LingerRate, when set, lets a flusher wait (Linger) only while items
+	// have been coming at this rate or more: items a second over the last
+	// full window of 100 ms, ended less than 200 ms ago. An idle or lightly
+	// used committer (a test, a quiet hour) then never waits. A wait also
+	// ends once no item has come for twice their mean interval at the
+	// measured rate: the senders may all be waiting for this batch.
+	LingerRate float64
+	// LingerBelow, when set, lets a flusher wait only when it found fewer
+	// items queued than this: under a heavy load the queue that builds
+	// during one commit is batch enough, and waiting would only slow it.
+	LingerBelow int
+	// LingerIf, when set, is asked once what is queued has been taken (and
+	// the other conditions are met) and again before each wait for one
+	// more item: false writes the batch at once. It lets the caller wait
+	// only while its own measure of the load says more items will come,
+	// for example while some of those who submit items are still working
+	// on one rather than all waiting for this batch.
 	LingerIf func() bool
 	// Flushers is how many batches may be written at once; default 1 (right
 	// for SQLite's single writer, and measured best on PostgreSQL too: see
@@ -49,6 +63,7 @@ type Flush[T any] func(ctx context.Context, items []T) error
 type Committer[T any] struct {
 	cfg   Config
 	flush Flush[T]
+	pace  pace
 	in    chan *request[T]
 	stop  chan struct{}
 	wg    sync.WaitGroup
@@ -128,6 +143,9 @@ func (c *Committer[T]) run() {
 	for first := range c.in {
 		batch = append(batch[:0], first)
 		batch = c.gather(batch, first.weight)
+		if c.cfg.LingerRate > 0 {
+			c.pace.took(len(batch), time.Now())
+		}
 		c.write(batch)
 	}
 }
@@ -135,8 +153,9 @@ func (c *Committer[T]) run() {
 // gather adds queued requests to batch until the weight bound, waiting up to
 // Linger for more when configured.
 func (c *Committer[T]) gather(batch []*request[T], weight int) []*request[T] {
-	var deadline <-chan time.Time
-	asked := false // whether to linger has been decided
+	var deadline, quiet <-chan time.Time
+	var gap time.Duration
+	var quietT *time.Timer
 	for weight < c.cfg.MaxWeight {
 		select {
 		case r, ok := <-c.in:
@@ -148,16 +167,29 @@ func (c *Committer[T]) gather(batch []*request[T], weight int) []*request[T] {
 			continue
 		default:
 		}
-		if !asked {
-			asked = true
-			if c.cfg.Linger > 0 && (c.cfg.LingerIf == nil || c.cfg.LingerIf()) {
-				t := time.NewTimer(c.cfg.Linger)
-				defer t.Stop()
-				deadline = t.C
-			}
-		}
 		if deadline == nil {
+			if !c.lingers(len(batch)) {
+				return batch
+			}
+			t := time.NewTimer(c.cfg.Linger)
+			defer t.Stop()
+			deadline = t.C
+			if r := c.pace.rate(time.Now()); c.cfg.LingerRate > 0 && r > 0 {
+				gap = time.Duration(2 * float64(time.Second) / r)
+			}
+		} else if c.cfg.LingerIf != nil && !c.cfg.LingerIf() {
 			return batch
+		}
+		if gap > 0 && gap < c.cfg.Linger {
+			// Stop waiting once no item has come for two of their usual
+			// intervals: their senders may all be waiting for this batch.
+			if quietT == nil {
+				quietT = time.NewTimer(gap)
+				defer quietT.Stop()
+			} else {
+				quietT.Reset(gap)
+			}
+			quiet = quietT.C
 		}
 		select {
 		case r, ok := <-c.in:
@@ -168,9 +200,59 @@ func (c *Committer[T]) gather(batch []*request[T], weight int) []*request[T] {
 			weight += r.weight
 		case <-deadline:
 			return batch
+		case <-quiet:
+			return batch
 		}
 	}
 	return batch
+}
+
+// lingers says whether to wait for more items before writing a batch of
+// n items, all that were queued.
+func (c *Committer[T]) lingers(n int) bool {
+	if c.cfg.Linger <= 0 || c.cfg.LingerBelow > 0 && n >= c.cfg.LingerBelow {
+		return false
+	}
+	if c.cfg.LingerRate > 0 && c.pace.rate(time.Now()) < c.cfg.LingerRate {
+		return false
+	}
+	return c.cfg.LingerIf == nil || c.cfg.LingerIf()
+}
+
+// paceWindow is how long pace counts items before it updates their rate.
+const paceWindow = 100 * time.Millisecond
+
+// pace follows how often items come (for LingerRate).
+type pace struct {
+	mu    sync.Mutex
+	since time.Time // the current window's start (the last full one's end)
+	items int       // items taken in the current window
+	last  float64   // items a second in the last full window (0 before one)
+}
+
+// took notes n items taken at now.
+func (p *pace) took(n int, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.since.IsZero() {
+		p.since = now
+	}
+	p.items += n
+	if d := now.Sub(p.since); d >= paceWindow {
+		p.last = float64(p.items) / d.Seconds()
+		p.since, p.items = now, 0
+	}
+}
+
+// rate is the items a second of the last full window, or 0 when that
+// window ended long enough ago that the load may have stopped.
+func (p *pace) rate(now time.Time) float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now.Sub(p.since) >= 2*paceWindow {
+		return 0
+	}
+	return p.last
 }
 
 // write flushes a batch; if the batch fails as a whole, each item is retried

@@ -194,3 +194,116 @@ func TestLingerIf(t *testing.T) {
 		t.Fatalf("batches %v, want [[1] [2 3]]", batches)
 	}
 }
+
+func TestPace(t *testing.T) {
+	t0 := time.Unix(1_000_000, 0)
+	// steady takes n items every step for d.
+	steady := func(p *pace, start time.Time, d, step time.Duration, n int) time.Time {
+		at := start
+		for ; at.Before(start.Add(d)); at = at.Add(step) {
+			p.took(n, at)
+		}
+		return at
+	}
+	var p pace
+	if r := p.rate(t0); r != 0 {
+		t.Errorf("rate %.0f before any item", r)
+	}
+	// 1,600 items a second (two every 1.25 ms).
+	end := steady(&p, t0, time.Second, 1250*time.Microsecond, 2)
+	if r := p.rate(end); r < 1500 || r > 1700 {
+		t.Errorf("rate %.0f at 1,600 items a second", r)
+	}
+	// The load stopped: after a pause the rate is 0, not the last one.
+	if r := p.rate(end.Add(time.Second)); r != 0 {
+		t.Errorf("rate %.0f a second after the last item", r)
+	}
+	var light pace
+	end = steady(&light, t0, time.Second, 5*time.Millisecond, 1)
+	if r := light.rate(end); r < 190 || r > 210 {
+		t.Errorf("rate %.0f at 200 items a second", r)
+	}
+}
+
+// LingerRate: a committer whose items come rarely does not wait.
+func TestLingerRate(t *testing.T) {
+	c := New(Config{Linger: time.Hour, LingerRate: 1000}, func(context.Context, []int) error { return nil })
+	defer c.Stop(context.Background())
+	for i := range 3 {
+		if err := c.Submit(context.Background(), i, 1); err != nil {
+			t.Fatal(err) // an hour's linger would have timed the test out
+		}
+	}
+	// At 2,000 items a second over the last 150 ms it does.
+	busy := New(Config{Linger: time.Hour, LingerRate: 1000}, func(context.Context, []int) error { return nil })
+	defer busy.Stop(context.Background())
+	start := time.Now().Add(-150 * time.Millisecond)
+	for i := range 300 {
+		busy.pace.took(1, start.Add(time.Duration(i)*500*time.Microsecond))
+	}
+	if !busy.lingers(1) {
+		t.Errorf("does not linger at %.0f items a second", busy.pace.rate(time.Now()))
+	}
+	// It waits while items keep coming, but stops once none has come for
+	// twice their interval (1 ms at 2,000 a second), not after an hour.
+	if err := busy.Submit(context.Background(), 1, 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// LingerBelow: a flusher that found a batch queued writes it at once.
+func TestLingerBelow(t *testing.T) {
+	c := New(Config{Linger: time.Hour, LingerBelow: 3}, func(context.Context, []int) error { return nil })
+	defer c.Stop(context.Background())
+	if !c.lingers(2) || c.lingers(3) {
+		t.Errorf("lingers(2) = %v, lingers(3) = %v; want true, false", c.lingers(2), c.lingers(3))
+	}
+}
+
+// LingerIf is asked again while the flusher waits: once it says no more
+// items will come, the batch is written without waiting out Linger.
+func TestLingerIfEndsWait(t *testing.T) {
+	var mu sync.Mutex
+	more, asked := true, 0
+	var batches [][]int
+	c := New(Config{Linger: time.Hour, LingerIf: func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		asked++
+		return more
+	}}, func(_ context.Context, items []int) error {
+		mu.Lock()
+		batches = append(batches, append([]int(nil), items...))
+		mu.Unlock()
+		return nil
+	})
+	defer c.Stop(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Submit(context.Background(), 1, 1) }()
+	// Once asked, the flusher waits with item 1.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		if asked > 0 {
+			more = false
+			mu.Unlock()
+			break
+		}
+		mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("item 1 was not taken")
+		}
+	}
+	if err := c.Submit(context.Background(), 2, 1); err != nil {
+		t.Fatal(err) // an hour's linger would have timed the test out
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(batches) != 1 || len(batches[0]) != 2 {
+		t.Fatalf("batches %v, want [[1 2]]", batches)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/groupcommit"
@@ -33,9 +34,9 @@ type Config struct {
 	// Poll is how often an idle pool looks for due jobs; Notify wakes it at
 	// once. Default 250 ms.
 	Poll time.Duration
-	// Flushers is the number of outcome commits that may run at once;
-	// default 1.
-	Flushers int
+	// Commit tunes how the jobs' outcomes are committed together
+	// (groupcommit's defaults: one commit at a time, no waiting).
+	Commit groupcommit.Config
 	// Owner identifies this node in leases (see store.Lease).
 	Owner string
 	// Preload, when set, runs on each leased batch before its handlers
@@ -100,6 +101,8 @@ type Pool struct {
 
 	wake     chan struct{}
 	slots    chan struct{}
+	handling atomic.Int64 // jobs whose handler has not returned
+	draining atomic.Bool  // the last lease filled every slot it asked for
 	stop     chan struct{}
 	stopOnce sync.Once
 	stopMu   sync.Mutex // orders Run against Stop
@@ -150,7 +153,15 @@ func New(cfg Config, q store.Queue, handle Handler, after func([]*store.Outcome)
 		loopDone: make(chan struct{}),
 		abandon:  make(chan struct{}),
 	}
-	p.commits = groupcommit.New(groupcommit.Config{Flushers: cfg.Flushers}, func(ctx context.Context, outs []*store.Outcome) error {
+	commit := cfg.Commit
+	if commit.Linger > 0 && commit.LingerIf == nil {
+		// Wait for more outcomes only while some job is still being
+		// handled (once every job in flight waits for this commit, none
+		// can come) and no backlog is being drained (its jobs wait for
+		// the slots this commit gives back).
+		commit.LingerIf = func() bool { return p.handling.Load() > 0 && !p.draining.Load() }
+	}
+	p.commits = groupcommit.New(commit, func(ctx context.Context, outs []*store.Outcome) error {
 		if err := q.Finish(ctx, outs); err != nil {
 			return err
 		}
@@ -300,6 +311,7 @@ func (p *Pool) loop() {
 			go p.run(j)
 		}
 		busy = err == nil && len(jobs) == n
+		p.draining.Store(busy)
 		if busy {
 			continue // more may be due right now
 		}
@@ -362,7 +374,9 @@ func JobMessage(ctx context.Context, st interface {
 
 func (p *Pool) run(j *store.Job) {
 	defer func() { <-p.slots; p.inFlight.Done() }()
+	p.handling.Add(1)
 	o := p.handle(context.Background(), j)
+	p.handling.Add(-1)
 	o.JobID = j.ID
 	p.record(j, o)
 }

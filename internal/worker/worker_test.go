@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
 	"github.com/omnigate/omnigate/internal/worker"
@@ -78,5 +79,55 @@ func TestHandOver(t *testing.T) {
 	defer mu.Unlock()
 	if ran[3] {
 		t.Error("a job handed over after Stop ran")
+	}
+}
+
+// TestLingerWhileHandling: with a commit that waits for company, an
+// outcome waits for the jobs still being handled, and the batch is written
+// as soon as none is: the waiting never outlasts the jobs that could join.
+func TestLingerWhileHandling(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	started2, release2 := make(chan struct{}), make(chan struct{})
+	handle := func(ctx context.Context, j *store.Job) *store.Outcome {
+		if j.ID == 1 {
+			<-started2 // job 2 is being handled when job 1's outcome is
+		} else {
+			close(started2)
+			<-release2
+		}
+		return &store.Outcome{}
+	}
+	committed := make(chan int, 10)
+	after := func(outs []*store.Outcome) { committed <- len(outs) }
+	p := worker.New(worker.Config{Kind: "custom", Batch: 2, Concurrency: 2, Owner: "node-a", Lease: time.Minute,
+		Commit: groupcommit.Config{Linger: time.Hour}}, st, handle, after, slog.New(slog.DiscardHandler))
+	defer func() {
+		// Bounded: a pool that waits out the hour would never stop.
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		p.Stop(sctx)
+	}()
+	if n, _, _ := p.Reserve(2); n != 2 {
+		t.Fatalf("reserved %d of 2 slots", n)
+	}
+	p.Run([]*store.Job{{ID: 1, Kind: "custom"}, {ID: 2, Kind: "custom"}})
+	select {
+	case n := <-committed:
+		t.Fatalf("%d outcome(s) committed while job 2 was being handled", n)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release2)
+	select {
+	case n := <-committed:
+		if n != 2 {
+			t.Errorf("committed %d outcomes together, want both", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the outcomes waited for more after no job was being handled")
 	}
 }

@@ -50,7 +50,7 @@ type shareRequest struct {
 // batching and stopping), waiting for more first when s.pace says so.
 func newSharer(s *Store) *groupcommit.Committer[*shareRequest] {
 	return groupcommit.New(groupcommit.Config{MaxWeight: maxShared, Timeout: sharedTimeout,
-		Linger: shareLinger, LingerIf: func() bool { return s.pace.linger(time.Now()) }}, s.writeShared)
+		Linger: shareLinger, LingerRate: lingerWriteRate, LingerIf: s.pace.small}, s.writeShared)
 }
 
 // sharedTx runs f in a write transaction, shared with other writes queued at
@@ -90,7 +90,7 @@ func (s *Store) writeShared(ctx context.Context, batch []*shareRequest) error {
 	for _, r := range batch {
 		r.err = nil
 	}
-	s.pace.wrote(batch, time.Now())
+	s.pace.wrote(batch)
 	if len(batch) == 1 {
 		r := batch[0]
 		return s.runJournalInMemory(ctx, r.what, func(tx *sql.Tx) error { return r.f(r.ctx, tx) })
@@ -152,47 +152,34 @@ func (s *Store) runJournalInMemory(ctx context.Context, what string, f func(tx *
 // (bench/README.md). The commit is most of a small write's cost, so the
 // shared writer then waits up to shareLinger for more writes before it
 // begins: commits carry several writes, at the price of that wait on each.
-// It waits only while writes come often (an idle or lightly used store,
-// tests included, never waits) and carry few rows each (under a heavy
-// load batches are large already, and waiting would only slow them).
+// It waits only while writes come often (groupcommit's LingerRate: an idle
+// or lightly used store, tests included, never waits) and carry few rows
+// each (under a heavy load batches are large already, and waiting would
+// only slow them).
 const (
 	shareLinger     = time.Millisecond
 	lingerWriteRate = 1000 // writes a second, at least
 	lingerRows      = 3.0  // rows per write on average, less than
-	paceWindow      = 100 * time.Millisecond
 )
 
-// sharePace follows the writes the shared writer runs: how often they
-// come and how many rows they carry.
+// sharePace follows how many rows the shared writer's writes carry.
 type sharePace struct {
-	mu     sync.Mutex
-	since  time.Time // the current window's start (the last full one's end)
-	writes int       // writes in the current window
-	rate   float64   // writes a second in the last full window (0 before one)
-	rows   float64   // rows per write, a moving average
+	mu   sync.Mutex
+	rows float64 // rows per write, a moving average
 }
 
-// wrote notes a batch of writes about to run at now.
-func (p *sharePace) wrote(batch []*shareRequest, now time.Time) {
+// wrote notes a batch of writes about to run.
+func (p *sharePace) wrote(batch []*shareRequest) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, r := range batch {
 		p.rows = 0.9*p.rows + 0.1*float64(max(r.rows, 1))
 	}
-	if p.since.IsZero() {
-		p.since = now
-	}
-	p.writes += len(batch)
-	if d := now.Sub(p.since); d >= paceWindow {
-		p.rate = float64(p.writes) / d.Seconds()
-		p.since, p.writes = now, 0
-	}
 }
 
-// linger says whether to wait for more writes at now: they have been
-// coming often, recently, and small.
-func (p *sharePace) linger(now time.Time) bool {
+// small says whether the writes have been small enough for waiting to pay.
+func (p *sharePace) small() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.rate >= lingerWriteRate && now.Sub(p.since) < 2*paceWindow && p.rows < lingerRows
+	return p.rows < lingerRows
 }

@@ -190,8 +190,8 @@ func TestSharedJournalInMemory(t *testing.T) {
 	}
 }
 
-// The shared writer waits for company only while writes come often,
-// recently, and small.
+// The shared writer waits for company only while writes carry few rows
+// (how often they come is groupcommit's LingerRate, tested there).
 func TestSharePace(t *testing.T) {
 	writes := func(rows, n int) []*shareRequest {
 		b := make([]*shareRequest, n)
@@ -200,41 +200,18 @@ func TestSharePace(t *testing.T) {
 		}
 		return b
 	}
-	t0 := time.Unix(1_000_000, 0)
-	// steady feeds batches of n writes of rows rows every step for d.
-	steady := func(p *sharePace, start time.Time, d, step time.Duration, n, rows int) time.Time {
-		at := start
-		for ; at.Before(start.Add(d)); at = at.Add(step) {
-			p.wrote(writes(rows, n), at)
-		}
-		return at
-	}
-
 	var p sharePace
-	if p.linger(t0) {
-		t.Error("a store that has written nothing waits")
+	for range 100 {
+		p.wrote(writes(1, 2))
 	}
-	// 1,600 single-row writes a second (two every 1.25 ms): wait.
-	end := steady(&p, t0, time.Second, 1250*time.Microsecond, 2, 1)
-	if !p.linger(end) {
-		t.Errorf("no wait at %.0f writes/s of %.1f rows", p.rate, p.rows)
+	if !p.small() {
+		t.Errorf("no wait at %.1f rows per write", p.rows)
 	}
-	// The load stopped: the next write after a pause goes at once.
-	if p.linger(end.Add(time.Second)) {
-		t.Error("waits after a second without writes")
+	// Batches under a heavy load: 40 rows each.
+	for range 100 {
+		p.wrote(writes(40, 2))
 	}
-
-	// 200 writes a second (a test, a light load): no wait.
-	var light sharePace
-	end = steady(&light, t0, time.Second, 5*time.Millisecond, 1, 1)
-	if light.linger(end) {
-		t.Errorf("waits at %.0f writes/s", light.rate)
-	}
-
-	// As often, but 40 rows each (batches under heavy load): no wait.
-	var heavy sharePace
-	end = steady(&heavy, t0, time.Second, 1250*time.Microsecond, 2, 40)
-	if heavy.linger(end) {
-		t.Errorf("waits at %.1f rows per write", heavy.rows)
+	if p.small() {
+		t.Errorf("waits at %.1f rows per write", p.rows)
 	}
 }
