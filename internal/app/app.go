@@ -189,8 +189,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// with 2, 928–948/s with 1. Several nodes still commit concurrently,
 	// one flusher each.
 	commit := groupcommit.Config{}
+	if cfg.IsPostgres() {
+		commit.Linger, commit.LingerRate, commit.LingerBelow = pgLinger, pgLingerRate, pgLingerBelow
+	}
 	whCfg, dCfg := cfg.Webhook, cfg.Dispatch
 	whCfg.Pool.Owner, dCfg.Pool.Owner = node, node
+	whCfg.Pool.Commit, dCfg.Pool.Commit = commit, commit
 	whCfg.Formats = map[string]webhook.Format{message.ReportConversations: conversations.ReportBody}
 	whCfg.Forms = map[string]webhook.FormFormat{twilio.Report: {Header: twilio.HeaderSignature, Render: twilio.Callbacks{Store: st}.Render}}
 	whCfg.Deliverers = map[string]webhook.Deliverer{smppserver.ReportSMPP: a.smppReceipt}
@@ -493,6 +497,23 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	return errors.Join(err, a.stop(stopCtx))
 }
+
+// On PostgreSQL each stage's commits (accepts, receipts, the send and
+// report jobs' outcomes) wait up to pgLinger for more items while items
+// come at pgLingerRate a second or more (one per pgLinger) and fewer than
+// pgLingerBelow were queued: at a steady few hundred messages a second
+// each batch then carries several, and the server runs a batch's
+// statements once instead of once per message. Under a heavy load the
+// queue that builds during a commit is batch enough; a wait ends when the
+// items stop coming (groupcommit.Config.LingerRate), and a jobs' pool
+// waits only while it has jobs still being handled and no backlog. An idle
+// node never waits. Capacity +14 %, CPU per message −18 %, p99 at a fixed
+// rate a quarter: bench/results/2026-12-06-pg-commit-wait.md.
+const (
+	pgLinger      = 5 * time.Millisecond
+	pgLingerRate  = float64(time.Second / pgLinger)
+	pgLingerBelow = 4
+)
 
 // drainWatched: a drain is skipped when nothing asked /readyz within it.
 const drainWatched = 10 * time.Second
