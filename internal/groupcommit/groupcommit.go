@@ -168,19 +168,17 @@ func (c *Committer[T]) gather(batch []*request[T], weight int) []*request[T] {
 		default:
 		}
 		if deadline == nil {
-			if !c.lingers(len(batch)) {
+			var wait bool
+			if wait, gap = c.lingers(len(batch)); !wait {
 				return batch
 			}
 			t := time.NewTimer(c.cfg.Linger)
 			defer t.Stop()
 			deadline = t.C
-			if r := c.pace.rate(time.Now()); c.cfg.LingerRate > 0 && r > 0 {
-				gap = time.Duration(2 * float64(time.Second) / r)
-			}
 		} else if c.cfg.LingerIf != nil && !c.cfg.LingerIf() {
 			return batch
 		}
-		if gap > 0 && gap < c.cfg.Linger {
+		if gap > 0 {
 			// Stop waiting once no item has come for two of their usual
 			// intervals: their senders may all be waiting for this batch.
 			if quietT == nil {
@@ -208,15 +206,23 @@ func (c *Committer[T]) gather(batch []*request[T], weight int) []*request[T] {
 }
 
 // lingers says whether to wait for more items before writing a batch of
-// n items, all that were queued.
-func (c *Committer[T]) lingers(n int) bool {
+// n items, all that were queued, and after how long without an item to
+// stop waiting (0: only at Linger's end).
+func (c *Committer[T]) lingers(n int) (bool, time.Duration) {
 	if c.cfg.Linger <= 0 || c.cfg.LingerBelow > 0 && n >= c.cfg.LingerBelow {
-		return false
+		return false, 0
 	}
-	if c.cfg.LingerRate > 0 && c.pace.rate(time.Now()) < c.cfg.LingerRate {
-		return false
+	var gap time.Duration
+	if c.cfg.LingerRate > 0 {
+		r := c.pace.rate(time.Now())
+		if r < c.cfg.LingerRate {
+			return false, 0
+		}
+		if gap = time.Duration(2 * float64(time.Second) / r); gap >= c.cfg.Linger {
+			gap = 0
+		}
 	}
-	return c.cfg.LingerIf == nil || c.cfg.LingerIf()
+	return c.cfg.LingerIf == nil || c.cfg.LingerIf(), gap
 }
 
 // paceWindow is how long pace counts items before it updates their rate.

@@ -241,7 +241,7 @@ func TestLingerRate(t *testing.T) {
 	for i := range 300 {
 		busy.pace.took(1, start.Add(time.Duration(i)*500*time.Microsecond))
 	}
-	if !busy.lingers(1) {
+	if wait, _ := busy.lingers(1); !wait {
 		t.Errorf("does not linger at %.0f items a second", busy.pace.rate(time.Now()))
 	}
 	// It waits while items keep coming, but stops once none has come for
@@ -255,8 +255,10 @@ func TestLingerRate(t *testing.T) {
 func TestLingerBelow(t *testing.T) {
 	c := New(Config{Linger: time.Hour, LingerBelow: 3}, func(context.Context, []int) error { return nil })
 	defer c.Stop(context.Background())
-	if !c.lingers(2) || c.lingers(3) {
-		t.Errorf("lingers(2) = %v, lingers(3) = %v; want true, false", c.lingers(2), c.lingers(3))
+	two, _ := c.lingers(2)
+	three, _ := c.lingers(3)
+	if !two || three {
+		t.Errorf("lingers(2) = %v, lingers(3) = %v; want true, false", two, three)
 	}
 }
 

@@ -271,7 +271,6 @@ func (p *Pool) loop() {
 	defer close(p.loopDone)
 	timer := time.NewTimer(p.cfg.Poll)
 	defer timer.Stop()
-	busy := false // the last lease filled every slot it asked for
 	for {
 		// Take one slot, waiting while the pool is full, then every free one
 		// up to a batch.
@@ -281,7 +280,7 @@ func (p *Pool) loop() {
 			return
 		}
 		n := 1 + p.fill(p.cfg.Batch-1)
-		if busy && n < p.cfg.Batch/4 {
+		if p.draining.Load() && n < p.cfg.Batch/4 {
 			// The pool is draining a backlog and few slots are free: wait a
 			// moment for more, so that leases (each a write transaction)
 			// come in batches rather than one job at a time.
@@ -310,7 +309,7 @@ func (p *Pool) loop() {
 			p.inFlight.Add(1)
 			go p.run(j)
 		}
-		busy = err == nil && len(jobs) == n
+		busy := err == nil && len(jobs) == n
 		p.draining.Store(busy)
 		if busy {
 			continue // more may be due right now
