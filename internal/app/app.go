@@ -500,18 +500,20 @@ func (a *App) Run(ctx context.Context) error {
 
 // On PostgreSQL each stage's commits (accepts, receipts, the send and
 // report jobs' outcomes) wait up to pgLinger for more items while items
-// come at pgLingerRate a second or more (one per pgLinger) and fewer than
-// pgLingerBelow were queued: at a steady few hundred messages a second
-// each batch then carries several, and the server runs a batch's
-// statements once instead of once per message. Under a heavy load the
-// queue that builds during a commit is batch enough; a wait ends when the
-// items stop coming (groupcommit.Config.LingerRate), and a jobs' pool
-// waits only while it has jobs still being handled and no backlog. An idle
-// node never waits. Capacity +14 %, CPU per message −18 %, p99 at a fixed
-// rate a quarter: bench/results/2026-12-06-pg-commit-wait.md.
+// come at pgLingerRate a second or more and fewer than pgLingerBelow were
+// queued: at a steady few hundred messages a second each batch then
+// carries several, and the server runs a batch's statements once instead
+// of once per message. Under a heavy load the queue that builds during a
+// commit is batch enough; a wait ends when the items stop coming
+// (groupcommit.Config.LingerRate), and a jobs' pool waits only while it
+// has jobs still being handled and no backlog. An idle node never waits.
+// 5 ms: capacity +14 %, CPU per message −18 %, p99 at a fixed rate a
+// quarter (bench/results/2026-12-06-pg-commit-wait.md); 10 ms: another
+// −14 % CPU per message at a fixed rate, capacity and p99 no worse; 20 ms
+// no better (bench/results/2026-12-06-pg-wait-10ms.md).
 const (
-	pgLinger      = 5 * time.Millisecond
-	pgLingerRate  = float64(time.Second / pgLinger)
+	pgLinger      = 10 * time.Millisecond
+	pgLingerRate  = 200 // items a second, at least
 	pgLingerBelow = 4
 )
 
