@@ -61,6 +61,7 @@ type options struct {
 	recipients   int
 	mix          loadgen.Mix
 	receiptDelay time.Duration
+	smscWindow   int
 	window       int
 	grace        time.Duration
 	sqliteSync   string
@@ -101,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.recipients, "recipients", 1, "recipients per request")
 	fs.StringVar(&mix, "mix", loadgen.DefaultMix, "message mix (gsm, arabic, long)")
 	fs.DurationVar(&o.receiptDelay, "receipt-delay", 50*time.Millisecond, "the simulator's delay before each delivery receipt")
+	fs.IntVar(&o.smscWindow, "smsc-window", 10, "receipts the simulator sends before it waits for their responses, per bind")
 	fs.IntVar(&o.window, "window", 10, "SMPP window of both gateways")
 	fs.DurationVar(&o.grace, "grace", 120*time.Second, "how long to wait for delivery reports after sending")
 	fs.StringVar(&o.sqliteSync, "sqlite-sync", "FULL", "omnigate's --sqlite-sync (FULL survives power loss; NORMAL, like Kannel's spool, survives crashes only)")
@@ -350,7 +352,7 @@ func runOne(ctx context.Context, o *options, phase, name, dir string, log io.Wri
 		}
 		return filepath.Join(o.profileDir, fmt.Sprintf("%s-%s-%s.prof", name, phase, what))
 	}
-	sim, smscPort, err := startSimulator(ctx, o.omnigateBin, dir, o.receiptDelay, profile("smsc"), o.harnessProcs)
+	sim, smscPort, err := startSimulator(ctx, o.omnigateBin, dir, o.receiptDelay, o.smscWindow, profile("smsc"), o.harnessProcs)
 	if err != nil {
 		return nil, err
 	}

@@ -49,13 +49,13 @@ type simulator struct {
 	argv    []string
 }
 
-func startSimulator(ctx context.Context, bin, dir string, receiptDelay time.Duration, cpuProfile string, procs int) (*simulator, int, error) {
+func startSimulator(ctx context.Context, bin, dir string, receiptDelay time.Duration, window int, cpuProfile string, procs int) (*simulator, int, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, 0, err
 	}
 	argv := []string{bin, "smsc", "--listen", fmt.Sprintf("127.0.0.1:%d", ports[0]),
-		"--control", fmt.Sprintf("127.0.0.1:%d", ports[1]), "--receipt-delay", receiptDelay.String(),
+		"--control", fmt.Sprintf("127.0.0.1:%d", ports[1]), "--receipt-delay", receiptDelay.String(), "--window", strconv.Itoa(window),
 		"--system-id", smppSystemID, "--password", smppPassword, "--log-level", "warn"}
 	if cpuProfile != "" {
 		argv = append(argv, "--cpuprofile", cpuProfile)

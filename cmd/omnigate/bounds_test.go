@@ -27,6 +27,7 @@ func TestCLINumbersBounded(t *testing.T) {
 			{[]string{"compliance", "request-proof", "--account", acct.ID, "--reason", "audit", "--due", "2200h"}, "days"},
 			{[]string{"connector", "add", "--name", "c", "--host", "h", "--system-id", "s", "--throughput", "NaN"}, "throughput"},
 			{[]string{"connector", "add", "--name", "c", "--settings", `{"host":"h","system_id":"s","enquire_interval":"100000h"}`}, "enquire_interval"},
+			{[]string{"smsc", "--listen", "127.0.0.1:0", "--control", "", "--window", "0"}, "--window"},
 		} {
 			var stderr bytes.Buffer
 			c := e.cmd(tc.args...)

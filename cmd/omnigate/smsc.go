@@ -28,6 +28,7 @@ func smscCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.SystemID, "system-id", "", "accept only this system_id (default: any)")
 	fs.StringVar(&cfg.Password, "password", "", "accept only this password (default: any)")
 	fs.DurationVar(&cfg.ReceiptDelay, "receipt-delay", 100*time.Millisecond, "delay before a delivery receipt (±20 % jitter)")
+	fs.IntVar(&cfg.Window, "window", 10, "deliver_sm (receipts, inbound messages) awaiting a response, per bind, 1 to 1000")
 	fs.IntVar(&cfg.Outcomes.Delivered, "delivered", 100, "weight of delivered receipts")
 	fs.IntVar(&cfg.Outcomes.Undeliverable, "undeliverable", 0, "weight of undeliverable receipts")
 	fs.IntVar(&cfg.Outcomes.Expired, "expired", 0, "weight of expired receipts")
@@ -43,6 +44,9 @@ func smscCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cpuProfile := cpuProfileFlag(fs)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
+	}
+	if cfg.Window < 1 || cfg.Window > 1000 {
+		return usageError{fmt.Errorf("smsc: --window must be 1 to 1000, not %d", cfg.Window)}
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
