@@ -265,8 +265,9 @@ func (c *conn) park() bool {
 	if !idle {
 		return false
 	}
+	add := p.register(c) // before parked: the next reader may read what it sets
 	c.parked.Store(true)
-	if !c.ended.Load() && p.arm(c) {
+	if !c.ended.Load() && p.arm(c, add) {
 		return true
 	}
 	// Ending, or the socket cannot be watched: read on here, unless the

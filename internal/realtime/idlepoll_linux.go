@@ -137,21 +137,34 @@ func (p *idlePoller) fail() {
 	p.mu.Unlock()
 }
 
-// arm watches c's socket until it becomes readable, once. It reports
-// false when the socket cannot be watched (then c reads on its goroutine)
-// or is closed. Only c's reader calls it.
-func (p *idlePoller) arm(c *conn) bool {
-	if p == nil || c.wire.raw == nil || p.broken.Load() {
+// register names c in the poller the first time it parks, and reports
+// whether its socket is yet to be added to the epoll set. Its reader calls
+// it before it sets c.parked: once parked is set, the next reader (woken
+// by the end of the connection, perhaps before arm has even run) may read
+// c.pollID.
+func (p *idlePoller) register(c *conn) (add bool) {
+	if p == nil || c.pollID != 0 {
+		return false
+	}
+	p.mu.Lock()
+	p.next++
+	c.pollID = p.next
+	p.conns[c.pollID] = c
+	p.mu.Unlock()
+	return true
+}
+
+// arm watches c's socket until it becomes readable, once: add says it
+// is not in the epoll set yet (register). It reports false when the
+// socket cannot be watched (then c reads on its goroutine) or is closed.
+// Only c's reader calls it, after register; it writes nothing of c's.
+func (p *idlePoller) arm(c *conn, add bool) bool {
+	if p == nil || c.wire.raw == nil || c.pollID == 0 || p.broken.Load() {
 		return false
 	}
 	op := syscall.EPOLL_CTL_MOD
-	if c.pollID == 0 {
+	if add {
 		op = syscall.EPOLL_CTL_ADD
-		p.mu.Lock()
-		p.next++
-		c.pollID = p.next
-		p.conns[c.pollID] = c
-		p.mu.Unlock()
 	}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT,
 		Fd: int32(uint32(c.pollID)), Pad: int32(uint32(c.pollID >> 32))}

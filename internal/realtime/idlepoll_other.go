@@ -8,6 +8,8 @@ type idlePoller struct{}
 
 func sharedIdlePoller() *idlePoller { return nil }
 
-func (p *idlePoller) arm(c *conn) bool { return false }
+func (p *idlePoller) register(c *conn) bool { return false }
+
+func (p *idlePoller) arm(c *conn, add bool) bool { return false }
 
 func (p *idlePoller) forget(c *conn) {}
