@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -107,7 +106,7 @@ type settings struct {
 	Mix                string   `json:"mix"`
 	ReceiptDelay       string   `json:"simulator_receipt_delay"`
 	Window             int      `json:"smpp_window"`
-	SMSCWindow         int      `json:"simulator_window,omitempty"`
+	SMSCWindow         int      `json:"simulator_window"`
 	Grace              string   `json:"grace"`
 	OmnigateSQLiteSync string   `json:"omnigate_sqlite_sync"`
 	OmnigateBilling    bool     `json:"omnigate_billing"`
@@ -344,7 +343,7 @@ func (r *report) markdown(charts map[*runRecord]string) []byte {
 		fmt.Fprintf(&b, "- Note: %s\n", r.Note)
 	}
 	fmt.Fprintf(&b, "- Versions: %s; omnigate %s; Kannel %s\n", r.Versions.Go, r.Versions.Omnigate, r.Versions.Kannel)
-	fmt.Fprintf(&b, "- Everything on this one machine over loopback: the load generator, one fresh SMSC simulator per run (`omnigate smsc`, receipt delay %s, %d receipts in flight per bind before it waits for their responses) and the gateway share the cores.\n", s.ReceiptDelay, cmp.Or(s.SMSCWindow, 10))
+	fmt.Fprintf(&b, "- Everything on this one machine over loopback: the load generator, one fresh SMSC simulator per run (`omnigate smsc`, receipt delay %s, %d receipts in flight per bind before it waits for their responses) and the gateway share the cores.\n", s.ReceiptDelay, s.SMSCWindow)
 	fmt.Fprintf(&b, "- Load: %d recipient(s) per request, mix %s (gsm: one GSM part; arabic: one UCS-2 part; long: two GSM parts), status reports for every recipient to the load generator (omnigate `reportUrl`, Kannel `dlr-url` with `dlr-mask=3`). Grace for reports: %s.\n",
 		s.RecipientsPerReq, s.Mix, s.Grace)
 	fmt.Fprintf(&b, "- Throughput: *accepted/s* is recipients accepted per second of sending; *delivered/s* is recipients whose delivered report came, per second from the start to the last report (end to end). Latency is measured from each request's due time (open loop) or send time (closed loop); *e2e* is request to delivered report. *lost* = accepted recipients not delivered within the grace. *CPU ms/msg* = the gateway's CPU time (all its processes) per delivered recipient; for omnigate on PostgreSQL, \"+ db\" is the PostgreSQL server's CPU for the run (the backends of the run's database and the server's WAL writer, checkpointer, background writer and autovacuum), measured apart. *Harness ms/msg* = the SMSC simulator's and the load generator's CPU per delivered recipient; *ceiling* = the deliveries per second a gateway costing nothing could reach on these cores with this harness. Harness: %s, GOMAXPROCS %d for the simulator and the load generator (0: Go's default).\n\n", s.HarnessHTTP, s.HarnessProcs)

@@ -46,7 +46,7 @@ func smscCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if cfg.Window < 1 || cfg.Window > 1000 {
-		return usageError{fmt.Errorf("smsc: --window must be 1 to 1000, not %d", cfg.Window)}
+		return usagef("smsc: --window must be 1 to 1000, not %d", cfg.Window)
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
