@@ -28,7 +28,6 @@ type outbox struct {
 	// receipts does not wake run once per submit.
 	sleepingUntil time.Time
 	wakeC         chan struct{}
-	slots         chan struct{}
 }
 
 // retryAfter is how long an undeliverable item waits before another try.
@@ -40,8 +39,14 @@ const retryAfter = 250 * time.Millisecond
 // this much to a receipt's delay.
 const batchEvery = 2 * time.Millisecond
 
+// senders is how many items are sent at once. A fixed set of goroutines
+// sends them, rather than one new goroutine an item: under a steady stream
+// of receipts that was a goroutine start and a stack growth per receipt,
+// which cost the simulator more than the PDU itself (issue 20).
+const senders = 64
+
 func newOutbox(max int, deliver func(*queued) bool) *outbox {
-	return &outbox{max: max, deliver: deliver, wakeC: make(chan struct{}, 1), slots: make(chan struct{}, 64)}
+	return &outbox{max: max, deliver: deliver, wakeC: make(chan struct{}, 1)}
 }
 
 func (o *outbox) add(q *queued) {
@@ -72,6 +77,10 @@ func (o *outbox) len() int {
 }
 
 func (o *outbox) run(stop <-chan struct{}) {
+	work := make(chan *queued)
+	for range senders {
+		go o.send(work, stop)
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -90,17 +99,10 @@ func (o *outbox) run(stop <-chan struct{}) {
 		o.mu.Unlock()
 		for _, q := range due {
 			select {
-			case o.slots <- struct{}{}:
+			case work <- q:
 			case <-stop:
 				return
 			}
-			go func() {
-				defer func() { <-o.slots }()
-				if !o.deliver(q) {
-					q.due = time.Now().Add(retryAfter)
-					o.add(q)
-				}
-			}()
 		}
 		timer.Reset(next)
 		select {
@@ -112,6 +114,22 @@ func (o *outbox) run(stop <-chan struct{}) {
 		o.mu.Lock()
 		o.sleepingUntil = time.Time{}
 		o.mu.Unlock()
+	}
+}
+
+// send delivers the items it is handed until stop; one that could not go
+// is tried again after retryAfter.
+func (o *outbox) send(work <-chan *queued, stop <-chan struct{}) {
+	for {
+		select {
+		case q := <-work:
+			if !o.deliver(q) {
+				q.due = time.Now().Add(retryAfter)
+				o.add(q)
+			}
+		case <-stop:
+			return
+		}
 	}
 }
 

@@ -401,10 +401,10 @@ func (s *Server) deliverDue(q *queued) bool {
 	if sess == nil {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	// No deadline of its own: the session bounds the wait for the answer
+	// (RespTimeout), and a context per receipt cost a timer and a channel.
 	pdu := *q.pdu // each attempt gets its own sequence number
-	resp, err := sess.Send(ctx, &pdu)
+	resp, err := sess.Send(context.Background(), &pdu)
 	if err != nil {
 		return false // the session dropped: try again on another
 	}

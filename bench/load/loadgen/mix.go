@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Kind is one sort of message in a mix.
@@ -107,7 +108,7 @@ var longText = strings.Repeat("Your parcel 0000 is on its way and will arrive to
 // NewMessage makes a message of kind k for n recipients. Bodies vary (a
 // fresh code), so no layer can cache them.
 func NewMessage(r *rand.Rand, k Kind, n int) Message {
-	code := fmt.Sprintf("%06d", r.IntN(1_000_000))
+	code := zeroPadded(r.IntN(1_000_000), 6)
 	m := Message{Kind: k, Parts: 1}
 	switch k {
 	case KindArabic:
@@ -128,16 +129,36 @@ func NewMessage(r *rand.Rand, k Kind, n int) Message {
 
 // Number is a random Dutch mobile number, 3161xxxxxxx.
 func Number(r *rand.Rand) string {
-	return fmt.Sprintf("3161%07d", r.IntN(10_000_000))
+	return "3161" + zeroPadded(r.IntN(10_000_000), 7)
+}
+
+// zeroPadded is n in decimal, zero-padded to width digits (fmt's %0*d,
+// without fmt: the load generator makes a few of these per request).
+func zeroPadded(n, width int) string {
+	var b [20]byte
+	d := strconv.AppendInt(b[:0], int64(n), 10)
+	if len(d) >= width {
+		return string(d)
+	}
+	out := make([]byte, width)
+	pad := width - len(d)
+	for i := range pad {
+		out[i] = '0'
+	}
+	copy(out[pad:], d)
+	return string(out)
 }
 
 // Segments counts the SMS parts of a body the way a carrier splits it with
 // 8-bit concatenation headers: 160/153 GSM septets or 70/67 UCS-2 units.
 // It is only exact for the texts NewMessage makes (no GSM escapes).
 func Segments(body string, unicode bool) int {
-	n, single, multi := len([]rune(body)), 160, 153
+	n, single, multi := utf8.RuneCountInString(body), 160, 153
 	if unicode {
-		n, single, multi = len(utf16.Encode([]rune(body))), 70, 67
+		n, single, multi = 0, 70, 67
+		for _, r := range body {
+			n += utf16.RuneLen(r)
+		}
 	}
 	if n <= single {
 		return 1

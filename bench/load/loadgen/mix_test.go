@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -37,5 +38,15 @@ func TestMix(t *testing.T) {
 	if Segments(strings.Repeat("a", 160), false) != 1 || Segments(strings.Repeat("a", 161), false) != 2 ||
 		Segments(strings.Repeat("ب", 70), true) != 1 || Segments(strings.Repeat("ب", 135), true) != 3 {
 		t.Error("Segments miscounts")
+	}
+}
+
+func TestZeroPadded(t *testing.T) {
+	for _, n := range []int{0, 7, 42, 999_999, 1_000_000, 12_345_678} {
+		for _, width := range []int{1, 6, 7} {
+			if got, want := zeroPadded(n, width), fmt.Sprintf("%0*d", width, n); got != want {
+				t.Errorf("zeroPadded(%d, %d) = %q, want %q", n, width, got, want)
+			}
+		}
 	}
 }

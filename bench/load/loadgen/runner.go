@@ -326,15 +326,12 @@ func (r *run) send(ctx context.Context, conn *wireConn, rng *rand.Rand, rid uint
 			return err
 		}
 	}
-	reqCtx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
-	defer cancel()
-	req, err := r.cfg.Target.NewRequest(reqCtx, m, rid, r.reportURL)
-	if err != nil {
-		return fmt.Errorf("making a request: %w", err)
-	}
 	var a Answer
 	if conn != nil {
-		status, body, err := conn.do(req, 1<<20)
+		// The lean client needs no context or http.Request: a deadline
+		// bounds the request, as the context below does net/http's.
+		conn.out = r.cfg.Target.AppendRequest(conn.out[:0], m, rid, r.reportURL)
+		status, body, err := conn.do(ctx, conn.out, time.Now().Add(r.cfg.Timeout), 1<<20)
 		if err != nil {
 			a.ErrKind = transportKind(err)
 		} else {
@@ -342,6 +339,12 @@ func (r *run) send(ctx context.Context, conn *wireConn, rng *rand.Rand, rid uint
 		}
 		r.answered(rid, m, due, a)
 		return nil
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	req, err := r.cfg.Target.NewRequest(reqCtx, m, rid, r.reportURL)
+	if err != nil {
+		return fmt.Errorf("making a request: %w", err)
 	}
 	resp, err := r.client.Do(req)
 	if err == nil {

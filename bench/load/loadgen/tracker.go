@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 )
@@ -174,8 +173,8 @@ func startReceiver(addr string, target Target, t *tracker, std bool) (*receiver,
 		return nil, fmt.Errorf("listening for status reports: %w", err)
 	}
 	rc := &receiver{url: "http://" + l.Addr().String() + "/report"}
-	handle := func(q url.Values) int {
-		r, ok := target.ParseReport(q)
+	handle := func(rawQuery string) int {
+		r, ok := target.ParseReport(rawQuery)
 		if !ok {
 			return http.StatusBadRequest
 		}
@@ -188,7 +187,7 @@ func startReceiver(addr string, target Target, t *tracker, std bool) (*receiver,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/report", func(w http.ResponseWriter, req *http.Request) {
-		if status := handle(req.URL.Query()); status != http.StatusOK {
+		if status := handle(req.URL.RawQuery); status != http.StatusOK {
 			http.Error(w, "not a status report of this run", status)
 			return
 		}

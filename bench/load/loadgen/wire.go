@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,21 +35,18 @@ type wireConn struct {
 	addr string // host:port
 	c    net.Conn
 	br   *bufio.Reader
-	out  bytes.Buffer
+	out  []byte // the request being sent, reused
 }
 
-// do sends req and reads the answer's status and body (at most limit
-// bytes are kept). A broken connection is dialled again on the next call.
-func (w *wireConn) do(req *http.Request, limit int) (status int, body []byte, err error) {
-	if err := w.encode(req); err != nil {
-		return 0, nil, err
-	}
-	deadline, _ := req.Context().Deadline()
+// do sends raw, one encoded request (Target.AppendRequest), and reads the
+// answer's status and body (at most limit bytes are kept) by deadline. A
+// broken connection is dialled again on the next call.
+func (w *wireConn) do(ctx context.Context, raw []byte, deadline time.Time, limit int) (status int, body []byte, err error) {
 	for attempt := 0; ; attempt++ {
 		reused := w.c != nil
 		if w.c == nil {
 			d := net.Dialer{Timeout: 5 * time.Second, Deadline: deadline}
-			c, err := d.DialContext(req.Context(), "tcp", w.addr)
+			c, err := d.DialContext(ctx, "tcp", w.addr)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -62,7 +58,7 @@ func (w *wireConn) do(req *http.Request, limit int) (status int, body []byte, er
 			}
 		}
 		w.c.SetDeadline(deadline)
-		status, body, keep, err := w.roundTrip(limit)
+		status, body, keep, err := w.roundTrip(raw, limit)
 		if err != nil {
 			w.close()
 			// A kept-alive connection the server closed while idle fails
@@ -91,62 +87,28 @@ func (w *wireConn) close() {
 	}
 }
 
-// encode writes req as HTTP/1.1 into w.out.
-func (w *wireConn) encode(req *http.Request) error {
-	var body []byte
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return err
-		}
-		body = b
-	}
-	w.out.Reset()
-	host := req.Host
-	if host == "" {
-		host = req.URL.Host
-	}
-	fmt.Fprintf(&w.out, "%s %s HTTP/1.1\r\nHost: %s\r\n", req.Method, req.URL.RequestURI(), host)
-	for k, vs := range req.Header {
-		for _, v := range vs {
-			w.out.WriteString(k)
-			w.out.WriteString(": ")
-			w.out.WriteString(v)
-			w.out.WriteString("\r\n")
-		}
-	}
-	if body != nil || req.Method == http.MethodPost || req.Method == http.MethodPut {
-		w.out.WriteString("Content-Length: ")
-		w.out.WriteString(strconv.Itoa(len(body)))
-		w.out.WriteString("\r\n")
-	}
-	w.out.WriteString("\r\n")
-	w.out.Write(body)
-	return nil
-}
-
-// roundTrip writes the encoded request and reads one response.
-func (w *wireConn) roundTrip(limit int) (status int, body []byte, keep bool, err error) {
-	if _, err := w.c.Write(w.out.Bytes()); err != nil {
+// roundTrip writes an encoded request and reads one response.
+func (w *wireConn) roundTrip(raw []byte, limit int) (status int, body []byte, keep bool, err error) {
+	if _, err := w.c.Write(raw); err != nil {
 		return 0, nil, false, err
 	}
 	line, err := readLine(w.br)
 	if err != nil {
 		return 0, nil, false, err
 	}
-	proto, rest, ok := strings.Cut(line, " ")
-	if !ok || !strings.HasPrefix(proto, "HTTP/1.") || len(rest) < 3 {
+	proto, rest, ok := bytes.Cut(line, []byte{' '})
+	if !ok || !bytes.HasPrefix(proto, []byte("HTTP/1.")) || len(rest) < 3 {
 		return 0, nil, false, fmt.Errorf("malformed status line %q", line)
 	}
-	if status, err = strconv.Atoi(rest[:3]); err != nil {
+	if status, ok = atoi3(rest[:3]); !ok {
 		return 0, nil, false, fmt.Errorf("malformed status line %q", line)
 	}
+	http11 := string(proto) == "HTTP/1.1"
 	h, err := readHeaders(w.br)
 	if err != nil {
 		return status, nil, false, err
 	}
-	keep = proto == "HTTP/1.1" && !h.close
+	keep = http11 && !h.close
 	switch {
 	case h.chunked:
 		body, err = readChunked(w.br, limit)
@@ -169,15 +131,29 @@ type header struct {
 	continue100 bool
 }
 
-func readLine(br *bufio.Reader) (string, error) {
+// readLine reads one line without its CR LF. The line is only valid until
+// the next read from br.
+func readLine(br *bufio.Reader) ([]byte, error) {
 	b, err := br.ReadSlice('\n')
 	if err != nil {
 		if errors.Is(err, bufio.ErrBufferFull) || len(b) >= maxLine {
-			return "", errors.New("line too long")
+			return nil, errors.New("line too long")
 		}
-		return "", err
+		return nil, err
 	}
-	return strings.TrimRight(string(b), "\r\n"), nil
+	return bytes.TrimRight(b, "\r\n"), nil
+}
+
+// atoi3 reads a three-digit status code.
+func atoi3(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, len(b) == 3
 }
 
 func readHeaders(br *bufio.Reader) (header, error) {
@@ -190,37 +166,38 @@ func readHeaders(br *bufio.Reader) (header, error) {
 		if err != nil {
 			return h, err
 		}
-		if line == "" {
+		if len(line) == 0 {
 			return h, nil
 		}
-		k, v, ok := strings.Cut(line, ":")
+		k, v, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
 			return h, fmt.Errorf("malformed header line %q", line)
 		}
-		v = strings.TrimSpace(v)
+		v = bytes.TrimSpace(v)
 		switch {
-		case strings.EqualFold(k, "Content-Length"):
-			n, err := strconv.Atoi(v)
+		case bytes.EqualFold(k, []byte("Content-Length")):
+			n, err := strconv.Atoi(string(v))
 			if err != nil || n < 0 {
 				return h, fmt.Errorf("bad Content-Length %q", v)
 			}
 			h.length = n
-		case strings.EqualFold(k, "Transfer-Encoding"):
-			if !strings.EqualFold(v, "chunked") {
+		case bytes.EqualFold(k, []byte("Transfer-Encoding")):
+			if !bytes.EqualFold(v, []byte("chunked")) {
 				return h, fmt.Errorf("unsupported Transfer-Encoding %q", v)
 			}
 			h.chunked = true
-		case strings.EqualFold(k, "Connection"):
-			for tok := range strings.SplitSeq(v, ",") {
-				switch strings.ToLower(strings.TrimSpace(tok)) {
-				case "close":
+		case bytes.EqualFold(k, []byte("Connection")):
+			for tok := range bytes.SplitSeq(v, []byte{','}) {
+				tok = bytes.TrimSpace(tok)
+				switch {
+				case bytes.EqualFold(tok, []byte("close")):
 					h.close = true
-				case "keep-alive":
+				case bytes.EqualFold(tok, []byte("keep-alive")):
 					h.keep = true
 				}
 			}
-		case strings.EqualFold(k, "Expect"):
-			h.continue100 = strings.EqualFold(v, "100-continue")
+		case bytes.EqualFold(k, []byte("Expect")):
+			h.continue100 = bytes.EqualFold(v, []byte("100-continue"))
 		}
 	}
 }
@@ -249,8 +226,8 @@ func readChunked(br *bufio.Reader, limit int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		size, _, _ := strings.Cut(line, ";")
-		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 32)
+		size, _, _ := bytes.Cut(line, []byte{';'})
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(size)), 16, 32)
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("bad chunk size %q", line)
 		}
@@ -260,7 +237,7 @@ func readChunked(br *bufio.Reader, limit int) ([]byte, error) {
 				if err != nil {
 					return nil, err
 				}
-				if line == "" {
+				if len(line) == 0 {
 					return body, nil
 				}
 			}
@@ -270,7 +247,7 @@ func readChunked(br *bufio.Reader, limit int) ([]byte, error) {
 			return nil, err
 		}
 		body = append(body, chunk...)
-		if line, err := readLine(br); err != nil || line != "" {
+		if line, err := readLine(br); err != nil || len(line) != 0 {
 			return nil, errors.New("chunk not followed by CRLF")
 		}
 	}
@@ -280,7 +257,7 @@ func readChunked(br *bufio.Reader, limit int) ([]byte, error) {
 // and one write a request (answers to pipelined requests leave together).
 type wireServer struct {
 	l       net.Listener
-	handle  func(q url.Values) (status int)
+	handle  func(rawQuery string) (status int)
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
 	closed  bool
@@ -288,7 +265,7 @@ type wireServer struct {
 	idleFor time.Duration
 }
 
-func serveWire(l net.Listener, handle func(url.Values) int) *wireServer {
+func serveWire(l net.Listener, handle func(rawQuery string) int) *wireServer {
 	s := &wireServer{l: l, handle: handle, conns: map[net.Conn]struct{}{}, idleFor: 30 * time.Second}
 	s.wg.Add(1)
 	go s.accept()
@@ -361,10 +338,14 @@ func (s *wireServer) one(br *bufio.Reader, bw *bufio.Writer) (status int, keep b
 		}
 		return http.StatusBadRequest, false, err
 	}
-	parts := strings.Split(line, " ")
-	if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") {
+	_, rest, ok1 := bytes.Cut(line, []byte{' '})
+	target, proto, ok2 := bytes.Cut(rest, []byte{' '})
+	if !ok1 || !ok2 || bytes.IndexByte(proto, ' ') >= 0 || !bytes.HasPrefix(proto, []byte("HTTP/1.")) {
 		return http.StatusBadRequest, false, fmt.Errorf("malformed request line %q", line)
 	}
+	http11 := string(proto) == "HTTP/1.1"
+	// The line is only valid until the next read: keep the target.
+	path, rawQuery, _ := strings.Cut(string(target), "?")
 	h, err := readHeaders(br)
 	if err != nil {
 		return http.StatusBadRequest, false, err
@@ -384,11 +365,14 @@ func (s *wireServer) one(br *bufio.Reader, bw *bufio.Writer) (status int, keep b
 	if err != nil {
 		return http.StatusBadRequest, false, err
 	}
-	keep = !h.close && (parts[2] == "HTTP/1.1" || h.keep)
-	u, err := url.ParseRequestURI(parts[1])
+	keep = !h.close && (http11 || h.keep)
 	status = http.StatusNotFound
-	if err == nil && u.Path == "/report" {
-		status = s.handle(u.Query())
+	if path == "/report" {
+		status = s.handle(rawQuery)
+	}
+	if status == http.StatusOK && keep {
+		bw.WriteString(answerOK)
+		return status, keep, nil
 	}
 	text := "ok"
 	if status != http.StatusOK {
@@ -402,6 +386,9 @@ func (s *wireServer) one(br *bufio.Reader, bw *bufio.Writer) (status int, keep b
 	bw.WriteString(text)
 	return status, keep, nil
 }
+
+// answerOK is the answer to a report, kept alive.
+const answerOK = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 
 // stop closes the listener and every connection, and waits for their
 // goroutines.
