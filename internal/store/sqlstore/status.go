@@ -258,8 +258,12 @@ func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpd
 			plain = append(plain, u)
 			continue
 		}
-		res, err := s.txExec(ctx, tx, `UPDATE recipients SET connector = ? WHERE message_id = ? AND seq = ? AND account_id = ? AND status = ? AND connector = ''`,
-			u.Connector, u.MessageID, u.Seq, u.AccountID, string(u.Status))
+		status, err := statusLiteral(u.Status)
+		if err != nil {
+			return err
+		}
+		res, err := s.txExec(ctx, tx, `UPDATE recipients SET connector = ? WHERE message_id = ? AND seq = ? AND account_id = ? AND status = `+status+` AND connector = ''`,
+			u.Connector, u.MessageID, u.Seq, u.AccountID)
 		if err != nil {
 			return fmt.Errorf("recording connector: %w", err)
 		}
@@ -274,12 +278,31 @@ func (s *Store) applyGroup(ctx context.Context, tx *sql.Tx, g []*store.StatusUpd
 	// Same status again: a submit confirming recipients already shown as
 	// sent. Record who took them; this is not a change worth reporting.
 	in, rargs := recipientList(confirm)
+	status, err := statusLiteral(u0.Status)
+	if err != nil {
+		return err
+	}
 	if _, err := s.txExec(ctx, tx, `UPDATE recipients SET connector = ?
-		WHERE status = ? AND (message_id, seq, account_id) IN (`+in+`)`,
-		append([]any{u0.Connector, string(u0.Status)}, rargs...)...); err != nil {
+		WHERE status = `+status+` AND (message_id, seq, account_id) IN (`+in+`)`,
+		append([]any{u0.Connector}, rargs...)...); err != nil {
 		return fmt.Errorf("recording connector: %w", err)
 	}
 	return nil
+}
+
+// statusLiteral is st written as an SQL string literal, for a statement
+// that compares recipients' status with it. As an argument it would cost a
+// compilation per run on SQLite: recipients' partial indexes name statuses,
+// so the planner reads the bound value to choose one, and SQLite compiles
+// such a statement again whenever that argument is bound anew (3 % of the
+// CPU at 400 messages a second, every submit's outcome). st is one of
+// message.Status's few values (letters and "_"), so the texts are few and
+// each stays prepared.
+func statusLiteral(st message.Status) (string, error) {
+	if !st.Valid() {
+		return "", fmt.Errorf("invalid status %q", st)
+	}
+	return "'" + string(st) + "'", nil
 }
 
 // recipientList is a VALUES list naming the updates' recipients, for
