@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/omnigate/omnigate/internal/jsonstr"
 )
 
 // Frame is one protocol message a client sends: a JSON object with an
@@ -113,68 +115,14 @@ func encodeFrame(event, channel string, data json.RawMessage, userID string) []b
 
 // jsonString encodes s as a JSON string literal.
 func jsonString(s string) json.RawMessage {
-	return appendJSONString(make([]byte, 0, len(s)+2), s)
-}
-
-// appendJSONString appends s as a JSON string literal, escaped exactly as
-// encoding/json escapes it (HTML characters, U+2028 and U+2029 included;
-// invalid UTF-8 becomes U+FFFD), without its reflection and buffer pool:
-// every frame's event and channel names go through it.
-func appendJSONString[S string | []byte](b []byte, s S) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(string(s[i:min(len(s), i+utf8.UTFMax)]))
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsonstr.Append(make([]byte, 0, len(s)+2), s)
 }
 
 // stringData encodes v as JSON and that text as a JSON string, the form of
 // pusher: and pusher_internal: event data.
 func stringData(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
-	return appendJSONString(make([]byte, 0, len(b)+16), b)
+	return jsonstr.Append(make([]byte, 0, len(b)+16), b)
 }
 
 // memberFrame is pusher_internal:member_added (info: the member's user_info,
@@ -183,13 +131,13 @@ func stringData(v any) json.RawMessage {
 func memberFrame(event, channel, user string, info json.RawMessage) []byte {
 	inner := make([]byte, 0, 32+len(user)+len(info))
 	inner = append(inner, `{"user_id":`...)
-	inner = appendJSONString(inner, user)
+	inner = jsonstr.Append(inner, user)
 	if len(info) > 0 {
 		inner = append(inner, `,"user_info":`...)
 		inner = append(inner, info...)
 	}
 	inner = append(inner, '}')
-	return encodeFrame(event, channel, appendJSONString(make([]byte, 0, len(inner)+16), inner), "")
+	return encodeFrame(event, channel, jsonstr.Append(make([]byte, 0, len(inner)+16), inner), "")
 }
 
 // presenceSucceededData is the data of a presence channel's
@@ -206,14 +154,14 @@ func presenceSucceededData(ids []string, infos []json.RawMessage) json.RawMessag
 		if i > 0 {
 			inner = append(inner, ',')
 		}
-		inner = appendJSONString(inner, id)
+		inner = jsonstr.Append(inner, id)
 	}
 	inner = append(inner, `],"hash":{`...)
 	for i, id := range ids {
 		if i > 0 {
 			inner = append(inner, ',')
 		}
-		inner = appendJSONString(inner, id)
+		inner = jsonstr.Append(inner, id)
 		inner = append(inner, ':')
 		if len(infos[i]) == 0 {
 			inner = append(inner, "null"...)
@@ -224,7 +172,7 @@ func presenceSucceededData(ids []string, infos []json.RawMessage) json.RawMessag
 	inner = append(inner, `},"count":`...)
 	inner = strconv.AppendInt(inner, int64(len(ids)), 10)
 	inner = append(inner, "}}"...)
-	return appendJSONString(make([]byte, 0, len(inner)+len(inner)/4+8), inner)
+	return jsonstr.Append(make([]byte, 0, len(inner)+len(inner)/4+8), inner)
 }
 
 // errorFrame is a pusher:error message; code 0 is sent as null.

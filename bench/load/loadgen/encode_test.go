@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -112,18 +111,6 @@ func TestParseReport(t *testing.T) {
 	if _, ok := k.ParseReport("rid=9"); ok {
 		t.Fatal("a report without a recipient was read")
 	}
-}
-
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", `q"uote\back`, "<&>", "\n\r\t\x00\x1f", "رمز", "\u2028\u2029", "\xff\xfe bad"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("%q: got %s, want %s", s, got, want)
-		}
-	})
 }
 
 func FuzzAppendQueryEscaped(f *testing.F) {

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/omnigate/omnigate/internal/jsonstr"
 )
 
 // Target is a system under test: how a message becomes an HTTP request,
@@ -106,23 +108,24 @@ func (o *Omnigate) AppendRequest(dst []byte, m Message, rid uint64, reportURL st
 	host, prefix := splitBase(o.BaseURL)
 	var body [512]byte
 	b := append(body[:0], `{"body":`...)
-	b = appendJSONString(b, m.Body)
+	b = jsonstr.Append(b, m.Body)
 	b = append(b, `,"originator":`...)
-	b = appendJSONString(b, orDefault(o.Originator, "Bench"))
+	b = jsonstr.Append(b, orDefault(o.Originator, "Bench"))
 	b = append(b, `,"recipients":[`...)
 	for i, r := range m.Recipients {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, r)
+		b = jsonstr.Append(b, r)
 	}
 	b = append(b, ']')
 	if reportURL != "" {
-		b = append(b, `,"reportUrl":"`...)
-		b = appendJSONChars(b, reportURL)
-		b = append(b, "?rid="...)
-		b = strconv.AppendUint(b, rid, 10)
-		b = append(b, '"')
+		var u [256]byte
+		ru := append(u[:0], reportURL...)
+		ru = append(ru, "?rid="...)
+		ru = strconv.AppendUint(ru, rid, 10)
+		b = append(b, `,"reportUrl":`...)
+		b = jsonstr.Append(b, ru)
 	}
 	b = append(b, '}')
 	dst = appendRequestLine(dst, "POST", host, prefix, "/messages")
@@ -245,7 +248,7 @@ func (k *Kannel) AppendRequest(dst []byte, m Message, rid uint64, reportURL stri
 		du = append(du, "?rid="...)
 		du = strconv.AppendUint(du, rid, 10)
 		du = append(du, "&to=%p&type=%d"...)
-		dst = appendQueryEscaped(dst, string(du))
+		dst = appendQueryEscaped(dst, du)
 	}
 	dst = append(dst, "&from="...)
 	dst = appendQueryEscaped(dst, orDefault(k.Originator, "Bench"))
