@@ -9,7 +9,10 @@
 // channel's part of Details or in Content; wire formats live with their door.
 package message
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // Direction says whether a message leaves the platform (mt) or arrives (mo).
 type Direction string
@@ -402,6 +405,31 @@ type Recipient struct {
 	PriceCurrency string
 	Connector     string // the connector that took it, once submitted
 }
+
+// Recipient is the recipient at position seq, nil if m holds none there.
+// m.Recipients is in seq order but need not hold them all: a message read
+// for its status reports holds only the recipients reported on (see
+// store.MessageKey), so code that reports on one recipient finds it here
+// rather than at m.Recipients[seq].
+func (m *Message) Recipient(seq int) *Recipient {
+	if seq < 0 {
+		return nil
+	}
+	if seq < len(m.Recipients) && m.Recipients[seq].Seq == seq {
+		return &m.Recipients[seq]
+	}
+	i := sort.Search(len(m.Recipients), func(i int) bool { return m.Recipients[i].Seq >= seq })
+	if i < len(m.Recipients) && m.Recipients[i].Seq == seq {
+		return &m.Recipients[i]
+	}
+	return nil
+}
+
+// ReportsWhole says whether the message's status reports carry the whole
+// message, every recipient included (the Conversations door's JSON),
+// rather than the one recipient reported on: reading such a message for
+// its reports must read all of its recipients.
+func (d Details) ReportsWhole() bool { return d.Report == ReportConversations }
 
 // Counts summarises recipient statuses the way MessageBird reports them.
 type Counts struct {

@@ -89,3 +89,33 @@ func TestRollUp(t *testing.T) {
 		}
 	}
 }
+
+func TestRecipientBySeq(t *testing.T) {
+	whole := &Message{Recipients: []Recipient{{Seq: 0, Address: "a"}, {Seq: 1, Address: "b"}, {Seq: 2, Address: "c"}}}
+	some := &Message{Recipients: []Recipient{{Seq: 1, Address: "b"}, {Seq: 4, Address: "e"}, {Seq: 9, Address: "j"}}}
+	for _, c := range []struct {
+		m    *Message
+		seq  int
+		want string // "" for none
+	}{
+		{whole, 0, "a"}, {whole, 2, "c"}, {whole, 3, ""}, {whole, -1, ""},
+		{some, 1, "b"}, {some, 4, "e"}, {some, 9, "j"}, {some, 0, ""}, {some, 2, ""}, {some, 5, ""}, {some, 10, ""},
+		{&Message{}, 0, ""},
+	} {
+		got := ""
+		if r := c.m.Recipient(c.seq); r != nil {
+			if r.Seq != c.seq {
+				t.Fatalf("Recipient(%d) has seq %d", c.seq, r.Seq)
+			}
+			got = r.Address
+		}
+		if got != c.want {
+			t.Fatalf("Recipient(%d) = %q, want %q", c.seq, got, c.want)
+		}
+	}
+	// It points into the message: a change through it is the message's.
+	some.Recipient(4).Status = Delivered
+	if some.Recipients[1].Status != Delivered {
+		t.Fatal("Recipient returned a copy")
+	}
+}

@@ -48,7 +48,8 @@ const receiptTimeout = 30 * time.Second
 // (receiver or transceiver binds on this node, taken in turn). It returns
 // once the receiver answered deliver_sm_resp with ESME_ROK.
 func (s *Server) DeliverReport(ctx context.Context, m *message.Message, rep store.Report) error {
-	if rep.Event != "" || !rep.Status.Final() || rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
+	rp := m.Recipient(rep.Seq)
+	if rep.Event != "" || !rep.Status.Final() || rp == nil {
 		return ErrNotWanted
 	}
 	switch m.ReportURL {
@@ -60,7 +61,7 @@ func (s *Server) DeliverReport(ctx context.Context, m *message.Message, rep stor
 	default:
 		return ErrNotWanted
 	}
-	r := m.Recipients[rep.Seq]
+	r := *rp
 	p := &smpp.DeliverSM{
 		SourceTON: tonOf(r.Address), SourceNPI: 1, SourceAddr: r.Address,
 		DestTON: tonOf(m.Originator), DestNPI: npiOf(m.Originator), DestAddr: m.Originator,

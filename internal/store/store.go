@@ -247,7 +247,17 @@ type Accounts interface {
 }
 
 // MessageKey names one message of one account.
-type MessageKey struct{ AccountID, ID string }
+// MessageKey names a message to read with GetMessages: its account and id.
+// Seqs, when set, are the only recipients the reader needs (a batch of
+// status reports): the store may then read just those, so that reports on
+// a few recipients of a message sent to a thousand do not read a thousand.
+// The message's Recipients then hold those alone, in seq order; find one
+// with message.Message.Recipient. A message whose reports carry it whole
+// (message.Details.ReportsWhole) is read whole all the same.
+type MessageKey struct {
+	AccountID, ID string
+	Seqs          []int
+}
 
 // Messages stores messages and recipients.
 type Messages interface {
@@ -258,7 +268,9 @@ type Messages interface {
 	// GetMessages reads the messages of a batch of jobs, with their
 	// recipients, in a few queries rather than one pair per message. The
 	// map is keyed by message id; a message that is gone, or is not of the
-	// key's account, is absent.
+	// key's account, is absent. Keys may repeat a message: its recipients
+	// read are then those any of its keys asks for (all, if one has no
+	// Seqs).
 	GetMessages(ctx context.Context, keys []MessageKey) (map[string]*message.Message, error)
 	ListMessages(ctx context.Context, accountID string, f MessageFilter) ([]*message.Message, int, error)
 	// MessageAccount is the account a message belongs to, ErrNotFound if

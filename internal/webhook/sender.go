@@ -149,13 +149,16 @@ func New(cfg Config, st store.Store, accounts *store.AccountCache, m *metrics.Me
 		}
 	}
 	s := &Sender{cfg: cfg, store: st, accounts: accounts, metrics: m, log: log}
-	if cfg.Pool.Preload == nil {
-		cfg.Pool.Preload = worker.PreloadMessages(st, log)
-	}
 	if cfg.Pool.Metrics == nil {
 		cfg.Pool.Metrics = m
 	}
 	reports, inbound := cfg.Pool, cfg.Pool
+	if cfg.Pool.Preload == nil {
+		// A report is about one recipient: a batch of reports reads those
+		// it is about, not every recipient of a message sent to a group.
+		reports.Preload = worker.PreloadRecipients(st, log, reportRecipient)
+		inbound.Preload = worker.PreloadMessages(st, log)
+	}
 	reports.Kind, inbound.Kind = store.JobReport, store.JobInbound
 	s.reports = worker.New(reports, st, s.deliver, nil, log)
 	s.inbound = worker.New(inbound, st, s.deliver, nil, log)
@@ -177,6 +180,18 @@ func (s *Sender) NotifyInbound() { s.inbound.Notify() }
 // Stop finishes deliveries in progress, or gives up when ctx ends.
 func (s *Sender) Stop(ctx context.Context) error {
 	return errors.Join(s.reports.Stop(ctx), s.inbound.Stop(ctx))
+}
+
+// reportRecipient is the recipient a report job is about: its payload's
+// seq (nil, for every recipient, if the payload has none).
+func reportRecipient(j *store.Job) []int {
+	var rep struct {
+		Seq *int `json:"seq"`
+	}
+	if json.Unmarshal(j.Payload, &rep) != nil || rep.Seq == nil {
+		return nil
+	}
+	return []int{*rep.Seq}
 }
 
 // deliver makes one attempt at one job; a status report's call is
@@ -249,7 +264,7 @@ func (s *Sender) attempt(ctx context.Context, j *store.Job) error {
 			if err := json.Unmarshal(j.Payload, &rep); err != nil {
 				return &dropError{reason: "undecodable report payload: " + err.Error(), log: true}
 			}
-			if rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
+			if m.Recipient(rep.Seq) == nil {
 				return &dropError{reason: "recipient gone"}
 			}
 			return d(ctx, m, rep)
@@ -303,10 +318,11 @@ func reportTarget(j *store.Job, acct *store.Account, m *message.Message) (string
 	if target == "" {
 		return "", nil, &dropError{reason: "no report URL"}
 	}
-	if rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
+	r := m.Recipient(rep.Seq)
+	if r == nil {
 		return "", nil, &dropError{reason: "recipient gone"}
 	}
-	return withQuery(target, reportQuery(m, &m.Recipients[rep.Seq], rep))
+	return withQuery(target, reportQuery(m, r, rep))
 }
 
 // inboundTarget is the URL an inbound message is forwarded to, with the
@@ -392,7 +408,7 @@ func (s *Sender) post(ctx context.Context, j *store.Job, acct *store.Account, m 
 	if target == "" {
 		return &dropError{reason: "no report URL"}
 	}
-	if rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
+	if m.Recipient(rep.Seq) == nil {
 		return &dropError{reason: "recipient gone"}
 	}
 	if u, err := url.Parse(target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -62,14 +62,29 @@ type Config struct {
 // in a few queries and hands each job its own (store.Job.Message). Jobs
 // whose message it could not read are left for their handler to read (and
 // to handle the error as it would have).
-func PreloadMessages(st interface {
+func PreloadMessages(st MessageReader, log *slog.Logger) func(context.Context, []*store.Job) {
+	return PreloadRecipients(st, log, nil)
+}
+
+// MessageReader reads the messages of a batch of jobs (store.Messages).
+type MessageReader interface {
 	GetMessages(context.Context, []store.MessageKey) (map[string]*message.Message, error)
-}, log *slog.Logger) func(context.Context, []*store.Job) {
+}
+
+// PreloadRecipients is PreloadMessages for jobs about some recipients of
+// their message, such as status reports: recipients says which, and only
+// those are read (store.MessageKey.Seqs), however many the message has.
+// Where it is nil or gives nil for a job, every recipient is read.
+func PreloadRecipients(st MessageReader, log *slog.Logger, recipients func(*store.Job) []int) func(context.Context, []*store.Job) {
 	return func(ctx context.Context, jobs []*store.Job) {
 		keys := make([]store.MessageKey, 0, len(jobs))
 		for _, j := range jobs {
 			if j.MessageID != "" {
-				keys = append(keys, store.MessageKey{AccountID: j.AccountID, ID: j.MessageID})
+				k := store.MessageKey{AccountID: j.AccountID, ID: j.MessageID}
+				if recipients != nil {
+					k.Seqs = recipients(j)
+				}
+				keys = append(keys, k)
 			}
 		}
 		if len(keys) == 0 {

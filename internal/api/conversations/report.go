@@ -32,10 +32,11 @@ type changeJSON struct {
 // ReportBody renders a status report of m (the webhook sender's format
 // message.ReportConversations): the body to POST.
 func ReportBody(m *message.Message, rep store.Report) ([]byte, error) {
-	if rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
+	rp := m.Recipient(rep.Seq)
+	if rp == nil {
 		return nil, fmt.Errorf("report of recipient %d of a message of %d", rep.Seq, len(m.Recipients))
 	}
-	r := m.Recipients[rep.Seq]
+	r := *rp
 	at := r
 	at.Status, at.StatusErrorCode = rep.Status, rep.ErrorCode // as of the report
 	reason := rep.Reason

@@ -47,14 +47,15 @@ type Callbacks struct{ Store store.Twilio }
 // Render is the status callback of m's report rep to target: the form
 // parameters Twilio posts and the X-Twilio-Signature header's value.
 func (c Callbacks) Render(ctx context.Context, m *message.Message, rep store.Report, target string) (url.Values, string, error) {
-	if rep.Seq < 0 || rep.Seq >= len(m.Recipients) {
+	rp := m.Recipient(rep.Seq)
+	if rp == nil {
 		return nil, "", fmt.Errorf("report of recipient %d of a message of %d", rep.Seq, len(m.Recipients))
 	}
 	acct, err := c.Store.TwilioAccount(ctx, m.AccountID)
 	if err != nil {
 		return nil, "", fmt.Errorf("the account's Twilio credentials: %w", err)
 	}
-	at := m.Recipients[rep.Seq]
+	at := *rp
 	at.Status, at.StatusErrorCode = rep.Status, rep.ErrorCode
 	status := Status(&at)
 	if rep.Status == message.Sent || rep.Status == message.Buffered {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/omnigate/omnigate/internal/message"
@@ -224,41 +225,113 @@ func (s *Store) MessageAccount(ctx context.Context, id string) (string, error) {
 // GetMessages reads many messages with their recipients: two queries per
 // chunk of ids, instead of two per message.
 func (s *Store) GetMessages(ctx context.Context, keys []store.MessageKey) (map[string]*message.Message, error) {
-	out := make(map[string]*message.Message, len(keys))
-	err := inChunks(keys, maxInList, func(chunk []store.MessageKey) error {
-		ids := make([]string, len(chunk))
-		account := make(map[string]string, len(chunk))
-		for i, k := range chunk {
-			ids[i], account[k.ID] = k.ID, k.AccountID
+	// What each message is read for: its account, and the recipients its
+	// keys ask for (every one, once a key has no Seqs).
+	type want struct {
+		account string
+		all     bool
+		seqs    []int
+	}
+	wants := make(map[string]*want, len(keys))
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		w := wants[k.ID]
+		if w == nil {
+			w = &want{account: k.AccountID}
+			wants[k.ID] = w
+			ids = append(ids, k.ID)
 		}
-		in, args := inList(ids)
+		w.all = w.all || k.Seqs == nil
+		w.seqs = append(w.seqs, k.Seqs...)
+	}
+	out := make(map[string]*message.Message, len(ids))
+	var whole []*message.Message
+	// The messages read for some recipients, by the set they need: one
+	// query per set, so that a batch of reports on one-recipient messages
+	// (all seq 0) is still one query.
+	some := map[string]*recipientsAt{}
+	var someOrder []string
+	err := inChunks(ids, maxInList, func(chunk []string) error {
+		in, args := inList(chunk)
 		rows, err := s.rQuery(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+in+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("reading messages: %w", err)
 		}
-		var msgs []*message.Message
+		defer rows.Close()
 		for rows.Next() {
 			m, err := s.scanMessage(ctx, rows)
 			if err != nil {
-				rows.Close()
 				return fmt.Errorf("reading messages: %w", err)
 			}
-			if account[m.ID] == m.AccountID && out[m.ID] == nil {
-				out[m.ID] = m
-				msgs = append(msgs, m)
+			w := wants[m.ID]
+			if w == nil || w.account != m.AccountID || out[m.ID] != nil {
+				continue
 			}
+			out[m.ID] = m
+			if w.all || m.Details.ReportsWhole() {
+				whole = append(whole, m)
+				continue
+			}
+			seqs := sortedSeqs(w.seqs)
+			key := fmt.Sprint(seqs)
+			g := some[key]
+			if g == nil {
+				g = &recipientsAt{seqs: seqs}
+				some[key] = g
+				someOrder = append(someOrder, key)
+			}
+			g.msgs = append(g.msgs, m)
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
+		if err := rows.Err(); err != nil {
 			return fmt.Errorf("reading messages: %w", err)
 		}
-		return s.loadRecipients(ctx, msgs)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if err := s.loadRecipients(ctx, whole); err != nil {
+		return nil, err
+	}
+	for _, key := range someOrder {
+		if err := s.loadRecipientsAt(ctx, some[key]); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// recipientsAt are messages of which the recipients at seqs are to be read.
+type recipientsAt struct {
+	seqs []int
+	msgs []*message.Message
+}
+
+// sortedSeqs is seqs sorted, without repeats.
+func sortedSeqs(seqs []int) []int {
+	seqs = slices.Clone(seqs)
+	slices.Sort(seqs)
+	return slices.Compact(seqs)
+}
+
+// loadRecipientsAt fills in the recipients at g.seqs of g.msgs, in seq
+// order: the seqs in ascending chunks, each chunk for every message.
+func (s *Store) loadRecipientsAt(ctx context.Context, g *recipientsAt) error {
+	byID := make(map[string]*message.Message, len(g.msgs))
+	ids := make([]string, 0, len(g.msgs))
+	for _, m := range g.msgs {
+		byID[m.ID] = m
+		ids = append(ids, m.ID)
+	}
+	return inChunks(g.seqs, maxInList, func(seqs []int) error {
+		seqIn, seqArgs := inList(seqs)
+		return inChunks(ids, maxInList, func(chunk []string) error {
+			in, args := inList(chunk)
+			q := `SELECT ` + recipientReadCols + ` FROM recipients
+			WHERE message_id IN (` + in + `) AND seq IN (` + seqIn + `) ORDER BY message_id, seq`
+			return s.scanRecipients(ctx, q, append(args, seqArgs...), byID)
+		})
+	})
 }
 
 // maxInList is the longest IN (…) list one statement gets.
@@ -276,12 +349,15 @@ func (s *Store) loadRecipients(ctx context.Context, msgs []*message.Message) err
 	}
 	return inChunks(ids, maxInList, func(chunk []string) error {
 		in, args := inList(chunk)
-		q := `SELECT message_id, seq, address, country, country_prefix, status, status_at, status_reason, status_error_code,
-		part_count, length, price, price_currency, connector FROM recipients
+		q := `SELECT ` + recipientReadCols + ` FROM recipients
 		WHERE message_id IN (` + in + `) ORDER BY message_id, seq`
 		return s.scanRecipients(ctx, q, args, byID)
 	})
 }
+
+// recipientReadCols are the columns of a recipient scanRecipients reads.
+const recipientReadCols = `message_id, seq, address, country, country_prefix, status, status_at, status_reason, status_error_code,
+		part_count, length, price, price_currency, connector`
 
 func (s *Store) scanRecipients(ctx context.Context, q string, args []any, byID map[string]*message.Message) error {
 	rows, err := s.rQuery(ctx, q, args...)

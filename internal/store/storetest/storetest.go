@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -77,6 +78,7 @@ var coreBehaviours = []behaviour{
 	{"AccessKeys", testAccessKeys},
 	{"AcceptAndGet", testAcceptAndGet},
 	{"GetMessages", testGetMessages},
+	{"GetMessagesSomeRecipients", testGetMessagesSomeRecipients},
 	{"ScopedByAccount", testScopedByAccount},
 	{"List", testList},
 	{"CancelScheduled", testCancelScheduled},
@@ -298,6 +300,81 @@ func testGetMessages(t *testing.T, st store.Store) {
 	}
 	if got, err := st.GetMessages(ctx, nil); err != nil || len(got) != 0 {
 		t.Fatalf("GetMessages(nil) = %v, %v", got, err)
+	}
+}
+
+// testGetMessagesSomeRecipients reads only the recipients keys ask for
+// (store.MessageKey.Seqs): in seq order, the union over a message's keys,
+// every one once a key asks for all, and every one of a message whose
+// reports carry it whole. The batch is larger than one IN list, and the
+// seqs span more than one list.
+func testGetMessagesSomeRecipients(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	group := newMessage(a, 300)  // asked for 299, 3, 130 and 3 again
+	groupAll := newMessage(a, 5) // asked for 2, then for all
+	conv := newMessage(a, 4)     // asked for 1, but its reports show it whole
+	conv.Details.Report = message.ReportConversations
+	var singles []*message.Message // asked for seq 0 each
+	for range 140 {
+		singles = append(singles, newMessage(a, 1))
+	}
+	accept(t, st, append([]*message.Message{group, groupAll, conv}, singles...)...)
+	keys := []store.MessageKey{
+		{AccountID: a.ID, ID: group.ID, Seqs: []int{299, 3}},
+		{AccountID: a.ID, ID: groupAll.ID, Seqs: []int{2}},
+		{AccountID: a.ID, ID: conv.ID, Seqs: []int{1}},
+		{AccountID: a.ID, ID: group.ID, Seqs: []int{130, 3}},
+		{AccountID: a.ID, ID: groupAll.ID},
+	}
+	for _, m := range singles {
+		keys = append(keys, store.MessageKey{AccountID: a.ID, ID: m.ID, Seqs: []int{0}})
+	}
+	// Seqs beyond one IN list, asked for out of order.
+	var many []int
+	for i := 299; i >= 100; i-- {
+		many = append(many, i)
+	}
+	got, err := st.GetMessages(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqsOf := func(m *message.Message) []int {
+		var out []int
+		for _, r := range m.Recipients {
+			out = append(out, r.Seq)
+		}
+		return out
+	}
+	if g := got[group.ID]; g == nil || !slices.Equal(seqsOf(g), []int{3, 130, 299}) {
+		t.Fatalf("group message: recipients %v, want 3, 130, 299", seqsOf(g))
+	} else if r := g.Recipient(130); r == nil || r.Address != group.Recipients[130].Address || r.Seq != 130 {
+		t.Fatalf("group message: Recipient(130) = %+v, want %+v", r, group.Recipients[130])
+	} else if g.Recipient(4) != nil {
+		t.Fatal("group message: Recipient(4) found, but it was not read")
+	}
+	if g := got[groupAll.ID]; g == nil || len(g.Recipients) != 5 {
+		t.Fatalf("message asked for all by one key: %v", seqsOf(g))
+	}
+	if g := got[conv.ID]; g == nil || len(g.Recipients) != 4 {
+		t.Fatalf("message whose reports show it whole: %v", seqsOf(g))
+	}
+	for _, m := range singles {
+		if g := got[m.ID]; g == nil || len(g.Recipients) != 1 || g.Recipients[0].Address != m.Recipients[0].Address {
+			t.Fatalf("one-recipient message %s: %+v", m.ID, g)
+		}
+	}
+	// The span: 200 seqs in two IN lists, in order.
+	got, err = st.GetMessages(ctx, []store.MessageKey{{AccountID: a.ID, ID: group.ID, Seqs: many}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got[group.ID]; g == nil || len(g.Recipients) != len(many) || !slices.IsSorted(seqsOf(g)) || g.Recipients[0].Seq != 100 {
+		t.Fatalf("200 of 300 recipients: %v", seqsOf(g))
+	}
+	for _, r := range got[group.ID].Recipients {
+		if r.Address != group.Recipients[r.Seq].Address || r.Status != group.Recipients[r.Seq].Status {
+			t.Fatalf("recipient %d read as %+v, stored %+v", r.Seq, r, group.Recipients[r.Seq])
+		}
 	}
 }
 
