@@ -250,6 +250,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		a.pipeline.Handoff = a.dispatcher
 	}
 	a.receiver = inbound.New(st, a.pipeline, a.metrics, commit, a.webhooks.Notify, log)
+	a.receiver.Reports = a.webhooks
 	a.connectors.SetReceiver(a.receiver)
 	if cfg.Demo {
 		demo, err := a.startDemoSMSC()

@@ -32,6 +32,20 @@ type Receiver struct {
 	log       *slog.Logger
 	receipts  *groupcommit.Committer[store.Receipt]
 	touched   sync.Map // number → time.Time of the last traffic recorded
+	// Reports, when set, takes the status reports that receipts queue in
+	// memory: they are stored leased to it and handed over once
+	// committed, which saves the report sender a transaction to lease
+	// them (store.Receipts.ApplyReceiptsLeased). Set it before the first
+	// receipt.
+	Reports Handoff
+}
+
+// Handoff takes jobs in memory: the webhook sender's report pool
+// (worker.Pool's Reserve, Unreserve and Run).
+type Handoff interface {
+	Reserve(n int) (taken int, owner string, lease time.Duration)
+	Unreserve(n int)
+	Run(jobs []*store.Job)
 }
 
 var _ channel.Receiver = (*Receiver)(nil)
@@ -56,7 +70,24 @@ func (r *Receiver) Receipt(ctx context.Context, rc store.Receipt) error {
 }
 
 func (r *Receiver) flushReceipts(ctx context.Context, rs []store.Receipt) error {
-	outs, err := r.store.ApplyReceipts(ctx, rs)
+	var lease *store.Lease
+	if r.Reports != nil {
+		// A receipt queues a report at most, and a WhatsApp read its
+		// event's too: those beyond the slots are queued for the sender
+		// to lease.
+		if n, owner, d := r.Reports.Reserve(len(rs)); n > 0 {
+			lease = &store.Lease{Kind: store.JobReport, N: n, Owner: owner, For: d}
+		}
+	}
+	outs, leased, queued, err := r.store.ApplyReceiptsLeased(ctx, rs, lease)
+	if lease != nil {
+		if lease.N > len(leased) {
+			r.Reports.Unreserve(lease.N - len(leased))
+		}
+		if len(leased) > 0 {
+			r.Reports.Run(leased)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -73,8 +104,10 @@ func (r *Receiver) flushReceipts(ctx context.Context, rs []store.Receipt) error 
 		}
 	}
 	r.metrics.CommitBatch.WithLabelValues("receipts").Observe(float64(len(rs)))
-	if reported {
-		r.onReports() // only then: an idle report sender that wakes leases nothing, in a write of its own
+	if reported && queued > 0 {
+		// Only then: an idle report sender that wakes leases nothing, in a
+		// write of its own; reports handed over need no waking.
+		r.onReports()
 	}
 	return nil
 }

@@ -380,6 +380,14 @@ type Receipts interface {
 	// whose part is not known yet is kept as pending and applied when the
 	// part is recorded (a receipt can beat the submit response).
 	ApplyReceipts(ctx context.Context, rs []Receipt) ([]ReceiptOutcome, error)
+	// ApplyReceiptsLeased is ApplyReceipts that stores up to lease.N of the
+	// status report jobs it queues already leased (to lease.Owner, for
+	// lease.For, as if LeaseJobs had taken them): the report sender runs
+	// them at once, without a transaction to lease them. It returns those
+	// jobs, with their ids, and how many report jobs it queued besides
+	// (due now: the sender should be woken for them). A nil lease leases
+	// none.
+	ApplyReceiptsLeased(ctx context.Context, rs []Receipt, lease *Lease) (outs []ReceiptOutcome, leased []*Job, queued int, err error)
 	// PurgePendingReceipts drops pending receipts received before the
 	// time, returning how many: they matched nothing.
 	PurgePendingReceipts(ctx context.Context, before time.Time) (int, error)

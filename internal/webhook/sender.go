@@ -174,6 +174,20 @@ func (s *Sender) Start() {
 // Notify wakes the sender: reports are due.
 func (s *Sender) Notify() { s.reports.Notify() }
 
+// Status report jobs can be stored leased to the sender and handed over
+// once committed (store.Receipts.ApplyReceiptsLeased), like the
+// dispatcher's send jobs: Reserve, Unreserve and Run are worker.Pool's, for
+// the reports.
+
+// Reserve takes up to n of the report pool's free slots (worker.Pool.Reserve).
+func (s *Sender) Reserve(n int) (int, string, time.Duration) { return s.reports.Reserve(n) }
+
+// Unreserve gives back reserved slots.
+func (s *Sender) Unreserve(n int) { s.reports.Unreserve(n) }
+
+// Run runs report jobs stored leased to the sender.
+func (s *Sender) Run(jobs []*store.Job) { s.reports.Run(jobs) }
+
 // NotifyInbound wakes the sender: inbound messages are waiting.
 func (s *Sender) NotifyInbound() { s.inbound.Notify() }
 

@@ -241,7 +241,8 @@ func (p *Pool) takeSlots(n int) {
 	}
 }
 
-// Run runs jobs stored leased to this pool, one reserved slot each. After
+// Run runs jobs stored leased to this pool, one reserved slot each, first
+// reading (Preload) the messages of those that do not carry theirs. After
 // Stop it runs nothing: the jobs wait for their lease to end.
 func (p *Pool) Run(jobs []*store.Job) {
 	p.stopMu.Lock()
@@ -252,10 +253,29 @@ func (p *Pool) Run(jobs []*store.Job) {
 		return
 	default:
 	}
-	for _, j := range jobs {
-		p.inFlight.Add(1)
-		go p.run(j)
+	p.inFlight.Add(len(jobs))
+	var bare []*store.Job // without their message, which Preload reads
+	if p.cfg.Preload != nil {
+		for _, j := range jobs {
+			if j.Message == nil && j.MessageID != "" {
+				bare = append(bare, j)
+			}
+		}
 	}
+	if len(bare) == 0 {
+		for _, j := range jobs {
+			go p.run(j)
+		}
+		return
+	}
+	// Read them on a goroutine of their own: the caller (a commit) should
+	// not wait for it.
+	go func() {
+		p.cfg.Preload(context.Background(), bare)
+		for _, j := range jobs {
+			go p.run(j)
+		}
+	}()
 }
 
 // Stop stops leasing, waits for jobs in progress and commits their outcomes,

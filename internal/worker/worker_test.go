@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/groupcommit"
+	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
 	"github.com/omnigate/omnigate/internal/worker"
@@ -79,6 +80,64 @@ func TestHandOver(t *testing.T) {
 	defer mu.Unlock()
 	if ran[3] {
 		t.Error("a job handed over after Stop ran")
+	}
+}
+
+// TestHandOverPreloads: jobs handed over without their message (status
+// reports stored leased by a receipt) have it read by the pool's Preload
+// first, in one call; those that carry theirs are not read again.
+func TestHandOverPreloads(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mu sync.Mutex
+	var preloaded [][]int64
+	got := map[int64]string{} // job → the message its handler saw
+	done := make(chan struct{}, 3)
+	preload := func(ctx context.Context, jobs []*store.Job) {
+		mu.Lock()
+		defer mu.Unlock()
+		var ids []int64
+		for _, j := range jobs {
+			ids = append(ids, j.ID)
+			j.Message = &message.Message{ID: j.MessageID, Body: "read"}
+		}
+		preloaded = append(preloaded, ids)
+	}
+	handle := func(ctx context.Context, j *store.Job) *store.Outcome {
+		mu.Lock()
+		if j.Message != nil {
+			got[j.ID] = j.Message.Body
+		}
+		mu.Unlock()
+		done <- struct{}{}
+		return &store.Outcome{}
+	}
+	p := worker.New(worker.Config{Kind: "custom", Batch: 4, Owner: "node-a", Lease: time.Minute, Preload: preload},
+		st, handle, nil, slog.New(slog.DiscardHandler))
+	defer p.Stop(ctx)
+	if n, _, _ := p.Reserve(3); n != 3 {
+		t.Fatalf("reserved %d of 3", n)
+	}
+	p.Run([]*store.Job{{ID: 1, Kind: "custom", MessageID: "m1"}, {ID: 2, Kind: "custom", MessageID: "m2", Message: &message.Message{ID: "m2", Body: "carried"}},
+		{ID: 3, Kind: "custom", MessageID: "m3"}})
+	for range 3 {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("handed jobs did not run")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(preloaded) != 1 || len(preloaded[0]) != 2 || preloaded[0][0] != 1 || preloaded[0][1] != 3 {
+		t.Errorf("preloaded %v, want jobs 1 and 3 in one call", preloaded)
+	}
+	if got[1] != "read" || got[2] != "carried" || got[3] != "read" {
+		t.Errorf("handlers saw %v", got)
 	}
 }
 

@@ -15,8 +15,17 @@ import (
 
 // ApplyReceipts matches receipts to parts in one transaction.
 func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.ReceiptOutcome, error) {
+	out, _, _, err := s.ApplyReceiptsLeased(ctx, rs, nil)
+	return out, err
+}
+
+// ApplyReceiptsLeased implements store.Receipts.
+func (s *Store) ApplyReceiptsLeased(ctx context.Context, rs []store.Receipt, lease *store.Lease) ([]store.ReceiptOutcome, []*store.Job, int, error) {
 	out := make([]store.ReceiptOutcome, len(rs))
+	var leased []*store.Job
+	var queued int
 	err := s.urgentTx(ctx, "applying receipts", len(rs), func(ctx context.Context, tx *sql.Tx) error {
+		leased, queued = nil, 0 // a transaction run again starts afresh
 		matches, parts, err := s.lockReceipts(ctx, tx, rs)
 		if err != nil {
 			return err
@@ -96,12 +105,13 @@ func (s *Store) ApplyReceipts(ctx context.Context, rs []store.Receipt) ([]store.
 				out[eventOf[j]].Reported = true
 			}
 		}
-		return s.enqueueReports(ctx, tx, append(reports, rep...))
+		leased, queued, err = s.enqueueReportsLeased(ctx, tx, append(reports, rep...), lease)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
-	return out, nil
+	return out, leased, queued, nil
 }
 
 // partMatch is a part a receipt's carrier id matched, with what applying

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/message"
@@ -155,6 +156,43 @@ func (s *Store) enqueueReports(ctx context.Context, tx *sql.Tx, jargs []any) err
 		}
 	}
 	return s.noteConversationReports(ctx, tx, jargs)
+}
+
+// enqueueReportsLeased is enqueueReports storing up to lease.N of the report
+// jobs leased (see store.Receipts.ApplyReceiptsLeased): it returns those,
+// with their ids, and how many it queued besides.
+func (s *Store) enqueueReportsLeased(ctx context.Context, tx *sql.Tx, jargs []any, lease *store.Lease) ([]*store.Job, int, error) {
+	jobs := jobsOnly(jargs)
+	const width = 8 // jobColumns
+	n := len(jobs) / width
+	if lease == nil || lease.N <= 0 || n == 0 {
+		return nil, n, s.enqueueReports(ctx, tx, jargs)
+	}
+	take := min(n, lease.N)
+	now := time.Now().UTC()
+	args := make([]any, 0, take*(width+1))
+	for i := range take {
+		row := slices.Clone(jobs[i*width : (i+1)*width])
+		row[4], row[5] = 1, micros(now.Add(lease.For)) // attempts, run_at: as LeaseJobs leaves them
+		args = append(args, append(row, lease.Owner)...)
+	}
+	var leased []*store.Job
+	err := s.insertLeased.query(ctx, tx, &s.d, args, func(rows *sql.Rows, err error) error {
+		leased, err = scanJobs(rows, err)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("enqueueing leased reports: %w", err)
+	}
+	if len(leased) != take {
+		return nil, 0, fmt.Errorf("enqueueing leased reports: %d of %d ids came back", len(leased), take)
+	}
+	if rest := jobs[take*width:]; len(rest) > 0 {
+		if err := s.insertJobs.exec(ctx, tx, &s.d, rest); err != nil {
+			return nil, 0, fmt.Errorf("enqueueing reports: %w", err)
+		}
+	}
+	return leased, n - take, s.noteConversationReports(ctx, tx, jargs)
 }
 
 // applyStatuses applies updates with the effect of applyStatus on each in

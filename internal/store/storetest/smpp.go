@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,6 +20,7 @@ import (
 var smppBehaviours = []behaviour{
 	{"ReceiptsRollUp", testReceiptsRollUp},
 	{"ReceiptBatch", testReceiptBatch},
+	{"ReceiptsLeasedReports", testReceiptsLeasedReports},
 	{"EarlyReceipt", testEarlyReceipt},
 	{"ReceiptTimes", testReceiptTimes},
 	{"StatusTimeNeverBackwards", testStatusTimeNeverBackwards},
@@ -104,6 +106,89 @@ func testReceiptsRollUp(t *testing.T, st store.Store) {
 	}
 	if more, _ := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "n"}); len(more) != 0 {
 		t.Fatalf("%d reports for a message without a report URL", len(more))
+	}
+}
+
+// testReceiptsLeasedReports stores the status reports that receipts queue
+// leased, up to the lease's N (ApplyReceiptsLeased): those come back with
+// their ids, as LeaseJobs would give them, and no other node can lease
+// them; the others are queued due, and counted.
+func testReceiptsLeasedReports(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	m := newMessage(a, 3)
+	accept(t, st, m)
+	for seq := range 3 {
+		submit(t, st, m, seq, "smsc-a", fmt.Sprintf("lr%d", seq))
+	}
+	var rs []store.Receipt
+	for seq := range 3 {
+		rs = append(rs, store.Receipt{Connector: "smsc-a", ProviderIDs: []string{fmt.Sprintf("lr%d", seq)}, Status: message.Delivered, At: time.Now()})
+	}
+	lease := &store.Lease{Kind: store.JobReport, N: 2, For: time.Minute, Owner: "node-a"}
+	outs, leased, queued, err := st.ApplyReceiptsLeased(ctx, rs, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range outs {
+		if !o.Matched || !o.Changed || !o.Reported || o.Status != message.Delivered {
+			t.Fatalf("receipt %d: %+v", i, o)
+		}
+	}
+	if len(leased) != 2 || queued != 1 {
+		t.Fatalf("%d reports leased and %d queued, want 2 and 1", len(leased), queued)
+	}
+	seqOf := func(j *store.Job) int {
+		var rep store.Report
+		if err := json.Unmarshal(j.Payload, &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Status != message.Delivered {
+			t.Fatalf("report %+v", rep)
+		}
+		return rep.Seq
+	}
+	seen := map[int]bool{}
+	for _, j := range leased {
+		if j.ID == 0 || j.Kind != store.JobReport || j.MessageID != m.ID || j.AccountID != a.ID || j.Attempts != 1 || !j.RunAt.After(time.Now()) {
+			t.Fatalf("leased report %+v", j)
+		}
+		seen[seqOf(j)] = true
+	}
+	// Another node leases the one queued due, not the two leased to node-a.
+	other, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "node-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(other) != 1 || seen[seqOf(other[0])] {
+		t.Fatalf("node-b leased %d reports (want the one not leased)", len(other))
+	}
+	seen[seqOf(other[0])] = true
+	if len(seen) != 3 {
+		t.Fatalf("reports on recipients %v, want 0, 1 and 2", seen)
+	}
+	// Finishing the leased ones deletes them, as with LeaseJobs' jobs.
+	var done []*store.Outcome
+	for _, j := range append(leased, other...) {
+		done = append(done, &store.Outcome{JobID: j.ID})
+	}
+	if err := st.Finish(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := st.QueueStats(ctx); err != nil || q.Depth[store.JobReport] != 0 {
+		t.Fatalf("report jobs left after finishing: %+v, %v", q.Depth, err)
+	}
+	// A lease larger than the reports leases them all; none leases none.
+	m2 := newMessage(a, 2)
+	accept(t, st, m2)
+	submit(t, st, m2, 0, "smsc-a", "lr-x")
+	submit(t, st, m2, 1, "smsc-a", "lr-y")
+	if _, leased, queued, err := st.ApplyReceiptsLeased(ctx, []store.Receipt{{Connector: "smsc-a", ProviderIDs: []string{"lr-x"},
+		Status: message.Delivered, At: time.Now()}}, &store.Lease{Kind: store.JobReport, N: 10, For: time.Minute, Owner: "node-a"}); err != nil || len(leased) != 1 || queued != 0 {
+		t.Fatalf("lease of 10 for one report: %d leased, %d queued, %v", len(leased), queued, err)
+	}
+	if _, leased, queued, err := st.ApplyReceiptsLeased(ctx, []store.Receipt{{Connector: "smsc-a", ProviderIDs: []string{"lr-y"},
+		Status: message.Delivered, At: time.Now()}}, nil); err != nil || len(leased) != 0 || queued != 1 {
+		t.Fatalf("no lease: %d leased, %d queued, %v", len(leased), queued, err)
 	}
 }
 
