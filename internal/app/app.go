@@ -71,6 +71,7 @@ type App struct {
 	convHooks  *webhook.ConvDeliverer // Conversations /v1/webhooks (conversations.go)
 	channels   *channel.Registry
 	connectors *connectors.Manager
+	router     *dispatch.TableRouter // the connectors' routes, and each channel's fallback
 	receiver   *inbound.Receiver
 	billing    *billing.Service
 	hlr        *hlr.Service // Lookup's HLR queries and the check before sending (hlr.go)
@@ -212,6 +213,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.node = node
 	router := dispatch.NewTableRouter(a.connectors)
+	a.router = router
 	a.connectors.SetRouter(router)
 	dCfg.Suspended, dCfg.Suspend = a.connectors.Suspended, a.suspendConnector
 	a.dispatcher = dispatch.New(dCfg, st, router, accounts, a.metrics, a.webhooks.Notify, log)
