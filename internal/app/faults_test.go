@@ -41,6 +41,11 @@ func (s *server) useSMSC(cfg smsc.Config, settings smppconn.Settings) *smsc.Serv
 	if err := s.app.connectors.Reload(ctx); err != nil {
 		s.t.Fatal(err)
 	}
+	// Every SMS goes to this simulator, never to the demo's SMSC (the
+	// fallback) when a first submit finds the carrier busy for a moment.
+	if c, ok := s.app.connectors.Connector("carrier"); ok {
+		s.app.router.SetFallback(c)
+	}
 	return srv
 }
 
