@@ -91,22 +91,21 @@ func (r *Receiver) flushReceipts(ctx context.Context, rs []store.Receipt) error 
 	if err != nil {
 		return err
 	}
-	reported := false
 	for i, o := range outs {
 		result := "matched"
 		if !o.Matched {
 			result = "pending"
 		}
 		r.metrics.Receipts.WithLabelValues(rs[i].Connector, result).Inc()
-		reported = reported || o.Reported
 		if o.Changed && o.Status.Final() {
 			r.metrics.Statuses.WithLabelValues(rs[i].Channel, rs[i].Connector, string(o.Status)).Inc()
 		}
 	}
 	r.metrics.CommitBatch.WithLabelValues("receipts").Observe(float64(len(rs)))
-	if reported && queued > 0 {
-		// Only then: an idle report sender that wakes leases nothing, in a
-		// write of its own; reports handed over need no waking.
+	if queued > 0 {
+		// Only for reports left queued: an idle report sender that wakes
+		// leases nothing, in a write of its own, and reports handed over
+		// need no waking.
 		r.onReports()
 	}
 	return nil

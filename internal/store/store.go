@@ -246,7 +246,6 @@ type Accounts interface {
 	TouchAccessKeys(ctx context.Context, ids []string, at time.Time) error
 }
 
-// MessageKey names one message of one account.
 // MessageKey names a message to read with GetMessages: its account and id.
 // Seqs, when set, are the only recipients the reader needs (a batch of
 // status reports): the store may then read just those, so that reports on

@@ -12,19 +12,28 @@ import (
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/worker"
 )
+
+// openStore opens a SQLite store in the test's directory, closed when the
+// test ends.
+func openStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
 
 // TestHandOver: jobs handed over run at once, one reserved slot each, and
 // their outcomes are committed; reservations are bounded by the free
 // slots; after Stop nothing is reserved or run.
 func TestHandOver(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	var mu sync.Mutex
 	ran := map[int64]bool{}
 	release := make(chan struct{})
@@ -88,11 +97,7 @@ func TestHandOver(t *testing.T) {
 // first, in one call; those that carry theirs are not read again.
 func TestHandOverPreloads(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	var mu sync.Mutex
 	var preloaded [][]int64
 	got := map[int64]string{} // job → the message its handler saw
@@ -146,11 +151,7 @@ func TestHandOverPreloads(t *testing.T) {
 // as soon as none is: the waiting never outlasts the jobs that could join.
 func TestLingerWhileHandling(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	started2, release2 := make(chan struct{}), make(chan struct{})
 	handle := func(ctx context.Context, j *store.Job) *store.Outcome {
 		if j.ID == 1 {

@@ -497,7 +497,7 @@ func (s *Store) joinConversations(ctx context.Context, tx *sql.Tx, msgs []*messa
 // reports being enqueued (jargs as reportArgs builds them, with
 // jobConvReport for those no report URL wants), in the same transaction.
 func (s *Store) noteConversationReports(ctx context.Context, tx *sql.Tx, jargs []any) error {
-	const width = 8 // jobColumns
+	const width = jobArgs
 	if len(jargs) == 0 {
 		return nil
 	}
@@ -897,7 +897,7 @@ func (s *Store) appendConvReport(ctx context.Context, args []any, u *store.Statu
 
 // jobsOnly drops the jobConvReport tuples of report job arguments.
 func jobsOnly(jargs []any) []any {
-	const width = 8 // jobColumns
+	const width = jobArgs
 	keep := true
 	for i := 0; i+width <= len(jargs); i += width {
 		keep = keep && jargs[i] != jobConvReport

@@ -145,6 +145,10 @@ func reportArgs(u *store.StatusUpdate) ([]any, error) {
 	return []any{store.JobReport, u.AccountID, u.MessageID, payload, 0, at, "", at}, nil
 }
 
+// jobArgs is how many arguments a job's row takes: jobColumns, as
+// reportArgs builds them.
+const jobArgs = 8
+
 // enqueueReports inserts report jobs built by reportArgs.
 func (s *Store) enqueueReports(ctx context.Context, tx *sql.Tx, jargs []any) error {
 	if len(jargs) == 0 {
@@ -163,7 +167,7 @@ func (s *Store) enqueueReports(ctx context.Context, tx *sql.Tx, jargs []any) err
 // with their ids, and how many it queued besides.
 func (s *Store) enqueueReportsLeased(ctx context.Context, tx *sql.Tx, jargs []any, lease *store.Lease) ([]*store.Job, int, error) {
 	jobs := jobsOnly(jargs)
-	const width = 8 // jobColumns
+	const width = jobArgs
 	n := len(jobs) / width
 	if lease == nil || lease.N <= 0 || n == 0 {
 		return nil, n, s.enqueueReports(ctx, tx, jargs)
