@@ -43,6 +43,11 @@ type Result struct {
 	// PartIDs are the provider's ids for each part, in order; receipts are
 	// matched against them.
 	PartIDs []string
+	// EchoesMessageID says the provider returns the message's id with
+	// every receipt of these parts (WhatsApp's biz_opaque_callback_data):
+	// receipts are then matched through the message, and the store keeps
+	// the part ids out of its index of carrier ids.
+	EchoesMessageID bool
 }
 
 // Connector sends submissions over one provider connection (a carrier

@@ -13,7 +13,8 @@
 //     are PENDING until the control API approves, rejects or pauses them;
 //     a template message needs an APPROVED template of its name and language.
 //   - Webhooks to Config.WebhookURL, signed X-Hub-Signature-256 with the app
-//     secret: statuses (sent, delivered, read, failed with errors[]),
+//     secret: statuses (sent, delivered, read, failed with errors[]; each
+//     echoes the send's biz_opaque_callback_data),
 //     inbound messages (text, image, button and list replies, reactions,
 //     location) and template reviews (message_template_status_update).
 //     Verify runs the GET hub.challenge handshake.
@@ -87,6 +88,9 @@ type Sent struct {
 	Type          string          `json:"type"`
 	Body          json.RawMessage `json:"body"`
 	Status        string          `json:"status"`
+	// Callback is the send's biz_opaque_callback_data, echoed in its
+	// status webhooks.
+	Callback string `json:"bizOpaqueCallbackData,omitempty"`
 }
 
 type media struct {
@@ -342,6 +346,9 @@ type outbound struct {
 	} `json:"reaction"`
 	Status    string `json:"status"` // "read": mark an inbound message read
 	MessageID string `json:"message_id"`
+	// BizOpaqueCallbackData is the sender's own tracking string, echoed in
+	// every status webhook of the message (at most 512 characters).
+	BizOpaqueCallbackData string `json:"biz_opaque_callback_data"`
 }
 
 type mediaObj struct {
@@ -388,12 +395,17 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	if o.Type == "" {
 		o.Type = "text"
 	}
+	if len(o.BizOpaqueCallbackData) > 512 {
+		writeErr(w, invalid("Param biz_opaque_callback_data must be at most 512 characters long."))
+		return
+	}
 	if e, ok := s.checkContent(&o); !ok {
 		writeErr(w, e)
 		return
 	}
 	id := "wamid." + randHex(24)
-	m := &Sent{ID: id, PhoneNumberID: pnid, To: to, Type: o.Type, Body: raw, Status: "accepted"}
+	m := &Sent{ID: id, PhoneNumberID: pnid, To: to, Type: o.Type, Body: raw, Status: "accepted",
+		Callback: o.BizOpaqueCallbackData}
 	s.mu.Lock()
 	s.sent[id] = m
 	s.order = append(s.order, id)
@@ -543,7 +555,8 @@ func (s *Server) status(pnid string, m *Sent, status string, e *hookError) {
 	s.mu.Lock()
 	m.Status = status
 	s.mu.Unlock()
-	st := hookStatus{ID: m.ID, Status: status, Timestamp: strconv.FormatInt(s.cfg.Now().Unix(), 10), RecipientID: m.To}
+	st := hookStatus{ID: m.ID, Status: status, Timestamp: strconv.FormatInt(s.cfg.Now().Unix(), 10), RecipientID: m.To,
+		Callback: m.Callback}
 	if status == "sent" || status == "delivered" {
 		st.Conversation = &hookConversation{ID: "c" + randHex(8)}
 		st.Conversation.Origin.Type = "service"
@@ -563,6 +576,7 @@ type hookStatus struct {
 	Status       string            `json:"status"`
 	Timestamp    string            `json:"timestamp"`
 	RecipientID  string            `json:"recipient_id"`
+	Callback     string            `json:"biz_opaque_callback_data,omitempty"`
 	Conversation *hookConversation `json:"conversation,omitempty"`
 	Pricing      *hookPricing      `json:"pricing,omitempty"`
 	Errors       []hookStatusError `json:"errors,omitempty"`

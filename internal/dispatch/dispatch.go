@@ -262,7 +262,7 @@ func (d *Dispatcher) sendOne(ctx context.Context, m *message.Message, r *message
 			}
 			d.metrics.Statuses.WithLabelValues(m.Channel, conn.Name(), string(message.Sent)).Inc()
 			u := update(r, st, 0, "", conn.Name())
-			u.Parts = res.PartIDs
+			u.Parts, u.PartsEchoed = res.PartIDs, res.EchoesMessageID
 			return u, nil
 		}
 		var pe *channel.PermanentError

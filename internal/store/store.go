@@ -130,6 +130,10 @@ type StatusUpdate struct {
 	// Parts are the carrier's ids for the recipient's parts, in order, when
 	// a connector took it; receipts are matched against them.
 	Parts []string
+	// PartsEchoed: the provider echoes the message id in the parts'
+	// receipts (channel.Result.EchoesMessageID), so they are matched
+	// through it and the parts stay out of the index of carrier ids.
+	PartsEchoed bool
 	// Notify asks for a status report (a JobReport) when the status changes.
 	Notify bool
 	// Applied is set by the store: whether the status changed.
@@ -338,9 +342,14 @@ type Receipt struct {
 	// id in decimal that its submit response gave in hex. Parts are matched
 	// by any of them.
 	ProviderIDs []string
-	Status      message.Status
-	Reason      string
-	ErrorCode   int
+	// MessageID, when set, is the message the provider says the part
+	// belongs to (echoed from the send, see StatusUpdate.PartsEchoed):
+	// the part is looked for among that message's parts only. Parts sent
+	// with PartsEchoed are found only so.
+	MessageID string
+	Status    message.Status
+	Reason    string
+	ErrorCode int
 	// At is the provider's own time for the status (an SMPP receipt's done
 	// date), zero when it gave none. Providers' clocks, time zones and
 	// precision are their own, so the store uses it only when it is

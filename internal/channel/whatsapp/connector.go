@@ -296,8 +296,14 @@ func components(cs []message.TemplateComponent) []map[string]any {
 	return out
 }
 
+// maxCallback is the longest biz_opaque_callback_data the Cloud API takes.
+const maxCallback = 512
+
 // Send implements channel.Connector: one POST /{phone-number-id}/messages;
-// the wamid is the one part id.
+// the wamid is the one part id. The message's id goes along as
+// biz_opaque_callback_data, which the Cloud API echoes in every status of
+// the message: the store then matches statuses through the message and
+// keeps no index of wamids (random, each a page write of its own).
 func (c *Connector) Send(ctx context.Context, s channel.Submission) (channel.Result, error) {
 	if c.stopped.Load() {
 		return channel.Result{}, &channel.TemporaryError{Reason: "connector stopped", Err: channel.ErrUnavailable}
@@ -305,6 +311,10 @@ func (c *Connector) Send(ctx context.Context, s channel.Submission) (channel.Res
 	req, err := Request(s.Message, s.Recipient.Address)
 	if err != nil {
 		return channel.Result{}, &channel.PermanentError{Code: CodeBadContent, Reason: err.Error()}
+	}
+	echoed := s.Message.ID != "" && len(s.Message.ID) <= maxCallback
+	if echoed {
+		req["biz_opaque_callback_data"] = s.Message.ID
 	}
 	var out struct {
 		Messages []struct {
@@ -317,7 +327,7 @@ func (c *Connector) Send(ctx context.Context, s channel.Submission) (channel.Res
 	if len(out.Messages) == 0 || out.Messages[0].ID == "" {
 		return channel.Result{}, &channel.TemporaryError{Reason: "the Cloud API answered without a message id"}
 	}
-	return channel.Result{Status: message.Sent, PartIDs: []string{out.Messages[0].ID}}, nil
+	return channel.Result{Status: message.Sent, PartIDs: []string{out.Messages[0].ID}, EchoesMessageID: echoed}, nil
 }
 
 // call does one Graph request and maps its error (see MapError).

@@ -93,7 +93,7 @@ func send(t *testing.T, c *Connector, m *message.Message) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if res.Status != message.Sent || len(res.PartIDs) != 1 || !strings.HasPrefix(res.PartIDs[0], "wamid.") {
+	if res.Status != message.Sent || len(res.PartIDs) != 1 || !strings.HasPrefix(res.PartIDs[0], "wamid.") || res.EchoesMessageID != (m.ID != "") {
 		t.Fatalf("result %+v", res)
 	}
 	return res.PartIDs[0], nil
@@ -139,6 +139,7 @@ func TestConnectorAgainstTheSimulator(t *testing.T) {
 	}
 	ids := map[string]string{}
 	for name, m := range msgs {
+		m.ID = "m-" + name
 		id, err := send(t, c, m)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -147,6 +148,11 @@ func TestConnectorAgainstTheSimulator(t *testing.T) {
 	}
 	for name, id := range ids {
 		waitFor(t, name+" delivered", func() bool { return rx.find(id, "delivered", "") != nil })
+		// The message id went out as biz_opaque_callback_data and came
+		// back with the status: the store finds the part through it.
+		if got := rx.find(id, "delivered", "").MessageID; got != "m-"+name {
+			t.Errorf("%s: the delivered status names message %q", name, got)
+		}
 		// The "sent" webhook is acknowledged without a receipt: the send's
 		// answer (the wamid) made the recipient sent already.
 		if rx.find(id, "sent", "") != nil {
@@ -166,6 +172,9 @@ func TestConnectorAgainstTheSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "read", func() bool { return rx.find(ids["text"], "delivered", store.EventRead) != nil })
+	if got := rx.find(ids["text"], "delivered", store.EventRead).MessageID; got != "m-text" {
+		t.Errorf("the read status names message %q", got)
+	}
 
 	// Uploaded media are sent by id.
 	mid, err := c.UploadMedia(context.Background(), "a.png", "image/png", []byte("png"))

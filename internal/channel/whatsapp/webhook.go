@@ -29,7 +29,10 @@ type Status struct {
 	Status      string `json:"status"`
 	Timestamp   string `json:"timestamp"`
 	RecipientID string `json:"recipient_id"`
-	Errors      []struct {
+	// Callback is the biz_opaque_callback_data the send carried: the
+	// platform's message id (see Connector.Send).
+	Callback string `json:"biz_opaque_callback_data"`
+	Errors   []struct {
 		Code      int    `json:"code"`
 		Title     string `json:"title"`
 		Message   string `json:"message"`
@@ -226,9 +229,14 @@ func (t *TemplateUpdate) check() error {
 // Receipt turns a status into a receipt: sent, delivered and failed
 // change the recipient's status; read is the "read" event, with delivered
 // (a message read was delivered, whichever webhook came first). An
-// unknown status gives ok false.
+// unknown status gives ok false. The message id the send put in
+// biz_opaque_callback_data comes back as the receipt's MessageID, so the
+// store finds the part through the message rather than an index of wamids.
 func (s Status) Receipt(connector string) (store.Receipt, bool) {
 	r := store.Receipt{Connector: connector, Channel: message.ChannelWhatsApp, ProviderIDs: []string{s.ID}}
+	if len(s.Callback) <= maxCallback {
+		r.MessageID = s.Callback
+	}
 	if sec, err := strconv.ParseInt(s.Timestamp, 10, 64); err == nil && sec > 0 && sec < 1<<40 {
 		r.At = time.Unix(sec, 0).UTC()
 	}

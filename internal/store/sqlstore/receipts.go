@@ -156,7 +156,7 @@ const matchChunk = 256
 // once the locks are taken.
 func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receipt) (receiptMatches, recipientParts, error) {
 	out, parts := receiptMatches{}, recipientParts{}
-	err := idChunks(receiptIDs(rs), func(c string, n int, args []any) error {
+	err := partQueries(rs, func(c, where string, args []any) error {
 		// Reports go out only where someone listens: the message's or
 		// the account's report URL. Each matching part p comes with
 		// every part q of its recipient, in part order.
@@ -165,7 +165,7 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 			FROM recipient_parts p JOIN messages m ON m.id = p.message_id JOIN accounts a ON a.id = p.account_id
 			JOIN recipients r ON r.message_id = p.message_id AND r.seq = p.seq
 			JOIN recipient_parts q ON q.message_id = p.message_id AND q.seq = p.seq
-			WHERE p.connector = ? AND p.provider_id IN (`+placeholders(n)+`) ORDER BY p.provider_id, p.message_id, p.seq, p.part, q.part`, args...)
+			WHERE `+where+` ORDER BY p.provider_id, p.message_id, p.seq, p.part, q.part`, args...)
 		if err != nil {
 			return fmt.Errorf("matching receipts: %w", err)
 		}
@@ -216,15 +216,51 @@ func (s *Store) matchReceipts(ctx context.Context, tx *sql.Tx, rs []store.Receip
 	return out, parts, nil
 }
 
-// receiptIDs are the (connector, carrier id) pairs of the receipts.
-func receiptIDs(rs []store.Receipt) [][2]string {
-	var ids [][2]string
+// partQueries calls f with the condition (on recipient_parts p) that
+// finds the parts the receipts name, its arguments and the connector, one
+// call per connector and per matchChunk ids. Receipts that name their
+// message (store.Receipt.MessageID) are looked for among that message's
+// parts, through the primary key; the others by carrier id, through the
+// partial index recipient_parts_provider, whose predicate the condition
+// repeats so that SQLite uses it. Either way the condition holds only the
+// parts carrying one of the ids.
+func partQueries(rs []store.Receipt, f func(connector, where string, args []any) error) error {
+	var byID [][2]string
+	type echoed struct{ connector, messageID, id string }
+	var byMessage []echoed
 	for _, r := range rs {
 		for _, id := range r.ProviderIDs {
-			ids = append(ids, [2]string{r.Connector, id})
+			if r.MessageID != "" {
+				byMessage = append(byMessage, echoed{r.Connector, r.MessageID, id})
+			} else {
+				byID = append(byID, [2]string{r.Connector, id})
+			}
 		}
 	}
-	return ids
+	err := idChunks(byID, func(c string, n int, args []any) error {
+		return f(c, `p.connector = ? AND p.provider_id IN (`+placeholders(n)+`) AND p.echoed = 0`, args)
+	})
+	if err != nil {
+		return err
+	}
+	return inGroups(byMessage, func(e echoed) string { return e.connector }, matchChunk, func(c string, chunk []echoed) error {
+		var messageIDs, ids []string
+		seenMessage, seenID := map[string]bool{}, map[string]bool{}
+		for _, e := range chunk {
+			if !seenMessage[e.messageID] {
+				seenMessage[e.messageID] = true
+				messageIDs = append(messageIDs, e.messageID)
+			}
+			if !seenID[e.id] {
+				seenID[e.id] = true
+				ids = append(ids, e.id)
+			}
+		}
+		mp, margs := inList(messageIDs)
+		ip, iargs := inList(ids)
+		args := append(append(margs, c), iargs...)
+		return f(c, `p.message_id IN (`+mp+`) AND p.connector = ? AND p.provider_id IN (`+ip+`)`, args)
+	})
 }
 
 // matchedRecipients appends to keys the lock keys of the recipients whose
@@ -232,9 +268,8 @@ func receiptIDs(rs []store.Receipt) [][2]string {
 // (and per matchChunk ids), reading only the recipient's name, for
 // lockReceipts to lock them before it reads the matches in full.
 func (s *Store) matchedRecipients(ctx context.Context, tx *sql.Tx, rs []store.Receipt, keys []string) ([]string, error) {
-	err := idChunks(receiptIDs(rs), func(c string, n int, args []any) error {
-		rows, err := s.txQuery(ctx, tx, `SELECT message_id, seq FROM recipient_parts
-			WHERE connector = ? AND provider_id IN (`+placeholders(n)+`)`, args...)
+	err := partQueries(rs, func(_, where string, args []any) error {
+		rows, err := s.txQuery(ctx, tx, `SELECT p.message_id, p.seq FROM recipient_parts p WHERE `+where, args...)
 		if err != nil {
 			return fmt.Errorf("matching receipts: %w", err)
 		}
@@ -573,7 +608,16 @@ func (s *Store) applyPartChanges(ctx context.Context, tx *sql.Tx, cs []partChang
 }
 
 // partColumns are the columns of recipient_parts, in insertParts' order.
-const partColumns = `message_id, seq, part, account_id, connector, provider_id, status, status_error_code, status_at, sent_at`
+const partColumns = `message_id, seq, part, account_id, connector, provider_id, status, status_error_code, status_at, sent_at, echoed`
+
+// echoedFlag is the echoed column of a recipient_parts row (see
+// store.StatusUpdate.PartsEchoed).
+func echoedFlag(u *store.StatusUpdate) int {
+	if u.PartsEchoed {
+		return 1
+	}
+	return 0
+}
 
 // upsertParts stores the carrier ids of the updates' parts, as recordParts
 // does, for updates no kept receipt waits for.
@@ -581,7 +625,7 @@ func (s *Store) upsertParts(ctx context.Context, tx *sql.Tx, us []*store.StatusU
 	var args []any
 	for _, u := range us {
 		for i, id := range u.Parts {
-			args = append(args, u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), 0, micros(u.At), micros(u.At))
+			args = append(args, u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), 0, micros(u.At), micros(u.At), echoedFlag(u))
 		}
 	}
 	if err := s.insertParts.exec(ctx, tx, &s.d, args); err != nil {
@@ -596,10 +640,11 @@ func (s *Store) upsertParts(ctx context.Context, tx *sql.Tx, us []*store.StatusU
 func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate, pending *pendingReceipts) ([]any, error) {
 	at := micros(u.At)
 	for i, id := range u.Parts {
-		_, err := s.txExec(ctx, tx, `INSERT INTO recipient_parts (`+partColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+		_, err := s.txExec(ctx, tx, `INSERT INTO recipient_parts (`+partColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
 			ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector, provider_id = excluded.provider_id,
-			status = excluded.status, status_error_code = 0, status_at = excluded.status_at, sent_at = excluded.sent_at`,
-			u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), at, at)
+			status = excluded.status, status_error_code = 0, status_at = excluded.status_at, sent_at = excluded.sent_at,
+			echoed = excluded.echoed`,
+			u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), at, at, echoedFlag(u))
 		if err != nil {
 			return nil, fmt.Errorf("recording parts: %w", err)
 		}
@@ -617,9 +662,12 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		return nil, nil
 	}
 	// The parts were recorded above; clearing and applying early receipts
-	// changes no column matching reads.
+	// changes no column matching reads. They carry this update's part ids,
+	// so they are its message's: looked for there, echoed parts or not.
 	rs := make([]store.Receipt, 0, len(early))
-	for _, r := range early {
+	for key, r := range early {
+		r.MessageID = u.MessageID
+		early[key] = r
 		rs = append(rs, r)
 	}
 	// Rolled up by query (not from the parts read here): the recipient of

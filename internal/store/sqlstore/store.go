@@ -77,7 +77,7 @@ func Open(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error
 		insertParts: newBulkUpsert("recipient_parts", partColumns,
 			`ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector,
 			provider_id = excluded.provider_id, status = excluded.status, status_error_code = 0, status_at = excluded.status_at,
-			sent_at = excluded.sent_at`, 500),
+			sent_at = excluded.sent_at, echoed = excluded.echoed`, 500),
 	}
 	if d.SingleWriter {
 		s.priority = &writePriority{}

@@ -22,6 +22,7 @@ var smppBehaviours = []behaviour{
 	{"ReceiptBatch", testReceiptBatch},
 	{"ReceiptsLeasedReports", testReceiptsLeasedReports},
 	{"EarlyReceipt", testEarlyReceipt},
+	{"EchoedReceipts", testEchoedReceipts},
 	{"ReceiptTimes", testReceiptTimes},
 	{"StatusTimeNeverBackwards", testStatusTimeNeverBackwards},
 	{"ConcurrentReceipts", testConcurrentReceipts},
@@ -269,6 +270,77 @@ func testEarlyReceipt(t *testing.T, st store.Store) {
 	// Receipts that never match are purged.
 	receipt(t, st, "smsc-a", message.Delivered, 0, "nothing")
 	if n, err := st.PurgePendingReceipts(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want 1", n, err)
+	}
+}
+
+// testEchoedReceipts covers parts whose provider echoes the message id in
+// its receipts (store.StatusUpdate.PartsEchoed, WhatsApp): a receipt naming
+// the message finds them, early or late, and only among that message's
+// parts; one naming the carrier id alone does not (they are kept out of the
+// carrier-id index). Parts sent without it are found either way.
+func testEchoedReceipts(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	echoed := func(m *message.Message, seq int, parts ...string) {
+		t.Helper()
+		o := &store.Outcome{Updates: []store.StatusUpdate{{AccountID: m.AccountID, MessageID: m.ID, Seq: seq, Status: message.Sent,
+			At: time.Now(), Connector: "wa", Parts: parts, PartsEchoed: true, Notify: true}}}
+		if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	echo := func(messageID string, status message.Status, id string) store.ReceiptOutcome {
+		t.Helper()
+		out, err := st.ApplyReceipts(ctx, []store.Receipt{{Connector: "wa", MessageID: messageID, ProviderIDs: []string{id}, Status: status, At: time.Now()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[0]
+	}
+	m, other := newMessage(a, 2), newMessage(a, 1)
+	accept(t, st, m)
+	accept(t, st, other)
+	echoed(m, 0, "wamid.A")
+	echoed(m, 1, "wamid.B")
+	if o := receipt(t, st, "wa", message.Delivered, 0, "wamid.A"); o.Matched {
+		t.Fatalf("an echoed part matched by its carrier id alone: %+v", o)
+	}
+	if o := echo(other.ID, message.Delivered, "wamid.A"); o.Matched {
+		t.Fatalf("an echoed part matched through another message: %+v", o)
+	}
+	if o := echo(m.ID, message.Delivered, "wamid.B"); !o.Matched || o.MessageID != m.ID || o.Seq != 1 || o.Status != message.Delivered || !o.Changed {
+		t.Fatalf("echoed receipt: %+v", o)
+	}
+	if r := recipientStatus(t, st, m, 1); r.Status != message.Delivered {
+		t.Fatalf("recipient 1: %+v", r)
+	}
+	// In one batch, with receipts of other messages and of carrier ids.
+	submit(t, st, other, 0, "smsc-a", "s1")
+	out, err := st.ApplyReceipts(ctx, []store.Receipt{
+		{Connector: "wa", MessageID: m.ID, ProviderIDs: []string{"wamid.A"}, Status: message.Delivered, At: time.Now()},
+		{Connector: "smsc-a", ProviderIDs: []string{"s1"}, Status: message.Delivered, At: time.Now()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out[0].Matched || out[0].Seq != 0 || !out[1].Matched || out[1].MessageID != other.ID {
+		t.Fatalf("mixed batch: %+v", out)
+	}
+	// A status that beats the send's answer is kept and applied when the
+	// part is recorded.
+	early := newMessage(a, 1)
+	accept(t, st, early)
+	if o := echo(early.ID, message.Delivered, "wamid.C"); o.Matched {
+		t.Fatalf("matched before the part exists: %+v", o)
+	}
+	echoed(early, 0, "wamid.C")
+	if r := recipientStatus(t, st, early, 0); r.Status != message.Delivered || r.Connector != "wa" {
+		t.Fatalf("early echoed receipt not applied when the part was recorded: %+v", r)
+	}
+	if n, err := st.PurgePendingReceipts(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		// The two unmatched receipts above (by carrier id alone, and
+		// through the other message) were kept, in one row: pending
+		// receipts are kept by carrier id.
 		t.Fatalf("purged %d, %v; want 1", n, err)
 	}
 }
