@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/store/pgtest"
+	"github.com/omnigate/omnigate/internal/store/postgres/postgrestest"
 )
 
 // binary is omnigate built once for these tests: they run the real program
@@ -54,7 +55,7 @@ type env struct {
 func newEnv(t *testing.T, engine string) *env {
 	e := &env{t: t, data: t.TempDir()}
 	if engine == "postgres" {
-		e.db = pgtest.URL(t)
+		e.db = postgrestest.URL(t)
 	}
 	return e
 }

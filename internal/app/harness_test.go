@@ -16,6 +16,8 @@ import (
 	"github.com/omnigate/omnigate/internal/email/domains"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
+	"github.com/omnigate/omnigate/internal/store/postgres/postgrestest"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 )
 
 // engines runs f once per storage engine: SQLite always, PostgreSQL when
@@ -55,7 +57,9 @@ func startLogging(t testing.TB, engine string, h slog.Handler, tune ...func(*Con
 	t.Helper()
 	cfg := Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, SQLiteSync: "NORMAL", ShutdownTimeout: 10 * time.Second}
 	if engine == "postgres" {
-		cfg.DatabaseURL = pgtest.URL(t)
+		cfg.DatabaseURL = postgrestest.URL(t)
+	} else {
+		sqlitetest.Seed(t, cfg.SQLitePath())
 	}
 	cfg.Dispatch.Pool.Poll = 20 * time.Millisecond
 	cfg.Webhook.Pool.Poll = 20 * time.Millisecond
