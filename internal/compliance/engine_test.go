@@ -15,6 +15,7 @@ import (
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
@@ -22,7 +23,7 @@ var ctx = context.Background()
 
 func setup(t testing.TB) (*sqlstore.Store, *compliance.Engine, string) {
 	t.Helper()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "c.db"), Synchronous: sqlite.SyncNormal})
+	st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "c.db"), Synchronous: sqlite.SyncNormal})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/worker"
 )
 
@@ -59,7 +60,7 @@ func setup(t *testing.T, c channel.Connector) (store.Store, *dispatch.Dispatcher
 func setupWith(t *testing.T, router dispatch.Router) (store.Store, *dispatch.Dispatcher, *store.Account) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "d.db"), Synchronous: sqlite.SyncNormal})
+	st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "d.db"), Synchronous: sqlite.SyncNormal})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/worker"
 )
 
@@ -40,7 +41,7 @@ func (s *shared) Up() int {
 func TestHandsBackWhenBindsAreElsewhere(t *testing.T) {
 	c := &shared{carrier: carrier{calls: map[string]int{}, callTimes: map[string][]time.Time{}}}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "d.db"), Synchronous: sqlite.SyncNormal})
+	st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "d.db"), Synchronous: sqlite.SyncNormal})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,10 @@ import (
 	"testing"
 
 	"github.com/omnigate/omnigate/internal/keyring"
-	"github.com/omnigate/omnigate/internal/store/pgtest"
 	"github.com/omnigate/omnigate/internal/store/postgres"
+	"github.com/omnigate/omnigate/internal/store/postgres/postgrestest"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
@@ -26,9 +27,9 @@ func stores(t *testing.T, f func(t *testing.T, st *sqlstore.Store)) {
 			var st *sqlstore.Store
 			var err error
 			if engine == "sqlite" {
-				st, err = sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "k.db"), Synchronous: sqlite.SyncNormal})
+				st, err = sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "k.db"), Synchronous: sqlite.SyncNormal})
 			} else {
-				st, err = postgres.Open(context.Background(), postgres.Config{URL: pgtest.URL(t), MaxConns: 4})
+				st, err = postgres.Open(context.Background(), postgres.Config{URL: postgrestest.URL(t), MaxConns: 4})
 			}
 			if err != nil {
 				t.Fatal(err)

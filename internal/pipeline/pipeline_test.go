@@ -16,9 +16,10 @@ import (
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/pipeline"
 	"github.com/omnigate/omnigate/internal/store"
-	"github.com/omnigate/omnigate/internal/store/pgtest"
 	"github.com/omnigate/omnigate/internal/store/postgres"
+	"github.com/omnigate/omnigate/internal/store/postgres/postgrestest"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
@@ -53,9 +54,9 @@ func engines(t *testing.T, f func(t *testing.T, st *sqlstore.Store, account stri
 			var st *sqlstore.Store
 			var err error
 			if engine == "sqlite" {
-				st, err = sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "p.db"), Synchronous: sqlite.SyncNormal})
+				st, err = sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "p.db"), Synchronous: sqlite.SyncNormal})
 			} else {
-				st, err = postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t), MaxConns: 4})
+				st, err = postgres.Open(ctx, postgres.Config{URL: postgrestest.URL(t), MaxConns: 4})
 			}
 			if err != nil {
 				t.Fatal(err)

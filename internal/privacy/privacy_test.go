@@ -20,9 +20,10 @@ import (
 	"github.com/omnigate/omnigate/internal/metrics"
 	"github.com/omnigate/omnigate/internal/privacy"
 	"github.com/omnigate/omnigate/internal/store"
-	"github.com/omnigate/omnigate/internal/store/pgtest"
 	"github.com/omnigate/omnigate/internal/store/postgres"
+	"github.com/omnigate/omnigate/internal/store/postgres/postgrestest"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
@@ -32,7 +33,7 @@ var ctx = context.Background()
 // is set.
 func engines(t *testing.T, f func(t *testing.T, st *sqlstore.Store)) {
 	t.Run("sqlite", func(t *testing.T) {
-		st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "p.db"), Synchronous: sqlite.SyncNormal})
+		st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "p.db"), Synchronous: sqlite.SyncNormal})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +41,7 @@ func engines(t *testing.T, f func(t *testing.T, st *sqlstore.Store)) {
 		f(t, st)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		st, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t), MaxConns: 4})
+		st, err := postgres.Open(ctx, postgres.Config{URL: postgrestest.URL(t), MaxConns: 4})
 		if err != nil {
 			t.Fatal(err)
 		}

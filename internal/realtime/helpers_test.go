@@ -24,13 +24,14 @@ import (
 	"github.com/omnigate/omnigate/internal/realtime/fanout"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
 // testStore opens a fresh SQLite store with one account.
 func testStore(t testing.TB) (*sqlstore.Store, *store.Account) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "rt.db"), Synchronous: sqlite.SyncNormal})
+	st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "rt.db"), Synchronous: sqlite.SyncNormal})
 	if err != nil {
 		t.Fatal(err)
 	}

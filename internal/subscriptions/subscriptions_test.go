@@ -17,7 +17,9 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
 	"github.com/omnigate/omnigate/internal/store/postgres"
+	"github.com/omnigate/omnigate/internal/store/postgres/postgrestest"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/subscriptions"
 )
@@ -28,7 +30,7 @@ var ctx = context.Background()
 // is set.
 func engines(t *testing.T, f func(t *testing.T, st *sqlstore.Store)) {
 	t.Run("sqlite", func(t *testing.T) {
-		st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "s.db"), Synchronous: sqlite.SyncNormal})
+		st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "s.db"), Synchronous: sqlite.SyncNormal})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +41,7 @@ func engines(t *testing.T, f func(t *testing.T, st *sqlstore.Store)) {
 		if !pgtest.Available() {
 			t.Skip(pgtest.EnvVar + " is not set")
 		}
-		st, err := postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t), MaxConns: 4})
+		st, err := postgres.Open(ctx, postgres.Config{URL: postgrestest.URL(t), MaxConns: 4})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 )
 
 func strp(s string) *string { return &s }
@@ -116,7 +117,7 @@ func TestCheckRefuses(t *testing.T) {
 // The service over a real store: put, render, unknown template.
 func TestService(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "t.db")})
+	st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "t.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,10 @@ import (
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/store"
-	"github.com/omnigate/omnigate/internal/store/pgtest"
 	"github.com/omnigate/omnigate/internal/store/postgres"
+	"github.com/omnigate/omnigate/internal/store/postgres/postgrestest"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/users"
 )
 
@@ -23,7 +24,7 @@ import (
 // PostgreSQL schema.
 func engines(t *testing.T, f func(t *testing.T, st store.Store)) {
 	t.Run("sqlite", func(t *testing.T) {
-		st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "t.db")})
+		st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "t.db")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +32,7 @@ func engines(t *testing.T, f func(t *testing.T, st store.Store)) {
 		f(t, st)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		st, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.URL(t), MaxConns: 4})
+		st, err := postgres.Open(context.Background(), postgres.Config{URL: postgrestest.URL(t), MaxConns: 4})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/worker"
 )
@@ -20,7 +21,7 @@ import (
 // test ends.
 func openStore(t *testing.T) *sqlstore.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "db")})
+	st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "db")})
 	if err != nil {
 		t.Fatal(err)
 	}

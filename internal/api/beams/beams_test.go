@@ -24,7 +24,9 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
 	"github.com/omnigate/omnigate/internal/store/postgres"
+	"github.com/omnigate/omnigate/internal/store/postgres/postgrestest"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 	"github.com/omnigate/omnigate/internal/webpush"
 	"github.com/omnigate/omnigate/internal/worker"
@@ -57,9 +59,9 @@ func openStore(t testing.TB, engine string) *sqlstore.Store {
 		if !pgtest.Available() {
 			t.Skip(pgtest.EnvVar + " is not set")
 		}
-		st, err = postgres.Open(ctx, postgres.Config{URL: pgtest.URL(t)})
+		st, err = postgres.Open(ctx, postgres.Config{URL: postgrestest.URL(t)})
 	} else {
-		st, err = sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "beams.db"), Synchronous: sqlite.SyncNormal})
+		st, err = sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "beams.db"), Synchronous: sqlite.SyncNormal})
 	}
 	if err != nil {
 		t.Fatal(err)

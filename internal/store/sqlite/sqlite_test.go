@@ -7,12 +7,13 @@ import (
 
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlite/sqlitetest"
 	"github.com/omnigate/omnigate/internal/store/storetest"
 )
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "test.db"), Synchronous: sqlite.SyncNormal})
+		st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "test.db"), Synchronous: sqlite.SyncNormal})
 		if err != nil {
 			t.Fatal(err)
 		}

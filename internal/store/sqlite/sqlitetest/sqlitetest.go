@@ -9,12 +9,15 @@ package sqlitetest
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/omnigate/omnigate/internal/store/sqlite"
+	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
 // migrated is the file of a database that has run every migration, made
@@ -56,4 +59,14 @@ func Seed(t testing.TB, path string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Open is sqlite.Open on cfg.Path seeded first (see Seed) when no file is
+// there yet.
+func Open(t testing.TB, cfg sqlite.Config) (*sqlstore.Store, error) {
+	t.Helper()
+	if _, err := os.Stat(cfg.Path); errors.Is(err, fs.ErrNotExist) {
+		Seed(t, cfg.Path)
+	}
+	return sqlite.Open(context.Background(), cfg)
 }
