@@ -340,30 +340,49 @@ var multilineColumns = map[string]bool{
 func checkStoredText(t testing.TB, s *server) {
 	t.Helper()
 	db := s.app.store.Writer()
-	cols := textColumns(t, db, s.app.cfg.IsPostgres())
-	for _, c := range cols {
-		q := fmt.Sprintf(`SELECT CAST(%s AS BLOB) FROM %s`, c[1], c[0])
-		if s.app.cfg.IsPostgres() {
-			q = fmt.Sprintf(`SELECT convert_to(%s::text, 'UTF8') FROM %s`, c[1], c[0])
+	pg := s.app.cfg.IsPostgres()
+	// One query per table, reading all its text columns (a fuzz input is
+	// checked against every table).
+	byTable := map[string][]string{}
+	var tables []string
+	for _, c := range textColumns(t, db, pg) {
+		if byTable[c[0]] == nil {
+			tables = append(tables, c[0])
 		}
-		rows, err := db.Query(q)
+		byTable[c[0]] = append(byTable[c[0]], c[1])
+	}
+	for _, table := range tables {
+		cols := byTable[table]
+		exprs := make([]string, len(cols))
+		for i, c := range cols {
+			exprs[i] = fmt.Sprintf(`CAST(%s AS BLOB)`, c)
+			if pg {
+				exprs[i] = fmt.Sprintf(`convert_to(%s::text, 'UTF8')`, c)
+			}
+		}
+		rows, err := db.Query(`SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + table)
 		if err != nil {
-			t.Fatalf("%s.%s: %v", c[0], c[1], err)
+			t.Fatalf("%s: %v", table, err)
+		}
+		vals := make([][]byte, len(cols))
+		dest := make([]any, len(cols))
+		for i := range vals {
+			dest[i] = &vals[i]
 		}
 		for rows.Next() {
-			var v []byte
-			if err := rows.Scan(&v); err != nil {
+			if err := rows.Scan(dest...); err != nil {
 				t.Fatal(err)
 			}
-			if why := rest.TextFault(string(v), multilineColumns[c[0]+"."+c[1]]); why != "" {
-				t.Errorf("%s.%s holds %q: %s", c[0], c[1], v, why)
+			for i, v := range vals {
+				if why := rest.TextFault(string(v), multilineColumns[table+"."+cols[i]]); why != "" {
+					t.Errorf("%s.%s holds %q: %s", table, cols[i], v, why)
+				}
 			}
 		}
 		rows.Close()
 	}
 }
 
-// textColumns lists (table, column) of every text column.
 func textColumns(t testing.TB, db *sql.DB, postgres bool) [][2]string {
 	t.Helper()
 	q := `SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
