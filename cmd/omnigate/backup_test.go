@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/app"
-	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
 )
 
@@ -97,7 +95,7 @@ func TestBackupUnderLoad(t *testing.T) {
 		if e.db == "" {
 			e.run(&out, "restore", "--from", res.File, "--data", restored.DataDir)
 		} else {
-			restored.DatabaseURL = newDatabase(t, e.db)
+			restored.DatabaseURL = pgtest.Database(t, "")
 			e.run(&out, "restore", "--from", res.File, "--database", restored.DatabaseURL)
 		}
 		st, err := app.OpenStore(context.Background(), restored)
@@ -138,7 +136,7 @@ func TestBackupUnderLoad(t *testing.T) {
 		os.WriteFile(cut, whole[:len(whole)*2/3], 0o600)
 		target := []string{"--data", filepath.Join(t.TempDir(), "x")}
 		if e.db != "" {
-			target = []string{"--database", newDatabase(t, e.db)}
+			target = []string{"--database", pgtest.Database(t, "")}
 		}
 		if msg := e.fails(append([]string{"restore", "--from", cut}, target...)...); !strings.Contains(msg, "corrupt or truncated") {
 			t.Errorf("restore of a truncated backup: %s", msg)
@@ -170,34 +168,6 @@ func placeholder(e *env) string {
 		return "$1"
 	}
 	return "?"
-}
-
-// newDatabase creates an empty database on the test server, dropped at
-// the end, and returns src's URL pointing at it.
-func newDatabase(t *testing.T, src string) string {
-	t.Helper()
-	name := "restore_" + strings.ToLower(ids.New()[12:])
-	admin, err := sql.Open("pgx", os.Getenv(pgtest.EnvVar))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", os.Getenv(pgtest.EnvVar))
-		if err == nil {
-			admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`)
-			admin.Close()
-		}
-	})
-	u, err := url.Parse(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
 
 // The CLI's changes are in the audit log; list, export and verify read it,

@@ -10,6 +10,7 @@ import (
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/backupkeys"
 	"github.com/omnigate/omnigate/internal/store"
+	"github.com/omnigate/omnigate/internal/store/pgtest"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
@@ -69,7 +70,7 @@ func TestShredAndErasureReachBackups(t *testing.T) {
 			if e.db == "" {
 				return c, []string{"--data", c.DataDir}
 			}
-			c.DatabaseURL = newDatabase(t, e.db)
+			c.DatabaseURL = pgtest.Database(t, "")
 			return c, []string{"--database", c.DatabaseURL}
 		}
 		_, where := target()

@@ -1,15 +1,18 @@
-// Package pgtest gives tests an isolated PostgreSQL schema. Tests that need
-// PostgreSQL call URL and are skipped unless OMNIGATE_TEST_POSTGRES holds a
+// Package pgtest gives tests an isolated PostgreSQL schema (URL) or database
+// (Database). Tests that need PostgreSQL call them and are skipped unless OMNIGATE_TEST_POSTGRES holds a
 // server URL (.ci/run sets it to the local server).
 package pgtest
 
 import (
 	"database/sql"
+	"errors"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"github.com/omnigate/omnigate/internal/ids"
@@ -54,4 +57,64 @@ func URL(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Database creates a database of its own on the test server, a copy of
+// template ("" for the server's default, an empty one), dropped when the
+// test ends, and returns its URL. It skips the test when no server is set.
+func Database(t testing.TB, template string) string {
+	t.Helper()
+	base := os.Getenv(EnvVar)
+	if base == "" {
+		t.Skip(EnvVar + " is not set")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := "t_" + strings.ToLower(ids.New()[12:])
+	create := `CREATE DATABASE ` + name
+	if template != "" {
+		create += ` TEMPLATE ` + template
+	}
+	if err := RetryBusy(func() error { _, err := admin.Exec(create); return err }); err != nil {
+		t.Fatalf("pgtest: creating a database: %v", err)
+	}
+	t.Cleanup(func() {
+		if admin, err := sql.Open("pgx", base); err == nil {
+			admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+			admin.Close()
+		}
+	})
+	u, err := WithDatabase(base, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// WithDatabase is the server URL base with its database set to name.
+func WithDatabase(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// RetryBusy runs f again while the database it needs is in use by other
+// sessions (SQLSTATE 55006: a template being copied, a database whose
+// sessions are still closing), for up to 10 s.
+func RetryBusy(f func() error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := f()
+		var pe *pgconn.PgError
+		if err == nil || !errors.As(err, &pe) || pe.Code != "55006" || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

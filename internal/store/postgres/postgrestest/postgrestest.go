@@ -13,17 +13,13 @@ package postgrestest
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"hash/fnv"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/omnigate/omnigate/internal/ids"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
@@ -47,39 +43,7 @@ func URL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("postgrestest: the template database: %v", err)
 	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "t_" + strings.ToLower(ids.New()[12:])
-	if err := retryBusy(func() error {
-		_, err := admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE ` + tmpl)
-		return err
-	}); err != nil {
-		t.Fatalf("postgrestest: creating a database: %v", err)
-	}
-	t.Cleanup(func() {
-		if admin, err := sql.Open("pgx", base); err == nil {
-			admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-			admin.Close()
-		}
-	})
-	u, err := withDatabase(base, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-// withDatabase is the server URL base with its database set to name.
-func withDatabase(base, name string) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
+	return pgtest.Database(t, tmpl)
 }
 
 var (
@@ -138,7 +102,7 @@ func build(ctx context.Context, conn *sql.Conn, base, name string) error {
 	if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+tmp); err != nil {
 		return err
 	}
-	u, err := withDatabase(base, tmp)
+	u, err := pgtest.WithDatabase(base, tmp)
 	if err != nil {
 		return err
 	}
@@ -150,7 +114,7 @@ func build(ctx context.Context, conn *sql.Conn, base, name string) error {
 	st.Close()
 	// The store's sessions end a moment after they are closed: a rename
 	// waits for them.
-	return retryBusy(func() error {
+	return pgtest.RetryBusy(func() error {
 		_, err := conn.ExecContext(ctx, `ALTER DATABASE `+tmp+` RENAME TO `+name)
 		return err
 	})
@@ -178,19 +142,5 @@ func dropOthers(ctx context.Context, conn *sql.Conn, keep string) {
 	rows.Close()
 	for _, n := range old {
 		conn.ExecContext(ctx, `DROP DATABASE `+n)
-	}
-}
-
-// retryBusy runs f again while the database it needs is in use by other
-// sessions (SQLSTATE 55006), for up to 10 s.
-func retryBusy(f func() error) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := f()
-		var pe *pgconn.PgError
-		if err == nil || !errors.As(err, &pe) || pe.Code != "55006" || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
