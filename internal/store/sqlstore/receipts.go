@@ -619,8 +619,9 @@ func echoedFlag(u *store.StatusUpdate) int {
 	return 0
 }
 
-// upsertParts stores the carrier ids of the updates' parts, as recordParts
-// does, for updates no kept receipt waits for.
+// upsertParts stores the carrier ids of the updates' parts, all in one
+// statement (recordParts uses it for one update at a time, then applies the
+// receipts kept for them).
 func (s *Store) upsertParts(ctx context.Context, tx *sql.Tx, us []*store.StatusUpdate) error {
 	var args []any
 	for _, u := range us {
@@ -638,16 +639,8 @@ func (s *Store) upsertParts(ctx context.Context, tx *sql.Tx, us []*store.StatusU
 // receipt that arrived for them first. It returns report-job arguments.
 // pending, when not nil, holds the kept receipts (see readPending).
 func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate, pending *pendingReceipts) ([]any, error) {
-	at := micros(u.At)
-	for i, id := range u.Parts {
-		_, err := s.txExec(ctx, tx, `INSERT INTO recipient_parts (`+partColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
-			ON CONFLICT (message_id, seq, part) DO UPDATE SET connector = excluded.connector, provider_id = excluded.provider_id,
-			status = excluded.status, status_error_code = 0, status_at = excluded.status_at, sent_at = excluded.sent_at,
-			echoed = excluded.echoed`,
-			u.MessageID, u.Seq, i+1, u.AccountID, u.Connector, id, string(message.Sent), at, at, echoedFlag(u))
-		if err != nil {
-			return nil, fmt.Errorf("recording parts: %w", err)
-		}
+	if err := s.upsertParts(ctx, tx, []*store.StatusUpdate{u}); err != nil {
+		return nil, err
 	}
 	var early map[string]store.Receipt
 	if pending != nil && !pending.stale {
