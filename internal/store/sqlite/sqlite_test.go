@@ -51,3 +51,28 @@ func TestRejectsBadConfig(t *testing.T) {
 		t.Error("accepted synchronous OFF")
 	}
 }
+
+// The writer's connection carries the settings Open promises: WAL,
+// the synchronous level asked for, and the checkpoint bound.
+func TestWriterSettings(t *testing.T) {
+	st, err := sqlitetest.Open(t, sqlite.Config{Path: filepath.Join(t.TempDir(), "test.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mode string
+	var sync, pages int
+	w := st.Writer()
+	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.QueryRow("PRAGMA wal_autocheckpoint").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" || sync != 2 || pages != 10000 {
+		t.Errorf("journal_mode %s, synchronous %d, wal_autocheckpoint %d; want wal, 2 (FULL), 10000", mode, sync, pages)
+	}
+}
