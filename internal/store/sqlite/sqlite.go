@@ -35,8 +35,9 @@ const (
 // shared commits, a tenth of a second under load, and took 14 % of the
 // writer's time with SMS and 21 % with WhatsApp, whose receipts update a
 // recipient twice within 50 ms. At 10,000 (a log of up to 40 MB, reused
-// after each checkpoint) WhatsApp delivered 15 % more messages a second
-// and SMS 5 % more (bench/results/2026-12-07-wal-checkpoint.md).
+// after each checkpoint) WhatsApp's benchmark ran 6 % more messages a
+// second and SMS on the Kannel harness delivered 8 % more at capacity, at
+// 5 % less CPU each (bench/results/2026-12-07-wal-checkpoint.md).
 const checkpointPages = 10000
 
 // Config says where the database lives.
