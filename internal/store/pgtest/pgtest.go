@@ -1,6 +1,7 @@
 // Package pgtest gives tests an isolated PostgreSQL schema (URL) or database
-// (Database). Tests that need PostgreSQL call them and are skipped unless OMNIGATE_TEST_POSTGRES holds a
-// server URL (.ci/run sets it to the local server).
+// (Database). Tests that need PostgreSQL call them and are skipped unless
+// OMNIGATE_TEST_POSTGRES holds a server URL (.ci/run sets it to the local
+// server).
 package pgtest
 
 import (
@@ -28,27 +29,8 @@ func Available() bool { return os.Getenv(EnvVar) != "" }
 // whose search_path points at it. It skips the test when no server is set.
 func URL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvVar)
-	if base == "" {
-		t.Skip(EnvVar + " is not set")
-	}
 	schema := "t_" + strings.ToLower(ids.New()[12:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("creating schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-	})
+	base := scratch(t, "schema", `CREATE SCHEMA `+schema, `DROP SCHEMA `+schema+` CASCADE`)
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +46,24 @@ func URL(t testing.TB) string {
 // test ends, and returns its URL. It skips the test when no server is set.
 func Database(t testing.TB, template string) string {
 	t.Helper()
+	name := "t_" + strings.ToLower(ids.New()[12:])
+	create := `CREATE DATABASE ` + name
+	if template != "" {
+		create += ` TEMPLATE ` + template
+	}
+	base := scratch(t, "database", create, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+	u, err := WithDatabase(base, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// scratch runs create on the test server (again while what it copies is
+// busy, see RetryBusy) and drop when the test ends, and returns the
+// server's URL. It skips the test when no server is set.
+func scratch(t testing.TB, what, create, drop string) string {
+	t.Helper()
 	base := os.Getenv(EnvVar)
 	if base == "" {
 		t.Skip(EnvVar + " is not set")
@@ -73,25 +73,16 @@ func Database(t testing.TB, template string) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	name := "t_" + strings.ToLower(ids.New()[12:])
-	create := `CREATE DATABASE ` + name
-	if template != "" {
-		create += ` TEMPLATE ` + template
-	}
 	if err := RetryBusy(func() error { _, err := admin.Exec(create); return err }); err != nil {
-		t.Fatalf("pgtest: creating a database: %v", err)
+		t.Fatalf("pgtest: creating a %s: %v", what, err)
 	}
 	t.Cleanup(func() {
 		if admin, err := sql.Open("pgx", base); err == nil {
-			admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+			admin.Exec(drop)
 			admin.Close()
 		}
 	})
-	u, err := WithDatabase(base, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
+	return base
 }
 
 // WithDatabase is the server URL base with its database set to name.
