@@ -269,10 +269,19 @@ func dndCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	})
 }
 
-// runWhole runs a whole-file import (prices, numbers, consents,
-// suppressions) on f as an import job of st, with progress on stderr, and
-// returns the ended job.
+// runWhole runs a whole-file import (prices, numbers) on f as an import
+// job of st, with progress on stderr, and returns the ended job.
 func runWhole(ctx context.Context, st store.Store, kind, account string, f *os.File, size int64, progress string, stderr io.Writer, load imports.Loader) (*store.Import, error) {
+	return runImport(ctx, st, kind, account, f, size, progress, stderr, func(rn *imports.Runner, im *store.Import, show func(imports.Status)) error {
+		return rn.RunWhole(ctx, im, f, load, show)
+	})
+}
+
+// runImport makes an import job of kind for account (made by the CLI) and
+// has run import f in it, with progress on stderr; it returns the ended
+// job.
+func runImport(ctx context.Context, st store.Store, kind, account string, f *os.File, size int64, progress string, stderr io.Writer,
+	run func(rn *imports.Runner, im *store.Import, show func(imports.Status)) error) (*store.Import, error) {
 	rn := imports.New(st)
 	defer rn.Close()
 	if _, err := rn.Sweep(ctx); err != nil {
@@ -283,7 +292,7 @@ func runWhole(ctx context.Context, st store.Store, kind, account string, f *os.F
 		return nil, err
 	}
 	show, done := progressTo(stderr, progress)
-	err = rn.RunWhole(ctx, im, f, load, show)
+	err = run(rn, im, show)
 	done()
 	return im, err
 }
@@ -400,12 +409,8 @@ func consentCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 			defer f.Close()
-			im, err := runWhole(ctx, st, store.ImportConsents, *account, f, size, *progress, stderr, func(ctx context.Context, r io.Reader) (int64, error) {
-				cs, err := compliance.ParseConsentsCSV(r, *account, operatorName(""), time.Now().UTC())
-				if err != nil {
-					return 0, err
-				}
-				return int64(len(cs)), st.AddConsents(ctx, cs)
+			im, err := runImport(ctx, st, store.ImportConsents, *account, f, size, *progress, stderr, func(rn *imports.Runner, im *store.Import, show func(imports.Status)) error {
+				return rn.RunConsents(ctx, im, f, operatorName(""), show)
 			})
 			if err != nil {
 				return fmt.Errorf("consent import %s: %w", file, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
@@ -162,20 +163,15 @@ func suppressionCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 				return err
 			}
 			defer f.Close()
-			var rows, added int
-			_, err = runWhole(ctx, st, store.ImportSuppressions, *account, f, size, *progress, stderr, func(ctx context.Context, r io.Reader) (int64, error) {
-				list, err := compliance.ParseSuppressionsCSV(io.LimitReader(r, 256<<20), "import by "+operatorName(*operator), time.Now().UTC())
-				if err != nil {
-					return 0, err
-				}
-				rows = len(list)
-				added, err = st.AddSuppressions(ctx, *account, list)
-				return int64(rows), err
+			var added int64
+			im, err := runImport(ctx, st, store.ImportSuppressions, *account, f, size, *progress, stderr, func(rn *imports.Runner, im *store.Import, show func(imports.Status)) (err error) {
+				added, err = rn.RunSuppressions(ctx, im, f, "import by "+operatorName(*operator), show)
+				return err
 			})
 			if err != nil {
 				return fmt.Errorf("suppression import %s: %w", file, err)
 			}
-			return printJSON(stdout, map[string]int{"rows": rows, "added": added})
+			return printJSON(stdout, map[string]int64{"rows": im.Imported, "added": added})
 		}
 		return usagef("suppression: unknown subcommand %q (list, add, remove, removals, import, export)", args[0])
 	})

@@ -99,17 +99,10 @@ func DNDRow(line int, rec []string, registry string, now time.Time) (e store.DND
 // with its line number and nothing is returned.
 func ParseConsentsCSV(r io.Reader, accountID, actor string, now time.Time) ([]*store.Consent, error) {
 	var out []*store.Consent
-	bad, err := csvrows.Each(r, "recipient,purpose,action[,legal_age,categories,date,evidence]", []string{"recipient", "purpose", "action"},
+	bad, err := csvrows.Each(r, ConsentColumns, ConsentRequired,
 		func(_ int, get func(string) string) error {
-			c, err := ParseConsent(get("recipient"), get("purpose"), get("action"), get("legal_age"), strings.Split(get("categories"), ";"), get("date"), now)
+			c, err := ConsentRow(get, accountID, actor, now)
 			if err != nil {
-				return err
-			}
-			c.AccountID, c.Source, c.Actor = accountID, store.SourceImport, actor
-			if ev := get("evidence"); ev != "" {
-				c.Evidence = map[string]string{"text": ev}
-			}
-			if err := CheckEvidence(c); err != nil {
 				return err
 			}
 			out = append(out, c)
@@ -122,9 +115,35 @@ func ParseConsentsCSV(r io.Reader, accountID, actor string, now time.Time) ([]*s
 		return nil, &ImportError{Rows: bad}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("the file has no consents")
+		return nil, errors.New(NoConsents)
 	}
 	return out, nil
+}
+
+// The columns of a consent file: those it may have (for messages) and
+// those it must.
+const ConsentColumns = "recipient,purpose,action[,legal_age,categories,date,evidence]"
+
+var ConsentRequired = []string{"recipient", "purpose", "action"}
+
+// NoConsents is why a consent file without rows is refused.
+const NoConsents = "the file has no consents"
+
+// ConsentRow reads one row of a consent file (its fields by column name)
+// as an entry of accountID's ledger, imported by actor at now.
+func ConsentRow(get func(string) string, accountID, actor string, now time.Time) (*store.Consent, error) {
+	c, err := ParseConsent(get("recipient"), get("purpose"), get("action"), get("legal_age"), strings.Split(get("categories"), ";"), get("date"), now)
+	if err != nil {
+		return nil, err
+	}
+	c.AccountID, c.Source, c.Actor = accountID, store.SourceImport, actor
+	if ev := get("evidence"); ev != "" {
+		c.Evidence = map[string]string{"text": ev}
+	}
+	if err := CheckEvidence(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // ParseConsent validates one consent's fields: a phone number (normalised)

@@ -141,16 +141,15 @@ func clip(s string) string {
 func ParseSuppressionsCSV(r io.Reader, actor string, now time.Time) ([]store.Suppression, error) {
 	var out []store.Suppression
 	rows := 0
-	bad, err := csvrows.Each(r, "channel,recipient[,reason]", []string{"channel", "recipient"},
+	bad, err := csvrows.Each(r, SuppressionColumns, SuppressionRequired,
 		func(_ int, get func(string) string) error {
 			if rows++; rows > MaxSuppressionImportRows {
 				return errTooManyRows
 			}
-			sp, err := ParseSuppression(get("channel"), get("recipient"), get("reason"))
+			sp, err := SuppressionRow(get, actor, now)
 			if err != nil {
 				return err
 			}
-			sp.Actor, sp.CreatedAt = actor, now
 			out = append(out, sp)
 			return nil
 		})
@@ -167,9 +166,29 @@ func ParseSuppressionsCSV(r io.Reader, actor string, now time.Time) ([]store.Sup
 		return nil, &ImportError{Rows: bad}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("the file has no suppressions")
+		return nil, errors.New(NoSuppressions)
 	}
 	return out, nil
+}
+
+// The columns of a suppression file: those it may have (for messages) and
+// those it must.
+const SuppressionColumns = "channel,recipient[,reason]"
+
+var SuppressionRequired = []string{"channel", "recipient"}
+
+// NoSuppressions is why a suppression file without rows is refused.
+const NoSuppressions = "the file has no suppressions"
+
+// SuppressionRow reads one row of a suppression file (its fields by
+// column name), added by actor at now.
+func SuppressionRow(get func(string) string, actor string, now time.Time) (store.Suppression, error) {
+	sp, err := ParseSuppression(get("channel"), get("recipient"), get("reason"))
+	if err != nil {
+		return sp, err
+	}
+	sp.Actor, sp.CreatedAt = actor, now
+	return sp, nil
 }
 
 var errTooManyRows = errors.New("too many rows")

@@ -34,7 +34,7 @@ func (c *Console) registerConsents(mux *http.ServeMux) {
 }
 
 // maxUpload bounds a file posted to the console (an import); larger
-// files go through the API (POST /consents/imports, 64 MiB).
+// files go through the API (POST /consents/imports, up to 2 GiB).
 const maxUpload = 10 << 20
 
 // sourceConsole is the consent ledger's source of entries made in the
@@ -331,24 +331,8 @@ func (c *Console) startImport(q *req) {
 		c.storeFailed(q, err)
 		return
 	}
-	account := q.user.AccountID
-	load := func(ctx context.Context, body io.Reader) (int64, error) {
-		if kind == store.ImportConsents {
-			cs, err := compliance.ParseConsentsCSV(body, account, actor, time.Now().UTC())
-			if err != nil {
-				return 0, err
-			}
-			return int64(len(cs)), c.st.AddConsents(ctx, cs)
-		}
-		list, err := compliance.ParseSuppressionsCSV(body, actor, time.Now().UTC())
-		if err != nil {
-			return 0, err
-		}
-		_, err = c.st.AddSuppressions(ctx, account, list)
-		return int64(len(list)), err
-	}
 	c.imports.Go(f, func(ctx context.Context, body io.Reader) error {
-		return c.imports.RunWhole(ctx, im, body, load, nil)
+		return c.imports.RunAccount(ctx, im, body, actor, nil)
 	})
 	c.audit("import.started", q, slog.String("import", im.ID), slog.String("kind", kind), slog.Int64("bytes", size))
 	http.Redirect(q.w, q.r, "/console/imports/"+im.ID, http.StatusSeeOther)

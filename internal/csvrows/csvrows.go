@@ -47,18 +47,8 @@ func headed(r io.Reader, want string, required ...string) (*csv.Reader, map[stri
 // bad rows — unreadable, or refused by row — as "line N: why", none if
 // every row was good; err is for a file without a usable header row.
 func Each(r io.Reader, want string, required []string, row func(line int, get func(column string) string) error) (bad []string, err error) {
-	cr, col, err := headed(r, want, required...)
-	if err != nil {
-		return nil, err
-	}
-	return rows(cr, 2, func(line int, rec []string) error {
-		return row(line, func(column string) string {
-			if i, ok := col[column]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		})
-	}), nil
+	err = StreamHeaded(r, want, required, row, func(s string) { bad = append(bad, s) })
+	return bad, err
 }
 
 // Rows reads a file without a required header row and calls row with each
@@ -103,4 +93,25 @@ func Stream(r io.Reader, row func(line int, rec []string) error, bad func(string
 	cr := newReader(r)
 	cr.ReuseRecord = true
 	each(cr, 1, row, bad)
+}
+
+// StreamHeaded reads a file with a header row, as Each does, and calls
+// bad with each bad row as it comes, holding one record at a time
+// whatever the file's size. err is for a file without a usable header
+// row.
+func StreamHeaded(r io.Reader, want string, required []string, row func(line int, get func(column string) string) error, bad func(string)) error {
+	cr, col, err := headed(r, want, required...)
+	if err != nil {
+		return err
+	}
+	cr.ReuseRecord = true
+	each(cr, 2, func(line int, rec []string) error {
+		return row(line, func(column string) string {
+			if i, ok := col[column]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		})
+	}, bad)
+	return nil
 }

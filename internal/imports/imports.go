@@ -4,11 +4,12 @@
 // done (every row imported) or failed (nothing imported, every bad row
 // reported by line).
 //
-// A do-not-disturb registry (hundreds of millions of numbers) streams: its
-// file is read row by row, staged in batches, and merged into the registry
-// in one transaction at the end, so memory stays bounded whatever the size.
-// The other kinds are bounded by their doors' size limits and imported
-// with their own parsers in one transaction.
+// Do-not-disturb registries (hundreds of millions of numbers), and an
+// account's suppressions and consents, stream: the file is read row by
+// row, staged in batches, and merged in one transaction at the end, so
+// memory stays bounded whatever the size. Prices and the numbers
+// inventory are bounded by their doors' size limits and imported with
+// their own parsers in one transaction.
 //
 // An import does not survive a restart: a running import not heard of for
 // StaleAfter is failed (nothing imported, its staged rows dropped) and is
@@ -41,7 +42,7 @@ const StaleAfter = time.Minute
 
 const heartbeat = 2 * time.Second
 
-// stageBatch is how many registry entries one staging transaction writes.
+// stageBatch is how many rows one staging transaction writes.
 const stageBatch = 5000
 
 // Runner runs imports against a store.
@@ -170,47 +171,163 @@ func (b *badRows) add(s string) {
 // or failed with nothing imported. progress, if not nil, is told how far
 // it got a few times a second.
 func (rn *Runner) RunDND(ctx context.Context, im *store.Import, r io.Reader, p DNDParams, progress func(Status)) error {
-	m := &meter{rn: rn, ctx: ctx, im: im, r: r, start: time.Now(), progress: progress}
 	now := rn.Now()
+	return runStaged(rn, ctx, im, r, progress, staging[store.DNDEntry]{
+		scan: func(r io.Reader, row func(), add func(store.DNDEntry), bad func(string)) error {
+			csvrows.Stream(r, func(line int, rec []string) error {
+				row()
+				e, ok, err := compliance.DNDRow(line, rec, p.Registry, now)
+				if ok {
+					add(e)
+				}
+				return err
+			}, bad)
+			return nil
+		},
+		stage: func(ctx context.Context, _ int64, batch []store.DNDEntry) error { return rn.Store.StageDND(ctx, im.ID, batch) },
+		merge: func(ctx context.Context) error {
+			_, err := rn.Store.MergeDND(ctx, im, store.DNDImport{Registry: p.Registry, Scope: p.Scope, Replace: p.Replace})
+			return err
+		},
+		empty: "the file has no numbers",
+	})
+}
+
+// RunSuppressions reads an account's suppression file (see
+// compliance.ParseSuppressionsCSV) from r, row by row, stages its rows and
+// adds them to the account's list in one transaction, as RunDND does a
+// registry; actor is who added them. added is how many were not listed
+// yet. A test key's import (im.Test) checks the file and stores nothing.
+func (rn *Runner) RunSuppressions(ctx context.Context, im *store.Import, r io.Reader, actor string, progress func(Status)) (added int64, err error) {
+	now := rn.Now()
+	err = runStaged(rn, ctx, im, r, progress, staging[store.Suppression]{
+		scan: func(r io.Reader, row func(), add func(store.Suppression), bad func(string)) error {
+			return csvrows.StreamHeaded(r, compliance.SuppressionColumns, compliance.SuppressionRequired, func(_ int, get func(string) string) error {
+				row()
+				sp, err := compliance.SuppressionRow(get, actor, now)
+				if err == nil {
+					add(sp)
+				}
+				return err
+			}, bad)
+		},
+		stage: func(ctx context.Context, _ int64, batch []store.Suppression) error {
+			return rn.Store.StageSuppressions(ctx, im.ID, batch)
+		},
+		merge: func(ctx context.Context) (err error) {
+			added, err = rn.Store.MergeSuppressions(ctx, im)
+			return err
+		},
+		empty: compliance.NoSuppressions,
+	})
+	return added, err
+}
+
+// RunConsents reads an account's consent file (see
+// compliance.ParseConsentsCSV) from r, row by row, stages its entries and
+// appends them to the account's consent ledger in one transaction, with
+// the suppressions they add and lift; actor is who imported them. A test
+// key's import (im.Test) checks the file and stores nothing.
+func (rn *Runner) RunConsents(ctx context.Context, im *store.Import, r io.Reader, actor string, progress func(Status)) error {
+	now := rn.Now()
+	return runStaged(rn, ctx, im, r, progress, staging[*store.Consent]{
+		scan: func(r io.Reader, row func(), add func(*store.Consent), bad func(string)) error {
+			return csvrows.StreamHeaded(r, compliance.ConsentColumns, compliance.ConsentRequired, func(_ int, get func(string) string) error {
+				row()
+				c, err := compliance.ConsentRow(get, im.AccountID, actor, now)
+				if err == nil {
+					add(c)
+				}
+				return err
+			}, bad)
+		},
+		stage: func(ctx context.Context, seq int64, batch []*store.Consent) error {
+			return rn.Store.StageConsents(ctx, im.ID, seq, batch)
+		},
+		merge: func(ctx context.Context) error {
+			_, err := rn.Store.MergeConsents(ctx, im)
+			return err
+		},
+		empty: compliance.NoConsents,
+	})
+}
+
+// RunAccount runs an account's import of its own kind (consents or
+// suppressions) on r; actor is who imports.
+func (rn *Runner) RunAccount(ctx context.Context, im *store.Import, r io.Reader, actor string, progress func(Status)) error {
+	switch im.Kind {
+	case store.ImportConsents:
+		return rn.RunConsents(ctx, im, r, actor, progress)
+	case store.ImportSuppressions:
+		_, err := rn.RunSuppressions(ctx, im, r, actor, progress)
+		return err
+	}
+	return rn.fail(im, &meter{im: im}, nil, fmt.Errorf("an import of %s is not an account's", im.Kind))
+}
+
+// staging is how a streamed import reads, stages and merges its rows.
+type staging[T any] struct {
+	// scan reads the file: row for each row read, add for each good one,
+	// bad for each bad one ("line N: why"); an error is a file it cannot
+	// read at all (no usable header row).
+	scan func(r io.Reader, row func(), add func(T), bad func(string)) error
+	// stage stages a batch of good rows, seq the ordinal of its first
+	// (from 1) in the file.
+	stage func(ctx context.Context, seq int64, batch []T) error
+	// merge merges the staged rows in and ends the import (done) in one
+	// transaction.
+	merge func(ctx context.Context) error
+	// empty is why a file without a good row is refused.
+	empty string
+}
+
+// runStaged streams an import: rows are staged stageBatch at a time, and
+// merged in at the end if every row was good; the import ends done, or
+// failed with nothing imported. A test key's import stages nothing and
+// ends done with nothing imported.
+func runStaged[T any](rn *Runner, ctx context.Context, im *store.Import, r io.Reader, progress func(Status), k staging[T]) error {
+	m := &meter{rn: rn, ctx: ctx, im: im, r: r, start: time.Now(), progress: progress}
 	var bad badRows
-	batch := make([]store.DNDEntry, 0, stageBatch)
+	batch := make([]T, 0, stageBatch)
 	var stageErr error
-	var entries int64
+	var good, staged int64
 	stage := func() {
 		if len(batch) == 0 || stageErr != nil {
 			return
 		}
-		stageErr = rn.Store.StageDND(ctx, im.ID, batch)
+		if !im.Test {
+			stageErr = k.stage(ctx, staged+1, batch)
+		}
+		staged += int64(len(batch))
 		batch = batch[:0]
 	}
-	csvrows.Stream(m, func(line int, rec []string) error {
+	row := func() {
 		if m.rows++; m.rows%1024 == 0 {
 			m.tick(false)
 		}
-		e, ok, err := compliance.DNDRow(line, rec, p.Registry, now)
-		if err != nil {
-			return err
+	}
+	add := func(v T) {
+		if bad.count > 0 { // after a bad row, only check the rest
+			return
 		}
-		if ok && bad.count == 0 { // after a bad row, only check the rest
-			entries++
-			batch = append(batch, e)
-			if len(batch) == stageBatch {
-				stage()
-			}
+		good++
+		batch = append(batch, v)
+		if len(batch) == stageBatch {
+			stage()
 		}
-		return nil
-	}, bad.add)
-	if ctx.Err() != nil {
+	}
+	scanErr := k.scan(m, row, add, bad.add)
+	switch {
+	case ctx.Err() != nil:
 		return rn.fail(im, m, nil, ctx.Err())
-	}
-	if m.readErr != nil {
+	case m.readErr != nil:
 		return rn.fail(im, m, nil, m.readErr)
-	}
-	if bad.count > 0 {
+	case scanErr != nil:
+		return rn.fail(im, m, nil, scanErr)
+	case bad.count > 0:
 		return rn.fail(im, m, &bad, nil)
-	}
-	if entries == 0 {
-		return rn.fail(im, m, nil, errors.New("the file has no numbers"))
+	case good == 0:
+		return rn.fail(im, m, nil, errors.New(k.empty))
 	}
 	stage()
 	if stageErr != nil {
@@ -225,7 +342,14 @@ func (rn *Runner) RunDND(ctx context.Context, im *store.Import, r io.Reader, p D
 	}
 	im.State, im.FinishedAt, im.UpdatedAt = store.ImportDone, rn.Now(), rn.Now()
 	im.BytesRead, im.RowsRead = m.bytes, m.rows
-	if _, err := rn.Store.MergeDND(ctx, im, store.DNDImport{Registry: p.Registry, Scope: p.Scope, Replace: p.Replace}); err != nil {
+	var err error
+	if im.Test {
+		im.Imported = 0
+		err = rn.Store.FinishImport(context.WithoutCancel(ctx), im)
+	} else {
+		err = k.merge(ctx)
+	}
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return err // failed meanwhile (stale); nothing merged
 		}

@@ -75,4 +75,23 @@ type Imports interface {
 	// transaction, marks the import done (im: Imported, times) in it and
 	// drops the staging. ErrConflict if the import is not running any more.
 	MergeDND(ctx context.Context, im *Import, imp DNDImport) (int64, error)
+
+	// StageSuppressions adds rows of an account's suppression file to an
+	// import's staging (an address staged twice keeps its first row).
+	StageSuppressions(ctx context.Context, importID string, list []Suppression) error
+	// MergeSuppressions adds an import's staged suppressions to its
+	// account's list (an address listed already keeps its row) in one
+	// transaction, marks the import done in it (Imported: the rows staged)
+	// and drops the staging; it says how many were new. ErrConflict if the
+	// import is not running any more.
+	MergeSuppressions(ctx context.Context, im *Import) (int64, error)
+	// StageConsents adds entries of an account's consent file to an
+	// import's staging, in the file's order from seq (the first entry's).
+	StageConsents(ctx context.Context, importID string, seq int64, cs []*Consent) error
+	// MergeConsents appends an import's staged entries to its account's
+	// consent ledger in their order, with the suppressions they add and
+	// lift as AddConsents would one by one, in one transaction; marks the
+	// import done in it (Imported: the entries) and drops the staging.
+	// ErrConflict if the import is not running any more.
+	MergeConsents(ctx context.Context, im *Import) (int64, error)
 }

@@ -7,11 +7,9 @@ import (
 	"mime"
 	"net/http"
 	"os"
-	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
 	"github.com/omnigate/omnigate/internal/audit"
-	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -31,10 +29,15 @@ func (a *API) registerImports(mux *http.ServeMux) []string {
 	return []string{"/consents/imports", "/imports", "/imports/{id}"}
 }
 
-// start answers 202 with an import of the account running on the upload
-// (spooled to a temporary file, at most limit bytes), load reading it.
-// One import of each kind runs at a time for an account.
-func (a *API) start(w http.ResponseWriter, r *http.Request, kind string, limit int64, load imports.Loader) error {
+// maxStreamedImport bounds an import job's file: it is spooled to a
+// temporary file and streams from there in bounded memory (about 25
+// million suppressions of email addresses).
+const maxStreamedImport = 2 << 30
+
+// start answers 202 with an import of kind for the account running on the
+// upload (spooled to a temporary file), actor named as who imported. One
+// import of each kind runs at a time for an account.
+func (a *API) start(w http.ResponseWriter, r *http.Request, kind, actor string) error {
 	if a.imports == nil {
 		return rest.NewProblem(http.StatusServiceUnavailable, rest.CodeInternal, "", "imports are not served here")
 	}
@@ -53,7 +56,7 @@ func (a *API) start(w http.ResponseWriter, r *http.Request, kind string, limit i
 			return rest.NewProblem(http.StatusConflict, rest.CodeInvalidParams, "", "import "+im.ID+" is running; start the next one when it has ended")
 		}
 	}
-	f, size, err := imports.Spool(r.Body, limit)
+	f, size, err := imports.Spool(r.Body, maxStreamedImport)
 	if err != nil {
 		return rest.NewProblem(http.StatusRequestEntityTooLarge, rest.CodeInvalidParams, "", "the file is too large or the upload broke: "+err.Error())
 	}
@@ -70,7 +73,7 @@ func (a *API) start(w http.ResponseWriter, r *http.Request, kind string, limit i
 	}
 	view := imports.ViewOf(im) // before the import runs: it changes im
 	a.imports.Go(f, func(ctx context.Context, body io.Reader) error {
-		return a.imports.RunWhole(ctx, im, body, load, nil)
+		return a.imports.RunAccount(ctx, im, body, actor, nil)
 	})
 	// The log keeps what was started, not the file's numbers.
 	audit.Noted(r.Context()).Changed(nil, view)
@@ -80,38 +83,19 @@ func (a *API) start(w http.ResponseWriter, r *http.Request, kind string, limit i
 }
 
 // startConsentImport answers POST /consents/imports with the CSV body of
-// POST /consents/import: 202 and the import, which ends done (every row)
-// or failed (none; each bad row named by its line). A test key's file is
-// checked, never stored.
+// POST /consents/import, of any size up to maxStreamedImport: 202 and the
+// import, which ends done (every row) or failed (none; each bad row named
+// by its line). A test key's file is checked, never stored.
 func (a *API) startConsentImport(w http.ResponseWriter, r *http.Request) error {
-	pr := rest.Principal(r.Context())
-	return a.start(w, r, store.ImportConsents, maxImport, func(ctx context.Context, body io.Reader) (int64, error) {
-		cs, err := compliance.ParseConsentsCSV(body, pr.AccountID, "api key "+pr.KeyID, time.Now().UTC())
-		if err != nil || pr.Test {
-			return 0, err
-		}
-		if err := a.store.AddConsents(ctx, cs); err != nil {
-			return 0, err
-		}
-		return int64(len(cs)), nil
-	})
+	return a.start(w, r, store.ImportConsents, "api key "+rest.Principal(r.Context()).KeyID)
 }
 
 // startSuppressionImport answers POST /suppressions/imports with the CSV
-// body of POST /suppressions/import: 202 and the import; imported counts
-// the rows (new or already listed).
+// body of POST /suppressions/import, of any size up to maxStreamedImport:
+// 202 and the import; imported counts the suppressions (new or already
+// listed).
 func (a *API) startSuppressionImport(w http.ResponseWriter, r *http.Request) error {
-	pr := rest.Principal(r.Context())
-	return a.start(w, r, store.ImportSuppressions, maxSuppressionImport, func(ctx context.Context, body io.Reader) (int64, error) {
-		list, err := compliance.ParseSuppressionsCSV(body, "import by api key "+pr.KeyID, time.Now().UTC())
-		if err != nil || pr.Test {
-			return 0, err
-		}
-		if _, err := a.store.AddSuppressions(ctx, pr.AccountID, list); err != nil {
-			return 0, err
-		}
-		return int64(len(list)), nil
-	})
+	return a.start(w, r, store.ImportSuppressions, "import by api key "+rest.Principal(r.Context()).KeyID)
 }
 
 // getImport answers GET /imports/{id}: one of the account's imports (a

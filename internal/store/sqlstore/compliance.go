@@ -33,45 +33,57 @@ func (s *Store) AddConsents(ctx context.Context, cs []*store.Consent) error {
 			if c.CreatedAt.IsZero() {
 				c.CreatedAt = time.Now().UTC()
 			}
-			evidence, err := json.Marshal(c.Evidence)
+			ev, err := s.consentEvidence(ctx, c)
 			if err != nil {
 				return fmt.Errorf("recording consent: %w", err)
-			}
-			ev := string(evidence)
-			if len(c.Evidence) > 0 {
-				// Evidence (a text, an IP, a form) is personal data: sealed
-				// with the account's key (msgcrypt.go).
-				if ev, err = s.sealText(ctx, c.AccountID, consentAAD(c.AccountID, c.Recipient, micros(c.CreatedAt)), ev); err != nil {
-					return fmt.Errorf("recording consent: %w", err)
-				}
 			}
 			if err := tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO consents (account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at, channel)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), c.AccountID, c.Recipient, c.Purpose, c.Action, c.LegalAge,
 				strings.Join(c.Categories, ","), c.Source, ev, c.Actor, micros(c.CreatedAt), c.Channel).Scan(&c.ID); err != nil {
 				return fmt.Errorf("recording consent: %w", err)
 			}
-			// The suppression is on the entry's channel, else the address's:
-			// a phone number's opt-out (STOP) suppresses SMS, an email
-			// address's email, a STOP over WhatsApp WhatsApp.
-			ch := c.Channel
-			if ch == "" {
-				ch = store.AddressChannel(c.Recipient)
-			}
+			ch, addr := consentSuppression(c)
 			switch c.Action {
 			case store.OptOut:
-				if _, err := s.addSuppression(ctx, tx, c.AccountID, store.Suppression{Channel: ch, Recipient: c.Recipient,
+				if _, err := s.addSuppression(ctx, tx, c.AccountID, store.Suppression{Channel: ch, Recipient: addr,
 					Reason: store.SuppressOptOut, Actor: consentActor(c), CreatedAt: c.CreatedAt}); err != nil {
 					return fmt.Errorf("suppressing: %w", err)
 				}
 			case store.OptIn:
 				if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM suppressions WHERE account_id = ? AND channel = ? AND recipient = ? AND reason = ?`),
-					c.AccountID, ch, store.SuppressionAddress(ch, c.Recipient), store.OptOut); err != nil {
+					c.AccountID, ch, addr, store.OptOut); err != nil {
 					return fmt.Errorf("lifting suppression: %w", err)
 				}
 			}
 		}
 		return nil
 	})
+}
+
+// consentEvidence is a consent's evidence as the ledger stores it: JSON,
+// sealed with the account's key when there is any (a text, an IP, a form
+// are personal data; msgcrypt.go).
+func (s *Store) consentEvidence(ctx context.Context, c *store.Consent) (string, error) {
+	evidence, err := json.Marshal(c.Evidence)
+	if err != nil {
+		return "", err
+	}
+	if len(c.Evidence) == 0 {
+		return string(evidence), nil
+	}
+	return s.sealText(ctx, c.AccountID, consentAAD(c.AccountID, c.Recipient, micros(c.CreatedAt)), string(evidence))
+}
+
+// consentSuppression is the suppression a consent's opt-out adds and its
+// opt-in lifts: on the entry's channel, else the address's (a phone
+// number's opt-out, STOP, suppresses SMS, an email address's email, a STOP
+// over WhatsApp WhatsApp), the address as the list keeps it.
+func consentSuppression(c *store.Consent) (channel, address string) {
+	channel = c.Channel
+	if channel == "" {
+		channel = store.AddressChannel(c.Recipient)
+	}
+	return channel, store.SuppressionAddress(channel, c.Recipient)
 }
 
 // consentActor says who an opt-out's suppression came from.

@@ -62,11 +62,16 @@ func (s *Store) FinishImport(ctx context.Context, im *store.Import) error {
 // dropStaging deletes an import's staged rows (after its transaction: the
 // rows are no one's once the import has ended).
 func (s *Store) dropStaging(ctx context.Context, id string) error {
-	if _, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM dnd_staging WHERE import_id = ?`), id); err != nil {
-		return fmt.Errorf("dropping an import's staged rows: %w", err)
+	for _, table := range stagingTables {
+		if _, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM `+table+` WHERE import_id = ?`), id); err != nil {
+			return fmt.Errorf("dropping an import's staged rows: %w", err)
+		}
 	}
 	return nil
 }
+
+// stagingTables hold the rows of streamed imports until they are merged.
+var stagingTables = []string{"dnd_staging", "suppression_staging", "consent_staging"}
 
 // GetImport reads one import of an account.
 func (s *Store) GetImport(ctx context.Context, accountID string, test bool, id string) (*store.Import, error) {
@@ -119,9 +124,11 @@ func (s *Store) FailStaleImports(ctx context.Context, before, at time.Time) (int
 	}
 	n, _ := res.RowsAffected()
 	// Staged rows of imports that are not running any more.
-	if _, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM dnd_staging WHERE import_id NOT IN (SELECT id FROM imports WHERE state = ?)`),
-		store.ImportRunning); err != nil {
-		return int(n), fmt.Errorf("dropping staged rows: %w", err)
+	for _, table := range stagingTables {
+		if _, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM `+table+` WHERE import_id NOT IN (SELECT id FROM imports WHERE state = ?)`),
+			store.ImportRunning); err != nil {
+			return int(n), fmt.Errorf("dropping staged rows: %w", err)
+		}
 	}
 	return int(n), nil
 }
