@@ -184,7 +184,9 @@ func (rn *Runner) RunDND(ctx context.Context, im *store.Import, r io.Reader, p D
 			}, bad)
 			return nil
 		},
-		stage: func(ctx context.Context, _ int64, batch []store.DNDEntry) error { return rn.Store.StageDND(ctx, im.ID, batch) },
+		stage: func(ctx context.Context, _ int64, batch []store.DNDEntry) error {
+			return rn.Store.StageDND(ctx, im.ID, batch)
+		},
 		merge: func(ctx context.Context) error {
 			_, err := rn.Store.MergeDND(ctx, im, store.DNDImport{Registry: p.Registry, Scope: p.Scope, Replace: p.Replace})
 			return err
