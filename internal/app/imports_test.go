@@ -90,7 +90,27 @@ func TestImportJobs(t *testing.T) {
 		if sup["state"] != "failed" || sup["errorCount"] != 1.0 {
 			t.Fatalf("bad suppression import: %v", sup)
 		}
-		if r := s.get("/imports"); r.status != 200 || len(r.json["items"].([]any)) != 2 {
+		// A suppression file larger than the synchronous door takes
+		// (100,000 rows) streams through the job; its addresses are
+		// refused from then on.
+		var big strings.Builder
+		big.WriteString("channel,recipient,reason\n")
+		for i := range 120000 {
+			fmt.Fprintf(&big, "sms,316%08d,unsubscribe\n", 20000000+i)
+		}
+		if r := s.do("POST", "/suppressions/import", s.key, "text/csv", []byte(big.String())); r.status != 413 && r.status != 422 {
+			t.Fatalf("the synchronous door took %d rows: %d %s", 120000, r.status, r.raw)
+		}
+		r = s.do("POST", "/suppressions/imports", s.key, "text/csv", []byte(big.String()))
+		if r.status != 202 {
+			t.Fatalf("a large suppression import: %d %s", r.status, r.raw)
+		}
+		sup = s.waitImport(func() response { return s.get("/imports/" + r.json["id"].(string)) })
+		if sup["state"] != "done" || sup["imported"] != 120000.0 || sup["rowsRead"] != 120000.0 {
+			t.Fatalf("a large suppression import at its end: %v", sup)
+		}
+		refused(t, s.postJSON(s.key, map[string]any{"originator": "Shop", "recipients": []string{"31620119999"}, "body": "hi"}), "suppression")
+		if r := s.get("/imports"); r.status != 200 || len(r.json["items"].([]any)) != 3 {
 			t.Fatalf("the account's imports: %d %s", r.status, r.raw)
 		}
 	})
