@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bulk-import benchmark (issue 20, item 4): a do-not-disturb registry of N
-# numbers imported with `omnigate dnd import`, on SQLite or PostgreSQL.
+# numbers imported with `omnigate dnd import` (or an account's N
+# suppressions or consents: OMNIGATE_BENCH_KIND), on SQLite or PostgreSQL.
 # Prints the wall time, rows/s, peak memory (GNU time's maximum resident
 # set size) and the database's size after the import, and the load average.
 #
@@ -10,6 +11,11 @@
 #   OMNIGATE_BENCH_PG  server URL for postgres (default the local test server);
 #                      the database imports_bench_N is made afresh.
 #   OMNIGATE_BENCH_DIR where files and SQLite databases go (default /tmp/imports-bench)
+#   OMNIGATE_BENCH_KIND dnd (default); suppressions (email addresses
+#                      u0@example.com, u1@…, reason unsubscribe) or consents
+#                      (marketing opt-ins of numbers from 31600000000 on, an
+#                      opt-out every tenth row), imported into a new account
+#                      with `omnigate suppression import` / `consent import`
 # The file has every third number from 917000000000 on, each with a date,
 # registry BENCH: the database can then serve BenchmarkScreenDND
 # (OMNIGATE_BENCH_DND_SQLITE / OMNIGATE_BENCH_DND_POSTGRES, OMNIGATE_BENCH_DND_ROWS=N).
@@ -22,24 +28,43 @@ bin=${3:-$dir/omnigate}
 if [ -z "${3:-}" ]; then
   (cd "$(dirname "$0")/.." && go build -o "$bin" ./cmd/omnigate)
 fi
-file=$dir/dnd-$n.csv
+kind=${OMNIGATE_BENCH_KIND:-dnd}
+file=$dir/$kind-$n.csv
 if [ ! -s "$file" ]; then
-  awk -v n="$n" 'BEGIN { print "number,listed"; for (i = 0; i < n; i++) printf "91%010d,2025-01-15\n", 7000000000 + 3*i }' > "$file"
+  case $kind in
+  dnd) awk -v n="$n" 'BEGIN { print "number,listed"; for (i = 0; i < n; i++) printf "91%010d,2025-01-15\n", 7000000000 + 3*i }' > "$file" ;;
+  suppressions) awk -v n="$n" 'BEGIN { print "channel,recipient,reason"; for (i = 0; i < n; i++) printf "email,u%d@example.com,unsubscribe\n", i }' > "$file" ;;
+  consents) awk -v n="$n" 'BEGIN { print "recipient,purpose,action,date"; for (i = 0; i < n; i++) printf "316%08d,marketing,%s,2025-01-15T10:00:00Z\n", i, (i % 10 == 9 ? "opt_out" : "opt_in") }' > "$file" ;;
+  *) echo "OMNIGATE_BENCH_KIND: dnd, suppressions or consents" >&2; exit 2 ;;
+  esac
 fi
-name=$(basename "$bin")-$engine-$n
+name=$(basename "$bin")-$engine-$kind-$n
+[ "$kind" = dnd ] && name=$(basename "$bin")-$engine-$n
 data=$dir/$name
 rm -rf "$data"; mkdir -p "$data"
-args=(dnd import "$file" --registry BENCH --data "$data")
-# Builds from before the streaming import have no --progress.
-if "$bin" dnd import x -h 2>&1 | grep -q -- -progress; then args+=(--progress never); fi
+store=(--data "$data")
 if [ "$engine" = postgres ]; then
   db=imports_bench_${n}_$(basename "$bin" | tr -c 'a-z0-9\n' _)
+  [ "$kind" = dnd ] || db=${db}_$kind
   psql "$pg" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
   url=${pg/\/postgres\?//$db?}
-  args+=(--database "$url")
+  store+=(--database "$url")
 fi
+case $kind in
+dnd) args=(dnd import "$file" --registry BENCH) ;;
+*)
+  account=$("$bin" account create --name imports "${store[@]}" | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | head -1)
+  [ -n "$account" ] || { echo "account create printed no id" >&2; exit 1; }
+  args=("${kind%s}" import "$file" --account "$account")
+  ;;
+esac
+args+=("${store[@]}")
+# Builds from before the streaming import have no --progress.
+# With it, the progress line says when the file was read and the merge
+# began ("merging…"): the merge's time is the rest of the wall time.
+if "$bin" "${args[0]}" import x -h 2>&1 | grep -q -- -progress; then args+=(--progress always); fi
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/time -v "$bin" "${args[@]}" > "$data/out.json" 2> "$data/time.txt" || { cat "$data/time.txt"; exit 1; }
+/usr/bin/time -v -o "$data/time.txt" "$bin" "${args[@]}" > "$data/out.json" 2> "$data/progress.txt" || { cat "$data/progress.txt" "$data/time.txt"; exit 1; }
 secs=$(awk -F': ' '/Elapsed/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$data/time.txt")
 rss=$(awk -F': ' '/Maximum resident/ { printf "%.0f", $2 / 1024 }' "$data/time.txt")
 cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$data/time.txt")
@@ -52,5 +77,9 @@ else
   echo "database: $data/omnigate.db (free pages: ${free:-?} MiB)"
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '| %s | %s | %s | %.1f s | %s rows/s | %s s CPU | %s MiB | %s MiB |\n' "$(basename "$bin")" "$engine" "$n" "$secs" \
+read_s=$(tr '\r' '\n' < "$data/progress.txt" | sed -n 's/.*  \([0-9hms.]*\)  merging….*/\1/p' | tail -1 |
+  awk '{ s = 0; t = $0; while (match(t, /^[0-9.]+[hms]/)) { v = substr(t, 1, RLENGTH - 1); u = substr(t, RLENGTH, 1);
+    s += v * (u == "h" ? 3600 : u == "m" ? 60 : 1); t = substr(t, RLENGTH + 1) } print s }')
+[ -n "$read_s" ] && echo "read and staged in ${read_s} s; merged in $(awk -v w="$secs" -v r="$read_s" 'BEGIN { printf "%.0f", w - r }') s (±1 s)"
+printf '| %s | %s | %s | %s | %.1f s | %s rows/s | %s s CPU | %s MiB | %s MiB |\n' "$(basename "$bin")" "$kind" "$engine" "$n" "$secs" \
   "$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%d", n / s }')" "$cpu" "$rss" "$size"

@@ -74,11 +74,13 @@ func (s *Store) MergeSuppressions(ctx context.Context, im *store.Import) (int64,
 // their evidence sealed as AddConsents seals it.
 func (s *Store) StageConsents(ctx context.Context, importID string, seq int64, cs []*store.Consent) error {
 	rows := make([][]any, len(cs))
+	scoped := map[string]bool{}
 	for i, c := range cs {
-		if len(c.Evidence) > 0 {
+		if len(c.Evidence) > 0 && !scoped[c.AccountID] {
 			if err := s.ensureScopes(ctx, c.AccountID); err != nil {
 				return err
 			}
+			scoped[c.AccountID] = true
 		}
 		ev, err := s.consentEvidence(ctx, c)
 		if err != nil {
