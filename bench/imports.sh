@@ -15,7 +15,8 @@
 #                      u0@example.com, u1@…, reason unsubscribe) or consents
 #                      (marketing opt-ins of numbers from 31600000000 on, an
 #                      opt-out every tenth row), imported into a new account
-#                      with `omnigate suppression import` / `consent import`
+#                      with `omnigate suppression import` / `consent import`;
+#                      numbers (an inventory of NL mobiles, `numbers import`)
 # The file has every third number from 917000000000 on, each with a date,
 # registry BENCH: the database can then serve BenchmarkScreenDND
 # (OMNIGATE_BENCH_DND_SQLITE / OMNIGATE_BENCH_DND_POSTGRES, OMNIGATE_BENCH_DND_ROWS=N).
@@ -35,7 +36,8 @@ if [ ! -s "$file" ]; then
   dnd) awk -v n="$n" 'BEGIN { print "number,listed"; for (i = 0; i < n; i++) printf "91%010d,2025-01-15\n", 7000000000 + 3*i }' > "$file" ;;
   suppressions) awk -v n="$n" 'BEGIN { print "channel,recipient,reason"; for (i = 0; i < n; i++) printf "email,u%d@example.com,unsubscribe\n", i }' > "$file" ;;
   consents) awk -v n="$n" 'BEGIN { print "recipient,purpose,action,date"; for (i = 0; i < n; i++) printf "316%08d,marketing,%s,2025-01-15T10:00:00Z\n", i, (i % 10 == 9 ? "opt_out" : "opt_in") }' > "$file" ;;
-  *) echo "OMNIGATE_BENCH_KIND: dnd, suppressions or consents" >&2; exit 2 ;;
+  numbers) awk -v n="$n" 'BEGIN { print "number,country,type,features,monthly_price"; for (i = 0; i < n; i++) printf "316%08d,NL,mobile,sms voice,1.50\n", i }' > "$file" ;;
+  *) echo "OMNIGATE_BENCH_KIND: dnd, suppressions, consents or numbers" >&2; exit 2 ;;
   esac
 fi
 name=$(basename "$bin")-$engine-$kind-$n
@@ -52,6 +54,7 @@ if [ "$engine" = postgres ]; then
 fi
 case $kind in
 dnd) args=(dnd import "$file" --registry BENCH) ;;
+numbers) args=(numbers import --file "$file") ;;
 *)
   account=$("$bin" account create --name imports "${store[@]}" | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | head -1)
   [ -n "$account" ] || { echo "account create printed no id" >&2; exit 1; }

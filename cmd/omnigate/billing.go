@@ -14,6 +14,7 @@ import (
 	"github.com/omnigate/omnigate/internal/api/admin"
 	"github.com/omnigate/omnigate/internal/app"
 	"github.com/omnigate/omnigate/internal/billing"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
@@ -190,12 +191,8 @@ func pricesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 					return accountErr(err, *account)
 				}
 			}
-			im, err := runWhole(ctx, st, store.ImportPrices, "", f, size, *progress, stderr, func(ctx context.Context, r io.Reader) (int64, error) {
-				ps, err := billing.ParsePricesCSV(r, *account, time.Now().UTC(), app.PricedChannels())
-				if err != nil {
-					return 0, err
-				}
-				return int64(len(ps)), st.UpsertPrices(ctx, ps)
+			im, err := runImport(ctx, st, store.ImportPrices, "", f, size, *progress, stderr, func(rn *imports.Runner, im *store.Import, show func(imports.Status)) error {
+				return rn.RunPrices(ctx, im, f, *account, app.PricedChannels(), show)
 			})
 			if err != nil {
 				return fmt.Errorf("prices import %s: %w", file, err)

@@ -269,14 +269,6 @@ func dndCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	})
 }
 
-// runWhole runs a whole-file import (prices, numbers) on f as an import
-// job of st, with progress on stderr, and returns the ended job.
-func runWhole(ctx context.Context, st store.Store, kind, account string, f *os.File, size int64, progress string, stderr io.Writer, load imports.Loader) (*store.Import, error) {
-	return runImport(ctx, st, kind, account, f, size, progress, stderr, func(rn *imports.Runner, im *store.Import, show func(imports.Status)) error {
-		return rn.RunWhole(ctx, im, f, load, show)
-	})
-}
-
 // runImport makes an import job of kind for account (made by the CLI) and
 // has run import f in it, with progress on stderr; it returns the ended
 // job.

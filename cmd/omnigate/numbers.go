@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/omnigate/omnigate/internal/app"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/store"
@@ -54,15 +55,15 @@ func numbersCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		defer f.Close()
-		var added, read int
-		_, err = runWhole(ctx, st, store.ImportNumbers, "", f, size, *progress, stderr, func(ctx context.Context, r io.Reader) (int64, error) {
-			added, read, err = svc.Import(ctx, r)
-			return int64(read), err
+		var added int64
+		im, err := runImport(ctx, st, store.ImportNumbers, "", f, size, *progress, stderr, func(rn *imports.Runner, im *store.Import, show func(imports.Status)) (err error) {
+			added, err = rn.RunNumbers(ctx, im, f, show)
+			return err
 		})
 		if err != nil {
 			return err
 		}
-		return printJSON(stdout, map[string]int{"read": read, "added": added, "updated": read - added})
+		return printJSON(stdout, map[string]int64{"read": im.Imported, "added": added, "updated": im.Imported - added})
 	case "list":
 		f := store.StockFilter{Available: *available}
 		if *country != "" {

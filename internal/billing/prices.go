@@ -182,15 +182,15 @@ func (e *ImportError) Error() string {
 func ParsePricesCSV(r io.Reader, accountID string, now time.Time, channels []string) ([]store.Price, error) {
 	var out []store.Price
 	seen := map[string]int{}
-	bad, err := csvrows.Each(r, "channel,country,prefix,currency,price", []string{"channel", "country", "prefix", "currency", "price"},
+	bad, err := csvrows.Each(r, PriceColumns, PriceRequired,
 		func(line int, get func(string) string) error {
-			p, err := parsePriceRow(get, accountID, now, channels)
+			p, err := PriceRow(get, accountID, now, channels)
 			if err != nil {
 				return err
 			}
 			key := p.Channel + "/" + p.Unit + "/" + p.Country + "/" + p.Prefix + "/" + p.Currency
 			if first, dup := seen[key]; dup {
-				return fmt.Errorf("the same destination as line %d", first)
+				return SameDestination(first)
 			}
 			seen[key] = line
 			out = append(out, p)
@@ -203,12 +203,27 @@ func ParsePricesCSV(r io.Reader, accountID string, now time.Time, channels []str
 		return nil, &ImportError{Rows: bad}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("the price file has no rows")
+		return nil, errors.New(NoPrices)
 	}
 	return out, nil
 }
 
-func parsePriceRow(get func(string) string, accountID string, now time.Time, channels []string) (store.Price, error) {
+// The columns of a price file: those it may have (for messages) and
+// those it must.
+const PriceColumns = "channel,country,prefix,currency,price"
+
+var PriceRequired = []string{"channel", "country", "prefix", "currency", "price"}
+
+// NoPrices is why a price file without rows is refused.
+const NoPrices = "the price file has no rows"
+
+// SameDestination is why a row pricing the destination of line first
+// again is refused.
+func SameDestination(first int) error { return fmt.Errorf("the same destination as line %d", first) }
+
+// PriceRow reads one row of a price file (its fields by column name) as a
+// price of accountID ("" for the default list), on one of channels.
+func PriceRow(get func(string) string, accountID string, now time.Time, channels []string) (store.Price, error) {
 	p := store.Price{AccountID: accountID, Channel: strings.ToLower(get("channel")), Unit: strings.ToLower(get("unit")),
 		Country: strings.ToUpper(get("country")), Prefix: strings.TrimPrefix(get("prefix"), "+"), Currency: strings.ToUpper(get("currency")), UpdatedAt: now}
 	if !slices.Contains(channels, p.Channel) {

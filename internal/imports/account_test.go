@@ -19,7 +19,7 @@ import (
 func stagedRows(t *testing.T, st *sqlstore.Store) int {
 	t.Helper()
 	n := staged(t, st)
-	for _, table := range []string{"suppression_staging", "consent_staging"} {
+	for _, table := range []string{"suppression_staging", "consent_staging", "price_staging", "stock_staging"} {
 		var m int
 		if err := st.Writer().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&m); err != nil {
 			t.Fatal(err)
@@ -221,6 +221,115 @@ func TestConsentImportMatchesOneByOne(t *testing.T) {
 					}
 				}
 			}
+		}
+		if n := stagedRows(t, st); n != 0 {
+			t.Fatalf("%d staged rows left", n)
+		}
+	})
+}
+
+// A price list streams and is stored in one transaction; a destination it
+// prices twice fails it, each later row named with the first's line, also
+// when they are batches apart and after another bad row.
+func TestPriceImport(t *testing.T) {
+	engines(t, func(t *testing.T, st *sqlstore.Store) {
+		rn := imports.New(st)
+		defer rn.Close()
+		channels := []string{"sms", "email"}
+		var b strings.Builder
+		b.WriteString("channel,country,prefix,currency,price\n")
+		for i := range 6000 {
+			fmt.Fprintf(&b, "sms,NL,316%05d,EUR,0.07\n", i)
+		}
+		b.WriteString("sms,NL,,EUR,0.09\nemail,,example.com,EUR,0.001\n")
+		im, _ := rn.Job(ctx, store.ImportPrices, "", false, map[string]string{"account": "acc1"}, "test", 0)
+		if err := rn.RunPrices(ctx, im, strings.NewReader(b.String()), "acc1", channels, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.GetImport(ctx, "", false, im.ID); got.State != store.ImportDone || got.Imported != 6002 {
+			t.Fatalf("import %+v", got)
+		}
+		prices := func() map[string]int64 {
+			ps, err := st.Prices(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]int64{}
+			for _, p := range ps {
+				out[p.AccountID+"/"+p.Channel+"/"+p.Country+"/"+p.Prefix] = p.Price
+			}
+			return out
+		}
+		if got := prices(); len(got) != 6002 || got["acc1/sms/NL/31600042"] != 70000 || got["acc1/email//example.com"] != 1000 {
+			t.Fatalf("%d prices, e.g. %d", len(got), got["acc1/sms/NL/31600042"])
+		}
+		// Again, a new price for one destination; and a file that prices
+		// one twice (lines 2 and 6,003) and has a bad row.
+		im, _ = rn.Job(ctx, store.ImportPrices, "", false, struct{}{}, "test", 0)
+		if err := rn.RunPrices(ctx, im, strings.NewReader("channel,country,prefix,currency,price\nsms,NL,31600042,EUR,0.05\n"), "acc1", channels, nil); err != nil {
+			t.Fatal(err)
+		}
+		im, _ = rn.Job(ctx, store.ImportPrices, "", false, struct{}{}, "test", 0)
+		file := strings.Replace(b.String(), "sms,NL,,EUR,0.09\n", "sms,NL,31600000,EUR,0.08\nfax,NL,31,EUR,1\n", 1)
+		err := rn.RunPrices(ctx, im, strings.NewReader(file), "acc1", channels, nil)
+		var bad *imports.ImportError
+		if !errors.As(err, &bad) || bad.Count != 2 || !strings.HasPrefix(bad.Rows[0], "line 6003: channel \"fax\"") ||
+			bad.Rows[1] != "line 6002: the same destination as line 2" {
+			t.Fatalf("bad rows: %v", err)
+		}
+		if got := prices(); len(got) != 6002 || got["acc1/sms/NL/31600042"] != 50000 || got["acc1/sms/NL/31600000"] != 70000 {
+			t.Fatalf("after a failed import: %d prices, %d, %d", len(got), got["acc1/sms/NL/31600042"], got["acc1/sms/NL/31600000"])
+		}
+		if n := stagedRows(t, st); n != 0 {
+			t.Fatalf("%d staged rows left", n)
+		}
+	})
+}
+
+// The inventory streams: new numbers are added, those in it updated
+// (keeping when they were added); a number listed twice fails the file.
+func TestNumbersImport(t *testing.T) {
+	engines(t, func(t *testing.T, st *sqlstore.Store) {
+		rn := imports.New(st)
+		defer rn.Close()
+		file := func(n int, extra ...string) string {
+			var b strings.Builder
+			b.WriteString("number,country,type,features,monthly_price\n")
+			for i := range n {
+				fmt.Fprintf(&b, "316%08d,NL,mobile,sms,1.50\n", 20000000+i)
+			}
+			for _, e := range extra {
+				b.WriteString(e + "\n")
+			}
+			return b.String()
+		}
+		im, _ := rn.Job(ctx, store.ImportNumbers, "", false, struct{}{}, "test", 0)
+		added, err := rn.RunNumbers(ctx, im, strings.NewReader(file(5500)), nil)
+		if err != nil || added != 5500 {
+			t.Fatalf("added %d: %v", added, err)
+		}
+		before, err := st.SearchStock(ctx, store.StockFilter{Country: "NL", Limit: 1})
+		if err != nil || len(before) != 1 {
+			t.Fatalf("stock: %v %v", before, err)
+		}
+		im, _ = rn.Job(ctx, store.ImportNumbers, "", false, struct{}{}, "test", 0)
+		added, err = rn.RunNumbers(ctx, im, strings.NewReader(file(5501)), nil)
+		if err != nil || added != 1 || im.Imported != 5501 {
+			t.Fatalf("again: added %d of %d: %v", added, im.Imported, err)
+		}
+		after, _ := st.SearchStock(ctx, store.StockFilter{Country: "NL", Limit: 1})
+		if !after[0].CreatedAt.Equal(before[0].CreatedAt) {
+			t.Fatalf("updating a number changed when it was added: %v, was %v", after[0].CreatedAt, before[0].CreatedAt)
+		}
+		im, _ = rn.Job(ctx, store.ImportNumbers, "", false, struct{}{}, "test", 0)
+		_, err = rn.RunNumbers(ctx, im, strings.NewReader(file(10, "31612345678,GB,mobile,sms,1", "31620000003,NL,mobile,sms,2", "31699999999,NL,mobile,sms,2")), nil)
+		var bad *imports.ImportError
+		if !errors.As(err, &bad) || bad.Count != 2 || !strings.HasPrefix(bad.Rows[0], "line 12: ") ||
+			bad.Rows[1] != "line 13: number 31620000003 is on line 5 already" {
+			t.Fatalf("bad rows: %v", err)
+		}
+		if got, err := st.SearchStock(ctx, store.StockFilter{Pattern: "31699999999", Match: "start"}); err != nil || len(got) != 0 {
+			t.Fatalf("a failed import added %v (%v)", got, err)
 		}
 		if n := stagedRows(t, st); n != 0 {
 			t.Fatalf("%d staged rows left", n)

@@ -4,12 +4,11 @@
 // done (every row imported) or failed (nothing imported, every bad row
 // reported by line).
 //
-// Do-not-disturb registries (hundreds of millions of numbers), and an
-// account's suppressions and consents, stream: the file is read row by
-// row, staged in batches, and merged in one transaction at the end, so
-// memory stays bounded whatever the size. Prices and the numbers
-// inventory are bounded by their doors' size limits and imported with
-// their own parsers in one transaction.
+// Every kind streams: the file is read row by row, its good rows staged
+// in batches, and merged in one transaction at the end, so memory stays
+// bounded whatever the size (a do-not-disturb registry holds hundreds of
+// millions of numbers). A price list or an inventory may not list a key
+// twice: such rows are found among the staged ones.
 //
 // An import does not survive a restart: a running import not heard of for
 // StaleAfter is failed (nothing imported, its staged rows dropped) and is
@@ -97,11 +96,6 @@ type Status struct {
 	Elapsed           time.Duration
 	Merging           bool // every row read; merging them in
 }
-
-// Loader imports a whole file (a kind without staging) and says how many
-// rows it imported; a bad file is an error (compliance, billing or
-// numbers ImportError for bad rows).
-type Loader func(ctx context.Context, r io.Reader) (int64, error)
 
 // RunDNDParams are a registry import's options.
 type DNDParams struct {
@@ -203,16 +197,9 @@ func (rn *Runner) RunDND(ctx context.Context, im *store.Import, r io.Reader, p D
 func (rn *Runner) RunSuppressions(ctx context.Context, im *store.Import, r io.Reader, actor string, progress func(Status)) (added int64, err error) {
 	now := rn.Now()
 	err = runStaged(rn, ctx, im, r, progress, staging[store.Suppression]{
-		scan: func(r io.Reader, row func(), add func(store.Suppression), bad func(string)) error {
-			return csvrows.StreamHeaded(r, compliance.SuppressionColumns, compliance.SuppressionRequired, func(_ int, get func(string) string) error {
-				row()
-				sp, err := compliance.SuppressionRow(get, actor, now)
-				if err == nil {
-					add(sp)
-				}
-				return err
-			}, bad)
-		},
+		scan: headed(compliance.SuppressionColumns, compliance.SuppressionRequired, func(_ int, get func(string) string) (store.Suppression, error) {
+			return compliance.SuppressionRow(get, actor, now)
+		}),
 		stage: func(ctx context.Context, _ int64, batch []store.Suppression) error {
 			return rn.Store.StageSuppressions(ctx, im.ID, batch)
 		},
@@ -233,16 +220,9 @@ func (rn *Runner) RunSuppressions(ctx context.Context, im *store.Import, r io.Re
 func (rn *Runner) RunConsents(ctx context.Context, im *store.Import, r io.Reader, actor string, progress func(Status)) error {
 	now := rn.Now()
 	return runStaged(rn, ctx, im, r, progress, staging[*store.Consent]{
-		scan: func(r io.Reader, row func(), add func(*store.Consent), bad func(string)) error {
-			return csvrows.StreamHeaded(r, compliance.ConsentColumns, compliance.ConsentRequired, func(_ int, get func(string) string) error {
-				row()
-				c, err := compliance.ConsentRow(get, im.AccountID, actor, now)
-				if err == nil {
-					add(c)
-				}
-				return err
-			}, bad)
-		},
+		scan: headed(compliance.ConsentColumns, compliance.ConsentRequired, func(_ int, get func(string) string) (*store.Consent, error) {
+			return compliance.ConsentRow(get, im.AccountID, actor, now)
+		}),
 		stage: func(ctx context.Context, seq int64, batch []*store.Consent) error {
 			return rn.Store.StageConsents(ctx, im.ID, seq, batch)
 		},
@@ -252,6 +232,55 @@ func (rn *Runner) RunConsents(ctx context.Context, im *store.Import, r io.Reader
 		},
 		empty: compliance.NoConsents,
 	})
+}
+
+// RunPrices reads a price file (see billing.ParsePricesCSV) from r, row by
+// row, stages its rows and stores them in one transaction, as RunDND does
+// a registry: the prices of accountID ("" for the default list), on
+// channels. A destination priced twice in the file fails the import, each
+// of its later rows named with the first's line.
+func (rn *Runner) RunPrices(ctx context.Context, im *store.Import, r io.Reader, accountID string, channels []string, progress func(Status)) error {
+	now := rn.Now()
+	return runStaged(rn, ctx, im, r, progress, staging[store.Lined[store.Price]]{
+		scan: headed(billing.PriceColumns, billing.PriceRequired, func(line int, get func(string) string) (store.Lined[store.Price], error) {
+			p, err := billing.PriceRow(get, accountID, now, channels)
+			return store.Lined[store.Price]{Line: line, Row: p}, err
+		}),
+		stage: func(ctx context.Context, _ int64, batch []store.Lined[store.Price]) error {
+			return rn.Store.StagePrices(ctx, im.ID, batch)
+		},
+		merge: func(ctx context.Context) error {
+			_, err := rn.Store.MergePrices(ctx, im)
+			return err
+		},
+		empty:     billing.NoPrices,
+		duplicate: func(d store.Duplicate) error { return billing.SameDestination(d.First) },
+	})
+}
+
+// RunNumbers reads an inventory file (see numbers.ParseCSV) from r, row by
+// row, stages its rows and adds them to the inventory in one transaction
+// (numbers there already are updated); added is how many were new. A
+// number listed twice fails the import, each of its later rows named with
+// the first's line.
+func (rn *Runner) RunNumbers(ctx context.Context, im *store.Import, r io.Reader, progress func(Status)) (added int64, err error) {
+	now := rn.Now()
+	err = runStaged(rn, ctx, im, r, progress, staging[store.Lined[store.StockNumber]]{
+		scan: headed(numbers.CSVColumns, numbers.CSVRequired, func(line int, get func(string) string) (store.Lined[store.StockNumber], error) {
+			n, err := numbers.Row(get, now)
+			return store.Lined[store.StockNumber]{Line: line, Row: n}, err
+		}),
+		stage: func(ctx context.Context, _ int64, batch []store.Lined[store.StockNumber]) error {
+			return rn.Store.StageStock(ctx, im.ID, batch)
+		},
+		merge: func(ctx context.Context) (err error) {
+			added, err = rn.Store.MergeStock(ctx, im)
+			return err
+		},
+		empty:     numbers.NoRows,
+		duplicate: func(d store.Duplicate) error { return numbers.ListedTwice(d.Number, d.First) },
+	})
+	return added, err
 }
 
 // RunAccount runs an account's import of its own kind (consents or
@@ -281,6 +310,26 @@ type staging[T any] struct {
 	merge func(ctx context.Context) error
 	// empty is why a file without a good row is refused.
 	empty string
+	// duplicate, for a kind whose file may not list a key twice, is why
+	// a staged row (with the key's first line) is refused; rows are then
+	// staged past a bad row, so that every such row is found.
+	duplicate func(d store.Duplicate) error
+}
+
+// headed is the scan of a file with a header row naming its columns
+// (columns the ones it may have, for messages; required the ones it must),
+// parse reading each row.
+func headed[T any](columns string, required []string, parse func(line int, get func(string) string) (T, error)) func(io.Reader, func(), func(T), func(string)) error {
+	return func(r io.Reader, row func(), add func(T), bad func(string)) error {
+		return csvrows.StreamHeaded(r, columns, required, func(line int, get func(string) string) error {
+			row()
+			v, err := parse(line, get)
+			if err == nil {
+				add(v)
+			}
+			return err
+		}, bad)
+	}
 }
 
 // runStaged streams an import: rows are staged stageBatch at a time, and
@@ -309,7 +358,7 @@ func runStaged[T any](rn *Runner, ctx context.Context, im *store.Import, r io.Re
 		}
 	}
 	add := func(v T) {
-		if bad.count > 0 { // after a bad row, only check the rest
+		if bad.count > 0 && k.duplicate == nil { // after a bad row, only check the rest
 			return
 		}
 		good++
@@ -326,14 +375,28 @@ func runStaged[T any](rn *Runner, ctx context.Context, im *store.Import, r io.Re
 		return rn.fail(im, m, nil, m.readErr)
 	case scanErr != nil:
 		return rn.fail(im, m, nil, scanErr)
+	}
+	if bad.count == 0 || k.duplicate != nil {
+		stage()
+	}
+	if stageErr != nil {
+		return rn.fail(im, m, nil, stageErr)
+	}
+	if k.duplicate != nil && good > 0 && !im.Test {
+		dups, n, err := rn.Store.StagedDuplicates(ctx, im, store.MaxImportErrors)
+		if err != nil {
+			return rn.fail(im, m, nil, err)
+		}
+		for _, d := range dups {
+			bad.add(fmt.Sprintf("line %d: %v", d.Line, k.duplicate(d)))
+		}
+		bad.count += n - int64(len(dups))
+	}
+	switch {
 	case bad.count > 0:
 		return rn.fail(im, m, &bad, nil)
 	case good == 0:
 		return rn.fail(im, m, nil, errors.New(k.empty))
-	}
-	stage()
-	if stageErr != nil {
-		return rn.fail(im, m, nil, stageErr)
 	}
 	if m.beatErr != nil {
 		return rn.fail(im, m, nil, m.beatErr)
@@ -356,62 +419,6 @@ func runStaged[T any](rn *Runner, ctx context.Context, im *store.Import, r io.Re
 			return err // failed meanwhile (stale); nothing merged
 		}
 		return rn.fail(im, m, nil, err)
-	}
-	return nil
-}
-
-// RunWhole imports a file with load (its own parser and one transaction),
-// counting its bytes and lines for progress.
-func (rn *Runner) RunWhole(ctx context.Context, im *store.Import, r io.Reader, load Loader, progress func(Status)) error {
-	m := &meter{rn: rn, ctx: ctx, im: im, r: r, start: time.Now(), progress: progress}
-	lines := &lineCounter{m: m}
-	n, err := load(ctx, lines)
-	m.tick(true)
-	if m.readErr != nil {
-		return rn.fail(im, m, nil, m.readErr)
-	}
-	if err != nil {
-		var bad badRows
-		for _, row := range badRowsOf(err) {
-			bad.add(row)
-		}
-		if bad.count > 0 {
-			return rn.fail(im, m, &bad, nil)
-		}
-		return rn.fail(im, m, nil, err)
-	}
-	now := rn.Now()
-	im.State, im.Imported, im.FinishedAt, im.UpdatedAt = store.ImportDone, n, now, now
-	im.BytesRead, im.RowsRead = m.bytes, m.rows
-	return rn.Store.FinishImport(context.WithoutCancel(ctx), im)
-}
-
-// lineCounter counts the lines read through a meter, as its rows.
-type lineCounter struct{ m *meter }
-
-func (l *lineCounter) Read(p []byte) (int, error) {
-	n, err := l.m.Read(p)
-	for _, c := range p[:n] {
-		if c == '\n' {
-			l.m.rows++
-		}
-	}
-	l.m.tick(false)
-	return n, err
-}
-
-// badRowsOf are the bad rows of an import error of any kind.
-func badRowsOf(err error) []string {
-	var c *compliance.ImportError
-	var b *billing.ImportError
-	var n *numbers.ImportError
-	switch {
-	case errors.As(err, &c):
-		return c.Rows
-	case errors.As(err, &b):
-		return b.Rows
-	case errors.As(err, &n):
-		return n.Rows
 	}
 	return nil
 }

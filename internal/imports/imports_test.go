@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
@@ -259,28 +258,21 @@ func TestStaleImportFails(t *testing.T) {
 	})
 }
 
-// A whole-file import (consents here) ends done with its count, or failed
-// with its parser's bad rows; imports are the account's own.
-func TestWholeImport(t *testing.T) {
+// An account's import (consents here) ends done with its count, or failed
+// with its bad rows; imports are the account's own.
+func TestAccountImport(t *testing.T) {
 	engines(t, func(t *testing.T, st *sqlstore.Store) {
 		rn := imports.New(st)
 		defer rn.Close()
-		load := func(ctx context.Context, r io.Reader) (int64, error) {
-			cs, err := compliance.ParseConsentsCSV(r, "acc1", "test", time.Now().UTC())
-			if err != nil {
-				return 0, err
-			}
-			return int64(len(cs)), st.AddConsents(ctx, cs)
-		}
 		im, _ := rn.Job(ctx, store.ImportConsents, "acc1", false, struct{}{}, "test", 0)
-		if err := rn.RunWhole(ctx, im, strings.NewReader("recipient,purpose,action\n31612345678,marketing,opt_in\n31612345679,marketing,opt_in\n"), load, nil); err != nil {
+		if err := rn.RunConsents(ctx, im, strings.NewReader("recipient,purpose,action\n31612345678,marketing,opt_in\n31612345679,marketing,opt_in\n"), "test", nil); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := st.GetImport(ctx, "acc1", false, im.ID); got.State != store.ImportDone || got.Imported != 2 || got.RowsRead != 3 {
+		if got, _ := st.GetImport(ctx, "acc1", false, im.ID); got.State != store.ImportDone || got.Imported != 2 || got.RowsRead != 2 {
 			t.Fatalf("done: %+v", got)
 		}
 		im, _ = rn.Job(ctx, store.ImportConsents, "acc1", false, struct{}{}, "test", 0)
-		err := rn.RunWhole(ctx, im, strings.NewReader("recipient,purpose,action\n31612345670,marketing,opt_in\nnope,marketing,opt_in\n"), load, nil)
+		err := rn.RunConsents(ctx, im, strings.NewReader("recipient,purpose,action\n31612345670,marketing,opt_in\nnope,marketing,opt_in\n"), "test", nil)
 		var bad *imports.ImportError
 		if !errors.As(err, &bad) || bad.Count != 1 || !strings.HasPrefix(bad.Rows[0], "line 3: ") {
 			t.Fatalf("bad rows: %v", err)

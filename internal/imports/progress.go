@@ -49,7 +49,7 @@ type Terminal struct {
 	len  int
 }
 
-// Show is a progress callback for RunDND and RunWhole.
+// Show is a progress callback for the Run methods.
 func (t *Terminal) Show(s Status) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

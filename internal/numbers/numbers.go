@@ -323,14 +323,14 @@ const CSVColumns = "number,country,type,features,monthly_price[,region,locality]
 func ParseCSV(r io.Reader, now time.Time) ([]store.StockNumber, error) {
 	var out []store.StockNumber
 	seen := map[string]int{}
-	bad, err := csvrows.Each(r, CSVColumns, []string{"number", "country", "type", "features", "monthly_price"},
+	bad, err := csvrows.Each(r, CSVColumns, CSVRequired,
 		func(line int, get func(string) string) error {
-			n, err := parseRow(get, now)
+			n, err := Row(get, now)
 			if err != nil {
 				return err
 			}
 			if first, dup := seen[n.Number]; dup {
-				return fmt.Errorf("number %s is on line %d already", n.Number, first)
+				return ListedTwice(n.Number, first)
 			}
 			seen[n.Number] = line
 			out = append(out, n)
@@ -343,12 +343,26 @@ func ParseCSV(r io.Reader, now time.Time) ([]store.StockNumber, error) {
 		return nil, &ImportError{Rows: bad}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("the number file has no rows")
+		return nil, errors.New(NoRows)
 	}
 	return out, nil
 }
 
-func parseRow(get func(string) string, now time.Time) (store.StockNumber, error) {
+// CSVRequired are the columns an inventory file must have.
+var CSVRequired = []string{"number", "country", "type", "features", "monthly_price"}
+
+// NoRows is why an inventory file without rows is refused.
+const NoRows = "the number file has no rows"
+
+// ListedTwice is why a row listing the number of line first again is
+// refused.
+func ListedTwice(number string, first int) error {
+	return fmt.Errorf("number %s is on line %d already", number, first)
+}
+
+// Row reads one row of an inventory file (its fields by column name),
+// added at now.
+func Row(get func(string) string, now time.Time) (store.StockNumber, error) {
 	n := store.StockNumber{Type: strings.ToLower(get("type")), Region: get("region"), Locality: get("locality"), CreatedAt: now}
 	if !slices.Contains(Types, n.Type) {
 		return n, fmt.Errorf("type %q: use one of %s", n.Type, strings.Join(Types, ", "))

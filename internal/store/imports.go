@@ -94,4 +94,38 @@ type Imports interface {
 	// import done in it (Imported: the entries) and drops the staging.
 	// ErrConflict if the import is not running any more.
 	MergeConsents(ctx context.Context, im *Import) (int64, error)
+
+	// StagePrices adds rows of a price file to an import's staging.
+	StagePrices(ctx context.Context, importID string, rows []Lined[Price]) error
+	// MergePrices stores an import's staged prices (a destination priced
+	// already takes the new price) in one transaction, marks the import
+	// done in it (Imported: the rows) and drops the staging. ErrConflict if
+	// the import is not running any more.
+	MergePrices(ctx context.Context, im *Import) (int64, error)
+	// StageStock adds rows of an inventory file to an import's staging.
+	StageStock(ctx context.Context, importID string, rows []Lined[StockNumber]) error
+	// MergeStock adds an import's staged numbers to the inventory, or
+	// updates those in it (all but when they were added), in one
+	// transaction, marks the import done in it (Imported: the rows) and
+	// drops the staging; it says how many were new. ErrConflict if the
+	// import is not running any more.
+	MergeStock(ctx context.Context, im *Import) (int64, error)
+	// StagedDuplicates finds the staged rows of an import (of prices or
+	// numbers) whose key a row before them has: the first limit in line
+	// order, each with the line of the first, and how many there are.
+	StagedDuplicates(ctx context.Context, im *Import, limit int) ([]Duplicate, int64, error)
+}
+
+// Lined is a row of an import's file with its line.
+type Lined[T any] struct {
+	Line int
+	Row  T
+}
+
+// Duplicate is a row of an import's file whose key (a price's
+// destination, an inventory number) is on an earlier line, First. Number
+// is the inventory number.
+type Duplicate struct {
+	Line, First int
+	Number      string
 }

@@ -7,23 +7,19 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/omnigate/omnigate/internal/audit"
-	"github.com/omnigate/omnigate/internal/billing"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/imports"
-	"github.com/omnigate/omnigate/internal/numbers"
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// Upload limits of the operator's imports: a registry file streams (a
-// national registry of 200 million numbers is about 3 GiB); the others
-// are read whole by their parsers.
+// Upload limits of the operator's imports. Every file streams; a national
+// registry of 200 million numbers is about 3 GiB.
 const (
 	maxRegistryUpload = 16 << 30
-	maxPriceUpload    = 16 << 20
-	maxNumbersUpload  = 64 << 20
+	maxPriceUpload    = 1 << 30
+	maxNumbersUpload  = 1 << 30
 )
 
 // UseImports serves the import jobs (/admin/imports…) with rn.
@@ -128,17 +124,11 @@ func (a *API) startPriceImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	return a.start(w, r, store.ImportPrices, map[string]string{"account": accountID}, maxPriceUpload, "the price file",
 		func(ctx context.Context, rn *imports.Runner, im *store.Import, f io.Reader) error {
-			return rn.RunWhole(ctx, im, f, func(ctx context.Context, r io.Reader) (int64, error) {
-				ps, err := billing.ParsePricesCSV(r, accountID, time.Now().UTC(), a.billing.Channels())
-				if err != nil {
-					return 0, err
-				}
-				if err := a.store.UpsertPrices(ctx, ps); err != nil {
-					return 0, err
-				}
+			err := rn.RunPrices(ctx, im, f, accountID, a.billing.Channels(), nil)
+			if err == nil {
 				a.billing.Pricer().Invalidate()
-				return int64(len(ps)), nil
-			}, nil)
+			}
+			return err
 		})
 }
 
@@ -147,16 +137,8 @@ func (a *API) startPriceImport(w http.ResponseWriter, r *http.Request) error {
 func (a *API) startNumbersImport(w http.ResponseWriter, r *http.Request) error {
 	return a.start(w, r, store.ImportNumbers, struct{}{}, maxNumbersUpload, "the numbers file",
 		func(ctx context.Context, rn *imports.Runner, im *store.Import, f io.Reader) error {
-			return rn.RunWhole(ctx, im, f, func(ctx context.Context, r io.Reader) (int64, error) {
-				ns, err := numbers.ParseCSV(r, time.Now().UTC())
-				if err != nil {
-					return 0, err
-				}
-				if _, err := a.store.ImportStock(ctx, ns); err != nil {
-					return 0, err
-				}
-				return int64(len(ns)), nil
-			}, nil)
+			_, err := rn.RunNumbers(ctx, im, f, nil)
+			return err
 		})
 }
 

@@ -71,7 +71,7 @@ func (s *Store) dropStaging(ctx context.Context, id string) error {
 }
 
 // stagingTables hold the rows of streamed imports until they are merged.
-var stagingTables = []string{"dnd_staging", "suppression_staging", "consent_staging"}
+var stagingTables = []string{"dnd_staging", "suppression_staging", "consent_staging", "price_staging", "stock_staging"}
 
 // GetImport reads one import of an account.
 func (s *Store) GetImport(ctx context.Context, accountID string, test bool, id string) (*store.Import, error) {

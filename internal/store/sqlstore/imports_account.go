@@ -139,3 +139,116 @@ func (s *Store) MergeConsents(ctx context.Context, im *store.Import) (int64, err
 	}
 	return im.Imported, s.dropStaging(ctx, im.ID)
 }
+
+// StagePrices adds rows of a price file to an import's staging.
+func (s *Store) StagePrices(ctx context.Context, importID string, rows []store.Lined[store.Price]) error {
+	vals := make([][]any, len(rows))
+	for i, r := range rows {
+		p := r.Row
+		vals[i] = []any{importID, r.Line, p.AccountID, p.Channel, p.Unit, p.Country, p.Prefix, p.Currency, p.Price, micros(p.UpdatedAt)}
+	}
+	return s.stageRows(ctx, "staging prices", "price_staging",
+		"import_id, line, account_id, channel, unit, country, prefix, currency, price, updated_at", 10, "", vals)
+}
+
+// MergePrices stores an import's staged prices in one transaction with
+// the import's end.
+func (s *Store) MergePrices(ctx context.Context, im *store.Import) (int64, error) {
+	return s.mergeStaged(ctx, im, "merging prices", "price_staging", `INSERT INTO prices (account_id, channel, unit, country, prefix, currency, price, updated_at)
+		SELECT account_id, channel, unit, country, prefix, currency, price, updated_at FROM price_staging WHERE import_id = ?
+		ON CONFLICT (account_id, channel, unit, country, prefix, currency) DO UPDATE SET price = excluded.price, updated_at = excluded.updated_at`)
+}
+
+// StageStock adds rows of an inventory file to an import's staging.
+func (s *Store) StageStock(ctx context.Context, importID string, rows []store.Lined[store.StockNumber]) error {
+	vals := make([][]any, len(rows))
+	for i, r := range rows {
+		n := r.Row
+		vals[i] = []any{importID, r.Line, n.Number, n.Country, n.Region, n.Locality, n.Type, strings.Join(n.Features, ","), n.MonthlyPrice, micros(n.CreatedAt)}
+	}
+	return s.stageRows(ctx, "staging numbers", "stock_staging",
+		"import_id, line, number, country, region, locality, type, features, monthly_price, created_at", 10, "", vals)
+}
+
+// MergeStock adds an import's staged numbers to the inventory in one
+// transaction with the import's end; a number there already keeps when
+// it was added.
+func (s *Store) MergeStock(ctx context.Context, im *store.Import) (int64, error) {
+	var added int64
+	_, err := s.mergeStaged(ctx, im, "merging numbers", "stock_staging", `INSERT INTO number_inventory (number, country, region, locality, type, features, monthly_price, created_at)
+		SELECT number, country, region, locality, type, features, monthly_price, created_at FROM stock_staging WHERE import_id = ?
+		ON CONFLICT (number) DO UPDATE SET country = excluded.country, region = excluded.region, locality = excluded.locality,
+			type = excluded.type, features = excluded.features, monthly_price = excluded.monthly_price`,
+		func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM stock_staging s WHERE s.import_id = ?
+				AND NOT EXISTS (SELECT 1 FROM number_inventory i WHERE i.number = s.number)`), im.ID).Scan(&added)
+		})
+	return added, err
+}
+
+// mergeStaged runs merge (its one argument the import's id) in one
+// transaction with the import's end (Imported: the rows of table staged
+// for it), before it each of first, and drops the staging.
+func (s *Store) mergeStaged(ctx context.Context, im *store.Import, what, table, merge string, first ...func(tx *sql.Tx) error) (int64, error) {
+	err := s.inTx(ctx, what, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM `+table+` WHERE import_id = ?`), im.ID).Scan(&im.Imported); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err := s.finish(ctx, tx, im); err != nil {
+			return err
+		}
+		for _, f := range first {
+			if err := f(tx); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(merge), im.ID); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return im.Imported, s.dropStaging(ctx, im.ID)
+}
+
+// stagedKeys are the staging tables whose rows a file may not list twice,
+// by import kind, with the columns of their key.
+var stagedKeys = map[string]struct{ table, key, number string }{
+	store.ImportPrices:  {"price_staging", "channel, unit, country, prefix, currency", "''"},
+	store.ImportNumbers: {"stock_staging", "number", "d.number"},
+}
+
+// StagedDuplicates finds the staged rows whose key an earlier row has.
+func (s *Store) StagedDuplicates(ctx context.Context, im *store.Import, limit int) ([]store.Duplicate, int64, error) {
+	k, ok := stagedKeys[im.Kind]
+	if !ok {
+		return nil, 0, fmt.Errorf("an import of %s has no keys to check", im.Kind)
+	}
+	var on []string
+	for _, c := range strings.Split(k.key, ", ") {
+		on = append(on, "d."+c+" = f."+c)
+	}
+	// Each row with its key's first line, where that is not its own.
+	q := `WITH f AS (SELECT ` + k.key + `, MIN(line) AS first FROM ` + k.table + ` WHERE import_id = ? GROUP BY ` + k.key + ` HAVING COUNT(*) > 1)
+		SELECT d.line, f.first, ` + k.number + ` FROM ` + k.table + ` d JOIN f ON ` + strings.Join(on, " AND ") + `
+		WHERE d.import_id = ? AND d.line > f.first ORDER BY d.line`
+	rows, err := s.w.QueryContext(ctx, s.d.rebind(q), im.ID, im.ID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("checking for rows listed twice: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Duplicate
+	var n int64
+	for rows.Next() {
+		var d store.Duplicate
+		if err := rows.Scan(&d.Line, &d.First, &d.Number); err != nil {
+			return nil, 0, fmt.Errorf("checking for rows listed twice: %w", err)
+		}
+		if n++; len(out) < limit {
+			out = append(out, d)
+		}
+	}
+	return out, n, rows.Err()
+}
