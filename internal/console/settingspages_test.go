@@ -26,7 +26,7 @@ func TestLimitsPage(t *testing.T) {
 		}
 		b := e.browser()
 		csrf := b.signIn(e.user(a, users.RoleBilling))
-		if st, body := b.do("GET", "/console/limits", nil); st != 200 || !strings.Contains(body, "No usage limits are set.") || strings.Contains(body, "777") {
+		if st, body := b.do("GET", "/console/limits", nil); st != 200 || !strings.Contains(body, "No usage limits are set.") || strings.Contains(body, "777.00") {
 			t.Fatalf("empty page: %d %.300s", st, body)
 		}
 		for _, bad := range []url.Values{
