@@ -133,9 +133,6 @@ func (s *Store) FailStaleImports(ctx context.Context, before, at time.Time) (int
 	return int(n), nil
 }
 
-// stageDNDRows is how many entries one staging statement writes.
-const stageDNDRows = 500
-
 // StageDND adds entries to an import's staging in one transaction.
 func (s *Store) StageDND(ctx context.Context, importID string, entries []store.DNDEntry) error {
 	// One statement cannot upsert a key twice (PostgreSQL refuses it):
@@ -144,39 +141,22 @@ func (s *Store) StageDND(ctx context.Context, importID string, entries []store.D
 	for i, e := range entries {
 		last[e.Prefix] = i
 	}
-	args := make([]any, 0, 3*stageDNDRows)
-	return s.inTx(ctx, "staging do-not-disturb entries", func(tx *sql.Tx) error {
+	rows := make([][]any, 0, len(last))
+	for i, e := range entries {
+		if last[e.Prefix] == i {
+			rows = append(rows, []any{importID, e.Prefix, micros(e.ListedAt)})
+		}
+	}
+	const what = "staging do-not-disturb entries"
+	return s.inTx(ctx, what, func(tx *sql.Tx) error {
 		// Noted while staging, so that the merge needs no pass over the
 		// staged rows; an import that fails leaves a length behind, which
 		// costs screening a lookup, never a miss.
 		if err := s.noteDNDLengths(ctx, tx, entries); err != nil {
 			return err
 		}
-		flush := func() error {
-			if len(args) == 0 {
-				return nil
-			}
-			q := `INSERT INTO dnd_staging (import_id, prefix, listed_at) VALUES ` +
-				strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(args)/3), ", ") +
-				` ON CONFLICT (import_id, prefix) DO UPDATE SET listed_at = excluded.listed_at`
-			if _, err := tx.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
-				return fmt.Errorf("staging do-not-disturb entries: %w", err)
-			}
-			args = args[:0]
-			return nil
-		}
-		for i, e := range entries {
-			if last[e.Prefix] != i {
-				continue
-			}
-			args = append(args, importID, e.Prefix, micros(e.ListedAt))
-			if len(args) == 3*stageDNDRows {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-		return flush()
+		return s.stageRowsTx(ctx, tx, what, "dnd_staging", "import_id, prefix, listed_at", 3,
+			"ON CONFLICT (import_id, prefix) DO UPDATE SET listed_at = excluded.listed_at", rows)
 	})
 }
 
@@ -185,37 +165,18 @@ func (s *Store) StageDND(ctx context.Context, importID string, entries []store.D
 // full edition mostly repeats the last one); imported_at is when an entry
 // last changed.
 func (s *Store) MergeDND(ctx context.Context, im *store.Import, imp store.DNDImport) (int64, error) {
-	var n int64
-	err := s.inTx(ctx, "merging do-not-disturb entries", func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM dnd_staging WHERE import_id = ?`), im.ID).Scan(&n); err != nil {
-			return fmt.Errorf("merging do-not-disturb entries: %w", err)
-		}
-		im.Imported = n
-		if err := s.finish(ctx, tx, im); err != nil {
-			return err
-		}
-		if imp.Replace {
-			if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM dnd WHERE registry = ? AND NOT EXISTS
-				(SELECT 1 FROM dnd_staging s WHERE s.import_id = ? AND s.prefix = dnd.prefix)`), imp.Registry, im.ID); err != nil {
-				return fmt.Errorf("replacing do-not-disturb entries: %w", err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE dnd SET scope = ? WHERE registry = ? AND scope <> ?`), imp.Scope, imp.Registry, imp.Scope); err != nil {
-			return fmt.Errorf("merging do-not-disturb entries: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO dnd (registry, prefix, listed_at, imported_at, scope)
+	const what = "merging do-not-disturb entries"
+	steps := []func(tx *sql.Tx) error{}
+	if imp.Replace {
+		steps = append(steps, s.execStep(ctx, "replacing do-not-disturb entries", `DELETE FROM dnd WHERE registry = ? AND NOT EXISTS
+			(SELECT 1 FROM dnd_staging s WHERE s.import_id = ? AND s.prefix = dnd.prefix)`, imp.Registry, im.ID))
+	}
+	steps = append(steps,
+		s.execStep(ctx, what, `UPDATE dnd SET scope = ? WHERE registry = ? AND scope <> ?`, imp.Scope, imp.Registry, imp.Scope),
+		// im.FinishedAt is set by the caller before the merge.
+		s.execStep(ctx, what, `INSERT INTO dnd (registry, prefix, listed_at, imported_at, scope)
 			SELECT ?, prefix, listed_at, ?, ? FROM dnd_staging WHERE import_id = ?
 			ON CONFLICT (registry, prefix) DO UPDATE SET listed_at = excluded.listed_at, imported_at = excluded.imported_at
-			WHERE dnd.listed_at <> excluded.listed_at`), imp.Registry, micros(im.FinishedAt), imp.Scope, im.ID); err != nil {
-			return fmt.Errorf("merging do-not-disturb entries: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	if err := s.dropStaging(ctx, im.ID); err != nil {
-		return n, err
-	}
-	return n, nil
+			WHERE dnd.listed_at <> excluded.listed_at`, imp.Registry, micros(im.FinishedAt), imp.Scope, im.ID))
+	return s.mergeStaged(ctx, im, what, "dnd_staging", steps...)
 }

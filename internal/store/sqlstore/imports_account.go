@@ -9,27 +9,33 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// stageRows writes rows of width columns into table with one multi-row
-// INSERT per at most 3,000 values (SQLite and PostgreSQL both take that
-// many), ending each with onConflict, in one transaction.
+// stageRows writes rows of width columns into table in one transaction
+// (see stageRowsTx).
 func (s *Store) stageRows(ctx context.Context, what, table, columns string, width int, onConflict string, rows [][]any) error {
-	per := 3000 / width
 	return s.inTx(ctx, what, func(tx *sql.Tx) error {
-		for len(rows) > 0 {
-			n := min(per, len(rows))
-			args := make([]any, 0, n*width)
-			for _, r := range rows[:n] {
-				args = append(args, r...)
-			}
-			one := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
-			q := `INSERT INTO ` + table + ` (` + columns + `) VALUES ` + strings.TrimSuffix(strings.Repeat(one+", ", n), ", ") + ` ` + onConflict
-			if _, err := tx.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
-			}
-			rows = rows[n:]
-		}
-		return nil
+		return s.stageRowsTx(ctx, tx, what, table, columns, width, onConflict, rows)
 	})
+}
+
+// stageRowsTx writes rows of width columns into table in tx, with one
+// multi-row INSERT per at most 3,000 values (SQLite and PostgreSQL both
+// take that many), each ending with onConflict.
+func (s *Store) stageRowsTx(ctx context.Context, tx *sql.Tx, what, table, columns string, width int, onConflict string, rows [][]any) error {
+	per := 3000 / width
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	for len(rows) > 0 {
+		n := min(per, len(rows))
+		args := make([]any, 0, n*width)
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		q := `INSERT INTO ` + table + ` (` + columns + `) VALUES ` + strings.TrimSuffix(strings.Repeat(one+", ", n), ", ") + ` ` + onConflict
+		if _, err := tx.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 // StageSuppressions adds rows of a suppression file to an import's
@@ -48,13 +54,7 @@ func (s *Store) StageSuppressions(ctx context.Context, importID string, list []s
 // list in one transaction with the import's end.
 func (s *Store) MergeSuppressions(ctx context.Context, im *store.Import) (int64, error) {
 	var added int64
-	err := s.inTx(ctx, "merging suppressions", func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM suppression_staging WHERE import_id = ?`), im.ID).Scan(&im.Imported); err != nil {
-			return fmt.Errorf("merging suppressions: %w", err)
-		}
-		if err := s.finish(ctx, tx, im); err != nil {
-			return err
-		}
+	_, err := s.mergeStaged(ctx, im, "merging suppressions", "suppression_staging", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO suppressions (account_id, channel, recipient, reason, actor, created_at)
 			SELECT ?, channel, recipient, reason, actor, created_at FROM suppression_staging WHERE import_id = ?
 			ON CONFLICT (account_id, channel, recipient) DO NOTHING`), im.AccountID, im.ID)
@@ -67,7 +67,7 @@ func (s *Store) MergeSuppressions(ctx context.Context, im *store.Import) (int64,
 	if err != nil {
 		return 0, err
 	}
-	return added, s.dropStaging(ctx, im.ID)
+	return added, nil
 }
 
 // StageConsents adds entries of a consent file to an import's staging,
@@ -103,41 +103,23 @@ func (s *Store) StageConsents(ctx context.Context, importID string, seq int64, c
 // its opt-out suppression, and an address whose last entry is an opt-out
 // is suppressed by the first opt-out after its last opt-in.
 func (s *Store) MergeConsents(ctx context.Context, im *store.Import) (int64, error) {
-	err := s.inTx(ctx, "merging consents", func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM consent_staging WHERE import_id = ?`), im.ID).Scan(&im.Imported); err != nil {
-			return fmt.Errorf("merging consents: %w", err)
-		}
-		if err := s.finish(ctx, tx, im); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO consents (account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at, channel)
+	return s.mergeStaged(ctx, im, "merging consents", "consent_staging",
+		s.execStep(ctx, "merging consents", `INSERT INTO consents (account_id, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at, channel)
 			SELECT ?, recipient, purpose, action, legal_age, categories, source, evidence, actor, created_at, channel
-			FROM consent_staging WHERE import_id = ? ORDER BY seq`), im.AccountID, im.ID); err != nil {
-			return fmt.Errorf("merging consents: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM suppressions WHERE account_id = ? AND reason = ? AND EXISTS (
+			FROM consent_staging WHERE import_id = ? ORDER BY seq`, im.AccountID, im.ID),
+		s.execStep(ctx, "lifting suppressions", `DELETE FROM suppressions WHERE account_id = ? AND reason = ? AND EXISTS (
 			SELECT 1 FROM consent_staging i WHERE i.import_id = ? AND i.supp_channel = suppressions.channel
-				AND i.supp_address = suppressions.recipient AND i.action = ?)`),
-			im.AccountID, store.SuppressOptOut, im.ID, store.OptIn); err != nil {
-			return fmt.Errorf("lifting suppressions: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO suppressions (account_id, channel, recipient, reason, actor, created_at)
+				AND i.supp_address = suppressions.recipient AND i.action = ?)`,
+			im.AccountID, store.SuppressOptOut, im.ID, store.OptIn),
+		s.execStep(ctx, "suppressing", `INSERT INTO suppressions (account_id, channel, recipient, reason, actor, created_at)
 			SELECT ?, o.supp_channel, o.supp_address, ?, o.supp_actor, o.created_at FROM consent_staging o
 			WHERE o.import_id = ? AND o.action = ? AND o.seq = (
 				SELECT MIN(f.seq) FROM consent_staging f WHERE f.import_id = o.import_id AND f.supp_channel = o.supp_channel
 					AND f.supp_address = o.supp_address AND f.action = o.action AND f.seq > COALESCE((
 						SELECT MAX(i.seq) FROM consent_staging i WHERE i.import_id = o.import_id AND i.supp_channel = o.supp_channel
 							AND i.supp_address = o.supp_address AND i.action = ?), -1))
-			ON CONFLICT (account_id, channel, recipient) DO NOTHING`),
-			im.AccountID, store.SuppressOptOut, im.ID, store.OptOut, store.OptIn); err != nil {
-			return fmt.Errorf("suppressing: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return im.Imported, s.dropStaging(ctx, im.ID)
+			ON CONFLICT (account_id, channel, recipient) DO NOTHING`,
+			im.AccountID, store.SuppressOptOut, im.ID, store.OptOut, store.OptIn))
 }
 
 // StagePrices adds rows of a price file to an import's staging.
@@ -154,9 +136,10 @@ func (s *Store) StagePrices(ctx context.Context, importID string, rows []store.L
 // MergePrices stores an import's staged prices in one transaction with
 // the import's end.
 func (s *Store) MergePrices(ctx context.Context, im *store.Import) (int64, error) {
-	return s.mergeStaged(ctx, im, "merging prices", "price_staging", `INSERT INTO prices (account_id, channel, unit, country, prefix, currency, price, updated_at)
-		SELECT account_id, channel, unit, country, prefix, currency, price, updated_at FROM price_staging WHERE import_id = ?
-		ON CONFLICT (account_id, channel, unit, country, prefix, currency) DO UPDATE SET price = excluded.price, updated_at = excluded.updated_at`)
+	return s.mergeStaged(ctx, im, "merging prices", "price_staging",
+		s.execStep(ctx, "merging prices", `INSERT INTO prices (account_id, channel, unit, country, prefix, currency, price, updated_at)
+			SELECT account_id, channel, unit, country, prefix, currency, price, updated_at FROM price_staging WHERE import_id = ?
+			ON CONFLICT (account_id, channel, unit, country, prefix, currency) DO UPDATE SET price = excluded.price, updated_at = excluded.updated_at`, im.ID))
 }
 
 // StageStock adds rows of an inventory file to an import's staging.
@@ -175,21 +158,26 @@ func (s *Store) StageStock(ctx context.Context, importID string, rows []store.Li
 // it was added.
 func (s *Store) MergeStock(ctx context.Context, im *store.Import) (int64, error) {
 	var added int64
-	_, err := s.mergeStaged(ctx, im, "merging numbers", "stock_staging", `INSERT INTO number_inventory (number, country, region, locality, type, features, monthly_price, created_at)
-		SELECT number, country, region, locality, type, features, monthly_price, created_at FROM stock_staging WHERE import_id = ?
-		ON CONFLICT (number) DO UPDATE SET country = excluded.country, region = excluded.region, locality = excluded.locality,
-			type = excluded.type, features = excluded.features, monthly_price = excluded.monthly_price`,
+	_, err := s.mergeStaged(ctx, im, "merging numbers", "stock_staging",
 		func(tx *sql.Tx) error {
-			return tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM stock_staging s WHERE s.import_id = ?
-				AND NOT EXISTS (SELECT 1 FROM number_inventory i WHERE i.number = s.number)`), im.ID).Scan(&added)
-		})
+			if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM stock_staging s WHERE s.import_id = ?
+				AND NOT EXISTS (SELECT 1 FROM number_inventory i WHERE i.number = s.number)`), im.ID).Scan(&added); err != nil {
+				return fmt.Errorf("merging numbers: %w", err)
+			}
+			return nil
+		},
+		s.execStep(ctx, "merging numbers", `INSERT INTO number_inventory (number, country, region, locality, type, features, monthly_price, created_at)
+			SELECT number, country, region, locality, type, features, monthly_price, created_at FROM stock_staging WHERE import_id = ?
+			ON CONFLICT (number) DO UPDATE SET country = excluded.country, region = excluded.region, locality = excluded.locality,
+				type = excluded.type, features = excluded.features, monthly_price = excluded.monthly_price`, im.ID))
 	return added, err
 }
 
-// mergeStaged runs merge (its one argument the import's id) in one
-// transaction with the import's end (Imported: the rows of table staged
-// for it), before it each of first, and drops the staging.
-func (s *Store) mergeStaged(ctx context.Context, im *store.Import, what, table, merge string, first ...func(tx *sql.Tx) error) (int64, error) {
+// mergeStaged merges an import's staged rows: in one transaction it ends
+// the import (done; Imported: the rows of table staged for it) and runs
+// steps, in order; then it drops the staging. ErrConflict if the import
+// is not running any more.
+func (s *Store) mergeStaged(ctx context.Context, im *store.Import, what, table string, steps ...func(tx *sql.Tx) error) (int64, error) {
 	err := s.inTx(ctx, what, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM `+table+` WHERE import_id = ?`), im.ID).Scan(&im.Imported); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -197,13 +185,10 @@ func (s *Store) mergeStaged(ctx context.Context, im *store.Import, what, table, 
 		if err := s.finish(ctx, tx, im); err != nil {
 			return err
 		}
-		for _, f := range first {
-			if err := f(tx); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
+		for _, step := range steps {
+			if err := step(tx); err != nil {
+				return err
 			}
-		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(merge), im.ID); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
 		}
 		return nil
 	})
@@ -211,6 +196,17 @@ func (s *Store) mergeStaged(ctx context.Context, im *store.Import, what, table, 
 		return 0, err
 	}
 	return im.Imported, s.dropStaging(ctx, im.ID)
+}
+
+// execStep is a step of mergeStaged that runs q with args; what names it
+// in its error.
+func (s *Store) execStep(ctx context.Context, what, q string, args ...any) func(tx *sql.Tx) error {
+	return func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
 }
 
 // stagedKeys are the staging tables whose rows a file may not list twice,
@@ -234,7 +230,7 @@ func (s *Store) StagedDuplicates(ctx context.Context, im *store.Import, limit in
 	q := `WITH f AS (SELECT ` + k.key + `, MIN(line) AS first FROM ` + k.table + ` WHERE import_id = ? GROUP BY ` + k.key + ` HAVING COUNT(*) > 1)
 		SELECT d.line, f.first, ` + k.number + ` FROM ` + k.table + ` d JOIN f ON ` + strings.Join(on, " AND ") + `
 		WHERE d.import_id = ? AND d.line > f.first ORDER BY d.line`
-	rows, err := s.w.QueryContext(ctx, s.d.rebind(q), im.ID, im.ID)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), im.ID, im.ID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("checking for rows listed twice: %w", err)
 	}
