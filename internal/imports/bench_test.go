@@ -18,16 +18,30 @@ import (
 	"github.com/omnigate/omnigate/internal/store/sqlstore"
 )
 
-// generated is a registry file of n numbers made as it is read (every
-// third number from 917000000000 on, as registry() writes them).
+// generated is a file of n rows made as it is read: head, then row(i)
+// for each i from 0.
 type generated struct {
-	n, i int
-	buf  []byte
+	n, i    int
+	head    string
+	row     func(buf []byte, i int) []byte
+	started bool
+	buf     []byte
+}
+
+// registryFile is a registry of n numbers (every third number from
+// 917000000000 on, as registry() writes them).
+func registryFile(n int) *generated {
+	return &generated{n: n, row: func(buf []byte, i int) []byte {
+		return fmt.Appendf(buf, "91%010d,2025-01-15\n", 7000000000+3*i)
+	}}
 }
 
 func (g *generated) Read(p []byte) (int, error) {
+	if !g.started {
+		g.buf, g.started = append(g.buf, g.head...), true
+	}
 	for len(g.buf) < len(p) && g.i < g.n {
-		g.buf = fmt.Appendf(g.buf, "91%010d,2025-01-15\n", 7000000000+3*g.i)
+		g.buf = g.row(g.buf, g.i)
 		g.i++
 	}
 	if len(g.buf) == 0 {
@@ -38,6 +52,45 @@ func (g *generated) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// benchRows is OMNIGATE_BENCH_<name>_ROWS, 10,000 if not set.
+func benchRows(name string) int {
+	if v := os.Getenv("OMNIGATE_BENCH_" + name + "_ROWS"); v != "" {
+		n, _ := strconv.Atoi(v)
+		return n
+	}
+	return 10000
+}
+
+// benchStore opens the engine's store for a screening benchmark:
+// OMNIGATE_BENCH_<name>_SQLITE (a file) or OMNIGATE_BENCH_<name>_POSTGRES
+// (a URL) when set, so that a loaded database is kept between runs, else
+// a new one. It is closed at the benchmark's end.
+func benchStore(b *testing.B, engine, name string) *sqlstore.Store {
+	var st *sqlstore.Store
+	var err error
+	if engine == "postgres" {
+		url := os.Getenv("OMNIGATE_BENCH_" + name + "_POSTGRES")
+		if url == "" {
+			if !pgtest.Available() {
+				b.Skip(pgtest.EnvVar + " is not set")
+			}
+			url = pgtest.URL(b)
+		}
+		st, err = postgres.Open(ctx, postgres.Config{URL: url})
+	} else {
+		path := os.Getenv("OMNIGATE_BENCH_" + name + "_SQLITE")
+		if path == "" {
+			path = filepath.Join(b.TempDir(), "bench.db")
+		}
+		st, err = sqlite.Open(ctx, sqlite.Config{Path: path, Synchronous: sqlite.SyncNormal})
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st
+}
+
 // BenchmarkScreenDND measures send-time screening (Store.Screen, marketing:
 // every query of the check) of 1 and of 50 recipients, half of them
 // listed, against a registry of OMNIGATE_BENCH_DND_ROWS numbers (default
@@ -46,34 +99,10 @@ func (g *generated) Read(p []byte) (int, error) {
 // OMNIGATE_BENCH_DND_POSTGRES (a URL) keep a loaded database between runs
 // (bench/results/2026-12-04-imports.md has the commands for 1M–100M).
 func BenchmarkScreenDND(b *testing.B) {
-	rows := 10000
-	if v := os.Getenv("OMNIGATE_BENCH_DND_ROWS"); v != "" {
-		rows, _ = strconv.Atoi(v)
-	}
+	rows := benchRows("DND")
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
-			var st *sqlstore.Store
-			var err error
-			if engine == "postgres" {
-				url := os.Getenv("OMNIGATE_BENCH_DND_POSTGRES")
-				if url == "" {
-					if !pgtest.Available() {
-						b.Skip(pgtest.EnvVar + " is not set")
-					}
-					url = pgtest.URL(b)
-				}
-				st, err = postgres.Open(ctx, postgres.Config{URL: url})
-			} else {
-				path := os.Getenv("OMNIGATE_BENCH_DND_SQLITE")
-				if path == "" {
-					path = filepath.Join(b.TempDir(), "bench.db")
-				}
-				st, err = sqlite.Open(ctx, sqlite.Config{Path: path, Synchronous: sqlite.SyncNormal})
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
+			st := benchStore(b, engine, "DND")
 			var have int
 			if err := st.Writer().QueryRowContext(ctx, `SELECT COUNT(*) FROM dnd WHERE registry = 'BENCH'`).Scan(&have); err != nil {
 				b.Fatal(err)
@@ -86,7 +115,7 @@ func BenchmarkScreenDND(b *testing.B) {
 					b.Fatal(err)
 				}
 				start := time.Now()
-				if err := rn.RunDND(ctx, im, &generated{n: rows}, p, nil); err != nil {
+				if err := rn.RunDND(ctx, im, registryFile(rows), p, nil); err != nil {
 					b.Fatal(err)
 				}
 				rn.Close()
@@ -124,29 +153,6 @@ func BenchmarkScreenDND(b *testing.B) {
 	}
 }
 
-// generatedSuppressions is an account's suppression file of n email addresses
-// (u0@example.com, u1@…), made as it is read.
-type generatedSuppressions struct {
-	n, i int
-	buf  []byte
-}
-
-func (g *generatedSuppressions) Read(p []byte) (int, error) {
-	if g.i == 0 && len(g.buf) == 0 {
-		g.buf = append(g.buf, "channel,recipient,reason\n"...)
-	}
-	for len(g.buf) < len(p) && g.i < g.n {
-		g.buf = fmt.Appendf(g.buf, "email,u%d@example.com,unsubscribe\n", g.i)
-		g.i++
-	}
-	if len(g.buf) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, g.buf)
-	g.buf = g.buf[n:]
-	return n, nil
-}
-
 // BenchmarkScreenSuppressions measures send-time screening (Store.Screen,
 // marketing, email) of 1 and of 50 recipients, half of them suppressed,
 // for an account with OMNIGATE_BENCH_SUPPRESSIONS_ROWS suppressions
@@ -155,34 +161,10 @@ func (g *generatedSuppressions) Read(p []byte) (int, error) {
 // OMNIGATE_BENCH_SUPPRESSIONS_POSTGRES (a URL) keep a loaded database
 // between runs.
 func BenchmarkScreenSuppressions(b *testing.B) {
-	rows := 10000
-	if v := os.Getenv("OMNIGATE_BENCH_SUPPRESSIONS_ROWS"); v != "" {
-		rows, _ = strconv.Atoi(v)
-	}
+	rows := benchRows("SUPPRESSIONS")
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
-			var st *sqlstore.Store
-			var err error
-			if engine == "postgres" {
-				url := os.Getenv("OMNIGATE_BENCH_SUPPRESSIONS_POSTGRES")
-				if url == "" {
-					if !pgtest.Available() {
-						b.Skip(pgtest.EnvVar + " is not set")
-					}
-					url = pgtest.URL(b)
-				}
-				st, err = postgres.Open(ctx, postgres.Config{URL: url})
-			} else {
-				path := os.Getenv("OMNIGATE_BENCH_SUPPRESSIONS_SQLITE")
-				if path == "" {
-					path = filepath.Join(b.TempDir(), "bench.db")
-				}
-				st, err = sqlite.Open(ctx, sqlite.Config{Path: path, Synchronous: sqlite.SyncNormal})
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
+			st := benchStore(b, engine, "SUPPRESSIONS")
 			var have int
 			if err := st.Writer().QueryRowContext(ctx, `SELECT COUNT(*) FROM suppressions WHERE account_id = 'bench'`).Scan(&have); err != nil {
 				b.Fatal(err)
@@ -197,7 +179,8 @@ func BenchmarkScreenSuppressions(b *testing.B) {
 					b.Fatal(err)
 				}
 				start := time.Now()
-				if _, err := rn.RunSuppressions(ctx, im, &generatedSuppressions{n: rows}, "bench", nil); err != nil {
+				if _, err := rn.RunSuppressions(ctx, im, &generated{n: rows, head: "channel,recipient,reason\n",
+					row: func(buf []byte, i int) []byte { return fmt.Appendf(buf, "email,u%d@example.com,unsubscribe\n", i) }}, "bench", nil); err != nil {
 					b.Fatal(err)
 				}
 				rn.Close()
