@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/omnigate/omnigate/internal/accounts"
 	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 	"github.com/omnigate/omnigate/internal/store/pgtest"
@@ -65,16 +67,16 @@ func TestNumbersAPI(t *testing.T) {
 		clock := &testClock{t: time.Now().UTC()}
 		s := start(t, engine, func(c *Config) { c.Numbers.Now = clock.Now })
 		ctx := context.Background()
-		added, read, err := s.app.numbers.Import(ctx, strings.NewReader(numbersCSV))
+		added, read, err := importStock(ctx, s.app.store, strings.NewReader(numbersCSV))
 		if err != nil || added != 5 || read != 5 {
 			t.Fatalf("import: %d of %d, %v", added, read, err)
 		}
 		// Importing again updates, adds nothing.
-		if added, _, err := s.app.numbers.Import(ctx, strings.NewReader(numbersCSV)); err != nil || added != 0 {
+		if added, _, err := importStock(ctx, s.app.store, strings.NewReader(numbersCSV)); err != nil || added != 0 {
 			t.Fatalf("second import: %d, %v", added, err)
 		}
 		// A bad file imports nothing and names its lines.
-		_, _, err = s.app.numbers.Import(ctx, strings.NewReader("number,country,type,features,monthly_price\n31612345679,GB,mobile,sms,1\n31612345678,NL,mobile,fax,1\n"))
+		_, _, err = importStock(ctx, s.app.store, strings.NewReader("number,country,type,features,monthly_price\n31612345679,GB,mobile,sms,1\n31612345678,NL,mobile,fax,1\n"))
 		if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "line 3") {
 			t.Fatalf("bad file: %v", err)
 		}
@@ -286,7 +288,7 @@ func TestNumbersRenewalUnpaid(t *testing.T) {
 		clock := &testClock{t: time.Now().UTC()}
 		s := start(t, engine, func(c *Config) { c.Numbers.Now = clock.Now })
 		ctx := context.Background()
-		if _, _, err := s.app.numbers.Import(ctx, strings.NewReader(numbersCSV)); err != nil {
+		if _, _, err := importStock(ctx, s.app.store, strings.NewReader(numbersCSV)); err != nil {
 			t.Fatal(err)
 		}
 		id, key := s.accountWith(2_000_000) // one month of 1.50
@@ -325,7 +327,7 @@ func TestNumbersRenewalSuspended(t *testing.T) {
 		clock := &testClock{t: time.Now().UTC()}
 		s := start(t, engine, func(c *Config) { c.Numbers.Now = clock.Now })
 		ctx := context.Background()
-		if _, _, err := s.app.numbers.Import(ctx, strings.NewReader(numbersCSV)); err != nil {
+		if _, _, err := importStock(ctx, s.app.store, strings.NewReader(numbersCSV)); err != nil {
 			t.Fatal(err)
 		}
 		id, key := s.accountWith(5_000_000)
@@ -372,7 +374,7 @@ func TestNumbersReclamation(t *testing.T) {
 		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/billing", "application/json", `{"alertUrl":"`+hook.srv.URL+`"}`); r.status != 200 {
 			t.Fatalf("alert URL: %d %s", r.status, r.raw)
 		}
-		if _, _, err := s.app.numbers.Import(ctx, strings.NewReader(numbersCSV)); err != nil {
+		if _, _, err := importStock(ctx, s.app.store, strings.NewReader(numbersCSV)); err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range []string{"31612345671", "31612345672", "31612345673"} {
@@ -555,7 +557,7 @@ func BenchmarkNumbersMaintain(b *testing.B) {
 			for i := 0; i < n; i++ {
 				fmt.Fprintf(&csv, "3161%07d,NL,mobile,sms,1\n", i)
 			}
-			if _, _, err := s.app.numbers.Import(ctx, strings.NewReader(csv.String())); err != nil {
+			if _, _, err := importStock(ctx, s.app.store, strings.NewReader(csv.String())); err != nil {
 				b.Fatal(err)
 			}
 			for i := 0; i < n; i++ {
@@ -572,4 +574,18 @@ func BenchmarkNumbersMaintain(b *testing.B) {
 			b.ReportMetric(float64(n), "numbers/pass")
 		})
 	}
+}
+
+// importStock imports an inventory file as `omnigate numbers import` and
+// POST /admin/imports/numbers do (an import job, streamed); it says how
+// many numbers were new and how many rows it imported.
+func importStock(ctx context.Context, st store.Store, r io.Reader) (added, read int, err error) {
+	rn := imports.New(st)
+	defer rn.Close()
+	im, err := rn.Job(ctx, store.ImportNumbers, "", false, struct{}{}, "test", 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err := rn.RunNumbers(ctx, im, r, nil)
+	return int(n), int(im.Imported), err
 }

@@ -65,7 +65,7 @@ func makeLiveData(t *testing.T, s *server) liveData {
 		}
 		return r
 	}
-	if _, _, err := s.app.numbers.Import(context.Background(), strings.NewReader(numbersCSV)); err != nil {
+	if _, _, err := importStock(context.Background(), s.app.store, strings.NewReader(numbersCSV)); err != nil {
 		t.Fatal(err)
 	}
 	ok(s.call("POST", "/v1/phone-numbers", map[string]any{"number": liveNumber, "countryCode": "NL"}), "number purchase", 201)

@@ -415,17 +415,6 @@ func Row(get func(string) string, now time.Time) (store.StockNumber, error) {
 	return n, nil
 }
 
-// Import adds or updates inventory numbers from a file; it returns how
-// many were new and how many were read.
-func (s *Service) Import(ctx context.Context, r io.Reader) (added, read int, err error) {
-	ns, err := ParseCSV(r, s.now())
-	if err != nil {
-		return 0, 0, err
-	}
-	added, err = s.store.ImportStock(ctx, ns)
-	return added, len(ns), err
-}
-
 // Maintain renews due numbers and reclaims idle ones; the maintenance loop
 // calls it. It returns how many numbers changed hands (released).
 func (s *Service) Maintain(ctx context.Context) (released int, err error) {
