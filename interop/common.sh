@@ -46,6 +46,8 @@ stop_proc() {
 #                            the exit status
 #   ensure_node_modules P…   npm ci when the packages P… are not installed at
 #                            the versions package-lock.json pins
+#   ensure_debian_packages P…  apt-get install the Debian packages P…
+#                            that are missing
 #   build_omnigate           go build into $WORK/omnigate, sets BIN
 #   free_port                a free loopback port
 #   json_field FILE NAME     a non-empty string field of a JSON file
@@ -115,6 +117,22 @@ ensure_node_modules() {
     (cd "$HERE" && timeout 300 npm ci --no-audit --no-fund) >&2 || die "npm ci failed"
     (cd "$HERE" && node -e "$check" "$@") || die "node modules do not match package-lock.json"
   fi
+}
+
+# ensure_debian_packages P…: apt-get install the Debian packages P… that
+# are not installed (as root, or through sudo), refreshing the package
+# lists once if the first try fails.
+ensure_debian_packages() {
+  local need=() p sudo=""
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+  done
+  ((${#need[@]})) || return 0
+  (( EUID == 0 )) || sudo="sudo"
+  log "installing ${need[*]} with apt-get"
+  $sudo env DEBIAN_FRONTEND=noninteractive timeout 300 apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends "${need[@]}" >&2 \
+    || { $sudo timeout 300 apt-get update >&2 && $sudo env DEBIAN_FRONTEND=noninteractive timeout 300 apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends "${need[@]}" >&2; } \
+    || die "apt-get install ${need[*]} failed"
 }
 
 build_omnigate() {

@@ -201,3 +201,47 @@ func TestTwilioDoor(t *testing.T) {
 		}
 	})
 }
+
+// The Account resource: the caller's account with its auth token, without
+// it to an API key, the list holding that account alone, and another
+// account's SID not found.
+func TestTwilioAccountResource(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine)
+		creds, c := s.twilioCredentials(true)
+		acct, err := s.app.store.GetAccount(t.Context(), s.accountID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, got := c.call("GET", ".json", nil)
+		if st != 200 || got["sid"] != creds.AccountSID || got["owner_account_sid"] != creds.AccountSID || got["auth_token"] != creds.AuthToken ||
+			got["status"] != "active" || got["type"] != "Full" || got["friendly_name"] != acct.Name ||
+			got["uri"] != "/2010-04-01/Accounts/"+creds.AccountSID+".json" {
+			t.Fatalf("account: %d %v", st, got)
+		}
+		if _, err := time.Parse(time.RFC1123Z, got["date_created"].(string)); err != nil {
+			t.Fatalf("date_created: %v", err)
+		}
+		key := &twilioClient{t: t, base: c.base, user: creds.APIKeySID, pass: creds.APIKeySecret, sid: creds.AccountSID}
+		if st, got := key.call("GET", ".json", nil); st != 200 || got["sid"] != creds.AccountSID || got["auth_token"] != nil {
+			t.Fatalf("account through an API key: %d %v", st, got)
+		}
+		list := &twilioClient{t: t, base: s.url + "/2010-04-01", user: creds.AccountSID, pass: creds.AuthToken}
+		st, page := list.call("GET", "/Accounts.json", nil)
+		if items, _ := page["accounts"].([]any); st != 200 || len(items) != 1 || items[0].(map[string]any)["sid"] != creds.AccountSID || page["next_page_uri"] != nil {
+			t.Fatalf("list: %d %v", st, page)
+		}
+		if _, page := list.call("GET", "/Accounts.json?Status=closed", nil); len(page["accounts"].([]any)) != 0 {
+			t.Fatalf("closed accounts: %v", page)
+		}
+		for _, p := range []string{"/Accounts/AC0123456789abcdef0123456789abcdef.json", "/Accounts/" + creds.AccountSID} {
+			if st, got := list.call("GET", p, nil); st != 404 || got["code"] != 20404.0 {
+				t.Fatalf("GET %s: %d %v", p, st, got)
+			}
+		}
+		bad := &twilioClient{t: t, base: c.base, user: creds.AccountSID, pass: strings.Repeat("0", 32)}
+		if st, got := bad.call("GET", ".json", nil); st != 401 || got["code"] != 20003.0 {
+			t.Fatalf("wrong token: %d %v", st, got)
+		}
+	})
+}

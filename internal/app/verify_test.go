@@ -694,6 +694,49 @@ func TestTwilioVerify(t *testing.T) {
 		if st, _ := c2.call("GET", "/Services/"+sid, nil); st != 404 {
 			t.Fatalf("another account's service: %d", st)
 		}
+		if st, got := c2.call("GET", "/Services", nil); st != 200 || len(got["services"].([]any)) != 0 {
+			t.Fatalf("another account's list: %d %v", st, got)
+		}
+		for _, m := range []string{"POST", "DELETE"} {
+			if st, got := c2.call(m, "/Services/"+sid, url.Values{"FriendlyName": {"Theirs"}}); st != 404 || got["code"] != 20404.0 {
+				t.Fatalf("%s another account's service: %d %v", m, st, got)
+			}
+		}
+		// The services: listed newest first and paged, updated, deleted.
+		_, other := c.call("POST", "/Services", url.Values{"FriendlyName": {"Bank"}})
+		st, page := c.call("GET", "/Services?PageSize=1", nil)
+		meta, _ := page["meta"].(map[string]any)
+		if items, _ := page["services"].([]any); st != 200 || len(items) != 1 || items[0].(map[string]any)["sid"] != other["sid"] || meta["key"] != "services" || meta["next_page_url"] == nil {
+			t.Fatalf("first page: %d %v", st, page)
+		}
+		if _, page := c.call("GET", "/Services?PageSize=1&Page=1&PageToken=PO1", nil); page["services"].([]any)[0].(map[string]any)["sid"] != sid {
+			t.Fatalf("second page: %v", page)
+		}
+		st, upd := c.call("POST", "/Services/"+sid, url.Values{"CodeLength": {"6"}})
+		if st != 200 || upd["friendly_name"] != "Shop" || upd["code_length"] != 6.0 {
+			t.Fatalf("update: %d %v", st, upd)
+		}
+		if st, got := c.call("POST", "/Services/"+sid, url.Values{"FriendlyName": {""}}); st != 400 || got["code"] != 20001.0 {
+			t.Fatalf("update to no name: %d %v", st, got)
+		}
+		_, v = c.call("POST", "/Services/"+sid+"/Verifications", url.Values{"To": {"+31612345677"}, "Channel": {"sms"}})
+		if code := h.code(t, "31612345677", 1); len(code) != 6 {
+			t.Fatalf("code %q after the update, want 6 digits", code)
+		}
+		if st, _ := c.call("DELETE", "/Services/"+sid, nil); st != 204 {
+			t.Fatalf("delete: %d", st)
+		}
+		for _, p := range []string{"/Services/" + sid, "/Services/" + sid + "/Verifications/" + v["sid"].(string)} {
+			if st, got := c.call("GET", p, nil); st != 404 || got["code"] != 20404.0 {
+				t.Fatalf("GET %s after delete: %d %v", p, st, got)
+			}
+		}
+		if st, _ := c.call("DELETE", "/Services/"+sid, nil); st != 404 {
+			t.Fatalf("second delete: %d", st)
+		}
+		if _, page := c.call("GET", "/Services", nil); len(page["services"].([]any)) != 1 {
+			t.Fatalf("list after delete: %v", page)
+		}
 	})
 }
 

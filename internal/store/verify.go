@@ -133,6 +133,14 @@ type Verifications interface {
 	// an account's (ErrNotFound if it has none by that id).
 	CreateVerifyService(ctx context.Context, s *VerifyService) error
 	GetVerifyService(ctx context.Context, accountID, id string) (*VerifyService, error)
+	// ListVerifyServices is an account's services, newest first.
+	ListVerifyServices(ctx context.Context, accountID string) ([]VerifyService, error)
+	// UpdateVerifyService stores a service's FriendlyName, CodeLength and
+	// UpdatedAt; DeleteVerifyService removes one (its verifications stay,
+	// as sent codes and their outcomes, until retention purges them).
+	// Both answer ErrNotFound when the account has no service by that id.
+	UpdateVerifyService(ctx context.Context, s *VerifyService) error
+	DeleteVerifyService(ctx context.Context, accountID, id string) error
 	// CountVerifications counts an account's verifications created since
 	// the time, by the keys v gives: to v.Recipient, to v.Prefix, from
 	// v.IP and in all. Each count stops at its cap (a cap of 0, or an

@@ -37,12 +37,7 @@ trap 'exit 143' TERM
 PY=/usr/bin/python3
 [[ -x "$PY" ]] || die "/usr/bin/python3 is missing (Debian's python3, which python3-dkim installs into)"
 if ! "$PY" -c 'import dkim, nacl' 2>/dev/null; then
-  log "installing python3-dkim and python3-nacl"
-  sudo=""
-  (( EUID == 0 )) || sudo="sudo"
-  $sudo env DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y --no-install-recommends python3-dkim python3-nacl >&2 \
-    || { $sudo timeout 300 apt-get update >&2 && $sudo env DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y --no-install-recommends python3-dkim python3-nacl >&2; } \
-    || die "apt-get install python3-dkim python3-nacl failed"
+  ensure_debian_packages python3-dkim python3-nacl
   "$PY" -c 'import dkim, nacl' || die "python3-dkim or python3-nacl still not importable"
 fi
 log "dkimpy $(dpkg-query -W -f='${Version}' python3-dkim 2>/dev/null || echo '?'), PyNaCl $("$PY" -c 'import nacl; print(nacl.__version__)')"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Interop test: the official Twilio helper libraries against omnigate's
 # Twilio Messaging door (docs/twilio.md) — the npm `twilio` package
-# (6.3.1, test.mjs) and github.com/twilio/twilio-go (v1.30.2, gotest/, its
-# own Go module so that omnigate's module does not depend on it).
+# (6.3.1, test.mjs), Debian's python3-twilio (7.7.1, test_python.py) and
+# github.com/twilio/twilio-go (v1.30.2, gotest/, its own Go module so
+# that omnigate's module does not depend on it).
 #
 # Builds omnigate, makes a self-signed certificate for 127.0.0.1, starts
 # `omnigate serve --demo --tls-cert … --tls-key …` on a free loopback port
@@ -17,13 +18,17 @@
 # callbacks a local receiver gets; a Messaging Service created, given the
 # number and used to send; an inbound SMS injected at the simulator, posted
 # to the number's SmsUrl — a local webhook that checks validateRequest and
-# answers TwiML — whose reply is delivered) and the twilio-go test (create,
+# answers TwiML — whose reply is delivered), test_python.py (the Account
+# resource, Verify v2 services listed, updated and deleted, RequestValidator
+# on status callbacks, and the messages and Messaging Service calls again)
+# and the twilio-go test (create,
 # fetch, list with paging, cancel, a Messaging Service and its number,
 # IncomingPhoneNumbers), then stops the server and the simulator with
 # SIGTERM and checks they exited 0.
 #
 # Usage: interop/twilio/run.sh   (from anywhere; exits non-zero on failure)
 # Needs: go, node >= 18, npm (node modules are installed when missing),
+# Debian's python3-twilio (installed with apt-get when missing),
 # openssl, and the Go module proxy (or a module cache) for twilio-go.
 set -Eeuo pipefail
 
@@ -76,10 +81,14 @@ TWILIO_KEY_SECRET="$(cred api_key_secret)" || die "no api_key_secret"
 export OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" TWILIO_SID TWILIO_TOKEN TWILIO_KEY_SID TWILIO_KEY_SECRET
 export SMSC_CONTROL SMSC_SYSTEM_ID TWILIO_NUMBER="+$NUMBER"
 
-# 5. The tests: the npm library's, then twilio-go's in its own module
-# (gotest/go.mod pins v1.30.2).
+# 5. The tests: the npm library's, then Python's (Debian's python3-twilio,
+# installed when missing; Debian's own python3, which has it), then
+# twilio-go's in its own module (gotest/go.mod pins v1.30.2).
 run_test timeout --kill-after=10 300 node --test-reporter=spec test.mjs
 (( TEST_RC == 0 )) || die "node test failed (status $TEST_RC)"
+ensure_debian_packages python3-twilio
+run_test timeout --kill-after=10 300 /usr/bin/python3 test_python.py
+(( TEST_RC == 0 )) || die "python test failed (status $TEST_RC)"
 HERE="$HERE/gotest" run_test timeout --kill-after=10 600 go test -count=1 -v ./...
 (( TEST_RC == 0 )) || die "twilio-go test failed (status $TEST_RC)"
 

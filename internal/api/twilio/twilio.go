@@ -91,6 +91,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "POST "+prefix+"/IncomingPhoneNumbers.json", a.createNumber)
 	a.handle(mux, "GET "+prefix+"/IncomingPhoneNumbers/{Sid}", a.fetchNumber)
 	a.handle(mux, "POST "+prefix+"/IncomingPhoneNumbers/{Sid}", a.updateNumber)
+	a.registerAccounts(mux)
 	a.registerServices(mux)
 	a.registerVerify(mux)
 	notFound := func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,10 @@ func (a *API) registerVerify(mux *http.ServeMux) {
 	}
 	const svc = "/v2/Services/{ServiceSid}"
 	a.handle(mux, "POST /v2/Services", a.createVerifyService)
+	a.handle(mux, "GET /v2/Services", a.listVerifyServices)
 	a.handle(mux, "GET "+svc, a.fetchVerifyService)
+	a.handle(mux, "POST "+svc, a.updateVerifyService)
+	a.handle(mux, "DELETE "+svc, a.deleteVerifyService)
 	a.handle(mux, "POST "+svc+"/Verifications", a.createVerification)
 	a.handle(mux, "GET "+svc+"/Verifications/{Sid}", a.fetchVerification)
 	a.handle(mux, "POST "+svc+"/Verifications/{Sid}", a.updateVerification)
@@ -89,23 +93,90 @@ func (a *API) createVerifyService(w http.ResponseWriter, r *http.Request) error 
 		return e
 	}
 	p := principalOf(r.Context())
-	name := strings.TrimSpace(form.Get("FriendlyName"))
-	if name == "" || len(name) > 30 {
-		return bad(CodeInvalidParam, "FriendlyName is required, at most 30 characters")
-	}
-	n := verify.DefaultTokenLength
-	if v := form.Get("CodeLength"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < verify.MinTokenLength || n > verify.MaxTokenLength {
-			return bad(CodeVerifyChannel, fmt.Sprintf("CodeLength must be from %d to %d", verify.MinTokenLength, verify.MaxTokenLength))
-		}
-	}
 	now := time.Now().UTC()
-	s := &store.VerifyService{ID: ids.New(), AccountID: p.AccountID, FriendlyName: name, CodeLength: n, CreatedAt: now, UpdatedAt: now}
+	s := &store.VerifyService{ID: ids.New(), AccountID: p.AccountID, CodeLength: verify.DefaultTokenLength, CreatedAt: now, UpdatedAt: now}
+	if e := verifyServiceForm(form, s, true); e != nil {
+		return e
+	}
 	if err := a.store.CreateVerifyService(r.Context(), s); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, a.renderVerifyService(r, s, p.SID))
+	return nil
+}
+
+// verifyServiceForm applies a create's or an update's FriendlyName and
+// CodeLength to s; FriendlyName is required on create only.
+func verifyServiceForm(form url.Values, s *store.VerifyService, create bool) *Error {
+	if _, given := form["FriendlyName"]; given || create {
+		name := strings.TrimSpace(form.Get("FriendlyName"))
+		if name == "" || len(name) > 30 {
+			return bad(CodeInvalidParam, "FriendlyName is required, at most 30 characters")
+		}
+		s.FriendlyName = name
+	}
+	if v := form.Get("CodeLength"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < verify.MinTokenLength || n > verify.MaxTokenLength {
+			return bad(CodeVerifyChannel, fmt.Sprintf("CodeLength must be from %d to %d", verify.MinTokenLength, verify.MaxTokenLength))
+		}
+		s.CodeLength = n
+	}
+	return nil
+}
+
+// listVerifyServices: GET /v2/Services, newest first, paged as Twilio's
+// v2 lists are (services and meta).
+func (a *API) listVerifyServices(w http.ResponseWriter, r *http.Request) error {
+	p := principalOf(r.Context())
+	vs, err := a.store.ListVerifyServices(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(vs))
+	for i := range vs {
+		items[i] = a.renderVerifyService(r, &vs[i], p.SID)
+	}
+	return a.v1Page(w, r, "services", items)
+}
+
+// updateVerifyService: POST /v2/Services/{VA…} (FriendlyName, CodeLength).
+// Verifications already sent keep their codes.
+func (a *API) updateVerifyService(w http.ResponseWriter, r *http.Request) error {
+	form, e := a.readForm(w, r)
+	if e != nil {
+		return e
+	}
+	s, err := a.verifyService(r)
+	if err != nil {
+		return err
+	}
+	if e := verifyServiceForm(form, s, false); e != nil {
+		return e
+	}
+	s.UpdatedAt = time.Now().UTC()
+	if err := a.store.UpdateVerifyService(r.Context(), s); errors.Is(err, store.ErrNotFound) {
+		return verifyNotFound(r)
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.renderVerifyService(r, s, principalOf(r.Context()).SID))
+	return nil
+}
+
+// deleteVerifyService: DELETE /v2/Services/{VA…}, 204. Its verifications
+// can no longer be read or checked through it.
+func (a *API) deleteVerifyService(w http.ResponseWriter, r *http.Request) error {
+	s, err := a.verifyService(r)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteVerifyService(r.Context(), s.AccountID, s.ID); errors.Is(err, store.ErrNotFound) {
+		return verifyNotFound(r)
+	} else if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -105,6 +105,57 @@ func (s *Store) GetVerifyService(ctx context.Context, accountID, id string) (*st
 	return &vs, nil
 }
 
+// ListVerifyServices reads an account's Twilio Verify services, newest
+// first.
+func (s *Store) ListVerifyServices(ctx context.Context, accountID string) ([]store.VerifyService, error) {
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT id, account_id, friendly_name, code_length, created_at, updated_at FROM verify_services
+		WHERE account_id = ? ORDER BY created_at DESC, id DESC`), accountID)
+	if err != nil {
+		return nil, fmt.Errorf("listing verify services: %w", err)
+	}
+	defer rows.Close()
+	var out []store.VerifyService
+	for rows.Next() {
+		var vs store.VerifyService
+		var created, updated int64
+		if err := rows.Scan(&vs.ID, &vs.AccountID, &vs.FriendlyName, &vs.CodeLength, &created, &updated); err != nil {
+			return nil, fmt.Errorf("listing verify services: %w", err)
+		}
+		vs.CreatedAt, vs.UpdatedAt = fromMicros(created), fromMicros(updated)
+		out = append(out, vs)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing verify services: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateVerifyService stores a Twilio Verify service's name, code length
+// and update time.
+func (s *Store) UpdateVerifyService(ctx context.Context, vs *store.VerifyService) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`UPDATE verify_services SET friendly_name = ?, code_length = ?, updated_at = ? WHERE account_id = ? AND id = ?`),
+		vs.FriendlyName, vs.CodeLength, micros(vs.UpdatedAt), vs.AccountID, vs.ID)
+	if err != nil {
+		return fmt.Errorf("updating verify service: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteVerifyService removes one of an account's Twilio Verify services.
+func (s *Store) DeleteVerifyService(ctx context.Context, accountID, id string) error {
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM verify_services WHERE account_id = ? AND id = ?`), accountID, id)
+	if err != nil {
+		return fmt.Errorf("deleting verify service: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 // CountVerifications counts what velocity limits count, each on its
 // index and up to its cap, in one round trip.
 func (s *Store) CountVerifications(ctx context.Context, accountID string, v *store.Verification, since time.Time, caps store.VerifyCounts) (store.VerifyCounts, error) {

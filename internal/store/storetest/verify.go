@@ -104,6 +104,44 @@ func testVerifications(t *testing.T, st store.Store) {
 	if _, err := st.GetVerifyService(ctx, b.ID, svc.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("another account's service: %v", err)
 	}
+	newer := &store.VerifyService{ID: ids.New(), AccountID: a.ID, FriendlyName: "Bank", CodeLength: 6, CreatedAt: now.Add(time.Second), UpdatedAt: now}
+	if err := st.CreateVerifyService(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := st.ListVerifyServices(ctx, a.ID); err != nil || len(l) != 2 || l[0].ID != newer.ID || l[1].FriendlyName != "Shop" || l[1].CodeLength != 8 {
+		t.Fatalf("list %+v %v", l, err)
+	}
+	if l, err := st.ListVerifyServices(ctx, b.ID); err != nil || len(l) != 0 {
+		t.Fatalf("another account's list %+v %v", l, err)
+	}
+	changed := *svc
+	changed.FriendlyName, changed.CodeLength, changed.UpdatedAt = "Shop 2", 10, now.Add(time.Minute)
+	if err := st.UpdateVerifyService(ctx, &changed); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.GetVerifyService(ctx, a.ID, svc.ID); got.FriendlyName != "Shop 2" || got.CodeLength != 10 || !got.UpdatedAt.Equal(changed.UpdatedAt.Truncate(time.Microsecond)) || !got.CreatedAt.Equal(svc.CreatedAt.Truncate(time.Microsecond)) {
+		t.Fatalf("after update %+v", got)
+	}
+	other := changed
+	other.AccountID = b.ID
+	if err := st.UpdateVerifyService(ctx, &other); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("update through another account: %v", err)
+	}
+	if err := st.DeleteVerifyService(ctx, b.ID, svc.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("delete through another account: %v", err)
+	}
+	if err := st.DeleteVerifyService(ctx, a.ID, svc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetVerifyService(ctx, a.ID, svc.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted service: %v", err)
+	}
+	if err := st.DeleteVerifyService(ctx, a.ID, svc.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	if l, _ := st.ListVerifyServices(ctx, a.ID); len(l) != 1 || l[0].ID != newer.ID {
+		t.Fatalf("list after delete %+v", l)
+	}
 }
 
 // testVerifyFraudState: settings per account with defaults, blocks with
