@@ -385,6 +385,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		a.users.SetPublicURL(a.URL())
 	}
 	if a.demoChat != nil {
+		if tlsCfg != nil {
+			a.demoChat.SetWebhookTLS(pinned(tlsCfg.Certificates[0]))
+		}
 		a.demoChat.SetWebhook(a.URL() + "/webhooks/whatsapp/" + DemoWhatsAppConnector)
 	}
 	if cfg.RealtimeHTTPAddr != "" {

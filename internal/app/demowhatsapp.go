@@ -1,7 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,6 +52,25 @@ func (a *App) startDemoWhatsApp() (channel.Connector, error) {
 	a.demoChat = sim
 	a.connectors.AddBuiltIn(conn)
 	return conn, nil
+}
+
+// pinned is a client TLS configuration that trusts exactly cert, the
+// server's own: the demo's simulator posts its webhooks to the server in
+// the same process at 127.0.0.1, so with --tls-cert it must trust that
+// certificate whatever names it holds and whoever issued it (often
+// itself: a self-signed one). Anything else presented is refused.
+func pinned(cert tls.Certificate) *tls.Config {
+	want := cert.Certificate[0]
+	return &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: true, // replaced by the exact comparison below
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 || !bytes.Equal(raw[0], want) {
+				return errors.New("not the server's own certificate")
+			}
+			return nil
+		},
+	}
 }
 
 // DemoWhatsApp is the demo's WhatsApp simulator (nil without --demo).

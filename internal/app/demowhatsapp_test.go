@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"strings"
 	"testing"
 	"time"
@@ -36,4 +37,33 @@ func TestDemoWhatsApp(t *testing.T) {
 			return g.status == 200 && g.json["status"] == "read" && g.json["platform"] == "whatsapp"
 		})
 	})
+}
+
+// Served over TLS with a self-signed certificate, the demo's simulator
+// still reaches the server: its webhooks trust exactly the server's own
+// certificate (the demo handset's first message is stored).
+func TestDemoWhatsAppOverTLS(t *testing.T) {
+	certFile, keyFile, _ := selfSigned(t, t.TempDir())
+	s := start(t, "sqlite", func(c *Config) { c.TLSCert, c.TLSKey = certFile, keyFile })
+	if !strings.HasPrefix(s.app.DemoWhatsApp().WebhookURL(), "https://") {
+		t.Fatalf("webhook %s", s.app.DemoWhatsApp().WebhookURL())
+	}
+	waitFor(t, "the demo handset's message over https", 15*time.Second, func() bool {
+		last, err := s.app.store.LastInbound(context.Background(), s.app.Demo.ID, "whatsapp", []string{DemoHandset})
+		return err == nil && !last[DemoHandset].IsZero()
+	})
+	// The pin holds that certificate alone.
+	mine, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCert, otherKey, _ := selfSigned(t, t.TempDir())
+	other, err := tls.LoadX509KeyPair(otherCert, otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := pinned(mine).VerifyPeerCertificate
+	if check([][]byte{mine.Certificate[0]}, nil) != nil || check([][]byte{other.Certificate[0]}, nil) == nil || check(nil, nil) == nil {
+		t.Fatal("the pin takes another certificate, or refuses the server's own")
+	}
 }

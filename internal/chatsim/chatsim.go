@@ -75,6 +75,9 @@ type Config struct {
 	// TLSCert and TLSKey, when both set, serve HTTPS (clients that speak
 	// only https, as Meta's Node SDK does).
 	TLSCert, TLSKey string
+	// WebhookTLS is the TLS configuration webhooks to an https WebhookURL
+	// use; nil: Go's defaults (the system's roots). See SetWebhookTLS.
+	WebhookTLS *tls.Config
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -130,6 +133,7 @@ type Server struct {
 	delivered []json.RawMessage
 	hookFails int
 	silent    map[string]bool // handsets that never confirm delivery (Silence)
+	client    *http.Client    // webhooks' (nil: made from cfg.WebhookTLS on next use)
 }
 
 // Start listens and serves until Stop.
@@ -214,6 +218,28 @@ func (s *Server) SetWebhook(url string) {
 	s.mu.Lock()
 	s.cfg.WebhookURL = url
 	s.mu.Unlock()
+}
+
+// SetWebhookTLS sets the TLS configuration of webhooks to an https URL:
+// for example one that trusts the receiving server's own self-signed
+// certificate when the simulator runs in the same process (the demo).
+func (s *Server) SetWebhookTLS(c *tls.Config) {
+	s.mu.Lock()
+	s.cfg.WebhookTLS, s.client = c, nil
+	s.mu.Unlock()
+}
+
+// webhookClient is the client webhooks are posted with; s.mu is held.
+func (s *Server) webhookClient() *http.Client {
+	if s.client == nil {
+		s.client = &http.Client{Timeout: 10 * time.Second}
+		if s.cfg.WebhookTLS != nil {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.TLSClientConfig = s.cfg.WebhookTLS
+			s.client.Transport = t
+		}
+	}
+	return s.client
 }
 
 // WebhookURL is where webhooks go.
@@ -655,7 +681,6 @@ func Sign(secret string, body []byte) string {
 // answered 200 (Meta retries for up to seven days; the simulator until it
 // stops).
 func (s *Server) deliverHooks() {
-	client := &http.Client{Timeout: 10 * time.Second}
 	for {
 		var entry []byte
 		select {
@@ -666,7 +691,7 @@ func (s *Server) deliverHooks() {
 		body := batchHooks(entry, s.hook)
 		for wait := 50 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 			s.mu.Lock()
-			url := s.cfg.WebhookURL
+			url, client := s.cfg.WebhookURL, s.webhookClient()
 			s.mu.Unlock()
 			if url == "" {
 				s.mu.Lock()
