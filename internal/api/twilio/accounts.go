@@ -30,15 +30,8 @@ type accountJSON struct {
 
 // accountList is Twilio's page of accounts.
 type accountList struct {
-	Accounts        []accountJSON `json:"accounts"`
-	End             int           `json:"end"`
-	FirstPageURI    string        `json:"first_page_uri"`
-	NextPageURI     *string       `json:"next_page_uri"`
-	Page            int           `json:"page"`
-	PageSize        int           `json:"page_size"`
-	PreviousPageURI *string       `json:"previous_page_uri"`
-	Start           int           `json:"start"`
-	URI             string        `json:"uri"`
+	Accounts []accountJSON `json:"accounts"`
+	page2010
 }
 
 func (a *API) registerAccounts(mux *http.ServeMux) {
@@ -103,8 +96,8 @@ func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	link := func(page int) string {
 		return "/" + APIVersion + "/Accounts.json?PageSize=" + strconv.Itoa(size) + "&Page=" + strconv.Itoa(page)
 	}
-	out := accountList{Accounts: []accountJSON{}, Page: offset / size, PageSize: size, Start: offset, End: offset,
-		FirstPageURI: link(0), URI: link(offset / size)}
+	out := accountList{Accounts: []accountJSON{}, page2010: page2010{Page: offset / size, PageSize: size, Start: offset, End: offset,
+		FirstPageURI: link(0), URI: link(offset / size)}}
 	if (q.Get("FriendlyName") == "" || q.Get("FriendlyName") == acct.FriendlyName) &&
 		(q.Get("Status") == "" || q.Get("Status") == acct.Status) && offset == 0 {
 		out.Accounts = append(out.Accounts, acct)

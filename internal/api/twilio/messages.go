@@ -301,15 +301,8 @@ func (a *API) finalOnly(r *http.Request, err error) error {
 
 // listJSON is Twilio's page of messages.
 type listJSON struct {
-	Messages        []messageJSON `json:"messages"`
-	End             int           `json:"end"`
-	FirstPageURI    string        `json:"first_page_uri"`
-	NextPageURI     *string       `json:"next_page_uri"`
-	Page            int           `json:"page"`
-	PageSize        int           `json:"page_size"`
-	PreviousPageURI *string       `json:"previous_page_uri"`
-	Start           int           `json:"start"`
-	URI             string        `json:"uri"`
+	Messages []messageJSON `json:"messages"`
+	page2010
 }
 
 // listMessages handles GET Messages.json.
@@ -390,8 +383,8 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 		}
 		return path + "?" + v.Encode()
 	}
-	out := listJSON{Messages: make([]messageJSON, len(msgs)), Page: offset / size, PageSize: size, Start: offset,
-		End: offset + len(msgs) - 1, FirstPageURI: link(0, 0), URI: link(offset/size, offset)}
+	out := listJSON{Messages: make([]messageJSON, len(msgs)), page2010: page2010{Page: offset / size, PageSize: size, Start: offset,
+		End: offset + len(msgs) - 1, FirstPageURI: link(0, 0), URI: link(offset/size, offset)}}
 	if len(msgs) == 0 {
 		out.End = offset
 	}

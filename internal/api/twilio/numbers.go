@@ -112,14 +112,7 @@ func (a *API) accountNumbers(r *http.Request, accountID string) ([]store.TwilioN
 // numberList is Twilio's page of incoming phone numbers.
 type numberList struct {
 	IncomingPhoneNumbers []numberJSON `json:"incoming_phone_numbers"`
-	End                  int          `json:"end"`
-	FirstPageURI         string       `json:"first_page_uri"`
-	NextPageURI          *string      `json:"next_page_uri"`
-	Page                 int          `json:"page"`
-	PageSize             int          `json:"page_size"`
-	PreviousPageURI      *string      `json:"previous_page_uri"`
-	Start                int          `json:"start"`
-	URI                  string       `json:"uri"`
+	page2010
 }
 
 // pageOf reads PageSize and Page (and PageToken "PO<offset>").
@@ -184,8 +177,8 @@ func (a *API) listNumbers(w http.ResponseWriter, r *http.Request) error {
 		}
 		return path + "?" + v.Encode()
 	}
-	out := numberList{IncomingPhoneNumbers: []numberJSON{}, Page: offset / size, PageSize: size, Start: offset, End: offset,
-		FirstPageURI: link(0), URI: link(offset)}
+	out := numberList{IncomingPhoneNumbers: []numberJSON{}, page2010: page2010{Page: offset / size, PageSize: size, Start: offset, End: offset,
+		FirstPageURI: link(0), URI: link(offset)}}
 	for i := offset; i < len(match) && i < offset+size; i++ {
 		out.IncomingPhoneNumbers = append(out.IncomingPhoneNumbers, renderNumber(match[i], pr.SID))
 	}

@@ -51,6 +51,19 @@ func messageID(sid string) string {
 	return id
 }
 
+// page2010 is the paging of the 2010-04-01 API's lists, beside the list's
+// own key (messages, incoming_phone_numbers, accounts).
+type page2010 struct {
+	End             int     `json:"end"`
+	FirstPageURI    string  `json:"first_page_uri"`
+	NextPageURI     *string `json:"next_page_uri"`
+	Page            int     `json:"page"`
+	PageSize        int     `json:"page_size"`
+	PreviousPageURI *string `json:"previous_page_uri"`
+	Start           int     `json:"start"`
+	URI             string  `json:"uri"`
+}
+
 // rfc2822 is Twilio's date format.
 func rfc2822(t time.Time) *string {
 	if t.IsZero() {
