@@ -109,7 +109,9 @@ ensure_node_modules() {
   local check='
     const lock = require("./package-lock.json").packages;
     for (const n of process.argv.slice(1)) {
-      const have = (() => { try { return require(n + "/package.json").version } catch { return "" } })();
+      // Read from the file: a package whose exports map hides its
+      // package.json (laravel-echo) cannot be require()d for it.
+      const have = (() => { try { return JSON.parse(require("fs").readFileSync("node_modules/" + n + "/package.json", "utf8")).version } catch { return "" } })();
       if (have !== lock["node_modules/" + n].version) process.exit(1);
     }'
   if ! (cd "$HERE" && node -e "$check" "$@" 2>/dev/null); then

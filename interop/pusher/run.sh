@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Interop test: pusher-js 8, the pusher server SDK 5 and the ws client
-# (pinned by package-lock.json) against omnigate's Pusher Channels-compatible
-# server.
+# Interop test: pusher-js 8, the pusher server SDK 5 and the ws client, then
+# Laravel Echo 2 (laravel-echo over pusher-js) and pusher-client 1.1 (an
+# older, independent Node implementation of the protocol), all pinned by
+# package-lock.json, against omnigate's Pusher Channels-compatible server.
 #
 # Builds omnigate, makes an account and a realtime app with the CLI (the
 # app's webhook points at the test), starts `omnigate serve` on a free
-# loopback port with a fresh data directory, runs test.mjs with node's test
-# runner, stops the server with SIGTERM, checks it exited 0 and that the
-# raw tests' errors are in the app's error log.
+# loopback port with a fresh data directory, runs test.mjs, test-echo.mjs
+# and test-pusher-client.mjs (one after the other, against the same server)
+# with node's test runner, stops the server with SIGTERM, checks it exited 0
+# and that the raw tests' errors are in the app's error log.
 #
 # Usage: interop/pusher/run.sh   (from anywhere; exits non-zero on failure)
 # Needs: go, node >= 18 and npm (node modules are installed when missing).
@@ -22,7 +24,7 @@ source "$HERE/../common.sh"
 interop_traps
 
 # 1. Node modules, exactly as package-lock.json pins them.
-ensure_node_modules pusher-js pusher ws
+ensure_node_modules pusher-js pusher ws pusher-client laravel-echo
 
 # 2. The binary.
 build_omnigate
@@ -64,6 +66,14 @@ run_test env OMNIGATE_RT_PORT="$PORT" OMNIGATE_RT_APP_ID="$APP_ID" OMNIGATE_RT_K
   OMNIGATE_RT_COUNT_APP_ID="$COUNT_APP_ID" OMNIGATE_RT_COUNT_KEY="$COUNT_KEY" OMNIGATE_RT_COUNT_SECRET="$COUNT_SECRET" \
   timeout --kill-after=10 180 node $force_exit --test-reporter=spec test.mjs
 (( TEST_RC == 0 )) || die "node test failed (status $TEST_RC)"
+# Laravel Echo, then pusher-client, against the same server and app; each
+# listens on the aux port itself (the previous test has exited).
+for extra in test-echo.mjs test-pusher-client.mjs; do
+  run_test env OMNIGATE_RT_PORT="$PORT" OMNIGATE_RT_APP_ID="$APP_ID" OMNIGATE_RT_KEY="$KEY" \
+    OMNIGATE_RT_SECRET="$SECRET" OMNIGATE_RT_AUX_PORT="$AUX_PORT" \
+    timeout --kill-after=10 120 node $force_exit --test-reporter=spec "$extra"
+  (( TEST_RC == 0 )) || die "node test $extra failed (status $TEST_RC)"
+done
 
 # 6. A clean stop.
 stop_omnigate
@@ -75,4 +85,4 @@ node -e '
   const has = (code) => errs.some((e) => e.code === code && e.ip === "127.0.0.1");
   for (const code of [1003, 1009]) if (!has(code)) { console.error("no " + code + " from 127.0.0.1 in the error log: " + JSON.stringify(errs)); process.exit(1); }' \
   "$WORK/errors.json" || die "the error log lacks the raw tests' errors"
-log "OK: pusher-js, the pusher SDK and ws interoperate with omnigate serve, and it stopped cleanly"
+log "OK: pusher-js, the pusher SDK, ws, Laravel Echo and pusher-client interoperate with omnigate serve, and it stopped cleanly"
