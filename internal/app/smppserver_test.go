@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -442,5 +443,83 @@ func TestSMPPServerBadInput(t *testing.T) {
 		if r := read(); r.CommandID() != smpp.CmdEnquireLinkResp || r.Hdr().Seq != 4 {
 			t.Fatalf("enquire_link after bad input: %v", r)
 		}
+	})
+}
+
+// Error responses whose body SMPP 3.4 says is not returned go out as the
+// 16-octet header alone: a refused bind (§4.1.2, §4.1.4, §4.1.6) and a
+// refused submit_sm (§4.4.2). A query_sm_resp keeps its body (§4.8.2 does
+// not drop it). Read as raw octets off the wire.
+func TestSMPPServerErrorResponsesHeaderOnly(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
+		ctx := context.Background()
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dial := func() net.Conn {
+			nc, err := net.Dial("tcp", s.app.SMPPAddr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { nc.Close() })
+			return nc
+		}
+		// call sends p and returns the raw response frame.
+		call := func(nc net.Conn, p smpp.PDU) []byte {
+			b, err := smpp.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := nc.Write(b); err != nil {
+				t.Fatal(err)
+			}
+			nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+			frame, err := smpp.NewReader(nc, 0).ReadFrame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bytes.Clone(frame)
+		}
+		check := func(what string, frame []byte, id smpp.CommandID, st smpp.Status, headerOnly bool) {
+			t.Helper()
+			p, err := smpp.Decode(frame)
+			if err != nil {
+				t.Fatalf("%s: % x: %v", what, frame, err)
+			}
+			if p.CommandID() != id || p.Hdr().Status != st {
+				t.Fatalf("%s: %v %v, want %v %v", what, p.CommandID(), p.Hdr().Status, id, st)
+			}
+			if (len(frame) == smpp.HeaderLen) != headerOnly {
+				t.Fatalf("%s: %d octets (% x); header only: %v", what, len(frame), frame, headerOnly)
+			}
+		}
+		for _, k := range []smpp.BindKind{smpp.BindTransmitter, smpp.BindReceiver, smpp.BindTransceiver} {
+			nc := dial()
+			frame := call(nc, &smpp.Bind{Header: smpp.Header{Seq: 1}, Kind: k, SystemID: cred.SystemID, Password: "wrong", InterfaceVersion: smpp.InterfaceVersion34})
+			check("wrong password", frame, k.CommandID().Response(), smpp.ESME_RINVPASWD, true)
+		}
+		nc := dial()
+		frame := call(nc, &smpp.Bind{Header: smpp.Header{Seq: 1}, Kind: smpp.BindTransceiver, SystemID: "nosuchsystem", Password: "wrong", InterfaceVersion: smpp.InterfaceVersion34})
+		check("unknown system_id", frame, smpp.CmdBindTransceiverResp, smpp.ESME_RINVSYSID, true)
+
+		rx := dial()
+		frame = call(rx, &smpp.Bind{Header: smpp.Header{Seq: 1}, Kind: smpp.BindReceiver, SystemID: cred.SystemID, Password: cred.Password, InterfaceVersion: smpp.InterfaceVersion34})
+		check("bind_receiver", frame, smpp.CmdBindReceiverResp, smpp.ESME_ROK, false)
+		frame = call(rx, &smpp.SubmitSM{Header: smpp.Header{Seq: 2}, SourceAddr: "Shop", DestAddr: "31612345678", ShortMessage: []byte("x")})
+		check("submit_sm on a receiver", frame, smpp.CmdSubmitSMResp, smpp.ESME_RINVBNDSTS, true)
+
+		tx := dial()
+		frame = call(tx, &smpp.Bind{Header: smpp.Header{Seq: 1}, Kind: smpp.BindTransmitter, SystemID: cred.SystemID, Password: cred.Password, InterfaceVersion: smpp.InterfaceVersion34})
+		check("bind_transmitter", frame, smpp.CmdBindTransmitterResp, smpp.ESME_ROK, false)
+		frame = call(tx, &smpp.Bind{Header: smpp.Header{Seq: 2}, Kind: smpp.BindTransmitter, SystemID: cred.SystemID, Password: cred.Password, InterfaceVersion: smpp.InterfaceVersion34})
+		check("a second bind", frame, smpp.CmdBindTransmitterResp, smpp.ESME_RALYBND, true)
+		frame = call(tx, &smpp.SubmitSM{Header: smpp.Header{Seq: 3}, SourceAddr: "Shop", DestAddr: "31612345678", DataCoding: 0x05, ShortMessage: []byte("x")})
+		check("submit_sm in an unsupported alphabet", frame, smpp.CmdSubmitSMResp, smpp.ESME_RINVPARLEN, true)
+		frame = call(tx, &smpp.SubmitSM{Header: smpp.Header{Seq: 4}, SourceAddr: "Shop", DestAddr: "31612345678", ShortMessage: []byte("fine")})
+		check("submit_sm", frame, smpp.CmdSubmitSMResp, smpp.ESME_ROK, false)
+		frame = call(tx, &smpp.QuerySM{Header: smpp.Header{Seq: 5}, MessageID: "nosuchmessage", SourceAddr: "Shop"})
+		check("query_sm of an unknown id", frame, smpp.CmdQuerySMResp, smpp.ESME_RQUERYFAIL, false)
 	})
 }

@@ -36,7 +36,10 @@ const (
 // and whatever follows the mandatory fields must be well-formed TLVs, up to
 // the end of the frame, on PDUs that carry TLVs (nothing may follow on the
 // others). As SMPP allows, a response with a non-zero command_status may
-// have an empty body; its fields are then left zero. A deliver_sm_resp may
+// have an empty body; its fields are then left zero. It may also carry its
+// body, which is then decoded like any other — even on the bind responses
+// and submit_sm_resp, whose body SMPP 3.4 says is not returned on an error
+// (many SMSCs send it anyway). A deliver_sm_resp may
 // have an empty body whatever its status, since its only field is unused.
 //
 // Errors are of type [*DecodeError].
@@ -76,7 +79,9 @@ func decodeFrame(h rawHeader, body []byte) (PDU, error) {
 
 // AppendPDU appends the encoding of p, header included, to dst and returns
 // the extended slice. The command_length is computed and the command_id
-// taken from p's type. Every field is checked first; if one is invalid
+// taken from p's type. A bind response or submit_sm_resp whose Status is
+// not ESME_ROK is encoded as its header alone, as SMPP 3.4 requires (see
+// [CommandID.OmitsBodyOnError]); its other fields are then not sent. Every field is checked first; if one is invalid
 // AppendPDU returns dst unchanged and an [*EncodeError], so it never
 // produces a PDU that [Decode] would reject. With a dst of enough capacity
 // it does not allocate.
@@ -94,10 +99,13 @@ func AppendPDU(dst []byte, p PDU) ([]byte, error) {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(id))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(h.Status))
 	dst = binary.BigEndian.AppendUint32(dst, h.Seq)
-	dst, err := p.appendBody(dst)
-	if err != nil {
-		fe := asFieldError(err)
-		return dst[:start], &EncodeError{CommandID: id, Status: fe.status, Reason: fe.reason}
+	if h.Status == ESME_ROK || !id.OmitsBodyOnError() {
+		var err error
+		dst, err = p.appendBody(dst)
+		if err != nil {
+			fe := asFieldError(err)
+			return dst[:start], &EncodeError{CommandID: id, Status: fe.status, Reason: fe.reason}
+		}
 	}
 	n := len(dst) - start
 	if uint64(n) > math.MaxUint32 {

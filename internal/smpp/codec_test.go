@@ -101,8 +101,12 @@ func TestGoldenVectors(t *testing.T) {
 			0210 0001 34      # sc_interface_version`},
 		{"bind_receiver_resp error without body", &BindResp{Header: Header{Seq: 3, Status: ESME_RINVPASWD},
 			Kind: BindReceiver}, `
-			00000011 80000001 0000000E 00000003
-			00                # system_id "" (an encoder always writes the body)`},
+			00000010 80000001 0000000E 00000003 # no body on an error (SMPP 3.4 §4.1.4)`},
+		{"submit_sm_resp error without body", &SubmitSMResp{Header: Header{Seq: 5, Status: ESME_RINVDSTADR}}, `
+			00000010 80000004 0000000B 00000005 # no body on an error (SMPP 3.4 §4.4.2)`},
+		{"data_sm_resp error keeps its body", &DataSMResp{Header: Header{Seq: 5, Status: ESME_RINVDSTADR}}, `
+			00000011 80000103 0000000B 00000005
+			00                # message_id "" (§4.7.2 does not drop the body)`},
 		{"enquire_link", &EnquireLink{Header: Header{Seq: 7}}, `
 			00000010 00000015 00000000 00000007`},
 		{"enquire_link_resp", &EnquireLinkResp{Header: Header{Seq: 7}}, `
@@ -234,5 +238,81 @@ func TestAppendPDUDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("AppendPDU allocated %v times per run", allocs)
+	}
+}
+
+// TestErrorResponseBodyNotReturned: SMPP 3.4 §4.1.2, §4.1.4, §4.1.6 (bind
+// responses) and §4.4.2 (submit_sm_resp) say the body is not returned when
+// command_status is not 0, so such an error response is 16 octets; the
+// other responses keep their body (the spec drops it nowhere else).
+func TestErrorResponseBodyNotReturned(t *testing.T) {
+	headerOnly := map[CommandID]bool{CmdBindReceiverResp: true, CmdBindTransmitterResp: true,
+		CmdBindTransceiverResp: true, CmdSubmitSMResp: true}
+	for _, req := range []CommandID{CmdBindReceiver, CmdBindTransmitter, CmdBindTransceiver, CmdSubmitSM,
+		CmdSubmitMulti, CmdDeliverSM, CmdDataSM, CmdQuerySM, CmdCancelSM, CmdReplaceSM, CmdUnbind, CmdEnquireLink} {
+		resp := req.Response()
+		if got := resp.OmitsBodyOnError(); got != headerOnly[resp] {
+			t.Errorf("%v.OmitsBodyOnError() = %v", resp, got)
+		}
+		noBody := req == CmdCancelSM || req == CmdReplaceSM || req == CmdUnbind || req == CmdEnquireLink
+		b := mustEncode(t, NewErrorResponse(req, 9, ESME_RSYSERR))
+		if (headerOnly[resp] || noBody) != (len(b) == HeaderLen) {
+			t.Errorf("error %v is %d octets: % x", resp, len(b), b)
+		}
+		if ok := mustEncode(t, NewResponse(New(req))); headerOnly[resp] && len(ok) == HeaderLen {
+			t.Errorf("%v with ESME_ROK has no body", resp)
+		}
+	}
+	// Fields set on an error response are not sent.
+	b := mustEncode(t, &SubmitSMResp{Header: Header{Seq: 1, Status: ESME_RSUBMITFAIL}, MessageID: "abc"})
+	if want := mkFrame(CmdSubmitSMResp, ESME_RSUBMITFAIL, 1); !bytes.Equal(b, want) {
+		t.Errorf("submit_sm_resp with an error and a message id: % x, want % x", b, want)
+	}
+	b = mustEncode(t, &BindResp{Header: Header{Seq: 1, Status: ESME_RBINDFAIL}, Kind: BindTransceiver, SystemID: "smsc"})
+	if want := mkFrame(CmdBindTransceiverResp, ESME_RBINDFAIL, 1); !bytes.Equal(b, want) {
+		t.Errorf("bind_transceiver_resp with an error and a system_id: % x, want % x", b, want)
+	}
+}
+
+// TestDecodeErrorResponseEitherForm: an ESME (omnigate's connectors) takes
+// an error bind response or submit_sm_resp from an SMSC with no body, as
+// the spec has it, or with one, as many SMSCs send it: an empty message_id,
+// a message_id, TLVs.
+func TestDecodeErrorResponseEitherForm(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame []byte
+		want  PDU
+	}{
+		{"submit_sm_resp header only", mkFrame(CmdSubmitSMResp, ESME_RINVDSTADR, 4),
+			&SubmitSMResp{Header: Header{Seq: 4, Status: ESME_RINVDSTADR}}},
+		{"submit_sm_resp empty message_id", mkFrame(CmdSubmitSMResp, ESME_RINVDSTADR, 4, cs("")),
+			&SubmitSMResp{Header: Header{Seq: 4, Status: ESME_RINVDSTADR}}},
+		{"submit_sm_resp message_id and TLV", mkFrame(CmdSubmitSMResp, ESME_RTHROTTLED, 4, cs("m1"),
+			tlv(TagAdditionalStatusInfoText, cs("slow down")...)),
+			&SubmitSMResp{Header: Header{Seq: 4, Status: ESME_RTHROTTLED}, MessageID: "m1",
+				TLVs: TLVs{{TagAdditionalStatusInfoText, cs("slow down")}}}},
+		{"bind_transmitter_resp header only", mkFrame(CmdBindTransmitterResp, ESME_RINVPASWD, 1),
+			&BindResp{Header: Header{Seq: 1, Status: ESME_RINVPASWD}, Kind: BindTransmitter}},
+		{"bind_transceiver_resp empty system_id", mkFrame(CmdBindTransceiverResp, ESME_RINVPASWD, 1, cs("")),
+			&BindResp{Header: Header{Seq: 1, Status: ESME_RINVPASWD}, Kind: BindTransceiver}},
+		{"bind_receiver_resp system_id", mkFrame(CmdBindReceiverResp, ESME_RBINDFAIL, 1, cs("SMSC")),
+			&BindResp{Header: Header{Seq: 1, Status: ESME_RBINDFAIL}, Kind: BindReceiver, SystemID: "SMSC"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Decode(tc.frame)
+			if err != nil {
+				t.Fatalf("% x: %v", tc.frame, err)
+			}
+			if !reflect.DeepEqual(p, tc.want) {
+				t.Fatalf("got %#v, want %#v", p, tc.want)
+			}
+			// Read from a stream too, as a session does.
+			p, err = ReadPDU(bytes.NewReader(tc.frame), 0)
+			if err != nil || !reflect.DeepEqual(p, tc.want) {
+				t.Fatalf("ReadPDU: %#v %v", p, err)
+			}
+		})
 	}
 }

@@ -99,6 +99,25 @@ func (c CommandID) HasResponse() bool {
 	return !c.IsResponse() && c.Known() && (c | respBit).Known()
 }
 
+// OmitsBodyOnError reports whether response c is sent without a body when
+// its command_status is not ESME_ROK. SMPP 3.4 says so of the three bind
+// responses ("The body portion of the SMPP bind_transmitter_resp PDU is not
+// returned if the command_status field contains a non-zero value", §4.1.2,
+// and likewise §4.1.4 and §4.1.6) and of submit_sm_resp ("The
+// submit_sm_resp PDU Body is not returned if the command_status field
+// contains a non-zero value", §4.4.2). It says nothing of the kind for
+// submit_multi_resp (§4.5.2), whose body lists the failed destinations,
+// deliver_sm_resp (§4.6.2), data_sm_resp (§4.7.2) or query_sm_resp
+// (§4.8.2); those keep their body. [AppendPDU] follows this; [Decode]
+// accepts such a response with or without a body, as peers send both.
+func (c CommandID) OmitsBodyOnError() bool {
+	switch c {
+	case CmdBindReceiverResp, CmdBindTransmitterResp, CmdBindTransceiverResp, CmdSubmitSMResp:
+		return true
+	}
+	return false
+}
+
 // Request returns the id of the request that response c answers (c with bit
 // 31 cleared). For generic_nack it returns 0, which is no command.
 func (c CommandID) Request() CommandID { return c &^ respBit }
@@ -191,8 +210,10 @@ func NewResponse(req PDU) PDU {
 // id and sequence number seq with the error status st: the request's own
 // response type when id is a known request that has one, and a
 // [*GenericNack] otherwise (unknown ids, responses, outbind and
-// alert_notification). The response has no body fields set, which the spec
-// allows for a non-zero status.
+// alert_notification). The response has no body fields set. Encoded, a
+// bind response or submit_sm_resp is then the 16-octet header alone, as
+// SMPP 3.4 requires on an error (see [CommandID.OmitsBodyOnError]); the
+// other responses carry their empty fields.
 func NewErrorResponse(id CommandID, seq uint32, st Status) PDU {
 	var resp PDU
 	if id.HasResponse() {

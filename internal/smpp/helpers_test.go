@@ -115,7 +115,9 @@ func samplePDUs() []PDU {
 			ShortMessage: []byte{5, 0, 3, 0x2A, 2, 1, 0, 'H', 0, 'i'}, TLVs: all},
 		&SubmitSMResp{Header: hdr(7), MessageID: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"},
 		&SubmitSMResp{Header: rhdr(8, ESME_RTHROTTLED)},
-		&SubmitSMResp{Header: rhdr(8, ESME_RSUBMITFAIL), MessageID: "x",
+		// An error submit_sm_resp is the header alone (SMPP 3.4 §4.4.2);
+		// TLVs ride on a successful one (SMPP 5.0 allows them).
+		&SubmitSMResp{Header: rhdr(8, ESME_ROK), MessageID: "x",
 			TLVs: TLVs{{TagAdditionalStatusInfoText, cs("no route")}}},
 		&SubmitMulti{Header: hdr(9), ServiceType: "WAP", SourceTON: 1, SourceNPI: 1, SourceAddr: "447700900000",
 			Dests:    []DestAddr{SMEDest(1, 1, "447700900001"), DistListDest("friends"), SMEDest(2, 8, "0612")},

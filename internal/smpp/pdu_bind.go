@@ -98,8 +98,11 @@ func (p *Bind) decodeBody(b []byte) error {
 }
 
 // BindResp is the response to a [Bind] (bind_transmitter_resp,
-// bind_receiver_resp or bind_transceiver_resp), chosen by Kind. An SMSC
-// that rejects a bind may send no body; SystemID is then empty.
+// bind_receiver_resp or bind_transceiver_resp), chosen by Kind. With a
+// Status other than ESME_ROK it is encoded as the header alone (SMPP 3.4
+// §4.1.2, §4.1.4, §4.1.6: the body "is not returned"). An SMSC that
+// rejects a bind may send no body (SystemID is then empty) or send one
+// anyway (it is decoded).
 type BindResp struct {
 	Header
 	Kind BindKind

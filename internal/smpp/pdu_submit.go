@@ -106,8 +106,11 @@ func (p *SubmitSM) decodeBody(b []byte) error {
 	return d.result()
 }
 
-// SubmitSMResp is the response to a [SubmitSM] (SMPP 3.4 §4.4.2). An SMSC
-// that rejects the message may send no body; MessageID is then empty.
+// SubmitSMResp is the response to a [SubmitSM] (SMPP 3.4 §4.4.2). "The
+// submit_sm_resp PDU Body is not returned if the command_status field
+// contains a non-zero value": with a Status other than ESME_ROK it is
+// encoded as the header alone. An SMSC that rejects the message may send
+// no body (MessageID is then empty) or send one anyway (it is decoded).
 type SubmitSMResp struct {
 	Header
 	// MessageID is the SMSC's id for the message, which its delivery

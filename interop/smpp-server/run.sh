@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Interop test: the npm `smpp` package (0.5.1) as a customer's ESME bound to
-# omnigate's SMPP server.
+# Interop test: the npm `smpp` package (0.5.1), then Perl's Net::SMPP
+# (Debian's libnet-smpp-perl), as a customer's ESME bound to omnigate's SMPP
+# server.
 #
 # Builds omnigate, starts the SMSC simulator (`omnigate smsc`, with its
 # control port for injecting MO messages) and `omnigate serve --demo
@@ -12,10 +13,18 @@
 # with a deliver_sm receipt back from the SMSC, query_sm, a scheduled submit
 # cancelled with cancel_sm, replace_sm, message_payload, an MO message
 # injected at the SMSC arriving as deliver_sm on a receiver bind, unbind),
-# then stops the server with SIGTERM and checks it exited 0.
+# then test_perl.pl against the same server (binds of all three kinds, a
+# wrong password and an unknown system_id, enquire_link before a bind, a
+# DELIVRD receipt with its TLVs, query_sm's final_date, cancel_sm and
+# replace_sm of scheduled messages with absolute and relative times,
+# message_payload, UDH concatenation, UCS-2, generic_nack for an unknown
+# command, MO in GSM 03.38 and UCS-2 on a receiver bind; README.md lists
+# its known-limitation check), then stops the server with SIGTERM and checks it
+# exited 0.
 #
 # Usage: interop/smpp-server/run.sh   (from anywhere; exits non-zero on failure)
-# Needs: go, node >= 18 and npm (node modules are installed when missing).
+# Needs: go, node >= 18 and npm (node modules are installed when missing),
+# perl with libnet-smpp-perl (apt-get installed when missing).
 set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,8 +36,10 @@ source "$HERE/../common.sh"
 MO_NUMBER=3197010000001
 interop_traps
 
-# 1. Node modules: smpp as package-lock.json pins it (0.5.1).
+# 1. Node modules: smpp as package-lock.json pins it (0.5.1); Net::SMPP
+# from Debian.
 ensure_node_modules smpp
+ensure_debian_packages libnet-smpp-perl
 
 # 2. The binary.
 build_omnigate
@@ -72,7 +83,14 @@ run_test env SMPP_ADDR="127.0.0.1:$SMPP_PORT" SMPP_SYSTEM_ID="$SYSTEM_ID" SMPP_P
   timeout --kill-after=10 180 node --test-reporter=spec test.mjs
 (( TEST_RC == 0 )) || die "node test failed (status $TEST_RC)"
 
-# 7. A clean stop.
+# 7. The same server with Perl's Net::SMPP (test_perl.pl) as the ESME.
+run_test env SMPP_ADDR="127.0.0.1:$SMPP_PORT" SMPP_SYSTEM_ID="$SYSTEM_ID" SMPP_PASSWORD="$PASSWORD" \
+  OMNIGATE_URL="$URL" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_FROM=omnigate \
+  SMSC_CONTROL="$SMSC_CONTROL" MO_NUMBER="$MO_NUMBER" \
+  timeout --kill-after=10 180 perl test_perl.pl
+(( TEST_RC == 0 )) || die "Net::SMPP test failed (status $TEST_RC)"
+
+# 8. A clean stop.
 stop_omnigate
 stop_smsc
 log "OK: smpp-server interop passed and the server stopped cleanly"
