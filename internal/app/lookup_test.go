@@ -68,6 +68,16 @@ func TestLookup(t *testing.T) {
 			{"/lookup/0201234567?countryCode=nl", "31201234567", "NL", "fixed line", "020 123 4567"},
 			{"/lookup/448001234567", "448001234567", "GB", "toll free", "0800 123 4567"},
 			{"/lookup/12015550123", "12015550123", "US", "fixed line or mobile", "(201) 555-0123"},
+			// The SDKs' examples (PHP, Python): national numbers without the
+			// trunk prefix, not Indonesia's +62 nor Australia's +61.
+			{"/lookup/624971134?countryCode=NL", "31624971134", "NL", "mobile", "06 24971134"},
+			{"/lookup/612345678?countryCode=NL", "31612345678", "NL", "mobile", "06 12345678"},
+			// International numbers stay themselves whatever the
+			// countryCode, unless the digits are a valid national number too
+			// (phone.Lookup's rule).
+			{"/lookup/+31612345678?countryCode=AT", "31612345678", "NL", "mobile", "06 12345678"},
+			{"/lookup/31612345678?countryCode=GB", "31612345678", "NL", "mobile", "06 12345678"},
+			{"/lookup/4915112345678?countryCode=DE", "4915112345678", "DE", "mobile", "01511 2345678"},
 		} {
 			for _, key := range []string{s.key, s.testKey} {
 				r := s.do("GET", c.path, key, "", nil)
@@ -93,9 +103,12 @@ func TestLookup(t *testing.T) {
 				t.Fatalf("GET %s = %d %s, want 400 code 21", path, r.status, r.raw)
 			}
 		}
-		r = s.get("/lookup/0612345678?countryCode=XX")
-		if code, param, _ := errorOf(t, r); r.status != 422 || code != 10 || param != "countryCode" {
-			t.Fatalf("unknown country: %d %s", r.status, r.raw)
+		for _, path := range []string{"/lookup/0612345678?countryCode=XX", "/lookup/0612345678?countryCode=NLD", "/lookup/31612345678?countryCode=N",
+			"/lookup/31612345678?countryCode=001", "/lookup/0612345678/hlr?countryCode=NLD"} {
+			r := s.get(path)
+			if code, param, _ := errorOf(t, r); r.status != 422 || code != 10 || param != "countryCode" {
+				t.Fatalf("GET %s = %d %s, want 422 code 10 on countryCode", path, r.status, r.raw)
+			}
 		}
 		if r := s.do("GET", "/lookup/31612345678", "", "", nil); r.status != 401 {
 			t.Fatalf("no key: %d", r.status)
@@ -184,8 +197,20 @@ func TestHLR(t *testing.T) {
 		// The latest query of a number, and the lookup that shows it.
 		r = s.postHLR(s.key, "/lookup/31612345670/hlr", nil)
 		latest := r.json["id"].(string)
-		if r := s.get("/lookup/31612345670/hlr"); r.status != 200 || r.json["id"] != latest {
-			t.Fatalf("GET /lookup/{n}/hlr = %d %s, want %s", r.status, r.raw, latest)
+		for _, path := range []string{"/lookup/31612345670/hlr", "/lookup/612345670/hlr?countryCode=NL"} {
+			if r := s.get(path); r.status != 200 || r.json["id"] != latest {
+				t.Fatalf("GET %s = %d %s, want %s", path, r.status, r.raw, latest)
+			}
+		}
+		// countryCode in the body or the query of a POST (a test key's
+		// query is not stored).
+		for _, c := range []struct {
+			path string
+			body map[string]any
+		}{{"/lookup/612345672/hlr", map[string]any{"countryCode": "NL"}}, {"/lookup/612345672/hlr?countryCode=NL", nil}} {
+			if r := s.postHLR(s.testKey, c.path, c.body); r.status != 201 || r.json["msisdn"] != 31612345672.0 {
+				t.Fatalf("POST %s %v = %d %s", c.path, c.body, r.status, r.raw)
+			}
 		}
 		s.waitHLR(s.key, latest)
 		if r := s.get("/lookup/31612345670"); r.json["hlr"] == nil || r.json["hlr"].(map[string]any)["status"] != "absent" {

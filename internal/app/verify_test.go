@@ -275,6 +275,14 @@ func TestVerifyBadInput(t *testing.T) {
 			{map[string]any{"recipient": "31612345678", "reportUrl": "ftp://x"}, 422, "reportUrl"},
 			{map[string]any{"recipient": "31612345678", "language": "english!"}, 422, "language"},
 			{map[string]any{"recipient": "not-an-email", "type": "email", "originator": "a@example.com"}, 422, "recipient"},
+			// One mailbox only, with or without a display name.
+			{map[string]any{"recipient": "Client Name", "type": "email", "originator": "a@example.com"}, 422, "recipient"},
+			{map[string]any{"recipient": "a@example.test, b@example.test", "type": "email", "originator": "a@example.com"}, 422, "recipient"},
+			{map[string]any{"recipient": "Team: a@example.test;", "type": "email", "originator": "a@example.com"}, 422, "recipient"},
+			{map[string]any{"recipient": "Client\r\nBcc: x@evil.test <a@example.test>", "type": "email", "originator": "a@example.com"}, 422, "recipient"},
+			{map[string]any{"recipient": "a@example.test", "type": "email", "originator": "Email Verification"}, 422, "originator"},
+			{map[string]any{"recipient": "a@example.test", "type": "email", "originator": "A <a@example.com>, b@example.com"}, 422, "originator"},
+			{map[string]any{"recipient": "a@example.test", "type": "email", "originator": "=?utf-8?q?V=0D=0ABcc:_x@evil.test?= <a@example.com>"}, 422, "originator"},
 			{map[string]any{"recipient": "31612345678", "originator": "Unapproved"}, 403, "originator"},
 		}
 		for _, c := range cases {
@@ -554,6 +562,39 @@ func TestVerifyEmail(t *testing.T) {
 		}
 		if r := s.get("/verify/messages/email/nope"); r.status != 404 {
 			t.Fatalf("unknown email message: %d %s", r.status, r.raw)
+		}
+		// The PHP SDK's example: name-addr forms. The code goes to the
+		// address alone, which is what the verification keeps; the
+		// originator's name is the From's.
+		r = s.createVerify(map[string]any{"recipient": "Client Name <Client@Example.test>", "type": "email",
+			"originator": "Email Verification <codes@omnigate.test>"})
+		if r.status != 201 || r.json["recipient"] != "client@example.test" {
+			t.Fatalf("POST /verify (email, name-addr) = %d %s", r.status, r.raw)
+		}
+		id = r.json["id"].(string)
+		waitFor(t, "the email to client", 10*time.Second, func() bool {
+			raws, _ = sink.Mailbox("client@example.test")
+			return len(raws) == 1
+		})
+		if got, err = mail.ReadMessage(bytes.NewReader(raws[0])); err != nil {
+			t.Fatal(err)
+		}
+		from, err := got.Header.AddressList("From")
+		if err != nil || len(from) != 1 || from[0].Name != "Email Verification" || from[0].Address != "codes@omnigate.test" {
+			t.Fatalf("From %q: %v %v", got.Header.Get("From"), from, err)
+		}
+		if to := got.Header.Get("To"); to != "client@example.test" && to != "<client@example.test>" {
+			t.Fatalf("To %q", to)
+		}
+		body, _ = io.ReadAll(got.Body)
+		if code = codeRE.FindString(string(body)); code == "" {
+			t.Fatalf("no code in %q", body)
+		}
+		if r := s.get("/verify/" + id); r.status != 200 || r.json["recipient"] != "client@example.test" {
+			t.Fatalf("GET /verify/%s = %d %s", id, r.status, r.raw)
+		}
+		if r := s.get("/verify/" + id + "?token=" + code); r.status != 200 || r.json["status"] != "verified" {
+			t.Fatalf("check (name-addr): %d %s", r.status, r.raw)
 		}
 	})
 }

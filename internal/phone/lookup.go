@@ -22,16 +22,21 @@ type Info struct {
 
 // Lookup parses a number for a lookup: in international form (as Parse
 // takes it) or, when region (ISO 3166-1 alpha-2, e.g. "NL") is given, also
-// as it is written in that country ("0612345678"). It answers ErrInvalid
-// for text that is not a possible number, and for an unknown region.
+// as it is written in that country ("0612345678", "612345678"). It answers
+// ErrInvalidRegion for an unknown region and ErrInvalid for text that is
+// not a possible number. How a region decides between the readings is
+// inRegion's rule.
 func Lookup(s, region string) (Info, error) {
 	region = strings.ToUpper(strings.TrimSpace(region))
 	if region != "" && !KnownCountry(region) {
 		return Info{}, ErrInvalidRegion
 	}
-	n, err := Parse(s)
-	if err != nil && region != "" {
-		n, err = parseIn(s, region)
+	var n Number
+	var err error
+	if region == "" {
+		n, err = Parse(s)
+	} else {
+		n, err = inRegion(s, region)
 	}
 	if err != nil {
 		return Info{}, err
@@ -58,12 +63,46 @@ type regionError struct{}
 
 func (*regionError) Error() string { return "unknown country code" }
 
+// inRegion reads a number given with a country code (MessageBird's
+// countryCode, "used when the number is given in national format").
+// Written with "+" or "00", it is international whatever the country
+// ("0031612345678" with AT is Dutch). Other digits are read both ways: as
+// written in region (libphonenumber's region parsing, which also takes
+// the trunk prefix, region's own international call prefix — "011" in
+// the US — and region's calling code in front) and as international
+// digits. A valid reading beats one only possible. When both are equally
+// good the national one wins, since the country code says the number is
+// national ("624971134" with NL is +31 624971134, not Indonesian;
+// "31612345678" with AT is Graz, 0316 12345678) — unless the digits begin
+// with region's own calling code ("4915112345678" with DE): libphonenumber
+// finds most digit strings valid in an open numbering plan like Germany's,
+// and would make +49 4915112345678 of a German mobile number written
+// internationally.
+func inRegion(s, region string) (Number, error) {
+	intl, intlErr := Parse(s)
+	nat, natErr := parseIn(s, region)
+	switch {
+	case natErr != nil:
+		return intl, intlErr
+	case intlErr != nil:
+		return nat, nil
+	case intl.Valid != nat.Valid:
+		if intl.Valid {
+			return intl, nil
+		}
+		return nat, nil
+	case intl.CountryPrefix == CallingCode(region):
+		return intl, nil
+	}
+	return nat, nil
+}
+
 // parseIn reads a number written as in region: national digits, with the
-// formatting Parse tolerates. Only valid numbers are accepted this way:
-// a national form is ambiguous, so a number merely possible is refused.
+// formatting Parse tolerates. Like Parse it takes a number that is only
+// possible (Number.Valid says which); inRegion weighs the two.
 func parseIn(s, region string) (Number, error) {
 	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "+") {
+	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "00") {
 		return Number{}, ErrInvalid
 	}
 	digits, ok := clean(s)
@@ -71,7 +110,7 @@ func parseIn(s, region string) (Number, error) {
 		return Number{}, ErrInvalid
 	}
 	pn, err := phonenumbers.Parse(digits, region)
-	if err != nil || !phonenumbers.IsValidNumber(pn) {
+	if err != nil || phonenumbers.IsPossibleNumberWithReason(pn) != phonenumbers.IS_POSSIBLE {
 		return Number{}, ErrInvalid
 	}
 	return Parse(phonenumbers.Format(pn, phonenumbers.E164))

@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/ids"
@@ -163,6 +164,9 @@ type Request struct {
 	Test bool
 	// Service is the Twilio Verify service the verification belongs to.
 	Service string
+	// fromName is the display name of an email originator, which
+	// validate takes off Originator for the email's From.
+	fromName string
 }
 
 // Invalid is a request the service refuses: the parameter and why.
@@ -255,17 +259,19 @@ func (s *Service) validate(r *Request, v *store.Verification) error {
 		return invalid("recipient", "no recipient given")
 	}
 	if r.Type == TypeEmail {
-		a, err := mail.ParseAddress(rc)
-		if err != nil || a.Name != "" || len(a.Address) > 254 {
-			return invalid("recipient", "recipient must be an email address for type email")
+		// The recipient's display name is dropped: the code goes to the
+		// mailbox, and nothing but its address is kept.
+		addr, _, ok := emailAddress(rc)
+		if !ok {
+			return invalid("recipient", "recipient must be one email address for type email: client@example.com or Client Name <client@example.com>")
 		}
-		v.Recipient = strings.ToLower(a.Address)
-		if o := strings.TrimSpace(r.Originator); o != "" {
-			if a, err := mail.ParseAddress(o); err != nil || a.Name != "" {
-				return invalid("originator", "originator must be an email address (the sender) for type email")
-			}
-		} else {
+		v.Recipient = strings.ToLower(addr)
+		o := strings.TrimSpace(r.Originator)
+		if o == "" {
 			return invalid("originator", "no originator given: type email needs the sender's email address")
+		}
+		if r.Originator, r.fromName, ok = emailAddress(o); !ok {
+			return invalid("originator", "originator must be one email address (the sender) for type email: verify@example.com or Name <verify@example.com>")
 		}
 		if len(r.Subject) > 200 || strings.ContainsAny(r.Subject, "\r\n") {
 			return invalid("subject", "subject must be one line of at most 200 characters")
@@ -311,6 +317,38 @@ func (s *Service) validate(r *Request, v *store.Verification) error {
 	return nil
 }
 
+// emailAddress reads an email verification's recipient or originator: an
+// address or RFC 5322's name-addr, "Client Name <client@example.com>", as
+// MessageBird's SDKs send it. It answers the address and the display name
+// apart, since the address alone names the mailbox (what is stored,
+// screened, suppressed and counted). Whatever is not one mailbox is
+// refused: lists, groups ("Team: client@example.com;", which net/mail
+// reads as their one member), comments, bare names, and control
+// characters, raw or encoded in the name, which would smuggle a header
+// into the email.
+func emailAddress(s string) (addr, name string, ok bool) {
+	if strings.ContainsFunc(s, control) {
+		return "", "", false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || len(a.Address) > 254 || len(a.Name) > maxFromName || strings.ContainsFunc(a.Name, control) {
+		return "", "", false
+	}
+	if s != a.Address && !strings.HasSuffix(s, ">") {
+		return "", "", false
+	}
+	return a.Address, strings.TrimSpace(a.Name), true
+}
+
+// maxFromName is the email channel's bound on a display name.
+const maxFromName = 200
+
+// control reports the characters a header line must not carry, as the
+// email channel judges them.
+func control(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' || r == 0x2028 || r == 0x2029
+}
+
 // language reads a tag such as "en", "en-gb", "nl_NL" and returns its
 // language ("en" when none is given).
 func language(tag string) (string, bool) {
@@ -348,7 +386,7 @@ func buildMessage(r *Request, v *store.Verification, code string) *message.Messa
 			subject = "Your verification code"
 		}
 		m.Channel, m.Type = message.ChannelEmail, "email"
-		m.Content = &message.Content{Email: &message.Email{Subject: subject}}
+		m.Content = &message.Content{Email: &message.Email{Subject: subject, FromName: r.fromName}}
 		m.Recipients = []message.Recipient{{Address: v.Recipient}}
 		return m
 	}

@@ -64,3 +64,49 @@ func TestPrefix(t *testing.T) {
 		t.Fatalf("short number's prefix %q", p)
 	}
 }
+
+// Email recipients and originators: an address or a name-addr (as the
+// SDKs send them), never more than one mailbox nor a way into a header.
+func TestEmailAddress(t *testing.T) {
+	for _, c := range []struct{ in, addr, name string }{
+		{"client@example.com", "client@example.com", ""},
+		{"Client Name <client@example.com>", "client@example.com", "Client Name"},
+		{"Email Verification <verify@example.com>", "verify@example.com", "Email Verification"},
+		{`"Shop, Inc." <Codes@Example.com>`, "Codes@Example.com", "Shop, Inc."},
+		{"<client@example.com>", "client@example.com", ""},
+		{"=?utf-8?q?Caf=C3=A9?= <client@example.com>", "client@example.com", "Café"},
+	} {
+		addr, name, ok := emailAddress(c.in)
+		if !ok || addr != c.addr || name != c.name {
+			t.Errorf("emailAddress(%q) = %q, %q, %v; want %q, %q", c.in, addr, name, ok, c.addr, c.name)
+		}
+	}
+	for _, in := range []string{"", "Client Name", "not-an-email", "a@example.com, b@example.com", "A <a@example.com>, b@example.com",
+		"Team: a@example.com;", "Team: Client <a@example.com>;", "a@example.com (Client)", "<a@example.com> (Client)",
+		"Client\r\nBcc: x@evil.test <a@example.com>", "a@example.com\r\nBcc: x@evil.test", "Client\n <a@example.com>",
+		"=?utf-8?q?Client=0D=0ABcc:_x@evil.test?= <a@example.com>", "Client\x00 <a@example.com>",
+		strings.Repeat("n", 201) + " <a@example.com>"} {
+		if addr, name, ok := emailAddress(in); ok {
+			t.Errorf("emailAddress(%q) = %q, %q: accepted", in, addr, name)
+		}
+	}
+}
+
+func FuzzEmailAddress(f *testing.F) {
+	for _, s := range []string{"client@example.com", "Client Name <client@example.com>", "Team: a@example.com;",
+		"=?utf-8?q?Client=0D=0ABcc:_x@evil.test?= <a@example.com>", `"a\"b" <a@example.com>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		addr, name, ok := emailAddress(s)
+		if !ok {
+			return
+		}
+		if strings.ContainsFunc(addr+name, control) {
+			t.Fatalf("emailAddress(%q) = %q, %q: a control character", s, addr, name)
+		}
+		if again, _, ok := emailAddress(addr); !ok || again != addr {
+			t.Fatalf("emailAddress(%q) = %q, which reads as %q, %v", s, addr, again, ok)
+		}
+	})
+}
