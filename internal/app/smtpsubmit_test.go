@@ -1,10 +1,15 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"net/mail"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,6 +17,8 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	emailchan "github.com/omnigate/omnigate/internal/channel/email"
+	"github.com/omnigate/omnigate/internal/email/verp"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
 )
@@ -205,4 +212,256 @@ func TestSMTPSubmissionLoopbackWithoutTLS(t *testing.T) {
 	if err := c.Auth(sasl.NewPlainClient("", "app", s.key)); err != nil {
 		t.Fatalf("AUTH on loopback: %v", err)
 	}
+}
+
+// dialSubmission opens an authenticated submission session (STARTTLS,
+// AUTH PLAIN with key).
+func dialSubmission(t *testing.T, addr string, roots *x509.CertPool, key string) *gosmtp.Client {
+	t.Helper()
+	c, err := gosmtp.DialStartTLS(addr, &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Auth(sasl.NewPlainClient("", "app", key)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// smtpReply is an error's SMTP code and enhanced code ("552 5.3.4").
+func smtpReply(err error) string {
+	var e *gosmtp.SMTPError
+	if !errors.As(err, &e) {
+		return fmt.Sprint(err)
+	}
+	return fmt.Sprintf("%d %d.%d.%d", e.Code, e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2])
+}
+
+// sendData sends one mail on an open session and returns the reply to the
+// end of DATA (its text, or the error).
+func sendData(c *gosmtp.Client, from string, to []string, opts *gosmtp.MailOptions, data []byte) (string, error) {
+	if err := c.Mail(from, opts); err != nil {
+		return "", err
+	}
+	for _, r := range to {
+		if err := c.Rcpt(r, nil); err != nil {
+			return "", err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return "", err
+	}
+	w.Write(data)
+	resp, err := w.CloseWithResponse()
+	if err != nil {
+		return "", err
+	}
+	return resp.StatusText, nil
+}
+
+// RFC 1870: the SIZE advertised is the limit that applies (the email
+// channel's, emailchan.MaxSize), and every refusal for size is 552 5.3.4:
+// at MAIL when SIZE= says too much, at the end of DATA otherwise, and
+// when the message is under SIZE on the wire but over the limit once
+// composed (8-bit text becomes quoted-printable).
+func TestSMTPSubmissionSize(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		certFile, keyFile, roots := selfSigned(t, t.TempDir())
+		s := start(t, engine, func(c *Config) {
+			c.TLSCert, c.TLSKey, c.SMTPSubmission = certFile, keyFile, "127.0.0.1:0"
+		})
+		withTestEmail(t, s, "receiver.test")
+		verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
+		c := dialSubmission(t, s.app.SMTPSubmissionAddr(), roots, s.key)
+		if ok, size := c.Extension("SIZE"); !ok || size != strconv.Itoa(emailchan.MaxSize) {
+			t.Fatalf("SIZE %v %q, want %d", ok, size, emailchan.MaxSize)
+		}
+		to := []string{"ann@receiver.test"}
+		if err := c.Mail("news@shop.test", &gosmtp.MailOptions{Size: emailchan.MaxSize + 1}); smtpReply(err) != "552 5.3.4" {
+			t.Errorf("MAIL SIZE=limit+1: %v", err)
+		}
+		c.Reset()
+		head := "From: news@shop.test\r\nTo: ann@receiver.test\r\nSubject: big\r\n"
+		over := []byte(head + "\r\n" + strings.Repeat(strings.Repeat("x", 998)+"\r\n", emailchan.MaxSize/1000+1))
+		if _, err := sendData(c, "news@shop.test", to, nil, over); smtpReply(err) != "552 5.3.4" {
+			t.Errorf("over SIZE without SIZE=: %v", err)
+		}
+		// 4 MiB of 8-bit "é" is 12 MiB in quoted-printable.
+		eight := []byte(head + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
+			strings.Repeat(strings.Repeat("é", 400)+"\r\n", 4<<20/802))
+		if len(eight) >= emailchan.MaxSize {
+			t.Fatal(len(eight))
+		}
+		if _, err := sendData(c, "news@shop.test", to, nil, eight); smtpReply(err) != "552 5.3.4" {
+			t.Errorf("over the limit once composed: %v", err)
+		}
+		// Just under SIZE, in base64 like a client's attachment: taken.
+		data := make([]byte, (emailchan.MaxSize-64<<10)*57/78)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		var b64 strings.Builder
+		enc := base64.StdEncoding.EncodeToString(data)
+		for len(enc) > 76 {
+			b64.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		b64.WriteString(enc + "\r\n")
+		under := []byte(head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+			"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=big.bin\r\n\r\n" +
+			b64.String() + "--b--\r\n")
+		if len(under) >= emailchan.MaxSize {
+			t.Fatal(len(under))
+		}
+		if text, err := sendData(c, "news@shop.test", to, nil, under); err != nil || !strings.HasPrefix(text, "2.0.0 OK id=") {
+			t.Errorf("a %d-octet message under SIZE: %q %v", len(under), text, err)
+		}
+	})
+}
+
+// RFC 5321 §3.3: a recipient the email channel would refuse is refused at
+// RCPT (553 5.1.3) and the mail goes to the others; a sender it would
+// refuse is refused at MAIL (553 5.1.7). Compliance is unchanged: it
+// still decides at the end of DATA.
+func TestSMTPSubmissionBadRecipientAtRcpt(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		certFile, keyFile, roots := selfSigned(t, t.TempDir())
+		s := start(t, engine, func(c *Config) {
+			c.TLSCert, c.TLSKey, c.SMTPSubmission = certFile, keyFile, "127.0.0.1:0"
+		})
+		withTestEmail(t, s, "receiver.test")
+		verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
+		ctx := context.Background()
+		c := dialSubmission(t, s.app.SMTPSubmissionAddr(), roots, s.key)
+		if err := c.Mail("news@localhost", nil); smtpReply(err) != "553 5.1.7" {
+			t.Errorf("MAIL FROM:<news@localhost>: %v", err)
+		}
+		c.Reset()
+		if err := c.Mail("news@shop.test", nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []string{"ann@receiver.test", "nobody@invalid", "x@y", "bob@Receiver.TEST"} {
+			err := c.Rcpt(r, nil)
+			want := "<nil>"
+			if r == "nobody@invalid" || r == "x@y" {
+				want = "553 5.1.3"
+			}
+			if got := smtpReply(err); got != want {
+				t.Errorf("RCPT TO:<%s>: %s, want %s", r, got, want)
+			}
+		}
+		w, err := c.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("From: news@shop.test\r\nTo: ann@receiver.test\r\nSubject: hi\r\n\r\nhello\r\n"))
+		resp, err := w.CloseWithResponse()
+		if err != nil {
+			t.Fatalf("DATA: %v", err)
+		}
+		id, ok := strings.CutPrefix(resp.StatusText, "2.0.0 OK id=")
+		if !ok {
+			t.Fatalf("reply %q", resp.StatusText)
+		}
+		m, err := s.app.store.GetMessage(ctx, s.accountID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Recipients) != 2 || m.Recipients[0].Address != "ann@receiver.test" || m.Recipients[1].Address != "bob@receiver.test" {
+			t.Fatalf("recipients %+v", m.Recipients)
+		}
+	})
+}
+
+const authored = `From: "Shop News" <news@shop.test>
+To: Ann <ann@receiver.test>, =?UTF-8?Q?Z=C3=B6e?= <zoe@receiver.test>
+Cc: bob@receiver.test
+Bcc: carl@receiver.test
+Message-ID: <token.reply@client.test>
+In-Reply-To: <question-1@client.test>
+References: <root@client.test> <question-1@client.test>
+Subject: Re: your question
+X-Campaign: spring
+
+answer
+`
+
+// RFC 6409 §8: the submission door keeps the author's To and Cc (display
+// names included), Message-ID and threading fields; Bcc is in no copy;
+// each recipient still gets its own copy with its own VERP return path,
+// which is what bounces and complaints are matched by.
+func TestSMTPSubmissionKeepsAuthorsHeaders(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		certFile, keyFile, roots := selfSigned(t, t.TempDir())
+		s := start(t, engine, func(c *Config) {
+			c.TLSCert, c.TLSKey, c.SMTPSubmission = certFile, keyFile, "127.0.0.1:0"
+		})
+		withTestEmail(t, s, "receiver.test")
+		verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
+		ctx := context.Background()
+		addr := s.app.SMTPSubmissionAddr()
+		rcpts := []string{"ann@receiver.test", "zoe@receiver.test", "bob@receiver.test", "carl@receiver.test"}
+		text, err := submit(t, addr, roots, sasl.NewPlainClient("", "app", s.key), "news@shop.test", rcpts, authored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := strings.TrimPrefix(text, "2.0.0 OK id=")
+		m, err := s.app.store.GetMessage(ctx, s.accountID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Recipients) != 4 {
+			t.Fatalf("recipients %+v", m.Recipients)
+		}
+		for _, r := range m.Recipients {
+			env, raw, err := s.app.composer.compose(ctx, m, &r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			local, _, _ := strings.Cut(env.From, "@")
+			if gotID, seq, ok := verp.Decode(s.app.VERPSecret(), local); !ok || gotID != m.ID || seq != r.Seq {
+				t.Errorf("%s: return path %q", r.Address, env.From)
+			}
+			msg, err := mail.ReadMessage(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := msg.Header
+			to, _ := h.AddressList("To")
+			cc, _ := h.AddressList("Cc")
+			if len(to) != 2 || to[0].String() != "\"Ann\" <ann@receiver.test>" || to[1].Name != "Zöe" || to[1].Address != "zoe@receiver.test" ||
+				len(cc) != 1 || cc[0].Address != "bob@receiver.test" || h.Get("Bcc") != "" ||
+				h.Get("Message-Id") != "<token.reply@client.test>" || h.Get("In-Reply-To") != "<question-1@client.test>" ||
+				h.Get("References") != "<root@client.test> <question-1@client.test>" || h.Get("X-Campaign") != "spring" {
+				t.Errorf("%s's copy:\n%s", r.Address, raw[:bytes.Index(raw, []byte("\r\n\r\n"))])
+			}
+		}
+		// A Message-ID that is not one is replaced by omnigate's own
+		// (RFC 6409 §8.3); a mail without To or Cc shows each recipient
+		// its own address, as before.
+		bad := "From: news@shop.test\nMessage-ID: not an id\nSubject: hi\n\nhello\n"
+		text, err = submit(t, addr, roots, sasl.NewPlainClient("", "app", s.key), "news@shop.test", []string{"ann@receiver.test"}, bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err = s.app.store.GetMessage(ctx, s.accountID, strings.TrimPrefix(text, "2.0.0 OK id="))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, raw, err := s.app.composer.compose(ctx, m, &m.Recipients[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := mail.ReadMessage(bytes.NewReader(raw))
+		if got := msg.Header.Get("Message-Id"); got != "<"+emailchan.ProviderID(m.ID, 0)+"@shop.test>" || msg.Header.Get("To") != "<ann@receiver.test>" {
+			t.Errorf("Message-ID %q, To %q", got, msg.Header.Get("To"))
+		}
+		// A line break smuggled into a To display name is refused.
+		injected := "From: news@shop.test\nTo: =?UTF-8?Q?Ann=0D=0ABcc:_x@evil.test?= <ann@receiver.test>\nSubject: hi\n\nhello\n"
+		if _, err := submit(t, addr, roots, sasl.NewPlainClient("", "app", s.key), "news@shop.test", []string{"ann@receiver.test"}, injected); smtpReply(err) != "550 5.6.0" {
+			t.Errorf("header injection in To: %v", err)
+		}
+	})
 }

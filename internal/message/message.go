@@ -303,6 +303,18 @@ type Email struct {
 	ReplyTo     string            `json:"replyTo,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	Attachments []Attachment      `json:"attachments,omitempty"`
+	// MessageID is the author's Message-ID (RFC 5322 §3.6.4) without its
+	// angle brackets, as the SMTP submission door keeps it; every
+	// recipient's copy carries it. Empty: compose makes one per recipient
+	// (<messageID.seq@domain>).
+	MessageID string `json:"messageId,omitempty"`
+	// To and Cc are the To and Cc fields as the author wrote them (the
+	// SMTP submission door): every recipient's copy shows them, display
+	// names included. Both empty: a copy's To is its own recipient. Who
+	// gets the message is Message.Recipients either way (Bcc is never
+	// shown).
+	To []Mailbox `json:"to,omitempty"`
+	Cc []Mailbox `json:"cc,omitempty"`
 	// Recipients are per-recipient parts by recipient Seq (display name,
 	// substitution variables); empty when no recipient has any. Compose
 	// applies them per recipient (internal/email/personal).
@@ -314,6 +326,12 @@ type Email struct {
 	// rewritten links (internal/email/links).
 	TrackOpens  bool `json:"trackOpens,omitempty"`
 	TrackClicks bool `json:"trackClicks,omitempty"`
+}
+
+// Mailbox is an address with its optional display name (RFC 5322 §3.4).
+type Mailbox struct {
+	Name    string `json:"name,omitempty"`
+	Address string `json:"address"`
 }
 
 // EmailRecipient is what one recipient of an email has of its own.
@@ -462,6 +480,13 @@ func (m *Message) CountRecipients() Counts {
 type Invalid struct {
 	Field  string
 	Reason string
+	// Err, when set, says what kind of problem it is (errors.Is), for
+	// doors that answer some kinds in their own way (the SMTP door's 552
+	// for a message too large).
+	Err error
 }
 
 func (e *Invalid) Error() string { return e.Field + ": " + e.Reason }
+
+// Unwrap is Err.
+func (e *Invalid) Unwrap() error { return e.Err }

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/text/encoding/htmlindex"
 
+	emailchan "github.com/omnigate/omnigate/internal/channel/email"
 	"github.com/omnigate/omnigate/internal/message"
 )
 
@@ -25,6 +26,12 @@ const (
 	maxDepth         = 5   // nesting of multiparts
 	MaxCustomHeaders = 20  // X- headers carried over
 )
+
+// shownHeaders are the author's fields the door keeps in their own place
+// of message.Email (or drops: Bcc); the other headers the email channel
+// allows a sender (emailchan.AllowedHeader: X-*, In-Reply-To, References,
+// List-Id …) are carried as custom headers.
+var shownHeaders = map[string]bool{"To": true, "Cc": true, "Bcc": true, "Message-Id": true}
 
 // ParseError is a mail the door cannot take (answered 550 5.6.0).
 type ParseError struct{ Reason string }
@@ -66,21 +73,52 @@ func Parse(raw []byte) (*Parsed, error) {
 		}
 		p.Email.ReplyTo = a.Address
 	}
+	for _, f := range []struct {
+		name string
+		to   *[]message.Mailbox
+	}{{"To", &p.Email.To}, {"Cc", &p.Email.Cc}} {
+		for _, v := range h[f.name] {
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			l, err := (&mail.AddressParser{WordDecoder: wordDecoder}).ParseList(v)
+			if err != nil {
+				return nil, bad("%s: %v", f.name, err)
+			}
+			for _, a := range l {
+				*f.to = append(*f.to, message.Mailbox{Name: a.Name, Address: a.Address})
+			}
+		}
+	}
+	if len(p.Email.To)+len(p.Email.Cc) > emailchan.MaxShown {
+		return nil, bad("more than %d addresses in To and Cc", emailchan.MaxShown)
+	}
+	// The author's Message-ID is kept when it is one (RFC 6409 §8.3: a
+	// submission server adds one only when it is missing or invalid).
+	if id, ok := emailchan.MessageID(h.Get("Message-Id")); ok {
+		p.Email.MessageID = id
+	}
 	keys := make([]string, 0, len(h))
 	for k := range h {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	xs := 0
 	for _, k := range keys {
-		if !strings.HasPrefix(strings.ToLower(k), "x-") {
+		if shownHeaders[k] || !emailchan.AllowedHeader(k) {
 			continue
 		}
-		if len(p.Email.Headers) >= MaxCustomHeaders {
-			return nil, bad("more than %d X- headers", MaxCustomHeaders)
+		if strings.HasPrefix(k, "X-") {
+			if xs++; xs > MaxCustomHeaders {
+				return nil, bad("more than %d X- headers", MaxCustomHeaders)
+			}
 		}
 		v, err := headerText(h.Get(k))
 		if err != nil {
 			return nil, bad("%s: %v", k, err)
+		}
+		if k == "References" {
+			v = trimReferences(v, emailchan.MaxHeaderValue)
 		}
 		if p.Email.Headers == nil {
 			p.Email.Headers = map[string]string{}
@@ -95,6 +133,26 @@ func Parse(raw []byte) (*Parsed, error) {
 		return nil, bad("the message has no text or HTML part")
 	}
 	return p, nil
+}
+
+// trimReferences shortens a References field longer than max octets the
+// way news and mail clients do (RFC 5537 §3.4.4): the first msg-id (the
+// thread's root), then as many of the last ones as fit.
+func trimReferences(v string, max int) string {
+	if len(v) <= max {
+		return v
+	}
+	ids := strings.Fields(v)
+	if len(ids) == 0 || len(ids[0]) > max {
+		return ""
+	}
+	n := len(ids[0])
+	i := len(ids)
+	for i > 1 && n+1+len(ids[i-1]) <= max {
+		i--
+		n += 1 + len(ids[i])
+	}
+	return strings.Join(append([]string{ids[0]}, ids[i:]...), " ")
 }
 
 // headerText decodes a header's encoded words and refuses line breaks and

@@ -6,9 +6,11 @@
 // proxy). MAIL FROM is the sender (the compliance engine checks the
 // account may send from its domain), each RCPT TO a recipient, and DATA
 // the message (text, HTML, attachments, inline images, subject, reply-to,
-// X- headers), which becomes one email message accepted through the
-// pipeline like any door's. The reply names the message: "250 2.0.0 OK
-// id=<id>". Errors map to SMTP replies (docs/email.md, "SMTP submission").
+// the author's To, Cc and Message-ID, In-Reply-To, References and the
+// other headers a sender may set), which becomes one email message
+// accepted through the pipeline like any door's. The reply names the
+// message: "250 2.0.0 OK id=<id>". Errors map to SMTP replies
+// (docs/email.md, "SMTP submission").
 package smtpsubmit
 
 import (
@@ -19,7 +21,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
+	emailchan "github.com/omnigate/omnigate/internal/channel/email"
 	"github.com/omnigate/omnigate/internal/compliance"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/message"
@@ -43,7 +45,10 @@ const Door = "smtp"
 
 // Defaults.
 const (
-	DefaultMaxSize       = 25 << 20 // the size providers commonly take
+	// DefaultMaxSize is the SIZE advertised (RFC 1870) and the most DATA
+	// takes: the email channel's bound on a message (emailchan.MaxSize),
+	// so that the limit a client is told is the one that applies.
+	DefaultMaxSize       = emailchan.MaxSize
 	DefaultMaxRecipients = 50
 	DefaultTimeout       = 2 * time.Minute
 	// ChannelEmail is the channel submitted messages go out on.
@@ -59,7 +64,7 @@ type Config struct {
 	TLS *tls.Config
 	// InsecureAuth takes AUTH without TLS from any address.
 	InsecureAuth  bool
-	MaxSize       int64 // DefaultMaxSize; larger mails get 552
+	MaxSize       int64 // DefaultMaxSize, and never more; larger mails get 552 5.3.4
 	MaxRecipients int   // DefaultMaxRecipients; more get 452
 	Timeout       time.Duration
 }
@@ -88,7 +93,8 @@ type Server struct {
 
 // New binds the listener; Start serves.
 func New(cfg Config, a Authenticator, guard *authguard.Guard, p Acceptor, m *metrics.Metrics, log *slog.Logger) (*Server, error) {
-	if cfg.MaxSize <= 0 {
+	if cfg.MaxSize <= 0 || cfg.MaxSize > DefaultMaxSize {
+		// More would be advertised, then refused by the email channel.
 		cfg.MaxSize = DefaultMaxSize
 	}
 	if cfg.MaxRecipients <= 0 {
@@ -248,11 +254,13 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.principal == nil {
 		return errAuthRequired
 	}
-	a, err := mail.ParseAddress("<" + from + ">")
-	if err != nil || from == "" {
-		return reply(553, 5, 1, 7, "The sender address is not valid")
+	// The email channel's rules for an originator (Prepare), checked
+	// here so that a bad one is refused at MAIL (RFC 3463 5.1.7).
+	a, err := emailchan.Address(from)
+	if err != nil {
+		return reply(553, 5, 1, 7, oneLine("The sender address is not valid: "+err.Error()))
 	}
-	ss.from = a.Address
+	ss.from = a
 	return nil
 }
 
@@ -260,11 +268,15 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if ss.principal == nil {
 		return errAuthRequired
 	}
-	a, err := mail.ParseAddress("<" + to + ">")
+	// The email channel's rules for a recipient (Prepare), checked here:
+	// one the pipeline would refuse is refused at RCPT (RFC 5321 §3.3,
+	// RFC 3463 5.1.3) and the mail goes to the others, instead of failing
+	// for every recipient at the end of DATA.
+	a, err := emailchan.Address(to)
 	if err != nil {
-		return reply(553, 5, 1, 3, "The recipient address is not valid")
+		return reply(553, 5, 1, 3, oneLine("The recipient address is not valid: "+err.Error()))
 	}
-	ss.to = append(ss.to, a.Address)
+	ss.to = append(ss.to, a)
 	return nil
 }
 
@@ -316,6 +328,11 @@ func (s *Server) refusal(err error) error {
 	var noPrice *billing.NoPriceError
 	var refused *compliance.Rejection
 	switch {
+	case errors.Is(err, emailchan.ErrTooLarge):
+		// RFC 1870 §6.3 (and RFC 3463 5.3.4): too large is 552, which
+		// clients tell from other refusals.
+		s.count("invalid")
+		return reply(552, 5, 3, 4, oneLine(inv0(err)))
 	case errors.As(err, &inv):
 		s.count("invalid")
 		return reply(550, 5, 6, 0, oneLine(inv.Field+": "+inv.Reason))
@@ -338,6 +355,15 @@ func (s *Server) refusal(err error) error {
 	s.count("error")
 	s.log.Error("SMTP submission: accepting", "err", err)
 	return errInternal
+}
+
+// inv0 is the text of an *message.Invalid in err: "field: reason".
+func inv0(err error) string {
+	var inv *message.Invalid
+	if errors.As(err, &inv) {
+		return inv.Field + ": " + inv.Reason
+	}
+	return err.Error()
 }
 
 func oneLine(s string) string {

@@ -10,6 +10,7 @@
 package email
 
 import (
+	"errors"
 	"fmt"
 	"mime"
 	"net/mail"
@@ -40,7 +41,15 @@ const (
 	MaxHeaderValue = 900
 	// MaxAttachments bounds attachments and inline images together.
 	MaxAttachments = 100
+	// MaxShown bounds the To and Cc mailboxes an author wrote, together.
+	MaxShown = 100
+	// MaxMessageID bounds the author's Message-ID, in octets.
+	MaxMessageID = 250
 )
+
+// ErrTooLarge is the Err of the *message.Invalid for a message over
+// MaxSize once composed.
+var ErrTooLarge = errors.New("the message is too large")
 
 // SettleAfter is how long after a 250 an email recipient waits for a
 // bounce before it counts as delivered (see Spec's Silence).
@@ -181,6 +190,30 @@ func Prepare(m *message.Message) error {
 		}
 		e.ReplyTo = a
 	}
+	if e.MessageID != "" {
+		if _, ok := MessageID("<" + e.MessageID + ">"); !ok {
+			return &message.Invalid{Field: "messageId", Reason: "not a Message-ID (id-left@id-right, printable ASCII without spaces or angle brackets)"}
+		}
+	}
+	if len(e.To)+len(e.Cc) > MaxShown {
+		return &message.Invalid{Field: "to", Reason: fmt.Sprintf("at most %d addresses in To and Cc together", MaxShown)}
+	}
+	for _, l := range []struct {
+		field string
+		list  []message.Mailbox
+	}{{"to", e.To}, {"cc", e.Cc}} {
+		for i := range l.list {
+			mb := &l.list[i]
+			a, err := Address(mb.Address)
+			if err != nil {
+				return &message.Invalid{Field: l.field, Reason: fmt.Sprintf("%q: %v", mb.Address, err)}
+			}
+			mb.Address = a
+			if err := text(l.field+".name", mb.Name, MaxName); err != nil {
+				return err
+			}
+		}
+	}
 	if len(e.Headers) > MaxHeaders {
 		return &message.Invalid{Field: "headers", Reason: fmt.Sprintf("at most %d custom headers", MaxHeaders)}
 	}
@@ -228,13 +261,23 @@ func Prepare(m *message.Message) error {
 	if err != nil {
 		return &message.Invalid{Field: "content", Reason: err.Error()}
 	}
-	base := len(raw) - len(m.Recipients[0].Address) - len(m.Recipients[0].Name)
+	// A copy's own To is its recipient, unless the author's To and Cc
+	// are shown (the same in every copy).
+	own := len(e.To)+len(e.Cc) == 0
+	base := len(raw)
+	if own {
+		base -= len(m.Recipients[0].Address) + len(m.Recipients[0].Name)
+	}
 	if base > MaxSize {
-		return &message.Invalid{Field: "content", Reason: fmt.Sprintf("the message is %d octets once encoded; at most %d (10 MiB) are allowed", base, MaxSize)}
+		return &message.Invalid{Field: "content", Reason: fmt.Sprintf("the message is %d octets once encoded; at most %d (10 MiB) are allowed", base, MaxSize),
+			Err: ErrTooLarge}
 	}
 	for i := range m.Recipients {
 		r := &m.Recipients[i]
-		r.PartCount, r.Length = 1, base+len(r.Address)+len(r.Name)
+		r.PartCount, r.Length = 1, base
+		if own {
+			r.Length += len(r.Address) + len(r.Name)
+		}
 	}
 	return nil
 }
@@ -263,6 +306,30 @@ func text(field, s string, max int) error {
 		return &message.Invalid{Field: field, Reason: fmt.Sprintf("at most %d characters", max)}
 	}
 	return nil
+}
+
+// MessageID reads a msg-id (RFC 5322 §3.6.4: "<" id-left "@" id-right
+// ">", surrounding spaces allowed) and returns it without its angle
+// brackets. It takes what a header can carry safely: printable ASCII
+// without spaces, angle brackets or a second "@", non-empty on both sides
+// of the "@", at most MaxMessageID octets. Quoted strings and comments of
+// the obsolete syntax are not taken.
+func MessageID(s string) (string, bool) {
+	s = strings.Trim(s, " \t")
+	if len(s) < 5 || s[0] != '<' || s[len(s)-1] != '>' {
+		return "", false
+	}
+	id := s[1 : len(s)-1]
+	at := strings.IndexByte(id, '@')
+	if len(id) > MaxMessageID || at <= 0 || at == len(id)-1 || strings.Count(id, "@") != 1 {
+		return "", false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x21 || c > 0x7e || c == '<' || c == '>' || c == '"' || c == '(' || c == ')' || c == '\\' || c == ',' {
+			return "", false
+		}
+	}
+	return id, true
 }
 
 // Address checks a bare email address (local@domain, no display name, no

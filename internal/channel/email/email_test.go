@@ -106,3 +106,60 @@ func FuzzAddress(f *testing.F) {
 		}
 	})
 }
+
+func TestMessageID(t *testing.T) {
+	for in, want := range map[string]string{
+		"<a.b@c.example>":           "a.b@c.example",
+		" <x$1@[127.0.0.1]> ":       "x$1@[127.0.0.1]",
+		"a@b.example":               "", // no angle brackets
+		"<a b@c>":                   "",
+		"<@c>":                      "",
+		"<a@>":                      "",
+		"<a@b@c>":                   "",
+		"<a@b>\r\nBcc: x@evil.test": "",
+		"<\"q\"@b>":                 "",
+		"<" + strings.Repeat("a", MaxMessageID) + "@b>": "",
+	} {
+		got, ok := MessageID(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("MessageID(%q) = %q %v, want %q", in, got, ok, want)
+		}
+	}
+}
+
+// The author's To, Cc and Message-ID (SMTP submission) are checked like
+// the other addresses and headers; a message over MaxSize is refused with
+// ErrTooLarge, which the SMTP door answers 552.
+func TestPrepareAuthored(t *testing.T) {
+	m := good()
+	e := m.Content.Email
+	e.To = []message.Mailbox{{Name: "Ann", Address: "ann@Bücher.example"}}
+	e.Cc = []message.Mailbox{{Address: "bob@example.org"}}
+	e.MessageID = "t.1@client.example"
+	if err := Prepare(m); err != nil {
+		t.Fatal(err)
+	}
+	if e.To[0].Address != "ann@xn--bcher-kva.example" || m.Recipients[0].Length != m.Recipients[1].Length {
+		t.Fatalf("to %+v, recipients %+v", e.To, m.Recipients)
+	}
+	for name, mutate := range map[string]func(e *message.Email){
+		"to": func(e *message.Email) { e.To = []message.Mailbox{{Address: "nobody@invalid"}} },
+		"cc.name": func(e *message.Email) {
+			e.Cc = []message.Mailbox{{Name: "a\r\nBcc: x@evil.test", Address: "a@example.org"}}
+		},
+		"messageId": func(e *message.Email) { e.MessageID = "a b@c" },
+		"to ":       func(e *message.Email) { e.To = make([]message.Mailbox, MaxShown+1) },
+	} {
+		m := good()
+		mutate(m.Content.Email)
+		var inv *message.Invalid
+		if err := Prepare(m); !errors.As(err, &inv) || !strings.HasPrefix(inv.Field, strings.TrimSpace(name)) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	m = good()
+	m.Content.Email.Attachments = []message.Attachment{{Name: "big.bin", Data: make([]byte, MaxSize*3/4+1)}}
+	if err := Prepare(m); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("too large: %v", err)
+	}
+}

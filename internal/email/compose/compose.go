@@ -86,7 +86,18 @@ func Build(m *message.Message, r *message.Recipient, o Options) ([]byte, error) 
 	buf.Grow(2048 + len(m.Body) + len(e.HTML)*11/10 + attachmentsSize(e.Attachments))
 	h := &buf
 	header(h, "From", addressHeader(clean(e.FromName), from.Address))
-	header(h, "To", addressHeader(clean(r.Name), r.Address))
+	if len(e.To)+len(e.Cc) == 0 {
+		header(h, "To", addressHeader(clean(r.Name), r.Address))
+	} else {
+		// The author's To and Cc (SMTP submission), the same in every
+		// copy; Bcc recipients are in no header.
+		if len(e.To) > 0 {
+			header(h, "To", addressList(e.To))
+		}
+		if len(e.Cc) > 0 {
+			header(h, "Cc", addressList(e.Cc))
+		}
+	}
 	if e.ReplyTo != "" {
 		if a, err := mail.ParseAddress(e.ReplyTo); err == nil {
 			header(h, "Reply-To", a.String())
@@ -94,7 +105,11 @@ func Build(m *message.Message, r *message.Recipient, o Options) ([]byte, error) 
 	}
 	header(h, "Subject", encodeText(e.Subject))
 	header(h, "Date", date.Format(time.RFC1123Z))
-	header(h, "Message-ID", "<"+clean(pid)+"@"+clean(domain)+">")
+	if id := strings.Map(messageIDRune, e.MessageID); id != "" && len(id) <= maxWord {
+		header(h, "Message-ID", "<"+id+">") // the author's (SMTP submission)
+	} else {
+		header(h, "Message-ID", "<"+clean(pid)+"@"+clean(domain)+">")
+	}
 	header(h, "MIME-Version", "1.0")
 	if len(o.ListUnsubscribe) > 0 {
 		var us []string
@@ -116,7 +131,14 @@ func Build(m *message.Message, r *message.Recipient, o Options) ([]byte, error) 
 		if name == "" {
 			continue
 		}
-		header(h, textproto.CanonicalMIMEHeaderKey(name), encodeText(e.Headers[k]))
+		name = textproto.CanonicalMIMEHeaderKey(name)
+		if msgIDHeaders[name] && printableASCII(clean(e.Headers[k])) && shortWords(clean(e.Headers[k])) {
+			// Lists of msg-ids are structured: an encoded word would
+			// hide them from threading. They fold at their spaces.
+			header(h, name, clean(e.Headers[k]))
+			continue
+		}
+		header(h, name, encodeText(e.Headers[k]))
 	}
 	text := m.Body
 	e.HTML = decorateHTML(e.HTML, o)
@@ -130,6 +152,64 @@ func Build(m *message.Message, r *message.Recipient, o Options) ([]byte, error) 
 		buf.WriteString("\r\n")
 	}
 	return buf.Bytes(), nil
+}
+
+// msgIDHeaders are the custom headers whose value is a list of msg-ids
+// (RFC 5322 §3.6.4), written as they are when they are ASCII.
+var msgIDHeaders = map[string]bool{"In-Reply-To": true, "References": true}
+
+// maxWord bounds a word written as it is in a header, so that no line
+// passes 998 octets.
+const maxWord = 900
+
+func shortWords(s string) bool {
+	for _, w := range strings.Split(s, " ") {
+		if len(w) > maxWord {
+			return false
+		}
+	}
+	return true
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// messageIDRune keeps what a msg-id's inside may hold in a header: no
+// spaces, controls, angle brackets or non-ASCII (the email channel's
+// MessageID already refused them; this only keeps a header whole).
+func messageIDRune(r rune) rune {
+	if r <= ' ' || r > 0x7e || r == '<' || r == '>' {
+		return -1
+	}
+	return r
+}
+
+// addressList is a To or Cc value of several mailboxes.
+func addressList(l []message.Mailbox) string {
+	parts := make([]string, 0, len(l))
+	for _, mb := range l {
+		addr := strings.Map(addressRune, mb.Address)
+		if addr == "" || len(addr) > 320 {
+			continue // the email channel refused it already
+		}
+		parts = append(parts, addressHeader(clean(mb.Name), addr))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// addressRune keeps what a bare address may hold in a header (the email
+// channel's Address makes it ASCII).
+func addressRune(r rune) rune {
+	if r <= ' ' || r >= 0x7f || r == '<' || r == '>' || r == ',' || r == '"' || r == '(' || r == ')' {
+		return -1
+	}
+	return r
 }
 
 func attachmentsSize(as []message.Attachment) int {

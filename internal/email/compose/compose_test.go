@@ -257,3 +257,58 @@ func TestDecorateHTML(t *testing.T) {
 		t.Error("text-only email decorated")
 	}
 }
+
+// The author's To and Cc (SMTP submission) replace the recipient's own To
+// in every copy, display names included; the author's Message-ID replaces
+// the made one; msg-id lists are written as they are, never as encoded
+// words, however long their ids.
+func TestBuildAuthored(t *testing.T) {
+	m := sample()
+	long := "<" + strings.Repeat("CAHk", 20) + "@mail.example.com>"
+	e := m.Content.Email
+	e.To = []message.Mailbox{{Name: "Ann O'Neil", Address: "ann@example.org"}, {Name: "Zöe", Address: "zoe@example.org"}}
+	e.Cc = []message.Mailbox{{Address: "bob@example.org"}}
+	e.MessageID = "t.1@client.example"
+	e.Headers = map[string]string{"In-Reply-To": long, "References": "<root@client.example> " + long}
+	raw, err := Build(m, &m.Recipients[0], Options{Boundary: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _, _ := parse(t, raw)
+	h := msg.Header
+	to, _ := h.AddressList("To")
+	cc, _ := h.AddressList("Cc")
+	if len(to) != 2 || to[0].Name != "Ann O'Neil" || to[1].Name != "Zöe" || to[1].Address != "zoe@example.org" ||
+		len(cc) != 1 || cc[0].Address != "bob@example.org" || h.Get("Message-Id") != "<t.1@client.example>" ||
+		h.Get("In-Reply-To") != long || h.Get("References") != "<root@client.example> "+long {
+		t.Fatalf("headers:\n%s", raw[:bytes.Index(raw, []byte("\r\n\r\n"))])
+	}
+}
+
+// FuzzBuildAuthored: whatever the author's To, Cc, Message-ID and
+// threading fields hold, no header is injected and lines stay short.
+func FuzzBuildAuthored(f *testing.F) {
+	f.Add("Ann", "ann@example.org", "t.1@client.example", "<q@client.example>")
+	f.Add("a\r\nBcc: x@evil.test", "b@example.org>\r\nBcc: y@evil.test", "x>\r\nBcc: z@evil.test", "<a@b>\nBcc: w@evil.test")
+	f.Add(strings.Repeat("é", 300), "", strings.Repeat("a", 300), strings.Repeat("<a@b> ", 150))
+	f.Fuzz(func(t *testing.T, name, addr, id, refs string) {
+		m := &message.Message{ID: "fz", Originator: "a@example.com", Body: "x",
+			Content: &message.Content{Email: &message.Email{Subject: "s", MessageID: id,
+				To: []message.Mailbox{{Name: name, Address: addr}}, Cc: []message.Mailbox{{Name: name, Address: "c@example.com"}},
+				Headers: map[string]string{"References": refs, "In-Reply-To": refs}}},
+			Recipients: []message.Recipient{{Address: "b@example.com"}}}
+		raw, err := Build(m, &m.Recipients[0], Options{Boundary: "fz"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _, _ := parse(t, raw)
+		for k := range msg.Header {
+			switch k {
+			case "From", "To", "Cc", "Subject", "Date", "Message-Id", "Mime-Version", "Content-Type",
+				"Content-Transfer-Encoding", "References", "In-Reply-To":
+			default:
+				t.Fatalf("injected header %q in\n%s", k, raw)
+			}
+		}
+	})
+}
