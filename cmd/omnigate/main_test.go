@@ -245,8 +245,8 @@ func TestCLI(t *testing.T) {
 		}
 		e.run(&key, "key", "create", "--account", acct.ID)
 		// An alphanumeric sender is refused until an operator approves it.
-		if code, _, err := post(p.url, key.Key, `{"originator":"Acme","recipients":"31612345678","body":"x"}`); err != nil || code != 403 {
-			t.Fatalf("unapproved sender: %d %v, want 403", code, err)
+		if code, _, err := post(p.url, key.Key, `{"originator":"Acme","recipients":"31612345678","body":"x"}`); err != nil || code != 422 {
+			t.Fatalf("unapproved sender: %d %v, want 422", code, err)
 		}
 		var sender map[string]any
 		e.run(&sender, "sender", "approve", "--account", acct.ID, "--originator", "Acme", "--note", "trade register checked")
@@ -260,7 +260,7 @@ func TestCLI(t *testing.T) {
 			if err == nil && code == 201 {
 				break
 			}
-			if err != nil || code != 403 || time.Now().After(deadline) {
+			if err != nil || code != 422 || time.Now().After(deadline) {
 				t.Fatalf("approved sender: %d %v", code, err)
 			}
 		}

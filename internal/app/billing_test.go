@@ -98,7 +98,8 @@ func TestChargingOnAccept(t *testing.T) {
 }
 
 // Hundreds of concurrent requests against a small balance: exactly what the
-// balance pays for is accepted, the rest get 402, nothing is overdrawn.
+// balance pays for is accepted, the rest get 422 code 25, nothing is
+// overdrawn.
 func TestConcurrentSendsCannotOverdraw(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := billingServer(t, engine)
@@ -114,16 +115,16 @@ func TestConcurrentSendsCannotOverdraw(t *testing.T) {
 				mu.Lock()
 				codes[r.status]++
 				mu.Unlock()
-				if r.status == http.StatusPaymentRequired {
+				if r.status == http.StatusUnprocessableEntity {
 					if code, _, _ := errorOf(t, r); code != 25 {
-						t.Errorf("402 with code %v", code)
+						t.Errorf("422 with code %v", code)
 					}
 				}
 			}()
 		}
 		wg.Wait()
-		if codes[201] != 20 || codes[402] != 180 {
-			t.Fatalf("answers %v, want 20 × 201 and 180 × 402", codes)
+		if codes[201] != 20 || codes[422] != 180 {
+			t.Fatalf("answers %v, want 20 × 201 and 180 × 422", codes)
 		}
 		if b := balanceOf(t, s, key); b != 0 {
 			t.Fatalf("balance %v, want 0", b)
@@ -174,7 +175,7 @@ func TestUsageLimitsAndAlerts(t *testing.T) {
 			t.Fatalf("10 of 10: %d %s", r.status, r.raw)
 		}
 		r := send(1)
-		if code, _, desc := errorOf(t, r); r.status != http.StatusTooManyRequests || code != 26 || !strings.Contains(desc, "usage limit") {
+		if code, _, desc := errorOf(t, r); r.status != http.StatusUnprocessableEntity || code != 26 || !strings.Contains(desc, "usage limit") {
 			t.Fatalf("over the limit: %d %s", r.status, r.raw)
 		}
 		waitFor(t, "two alerts by webhook and email", 10*time.Second, func() bool {

@@ -37,8 +37,8 @@ func (s *server) call(method, path string, body any) response {
 func refused(t *testing.T, r response, rule string) {
 	t.Helper()
 	code, _, desc := errorOf(t, r)
-	if r.status != http.StatusForbidden || code != 27 || !strings.Contains(desc, "rule "+rule+":") {
-		t.Fatalf("want 403 code 27 by rule %s, got %d %s", rule, r.status, r.raw)
+	if r.status != http.StatusUnprocessableEntity || code != 27 || !strings.Contains(desc, "rule "+rule+":") {
+		t.Fatalf("want 422 code 27 by rule %s, got %d %s", rule, r.status, r.raw)
 	}
 }
 
@@ -154,7 +154,7 @@ func TestConsentGatesMarketing(t *testing.T) {
 		s.call("POST", "/consents", map[string]any{"recipient": to, "purpose": "marketing", "action": "opt_in", "legalAge": true})
 		s.send(wine)
 		wine["categories"] = []string{"candy"}
-		if r := s.postJSON(s.key, wine); r.status != 403 {
+		if r := s.postJSON(s.key, wine); r.status != 422 {
 			t.Fatalf("unknown category: %d %s", r.status, r.raw)
 		}
 

@@ -59,7 +59,7 @@ func TestContactsAndGroups(t *testing.T) {
 			{"POST", "/groups", `{}`, 422, 9, "name"},
 			{"GET", "/contacts/nope", ``, 404, 20, ""},
 			{"GET", "/groups/nope", ``, 404, 20, ""},
-			{"GET", "/contacts?limit=0", ``, 422, 10, "limit"},
+			{"GET", "/contacts?limit=201", ``, 422, 10, "limit"},
 		} {
 			r := s.do(c.method, c.path, s.key, "application/json", []byte(c.body))
 			code, param, _ := errorOf(t, r)

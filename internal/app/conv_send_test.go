@@ -94,8 +94,8 @@ func TestConversationsChannelsAndTextSend(t *testing.T) {
 				t.Fatalf("%s: parameter %v, want %s (%s)", mustMarshal(c.body), param, c.param, r.raw)
 			}
 		}
-		if g := s.get("/v1/channels?limit=0"); g.status != 422 {
-			t.Fatalf("limit=0: %d", g.status)
+		if g := s.get("/v1/channels?limit=-1"); g.status != 422 {
+			t.Fatalf("limit=-1: %d", g.status)
 		}
 
 		// An email channel's id is an email send's from.

@@ -297,7 +297,7 @@ func TestHLRBadInput(t *testing.T) {
 		// Without balance: refused, nothing stored.
 		poorID, poor := s.accountWith(0)
 		r := s.postHLR(poor, "/hlr", map[string]any{"msisdn": "31612345678"})
-		if code, _, _ := errorOf(t, r); r.status != 402 || code != 25 {
+		if code, _, _ := errorOf(t, r); r.status != 422 || code != 25 {
 			t.Fatalf("no balance: %d %s", r.status, r.raw)
 		}
 		if _, err := s.app.store.LatestHLR(context.Background(), poorID, "31612345678", time.Time{}, false); !errors.Is(err, store.ErrNotFound) {

@@ -125,7 +125,7 @@ func TestNumbersAPI(t *testing.T) {
 		// Buying without balance: refused, nothing changes.
 		poorID, poorKey := s.accountWith(1_000_000) // 1.00 for a 1.50 number
 		r = s.numbersJSON("POST", "/v1/phone-numbers", poorKey, map[string]any{"number": "31612345671", "countryCode": "NL"})
-		if code, _, _ := errorOf(t, r); r.status != http.StatusPaymentRequired || code != 25 {
+		if code, _, _ := errorOf(t, r); r.status != http.StatusUnprocessableEntity || code != 25 {
 			t.Fatalf("purchase without balance: %d %s", r.status, r.raw)
 		}
 		if b := microBalance(t, s.app.store, poorID); b != 1_000_000 {
@@ -520,7 +520,7 @@ func TestNumbersSuspension(t *testing.T) {
 			t.Fatalf("history: %v", h)
 		}
 		r := s.postJSON(s.key, map[string]any{"originator": num, "recipients": []string{"31611111111"}, "body": "x"})
-		if code, _, _ := errorOf(t, r); r.status != 403 || code != 27 {
+		if code, _, _ := errorOf(t, r); r.status != 422 || code != 27 {
 			t.Fatalf("outbound from a suspended account: %d %s", r.status, r.raw)
 		}
 		released, err := s.app.numbers.ReleaseAccount(ctx, s.accountID, "account closed")

@@ -277,7 +277,7 @@ func TestSubscriptionsDunning(t *testing.T) {
 			t.Fatal("the suspension is not in the audit log")
 		}
 		// Paid: a top-up, then paying now (the account's key) reactivates.
-		if r := s.do("POST", "/invoices/"+invID+"/pay", s.key, "", nil); r.status != http.StatusPaymentRequired {
+		if r := s.do("POST", "/invoices/"+invID+"/pay", s.key, "", nil); r.status != http.StatusUnprocessableEntity {
 			t.Fatalf("paying without money = %d %s", r.status, r.raw)
 		}
 		if r := s.admin("POST", "/admin/accounts/"+acct+"/ledger", "application/json", `{"kind":"topup","amount":"5000","reason":"bank transfer"}`); r.status != 201 {

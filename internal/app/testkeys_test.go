@@ -221,6 +221,8 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			{pattern: "GET /v1/webhooks/{id}", method: "GET", path: "/v1/webhooks/" + strings.Repeat("0", 32), status: 404},
 			{pattern: "PATCH /v1/webhooks/{id}", method: "PATCH", path: "/v1/webhooks/" + strings.Repeat("0", 32), contentType: "application/json",
 				body: `{"status":"disabled"}`, status: 404},
+			{pattern: "PUT /v1/webhooks/{id}", method: "PUT", path: "/v1/webhooks/" + strings.Repeat("0", 32), contentType: "application/json",
+				body: `{"status":"disabled"}`, status: 404},
 			{pattern: "DELETE /v1/webhooks/{id}", method: "DELETE", path: "/v1/webhooks/" + strings.Repeat("0", 32), status: 404},
 			// The address book: a test key sees no contact or group; the
 			// ones it creates are checked and answered, never stored.

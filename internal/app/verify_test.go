@@ -283,7 +283,7 @@ func TestVerifyBadInput(t *testing.T) {
 			{map[string]any{"recipient": "a@example.test", "type": "email", "originator": "Email Verification"}, 422, "originator"},
 			{map[string]any{"recipient": "a@example.test", "type": "email", "originator": "A <a@example.com>, b@example.com"}, 422, "originator"},
 			{map[string]any{"recipient": "a@example.test", "type": "email", "originator": "=?utf-8?q?V=0D=0ABcc:_x@evil.test?= <a@example.com>"}, 422, "originator"},
-			{map[string]any{"recipient": "31612345678", "originator": "Unapproved"}, 403, "originator"},
+			{map[string]any{"recipient": "31612345678", "originator": "Unapproved"}, 422, "originator"},
 		}
 		for _, c := range cases {
 			r := s.createVerify(c.body)
@@ -322,8 +322,8 @@ func TestVerifyFraudRules(t *testing.T) {
 				t.Fatalf("want %d code 27 by %s, got %d %s", status, rule, r.status, r.raw)
 			}
 		}
-		fraud(s.createVerify(map[string]any{"recipient": "319001234567", "originator": "Shop"}), 403, "verify.premium_number")
-		fraud(s.createVerify(map[string]any{"recipient": "33810123456", "originator": "Shop"}), 403, "verify.premium_number")
+		fraud(s.createVerify(map[string]any{"recipient": "319001234567", "originator": "Shop"}), 422, "verify.premium_number")
+		fraud(s.createVerify(map[string]any{"recipient": "33810123456", "originator": "Shop"}), 422, "verify.premium_number")
 
 		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/verify", "application/json", `{"countries":["nl","BE"],"perIp":2}`); r.status != 200 {
 			t.Fatalf("settings: %d %s", r.status, r.raw)
@@ -331,7 +331,7 @@ func TestVerifyFraudRules(t *testing.T) {
 		if r := s.admin("PUT", "/admin/accounts/"+s.accountID+"/verify", "application/json", `{"countries":["XX"]}`); r.status != 422 {
 			t.Fatalf("bad settings: %d %s", r.status, r.raw)
 		}
-		fraud(s.createVerify(map[string]any{"recipient": "4915112345678", "originator": "Shop"}), 403, "verify.geo")
+		fraud(s.createVerify(map[string]any{"recipient": "4915112345678", "originator": "Shop"}), 422, "verify.geo")
 		if r := s.createVerify(map[string]any{"recipient": "32470123456", "originator": "Shop"}); r.status != 201 {
 			t.Fatalf("BE is allowed: %d %s", r.status, r.raw)
 		}
@@ -449,7 +449,7 @@ func pumpEvery(t *testing.T, s *server, h *handsets, clk *testClock, n int, step
 		switch {
 		case r.status == 201:
 			res.sentBeforeBlock++
-		case r.status == 403 && strings.Contains(string(r.raw), "verify.blocked"):
+		case r.status == 422 && strings.Contains(string(r.raw), "verify.blocked"):
 			res.stoppedBy = "verify.blocked"
 		case r.status == 429 && strings.Contains(string(r.raw), "verify.velocity.prefix"):
 			res.stoppedBy = "verify.velocity.prefix"

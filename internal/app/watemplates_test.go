@@ -233,7 +233,7 @@ func TestWhatsAppInteractiveAndInbound(t *testing.T) {
 		// Free-form: a number that never wrote is outside the window.
 		outside := s.sendJSON("POST", "/v1/send", map[string]any{"to": "+966500000001", "from": ch, "type": "interactive",
 			"content": inter(map[string]any{"buttons": buttons(2)}, "button")})
-		if code, _, desc := errorOf(t, outside); outside.status != http.StatusForbidden || code != 27 || !strings.Contains(desc, "24 hours") {
+		if code, _, desc := errorOf(t, outside); outside.status != http.StatusUnprocessableEntity || code != 27 || !strings.Contains(desc, "24 hours") {
 			t.Errorf("interactive outside the window: %d %s", outside.status, outside.raw)
 		}
 		before := len(sim.Sent())

@@ -861,5 +861,5 @@ test('verify: create, a wrong token, the right token, read, delete', async () =>
   // Bad input and fraud protection answer in MessageBird's format.
   await rejectsWithApiError(call(live.verify.create, 'not a number', { originator: 'Omnigate' }), { status: 422, code: 10, parameter: 'recipient' });
   await rejectsWithApiError(call(live.verify.create, '31612345678', { originator: 'Omnigate', type: 'tts' }), { status: 422, code: 10, parameter: 'type' });
-  await rejectsWithApiError(call(live.verify.create, '319001234567', { originator: 'Omnigate' }), { status: 403, code: 27, parameter: 'recipient' });
+  await rejectsWithApiError(call(live.verify.create, '319001234567', { originator: 'Omnigate' }), { status: 422, code: 27, parameter: 'recipient' });
 });

@@ -157,7 +157,8 @@ func paging(q map[string][]string) (limit, offset int, p *rest.Problem) {
 		if vs := q[name]; len(vs) > 0 {
 			v = vs[0]
 		}
-		if v == "" {
+		if v == "" || name == "limit" && v == "0" {
+			// The Ruby SDK sends limit=0 when none is asked for.
 			continue
 		}
 		lo, hi := 0, 1<<31-1

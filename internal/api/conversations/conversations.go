@@ -69,6 +69,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /v1/webhooks", a.listWebhooks)
 	a.rest.Handle(mux, "GET /v1/webhooks/{id}", a.getWebhook)
 	a.rest.Handle(mux, "PATCH /v1/webhooks/{id}", a.updateWebhook)
+	a.rest.Handle(mux, "PUT /v1/webhooks/{id}", a.updateWebhook) // the PHP SDK's update
 	a.rest.Handle(mux, "DELETE /v1/webhooks/{id}", a.deleteWebhook)
 	a.registerTemplates(mux)
 	rest.MethodNotAllowed(mux, "/v1/send", "/v1/messages", "/v1/messages/{id}", "/v1/channels", "/v1/channels/{id}",

@@ -29,16 +29,25 @@ type startRequest struct {
 
 // replyRequest is POST /v1/conversations/{id}/messages.
 type replyRequest struct {
-	Type      string          `json:"type"`
-	Content   *contentJSON    `json:"content"`
-	ChannelID string          `json:"channelId"`
-	ReportURL string          `json:"reportUrl"`
-	Source    json.RawMessage `json:"source"`
-	Reference string          `json:"reference"`
-	Purpose   string          `json:"purpose"`
-	Tag       string          `json:"tag"`
-	TrackID   string          `json:"trackId"`
-	EventType string          `json:"eventType"`
+	Type      string       `json:"type"`
+	Content   *contentJSON `json:"content"`
+	ChannelID string       `json:"channelId"`
+	// ChannelIDSnake is channelId as the Ruby SDK names it.
+	ChannelIDSnake string          `json:"channel_id"`
+	ReportURL      string          `json:"reportUrl"`
+	Source         json.RawMessage `json:"source"`
+	Reference      string          `json:"reference"`
+	Purpose        string          `json:"purpose"`
+	Tag            string          `json:"tag"`
+	TrackID        string          `json:"trackId"`
+	EventType      string          `json:"eventType"`
+}
+
+// alias takes channel_id for channelId when only it is given.
+func (q *replyRequest) alias() {
+	if q.ChannelID == "" {
+		q.ChannelID = q.ChannelIDSnake
+	}
 }
 
 // decodeStrict reads a JSON object body into dst, refusing unknown fields
@@ -130,6 +139,7 @@ func (a *API) startConversation(w http.ResponseWriter, r *http.Request) error {
 	if p := decodeStrict(w, r, "POST /v1/conversations/start", &req); p != nil {
 		return p
 	}
+	req.alias()
 	pr := rest.Principal(r.Context())
 	ch, p := a.conversationChannel(r.Context(), pr.AccountID, req.ChannelID, "channelId")
 	if p != nil {
@@ -196,6 +206,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) error {
 	if p := decodeStrict(w, r, "POST /v1/conversations/{id}/messages", &req); p != nil {
 		return p
 	}
+	req.alias()
 	pr := rest.Principal(r.Context())
 	conv, err := a.store.GetConversation(r.Context(), pr.AccountID, r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
@@ -347,6 +358,18 @@ func (a *API) getConversation(w http.ResponseWriter, r *http.Request) error {
 // updateRequest is PATCH /v1/conversations/{id}.
 type updateRequest struct {
 	Status *string `json:"status"`
+	// The conversation's other fields, read-only: the PHP SDK's example
+	// reads a conversation, sets its status and sends it all back.
+	ID                   json.RawMessage `json:"id"`
+	ContactID            json.RawMessage `json:"contactId"`
+	Contact              json.RawMessage `json:"contact"`
+	Channels             json.RawMessage `json:"channels"`
+	CreatedDatetime      json.RawMessage `json:"createdDatetime"`
+	UpdatedDatetime      json.RawMessage `json:"updatedDatetime"`
+	LastReceivedDatetime json.RawMessage `json:"lastReceivedDatetime"`
+	LastUsedChannelID    json.RawMessage `json:"lastUsedChannelId"`
+	LastUsedPlatformID   json.RawMessage `json:"lastUsedPlatformId"`
+	Messages             json.RawMessage `json:"messages"`
 }
 
 // updateConversation handles PATCH /v1/conversations/{id}: archive or

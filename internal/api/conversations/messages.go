@@ -65,19 +65,10 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/messages takes limit, offset, ids, recipient, status and from")
 		}
 	}
-	f := store.MessageFilter{Limit: defaultLimit, ConversationsDoor: true}
-	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
-		if s := q.Get(name); s != "" {
-			lo, hi := 0, 1<<31-1
-			if name == "limit" {
-				lo, hi = 1, maxLimit
-			}
-			v, err := strconv.Atoi(s)
-			if err != nil || v < lo || v > hi {
-				return rest.Invalid(name, name+" must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
-			}
-			*dst = v
-		}
+	f := store.MessageFilter{ConversationsDoor: true}
+	var p *rest.Problem
+	if f.Limit, f.Offset, p = paging(q); p != nil {
+		return p
 	}
 	if s := q.Get("recipient"); s != "" {
 		if d := strings.TrimPrefix(strings.TrimSpace(s), "+"); d != "" && strings.Trim(d, "0123456789") == "" && len(d) <= 15 {

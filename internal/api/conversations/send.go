@@ -255,7 +255,7 @@ func decodeProblem(err error) *rest.Problem {
 		return rest.Malformed(fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return rest.Invalid(name, "unknown field "+rest.Quote(name)+"; see docs/email.md for the fields of an email send")
+		return rest.Invalid(name, "unknown field "+rest.Quote(name)+"; docs/conversations.md lists the fields (docs/email.md those of an email send)")
 	}
 	return rest.Malformed("the body is not valid JSON")
 }

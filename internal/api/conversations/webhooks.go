@@ -27,13 +27,22 @@ const (
 
 var webhookEvents = []string{store.EventConversationCreated, store.EventConversationUpdated, store.EventMessageCreated, store.EventMessageUpdated}
 
-// webhookRequest is the body of POST and PATCH /v1/webhooks.
+// webhookRequest is the body of POST /v1/webhooks and of PATCH (or PUT)
+// /v1/webhooks/{id}.
 type webhookRequest struct {
-	ChannelID *string         `json:"channelId"`
-	Events    []string        `json:"events"`
-	URL       *string         `json:"url"`
-	Status    *string         `json:"status"`
-	Settings  json.RawMessage `json:"settings"`
+	ChannelID *string `json:"channelId"`
+	// ChannelIDSnake is channelId as the Ruby SDK names it.
+	ChannelIDSnake *string         `json:"channel_id"`
+	Events         []string        `json:"events"`
+	URL            *string         `json:"url"`
+	Status         *string         `json:"status"`
+	Settings       json.RawMessage `json:"settings"`
+	// The webhook's read-only fields, ignored: the PHP SDK's update (PUT)
+	// sends back every field of a webhook object it read.
+	ID              json.RawMessage `json:"id"`
+	Href            json.RawMessage `json:"href"`
+	CreatedDatetime json.RawMessage `json:"createdDatetime"`
+	UpdatedDatetime json.RawMessage `json:"updatedDatetime"`
 }
 
 // WebhookJSON is a webhook in the Conversations shape.
@@ -160,6 +169,9 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if p := decodeStrict(w, r, "POST /v1/webhooks", &req); p != nil {
 		return p
 	}
+	if req.ChannelID == nil {
+		req.ChannelID = req.ChannelIDSnake
+	}
 	pr := rest.Principal(r.Context())
 	wh := &store.ConvWebhook{ID: ids.New(), AccountID: pr.AccountID, Status: store.WebhookEnabled}
 	if p := a.checkWebhook(r.Context(), &req, wh, true); p != nil {
@@ -202,12 +214,15 @@ func (a *API) getWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// updateWebhook handles PATCH /v1/webhooks/{id}: url, events, status,
-// settings.
+// updateWebhook handles PATCH /v1/webhooks/{id} (and PUT, as the PHP SDK
+// sends it): url, events, status, settings.
 func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	var req webhookRequest
 	if p := decodeStrict(w, r, "PATCH /v1/webhooks/{id}", &req); p != nil {
 		return p
+	}
+	if req.ChannelID == nil {
+		req.ChannelID = req.ChannelIDSnake
 	}
 	wh, err := a.readWebhook(r)
 	if err != nil {

@@ -126,9 +126,29 @@ func numbersProblem(err error) error {
 }
 
 // features reads ?features=sms&features=voice or ?features=sms,voice.
+// listParam is a list parameter's values as SDKs send them: name=a,b,
+// repeated name=a&name=b, name[]=a (Go, Python) and name[0]=a&name[1]=b
+// (PHP's http_build_query), the indexed ones in index order.
+func listParam(q url.Values, name string) []string {
+	out := append(append([]string{}, q[name]...), q[name+"[]"]...)
+	var indexed []int
+	for k := range q {
+		if i, ok := strings.CutPrefix(k, name+"["); ok {
+			if n, err := strconv.Atoi(strings.TrimSuffix(i, "]")); err == nil && n >= 0 && strings.HasSuffix(i, "]") {
+				indexed = append(indexed, n)
+			}
+		}
+	}
+	slices.Sort(indexed)
+	for _, n := range indexed {
+		out = append(out, q[name+"["+strconv.Itoa(n)+"]"]...)
+	}
+	return out
+}
+
 func featuresOf(q url.Values) []string {
 	var out []string
-	for _, v := range append(q["features"], q["features[]"]...) {
+	for _, v := range listParam(q, "features") {
 		for _, f := range rest.SplitList(strings.ToLower(v)) {
 			if !slices.Contains(out, f) {
 				out = append(out, f)
@@ -332,7 +352,7 @@ func (a *API) listNumbers(w http.ResponseWriter, r *http.Request) error {
 	}
 	typ, feats, pattern := strings.ToLower(q.Get("type")), featuresOf(q), strings.TrimPrefix(q.Get("number"), "+")
 	var tags []string
-	for _, v := range append(q["tags"], q["tags[]"]...) {
+	for _, v := range listParam(q, "tags") {
 		tags = append(tags, rest.SplitList(v)...)
 	}
 	var match []phoneNumber

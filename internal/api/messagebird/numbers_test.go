@@ -2,6 +2,7 @@ package messagebird
 
 import (
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -46,4 +47,16 @@ func FuzzNumberParams(f *testing.F) {
 			t.Fatalf("update %+v problem %+v", u, p)
 		}
 	})
+}
+
+// A list parameter comes as the SDKs send it: comma-joined, repeated,
+// name[] (Go, Python) and name[N] (PHP's http_build_query), in index order.
+func TestListParam(t *testing.T) {
+	q := url.Values{"features": {"sms,voice"}, "features[]": {"mms"}, "features[1]": {"b"}, "features[0]": {"a"}, "features[x]": {"no"}, "tags[0]": {"t"}}
+	if got := listParam(q, "features"); strings.Join(got, "|") != "sms,voice|mms|a|b" {
+		t.Fatalf("features: %q", got)
+	}
+	if got := featuresOf(url.Values{"features[0]": {"SMS"}, "features[1]": {"voice"}}); strings.Join(got, "|") != "sms|voice" {
+		t.Fatalf("featuresOf: %q", got)
+	}
 }

@@ -273,7 +273,7 @@ func verifyProblem(err error) error {
 	case errors.As(err, &done):
 		return rest.Invalid("token", "The verification is "+done.Status+"; its token can no longer be checked")
 	case errors.As(err, &refused):
-		status := http.StatusForbidden
+		status := http.StatusUnprocessableEntity // as a compliance refusal (rest.errCompliance)
 		if refused.Velocity {
 			status = http.StatusTooManyRequests
 		}

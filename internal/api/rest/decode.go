@@ -51,6 +51,12 @@ func BodyKind(r *http.Request, body []byte) (string, *Problem) {
 		}
 		return "json", nil
 	case mt == "application/x-www-form-urlencoded":
+		if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' && json.Valid(t) {
+			// A JSON object labelled a form: Ruby's Net::HTTP gives a POST
+			// that Content-Type when the caller sets none, as the Ruby
+			// SDK's number client does. No form starts with "{".
+			return "json", nil
+		}
 		return "form", nil
 	}
 	return "", errUnsupportedType(mt)

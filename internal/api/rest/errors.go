@@ -93,8 +93,13 @@ func errTooLarge(limit int64) *Problem {
 	return NewProblem(http.StatusRequestEntityTooLarge, CodeInvalidParams, "", "request body is larger than "+itoa(limit)+" bytes")
 }
 
+// Refusals of what a request asks for (not enough balance, a usage limit,
+// a compliance rule) answer 422, as MessageBird answers every refusal of a
+// valid request: its Python and Ruby SDKs parse the errors of 401, 404,
+// 405 and 422 answers only, and raise a bare HTTP error on any other.
+
 func errNoBalance() *Problem {
-	return NewProblem(http.StatusPaymentRequired, CodeNotEnoughBalance, "", "not enough balance: top up the account to send this message")
+	return NewProblem(http.StatusUnprocessableEntity, CodeNotEnoughBalance, "", "not enough balance: top up the account to send this message")
 }
 
 func errUsageLimit(l *store.LimitError) *Problem {
@@ -102,7 +107,7 @@ func errUsageLimit(l *store.LimitError) *Problem {
 	if l.Limit.Metric == store.MetricSpend {
 		what = "spend"
 	}
-	return NewProblem(http.StatusTooManyRequests, CodeUsageLimit, "",
+	return NewProblem(http.StatusUnprocessableEntity, CodeUsageLimit, "",
 		fmt.Sprintf("usage limit reached: %d %s per %s; sending is blocked until the period ends or the limit is raised", l.Limit.Limit, what, l.Limit.Period))
 }
 
@@ -122,7 +127,7 @@ func errCompliance(d compliance.Decision) *Problem {
 	case d.Recipient != "":
 		param = "recipients"
 	}
-	return NewProblem(http.StatusForbidden, CodeCompliance, param, "refused by compliance rule "+d.Describe())
+	return NewProblem(http.StatusUnprocessableEntity, CodeCompliance, param, "refused by compliance rule "+d.Describe())
 }
 
 // TestKeyRefused refuses a test key a change to live state: what says

@@ -24,7 +24,8 @@ func ListFilter(q url.Values) (store.MessageFilter, *Problem) {
 	f := store.MessageFilter{Limit: defaultLimit}
 	intParam := func(name string, lo, hi int, dst *int) *Problem {
 		s := q.Get(name)
-		if s == "" {
+		if s == "" || name == "limit" && s == "0" {
+			// The Ruby SDK sends limit=0 when none is asked for.
 			return nil
 		}
 		v, err := strconv.Atoi(s)

@@ -33,7 +33,7 @@ func init() {
 		users.ViewKeys: {"GET /keys", "GET /settings/hlr"},
 		// ManageKeys is the account's integration settings: keys,
 		// webhooks, senders, numbers, email domains, realtime apps.
-		users.ManageKeys: {"DELETE /keys/{id}", "PUT /settings/hlr", "POST /v1/webhooks", "PATCH /v1/webhooks/{id}", "DELETE /v1/webhooks/{id}",
+		users.ManageKeys: {"DELETE /keys/{id}", "PUT /settings/hlr", "POST /v1/webhooks", "PATCH /v1/webhooks/{id}", "PUT /v1/webhooks/{id}", "DELETE /v1/webhooks/{id}",
 			"POST /senders", "POST /v1/phone-numbers", "PATCH /v1/phone-numbers/{number}", "DELETE /v1/phone-numbers/{number}",
 			"POST /email/domains", "POST /email/domains/{domain}/verify", "DELETE /email/domains/{domain}",
 			"POST /realtime/apps", "PATCH /realtime/apps/{id}", "DELETE /realtime/apps/{id}", "POST /realtime/apps/{id}/rotate",
