@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	emailchan "github.com/omnigate/omnigate/internal/channel/email"
+	"github.com/omnigate/omnigate/internal/email/rules"
 	"github.com/omnigate/omnigate/internal/email/verp"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/store"
@@ -262,7 +263,7 @@ func sendData(c *gosmtp.Client, from string, to []string, opts *gosmtp.MailOptio
 }
 
 // RFC 1870: the SIZE advertised is the limit that applies (the email
-// channel's, emailchan.MaxSize), and every refusal for size is 552 5.3.4:
+// channel's, rules.MaxSize), and every refusal for size is 552 5.3.4:
 // at MAIL when SIZE= says too much, at the end of DATA otherwise, and
 // when the message is under SIZE on the wire but over the limit once
 // composed (8-bit text becomes quoted-printable).
@@ -275,30 +276,30 @@ func TestSMTPSubmissionSize(t *testing.T) {
 		withTestEmail(t, s, "receiver.test")
 		verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
 		c := dialSubmission(t, s.app.SMTPSubmissionAddr(), roots, s.key)
-		if ok, size := c.Extension("SIZE"); !ok || size != strconv.Itoa(emailchan.MaxSize) {
-			t.Fatalf("SIZE %v %q, want %d", ok, size, emailchan.MaxSize)
+		if ok, size := c.Extension("SIZE"); !ok || size != strconv.Itoa(rules.MaxSize) {
+			t.Fatalf("SIZE %v %q, want %d", ok, size, rules.MaxSize)
 		}
 		to := []string{"ann@receiver.test"}
-		if err := c.Mail("news@shop.test", &gosmtp.MailOptions{Size: emailchan.MaxSize + 1}); smtpReply(err) != "552 5.3.4" {
+		if err := c.Mail("news@shop.test", &gosmtp.MailOptions{Size: rules.MaxSize + 1}); smtpReply(err) != "552 5.3.4" {
 			t.Errorf("MAIL SIZE=limit+1: %v", err)
 		}
 		c.Reset()
 		head := "From: news@shop.test\r\nTo: ann@receiver.test\r\nSubject: big\r\n"
-		over := []byte(head + "\r\n" + strings.Repeat(strings.Repeat("x", 998)+"\r\n", emailchan.MaxSize/1000+1))
+		over := []byte(head + "\r\n" + strings.Repeat(strings.Repeat("x", 998)+"\r\n", rules.MaxSize/1000+1))
 		if _, err := sendData(c, "news@shop.test", to, nil, over); smtpReply(err) != "552 5.3.4" {
 			t.Errorf("over SIZE without SIZE=: %v", err)
 		}
 		// 4 MiB of 8-bit "é" is 12 MiB in quoted-printable.
 		eight := []byte(head + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
 			strings.Repeat(strings.Repeat("é", 400)+"\r\n", 4<<20/802))
-		if len(eight) >= emailchan.MaxSize {
+		if len(eight) >= rules.MaxSize {
 			t.Fatal(len(eight))
 		}
 		if _, err := sendData(c, "news@shop.test", to, nil, eight); smtpReply(err) != "552 5.3.4" {
 			t.Errorf("over the limit once composed: %v", err)
 		}
 		// Just under SIZE, in base64 like a client's attachment: taken.
-		data := make([]byte, (emailchan.MaxSize-64<<10)*57/78)
+		data := make([]byte, (rules.MaxSize-64<<10)*57/78)
 		for i := range data {
 			data[i] = byte(i * 7)
 		}
@@ -312,7 +313,7 @@ func TestSMTPSubmissionSize(t *testing.T) {
 		under := []byte(head + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
 			"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=big.bin\r\n\r\n" +
 			b64.String() + "--b--\r\n")
-		if len(under) >= emailchan.MaxSize {
+		if len(under) >= rules.MaxSize {
 			t.Fatal(len(under))
 		}
 		if text, err := sendData(c, "news@shop.test", to, nil, under); err != nil || !strings.HasPrefix(text, "2.0.0 OK id=") {

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/text/encoding/htmlindex"
 
-	emailchan "github.com/omnigate/omnigate/internal/channel/email"
+	"github.com/omnigate/omnigate/internal/email/rules"
 	"github.com/omnigate/omnigate/internal/message"
 )
 
@@ -29,7 +29,7 @@ const (
 
 // shownHeaders are the author's fields the door keeps in their own place
 // of message.Email (or drops: Bcc); the other headers the email channel
-// allows a sender (emailchan.AllowedHeader: X-*, In-Reply-To, References,
+// allows a sender (rules.AllowedHeader: X-*, In-Reply-To, References,
 // List-Id …) are carried as custom headers.
 var shownHeaders = map[string]bool{"To": true, "Cc": true, "Bcc": true, "Message-Id": true}
 
@@ -90,12 +90,12 @@ func Parse(raw []byte) (*Parsed, error) {
 			}
 		}
 	}
-	if len(p.Email.To)+len(p.Email.Cc) > emailchan.MaxShown {
-		return nil, bad("more than %d addresses in To and Cc", emailchan.MaxShown)
+	if len(p.Email.To)+len(p.Email.Cc) > rules.MaxShown {
+		return nil, bad("more than %d addresses in To and Cc", rules.MaxShown)
 	}
 	// The author's Message-ID is kept when it is one (RFC 6409 §8.3: a
 	// submission server adds one only when it is missing or invalid).
-	if id, ok := emailchan.MessageID(h.Get("Message-Id")); ok {
+	if id, ok := rules.MessageID(h.Get("Message-Id")); ok {
 		p.Email.MessageID = id
 	}
 	keys := make([]string, 0, len(h))
@@ -105,7 +105,7 @@ func Parse(raw []byte) (*Parsed, error) {
 	sort.Strings(keys)
 	xs := 0
 	for _, k := range keys {
-		if shownHeaders[k] || !emailchan.AllowedHeader(k) {
+		if shownHeaders[k] || !rules.AllowedHeader(k) {
 			continue
 		}
 		if strings.HasPrefix(k, "X-") {
@@ -118,7 +118,7 @@ func Parse(raw []byte) (*Parsed, error) {
 			return nil, bad("%s: %v", k, err)
 		}
 		if k == "References" {
-			v = trimReferences(v, emailchan.MaxHeaderValue)
+			v = trimReferences(v, rules.MaxHeaderValue)
 		}
 		if p.Email.Headers == nil {
 			p.Email.Headers = map[string]string{}

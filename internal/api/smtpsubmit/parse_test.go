@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	emailchan "github.com/omnigate/omnigate/internal/channel/email"
+	"github.com/omnigate/omnigate/internal/email/rules"
 	"github.com/omnigate/omnigate/internal/message"
 )
 
@@ -58,7 +58,7 @@ func TestParseAuthorsHeaders(t *testing.T) {
 	if len(e.To) != 2 || e.To[0] != (message.Mailbox{Name: "Ann", Address: "ann@r.test"}) || e.To[1].Name != "Zöe" ||
 		len(e.Cc) != 1 || e.Cc[0].Address != "bob@r.test" || e.MessageID != "t.1@client.test" ||
 		e.Headers["In-Reply-To"] != "<q@client.test>" || e.Headers["Keywords"] != "k" || len(e.Headers) != 3 ||
-		len(got) > emailchan.MaxHeaderValue || !strings.HasPrefix(got, "<root@c.example> <reply-") || !strings.HasSuffix(got, " <reply-59@c.example>") {
+		len(got) > rules.MaxHeaderValue || !strings.HasPrefix(got, "<root@c.example> <reply-") || !strings.HasSuffix(got, " <reply-59@c.example>") {
 		t.Fatalf("%+v", e)
 	}
 	p, err = Parse([]byte("Message-ID: not-an-id\r\n\r\nhi"))
@@ -96,12 +96,12 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("subject %q", p.Email.Subject)
 		}
 		for k, v := range p.Email.Headers {
-			if !emailchan.AllowedHeader(k) || strings.ContainsAny(v, "\r\n") {
+			if !rules.AllowedHeader(k) || strings.ContainsAny(v, "\r\n") {
 				t.Fatalf("header %q: %q", k, v)
 			}
 		}
 		if id := p.Email.MessageID; id != "" {
-			if _, ok := emailchan.MessageID("<" + id + ">"); !ok {
+			if _, ok := rules.MessageID("<" + id + ">"); !ok {
 				t.Fatalf("Message-ID %q", id)
 			}
 		}

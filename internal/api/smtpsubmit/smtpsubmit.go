@@ -30,8 +30,8 @@ import (
 	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/authguard"
 	"github.com/omnigate/omnigate/internal/billing"
-	emailchan "github.com/omnigate/omnigate/internal/channel/email"
 	"github.com/omnigate/omnigate/internal/compliance"
+	"github.com/omnigate/omnigate/internal/email/rules"
 	"github.com/omnigate/omnigate/internal/groupcommit"
 	"github.com/omnigate/omnigate/internal/message"
 	"github.com/omnigate/omnigate/internal/metrics"
@@ -46,9 +46,9 @@ const Door = "smtp"
 // Defaults.
 const (
 	// DefaultMaxSize is the SIZE advertised (RFC 1870) and the most DATA
-	// takes: the email channel's bound on a message (emailchan.MaxSize),
+	// takes: the email channel's bound on a message (rules.MaxSize),
 	// so that the limit a client is told is the one that applies.
-	DefaultMaxSize       = emailchan.MaxSize
+	DefaultMaxSize       = rules.MaxSize
 	DefaultMaxRecipients = 50
 	DefaultTimeout       = 2 * time.Minute
 	// ChannelEmail is the channel submitted messages go out on.
@@ -256,7 +256,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	}
 	// The email channel's rules for an originator (Prepare), checked
 	// here so that a bad one is refused at MAIL (RFC 3463 5.1.7).
-	a, err := emailchan.Address(from)
+	a, err := rules.Address(from)
 	if err != nil {
 		return reply(553, 5, 1, 7, oneLine("The sender address is not valid: "+err.Error()))
 	}
@@ -272,7 +272,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	// one the pipeline would refuse is refused at RCPT (RFC 5321 §3.3,
 	// RFC 3463 5.1.3) and the mail goes to the others, instead of failing
 	// for every recipient at the end of DATA.
-	a, err := emailchan.Address(to)
+	a, err := rules.Address(to)
 	if err != nil {
 		return reply(553, 5, 1, 3, oneLine("The recipient address is not valid: "+err.Error()))
 	}
@@ -328,7 +328,7 @@ func (s *Server) refusal(err error) error {
 	var noPrice *billing.NoPriceError
 	var refused *compliance.Rejection
 	switch {
-	case errors.Is(err, emailchan.ErrTooLarge):
+	case errors.Is(err, rules.ErrTooLarge):
 		// RFC 1870 §6.3 (and RFC 3463 5.3.4): too large is 552, which
 		// clients tell from other refusals.
 		s.count("invalid")

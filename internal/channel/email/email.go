@@ -10,46 +10,18 @@
 package email
 
 import (
-	"errors"
 	"fmt"
 	"mime"
-	"net/mail"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/net/idna"
-
 	"github.com/omnigate/omnigate/internal/channel"
 	"github.com/omnigate/omnigate/internal/email/compose"
+	"github.com/omnigate/omnigate/internal/email/rules"
 	"github.com/omnigate/omnigate/internal/message"
 )
-
-// Limits of one email (docs/email.md, "Message format and limits").
-const (
-	// MaxSize bounds the composed message (headers, bodies and
-	// attachments as encoded, before DKIM signing): 10 MiB.
-	MaxSize = 10 << 20
-	// MaxSubject bounds the subject, in characters.
-	MaxSubject = 998
-	// MaxName bounds a display name (FromName, a recipient's name).
-	MaxName = 200
-	// MaxHeaders bounds custom headers; MaxHeaderValue each value's octets.
-	MaxHeaders     = 50
-	MaxHeaderValue = 900
-	// MaxAttachments bounds attachments and inline images together.
-	MaxAttachments = 100
-	// MaxShown bounds the To and Cc mailboxes an author wrote, together.
-	MaxShown = 100
-	// MaxMessageID bounds the author's Message-ID, in octets.
-	MaxMessageID = 250
-)
-
-// ErrTooLarge is the Err of the *message.Invalid for a message over
-// MaxSize once composed.
-var ErrTooLarge = errors.New("the message is too large")
 
 // SettleAfter is how long after a 250 an email recipient waits for a
 // bounce before it counts as delivered (see Spec's Silence).
@@ -84,43 +56,6 @@ func ProviderID(messageID string, seq int) string {
 	return messageID + "." + strconv.Itoa(seq)
 }
 
-// allowedHeaders are the custom headers a sender may set besides X-*;
-// everything else is the platform's to write (From, To, Subject, Date,
-// Message-ID, MIME and transport headers, DKIM, List-Unsubscribe …).
-var allowedHeaders = map[string]bool{
-	"List-Id": true, "In-Reply-To": true, "References": true, "Keywords": true, "Comments": true,
-	"Auto-Submitted": true, "Precedence": true, "Organization": true, "Thread-Topic": true, "Thread-Index": true,
-	"Feedback-Id": true,
-}
-
-// AllowedHeader reports whether a sender may set the header (canonical or
-// not): X-* and the names in the documented allowlist.
-func AllowedHeader(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if name[i] < 33 || name[i] > 126 || name[i] == ':' {
-			return false
-		}
-	}
-	c := canonical(name)
-	if strings.HasPrefix(c, "X-") && len(c) > 2 {
-		return true
-	}
-	return allowedHeaders[c]
-}
-
-func canonical(name string) string {
-	parts := strings.Split(strings.ToLower(name), "-")
-	for i, p := range parts {
-		if p != "" {
-			parts[i] = strings.ToUpper(p[:1]) + p[1:]
-		}
-	}
-	return strings.Join(parts, "-")
-}
-
 // Prepare checks an email and sets each recipient's PartCount (1) and
 // Length (the composed size in octets). Addresses are normalised: the
 // domain lower case and in ASCII (IDNA).
@@ -134,7 +69,7 @@ func Prepare(m *message.Message) error {
 		}
 		return nil
 	}
-	from, err := Address(m.Originator)
+	from, err := rules.Address(m.Originator)
 	if err != nil {
 		return &message.Invalid{Field: "originator", Reason: err.Error()}
 	}
@@ -151,12 +86,12 @@ func Prepare(m *message.Message) error {
 	}
 	for i := range m.Recipients {
 		r := &m.Recipients[i]
-		a, err := Address(r.Address)
+		a, err := rules.Address(r.Address)
 		if err != nil {
 			return &message.Invalid{Field: "recipients", Reason: fmt.Sprintf("%q: %v", r.Address, err)}
 		}
 		r.Address = a
-		if err := text("recipients.name", r.Name, MaxName); err != nil {
+		if err := text("recipients.name", r.Name, rules.MaxName); err != nil {
 			return err
 		}
 	}
@@ -171,10 +106,10 @@ func Prepare(m *message.Message) error {
 	if strings.TrimSpace(e.Subject) == "" {
 		return &message.Invalid{Field: "subject", Reason: "an email needs a subject"}
 	}
-	if err := text("subject", e.Subject, MaxSubject); err != nil {
+	if err := text("subject", e.Subject, rules.MaxSubject); err != nil {
 		return err
 	}
-	if err := text("from.name", e.FromName, MaxName); err != nil {
+	if err := text("from.name", e.FromName, rules.MaxName); err != nil {
 		return err
 	}
 	if m.Body == "" && e.HTML == "" {
@@ -184,19 +119,19 @@ func Prepare(m *message.Message) error {
 		return &message.Invalid{Field: "content", Reason: "the bodies must be UTF-8"}
 	}
 	if e.ReplyTo != "" {
-		a, err := Address(e.ReplyTo)
+		a, err := rules.Address(e.ReplyTo)
 		if err != nil {
 			return &message.Invalid{Field: "replyTo", Reason: err.Error()}
 		}
 		e.ReplyTo = a
 	}
 	if e.MessageID != "" {
-		if _, ok := MessageID("<" + e.MessageID + ">"); !ok {
+		if _, ok := rules.MessageID("<" + e.MessageID + ">"); !ok {
 			return &message.Invalid{Field: "messageId", Reason: "not a Message-ID (id-left@id-right, printable ASCII without spaces or angle brackets)"}
 		}
 	}
-	if len(e.To)+len(e.Cc) > MaxShown {
-		return &message.Invalid{Field: "to", Reason: fmt.Sprintf("at most %d addresses in To and Cc together", MaxShown)}
+	if len(e.To)+len(e.Cc) > rules.MaxShown {
+		return &message.Invalid{Field: "to", Reason: fmt.Sprintf("at most %d addresses in To and Cc together", rules.MaxShown)}
 	}
 	for _, l := range []struct {
 		field string
@@ -204,32 +139,32 @@ func Prepare(m *message.Message) error {
 	}{{"to", e.To}, {"cc", e.Cc}} {
 		for i := range l.list {
 			mb := &l.list[i]
-			a, err := Address(mb.Address)
+			a, err := rules.Address(mb.Address)
 			if err != nil {
 				return &message.Invalid{Field: l.field, Reason: fmt.Sprintf("%q: %v", mb.Address, err)}
 			}
 			mb.Address = a
-			if err := text(l.field+".name", mb.Name, MaxName); err != nil {
+			if err := text(l.field+".name", mb.Name, rules.MaxName); err != nil {
 				return err
 			}
 		}
 	}
-	if len(e.Headers) > MaxHeaders {
-		return &message.Invalid{Field: "headers", Reason: fmt.Sprintf("at most %d custom headers", MaxHeaders)}
+	if len(e.Headers) > rules.MaxHeaders {
+		return &message.Invalid{Field: "headers", Reason: fmt.Sprintf("at most %d custom headers", rules.MaxHeaders)}
 	}
 	for k, v := range e.Headers {
-		if !AllowedHeader(k) {
-			return &message.Invalid{Field: "headers", Reason: fmt.Sprintf("header %q may not be set: only X-* and %s", k, allowedList())}
+		if !rules.AllowedHeader(k) {
+			return &message.Invalid{Field: "headers", Reason: fmt.Sprintf("header %q may not be set: only X-* and %s", k, rules.AllowedList())}
 		}
-		if err := text("headers."+k, v, MaxHeaderValue); err != nil {
+		if err := text("headers."+k, v, rules.MaxHeaderValue); err != nil {
 			return err
 		}
-		if len(v) > MaxHeaderValue {
-			return &message.Invalid{Field: "headers." + k, Reason: fmt.Sprintf("at most %d octets", MaxHeaderValue)}
+		if len(v) > rules.MaxHeaderValue {
+			return &message.Invalid{Field: "headers." + k, Reason: fmt.Sprintf("at most %d octets", rules.MaxHeaderValue)}
 		}
 	}
-	if len(e.Attachments) > MaxAttachments {
-		return &message.Invalid{Field: "attachments", Reason: fmt.Sprintf("at most %d attachments and inline images", MaxAttachments)}
+	if len(e.Attachments) > rules.MaxAttachments {
+		return &message.Invalid{Field: "attachments", Reason: fmt.Sprintf("at most %d attachments and inline images", rules.MaxAttachments)}
 	}
 	for i, a := range e.Attachments {
 		field := fmt.Sprintf("attachments[%d]", i)
@@ -268,9 +203,9 @@ func Prepare(m *message.Message) error {
 	if own {
 		base -= len(m.Recipients[0].Address) + len(m.Recipients[0].Name)
 	}
-	if base > MaxSize {
-		return &message.Invalid{Field: "content", Reason: fmt.Sprintf("the message is %d octets once encoded; at most %d (10 MiB) are allowed", base, MaxSize),
-			Err: ErrTooLarge}
+	if base > rules.MaxSize {
+		return &message.Invalid{Field: "content", Reason: fmt.Sprintf("the message is %d octets once encoded; at most %d (10 MiB) are allowed", base, rules.MaxSize),
+			Err: rules.ErrTooLarge}
 	}
 	for i := range m.Recipients {
 		r := &m.Recipients[i]
@@ -280,15 +215,6 @@ func Prepare(m *message.Message) error {
 		}
 	}
 	return nil
-}
-
-func allowedList() string {
-	names := make([]string, 0, len(allowedHeaders))
-	for k := range allowedHeaders {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }
 
 // text refuses control characters (CR and LF above all: a header
@@ -306,76 +232,4 @@ func text(field, s string, max int) error {
 		return &message.Invalid{Field: field, Reason: fmt.Sprintf("at most %d characters", max)}
 	}
 	return nil
-}
-
-// MessageID reads a msg-id (RFC 5322 §3.6.4: "<" id-left "@" id-right
-// ">", surrounding spaces allowed) and returns it without its angle
-// brackets. It takes what a header can carry safely: printable ASCII
-// without spaces, angle brackets or a second "@", non-empty on both sides
-// of the "@", at most MaxMessageID octets. Quoted strings and comments of
-// the obsolete syntax are not taken.
-func MessageID(s string) (string, bool) {
-	s = strings.Trim(s, " \t")
-	if len(s) < 5 || s[0] != '<' || s[len(s)-1] != '>' {
-		return "", false
-	}
-	id := s[1 : len(s)-1]
-	at := strings.IndexByte(id, '@')
-	if len(id) > MaxMessageID || at <= 0 || at == len(id)-1 || strings.Count(id, "@") != 1 {
-		return "", false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c < 0x21 || c > 0x7e || c == '<' || c == '>' || c == '"' || c == '(' || c == ')' || c == '\\' || c == ',' {
-			return "", false
-		}
-	}
-	return id, true
-}
-
-// Address checks a bare email address (local@domain, no display name, no
-// angle brackets, no comments) and returns it with its domain in lower-case
-// ASCII (an internationalised domain as its A-labels). The local part must
-// be ASCII: sending to a UTF-8 local part needs SMTPUTF8, which the
-// connector does not speak.
-func Address(s string) (string, error) {
-	if s == "" {
-		return "", fmt.Errorf("an email address is required")
-	}
-	if len(s) > 320 || strings.ContainsAny(s, "\r\n\x00<>,; \t") {
-		return "", fmt.Errorf("not a bare email address (local@domain)")
-	}
-	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 {
-		return "", fmt.Errorf("not an email address: it needs local@domain")
-	}
-	local, domain := s[:at], s[at+1:]
-	for i := 0; i < len(local); i++ {
-		if local[i] < 0x21 || local[i] > 0x7e {
-			return "", fmt.Errorf("the local part must be ASCII")
-		}
-	}
-	if len(local) > 64 {
-		return "", fmt.Errorf("the local part has more than 64 characters")
-	}
-	ascii, err := idna.Lookup.ToASCII(strings.ToLower(strings.TrimSuffix(domain, ".")))
-	if err != nil || !strings.Contains(ascii, ".") || len(ascii) > 253 {
-		return "", fmt.Errorf("%q is not a valid mail domain", domain)
-	}
-	for _, label := range strings.Split(ascii, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return "", fmt.Errorf("%q is not a valid mail domain", domain)
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return "", fmt.Errorf("%q is not a valid mail domain", domain)
-			}
-		}
-	}
-	addr := local + "@" + ascii
-	a, err := mail.ParseAddress(addr)
-	if err != nil || a.Name != "" || a.Address != addr {
-		return "", fmt.Errorf("not a valid email address")
-	}
-	return addr, nil
 }

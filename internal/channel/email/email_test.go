@@ -2,6 +2,7 @@ package email
 
 import (
 	"errors"
+	"github.com/omnigate/omnigate/internal/email/rules"
 	"strings"
 	"testing"
 
@@ -83,7 +84,7 @@ func TestAllowedHeader(t *testing.T) {
 		"From": false, "To": false, "Cc": false, "Bcc": false, "Subject": false, "Date": false, "Message-ID": false,
 		"DKIM-Signature": false, "Return-Path": false, "Received": false, "MIME-Version": false, "Content-Type": false,
 		"Content-Transfer-Encoding": false, "List-Unsubscribe": false, "X-": false, "X Y": false, "": false} {
-		if AllowedHeader(h) != ok {
+		if rules.AllowedHeader(h) != ok {
 			t.Errorf("%q: want %v", h, ok)
 		}
 	}
@@ -94,14 +95,14 @@ func FuzzAddress(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		a, err := Address(s)
+		a, err := rules.Address(s)
 		if err != nil {
 			return
 		}
 		if strings.ContainsAny(a, "\r\n <>") {
 			t.Fatalf("%q accepted as %q", s, a)
 		}
-		if again, err := Address(a); err != nil || again != a {
+		if again, err := rules.Address(a); err != nil || again != a {
 			t.Fatalf("%q normalised to %q, which gives %q, %v", s, a, again, err)
 		}
 	})
@@ -118,9 +119,9 @@ func TestMessageID(t *testing.T) {
 		"<a@b@c>":                   "",
 		"<a@b>\r\nBcc: x@evil.test": "",
 		"<\"q\"@b>":                 "",
-		"<" + strings.Repeat("a", MaxMessageID) + "@b>": "",
+		"<" + strings.Repeat("a", rules.MaxMessageID) + "@b>": "",
 	} {
-		got, ok := MessageID(in)
+		got, ok := rules.MessageID(in)
 		if got != want || ok != (want != "") {
 			t.Errorf("MessageID(%q) = %q %v, want %q", in, got, ok, want)
 		}
@@ -148,7 +149,7 @@ func TestPrepareAuthored(t *testing.T) {
 			e.Cc = []message.Mailbox{{Name: "a\r\nBcc: x@evil.test", Address: "a@example.org"}}
 		},
 		"messageId": func(e *message.Email) { e.MessageID = "a b@c" },
-		"to ":       func(e *message.Email) { e.To = make([]message.Mailbox, MaxShown+1) },
+		"to ":       func(e *message.Email) { e.To = make([]message.Mailbox, rules.MaxShown+1) },
 	} {
 		m := good()
 		mutate(m.Content.Email)
@@ -158,8 +159,8 @@ func TestPrepareAuthored(t *testing.T) {
 		}
 	}
 	m = good()
-	m.Content.Email.Attachments = []message.Attachment{{Name: "big.bin", Data: make([]byte, MaxSize*3/4+1)}}
-	if err := Prepare(m); !errors.Is(err, ErrTooLarge) {
+	m.Content.Email.Attachments = []message.Attachment{{Name: "big.bin", Data: make([]byte, rules.MaxSize*3/4+1)}}
+	if err := Prepare(m); !errors.Is(err, rules.ErrTooLarge) {
 		t.Errorf("too large: %v", err)
 	}
 }
