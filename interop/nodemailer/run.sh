@@ -65,12 +65,14 @@ TEST_KEY="$(field test_key)" || die "no test key in the demo account"
 # demo mail sink keeps each recipient's copy in $DATA/demo-mail/<rcpt>/new.
 TEST_ENV=(OMNIGATE_URL="$URL" OMNIGATE_CA="$WORK/tls.crt" OMNIGATE_KEY="$LIVE_KEY" OMNIGATE_TEST_KEY="$TEST_KEY"
   OMNIGATE_SMTP_PORT="$SMTP_PORT" OMNIGATE_FROM="$FROM" OMNIGATE_DEMO_MAIL="$DATA/demo-mail")
+# The Python tests import support.py from this directory; no __pycache__ is
+# left here.
 failed=()
 run_test env "${TEST_ENV[@]}" timeout --kill-after=10 300 node --test-reporter=spec test.mjs
 (( TEST_RC == 0 )) || failed+=("nodemailer (status $TEST_RC)")
-run_test env "${TEST_ENV[@]}" TMPDIR="$WORK" timeout --kill-after=10 300 /usr/bin/python3 test_smtplib.py
+run_test env "${TEST_ENV[@]}" TMPDIR="$WORK" PYTHONDONTWRITEBYTECODE=1 timeout --kill-after=10 300 /usr/bin/python3 test_smtplib.py
 (( TEST_RC == 0 )) || failed+=("smtplib (status $TEST_RC)")
-run_test env "${TEST_ENV[@]}" TMPDIR="$WORK" timeout --kill-after=10 120 /usr/bin/python3 test_msmtp.py
+run_test env "${TEST_ENV[@]}" TMPDIR="$WORK" PYTHONDONTWRITEBYTECODE=1 timeout --kill-after=10 120 /usr/bin/python3 test_msmtp.py
 (( TEST_RC == 0 )) || failed+=("msmtp (status $TEST_RC)")
 
 # 6. A clean stop (checked whatever the tests said), then the tests' verdict.

@@ -5,49 +5,24 @@ attachment and a UTF-8 subject to recipients given on the command line or
 read from the headers (-t); the id in the 250 reply (from msmtp's log) is
 read back through the API. A wrong key makes msmtp exit with EX_NOPERM.
 
-Same variables as test_smtplib.py (run.sh sets them).
+The variables run.sh sets are listed (and read) in support.py.
 Usage: /usr/bin/python3 test_msmtp.py (from run.sh; needs msmtp).
 """
 
 import atexit
 import base64
-import json
 import os
 import re
 import shutil
-import ssl
 import subprocess
 import tempfile
 import unittest
-import urllib.error
-import urllib.request
 import uuid
 
+from support import CA, FROM, KEY, PORT, stored
 
-def env(name):
-    v = os.environ.get(name)
-    if not v:
-        raise SystemExit(f"{name} is not set; run interop/nodemailer/run.sh")
-    return v
-
-
-URL = env("OMNIGATE_URL")
-CA = env("OMNIGATE_CA")
-KEY = env("OMNIGATE_KEY")
-PORT = env("OMNIGATE_SMTP_PORT")
-FROM = env("OMNIGATE_FROM")
-CTX = ssl.create_default_context(cafile=CA)
 WORK = tempfile.mkdtemp(prefix="msmtp-")
 atexit.register(shutil.rmtree, WORK, True)
-
-
-def api_get(path):
-    req = urllib.request.Request(URL + path, headers={"Authorization": "AccessKey " + KEY})
-    try:
-        with urllib.request.urlopen(req, context=CTX, timeout=10) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def msmtp(args, message, auth="plain", password=KEY):
@@ -101,9 +76,7 @@ def mime(token, to, cc=None):
 def check_stored(test, log, token, recipients):
     m = re.search(r"smtpstatus=250 smtpmsg='250 2\.0\.0 OK id=([0-9a-f]{32})", log)
     test.assertTrue(m, log)
-    status, body = api_get(f"/v1/messages/{m.group(1)}")
-    test.assertEqual(status, 200, body)
-    e = body["content"]["email"]
+    body, e = stored(test, m.group(1))
     test.assertEqual(e["subject"], f"Grüße aus Köln ☕ {token}")
     test.assertEqual(e["content"]["text"].replace("\r\n", "\n"), "Hallo,\n.leading dot\nGrüße\n")
     test.assertEqual([(a["name"], a["type"]) for a in e["attachments"]], [("orders.csv", "text/csv")])

@@ -1,14 +1,9 @@
 """Interop test: Python's standard-library smtplib (an SMTP client
 independent of nodemailer) against omnigate's SMTP submission door.
 
-run.sh starts `omnigate serve --demo --smtp-submission …` and sets:
-  OMNIGATE_URL        the API's https URL
-  OMNIGATE_CA         the self-signed certificate (API and STARTTLS)
-  OMNIGATE_KEY        the demo account's live access key
-  OMNIGATE_TEST_KEY   its test key
-  OMNIGATE_SMTP_PORT  the submission port on 127.0.0.1
-  OMNIGATE_FROM       an address of the demo's verified sending domain
-  OMNIGATE_DEMO_MAIL  the demo mail sink's maildir root (<dir>/<rcpt>/new/)
+run.sh starts `omnigate serve --demo --smtp-submission …` and sets the
+OMNIGATE_* variables support.py lists (support.py reads the ones both tests
+use, and reads a message back through the API).
 
 Checks EHLO, STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954) with the
 access key, a MIME message with an attachment and a UTF-8 subject to
@@ -24,34 +19,18 @@ import email
 import email.policy
 import email.utils
 import glob
-import json
 import os
 import re
 import smtplib
-import ssl
 import time
 import unittest
-import urllib.error
-import urllib.request
 import uuid
 from email.message import EmailMessage
 
+from support import CTX, FROM, KEY, PORT, api_get, env, stored
 
-def env(name):
-    v = os.environ.get(name)
-    if not v:
-        raise SystemExit(f"{name} is not set; run interop/nodemailer/run.sh")
-    return v
-
-
-URL = env("OMNIGATE_URL")
-CA = env("OMNIGATE_CA")
-KEY = env("OMNIGATE_KEY")
 TEST_KEY = env("OMNIGATE_TEST_KEY")
-PORT = int(env("OMNIGATE_SMTP_PORT"))
-FROM = env("OMNIGATE_FROM")
 MAILDIR = env("OMNIGATE_DEMO_MAIL")
-CTX = ssl.create_default_context(cafile=CA)
 ID_RE = re.compile(rb"^2\.0\.0 OK id=([0-9a-f]{32})")
 
 
@@ -80,15 +59,6 @@ def logged_in(key=KEY):
     s = connect()
     s.login("interop", key)
     return s
-
-
-def api_get(path):
-    req = urllib.request.Request(URL + path, headers={"Authorization": "AccessKey " + KEY})
-    try:
-        with urllib.request.urlopen(req, context=CTX, timeout=10) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def message_id(s):
@@ -176,9 +146,7 @@ class Submission(unittest.TestCase):
         self.assertEqual(refused, {})
         mid = message_id(s)
         s.quit()
-        status, body = api_get(f"/v1/messages/{mid}")
-        self.assertEqual(status, 200, body)
-        e = body["content"]["email"]
+        body, e = stored(self, mid)
         self.assertEqual(e["subject"], f"Bestellbestätigung — café ☕ {token}")
         self.assertEqual(e["from"], {"email": FROM, "name": "Café Shop"})
         self.assertEqual(sorted(r["email"] for r in body["recipients"]),
@@ -227,9 +195,8 @@ class Submission(unittest.TestCase):
         self.assertEqual(refused, {})
         mid = message_id(s)
         s.quit()
-        status, body = api_get(f"/v1/messages/{mid}")
-        self.assertEqual(status, 200, body)
-        self.assertEqual(body["content"]["email"]["content"]["text"].strip(), "Grüße aus Köln")
+        _, e = stored(self, mid)
+        self.assertEqual(e["content"]["text"].strip(), "Grüße aus Köln")
 
     def test_07_chunking_bdat(self):
         # CHUNKING is advertised (RFC 3030): two BDAT chunks, the last LAST.
@@ -249,9 +216,8 @@ class Submission(unittest.TestCase):
         s.last_data_reply = s.getreply()
         mid = message_id(s)
         s.quit()
-        status, body = api_get(f"/v1/messages/{mid}")
-        self.assertEqual(status, 200, body)
-        self.assertEqual(body["content"]["email"]["subject"], f"bdat {token}")
+        _, e = stored(self, mid)
+        self.assertEqual(e["subject"], f"bdat {token}")
 
     def test_08_size_declared_over_the_limit_552(self):
         s = logged_in()

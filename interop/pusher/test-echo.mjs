@@ -10,40 +10,21 @@
 // listens on OMNIGATE_RT_AUX_PORT itself (test.mjs has exited by then) for
 // the auth endpoint and the app's webhook, which it acknowledges.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import dns from 'node:dns';
-import net from 'node:net';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import Echo from 'laravel-echo';
+import { HOST, ackWebhook, channelAuthRoute, loopbackOnly, realtimeEnv, serveAux, waitFor } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 
 // Nothing may leave loopback (pusher-js defaults point at pusher.com).
-const realLookup = dns.lookup;
-const loopback = (h) => h === 'localhost' || (net.isIPv4(h) && h.startsWith('127.')) || h === '::1';
-dns.lookup = function guardedLookup(hostname, ...rest) {
-  if (!loopback(hostname)) throw new Error(`interop harness: refusing to resolve ${hostname}; only loopback is allowed`);
-  return realLookup.call(dns, hostname, ...rest);
-};
+loopbackOnly();
 
-function env(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set; run interop/pusher/run.sh`);
-  return v;
-}
-
-const HOST = '127.0.0.1';
-const PORT = Number(env('OMNIGATE_RT_PORT'));
-const APP_ID = env('OMNIGATE_RT_APP_ID');
-const KEY = env('OMNIGATE_RT_KEY');
-const SECRET = env('OMNIGATE_RT_SECRET');
-const AUX_PORT = Number(env('OMNIGATE_RT_AUX_PORT'));
-const AUX = `http://${HOST}:${AUX_PORT}`;
+const { PORT, APP_ID, KEY, SECRET, AUX_PORT, AUX } = realtimeEnv();
 
 const PusherJS = require('pusher-js');
 const Client = PusherJS.default ?? PusherJS;
@@ -69,72 +50,25 @@ const api = new Pusher({ appId: APP_ID, key: KEY, secret: SECRET, host: HOST, po
 // $user_id) makes it.
 const users = { 'token-1': { id: 1, name: 'Ann' }, 'token-2': { id: 2, name: 'Bob' }, 'token-3': { id: 3, name: 'Cat' } };
 const authRequests = [];
+const echos = [];
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-const aux = http.createServer(async (req, res) => {
-  const body = await readBody(req);
-  const url = new URL(req.url, AUX);
-  if (req.method === 'POST' && url.pathname === '/broadcasting/auth') {
-    const form = new URLSearchParams(body);
-    const channel = form.get('channel_name');
-    const socketId = form.get('socket_id');
+serveAux(AUX_PORT, {
+  '/broadcasting/auth': channelAuthRoute(api, (channel, form, req) => {
     const user = users[(req.headers.authorization ?? '').replace(/^Bearer /, '')];
-    authRequests.push({ channel, socketId, user: user?.id });
+    authRequests.push({ channel, socketId: form.get('socket_id'), user: user?.id });
     // routes/channels.php: App.Models.User.{id} only for that user; no
     // one may have "forbidden".
     const own = /^private-App\.Models\.User\.(\d+)$/.exec(channel);
     if (!user || channel.endsWith('forbidden') || (own && Number(own[1]) !== user.id)) {
-      res.writeHead(403, { 'content-type': 'application/json' }).end('{"message":"This action is unauthorized."}');
-      return;
+      return { refuse: { headers: { 'content-type': 'application/json' }, body: '{"message":"This action is unauthorized."}' } };
     }
-    const auth = channel.startsWith('presence-')
-      ? api.authorizeChannel(socketId, channel, { user_id: String(user.id), user_info: { id: user.id, name: user.name } })
-      : api.authorizeChannel(socketId, channel);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth));
-    return;
-  }
-  if (req.method === 'POST' && url.pathname === '/pusher/webhook') {
-    res.writeHead(200).end('ok');
-    return;
-  }
-  res.writeHead(404).end();
-});
-
-before(async () => {
-  await new Promise((resolve, reject) => {
-    aux.once('error', reject);
-    aux.listen(AUX_PORT, HOST, resolve);
-  });
-});
-
-const echos = [];
-after(async () => {
-  for (const e of echos) e.disconnect();
-  const closed = new Promise((resolve) => aux.close(resolve));
-  aux.closeAllConnections?.();
-  await closed;
-});
+    return { member: { user_id: String(user.id), user_info: { id: user.id, name: user.name } } };
+  }),
+  '/pusher/webhook': ackWebhook,
+}, { beforeClose: () => { for (const e of echos) e.disconnect(); } });
 
 // ---------------------------------------------------------------------------
 // Helpers.
-
-async function waitFor(what, cond, ms = 10000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
 
 // A promise for the first argument of the next call of an Echo callback
 // (pusher-js passes event metadata as a second one), with a timeout.

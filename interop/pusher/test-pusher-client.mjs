@@ -18,37 +18,17 @@
 //   emits 'ping');
 // - it has no way to wait for a connection but its 'connected' event.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import dns from 'node:dns';
-import net from 'node:net';
-import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
+import { HOST, ackWebhook, channelAuthRoute, eventHelpers, loopbackOnly, realtimeEnv, serveAux, waitFor } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 
-const realLookup = dns.lookup;
-const loopback = (h) => h === 'localhost' || (net.isIPv4(h) && h.startsWith('127.')) || h === '::1';
-dns.lookup = function guardedLookup(hostname, ...rest) {
-  if (!loopback(hostname)) throw new Error(`interop harness: refusing to resolve ${hostname}; only loopback is allowed`);
-  return realLookup.call(dns, hostname, ...rest);
-};
+loopbackOnly();
 
-function env(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set; run interop/pusher/run.sh`);
-  return v;
-}
-
-const HOST = '127.0.0.1';
-const PORT = Number(env('OMNIGATE_RT_PORT'));
-const APP_ID = env('OMNIGATE_RT_APP_ID');
-const KEY = env('OMNIGATE_RT_KEY');
-const SECRET = env('OMNIGATE_RT_SECRET');
-const AUX_PORT = Number(env('OMNIGATE_RT_AUX_PORT'));
-const AUX = `http://${HOST}:${AUX_PORT}`;
+const { PORT, APP_ID, KEY, SECRET, AUX_PORT, AUX } = realtimeEnv();
 
 const PusherClient = require('pusher-client');
 const Pusher = require('pusher');
@@ -69,81 +49,23 @@ const api = new Pusher({ appId: APP_ID, key: KEY, secret: SECRET, host: HOST, po
 // socket_id, channel_name, and auth.params), and the webhook.
 
 const authRequests = [];
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-const aux = http.createServer(async (req, res) => {
-  const body = await readBody(req);
-  const url = new URL(req.url, AUX);
-  if (req.method === 'POST' && url.pathname === '/pusher/auth') {
-    const form = new URLSearchParams(body);
-    authRequests.push(Object.fromEntries(form));
-    const channel = form.get('channel_name');
-    if (channel === 'private-forbidden') {
-      res.writeHead(403).end('forbidden');
-      return;
-    }
-    const auth = channel.startsWith('presence-')
-      ? api.authorizeChannel(form.get('socket_id'), channel, { user_id: form.get('user'), user_info: { via: 'endpoint' } })
-      : api.authorizeChannel(form.get('socket_id'), channel);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth));
-    return;
-  }
-  if (req.method === 'POST' && url.pathname === '/pusher/webhook') {
-    res.writeHead(200).end('ok');
-    return;
-  }
-  res.writeHead(404).end();
-});
-
-before(async () => {
-  await new Promise((resolve, reject) => {
-    aux.once('error', reject);
-    aux.listen(AUX_PORT, HOST, resolve);
-  });
-});
-
 const clients = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  const closed = new Promise((resolve) => aux.close(resolve));
-  aux.closeAllConnections?.();
-  await closed;
-});
+
+serveAux(AUX_PORT, {
+  '/pusher/auth': channelAuthRoute(api, (channel, form) => {
+    authRequests.push(Object.fromEntries(form));
+    if (channel === 'private-forbidden') return { refuse: { body: 'forbidden' } };
+    return { member: { user_id: form.get('user'), user_info: { via: 'endpoint' } } };
+  }),
+  '/pusher/webhook': ackWebhook,
+}, { beforeClose: () => { for (const c of clients) c.disconnect(); } });
 
 // ---------------------------------------------------------------------------
 // Helpers.
 
-async function waitFor(what, cond, ms = 10000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
-
-// once: the next emission of an event on a pusher-client emitter.
-function once(target, event, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      target.removeListener(event, handler);
-      reject(new Error(`timed out waiting for ${event}`));
-    }, ms);
-    function handler(data) {
-      clearTimeout(timer);
-      target.removeListener(event, handler);
-      resolve(data);
-    }
-    target.on(event, handler);
-  });
-}
+// once: the next emission of an event on a pusher-client emitter;
+// subscribed subscribes a client and waits for pusher:subscription_succeeded.
+const { once, subscribed } = eventHelpers('on', 'removeListener');
 
 // client connects a pusher-client with the given options on top of the
 // server's address; `user` goes to the auth endpoint.
@@ -159,12 +81,6 @@ async function client(options = {}) {
   if (c.connection.state !== 'connected') await once(c.connection, 'connected');
   assert.match(c.connection.socket_id, /^\d+\.\d+$/);
   return c;
-}
-
-async function subscribed(c, name) {
-  const channel = c.subscribe(name);
-  const data = await once(channel, 'pusher:subscription_succeeded');
-  return { channel, data };
 }
 
 const channelInfo = async (name, info) => (await api.get({ path: `/channels/${name}`, params: info ? { info } : {} })).json();

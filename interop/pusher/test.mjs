@@ -12,41 +12,19 @@
 //   OMNIGATE_RT_COUNT_KEY, OMNIGATE_RT_COUNT_APP_ID, OMNIGATE_RT_COUNT_SECRET
 //                        a second app, made with --subscription-count
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import dns from 'node:dns';
-import net from 'node:net';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
+import { HOST, channelAuthRoute, env, eventHelpers, loopbackOnly, realtimeEnv, sendJSON, serveAux, waitFor } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 
-// Nothing may leave loopback: a lookup of anything but localhost or a
-// loopback address fails (pusher-js defaults point at pusher.com).
-const realLookup = dns.lookup;
-const loopback = (h) => h === 'localhost' || (net.isIPv4(h) && h.startsWith('127.')) || h === '::1';
-dns.lookup = function guardedLookup(hostname, ...rest) {
-  if (!loopback(hostname)) {
-    throw new Error(`interop harness: refusing to resolve ${hostname}; only loopback is allowed`);
-  }
-  return realLookup.call(dns, hostname, ...rest);
-};
+// Nothing may leave loopback (pusher-js defaults point at pusher.com).
+loopbackOnly();
 
-function env(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set; run interop/pusher/run.sh`);
-  return v;
-}
-
-const HOST = '127.0.0.1';
-const PORT = Number(env('OMNIGATE_RT_PORT'));
-const APP_ID = env('OMNIGATE_RT_APP_ID');
-const KEY = env('OMNIGATE_RT_KEY');
-const SECRET = env('OMNIGATE_RT_SECRET');
-const AUX_PORT = Number(env('OMNIGATE_RT_AUX_PORT'));
-const AUX = `http://${HOST}:${AUX_PORT}`;
+const { PORT, APP_ID, KEY, SECRET, AUX_PORT, AUX } = realtimeEnv();
 const COUNT_KEY = env('OMNIGATE_RT_COUNT_KEY');
 const COUNT_APP_ID = env('OMNIGATE_RT_COUNT_APP_ID');
 const COUNT_SECRET = env('OMNIGATE_RT_COUNT_SECRET');
@@ -81,42 +59,21 @@ const webhooks = []; // { valid, validWithWrongSecret, events }
 // retried, and the app's later batches must not overtake it.
 let webhookFailures = 0;
 const refusedChannels = new Set(['private-forbidden']);
+const clients = [];
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-const aux = http.createServer(async (req, res) => {
-  const body = await readBody(req);
-  const url = new URL(req.url, AUX);
-  if (req.method === 'POST' && url.pathname === '/pusher/auth') {
-    const form = new URLSearchParams(body);
-    const channel = form.get('channel_name');
-    if (refusedChannels.has(channel)) {
-      res.writeHead(403).end('forbidden');
-      return;
-    }
+serveAux(AUX_PORT, {
+  '/pusher/auth': channelAuthRoute(api, (channel, form) => {
+    if (refusedChannels.has(channel)) return { refuse: { body: 'forbidden' } };
     const userId = form.get('user_id');
-    const auth = channel.startsWith('presence-')
-      ? api.authorizeChannel(form.get('socket_id'), channel, { user_id: userId, user_info: { name: `User ${userId}` } })
-      : api.authorizeChannel(form.get('socket_id'), channel);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth));
-    return;
-  }
-  if (req.method === 'POST' && url.pathname === '/pusher/user-auth') {
+    return { member: { user_id: userId, user_info: { name: `User ${userId}` } } };
+  }),
+  '/pusher/user-auth': (req, res, body) => {
     const form = new URLSearchParams(body);
     const user = { id: form.get('user_id'), name: 'signed in' };
     if (form.get('watchlist')) user.watchlist = form.get('watchlist').split(',');
-    const auth = api.authenticateUser(form.get('socket_id'), user);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth));
-    return;
-  }
-  if (req.method === 'POST' && url.pathname === '/pusher/webhook') {
+    sendJSON(res, api.authenticateUser(form.get('socket_id'), user));
+  },
+  '/pusher/webhook': (req, res, body) => {
     if (webhookFailures === 0) {
       webhookFailures++;
       res.writeHead(500).end('try again');
@@ -127,54 +84,15 @@ const aux = http.createServer(async (req, res) => {
     const valid = hook.isValid();
     webhooks.push({ valid, validWithWrongSecret: wrong.isValid(), events: valid ? hook.getEvents() : [], time: valid ? hook.getTime() : null });
     res.writeHead(200).end('ok');
-    return;
-  }
-  res.writeHead(404).end();
-});
-
-before(async () => {
-  await new Promise((resolve, reject) => {
-    aux.once('error', reject);
-    aux.listen(AUX_PORT, HOST, resolve);
-  });
-});
-
-const clients = [];
-after(async () => {
-  for (const c of clients) c.disconnect();
-  const closed = new Promise((resolve) => aux.close(resolve));
-  aux.closeAllConnections?.(); // keep-alive connections of the SDKs' agents
-  await closed;
-});
+  },
+}, { beforeClose: () => { for (const c of clients) c.disconnect(); } });
 
 // ---------------------------------------------------------------------------
 // Helpers.
 
-async function waitFor(what, cond, ms = 10000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
-
-// once resolves with the next emission of an event on a pusher-js object.
-function once(target, event, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      target.unbind(event, handler);
-      reject(new Error(`timed out waiting for ${event}`));
-    }, ms);
-    function handler(data) {
-      clearTimeout(timer);
-      target.unbind(event, handler);
-      resolve(data);
-    }
-    target.bind(event, handler);
-  });
-}
+// once resolves with the next emission of an event on a pusher-js object;
+// subscribed subscribes a client and waits for pusher:subscription_succeeded.
+const { once, subscribed } = eventHelpers('bind', 'unbind');
 
 // connect makes a pusher-js client for a user and waits until connected;
 // watchlist (ids) goes into the user data its sign-in gets.
@@ -198,12 +116,6 @@ async function connect(userId, { watchlist, key = KEY } = {}) {
   }
   assert.match(client.connection.socket_id, /^\d+\.\d+$/);
   return client;
-}
-
-async function subscribed(client, name) {
-  const channel = client.subscribe(name);
-  const data = await once(channel, 'pusher:subscription_succeeded');
-  return { channel, data };
 }
 
 async function getJSON(path, params) {
