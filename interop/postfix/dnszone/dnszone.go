@@ -29,15 +29,23 @@ type Server struct {
 	tcp  *dns.Server
 }
 
-// Start listens on 127.0.0.1 (a free port) over UDP and TCP.
+// Start listens on 127.0.0.1 (a free port) over UDP and TCP. The port is
+// the one the system gives the UDP socket; when its TCP twin is taken (by
+// another process, as CI's parallel tests may), another is tried.
 func Start() (*Server, error) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
+	var pc net.PacketConn
+	var l net.Listener
+	var err error
+	for try := 0; try < 20; try++ {
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return nil, err
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
 		pc.Close()
+	}
+	if err != nil {
 		return nil, err
 	}
 	s := &Server{Addr: pc.LocalAddr().String(), recs: map[string][]Record{}}
