@@ -202,6 +202,9 @@ type Config struct {
 	// off. SMPPTLS makes it speak SMPP over TLS with the API's certificate.
 	SMPPListen string
 	SMPPTLS    bool
+	// SMPPPartsWait is how long the SMPP server keeps the parts of a long
+	// message waiting for the rest, from its first part; 0 is a minute.
+	SMPPPartsWait time.Duration
 }
 
 // Defaults for Config.

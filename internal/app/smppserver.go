@@ -19,7 +19,7 @@ func (a *App) startSMPPServer(tlsCfg *tls.Config) error {
 	if a.cfg.SMPPListen == "" {
 		return nil
 	}
-	cfg := smppserver.Config{Addr: a.cfg.SMPPListen, Log: a.log, ReceiverBound: a.smppReceiverBound}
+	cfg := smppserver.Config{Addr: a.cfg.SMPPListen, Log: a.log, ReceiverBound: a.smppReceiverBound, PartsWait: a.cfg.SMPPPartsWait}
 	if a.cfg.SMPPTLS {
 		if tlsCfg == nil {
 			return errors.New("smpp-tls needs tls-cert and tls-key")

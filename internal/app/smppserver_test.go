@@ -363,8 +363,8 @@ func TestSMPPServerBadInput(t *testing.T) {
 		if throttled == 0 {
 			t.Fatal("no submit was throttled")
 		}
-		// A window of 1: a UDH part waiting for the rest holds it, so the
-		// next request is throttled.
+		// A window of 1: a UDH part held in the server (the test holds the
+		// store's write lock) holds it, so the next request is throttled.
 		if _, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000}); err != nil {
 			t.Fatal(err)
 		}
@@ -374,9 +374,9 @@ func TestSMPPServerBadInput(t *testing.T) {
 		}
 		defer narrow.Close(ctx)
 		// The part below holds the window only once the server took it: its
-		// answer comes with the part it waits for. Refused instead (the
-		// account's rate bucket, emptied by the burst above, or the window
-		// itself when a query got there first), it is sent again.
+		// answer waits for the lock. Refused instead (the account's rate
+		// bucket, emptied by the burst above, or the window itself when a
+		// query got there first), it is sent again.
 		udh, _ := smpp.AppendConcatUDH(nil, smpp.Concat{Ref: 9, Total: 2, Seq: 1})
 		part := &smpp.SubmitSM{SourceAddr: "Shop", DestAddr: "31612345678", ESMClass: smpp.ESMClassUDHI, ShortMessage: append(udh, "part one"...)}
 		partDone := make(chan struct{}, 1)
@@ -386,6 +386,7 @@ func TestSMPPServerBadInput(t *testing.T) {
 				partDone <- struct{}{}
 			}()
 		}
+		release := holdWrites(t, s2, engine)
 		sendPart()
 		waitFor(t, "a throttled request beyond the window", 30*time.Second, func() bool {
 			select {
@@ -397,6 +398,7 @@ func TestSMPPServerBadInput(t *testing.T) {
 			r, err := narrow.Send(ctx, &smpp.QuerySM{MessageID: sarID, SourceAddr: "Shop"})
 			return err == nil && r.Hdr().Status == smpp.ESME_RTHROTTLED
 		})
+		release()
 
 		// Raw bytes, each PDU written in pieces.
 		nc, err := net.Dial("tcp", s2.app.SMPPAddr())

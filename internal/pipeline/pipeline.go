@@ -182,6 +182,12 @@ type Options struct {
 	// Fallback, when set, is stored with the message: sent on another
 	// channel if the message is not delivered in time (see fallback.go).
 	Fallback *Fallback
+	// ID, when set, is the message's id instead of a new one: the id a
+	// door answered before the message was whole (the SMPP server answers
+	// each part of a long message with it). A message already stored under
+	// it makes the accept fail (the store's duplicate key); the door checks
+	// for it.
+	ID string
 	// fallbackOf makes the message the fallback of another (FireFallbacks).
 	fallbackOf *store.FallbackClaim
 }
@@ -199,6 +205,8 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 	}
 	if opts.fallbackOf != nil {
 		m.ID = opts.fallbackOf.ID // answered when the first message was accepted
+	} else if opts.ID != "" {
+		m.ID = opts.ID
 	}
 	var hold *store.Review
 	if p.cfg.Compliance != nil {

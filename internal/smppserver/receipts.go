@@ -69,7 +69,11 @@ func (s *Server) DeliverReport(ctx context.Context, m *message.Message, rep stor
 		ShortMessage: []byte(ReceiptText(m, rep)),
 	}
 	p.TLVs.SetReceiptedMessageID(m.ID)
-	p.TLVs.SetMessageState(State(rep.Status))
+	st := State(rep.Status)
+	if rejected(m, rep) {
+		st = smpp.StateRejected
+	}
+	p.TLVs.SetMessageState(st)
 	return s.deliver(ctx, m.AccountID, p)
 }
 
@@ -92,9 +96,20 @@ func ReceiptText(m *message.Message, rep store.Report) string {
 		}
 		text = append(text, byte(c))
 	}
+	stat := statName(rep.Status)
+	if rejected(m, rep) {
+		stat = "REJECTD" // refused when it was accepted (a long message answered before it was whole)
+	}
 	const layout = "0601021504"
 	return fmt.Sprintf("id:%s sub:001 dlvrd:%03d submit date:%s done date:%s stat:%s err:%03d text:%s",
-		m.ID, dlvrd, m.CreatedAt.UTC().Format(layout), rep.At.UTC().Format(layout), statName(rep.Status), errCode, text)
+		m.ID, dlvrd, m.CreatedAt.UTC().Format(layout), rep.At.UTC().Format(layout), stat, errCode, text)
+}
+
+// rejected reports whether a report is of a recipient refused when its
+// message was accepted (no connector took it).
+func rejected(m *message.Message, rep store.Report) bool {
+	r := m.Recipient(rep.Seq)
+	return r != nil && r.Connector == "" && refusedAtAccept(m, rep.Status, rep.At)
 }
 
 func statName(s message.Status) string {

@@ -36,13 +36,16 @@ const Door = "smpp"
 
 // Defaults.
 const (
-	DefaultWindow     = 10
-	DefaultMaxWindow  = 100
-	DefaultMaxRate    = 200 // submits per second per account
-	DefaultPartsWait  = time.Minute
-	serverSystemID    = "omnigate"
-	maxParts          = 255
-	maxPendingConcats = 10_000
+	DefaultWindow    = 10
+	DefaultMaxWindow = 100
+	DefaultMaxRate   = 200 // submits per second per account
+	DefaultPartsWait = time.Minute
+	serverSystemID   = "omnigate"
+	maxParts         = 255
+	// maxPendingParts bounds the parts of long messages an account may
+	// have waiting for the rest; a new long message beyond it is answered
+	// ESME_RMSGQFUL.
+	maxPendingParts = 10_000
 )
 
 // Config tunes the door.
@@ -58,7 +61,8 @@ type Config struct {
 	MaxWindow int
 	// MaxRate is the default submits per second per account.
 	MaxRate int
-	// PartsWait bounds the wait for the rest of a long message.
+	// PartsWait bounds the wait for the rest of a long message, from its
+	// first part; a message still incomplete then is recorded as refused.
 	PartsWait time.Duration
 	// ReceiverBound, when set, is called (in its own goroutine) after a
 	// receiver or transceiver of an account binds: the app makes the
@@ -73,12 +77,19 @@ type Store interface {
 	SMPPCredential(ctx context.Context, accountID string) (*store.SMPPCredential, error)
 	GetMessage(ctx context.Context, accountID, id string) (*message.Message, error)
 	CancelScheduled(ctx context.Context, accountID, id string) error
+	StagePart(ctx context.Context, p store.SMPPPart, maxParts int) (id string, have int, err error)
+	SMPPPartSet(ctx context.Context, k store.SMPPPartKey) ([]store.SMPPPart, error)
+	DeleteSMPPParts(ctx context.Context, k store.SMPPPartKey, id string) (int, error)
+	DeleteSMPPPartsByID(ctx context.Context, accountID, id string) (int, error)
+	SMPPPartsWaiting(ctx context.Context, accountID, id string) (bool, error)
+	ExpiredSMPPParts(ctx context.Context, before time.Time, limit int) ([][]store.SMPPPart, error)
 }
 
 // Acceptor takes messages (pipeline.Pipeline).
 type Acceptor interface {
 	Accept(ctx context.Context, m *message.Message, opts pipeline.Options) error
 	Replace(ctx context.Context, m *message.Message, opts pipeline.Options) error
+	Refused(ctx context.Context, m *message.Message, id, reason string, code int) error
 }
 
 // Server is the running door.
@@ -93,8 +104,9 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[*session.Session]*conn
 	rates    map[string]*rate
-	concats  map[concatKey]*partial
-	turn     int // spreads receipts over an account's receivers
+	// completing are the ids of long messages being completed here.
+	completing map[string]bool
+	turn       int // spreads receipts over an account's receivers
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -129,7 +141,7 @@ func New(cfg Config, st Store, guard *authguard.Guard, p Acceptor) (*Server, err
 		ln = tls.NewListener(ln, cfg.TLS)
 	}
 	return &Server{cfg: cfg, store: st, guard: guard, pipeline: p, log: cfg.Log, ln: ln,
-		sessions: map[*session.Session]*conn{}, rates: map[string]*rate{}, concats: map[concatKey]*partial{},
+		sessions: map[*session.Session]*conn{}, rates: map[string]*rate{}, completing: map[string]bool{},
 		stop: make(chan struct{})}, nil
 }
 
@@ -139,8 +151,9 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Start serves in the background until Shutdown.
 func (s *Server) Start() {
 	go dummyHash() // ready before the first bind that needs it
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.acceptLoop()
+	go s.sweeper()
 }
 
 // Shutdown unbinds every session and stops listening.

@@ -138,29 +138,9 @@ func (c *conn) submit(ctx context.Context, p *smpp.SubmitSM) smpp.PDU {
 	}
 	in.destinations = []string{p.DestAddr}
 	if in.total > 1 {
-		whole, part := c.srv.join(c.accountID, in)
-		switch {
-		case part == nil:
-			return smpp.NewErrorResponse(p.CommandID(), p.Seq, smpp.ESME_RMSGQFUL)
-		case whole == nil:
-			select {
-			case <-part.done:
-			case <-ctx.Done():
-				return nil
-			}
-			if part.status != smpp.ESME_ROK {
-				return smpp.NewErrorResponse(p.CommandID(), p.Seq, part.status)
-			}
-			return &smpp.SubmitSMResp{Header: smpp.Header{Seq: p.Seq}, MessageID: part.id}
-		}
-		id, st := c.accept(ctx, *whole)
-		part.finish(id, st)
-		if st != smpp.ESME_ROK {
-			return smpp.NewErrorResponse(p.CommandID(), p.Seq, st)
-		}
-		return &smpp.SubmitSMResp{Header: smpp.Header{Seq: p.Seq}, MessageID: id}
+		return c.submitPart(ctx, p, in)
 	}
-	id, st := c.accept(ctx, in)
+	id, st := c.srv.accept(ctx, c.accountID, in, "")
 	if st != smpp.ESME_ROK {
 		return smpp.NewErrorResponse(p.CommandID(), p.Seq, st)
 	}
@@ -192,58 +172,44 @@ func (c *conn) submitMulti(ctx context.Context, p *smpp.SubmitMulti) smpp.PDU {
 		return smpp.NewErrorResponse(p.CommandID(), p.Seq, st)
 	}
 	in.destinations = dests
-	id, st := c.accept(ctx, in)
+	id, st := c.srv.accept(ctx, c.accountID, in, "")
 	if st != smpp.ESME_ROK {
 		return smpp.NewErrorResponse(p.CommandID(), p.Seq, st)
 	}
 	return &smpp.SubmitMultiResp{Header: smpp.Header{Seq: p.Seq}, MessageID: id}
 }
 
-// accept turns a whole submit into a message and accepts it.
-func (c *conn) accept(ctx context.Context, in parsed) (string, smpp.Status) {
-	coding, typ := "plain", message.TypeSMS
-	if in.unicode {
-		coding = "unicode"
-	}
-	sms := &message.SMS{DataCoding: coding, MClass: 1}
-	if in.binary {
-		typ, sms.DataCoding = message.TypeBinary, ""
-		if in.udh != "" {
-			sms.TypeDetails = map[string]any{"udh": in.udh}
-		}
-	}
-	m := &message.Message{
-		AccountID:   c.accountID,
-		Channel:     message.ChannelSMS,
-		Direction:   message.MT,
-		Type:        typ,
-		Originator:  in.source,
-		Body:        in.text,
-		Details:     message.Details{SMS: sms, Report: ReportSMPP},
-		Validity:    in.validity,
-		ScheduledAt: in.scheduled,
-	}
-	switch in.receipts {
-	case smpp.RegisteredDeliveryReceipt:
-		m.ReportURL = ReceiptsAll
-	case smpp.RegisteredDeliveryFailure:
-		m.ReportURL = ReceiptsFailures
-	}
-	for _, d := range in.destinations {
-		m.Recipients = append(m.Recipients, message.Recipient{Address: strings.TrimPrefix(d, "+")})
-	}
+// accept turns a whole submit into a message and accepts it, under id
+// when given (a long message's, answered to its parts).
+func (s *Server) accept(ctx context.Context, account string, in parsed, id string) (string, smpp.Status) {
+	got, st, _ := s.acceptErr(ctx, account, in, id)
+	return got, st
+}
+
+// acceptErr is accept with the pipeline's error of a refusal.
+func (s *Server) acceptErr(ctx context.Context, account string, in parsed, id string) (string, smpp.Status, error) {
+	m := newMessage(account, in)
 	actx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := c.srv.pipeline.Accept(actx, m, pipeline.Options{}); err != nil {
-		return "", c.srv.refusal(err)
+	if err := s.pipeline.Accept(actx, m, pipeline.Options{ID: id}); err != nil {
+		st := s.refusal(err)
+		if id != "" && st == smpp.ESME_RSYSERR && s.stored(ctx, account, id) {
+			return id, smpp.ESME_ROK, nil // accepted before (see complete)
+		}
+		return "", st, err
 	}
-	return m.ID, smpp.ESME_ROK
+	return m.ID, smpp.ESME_ROK, nil
 }
 
 // query answers query_sm with the message's state (of its first
-// recipient).
+// recipient); a long message waiting for parts is ENROUTE.
 func (c *conn) query(ctx context.Context, p *smpp.QuerySM) smpp.PDU {
 	m, err := c.srv.store.GetMessage(ctx, c.accountID, p.MessageID)
+	if errors.Is(err, store.ErrNotFound) && p.MessageID != "" {
+		if waiting, werr := c.srv.store.SMPPPartsWaiting(ctx, c.accountID, p.MessageID); werr == nil && waiting {
+			return &smpp.QuerySMResp{Header: smpp.Header{Seq: p.Seq}, MessageID: p.MessageID, MessageState: smpp.StateEnroute}
+		}
+	}
 	if err != nil || len(m.Recipients) == 0 || m.Channel != message.ChannelSMS {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return smpp.NewErrorResponse(p.CommandID(), p.Seq, smpp.ESME_RSYSERR)
@@ -251,7 +217,7 @@ func (c *conn) query(ctx context.Context, p *smpp.QuerySM) smpp.PDU {
 		return smpp.NewErrorResponse(p.CommandID(), p.Seq, smpp.ESME_RQUERYFAIL)
 	}
 	r := m.Recipients[0]
-	resp := &smpp.QuerySMResp{Header: smpp.Header{Seq: p.Seq}, MessageID: m.ID, MessageState: State(r.Status)}
+	resp := &smpp.QuerySMResp{Header: smpp.Header{Seq: p.Seq}, MessageID: m.ID, MessageState: recipientState(m, &r)}
 	if resp.MessageState.Final() && !r.StatusAt.IsZero() {
 		resp.FinalDate = smpp.FormatAbsoluteTime(r.StatusAt)
 	}
@@ -276,10 +242,31 @@ func State(s message.Status) smpp.MessageState {
 	return smpp.StateUnknown
 }
 
-// cancel answers cancel_sm: a scheduled message, by id, is deleted.
+// refusedAtAccept reports whether a recipient failed when its message was
+// accepted (compliance, or a long message refused when it was whole or
+// never whole): its status time is the message's creation and no
+// connector took it.
+func refusedAtAccept(m *message.Message, s message.Status, at time.Time) bool {
+	return s == message.DeliveryFailed && !at.IsZero() && at.Truncate(time.Microsecond).Equal(m.CreatedAt.Truncate(time.Microsecond))
+}
+
+// recipientState is State, REJECTED for a recipient refused at accept.
+func recipientState(m *message.Message, r *message.Recipient) smpp.MessageState {
+	if r.Connector == "" && refusedAtAccept(m, r.Status, r.StatusAt) {
+		return smpp.StateRejected
+	}
+	return State(r.Status)
+}
+
+// cancel answers cancel_sm: a scheduled message, by id, is deleted; so is
+// a long message still waiting for parts (its parts are dropped; parts of
+// it sent later start a new message).
 func (c *conn) cancel(ctx context.Context, p *smpp.CancelSM) smpp.PDU {
 	if p.MessageID == "" {
 		return smpp.NewErrorResponse(p.CommandID(), p.Seq, smpp.ESME_RCANCELFAIL)
+	}
+	if n, err := c.srv.store.DeleteSMPPPartsByID(ctx, c.accountID, p.MessageID); err == nil && n > 0 {
+		return &smpp.CancelSMResp{Header: smpp.Header{Seq: p.Seq}}
 	}
 	m, err := c.srv.store.GetMessage(ctx, c.accountID, p.MessageID)
 	if err != nil || m.Channel != message.ChannelSMS {

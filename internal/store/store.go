@@ -567,6 +567,7 @@ type Store interface {
 	Templates
 	EmailDomains
 	SMPPCredentials
+	SMPPParts
 	Replacing
 	Twilio
 	TwilioServices

@@ -17,10 +17,10 @@
 # wrong password and an unknown system_id, enquire_link before a bind, a
 # DELIVRD receipt with its TLVs, query_sm's final_date, cancel_sm and
 # replace_sm of scheduled messages with absolute and relative times,
-# message_payload, UDH concatenation, UCS-2, generic_nack for an unknown
-# command, MO in GSM 03.38 and UCS-2 on a receiver bind; README.md lists
-# its known-limitation check), then stops the server with SIGTERM and checks it
-# exited 0.
+# message_payload, UDH concatenation (parts sent at once, and one at a
+# time as a synchronous client sends them), UCS-2, generic_nack for an
+# unknown command, MO in GSM 03.38 and UCS-2 on a receiver bind), then
+# stops the server with SIGTERM and checks it exited 0.
 #
 # Usage: interop/smpp-server/run.sh   (from anywhere; exits non-zero on failure)
 # Needs: go, node >= 18 and npm (node modules are installed when missing),

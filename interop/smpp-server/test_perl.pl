@@ -7,9 +7,7 @@
 # OMNIGATE_URL, OMNIGATE_KEY, OMNIGATE_FROM, SMSC_CONTROL, MO_NUMBER.
 #
 # Each check prints "ok NAME" or "FAIL NAME: detail"; the exit status is
-# the number of failures (capped at 100). One check documents a known
-# limitation (see README.md): it passes on the current behaviour and prints
-# a NOTE line.
+# the number of failures (capped at 100).
 #
 # Net::SMPP is driven in its asynchronous mode (async => 1) through
 # request() below: its synchronous mode discards every PDU that is not the
@@ -256,10 +254,10 @@ check 'a long text in the message_payload TLV (data_coding 1) becomes one messag
 };
 
 # Two parts with a concatenation UDH (05 00 03 ref total seq), esm_class
-# 0x40, both sent before waiting: omnigate answers every part only when the
-# last one has arrived (docs/smpp-server.md). Net::SMPP's own POD shows
-# multipart sending as a loop of synchronous submit_sm, which this does not
-# do (see the known-limitation check below).
+# 0x40, both sent before waiting; the check after this one sends them one
+# at a time, as the loop of synchronous submit_sm in Net::SMPP's own POD
+# does. omnigate answers each part when it is stored, with the message's id
+# (docs/smpp-server.md).
 my @parts = (substr('First part of a concatenated message. ' x 5, 0, 153), 'And its second part.');
 sub udh { my ($ref, $n) = @_; pack 'C6', 5, 0, 3, $ref, scalar @parts, $n }
 check 'a long text in two UDH parts (esm_class 0x40) becomes one message' => sub {
@@ -272,32 +270,21 @@ check 'a long text in two UDH parts (esm_class 0x40) becomes one message' => sub
     want('parts', $m->{recipients}{items}[0]{messagePartCount}, 2);
 };
 
-# KNOWN LIMITATION (docs/smpp-server.md, "Long messages"): a synchronous
-# client (window 1) sends a part and waits for its submit_sm_resp before the
-# next. omnigate holds part 1's response until the last part arrives, so
-# such a client waits a minute and gets ESME_RSUBMITFAIL. SMPP 3.4 makes no
-# submit_sm's response wait for another PDU; its response_timer (§7.2) runs
-# per request. This check documents the current behaviour (part 1 is not
-# answered alone; both parts are answered, with one id, once part 2 is
-# sent) and prints a NOTE; when omnigate answers each part on its own it
-# prints a NOTE to turn this back into a plain check.
-check 'UDH part 1 is answered only once part 2 arrives (known limitation)' => sub {
-    my $seq = $trx->{smpp}->submit_sm(%sub, esm_class => 0x40, short_message => udh(0x2b, 1) . $parts[0]);
-    my $first = eval { response($trx, $seq, 'part 1 alone', 3) };
-    my $late = $@; # kept now: Net::SMPP's reads run evals that reset $@
-    # Send part 2 anyway so that the message completes and the session is clean.
-    my $seq2 = $trx->{smpp}->submit_sm(%sub, esm_class => 0x40, short_message => udh(0x2b, 2) . $parts[1]);
-    $first //= response($trx, $seq, 'part 1');
-    my $second = response($trx, $seq2, 'part 2');
-    want_status("part $_->[0]", $_->[1], ESME_ROK) for [1, $first], [2, $second];
-    want('message id of part 2', $second->{message_id}, $first->{message_id});
-    if ($late) {
-        print "NOTE: known limitation: part 1 of a UDH message got no submit_sm_resp within 3 s, only after part 2 "
-            . "was sent; a window-1 client cannot send concatenated parts (use message_payload; docs/smpp-server.md)\n";
-    } else {
-        print "NOTE: part 1 of a UDH message was answered before part 2 was sent: the known limitation is gone; "
-            . "make this a plain check (and update README.md and docs/smpp-server.md)\n";
-    }
+# A synchronous client (window 1: Net::SMPP's default mode, the multipart
+# loop in its POD) sends a part and waits for its submit_sm_resp before the
+# next. Each part is answered on its own (SMPP 3.4 runs the response timer,
+# §7.2, per request), every part with the one message id.
+check 'UDH parts sent one at a time, each answered before the next, with one id' => sub {
+    my @resp = map {
+        my $seq = $trx->{smpp}->submit_sm(%sub, esm_class => 0x40, short_message => udh(0x2b, $_) . $parts[$_ - 1]);
+        my $r = response($trx, $seq, "part $_ before the next is sent", 3);
+        want_status("part $_", $r, ESME_ROK);
+        $r;
+    } 1, 2;
+    want('message id of part 2', $resp[1]{message_id}, $resp[0]{message_id});
+    my $m = api_message($resp[0]{message_id});
+    want('API body', $m->{body}, join '', @parts);
+    want('parts', $m->{recipients}{items}[0]{messagePartCount}, 2);
 };
 
 check 'data_coding 8 (UCS-2) text' => sub {

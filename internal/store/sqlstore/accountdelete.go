@@ -28,7 +28,7 @@ var keptOnDeletion = map[string]bool{
 var notExported = map[string]bool{
 	"access_keys": true, "user_sessions": true, "user_invitations": true, "smpp_credentials": true, "twilio_api_keys": true,
 	"jobs": true, "account_archives": true, "usage_counters": true, "maintenance_leases": true, "audit_log": true,
-	"push_apns_credentials": true, "push_fcm_credentials": true,
+	"push_apns_credentials": true, "push_fcm_credentials": true, "smpp_parts": true,
 }
 
 // secretColumn reports whether an exported column holds a secret or a

@@ -618,6 +618,9 @@ func (s *Store) EraseSubject(ctx context.Context, accountID, x string, at time.T
 		if err := exec("inbound_parts", `DELETE FROM inbound_parts WHERE source IN (?, ?)`, x, s.partSource(x)); err != nil {
 			return err
 		}
+		if err := exec("smpp_parts", `DELETE FROM smpp_parts WHERE account_id = ? AND dest = ?`, accountID, x); err != nil {
+			return err
+		}
 		if err := exec("decisions", `UPDATE compliance_decisions SET recipient = '`+Erased+`', reason = REPLACE(reason, ?, '`+Erased+`')
 			WHERE account_id = ? AND `+is("recipient"), x, accountID, x); err != nil {
 			return err

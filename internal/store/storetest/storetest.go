@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		countBehaviours,
 		statementBehaviours,
 		operatorBehaviours,
+		smppPartBehaviours,
 	}
 	for _, suite := range suites {
 		for _, tc := range suite {
