@@ -20,14 +20,24 @@ import (
 // (a window of 1: Net::SMPP's default, php-smpp's sendSMS) gets each part
 // answered at once, every part with the same id; the message is joined,
 // delivered, and its receipt carries that id. By UDH and by SAR TLVs.
+// partsServer starts a server with the SMPP door (its parts wait wait; 0:
+// the default) and issues the account window-1 credentials.
+func partsServer(t *testing.T, engine string, wait time.Duration) (*server, *smppserver.Issued) {
+	s := start(t, engine, func(c *Config) {
+		c.SMPPListen = "127.0.0.1:0"
+		c.SMPPPartsWait = wait
+	})
+	cred, err := smppserver.Issue(context.Background(), s.app.store, s.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, cred
+}
+
 func TestSMPPServerPartsOneAtATime(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		s := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
+		s, cred := partsServer(t, engine, 0)
 		ctx := context.Background()
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
 		got := make(chan *smpp.DeliverSM, 10)
 		sess := dialParts(t, s, cred, got)
 		defer sess.Close(ctx)
@@ -113,15 +123,8 @@ func TestSMPPServerPartsAcrossRestart(t *testing.T) {
 // receipt asked for says stat:REJECTD.
 func TestSMPPServerPartsRefused(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		s := start(t, engine, func(c *Config) {
-			c.SMPPListen = "127.0.0.1:0"
-			c.SMPPPartsWait = time.Second
-		})
+		s, cred := partsServer(t, engine, time.Second)
 		ctx := context.Background()
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
 		got := make(chan *smpp.DeliverSM, 10)
 		sess := dialParts(t, s, cred, got)
 		defer sess.Close(ctx)
@@ -251,15 +254,8 @@ func countParts(t *testing.T, s *server) int {
 // message is accepted once.
 func TestSMPPServerPartsLeftBehind(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		s := start(t, engine, func(c *Config) {
-			c.SMPPListen = "127.0.0.1:0"
-			c.SMPPPartsWait = time.Second
-		})
+		s, cred := partsServer(t, engine, time.Second)
 		ctx := context.Background()
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
 		sess := dialParts(t, s, cred, nil)
 		defer sess.Close(ctx)
 		past := time.Now().UTC().Add(-time.Minute)

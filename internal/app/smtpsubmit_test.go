@@ -86,24 +86,7 @@ func submit(t *testing.T, addr string, roots *x509.CertPool, a sasl.Client, from
 			return "", err
 		}
 	}
-	if err := c.Mail(from, nil); err != nil {
-		return "", err
-	}
-	for _, r := range to {
-		if err := c.Rcpt(r, nil); err != nil {
-			return "", err
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		return "", err
-	}
-	w.Write([]byte(strings.ReplaceAll(data, "\n", "\r\n")))
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		return "", err
-	}
-	return resp.StatusText, nil
+	return sendData(c, from, to, nil, []byte(strings.ReplaceAll(data, "\n", "\r\n")))
 }
 
 func smtpCode(err error) int {
