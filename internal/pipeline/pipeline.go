@@ -235,7 +235,7 @@ func (p *Pipeline) Accept(ctx context.Context, m *message.Message, opts Options)
 	if it.Fallback, it.FallbackOf, err = p.fallbackItems(m, opts); err != nil {
 		return err
 	}
-	if err := p.commits.Submit(ctx, it, len(m.Recipients)+1); err != nil {
+	if err := p.submit(ctx, it, opts.ID != ""); err != nil {
 		return fmt.Errorf("accepting message: %w", err)
 	}
 	if it.Err != nil {
@@ -438,6 +438,27 @@ func (p *Pipeline) flush(ctx context.Context, items []*store.Accept) error {
 	}
 	return nil
 }
+
+// submit stores it: in a shared batch, or, for a message under an id its
+// door chose (preset), in a transaction of its own. A preset id may be
+// stored already (the SMPP server's long message completed twice, on two
+// nodes or by the sweep and its last part at once); in a batch its
+// duplicate key would fail every message of the batch, and committedAnyway
+// would find the earlier message under it and answer them all as
+// accepted. Alone, the duplicate fails only itself, and committedAnyway
+// answers it as stored, which it is.
+func (p *Pipeline) submit(ctx context.Context, it *store.Accept, preset bool) error {
+	if !preset {
+		return p.commits.Submit(ctx, it, len(it.Message.Recipients)+1)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), presetTimeout)
+	defer cancel()
+	return p.flush(ctx, []*store.Accept{it})
+}
+
+// presetTimeout bounds the transaction of a message under a preset id, as
+// groupcommit bounds a batch's.
+const presetTimeout = 30 * time.Second
 
 // committedAnyway says whether a batch whose AcceptCharged failed was
 // stored all the same: a commit whose answer was lost (its deadline hit

@@ -142,3 +142,62 @@ func TestAcceptFailedCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestPresetIDAgainCannotSinkABatch: a message accepted a second time under
+// the id its door chose (a long SMPP message completed on two nodes at
+// once) fails alone, answered as the message already stored; the messages
+// accepted at the same moment are stored, not answered as accepted and
+// lost with a batch the duplicate rolled back.
+func TestPresetIDAgainCannotSinkABatch(t *testing.T) {
+	engines(t, func(t *testing.T, st *sqlstore.Store, account string) {
+		ctx := context.Background()
+		prepare := func(m *message.Message) error {
+			for i := range m.Recipients {
+				m.Recipients[i].PartCount, m.Recipients[i].Length = 1, len(m.Body)
+			}
+			return nil
+		}
+		p := pipeline.New(pipeline.Config{Prepare: prepare, Commit: groupcommit.Config{Linger: 300 * time.Millisecond}},
+			st, metrics.New(), nil)
+		defer p.Stop(ctx)
+		msg := func(i int) *message.Message {
+			return &message.Message{AccountID: account, Channel: message.ChannelSMS, Type: message.TypeSMS, Originator: "ACME",
+				Body: fmt.Sprintf("part of order %d", i), Details: message.Details{SMS: &message.SMS{DataCoding: "plain"}},
+				Recipients: []message.Recipient{{Address: fmt.Sprintf("3161234567%d", i), Country: "NL", CountryPrefix: 31}}}
+		}
+		preset := ids.New()
+		if err := p.Accept(ctx, msg(0), pipeline.Options{ID: preset}); err != nil {
+			t.Fatal(err)
+		}
+		ms := []*message.Message{msg(1), msg(2), msg(3)}
+		errs := make([]error, len(ms))
+		var wg sync.WaitGroup
+		for i, m := range ms {
+			opts := pipeline.Options{}
+			if i == 0 {
+				opts.ID = preset // the same message again
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = p.Accept(ctx, m, opts)
+			}()
+			time.Sleep(5 * time.Millisecond) // the preset one first, as a batch's first item
+		}
+		wg.Wait()
+		if errs[0] != nil {
+			t.Fatalf("the preset id again: %v; want it answered as the message stored", errs[0])
+		}
+		if got, err := st.GetMessage(ctx, account, preset); err != nil || got.Body != "part of order 0" {
+			t.Fatalf("the message under the preset id: %+v %v; want the first one, unchanged", got, err)
+		}
+		for i, m := range ms[1:] {
+			if errs[i+1] != nil {
+				t.Fatalf("message %d: %v", i+1, errs[i+1])
+			}
+			if _, err := st.GetMessage(ctx, account, m.ID); err != nil {
+				t.Fatalf("message %d answered accepted but not stored: %v", i+1, err)
+			}
+		}
+	})
+}

@@ -36,7 +36,7 @@ func (p *Pipeline) Refused(ctx context.Context, m *message.Message, id, reason s
 		r.Price, r.PriceCurrency, r.Connector = 0, "", ""
 	}
 	it := &store.Accept{Message: m}
-	if err := p.commits.Submit(ctx, it, len(m.Recipients)+1); err != nil {
+	if err := p.submit(ctx, it, true); err != nil {
 		return fmt.Errorf("recording a refused message: %w", err)
 	}
 	return it.Err
