@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
+	"github.com/omnigate/omnigate/internal/auth"
 	"github.com/omnigate/omnigate/internal/metrics"
 )
 
@@ -56,12 +57,14 @@ func Handler(ready Pinger, m *metrics.Metrics, doors ...Door) http.Handler {
 // method, the alternative MessageBird documents for clients that can only
 // send GET; the Ruby SDK adds contacts to a group with
 // GET /groups/{id}?_method=PUT&ids[]=…. Parameters stay in the query, where
-// the endpoint must read them. Only a request with an Authorization header
-// is rewritten: a link or an image a browser follows, with cookies alone,
-// cannot change anything through it.
+// the endpoint must read them. Only a request authenticated with a
+// MessageBird access key (Authorization: AccessKey …) is rewritten, a
+// header no browser sends by itself: a link or an image a browser follows,
+// with cookies or cached HTTP Basic credentials (the Twilio door's), cannot
+// change anything through it.
 func methodOverride(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.Header.Get("Authorization") != "" && strings.Contains(r.URL.RawQuery, "_method=") {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.RawQuery, "_method=") && accessKey(r.Header.Get("Authorization")) {
 			q := r.URL.Query()
 			switch m := strings.ToUpper(q.Get("_method")); m {
 			case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
@@ -105,6 +108,13 @@ func hostRoots(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// accessKey says whether an Authorization header carries a MessageBird
+// access key.
+func accessKey(h string) bool {
+	_, ok := auth.FromHeader(h)
+	return ok
 }
 
 func rooted(path string) bool {

@@ -764,6 +764,11 @@ func TestTwilioVerify(t *testing.T) {
 		if code := h.code(t, "31612345677", 1); len(code) != 6 {
 			t.Fatalf("code %q after the update, want 6 digits", code)
 		}
+		// MessageBird's ?_method= is not Twilio's: a GET with Basic
+		// credentials (which a browser may have cached) changes nothing.
+		if st, got := c.call("GET", "/Services/"+sid+"?_method=DELETE", nil); st != 200 || got["sid"] != sid {
+			t.Fatalf("GET ?_method=DELETE with Basic credentials: %d %v", st, got)
+		}
 		if st, _ := c.call("DELETE", "/Services/"+sid, nil); st != 204 {
 			t.Fatalf("delete: %d", st)
 		}
