@@ -442,10 +442,28 @@ func TestSMTPSubmissionKeepsAuthorsHeaders(t *testing.T) {
 		if got := msg.Header.Get("Message-Id"); got != "<"+emailchan.ProviderID(m.ID, 0)+"@shop.test>" || msg.Header.Get("To") != "<ann@receiver.test>" {
 			t.Errorf("Message-ID %q, To %q", got, msg.Header.Get("To"))
 		}
-		// A line break smuggled into a To display name is refused.
-		injected := "From: news@shop.test\nTo: =?UTF-8?Q?Ann=0D=0ABcc:_x@evil.test?= <ann@receiver.test>\nSubject: hi\n\nhello\n"
-		if _, err := submit(t, addr, roots, sasl.NewPlainClient("", "app", s.key), "news@shop.test", []string{"ann@receiver.test"}, injected); smtpReply(err) != "550 5.6.0" {
-			t.Errorf("header injection in To: %v", err)
+		// To and Cc are display only: a line break smuggled into a To
+		// display name, or an address no one could be sent to (To: root,
+		// as cron writes it), is not shown, and the mail still goes to its
+		// envelope recipients, each copy showing its own address.
+		for _, to := range []string{"=?UTF-8?Q?Ann=0D=0ABcc:_x@evil.test?= <ann@receiver.test>", "root", "team@localhost"} {
+			data := "From: news@shop.test\nTo: " + to + "\nSubject: hi\n\nhello\n"
+			text, err := submit(t, addr, roots, sasl.NewPlainClient("", "app", s.key), "news@shop.test", []string{"ann@receiver.test"}, data)
+			if err != nil {
+				t.Fatalf("To: %s: %v", to, err)
+			}
+			m, err := s.app.store.GetMessage(ctx, s.accountID, strings.TrimPrefix(text, "2.0.0 OK id="))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, raw, err := s.app.composer.compose(ctx, m, &m.Recipients[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := mail.ReadMessage(bytes.NewReader(raw))
+			if msg.Header.Get("To") != "<ann@receiver.test>" || msg.Header.Get("Bcc") != "" || strings.Contains(string(raw), "evil.test") {
+				t.Errorf("To: %s: shown as %q", to, msg.Header.Get("To"))
+			}
 		}
 	})
 }

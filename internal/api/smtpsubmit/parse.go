@@ -73,26 +73,7 @@ func Parse(raw []byte) (*Parsed, error) {
 		}
 		p.Email.ReplyTo = a.Address
 	}
-	for _, f := range []struct {
-		name string
-		to   *[]message.Mailbox
-	}{{"To", &p.Email.To}, {"Cc", &p.Email.Cc}} {
-		for _, v := range h[f.name] {
-			if strings.TrimSpace(v) == "" {
-				continue
-			}
-			l, err := (&mail.AddressParser{WordDecoder: wordDecoder}).ParseList(v)
-			if err != nil {
-				return nil, bad("%s: %v", f.name, err)
-			}
-			for _, a := range l {
-				*f.to = append(*f.to, message.Mailbox{Name: a.Name, Address: a.Address})
-			}
-		}
-	}
-	if len(p.Email.To)+len(p.Email.Cc) > rules.MaxShown {
-		return nil, bad("more than %d addresses in To and Cc", rules.MaxShown)
-	}
+	p.Email.To, p.Email.Cc = shown(h)
 	// The author's Message-ID is kept when it is one (RFC 6409 §8.3: a
 	// submission server adds one only when it is missing or invalid).
 	if id, ok := rules.MessageID(h.Get("Message-Id")); ok {
@@ -133,6 +114,39 @@ func Parse(raw []byte) (*Parsed, error) {
 		return nil, bad("the message has no text or HTML part")
 	}
 	return p, nil
+}
+
+// shown is the author's To and Cc, as every copy shows them. They are
+// display only: the envelope (RCPT) decides who gets the mail. So when
+// they cannot be shown as written — a list that does not parse, a mailbox
+// the platform could not send to (To: root, team@localhost), a name with
+// a control character, more than rules.MaxShown — none is shown, and each
+// copy's To is its own recipient, as without them; the mail is not
+// refused for a header no one is sent to.
+func shown(h mail.Header) (to, cc []message.Mailbox) {
+	lists := [2][]message.Mailbox{}
+	for i, name := range []string{"To", "Cc"} {
+		for _, v := range h[name] {
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			l, err := (&mail.AddressParser{WordDecoder: wordDecoder}).ParseList(v)
+			if err != nil {
+				return nil, nil
+			}
+			for _, a := range l {
+				addr, err := rules.Address(a.Address)
+				if err != nil || rules.OneLine(a.Name, rules.MaxName) != nil {
+					return nil, nil
+				}
+				lists[i] = append(lists[i], message.Mailbox{Name: a.Name, Address: addr})
+			}
+		}
+	}
+	if len(lists[0])+len(lists[1]) > rules.MaxShown {
+		return nil, nil
+	}
+	return lists[0], lists[1]
 }
 
 // trimReferences shortens a References field longer than max octets the

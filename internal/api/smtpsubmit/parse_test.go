@@ -65,12 +65,18 @@ func TestParseAuthorsHeaders(t *testing.T) {
 	if err != nil || p.Email.MessageID != "" {
 		t.Fatalf("%+v %v", p, err)
 	}
-	for _, bad := range []string{
+	// To and Cc are display only: what cannot be shown as written is not
+	// shown at all (each copy then shows its own recipient), and the mail
+	// is not refused for it.
+	for _, unshown := range []string{
 		"To: =?UTF-8?Q?a=0D=0ABcc:_x@evil.test?= <a@b.test>\r\n\r\nhi", // injection in a display name
-		"Cc: not an address\r\n\r\nhi",
+		"To: ann@b.test\r\nCc: not an address\r\n\r\nhi",
+		"To: root\r\n\r\nhi",
+		"To: team@localhost, ann@b.test\r\n\r\nhi",
 	} {
-		if _, err := Parse([]byte(bad)); err == nil {
-			t.Errorf("%q taken", bad)
+		p, err := Parse([]byte(unshown))
+		if err != nil || p.Email.To != nil || p.Email.Cc != nil {
+			t.Errorf("%q: %+v %+v %v; want To and Cc not shown, the mail taken", unshown, p.Email.To, p.Email.Cc, err)
 		}
 	}
 }

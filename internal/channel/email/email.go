@@ -220,16 +220,8 @@ func Prepare(m *message.Message) error {
 // text refuses control characters (CR and LF above all: a header
 // injection), invalid UTF-8 and values over max characters.
 func text(field, s string, max int) error {
-	if !utf8.ValidString(s) {
-		return &message.Invalid{Field: field, Reason: "must be UTF-8"}
-	}
-	for _, r := range s {
-		if r < 0x20 && r != '\t' || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 {
-			return &message.Invalid{Field: field, Reason: "must be one line without control characters (no CR or LF)"}
-		}
-	}
-	if utf8.RuneCountInString(s) > max {
-		return &message.Invalid{Field: field, Reason: fmt.Sprintf("at most %d characters", max)}
+	if err := rules.OneLine(s, max); err != nil {
+		return &message.Invalid{Field: field, Reason: err.Error()}
 	}
 	return nil
 }

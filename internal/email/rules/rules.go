@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -157,4 +158,22 @@ func Address(s string) (string, error) {
 		return "", fmt.Errorf("not a valid email address")
 	}
 	return addr, nil
+}
+
+// OneLine refuses what may not go into a header: invalid UTF-8, control
+// characters (CR and LF above all: a header injection) and more than max
+// characters.
+func OneLine(s string, max int) error {
+	if !utf8.ValidString(s) {
+		return errors.New("must be UTF-8")
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			return errors.New("must be one line without control characters (no CR or LF)")
+		}
+	}
+	if utf8.RuneCountInString(s) > max {
+		return fmt.Errorf("at most %d characters", max)
+	}
+	return nil
 }
