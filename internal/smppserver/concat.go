@@ -27,7 +27,9 @@ import (
 
 // partsKey is the store's key of a part's set.
 func partsKey(account string, in parsed) store.SMPPPartKey {
-	return store.SMPPPartKey{AccountID: account, Source: in.source, Dest: in.dest, Ref: in.ref, Total: in.total}
+	// The destination as the message will hold it (newMessage drops a
+	// "+"), so that erasing the number finds its waiting parts.
+	return store.SMPPPartKey{AccountID: account, Source: in.source, Dest: strings.TrimPrefix(in.dest, "+"), Ref: in.ref, Total: in.total}
 }
 
 // submitPart stores a part of a long message and answers it; the part
@@ -171,42 +173,44 @@ func (s *Server) recordRefused(ctx context.Context, account string, whole parsed
 // sweepParts records the sets still incomplete after PartsWait as refused
 // (ESME_RSUBMITFAIL as their error code) and drops them; a whole set left
 // there (its accept failed, or the server stopped before it) is completed.
+//
+// One pass a tick, over at most sweepBatch sets: a set it cannot settle
+// now (its accept fails, or it is being completed here) stays for the
+// next tick instead of being read again at once.
 func (s *Server) sweepParts(ctx context.Context, now time.Time) {
-	for {
-		sets, err := s.store.ExpiredSMPPParts(ctx, now, 100)
-		if err != nil {
-			s.log.Error("SMPP server: reading expired parts", "err", err)
-			return
+	sets, err := s.store.ExpiredSMPPParts(ctx, now, sweepBatch)
+	if err != nil {
+		s.log.Error("SMPP server: reading expired parts", "err", err)
+		return
+	}
+	for _, set := range sets {
+		first, last := set[0], set[len(set)-1]
+		k, id := first.SMPPPartKey, first.MessageID
+		in := parsed{source: k.Source, dest: k.Dest, ref: k.Ref, total: k.Total, udh: last.UDH, scheduled: last.ScheduledAt, validity: last.Validity}
+		whole := joinParts(set, in)
+		if len(set) == k.Total {
+			// Whole, but its accept failed (a server error, a crash
+			// before it): accepted now, or refused.
+			s.complete(ctx, k, id, whole)
+			continue
 		}
-		for _, set := range sets {
-			first, last := set[0], set[len(set)-1]
-			k, id := first.SMPPPartKey, first.MessageID
-			in := parsed{source: k.Source, dest: k.Dest, ref: k.Ref, total: k.Total, udh: last.UDH, scheduled: last.ScheduledAt, validity: last.Validity}
-			whole := joinParts(set, in)
-			if len(set) == k.Total {
-				// Whole, but its accept failed (a server error, a crash
-				// before it): accepted now, or refused.
-				s.complete(ctx, k, id, whole)
-				continue
-			}
-			if !s.claim(id) {
-				continue
-			}
-			if !s.stored(ctx, k.AccountID, id) {
-				reason := fmt.Sprintf("refused: %d of the %d parts of the long message arrived within %v", len(set), k.Total, s.cfg.PartsWait)
-				if err := s.recordRefused(ctx, k.AccountID, whole, id, reason, smpp.ESME_RSUBMITFAIL); err != nil {
-					s.unclaim(id)
-					return // tried again at the next sweep
-				}
-			}
-			s.dropParts(ctx, k, id)
-			s.unclaim(id)
+		if !s.claim(id) {
+			continue
 		}
-		if len(sets) < 100 {
-			return
+		if !s.stored(ctx, k.AccountID, id) {
+			reason := fmt.Sprintf("refused: %d of the %d parts of the long message arrived within %v", len(set), k.Total, s.cfg.PartsWait)
+			if err := s.recordRefused(ctx, k.AccountID, whole, id, reason, smpp.ESME_RSUBMITFAIL); err != nil {
+				s.unclaim(id)
+				return // tried again at the next sweep
+			}
 		}
+		s.dropParts(ctx, k, id)
+		s.unclaim(id)
 	}
 }
+
+// sweepBatch bounds the sets one sweep settles.
+const sweepBatch = 1000
 
 // sweeper runs sweepParts until Shutdown.
 func (s *Server) sweeper() {

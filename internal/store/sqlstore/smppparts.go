@@ -110,12 +110,20 @@ func (s *Store) readSMPPParts(ctx context.Context, q string, args ...any) ([]sto
 		return nil, fmt.Errorf("reading SMPP parts: %w", err)
 	}
 	rows.Close()
+	// A part whose account's keys were shredded cannot be read: it is left
+	// out, as if it had never come, so its set never completes (the sweep
+	// records it refused and drops it) and no sealed text is ever sent.
+	kept := out[:0]
 	for i := range out {
-		if _, err := s.openText(ctx, smppPartAAD(out[i].SMPPPartKey, out[i].Seq), &out[i].Text); err != nil {
+		erased, err := s.openText(ctx, smppPartAAD(out[i].SMPPPartKey, out[i].Seq), &out[i].Text)
+		if err != nil {
 			return nil, err
 		}
+		if !erased {
+			kept = append(kept, out[i])
+		}
 	}
-	return out, nil
+	return kept, nil
 }
 
 // DeleteSMPPParts drops a set's parts holding the id.
