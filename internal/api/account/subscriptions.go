@@ -118,7 +118,7 @@ func invoiceProblem(err error) error {
 	case errors.Is(err, subscriptions.ErrState):
 		return rest.NewProblem(http.StatusConflict, rest.CodeInvalidParams, "id", err.Error())
 	}
-	return err // ErrInsufficientBalance: 402, not enough balance
+	return err // ErrInsufficientBalance: 422 code 25, not enough balance
 }
 
 // payInvoice: POST /invoices/{id}/pay charges an unpaid invoice from the

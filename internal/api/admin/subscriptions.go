@@ -45,7 +45,7 @@ func subsProblem(err error) error {
 	case errors.Is(err, subscriptions.ErrState):
 		return &problem{http.StatusConflict, 10, "", err.Error(), nil}
 	case errors.Is(err, store.ErrInsufficientBalance):
-		return &problem{http.StatusPaymentRequired, 25, "", "the balance does not cover the invoice: top up first", nil}
+		return &problem{http.StatusUnprocessableEntity, 25, "", "the balance does not cover the invoice: top up first", nil}
 	}
 	return err
 }
