@@ -252,12 +252,7 @@ func sendData(c *gosmtp.Client, from string, to []string, opts *gosmtp.MailOptio
 // composed (8-bit text becomes quoted-printable).
 func TestSMTPSubmissionSize(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		certFile, keyFile, roots := selfSigned(t, t.TempDir())
-		s := start(t, engine, func(c *Config) {
-			c.TLSCert, c.TLSKey, c.SMTPSubmission = certFile, keyFile, "127.0.0.1:0"
-		})
-		withTestEmail(t, s, "receiver.test")
-		verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
+		s, roots := submissionServer(t, engine)
 		c := dialSubmission(t, s.app.SMTPSubmissionAddr(), roots, s.key)
 		if ok, size := c.Extension("SIZE"); !ok || size != strconv.Itoa(rules.MaxSize) {
 			t.Fatalf("SIZE %v %q, want %d", ok, size, rules.MaxSize)
@@ -305,18 +300,26 @@ func TestSMTPSubmissionSize(t *testing.T) {
 	})
 }
 
+// submissionServer starts a server with the SMTP submission door over TLS,
+// mail for receiver.test kept by the test sink, and shop.test verified as
+// the account's sending domain; roots trusts its certificate.
+func submissionServer(t *testing.T, engine string) (*server, *x509.CertPool) {
+	certFile, keyFile, roots := selfSigned(t, t.TempDir())
+	s := start(t, engine, func(c *Config) {
+		c.TLSCert, c.TLSKey, c.SMTPSubmission = certFile, keyFile, "127.0.0.1:0"
+	})
+	withTestEmail(t, s, "receiver.test")
+	verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
+	return s, roots
+}
+
 // RFC 5321 §3.3: a recipient the email channel would refuse is refused at
 // RCPT (553 5.1.3) and the mail goes to the others; a sender it would
 // refuse is refused at MAIL (553 5.1.7). Compliance is unchanged: it
 // still decides at the end of DATA.
 func TestSMTPSubmissionBadRecipientAtRcpt(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		certFile, keyFile, roots := selfSigned(t, t.TempDir())
-		s := start(t, engine, func(c *Config) {
-			c.TLSCert, c.TLSKey, c.SMTPSubmission = certFile, keyFile, "127.0.0.1:0"
-		})
-		withTestEmail(t, s, "receiver.test")
-		verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
+		s, roots := submissionServer(t, engine)
 		ctx := context.Background()
 		c := dialSubmission(t, s.app.SMTPSubmissionAddr(), roots, s.key)
 		if err := c.Mail("news@localhost", nil); smtpReply(err) != "553 5.1.7" {
@@ -378,12 +381,7 @@ answer
 // which is what bounces and complaints are matched by.
 func TestSMTPSubmissionKeepsAuthorsHeaders(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
-		certFile, keyFile, roots := selfSigned(t, t.TempDir())
-		s := start(t, engine, func(c *Config) {
-			c.TLSCert, c.TLSKey, c.SMTPSubmission = certFile, keyFile, "127.0.0.1:0"
-		})
-		withTestEmail(t, s, "receiver.test")
-		verifiedEmailDomain(t, s.app.store, s.accountID, "shop.test")
+		s, roots := submissionServer(t, engine)
 		ctx := context.Background()
 		addr := s.app.SMTPSubmissionAddr()
 		rcpts := []string{"ann@receiver.test", "zoe@receiver.test", "bob@receiver.test", "carl@receiver.test"}
