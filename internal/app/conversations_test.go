@@ -106,6 +106,21 @@ func (s *server) convDo(method, path, key string, v any) response {
 // conversation → archive → an inbound SMS reopens it; the contact is
 // created on first contact; webhook events arrive signed, in order,
 // although the receiver fails the first attempt.
+// smsChannel gives the account the number 3197010000001 and a
+// Conversations sms channel on it ("texts").
+func (s *server) smsChannel() *store.ConvChannel {
+	s.t.Helper()
+	ctx := context.Background()
+	if err := s.app.store.AddNumber(ctx, store.Number{Number: "3197010000001", AccountID: s.accountID, CreatedAt: time.Now()}); err != nil {
+		s.t.Fatal(err)
+	}
+	sms, err := conversations.AddChannel(ctx, s.app.store, s.accountID, "sms", "+3197010000001", "texts")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return sms
+}
+
 func TestConversationsLifecycle(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine, func(c *Config) {
@@ -113,13 +128,7 @@ func TestConversationsLifecycle(t *testing.T) {
 			c.Webhook.Retry = worker.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}
 		})
 		ctx := context.Background()
-		if err := s.app.store.AddNumber(ctx, store.Number{Number: "3197010000001", AccountID: s.accountID, CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-		sms, err := conversations.AddChannel(ctx, s.app.store, s.accountID, "sms", "+3197010000001", "texts")
-		if err != nil {
-			t.Fatal(err)
-		}
+		sms := s.smsChannel()
 		other, otherKey, _, _ := s.newAccount("other")
 		theirs, err := conversations.AddChannel(ctx, s.app.store, other, "sms", "Other", "")
 		if err != nil {

@@ -1,15 +1,10 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/omnigate/omnigate/internal/api/conversations"
-	"github.com/omnigate/omnigate/internal/store"
 )
 
 // Requests as MessageBird's PHP, Python and Ruby SDKs send them, where they
@@ -21,14 +16,7 @@ import (
 func TestSDKRequestVariants(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine, func(c *Config) { c.Demo = false })
-		ctx := context.Background()
-		if err := s.app.store.AddNumber(ctx, store.Number{Number: "3197010000001", AccountID: s.accountID, CreatedAt: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-		sms, err := conversations.AddChannel(ctx, s.app.store, s.accountID, "sms", "+3197010000001", "texts")
-		if err != nil {
-			t.Fatal(err)
-		}
+		sms := s.smsChannel()
 
 		// Webhooks at the root, channel_id (Ruby), PUT with the whole object (PHP).
 		hook := s.convDo("POST", "/webhooks", s.key, map[string]any{"channel_id": sms.ID, "url": "https://hooks.example/a", "events": []string{"message.created"}})

@@ -144,10 +144,11 @@ func (s *Server) unclaim(id string) {
 	s.mu.Unlock()
 }
 
-// stored reports whether a message with the id is stored.
+// stored reports whether the account has a message with the id stored
+// (one indexed read of its account: the message itself is not needed).
 func (s *Server) stored(ctx context.Context, account, id string) bool {
-	_, err := s.store.GetMessage(ctx, account, id)
-	return err == nil
+	a, err := s.store.MessageAccount(ctx, id)
+	return err == nil && a == account
 }
 
 func (s *Server) dropParts(ctx context.Context, k store.SMPPPartKey, id string) {

@@ -76,6 +76,7 @@ type Store interface {
 	SMPPCredentialBySystemID(ctx context.Context, systemID string) (*store.SMPPCredential, error)
 	SMPPCredential(ctx context.Context, accountID string) (*store.SMPPCredential, error)
 	GetMessage(ctx context.Context, accountID, id string) (*message.Message, error)
+	MessageAccount(ctx context.Context, id string) (string, error)
 	CancelScheduled(ctx context.Context, accountID, id string) error
 	StagePart(ctx context.Context, p store.SMPPPart, maxParts int) (id string, have int, err error)
 	SMPPPartSet(ctx context.Context, k store.SMPPPartKey) ([]store.SMPPPart, error)
