@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/omnigate/omnigate/internal/api/rest"
@@ -119,7 +118,7 @@ func (a *API) listChannels(w http.ResponseWriter, r *http.Request) error {
 			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/channels takes limit and offset")
 		}
 	}
-	limit, offset, p := paging(q)
+	limit, offset, p := rest.Paging(q)
 	if p != nil {
 		return p
 	}
@@ -147,29 +146,4 @@ func (a *API) getChannel(w http.ResponseWriter, r *http.Request) error {
 	}
 	rest.WriteJSON(w, http.StatusOK, RenderChannel(c))
 	return nil
-}
-
-// paging reads limit (1 to maxLimit, default 20) and offset.
-func paging(q map[string][]string) (limit, offset int, p *rest.Problem) {
-	limit = defaultLimit
-	for name, dst := range map[string]*int{"limit": &limit, "offset": &offset} {
-		v := ""
-		if vs := q[name]; len(vs) > 0 {
-			v = vs[0]
-		}
-		if v == "" || name == "limit" && v == "0" {
-			// The Ruby SDK sends limit=0 when none is asked for.
-			continue
-		}
-		lo, hi := 0, 1<<31-1
-		if name == "limit" {
-			lo, hi = 1, maxLimit
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < lo || n > hi {
-			return 0, 0, rest.Invalid(name, name+" must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
-		}
-		*dst = n
-	}
-	return limit, offset, nil
 }

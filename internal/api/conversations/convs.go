@@ -415,7 +415,7 @@ func (a *API) listConversations(w http.ResponseWriter, r *http.Request) error {
 			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/conversations takes limit, offset, ids and status")
 		}
 	}
-	limit, offset, p := paging(q)
+	limit, offset, p := rest.Paging(q)
 	if p != nil {
 		return p
 	}
@@ -487,7 +487,7 @@ func (a *API) listByContact(w http.ResponseWriter, r *http.Request, contactID st
 			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/conversations/contact/{id} takes limit, offset and status")
 		}
 	}
-	limit, offset, p := paging(q)
+	limit, offset, p := rest.Paging(q)
 	if p != nil {
 		return p
 	}
@@ -521,7 +521,7 @@ func (a *API) listConversationMessages(w http.ResponseWriter, r *http.Request) e
 			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/conversations/{id}/messages takes limit, offset and excludePlatforms")
 		}
 	}
-	limit, offset, p := paging(q)
+	limit, offset, p := rest.Paging(q)
 	if p != nil {
 		return p
 	}

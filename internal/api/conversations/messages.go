@@ -67,7 +67,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := store.MessageFilter{ConversationsDoor: true}
 	var p *rest.Problem
-	if f.Limit, f.Offset, p = paging(q); p != nil {
+	if f.Limit, f.Offset, p = rest.Paging(q); p != nil {
 		return p
 	}
 	if s := q.Get("recipient"); s != "" {

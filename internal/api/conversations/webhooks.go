@@ -273,7 +273,7 @@ func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; GET /v1/webhooks takes limit and offset")
 		}
 	}
-	limit, offset, p := paging(q)
+	limit, offset, p := rest.Paging(q)
 	if p != nil {
 		return p
 	}

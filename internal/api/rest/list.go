@@ -17,11 +17,10 @@ const (
 	maxLimit     = 200
 )
 
-// ListFilter reads the list parameters: limit and offset, and the filters
-// of MessageBird's GET /messages, which every list checks. Their text has
-// passed CheckRequest (Style.Handle) already.
-func ListFilter(q url.Values) (store.MessageFilter, *Problem) {
-	f := store.MessageFilter{Limit: defaultLimit}
+// Paging reads a list's limit (1–200, default 20) and offset (default
+// 0), as every MessageBird list takes them.
+func Paging(q url.Values) (limit, offset int, p *Problem) {
+	limit = defaultLimit
 	intParam := func(name string, lo, hi int, dst *int) *Problem {
 		s := q.Get(name)
 		if s == "" || name == "limit" && s == "0" {
@@ -35,10 +34,22 @@ func ListFilter(q url.Values) (store.MessageFilter, *Problem) {
 		*dst = v
 		return nil
 	}
-	if p := intParam("limit", 1, maxLimit, &f.Limit); p != nil {
-		return f, p
+	if p := intParam("limit", 1, maxLimit, &limit); p != nil {
+		return 0, 0, p
 	}
-	if p := intParam("offset", 0, 1<<31-1, &f.Offset); p != nil {
+	if p := intParam("offset", 0, 1<<31-1, &offset); p != nil {
+		return 0, 0, p
+	}
+	return limit, offset, nil
+}
+
+// ListFilter reads the list parameters: limit and offset, and the filters
+// of MessageBird's GET /messages, which every list checks. Their text has
+// passed CheckRequest (Style.Handle) already.
+func ListFilter(q url.Values) (store.MessageFilter, *Problem) {
+	var f store.MessageFilter
+	var p *Problem
+	if f.Limit, f.Offset, p = Paging(q); p != nil {
 		return f, p
 	}
 	f.Originator = q.Get("originator")
