@@ -421,13 +421,17 @@ func (s *Session) readLoop() {
 		}
 		s.handlers.Add(1)
 		go func() {
-			defer func() { <-s.handled; s.handlers.Done() }()
+			defer s.handlers.Done()
 			var resp smpp.PDU
 			if s.handler != nil {
 				resp = s.handler.Handle(s.ctx, s, p)
 			} else if id.HasResponse() {
 				resp = smpp.NewErrorResponse(id, p.Hdr().Seq, smpp.ESME_RINVCMDID)
 			}
+			// The slot is free before the answer leaves: a peer that sends
+			// its next request on reading this answer (a bind's, say) must
+			// not find it still taken and be throttled.
+			<-s.handled
 			if resp != nil {
 				resp.Hdr().Seq = p.Hdr().Seq
 				s.write(resp)
