@@ -467,12 +467,30 @@ func (s *Store) keepPending(ctx context.Context, tx *sql.Tx, r store.Receipt) er
 	if !r.ReceivedAt.IsZero() {
 		now = micros(r.ReceivedAt)
 	}
+	// A second receipt for the same id moves the kept status forward only,
+	// as a matched part would: WhatsApp posts sent, delivered and read
+	// concurrently, and a sent that comes last must not undo a delivered.
+	// An event, once kept, stays.
+	from := message.Predecessors(r.Status)
+	moves := `pending_receipts.status = ''`
+	if len(from) > 0 {
+		moves += ` OR pending_receipts.status IN (` + placeholders(len(from)) + `)`
+	}
+	pick := func(col string) string {
+		return col + ` = CASE WHEN ` + moves + ` THEN excluded.` + col + ` ELSE pending_receipts.` + col + ` END`
+	}
+	q := `INSERT INTO pending_receipts
+		(connector, provider_id, receipt_key, status, reason, error_code, status_at, received_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (connector, provider_id) DO UPDATE SET receipt_key = excluded.receipt_key, ` +
+		pick("status") + `, ` + pick("reason") + `, ` + pick("error_code") + `, ` + pick("status_at") + `,
+		received_at = excluded.received_at,
+		event = CASE WHEN excluded.event <> '' THEN excluded.event ELSE pending_receipts.event END`
 	for _, id := range r.ProviderIDs {
-		_, err := s.txExec(ctx, tx, `INSERT INTO pending_receipts
-			(connector, provider_id, receipt_key, status, reason, error_code, status_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (connector, provider_id) DO UPDATE SET receipt_key = excluded.receipt_key, status = excluded.status,
-			reason = excluded.reason, error_code = excluded.error_code, status_at = excluded.status_at, received_at = excluded.received_at`,
-			r.Connector, id, r.ProviderIDs[0], string(r.Status), r.Reason, r.ErrorCode, micros(r.At), now)
+		args := []any{r.Connector, id, r.ProviderIDs[0], string(r.Status), r.Reason, r.ErrorCode, micros(r.At), now, r.Event}
+		for range 4 {
+			args = append(args, statuses2any(from)...)
+		}
+		_, err := s.txExec(ctx, tx, q, args...)
 		if err != nil {
 			return fmt.Errorf("keeping pending receipt: %w", err)
 		}
@@ -507,7 +525,7 @@ func (s *Store) readPending(ctx context.Context, tx *sql.Tx, updates []*store.St
 	}
 	p := &pendingReceipts{rows: map[[2]string]pendingReceipt{}, cleared: map[[2]string]bool{}}
 	err := idChunks(ids, func(c string, n int, args []any) error {
-		rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at, received_at FROM pending_receipts
+		rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at, received_at, event FROM pending_receipts
 			WHERE connector = ? AND provider_id IN (`+placeholders(n)+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("looking for early receipts: %w", err)
@@ -517,7 +535,7 @@ func (s *Store) readPending(ctx context.Context, tx *sql.Tx, updates []*store.St
 			var id, key, st string
 			var r store.Receipt
 			var at, received int64
-			if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at, &received); err != nil {
+			if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at, &received, &r.Event); err != nil {
 				return fmt.Errorf("reading early receipts: %w", err)
 			}
 			r.Connector, r.Status, r.At, r.ReceivedAt, r.ProviderIDs = c, message.Status(st), fromMicros(at), fromMicros(received), []string{id}
@@ -670,6 +688,7 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		return nil, err
 	}
 	var reports []any
+	var events []store.Event
 	for key, r := range early {
 		if _, err := s.txExec(ctx, tx, `DELETE FROM pending_receipts WHERE connector = ? AND receipt_key = ?`, u.Connector, key); err != nil {
 			return nil, fmt.Errorf("clearing early receipt: %w", err)
@@ -680,9 +699,16 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 				pending.stale = true // applyReceipt keeps it again
 			}
 		}
-		_, ru, err := s.applyReceipt(ctx, tx, r, matches, nil, nil)
+		o, ru, err := s.applyReceipt(ctx, tx, r, matches, nil, nil)
 		if err != nil {
 			return nil, err
+		}
+		if r.Event != "" && o.Matched {
+			at := r.ReceivedAt
+			if at.IsZero() {
+				at = time.Now()
+			}
+			events = append(events, store.Event{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq, Event: r.Event, At: at.UTC()})
 		}
 		if ru == nil {
 			continue
@@ -695,12 +721,21 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 			return nil, err
 		}
 	}
+	// Their events (WhatsApp's read) after the statuses, as ApplyReceipts
+	// records them.
+	if len(events) > 0 {
+		_, rep, err := s.recordEvents(ctx, tx, events, nil)
+		if err != nil {
+			return nil, err
+		}
+		reports = append(reports, rep...)
+	}
 	return reports, nil
 }
 
 // queryEarly reads the kept receipts for u's carrier ids, by receipt key.
 func (s *Store) queryEarly(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (map[string]store.Receipt, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at, received_at FROM pending_receipts
+	rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at, received_at, event FROM pending_receipts
 		WHERE connector = ? AND provider_id IN (`+placeholders(len(u.Parts))+`)`, append([]any{u.Connector}, strings2any(u.Parts)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("looking for early receipts: %w", err)
@@ -712,7 +747,7 @@ func (s *Store) queryEarly(ctx context.Context, tx *sql.Tx, u *store.StatusUpdat
 		var id, key, st string
 		var r store.Receipt
 		var at, received int64
-		if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at, &received); err != nil {
+		if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at, &received, &r.Event); err != nil {
 			return nil, fmt.Errorf("reading early receipts: %w", err)
 		}
 		r.Connector, r.Status, r.At, r.ReceivedAt, r.ProviderIDs = u.Connector, message.Status(st), fromMicros(at), fromMicros(received), []string{id}

@@ -23,6 +23,7 @@ var smppBehaviours = []behaviour{
 	{"ReceiptsLeasedReports", testReceiptsLeasedReports},
 	{"EarlyReceipt", testEarlyReceipt},
 	{"EchoedReceipts", testEchoedReceipts},
+	{"EarlyStatusesInAnyOrder", testEarlyStatusesInAnyOrder},
 	{"ReceiptTimes", testReceiptTimes},
 	{"StatusTimeNeverBackwards", testStatusTimeNeverBackwards},
 	{"ConcurrentReceipts", testConcurrentReceipts},
@@ -342,6 +343,69 @@ func testEchoedReceipts(t *testing.T, st store.Store) {
 		// through the other message) were kept, in one row: pending
 		// receipts are kept by carrier id.
 		t.Fatalf("purged %d, %v; want 1", n, err)
+	}
+}
+
+// testEarlyStatusesInAnyOrder covers WhatsApp's statuses all beating the
+// send's answer, in the worst order: read (delivered, with the read event),
+// then delivered, then sent. Once the part is recorded the recipient is
+// delivered, not sent, and read: the event is kept with the receipt,
+// recorded once and reported once.
+func testEarlyStatusesInAnyOrder(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	m := newMessage(a, 1)
+	accept(t, st, m)
+	for _, r := range []store.Receipt{
+		{Status: message.Delivered, Event: store.EventRead},
+		{Status: message.Delivered},
+		{Status: message.Sent},
+	} {
+		r.Connector, r.MessageID, r.ProviderIDs, r.At = "wa", m.ID, []string{"wamid.E"}, time.Now()
+		out, err := st.ApplyReceipts(ctx, []store.Receipt{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].Matched {
+			t.Fatalf("matched before the part exists: %+v", out[0])
+		}
+	}
+	o := &store.Outcome{Updates: []store.StatusUpdate{{AccountID: m.AccountID, MessageID: m.ID, Seq: 0, Status: message.Sent,
+		At: time.Now(), Connector: "wa", Parts: []string{"wamid.E"}, PartsEchoed: true, Notify: true}}}
+	if err := st.Finish(ctx, []*store.Outcome{o}); err != nil {
+		t.Fatal(err)
+	}
+	if r := recipientStatus(t, st, m, 0); r.Status != message.Delivered {
+		t.Fatalf("recipient after its early statuses: %s, want delivered", r.Status)
+	}
+	got, err := st.MessageEvents(ctx, a.ID, []string{m.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es := got[m.ID]; len(es) != 1 || es[0].Event != store.EventRead {
+		t.Fatalf("events after an early read: %+v, want one read", es)
+	}
+	jobs, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobReport, N: 1000, For: time.Minute, Owner: "early"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := 0
+	for _, j := range jobs {
+		var r store.Report
+		if err := json.Unmarshal(j.Payload, &r); err != nil {
+			t.Fatal(err)
+		}
+		if j.MessageID == m.ID && r.Event == store.EventRead {
+			reads++
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("%d read reports of the early read, want 1", reads)
+	}
+	// A read repeated once the part is known changes nothing.
+	out, err := st.ApplyReceipts(ctx, []store.Receipt{{Connector: "wa", MessageID: m.ID, ProviderIDs: []string{"wamid.E"},
+		Status: message.Delivered, Event: store.EventRead, At: time.Now()}})
+	if err != nil || !out[0].Matched || out[0].Changed || out[0].Reported {
+		t.Fatalf("read again: %+v, %v", out, err)
 	}
 }
 
