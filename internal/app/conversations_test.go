@@ -101,11 +101,6 @@ func (s *server) convDo(method, path, key string, v any) response {
 	return s.do(method, path, key, ct, body)
 }
 
-// The Conversations API end to end, on an SMS channel: start → list → get
-// → reply (delivered by the SMSC simulator) → an inbound SMS continues the
-// conversation → archive → an inbound SMS reopens it; the contact is
-// created on first contact; webhook events arrive signed, in order,
-// although the receiver fails the first attempt.
 // smsChannel gives the account the number 3197010000001 and a
 // Conversations sms channel on it ("texts").
 func (s *server) smsChannel() *store.ConvChannel {
@@ -121,6 +116,11 @@ func (s *server) smsChannel() *store.ConvChannel {
 	return sms
 }
 
+// The Conversations API end to end, on an SMS channel: start → list → get
+// → reply (delivered by the SMSC simulator) → an inbound SMS continues the
+// conversation → archive → an inbound SMS reopens it; the contact is
+// created on first contact; webhook events arrive signed, in order,
+// although the receiver fails the first attempt.
 func TestConversationsLifecycle(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine, func(c *Config) {
@@ -712,6 +712,63 @@ func TestConversationsConcurrentStarts(t *testing.T) {
 		}
 		if c := s.get("/contacts?msisdn=31612340077"); c.json["totalCount"] != 1.0 {
 			t.Fatalf("contacts %s", c.raw)
+		}
+	})
+}
+
+// POST /v1/conversations {contactId} (the PHP SDK's conversations->create)
+// opens the contact's conversation without a message; its first message
+// names the channel, and opening it again continues it on that channel.
+func TestConversationCreateForContact(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s := start(t, engine, func(c *Config) { c.Demo = false })
+		sms := s.smsChannel()
+		c := s.convDo("POST", "/contacts", s.key, map[string]any{"msisdn": "31612340000", "firstName": "Noor"})
+		if c.status != http.StatusCreated {
+			t.Fatalf("POST /contacts = %d %s", c.status, c.raw)
+		}
+		contactID := c.json["id"].(string)
+		r := s.convDo("POST", "/v1/conversations", s.key, map[string]any{"contactId": contactID})
+		if r.status != http.StatusCreated || r.json["status"] != "active" || r.json["contactId"] != contactID ||
+			len(r.json["channels"].([]any)) != 0 || r.json["messages"].(map[string]any)["totalCount"] != 0.0 {
+			t.Fatalf("POST /v1/conversations = %d %s", r.status, r.raw)
+		}
+		convID := r.json["id"].(string)
+		// Its first message needs a channel: it has none yet.
+		if m := s.convDo("POST", "/v1/conversations/"+convID+"/messages", s.key, map[string]any{"type": "text",
+			"content": map[string]any{"text": "Hello"}}); m.status != http.StatusUnprocessableEntity || !strings.Contains(string(m.raw), "channelId") {
+			t.Fatalf("a first reply without channelId = %d %s", m.status, m.raw)
+		}
+		if m := s.convDo("POST", "/v1/conversations/"+convID+"/messages", s.key, map[string]any{"type": "text", "channelId": sms.ID,
+			"content": map[string]any{"text": "Hello"}}); m.status != http.StatusAccepted || m.json["to"] != "31612340000" {
+			t.Fatalf("a first reply = %d %s", m.status, m.raw)
+		}
+		// Opened again (at the root too, as the SDK sends it on one base
+		// URL): the same conversation, its channel kept.
+		r = s.convDo("POST", "/conversations", s.key, map[string]any{"contactId": contactID})
+		if r.status != http.StatusCreated || r.json["id"] != convID || r.json["lastUsedChannelId"] != sms.ID ||
+			r.json["messages"].(map[string]any)["totalCount"] != 1.0 {
+			t.Fatalf("POST /conversations again = %d %s", r.status, r.raw)
+		}
+		for _, bad := range []struct {
+			body any
+			want int
+			says string
+		}{
+			{map[string]any{}, http.StatusUnprocessableEntity, "contactId"},
+			{map[string]any{"contactId": "ffffffffffffffffffffffffffffffff"}, http.StatusUnprocessableEntity, "no contact"},
+			{map[string]any{"contactId": contactID, "to": "31612340000"}, http.StatusUnprocessableEntity, "to"},
+			{"not an object", http.StatusBadRequest, "JSON object"},
+		} {
+			if r := s.convDo("POST", "/v1/conversations", s.key, bad.body); r.status != bad.want || !strings.Contains(string(r.raw), bad.says) {
+				t.Errorf("POST /v1/conversations %v = %d %s, want %d naming %q", bad.body, r.status, r.raw, bad.want, bad.says)
+			}
+		}
+		if r := s.convDo("POST", "/v1/conversations", s.testKey, map[string]any{"contactId": contactID}); r.status == http.StatusCreated {
+			t.Fatalf("a test key opened a conversation: %s", r.raw)
+		}
+		if l := s.get("/v1/conversations"); l.json["totalCount"] != 1.0 {
+			t.Fatalf("conversations after the refusals: %s", l.raw)
 		}
 	})
 }

@@ -206,6 +206,8 @@ func TestTestKeysSeeNoLiveData(t *testing.T) {
 			// Conversations and webhooks (conversations_test.go): a test key sees none and makes none.
 			{pattern: "POST /v1/conversations/start", method: "POST", path: "/v1/conversations/start", contentType: "application/json",
 				body: `{"to":"+31612345678","type":"text","content":{"text":"x"}}`, status: 422},
+			{pattern: "POST /v1/conversations", method: "POST", path: "/v1/conversations", contentType: "application/json",
+				body: `{"contactId":"` + strings.Repeat("0", 32) + `"}`, status: 403},
 			{pattern: "GET /v1/conversations", method: "GET", path: "/v1/conversations", status: 200, check: emptyItems("items")},
 			{pattern: "GET /v1/conversations/{id}", method: "GET", path: "/v1/conversations/" + strings.Repeat("0", 32), status: 404},
 			{pattern: "PATCH /v1/conversations/{id}", method: "PATCH", path: "/v1/conversations/" + strings.Repeat("0", 32), contentType: "application/json",

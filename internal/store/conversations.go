@@ -60,6 +60,8 @@ type ConvWebhook struct {
 type OpenConversation struct {
 	AccountID string
 	MSISDN    string // the contact's number: international digits
+	// ChannelID is the message's channel; empty when a conversation is
+	// opened without one (POST /v1/conversations), which keeps the last.
 	ChannelID string
 	// Inbound: the contact wrote. It reopens the contact's latest
 	// conversation when that is archived; an outbound message then starts

@@ -60,6 +60,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.rest.Handle(mux, "GET /v1/channels", a.listChannels)
 	a.rest.Handle(mux, "GET /v1/channels/{id}", a.getChannel)
 	a.rest.Handle(mux, "POST /v1/conversations/start", a.startConversation)
+	a.rest.Handle(mux, "POST /v1/conversations", a.createConversation)
 	a.rest.Handle(mux, "GET /v1/conversations", a.listConversations)
 	a.rest.Handle(mux, "GET /v1/conversations/{id}", a.getConversation)
 	a.rest.Handle(mux, "PATCH /v1/conversations/{id}", a.updateConversation)

@@ -163,6 +163,45 @@ func (a *API) startConversation(w http.ResponseWriter, r *http.Request) error {
 	return a.writeConversation(w, r, http.StatusCreated, conv.ID)
 }
 
+// createRequest is POST /v1/conversations: the PHP SDK's
+// conversations->create($contactId).
+type createRequest struct {
+	ContactID string `json:"contactId"`
+}
+
+// createConversation handles POST /v1/conversations: the contact's active
+// conversation, or a new one, opened without a message. It has no channel
+// until its first message, which names one (channelId).
+func (a *API) createConversation(w http.ResponseWriter, r *http.Request) error {
+	var req createRequest
+	if p := decodeStrict(w, r, "POST /v1/conversations", &req); p != nil {
+		return p
+	}
+	pr := rest.Principal(r.Context())
+	id := strings.TrimSpace(req.ContactID)
+	if id == "" {
+		return rest.Invalid("contactId", "contactId is required: the contact to open a conversation with (POST /v1/conversations/start opens one with a message, by number)")
+	}
+	if pr.Test { // before the lookup: a test key learns nothing of live contacts
+		return rest.TestKeyRefused("start conversations")
+	}
+	c, err := a.store.GetContact(r.Context(), pr.AccountID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return rest.Invalid("contactId", "no contact "+id+"; GET /contacts lists yours")
+	}
+	if err != nil {
+		return err
+	}
+	if c.MSISDN == "" {
+		return rest.Invalid("contactId", "contact "+id+" has no msisdn: conversations run on phone numbers")
+	}
+	conv, _, err := a.store.OpenConversation(r.Context(), store.OpenConversation{AccountID: pr.AccountID, MSISDN: c.MSISDN})
+	if err != nil {
+		return err
+	}
+	return a.writeConversation(w, r, http.StatusCreated, conv.ID)
+}
+
 // chatMessage builds the message a start or a reply sends to to on ch and
 // checks it as POST /v1/send does; a problem /v1/send would name "from"
 // names "channelId" here.

@@ -23,7 +23,7 @@ func init() {
 			"GET /lookup/{phoneNumber}", "GET /lookup/{phoneNumber}/hlr", "GET /verify/{id}", "GET /verify/messages/email/{id}",
 			"GET /templates", "GET /templates/{name}", "GET /v2/platforms/whatsapp/templates",
 			"GET /v2/platforms/whatsapp/templates/{name}", "GET /v2/platforms/whatsapp/templates/{name}/{language}"},
-		users.SendMessages: {"POST /messages", "DELETE /messages/{id}", "POST /v1/send", "POST /v1/conversations/start",
+		users.SendMessages: {"POST /messages", "DELETE /messages/{id}", "POST /v1/send", "POST /v1/conversations/start", "POST /v1/conversations",
 			"POST /v1/conversations/{id}/messages", "PATCH /v1/conversations/{id}", "POST /verify", "DELETE /verify/{id}",
 			"POST /hlr", "POST /lookup/{phoneNumber}/hlr", "POST /contacts", "PATCH /contacts/{id}", "DELETE /contacts/{id}",
 			"POST /groups", "PATCH /groups/{id}", "PUT /groups/{id}", "DELETE /groups/{id}", "PUT /groups/{id}/contacts",

@@ -114,7 +114,10 @@ func (s *Store) OpenConversation(ctx context.Context, o store.OpenConversation) 
 			return err
 		}
 		reopened := c.Status != store.ConversationActive
-		c.Status, c.LastChannelID, c.UpdatedAt = store.ConversationActive, o.ChannelID, fromMicros(at)
+		c.Status, c.UpdatedAt = store.ConversationActive, fromMicros(at)
+		if o.ChannelID != "" { // opened without a message (POST /v1/conversations) keeps the last channel
+			c.LastChannelID = o.ChannelID
+		}
 		if o.Inbound {
 			c.LastReceivedAt = fromMicros(at)
 		}
