@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -723,6 +724,11 @@ func TestConversationCreateForContact(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine, func(c *Config) { c.Demo = false })
 		sms := s.smsChannel()
+		rx := newConvReceiver(t, s.signingKey, 0)
+		if hook := s.convDo("POST", "/v1/webhooks", s.key, map[string]any{"channelId": sms.ID, "url": rx.srv.URL + "/hook",
+			"events": []string{"conversation.created"}}); hook.status != http.StatusCreated {
+			t.Fatalf("POST /v1/webhooks = %d %s", hook.status, hook.raw)
+		}
 		c := s.convDo("POST", "/contacts", s.key, map[string]any{"msisdn": "31612340000", "firstName": "Noor"})
 		if c.status != http.StatusCreated {
 			t.Fatalf("POST /contacts = %d %s", c.status, c.raw)
@@ -743,6 +749,9 @@ func TestConversationCreateForContact(t *testing.T) {
 			"content": map[string]any{"text": "Hello"}}); m.status != http.StatusAccepted || m.json["to"] != "31612340000" {
 			t.Fatalf("a first reply = %d %s", m.status, m.raw)
 		}
+		// Its conversation.created waited for a channel: it goes to the
+		// webhooks of the channel its first message took.
+		waitFor(t, "conversation.created", 10*time.Second, func() bool { return slices.Contains(rx.events(), "conversation.created active") })
 		// Opened again (at the root too, as the SDK sends it on one base
 		// URL): the same conversation, its channel kept.
 		r = s.convDo("POST", "/conversations", s.key, map[string]any{"contactId": contactID})

@@ -871,7 +871,10 @@ func (s *Store) PurgeRetention(ctx context.Context, kind string, before time.Tim
 	case store.RetainWebhooks:
 		return sum(
 			func() (int, error) {
-				return del("webhook_deliveries", "id", `created_at < ? AND state NOT IN ('pending', 'held')`, b)
+				// A held delivery waits for its conversation's first
+				// message; one opened without a message (POST
+				// /v1/conversations) may never have one.
+				return del("webhook_deliveries", "id", `created_at < ? AND state <> 'pending'`, b)
 			},
 			func() (int, error) { return del("webhook_attempts", "id", `at < ?`, b) })
 	case store.RetainConsent:
