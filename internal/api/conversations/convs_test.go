@@ -15,6 +15,7 @@ func FuzzConversationRequests(f *testing.F) {
 	f.Add([]byte(`{"to":"+31612345678","channelId":"0123456789abcdef0123456789abcdef","type":"text","content":{"text":"hi"},"source":{"a":1}}`))
 	f.Add([]byte(`{"type":"hsm","content":{"hsm":{"namespace":"n","templateName":"t","language":{"policy":"deterministic","code":"en"}}},"tag":"x","trackId":"y"}`))
 	f.Add([]byte(`{"status":"archived"}`))
+	f.Add([]byte(`{"contactId":"0123456789abcdef0123456789abcdef"}`))
 	f.Add([]byte(`{"channelId":"0123456789abcdef0123456789abcdef","events":["conversation.created","message.updated"],"url":"https://x.example/h","settings":{"retry":3}}`))
 	f.Add([]byte(`{"events":[],"url":"ftp://x","status":"paused","settings":[1]}`))
 	f.Add([]byte(`[1,2]`))
@@ -32,6 +33,8 @@ func FuzzConversationRequests(f *testing.F) {
 		_ = parseJSON(body, &reply)
 		var upd updateRequest
 		_ = parseJSON(body, &upd)
+		var create createRequest
+		_ = parseJSON(body, &create)
 		var wr webhookRequest
 		if p := parseJSON(body, &wr); p == nil {
 			a := &API{}
