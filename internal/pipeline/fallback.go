@@ -162,7 +162,7 @@ func (p *Pipeline) fire(ctx context.Context, owner string, f store.Fallback, now
 		return settle(store.FallbackRefused, reason)
 	}
 	out.Sent++
-	n, err := p.store.CancelForFallback(ctx, c.AccountID, c.MessageID, "cancelled: sent as "+c.FallbackID+" on the fallback channel", time.Now().UTC())
+	n, err := p.store.CancelForFallback(ctx, c.AccountID, c.MessageID, store.CancelledForFallback(c.FallbackID), time.Now().UTC())
 	out.Cancelled += n
 	return err
 }

@@ -65,3 +65,9 @@ type Fallbacks interface {
 	// many it cancelled (0: the message had left already).
 	CancelForFallback(ctx context.Context, accountID, messageID, reason string, at time.Time) (int, error)
 }
+
+// CancelledForFallback is the status reason of a recipient cancelled
+// because its message's fallback, fallbackID, was sent instead.
+func CancelledForFallback(fallbackID string) string {
+	return "cancelled: sent as " + fallbackID + " on the fallback channel"
+}

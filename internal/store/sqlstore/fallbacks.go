@@ -234,8 +234,10 @@ func (s *Store) CancelForFallback(ctx context.Context, accountID, messageID, rea
 		cancelled = 0
 		// The send job goes unless it runs now (leased, lease not over): then
 		// it may be handing the message to its platform, and nothing is
-		// cancelled. The delete is conditional, so a job leased meanwhile
-		// (by another node) stays and is seen below.
+		// cancelled now; should that attempt fail and be due again, Finish
+		// cancels the message then (cancelRetryAfterFallback). The delete is
+		// conditional, so a job leased meanwhile (by another node) stays
+		// and is seen below.
 		if _, err := s.txExec(ctx, tx, `DELETE FROM jobs WHERE message_id = ? AND account_id = ? AND kind = ? AND (lease_owner = '' OR run_at <= ?)`,
 			messageID, accountID, store.JobSend, micros(time.Now())); err != nil {
 			return fmt.Errorf("cancelling a message: %w", err)
@@ -248,71 +250,107 @@ func (s *Store) CancelForFallback(ctx context.Context, accountID, messageID, rea
 		if running > 0 {
 			return errSending
 		}
-		rows, err := s.txQuery(ctx, tx, `SELECT r.seq, r.price, m.report_url, a.report_url FROM recipients r
-			JOIN messages m ON m.id = r.message_id JOIN accounts a ON a.id = r.account_id
-			WHERE r.message_id = ? AND r.account_id = ? AND r.connector = '' AND r.status IN (?, ?, ?)`,
-			messageID, accountID, string(message.Scheduled), string(message.Sent), string(message.Buffered))
-		if err != nil {
-			return fmt.Errorf("cancelling a message: %w", err)
-		}
-		type left struct {
-			seq    int
-			price  int64
-			notify bool
-		}
-		var list []left
-		var refund int64
-		for rows.Next() {
-			var l left
-			var mURL, aURL string
-			if err := rows.Scan(&l.seq, &l.price, &mURL, &aURL); err != nil {
-				rows.Close()
-				return fmt.Errorf("cancelling a message: %w", err)
-			}
-			l.notify = mURL != "" || aURL != ""
-			refund += l.price
-			list = append(list, l)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("cancelling a message: %w", err)
-		}
-		if len(list) == 0 {
-			return errSending // all of it left already: keep what the delete took (nothing to do)
-		}
-		updates := make([]*store.StatusUpdate, len(list))
-		for i, l := range list {
-			updates[i] = &store.StatusUpdate{AccountID: accountID, MessageID: messageID, Seq: l.seq, Status: message.DeliveryFailed,
-				Reason: reason, At: at.UTC(), Notify: l.notify}
-		}
-		if err := s.applyStatuses(ctx, tx, updates); err != nil {
-			return err
-		}
-		var jargs []any
-		for _, u := range updates {
-			if u.Applied {
-				cancelled++
-			}
-			if jargs, err = s.appendReport(ctx, jargs, u); err != nil {
-				return err
-			}
-		}
-		if err := s.enqueueReports(ctx, tx, jargs); err != nil {
-			return err
-		}
-		if _, err := s.txExec(ctx, tx, `UPDATE recipients SET price = 0 WHERE message_id = ? AND account_id = ? AND connector = '' AND status = ?`,
-			messageID, accountID, string(message.DeliveryFailed)); err != nil {
-			return fmt.Errorf("cancelling a message: %w", err)
-		}
-		if err := s.setCancelled(ctx, tx, accountID, messageID); err != nil {
-			return err
-		}
-		return s.refund(ctx, tx, accountID, messageID, refund, "message cancelled: sent on its fallback channel", "fallback", "fallback:"+messageID)
+		n, err := s.cancelUnsent(ctx, tx, accountID, messageID, reason, at)
+		cancelled = n
+		return err
 	})
 	if errors.Is(err, errSending) {
 		return 0, nil // rolled back: the message has left, or is leaving
 	}
 	return cancelled, err
+}
+
+// cancelUnsent cancels, in tx, the recipients of a message that no
+// connector took (its send job gone or going): each ends failed with
+// reason and is refunded, and the message notes that it was cancelled. It
+// returns how many it cancelled, or errSending when every recipient had
+// left already.
+func (s *Store) cancelUnsent(ctx context.Context, tx *sql.Tx, accountID, messageID, reason string, at time.Time) (int, error) {
+	cancelled := 0
+	rows, err := s.txQuery(ctx, tx, `SELECT r.seq, r.price, m.report_url, a.report_url FROM recipients r
+		JOIN messages m ON m.id = r.message_id JOIN accounts a ON a.id = r.account_id
+		WHERE r.message_id = ? AND r.account_id = ? AND r.connector = '' AND r.status IN (?, ?, ?)`,
+		messageID, accountID, string(message.Scheduled), string(message.Sent), string(message.Buffered))
+	if err != nil {
+		return 0, fmt.Errorf("cancelling a message: %w", err)
+	}
+	type left struct {
+		seq    int
+		price  int64
+		notify bool
+	}
+	var list []left
+	var refund int64
+	for rows.Next() {
+		var l left
+		var mURL, aURL string
+		if err := rows.Scan(&l.seq, &l.price, &mURL, &aURL); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("cancelling a message: %w", err)
+		}
+		l.notify = mURL != "" || aURL != ""
+		refund += l.price
+		list = append(list, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("cancelling a message: %w", err)
+	}
+	if len(list) == 0 {
+		return 0, errSending // all of it left already: keep what the delete took (nothing to do)
+	}
+	updates := make([]*store.StatusUpdate, len(list))
+	for i, l := range list {
+		updates[i] = &store.StatusUpdate{AccountID: accountID, MessageID: messageID, Seq: l.seq, Status: message.DeliveryFailed,
+			Reason: reason, At: at.UTC(), Notify: l.notify}
+	}
+	if err := s.applyStatuses(ctx, tx, updates); err != nil {
+		return 0, err
+	}
+	var jargs []any
+	for _, u := range updates {
+		if u.Applied {
+			cancelled++
+		}
+		if jargs, err = s.appendReport(ctx, jargs, u); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.enqueueReports(ctx, tx, jargs); err != nil {
+		return 0, err
+	}
+	if _, err := s.txExec(ctx, tx, `UPDATE recipients SET price = 0 WHERE message_id = ? AND account_id = ? AND connector = '' AND status = ?`,
+		messageID, accountID, string(message.DeliveryFailed)); err != nil {
+		return 0, fmt.Errorf("cancelling a message: %w", err)
+	}
+	if err := s.setCancelled(ctx, tx, accountID, messageID); err != nil {
+		return 0, err
+	}
+	return cancelled, s.refund(ctx, tx, accountID, messageID, refund, "message cancelled: sent on its fallback channel", "fallback", "fallback:"+messageID)
+}
+
+// cancelRetryAfterFallback is, for a send job whose attempt failed and is
+// due again, whether its message's fallback went out meanwhile. The attempt
+// was running when the fallback was sent, so CancelForFallback left the
+// message alone; trying it again would deliver it twice. Its unsent
+// recipients are cancelled and refunded as CancelForFallback does, and the
+// job is to be dropped (true).
+func (s *Store) cancelRetryAfterFallback(ctx context.Context, tx *sql.Tx, jobID int64) (bool, error) {
+	var accountID, messageID, fallbackID string
+	err := s.txQueryRow(ctx, tx, `SELECT f.account_id, f.message_id, f.fallback_id FROM jobs j
+		JOIN message_fallbacks f ON f.message_id = j.message_id AND f.account_id = j.account_id
+		WHERE j.id = ? AND j.kind = ? AND f.state = ?`, jobID, store.JobSend, store.FallbackSent).Scan(&accountID, &messageID, &fallbackID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("finishing job %d: reading its fallback: %w", jobID, err)
+	}
+	_, err = s.cancelUnsent(ctx, tx, accountID, messageID, store.CancelledForFallback(fallbackID), time.Now().UTC())
+	if errors.Is(err, errSending) {
+		return false, nil // every recipient left already: the retry is for what they left behind
+	}
+	return err == nil, err
 }
 
 // errSending rolls back a cancellation of a message that has left (or is

@@ -85,6 +85,12 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 				done = append(done, o.JobID)
 				continue
 			}
+			if dropped, err := s.cancelRetryAfterFallback(ctx, tx, o.JobID); err != nil {
+				return err
+			} else if dropped {
+				done = append(done, o.JobID)
+				continue
+			}
 			uncount := 0
 			if o.HandedBack {
 				uncount = 1

@@ -16,6 +16,7 @@ var fallbackBehaviours = []behaviour{
 	{"FallbackFiresOnce", testFallbackFiresOnce},
 	{"FallbackClaimExpires", testFallbackClaimExpires},
 	{"CancelForFallback", testCancelForFallback},
+	{"RetryAfterFallbackCancelled", testRetryAfterFallbackCancelled},
 }
 
 // acceptWithFallback stores m with a fallback due at due and returns the
@@ -191,5 +192,61 @@ func testCancelForFallback(t *testing.T, st store.Store) {
 	}
 	if n, err := st.CancelForFallback(ctx, a.ID, waiting.ID, "again", now); err != nil || n != 0 {
 		t.Fatalf("cancelling twice: %d %v", n, err)
+	}
+}
+
+// A send attempt that was running when its fallback went out, and failed
+// to be tried again, is not tried again: its message is cancelled and
+// refunded then, as a waiting one is at once.
+func testRetryAfterFallbackCancelled(t *testing.T, st store.Store) {
+	a := newAccount(t, st)
+	m := newMessage(a, 1)
+	now := time.Now().UTC()
+	fid := acceptWithFallback(t, st, m, now.Add(-time.Second))
+	jobs, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Minute, Owner: "node-a"})
+	if err != nil || len(jobs) != 1 || jobs[0].MessageID != m.ID {
+		t.Fatalf("leasing the send: %+v %v", jobs, err)
+	}
+	owner := ids.New()
+	if _, err := st.ClaimFallback(ctx, a.ID, m.ID, owner, now, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	fm := newMessage(a, 1, func(fm *message.Message) { fm.ID, fm.Details.FallbackOf = fid, m.ID })
+	fallback := &store.Accept{Message: fm, Charge: 75_000, Currency: "EUR", FallbackOf: &store.FallbackClaim{AccountID: a.ID, MessageID: m.ID, Owner: owner, ID: fid}}
+	if err := st.AcceptCharged(ctx, []*store.Accept{fallback}); err != nil || fallback.Err != nil {
+		t.Fatalf("the fallback: %v %v", err, fallback.Err)
+	}
+	if n, err := st.CancelForFallback(ctx, a.ID, m.ID, store.CancelledForFallback(fid), now); err != nil || n != 0 {
+		t.Fatalf("cancelling a message being sent: %d %v", n, err)
+	}
+	// Its attempt fails and would be due again at once.
+	if err := st.Finish(ctx, []*store.Outcome{{JobID: jobs[0].ID, RetryAt: now.Add(-time.Second), LastError: "500 from the platform"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.GetMessage(ctx, a.ID, m.ID)
+	if r := got.Recipients[0]; r.Status != message.DeliveryFailed || r.StatusReason != store.CancelledForFallback(fid) {
+		t.Fatalf("recipient after the failed attempt: %+v", r)
+	}
+	if f := got.Details.Fallback; f == nil || !f.Cancelled {
+		t.Fatalf("fallback %+v", f)
+	}
+	again, err := st.LeaseJobs(ctx, store.Lease{Kind: store.JobSend, N: 10, For: time.Minute, Owner: "node-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range again {
+		if j.MessageID == m.ID {
+			t.Fatalf("the cancelled message's send is due again: %+v", j)
+		}
+	}
+	entries, _ := st.Ledger(ctx, a.ID, 10, 0)
+	refund := int64(0)
+	for _, e := range entries {
+		if e.Kind == store.LedgerRefund && e.Reference == m.ID {
+			refund += e.Amount
+		}
+	}
+	if refund <= 0 {
+		t.Fatalf("no refund of the cancelled message: %+v", entries)
 	}
 }
