@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/omnigate/omnigate/internal/api"
@@ -36,6 +37,7 @@ import (
 	"github.com/omnigate/omnigate/internal/hlr"
 	"github.com/omnigate/omnigate/internal/imports"
 	"github.com/omnigate/omnigate/internal/inbound"
+	"github.com/omnigate/omnigate/internal/lifecycle"
 	"github.com/omnigate/omnigate/internal/mailin"
 	"github.com/omnigate/omnigate/internal/mailsink"
 	"github.com/omnigate/omnigate/internal/message"
@@ -61,6 +63,10 @@ import (
 
 // App is a running omnigate.
 type App struct {
+	// loops are the periodic passes (maintenance, fallbacks, backups, the
+	// heartbeat) started by Run, which waits for them before it closes
+	// the store (background).
+	loops      sync.WaitGroup
 	cfg        Config
 	log        *slog.Logger
 	store      *sqlstore.Store
@@ -460,7 +466,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer stopDebug(context.Background())
 	a.ready.beat(ctx)
 	heartbeat := make(chan struct{})
-	go a.ready.run(heartbeat)
+	a.background(func() { a.ready.run(heartbeat) })
 	maintenance := a.startMaintenance()
 	backups := a.startBackups()     // backups.go
 	fallbacks := a.startFallbacks() // fallback.go
@@ -501,6 +507,9 @@ func (a *App) Run(ctx context.Context) error {
 	close(fallbacks)
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	if err := lifecycle.Wait(stopCtx, &a.loops); err != nil {
+		a.log.Warn("stopping: a periodic pass is still running; closing under it", "err", err)
+	}
 	return errors.Join(err, a.stop(stopCtx))
 }
 
@@ -674,4 +683,16 @@ func (a *App) PrintDemo(w io.Writer) {
 		a.printDemoBeams(w)
 		a.printDemoConsole(w)
 	}
+}
+
+// background runs f on a goroutine Run waits for before it closes the
+// store: a pass of a periodic loop that runs when the server stops ends
+// first, rather than going on against a closed store (and, in a test,
+// logging after its test ended).
+func (a *App) background(f func()) {
+	a.loops.Add(1)
+	go func() {
+		defer a.loops.Done()
+		f()
+	}()
 }

@@ -37,10 +37,10 @@ func (a *App) startBackups() chan struct{} {
 	if period <= 0 {
 		period = defaultBackupEvery
 	}
-	go func() {
+	a.background(func() {
 		a.scheduledBackup(time.Now()) // at start, then every period
 		every(period, stop, func() { a.scheduledBackup(time.Now()) })
-	}()
+	})
 	return stop
 }
 

@@ -21,19 +21,21 @@ func (a *App) startFallbacks() chan struct{} {
 		return stop
 	}
 	owner := "fallbacks-" + ids.New() // this run's name in claims
-	go every(a.cfg.FallbackEvery, stop, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, err := a.pipeline.FireFallbacks(ctx, owner, time.Now())
-		if err != nil {
-			a.log.Warn("fallbacks: firing", "err", err)
-		}
-		if out.Sent+out.Refused > 0 {
-			a.webhooks.Notify() // the first messages' "fallback" reports
-		}
-		if out.Sent+out.Skipped+out.Refused > 0 {
-			a.log.Info("fallbacks fired", "sent", out.Sent, "skipped", out.Skipped, "refused", out.Refused, "cancelled", out.Cancelled)
-		}
+	a.background(func() {
+		every(a.cfg.FallbackEvery, stop, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			out, err := a.pipeline.FireFallbacks(ctx, owner, time.Now())
+			if err != nil {
+				a.log.Warn("fallbacks: firing", "err", err)
+			}
+			if out.Sent+out.Refused > 0 {
+				a.webhooks.Notify() // the first messages' "fallback" reports
+			}
+			if out.Sent+out.Skipped+out.Refused > 0 {
+				a.log.Info("fallbacks fired", "sent", out.Sent, "skipped", out.Skipped, "refused", out.Refused, "cancelled", out.Cancelled)
+			}
+		})
 	})
 	return stop
 }

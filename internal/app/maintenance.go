@@ -22,8 +22,8 @@ const (
 // until the returned channel is closed.
 func (a *App) startMaintenance() chan struct{} {
 	stop := make(chan struct{})
-	go every(a.cfg.MaintenanceEvery, stop, a.maintain)
-	go every(foldCountsEvery, stop, a.foldCounts) // console.go
+	a.background(func() { every(a.cfg.MaintenanceEvery, stop, a.maintain) })
+	a.background(func() { every(foldCountsEvery, stop, a.foldCounts) }) // console.go
 	return stop
 }
 
