@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -315,7 +316,7 @@ func (d *Dispatcher) committed(outs []*store.Outcome) {
 	rows, reports := 0, false
 	for _, o := range outs {
 		rows += len(o.Updates) + 1
-		for _, u := range o.Updates {
+		for _, u := range slices.Concat(o.Updates, o.Early) {
 			if !u.Applied {
 				continue
 			}

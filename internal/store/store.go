@@ -176,6 +176,11 @@ type Outcome struct {
 	// Attempt, when set, is the webhook call the job made, logged in the
 	// same transaction (store.WebhookAttempts).
 	Attempt *WebhookAttempt
+	// Early is set by Finish: the statuses of receipts that came before
+	// the updates' carrier ids were recorded, applied with them (a
+	// delivered that beat its submit's answer), for the caller to count
+	// as it counts the updates.
+	Early []StatusUpdate
 }
 
 // MessageFilter selects messages for listing. Zero fields do not filter.

@@ -654,11 +654,13 @@ func (s *Store) upsertParts(ctx context.Context, tx *sql.Tx, us []*store.StatusU
 }
 
 // recordParts stores the carrier ids of a recipient's parts and applies any
-// receipt that arrived for them first. It returns report-job arguments.
+// receipt that arrived for them first. It returns report-job arguments and
+// the status updates those receipts applied (with u's channel and
+// connector, for the caller's counts).
 // pending, when not nil, holds the kept receipts (see readPending).
-func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate, pending *pendingReceipts) ([]any, error) {
+func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate, pending *pendingReceipts) ([]any, []store.StatusUpdate, error) {
 	if err := s.upsertParts(ctx, tx, []*store.StatusUpdate{u}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var early map[string]store.Receipt
 	if pending != nil && !pending.stale {
@@ -666,11 +668,11 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 	} else {
 		var err error
 		if early, err = s.queryEarly(ctx, tx, u); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if len(early) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	// The parts were recorded above; clearing and applying early receipts
 	// changes no column matching reads. They carry this update's part ids,
@@ -685,13 +687,14 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 	// a part matched by carrier id alone is not necessarily locked.
 	matches, _, err := s.matchReceipts(ctx, tx, rs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var reports []any
+	var applied []store.StatusUpdate
 	var events []store.Event
 	for key, r := range early {
 		if _, err := s.txExec(ctx, tx, `DELETE FROM pending_receipts WHERE connector = ? AND receipt_key = ?`, u.Connector, key); err != nil {
-			return nil, fmt.Errorf("clearing early receipt: %w", err)
+			return nil, nil, fmt.Errorf("clearing early receipt: %w", err)
 		}
 		if pending != nil {
 			pending.cleared[[2]string{u.Connector, key}] = true
@@ -701,7 +704,7 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		}
 		o, ru, err := s.applyReceipt(ctx, tx, r, matches, nil, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if r.Event != "" && o.Matched {
 			at := r.ReceivedAt
@@ -715,10 +718,14 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 		}
 		// Early receipts are rare: each applied on its own, in turn.
 		if ru.Applied, err = s.applyStatus(ctx, tx, ru); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if ru.Applied {
+			ru.Channel, ru.Connector = u.Channel, u.Connector
+			applied = append(applied, *ru)
 		}
 		if reports, err = s.appendReport(ctx, reports, ru); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	// Their events (WhatsApp's read) after the statuses, as ApplyReceipts
@@ -726,11 +733,11 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 	if len(events) > 0 {
 		_, rep, err := s.recordEvents(ctx, tx, events, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		reports = append(reports, rep...)
 	}
-	return reports, nil
+	return reports, applied, nil
 }
 
 // queryEarly reads the kept receipts for u's carrier ids, by receipt key.

@@ -24,6 +24,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 		var all, recorded []*store.StatusUpdate
 		var keys []string
 		for _, o := range outcomes {
+			o.Early = nil // a transaction run again starts afresh
 			for i := range o.Updates {
 				u := &o.Updates[i]
 				if !u.Status.Valid() {
@@ -71,11 +72,12 @@ func (s *Store) Finish(ctx context.Context, outcomes []*store.Outcome) error {
 					return err
 				}
 				if u.Connector != "" && len(u.Parts) > 0 && !together {
-					early, err := s.recordParts(ctx, tx, u, pending)
+					early, applied, err := s.recordParts(ctx, tx, u, pending)
 					if err != nil {
 						return err
 					}
 					jargs = append(jargs, early...)
+					o.Early = append(o.Early, applied...)
 				}
 			}
 			if o.JobID == 0 {

@@ -377,6 +377,10 @@ func testEarlyStatusesInAnyOrder(t *testing.T, st store.Store) {
 	if r := recipientStatus(t, st, m, 0); r.Status != message.Delivered {
 		t.Fatalf("recipient after its early statuses: %s, want delivered", r.Status)
 	}
+	// The caller learns what the early receipts applied, to count it.
+	if len(o.Early) != 1 || o.Early[0].Status != message.Delivered || !o.Early[0].Applied || o.Early[0].Connector != "wa" || o.Early[0].MessageID != m.ID {
+		t.Fatalf("Finish's early updates: %+v", o.Early)
+	}
 	got, err := st.MessageEvents(ctx, a.ID, []string{m.ID})
 	if err != nil {
 		t.Fatal(err)
