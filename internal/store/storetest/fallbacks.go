@@ -177,13 +177,7 @@ func testCancelForFallback(t *testing.T, st store.Store) {
 	if f := got.Details.Fallback; f == nil || !f.Cancelled {
 		t.Fatalf("fallback %+v", f)
 	}
-	entries, _ := st.Ledger(ctx, a.ID, 10, 0)
-	refund := int64(0)
-	for _, e := range entries {
-		if e.Kind == store.LedgerRefund && e.Reference == waiting.ID {
-			refund += e.Amount
-		}
-	}
+	refund := refunded(t, st, a.ID, waiting.ID)
 	if refund != 150_000 {
 		t.Fatalf("refunded %d, want both recipients' 150000", refund)
 	}
@@ -239,14 +233,23 @@ func testRetryAfterFallbackCancelled(t *testing.T, st store.Store) {
 			t.Fatalf("the cancelled message's send is due again: %+v", j)
 		}
 	}
-	entries, _ := st.Ledger(ctx, a.ID, 10, 0)
-	refund := int64(0)
+	if refund := refunded(t, st, a.ID, m.ID); refund <= 0 {
+		t.Fatalf("no refund of the cancelled message: %d", refund)
+	}
+}
+
+// refunded sums the account's refunds of a message.
+func refunded(t *testing.T, st store.Store, accountID, messageID string) int64 {
+	t.Helper()
+	entries, err := st.Ledger(ctx, accountID, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := int64(0)
 	for _, e := range entries {
-		if e.Kind == store.LedgerRefund && e.Reference == m.ID {
-			refund += e.Amount
+		if e.Kind == store.LedgerRefund && e.Reference == messageID {
+			sum += e.Amount
 		}
 	}
-	if refund <= 0 {
-		t.Fatalf("no refund of the cancelled message: %+v", entries)
-	}
+	return sum
 }
