@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
@@ -316,13 +315,15 @@ func (d *Dispatcher) committed(outs []*store.Outcome) {
 	rows, reports := 0, false
 	for _, o := range outs {
 		rows += len(o.Updates) + 1
-		for _, u := range slices.Concat(o.Updates, o.Early) {
-			if !u.Applied {
-				continue
-			}
-			reports = reports || u.Notify
-			if u.Status.Final() {
-				d.metrics.Statuses.WithLabelValues(u.Channel, u.Connector, string(u.Status)).Inc()
+		for _, us := range [...][]store.StatusUpdate{o.Updates, o.Early} {
+			for _, u := range us {
+				if !u.Applied {
+					continue
+				}
+				reports = reports || u.Notify
+				if u.Status.Final() {
+					d.metrics.Statuses.WithLabelValues(u.Channel, u.Connector, string(u.Status)).Inc()
+				}
 			}
 		}
 	}
