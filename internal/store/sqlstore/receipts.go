@@ -56,12 +56,7 @@ func (s *Store) ApplyReceiptsLeased(ctx context.Context, rs []store.Receipt, lea
 				all = append(all, u)
 			}
 			if r.Event != "" && o.Matched {
-				at := r.ReceivedAt
-				if at.IsZero() {
-					at = time.Now()
-				}
-				events = append(events, store.Event{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq,
-					Event: r.Event, Detail: r.Detail, At: at.UTC()})
+				events = append(events, receiptEvent(r, o))
 				eventOf = append(eventOf, i)
 				ref := recipientRef{o.MessageID, o.Seq}
 				if _, ok := known[ref]; !ok {
@@ -112,6 +107,16 @@ func (s *Store) ApplyReceiptsLeased(ctx context.Context, rs []store.Receipt, lea
 		return nil, nil, 0, err
 	}
 	return out, leased, queued, nil
+}
+
+// receiptEvent is the event a matched receipt carries (WhatsApp's read),
+// at the receipt's arrival.
+func receiptEvent(r store.Receipt, o store.ReceiptOutcome) store.Event {
+	at := r.ReceivedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return store.Event{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq, Event: r.Event, Detail: r.Detail, At: at.UTC()}
 }
 
 // partMatch is a part a receipt's carrier id matched, with what applying
@@ -525,21 +530,18 @@ func (s *Store) readPending(ctx context.Context, tx *sql.Tx, updates []*store.St
 	}
 	p := &pendingReceipts{rows: map[[2]string]pendingReceipt{}, cleared: map[[2]string]bool{}}
 	err := idChunks(ids, func(c string, n int, args []any) error {
-		rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at, received_at, event FROM pending_receipts
+		rows, err := s.txQuery(ctx, tx, `SELECT `+pendingColumns+` FROM pending_receipts
 			WHERE connector = ? AND provider_id IN (`+placeholders(n)+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("looking for early receipts: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id, key, st string
-			var r store.Receipt
-			var at, received int64
-			if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at, &received, &r.Event); err != nil {
-				return fmt.Errorf("reading early receipts: %w", err)
+			key, r, err := scanPending(rows, c)
+			if err != nil {
+				return err
 			}
-			r.Connector, r.Status, r.At, r.ReceivedAt, r.ProviderIDs = c, message.Status(st), fromMicros(at), fromMicros(received), []string{id}
-			p.rows[[2]string{c, id}] = pendingReceipt{key, r}
+			p.rows[[2]string{c, r.ProviderIDs[0]}] = pendingReceipt{key, r}
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("reading early receipts: %w", err)
@@ -550,6 +552,22 @@ func (s *Store) readPending(ctx context.Context, tx *sql.Tx, updates []*store.St
 		return nil, err
 	}
 	return p, nil
+}
+
+// pendingColumns are the columns scanPending reads of a kept receipt.
+const pendingColumns = `provider_id, receipt_key, status, reason, error_code, status_at, received_at, event`
+
+// scanPending reads a kept receipt of connector (its pendingColumns) and
+// its receipt key.
+func scanPending(rows *sql.Rows, connector string) (string, store.Receipt, error) {
+	var id, key, st string
+	var r store.Receipt
+	var at, received int64
+	if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at, &received, &r.Event); err != nil {
+		return "", r, fmt.Errorf("reading early receipts: %w", err)
+	}
+	r.Connector, r.Status, r.At, r.ReceivedAt, r.ProviderIDs = connector, message.Status(st), fromMicros(at), fromMicros(received), []string{id}
+	return key, r, nil
 }
 
 // early returns what the per-update query of recordParts would: the kept
@@ -707,11 +725,7 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 			return nil, nil, err
 		}
 		if r.Event != "" && o.Matched {
-			at := r.ReceivedAt
-			if at.IsZero() {
-				at = time.Now()
-			}
-			events = append(events, store.Event{AccountID: o.AccountID, MessageID: o.MessageID, Seq: o.Seq, Event: r.Event, At: at.UTC()})
+			events = append(events, receiptEvent(r, o))
 		}
 		if ru == nil {
 			continue
@@ -742,7 +756,7 @@ func (s *Store) recordParts(ctx context.Context, tx *sql.Tx, u *store.StatusUpda
 
 // queryEarly reads the kept receipts for u's carrier ids, by receipt key.
 func (s *Store) queryEarly(ctx context.Context, tx *sql.Tx, u *store.StatusUpdate) (map[string]store.Receipt, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT provider_id, receipt_key, status, reason, error_code, status_at, received_at, event FROM pending_receipts
+	rows, err := s.txQuery(ctx, tx, `SELECT `+pendingColumns+` FROM pending_receipts
 		WHERE connector = ? AND provider_id IN (`+placeholders(len(u.Parts))+`)`, append([]any{u.Connector}, strings2any(u.Parts)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("looking for early receipts: %w", err)
@@ -751,13 +765,10 @@ func (s *Store) queryEarly(ctx context.Context, tx *sql.Tx, u *store.StatusUpdat
 	// Each early receipt is applied once, to the part whose id it matched.
 	early := map[string]store.Receipt{}
 	for rows.Next() {
-		var id, key, st string
-		var r store.Receipt
-		var at, received int64
-		if err := rows.Scan(&id, &key, &st, &r.Reason, &r.ErrorCode, &at, &received, &r.Event); err != nil {
-			return nil, fmt.Errorf("reading early receipts: %w", err)
+		key, r, err := scanPending(rows, u.Connector)
+		if err != nil {
+			return nil, err
 		}
-		r.Connector, r.Status, r.At, r.ReceivedAt, r.ProviderIDs = u.Connector, message.Status(st), fromMicros(at), fromMicros(received), []string{id}
 		early[key] = r
 	}
 	if err := rows.Err(); err != nil {
