@@ -420,35 +420,12 @@ func TestSMTPSubmissionKeepsAuthorsHeaders(t *testing.T) {
 				t.Errorf("%s's copy:\n%s", r.Address, raw[:bytes.Index(raw, []byte("\r\n\r\n"))])
 			}
 		}
-		// A Message-ID that is not one is replaced by omnigate's own
-		// (RFC 6409 §8.3); a mail without To or Cc shows each recipient
-		// its own address, as before.
-		bad := "From: news@shop.test\nMessage-ID: not an id\nSubject: hi\n\nhello\n"
-		text, err = submit(t, addr, roots, sasl.NewPlainClient("", "app", s.key), "news@shop.test", []string{"ann@receiver.test"}, bad)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err = s.app.store.GetMessage(ctx, s.accountID, strings.TrimPrefix(text, "2.0.0 OK id="))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, raw, err := s.app.composer.compose(ctx, m, &m.Recipients[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg, _ := mail.ReadMessage(bytes.NewReader(raw))
-		if got := msg.Header.Get("Message-Id"); got != "<"+emailchan.ProviderID(m.ID, 0)+"@shop.test>" || msg.Header.Get("To") != "<ann@receiver.test>" {
-			t.Errorf("Message-ID %q, To %q", got, msg.Header.Get("To"))
-		}
-		// To and Cc are display only: a line break smuggled into a To
-		// display name, or an address no one could be sent to (To: root,
-		// as cron writes it), is not shown, and the mail still goes to its
-		// envelope recipients, each copy showing its own address.
-		for _, to := range []string{"=?UTF-8?Q?Ann=0D=0ABcc:_x@evil.test?= <ann@receiver.test>", "root", "team@localhost"} {
-			data := "From: news@shop.test\nTo: " + to + "\nSubject: hi\n\nhello\n"
+		// annsCopy submits data to ann@receiver.test and composes her copy.
+		annsCopy := func(data string) (*message.Message, []byte, *mail.Message) {
+			t.Helper()
 			text, err := submit(t, addr, roots, sasl.NewPlainClient("", "app", s.key), "news@shop.test", []string{"ann@receiver.test"}, data)
 			if err != nil {
-				t.Fatalf("To: %s: %v", to, err)
+				t.Fatalf("%q: %v", data, err)
 			}
 			m, err := s.app.store.GetMessage(ctx, s.accountID, strings.TrimPrefix(text, "2.0.0 OK id="))
 			if err != nil {
@@ -459,6 +436,21 @@ func TestSMTPSubmissionKeepsAuthorsHeaders(t *testing.T) {
 				t.Fatal(err)
 			}
 			msg, _ := mail.ReadMessage(bytes.NewReader(raw))
+			return m, raw, msg
+		}
+		// A Message-ID that is not one is replaced by omnigate's own
+		// (RFC 6409 §8.3); a mail without To or Cc shows each recipient
+		// its own address, as before.
+		m, _, msg := annsCopy("From: news@shop.test\nMessage-ID: not an id\nSubject: hi\n\nhello\n")
+		if got := msg.Header.Get("Message-Id"); got != "<"+emailchan.ProviderID(m.ID, 0)+"@shop.test>" || msg.Header.Get("To") != "<ann@receiver.test>" {
+			t.Errorf("Message-ID %q, To %q", got, msg.Header.Get("To"))
+		}
+		// To and Cc are display only: a line break smuggled into a To
+		// display name, or an address no one could be sent to (To: root,
+		// as cron writes it), is not shown, and the mail still goes to its
+		// envelope recipients, each copy showing its own address.
+		for _, to := range []string{"=?UTF-8?Q?Ann=0D=0ABcc:_x@evil.test?= <ann@receiver.test>", "root", "team@localhost"} {
+			_, raw, msg := annsCopy("From: news@shop.test\nTo: " + to + "\nSubject: hi\n\nhello\n")
 			if msg.Header.Get("To") != "<ann@receiver.test>" || msg.Header.Get("Bcc") != "" || strings.Contains(string(raw), "evil.test") {
 				t.Errorf("To: %s: shown as %q", to, msg.Header.Get("To"))
 			}
