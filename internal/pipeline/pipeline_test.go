@@ -71,18 +71,25 @@ func engines(t *testing.T, f func(t *testing.T, st *sqlstore.Store, account stri
 	}
 }
 
-// acceptThree accepts three messages at once through a pipeline on st (one
-// batch: the flusher lingers for them) and returns them with Accept's
-// answers.
-func acceptThree(t *testing.T, st store.Store, account string) ([]*message.Message, []error) {
+// lingeringPipeline is a pipeline on st whose accept flusher waits 300 ms
+// for company, so that messages accepted at once share one batch; each
+// recipient is one part.
+func lingeringPipeline(st store.Store) *pipeline.Pipeline {
 	prepare := func(m *message.Message) error {
 		for i := range m.Recipients {
 			m.Recipients[i].PartCount, m.Recipients[i].Length = 1, len(m.Body)
 		}
 		return nil
 	}
-	p := pipeline.New(pipeline.Config{Prepare: prepare, Commit: groupcommit.Config{Linger: 300 * time.Millisecond}},
+	return pipeline.New(pipeline.Config{Prepare: prepare, Commit: groupcommit.Config{Linger: 300 * time.Millisecond}},
 		st, metrics.New(), nil)
+}
+
+// acceptThree accepts three messages at once through a pipeline on st (one
+// batch: the flusher lingers for them) and returns them with Accept's
+// answers.
+func acceptThree(t *testing.T, st store.Store, account string) ([]*message.Message, []error) {
+	p := lingeringPipeline(st)
 	defer p.Stop(context.Background())
 	ms := make([]*message.Message, 3)
 	errs := make([]error, 3)
@@ -151,14 +158,7 @@ func TestAcceptFailedCommit(t *testing.T) {
 func TestPresetIDAgainCannotSinkABatch(t *testing.T) {
 	engines(t, func(t *testing.T, st *sqlstore.Store, account string) {
 		ctx := context.Background()
-		prepare := func(m *message.Message) error {
-			for i := range m.Recipients {
-				m.Recipients[i].PartCount, m.Recipients[i].Length = 1, len(m.Body)
-			}
-			return nil
-		}
-		p := pipeline.New(pipeline.Config{Prepare: prepare, Commit: groupcommit.Config{Linger: 300 * time.Millisecond}},
-			st, metrics.New(), nil)
+		p := lingeringPipeline(st)
 		defer p.Stop(ctx)
 		msg := func(i int) *message.Message {
 			return &message.Message{AccountID: account, Channel: message.ChannelSMS, Type: message.TypeSMS, Originator: "ACME",
