@@ -208,16 +208,20 @@ func (d *Dispatcher) send(ctx context.Context, j *store.Job, m *message.Message,
 		}
 		out.Updates = append(out.Updates, results[i])
 	}
+	// Waits count from the answers, not from the start of the attempt: a
+	// provider that took longer to answer than the backoff would otherwise
+	// be tried again at once.
+	answered := time.Now().UTC()
 	if lastErr != nil && handBack {
-		out.RetryAt, out.LastError, out.HandedBack = now.Add(d.cfg.HandBack+rand.N(d.cfg.HandBack)), lastErr.Error(), true
+		out.RetryAt, out.LastError, out.HandedBack = answered.Add(d.cfg.HandBack+rand.N(d.cfg.HandBack)), lastErr.Error(), true
 		d.metrics.SendErrors.WithLabelValues("", "elsewhere").Inc()
 		return
 	}
 	if lastErr != nil {
-		at := now.Add(d.cfg.Retry.Delay(j.Attempts))
+		at := answered.Add(d.cfg.Retry.Delay(j.Attempts))
 		var te *channel.TemporaryError
 		if errors.As(lastErr, &te) && te.After > 0 {
-			at = now.Add(max(te.After, time.Until(at)))
+			at = answered.Add(max(te.After, at.Sub(answered)))
 		}
 		if at.After(expires) {
 			at = expires // come back to expire what is left

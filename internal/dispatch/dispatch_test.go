@@ -28,6 +28,10 @@ type carrier struct {
 	refuse    map[string]bool
 	calls     map[string]int
 	callTimes map[string][]time.Time
+	// slow is how long an address's answer takes; answered is when each
+	// answer came.
+	slow     map[string]time.Duration
+	answered map[string][]time.Time
 }
 
 func (c *carrier) Name() string                   { return "test-carrier" }
@@ -37,11 +41,18 @@ func (c *carrier) Stop(ctx context.Context) error { return nil }
 func (c *carrier) Up() int                        { return 1 }
 
 func (c *carrier) Send(ctx context.Context, s channel.Submission) (channel.Result, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	addr := s.Recipient.Address
+	c.mu.Lock()
 	c.calls[addr]++
 	c.callTimes[addr] = append(c.callTimes[addr], time.Now())
+	wait := c.slow[addr]
+	c.mu.Unlock()
+	time.Sleep(wait)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.answered != nil {
+		c.answered[addr] = append(c.answered[addr], time.Now())
+	}
 	if c.refuse[addr] {
 		return channel.Result{}, &channel.PermanentError{Code: 11, Reason: "invalid destination"}
 	}
@@ -104,7 +115,10 @@ func statuses(t *testing.T, st store.Store, a *store.Account, id string) map[str
 }
 
 func TestRetriesTemporaryFailsPermanent(t *testing.T) {
-	c := &carrier{throttle: map[string]int{"2": 2}, refuse: map[string]bool{"3": true}, calls: map[string]int{}, callTimes: map[string][]time.Time{}}
+	// Recipient 2 answers more slowly than the shortest backoff, so a wait
+	// counted from the start of the attempt would have passed already.
+	c := &carrier{throttle: map[string]int{"2": 2}, refuse: map[string]bool{"3": true}, calls: map[string]int{}, callTimes: map[string][]time.Time{},
+		slow: map[string]time.Duration{"2": 50 * time.Millisecond}, answered: map[string][]time.Time{}}
 	st, d, a := setup(t, c)
 	m := msg(a, "1", "2", "3")
 	if err := st.AcceptMessages(context.Background(), []*message.Message{m}); err != nil {
@@ -134,11 +148,12 @@ func TestRetriesTemporaryFailsPermanent(t *testing.T) {
 	if c.calls["1"] != 1 || c.calls["2"] != 3 || c.calls["3"] != 1 {
 		t.Fatalf("calls %v, want 1:1 2:3 3:1", c.calls)
 	}
-	// Retries wait: at least half the backoff minimum (equal jitter) apart.
-	times := c.callTimes["2"]
+	// Retries wait at least half the backoff minimum (equal jitter) after
+	// the answer that asked for them.
+	times, answers := c.callTimes["2"], c.answered["2"]
 	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap < 20*time.Millisecond {
-			t.Fatalf("retry %d came after %v", i, gap)
+		if gap := times[i].Sub(answers[i-1]); gap < 20*time.Millisecond {
+			t.Fatalf("retry %d came %v after the answer", i, gap)
 		}
 	}
 }
