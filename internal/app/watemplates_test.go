@@ -131,6 +131,11 @@ func TestWhatsAppTemplateRegistry(t *testing.T) {
 		if r := s.get(base); r.json["totalCount"] != 2.0 { // the demo's hello_world and this one
 			t.Errorf("list: %s", r.raw)
 		}
+		if r := s.get(base + "?limit=1&offset=1"); r.json["totalCount"] != 2.0 || r.json["count"] != 1.0 || r.json["offset"] != 1.0 {
+			t.Errorf("list's second page: %s", r.raw)
+		}
+		wantParam(t, s.get(base+"?limit=201"), http.StatusUnprocessableEntity, "limit")
+		wantParam(t, s.get(base+"?offset=-1"), http.StatusUnprocessableEntity, "offset")
 		wantParam(t, s.sendJSON("POST", "/v1/send", hsm("order_shipped", "en_US", "A-17")), http.StatusUnprocessableEntity, "content.hsm.params")
 		wantParam(t, s.sendJSON("POST", "/v1/send", hsm("order_shipped", "de", "A-17", "A-17", "Monday")), http.StatusUnprocessableEntity, "content.hsm.language.code")
 		wantParam(t, s.sendJSON("POST", "/v1/send", hsm("no_such", "en_US")), http.StatusUnprocessableEntity, "content.hsm.templateName")

@@ -12,11 +12,10 @@ import (
 	"github.com/omnigate/omnigate/internal/store"
 )
 
-// List bounds, as the REST door's.
+// List bounds, as the REST door's (rest.Paging reads limit and offset).
 const (
-	defaultLimit = 20
-	maxLimit     = 200
-	maxIDs       = 50
+	maxLimit = 200
+	maxIDs   = 50
 )
 
 // getMessage handles GET /v1/messages/{id}. Test keys see no message:

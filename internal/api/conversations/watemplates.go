@@ -353,15 +353,9 @@ func (a *API) listTemplates(w http.ResponseWriter, r *http.Request) error {
 			return rest.Invalid(name, "unknown parameter "+rest.Quote(name)+"; this list takes limit, offset and channelId")
 		}
 	}
-	limit, offset := defaultLimit, 0
-	for name, dst := range map[string]*int{"limit": &limit, "offset": &offset} {
-		if s := q.Get(name); s != "" {
-			v, err := strconv.Atoi(s)
-			if err != nil || v < 0 || name == "limit" && (v < 1 || v > maxLimit) {
-				return rest.Invalid(name, name+" must be a non-negative integer (limit 1 to "+strconv.Itoa(maxLimit)+")")
-			}
-			*dst = v
-		}
+	limit, offset, p := rest.Paging(q)
+	if p != nil {
+		return p
 	}
 	chID := ""
 	if id := q.Get("channelId"); id != "" {
