@@ -100,26 +100,36 @@ func joinParts(set []store.SMPPPart, last parsed) parsed {
 // status when it is refused; ESME_RSYSERR when it could not be decided and
 // the parts stay (the last part sent again, or the sweep, decides).
 func (s *Server) complete(ctx context.Context, k store.SMPPPartKey, id string, whole parsed) smpp.Status {
+	return s.settle(ctx, k, id, func() smpp.Status {
+		_, st, err := s.acceptErr(ctx, k.AccountID, whole, id)
+		switch {
+		case st == smpp.ESME_ROK:
+		case st == smpp.ESME_RSYSERR:
+			if s.stored(ctx, k.AccountID, id) {
+				st = smpp.ESME_ROK
+			}
+		default:
+			// Refused: the other parts were answered with the id already.
+			st = s.recordRefused(ctx, k.AccountID, whole, id, fmt.Sprintf("refused when whole (%v): %v", st, err), st)
+		}
+		return st
+	})
+}
+
+// settle decides a set once on this node: unless a message is stored under
+// its id already, decide stores one, accepted or refused, and says so with
+// its status; then the parts are dropped. ESME_RSYSERR from decide leaves
+// them for the next try. A set being settled here already answers
+// ESME_ROK: the request settling it answers for it.
+func (s *Server) settle(ctx context.Context, k store.SMPPPartKey, id string, decide func() smpp.Status) smpp.Status {
 	if !s.claim(id) {
-		return smpp.ESME_ROK // the same set completing on another request: it answers
-	}
-	defer s.unclaim(id)
-	if s.stored(ctx, k.AccountID, id) {
-		s.dropParts(ctx, k, id)
 		return smpp.ESME_ROK
 	}
-	_, st, err := s.acceptErr(ctx, k.AccountID, whole, id)
-	switch {
-	case st == smpp.ESME_ROK:
-	case st == smpp.ESME_RSYSERR:
-		if !s.stored(ctx, k.AccountID, id) {
+	defer s.unclaim(id)
+	st := smpp.ESME_ROK
+	if !s.stored(ctx, k.AccountID, id) {
+		if st = decide(); st == smpp.ESME_RSYSERR {
 			return st
-		}
-		st = smpp.ESME_ROK
-	default:
-		// Refused: the other parts were answered with the id already.
-		if err := s.recordRefused(ctx, k.AccountID, whole, id, fmt.Sprintf("refused when whole (%v): %v", st, err), st); err != nil {
-			return smpp.ESME_RSYSERR
 		}
 	}
 	s.dropParts(ctx, k, id)
@@ -159,16 +169,16 @@ func (s *Server) dropParts(ctx context.Context, k store.SMPPPartKey, id string) 
 }
 
 // recordRefused stores whole as refused under id with the refusal's
-// status as its error code. A message stored under the id meanwhile (by
-// another node) is left alone.
-func (s *Server) recordRefused(ctx context.Context, account string, whole parsed, id, reason string, st smpp.Status) error {
+// status as its error code, and returns that status; ESME_RSYSERR when it
+// could not. A message stored under the id meanwhile (by another node) is
+// left alone.
+func (s *Server) recordRefused(ctx context.Context, account string, whole parsed, id, reason string, st smpp.Status) smpp.Status {
 	m := newMessage(account, whole)
-	err := s.pipeline.Refused(ctx, m, id, reason, int(st))
-	if err != nil && !s.stored(ctx, account, id) {
+	if err := s.pipeline.Refused(ctx, m, id, reason, int(st)); err != nil && !s.stored(ctx, account, id) {
 		s.log.Error("SMPP server: recording a refused long message", "id", id, "err", err)
-		return err
+		return smpp.ESME_RSYSERR
 	}
-	return nil
+	return st
 }
 
 // sweepParts records the sets still incomplete after PartsWait as refused
@@ -195,18 +205,12 @@ func (s *Server) sweepParts(ctx context.Context, now time.Time) {
 			s.complete(ctx, k, id, whole)
 			continue
 		}
-		if !s.claim(id) {
-			continue
+		reason := fmt.Sprintf("refused: %d of the %d parts of the long message arrived within %v", len(set), k.Total, s.cfg.PartsWait)
+		if s.settle(ctx, k, id, func() smpp.Status {
+			return s.recordRefused(ctx, k.AccountID, whole, id, reason, smpp.ESME_RSUBMITFAIL)
+		}) == smpp.ESME_RSYSERR {
+			return // tried again at the next sweep
 		}
-		if !s.stored(ctx, k.AccountID, id) {
-			reason := fmt.Sprintf("refused: %d of the %d parts of the long message arrived within %v", len(set), k.Total, s.cfg.PartsWait)
-			if err := s.recordRefused(ctx, k.AccountID, whole, id, reason, smpp.ESME_RSUBMITFAIL); err != nil {
-				s.unclaim(id)
-				return // tried again at the next sweep
-			}
-		}
-		s.dropParts(ctx, k, id)
-		s.unclaim(id)
 	}
 }
 
