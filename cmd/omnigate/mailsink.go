@@ -23,6 +23,7 @@ func mailsinkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&cfg.DeferTimes, "defer-times", 1, "how many times a defer…@ recipient is answered 451 before it is accepted")
 	fs.StringVar(&cfg.ReportRelay, "report-relay", "", "host:port where DSNs (asyncbounce…@) and ARF reports (complain…@) are mailed (\"\": none)")
 	fs.StringVar(&cfg.FeedbackTo, "feedback-to", "", "where ARF complaints go (default: the envelope sender)")
+	fs.BoolVar(&cfg.NoSMTPUTF8, "no-smtputf8", false, "do not offer SMTPUTF8, as a server that takes only ASCII addresses")
 	fs.StringVar(&logCfg.Format, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logCfg.Level, "log-level", "info", "log level")
 	if err := parse(fs, args, stderr); err != nil {

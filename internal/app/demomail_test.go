@@ -37,8 +37,14 @@ func TestDemoEmail(t *testing.T) {
 			r := s.do("GET", "/v1/messages/"+id, s.app.Demo.Key, "", nil)
 			return r.json["recipients"].([]any)[0].(map[string]any)["status"].(string)
 		}
-		ann, bounce := send("ann@inbox.test"), send("bounce@inbox.test")
+		ann, bounce, jorg := send("ann@inbox.test"), send("bounce@inbox.test"), send("jörg@inbox.test")
 		waitFor(t, "ann delivered", 10*time.Second, func() bool { return status(ann) == "delivered" })
+		// A UTF-8 local part goes with SMTPUTF8 (the built-in mail server
+		// refuses one without).
+		waitFor(t, "jörg delivered", 10*time.Second, func() bool { return status(jorg) == "delivered" })
+		if files, _ := filepath.Glob(filepath.Join(s.app.DemoMailDir(), "jörg@inbox.test", "new", "*")); len(files) != 1 {
+			t.Fatalf("jörg's maildir: %v", files)
+		}
 		waitFor(t, "bounce failed", 10*time.Second, func() bool { return status(bounce) == "failed" })
 		// The MessageBird door renders SMS only: an email is not found
 		// there and not listed.

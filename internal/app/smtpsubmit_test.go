@@ -362,6 +362,51 @@ func TestSMTPSubmissionBadRecipientAtRcpt(t *testing.T) {
 	})
 }
 
+// RFC 6531: the door offers SMTPUTF8; a UTF-8 local part is taken in a
+// mail whose MAIL says SMTPUTF8 and refused (553 5.6.7) in one that does
+// not; the author's UTF-8 To (RFC 6532) is shown in the copy.
+func TestSMTPSubmissionUTF8Address(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		s, roots := submissionServer(t, engine)
+		ctx := context.Background()
+		c := dialSubmission(t, s.app.SMTPSubmissionAddr(), roots, s.key)
+		if ok, _ := c.Extension("SMTPUTF8"); !ok {
+			t.Fatal("SMTPUTF8 not offered")
+		}
+		if err := c.Mail("news@shop.test", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Rcpt("jörg@receiver.test", nil); smtpReply(err) != "553 5.6.7" {
+			t.Errorf("RCPT TO:<jörg@receiver.test> without SMTPUTF8: %v", err)
+		}
+		c.Reset()
+		text, err := sendData(c, "news@shop.test", []string{"jörg@receiver.test"}, &gosmtp.MailOptions{UTF8: true},
+			[]byte("From: news@shop.test\r\nTo: Jörg <jörg@receiver.test>\r\nSubject: Grüße\r\n\r\nhallo\r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.app.store.GetMessage(ctx, s.accountID, strings.TrimPrefix(text, "2.0.0 OK id="))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Recipients) != 1 || m.Recipients[0].Address != "jörg@receiver.test" {
+			t.Fatalf("recipients %+v", m.Recipients)
+		}
+		_, raw, err := s.app.composer.compose(ctx, m, &m.Recipients[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		to, err := msg.Header.AddressList("To")
+		if err != nil || len(to) != 1 || to[0].Name != "Jörg" || to[0].Address != "jörg@receiver.test" {
+			t.Errorf("To %q: %v %v", msg.Header.Get("To"), to, err)
+		}
+	})
+}
+
 const authored = `From: "Shop News" <news@shop.test>
 To: Ann <ann@receiver.test>, =?UTF-8?Q?Z=C3=B6e?= <zoe@receiver.test>
 Cc: bob@receiver.test

@@ -143,6 +143,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.srv.MaxRecipients = cfg.MaxRecipients
 	s.srv.ReadTimeout, s.srv.WriteTimeout = cfg.Timeout, cfg.Timeout
 	s.srv.ErrorLog = logAdapter{deps.Log}
+	// A reply or complaint from a UTF-8 address (RFC 6531) comes with
+	// SMTPUTF8.
+	s.srv.EnableSMTPUTF8 = true
 	return s, nil
 }
 

@@ -60,6 +60,9 @@ type Config struct {
 	// FeedbackTo is where ARF complaints go; default the envelope sender
 	// of the message complained about.
 	FeedbackTo string
+	// NoSMTPUTF8 does not offer SMTPUTF8 (RFC 6531): a server that takes
+	// only ASCII addresses.
+	NoSMTPUTF8 bool
 	// MaxMessageBytes bounds a message; default 25 MiB.
 	MaxMessageBytes int64
 	Log             *slog.Logger
@@ -125,6 +128,7 @@ func Start(cfg Config) (*Sink, error) {
 	srv.TLSConfig = cfg.TLS
 	srv.MaxMessageBytes = cfg.MaxMessageBytes
 	srv.MaxRecipients = 1000
+	srv.EnableSMTPUTF8 = !cfg.NoSMTPUTF8
 	srv.ReadTimeout, srv.WriteTimeout = time.Minute, time.Minute
 	srv.ErrorLog = slogLogger{cfg.Log}
 	s.srv = srv
@@ -235,6 +239,7 @@ type session struct {
 	s      *Sink
 	c      *smtp.Conn
 	from   string
+	utf8   bool // MAIL said SMTPUTF8
 	rcpts  []string
 	authed bool
 	n      int64
@@ -265,18 +270,39 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+// errNeedSMTPUTF8 refuses a non-ASCII address in a mail whose MAIL did not
+// say SMTPUTF8 (RFC 6531 §3.7.4.1).
+var errNeedSMTPUTF8 = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "non-ASCII address without SMTPUTF8"}
+
+func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if ss.s.cfg.Users != nil && !ss.authed {
 		return smtp.ErrAuthRequired
 	}
+	ss.utf8 = opts != nil && opts.UTF8
+	if !ss.utf8 && !ascii(from) {
+		return errNeedSMTPUTF8
+	}
 	ss.from, ss.rcpts = from, nil
 	return nil
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	refuse := func(code int, enh smtp.EnhancedCode, text string) error {
 		ss.s.stats.refused.Add(1)
 		return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: text}
+	}
+	if !ss.utf8 && !ascii(to) {
+		ss.s.stats.refused.Add(1)
+		return errNeedSMTPUTF8
 	}
 	switch behaviourOf(to) {
 	case bounce:
@@ -335,7 +361,7 @@ func (ss *session) Data(r io.Reader) error {
 	return nil
 }
 
-func (ss *session) Reset() { ss.from, ss.rcpts = "", nil }
+func (ss *session) Reset() { ss.from, ss.utf8, ss.rcpts = "", false, nil }
 
 func (ss *session) Logout() error { return nil }
 

@@ -11,7 +11,7 @@
 # and LOGIN, MIME with an attachment and a UTF-8 subject to several
 # recipients, read back through the API and from the demo mail sink's
 # maildir; a recipient refused at RCPT, wrong credentials, SIZE, 8BITMIME,
-# CHUNKING, SMTPUTF8 when offered, a test key) and test_msmtp.py (msmtp with
+# CHUNKING, SMTPUTF8 (a UTF-8 address), a test key) and test_msmtp.py (msmtp with
 # AUTH PLAIN and LOGIN, recipients on the command line and from the headers,
 # a wrong key), then stops the server with SIGTERM and checks it exited 0.
 # All three run even if one fails; the script fails if any did.

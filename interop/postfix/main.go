@@ -9,6 +9,8 @@
 //	reject@ refused at RCPT: 550 5.1.1
 //	defer@  refused at RCPT: 450 4.2.0, until the test accepts it (access
 //	        table rewritten, postfix reload)
+//	jörg@   accepted and delivered into the maildir: a UTF-8 local part,
+//	        which Postfix takes with SMTPUTF8 (RFC 6531) only
 //	async@  accepted, then bounced by Postfix (a virtual alias to a
 //	        domain whose transport is error:5.1.1, so smtpd accepts it):
 //	        Postfix mails a DSN to the envelope sender, omnigate's VERP
@@ -23,7 +25,8 @@
 // through POST /v1/send, and the checks: ok lands in the maildir with a
 // DKIM signature that dkimpy verifies and the VERP return path; reject
 // ends failed; defer is retried and delivered once accepted; async ends
-// failed after the DSN reached omnigate, and is suppressed.
+// failed after the DSN reached omnigate, and is suppressed; jörg lands in
+// the maildir, sent with SMTPUTF8.
 package main
 
 import (
@@ -173,6 +176,11 @@ func run() error {
 			"queue_run_delay":      "5s",
 			"minimal_backoff_time": "5s",
 			"maximal_backoff_time": "30s",
+			// SMTPUTF8 offered, for jörg@ (pfinstance's base turns it
+			// off), and a UTF-8 address taken only in a mail that asks
+			// for it.
+			"smtputf8_enable": "yes",
+			"strict_smtputf8": "yes",
 		},
 		Maps: map[string]string{
 			"vmailbox":         mailboxes,
@@ -205,6 +213,7 @@ func run() error {
 }
 
 const mailboxes = `ok@inbox.test inbox.test/ok/
+jörg@inbox.test inbox.test/jorg/
 defer@inbox.test inbox.test/defer/
 selfcheck@inbox.test inbox.test/selfcheck/
 `
@@ -465,7 +474,7 @@ func (e *env) omnigate() error {
 	}
 
 	ids := map[string]string{}
-	for _, local := range []string{"ok", "reject", "defer", "async"} {
+	for _, local := range []string{"ok", "reject", "defer", "async", "jörg"} {
 		id, err := o.sendEmail(local + "@" + inboxDomain)
 		if err != nil {
 			return err
@@ -486,6 +495,20 @@ func (e *env) omnigate() error {
 		return err
 	}
 	logf("OK: ok@ delivered into Postfix's maildir, DKIM verified by dkimpy, VERP return path")
+
+	// jörg: a UTF-8 local part, which Postfix takes only with SMTPUTF8 on
+	// MAIL FROM.
+	msg, err = waitFile(filepath.Join(e.pf.Mail, inboxDomain, "jorg", "new"), "", *wait)
+	if err != nil {
+		return fmt.Errorf("jörg@: %w (postfix log lines with jörg: %d)", err, e.pf.CountLog("jörg"))
+	}
+	if !bytes.Contains(msg, []byte("<jörg@"+inboxDomain+">")) {
+		return fmt.Errorf("jörg@: the delivered copy does not show the UTF-8 address:\n%s", msg)
+	}
+	if err := o.waitStatus(ids["jörg"], "jörg@"+inboxDomain, *wait, "sent", "delivered"); err != nil {
+		return err
+	}
+	logf("OK: jörg@ (a UTF-8 local part) delivered into Postfix's maildir with SMTPUTF8")
 
 	// reject: a 5xx at RCPT fails the recipient.
 	if err := o.waitStatus(ids["reject"], "reject@"+inboxDomain, *wait, "failed"); err != nil {

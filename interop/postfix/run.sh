@@ -8,7 +8,7 @@
 # (interop/postfix/main.go), and runs it: a private Postfix instance in a
 # temporary directory on a free loopback port (its own main.cf, master.cf,
 # queue, maildir and log; no DNS), the test's own DNS zone on loopback,
-# omnigate serve with its inbound listener, four emails through
+# omnigate serve with its inbound listener, five emails through
 # POST /v1/send, and the checks (see main.go's doc comment). Everything
 # stops by itself; the work directory is removed.
 #

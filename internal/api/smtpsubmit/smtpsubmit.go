@@ -120,6 +120,8 @@ func New(cfg Config, a Authenticator, guard *authguard.Guard, p Acceptor, m *met
 	s.srv.MaxRecipients = cfg.MaxRecipients
 	s.srv.ReadTimeout, s.srv.WriteTimeout = cfg.Timeout, cfg.Timeout
 	s.srv.TLSConfig = cfg.TLS
+	// UTF-8 local parts (RFC 6531), for a mail whose MAIL says SMTPUTF8.
+	s.srv.EnableSMTPUTF8 = true
 	// go-smtp decides per server; the session decides per connection
 	// (loopback, InsecureAuth), so the library's check is off.
 	s.srv.AllowInsecureAuth = true
@@ -167,6 +169,7 @@ type session struct {
 	source    string
 	principal *auth.Principal
 	from      string
+	utf8      bool // MAIL said SMTPUTF8
 	to        []string
 }
 
@@ -192,7 +195,7 @@ var (
 	errInternal     = reply(451, 4, 3, 0, "Temporary server error, try again later")
 )
 
-func (ss *session) Reset()        { ss.from, ss.to = "", nil }
+func (ss *session) Reset()        { ss.from, ss.utf8, ss.to = "", false, nil }
 func (ss *session) Logout() error { return nil }
 
 func (ss *session) AuthMechanisms() []string { return []string{sasl.Plain, sasl.Login} }
@@ -250,9 +253,17 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+// errNeedSMTPUTF8 answers a non-ASCII address in a mail whose MAIL did
+// not say SMTPUTF8 (RFC 6531 §3.7.4.1).
+var errNeedSMTPUTF8 = reply(553, 5, 6, 7, "A non-ASCII address needs SMTPUTF8 on MAIL FROM")
+
+func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if ss.principal == nil {
 		return errAuthRequired
+	}
+	ss.utf8 = opts != nil && opts.UTF8
+	if !ss.utf8 && !rules.ASCII(from) {
+		return errNeedSMTPUTF8
 	}
 	// The email channel's rules for an originator (Prepare), checked
 	// here so that a bad one is refused at MAIL (RFC 3463 5.1.7).
@@ -267,6 +278,9 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if ss.principal == nil {
 		return errAuthRequired
+	}
+	if !ss.utf8 && !rules.ASCII(to) {
+		return errNeedSMTPUTF8
 	}
 	// The email channel's rules for a recipient (Prepare), checked here:
 	// one the pipeline would refuse is refused at RCPT (RFC 5321 §3.3,

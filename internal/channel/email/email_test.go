@@ -43,7 +43,7 @@ func TestPrepareRefuses(t *testing.T) {
 		{"originator", func(m *message.Message) { m.Originator = "no-at-sign" }},
 		{"recipients", func(m *message.Message) { m.Recipients[1].Address = "bob@localhost" }},
 		{"recipients", func(m *message.Message) { m.Recipients[1].Address = "bob@-bad-.com" }},
-		{"recipients", func(m *message.Message) { m.Recipients[1].Address = "bøb@example.com" }},
+		{"recipients", func(m *message.Message) { m.Recipients[1].Address = "b\u00a0b@example.com" }},
 		{"recipients", func(m *message.Message) { m.Recipients = nil }},
 		{"recipients.name", func(m *message.Message) { m.Recipients[1].Name = "Bob\nBcc: x@example.com" }},
 		{"subject", func(m *message.Message) { m.Content.Email.Subject = "" }},
@@ -91,7 +91,7 @@ func TestAllowedHeader(t *testing.T) {
 }
 
 func FuzzAddress(f *testing.F) {
-	for _, s := range []string{"a@example.com", "a@b", "\"a b\"@example.com", "a@bücher.de", "<a@b.c>", "a@b.c\r\n"} {
+	for _, s := range []string{"a@example.com", "a@b", "\"a b\"@example.com", "a@bücher.de", "<a@b.c>", "a@b.c\r\n", "jörg@bücher.de", "a\u200bb@b.de"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -106,6 +106,27 @@ func FuzzAddress(f *testing.F) {
 			t.Fatalf("%q normalised to %q, which gives %q, %v", s, a, again, err)
 		}
 	})
+}
+
+// UTF-8 local parts (RFC 6531) are addresses; spaces, invisible and
+// control characters in them are not.
+func TestAddressUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"jörg@Bücher.example":                          "jörg@xn--bcher-kva.example",
+		"مستخدم@example.com":                           "مستخدم@example.com",
+		"用户@例子.广告":                                     "用户@xn--fsqu00a.xn--4rr70v",
+		"b\u00a0b@example.com":                         "",
+		"b\u200bb@example.com":                         "",
+		"b\u0085b@example.com":                         "",
+		"b\u2028b@example.com":                         "",
+		"\xffb@example.com":                            "",
+		"ö" + strings.Repeat("x", 63) + "@example.com": "", // 65 octets
+	} {
+		got, err := rules.Address(in)
+		if want == "" && err == nil || want != "" && (err != nil || got != want) {
+			t.Errorf("%q: %q, %v; want %q", in, got, err, want)
+		}
+	}
 }
 
 func TestMessageID(t *testing.T) {

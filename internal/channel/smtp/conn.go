@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,13 +11,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/omnigate/omnigate/internal/channel"
+	"github.com/omnigate/omnigate/internal/email/rules"
 )
 
 // transactionTimeout bounds one message's MAIL … DATA on a connection
 // (RFC 5321 §4.5.3.2 allows each step minutes; a whole message gets ten).
 const transactionTimeout = 10 * time.Minute
 
-var errTooLarge = errors.New("message larger than the server accepts (SIZE)")
+// refusedBeforeSending fails a recipient for what the server said of
+// itself in its EHLO answer, before any command of the transaction: the
+// connection stays clean for the next message.
+func refusedBeforeSending(code int, reason string) error {
+	return &channel.PermanentError{Code: code, Reason: reason + " (refused before sending)"}
+}
 
 // errTLS is a failed STARTTLS handshake: opportunistic TLS falls back to
 // plain text on a new connection.
@@ -32,6 +41,7 @@ type conn struct {
 	pipelining bool
 	size       bool  // the server takes SIZE=
 	maxSize    int64 // its limit; 0 means none given
+	smtputf8   bool  // the server takes SMTPUTF8 (RFC 6531)
 	tls        bool
 	sent       int
 	reused     bool
@@ -136,6 +146,7 @@ func (c *Connector) open(ctx context.Context, host, addr string, useTLS bool) (c
 		}
 	}
 	cn.pipelining, _ = cl.Extension("PIPELINING")
+	cn.smtputf8, _ = cl.Extension("SMTPUTF8")
 	var sz string
 	cn.size, sz = cl.Extension("SIZE")
 	if n, err := strconv.ParseInt(strings.TrimSpace(sz), 10, 64); err == nil && n > 0 {
@@ -150,7 +161,14 @@ func (c *Connector) open(ctx context.Context, host, addr string, useTLS bool) (c
 // refusal is an *answer; anything else means the connection is broken.
 func (cn *conn) send(ctx context.Context, from, to string, data []byte) error {
 	if cn.maxSize > 0 && int64(len(data)) > cn.maxSize {
-		return fmt.Errorf("%w: %d octets, the server takes %d", errTooLarge, len(data), cn.maxSize)
+		return refusedBeforeSending(CodeTooLarge, fmt.Sprintf("552 5.3.4 message larger than the server accepts (SIZE): %d octets, the server takes %d", len(data), cn.maxSize))
+	}
+	// A non-ASCII address, in the envelope or in the header (RFC 6532),
+	// needs a server that takes SMTPUTF8; RFC 6531 §3.2 forbids sending
+	// it to one that does not.
+	utf8 := !rules.ASCII(from) || !rules.ASCII(to) || !rules.ASCII(header(data))
+	if utf8 && !cn.smtputf8 {
+		return refusedBeforeSending(CodeNoSMTPUTF8, "553 5.6.7 the address is not ASCII and the receiving server does not offer SMTPUTF8")
 	}
 	if strings.ContainsAny(from+to, "\r\n<>") {
 		return &answer{Code: 501, Msg: "5.1.3 bad address syntax (refused before sending)"}
@@ -166,6 +184,9 @@ func (cn *conn) send(ctx context.Context, from, to string, data []byte) error {
 	mail := "MAIL FROM:<" + from + ">"
 	if cn.size {
 		mail += " SIZE=" + strconv.Itoa(len(data))
+	}
+	if utf8 {
+		mail += " SMTPUTF8"
 	}
 	text := cn.cl.Text
 	if cn.reused && cn.pipelining {
@@ -211,6 +232,14 @@ func (cn *conn) send(ctx context.Context, from, to string, data []byte) error {
 		return asAnswer(err)
 	}
 	return nil
+}
+
+// header is a message's header section (all of it when it has no body).
+func header(data []byte) []byte {
+	if i := bytes.Index(data, []byte("\r\n\r\n")); i >= 0 {
+		return data[:i]
+	}
+	return data
 }
 
 func readReply(text *textproto.Conn, id uint, code int) error {

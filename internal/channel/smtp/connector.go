@@ -86,6 +86,10 @@ const (
 	// of the account between acceptance and sending (nothing is sent
 	// unsigned).
 	CodeNoSendingDomain = codeBase + 553
+	// CodeNoSMTPUTF8: the message has a non-ASCII address (RFC 6531,
+	// 6532) and the receiving server does not offer SMTPUTF8. The same
+	// code as a server's "553 5.6.7"; the address is not suppressed.
+	CodeNoSMTPUTF8 = codeBase + 553
 )
 
 // Connector delivers email over SMTP.
@@ -484,14 +488,14 @@ func (c *Connector) deliver(ctx context.Context, q *queue, from, to string, data
 				q.release(cn, c.set.MessagesPerConnection, c.now())
 			}
 			return err
-		case cn.reused && attempt == 0 && !errors.Is(err, errTooLarge):
+		case errors.As(err, new(*channel.PermanentError)):
+			q.release(cn, c.set.MessagesPerConnection, c.now()) // refused before sending
+			return err
+		case cn.reused && attempt == 0:
 			q.discard(cn) // closed by the server while idle: try a fresh one
 			continue
 		default:
 			q.discard(cn)
-			if errors.Is(err, errTooLarge) {
-				return &channel.PermanentError{Code: CodeTooLarge, Reason: "552 5.3.4 " + err.Error()}
-			}
 			return err
 		}
 	}

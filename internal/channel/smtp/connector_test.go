@@ -222,6 +222,37 @@ func TestConnectionReuse(t *testing.T) {
 	}
 }
 
+// A non-ASCII address (RFC 6531) goes with SMTPUTF8 to a server that
+// offers it (the sink refuses one without), and fails at once, naming why,
+// where it is not offered: in the envelope, or only in the header (RFC
+// 6532). It is not a bounce, and the connection stays for the next
+// message.
+func TestSMTPUTF8(t *testing.T) {
+	e := newEnv(t, mailsink.Config{})
+	c := e.connector(t, nil)
+	mustSend(t, c, email("jörg@a.test"), 0)
+	if got := e.inbox(t, "jörg@a.test"); len(got) != 1 || got[0].Header.Get("To") != "<jörg@a.test>" {
+		t.Fatalf("jörg's inbox: %v", got)
+	}
+
+	plain := newEnv(t, mailsink.Config{NoSMTPUTF8: true})
+	pc := plain.connector(t, nil)
+	mustSend(t, pc, email("ann@a.test"), 0)
+	authored := email("ann@a.test")
+	authored.Content.Email.To = []message.Mailbox{{Name: "Jörg", Address: "jörg@b.test"}, {Address: "ann@a.test"}}
+	for _, m := range []*message.Message{email("jörg@a.test"), authored} {
+		_, err := send(pc, m, 0)
+		var pe *channel.PermanentError
+		if !errors.As(err, &pe) || pe.Code != smtpconn.CodeNoSMTPUTF8 || !strings.HasPrefix(pe.Reason, "553 5.6.7 ") {
+			t.Errorf("to %s, To %v: %v, want a permanent %d", m.Recipients[0].Address, m.Content.Email.To, err, smtpconn.CodeNoSMTPUTF8)
+		}
+	}
+	mustSend(t, pc, email("bob@a.test"), 0)
+	if st := plain.sink.Stats(); st.Connections != 1 || st.Delivered != 2 || st.Refused != 0 {
+		t.Fatalf("stats %+v: want one connection, two delivered, nothing refused by the server", st)
+	}
+}
+
 func selfSigned(t *testing.T) *tls.Config {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -204,9 +204,9 @@ func addressList(l []message.Mailbox) string {
 }
 
 // addressRune keeps what a bare address may hold in a header (the email
-// channel's Address makes it ASCII).
+// channel's Address has checked it: ASCII, or a UTF-8 local part).
 func addressRune(r rune) rune {
-	if r <= ' ' || r >= 0x7f || r == '<' || r == '>' || r == ',' || r == '"' || r == '(' || r == ')' {
+	if r <= ' ' || r >= 0x7f && r <= 0x9f || r == utf8.RuneError || r == '<' || r == '>' || r == ',' || r == '"' || r == '(' || r == ')' {
 		return -1
 	}
 	return r

@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -114,9 +115,9 @@ func MessageID(s string) (string, bool) {
 
 // Address checks a bare email address (local@domain, no display name, no
 // angle brackets, no comments) and returns it with its domain in lower-case
-// ASCII (an internationalised domain as its A-labels). The local part must
-// be ASCII: sending to a UTF-8 local part needs SMTPUTF8, which the
-// connector does not speak.
+// ASCII (an internationalised domain as its A-labels). The local part may
+// be UTF-8 (RFC 6531): printable, without spaces; such an address goes only
+// to servers that offer SMTPUTF8.
 func Address(s string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("an email address is required")
@@ -129,13 +130,16 @@ func Address(s string) (string, error) {
 		return "", fmt.Errorf("not an email address: it needs local@domain")
 	}
 	local, domain := s[:at], s[at+1:]
-	for i := 0; i < len(local); i++ {
-		if local[i] < 0x21 || local[i] > 0x7e {
-			return "", fmt.Errorf("the local part must be ASCII")
+	if !utf8.ValidString(local) {
+		return "", fmt.Errorf("the local part must be UTF-8")
+	}
+	for _, r := range local {
+		if r < 0x21 || r == 0x7f || r >= 0x80 && (!unicode.IsGraphic(r) || unicode.IsSpace(r)) {
+			return "", fmt.Errorf("the local part has a space or a character that is not printable")
 		}
 	}
 	if len(local) > 64 {
-		return "", fmt.Errorf("the local part has more than 64 characters")
+		return "", fmt.Errorf("the local part has more than 64 octets")
 	}
 	ascii, err := idna.Lookup.ToASCII(strings.ToLower(strings.TrimSuffix(domain, ".")))
 	if err != nil || !strings.Contains(ascii, ".") || len(ascii) > 253 {
@@ -158,6 +162,18 @@ func Address(s string) (string, error) {
 		return "", fmt.Errorf("not a valid email address")
 	}
 	return addr, nil
+}
+
+// ASCII reports whether s is 7-bit: an address that is not needs SMTPUTF8
+// (RFC 6531) on the way, and so does a header section that is not (RFC
+// 6532).
+func ASCII[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // OneLine refuses what may not go into a header: invalid UTF-8, control
