@@ -379,6 +379,10 @@ func TestSMTPSubmissionUTF8Address(t *testing.T) {
 		if err := c.Rcpt("jörg@receiver.test", nil); smtpReply(err) != "553 5.6.7" {
 			t.Errorf("RCPT TO:<jörg@receiver.test> without SMTPUTF8: %v", err)
 		}
+		// A domain in U-labels is sent as its A-labels: no SMTPUTF8 needed.
+		if err := c.Rcpt("ann@rëceiver.test", nil); err != nil {
+			t.Errorf("RCPT TO:<ann@rëceiver.test> without SMTPUTF8: %v", err)
+		}
 		c.Reset()
 		text, err := sendData(c, "news@shop.test", []string{"jörg@receiver.test"}, &gosmtp.MailOptions{UTF8: true},
 			[]byte("From: news@shop.test\r\nTo: Jörg <jörg@receiver.test>\r\nSubject: Grüße\r\n\r\nhallo\r\n"))

@@ -253,16 +253,25 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// errNeedSMTPUTF8 answers a non-ASCII address in a mail whose MAIL did
-// not say SMTPUTF8 (RFC 6531 §3.7.4.1).
-var errNeedSMTPUTF8 = reply(553, 5, 6, 7, "A non-ASCII address needs SMTPUTF8 on MAIL FROM")
+// errNeedSMTPUTF8 answers a UTF-8 local part in a mail whose MAIL did not
+// say SMTPUTF8 (RFC 6531 §3.7.4.1). A domain in U-labels is taken either
+// way: it is sent as its A-labels.
+var errNeedSMTPUTF8 = reply(553, 5, 6, 7, "A non-ASCII local part needs SMTPUTF8 on MAIL FROM")
+
+// asciiLocal reports whether an address's local part is ASCII.
+func asciiLocal(addr string) bool {
+	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
+		addr = addr[:at]
+	}
+	return rules.ASCII(addr)
+}
 
 func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if ss.principal == nil {
 		return errAuthRequired
 	}
 	ss.utf8 = opts != nil && opts.UTF8
-	if !ss.utf8 && !rules.ASCII(from) {
+	if !ss.utf8 && !asciiLocal(from) {
 		return errNeedSMTPUTF8
 	}
 	// The email channel's rules for an originator (Prepare), checked
@@ -279,7 +288,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if ss.principal == nil {
 		return errAuthRequired
 	}
-	if !ss.utf8 && !rules.ASCII(to) {
+	if !ss.utf8 && !asciiLocal(to) {
 		return errNeedSMTPUTF8
 	}
 	// The email channel's rules for a recipient (Prepare), checked here:
