@@ -158,7 +158,9 @@ func (c *Connector) open(ctx context.Context, host, addr string, useTLS bool) (c
 
 // send runs MAIL, RCPT and DATA for one recipient; on a reused connection
 // RSET goes first, pipelined with MAIL when the server allows it. A server
-// refusal is an *answer; anything else means the connection is broken.
+// refusal is an *answer, a refusal before sending (what the server's EHLO
+// answer rules out) a *channel.PermanentError; anything else means the
+// connection is broken.
 func (cn *conn) send(ctx context.Context, from, to string, data []byte) error {
 	if cn.maxSize > 0 && int64(len(data)) > cn.maxSize {
 		return refusedBeforeSending(CodeTooLarge, fmt.Sprintf("552 5.3.4 message larger than the server accepts (SIZE): %d octets, the server takes %d", len(data), cn.maxSize))

@@ -253,6 +253,25 @@ func TestSMTPUTF8(t *testing.T) {
 	}
 }
 
+// A message over the server's SIZE fails at once, before MAIL, and the
+// connection stays for the next message.
+func TestOverSize(t *testing.T) {
+	e := newEnv(t, mailsink.Config{MaxMessageBytes: 4000})
+	c := e.connector(t, nil)
+	mustSend(t, c, email("ann@a.test"), 0)
+	big := email("bob@a.test")
+	big.Body = strings.Repeat("x", 5000)
+	_, err := send(c, big, 0)
+	var pe *channel.PermanentError
+	if !errors.As(err, &pe) || pe.Code != smtpconn.CodeTooLarge || !strings.HasPrefix(pe.Reason, "552 5.3.4 ") {
+		t.Fatalf("over SIZE: %v, want a permanent %d", err, smtpconn.CodeTooLarge)
+	}
+	mustSend(t, c, email("cid@a.test"), 0)
+	if st := e.sink.Stats(); st.Connections != 1 || st.Delivered != 2 {
+		t.Fatalf("stats %+v: want one connection, two delivered", st)
+	}
+}
+
 func selfSigned(t *testing.T) *tls.Config {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
