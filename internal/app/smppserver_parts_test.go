@@ -27,7 +27,7 @@ func partsServer(t *testing.T, engine string, wait time.Duration) (*server, *smp
 		c.SMPPListen = "127.0.0.1:0"
 		c.SMPPPartsWait = wait
 	})
-	cred, err := smppserver.Issue(context.Background(), s.app.store, s.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000})
+	cred, err := smppserver.Issue(context.Background(), s.app.store, s.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000, Iterations: testIterations})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestSMPPServerPartsAcrossRestart(t *testing.T) {
 		ctx := context.Background()
 		s, stop := serveUntil(t, cfg, nil)
 		s.accountID, s.key, s.testKey, s.signingKey = s.newAccount("acme")
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Window: 1})
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Window: 1, Iterations: testIterations})
 		if err != nil {
 			t.Fatal(err)
 		}

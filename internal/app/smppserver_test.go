@@ -31,7 +31,7 @@ func TestSMPPServer(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
 		ctx := context.Background()
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{})
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Iterations: testIterations})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func TestSMPPServerReceipts(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
 		ctx := context.Background()
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{})
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Iterations: testIterations})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ func TestSMPPServerInbound(t *testing.T) {
 		if err := s.app.store.AddNumber(ctx, store.Number{Number: "3197010000001", AccountID: s.accountID, CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{})
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Iterations: testIterations})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +280,7 @@ func TestSMPPServerBadInput(t *testing.T) {
 			c.AuthLimits.PerAddress, c.AuthLimits.PerPrefix = 3, 3
 		})
 		ctx := context.Background()
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{MaxRate: 3})
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{MaxRate: 3, Iterations: testIterations})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestSMPPServerBadInput(t *testing.T) {
 		// The rest on a second server: this one's guard has locked the
 		// loopback address out.
 		s2 := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
-		cred2, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{MaxRate: 3})
+		cred2, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{MaxRate: 3, Iterations: testIterations})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,7 +365,7 @@ func TestSMPPServerBadInput(t *testing.T) {
 		}
 		// A window of 1: a UDH part held in the server (the test holds the
 		// store's write lock) holds it, so the next request is throttled.
-		if _, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000}); err != nil {
+		if _, err := smppserver.Issue(ctx, s2.app.store, s2.accountID, smppserver.IssueOptions{Window: 1, MaxRate: 1000, Iterations: testIterations}); err != nil {
 			t.Fatal(err)
 		}
 		narrow, err := session.Dial(ctx, s2.app.SMPPAddr(), &smpp.Bind{Kind: smpp.BindTransceiver, SystemID: cred2.SystemID, Password: cred2.Password}, slowBind, nil)
@@ -456,7 +456,7 @@ func TestSMPPServerErrorResponsesHeaderOnly(t *testing.T) {
 	engines(t, func(t *testing.T, engine string) {
 		s := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
 		ctx := context.Background()
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{})
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Iterations: testIterations})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ func TestSMPPServerAccountWindow(t *testing.T) {
 		s := start(t, engine, func(c *Config) { c.SMPPListen = "127.0.0.1:0" })
 		ctx := context.Background()
 		const window = 15
-		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Window: window, MaxRate: 1000})
+		cred, err := smppserver.Issue(ctx, s.app.store, s.accountID, smppserver.IssueOptions{Window: window, MaxRate: 1000, Iterations: testIterations})
 		if err != nil {
 			t.Fatal(err)
 		}
