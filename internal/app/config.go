@@ -53,6 +53,10 @@ type Config struct {
 	// DemoReceiptDelay is how long the demo SMSC waits before a receipt;
 	// default 100 ms.
 	DemoReceiptDelay time.Duration
+	// UserPasswordMemory is argon2id's memory cost in KiB for the console
+	// users' passwords (users.Config.PasswordMemory); default 64 MiB.
+	// Tests lower it: each hash records its cost.
+	UserPasswordMemory uint32
 	// APIOnly serves the API and accepts messages but runs no dispatcher or
 	// webhook workers: another node sharing the PostgreSQL database does.
 	APIOnly bool

@@ -22,7 +22,7 @@ import (
 // newConsole makes the users service and the web console (/console on the
 // API listener, docs/console.md).
 func (a *App) newConsole(st store.Store) *console.Console {
-	a.users = users.New(users.Config{PublicURL: a.cfg.PublicURL}, st, a.billing, consoleMailer{a}, a.trail, a.guard, a.log)
+	a.users = users.New(users.Config{PublicURL: a.cfg.PublicURL, PasswordMemory: a.cfg.UserPasswordMemory}, st, a.billing, consoleMailer{a}, a.trail, a.guard, a.log)
 	c := console.New(console.Config{Secure: a.cfg.TLSCert != ""}, a.users, st, a.log)
 	c.UseDesk(a.desk)
 	c.UseAuditLog(a.changes)

@@ -70,6 +70,7 @@ func startLogging(t testing.TB, engine string, h slog.Handler, tune ...func(*Con
 	cfg.Dispatch.Pool.Poll = 20 * time.Millisecond
 	cfg.Webhook.Pool.Poll = 20 * time.Millisecond
 	cfg.DemoReceiptDelay = 20 * time.Millisecond
+	cfg.UserPasswordMemory = 1024 // 64 MiB of argon2id is seconds under -race
 	for _, f := range tune {
 		f(&cfg)
 	}
