@@ -505,10 +505,13 @@ func (e *env) omnigate() error {
 	if !bytes.Contains(msg, []byte("<jörg@"+inboxDomain+">")) {
 		return fmt.Errorf("jörg@: the delivered copy does not show the UTF-8 address:\n%s", msg)
 	}
+	if err := o.checkDelivered(msg); err != nil { // a signature over a UTF-8 header
+		return fmt.Errorf("jörg@: %w", err)
+	}
 	if err := o.waitStatus(ids["jörg"], "jörg@"+inboxDomain, *wait, "sent", "delivered"); err != nil {
 		return err
 	}
-	logf("OK: jörg@ (a UTF-8 local part) delivered into Postfix's maildir with SMTPUTF8")
+	logf("OK: jörg@ (a UTF-8 local part) delivered into Postfix's maildir with SMTPUTF8, DKIM verified by dkimpy")
 
 	// reject: a 5xx at RCPT fails the recipient.
 	if err := o.waitStatus(ids["reject"], "reject@"+inboxDomain, *wait, "failed"); err != nil {
